@@ -1,0 +1,1 @@
+"""indicators stage of the pipeline."""

@@ -1,0 +1,131 @@
+"""Typed records that flow through the pipeline.
+
+Every stage speaks in these records so that stages can be tested alone and run anywhere
+(in-process or on Dask workers): an `Ad` comes in, a `Screening` goes out, and every `Flag`
+points at the `Span` of text that justifies it. Records are plain dataclasses: cheap to
+create in bulk, picklable, and easy to turn into JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Span kinds, shared by extractors, the store and the machine interface.
+PHONE = "phone"
+EMAIL = "email"
+URL = "url"
+HANDLE = "handle"
+AGE = "age"
+PRICE = "price"
+PLACE = "place"
+NAME = "name"
+DESCRIPTOR = "descriptor"
+SPAN_KINDS = (PHONE, EMAIL, URL, HANDLE, AGE, PRICE, PLACE, NAME, DESCRIPTOR)
+
+
+@dataclass(slots=True)
+class Ad:
+    """One online ad or post as ingested, before any analysis.
+
+    `source` + `source_id` identify the ad where the source gives an id; otherwise the content
+    hash does, so that scanning the same input twice stores nothing new.
+    """
+
+    source: str
+    title: str = ""
+    body: str = ""
+    source_id: str | None = None
+    url: str | None = None
+    posted_at: datetime | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    image_hashes: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The text that is screened: title and body, as the reader saw them."""
+        if self.title and self.body:
+            return f"{self.title}\n{self.body}"
+        return self.title or self.body
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the screened text, the identity of an ad that has no source id."""
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def key(self) -> str:
+        """Stable identity: `source:source_id`, else `sha256:<content hash>`."""
+        if self.source_id:
+            return f"{self.source}:{self.source_id}"
+        return f"sha256:{self.content_hash}"
+
+
+@dataclass(slots=True)
+class Span:
+    """A piece of text an extractor recognised.
+
+    `start`/`end` are character offsets (end exclusive). Extractors return them into the text
+    they were given (the normalised text); the pipeline maps them back into the ad's original
+    `Ad.text` before anything is stored or shown. `value` is the normalised value (E.164 for a
+    phone, lower-case address for an email, the integer for an age); `attrs` carries structured
+    parts (a price's amount, currency and minutes; a handle's platform; a descriptor's kind).
+    """
+
+    kind: str
+    value: Any
+    start: int
+    end: int
+    extractor: str
+    confidence: float = 1.0
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Flag:
+    """An indicator of a minor or of third-party control, with the evidence for it.
+
+    `rule` names the lexicon entry or derived rule that fired and `citation` where its use is
+    documented, so that every point of a score can be traced to text and to a source.
+    `contribution` is filled in by the scorer: this flag's share of the ad's score.
+    """
+
+    category: str
+    term: str
+    start: int
+    end: int
+    weight: float
+    rule: str
+    citation: str = ""
+    contribution: float = 0.0
+
+
+@dataclass(slots=True)
+class Obfuscation:
+    """A stretch of text the normaliser had to undo (spelled digits, homoglyphs, emoji
+    between digits, ...). Offsets into the normalised text."""
+
+    start: int
+    end: int
+    kind: str
+    original: str
+
+
+@dataclass(slots=True)
+class Screening:
+    """Everything the screening engine concluded about one ad. Offsets are into `Ad.text`."""
+
+    ad_key: str
+    spans: list[Span]
+    flags: list[Flag]
+    score: float
+    pipeline_version: str
+    obfuscations: list[Obfuscation] = field(default_factory=list)
+
+    def spans_of(self, kind: str) -> list[Span]:
+        return [s for s in self.spans if s.kind == kind]
