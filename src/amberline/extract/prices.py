@@ -1,0 +1,178 @@
+"""Rates an ad asks: amount, currency (or code word) and the time it buys.
+
+Prices link ads (the same rate card recurs across a network's ads) and a rate far below the
+local norm is a reported indicator of control. Ads hide money behind code words ("150 roses",
+"150 donation", "🌹🌹 150") and shorthand durations ("100hh", "$80 qv", "1hr 200"), so a rate
+is read as an amount plus either a currency marker or an adjacent duration:
+
+- `$150`, `€90`, `£80`, `C$120`, `150 usd`, `150 euros`, `150 roses`, `150 donations`, `🌹 150`
+- a bare amount only with a duration: `150/hr`, `200 hr`, `300 2hrs`, `100hh`, `150 for 30 min`,
+  `1hr 200`, `qv 80`.
+
+A bare number without a duration is never a price, so phone groups, ages and heights are not
+read; amounts that continue a digit group ("555 0142 1hr") and bare amounts under 30 ("24 hr"
+is availability) are rejected too. "pounds" is not a currency word here: in these ads it is a
+weight.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from amberline.extract._hsfilter import Prefilter
+from amberline.extract.base import Example, Extractor
+from amberline.model import PRICE, Span
+
+_SPACE = r"[^\S\f]"  # whitespace that never crosses an ad boundary ("\f")
+MIN_BARE_AMOUNT = 30
+
+_SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "c$": "CAD", "ca$": "CAD"}
+_WORDS = {
+    "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
+    "eur": "EUR", "euro": "EUR", "euros": "EUR",
+    "gbp": "GBP", "quid": "GBP",
+    "cad": "CAD",
+}
+_CODE_WORDS = {"rose": "roses", "roses": "roses", "🌹": "roses",
+               "donation": "donations", "donations": "donations"}
+
+_AMOUNT = r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d{1,2})?|[1-9]\d{1,3}(?:\.\d{1,2})?"
+# A bare amount does not continue a digit group: "703 555 0142 1hr" has no price in it.
+_FREE = r"(?<![\d.,/:'])(?<!\d\s)(?<!\d-)(?<!\d\.)"
+_DURATION = (
+    r"(?:(?P<{p}hh>hh|half\s*(?:an\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
+    r"|(?P<{p}qv>qv|quick\s*visit)"
+    r"|(?P<{p}min>\d{{1,3}})\s*(?:minutes?|mins?)"
+    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hrs?|h))"
+    r")\b"
+)
+_CURRENCY_BEFORE = r"(?P<{p}sym>c\$|ca\$|us\$|\$|€|£)\s?"
+_CURRENCY_AFTER = (
+    r"\s*(?P<{p}word>🌹+|(?:usd|dollars?|bucks|eur|euros?|gbp|quid|cad|roses?|donations?)\b"
+    r"|\$|€|£)"
+)
+_ROSES_BEFORE = r"(?P<{p}emoji>🌹+)\s*"
+
+
+def _amount(p: str) -> str:
+    """A priced amount: symbol before, word after, emoji before, or bare (named groups `p*`)."""
+    return (
+        r"(?:" + _CURRENCY_BEFORE.format(p=p) + r"(?P<" + p + r"a1>" + _AMOUNT + r")"
+        r"|" + _ROSES_BEFORE.format(p=p) + r"(?P<" + p + r"a2>" + _AMOUNT + r")"
+        r"|" + _FREE + r"(?P<" + p + r"a3>" + _AMOUNT + r")(?!\d)"
+        r"(?:" + _CURRENCY_AFTER.format(p=p) + r")?)"
+    )
+
+
+_SOURCE = (
+    # duration first: "1hr 200", "30 min $100", "qv: 80"
+    r"(?<![\w/])" + _DURATION.format(p="d") + r"\s*(?:[:=@-]\s*)?" + _amount("d")
+    + r"(?![\d'\"’]|\s*(?:min|hr|hour|h\b))"
+    # amount first, duration optional: "$150", "150/hr", "100hh", "150 for 30 min"
+    r"|" + _amount("a") + r"(?![\d'\"’])"
+    r"(?:\s*(?:/|per\b|for\b|an?\b|each\b)?\s*" + _DURATION.format(p="a") + r")?"
+)
+_PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
+# Where a rate can start (Hyperscan, no lookarounds): see _hsfilter. A bare amount is a
+# trigger only when a currency word or a duration follows it.
+_T_DUR = r"(?:hh|half|1/2|qv|quick|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
+_T_MONEY = r"(?:\$|€|£|🌹|usd|dollar|bucks|eur|gbp|quid|cad|rose|donation)"
+_TRIGGERS = [
+    r"(?:c|ca|us)?\$\s?\d|€\s?\d|£\s?\d|🌹+\s*\d",
+    r"\d[\d,]*(?:\.\d{1,2})?\s*(?:/|per|for|an?|each)?\s*(?:" + _T_MONEY + "|" + _T_DUR + ")",
+]
+# Duration first: triggers end at the duration itself (no gap before the amount), so that
+# Hyperscan's leftmost start for each end is the duration's own start.
+_TRIGGERS += [
+    r"\b(?:hh|half|1/2|qv|quick)", r"\d{1,3}\s*min", r"\d(?:\.5)?\s*h",
+    r"\bh(?:ou)?rs?\b|\bh\b", r"\b(?:an|one|two)\s*h(?:ou)?r",
+]
+_WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}
+
+
+def _minutes(g: dict[str, str | None], p: str) -> int | None:
+    """Minutes bought, from the duration groups with prefix `p`; None when none was given."""
+    if g[p + "hh"]:
+        return 30
+    if g[p + "qv"]:
+        return 15
+    if g[p + "min"]:
+        return int(g[p + "min"] or 0)
+    if g[p + "hour"]:
+        count = g[p + "hn"]
+        if count is None:
+            return 60
+        hours = float(count) if count[0].isdigit() else _WORD_HOURS.get(count.lower(), 1.0)
+        return int(hours * 60)
+    return None
+
+
+def _number(token: str) -> int | float:
+    value = float(token.replace(",", ""))
+    return int(value) if value.is_integer() else value
+
+
+class PriceExtractor(Extractor):
+    """Reads rates with their currency or code word and the minutes they buy."""
+
+    name: ClassVar[str] = "prices"
+    kind: ClassVar[str] = PRICE
+
+    def __init__(self) -> None:
+        self._finder = Prefilter(_PATTERN, _TRIGGERS)
+
+    def extract(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for m in self._finder.finditer(text):
+            g = m.groupdict()
+            # Which side matched: the "d" (duration-first) or the "a" (amount-first) groups.
+            p = "d" if g["da1"] or g["da2"] or g["da3"] else "a"
+            minutes = _minutes(g, p)
+            sym, word, emoji = g[p + "sym"], g[p + "word"], g[p + "emoji"]
+            token = g[p + "a1"] or g[p + "a2"] or g[p + "a3"]
+            if token is None:
+                continue
+            amount = _number(token)
+            currency, code_word = _currency(sym, word, emoji)
+            bare = not (sym or word or emoji)
+            if bare and (minutes is None or amount < MIN_BARE_AMOUNT):
+                continue  # a bare amount is a price only with a duration, and not "24 hr"
+            if amount <= 0:
+                continue
+            attrs: dict[str, object] = {"amount": amount, "currency": currency,
+                                        "minutes": minutes}
+            if code_word:
+                attrs["code_word"] = code_word
+            spans.append(Span(PRICE, amount, m.start(), m.end(), self.name, 1.0, attrs))
+        return spans
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        return [
+            Example("Specials today $150, call 703 555 0142", (150,)),
+            Example("100hh 150/hr 300 2hrs", (100, 150, 300)),
+            Example("150 roses for 30 min", (150,)),
+            Example("qv 80, 1hr 200", (80, 200)),
+            Example("🌹🌹 150 donation only", (150,)),
+            Example("Age 19, 5'2, 110 lbs, open 24 hr", ()),
+            Example("€90 per hour, £80 half hour", (90, 80)),
+        ]
+
+
+def _currency(sym: str | None, word: str | None, emoji: str | None) -> tuple[str, str | None]:
+    """(ISO currency, code word or None). Code words are priced in the default currency USD."""
+    if sym:
+        return _SYMBOLS.get(sym.lower(), "USD"), None
+    if emoji:
+        return "USD", "roses"
+    if word:
+        w = word.lower()
+        if w.startswith("🌹"):
+            return "USD", "roses"
+        if w in _CODE_WORDS:
+            return "USD", _CODE_WORDS[w]
+        if w in _SYMBOLS:
+            return _SYMBOLS[w], None
+        return _WORDS.get(w, "USD"), None
+    return "USD", None

@@ -1,0 +1,113 @@
+"""Web addresses: links to personal sites, booking pages and other listings.
+
+Why: a URL an ad points at (its own site, a review page, a link-in-bio service) is a key that
+joins ads across sources. Two forms are found in one precompiled regex: explicit ones
+("https://...", "www.example.com") and bare domains ("example.com/mia") whose TLD is in a list
+of common TLDs, so that "5.5", "e.g." or "photo.jpg" are not URLs. Email addresses are not URLs:
+a domain right after "@" or followed by "@" is skipped (the email extractor owns it).
+
+value: the URL with scheme and host lower-cased (path kept as written, trailing sentence
+punctuation dropped); attrs {"host": host, "bare": bool}. Bare domains keep no invented scheme,
+so the evidence and value agree; linking should key on attrs["host"] plus path.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+from amberline.extract._prefilter import Prefilter
+from amberline.extract.base import Example, Extractor
+from amberline.model import URL, Span
+
+
+def _load_tlds() -> list[str]:
+    path = resources.files("amberline") / "extract" / "data" / "common_tlds.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [w.strip().lower() for w in lines if w.strip() and not w.startswith("#")]
+
+
+# TLDs that are also everyday English words or abbreviations ("call.me", "contact.us",
+# "log.in"): a bare domain with one of these needs a path or a "www." to count.
+_WORDY_TLDS = frozenset({"me", "us", "in", "it", "to", "at", "is", "so", "be", "no", "my", "co"})
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_PATH = r"(?:[/?#][^\s<>\"'`{}|\\^]*+)?"
+_TEMPLATE = (
+    r"(?<![\w@.\-/])(?<!@[ \t])(?:"
+    rf"(?P<scheme>(?i:https?|ftp)://)[^\s<>\"'`{{}}|\\^/]++{_PATH}"
+    rf"|(?P<host>(?:{_LABEL}\.)+(?i:TLDS))(?![\w@\-]|\.\w){_PATH}"
+    r")"
+)
+# Hyperscan triggers (see _prefilter): a scheme, or a listed TLD ending a host; the exact
+# pattern is then searched in the whitespace-free token around each.
+_TRIGGERS = [r"(?:https?|ftp)://", r"\.(?:TLDS)(?:[^A-Za-z0-9]|$)"]
+_BACK, _FORWARD = 300, 4096
+_TRAILING = ".,;:!?'\")]}*"
+_HOST_END = re.compile(r"[/?#:]")
+
+
+class UrlExtractor(Extractor):
+    """Finds http(s) URLs, "www." addresses and bare domains with common TLDs."""
+
+    name = "urls"
+    kind = URL
+
+    def __init__(self) -> None:
+        tlds = sorted(_load_tlds(), key=len, reverse=True)
+        self._pattern = re.compile(_TEMPLATE.replace("TLDS", "|".join(tlds)))
+        triggers = [t.replace("TLDS", "|".join(tlds)) for t in _TRIGGERS]
+        self._prefilter = Prefilter(triggers, caseless=True)
+
+    def extract(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        matches = self._prefilter.find_near(
+            text, self._pattern, back=_BACK, forward=_FORWARD, token=True)
+        for m in matches:
+            raw = _trim(m.group())
+            if not raw:
+                continue
+            start = m.start()
+            scheme = m.group("scheme")
+            if scheme:
+                rest = raw[len(scheme):]
+                host, tail = _split_host(rest)
+                if not host or "." not in host:
+                    continue
+                value = scheme.lower() + host.lower() + tail
+                bare = False
+            else:
+                host, tail = _split_host(raw)
+                tld = host.rsplit(".", 1)[-1].lower()
+                if tld in _WORDY_TLDS and not tail[1:] and not host.lower().startswith("www."):
+                    continue
+                value = host.lower() + tail
+                bare = not host.lower().startswith("www.")
+            spans.append(Span(URL, value, start, start + len(raw), self.name,
+                              0.8 if bare else 0.95, {"host": host.lower(), "bare": bare}))
+        return spans
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        return [
+            Example("See HTTPS://Example.COM/Mia?id=2.", ("https://example.com/Mia?id=2",)),
+            Example("menu at www.example.net, or example.org/rates",
+                    ("www.example.net", "example.org/rates")),
+            Example("write mia@example.com, not a link", ()),
+            Example("5.5 stars, e.g. photo.jpg; call.me later", ()),
+            Example("link: t.me/mia_22 (new)", ("t.me/mia_22",)),
+        ]
+
+
+def _trim(raw: str) -> str:
+    """Drop sentence punctuation after a URL; keep a ")" that closes a "(" inside it."""
+    while raw and raw[-1] in _TRAILING:
+        if raw[-1] == ")" and raw.count("(") >= raw.count(")"):
+            break
+        raw = raw[:-1]
+    return raw
+
+
+def _split_host(rest: str) -> tuple[str, str]:
+    """Split "host:port/path" into (host, ":port/path"), the tail kept as written."""
+    m = _HOST_END.search(rest)
+    return (rest[: m.start()], rest[m.start():]) if m else (rest, "")

@@ -1,0 +1,67 @@
+"""`amberline extract`: JSON Lines in, one JSON line out per input line, nothing stored.
+
+Every input line gets exactly one output line, in order, so a harness can zip inputs and
+outputs; a line that cannot be screened gets `{"id": ..., "line": N, "error": reason}` instead
+of disappearing. Lines are screened in batches for speed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from amberline.machine_output import screening_record
+from amberline.model import Ad
+from amberline.pipeline import Screener
+
+BATCH = 500
+
+
+def _ad_from(obj: Any) -> Ad:
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    text = obj.get("text")
+    title, body = obj.get("title") or "", obj.get("body") or ""
+    if text is not None:
+        if not isinstance(text, str):
+            raise ValueError("'text' is not a string")
+        title, body = "", text
+    if not isinstance(title, str) or not isinstance(body, str):
+        raise ValueError("'title'/'body' are not strings")
+    ad_id = obj.get("id")
+    return Ad(source="extract", source_id=None if ad_id is None else str(ad_id),
+              title=title, body=body)
+
+
+def extract_lines(lines: Iterable[str], out: TextIO, screener: Screener, err_name: str = "-") -> int:
+    """Screen each JSON line of `lines`, write results to `out`; return the count of errors."""
+    errors = 0
+    pending: list[tuple[int, Any, Ad | str]] = []
+
+    def flush() -> None:
+        ads = [item for _, _, item in pending if isinstance(item, Ad)]
+        screenings = iter(screener.screen_batch(ads))
+        for line_no, ad_id, item in pending:
+            if isinstance(item, Ad):
+                record = screening_record(ad_id, next(screenings))
+            else:
+                record = {"id": ad_id, "line": line_no, "error": item}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        pending.clear()
+
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        ad_id = None
+        try:
+            obj = json.loads(line)
+            ad_id = obj.get("id") if isinstance(obj, dict) else None
+            pending.append((line_no, ad_id, _ad_from(obj)))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            errors += 1
+            pending.append((line_no, ad_id, f"{err_name}:{line_no}: {exc}"))
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    return errors

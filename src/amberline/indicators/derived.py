@@ -1,0 +1,104 @@
+"""Flags that come from what the extractors and the normaliser found, not from lexicon terms.
+
+Some of the strongest indicators are not words at all: a stated age under 18, a phone number
+written to dodge scrapers (the JIRN 2024 study found an obscured number a significant predictor),
+several names or ages offered in one ad. Those facts already exist as `Span`s (ages, names,
+phones, descriptors) and `Obfuscation`s (what the normaliser had to undo); this module turns
+them into `Flag`s that point at the span that justifies them, under rules whose citations live
+in the lexicon file (`[derived.*]`) like every other indicator.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, load_lexicon
+from amberline.model import AGE, DESCRIPTOR, EMAIL, HANDLE, NAME, PHONE, Flag, Obfuscation, Span
+
+DERIVED_RULES = (
+    "stated_minor_age",
+    "age_near_18",
+    "multiple_providers",
+    "obscured_contact",
+    "ethnicity_named",
+)
+_CONTACT_KINDS = frozenset((PHONE, EMAIL, HANDLE))
+
+
+@lru_cache(maxsize=1)
+def _default_rules() -> dict[str, DerivedRule]:
+    return _rules_of(load_lexicon())
+
+
+def _rules_of(lexicon: Lexicon) -> dict[str, DerivedRule]:
+    missing = [name for name in DERIVED_RULES if name not in lexicon.derived]
+    if missing:
+        raise LexiconError(f"lexicon {lexicon.version}: no [derived.{missing[0]}] rule defined")
+    return lexicon.derived
+
+
+def _age(span: Span) -> int | None:
+    try:
+        return int(span.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def derive_flags(
+    spans: list[Span],
+    obfuscations: list[Obfuscation],
+    text: str,
+    lexicon: Lexicon | None = None,
+) -> list[Flag]:
+    """Flags for one ad from its spans and obfuscations; offsets are those of the spans.
+
+    - stated_minor_age: each AGE span whose value is under 18;
+    - age_near_18: each AGE span of 18 or 19;
+    - multiple_providers: when there are two or more distinct names, one flag per distinct name
+      (at its first mention); likewise for two or more distinct ages;
+    - obscured_contact: each PHONE/EMAIL/HANDLE span that an obfuscation overlaps;
+    - ethnicity_named: each DESCRIPTOR span whose attrs say kind = "ethnicity".
+    """
+    rules = _default_rules() if lexicon is None else _rules_of(lexicon)
+    flags: list[Flag] = []
+
+    def add(rule_name: str, span: Span) -> None:
+        rule = rules[rule_name]
+        flags.append(
+            Flag(
+                category=rule.category,
+                term=text[span.start : span.end],
+                start=span.start,
+                end=span.end,
+                weight=rule.weight,
+                rule=rule.id,
+                citation=rule.citation,
+            )
+        )
+
+    first_name: dict[str, Span] = {}
+    first_age: dict[int, Span] = {}
+    for span in spans:
+        if span.kind == AGE:
+            age = _age(span)
+            if age is None:
+                continue
+            if age < 18:
+                add("stated_minor_age", span)
+            elif age <= 19:
+                add("age_near_18", span)
+            first_age.setdefault(age, span)
+        elif span.kind == NAME and span.value:
+            first_name.setdefault(str(span.value).casefold(), span)
+        elif span.kind == DESCRIPTOR and (span.attrs or {}).get("kind") == "ethnicity":
+            add("ethnicity_named", span)
+        elif span.kind in _CONTACT_KINDS and any(
+            o.start < span.end and span.start < o.end for o in obfuscations
+        ):
+            add("obscured_contact", span)
+    for group in (first_name, first_age):
+        if len(group) >= 2:
+            for span in group.values():
+                add("multiple_providers", span)
+    flags.sort(key=lambda f: (f.start, f.end, f.rule))
+    return flags

@@ -1,0 +1,234 @@
+"""One-pass multi-pattern matcher over the whole lexicon.
+
+Screening a crawl means scanning gigabytes of ad text against a hundred-odd patterns; a loop of
+regexes per entry is two orders of magnitude too slow. So every pattern of every entry is
+compiled once, at construction, into ONE Hyperscan database (caseless, UTF-8, leftmost start of
+match) and each call is a single C-level pass over the text. Python only touches the (sparse)
+matches: it keeps the leftmost-longest non-overlapping match per entry and converts Hyperscan's
+UTF-8 byte offsets to character offsets — and skips that conversion for ASCII text, the common
+case.
+
+Where Hyperscan cannot be imported (non-x86 machines), the same lexicon runs on pyahocorasick:
+the small pattern syntax (see lexicon.py) expands to a finite set of literals, and the text is
+lower-cased and has whitespace runs folded to one space (with an offset map back). Both engines
+give the same flags; a test checks it.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+
+from amberline.indicators.lexicon import Entry, Lexicon, LexiconError, load_lexicon
+from amberline.model import Flag
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - exercised on machines without Hyperscan
+    hyperscan = None
+
+# Same value as amberline.extract.base.BATCH_SEPARATOR (a test checks); not imported from there
+# because importing amberline.extract loads every extractor.
+BATCH_SEPARATOR = "\n\f\n"
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_ASCII_WS = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\v": " "})
+
+
+def _leftmost_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Keep, per entry, the leftmost-longest matches that do not overlap each other.
+
+    `hits` are (start, -end, entry) so that one native tuple sort orders them by position,
+    longest first; the result is (start, end, entry) in that order.
+    """
+    hits.sort()
+    kept: list[tuple[int, int, int]] = []
+    add = kept.append
+    last_end: dict[int, int] = {}
+    get = last_end.get
+    for start, neg_end, entry in hits:
+        if start >= get(entry, -1):
+            last_end[entry] = -neg_end
+            add((start, -neg_end, entry))
+    return kept
+
+
+def _byte_to_char(data: bytes, offsets: set[int]) -> dict[int, int]:
+    """Map UTF-8 byte offsets (all on code-point boundaries) to character offsets, one pass."""
+    out: dict[int, int] = {}
+    prev_b = prev_c = 0
+    for b in sorted(offsets):
+        prev_c += len(data[prev_b:b].decode("utf-8", "surrogatepass"))
+        prev_b = b
+        out[b] = prev_c
+    return out
+
+
+class IndicatorMatcher:
+    """Finds every lexicon entry in text and returns `Flag`s with character offsets.
+
+    Build one per process (compilation is the expensive part) and call `match` on single ads or
+    on many ads joined by `BATCH_SEPARATOR`; no match ever crosses a form feed.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None, engine: str = "auto") -> None:
+        self.lexicon = lexicon if lexicon is not None else load_lexicon()
+        self._entries: tuple[Entry, ...] = self.lexicon.entries
+        # (category, weight, rule, citation) per entry index, in Flag's argument order
+        self._info = [(e.category, e.weight, e.id, e.citation) for e in self._entries]
+        if engine == "auto":
+            engine = "hyperscan" if hyperscan is not None else "ahocorasick"
+        if engine not in ("hyperscan", "ahocorasick"):
+            raise ValueError(f"unknown matcher engine {engine!r}; use hyperscan or ahocorasick")
+        if engine == "hyperscan" and hyperscan is None:
+            raise ImportError("hyperscan is not installed; use engine='ahocorasick'")
+        self.engine = engine
+        self._local = threading.local()
+        if engine == "hyperscan":
+            self._db = self._compile_hyperscan()
+        else:
+            self._automaton = self._compile_ahocorasick()
+
+    def __reduce__(self):
+        # Compiled databases do not pickle; workers rebuild from the (picklable) lexicon.
+        return (IndicatorMatcher, (self.lexicon, self.engine))
+
+    # ------------------------------------------------------------------ compilation
+    def _compile_hyperscan(self):
+        exprs, ids = [], []
+        for idx, entry in enumerate(self._entries):
+            for pat in entry.patterns:
+                exprs.append(pat.regex.encode("utf-8"))
+                ids.append(idx)
+        flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        if not exprs:
+            return None
+        try:
+            db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=flags)
+        except hyperscan.HyperscanError as exc:  # find the culprit so the message names the entry
+            for entry in self._entries:
+                for pat in entry.patterns:
+                    try:
+                        hyperscan.Database().compile(expressions=[pat.regex.encode()], flags=flags)
+                    except hyperscan.HyperscanError:
+                        raise LexiconError(
+                            f"entry {entry.id}: pattern {pat.source!r} rejected by Hyperscan"
+                        ) from exc
+            raise
+        return db
+
+    def _compile_ahocorasick(self):
+        import ahocorasick
+
+        automaton = ahocorasick.Automaton()
+        table: dict[str, list[tuple[int, int, bool, bool]]] = {}
+        for idx, entry in enumerate(self._entries):
+            for pat in entry.patterns:
+                for variant in pat.variants:
+                    table.setdefault(variant, []).append(
+                        (idx, len(variant), pat.word_start, pat.word_end)
+                    )
+        for key, value in table.items():
+            automaton.add_word(key, value)
+        if table:
+            automaton.make_automaton()
+        return automaton if table else None
+
+    # ------------------------------------------------------------------ scanning
+    def _scan_hyperscan(self, text: str) -> list[tuple[int, int, int]]:
+        if self._db is None:
+            return []
+        ascii_ = text.isascii()
+        data = text.encode("ascii") if ascii_ else text.encode("utf-8", "surrogatepass")
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        hits: list[tuple[int, int, int]] = []
+        add = hits.append
+
+        def on_match(entry: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+            add((start, -end, entry))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        hits = _leftmost_longest(hits)
+        if ascii_ or not hits:
+            return hits
+        conv = _byte_to_char(data, {o for s, e, _ in hits for o in (s, e)})
+        return [(conv[s], conv[e], i) for s, e, i in hits]
+
+    def _scan_ahocorasick(self, text: str) -> list[tuple[int, int, int]]:
+        if self._automaton is None:
+            return []
+        low = text.lower()
+        if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        low = low.translate(_ASCII_WS)
+        runs_at: list[int] = []  # compressed index of each folded run's kept space
+        removed: list[int] = []  # cumulative characters removed up to and including that run
+        if "  " in low:
+            parts, pos, total = [], 0, 0
+            while (i := low.find("  ", pos)) >= 0:
+                j = i + 2
+                while j < len(low) and low[j] == " ":
+                    j += 1
+                parts.append(low[pos : i + 1])
+                runs_at.append(i - total)
+                total += j - i - 1
+                removed.append(total)
+                pos = j
+            parts.append(low[pos:])
+            low = "".join(parts)
+        n = len(low)
+        hits: list[tuple[int, int, int]] = []
+        for last, value in self._automaton.iter(low):
+            for entry, length, ws, we in value:
+                start, end = last - length + 1, last + 1
+                if ws and start > 0 and low[start - 1] in _WORD:
+                    continue
+                if we and end < n and low[end] in _WORD:
+                    continue
+                hits.append((start, -end, entry))
+        hits = _leftmost_longest(hits)
+        if not runs_at:
+            return hits
+
+        def orig(p: int) -> int:
+            k = bisect_right(runs_at, p - 1)
+            return p + (removed[k - 1] if k else 0)
+
+        return [(orig(s), orig(e), i) for s, e, i in hits]
+
+    def match(self, text: str) -> list[Flag]:
+        """All lexicon flags in `text`, character offsets, ordered by start (longest first).
+
+        No flag crosses a form feed: the pattern syntax has no construct that matches one.
+        """
+        if self.engine == "hyperscan":
+            hits = self._scan_hyperscan(text)
+        else:
+            hits = self._scan_ahocorasick(text)
+        info = self._info
+        flags = []
+        add = flags.append
+        for s, e, i in hits:
+            cat, weight, rule, citation = info[i]
+            add(Flag(cat, text[s:e], s, e, weight, rule, citation))
+        return flags
+
+    def match_batch(self, texts: list[str]) -> list[list[Flag]]:
+        """Match many ads in one pass; returns each ad's flags with offsets into that ad."""
+        joined = BATCH_SEPARATOR.join(texts)
+        starts, pos = [], 0
+        for t in texts:
+            starts.append(pos)
+            pos += len(t) + len(BATCH_SEPARATOR)
+        out: list[list[Flag]] = [[] for _ in texts]
+        for flag in self.match(joined):
+            k = bisect_right(starts, flag.start) - 1
+            base = starts[k]
+            if flag.end > base + len(texts[k]):  # would straddle the separator; cannot occur
+                continue
+            flag.start -= base
+            flag.end -= base
+            out[k].append(flag)
+        return out

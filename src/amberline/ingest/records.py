@@ -1,0 +1,217 @@
+"""Turn one input record (a mapping from any reader) into an `Ad`, or say why it cannot be one.
+
+Every reader (JSON Lines, CSV, HTML, WARC) ends in the same mapping rules so that an analyst
+learns them once: which keys are the id, title, body, date and place, how `column_map`
+overrides them, and that everything not mapped stays in `Ad.raw`. A record that cannot become
+an ad is not an exception that stops a scan of millions of records: it becomes a `BadRecord`
+that names the file, the line and the reason, so it can be quarantined, counted and fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from amberline.ingest.images import IMAGES_KEY, attach_images
+from amberline.model import Ad
+
+EXCERPT_CHARS = 200
+
+# Our field -> the input keys tried, in order, when `column_map` does not name one.
+FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "source_id": ("id", "ad_id", "source_id"),
+    "title": ("title",),
+    "body": ("body", "text", "description", "content", "extracted_text"),
+    "url": ("url",),
+    "posted_at": ("posted_at", "date", "timestamp"),
+    "city": ("city",),
+    "region": ("region", "state"),
+    "country": ("country",),
+}
+
+# Epoch numbers above this are taken as milliseconds (1e11 s is the year 5138).
+_EPOCH_MS_THRESHOLD = 100_000_000_000
+
+
+@dataclass(slots=True)
+class BadRecord:
+    """An input record that could not become an ad, kept for the quarantine.
+
+    `line` is 1-based (for CSV, the physical line where the row starts) or None where a format
+    has no lines (WARC: the byte offset is in `reason`). `excerpt` is at most 200 characters,
+    for a human to recognise the record; it is never parsed again.
+    """
+
+    file: str
+    line: int | None
+    reason: str
+    excerpt: str
+
+    def __post_init__(self) -> None:
+        if len(self.excerpt) > EXCERPT_CHARS:
+            self.excerpt = excerpt_of(self.excerpt)
+
+
+@dataclass
+class ReadOptions:
+    """How to read one input: names, column mapping and limits, the same for every format.
+
+    `image_root` confines image paths named in records (default: the input file's folder), so
+    a crafted record cannot make the reader open files elsewhere on the analyst's machine.
+    """
+
+    source: str | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+    max_record_bytes: int = 1_000_000
+    default_format: str | None = None
+    image_root: Path | None = None
+
+
+def excerpt_of(value: str | bytes) -> str:
+    """A short, printable excerpt; bytes that are not UTF-8 are shown as escapes."""
+    if isinstance(value, bytes):
+        value = value[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
+    if len(value) > EXCERPT_CHARS:
+        value = value[: EXCERPT_CHARS - 1] + "…"
+    return value
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO 8601, RFC 2822 or epoch seconds (or milliseconds) -> aware UTC datetime, else None.
+
+    Naive times are taken as UTC: crawlers that drop the zone almost always logged UTC, and a
+    wrong guess shifts an ad by hours, not days.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return _from_epoch(float(text))
+    except ValueError:
+        pass
+    for parse in (datetime.fromisoformat, parsedate_to_datetime):
+        try:
+            parsed = parse(text)
+        except (ValueError, TypeError, IndexError):
+            continue
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    return None
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    if seconds != seconds:  # NaN
+        return None
+    if abs(seconds) >= _EPOCH_MS_THRESHOLD:
+        seconds /= 1000.0
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _as_text(value: Any) -> str | None:
+    """Strings as they are; numbers as their text (ids are often numeric); else None."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class RecordMapper:
+    """Maps records of one input to ads; the key lookups are resolved once per input.
+
+    A key is consumed (left out of `raw`) only when its value was used; a date that does not
+    parse stays `None` and its original text is kept in `raw["posted_at_unparsed"]`. The
+    mapping passed in is consumed: it becomes the ad's `raw` (readers pass fresh dicts, which
+    saves a copy per record).
+    """
+
+    def __init__(self, options: ReadOptions, default_source: str, file: str, base_dir: Path):
+        cmap = options.column_map
+        self._fields = [
+            (name, (cmap[name],) if name in cmap else keys) for name, keys in FIELD_KEYS.items()
+        ]
+        self._source = options.source
+        self._source_key = cmap.get("source", "source")
+        self._default_source = default_source
+        self._images_key = cmap.get("images", IMAGES_KEY)
+        self._file = file
+        self._base_dir = base_dir
+        self._image_root = options.image_root or base_dir
+        tried = [cmap.get(f) or "/".join(FIELD_KEYS[f]) for f in ("title", "body")]
+        self._no_text = f"no text: no title or body (looked for {', '.join(tried)})"
+
+    def to_ad(self, raw: dict[str, Any]) -> Ad | None:
+        """The ad for one record (images not yet hashed), or None when it has no text."""
+        values: dict[str, Any] = {}
+        for name, keys in self._fields:
+            for key in keys:
+                value = raw.get(key)
+                if value is None:
+                    continue
+                if name == "posted_at":
+                    parsed = parse_datetime(value)
+                    if parsed is not None:
+                        values[name] = parsed
+                        del raw[key]
+                    elif value != "":
+                        raw["posted_at_unparsed"] = raw.pop(key)
+                    break
+                if value.__class__ is not str:
+                    value = _as_text(value)
+                    if value is None:
+                        continue
+                elif value.isspace() or not value:
+                    continue
+                values[name] = value
+                del raw[key]
+                break
+        if "title" not in values and "body" not in values:
+            return None
+        source = self._source
+        if source is None:
+            source = _as_text(raw.get(self._source_key))
+            if source is not None:
+                del raw[self._source_key]
+        return Ad(source=source or self._default_source, raw=raw, **values)
+
+    def ads(
+        self, raw: dict[str, Any], line: int | None, excerpt: str | bytes
+    ) -> list[Ad | BadRecord]:
+        """[ad, *one BadRecord per unreadable image], or [BadRecord] when there is no text."""
+        ad = self.to_ad(raw)
+        if ad is None:
+            return [BadRecord(self._file, line, self._no_text, excerpt_of(excerpt))]
+        if self._images_key not in raw:
+            return [ad]
+        failures = attach_images(ad, self._base_dir, self._image_root, self._images_key)
+        out: list[Ad | BadRecord] = [ad]
+        out.extend(BadRecord(self._file, line, reason, ex) for reason, ex in failures)
+        return out
+
+
+_KNOWN_SUFFIXES = (".gz", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".warc", ".html", ".htm")
+
+
+def source_stem(path: Path) -> str:
+    """The default source name for a file: its name without format suffixes (`ads.jsonl.gz`
+    -> `ads`); for a folder, its name."""
+    name = path.name
+    while True:
+        lower = name.lower()
+        suffix = next((s for s in _KNOWN_SUFFIXES if lower.endswith(s) and len(name) > len(s)), "")
+        if not suffix:
+            return name or str(path)
+        name = name[: -len(suffix)]

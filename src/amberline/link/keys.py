@@ -1,0 +1,119 @@
+"""Per-ad linking keys: normalised identifiers and image hash keys.
+
+Two ads are joined by a key only if the key is written the same way in both, so every key goes
+through one normaliser per kind here: a phone is E.164 digits, an email lower-case, a handle
+lower-case with its platform, a URL without scheme, `www.`, fragment or trailing slash. Image
+hashes become keys too (exact PDQ and MD5), but only images whose PDQ quality is high enough
+to mean something; flat or tiny images hash alike and would join unrelated ads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from amberline.model import EMAIL, HANDLE, NAME, PHONE, PLACE, PRICE, URL, Ad, Screening, Span
+
+from .record import LinkRecord
+
+IDENTIFIER_KINDS = (PHONE, EMAIL, HANDLE, URL)
+PDQ = "pdq"
+MD5 = "md5"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) -> str | None:
+    """The canonical form of an identifier, or None if nothing usable is left."""
+    text = str(value).strip()
+    if not text:
+        return None
+    if kind == PHONE:
+        digits = re.sub(r"\D", "", text)
+        if len(digits) < 7:
+            return None
+        return ("+" + digits) if text.startswith("+") else digits
+    if kind == EMAIL:
+        return text.lower() if "@" in text else None
+    if kind == HANDLE:
+        name = text.lstrip("@").lower()
+        platform = str((attrs or {}).get("platform") or "").lower()
+        if not name:
+            return None
+        return f"{platform}:{name}" if platform else name
+    if kind == URL:
+        return _normalise_url(text)
+    return text.lower()
+
+
+def _normalise_url(text: str) -> str | None:
+    parts = urlsplit(text if "://" in text else "http://" + text)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return None
+    host = host.removeprefix("www.")
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{path}{query}"
+
+
+def keys_from_spans(spans: Iterable[Span]) -> list[tuple[str, str]]:
+    """Distinct (kind, normalised value) for the identifier spans, in first-seen order."""
+    seen: dict[tuple[str, str], None] = {}
+    for span in spans:
+        if span.kind not in IDENTIFIER_KINDS:
+            continue
+        value = normalise_key(span.kind, span.value, span.attrs)
+        if value is not None:
+            seen.setdefault((span.kind, value), None)
+    return list(seen)
+
+
+def image_keys(images: Iterable[dict[str, Any]], min_quality: int = 50) -> list[tuple[str, str]]:
+    """Exact image keys: ("pdq", hex) for hashes of quality >= min_quality, ("md5", hex).
+
+    MD5 is kept whatever the PDQ quality: an exact byte copy is evidence on its own.
+    """
+    keys: dict[tuple[str, str], None] = {}
+    for image in images:
+        pdq = str(image.get("pdq") or "").lower()
+        if _HEX64.fullmatch(pdq) and int(image.get("quality") or 0) >= min_quality:
+            keys.setdefault((PDQ, pdq), None)
+        md5 = str(image.get("md5") or "").lower()
+        if _HEX32.fullmatch(md5):
+            keys.setdefault((MD5, md5), None)
+    return list(keys)
+
+
+def record_from_screening(ad: Ad, screening: Screening, text: str | None = None) -> LinkRecord:
+    """Build the linking input for one screened ad.
+
+    `text` should be the normalised text the screening ran on; without it the ad's own text is
+    used (MinHash lower-cases and masks numbers itself, so the difference is small).
+    """
+    names = [str(s.value) for s in screening.spans_of(NAME)]
+    prices: list[float] = []
+    for span in screening.spans_of(PRICE):
+        amount = span.attrs.get("amount", span.value)
+        try:
+            prices.append(float(amount))
+        except (TypeError, ValueError):
+            continue
+    city = ad.city
+    if city is None:
+        places = screening.spans_of(PLACE)
+        city = str(places[0].value) if places else None
+    return LinkRecord(
+        ad_key=ad.key,
+        text=text if text is not None else ad.text,
+        posted_at=ad.posted_at,
+        city=city,
+        score=screening.score,
+        flags=sorted({f.category for f in screening.flags}),
+        names=list(dict.fromkeys(names)),
+        prices=prices,
+        keys=keys_from_spans(screening.spans),
+        images=list(ad.image_hashes),
+    )

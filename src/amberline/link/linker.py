@@ -1,0 +1,191 @@
+"""The linker: turns batches of `LinkRecord`s into edges and growing networks.
+
+One code path serves the full build and incremental linking: a full build is a single batch,
+and each later batch computes only the edges that involve its new ads (key lookups against
+the keys seen so far, LSH buckets that contain a new ad, PDQ queries for new hashes), then
+merges them into the persistent union-find. Signatures, verified pairs and alignments of old
+ads are never recomputed. `result()` gives the same partition as a rebuild over all records;
+if a key crossed the hub limit after earlier batches had used it, its edges are dropped and
+components recomputed from the stored edges (one scipy call), and the cut says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .components import UnionFind, components
+from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
+from .keys import PDQ, image_keys
+from .minhash import MinHasher
+from .neardup import similar_pairs
+from .pdq_index import PDQIndex, hex_to_words
+from .record import LinkConfig, LinkRecord
+from .templates import alignment_ratio, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """What one `Linker.add` did: ads added, edges made, new ads that joined an existing
+    network, and merges of two or more existing networks (a bridging ad)."""
+
+    added: int
+    edges: int
+    joined: int
+    merges: int
+
+
+class Linker:
+    """Holds the linking state of a corpus; `add` a batch, then ask for `result()`."""
+
+    def __init__(self, config: LinkConfig | None = None) -> None:
+        self.config = cfg = config or LinkConfig()
+        self.records: list[LinkRecord] = []
+        self.minhasher = MinHasher(cfg.num_perm, cfg.shingle_size, cfg.seed)
+        self.sig = np.zeros((0, cfg.num_perm), dtype=np.uint32)
+        self.empty = np.zeros(0, dtype=bool)
+        self.keys = KeyGrouper(cfg.max_key_ads)
+        self.key_kind: list[int] = []
+        self.edges = EdgeTable()
+        self.uf = UnionFind()
+        self.pdq = PDQIndex(cfg.pdq_max_distance)
+        self.pdq_ids: dict[str, int] = {}
+        self.pdq_hex: list[str] = []
+
+    def add(self, records: Iterable[LinkRecord]) -> BatchReport:
+        new = list(records)
+        base = len(self.records)
+        self.records.extend(new)
+        n = len(self.records)
+        edges_before = len(self.edges)
+        self._key_edges(new, base)
+        self._text_edges(new, base)
+        self._image_edges(new)
+        a, b, *_ = self.edges.columns()
+        a, b = a[edges_before:], b[edges_before:]
+        self.uf.grow(n)
+        merged = self.uf.union(a, b)
+        roots = self.uf.find(np.arange(base, n))
+        return BatchReport(
+            added=len(new),
+            edges=len(a),
+            joined=int((roots < base).sum()),
+            merges=sum(1 for g in merged if int((g < base).sum()) >= 2),
+        )
+
+    def _key_edges(self, new: list[LinkRecord], base: int) -> None:
+        ads: list[int] = []
+        keys: list[str] = []
+        min_q = self.config.pdq_min_quality
+        for i, rec in enumerate(new, start=base):
+            for kind, value in [*rec.keys, *image_keys(rec.images, min_q)]:
+                if kind in KIND_CODE:
+                    ads.append(i)
+                    keys.append(f"{kind}:{value}")
+        if not ads:
+            return
+        known = len(self.keys.names)
+        lead, ad, kid = self.keys.add(ads, keys)
+        self.key_kind.extend(KIND_CODE[k.partition(":")[0]] for k in self.keys.names[known:])
+        kinds = np.asarray(self.key_kind, dtype=np.int8)[kid]
+        self.edges.append(lead, ad, kinds, ref=kid)
+
+    def _text_edges(self, new: list[LinkRecord], base: int) -> None:
+        cfg = self.config
+        sig, empty = self.minhasher.signatures([r.text for r in new])
+        self.sig = np.concatenate([self.sig, sig])
+        self.empty = np.concatenate([self.empty, empty])
+        lower = min(cfg.template_threshold, cfg.near_dup_threshold)
+        i, j, est = similar_pairs(self.sig, self.empty, lower, base, cfg.max_bucket_pairs)
+        near = est >= cfg.near_dup_threshold
+        self.edges.append(i[near], j[near], KIND_CODE["near_dup"], est[near])
+        i, j = i[~near], j[~near]
+        if not len(i):
+            return
+        # align only pairs not already joined by text edges: the rest add nothing to templates
+        ea, eb, kind, *_ = self.edges.columns()
+        text = np.isin(kind, TEXT_KINDS)
+        label = components(len(self.records), ea[text], eb[text])
+        apart = label[i] != label[j]
+        i, j = i[apart], j[apart]
+        cache: dict[int, list[str]] = {}
+
+        def toks(k: int) -> list[str]:
+            if k not in cache:
+                cache[k] = [t[0] for t in tokenize(self.records[k].text)]
+            return cache[k]
+
+        pairs = zip(i.tolist(), j.tolist(), strict=True)
+        ratio = np.array([alignment_ratio(toks(x), toks(y)) for x, y in pairs], np.float32)
+        ok = ratio >= cfg.template_ratio
+        self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok])
+
+    def _image_edges(self, new: list[LinkRecord]) -> None:
+        fresh: list[str] = []
+        for rec in new:
+            for kind, value in image_keys(rec.images, self.config.pdq_min_quality):
+                if kind == PDQ and value not in self.pdq_ids:
+                    self.pdq_ids[value] = len(self.pdq_hex)
+                    self.pdq_hex.append(value)
+                    fresh.append(value)
+        if not fresh:
+            return
+        first = len(self.pdq)
+        words = hex_to_words(fresh)
+        self.pdq.add(words)
+        q, ids, dist = self.pdq.query(words)
+        q = q + first
+        keep = ids < q  # each pair once; new hashes have the larger ids
+        q, ids, dist = q[keep], ids[keep], dist[keep]
+        index = self.keys.index
+        kq = np.array([index[f"{PDQ}:{self.pdq_hex[u]}"] for u in q.tolist()], dtype=np.int64)
+        ki = np.array([index[f"{PDQ}:{self.pdq_hex[u]}"] for u in ids.tolist()], dtype=np.int64)
+        limit = self.config.max_key_ads
+        ok = (self.keys.counts[kq] <= limit) & (self.keys.counts[ki] <= limit)
+        self.keys.used[kq[ok]] = True
+        self.keys.used[ki[ok]] = True
+        self.edges.append(
+            self.keys.leader[ki[ok]], self.keys.leader[kq[ok]], KIND_CODE[PDQ],
+            dist[ok], ref=ids[ok], ref2=q[ok],
+        )
+
+    def live_mask(self) -> np.ndarray:
+        """Edges still valid: none through a key (or image hash) that is now cut."""
+        a, _, kind, _, ref, ref2 = self.edges.columns()
+        cut = self.keys.cut_ids()
+        if not len(cut):
+            return np.ones(len(a), dtype=bool)
+        is_key = (kind != KIND_CODE["near_dup"]) & (kind != KIND_CODE["template"])
+        dead = is_key & np.isin(ref, cut) & (kind != KIND_CODE[PDQ])
+        pdq = np.flatnonzero(kind == KIND_CODE[PDQ])
+        if len(pdq):
+            index = self.keys.index
+            hex_key = [index[f"{PDQ}:{h}"] for h in self.pdq_hex]
+            key_of = np.asarray(hex_key, dtype=np.int64)
+            exact = pdq[ref2[pdq] < 0]  # exact-hash star edges carry the key id in ref
+            near = pdq[ref2[pdq] >= 0]
+            dead[exact] = np.isin(ref[exact], cut)
+            dead[near] = np.isin(key_of[ref[near]], cut) | np.isin(key_of[ref2[near]], cut)
+        return ~dead
+
+    def labels(self) -> np.ndarray:
+        """Canonical network label per ad, identical to a full rebuild's."""
+        if not any(c.after_linking for c in self.keys.cut()):
+            return self.uf.labels()
+        a, b, *_ = self.edges.columns()
+        live = self.live_mask()
+        return components(len(self.records), a[live], b[live])
+
+    def result(self):
+        from .result import build_result
+
+        return build_result(self)
+
+
+def link_records(records: Iterable[LinkRecord], config: LinkConfig | None = None):
+    """Link a corpus in one batch: edges, networks with features and scores, cut hubs."""
+    linker = Linker(config)
+    linker.add(records)
+    return linker.result()

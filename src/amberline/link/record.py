@@ -1,0 +1,63 @@
+"""What linking needs to know about one ad, and how linking is tuned.
+
+Linking runs on stored keys, not on the store itself, so that it can be tested on small
+hand-built corpora, run over 10^6 ads in numpy batches, and wired to any store afterwards. A
+`LinkRecord` is that plain input: one per ad, built from an `Ad` and its `Screening` by
+`keys.record_from_screening` or directly by the store. `LinkConfig` gathers every threshold in
+one place so that a run can be reproduced from its config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class LinkRecord:
+    """One ad as linking sees it.
+
+    `keys` are normalised identifiers as (kind, value), e.g. ("phone", "+17035550142");
+    `images` are hash dicts {"pdq": hex, "quality": int, "md5": hex} (never the image);
+    `text` is the normalised ad text (numbers are masked by the MinHash stage, not here).
+    """
+
+    ad_key: str
+    text: str = ""
+    posted_at: datetime | None = None
+    city: str | None = None
+    score: float = 0.0
+    flags: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    prices: list[float] = field(default_factory=list)
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LinkConfig:
+    """Every threshold of linking. Defaults follow the issue: PDQ <= 31 with quality >= 50,
+    near-duplicate Jaccard >= 0.6, keys in more than 500 ads are cut as hubs."""
+
+    # text near-duplicates (MinHash over word shingles, numbers masked)
+    num_perm: int = 128
+    shingle_size: int = 3
+    seed: int = 1
+    near_dup_threshold: float = 0.6
+    # templates: pairs with Jaccard in [template_threshold, near_dup_threshold) whose token
+    # alignment ratio reaches template_ratio share a skeleton with varying slots
+    template_threshold: float = 0.3
+    template_ratio: float = 0.7
+    template_min_ads: int = 2
+    template_sample: int = 50
+    # LSH buckets larger than this are chained (n-1 candidate pairs) instead of all pairs
+    max_bucket_pairs: int = 50
+    # images
+    pdq_max_distance: int = 31
+    pdq_min_quality: int = 50
+    # hub cut: an identifier or exact image shared by more ads than this is not used as an edge
+    max_key_ads: int = 500
+    # networks
+    min_network_ads: int = 2
+    movement_window_days: float = 7.0

@@ -1,0 +1,161 @@
+"""A transparent score: which flags raised it, and by how much.
+
+Scores rank ads for human review; they never decide on their own. So the formula is one an
+analyst can check by hand, and every flag carries its exact share of the score.
+
+The formula
+-----------
+1. Each category c has a weight w_c in [0, 1) (``weights.toml``): how far that category alone
+   raises the score. A flag's strength is ``s = w_c * flag.weight`` (the lexicon entry's weight,
+   in (0, 1], marks weaker terms within a category).
+2. Work in "evidence units" ``L = -ln(1 - s)``, which simply add up.
+3. A category counts once, at its strongest flag (full L). Flags of *other* rules in the same
+   category add ``repeat_bonus * L`` each, for at most ``max_repeats`` of them (the strongest
+   first). More flags of the same rule add nothing.
+4. ``score = 1 - exp(-sum of all L)``. For one flag per category this is the noisy-OR
+   ``1 - prod(1 - w_c)``: e.g. youth 0.45 and trustworthiness 0.40 give 1 - 0.55 * 0.60 = 0.67.
+5. Each flag's ``contribution = score * (its L) / (sum of all L)``: contributions add up to the
+   score, and a flag that counted for nothing shows 0.
+
+Adding a flag never lowers the score (its units only add or displace a weaker repeat), a score
+with no flags is 0, and no score reaches 1 because every weight is below 1.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from amberline.model import Flag
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be used; the message names the file and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scorer:
+    """Scores an ad's flags and fills in each flag's contribution."""
+
+    weights: dict[str, float]
+    repeat_bonus: float = 0.1
+    max_repeats: int = 2
+    version: str = ""
+    origin: str = "<weights>"
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path | None = None, categories: Iterable[str] | None = None
+    ) -> Scorer:
+        """Load weights; `None` loads the packaged file. `categories` (default: those of the
+        packaged lexicon) must match the file's categories exactly."""
+        if path is None:
+            res = resources.files("amberline.score").joinpath("weights.toml")
+            text, origin = res.read_text(encoding="utf-8"), "amberline/score/weights.toml"
+        else:
+            text, origin = Path(path).read_text(encoding="utf-8"), str(path)
+        if categories is None:
+            from amberline.indicators.lexicon import load_lexicon
+
+            categories = load_lexicon().categories
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise WeightsError(f"{origin}: not valid TOML ({exc})") from None
+        return cls.from_dict(data, set(categories), origin)
+
+    @classmethod
+    def from_dict(cls, data: dict, categories: set[str], origin: str = "<weights>") -> Scorer:
+        """Validate a parsed weights document against the known categories."""
+        extra = set(data) - {"version", "weights", "params"}
+        if extra:
+            raise WeightsError(f"{origin}: unknown top-level keys {sorted(extra)}")
+        version = data.get("version", "")
+        if not isinstance(version, str) or not version:
+            raise WeightsError(f"{origin}: missing 'version = \"...\"'")
+        weights = data.get("weights")
+        if not isinstance(weights, dict):
+            raise WeightsError(f"{origin}: missing [weights] table")
+        unknown = sorted(set(weights) - categories)
+        if unknown:
+            raise WeightsError(
+                f"{origin}: unknown category {unknown[0]!r} in [weights]; "
+                f"known: {', '.join(sorted(categories))}"
+            )
+        missing = sorted(categories - set(weights))
+        if missing:
+            raise WeightsError(f"{origin}: no weight for category {missing[0]!r}; add it")
+        for name, w in weights.items():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < 1:
+                raise WeightsError(f"{origin}: weight of {name!r} must be in [0, 1), got {w!r}")
+        params = data.get("params", {})
+        unknown_p = set(params) - {"repeat_bonus", "max_repeats"}
+        if unknown_p:
+            raise WeightsError(f"{origin}: unknown [params] {sorted(unknown_p)}")
+        bonus = params.get("repeat_bonus", 0.1)
+        if isinstance(bonus, bool) or not isinstance(bonus, int | float) or not 0 <= bonus <= 1:
+            raise WeightsError(f"{origin}: repeat_bonus must be in [0, 1], got {bonus!r}")
+        repeats = params.get("max_repeats", 2)
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 0:
+            raise WeightsError(f"{origin}: max_repeats must be an integer >= 0, got {repeats!r}")
+        return cls(
+            {k: float(v) for k, v in weights.items()}, float(bonus), repeats, version, origin
+        )
+
+    def _units(self, flags: list[Flag]) -> list[float]:
+        """Evidence units per flag (same order), following steps 1-3 of the formula."""
+        best: dict[tuple[str, str], int] = {}  # (category, rule) -> index of strongest flag
+        raw: list[float] = []
+        for i, flag in enumerate(flags):
+            w_c = self.weights.get(flag.category)
+            if w_c is None:
+                raise WeightsError(
+                    f"{self.origin}: flag category {flag.category!r} (rule {flag.rule}) "
+                    "has no weight; add it to [weights]"
+                )
+            strength = w_c * min(max(flag.weight, 0.0), 1.0)
+            raw.append(-math.log1p(-strength))
+            key = (flag.category, flag.rule)
+            j = best.get(key)
+            if j is None or raw[i] > raw[j]:
+                best[key] = i
+        by_cat: dict[str, list[int]] = {}
+        for (cat, _rule), i in best.items():
+            by_cat.setdefault(cat, []).append(i)
+        units = [0.0] * len(flags)
+        for idxs in by_cat.values():
+            idxs.sort(key=lambda i: (-raw[i], i))
+            units[idxs[0]] = raw[idxs[0]]
+            for i in idxs[1 : 1 + self.max_repeats]:
+                units[i] = self.repeat_bonus * raw[i]
+        return units
+
+    def score(self, flags: list[Flag]) -> float:
+        """Score in [0, 1); sets every flag's `contribution` so that they sum to the score."""
+        units = self._units(flags)
+        total = math.fsum(units)
+        if total <= 0.0:
+            for flag in flags:
+                flag.contribution = 0.0
+            return 0.0
+        score = -math.expm1(-total)
+        contribs = [score * u / total for u in units]
+        top = max(range(len(flags)), key=contribs.__getitem__)
+        contribs[top] += score - math.fsum(contribs)  # absorb rounding so the sum is exact
+        for flag, c in zip(flags, contribs, strict=True):
+            flag.contribution = c
+        return score
+
+    def explain(self, flags: list[Flag]) -> list[tuple[str, float, float]]:
+        """(category, category weight, summed contribution) per category, largest first."""
+        self.score(flags)
+        per_cat: dict[str, float] = {}
+        for flag in flags:
+            per_cat[flag.category] = per_cat.get(flag.category, 0.0) + flag.contribution
+        rows = [(cat, self.weights[cat], c) for cat, c in per_cat.items()]
+        rows.sort(key=lambda r: (-r[2], r[0]))
+        return rows

@@ -1,0 +1,256 @@
+"""`Store`: where screened ads, their evidence and the scans that produced them are kept.
+
+Why one class: the CLI, the web workspace and the linkers all need the same few operations,
+and they must not care whether the database is an embedded SQLite file (the default, also for
+air-gapped deployments) or PostgreSQL. Writes are batched, atomic and idempotent, so a scan
+can be re-run or resumed over the same input without duplicating anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from amberline.model import Ad, Screening
+from amberline.store import queries
+from amberline.store.migrate import WRITE_OPTION, upgrade
+from amberline.store.queries import (
+    AdSummary,
+    QuarantineEntry,
+    ScanRecord,
+    SearchHit,
+    StoredAd,
+)
+from amberline.store.rows import ad_rows, insert_children, insert_ignore
+from amberline.store.schema import ads, dump_json, quarantine, scans, utcnow
+
+# How SQLite reports a MATCH expression it cannot parse (as opposed to a database failure).
+_FTS_QUERY_ERRORS = ("fts5:", "no such column", "unterminated string", "unknown special query")
+
+
+class BadRecordLike(Protocol):
+    """What `Store.quarantine` needs of a bad record (`amberline.ingest.records.BadRecord`)."""
+
+    file: str
+    line: int | None
+    reason: str
+    excerpt: str
+
+
+def make_engine(url_or_path: str | Path) -> sa.Engine:
+    """An engine for a database URL, or for a SQLite file when given a plain path.
+
+    SQLite connections get WAL (readers never block the writer), synchronous=NORMAL (safe with
+    WAL, much faster than FULL), foreign keys on, and a busy timeout; SQLAlchemy emits BEGIN
+    itself so that transactions, including DDL, are real (see the SQLAlchemy SQLite docs).
+    """
+    text = str(url_or_path)
+    if "://" in text:
+        url = sa.make_url(text)
+    else:
+        if text != ":memory:":
+            path = Path(text).expanduser().resolve()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = str(path)
+        url = sa.URL.create("sqlite+pysqlite", database=text)
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, json_serializer=dump_json)
+
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=dump_json)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not sqlite3, emits BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: keeps the span indexes hot
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # Writers take the write lock up front (BEGIN IMMEDIATE), waiting for it under the busy
+        # timeout. A deferred transaction that has read anything (FTS5 reads its config when
+        # first used) cannot wait when it upgrades to writing: it fails "database is locked".
+        write = conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """The database of screened ads. Opening it migrates it to the current schema.
+
+    `Store("scan.db")` opens (or creates) a SQLite file; `Store("postgresql+psycopg://...")`
+    any SQLAlchemy URL. All results are small frozen records, never live database rows.
+    """
+
+    def __init__(self, url_or_path: str | Path) -> None:
+        self.engine = make_engine(url_or_path)
+        self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
+        try:
+            self.migrated = upgrade(self._writer)
+        except sa.exc.DatabaseError as exc:
+            self.engine.dispose()
+            raise ValueError(
+                f"cannot open {url_or_path} as an Amberline store: {exc.orig}"
+            ) from exc
+
+    def close(self) -> None:
+        """Release every connection (and the SQLite file handles)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scans -----------------------------------------------------------------------------
+
+    def begin_scan(self, inputs: list[str]) -> int:
+        """Record the start of a scan over `inputs`; returns its id."""
+        with self._writer.begin() as conn:
+            result = conn.execute(
+                scans.insert().values(started_at=utcnow(), inputs=list(inputs), status="running")
+            )
+            return int(result.inserted_primary_key[0])
+
+    def finish_scan(self, scan_id: int, counts: dict[str, int], status: str = "done") -> None:
+        """Record a scan's end, its counts (read, stored, duplicate, ...) and status."""
+        with self._writer.begin() as conn:
+            updated = conn.execute(
+                scans.update().where(scans.c.id == scan_id)
+                .values(finished_at=utcnow(), counts=dict(counts), status=status)
+            ).rowcount
+        if updated != 1:
+            raise KeyError(f"no scan with id {scan_id}")
+
+    def scan(self, scan_id: int) -> ScanRecord | None:
+        """One scan's record, or None."""
+        with self.engine.connect() as conn:
+            return queries.get_scan(conn, scan_id)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def write_batch(
+        self, scan_id: int | None, items: list[tuple[Ad, Screening]]
+    ) -> tuple[int, int]:
+        """Store screened ads in one transaction; returns (stored, duplicates).
+
+        An ad whose key is already stored (or repeats earlier in the batch) is a duplicate and
+        nothing of it is written. If anything fails, nothing of the batch is written.
+        """
+        rows, dup_in_batch = ad_rows(scan_id, items, utcnow())
+        if not rows:
+            return 0, dup_in_batch
+        insert = insert_ignore(ads, self.engine.dialect.name, ["key"])
+        with self._writer.begin() as conn:
+            new_ids = {
+                key: ad_id
+                for ad_id, key in conn.execute(insert.returning(ads.c.id, ads.c.key), rows)
+            }
+            if new_ids:
+                insert_children(conn, items, new_ids)
+        stored = len(new_ids)
+        return stored, len(items) - stored
+
+    def quarantine(self, scan_id: int | None, bad: list[BadRecordLike]) -> int:
+        """Keep records a reader could not use; returns how many were new.
+
+        The same (file, line, reason) is kept once, so re-running a scan over the same bad
+        input adds nothing; the entry keeps the scan that first saw it.
+        """
+        if not bad:
+            return 0
+        now = utcnow()
+        rows = [
+            {"scan_id": scan_id, "file": str(b.file), "line": b.line or 0,
+             "reason": b.reason, "excerpt": b.excerpt, "recorded_at": now}
+            for b in bad
+        ]
+        insert = insert_ignore(quarantine, self.engine.dialect.name, ["file", "line", "reason"])
+        with self._writer.begin() as conn:
+            return len(conn.execute(insert.returning(quarantine.c.id), rows).all())
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def top(self, n: int = 50, min_score: float = 0.0) -> list[AdSummary]:
+        """The `n` highest-scoring ads at or above `min_score`, best first."""
+        with self.engine.connect() as conn:
+            return queries.top(conn, n, min_score)
+
+    def get_ad(self, key_or_id: str | int) -> StoredAd | None:
+        """One ad with its spans, flags and image hashes, by key or numeric id."""
+        where = ads.c.id == key_or_id if isinstance(key_or_id, int) else ads.c.key == key_or_id
+        with self.engine.connect() as conn:
+            found = queries.get_ads(conn, where)
+        return found[0] if found else None
+
+    def search(
+        self,
+        query: str,
+        limit: int = 50,
+        marks: tuple[str, str] = ("[", "]"),
+        literal: bool = False,
+    ) -> list[SearchHit]:
+        """Full-text search over titles and bodies, best match first.
+
+        `query` uses SQLite FTS5 syntax (words, "phrases", AND/OR/NOT, prefix*). With
+        `literal=True` every whitespace-separated word is quoted, so input such as an email
+        address or "703-555" is searched as the words it contains, never parsed as syntax.
+        Raises ValueError with a readable message when the query is not valid syntax.
+        """
+        if literal:
+            query = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+        if not query.strip():
+            raise ValueError("search query is empty")
+        with self.engine.connect() as conn:
+            try:
+                return queries.search(conn, query, limit, marks)
+            except OperationalError as exc:
+                message = str(exc.orig)
+                if not message.startswith(_FTS_QUERY_ERRORS):
+                    raise
+                raise ValueError(
+                    f"search query {query!r} is not valid full-text syntax ({message}); "
+                    'put words in double quotes to search for them literally, e.g. "e-mail"'
+                ) from exc
+
+    def find_by(self, kind: str, value: Any, limit: int = 1000) -> list[AdSummary]:
+        """Ads with a `kind` span whose normalised value equals `value` (E.164 phone, lower-case
+        email, handle, place, ...), or with that "city"/"region"/"country"; best first."""
+        with self.engine.connect() as conn:
+            return queries.find_by(conn, kind, value, limit)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, plus `flagged_ads` (ads with at least one flag)."""
+        with self.engine.connect() as conn:
+            return queries.counts(conn)
+
+    def quarantined(self, scan_id: int | None = None) -> list[QuarantineEntry]:
+        """Quarantined records, all or those first recorded by one scan."""
+        with self.engine.connect() as conn:
+            return queries.quarantined(conn, scan_id)
+
+    def iter_ads(self, batch_size: int = 1000, after_id: int = 0) -> Iterator[list[StoredAd]]:
+        """All ads with id > `after_id`, in id order, in batches (for linking).
+
+        Each batch is its own short read, so a long linking run holds no transaction open;
+        pass the last id seen as `after_id` to continue incrementally later.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        while True:
+            ids = sa.select(ads.c.id).where(ads.c.id > after_id).order_by(ads.c.id)
+            with self.engine.connect() as conn:
+                batch = queries.get_ads(conn, ads.c.id.in_(ids.limit(batch_size).scalar_subquery()))
+            if not batch:
+                return
+            yield batch
+            after_id = batch[-1].id

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store, run in code by `amberline.store.migrate` (no alembic.ini)."""

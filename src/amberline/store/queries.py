@@ -1,0 +1,256 @@
+"""Read side of the store: the questions analysts and later stages ask, as small frozen records.
+
+Why plain functions over a `Connection`: the `Store` owns engines and transactions; these only
+build SQL from the Core tables in `schema.py` and turn rows into records, so they run the same on
+SQLite and PostgreSQL. The one dialect-specific query, full-text `search`, branches explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from amberline.model import Ad, Flag, Obfuscation, Screening, Span
+from amberline.store.schema import (
+    ads,
+    decode_value,
+    encode_value,
+    flags,
+    image_hashes,
+    quarantine,
+    scans,
+    spans,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AdSummary:
+    """One line of a ranked list: enough to show and to open the ad."""
+
+    id: int
+    key: str
+    source: str
+    title: str
+    city: str | None
+    posted_at: datetime | None
+    score: float
+    flag_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAd:
+    """An ad as stored, rebuilt into the pipeline's own records (for `amberline show`)."""
+
+    id: int
+    scan_id: int | None
+    stored_at: datetime
+    ad: Ad
+    screening: Screening
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A full-text match, with a snippet of the matching text (matches between the marks)."""
+
+    summary: AdSummary
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    """A record a reader could not use, kept so that nothing is lost silently."""
+
+    id: int
+    scan_id: int | None
+    file: str
+    line: int
+    reason: str
+    excerpt: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """One run of `amberline scan`: what it read and what became of it."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    inputs: list[str]
+    counts: dict[str, int]
+    status: str
+
+
+_flag_count = (
+    sa.select(sa.func.count()).where(flags.c.ad_id == ads.c.id).scalar_subquery().label("nflags")
+)
+_SUMMARY_COLUMNS = (
+    ads.c.id, ads.c.key, ads.c.source, ads.c.title, ads.c.city, ads.c.posted_at, ads.c.score,
+    _flag_count,
+)
+
+
+def _summary(row: sa.Row[Any]) -> AdSummary:
+    return AdSummary(
+        row.id, row.key, row.source, row.title, row.city, row.posted_at, row.score, row.nflags
+    )
+
+
+def top(conn: sa.Connection, n: int, min_score: float) -> list[AdSummary]:
+    """The `n` highest-scoring ads with score >= `min_score`; ties broken by id."""
+    query = (
+        sa.select(*_SUMMARY_COLUMNS)
+        .where(ads.c.score >= min_score)
+        .order_by(ads.c.score.desc(), ads.c.id)
+        .limit(n)
+    )
+    return [_summary(r) for r in conn.execute(query)]
+
+
+LOCATION_FIELDS = ("city", "region", "country")
+
+
+def find_by(conn: sa.Connection, kind: str, value: Any, limit: int) -> list[AdSummary]:
+    """Ads with a span of `kind` whose normalised value is exactly `value`, best first.
+
+    `kind` "city", "region" or "country" looks at the ad's own location fields instead.
+    """
+    if kind in LOCATION_FIELDS:
+        where = ads.c[kind] == value
+    else:
+        text, _ = encode_value(value)
+        ids = sa.select(spans.c.ad_id).where(spans.c.kind == kind, spans.c.value == text)
+        where = ads.c.id.in_(ids)
+    query = (
+        sa.select(*_SUMMARY_COLUMNS).where(where)
+        .order_by(ads.c.score.desc(), ads.c.id).limit(limit)
+    )
+    return [_summary(r) for r in conn.execute(query)]
+
+
+def search(
+    conn: sa.Connection, query: str, limit: int, marks: tuple[str, str]
+) -> list[SearchHit]:
+    """Full-text search over title and body, best match first."""
+    if conn.dialect.name != "sqlite":
+        # PostgreSQL hook: match the tsvector column with websearch_to_tsquery, snippet with
+        # ts_headline. Needs the matching branch in migration 0001 first.
+        raise NotImplementedError(f"full-text search is not implemented on {conn.dialect.name}")
+    fts = sa.table("ads_fts", sa.column("rowid"), sa.column("rank"))
+    snippet = sa.func.snippet(sa.literal_column("ads_fts"), -1, marks[0], marks[1], "…", 16)
+    stmt = (
+        sa.select(*_SUMMARY_COLUMNS, snippet.label("snippet"))
+        .select_from(fts.join(ads, ads.c.id == fts.c.rowid))
+        .where(sa.literal_column("ads_fts").op("MATCH")(query))
+        .order_by(fts.c.rank, ads.c.id)
+        .limit(limit)
+    )
+    return [SearchHit(_summary(r), r.snippet) for r in conn.execute(stmt)]
+
+
+def get_ads(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[StoredAd]:
+    """Ads matching `where` with their spans, flags and image hashes, in id order.
+
+    Children are read by the id range of the ads found, three queries per call whatever the
+    number of ads (rows of ads in the range that `where` excluded are read and ignored).
+    """
+    rows = conn.execute(sa.select(ads).where(where).order_by(ads.c.id)).all()
+    if not rows:
+        return []
+    lo, hi = rows[0].id, rows[-1].id
+    span_by_ad = _spans(conn, lo, hi)
+    flag_by_ad = _flags(conn, lo, hi)
+    hash_by_ad = _hashes(conn, lo, hi)
+    return [
+        _stored(r, span_by_ad.get(r.id, []), flag_by_ad.get(r.id, []), hash_by_ad.get(r.id, []))
+        for r in rows
+    ]
+
+
+def _in_range(table: sa.Table, lo: int, hi: int, *columns: str) -> sa.Select[Any]:
+    return (
+        sa.select(table.c.ad_id, *(table.c[c] for c in columns))
+        .where(table.c.ad_id.between(lo, hi))
+        .order_by(table.c.id)
+    )
+
+
+def _spans(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[Span]]:
+    by_ad: dict[int, list[Span]] = {}
+    query = _in_range(spans, lo, hi, "kind", "value", "value_json", "start", "end", "extractor",
+                      "confidence", "attrs")
+    for ad_id, kind, value, is_json, start, end, extractor, conf, attrs in conn.execute(query):
+        span = Span(kind, decode_value(value, is_json), start, end, extractor, conf, attrs or {})
+        by_ad.setdefault(ad_id, []).append(span)
+    return by_ad
+
+
+def _flags(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[Flag]]:
+    by_ad: dict[int, list[Flag]] = {}
+    query = _in_range(flags, lo, hi, "category", "term", "start", "end", "weight", "rule",
+                      "citation", "contribution")
+    for ad_id, *fields in conn.execute(query):
+        by_ad.setdefault(ad_id, []).append(Flag(*fields))
+    return by_ad
+
+
+def _hashes(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[dict[str, Any]]]:
+    by_ad: dict[int, list[dict[str, Any]]] = {}
+    query = _in_range(image_hashes, lo, hi, "pdq", "quality", "md5", "attrs")
+    for ad_id, pdq, quality, md5, attrs in conn.execute(query):
+        entry = {k: v for k, v in (("pdq", pdq), ("quality", quality), ("md5", md5))
+                 if v is not None}
+        by_ad.setdefault(ad_id, []).append({**entry, **(attrs or {})})
+    return by_ad
+
+
+def _stored(
+    r: sa.Row[Any], span_list: list[Span], flag_list: list[Flag], hashes: list[dict[str, Any]]
+) -> StoredAd:
+    ad = Ad(
+        source=r.source, title=r.title, body=r.body, source_id=r.source_id, url=r.url,
+        posted_at=r.posted_at, city=r.city, region=r.region, country=r.country,
+        image_hashes=hashes, raw=r.raw or {},
+    )
+    screening = Screening(
+        ad_key=r.key,
+        spans=span_list,
+        flags=flag_list,
+        score=r.score,
+        pipeline_version=r.pipeline_version,
+        obfuscations=[Obfuscation(**o) for o in (r.obfuscations or [])],
+    )
+    return StoredAd(r.id, r.scan_id, r.stored_at, ad, screening)
+
+
+def quarantined(conn: sa.Connection, scan_id: int | None) -> list[QuarantineEntry]:
+    """Quarantined records, all or those first recorded by one scan, in file/line order."""
+    query = sa.select(quarantine).order_by(quarantine.c.file, quarantine.c.line, quarantine.c.id)
+    if scan_id is not None:
+        query = query.where(quarantine.c.scan_id == scan_id)
+    return [
+        QuarantineEntry(r.id, r.scan_id, r.file, r.line, r.reason, r.excerpt, r.recorded_at)
+        for r in conn.execute(query)
+    ]
+
+
+def get_scan(conn: sa.Connection, scan_id: int) -> ScanRecord | None:
+    """One scan's record, or None."""
+    r = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).first()
+    if r is None:
+        return None
+    return ScanRecord(r.id, r.started_at, r.finished_at, r.inputs or [], r.counts or {}, r.status)
+
+
+def counts(conn: sa.Connection) -> dict[str, int]:
+    """Row counts of every table, plus how many ads carry at least one flag."""
+    result = {
+        t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        for t in (ads, spans, flags, image_hashes, quarantine, scans)
+    }
+    flagged = sa.select(sa.func.count(sa.distinct(flags.c.ad_id)))
+    result["flagged_ads"] = conn.execute(flagged).scalar_one()
+    return result

@@ -1,0 +1,159 @@
+"""Turn pipeline records into table rows for bulk inserts, and the one dialect-specific insert.
+
+Why separate: building plain rows in tight loops, once per batch, is what keeps
+`Store.write_batch` fast (the driver then runs one executemany per table), and keeping it apart
+from the transaction logic makes both easy to read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from amberline.model import Ad, Screening
+from amberline.store.schema import dump_json, encode_value, flags, image_hashes, spans
+
+Items = list[tuple[Ad, Screening]]
+
+
+def insert_ignore(table: sa.Table, dialect: str, conflict: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (conflict columns) DO NOTHING, in the dialect's own form."""
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    raise NotImplementedError(f"the store supports sqlite and postgresql, not {dialect}")
+
+
+def ad_rows(
+    scan_id: int | None, items: Items, stored_at: datetime
+) -> tuple[list[dict[str, Any]], int]:
+    """One row per distinct ad key (first occurrence wins) and the number of repeats in `items`.
+
+    Raises ValueError, before anything is written, when a screening belongs to another ad.
+    """
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for ad, screening in items:
+        content_hash = ad.content_hash
+        key = f"{ad.source}:{ad.source_id}" if ad.source_id else f"sha256:{content_hash}"
+        if screening.ad_key != key:
+            raise ValueError(f"screening for {screening.ad_key!r} was paired with ad {key!r}")
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({
+            "key": key,
+            "source": ad.source,
+            "source_id": ad.source_id,
+            "url": ad.url,
+            "posted_at": ad.posted_at,
+            "title": ad.title,
+            "body": ad.body,
+            "city": ad.city,
+            "region": ad.region,
+            "country": ad.country,
+            "content_hash": content_hash,
+            "raw": ad.raw or None,
+            "obfuscations": [
+                {"start": o.start, "end": o.end, "kind": o.kind, "original": o.original}
+                for o in screening.obfuscations
+            ] or None,
+            "score": screening.score,
+            "pipeline_version": screening.pipeline_version,
+            "scan_id": scan_id,
+            "stored_at": stored_at,
+        })
+    return rows, len(items) - len(rows)
+
+
+_HASH_FIELDS = ("pdq", "quality", "md5")
+# Columns of the child tables in table order (the order the compiled INSERT binds them).
+SPAN_COLUMNS = ("ad_id", "kind", "value", "value_json", "start", "end", "extractor",
+                "confidence", "attrs")
+FLAG_COLUMNS = ("ad_id", "category", "term", "start", "end", "weight", "contribution", "rule",
+                "citation")
+HASH_COLUMNS = ("ad_id", "pdq", "quality", "md5", "attrs")
+
+
+def insert_children(conn: sa.Connection, items: Items, new_ids: dict[str, int]) -> None:
+    """Insert the spans, flags and image hashes of the newly stored ads (`key` -> id)."""
+    span_rows: list[tuple[Any, ...]] = []
+    flag_rows: list[tuple[Any, ...]] = []
+    hash_rows: list[tuple[Any, ...]] = []
+    pending = dict(new_ids)
+    for ad, screening in items:
+        ad_id = pending.pop(screening.ad_key, None)
+        if ad_id is None:  # a duplicate, or a repeat of a key already handled in this batch
+            continue
+        for s in screening.spans:
+            value = s.value
+            is_json = not isinstance(value, str)
+            span_rows.append((
+                ad_id, s.kind, encode_value(value)[0] if is_json else value, is_json, s.start,
+                s.end, s.extractor, s.confidence, dump_json(s.attrs) if s.attrs else None,
+            ))
+        flag_rows.extend(
+            (ad_id, f.category, f.term, f.start, f.end, f.weight, f.contribution, f.rule,
+             f.citation)
+            for f in screening.flags
+        )
+        for h in ad.image_hashes:
+            extra = {k: v for k, v in h.items() if k not in _HASH_FIELDS}
+            hash_rows.append((ad_id, h.get("pdq"), h.get("quality"), h.get("md5"),
+                              dump_json(extra) if extra else None))
+    bulk_insert(conn, spans, SPAN_COLUMNS, span_rows)
+    bulk_insert(conn, flags, FLAG_COLUMNS, flag_rows)
+    bulk_insert(conn, image_hashes, HASH_COLUMNS, hash_rows)
+
+
+def bulk_insert(
+    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """One driver-level executemany of ready-made tuples.
+
+    Why bypass SQLAlchemy's parameter handling: for many small rows its per-row processing
+    costs more than SQLite's own insert (measured ~90k vs ~250k span rows/s). The statement is
+    still compiled from the Core table for the connection's dialect, so this stays portable;
+    the values must be driver-ready (JSON already as text, no TypeDecorator columns).
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, columns, rows)
+        return
+    sql, positional = _compiled_insert(conn.dialect, table, columns)
+    if positional:
+        conn.exec_driver_sql(sql, rows)
+    else:
+        conn.exec_driver_sql(sql, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _copy(
+    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: COPY is its bulk path (executemany is one round trip per row)."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()  # same transaction as `conn`
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi_error as exc:  # raise it as SQLAlchemy would (IntegrityError, ...)
+        raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi_error) from exc
+
+
+@lru_cache(maxsize=32)
+def _compiled_insert(
+    dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
+) -> tuple[str, bool]:
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+    if compiled.positional and tuple(compiled.positiontup or ()) != columns:
+        raise AssertionError(f"{table.name}: columns {columns} not in table order")
+    return str(compiled), bool(compiled.positional)

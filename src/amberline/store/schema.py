@@ -1,0 +1,198 @@
+"""The one definition of Amberline's database schema, as SQLAlchemy Core tables.
+
+Why Core tables and not an ORM: the store writes tens of thousands of rows a second in bulk and
+hands back small frozen records, so mapped objects would only add cost. The migrations in
+`migrations/versions` create exactly these tables (a test compares the migrated database with
+this metadata), and the queries in `database.py`/`queries.py` are built from them, so the same
+code runs on SQLite and, later, PostgreSQL.
+
+Conventions:
+- Offsets (`start`, `end`) are character offsets into `Ad.text`, end exclusive.
+- Span values are text: strings as they are, anything else JSON-encoded compactly
+  (`encode_value`), so an age of 17 is stored and looked up as "17"; `value_json` remembers
+  which, so the original Python value comes back (`decode_value`).
+- Timestamps are stored in UTC; naive datetimes are taken to be UTC already.
+- Full-text search is not part of this metadata: it is dialect-specific (an FTS5 virtual table
+  on SQLite, created in migration 0001; a tsvector column is the PostgreSQL hook).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and read back timezone-aware, on every backend.
+
+    SQLite has no timezone-aware type: storing an aware datetime there as-is would drop the
+    offset silently. Converting to UTC on the way in keeps instants comparable and sortable.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+# Built once: `json.dumps` with options builds a new encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def dump_json(value: Any) -> str:
+    """JSON text as the store writes it: compact, UTF-8, and values JSON has no type for (dates
+    in raw metadata, say) kept as their text rather than failing the batch."""
+    return _JSON.encode(value)
+
+
+def encode_value(value: Any) -> tuple[str, bool]:
+    """A span value as stored text, and whether it was JSON-encoded (anything not a str).
+
+    Keys are sorted so equal values always give equal text, which exact lookups rely on.
+    """
+    if isinstance(value, str):
+        return value, False
+    if type(value) is int:  # the common non-text value (ages); same text as JSON
+        return str(value), True
+    return _VALUE_JSON.encode(value), True
+
+
+def decode_value(text: str, is_json: bool) -> Any:
+    """Inverse of `encode_value`."""
+    return json.loads(text) if is_json else text
+
+
+Json = sa.JSON(none_as_null=True)
+
+scans = sa.Table(
+    "scans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("inputs", Json),
+    sa.Column("counts", Json),
+    sa.Column("status", sa.String(32), nullable=False),
+)
+
+ads = sa.Table(
+    "ads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(512), nullable=False, unique=True),
+    sa.Column("source", sa.String(255), nullable=False),
+    sa.Column("source_id", sa.String(255)),
+    sa.Column("url", sa.Text),
+    sa.Column("posted_at", UTCDateTime),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("city", sa.String(255), index=True),
+    sa.Column("region", sa.String(255)),
+    sa.Column("country", sa.String(64)),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("raw", Json),
+    # Stretches the normaliser undid; only ever shown with the ad, never queried, so a JSON
+    # list of {start, end, kind, original} rather than a table of its own.
+    sa.Column("obfuscations", Json),
+    sa.Column("score", sa.Float, nullable=False, index=True),
+    sa.Column("pipeline_version", sa.String(64), nullable=False),
+    sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id")),
+    sa.Column("stored_at", UTCDateTime, nullable=False),
+)
+
+spans = sa.Table(
+    "spans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("value_json", sa.Boolean, nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("extractor", sa.String(64), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("attrs", Json),
+    sa.Index(None, "kind", "value"),
+    sa.Index(None, "ad_id"),
+)
+
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("term", sa.Text, nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("contribution", sa.Float, nullable=False),
+    sa.Column("rule", sa.String(255), nullable=False),
+    sa.Column("citation", sa.Text, nullable=False),
+    sa.Index(None, "category"),
+    sa.Index(None, "ad_id"),
+)
+
+image_hashes = sa.Table(
+    "image_hashes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("pdq", sa.String(64), index=True),
+    sa.Column("quality", sa.Integer),
+    sa.Column("md5", sa.String(32), index=True),
+    # Any other keys the reader attached to the hash (kept, so nothing is lost).
+    sa.Column("attrs", Json),
+    sa.Index(None, "ad_id"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id")),
+    sa.Column("file", sa.Text, nullable=False),
+    # 1-based line or record number; 0 when the reader could not name one.
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("excerpt", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("file", "line", "reason"),
+)
+
+# Full-text search lives outside this metadata (an FTS5 virtual table and its shadow tables on
+# SQLite, created by the migrations); autogenerate and the schema test must not see it as drift.
+FTS_PREFIX = "ads_fts"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic `include_name` hook: leave the dialect's full-text tables alone."""
+    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIX))

@@ -1,0 +1,160 @@
+"""The text normaliser: undo the obfuscation ads use to hide contact details, keep a map back.
+
+Why: extractors should see "703 555 0142" whether the ad wrote "７０３ 555 0142",
+"seven zero three 555 O142" or "703🔥555🔥0142", while analysts must see every finding
+highlighted in the ad exactly as posted, and the indicator stage must know *that* something was
+hidden (an obscured phone number is one of the few indicators with empirical support). So
+`normalise` returns the clean text, an offset map back to the original, and one `Obfuscation`
+per stretch it had to undo.
+
+Speed: most ads are plain text with nothing to undo. One precompiled regex search decides that
+(no per-character Python) and returns the text itself with `offsets=None`. Otherwise two stages
+run, each as a list of edits found by C-level regex scans: characters (`chars.py`), then number
+runs (`numbers.py`); only the edited stretches cost Python time.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from unicodedata import is_normalized
+
+from amberline.model import Obfuscation
+from amberline.text import chars, numbers
+from amberline.text.edits import apply_edits, compose
+from amberline.text.gate import Gate
+
+# Every kind of Obfuscation the normaliser records.
+KINDS = (
+    chars.COMPAT_FORM,
+    chars.SCRIPT_DIGITS,
+    chars.TYPOGRAPHY,
+    chars.INVISIBLE,
+    chars.CONTROL,
+    chars.HOMOGLYPH,
+    numbers.SPELLED_DIGITS,
+    numbers.LETTER_DIGITS,
+    numbers.EMOJI_SEPARATOR,
+)
+# The kinds that disguise what a character *is* (rather than its layout): an indicator stage
+# that wants "obscured contact" without no-break spaces or stray controls can filter on these.
+OBSCURING_KINDS = frozenset(
+    {
+        chars.COMPAT_FORM,
+        chars.SCRIPT_DIGITS,
+        chars.INVISIBLE,
+        chars.HOMOGLYPH,
+        numbers.SPELLED_DIGITS,
+        numbers.LETTER_DIGITS,
+        numbers.EMOJI_SEPARATOR,
+    }
+)
+
+
+@dataclass(slots=True)
+class NormalisedText:
+    """Normalised text with the map back to the ad as written and what was undone.
+
+    `offsets` is None when nothing changed (`text is original`); otherwise it has len(text) + 1
+    entries: offsets[i] is where normalised character i starts in `original`, and the last entry
+    is len(original). `obfuscations` are in normalised offsets.
+    """
+
+    original: str
+    text: str
+    offsets: Sequence[int] | None
+    obfuscations: list[Obfuscation]
+    # Where each normalised character *ends* in `original`, so that spans next to removed
+    # characters map to the smallest covering stretch. Filled by `normalise`.
+    _ends: Sequence[int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalised [start, end) span to the smallest original span covering it."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span [{start}, {end}) outside normalised text of {len(self.text)}")
+        offsets = self.offsets
+        if offsets is None:
+            return start, end
+        if start == end:
+            return offsets[start], offsets[start]
+        last = self._ends[end - 1] if self._ends is not None else offsets[end]
+        return offsets[start], last
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    tables: chars.CharTables
+    gate: Gate
+
+
+@cache
+def _compiled() -> _Compiled:
+    """Compile once per process, on first use (keeps `import` cheap for the CLI)."""
+    return _Compiled(tables=chars.build_tables(), gate=Gate())
+
+
+def normalise(text: str) -> NormalisedText:
+    """Undo compatibility forms, homoglyphs, invisibles, controls and obfuscated number runs."""
+    compiled = _compiled()
+    if text.isascii():
+        need_chars = False  # the gate also reports ASCII control characters
+    else:
+        need_chars = (
+            not is_normalized("NFKC", text)
+            or compiled.tables.needs_work.search(text) is not None
+        )
+    if not need_chars and not compiled.gate.hit(text):
+        return NormalisedText(text, text, None, [])
+    return _slow(text, compiled)
+
+
+def _slow(text: str, compiled: _Compiled) -> NormalisedText:
+    edits_a = chars.char_edits(text, compiled.tables)
+    text1, starts, ends = text, None, None
+    if edits_a:
+        text1, starts, ends = apply_edits(text, edits_a)
+    seeds = compiled.gate.seeds(text1)
+    edits_b = numbers.number_edits(text1, seeds) if seeds else []
+    if not edits_a and not edits_b:
+        return NormalisedText(text, text, None, [])
+    spans = [(e.start, e.end, e.kind) for e in edits_a]
+    final = text1
+    if edits_b:
+        final, starts2, ends2 = apply_edits(text1, edits_b)
+        if starts is None or ends is None:  # stage one changed nothing: text1 is the original
+            spans += [(e.start, e.end, e.kind) for e in edits_b]
+            starts, ends = starts2, ends2
+        else:
+            spans += [(starts[e.start], ends[e.end - 1], e.kind) for e in edits_b]
+            starts, ends = compose(starts, ends, starts2, ends2, len(text))
+    result = NormalisedText(text, final, starts, _obfuscations(text, spans, starts))
+    result._ends = ends
+    return result
+
+
+def _obfuscations(
+    original: str, spans: list[tuple[int, int, str]], starts: Sequence[int]
+) -> list[Obfuscation]:
+    """Original-coordinate edit spans -> merged Obfuscations in normalised coordinates."""
+    n = len(starts) - 1
+    mapped = sorted(
+        (bisect_left(starts, s, 0, n), bisect_left(starts, e, 0, n), kind, s, e)
+        for s, e, kind in spans
+    )
+    merged: dict[str, list[list[int]]] = {}
+    for ns, ne, kind, s, e in mapped:
+        runs = merged.setdefault(kind, [])
+        if runs and runs[-1][1] >= ns:
+            last = runs[-1]
+            last[1], last[2], last[3] = max(last[1], ne), min(last[2], s), max(last[3], e)
+        else:
+            runs.append([ns, ne, s, e])
+    out = [
+        Obfuscation(ns, ne, kind, original[s:e])
+        for kind, runs in merged.items()
+        for ns, ne, s, e in runs
+    ]
+    out.sort(key=lambda o: (o.start, o.end, o.kind))
+    return out

@@ -1,0 +1,194 @@
+"""Number runs: spelled-out digits, letters standing for digits, emoji between digits.
+
+Why: after the character stage, ads still hide phone numbers from digit-matching filters by
+writing "seven zero three 83one5007", "7O3-555-l234" or "703🔥555🔥0142". The same words and
+letters are everywhere in ordinary prose ("the one and only", "two girls", "I", "o"), so they
+are rewritten only inside a *number run*: tokens that produce digits, joined by at most four
+separator characters on one line. One precompiled regex finds the runs (C speed); Python then
+looks at each run's few tokens and applies these rules:
+
+- a run is rewritten only if it holds at least 3 number words, or at least 7 digit-producing
+  tokens in all (phone length), so "150 one hour" and "2 one 3" stay as written;
+- "oh", "o", "O", "l", "I" and "|" are weak: they count only with digits or number words on
+  both sides in the run, so a run never starts or ends with one;
+- a lone number word at either end of a run, not glued to digits ("Two 703 555 0142"), is not
+  part of the number;
+- separators between spelled words are dropped ("seven zero three" -> "703"); other ordinary
+  separators (space, dot, dash, parentheses, slash, comma) are kept; a separator holding any
+  other symbol or emoji becomes one space.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from amberline.text.edits import Edit
+
+SPELLED_DIGITS = "spelled_digits"
+LETTER_DIGITS = "letter_digits"
+EMOJI_SEPARATOR = "emoji_separator"
+
+_VALUES = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "o": "0", "O": "0", "l": "1", "I": "1", "|": "1",
+}  # fmt: skip
+_NW = r"(?i:zero|one|two|three|four|five|six|seven|eight|nine|oh)"
+_WEAK = r"[oOlI|]"
+_ITEM = rf"(?:[0-9]|{_NW}|{_WEAK})"
+_LETTER = r"[^\W\d_]"
+_SEPC = r"(?:[^\w\n\f]|_)"
+# A chunk: glued items, not glued to other letters (a digit may touch letters: "call7035550142").
+_CHUNK = rf"(?:(?<!{_LETTER})|(?=[0-9])){_ITEM}+(?:(?!{_LETTER})|(?<=[0-9]))"
+RUN = re.compile(rf"{_CHUNK}(?:{_SEPC}{{1,4}}{_CHUNK})*")
+_TOKEN = re.compile(rf"(?P<d>[0-9])|(?P<w>{_NW})|(?P<l>{_WEAK})|(?P<s>(?:[^\w\n\f|]|_)+)")
+_PLAIN = r"\s.\-()/+,:'\"$%\u2010-\u2015\u2212€£¥₹"  # ordinary separators but "|"
+_NON_ORDINARY = re.compile(rf"[^\w|{_PLAIN}]|_")
+_ALL_PLAIN = re.compile(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
+
+# A superset of "this text has a run to rewrite", as one search (the fast path's half for runs):
+# an item next to a digit or number word, or a non-ordinary separator between digits.
+_X = rf"(?:{_NW}|{_WEAK})(?:(?!{_LETTER})|(?={_NW}|{_WEAK}))"
+SEED = (
+    rf"[0-9]{_SEPC}{{0,4}}{_X}"
+    rf"|(?<!{_LETTER})(?:{_NW}|{_WEAK}){_SEPC}{{0,4}}[0-9]"
+    rf"|(?<!{_LETTER}){_NW}{_SEPC}{{0,4}}{_X}"
+    rf"|[0-9](?=[^\w\n\f]{{0,3}}(?:{_NON_ORDINARY.pattern})){_SEPC}{{1,4}}[0-9]"
+)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    items: list[tuple[str, int, int, str]] = field(default_factory=list)  # (kind, start, end, s)
+
+    @property
+    def has_digit(self) -> bool:
+        return any(kind == "d" for kind, *_ in self.items)
+
+
+def _is_digit_at(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and "0" <= text[i] <= "9"
+
+
+def _parse(text: str, start: int, run: str) -> tuple[list[_Chunk], list[tuple[int, int, str]]]:
+    """Split a run into chunks and the separators between them (seps[i] follows chunks[i])."""
+    toks: list[tuple[str, int, int, str]] = []
+    for m in _TOKEN.finditer(run):
+        kind, s, e, tok = m.lastgroup or "s", start + m.start(), start + m.end(), m.group()
+        if tok == "|" and _is_digit_at(text, s - 1) == _is_digit_at(text, s + 1):
+            kind = "s"  # a pipe between two digits, or between two spaces, is a separator
+        elif kind == "w" and tok.lower() == "oh":
+            kind = "o"
+        if kind == "s" and toks and toks[-1][0] == "s":
+            s = toks.pop()[1]
+            tok = text[s:e]
+        toks.append((kind, s, e, tok))
+    while toks and toks[-1][0] == "s":
+        toks.pop()
+    while toks and toks[0][0] == "s":
+        toks.pop(0)
+    chunks = [_Chunk()]
+    seps: list[tuple[int, int, str]] = []
+    for tok in toks:
+        if tok[0] == "s":
+            seps.append(tok[1:])
+            chunks.append(_Chunk())
+        else:
+            chunks[-1].items.append(tok)
+    return chunks, seps
+
+
+def _lone_word(chunk: _Chunk) -> bool:
+    return len(chunk.items) == 1 and chunk.items[0][0] == "w"
+
+
+def _trim(chunks: list[_Chunk]) -> tuple[int, int] | None:
+    """Indexes of the first and last chunk that belong to the number, or None."""
+    strong = [i for i, c in enumerate(chunks) if any(k in "dw" for k, *_ in c.items)]
+    if not strong:
+        return None
+    lo, hi = strong[0], strong[-1]
+    # A lone word at an end of the run, not glued to digits, is prose ("Two 703 555 0142").
+    if lo < hi and _lone_word(chunks[lo]) and chunks[lo + 1].has_digit:
+        lo = next(i for i in strong if i > lo)
+    if lo < hi and _lone_word(chunks[hi]) and chunks[hi - 1].has_digit:
+        hi = max(i for i in strong if i < hi)
+    return lo, hi
+
+
+def _run_edits(text: str, start: int, run: str) -> list[Edit]:
+    chunks, seps = _parse(text, start, run)
+    span = _trim(chunks)
+    if span is None:
+        return []
+    lo, hi = span
+    items = [it for c in chunks[lo : hi + 1] for it in c.items]
+    strong = [i for i, it in enumerate(items) if it[0] in "dw"]
+    items = items[strong[0] : strong[-1] + 1]  # weak letters at the ends do not count
+    n_words = sum(1 for kind, *_ in items if kind in "wo")
+    if n_words < 3 and len(items) < 7:
+        return []
+    edits: list[Edit] = []
+    for kind, s, e, tok in items:
+        if kind != "d":
+            value = _VALUES[tok if kind == "l" else tok.lower()]
+            edits.append(Edit(s, e, value, LETTER_DIGITS if kind == "l" else SPELLED_DIGITS))
+    for i in range(lo, hi):
+        s, e, sep = seps[i]
+        if not chunks[i].has_digit and not chunks[i + 1].has_digit:
+            edits.append(Edit(s, e, "", SPELLED_DIGITS))
+        elif _NON_ORDINARY.search(sep):
+            edits.append(Edit(s, e, " ", EMOJI_SEPARATOR))
+    return sorted(edits)
+
+
+_WINDOW = 96  # characters searched on each side of a seed before widening
+
+
+def _windows(text: str, seeds: list[int]) -> list[tuple[int, int]]:
+    """Merged stretches around the seeds, with edges moved out to whitespace so that no chunk
+    is cut in two."""
+    out: list[tuple[int, int]] = []
+    for seed in sorted(seeds):
+        a, b = _snap(text, seed - _WINDOW, seed + _WINDOW)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _snap(text: str, a: int, b: int) -> tuple[int, int]:
+    a = 0 if a <= 0 else max(text.rfind(" ", 0, a), text.rfind("\n", 0, a)) + 1
+    if b >= len(text):
+        return a, len(text)
+    ends = [i for i in (text.find(" ", b), text.find("\n", b)) if i >= 0]
+    return a, (min(ends) if ends else len(text))
+
+
+def number_edits(text: str, seeds: list[int] | None = None) -> list[Edit]:
+    """Edits that rewrite every obfuscated number run in `text`, sorted by start.
+
+    With `seeds` (character offsets from the gate), only stretches around them are searched; a
+    run that reaches the edge of its stretch widens the stretch, so no run is cut.
+    """
+    windows = [(0, len(text))] if seeds is None else _windows(text, seeds)
+    edits: list[Edit] = []
+    done = 0
+    for a, b in windows:
+        a = max(a, done)
+        while True:
+            runs = list(RUN.finditer(text, a, b))
+            if runs and runs[0].start() == a and a > 0:
+                a = _snap(text, a - _WINDOW, b)[0]
+            elif runs and runs[-1].end() == b and b < len(text):
+                b = _snap(text, a, b + _WINDOW)[1]
+            else:
+                break
+        for m in runs:
+            run = m.group()
+            if len(run) >= 3 and not _ALL_PLAIN.fullmatch(run):
+                edits.extend(_run_edits(text, m.start(), run))
+        done = b
+    return edits

@@ -1,0 +1,346 @@
+"""Indicator lexicon, compiled matcher and derived flags.
+
+All text here is synthetic and clinical: it reads like the wording of ads, nothing more.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+import re
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amberline.indicators.derived import derive_flags
+from amberline.indicators.lexicon import LexiconError, compile_pattern, load_lexicon, parse_lexicon
+from amberline.indicators.matcher import BATCH_SEPARATOR, IndicatorMatcher
+from amberline.model import AGE, DESCRIPTOR, EMAIL, NAME, PHONE, Obfuscation, Span
+
+LEX = load_lexicon()
+ENGINES = ["hyperscan", "ahocorasick"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def matcher(request) -> IndicatorMatcher:
+    return IndicatorMatcher(LEX, engine=request.param)
+
+
+# One clinical example per category: (text, expected matched term).
+CATEGORY_EXAMPLES = {
+    "youth": ("Sweet and young, ask for Mia", "young"),
+    "youth_emoji": ("Sweet Mia 💗 call now", "💗"),
+    "new_fresh": ("Brand new this week", "Brand new"),
+    "third_person": ("Come see us downtown", "Come see us"),
+    "movement": ("New in town for the weekend", "New in town"),
+    "foreign": ("Just arrived from overseas, new to the USA", "new to the USA"),
+    "control": ("Call my manager to book", "my manager"),
+    "restriction": ("Outcall only, downtown", "Outcall only"),
+    "multiple_providers": ("Two girls available tonight", "Two girls"),
+    "always_available": ("Open 24/7 near the airport", "24/7"),
+    "ethnicity_named": ("100% Asian, quiet location", "100% Asian"),
+    "trustworthiness": ("Pics are real, verified", "Pics are real"),
+    "risky_services": ("GFE available", "GFE"),
+    "events": ("Super Bowl weekend special", "Super Bowl"),
+    "price_codes": ("Roses by the hour", "Roses"),
+}
+
+
+def test_lexicon_is_versioned_and_cited():
+    assert LEX.version
+    assert len(LEX.entries) >= 30
+    for entry in LEX.entries:
+        assert entry.citation and entry.category in LEX.categories
+        assert 0 < entry.weight <= 1
+    assert {"obscured_contact", "age_near_18", "stated_minor_age"} <= set(LEX.categories)
+
+
+def test_every_lexicon_category_has_an_example():
+    assert {e.category for e in LEX.entries} == set(CATEGORY_EXAMPLES)
+
+
+@pytest.mark.parametrize("category", sorted(CATEGORY_EXAMPLES))
+def test_category_fires_with_span(matcher, category):
+    text, term = CATEGORY_EXAMPLES[category]
+    flags = [f for f in matcher.match(text) if f.category == category]
+    assert flags, f"{category} did not fire on {text!r}"
+    start = text.index(term)
+    assert any((f.start, f.end, f.term) == (start, start + len(term), term) for f in flags)
+    for f in flags:
+        assert text[f.start : f.end] == f.term
+        entry = next(e for e in LEX.entries if e.id == f.rule)
+        assert (f.citation, f.weight) == (entry.citation, entry.weight)
+
+
+def test_every_variant_of_every_entry_matches(matcher):
+    for entry in LEX.entries:
+        for pat in entry.patterns:
+            for variant in pat.variants:
+                text = f"x. {variant.upper()} .y"
+                hit = [f for f in matcher.match(text) if f.rule == entry.id]
+                assert hit and hit[0].start == 3 and hit[0].term == variant.upper(), (
+                    entry.id,
+                    variant,
+                )
+
+
+def test_crown_emoji_is_control(matcher):
+    flags = matcher.match("👑 Mia")
+    assert [(f.category, f.start, f.end) for f in flags] == [("control", 0, 1)]
+
+
+def test_word_boundaries(matcher):
+    assert not matcher.match("shell herbal youngstown freshwater bbq realty")
+    assert [f.term for f in matcher.match("she, her")] == ["she", "her"]
+
+
+def test_leftmost_longest_per_entry(matcher):
+    flags = [f for f in matcher.match("fresh face") if f.rule == "new_fresh.fresh"]
+    assert [(f.start, f.end) for f in flags] == [(0, 10)]
+    # different entries may overlap: the phrase and the bare word are both evidence
+    rules = {f.rule for f in matcher.match("100% real")}
+    assert {"trustworthiness.real", "trustworthiness.bare_real"} <= rules
+
+
+def test_whitespace_runs_and_newlines_inside_phrase(matcher):
+    text = "NEW   in\n town tonight"
+    flags = [f for f in matcher.match(text) if f.category == "movement"]
+    assert [(f.start, f.end, f.term) for f in flags] == [(0, 14, "NEW   in\n town")]
+
+
+def test_no_match_crosses_form_feed(matcher):
+    text = BATCH_SEPARATOR.join(["Sweet girl new", "in town", "just turned", "18 today"])
+    assert all("\f" not in f.term for f in matcher.match(text))
+    assert not [f for f in matcher.match(text) if f.category in ("movement", "youth")]
+
+
+def test_non_ascii_offsets(matcher):
+    text = "🌹🌹 Señorita ñ 💗 new girl, 100% real — ask for Mia ✈️"
+    flags = matcher.match(text)
+    assert all(text[f.start : f.end] == f.term for f in flags)
+    terms = [f.term for f in flags]
+    assert terms[:2] == ["🌹", "🌹"]
+    assert {"💗", "new girl", "100% real", "ask for", "✈"} <= set(terms)
+    g = next(f for f in flags if f.term == "new girl")
+    assert (g.start, g.end) == (text.index("new girl"), text.index("new girl") + 8)
+
+
+def test_batch_split_matches_single_ads(matcher):
+    ads = ["Sweet 💗 young Mia", "", "Our girls 24/7", "nothing here", "legit 👑"]
+    per_ad = matcher.match_batch(ads)
+    for ad, flags in zip(ads, per_ad, strict=True):
+        single = matcher.match(ad)
+        assert [(f.rule, f.start, f.end) for f in flags] == [
+            (f.rule, f.start, f.end) for f in single
+        ]
+
+
+def test_separator_matches_extractor_interface():
+    base = pytest.importorskip("amberline.extract.base")
+    assert base.BATCH_SEPARATOR == BATCH_SEPARATOR
+
+
+_FRAGMENTS = [
+    "new",
+    "in",
+    "town",
+    "girl",
+    "girls",
+    "fresh",
+    "face",
+    "just",
+    "turned",
+    "18",
+    "100%",
+    "real",
+    "she",
+    "our",
+    "24/7",
+    "💗",
+    "🍒",
+    "ñ",
+    "—",
+    "  ",
+    "\n",
+    BATCH_SEPARATOR,
+    "verified",
+    "two",
+    "asian",
+    "x",
+    ",",
+    "BBFS",
+    "roses",
+    "🌹",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=25), st.sampled_from([" ", "", "\t"]))
+def test_engines_agree_and_spans_are_exact(parts, sep):
+    text = sep.join(parts)
+    results = []
+    for m in _ENGINE_CACHE:
+        flags = m.match(text)
+        for f in flags:
+            assert text[f.start : f.end] == f.term and "\f" not in f.term
+        results.append([(f.rule, f.start, f.end) for f in flags])
+    assert results[0] == results[1]
+
+
+_ENGINE_CACHE = [IndicatorMatcher(LEX, engine=e) for e in ENGINES]
+
+
+def test_matcher_pickles_for_workers():
+    m = pickle.loads(pickle.dumps(_ENGINE_CACHE[0]))
+    assert [f.term for f in m.match("young and verified")] == ["young", "verified"]
+
+
+# ---------------------------------------------------------------- lexicon validation
+
+_GOOD = {"id": "t.one", "category": "youth", "patterns": ["young"], "citation": "observed"}
+
+
+def _doc(**entry):
+    return {"version": "t", "categories": {"youth": "d"}, "entry": [{**_GOOD, **entry}]}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"category": "nope"}, "unknown category"),
+        ({"patterns": ["(young"]}, "unclosed"),
+        ({"patterns": ["you.*ng"]}, "needs a"),
+        ({"patterns": ["a?"]}, "empty string"),
+        ({"patterns": ["(x|%)"]}, "mixes word and non-word"),
+        ({"patterns": []}, "non-empty list"),
+        ({"citation": " "}, "empty citation"),
+        ({"weight": 1.5}, "weight"),
+        ({"weight": 0}, "weight"),
+        ({"colour": "red"}, "unknown keys"),
+    ],
+)
+def test_lexicon_validation_errors(entry, message):
+    with pytest.raises(LexiconError, match=message):
+        parse_lexicon(_doc(**entry), "test.toml")
+
+
+def test_duplicate_ids_and_missing_version_rejected():
+    doc = _doc()
+    doc["entry"].append(dict(_GOOD))
+    with pytest.raises(LexiconError, match="duplicate id"):
+        parse_lexicon(doc)
+    with pytest.raises(LexiconError, match="version"):
+        parse_lexicon({"categories": {}})
+
+
+def test_bad_toml_names_file(tmp_path):
+    path = tmp_path / "lex.toml"
+    path.write_text("version = \n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"lex\.toml"):
+        load_lexicon(path)
+
+
+def test_pattern_syntax():
+    p = compile_pattern(r"just\s+turned\s+1[89]")
+    assert p.variants == ("just turned 18", "just turned 19") and p.word_start and p.word_end
+    assert re.fullmatch(p.regex, "just \t turned 19", re.I)
+    assert not re.fullmatch(p.regex, "just\fturned 19", re.I)
+    e = compile_pattern("💗")
+    assert not e.word_start and not e.word_end
+
+
+# ---------------------------------------------------------------- derived flags
+
+
+def _span(kind, value, text, sub, attrs=None):
+    start = text.index(sub)
+    return Span(kind, value, start, start + len(sub), "test", attrs=attrs or {})
+
+
+def test_derived_ages_names_and_descriptors():
+    text = "Mia 17 and Ava 19, petite Latina"
+    spans = [
+        _span(NAME, "Mia", text, "Mia"),
+        _span(AGE, 17, text, "17"),
+        _span(NAME, "Ava", text, "Ava"),
+        _span(AGE, 19, text, "19"),
+        _span(DESCRIPTOR, "latina", text, "Latina", {"kind": "ethnicity"}),
+        _span(DESCRIPTOR, "petite", text, "petite", {"kind": "body"}),
+    ]
+    got = {(f.rule, f.term) for f in derive_flags(spans, [], text)}
+    assert got == {
+        ("derived:stated_minor_age", "17"),
+        ("derived:age_near_18", "19"),
+        ("derived:multiple_providers", "Mia"),
+        ("derived:multiple_providers", "Ava"),
+        ("derived:multiple_providers", "17"),
+        ("derived:multiple_providers", "19"),
+        ("derived:ethnicity_named", "Latina"),
+    }
+    for f in derive_flags(spans, [], text):
+        assert f.citation and text[f.start : f.end] == f.term
+
+
+def test_derived_single_provider_and_adult_age_not_flagged():
+    text = "Mia 24, ask for Mia"
+    spans = [_span(NAME, "Mia", text, "Mia"), _span(AGE, 24, text, "24")]
+    spans.append(Span(NAME, "mia", 16, 19, "test"))
+    assert derive_flags(spans, [], text) == []
+
+
+def test_derived_obscured_contact():
+    text = "call 703 5five5 0142 or mia@example.org"
+    phone = _span(PHONE, "+17035550142", text, "703 5five5 0142")
+    email = _span(EMAIL, "mia@example.org", text, "mia@example.org")
+    obf = Obfuscation(text.index("five"), text.index("five") + 4, "spelled_digit", "five")
+    flags = derive_flags([phone, email], [obf], text)
+    assert [(f.category, f.term) for f in flags] == [("obscured_contact", "703 5five5 0142")]
+    assert derive_flags([phone, email], [], text) == []
+
+
+# ---------------------------------------------------------------- speed
+
+
+def _ad_corpus(size: int) -> str:
+    rnd = random.Random(3)
+    plain = [
+        "Available today for relaxing company in a clean and discreet location.",
+        "Call 703 555 0142, text only, no blocked calls please.",
+        "Incall near the airport with free parking, outcall to hotels.",
+        "Friendly and easy going, I like good conversation.",
+        "Rates in my profile, serious gentlemen only, please be on time.",
+    ]
+    flagged = [
+        "Sweet new girl in town, ask for Mia.",
+        "100% real pics, no games, verified.",
+        "Available 24/7, in town for a short stay.",
+        "Exotic latina, she loves meeting people.",
+    ]
+    ads, total = [], 0
+    while total < size:
+        ad = " ".join(
+            rnd.choice(flagged if rnd.random() < 0.25 else plain) for _ in range(rnd.randint(4, 8))
+        )
+        ads.append(ad)
+        total += len(ad) + 3
+    return BATCH_SEPARATOR.join(ads)
+
+
+@pytest.mark.slow
+def test_matcher_is_much_faster_than_regex_loop():
+    text = _ad_corpus(1_000_000)
+    m = _ENGINE_CACHE[0]
+    best = min(_timed(lambda: m.match(text)) for _ in range(5))
+    regexes = [re.compile(p.regex, re.IGNORECASE) for e in LEX.entries for p in e.patterns]
+    naive = _timed(lambda: [list(r.finditer(text)) for r in regexes])
+    mbps, naive_mbps = len(text) / best / 1e6, len(text) / naive / 1e6
+    print(f"\nmatcher {mbps:.1f} MB/s, naive re loop {naive_mbps:.2f} MB/s")
+    assert mbps > 10 * naive_mbps
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t

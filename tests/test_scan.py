@@ -1,0 +1,125 @@
+"""End-to-end scans into a real SQLite file: idempotence, crash recovery, quarantine."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from amberline.ingest.reader import ReadOptions
+from amberline.pipeline import Screener
+from amberline.scan import run_scan
+from amberline.store.database import Store
+
+CITIES = ["Denver", "Phoenix", "Houston", "Atlanta", "Seattle"]
+
+
+def write_ads(path: Path, n: int, start: int = 0) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(start, start + n):
+            body = (
+                f"Hi, I'm Ann{i % 97}, new in {CITIES[i % 5]}. Available 24/7, "
+                f"call 303 555 01{i % 100:02d}. Rates 150/hr. Ref {i}."
+            )
+            out.write(json.dumps({"id": f"a{i}", "source": "site.example", "body": body}) + "\n")
+
+
+def ad_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select count(*) from ads").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return Screener()
+
+
+def test_rescan_stores_nothing_new(tmp_path: Path, screener: Screener) -> None:
+    corpus, db = tmp_path / "ads.jsonl", tmp_path / "a.db"
+    write_ads(corpus, 300)
+    first = run_scan([corpus], Store(db), screener, batch_size=64)
+    assert (first.read, first.stored, first.duplicate) == (300, 300, 0)
+    second = run_scan([corpus], Store(db), screener, batch_size=64)
+    assert (second.read, second.stored, second.duplicate) == (300, 0, 300)
+    assert second.flagged == 0
+    assert ad_count(db) == 300
+
+
+def test_ads_without_id_are_keyed_by_content(tmp_path: Path, screener: Screener) -> None:
+    corpus, db = tmp_path / "noid.jsonl", tmp_path / "b.db"
+    lines = [{"body": "Hi, I'm Ann, call 303 555 0101"}, {"body": "Hi, I'm Bea, call 303 555 0102"}]
+    lines.append(lines[0])  # the same content again: a duplicate, not a new ad
+    corpus.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    counts = run_scan([corpus], Store(db), screener)
+    assert (counts.stored, counts.duplicate) == (2, 1)
+
+
+def test_every_kind_of_bad_record_is_quarantined(tmp_path: Path, screener: Screener) -> None:
+    corpus, db = tmp_path / "mixed.jsonl", tmp_path / "c.db"
+    good = json.dumps({"id": "ok1", "body": "Hi, I'm Ann, call 303 555 0101"}).encode()
+    rows = [
+        good,
+        b"{not json",
+        json.dumps({"id": "empty", "body": ""}).encode(),
+        b'{"id": "bad-utf8", "body": "caf\xe9 \xff"}',
+        json.dumps({"id": "huge", "body": "x" * 5000}).encode(),
+        json.dumps(["a", "list"]).encode(),
+        json.dumps({"id": "ok2", "body": "Hi, I'm Bea, call 303 555 0102"}).encode(),
+    ]
+    corpus.write_bytes(b"\n".join(rows) + b"\n")
+    options = ReadOptions(max_record_bytes=2000)
+    counts = run_scan([corpus], Store(db), screener, options)
+    assert (counts.read, counts.stored, counts.quarantined) == (7, 2, 5)
+    with sqlite3.connect(db) as conn:
+        lines = sorted(conn.execute("select line, reason from quarantine").fetchall())
+    assert [line for line, _ in lines] == [2, 3, 4, 5, 6]
+    assert all(reason for _, reason in lines)
+    # Scanning again keeps the quarantine as it was: no duplicate entries.
+    run_scan([corpus], Store(db), screener, options)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from quarantine").fetchone()[0] == 5
+
+
+@pytest.mark.slow
+def test_killed_scan_rerun_stores_each_record_once(tmp_path: Path) -> None:
+    corpus, db = tmp_path / "big.jsonl", tmp_path / "k.db"
+    total = 30_000
+    write_ads(corpus, total)
+    cmd = [sys.executable, "-m", "amberline.cli", "scan", str(corpus), "--db", str(db),
+           "--batch-size", "200"]
+    env = {**os.environ, "COLUMNS": "100"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 120
+    stored = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if db.exists():
+            try:
+                stored = ad_count(db)
+            except sqlite3.OperationalError:
+                continue
+            if stored >= 2000:
+                break
+    assert proc.poll() is None, "scan finished before it could be killed; make the input bigger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = ad_count(db)
+    assert 0 < partial < total
+
+    rerun = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    assert "stored" in rerun.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from ads").fetchone()[0] == total
+        assert conn.execute("select count(distinct key) from ads").fetchone()[0] == total
+        # Spans were written with their ads: no ad lost its phone to the crash.
+        no_phone = conn.execute(
+            "select count(*) from ads where id not in (select ad_id from spans where kind='phone')"
+        ).fetchone()[0]
+    assert no_phone == 0

@@ -1,0 +1,401 @@
+"""Tests of the store against real SQLite files (WAL, FTS5, migrations, idempotent writes).
+
+Tests taking the `store` fixture also run on PostgreSQL when AMBERLINE_TEST_PG_URL names a
+database that may be wiped (e.g. postgresql+psycopg://amber@127.0.0.1:55432/amber_test).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from amberline.model import Ad, Flag, Obfuscation, Screening, Span
+from amberline.store import Store
+from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
+from amberline.store.schema import include_name, metadata
+
+TABLES = {"ads", "spans", "flags", "image_hashes", "quarantine", "scans", "ads_fts"}
+
+
+def screened(
+    n: int,
+    *,
+    body: str = "Sweet new girl in town, ask for Mia, call 703 555 0142",
+    phone: str = "+17035550142",
+    score: float = 1.0,
+    source_id: str | None = None,
+    city: str | None = "Springfield",
+) -> tuple[Ad, Screening]:
+    """A clinical test ad with a phone span, a name span, an age span and one flag."""
+    ad = Ad(
+        source="fixture", title=f"Ad number {n}", body=body,
+        source_id=source_id if source_id is not None else str(n), city=city,
+        posted_at=datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=-4))),
+        image_hashes=[{"pdq": f"{n:064x}", "quality": 90, "md5": f"{n:032x}", "frame": 0}],
+        raw={"n": n, "tags": ["a", "b"]},
+    )
+    text = ad.text
+    spans = []
+    if "703 555 0142" in text:
+        start = text.index("703 555 0142")
+        spans.append(Span("phone", phone, start, start + 12, "phone", 0.9, {"region": "US"}))
+    if "Mia" in text:
+        start = text.index("Mia")
+        spans.append(Span("name", "Mia", start, start + 3, "name"))
+    spans.append(Span("age", 19, 0, 2, "age", attrs={"unit": "years"}))
+    new = text.find("new girl")
+    flags = [Flag("youth", "new girl", new, new + 8, 1.5, "youth.new_girl", "observed", 0.7)]
+    screening = Screening(ad.key, spans, flags, score, "test-1",
+                          [Obfuscation(5, 9, "spelled_digits", "seven")])
+    return ad, screening
+
+
+PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A freshly migrated store on each backend."""
+    if request.param == "sqlite":
+        s = Store(tmp_path / "amber.db")
+        yield s
+        s.close()
+        return
+    # A schema of its own per test, so that tests may run in parallel (pytest -n).
+    schema = f"amberline_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    s = Store(url.render_as_string(hide_password=False))
+    yield s
+    s.close()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Store]:
+    """For what only SQLite has: pragmas, the FTS5 index and its query syntax."""
+    s = Store(tmp_path / "amber.db")
+    yield s
+    s.close()
+
+
+def sqlite_tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_migration_creates_every_table_on_a_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "new.db"
+    with Store(path) as s:
+        assert s.migrated
+        with s.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+    assert TABLES | {"alembic_version"} <= sqlite_tables(path)
+
+
+def test_migrated_schema_matches_the_metadata(store: Store) -> None:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_name": include_name, "compare_type": True}
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_sqlite_pragmas(lite: Store) -> None:
+    with lite.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_reopening_an_existing_file_keeps_data_and_does_not_migrate(tmp_path: Path) -> None:
+    path = tmp_path / "amber.db"
+    with Store(path) as s:
+        s.write_batch(None, [screened(1)])
+    with Store(path) as s:
+        assert not s.migrated
+        assert s.counts()["ads"] == 1
+        assert s.get_ad("fixture:1") is not None
+
+
+def test_write_batch_is_idempotent(store: Store) -> None:
+    scan = store.begin_scan(["a.jsonl"])
+    items = [screened(i) for i in range(20)]
+    assert store.write_batch(scan, items) == (20, 0)
+    before = store.counts()
+    assert before["ads"] == 20 and before["spans"] == 60 and before["flags"] == 20
+    assert before["image_hashes"] == 20 and before["flagged_ads"] == 20
+
+    assert store.write_batch(scan, items) == (0, 20)
+    assert store.counts() == before
+    # A batch mixing new and already stored ads stores only the new ones, with their children.
+    assert store.write_batch(scan, [screened(5), screened(20)]) == (1, 1)
+    after = store.counts()
+    assert after["ads"] == 21 and after["spans"] == 63
+
+
+def test_repeated_key_within_one_batch_is_stored_once(store: Store) -> None:
+    ad, screening = screened(1)
+    assert store.write_batch(None, [(ad, screening), (ad, screening)]) == (1, 1)
+    assert store.counts()["spans"] == 3
+
+
+def test_ads_without_source_id_are_identified_by_content(store: Store) -> None:
+    first = screened(1, source_id="")
+    same_text = screened(1, source_id="")
+    assert first[0].key.startswith("sha256:")
+    assert store.write_batch(None, [first]) == (1, 0)
+    assert store.write_batch(None, [same_text]) == (0, 1)
+
+
+def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
+    items = [screened(i) for i in range(5)]
+    items[-1][1].spans[0].start = None  # NOT NULL violated after the ads are inserted
+    with pytest.raises(sa.exc.IntegrityError):
+        store.write_batch(None, items)
+    counts = store.counts()
+    assert counts["ads"] == counts["spans"] == counts["flags"] == counts["image_hashes"] == 0
+    if store.engine.dialect.name == "sqlite":
+        assert store.search("Sweet") == []  # the FTS rows written by the trigger went too
+    # The same ads, fixed, then store normally: nothing half-written blocks them.
+    assert store.write_batch(None, [screened(i) for i in range(5)]) == (5, 0)
+
+
+def test_a_screening_paired_with_the_wrong_ad_is_refused(store: Store) -> None:
+    ad, _ = screened(1)
+    _, other = screened(2)
+    with pytest.raises(ValueError, match="paired"):
+        store.write_batch(None, [screened(3), (ad, other)])
+    assert store.counts()["ads"] == 0
+
+
+def test_get_ad_rebuilds_ad_and_screening(store: Store) -> None:
+    ad, screening = screened(7)
+    scan = store.begin_scan(["x"])
+    store.write_batch(scan, [(ad, screening)])
+    got = store.get_ad("fixture:7")
+    assert got is not None and got.scan_id == scan
+    assert got.ad.key == ad.key and got.ad.content_hash == ad.content_hash
+    assert got.ad.text == ad.text and got.ad.raw == ad.raw and got.ad.city == "Springfield"
+    assert got.ad.posted_at == ad.posted_at and got.ad.posted_at.tzinfo is not None
+    assert got.ad.posted_at.utcoffset() == timedelta(0)
+    assert got.ad.image_hashes == ad.image_hashes
+    assert got.screening == screening
+    age = got.screening.spans_of("age")[0]
+    assert age.value == 19 and isinstance(age.value, int)
+    assert store.get_ad(got.id) == got
+    assert store.get_ad("fixture:404") is None
+    assert store.get_ad(10_000) is None
+
+
+def test_find_by_identifier_and_place(store: Store) -> None:
+    store.write_batch(None, [
+        screened(1, score=2.0),
+        screened(2, score=3.0, body="Call 703 555 0142 today", city="Shelbyville"),
+        screened(3, body="Ask for Mia, text 202 555 0199", phone="+12025550199"),
+    ])
+    b = store.get_ad("fixture:3")
+    assert b is not None
+    extra = [Span("email", "mia.fixture@example.org", 0, 5, "email"),
+             Span("handle", "@mia_fixture", 0, 5, "handle", attrs={"platform": "x"}),
+             Span("place", "Springfield", 0, 5, "place")]
+    ad4, s4 = screened(4, body="Contact by mail only")
+    s4.spans.extend(extra)
+    store.write_batch(None, [(ad4, s4)])
+
+    assert [a.key for a in store.find_by("phone", "+17035550142")] == ["fixture:2", "fixture:1"]
+    assert [a.key for a in store.find_by("email", "mia.fixture@example.org")] == ["fixture:4"]
+    assert [a.key for a in store.find_by("handle", "@mia_fixture")] == ["fixture:4"]
+    assert [a.key for a in store.find_by("place", "Springfield")] == ["fixture:4"]
+    assert {a.key for a in store.find_by("city", "Springfield")} == {
+        "fixture:1", "fixture:3", "fixture:4"}
+    assert [a.key for a in store.find_by("city", "Shelbyville")] == ["fixture:2"]
+    assert len(store.find_by("age", 19)) == 4 == len(store.find_by("age", "19"))
+    assert store.find_by("phone", "+10000000000") == []
+    assert store.find_by("email", "+17035550142") == []  # kind matters, not just the value
+
+
+def test_search_finds_words_and_returns_a_snippet(lite: Store) -> None:
+    lite.write_batch(None, [
+        screened(1),
+        screened(2, body="Relaxing café visit, ask for Ana", city=None),
+    ])
+    hits = lite.search("town")
+    assert [h.summary.key for h in hits] == ["fixture:1"]
+    assert "[town]" in hits[0].snippet
+    assert [h.summary.key for h in lite.search("cafe")] == ["fixture:2"]  # diacritics folded
+    assert {h.summary.key for h in lite.search("tow")} == set()  # whole words, not prefixes
+    assert {h.summary.key for h in lite.search("number")} == {"fixture:1", "fixture:2"}
+    hit = lite.search('"ask for mia"', marks=("<b>", "</b>"))[0]
+    assert "<b>ask for Mia</b>" in hit.snippet
+    assert lite.search("nowhere") == []
+
+
+@pytest.mark.parametrize(
+    "bad", ['"unbalanced', "AND", "title:", "e-mail", "(a OR", "mia@example.org", "*"]
+)
+def test_invalid_search_query_gives_a_clear_error(lite: Store, bad: str) -> None:
+    lite.write_batch(None, [screened(1)])
+    with pytest.raises(ValueError, match="not valid full-text syntax"):
+        lite.search(bad)
+
+
+def test_literal_search_quotes_what_would_be_syntax(lite: Store) -> None:
+    lite.write_batch(None, [
+        screened(1, body="Write to mia@example.org or call 703-555-0142", city=None),
+        screened(2, body="Write to ana@example.net", city=None),
+    ])
+    assert [h.summary.key for h in lite.search("mia@example.org", literal=True)] == ["fixture:1"]
+    assert [h.summary.key for h in lite.search("703-555", literal=True)] == ["fixture:1"]
+    assert len(lite.search('write "to', literal=True)) == 2
+
+
+def test_empty_search_query_is_refused(lite: Store) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        lite.search("   ")
+
+
+def test_top_orders_by_score_then_id(store: Store) -> None:
+    scores = [0.5, 4.0, 2.0, 4.0, 0.0]
+    store.write_batch(None, [screened(i, score=s) for i, s in enumerate(scores)])
+    assert [a.key for a in store.top()] == [f"fixture:{i}" for i in (1, 3, 2, 0, 4)]
+    assert [a.score for a in store.top(n=2)] == [4.0, 4.0]
+    assert [a.key for a in store.top(min_score=1.0)] == ["fixture:1", "fixture:3", "fixture:2"]
+    assert store.top()[0].flag_count == 1
+
+
+@dataclass
+class Bad:
+    file: str
+    line: int | None
+    reason: str
+    excerpt: str
+
+
+def test_quarantine_is_idempotent(store: Store) -> None:
+    first = store.begin_scan(["in.jsonl"])
+    bad = [Bad("in.jsonl", 3, "invalid JSON", "{oops"), Bad("in.jsonl", 9, "no text", "{}"),
+           Bad("in.jsonl", None, "file truncated", "")]
+    assert store.quarantine(first, [*bad, bad[0]]) == 3  # a repeat within one call, too
+    second = store.begin_scan(["in.jsonl"])
+    assert store.quarantine(second, bad) == 0
+    assert store.quarantine(second, [Bad("in.jsonl", 3, "other reason", "{oops")]) == 1
+    entries = store.quarantined()
+    assert [(e.line, e.reason) for e in entries] == [
+        (0, "file truncated"), (3, "invalid JSON"), (3, "other reason"), (9, "no text")]
+    assert len(store.quarantined(first)) == 3 and len(store.quarantined(second)) == 1
+    assert store.counts()["quarantine"] == 4
+
+
+def test_scans_record_inputs_counts_and_status(store: Store) -> None:
+    scan = store.begin_scan(["a.jsonl", "b.csv"])
+    running = store.scan(scan)
+    assert running is not None and running.status == "running" and running.finished_at is None
+    counts = {"read": 3, "stored": 2, "duplicate": 1, "quarantined": 0, "flagged": 2}
+    store.finish_scan(scan, counts, "done")
+    done = store.scan(scan)
+    assert done is not None and done.counts == counts and done.inputs == ["a.jsonl", "b.csv"]
+    assert done.finished_at is not None and done.finished_at >= done.started_at
+    assert done.status == "done"
+    with pytest.raises(KeyError):
+        store.finish_scan(scan + 100, counts)
+
+
+def test_iter_ads_covers_every_ad_in_batches(store: Store) -> None:
+    store.write_batch(None, [screened(i) for i in range(25)])
+    batches = list(store.iter_ads(batch_size=10))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    ids = [a.id for b in batches for a in b]
+    assert ids == sorted(ids) and len(set(ids)) == 25
+    assert all(len(a.screening.spans) == 3 for b in batches for a in b)
+    rest = [a.id for b in store.iter_ads(batch_size=10, after_id=ids[19]) for a in b]
+    assert rest == ids[20:]
+
+
+def test_deleting_an_ad_cascades_and_leaves_search(lite: Store) -> None:
+    lite.write_batch(None, [screened(1), screened(2)])
+    with lite.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM ads WHERE key = 'fixture:1'")
+    assert lite.counts()["spans"] == 3
+    assert [h.summary.key for h in lite.search("Sweet")] == ["fixture:2"]
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are notes, not a database\n" * 200)
+    with pytest.raises(ValueError, match="cannot open"):
+        Store(path)
+
+
+def test_a_schema_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "amber.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(SchemaTooNewError, match="9999"):
+        Store(path)
+
+
+def test_timestamps_are_utc(store: Store) -> None:
+    scan = store.begin_scan([])
+    record = store.scan(scan)
+    assert record is not None and record.started_at.tzinfo == UTC
+    assert abs(record.started_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_concurrent_writers_store_each_ad_once(store: Store) -> None:
+    """Two stores (two connections) writing overlapping batches at once: each key once."""
+    other = Store(store.engine.url.render_as_string(hide_password=False))
+    ranges = {store: range(0, 200), other: range(100, 300)}
+    results: dict[Store, list[tuple[int, int]]] = {store: [], other: []}
+
+    def write(s: Store) -> None:
+        ids = list(ranges[s])
+        for k in range(0, len(ids), 20):
+            results[s].append(s.write_batch(None, [screened(i) for i in ids[k:k + 20]]))
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in (store, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    stored = sum(r[0] for rs in results.values() for r in rs)
+    duplicates = sum(r[1] for rs in results.values() for r in rs)
+    assert (stored, duplicates) == (300, 100)
+    assert store.counts()["ads"] == 300 and store.counts()["spans"] == 900
+
+
+@pytest.mark.slow
+def test_write_batch_throughput(lite: Store) -> None:
+    """A loose floor that catches a per-row regression (commit or statement per ad); the
+    measured figure on an idle core is far higher (see the store's report)."""
+    items = []
+    for i in range(5000):
+        ad, screening = screened(i, body=f"Sweet new girl in town, ask for Mia {i}. " * 10)
+        screening.spans.extend(Span("descriptor", f"d{j}", j, j + 2, "d") for j in range(7))
+        items.append((ad, screening))
+    start = time.perf_counter()
+    for k in range(0, len(items), 1000):
+        lite.write_batch(None, items[k:k + 1000])
+    rate = len(items) / (time.perf_counter() - start)
+    assert lite.counts()["spans"] == 45_000  # name, age and 7 descriptors each
+    assert rate > 1000, f"{rate:.0f} ads/s"
