@@ -24,7 +24,8 @@ from alembic.runtime.migration import MigrationContext
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store import Store
 from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
-from amberline.store.schema import include_name, metadata
+from amberline.store.schema import include_name
+from amberline.store.tables import metadata
 
 TABLES = {"ads", "spans", "flags", "image_hashes", "quarantine", "scans", "ads_fts"}
 

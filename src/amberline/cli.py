@@ -7,41 +7,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from amberline import display
+from amberline.commands.common import (
+    DbOption,
+    RegionOption,
+    UserError,
+    console,
+    err,
+)
+from amberline.commands.common import open_store as _open_store
+from amberline.commands.common import screener as _screener
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Amberline: screen online ads for indicators of child trafficking, with evidence.",
 )
-console = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[Path, typer.Option("--db", help="SQLite database file.")]
-RegionOption = Annotated[
-    str, typer.Option("--region", help="Default region for phone numbers (ISO 3166 code).")
-]
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, never as a traceback."""
-
-
-def _screener(region: str = "US"):
-    from amberline.pipeline import ScreenConfig, Screener
-
-    return Screener(ScreenConfig(default_region=region))
-
-
-def _open_store(db: Path, must_exist: bool = True):
-    from amberline.store.database import Store
-
-    if must_exist and not db.exists():
-        raise UserError(f"{db}: no such database; run `amberline scan PATH --db {db}` first")
-    return Store(db)
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:
@@ -49,7 +32,7 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         field, sep, column = pair.partition("=")
         if not sep or not field or not column:
-            raise UserError(f"--map {pair!r}: expected FIELD=COLUMN, e.g. --map body=extracted_text")
+            raise UserError(f"--map {pair!r}: expected FIELD=COLUMN, e.g. --map body=text_col")
         mapping[field.strip()] = column.strip()
     return mapping
 
@@ -91,7 +74,9 @@ def scan(
 
 @app.command()
 def extract(
-    file: Annotated[str, typer.Argument(help="JSON Lines with id and text (or title and body); - for stdin.")] = "-",
+    file: Annotated[
+        str, typer.Argument(help="JSON Lines with id and text (or title and body); - for stdin.")
+    ] = "-",
     region: RegionOption = "US",
 ) -> None:
     """Screen JSON Lines and write one JSON line per ad; nothing is stored."""
@@ -171,6 +156,15 @@ def synth(
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = write_corpus(out, ads, seed, with_images=images)
     console.print(f"wrote {out}: {summary}")
+
+
+def _register_areas() -> None:
+    from amberline.commands import register_all
+
+    register_all(app)
+
+
+_register_areas()
 
 
 def main() -> None:

@@ -34,7 +34,9 @@ def _ad_from(obj: Any) -> Ad:
               title=title, body=body)
 
 
-def extract_lines(lines: Iterable[str], out: TextIO, screener: Screener, err_name: str = "-") -> int:
+def extract_lines(
+    lines: Iterable[str], out: TextIO, screener: Screener, err_name: str = "-"
+) -> int:
     """Screen each JSON line of `lines`, write results to `out`; return the count of errors."""
     errors = 0
     pending: list[tuple[int, Any, Ad | str]] = []

@@ -111,15 +111,11 @@ def normalise(text: str) -> NormalisedText:
 
 
 def _slow(text: str, compiled: _Compiled) -> NormalisedText:
-    edits_a = chars.char_edits(text, compiled.tables)
-    text1, starts, ends = text, None, None
-    if edits_a:
-        text1, starts, ends = apply_edits(text, edits_a)
+    text1, starts, ends, spans = _char_stage(text, compiled.tables)
     seeds = compiled.gate.seeds(text1)
     edits_b = numbers.number_edits(text1, seeds) if seeds else []
-    if not edits_a and not edits_b:
+    if not spans and not edits_b:
         return NormalisedText(text, text, None, [])
-    spans = [(e.start, e.end, e.kind) for e in edits_a]
     final = text1
     if edits_b:
         final, starts2, ends2 = apply_edits(text1, edits_b)
@@ -132,6 +128,31 @@ def _slow(text: str, compiled: _Compiled) -> NormalisedText:
     result = NormalisedText(text, final, starts, _obfuscations(text, spans, starts))
     result._ends = ends
     return result
+
+
+def _char_stage(
+    text: str, tables: chars.CharTables
+) -> tuple[str, list[int] | None, list[int] | None, list[tuple[int, int, str]]]:
+    """Stage one, repeated until nothing changes (removing an invisible can join a look-alike
+    to a Latin word; NFKC can produce a keycap), at most three rounds.
+
+    Returns the text, its start/end maps to `text` (None if unchanged) and the edited spans in
+    `text` coordinates.
+    """
+    current, starts, ends = text, None, None
+    spans: list[tuple[int, int, str]] = []
+    for _round in range(3):
+        edits = chars.char_edits(current, tables)
+        if not edits:
+            break
+        current, starts2, ends2 = apply_edits(current, edits)
+        if starts is None or ends is None:
+            spans += [(e.start, e.end, e.kind) for e in edits]
+            starts, ends = starts2, ends2
+        else:
+            spans += [(starts[e.start], ends[e.end - 1], e.kind) for e in edits]
+            starts, ends = compose(starts, ends, starts2, ends2, len(text))
+    return current, starts, ends, spans
 
 
 def _obfuscations(

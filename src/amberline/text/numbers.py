@@ -67,17 +67,23 @@ class _Chunk:
         return any(kind == "d" for kind, *_ in self.items)
 
 
-def _is_digit_at(text: str, i: int) -> bool:
-    return 0 <= i < len(text) and "0" <= text[i] <= "9"
-
-
 def _parse(text: str, start: int, run: str) -> tuple[list[_Chunk], list[tuple[int, int, str]]]:
     """Split a run into chunks and the separators between them (seps[i] follows chunks[i])."""
+    raw = [
+        (m.lastgroup or "s", start + m.start(), start + m.end(), m.group())
+        for m in _TOKEN.finditer(run)
+    ]
+
+    def glued_item(i: int) -> bool:
+        return 0 <= i < len(raw) and raw[i][0] != "s" and raw[i][3] != "|"
+
+    def pipe(i: int) -> bool:
+        return 0 <= i < len(raw) and raw[i][3] == "|"
+
     toks: list[tuple[str, int, int, str]] = []
-    for m in _TOKEN.finditer(run):
-        kind, s, e, tok = m.lastgroup or "s", start + m.start(), start + m.end(), m.group()
-        if tok == "|" and _is_digit_at(text, s - 1) == _is_digit_at(text, s + 1):
-            kind = "s"  # a pipe between two digits, or between two spaces, is a separator
+    for i, (kind, s, e, tok) in enumerate(raw):
+        if tok == "|" and (glued_item(i - 1) == glued_item(i + 1) or pipe(i - 1) or pipe(i + 1)):
+            kind = "s"  # a pipe between two digits or two spaces, or "||", is a separator
         elif kind == "w" and tok.lower() == "oh":
             kind = "o"
         if kind == "s" and toks and toks[-1][0] == "s":

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from amberline.store.schema import include_name, metadata
+from amberline.store.schema import include_name
+from amberline.store.tables import metadata
 
 config = context.config
 

@@ -1,0 +1,181 @@
+"""The normaliser: exact clinical cases per obfuscation kind, and properties over any text."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amberline.extract.base import BATCH_SEPARATOR
+from amberline.text.normalise import KINDS, NormalisedText, normalise
+
+PHONE = "703 555 0142"
+
+
+def _phone_maps_back(result: NormalisedText, phone: str, written: str) -> None:
+    """The phone is in the normalised text and maps back to exactly how the ad wrote it."""
+    start = result.text.index(phone)
+    s, e = result.to_original(start, start + len(phone))
+    assert result.original[s:e] == written
+
+
+def _kinds(result: NormalisedText) -> set[str]:
+    return {o.kind for o in result.obfuscations}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "phone", "written", "kind"),
+    [
+        ("call ７０３ 555 0142", "call 703 555 0142", PHONE, "７０３ 555 0142", "compat_form"),
+        ("call 𝟕𝟎𝟑 ⑤⑤⑤ 0142", "call 703 555 0142", PHONE, "𝟕𝟎𝟑 ⑤⑤⑤ 0142", "compat_form"),
+        ("text 7️⃣0️⃣3️⃣ 555 0142", "text 703 555 0142", PHONE, "7️⃣0️⃣3️⃣ 555 0142", "compat_form"),
+        ("call 7\u200b03 555 0142", "call 703 555 0142", PHONE, "7\u200b03 555 0142", "invisible"),
+        ("call 7О3-555-0142 today", "call 703-555-0142 today", "703-555-0142", "7О3-555-0142",
+         "homoglyph"),
+        ("seven zero three 83one5007", "703 8315007", "703 8315007",
+         "seven zero three 83one5007", "spelled_digits"),
+        ("fiVe five FIVE 0142 ask for Mia", "555 0142 ask for Mia", "555 0142",
+         "fiVe five FIVE 0142", "spelled_digits"),
+        ("seven oh three 555 0142", PHONE, PHONE, "seven oh three 555 0142", "spelled_digits"),
+        ("7O3-555-l234", "703-555-1234", "703-555-1234", "7O3-555-l234", "letter_digits"),
+        ("703🔥555🔥0142", PHONE, PHONE, "703🔥555🔥0142", "emoji_separator"),
+        ("703 💋 555 💋 0142 new in town", "703 555 0142 new in town", PHONE,
+         "703 💋 555 💋 0142", "emoji_separator"),
+    ],
+)  # fmt: skip
+def test_obfuscated_phone(text: str, expected: str, phone: str, written: str, kind: str) -> None:
+    result = normalise(text)
+    assert result.text == expected
+    assert kind in _kinds(result)
+    _phone_maps_back(result, phone, written)
+    for o in result.obfuscations:
+        assert o.kind in KINDS
+        assert 0 <= o.start <= o.end <= len(result.text)
+
+
+def test_obfuscation_records_original_substring() -> None:
+    result = normalise("Sweet new girl, ask for Mіа, call seven zero three 555 0142")
+    by_kind = {o.kind: o for o in result.obfuscations}
+    assert by_kind["homoglyph"].original == "іа"
+    assert result.text[by_kind["homoglyph"].start : by_kind["homoglyph"].end] == "ia"
+    spelled = by_kind["spelled_digits"]
+    assert spelled.original == "seven zero three"
+    assert result.text[spelled.start : spelled.end] == "703"
+    assert result.text.endswith("ask for Mia, call 703 555 0142")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sweet new girl in town, ask for Mia, call 703 555 0142",
+        "the one and only, two girls visiting this week",
+        "Rates: 150 one hour, 250 two hours, 24/7",
+        "Two 703 555 0142",  # a lone number word before a phone is prose
+        "Cyrillic: привет мир, Greek: καλημέρα",  # other scripts are left alone
+        "price $1500-$2000, 5'4 110lbs, 10:30 to 11pm",
+        "703 | 555 | 0142 and 703|555|0142",  # pipes between digit groups are separators
+        "I am 21, call me at 7035550142",
+    ],
+)
+def test_prose_and_plain_numbers_untouched(text: str) -> None:
+    result = normalise(text)
+    assert result.text == text
+    assert result.offsets is None
+    assert result.obfuscations == []
+    assert result.to_original(2, 5) == (2, 5)
+
+
+def test_controls_become_newlines_or_go() -> None:
+    result = normalise("first ad\fsecond\x0bthird\x00end")
+    assert result.text == "first ad\nsecond\nthirdend"
+    assert "\f" not in result.text
+    assert _kinds(result) == {"control"}
+    assert normalise(BATCH_SEPARATOR.join(["a", "b"])).text == "a\n\n\nb"
+
+
+def test_compat_spaces_and_punctuation_are_typography() -> None:
+    result = normalise("call\u00a0me\u2026 703 555 0142")
+    assert result.text == "call me... 703 555 0142"
+    assert _kinds(result) == {"typography"}
+    _phone_maps_back(result, PHONE, PHONE)
+
+
+def test_script_digits() -> None:
+    result = normalise("call ٧٠٣ 555 0142")
+    assert result.text == "call 703 555 0142"
+    assert _kinds(result) == {"script_digits"}
+
+
+def test_removed_character_between_digits_maps_inside_span() -> None:
+    result = normalise("x 70\u200b3 y")
+    assert result.text == "x 703 y"
+    assert result.to_original(2, 5) == (2, 6)
+    assert result.to_original(2, 4) == (2, 4)  # "70": the removed char after it is not included
+    (obf,) = result.obfuscations
+    assert (obf.start, obf.end, obf.original) == (4, 4, "\u200b")
+
+
+def test_to_original_rejects_bad_spans() -> None:
+    result = normalise("７０３")
+    with pytest.raises(ValueError):
+        result.to_original(2, 1)
+    with pytest.raises(ValueError):
+        result.to_original(0, 4)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    ["seven", "zero", "oh", "O", "l", "I", "|", "one", "fiVe", " ", "-", "🔥", "７", "𝟕", "①",
+     "7️⃣", "\u200b", "\ufe0f", "\f", "\x00", "а", "о", "Mia", "call", "\n", "e\u0301", "İ"]
+)  # fmt: skip
+_TEXTS = st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(codec=None)),  # includes lone surrogates
+    st.lists(st.one_of(_PIECES, st.text(alphabet="0123456789 ", max_size=4))).map("".join),
+)
+
+
+def _check_invariants(text: str, result: NormalisedText) -> None:
+    assert result.original == text
+    assert "\f" not in result.text
+    if result.offsets is None:
+        assert result.text == text
+        assert result.obfuscations == []
+        return
+    offsets = list(result.offsets)
+    assert len(offsets) == len(result.text) + 1
+    assert offsets[-1] == len(text)
+    assert all(0 <= a <= b <= len(text) for a, b in itertools.pairwise(offsets))
+    for o in result.obfuscations:
+        assert 0 <= o.start <= o.end <= len(result.text)
+        assert o.original and o.original in text
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_never_crashes_and_offsets_are_valid(text: str) -> None:
+    _check_invariants(text, normalise(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.data())
+def test_to_original_within_bounds(text: str, data: st.DataObject) -> None:
+    result = normalise(text)
+    n = len(result.text)
+    start = data.draw(st.integers(0, n))
+    end = data.draw(st.integers(start, n))
+    s, e = result.to_original(start, end)
+    assert 0 <= s <= e <= len(text)
+    if start < end:
+        # the original stretch holds at least every character the normalised span came from
+        assert e > s
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=st.characters(max_codepoint=127)), _TEXTS))
+def test_idempotent(text: str) -> None:
+    once = normalise(text).text
+    assert normalise(once).text == once
