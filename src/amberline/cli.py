@@ -51,6 +51,7 @@ def scan(
     """Ingest, screen and store ads; prints counts at the end."""
     from amberline.ingest.reader import ReadOptions
     from amberline.scan import input_size, run_scan
+    from amberline.scan_hooks import default_hooks
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -68,6 +69,7 @@ def scan(
             options,
             batch_size=batch_size,
             progress=lambda n: bar.advance(task, n),
+            on_stored=default_hooks(store),
         )
     console.print(display.counts_table(counts.as_dict(), title=f"Scan into {db}"))
 

@@ -8,13 +8,14 @@ one batch of ads is alive at a time, whatever the input size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
-from amberline.model import Ad
+from amberline.model import Ad, Screening
 from amberline.pipeline import Screener
 from amberline.store.database import Store
 
@@ -65,6 +66,18 @@ def _batches(
         yield ads, bad
 
 
+class StoredBatchHook(Protocol):
+    """Acts on the ads a batch newly stored (linking keys, alert matching, ...).
+
+    Called after the batch's transaction committed, with `new_ids` mapping each new ad's key
+    to its row id; duplicates of earlier scans are not passed again.
+    """
+
+    def __call__(
+        self, store: Store, items: list[tuple[Ad, Screening]], new_ids: dict[str, int]
+    ) -> None: ...
+
+
 def run_scan(
     paths: list[Path],
     store: Store,
@@ -73,6 +86,7 @@ def run_scan(
     *,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
+    on_stored: Sequence[StoredBatchHook] = (),
 ) -> ScanCounts:
     """Scan `paths` into `store`; return the counts (also recorded on the scan's row)."""
     options = options or ReadOptions()
@@ -86,27 +100,16 @@ def run_scan(
                 store.quarantine(scan_id, bad)
                 counts.quarantined += len(bad)
             if ads:
-                screenings = screener.screen_batch(ads)
-                stored, duplicate = store.write_batch(
-                    scan_id, list(zip(ads, screenings, strict=True))
-                )
-                counts.stored += stored
-                counts.duplicate += duplicate
-                counts.flagged += _flagged_new(store, screenings, stored, len(ads))
+                items = list(zip(ads, screener.screen_batch(ads), strict=True))
+                new_ids = store.write_new(scan_id, items)
+                counts.stored += len(new_ids)
+                counts.duplicate += len(items) - len(new_ids)
+                new_items = [(ad, s) for ad, s in items if ad.key in new_ids]
+                counts.flagged += sum(1 for _, s in new_items if s.score >= FLAG_THRESHOLD)
+                if new_items:
+                    for hook in on_stored:
+                        hook(store, new_items, new_ids)
         status = "finished"
     finally:
         store.finish_scan(scan_id, counts.as_dict(), status)
     return counts
-
-
-def _flagged_new(store: Store, screenings: list, stored: int, total: int) -> int:
-    """Flagged ads among those this batch stored (a rerun does not count old ones again)."""
-    flagged = [s for s in screenings if s.score >= FLAG_THRESHOLD]
-    if stored == total:
-        return len(flagged)
-    if not flagged or stored == 0:
-        return 0
-    scan_keys = store.keys_stored_by_scan if hasattr(store, "keys_stored_by_scan") else None
-    if scan_keys is None:
-        return 0
-    return sum(1 for s in flagged if s.ad_key in scan_keys)

@@ -141,14 +141,22 @@ class Store:
     def write_batch(
         self, scan_id: int | None, items: list[tuple[Ad, Screening]]
     ) -> tuple[int, int]:
-        """Store screened ads in one transaction; returns (stored, duplicates).
+        """Store screened ads in one transaction; returns (stored, duplicates)."""
+        stored = len(self.write_new(scan_id, items))
+        return stored, len(items) - stored
+
+    def write_new(
+        self, scan_id: int | None, items: list[tuple[Ad, Screening]]
+    ) -> dict[str, int]:
+        """Store screened ads in one transaction; returns {key: id} of the ads it stored.
 
         An ad whose key is already stored (or repeats earlier in the batch) is a duplicate and
-        nothing of it is written. If anything fails, nothing of the batch is written.
+        nothing of it is written. If anything fails, nothing of the batch is written. Callers
+        that act on new ads only (linking, alert matching) use the returned keys.
         """
-        rows, dup_in_batch = ad_rows(scan_id, items, utcnow())
+        rows, _ = ad_rows(scan_id, items, utcnow())
         if not rows:
-            return 0, dup_in_batch
+            return {}
         insert = insert_ignore(ads, self.engine.dialect.name, ["key"])
         with self._writer.begin() as conn:
             new_ids = {
@@ -157,8 +165,7 @@ class Store:
             }
             if new_ids:
                 insert_children(conn, items, new_ids)
-        stored = len(new_ids)
-        return stored, len(items) - stored
+        return new_ids
 
     def quarantine(self, scan_id: int | None, bad: list[BadRecordLike]) -> int:
         """Keep records a reader could not use; returns how many were new.

@@ -1,0 +1,17 @@
+"""The stages that run on every batch a scan newly stores, in order.
+
+Screening is done by then; these act on what was just stored: computing and storing link keys
+so new ads join networks, matching new ads against active alerts and watchlists. Each area adds
+its hook here, so `amberline scan`, the push API and the Dask engine all run the same ones.
+"""
+
+from __future__ import annotations
+
+from amberline.scan import StoredBatchHook
+from amberline.store.database import Store
+
+
+def default_hooks(store: Store) -> list[StoredBatchHook]:
+    """The hooks a scan into `store` runs after each stored batch."""
+    hooks: list[StoredBatchHook] = []
+    return hooks
