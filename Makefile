@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean assets
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,3 +32,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf demo bench/out .pytest_cache
+
+# Browser libraries for the workspace, from the npm registry (web/package-lock.json). The built
+# files are small and committed under src/amberline/web/static/vendor/; this refreshes them.
+VENDOR := src/amberline/web/static/vendor
+assets:
+	cd web && npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp web/node_modules/cytoscape/dist/cytoscape.min.js web/node_modules/d3-array/dist/d3-array.min.js \
+	   web/node_modules/d3-geo/dist/d3-geo.min.js web/node_modules/topojson-client/dist/topojson-client.min.js \
+	   web/node_modules/us-atlas/states-10m.json $(VENDOR)/
+	for p in cytoscape d3-array d3-geo topojson-client us-atlas; do \
+	  cp web/node_modules/$$p/LICENSE $(VENDOR)/$$p.LICENSE.txt; done
+	rm -rf web/node_modules

@@ -174,7 +174,7 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err.print(f"amberline: {exc}", highlight=False)
+        print(f"amberline: {exc}", file=sys.stderr)
         sys.exit(2)
 
 

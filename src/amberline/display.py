@@ -37,17 +37,14 @@ def counts_table(counts: Mapping[str, int], title: str) -> Table:
 
 
 def summary_table(rows: Iterable[Any], title: str) -> Table:
-    """Ads as a ranked table: key, score, city, top flags, first words."""
+    """Ads (`AdSummary` rows) as a ranked table: key, score, city, flag count, title."""
     table = Table(title=title)
-    for column in ("ad", "score", "city", "flags", "text"):
+    for column in ("ad", "score", "city", "flags", "title"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            row.key,
-            f"{row.score:.2f}",
-            row.city or "",
-            ", ".join(row.categories),
-            _first_words(row.title or row.body),
+            row.key, f"{row.score:.3f}", row.city or "", str(row.flag_count),
+            _first_words(row.title),
         )
     return table
 
@@ -56,8 +53,8 @@ def search_table(rows: Iterable[Any], title: str) -> Table:
     table = Table(title=title)
     for column in ("ad", "score", "snippet"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(row.key, f"{row.score:.2f}", row.snippet)
+    for hit in rows:
+        table.add_row(hit.summary.key, f"{hit.summary.score:.2f}", hit.snippet)
     return table
 
 
@@ -71,27 +68,29 @@ def highlighted(text: str, spans: Iterable[Any], flags: Iterable[Flag]) -> Text:
     return rendered
 
 
-def show_ad(console: Console, ad: Any) -> None:
-    """Everything an analyst needs to judge one ad: text, evidence, entities, score parts."""
-    console.rule(f"{ad.key}  score {ad.score:.2f}")
+def show_ad(console: Console, stored: Any) -> None:
+    """Everything an analyst needs to judge one ad (a `StoredAd`): text, evidence, entities,
+    score parts."""
+    ad, screening = stored.ad, stored.screening
+    console.rule(f"{ad.key}  score {screening.score:.2f}")
     meta = [f"source {ad.source}", f"posted {ad.posted_at or '?'}", f"city {ad.city or '?'}"]
     if ad.url:
         meta.append(ad.url)
     console.print(" · ".join(meta), style="dim")
-    console.print(highlighted(ad.text, ad.spans, ad.flags))
+    console.print(highlighted(ad.text, screening.spans, screening.flags))
 
     entities = Table(title="Extracted", show_lines=False)
     for column in ("kind", "value", "evidence", "extractor"):
         entities.add_column(column, overflow="fold")
-    for span in ad.spans:
+    for span in screening.spans:
         entities.add_row(span.kind, str(span.value), ad.text[span.start : span.end],
                          span.extractor)
     console.print(entities)
 
-    breakdown = Table(title=f"Score {ad.score:.3f}: what it is made of")
+    breakdown = Table(title=f"Score {screening.score:.3f}: what it is made of")
     for column in ("category", "evidence", "weight", "contribution", "rule", "source"):
         breakdown.add_column(column, overflow="fold")
-    for flag in sorted(ad.flags, key=lambda f: -f.contribution):
+    for flag in sorted(screening.flags, key=lambda f: -f.contribution):
         breakdown.add_row(flag.category, ad.text[flag.start : flag.end], f"{flag.weight:.2f}",
                           f"{flag.contribution:.3f}", flag.rule, flag.citation)
     console.print(breakdown)

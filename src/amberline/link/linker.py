@@ -11,7 +11,7 @@ components recomputed from the stored edges (one scipy call), and the cut says s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,9 @@ from .neardup import similar_pairs
 from .pdq_index import PDQIndex, hex_to_words
 from .record import LinkConfig, LinkRecord
 from .templates import alignment_ratio, tokenize
+
+# Stored edges as `restore` takes them: ad index a, b, kind code, value, key (see `edge_keys`).
+StoredEdges = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Sequence[str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,10 @@ class Linker:
         self.pdq = PDQIndex(cfg.pdq_max_distance)
         self.pdq_ids: dict[str, int] = {}
         self.pdq_hex: list[str] = []
+        # Restored (stored) ads may come without text; this loads it for the few that a new
+        # ad's template alignment needs: indices -> texts.
+        self.text_loader: Callable[[list[int]], list[str]] | None = None
+        self._text_missing: set[int] = set()
 
     def add(self, records: Iterable[LinkRecord]) -> BatchReport:
         new = list(records)
@@ -75,15 +82,19 @@ class Linker:
             merges=sum(1 for g in merged if int((g < base).sum()) >= 2),
         )
 
-    def _key_edges(self, new: list[LinkRecord], base: int) -> None:
+    def _key_pairs(self, new: Sequence[LinkRecord], base: int) -> tuple[list[int], list[str]]:
         ads: list[int] = []
         keys: list[str] = []
         min_q = self.config.pdq_min_quality
         for i, rec in enumerate(new, start=base):
             for kind, value in [*rec.keys, *image_keys(rec.images, min_q)]:
-                if kind in KIND_CODE:
+                if kind in KIND_CODE and self.config.enabled(kind):
                     ads.append(i)
                     keys.append(f"{kind}:{value}")
+        return ads, keys
+
+    def _key_edges(self, new: list[LinkRecord], base: int) -> None:
+        ads, keys = self._key_pairs(new, base)
         if not ads:
             return
         known = len(self.keys.names)
@@ -97,12 +108,16 @@ class Linker:
         sig, empty = self.minhasher.signatures([r.text for r in new])
         self.sig = np.concatenate([self.sig, sig])
         self.empty = np.concatenate([self.empty, empty])
+        near_on, template_on = cfg.enabled("near_dup"), cfg.enabled("template")
+        if not (near_on or template_on):
+            return
         lower = min(cfg.template_threshold, cfg.near_dup_threshold)
         i, j, est = similar_pairs(self.sig, self.empty, lower, base, cfg.max_bucket_pairs)
         near = est >= cfg.near_dup_threshold
-        self.edges.append(i[near], j[near], KIND_CODE["near_dup"], est[near])
+        if near_on:
+            self.edges.append(i[near], j[near], KIND_CODE["near_dup"], est[near])
         i, j = i[~near], j[~near]
-        if not len(i):
+        if not len(i) or not template_on:
             return
         # align only pairs not already joined by text edges: the rest add nothing to templates
         ea, eb, kind, *_ = self.edges.columns()
@@ -110,6 +125,7 @@ class Linker:
         label = components(len(self.records), ea[text], eb[text])
         apart = label[i] != label[j]
         i, j = i[apart], j[apart]
+        self._load_texts(np.union1d(i, j).tolist())
         cache: dict[int, list[str]] = {}
 
         def toks(k: int) -> list[str]:
@@ -122,14 +138,29 @@ class Linker:
         ok = ratio >= cfg.template_ratio
         self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok])
 
-    def _image_edges(self, new: list[LinkRecord]) -> None:
+    def _fresh_pdq(self, records: Sequence[LinkRecord]) -> list[str]:
+        """Register PDQ hashes not seen before; returns them in order."""
         fresh: list[str] = []
-        for rec in new:
+        for rec in records:
             for kind, value in image_keys(rec.images, self.config.pdq_min_quality):
                 if kind == PDQ and value not in self.pdq_ids:
                     self.pdq_ids[value] = len(self.pdq_hex)
                     self.pdq_hex.append(value)
                     fresh.append(value)
+        return fresh
+
+    def _load_texts(self, indices: list[int]) -> None:
+        missing = [k for k in indices if k in self._text_missing]
+        if not missing or self.text_loader is None:
+            return
+        for k, text in zip(missing, self.text_loader(missing), strict=True):
+            self.records[k].text = text
+            self._text_missing.discard(k)
+
+    def _image_edges(self, new: list[LinkRecord]) -> None:
+        if not self.config.enabled(PDQ):
+            return
+        fresh = self._fresh_pdq(new)
         if not fresh:
             return
         first = len(self.pdq)
@@ -150,6 +181,64 @@ class Linker:
             self.keys.leader[ki[ok]], self.keys.leader[kq[ok]], KIND_CODE[PDQ],
             dist[ok], ref=ids[ok], ref2=q[ok],
         )
+
+    def restore(self, records: Sequence[LinkRecord], sig: np.ndarray, empty: np.ndarray,
+                edges: StoredEdges) -> None:
+        """Take up the state an earlier run left in the store, recomputing nothing costly.
+
+        `records` are the linked ads in order (text may be empty: `text_loader` fetches it when
+        a new ad needs aligning against one), `sig`/`empty` their stored signatures, `edges`
+        the stored edges with their keys. Key counts, leaders and the PDQ index are rebuilt
+        from the records' keys (dictionary and numpy work, no hashing of text), and the
+        union-find from the live edges, so that `add` then links new ads exactly as if this
+        linker had seen every earlier batch itself.
+        """
+        if self.records:
+            raise ValueError("restore needs a fresh Linker")
+        self.records = list(records)
+        self.sig, self.empty = sig, empty
+        self._text_missing = {i for i, r in enumerate(self.records) if not r.text}
+        ads, names = self._key_pairs(self.records, 0)
+        if ads:
+            self.keys.add(ads, names)
+            self.key_kind = [KIND_CODE[k.partition(":")[0]] for k in self.keys.names]
+        self.keys.used[:] = False  # set below from the edges really made
+        if self.config.enabled(PDQ):
+            fresh = self._fresh_pdq(self.records)
+            if fresh:
+                self.pdq.add(hex_to_words(fresh))
+        a, b, kind, value, key = edges
+        ref = np.full(len(a), -1, dtype=np.int64)
+        ref2 = ref.copy()
+        index, pdq_ids = self.keys.index, self.pdq_ids
+        for e, name in enumerate(key):
+            if name is None:
+                continue
+            if "~" in name:  # near-identical images: "pdq:<older hex>~<newer hex>"
+                older, _, newer = name.partition(":")[2].partition("~")
+                ref[e], ref2[e] = pdq_ids[older], pdq_ids[newer]
+                self.keys.used[[index[f"{PDQ}:{older}"], index[f"{PDQ}:{newer}"]]] = True
+            else:
+                ref[e] = index[name]
+                self.keys.used[ref[e]] = True
+        self.edges.append(a, b, kind, value, ref, ref2)
+        self.uf.grow(len(self.records))
+        live = self.live_mask()
+        self.uf.union(np.asarray(a)[live], np.asarray(b)[live])
+
+    def edge_keys(self, lo: int, hi: int) -> list[str | None]:
+        """The key behind each edge lo..hi-1, in the form `restore` takes back."""
+        _, _, kind, _, ref, ref2 = self.edges.columns()
+        out: list[str | None] = []
+        for k, r, r2 in zip(kind[lo:hi].tolist(), ref[lo:hi].tolist(), ref2[lo:hi].tolist(),
+                            strict=True):
+            if k in TEXT_KINDS:
+                out.append(None)
+            elif k == KIND_CODE[PDQ] and r2 >= 0:
+                out.append(f"{PDQ}:{self.pdq_hex[r]}~{self.pdq_hex[r2]}")
+            else:
+                out.append(self.keys.names[r])
+        return out
 
     def live_mask(self) -> np.ndarray:
         """Edges still valid: none through a key (or image hash) that is now cut."""

@@ -22,6 +22,8 @@ _MASK_DIGITS = re.compile(r"\d")
 _COMBINE = np.uint32(0x01000193)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _CHUNK_SHINGLES = 1 << 15
+_CACHE_TOKENS = 1 << 20  # token-hash cache entries kept; cleared beyond (random ids, typos)
+_CHUNK_TEXTS = 8192  # texts tokenised at a time: bounds the Python lists of token hashes
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
@@ -102,7 +104,24 @@ class MinHasher:
         return self.shingle_hashes_batch([text])[0]
 
     def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(signature matrix (n, num_perm) uint32, empty mask (n,) bool) for a batch."""
+        """(signature matrix (n, num_perm) uint32, empty mask (n,) bool) for a batch.
+
+        Texts are tokenised `_CHUNK_TEXTS` at a time, so that peak memory is the output matrix
+        plus one chunk's token hashes, whatever the batch size (10^6 ads fit in 1 GB).
+        """
+        n = len(texts)
+        if n <= _CHUNK_TEXTS:
+            return self._signatures(texts)
+        sig = np.empty((n, self.num_perm), dtype=np.uint32)
+        empty = np.empty(n, dtype=bool)
+        for lo in range(0, n, _CHUNK_TEXTS):
+            hi = min(lo + _CHUNK_TEXTS, n)
+            sig[lo:hi], empty[lo:hi] = self._signatures(texts[lo:hi])
+        return sig, empty
+
+    def _signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._hashes) > _CACHE_TOKENS:
+            self._hashes.clear()
         shingles, counts = self.shingle_hashes_batch(texts)
         n = len(texts)
         sig = np.full((n, self.num_perm), _EMPTY, dtype=np.uint32)

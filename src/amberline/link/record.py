@@ -61,3 +61,8 @@ class LinkConfig:
     # networks
     min_network_ads: int = 2
     movement_window_days: float = 7.0
+    # edge kinds to make (None: all of edges.KINDS); benchmarks link with one kind at a time
+    kinds: tuple[str, ...] | None = None
+
+    def enabled(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds

@@ -87,21 +87,27 @@ class LinkResult:
                        self._evidence(k, float(value[i]), int(ref[i]), int(ref2[i])))
 
     def _evidence(self, kind: str, value: float, ref: int, ref2: int) -> str:
-        if kind == "near_dup":
-            return f"near-duplicate text, estimated Jaccard {value:.2f}"
-        if kind == "template":
-            return f"same text template, token alignment {value:.2f}"
-        if kind == PDQ and ref2 >= 0:
-            return (f"similar image, PDQ distance {int(value)}: "
-                    f"{self.pdq_hex[ref][:16]}… ~ {self.pdq_hex[ref2][:16]}…")
-        key_kind, _, key_value = self.key_names[ref].partition(":")
-        if key_kind in (PDQ, MD5):
-            return f"same image ({key_kind} {key_value[:16]}…)"
-        return f"same {key_kind}: {key_value}"
+        return edge_evidence(kind, value, ref, ref2, self.key_names, self.pdq_hex)
 
     def edge_counts(self) -> dict[str, int]:
         counts = np.bincount(self.columns[2], minlength=len(KINDS))
         return {k: int(c) for k, c in zip(KINDS, counts, strict=True) if c}
+
+
+def edge_evidence(kind: str, value: float, ref: int, ref2: int, key_names: list[str],
+                  pdq_hex: list[str]) -> str:
+    """What an analyst reads for one edge: the shared key, or the similarity and its measure."""
+    if kind == "near_dup":
+        return f"near-duplicate text, estimated Jaccard {value:.2f}"
+    if kind == "template":
+        return f"same text template, token alignment {value:.2f}"
+    if kind == PDQ and ref2 >= 0:
+        return (f"similar image, PDQ distance {int(value)}: "
+                f"{pdq_hex[ref][:16]}… ~ {pdq_hex[ref2][:16]}…")
+    key_kind, _, key_value = key_names[ref].partition(":")
+    if key_kind in (PDQ, MD5):
+        return f"same image ({key_kind} {key_value[:16]}…)"
+    return f"same {key_kind}: {key_value}"
 
 
 def _groups(labels: np.ndarray, min_size: int) -> list[np.ndarray]:

@@ -1,18 +1,26 @@
-"""Tables for the analyst workspace: decisions now; users, API tokens and the audit log are
-added by the workspace itself.
+"""Tables for the analyst workspace: decisions, users, API tokens and the audit log.
 
-`decisions` is defined here, ahead of the workspace, because reports (takedown lists, hotline
-reports, case files) read it too: one definition that both sides code against. A decision is
-about one ad or one whole network; it is never edited, a later decision supersedes it.
+`decisions` is shared with reports (takedown lists, hotline reports, case files), which read
+it too: one definition both sides code against. A decision is about one ad or one whole
+network; it is never edited, a later decision supersedes it.
+
+Why the audit log is hash-chained: a case may be challenged months later, and the record of
+who viewed, decided and exported what must show whether anyone edited or removed an entry.
+Each entry's `hash` is sha256(previous hash + canonical JSON of the entry) and `audit_head`
+holds the newest hash and sequence number, so edits, deletions and truncation all show.
+
+Passwords are stored as argon2 hashes; API tokens (long random secrets) as SHA-256 digests,
+which are enough for high-entropy secrets and cheap to check on every request.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from amberline.store.schema import UTCDateTime, metadata
+from amberline.store.schema import UTCDateTime, ads, flags, metadata
 
 DECISION_ACTIONS = ("escalate", "report", "takedown", "clear")
+ROLES = ("admin", "analyst", "viewer")
 
 decisions = sa.Table(
     "decisions",
@@ -30,4 +38,60 @@ decisions = sa.Table(
     sa.CheckConstraint("ad_id IS NOT NULL OR network_id IS NOT NULL", name="decision_target"),
 )
 
-__all__ = ["DECISION_ACTIONS", "decisions", "metadata"]
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name="user_role"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+        index=True,
+    ),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("user_name", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("target", sa.String(512), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),  # canonical JSON, exactly as hashed
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)
+
+# One row (id 1): the newest entry's sequence number and hash. Appends lock it, so the chain
+# stays linear under concurrent writers, and a deleted tail no longer matches it.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Triage queue paths (keyset paging by score, id): per-source and by posting date, and flag
+# category lookups from the category side.
+sa.Index("ix_ads_source_score", ads.c.source, ads.c.score)
+sa.Index("ix_ads_posted_at", ads.c.posted_at)
+sa.Index("ix_flags_category_ad_id", flags.c.category, flags.c.ad_id)
+
+__all__ = [
+    "DECISION_ACTIONS", "ROLES", "api_tokens", "audit_head", "audit_log", "decisions",
+    "metadata", "users",
+]

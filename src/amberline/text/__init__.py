@@ -1,1 +1,5 @@
-"""text stage of the pipeline."""
+"""Text stage of the pipeline: normalisation with an exact map back to the ad as written."""
+
+from amberline.text.normalise import NormalisedText, normalise
+
+__all__ = ["NormalisedText", "normalise"]

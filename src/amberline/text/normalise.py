@@ -7,10 +7,11 @@ hidden (an obscured phone number is one of the few indicators with empirical sup
 `normalise` returns the clean text, an offset map back to the original, and one `Obfuscation`
 per stretch it had to undo.
 
-Speed: most ads are plain text with nothing to undo. One precompiled regex search decides that
-(no per-character Python) and returns the text itself with `offsets=None`. Otherwise two stages
-run, each as a list of edits found by C-level regex scans: characters (`chars.py`), then number
-runs (`numbers.py`); only the edited stretches cost Python time.
+Speed: most ads are plain text with nothing to undo. One Hyperscan pass (`gate.py`), plus for
+non-ASCII text `unicodedata.is_normalized` and one regex, decides that without per-character
+Python and returns the text itself with `offsets=None`. Otherwise two stages run, each a list
+of edits found by C-level scans: characters (`chars.py`), then number runs (`numbers.py`, only
+around the places the gate pointed at); only the edited stretches cost Python time.
 """
 
 from __future__ import annotations

@@ -47,17 +47,6 @@ _PLAIN = r"\s.\-()/+,:'\"$%\u2010-\u2015\u2212€£¥₹"  # ordinary separators
 _NON_ORDINARY = re.compile(rf"[^\w|{_PLAIN}]|_")
 _ALL_PLAIN = re.compile(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
 
-# A superset of "this text has a run to rewrite", as one search (the fast path's half for runs):
-# an item next to a digit or number word, or a non-ordinary separator between digits.
-_X = rf"(?:{_NW}|{_WEAK})(?:(?!{_LETTER})|(?={_NW}|{_WEAK}))"
-SEED = (
-    rf"[0-9]{_SEPC}{{0,4}}{_X}"
-    rf"|(?<!{_LETTER})(?:{_NW}|{_WEAK}){_SEPC}{{0,4}}[0-9]"
-    rf"|(?<!{_LETTER}){_NW}{_SEPC}{{0,4}}{_X}"
-    rf"|[0-9](?=[^\w\n\f]{{0,3}}(?:{_NON_ORDINARY.pattern})){_SEPC}{{1,4}}[0-9]"
-)
-
-
 @dataclass(slots=True)
 class _Chunk:
     items: list[tuple[str, int, int, str]] = field(default_factory=list)  # (kind, start, end, s)

@@ -1,7 +1,7 @@
-"""Analyst workspace: users, API tokens, decisions, hash-chained audit log.
+"""Analyst workspace: decisions, users, API tokens, hash-chained audit log, queue indexes.
 
-Placeholder revision in the agreed chain 0001 → 0002 (networks) → 0003 (workspace) →
-0004 (alerts) → 0005 (postgres_search): its owner fills in upgrade/downgrade.
+Written out table by table (see 0001) so that this revision stays what it was when the schema
+modules change later.
 
 Revision ID: 0003
 Revises: 0002
@@ -39,6 +39,60 @@ def upgrade() -> None:
     op.create_index("ix_decisions_network_id", "decisions", ["network_id"])
     op.create_index("ix_decisions_action", "decisions", ["action"])
 
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_users"),
+        sa.UniqueConstraint("name", name="uq_users_name"),
+        sa.CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name="user_role"),
+    )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("user_id", sa.Integer, nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("revoked_at", UTCDateTime),
+        sa.PrimaryKeyConstraint("id", name="pk_api_tokens"),
+        sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_api_tokens_user_id_users", ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_api_tokens_user_id", "api_tokens", ["user_id"])
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("user_name", sa.String(255), nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("target", sa.String(512), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+        sa.UniqueConstraint("hash", name="uq_audit_log_hash"),
+    )
+    op.create_index("ix_audit_log_action", "audit_log", ["action"])
+    op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
+    )
+    op.create_index("ix_ads_source_score", "ads", ["source", "score"])
+    op.create_index("ix_ads_posted_at", "ads", ["posted_at"])
+    op.create_index("ix_flags_category_ad_id", "flags", ["category", "ad_id"])
+
 
 def downgrade() -> None:
-    op.drop_table("decisions")
+    op.drop_index("ix_flags_category_ad_id", "flags")
+    op.drop_index("ix_ads_posted_at", "ads")
+    op.drop_index("ix_ads_source_score", "ads")
+    for table in ("audit_head", "audit_log", "api_tokens", "users", "decisions"):
+        op.drop_table(table)
