@@ -11,7 +11,8 @@ def test_normalise_keys():
     assert normalise_key("phone", "+1 (703) 555-0142") == "+17035550142"
     assert normalise_key("phone", "12") is None
     assert normalise_key("email", " Mia.Desk@Example.COM ") == "mia.desk@example.com"
-    assert normalise_key("handle", "@Mia_Desk", {"platform": "Snap"}) == "snap:mia_desk"
+    assert normalise_key("handle", "@Mia_Desk", {"platform": "Snap"}) == "mia_desk"
+    assert normalise_key("handle", "mia_desk", {"platform": "kik"}) == "mia_desk"
     assert normalise_key("url", "HTTPS://www.Example.com/ads/42/") == "example.com/ads/42"
     assert normalise_key("url", "example.com/ads/42#top") == "example.com/ads/42"
 

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from amberline import display
+from amberline.commands import scale
 from amberline.commands.common import (
     DbOption,
     RegionOption,
@@ -39,14 +40,21 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
 
 @app.command()
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders: JSONL, CSV, HTML, WARC.")],
-    db: DbOption = Path("amberline.db"),
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders: JSONL, CSV, HTML, WARC, Parquet.")
+    ],
+    db: scale.DbUrlOption = "amberline.db",
     source: Annotated[str | None, typer.Option(help="Source name for records without one.")] = None,
     map_: Annotated[
         list[str], typer.Option("--map", help="Field mapping FIELD=COLUMN (repeatable).")
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     batch_size: Annotated[int, typer.Option(help="Ads per batch and per transaction.")] = 1000,
     region: RegionOption = "US",
+    engine: scale.EngineOption = "local",
+    scheduler: scale.SchedulerOption = "local",
+    resume: scale.ResumeOption = False,
+    log_json: scale.LogJsonOption = False,
+    work_dir: scale.WorkDirOption = None,
 ) -> None:
     """Ingest, screen and store ads; prints counts at the end."""
     from amberline.ingest.reader import ReadOptions
@@ -58,6 +66,12 @@ def scan(
         raise UserError(f"{missing[0]}: no such file or folder")
     options = ReadOptions(source=source, column_map=_column_map(map_))
     store = _open_store(db, must_exist=False)
+    if engine != "local" or resume or log_json:
+        scale.scan_with_engine(
+            paths, store, options, db, engine=engine, scheduler=scheduler, resume=resume,
+            log_json=log_json, work_dir=work_dir, batch_size=batch_size, region=region,
+        )
+        return
     screener = _screener(region)
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn())
     with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as bar:

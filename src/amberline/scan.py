@@ -78,6 +78,21 @@ class StoredBatchHook(Protocol):
     ) -> None: ...
 
 
+def _first_of_each(
+    items: list[tuple[Ad, Screening]], new_ids: dict[str, int]
+) -> list[tuple[Ad, Screening]]:
+    """The newly stored items, each key once (a key repeated within a batch is stored once,
+    so hooks must see it once too)."""
+    seen: set[str] = set()
+    out = []
+    for ad, screening in items:
+        key = ad.key
+        if key in new_ids and key not in seen:
+            seen.add(key)
+            out.append((ad, screening))
+    return out
+
+
 def run_scan(
     paths: list[Path],
     store: Store,
@@ -104,7 +119,7 @@ def run_scan(
                 new_ids = store.write_new(scan_id, items)
                 counts.stored += len(new_ids)
                 counts.duplicate += len(items) - len(new_ids)
-                new_items = [(ad, s) for ad, s in items if ad.key in new_ids]
+                new_items = _first_of_each(items, new_ids)
                 counts.flagged += sum(1 for _, s in new_items if s.score >= FLAG_THRESHOLD)
                 if new_items:
                     for hook in on_stored:

@@ -13,5 +13,10 @@ from amberline.store.database import Store
 
 def default_hooks(store: Store) -> list[StoredBatchHook]:
     """The hooks a scan into `store` runs after each stored batch."""
+    from amberline.alerts.service import scan_hook as alert_match_hook
+    from amberline.link.hook import LinkKeysHook
+
     hooks: list[StoredBatchHook] = []
+    hooks.append(LinkKeysHook())
+    hooks.append(alert_match_hook(store))
     return hooks

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -27,7 +27,9 @@ from amberline.alerts.descriptors import AlertDescriptors, parse_description
 NS12 = "urn:oasis:names:tc:emergency:cap:1.2"
 NS11 = "urn:oasis:names:tc:emergency:cap:1.1"
 VERSIONS = {NS12: "1.2", NS11: "1.1"}
-SCHEMA_FILES = {"1.2": "CAP-v1.2.xsd", "1.1": "CAP-v1.1.xsd", "ipaws": "capv1.2-ipaws-profile-v1.0.xsd"}
+SCHEMA_FILES = {
+    "1.2": "CAP-v1.2.xsd", "1.1": "CAP-v1.1.xsd", "ipaws": "capv1.2-ipaws-profile-v1.0.xsd",
+}
 _EVENT_TEXT = re.compile(r"child\s+abduction|\bamber\b", re.IGNORECASE)
 
 
@@ -46,7 +48,7 @@ def xml_parser() -> etree.XMLParser:
                            load_dtd=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> etree.XMLSchema:
     """The XSD for CAP "1.2", "1.1" or the "ipaws" profile, compiled once per process."""
     path = resources.files("amberline.alerts").joinpath("schemas", SCHEMA_FILES[name])
@@ -145,12 +147,15 @@ def validate(element: etree._Element, profile: str | None = None) -> str:
         raise CapError(f"not a CAP 1.1/1.2 alert (root element {element.tag})",
                        element.sourceline or 0)
     schema = load_schema(profile or version)
-    doc = etree.fromstring(etree.tostring(element), xml_parser())
+    try:
+        doc = etree.fromstring(etree.tostring(element), xml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise CapError(f"not usable XML: {exc.msg}", element.sourceline or 0) from exc
     if not schema.validate(doc):
         error = schema.error_log.filter_from_errors()[0]
         line = (element.sourceline or 1) + error.line - 1
         name = "IPAWS profile" if profile == "ipaws" else f"CAP {version} schema"
-        message = re.sub(r"\{[^}]*\}", "", error.message)
+        message = re.sub(r"\{(?:urn|https?):[^}]*\}", "", error.message)
         raise CapError(f"fails the {name}: {message}", line)
     return version
 

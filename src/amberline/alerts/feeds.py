@@ -6,7 +6,7 @@ embed the alert or link to it (`<link>`, `<enclosure>`). All of them reduce to a
 `CapAlert` or `BadAlert`: nothing found in a document is dropped without a reason.
 
 Fetching is a plain `urllib` GET behind a `Fetch` callable, so tests and air-gapped sites can
-supply their own; `poll` re-reads a feed on an interval with conditional requests (ETag).
+supply their own; `poll` re-reads a feed on an interval and passes on only documents that changed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def is_url(target: str) -> bool:
 def http_fetch(url: str, timeout: float = 15.0) -> bytes:
     """GET a URL (bounded size); raises OSError on any failure."""
     request = urllib.request.Request(url, headers={"Accept": ", ".join(CAP_TYPES)})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         data = response.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise OSError(f"{url}: larger than {MAX_BYTES} bytes")
@@ -118,6 +118,9 @@ def parse_document(data: bytes, origin: str, fetch: Fetch | None = None) -> list
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 0
         return [BadAlert(origin, line, f"not well-formed XML: {exc.msg}", _excerpt(data))]
+    if root.getroottree().docinfo.internalDTD is not None:
+        reason = "document type declarations (DTDs) are not accepted in alert feeds"
+        return [BadAlert(origin, 1, reason, _excerpt(data))]
     qname = etree.QName(root)
     if qname.namespace in VERSIONS:
         return [_one(root, origin)]

@@ -5,8 +5,126 @@ Thin: parses options, calls the library, prints. Registered on the main app by `
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from amberline.commands.common import DbOption, UserError, console, err, open_store
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `amberline` app."""
+    app.command("link")(link)
+    app.command("networks")(networks)
+    app.command("network")(network)
+
+
+def link(
+    db: DbOption = Path("amberline.db"),
+    rebuild: Annotated[bool, typer.Option(help="Forget earlier runs and relink every ad.")] = False,
+    max_key_ads: Annotated[int, typer.Option(
+        help="A key shared by more ads than this is a hub and is cut.")] = 500,
+) -> None:
+    """Link stored ads into networks; only ads stored since the last run are added."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from amberline.link.record import LinkConfig
+    from amberline.link.store_link import LinkSettingsChanged, link_store
+
+    store = open_store(db)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), console=err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            s = link_store(store, LinkConfig(max_key_ads=max_key_ads), rebuild=rebuild,
+                           progress=progress)
+        except LinkSettingsChanged as exc:
+            raise UserError(f"{db}: {exc}") from exc
+    how = "rebuilt" if s.rebuilt else "incremental"
+    console.print(f"Linked {s.ads_linked:,} ads ({how}; {s.ads_total:,} in {db}) "
+                  f"in {s.seconds:.1f}s")
+    if s.backfilled:
+        console.print(f"computed link keys for {s.backfilled:,} ads stored without them")
+    edges = ", ".join(f"{k} {v:,}" for k, v in s.edges.items()) or "none"
+    console.print(f"new edges: {edges}")
+    console.print(f"networks: {s.networks:,} ({s.networks_changed:,} new or changed; "
+                  f"{s.joined:,} ads joined existing networks, {s.merges:,} merges)")
+    console.print(f"cut hub keys: {len(s.cut_keys):,}")
+    for cut in s.cut_keys[:20]:
+        console.print(f"  {cut.message}", highlight=False)
+
+
+def networks(
+    db: DbOption = Path("amberline.db"),
+    n: Annotated[int, typer.Option("-n", help="How many networks.")] = 50,
+    format_: Annotated[str, typer.Option("--format", help="table or jsonl.")] = "table",
+) -> None:
+    """List networks, highest score first."""
+    from rich.table import Table
+
+    from amberline.store import network_reads
+
+    if format_ not in ("table", "jsonl"):
+        raise UserError(f"--format {format_}: expected table or jsonl")
+    with open_store(db).engine.connect() as conn:
+        rows = network_reads.ranked(conn, n)
+    if format_ == "jsonl":
+        for r in rows:
+            typer.echo(json.dumps({
+                "id": r.id, "score": round(r.score, 4), "ads": r.ads,
+                "keys": [{"kind": k, "value": v, "ads": c} for k, v, c in r.keys],
+                "edge_kinds": r.edge_kinds, "features": r.features,
+                "contributions": r.contributions}, ensure_ascii=False))
+        return
+    table = Table(title=f"Top {len(rows)} networks in {db}")
+    for col in ("id", "score", "ads", "phones", "cities", "edges", "top keys"):
+        table.add_column(col)
+    for r in rows:
+        f = r.features
+        table.add_row(r.id, f"{r.score:.2f}", str(r.size), str(len(f.get("phones", []))),
+                      " → ".join(f.get("movement", [])[:5]),
+                      ", ".join(f"{k} {c}" for k, c in r.edge_kinds.items()),
+                      "; ".join(f"{k} {v}" for k, v, _ in r.keys[:2]))
+    console.print(table)
+
+
+def network(
+    network_id: Annotated[str, typer.Argument(help="Network id (N...) or a member ad key.")],
+    db: DbOption = Path("amberline.db"),
+    export: Annotated[str | None, typer.Option(help="graphml or json.")] = None,
+    out: Annotated[Path | None, typer.Option(help="File to write the export to.")] = None,
+) -> None:
+    """Show one network: members, keys, template, timeline, movement, score breakdown."""
+    from amberline.link import export as graph_export
+    from amberline.store import network_reads as reads
+
+    if export not in (None, "graphml", "json"):
+        raise UserError(f"--export {export}: expected graphml or json")
+    with open_store(db).engine.connect() as conn:
+        net = reads.get(conn, network_id)
+        if net is None and (nid := reads.network_of_ad(conn, network_id)):
+            net = reads.get(conn, nid)
+        if net is None:
+            raise UserError(f"{network_id}: no such network in {db}; see `amberline networks`")
+        members, edges = reads.members(conn, net.id), reads.edges(conn, net.id)
+        keys_of = reads.keys_of_members(conn, net.id) if export else {}
+    if export:
+        data = graph_export.graph(net, members, edges, keys_of)
+        text = graph_export.to_graphml(data) if export == "graphml" else graph_export.to_json(data)
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            console.print(f"wrote {out}: {len(data['nodes'])} nodes, {len(data['edges'])} edges")
+        return
+    from amberline.link.show import show_network
+
+    show_network(console, net, members, edges)

@@ -1,12 +1,131 @@
-"""The analyst workspace: `amberline serve`, `users`, `audit`.
+"""The analyst workspace: `amberline serve`, `users add|token|revoke`, `audit verify`.
 
 Thin: parses options, calls the library, prints. Registered on the main app by `register`.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from amberline.commands.common import DbOption, UserError, console, open_store
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL instead of --db (e.g. postgresql+psycopg://...)."),
+]
+
+
+def _store(db: Path, database: str | None, must_exist: bool = True):
+    return open_store(database or db, must_exist=must_exist and not database)
+
+
+def serve(
+    db: DbOption = Path("amberline.db"),
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the web workspace (queue, evidence, networks, decisions, push API)."""
+    import uvicorn
+
+    from amberline.web.app import create_app
+
+    app = create_app(_store(db, database))
+    console.print(f"Amberline workspace on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+users_app = typer.Typer(help="Workspace accounts: add users, issue API tokens.",
+                        no_args_is_help=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="admin, analyst or viewer.")] = "analyst",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    db: DbOption = Path("amberline.db"),
+    database: DatabaseOption = None,
+) -> None:
+    """Add a user; the password is typed at a prompt (or read from stdin for scripts)."""
+    from amberline.web.accounts import AccountError, add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = add_user(_store(db, database, must_exist=False), name, role, password)
+    except AccountError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"added {user.name} ({user.role})")
+
+
+@users_app.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="User the token acts as.")],
+    db: DbOption = Path("amberline.db"),
+    database: DatabaseOption = None,
+) -> None:
+    """Issue an API token for NAME; it is printed once and stored only as a hash."""
+    from amberline.web.accounts import AccountError, new_token
+
+    try:
+        token = new_token(_store(db, database), name)
+    except AccountError as exc:
+        raise UserError(str(exc)) from exc
+    print(token)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    name: Annotated[str, typer.Argument(help="User whose tokens to revoke.")],
+    db: DbOption = Path("amberline.db"),
+    database: DatabaseOption = None,
+) -> None:
+    """Revoke every API token of NAME."""
+    from amberline.web.accounts import AccountError, revoke_tokens
+
+    try:
+        n = revoke_tokens(_store(db, database), name)
+    except AccountError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"revoked {n} token(s) of {name}")
+
+
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOption = Path("amberline.db"),
+    database: DatabaseOption = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(help="Head hash noted earlier; fail if the log no longer ends there."),
+    ] = None,
+) -> None:
+    """Check every entry's hash and link; exits 1 if anything was edited or deleted."""
+    from amberline.web.audit import verify
+
+    result = verify(_store(db, database), expect_head)
+    for problem in result.problems:
+        console.print(f"[red]{problem}[/red]", highlight=False)
+    state = "intact" if result.ok else "BROKEN"
+    console.print(f"audit log {state}: {result.count} entries, head {result.head}",
+                  highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `amberline` app."""
+    app.command()(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")

@@ -15,6 +15,7 @@ from pathlib import Path
 from amberline.ingest.csv_reader import read_csv
 from amberline.ingest.html_folder import HTML_SUFFIXES, read_html
 from amberline.ingest.jsonl import read_jsonl
+from amberline.ingest.parquet_reader import PARQUET_SUFFIXES, read_parquet
 from amberline.ingest.records import BadRecord, ReadOptions
 from amberline.ingest.warc import read_warc
 from amberline.model import Ad
@@ -26,6 +27,7 @@ READERS: dict[str, Reader] = {
     "csv": read_csv,
     "html": read_html,
     "warc": read_warc,
+    "parquet": read_parquet,
 }
 
 _SUFFIX_FORMATS = (
@@ -42,6 +44,7 @@ _SUFFIX_FORMATS = (
     (".csv.gz", "csv"),
     (".tsv.gz", "csv"),
     *((suffix, "html") for suffix in HTML_SUFFIXES),
+    *((suffix, "parquet") for suffix in PARQUET_SUFFIXES),
 )
 
 

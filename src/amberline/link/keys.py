@@ -2,7 +2,8 @@
 
 Two ads are joined by a key only if the key is written the same way in both, so every key goes
 through one normaliser per kind here: a phone is E.164 digits, an email lower-case, a handle
-lower-case with its platform, a URL without scheme, `www.`, fragment or trailing slash. Image
+lower-case without its platform (usernames are reused across apps), a URL without
+scheme, `www.`, fragment or trailing slash. Image
 hashes become keys too (exact PDQ and MD5), but only images whose PDQ quality is high enough
 to mean something; flat or tiny images hash alike and would join unrelated ads.
 """
@@ -38,11 +39,10 @@ def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) ->
     if kind == EMAIL:
         return text.lower() if "@" in text else None
     if kind == HANDLE:
+        # The platform is left out on purpose: a distinctive username is reused across apps
+        # ("snap leahmoon3", "kik leahmoon3", "tg: leahmoon3" are one advertiser).
         name = text.lstrip("@").lower()
-        platform = str((attrs or {}).get("platform") or "").lower()
-        if not name:
-            return None
-        return f"{platform}:{name}" if platform else name
+        return name or None
     if kind == URL:
         return _normalise_url(text)
     return text.lower()
@@ -59,8 +59,23 @@ def _normalise_url(text: str) -> str | None:
     return f"{host}{path}{query}"
 
 
-def keys_from_spans(spans: Iterable[Span]) -> list[tuple[str, str]]:
-    """Distinct (kind, normalised value) for the identifier spans, in first-seen order."""
+def _host(kind: str, value: str) -> str:
+    """The domain of an email or URL key ("" for other kinds)."""
+    if kind == EMAIL:
+        return value.rpartition("@")[2]
+    return value.split("/", 1)[0].split("?", 1)[0] if kind == URL else ""
+
+
+def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tuple[str, str]]:
+    """Distinct (kind, normalised value) for the identifier spans, in first-seen order.
+
+    Two kinds of address say nothing about who posted an ad, and would join every ad of a site
+    or every user of a mail provider, so they are not link keys (the spans stay stored):
+    - emails and URLs on the hosting site's own domain (`source`): its report address and
+      report page in boilerplate under every ad;
+    - a bare domain that is only the domain of an email in the same ad ("name (at)
+      example.com" also reads as the URL "example.com").
+    """
     seen: dict[tuple[str, str], None] = {}
     for span in spans:
         if span.kind not in IDENTIFIER_KINDS:
@@ -68,7 +83,11 @@ def keys_from_spans(spans: Iterable[Span]) -> list[tuple[str, str]]:
         value = normalise_key(span.kind, span.value, span.attrs)
         if value is not None:
             seen.setdefault((span.kind, value), None)
-    return list(seen)
+    site = (source or "").lower().removeprefix("www.")
+    mail_domains = {_host(k, v) for k, v in seen if k == EMAIL}
+    return [(k, v) for k, v in seen
+            if not (site and _host(k, v) == site)
+            and not (k == URL and v in mail_domains)]
 
 
 def image_keys(images: Iterable[dict[str, Any]], min_quality: int = 50) -> list[tuple[str, str]]:
@@ -114,6 +133,6 @@ def record_from_screening(ad: Ad, screening: Screening, text: str | None = None)
         flags=sorted({f.category for f in screening.flags}),
         names=list(dict.fromkeys(names)),
         prices=prices,
-        keys=keys_from_spans(screening.spans),
+        keys=keys_from_spans(screening.spans, ad.source),
         images=list(ad.image_hashes),
     )

@@ -61,14 +61,20 @@ class Linker:
         self.text_loader: Callable[[list[int]], list[str]] | None = None
         self._text_missing: set[int] = set()
 
-    def add(self, records: Iterable[LinkRecord]) -> BatchReport:
+    def add(self, records: Iterable[LinkRecord],
+            signatures: tuple[np.ndarray, np.ndarray] | None = None) -> BatchReport:
+        """Link a batch of new ads. `signatures` (sig, empty) computed earlier (at scan time)
+        spare the MinHash work; records given with them may leave `text` empty, and it is
+        then fetched by `text_loader` only if a template alignment needs it."""
         new = list(records)
         base = len(self.records)
         self.records.extend(new)
         n = len(self.records)
+        if signatures is not None:
+            self._text_missing.update(i for i, r in enumerate(new, start=base) if not r.text)
         edges_before = len(self.edges)
         self._key_edges(new, base)
-        self._text_edges(new, base)
+        self._text_edges(new, base, signatures)
         self._image_edges(new)
         a, b, *_ = self.edges.columns()
         a, b = a[edges_before:], b[edges_before:]
@@ -103,9 +109,12 @@ class Linker:
         kinds = np.asarray(self.key_kind, dtype=np.int8)[kid]
         self.edges.append(lead, ad, kinds, ref=kid)
 
-    def _text_edges(self, new: list[LinkRecord], base: int) -> None:
+    def _text_edges(self, new: list[LinkRecord], base: int,
+                    signatures: tuple[np.ndarray, np.ndarray] | None) -> None:
         cfg = self.config
-        sig, empty = self.minhasher.signatures([r.text for r in new])
+        if signatures is None:
+            signatures = self.minhasher.signatures([r.text for r in new])
+        sig, empty = signatures
         self.sig = np.concatenate([self.sig, sig])
         self.empty = np.concatenate([self.empty, empty])
         near_on, template_on = cfg.enabled("near_dup"), cfg.enabled("template")

@@ -18,17 +18,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from amberline.report.optional_tables import network_members
 from amberline.store.database import Store
 from amberline.store.migrate import WRITE_OPTION
 from amberline.store.schema import ads, utcnow
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 
-# Called inside the decision's transaction with the decision just written. The workspace
-# provides one (see `installed_audit`) so that every decision leaves an audit entry.
-AuditWriter = Callable[[sa.Connection, "Decision"], None]
-
-# Where the workspace's audit writer is looked up when the caller passes none.
-AUDIT_HOOK = ("amberline.web.audit", "audit_decision")
+# Called inside the decision's transaction with the decisions just written (the first is the
+# one asked for; for a network, member rows follow). The workspace's hash-chained audit log
+# is used when it is installed (`installed_audit`), so every decision leaves an audit entry.
+AuditWriter = Callable[[sa.Connection, "list[Decision]"], None]
+# The workspace's audit log module: append(store, user, action, target, detail, conn=...).
+AUDIT_MODULE = "amberline.web.audit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,38 +64,64 @@ def insert_decision(
     ad: str | int | None = None,
     network_id: str | None = None,
     decided_at: datetime | None = None,
-) -> Decision:
-    """Insert one decision on an open (writing) connection. Raises ValueError on bad input."""
+) -> list[Decision]:
+    """Insert one decision on an open (writing) connection. Raises ValueError on bad input.
+
+    A network decision is one row for the network and, as the workspace records it, one row
+    per stored member ad (with the network id), so per-ad readers see it too. Returns the
+    rows written, the requested one first.
+    """
+    note = note.strip()
     if action not in DECISION_ACTIONS:
         raise ValueError(f"action {action!r} is not one of {', '.join(DECISION_ACTIONS)}")
     if (ad is None) == (network_id is None):
         raise ValueError("a decision is about exactly one ad or one network")
+    if not note:
+        raise ValueError("a decision needs a note: say why")
     if not user_name.strip():
         raise ValueError("a decision needs the name of the user who took it")
-    ad_id = ad_key = None
+    when = decided_at or utcnow()
+    targets: list[tuple[int | None, str | None]] = []
     if ad is not None:
         found = resolve_ad(conn, ad)
         if found is None:
             raise ValueError(f"{ad}: no such ad")
-        ad_id, ad_key = found
-    when = decided_at or utcnow()
-    result = conn.execute(decisions.insert().values(
-        ad_id=ad_id, network_id=network_id, action=action, note=note,
-        user_name=user_name, decided_at=when,
-    ))
-    return Decision(int(result.inserted_primary_key[0]), ad_id, ad_key, network_id, action,
-                    note, user_name, when)
+        targets.append(found)
+    else:
+        targets.append((None, None))
+        members = (network_members(conn, [str(network_id)]) or {}).get(str(network_id), [])
+        keys = dict(conn.execute(sa.select(ads.c.id, ads.c.key).where(ads.c.id.in_(members))
+                                 ).all()) if members else {}
+        targets.extend((m, keys.get(m)) for m in members)
+    written = []
+    for ad_id, ad_key in targets:
+        result = conn.execute(decisions.insert().values(
+            ad_id=ad_id, network_id=network_id, action=action, note=note,
+            user_name=user_name, decided_at=when,
+        ))
+        written.append(Decision(int(result.inserted_primary_key[0]), ad_id, ad_key, network_id,
+                                action, note, user_name, when))
+    return written
 
 
-def installed_audit() -> AuditWriter | None:
-    """The workspace's audit writer if the workspace is installed, else None."""
-    module_name, attr = AUDIT_HOOK
+def installed_audit(store: Store) -> AuditWriter | None:
+    """An audit writer over the workspace's audit log, or None without the workspace."""
     try:
-        module = importlib.import_module(module_name)
+        audit = importlib.import_module(AUDIT_MODULE)
     except ImportError:
         return None
-    writer = getattr(module, attr, None)
-    return writer if callable(writer) else None
+
+    def write(conn: sa.Connection, written: list[Decision]) -> None:
+        first = written[0]
+        target = (f"ad:{first.ad_id}" if first.ad_id is not None
+                  else f"network:{first.network_id}")
+        audit.append(store, first.user_name, "decision", target,
+                     {"action": first.action, "note": first.note,
+                      "decision_ids": [d.id for d in written],
+                      "ads": sum(d.ad_id is not None for d in written), "via": "cli"},
+                     conn=conn)
+
+    return write
 
 
 def record_decision(
@@ -102,15 +129,15 @@ def record_decision(
 ) -> Decision:
     """Insert a decision (see `insert_decision` for the fields) and its audit entry, atomically.
 
-    `audit` defaults to the workspace's writer when it exists; the decision and its audit
-    entry commit together or not at all.
+    `audit` defaults to the workspace's audit log when it is installed; the decision and its
+    audit entry commit together or not at all. Returns the requested decision.
     """
-    writer = audit or installed_audit()
+    writer = audit or installed_audit(store)
     with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-        decision = insert_decision(conn, **fields)
+        written = insert_decision(conn, **fields)
         if writer is not None:
-            writer(conn, decision)
-    return decision
+            writer(conn, written)
+    return written[0]
 
 
 def _decision(row: Any) -> Decision:

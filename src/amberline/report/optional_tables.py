@@ -8,7 +8,8 @@ and returns plain Python values; the rest of `amberline.report` never touches th
 
 Expected shapes (the hook the other areas fill): `network_members` has a network id column
 (`network_id`, or `network`) and an ad id column (`ad_id`); `audit_log` has any columns, and an
-entry concerns an ad when one of `ad_id`/`ad_key`/`target`/`network_id` names it.
+entry concerns an ad when one of `ad_id`/`ad_key`/`target`/`network_id` names it (the
+workspace's log writes `target` as "ad:<id>" or "network:<id>").
 """
 
 from __future__ import annotations
@@ -89,7 +90,10 @@ def audit_entries(
     table = _table(conn, "audit_log")
     if table is None:
         return None
+    ad_ids, ad_keys, network_ids = list(ad_ids), list(ad_keys), list(network_ids)
+    # The workspace writes targets as "ad:<id>" and "network:<id>"; bare values are accepted.
     targets = {str(v) for v in (*ad_ids, *ad_keys, *network_ids)}
+    targets |= {f"ad:{v}" for v in (*ad_ids, *ad_keys)} | {f"network:{v}" for v in network_ids}
     conditions = [
         sa.cast(table.c[name], sa.String).in_(targets)
         for name in _AUDIT_TARGETS if name in table.c

@@ -135,9 +135,9 @@ def search(
     conn: sa.Connection, query: str, limit: int, marks: tuple[str, str]
 ) -> list[SearchHit]:
     """Full-text search over title and body, best match first."""
+    if conn.dialect.name == "postgresql":
+        return _search_postgresql(conn, query, limit, marks)
     if conn.dialect.name != "sqlite":
-        # PostgreSQL hook: match the tsvector column with websearch_to_tsquery, snippet with
-        # ts_headline. Needs the matching branch in migration 0001 first.
         raise NotImplementedError(f"full-text search is not implemented on {conn.dialect.name}")
     fts = sa.table("ads_fts", sa.column("rowid"), sa.column("rank"))
     snippet = sa.func.snippet(sa.literal_column("ads_fts"), -1, marks[0], marks[1], "…", 16)
@@ -149,6 +149,57 @@ def search(
         .limit(limit)
     )
     return [SearchHit(_summary(r), r.snippet) for r in conn.execute(stmt)]
+
+
+def _search_postgresql(
+    conn: sa.Connection, query: str, limit: int, marks: tuple[str, str]
+) -> list[SearchHit]:
+    """PostgreSQL text search through the functions and GIN index of migration 0005.
+
+    `query` is read by `websearch_to_tsquery` ("phrases", OR, -word), which never fails on
+    odd input; FTS5's AND and NOT are translated. Ranked by `ts_rank_cd` over the matches
+    only, then the snippet (`ts_headline`, the costly part) is made for the `limit` shown.
+    """
+    tsquery = sa.func.amberline_search_query(_websearch(query))
+    doc = sa.func.amberline_search_doc(ads.c.title, ads.c.body)
+    rank = sa.func.ts_rank_cd(doc, tsquery)
+    best = (
+        sa.select(ads.c.id, rank.label("rank"))
+        .where(doc.op("@@")(tsquery))
+        .order_by(rank.desc(), ads.c.id)
+        .limit(limit)
+        .subquery()
+    )
+    start, stop = (m.replace('"', '""') for m in marks)
+    options = (f'StartSel="{start}", StopSel="{stop}", MaxWords=16, MinWords=6, ShortWord=0,'
+               ' MaxFragments=1, FragmentDelimiter="…"')
+    text = sa.func.concat_ws(" ", ads.c.title, ads.c.body)
+    headline = sa.func.ts_headline("simple", text, tsquery, options)
+    stmt = (
+        sa.select(*_SUMMARY_COLUMNS, headline.label("snippet"))
+        .select_from(best.join(ads, ads.c.id == best.c.id))
+        .order_by(best.c.rank.desc(), ads.c.id)
+    )
+    return [SearchHit(_summary(r), r.snippet) for r in conn.execute(stmt)]
+
+
+_FTS5_OPERATORS = {"AND": "", "NOT": "-"}
+
+
+def _websearch(query: str) -> str:
+    """FTS5's `a AND b` / `a NOT b` in websearch form (`a b` / `a -b`); the rest as it is."""
+    words = query.split()
+    out: list[str] = []
+    prefix = ""
+    quoted = False
+    for word in words:
+        if word in _FTS5_OPERATORS and out and not quoted:
+            prefix = _FTS5_OPERATORS[word]
+            continue
+        out.append(prefix + word)
+        prefix = ""
+        quoted ^= word.count('"') % 2 == 1
+    return " ".join(out)
 
 
 def get_ads(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[StoredAd]:

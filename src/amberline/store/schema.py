@@ -189,10 +189,11 @@ quarantine = sa.Table(
 )
 
 # Full-text search lives outside this metadata (an FTS5 virtual table and its shadow tables on
-# SQLite, created by the migrations); autogenerate and the schema test must not see it as drift.
+# SQLite, a GIN expression index on PostgreSQL, created by the migrations); autogenerate and
+# the schema test must not see it as drift.
 FTS_PREFIX = "ads_fts"
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic `include_name` hook: leave the dialect's full-text tables alone."""
-    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIX))
+    """Alembic `include_name` hook: leave the dialect's full-text tables and indexes alone."""
+    return not (type_ in ("table", "index") and name is not None and name.startswith(FTS_PREFIX))

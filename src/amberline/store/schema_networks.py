@@ -31,7 +31,7 @@ link_keys = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     _ad_ref("ad_id"),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("value", sa.String(512), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
     sa.Index(None, "kind", "value"),
     sa.Index(None, "ad_id"),
 )
@@ -53,7 +53,7 @@ link_edges = sa.Table(
     _ad_ref("ad_b"),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("weight", sa.Float, nullable=False),  # Jaccard, alignment ratio, PDQ distance
-    sa.Column("key", sa.String(1024)),  # the shared key ("phone:+1703..."), for key edges
+    sa.Column("key", sa.Text),  # the shared key ("phone:+1703..."), for key edges
     sa.Column("evidence", sa.Text, nullable=False),
     sa.Index(None, "ad_a"),
     sa.Index(None, "ad_b"),
@@ -88,7 +88,7 @@ link_cut_keys = sa.Table(
     "link_cut_keys",
     metadata,
     sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("value", sa.String(512), primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
     sa.Column("ads", sa.Integer, nullable=False),
     sa.Column("limit", sa.Integer, nullable=False),
     sa.Column("after_linking", sa.Boolean, nullable=False),

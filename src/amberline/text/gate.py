@@ -1,39 +1,75 @@
-"""The fast path: decide in one C-level pass whether a text can hold an obfuscated number run.
+"""The fast path: decide in one C-level pass which texts can hold an obfuscated number run.
 
 Why: Python's `re` tries a pattern like "a number word next to a digit" at every position, which
-costs ~100 µs on a 500-character ad; the normaliser must cost a few µs on the common ad that
-has nothing to undo. So the text is lowered and mapped byte by byte (`bytes.translate`, C speed)
-onto a small alphabet ("D" digit, "_" ordinary separator, "~" other symbol or any non-ASCII
-byte, "!" control, letters and "|" kept) and one Hyperscan database of loose patterns scans it.
-The patterns are a superset of `numbers.py`'s rules (a word or letter next to a digit or
-number word, a symbol between digits), so a miss means "nothing to do" for certain; a hit sends
-the text to the exact, slower rules (which also reject, e.g., "150 one hour"), and the seeds'
-offsets tell them where to look. Without Hyperscan (it is x86-64 only) the same patterns run
-on Python's `re`: correct, slower.
+costs ~25 µs on a 250-character ad; the normaliser must cost about a microsecond on the common
+ad that has nothing to undo. So the texts of a whole batch are lowered and mapped byte by byte
+(`bytes.translate`, C speed) onto a small alphabet ("D" digit, "_" ordinary separator, "~" other
+symbol or any non-ASCII character, "!" control, letters, "|" and newline kept) and one
+Hyperscan database scans them all at once.
+
+The patterns mirror `numbers.py`'s rules closely enough to stay quiet on ordinary ads (a phone
+number written plainly, "150 one hour", "Age 27 | 24hrs", "call 703 ...") while never missing
+a run those rules rewrite. A run is rewritten only when it holds (a) three number words, (b) at
+least seven digit-producing items of which one is a word or letter standing for a digit, or
+(c) seven digits with a symbol or emoji between two of them; so the gate fires on:
+
+- A: three number words in one run;
+- B: a word or look-alike letter in its own chunk (a non-letter, or a digit, on each side) with
+  at least four more items around it (two fewer than the rule needs: the chunk's edges may
+  swallow a digit on each side);
+- B': a pipe glued to an item ("7|03"), with four more items around it;
+- C: seven digits with a "~" character inside a separator between two of them;
+- "!": a control character (always rewritten by the character stage).
+
+A miss therefore means "nothing to do" for certain (a property test compares against the full
+scan), and each hit's end offset points into the run, which `numbers.py` widens to the
+stretch between two characters no run can hold. Without Hyperscan (it is x86-64 only) the same
+patterns run on Python's `re`, and any hit sends the whole text to the full scan.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
+from bisect import bisect_right
+from collections.abc import Sequence
 
-_WORD = "(?:zero|one|two|three|four|five|six|seven|eight|nine|oh)"
-_NONDIGIT = rf"(?:{_WORD}|o|l|i|\|)"
-_SEP = "[_~]{0,4}"  # as numbers.py: at most four separator characters between chunks
-_START = "(?:^|[^a-z])"  # a word or letter item starts a chunk only after a non-letter
+_WORDS = "zero|one|two|three|four|five|six|seven|eight|nine|oh"
+_I = rf"(?:D|{_WORDS}|o|l|i|\|)"  # an item: digit, number word, weak letter (lower-cased), pipe
+_N = rf"(?:{_WORDS}|o|l|i)"  # an item that is not a digit
+_IP = rf"(?:D|{_WORDS}|o|l|i)"  # an item that is not a pipe
+_S = "[_~|]{0,4}"  # between two items: glued, or up to four separator characters
+# A chunk holding a non-digit item, with a non-letter each side (each text is scanned between
+# newlines, so no anchors are needed); the edges may be digits of the same chunk.
+_XC = f"[^a-z]{_I}*{_N}{_I}*[^a-z]"
+_PIPE = rf"(?:{_IP}\||\|{_IP})"  # a pipe glued to an item on one side (or both)
+
+# Characters Python's case-insensitive `re` matches to an ASCII letter (İ ı ſ K): the byte map
+# cannot see them, so a text holding one skips the gate and gets the full scan.
+ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 def _patterns() -> list[str]:
-    """Every run numbers.py rewrites has a digit or number word next to a word or letter item,
-    or a symbol between two digits; a control character is always rewritten."""
-    return [
-        rf"D{_SEP}{_NONDIGIT}",
-        rf"{_START}{_NONDIGIT}+{_SEP}D",
-        rf"{_START}{_WORD}{_SEP}{_NONDIGIT}",
-        r"D_{0,3}~[_~]{0,3}D",
-        "!",
-    ]
+    """The gate's patterns, pattern id = index; the last one (control) means "chars".
+
+    Seven items around one non-digit item means three on one side of it (one of which the
+    chunk's edge may swallow); around a glued pipe, which takes its neighbour along, three.
+    """
+    words = (f"[^a-z]{_I}*(?:{_WORDS})(?:{_S}{_I})*{_S}(?:{_WORDS})"
+             f"(?:{_S}{_I})*{_S}(?:{_WORDS}){_I}*[^a-z]")
+    letter = f"{_XC}(?:{_S}{_I}){{2}}|(?:{_I}{_S}){{2}}{_XC}"
+    pipe = f"{_PIPE}(?:{_S}{_I}){{3}}|(?:{_I}{_S}){{3}}{_PIPE}"
+    symbol = "|".join(
+        f"{_rep(f'D{_S}', k)}D[_|]{{0,3}}~[_~|]{{0,3}}D{_rep(f'{_S}D', 5 - k)}" for k in range(6)
+    )
+    return [words, letter, pipe, symbol, "!"]
+
+
+def _rep(unit: str, k: int) -> str:
+    return f"(?:{unit}){{{k}}}" if k else ""
+
+
+CONTROL_ID = 4
 
 
 def _table() -> bytes:
@@ -61,14 +97,14 @@ _TABLE = _table()
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
-def _mapped(text: str) -> bytes:
+def mapped(text: str) -> bytes:
     """One byte per character: lower-case ASCII letters, digits as "D", the rest as classes."""
     return text.encode("utf-8", "surrogatepass").translate(_TABLE, _CONTINUATION)
 
 
 class Gate:
-    """`hit(text)`: may the text hold something to rewrite? `seeds(text)`: where (end offsets of
-    every seed, in characters: the mapped bytes have one byte per character)."""
+    """`scan(texts)`: for each text, the end offsets (characters) of the gate's hits, and
+    whether a control character was seen. One Hyperscan pass for the whole list."""
 
     def __init__(self) -> None:
         pats = _patterns()
@@ -88,28 +124,54 @@ class Gate:
         )
         self._local = threading.local()  # Hyperscan scratch must not be shared between threads
 
-    def _scan(self, text: str, first_only: bool) -> list[int]:
-        data = _mapped(text)
+    def scan(self, texts: Sequence[str]) -> list[tuple[list[int] | None, bool] | None]:
+        """Per text: None when nothing can need rewriting, else (end offsets of the hits,
+        control character seen). Ends of None mean "scan the whole text" (fallback engine)."""
+        out: list[tuple[list[int] | None, bool] | None] = [None] * len(texts)
+        if not texts:
+            return out
+        # Newlines around every text: no pattern crosses one but by one boundary character.
+        data = mapped("\n" + "\n".join(texts) + "\n")
         if self._fallback is not None:  # pragma: no cover - non-x86 platforms
-            if first_only:
-                m = self._fallback.search(data)
-                return [m.end()] if m else []
-            return [m.end() for m in self._fallback.finditer(data)]
+            return self._scan_fallback(texts)
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
-        ends: list[int] = []
+        hits: list[tuple[int, int]] = []
+        add = hits.append
 
-        def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
-            ends.append(to)
-            return first_only  # True stops the scan
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            add((to, pid))
 
-        with contextlib.suppress(self._hs.ScanTerminated):
-            self._db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return ends
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        if not hits:
+            return out
+        starts: list[int] = []
+        pos = 1
+        for text in texts:
+            starts.append(pos)
+            pos += len(text) + 1
+        for end, pid in hits:
+            # The hit's last character is end - 1; one that ends on the newline after a text
+            # belongs to that text (its end boundary).
+            index = bisect_right(starts, end - 1) - 1
+            local = min(end - starts[index], len(texts[index]))
+            entry = out[index]
+            if entry is None:
+                entry = out[index] = ([], False)
+            if pid == CONTROL_ID:
+                out[index] = (entry[0], True)
+            else:
+                entry[0].append(local)  # type: ignore[union-attr]
+        return out
 
-    def hit(self, text: str) -> bool:
-        return bool(self._scan(text, True))
-
-    def seeds(self, text: str) -> list[int]:
-        return self._scan(text, False)
+    def _scan_fallback(  # pragma: no cover - non-x86 platforms
+        self, texts: Sequence[str]
+    ) -> list[tuple[list[int] | None, bool] | None]:
+        assert self._fallback is not None
+        out: list[tuple[list[int] | None, bool] | None] = []
+        for text in texts:
+            data = mapped(text)
+            hit = self._fallback.search(data) is not None
+            out.append((None, b"!" in data) if hit else None)
+        return out

@@ -25,7 +25,7 @@ from unicodedata import is_normalized
 from amberline.model import Obfuscation
 from amberline.text import chars, numbers
 from amberline.text.edits import apply_edits, compose
-from amberline.text.gate import Gate
+from amberline.text.gate import ODD_CASE, Gate
 
 # Every kind of Obfuscation the normaliser records.
 KINDS = (
@@ -98,23 +98,53 @@ def _compiled() -> _Compiled:
 
 def normalise(text: str) -> NormalisedText:
     """Undo compatibility forms, homoglyphs, invisibles, controls and obfuscated number runs."""
+    return normalise_batch([text])[0]
+
+
+def normalise_batch(texts: Sequence[str]) -> list[NormalisedText]:
+    """`normalise` for many texts, with one gate pass over all of them (the batch fast path).
+
+    Per text, Python only asks C whether the text is ASCII and, if not, whether it is NFKC and
+    free of characters the character stage rewrites; texts the gate does not hit and that need
+    no character work come back as themselves, without an offset map.
+    """
     compiled = _compiled()
-    if text.isascii():
-        need_chars = False  # the gate also reports ASCII control characters
+    needs_work = compiled.tables.needs_work.search
+    gated = compiled.gate.scan(texts)
+    out: list[NormalisedText] = []
+    for text, hit in zip(texts, gated, strict=True):
+        if text.isascii():
+            need_chars = hit is not None and hit[1]  # the gate reports ASCII controls
+        elif ODD_CASE.search(text) is not None:  # the gate cannot read these: full scan
+            out.append(_slow(text, compiled, None, True))
+            continue
+        else:
+            need_chars = not is_normalized("NFKC", text) or needs_work(text) is not None
+        if need_chars:
+            out.append(_slow(text, compiled, [] if hit is None else hit[0], True))
+        elif hit is None:
+            out.append(NormalisedText(text, text, None, []))
+        else:
+            out.append(_slow(text, compiled, hit[0], False))
+    return out
+
+
+def _slow(
+    text: str, compiled: _Compiled, seeds: list[int] | None, need_chars: bool
+) -> NormalisedText:
+    """Both stages. `seeds` are the gate's hits in `text` ([] for none, None for "scan the
+    whole text"); when the character stage changes the text, the gate reads its output again."""
+    if need_chars:
+        text1, starts, ends, spans = _char_stage(text, compiled.tables)
+        if text1 is not text:
+            if ODD_CASE.search(text1) is None:
+                hit = compiled.gate.scan([text1])[0]
+                seeds = [] if hit is None else hit[0]
+            else:
+                seeds = None
     else:
-        need_chars = (
-            not is_normalized("NFKC", text)
-            or compiled.tables.needs_work.search(text) is not None
-        )
-    if not need_chars and not compiled.gate.hit(text):
-        return NormalisedText(text, text, None, [])
-    return _slow(text, compiled)
-
-
-def _slow(text: str, compiled: _Compiled) -> NormalisedText:
-    text1, starts, ends, spans = _char_stage(text, compiled.tables)
-    seeds = compiled.gate.seeds(text1)
-    edits_b = numbers.number_edits(text1, seeds) if seeds else []
+        text1, starts, ends, spans = text, None, None, []
+    edits_b = numbers.number_edits(text1, seeds) if seeds != [] else []
     if not spans and not edits_b:
         return NormalisedText(text, text, None, [])
     final = text1

@@ -138,15 +138,37 @@ def _run_edits(text: str, start: int, run: str) -> list[Edit]:
     return sorted(edits)
 
 
-_WINDOW = 96  # characters searched on each side of a seed before widening
+# A character no run can hold: a newline or form feed, or a word character that is neither an
+# ASCII digit nor a letter of a number word or look-alike ("a", "c", "L", "é", ...; İ ı ſ match
+# letters of number words case-insensitively, so they are not barriers). Runs found between two
+# barriers are exactly the runs a scan of the whole text finds there.
+_BARRIER = re.compile(r"[\n\f]|[^\W0-9_efghinorstuvwxzEFGHINORSTUVWXZl\u0130\u0131\u017f]")
+
+
+def _last_barrier(text: str, pos: int) -> int:
+    """Index of the last barrier before `pos`, or -1."""
+    hi, step = pos, 32
+    while hi > 0:
+        lo = max(0, hi - step)
+        m = _BARRIER.search(text[lo:hi][::-1])
+        if m is not None:
+            return hi - 1 - m.start()
+        hi, step = lo, step * 2
+    return -1
 
 
 def _windows(text: str, seeds: list[int]) -> list[tuple[int, int]]:
-    """Merged stretches around the seeds, with edges moved out to whitespace so that no chunk
-    is cut in two."""
+    """Merged stretches between barriers around the seeds: (start, end), where `end` includes
+    the barrier after the stretch, so lookaheads at the edge see what a whole-text scan sees."""
+    n = len(text)
     out: list[tuple[int, int]] = []
-    for seed in sorted(seeds):
-        a, b = _snap(text, seed - _WINDOW, seed + _WINDOW)
+    for seed in sorted(set(seeds)):
+        inside = max(seed - 1, 0)  # the seed's last character lies in the run or just after it
+        if out and inside < out[-1][1]:
+            continue
+        m = _BARRIER.search(text, inside)
+        b = n if m is None else min(n, m.start() + 1)
+        a = _last_barrier(text, inside) + 1
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
@@ -154,36 +176,18 @@ def _windows(text: str, seeds: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _snap(text: str, a: int, b: int) -> tuple[int, int]:
-    a = 0 if a <= 0 else max(text.rfind(" ", 0, a), text.rfind("\n", 0, a)) + 1
-    if b >= len(text):
-        return a, len(text)
-    ends = [i for i in (text.find(" ", b), text.find("\n", b)) if i >= 0]
-    return a, (min(ends) if ends else len(text))
-
-
 def number_edits(text: str, seeds: list[int] | None = None) -> list[Edit]:
     """Edits that rewrite every obfuscated number run in `text`, sorted by start.
 
-    With `seeds` (character offsets from the gate), only stretches around them are searched; a
-    run that reaches the edge of its stretch widens the stretch, so no run is cut.
+    With `seeds` (character offsets from the gate: each lies in or just after a run worth
+    reading), only the stretches between barriers around them are searched; the result is the
+    same as a whole-text scan whenever the seeds include one for every run that gets rewritten.
     """
     windows = [(0, len(text))] if seeds is None else _windows(text, seeds)
     edits: list[Edit] = []
-    done = 0
     for a, b in windows:
-        a = max(a, done)
-        while True:
-            runs = list(RUN.finditer(text, a, b))
-            if runs and runs[0].start() == a and a > 0:
-                a = _snap(text, a - _WINDOW, b)[0]
-            elif runs and runs[-1].end() == b and b < len(text):
-                b = _snap(text, a, b + _WINDOW)[1]
-            else:
-                break
-        for m in runs:
+        for m in RUN.finditer(text, a, b):
             run = m.group()
             if len(run) >= 3 and not _ALL_PLAIN.fullmatch(run):
                 edits.extend(_run_edits(text, m.start(), run))
-        done = b
     return edits

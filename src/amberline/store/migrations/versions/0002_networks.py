@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, nullable=False),
         sa.Column("ad_id", sa.Integer, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("value", sa.String(512), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_link_keys"),
         _fk("link_keys", "ad_id"),
     )
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("ad_b", sa.Integer, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("weight", sa.Float, nullable=False),
-        sa.Column("key", sa.String(1024)),
+        sa.Column("key", sa.Text),
         sa.Column("evidence", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_link_edges"),
         _fk("link_edges", "ad_a"),
@@ -99,7 +99,7 @@ def upgrade() -> None:
     op.create_table(
         "link_cut_keys",
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("value", sa.String(512), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
         sa.Column("ads", sa.Integer, nullable=False),
         sa.Column("limit", sa.Integer, nullable=False),
         sa.Column("after_linking", sa.Boolean, nullable=False),

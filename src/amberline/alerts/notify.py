@@ -1,0 +1,196 @@
+"""Notifications of new matches: signed webhooks and e-mail, with retries and a dead letter.
+
+Why signed: a receiver (a case system, a chat bridge) must know a delivery came from this
+Amberline and was not replayed. Each POST carries `X-Amberline-Timestamp` (Unix seconds) and
+`X-Amberline-Signature: sha256=<hex>`, the HMAC-SHA256 with the shared secret over
+"<timestamp>.<body>"; `verify_signature` is what a receiver calls (constant-time compare, with a
+tolerance on the timestamp against replays).
+
+Why a dead letter: a match an alert desk never hears of is worse than a late one. A delivery is
+retried with exponential backoff; after the last failure it is recorded as `dead` in the
+`notifications` table, with the error and the payload, so it can be resent and nothing is lost.
+Configuration is a TOML file (`[[webhook]] url, secret`; `[[email]] host, port, sender, to`;
+`[retry] attempts, base_delay, factor, max_delay`), named by AMBERLINE_NOTIFY_CONFIG or --notify.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import smtplib
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from amberline.alerts.matches import StoredMatch
+from amberline.alerts.store import writer
+from amberline.store.database import Store
+from amberline.store.schema import dump_json, utcnow
+from amberline.store.schema_alerts import notifications
+
+TIMESTAMP_HEADER = "X-Amberline-Timestamp"
+SIGNATURE_HEADER = "X-Amberline-Signature"
+ENV_CONFIG = "AMBERLINE_NOTIFY_CONFIG"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value: "sha256=" + HMAC-SHA256(secret, "timestamp.body")."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, timestamp: str, signature: str,
+                     tolerance: float = 300.0, now: float | None = None) -> bool:
+    """For receivers: is this delivery signed with `secret` and recent enough?"""
+    try:
+        age = abs((now if now is not None else time.time()) - int(timestamp))
+    except ValueError:
+        return False
+    return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    url: str
+    secret: str
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmailTarget:
+    host: str
+    port: int
+    sender: str
+    to: tuple[str, ...]
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Attempts and exponential backoff: delay n = min(max_delay, base_delay * factor**n)."""
+
+    attempts: int = 5
+    base_delay: float = 1.0
+    factor: float = 2.0
+    max_delay: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * self.factor ** attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    webhooks: tuple[WebhookTarget, ...] = ()
+    emails: tuple[EmailTarget, ...] = ()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> NotifyConfig:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        emails = tuple(EmailTarget(**{**e, "to": tuple(e["to"])}) for e in data.get("email", []))
+        return cls(tuple(WebhookTarget(**w) for w in data.get("webhook", [])), emails,
+                   RetryPolicy(**data.get("retry", {})))
+
+    @classmethod
+    def from_env(cls) -> NotifyConfig | None:
+        path = os.environ.get(ENV_CONFIG)
+        return cls.from_toml(Path(path)) if path else None
+
+
+def post_webhook(target: WebhookTarget, body: bytes) -> None:
+    """One signed POST; raises OSError unless the receiver answers 2xx."""
+    stamp = str(int(time.time()))
+    request = urllib.request.Request(target.url, data=body, method="POST", headers={
+        "Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: sign(target.secret, stamp, body)})
+    try:
+        with urllib.request.urlopen(request, timeout=target.timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise OSError(f"HTTP {exc.code} from {target.url}") from exc
+
+
+def send_email(target: EmailTarget, subject: str, text: str) -> None:
+    """One e-mail through SMTP; raises OSError (smtplib errors included) on failure."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = target.sender, ", ".join(target.to), \
+        subject
+    message.set_content(text)
+    with smtplib.SMTP(target.host, target.port, timeout=target.timeout) as smtp:
+        if target.starttls:
+            smtp.starttls()
+        if target.username:
+            smtp.login(target.username, target.password or "")
+        smtp.send_message(message)
+
+
+def match_payload(match: StoredMatch) -> dict[str, Any]:
+    """What a receiver gets about one match (no ad text beyond its title)."""
+    return {"event": "amberline.match", **match.as_dict()}
+
+
+class Notifier:
+    """Delivers payloads to every configured target and records each delivery."""
+
+    def __init__(self, config: NotifyConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.sleep = sleep
+
+    def _attempt(self, send: Callable[[], None]) -> tuple[int, str | None]:
+        error = None
+        for attempt in range(self.config.retry.attempts):
+            try:
+                send()
+                return attempt + 1, None
+            except (OSError, smtplib.SMTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if attempt + 1 < self.config.retry.attempts:
+                    self.sleep(self.config.retry.delay(attempt))
+        return self.config.retry.attempts, error
+
+    def deliver(self, store: Store, payload: dict[str, Any], match_id: int | None = None
+                ) -> list[dict[str, Any]]:
+        """Send one payload everywhere; returns the delivery records it stored."""
+        body = dump_json(payload).encode()
+        jobs: list[tuple[str, str, Callable[[], None]]] = [
+            ("webhook", w.url, lambda w=w: post_webhook(w, body)) for w in self.config.webhooks]
+        subject = f"Amberline match: {payload.get('label', payload.get('event'))}"
+        text = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+        jobs += [("email", ", ".join(e.to), lambda e=e: send_email(e, subject, text))
+                 for e in self.config.emails]
+        records = []
+        for channel, target, send in jobs:
+            attempts, error = self._attempt(send)
+            records.append({"match_id": match_id, "channel": channel, "target": target,
+                            "status": "dead" if error else "delivered", "attempts": attempts,
+                            "last_error": error, "payload": payload, "created_at": utcnow(),
+                            "finished_at": utcnow()})
+        if records:
+            with writer(store).begin() as conn:
+                conn.execute(notifications.insert(), records)
+        return records
+
+    def notify_matches(self, store: Store, found: list[StoredMatch]) -> None:
+        for match in found:
+            self.deliver(store, match_payload(match), match.id)
+
+
+def dead_letters(store: Store) -> list[dict[str, Any]]:
+    """Deliveries that failed after their last retry, oldest first."""
+    import sqlalchemy as sa
+
+    query = sa.select(notifications).where(notifications.c.status == "dead").order_by(
+        notifications.c.id)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

@@ -1,0 +1,184 @@
+"""Parquet as the interchange format between engine stages: ads, bad records, screened ads.
+
+Why Parquet and not pickles between tasks: partitions written to a shared folder are what
+lets a distributed scan resume (a finished partition is a file), lets any worker on any node
+pick up any partition, and leaves files a data engineer can open with their own tools. The
+conversions are lossless for what the store keeps: a screened partition read back gives the
+same `Ad`s and `Screening`s that went in (tests compare them field by field), so storing from
+Parquet is storing what the local engine stores.
+
+Span values use the store's own encoding (`encode_value`), dict fields (`raw`, `attrs`, image
+hashes) are JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from amberline.ingest.records import BadRecord
+from amberline.model import Ad, Flag, Obfuscation, Screening, Span
+from amberline.store.schema import decode_value, dump_json, encode_value
+
+_TS = pa.timestamp("us", tz="UTC")
+AD_FIELDS = [
+    ("source", pa.string()), ("source_id", pa.string()), ("title", pa.string()),
+    ("body", pa.string()), ("url", pa.string()), ("posted_at", _TS), ("city", pa.string()),
+    ("region", pa.string()), ("country", pa.string()), ("image_hashes", pa.string()),
+    ("raw", pa.string()),
+]
+AD_SCHEMA = pa.schema(AD_FIELDS)
+BAD_SCHEMA = pa.schema([
+    ("file", pa.string()), ("line", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string()),
+])
+SPAN_TYPE = pa.struct([
+    ("kind", pa.string()), ("value", pa.string()), ("value_json", pa.bool_()),
+    ("start", pa.int64()), ("end", pa.int64()), ("extractor", pa.string()),
+    ("confidence", pa.float64()), ("attrs", pa.string()),
+])
+FLAG_TYPE = pa.struct([
+    ("category", pa.string()), ("term", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+    ("weight", pa.float64()), ("rule", pa.string()), ("citation", pa.string()),
+    ("contribution", pa.float64()),
+])
+OBF_TYPE = pa.struct([
+    ("start", pa.int64()), ("end", pa.int64()), ("kind", pa.string()), ("original", pa.string()),
+])
+KEY_TYPE = pa.struct([("kind", pa.string()), ("value", pa.string())])
+SCREENED_SCHEMA = pa.schema([
+    ("key", pa.string()), *AD_FIELDS,
+    ("score", pa.float64()), ("pipeline_version", pa.string()),
+    ("spans", pa.list_(SPAN_TYPE)), ("flags", pa.list_(FLAG_TYPE)),
+    ("obfuscations", pa.list_(OBF_TYPE)),
+    # Linking inputs computed on the worker with the scan hook's own functions (identifier
+    # keys from the spans, the MinHash signature blob), so the driver only inserts them.
+    ("link_keys", pa.list_(KEY_TYPE)), ("link_signature", pa.binary()), ("link_empty", pa.bool_()),
+])
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file so that it either exists whole or not at all (resume relies on it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def _json(value: Any) -> str | None:
+    return dump_json(value) if value else None
+
+
+def ad_columns(ads: list[Ad]) -> dict[str, list[Any]]:
+    return {
+        "source": [a.source for a in ads], "source_id": [a.source_id for a in ads],
+        "title": [a.title for a in ads], "body": [a.body for a in ads],
+        "url": [a.url for a in ads], "posted_at": [a.posted_at for a in ads],
+        "city": [a.city for a in ads], "region": [a.region for a in ads],
+        "country": [a.country for a in ads],
+        "image_hashes": [_json(a.image_hashes) for a in ads],
+        "raw": [_json(a.raw) for a in ads],
+    }
+
+
+def ads_table(ads: list[Ad]) -> pa.Table:
+    return pa.Table.from_pydict(ad_columns(ads), schema=AD_SCHEMA)
+
+
+def bad_table(bad: list[BadRecord]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"file": b.file, "line": b.line, "reason": b.reason, "excerpt": b.excerpt} for b in bad],
+        schema=BAD_SCHEMA,
+    )
+
+
+def _ad(row: dict[str, Any]) -> Ad:
+    return Ad(
+        source=row["source"], title=row["title"], body=row["body"], source_id=row["source_id"],
+        url=row["url"], posted_at=row["posted_at"], city=row["city"], region=row["region"],
+        country=row["country"],
+        image_hashes=json.loads(row["image_hashes"]) if row["image_hashes"] else [],
+        raw=json.loads(row["raw"]) if row["raw"] else {},
+    )
+
+
+def read_ads(path: Path) -> list[Ad]:
+    return [_ad(row) for row in pq.read_table(path, schema=AD_SCHEMA).to_pylist()]
+
+
+def read_bad(path: Path) -> list[BadRecord]:
+    return [BadRecord(**row) for row in pq.read_table(path, schema=BAD_SCHEMA).to_pylist()]
+
+
+@dataclass(slots=True)
+class LinkInputs:
+    """One ad's linking inputs as the `LinkKeysHook` stores them: keys and signature blob."""
+
+    keys: list[tuple[str, str]]
+    signature: bytes
+    empty: bool
+
+
+def screened_table(
+    ads: list[Ad], screenings: list[Screening], links: list[LinkInputs]
+) -> pa.Table:
+    columns: dict[str, list[Any]] = {"key": [s.ad_key for s in screenings], **ad_columns(ads)}
+    columns["score"] = [s.score for s in screenings]
+    columns["pipeline_version"] = [s.pipeline_version for s in screenings]
+    columns["spans"] = [[_span_row(sp) for sp in s.spans] for s in screenings]
+    columns["flags"] = [
+        [{"category": f.category, "term": f.term, "start": f.start, "end": f.end,
+          "weight": f.weight, "rule": f.rule, "citation": f.citation,
+          "contribution": f.contribution} for f in s.flags]
+        for s in screenings
+    ]
+    columns["obfuscations"] = [
+        [{"start": o.start, "end": o.end, "kind": o.kind, "original": o.original}
+         for o in s.obfuscations]
+        for s in screenings
+    ]
+    columns["link_keys"] = [[{"kind": k, "value": v} for k, v in r.keys] for r in links]
+    columns["link_signature"] = [r.signature for r in links]
+    columns["link_empty"] = [r.empty for r in links]
+    return pa.Table.from_pydict(columns, schema=SCREENED_SCHEMA)
+
+
+def _span_row(span: Span) -> dict[str, Any]:
+    value, is_json = encode_value(span.value)
+    return {"kind": span.kind, "value": value, "value_json": is_json, "start": span.start,
+            "end": span.end, "extractor": span.extractor, "confidence": span.confidence,
+            "attrs": _json(span.attrs)}
+
+
+def read_screened(path: Path) -> tuple[list[tuple[Ad, Screening]], list[LinkInputs]]:
+    """A screened partition back as (ad, screening) pairs and each ad's linking inputs."""
+    items: list[tuple[Ad, Screening]] = []
+    links: list[LinkInputs] = []
+    memo: dict[str, Any] = {}  # span attrs repeat ({"region": "US"}): parse each text once
+
+    def parsed(text: str | None) -> dict[str, Any]:
+        if not text:
+            return {}
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = json.loads(text)
+        return dict(found)
+
+    for row in pq.read_table(path, schema=SCREENED_SCHEMA).to_pylist():
+        spans = [
+            Span(s["kind"], decode_value(s["value"], s["value_json"]), s["start"], s["end"],
+                 s["extractor"], s["confidence"], parsed(s["attrs"]))
+            for s in row["spans"]
+        ]
+        flags = [Flag(**f) for f in row["flags"]]
+        obfuscations = [Obfuscation(**o) for o in row["obfuscations"]]
+        screening = Screening(row["key"], spans, flags, row["score"], row["pipeline_version"],
+                              obfuscations)
+        items.append((_ad(row), screening))
+        keys = [(k["kind"], k["value"]) for k in row["link_keys"]]
+        links.append(LinkInputs(keys, row["link_signature"], row["link_empty"]))
+    return items, links

@@ -1,0 +1,63 @@
+"""Print one network for an analyst: what ties it together and what it looks like over time.
+
+Why this order: the score breakdown first says why the network ranks where it does; the keys
+and edges are the evidence that the ads belong together; the template shows what the
+controller kept fixed and which slots ({NAME}, {CITY}, {PHONE}, ...) changed; the timeline
+and movement path show where and when it posted.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from amberline.store.network_reads import Member, NetworkRecord, StoredEdge
+
+
+def template_text(template: dict) -> Text:
+    """Fixed text plain, slots highlighted as {LABEL: value, value, ...}."""
+    out = Text()
+    for part in template.get("parts", []):
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            values = ", ".join(part["values"][:4])
+            out.append(f"{{{part['slot']}: {values}}}", style="bold magenta")
+    return out
+
+
+def show_network(console: Console, net: NetworkRecord, members: list[Member],
+                 edges: list[StoredEdge]) -> None:
+    f = net.features
+    console.print(f"[bold]Network {net.id}[/bold]  score {net.score:.2f}  "
+                  f"{net.size} ads  {f.get('first_seen') or '?'} → {f.get('last_seen') or '?'}")
+    score = Table(title="Score breakdown")
+    for col in ("signal", "value", "contribution", "why"):
+        score.add_column(col)
+    for c in net.contributions:
+        score.add_row(c["signal"], f"{c['value']:.2f}", f"{c['contribution']:.2f}", c["why"])
+    console.print(score)
+    keys = Table(title="Shared keys")
+    for col in ("kind", "value", "ads"):
+        keys.add_column(col)
+    for kind, value, count in net.keys[:30]:
+        keys.add_row(kind, value, str(count))
+    console.print(keys)
+    console.print("edges: " + ", ".join(f"{k} {v}" for k, v in net.edge_kinds.items()))
+    for e in edges[:15]:
+        console.print(f"  {e.ad_a} — {e.ad_b}: {e.evidence}", highlight=False)
+    if len(edges) > 15:
+        console.print(f"  … {len(edges) - 15} more edges")
+    if net.template:
+        console.print("[bold]Template[/bold] "
+                      f"({len(net.template['ads'])} ads, {net.template['fixed_share']:.0%} fixed)")
+        console.print(template_text(net.template))
+    console.print("[bold]Movement[/bold] " + (" → ".join(f.get("movement", [])) or "unknown"))
+    timeline = Table(title="Timeline")
+    for col in ("posted", "city", "ad", "score", "title"):
+        timeline.add_column(col)
+    for m in members:
+        timeline.add_row(m.posted_at.strftime("%Y-%m-%d %H:%M") if m.posted_at else "?",
+                         m.city or "", m.key, f"{m.score:.2f}", m.title[:50])
+    console.print(timeline)

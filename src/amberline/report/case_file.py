@@ -1,0 +1,48 @@
+"""Write the case file for an ad or a network: one self-contained HTML and one PDF.
+
+Why both: analysts read and search the HTML (full Unicode, highlighting with the rule behind
+every mark); hotlines and courts want a fixed document to file and print. Both come from one
+`Case` gathered once, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from amberline.report.case import Case, load_case
+from amberline.report.case_html import render_html
+from amberline.report.case_pdf import render_pdf
+from amberline.store.database import Store
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFiles:
+    html: Path
+    pdf: Path
+    case: Case
+
+
+def file_stem(case: Case) -> str:
+    """A file-name-safe stem naming the case, e.g. `case-ad-site.example_12345`."""
+    return "case-" + _UNSAFE.sub("_", case.subject.replace(" ", "-"))[:120]
+
+
+def write_case_file(
+    store: Store, out_dir: Path, ad: str | int | None = None, network_id: str | None = None,
+) -> CaseFiles:
+    """Gather the case and write `<stem>.html` and `<stem>.pdf` into `out_dir`.
+
+    Raises `CaseNotFound` when the ad or network is not stored.
+    """
+    case = load_case(store, ad=ad, network_id=network_id)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(case)
+    html, pdf = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+    html.write_text(render_html(case), encoding="utf-8")
+    pdf.write_bytes(render_pdf(case))
+    return CaseFiles(html, pdf, case)

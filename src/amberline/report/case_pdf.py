@@ -1,0 +1,124 @@
+"""Render a case as a PDF with fpdf2 (pure Python: no browser, works air-gapped).
+
+Why fpdf2: it is small, pure Python, and draws our SVG network picture itself. The PDF shows
+what the HTML shows, from the same `case_view` facts: flag evidence in bold red, entities in
+blue, each ad under its key. The built-in PDF fonts cover Latin-1 only, so other characters
+are printed as "?" one for one (offsets and the HTML copy keep the original text).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from amberline.report.case import Case
+from amberline.report.case_graph import case_graph, to_svg
+from amberline.report.case_view import movement, segments, timeline
+
+FLAG_RGB, ENTITY_RGB, TEXT_RGB, NOTE_RGB = (179, 38, 30), (27, 95, 173), (17, 17, 17), (90, 90, 90)
+
+
+def latin1(text: str) -> str:
+    """`text` with every character outside Latin-1 replaced by '?', one for one."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+
+
+class _Doc(FPDF):
+    subject = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", size=8)
+        self.set_text_color(*NOTE_RGB)
+        self.cell(0, 8, latin1(f"Amberline case file: {self.subject} - page {self.page_no()}"),
+                  align="C")
+
+
+def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
+    pdf.ln(3)
+    pdf.set_font("Helvetica", "B", size)
+    pdf.set_text_color(*TEXT_RGB)
+    pdf.multi_cell(0, 7, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _lines(pdf: FPDF, lines: list[str], size: int = 9) -> None:
+    pdf.set_font("Helvetica", size=size)
+    pdf.set_text_color(*TEXT_RGB)
+    if not lines:
+        lines = ["none"]
+    for line in lines:
+        pdf.multi_cell(0, 5, latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _ad(pdf: FPDF, stored) -> None:
+    ad, sc = stored.ad, stored.screening
+    _heading(pdf, f"Ad {ad.key}", 11)
+    place = ", ".join(p for p in (ad.city, ad.region, ad.country) if p) or "unknown"
+    _lines(pdf, [f"source {ad.source} | posted {_when(ad.posted_at)} | place {place} | "
+                 f"score {sc.score:.2f}", *([f"URL: {ad.url}"] if ad.url else [])], 8)
+    pdf.ln(1)
+    for seg in segments(ad.text, sc.spans, sc.flags):
+        if seg.flags:
+            pdf.set_font("Helvetica", "B", 10)
+            pdf.set_text_color(*FLAG_RGB)
+        elif seg.spans:
+            pdf.set_font("Helvetica", "U", 10)
+            pdf.set_text_color(*ENTITY_RGB)
+        else:
+            pdf.set_font("Helvetica", size=10)
+            pdf.set_text_color(*TEXT_RGB)
+        pdf.write(5, latin1(seg.text))
+    pdf.ln(7)
+    text = ad.text
+    _lines(pdf, [f"[{f.category}] \"{text[f.start:f.end]}\" at {f.start}-{f.end}, rule "
+                 f"{f.rule}, contribution {f.contribution:.3f}" for f in sc.flags], 8)
+    _lines(pdf, [f"{s.kind}: {s.value} (\"{text[s.start:s.end]}\", {s.extractor})"
+                 for s in sc.spans], 8)
+
+
+def render_pdf(case: Case) -> bytes:
+    """The whole case file as PDF bytes."""
+    pdf = _Doc(format="A4")
+    pdf.subject = case.subject
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.set_title(latin1(f"Amberline case file: {case.subject}"))
+    pdf.add_page()
+    _heading(pdf, f"Case file: {case.subject}", 16)
+    d = case.decision_in_force
+    _lines(pdf, [
+        f"Generated {_when(case.generated_at)}. Scores rank ads for review; they do not decide.",
+        f"Ads: {len(case.ads)}; related ads: {len(case.related)}; flags: "
+        f"{sum(len(s.screening.flags) for s in case.ads)}; highest score "
+        f"{max((s.screening.score for s in case.ads), default=0):.2f}.",
+        "Decision in force: " + (f"{d.action} by {d.user_name} at {_when(d.decided_at)} - "
+                                 f"{d.note}" if d else "none"),
+    ])
+    _heading(pdf, "Keys")
+    _lines(pdf, [f"{k} {v}: {', '.join(a)}" for k, v, a in case.keys])
+    _heading(pdf, "Timeline")
+    _lines(pdf, [f"{_when(e.at)}  {e.kind}: {e.text}" for e in timeline(case)])
+    _heading(pdf, "Movement")
+    _lines(pdf, [f"{s.city}: {s.ads} ad(s), {_when(s.first)} to {_when(s.last)}"
+                 for s in movement(case)])
+    _heading(pdf, "Network")
+    pdf.image(io.BytesIO(to_svg(case_graph(case)).encode("utf-8")), w=150)
+    _lines(pdf, [f"{r.summary.key} shares {r.kind} {r.value} with {r.via}"
+                 for r in case.related])
+    _heading(pdf, "Decisions")
+    _lines(pdf, [f"{_when(x.decided_at)} {x.action} on "
+                 f"{x.ad_key or 'network ' + str(x.network_id)} by {x.user_name}: {x.note}"
+                 for x in case.decisions])
+    _heading(pdf, "Audit entries")
+    _lines(pdf, ["no audit log in this database"] if case.audit is None else
+           [", ".join(f"{k}={v}" for k, v in e.items()) for e in case.audit])
+    _heading(pdf, "Ads")
+    for stored in case.ads:
+        _ad(pdf, stored)
+    return bytes(pdf.output())

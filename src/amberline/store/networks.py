@@ -1,0 +1,243 @@
+"""Store side of linking: link keys in, linking inputs out, networks in and out.
+
+Why its own module: the linker works on plain `LinkRecord`s and numpy arrays; this is the one
+place that knows how they are laid out in the tables of `schema_networks` (signatures as
+little-endian uint32 blobs, keys as rows, image keys read from `image_hashes`). Reads go by ad
+id range or by small chunks of ids, so that a link run over 10^6 stored ads never builds one
+huge query or holds a transaction open between batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from amberline.link.record import LinkRecord
+from amberline.model import NAME, PLACE, PRICE
+from amberline.store.schema import ads, decode_value, flags, image_hashes, spans
+from amberline.store.schema_networks import (
+    link_cut_keys,
+    link_edges,
+    link_keys,
+    link_minhash,
+    link_state,
+    network_members,
+    networks,
+)
+
+Where = Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
+_CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
+
+
+def signature_blob(row: np.ndarray) -> bytes:
+    return np.ascontiguousarray(row, dtype="<u4").tobytes()
+
+
+def signature_matrix(blobs: Sequence[bytes], num_perm: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, num_perm), dtype=np.uint32)
+    raw = np.frombuffer(b"".join(blobs), dtype="<u4").reshape(len(blobs), -1)
+    if raw.shape[1] != num_perm:
+        raise ValueError(f"stored signatures have {raw.shape[1]} values, expected {num_perm}")
+    return raw.astype(np.uint32)
+
+
+def id_chunks(ids: Sequence[int]) -> Iterator[Where]:
+    """`where` builders for ids in chunks, for the loaders below."""
+    for lo in range(0, len(ids), _CHUNK):
+        chunk = list(ids[lo : lo + _CHUNK])
+        yield lambda col, chunk=chunk: col.in_(chunk)
+
+
+def id_range(lo: int, hi: int) -> Where:
+    return lambda col: col.between(lo, hi)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def ad_id_ranges(conn: sa.Connection, after: int, upto: int | None, size: int
+                 ) -> list[tuple[int, int, int]]:
+    """(first id, last id, count) of consecutive batches of `size` ads with after < id <= upto."""
+    query = sa.select(ads.c.id).where(ads.c.id > after).order_by(ads.c.id)
+    if upto is not None:
+        query = query.where(ads.c.id <= upto)
+    ids = [r[0] for r in conn.execute(query)]
+    return [(ids[lo], ids[min(lo + size, len(ids)) - 1], min(size, len(ids) - lo))
+            for lo in range(0, len(ids), size)]
+
+
+def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bool
+                 ) -> tuple[list[int], list[LinkRecord]]:
+    """(ad ids, records) in id order. Keys and image hashes always; with `full` also what
+    network features need (date, city, score, flags, names, prices); text on request."""
+    cols = [ads.c.id, ads.c.key]
+    if full:
+        cols += [ads.c.posted_at, ads.c.city, ads.c.score]
+    if with_text:
+        cols += [ads.c.title, ads.c.body]
+    ids: list[int] = []
+    recs: list[LinkRecord] = []
+    by_id: dict[int, LinkRecord] = {}
+    for row in conn.execute(sa.select(*cols).where(where(ads.c.id)).order_by(ads.c.id)):
+        rec = LinkRecord(ad_key=row.key)
+        if full:
+            rec.posted_at, rec.city, rec.score = row.posted_at, row.city, row.score
+        if with_text:
+            rec.text = f"{row.title}\n{row.body}" if row.title and row.body else (
+                row.title or row.body)
+        ids.append(row.id)
+        recs.append(rec)
+        by_id[row.id] = rec
+    if not ids:
+        return ids, recs
+    q = sa.select(link_keys.c.ad_id, link_keys.c.kind, link_keys.c.value).where(
+        where(link_keys.c.ad_id)).order_by(link_keys.c.id)
+    for ad_id, kind, value in conn.execute(q):
+        by_id[ad_id].keys.append((kind, value))
+    q = sa.select(image_hashes.c.ad_id, image_hashes.c.pdq, image_hashes.c.quality,
+                  image_hashes.c.md5).where(where(image_hashes.c.ad_id)).order_by(
+        image_hashes.c.id)
+    for ad_id, pdq, quality, md5 in conn.execute(q):
+        by_id[ad_id].images.append({"pdq": pdq, "quality": quality, "md5": md5})
+    if full:
+        _profile(conn, where, by_id)
+    return ids, recs
+
+
+def _profile(conn: sa.Connection, where: Where, by_id: dict[int, LinkRecord]) -> None:
+    q = sa.select(spans.c.ad_id, spans.c.kind, spans.c.value, spans.c.value_json,
+                  spans.c.attrs).where(where(spans.c.ad_id)).order_by(spans.c.id)
+    # (no kind filter in SQL: SQLite would then pick the (kind, value) index over ad_id)
+    place: dict[int, str] = {}
+    for ad_id, kind, value, is_json, attrs in conn.execute(q):
+        if kind not in (NAME, PRICE, PLACE):
+            continue
+        rec, value = by_id[ad_id], decode_value(value, is_json)
+        if kind == NAME and str(value) not in rec.names:
+            rec.names.append(str(value))
+        elif kind == PRICE:
+            with contextlib.suppress(TypeError, ValueError):
+                rec.prices.append(float((attrs or {}).get("amount", value)))
+        elif kind == PLACE:
+            place.setdefault(ad_id, str(value))
+    for ad_id, city in place.items():
+        if by_id[ad_id].city is None:
+            by_id[ad_id].city = city
+    q = sa.select(flags.c.ad_id, flags.c.category).where(where(flags.c.ad_id)).distinct()
+    for ad_id, category in conn.execute(q):
+        by_id[ad_id].flags.append(category)
+    for rec in by_id.values():
+        rec.flags.sort()
+
+
+def load_texts(conn: sa.Connection, ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for where in id_chunks(ids):
+        for ad_id, title, body in conn.execute(
+                sa.select(ads.c.id, ads.c.title, ads.c.body).where(where(ads.c.id))):
+            out[ad_id] = f"{title}\n{body}" if title and body else (title or body)
+    return out
+
+
+def load_signatures(conn: sa.Connection, where: Where, ids: Sequence[int], num_perm: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Stored signatures of `ids` (all must have one), in the order of `ids`."""
+    found = {r.ad_id: (r.signature, r.empty) for r in conn.execute(
+        sa.select(link_minhash).where(where(link_minhash.c.ad_id)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise LookupError(f"{len(missing)} ads have no stored signature, e.g. id {missing[0]}")
+    sig = signature_matrix([found[i][0] for i in ids], num_perm)
+    return sig, np.array([bool(found[i][1]) for i in ids], dtype=bool)
+
+
+def ids_without_signature(conn: sa.Connection) -> list[int]:
+    """Ads stored without link keys (scanned before linking existed, or a scan died between
+    storing a batch and its hook): `amberline link` computes theirs first."""
+    q = (sa.select(ads.c.id).outerjoin(link_minhash, link_minhash.c.ad_id == ads.c.id)
+         .where(link_minhash.c.ad_id.is_(None)).order_by(ads.c.id))
+    return [r[0] for r in conn.execute(q)]
+
+
+def insert_keys(conn: sa.Connection, key_rows: list[dict[str, Any]],
+                sig_rows: list[dict[str, Any]]) -> None:
+    """Store keys and signatures of ads that have none yet (a link run's backfill and a
+    scan's hook may race for the same ads; the first to write wins, nothing is doubled)."""
+    have: set[int] = set()
+    for where in id_chunks([r["ad_id"] for r in sig_rows]):
+        have.update(r[0] for r in conn.execute(
+            sa.select(link_minhash.c.ad_id).where(where(link_minhash.c.ad_id))))
+    key_rows = [r for r in key_rows if r["ad_id"] not in have]
+    sig_rows = [r for r in sig_rows if r["ad_id"] not in have]
+    if key_rows:
+        conn.execute(link_keys.insert(), key_rows)
+    if sig_rows:
+        conn.execute(link_minhash.insert(), sig_rows)
+
+
+def cut_key_names(conn: sa.Connection) -> set[str]:
+    return {f"{r.kind}:{r.value}" for r in conn.execute(sa.select(link_cut_keys))}
+
+
+def load_edges(conn: sa.Connection) -> Iterator[tuple[int, int, str, float, str | None]]:
+    q = sa.select(link_edges.c.ad_a, link_edges.c.ad_b, link_edges.c.kind, link_edges.c.weight,
+                  link_edges.c.key).order_by(link_edges.c.id)
+    yield from conn.execute(q)
+
+
+def load_memberships(conn: sa.Connection) -> dict[str, frozenset[int]]:
+    out: dict[str, set[int]] = {}
+    for nid, ad_id in conn.execute(sa.select(network_members.c.network_id,
+                                             network_members.c.ad_id)):
+        out.setdefault(nid, set()).add(ad_id)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def load_state(conn: sa.Connection) -> tuple[int, dict[str, Any]] | None:
+    row = conn.execute(sa.select(link_state).where(link_state.c.id == 1)).first()
+    return (row.last_ad_id, dict(row.config)) if row else None
+
+
+def clear_links(conn: sa.Connection, signatures: bool = False) -> None:
+    """Forget every link run (and, with `signatures`, the stored signatures too)."""
+    tables = [link_state, link_cut_keys, network_members, networks, link_edges]
+    if signatures:
+        tables.append(link_minhash)
+    for table in tables:
+        conn.execute(table.delete())
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+
+def write_run(
+    conn: sa.Connection,
+    edge_rows: list[dict[str, Any]],
+    network_rows: list[dict[str, Any]],
+    member_rows: list[dict[str, Any]],
+    stale: Sequence[str],
+    cut_rows: list[dict[str, Any]],
+    state: dict[str, Any],
+) -> None:
+    """Record one link run in the caller's transaction: new edges, networks that changed
+    (rewritten whole), networks that no longer exist, the current cut keys, the state."""
+    if edge_rows:
+        conn.execute(link_edges.insert(), edge_rows)
+    for lo in range(0, len(stale), _CHUNK):
+        chunk = list(stale[lo : lo + _CHUNK])
+        conn.execute(network_members.delete().where(network_members.c.network_id.in_(chunk)))
+        conn.execute(networks.delete().where(networks.c.id.in_(chunk)))
+    if network_rows:
+        conn.execute(networks.insert(), network_rows)
+    if member_rows:
+        conn.execute(network_members.insert(), member_rows)
+    conn.execute(link_cut_keys.delete())
+    if cut_rows:
+        conn.execute(link_cut_keys.insert(), cut_rows)
+    conn.execute(link_state.delete())
+    conn.execute(link_state.insert().values(id=1, **state))

@@ -1,0 +1,161 @@
+"""The push API for platforms and machine clients (bearer tokens; OpenAPI at /openapi.json).
+
+`POST /api/v1/ads` validates the whole batch first (422 names the field and reason), screens
+it in one call of the shared `Screener`, stores it in one transaction with `Store.write_new`
+(all or nothing) and runs the same stored-batch hooks as `amberline scan`, so pushed ads are
+linked and matched against alerts exactly like scanned ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+
+from amberline.model import Ad, Screening
+from amberline.store.schema import ads
+from amberline.web import audit, decisions, networks
+from amberline.web.accounts import User
+from amberline.web.api_models import (
+    MAX_ID,
+    AdIn,
+    AdOut,
+    DecisionIn,
+    DecisionsOut,
+    NetworkOut,
+    PushIn,
+    PushOut,
+    PushResult,
+)
+from amberline.web.auth import CurrentUser, api_writer, ensure
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+Writer = Annotated[User, Depends(api_writer)]
+_screener_lock = threading.Lock()
+
+
+def _screener(request: Request) -> Any:
+    state = request.app.state
+    with _screener_lock:
+        if state.screener is None:
+            from amberline.pipeline import ScreenConfig, Screener
+
+            state.screener = Screener(ScreenConfig(default_region=state.settings.region))
+    return state.screener
+
+
+def _ad(item: AdIn) -> Ad:
+    return Ad(source=item.source, title=item.title, body=item.body, source_id=item.source_id,
+              url=item.url, posted_at=item.posted_at, city=item.city, region=item.region,
+              country=item.country,
+              image_hashes=[h.model_dump(exclude_none=True) for h in item.image_hashes],
+              raw=item.raw)
+
+
+def _flags(s: Screening) -> list[dict[str, Any]]:
+    return [asdict(f) for f in s.flags]
+
+
+@router.post("/ads", response_model=PushOut, summary="Screen and store a batch of ads")
+def push_ads(request: Request, payload: PushIn, user: Writer) -> PushOut:
+    ensure(user, "analyst")
+    state = request.app.state
+    if len(payload.ads) > state.settings.max_batch:
+        raise HTTPException(422, [{"field": "body.ads", "reason":
+                                   f"at most {state.settings.max_batch} ads per request"}])
+    batch = [_ad(item) for item in payload.ads]
+    screenings = _screener(request).screen_batch(batch)
+    items = list(zip(batch, screenings, strict=True))
+    store = state.store
+    new_ids = store.write_new(None, items)
+    new_items = [(a, s) for a, s in items if a.key in new_ids]
+    if new_items:
+        from amberline.scan_hooks import default_hooks
+
+        for hook in default_hooks(store):
+            hook(store, new_items, new_ids)
+    old_keys = {a.key for a, _ in items} - new_ids.keys()
+    existing: dict[str, int] = {}
+    if old_keys:
+        with store.engine.connect() as conn:
+            existing = dict(conn.execute(sa.select(ads.c.key, ads.c.id)
+                                         .where(ads.c.key.in_(old_keys))).all())
+    results, first = [], set()
+    for i, (a, s) in enumerate(items):
+        key = a.key
+        fresh = key in new_ids and key not in first
+        first.add(key)
+        ad_id = new_ids.get(key) or existing.get(key, 0)
+        results.append(PushResult(index=i, key=key, id=ad_id,
+                                  status="stored" if fresh else "duplicate",
+                                  score=s.score, flags=_flags(s)))
+    audit.append(store, user.name, "push", "", {"ads": len(items), "stored": len(new_ids)})
+    return PushOut(stored=len(new_ids), duplicates=len(items) - len(new_ids), results=results)
+
+
+def _decisions(rows: list[decisions.Decision]) -> list[dict[str, Any]]:
+    return [{"id": d.id, "action": d.action, "note": d.note, "user_name": d.user_name,
+             "decided_at": d.decided_at, "network_id": d.network_id} for d in rows]
+
+
+@router.get("/ads/{ad_id}", response_model=AdOut, summary="One stored ad with its evidence",
+            responses={404: {"description": "No such ad"}})
+def get_ad(request: Request, ad_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+           user: CurrentUser) -> dict[str, Any]:
+    store = request.app.state.store
+    stored = store.get_ad(ad_id)
+    if stored is None:
+        raise HTTPException(404, f"no ad with id {ad_id}")
+    audit.append(store, user.name, "view_ad", f"ad:{ad_id}", {"via": "api"})
+    a, s = stored.ad, stored.screening
+    return {
+        "id": stored.id, "key": s.ad_key, "source": a.source, "source_id": a.source_id,
+        "url": a.url, "posted_at": a.posted_at, "title": a.title, "body": a.body,
+        "city": a.city, "region": a.region, "country": a.country, "score": s.score,
+        "pipeline_version": s.pipeline_version, "spans": [asdict(x) for x in s.spans],
+        "flags": _flags(s), "image_hashes": a.image_hashes,
+        "network_id": networks.network_of_ad(store, ad_id),
+        "decisions": _decisions(decisions.history(store, ad_id=ad_id)),
+    }
+
+
+@router.get("/networks/{network_id}", response_model=NetworkOut,
+            summary="A network: members, shared keys, movement path",
+            responses={404: {"description": "No such network"}})
+def get_network(request: Request, network_id: Annotated[str, Path(max_length=512)],
+                user: CurrentUser) -> dict[str, Any]:
+    store = request.app.state.store
+    view = networks.load(store, network_id)
+    if view is None:
+        raise HTTPException(404, f"no network with id {network_id}")
+    audit.append(store, user.name, "view_network", f"network:{network_id}", {"via": "api"})
+    return {
+        "id": view.id, "stored": view.stored, "score": view.score,
+        "members": [asdict(m) for m in view.members],
+        "keys": [{"kind": k, "value": v, "ads": ids} for k, v, ids in view.keys],
+        "path": view.path(),
+        "decisions": _decisions(decisions.history(store, network_id=network_id)),
+    }
+
+
+@router.post("/decisions", response_model=DecisionsOut, summary="Decide on an ad or a network",
+             responses={404: {"description": "No such ad or network"}})
+def post_decision(request: Request, payload: DecisionIn, user: Writer) -> DecisionsOut:
+    ensure(user, "analyst")
+    store = request.app.state.store
+    members: list[int] = []
+    if payload.network_id is not None:
+        view = networks.load(store, payload.network_id)
+        if view is None:
+            raise HTTPException(404, f"no network with id {payload.network_id}")
+        members = [m.id for m in view.members]
+    try:
+        ids = decisions.decide(store, user.name, payload.action, payload.note,
+                               ad_id=payload.ad_id, network_id=payload.network_id,
+                               member_ids=members)
+    except decisions.DecisionError as exc:
+        raise HTTPException(404 if "no ad" in str(exc) else 422, str(exc)) from exc
+    return DecisionsOut(ids=ids)

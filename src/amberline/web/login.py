@@ -1,0 +1,71 @@
+"""Signing in and out. The only page open to everyone is the login form itself.
+
+Every sign-in, successful or not, is written to the audit log (failed ones name the user
+name tried, never the password), so repeated guessing shows up in the record.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from amberline.web import audit
+from amberline.web.accounts import authenticate
+from amberline.web.auth import LOGIN_COOKIE, SESSION_COOKIE, CurrentUser, check_csrf, set_cookie
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths: `next=https://elsewhere` must not turn the login into a redirector."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _form(request: Request, error: str = "", next_: str = "/", status: int = 200) -> Response:
+    state = request.app.state
+    cookie, token = state.sessions.login_token()
+    response = state.templates.TemplateResponse(
+        request, "login.html",
+        {"csrf": token, "error": error, "next": _safe_next(next_), "user": None},
+        status_code=status)
+    set_cookie(response, LOGIN_COOKIE, cookie, 3600, state.settings.cookie_secure)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return _form(request, next_=next)
+
+
+@router.post("/login")
+def login(request: Request, name: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:
+    state = request.app.state
+    if not state.sessions.check_login(request.cookies.get(LOGIN_COOKIE), csrf):
+        return _form(request, "The form expired; please sign in again.", next, 400)
+    user = authenticate(state.store, name, password)
+    if user is None:
+        audit.append(state.store, name[:255] or "-", "login_failed", "",
+                     {"ip": request.client.host if request.client else ""})
+        return _form(request, "Wrong name or password.", next, 401)
+    audit.append(state.store, user.name, "login", "",
+                 {"ip": request.client.host if request.client else ""})
+    value, _ = state.sessions.issue(user)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_cookie(response, SESSION_COOKIE, value, state.settings.session_max_age,
+               state.settings.cookie_secure)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: CurrentUser,
+           csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    audit.append(request.app.state.store, user.name, "logout")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

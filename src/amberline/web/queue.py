@@ -1,0 +1,215 @@
+"""The triage queue: ads by score, filtered, paged by keyset so page 5,000 costs what page 1 does.
+
+Why keyset paging: OFFSET makes the database walk and discard every earlier row, so deep pages
+on a million ads take seconds; a cursor (score, id) of the last row shown lets each page start
+where the last one ended, straight from the score index. Order is score then id, both
+descending, so SQLite reads the index backwards without a sort.
+
+Status is the action of an ad's latest decision, or "open" when there is none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from amberline.store.database import Store
+from amberline.store.schema import ads, flags
+from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
+
+STATUSES = ("open", *DECISION_ACTIONS)
+PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What an analyst narrowed the queue to; every field optional."""
+
+    source: str | None = None
+    city: str | None = None
+    posted_from: datetime | None = None
+    posted_to: datetime | None = None
+    category: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> QueueFilter:
+        """From query-string parameters; blank fields are ignored, bad ones raise ValueError
+        naming the field."""
+        def text(name: str) -> str | None:
+            value = (params.get(name) or "").strip()
+            return value or None
+
+        def number(name: str) -> float | None:
+            value = text(name)
+            try:
+                return None if value is None else float(value)
+            except ValueError:
+                raise ValueError(f"{name}: {value!r} is not a number") from None
+
+        def day(name: str) -> datetime | None:
+            value = text(name)
+            try:
+                return None if value is None else datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+        return cls(text("source"), text("city"), day("posted_from"), day("posted_to"),
+                   text("category"), number("min_score"), number("max_score"), text("status"))
+
+    def as_params(self) -> dict[str, str]:
+        """The filter as query-string parameters (empty fields left out)."""
+        out: dict[str, str] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            if value is None:
+                continue
+            out[name] = value.date().isoformat() if isinstance(value, datetime) else str(value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of the queue."""
+
+    id: int
+    key: str
+    source: str
+    title: str
+    city: str | None
+    region: str | None
+    posted_at: datetime | None
+    score: float
+    categories: dict[str, int] = field(default_factory=dict)
+    status: str = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[QueueRow]
+    next_cursor: str | None
+
+
+def parse_cursor(cursor: str | None) -> tuple[float, int] | None:
+    """`"<score>:<id>"` of the last row of the previous page; ValueError when malformed."""
+    if not cursor:
+        return None
+    score, _, ad_id = cursor.partition(":")
+    return float(score), int(ad_id)
+
+
+def _latest_action(ad_id: Any) -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(decisions.c.action).where(decisions.c.ad_id == ad_id)
+        .order_by(decisions.c.decided_at.desc(), decisions.c.id.desc()).limit(1)
+        .scalar_subquery()
+    )
+
+
+def _where(f: QueueFilter) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = []
+    if f.source:
+        clauses.append(ads.c.source == f.source)
+    if f.city:
+        clauses.append(ads.c.city == f.city)
+    if f.posted_from:
+        clauses.append(ads.c.posted_at >= f.posted_from)
+    if f.posted_to:
+        # The day named is included: up to the start of the next one.
+        clauses.append(ads.c.posted_at < f.posted_to + timedelta(days=1))
+    if f.min_score is not None:
+        clauses.append(ads.c.score >= f.min_score)
+    if f.max_score is not None:
+        clauses.append(ads.c.score <= f.max_score)
+    if f.category:
+        clauses.append(sa.exists().where(flags.c.category == f.category,
+                                         flags.c.ad_id == ads.c.id))
+    if f.status == "open":
+        clauses.append(~sa.exists().where(decisions.c.ad_id == ads.c.id))
+    elif f.status:
+        decided = sa.select(decisions.c.ad_id).where(decisions.c.action == f.status)
+        clauses.append(ads.c.id.in_(decided))
+        clauses.append(_latest_action(ads.c.id) == f.status)
+    return clauses
+
+
+def _query(f: QueueFilter, after: tuple[float, int] | None, limit: int) -> sa.Select[Any]:
+    query = sa.select(ads.c.id, ads.c.key, ads.c.source, ads.c.title, ads.c.city, ads.c.region,
+                      ads.c.posted_at, ads.c.score)
+    clauses = _where(f)
+    if after is not None:
+        clauses.append(sa.tuple_(ads.c.score, ads.c.id) < sa.tuple_(*after))
+    return query.where(*clauses).order_by(ads.c.score.desc(), ads.c.id.desc()).limit(limit)
+
+
+def _decorate(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[QueueRow]:
+    """Rows with their flag categories and status: two small queries for the whole page."""
+    ids = [r.id for r in rows]
+    cats: dict[int, dict[str, int]] = {}
+    if ids:
+        q = (sa.select(flags.c.ad_id, flags.c.category, sa.func.count())
+             .where(flags.c.ad_id.in_(ids)).group_by(flags.c.ad_id, flags.c.category))
+        for ad_id, category, n in conn.execute(q):
+            cats.setdefault(ad_id, {})[category] = n
+    status: dict[int, str] = {}
+    if ids:
+        q = (sa.select(decisions.c.ad_id, decisions.c.action).where(decisions.c.ad_id.in_(ids))
+             .order_by(decisions.c.decided_at, decisions.c.id))
+        status = {ad_id: action for ad_id, action in conn.execute(q)}  # latest wins
+    return [
+        QueueRow(r.id, r.key, r.source, r.title, r.city, r.region, r.posted_at, r.score,
+                 cats.get(r.id, {}), status.get(r.id, "open"))
+        for r in rows
+    ]
+
+
+def page(store: Store, f: QueueFilter, cursor: str | None = None, limit: int = PAGE) -> Page:
+    """One page of the queue after `cursor`, and the cursor of the next page (None at the end)."""
+    after = parse_cursor(cursor)
+    with store.engine.connect() as conn:
+        rows = conn.execute(_query(f, after, limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        out = _decorate(conn, rows)
+    next_cursor = f"{rows[-1].score!r}:{rows[-1].id}" if more and rows else None
+    return Page(out, next_cursor)
+
+
+def offset_page(store: Store, f: QueueFilter, number: int, limit: int = PAGE) -> list[int]:
+    """Ad ids of page `number` by OFFSET: the slow baseline the benchmark compares against."""
+    stmt = _query(f, None, limit).offset(number * limit)
+    with store.engine.connect() as conn:
+        return [r.id for r in conn.execute(stmt)]
+
+
+def iter_rows(store: Store, f: QueueFilter, limit: int, batch: int = 1000) -> Iterator[QueueRow]:
+    """Up to `limit` queue rows in order, fetched page by page (for exports)."""
+    cursor: str | None = None
+    left = limit
+    while left > 0:
+        result = page(store, f, cursor, min(batch, left))
+        yield from result.rows
+        left -= len(result.rows)
+        if result.next_cursor is None:
+            return
+        cursor = result.next_cursor
+
+
+def facets(store: Store) -> dict[str, list[str]]:
+    """Distinct sources and flag categories, for the filter menus (small, indexed reads)."""
+    with store.engine.connect() as conn:
+        sources = conn.execute(sa.select(ads.c.source).distinct().order_by(ads.c.source)
+                               .limit(200)).scalars().all()
+        categories = conn.execute(sa.select(flags.c.category).distinct()
+                                  .order_by(flags.c.category).limit(200)).scalars().all()
+    return {"sources": list(sources), "categories": list(categories)}
