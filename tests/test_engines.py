@@ -26,8 +26,12 @@ from amberline.engines.local import LocalEngine  # noqa: E402
 from amberline.engines.logs import StageLog  # noqa: E402
 from amberline.scan_hooks import default_hooks  # noqa: E402
 from amberline.store import Store  # noqa: E402
-from amberline.store.schema_networks import link_keys, link_minhash  # noqa: E402
-from amberline.store.schema_networks import network_members, networks  # noqa: E402
+from amberline.store.schema_networks import (  # noqa: E402
+    link_keys,
+    link_minhash,
+    network_members,
+    networks,
+)
 from amberline.synth.generate import write_corpus  # noqa: E402
 
 N_ADS = 3000

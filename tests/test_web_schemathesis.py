@@ -22,6 +22,7 @@ def api_env(tmp_path_factory):
     return schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers), headers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_operation_answers_5xx(api_env, mode) -> None:
     schema, headers = api_env

@@ -5,16 +5,19 @@ Screening an ad is a pure function of the ad and what the `Screener` compiled at
 workers. For speed, a batch is screened as ONE text: the ads' normalised texts are joined with
 `BATCH_SEPARATOR`, every extractor and the indicator matcher make a single C-level pass over it,
 and the spans are then dealt back to their ads by offset. Per-ad Python work is only what is
-proportional to what was found.
+proportional to what was found: spans and flags are created once by the extractors and the
+matcher and then only moved (their offsets are rewritten in place, as the pipeline owns them),
+and an ad whose text the normaliser left alone skips the offset mapping altogether.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from itertools import accumulate
+from operator import attrgetter
 from pathlib import Path
-from typing import TypeVar
 
 from amberline import __version__
 from amberline.extract import BATCH_SEPARATOR, build_extractors
@@ -23,9 +26,10 @@ from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.score.scorer import Scorer
-from amberline.text.normalise import NormalisedText, normalise
+from amberline.text.normalise import NormalisedText, normalise_batch
 
-T = TypeVar("T", Span, Flag, Obfuscation)
+_BY_POSITION = attrgetter("start", "end")
+_SEP_LEN = len(BATCH_SEPARATOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +59,21 @@ class Screener:
         """Screen many ads with one pass of each extractor over their joined texts."""
         if not ads:
             return []
-        norms = [normalise(ad.text) for ad in ads]
-        starts: list[int] = []
-        position = 0
-        for norm in norms:
-            starts.append(position)
-            position += len(norm.text) + len(BATCH_SEPARATOR)
-        joined = BATCH_SEPARATOR.join(norm.text for norm in norms)
+        norms = normalise_batch([ad.text for ad in ads])
+        texts = [norm.text for norm in norms]
+        starts = [0, *accumulate(len(t) + _SEP_LEN for t in texts[:-1])]
+        limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
+        joined = BATCH_SEPARATOR.join(texts)
 
         spans: list[list[Span]] = [[] for _ in ads]
         for extractor in self.extractors:
-            for span in extractor.extract(joined):
-                _deal(span, starts, norms, spans)
+            _deal(extractor.extract(joined), starts, limits, spans)
         flags: list[list[Flag]] = [[] for _ in ads]
-        for flag in self.matcher.match(joined):
-            _deal(flag, starts, norms, flags)
+        _deal(self.matcher.match(joined), starts, limits, flags)
 
+        finish = self._finish
         return [
-            self._finish(ad, norm, ad_spans, ad_flags)
+            finish(ad, norm, ad_spans, ad_flags)
             for ad, norm, ad_spans, ad_flags in zip(ads, norms, spans, flags, strict=True)
         ]
 
@@ -80,32 +81,45 @@ class Screener:
         self, ad: Ad, norm: NormalisedText, spans: list[Span], flags: list[Flag]
     ) -> Screening:
         """Derive the span-based flags, map everything back to the original text, score."""
-        spans.sort(key=lambda s: (s.start, s.end))
-        flags.extend(derive_flags(spans, norm.obfuscations, norm.text))
+        if len(spans) > 1:
+            spans.sort(key=_BY_POSITION)
+        obfuscations = norm.obfuscations
+        if spans:
+            derived = derive_flags(spans, obfuscations, norm.text)
+            if derived:
+                flags.extend(derived)
         if norm.offsets is not None:
-            spans = [_to_original(s, norm) for s in spans]
-            flags = [_to_original(f, norm) for f in flags]
-            obfuscations = [_to_original(o, norm) for o in norm.obfuscations]
-        else:
-            obfuscations = list(norm.obfuscations)
-        flags.sort(key=lambda f: (f.start, f.end))
-        score = self.scorer.score(flags)
-        return Screening(ad.key, spans, flags, score, self.version, obfuscations)
+            _to_original(spans, norm)
+            _to_original(flags, norm)
+            _to_original(obfuscations, norm)
+        if len(flags) > 1:
+            flags.sort(key=_BY_POSITION)
+        score = self.scorer.score(flags) if flags else 0.0
+        return Screening(ad.key, spans, flags, score, self.version, list(obfuscations))
 
 
 def _deal(
-    item: Span | Flag, starts: list[int], norms: list[NormalisedText], out: list[list]
+    items: Sequence[Span | Flag], starts: list[int], limits: list[int], out: list[list]
 ) -> None:
-    """Give a batch-level span to the ad it lies in; drop it if it crosses an ad boundary."""
-    index = bisect_right(starts, item.start) - 1
-    base = starts[index]
-    if item.end > base + len(norms[index].text):
-        return
-    item.start -= base
-    item.end -= base
-    out[index].append(item)
+    """Give batch-level spans to the ads they lie in (offsets made local to the ad); drop any
+    that crosses an ad boundary."""
+    for item in items:
+        index = bisect_right(starts, item.start) - 1
+        if item.end > limits[index]:
+            continue
+        base = starts[index]
+        item.start -= base
+        item.end -= base
+        out[index].append(item)
 
 
-def _to_original(item: T, norm: NormalisedText) -> T:
-    start, end = norm.to_original(item.start, item.end)
-    return replace(item, start=start, end=end)
+def _to_original(items: Sequence[Span | Flag | Obfuscation], norm: NormalisedText) -> None:
+    """Rewrite normalised offsets as offsets into the ad as written (in place: the pipeline
+    owns these records), with the same rule as `NormalisedText.to_original`."""
+    offsets = norm.offsets
+    assert offsets is not None
+    ends = norm._ends if norm._ends is not None else offsets[1:]
+    for item in items:
+        start, end = item.start, item.end
+        item.start = offsets[start]
+        item.end = ends[end - 1] if end > start else offsets[start]

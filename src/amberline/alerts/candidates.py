@@ -10,20 +10,18 @@ code that checks new ads (`matching`), so retroactive and live matching agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
 
 from amberline.link.pdq_index import hamming, hex_to_words
-from amberline.store import queries
+from amberline.model import Ad, Screening, Span
 from amberline.store.database import Store
-from amberline.store.queries import StoredAd
-from amberline.store.schema import ads, encode_value, image_hashes, spans
+from amberline.store.schema import ads, decode_value, encode_value, image_hashes, spans
 
-# Candidate ids are loaded in groups whose id range is at most this wide, so that reading their
-# spans by range (as `queries.get_ads` does) never reads much more than the candidates.
-GROUP_SPAN = 2000
-GROUP_SIZE = 500
+# Candidates are read in chunks of this many ids (one IN list per query).
+CHUNK = 500
 
 
 def with_span(store: Store, kind: str, values: Iterable[object]) -> set[int]:
@@ -66,17 +64,43 @@ def with_pdq(store: Store, pdq: str, max_distance: int = 31) -> set[int]:
     return {rows[i].ad_id for i in np.flatnonzero(near)}
 
 
-def load_ads(store: Store, ids: Iterable[int]) -> list[StoredAd]:
-    """The stored ads with these ids (spans, flags, hashes), in id order."""
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored ad as matching needs it: id, the ad, and its spans (flags are not read)."""
+
+    id: int
+    ad: Ad
+    screening: Screening
+
+
+def load_ads(store: Store, ids: Iterable[int]) -> list[Candidate]:
+    """The stored ads with these ids, with spans and image hashes, in id order.
+
+    Reads by `ad_id IN (...)` on the indexed child tables, so the cost is proportional to the
+    number of candidates, however scattered they are through the archive.
+    """
     ordered = sorted(set(ids))
-    out: list[StoredAd] = []
-    group: list[int] = []
+    out: list[Candidate] = []
     with store.engine.connect() as conn:
-        for ad_id in [*ordered, None]:
-            if group and (ad_id is None or ad_id - group[0] > GROUP_SPAN
-                          or len(group) >= GROUP_SIZE):
-                out += queries.get_ads(conn, ads.c.id.in_(group))
-                group = []
-            if ad_id is not None:
-                group.append(ad_id)
+        for at in range(0, len(ordered), CHUNK):
+            chunk = ordered[at: at + CHUNK]
+            found: dict[int, list[Span]] = {}
+            query = sa.select(spans.c.ad_id, spans.c.kind, spans.c.value, spans.c.value_json,
+                              spans.c.start, spans.c.end, spans.c.extractor,
+                              spans.c.confidence, spans.c.attrs).where(spans.c.ad_id.in_(chunk))
+            for ad_id, kind, value, is_json, start, end, name, conf, attrs in conn.execute(query):
+                found.setdefault(ad_id, []).append(
+                    Span(kind, decode_value(value, is_json), start, end, name, conf, attrs or {}))
+            hashes: dict[int, list[dict[str, str]]] = {}
+            query = sa.select(image_hashes.c.ad_id, image_hashes.c.pdq).where(
+                image_hashes.c.ad_id.in_(chunk), image_hashes.c.pdq.is_not(None))
+            for ad_id, pdq in conn.execute(query):
+                hashes.setdefault(ad_id, []).append({"pdq": pdq})
+            for r in conn.execute(sa.select(ads).where(ads.c.id.in_(chunk)).order_by(ads.c.id)):
+                ad = Ad(source=r.source, title=r.title, body=r.body, source_id=r.source_id,
+                        url=r.url, posted_at=r.posted_at, city=r.city, region=r.region,
+                        country=r.country, image_hashes=hashes.get(r.id, []))
+                spans_of = sorted(found.get(r.id, []), key=lambda s: s.start)
+                out.append(Candidate(r.id, ad, Screening(r.key, spans_of, [], r.score,
+                                                         r.pipeline_version)))
     return out

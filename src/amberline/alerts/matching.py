@@ -97,6 +97,13 @@ def verify_entry(entry: WatchEntry, ad: Ad, screening: Screening
     return 1.0, terms
 
 
+def _any_of(alternatives: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive regex of whole-word alternatives, or None when there are none."""
+    if not alternatives:
+        return None
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
+
+
 def profiles(alert: StoredAlert) -> list[ChildProfile]:
     return [ChildProfile.build(alert.id, child, alert.sent, alert.area)
             for child in alert.descriptors.children]
@@ -131,12 +138,16 @@ class BatchIndex:
         for e in entries:
             if e.kind in EXACT_KINDS:
                 self.exact.setdefault((e.kind, e.value), []).append(e)
-        words = {c.first_name.lower() for cs in self.children.values() for c in cs if c.first_name}
-        words |= {e.value.split()[0].lower() for e in entries if e.kind == "name"}
+        # Alerts by the child's first name: one regex finds which alerts an ad names.
+        self.by_name: dict[str, set[int]] = {}
+        for alert_id, kids in self.children.items():
+            for c in kids:
+                if c.first_name:
+                    self.by_name.setdefault(c.first_name.lower(), set()).add(alert_id)
+        self.names = _any_of([re.escape(n) for n in sorted(self.by_name)])
         phrases = [e.value for e in entries if e.kind in ("keyword", "name")]
-        alternatives = [re.escape(w) for w in sorted(words)] + [_phrase(p)[2:-2] for p in phrases]
-        self.words = re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I) \
-            if alternatives else None
+        phrases += [e.value.split()[0] for e in entries if e.kind == "name"]
+        self.words = _any_of([_phrase(p)[2:-2] for p in phrases])
         self.slow = [e for e in entries if e.kind in ("pdq", "descriptors")]
 
     def match(self, ad_id: int, ad: Ad, screening: Screening, cfg: MatchConfig) -> list[Match]:
@@ -149,9 +160,12 @@ class BatchIndex:
         for entry in {e.id: e for e in maybe}.values():
             if (hit := verify_entry(entry, ad, screening)) is not None:
                 found.append(Match(ad_id, screening.ad_key, None, entry.id, *hit))
+        named = {m[0].lower() for m in self.names.finditer(ad.text)} if self.names else set()
+        named_alerts = {a for n in named for a in self.by_name[n]}
         ages = {s.value for s in screening.spans if s.kind == AGE}
-        for children in self.children.values():
-            near = texty or any(a in age_window(c) for c in children for a in ages)
+        for alert_id, children in self.children.items():
+            near = alert_id in named_alerts or any(
+                a in age_window(c) for c in children for a in ages)
             if near and (m := score_alert(children, ad_id, ad, screening, cfg)) is not None:
                 found.append(m)
         return found

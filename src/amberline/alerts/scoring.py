@@ -140,8 +140,10 @@ def _age(child: ChildProfile, ad: Ad, screening: Screening) -> tuple[float, str,
 def _place(child: ChildProfile, ad: Ad, screening: Screening, cfg: MatchConfig
            ) -> tuple[float, str, Any]:
     spots = [(s.value, s.attrs.get("lat"), s.attrs.get("lon"), s) for s in screening.spans
-             if s.kind == PLACE and s.attrs.get("lat") is not None]
-    if ad.city and (own := locate(", ".join(x for x in (ad.city, ad.region) if x))):
+             if s.kind == PLACE and s.attrs.get("lat") is not None
+             and s.attrs.get("lon") is not None]
+    own = locate(", ".join(x for x in (ad.city, ad.region) if x)) if ad.city else None
+    if own is not None and own["lat"] is not None and own["lon"] is not None:
         spots.append((own["label"], own["lat"], own["lon"], None))
     if not spots:
         return 0.0, "ad names no place", None

@@ -106,8 +106,8 @@ def screen_partition(
     screened = time.perf_counter()
     sig, empty = cached_minhasher().signatures([ad.text for ad in ads])
     links = [
-        frames.LinkInputs(keys_from_spans(s.spans), signature_blob(row), bool(e))
-        for s, row, e in zip(screenings, sig, empty.tolist(), strict=True)
+        frames.LinkInputs(keys_from_spans(s.spans, ad.source), signature_blob(row), bool(e))
+        for ad, s, row, e in zip(ads, screenings, sig, empty.tolist(), strict=True)
     ]
     keyed = time.perf_counter()
     frames.write_atomic(frames.screened_table(ads, screenings, links), work.screened_path(part))

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, load_lexicon
 from amberline.model import AGE, DESCRIPTOR, EMAIL, HANDLE, NAME, PHONE, Flag, Obfuscation, Span
+from amberline.text.normalise import OBSCURING_KINDS
 
 DERIVED_RULES = (
     "stated_minor_age",
@@ -56,7 +57,9 @@ def derive_flags(
     - age_near_18: each AGE span of 18 or 19;
     - multiple_providers: when there are two or more distinct names, one flag per distinct name
       (at its first mention); likewise for two or more distinct ages;
-    - obscured_contact: each PHONE/EMAIL/HANDLE span that an obfuscation overlaps;
+    - obscured_contact: each PHONE/EMAIL/HANDLE span that an obfuscation of a kind in
+      `OBSCURING_KINDS` overlaps (spelled or look-alike digits, invisibles, emoji between
+      digits; not a no-break space or a stray control character, which disguise nothing);
     - ethnicity_named: each DESCRIPTOR span whose attrs say kind = "ethnicity".
     """
     rules = _default_rules() if lexicon is None else _rules_of(lexicon)
@@ -65,21 +68,16 @@ def derive_flags(
     def add(rule_name: str, span: Span) -> None:
         rule = rules[rule_name]
         flags.append(
-            Flag(
-                category=rule.category,
-                term=text[span.start : span.end],
-                start=span.start,
-                end=span.end,
-                weight=rule.weight,
-                rule=rule.id,
-                citation=rule.citation,
-            )
+            Flag(rule.category, text[span.start : span.end], span.start, span.end, rule.weight,
+                 rule.id, rule.citation)
         )
 
+    hidden = [(o.start, o.end) for o in obfuscations if o.kind in OBSCURING_KINDS]
     first_name: dict[str, Span] = {}
     first_age: dict[int, Span] = {}
     for span in spans:
-        if span.kind == AGE:
+        kind = span.kind
+        if kind == AGE:
             age = _age(span)
             if age is None:
                 continue
@@ -88,17 +86,24 @@ def derive_flags(
             elif age <= 19:
                 add("age_near_18", span)
             first_age.setdefault(age, span)
-        elif span.kind == NAME and span.value:
-            first_name.setdefault(str(span.value).casefold(), span)
-        elif span.kind == DESCRIPTOR and (span.attrs or {}).get("kind") == "ethnicity":
-            add("ethnicity_named", span)
-        elif span.kind in _CONTACT_KINDS and any(
-            o.start < span.end and span.start < o.end for o in obfuscations
-        ):
-            add("obscured_contact", span)
+        elif kind == NAME:
+            if span.value:
+                first_name.setdefault(str(span.value).casefold(), span)
+        elif kind == DESCRIPTOR:
+            if (span.attrs or {}).get("kind") == "ethnicity":
+                add("ethnicity_named", span)
+        elif hidden and kind in _CONTACT_KINDS:
+            start, end = span.start, span.end
+            if any(a < end and start < b for a, b in hidden):
+                add("obscured_contact", span)
     for group in (first_name, first_age):
         if len(group) >= 2:
             for span in group.values():
                 add("multiple_providers", span)
-    flags.sort(key=lambda f: (f.start, f.end, f.rule))
+    if len(flags) > 1:
+        flags.sort(key=_order)
     return flags
+
+
+def _order(flag: Flag) -> tuple[int, int, str]:
+    return flag.start, flag.end, flag.rule

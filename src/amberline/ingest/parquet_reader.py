@@ -97,7 +97,8 @@ def read_parquet(
                 raw[images_key] = _images(images)
             yield from mapper.ads(raw, line, excerpt)
         if progress is not None:
-            size = meta.row_group(group).total_compressed_size
+            info = meta.row_group(group)
+            size = sum(info.column(c).total_compressed_size for c in range(info.num_columns))
             progress(size)
             reported += size
     if progress is not None and row_groups is None:

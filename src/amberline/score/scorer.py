@@ -26,11 +26,13 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from amberline.model import Flag
+
+_MEMO_SIZE = 65536  # signatures kept; the memo is emptied when full
 
 
 class WeightsError(ValueError):
@@ -46,6 +48,11 @@ class Scorer:
     max_repeats: int = 2
     version: str = ""
     origin: str = "<weights>"
+    # Scores by flag signature ((category, rule, weight) per flag, in order): the score is a
+    # pure function of it, and ads of one network or template share a few signatures.
+    _memo: dict[tuple[tuple[str, str, float], ...], tuple[float, tuple[float, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_file(
@@ -136,19 +143,30 @@ class Scorer:
 
     def score(self, flags: list[Flag]) -> float:
         """Score in [0, 1); sets every flag's `contribution` so that they sum to the score."""
+        key = tuple([(f.category, f.rule, f.weight) for f in flags])
+        memo = self._memo
+        hit = memo.get(key)
+        if hit is None:
+            hit = self._compute(flags)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = hit
+        score, contribs = hit
+        for flag, c in zip(flags, contribs, strict=True):
+            flag.contribution = c
+        return score
+
+    def _compute(self, flags: list[Flag]) -> tuple[float, tuple[float, ...]]:
+        """(score, contribution per flag), following steps 4-5 of the formula."""
         units = self._units(flags)
         total = math.fsum(units)
         if total <= 0.0:
-            for flag in flags:
-                flag.contribution = 0.0
-            return 0.0
+            return 0.0, (0.0,) * len(flags)
         score = -math.expm1(-total)
         contribs = [score * u / total for u in units]
         top = max(range(len(flags)), key=contribs.__getitem__)
         contribs[top] += score - math.fsum(contribs)  # absorb rounding so the sum is exact
-        for flag, c in zip(flags, contribs, strict=True):
-            flag.contribution = c
-        return score
+        return score, tuple(contribs)
 
     def explain(self, flags: list[Flag]) -> list[tuple[str, float, float]]:
         """(category, category weight, summed contribution) per category, largest first."""

@@ -31,18 +31,20 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
 from collections.abc import Sequence
+
+import numpy as np
 
 _WORDS = "zero|one|two|three|four|five|six|seven|eight|nine|oh"
 _I = rf"(?:D|{_WORDS}|o|l|i|\|)"  # an item: digit, number word, weak letter (lower-cased), pipe
 _N = rf"(?:{_WORDS}|o|l|i)"  # an item that is not a digit
 _IP = rf"(?:D|{_WORDS}|o|l|i)"  # an item that is not a pipe
 _S = "[_~|]{0,4}"  # between two items: glued, or up to four separator characters
-# A chunk holding a non-digit item, with a non-letter each side (each text is scanned between
-# newlines, so no anchors are needed); the edges may be digits of the same chunk.
-_XC = f"[^a-z]{_I}*{_N}{_I}*[^a-z]"
 _PIPE = rf"(?:{_IP}\||\|{_IP})"  # a pipe glued to an item on one side (or both)
+# Between two digits of a run whose items are all digits: separators, bridged by any number of
+# pipes (a lone "|" is a chunk of the run, then read as part of one long separator).
+_SD = r"(?:[_~|]{0,4}\|)*[_~|]{0,4}"
+_TILDE = r"(?:[_~|]{0,4}\|)*[_|]{0,3}~[_~|]{0,3}(?:\|[_~|]{0,4})*"
 
 # Characters Python's case-insensitive `re` matches to an ASCII letter (İ ı ſ K): the byte map
 # cannot see them, so a text holding one skips the gate and gets the full scan.
@@ -52,15 +54,16 @@ ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 def _patterns() -> list[str]:
     """The gate's patterns, pattern id = index; the last one (control) means "chars".
 
-    Seven items around one non-digit item means three on one side of it (one of which the
-    chunk's edge may swallow); around a glued pipe, which takes its neighbour along, three.
+    Seven items around one non-digit item means three on one side of it; its chunk must not
+    be glued to a letter on the other side (each text is scanned between newlines, so no
+    anchors are needed). A glued pipe takes its neighbour along: three more on one side.
     """
     words = (f"[^a-z]{_I}*(?:{_WORDS})(?:{_S}{_I})*{_S}(?:{_WORDS})"
              f"(?:{_S}{_I})*{_S}(?:{_WORDS}){_I}*[^a-z]")
-    letter = f"{_XC}(?:{_S}{_I}){{2}}|(?:{_I}{_S}){{2}}{_XC}"
+    letter = f"[^a-z]{_I}*{_N}(?:{_S}{_I}){{3}}|(?:{_I}{_S}){{3}}{_N}{_I}*[^a-z]"
     pipe = f"{_PIPE}(?:{_S}{_I}){{3}}|(?:{_I}{_S}){{3}}{_PIPE}"
     symbol = "|".join(
-        f"{_rep(f'D{_S}', k)}D[_|]{{0,3}}~[_~|]{{0,3}}D{_rep(f'{_S}D', 5 - k)}" for k in range(6)
+        f"{_rep(f'D{_SD}', k)}D{_TILDE}D{_rep(f'{_SD}D', 5 - k)}" for k in range(6)
     )
     return [words, letter, pipe, symbol, "!"]
 
@@ -137,32 +140,33 @@ class Gate:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
-        hits: list[tuple[int, int]] = []
+        hits: list[int] = []  # end offsets; a control character's as a negative number
         add = hits.append
 
         def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            add((to, pid))
+            add(-to if pid == CONTROL_ID else to)
 
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         if not hits:
             return out
-        starts: list[int] = []
-        pos = 1
-        for text in texts:
-            starts.append(pos)
-            pos += len(text) + 1
-        for end, pid in hits:
-            # The hit's last character is end - 1; one that ends on the newline after a text
-            # belongs to that text (its end boundary).
-            index = bisect_right(starts, end - 1) - 1
-            local = min(end - starts[index], len(texts[index]))
-            entry = out[index]
+        ends = np.abs(np.asarray(hits, dtype=np.int64))
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        starts = np.empty(len(texts), dtype=np.int64)
+        starts[0] = 1  # after the leading newline
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        starts[1:] += 1
+        # A hit's last character is end - 1; one that ends on the newline after a text belongs
+        # to that text (it is the run's end boundary).
+        index = np.searchsorted(starts, ends - 1, side="right") - 1
+        local = np.minimum(ends - starts[index], lengths[index])
+        for i, end, control in zip(index.tolist(), local.tolist(), hits, strict=True):
+            entry = out[i]
             if entry is None:
-                entry = out[index] = ([], False)
-            if pid == CONTROL_ID:
-                out[index] = (entry[0], True)
+                entry = out[i] = ([], False)
+            if control < 0:
+                out[i] = (entry[0], True)
             else:
-                entry[0].append(local)  # type: ignore[union-attr]
+                entry[0].append(end)  # type: ignore[union-attr]
         return out
 
     def _scan_fallback(  # pragma: no cover - non-x86 platforms

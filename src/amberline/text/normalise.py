@@ -110,6 +110,7 @@ def normalise_batch(texts: Sequence[str]) -> list[NormalisedText]:
     """
     compiled = _compiled()
     needs_work = compiled.tables.needs_work.search
+    glyph = compiled.tables.homoglyph_any.search
     gated = compiled.gate.scan(texts)
     out: list[NormalisedText] = []
     for text, hit in zip(texts, gated, strict=True):
@@ -119,7 +120,11 @@ def normalise_batch(texts: Sequence[str]) -> list[NormalisedText]:
             out.append(_slow(text, compiled, None, True))
             continue
         else:
-            need_chars = not is_normalized("NFKC", text) or needs_work(text) is not None
+            need_chars = (
+                not is_normalized("NFKC", text)
+                or needs_work(text) is not None
+                or glyph(text) is not None  # a look-alike may hide in a word: stage one decides
+            )
         if need_chars:
             out.append(_slow(text, compiled, [] if hit is None else hit[0], True))
         elif hit is None:

@@ -21,7 +21,7 @@ looks at each run's few tokens and applies these rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from itertools import pairwise
 
 from amberline.text.edits import Edit
 
@@ -47,78 +47,120 @@ _PLAIN = r"\s.\-()/+,:'\"$%\u2010-\u2015\u2212€£¥₹"  # ordinary separators
 _NON_ORDINARY = re.compile(rf"[^\w|{_PLAIN}]|_")
 _ALL_PLAIN = re.compile(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
 
-@dataclass(slots=True)
-class _Chunk:
-    items: list[tuple[str, int, int, str]] = field(default_factory=list)  # (kind, start, end, s)
-
-    @property
-    def has_digit(self) -> bool:
-        return any(kind == "d" for kind, *_ in self.items)
+# Letters Python's case-insensitive `re` matches to ASCII ones ("sİx" is "six").
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
-def _parse(text: str, start: int, run: str) -> tuple[list[_Chunk], list[tuple[int, int, str]]]:
-    """Split a run into chunks and the separators between them (seps[i] follows chunks[i])."""
-    raw = [
-        (m.lastgroup or "s", start + m.start(), start + m.end(), m.group())
-        for m in _TOKEN.finditer(run)
-    ]
+def _value(word: str) -> str:
+    """The digit a number word stands for, whatever its case."""
+    return _VALUES[word.translate(_FOLD).lower()]
 
-    def glued_item(i: int) -> bool:
-        return 0 <= i < len(raw) and raw[i][0] != "s" and raw[i][3] != "|"
 
-    def pipe(i: int) -> bool:
-        return 0 <= i < len(raw) and raw[i][3] == "|"
+# A run of digits and separators only, the common obfuscation ("703🔥555🔥0142"): the only
+# possible edits are its non-ordinary separators, so it skips the general parse.
+_DIGIT_RUN = re.compile(r"[0-9]+(?:(?:[^\w\n\f|]|_)+[0-9]+)*")
+_SEPARATORS = re.compile(r"(?:[^\w\n\f|]|_)+")
+# A run of number words (not "oh", which is weak) and separators only: "six one nine ...".
+_STRONG_WORD = r"(?i:zero|one|two|three|four|five|six|seven|eight|nine)"
+_WORD_RUN = re.compile(rf"{_STRONG_WORD}(?:(?:[^\w\n\f|]|_)+{_STRONG_WORD})*")
+_STRONG_WORDS = re.compile(_STRONG_WORD)
 
+
+def _parse(run: str) -> tuple[list[list[tuple[str, int, int, str]]], list[tuple[int, int, str]]]:
+    """Split a run into chunks of items (kind, start, end, text) and the separators between
+    them (seps[i] follows chunks[i]); offsets into `run`."""
+    raw = [(m.lastgroup or "s", m.start(), m.end(), m.group()) for m in _TOKEN.finditer(run)]
+    last = len(raw) - 1
     toks: list[tuple[str, int, int, str]] = []
     for i, (kind, s, e, tok) in enumerate(raw):
-        if tok == "|" and (glued_item(i - 1) == glued_item(i + 1) or pipe(i - 1) or pipe(i + 1)):
-            kind = "s"  # a pipe between two digits or two spaces, or "||", is a separator
+        if tok == "|":
+            before = raw[i - 1][3] if i > 0 else None
+            after = raw[i + 1][3] if i < last else None
+            if before == "|" or after == "|":
+                kind = "s"  # "||" is a separator
+            else:
+                glued_before = before is not None and raw[i - 1][0] != "s"
+                glued_after = after is not None and raw[i + 1][0] != "s"
+                if glued_before == glued_after:
+                    kind = "s"  # a pipe between two digits or two spaces is a separator
         elif kind == "w" and tok.lower() == "oh":
             kind = "o"
         if kind == "s" and toks and toks[-1][0] == "s":
             s = toks.pop()[1]
-            tok = text[s:e]
+            tok = run[s:e]
         toks.append((kind, s, e, tok))
     while toks and toks[-1][0] == "s":
         toks.pop()
-    while toks and toks[0][0] == "s":
-        toks.pop(0)
-    chunks = [_Chunk()]
+    first = 0
+    while first < len(toks) and toks[first][0] == "s":
+        first += 1
+    chunks: list[list[tuple[str, int, int, str]]] = [[]]
     seps: list[tuple[int, int, str]] = []
-    for tok in toks:
+    for tok in toks[first:]:
         if tok[0] == "s":
             seps.append(tok[1:])
-            chunks.append(_Chunk())
+            chunks.append([])
         else:
-            chunks[-1].items.append(tok)
+            chunks[-1].append(tok)
     return chunks, seps
 
 
-def _lone_word(chunk: _Chunk) -> bool:
-    return len(chunk.items) == 1 and chunk.items[0][0] == "w"
-
-
-def _trim(chunks: list[_Chunk]) -> tuple[int, int] | None:
+def _trim(chunks: list[list[tuple[str, int, int, str]]], has_digit: list[bool]) -> tuple[
+    int, int
+] | None:
     """Indexes of the first and last chunk that belong to the number, or None."""
-    strong = [i for i, c in enumerate(chunks) if any(k in "dw" for k, *_ in c.items)]
+    strong = [i for i, c in enumerate(chunks) if any(k in "dw" for k, *_ in c)]
     if not strong:
         return None
     lo, hi = strong[0], strong[-1]
     # A lone word at an end of the run, not glued to digits, is prose ("Two 703 555 0142").
-    if lo < hi and _lone_word(chunks[lo]) and chunks[lo + 1].has_digit:
+    if lo < hi and _lone_word(chunks[lo]) and has_digit[lo + 1]:
         lo = next(i for i in strong if i > lo)
-    if lo < hi and _lone_word(chunks[hi]) and chunks[hi - 1].has_digit:
+    if lo < hi and _lone_word(chunks[hi]) and has_digit[hi - 1]:
         hi = max(i for i in strong if i < hi)
     return lo, hi
 
 
+def _lone_word(chunk: list[tuple[str, int, int, str]]) -> bool:
+    return len(chunk) == 1 and chunk[0][0] == "w"
+
+
+def _digit_run_edits(start: int, run: str) -> list[Edit]:
+    seps = list(_SEPARATORS.finditer(run))
+    if len(run) - sum(m.end() - m.start() for m in seps) < 7:
+        return []  # fewer than seven digits
+    return [
+        Edit(start + m.start(), start + m.end(), " ", EMOJI_SEPARATOR)
+        for m in seps
+        if _NON_ORDINARY.search(m.group())
+    ]
+
+
+def _word_run_edits(start: int, run: str) -> list[Edit]:
+    words = list(_STRONG_WORDS.finditer(run))
+    if len(words) < 3:
+        return []
+    edits = [Edit(start + m.start(), start + m.end(), _value(m.group()), SPELLED_DIGITS)
+             for m in words]
+    edits += [Edit(start + a.end(), start + b.start(), "", SPELLED_DIGITS)
+              for a, b in pairwise(words)]
+    edits.sort()
+    return edits
+
+
 def _run_edits(text: str, start: int, run: str) -> list[Edit]:
-    chunks, seps = _parse(text, start, run)
-    span = _trim(chunks)
+    """The edits one run needs (offsets into `text`; the run starts at `start`)."""
+    if _DIGIT_RUN.fullmatch(run):
+        return _digit_run_edits(start, run)
+    if _WORD_RUN.fullmatch(run):
+        return _word_run_edits(start, run)
+    chunks, seps = _parse(run)
+    has_digit = [any(k == "d" for k, *_ in c) for c in chunks]
+    span = _trim(chunks, has_digit)
     if span is None:
         return []
     lo, hi = span
-    items = [it for c in chunks[lo : hi + 1] for it in c.items]
+    items = [it for c in chunks[lo : hi + 1] for it in c]
     strong = [i for i, it in enumerate(items) if it[0] in "dw"]
     items = items[strong[0] : strong[-1] + 1]  # weak letters at the ends do not count
     n_words = sum(1 for kind, *_ in items if kind in "wo")
@@ -127,15 +169,17 @@ def _run_edits(text: str, start: int, run: str) -> list[Edit]:
     edits: list[Edit] = []
     for kind, s, e, tok in items:
         if kind != "d":
-            value = _VALUES[tok if kind == "l" else tok.lower()]
-            edits.append(Edit(s, e, value, LETTER_DIGITS if kind == "l" else SPELLED_DIGITS))
+            value = _VALUES[tok] if kind == "l" else _value(tok)
+            edits.append(Edit(start + s, start + e, value,
+                              LETTER_DIGITS if kind == "l" else SPELLED_DIGITS))
     for i in range(lo, hi):
         s, e, sep = seps[i]
-        if not chunks[i].has_digit and not chunks[i + 1].has_digit:
-            edits.append(Edit(s, e, "", SPELLED_DIGITS))
+        if not has_digit[i] and not has_digit[i + 1]:
+            edits.append(Edit(start + s, start + e, "", SPELLED_DIGITS))
         elif _NON_ORDINARY.search(sep):
-            edits.append(Edit(s, e, " ", EMOJI_SEPARATOR))
-    return sorted(edits)
+            edits.append(Edit(start + s, start + e, " ", EMOJI_SEPARATOR))
+    edits.sort()
+    return edits
 
 
 # A character no run can hold: a newline or form feed, or a word character that is neither an

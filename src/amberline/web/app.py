@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -40,8 +39,7 @@ class Settings:
     cookie_secure: bool = False  # set True when served over HTTPS
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 1000
-    region: str = "US"
-    extra: dict[str, Any] = field(default_factory=dict)
+    region: str = "US"  # default region for phone numbers typed into search
 
 
 class Facets:

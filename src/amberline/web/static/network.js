@@ -46,7 +46,7 @@
       }
       points.forEach(function (xy, i) {
         var dot = document.createElementNS(ns, "circle");
-        dot.setAttribute("cx", xy[0]); dot.setAttribute("cy", xy[1]); dot.setAttribute("r", 6);
+        dot.setAttribute("cx", xy[0]); dot.setAttribute("cy", xy[1]); dot.setAttribute("r", 9);
         dot.setAttribute("class", "stop");
         var label = document.createElementNS(ns, "text");
         label.setAttribute("x", xy[0] + 8); label.setAttribute("y", xy[1] - 6);

@@ -1,0 +1,146 @@
+"""PostgreSQL for teams: full-text search through PostgreSQL's own text search, and two scans
+of overlapping input writing at the same time (separate processes) while a reader reads.
+
+Runs against the server named by AMBERLINE_TEST_PG_URL (`.ci/services/postgres.sh` starts one
+and exports it); skipped without it. Each test works in a schema of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from amberline.model import Ad, Flag, Screening
+from amberline.store import Store
+
+PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
+pytestmark = pytest.mark.skipif(not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run on PostgreSQL")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards."""
+    schema = f"amberline_scale_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+def item(n: int, title: str, body: str) -> tuple[Ad, Screening]:
+    ad = Ad(source="fixture", source_id=str(n), title=title, body=body)
+    flags = [Flag("youth", "new", 0, 3, 1.0, "youth.new", "observed", 0.5)]
+    return ad, Screening(ad.key, [], flags, 0.5 + n / 100, "test-1")
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[Store]:
+    with Store(pg_url) as s:
+        s.write_batch(None, [
+            item(1, "Sweet new girl in town", "Ask for Mia, write to mia@example.org or 703-555"),
+            item(2, "Quiet café in Town", "Number two, open late, ask for the menu"),
+            item(3, "Garden tools", "Rakes and spades for sale, nothing else in town"),
+        ])
+        yield s
+
+
+def keys(hits: list) -> list[str]:
+    return [h.summary.key for h in hits]
+
+
+def test_search_finds_whole_words_folds_case_and_accents(store: Store) -> None:
+    assert set(keys(store.search("town"))) == {"fixture:1", "fixture:2", "fixture:3"}
+    assert keys(store.search("CAFE")) == ["fixture:2"]  # accents and case folded (unaccent)
+    assert keys(store.search("café")) == ["fixture:2"]
+    assert keys(store.search("tow")) == []  # whole words, not prefixes
+    assert keys(store.search("nowhere")) == []
+
+
+def test_search_syntax_phrases_and_operators(store: Store) -> None:
+    assert keys(store.search('"ask for mia"')) == ["fixture:1"]
+    assert keys(store.search('"mia for ask"')) == []
+    assert set(keys(store.search("ask AND late"))) == {"fixture:2"}
+    assert set(keys(store.search("town NOT quiet"))) == {"fixture:1", "fixture:3"}
+    assert set(keys(store.search("spades OR menu"))) == {"fixture:2", "fixture:3"}
+    assert keys(store.search("!!! ((")) == []  # odd input is no error on PostgreSQL
+
+
+def test_literal_search_and_snippets(store: Store) -> None:
+    assert keys(store.search("mia@example.org", literal=True)) == ["fixture:1"]
+    assert keys(store.search("703-555", literal=True)) == ["fixture:1"]
+    hit = store.search('"ask for mia"', marks=("<b>", "</b>"))[0]
+    assert "<b>Ask</b> <b>for</b> <b>Mia</b>" in hit.snippet
+    assert len(store.search("town", limit=2)) == 2
+
+
+def test_search_uses_the_gin_index(store: Store) -> None:
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+            "EXPLAIN SELECT id FROM ads WHERE amberline_search_doc(title, body)"
+            " @@ amberline_search_query('town')"))
+    assert "ads_fts_doc" in plan
+
+
+def write_ads(path: Path, numbers: range) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for i in numbers:
+            body = f"Hi, I'm Ann{i % 97}, new in Denver. Call 303 555 01{i % 100:02d}. Ref {i}."
+            out.write(json.dumps({"id": f"a{i}", "source": "site.example", "body": body}) + "\n")
+
+
+@pytest.mark.slow
+def test_two_scans_of_overlapping_input_at_once_store_every_ad_once(
+    pg_url: str, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    write_ads(first, range(0, 700))
+    write_ads(second, range(350, 1050))  # 350 ads in both
+    Store(pg_url).close()  # schema created once, before the writers start
+    command = [sys.executable, "-m", "amberline.cli", "scan", "--database", pg_url,
+               "--batch-size", "100"]
+    procs = [subprocess.Popen([*command, str(path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for path in (first, second)]
+    reads = 0
+    with Store(pg_url) as reader:  # the web app's part: reading while both scans write
+        while any(p.poll() is None for p in procs):
+            counts = reader.counts()
+            assert counts["ads"] <= 1050
+            reader.top(5)
+            reader.search("Denver", limit=5)
+            reads += 1
+            time.sleep(0.05)
+        outputs = [p.communicate() for p in procs]
+        for proc, (_, err) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, err
+        with reader.engine.connect() as conn:
+            total, distinct = conn.execute(
+                sa.text("SELECT count(*), count(DISTINCT key) FROM ads")).one()
+            signatures = conn.execute(sa.text("SELECT count(*) FROM link_minhash")).scalar()
+        assert total == distinct == 1050
+        assert signatures == 1050  # the link-keys hook ran once per stored ad
+        assert len(reader.search("Denver", limit=5000)) == 1050
+    assert reads > 0
+    stored = [_count(out, "stored") for out, _ in outputs]
+    duplicates = [_count(out, "duplicate") for out, _ in outputs]
+    assert sum(stored) == 1050 and sum(duplicates) == 350
+
+
+def _count(table: str, name: str) -> int:
+    for line in table.splitlines():
+        if name in line:
+            return int("".join(ch for ch in line.split(name, 1)[1] if ch.isdigit()))
+    raise AssertionError(f"no {name} count in {table!r}")
