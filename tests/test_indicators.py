@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 from amberline.indicators.derived import derive_flags
 from amberline.indicators.lexicon import LexiconError, compile_pattern, load_lexicon, parse_lexicon
 from amberline.indicators.matcher import BATCH_SEPARATOR, IndicatorMatcher
-from amberline.model import AGE, DESCRIPTOR, EMAIL, NAME, PHONE, Obfuscation, Span
+from amberline.model import AGE, DESCRIPTOR, EMAIL, NAME, PHONE, Ad, Obfuscation, Span
+from amberline.pipeline import Screener
+from amberline.text.chars import COMPAT_FORM, CONTROL, TYPOGRAPHY
+from amberline.text.numbers import SPELLED_DIGITS
 
 LEX = load_lexicon()
 ENGINES = ["hyperscan", "ahocorasick"]
@@ -294,10 +297,38 @@ def test_derived_obscured_contact():
     text = "call 703 5five5 0142 or mia@example.org"
     phone = _span(PHONE, "+17035550142", text, "703 5five5 0142")
     email = _span(EMAIL, "mia@example.org", text, "mia@example.org")
-    obf = Obfuscation(text.index("five"), text.index("five") + 4, "spelled_digit", "five")
+    obf = Obfuscation(text.index("five"), text.index("five") + 4, SPELLED_DIGITS, "five")
     flags = derive_flags([phone, email], [obf], text)
     assert [(f.category, f.term) for f in flags] == [("obscured_contact", "703 5five5 0142")]
     assert derive_flags([phone, email], [], text) == []
+
+
+@pytest.mark.parametrize("kind", [TYPOGRAPHY, CONTROL])
+def test_derived_obscured_contact_ignores_layout_obfuscations(kind: str):
+    """A no-break space or a stray control character inside a contact disguises nothing."""
+    text = "call 703 555 0142 or mia@example.org"
+    phone = _span(PHONE, "+17035550142", text, "703 555 0142")
+    email = _span(EMAIL, "mia@example.org", text, "mia@example.org")
+    at = text.index("555")
+    layout = Obfuscation(at - 1, at, kind, "\u00a0" if kind == TYPOGRAPHY else "\x07")
+    assert derive_flags([phone, email], [layout], text) == []
+    hidden = Obfuscation(at, at + 3, COMPAT_FORM, "\uff15\uff15\uff15")
+    flags = derive_flags([phone, email], [layout, hidden], text)
+    assert [f.term for f in flags] == ["703 555 0142"]
+
+
+def test_derived_obscured_contact_through_pipeline():
+    """End to end: an emoji-separated phone is flagged, a no-break space inside one is not."""
+    screener = Screener()
+    hidden, spaced = screener.screen_batch([
+        Ad(source="t", source_id="1", body="text 703\U0001f525555\U0001f5250142 now"),
+        Ad(source="t", source_id="2", body="text 703\u00a0555\u00a00142 now"),
+    ])
+    assert [s.value for s in hidden.spans_of(PHONE)] == ["+17035550142"]
+    assert [s.value for s in spaced.spans_of(PHONE)] == ["+17035550142"]
+    assert [f.rule for f in hidden.flags] == ["derived:obscured_contact"]
+    assert {o.kind for o in spaced.obfuscations} == {TYPOGRAPHY}
+    assert spaced.flags == []
 
 
 # ---------------------------------------------------------------- speed

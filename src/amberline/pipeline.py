@@ -26,7 +26,7 @@ from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.score.scorer import Scorer
-from amberline.text.normalise import NormalisedText, normalise_batch
+from amberline.text.normalise import NormalisedText, normalise_batch, prepare
 
 _BY_POSITION = attrgetter("start", "end")
 _SEP_LEN = len(BATCH_SEPARATOR)
@@ -51,6 +51,7 @@ class Screener:
         self.matcher = IndicatorMatcher(self.lexicon)
         self.scorer = Scorer.from_file(self.config.weights_path)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
+        prepare()  # everything is compiled here, none of it on the first batch
 
     def screen(self, ad: Ad) -> Screening:
         return self.screen_batch([ad])[0]

@@ -31,6 +31,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, ValidationResult
 
+from amberline.extract import nanp
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import PHONE, Span
@@ -60,8 +61,15 @@ def parse_phone(digits: str, region: str) -> tuple[str, bool, str] | None:
     """Parse a digit string (optionally starting with "+") in `region`.
 
     Returns (E.164, is_valid, region code of the number) or None when the number is neither
-    valid nor of a possible length. Cached: repeated numbers are the norm in ad crawls.
+    valid nor of a possible length. Cached: repeated numbers are the norm in ad crawls; and
+    North American numbers are answered from their first seven digits (see `nanp`).
     """
+    national = nanp.national(digits, region)
+    if national is not None and nanp.shortcut_safe():
+        valid, possible, code = nanp.classify(national)
+        if not valid and not possible:
+            return None
+        return "+1" + national, valid, code or region
     try:
         num = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException:
@@ -89,6 +97,7 @@ class PhoneExtractor(Extractor):
     def __init__(self, default_region: str = "US") -> None:
         self.region = default_region.upper()
         self._prefilter = Prefilter([_TRIGGER], som=True)
+        nanp.shortcut_safe()  # checked once, here, against the installed metadata
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
