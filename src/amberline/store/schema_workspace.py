@@ -85,9 +85,10 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
-# Triage queue paths (keyset paging by score, id): per-source and by posting date, and flag
-# category lookups from the category side.
+# Triage queue paths (keyset paging by score, id): per source and per city in score order, by
+# posting date, and flag category lookups from the category side.
 sa.Index("ix_ads_source_score", ads.c.source, ads.c.score)
+sa.Index("ix_ads_city_score", ads.c.city, ads.c.score)
 sa.Index("ix_ads_posted_at", ads.c.posted_at)
 sa.Index("ix_flags_category_ad_id", flags.c.category, flags.c.ad_id)
 

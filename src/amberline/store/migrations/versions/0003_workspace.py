@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
     )
     op.create_index("ix_ads_source_score", "ads", ["source", "score"])
+    op.create_index("ix_ads_city_score", "ads", ["city", "score"])
     op.create_index("ix_ads_posted_at", "ads", ["posted_at"])
     op.create_index("ix_flags_category_ad_id", "flags", ["category", "ad_id"])
 
@@ -93,6 +94,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_flags_category_ad_id", "flags")
     op.drop_index("ix_ads_posted_at", "ads")
+    op.drop_index("ix_ads_city_score", "ads")
     op.drop_index("ix_ads_source_score", "ads")
     for table in ("audit_head", "audit_log", "api_tokens", "users", "decisions"):
         op.drop_table(table)
