@@ -215,7 +215,7 @@ def test_no_match_crosses_ad_boundary() -> None:
 def _without_hyperscan(name: str) -> object:
     """A copy of the extractor that runs its regex over the whole text (the fallback path)."""
     clone = pickle.loads(pickle.dumps(EXTRACTORS[name]))
-    clone._finder._db = None  # type: ignore[attr-defined]
+    clone._prefilter.available = False  # type: ignore[attr-defined]
     return clone
 
 
@@ -261,3 +261,12 @@ def test_extractors_pickle_for_workers() -> None:
         clone = pickle.loads(pickle.dumps(EXTRACTORS[name]))
         for example in clone.examples():
             assert tuple(s.value for s in clone.extract(example.text)) == example.values
+
+
+@pytest.mark.parametrize("text", ["code €₹€ 150 now", "🌹💋🌹 150 roses", "x’′ 5’2 tall"])
+def test_fast_path_after_other_non_ascii_characters(text: str) -> None:
+    """Non-ASCII characters just before a non-ASCII trigger must not move its start."""
+    for name, slow in SLOW.items():
+        fast = [(s.start, s.end, s.value) for s in EXTRACTORS[name].extract(text)]
+        assert fast == [(s.start, s.end, s.value) for s in slow.extract(text)], name
+    assert [s.value for s in EXTRACTORS["prices"].extract("code €₹€ 150 now")] == [150]

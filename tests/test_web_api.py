@@ -6,18 +6,20 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from web_helpers import app_for, bearer, seed
+from web_helpers import BACKENDS, app_for, bearer, database, seed
 
 AD = {"source": "platform-x", "source_id": "p1", "title": "Sweet new girl in town",
       "body": "Ask for Mia, call 703 555 0142", "city": "Springfield", "region": "IL",
       "posted_at": "2026-01-05T10:00:00Z"}
 
 
-@pytest.fixture()
-def env(tmp_path):
-    store = seed(tmp_path, n_ads=20)
-    app = app_for(store, max_body_bytes=64 * 1024)
-    return store, TestClient(app), bearer(store, "ana")
+@pytest.fixture(params=BACKENDS)
+def env(request, tmp_path):
+    with database(request.param, tmp_path) as db:
+        store = seed(tmp_path, n_ads=20, db=db)
+        app = app_for(store, max_body_bytes=64 * 1024)
+        yield store, TestClient(app), bearer(store, "ana")
+        store.close()
 
 
 def test_push_screens_stores_and_reports_each_ad(env) -> None:

@@ -13,14 +13,17 @@ from amberline.cli import app as cli
 from amberline.store.database import Store
 from amberline.store.schema_workspace import audit_log
 from amberline.web import audit
+from web_helpers import BACKENDS, database
 
 
-@pytest.fixture()
-def store(tmp_path):
-    s = Store(tmp_path / "audit.db")
-    for i in range(6):
-        audit.append(s, "ana", "view_ad", f"ad:{i}", {"key": f"k{i}", "n": i})
-    return s
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    with database(request.param, tmp_path, "audit.db") as db:
+        s = Store(db)
+        for i in range(6):
+            audit.append(s, "ana", "view_ad", f"ad:{i}", {"key": f"k{i}", "n": i})
+        yield s
+        s.close()
 
 
 def _sql(store: Store, statement: str) -> None:
@@ -82,10 +85,12 @@ def test_concurrent_appends_keep_one_linear_chain(store) -> None:
 
 
 def test_cli_audit_verify_exit_codes(store, tmp_path) -> None:
-    path = str(store.engine.url.database)
+    where = ["--db", str(store.engine.url.database)]
+    if store.engine.dialect.name != "sqlite":
+        where = ["--database", store.engine.url.render_as_string(hide_password=False)]
     runner = CliRunner()
-    ok = runner.invoke(cli, ["audit", "verify", "--db", path])
+    ok = runner.invoke(cli, ["audit", "verify", *where])
     assert ok.exit_code == 0 and "intact" in ok.output
     _sql(store, "UPDATE audit_log SET target = 'ad:999' WHERE id = 2")
-    broken = runner.invoke(cli, ["audit", "verify", "--db", path])
+    broken = runner.invoke(cli, ["audit", "verify", *where])
     assert broken.exit_code == 1 and "BROKEN" in broken.output

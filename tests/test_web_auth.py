@@ -13,15 +13,27 @@ from starlette.routing import Route
 
 from amberline.web import audit
 from amberline.web.accounts import AccountError, add_user, authenticate, revoke_tokens
-from web_helpers import PASSWORD, app_for, bearer, csrf_of, seed, signed_in
+from web_helpers import (
+    BACKENDS,
+    PASSWORD,
+    app_for,
+    bearer,
+    csrf_of,
+    database,
+    seed,
+    signed_in,
+)
 
 OPEN = {"/login", "/health"}
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory):
-    store = seed(tmp_path_factory.mktemp("auth"), n_ads=60)
-    return store, app_for(store)
+@pytest.fixture(scope="module", params=BACKENDS)
+def env(request, tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("auth")
+    with database(request.param, folder) as db:
+        store = seed(folder, n_ads=60, db=db)
+        yield store, app_for(store)
+        store.close()
 
 
 def all_routes(routes) -> list[Route]:
@@ -149,8 +161,19 @@ def test_session_writes_to_the_api_need_the_csrf_header(env) -> None:
                        headers={"X-CSRF-Token": csrf}).status_code == 200
 
 
-def test_accounts_reject_bad_roles_short_passwords_and_taken_names(tmp_path: Path) -> None:
-    store = seed(tmp_path, n_ads=5)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_accounts_reject_bad_roles_short_passwords_and_taken_names(
+    tmp_path: Path, backend: str
+) -> None:
+    with database(backend, tmp_path) as db:
+        store = seed(tmp_path, n_ads=5, db=db)
+        try:
+            _check_accounts(store)
+        finally:
+            store.close()
+
+
+def _check_accounts(store) -> None:
     with pytest.raises(AccountError, match="role"):
         add_user(store, "x", "root", PASSWORD)
     with pytest.raises(AccountError, match="at least"):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from web_helpers import PASSWORD, app_for, seed
+from web_helpers import BACKENDS, PASSWORD, app_for, database, seed
 
 CHROMIUM = os.environ.get("AMBERLINE_CHROMIUM")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="set AMBERLINE_CHROMIUM to run browser tests")
@@ -28,21 +28,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    store = seed(tmp_path_factory.mktemp("browser"), n_ads=150)
-    port = _free_port()
-    config = uvicorn.Config(app_for(store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("browser")
+    with database(request.param, folder) as db:
+        store = seed(folder, n_ads=150, db=db)
+        port = _free_port()
+        config = uvicorn.Config(app_for(store), host="127.0.0.1", port=port, log_level="warning")
+        srv = uvicorn.Server(config)
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not srv.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        srv.should_exit = True
+        thread.join(10)
+        store.close()
 
 
 @pytest.fixture(scope="module")

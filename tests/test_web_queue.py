@@ -13,12 +13,16 @@ from hypothesis import strategies as st
 from amberline.model import Flag, Span
 from amberline.store.schema import ads, flags
 from amberline.web import decisions, evidence, queue
-from web_helpers import seed
+from web_helpers import BACKENDS, database, seed
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return seed(tmp_path_factory.mktemp("queue"), n_ads=400)
+@pytest.fixture(scope="module", params=BACKENDS)
+def store(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("queue")
+    with database(request.param, folder) as db:
+        s = seed(folder, n_ads=400, db=db)
+        yield s
+        s.close()
 
 
 def _all(store, f: queue.QueueFilter, size: int) -> list[queue.QueueRow]:

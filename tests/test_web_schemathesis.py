@@ -9,17 +9,20 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from web_helpers import app_for, bearer, seed
+from web_helpers import BACKENDS, app_for, bearer, database, seed
 
 EXAMPLES = 20
 
 
-@pytest.fixture(scope="module")
-def api_env(tmp_path_factory):
-    store = seed(tmp_path_factory.mktemp("fuzz"), n_ads=30)
-    app = app_for(store, max_body_bytes=256 * 1024)
-    headers = bearer(store, "ana")
-    return schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers), headers
+@pytest.fixture(scope="module", params=BACKENDS)
+def api_env(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    with database(request.param, folder) as db:
+        store = seed(folder, n_ads=30, db=db)
+        app = app_for(store, max_body_bytes=256 * 1024)
+        headers = bearer(store, "ana")
+        yield schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers), headers
+        store.close()
 
 
 @pytest.mark.slow

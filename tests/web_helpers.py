@@ -1,13 +1,23 @@
-"""Shared set-up for the workspace tests: a seeded SQLite store, users, sign-in helpers.
+"""Shared set-up for the workspace tests: a seeded store on each backend, users, sign-in helpers.
 
 A plain module (not conftest.py) so the workspace's fixtures stay out of other areas' tests.
+Test modules parametrise their store fixtures with `BACKENDS` and open the store at
+`database(request.param, folder)`: every workspace test runs on SQLite and, when
+AMBERLINE_TEST_PG_URL names a server (CI's `.ci/services/postgres.sh` exports it), on
+PostgreSQL too, each store in a schema of its own that is dropped afterwards.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from amberline.pipeline import Screener
@@ -20,7 +30,41 @@ from amberline.web.app import Settings, create_app
 
 PASSWORD = "correct horse battery"
 USERS = {"alice": "admin", "ana": "analyst", "vic": "viewer"}
+PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the workspace tests on PostgreSQL"))]
 _SCREENER: Screener | None = None
+
+
+@contextmanager
+def pg_schema(prefix: str = "amberline_web") -> Iterator[str]:
+    """A URL of the PostgreSQL test server whose search_path is a new, empty schema; the schema
+    is dropped afterwards. Schemas rather than databases: creating one is a catalog insert
+    (milliseconds), and parallel workers (pytest -n) never see each other's tables."""
+    assert PG_URL, "AMBERLINE_TEST_PG_URL is not set"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+@contextmanager
+def database(backend: str, folder: Path, name: str = "ws.db") -> Iterator[str]:
+    """Where a fresh store goes: a SQLite file in `folder`, or a PostgreSQL schema of its own
+    (dropped on exit: close the store inside the `with`)."""
+    if backend == "sqlite":
+        yield str(folder / name)
+        return
+    with pg_schema() as url:
+        yield url
 
 
 def screener() -> Screener:
@@ -30,11 +74,12 @@ def screener() -> Screener:
     return _SCREENER
 
 
-def seed(tmp_path: Path, n_ads: int = 300, seed: int = 11) -> Store:
-    """A store with a synthetic clinical corpus scanned in, and one user of each role."""
+def seed(tmp_path: Path, n_ads: int = 300, seed: int = 11, db: str | None = None) -> Store:
+    """A store (at `db`, else a SQLite file in `tmp_path`) with a synthetic clinical corpus
+    scanned in, and one user of each role."""
     corpus = tmp_path / "ads.jsonl"
     write_corpus(corpus, n_ads, seed)
-    store = Store(tmp_path / "ws.db")
+    store = Store(db or tmp_path / "ws.db")
     run_scan([corpus], store, screener(), on_stored=default_hooks(store))
     for name, role in USERS.items():
         add_user(store, name, role, PASSWORD)

@@ -1,69 +1,119 @@
-"""Hyperscan prefilter shared by the contact extractors.
+"""Hyperscan prefilter shared by every extractor: run a Python regex only where it can match.
 
 Why: Python's `re` scans at 10-40 MB/s when a pattern has no literal prefix (it tries every
 position), which alone would spend the whole screening budget (>= 15 MB/s for everything).
-Hyperscan scans for many patterns at once at hundreds of MB/s and reports where they end; the
+Hyperscan scans for many patterns at once at hundreds of MB/s and reports where they match; the
 extractor then runs its exact Python regex only at those few places. So the Python regexes stay
-the single definition of what matches, and Hyperscan only has to be a superset trigger.
+the single definition of what matches (with the lookarounds and named groups Hyperscan lacks),
+and a trigger pattern only has to be a superset of where its regex can match:
+
+- `find_all`: each trigger starts where its exact pattern starts (compiled with `som=True`);
+- `finditer`: all triggers serve one exact pattern that starts at, or `probe - 1` characters
+  after, a trigger's start ("19 y" may start one digit before the age in "119 yrs");
+- `find_near`: the exact pattern is searched in a window around each trigger's end (for common
+  triggers: without start-of-match Hyperscan scans ~10x faster).
 
 Hyperscan works on bytes. The text is encoded with `ascii`/`replace`, which keeps one byte per
-character (every non-ASCII character becomes "?"), so byte offsets are character offsets;
-trigger patterns must allow "?" wherever the exact regex allows a non-ASCII character.
-Hyperscan is an optional dependency (x86-64 only): without it `Prefilter.available` is False and
-extractors fall back to running their exact regex over the whole text, with the same results.
+character (every non-ASCII character becomes "?"), so byte offsets are character offsets with
+no conversion. A database with a non-ASCII trigger ("🌹+", "€") scans UTF-8 instead, and its
+offsets are converted (a "?" stand-in would move leftmost starts: "€🌹150"). Hyperscan is
+an optional dependency (x86-64 only): without it, or with `available` set False (as the tests
+do), the exact regexes run over the whole text, with the same results. Compiled databases do not
+pickle: a pickled prefilter recompiles where it is loaded (once per worker process).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
 
 try:  # pragma: no cover - depends on the platform
     import hyperscan
 except ImportError:  # pragma: no cover
     hyperscan = None
 
+_WHITESPACE = re.compile(r"\s")
+
+
+def char_offsets(data: bytes, offsets: list[int]) -> list[int]:
+    """Character offsets of UTF-8 byte offsets into `data` (each must start a character,
+    or be len(data)); for databases that scan UTF-8 (the place gazetteer)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts = np.flatnonzero((arr & 0xC0) != 0x80)  # byte offset of each character
+    return np.searchsorted(starts, np.asarray(offsets, dtype=np.int64)).tolist()
+
 
 class Prefilter:
-    """One compiled Hyperscan database; `scan` returns (pattern index, start, end) triggers.
+    """One compiled Hyperscan database of trigger patterns (pattern index = trigger id).
 
-    `start` is exact only for patterns compiled with `som=True` (start-of-match costs scan
-    speed, so use it for rare triggers); otherwise it is -1.
+    `scan` returns (trigger id, start, end) in order of end; `start` is exact only for
+    databases compiled with `som=True` (start-of-match costs scan speed), otherwise -1.
     """
 
     def __init__(
         self, patterns: Sequence[str], *, caseless: bool = False, som: bool = False
     ) -> None:
-        self.available = hyperscan is not None and bool(patterns)
+        self.patterns = list(patterns)
+        self.caseless = caseless
+        self.som = som
+        self.available = hyperscan is not None and bool(self.patterns)
+        self._local = threading.local()  # Hyperscan scratch must not be shared by threads
         if not self.available:
             return
-        flags = 0
+        self._utf8 = not all(p.isascii() for p in self.patterns)
+        flags = hyperscan.HS_FLAG_UTF8 if self._utf8 else 0
         if caseless:
             flags |= hyperscan.HS_FLAG_CASELESS
         if som:
             flags |= hyperscan.HS_FLAG_SOM_LEFTMOST
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
-            expressions=[p.encode("ascii") for p in patterns],
-            ids=list(range(len(patterns))),
-            elements=len(patterns),
-            flags=[flags] * len(patterns),
+            expressions=[p.encode("utf-8") for p in self.patterns],
+            ids=list(range(len(self.patterns))),
+            elements=len(self.patterns),
+            flags=[flags] * len(self.patterns),
         )
-        self._som = som
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"patterns": self.patterns, "caseless": self.caseless, "som": self.som,
+                "available": self.available}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["patterns"], caseless=state["caseless"], som=state["som"])  # type: ignore[misc]
+        self.available = self.available and state["available"]
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         """Triggers in order of end offset (ties in pattern order); empty text gives none."""
         if not text:
             return []
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
         hits: list[tuple[int, int, int]] = []
         append = hits.append
-        som = self._som
+        som = self.som
 
         def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
             append((pid, start if som else -1, end))
 
-        self._db.scan(text.encode("ascii", "replace"), match_event_handler=on_match)
-        return hits
+        if not self._utf8:
+            self._db.scan(text.encode("ascii", "replace"), match_event_handler=on_match,
+                          scratch=scratch)
+            return hits
+        data = text.encode("utf-8", "surrogatepass")
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        if not hits or len(data) == len(text):
+            return hits
+        ends = char_offsets(data, [end for _, _, end in hits])
+        if not som:
+            return [(pid, -1, end) for (pid, _, _), end in zip(hits, ends, strict=True)]
+        starts = char_offsets(data, [start for _, start, _ in hits])
+        return [(pid, start, end)
+                for (pid, _, _), start, end in zip(hits, starts, ends, strict=True)]
 
     def find_all(self, text: str, exact: Sequence[re.Pattern[str]]) -> list[list[re.Match[str]]]:
         """For each pattern index i, the non-overlapping matches of `exact[i]` in `text`, the same
@@ -87,6 +137,25 @@ class Prefilter:
                     done = max(m.end(), start + 1)
             found.append(matches)
         return found
+
+    def finditer(
+        self, text: str, exact: re.Pattern[str], probe: int = 2
+    ) -> Iterator[re.Match[str]]:
+        """The non-empty matches `exact.finditer(text)` gives, provided each starts within
+        `probe` characters from the start of some trigger (any trigger id; `som=True`)."""
+        if not self.available:
+            yield from (m for m in exact.finditer(text) if m.end() > m.start())
+            return
+        match = exact.match
+        last_end = 0
+        n = len(text)
+        for start in sorted({start for _, start, _ in self.scan(text)}):
+            for pos in range(max(start, last_end), min(start + probe, n)):
+                m = match(text, pos)
+                if m is not None and m.end() > pos:
+                    yield m
+                    last_end = m.end()
+                    break
 
     def find_near(
         self, text: str, exact: re.Pattern[str], *, back: int, forward: int, token: bool = False
@@ -119,6 +188,3 @@ class Prefilter:
                     break
                 m = exact.search(text, done, hi)
         return found
-
-
-_WHITESPACE = re.compile(r"\s")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from amberline.extract._hsfilter import Prefilter
+from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import AGE, Span
 
@@ -82,7 +82,7 @@ _SOURCE = (
 )
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 
-# Where an age expression can start (Hyperscan, no lookarounds): see _hsfilter.
+# Where an age expression can start (Hyperscan, no lookarounds): see _prefilter.
 _TRIGGERS = [
     r"\bage",
     r"\b(?:just|recently)\s+turned|\bturned|\bbarely|\bnewly|\bfreshly",
@@ -121,11 +121,11 @@ class AgeExtractor(Extractor):
     kind: ClassVar[str] = AGE
 
     def __init__(self) -> None:
-        self._finder = Prefilter(_PATTERN, _TRIGGERS)
+        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
-        for m in self._finder.finditer(text):
+        for m in self._prefilter.finditer(text, _PATTERN):
             groups = m.groupdict()
             token = groups["num"] or groups["num2"] or groups["num3"] or groups["num4"]
             value = parse_number(token) if token else None

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
-from amberline.extract._hsfilter import Prefilter
+from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import DESCRIPTOR, Span
 
@@ -101,11 +101,11 @@ class DescriptorExtractor(Extractor):
             r"\b(?:hair|eye|ethnicity|race|nationality)",
             r"\b(?:" + _alternation(words) + r")",
         ]
-        self._finder = Prefilter(self._pattern, triggers)
+        self._prefilter = Prefilter(triggers, caseless=True, som=True)
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
-        for m in self._finder.finditer(text):
+        for m in self._prefilter.finditer(text, self._pattern):
             found = self._read(m)
             if found is None:
                 continue

@@ -15,6 +15,7 @@ separator "\\n\\f\\n".
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from importlib import resources
 
 from amberline.extract._prefilter import Prefilter
@@ -88,9 +89,10 @@ class EmailExtractor(Extractor):
                  {"obfuscated": False})
             for m in plain
         ]
-        taken = [(s.start, s.end) for s in spans]
+        taken = [(s.start, s.end) for s in spans]  # in order, not overlapping each other
         for m in spelled:
-            if any(a < m.end() and m.start() < b for a, b in taken):
+            i = bisect_right(taken, (m.start(), m.end()))
+            if any(a < m.end() and m.start() < b for a, b in taken[max(i - 1, 0) : i + 1]):
                 continue
             labels = [p for p in _SPLIT_DOT.split(m.group("domain")) if p]
             local = m.group("local").lower().strip(".")

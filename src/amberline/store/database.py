@@ -28,6 +28,10 @@ from amberline.store.queries import (
 from amberline.store.rows import ad_rows, insert_children, insert_ignore
 from amberline.store.schema import ads, dump_json, quarantine, scans, utcnow
 
+# The largest row id a store can hold: ids are `Integer`, which is 32-bit on PostgreSQL (a
+# larger number in a query is an error there, not "no such row"), so lookups check it first.
+MAX_ID = 2**31 - 1
+
 # How SQLite reports a MATCH expression it cannot parse (as opposed to a database failure).
 _FTS_QUERY_ERRORS = ("fts5:", "no such column", "unterminated string", "unknown special query")
 
@@ -194,6 +198,8 @@ class Store:
 
     def get_ad(self, key_or_id: str | int) -> StoredAd | None:
         """One ad with its spans, flags and image hashes, by key or numeric id."""
+        if isinstance(key_or_id, int) and not 0 < key_or_id <= MAX_ID:
+            return None
         where = ads.c.id == key_or_id if isinstance(key_or_id, int) else ads.c.key == key_or_id
         with self.engine.connect() as conn:
             found = queries.get_ads(conn, where)

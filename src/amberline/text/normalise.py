@@ -112,49 +112,71 @@ def normalise_batch(texts: Sequence[str]) -> list[NormalisedText]:
 
     Per text, Python only asks C whether the text is ASCII and, if not, whether it is NFKC and
     free of characters the character stage rewrites; texts the gate does not hit and that need
-    no character work come back as themselves, without an offset map.
+    no character work come back as themselves, without an offset map. The texts the character
+    stage changed go through the gate again, together.
     """
     compiled = _compiled()
     needs_work = compiled.tables.needs_work.search
     glyph = compiled.tables.homoglyph_any.search
-    gated = compiled.gate.scan(texts)
-    out: list[NormalisedText] = []
-    for text, hit in zip(texts, gated, strict=True):
+    out: list[NormalisedText | None] = [None] * len(texts)
+    staged: list[tuple[int, _Stage]] = []  # texts that went through the character stage
+    for i, (text, hit) in enumerate(zip(texts, compiled.gate.scan(texts), strict=True)):
+        seeds = None if hit is None else hit[0]
         if text.isascii():
             need_chars = hit is not None and hit[1]  # the gate reports ASCII controls
         elif ODD_CASE.search(text) is not None:  # the gate cannot read these: full scan
-            out.append(_slow(text, compiled, None, True))
-            continue
+            need_chars, seeds = True, None
         else:
             need_chars = (
                 not is_normalized("NFKC", text)
                 or needs_work(text) is not None
                 or glyph(text) is not None  # a look-alike may hide in a word: stage one decides
             )
+            seeds = [] if seeds is None and need_chars else seeds
         if need_chars:
-            out.append(_slow(text, compiled, [] if hit is None else hit[0], True))
+            stage = _char_stage(text, compiled.tables)
+            if stage[0] is text:  # unchanged: the gate's hits in `text` stand
+                out[i] = _number_stage(text, stage, seeds)
+            else:
+                staged.append((i, stage))
         elif hit is None:
-            out.append(NormalisedText(text, text, None, []))
+            out[i] = NormalisedText(text, text, None, [])
         else:
-            out.append(_slow(text, compiled, hit[0], False))
-    return out
+            out[i] = _number_stage(text, (text, None, None, []), seeds)
+    if staged:
+        readable = [(i, stage) for i, stage in staged if ODD_CASE.search(stage[0]) is None]
+        hits = compiled.gate.scan([stage[0] for _, stage in readable])
+        seeds_of = {i: [] if hit is None else hit[0]
+                    for (i, _), hit in zip(readable, hits, strict=True)}
+        for i, stage in staged:
+            out[i] = _number_stage(texts[i], stage, seeds_of.get(i))
+    return out  # type: ignore[return-value]
+
+
+# The character stage's result: (text1, starts, ends, edited spans); see `_char_stage`.
+_Stage = tuple[str, list[int] | None, list[int] | None, list[tuple[int, int, str]]]
 
 
 def _slow(
     text: str, compiled: _Compiled, seeds: list[int] | None, need_chars: bool
 ) -> NormalisedText:
-    """Both stages. `seeds` are the gate's hits in `text` ([] for none, None for "scan the
-    whole text"); when the character stage changes the text, the gate reads its output again."""
-    if need_chars:
-        text1, starts, ends, spans = _char_stage(text, compiled.tables)
-        if text1 is not text:
-            if ODD_CASE.search(text1) is None:
-                hit = compiled.gate.scan([text1])[0]
-                seeds = [] if hit is None else hit[0]
-            else:
-                seeds = None
-    else:
-        text1, starts, ends, spans = text, None, None, []
+    """Both stages for one text. `seeds` are the gate's hits in `text` ([] for none, None for
+    "scan the whole text"); when the character stage changes the text, the gate reads it
+    again. `_slow(text, compiled, None, True)` is the reference the fast paths must equal."""
+    stage: _Stage = _char_stage(text, compiled.tables) if need_chars else (text, None, None, [])
+    text1 = stage[0]
+    if text1 is not text:
+        if ODD_CASE.search(text1) is None:
+            hit = compiled.gate.scan([text1])[0]
+            seeds = [] if hit is None else hit[0]
+        else:
+            seeds = None
+    return _number_stage(text, stage, seeds)
+
+
+def _number_stage(text: str, stage: _Stage, seeds: list[int] | None) -> NormalisedText:
+    """Stage two on the character stage's output, and the result with its offset maps."""
+    text1, starts, ends, spans = stage
     edits_b = numbers.number_edits(text1, seeds) if seeds != [] else []
     if not spans and not edits_b:
         return NormalisedText(text, text, None, [])
@@ -162,10 +184,10 @@ def _slow(
     if edits_b:
         final, starts2, ends2 = apply_edits(text1, edits_b)
         if starts is None or ends is None:  # stage one changed nothing: text1 is the original
-            spans += [(e.start, e.end, e.kind) for e in edits_b]
+            spans = spans + [(e.start, e.end, e.kind) for e in edits_b]
             starts, ends = starts2, ends2
         else:
-            spans += [(starts[e.start], ends[e.end - 1], e.kind) for e in edits_b]
+            spans = spans + [(starts[e.start], ends[e.end - 1], e.kind) for e in edits_b]
             starts, ends = compose(starts, ends, starts2, ends2, len(text))
     result = NormalisedText(text, final, starts, _obfuscations(text, spans, starts))
     result._ends = ends

@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from amberline.store.database import MAX_ID
+
 MAX_BATCH = 1000
 MAX_TEXT = 100_000
 Action = Literal["escalate", "report", "takedown", "clear"]
-MAX_ID = 2**62
 
 
 def _storable(value: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.store.database import Store
+from amberline.store.database import MAX_ID, Store
 from amberline.store.migrate import WRITE_OPTION
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
@@ -85,8 +85,8 @@ def entries(store: Store, limit: int = 100, before: int | None = None,
             action: str | None = None) -> list[AuditEntry]:
     """Newest first; `before` an entry id for keyset paging."""
     query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-    if before is not None:
-        query = query.where(audit_log.c.id < before)
+    if before is not None and before <= MAX_ID:  # a larger cursor is past every entry
+        query = query.where(audit_log.c.id < max(before, 0))
     if action:
         query = query.where(audit_log.c.action == action)
     with store.engine.connect() as conn:

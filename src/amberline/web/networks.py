@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.store.database import Store
+from amberline.store.database import MAX_ID, Store
 from amberline.store.schema import ads, spans
 
 KEY_KINDS = ("phone", "email", "handle")
@@ -158,7 +158,7 @@ def load(store: Store, network_id: str) -> NetworkView | None:
     """The network by id, or None."""
     if network_id.startswith("ad-") and network_id[3:].isascii() and network_id[3:].isdigit():
         ad_id = int(network_id[3:])
-        return _identifier_network(store, ad_id) if ad_id < 2**62 else None
+        return _identifier_network(store, ad_id) if ad_id <= MAX_ID else None
     if "\x00" in network_id or len(network_id) > 512 or not _has_tables(store):
         return None
     return _stored_network(store, network_id)
