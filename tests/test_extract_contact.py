@@ -303,3 +303,55 @@ def test_prefilter_loses_nothing(x: Extractor, text: str) -> None:
     assert any(isinstance(v, Prefilter) and not v.available for v in vars(twin).values())
     assert [(s.value, s.start, s.end) for s in x.extract(text)] == [
         (s.value, s.start, s.end) for s in twin.extract(text)]
+
+
+# --- North American numbers answered from their first seven digits ----------------------------
+
+
+def _parse_with_phonenumbers(digits: str, region: str) -> tuple[str, bool, str] | None:
+    """What `parse_phone` answered before the shortcut: phonenumbers on every number."""
+    import phonenumbers
+    from phonenumbers import ValidationResult
+
+    try:
+        num = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(num):
+        valid = True
+    elif phonenumbers.is_possible_number_with_reason(num) == ValidationResult.IS_POSSIBLE:
+        valid = False
+    else:
+        return None
+    code = phonenumbers.region_code_for_number(num) or region
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), valid, code
+
+
+def test_nanp_shortcut_holds_for_installed_metadata() -> None:
+    from amberline.extract import nanp
+
+    assert nanp.shortcut_safe()  # else parse_phone silently falls back: slower, still right
+    assert nanp.free_tail(r"[2-9]\d{9}|3\d{6}")
+    assert not nanp.free_tail(r"246521[0369]\d{2}[2-9]")  # a constrained later digit
+    assert not nanp.free_tail(r"\d{3,9}1")  # cannot tell where the 1 falls: not free
+    assert nanp.national("7035550142", "US") == "7035550142"
+    assert nanp.national("17035550142", "US") == "7035550142"
+    assert nanp.national("+17035550142", "GB") == "7035550142"
+    assert nanp.national("7035550142", "GB") is None  # parsed in another plan
+    assert nanp.national("0235550142", "US") is None
+
+
+_NANP_DIGITS = st.tuples(
+    st.sampled_from(["", "1", "+1", "+", "0", "11"]),
+    st.one_of(st.from_regex(r"[2-9]\d{2}[2-9]\d{6}", fullmatch=True),
+              st.from_regex(r"(246|876|658|264|809|\d{3})(555|\d{3})\d{4}", fullmatch=True),
+              st.from_regex(r"\d{7,12}", fullmatch=True)),
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NANP_DIGITS, st.sampled_from(["US", "CA", "GB"]))
+def test_parse_phone_equals_phonenumbers(digits: str, region: str) -> None:
+    from amberline.extract.phones import parse_phone
+
+    assert parse_phone(digits, region) == _parse_with_phonenumbers(digits, region)

@@ -270,3 +270,32 @@ def test_fast_path_after_other_non_ascii_characters(text: str) -> None:
         fast = [(s.start, s.end, s.value) for s in EXTRACTORS[name].extract(text)]
         assert fast == [(s.start, s.end, s.value) for s in slow.extract(text)], name
     assert [s.value for s in EXTRACTORS["prices"].extract("code €₹€ 150 now")] == [150]
+
+
+_AFTER_PIECES = st.sampled_from([
+    " ", "  ", ",", ", ", "\t", "\n", "\f", "-", ":", ".", "TX", "OR", "Or", "tx", "Oregon",
+    "OREGON", "New York", "new  york", "Yorker", "District of Columbia", "Illınois", "Kansas",
+    "France", "Côte", "U.S. Virgin Islands", "Guinea-Bissau", "Guinea", "x", "5", "_", "in",
+    "IN", "ın", "near", "within", "visiting", "area", "downtown", "Dallas", "é",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_AFTER_PIECES, max_size=12).map("".join), st.data())
+def test_place_context_lookups_equal_their_regexes(text: str, data: st.DataObject) -> None:
+    """The dict look-ups answer exactly what the documented regexes answer."""
+    from amberline.extract.places import _CUE_WINDOW, _CUES, CUE
+
+    g = load_gazetteer()
+    pos = data.draw(st.integers(0, len(text)))
+    m = g.region_after.match(text, pos)
+    expected = None if m is None else (m.end(), m.group("code"))
+    got = g.region_lookup.match(text, pos)
+    assert (None if got is None else got[:2]) == expected
+    if m is not None and m.group("name") and m.group("name").isascii():
+        assert got is not None and got[2] == m.group("name").lower()
+    m = g.country_after.match(text, pos)
+    got = g.country_lookup.match(text, pos)
+    assert (None if m is None else m.end()) == (None if got is None else got[0])
+    assert bool(CUE.search(text, max(0, pos - _CUE_WINDOW), pos)) == _CUES.found(
+        text, pos, _CUE_WINDOW)

@@ -179,3 +179,70 @@ def test_to_original_within_bounds(text: str, data: st.DataObject) -> None:
 def test_idempotent(text: str) -> None:
     once = normalise(text).text
     assert normalise(once).text == once
+
+
+# --- the fast path (gate) must never change the result ----------------------------------------
+
+_NUMBERISH = st.lists(
+    st.sampled_from(
+        ["seven", "zero", "oh", "OH", "O", "o", "l", "I", "L", "i", "|", "||", "one", "fiVe", "Two",
+         "NINE", " ", "  ", "\t", "-", ".", "(", ")", "/", "+", "🔥", "💋", "_", "#", "⁄", "0", "1",
+         "55", "703", "0142", "a", "Mia", "call", "\n", "é", "ı", "İ", "phone", "y/o", "%", "$",
+         "½", "７", "\u200b", "а"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+def _as_tuple(result: NormalisedText) -> tuple:
+    offsets = None if result.offsets is None else list(result.offsets)
+    obfs = [(o.start, o.end, o.kind, o.original) for o in result.obfuscations]
+    return result.text, offsets, obfs
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_NUMBERISH, _TEXTS))
+def test_fast_path_equals_full_scan(text: str) -> None:
+    """The gate and the stretches between barriers only skip work: same as scanning it all."""
+    from amberline.text.normalise import _compiled, _slow
+
+    assert _as_tuple(normalise(text)) == _as_tuple(_slow(text, _compiled(), None, True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(_NUMBERISH, _TEXTS), max_size=12))
+def test_batch_equals_one_by_one(texts: list[str]) -> None:
+    from amberline.text.normalise import normalise_batch
+
+    assert [_as_tuple(r) for r in normalise_batch(texts)] == [
+        _as_tuple(normalise(t)) for t in texts]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hey hey ~ Raven here, Age 27 | 24hrs | Laid back | Txt only 860-555-0123 | Have fun",
+        "Hey! Meet Autumn, 27 y/o | 24/7 | Text (615) 555-0164 | #vip",
+        "Rates: 150 one hour, 250 two hours, 24/7",
+        "I am 21, call me at 7035550142 or phone 703.555.0142, only outcall",
+        "Sweet new girl in town 🌺, ask for Mia, call 703 555 0142 🌺",
+    ],
+)
+def test_gate_is_quiet_on_ordinary_ads(text: str) -> None:
+    """Speed guard: plain ads must take the fast path (no hit, nothing to rewrite)."""
+    from amberline.text.normalise import _compiled
+
+    assert _compiled().gate.scan([text]) == [None]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ring 55oNINEzero55 now", "ring 5509055 now"),  # all seven items in one chunk
+        ("x 0IeightIone55 y", "x 0181155 y"),
+        ("- #½  \t | +101420 17", "- #1 2  \t | +101420 17"),  # pipes bridge separators
+        ("call sİx one nine 555", "call 619 555"),  # İ matches "i" case-insensitively
+    ],
+)
+def test_hard_runs_are_found(text: str, expected: str) -> None:
+    assert normalise(text).text == expected

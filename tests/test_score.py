@@ -158,3 +158,19 @@ def test_weights_file_needs_version_and_valid_toml(tmp_path):
         Scorer.from_file(_write(tmp_path, _body({"youth": 0.1}, version="")), categories={"youth"})
     with pytest.raises(WeightsError, match="not valid TOML"):
         Scorer.from_file(_write(tmp_path, "[weights\n"), categories={"youth"})
+
+
+def test_memo_gives_each_flag_list_its_own_contributions() -> None:
+    """Scores are memoised by flag signature; contributions are still set on every list."""
+    scorer = Scorer.from_file()
+    first = [Flag("youth", "young", 0, 5, 1.0, "youth.young"),
+             Flag("trustworthiness", "real", 6, 10, 1.0, "trust.real")]
+    second = [Flag(f.category, f.term, f.start + 20, f.end + 20, f.weight, f.rule) for f in first]
+    s1, s2 = scorer.score(first), scorer.score(second)
+    assert s1 == s2 > 0
+    assert [f.contribution for f in first] == [f.contribution for f in second]
+    assert math.isclose(sum(f.contribution for f in second), s2)
+    weaker = [Flag("youth", "young", 0, 5, 0.5, "youth.young")]
+    assert 0 < scorer.score(weaker) < s1  # a different signature is computed afresh
+    with pytest.raises(WeightsError):
+        scorer.score([Flag("no_such_category", "x", 0, 1, 1.0, "x")])

@@ -6,8 +6,11 @@ database that may be wiped (e.g. postgresql+psycopg://amber@127.0.0.1:55432/ambe
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -69,25 +72,30 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A freshly migrated store on each backend."""
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a new, empty store goes on each backend: a SQLite file path, or a PostgreSQL URL
+    whose search_path is a schema of its own (so tests may run in parallel, pytest -n),
+    dropped afterwards."""
     if request.param == "sqlite":
-        s = Store(tmp_path / "amber.db")
-        yield s
-        s.close()
+        yield str(tmp_path / "amber.db")
         return
-    # A schema of its own per test, so that tests may run in parallel (pytest -n).
     schema = f"amberline_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    s = Store(url.render_as_string(hide_password=False))
-    yield s
-    s.close()
+    yield url.render_as_string(hide_password=False)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture
+def store(store_location: str) -> Iterator[Store]:
+    """A freshly migrated store on each backend."""
+    s = Store(store_location)
+    yield s
+    s.close()
 
 
 @pytest.fixture
@@ -400,3 +408,76 @@ def test_write_batch_throughput(lite: Store) -> None:
     rate = len(items) / (time.perf_counter() - start)
     assert lite.counts()["spans"] == 45_000  # name, age and 7 descriptors each
     assert rate > 1000, f"{rate:.0f} ads/s"
+
+
+# Run by each writer process of the tests below: waits for the common start time, then writes
+# (or opens) and prints what it did as JSON.
+_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from test_store import screened
+from amberline.store import Store
+url, mode, start = sys.argv[2], sys.argv[3], float(sys.argv[4])
+while time.time() < start:
+    pass
+if mode == "open":
+    with Store(url) as s:
+        print(json.dumps({"migrated": s.migrated}))
+    sys.exit(0)
+stored = duplicates = 0
+with Store(url) as s:
+    for k in range(0, 2000, 100):  # the same 20 batches in the same sequence...
+        numbers = range(k, k + 100)
+        if mode == "down":  # ...but each batch's ads in the opposite order
+            numbers = reversed(numbers)
+        try:
+            got = s.write_batch(None, [screened(i) for i in numbers])
+        except Exception as exc:  # the driver's error alone (the statement is 100 rows long)
+            sys.exit(f"batch {k}: {type(exc).__name__}: {str(getattr(exc, 'orig', exc))[:300]}")
+        stored, duplicates = stored + got[0], duplicates + got[1]
+print(json.dumps({"stored": stored, "duplicates": duplicates}))
+"""
+
+
+def _run_at_once(url: str, modes: list[str]) -> list[dict[str, int]]:
+    """Start one process per mode, all starting their work at the same instant."""
+    start = time.time() + 3.0  # time enough for every process to import and connect
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(Path(__file__).parent), url, mode, str(start)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for mode in modes]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-3000:]
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+
+
+def test_writers_inserting_the_same_ads_in_opposite_orders_do_not_deadlock(store: Store) -> None:
+    """Two processes store the same new ads, batch by batch, each batch in opposite order. On
+    PostgreSQL each would lock a key the other needs next (a deadlock, one batch lost) unless
+    `write_new` takes the key locks in one order."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    results = _run_at_once(url, ["up", "down"])
+    assert sum(r["stored"] for r in results) == 2000
+    assert sum(r["duplicates"] for r in results) == 2000
+    counts = store.counts()
+    assert counts["ads"] == 2000 and counts["spans"] == 6000 and counts["flags"] == 2000
+
+
+def test_ids_follow_the_input_order_of_a_batch(store: Store) -> None:
+    """Rows are inserted in key order (one lock order for all writers), but ids are still
+    handed out in input order: the first ad of a batch gets the smallest id."""
+    new = store.write_new(None, [screened(i) for i in (30, 4, 200, 11)])
+    assert [new[f"fixture:{i}"] for i in (30, 4, 200, 11)] == sorted(new.values())
+    assert store.get_ad(new["fixture:200"]).ad.title == "Ad number 200"
+
+
+def test_processes_migrating_a_new_database_at_once_both_succeed(store_location: str) -> None:
+    """Two processes open the same brand-new database at the same instant: one migrates, the
+    other waits for it and finds the schema done (PostgreSQL: an advisory lock; SQLite: the
+    write lock of BEGIN IMMEDIATE)."""
+    results = _run_at_once(store_location, ["open", "open"])
+    assert sorted(r["migrated"] for r in results) == [False, True]
+    with Store(store_location) as s:
+        assert not s.migrated
+        with s.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()

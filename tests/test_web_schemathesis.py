@@ -35,7 +35,7 @@ def test_no_operation_answers_5xx(api_env, mode) -> None:
 
     for operation in operations:
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def call(case) -> None:
             response = case.call(headers=headers)

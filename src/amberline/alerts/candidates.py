@@ -2,7 +2,8 @@
 
 Why indexed lookups: an archive holds millions of ads and an alert must be matched against it
 in seconds. Identifiers are one lookup on the spans (kind, value) index; names, keywords and
-full names use the full-text index (FTS5 on SQLite); PDQ hashes are compared as one vectorised
+full names use the full-text index (FTS5 on SQLite, the GIN text-search index of
+migration 0005 on PostgreSQL); PDQ hashes are compared as one vectorised
 popcount over the stored hash column. Candidates are then checked and scored by exactly the
 code that checks new ads (`matching`), so retroactive and live matching agree.
 """
@@ -35,7 +36,11 @@ def with_span(store: Store, kind: str, values: Iterable[object]) -> set[int]:
 
 
 def with_phrase(store: Store, phrase: str) -> set[int]:
-    """Ads whose title or body contain the phrase (full-text index; LIKE off SQLite)."""
+    """Ads whose title or body contain the phrase, as whole words, case and accents folded.
+
+    SQLite: its FTS5 index. PostgreSQL: the text-search functions and GIN index of migration
+    0005 (the same ones `Store.search` uses), so a name is one index lookup there too.
+    """
     words = phrase.split()
     if not words:
         return set()
@@ -45,9 +50,24 @@ def with_phrase(store: Store, phrase: str) -> set[int]:
             rows = conn.exec_driver_sql("SELECT rowid FROM ads_fts WHERE ads_fts MATCH ?",
                                         (quoted,))
             return {r[0] for r in rows}
-        like = "%" + " ".join(words) + "%"
-        query = sa.select(ads.c.id).where(sa.or_(ads.c.title.ilike(like), ads.c.body.ilike(like)))
-        return set(conn.execute(query).scalars())
+        return set(conn.execute(phrase_query(conn.dialect.name, words)).scalars())
+
+
+def phrase_query(dialect: str, words: list[str]) -> sa.Select[tuple[int]]:
+    """Ids of ads containing `words` in a row (off SQLite, which has its own FTS5 query).
+
+    PostgreSQL: `"w1 w2"` read by `amberline_search_query` (websearch_to_tsquery) is a phrase
+    query. A phrase without a letter or digit gives PostgreSQL no lexeme to look up, and other
+    backends have no text search here: both fall back to a (slow) ILIKE scan.
+    """
+    text = " ".join(words)
+    if dialect == "postgresql" and any(ch.isalnum() for ch in text):
+        query = sa.func.amberline_search_query('"' + text.replace('"', " ") + '"')
+        doc = sa.func.amberline_search_doc(ads.c.title, ads.c.body)
+        return sa.select(ads.c.id).where(doc.op("@@")(query))
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sa.select(ads.c.id).where(
+        sa.or_(ads.c.title.ilike(like, escape="\\"), ads.c.body.ilike(like, escape="\\")))
 
 
 def with_pdq(store: Store, pdq: str, max_distance: int = 31) -> set[int]:

@@ -158,7 +158,14 @@ class Prefilter:
                     break
 
     def find_near(
-        self, text: str, exact: re.Pattern[str], *, back: int, forward: int, token: bool = False
+        self,
+        text: str,
+        exact: re.Pattern[str],
+        *,
+        back: int,
+        forward: int,
+        token: bool = False,
+        confirm: Sequence[re.Pattern[str] | None] = (),
     ) -> list[re.Match[str]]:
         """Matches of `exact` that contain a trigger end, found by searching a window around
         each trigger (for triggers compiled without `som`, which scan ~10x faster).
@@ -166,14 +173,20 @@ class Prefilter:
         The window reaches `back` characters before and `forward` after the trigger end; with
         `token=True` it is also clipped to the whitespace-free token around the trigger. The
         same as `exact.finditer(text)` for matches that fit the window and contain a trigger.
+        `confirm[i]`, if given, must match at the end of trigger i for its window to be
+        searched: what any match containing that trigger has right after it (a cheap check
+        that spares the window search for common triggers such as " at ").
         """
         if not self.available:
             return list(exact.finditer(text))
         found: list[re.Match[str]] = []
         done = 0
         n = len(text)
-        for _, _, end in self.scan(text):
+        for pid, _, end in self.scan(text):
             if end <= done:
+                continue
+            check = confirm[pid] if pid < len(confirm) else None
+            if check is not None and check.match(text, end) is None:
                 continue
             lo, hi = max(done, end - back), min(n, end + forward)
             if token:

@@ -58,6 +58,11 @@ _TRIGGERS = [r"@", r"[\[({<][ \t]*at[ \t]*[\])}>]|[ \t]at[ \t]"]
 # are not found: a failed search scans the whole window, and " at " is a common word).
 _BACK, _FORWARD, _FORWARD_SPELLED = 96, 320, 100
 _SPOKEN_AT = re.compile(rf"{_SP}++(?i:at){_SP}++")
+# What follows a spelled "at" in any spelled address: the first domain label and a dot (plain
+# or spelled). Checked at each trigger before its window is searched.
+_DOMAIN_NEXT = re.compile(
+    rf"{_SP}*[A-Za-z0-9][A-Za-z0-9\-]*(?:{_SP}*[.\[({{<]|{_SP}+(?i:dot){_SP})"
+)
 # "find me at example.com", "photos at example dot com": a spoken "at" after one of these words
 # is prose pointing at a website, not an address.
 _NOT_LOCAL = frozenset((
@@ -81,9 +86,11 @@ class EmailExtractor(Extractor):
         self._spelled_at = Prefilter(_TRIGGERS, caseless=True)
 
     def extract(self, text: str) -> list[Span]:
-        plain = self._plain_at.find_near(text, _PLAIN, back=_BACK, forward=_FORWARD)
+        # A plain address holds no whitespace: search only the token around each "@".
+        plain = self._plain_at.find_near(text, _PLAIN, back=_BACK, forward=_FORWARD, token=True)
         spelled = self._spelled_at.find_near(
-            text, self._obfuscated, back=_BACK, forward=_FORWARD_SPELLED)
+            text, self._obfuscated, back=_BACK, forward=_FORWARD_SPELLED,
+            confirm=(None, _DOMAIN_NEXT))
         spans = [
             Span(EMAIL, m.group().lower(), m.start(), m.end(), self.name, 0.95,
                  {"obfuscated": False})

@@ -126,14 +126,16 @@ def national(digits: str, region: str) -> str | None:
     """The ten-digit national number when `phonenumbers.parse(digits, region)` is certain to
     read `digits` as +1 and that number: "+1NXXNXXXXXX" anywhere, "NXXNXXXXXX" and
     "1NXXNXXXXXX" in the US (N = 2-9). Otherwise None."""
+    if not digits.isascii() or not digits[1:].isdigit():
+        return None  # other scripts' digits: phonenumbers decides
     n = len(digits)
     if n == 12 and digits[0] == "+" and digits[1] == "1" and digits[2] >= "2":
         return digits[2:]
     if region != "US":
         return None
-    if n == 10 and digits[0] >= "2":
+    if n == 10 and "2" <= digits[0] <= "9":
         return digits
-    if n == 11 and digits[0] == "1" and digits[1] >= "2":
+    if n == 11 and digits[0] == "1" and digits[1] >= "2":  # digits[1:] are digits
         return digits[1:]
     return None
 

@@ -2,8 +2,8 @@
 
 Copied ads differ in phone numbers, prices and ages far more than in wording, so the text is
 lower-cased and every digit masked to "0" before it is cut into word shingles (3 tokens by
-default). One MinHash object per ad would cost ~100 µs of Python per ad; here tokens are hashed
-once through a cache, shingles are combined and permuted as uint32 array operations, and the
+default). One MinHash object per ad would cost ~100 µs of Python per ad; here the tokens of a
+chunk of texts are hashed together by a vectorised CRC-32 (`token_hashes`), shingles are combined and permuted as uint32 array operations, and the
 per-ad minimum is one `np.minimum.reduceat`. The permutations are datasketch's `affine32`
 scheme with the same seed, so a signature equals `datasketch.MinHash(scheme="affine32",
 hashfunc=identity)` fed the same shingle hashes (the tests check this value for value).
@@ -12,8 +12,8 @@ hashfunc=identity)` fed the same shingle hashes (the tests check this value for 
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -22,7 +22,6 @@ _MASK_DIGITS = re.compile(r"\d")
 _COMBINE = np.uint32(0x01000193)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _CHUNK_SHINGLES = 1 << 15
-_CACHE_TOKENS = 1 << 20  # token-hash cache entries kept; cleared beyond (random ids, typos)
 _CHUNK_TEXTS = 8192  # texts tokenised at a time: bounds the Python lists of token hashes
 
 
@@ -35,17 +34,45 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-class _TokenHashes(dict):
-    """Raw token -> CRC-32 of the lower-cased, digit-masked token, computed once per token.
+def _crc_table() -> np.ndarray:
+    poly, table = 0xEDB88320, np.zeros(256, dtype=np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table[i] = c
+    return table
 
-    Masking inside the cache means the text itself is never rewritten: one regex pass per ad.
+
+_CRC_TABLE = _crc_table()
+
+
+def token_hashes(toks: Sequence[str]) -> np.ndarray:
+    """CRC-32 (zlib's) of each lower-cased, digit-masked token, for all tokens at once.
+
+    Why not `zlib.crc32` per token: a corpus has as many distinct tokens as ads (names, ids,
+    typos), so a per-token Python call (or a cache of them) was most of the MinHash time. The
+    tokens are joined with NUL (never part of a token), lower-cased and masked in one pass,
+    encoded once, and the table-driven CRC runs byte position by byte position over every
+    token still that long (tokens sorted by length, so the active ones are a prefix).
     """
-
-    def __missing__(self, token: str) -> int:
-        masked = _MASK_DIGITS.sub("0", token.lower())
-        value = zlib.crc32(masked.encode("utf-8", "surrogatepass"))
-        self[token] = value
-        return value
+    if not toks:
+        return np.zeros(0, dtype=np.uint32)
+    joined = _MASK_DIGITS.sub("0", "\x00".join(toks).lower())
+    buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    ends = np.flatnonzero(buf == 0)
+    starts = np.concatenate([[0], ends + 1])
+    lengths = np.concatenate([ends, [len(buf)]]) - starts
+    order = np.argsort(-lengths, kind="stable")
+    pos, desc = starts[order], lengths[order]
+    longer = np.searchsorted(-desc, -np.arange(int(desc[0])), side="left")  # tokens len > k
+    crc = np.full(len(toks), 0xFFFFFFFF, dtype=np.uint32)
+    for k, m in enumerate(longer.tolist()):
+        c = crc[:m]
+        c[:] = _CRC_TABLE[(c ^ buf[pos[:m] + k]) & 0xFF] ^ (c >> np.uint32(8))
+    out = np.empty_like(crc)
+    out[order] = crc ^ np.uint32(0xFFFFFFFF)
+    return out
 
 
 def tokens(text: str) -> list[str]:
@@ -68,7 +95,6 @@ class MinHasher:
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
         self.num_perm = num_perm
         self.shingle_size = shingle_size
-        self._hashes = _TokenHashes()
 
     def shingle_hashes_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Shingle hashes of all texts concatenated, and the number of shingles per text.
@@ -76,14 +102,9 @@ class MinHasher:
         A text shorter than the shingle size gives one shingle of all its tokens.
         """
         k = self.shingle_size
-        lookup = self._hashes.__getitem__
-        lengths = np.zeros(len(texts), dtype=np.int64)
-        flat: list[int] = []
-        for i, text in enumerate(texts):
-            toks = _TOKEN.findall(text)
-            lengths[i] = len(toks)
-            flat.extend(map(lookup, toks))
-        tok = np.fromiter(flat, dtype=np.uint32, count=len(flat))
+        per_text = [_TOKEN.findall(text) for text in texts]
+        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(texts))
+        tok = token_hashes(list(chain.from_iterable(per_text)))
         total = len(tok)
         starts = np.zeros(len(texts), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
@@ -120,8 +141,6 @@ class MinHasher:
         return sig, empty
 
     def _signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        if len(self._hashes) > _CACHE_TOKENS:
-            self._hashes.clear()
         shingles, counts = self.shingle_hashes_batch(texts)
         n = len(texts)
         sig = np.full((n, self.num_perm), _EMPTY, dtype=np.uint32)

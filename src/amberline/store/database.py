@@ -25,7 +25,7 @@ from amberline.store.queries import (
     SearchHit,
     StoredAd,
 )
-from amberline.store.rows import ad_rows, insert_children, insert_ignore
+from amberline.store.rows import ad_rows, in_lock_order, insert_children, insert_ignore
 from amberline.store.schema import ads, dump_json, quarantine, scans, utcnow
 
 # The largest row id a store can hold: ids are `Integer`, which is 32-bit on PostgreSQL (a
@@ -163,12 +163,13 @@ class Store:
             return {}
         insert = insert_ignore(ads, self.engine.dialect.name, ["key"])
         with self._writer.begin() as conn:
+            rows = in_lock_order(conn, rows)
             new_ids = {
                 key: ad_id
                 for ad_id, key in conn.execute(insert.returning(ads.c.id, ads.c.key), rows)
             }
             if new_ids:
-                insert_children(conn, items, new_ids)
+                insert_children(conn, items, new_ids)  # in input order, so by ad id
         return new_ids
 
     def quarantine(self, scan_id: int | None, bad: list[BadRecordLike]) -> int:
@@ -180,11 +181,13 @@ class Store:
         if not bad:
             return 0
         now = utcnow()
-        rows = [
+        # Sorted by the unique columns: concurrent scans of the same bad input lock them in one
+        # order (see `rows.in_lock_order`).
+        rows = sorted((
             {"scan_id": scan_id, "file": str(b.file), "line": b.line or 0,
              "reason": b.reason, "excerpt": b.excerpt, "recorded_at": now}
             for b in bad
-        ]
+        ), key=lambda r: (r["file"], r["line"], r["reason"]))
         insert = insert_ignore(quarantine, self.engine.dialect.name, ["file", "line", "reason"])
         with self._writer.begin() as conn:
             return len(conn.execute(insert.returning(quarantine.c.id), rows).all())

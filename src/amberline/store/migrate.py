@@ -46,6 +46,24 @@ def current_revision(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# pg_advisory_xact_lock key of "a migration is running in this database" (any 64-bit number
+# that no other application on the server uses; this one is b"amberlin").
+MIGRATION_LOCK = 0x616D6265726C696E
+
+
+def _lock_migrations(conn: sa.Connection) -> None:
+    """Make concurrent migrations of one database take turns, until this transaction ends.
+
+    SQLite: BEGIN IMMEDIATE (the write option) already holds the database's write lock.
+    PostgreSQL: DDL takes no lock on tables that do not exist yet, so two processes opening a
+    new database would both create `alembic_version` and one fail; an advisory lock makes the
+    second wait, then find the schema at head. One key for the whole database rather than per
+    schema, because 0005 may also create the database-wide `unaccent` extension.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+
 def upgrade(engine: sa.Engine) -> bool:
     """Migrate the database to head. Returns True when anything was applied.
 
@@ -66,6 +84,7 @@ def upgrade(engine: sa.Engine) -> bool:
                 "Amberline does not know; upgrade Amberline to open it"
             ) from exc
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        _lock_migrations(conn)
         if current_revision(conn) == script.get_current_head():
             return False  # another process migrated it while this one waited for the lock
         command.upgrade(alembic_config(conn), "head")

@@ -71,6 +71,27 @@ def ad_rows(
     return rows, len(items) - len(rows)
 
 
+def in_lock_order(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ad rows in the order every writer inserts them: by key.
+
+    Why: on PostgreSQL an insert locks each new key's index entry until commit. Two scans
+    inserting the same new keys in opposite orders would each hold a key the other waits for,
+    and PostgreSQL would abort one of them as a deadlock. Sorted, the second writer simply waits
+    for the first and then finds those keys taken. Ids are drawn from the sequence first and
+    given out in input order, so an ad's id still follows its place in the input. SQLite has
+    one writer at a time (BEGIN IMMEDIATE) and needs neither.
+    """
+    if conn.dialect.name != "postgresql" or len(rows) < 2:
+        return rows
+    ids = conn.execute(
+        sa.text("SELECT nextval(pg_get_serial_sequence('ads', 'id'))"
+                " FROM generate_series(1, :n)"), {"n": len(rows)}
+    ).scalars().all()
+    for row, ad_id in zip(rows, sorted(ids), strict=True):
+        row["id"] = ad_id
+    return sorted(rows, key=lambda row: row["key"])
+
+
 _HASH_FIELDS = ("pdq", "quality", "md5")
 # Columns of the child tables in table order (the order the compiled INSERT binds them).
 SPAN_COLUMNS = ("ad_id", "kind", "value", "value_json", "start", "end", "extractor",

@@ -54,14 +54,26 @@ ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 def _patterns() -> list[str]:
     """The gate's patterns, pattern id = index; the last one (control) means "chars".
 
-    Seven items around one non-digit item means three on one side of it; its chunk must not
-    be glued to a letter on the other side (each text is scanned between newlines, so no
-    anchors are needed). A glued pipe takes its neighbour along: three more on one side.
+    Each text is scanned between newlines, so no anchors are needed.
     """
     words = (f"[^a-z]{_I}*(?:{_WORDS})(?:{_S}{_I})*{_S}(?:{_WORDS})"
              f"(?:{_S}{_I})*{_S}(?:{_WORDS}){_I}*[^a-z]")
-    letter = f"[^a-z]{_I}*{_N}(?:{_S}{_I}){{3}}|(?:{_I}{_S}){{3}}{_N}{_I}*[^a-z]"
-    pipe = f"{_PIPE}(?:{_S}{_I}){{3}}|(?:{_I}{_S}){{3}}{_PIPE}"
+    # Seven items, one of them a non-digit. The first item of the window must start a chunk
+    # (a non-letter before it) or be a digit (digits may touch letters): else "call 703 555
+    # 0142" would count the "l"s. More items may come first, to reach such a start. Likewise
+    # a non-digit last item must end its chunk ("0142 or").
+    first = f"(?:[^a-z]{_I}|D)"
+    letter = "|".join(
+        [f"[^a-z]{_N}(?:{_S}{_I}){{6}}"]
+        + [f"{first}(?:{_S}{_I}){{{k - 1},}}{_S}{_N}" + _rep(f"{_S}{_I}", 6 - k)
+           for k in range(1, 6)]
+        + [f"{first}(?:{_S}{_I}){{5,}}{_S}{_N}[^a-z]"]  # last: not glued to a letter either
+    )
+    pipe = "|".join(
+        [rf"(?:(?:[^a-z]{_IP}|D)\||\|{_IP})(?:{_S}{_I}){{5}}"]
+        + [f"{first}(?:{_S}{_I}){{{k - 1},}}{_S}{_PIPE}" + _rep(f"{_S}{_I}", 5 - k)
+           for k in range(1, 6)]
+    )
     symbol = "|".join(
         f"{_rep(f'D{_SD}', k)}D{_TILDE}D{_rep(f'{_SD}D', 5 - k)}" for k in range(6)
     )

@@ -7,11 +7,13 @@ hidden (an obscured phone number is one of the few indicators with empirical sup
 `normalise` returns the clean text, an offset map back to the original, and one `Obfuscation`
 per stretch it had to undo.
 
-Speed: most ads are plain text with nothing to undo. One Hyperscan pass (`gate.py`), plus for
-non-ASCII text `unicodedata.is_normalized` and one regex, decides that without per-character
-Python and returns the text itself with `offsets=None`. Otherwise two stages run, each a list
-of edits found by C-level scans: characters (`chars.py`), then number runs (`numbers.py`, only
-around the places the gate pointed at); only the edited stretches cost Python time.
+Speed: most ads are plain text with nothing to undo. One Hyperscan pass over a whole batch
+(`gate.py`, `normalise_batch`), plus for non-ASCII text `unicodedata.is_normalized` and two
+regex searches, decides that without per-character Python and returns the text itself with
+`offsets=None`. Otherwise two stages run, each a list of edits found by C-level scans:
+characters (`chars.py`), then number runs (`numbers.py`, only in the stretches around the
+gate's hits); only the edited stretches cost Python time. `_slow(text, ..., None, True)` is
+the reference the fast paths are tested against.
 """
 
 from __future__ import annotations

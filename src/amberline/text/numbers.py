@@ -42,7 +42,8 @@ _SEPC = r"(?:[^\w\n\f]|_)"
 # A chunk: glued items, not glued to other letters (a digit may touch letters: "call7035550142").
 _CHUNK = rf"(?:(?<!{_LETTER})|(?=[0-9])){_ITEM}+(?:(?!{_LETTER})|(?<=[0-9]))"
 RUN = re.compile(rf"{_CHUNK}(?:{_SEPC}{{1,4}}{_CHUNK})*")
-_TOKEN = re.compile(rf"(?P<d>[0-9])|(?P<w>{_NW})|(?P<l>{_WEAK})|(?P<s>(?:[^\w\n\f|]|_)+)")
+# Tokens of a run; a "d" token is a whole digit group (each digit counts as one item).
+_TOKEN = re.compile(rf"(?P<d>[0-9]+)|(?P<w>{_NW})|(?P<l>{_WEAK})|(?P<s>(?:[^\w\n\f|]|_)+)")
 _PLAIN = r"\s.\-()/+,:'\"$%\u2010-\u2015\u2212€£¥₹"  # ordinary separators but "|"
 _NON_ORDINARY = re.compile(rf"[^\w|{_PLAIN}]|_")
 _ALL_PLAIN = re.compile(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
@@ -164,7 +165,8 @@ def _run_edits(text: str, start: int, run: str) -> list[Edit]:
     strong = [i for i, it in enumerate(items) if it[0] in "dw"]
     items = items[strong[0] : strong[-1] + 1]  # weak letters at the ends do not count
     n_words = sum(1 for kind, *_ in items if kind in "wo")
-    if n_words < 3 and len(items) < 7:
+    n_items = sum(len(tok) if kind == "d" else 1 for kind, _, _, tok in items)
+    if n_words < 3 and n_items < 7:
         return []
     edits: list[Edit] = []
     for kind, s, e, tok in items:
