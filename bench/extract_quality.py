@@ -21,6 +21,7 @@ from amberline.model import Ad
 from amberline.pipeline import Screener
 from amberline.synth.generate import write_corpus
 
+_CITY_NAMES = {"New York City": "New York"}
 FIELDS = ("phones", "ages", "names", "handles", "emails", "city")
 
 
@@ -28,8 +29,8 @@ def found_values(record: dict, field: str, screening) -> set:
     kind = {"phones": "phone", "ages": "age", "names": "name", "handles": "handle",
             "emails": "email", "city": "place"}[field]
     spans = [s for s in screening.spans if s.kind == kind]
-    if field == "city":
-        return {s.attrs.get("city") for s in spans}
+    if field == "city":  # the gazetteer's "New York City" is the generator's "New York"
+        return {_CITY_NAMES.get(s.attrs.get("city"), s.attrs.get("city")) for s in spans}
     if field == "handles":
         return {s.value for s in spans}
     return {s.value for s in spans}
@@ -41,7 +42,11 @@ def expected_values(planted: dict, field: str) -> set:
     if field == "handles":
         return {h["handle"].lower() if isinstance(h, dict) else str(h).lower().lstrip("@")
                 for h in planted.get("handles", [])}
-    return set(planted.get(field, []))
+    values = set(planted.get(field, []))
+    if field == "ages" and any(phrase.lower() == "just turned 18"
+                               for _, phrase in planted.get("indicators", [])):
+        values.add(18)  # a planted indicator phrase that states an age ("Just turned 18")
+    return values
 
 
 def main() -> None:

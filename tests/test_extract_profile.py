@@ -276,7 +276,8 @@ _AFTER_PIECES = st.sampled_from([
     " ", "  ", ",", ", ", "\t", "\n", "\f", "-", ":", ".", "TX", "OR", "Or", "tx", "Oregon",
     "OREGON", "New York", "new  york", "Yorker", "District of Columbia", "Illınois", "Kansas",
     "France", "Côte", "U.S. Virgin Islands", "Guinea-Bissau", "Guinea", "x", "5", "_", "in",
-    "IN", "ın", "near", "within", "visiting", "area", "downtown", "Dallas", "é",
+    "IN", "ın", "near", "within", "visiting", "area", "downtown", "Dallas", "é", "the", "The",
+    "bathe", " the ",
 ])
 
 

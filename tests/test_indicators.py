@@ -375,3 +375,36 @@ def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def test_custom_lexicon_drives_the_derived_rules(tmp_path):
+    """With `lexicon_path`, derived flags take their weight and citation from that file."""
+    from amberline.pipeline import ScreenConfig
+
+    from importlib import resources
+
+    packaged = resources.files("amberline.indicators").joinpath("lexicon.toml").read_text(
+        encoding="utf-8")
+    custom = packaged.replace(
+        'citation = "DIG HTI age extractor; under 18 is a minor (18 U.S.C. 1591)"',
+        'citation = "team rule 7"\nweight = 0.35',
+    )
+    assert custom != packaged
+    path = tmp_path / "lexicon.toml"
+    path.write_text(custom, encoding="utf-8")
+    ad = Ad(source="t", source_id="1", body="Hi, I am 16 years old")
+    default = Screener().screen(ad)
+    configured = Screener(ScreenConfig(lexicon_path=path)).screen(ad)
+    (d,) = [f for f in default.flags if f.rule == "derived:stated_minor_age"]
+    (c,) = [f for f in configured.flags if f.rule == "derived:stated_minor_age"]
+    assert (c.citation, c.weight) == ("team rule 7", 0.35)
+    assert d.citation.startswith("DIG HTI") and d.weight != 0.35
+
+
+def test_custom_lexicon_without_derived_rules_fails_at_start(tmp_path):
+    from amberline.pipeline import ScreenConfig
+
+    path = tmp_path / "lexicon.toml"
+    path.write_text('version = "t1"\n[categories]\nyouth = "youth"\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match="derived.stated_minor_age"):
+        Screener(ScreenConfig(lexicon_path=path))

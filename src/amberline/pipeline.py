@@ -21,7 +21,7 @@ from pathlib import Path
 
 from amberline import __version__
 from amberline.extract import BATCH_SEPARATOR, build_extractors
-from amberline.indicators.derived import derive_flags
+from amberline.indicators.derived import derive_flags, derived_rules
 from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
@@ -48,6 +48,10 @@ class Screener:
         self.config = config or ScreenConfig()
         self.extractors = build_extractors(self.config.default_region)
         self.lexicon = load_lexicon(self.config.lexicon_path)
+        # Derived rules come from the configured lexicon (checked here, so a lexicon without
+        # them fails at start-up); the packaged one's are cached by `derive_flags` itself.
+        self._derive_lexicon = None if self.config.lexicon_path is None else self.lexicon
+        derived_rules(self.lexicon)
         self.matcher = IndicatorMatcher(self.lexicon)
         self.scorer = Scorer.from_file(self.config.weights_path)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
@@ -86,7 +90,7 @@ class Screener:
             spans.sort(key=_BY_POSITION)
         obfuscations = norm.obfuscations
         if spans:
-            derived = derive_flags(spans, obfuscations, norm.text)
+            derived = derive_flags(spans, obfuscations, norm.text, self._derive_lexicon)
             if derived:
                 flags.extend(derived)
         if norm.offsets is not None:

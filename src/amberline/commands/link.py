@@ -26,10 +26,13 @@ def link(
     rebuild: Annotated[bool, typer.Option(help="Forget earlier runs and relink every ad.")] = False,
     max_key_ads: Annotated[int, typer.Option(
         help="A key shared by more ads than this is a hub and is cut.")] = 500,
+    wait: Annotated[float, typer.Option(
+        help="Seconds to wait for another link run on this database to finish.")] = 600.0,
 ) -> None:
     """Link stored ads into networks; only ads stored since the last run are added."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
+    from amberline.link.lock import LinkBusy
     from amberline.link.record import LinkConfig
     from amberline.link.store_link import LinkSettingsChanged, link_store
 
@@ -45,9 +48,11 @@ def link(
 
         try:
             s = link_store(store, LinkConfig(max_key_ads=max_key_ads), rebuild=rebuild,
-                           progress=progress)
+                           progress=progress, wait=wait)
         except LinkSettingsChanged as exc:
             raise UserError(f"{db}: {exc}") from exc
+        except LinkBusy as exc:
+            raise UserError(str(exc)) from exc
     how = "rebuilt" if s.rebuilt else "incremental"
     console.print(f"Linked {s.ads_linked:,} ads ({how}; {s.ads_total:,} in {db}) "
                   f"in {s.seconds:.1f}s")
@@ -89,7 +94,7 @@ def networks(
         table.add_column(col)
     for r in rows:
         f = r.features
-        table.add_row(r.id, f"{r.score:.2f}", str(r.size), str(len(f.get("phones", []))),
+        table.add_row(r.id, f"{r.score:.3f}", str(r.size), str(len(f.get("phones", []))),
                       " → ".join(f.get("movement", [])[:5]),
                       ", ".join(f"{k} {c}" for k, c in r.edge_kinds.items()),
                       "; ".join(f"{k} {v}" for k, v, _ in r.keys[:2]))

@@ -75,12 +75,17 @@ class NamesAfter:
 _CUE_TAIL = re.compile(r"[^\S\f]*[:,-]?[^\S\f]*(\w+)")
 
 
+_THE_BEFORE = re.compile(r"[^\S\f]+(\w+)")  # reversed text: the word before "the"
+
+
 class CueBefore:
-    """`found(text, start, window)`: whether ``(?:^|\\W)(?:CUES)[^\\S\\f]*[:,-]?[^\\S\\f]*$``
+    """`found(text, start, window)`: whether
+    ``(?:^|\\W)(?:CUES)(?:[^\\S\\f]+the)?[^\\S\\f]*[:,-]?[^\\S\\f]*$``
     (case-insensitive) has a match in text[start - window : start], searched with pos/endpos.
 
-    The last word before `start` (past spaces and one ":", "," or "-") must be a cue, with a
-    non-word character before it inside the window, or at the very start of the text.
+    The last word before `start` (past spaces and one ":", "," or "-"), or the word before a
+    last word "the" ("in the Austin area"), must be a cue, with a non-word character before it
+    inside the window, or at the very start of the text.
     """
 
     def __init__(self, cues: Iterable[str]) -> None:
@@ -90,8 +95,14 @@ class CueBefore:
         lo = max(0, start - window)
         tail = text[lo:start][::-1]
         m = _CUE_TAIL.match(tail)
-        if m is None or fold(m.group(1)[::-1]) not in self.cues:
+        if m is None:
             return False
+        if fold(m.group(1)[::-1]) not in self.cues:
+            if fold(m.group(1)) != "eht":
+                return False
+            m = _THE_BEFORE.match(tail, m.end(1))
+            if m is None or fold(m.group(1)[::-1]) not in self.cues:
+                return False
         # The cue's first character is at lo + len(tail) - m.end(1); a non-word character
         # must precede it inside the window (the word is maximal), or it starts the text.
         return m.end(1) < len(tail) or lo == 0

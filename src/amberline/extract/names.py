@@ -8,11 +8,19 @@ high in title-cased ad text.
 Cues come in two strengths:
 - unambiguous ("my name is", "name:", "names are", "ask for", "named"): the name may be written
   in lower case;
-- ambiguous ("I'm", "I am", "this is", "it's", "call me", and "<Name> here"): the name must be
-  Capitalised as written ("I'm new" is not a name, "I'm Candy" is).
-Either way a word in the shipped stop list `data/not_names.txt` is never a name, and a list of
-names stops at the first word that fails. One precompiled regex finds the cue-led forms; the
-"<Name> here" form is found from the literal "here" and checked backwards on a short window.
+- ambiguous ("I'm", "I am", "this is", "it's", "call me", "meet", "introducing", "booking",
+  "book with", "it's your girl", "hi from", and "<Name> here"): the name must be Capitalised
+  as written ("I'm new" is not a name, "I'm Candy" is).
+Titles name the person without a cue word, so three line-level forms count too (Capitalised,
+confidence 0.6): a name alone between emoji ("🔥 Remi 🔥"), an ad adjective before a name that
+ends the line or a phrase ("Sweet Dani", "Lovely Mia in Reno"), and a name opening a line
+before "available now" / "just arrived" / "is back".
+Either way a word in the shipped stop list `data/not_names.txt`, or an ethnicity the descriptor
+vocabulary lists ("Exotic Filipina"), is never a name, unless it is
+also listed in `data/also_names.txt` (endearments that are common working names: "I'm Honey"),
+and a list of names stops at the first word that fails. One precompiled regex finds the cue-led
+forms, one multi-line regex the title forms; the "<Name> here" form is found from the literal
+"here" and checked backwards on a short window.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from importlib import resources
 
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
+from amberline.extract.descriptors import load_vocabulary
 from amberline.model import NAME, Span
 
 
@@ -37,14 +46,32 @@ _SEP = r"(?:[ \t]*+(?:,|&|\+|/)[ \t]*+(?:(?i:and|or)[ \t]++)?|[ \t]++(?i:and|or)
 _CUES = re.compile(
     r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]s)|names?[ \t]*+(?::|[ \t]is|[ \t]are)"
     r"|ask[ \t]+for|named)"
-    r"|(?P<weak>i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is|it['’]s|it[ \t]+is|call[ \t]+me))"
+    r"|(?P<weak>it['’]s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
+    r"|it['’]s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
+    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from))"
     rf"[ \t]*+[:\-]?[ \t]*+(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
 )
 # Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
 _TRIGGER = (
     r"\b(?:my[ \t]+name|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
-    r"|it['?]s|it[ \t]+is|call[ \t]+me)\b"
+    r"|it['?]s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
+    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from)\b"
 )
+# Title forms, one multi-line regex (Python's re tests "^" first, so it runs at ~150 MB/s).
+_EMOJI = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
+_TITLE_ADJECTIVES = (
+    "sweet|lovely|classy|gorgeous|stunning|charming|bubbly|sunny|upscale|elegant|friendly"
+    "|pretty|beautiful|cute|exotic|sexy|petite|relaxing"
+)
+_LINE_FORMS = re.compile(
+    rf"(?m)^[ \t]*+(?:"
+    rf"(?:{_EMOJI}[ \t]*+)++(?P<emoji>{_NAME})[ \t]*+{_EMOJI}"
+    rf"|(?:[A-Z][\w.'’]*+[ \t]++){{0,2}}?(?i:{_TITLE_ADJECTIVES})[ \t]++(?P<title>{_NAME})"
+    r"(?=[ \t]*+(?:$|[,!.:\-–|~]|(?:in|from|is)\b))"
+    rf"|(?P<lead>{_NAME})[ \t]++(?i:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)\b"
+    r")"
+)
+_LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
 _ITEM = re.compile(_NAME)
 _JOINERS = frozenset({"and", "or"})
 _HERE = re.compile(r"[ \t](?i:here)\b")
@@ -63,7 +90,11 @@ class NameExtractor(Extractor):
     kind = NAME
 
     def __init__(self) -> None:
-        self._stop = load_word_list("not_names.txt")
+        vocab = load_vocabulary()
+        ethnicities = {w for table in ("ethnicity", "ethnicity_cued") for w in vocab[table]
+                       if " " not in w}  # "Exotic Filipina" names an ethnicity, not a person
+        stop = load_word_list("not_names.txt") | ethnicities
+        self._stop = stop - load_word_list("also_names.txt")
         self._prefilter = Prefilter([_TRIGGER], caseless=True, som=True)
 
     def extract(self, text: str) -> list[Span]:
@@ -86,6 +117,11 @@ class NameExtractor(Extractor):
             if b is None or not self._is_name(b.group("name"), strong=False):
                 continue
             spans.append(self._span(b.group("name"), b.start("name"), 0.6, "here"))
+        for m in _LINE_FORMS.finditer(text):
+            group = m.lastgroup
+            if group is None or not self._is_name(m.group(group), strong=False):
+                continue
+            spans.append(self._span(m.group(group), m.start(group), 0.6, _LINE_CUES[group]))
         spans.sort(key=lambda s: s.start)
         return spans
 
@@ -108,4 +144,11 @@ class NameExtractor(Extractor):
             Example("Hey! Mia here, it's Candy too", ("Mia", "Candy")),
             Example("I'm new, I'm available, I'm back in town, click here", ()),
             Example("this is Ana-Maria", ("Ana-Maria",)),
+            Example("Hey! Meet Maya, 33yo. It's your girl Natasha", ("Maya", "Natasha")),
+            Example("You can call me Honey. They call me Alina", ("Honey", "Alina")),
+            Example("I'm Honey, 32yo; call me honey", ("Honey",)),
+            Example("Sweet Dani\nHi from Gia 🌹", ("Dani", "Gia")),
+            Example("🔥 Remi 🔥\nMia available now\nBook with Lola today", ("Remi", "Mia", "Lola")),
+            Example("Relaxing Swedish massage\nSweet and kind\n🔥 New 🔥\nmeet me", ()),
+            Example("Exotic Filipina\nI'm Brazilian, call me", ()),
         ]

@@ -11,15 +11,16 @@ because many names are ordinary words or given names:
 
 - a match must stand on word boundaries;
 - names in `common_words` ("Mobile", "Reading", "Normal") must be Capitalised in the text and
-  tied to a place by a cue before them ("in", "near", "visiting", ...) or a state after them;
+  tied to a place by a cue before them ("in", "in the", "near", "visiting", ...), a state or
+  "area" after them, or a hashtag ("#Mobile");
 - names in `given_names` ("Charlotte", "Austin", "Madison") need that cue or state too;
 - cities outside the US and Canada must be Capitalised and need a cue, a following country,
   or a population of a million or more.
 
 A following state ("Dallas, TX", "Salem, Oregon") or province ("London, ON") chooses among
 cities of the same name and joins the span; otherwise the most populous city wins, and a name
-that is also a US state ("Washington", "New York") is read as the state unless the city has a
-million people. value is "City, ST" for US and Canadian cities, "City, CC" elsewhere and "ST"
+that is also a US state ("Washington", "New York") is read as the city when the city has
+500,000 people or more, else as the state. value is "City, ST" for US and Canadian cities, "City, CC" elsewhere and "ST"
 for a state; attrs carry {"city", "region", "country", "lat", "lon", "population"}.
 """
 
@@ -45,6 +46,10 @@ HOME_COUNTRIES = frozenset({"US", "CA"})
 HOME_MIN_POPULATION = 15_000
 OTHER_MIN_POPULATION = 100_000
 BIG_CITY = 1_000_000
+# A name that is both a US state and a city is read as the city when the city is at least this
+# big: "Washington" (DC, ~700,000) and "New York" (New York City), not "Delaware" (OH) or
+# "Wyoming" (MI). An ad's location is a place someone is; a city is what ads name.
+STATE_OR_CITY = 500_000
 CUE_WORDS = (
     "in", "near", "nr", "from", "visiting", "visit", "at", "to", "around", "outside", "of",
     "serving", "located", "based", "arrived", "arriving", "heading", "touring", "back",
@@ -52,8 +57,11 @@ CUE_WORDS = (
 )  # fmt: skip
 # What a cue looks like (the exact rule; `_lookup.CueBefore` answers it without the regex).
 CUE = re.compile(
-    r"(?:^|\W)(?:" + "|".join(CUE_WORDS) + r")[^\S\f]*[:,-]?[^\S\f]*$", re.IGNORECASE
+    r"(?:^|\W)(?:" + "|".join(CUE_WORDS) + r")(?:[^\S\f]+the)?[^\S\f]*[:,-]?[^\S\f]*$",
+    re.IGNORECASE,
 )
+# Cues after a name: "Austin area", "the Charlotte area".
+_CUE_AFTER = re.compile(r"[^\S\f]+(?i:area|metro)\b")
 _CUE_WINDOW = 24
 _CUES = CueBefore(CUE_WORDS)
 
@@ -144,8 +152,8 @@ def load_gazetteer() -> Gazetteer:
         regions[province.lower()] = regions[code.lower()] = code
     for alias, (city, country, region) in rules["aliases"].items():
         target = by_city.get((city, country, region))
-        if target is not None:
-            places[alias] = [target]
+        if target is not None:  # a state of the same name stays a candidate ("new york")
+            places[alias] = [target, *(p for p in places.get(alias, ()) if p.city is None)]
     for entries in places.values():
         entries.sort(key=lambda p: (p.city is not None, p.population), reverse=True)
     keys = list(places)
@@ -253,7 +261,9 @@ class PlaceExtractor(Extractor):
         common, given = key in g.common_words, key in g.given_names
         if common or given or not home:  # only these need the context
             capitalised = text[start].isupper()
-            cued = anchored or _CUES.found(text, start, _CUE_WINDOW)
+            cued = (anchored or _CUES.found(text, start, _CUE_WINDOW)
+                    or (start > 0 and text[start - 1] == "#")
+                    or _CUE_AFTER.match(text, span_end) is not None)
             if common and not (capitalised and cued):
                 return None
             if given and not cued:
@@ -268,7 +278,7 @@ class PlaceExtractor(Extractor):
 
     def _choice(self, key: str, region: str | None) -> tuple[Place, str, dict[str, Any]] | None:
         """The place `key` means followed by `region` (a city there, or None), or with no
-        region (the biggest city, or the state of that name unless the city has a million
+        region (the biggest city, or the state of that name unless the city has 500,000
         people); with its label and attrs. Memoised: a pure function of the gazetteer."""
         memo_key = (key, region)
         if memo_key in self._memo:
@@ -279,7 +289,8 @@ class PlaceExtractor(Extractor):
         else:
             city = candidates[0] if candidates[0].city else None
             state = next((p for p in candidates if p.city is None), None)
-            place = city if state is None or (city and city.population >= BIG_CITY) else state
+            big = city is not None and city.population >= STATE_OR_CITY
+            place = city if state is None or big else state
         chosen = None
         if place is not None:
             attrs = {"city": place.city, "region": place.region, "country": place.country,
@@ -298,4 +309,9 @@ class PlaceExtractor(Extractor):
             Example("Leaving Portland OR for Seattle", ("Portland, OR", "Seattle, WA")),
             Example("touring Texas and Ohio, then nyc", ("TX", "OH", "New York City, NY")),
             Example("Nice and friendly, just arrived in Toronto", ("Toronto, ON",)),
+            Example("In the Austin area, then #Mobile; Savannah area", (
+                "Austin, TX", "Mobile, AL", "Savannah, GA")),
+            Example("Staying in New York, then in Washington", (
+                "New York City, NY", "Washington, DC")),
+            Example("Austin and Savannah say hi; touring Wyoming", ("WY",)),
         ]

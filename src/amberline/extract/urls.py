@@ -4,7 +4,9 @@ Why: a URL an ad points at (its own site, a review page, a link-in-bio service) 
 joins ads across sources. Two forms are found in one precompiled regex: explicit ones
 ("https://...", "www.example.com") and bare domains ("example.com/mia") whose TLD is in a list
 of common TLDs, so that "5.5", "e.g." or "photo.jpg" are not URLs. Email addresses are not URLs:
-a domain right after "@" or followed by "@" is skipped (the email extractor owns it).
+a domain right after "@" or followed by "@" is skipped (the email extractor owns it), and so is
+one after a written-out "at" that makes it an obfuscated address ("mia (at) example.com",
+"mia at example.com"; but "find me at example.com" is a link, as the email extractor agrees).
 
 value: the URL with scheme and host lower-cased (path kept as written, trailing sentence
 punctuation dropped); attrs {"host": host, "bare": bool}. Bare domains keep no invented scheme,
@@ -18,6 +20,7 @@ from importlib import resources
 
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
+from amberline.extract.emails import _NOT_LOCAL
 from amberline.model import URL, Span
 
 
@@ -44,6 +47,13 @@ _TRIGGERS = [r"(?:https?|ftp)://", r"\.(?:TLDS)(?:[^A-Za-z0-9]|$)"]
 _BACK, _FORWARD = 300, 4096
 _TRAILING = ".,;:!?'\")]}*"
 _HOST_END = re.compile(r"[/?#:]")
+# What ends the text before a bare domain that is the domain of an obfuscated address: a local
+# part and a spaced "@" or a written "at" ("mia (at) ", "mia [at] ", "mia at ").
+_ADDRESS_BEFORE = re.compile(
+    r"(?<![\w.%+\-])(?P<local>[A-Za-z0-9_][A-Za-z0-9._%+\-]{0,63})(?:[ \t]*@[ \t]*"
+    r"|[ \t]*[\[({<][ \t]*(?i:at)[ \t]*[\])}>][ \t]*|[ \t]+(?i:at)[ \t]+)$"
+)
+_ADDRESS_BACK = 80
 
 
 class UrlExtractor(Extractor):
@@ -77,6 +87,8 @@ class UrlExtractor(Extractor):
                 bare = False
             else:
                 host, tail = _split_host(raw)
+                if not host.lower().startswith("www.") and _in_address(text, start):
+                    continue
                 tld = host.rsplit(".", 1)[-1].lower()
                 if tld in _WORDY_TLDS and not tail[1:] and not host.lower().startswith("www."):
                     continue
@@ -95,7 +107,18 @@ class UrlExtractor(Extractor):
             Example("write mia@example.com, not a link", ()),
             Example("5.5 stars, e.g. photo.jpg; call.me later", ()),
             Example("link: t.me/mia_22 (new)", ("t.me/mia_22",)),
+            Example("mia (at) example.com, ruby [at] example.org, jade at example.net", ()),
+            Example("find me at example.com or www.example.org", (
+                "example.com", "www.example.org")),
         ]
+
+
+def _in_address(text: str, start: int) -> bool:
+    """Is the domain at `start` the domain of an e-mail address written with a spaced "@" or
+    a written "at"? The email extractor finds those; a prose word before "at" is no address,
+    nor is a "www." host (checked by the caller)."""
+    m = _ADDRESS_BEFORE.search(text, max(0, start - _ADDRESS_BACK), start)
+    return m is not None and m.group("local").lower() not in _NOT_LOCAL
 
 
 def _trim(raw: str) -> str:

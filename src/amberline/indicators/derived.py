@@ -31,6 +31,11 @@ def _default_rules() -> dict[str, DerivedRule]:
     return _rules_of(load_lexicon())
 
 
+def derived_rules(lexicon: Lexicon) -> dict[str, DerivedRule]:
+    """The lexicon's derived rules; LexiconError naming the first one it does not define."""
+    return _rules_of(lexicon)
+
+
 def _rules_of(lexicon: Lexicon) -> dict[str, DerivedRule]:
     missing = [name for name in DERIVED_RULES if name not in lexicon.derived]
     if missing:

@@ -3,10 +3,11 @@
 Copied ads differ in phone numbers, prices and ages far more than in wording, so the text is
 lower-cased and every digit masked to "0" before it is cut into word shingles (3 tokens by
 default). One MinHash object per ad would cost ~100 µs of Python per ad; here the tokens of a
-chunk of texts are hashed together by a vectorised CRC-32 (`token_hashes`), shingles are combined and permuted as uint32 array operations, and the
-per-ad minimum is one `np.minimum.reduceat`. The permutations are datasketch's `affine32`
-scheme with the same seed, so a signature equals `datasketch.MinHash(scheme="affine32",
-hashfunc=identity)` fed the same shingle hashes (the tests check this value for value).
+chunk of texts are hashed together by a vectorised CRC-32 (`token_hashes`), shingles are
+combined and permuted as uint32 array operations, and the per-ad minimum is one
+`np.minimum.reduceat`. The permutations are datasketch's `affine32` scheme with the same seed,
+so a signature equals `datasketch.MinHash(scheme="affine32", hashfunc=identity)` fed the same
+shingle hashes (the tests check this value for value).
 """
 
 from __future__ import annotations

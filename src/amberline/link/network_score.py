@@ -1,24 +1,46 @@
-"""A network's score: its members' scores plus structural signals, every part explained.
+"""A network's score in [0, 1): its members' evidence plus structure, every part explained.
 
-A network ranks for review, like an ad does; it never decides anything. The score adds the
-members' evidence (their strongest and their average ad score, the share that was flagged)
-to structure the literature associates with controllers: many names on one phone, many cities
-in a short time, one template used across many phones. Each part is a `Contribution`
-(signal, value, contribution, why), so the number can always be taken apart. Structural
-signals count only what exceeds the innocent case (one name per phone, one city, one phone)
-and are capped so that one signal cannot drown the rest.
+A network ranks for review, like an ad does; it never decides anything. So it is scored the
+way an ad is (`amberline/score/scorer.py`), on the same scale, so that analysts read 0.8 the
+same on an ad and on a network:
+
+1. Each signal i has a weight w_i in [0, 1) (`network_weights.toml`) and a strength s_i in
+   [0, 1] taken from the network: the strongest and the average member ad score, the share of
+   members flagged, the size (log2, full at `size_full_ads`), and three structural signals
+   counting only what exceeds the innocent case (one name per phone, one city, one phone per
+   template), full at `cap` extra.
+2. Evidence units L_i = -ln(1 - w_i * s_i) add up; score = 1 - exp(-sum L), i.e. the noisy-OR
+   1 - prod(1 - w_i * s_i).
+3. contribution_i = score * L_i / sum L: the contributions add up to the score exactly, and a
+   signal at strength 0 shows 0.
+
+The score never reaches 1 (every weight is below 1), more evidence never lowers it, and one
+signal cannot drown the rest because each is capped at its weight.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 from .features import NetworkFeatures
+
+SIGNALS = ("member_max_score", "member_mean_score", "flagged_share", "ads",
+           "names_per_phone", "cities_in_window", "phones_per_template")
+
+
+class NetworkWeightsError(ValueError):
+    """A network weights file that cannot be used; the message names the file and the fix."""
 
 
 @dataclass(frozen=True, slots=True)
 class Contribution:
+    """One signal's part of a network score: its raw value, its share, and what it means."""
+
     signal: str
     value: float
     contribution: float
@@ -27,43 +49,106 @@ class Contribution:
 
 @dataclass(frozen=True, slots=True)
 class NetworkWeights:
-    """Weights of the network score; configurable like the ad-score weights."""
+    """Weights of the network score, loaded from TOML like the ad-score weights."""
 
-    member_max: float = 0.5
-    member_mean: float = 0.5
-    flagged_share: float = 2.0
-    size_log2: float = 0.5
-    extra_names_per_phone: float = 1.0
-    extra_cities_in_window: float = 1.0
-    extra_phones_per_template: float = 0.5
+    weights: dict[str, float] = field(default_factory=dict)
     cap: int = 5
+    size_full_ads: int = 64
+    version: str = ""
+    origin: str = "<weights>"
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> NetworkWeights:
+        """Load weights; `None` loads the packaged `link/network_weights.toml`."""
+        if path is None:
+            res = resources.files("amberline.link").joinpath("network_weights.toml")
+            text, origin = res.read_text(encoding="utf-8"), "amberline/link/network_weights.toml"
+        else:
+            text, origin = Path(path).read_text(encoding="utf-8"), str(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise NetworkWeightsError(f"{origin}: not valid TOML ({exc})") from None
+        return cls.from_dict(data, origin)
+
+    @classmethod
+    def from_dict(cls, data: dict, origin: str = "<weights>") -> NetworkWeights:
+        """Validate a parsed weights document: every signal weighted in [0, 1), nothing else."""
+        extra = set(data) - {"version", "weights", "params"}
+        if extra:
+            raise NetworkWeightsError(f"{origin}: unknown top-level keys {sorted(extra)}")
+        version = data.get("version")
+        if not isinstance(version, str) or not version:
+            raise NetworkWeightsError(f"{origin}: missing 'version = \"...\"'")
+        weights = data.get("weights")
+        if not isinstance(weights, dict):
+            raise NetworkWeightsError(f"{origin}: missing [weights] table")
+        unknown = sorted(set(weights) - set(SIGNALS))
+        if unknown:
+            raise NetworkWeightsError(f"{origin}: unknown signal {unknown[0]!r} in [weights]; "
+                                      f"known: {', '.join(SIGNALS)}")
+        missing = [s for s in SIGNALS if s not in weights]
+        if missing:
+            raise NetworkWeightsError(f"{origin}: no weight for signal {missing[0]!r}; add it")
+        for name, w in weights.items():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < 1:
+                raise NetworkWeightsError(
+                    f"{origin}: weight of {name!r} must be in [0, 1), got {w!r}")
+        params = data.get("params", {})
+        unknown_p = sorted(set(params) - {"cap", "size_full_ads"})
+        if unknown_p:
+            raise NetworkWeightsError(f"{origin}: unknown [params] {unknown_p}")
+        ints = {}
+        for name, default, least in (("cap", 5, 1), ("size_full_ads", 64, 3)):
+            v = params.get(name, default)
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise NetworkWeightsError(
+                    f"{origin}: {name} must be an integer >= {least}, got {v!r}")
+            ints[name] = v
+        return cls({k: float(weights[k]) for k in SIGNALS}, ints["cap"],
+                   ints["size_full_ads"], version, origin)
+
+
+@lru_cache(maxsize=1)
+def default_weights() -> NetworkWeights:
+    """The packaged weights, read once per process."""
+    return NetworkWeights.from_file()
+
+
+def _strengths(f: NetworkFeatures, scores: list[float], w: NetworkWeights
+               ) -> list[tuple[str, float, float, str]]:
+    """(signal, raw value, strength in [0, 1], why) per signal, in `SIGNALS` order."""
+    clip = lambda x: min(max(float(x), 0.0), 1.0)  # noqa: E731
+    top, mean = max(scores), sum(scores) / len(scores)
+    size = clip(math.log2(max(f.ads, 1)) / math.log2(w.size_full_ads))
+    extra = lambda v: clip((v - 1) / w.cap)  # noqa: E731
+    return [
+        ("member_max_score", top, clip(top), "strongest member ad score"),
+        ("member_mean_score", mean, clip(mean), "average member ad score"),
+        ("flagged_share", f.flagged_share, clip(f.flagged_share),
+         "share of member ads flagged"),
+        ("ads", f.ads, size, f"network size (log2, full at {w.size_full_ads} ads)"),
+        ("names_per_phone", f.max_names_per_phone, extra(f.max_names_per_phone),
+         f"most distinct names advertised with one phone (full at {w.cap + 1})"),
+        ("cities_in_window", f.max_cities_in_window, extra(f.max_cities_in_window),
+         f"most distinct cities posted within the movement window (full at {w.cap + 1})"),
+        ("phones_per_template", f.max_phones_per_template, extra(f.max_phones_per_template),
+         f"most distinct phones using one text template (full at {w.cap + 1})"),
+    ]
 
 
 def score_network(
     features: NetworkFeatures, member_scores: list[float], weights: NetworkWeights | None = None
 ) -> tuple[float, list[Contribution]]:
-    """(score, contributions) of a network; the score is the sum of the contributions."""
-    w = weights or NetworkWeights()
-    scores = member_scores or [0.0]
-    parts = [
-        Contribution("member_max_score", max(scores), w.member_max * max(scores),
-                     "strongest member ad score"),
-        Contribution("member_mean_score", sum(scores) / len(scores),
-                     w.member_mean * sum(scores) / len(scores), "average member ad score"),
-        Contribution("flagged_share", features.flagged_share,
-                     w.flagged_share * features.flagged_share, "share of member ads flagged"),
-        Contribution("ads", features.ads, w.size_log2 * math.log2(max(features.ads, 1)),
-                     "network size (log2)"),
-    ]
-    structural = [
-        ("names_per_phone", features.max_names_per_phone, w.extra_names_per_phone,
-         "most distinct names advertised with one phone"),
-        ("cities_in_window", features.max_cities_in_window, w.extra_cities_in_window,
-         "most distinct cities posted within the movement window"),
-        ("phones_per_template", features.max_phones_per_template, w.extra_phones_per_template,
-         "most distinct phones using one text template"),
-    ]
-    for signal, value, weight, why in structural:
-        extra = min(max(value - 1, 0), w.cap)
-        parts.append(Contribution(signal, value, weight * extra, why))
-    return sum(p.contribution for p in parts), parts
+    """(score in [0, 1), contributions): the contributions sum to the score."""
+    w = weights or default_weights()
+    rows = _strengths(features, list(member_scores) or [0.0], w)
+    units = [-math.log1p(-w.weights[signal] * strength) for signal, _, strength, _ in rows]
+    total = math.fsum(units)
+    score = -math.expm1(-total) if total > 0 else 0.0
+    shares = [score * u / total if total > 0 else 0.0 for u in units]
+    if total > 0:
+        top = max(range(len(shares)), key=shares.__getitem__)
+        shares[top] += score - math.fsum(shares)  # absorb rounding so the sum is exact
+    return score, [Contribution(signal, float(value), share, why)
+                   for (signal, value, _, why), share in zip(rows, shares, strict=True)]

@@ -27,17 +27,31 @@ def template_text(template: dict) -> Text:
     return out
 
 
+def score_table(net: NetworkRecord) -> Table:
+    """The score taken apart: each signal's raw value, its part of the score and its share.
+
+    The parts add up to the score (noisy-OR of weighted signals, apportioned by log-strength;
+    weights in `link/network_weights.toml`), so the table's total row is the score itself.
+    """
+    table = Table(title="Score breakdown (parts add up to the score, 0-1)")
+    for col in ("signal", "value", "contribution", "share", "why"):
+        table.add_column(col)
+    for c in sorted(net.contributions, key=lambda c: -c["contribution"]):
+        share = c["contribution"] / net.score if net.score else 0.0
+        table.add_row(c["signal"], f"{c['value']:.4g}", f"{c['contribution']:.3f}",
+                      f"{share:.0%}", c["why"])
+    total = sum(c["contribution"] for c in net.contributions)
+    table.add_row("[bold]score[/bold]", "", f"[bold]{total:.3f}[/bold]", "100%" if total else "",
+                  "")
+    return table
+
+
 def show_network(console: Console, net: NetworkRecord, members: list[Member],
                  edges: list[StoredEdge]) -> None:
     f = net.features
-    console.print(f"[bold]Network {net.id}[/bold]  score {net.score:.2f}  "
+    console.print(f"[bold]Network {net.id}[/bold]  score {net.score:.3f}  "
                   f"{net.size} ads  {f.get('first_seen') or '?'} → {f.get('last_seen') or '?'}")
-    score = Table(title="Score breakdown")
-    for col in ("signal", "value", "contribution", "why"):
-        score.add_column(col)
-    for c in net.contributions:
-        score.add_row(c["signal"], f"{c['value']:.2f}", f"{c['contribution']:.2f}", c["why"])
-    console.print(score)
+    console.print(score_table(net))
     keys = Table(title="Shared keys")
     for col in ("kind", "value", "ads"):
         keys.add_column(col)

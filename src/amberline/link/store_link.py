@@ -29,6 +29,7 @@ from .describe import describe_network, network_id
 from .edges import KIND_CODE, KINDS, TEXT_KINDS, CutKey
 from .hook import LinkKeysHook
 from .linker import Linker
+from .lock import link_lock
 from .record import LinkConfig
 from .result import edge_evidence
 
@@ -68,11 +69,23 @@ def _stages(progress: Progress | None) -> Progress:
 
 
 def link_store(store: Store, config: LinkConfig | None = None, *, rebuild: bool = False,
-               batch_size: int = 20_000, progress: Progress | None = None) -> LinkSummary:
-    """Link the ads stored since the last run (all ads with `rebuild`) into networks."""
+               batch_size: int = 20_000, progress: Progress | None = None,
+               wait: float = 600.0) -> LinkSummary:
+    """Link the ads stored since the last run (all ads with `rebuild`) into networks.
+
+    One run per database at a time: a run started while another is linking waits for it up
+    to `wait` seconds (then raises `LinkBusy`) and takes up where it stopped.
+    """
     began = time.perf_counter()
-    cfg = config or LinkConfig()
     report = _stages(progress)
+    with link_lock(store, wait, on_wait=lambda: report("waiting for another link run", 0, 1)):
+        summary = _link_store(store, config or LinkConfig(), rebuild, batch_size, report)
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
+                report: Progress) -> LinkSummary:
     hook = LinkKeysHook()
     if any(getattr(cfg, f) != getattr(LinkConfig(), f) for f in SIGNATURE_FIELDS):
         raise ValueError("signatures are stored at scan time with the default num_perm, "
@@ -118,7 +131,6 @@ def link_store(store: Store, config: LinkConfig | None = None, *, rebuild: bool 
                        memberships, old_cut, wanted, report)
     summary.ads_linked, summary.backfilled = total_new, backfilled
     summary.joined, summary.merges, summary.rebuilt = joined, merges, rebuild or state is None
-    summary.seconds = time.perf_counter() - began
     return summary
 
 

@@ -10,7 +10,10 @@ looks at each run's few tokens and applies these rules:
 - a run is rewritten only if it holds at least 3 number words, or at least 7 digit-producing
   tokens in all (phone length), so "150 one hour" and "2 one 3" stay as written;
 - "oh", "o", "O", "l", "I" and "|" are weak: they count only with digits or number words on
-  both sides in the run, so a run never starts or ends with one;
+  both sides in the run, so a run never starts or ends with one; except that "O", "o", "l"
+  or "I" glued to a digit or number word at the very start or end of a run that already
+  qualifies by the rule above is read as a digit ("31seven 55five 01fiveO", "5l3 five55 013l");
+  the run's edges guarantee that no letter or digit touches it;
 - a lone number word at either end of a run, not glued to digits ("Two 703 555 0142"), is not
   part of the number;
 - separators between spelled words are dropped ("seven zero three" -> "703"); other ordinary
@@ -126,6 +129,17 @@ def _lone_word(chunk: list[tuple[str, int, int, str]]) -> bool:
     return len(chunk) == 1 and chunk[0][0] == "w"
 
 
+def _edge_letter(item: tuple[str, int, int, str], neighbour: int, run: str, side: int) -> bool:
+    """Is `item` a look-alike letter (O o l I, not "|" or "oh") glued to its neighbour item
+    (which ends, or starts, at `neighbour`) at the very edge of the run?"""
+    kind, s, e, tok = item
+    if kind != "l" or tok == "|":
+        return False
+    if side > 0:
+        return s == neighbour and e == len(run)
+    return e == neighbour and s == 0
+
+
 def _digit_run_edits(start: int, run: str) -> list[Edit]:
     seps = list(_SEPARATORS.finditer(run))
     if len(run) - sum(m.end() - m.start() for m in seps) < 7:
@@ -161,13 +175,20 @@ def _run_edits(text: str, start: int, run: str) -> list[Edit]:
     if span is None:
         return []
     lo, hi = span
-    items = [it for c in chunks[lo : hi + 1] for it in c]
-    strong = [i for i, it in enumerate(items) if it[0] in "dw"]
-    items = items[strong[0] : strong[-1] + 1]  # weak letters at the ends do not count
+    whole = [it for c in chunks[lo : hi + 1] for it in c]
+    strong = [i for i, it in enumerate(whole) if it[0] in "dw"]
+    first, last = strong[0], strong[-1]
+    items = whole[first : last + 1]  # weak letters at the ends do not count...
     n_words = sum(1 for kind, *_ in items if kind in "wo")
     n_items = sum(len(tok) if kind == "d" else 1 for kind, _, _, tok in items)
     if n_words < 3 and n_items < 7:
         return []
+    # ...unless the run already qualifies and one ends it glued to a digit or number word
+    # ("01fiveO", "013l"), with no letter or digit beyond it.
+    if last == len(whole) - 2 and _edge_letter(whole[-1], whole[last][2], run, +1):
+        items.append(whole[-1])
+    if first == 1 and _edge_letter(whole[0], whole[1][1], run, -1):
+        items.insert(0, whole[0])
     edits: list[Edit] = []
     for kind, s, e, tok in items:
         if kind != "d":
