@@ -77,7 +77,8 @@ _SOURCE = (
     + _NUM.replace("num", "num4") +
     r"(?:\s|-)*(?P<unit>y\s*/\s*o\b|y\.\s*o\b\.?|yo\b|yrs?\b(?:(?:\s|-)*old\b)?"
     r"|years?\b(?:(?:\s|-)*old\b)?)"
-    r"(?!\s*(?:of\b|in\b|exp|experience|ago|since|with|at\b|as\b))"
+    # ("5 years of experience", "2 years in the business"; a line break ends the phrase)
+    r"(?![ \t]*(?:of\b|in\b|exp|experience|ago|since|with|at\b|as\b))"
     r")"
 )
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
@@ -164,4 +165,5 @@ class AgeExtractor(Extractor):
             Example("must be 18+, 18+ only, over 18", ()),
             Example("22yo and 23 y/o friends", (22, 23)),
             Example("open 7 days, 10 years in business", ()),
+            Example("Call me Lucia, 22 yrs\nIn Dallas; 5 years of experience", (22,)),
         ]

@@ -8,13 +8,16 @@
   var cy = cytoscape({
     container: document.getElementById("graph"),
     elements: data.graph.nodes.concat(data.graph.edges),
-    layout: { name: "cose", animate: false, randomize: false },
+    // Spread nodes out and cap the zoom so that a 50-ad network stays readable.
+    layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 600000,
+              idealEdgeLength: 70, padding: 24 },
+    maxZoom: 1.6,
     style: [
-      { selector: "node", style: { "label": "data(label)", "font-size": 9, "width": 14, "height": 14,
+      { selector: "node", style: { "label": "data(label)", "font-size": 9, "min-zoomed-font-size": 7, "width": 14, "height": 14,
           "background-color": function (n) { return colours[n.data("type")] || "#667085"; } } },
       { selector: "node[type = 'ad']", style: { "shape": "round-rectangle", "width": 18, "height": 18 } },
       { selector: "edge", style: { "width": 1.2, "line-color": "#b8c0cc", "curve-style": "bezier" } },
-      { selector: "edge[kind = 'neardup'], edge[kind = 'template'], edge[kind = 'image']",
+      { selector: "edge[kind = 'near_dup'], edge[kind = 'template'], edge[kind = 'pdq'], edge[kind = 'md5']",
         style: { "line-style": "dashed", "line-color": "#b45309" } }
     ]
   });
