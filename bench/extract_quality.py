@@ -2,26 +2,33 @@
 values the generator planted (its ground truth), broken down by how a phone was written.
 
 The synthetic ads are clinical and made by us, so this measures that the extractors undo the
-obfuscation forms we know of; it says nothing about forms we have not thought of. For real
-text, `bench/extract_real.py` measures agreement with a slow reference on ads from
-`../shared/data/ads-dev/` (real ads, never copied into the repository).
+obfuscation forms we know of; it says nothing about forms we have not thought of. So, when
+`../shared/data/ads-dev/dig-ads-training.csv` exists (494 real ads, read at run time, never
+copied into the repository), a second section compares our phones on those ads with
+`phonenumbers.PhoneNumberMatcher` (slow, a reference) and prints the disagreements only as
+anonymised forms (digits as "d", letters as "a"), never a number.
 
-Usage: python bench/extract_quality.py [--ads 5000] [--seed 5]
+Usage: python bench/extract_quality.py [--ads 5000] [--seed 5] [--real PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+import phonenumbers
 
 from amberline.model import Ad
 from amberline.pipeline import Screener
 from amberline.synth.generate import write_corpus
 
 _CITY_NAMES = {"New York City": "New York"}
+REAL_ADS = Path(__file__).resolve().parents[1].parent / "shared/data/ads-dev/dig-ads-training.csv"
 FIELDS = ("phones", "ages", "names", "handles", "emails", "city")
 
 
@@ -53,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ads", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--real", type=Path, default=REAL_ADS, help="real dev ads (CSV)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ads.jsonl"
@@ -99,6 +107,64 @@ def main() -> None:
     print("phone recall by written form:")
     for form, count in sorted(by_form.items()):
         print(f"  {form:12} {by_form_hit[form] / count:6.3f}  ({count})")
+    real_section(args.real)
+
+
+def load_real_ads(path: Path = REAL_ADS) -> list[Ad]:
+    """The real dev ads as `Ad`s (body = extracted_text), or [] when the file is absent."""
+    if not path.exists():
+        return []
+    csv.field_size_limit(1 << 28)
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return [Ad(source="ads-dev", source_id=str(i), body=row["extracted_text"] or "")
+                for i, row in enumerate(csv.DictReader(handle))]
+
+
+def anonymised(form: str) -> str:
+    """The shape of a phone as written: digits "d", letters "a", the rest kept, spaces "_"."""
+    form = re.sub(r"\d", "d", re.sub(r"[^\W\d_]", "a", form))
+    return form.replace(" ", "_").replace("\n", "/")
+
+
+def reference_phones(text: str) -> dict[str, str]:
+    """E.164 -> the text as written, from `phonenumbers.PhoneNumberMatcher` (US, VALID)."""
+    out: dict[str, str] = {}
+    for m in phonenumbers.PhoneNumberMatcher(text, "US", phonenumbers.Leniency.VALID):
+        out.setdefault(phonenumbers.format_number(
+            m.number, phonenumbers.PhoneNumberFormat.E164), m.raw_string)
+    return out
+
+
+def real_section(path: Path) -> None:
+    ads = load_real_ads(path)
+    if not ads:
+        print(f"(no real dev ads at {path}: section skipped)")
+        return
+    screenings = Screener().screen_batch(ads)
+    both = only_ours = only_ref = ours_total = ref_total = 0
+    ours_forms: Counter[str] = Counter()
+    ref_forms: Counter[str] = Counter()
+    for ad, screening in zip(ads, screenings, strict=True):
+        text = ad.text
+        ours = {s.value: text[s.start:s.end] for s in screening.spans if s.kind == "phone"}
+        ref = reference_phones(text)
+        ours_total += len(ours)
+        ref_total += len(ref)
+        both += len(ours.keys() & ref.keys())
+        for number in ours.keys() - ref.keys():
+            only_ours += 1
+            ours_forms[anonymised(ours[number])] += 1
+        for number in ref.keys() - ours.keys():
+            only_ref += 1
+            ref_forms[anonymised(ref[number])] += 1
+    print(f"\nreal dev ads: {len(ads)} ads, {sum(len(a.text) for a in ads):,} characters")
+    print(f"phones: ours {ours_total}, reference (phonenumbers VALID) {ref_total}; "
+          f"both {both}, only ours {only_ours}, only reference {only_ref}")
+    for title, forms in (("only ours", ours_forms), ("only reference", ref_forms)):
+        if forms:
+            print(f"  {title}, as written (digits 'd', letters 'a'):")
+            for form, count in forms.most_common(8):
+                print(f"    {count:3}  {form[:60]}")
 
 
 if __name__ == "__main__":

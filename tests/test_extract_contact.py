@@ -355,3 +355,20 @@ def test_parse_phone_equals_phonenumbers(digits: str, region: str) -> None:
     from amberline.extract.phones import parse_phone
 
     assert parse_phone(digits, region) == _parse_with_phonenumbers(digits, region)
+
+
+@pytest.mark.parametrize(("text", "urls", "emails"), [
+    ("mia (at) example.com", [], ["mia@example.com"]),
+    ("ruby [at] example.org or jade at example.net", [], ["ruby@example.org",
+                                                          "jade@example.net"]),
+    ("mia @ example.com", [], ["mia@example.com"]),
+    ("find me at example.com", ["example.com"], []),
+    ("book at www.example.org/mia", ["www.example.org/mia"], []),
+])
+def test_url_is_not_the_domain_of_an_obfuscated_address(text, urls, emails):
+    assert [s.value for s in UrlExtractor().extract(text)] == urls
+    assert [s.value for s in EmailExtractor().extract(text)] == emails
+
+
+def test_phone_with_quote_separators():
+    assert [s.value for s in PhoneExtractor().extract('call 703"555"0142')] == ["+17035550142"]

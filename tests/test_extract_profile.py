@@ -1,4 +1,4 @@
-"""Profile extractors: ages, prices, places, descriptors.
+"""Profile extractors: ages, prices, places, descriptors, names.
 
 Hand-written clinical cases per extractor, each extractor's own `examples()`, and property
 tests: never crash on arbitrary text, offsets inside the text, no span across an ad boundary,
@@ -16,17 +16,19 @@ from hypothesis import strategies as st
 from amberline.extract.ages import AgeExtractor, parse_number
 from amberline.extract.base import BATCH_SEPARATOR
 from amberline.extract.descriptors import DescriptorExtractor
+from amberline.extract.names import NameExtractor
 from amberline.extract.places import PlaceExtractor, load_gazetteer
 from amberline.extract.prices import PriceExtractor
-from amberline.model import AGE, DESCRIPTOR, PLACE, PRICE
+from amberline.model import AGE, DESCRIPTOR, NAME, PLACE, PRICE
 
 EXTRACTORS = {
     "ages": AgeExtractor(),
     "prices": PriceExtractor(),
     "places": PlaceExtractor(),
     "descriptors": DescriptorExtractor(),
+    "names": NameExtractor(),
 }
-KINDS = {"ages": AGE, "prices": PRICE, "places": PLACE, "descriptors": DESCRIPTOR}
+KINDS = {"ages": AGE, "prices": PRICE, "places": PLACE, "descriptors": DESCRIPTOR, "names": NAME}
 
 
 def values(name: str, text: str) -> list[object]:
@@ -216,10 +218,12 @@ def _without_hyperscan(name: str) -> object:
     """A copy of the extractor that runs its regex over the whole text (the fallback path)."""
     clone = pickle.loads(pickle.dumps(EXTRACTORS[name]))
     clone._prefilter.available = False  # type: ignore[attr-defined]
+    if hasattr(clone, "_lines"):  # the names extractor's title-form prefilter
+        clone._lines.available = False
     return clone
 
 
-SLOW = {name: _without_hyperscan(name) for name in ("ages", "prices", "descriptors")}
+SLOW = {name: _without_hyperscan(name) for name in ("ages", "prices", "descriptors", "names")}
 
 AD_WORDS = st.sampled_from([
     "age", "Age:", "I'm", "i am", "just turned", "19", "18+", "yrs", "years old", "yo", "y/o",
@@ -229,6 +233,8 @@ AD_WORDS = st.sampled_from([
     "blue", "Latina", "black", "girl", "petite", "massage", "703 555 0142", "24/7", " ", "\n",
     "\n\f\n", "-", "nineteen", "İ", "é", "x", "1", "half hour", "an hour", "quick visit",
     "one hour", "1/2 hr", "per", "C$", "usd", "donation", "turned", "barely", "aged",
+    "Meet", "Sweet", "Mia", "Honey", "🔥", "✨", "Remi", "available now", "just arrived",
+    "Hi from", "It's your girl", "call me", "here", "Exotic", "Filipina", "?",
 ])
 
 
@@ -300,3 +306,30 @@ def test_place_context_lookups_equal_their_regexes(text: str, data: st.DataObjec
     assert (None if m is None else m.end()) == (None if got is None else got[0])
     assert bool(CUE.search(text, max(0, pos - _CUE_WINDOW), pos)) == _CUES.found(
         text, pos, _CUE_WINDOW)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hey! Meet Maya, 33yo", ["Maya"]),
+    ("It's your girl Natasha, Age 21", ["Natasha"]),
+    ("You can call me Honey; call me honey", ["Honey"]),
+    ("They call me Alina", ["Alina"]),
+    ("Sweet Dani\nbody", ["Dani"]),
+    ("Austin Lovely Remi", ["Remi"]),
+    ("🔥 Remi 🔥\nHi from Gia ✨", ["Remi", "Gia"]),
+    ("Mia just arrived\nBooking Lola tonight", ["Mia", "Lola"]),
+    ("Exotic Filipina\nSweet and kind\n✨ Available ✨\nmeet me at 9", []),
+])
+def test_names_from_title_and_intro_forms(text: str, expected: list[str]) -> None:
+    assert values("names", text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("In the Charlotte area, then the Savannah area", ["Charlotte, NC", "Savannah, GA"]),
+    ("#available #Austin", ["Austin, TX"]),
+    ("Based in New York", ["New York City, NY"]),
+    ("Close to the airport in Washington", ["Washington, DC"]),
+    ("Austin here, ask for Charlotte", []),
+    ("touring Delaware and Ohio", ["DE", "OH"]),
+])
+def test_places_in_the_forms_ads_use(text: str, expected: list[str]) -> None:
+    assert values("places", text) == expected

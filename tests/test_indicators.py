@@ -379,9 +379,9 @@ def _timed(fn) -> float:
 
 def test_custom_lexicon_drives_the_derived_rules(tmp_path):
     """With `lexicon_path`, derived flags take their weight and citation from that file."""
-    from amberline.pipeline import ScreenConfig
-
     from importlib import resources
+
+    from amberline.pipeline import ScreenConfig
 
     packaged = resources.files("amberline.indicators").joinpath("lexicon.toml").read_text(
         encoding="utf-8")
@@ -406,5 +406,5 @@ def test_custom_lexicon_without_derived_rules_fails_at_start(tmp_path):
 
     path = tmp_path / "lexicon.toml"
     path.write_text('version = "t1"\n[categories]\nyouth = "youth"\n', encoding="utf-8")
-    with pytest.raises(LexiconError, match="derived.stated_minor_age"):
+    with pytest.raises(LexiconError, match=r"derived\.stated_minor_age"):
         Screener(ScreenConfig(lexicon_path=path))

@@ -1,13 +1,17 @@
 """MinHash signatures match datasketch exactly; LSH finds planted near-duplicates only."""
 
 import random
+import re
 import string
+import zlib
 
 import datasketch
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from amberline.link.components import canonical, components
-from amberline.link.minhash import MinHasher, jaccard_estimate
+from amberline.link.minhash import _TOKEN, MinHasher, jaccard_estimate, token_hashes
 from amberline.link.neardup import band_keys, candidate_pairs, similar_pairs
 
 TEXTS = [
@@ -104,3 +108,17 @@ def test_empty_texts_never_pair():
     sig, empty = MinHasher().signatures(["", "", "   ", "one two three"])
     i, _, _ = similar_pairs(sig, empty, 0.5)
     assert len(i) == 0
+
+
+@given(st.lists(st.text(min_size=0, max_size=30), max_size=40))
+def test_vectorised_token_hashes_equal_zlib_crc32_of_masked_lower_tokens(texts):
+    toks = [t for text in texts for t in _TOKEN.findall(text)]
+    expected = [zlib.crc32(re.sub(r"\d", "0", t.lower()).encode("utf-8", "surrogatepass"))
+                for t in toks]
+    assert token_hashes(toks).tolist() == expected
+
+
+def test_token_hashes_of_awkward_unicode():
+    toks = ["İstanbul", "ΟΔΟΣ", "straße", "٣٤٥", "ﬁne", "漢字", "a", "x" * 300]
+    expected = [zlib.crc32(re.sub(r"\d", "0", t.lower()).encode()) for t in toks]
+    assert token_hashes(toks).tolist() == expected

@@ -32,6 +32,21 @@ def test_index_returns_exactly_the_brute_force_pairs():
     assert (dist == hamming(words[q], words[ids])).all()
 
 
+def test_queries_against_a_grown_index_give_each_pair_once():
+    words = _random_words(4000, seed=5)
+    index = PDQIndex(31)
+    index.add(words[:2500])
+    index.add(words[2500:3500])  # grown in two batches, as the incremental linker does
+    queries = words[3500:]
+    q, ids, dist = index.query(queries)
+    pairs = list(zip(q.tolist(), ids.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs))  # found through several slots, reported once
+    d = np.bitwise_count(queries[:, None, :] ^ words[None, :3500, :]).sum(axis=2)
+    expected = {(int(a), int(b)) for a, b in zip(*np.nonzero(d <= 31), strict=True)}
+    assert set(pairs) == expected and len(expected) > 20
+    assert (dist == d[q, ids]).all()
+
+
 def test_distance_limit_is_configurable():
     words = _random_words(1500, seed=2)
     index = PDQIndex(15)

@@ -246,3 +246,24 @@ def test_gate_is_quiet_on_ordinary_ads(text: str) -> None:
 )
 def test_hard_runs_are_found(text: str, expected: str) -> None:
     assert normalise(text).text == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("31seven 55five 01fiveO.", "317 555 0150."),
+    ("two05 5five5 01sixl!", "205 555 0161!"),
+    ("call 5l3 five55 013l now", "call 513 555 0131 now"),
+    ("(O703) 555 0142", "(0703) 555 0142"),
+])
+def test_look_alike_letter_glued_at_the_edge_of_a_qualifying_run(text: str, expected: str):
+    assert normalise(text).text == expected
+
+
+@pytest.mark.parametrize("text", [
+    "703 555 0142 l",  # not glued: a separate chunk
+    "I am 20, call 703",  # the run does not qualify
+    "555 0142lo",  # a letter follows: not the edge of a run
+    "fiveO",  # one number word
+])
+def test_edge_letters_left_alone(text: str):
+    norm = normalise(text)
+    assert norm.text == text

@@ -72,6 +72,13 @@ _LINE_FORMS = re.compile(
     r")"
 )
 _LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
+# Hyperscan triggers for the title forms (ascii/replace encoding: "?" stands for an emoji or
+# any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line.
+_LINE_TRIGGERS = [
+    r"\?[ \t]*[a-z?]{2}",
+    rf"(?:{_TITLE_ADJECTIVES})[ \t]+[a-z?]",
+    r"[ \t](?:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)",
+]
 _ITEM = re.compile(_NAME)
 _JOINERS = frozenset({"and", "or"})
 _HERE = re.compile(r"[ \t](?i:here)\b")
@@ -96,6 +103,7 @@ class NameExtractor(Extractor):
         stop = load_word_list("not_names.txt") | ethnicities
         self._stop = stop - load_word_list("also_names.txt")
         self._prefilter = Prefilter([_TRIGGER], caseless=True, som=True)
+        self._lines = Prefilter(_LINE_TRIGGERS, caseless=True)
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
@@ -117,13 +125,29 @@ class NameExtractor(Extractor):
             if b is None or not self._is_name(b.group("name"), strong=False):
                 continue
             spans.append(self._span(b.group("name"), b.start("name"), 0.6, "here"))
-        for m in _LINE_FORMS.finditer(text):
+        for m in self._line_forms(text):
             group = m.lastgroup
             if group is None or not self._is_name(m.group(group), strong=False):
                 continue
             spans.append(self._span(m.group(group), m.start(group), 0.6, _LINE_CUES[group]))
         spans.sort(key=lambda s: s.start)
         return spans
+
+    def _line_forms(self, text: str) -> list[re.Match[str]]:
+        """`_LINE_FORMS.finditer(text)`, tried only at the start of lines holding a trigger."""
+        if not self._lines.available:
+            return list(_LINE_FORMS.finditer(text))
+        found: list[re.Match[str]] = []
+        tried: set[int] = set()
+        for _, _, end in self._lines.scan(text):
+            start = text.rfind("\n", 0, end) + 1
+            if start in tried:
+                continue
+            tried.add(start)
+            m = _LINE_FORMS.match(text, start)
+            if m is not None:
+                found.append(m)
+        return found
 
     def _is_name(self, word: str, strong: bool) -> bool:
         if word.lower() in self._stop:

@@ -2,7 +2,8 @@
 
 Why this design: a crawl holds millions of ads and most digit runs in them are prices, ages,
 dates and post ids, not phones. So one precompiled regex finds only runs of 7 or more digits
-with the separators ads use (spaces, dots, dashes, slashes, parentheses, a leading "+"), and only
+with the separators ads use (spaces, dots, dashes, slashes, parentheses, double quotes, a
+leading "+"), and only
 those candidates go to `phonenumbers`, whose results are cached by digit string (the same number
 recurs across an advertiser's ads). `phonenumbers.PhoneNumberMatcher` is not used: it walks the
 text in Python and is far too slow for batch screening.
@@ -36,7 +37,7 @@ from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import PHONE, Span
 
-_SEP = r"[ \t.\-/()\u2010-\u2015]"
+_SEP = r"[ \t.\-/()\"\u2010-\u2015]"  # '"' seen as a separator in real ads: 703"555"0142
 # A run of >= 7 digits joined by at most 3 separator characters between digits. Not preceded by
 # a digit, a currency sign, or URL/id punctuation (a number inside a path or query is an id), nor
 # by "digit + decimal point" (3.14159265).
@@ -48,7 +49,7 @@ _NON_DIGIT = re.compile(r"\D+")
 # Hyperscan trigger: a run of >= 7 digits ending before a non-digit. It fires at the end of
 # every digit group past the 7th digit; `_CONTINUES` skips all but the run's last group.
 # "?" stands for the non-ASCII dashes in `_SEP` (see _prefilter).
-_TRIGGER = r"(?:\+[ \t]?)?\(?[0-9](?:[ \t.\-/()?]{0,3}[0-9]){6,}(?:[^0-9]|$)"
+_TRIGGER = r"(?:\+[ \t]?)?\(?[0-9](?:[ \t.\-/()\"?]{0,3}[0-9]){6,}(?:[^0-9]|$)"
 _CONTINUES = re.compile(rf"{_SEP}{{0,3}}\d")
 _MIN_DIGITS = 7
 _MAX_DIGITS = 15
@@ -196,4 +197,5 @@ class PhoneExtractor(Extractor):
             Example("Age 24, 5'4, 120 lbs, $150/hr, zip 22201, posted 2024-05-06", ()),
             Example("Post ID: 6048613, ref 12345678901234567890", ()),
             Example("7035550142 7035550143", ("+17035550142", "+17035550143")),
+            Example('call 703"555"0142, 5\'4" 120 lbs', ("+17035550142",)),
         ]

@@ -20,8 +20,9 @@ because many names are ordinary words or given names:
 A following state ("Dallas, TX", "Salem, Oregon") or province ("London, ON") chooses among
 cities of the same name and joins the span; otherwise the most populous city wins, and a name
 that is also a US state ("Washington", "New York") is read as the city when the city has
-500,000 people or more, else as the state. value is "City, ST" for US and Canadian cities, "City, CC" elsewhere and "ST"
-for a state; attrs carry {"city", "region", "country", "lat", "lon", "population"}.
+500,000 people or more, else as the state. value is "City, ST" for US and Canadian cities,
+"City, CC" elsewhere and "ST" for a state; attrs carry {"city", "region", "country", "lat",
+"lon", "population"}.
 """
 
 from __future__ import annotations

@@ -115,8 +115,11 @@ class Linker:
         if signatures is None:
             signatures = self.minhasher.signatures([r.text for r in new])
         sig, empty = signatures
-        self.sig = np.concatenate([self.sig, sig])
-        self.empty = np.concatenate([self.empty, empty])
+        if len(self.sig):
+            self.sig = np.concatenate([self.sig, sig])
+            self.empty = np.concatenate([self.empty, empty])
+        else:  # first batch (a full build): no copy of the largest array linking holds
+            self.sig, self.empty = np.asarray(sig, dtype=np.uint32), np.asarray(empty, bool)
         near_on, template_on = cfg.enabled("near_dup"), cfg.enabled("template")
         if not (near_on or template_on):
             return

@@ -43,15 +43,20 @@ def lsh_params(threshold: float, num_perm: int, fn_weight: float = 0.7) -> tuple
     return best
 
 
+def band_key(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """(n,) uint64: one hash of the `rows` signature positions of `band`, per ad."""
+    h = np.zeros(sig.shape[0], dtype=np.uint64)
+    for col in range(band * rows, (band + 1) * rows):
+        h = (h ^ sig[:, col].astype(np.uint64)) * _PRIME64
+        h ^= h >> np.uint64(31)
+    return h
+
+
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """(n, bands) uint64: one hash per band of `rows` signature positions."""
     keys = np.zeros((sig.shape[0], bands), dtype=np.uint64)
     for band in range(bands):
-        h = np.zeros(sig.shape[0], dtype=np.uint64)
-        for col in range(band * rows, (band + 1) * rows):
-            h = (h ^ sig[:, col].astype(np.uint64)) * _PRIME64
-            h ^= h >> np.uint64(31)
-        keys[:, band] = h
+        keys[:, band] = band_key(sig, band, rows)
     return keys
 
 
@@ -91,15 +96,23 @@ def candidate_pairs(
     keys: np.ndarray, active: np.ndarray, new_from: int = 0, max_bucket: int = 50
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct candidate pairs (i < j) over all bands among `active` ad indices."""
+    return _banded(lambda band: keys[:, band], keys.shape[1], active, new_from, max_bucket)
+
+
+def _banded(key_of, bands: int, active: np.ndarray, new_from: int, max_bucket: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs band by band; codes i * n + j are merged and deduplicated every few
+    bands, so memory holds one band's keys and the distinct pairs, not every band's copy."""
     ids = np.flatnonzero(active)
-    n = np.int64(keys.shape[0])
-    codes = []
-    for band in range(keys.shape[1]):
-        i, j = _bucket_pairs(keys[ids, band], ids, new_from, max_bucket)
+    n = np.int64(len(active))
+    unique = np.empty(0, np.int64)
+    codes: list[np.ndarray] = []
+    for band in range(bands):
+        i, j = _bucket_pairs(key_of(band)[ids], ids, new_from, max_bucket)
         codes.append(i.astype(np.int64) * n + j)
-    if not codes:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    unique = np.unique(np.concatenate(codes))
+        if len(codes) == 8 or band == bands - 1:
+            unique = np.unique(np.concatenate([unique, *codes]))
+            codes = []
     return unique // n, unique % n
 
 
@@ -112,8 +125,7 @@ def similar_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i, j, estimated Jaccard) with estimate >= threshold, via LSH then verification."""
     bands, rows = lsh_params(round(threshold, 4), sig.shape[1])
-    keys = band_keys(sig, bands, rows)
-    i, j = candidate_pairs(keys, ~empty, new_from, max_bucket)
+    i, j = _banded(lambda band: band_key(sig, band, rows), bands, ~empty, new_from, max_bucket)
     est = jaccard_estimate(sig, i, j)
     keep = est >= threshold
     return i[keep], j[keep], est[keep]
