@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from amberline.indicators.derived import derive_flags
 from amberline.indicators.lexicon import LexiconError, compile_pattern, load_lexicon, parse_lexicon
 from amberline.indicators.matcher import BATCH_SEPARATOR, IndicatorMatcher
-from amberline.model import AGE, DESCRIPTOR, EMAIL, NAME, PHONE, Ad, Obfuscation, Span
-from amberline.pipeline import Screener
+from amberline.model import AGE, DESCRIPTOR, EMAIL, NAME, PHONE, Ad, Flag, Obfuscation, Span
+from amberline.pipeline import Screener, _one_per_span
 from amberline.text.chars import COMPAT_FORM, CONTROL, TYPOGRAPHY
 from amberline.text.numbers import SPELLED_DIGITS
 
@@ -329,6 +329,53 @@ def test_derived_obscured_contact_through_pipeline():
     assert [f.rule for f in hidden.flags] == ["derived:obscured_contact"]
     assert {o.kind for o in spaced.obfuscations} == {TYPOGRAPHY}
     assert spaced.flags == []
+
+
+
+def test_one_flag_per_category_and_span_in_screening():
+    """A descriptor-derived flag and a lexicon flag of one category on the same word are one
+    piece of evidence: the screening keeps the heavier one and scores only what it shows."""
+    screener = Screener()
+    ad = Ad(source="t", source_id="1", title="Thai girl", body="Sweet Thai girl, ask for Mia")
+    text = ad.text
+    lexicon_rules = {(f.rule, f.start, f.end) for f in screener.matcher.match(text)}
+    assert ("ethnicity_named.named", 16, 20) in lexicon_rules  # both sources did fire
+    screening = screener.screen(ad)
+    ethnic = [(f.rule, f.start, f.end, f.weight) for f in screening.flags
+              if f.category == "ethnicity_named"]
+    derived = "derived:ethnicity_named"
+    assert ethnic == [(derived, 0, 4, 1.0), (derived, 16, 20, 1.0)]
+    keys = [(f.category, f.start, f.end) for f in screening.flags]
+    assert len(keys) == len(set(keys))
+    copies = [Flag(f.category, f.term, f.start, f.end, f.weight, f.rule, f.citation)
+              for f in screening.flags]
+    assert screening.score == pytest.approx(screener.scorer.score(copies))
+    assert sum(f.contribution for f in screening.flags) == pytest.approx(screening.score)
+
+
+def test_one_per_span_keeps_heaviest_and_other_categories():
+    """Same (category, start, end): the highest weight wins, the earlier one on a tie; another
+    category on the same words, or the same category elsewhere, is kept."""
+    def flag(category: str, start: int, weight: float, rule: str) -> Flag:
+        return Flag(category, "x", start, start + 4, weight, rule)
+
+    flags = [
+        flag("ethnicity_named", 0, 0.9, "ethnicity_named.named"),
+        flag("youth", 0, 0.5, "youth.a"),
+        flag("ethnicity_named", 0, 1.0, "derived:ethnicity_named"),
+        flag("ethnicity_named", 10, 1.0, "derived:ethnicity_named"),
+        flag("ethnicity_named", 10, 1.0, "derived:other"),
+        flag("youth", 20, 0.5, "youth.a"),
+    ]
+    kept = [(f.category, f.start, f.rule) for f in _one_per_span(flags)]
+    assert kept == [
+        ("ethnicity_named", 0, "derived:ethnicity_named"),
+        ("youth", 0, "youth.a"),
+        ("ethnicity_named", 10, "derived:ethnicity_named"),
+        ("youth", 20, "youth.a"),
+    ]
+    distinct = [flag("youth", 0, 0.5, "youth.a"), flag("youth", 5, 0.5, "youth.a")]
+    assert _one_per_span(distinct) is distinct
 
 
 # ---------------------------------------------------------------- speed

@@ -12,12 +12,13 @@ and an ad whose text the normaliser left alone skips the offset mapping altogeth
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
+
+import numpy as np
 
 from amberline import __version__
 from amberline.extract import BATCH_SEPARATOR, build_extractors
@@ -29,6 +30,7 @@ from amberline.score.scorer import Scorer
 from amberline.text.normalise import NormalisedText, normalise_batch, prepare
 
 _BY_POSITION = attrgetter("start", "end")
+_START = attrgetter("start")
 _SEP_LEN = len(BATCH_SEPARATOR)
 
 
@@ -70,11 +72,12 @@ class Screener:
         limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
         joined = BATCH_SEPARATOR.join(texts)
 
+        bounds = np.asarray(starts, dtype=np.int64)
         spans: list[list[Span]] = [[] for _ in ads]
         for extractor in self.extractors:
-            _deal(extractor.extract(joined), starts, limits, spans)
+            _deal(extractor.extract(joined), starts, bounds, limits, spans)
         flags: list[list[Flag]] = [[] for _ in ads]
-        _deal(self.matcher.match(joined), starts, limits, flags)
+        _deal(self.matcher.match(joined), starts, bounds, limits, flags)
 
         finish = self._finish
         return [
@@ -99,23 +102,60 @@ class Screener:
             _to_original(obfuscations, norm)
         if len(flags) > 1:
             flags.sort(key=_BY_POSITION)
+            flags = _one_per_span(flags)
         score = self.scorer.score(flags) if flags else 0.0
         return Screening(ad.key, spans, flags, score, self.version, list(obfuscations))
 
 
 def _deal(
-    items: Sequence[Span | Flag], starts: list[int], limits: list[int], out: list[list]
+    items: Sequence[Span | Flag],
+    starts: list[int],
+    bounds: np.ndarray,
+    limits: list[int],
+    out: list[list],
 ) -> None:
     """Give batch-level spans to the ads they lie in (offsets made local to the ad); drop any
-    that crosses an ad boundary."""
-    for item in items:
-        index = bisect_right(starts, item.start) - 1
+    that crosses an ad boundary. `bounds` is `starts` as an array: the ad of every item is
+    found by one `searchsorted` (what `bisect_right(starts, start) - 1` gives, per item)."""
+    if not items:
+        return
+    positions = np.fromiter(map(_START, items), dtype=np.int64, count=len(items))
+    owners = (np.searchsorted(bounds, positions, "right") - 1).tolist()
+    for item, index in zip(items, owners, strict=True):
         if item.end > limits[index]:
             continue
         base = starts[index]
         item.start -= base
         item.end -= base
         out[index].append(item)
+
+
+def _one_per_span(flags: list[Flag]) -> list[Flag]:
+    """Keep one flag per (category, start, end): the highest weight, the earlier on a tie.
+
+    A derived flag and a lexicon flag of one category on the same words ("Asian" as a
+    descriptor and as a lexicon term), or a derived rule firing twice on one span, are the
+    same evidence: shown twice they clutter the explanation and add a repeat bonus for
+    nothing. `flags` is sorted by position, so a duplicate has the same (start, end) as its
+    neighbour: most ads have none and return at once, in place."""
+    previous = flags[0]
+    for flag in flags[1:]:
+        if flag.start == previous.start and flag.end == previous.end:
+            break
+        previous = flag
+    else:
+        return flags
+    best: dict[tuple[str, int, int], int] = {}
+    kept: list[Flag] = []
+    for flag in flags:
+        key = (flag.category, flag.start, flag.end)
+        index = best.get(key)
+        if index is None:
+            best[key] = len(kept)
+            kept.append(flag)
+        elif flag.weight > kept[index].weight:
+            kept[index] = flag
+    return kept
 
 
 def _to_original(items: Sequence[Span | Flag | Obfuscation], norm: NormalisedText) -> None:

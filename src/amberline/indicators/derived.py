@@ -10,6 +10,7 @@ in the lexicon file (`[derived.*]`) like every other indicator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, load_lexicon
@@ -43,6 +44,32 @@ def _rules_of(lexicon: Lexicon) -> dict[str, DerivedRule]:
     return lexicon.derived
 
 
+_MAKERS: dict[int, tuple[dict[str, DerivedRule], dict[str, Callable[[str, Span], Flag]]]] = {}
+
+
+def _makers(rules: dict[str, DerivedRule]) -> dict[str, Callable[[str, Span], Flag]]:
+    """Per rule, a function making its flag for a span: the rule's fields are read once per
+    rules table (kept by identity, with the table itself so the id stays valid), not per flag."""
+    hit = _MAKERS.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+
+    def maker(rule: DerivedRule) -> Callable[[str, Span], Flag]:
+        category, weight, rule_id, citation = rule.category, rule.weight, rule.id, rule.citation
+
+        def make(text: str, span: Span) -> Flag:
+            start, end = span.start, span.end
+            return Flag(category, text[start:end], start, end, weight, rule_id, citation)
+
+        return make
+
+    made = {name: maker(rules[name]) for name in DERIVED_RULES}
+    if len(_MAKERS) >= 64:
+        _MAKERS.clear()
+    _MAKERS[id(rules)] = (rules, made)
+    return made
+
+
 def _age(span: Span) -> int | None:
     try:
         return int(span.value)
@@ -67,44 +94,41 @@ def derive_flags(
       digits; not a no-break space or a stray control character, which disguise nothing);
     - ethnicity_named: each DESCRIPTOR span whose attrs say kind = "ethnicity".
     """
-    rules = _default_rules() if lexicon is None else _rules_of(lexicon)
+    made = _makers(_default_rules() if lexicon is None else _rules_of(lexicon))
     flags: list[Flag] = []
-
-    def add(rule_name: str, span: Span) -> None:
-        rule = rules[rule_name]
-        flags.append(
-            Flag(rule.category, text[span.start : span.end], span.start, span.end, rule.weight,
-                 rule.id, rule.citation)
-        )
-
+    append = flags.append
     hidden = [(o.start, o.end) for o in obfuscations if o.kind in OBSCURING_KINDS]
     first_name: dict[str, Span] = {}
     first_age: dict[int, Span] = {}
     for span in spans:
         kind = span.kind
         if kind == AGE:
-            age = _age(span)
+            value = span.value
+            age = value if type(value) is int else _age(span)
             if age is None:
                 continue
             if age < 18:
-                add("stated_minor_age", span)
+                append(made["stated_minor_age"](text, span))
             elif age <= 19:
-                add("age_near_18", span)
+                append(made["age_near_18"](text, span))
             first_age.setdefault(age, span)
         elif kind == NAME:
             if span.value:
                 first_name.setdefault(str(span.value).casefold(), span)
         elif kind == DESCRIPTOR:
             if (span.attrs or {}).get("kind") == "ethnicity":
-                add("ethnicity_named", span)
+                append(made["ethnicity_named"](text, span))
         elif hidden and kind in _CONTACT_KINDS:
             start, end = span.start, span.end
-            if any(a < end and start < b for a, b in hidden):
-                add("obscured_contact", span)
+            for a, b in hidden:
+                if a < end and start < b:
+                    append(made["obscured_contact"](text, span))
+                    break
     for group in (first_name, first_age):
         if len(group) >= 2:
+            multiple = made["multiple_providers"]
             for span in group.values():
-                add("multiple_providers", span)
+                append(multiple(text, span))
     if len(flags) > 1:
         flags.sort(key=_order)
     return flags

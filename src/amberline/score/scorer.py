@@ -28,11 +28,13 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 
 from amberline.model import Flag
 
 _MEMO_SIZE = 65536  # signatures kept; the memo is emptied when full
+_SIGNATURE = attrgetter("category", "rule", "weight")  # a flag's part of the memo key
 
 
 class WeightsError(ValueError):
@@ -143,7 +145,7 @@ class Scorer:
 
     def score(self, flags: list[Flag]) -> float:
         """Score in [0, 1); sets every flag's `contribution` so that they sum to the score."""
-        key = tuple([(f.category, f.rule, f.weight) for f in flags])
+        key = tuple(map(_SIGNATURE, flags))
         memo = self._memo
         hit = memo.get(key)
         if hit is None:
