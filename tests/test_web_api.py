@@ -43,6 +43,20 @@ def test_push_screens_stores_and_reports_each_ad(env) -> None:
     assert store.counts()["ads"] == before + 2
 
 
+def test_an_ad_repeated_within_one_push_is_stored_and_linked_once(env) -> None:
+    """Found by schemathesis: the same ad twice in one batch made the link-keys hook insert
+    its signature twice (a 500). Hooks now see each newly stored key once."""
+    store, client, headers = env
+    before = store.counts()["ads"]
+    repeated = {**AD, "source_id": "p9"}
+    response = client.post("/api/v1/ads", headers=headers, json={"ads": [repeated, repeated]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["stored"], body["duplicates"]) == (1, 1)
+    assert [r["status"] for r in body["results"]] == ["stored", "duplicate"]
+    assert store.counts()["ads"] == before + 1
+
+
 def test_bad_payload_gets_422_naming_the_field_and_nothing_is_stored(env) -> None:
     store, client, headers = env
     before = store.counts()["ads"]

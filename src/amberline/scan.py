@@ -78,7 +78,7 @@ class StoredBatchHook(Protocol):
     ) -> None: ...
 
 
-def _first_of_each(
+def first_of_each(
     items: list[tuple[Ad, Screening]], new_ids: dict[str, int]
 ) -> list[tuple[Ad, Screening]]:
     """The newly stored items, each key once (a key repeated within a batch is stored once,
@@ -91,6 +91,26 @@ def _first_of_each(
             seen.add(key)
             out.append((ad, screening))
     return out
+
+
+def store_batch(
+    store: Store,
+    scan_id: int | None,
+    items: list[tuple[Ad, Screening]],
+    hooks: Sequence[StoredBatchHook] = (),
+) -> tuple[dict[str, int], list[tuple[Ad, Screening]]]:
+    """Store one screened batch atomically, then run the hooks on what it newly stored.
+
+    The one path from screened ads to the store for every entry point (scan, push API), so
+    that hooks always see each new ad exactly once. Returns ({key: id} of the new ads, the new
+    items, each key once).
+    """
+    new_ids = store.write_new(scan_id, items)
+    new_items = first_of_each(items, new_ids)
+    if new_items:
+        for hook in hooks:
+            hook(store, new_items, new_ids)
+    return new_ids, new_items
 
 
 def run_scan(
@@ -116,14 +136,10 @@ def run_scan(
                 counts.quarantined += len(bad)
             if ads:
                 items = list(zip(ads, screener.screen_batch(ads), strict=True))
-                new_ids = store.write_new(scan_id, items)
+                new_ids, new_items = store_batch(store, scan_id, items, on_stored)
                 counts.stored += len(new_ids)
                 counts.duplicate += len(items) - len(new_ids)
-                new_items = _first_of_each(items, new_ids)
                 counts.flagged += sum(1 for _, s in new_items if s.score >= FLAG_THRESHOLD)
-                if new_items:
-                    for hook in on_stored:
-                        hook(store, new_items, new_ids)
         status = "finished"
     finally:
         store.finish_scan(scan_id, counts.as_dict(), status)

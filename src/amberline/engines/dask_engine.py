@@ -35,7 +35,7 @@ from amberline.scan import (
     FLAG_THRESHOLD,
     ScanCounts,
     StoredBatchHook,
-    _first_of_each,
+    first_of_each,
 )
 from amberline.store.database import Store
 
@@ -263,7 +263,7 @@ class _Run:
             mine.read += len(batch)
             mine.stored += len(new_ids)
             mine.duplicate += len(batch) - len(new_ids)
-            new_items = _first_of_each(batch, new_ids)
+            new_items = first_of_each(batch, new_ids)
             mine.flagged += sum(1 for _, s in new_items if s.score >= FLAG_THRESHOLD)
             if new_items:
                 hooked = time.perf_counter()

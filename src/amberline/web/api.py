@@ -70,13 +70,10 @@ def push_ads(request: Request, payload: PushIn, user: Writer) -> PushOut:
     screenings = _screener(request).screen_batch(batch)
     items = list(zip(batch, screenings, strict=True))
     store = state.store
-    new_ids = store.write_new(None, items)
-    new_items = [(a, s) for a, s in items if a.key in new_ids]
-    if new_items:
-        from amberline.scan_hooks import default_hooks
+    from amberline.scan import store_batch
+    from amberline.scan_hooks import default_hooks
 
-        for hook in default_hooks(store):
-            hook(store, new_items, new_ids)
+    new_ids, _ = store_batch(store, None, items, default_hooks(store))
     old_keys = {a.key for a, _ in items} - new_ids.keys()
     existing: dict[str, int] = {}
     if old_keys:
