@@ -11,6 +11,7 @@ import pickle
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import example as hypothesis_example
 from hypothesis import strategies as st
 
 from amberline.extract.ages import AgeExtractor, parse_number
@@ -255,6 +256,7 @@ def test_never_crash_and_offsets_in_text(text: str) -> None:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.one_of(st.lists(AD_WORDS, max_size=40).map(" ".join),
                  st.lists(AD_WORDS, max_size=40).map("".join)))
+@hypothesis_example("MeetRemi")  # a cue glued to its name: the trigger once wanted a word end
 def test_fast_path_equals_plain_regex(text: str) -> None:
     for name, slow in SLOW.items():
         fast = [(s.start, s.end, s.value) for s in EXTRACTORS[name].extract(text)]

@@ -49,6 +49,7 @@ _CUES = re.compile(
     r"|(?P<weak>it['’]s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
     r"|it['’]s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from))"
+    r"(?:(?<!\w)|(?!\w))"  # a cue ends a word: not "IM" in "IMMEDIATE", not "Meet" in "MeetRemi"
     rf"[ \t]*+[:\-]?[ \t]*+(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
 )
 # Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
@@ -175,4 +176,5 @@ class NameExtractor(Extractor):
             Example("🔥 Remi 🔥\nMia available now\nBook with Lola today", ("Remi", "Mia", "Lola")),
             Example("Relaxing Swedish massage\nSweet and kind\n🔥 New 🔥\nmeet me", ()),
             Example("Exotic Filipina\nI'm Brazilian, call me", ()),
+            Example("IMMEDIATE OPENINGS, MeetRemi", ()),
         ]
