@@ -308,25 +308,6 @@ def test_prefilter_loses_nothing(x: Extractor, text: str) -> None:
 # --- North American numbers answered from their first seven digits ----------------------------
 
 
-def _parse_with_phonenumbers(digits: str, region: str) -> tuple[str, bool, str] | None:
-    """What `parse_phone` answered before the shortcut: phonenumbers on every number."""
-    import phonenumbers
-    from phonenumbers import ValidationResult
-
-    try:
-        num = phonenumbers.parse(digits, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if phonenumbers.is_valid_number(num):
-        valid = True
-    elif phonenumbers.is_possible_number_with_reason(num) == ValidationResult.IS_POSSIBLE:
-        valid = False
-    else:
-        return None
-    code = phonenumbers.region_code_for_number(num) or region
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), valid, code
-
-
 def test_nanp_shortcut_holds_for_installed_metadata() -> None:
     from amberline.extract import nanp
 
@@ -352,9 +333,9 @@ _NANP_DIGITS = st.tuples(
 @settings(max_examples=400, deadline=None)
 @given(_NANP_DIGITS, st.sampled_from(["US", "CA", "GB"]))
 def test_parse_phone_equals_phonenumbers(digits: str, region: str) -> None:
-    from amberline.extract.phones import parse_phone
+    from amberline.extract.phones import parse_phone, parse_with_phonenumbers
 
-    assert parse_phone(digits, region) == _parse_with_phonenumbers(digits, region)
+    assert parse_phone(digits, region) == parse_with_phonenumbers(digits, region)
 
 
 @pytest.mark.parametrize(("text", "urls", "emails"), [

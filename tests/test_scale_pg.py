@@ -8,11 +8,9 @@ and exports it); skipped without it. Each test works in a schema of its own.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,23 +19,16 @@ import sqlalchemy as sa
 
 from amberline.model import Ad, Flag, Screening
 from amberline.store import Store
+from pg_helpers import PG_URL, pg_schema
 
-PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run on PostgreSQL")
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards."""
-    schema = f"amberline_scale_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    with pg_schema("amberline_scale") as url:
+        yield url
 
 
 def item(n: int, title: str, body: str) -> tuple[Ad, Screening]:

@@ -7,13 +7,11 @@ database that may be wiped (e.g. postgresql+psycopg://amber@127.0.0.1:55432/ambe
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -29,6 +27,7 @@ from amberline.store import Store
 from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
 from amberline.store.schema import include_name
 from amberline.store.tables import metadata
+from pg_helpers import PG_URL, pg_schema
 
 TABLES = {"ads", "spans", "flags", "image_hashes", "quarantine", "scans", "ads_fts"}
 
@@ -66,7 +65,6 @@ def screened(
     return ad, screening
 
 
-PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
 
@@ -79,15 +77,8 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield str(tmp_path / "amber.db")
         return
-    schema = f"amberline_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    with pg_schema("amberline_test") as url:
+        yield url
 
 
 @pytest.fixture

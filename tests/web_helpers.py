@@ -9,15 +9,12 @@ PostgreSQL too, each store in a schema of its own that is dropped afterwards.
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from amberline.pipeline import Screener
@@ -27,33 +24,13 @@ from amberline.store.database import Store
 from amberline.synth.generate import write_corpus
 from amberline.web.accounts import add_user, new_token
 from amberline.web.app import Settings, create_app
+from pg_helpers import PG_URL, pg_schema
 
 PASSWORD = "correct horse battery"
 USERS = {"alice": "admin", "ana": "analyst", "vic": "viewer"}
-PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the workspace tests on PostgreSQL"))]
 _SCREENER: Screener | None = None
-
-
-@contextmanager
-def pg_schema(prefix: str = "amberline_web") -> Iterator[str]:
-    """A URL of the PostgreSQL test server whose search_path is a new, empty schema; the schema
-    is dropped afterwards. Schemas rather than databases: creating one is a catalog insert
-    (milliseconds), and parallel workers (pytest -n) never see each other's tables."""
-    assert PG_URL, "AMBERLINE_TEST_PG_URL is not set"
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        admin.dispose()
 
 
 @contextmanager
@@ -63,7 +40,7 @@ def database(backend: str, folder: Path, name: str = "ws.db") -> Iterator[str]:
     if backend == "sqlite":
         yield str(folder / name)
         return
-    with pg_schema() as url:
+    with pg_schema("amberline_web") as url:
         yield url
 
 

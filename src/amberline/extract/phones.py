@@ -71,6 +71,11 @@ def parse_phone(digits: str, region: str) -> tuple[str, bool, str] | None:
         if not valid and not possible:
             return None
         return "+1" + national, valid, code or region
+    return parse_with_phonenumbers(digits, region)
+
+
+def parse_with_phonenumbers(digits: str, region: str) -> tuple[str, bool, str] | None:
+    """`parse_phone` without the North American shortcut: the library's own answer."""
     try:
         num = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException:

@@ -8,6 +8,8 @@ can be re-run or resumed over the same input without duplicating anything.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +47,25 @@ class BadRecordLike(Protocol):
     excerpt: str
 
 
+def _enable_wal(cursor: Any, patience: float = 30.0) -> None:
+    """Switch a SQLite file to WAL, waiting while another process holds a lock on it.
+
+    Changing the journal mode does not go through SQLite's busy handler: when two processes
+    open a brand-new file at once and one is already migrating it, the other's PRAGMA fails
+    at once with "database is locked". The mode is stored in the file, so once any process has
+    set it the PRAGMA is a no-op; until then, retry briefly.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(url_or_path: str | Path) -> sa.Engine:
     """An engine for a database URL, or for a SQLite file when given a plain path.
 
@@ -70,7 +91,7 @@ def make_engine(url_or_path: str | Path) -> sa.Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy, not sqlite3, emits BEGIN
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: keeps the span indexes hot
