@@ -27,6 +27,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from amberline.score.combine import combine, log_strength
+
 from .features import NetworkFeatures
 
 SIGNALS = ("member_max_score", "member_mean_score", "flagged_share", "ads",
@@ -143,12 +145,7 @@ def score_network(
     """(score in [0, 1), contributions): the contributions sum to the score."""
     w = weights or default_weights()
     rows = _strengths(features, list(member_scores) or [0.0], w)
-    units = [-math.log1p(-w.weights[signal] * strength) for signal, _, strength, _ in rows]
-    total = math.fsum(units)
-    score = -math.expm1(-total) if total > 0 else 0.0
-    shares = [score * u / total if total > 0 else 0.0 for u in units]
-    if total > 0:
-        top = max(range(len(shares)), key=shares.__getitem__)
-        shares[top] += score - math.fsum(shares)  # absorb rounding so the sum is exact
+    score, shares = combine(
+        [log_strength(w.weights[signal] * strength) for signal, _, strength, _ in rows])
     return score, [Contribution(signal, float(value), share, why)
                    for (signal, value, _, why), share in zip(rows, shares, strict=True)]

@@ -23,7 +23,6 @@ with no flags is 0, and no score reaches 1 because every weight is below 1.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from amberline.model import Flag
+from amberline.score.combine import combine, log_strength
 
 _MEMO_SIZE = 65536  # signatures kept; the memo is emptied when full
 _SIGNATURE = attrgetter("category", "rule", "weight")  # a flag's part of the memo key
@@ -127,7 +127,7 @@ class Scorer:
                     "has no weight; add it to [weights]"
                 )
             strength = w_c * min(max(flag.weight, 0.0), 1.0)
-            raw.append(-math.log1p(-strength))
+            raw.append(log_strength(strength))
             key = (flag.category, flag.rule)
             j = best.get(key)
             if j is None or raw[i] > raw[j]:
@@ -160,14 +160,7 @@ class Scorer:
 
     def _compute(self, flags: list[Flag]) -> tuple[float, tuple[float, ...]]:
         """(score, contribution per flag), following steps 4-5 of the formula."""
-        units = self._units(flags)
-        total = math.fsum(units)
-        if total <= 0.0:
-            return 0.0, (0.0,) * len(flags)
-        score = -math.expm1(-total)
-        contribs = [score * u / total for u in units]
-        top = max(range(len(flags)), key=contribs.__getitem__)
-        contribs[top] += score - math.fsum(contribs)  # absorb rounding so the sum is exact
+        score, contribs = combine(self._units(flags))
         return score, tuple(contribs)
 
     def explain(self, flags: list[Flag]) -> list[tuple[str, float, float]]:
