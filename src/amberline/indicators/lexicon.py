@@ -27,11 +27,11 @@ at one end (split it into two patterns instead).
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from amberline.config_files import read_toml
 
 MAX_VARIANTS = 512  # literal expansions allowed per pattern (keeps the fallback finite)
 _WS_CLASS = r"[^\S\f]"  # whitespace except form feed
@@ -320,13 +320,5 @@ def parse_lexicon(data: dict[str, Any], origin: str = "<lexicon>") -> Lexicon:
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
     """Load a lexicon file; `None` loads the one packaged with Amberline."""
-    if path is None:
-        res = resources.files("amberline.indicators").joinpath("lexicon.toml")
-        text, origin = res.read_text(encoding="utf-8"), "amberline/indicators/lexicon.toml"
-    else:
-        text, origin = Path(path).read_text(encoding="utf-8"), str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"{origin}: not valid TOML ({exc})") from None
+    data, origin = read_toml("amberline.indicators", "lexicon.toml", path, LexiconError)
     return parse_lexicon(data, origin)

@@ -21,12 +21,11 @@ signal cannot drown the rest because each is capped at its weight.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from amberline.config_files import read_toml
 from amberline.score.combine import combine, log_strength
 
 from .features import NetworkFeatures
@@ -62,15 +61,8 @@ class NetworkWeights:
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> NetworkWeights:
         """Load weights; `None` loads the packaged `link/network_weights.toml`."""
-        if path is None:
-            res = resources.files("amberline.link").joinpath("network_weights.toml")
-            text, origin = res.read_text(encoding="utf-8"), "amberline/link/network_weights.toml"
-        else:
-            text, origin = Path(path).read_text(encoding="utf-8"), str(path)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise NetworkWeightsError(f"{origin}: not valid TOML ({exc})") from None
+        data, origin = read_toml(
+            "amberline.link", "network_weights.toml", path, NetworkWeightsError)
         return cls.from_dict(data, origin)
 
     @classmethod

@@ -23,13 +23,12 @@ with no flags is 0, and no score reaches 1 because every weight is below 1.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from operator import attrgetter
 from pathlib import Path
 
+from amberline.config_files import read_toml
 from amberline.model import Flag
 from amberline.score.combine import combine, log_strength
 
@@ -62,19 +61,11 @@ class Scorer:
     ) -> Scorer:
         """Load weights; `None` loads the packaged file. `categories` (default: those of the
         packaged lexicon) must match the file's categories exactly."""
-        if path is None:
-            res = resources.files("amberline.score").joinpath("weights.toml")
-            text, origin = res.read_text(encoding="utf-8"), "amberline/score/weights.toml"
-        else:
-            text, origin = Path(path).read_text(encoding="utf-8"), str(path)
+        data, origin = read_toml("amberline.score", "weights.toml", path, WeightsError)
         if categories is None:
             from amberline.indicators.lexicon import load_lexicon
 
             categories = load_lexicon().categories
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise WeightsError(f"{origin}: not valid TOML ({exc})") from None
         return cls.from_dict(data, set(categories), origin)
 
     @classmethod
