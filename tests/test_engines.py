@@ -157,6 +157,33 @@ def test_resume_continues_a_scan_that_stopped(
     assert set(done["seconds"]) >= {"ingest", "screen", "keys", "store", "total"}
 
 
+def test_a_partition_screened_twice_at_once_is_screened_once(
+    tmp_path: Path, corpus: list[Path]
+) -> None:
+    """A crashed driver may leave a screen task running while the resumed run submits the same
+    partition again: whichever runs second must neither fail nor change the first's output."""
+    from amberline.engines.tasks import ingest_split, screen_partition
+    from amberline.engines.workdir import WorkDir, plan_splits
+    from amberline.ingest.records import ReadOptions
+    from amberline.pipeline import ScreenConfig
+
+    work = WorkDir(tmp_path / "work")
+    split = plan_splits(corpus[:1], ReadOptions(), 700)[0]
+    work.prepare("fingerprint", [split], resume=False)
+    part = ingest_split(split, ReadOptions(), str(work.root), 700)[0]["id"]
+    first = screen_partition(part, ScreenConfig(), str(work.root), 500)
+    assert first["ads"] == 700
+    output = work.screened_path(part).read_bytes()
+
+    again = screen_partition(part, ScreenConfig(), str(work.root), 500)
+    assert again["ads"] == 0 and work.screened_path(part).read_bytes() == output
+
+    work.mark_stored(part, {"read": 700})  # the driver stores it and removes its input
+    work.ads_path(part).unlink()
+    late = screen_partition(part, ScreenConfig(), str(work.root), 500)
+    assert late["ads"] == 0 and work.screened_path(part).read_bytes() == output
+
+
 def test_resume_refuses_a_work_folder_of_other_inputs(
     tmp_path: Path, corpus: list[Path], cluster: object
 ) -> None:

@@ -274,6 +274,7 @@ class _Run:
                     hook(self.store, new_items, new_ids)
                 hooks_seconds += time.perf_counter() - hooked
         self.work.mark_stored(part, mine.as_dict())
+        self.work.ads_path(part).unlink(missing_ok=True)  # keeps the work folder bounded
         for name, value in mine.as_dict().items():
             setattr(self.counts, name, getattr(self.counts, name) + value)
         seconds = time.perf_counter() - began

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from amberline.engines.workdir import temp_beside
 from amberline.ingest.records import BadRecord
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store.schema import decode_value, dump_json, encode_value
@@ -64,7 +65,7 @@ SCREENED_SCHEMA = pa.schema([
 
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write a Parquet file so that it either exists whole or not at all (resume relies on it)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temp_beside(path)
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
 

@@ -93,11 +93,20 @@ def screen_partition(
     """Screen one ingested partition and compute its linking inputs; write `screened/`.
 
     Screens in batches of `batch_size`, as a local scan does (results do not depend on the
-    batch, but memory and cache behaviour are then the same).
+    batch, but memory and cache behaviour are then the same). Idempotent: only the driver
+    deletes a partition's files, after storing it, so a second task of the same partition
+    finds either the input or the finished output.
     """
     work = WorkDir(Path(root))
     began = time.perf_counter()
-    ads = frames.read_ads(work.ads_path(part))
+    try:
+        ads = [] if work.screened_path(part).exists() else frames.read_ads(work.ads_path(part))
+    except FileNotFoundError:
+        ads = []  # the driver stored it and removed its input meanwhile
+    if not ads and (work.screened_path(part).exists() or work.stored(part) is not None):
+        # Already screened by an earlier task of this partition (one a crashed driver left
+        # running): its output stands, and this task has nothing to add.
+        return {"id": part, "ads": 0, "pid": os.getpid(), "seconds": {}}
     read = time.perf_counter()
     screener = cached_screener(config)
     screenings = []
@@ -111,7 +120,6 @@ def screen_partition(
     ]
     keyed = time.perf_counter()
     frames.write_atomic(frames.screened_table(ads, screenings, links), work.screened_path(part))
-    work.ads_path(part).unlink(missing_ok=True)
     done = time.perf_counter()
     return {
         "id": part, "ads": len(ads), "pid": os.getpid(),

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,14 @@ def fingerprint(paths: list[Path], options: ReadOptions, settings: dict[str, Any
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def temp_beside(path: Path) -> Path:
+    """A temporary name next to `path`, unique to this writer: two tasks of one partition may
+    run at once (a task left running by a crashed driver, and its resubmission on resume)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
 def write_json(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temp_beside(path)
     tmp.write_text(json.dumps(value), encoding="utf-8")
     os.replace(tmp, path)
 
