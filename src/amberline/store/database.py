@@ -27,7 +27,7 @@ from amberline.store.queries import (
     SearchHit,
     StoredAd,
 )
-from amberline.store.rows import ad_rows, in_lock_order, insert_children, insert_ignore
+from amberline.store.rows import ad_rows, insert_children, insert_ignore, insert_new_ads
 from amberline.store.schema import ads, dump_json, quarantine, scans, utcnow
 
 # The largest row id a store can hold: ids are `Integer`, which is 32-bit on PostgreSQL (a
@@ -182,13 +182,8 @@ class Store:
         rows, _ = ad_rows(scan_id, items, utcnow())
         if not rows:
             return {}
-        insert = insert_ignore(ads, self.engine.dialect.name, ["key"])
         with self._writer.begin() as conn:
-            rows = in_lock_order(conn, rows)
-            new_ids = {
-                key: ad_id
-                for ad_id, key in conn.execute(insert.returning(ads.c.id, ads.c.key), rows)
-            }
+            new_ids = insert_new_ads(conn, rows)
             if new_ids:
                 insert_children(conn, items, new_ids)  # in input order, so by ad id
         return new_ids

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from amberline.link.record import LinkRecord
 from amberline.model import NAME, PLACE, PRICE
+from amberline.store.rows import bulk_insert
 from amberline.store.schema import ads, decode_value, flags, image_hashes, spans
 from amberline.store.schema_networks import (
     link_cut_keys,
@@ -174,10 +175,14 @@ def insert_keys(conn: sa.Connection, key_rows: list[dict[str, Any]],
             sa.select(link_minhash.c.ad_id).where(where(link_minhash.c.ad_id))))
     key_rows = [r for r in key_rows if r["ad_id"] not in have]
     sig_rows = [r for r in sig_rows if r["ad_id"] not in have]
-    if key_rows:
-        conn.execute(link_keys.insert(), key_rows)
-    if sig_rows:
-        conn.execute(link_minhash.insert(), sig_rows)
+    bulk_insert(conn, link_keys, KEY_COLUMNS,
+                [(r["ad_id"], r["kind"], r["value"]) for r in key_rows])
+    bulk_insert(conn, link_minhash, SIGNATURE_COLUMNS,
+                [(r["ad_id"], r["signature"], r["empty"]) for r in sig_rows])
+
+
+KEY_COLUMNS = ("ad_id", "kind", "value")
+SIGNATURE_COLUMNS = ("ad_id", "signature", "empty")
 
 
 def cut_key_names(conn: sa.Connection) -> set[str]:

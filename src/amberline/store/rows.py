@@ -7,15 +7,17 @@ from the transaction logic makes both easy to read.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from amberline.model import Ad, Screening
-from amberline.store.schema import dump_json, encode_value, flags, image_hashes, spans
+from amberline.store.schema import ads, dump_json, encode_value, flags, image_hashes, spans
 
 Items = list[tuple[Ad, Screening]]
 
@@ -92,6 +94,81 @@ def in_lock_order(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[
     return sorted(rows, key=lambda row: row["key"])
 
 
+def insert_new_ads(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the ad rows whose key is not stored yet; returns {key: id} of those inserted.
+
+    PostgreSQL: one INSERT ... ON CONFLICT DO NOTHING RETURNING, in lock order. SQLite: the
+    same insert with ready-made values (see `_sqlite_insert`), then the new ids read back as
+    those above the largest id before it. Why: SQLAlchemy's per-row parameter handling cost
+    more than SQLite's own insert, and that read-back is exact because the transaction holds
+    SQLite's only write lock (BEGIN IMMEDIATE) and an INTEGER PRIMARY KEY gives each new row
+    the largest id so far plus one, in input order.
+    """
+    if conn.dialect.name != "sqlite":
+        insert = insert_ignore(ads, conn.dialect.name, ["key"])
+        rows = in_lock_order(conn, rows)
+        return {key: ad_id for ad_id, key in
+                conn.execute(insert.returning(ads.c.id, ads.c.key), rows)}
+    before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ads").scalar()
+    names, processors = _ad_converters(conn.dialect)
+    _sqlite_insert(conn, ads, names, [
+        tuple(row[name] if process is None else process(row[name])
+              for name, process in zip(names, processors, strict=True))
+        for row in rows
+    ], conflict=("key",))
+    return dict(conn.exec_driver_sql("SELECT key, id FROM ads WHERE id > ?", (before,)).all())
+
+
+@lru_cache(maxsize=4)
+def _ad_converters(dialect: sa.Dialect) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The ads columns an insert binds, and each one's value converter (JSON text, UTC
+    timestamps) exactly as SQLAlchemy itself would apply it, or None."""
+    columns = [c for c in ads.columns if c.name != "id"]
+    return (tuple(c.name for c in columns),
+            tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns))
+
+
+# Bound values per statement at most: SQLite's default limit since 3.32 (builds may set it
+# lower, 999 before 3.32, or higher; the connection's own limit is read and obeyed too).
+_SQLITE_MAX_VALUES = 32_766
+
+
+def _sqlite_insert(
+    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+    conflict: tuple[str, ...] = (),
+) -> None:
+    """Insert ready-made tuples with multi-row INSERT ... VALUES (...), (...) statements.
+
+    Why: for SQLite, one statement of many rows costs ~25% less per row than executemany of
+    one-row statements (measured on the span table with its indexes), and the statement is
+    still compiled from the Core table, so its text (quoting, ON CONFLICT) is SQLAlchemy's.
+    With `conflict` columns, rows whose values there are already stored are skipped.
+    """
+    head, one_row, tail = _sqlite_row_statement(conn.dialect, table, columns, conflict)
+    limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per_statement = min(limit, _SQLITE_MAX_VALUES) // len(columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        sql = f"{head} VALUES {', '.join([one_row] * len(chunk))}{tail}"
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
+
+
+@lru_cache(maxsize=32)
+def _sqlite_row_statement(
+    dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...], conflict: tuple[str, ...]
+) -> tuple[str, str, str]:
+    """A compiled one-row insert split as (INSERT INTO t (cols), "(?, ?, ...)", the rest)."""
+    statement = insert_ignore(table, "sqlite", list(conflict)) if conflict else table.insert()
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+    if not compiled.positional or tuple(compiled.positiontup or ()) != columns:
+        raise AssertionError(f"{table.name}: columns {columns} not in table order")
+    head, values, tail = str(compiled).partition(" VALUES ")
+    one_row = "(" + ", ".join(["?"] * len(columns)) + ")"
+    if not values or not tail.startswith(one_row):
+        raise AssertionError(f"unexpected compiled insert: {compiled}")
+    return head, one_row, tail[len(one_row):]
+
+
 _HASH_FIELDS = ("pdq", "quality", "md5")
 # Columns of the child tables in table order (the order the compiled INSERT binds them).
 SPAN_COLUMNS = ("ad_id", "kind", "value", "value_json", "start", "end", "extractor",
@@ -135,7 +212,7 @@ def insert_children(conn: sa.Connection, items: Items, new_ids: dict[str, int]) 
 def bulk_insert(
     conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
-    """One driver-level executemany of ready-made tuples.
+    """Insert ready-made tuples at the driver level: SQLite multi-row inserts, PostgreSQL COPY.
 
     Why bypass SQLAlchemy's parameter handling: for many small rows its per-row processing
     costs more than SQLite's own insert (measured ~90k vs ~250k span rows/s). The statement is
@@ -147,11 +224,7 @@ def bulk_insert(
     if conn.dialect.name == "postgresql":
         _copy(conn, table, columns, rows)
         return
-    sql, positional = _compiled_insert(conn.dialect, table, columns)
-    if positional:
-        conn.exec_driver_sql(sql, rows)
-    else:
-        conn.exec_driver_sql(sql, [dict(zip(columns, row, strict=True)) for row in rows])
+    _sqlite_insert(conn, table, columns, rows)
 
 
 def _copy(
@@ -170,11 +243,3 @@ def _copy(
         raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi_error) from exc
 
 
-@lru_cache(maxsize=32)
-def _compiled_insert(
-    dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
-) -> tuple[str, bool]:
-    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
-    if compiled.positional and tuple(compiled.positiontup or ()) != columns:
-        raise AssertionError(f"{table.name}: columns {columns} not in table order")
-    return str(compiled), bool(compiled.positional)
