@@ -145,3 +145,72 @@ def test_config_from_toml(tmp_path: Path) -> None:
     config = NotifyConfig.from_toml(path)
     assert config.webhooks[0].secret == "s" and config.emails[0].to == ("b@x.example",)
     assert config.retry.attempts == 3 and config.retry.delay(2) == 2.0
+
+
+def test_a_receiver_that_is_down_costs_one_retry_cycle_not_one_per_match(tmp_path: Path) -> None:
+    """Ten matches while the receiver is down: the first is retried in full, the other nine
+    go straight to the dead letters; after the cooldown the receiver is tried again."""
+    calls: list[dict] = []
+    status = {"code": 503}
+
+    def receiver(request, body: bytes) -> tuple[int, bytes]:
+        calls.append(json.loads(body))
+        return status["code"], b""
+
+    now = {"t": 1000.0}
+    retry = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0, cooldown=60.0)
+    with http_server(receiver) as base, Store(tmp_path / "c.db") as store:
+        notifier = Notifier(NotifyConfig(webhooks=(WebhookTarget(f"{base}/h", SECRET),),
+                                         retry=retry), clock=lambda: now["t"])
+        records = [notifier.deliver(store, {**PAYLOAD, "n": n})[0] for n in range(10)]
+        assert len(calls) == 3  # one full retry cycle, for the first payload only
+        assert [r["attempts"] for r in records] == [3] + [0] * 9
+        assert all(r["status"] == "dead" for r in records)
+        assert "not tried" in records[1]["last_error"]
+        assert len(dead_letters(store)) == 10
+
+        now["t"] += 61.0  # the cooldown is over and the receiver is back
+        status["code"] = 200
+        [again] = notifier.deliver(store, {**PAYLOAD, "n": 10})
+        assert (again["status"], again["attempts"]) == ("delivered", 1)
+
+
+def test_resend_delivers_the_dead_letters_once_the_receiver_is_back(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from amberline.cli import app
+
+    got: list[dict] = []
+    up = {"now": False}
+
+    def receiver(request, body: bytes) -> tuple[int, bytes]:
+        if not up["now"]:
+            return 500, b""
+        got.append(json.loads(body))
+        return 200, b""
+
+    retry = RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0)
+    with http_server(receiver) as base:
+        config = tmp_path / "notify.toml"
+        config.write_text(f'[[webhook]]\nurl = "{base}/h"\nsecret = "{SECRET}"\n'
+                          '[retry]\nattempts = 2\nbase_delay = 0.0\n', encoding="utf-8")
+        db = tmp_path / "r.db"
+        with Store(db) as store:
+            notifier = Notifier(NotifyConfig(webhooks=(WebhookTarget(f"{base}/h", SECRET),),
+                                             retry=retry))
+            for n in range(3):
+                notifier.deliver(store, {**PAYLOAD, "n": n})
+            other = Notifier(NotifyConfig(webhooks=(WebhookTarget(f"{base}/gone", SECRET),),
+                                          retry=retry))
+            other.deliver(store, {**PAYLOAD, "n": 99})
+            assert len(dead_letters(store)) == 4
+
+        up["now"] = True
+        result = CliRunner().invoke(app, ["alerts", "resend", "--db", str(db),
+                                          "--notify", str(config)])
+        assert result.exit_code == 0, result.output
+        assert "3 delivered, 0 still failing, 1 for targets no longer configured" in result.output
+    assert [p["n"] for p in got] == [0, 1, 2]
+    with Store(db) as store:
+        [left] = dead_letters(store)
+    assert left["target"].endswith("/gone") and left["payload"]["n"] == 99

@@ -8,9 +8,12 @@ tolerance on the timestamp against replays).
 
 Why a dead letter: a match an alert desk never hears of is worse than a late one. A delivery is
 retried with exponential backoff; after the last failure it is recorded as `dead` in the
-`notifications` table, with the error and the payload, so it can be resent and nothing is lost.
+`notifications` table, with the error and the payload, and `amberline alerts resend` (or
+`Notifier.resend`) delivers it again later: nothing is lost. A target that is down is not
+retried on every match for `cooldown` seconds, so a dead receiver cannot stall a scan.
 Configuration is a TOML file (`[[webhook]] url, secret`; `[[email]] host, port, sender, to`;
-`[retry] attempts, base_delay, factor, max_delay`), named by AMBERLINE_NOTIFY_CONFIG or --notify.
+`[retry] attempts, base_delay, factor, max_delay, cooldown`), named by
+AMBERLINE_NOTIFY_CONFIG or --notify.
 """
 
 from __future__ import annotations
@@ -84,6 +87,10 @@ class RetryPolicy:
     base_delay: float = 1.0
     factor: float = 2.0
     max_delay: float = 60.0
+    # After a target fails every attempt, deliveries to it are not tried (they go straight to
+    # the dead letters, for `resend`) until this many seconds have passed: a receiver that is
+    # down must not stall a scan for a whole retry cycle on every match.
+    cooldown: float = 300.0
 
     def delay(self, attempt: int) -> float:
         return min(self.max_delay, self.base_delay * self.factor ** attempt)
@@ -141,11 +148,20 @@ def match_payload(match: StoredMatch) -> dict[str, Any]:
 
 
 class Notifier:
-    """Delivers payloads to every configured target and records each delivery."""
+    """Delivers payloads to every configured target and records each delivery.
 
-    def __init__(self, config: NotifyConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+    A target that failed every attempt is "down" for `retry.cooldown` seconds: deliveries to it
+    meanwhile are recorded as dead letters at once (attempts 0), not retried, so that matches
+    found during a scan cost the scan one retry cycle per target, not one per match.
+    `resend` delivers the dead letters again once the receiver is back.
+    """
+
+    def __init__(self, config: NotifyConfig, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.sleep = sleep
+        self.clock = clock
+        self._down_since: dict[tuple[str, str], float] = {}
 
     def _attempt(self, send: Callable[[], None]) -> tuple[int, str | None]:
         error = None
@@ -159,19 +175,39 @@ class Notifier:
                     self.sleep(self.config.retry.delay(attempt))
         return self.config.retry.attempts, error
 
+    def _send(self, channel: str, target: str, send: Callable[[], None]
+              ) -> tuple[int, str | None]:
+        """(attempts, error or None) of one delivery, skipping a target that is down."""
+        down_since = self._down_since.get((channel, target))
+        if down_since is not None:
+            waited = self.clock() - down_since
+            if waited < self.config.retry.cooldown:
+                return 0, (f"not tried: {target} failed every attempt {waited:.0f} s ago;"
+                           f" tried again after {self.config.retry.cooldown:.0f} s")
+        attempts, error = self._attempt(send)
+        if error is None:
+            self._down_since.pop((channel, target), None)
+        else:
+            self._down_since[(channel, target)] = self.clock()
+        return attempts, error
+
+    def _senders(self, payload: dict[str, Any]) -> dict[tuple[str, str], Callable[[], None]]:
+        """One sender per configured target, keyed by (channel, target) as recorded."""
+        body = dump_json(payload).encode()
+        senders: dict[tuple[str, str], Callable[[], None]] = {
+            ("webhook", w.url): (lambda w=w: post_webhook(w, body)) for w in self.config.webhooks}
+        subject = f"Amberline match: {payload.get('label', payload.get('event'))}"
+        text = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+        senders |= {("email", ", ".join(e.to)): (lambda e=e: send_email(e, subject, text))
+                    for e in self.config.emails}
+        return senders
+
     def deliver(self, store: Store, payload: dict[str, Any], match_id: int | None = None
                 ) -> list[dict[str, Any]]:
         """Send one payload everywhere; returns the delivery records it stored."""
-        body = dump_json(payload).encode()
-        jobs: list[tuple[str, str, Callable[[], None]]] = [
-            ("webhook", w.url, lambda w=w: post_webhook(w, body)) for w in self.config.webhooks]
-        subject = f"Amberline match: {payload.get('label', payload.get('event'))}"
-        text = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
-        jobs += [("email", ", ".join(e.to), lambda e=e: send_email(e, subject, text))
-                 for e in self.config.emails]
         records = []
-        for channel, target, send in jobs:
-            attempts, error = self._attempt(send)
+        for (channel, target), send in self._senders(payload).items():
+            attempts, error = self._send(channel, target, send)
             records.append({"match_id": match_id, "channel": channel, "target": target,
                             "status": "dead" if error else "delivered", "attempts": attempts,
                             "last_error": error, "payload": payload, "created_at": utcnow(),
@@ -184,6 +220,28 @@ class Notifier:
     def notify_matches(self, store: Store, found: list[StoredMatch]) -> None:
         for match in found:
             self.deliver(store, match_payload(match), match.id)
+
+    def resend(self, store: Store) -> dict[str, int]:
+        """Deliver every dead letter again, oldest first, to its target as configured now.
+
+        A delivered one becomes "delivered" (its attempts added up); one whose target is no
+        longer configured stays dead and is counted as `unknown_target`.
+        """
+        counts = {"delivered": 0, "dead": 0, "unknown_target": 0}
+        for letter in dead_letters(store):
+            send = self._senders(letter["payload"] or {}).get(
+                (letter["channel"], letter["target"]))
+            if send is None:
+                counts["unknown_target"] += 1
+                continue
+            attempts, error = self._send(letter["channel"], letter["target"], send)
+            counts["dead" if error else "delivered"] += 1
+            with writer(store).begin() as conn:
+                conn.execute(notifications.update().where(notifications.c.id == letter["id"])
+                             .values(status="dead" if error else "delivered",
+                                     attempts=letter["attempts"] + attempts, last_error=error,
+                                     finished_at=utcnow()))
+        return counts
 
 
 def dead_letters(store: Store) -> list[dict[str, Any]]:

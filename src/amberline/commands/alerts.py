@@ -159,6 +159,19 @@ def close_cmd(alert_id: int, db: DbOption = Path("amberline.db")) -> None:
     console.print(f"alert {alert_id} closed")
 
 
+@alerts_app.command("resend")
+def resend_cmd(db: DbOption = Path("amberline.db"), notify: NotifyOption = None) -> None:
+    """Deliver failed notifications (dead letters) again, to the targets configured now."""
+    notifier = _notifier(notify)
+    if notifier is None:
+        raise UserError("no notification config: give --notify FILE or set "
+                        "AMBERLINE_NOTIFY_CONFIG")
+    counts = notifier.resend(open_store(db))
+    console.print(f"{counts['delivered']} delivered, {counts['dead']} still failing, "
+                  f"{counts['unknown_target']} for targets no longer configured",
+                  highlight=False)
+
+
 def _report_entries(entries: list, found: list) -> None:
     for entry in entries:
         console.print(f"watching #{entry.id} {entry.kind} {entry.value}", highlight=False)
