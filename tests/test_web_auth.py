@@ -123,6 +123,49 @@ def test_forms_need_the_sessions_csrf_token(env) -> None:
     assert ok.status_code == 303
 
 
+def _signed_out(client: TestClient) -> bool:
+    page = client.get("/", follow_redirects=False)
+    return page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
+def test_signing_out_ends_every_session_of_the_user_including_copies(env) -> None:
+    """A session cookie is signed, so deleting it in one browser used to leave any copy of it
+    (another browser, a shared machine) valid until it expired; signing out now ends them."""
+    store, app = env
+    add_user(store, "sol", "analyst", PASSWORD)
+    first, second = signed_in(app, "sol"), signed_in(app, "sol")
+    copy = TestClient(app)
+    copy.cookies.set("amberline_session", first.cookies["amberline_session"])
+    assert not _signed_out(copy) and not _signed_out(second)
+    other = signed_in(app, "ana")
+
+    page = first.get("/")
+    out = first.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert _signed_out(copy) and _signed_out(second)
+    assert copy.post("/api/v1/decisions", json={}).status_code == 401
+    assert not _signed_out(other)  # other users keep their sessions
+    assert not _signed_out(signed_in(app, "sol"))  # and signing in again works
+    assert any(e.action == "logout" and e.user_name == "sol" for e in audit.entries(store, 50))
+
+
+def test_an_admin_ends_a_users_sessions_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from amberline.cli import app as cli
+
+    db = tmp_path / "s.db"
+    store = seed(tmp_path, n_ads=5, db=str(db))
+    app = app_for(store)
+    client, other = signed_in(app, "ana"), signed_in(app, "vic")
+    result = CliRunner().invoke(cli, ["users", "sign-out", "ana", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert _signed_out(client) and not _signed_out(other)
+    missing = CliRunner().invoke(cli, ["users", "sign-out", "nobody", "--db", str(db)])
+    assert "no user named 'nobody'" in str(missing.exception)  # `main` prints it, exits 2
+    store.close()
+
+
 def test_viewer_cannot_decide_export_or_push_but_can_read(env) -> None:
     store, app = env
     client = signed_in(app, "vic")

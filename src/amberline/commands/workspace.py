@@ -99,6 +99,22 @@ def users_revoke(
     console.print(f"revoked {n} token(s) of {name}")
 
 
+@users_app.command("sign-out")
+def users_sign_out(
+    name: Annotated[str, typer.Argument(help="User whose sessions to end.")],
+    db: DbOption = Path("amberline.db"),
+    database: DatabaseOption = None,
+) -> None:
+    """End every signed-in session of NAME, in every browser (a lost or shared machine)."""
+    from amberline.web.accounts import AccountError, end_sessions
+
+    try:
+        end_sessions(_store(db, database), name)
+    except AccountError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"ended every session of {name}")
+
+
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 

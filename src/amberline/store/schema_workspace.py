@@ -46,6 +46,9 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Moved on by signing out: a session cookie issued under an earlier epoch is refused
+    # (migration 0006).
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name="user_role"),
 )
 

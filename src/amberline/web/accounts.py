@@ -90,6 +90,23 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
     return User(row.id, row.name, row.role) if row else None
 
 
+def session_epoch(store: Store, user_id: int) -> int:
+    """The epoch a new session cookie of this user is issued under."""
+    with store.engine.connect() as conn:
+        epoch = conn.execute(sa.select(users.c.session_epoch)
+                             .where(users.c.id == user_id)).scalar()
+    return int(epoch or 0)
+
+
+def end_sessions(store: Store, name: str) -> None:
+    """End every session of user `name`, in every browser: their cookies stop being valid."""
+    with _writer(store).begin() as conn:
+        ended = conn.execute(users.update().where(users.c.name == name)
+                             .values(session_epoch=users.c.session_epoch + 1)).rowcount
+    if not ended:
+        raise AccountError(f"no user named {name!r}")
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

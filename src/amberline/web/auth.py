@@ -1,8 +1,9 @@
 """Who is asking: signed session cookies for people, bearer tokens for machines, CSRF, roles.
 
-Why signed cookies and not server-side sessions: the cookie carries only the user id and a
-CSRF secret, signed and time-limited with itsdangerous; the user row is read on every request,
-so a removed user or a changed role takes effect at once. The cookie is HttpOnly (scripts
+Why signed cookies and not server-side sessions: the cookie carries only the user id, a CSRF
+secret and the user's session epoch, signed and time-limited with itsdangerous; the user row is
+read on every request, so a removed user, a changed role or a sign-out (which moves the epoch
+on, ending every session of that user) takes effect at once. The cookie is HttpOnly (scripts
 cannot read it) and SameSite=Strict (other sites cannot make the browser send it), and every
 form also carries the session's CSRF token, checked in constant time.
 """
@@ -44,10 +45,10 @@ class Sessions:
         self._session = URLSafeTimedSerializer(secret, salt="amberline.session")
         self._login = URLSafeTimedSerializer(secret, salt="amberline.login")
 
-    def issue(self, user: User) -> tuple[str, str]:
-        """A new cookie value for `user` and its CSRF token."""
+    def issue(self, user: User, epoch: int = 0) -> tuple[str, str]:
+        """A new cookie value for `user` under their session `epoch`, and its CSRF token."""
         csrf = secrets.token_urlsafe(24)
-        return self._session.dumps({"u": user.id, "c": csrf}), csrf
+        return self._session.dumps({"u": user.id, "c": csrf, "e": epoch}), csrf
 
     def read(self, value: str) -> dict[str, Any] | None:
         try:
@@ -83,9 +84,12 @@ def _session_user(request: Request) -> tuple[User, str] | None:
     if data is None:
         return None
     with state.store.engine.connect() as conn:
-        row = conn.execute(sa.select(users.c.id, users.c.name, users.c.role)
+        row = conn.execute(sa.select(users.c.id, users.c.name, users.c.role,
+                                     users.c.session_epoch)
                            .where(users.c.id == data["u"])).first()
-    return (User(row.id, row.name, row.role), data["c"]) if row else None
+    if row is None or data.get("e", 0) != row.session_epoch:  # removed, or signed out since
+        return None
+    return User(row.id, row.name, row.role), data["c"]
 
 
 def current_user(request: Request) -> User:

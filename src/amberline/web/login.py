@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from amberline.web import audit
-from amberline.web.accounts import authenticate
+from amberline.web.accounts import authenticate, end_sessions, session_epoch
 from amberline.web.auth import LOGIN_COOKIE, SESSION_COOKIE, CurrentUser, check_csrf, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +53,7 @@ def login(request: Request, name: Annotated[str, Form()] = "",
         return _form(request, "Wrong name or password.", next, 401)
     audit.append(state.store, user.name, "login", "",
                  {"ip": request.client.host if request.client else ""})
-    value, _ = state.sessions.issue(user)
+    value, _ = state.sessions.issue(user, session_epoch(state.store, user.id))
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_cookie(response, SESSION_COOKIE, value, state.settings.session_max_age,
                state.settings.cookie_secure)
@@ -65,6 +65,7 @@ def login(request: Request, name: Annotated[str, Form()] = "",
 def logout(request: Request, user: CurrentUser,
            csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
+    end_sessions(request.app.state.store, user.name)  # copies of the cookie end too
     audit.append(request.app.state.store, user.name, "logout")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
