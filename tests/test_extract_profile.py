@@ -219,8 +219,6 @@ def _without_hyperscan(name: str) -> object:
     """A copy of the extractor that runs its regex over the whole text (the fallback path)."""
     clone = pickle.loads(pickle.dumps(EXTRACTORS[name]))
     clone._prefilter.available = False  # type: ignore[attr-defined]
-    if hasattr(clone, "_lines"):  # the names extractor's title-form prefilter
-        clone._lines.available = False
     return clone
 
 

@@ -267,3 +267,40 @@ def test_look_alike_letter_glued_at_the_edge_of_a_qualifying_run(text: str, expe
 def test_edge_letters_left_alone(text: str):
     norm = normalise(text)
     assert norm.text == text
+
+
+def _apply_edits_reference(text: str, edits: list) -> tuple[str, list[int], list[int]]:
+    """The plain definition of `apply_edits`: every character's map entry written out."""
+    parts, starts, ends, pos = [], [], [], 0
+    for start, end, repl, _kind in edits:
+        parts.append(text[pos:start])
+        starts.extend(range(pos, start))
+        ends.extend(range(pos + 1, start + 1))
+        parts.append(repl)
+        if len(repl) == end - start:
+            starts.extend(range(start, end))
+            ends.extend(range(start + 1, end + 1))
+        else:
+            starts.extend([start] * len(repl))
+            ends.extend([end] * len(repl))
+        pos = end
+    parts.append(text[pos:])
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    starts.append(len(text))
+    return "".join(parts), starts, ends
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab7 💋", max_size=30), st.data())
+def test_apply_edits_equals_reference(text: str, data: st.DataObject) -> None:
+    """The identity-stretch shortcut of `apply_edits` gives the character-by-character maps."""
+    from amberline.text.edits import Edit, apply_edits
+
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=12)))
+    edits = []
+    for a, b in itertools.pairwise(cuts):
+        if data.draw(st.booleans()):
+            repl = data.draw(st.sampled_from(["", "0", "12", "xyz", " "]))
+            edits.append(Edit(a, b, repl, "test"))
+    assert apply_edits(text, edits) == _apply_edits_reference(text, edits)

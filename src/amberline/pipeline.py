@@ -12,7 +12,10 @@ and an ad whose text the normaliser left alone skips the offset mapping altogeth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import attrgetter
@@ -66,6 +69,10 @@ class Screener:
         """Screen many ads with one pass of each extractor over their joined texts."""
         if not ads:
             return []
+        with _collector_paused():
+            return self._screen_batch(ads)
+
+    def _screen_batch(self, ads: Sequence[Ad]) -> list[Screening]:
         norms = normalise_batch([ad.text for ad in ads])
         texts = [norm.text for norm in norms]
         starts = [0, *accumulate(len(t) + _SEP_LEN for t in texts[:-1])]
@@ -104,7 +111,41 @@ class Screener:
             flags.sort(key=_BY_POSITION)
             flags = _one_per_span(flags)
         score = self.scorer.score(flags) if flags else 0.0
-        return Screening(ad.key, spans, flags, score, self.version, list(obfuscations))
+        # `obfuscations` is the normaliser's fresh list for this ad, used nowhere else.
+        return Screening(ad.key, spans, flags, score, self.version, obfuscations)
+
+
+_PAUSE_LOCK = threading.Lock()
+_pause = {"depth": 0, "resume": False}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while a batch is screened.
+
+    A batch allocates tens of thousands of container objects (spans, flags, attrs, match
+    lists) and keeps most of them until it returns, so the collector's allocation-count
+    trigger fires hundreds of times per 10,000 ads and every pass, and each full pass over all
+    live objects, finds nothing to free: screening builds no reference cycles (a collection
+    after 5,000 ads screened with the collector off found none). That was ~9 of ~109 µs of
+    CPU per synthetic ad. Reference counting still frees everything as usual; only
+    cycle detection waits for the end of the batch (one ordinary collection then sees the
+    batch's survivors once). Nested and concurrent batches (threads) share one counter, so
+    the collector is resumed when the last of them ends, and only if it was enabled before
+    the first began (a caller that disabled it keeps it disabled).
+    """
+    with _PAUSE_LOCK:
+        if _pause["depth"] == 0:
+            _pause["resume"] = gc.isenabled()
+            gc.disable()
+        _pause["depth"] += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _pause["depth"] -= 1
+            if _pause["depth"] == 0 and _pause["resume"]:
+                gc.enable()
 
 
 def _deal(

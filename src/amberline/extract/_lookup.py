@@ -15,15 +15,16 @@ from collections.abc import Iterable
 
 # Characters Python's case-insensitive `re` matches to an ASCII letter (İ ı ſ K).
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
-_GAP = re.compile(r"[^\S\f]*,?[^\S\f]*")
 _LETTERS = re.compile(r"[^\W\d_]+")
+# The gap before a name or code (spaces, one comma), then the letters of the next word if any.
+_GAP_WORD = re.compile(r"(?P<gap>[^\S\f]*,?[^\S\f]*)(?P<word>[^\W\d_]+)?")
 _WORD_CHAR = re.compile(r"\w")
 _CODE_END = re.compile(r"[\w.]")
 
 
 def fold(s: str) -> str:
     """Lower case as Python's case-insensitive `re` compares ASCII letters."""
-    return s.translate(_FOLD).lower()
+    return s.lower() if s.isascii() else s.translate(_FOLD).lower()
 
 
 def _boundary(text: str, pos: int) -> bool:
@@ -57,15 +58,15 @@ class NamesAfter:
         self._by_word = by_word
 
     def match(self, text: str, pos: int) -> tuple[int, str | None, str | None] | None:
-        gap = _GAP.match(text, pos)
-        p = gap.end() if gap is not None else pos
+        gap = _GAP_WORD.match(text, pos)  # always matches (everything in it is optional)
+        p = gap.end(1)  # the end of the gap
         code = text[p : p + 2]
         if code in self.codes and _CODE_END.match(text, p + 2) is None:
             return p + 2, code, None
-        word = _LETTERS.match(text, p)
+        word = gap.group(2)  # the letters after it
         if word is None:
             return None
-        for name in self._by_word.get(fold(word.group()), ()):
+        for name in self._by_word.get(fold(word), ()):
             end = p + len(name)
             if fold(text[p:end]) == name and _boundary(text, end):
                 return end, None, name

@@ -16,7 +16,9 @@ and a trigger pattern only has to be a superset of where its regex can match:
 Hyperscan works on bytes. The text is encoded with `ascii`/`replace`, which keeps one byte per
 character (every non-ASCII character becomes "?"), so byte offsets are character offsets with
 no conversion. A database with a non-ASCII trigger ("🌹+", "€") scans UTF-8 instead, and its
-offsets are converted (a "?" stand-in would move leftmost starts: "€🌹150"). Hyperscan is
+offsets are converted (a "?" stand-in would move leftmost starts: "€🌹150"); the encoded bytes
+and the character starts are made once per text and shared by every prefilter scanning it
+(`amberline.text.encoded`: a batch's extractors all scan one joined text). Hyperscan is
 an optional dependency (x86-64 only): without it, or with `available` set False (as the tests
 do), the exact regexes run over the whole text, with the same results. Compiled databases do not
 pickle: a pickled prefilter recompiles where it is loaded (once per worker process).
@@ -36,15 +38,15 @@ try:  # pragma: no cover - depends on the platform
 except ImportError:  # pragma: no cover
     hyperscan = None
 
+from amberline.text.encoded import char_starts, encoded
+
 _WHITESPACE = re.compile(r"\s")
 
 
 def char_offsets(data: bytes, offsets: list[int]) -> list[int]:
     """Character offsets of UTF-8 byte offsets into `data` (each must start a character,
     or be len(data)); for databases that scan UTF-8 (the place gazetteer)."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    starts = np.flatnonzero((arr & 0xC0) != 0x80)  # byte offset of each character
-    return np.searchsorted(starts, np.asarray(offsets, dtype=np.int64)).tolist()
+    return np.searchsorted(char_starts(data), np.asarray(offsets, dtype=np.int64)).tolist()
 
 
 class Prefilter:
@@ -101,10 +103,10 @@ class Prefilter:
             append((pid, start if som else -1, end))
 
         if not self._utf8:
-            self._db.scan(text.encode("ascii", "replace"), match_event_handler=on_match,
+            self._db.scan(encoded(text, "ascii"), match_event_handler=on_match,
                           scratch=scratch)
             return hits
-        data = text.encode("utf-8", "surrogatepass")
+        data = encoded(text, "utf-8")
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         if not hits or len(data) == len(text):
             return hits
@@ -115,15 +117,23 @@ class Prefilter:
         return [(pid, start, end)
                 for (pid, _, _), start, end in zip(hits, starts, ends, strict=True)]
 
-    def find_all(self, text: str, exact: Sequence[re.Pattern[str]]) -> list[list[re.Match[str]]]:
+    def find_all(
+        self,
+        text: str,
+        exact: Sequence[re.Pattern[str]],
+        hits: list[tuple[int, int, int]] | None = None,
+    ) -> list[list[re.Match[str]]]:
         """For each pattern index i, the non-overlapping matches of `exact[i]` in `text`, the same
         as `exact[i].finditer(text)` provided every match of `exact[i]` starts where trigger i
-        starts (trigger i compiled with `som=True` and a superset of `exact[i]`)."""
+        starts (trigger i compiled with `som=True` and a superset of `exact[i]`). Triggers past
+        the last pattern are ignored; `hits`, if given, is `self.scan(text)` already made."""
         if not self.available:
             return [list(p.finditer(text)) for p in exact]
         starts: list[set[int]] = [set() for _ in exact]
-        for pid, start, _ in self.scan(text):
-            starts[pid].add(start)
+        n = len(exact)
+        for pid, start, _ in self.scan(text) if hits is None else hits:
+            if pid < n:
+                starts[pid].add(start)
         found: list[list[re.Match[str]]] = []
         for pid, pattern in enumerate(exact):
             matches: list[re.Match[str]] = []
@@ -150,12 +160,18 @@ class Prefilter:
         last_end = 0
         n = len(text)
         for start in sorted({start for _, start, _ in self.scan(text)}):
-            for pos in range(max(start, last_end), min(start + probe, n)):
+            # Positions start .. start + probe - 1, from the end of the last match, within text.
+            pos = start if start > last_end else last_end
+            stop = start + probe if start + probe < n else n
+            while pos < stop:
                 m = match(text, pos)
-                if m is not None and m.end() > pos:
-                    yield m
-                    last_end = m.end()
-                    break
+                if m is not None:
+                    end = m.end()
+                    if end > pos:
+                        yield m
+                        last_end = end
+                        break
+                pos += 1
 
     def find_near(
         self,
@@ -190,7 +206,9 @@ class Prefilter:
                 continue
             lo, hi = max(done, end - back), min(n, end + forward)
             if token:
-                lo = max(lo, *(text.rfind(ch, lo, end - 1) + 1 for ch in " \t\n"))
+                rfind, stop = text.rfind, end - 1  # after the last blank before the trigger
+                lo = max(lo, rfind(" ", lo, stop) + 1, rfind("\t", lo, stop) + 1,
+                         rfind("\n", lo, stop) + 1)
                 ws = _WHITESPACE.search(text, end - 1, hi)
                 hi = ws.start() if ws else hi
             m = exact.search(text, lo, hi)

@@ -18,6 +18,7 @@ digit runs are digits), and number words from ten to ninety-nine are read here.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import ClassVar
 
 from amberline.extract._prefilter import Prefilter
@@ -82,6 +83,9 @@ _SOURCE = (
     r")"
 )
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
+# The groups `extract` reads, as one C-level pick from `Match.groups()` (no dict per match).
+_GROUPS = itemgetter(*(_PATTERN.groupindex[name] - 1 for name in (
+    "num", "num2", "num3", "num4", "cue_turn", "cue_age", "cue_i", "unit")))
 
 # Where an age expression can start (Hyperscan, no lookarounds): see _prefilter.
 _TRIGGERS = [
@@ -127,8 +131,8 @@ class AgeExtractor(Extractor):
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for m in self._prefilter.finditer(text, _PATTERN):
-            groups = m.groupdict()
-            token = groups["num"] or groups["num2"] or groups["num3"] or groups["num4"]
+            num, num2, num3, num4, cue_turn, cue_age, cue_i, unit = _GROUPS(m.groups())
+            token = num or num2 or num3 or num4
             value = parse_number(token) if token else None
             if value is None or not MIN_AGE <= value <= MAX_AGE:
                 continue
@@ -136,15 +140,15 @@ class AgeExtractor(Extractor):
                 continue
             attrs: dict[str, object] = {}
             confidence = 1.0
-            if groups["cue_turn"]:
-                attrs["cue"] = " ".join(groups["cue_turn"].lower().split())
-            elif groups["cue_age"]:
+            if cue_turn:
+                attrs["cue"] = " ".join(cue_turn.lower().split())
+            elif cue_age:
                 attrs["cue"] = "age"
-            elif groups["cue_i"]:
+            elif cue_i:
                 attrs["cue"] = "i am"
                 confidence = 0.8  # "I'm 19" is rarely anything else, but "I'm 5" etc. exist
             else:
-                unit = groups["unit"].lower()
+                unit = unit.lower()
                 if "old" in unit or not unit.startswith(("yr", "year")):
                     attrs["cue"] = "years old"
                 else:

@@ -59,8 +59,14 @@ def _alternation(terms: object) -> str:
                     for w in words)
 
 
+_TERM_GAP = re.compile(r"[\s-]+")
+
+
+@lru_cache(maxsize=4096)
 def _canon(term: str) -> str:
-    return " ".join(re.split(r"[\s-]+", term.lower()))
+    """A vocabulary term as looked up: lower case, words joined by one space. Memoised (pure;
+    matched terms are vocabulary words in a few spellings, so the cache stays small)."""
+    return " ".join(_TERM_GAP.split(term.lower()))
 
 
 class DescriptorExtractor(Extractor):

@@ -63,6 +63,7 @@ _TRIGGERS = [
     r"@",
 ]
 _HAS_DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
+_NO_BLANKS = str.maketrans("", "", " \t")  # "whats app" -> "whatsapp"
 _HAS_LETTER = re.compile(r"[A-Za-z]")
 _DOMAIN_END = re.compile(r"\.(?:com|net|org|co|io|me|us|uk|ca|info|edu|gov)$", re.IGNORECASE)
 
@@ -82,7 +83,7 @@ class HandleExtractor(Extractor):
         spans: list[Span] = []
         cues, links, bares = self._prefilter.find_all(text, [_CUE, _LINK, _BARE])
         for m in cues:
-            cue = re.sub(r"[ \t]", "", m.group("cue").lower())
+            cue = m.group("cue").lower().translate(_NO_BLANKS)
             platform = _PLATFORM_WORDS[cue]
             if m.group("p") is not None:
                 if platform == "whatsapp":

@@ -58,6 +58,9 @@ _TRIGGER = (
     r"|it['?]s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from)\b"
 )
+# Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
+# "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
+_HERE_TRIGGER = r"[ \t]here\b"
 # Title forms, one multi-line regex (Python's re tests "^" first, so it runs at ~150 MB/s).
 _EMOJI = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
 _TITLE_ADJECTIVES = (
@@ -80,7 +83,9 @@ _LINE_TRIGGERS = [
     rf"(?:{_TITLE_ADJECTIVES})[ \t]+[a-z?]",
     r"[ \t](?:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)",
 ]
+_FIRST_LINE_TRIGGER = 2  # trigger ids: _TRIGGER, _HERE_TRIGGER, then _LINE_TRIGGERS
 _ITEM = re.compile(_NAME)
+_ONE_NAME = re.compile(r"[^\W\d_-]+")  # a list that is one name without a hyphen
 _JOINERS = frozenset({"and", "or"})
 _HERE = re.compile(r"[ \t](?i:here)\b")
 # "<Name> here" only at the start of a sentence, line or greeting: "Hi guys, Mia here!"
@@ -103,30 +108,45 @@ class NameExtractor(Extractor):
                        if " " not in w}  # "Exotic Filipina" names an ethnicity, not a person
         stop = load_word_list("not_names.txt") | ethnicities
         self._stop = stop - load_word_list("also_names.txt")
-        self._prefilter = Prefilter([_TRIGGER], caseless=True, som=True)
-        self._lines = Prefilter(_LINE_TRIGGERS, caseless=True)
+        # One database for the cue forms, "here" and the title-form triggers (whose starts
+        # are not needed, but a second scan of the text costs more than reporting them).
+        self._prefilter = Prefilter([_TRIGGER, _HERE_TRIGGER, *_LINE_TRIGGERS], caseless=True,
+                                    som=True)
+        # A cue as written ("Call  me") -> as recorded ("call me"); a few dozen spellings.
+        self._cue_of: dict[str, str] = {}
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
-        (cues,) = self._prefilter.find_all(text, [_CUES])
+        hits = self._prefilter.scan(text)
+        cues, heres = self._prefilter.find_all(text, [_CUES, _HERE], hits)
+        cue_of = self._cue_of
         for m in cues:
-            strong = m.group("strong") is not None
-            cue = " ".join((m.group("strong") or m.group("weak")).lower().split())
+            strong_cue, weak_cue, names = m.group("strong", "weak", "list")
+            strong = strong_cue is not None
+            raw = strong_cue if strong else weak_cue
+            cue = cue_of.get(raw)
+            if cue is None:
+                cue = self._remember_cue(raw)
+            confidence = 0.9 if strong else 0.7
             base = m.start("list")
-            for item in _ITEM.finditer(m.group("list")):
+            if _ONE_NAME.fullmatch(names) is not None:  # the common case: one name, no joiner
+                if names.lower() not in _JOINERS and self._is_name(names, strong):
+                    spans.append(self._span(names, base, confidence, cue))
+                continue
+            for item in _ITEM.finditer(names):
                 word = item.group()
                 if word.lower() in _JOINERS:
                     continue
                 if not self._is_name(word, strong):
                     break
-                spans.append(self._span(word, base + item.start(), 0.9 if strong else 0.7, cue))
-        for h in _HERE.finditer(text):
+                spans.append(self._span(word, base + item.start(), confidence, cue))
+        for h in heres:
             lo = max(0, h.start() - _WINDOW)
             b = _BEFORE_HERE.search(text, lo, h.start())
             if b is None or not self._is_name(b.group("name"), strong=False):
                 continue
             spans.append(self._span(b.group("name"), b.start("name"), 0.6, "here"))
-        for m in self._line_forms(text):
+        for m in self._line_forms(text, hits):
             group = m.lastgroup
             if group is None or not self._is_name(m.group(group), strong=False):
                 continue
@@ -134,13 +154,16 @@ class NameExtractor(Extractor):
         spans.sort(key=lambda s: s.start)
         return spans
 
-    def _line_forms(self, text: str) -> list[re.Match[str]]:
-        """`_LINE_FORMS.finditer(text)`, tried only at the start of lines holding a trigger."""
-        if not self._lines.available:
+    def _line_forms(self, text: str, hits: list[tuple[int, int, int]]) -> list[re.Match[str]]:
+        """`_LINE_FORMS.finditer(text)`, tried only at the start of lines holding a title-form
+        trigger (ids from 2 in `hits`, the prefilter's scan of `text`)."""
+        if not self._prefilter.available:
             return list(_LINE_FORMS.finditer(text))
         found: list[re.Match[str]] = []
         tried: set[int] = set()
-        for _, _, end in self._lines.scan(text):
+        for pid, _, end in hits:
+            if pid < _FIRST_LINE_TRIGGER:
+                continue
             start = text.rfind("\n", 0, end) + 1
             if start in tried:
                 continue
@@ -150,13 +173,25 @@ class NameExtractor(Extractor):
                 found.append(m)
         return found
 
+    def _remember_cue(self, raw: str) -> str:
+        """The cue as recorded (lower case, single spaces), remembered per spelling (bounded:
+        odd spacing or casing could make many spellings)."""
+        cue = " ".join(raw.lower().split())
+        if len(self._cue_of) >= 4096:
+            self._cue_of.clear()
+        self._cue_of[raw] = cue
+        return cue
+
     def _is_name(self, word: str, strong: bool) -> bool:
         if word.lower() in self._stop:
             return False
         return strong or word[0].isupper()
 
     def _span(self, word: str, start: int, confidence: float, cue: str) -> Span:
-        value = "-".join(part.capitalize() for part in word.split("-"))
+        if "-" in word:
+            value = "-".join(part.capitalize() for part in word.split("-"))
+        else:
+            value = word.capitalize()
         return Span(NAME, value, start, start + len(word), self.name, confidence, {"cue": cue})
 
     @classmethod

@@ -90,6 +90,66 @@ def parse_with_phonenumbers(digits: str, region: str) -> tuple[str, bool, str] |
     return phonenumbers.format_number(num, _E164), valid, code
 
 
+# A phone found in a run: (E.164, valid, region), start and end in the run, formatted.
+_Piece = tuple[tuple[str, bool, str], int, int, bool]
+
+
+@lru_cache(maxsize=16384)
+def _pieces(run: str, region: str) -> tuple[_Piece, ...]:
+    """The phones in a candidate run that does not parse whole: the longest valid piece
+    starting at each digit group, left to right.
+
+    Memoised (bounded): a pure function of the run as written. Such runs (a number glued to
+    an age, a price or a second number) cost up to a `parse_phone` per pair of groups, and an
+    advertiser's runs recur across their ads. Runs that parse whole take the fast path in
+    `PhoneExtractor._split_run` and are not kept here (a cache entry costs more than that
+    path on a number seen once).
+    """
+    groups = [(g.start(), g.end()) for g in _GROUP.finditer(run)][:_MAX_GROUPS]
+    plus = run[0] == "+"
+    n = len(groups)
+    found: list[_Piece] = []
+    i = 0
+    while i < n:
+        piece = None
+        for j in range(n, i, -1):
+            digits = "".join(run[a:b] for a, b in groups[i:j])
+            if len(digits) > _MAX_DIGITS:
+                continue
+            if len(digits) < _MIN_DIGITS:
+                break
+            piece = _accept(run, groups, i, j, digits, plus and i == 0, region)
+            if piece is not None:
+                found.append(piece)
+                i = j
+                break
+        if piece is None:
+            i += 1
+    return tuple(found)
+
+
+def _accept(
+    run: str,
+    groups: list[tuple[int, int]],
+    i: int,
+    j: int,
+    digits: str,
+    international: bool,
+    region: str,
+) -> _Piece | None:
+    parsed = parse_phone("+" + digits if international else digits, region)
+    if parsed is None:
+        return None
+    valid = parsed[1]
+    formatted = international or j - i > 1
+    if not valid and (not formatted or i > 0 or j < len(groups)):
+        return None  # merely possible: only a whole, formatted run counts
+    start = 0 if international else groups[i][0]
+    if start > 0 and run[start - 1] == "(":
+        start -= 1  # "(703) 555-0142": the evidence includes the parenthesis
+    return parsed, start, groups[j - 1][1], formatted
+
+
 class PhoneExtractor(Extractor):
     """Finds phone numbers and normalises them to E.164 ("+17035550142").
 
@@ -134,7 +194,7 @@ class PhoneExtractor(Extractor):
 
     def _split_run(self, run: str, offset: int, out: list[Span]) -> None:
         """Emit the phones in one candidate run: the whole run if it parses, else the
-        longest valid piece starting at each digit group, left to right."""
+        longest valid piece starting at each digit group, left to right (`_pieces`)."""
         digits = _NON_DIGIT.sub("", run)
         if _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:  # fast path: the run is one number
             international = run[0] == "+"
@@ -143,48 +203,8 @@ class PhoneExtractor(Extractor):
                 out.append(self._span(parsed, offset, offset + len(run), international
                                       or len(digits) < len(run)))
                 return
-        groups = [(g.start(), g.end()) for g in _GROUP.finditer(run)][:_MAX_GROUPS]
-        plus = run[0] == "+"
-        n = len(groups)
-        i = 0
-        while i < n:
-            span = None
-            for j in range(n, i, -1):
-                digits = "".join(run[a:b] for a, b in groups[i:j])
-                if len(digits) > _MAX_DIGITS:
-                    continue
-                if len(digits) < _MIN_DIGITS:
-                    break
-                span = self._accept(run, groups, i, j, digits, plus and i == 0, offset)
-                if span is not None:
-                    out.append(span)
-                    i = j
-                    break
-            if span is None:
-                i += 1
-
-    def _accept(
-        self,
-        run: str,
-        groups: list[tuple[int, int]],
-        i: int,
-        j: int,
-        digits: str,
-        international: bool,
-        offset: int,
-    ) -> Span | None:
-        parsed = parse_phone("+" + digits if international else digits, self.region)
-        if parsed is None:
-            return None
-        valid = parsed[1]
-        formatted = international or j - i > 1
-        if not valid and (not formatted or i > 0 or j < len(groups)):
-            return None  # merely possible: only a whole, formatted run counts
-        start = 0 if international else groups[i][0]
-        if start > 0 and run[start - 1] == "(":
-            start -= 1  # "(703) 555-0142": the evidence includes the parenthesis
-        end = groups[j - 1][1]
-        return self._span(parsed, offset + start, offset + end, formatted)
+        for parsed, start, end, formatted in _pieces(run, self.region):
+            out.append(self._span(parsed, offset + start, offset + end, formatted))
 
     def _span(self, parsed: tuple[str, bool, str], start: int, end: int, formatted: bool) -> Span:
         e164, valid, region = parsed

@@ -28,6 +28,7 @@ that is also a US state ("Washington", "New York") is read as the city when the 
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 import unicodedata
 from dataclasses import dataclass
@@ -191,7 +192,8 @@ class PlaceExtractor(Extractor):
 
     def __init__(self) -> None:
         self._g = load_gazetteer()
-        self._scratch = hyperscan.Scratch(self._g.matcher) if hyperscan is not None else None
+        self._local = threading.local()  # Hyperscan scratch must not be shared by threads
+        self._lengths = [len(key) for key in self._g.keys]
         self._memo: dict[tuple[str, str | None], tuple[Place, str, dict[str, Any]] | None] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -227,15 +229,27 @@ class PlaceExtractor(Extractor):
         else:
             data = low.encode("utf-8", "surrogatepass")
             hits: list[tuple[int, int]] = []
+            add = hits.append
 
             def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-                hits.append((end, i))
+                add((end, i))
 
-            matcher.scan(data, match_event_handler=on_match, scratch=self._scratch)
-            ends = [e for e, _ in hits]
-            if hits and len(data) != len(low):
-                ends = char_offsets(data, ends)
-            found = [(e - len(keys[i]), e, keys[i]) for e, (_, i) in zip(ends, hits, strict=True)]
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = hyperscan.Scratch(matcher)
+            matcher.scan(data, match_event_handler=on_match, scratch=scratch)
+            if not hits:
+                return []
+            lengths = self._lengths
+            if len(data) != len(low):
+                ends = char_offsets(data, [e for e, _ in hits])
+                order = [(e - lengths[i], -e, i) for e, (_, i) in zip(ends, hits, strict=True)]
+            else:
+                order = [(e - lengths[i], -e, i) for e, i in hits]
+            # A native sort: by start, longest first. One (start, end) is one key (the keys
+            # are distinct), so the ids never decide the order.
+            order.sort()
+            return [(start, -neg_end, keys[i]) for start, neg_end, i in order]
         found.sort(key=lambda m: (m[0], -m[1]))
         return found
 

@@ -18,6 +18,7 @@ weight.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import ClassVar
 
 from amberline.extract._prefilter import Prefilter
@@ -91,16 +92,29 @@ _TRIGGERS += [
 _WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}
 
 
-def _minutes(g: dict[str, str | None], p: str) -> int | None:
-    """Minutes bought, from the duration groups with prefix `p`; None when none was given."""
-    if g[p + "hh"]:
+# The groups one side of `_PATTERN` reads, in this order, as indexes into `Match.groups()`:
+# one C-level tuple per match instead of a dict of every group.
+_SIDE_GROUPS = ("hh", "qv", "min", "hour", "hn", "sym", "word", "emoji", "a1", "a2", "a3")
+
+
+def _side_getter(p: str) -> itemgetter:
+    return itemgetter(*(_PATTERN.groupindex[p + name] - 1 for name in _SIDE_GROUPS))
+
+
+_SIDE = {p: _side_getter(p) for p in "da"}
+_DURATION_FIRST = itemgetter(*(_PATTERN.groupindex[f"da{i}"] - 1 for i in (1, 2, 3)))
+
+
+def _minutes(hh: str | None, qv: str | None, mins: str | None, hour: str | None,
+             count: str | None) -> int | None:
+    """Minutes bought, from one side's duration groups; None when none was given."""
+    if hh:
         return 30
-    if g[p + "qv"]:
+    if qv:
         return 15
-    if g[p + "min"]:
-        return int(g[p + "min"] or 0)
-    if g[p + "hour"]:
-        count = g[p + "hn"]
+    if mins:
+        return int(mins)
+    if hour:
         if count is None:
             return 60
         hours = float(count) if count[0].isdigit() else _WORD_HOURS.get(count.lower(), 1.0)
@@ -125,12 +139,12 @@ class PriceExtractor(Extractor):
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for m in self._prefilter.finditer(text, _PATTERN):
-            g = m.groupdict()
+            g = m.groups()
             # Which side matched: the "d" (duration-first) or the "a" (amount-first) groups.
-            p = "d" if g["da1"] or g["da2"] or g["da3"] else "a"
-            minutes = _minutes(g, p)
-            sym, word, emoji = g[p + "sym"], g[p + "word"], g[p + "emoji"]
-            token = g[p + "a1"] or g[p + "a2"] or g[p + "a3"]
+            p = "d" if any(_DURATION_FIRST(g)) else "a"
+            hh, qv, mins, hour, count, sym, word, emoji, a1, a2, a3 = _SIDE[p](g)
+            minutes = _minutes(hh, qv, mins, hour, count)
+            token = a1 or a2 or a3
             if token is None:
                 continue
             amount = _number(token)

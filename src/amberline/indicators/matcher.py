@@ -23,6 +23,7 @@ import numpy as np
 
 from amberline.indicators.lexicon import Entry, Lexicon, LexiconError, load_lexicon
 from amberline.model import Flag
+from amberline.text.encoded import char_starts, encoded
 
 try:
     import hyperscan
@@ -52,16 +53,6 @@ def _leftmost_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, 
             last_end[entry] = -neg_end
             add((start, -neg_end, entry))
     return kept
-
-
-def _byte_to_char(data: bytes, offsets: set[int]) -> dict[int, int]:
-    """Map UTF-8 byte offsets (all on code-point boundaries) to character offsets, in one
-    vectorised pass: a character offset is the number of characters starting before it."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    char_starts = np.flatnonzero((arr & 0xC0) != 0x80)
-    keys = sorted(offsets)
-    chars = np.searchsorted(char_starts, np.asarray(keys, dtype=np.int64)).tolist()
-    return dict(zip(keys, chars, strict=True))
 
 
 class IndicatorMatcher:
@@ -140,7 +131,7 @@ class IndicatorMatcher:
         if self._db is None:
             return []
         ascii_ = text.isascii()
-        data = text.encode("ascii") if ascii_ else text.encode("utf-8", "surrogatepass")
+        data = text.encode("ascii") if ascii_ else encoded(text, "utf-8")  # shared with extractors
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
@@ -154,8 +145,13 @@ class IndicatorMatcher:
         hits = _leftmost_longest(hits)
         if ascii_ or not hits:
             return hits
-        conv = _byte_to_char(data, {o for s, e, _ in hits for o in (s, e)})
-        return [(conv[s], conv[e], i) for s, e, i in hits]
+        # UTF-8 byte offsets (all on character starts) -> character offsets, in one
+        # vectorised pass: a character offset is the number of characters starting before it.
+        at = char_starts(data)
+        starts = np.searchsorted(at, np.asarray([s for s, _, _ in hits], dtype=np.int64))
+        ends = np.searchsorted(at, np.asarray([e for _, e, _ in hits], dtype=np.int64))
+        return [(s, e, i) for s, e, (_, _, i) in zip(starts.tolist(), ends.tolist(), hits,
+                                                     strict=True)]
 
     def _scan_ahocorasick(self, text: str) -> list[tuple[int, int, int]]:
         if self._automaton is None:

@@ -22,12 +22,15 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from unicodedata import is_normalized
 
 from amberline.model import Obfuscation
 from amberline.text import chars, numbers
 from amberline.text.edits import apply_edits, compose
 from amberline.text.gate import ODD_CASE, Gate
+
+_ORDER = attrgetter("start", "end", "kind")
 
 # Every kind of Obfuscation the normaliser records.
 KINDS = (
@@ -224,24 +227,30 @@ def _char_stage(
 def _obfuscations(
     original: str, spans: list[tuple[int, int, str]], starts: Sequence[int]
 ) -> list[Obfuscation]:
-    """Original-coordinate edit spans -> merged Obfuscations in normalised coordinates."""
+    """Original-coordinate edit spans -> merged Obfuscations in normalised coordinates.
+
+    Spans of one kind that touch or overlap once mapped become one Obfuscation (a spelled
+    number's words and the gaps dropped between them are one stretch)."""
     n = len(starts) - 1
     mapped = sorted(
-        (bisect_left(starts, s, 0, n), bisect_left(starts, e, 0, n), kind, s, e)
-        for s, e, kind in spans
+        [(bisect_left(starts, s, 0, n), bisect_left(starts, e, 0, n), kind, s, e)
+         for s, e, kind in spans]
     )
-    merged: dict[str, list[list[int]]] = {}
+    last_of: dict[str, list] = {}  # kind -> its last run [start, end, orig start, orig end, kind]
+    runs: list[list] = []
     for ns, ne, kind, s, e in mapped:
-        runs = merged.setdefault(kind, [])
-        if runs and runs[-1][1] >= ns:
-            last = runs[-1]
-            last[1], last[2], last[3] = max(last[1], ne), min(last[2], s), max(last[3], e)
+        last = last_of.get(kind)
+        if last is not None and last[1] >= ns:
+            if ne > last[1]:
+                last[1] = ne
+            if s < last[2]:
+                last[2] = s
+            if e > last[3]:
+                last[3] = e
         else:
-            runs.append([ns, ne, s, e])
-    out = [
-        Obfuscation(ns, ne, kind, original[s:e])
-        for kind, runs in merged.items()
-        for ns, ne, s, e in runs
-    ]
-    out.sort(key=lambda o: (o.start, o.end, o.kind))
+            last = last_of[kind] = [ns, ne, s, e, kind]
+            runs.append(last)
+    out = [Obfuscation(ns, ne, kind, original[s:e]) for ns, ne, s, e, kind in runs]
+    if len(out) > 1:
+        out.sort(key=_ORDER)
     return out

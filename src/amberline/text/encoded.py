@@ -1,0 +1,47 @@
+"""The bytes a batch's scanners read, made once per batch and shared.
+
+Why: a batch is screened as one joined text, and a dozen Hyperscan databases (each extractor's
+prefilter, the indicator matcher) scan it as bytes: ASCII with "?" for anything else (one byte
+per character, so offsets need no conversion) or UTF-8 (whose byte offsets are converted to
+character offsets with the start of every character). Encoding ~250 kB, and finding where
+its characters start, once per scanner cost ~3 µs per ad in all; here each is done once per
+text and reused while the next scanner asks about the same object.
+
+The caches hold the last text (and the last two UTF-8 buffers) by identity, so they keep at
+most a few batches' bytes alive. Entries are swapped in whole, so threads may share them: a
+thread that finds another batch's entry just encodes again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_ENCODED: dict[str, tuple[str, bytes]] = {}
+_CHAR_STARTS: list[tuple[bytes, np.ndarray]] = []
+
+
+def encoded(text: str, encoding: str) -> bytes:
+    """`text` as bytes: "ascii" (one byte per character, "?" for the rest) or "utf-8"
+    (lone surrogates passed through)."""
+    last = _ENCODED.get(encoding)
+    if last is not None and last[0] is text:
+        return last[1]
+    if encoding == "ascii":
+        data = text.encode("ascii", "replace")
+    elif encoding == "utf-8":
+        data = text.encode("utf-8", "surrogatepass")
+    else:
+        raise ValueError(f"unsupported encoding {encoding!r}")
+    _ENCODED[encoding] = (text, data)
+    return data
+
+
+def char_starts(data: bytes) -> np.ndarray:
+    """The byte offset at which each character of UTF-8 `data` starts (ascending)."""
+    for seen, starts in tuple(_CHAR_STARTS):
+        if seen is data:
+            return starts
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts = np.flatnonzero((arr & 0xC0) != 0x80)
+    _CHAR_STARTS[:] = [(data, starts), *_CHAR_STARTS[:1]]
+    return starts

@@ -1,0 +1,90 @@
+"""The speed measures of `Screener.screen_batch` that touch process state or shared caches:
+the collector pause must leave the collector as it found it (also across threads), and the
+shared encodings must never hand one text's bytes to another."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from amberline.model import Ad
+from amberline.pipeline import Screener, _collector_paused
+from amberline.text.encoded import char_starts, encoded
+
+ADS = [
+    Ad(source="t", source_id="1", body="Sweet new girl in town, ask for Mia, call 703 555 0142"),
+    Ad(source="t", source_id="2", body="Hi I'm Candy 🌹 seven zero three 555 O142, $150 hh"),
+    Ad(source="t", source_id="3", body="Latina 5'2, 110 lbs, in Dallas, TX. snap: mia_22"),
+]
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return Screener()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_state_is_restored(screener: Screener, enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        screener.screen_batch(ADS)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def test_collector_paused_inside_and_nested() -> None:
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+        with _collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer batch is still running
+    assert gc.isenabled()
+
+
+def test_collector_resumed_after_an_error() -> None:
+    with pytest.raises(RuntimeError), _collector_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_concurrent_batches_agree_and_resume_collector(screener: Screener) -> None:
+    expected = [repr(s) for s in screener.screen_batch(ADS)]
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                results.append([repr(s) for s in screener.screen_batch(ADS)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 80 and all(r == expected for r in results)
+    assert gc.isenabled()
+
+
+def test_shared_encodings_follow_the_text() -> None:
+    one, two = "caf\u00e9 703", "na\u00efve \U0001f339 150"
+    assert encoded(one, "utf-8") == one.encode()
+    assert encoded(two, "utf-8") == two.encode()  # a new text is encoded, not the last one
+    assert encoded(one, "ascii") == b"caf? 703"
+    assert encoded(two, "ascii") == b"na?ve ? 150"
+    data = encoded(two, "utf-8")
+    assert char_starts(data).tolist() == [
+        i for i, b in enumerate(data) if b & 0xC0 != 0x80
+    ]
+    equal_copy = "".join(["na\u00efve ", "\U0001f339 150"])  # equal text, another object
+    assert encoded(equal_copy, "utf-8") == data
+    with pytest.raises(ValueError):
+        encoded(one, "latin-1")
