@@ -24,8 +24,13 @@ from alembic.runtime.migration import MigrationContext
 
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store import Store
-from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
-from amberline.store.schema import include_name
+from amberline.store.migrate import (
+    WRITE_OPTION,
+    SchemaTooNewError,
+    current_revision,
+    head_revision,
+)
+from amberline.store.schema import include_name, spans
 from amberline.store.tables import metadata
 from pg_helpers import PG_URL, pg_schema
 
@@ -423,6 +428,26 @@ def test_batches_of_any_size_reuse_a_few_insert_statements(lite: Store) -> None:
     assert lite.counts()["ads"] == start
     assert all(0 < len(found) <= 10 for found in inserts.values()), {
         table: len(found) for table, found in inserts.items()}
+
+
+def test_span_flag_and_hash_ids_go_past_32_bits(store: Store) -> None:
+    """Several rows per ad: at ~300 million ads the span ids pass 2^31, which a 32-bit id (and
+    sequence, on PostgreSQL) cannot hold. Jump the ids past it and store more ads."""
+    store.write_new(None, [screened(1)])
+    big = 3_000_000_000
+    with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        for table in ("spans", "flags", "image_hashes", "link_keys", "link_edges"):
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
+                             {"t": table, "n": big})
+            elif table in ("spans", "flags", "image_hashes"):
+                conn.execute(sa.text(f"UPDATE {table} SET id = id + {big}"))
+    new = store.write_new(None, [screened(2)])
+    with store.engine.connect() as conn:
+        ids = conn.execute(sa.select(spans.c.id).where(spans.c.ad_id == new["fixture:2"]))
+        assert min(ids.scalars()) > 2**31
+    stored = store.get_ad(new["fixture:2"])
+    assert stored is not None and stored.screening == screened(2)[1]
 
 
 def test_write_batch_throughput(lite: Store) -> None:

@@ -101,6 +101,12 @@ def decode_value(text: str, is_json: bool) -> Any:
 
 Json = sa.JSON(none_as_null=True)
 
+# The id of a table with several rows per ad (spans, flags, image hashes, link keys, link
+# edges): 64-bit on PostgreSQL, where ~7 span rows per ad would pass 2^31 ids at ~300 million
+# ads (migration 0007); SQLite's INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER
+# to remain the rowid.
+RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 scans = sa.Table(
     "scans",
     metadata,
@@ -140,7 +146,7 @@ ads = sa.Table(
 spans = sa.Table(
     "spans",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", RowId, primary_key=True),
     sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("value", sa.Text, nullable=False),
@@ -157,7 +163,7 @@ spans = sa.Table(
 flags = sa.Table(
     "flags",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", RowId, primary_key=True),
     sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
     sa.Column("category", sa.String(64), nullable=False),
     sa.Column("term", sa.Text, nullable=False),
@@ -174,7 +180,7 @@ flags = sa.Table(
 image_hashes = sa.Table(
     "image_hashes",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", RowId, primary_key=True),
     sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
     sa.Column("pdq", sa.String(64), index=True),
     sa.Column("quality", sa.Integer),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from amberline.store.schema import Json, UTCDateTime, metadata
+from amberline.store.schema import Json, RowId, UTCDateTime, metadata
 
 
 def _ad_ref(name: str, nullable: bool = False) -> sa.Column:
@@ -28,7 +28,7 @@ def _ad_ref(name: str, nullable: bool = False) -> sa.Column:
 link_keys = sa.Table(
     "link_keys",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", RowId, primary_key=True),
     _ad_ref("ad_id"),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("value", sa.Text, nullable=False),
@@ -48,7 +48,7 @@ link_minhash = sa.Table(
 link_edges = sa.Table(
     "link_edges",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", RowId, primary_key=True),
     _ad_ref("ad_a"),
     _ad_ref("ad_b"),
     sa.Column("kind", sa.String(16), nullable=False),
