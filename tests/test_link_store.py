@@ -134,7 +134,7 @@ def test_cli_link_networks_jsonl_show_and_graphml(linked) -> None:
     assert 0 <= net["score"] < 1
     assert abs(net["score"] - sum(c["contribution"] for c in net["contributions"])) < 1e-4
     shown = runner.invoke(app, ["network", "board.example:b1", "--db", db])
-    assert shown.exit_code == 0 and "Template" in shown.output and "{NUMBER" in shown.output
+    assert shown.exit_code == 0 and "Template" in shown.output and "{PHONE" in shown.output
     shown = runner.invoke(app, ["network", net["id"], "--db", db], terminal_width=200)
     assert "Score breakdown (parts add up to the score, 0-1)" in shown.output
     total = next(line for line in shown.output.splitlines() if line.startswith("│ score "))

@@ -15,7 +15,19 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from amberline.model import EMAIL, HANDLE, NAME, PHONE, PLACE, PRICE, URL, Ad, Screening, Span
+from amberline.model import (
+    AGE,
+    EMAIL,
+    HANDLE,
+    NAME,
+    PHONE,
+    PLACE,
+    PRICE,
+    URL,
+    Ad,
+    Screening,
+    Span,
+)
 
 from .record import LinkRecord
 
@@ -133,6 +145,7 @@ def record_from_screening(ad: Ad, screening: Screening, text: str | None = None)
         flags=sorted({f.category for f in screening.flags}),
         names=list(dict.fromkeys(names)),
         prices=prices,
+        ages=[s.value for s in screening.spans_of(AGE) if isinstance(s.value, int)],
         keys=keys_from_spans(screening.spans, ad.source),
         images=list(ad.image_hashes),
     )

@@ -31,6 +31,7 @@ class LinkRecord:
     flags: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     prices: list[float] = field(default_factory=list)
+    ages: list[int] = field(default_factory=list)
     keys: list[tuple[str, str]] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
 

@@ -123,6 +123,8 @@ def _hints(rec: LinkRecord) -> dict[str, str]:
     for p in rec.prices:
         for form in {f"{p:g}", f"{p:.0f}", f"{p:.2f}"}:
             hints[form] = "PRICE"
+    for age in rec.ages:
+        hints.setdefault(str(age), "AGE")
     for kind, value in rec.keys:
         if kind == PHONE:
             hints["".join(c for c in value if c.isdigit())] = "PHONE"

@@ -69,11 +69,21 @@ def _label(values: Sequence[str], hints: Sequence[dict[str, str]]) -> str:
         if v in hint:
             votes[hint[v]] += 1
         elif _NUMERIC.fullmatch(v):
-            digits = sum(c.isdigit() for c in v)
-            votes["PHONE" if digits >= 7 else hint.get(_digits(v), "NUMBER")] += 1
+            digits = _digits(v)
+            if len(digits) >= 7 or _part_of_phone(digits, hint):
+                votes["PHONE"] += 1
+            else:
+                votes[hint.get(digits, "NUMBER")] += 1
         else:
             votes["TEXT"] += 1
     return votes.most_common(1)[0][0] if votes else "TEXT"
+
+
+def _part_of_phone(digits: str, hint: dict[str, str]) -> bool:
+    """Is this run of 3+ digits a piece of one of the ad's phones ("703 555 {PHONE}": a
+    template that keeps the area code and exchange fixed and varies the line number)?"""
+    return len(digits) >= 3 and any(
+        label == "PHONE" and digits in value for value, label in hint.items())
 
 
 def _digits(text: str) -> str:
@@ -88,8 +98,9 @@ def derive_template(
 ) -> Template | None:
     """Align `texts` on the first one; None if they share less than `min_fixed_share` of it.
 
-    `hints[i]` maps a lower-cased value in ad i to a slot label ("NAME", "CITY", "PRICE");
-    numeric slots without a hint become PHONE (7+ digits) or NUMBER.
+    `hints[i]` maps a lower-cased value in ad i to a slot label ("NAME", "CITY", "PRICE",
+    "AGE", "PHONE" with the phone's digits); numeric slots without a hint become PHONE (7+
+    digits, or a piece of one of the ad's phones) or NUMBER.
     """
     if len(texts) < 2:
         return None

@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from amberline.link.record import LinkRecord
-from amberline.model import NAME, PLACE, PRICE
+from amberline.model import AGE, NAME, PLACE, PRICE
 from amberline.store.rows import bulk_insert
 from amberline.store.schema import ads, decode_value, flags, image_hashes, spans
 from amberline.store.schema_networks import (
@@ -116,7 +116,7 @@ def _profile(conn: sa.Connection, where: Where, by_id: dict[int, LinkRecord]) ->
     # (no kind filter in SQL: SQLite would then pick the (kind, value) index over ad_id)
     place: dict[int, str] = {}
     for ad_id, kind, value, is_json, attrs in conn.execute(q):
-        if kind not in (NAME, PRICE, PLACE):
+        if kind not in (NAME, PRICE, PLACE, AGE):
             continue
         rec, value = by_id[ad_id], decode_value(value, is_json)
         if kind == NAME and str(value) not in rec.names:
@@ -126,6 +126,8 @@ def _profile(conn: sa.Connection, where: Where, by_id: dict[int, LinkRecord]) ->
                 rec.prices.append(float((attrs or {}).get("amount", value)))
         elif kind == PLACE:
             place.setdefault(ad_id, str(value))
+        elif kind == AGE and isinstance(value, int):
+            rec.ages.append(value)
     for ad_id, city in place.items():
         if by_id[ad_id].city is None:
             by_id[ad_id].city = city
