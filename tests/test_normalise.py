@@ -304,3 +304,52 @@ def test_apply_edits_equals_reference(text: str, data: st.DataObject) -> None:
             repl = data.draw(st.sampled_from(["", "0", "12", "xyz", " "]))
             edits.append(Edit(a, b, repl, "test"))
     assert apply_edits(text, edits) == _apply_edits_reference(text, edits)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab7 💋", max_size=30), st.data())
+def test_landed_equals_offset_map_search(text: str, data: st.DataObject) -> None:
+    """Where `_landed` puts each edit (from the edits alone) is where a search of the offset
+    map puts it, as `_obfuscations` does for the general case."""
+    from bisect import bisect_left
+
+    from amberline.text.edits import Edit, apply_edits
+    from amberline.text.normalise import _landed
+
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=12)))
+    edits = []
+    for a, b in itertools.pairwise(cuts):
+        if data.draw(st.booleans()):
+            repl = data.draw(st.sampled_from(["", "0", "12", "xyz", " "]))
+            edits.append(Edit(a, b, repl, data.draw(st.sampled_from(["k1", "k2"]))))
+    _, starts, _ = apply_edits(text, edits)
+    n = len(starts) - 1
+    searched = [(bisect_left(starts, s, 0, n), bisect_left(starts, e, 0, n), kind, s, e)
+                for s, e, _, kind in edits]
+    landed, same = _landed(edits)
+    assert landed == searched
+    identity = (list(range(len(text) + 1)), list(range(1, len(text) + 1)))
+    assert same == (apply_edits(text, edits)[1:] == identity or not edits)
+
+
+_SEPARATORS = st.sampled_from([" ", "-", ".", "🔥", "💋", " 🌹 ", "_", "--", "/", "( ", "✨",
+                                ",", "€", "|", " | "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.from_regex(r"[0-9]{1,4}", fullmatch=True),
+                                    st.sampled_from(["seven", "zero", "ONE", "fiVe", "sİx",
+                                                     "ſeven", "nine", "oh"])),
+                          _SEPARATORS), min_size=1, max_size=12),
+       st.booleans())
+def test_run_shortcuts_equal_the_full_parse(parts: list[tuple[str, str]], digits: bool) -> None:
+    """The digit-run and word-run shortcuts give exactly the edits of the full parse."""
+    from amberline.text import numbers
+
+    items = [(a if a[0].isdigit() == digits else ("5" if digits else "two"), sep)
+             for a, sep in parts]
+    run = "".join(a + sep for a, sep in items[:-1]) + items[-1][0]
+    if numbers._DIGIT_RUN.fullmatch(run):
+        assert numbers._digit_run_edits(3, run) == numbers._parsed_run_edits(3, run)
+    elif numbers._WORD_RUN.fullmatch(run):
+        assert numbers._word_run_edits(3, run) == numbers._parsed_run_edits(3, run)

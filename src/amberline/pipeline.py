@@ -103,7 +103,7 @@ class Screener:
             derived = derive_flags(spans, obfuscations, norm.text, self._derive_lexicon)
             if derived:
                 flags.extend(derived)
-        if norm.offsets is not None:
+        if norm.offsets is not None and not norm.same_offsets:
             _to_original(spans, norm)
             _to_original(flags, norm)
             _to_original(obfuscations, norm)

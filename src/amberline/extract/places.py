@@ -65,6 +65,7 @@ CUE = re.compile(
 # Cues after a name: "Austin area", "the Charlotte area".
 _CUE_AFTER = re.compile(r"[^\S\f]+(?i:area|metro)\b")
 _CUE_WINDOW = 24
+_UNSEEN = object()  # not yet in `PlaceExtractor._memo` (None is a remembered answer)
 _CUES = CueBefore(CUE_WORDS)
 
 
@@ -256,6 +257,8 @@ class PlaceExtractor(Extractor):
     def _resolve(self, text: str, key: str, start: int, end: int) -> Span | None:
         """Choose the place a matched name means here, or None when the context is too weak."""
         g = self._g
+        if key in g.common_words and not text[start].isupper():
+            return None  # a common word is a place only capitalised, whatever follows it
         chosen, span_end, anchored = None, end, False
         after = g.region_lookup.match(text, end)
         if after is not None:
@@ -296,8 +299,9 @@ class PlaceExtractor(Extractor):
         region (the biggest city, or the state of that name unless the city has 500,000
         people); with its label and attrs. Memoised: a pure function of the gazetteer."""
         memo_key = (key, region)
-        if memo_key in self._memo:
-            return self._memo[memo_key]
+        hit = self._memo.get(memo_key, _UNSEEN)
+        if hit is not _UNSEEN:
+            return hit  # type: ignore[return-value]
         candidates = self._g.places[key]
         if region is not None:
             place = next((p for p in candidates if p.city and p.region == region), None)

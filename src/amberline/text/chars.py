@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from amberline.text.edits import Edit
+from amberline.text.edits import Edit, new_edit
 from amberline.text.homoglyphs import HOMOGLYPH_CLASS, HOMOGLYPHS
 
 COMPAT_FORM = "compat_form"  # fullwidth, mathematical, circled, superscript forms; keycaps
@@ -144,20 +144,20 @@ def char_edits(text: str, tables: CharTables) -> list[Edit]:
         start = m.start()
         c = text[start]
         if c in _NEWLINE_SET:
-            edits.append(Edit(start, start + 1, "\n", CONTROL))
+            edits.append(new_edit((start, start + 1, "\n", CONTROL)))
         elif c == "\u20e3":  # keycap: digit, optional U+FE0F, U+20E3 -> the digit
             base = start - 1 if start and text[start - 1] == "\ufe0f" else start
             if base and text[base - 1] in "0123456789#*":
                 while edits and edits[-1].start >= base - 1:
                     edits.pop()
-                edits.append(Edit(base - 1, start + 1, text[base - 1], COMPAT_FORM))
+                edits.append(new_edit((base - 1, start + 1, text[base - 1], COMPAT_FORM)))
         elif c in mapping:
             repl, kind = mapping[c]
-            edits.append(Edit(start, start + 1, repl, kind))
+            edits.append(new_edit((start, start + 1, repl, kind)))
         elif invisible.match(c):
-            edits.append(Edit(start, start + 1, "", INVISIBLE))
+            edits.append(new_edit((start, start + 1, "", INVISIBLE)))
         elif c <= "\x9f":
-            edits.append(Edit(start, start + 1, "", CONTROL))
+            edits.append(new_edit((start, start + 1, "", CONTROL)))
     if tables.homoglyph_any.search(text) is None:
         return edits
     glyph_edits: list[Edit] = []
@@ -169,7 +169,7 @@ def char_edits(text: str, tables: CharTables) -> list[Edit]:
         for i, c in enumerate(token):
             latin = HOMOGLYPHS.get(c)
             if latin is not None:
-                glyph_edits.append(Edit(base + i, base + i + 1, latin, HOMOGLYPH))
+                glyph_edits.append(new_edit((base + i, base + i + 1, latin, HOMOGLYPH)))
     if not glyph_edits:
         return edits
     return sorted(edits + glyph_edits)

@@ -9,6 +9,7 @@ number found in the final text can always be shown in the ad exactly as it was w
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 
@@ -19,6 +20,11 @@ class Edit(NamedTuple):
     end: int
     repl: str
     kind: str
+
+
+# `new_edit((start, end, repl, kind))` is `Edit(start, end, repl, kind)` without the Python-level
+# `__new__` a NamedTuple runs (a C call instead of a Python frame, for the edit-heavy loops).
+new_edit = partial(tuple.__new__, Edit)
 
 
 def apply_edits(text: str, edits: list[Edit]) -> tuple[str, list[int], list[int]]:
@@ -47,8 +53,9 @@ def apply_edits(text: str, edits: list[Edit]) -> tuple[str, list[int], list[int]
             add(repl)
         r = len(repl)
         if r != end - start:
-            starts += range(mapped, start)
-            ends += range(mapped + 1, start + 1)
+            if mapped < start:  # the identity stretch since the last such edit
+                starts += range(mapped, start)
+                ends += range(mapped + 1, start + 1)
             if r == 1:
                 starts.append(start)
                 ends.append(end)

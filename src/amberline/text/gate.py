@@ -146,7 +146,8 @@ class Gate:
         if not texts:
             return out
         # Newlines around every text: no pattern crosses one but by one boundary character.
-        data = mapped("\n" + "\n".join(texts) + "\n")
+        # (One join: adding the newlines to the joined text would copy it twice more.)
+        data = mapped("\n".join(["", *texts, ""]))
         if self._fallback is not None:  # pragma: no cover - non-x86 platforms
             return self._scan_fallback(texts)
         scratch = getattr(self._local, "scratch", None)

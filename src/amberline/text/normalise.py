@@ -27,7 +27,7 @@ from unicodedata import is_normalized
 
 from amberline.model import Obfuscation
 from amberline.text import chars, numbers
-from amberline.text.edits import apply_edits, compose
+from amberline.text.edits import Edit, apply_edits, compose
 from amberline.text.gate import ODD_CASE, Gate
 
 _ORDER = attrgetter("start", "end", "kind")
@@ -75,6 +75,14 @@ class NormalisedText:
     # Where each normalised character *ends* in `original`, so that spans next to removed
     # characters map to the smallest covering stretch. Filled by `normalise`.
     _ends: Sequence[int] | None = field(default=None, init=False, repr=False, compare=False)
+    # True when every edit replaced its stretch by as many characters ("💋" -> " ", "O" ->
+    # "0"): the maps are then the identity and a caller may skip mapping offsets back.
+    _same_offsets: bool = field(default=False, init=False, repr=False, compare=False)
+
+    @property
+    def same_offsets(self) -> bool:
+        """Every edit kept its length: offsets need no mapping back to the original."""
+        return self._same_offsets
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalised [start, end) span to the smallest original span covering it."""
@@ -189,6 +197,12 @@ def _number_stage(text: str, stage: _Stage, seeds: list[int] | None) -> Normalis
     if edits_b:
         final, starts2, ends2 = apply_edits(text1, edits_b)
         if starts is None or ends is None:  # stage one changed nothing: text1 is the original
+            if not spans:  # the usual case: where each edit lands follows from the edits
+                landed, same = _landed(edits_b)
+                result = NormalisedText(text, final, starts2, _merge(text, landed))
+                result._ends = ends2
+                result._same_offsets = same
+                return result
             spans = spans + [(e.start, e.end, e.kind) for e in edits_b]
             starts, ends = starts2, ends2
         else:
@@ -227,15 +241,41 @@ def _char_stage(
 def _obfuscations(
     original: str, spans: list[tuple[int, int, str]], starts: Sequence[int]
 ) -> list[Obfuscation]:
-    """Original-coordinate edit spans -> merged Obfuscations in normalised coordinates.
+    """Original-coordinate edit spans -> merged Obfuscations in normalised coordinates."""
+    n = len(starts) - 1
+    return _merge(
+        original,
+        [(bisect_left(starts, s, 0, n), bisect_left(starts, e, 0, n), kind, s, e)
+         for s, e, kind in spans],
+    )
+
+
+def _landed(edits: list[Edit]) -> tuple[list[tuple[int, int, str, int, int]], bool]:
+    """`_obfuscations`' mapped spans of one list of sorted edits applied to the original text,
+    without searching the offset map: an edit of [s, e) lands at s plus the change in length
+    of the edits before it, and ends after its replacement (what `bisect_left` finds there:
+    the first new character that does not come from before `s`, or from before `e`).
+    Also whether every edit kept its length (the offset maps are then the identity)."""
+    out = []
+    add = out.append
+    shift = 0
+    same = True
+    for s, e, repl, kind in edits:
+        ns = s + shift
+        r = len(repl)
+        add((ns, ns + r, kind, s, e))
+        if r != e - s:
+            shift += r - (e - s)
+            same = False
+    return out, same
+
+
+def _merge(original: str, mapped: list[tuple[int, int, str, int, int]]) -> list[Obfuscation]:
+    """(normalised start, end, kind, original start, end) per edit -> merged Obfuscations.
 
     Spans of one kind that touch or overlap once mapped become one Obfuscation (a spelled
     number's words and the gaps dropped between them are one stretch)."""
-    n = len(starts) - 1
-    mapped = sorted(
-        [(bisect_left(starts, s, 0, n), bisect_left(starts, e, 0, n), kind, s, e)
-         for s, e, kind in spans]
-    )
+    mapped.sort()
     last_of: dict[str, list] = {}  # kind -> its last run [start, end, orig start, orig end, kind]
     runs: list[list] = []
     for ns, ne, kind, s, e in mapped:

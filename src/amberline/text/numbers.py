@@ -24,9 +24,8 @@ looks at each run's few tokens and applies these rules:
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
-from amberline.text.edits import Edit
+from amberline.text.edits import Edit, new_edit
 
 SPELLED_DIGITS = "spelled_digits"
 LETTER_DIGITS = "letter_digits"
@@ -57,22 +56,29 @@ _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k
 
 def _value(word: str) -> str:
     """The digit a number word stands for, whatever its case."""
-    return _VALUES[word.translate(_FOLD).lower()]
+    value = _VALUES.get(word)  # the spelling as written is usually a key already
+    return value if value is not None else _VALUES[word.translate(_FOLD).lower()]
 
 
 # A run of digits and separators only, the common obfuscation ("703🔥555🔥0142"): the only
 # possible edits are its non-ordinary separators, so it skips the general parse.
 _DIGIT_RUN = re.compile(r"[0-9]+(?:(?:[^\w\n\f|]|_)+[0-9]+)*")
-_SEPARATORS = re.compile(r"(?:[^\w\n\f|]|_)+")
 # A run of number words (not "oh", which is weak) and separators only: "six one nine ...".
 _STRONG_WORD = r"(?i:zero|one|two|three|four|five|six|seven|eight|nine)"
 _WORD_RUN = re.compile(rf"{_STRONG_WORD}(?:(?:[^\w\n\f|]|_)+{_STRONG_WORD})*")
 _STRONG_WORDS = re.compile(_STRONG_WORD)
+# A whole separator between two digits of a digit run that holds a non-ordinary character.
+_ODD_SEPARATOR = re.compile(rf"[^0-9]*(?:[^\w|{_PLAIN}]|_)[^0-9]*")
 
 
-def _parse(run: str) -> tuple[list[list[tuple[str, int, int, str]]], list[tuple[int, int, str]]]:
+_Item = tuple[str, int, int, str]
+
+
+def _parse(run: str) -> tuple[list[list[_Item]], list[tuple[int, int, str]], list[bool],
+                              list[int]]:
     """Split a run into chunks of items (kind, start, end, text) and the separators between
-    them (seps[i] follows chunks[i]); offsets into `run`."""
+    them (seps[i] follows chunks[i]); offsets into `run`. Also, per chunk, whether it holds a
+    digit, and the indexes of the chunks holding a digit or a number word ("strong")."""
     raw = [(m.lastgroup or "s", m.start(), m.end(), m.group()) for m in _TOKEN.finditer(run)]
     last = len(raw) - 1
     toks: list[tuple[str, int, int, str]] = []
@@ -98,22 +104,34 @@ def _parse(run: str) -> tuple[list[list[tuple[str, int, int, str]]], list[tuple[
     first = 0
     while first < len(toks) and toks[first][0] == "s":
         first += 1
-    chunks: list[list[tuple[str, int, int, str]]] = [[]]
+    chunk: list[_Item] = []
+    chunks: list[list[_Item]] = [chunk]
     seps: list[tuple[int, int, str]] = []
-    for tok in toks[first:]:
-        if tok[0] == "s":
+    has_digit = [False]
+    strong: list[int] = []
+    for i in range(first, len(toks)):
+        tok = toks[i]
+        kind = tok[0]
+        if kind == "s":
             seps.append(tok[1:])
-            chunks.append([])
-        else:
-            chunks[-1].append(tok)
-    return chunks, seps
+            chunk = []
+            chunks.append(chunk)
+            has_digit.append(False)
+            continue
+        chunk.append(tok)
+        if kind == "d" or kind == "w":
+            index = len(chunks) - 1
+            if not strong or strong[-1] != index:
+                strong.append(index)
+            if kind == "d":
+                has_digit[-1] = True
+    return chunks, seps, has_digit, strong
 
 
-def _trim(chunks: list[list[tuple[str, int, int, str]]], has_digit: list[bool]) -> tuple[
-    int, int
-] | None:
+def _trim(
+    chunks: list[list[_Item]], has_digit: list[bool], strong: list[int]
+) -> tuple[int, int] | None:
     """Indexes of the first and last chunk that belong to the number, or None."""
-    strong = [i for i, c in enumerate(chunks) if any(k in "dw" for k, *_ in c)]
     if not strong:
         return None
     lo, hi = strong[0], strong[-1]
@@ -141,25 +159,29 @@ def _edge_letter(item: tuple[str, int, int, str], neighbour: int, run: str, side
 
 
 def _digit_run_edits(start: int, run: str) -> list[Edit]:
-    seps = list(_SEPARATORS.finditer(run))
-    if len(run) - sum(m.end() - m.start() for m in seps) < 7:
+    if sum(map(run.count, "0123456789")) < 7:
         return []  # fewer than seven digits
-    return [
-        Edit(start + m.start(), start + m.end(), " ", EMOJI_SEPARATOR)
-        for m in seps
-        if _NON_ORDINARY.search(m.group())
-    ]
+    # In a digit run every stretch between digits is one separator: those holding a character
+    # that is not an ordinary separator become one space each.
+    return [new_edit((start + m.start(), start + m.end(), " ", EMOJI_SEPARATOR))
+            for m in _ODD_SEPARATOR.finditer(run)]
 
 
 def _word_run_edits(start: int, run: str) -> list[Edit]:
+    """Each number word becomes its digit and each gap between two words is dropped: the
+    edits come out in order (word, gap, word, ...), as the words are separated."""
     words = list(_STRONG_WORDS.finditer(run))
     if len(words) < 3:
         return []
-    edits = [Edit(start + m.start(), start + m.end(), _value(m.group()), SPELLED_DIGITS)
-             for m in words]
-    edits += [Edit(start + a.end(), start + b.start(), "", SPELLED_DIGITS)
-              for a, b in pairwise(words)]
-    edits.sort()
+    edits: list[Edit] = []
+    add = edits.append
+    prev = -1
+    for m in words:
+        s, e = m.span()
+        if prev >= 0:
+            add(new_edit((start + prev, start + s, "", SPELLED_DIGITS)))
+        add(new_edit((start + s, start + e, _value(m.group()), SPELLED_DIGITS)))
+        prev = e
     return edits
 
 
@@ -169,18 +191,34 @@ def _run_edits(text: str, start: int, run: str) -> list[Edit]:
         return _digit_run_edits(start, run)
     if _WORD_RUN.fullmatch(run):
         return _word_run_edits(start, run)
-    chunks, seps = _parse(run)
-    has_digit = [any(k == "d" for k, *_ in c) for c in chunks]
-    span = _trim(chunks, has_digit)
+    return _parsed_run_edits(start, run)
+
+
+def _parsed_run_edits(start: int, run: str) -> list[Edit]:
+    """`_run_edits` for any run, through the full parse (the digit and word runs' shortcuts
+    must give the same edits: a test holds them to it)."""
+    chunks, seps, has_digit, strong_chunks = _parse(run)
+    span = _trim(chunks, has_digit, strong_chunks)
     if span is None:
         return []
     lo, hi = span
     whole = [it for c in chunks[lo : hi + 1] for it in c]
-    strong = [i for i, it in enumerate(whole) if it[0] in "dw"]
-    first, last = strong[0], strong[-1]
+    # The first and last strong item; words ("oh" too) and digit-producing items between them.
+    first = last = -1
+    n_words = n_items = 0
+    for i, item in enumerate(whole):
+        if item[0] == "d" or item[0] == "w":
+            if first < 0:
+                first = i
+            last = i
     items = whole[first : last + 1]  # weak letters at the ends do not count...
-    n_words = sum(1 for kind, *_ in items if kind in "wo")
-    n_items = sum(len(tok) if kind == "d" else 1 for kind, _, _, tok in items)
+    for kind, _, _, tok in items:
+        if kind == "d":
+            n_items += len(tok)
+        else:
+            n_items += 1
+            if kind == "w" or kind == "o":
+                n_words += 1
     if n_words < 3 and n_items < 7:
         return []
     # ...unless the run already qualifies and one ends it glued to a digit or number word
@@ -193,14 +231,14 @@ def _run_edits(text: str, start: int, run: str) -> list[Edit]:
     for kind, s, e, tok in items:
         if kind != "d":
             value = _VALUES[tok] if kind == "l" else _value(tok)
-            edits.append(Edit(start + s, start + e, value,
-                              LETTER_DIGITS if kind == "l" else SPELLED_DIGITS))
+            edits.append(new_edit((start + s, start + e, value,
+                                   LETTER_DIGITS if kind == "l" else SPELLED_DIGITS)))
     for i in range(lo, hi):
         s, e, sep = seps[i]
         if not has_digit[i] and not has_digit[i + 1]:
-            edits.append(Edit(start + s, start + e, "", SPELLED_DIGITS))
+            edits.append(new_edit((start + s, start + e, "", SPELLED_DIGITS)))
         elif _NON_ORDINARY.search(sep):
-            edits.append(Edit(start + s, start + e, " ", EMOJI_SEPARATOR))
+            edits.append(new_edit((start + s, start + e, " ", EMOJI_SEPARATOR)))
     edits.sort()
     return edits
 
