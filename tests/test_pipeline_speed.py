@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
+from amberline.collector import collector_paused
 from amberline.model import Ad
-from amberline.pipeline import Screener, _collector_paused
+from amberline.pipeline import Screener
 from amberline.text.encoded import char_starts, encoded
 
 ADS = [
@@ -38,16 +39,16 @@ def test_collector_state_is_restored(screener: Screener, enabled: bool) -> None:
 
 def test_collector_paused_inside_and_nested() -> None:
     assert gc.isenabled()
-    with _collector_paused():
+    with collector_paused():
         assert not gc.isenabled()
-        with _collector_paused():
+        with collector_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()  # the outer batch is still running
     assert gc.isenabled()
 
 
 def test_collector_resumed_after_an_error() -> None:
-    with pytest.raises(RuntimeError), _collector_paused():
+    with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("boom")
     assert gc.isenabled()
 

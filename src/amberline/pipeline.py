@@ -12,10 +12,7 @@ and an ad whose text the normaliser left alone skips the offset mapping altogeth
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import attrgetter
@@ -24,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from amberline import __version__
+from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.indicators.derived import derive_flags, derived_rules
 from amberline.indicators.lexicon import load_lexicon
@@ -69,7 +67,7 @@ class Screener:
         """Screen many ads with one pass of each extractor over their joined texts."""
         if not ads:
             return []
-        with _collector_paused():
+        with collector_paused():
             return self._screen_batch(ads)
 
     def _screen_batch(self, ads: Sequence[Ad]) -> list[Screening]:
@@ -113,39 +111,6 @@ class Screener:
         score = self.scorer.score(flags) if flags else 0.0
         # `obfuscations` is the normaliser's fresh list for this ad, used nowhere else.
         return Screening(ad.key, spans, flags, score, self.version, obfuscations)
-
-
-_PAUSE_LOCK = threading.Lock()
-_pause = {"depth": 0, "resume": False}
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while a batch is screened.
-
-    A batch allocates tens of thousands of container objects (spans, flags, attrs, match
-    lists) and keeps most of them until it returns, so the collector's allocation-count
-    trigger fires hundreds of times per 10,000 ads and every pass, and each full pass over all
-    live objects, finds nothing to free: screening builds no reference cycles (a collection
-    after 5,000 ads screened with the collector off found none). That was ~9 of ~109 µs of
-    CPU per synthetic ad. Reference counting still frees everything as usual; only
-    cycle detection waits for the end of the batch (one ordinary collection then sees the
-    batch's survivors once). Nested and concurrent batches (threads) share one counter, so
-    the collector is resumed when the last of them ends, and only if it was enabled before
-    the first began (a caller that disabled it keeps it disabled).
-    """
-    with _PAUSE_LOCK:
-        if _pause["depth"] == 0:
-            _pause["resume"] = gc.isenabled()
-            gc.disable()
-        _pause["depth"] += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _pause["depth"] -= 1
-            if _pause["depth"] == 0 and _pause["resume"]:
-                gc.enable()
 
 
 def _deal(

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Protocol
 
+from amberline.collector import collector_paused
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
 from amberline.model import Ad, Screening
@@ -51,18 +53,22 @@ def input_size(paths: Iterable[Path]) -> int:
 def _batches(
     paths: Iterable[Path], options: ReadOptions, progress: Callable[[int], None] | None, size: int
 ) -> Iterator[tuple[list[Ad], list[BadRecord]]]:
-    ads: list[Ad] = []
-    bad: list[BadRecord] = []
-    for path in paths:
-        for item in read_path(path, options, progress):
-            if isinstance(item, Ad):
-                ads.append(item)
-            else:
-                bad.append(item)
-            if len(ads) + len(bad) >= size:
-                yield ads, bad
-                ads, bad = [], []
-    if ads or bad:
+    """Records in batches of `size` (ads and bad records together), read with the cyclic
+    collector paused (see `amberline.collector`)."""
+    records = chain.from_iterable(read_path(path, options, progress) for path in paths)
+    while True:
+        ads: list[Ad] = []
+        bad: list[BadRecord] = []
+        with collector_paused():
+            for item in records:
+                if isinstance(item, Ad):
+                    ads.append(item)
+                else:
+                    bad.append(item)
+                if len(ads) + len(bad) >= size:
+                    break
+        if not ads and not bad:
+            return
         yield ads, bad
 
 
@@ -105,11 +111,12 @@ def store_batch(
     that hooks always see each new ad exactly once. Returns ({key: id} of the new ads, the new
     items, each key once).
     """
-    new_ids = store.write_new(scan_id, items)
-    new_items = first_of_each(items, new_ids)
-    if new_items:
-        for hook in hooks:
-            hook(store, new_items, new_ids)
+    with collector_paused():  # see `amberline.collector`
+        new_ids = store.write_new(scan_id, items)
+        new_items = first_of_each(items, new_ids)
+        if new_items:
+            for hook in hooks:
+                hook(store, new_items, new_ids)
     return new_ids, new_items
 
 
