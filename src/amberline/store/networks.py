@@ -167,6 +167,10 @@ def ids_without_signature(conn: sa.Connection) -> list[int]:
     return [r[0] for r in conn.execute(q)]
 
 
+KEY_COLUMNS = ("ad_id", "kind", "value")
+SIGNATURE_COLUMNS = ("ad_id", "signature", "empty")
+
+
 def insert_keys(conn: sa.Connection, key_rows: list[dict[str, Any]],
                 sig_rows: list[dict[str, Any]]) -> None:
     """Store keys and signatures of ads that have none yet (a link run's backfill and a
@@ -182,9 +186,6 @@ def insert_keys(conn: sa.Connection, key_rows: list[dict[str, Any]],
     bulk_insert(conn, link_minhash, SIGNATURE_COLUMNS,
                 [(r["ad_id"], r["signature"], r["empty"]) for r in sig_rows])
 
-
-KEY_COLUMNS = ("ad_id", "kind", "value")
-SIGNATURE_COLUMNS = ("ad_id", "signature", "empty")
 
 
 def cut_key_names(conn: sa.Connection) -> set[str]:

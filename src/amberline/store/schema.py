@@ -73,8 +73,8 @@ def dump_json(value: Any) -> str:
 
     orjson writes it (a span's attributes, an ad's obfuscations: tens of thousands of small
     documents per batch, where the standard encoder was a fifth of the store's time); what it
-    refuses (integers beyond 64 bits, non-text keys, NaN in raw metadata) goes to the standard
-    encoder, so every value that was storable still is.
+    refuses (integers beyond 64 bits, non-text keys) goes to the standard encoder, so every
+    value that was storable still is. A NaN in raw metadata is stored as null (valid JSON).
     """
     try:
         return orjson.dumps(value, default=str).decode()
