@@ -131,7 +131,7 @@ def get_network(request: Request, network_id: Annotated[str, Path(max_length=512
     audit.append(store, user.name, "view_network", f"network:{network_id}", {"via": "api"})
     return {
         "id": view.id, "stored": view.stored, "score": view.score,
-        "members": [asdict(m) for m in view.members],
+        "members": view.members,
         "keys": [{"kind": k, "value": v, "ads": ids} for k, v, ids in view.keys],
         "path": view.path(),
         "decisions": _decisions(decisions.history(store, network_id=network_id)),

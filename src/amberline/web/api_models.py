@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from amberline.store.database import MAX_ID
+from amberline.web.networks import Member
 
 MAX_BATCH = 1000
 MAX_TEXT = 100_000
@@ -147,17 +148,6 @@ class AdOut(BaseModel):
     decisions: list[DecisionOut]
 
 
-class MemberOut(BaseModel):
-    id: int
-    key: str
-    title: str
-    source: str
-    city: str | None
-    region: str | None
-    posted_at: datetime | None
-    score: float
-
-
 class KeyOut(BaseModel):
     kind: str
     value: str
@@ -168,7 +158,7 @@ class NetworkOut(BaseModel):
     id: str
     stored: bool
     score: float | None
-    members: list[MemberOut]
+    members: list[Member]  # the network page's own record, as the API's schema too
     keys: list[KeyOut]
     path: list[dict[str, Any]]
     decisions: list[DecisionOut]
