@@ -24,12 +24,7 @@ from alembic.runtime.migration import MigrationContext
 
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store import Store
-from amberline.store.migrate import (
-    WRITE_OPTION,
-    SchemaTooNewError,
-    current_revision,
-    head_revision,
-)
+from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
 from amberline.store.schema import include_name, spans
 from amberline.store.tables import metadata
 from pg_helpers import PG_URL, pg_schema
@@ -435,7 +430,7 @@ def test_span_flag_and_hash_ids_go_past_32_bits(store: Store) -> None:
     sequence, on PostgreSQL) cannot hold. Jump the ids past it and store more ads."""
     store.write_new(None, [screened(1)])
     big = 3_000_000_000
-    with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+    with store.writer.begin() as conn:
         for table in ("spans", "flags", "image_hashes", "link_keys", "link_edges"):
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),

@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.alerts.store import writer
 from amberline.store.database import Store
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import ads, utcnow
@@ -73,7 +72,7 @@ def save_matches(store: Store, found: Iterable[Match], via: str) -> list[StoredM
     if not rows:
         return []
     insert = insert_ignore(matches, store.engine.dialect.name, ["ad_id", "subject"])
-    with writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         new_ids = conn.execute(insert.returning(matches.c.id), rows).scalars().all()
     return list_matches(store, ids=new_ids) if new_ids else []
 

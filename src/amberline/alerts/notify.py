@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from amberline.alerts.matches import StoredMatch
-from amberline.alerts.store import writer
 from amberline.store.database import Store
 from amberline.store.schema import dump_json, utcnow
 from amberline.store.schema_alerts import notifications
@@ -213,7 +212,7 @@ class Notifier:
                             "last_error": error, "payload": payload, "created_at": utcnow(),
                             "finished_at": utcnow()})
         if records:
-            with writer(store).begin() as conn:
+            with store.writer.begin() as conn:
                 conn.execute(notifications.insert(), records)
         return records
 
@@ -236,7 +235,7 @@ class Notifier:
                 continue
             attempts, error = self._send(letter["channel"], letter["target"], send)
             counts["dead" if error else "delivered"] += 1
-            with writer(store).begin() as conn:
+            with store.writer.begin() as conn:
                 conn.execute(notifications.update().where(notifications.c.id == letter["id"])
                              .values(status="dead" if error else "delivered",
                                      attempts=letter["attempts"] + attempts, last_error=error,

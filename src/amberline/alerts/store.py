@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from amberline.alerts.cap import BadAlert, CapAlert
 from amberline.alerts.descriptors import AlertDescriptors
 from amberline.store.database import Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
 from amberline.store.schema_alerts import alerts
@@ -69,11 +68,6 @@ class SaveResult:
     ended: list[int]
 
 
-def writer(store: Store) -> sa.Engine:
-    """The store's engine marked for writing (SQLite takes the write lock up front)."""
-    return store.engine.execution_options(**{WRITE_OPTION: True})
-
-
 def _initial_state(alert: CapAlert) -> str:
     if alert.status == "Draft":
         return "draft"
@@ -106,7 +100,7 @@ def save_alert(store: Store, alert: CapAlert) -> SaveResult:
         "origin": alert.origin, "xml": alert.xml, "stored_at": utcnow(),
     }
     insert = insert_ignore(alerts, store.engine.dialect.name, ["sender", "identifier"])
-    with writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         inserted = conn.execute(insert.returning(alerts.c.id), [row]).scalars().all()
         if not inserted:
             existing = conn.execute(sa.select(alerts.c.id).where(
@@ -171,7 +165,7 @@ def active_child_alerts(store: Store) -> list[StoredAlert]:
 
 def close_alert(store: Store, alert_id: int) -> bool:
     """An analyst ends matching for an alert (child found); returns whether it was active."""
-    with writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         return conn.execute(alerts.update().where(alerts.c.id == alert_id,
                                                   alerts.c.state == ACTIVE)
                             .values(state="closed")).rowcount == 1

@@ -22,7 +22,7 @@ import phonenumbers
 import sqlalchemy as sa
 
 from amberline.alerts.cap import BadAlert
-from amberline.alerts.store import get_alert, writer
+from amberline.alerts.store import get_alert
 from amberline.alerts.vocab import tidy_case
 from amberline.store.database import Store
 from amberline.store.schema import utcnow
@@ -122,7 +122,7 @@ def add_entry(store: Store, kind: str, value: str, *, label: str = "",
     attrs = json.loads(norm) if kind == "descriptors" else {}
     same = (watchlist_entries.c.kind == kind, watchlist_entries.c.value == norm,
             watchlist_entries.c.active.is_(True))
-    with writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         for row in conn.execute(sa.select(watchlist_entries).where(*same)):
             if (row.min_age, row.max_age, row.alert_id) == (min_age, max_age, alert_id):
                 return _entry(row)
@@ -197,6 +197,6 @@ def list_entries(store: Store, active_only: bool = True) -> list[WatchEntry]:
 
 
 def deactivate(store: Store, entry_id: int) -> bool:
-    with writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         return conn.execute(watchlist_entries.update().where(watchlist_entries.c.id == entry_id)
                             .values(active=False)).rowcount == 1

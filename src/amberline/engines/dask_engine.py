@@ -77,7 +77,6 @@ def _insert_link_inputs(
     store: Store, items: list[tuple[Ad, Screening]], links: list[frames.LinkInputs],
     new_ids: dict[str, int],
 ) -> None:
-    from amberline.store.migrate import WRITE_OPTION
     from amberline.store.networks import insert_keys
 
     key_rows: list[dict[str, Any]] = []
@@ -91,7 +90,7 @@ def _insert_link_inputs(
         key_rows += [{"ad_id": ad_id, "kind": k, "value": v} for k, v in link.keys]
         sig_rows.append({"ad_id": ad_id, "signature": link.signature, "empty": link.empty})
     if sig_rows:
-        with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        with store.writer.begin() as conn:
             insert_keys(conn, key_rows, sig_rows)
 
 

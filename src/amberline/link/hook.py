@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from amberline.model import Ad, Screening
 from amberline.store.database import Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.networks import insert_keys, signature_blob
 
 from .keys import keys_from_spans
@@ -41,5 +40,5 @@ class LinkKeysHook:
                          for kind, value in keys_from_spans(screening.spans, ad.source)]
             sig_rows.append({"ad_id": ad_id, "signature": signature_blob(row),
                              "empty": is_empty})
-        with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        with store.writer.begin() as conn:
             insert_keys(conn, key_rows, sig_rows)

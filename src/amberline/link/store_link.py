@@ -21,7 +21,6 @@ import numpy as np
 
 from amberline.store import networks as db
 from amberline.store.database import Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.queries import get_ads
 from amberline.store.schema import ads, utcnow
 
@@ -90,7 +89,6 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
     if any(getattr(cfg, f) != getattr(LinkConfig(), f) for f in SIGNATURE_FIELDS):
         raise ValueError("signatures are stored at scan time with the default num_perm, "
                          "shingle_size and seed; link with those")
-    writer = store.engine.execution_options(**{WRITE_OPTION: True})
     wanted = config_json(cfg)
     with store.engine.connect() as conn:
         state = db.load_state(conn)
@@ -98,7 +96,7 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
         raise LinkSettingsChanged("this database was linked with other settings; "
                                   "run `amberline link --rebuild` to relink with these")
     if rebuild or state is None:
-        with writer.begin() as conn:
+        with store.writer.begin() as conn:
             db.clear_links(conn)
         last = 0
     else:
@@ -245,7 +243,7 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
                  "after_linking": c.after_linking, "message": c.message} for c in cut]
     state = {"last_ad_id": int(ids[-1]) if len(ids) else 0, "config": wanted,
              "linked_at": now}
-    with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+    with store.writer.begin() as conn:
         db.write_run(conn, edge_rows, network_rows, member_rows, stale, cut_rows, state)
     counts = Counter(KINDS[k] for k in kind[new].tolist())
     return LinkSummary(ads_linked=0, ads_total=len(ids), backfilled=0,

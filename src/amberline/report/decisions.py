@@ -20,7 +20,6 @@ import sqlalchemy as sa
 
 from amberline.report.optional_tables import network_members
 from amberline.store.database import Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.schema import ads, utcnow
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 
@@ -133,7 +132,7 @@ def record_decision(
     audit entry commit together or not at all. Returns the requested decision.
     """
     writer = audit or installed_audit(store)
-    with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+    with store.writer.begin() as conn:
         written = insert_decision(conn, **fields)
         if writer is not None:
             writer(conn, written)

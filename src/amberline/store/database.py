@@ -117,9 +117,11 @@ class Store:
 
     def __init__(self, url_or_path: str | Path) -> None:
         self.engine = make_engine(url_or_path)
-        self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
+        # The engine for every write transaction: on SQLite it takes the write lock up front
+        # (BEGIN IMMEDIATE), so a writer waits for its turn instead of failing mid-transaction.
+        self.writer = self.engine.execution_options(**{WRITE_OPTION: True})
         try:
-            self.migrated = upgrade(self._writer)
+            self.migrated = upgrade(self.writer)
         except sa.exc.DatabaseError as exc:
             self.engine.dispose()
             raise ValueError(
@@ -140,7 +142,7 @@ class Store:
 
     def begin_scan(self, inputs: list[str]) -> int:
         """Record the start of a scan over `inputs`; returns its id."""
-        with self._writer.begin() as conn:
+        with self.writer.begin() as conn:
             result = conn.execute(
                 scans.insert().values(started_at=utcnow(), inputs=list(inputs), status="running")
             )
@@ -148,7 +150,7 @@ class Store:
 
     def finish_scan(self, scan_id: int, counts: dict[str, int], status: str = "done") -> None:
         """Record a scan's end, its counts (read, stored, duplicate, ...) and status."""
-        with self._writer.begin() as conn:
+        with self.writer.begin() as conn:
             updated = conn.execute(
                 scans.update().where(scans.c.id == scan_id)
                 .values(finished_at=utcnow(), counts=dict(counts), status=status)
@@ -182,7 +184,7 @@ class Store:
         rows, _ = ad_rows(scan_id, items, utcnow())
         if not rows:
             return {}
-        with self._writer.begin() as conn:
+        with self.writer.begin() as conn:
             new_ids = insert_new_ads(conn, rows)
             if new_ids:
                 insert_children(conn, items, new_ids)  # in input order, so by ad id
@@ -205,7 +207,7 @@ class Store:
             for b in bad
         ), key=lambda r: (r["file"], r["line"], r["reason"]))
         insert = insert_ignore(quarantine, self.engine.dialect.name, ["file", "line", "reason"])
-        with self._writer.begin() as conn:
+        with self.writer.begin() as conn:
             return len(conn.execute(insert.returning(quarantine.c.id), rows).all())
 
     # -- reads -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from amberline.store.database import Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.schema import utcnow
 from amberline.store.schema_workspace import ROLES, api_tokens, users
 
@@ -48,10 +47,6 @@ class AccountError(ValueError):
     """A request about accounts that cannot be met (unknown role, taken name, weak password)."""
 
 
-def _writer(store: Store) -> sa.Engine:
-    return store.engine.execution_options(**{WRITE_OPTION: True})
-
-
 def add_user(store: Store, name: str, role: str, password: str) -> User:
     """Create a user; raises AccountError for a bad role, a taken name or a short password."""
     name = name.strip()
@@ -64,7 +59,7 @@ def add_user(store: Store, name: str, role: str, password: str) -> User:
     row = {"name": name, "role": role, "password_hash": _hasher.hash(password),
            "created_at": utcnow()}
     try:
-        with _writer(store).begin() as conn:
+        with store.writer.begin() as conn:
             user_id = conn.execute(users.insert().values(**row)).inserted_primary_key[0]
     except sa.exc.IntegrityError as exc:
         raise AccountError(f"a user named {name!r} already exists") from exc
@@ -100,7 +95,7 @@ def session_epoch(store: Store, user_id: int) -> int:
 
 def end_sessions(store: Store, name: str) -> None:
     """End every session of user `name`, in every browser: their cookies stop being valid."""
-    with _writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         ended = conn.execute(users.update().where(users.c.name == name)
                              .values(session_epoch=users.c.session_epoch + 1)).rowcount
     if not ended:
@@ -117,7 +112,7 @@ def new_token(store: Store, name: str) -> str:
     if user is None:
         raise AccountError(f"no user named {name!r}; add one with `amberline users add`")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with _writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         conn.execute(api_tokens.insert().values(
             user_id=user.id, token_hash=_digest(token), created_at=utcnow()))
     return token
@@ -142,7 +137,7 @@ def revoke_tokens(store: Store, name: str) -> int:
     user = get_user(store, name)
     if user is None:
         raise AccountError(f"no user named {name!r}")
-    with _writer(store).begin() as conn:
+    with store.writer.begin() as conn:
         return conn.execute(
             api_tokens.update()
             .where(api_tokens.c.user_id == user.id, api_tokens.c.revoked_at.is_(None))

@@ -20,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from amberline.store.database import MAX_ID, Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
 from amberline.store.schema_workspace import audit_head, audit_log
@@ -61,7 +60,7 @@ def append(store: Store, user: str, action: str, target: str = "",
     """Add an entry; returns its hash. Pass `conn` to write it in the caller's transaction
     (a decision and its audit entry then commit or fail together)."""
     if conn is None:
-        with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as own:
+        with store.writer.begin() as own:
             return append(store, user, action, target, detail, own)
     conn.execute(insert_ignore(audit_head, conn.dialect.name, ["id"])
                  .values(id=1, seq=0, hash=GENESIS))

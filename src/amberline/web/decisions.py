@@ -12,7 +12,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from amberline.store.database import MAX_ID, Store
-from amberline.store.migrate import WRITE_OPTION
 from amberline.store.schema import ads, utcnow
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 from amberline.web import audit
@@ -59,7 +58,7 @@ def decide(store: Store, user: str, action: str, note: str, *, ad_id: int | None
     now = utcnow()
     targets = [ad_id] if ad_id is not None else list(member_ids or [])
     targets = [a for a in targets if 0 < a <= MAX_ID]  # beyond an id column's range: unknown
-    with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+    with store.writer.begin() as conn:
         known = set(conn.execute(sa.select(ads.c.id).where(ads.c.id.in_(targets))).scalars())
         if ad_id is not None and ad_id not in known:
             raise DecisionError(f"no ad with id {ad_id}")
