@@ -24,7 +24,7 @@ from .features import NetworkFeatures, network_features
 from .keys import MD5, PDQ, image_keys
 from .network_score import Contribution, score_network
 from .record import LinkRecord
-from .templates import Template, derive_template
+from .templates import Template, derive_template, digits
 
 if TYPE_CHECKING:
     from .linker import Linker
@@ -127,7 +127,7 @@ def _hints(rec: LinkRecord) -> dict[str, str]:
         hints.setdefault(str(age), "AGE")
     for kind, value in rec.keys:
         if kind == PHONE:
-            hints["".join(c for c in value if c.isdigit())] = "PHONE"
+            hints[digits(value)] = "PHONE"
     return hints
 
 

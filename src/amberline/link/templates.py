@@ -69,24 +69,25 @@ def _label(values: Sequence[str], hints: Sequence[dict[str, str]]) -> str:
         if v in hint:
             votes[hint[v]] += 1
         elif _NUMERIC.fullmatch(v):
-            digits = _digits(v)
-            if len(digits) >= 7 or _part_of_phone(digits, hint):
+            number = digits(v)
+            if len(number) >= 7 or _part_of_phone(number, hint):
                 votes["PHONE"] += 1
             else:
-                votes[hint.get(digits, "NUMBER")] += 1
+                votes[hint.get(number, "NUMBER")] += 1
         else:
             votes["TEXT"] += 1
     return votes.most_common(1)[0][0] if votes else "TEXT"
 
 
-def _part_of_phone(digits: str, hint: dict[str, str]) -> bool:
+def _part_of_phone(number: str, hint: dict[str, str]) -> bool:
     """Is this run of 3+ digits a piece of one of the ad's phones ("703 555 {PHONE}": a
     template that keeps the area code and exchange fixed and varies the line number)?"""
-    return len(digits) >= 3 and any(
-        label == "PHONE" and digits in value for value, label in hint.items())
+    return len(number) >= 3 and any(
+        label == "PHONE" and number in value for value, label in hint.items())
 
 
-def _digits(text: str) -> str:
+def digits(text: str) -> str:
+    """The digits of `text`, as template hints key phone numbers and numeric slots."""
     return "".join(c for c in text if c.isdigit())
 
 
