@@ -193,3 +193,19 @@ def test_the_workspace_search_page_on_postgresql(store: Store) -> None:
     assert "3 ads." in client.get("/search", params={"q": "town"}).text
     odd = client.get("/search", params={"q": "!!! (("})
     assert odd.status_code == 200 and "0 ads." in odd.text
+
+
+@pytest.mark.parametrize("option", ["--db", "--database"])
+def test_read_commands_take_a_database_url(store: Store, pg_url: str, option: str) -> None:
+    """`--db` takes a URL as well as a path (a `Path` option collapsed the `//` of a URL), and
+    `--database` stays as its old name."""
+    from typer.testing import CliRunner
+
+    from amberline.cli import app
+
+    result = CliRunner().invoke(app, ["top", option, pg_url, "-n", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Top 2 ads" in result.output
+    result = CliRunner().invoke(app, ["search", "café", option, pg_url])
+    assert result.exit_code == 0, result.output
+    assert "1 ads match" in result.output

@@ -445,20 +445,27 @@ def test_span_flag_and_hash_ids_go_past_32_bits(store: Store) -> None:
     assert stored is not None and stored.screening == screened(2)[1]
 
 
-def test_write_batch_throughput(lite: Store) -> None:
-    """A loose floor that catches a per-row regression (commit or statement per ad); the
-    measured figure on an idle core is far higher (see the store's report)."""
+def test_write_batch_uses_a_few_statements_per_batch_not_per_ad(lite: Store) -> None:
+    """Catches a per-row regression (a statement or commit per ad) without timing anything:
+    the machines are shared, so speed lives in bench/ and this counts statements instead."""
     items = []
-    for i in range(5000):
+    for i in range(2000):
         ad, screening = screened(i, body=f"Sweet new girl in town, ask for Mia {i}. " * 10)
         screening.spans.extend(Span("descriptor", f"d{j}", j, j + 2, "d") for j in range(7))
         items.append((ad, screening))
-    start = time.perf_counter()
-    for k in range(0, len(items), 1000):
-        lite.write_batch(None, items[k:k + 1000])
-    rate = len(items) / (time.perf_counter() - start)
-    assert lite.counts()["spans"] == 45_000  # name, age and 7 descriptors each
-    assert rate > 1000, f"{rate:.0f} ads/s"
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    sa.event.listen(lite.engine, "before_cursor_execute", count)
+    try:
+        for k in range(0, len(items), 1000):
+            lite.write_batch(None, items[k:k + 1000])
+    finally:
+        sa.event.remove(lite.engine, "before_cursor_execute", count)
+    assert lite.counts()["spans"] == 18_000  # name, age and 7 descriptors each
+    assert len(statements) < 200, f"{len(statements)} statements for 2,000 ads"
 
 
 # Run by each writer process of the tests below: waits for the common start time, then writes

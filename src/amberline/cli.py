@@ -43,7 +43,7 @@ def scan(
     paths: Annotated[
         list[Path], typer.Argument(help="Files or folders: JSONL, CSV, HTML, WARC, Parquet.")
     ],
-    db: scale.DbUrlOption = "amberline.db",
+    db: DbOption = "amberline.db",
     source: Annotated[str | None, typer.Option(help="Source name for records without one.")] = None,
     map_: Annotated[
         list[str], typer.Option("--map", help="Field mapping FIELD=COLUMN (repeatable).")
@@ -111,7 +111,7 @@ def _open_text(path: Path):
 @app.command()
 def show(
     ad_id: Annotated[str, typer.Argument(help="Ad key (source:id) or numeric id.")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
 ) -> None:
     """Print one ad with its evidence highlighted and its score broken down."""
     stored = _open_store(db).get_ad(ad_id)
@@ -122,7 +122,7 @@ def show(
 
 @app.command()
 def top(
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     n: Annotated[int, typer.Option("-n", help="How many ads.")] = 50,
     min_score: Annotated[float, typer.Option(help="Only ads at or above this score.")] = 0.0,
 ) -> None:
@@ -134,7 +134,7 @@ def top(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Full-text query (SQLite FTS5 syntax).")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     n: Annotated[int, typer.Option("-n", help="How many ads.")] = 50,
 ) -> None:
     """Full-text search over stored ads."""
@@ -149,7 +149,7 @@ def search(
 def find(
     kind: Annotated[str, typer.Argument(help="phone, email, handle, place, name, url.")],
     value: Annotated[str, typer.Argument(help="Exact normalised value, e.g. +17035550142.")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     region: RegionOption = "US",
 ) -> None:
     """Find ads by an exact identifier (phones are normalised to E.164 first)."""

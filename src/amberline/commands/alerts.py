@@ -87,7 +87,7 @@ def _load(store_path: Path, targets: list[str], threshold: float, notify: Path |
 @alerts_app.command("load")
 def load_cmd(
     targets: Annotated[list[str], typer.Argument(help="CAP files, folders or feed URLs.")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     threshold: ThresholdOption = 0.5,
     notify: NotifyOption = None,
 ) -> None:
@@ -98,7 +98,7 @@ def load_cmd(
 @alerts_app.command("poll")
 def poll_cmd(
     url: Annotated[str, typer.Argument(help="Feed URL (CAP, Atom or RSS).")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 60.0,
     max_polls: Annotated[int | None, typer.Option(help="Stop after this many polls.")] = None,
     threshold: ThresholdOption = 0.5,
@@ -125,7 +125,7 @@ def poll_cmd(
 
 @alerts_app.command("list")
 def list_cmd(
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     state: Annotated[str | None, typer.Option(help="Only this state (active, ...).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
 ) -> None:
@@ -150,7 +150,7 @@ def list_cmd(
 
 
 @alerts_app.command("close")
-def close_cmd(alert_id: int, db: DbOption = Path("amberline.db")) -> None:
+def close_cmd(alert_id: int, db: DbOption = "amberline.db") -> None:
     """End matching for an alert (the child was found)."""
     from amberline.alerts.store import close_alert
 
@@ -160,7 +160,7 @@ def close_cmd(alert_id: int, db: DbOption = Path("amberline.db")) -> None:
 
 
 @alerts_app.command("resend")
-def resend_cmd(db: DbOption = Path("amberline.db"), notify: NotifyOption = None) -> None:
+def resend_cmd(db: DbOption = "amberline.db", notify: NotifyOption = None) -> None:
     """Deliver failed notifications (dead letters) again, to the targets configured now."""
     notifier = _notifier(notify)
     if notifier is None:
@@ -183,7 +183,7 @@ def watch_add(
     kind: Annotated[str, typer.Argument(help="phone, email, handle, name, pdq, keyword, "
                                         "descriptors")],
     values: Annotated[list[str], typer.Argument(help="One or more values.")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     label: Annotated[str, typer.Option(help="What the entry is about.")] = "",
     min_age: Annotated[int | None, typer.Option(help="Names: youngest stated age.")] = None,
     max_age: Annotated[int | None, typer.Option(help="Names: oldest stated age.")] = None,
@@ -208,7 +208,7 @@ def watch_add(
 @watch_app.command("import")
 def watch_import(csv_file: Annotated[Path, typer.Argument(help="CSV: kind,value[,label,"
                                                           "min_age,max_age]")],
-                 db: DbOption = Path("amberline.db")) -> None:
+                 db: DbOption = "amberline.db") -> None:
     """Add entries from a CSV; unusable rows are reported and quarantined."""
     from amberline.alerts.matching import match_entry
     from amberline.alerts.store import quarantine_bad
@@ -229,7 +229,7 @@ def watch_import(csv_file: Annotated[Path, typer.Argument(help="CSV: kind,value[
 
 
 @watch_app.command("from-alert")
-def watch_from_alert(alert_id: int, db: DbOption = Path("amberline.db")) -> None:
+def watch_from_alert(alert_id: int, db: DbOption = "amberline.db") -> None:
     """Watch for an alert's child: name with age range, descriptors, plate."""
     from amberline.alerts.service import watch_alert
 
@@ -241,7 +241,7 @@ def watch_from_alert(alert_id: int, db: DbOption = Path("amberline.db")) -> None
 
 
 @watch_app.command("list")
-def watch_list(db: DbOption = Path("amberline.db")) -> None:
+def watch_list(db: DbOption = "amberline.db") -> None:
     """List active watchlist entries."""
     from amberline.alerts.watchlists import list_entries
 
@@ -250,7 +250,7 @@ def watch_list(db: DbOption = Path("amberline.db")) -> None:
 
 
 def matches_cmd(
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     alert: Annotated[int | None, typer.Option(help="Only matches of this alert id.")] = None,
     min_score: Annotated[float, typer.Option(help="Only matches at or above.")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines with every term.")] = False,

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 console = Console()
 err = Console(stderr=True)
 
-DbOption = Annotated[Path, typer.Option("--db", help="SQLite database file.")]
+DbOption = Annotated[str, typer.Option(
+    "--db", "--database", help="SQLite file, or a database URL such as"
+    " postgresql+psycopg://user:password@host/dbname (--database is the old name).")]
 RegionOption = Annotated[
     str, typer.Option("--region", help="Default region for phone numbers (ISO 3166 code).")
 ]

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def link(
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     rebuild: Annotated[bool, typer.Option(help="Forget earlier runs and relink every ad.")] = False,
     max_key_ads: Annotated[int, typer.Option(
         help="A key shared by more ads than this is a hub and is cut.")] = 500,
@@ -68,7 +68,7 @@ def link(
 
 
 def networks(
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     n: Annotated[int, typer.Option("-n", help="How many networks.")] = 50,
     format_: Annotated[str, typer.Option("--format", help="table or jsonl.")] = "table",
 ) -> None:
@@ -103,7 +103,7 @@ def networks(
 
 def network(
     network_id: Annotated[str, typer.Argument(help="Network id (N...) or a member ad key.")],
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     export: Annotated[str | None, typer.Option(help="graphml or json.")] = None,
     out: Annotated[Path | None, typer.Option(help="File to write the export to.")] = None,
 ) -> None:

@@ -57,7 +57,7 @@ def decide(
     action: Annotated[str, typer.Option(help="escalate, report, takedown or clear.")] = ...,
     note: Annotated[str, typer.Option(help="Why (kept with the decision).")] = ...,
     user: Annotated[str, typer.Option(help="Who decides.")] = ...,
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
 ) -> None:
     """Record a decision on an ad or a network (with an audit entry when the workspace is
     installed)."""
@@ -76,7 +76,7 @@ def case_file(
     ad: AdArgument = None,
     network: NetworkOption = None,
     out: Annotated[Path, typer.Option(help="Folder for the HTML and PDF.")] = Path("cases"),
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
 ) -> None:
     """Write a self-contained HTML and a PDF case file for an ad or a network."""
     from amberline.report.case import CaseNotFound
@@ -96,7 +96,7 @@ def report_build(
     network: NetworkOption = None,
     reporter_config: ConfigOption = ...,
     out: Annotated[Path, typer.Option(help="Where to write the report XML.")] = Path("report.xml"),
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
 ) -> None:
     """Build the CyberTipline-shaped report XML for a decided ad or network."""
     xml = _report_xml(db, ad, network, reporter_config)
@@ -115,7 +115,7 @@ def report_submit(
     call_log: Annotated[Path, typer.Option(help="JSON Lines record of every call.")] = Path(
         "cybertip-calls.jsonl"),
     case_file: Annotated[bool, typer.Option(help="Attach the HTML case file.")] = True,
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
 ) -> None:
     """Submit the report, upload the case file, send its file info, finish (or retract)."""
     from amberline.report.case_html import render_html
@@ -146,7 +146,7 @@ def report_submit(
 
 
 def takedowns(
-    db: DbOption = Path("amberline.db"),
+    db: DbOption = "amberline.db",
     format_: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="File to write; default stdout.")] = None,
 ) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amberline.commands.common import UserError, console, err
+from amberline.commands.common import DbOption, UserError, console, err
 
 if TYPE_CHECKING:
     from amberline.ingest.records import ReadOptions
@@ -33,9 +33,7 @@ LogJsonOption = Annotated[bool, typer.Option(
 WorkDirOption = Annotated[Path | None, typer.Option(
     "--work-dir", help="Folder for a Dask scan's Parquet partitions (shared by all workers);"
     " default: DB.work next to a SQLite file, else ./amberline-work.")]
-DbUrlOption = Annotated[str, typer.Option(
-    "--db", "--database", help="SQLite file, or a database URL such as"
-    " postgresql+psycopg://user:password@host/dbname.")]
+
 
 
 def default_work_dir(db: str) -> Path:
@@ -89,7 +87,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def export(
         out: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")],
-        db: DbUrlOption = "amberline.db",
+        db: DbOption = "amberline.db",
         format_: Annotated[str, typer.Option("--format", help="parquet")] = "parquet",
     ) -> None:
         """Export ads, spans, flags, keys and networks as Parquet files (one per table)."""
@@ -108,7 +106,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def doctor(
-        db: DbUrlOption = "amberline.db",
+        db: DbOption = "amberline.db",
         scheduler: Annotated[str | None, typer.Option(
             "--scheduler", help="Also check this Dask scheduler address.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -6,26 +6,15 @@ Thin: parses options, calls the library, prints. Registered on the main app by `
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from amberline.commands.common import DbOption, UserError, console, open_store
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="Database URL instead of --db (e.g. postgresql+psycopg://...)."),
-]
-
-
-def _store(db: Path, database: str | None, must_exist: bool = True):
-    return open_store(database or db, must_exist=must_exist and not database)
-
 
 def serve(
-    db: DbOption = Path("amberline.db"),
-    database: DatabaseOption = None,
+    db: DbOption = "amberline.db",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
@@ -34,7 +23,7 @@ def serve(
 
     from amberline.web.app import create_app
 
-    app = create_app(_store(db, database))
+    app = create_app(open_store(db))
     console.print(f"Amberline workspace on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
@@ -50,8 +39,7 @@ def users_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
-    db: DbOption = Path("amberline.db"),
-    database: DatabaseOption = None,
+    db: DbOption = "amberline.db",
 ) -> None:
     """Add a user; the password is typed at a prompt (or read from stdin for scripts)."""
     from amberline.web.accounts import AccountError, add_user
@@ -61,7 +49,7 @@ def users_add(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = add_user(_store(db, database, must_exist=False), name, role, password)
+        user = add_user(open_store(db, must_exist=False), name, role, password)
     except AccountError as exc:
         raise UserError(str(exc)) from exc
     console.print(f"added {user.name} ({user.role})")
@@ -70,14 +58,13 @@ def users_add(
 @users_app.command("token")
 def users_token(
     name: Annotated[str, typer.Argument(help="User the token acts as.")],
-    db: DbOption = Path("amberline.db"),
-    database: DatabaseOption = None,
+    db: DbOption = "amberline.db",
 ) -> None:
     """Issue an API token for NAME; it is printed once and stored only as a hash."""
     from amberline.web.accounts import AccountError, new_token
 
     try:
-        token = new_token(_store(db, database), name)
+        token = new_token(open_store(db), name)
     except AccountError as exc:
         raise UserError(str(exc)) from exc
     print(token)
@@ -86,14 +73,13 @@ def users_token(
 @users_app.command("revoke")
 def users_revoke(
     name: Annotated[str, typer.Argument(help="User whose tokens to revoke.")],
-    db: DbOption = Path("amberline.db"),
-    database: DatabaseOption = None,
+    db: DbOption = "amberline.db",
 ) -> None:
     """Revoke every API token of NAME."""
     from amberline.web.accounts import AccountError, revoke_tokens
 
     try:
-        n = revoke_tokens(_store(db, database), name)
+        n = revoke_tokens(open_store(db), name)
     except AccountError as exc:
         raise UserError(str(exc)) from exc
     console.print(f"revoked {n} token(s) of {name}")
@@ -102,14 +88,13 @@ def users_revoke(
 @users_app.command("sign-out")
 def users_sign_out(
     name: Annotated[str, typer.Argument(help="User whose sessions to end.")],
-    db: DbOption = Path("amberline.db"),
-    database: DatabaseOption = None,
+    db: DbOption = "amberline.db",
 ) -> None:
     """End every signed-in session of NAME, in every browser (a lost or shared machine)."""
     from amberline.web.accounts import AccountError, end_sessions
 
     try:
-        end_sessions(_store(db, database), name)
+        end_sessions(open_store(db), name)
     except AccountError as exc:
         raise UserError(str(exc)) from exc
     console.print(f"ended every session of {name}")
@@ -120,8 +105,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 
 @audit_app.command("verify")
 def audit_verify(
-    db: DbOption = Path("amberline.db"),
-    database: DatabaseOption = None,
+    db: DbOption = "amberline.db",
     expect_head: Annotated[
         str | None,
         typer.Option(help="Head hash noted earlier; fail if the log no longer ends there."),
@@ -130,7 +114,7 @@ def audit_verify(
     """Check every entry's hash and link; exits 1 if anything was edited or deleted."""
     from amberline.web.audit import verify
 
-    result = verify(_store(db, database), expect_head)
+    result = verify(open_store(db), expect_head)
     for problem in result.problems:
         console.print(f"[red]{problem}[/red]", highlight=False)
     state = "intact" if result.ok else "BROKEN"
