@@ -1,17 +1,17 @@
-"""A FastAPI router for alerts, watchlists and matches, for the web app to include.
+"""The workspace's alert-desk endpoints: alerts, watchlist entries and matches, under /api/v1.
 
-Why a router and not an app: the web workspace (another area) owns the application, its
-authentication and its store; it mounts this with `app.include_router(alerts_router(get_store))`
-where `get_store` is its own dependency. Every endpoint calls the same service functions as the
-CLI, so the two cannot disagree.
+Why here and mounted by `web.app`: the workspace owns authentication, roles and the audit log;
+these routes use the same dependencies as every other route (a session or a bearer token to
+read; the analyst role, and the CSRF header for cookie clients, to write), and every write
+goes to the audit log. Each endpoint calls the same service functions as the CLI, so the two
+cannot disagree about what "load an alert" or "watch a phone" does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from amberline.alerts import service
@@ -20,6 +20,12 @@ from amberline.alerts.matches import list_matches
 from amberline.alerts.store import get_alert, list_alerts
 from amberline.alerts.watchlists import deactivate, list_entries
 from amberline.store.database import Store
+from amberline.web import audit
+from amberline.web.accounts import User
+from amberline.web.auth import CurrentUser, api_writer, ensure
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+Writer = Annotated[User, Depends(api_writer)]
 
 
 class EntryIn(BaseModel):
@@ -32,55 +38,74 @@ class EntryIn(BaseModel):
     max_age: int | None = None
 
 
-def alerts_router(get_store: Callable[[], Store], notifier: Any = None) -> APIRouter:
-    """Endpoints under /alerts, /watchlist and /matches, reading the store from `get_store`."""
-    router = APIRouter(tags=["alerts"])
-    StoreDep = Depends(get_store)
+def _store(request: Request) -> Store:
+    return request.app.state.store
 
-    @router.get("/alerts")
-    def alerts(state: str | None = None, store: Store = StoreDep) -> list[dict[str, Any]]:
-        return [a.as_dict() for a in list_alerts(store, state=state)]
 
-    @router.get("/alerts/{alert_id}")
-    def alert(alert_id: int, store: Store = StoreDep) -> dict[str, Any]:
-        found = get_alert(store, alert_id)
-        if found is None:
-            raise HTTPException(404, f"no alert with id {alert_id}")
-        return found.as_dict()
+def _analyst(request: Request, user: User, action: str, target: str,
+             detail: dict[str, Any] | None = None) -> Store:
+    """The store, once the writer is known to be an analyst and the write is audited."""
+    ensure(user, "analyst")
+    store = _store(request)
+    audit.append(store, user.name, action, target, detail or {})
+    return store
 
-    @router.post("/alerts", status_code=201)
-    def post_alert(xml: str = Body(..., media_type="application/xml"),
-                   store: Store = StoreDep) -> dict[str, Any]:
-        items = parse_document(xml.encode("utf-8"), "api", fetch=None)
-        report = service.ingest(store, items, notifier=notifier)
-        if report.bad and not report.alert_ids:
-            raise HTTPException(422, "; ".join(f"line {b.line}: {b.reason}" for b in report.bad))
-        return {**report.counts(), "alert_ids": report.alert_ids,
-                "quarantined_reasons": [b.reason for b in report.bad]}
 
-    @router.get("/watchlist")
-    def entries(store: Store = StoreDep) -> list[dict[str, Any]]:
-        return [e.as_dict() for e in list_entries(store)]
+@router.get("/alerts", summary="Stored alerts, newest first")
+def alerts(request: Request, user: CurrentUser, state: str | None = None
+           ) -> list[dict[str, Any]]:
+    return [a.as_dict() for a in list_alerts(_store(request), state=state)]
 
-    @router.post("/watchlist", status_code=201)
-    def add(entry: EntryIn, store: Store = StoreDep) -> dict[str, Any]:
-        try:
-            added, found = service.watch(store, entry.kind, entry.value, notifier,
-                                         label=entry.label, min_age=entry.min_age,
-                                         max_age=entry.max_age, created_by="api")
-        except ValueError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        return {"entry": added.as_dict(), "matches": [m.as_dict() for m in found]}
 
-    @router.delete("/watchlist/{entry_id}", status_code=204)
-    def remove(entry_id: int, store: Store = StoreDep) -> None:
-        if not deactivate(store, entry_id):
-            raise HTTPException(404, f"no watchlist entry {entry_id}")
+@router.get("/alerts/{alert_id}", summary="One stored alert",
+            responses={404: {"description": "No such alert"}})
+def alert(request: Request, alert_id: int, user: CurrentUser) -> dict[str, Any]:
+    found = get_alert(_store(request), alert_id)
+    if found is None:
+        raise HTTPException(404, f"no alert with id {alert_id}")
+    return found.as_dict()
 
-    @router.get("/matches")
-    def matches(alert_id: int | None = None, min_score: float = 0.0,
-                store: Store = StoreDep) -> list[dict[str, Any]]:
-        return [m.as_dict() for m in list_matches(store, alert_id=alert_id,
-                                                    min_score=min_score)]
 
-    return router
+@router.post("/alerts", status_code=201, summary="Load a CAP alert document (analyst)")
+def post_alert(request: Request, user: Writer,
+               xml: str = Body(..., media_type="application/xml")) -> dict[str, Any]:
+    store = _analyst(request, user, "load_alert", "", {"bytes": len(xml)})
+    items = parse_document(xml.encode("utf-8"), "api", fetch=None)
+    report = service.ingest(store, items, notifier=service.default_notifier())
+    if report.bad and not report.alert_ids:
+        raise HTTPException(422, "; ".join(f"line {b.line}: {b.reason}" for b in report.bad))
+    return {**report.counts(), "alert_ids": report.alert_ids,
+            "quarantined_reasons": [b.reason for b in report.bad]}
+
+
+@router.get("/watchlist", summary="Active watchlist entries")
+def entries(request: Request, user: CurrentUser) -> list[dict[str, Any]]:
+    return [e.as_dict() for e in list_entries(_store(request))]
+
+
+@router.post("/watchlist", status_code=201, summary="Add a watchlist entry (analyst)")
+def add(request: Request, entry: EntryIn, user: Writer) -> dict[str, Any]:
+    store = _analyst(request, user, "watch", f"{entry.kind}:{entry.value}"[:512])
+    try:
+        added, found = service.watch(store, entry.kind, entry.value,
+                                     service.default_notifier(), label=entry.label,
+                                     min_age=entry.min_age, max_age=entry.max_age,
+                                     created_by=user.name)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"entry": added.as_dict(), "matches": [m.as_dict() for m in found]}
+
+
+@router.delete("/watchlist/{entry_id}", status_code=204,
+               summary="Stop watching an entry (analyst)")
+def remove(request: Request, entry_id: int, user: Writer) -> None:
+    store = _analyst(request, user, "unwatch", f"watch:{entry_id}")
+    if not deactivate(store, entry_id):
+        raise HTTPException(404, f"no watchlist entry {entry_id}")
+
+
+@router.get("/matches", summary="Matches of ads against alerts and watchlists")
+def matches(request: Request, user: CurrentUser, alert_id: int | None = None,
+            min_score: float = 0.0) -> list[dict[str, Any]]:
+    return [m.as_dict() for m in list_matches(_store(request), alert_id=alert_id,
+                                                min_score=min_score)]
