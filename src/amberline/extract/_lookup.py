@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Characters Python's case-insensitive `re` matches to an ASCII letter (İ ı ſ K).
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
@@ -25,6 +26,21 @@ _CODE_END = re.compile(r"[\w.]")
 def fold(s: str) -> str:
     """Lower case as Python's case-insensitive `re` compares ASCII letters."""
     return s.lower() if s.isascii() else s.translate(_FOLD).lower()
+
+
+_TERM_GAP = re.compile(r"[\s-]+")
+
+
+@lru_cache(maxsize=4096)  # pure; matches are vocabulary words in a few spellings
+def term_key(term: str) -> str:
+    """The key a vocabulary term is stored and looked up by: folded as the case-insensitive
+    regex folds it, with spaces and hyphens removed.
+
+    Why: the patterns built from a word list let the gaps inside a term be a space, a hyphen or
+    nothing ("puerto rican", "puerto-rican", "puertorican"), and let "ſ" match "s"; a table keyed
+    by any narrower form misses spellings the pattern matches, and the look-up raises.
+    """
+    return _TERM_GAP.sub("", fold(term))
 
 
 def _boundary(text: str, pos: int) -> bool:

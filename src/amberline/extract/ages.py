@@ -21,6 +21,7 @@ import re
 from operator import itemgetter
 from typing import ClassVar
 
+from amberline.extract._lookup import fold
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import AGE, Span
@@ -99,7 +100,7 @@ _TRIGGERS = [
 
 def parse_number(token: str) -> int | None:
     """An integer from digits or English number words ("nineteen", "twenty-one")."""
-    token = token.strip().lower()
+    token = fold(token.strip())
     if token.isdigit():
         return int(token)
     parts = re.split(r"[\s-]+", token)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
+from amberline.extract._lookup import term_key
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import DESCRIPTOR, Span
@@ -59,14 +60,15 @@ def _alternation(terms: object) -> str:
                     for w in words)
 
 
-_TERM_GAP = re.compile(r"[\s-]+")
-
-
-@lru_cache(maxsize=4096)
-def _canon(term: str) -> str:
-    """A vocabulary term as looked up: lower case, words joined by one space. Memoised (pure;
-    matched terms are vocabulary words in a few spellings, so the cache stays small)."""
-    return " ".join(_TERM_GAP.split(term.lower()))
+def _keyed(table: str, entries: dict[str, Any]) -> dict[str, Any]:
+    """A vocabulary table keyed by `term_key`, the form its pattern's matches are looked up by.
+    Two terms with one key must mean the same, or the table is ambiguous."""
+    keyed: dict[str, Any] = {}
+    for term, value in entries.items():
+        key = term_key(term)
+        if keyed.setdefault(key, value) != value:
+            raise ValueError(f"[{table}] {term!r} and another term share the key {key!r}")
+    return keyed
 
 
 class DescriptorExtractor(Extractor):
@@ -79,7 +81,7 @@ class DescriptorExtractor(Extractor):
         vocab = load_vocabulary()
         self._lookup: dict[str, dict[str, Any]] = {}
         for table, entries in vocab.items():
-            self._lookup[table] = {_canon(k): v for k, v in entries.items()}
+            self._lookup[table] = _keyed(table, entries)
         hair_c = _alternation(vocab["hair_cued"])
         eyes_c = _alternation(vocab["eyes_cued"])
         source = (
@@ -139,10 +141,10 @@ class DescriptorExtractor(Extractor):
             ("build", "build", "build"),
         ):
             if g[group]:
-                return kind, self._lookup[table][_canon(g[group])], {}
+                return kind, self._lookup[table][term_key(g[group])], {}
         for group in ("eth1", "eth2", "eth3"):
             if g[group]:
-                term = _canon(g[group])
+                term = term_key(g[group])
                 entry = self._lookup["ethnicity"].get(term) or self._lookup["ethnicity_cued"][term]
                 return "ethnicity", entry["value"], {"group": entry["group"]}
         return None

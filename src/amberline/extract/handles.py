@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from amberline.extract._lookup import fold, term_key
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.extract.names import load_word_list
@@ -63,7 +64,6 @@ _TRIGGERS = [
     r"@",
 ]
 _HAS_DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
-_NO_BLANKS = str.maketrans("", "", " \t")  # "whats app" -> "whatsapp"
 _HAS_LETTER = re.compile(r"[A-Za-z]")
 _DOMAIN_END = re.compile(r"\.(?:com|net|org|co|io|me|us|uk|ca|info|edu|gov)$", re.IGNORECASE)
 
@@ -83,7 +83,7 @@ class HandleExtractor(Extractor):
         spans: list[Span] = []
         cues, links, bares = self._prefilter.find_all(text, [_CUE, _LINK, _BARE])
         for m in cues:
-            cue = m.group("cue").lower().translate(_NO_BLANKS)
+            cue = term_key(m.group("cue"))
             platform = _PLATFORM_WORDS[cue]
             if m.group("p") is not None:
                 if platform == "whatsapp":
@@ -94,7 +94,7 @@ class HandleExtractor(Extractor):
                 continue
             spans.append(self._span(handle.lower(), start, start + len(handle), platform, 0.85))
         for m in links:
-            platform = _SITES[m.group("site").lower()]
+            platform = _SITES[fold(m.group("site"))]
             handle = m.group("h").rstrip(".")
             if platform == "whatsapp":
                 parsed = parse_phone("+" + handle.lstrip("+"), "US") if handle.strip(

@@ -21,6 +21,7 @@ import re
 from operator import itemgetter
 from typing import ClassVar
 
+from amberline.extract._lookup import fold
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import PRICE, Span
@@ -117,7 +118,7 @@ def _minutes(hh: str | None, qv: str | None, mins: str | None, hour: str | None,
     if hour:
         if count is None:
             return 60
-        hours = float(count) if count[0].isdigit() else _WORD_HOURS.get(count.lower(), 1.0)
+        hours = float(count) if count[0].isdigit() else _WORD_HOURS.get(fold(count), 1.0)
         return int(hours * 60)
     return None
 
@@ -177,11 +178,11 @@ class PriceExtractor(Extractor):
 def _currency(sym: str | None, word: str | None, emoji: str | None) -> tuple[str, str | None]:
     """(ISO currency, code word or None). Code words are priced in the default currency USD."""
     if sym:
-        return _SYMBOLS.get(sym.lower(), "USD"), None
+        return _SYMBOLS.get(fold(sym), "USD"), None
     if emoji:
         return "USD", "roses"
     if word:
-        w = word.lower()
+        w = fold(word)
         if w.startswith("🌹"):
             return "USD", "roses"
         if w in _CODE_WORDS:
