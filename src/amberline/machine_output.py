@@ -87,4 +87,7 @@ def screening_record(ad_id: str, screening: Screening) -> dict[str, Any]:
             for f in screening.flags
         ],
         "score": round(screening.score, 4),
+        "excluded": [
+            {"reason": e.reason, "start": e.start, "end": e.end} for e in screening.exclusions
+        ],
     }

@@ -117,6 +117,19 @@ class Obfuscation:
 
 
 @dataclass(slots=True)
+class Exclusion:
+    """A stretch of the ad's page that the site wrote, not the poster (a removed-ad notice, an
+    age disclaimer, navigation): no entity or flag is read from it. `reason` is what the
+    analyst is shown; `evidence` the words that identified it. Offsets as for `Obfuscation`
+    until the pipeline maps them into `Ad.text`."""
+
+    start: int
+    end: int
+    reason: str
+    evidence: str
+
+
+@dataclass(slots=True)
 class Screening:
     """Everything the screening engine concluded about one ad. Offsets are into `Ad.text`."""
 
@@ -126,6 +139,8 @@ class Screening:
     score: float
     pipeline_version: str
     obfuscations: list[Obfuscation] = field(default_factory=list)
+    # What was left out of this ad's entities and flags, and why (`text.boilerplate`).
+    exclusions: list[Exclusion] = field(default_factory=list)
 
     def spans_of(self, kind: str) -> list[Span]:
         return [s for s in self.spans if s.kind == kind]

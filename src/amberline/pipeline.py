@@ -26,8 +26,9 @@ from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.indicators.derived import derive_flags, derived_rules
 from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
-from amberline.model import Ad, Flag, Obfuscation, Screening, Span
+from amberline.model import Ad, Exclusion, Flag, Obfuscation, Screening, Span
 from amberline.score.scorer import Scorer
+from amberline.text.boilerplate import find_boilerplate, is_excluded, whole_ad
 from amberline.text.normalise import NormalisedText, normalise_batch, prepare
 
 _BY_POSITION = attrgetter("start", "end")
@@ -83,17 +84,26 @@ class Screener:
             _deal(extractor.extract(joined), starts, bounds, limits, spans)
         flags: list[list[Flag]] = [[] for _ in ads]
         _deal(self.matcher.match(joined), starts, bounds, limits, flags)
+        excluded: list[list[Exclusion]] = [[] for _ in ads]
+        _deal(find_boilerplate(joined), starts, bounds, limits, excluded)
 
         finish = self._finish
         return [
-            finish(ad, norm, ad_spans, ad_flags)
-            for ad, norm, ad_spans, ad_flags in zip(ads, norms, spans, flags, strict=True)
+            finish(ad, norm, ad_spans, ad_flags, ad_excluded)
+            for ad, norm, ad_spans, ad_flags, ad_excluded
+            in zip(ads, norms, spans, flags, excluded, strict=True)
         ]
 
     def _finish(
-        self, ad: Ad, norm: NormalisedText, spans: list[Span], flags: list[Flag]
+        self, ad: Ad, norm: NormalisedText, spans: list[Span], flags: list[Flag],
+        exclusions: list[Exclusion],
     ) -> Screening:
-        """Derive the span-based flags, map everything back to the original text, score."""
+        """Drop what lies in the site's boilerplate, derive the span-based flags, map
+        everything back to the original text, score."""
+        if exclusions:
+            exclusions = whole_ad(exclusions, len(norm.text))
+            spans = [s for s in spans if not is_excluded(s.start, s.end, exclusions)]
+            flags = [f for f in flags if not is_excluded(f.start, f.end, exclusions)]
         if len(spans) > 1:
             spans.sort(key=_BY_POSITION)
         obfuscations = norm.obfuscations
@@ -105,16 +115,17 @@ class Screener:
             _to_original(spans, norm)
             _to_original(flags, norm)
             _to_original(obfuscations, norm)
+            _to_original(exclusions, norm)
         if len(flags) > 1:
             flags.sort(key=_BY_POSITION)
             flags = _one_per_span(flags)
         score = self.scorer.score(flags) if flags else 0.0
         # `obfuscations` is the normaliser's fresh list for this ad, used nowhere else.
-        return Screening(ad.key, spans, flags, score, self.version, obfuscations)
+        return Screening(ad.key, spans, flags, score, self.version, obfuscations, exclusions)
 
 
 def _deal(
-    items: Sequence[Span | Flag],
+    items: Sequence[Span | Flag | Exclusion],
     starts: list[int],
     bounds: np.ndarray,
     limits: list[int],
@@ -164,7 +175,9 @@ def _one_per_span(flags: list[Flag]) -> list[Flag]:
     return kept
 
 
-def _to_original(items: Sequence[Span | Flag | Obfuscation], norm: NormalisedText) -> None:
+def _to_original(
+    items: Sequence[Span | Flag | Obfuscation | Exclusion], norm: NormalisedText
+) -> None:
     """Rewrite normalised offsets as offsets into the ad as written (in place: the pipeline
     owns these records), with the same rule as `NormalisedText.to_original`."""
     offsets = norm.offsets
