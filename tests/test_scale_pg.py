@@ -181,7 +181,7 @@ def test_alert_name_lookup_uses_text_search_and_agrees_with_sqlite(
 
 def test_the_workspace_search_page_on_postgresql(store: Store) -> None:
     """The web search page runs `Store.search` on PostgreSQL: hits, highlights, odd input."""
-    from amberline.web.accounts import add_user
+    from amberline.store.accounts import add_user
     from web_helpers import app_for, signed_in
 
     add_user(store, "ana", "analyst", "correct horse battery")

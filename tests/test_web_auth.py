@@ -11,8 +11,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
-from amberline.web import audit
-from amberline.web.accounts import AccountError, add_user, authenticate, revoke_tokens
+from amberline.store import audit
+from amberline.store.accounts import AccountError, add_user, authenticate, revoke_tokens
 from web_helpers import (
     BACKENDS,
     PASSWORD,

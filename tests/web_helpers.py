@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from amberline.pipeline import Screener
 from amberline.scan import run_scan
 from amberline.scan_hooks import default_hooks
+from amberline.store.accounts import add_user, new_token
 from amberline.store.database import Store
 from amberline.synth.generate import write_corpus
-from amberline.web.accounts import add_user, new_token
 from amberline.web.app import Settings, create_app
 from pg_helpers import PG_URL, pg_schema
 

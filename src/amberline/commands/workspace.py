@@ -6,6 +6,7 @@ Thin: parses options, calls the library, prints. Registered on the main app by `
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -42,7 +43,7 @@ def users_add(
     db: DbOption = "amberline.db",
 ) -> None:
     """Add a user; the password is typed at a prompt (or read from stdin for scripts)."""
-    from amberline.web.accounts import AccountError, add_user
+    from amberline.store.accounts import AccountError, add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -61,7 +62,7 @@ def users_token(
     db: DbOption = "amberline.db",
 ) -> None:
     """Issue an API token for NAME; it is printed once and stored only as a hash."""
-    from amberline.web.accounts import AccountError, new_token
+    from amberline.store.accounts import AccountError, new_token
 
     try:
         token = new_token(open_store(db), name)
@@ -76,7 +77,7 @@ def users_revoke(
     db: DbOption = "amberline.db",
 ) -> None:
     """Revoke every API token of NAME."""
-    from amberline.web.accounts import AccountError, revoke_tokens
+    from amberline.store.accounts import AccountError, revoke_tokens
 
     try:
         n = revoke_tokens(open_store(db), name)
@@ -91,7 +92,7 @@ def users_sign_out(
     db: DbOption = "amberline.db",
 ) -> None:
     """End every signed-in session of NAME, in every browser (a lost or shared machine)."""
-    from amberline.web.accounts import AccountError, end_sessions
+    from amberline.store.accounts import AccountError, end_sessions
 
     try:
         end_sessions(open_store(db), name)
@@ -103,6 +104,13 @@ def users_sign_out(
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
+def _checkpoint_path(db: str) -> Path:
+    """Where the checkpoint goes by default: beside a SQLite file, else in this folder."""
+    if "://" in db:
+        return Path("audit-checkpoint.json")
+    return Path(db + ".audit-checkpoint.json")
+
+
 @audit_app.command("verify")
 def audit_verify(
     db: DbOption = "amberline.db",
@@ -110,18 +118,35 @@ def audit_verify(
         str | None,
         typer.Option(help="Head hash noted earlier; fail if the log no longer ends there."),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoint file kept outside the database (default: beside a SQLite "
+                          "file as DB.audit-checkpoint.json, else ./audit-checkpoint.json)."),
+    ] = None,
 ) -> None:
-    """Check every entry's hash and link; exits 1 if anything was edited or deleted."""
-    from amberline.web.audit import verify
+    """Check every entry's hash and link, and that the log still contains the checkpoint of
+    the last good run (then move the checkpoint on); exits 1 if anything was edited, deleted,
+    wiped or cut off."""
+    from amberline.store.audit import read_checkpoint, verify, write_checkpoint
 
-    result = verify(open_store(db), expect_head)
+    anchor_file = checkpoint or _checkpoint_path(db)
+    try:
+        anchor = read_checkpoint(anchor_file)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    result = verify(open_store(db), expect_head, anchor)
     for problem in result.problems:
         console.print(f"[red]{problem}[/red]", highlight=False)
     state = "intact" if result.ok else "BROKEN"
     console.print(f"audit log {state}: {result.count} entries, head {result.head}",
                   highlight=False)
     if not result.ok:
+        console.print(f"checkpoint {anchor_file} left as it was", highlight=False)
         raise typer.Exit(1)
+    write_checkpoint(anchor_file, result)
+    since = f"extends entry {anchor.seq}" if anchor else "created"
+    console.print(f"checkpoint {anchor_file}: {since}, now at entry {result.seq}",
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:

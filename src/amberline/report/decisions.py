@@ -5,12 +5,12 @@ decisions the same way (one row in `decisions`, never edited, a later one supers
 workspace must be able to add its audit entry in the same transaction. So the insert is one
 function on a `Connection` (`insert_decision`), wrapped by `record_decision` for callers that
 hold a `Store`, and reading "the decision in force" is one query both reports and the
-workspace can share.
+workspace can share. Every decision leaves an entry in the audit chain (`store.audit`), in
+the same transaction.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,16 +19,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from amberline.report.optional_tables import network_members
+from amberline.store import audit as audit_log
 from amberline.store.database import Store
 from amberline.store.schema import ads, utcnow
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 
 # Called inside the decision's transaction with the decisions just written (the first is the
-# one asked for; for a network, member rows follow). The workspace's hash-chained audit log
-# is used when it is installed (`installed_audit`), so every decision leaves an audit entry.
+# one asked for; for a network, member rows follow).
 AuditWriter = Callable[[sa.Connection, "list[Decision]"], None]
-# The workspace's audit log module: append(store, user, action, target, detail, conn=...).
-AUDIT_MODULE = "amberline.web.audit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,18 +101,14 @@ def insert_decision(
     return written
 
 
-def installed_audit(store: Store) -> AuditWriter | None:
-    """An audit writer over the workspace's audit log, or None without the workspace."""
-    try:
-        audit = importlib.import_module(AUDIT_MODULE)
-    except ImportError:
-        return None
+def chain_audit(store: Store) -> AuditWriter:
+    """The audit writer over the store's hash-chained audit log."""
 
     def write(conn: sa.Connection, written: list[Decision]) -> None:
         first = written[0]
         target = (f"ad:{first.ad_id}" if first.ad_id is not None
                   else f"network:{first.network_id}")
-        audit.append(store, first.user_name, "decision", target,
+        audit_log.append(store, first.user_name, "decision", target,
                      {"action": first.action, "note": first.note,
                       "decision_ids": [d.id for d in written],
                       "ads": sum(d.ad_id is not None for d in written), "via": "cli"},
@@ -128,14 +122,13 @@ def record_decision(
 ) -> Decision:
     """Insert a decision (see `insert_decision` for the fields) and its audit entry, atomically.
 
-    `audit` defaults to the workspace's audit log when it is installed; the decision and its
-    audit entry commit together or not at all. Returns the requested decision.
+    `audit` defaults to the store's audit chain; the decision and its audit entry commit
+    together or not at all. Returns the requested decision.
     """
-    writer = audit or installed_audit(store)
+    writer = audit or chain_audit(store)
     with store.writer.begin() as conn:
         written = insert_decision(conn, **fields)
-        if writer is not None:
-            writer(conn, written)
+        writer(conn, written)
     return written[0]
 
 

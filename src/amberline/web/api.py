@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from amberline.model import Ad, Screening
+from amberline.store import audit
+from amberline.store.accounts import User
 from amberline.store.schema import ads
-from amberline.web import audit, decisions, networks
-from amberline.web.accounts import User
+from amberline.web import decisions, networks
 from amberline.web.api_models import (
     MAX_ID,
     AdIn,

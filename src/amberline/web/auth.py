@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from fastapi import Depends, Form, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from amberline.store.accounts import User, user_for_token
 from amberline.store.schema_workspace import users
-from amberline.web.accounts import User, user_for_token
 
 SESSION_COOKIE = "amberline_session"
 LOGIN_COOKIE = "amberline_login"

@@ -11,10 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from amberline.store import audit
 from amberline.store.database import MAX_ID, Store
 from amberline.store.schema import ads, utcnow
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
-from amberline.web import audit
 
 MAX_NOTE = 4000
 

@@ -17,8 +17,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from amberline.web import audit, networks, queue
-from amberline.web.accounts import User
+from amberline.store import audit
+from amberline.store.accounts import User
+from amberline.web import networks, queue
 from amberline.web.auth import require
 
 router = APIRouter(prefix="/exports", include_in_schema=False)

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from amberline.web import audit
-from amberline.web.accounts import authenticate, end_sessions, session_epoch
+from amberline.store import audit
+from amberline.store.accounts import authenticate, end_sessions, session_epoch
 from amberline.web.auth import LOGIN_COOKIE, SESSION_COOKIE, CurrentUser, check_csrf, set_cookie
 
 router = APIRouter(include_in_schema=False)

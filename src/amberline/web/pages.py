@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from amberline import display
+from amberline.store import audit
+from amberline.store.accounts import User
 from amberline.store.schema_workspace import DECISION_ACTIONS
-from amberline.web import audit, decisions, evidence, networks, queue
-from amberline.web.accounts import User
+from amberline.web import decisions, evidence, networks, queue
 from amberline.web.auth import CurrentUser, ensure, form_user, require
 
 router = APIRouter(include_in_schema=False)

@@ -5,8 +5,14 @@ its sequence number, time, user, action, target and detail. `audit_head` keeps t
 sequence number and hash and is locked by every append (in the same transaction as the
 insert), so the chain stays linear with several writers, and `verify` finds an edited field,
 a deleted entry in the middle (a broken link) and a deleted tail (the head no longer matches).
-Someone who can rewrite the whole database can rewrite the chain too: keep the head hash
-printed by `amberline audit verify` somewhere else to pin it (`--expect-head`).
+Every field is hashed exactly as it is stored (cut to its column's length first), so no
+input, however long, can make a true entry fail verification later.
+
+Someone who can rewrite the whole database can rewrite the chain too, or wipe it, or cut its
+tail and move the head back: so `verify` compares the chain with an anchor kept outside the
+database, a checkpoint file (the entry count and head of the last good verification, which
+the chain must still contain and extend) and, optionally, a head hash noted elsewhere
+(`--expect-head`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +32,8 @@ from amberline.store.schema import utcnow
 from amberline.store.schema_workspace import audit_head, audit_log
 
 GENESIS = "0" * 64
+# Column lengths of audit_log: values are cut to these before they are hashed and stored.
+MAX_USER, MAX_ACTION, MAX_TARGET = 255, 64, 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +78,24 @@ def append(store: Store, user: str, action: str, target: str = "",
         .with_for_update()
     ).one()
     seq = head.seq + 1
+    user, action = _fit(user, MAX_USER), _fit(action, MAX_ACTION)
+    target = _fit(target, MAX_TARGET)
     # Microseconds dropped: every backend stores and returns whole-second-or-better the same.
     at = utcnow().replace(microsecond=0)
     detail_json = canonical(detail or {})
     digest = entry_hash(head.hash, seq, at, user, action, target, detail_json)
     conn.execute(audit_log.insert().values(
-        id=seq, at=at, user_name=user, action=action, target=target[:512], detail=detail_json,
+        id=seq, at=at, user_name=user, action=action, target=target, detail=detail_json,
         prev_hash=head.hash, hash=digest))
     conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=digest))
     return digest
+
+
+def _fit(value: str, limit: int) -> str:
+    """`value` as the column keeps it: at most `limit` characters of valid UTF-8, NUL (which
+    PostgreSQL text cannot hold) shown as U+FFFD."""
+    clean = value.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates either
+    return clean[:limit].replace("\x00", "\ufffd")
 
 
 def entries(store: Store, limit: int = 100, before: int | None = None,
@@ -105,12 +123,24 @@ class Verification:
     count: int
     head: str
     problems: list[str]
+    seq: int = 0  # the head's sequence number
 
 
-def verify(store: Store, expect_head: str | None = None, batch: int = 5000) -> Verification:
-    """Walk the whole chain in id order and report every entry that does not fit."""
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A point the chain must still pass through: entry `seq` with hash `head` (seq 0 is the
+    empty log, which every chain extends)."""
+
+    seq: int
+    head: str
+
+
+def verify(store: Store, expect_head: str | None = None, anchor: Anchor | None = None,
+           batch: int = 5000) -> Verification:
+    """Walk the whole chain in id order and report every entry that does not fit, and whether
+    the chain still passes through `anchor`."""
     problems: list[str] = []
-    prev, expected_seq, count = GENESIS, 1, 0
+    prev, expected_seq, count, at_anchor = GENESIS, 1, 0, GENESIS
     with store.engine.connect() as conn:
         head = conn.execute(sa.select(audit_head).where(audit_head.c.id == 1)).first()
         last = 0
@@ -129,12 +159,41 @@ def verify(store: Store, expect_head: str | None = None, batch: int = 5000) -> V
                                     r.detail)
                 if digest != r.hash:
                     problems.append(f"entry {r.id}: content does not match its hash")
+                if anchor is not None and r.id == anchor.seq:
+                    at_anchor = r.hash
                 prev, expected_seq = r.hash, r.id + 1
             last = rows[-1].id
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != expected_seq - 1 or head_hash != prev:
         problems.append(f"head is entry {head_seq} but the log ends at entry {expected_seq - 1}"
                         " (entries deleted or head edited)")
+    if anchor is not None and at_anchor != anchor.head:
+        problems.append(f"the checkpoint's entry {anchor.seq} ({anchor.head}) is no longer in "
+                        "the log: entries were wiped, cut off or rewritten since it was taken")
     if expect_head is not None and expect_head != head_hash:
         problems.append(f"head hash {head_hash} is not the expected {expect_head}")
-    return Verification(not problems, count, head_hash, problems)
+    return Verification(not problems, count, head_hash, problems, head_seq)
+
+
+def read_checkpoint(path: Path) -> Anchor | None:
+    """The anchor kept in `path`, or None when there is no checkpoint yet; ValueError when
+    the file is not a checkpoint (a damaged anchor must not pass for a missing one)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not an audit checkpoint ({exc})") from exc
+    if not (isinstance(data, dict) and isinstance(data.get("seq"), int)
+            and isinstance(data.get("head"), str)):
+        raise ValueError(f"{path}: not an audit checkpoint (needs seq and head)")
+    return Anchor(data["seq"], data["head"])
+
+
+def write_checkpoint(path: Path, result: Verification) -> None:
+    """Keep a verified chain's head in `path` (written whole, then renamed into place)."""
+    body = {"seq": result.seq, "head": result.head, "count": result.count,
+            "verified_at": utcnow().isoformat()}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
