@@ -13,10 +13,13 @@ from amberline import display
 from amberline.commands import scale
 from amberline.commands.common import (
     DbOption,
+    LexiconOption,
     RegionOption,
     UserError,
+    WeightsOption,
     console,
     err,
+    screen_config,
 )
 from amberline.commands.common import open_store as _open_store
 from amberline.commands.common import screener as _screener
@@ -50,6 +53,8 @@ def scan(
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     batch_size: Annotated[int, typer.Option(help="Ads per batch and per transaction.")] = 1000,
     region: RegionOption = "US",
+    lexicon: LexiconOption = None,
+    weights: WeightsOption = None,
     engine: scale.EngineOption = "local",
     scheduler: scale.SchedulerOption = "local",
     resume: scale.ResumeOption = False,
@@ -65,14 +70,15 @@ def scan(
     if missing:
         raise UserError(f"{missing[0]}: no such file or folder")
     options = ReadOptions(source=source, column_map=_column_map(map_))
+    config = screen_config(region, lexicon, weights)
     store = _open_store(db, must_exist=False)
     if engine != "local" or resume or log_json:
         scale.scan_with_engine(
             paths, store, options, db, engine=engine, scheduler=scheduler, resume=resume,
-            log_json=log_json, work_dir=work_dir, batch_size=batch_size, region=region,
+            log_json=log_json, work_dir=work_dir, batch_size=batch_size, config=config,
         )
         return
-    screener = _screener(region)
+    screener = _screener(config)
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn())
     with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task("scanning", total=input_size(paths))
@@ -94,12 +100,15 @@ def extract(
         str, typer.Argument(help="JSON Lines with id and text (or title and body); - for stdin.")
     ] = "-",
     region: RegionOption = "US",
+    lexicon: LexiconOption = None,
+    weights: WeightsOption = None,
 ) -> None:
     """Screen JSON Lines and write one JSON line per ad; nothing is stored."""
     from amberline.extract_command import extract_lines
 
     stream = sys.stdin if file == "-" else _open_text(Path(file))
-    extract_lines(stream, sys.stdout, _screener(region), err_name=file)
+    config = screen_config(region, lexicon, weights)
+    extract_lines(stream, sys.stdout, _screener(config), err_name=file)
 
 
 def _open_text(path: Path):

@@ -57,7 +57,7 @@ class Screener:
         self._derive_lexicon = None if self.config.lexicon_path is None else self.lexicon
         derived_rules(self.lexicon)
         self.matcher = IndicatorMatcher(self.lexicon)
-        self.scorer = Scorer.from_file(self.config.weights_path)
+        self.scorer = Scorer.from_file(self.config.weights_path, self.lexicon.categories)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
         prepare()  # everything is compiled here, none of it on the first batch
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from amberline.pipeline import Screener
+    from amberline.pipeline import ScreenConfig, Screener
     from amberline.store.database import Store
 
 console = Console()
@@ -40,7 +40,34 @@ def open_store(db: Path | str, must_exist: bool = True) -> Store:
     return Store(db)
 
 
-def screener(region: str = "US") -> Screener:
-    from amberline.pipeline import ScreenConfig, Screener
+LexiconOption = Annotated[
+    Path | None, typer.Option("--lexicon", help="Indicator lexicon TOML (default: packaged).")
+]
+WeightsOption = Annotated[
+    Path | None, typer.Option("--weights", help="Category weights TOML (default: packaged).")
+]
 
-    return Screener(ScreenConfig(default_region=region))
+
+def screen_config(
+    region: str = "US", lexicon: Path | None = None, weights: Path | None = None
+) -> ScreenConfig:
+    """The one screening configuration of a command, checked now: a lexicon or weights file
+    that cannot be used is a user error before any record is read."""
+    from amberline.indicators.lexicon import LexiconError, load_lexicon
+    from amberline.pipeline import ScreenConfig
+    from amberline.score.scorer import Scorer, WeightsError
+
+    for given in (lexicon, weights):
+        if given is not None and not given.is_file():
+            raise UserError(f"{given}: no such file")
+    try:
+        Scorer.from_file(weights, load_lexicon(lexicon).categories)
+    except (LexiconError, WeightsError) as exc:
+        raise UserError(str(exc)) from None
+    return ScreenConfig(default_region=region, lexicon_path=lexicon, weights_path=weights)
+
+
+def screener(config: ScreenConfig) -> Screener:
+    from amberline.pipeline import Screener
+
+    return Screener(config)

@@ -17,6 +17,7 @@ from amberline.commands.common import DbOption, UserError, console, err
 
 if TYPE_CHECKING:
     from amberline.ingest.records import ReadOptions
+    from amberline.pipeline import ScreenConfig
     from amberline.store.database import Store
 
 EngineOption = Annotated[str, typer.Option(
@@ -43,19 +44,17 @@ def default_work_dir(db: str) -> Path:
 def scan_with_engine(
     paths: list[Path], store: Store, options: ReadOptions, db: str, *, engine: str,
     scheduler: str, resume: bool, log_json: bool, work_dir: Path | None, batch_size: int,
-    region: str,
+    config: ScreenConfig,
 ) -> None:
     """`amberline scan --engine ...` / `--log-json` / `--resume`: run an engine, print counts."""
     from amberline import display
     from amberline.engines import ENGINES, dask_available
     from amberline.engines.logs import NullLog, StageLog
-    from amberline.pipeline import ScreenConfig
     from amberline.scan_hooks import default_hooks
 
     if engine not in ENGINES:
         raise UserError(f"--engine {engine!r}: use one of {', '.join(ENGINES)}")
     log = StageLog() if log_json else NullLog()
-    config = ScreenConfig(default_region=region)
     if engine == "local":
         from amberline.engines.local import LocalEngine
 

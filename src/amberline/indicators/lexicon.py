@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +320,15 @@ def parse_lexicon(data: dict[str, Any], origin: str = "<lexicon>") -> Lexicon:
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
-    """Load a lexicon file; `None` loads the one packaged with Amberline."""
+    """Load a lexicon file; `None` gives the one packaged with Amberline, parsed once per
+    process (the screener, the matcher, derived rules and the scorer all ask for it)."""
+    if path is None:
+        return _packaged_lexicon()
     data, origin = read_toml("amberline.indicators", "lexicon.toml", path, LexiconError)
+    return parse_lexicon(data, origin)
+
+
+@cache
+def _packaged_lexicon() -> Lexicon:
+    data, origin = read_toml("amberline.indicators", "lexicon.toml", None, LexiconError)
     return parse_lexicon(data, origin)

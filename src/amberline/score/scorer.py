@@ -59,14 +59,20 @@ class Scorer:
     def from_file(
         cls, path: str | Path | None = None, categories: Iterable[str] | None = None
     ) -> Scorer:
-        """Load weights; `None` loads the packaged file. `categories` (default: those of the
-        packaged lexicon) must match the file's categories exactly."""
+        """Load weights for the categories of the lexicon in use (`categories`, default: the
+        packaged lexicon's); `None` loads the packaged file. A weights file given by path must
+        name exactly those categories; the packaged file may also weigh categories that a
+        custom lexicon leaves out (they are dropped), but never lacks one silently."""
         data, origin = read_toml("amberline.score", "weights.toml", path, WeightsError)
         if categories is None:
             from amberline.indicators.lexicon import load_lexicon
 
             categories = load_lexicon().categories
-        return cls.from_dict(data, set(categories), origin)
+        wanted = set(categories)
+        weights = data.get("weights")
+        if path is None and isinstance(weights, dict):
+            data = {**data, "weights": {k: v for k, v in weights.items() if k in wanted}}
+        return cls.from_dict(data, wanted, origin)
 
     @classmethod
     def from_dict(cls, data: dict, categories: set[str], origin: str = "<weights>") -> Scorer:
@@ -88,7 +94,10 @@ class Scorer:
             )
         missing = sorted(categories - set(weights))
         if missing:
-            raise WeightsError(f"{origin}: no weight for category {missing[0]!r}; add it")
+            raise WeightsError(
+                f"{origin}: no weight for category {missing[0]!r} of the lexicon in use; "
+                "give a weights file (--weights) that weighs it"
+            )
         for name, w in weights.items():
             if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < 1:
                 raise WeightsError(f"{origin}: weight of {name!r} must be in [0, 1), got {w!r}")
