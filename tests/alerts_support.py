@@ -3,39 +3,53 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "alert_fixtures"
 
-Handler = Callable[[BaseHTTPRequestHandler, bytes], tuple[int, bytes]]
+Handler = Callable[[BaseHTTPRequestHandler, bytes], tuple]
 
 
 @contextmanager
-def http_server(respond: Handler) -> Iterator[str]:
-    """Serve `respond(request, body) -> (status, payload)` on 127.0.0.1, a free port."""
+def http_server(respond: Handler, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve `respond(request, body) -> (status, payload[, headers])` on `host`, a free port.
+
+    A payload that is not bytes is an iterable of chunks, each written and flushed on its own
+    (to play a slow server); its Content-Length must then come in `headers`.
+    """
 
     class _Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            status, payload = respond(self, self.rfile.read(length))
+            status, payload, *more = respond(self, self.rfile.read(length))
+            headers = more[0] if more else {}
             self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
+            if isinstance(payload, bytes):
+                headers = {"Content-Length": str(len(payload)), **headers}
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            chunks: Iterable[bytes] = [payload] if isinstance(payload, bytes) else payload
+            try:
+                for chunk in chunks:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except OSError:
+                pass  # the client hung up, as a client with limits should
 
         do_GET = do_POST = _answer
 
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = ThreadingHTTPServer((host, 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -17,7 +17,7 @@ from lxml import etree
 
 from alerts_support import FIXTURES, http_server
 from amberline.alerts.cap import BadAlert, CapAlert, CapError, validate
-from amberline.alerts.feeds import parse_document, poll, read_target
+from amberline.alerts.feeds import FetchLimits, parse_document, poll, read_target
 from amberline.alerts.service import ingest
 from amberline.alerts.store import list_alerts
 from amberline.store import Store
@@ -89,9 +89,9 @@ def test_rss_feed_with_embedded_and_linked_alerts() -> None:
 
 
 def _fetch(url: str) -> bytes:
-    from amberline.alerts.feeds import http_fetch
+    from amberline.alerts.feeds import FetchLimits, http_fetch
 
-    return http_fetch(url, timeout=5)
+    return http_fetch(url, FetchLimits(timeout=5, allow_networks=("127.0.0.1/32",)))
 
 
 def test_linked_alert_that_cannot_be_fetched_is_kept_with_reason() -> None:
@@ -176,7 +176,7 @@ def test_poll_passes_changed_documents_only() -> None:
     with http_server(lambda req, body: (200, next(served))) as base:
         polls = poll(f"{base}/feed", 0.01, lambda items: seen.append(
             [i.identifier for i in items if isinstance(i, CapAlert)]), max_polls=3,
-            stop=threading.Event())
+            stop=threading.Event(), fetch=FetchLimits(allow_networks=("127.0.0.1/32",)))
     assert polls == 3
     assert seen == [["VA-SP-2024-0314-001"], ["VA-SP-2024-0314-002"]]
 

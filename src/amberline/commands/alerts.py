@@ -26,6 +26,24 @@ NotifyOption = Annotated[
     Path | None, typer.Option("--notify", help="Notification config (TOML); default: "
                               "$AMBERLINE_NOTIFY_CONFIG.")
 ]
+AllowOption = Annotated[
+    list[str] | None, typer.Option(
+        "--allow-network", help="Fetch from this loopback/private network (CIDR) too; feeds "
+        "and links are otherwise fetched from public addresses only. Repeatable.")
+]
+
+
+def _limits(allow: list[str] | None):  # type: ignore[no-untyped-def]
+    import ipaddress
+
+    from amberline.alerts.feeds import FetchLimits
+
+    for net in allow or []:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError as exc:
+            raise UserError(f"--allow-network {net!r}: {exc}") from exc
+    return FetchLimits(allow_networks=tuple(allow or ()))
 
 
 def _notifier(path: Path | None):  # type: ignore[no-untyped-def]
@@ -65,16 +83,17 @@ def parse_cmd(files: Annotated[list[Path], typer.Argument(help="CAP files, Atom 
         raise typer.Exit(1)
 
 
-def _load(store_path: Path, targets: list[str], threshold: float, notify: Path | None) -> None:
-    from amberline.alerts.feeds import read_target
+def _load(store_path: Path, targets: list[str], threshold: float, notify: Path | None,
+          allow: list[str] | None = None) -> None:
+    from amberline.alerts.feeds import Fetcher, read_target
     from amberline.alerts.scoring import MatchConfig
     from amberline.alerts.service import ingest
 
     store = open_store(store_path, must_exist=False)
-    items = []
+    items, fetcher = [], Fetcher(_limits(allow))  # one budget for the whole load
     for target in targets:
         try:
-            items += list(read_target(target))
+            items += list(read_target(target, fetcher))
         except (OSError, ValueError) as exc:
             raise UserError(f"{target}: {exc}") from exc
     report = ingest(store, items, MatchConfig(threshold=threshold), _notifier(notify))
@@ -90,9 +109,10 @@ def load_cmd(
     db: DbOption = "amberline.db",
     threshold: ThresholdOption = 0.5,
     notify: NotifyOption = None,
+    allow_network: AllowOption = None,
 ) -> None:
     """Store alerts, match them against every stored ad, notify new matches."""
-    _load(db, targets, threshold, notify)
+    _load(db, targets, threshold, notify, allow_network)
 
 
 @alerts_app.command("poll")
@@ -103,6 +123,7 @@ def poll_cmd(
     max_polls: Annotated[int | None, typer.Option(help="Stop after this many polls.")] = None,
     threshold: ThresholdOption = 0.5,
     notify: NotifyOption = None,
+    allow_network: AllowOption = None,
 ) -> None:
     """Poll a feed on an interval; each changed document is loaded like `alerts load`."""
     from amberline.alerts.feeds import poll
@@ -120,7 +141,8 @@ def poll_cmd(
         err.print(f"amberline: {url}: {exc}", highlight=False, markup=False)
 
     with contextlib.suppress(KeyboardInterrupt):
-        poll(url, interval, handle, max_polls=max_polls, on_error=failed)
+        poll(url, interval, handle, max_polls=max_polls, on_error=failed,
+             fetch=_limits(allow_network))
 
 
 @alerts_app.command("list")
