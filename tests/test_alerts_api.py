@@ -19,9 +19,8 @@ import amberline
 from alerts_support import FIXTURES
 from amberline.pipeline import ScreenConfig, Screener
 from amberline.scan import run_scan
-from amberline.store import Store
-from amberline.web import audit
-from amberline.web.accounts import add_user
+from amberline.store import Store, audit
+from amberline.store.accounts import add_user
 from test_web_auth import all_routes
 from web_helpers import PASSWORD, app_for, bearer
 

@@ -19,9 +19,9 @@ from amberline.alerts.feeds import parse_document
 from amberline.alerts.matches import list_matches
 from amberline.alerts.store import get_alert, list_alerts
 from amberline.alerts.watchlists import deactivate, list_entries
+from amberline.store import audit
+from amberline.store.accounts import User
 from amberline.store.database import Store
-from amberline.web import audit
-from amberline.web.accounts import User
 from amberline.web.auth import CurrentUser, api_writer, ensure
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
