@@ -82,6 +82,7 @@ def test_extract_machine_interface(tmp_path: Path) -> None:
     m1, m2, bad, empty = out
     assert m1["phones"] == ["+17035550142"]
     assert m1["ages"] == [19]
+    assert m1["age_details"] == [{"value": 19, "origin": "text"}]
     assert m1["names"] == ["Mia"]
     assert {"amount": 150, "currency": "USD", "minutes": 60} .items() <= m1["prices"][0].items()
     obscured = [f for f in m1["flags"] if f["category"] == "obscured_contact"]

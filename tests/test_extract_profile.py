@@ -71,6 +71,41 @@ def test_age_attrs_and_offsets() -> None:
     assert text[span.start:span.end] == "just turned 18"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the age a classified site prints after the title
+        ("Quiet company downtown - 23\nCall after six", [23]),
+        ("Quiet company downtown - 23", [23]),
+        ("Calm studio, open late - 24       Posted: Monday", [24]),  # a page flattened
+        ("Calm studio, open late - 24 Relaxing visits by appointment", [24]),
+        ("Call 703 555 0142 - 21\nbody", [21]),
+        ("Open every day 24/ 7 - 24\nbody", [24]),  # a title ending in a number still ends
+        ("First\f\nSecond title 7 - 25\nbody", [25]),
+        # ...but not a range, a measurement, a time, a duration or a list item
+        ("Title\nLadies 18 - 35 welcome", []), ("Title\nrates: $40 - 60", []),
+        ("Title\nbust - 34, slim", []), ("Title\nopen 10 am - 11 pm daily", []),
+        ("Title\n$60 - 20 mins", []), ("Title\nlist:\n - 23 items", []),
+        ("- 23", []),
+        ("Title\nMia - 22 years old", [22]),
+        # stated ages in real phrasing
+        ("5'4, 34C,22 years, slim", [22]), ("Mia 23 y/0, 5'2", [23]),
+        ("open for nearly 20 years", []), ("a 50 year history of care", []),
+        ("clients must be over age 40", []), ("at least 23 years old to apply", []),
+        ("no one under 25 yrs old", []), ("gentlemen 40yr+ welcome", []),
+    ],
+)
+def test_ages_in_real_phrasing(text: str, expected: list[int]) -> None:
+    assert values("ages", text) == expected
+
+
+def test_age_origin() -> None:
+    text = "Quiet company downtown - 23\nHello, I am 22 years old"
+    spans = EXTRACTORS["ages"].extract(text)
+    assert [(s.value, s.attrs["origin"]) for s in spans] == [(23, "title_suffix"), (22, "text")]
+    assert text[spans[0].start:spans[0].end] == "- 23"
+
+
 def test_parse_number() -> None:
     assert parse_number("Nineteen") == 19
     assert parse_number("twenty one") == 21
@@ -233,7 +268,8 @@ AD_WORDS = st.sampled_from([
     "\n\f\n", "-", "nineteen", "İ", "é", "x", "1", "half hour", "an hour", "quick visit",
     "one hour", "1/2 hr", "per", "C$", "usd", "donation", "turned", "barely", "aged",
     "Meet", "Sweet", "Mia", "Honey", "🔥", "✨", "Remi", "available now", "just arrived",
-    "Hi from", "It's your girl", "call me", "here", "Exotic", "Filipina", "?",
+    "Hi from", "It's your girl", "call me", "here", "Exotic", "Filipina", "?", " - 23", "- ",
+    "am", "bust", "$40", "nearly", "y/0",
 ])
 
 

@@ -66,6 +66,10 @@ def screening_record(ad_id: str, screening: Screening) -> dict[str, Any]:
             ]
         ),
         "ages": values(AGE),
+        "age_details": _unique(
+            [{"value": s.value, "origin": s.attrs.get("origin", "text")}
+             for s in by_kind.get(AGE, [])]
+        ),
         "prices": _unique([_price(s) for s in by_kind.get(PRICE, [])]),
         "places": values(PLACE),
         "names": values(NAME),

@@ -29,6 +29,12 @@ from amberline.model import AGE, Span
 MIN_AGE = 10
 MAX_AGE = 70
 
+# Where an age came from (`Span.attrs["origin"]`, the machine output's `age_details`): stated
+# in the text, printed by a classified site after the title ("... - 23"), or a source's age field.
+ORIGIN_TEXT = "text"
+ORIGIN_TITLE_SUFFIX = "title_suffix"
+ORIGIN_FIELD = "field"
+
 # Whitespace that never crosses an ad boundary in a batch ("\f" separates ads).
 _SPACE = r"[^\S\f]"
 
@@ -49,10 +55,11 @@ _WORD_NUM = (
     r"(?:(?:" + "|".join(_TENS) + r")(?:(?:\s|-)?(?:" + "|".join(_UNITS) + r"))?"
     r"|" + "|".join(_TEENS) + r")"
 )
-# A number that stands alone: not part of a longer digit run, a decimal, a fraction, a time, a
-# phone group, a disclaimer ("18+") or a measurement ("5'2", "19 min", "19 lbs").
+# A number that stands alone: not part of a longer digit run ("1,250"; a comma after a letter
+# only lists: "34C,22 years"), a decimal, a fraction, a time, a phone group, a disclaimer ("18+")
+# or a measurement ("5'2", "19 min", "19 lbs").
 _NUM = (
-    r"(?P<num>(?<![\d.,/:$€£'-])\d{1,2}(?![\d+]|[.,:/-]\d|'|\"|’|”)"
+    r"(?P<num>(?<![\d./:$€£'-])(?<!\d,)\d{1,2}(?![\d+]|[.,:/-]\d|'|\"|’|”)"
     r"|\b" + _WORD_NUM + r"\b)"
 )
 _NOT_UNIT = (
@@ -63,7 +70,8 @@ _NOT_UNIT = (
 
 _SOURCE = (
     r"(?:"
-    # "age 19", "Age: 17", "aged 19", "age is 19"
+    # "age 19", "Age: 17", "aged 19", "age is 19"; not a requirement ("be over age 40")
+    r"(?<!over\s)(?<!under\s)(?<!least\s)"
     r"\b(?P<cue_age>age[ds]?)(?:\s*(?:is|of|[:=\-~]))?\s*" + _NUM + _NOT_UNIT +
     r"|"
     # "just turned 18", "barely 18", "newly 18", "only 17 yrs" (the cue is kept in attrs)
@@ -75,18 +83,27 @@ _SOURCE = (
     + _NUM.replace("num", "num3") + _NOT_UNIT +
     r"|"
     # "19 yrs", "19 years old", "19yo", "19 y/o", "19 y.o.", "nineteen years old", "19-year-old"
-    r"(?<!for\s)(?<!over\s)(?<!past\s)(?<!last\s)(?<!about\s)"
+    # ("y/0": a zero for the letter o); not a duration or a requirement ("for nearly 20 years",
+    # "at least 23 years old") nor "year" without "old" ("a 50 year history")
+    r"(?<!for\s)(?<!over\s)(?<!past\s)(?<!last\s)(?<!about\s)(?<!nearly\s)(?<!almost\s)"
+    r"(?<!than\s)(?<!least\s)(?<!under\s)"
     + _NUM.replace("num", "num4") +
-    r"(?:\s|-)*(?P<unit>y\s*/\s*o\b|y\.\s*o\b\.?|yo\b|yrs?\b(?:(?:\s|-)*old\b)?"
-    r"|years?\b(?:(?:\s|-)*old\b)?)"
+    r"(?:\s|-)*(?P<unit>y\s*/\s*[o0]\b|y\.\s*o\b\.?|yo\b|yrs?\b(?:(?:\s|-)*old\b)?"
+    r"|years\b(?:(?:\s|-)*old\b)?|year(?:\s|-)*old\b)"
     # ("5 years of experience", "2 years in the business"; a line break ends the phrase)
-    r"(?![ \t]*(?:of\b|in\b|exp|experience|ago|since|with|at\b|as\b))"
+    r"(?![ \t]*(?:of\b|in\b|exp|experience|ago|since|with|at\b|as\b|\+))"
+    r"|"
+    # "Title of the ad - 23": the age field a classified site prints after the title (what may
+    # stand before the dash is checked in `extract`); never a unit or "years" after it
+    # ("$60 - 20 mins", "10 am - 11 pm"; "Mia - 22 years old" is stated in the text).
+    r"(?<=[ \t])-[ \t]+(?P<num5>\d\d)(?!\w|[.,:/-]\d|'|\"|’|”)" + _NOT_UNIT +
+    r"(?!\s*(?:y\s*/\s*o\b|y\.\s*o\b|yo\b|yrs?\b|years?\b))"
     r")"
 )
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # The groups `extract` reads, as one C-level pick from `Match.groups()` (no dict per match).
 _GROUPS = itemgetter(*(_PATTERN.groupindex[name] - 1 for name in (
-    "num", "num2", "num3", "num4", "cue_turn", "cue_age", "cue_i", "unit")))
+    "num", "num2", "num3", "num4", "num5", "cue_turn", "cue_age", "cue_i", "unit")))
 
 # Where an age expression can start (Hyperscan, no lookarounds): see _prefilter.
 _TRIGGERS = [
@@ -95,7 +112,26 @@ _TRIGGERS = [
     r"\bi\s*'?\s*m\s|\bi\s+am\s",
     r"\d{1,2}(?:\s|-)*y",
     r"\b(?:" + "|".join([*_TEENS, *_TENS]) + r")",
+    r"-[ \t]+\d\d",
 ]
+# What must not end the text before a title suffix's dash: a lone one- or two-digit number
+# ("18 - 35" is a range, "$40 - 60" a price range) or a measurement label ("bust - 34").
+_NOT_BEFORE_SUFFIX = re.compile(r"(?:(?<!\w)\$?\d{1,2}|\b(?:bust|waist|hips?|size|cup|chest))\Z",
+                                re.IGNORECASE)
+_LINE_END = re.compile(r"[ \t]*(?:\n|\Z)")
+_TITLE_CHARS = 1000  # a title longer than this is not a title
+
+
+def _ends_title(text: str, m: re.Match[str]) -> bool:
+    """Whether the match ends the first line of its ad (ads are joined by "\\n\\f\\n"), where
+    a classified site appends the poster's age whatever the title ended with ("... 21 - 21")."""
+    if _LINE_END.match(text, m.end()) is None:
+        return False
+    floor = max(0, m.start() - _TITLE_CHARS)
+    newline = text.rfind("\n", floor, m.start())
+    if newline < 0:
+        return floor == 0
+    return text[newline - 1:newline] == "\f"
 
 
 def parse_number(token: str) -> int | None:
@@ -132,16 +168,24 @@ class AgeExtractor(Extractor):
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for m in self._prefilter.finditer(text, _PATTERN):
-            num, num2, num3, num4, cue_turn, cue_age, cue_i, unit = _GROUPS(m.groups())
-            token = num or num2 or num3 or num4
+            num, num2, num3, num4, num5, cue_turn, cue_age, cue_i, unit = _GROUPS(m.groups())
+            token = num or num2 or num3 or num4 or num5
             value = parse_number(token) if token else None
             if value is None or not MIN_AGE <= value <= MAX_AGE:
                 continue
             if "\f" in m.group(0):
                 continue
-            attrs: dict[str, object] = {}
+            attrs: dict[str, object] = {"origin": ORIGIN_TEXT}
             confidence = 1.0
-            if cue_turn:
+            start = m.start()
+            if num5:
+                before = text[max(0, m.start() - 40):m.start()].rstrip(" \t")
+                if not before or before[-1] in "\n\f":
+                    continue  # a list item: "- 23" starting a line
+                if _NOT_BEFORE_SUFFIX.search(before) and not _ends_title(text, m):
+                    continue  # a range or a measurement, unless the site appended it
+                attrs = {"origin": ORIGIN_TITLE_SUFFIX, "cue": "title suffix"}
+            elif cue_turn:
                 attrs["cue"] = " ".join(cue_turn.lower().split())
             elif cue_age:
                 attrs["cue"] = "age"
@@ -155,7 +199,7 @@ class AgeExtractor(Extractor):
                 else:
                     attrs["cue"] = "years"
                     confidence = 0.7  # "19 yrs" without "old" may be a duration
-            spans.append(Span(AGE, value, m.start(), m.end(), self.name, confidence, attrs))
+            spans.append(Span(AGE, value, start, m.end(), self.name, confidence, attrs))
         return spans
 
     @classmethod
@@ -171,4 +215,5 @@ class AgeExtractor(Extractor):
             Example("22yo and 23 y/o friends", (22, 23)),
             Example("open 7 days, 10 years in business", ()),
             Example("Call me Lucia, 22 yrs\nIn Dallas; 5 years of experience", (22,)),
+            Example("Quiet company downtown - 23\nLadies 18 - 35 welcome", (23,)),
         ]
