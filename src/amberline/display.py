@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import phonenumbers
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from amberline.identifiers import Phone, normalise_or_none
 from amberline.model import Flag
 
 SPAN_STYLE = "bold cyan"
@@ -21,12 +21,8 @@ FLAG_STYLE = "bold white on red"
 
 
 def e164(raw: str, region: str) -> str | None:
-    """A phone number typed by a user, as stored (E.164), or None if it does not parse."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """A phone number typed by a user, as stored (E.164), or None if it is not one."""
+    return normalise_or_none(Phone.name, raw, region)
 
 
 def counts_table(counts: Mapping[str, int], title: str) -> Table:

@@ -20,11 +20,12 @@ from amberline.alerts.scoring import ChildProfile, MatchConfig, Term, score
 from amberline.alerts.store import StoredAlert, active_child_alerts, get_alert
 from amberline.alerts.watchlists import WatchEntry, list_entries
 from amberline.extract.descriptors import load_vocabulary
+from amberline.identifiers import CONTACT_KINDS
 from amberline.link.pdq_index import hamming, hex_to_words
 from amberline.model import AGE, DESCRIPTOR, NAME, Ad, Screening
 from amberline.store.database import Store
 
-EXACT_KINDS = ("phone", "email", "handle")
+EXACT_KINDS = CONTACT_KINDS
 PDQ_DISTANCE = 31
 
 

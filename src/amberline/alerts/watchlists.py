@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 import sqlalchemy as sa
 
+from amberline import identifiers
 from amberline.alerts.cap import BadAlert
 from amberline.alerts.store import get_alert
 from amberline.alerts.vocab import tidy_case
@@ -78,24 +78,8 @@ def normalise(kind: str, value: str, region: str = "US") -> str:
         raise ValueError(f"unknown watchlist kind {kind!r}; use one of {', '.join(KINDS)}")
     if not value:
         raise ValueError(f"empty {kind} value")
-    if kind == "phone":
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException as exc:
-            raise ValueError(f"{value!r} is not a phone number ({exc})") from exc
-        if not phonenumbers.is_possible_number(number):
-            raise ValueError(f"{value!r} is not a possible phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if kind == "email":
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return value.lower()
-    if kind == "handle":
-        return value.lstrip("@").lower()
-    if kind == "pdq":
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
-            raise ValueError("a PDQ hash is 64 hexadecimal digits")
-        return value.lower()
+    if kind in identifiers.REGISTRY:  # phone, email, handle, pdq: as extraction stores them
+        return identifiers.normalise(kind, value, region)
     if kind == "name":
         return tidy_case(" ".join(w.capitalize() if w.islower() else w for w in value.split()))
     if kind == "keyword":

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from amberline.identifiers import CONTACT_KINDS
 from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, load_lexicon
-from amberline.model import AGE, DESCRIPTOR, EMAIL, HANDLE, NAME, PHONE, Flag, Obfuscation, Span
+from amberline.model import AGE, DESCRIPTOR, NAME, Flag, Obfuscation, Span
 from amberline.text.normalise import OBSCURING_KINDS
 
 DERIVED_RULES = (
@@ -24,7 +25,7 @@ DERIVED_RULES = (
     "obscured_contact",
     "ethnicity_named",
 )
-_CONTACT_KINDS = frozenset((PHONE, EMAIL, HANDLE))
+_CONTACT_KINDS = frozenset(CONTACT_KINDS)
 
 
 @lru_cache(maxsize=1)

@@ -14,10 +14,11 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from amberline.identifiers import TEXT_KEY_KINDS
 from amberline.store.network_reads import Member, NetworkRecord, StoredEdge
 
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-_KEY_EDGE_KINDS = {"phone", "email", "handle", "url", "md5"}  # shown through their key node
+_KEY_EDGE_KINDS = {*TEXT_KEY_KINDS, "md5"}  # shown through their key node
 _ATTRS = (  # (id, for, name, type)
     ("d0", "node", "type", "string"), ("d1", "node", "label", "string"),
     ("d2", "node", "score", "double"), ("d3", "node", "posted_at", "string"),

@@ -1,26 +1,23 @@
 """Per-ad linking keys: normalised identifiers and image hash keys.
 
 Two ads are joined by a key only if the key is written the same way in both, so every key goes
-through one normaliser per kind here: a phone is E.164 digits, an email lower-case, a handle
-lower-case without its platform (usernames are reused across apps), a URL without
-scheme, `www.`, fragment or trailing slash. Image
+through its kind's normaliser in `amberline.identifiers` (a phone is E.164, an email
+lower-case, a handle lower-case without its platform, a URL without scheme, `www.`, fragment
+or trailing slash), the same one that watchlists and lookups use. Image
 hashes become keys too (exact PDQ and MD5), but only images whose PDQ quality is high enough
 to mean something; flat or tiny images hash alike and would join unrelated ads.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
+from amberline.identifiers import REGISTRY, TEXT_KEY_KINDS, Md5, Pdq, normalise_or_none
 from amberline.model import (
     AGE,
     EMAIL,
-    HANDLE,
     NAME,
-    PHONE,
     PLACE,
     PRICE,
     URL,
@@ -31,44 +28,16 @@ from amberline.model import (
 
 from .record import LinkRecord
 
-IDENTIFIER_KINDS = (PHONE, EMAIL, HANDLE, URL)
-PDQ = "pdq"
-MD5 = "md5"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_HEX32 = re.compile(r"[0-9a-f]{32}")
+PDQ, MD5 = Pdq.name, Md5.name
 
 
 def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) -> str | None:
-    """The canonical form of an identifier, or None if nothing usable is left."""
+    """The canonical form of an identifier (see `amberline.identifiers`), or None if nothing
+    usable is left. Kinds without an identifier type are compared lower-case."""
+    if kind in REGISTRY:
+        return normalise_or_none(kind, str(value))
     text = str(value).strip()
-    if not text:
-        return None
-    if kind == PHONE:
-        digits = re.sub(r"\D", "", text)
-        if len(digits) < 7:
-            return None
-        return ("+" + digits) if text.startswith("+") else digits
-    if kind == EMAIL:
-        return text.lower() if "@" in text else None
-    if kind == HANDLE:
-        # The platform is left out on purpose: a distinctive username is reused across apps
-        # ("snap leahmoon3", "kik leahmoon3", "tg: leahmoon3" are one advertiser).
-        name = text.lstrip("@").lower()
-        return name or None
-    if kind == URL:
-        return _normalise_url(text)
-    return text.lower()
-
-
-def _normalise_url(text: str) -> str | None:
-    parts = urlsplit(text if "://" in text else "http://" + text)
-    host = (parts.hostname or "").lower()
-    if not host:
-        return None
-    host = host.removeprefix("www.")
-    path = parts.path.rstrip("/")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{path}{query}"
+    return text.lower() or None
 
 
 def _host(kind: str, value: str) -> str:
@@ -90,7 +59,7 @@ def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tu
     """
     seen: dict[tuple[str, str], None] = {}
     for span in spans:
-        if span.kind not in IDENTIFIER_KINDS:
+        if span.kind not in TEXT_KEY_KINDS:
             continue
         value = normalise_key(span.kind, span.value, span.attrs)
         if value is not None:
@@ -109,11 +78,11 @@ def image_keys(images: Iterable[dict[str, Any]], min_quality: int = 50) -> list[
     """
     keys: dict[tuple[str, str], None] = {}
     for image in images:
-        pdq = str(image.get("pdq") or "").lower()
-        if _HEX64.fullmatch(pdq) and int(image.get("quality") or 0) >= min_quality:
+        pdq = normalise_or_none(PDQ, str(image.get("pdq") or ""))
+        if pdq is not None and int(image.get("quality") or 0) >= min_quality:
             keys.setdefault((PDQ, pdq), None)
-        md5 = str(image.get("md5") or "").lower()
-        if _HEX32.fullmatch(md5):
+        md5 = normalise_or_none(MD5, str(image.get("md5") or ""))
+        if md5 is not None:
             keys.setdefault((MD5, md5), None)
     return list(keys)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.model import EMAIL, HANDLE, PHONE
+from amberline.identifiers import CONTACT_KINDS
 from amberline.report.decisions import Decision, decisions_about, resolve_ad
 from amberline.report.optional_tables import audit_entries, network_members, networks_of
 from amberline.store import queries
@@ -24,7 +24,7 @@ from amberline.store.queries import AdSummary, StoredAd
 from amberline.store.schema import ads, encode_value, utcnow
 
 # Identifier kinds that link ads to each other (and to the people behind them).
-KEY_KINDS = (PHONE, EMAIL, HANDLE)
+KEY_KINDS = CONTACT_KINDS
 
 
 class CaseNotFound(LookupError):

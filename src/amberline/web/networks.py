@@ -15,10 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from amberline.identifiers import CONTACT_KINDS
 from amberline.store.database import MAX_ID, Store
 from amberline.store.schema import ads, spans
 
-KEY_KINDS = ("phone", "email", "handle")
+KEY_KINDS = CONTACT_KINDS
 MAX_MEMBERS = 300
 HUB_LIMIT = 200  # a key on more ads than this (a hotline number, a site's address) joins nothing
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from amberline import display
+from amberline.identifiers import CONTACT_KINDS
 from amberline.store import audit
 from amberline.store.accounts import User
 from amberline.store.schema_workspace import DECISION_ACTIONS
@@ -21,7 +22,7 @@ from amberline.web.auth import CurrentUser, ensure, form_user, require
 
 router = APIRouter(include_in_schema=False)
 FormUser = Annotated[User, Depends(form_user)]
-SEARCH_KINDS = ("text", "phone", "email", "handle")
+SEARCH_KINDS = ("text", *CONTACT_KINDS)
 
 
 def render(request: Request, name: str, user: User, status: int = 200, **context: Any) -> Response:

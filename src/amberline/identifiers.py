@@ -1,0 +1,224 @@
+"""Identifier types: the one place that says how a phone, e-mail, handle, URL or image hash is
+written when Amberline compares it.
+
+Extraction, the command line, the workspace search, watchlists, link keys and case files all
+compare identifiers that were written in different ways (an ad's "703.555.0142", an analyst's
+"(703) 555-0142", a watchlist's "+1 703 555 0142"). They only meet if each kind goes through
+one normaliser, so each kind is a small class here (after python-threatexchange's
+`SignalType`): `normalise` gives the canonical form or raises `InvalidIdentifier`, `validate`
+says whether a value is already canonical, and `examples` gives the cases that every type's
+shared test (tests/test_identifiers.py) checks the same way. `REGISTRY` is the explicit list of
+built-in types; the kind tuples below are the only lists of kinds, named for what they are for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+
+class InvalidIdentifier(ValueError):
+    """A value that is not an identifier of the kind; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """Written forms with their canonical form, and forms that must be refused."""
+
+    valid: tuple[tuple[str, str], ...]
+    invalid: tuple[str, ...]
+
+
+class IdentifierType:
+    """One kind of identifier: its name and how it is normalised."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    def normalise(cls, value: str, region: str = "US") -> str:
+        """The canonical form of `value`; `InvalidIdentifier` when it is not one."""
+        raise NotImplementedError
+
+    @classmethod
+    def validate(cls, value: str) -> bool:
+        """Whether `value` is already in canonical form."""
+        try:
+            return cls.normalise(value) == value
+        except InvalidIdentifier:
+            return False
+
+    @classmethod
+    def examples(cls) -> Examples:
+        raise NotImplementedError
+
+
+def _stripped(kind: type[IdentifierType], value: str) -> str:
+    text = str(value).strip()
+    if not text:
+        raise InvalidIdentifier(f"empty {kind.name}")
+    return text
+
+
+class Phone(IdentifierType):
+    """E.164 ("+17035550142"): valid or possible numbers of the region's numbering plan, read
+    the same way as extraction reads them from ads."""
+
+    name = "phone"
+
+    @classmethod
+    def normalise(cls, value: str, region: str = "US") -> str:
+        from amberline.extract.phones import parse_phone
+
+        text = _stripped(cls, value)
+        digits = re.sub(r"\D", "", text)
+        if re.search(r"[A-Za-z]", text):
+            raise InvalidIdentifier(f"{value!r} is not a phone number")
+        parsed = None
+        if 7 <= len(digits) <= 15:
+            parsed = parse_phone(("+" if text.startswith("+") else "") + digits, region)
+        if parsed is None:
+            raise InvalidIdentifier(f"{value!r} is not a possible phone number")
+        return parsed[0]
+
+    @classmethod
+    def examples(cls) -> Examples:
+        return Examples(
+            valid=(
+                ("(703) 555-0142", "+17035550142"),
+                ("703.555.0142", "+17035550142"),
+                ("+1 703 555 0142", "+17035550142"),
+                ("+44 20 7946 0958", "+442079460958"),
+            ),
+            invalid=("", "12", "call me", "555-0142-7777-1234-999"),
+        )
+
+
+class Email(IdentifierType):
+    """Lower-case address; one "@", a dot in the domain, no spaces."""
+
+    name = "email"
+    _SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+    @classmethod
+    def normalise(cls, value: str, region: str = "US") -> str:
+        text = _stripped(cls, value)
+        if not cls._SHAPE.fullmatch(text):
+            raise InvalidIdentifier(f"{value!r} is not an e-mail address")
+        return text.lower()
+
+    @classmethod
+    def examples(cls) -> Examples:
+        return Examples(
+            valid=((" Mia.Desk@Example.COM ", "mia.desk@example.com"),),
+            invalid=("", "mia.desk", "a@b", "two words@example.com"),
+        )
+
+
+class Handle(IdentifierType):
+    """Lower-case username without "@" and without its platform: a distinctive username is
+    reused across apps ("snap leahmoon3", "kik leahmoon3" are one advertiser)."""
+
+    name = "handle"
+
+    @classmethod
+    def normalise(cls, value: str, region: str = "US") -> str:
+        name = _stripped(cls, value).lstrip("@").lower()
+        if not name or any(c.isspace() for c in name):
+            raise InvalidIdentifier(f"{value!r} is not a username")
+        return name
+
+    @classmethod
+    def examples(cls) -> Examples:
+        return Examples(valid=(("@Mia_Desk", "mia_desk"), ("mia_desk", "mia_desk")),
+                        invalid=("", "@", "two words"))
+
+
+class Url(IdentifierType):
+    """Host (lower-case, without "www.") and path, without scheme, fragment or trailing slash:
+    the same page however the ad wrote the link."""
+
+    name = "url"
+
+    @classmethod
+    def normalise(cls, value: str, region: str = "US") -> str:
+        text = _stripped(cls, value)
+        try:
+            parts = urlsplit(text if "://" in text else "http://" + text)
+            host = (parts.hostname or "").lower()
+        except ValueError as exc:  # e.g. an unclosed "[" in the host
+            raise InvalidIdentifier(f"{value!r} is not a URL ({exc})") from None
+        if not host:
+            raise InvalidIdentifier(f"{value!r} has no host")
+        path = parts.path.rstrip("/")
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{host.removeprefix('www.')}{path}{query}"
+
+    @classmethod
+    def examples(cls) -> Examples:
+        return Examples(
+            valid=(("HTTPS://www.Example.com/ads/42/", "example.com/ads/42"),
+                   ("example.com/ads/42#top", "example.com/ads/42")),
+            invalid=("", "http://", "http://[broken/"),
+        )
+
+
+class _HexHash(IdentifierType):
+    digits: ClassVar[int]
+
+    @classmethod
+    def normalise(cls, value: str, region: str = "US") -> str:
+        text = _stripped(cls, value).lower()
+        if len(text) != cls.digits or not re.fullmatch(r"[0-9a-f]+", text):
+            raise InvalidIdentifier(f"a {cls.name} hash is {cls.digits} hexadecimal digits")
+        return text
+
+
+class Pdq(_HexHash):
+    """A PDQ image hash (256 bits) in lower-case hexadecimal."""
+
+    name = "pdq"
+    digits = 64
+
+    @classmethod
+    def examples(cls) -> Examples:
+        return Examples(valid=(("AB" * 32, "ab" * 32),), invalid=("", "ab" * 31, "zz" * 32))
+
+
+class Md5(_HexHash):
+    """An MD5 digest of an image's bytes in lower-case hexadecimal."""
+
+    name = "md5"
+    digits = 32
+
+    @classmethod
+    def examples(cls) -> Examples:
+        return Examples(valid=(("0F" * 16, "0f" * 16),), invalid=("", "0f" * 15, "0g" * 16))
+
+
+REGISTRY: dict[str, type[IdentifierType]] = {
+    t.name: t for t in (Phone, Email, Handle, Url, Pdq, Md5)
+}
+# Kinds that name who to contact: they identify a poster in case files, alerts and networks.
+CONTACT_KINDS = (Phone.name, Email.name, Handle.name)
+# Kinds found in ad text that become link keys (image hashes come from images instead).
+TEXT_KEY_KINDS = (*CONTACT_KINDS, Url.name)
+IMAGE_KINDS = (Pdq.name, Md5.name)
+
+
+def normalise(kind: str, value: str, region: str = "US") -> str:
+    """`REGISTRY[kind].normalise(value, region)`; `InvalidIdentifier` for an unknown kind."""
+    found = REGISTRY.get(kind)
+    if found is None:
+        known = ", ".join(REGISTRY)
+        raise InvalidIdentifier(f"unknown identifier kind {kind!r}; use one of {known}")
+    return found.normalise(value, region)
+
+
+def normalise_or_none(kind: str, value: str, region: str = "US") -> str | None:
+    """The canonical form, or None where the value is not one (for lookups that may miss)."""
+    try:
+        return normalise(kind, value, region)
+    except InvalidIdentifier:
+        return None
