@@ -15,6 +15,20 @@ Titles name the person without a cue word, so three line-level forms count too (
 confidence 0.6): a name alone between emoji ("🔥 Remi 🔥"), an ad adjective before a name that
 ends the line or a phrase ("Sweet Dani", "Lovely Mia in Reno"), and a name opening a line
 before "available now" / "just arrived" / "is back".
+Real ads mostly sign with a bare name, so a name is also taken by its position, checked
+against a first-name gazetteer (the US census lists of given names shipped by the `names`
+package): next to a phone number ("Mia 703 555 0142", "703-555-0142 Mia"), at the start of a
+line ("Mia 🌹 ...", "Mia's waiting"), before an age ("Mia 23 y/o"), framed as a segment of its
+own ("• Mia •", "~ MIA ~"), opening a segment ("!  Mia will ..."), or last in the ad ("xoxo
+Mia"). A gazetteer name that is also an everyday word, a big place or a descriptor
+(`data/word_names.txt`, the place gazetteer, the descriptor vocabulary) needs a cue, and no
+name found by position is part of a place name, an e-mail address or a handle. A word missing
+from the gazetteer ("Taijah") is taken by position only when it is written Capitalised in Latin
+letters, is no English word (the `pyspellchecker` package's frequency list) and stands next to
+a phone number or before an age, cut off from the words before it; after a weak cue, too, an
+English word that is no given name ("I'm Sexy") is not a name. A following Capitalised
+surname from the census list (or a second given name) joins the name ("Carly Rose"), and a
+first name the ad also gives in full is reported in full.
 Either way a word in the shipped stop list `data/not_names.txt`, or an ethnicity the descriptor
 vocabulary lists ("Exotic Filipina"), is never a name, unless it is
 also listed in `data/also_names.txt` (endearments that are common working names: "I'm Honey"),
@@ -25,12 +39,17 @@ forms, one multi-line regex the title forms; the "<Name> here" form is found fro
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
+from bisect import bisect_right
+from functools import lru_cache
 from importlib import resources
 
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
+from amberline.extract.places import HOME_COUNTRIES
 from amberline.model import NAME, Span
 
 
@@ -41,22 +60,52 @@ def load_word_list(filename: str) -> frozenset[str]:
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def load_given_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(given names, surnames), lower case, from the census lists the `names` package ships
+    (about 5,500 given names; surnames as frequent as the rarest given name, about 20,000)."""
+    root = resources.files("names")
+
+    def read(filename: str, limit: int | None = None) -> frozenset[str]:
+        lines = root.joinpath(filename).read_text(encoding="ascii").splitlines()[:limit]
+        return frozenset(line.split()[0].lower() for line in lines if line.strip())
+
+    given = read("dist.female.first") | read("dist.male.first")
+    return given, read("dist.all.last", 20_000)
+
+
+# An English word at least this frequent in the word-frequency list (counts over a subtitle
+# corpus) is an ordinary word unless the census lists it as a given name.
+WORD_MIN_COUNT = 100
+
+
+@lru_cache(maxsize=1)
+def load_english_words() -> frozenset[str]:
+    """Lower-case English words (the `pyspellchecker` package's frequency list, MIT): a
+    Capitalised word in it that is no given name ("Sexy", "Posted") is not a name."""
+    data = resources.files("spellchecker").joinpath("resources/en.json.gz").read_bytes()
+    counts = json.loads(gzip.decompress(data))
+    return frozenset(w for w, n in counts.items() if n >= WORD_MIN_COUNT)
+
+
 _NAME = r"[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-])"
 _SEP = r"(?:[ \t]*+(?:,|&|\+|/)[ \t]*+(?:(?i:and|or)[ \t]++)?|[ \t]++(?i:and|or)[ \t]++)"
 _CUES = re.compile(
-    r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]s)|names?[ \t]*+(?::|[ \t]is|[ \t]are)"
-    r"|ask[ \t]+for|named)"
-    r"|(?P<weak>it['’]s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
-    r"|it['’]s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
-    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from))"
+    r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]?s)|names?[ \t]*+(?::|[ \t]is|[ \t]are)"
+    r"|ask[ \t]+for|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
+    r"|(?P<weak>it['’]?s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
+    r"|it['’]?s(?:[ \t]+me)?|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
+    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?))"
     r"(?:(?<!\w)|(?!\w))"  # a cue ends a word: not "IM" in "IMMEDIATE", not "Meet" in "MeetRemi"
-    rf"[ \t]*+[:\-]?[ \t]*+(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
+    rf"[ \t]*+[:\-.]?[ \t]*+(?:(?i:miss|mz|ms|mrs|ts)\b[ \t.]*+)?"  # "It's Miss Nia"
+    rf"(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
 )
 # Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
 _TRIGGER = (
     r"\b(?:my[ \t]+name|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
-    r"|it['?]s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
-    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from)\b"
+    r"|it['?]?s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
+    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|me[ \t]+llamo|mi[ \t]+nombre|soy|miss|mz"
+    r"|mrs?\.?|ms\.?)"
 )
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
@@ -90,9 +139,83 @@ _JOINERS = frozenset({"and", "or"})
 _HERE = re.compile(r"[ \t](?i:here)\b")
 # "<Name> here" only at the start of a sentence, line or greeting: "Hi guys, Mia here!"
 _BEFORE_HERE = re.compile(
-    rf"(?:^|[\n.!?,;:*~\-–]|(?i:hi|hey|hello|hiya))[ \t]*+(?P<name>{_NAME})[ \t]*+$"
+    r"(?:^|[\n.!?,;:*~\-–]|(?i:hi|hey|hello|hiya)"
+    r"(?:[ \t]+(?i:guys|gents|gentlemen|fellas|boys|everyone|all|there|daddy|babe|baby))?)"
+    rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
 )
 _WINDOW = 40
+# --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
+# age, framed as its own segment, or ending the ad.
+_WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
+_PHONE_RUN = re.compile(r"(?<![\d+])\+?\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)")
+_NAME_BEFORE = re.compile(rf"(?<![\w'’])(?P<name>{_WORD})[^\w\f]{{0,8}}+$")
+_NAME_AFTER = re.compile(rf"[^\w\f]{{0,8}}+(?P<name>{_WORD})(?![\w'’])")
+_LINE_START = re.compile(
+    rf"(?m)^[^\w\n\f]{{0,12}}+(?P<name>{_WORD})(?=['’]s\b|[^\w'’]|$)"
+)
+_BEFORE_AGE = re.compile(
+    rf"(?P<name>{_WORD})[^\w\n\f]{{1,4}}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years)"
+)
+# A segment of its own: after a line start, a symbol or emoji, or two spaces; before the same.
+_FRAMED = re.compile(
+    rf"(?:(?<=[^\w\s,.'’\-])|(?<=[ \t]{{2}})|(?m:^))[ \t]*+(?P<name>{_WORD})"
+    r"(?=[ \t]*+(?:[^\w\s,.'’\-]|[ \t]{2}|\n|$))"
+)
+# A given name opening a segment: after a symbol, emoji, sentence mark or two blanks ("!  Mia
+# loves ...", "💋 Mia will ..."); not a contraction ("Don't").
+_SEGMENT_START = re.compile(
+    rf"(?:(?<=[^\w\s,.'’\-])|(?<=[ \t]{{2}}))[ \t]*+(?P<name>{_WORD})(?![\w'’-])"
+)
+_LAST_WORD = re.compile(rf"(?P<name>{_WORD})[^\w\f]*+(?:\f|$)")
+_NEXT_WORD = re.compile(rf"[ \t]++(?P<word>{_WORD})(?![\w'’])")
+_PREVIOUS_WORD = re.compile(rf"(?P<word>{_WORD})[ \t]++$")
+_SIGN_OFF = re.compile(
+    r"(?i:xoxo|xo|love|kisses|hugs|call|text|txt|contact|ask[ \t]+for)[^\w\f]*+$"
+)
+_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
+_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
+
+
+def _cut_before(text: str, i: int) -> bool:
+    """Whether the word at `i` starts a segment: text or line start, two blanks, or a symbol,
+    emoji or sentence mark before it (not a letter, digit, comma or apostrophe)."""
+    if i == 0:
+        return True
+    c = text[i - 1]
+    if c in "\n\f":
+        return True
+    if c in " \t":
+        return i >= 2 and (text[i - 2] in " \t\n\f" or not (text[i - 2].isalnum()
+                                                         or text[i - 2] in ",'’"))
+    return not (c.isalnum() or c in ",'’_")
+
+
+def _cut_after(text: str, j: int) -> bool:
+    """Whether the word ending at `j` ends a segment (the mirror of `_cut_before`)."""
+    if j >= len(text):
+        return True
+    c = text[j]
+    if c in "\n\f":
+        return True
+    if c in " \t":
+        return j + 1 >= len(text) or text[j + 1] in " \t\n\f" or not (
+            text[j + 1].isalnum() or text[j + 1] in "'’")
+    return not (c.isalnum() or c in "'’_")
+
+
+@lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """Names that mostly mean a place: US states and US or Canadian cities of 100,000 people
+    ("Austin", "Savannah"), and cities of a million elsewhere ("Paris")."""
+    from amberline.extract.places import BIG_CITY, load_gazetteer
+
+    out = set()
+    for key, entries in load_gazetteer().places.items():
+        top = entries[0]
+        home = top.country in HOME_COUNTRIES
+        if top.city is None or top.population >= (100_000 if home else BIG_CITY):
+            out.add(key)
+    return frozenset(out)
 
 
 class NameExtractor(Extractor):
@@ -108,6 +231,21 @@ class NameExtractor(Extractor):
                        if " " not in w}  # "Exotic Filipina" names an ethnicity, not a person
         stop = load_word_list("not_names.txt") | ethnicities
         self._stop = stop - load_word_list("also_names.txt")
+        given, surnames = load_given_names()
+        self._given = given - self._stop
+        self._surnames = surnames - self._stop
+        # Given names that are also everyday words, big places or descriptors need a cue.
+        descriptive = {w for table in vocab.values() for w in table if " " not in w}
+        self._ambiguous = (load_word_list("word_names.txt") | _place_names() | descriptive
+                           | self._stop)
+        self._words = load_english_words() - given
+        # Every place the gazetteer knows, by name: a name found by position alone is never
+        # part of one ("Stanton", "Beverly Hills"); a cue still reads "I'm Charlotte".
+        from amberline.extract.places import load_gazetteer
+
+        self._places = frozenset(k for k, v in load_gazetteer().places.items()
+                                 if v[0].country in HOME_COUNTRIES or " " in k)
+        self._descriptive = descriptive
         # One database for the cue forms, "here" and the title-form triggers (whose starts
         # are not needed, but a second scan of the text costs more than reporting them).
         self._prefilter = Prefilter([_TRIGGER, _HERE_TRIGGER, *_LINE_TRIGGERS], caseless=True,
@@ -131,7 +269,7 @@ class NameExtractor(Extractor):
             base = m.start("list")
             if _ONE_NAME.fullmatch(names) is not None:  # the common case: one name, no joiner
                 if names.lower() not in _JOINERS and self._is_name(names, strong):
-                    spans.append(self._span(names, base, confidence, cue))
+                    spans.append(self._full_span(text, names, base, confidence, cue))
                 continue
             for item in _ITEM.finditer(names):
                 word = item.group()
@@ -151,7 +289,139 @@ class NameExtractor(Extractor):
             if group is None or not self._is_name(m.group(group), strong=False):
                 continue
             spans.append(self._span(m.group(group), m.start(group), 0.6, _LINE_CUES[group]))
+        spans.extend(self._positional(text, {s.start for s in spans}))
         spans.sort(key=lambda s: s.start)
+        return self._in_full(text, spans)
+
+    def _class(self, word: str) -> int:
+        """How the gazetteer knows a word: a plain given name, an ambiguous one, a stop word,
+        or not at all."""
+        low = word.lower()
+        if low in self._ambiguous:
+            return _STOP if low in self._stop else _AMBIGUOUS
+        if low in self._given:
+            return _KNOWN
+        return _STOP if low in self._words else _UNKNOWN
+
+    def _positional(self, text: str, taken: set[int]) -> list[Span]:
+        """Names found by position alone (see the module docstring), each once."""
+        found: list[Span] = []
+
+        def add(word: str, start: int, cue: str, confidence: float) -> None:
+            if start in taken or len(word) < 3 or self._in_address(text, start, len(word)):
+                return
+            taken.add(start)
+            found.append(self._full_span(text, word, start, confidence, cue))
+
+        for phone in _PHONE_RUN.finditer(text):
+            lo = max(0, phone.start() - _WINDOW)
+            b = _NAME_BEFORE.search(text, lo, phone.start())
+            if b is not None and self._beside_phone(text, b.group("name"), b.start("name"),
+                                                    before=True):
+                add(b.group("name"), b.start("name"), "before phone", 0.6)
+            a = _NAME_AFTER.match(text, phone.end())
+            if a is not None and self._beside_phone(text, a.group("name"), a.start("name"),
+                                                    before=False):
+                add(a.group("name"), a.start("name"), "after phone", 0.6)
+        for pattern, cue in ((_LINE_START, "line start"), (_BEFORE_AGE, "before age"),
+                             (_FRAMED, "framed"), (_LAST_WORD, "last word"),
+                             (_SEGMENT_START, "segment start")):
+            for m in pattern.finditer(text):
+                word, start = m.group("name"), m.start("name")
+                if not word[0].isupper():
+                    continue
+                kind = self._class(word)
+                if kind == _UNKNOWN:
+                    # A word no list knows stands before an age, cut off: "~ Elain 22 y/o".
+                    if pattern is not _BEFORE_AGE or not self._unknown_name(word) or not (
+                            _cut_before(text, start)):
+                        continue
+                elif kind != _KNOWN:
+                    continue
+                add(word, start, cue, 0.5)
+        return found
+
+    def _in_address(self, text: str, start: int, length: int) -> bool:
+        """Whether the word at `start` is part of a place name ("Stanton", "San Leandro",
+        "Beverly Hills"), an e-mail address, a handle or a web address."""
+        end = start + length
+        if (start > 0 and text[start - 1] in "@#/") or (
+                end < len(text) and (text[end] == "@" or (text.startswith(".", end)
+                                     and end + 1 < len(text) and text[end + 1].isalnum()))):
+            return True
+        places = self._places
+        if text[max(0, start - 4):start].lower() in ("st. ", "ft. "):  # "St. Louis"
+            return True
+        before = _PREVIOUS_WORD.search(text, max(0, start - 24), start)
+        after = _NEXT_WORD.match(text, end)
+        word = text[start:end].lower()
+        keys = [word]
+        if before is not None:
+            keys.append(f"{before.group('word').lower()} {word}")
+        if after is not None:
+            keys.append(f"{word} {after.group('word').lower()}")
+        return any(k in places for k in keys)
+
+    def _beside_phone(self, text: str, word: str, start: int, before: bool) -> bool:
+        """A word next to a phone number is a name when the gazetteer knows it (any case),
+        or when it is written Capitalised, is cut off on its other side from the text around
+        it and is no ordinary word the shipped lists know."""
+        kind = self._class(word)
+        if kind == _KNOWN:
+            return True
+        if kind == _AMBIGUOUS:  # "Rose" beside a number: only when cut off on both sides
+            return (word[0].isupper() and _cut_before(text, start)
+                    and _cut_after(text, start + len(word)))
+        if kind != _UNKNOWN or not self._unknown_name(word):
+            return False
+        if before:
+            return _cut_before(text, start) or _SIGN_OFF.search(
+                text, max(0, start - _WINDOW), start) is not None
+        return _cut_after(text, start + len(word))
+
+    @staticmethod
+    def _unknown_name(word: str) -> bool:
+        """A word no list knows may be a name written Capitalised in Latin letters ("Taijah",
+        "AmberLynn"), never in capitals ("GFE") or in look-alike letters of other scripts."""
+        return (len(word) >= 3 and word[0].isupper() and not word.isupper()
+                and _LATIN.fullmatch(word) is not None)
+
+    def _full_span(self, text: str, word: str, start: int, confidence: float,
+                   cue: str) -> Span:
+        """The span of a name found by position, joined with a surname after it ("Carly
+        Rose") or with a given name before it when the name found is the surname."""
+        end = start + len(word)
+        nxt = _NEXT_WORD.match(text, end)
+        if nxt is not None and self._second(nxt.group("word"), word):
+            return self._span(text[start:nxt.end()], start, confidence, cue)
+        prev = _PREVIOUS_WORD.search(text, max(0, start - 24), start)
+        if (prev is not None and self._class(prev.group("word")) == _KNOWN
+                and self._second(word, prev.group("word"))):
+            return self._span(text[prev.start():end], prev.start(), confidence, cue)
+        return self._span(word, start, confidence, cue)
+
+    def _second(self, word: str, first: str) -> bool:
+        """Whether `word`, right after the name `first`, is the rest of one full name."""
+        if not word[0].isupper() or (word.isupper() and not first.isupper()):
+            return False
+        low = word.lower()
+        if low in self._stop or low in self._descriptive or low in self._places:
+            return False
+        return low in self._given or (low in self._surnames and low not in self._words)
+
+    def _in_full(self, text: str, spans: list[Span]) -> list[Span]:
+        """Report a first name in full where its ad also gives the full name ("Jessica Ray ...
+        I'm Jessica" is one person, "Jessica Ray"). Ads of a batch are told apart by their
+        separators, so one ad's full name never renames another's."""
+        full = [s for s in spans if " " in s.value]
+        if not full:
+            return spans
+        bounds = [m.start() for m in re.finditer("\f", text)]
+        by_first = {(bisect_right(bounds, s.start), s.value.split(" ")[0]): s.value
+                    for s in full}
+        for s in spans:
+            if " " not in s.value:
+                s.value = by_first.get((bisect_right(bounds, s.start), s.value), s.value)
         return spans
 
     def _line_forms(self, text: str, hits: list[tuple[int, int, int]]) -> list[re.Match[str]]:
@@ -183,15 +453,24 @@ class NameExtractor(Extractor):
         return cue
 
     def _is_name(self, word: str, strong: bool) -> bool:
-        if word.lower() in self._stop:
+        """After a cue: never a stop word; after a strong cue anything else; after a weak one
+        a Capitalised word that is no ordinary English word ("I'm Sexy") unless a given name."""
+        low = word.lower()
+        if low in self._stop:
             return False
-        return strong or word[0].isupper()
+        if strong:
+            return True
+        if not word[0].isupper():
+            return False
+        if low in self._given:
+            # "CALL ME LOVE": an everyday word in capitals is the word, not a name
+            return not (word.isupper() and low in self._ambiguous)
+        return not any(part in self._words for part in low.split("-"))
 
     def _span(self, word: str, start: int, confidence: float, cue: str) -> Span:
-        if "-" in word:
-            value = "-".join(part.capitalize() for part in word.split("-"))
-        else:
-            value = word.capitalize()
+        value = " ".join(
+            "-".join(part.capitalize() for part in w.split("-")) for w in word.split()
+        )
         return Span(NAME, value, start, start + len(word), self.name, confidence, {"cue": cue})
 
     @classmethod

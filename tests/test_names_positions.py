@@ -1,0 +1,90 @@
+"""Names as real ads give them: signed beside the number, opening a line, before an age, framed
+on their own, last in the ad, after an honorific; and the words that sit in the same places
+but are not names. Every text is invented and clinical.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from amberline.extract.names import NameExtractor, load_english_words, load_given_names
+
+
+@pytest.fixture(scope="module")
+def extractor() -> NameExtractor:
+    return NameExtractor()
+
+
+def names(extractor: NameExtractor, text: str) -> list[str]:
+    return sorted({s.value for s in extractor.extract(text)})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Signed beside the phone number, before or after it, in any case for a given name.
+        ("Relaxing studio, clean and quiet.  Melissa 703-555-0142", ["Melissa"]),
+        ("Call or text (703) 555-0142 Brenda", ["Brenda"]),
+        ("Discreet visits only 703.555.0142 karen", ["Karen"]),
+        ("No blocked calls 🌸 Taijah 🌸 703 555 0142", ["Taijah"]),
+        ("Text me anytime 7035550142 ~ Marisol ~", ["Marisol"]),
+        # A number glued to the name.
+        ("Open late Lorraine703-555-0142", ["Lorraine"]),
+        # Opening a line, before an age, framed, last, opening a segment.
+        ("Relaxing evening\nVanessa 🌷 new this week", ["Vanessa"]),
+        ("Two friends here:  Moria  20 y/o ~ Elain 22 yrs", ["Elain", "Moria"]),
+        ("Quiet studio 💎 • Cassandra • 💎 open daily", ["Cassandra"]),
+        ("See you soon, thank you. xoxo Gabriela", ["Gabriela"]),
+        ("Clean and calm!   Yolanda will answer texts only", ["Yolanda"]),
+        # A surname or second given name joins; the ad's first name is then reported in full.
+        ("Watch out for copies  Carly Rose (703) 555-0142", ["Carly Rose"]),
+        ("Jessica Ray 🌸\nHi, I'm Jessica, call 703 555 0142", ["Jessica Ray"]),
+        # Cue words as ads spell them.
+        ("Hi guys its Ashley, call me", ["Ashley"]),
+        ("Hello, my names Vanessa and I am new", ["Vanessa"]),
+        ("Hola, me llamo Fabia. Llamame", ["Fabia"]),
+        ("It's Miss Niylah, visiting this week", ["Niylah"]),
+        ("Hello gentlemen Lucia here and ready", ["Lucia"]),
+    ],
+)
+def test_names_by_position(extractor: NameExtractor, text: str, expected: list[str]) -> None:
+    assert names(extractor, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ordinary words, places, site words and handles in the same places.
+        "Available now 703-555-0142",
+        "Incall only   Discreet 703 555 0142",
+        "Real pics 💯 GFE 703 555 0142",
+        "1642 Main St Stanton 703-555-0142",
+        "Visiting San Leandro   703 555 0142",
+        "Near Beverly Hills  703 555 0142",
+        "Email Brenda@example.com or 703 555 0142",
+        "Add me @Karen.p703 for more",
+        "I am Sexy, Intelligent, Spontaneous",
+        "CALL ME LOVE, I'M AVAILABLE 703-555-0142",
+        "Hope to see you soon 🌹 Will reply fast",
+        "Clean. Quiet. Ripon. Byron. Dublin. Open daily",
+        "Towns - St. Louis - example.com",
+        "🚫 No rush ✅ Shower 703 555 0142",
+    ],
+)
+def test_words_in_name_places_are_not_names(extractor: NameExtractor, text: str) -> None:
+    assert names(extractor, text) == []
+
+
+def test_gazetteers_come_from_packages() -> None:
+    given, surnames = load_given_names()
+    assert {"melissa", "brenda", "karen"} <= given
+    assert "rose" in given and "ortiz" in surnames
+    words = load_english_words()
+    assert {"available", "discreet", "sexy"} <= words
+
+
+def test_positional_spans_point_at_the_name(extractor: NameExtractor) -> None:
+    text = "Quiet studio.  Melissa 703-555-0142"
+    (span,) = extractor.extract(text)
+    assert text[span.start:span.end] == "Melissa"
+    assert span.attrs["cue"] == "before phone"
