@@ -2,7 +2,8 @@
 
 Every input line gets exactly one output line, in order, so a harness can zip inputs and
 outputs; a line that cannot be screened gets `{"id": ..., "line": N, "error": reason}` instead
-of disappearing. Lines are screened in batches for speed.
+of disappearing. Lines are screened in batches for speed. Source metadata keys (`location`,
+`age`/`age_field`, `phone`: see `ingest.records.META_KEYS`) are read as `scan` reads them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from amberline.ingest.records import take_meta
 from amberline.machine_output import screening_record
 from amberline.model import Ad
 from amberline.pipeline import Screener
@@ -31,7 +33,7 @@ def _ad_from(obj: Any) -> Ad:
         raise ValueError("'title'/'body' are not strings")
     ad_id = obj.get("id")
     return Ad(source="extract", source_id=None if ad_id is None else str(ad_id),
-              title=title, body=body)
+              title=title, body=body, meta=take_meta(obj, consume=False))
 
 
 def extract_lines(

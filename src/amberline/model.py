@@ -25,13 +25,24 @@ NAME = "name"
 DESCRIPTOR = "descriptor"
 SPAN_KINDS = (PHONE, EMAIL, URL, HANDLE, AGE, PRICE, PLACE, NAME, DESCRIPTOR)
 
+# Source metadata an ad may carry beside its text (`Ad.meta`), as the source stated it.
+META_LOCATION = "location"
+META_AGE = "age"
+META_PHONE = "phone"
+META_FIELDS = (META_LOCATION, META_AGE, META_PHONE)
+# Where `Ad.meta` is kept in a stored or serialised ad's `raw` mapping (see `raw_with_meta`).
+_META_RAW_KEY = "_source_meta"
+
 
 @dataclass(slots=True)
 class Ad:
     """One online ad or post as ingested, before any analysis.
 
     `source` + `source_id` identify the ad where the source gives an id; otherwise the content
-    hash does, so that scanning the same input twice stores nothing new.
+    hash does, so that scanning the same input twice stores nothing new. `meta` holds the
+    metadata the source gave beside the text (`META_FIELDS`: the location, the age the poster
+    typed into the site's age field, a contact phone), as text: extraction reads an age or a
+    phone there as it reads one in the text, with the origin `field`.
     """
 
     source: str
@@ -45,6 +56,7 @@ class Ad:
     country: str | None = None
     image_hashes: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -64,6 +76,21 @@ class Ad:
         if self.source_id:
             return f"{self.source}:{self.source_id}"
         return f"sha256:{self.content_hash}"
+
+
+def raw_with_meta(ad: Ad) -> dict[str, Any]:
+    """The ad's `raw` with its `meta` inside, for stores and files that keep one JSON column;
+    `split_meta` takes it out again."""
+    return {**ad.raw, _META_RAW_KEY: ad.meta} if ad.meta else ad.raw
+
+
+def split_meta(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(raw, meta) of a mapping written by `raw_with_meta`."""
+    meta = raw.get(_META_RAW_KEY)
+    if not isinstance(meta, dict):
+        return raw, {}
+    rest = {k: v for k, v in raw.items() if k != _META_RAW_KEY}
+    return rest, {str(k): str(v) for k, v in meta.items() if k in META_FIELDS}
 
 
 @dataclass(slots=True)

@@ -23,6 +23,8 @@ import numpy as np
 from amberline import __version__
 from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
+from amberline.extract.fields import field_spans
+from amberline.extract.phones import PhoneExtractor
 from amberline.indicators.derived import derive_flags, derived_rules
 from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
@@ -51,6 +53,7 @@ class Screener:
     def __init__(self, config: ScreenConfig | None = None) -> None:
         self.config = config or ScreenConfig()
         self.extractors = build_extractors(self.config.default_region)
+        self._phones = next(e for e in self.extractors if isinstance(e, PhoneExtractor))
         self.lexicon = load_lexicon(self.config.lexicon_path)
         # Derived rules come from the configured lexicon (checked here, so a lexicon without
         # them fails at start-up); the packaged one's are cached by `derive_flags` itself.
@@ -106,6 +109,8 @@ class Screener:
             flags = [f for f in flags if not is_excluded(f.start, f.end, exclusions)]
         if len(spans) > 1:
             spans.sort(key=_BY_POSITION)
+        if ad.meta:
+            spans[:0] = field_spans(ad.meta, spans, self._phones)  # empty spans at 0 lead
         obfuscations = norm.obfuscations
         if spans:
             derived = derive_flags(spans, obfuscations, norm.text, self._derive_lexicon)

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from amberline.engines.workdir import temp_beside
 from amberline.ingest.records import BadRecord
-from amberline.model import Ad, Flag, Obfuscation, Screening, Span
+from amberline.model import Ad, Flag, Obfuscation, Screening, Span, raw_with_meta, split_meta
 from amberline.store.schema import decode_value, dump_json, encode_value
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -82,7 +82,7 @@ def ad_columns(ads: list[Ad]) -> dict[str, list[Any]]:
         "city": [a.city for a in ads], "region": [a.region for a in ads],
         "country": [a.country for a in ads],
         "image_hashes": [_json(a.image_hashes) for a in ads],
-        "raw": [_json(a.raw) for a in ads],
+        "raw": [_json(raw_with_meta(a)) for a in ads],
     }
 
 
@@ -98,12 +98,13 @@ def bad_table(bad: list[BadRecord]) -> pa.Table:
 
 
 def _ad(row: dict[str, Any]) -> Ad:
+    raw, meta = split_meta(json.loads(row["raw"]) if row["raw"] else {})
     return Ad(
         source=row["source"], title=row["title"], body=row["body"], source_id=row["source_id"],
         url=row["url"], posted_at=row["posted_at"], city=row["city"], region=row["region"],
         country=row["country"],
         image_hashes=json.loads(row["image_hashes"]) if row["image_hashes"] else [],
-        raw=json.loads(row["raw"]) if row["raw"] else {},
+        raw=raw, meta=meta,
     )
 
 

@@ -60,7 +60,9 @@ def _makers(rules: dict[str, DerivedRule]) -> dict[str, Callable[[str, Span], Fl
 
         def make(text: str, span: Span) -> Flag:
             start, end = span.start, span.end
-            return Flag(category, text[start:end], start, end, weight, rule_id, citation)
+            # A span from a source field (extract/fields.py) is empty: name the field instead.
+            term = text[start:end] if end > start else _field_term(span)
+            return Flag(category, term, start, end, weight, rule_id, citation)
 
         return make
 
@@ -69,6 +71,10 @@ def _makers(rules: dict[str, DerivedRule]) -> dict[str, Callable[[str, Span], Fl
         _MAKERS.clear()
     _MAKERS[id(rules)] = (rules, made)
     return made
+
+
+def _field_term(span: Span) -> str:
+    return f"{span.attrs.get('field', 'source')} field: {span.value}"
 
 
 def _age(span: Span) -> int | None:

@@ -21,7 +21,13 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from amberline.ingest.jsonl import Progress
-from amberline.ingest.records import BadRecord, ReadOptions, excerpt_of, parse_datetime
+from amberline.ingest.records import (
+    BadRecord,
+    ReadOptions,
+    excerpt_of,
+    labelled_meta,
+    parse_datetime,
+)
 from amberline.model import Ad
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -122,6 +128,7 @@ def page_to_ad(
         url=page.url,
         posted_at=page.posted_at,
         raw={"encoding": encoding},
+        meta=labelled_meta(page.body),
     )
 
 

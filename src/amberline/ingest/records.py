@@ -1,7 +1,8 @@
 """Turn one input record (a mapping from any reader) into an `Ad`, or say why it cannot be one.
 
 Every reader (JSON Lines, CSV, HTML, WARC) ends in the same mapping rules so that an analyst
-learns them once: which keys are the id, title, body, date and place, how `column_map`
+learns them once: which keys are the id, title, body, date and place, which are source metadata
+(`META_KEYS`: location, age field, phone, kept in `Ad.meta`), how `column_map`
 overrides them, and that everything not mapped stays in `Ad.raw`. A record that cannot become
 an ad is not an exception that stops a scan of millions of records: it becomes a `BadRecord`
 that names the file, the line and the reason, so it can be quarantined, counted and fixed.
@@ -9,6 +10,7 @@ that names the file, the line and the reason, so it can be quarantined, counted 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from amberline.ingest.images import IMAGES_KEY, attach_images
-from amberline.model import Ad
+from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
 
 EXCERPT_CHARS = 200
 
@@ -26,11 +28,19 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
     "body": ("body", "text", "description", "content", "extracted_text"),
     "url": ("url",),
-    "posted_at": ("posted_at", "date", "timestamp"),
+    "posted_at": ("posted_at", "posted", "date", "timestamp"),
     "city": ("city",),
     "region": ("region", "state"),
     "country": ("country",),
 }
+
+# Source metadata kept in `Ad.meta` (model.META_FIELDS) -> the input keys tried, in order.
+META_KEYS: dict[str, tuple[str, ...]] = {
+    META_LOCATION: ("location",),
+    META_AGE: ("age", "age_field", "poster_age"),
+    META_PHONE: ("phone", "phone_number"),
+}
+META_CHARS = 200  # a longer "age" or "phone" value is not one; a location is cut to this
 
 # Epoch numbers above this are taken as milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_THRESHOLD = 100_000_000_000
@@ -120,6 +130,45 @@ def _from_epoch(seconds: float) -> datetime | None:
         return None
 
 
+def take_meta(raw: dict[str, Any], keys: dict[str, tuple[str, ...]] = META_KEYS,
+              consume: bool = True) -> dict[str, str]:
+    """The source metadata of one record (`META_KEYS`), as short text; the keys used are
+    removed from `raw` when `consume` (they then live in `Ad.meta`, not twice)."""
+    meta: dict[str, str] = {}
+    for name, names in keys.items():
+        for key in names:
+            value = _as_text(raw.get(key))
+            if value is None:
+                continue
+            if name != META_LOCATION and len(value) > META_CHARS:
+                continue
+            meta[name] = " ".join(value.split())[:META_CHARS]
+            if consume:
+                del raw[key]
+            break
+    return meta
+
+
+# A page's own label line, as classified sites print their form fields ("Poster's age: 23",
+# "Location: Springfield, Downtown"): the whole line is the label and its value.
+_LABEL_LINE = re.compile(
+    r"^[^\S\n]*(?:poster'?s[^\S\n]+)?(?P<label>age|location|phone|tel|telephone)[^\S\n]*:"
+    r"[^\S\n]*(?P<value>\S[^\n]{0,150}?)[^\S\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LABELS = {"age": META_AGE, "location": META_LOCATION, "phone": META_PHONE, "tel": META_PHONE,
+           "telephone": META_PHONE}
+
+
+def labelled_meta(text: str) -> dict[str, str]:
+    """Source metadata from a page's label lines (the first of each label); for pages, whose
+    fields are printed rather than kept in columns."""
+    meta: dict[str, str] = {}
+    for m in _LABEL_LINE.finditer(text):
+        meta.setdefault(_LABELS[m.group("label").lower()], m.group("value"))
+    return meta
+
+
 def _as_text(value: Any) -> str | None:
     """Strings as they are; numbers as their text (ids are often numeric); else None."""
     if isinstance(value, str):
@@ -150,6 +199,8 @@ class RecordMapper:
         self._file = file
         self._base_dir = base_dir
         self._image_root = options.image_root or base_dir
+        self._meta = {name: (cmap[name],) if name in cmap else keys
+                      for name, keys in META_KEYS.items()}
         tried = [cmap.get(f) or "/".join(FIELD_KEYS[f]) for f in ("title", "body")]
         self._no_text = f"no text: no title or body (looked for {', '.join(tried)})"
 
@@ -185,7 +236,8 @@ class RecordMapper:
             source = _as_text(raw.get(self._source_key))
             if source is not None:
                 del raw[self._source_key]
-        return Ad(source=source or self._default_source, raw=raw, **values)
+        meta = take_meta(raw, self._meta)
+        return Ad(source=source or self._default_source, raw=raw, meta=meta, **values)
 
     def ads(
         self, raw: dict[str, Any], line: int | None, excerpt: str | bytes

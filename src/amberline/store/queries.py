@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.model import Ad, Flag, Obfuscation, Screening, Span
+from amberline.model import Ad, Flag, Obfuscation, Screening, Span, split_meta
 from amberline.store.schema import (
     ads,
     decode_value,
@@ -261,10 +261,11 @@ def _hashes(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[dict[str, A
 def _stored(
     r: sa.Row[Any], span_list: list[Span], flag_list: list[Flag], hashes: list[dict[str, Any]]
 ) -> StoredAd:
+    raw, meta = split_meta(r.raw or {})
     ad = Ad(
         source=r.source, title=r.title, body=r.body, source_id=r.source_id, url=r.url,
         posted_at=r.posted_at, city=r.city, region=r.region, country=r.country,
-        image_hashes=hashes, raw=r.raw or {},
+        image_hashes=hashes, raw=raw, meta=meta,
     )
     screening = Screening(
         ad_key=r.key,

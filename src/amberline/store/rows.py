@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from amberline.model import Ad, Screening
+from amberline.model import Ad, Screening, raw_with_meta
 from amberline.store.schema import ads, dump_json, encode_value, flags, image_hashes, spans
 
 Items = list[tuple[Ad, Screening]]
@@ -60,7 +60,7 @@ def ad_rows(
             "region": ad.region,
             "country": ad.country,
             "content_hash": content_hash,
-            "raw": ad.raw or None,
+            "raw": raw_with_meta(ad) or None,
             "obfuscations": [
                 {"start": o.start, "end": o.end, "kind": o.kind, "original": o.original}
                 for o in screening.obfuscations
