@@ -17,9 +17,10 @@ import sqlalchemy as sa
 
 from amberline.identifiers import CONTACT_KINDS
 from amberline.report.decisions import Decision, decisions_about, resolve_ad
-from amberline.report.optional_tables import audit_entries, network_members, networks_of
 from amberline.store import queries
+from amberline.store.audit import entries_about
 from amberline.store.database import Store
+from amberline.store.network_reads import members_of_networks, networks_of_ads
 from amberline.store.queries import AdSummary, StoredAd
 from amberline.store.schema import ads, encode_value, utcnow
 
@@ -50,8 +51,8 @@ class Case:
     ads: list[StoredAd]
     related: list[Related] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    audit: list[dict[str, Any]] | None = None
-    networks: dict[int, list[str]] | None = None
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    networks: dict[int, list[str]] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -106,21 +107,19 @@ def load_case(
                 raise CaseNotFound(f"{ad}: no such ad")
             ad_ids, subject = [found[0]], f"ad {found[1]}"
         else:
-            members = network_members(conn, [network_id])  # type: ignore[list-item]
-            if members is None:
-                raise CaseNotFound("networks are not stored in this database; run linking first")
-            ad_ids, subject = members.get(str(network_id), []), f"network {network_id}"
+            members = members_of_networks(conn, [str(network_id)])
+            ad_ids, subject = members[str(network_id)], f"network {network_id}"
             if not ad_ids:
                 raise CaseNotFound(f"network {network_id}: no such network or no members")
         case_ads = queries.get_ads(conn, ads.c.id.in_(ad_ids))
-        nets = networks_of(conn, ad_ids)
-        net_ids = sorted({n for ns in (nets or {}).values() for n in ns} | (
+        nets = networks_of_ads(conn, ad_ids)
+        net_ids = sorted({n for ns in nets.values() for n in ns} | (
             {str(network_id)} if network_id is not None else set()))
         case = Case(
             subject=subject, network_id=network_id, ads=case_ads,
             related=_related(conn, case_ads, related_limit) if ad is not None else [],
             decisions=decisions_about(conn, ad_ids, net_ids),
-            audit=audit_entries(conn, ad_ids, [s.ad.key for s in case_ads], net_ids),
+            audit=entries_about(conn, ad_ids, [s.ad.key for s in case_ads], net_ids),
             networks=nets,
         )
     case.ads.sort(key=lambda s: (s.ad.posted_at is None, s.ad.posted_at or s.stored_at, s.id))

@@ -97,9 +97,8 @@ def render_html(case: Case) -> str:
     stops = movement(case)
     path = " → ".join(s.city for s in stops) or "no dated, placed ads"
     graph = case_graph(case)
-    audit = ('<p class="note">no audit log in this database</p>' if case.audit is None
-             else _table(tuple(case.audit[0]) if case.audit else ("entry",),
-                         [tuple(e.values()) for e in case.audit], "audit"))
+    audit = _table(tuple(case.audit[0]) if case.audit else ("entry",),
+                   [tuple(e.values()) for e in case.audit], "audit")
     parts = [
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         f"<title>Amberline case file: {escape(case.subject)}</title><style>{CSS}</style>",

@@ -116,8 +116,7 @@ def render_pdf(case: Case) -> bytes:
                  f"{x.ad_key or 'network ' + str(x.network_id)} by {x.user_name}: {x.note}"
                  for x in case.decisions])
     _heading(pdf, "Audit entries")
-    _lines(pdf, ["no audit log in this database"] if case.audit is None else
-           [", ".join(f"{k}={v}" for k, v in e.items()) for e in case.audit])
+    _lines(pdf, [", ".join(f"{k}={v}" for k, v in e.items()) for e in case.audit])
     _heading(pdf, "Ads")
     for stored in case.ads:
         _ad(pdf, stored)

@@ -85,7 +85,7 @@ def timeline(case: Case) -> list[Event]:
         target = f"ad {d.ad_key}" if d.ad_key else f"network {d.network_id}"
         events.append(Event(_aware(d.decided_at), "decision",
                             f"{d.action} on {target} by {d.user_name}: {d.note}"))
-    for entry in case.audit or []:
+    for entry in case.audit:
         when = _audit_time(entry)
         if when is not None:
             events.append(Event(when, "audit", ", ".join(f"{k}={v}" for k, v in entry.items())))

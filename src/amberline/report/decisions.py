@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.report.optional_tables import network_members
 from amberline.store import audit as audit_log
 from amberline.store.database import Store
+from amberline.store.network_reads import members_of_networks
 from amberline.store.schema import ads, utcnow
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 
@@ -86,7 +86,7 @@ def insert_decision(
         targets.append(found)
     else:
         targets.append((None, None))
-        members = (network_members(conn, [str(network_id)]) or {}).get(str(network_id), [])
+        members = members_of_networks(conn, [str(network_id)])[str(network_id)]
         keys = dict(conn.execute(sa.select(ads.c.id, ads.c.key).where(ads.c.id.in_(members))
                                  ).all()) if members else {}
         targets.extend((m, keys.get(m)) for m in members)

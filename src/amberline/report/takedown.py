@@ -2,9 +2,9 @@
 
 Why "in force": decisions are never edited, a later one supersedes, so an ad taken down and
 then cleared must not be on the list. A decision on a network applies to each of its member
-ads at the time it was taken (in time order with the ads' own decisions). When network
-membership is not stored (no `network_members` table yet, or an unknown network id) the
-network's takedown cannot be expanded: it is listed under `unresolved`, never dropped.
+ads at the time it was taken (in time order with the ads' own decisions). A network whose
+membership is not stored (an id that linking no longer has) cannot be expanded: its takedown is
+listed under `unresolved`, never dropped.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 
 from amberline.report.decisions import Decision, all_decisions
-from amberline.report.optional_tables import network_members
 from amberline.store.database import Store
+from amberline.store.network_reads import members_of_networks
 from amberline.store.schema import ads
 
 CSV_COLUMNS = ("ad_id", "ad_key", "url", "source", "source_id", "network_id", "reason",
@@ -98,7 +98,7 @@ def takedown_list(store: Store) -> TakedownList:
     with store.engine.connect() as conn:
         history = all_decisions(conn)
         network_ids = sorted({d.network_id for d in history if d.network_id is not None})
-        members = network_members(conn, network_ids) if network_ids else {}
+        members = members_of_networks(conn, network_ids)
         current, unexpanded = in_force(history, members)
         wanted = sorted(ad_id for ad_id, d in current.items() if d.action == "takedown")
         rows = {

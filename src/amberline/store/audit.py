@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -197,3 +198,17 @@ def write_checkpoint(path: Path, result: Verification) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def entries_about(
+    conn: sa.Connection, ad_ids: Iterable[int], ad_keys: Iterable[str], network_ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Audit rows about these ads or networks, oldest first, for a case file: the workspace
+    writes targets as "ad:<id>" and "network:<id>"; bare ids and keys are matched too."""
+    ad_ids, ad_keys, network_ids = list(ad_ids), list(ad_keys), list(network_ids)
+    targets = {str(v) for v in (*ad_ids, *ad_keys, *network_ids)}
+    targets |= {f"ad:{v}" for v in (*ad_ids, *ad_keys)} | {f"network:{v}" for v in network_ids}
+    if not targets:
+        return []
+    query = sa.select(audit_log).where(audit_log.c.target.in_(sorted(targets)))
+    return [dict(row._mapping) for row in conn.execute(query.order_by(audit_log.c.id))]

@@ -7,6 +7,7 @@ way, on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,3 +142,27 @@ def keys_of_members(conn: sa.Connection, network_id: str) -> dict[str, list[tupl
         out.setdefault(key, []).extend(
             image_keys([{"pdq": pdq, "quality": quality, "md5": md5}]))
     return out
+
+
+def members_of_networks(conn: sa.Connection, network_ids: Iterable[str]) -> dict[str, list[int]]:
+    """Member ad ids of each network, in ad id order; an id that is not stored maps to an
+    empty list, so callers can report it."""
+    wanted = [str(n) for n in network_ids]
+    found: dict[str, list[int]] = {n: [] for n in wanted}
+    if wanted:
+        m = network_members.c
+        query = sa.select(m.network_id, m.ad_id).where(m.network_id.in_(wanted))
+        for net, ad_id in conn.execute(query.order_by(m.network_id, m.ad_id)):
+            found[str(net)].append(int(ad_id))
+    return found
+
+
+def networks_of_ads(conn: sa.Connection, ad_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The networks each ad belongs to (an empty list for an ad in none)."""
+    ids = list(ad_ids)
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        m = network_members.c
+        for net, ad_id in conn.execute(sa.select(m.network_id, m.ad_id).where(m.ad_id.in_(ids))):
+            found[int(ad_id)].append(str(net))
+    return found
