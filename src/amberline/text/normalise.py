@@ -26,7 +26,7 @@ from operator import attrgetter
 from unicodedata import is_normalized
 
 from amberline.model import Obfuscation
-from amberline.text import chars, numbers
+from amberline.text import chars, native, numbers
 from amberline.text.edits import Edit, apply_edits, compose
 from amberline.text.gate import ODD_CASE, Gate
 
@@ -110,9 +110,11 @@ def _compiled() -> _Compiled:
 
 
 def prepare() -> None:
-    """Compile the normaliser's tables and gate now (~0.4 s) rather than on the first text:
-    long-lived users (the `Screener`) call it at start-up, so no batch pays for it."""
-    _compiled()
+    """Compile the normaliser's tables and gate (or the core's tables) now rather than on
+    the first text: long-lived users (the `Screener`) call it at start-up, so no batch pays
+    for it."""
+    if native.normaliser() is None:
+        _compiled()
 
 
 def normalise(text: str) -> NormalisedText:
@@ -121,7 +123,17 @@ def normalise(text: str) -> NormalisedText:
 
 
 def normalise_batch(texts: Sequence[str]) -> list[NormalisedText]:
-    """`normalise` for many texts, with one gate pass over all of them (the batch fast path).
+    """`normalise` for many texts: by the compiled core when it is built (`amberline.core`),
+    else by the Python reference, `reference_batch`; both give identical results."""
+    compiled = native.normaliser()
+    if compiled is None:
+        return reference_batch(texts)
+    return native.normalise_batch(texts, compiled)
+
+
+def reference_batch(texts: Sequence[str]) -> list[NormalisedText]:
+    """The Python reference for many texts, with one gate pass over all of them (the batch
+    fast path).
 
     Per text, Python only asks C whether the text is ASCII and, if not, whether it is NFKC and
     free of characters the character stage rewrites; texts the gate does not hit and that need

@@ -1,0 +1,92 @@
+//! Replacement lists and the offset maps they induce (a port of `amberline/text/edits.py`).
+
+use crate::tables::Tables;
+
+/// What an edit puts in place of its stretch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repl {
+    Empty,
+    Char(u32),
+    /// The character stage's replacement for this (mapped) character.
+    Mapped(u32),
+}
+
+/// Replace text[start..end] by `repl`; `kind` names the obfuscation undone.
+#[derive(Clone, Copy, Debug)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub repl: Repl,
+    pub kind: u8,
+}
+
+impl Edit {
+    pub fn new(start: usize, end: usize, repl: Repl, kind: u8) -> Self {
+        Edit {
+            start,
+            end,
+            repl,
+            kind,
+        }
+    }
+}
+
+impl Tables {
+    pub fn repl<'a>(&'a self, repl: &'a Repl) -> &'a [u32] {
+        match repl {
+            Repl::Empty => &[],
+            Repl::Char(c) => std::slice::from_ref(c),
+            Repl::Mapped(c) => self.mapping.get(c).map_or(&[], |(r, _)| r.as_slice()),
+        }
+    }
+
+    /// `apply_edits`: (new text, starts, ends); new character i came from
+    /// text[starts[i]..ends[i]], and `starts` has one more entry, len(text).
+    pub fn apply(&self, text: &[u32], edits: &[Edit]) -> (Vec<u32>, Vec<usize>, Vec<usize>) {
+        let mut out = Vec::with_capacity(text.len());
+        let mut starts = Vec::new();
+        let mut ends = Vec::new();
+        let mut pos = 0;
+        let mut mapped = 0;
+        for e in edits {
+            if pos < e.start {
+                out.extend_from_slice(&text[pos..e.start]);
+            }
+            let r = self.repl(&e.repl);
+            out.extend_from_slice(r);
+            if r.len() != e.end - e.start {
+                if mapped < e.start {
+                    starts.extend(mapped..e.start);
+                    ends.extend(mapped + 1..e.start + 1);
+                }
+                for _ in 0..r.len() {
+                    starts.push(e.start);
+                    ends.push(e.end);
+                }
+                mapped = e.end;
+            }
+            pos = e.end;
+        }
+        let n = text.len();
+        if pos < n {
+            out.extend_from_slice(&text[pos..]);
+        }
+        starts.extend(mapped..n + 1);
+        ends.extend(mapped + 1..n + 1);
+        (out, starts, ends)
+    }
+}
+
+/// Maps of step 1 (original -> text1) and step 2 (text1 -> text2) as text2 -> original.
+pub fn compose(
+    starts1: &[usize],
+    ends1: &[usize],
+    starts2: &[usize],
+    ends2: &[usize],
+    n_original: usize,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut starts: Vec<usize> = starts2[..ends2.len()].iter().map(|&j| starts1[j]).collect();
+    starts.push(n_original);
+    let ends = ends2.iter().map(|&e| ends1[e - 1]).collect();
+    (starts, ends)
+}

@@ -1,0 +1,201 @@
+//! `amberline._core`: Amberline's compiled screening stages, driven from Python.
+//!
+//! Why: screening in CPython costs a Python object or call per character edit and per match,
+//! which keeps it near 2-10 MB/s per core. Each stage here takes a whole batch as one buffer
+//! plus offsets and returns columns (flat little-endian arrays), never one Python object per
+//! finding; the Python modules stay the reference implementation, and a differential test
+//! holds every stage here to produce exactly their output. Rust also keeps the parsing of
+//! hostile text memory-safe, and a panic on one ad is caught and reported for that ad alone.
+
+pub mod edits;
+pub mod normalise;
+pub mod numbers;
+pub mod tables;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::normalise::{Normalised, KIND_NAMES};
+use crate::tables::Tables;
+
+/// The normaliser's tables, compiled once; `normalise_batch` screens a batch.
+#[pyclass(frozen, module = "amberline._core")]
+struct Normaliser {
+    tables: Tables,
+}
+
+/// What one batch gives back: see `Normaliser.normalise_batch`.
+#[derive(Default)]
+struct Columns {
+    status: Vec<u8>,
+    text: Vec<u8>,
+    text_bounds: Vec<i64>,
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+    obfuscations: Vec<i64>,
+    errors: Vec<(usize, String)>,
+}
+
+const UNCHANGED: u8 = 0;
+const CHANGED: u8 = 1;
+const CHANGED_SAME_OFFSETS: u8 = 2;
+const FAILED: u8 = 3;
+
+fn le_bytes(values: &[i64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}
+
+impl Columns {
+    fn push(&mut self, index: usize, result: Normalised) {
+        let same = result.same_offsets;
+        self.status
+            .push(if same { CHANGED_SAME_OFFSETS } else { CHANGED });
+        for c in &result.text {
+            self.text.extend_from_slice(&c.to_le_bytes());
+        }
+        self.starts.extend(result.starts.iter().map(|&v| v as i64));
+        self.ends.extend(result.ends.iter().map(|&v| v as i64));
+        for o in &result.obfuscations {
+            self.obfuscations.extend([
+                index as i64,
+                o.start as i64,
+                o.end as i64,
+                i64::from(o.kind),
+                o.orig_start as i64,
+                o.orig_end as i64,
+            ]);
+        }
+    }
+}
+
+fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize]) -> Columns {
+    let mut out = Columns::default();
+    out.text_bounds.push(0);
+    for (index, w) in bounds.windows(2).enumerate() {
+        let text = &chars[w[0]..w[1]];
+        match catch_unwind(AssertUnwindSafe(|| tables.normalise(text))) {
+            Ok(None) => out.status.push(UNCHANGED),
+            Ok(Some(result)) => out.push(index, result),
+            Err(payload) => {
+                out.status.push(FAILED);
+                out.errors.push((index, panic_message(payload.as_ref())));
+            }
+        }
+        out.text_bounds.push((out.text.len() / 4) as i64);
+    }
+    out
+}
+
+#[pymethods]
+impl Normaliser {
+    /// `flags`: one byte per code point (see `tables.rs`); `mapping`: (code point,
+    /// replacement, kind id) of the character stage; `homoglyphs`: (look-alike, Latin
+    /// letter); `fold`: (code point, ASCII letter) pairs that case-insensitive `re` matches.
+    #[new]
+    #[pyo3(signature = (flags, mapping, homoglyphs, fold, panic_on=None))]
+    fn new(
+        flags: &[u8],
+        mapping: Vec<(u32, String, u8)>,
+        homoglyphs: Vec<(u32, u32)>,
+        fold: Vec<(u32, u8)>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let mut map = HashMap::with_capacity(mapping.len());
+        for (c, repl, kind) in mapping {
+            if usize::from(kind) >= KIND_NAMES.len() || c as usize >= tables::N_CODE_POINTS {
+                return Err(PyValueError::new_err(format!(
+                    "bad mapping entry {c:#x} (kind {kind})"
+                )));
+            }
+            map.insert(c, (repl.chars().map(u32::from).collect(), kind));
+        }
+        let tables = Tables::new(
+            flags.to_vec(),
+            map,
+            homoglyphs.into_iter().collect(),
+            fold.into_iter().collect(),
+            panic_on,
+        )
+        .map_err(PyValueError::new_err)?;
+        Ok(Normaliser { tables })
+    }
+
+    /// Normalise a batch: `data` is the texts' code points as UTF-32-LE (lone surrogates
+    /// allowed), `bounds` the n + 1 code point offsets where each text starts and ends.
+    ///
+    /// Returns (status, text, text_bounds, starts, ends, obfuscations, errors): per text a
+    /// status byte (0 unchanged, 1 changed, 2 changed with offsets kept, 3 failed: see
+    /// `errors`, a list of (index, message)); the changed texts' code points as UTF-32-LE with
+    /// n + 1 code point bounds (an unchanged text has none); for each changed text in order,
+    /// len(text) + 1 start offsets and len(text) end offsets (int64); and obfuscation rows of
+    /// six int64 (text index, start, end, kind id, original start, original end).
+    #[allow(clippy::type_complexity)]
+    fn normalise_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Vec<(usize, String)>,
+    )> {
+        if data.len() % 4 != 0 {
+            return Err(PyValueError::new_err(
+                "data is not UTF-32: length not a multiple of 4",
+            ));
+        }
+        let chars: Vec<u32> = data
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some(&c) = chars.iter().find(|&&c| c as usize >= tables::N_CODE_POINTS) {
+            return Err(PyValueError::new_err(format!("not a code point: {c:#x}")));
+        }
+        let mut offsets = Vec::with_capacity(bounds.len());
+        for &b in &bounds {
+            let b = usize::try_from(b).map_err(|_| PyValueError::new_err("negative bound"))?;
+            if b > chars.len() || offsets.last().is_some_and(|&prev| b < prev) {
+                return Err(PyValueError::new_err("bounds must ascend within the data"));
+            }
+            offsets.push(b);
+        }
+        let tables = &self.tables;
+        let cols = py.detach(|| normalise_all(tables, &chars, &offsets));
+        Ok((
+            PyBytes::new(py, &cols.status),
+            PyBytes::new(py, &cols.text),
+            PyBytes::new(py, &le_bytes(&cols.text_bounds)),
+            PyBytes::new(py, &le_bytes(&cols.starts)),
+            PyBytes::new(py, &le_bytes(&cols.ends)),
+            PyBytes::new(py, &le_bytes(&cols.obfuscations)),
+            cols.errors,
+        ))
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Normaliser>()?;
+    m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

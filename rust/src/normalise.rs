@@ -1,0 +1,299 @@
+//! The text normaliser: a port of `amberline/text/normalise.py` and `chars.py`.
+//!
+//! The Python module is the reference (its docstrings give the why); this one must produce
+//! the same text, offset maps and obfuscation records for every input, which
+//! `tests/test_core_differential.py` checks. It computes what the Python reference
+//! (`_slow(text, ..., None, True)`) computes, without the Python fast paths' gate: a scan here
+//! costs a few nanoseconds per character.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::edits::{compose, Edit, Repl};
+use crate::tables::{Tables, ALNUM, ALPHA, GLYPH, INVISIBLE, MAPPED};
+
+pub const COMPAT_FORM: u8 = 0;
+pub const SCRIPT_DIGITS: u8 = 1;
+pub const TYPOGRAPHY: u8 = 2;
+pub const INVISIBLE_KIND: u8 = 3;
+pub const CONTROL: u8 = 4;
+pub const HOMOGLYPH: u8 = 5;
+
+/// The kinds of obfuscation, by id (the order of `normalise.KINDS`).
+pub const KIND_NAMES: [&str; 9] = [
+    "compat_form",
+    "script_digits",
+    "typography",
+    "invisible",
+    "control",
+    "homoglyph",
+    "spelled_digits",
+    "letter_digits",
+    "emoji_separator",
+];
+
+/// Each kind's place in the alphabetical order of the names (Python sorts by the name).
+fn kind_rank(kind: u8) -> usize {
+    let name = KIND_NAMES[kind as usize];
+    KIND_NAMES.iter().filter(|&&other| other < name).count()
+}
+
+/// One merged obfuscation: normalised [start, end), kind, original [orig_start, orig_end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Obfuscation {
+    pub start: usize,
+    pub end: usize,
+    pub kind: u8,
+    pub orig_start: usize,
+    pub orig_end: usize,
+}
+
+/// A text the normaliser changed (an unchanged text has no result: `offsets` is None).
+#[derive(Debug)]
+pub struct Normalised {
+    pub text: Vec<u32>,
+    pub starts: Vec<usize>,
+    pub ends: Vec<usize>,
+    /// Every edit kept its length (the maps are the identity); set only where Python sets it.
+    pub same_offsets: bool,
+    pub obfuscations: Vec<Obfuscation>,
+}
+
+/// Line-breaking controls that become "\n".
+fn to_newline(c: u32) -> bool {
+    matches!(c, 0x0B | 0x0C | 0x1C | 0x1D | 0x1E | 0x85 | 0x2028 | 0x2029)
+}
+
+impl Tables {
+    /// `chars.char_edits`: stage one edits, sorted by start, non-overlapping.
+    pub fn char_edits(&self, t: &[u32]) -> Vec<Edit> {
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut any_glyph = false;
+        for (i, &c) in t.iter().enumerate() {
+            if (0x20..0x7F).contains(&c) || c == 0x09 || c == 0x0A || c == 0x0D {
+                continue;
+            }
+            if to_newline(c) {
+                edits.push(Edit::new(i, i + 1, Repl::Char(0x0A), CONTROL));
+            } else if c == 0x20E3 {
+                // keycap: digit, optional U+FE0F, U+20E3 -> the digit
+                let base = if i > 0 && t[i - 1] == 0xFE0F {
+                    i - 1
+                } else {
+                    i
+                };
+                if base > 0 && matches!(t[base - 1], 0x30..=0x39 | 0x23 | 0x2A) {
+                    while edits.last().is_some_and(|e| e.start + 1 >= base) {
+                        edits.pop();
+                    }
+                    edits.push(Edit::new(
+                        base - 1,
+                        i + 1,
+                        Repl::Char(t[base - 1]),
+                        COMPAT_FORM,
+                    ));
+                }
+            } else if self.flag(c, MAPPED) {
+                let kind = self.mapping.get(&c).map_or(COMPAT_FORM, |m| m.1);
+                edits.push(Edit::new(i, i + 1, Repl::Mapped(c), kind));
+            } else if self.flag(c, INVISIBLE) {
+                edits.push(Edit::new(i, i + 1, Repl::Empty, INVISIBLE_KIND));
+            } else if c <= 0x9F {
+                edits.push(Edit::new(i, i + 1, Repl::Empty, CONTROL));
+            } else if self.flag(c, GLYPH) {
+                any_glyph = true;
+            }
+        }
+        if !any_glyph {
+            return edits;
+        }
+        let glyph_edits = self.homoglyph_edits(t);
+        if glyph_edits.is_empty() {
+            return edits;
+        }
+        edits.extend(glyph_edits);
+        edits.sort_by_key(|e| e.start);
+        edits
+    }
+
+    /// Look-alikes inside words (letters and digits) that are Latin in disguise.
+    fn homoglyph_edits(&self, t: &[u32]) -> Vec<Edit> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < t.len() {
+            if !self.flag(t[i], ALNUM) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            let mut glyph = false;
+            while i < t.len() && self.flag(t[i], ALNUM) {
+                glyph |= self.flag(t[i], GLYPH);
+                i += 1;
+            }
+            if glyph && self.is_disguised_latin(&t[s..i]) {
+                for (k, &c) in t[s..i].iter().enumerate() {
+                    if let Some(&latin) = self.homoglyphs.get(&c) {
+                        out.push(Edit::new(s + k, s + k + 1, Repl::Char(latin), HOMOGLYPH));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `chars._is_disguised_latin`: a word mixing look-alikes into Latin letters, or into
+    /// digits only. (A word's characters are letters or digits assigned in the running
+    /// Python's Unicode version, whose NFKC forms later versions keep unchanged.)
+    fn is_disguised_latin(&self, token: &[u32]) -> bool {
+        let folded: Vec<u32> = token
+            .iter()
+            .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'))
+            .nfkc()
+            .map(u32::from)
+            .collect();
+        if folded
+            .iter()
+            .any(|&c| matches!(c, 0x41..=0x5A | 0x61..=0x7A))
+        {
+            return true;
+        }
+        if folded.iter().any(|&c| (0x30..=0x39).contains(&c)) {
+            return folded
+                .iter()
+                .all(|&c| !self.flag(c, ALPHA) || self.homoglyphs.contains_key(&c));
+        }
+        false
+    }
+
+    /// `normalise(text)`: None when nothing changed.
+    pub fn normalise(&self, text: &[u32]) -> Option<Normalised> {
+        if let Some(p) = self.panic_on {
+            assert!(!text.contains(&p), "test panic requested for this text");
+        }
+        // Stage one, repeated until nothing changes, at most three rounds.
+        let mut current: Option<Vec<u32>> = None;
+        let mut maps: Option<(Vec<usize>, Vec<usize>)> = None;
+        let mut spans: Vec<(usize, usize, u8)> = Vec::new();
+        for _round in 0..3 {
+            let cur = current.as_deref().unwrap_or(text);
+            let edits = self.char_edits(cur);
+            if edits.is_empty() {
+                break;
+            }
+            let (new, starts2, ends2) = self.apply(cur, &edits);
+            maps = Some(match maps {
+                None => {
+                    spans.extend(edits.iter().map(|e| (e.start, e.end, e.kind)));
+                    (starts2, ends2)
+                }
+                Some((starts, ends)) => {
+                    spans.extend(
+                        edits
+                            .iter()
+                            .map(|e| (starts[e.start], ends[e.end - 1], e.kind)),
+                    );
+                    compose(&starts, &ends, &starts2, &ends2, text.len())
+                }
+            });
+            current = Some(new);
+        }
+        let text1 = current.as_deref().unwrap_or(text);
+        let edits_b = self.number_edits(text1);
+        if spans.is_empty() && edits_b.is_empty() {
+            return None;
+        }
+        let (final_text, starts, ends) = if edits_b.is_empty() {
+            let (starts, ends) = maps.unwrap_or_default();
+            (text1.to_vec(), starts, ends)
+        } else {
+            let (fin, starts2, ends2) = self.apply(text1, &edits_b);
+            match maps {
+                None => {
+                    // Stage one changed nothing: where each edit lands follows from the edits.
+                    let (landed, same) = self.landed(&edits_b);
+                    return Some(Normalised {
+                        text: fin,
+                        starts: starts2,
+                        ends: ends2,
+                        same_offsets: same,
+                        obfuscations: merge(landed),
+                    });
+                }
+                Some((starts, ends)) => {
+                    spans.extend(
+                        edits_b
+                            .iter()
+                            .map(|e| (starts[e.start], ends[e.end - 1], e.kind)),
+                    );
+                    let (s, e) = compose(&starts, &ends, &starts2, &ends2, text.len());
+                    (fin, s, e)
+                }
+            }
+        };
+        let n = starts.len() - 1;
+        let mapped = spans
+            .iter()
+            .map(|&(s, e, kind)| {
+                let ns = starts[..n].partition_point(|&x| x < s);
+                let ne = starts[..n].partition_point(|&x| x < e);
+                (ns, ne, kind, s, e)
+            })
+            .collect();
+        Some(Normalised {
+            text: final_text,
+            starts,
+            ends,
+            same_offsets: false,
+            obfuscations: merge(mapped),
+        })
+    }
+
+    /// `normalise._landed`: where each edit of a list applied to the original text lands.
+    fn landed(&self, edits: &[Edit]) -> (Vec<Mapped>, bool) {
+        let mut out = Vec::with_capacity(edits.len());
+        let mut shift: isize = 0;
+        let mut same = true;
+        for e in edits {
+            let ns = (e.start as isize + shift) as usize;
+            let r = self.repl(&e.repl).len();
+            out.push((ns, ns + r, e.kind, e.start, e.end));
+            if r != e.end - e.start {
+                shift += r as isize - (e.end - e.start) as isize;
+                same = false;
+            }
+        }
+        (out, same)
+    }
+}
+
+/// (normalised start, end, kind, original start, end) of one edit.
+type Mapped = (usize, usize, u8, usize, usize);
+
+/// `normalise._merge`: spans of one kind that touch or overlap once mapped become one.
+fn merge(mut mapped: Vec<Mapped>) -> Vec<Obfuscation> {
+    mapped.sort_by_key(|&(ns, ne, kind, s, e)| (ns, ne, kind_rank(kind), s, e));
+    let mut last_of: [Option<usize>; KIND_NAMES.len()] = [None; KIND_NAMES.len()];
+    let mut runs: Vec<Obfuscation> = Vec::new();
+    for (ns, ne, kind, s, e) in mapped {
+        match last_of[kind as usize] {
+            Some(i) if runs[i].end >= ns => {
+                let last = &mut runs[i];
+                last.end = last.end.max(ne);
+                last.orig_start = last.orig_start.min(s);
+                last.orig_end = last.orig_end.max(e);
+            }
+            _ => {
+                last_of[kind as usize] = Some(runs.len());
+                runs.push(Obfuscation {
+                    start: ns,
+                    end: ne,
+                    kind,
+                    orig_start: s,
+                    orig_end: e,
+                });
+            }
+        }
+    }
+    runs.sort_by_key(|o| (o.start, o.end, kind_rank(o.kind)));
+    runs
+}

@@ -1,0 +1,486 @@
+//! Number runs: spelled-out digits, letters standing for digits, emoji between digits.
+//!
+//! A port of `amberline/text/numbers.py`, whose docstring gives the rules. The Python module
+//! finds runs with one backtracking regex (`RUN`); `Runs` below walks the same pattern in the
+//! same order (items tried in the regex's alternation order, the greedy repeat extended before
+//! it gives back), so the runs found are the regex's, including its corner cases. Offsets are
+//! code point indexes, as Python's.
+
+use crate::edits::{Edit, Repl};
+use crate::tables::Tables;
+
+pub const SPELLED_DIGITS: u8 = 6;
+pub const LETTER_DIGITS: u8 = 7;
+pub const EMOJI_SEPARATOR: u8 = 8;
+
+/// `_NW`'s alternatives, in the regex's order.
+const WORDS: [&[u8]; 11] = [
+    b"zero", b"one", b"two", b"three", b"four", b"five", b"six", b"seven", b"eight", b"nine", b"oh",
+];
+const OH: usize = 10;
+const SPACE: u32 = b' ' as u32;
+
+#[inline]
+fn is_digit(c: u32) -> bool {
+    (0x30..=0x39).contains(&c)
+}
+
+#[inline]
+fn is_weak(c: u32) -> bool {
+    matches!(c, 0x6F | 0x4F | 0x6C | 0x49 | 0x7C) // o O l I |
+}
+
+#[inline]
+fn word_value(word: usize) -> u32 {
+    if word == OH {
+        u32::from(b'0')
+    } else {
+        u32::from(b'0') + word as u32
+    }
+}
+
+impl Tables {
+    /// Does `WORDS[w]` match case-insensitively at `p`?
+    fn word_at(&self, t: &[u32], p: usize, w: usize) -> bool {
+        let word = WORDS[w];
+        p + word.len() <= t.len() && word.iter().zip(&t[p..]).all(|(&b, &c)| self.fold(c) == b)
+    }
+
+    /// The first number word (in `_NW`'s order, from `from`) matching at `p`.
+    fn first_word(&self, t: &[u32], p: usize, from: usize) -> Option<usize> {
+        (from..WORDS.len()).find(|&w| self.word_at(t, p, w))
+    }
+
+    /// `[^\w\n\f|]|_`: a character a separator of a run is made of.
+    #[inline]
+    fn is_sep(&self, c: u32) -> bool {
+        c == u32::from(b'_') || !(self.is_word(c) || c == 0x0A || c == 0x0C || c == 0x7C)
+    }
+
+    /// `[^\w\n\f]|_` (the pipe is a separator character of `RUN` too).
+    #[inline]
+    fn is_run_sep(&self, c: u32) -> bool {
+        c == u32::from(b'_') || !(self.is_word(c) || c == 0x0A || c == 0x0C)
+    }
+
+    /// `_PLAIN`: ordinary separators but "|".
+    #[inline]
+    fn is_plain(&self, c: u32) -> bool {
+        matches!(
+            c,
+            0x2E | 0x2D
+                | 0x28
+                | 0x29
+                | 0x2F
+                | 0x2B
+                | 0x2C
+                | 0x3A
+                | 0x27
+                | 0x22
+                | 0x24
+                | 0x25
+                | 0x2010..=0x2015 | 0x2212 | 0x20AC | 0xA3 | 0xA5 | 0x20B9
+        ) || self.flag(c, crate::tables::SPACE)
+    }
+
+    /// `[^\w|PLAIN]|_`: a character that is no ordinary separator.
+    #[inline]
+    fn is_odd(&self, c: u32) -> bool {
+        c == u32::from(b'_') || !(self.is_word(c) || c == 0x7C || self.is_plain(c))
+    }
+
+    /// One `_ITEM` at `p`, trying alternatives from number `from` on (0 the digit, 1..=11 the
+    /// words, 12 the weak letter): (its length, the alternative after it).
+    fn item(&self, t: &[u32], p: usize, from: usize) -> Option<(usize, usize)> {
+        let c = *t.get(p)?;
+        if from == 0 && is_digit(c) {
+            return Some((1, 1));
+        }
+        if let Some(w) = self.first_word(t, p, from.max(1) - 1) {
+            return Some((WORDS[w].len(), w + 2)); // word `w` is alternative w + 1
+        }
+        if from <= 12 && is_weak(c) {
+            return Some((1, 13));
+        }
+        None
+    }
+
+    /// `_CHUNK` at `p`: its end, as Python's backtracking `re` finds it (the greedy repeat of
+    /// items explores longer sequences first, each item's alternatives in order; the end
+    /// condition is checked where the repeat gives back).
+    fn chunk(&self, t: &[u32], p: usize) -> Option<usize> {
+        let n = t.len();
+        let start_ok = p == 0 || !self.is_letter(t[p - 1]) || (p < n && is_digit(t[p]));
+        if !start_ok {
+            return None;
+        }
+        // (position, next alternative to try there)
+        let mut stack: Vec<(usize, usize)> = vec![(p, 0)];
+        loop {
+            let top = stack.len() - 1;
+            let (pos, from) = stack[top];
+            if let Some((len, next)) = self.item(t, pos, from) {
+                stack[top].1 = next;
+                stack.push((pos + len, 0));
+                continue;
+            }
+            if top >= 1 && (pos == n || !self.is_letter(t[pos]) || is_digit(t[pos - 1])) {
+                return Some(pos);
+            }
+            stack.pop();
+            if stack.is_empty() {
+                return None;
+            }
+        }
+    }
+
+    /// `RUN` at `p`: chunks joined by one to four separator characters.
+    fn run_at(&self, t: &[u32], p: usize) -> Option<usize> {
+        let mut end = self.chunk(t, p)?;
+        loop {
+            let mut seps = 0;
+            while seps < 4 && end + seps < t.len() && self.is_run_sep(t[end + seps]) {
+                seps += 1;
+            }
+            match (1..=seps).rev().find_map(|k| self.chunk(t, end + k)) {
+                Some(next) => end = next,
+                None => return Some(end),
+            }
+        }
+    }
+
+    /// Edits that rewrite every obfuscated number run in `t`, sorted by start
+    /// (`numbers.number_edits(text)`, the whole-text scan).
+    pub fn number_edits(&self, t: &[u32]) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        let mut p = 0;
+        while p < t.len() {
+            match self.run_at(t, p) {
+                Some(end) => {
+                    let run = &t[p..end];
+                    let all_plain = run.iter().all(|&c| is_digit(c) || self.is_plain(c));
+                    if run.len() >= 3 && !all_plain {
+                        self.run_edits(p, run, &mut edits);
+                    }
+                    p = end;
+                }
+                None => p += 1,
+            }
+        }
+        edits
+    }
+
+    fn run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>) {
+        if self.is_digit_run(run) {
+            self.digit_run_edits(start, run, out);
+        } else if let Some(words) = self.word_run(run) {
+            word_run_edits(start, &words, out);
+        } else {
+            self.parsed_run_edits(start, run, out);
+        }
+    }
+
+    /// `_DIGIT_RUN.fullmatch(run)`: digits and separators, a digit at each end.
+    fn is_digit_run(&self, run: &[u32]) -> bool {
+        is_digit(run[0])
+            && is_digit(run[run.len() - 1])
+            && run.iter().all(|&c| is_digit(c) || self.is_sep(c))
+    }
+
+    fn digit_run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>) {
+        if run.iter().filter(|&&c| is_digit(c)).count() < 7 {
+            return;
+        }
+        // Every stretch between two digits is one separator; those holding a character that
+        // is not an ordinary separator become one space each.
+        let mut i = 0;
+        while i < run.len() {
+            if is_digit(run[i]) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < run.len() && !is_digit(run[i]) {
+                i += 1;
+            }
+            if run[s..i].iter().any(|&c| self.is_odd(c)) {
+                out.push(Edit::new(
+                    start + s,
+                    start + i,
+                    Repl::Char(SPACE),
+                    EMOJI_SEPARATOR,
+                ));
+            }
+        }
+    }
+
+    /// `_WORD_RUN.fullmatch(run)`: strong number words separated by separators; the words
+    /// as (start, end, value).
+    fn word_run(&self, run: &[u32]) -> Option<Vec<(usize, usize, u32)>> {
+        let mut words = Vec::new();
+        let mut i = 0;
+        loop {
+            let s = i;
+            while i < run.len() && !self.is_sep(run[i]) {
+                i += 1;
+            }
+            let w = (0..OH).find(|&w| WORDS[w].len() == i - s && self.word_at(run, s, w))?;
+            words.push((s, i, word_value(w)));
+            if i == run.len() {
+                return Some(words);
+            }
+            while i < run.len() && self.is_sep(run[i]) {
+                i += 1;
+            }
+            if i == run.len() {
+                return None; // ends with a separator
+            }
+        }
+    }
+
+    fn parsed_run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>) {
+        let parsed = self.parse(run);
+        let Some((lo, hi)) = parsed.trim() else {
+            return;
+        };
+        let Parsed {
+            chunks,
+            seps,
+            has_digit,
+            ..
+        } = &parsed;
+        let whole: Vec<Item> = chunks[lo..=hi].iter().flatten().copied().collect();
+        // The first and last strong item; words ("oh" too) and digit-producing items between.
+        let strong_at = |it: &Item| matches!(it.kind, Tok::D | Tok::W(_));
+        let Some(first) = whole.iter().position(strong_at) else {
+            return;
+        };
+        let last = whole.iter().rposition(strong_at).unwrap_or(first);
+        let mut items: Vec<Item> = whole[first..=last].to_vec();
+        let (mut n_words, mut n_items) = (0usize, 0usize);
+        for it in &items {
+            match it.kind {
+                Tok::D => n_items += it.e - it.s,
+                Tok::W(_) | Tok::O => {
+                    n_items += 1;
+                    n_words += 1;
+                }
+                _ => n_items += 1,
+            }
+        }
+        if n_words < 3 && n_items < 7 {
+            return;
+        }
+        // A look-alike letter glued to the last (or first) strong item at the run's very edge.
+        if whole.len() >= 2 && last == whole.len() - 2 {
+            let edge = whole[whole.len() - 1];
+            if edge_letter(edge, run) && edge.s == whole[last].e && edge.e == run.len() {
+                items.push(edge);
+            }
+        }
+        if first == 1 {
+            let edge = whole[0];
+            if edge_letter(edge, run) && edge.e == whole[1].s && edge.s == 0 {
+                items.insert(0, edge);
+            }
+        }
+        let mark = out.len();
+        for it in &items {
+            let (value, kind) = match it.kind {
+                Tok::D => continue,
+                Tok::L => (weak_value(run[it.s]), LETTER_DIGITS),
+                Tok::W(w) => (word_value(w), SPELLED_DIGITS),
+                Tok::O => (word_value(OH), SPELLED_DIGITS),
+                Tok::S => continue,
+            };
+            out.push(Edit::new(
+                start + it.s,
+                start + it.e,
+                Repl::Char(value),
+                kind,
+            ));
+        }
+        for i in lo..hi {
+            let (s, e) = seps[i];
+            if !has_digit[i] && !has_digit[i + 1] {
+                out.push(Edit::new(start + s, start + e, Repl::Empty, SPELLED_DIGITS));
+            } else if run[s..e].iter().any(|&c| self.is_odd(c)) {
+                out.push(Edit::new(
+                    start + s,
+                    start + e,
+                    Repl::Char(SPACE),
+                    EMOJI_SEPARATOR,
+                ));
+            }
+        }
+        out[mark..].sort_by_key(|e| e.start);
+    }
+
+    /// `_TOKEN` at `i`: digits, a number word, a weak letter, or separators.
+    fn token(&self, run: &[u32], i: usize) -> Option<(Tok, usize)> {
+        let c = run[i];
+        if is_digit(c) {
+            let mut e = i + 1;
+            while e < run.len() && is_digit(run[e]) {
+                e += 1;
+            }
+            return Some((Tok::D, e));
+        }
+        if let Some(w) = self.first_word(run, i, 0) {
+            return Some((Tok::W(w), i + WORDS[w].len()));
+        }
+        if is_weak(c) {
+            return Some((Tok::L, i + 1));
+        }
+        if self.is_sep(c) {
+            let mut e = i + 1;
+            while e < run.len() && self.is_sep(run[e]) {
+                e += 1;
+            }
+            return Some((Tok::S, e));
+        }
+        None
+    }
+
+    /// `_parse`: chunks of items and the separators between them.
+    fn parse(&self, run: &[u32]) -> Parsed {
+        let mut raw: Vec<Item> = Vec::new();
+        let mut i = 0;
+        while i < run.len() {
+            match self.token(run, i) {
+                Some((kind, e)) => {
+                    raw.push(Item { kind, s: i, e });
+                    i = e;
+                }
+                None => i += 1,
+            }
+        }
+        let is_pipe = |it: &Item| it.kind == Tok::L && run[it.s] == 0x7C;
+        let mut toks: Vec<Item> = Vec::with_capacity(raw.len());
+        for (i, &tok) in raw.iter().enumerate() {
+            let mut it = tok;
+            if is_pipe(&tok) {
+                let before = i.checked_sub(1).map(|j| raw[j]);
+                let after = raw.get(i + 1).copied();
+                if before.as_ref().is_some_and(is_pipe) || after.as_ref().is_some_and(is_pipe) {
+                    it.kind = Tok::S; // "||" is a separator
+                } else {
+                    let glued_before = before.is_some_and(|b| b.kind != Tok::S);
+                    let glued_after = after.is_some_and(|a| a.kind != Tok::S);
+                    if glued_before == glued_after {
+                        it.kind = Tok::S;
+                    }
+                }
+            } else if tok.kind == Tok::W(OH) {
+                it.kind = Tok::O;
+            }
+            if it.kind == Tok::S && toks.last().is_some_and(|t| t.kind == Tok::S) {
+                it.s = toks.pop().map_or(it.s, |t| t.s);
+            }
+            toks.push(it);
+        }
+        while toks.last().is_some_and(|t| t.kind == Tok::S) {
+            toks.pop();
+        }
+        let first = toks
+            .iter()
+            .position(|t| t.kind != Tok::S)
+            .unwrap_or(toks.len());
+        let mut parsed = Parsed {
+            chunks: vec![Vec::new()],
+            seps: Vec::new(),
+            has_digit: vec![false],
+            strong: Vec::new(),
+        };
+        for &tok in &toks[first..] {
+            if tok.kind == Tok::S {
+                parsed.seps.push((tok.s, tok.e));
+                parsed.chunks.push(Vec::new());
+                parsed.has_digit.push(false);
+                continue;
+            }
+            let index = parsed.chunks.len() - 1;
+            parsed.chunks[index].push(tok);
+            if matches!(tok.kind, Tok::D | Tok::W(_)) {
+                if parsed.strong.last() != Some(&index) {
+                    parsed.strong.push(index);
+                }
+                if tok.kind == Tok::D {
+                    parsed.has_digit[index] = true;
+                }
+            }
+        }
+        parsed
+    }
+}
+
+fn word_run_edits(start: usize, words: &[(usize, usize, u32)], out: &mut Vec<Edit>) {
+    if words.len() < 3 {
+        return;
+    }
+    let mut prev: Option<usize> = None;
+    for &(s, e, value) in words {
+        if let Some(p) = prev {
+            out.push(Edit::new(start + p, start + s, Repl::Empty, SPELLED_DIGITS));
+        }
+        out.push(Edit::new(
+            start + s,
+            start + e,
+            Repl::Char(value),
+            SPELLED_DIGITS,
+        ));
+        prev = Some(e);
+    }
+}
+
+fn weak_value(c: u32) -> u32 {
+    if c == 0x6F || c == 0x4F {
+        u32::from(b'0')
+    } else {
+        u32::from(b'1')
+    }
+}
+
+/// `_edge_letter`'s letter test: O o l I, not "|" nor "oh".
+fn edge_letter(item: Item, run: &[u32]) -> bool {
+    item.kind == Tok::L && run[item.s] != 0x7C
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Tok {
+    D,
+    /// A number word (index into `WORDS`); "oh" becomes `O` once parsed.
+    W(usize),
+    O,
+    L,
+    S,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    kind: Tok,
+    s: usize,
+    e: usize,
+}
+
+struct Parsed {
+    chunks: Vec<Vec<Item>>,
+    seps: Vec<(usize, usize)>,
+    has_digit: Vec<bool>,
+    strong: Vec<usize>,
+}
+
+impl Parsed {
+    /// `_trim`: the first and last chunk that belong to the number.
+    fn trim(&self) -> Option<(usize, usize)> {
+        let (mut lo, mut hi) = (*self.strong.first()?, *self.strong.last()?);
+        let lone_word = |c: &Vec<Item>| c.len() == 1 && matches!(c[0].kind, Tok::W(_));
+        if lo < hi && lone_word(&self.chunks[lo]) && self.has_digit[lo + 1] {
+            lo = *self.strong.iter().find(|&&i| i > lo)?;
+        }
+        if lo < hi && lone_word(&self.chunks[hi]) && self.has_digit[hi - 1] {
+            hi = *self.strong.iter().filter(|&&i| i < hi).max()?;
+        }
+        Some((lo, hi))
+    }
+}

@@ -1,0 +1,99 @@
+//! Character tables handed over by the running Python.
+//!
+//! Why: the Python normaliser is the reference, and its regexes classify characters with the
+//! running Python's Unicode database (`\w`, `\d`, `\s`, `str.isalpha`, case-insensitive
+//! matching). Rust's own tables follow a newer Unicode version, so a character assigned since
+//! would be a letter here and a symbol there. Python computes the few properties once and the
+//! core reads them from one flag byte per code point: the same answers by construction.
+
+use std::collections::HashMap;
+
+/// `str.isalnum()`: with `_`, Python's `\w`.
+pub const ALNUM: u8 = 1;
+/// `str.isdecimal()`: Python's `\d`.
+pub const DECIMAL: u8 = 2;
+/// `str.isalpha()`.
+pub const ALPHA: u8 = 4;
+/// `str.isspace()`: Python's `\s`.
+pub const SPACE: u8 = 8;
+/// The character stage removes it as invisible.
+pub const INVISIBLE: u8 = 16;
+/// The character stage maps it (compatibility form, other script's digit, typography).
+pub const MAPPED: u8 = 32;
+/// A look-alike of a Latin letter.
+pub const GLYPH: u8 = 64;
+
+pub const N_CODE_POINTS: usize = 0x110000;
+
+pub struct Tables {
+    flags: Vec<u8>,
+    /// character -> (replacement, kind id)
+    pub mapping: HashMap<u32, (Vec<u32>, u8)>,
+    /// look-alike -> Latin letter
+    pub homoglyphs: HashMap<u32, u32>,
+    /// non-ASCII characters that Python's case-insensitive `re` matches to an ASCII letter
+    pub fold: HashMap<u32, u8>,
+    /// Tests only: a code point whose presence makes the core panic on that ad.
+    pub panic_on: Option<u32>,
+}
+
+impl Tables {
+    pub fn new(
+        flags: Vec<u8>,
+        mapping: HashMap<u32, (Vec<u32>, u8)>,
+        homoglyphs: HashMap<u32, u32>,
+        fold: HashMap<u32, u8>,
+        panic_on: Option<u32>,
+    ) -> Result<Self, String> {
+        if flags.len() != N_CODE_POINTS {
+            return Err(format!(
+                "flag table has {} entries, expected {N_CODE_POINTS}",
+                flags.len()
+            ));
+        }
+        let mut flags = flags;
+        for &c in mapping.keys() {
+            flags[c as usize] |= MAPPED;
+        }
+        for &c in homoglyphs.keys() {
+            flags[c as usize] |= GLYPH;
+        }
+        Ok(Tables {
+            flags,
+            mapping,
+            homoglyphs,
+            fold,
+            panic_on,
+        })
+    }
+
+    #[inline]
+    pub fn flag(&self, c: u32, bit: u8) -> bool {
+        self.flags.get(c as usize).is_some_and(|f| f & bit != 0)
+    }
+
+    /// Python's `\w`.
+    #[inline]
+    pub fn is_word(&self, c: u32) -> bool {
+        c == u32::from(b'_') || self.flag(c, ALNUM)
+    }
+
+    /// Python's `[^\W\d_]` (a letter in the sense of `numbers.py`).
+    #[inline]
+    pub fn is_letter(&self, c: u32) -> bool {
+        self.flags
+            .get(c as usize)
+            .is_some_and(|&f| f & ALNUM != 0 && f & DECIMAL == 0)
+    }
+
+    /// The ASCII letter (lower case) this character matches case-insensitively, or the
+    /// character itself for the rest of ASCII, or 0.
+    #[inline]
+    pub fn fold(&self, c: u32) -> u8 {
+        if c < 0x80 {
+            (c as u8).to_ascii_lowercase()
+        } else {
+            self.fold.get(&c).copied().unwrap_or(0)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+"""The compiled screening core (`amberline._core`), and when the Python reference runs instead.
+
+Why: the Rust core (`rust/`, built by `pip install -e .` where cargo is installed) runs the
+screening stages it implements many times faster than CPython, while the Python modules stay
+the reference implementation that a differential test holds it to. A clone without Rust, or a
+checkout used through `PYTHONPATH=src` without a build, must still work: the package then
+falls back to the Python reference with one warning. `AMBERLINE_CORE` chooses explicitly:
+
+- unset or `auto`: the core if it is built, else the Python reference (one warning);
+- `python`: always the Python reference (to compare, or to rule the core out);
+- `rust`: the core, and an error if it is not built (CI sets this, so that a broken build
+  cannot pass unnoticed as the fallback).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from functools import cache
+from types import ModuleType
+
+ENV_VAR = "AMBERLINE_CORE"
+CHOICES = ("auto", "python", "rust")
+
+
+class CoreMissingWarning(RuntimeWarning):
+    """The compiled core is not built: screening runs on the slower Python reference."""
+
+
+class CoreFailure(RuntimeError):
+    """The core failed on one input (a panic inside it, caught at the boundary)."""
+
+
+def choice() -> str:
+    """The `AMBERLINE_CORE` setting, checked."""
+    value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+    if value not in CHOICES:
+        raise ValueError(f"{ENV_VAR}={value!r}: expected one of {', '.join(CHOICES)}")
+    return value
+
+
+@cache
+def load() -> ModuleType | None:
+    """The core module, or None when the Python reference is to run (decided once)."""
+    wanted = choice()
+    if wanted == "python":
+        return None
+    try:
+        from amberline import _core
+    except ImportError as exc:
+        if wanted == "rust":
+            raise RuntimeError(
+                f"{ENV_VAR}=rust but amberline._core is not built ({exc}); build it with "
+                "`pip install -e .` on a machine with cargo"
+            ) from exc
+        warnings.warn(
+            f"amberline._core is not built ({exc}): screening uses the Python reference, "
+            "which gives the same results more slowly. `pip install -e .` with Rust "
+            f"(cargo) installed builds it; {ENV_VAR}=python silences this.",
+            CoreMissingWarning,
+            stacklevel=2,
+        )
+        return None
+    return _core
+
+
+def active() -> bool:
+    """Is the compiled core in use?"""
+    return load() is not None
