@@ -3,6 +3,14 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CORE_STAMP := $(VENV)/.core-built
+# The compiled core (rust/) is built by `pip install -e .` where cargo is installed (rustup puts
+# it in ~/.cargo/bin). With cargo present the tests refuse the Python fallback
+# (AMBERLINE_CORE=rust), so a broken build cannot pass as the slower fallback.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO := $(shell command -v cargo 2>/dev/null)
+CORE_ENV := $(if $(CARGO),AMBERLINE_CORE=rust,)
+RUST_SOURCES := rust/Cargo.toml rust/Cargo.lock $(wildcard rust/src/*.rs)
 
 .PHONY: demo test lint bench clean assets
 
@@ -12,9 +20,14 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(CORE_STAMP)
 
-demo: $(STAMP)
+# Rebuild the core when its sources change (pip builds it; nothing else is reinstalled).
+$(CORE_STAMP): $(STAMP) $(RUST_SOURCES)
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(CORE_STAMP)
+
+demo: $(CORE_STAMP)
 	mkdir -p demo
 	$(BIN)/amberline synth --ads 5000 --seed 7 --out demo/ads.jsonl
 	$(BIN)/amberline scan demo/ads.jsonl --db demo/amberline.db
@@ -24,16 +37,18 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(if $(CARGO),cd rust && cargo fmt --check && cargo clippy --locked --quiet -- -D warnings)
 
-test: $(STAMP)
+test: $(CORE_STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -n 2
+	$(if $(CARGO),cd rust && cargo fmt --check && cargo clippy --locked --quiet -- -D warnings)
+	$(CORE_ENV) $(BIN)/python -m pytest -n 2
 
-bench: $(STAMP)
+bench: $(CORE_STAMP)
 	$(BIN)/python bench/screen.py
 
 clean:
-	rm -rf demo bench/out .pytest_cache
+	rm -rf demo bench/out .pytest_cache rust/target
 
 # Browser libraries for the workspace, from the npm registry (web/package-lock.json). The built
 # files are small and committed under src/amberline/web/static/vendor/; this refreshes them.

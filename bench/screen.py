@@ -7,12 +7,16 @@ Prints, over the synthetic demo corpus (100k ads by default):
 - scan into SQLite (read + screen + store): ads/s and MB/s;
 - peak memory (max RSS) of a scan of 10k and of 100k ads, each in its own process, to show that
   memory stays flat as input grows;
+- the compiled core (`amberline._core`) against the Python reference, measured in the same
+  run (best of 3, alternating, warm): the normaliser stage alone and full screening, on the
+  first `--core-ads` synthetic ads and, when `../shared/data/ads-dev/backpage-dev.jsonl`
+  exists, on those real ads (title and body), with a check that both give identical output;
 - when `../shared/data/ads-dev/dig-ads-training.csv` exists: screening of those 494 real ads
   (repeated `--real-repeat` times for a stable time), whose text is far sparser in entities and
   obfuscation than the synthetic corpus, against the naive baseline on the same ads.
 
 Usage: python bench/screen.py [--ads 100000] [--baseline-sample 2000] [--real-repeat 20]
-       [--skip-scan]
+       [--core-ads 20000] [--skip-scan]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import re
 import resource
 import subprocess
@@ -30,6 +35,7 @@ from pathlib import Path
 
 import phonenumbers
 
+from amberline import core
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.pipeline import Screener
 from amberline.synth.generate import write_corpus
@@ -38,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from extract_quality import REAL_ADS, load_real_ads
 
 MB = 1_000_000
+BACKPAGE_DEV = Path(__file__).resolve().parents[1].parent / "shared/data/ads-dev/backpage-dev.jsonl"
 
 
 def load_ads(path: Path) -> list[Ad]:
@@ -55,11 +62,7 @@ def text_bytes(ads: list[Ad]) -> int:
 
 
 def bench_screener(ads: list[Ad], batch: int = 1000) -> float:
-    screener = Screener()
-    started = time.perf_counter()
-    for i in range(0, len(ads), batch):
-        screener.screen_batch(ads[i : i + batch])
-    return time.perf_counter() - started
+    return bench_screener_with(Screener(), ads, batch)
 
 
 def naive_patterns(screener: Screener) -> list[re.Pattern[str]]:
@@ -143,6 +146,87 @@ def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float]:
     return float(out[0]), int(out[1]) / 1024
 
 
+def use_core(on: bool) -> None:
+    """Switch every later `normalise_batch` to the core or to the Python reference."""
+    from amberline.text import native
+
+    os.environ[core.ENV_VAR] = "rust" if on else "python"
+    core.load.cache_clear()
+    native.normaliser.cache_clear()
+
+
+def _normalised(ads: list[Ad]) -> list[tuple]:
+    from amberline.text.normalise import normalise_batch
+
+    out = []
+    for i in range(0, len(ads), 1000):
+        out += [(r.text, r.offsets, r._ends, r.same_offsets, r.obfuscations)
+                for r in normalise_batch([ad.text for ad in ads[i : i + 1000]])]
+    return out
+
+
+def core_figures(label: str, ads: list[Ad]) -> None:
+    """The core against the Python reference on `ads`: the normaliser alone and full
+    screening, best of 3 alternating runs after a warm-up of each, in this one process."""
+    from amberline.text.normalise import normalise_batch
+
+    if not ads:
+        return
+    size = text_bytes(ads)
+    texts = [ad.text for ad in ads]
+
+    def normaliser() -> float:
+        started = time.perf_counter()
+        for i in range(0, len(texts), 1000):
+            normalise_batch(texts[i : i + 1000])
+        return time.perf_counter() - started
+
+    best: dict[tuple[str, bool], float] = {}
+    screeners = {}
+    for on in (True, False):
+        use_core(on)
+        screeners[on] = Screener()
+        normaliser()
+        bench_screener_with(screeners[on], ads)
+    for _ in range(3):
+        for on in (True, False):
+            use_core(on)
+            for stage, run in (("normaliser", normaliser),
+                               ("screening", lambda s=screeners[on]: bench_screener_with(s, ads))):
+                best[stage, on] = min(best.get((stage, on), float("inf")), run())
+    use_core(True)
+    with_core = _normalised(ads)
+    use_core(False)
+    identical = with_core == _normalised(ads)
+    os.environ.pop(core.ENV_VAR, None)
+    core.load.cache_clear()
+    print(f"core vs Python reference, {label} ({len(ads):,} ads, {size / MB:.1f} MB), "
+          f"normaliser output identical: {'yes' if identical else 'NO'}")
+    for stage in ("normaliser", "screening"):
+        fast, slow = best[stage, True], best[stage, False]
+        print(f"  {stage + ':':12} core {size / MB / fast:7.2f} MB/s "
+              f"({fast / len(ads) * 1e6:6.1f} µs/ad)   python {size / MB / slow:7.2f} MB/s "
+              f"({slow / len(ads) * 1e6:6.1f} µs/ad)   ratio {slow / fast:5.1f}x")
+
+
+def bench_screener_with(screener: Screener, ads: list[Ad], batch: int = 1000) -> float:
+    started = time.perf_counter()
+    for i in range(0, len(ads), batch):
+        screener.screen_batch(ads[i : i + batch])
+    return time.perf_counter() - started
+
+
+def backpage_dev_ads() -> list[Ad]:
+    """The real Backpage dev ads (read at run time, never stored), or [] when absent."""
+    if not BACKPAGE_DEV.exists():
+        return []
+    with BACKPAGE_DEV.open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [Ad(source="backpage-dev", source_id=str(row.get("id", i)),
+               title=row.get("title") or "", body=row.get("body") or "")
+            for i, row in enumerate(rows)]
+
+
 def real_figures(repeat: int) -> None:
     """Screening speed on the real dev ads (read at run time, never stored), if present."""
     real = load_real_ads(REAL_ADS)
@@ -165,6 +249,8 @@ def main() -> None:
     parser.add_argument("--ads", type=int, default=100_000)
     parser.add_argument("--baseline-sample", type=int, default=2000)
     parser.add_argument("--real-repeat", type=int, default=20)
+    parser.add_argument("--core-ads", type=int, default=20_000,
+                        help="synthetic ads for the core against the Python reference")
     parser.add_argument("--skip-scan", action="store_true", help="screening figures only")
     args = parser.parse_args()
 
@@ -176,6 +262,10 @@ def main() -> None:
         ads = load_ads(big)
         size = text_bytes(ads)
         print(f"corpus: {len(ads):,} ads, {size / MB:.1f} MB of ad text")
+        print(f"compiled core: {'in use' if core.active() else 'not in use (Python reference)'}")
+        if core.active():
+            core_figures("synthetic", ads[: args.core_ads])
+            core_figures("backpage-dev (real)", backpage_dev_ads())
 
         fast_s = bench_screener(ads)
         fast_ads, fast_mb = len(ads) / fast_s, size / MB / fast_s

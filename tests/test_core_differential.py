@@ -1,0 +1,220 @@
+"""The compiled core against the Python reference: identical output, or the test fails.
+
+The core (`amberline._core`) must reproduce the Python reference exactly: the normalised text,
+both offset maps, the identity flag and every obfuscation record, on the synthetic corpus,
+every clinical fixture of the normaliser and contact extractor tests, fuzzed text (any Unicode
+including lone surrogates, emoji runs, number words, look-alikes, huge inputs) and every code
+point. Skipped where the core is not built, unless AMBERLINE_CORE=rust (CI), where a missing
+core is a failure.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import random
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amberline import core
+from amberline.text import native
+from amberline.text.homoglyphs import HOMOGLYPHS
+from amberline.text.normalise import NormalisedText, normalise_batch, reference_batch
+
+try:
+    from amberline import _core
+except ImportError:  # pragma: no cover - depends on the build
+    _core = None
+    if core.choice() == "rust":
+        raise
+
+pytestmark = pytest.mark.skipif(_core is None, reason="amberline._core is not built")
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def compiled() -> object:
+    return native.build(_core)
+
+
+def _as_tuple(result: NormalisedText) -> tuple:
+    offsets = None if result.offsets is None else list(result.offsets)
+    ends = None if result._ends is None else list(result._ends)
+    obfs = [(o.start, o.end, o.kind, o.original) for o in result.obfuscations]
+    return result.original, result.text, offsets, ends, result.same_offsets, obfs
+
+
+def _assert_same(texts: list[str], compiled: object) -> None:
+    got = native.normalise_batch(texts, compiled)
+    want = reference_batch(texts)
+    assert len(got) == len(want) == len(texts)
+    for text, g, w in zip(texts, got, want, strict=True):
+        assert _as_tuple(g) == _as_tuple(w), text
+
+
+# --- corpora ----------------------------------------------------------------------------------
+
+
+def test_synthetic_corpus(compiled: object) -> None:
+    from amberline.synth.generate import generate
+
+    for seed in (7, 11):
+        ads, _truth = generate(2500, seed)
+        texts = [f"{ad['title']}\n{ad['body']}" for ad in ads]
+        assert any(r.offsets is not None for r in reference_batch(texts[:200]))
+        _assert_same(texts, compiled)
+
+
+def _fixture_strings() -> list[str]:
+    """Every string constant in the normaliser's and contact extractors' tests."""
+    out: list[str] = []
+    for name in ("test_normalise.py", "test_extract_contact.py", "test_extract_profile.py",
+                 "test_extractor_examples.py"):
+        path = TESTS / name
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        out += [n.value for n in ast.walk(tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return out
+
+
+def test_clinical_fixtures(compiled: object) -> None:
+    texts = _fixture_strings()
+    assert len(texts) > 100
+    _assert_same(texts, compiled)
+    _assert_same(["\n\f\n".join(texts)], compiled)  # all of them as one text
+
+
+def test_every_code_point(compiled: object) -> None:
+    """Each code point between digits, inside a word and beside a look-alike."""
+    texts = []
+    step = 48
+    for base in range(0, 0x110000, step):
+        cps = [c for c in range(base, base + step) if c < 0x110000]
+        pieces = [f"7{chr(c)}03 5{chr(c)}5 x{chr(c)}а o{chr(c)}ne" for c in cps]
+        texts.append(" ".join(pieces))
+    for i in range(0, len(texts), 2000):
+        _assert_same(texts[i : i + 2000], compiled)
+
+
+# --- fuzzing ----------------------------------------------------------------------------------
+
+_PIECE_LIST = (
+    ["seven", "zero", "oh", "OH", "O", "o", "l", "I", "L", "i", "|", "||", "one", "fiVe", "Two",
+     "NINE", "eight", "sİx", "ſix", "ıne", " ", "  ", "\t", "-", ".", "(", ")", "/", "+", "🔥",
+     "💋", "🌹", "_", "#", "⁄", "0", "1", "55", "703", "0142", "a", "Mia", "call", "\n", "\f",
+     "\x00", "\x85", "é", "e\u0301", "½", "²", "７", "𝟕", "①", "٧", "7️⃣", "#⃣", "\u20e3",
+     "\ufe0f", "\u200b", "\u00a0", "…", "а", "о", "Мiа", "ο", "\ud800", "y/o", "%", "$", "€"]
+)  # fmt: skip
+_PIECES = st.sampled_from(_PIECE_LIST)
+_NUMBERISH = st.lists(_PIECES, max_size=60).map("".join)
+_EMOJI_RUNS = st.lists(
+    st.one_of(st.text(alphabet="0123456789", min_size=1, max_size=4),
+              st.text(alphabet="🔥💋🌹✨❤️ -.|_*", min_size=1, max_size=5)),
+    max_size=20,
+).map("".join)
+_GLYPHS = st.lists(
+    st.one_of(st.sampled_from(sorted(HOMOGLYPHS)), st.text(alphabet="abcMiaOl0123 ", max_size=3)),
+    max_size=30,
+).map("".join)
+_TEXTS = st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(codec=None)),  # any code point, lone surrogates too
+    _NUMBERISH,
+    _EMOJI_RUNS,
+    _GLYPHS,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=8))
+def test_fuzzed_batches(compiled: object, texts: list[str]) -> None:
+    _assert_same(texts, compiled)
+
+
+def test_huge_inputs(compiled: object) -> None:
+    rng = random.Random(5)
+    texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(15_000)) for _ in range(2)]
+    texts.append("o" * 50_000 + "x")
+    texts.append("0" + "o" * 20_000 + "x")
+    texts.append("7" * 100_000)
+    texts.append(" one" * 10_000)
+    _assert_same(texts, compiled)
+
+
+# --- containment and fallback -----------------------------------------------------------------
+
+
+def test_a_panic_in_the_core_costs_only_that_text(caplog: pytest.LogCaptureFixture) -> None:
+    """A panic is caught inside the core for that text alone, which the Python reference then
+    normalises; the batch's other texts keep the core's results."""
+    trap = "\U0010fffd"
+    broken = native.build(_core, panic_on=trap)
+    texts = ["call seven zero three 555 0142", f"bad {trap} seven zero three 555", "７０３ x"]
+    with caplog.at_level(logging.ERROR, logger="amberline.text.native"):
+        got = native.normalise_batch(texts, broken)
+    assert [_as_tuple(r) for r in got] == [_as_tuple(r) for r in reference_batch(texts)]
+    assert "text 1 of the batch" in caplog.text
+    assert "test panic" in caplog.text
+
+
+def test_bad_buffers_are_rejected(compiled: object) -> None:
+    with pytest.raises(ValueError):
+        compiled.normalise_batch(b"abc", [0, 0])  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        compiled.normalise_batch(b"a\0\0\0", [0, 2])  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        compiled.normalise_batch(b"\0\0\x11\0", [0, 1])  # type: ignore[attr-defined]
+
+
+def _fresh(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+    if value is None:
+        monkeypatch.delenv(core.ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(core.ENV_VAR, value)
+    core.load.cache_clear()
+    native.normaliser.cache_clear()
+
+
+@pytest.fixture
+def restore_core():
+    yield
+    core.load.cache_clear()
+    native.normaliser.cache_clear()
+
+
+def test_python_choice_runs_the_reference(monkeypatch, restore_core) -> None:
+    _fresh(monkeypatch, "python")
+    assert native.normaliser() is None
+    assert not core.active()
+    text = "call seven zero three 555 0142"
+    assert _as_tuple(normalise_batch([text])[0]) == _as_tuple(reference_batch([text])[0])
+    _fresh(monkeypatch, None)
+    assert core.active()
+
+
+def test_missing_core_falls_back_with_one_warning(monkeypatch, restore_core) -> None:
+    import amberline
+
+    monkeypatch.setitem(sys.modules, "amberline._core", None)  # import now fails
+    monkeypatch.delattr(amberline, "_core", raising=False)
+    _fresh(monkeypatch, "auto")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        first = normalise_batch(["seven zero three 555 0142"])
+        normalise_batch(["x"])
+    assert [w.category for w in seen] == [core.CoreMissingWarning]
+    assert first[0].text == "703 555 0142"
+    _fresh(monkeypatch, "rust")
+    with pytest.raises(RuntimeError, match="not built"):
+        core.load()
+    _fresh(monkeypatch, "bogus")
+    with pytest.raises(ValueError):
+        core.load()
