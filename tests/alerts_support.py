@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 FIXTURES = Path(__file__).parent / "alert_fixtures"
+SENDER = "amber@state.example.gov"
 
 Handler = Callable[[BaseHTTPRequestHandler, bytes], tuple]
 
@@ -53,3 +55,21 @@ def http_server(respond: Handler, host: str = "127.0.0.1") -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def cap_xml(text: str, msg_type: str = "Alert", headline: str = "",
+            identifier: str = "EX-2024-0002", references: str = "",
+            sent: str = "2024-03-14T16:05:00-04:00", area: str = "Statewide") -> bytes:
+    """A valid CAP 1.2 child-abduction message (SAME CAE) with `text` as its description;
+    `references` is the CAP "sender,identifier,sent" list."""
+    refs = f"<references>{escape(references)}</references>" if references else ""
+    return f"""<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{escape(identifier)}</identifier><sender>{SENDER}</sender>
+  <sent>{sent}</sent><status>Exercise</status><msgType>{msg_type}</msgType>
+  <scope>Public</scope>{refs}
+  <info><language>en-US</language><category>Rescue</category><event>Child Abduction
+  Emergency</event><urgency>Immediate</urgency><severity>Severe</severity>
+  <certainty>Likely</certainty><eventCode><valueName>SAME</valueName><value>CAE</value>
+  </eventCode><headline>{escape(headline)}</headline>
+  <description>{escape(text)}</description>
+  <area><areaDesc>{escape(area)}</areaDesc></area></info></alert>""".encode()

@@ -22,7 +22,7 @@ from typing import Any
 
 from lxml import etree
 
-from amberline.alerts.descriptors import AlertDescriptors, parse_description
+from amberline.alerts.descriptors import AlertDescriptors, ends_in_prose, parse_description
 
 NS12 = "urn:oasis:names:tc:emergency:cap:1.2"
 NS11 = "urn:oasis:names:tc:emergency:cap:1.1"
@@ -100,6 +100,8 @@ class CapAlert:
     origin: str
     xml: str
     descriptors: AlertDescriptors = field(default_factory=AlertDescriptors)
+    ends_alert: bool = False  # a Cancel, or text that cancels the alert or reports the child found
+    ends_reason: str = ""  # "msgType Cancel", or the words of the text that end it
 
     def as_dict(self) -> dict[str, Any]:
         """The machine-interface record: dates ISO 8601, heights in cm, weights in kg."""
@@ -116,6 +118,8 @@ class CapAlert:
             "version": self.version,
             "area": self.area,
             "descriptors": self.descriptors.as_dict(),
+            "ends_alert": self.ends_alert,
+            "ends_reason": self.ends_reason,
             "origin": self.origin,
         }
 
@@ -211,4 +215,15 @@ def read_alert(element: etree._Element, origin: str) -> CapAlert:
     )
     if child:
         alert.descriptors = parse_description(description, headline=headline, sent=sent)
+    alert.ends_reason = ending(alert.msg_type, " ".join(
+        (headline, description, text(element, "c:note"))),
+        [c.name for c in alert.descriptors.children if c.name])
+    alert.ends_alert = bool(alert.ends_reason)
     return alert
+
+
+def ending(msg_type: str, text: str, names: list[str]) -> str:
+    """Why a message ends its alert ("msgType Cancel", or the words that say so), or ""."""
+    if msg_type == "Cancel":
+        return "msgType Cancel"
+    return ends_in_prose(text, names) or ""

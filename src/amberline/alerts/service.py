@@ -1,7 +1,8 @@
 """The alert desk's operations, as plain functions the CLI, the API and the poller share.
 
 Loading alerts stores them (Update/Cancel applied), keeps bad ones in quarantine, matches each
-new active child-abduction alert against every stored ad and notifies the new matches; adding a
+new active child-abduction alert against every stored ad and notifies the new matches, and
+tells watchers when a message ends an alert (a Cancel, or text reporting the child found); adding a
 watchlist entry matches it retroactively the same way. Keeping this in one place means the
 command line and the web app cannot drift apart in what "load an alert" does.
 """
@@ -17,7 +18,7 @@ from amberline.alerts.matches import StoredMatch
 from amberline.alerts.matching import MatchHook, match_alert, match_entry
 from amberline.alerts.notify import Notifier, NotifyConfig
 from amberline.alerts.scoring import MatchConfig
-from amberline.alerts.store import ACTIVE, get_alert, quarantine_bad, save_alert
+from amberline.alerts.store import ACTIVE, SaveResult, get_alert, quarantine_bad, save_alert
 from amberline.alerts.watchlists import WatchEntry, add_entry, entries_from_alert
 from amberline.store.database import Store
 
@@ -47,6 +48,14 @@ def default_notifier() -> Notifier | None:
     return Notifier(config) if config else None
 
 
+def ended_payload(alert: CapAlert, saved: SaveResult) -> dict[str, Any]:
+    """What watchers are told when a message ends an alert (a Cancel, or the child found)."""
+    return {"event": "amberline.alert_ended", "alert_id": saved.alert_id,
+            "sender": alert.sender, "identifier": alert.identifier, "msgType": alert.msg_type,
+            "reason": alert.ends_reason, "ended_alert_ids": saved.ended,
+            "label": f"alert {alert.identifier} ended: {alert.ends_reason}"}
+
+
 def ingest(store: Store, items: Iterable[CapAlert | BadAlert], cfg: MatchConfig | None = None,
            notifier: Notifier | None = None) -> LoadReport:
     """Store alerts, quarantine bad ones, match new active alerts retroactively, notify."""
@@ -63,6 +72,8 @@ def ingest(store: Store, items: Iterable[CapAlert | BadAlert], cfg: MatchConfig 
             continue
         report.stored += 1
         report.ended += len(saved.ended)
+        if item.ends_alert and notifier is not None:
+            notifier.deliver(store, ended_payload(item, saved))
         stored = get_alert(store, saved.alert_id)
         if stored is not None and stored.state == ACTIVE and stored.is_child_abduction:
             new = match_alert(store, saved.alert_id, cfg)

@@ -3,6 +3,7 @@
 Why here and not in `Store`: alerts are one area's concern; these functions take a `Store` and
 use its engine, so `store/database.py` stays the shared core. CAP identity is (sender,
 identifier): saving the same message twice stores it once. An Update supersedes and a Cancel
+(or any message whose text cancels the alert or reports the child found: `ends_alert`)
 deactivates the alerts it references, also when the referenced alert arrives after it (feeds are
 not ordered), so an alert that was called off is never matched again.
 """
@@ -71,7 +72,7 @@ class SaveResult:
 def _initial_state(alert: CapAlert) -> str:
     if alert.status == "Draft":
         return "draft"
-    if alert.msg_type == "Cancel":
+    if alert.ends_alert:  # a Cancel, or an Alert/Update whose text says the child was found
         return "cancelled"
     return ACTIVE if alert.msg_type in ("Alert", "Update") else "info"
 
@@ -109,19 +110,21 @@ def save_alert(store: Store, alert: CapAlert) -> SaveResult:
             return SaveResult(existing, False, [])
         alert_id = inserted[0]
         ended: list[int] = []
-        effect = EFFECTS.get(alert.msg_type)
+        effect = "cancelled" if alert.ends_alert else EFFECTS.get(alert.msg_type)
         if effect:
             for ref in alert.references:
                 ended += _end(conn, ref.sender, ref.identifier, effect, alert_id)
         # A later message that already arrived may reference this one (feeds are unordered).
-        for later in conn.execute(sa.select(alerts.c.id, alerts.c.msg_type, alerts.c.references)
-                                  .where(alerts.c.msg_type.in_(list(EFFECTS)),
+        for later in conn.execute(sa.select(alerts.c.id, alerts.c.msg_type, alerts.c.state,
+                                            alerts.c.references)
+                                  .where(sa.or_(alerts.c.msg_type.in_(list(EFFECTS)),
+                                                alerts.c.state == "cancelled"),
                                          alerts.c.id != alert_id)):
             refs = later.references or []
             if any(r["sender"] == alert.sender and r["identifier"] == alert.identifier
                    for r in refs):
-                ended += _end(conn, alert.sender, alert.identifier, EFFECTS[later.msg_type],
-                              later.id)
+                effect = "cancelled" if later.state == "cancelled" else EFFECTS[later.msg_type]
+                ended += _end(conn, alert.sender, alert.identifier, effect, later.id)
     return SaveResult(alert_id, True, ended)
 
 

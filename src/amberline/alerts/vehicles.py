@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import takewhile
 from typing import Any
 
 from amberline.alerts.vocab import alternation, canon, table, tidy_case
@@ -36,23 +37,52 @@ class Vehicle:
         return cls(**{k: data.get(k) for k in cls.__slots__ if k in data})
 
 
+# Words that follow a model without being part of it ("ACCORD WITH", "ROGUE BEARING").
+_NOT_MODEL = frozenset(re.findall(r"\w+", """with bearing and or license licence plate plates tag
+tags registration last seen heading headed traveling travelling going unknown in on near at was is
+were color colour"""))
+
+
 class _Patterns:
     def __init__(self) -> None:
+        from amberline.extract.places import load_gazetteer
+
         self.makes = table("vehicle_makes")
         self.bodies = table("vehicle_bodies")
         self.colours = table("vehicle_colours")
+        self.regions = load_gazetteer().regions  # state name or code (lower case) -> code
+        codes = "|".join(sorted({c for c in self.regions.values()}))
+        names = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in
+                         sorted((n for n in self.regions if len(n) > 2), key=len, reverse=True))
+        state = rf"(?:(?:{codes})|(?i:{names}))"
         plate = r"(?P<p>(?=[A-Z -]{0,8}\d)[A-Z0-9](?:[A-Z0-9]|[ -](?=[A-Z0-9])){1,8})"
+        # 'K' 'L' '4','R' (quoted one by one), K-L-4-R or K L 4 R (one by one), or whole
+        value = (r"(?:(?P<q>(?:['\"`][A-Z0-9]['\"`][\s,]*){3,})"
+                 r"|(?P<sp>[A-Z0-9](?:[ -][A-Z0-9]){3,})(?![A-Z0-9])|" + plate + r"\b)")
         self.plate_paren = re.compile(r"\((?:(?P<st>[A-Z]{2})[ ,]+)?" + plate + r"\)")
         self.plate_cue = re.compile(
-            r"(?:\b(?P<st>[A-Z]{2})\s+)?\b(?i:plate|tag|license|lic|lp)\b"
-            r"(?i:\s*(?:plate|number|no\.?|#))*\s*[:#-]?\s*(?:(?P<st2>[A-Z]{2})\s+)?"
-            + plate + r"\b"
+            rf"(?:\b(?P<st>{state})\s+)?\b(?i:registration|licen[cs]e|plates?|tags?|lic|lp)\b"
+            r"(?i:\s*(?:plates?|tags?|number|num|no\.?|#|reading|of|is)\b\.?)*\s*[:#-]?\s*"
+            rf"(?:(?P<st2>{codes})\s+)?" + value
         )
         self.year = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
         self.make = re.compile(r"\b(?P<make>" + alternation("vehicle_makes") + r")\b"
-                               r"(?P<model>(?:\s+[A-Za-z0-9][\w-]*){0,2})", re.IGNORECASE)
+                               r"(?P<model>(?:\s+[A-Za-z0-9][\w-]*,?){0,2})", re.IGNORECASE)
         self.body = re.compile(r"(?<![\w-])(" + alternation("vehicle_bodies") + r")\b", re.I)
         self.colour = re.compile(r"\b(" + alternation("vehicle_colours") + r")\b", re.I)
+
+    def plate(self, m: re.Match[str]) -> tuple[str, str | None]:
+        """The plate (upper case, no spaces) and its state's code from a plate-cue match."""
+        if m.groupdict().get("q"):
+            plate = "".join(re.findall(r"[A-Z0-9]", m["q"]))
+        elif m.groupdict().get("sp"):
+            plate = re.sub(r"[ -]", "", m["sp"])
+        else:
+            tokens = m["p"].split()  # "GRZ 5521" is one plate; "8HKT22 IN" is not
+            digits = takewhile(lambda t: any(ch.isdigit() for ch in t), tokens[1:])
+            plate = "".join([tokens[0], *digits]).replace("-", "")
+        state = m.groupdict().get("st") or m.groupdict().get("st2")
+        return plate.upper(), self.regions.get(canon(state)) if state else None
 
 
 @lru_cache(maxsize=1)
@@ -66,9 +96,7 @@ def parse_vehicle(text: str) -> Vehicle | None:
     vehicle = Vehicle(description=" ".join(text.split()).strip(" .,;:"))
     found = p.plate_cue.search(text) or p.plate_paren.search(text)
     if found is not None:
-        vehicle.plate = re.sub(r"[\s-]", "", found["p"]).upper()
-        state = found.groupdict().get("st") or found.groupdict().get("st2")
-        vehicle.plate_state = state
+        vehicle.plate, vehicle.plate_state = p.plate(found)
         text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end():]
     if m := p.year.search(text):
         vehicle.year = int(m[1])
@@ -76,9 +104,13 @@ def parse_vehicle(text: str) -> Vehicle | None:
         vehicle.make = p.makes[canon(m["make"])]
         model = []
         for word in m["model"].split():
-            if canon(word) in p.bodies or canon(word) in p.colours or p.year.fullmatch(word):
+            bare = word.strip(",.")
+            if (canon(bare) in p.bodies or canon(bare) in p.colours or p.year.fullmatch(bare)
+                    or bare.lower() in _NOT_MODEL or bare.islower() or not bare):
                 break
-            model.append(word.strip(",."))
+            model.append(bare)
+            if bare != word:  # a comma or full stop ends the model
+                break
         vehicle.model = tidy_case(" ".join(model)) if model else None
     if m := p.body.search(text):
         vehicle.body = p.bodies[canon(m[1])]
