@@ -82,3 +82,48 @@ class UnionFind:
 
     def labels(self) -> np.ndarray:
         return canonical(self.find(np.arange(len(self.parent))))
+
+
+def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
+                       weak: np.ndarray, has_ids: np.ndarray, min_ads: int, support: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Components under the bridge rule; returns (labels, used mask over the edges).
+
+    Edges that are not `text` (shared identifiers, images) are taken as they are. A text edge
+    between two of their components is not used when both carry identifiers of their own
+    (`has_ids` per node: phones, e-mails, handles, URLs) and share none: text likeness does not
+    outweigh two different contacts. A `weak` text edge is not used either when the components
+    it joins (of identifier and strong text edges) both hold `min_ads` nodes or more, unless
+    the weak edges between that pair touch at least `support` distinct nodes on each side: a
+    lone weak edge between two big networks is more often shared boilerplate than one
+    operator. One pass, all in numpy.
+    """
+    text, weak = np.asarray(text, dtype=bool), np.asarray(weak, dtype=bool)
+    used = np.ones(len(a), dtype=bool)
+    if not text.any():
+        return components(n, a, b), used
+    keyed = components(n, a[~text], b[~text])
+    ids = np.bincount(keyed, weights=np.asarray(has_ids, dtype=np.float64)) > 0
+    ka, kb = keyed[a], keyed[b]
+    used &= ~(text & (ka != kb) & ids[ka] & ids[kb])
+    firm = used & ~weak
+    strong = components(n, a[firm], b[firm])
+    size = np.bincount(strong)
+    w = np.flatnonzero(weak & used)
+    la, lb = strong[a[w]], strong[b[w]]
+    big = (la != lb) & (size[la] >= min_ads) & (size[lb] >= min_ads)
+    if big.any():
+        # orient each big edge (low component, high component); count distinct nodes per side
+        wa, wb, la, lb = a[w][big], b[w][big], la[big], lb[big]
+        flip = la > lb
+        node_lo, node_hi = np.where(flip, wb, wa), np.where(flip, wa, wb)
+        pair = np.minimum(la, lb) * np.int64(n) + np.maximum(la, lb)
+        codes, inverse = np.unique(pair, return_inverse=True)
+
+        def distinct(nodes: np.ndarray) -> np.ndarray:
+            uniq = np.unique(inverse.astype(np.int64) * np.int64(n) + nodes)
+            return np.bincount(uniq // n, minlength=len(codes))
+
+        vouched = np.minimum(distinct(node_lo), distinct(node_hi)) >= support
+        used[w[big]] = vouched[inverse]
+    return components(n, a[used], b[used]), used

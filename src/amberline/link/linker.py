@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .components import UnionFind, components
+from .components import UnionFind, bridged_components, components
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
-from .keys import PDQ, image_keys
+from .keys import IDENTIFIER_KINDS, PDQ, image_keys
 from .minhash import MinHasher
 from .neardup import similar_pairs
 from .pdq_index import PDQIndex, hex_to_words
+from .rarity import ValueCounts
 from .record import LinkConfig, LinkRecord
 from .templates import alignment_ratio, tokenize
 
@@ -50,6 +51,10 @@ class Linker:
         self.sig = np.zeros((0, cfg.num_perm), dtype=np.uint32)
         self.empty = np.zeros(0, dtype=bool)
         self.keys = KeyGrouper(cfg.max_key_ads)
+        self.counts = ValueCounts(cfg.num_perm, cfg.rarity_scale, cfg.max_key_ads)
+        # (ad, key id) of identifier keys, for the bridge rule's "each side has its own"
+        self._id_pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._grouped: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
         self.key_kind: list[int] = []
         self.edges = EdgeTable()
         self.uf = UnionFind()
@@ -105,9 +110,27 @@ class Linker:
             return
         known = len(self.keys.names)
         lead, ad, kid = self.keys.add(ads, keys)
+        self._note_identifiers(ads, keys)
         self.key_kind.extend(KIND_CODE[k.partition(":")[0]] for k in self.keys.names[known:])
         kinds = np.asarray(self.key_kind, dtype=np.int8)[kid]
         self.edges.append(lead, ad, kinds, ref=kid)
+
+    def _note_identifiers(self, ads: Sequence[int], keys: Sequence[str]) -> None:
+        index = self.keys.index
+        pick = [(a, index[k]) for a, k in zip(ads, keys, strict=True)
+                if k.partition(":")[0] in IDENTIFIER_KINDS]
+        if pick:
+            arr = np.asarray(pick, dtype=np.int64)
+            self._id_pairs.append((arr[:, 0], arr[:, 1]))
+
+    def has_identifiers(self) -> np.ndarray:
+        """Per ad: does it carry an identifier key (phone, e-mail, handle, URL) not cut?"""
+        out = np.zeros(len(self.records), dtype=bool)
+        if self._id_pairs:
+            ads = np.concatenate([p[0] for p in self._id_pairs])
+            kid = np.concatenate([p[1] for p in self._id_pairs])
+            out[ads[~np.isin(kid, self.keys.cut_ids())]] = True
+        return out
 
     def _text_edges(self, new: list[LinkRecord], base: int,
                     signatures: tuple[np.ndarray, np.ndarray] | None) -> None:
@@ -120,15 +143,21 @@ class Linker:
             self.empty = np.concatenate([self.empty, empty])
         else:  # first batch (a full build): no copy of the largest array linking holds
             self.sig, self.empty = np.asarray(sig, dtype=np.uint32), np.asarray(empty, bool)
+        self.counts.add(np.asarray(sig, dtype=np.uint32), np.asarray(empty, bool))
         near_on, template_on = cfg.enabled("near_dup"), cfg.enabled("template")
         if not (near_on or template_on):
             return
         lower = min(cfg.template_threshold, cfg.near_dup_threshold)
         i, j, est = similar_pairs(self.sig, self.empty, lower, base, cfg.max_bucket_pairs)
-        near = est >= cfg.near_dup_threshold
+        # the edge score: how much of what the two ads share is rare in the corpus
+        score = self.counts.scores(self.sig, i, j)
+        near = (est >= cfg.near_dup_threshold) & (score >= cfg.near_dup_score)
+        permille = lambda x: np.round(x * 1000).astype(np.int64)  # noqa: E731
         if near_on:
-            self.edges.append(i[near], j[near], KIND_CODE["near_dup"], est[near])
-        i, j = i[~near], j[~near]
+            self.edges.append(i[near], j[near], KIND_CODE["near_dup"], score[near],
+                              ref=permille(score[near]), ref2=permille(est[near]))
+        rest = ~near & (score >= cfg.template_score)
+        i, j, est, score = i[rest], j[rest], est[rest], score[rest]
         if not len(i) or not template_on:
             return
         # align only pairs not already joined by text edges: the rest add nothing to templates
@@ -136,7 +165,7 @@ class Linker:
         text = np.isin(kind, TEXT_KINDS)
         label = components(len(self.records), ea[text], eb[text])
         apart = label[i] != label[j]
-        i, j = i[apart], j[apart]
+        i, j, est, score = i[apart], j[apart], est[apart], score[apart]
         self._load_texts(np.union1d(i, j).tolist())
         cache: dict[int, list[str]] = {}
 
@@ -148,7 +177,8 @@ class Linker:
         pairs = zip(i.tolist(), j.tolist(), strict=True)
         ratio = np.array([alignment_ratio(toks(x), toks(y)) for x, y in pairs], np.float32)
         ok = ratio >= cfg.template_ratio
-        self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok])
+        self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok],
+                          ref=permille(score[ok]), ref2=permille(est[ok]))
 
     def _fresh_pdq(self, records: Sequence[LinkRecord]) -> list[str]:
         """Register PDQ hashes not seen before; returns them in order."""
@@ -209,10 +239,12 @@ class Linker:
             raise ValueError("restore needs a fresh Linker")
         self.records = list(records)
         self.sig, self.empty = sig, empty
+        self.counts.add(sig, empty)
         self._text_missing = {i for i, r in enumerate(self.records) if not r.text}
         ads, names = self._key_pairs(self.records, 0)
         if ads:
             self.keys.add(ads, names)
+            self._note_identifiers(ads, names)
             self.key_kind = [KIND_CODE[k.partition(":")[0]] for k in self.keys.names]
         self.keys.used[:] = False  # set below from the edges really made
         if self.config.enabled(PDQ):
@@ -271,13 +303,37 @@ class Linker:
             dead[near] = np.isin(key_of[ref[near]], cut) | np.isin(key_of[ref2[near]], cut)
         return ~dead
 
+    def weak_mask(self) -> np.ndarray:
+        """Edges the bridge rule treats as weak: templates, and near-duplicates whose score
+        is below `strong_text_score` (a near-copy of rare text is strong, like a key)."""
+        _, _, kind, value, *_ = self.edges.columns()
+        return (kind == KIND_CODE["template"]) | (
+            (kind == KIND_CODE["near_dup"]) & (value < self.config.strong_text_score))
+
+    def _grouping(self) -> tuple[np.ndarray, np.ndarray]:
+        state = (len(self.edges), len(self.keys.cut_ids()))
+        if self._grouped is None or self._grouped[0] != state:
+            a, b, *_ = self.edges.columns()
+            live = self.live_mask()
+            cfg = self.config
+            _, _, kind, *_ = self.edges.columns()
+            labels, used = bridged_components(
+                len(self.records), a[live], b[live], np.isin(kind[live], TEXT_KINDS),
+                self.weak_mask()[live],
+                self.has_identifiers(), cfg.bridge_min_ads, cfg.bridge_support)
+            mask = np.zeros(len(a), dtype=bool)
+            mask[np.flatnonzero(live)[used]] = True
+            self._grouped = (state, labels, mask)
+        return self._grouped[1], self._grouped[2]
+
+    def used_mask(self) -> np.ndarray:
+        """Edges that hold networks together: live (no cut key) and kept by the bridge rule."""
+        return self._grouping()[1]
+
     def labels(self) -> np.ndarray:
-        """Canonical network label per ad, identical to a full rebuild's."""
-        if not any(c.after_linking for c in self.keys.cut()):
-            return self.uf.labels()
-        a, b, *_ = self.edges.columns()
-        live = self.live_mask()
-        return components(len(self.records), a[live], b[live])
+        """Canonical network label per ad, identical to a full rebuild's: the components of
+        the live edges under the bridge rule (`components.bridged_components`)."""
+        return self._grouping()[0]
 
     def result(self):
         from .result import build_result

@@ -46,6 +46,12 @@ class LinkConfig:
     shingle_size: int = 3
     seed: int = 1
     near_dup_threshold: float = 0.6
+    # rarity-weighted score (`rarity.ValueCounts`): a text edge needs this much of the text
+    # the two ads share to be rare in the corpus; a value held by c ads weighs
+    # log(1 + rarity_scale / c), and nothing above max_key_ads ads (like a hub key)
+    near_dup_score: float = 0.7
+    template_score: float = 0.7
+    rarity_scale: float = 50.0
     # templates: pairs with Jaccard in [template_threshold, near_dup_threshold) whose token
     # alignment ratio reaches template_ratio share a skeleton with varying slots
     template_threshold: float = 0.3
@@ -59,6 +65,13 @@ class LinkConfig:
     pdq_min_quality: int = 50
     # hub cut: an identifier or exact image shared by more ads than this is not used as an edge
     max_key_ads: int = 500
+    # bridge rule: text edges below `strong_text_score` are weak; weak edges do not join two
+    # components of the strong graph (identifier keys, images, near-copies) that both hold
+    # `bridge_min_ads` ads unless `bridge_support` distinct ads on each side vouch for it, and
+    # never join two components that each carry identifiers of their own and share none
+    strong_text_score: float = 0.9
+    bridge_min_ads: int = 3
+    bridge_support: int = 2
     # networks
     min_network_ads: int = 2
     movement_window_days: float = 7.0

@@ -23,7 +23,7 @@ from .edges import KINDS, TEXT_KINDS, CutKey, Edge
 from .features import NetworkFeatures, network_features
 from .keys import MD5, PDQ, image_keys
 from .network_score import Contribution, score_network
-from .record import LinkRecord
+from .record import LinkConfig, LinkRecord
 from .templates import Template, derive_template, digits
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class LinkResult:
     columns: tuple[np.ndarray, ...]
     key_names: list[str]
     pdq_hex: list[str]
+    config: LinkConfig = field(default_factory=LinkConfig)
     _template_cache: dict[int, Template | None] = field(default_factory=dict)
 
     def template(self, cluster: int) -> Template | None:
@@ -87,7 +88,7 @@ class LinkResult:
                        self._evidence(k, float(value[i]), int(ref[i]), int(ref2[i])))
 
     def _evidence(self, kind: str, value: float, ref: int, ref2: int) -> str:
-        return edge_evidence(kind, value, ref, ref2, self.key_names, self.pdq_hex)
+        return edge_evidence(kind, value, ref, ref2, self.key_names, self.pdq_hex, self.config)
 
     def edge_counts(self) -> dict[str, int]:
         counts = np.bincount(self.columns[2], minlength=len(KINDS))
@@ -95,12 +96,22 @@ class LinkResult:
 
 
 def edge_evidence(kind: str, value: float, ref: int, ref2: int, key_names: list[str],
-                  pdq_hex: list[str]) -> str:
-    """What an analyst reads for one edge: the shared key, or the similarity and its measure."""
-    if kind == "near_dup":
-        return f"near-duplicate text, estimated Jaccard {value:.2f}"
-    if kind == "template":
-        return f"same text template, token alignment {value:.2f}"
+                  pdq_hex: list[str], config: LinkConfig | None = None) -> str:
+    """What an analyst reads for one edge: the shared key, or the similarity, its measures
+    and the thresholds it passed. Text edges carry their rarity-weighted score and raw
+    Jaccard in permille in `ref`/`ref2`."""
+    cfg = config or LinkConfig()
+    if kind in ("near_dup", "template"):
+        raw = f"; raw Jaccard {ref2 / 1000:.2f}" if ref2 >= 0 else ""
+        if kind == "near_dup":
+            strength = "strong" if value >= cfg.strong_text_score else "weak"
+            return (f"near-duplicate text: rarity-weighted score {value:.2f} >= "
+                    f"{cfg.near_dup_score:.2f} ({strength}: strong from "
+                    f"{cfg.strong_text_score:.2f}){raw}")
+        rare = f", rarity-weighted score {ref / 1000:.2f} >= {cfg.template_score:.2f}" \
+            if ref >= 0 else ""
+        return (f"same text template: token alignment {value:.2f} >= {cfg.template_ratio:.2f}"
+                f"{rare} (weak){raw}")
     if kind == PDQ and ref2 >= 0:
         return (f"similar image, PDQ distance {int(value)}: "
                 f"{pdq_hex[ref][:16]}… ~ {pdq_hex[ref2][:16]}…")
@@ -154,7 +165,7 @@ def derive_cluster_template(
 def build_result(linker: Linker) -> LinkResult:
     cfg = linker.config
     cols = linker.edges.columns()
-    live = linker.live_mask()
+    live = linker.used_mask()
     labels = linker.labels()
     clusters = _template_clusters(linker, live)
     template_of = {ad: t for t, ads in enumerate(clusters) for ad in ads}
@@ -198,4 +209,5 @@ def build_result(linker: Linker) -> LinkResult:
         columns=tuple(c[live] for c in cols),
         key_names=linker.keys.names,
         pdq_hex=linker.pdq_hex,
+        config=cfg,
     )

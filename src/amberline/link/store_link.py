@@ -187,13 +187,13 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
     edge_keys = linker.edge_keys(restored_edges, len(a))
     edge_rows = [
         {"ad_a": int(ids[x]), "ad_b": int(ids[y]), "kind": KINDS[k], "weight": float(v),
-         "key": key, "evidence": edge_evidence(KINDS[k], float(v), r, r2, names, pdq_hex)}
+         "key": key, "evidence": edge_evidence(KINDS[k], float(v), r, r2, names, pdq_hex, cfg)}
         for x, y, k, v, r, r2, key in zip(
             a[new].tolist(), b[new].tolist(), kind[new].tolist(), value[new].tolist(),
             ref[new].tolist(), ref2[new].tolist(), edge_keys, strict=True)
     ]
     labels = linker.labels()
-    live = linker.live_mask()
+    live = linker.used_mask()
     la, lb, lk = a[live], b[live], kind[live]
     cut = linker.keys.cut()
     cut_names = {f"{c.kind}:{c.value}" for c in cut}
