@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ from amberline.link.components import components
 from amberline.link.keys import normalise_key
 from amberline.link.minhash import MinHasher
 from amberline.link.neardup import similar_pairs
-from amberline.link.record import LinkConfig
+from amberline.link.record import REAL_TEXT, LinkConfig
 from amberline.link.store_link import link_store
 from amberline.model import PHONE
 from amberline.pipeline import Screener
@@ -143,7 +144,8 @@ def main() -> None:
         print(f"skipped: {args.data} or {SCORER} not found (the reference data lives beside "
               "the repository, in ../shared)")
         return
-    records = [json.loads(x) for x in args.data.read_text(encoding="utf-8").split("\n") if x.strip()]
+    lines = args.data.read_text(encoding="utf-8").split("\n")
+    records = [json.loads(x) for x in lines if x.strip()]
     with tempfile.TemporaryDirectory(prefix="amberline-link-real-") as tmp:
         work = Path(tmp)
         masked_file = work / "backpage.jsonl"
@@ -170,18 +172,22 @@ def main() -> None:
         link_store(masked_store, rebuild=True)
         t_link = time.perf_counter() - t
         nets = stored_networks(masked_store)
-        print(line("amberline (all kinds)", judge(nets, phones_file, work), nets))
+        print(line("amberline default", judge(nets, phones_file, work), nets))
+        link_store(masked_store, REAL_TEXT, rebuild=True)
+        nets = stored_networks(masked_store)
+        print(line("amberline REAL_TEXT", judge(nets, phones_file, work), nets))
         if not args.no_kinds:
             for kind in KIND_ROWS:
-                link_store(masked_store, LinkConfig(kinds=(kind,)), rebuild=True)
+                link_store(masked_store, replace(REAL_TEXT, kinds=(kind,)), rebuild=True)
                 nets = stored_networks(masked_store)
                 print(line(f"  {kind} only", judge(nets, phones_file, work), nets))
         nets = baseline(masked_store)
         print(line("MinHash LSH J>=0.7 5-sh", judge(nets, phones_file, work), nets))
         print("digits present")
-        link_store(plain, rebuild=True)
-        nets = stored_networks(plain)
-        print(line("amberline (all kinds)", judge(nets, phones_file, work), nets))
+        for name, cfg in (("amberline default", LinkConfig()), ("amberline REAL_TEXT", REAL_TEXT)):
+            link_store(plain, cfg, rebuild=True)
+            nets = stored_networks(plain)
+            print(line(name, judge(nets, phones_file, work), nets))
         nets = baseline(plain)
         print(line("MinHash LSH J>=0.7 5-sh", judge(nets, phones_file, work), nets))
         print(f"link (masked, all kinds) {t_link:.1f}s")

@@ -19,6 +19,30 @@ def register(app: typer.Typer) -> None:
     app.command("link")(link)
     app.command("networks")(networks)
     app.command("network")(network)
+    app.command("unlink")(unlink)
+
+
+def unlink(
+    ad_a: Annotated[str, typer.Argument(help="An ad id or key.")],
+    ad_b: Annotated[str, typer.Argument(help="The other ad's id or key.")],
+    note: Annotated[str, typer.Option(help="Why the two ads are not linked (required).")],
+    db: DbOption = Path("amberline.db"),
+    user: Annotated[str, typer.Option(help="Analyst name for the audit log.")] = "cli",
+) -> None:
+    """Mark two ads "not linked": their network is split at its weakest links between them.
+
+    The decision is audited, kept across `link --rebuild`, and respected by every later run.
+    """
+    from amberline.link.split import SplitError, mark_not_linked
+
+    try:
+        r = mark_not_linked(open_store(db), user, ad_a, ad_b, note)
+    except SplitError as exc:
+        raise UserError(str(exc)) from exc
+    was = f" (were in {r.network_before})" if r.network_before else ""
+    console.print(f"ads {r.ad_a} and {r.ad_b} marked not linked{was}; now in "
+                  f"{r.networks_after[0] or 'no network'} and "
+                  f"{r.networks_after[1] or 'no network'}", highlight=False)
 
 
 def link(

@@ -89,10 +89,11 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Components under the bridge rule; returns (labels, used mask over the edges).
 
-    Edges that are not `text` (shared identifiers, images) are taken as they are. A text edge
-    between two of their components is not used when both carry identifiers of their own
-    (`has_ids` per node: phones, e-mails, handles, URLs) and share none: text likeness does not
-    outweigh two different contacts. A `weak` text edge is not used either when the components
+    Edges that are not `text` (shared identifiers, images) are taken as they are, and so are
+    strong text edges (near-copies of rare text: one operator rotating numbers). A `weak` text
+    edge between two of their components is not used when both carry identifiers of their own
+    (`has_ids` per node: phones, e-mails, handles, URLs) and share none: loose text likeness
+    does not outweigh two different contacts. A weak edge is not used either when the components
     it joins (of identifier and strong text edges) both hold `min_ads` nodes or more, unless
     the weak edges between that pair touch at least `support` distinct nodes on each side: a
     lone weak edge between two big networks is more often shared boilerplate than one
@@ -105,7 +106,7 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
     keyed = components(n, a[~text], b[~text])
     ids = np.bincount(keyed, weights=np.asarray(has_ids, dtype=np.float64)) > 0
     ka, kb = keyed[a], keyed[b]
-    used &= ~(text & (ka != kb) & ids[ka] & ids[kb])
+    used &= ~(weak & (ka != kb) & ids[ka] & ids[kb])
     firm = used & ~weak
     strong = components(n, a[firm], b[firm])
     size = np.bincount(strong)
@@ -126,4 +127,47 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
 
         vouched = np.minimum(distinct(node_lo), distinct(node_hi)) >= support
         used[w[big]] = vouched[inverse]
+    return components(n, a[used], b[used]), used
+
+
+def separate(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: np.ndarray,
+             labels: np.ndarray, apart: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Honour analyst "not linked" pairs: (labels, used) with no pair in one component.
+
+    Only components holding such a pair are rebuilt: their edges are joined strongest first
+    (a maximum spanning forest), and an edge that would put a pair together is left out, so a
+    network splits at its weakest links between the two ads. The rest stays as it was.
+    """
+    bad = [(p, q) for p, q in apart if labels[p] == labels[q]]
+    if not bad:
+        return labels, used
+    used = used.copy()
+    partners: dict[int, set[int]] = {}
+    for p, q in apart:
+        partners.setdefault(p, set()).add(q)
+        partners.setdefault(q, set()).add(p)
+    edges = np.flatnonzero(used & np.isin(labels[a], [labels[p] for p, _ in bad]))
+    edges = edges[np.argsort(-strength[edges], kind="stable")]
+    parent: dict[int, int] = {}
+    members: dict[int, set[int]] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in edges.tolist():
+        x, y = find(int(a[e])), find(int(b[e]))
+        if x == y:
+            continue
+        mx, my = members.setdefault(x, {x}), members.setdefault(y, {y})
+        small, other = (mx, y) if len(mx) <= len(my) else (my, x)
+        if any(find(q) == other for node in small for q in partners.get(node, ())):
+            used[e] = False
+            continue
+        parent[y] = x
+        mx |= my
+        members.pop(y, None)
     return components(n, a[used], b[used]), used

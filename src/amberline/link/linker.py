@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .components import UnionFind, bridged_components, components
+from .components import UnionFind, bridged_components, components, separate
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
 from .keys import IDENTIFIER_KINDS, PDQ, image_keys
 from .minhash import MinHasher
@@ -54,7 +54,9 @@ class Linker:
         self.counts = ValueCounts(cfg.num_perm, cfg.rarity_scale, cfg.max_key_ads)
         # (ad, key id) of identifier keys, for the bridge rule's "each side has its own"
         self._id_pairs: list[tuple[np.ndarray, np.ndarray]] = []
-        self._grouped: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
+        self._grouped: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+        # analyst decisions: pairs of ad indices never to be put in one network
+        self.not_linked: list[tuple[int, int]] = []
         self.key_kind: list[int] = []
         self.edges = EdgeTable()
         self.uf = UnionFind()
@@ -311,23 +313,32 @@ class Linker:
             (kind == KIND_CODE["near_dup"]) & (value < self.config.strong_text_score))
 
     def _grouping(self) -> tuple[np.ndarray, np.ndarray]:
-        state = (len(self.edges), len(self.keys.cut_ids()))
+        state = (len(self.edges), len(self.keys.cut_ids()), len(self.not_linked))
         if self._grouped is None or self._grouped[0] != state:
-            a, b, *_ = self.edges.columns()
+            a, b, kind, value, *_ = self.edges.columns()
             live = self.live_mask()
             cfg = self.config
-            _, _, kind, *_ = self.edges.columns()
-            labels, used = bridged_components(
-                len(self.records), a[live], b[live], np.isin(kind[live], TEXT_KINDS),
-                self.weak_mask()[live],
-                self.has_identifiers(), cfg.bridge_min_ads, cfg.bridge_support)
+            if cfg.bridge_rule:
+                labels, used = bridged_components(
+                    len(self.records), a[live], b[live], np.isin(kind[live], TEXT_KINDS),
+                    self.weak_mask()[live],
+                    self.has_identifiers(), cfg.bridge_min_ads, cfg.bridge_support)
+            else:
+                labels = components(len(self.records), a[live], b[live])
+                used = np.ones(int(live.sum()), dtype=bool)
+            if self.not_linked:
+                strength = np.where(np.isin(kind, TEXT_KINDS), value, 2.0)
+                strength[kind == KIND_CODE["template"]] = 0.0
+                labels, used = separate(len(self.records), a[live], b[live], strength[live],
+                                        used, labels, self.not_linked)
             mask = np.zeros(len(a), dtype=bool)
             mask[np.flatnonzero(live)[used]] = True
             self._grouped = (state, labels, mask)
         return self._grouped[1], self._grouped[2]
 
     def used_mask(self) -> np.ndarray:
-        """Edges that hold networks together: live (no cut key) and kept by the bridge rule."""
+        """Edges that hold networks together: live (no cut key), kept by the bridge rule and
+        by the analysts' "not linked" decisions."""
         return self._grouping()[1]
 
     def labels(self) -> np.ndarray:

@@ -47,10 +47,11 @@ class LinkConfig:
     seed: int = 1
     near_dup_threshold: float = 0.6
     # rarity-weighted score (`rarity.ValueCounts`): a text edge needs this much of the text
+    # (0: off by default; `REAL_TEXT` below turns it and the bridge rule on)
     # the two ads share to be rare in the corpus; a value held by c ads weighs
     # log(1 + rarity_scale / c), and nothing above max_key_ads ads (like a hub key)
-    near_dup_score: float = 0.7
-    template_score: float = 0.7
+    near_dup_score: float = 0.0
+    template_score: float = 0.0
     rarity_scale: float = 50.0
     # templates: pairs with Jaccard in [template_threshold, near_dup_threshold) whose token
     # alignment ratio reaches template_ratio share a skeleton with varying slots
@@ -69,6 +70,7 @@ class LinkConfig:
     # components of the strong graph (identifier keys, images, near-copies) that both hold
     # `bridge_min_ads` ads unless `bridge_support` distinct ads on each side vouch for it, and
     # never join two components that each carry identifiers of their own and share none
+    bridge_rule: bool = False
     strong_text_score: float = 0.9
     bridge_min_ads: int = 3
     bridge_support: int = 2
@@ -80,3 +82,9 @@ class LinkConfig:
 
     def enabled(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
+
+
+# The profile measured on real ads (`bench/link_real.py`): rarity-weighted text edges and the
+# bridge rule. Not the default yet: on the synthetic corpus the bridge rule's "different
+# identifiers" clause separates planted networks that rotate phones (see docs/notes/link.md).
+REAL_TEXT = LinkConfig(near_dup_score=0.7, template_score=0.7, bridge_rule=True)

@@ -63,6 +63,8 @@ def show_network(console: Console, net: NetworkRecord, members: list[Member],
         console.print(f"  {e.ad_a} — {e.ad_b}: {e.evidence}", highlight=False)
     if len(edges) > 15:
         console.print(f"  … {len(edges) - 15} more edges")
+    if edges:
+        console.print("  split at an edge: amberline unlink AD_A AD_B --note WHY", style="dim")
     if net.template:
         console.print("[bold]Template[/bold] "
                       f"({len(net.template['ads'])} ads, {net.template['fixed_share']:.0%} fixed)")

@@ -125,6 +125,12 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
         joined, merges = joined + batch.joined, merges + batch.merges
         done += len(batch_ids)
         report("linking", done, total_new)
+    with store.engine.connect() as conn:
+        apart = db.load_not_linked(conn)
+    if apart:
+        position = {ad_id: k for k, ad_id in enumerate(ids)}
+        linker.not_linked = [(position[x], position[y]) for x, y in apart
+                             if x in position and y in position]
     summary = _persist(store, linker, np.asarray(ids, dtype=np.int64), restored_edges,
                        memberships, old_cut, wanted, report)
     summary.ads_linked, summary.backfilled = total_new, backfilled

@@ -22,6 +22,7 @@ from amberline.store.rows import bulk_insert
 from amberline.store.schema import ads, decode_value, flags, image_hashes, spans
 from amberline.store.schema_networks import (
     link_cut_keys,
+    link_decisions,
     link_edges,
     link_keys,
     link_minhash,
@@ -249,3 +250,9 @@ def write_run(
         conn.execute(link_cut_keys.insert(), cut_rows)
     conn.execute(link_state.delete())
     conn.execute(link_state.insert().values(id=1, **state))
+
+
+def load_not_linked(conn: sa.Connection) -> list[tuple[int, int]]:
+    """Ad id pairs analysts marked "not linked" (`link_decisions`)."""
+    q = sa.select(link_decisions.c.ad_a, link_decisions.c.ad_b).order_by(link_decisions.c.id)
+    return [(int(a), int(b)) for a, b in conn.execute(q)]

@@ -104,8 +104,25 @@ link_state = sa.Table(
     sa.Column("linked_at", UTCDateTime, nullable=False),
 )
 
+# Analyst decisions that two ads are not linked ("split here"): linking never puts the two in
+# one network again, in a rebuild or an incremental run (ad_a < ad_b; one row per pair).
+link_decisions = sa.Table(
+    "link_decisions",
+    metadata,
+    sa.Column("id", RowId, primary_key=True),
+    _ad_ref("ad_a"),
+    _ad_ref("ad_b"),
+    sa.Column("network_id", sa.String(32)),  # the network they were in when decided
+    sa.Column("evidence", sa.Text),  # the edge split, as the analyst saw it
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("user_name", sa.String(128), nullable=False),
+    sa.Column("decided_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("ad_a", "ad_b"),
+)
+
 __all__ = [
     "link_cut_keys",
+    "link_decisions",
     "link_edges",
     "link_keys",
     "link_minhash",

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from amberline import display
 from amberline.identifiers import CONTACT_KINDS
+from amberline.link.split import SplitError, mark_not_linked
 from amberline.store import audit
 from amberline.store.accounts import User
 from amberline.store.schema_workspace import DECISION_ACTIONS
@@ -111,6 +112,21 @@ def decide_network(request: Request, network_id: str, user: FormUser,
     except decisions.DecisionError as exc:
         return error(request, user, str(exc), 400)
     return RedirectResponse(f"/networks/{network_id}#decisions", status_code=303)
+
+
+@router.post("/networks/{network_id}/not-linked")
+def split_network(request: Request, network_id: str, user: FormUser,
+                  ad_a: Annotated[str, Form()] = "", ad_b: Annotated[str, Form()] = "",
+                  note: Annotated[str, Form()] = "") -> Response:
+    """Mark two ads of the network "not linked" (audited); linking then splits it there."""
+    ensure(user, "analyst")
+    store = request.app.state.store
+    try:
+        result = mark_not_linked(store, user.name, ad_a, ad_b, note)
+    except SplitError as exc:
+        return error(request, user, str(exc), 400)
+    target = result.networks_after[0] or network_id
+    return RedirectResponse(f"/networks/{target}#links", status_code=303)
 
 
 @router.get("/search")
