@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amberline.identifiers import TEXT_KEY_KINDS
+
 from .components import UnionFind, bridged_components, components, separate
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
-from .keys import IDENTIFIER_KINDS, PDQ, image_keys
+from .keys import PDQ, image_keys
 from .minhash import MinHasher
 from .neardup import similar_pairs
 from .pdq_index import PDQIndex, hex_to_words
@@ -120,7 +122,7 @@ class Linker:
     def _note_identifiers(self, ads: Sequence[int], keys: Sequence[str]) -> None:
         index = self.keys.index
         pick = [(a, index[k]) for a, k in zip(ads, keys, strict=True)
-                if k.partition(":")[0] in IDENTIFIER_KINDS]
+                if k.partition(":")[0] in TEXT_KEY_KINDS]
         if pick:
             arr = np.asarray(pick, dtype=np.int64)
             self._id_pairs.append((arr[:, 0], arr[:, 1]))
