@@ -13,8 +13,9 @@ from amberline.alerts.matches import list_matches
 from amberline.alerts.matching import MatchHook
 from amberline.alerts.notify import Notifier, NotifyConfig, WebhookTarget
 from amberline.alerts.scoring import MatchConfig
-from amberline.alerts.service import ingest
+from amberline.alerts.service import ingest, watch_alert
 from amberline.alerts.store import list_alerts
+from amberline.alerts.watchlists import list_entries
 from amberline.pipeline import ScreenConfig, Screener
 from amberline.scan import run_scan
 from amberline.store import Store
@@ -79,3 +80,17 @@ def test_an_update_reporting_the_child_found_ends_matching_and_tells_watchers(
     assert message["event"] == "amberline.alert_ended" and message["identifier"] == "EX-2"
     assert message["reason"] == "Ava Sample has been located"
     assert len(message["ended_alert_ids"]) == 1
+
+
+def test_watchlist_entries_made_from_an_ended_alert_stop_matching(tmp_path: Path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        load(store, cap_xml(TWO_CHILDREN, identifier="EX-1", sent=SENT))
+        [alert] = list_alerts(store)
+        entries, _ = watch_alert(store, alert.id)
+        assert {e.value for e in entries if e.kind == "name"} == {"Leo Sample", "Ava Sample"}
+        cancel = cap_xml("THIS IS A CANCELLATION OF AN AMBER ALERT. BOTH CHILDREN WERE "
+                         "LOCATED SAFE.", identifier="EX-2", references=f"{SENDER},EX-1,{SENT}")
+        load(store, cancel)
+        assert list_entries(store) == []
+        scan(store, tmp_path)
+        assert list_matches(store) == []

@@ -22,7 +22,7 @@ from amberline.alerts.descriptors import AlertDescriptors
 from amberline.store.database import Store
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
-from amberline.store.schema_alerts import alerts
+from amberline.store.schema_alerts import alerts, watchlist_entries
 
 ACTIVE = "active"
 EFFECTS = {"Update": "superseded", "Cancel": "cancelled"}
@@ -85,7 +85,14 @@ def _end(conn: sa.Connection, sender: str, identifier: str, state: str, by: int)
     if found:
         conn.execute(alerts.update().where(alerts.c.id.in_(found))
                      .values(state=state, replaced_by=by))
+        _stop_watching(conn, found)
     return list(found)
+
+
+def _stop_watching(conn: sa.Connection, alert_ids: Iterable[int]) -> None:
+    """Watchlist entries made from ended alerts (`watchlist from-alert`) stop matching too."""
+    conn.execute(watchlist_entries.update().where(watchlist_entries.c.alert_id.in_(
+        list(alert_ids))).values(active=False))
 
 
 def save_alert(store: Store, alert: CapAlert) -> SaveResult:
@@ -169,6 +176,9 @@ def active_child_alerts(store: Store) -> list[StoredAlert]:
 def close_alert(store: Store, alert_id: int) -> bool:
     """An analyst ends matching for an alert (child found); returns whether it was active."""
     with store.writer.begin() as conn:
-        return conn.execute(alerts.update().where(alerts.c.id == alert_id,
-                                                  alerts.c.state == ACTIVE)
-                            .values(state="closed")).rowcount == 1
+        closed = conn.execute(alerts.update().where(alerts.c.id == alert_id,
+                                                    alerts.c.state == ACTIVE)
+                              .values(state="closed")).rowcount == 1
+        if closed:
+            _stop_watching(conn, [alert_id])
+        return closed
