@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from amberline.extract.places import is_listed
 from amberline.model import (
     AGE,
     DESCRIPTOR,
@@ -71,7 +72,8 @@ def screening_record(ad_id: str, screening: Screening) -> dict[str, Any]:
              for s in by_kind.get(AGE, [])]
         ),
         "prices": _unique([_price(s) for s in by_kind.get(PRICE, [])]),
-        "places": values(PLACE),
+        "places": _unique([s.value for s in by_kind.get(PLACE, []) if not is_listed(s)]),
+        "listed_places": _unique([s.value for s in by_kind.get(PLACE, []) if is_listed(s)]),
         "names": values(NAME),
         "descriptors": _unique(
             [

@@ -22,7 +22,10 @@ cities of the same name and joins the span; otherwise the most populous city win
 that is also a US state ("Washington", "New York") is read as the city when the city has
 500,000 people or more, else as the state. value is "City, ST" for US and Canadian cities,
 "City, CC" elsewhere and "ST" for a state; attrs carry {"city", "region", "country", "lat",
-"lon", "population"}.
+"lon", "population"}, and "listed": True for a place in a run of eight or more joined only by
+separators: such runs are towns put in for search, not where the person is, so movement and
+the machine output's `places` use only the others (`own_places`) and show the runs apart
+(`listed_places`). A name inside a web address ("dallas.example.com") is not a place.
 """
 
 from __future__ import annotations
@@ -65,6 +68,14 @@ CUE = re.compile(
 # Cues after a name: "Austin area", "the Charlotte area".
 _CUE_AFTER = re.compile(r"[^\S\f]+(?i:area|metro)\b")
 _CUE_WINDOW = 24
+# Eight or more places in a row, nothing but separators between them, are a list of towns put
+# in for search ("Dublin, Pleasanton, Livermore, ..."): each keeps its span, marked "listed",
+# and the ad's own places are the others (`own_places`).
+LISTED_RUN = 8
+_LIST_GAP = re.compile(r"[^\S\f]*+(?:[,/|.&+;:•*~()\-–][^\S\f]*+)*+(?:(?i:and|or)[^\S\f]++)?")
+_LIST_GAP_MAX = 8
+# A name inside a web address is the site's, not the ad's: "http://dallas.example.com/...".
+_IN_DOMAIN = re.compile(r"\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b")
 _UNSEEN = object()  # not yet in `PlaceExtractor._memo` (None is a remembered answer)
 _CUES = CueBefore(CUE_WORDS)
 
@@ -185,6 +196,33 @@ def load_gazetteer() -> Gazetteer:
                      NamesAfter(names, codes), NamesAfter(countries))
 
 
+def _mark_lists(text: str, spans: list[Span]) -> None:
+    """Mark the places of every run of `LISTED_RUN` or more, joined only by separators, with
+    attrs["listed"] = True (in place; spans are in text order)."""
+    run: list[Span] = []
+    for span in [*spans, None]:
+        if span is not None and run:
+            gap = _LIST_GAP.match(text, run[-1].end, span.start)
+            if (gap is not None and gap.end() == span.start
+                    and span.start - run[-1].end <= _LIST_GAP_MAX):
+                run.append(span)
+                continue
+        if len(run) >= LISTED_RUN:
+            for listed in run:
+                listed.attrs["listed"] = True
+        run = [span] if span is not None else []
+
+
+def is_listed(span: Span) -> bool:
+    """Whether a place span is one of a search list of towns rather than the ad's own place."""
+    return bool(span.attrs.get("listed"))
+
+
+def own_places(spans: list[Span]) -> list[Span]:
+    """The ad's own places among its spans: place spans that are not in a search list."""
+    return [s for s in spans if s.kind == PLACE and not s.attrs.get("listed")]
+
+
 class PlaceExtractor(Extractor):
     """Finds gazetteer places in one automaton pass and keeps those the context supports."""
 
@@ -215,10 +253,13 @@ class PlaceExtractor(Extractor):
                 continue
             if (start > 0 and low[start - 1].isalnum()) or (end < n and low[end].isalnum()):
                 continue
+            if (start > 0 and low[start - 1] in "/@") or _IN_DOMAIN.match(low, end):
+                continue
             span = self._resolve(text, key, start, end)
             if span is not None:
                 spans.append(span)
                 taken = span.end
+        _mark_lists(text, spans)
         return spans
 
     def _matches(self, low: str) -> list[tuple[int, int, str]]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from amberline.extract.places import own_places
 from amberline.identifiers import REGISTRY, TEXT_KEY_KINDS, Md5, Pdq, normalise_or_none
 from amberline.model import (
     AGE,
     EMAIL,
     NAME,
-    PLACE,
     PRICE,
     URL,
     Ad,
@@ -103,7 +103,7 @@ def record_from_screening(ad: Ad, screening: Screening, text: str | None = None)
             continue
     city = ad.city
     if city is None:
-        places = screening.spans_of(PLACE)
+        places = own_places(screening.spans)
         city = str(places[0].value) if places else None
     return LinkRecord(
         ad_key=ad.key,

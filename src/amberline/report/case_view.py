@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from amberline.model import PLACE, Flag, Span
+from amberline.extract.places import own_places
+from amberline.model import Flag, Span
 from amberline.report.case import Case
 
 
@@ -96,10 +97,8 @@ def city_of(stored: Any) -> str | None:
     """The ad's city field, else the first place named in its text."""
     if stored.ad.city:
         return stored.ad.city
-    for span in stored.screening.spans:
-        if span.kind == PLACE:
-            return str(span.value)
-    return None
+    places = own_places(stored.screening.spans)
+    return str(places[0].value) if places else None
 
 
 @dataclass(frozen=True, slots=True)
