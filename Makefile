@@ -34,6 +34,10 @@ demo: $(CORE_STAMP)
 	$(BIN)/amberline link --db demo/amberline.db
 	$(BIN)/amberline top --db demo/amberline.db -n 15
 	$(BIN)/amberline networks --db demo/amberline.db -n 10
+	$(BIN)/amberline synth --ads 0 --chats 400 --seed 8 --chats-out demo/chats-train.jsonl
+	$(BIN)/amberline synth --ads 0 --chats 300 --seed 7 --chats-out demo/chats.jsonl
+	$(BIN)/amberline chats train demo/chats-train.jsonl --out demo/chats-model.npz
+	$(BIN)/amberline chats screen demo/chats.jsonl --model demo/chats-model.npz > demo/chats-screened.jsonl
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

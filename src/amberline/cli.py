@@ -174,13 +174,23 @@ def synth(
     ads: Annotated[int, typer.Option(help="How many ads.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 7,
     images: Annotated[bool, typer.Option(help="Attach generated pattern images.")] = False,
+    chats: Annotated[int, typer.Option(help="Also write this many synthetic conversations.")] = 0,
+    chats_out: Annotated[Path, typer.Option(help="JSON Lines file for the conversations.")]
+    = Path("demo/chats.jsonl"),
 ) -> None:
-    """Write a synthetic, clinical demo corpus with planted networks and its ground truth."""
+    """Write a synthetic, clinical demo corpus with planted networks and its ground truth
+    (`--ads 0` for none), and with `--chats N` conversations with planted grooming patterns."""
     from amberline.synth.generate import write_corpus
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    summary = write_corpus(out, ads, seed, with_images=images)
-    console.print(f"wrote {out}: {summary}")
+    if ads > 0:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        summary = write_corpus(out, ads, seed, with_images=images)
+        console.print(f"wrote {out}: {summary}")
+    if chats > 0:
+        from amberline.chats.synth import write_chats
+
+        kinds = write_chats(chats_out, chats, seed)
+        console.print(f"wrote {chats_out}: {chats} conversations {kinds}")
 
 
 def _register_areas() -> None:

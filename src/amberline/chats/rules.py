@@ -148,8 +148,8 @@ class ChatRules:
                     minor_authors.add(flag.author)
                 elif flag.category in s.cross_author_categories:
                     groom_authors.add(flag.author)
-            if not cross and minor_authors and groom_authors:
-                cross = any(a != b for a in minor_authors for b in groom_authors)
+            # someone stated a minor's age, and someone who did not wrote the indicator
+            cross = bool(minor_authors) and bool(groom_authors - minor_authors)
             if first_alert is None and self._combine(best, cross)[0] >= s.threshold:
                 first_alert = index
         score, parts = self._combine(best, cross)

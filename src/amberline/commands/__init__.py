@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from amberline.commands import alerts, link, reports, scale, workspace
+from amberline.commands import alerts, chats, link, reports, scale, workspace
 
-AREAS = (link, workspace, alerts, reports, scale)
+AREAS = (link, workspace, alerts, reports, scale, chats)
 
 
 def register_all(app: typer.Typer) -> None:

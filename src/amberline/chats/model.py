@@ -1,0 +1,201 @@
+"""The learned half of conversation screening: a small, calibrated, linear model.
+
+Logistic regression over hashed word 1-2 grams and character 2-5 grams (`ngrams.py`) plus the
+lexicon's flag counts per category. An n-gram block's features are its counts times IDF,
+divided by the square root of the block's n-gram total, so a conversation's score is a sum of
+per-occurrence weights: the running score after every message is a prefix sum, and every
+n-gram's contribution to a score can be read off. Platt calibration, fitted on out-of-fold
+scores, makes `score` read as a probability, so the alert threshold means the same from one
+training set to the next.
+
+Openings of the training conversations (their first 10%, 25% and 50% of words) are added to
+training at a lower weight: screening is about raising an alert early, and a model trained on
+whole conversations only learns what their end looks like.
+
+A model file is one `.npz` of plain arrays read with `allow_pickle=False`: loading a model can
+never run code, unlike a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from amberline.chats.features import prefix
+from amberline.chats.ngrams import BITS, BLOCKS, count_matrix, occurrences
+from amberline.chats.records import ChatFlag, Conversation
+from amberline.chats.rules import ChatRules
+
+FORMAT = "amberline-chat-model/1"
+PREFIX_FRACTIONS = (0.1, 0.25, 0.5)
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass
+class ChatModel:
+    """A trained model: per-bucket weights (coefficient x IDF) per block, flag weights,
+    intercept, calibration and the alert threshold."""
+
+    bits: int
+    weights: dict[str, np.ndarray]
+    categories: list[str]
+    flag_weights: np.ndarray
+    intercept: float
+    calibration: tuple[float, float]
+    threshold: float
+    info: dict = field(default_factory=dict)
+
+    def calibrate(self, z: np.ndarray) -> np.ndarray:
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-(a * np.asarray(z) + b)))
+
+    def save(self, path: Path) -> None:
+        meta = {
+            "format": FORMAT,
+            "bits": self.bits,
+            "categories": self.categories,
+            "intercept": self.intercept,
+            "calibration": list(self.calibration),
+            "threshold": self.threshold,
+            "info": self.info,
+        }
+        arrays = {f"w_{name}": w.astype(np.float32) for name, w in self.weights.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, meta=np.array(json.dumps(meta)),
+                                flags=self.flag_weights.astype(np.float64), **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> ChatModel:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise ModelError(f"{path}: not an Amberline conversation model")
+                bits = int(meta["bits"])
+                weights = {b: np.asarray(data[f"w_{b}"], dtype=np.float64) for b in BLOCKS}
+                flags = np.asarray(data["flags"], dtype=np.float64)
+                model = cls(bits, weights, [str(c) for c in meta["categories"]], flags,
+                            float(meta["intercept"]), tuple(map(float, meta["calibration"])),
+                            float(meta["threshold"]), dict(meta.get("info", {})))
+        except ModelError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{path}: cannot read the model ({exc})") from None
+        if not 8 <= bits <= 24 or any(w.shape != (1 << bits,) for w in weights.values()):
+            raise ModelError(f"{path}: weight arrays do not match {bits} bits")
+        if flags.shape != (len(model.categories),):
+            raise ModelError(f"{path}: {flags.shape[0]} flag weights for "
+                             f"{len(model.categories)} categories")
+        if not all(np.isfinite(w).all() for w in (*weights.values(), flags)):
+            raise ModelError(f"{path}: weights are not all finite numbers")
+        return model
+
+
+def flag_matrix(flags: Sequence[list[ChatFlag]], categories: Sequence[str]) -> np.ndarray:
+    """Flag counts per category, one row per list of flags (per conversation)."""
+    index = {c: i for i, c in enumerate(categories)}
+    out = np.zeros((len(flags), len(categories)))
+    for r, fl in enumerate(flags):
+        for flag in fl:
+            out[r, index[flag.category]] += 1
+    return out
+
+
+def _design(items: Sequence[Conversation], flags: Sequence[list[ChatFlag]],
+            categories: Sequence[str], bits: int) -> tuple[list[sp.csr_matrix], np.ndarray]:
+    """Per block, counts per conversation (rows), and flag counts per conversation."""
+    texts = [m.text for cv in items for m in cv.messages]
+    rows = np.repeat(np.arange(len(items)), [len(cv.messages) for cv in items])
+    occ = occurrences(texts, bits)
+    counts = [count_matrix(g, rows, len(items), bits) for g in occ.blocks()]
+    return counts, flag_matrix(flags, categories)
+
+
+def _scale(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    totals = np.sqrt(np.asarray(counts.sum(axis=1)).ravel())
+    totals[totals == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / totals) @ counts @ sp.diags(idf))
+
+
+def _fit_lr(x, y, w, c: float, seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=seed)
+    clf.fit(x, y, sample_weight=w)
+    return clf
+
+
+def train(
+    conversations: Sequence[Conversation],
+    rules: ChatRules,
+    *,
+    c: float = 10.0,
+    prefix_weight: float = 0.5,
+    threshold: float = 0.5,
+    bits: int = BITS,
+    seed: int = 0,
+) -> ChatModel:
+    """Fit the model on labelled conversations (label 1 = act on, 0 = not)."""
+    from sklearn.linear_model import LogisticRegression
+
+    labelled = [cv for cv in conversations if cv.label is not None]
+    y_full = np.array([cv.label for cv in labelled], dtype=int)
+    if len(labelled) < 6 or len(set(y_full.tolist())) < 2:
+        raise ValueError("training needs at least 6 labelled conversations, of both labels")
+    items: list[Conversation] = []
+    groups: list[int] = []
+    weights: list[float] = []
+    for g, cv in enumerate(labelled):
+        for f in (1.0, *PREFIX_FRACTIONS):
+            items.append(cv if f == 1.0 else prefix(cv, f))
+            groups.append(g)
+            weights.append(1.0 if f == 1.0 else prefix_weight)
+    y = np.array([cv.label for cv in items], dtype=int)
+    w = np.array(weights)
+    categories = list(rules.categories)
+    counts, fc = _design(items, rules.flags_batch(items), categories, bits)
+    full = np.array(weights) == 1.0
+    idfs = []
+    for m in counts:
+        df = np.bincount(m[full].indices, minlength=m.shape[1])
+        idfs.append(np.log((1 + len(labelled)) / (1 + df)) + 1.0)
+    x = sp.hstack([*(_scale(m, idf) for m, idf in zip(counts, idfs, strict=True)),
+                   sp.csr_matrix(np.log1p(fc))], format="csr")
+    # fit only on the columns some training text uses: the solver's cost follows the width
+    used = np.unique(x.indices)
+    x = x[:, used]
+
+    # Platt calibration on out-of-fold decision values; folds by conversation, per label
+    rng = np.random.default_rng(seed)
+    folds_n = min(3, int(min(np.bincount(y_full))))
+    fold_of = np.empty(len(labelled), dtype=int)
+    for label in (0, 1):
+        idx = np.flatnonzero(y_full == label)
+        rng.shuffle(idx)
+        fold_of[idx] = np.arange(len(idx)) % max(folds_n, 2)
+    folds = fold_of[np.array(groups)]
+    z = np.zeros(len(items))
+    for k in np.unique(folds):
+        test = folds == k
+        z[test] = _fit_lr(x[~test], y[~test], w[~test], c, seed).decision_function(x[test])
+    platt = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y, sample_weight=w)
+    final = _fit_lr(x, y, w, c, seed)
+    coef = np.zeros(len(BLOCKS) * (1 << bits) + len(categories))
+    coef[used] = final.coef_.ravel()
+    size = 1 << bits
+    block_weights = {name: coef[i * size : (i + 1) * size] * idfs[i]
+                     for i, name in enumerate(BLOCKS)}
+    info = {"conversations": len(labelled), "positives": int(y_full.sum()), "c": c,
+            "prefix_weight": prefix_weight}
+    return ChatModel(bits, block_weights, categories, coef[len(BLOCKS) * size :].copy(),
+                     float(final.intercept_[0]),
+                     (float(platt.coef_[0, 0]), float(platt.intercept_[0])), threshold, info)

@@ -1,0 +1,144 @@
+"""Conversations: `amberline chats screen` and `amberline chats train`.
+
+Thin: parses options, calls `amberline.chats`, prints. Machine output (one JSON line per
+conversation, in input order) goes to stdout; counts and quarantined records go to stderr, so
+the output can be piped and nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amberline.commands.common import UserError, err
+
+chats_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                        help="Screen conversations for grooming and sextortion, with evidence.")
+
+FormatOption = Annotated[str | None, typer.Option(
+    "--format", help="jsonl, pan, telegram, discord, csv or parquet (default: by file name).")]
+TextColumn = Annotated[str, typer.Option(help="CSV/Parquet column holding the text.")]
+IdColumn = Annotated[str, typer.Option(
+    help="CSV/Parquet id column; where absent the id is the row number from 0.")]
+LabelColumn = Annotated[str, typer.Option(help="CSV/Parquet label column (1 = act on).")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the `amberline` app."""
+    app.add_typer(chats_app, name="chats")
+
+
+def _read(path: Path, fmt: str | None, text_column: str, id_column: str, label_column: str,
+          counts: dict[str, int]) -> Iterator:
+    from amberline.chats.ingest import (
+        FORMATS,
+        ChatReadOptions,
+        UnsupportedChatInput,
+        read_conversations,
+    )
+    from amberline.chats.records import Conversation
+
+    if fmt is not None and fmt not in FORMATS:
+        raise UserError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    options = ChatReadOptions(format=fmt, text_column=text_column, id_column=id_column,
+                              label_column=label_column)
+    try:
+        stream = read_conversations(path, options)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    except UnsupportedChatInput as exc:
+        raise UserError(str(exc)) from exc
+    for item in stream:
+        if isinstance(item, Conversation):
+            counts["read"] += 1
+            yield item
+        else:
+            counts["quarantined"] += 1
+            where = f"{item.file}:{item.line}" if item.line is not None else item.file
+            err.print(f"quarantined {where}: {item.reason}", markup=False, highlight=False)
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@chats_app.command("screen")
+def screen(
+    file: Annotated[Path, typer.Argument(help="Conversations: JSONL, PAN XML, Telegram or "
+                                         "Discord JSON export, CSV, Parquet.")],
+    model: Annotated[Path | None, typer.Option(
+        help="Model from `chats train`; without it the lexicon rules alone score.")] = None,
+    fmt: FormatOption = None,
+    text_column: TextColumn = "text",
+    id_column: IdColumn = "id",
+    label_column: LabelColumn = "label",
+    batch_size: Annotated[int, typer.Option(help="Conversations per batch.")] = 256,
+) -> None:
+    """Score conversations; one JSON line per conversation on stdout, in input order."""
+    from amberline.chats.model import ChatModel, ModelError
+    from amberline.chats.rules import default_rules
+    from amberline.chats.screen import screen_batch
+
+    loaded = None
+    if model is not None:
+        if not model.is_file():
+            raise UserError(f"{model}: no such model file; make one with `amberline chats train`")
+        try:
+            loaded = ChatModel.load(model)
+        except ModelError as exc:
+            raise UserError(str(exc)) from exc
+    rules = default_rules()
+    counts = {"read": 0, "quarantined": 0, "alerts": 0}
+    out = sys.stdout
+    for batch in _batches(_read(file, fmt, text_column, id_column, label_column, counts),
+                          max(1, batch_size)):
+        for result in screen_batch(batch, rules, loaded):
+            counts["alerts"] += result.alert
+            out.write(json.dumps(result.as_dict(), ensure_ascii=False))
+            out.write("\n")
+    out.flush()
+    err.print(f"{file}: {counts['read']} conversations screened, {counts['alerts']} alerts, "
+              f"{counts['quarantined']} quarantined", markup=False, highlight=False)
+
+
+@chats_app.command("train")
+def train(
+    file: Annotated[Path, typer.Argument(help="Labelled conversations (label 1 = act on).")],
+    out: Annotated[Path, typer.Option(help="Model file to write (.npz).")],
+    fmt: FormatOption = None,
+    text_column: TextColumn = "text",
+    id_column: IdColumn = "id",
+    label_column: LabelColumn = "label",
+    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength.")] = 10.0,
+    threshold: Annotated[float, typer.Option(help="Alert threshold on the calibrated score.")]
+    = 0.5,
+) -> None:
+    """Train the calibrated conversation model on labelled conversations."""
+    from amberline.chats.model import train as fit
+    from amberline.chats.rules import default_rules
+
+    if not 0 < threshold < 1:
+        raise UserError(f"--threshold {threshold}: must be between 0 and 1")
+    counts = {"read": 0, "quarantined": 0}
+    convs = list(_read(file, fmt, text_column, id_column, label_column, counts))
+    unlabelled = sum(cv.label is None for cv in convs)
+    try:
+        model = fit(convs, default_rules(), c=c, threshold=threshold)
+    except ValueError as exc:
+        raise UserError(f"{file}: {exc}") from exc
+    model.save(out)
+    err.print(f"{out}: trained on {model.info['conversations']} conversations "
+              f"({model.info['positives']} labelled 1); {unlabelled} without a label skipped, "
+              f"{counts['quarantined']} quarantined", markup=False, highlight=False)

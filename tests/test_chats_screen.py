@@ -1,0 +1,186 @@
+"""Conversation screening end to end on the synthetic, clinical corpus: the rules alone, a model
+trained on one synthetic corpus and scored on another, the running score behind `first_alert`,
+the model file, the n-gram hashing, and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from amberline.chats.features import prefix
+from amberline.chats.ingest import read_conversations
+from amberline.chats.model import ChatModel, ModelError, train
+from amberline.chats.ngrams import count_matrix, occurrences
+from amberline.chats.records import Conversation
+from amberline.chats.rules import default_rules
+from amberline.chats.screen import screen_batch
+from amberline.chats.synth import write_chats
+from amberline.cli import app
+
+RULES = default_rules()
+runner = CliRunner()
+
+
+def load(path: Path) -> list[Conversation]:
+    return [c for c in read_conversations(path) if isinstance(c, Conversation)]
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    work = tmp_path_factory.mktemp("chats")
+    train_path, test_path = work / "train.jsonl", work / "test.jsonl"
+    write_chats(train_path, 300, seed=1)
+    write_chats(test_path, 200, seed=2)
+    return work, train_path, test_path
+
+
+@pytest.fixture(scope="module")
+def model(corpora: tuple[Path, Path, Path]) -> ChatModel:
+    _, train_path, _ = corpora
+    return train(load(train_path), RULES, seed=0)
+
+
+def truth(path: Path) -> dict[str, dict]:
+    return {r["id"]: r for r in map(json.loads, path.read_text().splitlines())}
+
+
+def test_synth_is_deterministic_and_mixed(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    counts = write_chats(a, 120, seed=5)
+    write_chats(b, 120, seed=5)
+    assert a.read_bytes() == b.read_bytes()
+    assert all(counts[k] > 0 for k in counts)
+
+
+def test_rules_alone_alert_on_planted_patterns_only(corpora) -> None:
+    _, _, test_path = corpora
+    convs = load(test_path)
+    facts = truth(test_path)
+    results = screen_batch(convs, RULES)
+    assert [r.id for r in results] == [c.id for c in convs]
+    alerts = [r for r in results if r.alert]
+    assert alerts
+    correct = sum(facts[r.id]["label"] == 1 for r in alerts)
+    assert correct / len(alerts) >= 0.9  # look-alike conversations must not alert
+    for r in alerts:
+        planted = facts[r.id]["planted"]
+        assert planted is not None and r.first_alert >= planted
+    conv = {c.id: c for c in convs}
+    for r in results:
+        for f in r.flags:
+            assert conv[r.id].messages[f["message"] if isinstance(f, dict) else f.message] \
+                .text[f.start : f.end] == f.term
+
+
+def test_model_ranks_unseen_conversations(corpora, model: ChatModel) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    _, _, test_path = corpora
+    convs = load(test_path)
+    results = screen_batch(convs, RULES, model)
+    y = [c.label for c in convs]
+    scores = [r.score for r in results]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert roc_auc_score(y, scores) > 0.95
+    alerted = [r for r in results if r.alert]
+    assert alerted and all(r.first_alert is not None for r in alerted)
+
+
+def test_first_alert_is_where_the_running_score_crosses(corpora, model: ChatModel) -> None:
+    _, _, test_path = corpora
+    convs = [c for c in load(test_path) if c.label == 1][:15]
+    for conv, result in zip(convs, screen_batch(convs, RULES, model), strict=True):
+        if result.first_alert is None:
+            continue
+        k = result.first_alert
+        upto = Conversation(conv.id, conv.messages[: k + 1])
+        assert screen_batch([upto], RULES, model)[0].score >= model.threshold
+        if k > 0:
+            before = Conversation(conv.id, conv.messages[:k])
+            assert screen_batch([before], RULES, model)[0].score < model.threshold
+
+
+def test_contributions_name_text_of_the_conversation(corpora, model: ChatModel) -> None:
+    _, _, test_path = corpora
+    conv = next(c for c in load(test_path) if c.label == 1)
+    result = screen_batch([conv], RULES, model)[0]
+    text = " ".join(m.text.lower() for m in conv.messages)
+    assert result.contributions
+    for item in result.contributions:
+        kind, _, gram = item["feature"].partition(":")
+        if kind in ("word", "char"):
+            assert gram in text
+        else:
+            assert kind == "flags" and gram in RULES.categories
+
+
+def test_model_file_round_trip_and_refusals(tmp_path: Path, corpora, model: ChatModel) -> None:
+    _, _, test_path = corpora
+    path = tmp_path / "m.npz"
+    model.save(path)
+    again = ChatModel.load(path)
+    convs = load(test_path)[:40]
+    a = [r.score for r in screen_batch(convs, RULES, model)]
+    b = [r.score for r in screen_batch(convs, RULES, again)]
+    assert np.allclose(a, b, atol=1e-5)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        ChatModel.load(bad)
+    np.savez(bad, meta=np.array(json.dumps({"format": "other"})))
+    with pytest.raises(ModelError, match="not an Amberline"):
+        ChatModel.load(bad)
+
+
+def test_openings_score_from_the_start(corpora, model: ChatModel) -> None:
+    _, _, test_path = corpora
+    conv = next(c for c in load(test_path) if c.label == 1)
+    cut = prefix(conv, 0.25)
+    assert len(cut.messages) <= len(conv.messages)
+    assert 0.0 <= screen_batch([cut], RULES, model)[0].score <= 1.0
+
+
+def test_ngrams_stay_inside_messages() -> None:
+    texts = ["Hello world", "WORLD peace now"]
+    together = occurrences(texts, 16)
+    for i, text in enumerate(texts):
+        alone = occurrences([text], 16)
+        for joint, single in zip(together.blocks(), alone.blocks(), strict=True):
+            a = count_matrix(joint, np.arange(2), 2, 16)[i]
+            b = count_matrix(single, np.arange(1), 1, 16)[0]
+            assert (a != b).nnz == 0
+    words = sorted(together.text(together.word, i) for i in range(len(together.word.owner)))
+    assert words == ["hello", "hello world", "now", "peace", "peace now", "world", "world",
+                     "world peace"]
+    chars = {together.text(together.char, i) for i in range(len(together.char.owner))}
+    assert "hello" in chars and "o w" in chars and "dwor" not in chars  # nothing spans messages
+
+
+def test_cli_synth_train_screen(tmp_path: Path) -> None:
+    corpus, model_path = tmp_path / "chats.jsonl", tmp_path / "m.npz"
+    result = runner.invoke(app, ["synth", "--ads", "0", "--chats", "150", "--seed", "4",
+                                 "--chats-out", str(corpus)])
+    assert result.exit_code == 0, result.output
+    with corpus.open("a") as fh:
+        fh.write("{broken\n")
+    result = runner.invoke(app, ["chats", "train", str(corpus), "--out", str(model_path)])
+    assert result.exit_code == 0, result.output
+    assert model_path.exists()
+    proc = subprocess.run(
+        [sys.executable, "-m", "amberline.cli", "chats", "screen", str(corpus), "--model",
+         str(model_path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [x["id"] for x in lines] == [f"chat-{i:05d}" for i in range(150)]
+    assert set(lines[0]) >= {"id", "score", "alert", "first_alert", "flags", "contributions"}
+    assert "1 quarantined" in proc.stderr and "invalid JSON" in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "amberline.cli", "chats", "screen", str(tmp_path / "none.jsonl")],
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "no such file" in proc.stderr
