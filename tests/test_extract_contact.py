@@ -76,6 +76,11 @@ PHONES = PhoneExtractor()
         ("ref 4111 1111 1111 1111", []),
         ("see example.com/ads/7035550142", []),
         ("pi is 3.14159265", []),
+        # written as North Americans write a number, or not one at all
+        ("call 703 555 01 42", ["+17035550142"]), ("call 703 5550 142", ["+17035550142"]),
+        ("call (703)555.0.1.42", ["+17035550142"]),
+        ("rates 70/80/120/160 all inclusive", []), ("rates 80/15 120/100", []),
+        ("Ask for Ana 71234567 - 25", []),
     ],
 )
 def test_phone_cases(text: str, expected: list[str]) -> None:

@@ -150,6 +150,28 @@ def test_prices(text: str, expected: list[tuple[object, ...]]) -> None:
     assert price_attrs(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # rate cards as real ads write them: (amount, minutes)
+        ("qv100 hh150 hr250", [(100, 15), (150, 30), (250, 60)]),
+        ("quick 80 roses hh 125 roses hr 200 roses", [(80, 15), (125, 30), (200, 60)]),
+        ("$60 - 10 mins $80 - 20 mins 100 - hhr 180 - hr",
+         [(60, 10), (80, 20), (100, 30), (180, 60)]),
+        ("70min for $70 & 90min for $90", [(70, 70), (90, 90)]),
+        ("Quick stay 80$ Half hr 120$ 1hr / 200$", [(80, 15), (120, 30), (200, 60)]),
+        ("80/hhr or 150/hr", [(80, 30), (150, 60)]),
+        ("100hh 180fh", [(100, 30), (180, 60)]),
+        # not rates: a discount, a subscription, a phone written with symbols between groups
+        ("10$ off today, $15 off the second visit", []),
+        ("the starter package is $15 per month, $799 a year", []),
+        ("call 703((555))0142 H", []), ("call 703$$555$$0142", []),
+    ],
+)
+def test_prices_in_rate_cards(text: str, expected: list[tuple[int, int]]) -> None:
+    assert [(s.value, s.attrs["minutes"]) for s in EXTRACTORS["prices"].extract(text)] == expected
+
+
 # ---- places -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -269,7 +291,7 @@ AD_WORDS = st.sampled_from([
     "one hour", "1/2 hr", "per", "C$", "usd", "donation", "turned", "barely", "aged",
     "Meet", "Sweet", "Mia", "Honey", "🔥", "✨", "Remi", "available now", "just arrived",
     "Hi from", "It's your girl", "call me", "here", "Exotic", "Filipina", "?", " - 23", "- ",
-    "am", "bust", "$40", "nearly", "y/0",
+    "am", "bust", "$40", "nearly", "y/0", "qv100", "hhr", "fh", "$$", "off", "quick", "stay",
 ])
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import pairwise
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, ValidationResult
@@ -128,6 +129,27 @@ def _pieces(run: str, region: str) -> tuple[_Piece, ...]:
     return tuple(found)
 
 
+def nanp_grouping(lengths: list[int]) -> bool:
+    """Whether digit groups of these lengths can be one North American number as people write
+    it: breaks where the 3-3-4 plan has them (after a leading 1 too), the last four digits
+    split further ("703 555 01 42"), 3-4-3 ("703 5550 142"), digits spaced out one by one.
+    Not "60/80/120/160" (a rate card) nor "99368891 - 25" (a foreign number and an age). Only
+    breaks between groups of two or more digits are judged: single digits are spacing."""
+    total = sum(lengths)
+    if len(lengths) == 1 or total not in (10, 11):
+        return True
+    base = total - 10  # a leading 1
+    cuts: list[int] = []
+    judged: list[int] = []
+    cut = 0
+    for left, right in pairwise(lengths):
+        cut += left
+        cuts.append(cut - base)
+        if left > 1 and right > 1:
+            judged.append(cut - base)
+    return all(c in (3, 6) or (c == 7 and 3 in cuts) or (c > 6 and 6 in cuts) for c in judged)
+
+
 def _accept(
     run: str,
     groups: list[tuple[int, int]],
@@ -139,6 +161,9 @@ def _accept(
 ) -> _Piece | None:
     parsed = parse_phone("+" + digits if international else digits, region)
     if parsed is None:
+        return None
+    if not international and parsed[0].startswith("+1") and not nanp_grouping(
+            [b - a for a, b in groups[i:j]]):
         return None
     valid = parsed[1]
     formatted = international or j - i > 1
@@ -199,6 +224,9 @@ class PhoneExtractor(Extractor):
         if _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:  # fast path: the run is one number
             international = run[0] == "+"
             parsed = parse_phone("+" + digits if international else digits, self.region)
+            if parsed is not None and not international and parsed[0].startswith("+1") and (
+                    not nanp_grouping([len(g) for g in _GROUP.findall(run)])):
+                parsed = None  # not written as one number: try its pieces
             if parsed is not None and (parsed[1] or len(digits) + international < len(run)):
                 out.append(self._span(parsed, offset, offset + len(run), international
                                       or len(digits) < len(run)))

@@ -40,19 +40,22 @@ _CODE_WORDS = {"rose": "roses", "roses": "roses", "🌹": "roses",
                "donation": "donations", "donations": "donations"}
 
 _AMOUNT = r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d{1,2})?|[1-9]\d{1,3}(?:\.\d{1,2})?"
-# A bare amount does not continue a digit group: "703 555 0142 1hr" has no price in it.
-_FREE = r"(?<![\d.,/:'])(?<!\d\s)(?<!\d-)(?<!\d\.)"
+# A bare amount does not continue a digit group: "703 555 0142 1hr" and "(555)0142 h" have no
+# price in them.
+_FREE = r"(?<![\d.,/:')])(?<!\d\s)(?<!\d-)(?<!\d\.)"
+# A duration ends where a letter does not follow: "qv100 hh150 hr250" is a rate card too.
 _DURATION = (
-    r"(?:(?P<{p}hh>hh|half\s*(?:an\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
-    r"|(?P<{p}qv>qv|quick\s*visit)"
+    r"(?:(?P<{p}hh>hh(?:rs?)?|half\s*(?:an\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
+    r"|(?P<{p}qv>qv|quick(?:ie|y)?(?:\s*(?:visit|stay))?)"
     r"|(?P<{p}min>\d{{1,3}})\s*(?:minutes?|mins?)"
-    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hrs?|h))"
-    r")\b"
+    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hrs?|h|fh))"
+    r")(?![^\W\d_])"
 )
-_CURRENCY_BEFORE = r"(?P<{p}sym>c\$|ca\$|us\$|\$|€|£)\s?"
+# A symbol right after a digit is not a prefix: "80$" is priced after, "555$$0142" is a phone.
+_CURRENCY_BEFORE = r"(?<![\d$€£])(?P<{p}sym>c\$|ca\$|us\$|\$|€|£)\s?"
 _CURRENCY_AFTER = (
     r"\s*(?P<{p}word>🌹+|(?:usd|dollars?|bucks|eur|euros?|gbp|quid|cad|roses?|donations?)\b"
-    r"|\$|€|£)"
+    r"|\$(?![$\d])|€|£)"
 )
 _ROSES_BEFORE = r"(?P<{p}emoji>🌹+)\s*"
 
@@ -69,26 +72,31 @@ def _amount(p: str) -> str:
 
 _SOURCE = (
     # duration first: "1hr 200", "30 min $100", "qv: 80"
-    r"(?<![\w/])" + _DURATION.format(p="d") + r"\s*(?:[:=@-]\s*)?" + _amount("d")
-    + r"(?![\d'\"’]|\s*(?:min|hr|hour|h\b))"
-    # amount first, duration optional: "$150", "150/hr", "100hh", "150 for 30 min"
+    # "70min for $70", "1hr / 200$"; not an amount that is itself minutes ("hr 30 min") or
+    # has its own "/hr" (the next rate's)
+    r"(?<![\w/])" + _DURATION.format(p="d") + r"\s*(?:[:=@/-]\s*|for\s+)?" + _amount("d")
+    + r"(?![\d'\"’]|\s*min|\s*(?:/|per\b)\s*(?:hr|hour|h\b))"
+    # amount first, duration optional: "$150", "150/hr", "100hh", "150 for 30 min",
+    # "$60 - 10 mins"
     r"|" + _amount("a") + r"(?![\d'\"’])"
-    r"(?:\s*(?:/|per\b|for\b|an?\b|each\b)?\s*" + _DURATION.format(p="a") + r")?"
+    r"(?:\s*(?:/|per\b|for\b|an?\b|each\b|-)?\s*" + _DURATION.format(p="a") + r")?"
+    # not a discount ("$10 off") nor a fee by the month, year or sale (job and site pages)
+    r"(?!\s*(?:%|\$)?\s*off\b|\s*(?:/|per\b|an?\b|each\b)\s*(?:month|mo\b|year|yr\b|week|sale))"
 )
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # Where a rate can start (Hyperscan, no lookarounds): see _prefilter. A bare amount is a
 # trigger only when a currency word or a duration follows it.
-_T_DUR = r"(?:hh|half|1/2|qv|quick|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
+_T_DUR = r"(?:hh|half|1/2|qv|quick|fh|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
 _T_MONEY = r"(?:\$|€|£|🌹|usd|dollar|bucks|eur|gbp|quid|cad|rose|donation)"
 _TRIGGERS = [
     r"(?:c|ca|us)?\$\s?\d|€\s?\d|£\s?\d|🌹+\s*\d",
-    r"\d[\d,]*(?:\.\d{1,2})?\s*(?:/|per|for|an?|each)?\s*(?:" + _T_MONEY + "|" + _T_DUR + ")",
+    r"\d[\d,]*(?:\.\d{1,2})?\s*(?:/|per|for|an?|each|-)?\s*(?:" + _T_MONEY + "|" + _T_DUR + ")",
 ]
 # Duration first: triggers end at the duration itself (no gap before the amount), so that
 # Hyperscan's leftmost start for each end is the duration's own start.
 _TRIGGERS += [
-    r"\b(?:hh|half|1/2|qv|quick)", r"\d{1,3}\s*min", r"\d(?:\.5)?\s*h",
-    r"\bh(?:ou)?rs?\b|\bh\b", r"\b(?:an|one|two)\s*h(?:ou)?r",
+    r"\b(?:hh|half|1/2|qv|quick|fh)", r"\d{1,3}\s*min", r"\d(?:\.5)?\s*h",
+    r"\bh(?:ou)?rs?|\bh", r"\b(?:an|one|two)\s*h(?:ou)?r",
 ]
 _WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}
 
