@@ -19,8 +19,8 @@ from amberline.report.cybertip_client import (
     Evidence,
     parse_response,
 )
-from amberline.report.decisions import record_decision
 from amberline.report.standin import StandinServer
+from amberline.store.decisions import record_decision
 from report_fixtures import KEY_A, make_store
 
 USER, PASSWORD = "amberline", "stand-in-secret"

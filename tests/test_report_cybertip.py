@@ -16,7 +16,7 @@ from amberline.report.cybertip import (
     load_reporter_config,
 )
 from amberline.report.cybertip_schema import MODELS, validate_report
-from amberline.report.decisions import record_decision
+from amberline.store.decisions import record_decision
 from report_fixtures import KEY_A, KEY_B, add_network, make_store
 
 REPORTER = ReporterConfig(Person("Ana", "Lee", "ana@hotline-ngo.example", "+1 202 555 0100"),

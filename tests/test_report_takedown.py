@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from amberline.report.decisions import record_decision
 from amberline.report.takedown import CSV_COLUMNS, takedown_list
+from amberline.store.decisions import record_decision
 from amberline.store.schema_workspace import decisions
 from report_fixtures import KEY_A, KEY_B, KEY_C, add_network, make_store
 

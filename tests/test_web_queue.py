@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from amberline.model import Flag, Span
+from amberline.store import decisions
 from amberline.store.schema import ads, flags
-from amberline.web import decisions, evidence, queue
+from amberline.web import evidence, queue
 from web_helpers import BACKENDS, database, seed
 
 
@@ -60,9 +61,9 @@ def test_filters_match_a_brute_force_check(store) -> None:
 def test_status_is_the_latest_decision(store) -> None:
     top = queue.page(store, queue.QueueFilter(), limit=3).rows
     a, b = top[0].id, top[1].id
-    decisions.decide(store, "ana", "escalate", "look", ad_id=a)
-    decisions.decide(store, "ana", "escalate", "look", ad_id=b)
-    decisions.decide(store, "ana", "clear", "benign on review", ad_id=b)
+    decisions.record_decision(store, action="escalate", note="look", user_name="ana", ad=a)
+    decisions.record_decision(store, action="escalate", note="look", user_name="ana", ad=b)
+    decisions.record_decision(store, action="clear", note="benign on review", user_name="ana", ad=b)
     escalated = {r.id for r in _all(store, queue.QueueFilter(status="escalate"), 50)}
     cleared = {r.id for r in _all(store, queue.QueueFilter(status="clear"), 50)}
     open_ = {r.id for r in _all(store, queue.QueueFilter(status="open"), 50)}

@@ -59,13 +59,12 @@ def decide(
     user: Annotated[str, typer.Option(help="Who decides.")] = ...,
     db: DbOption = "amberline.db",
 ) -> None:
-    """Record a decision on an ad or a network (with an audit entry when the workspace is
-    installed)."""
-    from amberline.report.decisions import record_decision
+    """Record a decision on an ad or a network, with its audit entry."""
+    from amberline.store.decisions import record_decision
 
     try:
         d = record_decision(open_store(db), action=action, note=note, user_name=user,
-                            **_target(ad, network))
+                            via="cli", **_target(ad, network))[0]
     except ValueError as exc:
         raise UserError(f"{db}: {exc}") from exc
     target = d.ad_key or f"network {d.network_id}"

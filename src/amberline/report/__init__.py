@@ -9,11 +9,11 @@ from __future__ import annotations
 from amberline.report.case import Case, CaseNotFound, load_case
 from amberline.report.case_file import CaseFiles, write_case_file
 from amberline.report.cybertip import ReporterConfig, build_report, load_reporter_config
-from amberline.report.decisions import Decision, insert_decision, record_decision
 from amberline.report.takedown import TakedownList, takedown_list
+from amberline.store.decisions import Decision, record_decision
 
 __all__ = [
     "Case", "CaseFiles", "CaseNotFound", "Decision", "ReporterConfig", "TakedownList",
-    "build_report", "insert_decision", "load_case", "load_reporter_config", "record_decision",
+    "build_report", "load_case", "load_reporter_config", "record_decision",
     "takedown_list", "write_case_file",
 ]

@@ -16,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from amberline.identifiers import CONTACT_KINDS
-from amberline.report.decisions import Decision, decisions_about, resolve_ad
 from amberline.store import queries
 from amberline.store.audit import entries_about
 from amberline.store.database import Store
+from amberline.store.decisions import Decision, decisions_about, resolve_ad
 from amberline.store.network_reads import members_of_networks, networks_of_ads
 from amberline.store.queries import AdSummary, StoredAd
 from amberline.store.schema import ads, encode_value, utcnow

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 
-from amberline.report.decisions import Decision, all_decisions
 from amberline.store.database import Store
+from amberline.store.decisions import Decision, all_decisions
 from amberline.store.network_reads import members_of_networks
 from amberline.store.schema import ads
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from amberline.model import Ad, Screening
-from amberline.store import audit
+from amberline.store import audit, decisions
 from amberline.store.accounts import User
 from amberline.store.schema import ads
-from amberline.web import decisions, networks
+from amberline.web import networks
 from amberline.web.api_models import (
     MAX_ID,
     AdIn,
@@ -151,9 +151,10 @@ def post_decision(request: Request, payload: DecisionIn, user: Writer) -> Decisi
             raise HTTPException(404, f"no network with id {payload.network_id}")
         members = [m.id for m in view.members]
     try:
-        ids = decisions.decide(store, user.name, payload.action, payload.note,
-                               ad_id=payload.ad_id, network_id=payload.network_id,
-                               member_ids=members)
+        written = decisions.record_decision(
+            store, action=payload.action, note=payload.note, user_name=user.name,
+            ad=payload.ad_id, network_id=payload.network_id,
+            member_ids=members if payload.network_id is not None else None, via="api")
     except decisions.DecisionError as exc:
         raise HTTPException(404 if "no ad" in str(exc) else 422, str(exc)) from exc
-    return DecisionsOut(ids=ids)
+    return DecisionsOut(ids=[d.id for d in written])

@@ -15,10 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 from amberline import display
 from amberline.identifiers import CONTACT_KINDS
 from amberline.link.split import SplitError, mark_not_linked
-from amberline.store import audit
+from amberline.store import audit, decisions
 from amberline.store.accounts import User
 from amberline.store.schema_workspace import DECISION_ACTIONS
-from amberline.web import decisions, evidence, networks, queue
+from amberline.web import evidence, networks, queue
 from amberline.web.auth import CurrentUser, ensure, form_user, require
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +77,8 @@ def decide_ad(request: Request, ad_id: int, user: FormUser,
               action: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "") -> Response:
     ensure(user, "analyst")
     try:
-        decisions.decide(request.app.state.store, user.name, action, note, ad_id=ad_id)
+        decisions.record_decision(request.app.state.store, action=action, note=note,
+                                  user_name=user.name, ad=ad_id)
     except decisions.DecisionError as exc:
         return error(request, user, str(exc), 400)
     return RedirectResponse(f"/ads/{ad_id}#decisions", status_code=303)
@@ -107,8 +108,8 @@ def decide_network(request: Request, network_id: str, user: FormUser,
     if view is None:
         return error(request, user, f"No network with id {network_id}.", 404)
     try:
-        decisions.decide(store, user.name, action, note, network_id=network_id,
-                         member_ids=[m.id for m in view.members])
+        decisions.record_decision(store, action=action, note=note, user_name=user.name,
+                                  network_id=network_id, member_ids=[m.id for m in view.members])
     except decisions.DecisionError as exc:
         return error(request, user, str(exc), 400)
     return RedirectResponse(f"/networks/{network_id}#decisions", status_code=303)
