@@ -184,6 +184,11 @@ def test_cli_unlink(tmp_path: Path) -> None:
     scan(store, tmp_path / "ads.jsonl", CORPUS)
     link_store(store)
     runner = CliRunner()
+    shown = runner.invoke(app, ["network", "board.example:p1", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    flat = " ".join(shown.output.split())  # the console wraps long lines
+    assert "near-duplicate text: rarity-weighted score" in flat
+    assert "shares: “" in flat and "amberline unlink" in flat
     out = runner.invoke(app, ["unlink", "board.example:p1", "board.example:p2", "--db", str(db),
                               "--note", "two tutors", "--user", "ana"])
     assert out.exit_code == 0, out.output
@@ -192,3 +197,43 @@ def test_cli_unlink(tmp_path: Path) -> None:
     out = runner.invoke(app, ["unlink", "board.example:p1", "board.example:nope", "--db", str(db),
                               "--note", "x"])
     assert out.exit_code != 0 and "no such ad" in str(out.exception)
+
+
+def test_shared_spans_show_the_common_passage() -> None:
+    from amberline.link.templates import shared_spans
+
+    a = "Opening hours changed. Tutoring in algebra on weekday evenings at the library."
+    b = "New notice: tutoring in algebra on weekday evenings at the library, ask Dana."
+    assert shared_spans(a, b) == ["Tutoring in algebra on weekday evenings at the library"]
+    assert shared_spans(a, "Nothing alike here at all") == []
+
+
+def test_network_page_explains_text_links_and_splits_at_one(tmp_path: Path) -> None:
+    from amberline.store.accounts import add_user
+    from web_helpers import PASSWORD, app_for, csrf_of, signed_in
+
+    store = Store(tmp_path / "web.db")
+    scan(store, tmp_path / "ads.jsonl", CORPUS)
+    link_store(store)
+    add_user(store, "ana", "analyst", PASSWORD)
+    add_user(store, "vic", "viewer", PASSWORD)
+    with store.engine.connect() as conn:
+        nid = conn.execute(sa.select(network_members.c.network_id)).scalars().first()
+    client = signed_in(app_for(store), "ana")
+    page = client.get(f"/networks/{nid}").text
+    assert "Split here" in page and "rarity-weighted score" in page
+    assert "near-duplicate text" in page and "shares: “" in page
+    p1, p3 = ad_id(store, "p1"), ad_id(store, "p3")
+    bad = client.post(f"/networks/{nid}/not-linked", data={
+        "ad_a": str(p1), "ad_b": str(p3), "note": "", "csrf": csrf_of(page)})
+    assert bad.status_code == 400
+    done = client.post(f"/networks/{nid}/not-linked", follow_redirects=False, data={
+        "ad_a": str(p1), "ad_b": str(p3), "note": "two tutors", "csrf": csrf_of(page)})
+    assert done.status_code == 303
+    assert not any({"p1", "p3"} <= set(g) for g in partition(store))
+    viewer = signed_in(app_for(store), "vic")
+    page = viewer.get(done.headers["location"].split("#")[0]).text
+    assert "Split here" not in page
+    refused = viewer.post(f"/networks/{nid}/not-linked", data={
+        "ad_a": str(p1), "ad_b": str(p3), "note": "x", "csrf": csrf_of(page)})
+    assert refused.status_code == 403

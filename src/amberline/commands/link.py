@@ -134,6 +134,7 @@ def network(
     """Show one network: members, keys, template, timeline, movement, score breakdown."""
     from amberline.link import export as graph_export
     from amberline.store import network_reads as reads
+    from amberline.store.networks import load_texts
 
     if export not in (None, "graphml", "json"):
         raise UserError(f"--export {export}: expected graphml or json")
@@ -145,6 +146,7 @@ def network(
             raise UserError(f"{network_id}: no such network in {db}; see `amberline networks`")
         members, edges = reads.members(conn, net.id), reads.edges(conn, net.id)
         keys_of = reads.keys_of_members(conn, net.id) if export else {}
+        found = {} if export else load_texts(conn, [m.id for m in members])
     if export:
         data = graph_export.graph(net, members, edges, keys_of)
         text = graph_export.to_graphml(data) if export == "graphml" else graph_export.to_json(data)
@@ -156,4 +158,4 @@ def network(
         return
     from amberline.link.show import show_network
 
-    show_network(console, net, members, edges)
+    show_network(console, net, members, edges, {m.key: found.get(m.id, "") for m in members})

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from amberline.link.templates import shared_spans
 from amberline.store.network_reads import Member, NetworkRecord, StoredEdge
 
 
@@ -47,7 +48,8 @@ def score_table(net: NetworkRecord) -> Table:
 
 
 def show_network(console: Console, net: NetworkRecord, members: list[Member],
-                 edges: list[StoredEdge]) -> None:
+                 edges: list[StoredEdge], texts: dict[str, str] | None = None) -> None:
+    """Print the network; `texts` (ad key -> text) lets text edges show what they share."""
     f = net.features
     console.print(f"[bold]Network {net.id}[/bold]  score {net.score:.3f}  "
                   f"{net.size} ads  {f.get('first_seen') or '?'} → {f.get('last_seen') or '?'}")
@@ -61,6 +63,11 @@ def show_network(console: Console, net: NetworkRecord, members: list[Member],
     console.print("edges: " + ", ".join(f"{k} {v}" for k, v in net.edge_kinds.items()))
     for e in edges[:15]:
         console.print(f"  {e.ad_a} — {e.ad_b}: {e.evidence}", highlight=False)
+        if texts and e.kind in ("near_dup", "template") and e.ad_a in texts and e.ad_b in texts:
+            spans = shared_spans(texts[e.ad_a], texts[e.ad_b])
+            if spans:
+                console.print("    shares: " + " | ".join(f"“{s}”" for s in spans),
+                              highlight=False, markup=False)
     if len(edges) > 15:
         console.print(f"  … {len(edges) - 15} more edges")
     if edges:

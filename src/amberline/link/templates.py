@@ -153,3 +153,18 @@ def derive_template(
         elif part != "":
             merged.append(part)
     return Template(ads=list(ads), parts=merged, fixed_share=share)
+
+
+def shared_spans(a: str, b: str, min_tokens: int = 4, limit: int = 3,
+                 width: int = 80) -> list[str]:
+    """The longest runs of tokens two texts share, in `a`'s wording, longest first: what an
+    analyst reads to see why a text edge was made (and whether it is only boilerplate)."""
+    ta, tb = tokenize(a), tokenize(b)
+    sm = SequenceMatcher(None, [t[0] for t in ta], [t[0] for t in tb], autojunk=False)
+    blocks = sorted((m for m in sm.get_matching_blocks() if m.size >= min_tokens),
+                    key=lambda m: -m.size)[:limit]
+    out = []
+    for m in blocks:
+        text = " ".join(a[ta[m.a][1] : ta[m.a + m.size - 1][2]].split())
+        out.append(text if len(text) <= width else text[: width - 1] + "…")
+    return out

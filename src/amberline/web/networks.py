@@ -8,6 +8,7 @@ table), under the id `ad-<ad id>`. Both give the same view, so analysts see a gr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -22,6 +23,7 @@ from amberline.store.schema import ads, spans
 KEY_KINDS = CONTACT_KINDS
 MAX_MEMBERS = 300
 HUB_LIMIT = 200  # a key on more ads than this (a hotline number, a site's address) joins nothing
+EXPLAINED = 50  # text edges shown with their shared passages on the network page
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +182,27 @@ def _stored_network(store: Store, network_id: str) -> NetworkView | None:
                                  .where(e.ad_a.in_(ids), e.ad_b.in_(ids), e.key.is_(None))
                                  .limit(2000)).all()
         view = NetworkView(network_id, True, row.score, _members(conn, list(ids)),
-                           _shared_keys(conn, list(ids)), [tuple(r) for r in edge_rows],
+                           _shared_keys(conn, list(ids)), _explained(conn, edge_rows),
                            dict(row.features or {}))
     return view
+
+
+def _explained(conn: sa.Connection, rows: Sequence[Any]) -> list[tuple[int, int, str, str]]:
+    """Text edges with what the two ads share appended to the stored evidence (for the first
+    `EXPLAINED` edges: the page lists those)."""
+    from amberline.link.templates import shared_spans
+    from amberline.store.networks import load_texts
+
+    head = rows[:EXPLAINED]
+    texts = load_texts(conn, sorted({x for r in head for x in (r[0], r[1])}))
+    out = []
+    for n, (a, b, kind, why) in enumerate(rows):
+        if n < EXPLAINED and a in texts and b in texts:
+            spans = shared_spans(texts[a], texts[b])
+            if spans:
+                why = f"{why}; shares: " + " | ".join(f"“{x}”" for x in spans)
+        out.append((a, b, kind, why))
+    return out
 
 
 def _identifier_network(store: Store, ad_id: int) -> NetworkView | None:
