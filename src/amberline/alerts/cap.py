@@ -217,7 +217,7 @@ def read_alert(element: etree._Element, origin: str) -> CapAlert:
         alert.descriptors = parse_description(description, headline=headline, sent=sent)
     alert.ends_reason = ending(alert.msg_type, " ".join(
         (headline, description, text(element, "c:note"))),
-        [c.name for c in alert.descriptors.children if c.name])
+        [n for c in alert.descriptors.children if c.name for n in (c.name, c.name.split()[0])])
     alert.ends_alert = bool(alert.ends_reason)
     return alert
 

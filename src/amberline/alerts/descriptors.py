@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from amberline.alerts import dates
-from amberline.alerts.vehicles import Vehicle, parse_vehicle
+from amberline.alerts.vehicles import Vehicle, find_vehicle, parse_vehicle
 from amberline.alerts.vocab import alternation, canon, table, tidy_case
 
 INCH_CM = 2.54
@@ -160,11 +160,13 @@ class _Patterns:
         self.height = re.compile(
             r"(?<![\d'])(?P<ft>[1-7])[\s-]*(?:'|’|ft\b\.?|feet\b|foot\b)[\s,-]*(?:(?:and\s+)?"
             r"(?P<inch>1[01]|0?\d)(?![\d/])\s*(?:\"|''|”|in(?:ch|ches)?\b\.?)?)?"
+            r"|(?<![\d/-])(?P<ncft>[2-7])-(?P<ncin>0\d)(?![\d/-])"
             r"|\b(?P<cm>\d{2,3})\s*cm\b|\b(?P<in>[1-7]\d)\s*(?:inches|in\.)(?:\s+tall)?", re.I)
-        self.weight = re.compile(r"\b(?P<lb>\d{1,3})\s*(?:lbs?\b\.?|pounds\b|#)"
+        self.weight = re.compile(r"(?<!\d-)(?<!\d\s-\s)(?<!\bto\s)\b(?P<lb>\d{1,3})\s*"
+                                 r"(?:lbs?\b\.?|pounds\b|#)"
                                  r"|\b(?P<kg>\d{1,3})\s*(?:kgs?|kilos?|kilograms?)\b", re.I)
         self.age = re.compile(
-            r"\b(?P<a>\d{1,2})\s*(?:-\s*)?(?:yoa|y/o|yo|yrs?\.?(?:\s*old)?"
+            r"(?<!\d-)(?<!\d\s-\s)(?<!\bto\s)\b(?P<a>\d{1,2})\s*(?:-\s*)?(?:yoa|y/o|yo|yrs?\.?(?:\s*old)?"
             r"|years?(?:[\s-]*old|\s+of\s+age)?)(?![\w/])|\bage[ds]?\s*[:-]?\s*(?P<b>\d{1,2})\b",
             re.I)
         self.months = re.compile(
@@ -186,27 +188,33 @@ class _Patterns:
             r"sightings?|for\s+more\s+information|www\.|https?://|tip\s*line)\b"
             r"[^\n]*?(?:[.!?](?=\s|$)|\n|$)", re.I)
         self.name = re.compile(
-            r"(?i:\b(?:name|child|victim|suspect)(?:['’]s\s+name)?\s*(?:is\b|:|-|,)"
+            r"(?i:\b(?:name|child|victim|suspect|abducted|missing|abductee)(?:['’]s\s+name)?"
+            r"\s*(?:is\b|:|-|,)|\bnamed"
             r"|\b(?:searching|looking)\s+for(?:\s+(?:a|an|the))?(?:\s+\d{1,2}[\s-]*years?[\s-]*old)?"
             r"(?:\s+(?:missing|abducted))?(?:\s+(?:child|girl|boy|teen|juvenile|infant|toddler))?"
             r"\s*,?|\bamber\s+alert\s*(?:issued\s+)?(?:for|:|-))\s*(?P<name>" + _NAME_RUN + ")")
         sexes = rf"(?i:male|female|boy|girl|{rw})\b|[{races}]\s*/\s*[MF]\b|[MF]\s*/\s*[{races}]\b"
-        cue = (rf"\d{{1,2}}\s*,\s*(?:{sexes})|(?i:an?\s+)?(?:{sexes})"
+        cue = (rf"\d{{1,2}}\s*,\s*(?:{sexes}|(?i:and|both|all)\b)|(?i:an?\s+)?(?:{sexes})"
                r"|(?i:(?:an?\s+)?(?:age[ds]?\b|\d{1,2}[\s-]*(?:years?|yrs?|yoa|y/o|yo|months?|mos?)\b)"
                r"|dob\b|d\.o\.b|born\b)")
         run = _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,5}"
         # Where a person's description starts: "NAME, age 4", "NAME, W/F", "NAME (7)",
         # "VICTIM NAME IS 4 FEET", "NAME IS DESCRIBED AS".
         self.anchor = re.compile(
-            r"(?<![\w'’.-])(?P<name>" + run + r")(?:\s*,\s*(?=" + cue + r")|\s*\((?=\d{1,2}\))"
+            r"(?<![\w'’.-])(?P<name>" + run + r")(?:\s*,\s*(?=" + cue + r")"
+            r"|\s*\((?=\d{1,2}\)|" + cue + r")"
             r"|\s+(?i:is|was|stands|weighs)\s+(?=(?i:approximately|about|approx|described|"
             r"\d|[1-7]\s*(?:'|ft|feet|foot)))"
             r"|\s+(?i:was|were|has\s+been|have\s+been)\s+(?i:safely\s+)?(?i:found|located|"
             r"recovered)\b)")
-        self.bare_age = re.compile(r"\b(?:male|female|man|woman)\s*,\s*(?P<n>\d{1,2})\s*(?:,|$)",
-                                   re.I)
+        self.shared = re.compile(  # "both black", "all three are white males"
+            rf"\b(?:both|all(?:\s+(?:two|three|four|five))?)(?:\s+(?:are|were))?\s+(?P<race>{rw})"
+            r"(?:\s+(?P<sex>males?|females?|boys|girls))?\b", re.I)
+        self.bare_age = re.compile(
+            rf"(?:\b(?i:male|female|man|woman)|[{races}]\s*/\s*[MF]|[MF]\s*/\s*[{races}])\s*,"
+            r"\s*(?P<n>\d{1,2})\s*(?:[,)]|$)")
         self.lead_name = re.compile(
-            r"^\W*(?:[A-Z][A-Za-z ]{0,24}:\s*)?(?P<name>" + _NAME_RUN + r")\s*,")
+            r"^\W*(?:[A-Z][A-Za-z ]{0,24}:\s*)?(?P<name>" + _NAME_RUN + r")\s*[,(]")
         self.roles = re.compile(
             r"(?P<vehicle>\bsuspect(?:['’]s)?\s+vehicle\b\s*[:-]?|\b(?:vehicle|veh)\b(?:\s+(?:info"
             r"(?:rmation)?|description))?\s*(?:[:-]|(?:is|was|may\s+be)\b)"
@@ -227,6 +235,13 @@ _SENTENCE_END = (r"(?<!\blic)(?<!\bst)(?<!\bave)(?<!\brd)(?<!\bdr)(?<!\bblvd)(?<
 @lru_cache(maxsize=1)
 def _patterns() -> _Patterns:
     return _Patterns()
+
+
+@lru_cache(maxsize=1)
+def _state_codes() -> frozenset[str]:
+    from amberline.extract.places import load_gazetteer
+
+    return frozenset(load_gazetteer().regions.values())
 
 
 @lru_cache(maxsize=1)
@@ -256,6 +271,8 @@ def _blank(text: str, start: int, end: int) -> str:
 def _clean_name(raw: str) -> str | None:
     words = []
     for word in raw.split():
+        if word in _state_codes():  # "Yuma AZ": a place, not a person
+            return None
         if word.lower().strip(".") in _STOP:
             break
         words.append(word)
@@ -266,9 +283,11 @@ def _clean_name(raw: str) -> str | None:
 
 
 def _find_name(p: _Patterns, text: str) -> str | None:
-    for m in p.name.finditer(text):
+    at = 0
+    while m := p.name.search(text, at):  # overlapping: "AMBER ALERT - Abducted: NAME"
         if name := _clean_name(m["name"]):
             return name
+        at = m.start() + 1
     m = p.lead_name.match(text)
     return _clean_name(m["name"]) if m else None
 
@@ -327,10 +346,8 @@ def parse_person(text: str, sent: datetime, name: str | None = None) -> Person:
     if person.eyes is None and (m := p.eyes.search(text)):
         person.eyes = p.eye_words.get(canon(m["w"] or m["w2"] or "")) or p.eye_codes.get(
             canon(m["c"] or "")) or None
-    if m := p.height.search(text):
-        inches = int(m["in"]) if m["in"] else None
-        person.height_cm = (int(m["cm"]) if m["cm"] else round(inches * INCH_CM) if inches
-                            else round((int(m["ft"]) * 12 + int(m["inch"] or 0)) * INCH_CM))
+    if (m := p.height.search(text)) and not _RANGE_ON.match(text, m.end()):
+        person.height_cm = _height_cm(m)
     if m := p.weight.search(text):
         person.weight_kg = round(int(m["lb"]) * LB_KG, 1) if m["lb"] else float(m["kg"])
     for m in p.dob.finditer(text):
@@ -347,6 +364,20 @@ def parse_person(text: str, sent: datetime, name: str | None = None) -> Person:
         day = sent.date()
         person.age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
     return person
+
+
+# "5'8\"-5'10\"", "150 to 170 lbs": the first value of a range is no one's value.
+_RANGE_ON = re.compile(r"\s*(?:-|to\b)\s*\d", re.I)
+
+
+def _height_cm(m: re.Match[str]) -> int:
+    if m["cm"]:
+        return int(m["cm"])
+    if m["in"]:
+        return round(int(m["in"]) * INCH_CM)
+    if m["ncft"]:
+        return round((int(m["ncft"]) * 12 + int(m["ncin"])) * INCH_CM)
+    return round((int(m["ft"]) * 12 + int(m["inch"] or 0)) * INCH_CM)
 
 
 # "NAME, 34, MALE" / "NAME (7)": an age given as a bare number right after the name.
@@ -438,6 +469,14 @@ def parse_description(text: str, headline: str = "", sent: datetime | None = Non
             previous = suspects if role == "suspect" else children
         for person in _people(p, part, sent, lead_in=after_vehicle):
             _place(person, children, suspects, previous, after_vehicle)
+    if len(children) > 1 and (m := p.shared.search(text[: bounds[0]])):
+        race = p.race_words.get(canon(m["race"]))
+        sex = ("female" if m["sex"].lower().startswith(("f", "g")) else "male") if m["sex"] \
+            else None
+        for child in children:
+            child.fill(Person(race=race, sex=sex))
+    if out.vehicle is None:  # "LIC/BXR4471 (AZ) 2016 black Jeep Cherokee": no cue before it
+        out.vehicle = find_vehicle(text)
     out.children = [c for c in children if _has_any(c)]
     out.suspects = [x for x in suspects if _has_any(x)]
     if not out.children and (seen.last_seen_place or seen.last_seen_time):
@@ -469,7 +508,8 @@ def _place(person: Person, children: list[Person], suspects: list[Person],
 _ENDS = (
     r"\b(?:cancel(?:l)?ation\s+of|cancel(?:l)?(?:ed|ing)|discontinu(?:ed|ing)|deactivat(?:ed|ing)"
     r"|rescind(?:ed|ing)|call(?:ed|ing)\s+off)\b[^.]{0,40}?\b(?:amber\s+)?alert\b"
-    r"|\b(?:amber\s+)?alert\s+(?:(?:has|have)\s+been\s+|is\s+(?:now\s+)?|was\s+)?(?:cancel(?:l)?ed"
+    r"|\balert\b(?:\s+for\s+[^.]{1,60}?)?\s+(?:(?:has|have)\s+been\s+|is\s+(?:now\s+)?|was\s+)?"
+    r"(?:cancel(?:l)?ed"
     r"|discontinued|deactivated|rescinded|called\s+off|no\s+longer\s+in\s+effect)\b"
     r"|\b(?:child|children|victims?|girl|boy|infant|baby|toddler|juvenile|teen|both|all|they|he|she"
     r"{name})\s+(?:has|have|was|were|is|are)\s+(?:been\s+)?(?:safely\s+|now\s+)?(?:found|located"

@@ -62,12 +62,14 @@ class _Patterns:
         self.plate_paren = re.compile(r"\((?:(?P<st>[A-Z]{2})[ ,]+)?" + plate + r"\)")
         self.plate_cue = re.compile(
             rf"(?:\b(?P<st>{state})\s+)?\b(?i:registration|licen[cs]e|plates?|tags?|lic|lp)\b"
-            r"(?i:\s*(?:plates?|tags?|number|num|no\.?|#|reading|of|is)\b\.?)*\s*[:#-]?\s*"
-            rf"(?:(?P<st2>{codes})\s+)?" + value
+            r"(?i:\s*(?:plates?|tags?|number|num|no\.?|#|reading|of|is)\b\.?)*\s*[:#/-]?\s*"
+            rf"(?:(?P<st2>{codes})\s+)?" + value + rf"(?:\s*\((?P<st3>{codes})\))?"
         )
         self.year = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
         self.make = re.compile(r"\b(?P<make>" + alternation("vehicle_makes") + r")\b"
                                r"(?P<model>(?:\s+[A-Za-z0-9][\w-]*,?){0,2})", re.IGNORECASE)
+        self.year_make = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b,?\s+(?:[A-Za-z]+\s+){0,2}(?:"
+                                    + alternation("vehicle_makes") + r")\b", re.I)
         self.body = re.compile(r"(?<![\w-])(" + alternation("vehicle_bodies") + r")\b", re.I)
         self.colour = re.compile(r"\b(" + alternation("vehicle_colours") + r")\b", re.I)
 
@@ -81,7 +83,7 @@ class _Patterns:
             tokens = m["p"].split()  # "GRZ 5521" is one plate; "8HKT22 IN" is not
             digits = takewhile(lambda t: any(ch.isdigit() for ch in t), tokens[1:])
             plate = "".join([tokens[0], *digits]).replace("-", "")
-        state = m.groupdict().get("st") or m.groupdict().get("st2")
+        state = m.groupdict().get("st") or m.groupdict().get("st2") or m.groupdict().get("st3")
         return plate.upper(), self.regions.get(canon(state)) if state else None
 
 
@@ -119,3 +121,14 @@ def parse_vehicle(text: str) -> Vehicle | None:
     if not any((vehicle.year, vehicle.make, vehicle.plate, vehicle.colour, vehicle.body)):
         return None
     return vehicle
+
+
+def find_vehicle(text: str) -> Vehicle | None:
+    """The vehicle of the first sentence with a year and make or a plate, for texts that give a
+    vehicle without a cue ("LIC/BXR4471 (AZ) 2016 black Jeep Cherokee"); None when none does."""
+    p = _patterns()
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+        # a make alone may be a surname or a town ("Lincoln, NE"): a year must lead up to it
+        if p.year_make.search(sentence) or p.plate_cue.search(sentence):
+            return parse_vehicle(sentence)
+    return None
