@@ -9,9 +9,9 @@ import pytest
 from pypdf import PdfReader
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from amberline.evidence import segments
 from amberline.report.case import CaseNotFound
 from amberline.report.case_file import write_case_file
-from amberline.report.case_view import segments
 from amberline.store.decisions import record_decision
 from report_fixtures import ADS, KEY_A, KEY_B, KEY_C, add_network, make_store, screened
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from amberline.evidence import segments
 from amberline.report.case import Case
 from amberline.report.case_graph import case_graph, to_svg
-from amberline.report.case_view import movement, segments, timeline
+from amberline.report.case_view import movement, timeline
 
 CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em;color:#111;max-width:60em}

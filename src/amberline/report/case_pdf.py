@@ -14,9 +14,10 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from amberline.evidence import segments
 from amberline.report.case import Case
 from amberline.report.case_graph import case_graph, to_svg
-from amberline.report.case_view import movement, segments, timeline
+from amberline.report.case_view import movement, timeline
 
 FLAG_RGB, ENTITY_RGB, TEXT_RGB, NOTE_RGB = (179, 38, 30), (27, 95, 173), (17, 17, 17), (90, 90, 90)
 

@@ -1,54 +1,18 @@
 """What a case file shows, computed once for both renderers (HTML and PDF).
 
-Why separate from rendering: the evidence highlighting (which characters belong to which flag
-and which entity), the timeline and the movement path are facts about the case; the HTML
-and the PDF must show the same ones, so they are computed here and only drawn there.
+Why separate from rendering: the timeline and the movement path are facts about the case; the
+HTML and the PDF must show the same ones, so they are computed here and only drawn there (the
+evidence highlighting is `amberline.evidence`, shared with the workspace).
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from amberline.extract.places import own_places
-from amberline.model import Flag, Span
 from amberline.report.case import Case
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A run of ad text covered by the same flags and entity spans (indexes into the ad's)."""
-
-    text: str
-    start: int
-    end: int
-    flags: tuple[int, ...]
-    spans: tuple[int, ...]
-
-
-def segments(text: str, spans: list[Span], flags: list[Flag]) -> list[Segment]:
-    """Cut `text` at every span and flag boundary; each piece knows what covers it.
-
-    Offsets outside the text are clipped, so a damaged record still renders.
-    """
-    n = len(text)
-    cuts = {0, n}
-    for item in (*spans, *flags):
-        cuts.add(min(max(item.start, 0), n))
-        cuts.add(min(max(item.end, 0), n))
-    bounds = sorted(cuts)
-    out = []
-    for start, end in itertools.pairwise(bounds):
-        if start == end:
-            continue
-        out.append(Segment(
-            text[start:end], start, end,
-            tuple(i for i, f in enumerate(flags) if f.start <= start and end <= f.end),
-            tuple(i for i, s in enumerate(spans) if s.start <= start and end <= s.end),
-        ))
-    return out
 
 
 @dataclass(frozen=True, slots=True)

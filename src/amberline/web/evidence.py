@@ -1,16 +1,12 @@
-"""Evidence highlighting: an ad's text cut into pieces, each with the flags and entities over it.
-
-Why pieces and not nested tags: flags and entity spans overlap freely (a name inside a flagged
-phrase, a phone that is also an obscured contact), and nested markup cannot express crossing
-ranges. Cutting the text at every boundary gives runs that are each covered by a fixed set of
-annotations; the template renders each run once, escaped, with the rules behind it on hover.
-"""
+"""Evidence highlighting on the workspace's ad page: the runs of `amberline.evidence` with the
+rule, citation and contribution behind each, shown on hover; the template renders each run
+once, escaped."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
+from amberline.evidence import segments
 from amberline.model import Flag, Span
 
 
@@ -50,20 +46,10 @@ def _span_note(s: Span) -> Note:
 
 
 def pieces(text: str, spans: list[Span], flags: list[Flag]) -> list[Piece]:
-    """Cut `text` at every annotation boundary; offsets outside the text are clipped."""
-    n = len(text)
-    ranges: list[tuple[int, int, Note]] = []
-    for f in flags:
-        ranges.append((max(0, f.start), min(n, f.end), _flag_note(f)))
-    for s in spans:
-        ranges.append((max(0, s.start), min(n, s.end), _span_note(s)))
-    ranges = [r for r in ranges if r[0] < r[1]]
-    cuts = sorted({0, n, *(r[0] for r in ranges), *(r[1] for r in ranges)})
-    out: list[Piece] = []
-    for a, b in pairwise(cuts):
-        notes = tuple(note for start, end, note in ranges if start <= a and b <= end)
-        out.append(Piece(text[a:b], notes))
-    return out
+    """The runs of `amberline.evidence.segments` with the notes the page shows on hover."""
+    return [Piece(seg.text, (*(_flag_note(flags[i]) for i in seg.flags),
+                             *(_span_note(spans[i]) for i in seg.spans)))
+            for seg in segments(text, spans, flags)]
 
 
 def legend(flags: list[Flag], spans: list[Span]) -> dict[str, list[str]]:
