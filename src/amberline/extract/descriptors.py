@@ -6,6 +6,10 @@ indicators found predictive. Values are normalised so that ads and alerts compar
 height in whole centimetres, weight in kilograms (one decimal), colours and ethnicities as
 the canonical terms of `data/descriptors.toml` (the word lists live there, not in code).
 
+Build terms are the annotation guide's: petite, slim, curvy, thick, athletic, bbw. A bare number
+right after a height is the weight ("5'7 150"), and "mixed"/"mix" is an ethnicity only beside
+another ethnicity or before a person word ("Thai & Japanese mix", "mixed cutie").
+
 Colour words are only read next to their cue ("brown hair", "eyes: green") and "white",
 "black", "native" only before "girl", "woman", ... or after "ethnicity:", because on their own
 they are ordinary words. Nationalities followed by "massage", "food", ... name a service and
@@ -33,17 +37,35 @@ LB_TO_KG = 0.45359237
 INCH_CM = 2.54
 
 _HEIGHT = (
-    r"(?<![\d.,'])(?P<ft>[3-7])\s*(?:'|’|′|ft\.?|feet|foot)"
-    r"(?:\s*(?P<inch>1[01]|0?\d)(?!\d)\s*(?:\"|”|″|''|’’|inch(?:es)?\b|in\b\.?)?)?"
+    # 5'4, 5 ft 4 in, 5’4”, 5‘1“ and the double quote as a foot mark when inches follow: 5"4
+    r"(?<![\d.'])(?P<ft>[3-7])\s*(?:'|’|‘|′|ft\.?|feet|foot|\"(?=\s?\d(?![\d.])))"
+    r"(?:\s*(?P<inch>1[01]|0?\d)(?!\d)\s*(?:\"|”|“|″|''|’’|'|inch(?:es)?\b|in\b\.?)?)?"
     r"(?![\w'’])"
     r"|(?<![\d.,])(?P<cm>1[2-9]\d|20\d)\s*cm\b"
 )
 _WEIGHT = (
-    r"(?<![\d.,])(?P<lb>[6-9]\d|[1-3]\d\d)\s*(?:lbs?\b\.?|pounds\b|#)"
+    r"(?<![\d.])(?P<lb>[6-9]\d|[1-3]\d\d)\s*(?:lbs?\b\.?|pounds\b|bls\b|pds\b|#)"
     r"|(?<![\d.,])(?P<kg>[3-9]\d|1\d\d)\s*(?:kgs?|kilos?)\b"
 )
-_SERVICE = r"(?!\s+(?:massage|food|cuisine|restaurant|style|spa|bodywork|tea|bakery))"
+# A nationality naming a service, alone or first in a list of massage styles: "Swedish  Deep
+# Tissue", "Thai, Shiatsu".
+_SERVICE = (
+    r"(?!\s*(?:[,/&+]|and)?\s*(?:massage|food|cuisine|restaurant|style|spa|bodywork|tea|bakery"
+    r"|deep\s*tissue|shiatsu|reflexology|acupressure|aromatherapy|hot\s*stone|oil|sports"
+    r"|tantric|tantra|nuru|lomi)\b)"
+)
 _PERSON = r"\s*(?:girls?|wom[ae]n|lady|ladies|females?|chicks?|babes?|beauty|model)\b"
+_WEIGHT_AFTER_HEIGHT = re.compile(
+    r"[^\S\f]*+[,/-]?[^\S\f]*+(?P<lb>[89]\d|[12]\d\d)(?![\d.,'\"’”]|[^\W\d_])"
+    r"(?![^\S\f]*+(?i:lbs?|pounds|bls|pds|#|kgs?|kilos?)\b)"  # with a unit it is read already
+)
+_MIX = re.compile(r"\bmix(?:x?ed)?\b", re.IGNORECASE)
+_MIX_GAP = 12
+_MIX_JOIN = re.compile(r"[^\S\f]*+(?:[/&,+-][^\S\f]*+|and[^\S\f]++)?", re.IGNORECASE)
+_MIX_PERSON = re.compile(
+    r"[^\S\f]*+(?:race|breed|girl|cutie|beauty|babe|chick|lady|woman|doll|goddess)",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -102,8 +124,8 @@ class DescriptorExtractor(Extractor):
         words = [t for table in ("hair_standalone", "eyes_standalone", "ethnicity",
                                  "ethnicity_cued", "build") for t in vocab[table]]
         triggers = [
-            r"[3-7]\s*(?:'|’|′|ft|feet|foot)|1[2-9]\d\s*cm|20\d\s*cm",
-            r"\d{2,3}\s*(?:lb|pound|#|kg|kilo)",
+            r"[3-7]\s*(?:'|’|‘|′|\"|ft|feet|foot)|1[2-9]\d\s*cm|20\d\s*cm",
+            r"\d{2,3}\s*(?:lb|pound|#|kg|kilo|bls|pds)",
             r"\b(?:" + _alternation([*vocab["hair_cued"], *vocab["eyes_cued"]])
             + r")(?:\s|-)*(?:hair|eye)",
             r"\b(?:hair|eye|ethnicity|race|nationality)",
@@ -120,7 +142,34 @@ class DescriptorExtractor(Extractor):
             kind, value, extra = found
             attrs = {"kind": kind, "value": value, **extra}
             spans.append(Span(DESCRIPTOR, value, m.start(), m.end(), self.name, 1.0, attrs))
+            if kind == "height_cm":  # "5'7 150": a bare weight right after a height
+                w = _WEIGHT_AFTER_HEIGHT.match(text, m.end())
+                if w is not None:
+                    kg = round(int(w.group("lb")) * LB_TO_KG, 1)
+                    spans.append(Span(DESCRIPTOR, kg, w.start("lb"), w.end("lb"), self.name,
+                                      0.8, {"kind": "weight_kg", "value": kg}))
+        if "mix" in text or "Mix" in text or "MIX" in text:
+            spans.extend(self._mixed(text, spans))
+            spans.sort(key=lambda s: s.start)
         return spans
+
+    def _mixed(self, text: str, spans: list[Span]) -> list[Span]:
+        """"Mixed"/"mix" as an ethnicity: next to an ethnicity ("Thai & Japanese mix", "mixed
+        Latina", "Ebony Mixed") or before a person word ("mixed cutie"); on its own it is an
+        ordinary word ("mixed drinks")."""
+        ethnic = [s for s in spans if s.attrs.get("kind") == "ethnicity"]
+        found: list[Span] = []
+        for m in _MIX.finditer(text):
+            near = any((0 <= m.start() - s.end <= _MIX_GAP
+                       and _MIX_JOIN.fullmatch(text, s.end, m.start()) is not None)
+                       or (0 <= s.start - m.end() <= _MIX_GAP
+                       and _MIX_JOIN.fullmatch(text, m.end(), s.start) is not None)
+                       for s in ethnic)
+            if near or _MIX_PERSON.match(text, m.end()) is not None:
+                attrs = {"kind": "ethnicity", "value": "mixed", "group": "mixed"}
+                found.append(Span(DESCRIPTOR, "mixed", m.start(), m.end(), self.name, 0.8,
+                                  attrs))
+        return found
 
     def _read(self, m: re.Match[str]) -> tuple[str, Any, dict[str, Any]] | None:
         """(descriptor kind, normalised value, extra attrs) of one match."""

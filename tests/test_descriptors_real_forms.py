@@ -1,0 +1,48 @@
+"""Descriptors as real ads write them (invented, clinical texts): the guide's build terms, foot
+marks typed as double quotes, a bare weight after a height, "mixed" beside an ethnicity, and
+nationalities that name massage styles."""
+
+from __future__ import annotations
+
+import pytest
+
+from amberline.extract.descriptors import DescriptorExtractor
+
+
+@pytest.fixture(scope="module")
+def extractor() -> DescriptorExtractor:
+    return DescriptorExtractor()
+
+
+def found(extractor: DescriptorExtractor, text: str) -> list[tuple[str, object]]:
+    return sorted({(s.attrs["kind"], s.attrs["value"]) for s in extractor.extract(text)})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Slim thick and friendly", [("build", "slim"), ("build", "thick")]),
+        ("Thicc and sweet", [("build", "thick")]),
+        ("BBW, plus size welcome", [("build", "bbw")]),
+        ('Hi, I stand 5"4 with a smile', [("height_cm", 163)]),
+        ("Moria 5‘1“ tall", [("height_cm", 155)]),
+        ("I'm Jaye,5'11, tall", [("height_cm", 180)]),
+        ("I stand at 5'7 150 and smile", [("height_cm", 170), ("weight_kg", 68.0)]),
+        ("5'3,100 pounds", [("height_cm", 160), ("weight_kg", 45.4)]),
+        ("Tiny 98bls only", [("build", "petite"), ("weight_kg", 44.5)]),
+        ("Thai & Japanese mix, calm", [("ethnicity", "japanese"), ("ethnicity", "mixed"),
+                                       ("ethnicity", "thai")]),
+        ("Exotic mixed cutie", [("ethnicity", "mixed")]),
+        ("Mixed drinks and music", []),
+        ("Swedish  Deep Tissue  Oil massage", []),
+        ("Swedish, shiatsu and hot stone", []),
+    ],
+)
+def test_descriptors_in_real_forms(extractor: DescriptorExtractor, text: str,
+                                   expected: list[tuple[str, object]]) -> None:
+    assert found(extractor, text) == sorted(expected)
+
+
+def test_bare_number_after_a_height_needs_to_stand_alone(extractor: DescriptorExtractor) -> None:
+    # A measurement or a price glued to letters is not a weight.
+    assert found(extractor, "5'6 34C and 5'5 120hr") == [("height_cm", 165), ("height_cm", 168)]
