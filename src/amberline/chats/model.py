@@ -53,6 +53,17 @@ class ChatModel:
     threshold: float
     info: dict = field(default_factory=dict)
 
+    def strong(self, block: str) -> float:
+        """The weight above which a block's n-grams are named in contributions: the strongest
+        tenth of the weights the model learned (fixed per model, so a conversation's
+        contributions do not depend on the batch it came in)."""
+        cache = self.__dict__.setdefault("_strong", {})
+        if block not in cache:
+            w = np.abs(self.weights[block])
+            w = w[w > 0]
+            cache[block] = float(np.quantile(w, 0.9)) if w.size else np.inf
+        return cache[block]
+
     def calibrate(self, z: np.ndarray) -> np.ndarray:
         a, b = self.calibration
         return 1.0 / (1.0 + np.exp(-(a * np.asarray(z) + b)))

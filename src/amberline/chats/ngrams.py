@@ -60,33 +60,59 @@ class Occurrences:
         return self.data[grams.start[i] : grams.end[i]].decode("utf-8", "replace")
 
 
+@dataclass(slots=True)
+class Table:
+    """One block's n-grams laid out by position: row r is a byte (character n-grams, one column
+    per width) or a word (columns: the word, the word and the next one). `valid` marks the
+    n-grams that exist (inside one message); `owner` is the message of each row."""
+
+    bucket: np.ndarray
+    valid: np.ndarray
+    owner: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    def grams(self) -> Grams:
+        rows, cols = np.nonzero(self.valid)
+        return Grams(self.owner[rows], self.bucket[rows, cols], self.start[rows],
+                     self.end[rows, cols])
+
+
+@dataclass(slots=True)
+class Tables:
+    """Both blocks' tables for a batch of messages, and the bytes they index."""
+
+    messages: int
+    data: bytes
+    word: Table
+    char: Table
+
+    def blocks(self) -> tuple[Table, Table]:
+        return self.word, self.char
+
+    def text(self, start: int, end: int) -> str:
+        return self.data[start:end].decode("utf-8", "replace")
+
+
 def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         mixed = h * _MIX
-    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+    return (mixed >> np.uint64(64 - bits)).view(np.int64)
 
 
-def _empty() -> Grams:
-    z = np.zeros(0, dtype=np.int64)
-    return Grams(z, z, z, z)
-
-
-def occurrences(texts: Sequence[str], bits: int = BITS) -> Occurrences:
-    """Word 1-2 grams and character 2-5 grams of each text, hashed into 2**bits buckets,
-    ordered by message (then by position)."""
-    if not texts:
-        return Occurrences(0, b"", _empty(), _empty())
+def tables(texts: Sequence[str], bits: int = BITS) -> Tables:
+    """Word 1-2 grams and character 2-5 grams of each text, hashed into 2**bits buckets."""
     encoded = [t.lower().encode("utf-8", "replace") for t in texts]
     lens = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    raw = b" ".join(encoded) + b" "
+    raw = b" ".join(encoded) + b" " if encoded else b""
     data = _FOLD[np.frombuffer(raw, dtype=np.uint8)]
     size = len(data)
     owner = np.repeat(np.arange(len(encoded), dtype=np.int64), lens + 1)
     ends = np.cumsum(lens + 1) - 1  # where each message's separator sits
     remaining = np.repeat(ends, lens + 1) - np.arange(size)  # bytes left in the message
     b = data.astype(np.uint64)
+    widths = np.asarray(CHAR_SIZES, dtype=np.int64)
     hashes = np.empty((size, len(CHAR_SIZES)), dtype=np.uint64)
-    valid = np.empty((size, len(CHAR_SIZES)), dtype=bool)
     with np.errstate(over="ignore"):
         h = np.zeros(size, dtype=np.uint64)
         col = 0
@@ -94,11 +120,10 @@ def occurrences(texts: Sequence[str], bits: int = BITS) -> Occurrences:
             h[: size - k] = h[: size - k] * _BASE + b[k:]
             if k + 1 in CHAR_SIZES:
                 hashes[:, col] = h ^ np.uint64(k + 1)
-                valid[:, col] = remaining >= k + 1
                 col += 1
-    rows, cols = np.nonzero(valid)
-    widths = np.asarray(CHAR_SIZES, dtype=np.int64)
-    char = Grams(owner[rows], _bucket(hashes[valid], bits), rows, rows + widths[cols])
+    positions = np.arange(size)
+    char = Table(_bucket(hashes, bits), remaining[:, None] >= widths[None, :], owner, positions,
+                 positions[:, None] + widths[None, :])
     is_word = _WORD_TABLE[data]
     edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
     w_start = np.flatnonzero(edges == 1)
@@ -111,18 +136,22 @@ def occurrences(texts: Sequence[str], bits: int = BITS) -> Occurrences:
         inverse = np.concatenate(([np.uint64(1)], inverse[:-1]))
         prefix = np.concatenate(([np.uint64(0)], np.cumsum((b + np.uint64(1)) * powers)))
         word_hash = (prefix[w_end] - prefix[w_start]) * inverse[w_start] * _BASE
-        pair = np.empty((n_words, 2), dtype=np.uint64)
+        pair = np.zeros((n_words, 2), dtype=np.uint64)
         pair[:, 0] = word_hash ^ np.uint64(101)
         pair[:-1, 1] = (word_hash[:-1] * _MIX + word_hash[1:]) ^ np.uint64(202)
     w_owner = owner[w_start]
     has_pair = np.zeros((n_words, 2), dtype=bool)
     has_pair[:, 0] = True
     has_pair[:-1, 1] = w_owner[1:] == w_owner[:-1]
-    rows, cols = np.nonzero(has_pair)
-    next_end = np.append(w_end[1:], 0)
-    word = Grams(w_owner[rows], _bucket(pair[has_pair], bits), w_start[rows],
-                 np.where(cols == 0, w_end[rows], next_end[rows]))
-    return Occurrences(len(texts), raw, word, char)
+    word_ends = np.stack((w_end, np.append(w_end[1:], 0)), axis=1)
+    word = Table(_bucket(pair, bits), has_pair, w_owner, w_start, word_ends)
+    return Tables(len(texts), raw, word, char)
+
+
+def occurrences(texts: Sequence[str], bits: int = BITS) -> Occurrences:
+    """Every n-gram occurrence of each text, ordered by message (then by position)."""
+    t = tables(texts, bits)
+    return Occurrences(t.messages, t.data, t.word.grams(), t.char.grams())
 
 
 def count_matrix(grams: Grams, rows: np.ndarray, n_rows: int, bits: int = BITS) -> sp.csr_matrix:

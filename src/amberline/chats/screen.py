@@ -17,12 +17,11 @@ from typing import Any
 import numpy as np
 
 from amberline.chats.model import ChatModel, flag_matrix
-from amberline.chats.ngrams import Occurrences, occurrences
+from amberline.chats.ngrams import BLOCKS, Table, Tables, tables
 from amberline.chats.records import ChatFlag, Conversation
 from amberline.chats.rules import ChatRules
 
 TOP_CONTRIBUTIONS = 12
-_CANDIDATES = 24  # strongest occurrences looked at when naming the top n-grams
 
 
 @dataclass(slots=True)
@@ -79,15 +78,22 @@ def screen_batch(
             for cv, fl, v in zip(conversations, all_flags, verdicts, strict=True)
         ]
     texts = [m.text for cv in conversations for m in cv.messages]
-    occ = occurrences(texts, model.bits)
     n = len(texts)
-    # per message: sum of occurrence weights and n-gram count, per block
-    sums, totals, per_occ = [], [], []
-    for name, grams in zip(("word", "char"), occ.blocks(), strict=True):
-        w = model.weights[name][grams.bucket]
-        per_occ.append(w)
-        sums.append(np.bincount(grams.owner, weights=w, minlength=n))
-        totals.append(np.bincount(grams.owner, minlength=n).astype(np.float64))
+    sizes = np.fromiter((len(cv.messages) for cv in conversations), dtype=np.int64,
+                        count=len(conversations))
+    conv_of_message = np.repeat(np.arange(len(conversations)), sizes)
+    tabs = tables(texts, model.bits)
+    sums, totals, strongest = [], [], []
+    for name, tab in zip(BLOCKS, tabs.blocks(), strict=True):
+        w = model.weights[name][tab.bucket]
+        w[~tab.valid] = 0.0
+        sums.append(np.bincount(tab.owner, weights=w.sum(axis=1), minlength=n))
+        counts = np.bincount(tab.owner, weights=tab.valid.sum(axis=1), minlength=n)
+        totals.append(counts)
+        per_conv = np.sqrt(np.bincount(conv_of_message, weights=counts,
+                                       minlength=len(conversations)))
+        strongest.append(_strongest(name, tab, tabs, w, conv_of_message, per_conv,
+                                    model.strong(name), model.bits))
     per_message = np.zeros((n, len(model.categories)))
     column = {c: i for i, c in enumerate(model.categories)}
     offset = 0
@@ -97,7 +103,7 @@ def screen_batch(
         offset += len(cv.messages)
     results = []
     start = 0
-    for cv, fl, verdict in zip(conversations, all_flags, verdicts, strict=True):
+    for j, (cv, fl, verdict) in enumerate(zip(conversations, all_flags, verdicts, strict=True)):
         m = len(cv.messages)
         stop = start + m
         z = np.full(m, model.intercept)
@@ -110,7 +116,15 @@ def screen_batch(
         probs = model.calibrate(z)
         crossed = np.flatnonzero(probs >= model.threshold)
         score = float(probs[-1])
-        contributions = _contributions(model, occ, per_occ, totals, start, stop, fl)
+        parts = [item for block in strongest for item in block.get(j, ())]
+        if fl:
+            counts = flag_matrix([fl], model.categories)[0]
+            parts += [(f"flags:{model.categories[i]}",
+                       float(np.log1p(counts[i]) * model.flag_weights[i]))
+                      for i in np.flatnonzero(counts)]
+        parts.sort(key=lambda kv: -abs(kv[1]))
+        contributions = [{"feature": f, "value": round(v, 6)}
+                         for f, v in parts[:TOP_CONTRIBUTIONS] if v]
         results.append(ChatScreening(
             cv.id, score, score >= model.threshold, int(crossed[0]) if crossed.size else None,
             fl, contributions, verdict.score, model.threshold, m, _authors(fl)))
@@ -118,31 +132,24 @@ def screen_batch(
     return results
 
 
-def _contributions(model: ChatModel, occ: Occurrences, per_occ: list[np.ndarray],
-                   totals: list[np.ndarray], start: int, stop: int,
-                   flags: list[ChatFlag]) -> list[dict[str, Any]]:
-    """The features that moved the whole conversation's score most (log-odds before
-    calibration), strongest first: n-grams as written (lower-cased), and flag categories."""
-    out: list[tuple[str, float]] = []
-    for name, grams, w, t in zip(("word", "char"), occ.blocks(), per_occ, totals, strict=True):
-        lo, hi = np.searchsorted(grams.owner, [start, stop])
-        if hi <= lo:
-            continue
-        norm = float(np.sqrt(t[start:stop].sum())) or 1.0
-        ws = w[lo:hi]
-        k = min(_CANDIDATES, hi - lo)
-        buckets = grams.bucket[lo:hi]
-        candidates = np.unique(buckets[np.argpartition(-np.abs(ws), k - 1)[:k]])
-        where, slot = np.nonzero(buckets[:, None] == candidates[None, :])
-        values = np.bincount(slot, weights=ws[where], minlength=len(candidates)) / norm
-        first = np.full(len(candidates), len(where))
-        np.minimum.at(first, slot, np.arange(len(where)))
-        for j in np.argsort(-np.abs(values))[:TOP_CONTRIBUTIONS]:
-            out.append((f"{name}:{occ.text(grams, lo + int(where[first[j]]))}", float(values[j])))
-    if flags:
-        counts = flag_matrix([flags], model.categories)[0]
-        for i in np.flatnonzero(counts):
-            out.append((f"flags:{model.categories[i]}",
-                        float(np.log1p(counts[i]) * model.flag_weights[i])))
-    out.sort(key=lambda kv: -abs(kv[1]))
-    return [{"feature": f, "value": round(v, 6)} for f, v in out[:TOP_CONTRIBUTIONS] if v]
+def _strongest(name: str, tab: Table, tabs: Tables, w: np.ndarray, conv_of_message: np.ndarray,
+               norms: np.ndarray, cutoff: float, bits: int) -> dict[int, list[tuple[str, float]]]:
+    """Per conversation, the n-grams among the model's strongest weights that moved its score
+    most (count x weight / norm, log-odds before calibration), strongest first."""
+    rows, cols = np.nonzero(np.abs(w) >= cutoff)
+    if rows.size == 0:
+        return {}
+    conv = conv_of_message[tab.owner[rows]]
+    keys = (conv << bits) | tab.bucket[rows, cols]
+    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    values = np.bincount(inverse, weights=w[rows, cols]) / np.maximum(norms[unique >> bits], 1.0)
+    owner = unique >> bits
+    order = np.lexsort((-np.abs(values), owner))
+    out: dict[int, list[tuple[str, float]]] = {}
+    for i in order:
+        items = out.setdefault(int(owner[i]), [])
+        if len(items) < TOP_CONTRIBUTIONS:
+            r, c = rows[first[i]], cols[first[i]]
+            items.append((f"{name}:{tabs.text(int(tab.start[r]), int(tab.end[r, c]))}",
+                          float(values[i])))
+    return out

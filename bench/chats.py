@@ -1,0 +1,122 @@
+"""Conversation screening against real chat segments: 5-fold cross-validation on the dev file.
+
+    .venv/bin/python bench/chats.py [--data ../shared/data/conversations-dev/pan12-en-dev.csv]
+
+Reads `pan12-en-dev.csv` (columns `segment`, `label`; see `../shared/data/conversations-dev/
+README.md`) at run time; when the file is absent (a user's clone has no `../shared`) it says so
+and exits. For each of 5 stratified folds it trains `amberline chats train`'s model on four
+folds and screens the fifth, then prints, at the model's alert threshold:
+
+- precision, recall, F0.5 and ROC AUC on whole conversations;
+- early detection: recall and precision when only the first 10%, 25% and 50% of each
+  conversation's words are read (the model is trained on whole conversations and openings of
+  the training folds only);
+- the same for a plain TF-IDF (word 1-2 grams) + logistic regression baseline, same folds;
+- the lexicon rules alone (no model): how many conversations they alert on and the precision
+  of those alerts;
+- throughput of `screen_batch` with a model: conversations/s and MB/s of message text, in
+  wall time and per CPU second (one core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import fbeta_score, precision_score, recall_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from amberline.chats.features import prefix
+from amberline.chats.ingest import ChatReadOptions, read_conversations
+from amberline.chats.model import train
+from amberline.chats.records import Conversation
+from amberline.chats.rules import default_rules
+from amberline.chats.screen import screen_batch
+
+DEFAULT = Path(__file__).resolve().parents[1] / "../shared/data/conversations-dev/pan12-en-dev.csv"
+FRACTIONS = (0.1, 0.25, 0.5)
+
+
+def metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    alert = scores >= threshold
+    return {
+        "precision": precision_score(y, alert, zero_division=0),
+        "recall": recall_score(y, alert),
+        "f0.5": fbeta_score(y, alert, beta=0.5, zero_division=0),
+        "auc": roc_auc_score(y, scores),
+        "alerts": int(alert.sum()),
+    }
+
+
+def text_of(conv: Conversation) -> str:
+    return "\n".join(m.text for m in conv.messages)
+
+
+def line(name: str, m: dict[str, float]) -> str:
+    return (f"{name:<34} P {m['precision']:.3f}  R {m['recall']:.3f}  F0.5 {m['f0.5']:.3f}  "
+            f"AUC {m['auc']:.4f}  alerts {m['alerts']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not args.data.exists():
+        print(f"skipped: {args.data} not found (the dev data lives beside the repository in "
+              "../shared/data; a clone without it cannot run this benchmark)")
+        return
+    convs = [c for c in read_conversations(args.data, ChatReadOptions(text_column="segment"))
+             if isinstance(c, Conversation)]
+    y = np.array([c.label for c in convs])
+    print(f"{args.data.name}: {len(convs)} conversations, {int(y.sum())} labelled 1")
+    rules = default_rules()
+    folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    ours = {f: np.zeros(len(convs)) for f in (1.0, *FRACTIONS)}
+    base = {f: np.zeros(len(convs)) for f in (1.0, *FRACTIONS)}
+    cut = {f: [prefix(c, f) for c in convs] for f in FRACTIONS}
+    threshold = 0.5
+    began = time.perf_counter()
+    for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
+        model = train([convs[i] for i in tr], rules, seed=args.seed)
+        threshold = model.threshold
+        for f in ours:
+            test = [convs[i] if f == 1.0 else cut[f][i] for i in te]
+            ours[f][te] = [r.score for r in screen_batch(test, rules, model)]
+        vec = TfidfVectorizer(ngram_range=(1, 2))
+        clf = LogisticRegression(max_iter=2000).fit(
+            vec.fit_transform([text_of(convs[i]) for i in tr]), y[tr])
+        for f in base:
+            test = [text_of(convs[i] if f == 1.0 else cut[f][i]) for i in te]
+            base[f][te] = clf.predict_proba(vec.transform(test))[:, 1]
+        print(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - began:.0f}s)")
+    print(f"\nalert threshold: model {threshold}, baseline 0.5")
+    for name, scores, th in (("amberline model", ours, threshold),
+                             ("baseline tfidf+lr", base, 0.5)):
+        print(line(f"{name}, whole conversations", metrics(y, scores[1.0], th)))
+        for f in FRACTIONS:
+            print(line(f"{name}, first {int(f * 100)}% of words", metrics(y, scores[f], th)))
+    results = screen_batch(convs, rules)
+    alerts = np.array([r.alert for r in results])
+    hits = int((alerts & (y == 1)).sum())
+    precision = hits / alerts.sum() if alerts.any() else float("nan")
+    print(f"rules alone: {int(alerts.sum())} alerts, precision {precision:.3f}, "
+          f"recall {hits / y.sum():.3f}")
+    model = train(convs, rules, seed=args.seed)
+    size = sum(len(m.text.encode("utf-8")) for c in convs for m in c.messages) / 1e6
+    screen_batch(convs[:8], rules, model)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, len(convs), 256):
+        screen_batch(convs[i : i + 256], rules, model)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"throughput with model: {len(convs) / wall:.0f} conversations/s, {size / wall:.2f} MB/s"
+          f" wall; {len(convs) / cpu:.0f} conversations/s, {size / cpu:.2f} MB/s per CPU second")
+
+
+if __name__ == "__main__":
+    main()
