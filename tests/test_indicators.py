@@ -120,12 +120,12 @@ def test_no_match_crosses_form_feed(matcher):
 
 
 def test_non_ascii_offsets(matcher):
-    text = "🌹🌹 Señorita ñ 💗 new girl, 100% real — ask for Mia ✈️"
+    text = "🌹🌹 Señorita ñ 💗 new girl, 100% real — call us ✈️"
     flags = matcher.match(text)
     assert all(text[f.start : f.end] == f.term for f in flags)
     terms = [f.term for f in flags]
     assert terms[:2] == ["🌹", "🌹"]
-    assert {"💗", "new girl", "100% real", "ask for", "✈"} <= set(terms)
+    assert {"💗", "new girl", "100% real", "call us", "✈"} <= set(terms)
     g = next(f for f in flags if f.term == "new girl")
     assert (g.start, g.end) == (text.index("new girl"), text.index("new girl") + 8)
 
@@ -455,3 +455,51 @@ def test_custom_lexicon_without_derived_rules_fails_at_start(tmp_path):
     path.write_text('version = "t1"\n[categories]\nyouth = "youth"\n', encoding="utf-8")
     with pytest.raises(LexiconError, match=r"derived\.stated_minor_age"):
         Screener(ScreenConfig(lexicon_path=path))
+
+
+# ---- lexicon audit on real ads (bench/real_quality.py --flags): ordinary language is no flag ---
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("NO BB, NO GFE, no rush", set()), ("🚫 bb 🚫 games", set()),
+        ("No greek, bb or bbbj", set()), ("never without gfe", set()),
+        ("GFE available", {"risky_services.codes"}),
+        ("No rush. GFE and more", {"risky_services.codes"}),  # a new sentence offers it
+        ("Always clean and fresh", set()), ("a breath of fresh air", set()),
+        ("fresh face in the area", {"new_fresh.fresh"}),
+        ("our time together", set()), ("don't ask for more pictures", set()),
+        ("our staff will greet you", {"third_person.agency"}),
+    ],
+)
+def test_audited_entries(matcher, text: str, rules: set[str]) -> None:
+    audited = {"risky_services.codes", "new_fresh.fresh", "third_person.agency"}
+    assert {f.rule for f in matcher.match(text)} & audited == rules
+
+
+def test_refusable_must_be_a_boolean() -> None:
+    doc = {"version": "t", "categories": {"c": "d"},
+           "entry": [{"id": "c.x", "category": "c", "patterns": ["x"], "citation": "observed",
+                      "refusable": "yes"}]}
+    with pytest.raises(LexiconError, match="refusable"):
+        parse_lexicon(doc, "<t>")
+    doc["entry"][0]["refusable"] = True
+    assert parse_lexicon(doc, "<t>").entries[0].refusable
+
+
+def _providers(*spans: Span) -> list[str]:
+    return [f.term for f in derive_flags(list(spans), [], "x" * 80)
+            if f.category == "multiple_providers"]
+
+
+def test_multiple_providers_needs_real_evidence() -> None:
+    suffix = Span("age", 23, 10, 14, "ages", 1.0, {"origin": "title_suffix"})
+    field = Span("age", 24, 0, 0, "fields", 1.0, {"origin": "field", "field": "age"})
+    stated = Span("age", 22, 20, 22, "ages", 1.0, {"origin": "text"})
+    other = Span("age", 25, 30, 32, "ages", 1.0, {"origin": "text"})
+    assert _providers(suffix, field, stated) == []  # the poster's field went stale: one person
+    assert len(_providers(stated, other)) == 2  # two ages stated in the text
+    strong = Span("name", "Ana", 40, 43, "names", 0.9)
+    weak = Span("name", "Tiny", 50, 54, "names", 0.6)
+    assert _providers(strong, weak) == []
+    assert len(_providers(strong, Span("name", "Mia", 60, 63, "names", 0.9))) == 2

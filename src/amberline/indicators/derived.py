@@ -25,6 +25,9 @@ DERIVED_RULES = (
     "obscured_contact",
     "ethnicity_named",
 )
+# A name read without a cue that ties it to the person (names.py gives those 0.6) is too weak
+# to claim a second provider.
+MIN_PROVIDER_NAME_CONFIDENCE = 0.7
 _CONTACT_KINDS = frozenset(CONTACT_KINDS)
 
 
@@ -95,7 +98,10 @@ def derive_flags(
     - stated_minor_age: each AGE span whose value is under 18;
     - age_near_18: each AGE span of 18 or 19;
     - multiple_providers: when there are two or more distinct names, one flag per distinct name
-      (at its first mention); likewise for two or more distinct ages;
+      (at its first mention); likewise for two or more distinct ages stated in the text. The
+      poster's age field (printed after the title, or a source column) is not a second
+      person: posters let it go stale, so "- 23" beside "22 years old" is one person. Names the
+      name extractor is least sure of (a capitalised word alone) are not counted either;
     - obscured_contact: each PHONE/EMAIL/HANDLE span that an obfuscation of a kind in
       `OBSCURING_KINDS` overlaps (spelled or look-alike digits, invisibles, emoji between
       digits; not a no-break space or a stray control character, which disguise nothing);
@@ -118,9 +124,10 @@ def derive_flags(
                 append(made["stated_minor_age"](text, span))
             elif age <= 19:
                 append(made["age_near_18"](text, span))
-            first_age.setdefault(age, span)
+            if (span.attrs or {}).get("origin", "text") == "text":
+                first_age.setdefault(age, span)
         elif kind == NAME:
-            if span.value:
+            if span.value and span.confidence >= MIN_PROVIDER_NAME_CONFIDENCE:
                 first_name.setdefault(str(span.value).casefold(), span)
         elif kind == DESCRIPTOR:
             if (span.attrs or {}).get("kind") == "ethnicity":

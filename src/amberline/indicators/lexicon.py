@@ -64,6 +64,9 @@ class Entry:
     patterns: tuple[Pattern, ...]
     weight: float
     citation: str
+    # Terms an ad also writes to refuse the thing ("NO BB"): a match right after a refusal
+    # ("no", "not", "never", "without", 🚫, ❌) in the same clause is not a flag (matcher.py).
+    refusable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,14 +298,17 @@ def parse_lexicon(data: dict[str, Any], origin: str = "<lexicon>") -> Lexicon:
         citation = _req(raw, "citation", str, where).strip()
         if not citation:
             raise LexiconError(f'{where}: empty citation (use a source or "observed")')
-        extra = set(raw) - {"id", "category", "patterns", "weight", "citation"}
+        extra = set(raw) - {"id", "category", "patterns", "weight", "citation", "refusable"}
         if extra:
             raise LexiconError(f"{where}: unknown keys {sorted(extra)}")
         try:
             compiled = tuple(compile_pattern(p) for p in pats)
         except LexiconError as exc:
             raise LexiconError(f"{where}: {exc}") from None
-        entries.append(Entry(eid, cat, compiled, _weight(raw, where), citation))
+        refusable = raw.get("refusable", False)
+        if not isinstance(refusable, bool):
+            raise LexiconError(f"{where}: 'refusable' must be true or false")
+        entries.append(Entry(eid, cat, compiled, _weight(raw, where), citation, refusable))
     derived: dict[str, DerivedRule] = {}
     for name, raw in data.get("derived", {}).items():
         where = f"{origin}: [derived.{name}]"

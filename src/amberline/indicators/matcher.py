@@ -16,6 +16,7 @@ give the same flags; a test checks it.
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_right
 
@@ -33,6 +34,12 @@ except ImportError:  # pragma: no cover - exercised on machines without Hypersca
 # Same value as amberline.extract.base.BATCH_SEPARATOR (a test checks); not imported from there
 # because importing amberline.extract loads every extractor.
 BATCH_SEPARATOR = "\n\f\n"
+# A refusal just before a term, in the same clause: "no", "not", "never", "don't", "without",
+# "w/o" or a prohibition emoji, then at most a short list ("NO GREEK, BB") before the term.
+_REFUSAL = re.compile(
+    r"(?:\b(?:no|not|never|don'?t|without|w/o)\b|🚫|❌|⛔)[^.!?\n\f]{0,20}\Z", re.IGNORECASE
+)
+_REFUSAL_WINDOW = 32
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _ASCII_WS = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\v": " "})
 
@@ -67,6 +74,7 @@ class IndicatorMatcher:
         self._entries: tuple[Entry, ...] = self.lexicon.entries
         # (category, weight, rule, citation) per entry index, in Flag's argument order
         self._info = [(e.category, e.weight, e.id, e.citation) for e in self._entries]
+        self._refusable = frozenset(i for i, e in enumerate(self._entries) if e.refusable)
         if engine == "auto":
             engine = "hyperscan" if hyperscan is not None else "ahocorasick"
         if engine not in ("hyperscan", "ahocorasick"):
@@ -205,9 +213,12 @@ class IndicatorMatcher:
         else:
             hits = self._scan_ahocorasick(text)
         info = self._info
+        refusable = self._refusable
         flags = []
         add = flags.append
         for s, e, i in hits:
+            if i in refusable and _REFUSAL.search(text, max(0, s - _REFUSAL_WINDOW), s):
+                continue  # "NO BB": the ad refuses what the term names
             cat, weight, rule, citation = info[i]
             add(Flag(cat, text[s:e], s, e, weight, rule, citation))
         return flags
