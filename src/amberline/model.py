@@ -57,6 +57,10 @@ class Ad:
     image_hashes: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    # Where the reader found it (file, 1-based line or row), so a failure later in the
+    # pipeline can quarantine it at its place in the input. Not stored, not compared.
+    origin_file: str | None = field(default=None, compare=False, repr=False)
+    origin_line: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -72,10 +76,30 @@ class Ad:
 
     @property
     def key(self) -> str:
-        """Stable identity: `source:source_id`, else `sha256:<content hash>`."""
-        if self.source_id:
-            return f"{self.source}:{self.source_id}"
-        return f"sha256:{self.content_hash}"
+        """Stable identity: `source:source_id`, else `sha256:<content hash>` (see `ad_key`)."""
+        return ad_key(self.source, self.source_id, self.content_hash if not self.source_id
+                      else "")
+
+
+def escape_source(source: str) -> str:
+    """`source` as written in an ad key: "%" and ":" percent-encoded, and a source named
+    "sha256" written "%73ha256", so the first ":" of a key always ends the source and no
+    source can pose as a content hash."""
+    escaped = source.replace("%", "%25").replace(":", "%3A")
+    return "%73ha256" if escaped == "sha256" else escaped
+
+
+def ad_key(source: str, source_id: str | None, content_hash: str) -> str:
+    """The key of an ad: `<escaped source>:<source_id>`, or `sha256:<content_hash>` when the
+    source gives no id.
+
+    Why escaped: unescaped, ("a:b", "c") and ("a", "b:c") had one key, so an advertiser could
+    pick a source name that blocks another's ad as a "duplicate". Sources without "%" or ":"
+    (nearly all) keep the plain `source:source_id` form an analyst types into `show`.
+    """
+    if source_id:
+        return f"{escape_source(source)}:{source_id}"
+    return f"sha256:{content_hash}"
 
 
 def raw_with_meta(ad: Ad) -> dict[str, Any]:

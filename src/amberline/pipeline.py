@@ -47,6 +47,24 @@ class ScreenConfig:
     weights_path: Path | None = None
 
 
+class ScreeningError(Exception):
+    """Screening failed in `stage` ("normalise", "extract:<name>", "indicate", ...); the
+    original exception is `cause` (and `__cause__`). The stage tells a developer where to
+    look and an analyst which ads a bug is costing."""
+
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(f"{stage}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
+@dataclass(slots=True)
+class _Stage:
+    """The stage a batch is in, kept so a failure can name it."""
+
+    name: str = "start"
+
+
 class Screener:
     """Compiles the extractors, lexicon and weights once; screens batches of ads."""
 
@@ -68,13 +86,21 @@ class Screener:
         return self.screen_batch([ad])[0]
 
     def screen_batch(self, ads: Sequence[Ad]) -> list[Screening]:
-        """Screen many ads with one pass of each extractor over their joined texts."""
+        """Screen many ads with one pass of each extractor over their joined texts.
+
+        Raises `ScreeningError` (naming the stage) if any stage fails on the batch; callers
+        that must not lose the batch use `amberline.isolate.screen_isolated`."""
         if not ads:
             return []
+        stage = _Stage()
         with collector_paused():
-            return self._screen_batch(ads)
+            try:
+                return self._screen_batch(ads, stage)
+            except Exception as exc:
+                raise ScreeningError(stage.name, exc) from exc
 
-    def _screen_batch(self, ads: Sequence[Ad]) -> list[Screening]:
+    def _screen_batch(self, ads: Sequence[Ad], stage: _Stage) -> list[Screening]:
+        stage.name = "normalise"
         norms = normalise_batch([ad.text for ad in ads])
         texts = [norm.text for norm in norms]
         starts = [0, *accumulate(len(t) + _SEP_LEN for t in texts[:-1])]
@@ -84,11 +110,15 @@ class Screener:
         bounds = np.asarray(starts, dtype=np.int64)
         spans: list[list[Span]] = [[] for _ in ads]
         for extractor in self.extractors:
+            stage.name = f"extract:{extractor.name}"
             _deal(extractor.extract(joined), starts, bounds, limits, spans)
+        stage.name = "indicate"
         flags: list[list[Flag]] = [[] for _ in ads]
         _deal(self.matcher.match(joined), starts, bounds, limits, flags)
+        stage.name = "boilerplate"
         excluded: list[list[Exclusion]] = [[] for _ in ads]
         _deal(find_boilerplate(joined), starts, bounds, limits, excluded)
+        stage.name = "score"
 
         finish = self._finish
         return [

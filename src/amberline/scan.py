@@ -17,6 +17,7 @@ from typing import Protocol
 from amberline.collector import collector_paused
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
+from amberline.isolate import failure_record, screen_isolated, split_results
 from amberline.model import Ad, Screening
 from amberline.pipeline import Screener
 from amberline.store.database import Store
@@ -34,6 +35,7 @@ class ScanCounts:
     duplicate: int = 0
     quarantined: int = 0
     flagged: int = 0
+    screening_errors: int = 0  # of `quarantined`: ads a pipeline stage raised on
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -142,7 +144,11 @@ def run_scan(
                 store.quarantine(scan_id, bad)
                 counts.quarantined += len(bad)
             if ads:
-                items = list(zip(ads, screener.screen_batch(ads), strict=True))
+                items, failures = split_results(ads, screen_isolated(screener, ads))
+                if failures:
+                    store.quarantine(scan_id, [failure_record(f) for f in failures])
+                    counts.quarantined += len(failures)
+                    counts.screening_errors += len(failures)
                 new_ids, new_items = store_batch(store, scan_id, items, on_stored)
                 counts.stored += len(new_ids)
                 counts.duplicate += len(items) - len(new_ids)

@@ -248,12 +248,15 @@ class _Run:
             return
         began = time.perf_counter()
         mine = ScanCounts()
-        bad_path = self.work.bad_path(part)
-        if bad_path.exists():
-            bad = frames.read_bad(bad_path)
-            mine.read += len(bad)
-            self.store.quarantine(self.scan_id, bad)
-            mine.quarantined += len(bad)
+        # Records the reader could not use, then ads screening failed on (`screen_partition`).
+        for bad_path, failed in ((self.work.bad_path(part), False),
+                                 (self.work.failed_path(part), True)):
+            if bad_path.exists():
+                bad = frames.read_bad(bad_path)
+                mine.read += len(bad)
+                self.store.quarantine(self.scan_id, bad)
+                mine.quarantined += len(bad)
+                mine.screening_errors += len(bad) if failed else 0
         items, links = frames.read_screened(self.work.screened_path(part))
         hooks_seconds = 0.0
         for start in range(0, len(items), self.batch_size):

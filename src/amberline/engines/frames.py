@@ -32,11 +32,12 @@ AD_FIELDS = [
     ("source", pa.string()), ("source_id", pa.string()), ("title", pa.string()),
     ("body", pa.string()), ("url", pa.string()), ("posted_at", _TS), ("city", pa.string()),
     ("region", pa.string()), ("country", pa.string()), ("image_hashes", pa.string()),
-    ("raw", pa.string()),
+    ("raw", pa.string()), ("origin_file", pa.string()), ("origin_line", pa.int64()),
 ]
 AD_SCHEMA = pa.schema(AD_FIELDS)
 BAD_SCHEMA = pa.schema([
     ("file", pa.string()), ("line", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string()),
+    ("code", pa.string()),
 ])
 SPAN_TYPE = pa.struct([
     ("kind", pa.string()), ("value", pa.string()), ("value_json", pa.bool_()),
@@ -83,6 +84,7 @@ def ad_columns(ads: list[Ad]) -> dict[str, list[Any]]:
         "country": [a.country for a in ads],
         "image_hashes": [_json(a.image_hashes) for a in ads],
         "raw": [_json(raw_with_meta(a)) for a in ads],
+        "origin_file": [a.origin_file for a in ads], "origin_line": [a.origin_line for a in ads],
     }
 
 
@@ -92,7 +94,8 @@ def ads_table(ads: list[Ad]) -> pa.Table:
 
 def bad_table(bad: list[BadRecord]) -> pa.Table:
     return pa.Table.from_pylist(
-        [{"file": b.file, "line": b.line, "reason": b.reason, "excerpt": b.excerpt} for b in bad],
+        [{"file": b.file, "line": b.line, "reason": b.reason, "excerpt": b.excerpt,
+          "code": b.code} for b in bad],
         schema=BAD_SCHEMA,
     )
 
@@ -105,6 +108,7 @@ def _ad(row: dict[str, Any]) -> Ad:
         country=row["country"],
         image_hashes=json.loads(row["image_hashes"]) if row["image_hashes"] else [],
         raw=raw, meta=meta,
+        origin_file=row["origin_file"], origin_line=row["origin_line"],
     )
 
 

@@ -20,6 +20,7 @@ from amberline.engines import frames
 from amberline.engines.workdir import Split, WorkDir, part_id, write_json
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
+from amberline.isolate import failure_record, screen_isolated, split_results
 from amberline.link.keys import keys_from_spans
 from amberline.link.minhash import MinHasher
 from amberline.link.record import LinkConfig
@@ -109,9 +110,14 @@ def screen_partition(
         return {"id": part, "ads": 0, "pid": os.getpid(), "seconds": {}}
     read = time.perf_counter()
     screener = cached_screener(config)
-    screenings = []
+    results = []
     for start in range(0, len(ads), batch_size):
-        screenings += screener.screen_batch(ads[start : start + batch_size])
+        results += screen_isolated(screener, ads[start : start + batch_size])
+    items, failures = split_results(ads, results)
+    if failures:
+        frames.write_atomic(frames.bad_table([failure_record(f) for f in failures]),
+                            work.failed_path(part))
+    ads, screenings = [a for a, _ in items], [s for _, s in items]
     screened = time.perf_counter()
     sig, empty = cached_minhasher().signatures([ad.text for ad in ads])
     links = [

@@ -115,6 +115,11 @@ class WorkDir:
     def bad_path(self, part: str) -> Path:
         return self.root / "parts" / f"{part}.bad.parquet"
 
+    def failed_path(self, part: str) -> Path:
+        """Ads of the partition that could not be screened, as bad records (written beside
+        the screened output, before it, so a resumed run finds both or neither)."""
+        return self.root / "screened" / f"{part}.failed.parquet"
+
     def screened_path(self, part: str) -> Path:
         return self.root / "screened" / f"{part}.parquet"
 

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from amberline.ingest.codes import Code
 from amberline.ingest.images import IMAGES_KEY, attach_images
 from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
 
@@ -52,13 +53,15 @@ class BadRecord:
 
     `line` is 1-based (for CSV, the physical line where the row starts) or None where a format
     has no lines (WARC: the byte offset is in `reason`). `excerpt` is at most 200 characters,
-    for a human to recognise the record; it is never parsed again.
+    for a human to recognise the record; it is never parsed again. `code` is the stable short
+    code of `reason` (`amberline.ingest.codes.Code`), which is the message.
     """
 
     file: str
     line: int | None
     reason: str
     excerpt: str
+    code: str = Code.BAD_RECORD
 
     def __post_init__(self) -> None:
         if len(self.excerpt) > EXCERPT_CHARS:
@@ -245,12 +248,14 @@ class RecordMapper:
         """[ad, *one BadRecord per unreadable image], or [BadRecord] when there is no text."""
         ad = self.to_ad(raw)
         if ad is None:
-            return [BadRecord(self._file, line, self._no_text, excerpt_of(excerpt))]
+            return [BadRecord(self._file, line, self._no_text, excerpt_of(excerpt), Code.NO_TEXT)]
+        ad.origin_file, ad.origin_line = self._file, line
         if self._images_key not in raw:
             return [ad]
         failures = attach_images(ad, self._base_dir, self._image_root, self._images_key)
         out: list[Ad | BadRecord] = [ad]
-        out.extend(BadRecord(self._file, line, reason, ex) for reason, ex in failures)
+        out.extend(BadRecord(self._file, line, reason, ex, Code.BAD_IMAGE)
+                   for reason, ex in failures)
         return out
 
 

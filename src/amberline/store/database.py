@@ -45,6 +45,7 @@ class BadRecordLike(Protocol):
     line: int | None
     reason: str
     excerpt: str
+    # and, where the kind has one, `code`: the reason's stable short code (else "bad_record")
 
 
 def _enable_wal(cursor: Any, patience: float = 30.0) -> None:
@@ -203,7 +204,8 @@ class Store:
         # order (see `rows.in_lock_order`).
         rows = sorted((
             {"scan_id": scan_id, "file": str(b.file), "line": b.line or 0,
-             "reason": b.reason, "excerpt": b.excerpt, "recorded_at": now}
+             "reason": b.reason, "excerpt": b.excerpt, "recorded_at": now,
+             "code": str(getattr(b, "code", "bad_record"))}
             for b in bad
         ), key=lambda r: (r["file"], r["line"], r["reason"]))
         insert = insert_ignore(quarantine, self.engine.dialect.name, ["file", "line", "reason"])

@@ -70,6 +70,7 @@ class QuarantineEntry:
     reason: str
     excerpt: str
     recorded_at: datetime
+    code: str = "bad_record"  # `amberline.ingest.codes.Code`
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +285,8 @@ def quarantined(conn: sa.Connection, scan_id: int | None) -> list[QuarantineEntr
     if scan_id is not None:
         query = query.where(quarantine.c.scan_id == scan_id)
     return [
-        QuarantineEntry(r.id, r.scan_id, r.file, r.line, r.reason, r.excerpt, r.recorded_at)
+        QuarantineEntry(r.id, r.scan_id, r.file, r.line, r.reason, r.excerpt, r.recorded_at,
+                        r.code)
         for r in conn.execute(query)
     ]
 

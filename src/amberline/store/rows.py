@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from amberline.model import Ad, Screening, raw_with_meta
+from amberline.model import Ad, Screening, ad_key, raw_with_meta
 from amberline.store.schema import ads, dump_json, encode_value, flags, image_hashes, spans
 
 Items = list[tuple[Ad, Screening]]
@@ -42,7 +42,7 @@ def ad_rows(
     seen: set[str] = set()
     for ad, screening in items:
         content_hash = ad.content_hash
-        key = f"{ad.source}:{ad.source_id}" if ad.source_id else f"sha256:{content_hash}"
+        key = ad_key(ad.source, ad.source_id, content_hash)
         if screening.ad_key != key:
             raise ValueError(f"screening for {screening.ad_key!r} was paired with ad {key!r}")
         if key in seen:

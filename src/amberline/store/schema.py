@@ -201,6 +201,8 @@ quarantine = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("excerpt", sa.Text, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+    # The stable short code of `reason` (`amberline.ingest.codes.Code`).
+    sa.Column("code", sa.Text, nullable=False, server_default="bad_record"),
     sa.UniqueConstraint("file", "line", "reason"),
 )
 
