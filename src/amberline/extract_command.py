@@ -1,9 +1,12 @@
 """`amberline extract`: JSON Lines in, one JSON line out per input line, nothing stored.
 
 Every input line gets exactly one output line, in order, so a harness can zip inputs and
-outputs; a line that cannot be screened gets `{"id": ..., "line": N, "error": reason}` instead
-of disappearing. Lines are screened in batches for speed. Source metadata keys (`location`,
-`age`/`age_field`, `phone`: see `ingest.records.META_KEYS`) are read as `scan` reads them.
+outputs; a line that cannot be screened (blank, not JSON, over a reader limit, or an ad a
+pipeline stage raised on) gets `{"id": ..., "line": N, "error": reason}` instead of
+disappearing. Lines are screened in batches for speed; a batch that fails is screened ad by ad
+(`amberline.isolate`), so one bad ad costs its own line only.
+Source metadata keys (`location`, `age`/`age_field`, `phone`: see
+`ingest.records.META_KEYS`) are read as `scan` reads them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from amberline.ingest.codes import Code
+from amberline.ingest.json_record import RecordError, decode_record, without_surrogates
 from amberline.ingest.records import take_meta
+from amberline.isolate import ScreeningFailure, screen_isolated
 from amberline.machine_output import screening_record
 from amberline.model import Ad
 from amberline.pipeline import Screener
@@ -44,27 +50,31 @@ def extract_lines(
     pending: list[tuple[int, Any, Ad | str]] = []
 
     def flush() -> None:
+        nonlocal errors
         ads = [item for _, _, item in pending if isinstance(item, Ad)]
-        screenings = iter(screener.screen_batch(ads))
+        results = iter(screen_isolated(screener, ads))
         for line_no, ad_id, item in pending:
-            if isinstance(item, Ad):
-                record = screening_record(ad_id, next(screenings))
-            else:
-                record = {"id": ad_id, "line": line_no, "error": item}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            result = next(results) if isinstance(item, Ad) else item
+            if isinstance(result, ScreeningFailure):
+                errors += 1
+                result = f"{err_name}:{line_no}: {Code.SCREENING_ERROR}: {result.message}"
+            record = ({"id": ad_id, "line": line_no, "error": result} if isinstance(result, str)
+                      else screening_record(ad_id, result))
+            out.write(without_surrogates(json.dumps(record, ensure_ascii=False)) + "\n")
         pending.clear()
 
     for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
         ad_id = None
         try:
-            obj = json.loads(line)
+            if not line.strip():
+                raise RecordError(Code.NO_TEXT, "blank line")
+            obj = decode_record(line)
             ad_id = obj.get("id") if isinstance(obj, dict) else None
             pending.append((line_no, ad_id, _ad_from(obj)))
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        except ValueError as exc:  # json.JSONDecodeError and RecordError are ValueErrors
             errors += 1
-            pending.append((line_no, ad_id, f"{err_name}:{line_no}: {exc}"))
+            code = exc.code if isinstance(exc, RecordError) else Code.BAD_JSON
+            pending.append((line_no, ad_id, f"{err_name}:{line_no}: {code}: {exc}"))
         if len(pending) >= BATCH:
             flush()
     flush()

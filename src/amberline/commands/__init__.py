@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from amberline.commands import alerts, chats, link, reports, scale, workspace
+from amberline.commands import alerts, chats, link, quarantine, reports, scale, workspace
 
-AREAS = (link, workspace, alerts, reports, scale, chats)
+AREAS = (link, workspace, alerts, reports, scale, chats, quarantine)
 
 
 def register_all(app: typer.Typer) -> None:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from amberline.ingest.codes import Code
+from amberline.ingest.json_record import RecordError, decode_record
 from amberline.ingest.records import (
     BadRecord,
     ReadOptions,
@@ -95,7 +97,6 @@ def read_jsonl(
     """Yield one `Ad` (or `BadRecord`) per non-blank line of a JSON Lines file."""
     file = str(path)
     mapper = RecordMapper(options, source_stem(path), file, path.parent)
-    decode = json.JSONDecoder().decode
     limit = options.max_record_bytes
     lineno = 0
     seen_content = False
@@ -107,7 +108,7 @@ def read_jsonl(
                     meter.tick()
                 if too_large:
                     reason = f"record too large (over {limit} bytes)"
-                    yield BadRecord(file, lineno, reason, excerpt_of(line))
+                    yield BadRecord(file, lineno, reason, excerpt_of(line), Code.TOO_LARGE)
                     continue
                 if lineno == 1 and line.startswith(_BOM):
                     line = line[len(_BOM) :]
@@ -115,31 +116,34 @@ def read_jsonl(
                     text = line.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     reason = f"invalid UTF-8 at byte {exc.start + 1} of the line"
-                    yield BadRecord(file, lineno, reason, excerpt_of(line))
+                    yield BadRecord(file, lineno, reason, excerpt_of(line), Code.BAD_ENCODING)
                     continue
                 if text.isspace():
                     continue  # blank lines hold no record
                 first = not seen_content
                 seen_content = True
                 try:
-                    value = decode(text)
+                    value = decode_record(text)
+                except RecordError as exc:
+                    yield BadRecord(file, lineno, str(exc), excerpt_of(text), exc.code)
+                    continue
                 except json.JSONDecodeError as exc:
                     if first and text.lstrip().startswith("["):
                         reason = (
                             "the file is one JSON array, not JSON Lines (one object per line);"
                             " convert it with: jq -c '.[]' < in.json > out.jsonl"
                         )
-                        yield BadRecord(file, lineno, reason, excerpt_of(text))
+                        yield BadRecord(file, lineno, reason, excerpt_of(text), Code.BAD_JSON)
                         return
                     reason = f"invalid JSON: {exc.msg} at column {exc.colno}"
-                    yield BadRecord(file, lineno, reason, excerpt_of(text))
+                    yield BadRecord(file, lineno, reason, excerpt_of(text), Code.BAD_JSON)
                     continue
                 if not isinstance(value, dict):
                     reason = f"JSON {type(value).__name__} is not an object"
-                    yield BadRecord(file, lineno, reason, excerpt_of(text))
+                    yield BadRecord(file, lineno, reason, excerpt_of(text), Code.BAD_JSON)
                     continue
                 yield from mapper.ads(value, lineno, text)
         except READ_ERRORS as exc:
             reason = f"cannot read past this point (corrupt or truncated file): {exc}"
-            yield BadRecord(file, lineno + 1, reason, "")
+            yield BadRecord(file, lineno + 1, reason, "", Code.TRUNCATED)
         meter.finish()

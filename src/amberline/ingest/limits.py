@@ -15,5 +15,5 @@ MAX_HTML_NODES = 50_000  # elements in one HTML page
 MAX_HTML_DEPTH = 256  # nesting of elements in one HTML page
 MAX_HTML_SECONDS = 5.0  # parse time of one HTML page
 MAX_CSV_FIELD_BYTES = 200_000  # one CSV field; a longer one is a quote left open
-EARLIEST_YEAR = 1990  # posting dates before this are not ads (the web had none)
+EARLIEST_YEAR = 1970  # posting dates before the Unix epoch are errors (year 1 breaks date filters)
 LATEST_YEAR = 2100  # posting dates after this are errors or attacks

@@ -19,6 +19,7 @@ from typing import Any
 
 from amberline.ingest.codes import Code
 from amberline.ingest.images import IMAGES_KEY, attach_images
+from amberline.ingest.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_RECORD_BYTES
 from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
 
 EXCERPT_CHARS = 200
@@ -78,7 +79,7 @@ class ReadOptions:
 
     source: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
-    max_record_bytes: int = 1_000_000
+    max_record_bytes: int = MAX_RECORD_BYTES
     default_format: str | None = None
     image_root: Path | None = None
 
@@ -96,7 +97,9 @@ def parse_datetime(value: Any) -> datetime | None:
     """ISO 8601, RFC 2822 or epoch seconds (or milliseconds) -> aware UTC datetime, else None.
 
     Naive times are taken as UTC: crawlers that drop the zone almost always logged UTC, and a
-    wrong guess shifts an ad by hours, not days.
+    wrong guess shifts an ad by hours, not days. Dates outside EARLIEST_YEAR..LATEST_YEAR are
+    None: they are errors or attacks ("9999-12-31T23:00:00-05:00" overflows on conversion to
+    UTC; year 1 breaks date filters), and the caller keeps the text as unparsed.
     """
     if value is None or isinstance(value, bool):
         return None
@@ -114,12 +117,19 @@ def parse_datetime(value: Any) -> datetime | None:
     for parse in (datetime.fromisoformat, parsedate_to_datetime):
         try:
             parsed = parse(text)
-        except (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError, OverflowError):
             continue
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return _in_range(parsed)
     return None
+
+
+def _in_range(parsed: datetime) -> datetime | None:
+    """`parsed` in UTC, or None when it is outside the years a posting date can have."""
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _from_epoch(seconds: float) -> datetime | None:
@@ -128,7 +138,7 @@ def _from_epoch(seconds: float) -> datetime | None:
     if abs(seconds) >= _EPOCH_MS_THRESHOLD:
         seconds /= 1000.0
     try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        return _in_range(datetime.fromtimestamp(seconds, tz=UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -245,8 +255,13 @@ class RecordMapper:
     def ads(
         self, raw: dict[str, Any], line: int | None, excerpt: str | bytes
     ) -> list[Ad | BadRecord]:
-        """[ad, *one BadRecord per unreadable image], or [BadRecord] when there is no text."""
-        ad = self.to_ad(raw)
+        """[ad, *one BadRecord per unreadable image], or [BadRecord] when there is no text or
+        the record cannot be mapped (any exception here is about this record alone)."""
+        try:
+            ad = self.to_ad(raw)
+        except Exception as exc:  # hostile values must cost the record, never the run
+            reason = f"record cannot be mapped: {type(exc).__name__}: {exc}"[:500]
+            return [BadRecord(self._file, line, reason, excerpt_of(excerpt), Code.BAD_RECORD)]
         if ad is None:
             return [BadRecord(self._file, line, self._no_text, excerpt_of(excerpt), Code.NO_TEXT)]
         ad.origin_file, ad.origin_line = self._file, line

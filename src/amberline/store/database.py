@@ -29,6 +29,7 @@ from amberline.store.queries import (
 )
 from amberline.store.rows import ad_rows, insert_children, insert_ignore, insert_new_ads
 from amberline.store.schema import ads, dump_json, quarantine, scans, utcnow
+from amberline.store.stale_scans import interrupt_stale_scans, scan_owner
 
 # The largest row id a store can hold: ids are `Integer`, which is 32-bit on PostgreSQL (a
 # larger number in a query is an error there, not "no such row"), so lookups check it first.
@@ -142,10 +143,13 @@ class Store:
     # -- scans -----------------------------------------------------------------------------
 
     def begin_scan(self, inputs: list[str]) -> int:
-        """Record the start of a scan over `inputs`; returns its id."""
+        """Record the start of a scan over `inputs`; returns its id. Scans this host started
+        whose process is gone (killed, crashed) are marked "interrupted" first."""
         with self.writer.begin() as conn:
+            interrupt_stale_scans(conn)
             result = conn.execute(
-                scans.insert().values(started_at=utcnow(), inputs=list(inputs), status="running")
+                scans.insert().values(started_at=utcnow(), inputs=list(inputs), status="running",
+                                      owner=scan_owner())
             )
             return int(result.inserted_primary_key[0])
 
@@ -269,10 +273,16 @@ class Store:
         with self.engine.connect() as conn:
             return queries.counts(conn)
 
-    def quarantined(self, scan_id: int | None = None) -> list[QuarantineEntry]:
+    def quarantine_codes(self) -> dict[str, int]:
+        """{reason code: records quarantined with it}."""
+        with self.engine.connect() as conn:
+            return queries.quarantine_codes(conn)
+
+    def quarantined(self, scan_id: int | None = None, code: str | None = None,
+                    limit: int | None = None) -> list[QuarantineEntry]:
         """Quarantined records, all or those first recorded by one scan."""
         with self.engine.connect() as conn:
-            return queries.quarantined(conn, scan_id)
+            return queries.quarantined(conn, scan_id, code, limit)
 
     def iter_ads(self, batch_size: int = 1000, after_id: int = 0) -> Iterator[list[StoredAd]]:
         """All ads with id > `after_id`, in id order, in batches (for linking).

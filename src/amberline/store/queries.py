@@ -279,11 +279,17 @@ def _stored(
     return StoredAd(r.id, r.scan_id, r.stored_at, ad, screening)
 
 
-def quarantined(conn: sa.Connection, scan_id: int | None) -> list[QuarantineEntry]:
-    """Quarantined records, all or those first recorded by one scan, in file/line order."""
+def quarantined(conn: sa.Connection, scan_id: int | None, code: str | None = None,
+                limit: int | None = None) -> list[QuarantineEntry]:
+    """Quarantined records, all or those first recorded by one scan (or of one code), in
+    file/line order, at most `limit`."""
     query = sa.select(quarantine).order_by(quarantine.c.file, quarantine.c.line, quarantine.c.id)
     if scan_id is not None:
         query = query.where(quarantine.c.scan_id == scan_id)
+    if code is not None:
+        query = query.where(quarantine.c.code == code)
+    if limit is not None:
+        query = query.limit(limit)
     return [
         QuarantineEntry(r.id, r.scan_id, r.file, r.line, r.reason, r.excerpt, r.recorded_at,
                         r.code)
@@ -297,6 +303,12 @@ def get_scan(conn: sa.Connection, scan_id: int) -> ScanRecord | None:
     if r is None:
         return None
     return ScanRecord(r.id, r.started_at, r.finished_at, r.inputs or [], r.counts or {}, r.status)
+
+
+def quarantine_codes(conn: sa.Connection) -> dict[str, int]:
+    """How many quarantined records there are of each reason code."""
+    q = sa.select(quarantine.c.code, sa.func.count()).group_by(quarantine.c.code)
+    return {code: n for code, n in conn.execute(q.order_by(quarantine.c.code))}
 
 
 def counts(conn: sa.Connection) -> dict[str, int]:

@@ -116,6 +116,8 @@ scans = sa.Table(
     sa.Column("inputs", Json),
     sa.Column("counts", Json),
     sa.Column("status", sa.String(32), nullable=False),
+    # "host:pid" of the process running it, so a later scan can tell a killed one from a live.
+    sa.Column("owner", sa.String(300)),
 )
 
 ads = sa.Table(

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
+from amberline.isolate import ScreeningFailure, failure_record, screen_isolated, split_results
 from amberline.model import Ad, Screening
 from amberline.store import audit, decisions
 from amberline.store.accounts import User
@@ -36,6 +37,7 @@ from amberline.web.auth import CurrentUser, api_writer, ensure
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Writer = Annotated[User, Depends(api_writer)]
 _screener_lock = threading.Lock()
+PUSH_FILE = "push API"  # the quarantine's "file" for pushed ads that cannot be screened
 
 
 def _screener(request: Request) -> Any:
@@ -68,30 +70,47 @@ def push_ads(request: Request, payload: PushIn, user: Writer) -> PushOut:
         raise HTTPException(422, [{"field": "body.ads", "reason":
                                    f"at most {state.settings.max_batch} ads per request"}])
     batch = [_ad(item) for item in payload.ads]
-    screenings = _screener(request).screen_batch(batch)
-    items = list(zip(batch, screenings, strict=True))
+    screened = screen_isolated(_screener(request), batch)
+    items, failures = split_results(batch, screened)
     store = state.store
     from amberline.scan import store_batch
     from amberline.scan_hooks import default_hooks
 
+    if failures:  # the ads a pipeline stage raised on: quarantined, the rest stored
+        store.quarantine(None, [failure_record(f, PUSH_FILE) for f in failures])
     new_ids, _ = store_batch(store, None, items, default_hooks(store))
-    old_keys = {a.key for a, _ in items} - new_ids.keys()
+    results = _results(store, batch, screened, new_ids)
+    audit.append(store, user.name, "push", "", {"ads": len(batch), "stored": len(new_ids),
+                                                "quarantined": len(failures)})
+    return PushOut(stored=len(new_ids), duplicates=len(items) - len(new_ids),
+                   quarantined=len(failures), results=results)
+
+
+def _results(store: Any, batch: list[Ad], screened: list[Screening | ScreeningFailure],
+             new_ids: dict[str, int]) -> list[PushResult]:
+    """One result per pushed ad, in order: stored, duplicate (with the stored ad's id) or
+    quarantined (id 0, nothing stored)."""
+    old_keys = {a.key for a, s in zip(batch, screened, strict=True)
+                if isinstance(s, Screening)} - new_ids.keys()
     existing: dict[str, int] = {}
     if old_keys:
         with store.engine.connect() as conn:
             existing = dict(conn.execute(sa.select(ads.c.key, ads.c.id)
                                          .where(ads.c.key.in_(old_keys))).all())
     results, first = [], set()
-    for i, (a, s) in enumerate(items):
+    for i, (a, s) in enumerate(zip(batch, screened, strict=True)):
         key = a.key
+        if isinstance(s, ScreeningFailure):
+            results.append(PushResult(index=i, key=key, id=0, status="quarantined", score=0.0,
+                                      flags=[], error=s.message))
+            continue
         fresh = key in new_ids and key not in first
         first.add(key)
         ad_id = new_ids.get(key) or existing.get(key, 0)
         results.append(PushResult(index=i, key=key, id=ad_id,
                                   status="stored" if fresh else "duplicate",
                                   score=s.score, flags=_flags(s)))
-    audit.append(store, user.name, "push", "", {"ads": len(items), "stored": len(new_ids)})
-    return PushOut(stored=len(new_ids), duplicates=len(items) - len(new_ids), results=results)
+    return results
 
 
 def _decisions(rows: list[decisions.Decision]) -> list[dict[str, Any]]:

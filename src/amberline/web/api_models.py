@@ -107,14 +107,16 @@ class PushResult(BaseModel):
     index: int
     key: str
     id: int
-    status: Literal["stored", "duplicate"]
+    status: Literal["stored", "duplicate", "quarantined"]
     score: float
     flags: list[FlagOut]
+    error: str | None = None  # why a quarantined ad could not be screened (stage and error)
 
 
 class PushOut(BaseModel):
     stored: int
     duplicates: int
+    quarantined: int = 0
     results: list[PushResult]
 
 

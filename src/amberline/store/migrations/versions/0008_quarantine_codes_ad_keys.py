@@ -1,11 +1,12 @@
-"""Quarantine reason codes, and ad keys that cannot collide.
+"""Quarantine reason codes, ad keys that cannot collide, and the owner of each scan.
 
 Why: `quarantine.code` is the stable short code of each entry's reason (`Code` in
 `amberline.ingest.codes`), so a large quarantine can be counted and filtered; entries from before
 this revision get "bad_record". Ad keys were `source:source_id` unescaped, so ("a:b", "c") and
 ("a", "b:c") had one key and the second ad was dropped as a duplicate. Keys are rewritten with
 `amberline.model.ad_key` (the source's "%" and ":" percent-encoded, a source named "sha256"
-written "%73ha256"); only ads whose source holds such characters change.
+written "%73ha256"); only ads whose source holds such characters change. `scans.owner`
+("host:pid") lets a new scan mark scans whose process was killed as interrupted.
 
 Revision ID: 0008
 Revises: 0007
@@ -49,10 +50,14 @@ def _rekey(escape: bool) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("quarantine") as batch:
         batch.add_column(sa.Column("code", sa.Text, nullable=False, server_default="bad_record"))
+    with op.batch_alter_table("scans") as batch:
+        batch.add_column(sa.Column("owner", sa.String(300)))
     _rekey(escape=True)
 
 
 def downgrade() -> None:
     _rekey(escape=False)  # two ads may then collide again: the unique index refuses that
+    with op.batch_alter_table("scans") as batch:
+        batch.drop_column("owner")
     with op.batch_alter_table("quarantine") as batch:
         batch.drop_column("code")

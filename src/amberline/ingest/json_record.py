@@ -1,0 +1,81 @@
+"""Decode one JSON record within the readers' limits, or say which limit it broke.
+
+Why one decoder: the JSON Lines reader and `amberline extract` read the same hostile lines, and
+Python's `json` has three ways to end a run on one of them: a nest 1,000+ deep raises
+`RecursionError`, an integer over 4,300 digits raises a bare `ValueError`, and a lone surrogate
+escape ("\\ud83d", half an emoji) decodes into a string no UTF-8 encoder or database accepts.
+Here each becomes a `RecordError` with a quarantine code, and the limits are those of
+`amberline.ingest.limits`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from amberline.ingest.codes import Code
+from amberline.ingest.limits import MAX_INT_DIGITS, MAX_JSON_DEPTH
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class RecordError(ValueError):
+    """A record that breaks a limit or does not parse: `code` (a `Code`) and the message."""
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise RecordError(Code.BIG_NUMBER,
+                          f"an integer of {len(digits)} digits (limit {MAX_INT_DIGITS})")
+    return int(digits)
+
+
+_DECODE = json.JSONDecoder(parse_int=_int).decode
+
+
+def _check(value: Any, surrogates: bool) -> None:
+    """Walk the value without recursion: nesting within the depth limit and, when the line
+    had surrogate escapes, no string (or key) left with a lone surrogate."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise RecordError(Code.TOO_DEEP, f"nested over {MAX_JSON_DEPTH} levels deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif surrogates and isinstance(item, str) and _SURROGATE.search(item):
+            raise RecordError(Code.BAD_ENCODING,
+                              "a lone UTF-16 surrogate escape (half of a \\u pair)")
+
+
+def decode_record(text: str) -> Any:
+    """The JSON value of one record (any type), or `RecordError`.
+
+    `json.JSONDecodeError` passes through unchanged (it is a `ValueError`, and callers use its
+    position); every other failure is a `RecordError`."""
+    try:
+        value = _DECODE(text)
+    except RecursionError:
+        raise RecordError(Code.TOO_DEEP, f"nested over {MAX_JSON_DEPTH} levels deep") from None
+    except json.JSONDecodeError:
+        raise
+    except RecordError:
+        raise
+    except ValueError as exc:  # any other refusal of the json module
+        raise RecordError(Code.BAD_JSON, str(exc)) from None
+    _check(value, _SURROGATE_ESCAPE.search(text) is not None)
+    return value
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, so it can be written as UTF-8."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
