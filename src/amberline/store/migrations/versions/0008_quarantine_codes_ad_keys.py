@@ -9,7 +9,7 @@ written "%73ha256"); only ads whose source holds such characters change. `scans.
 ("host:pid") lets a new scan mark scans whose process was killed as interrupted.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
