@@ -97,3 +97,30 @@ def test_each_ad_of_a_batch_keeps_its_own_exclusions(screener: Screener) -> None
     assert first.spans == [] and [e.reason for e in first.exclusions] == [REMOVED_AD]
     assert second.exclusions == []
     assert {s.value for s in second.spans} >= {"+19375550188", "Dayton, OH"}
+
+
+def test_show_and_the_workspace_give_the_reason(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from amberline.cli import app
+    from amberline.scan import run_scan
+    from web_helpers import app_for, seed, signed_in
+
+    store = seed(tmp_path, n_ads=20)
+    page_file = tmp_path / "removed.jsonl"
+    page_file.write_text(json.dumps({"id": "gone", "source": "site", "text": REMOVED_PAGE})
+                         + "\n", encoding="utf-8")
+    run_scan([page_file], store, Screener())
+    stored = store.get_ad("site:gone")
+    assert stored is not None
+    assert stored.screening.spans == [] and stored.screening.flags == []
+    assert [e.reason for e in stored.screening.exclusions] == [REMOVED_AD]
+
+    result = CliRunner().invoke(app, ["show", "site:gone", "--db", str(tmp_path / "ws.db")])
+    assert result.exit_code == 0, result.output
+    assert f"left out ({REMOVED_AD})" in result.output
+
+    client = signed_in(app_for(store), "ana")
+    html = client.get(f"/ads/{stored.id}").text
+    assert f"{REMOVED_AD}: characters 0–{len(REMOVED_PAGE)}" in html
+    store.close()

@@ -74,6 +74,9 @@ def show_ad(console: Console, stored: Any) -> None:
         meta.append(ad.url)
     console.print(" · ".join(meta), style="dim")
     console.print(highlighted(ad.text, screening.spans, screening.flags))
+    for exclusion in screening.exclusions:
+        console.print(f"left out ({exclusion.reason}): characters {exclusion.start}-"
+                      f"{exclusion.end}, no entity or flag read there", style="yellow")
 
     entities = Table(title="Extracted", show_lines=False)
     for column in ("kind", "value", "evidence", "extractor"):

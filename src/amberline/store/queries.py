@@ -24,6 +24,7 @@ from amberline.store.schema import (
     scans,
     spans,
 )
+from amberline.text.boilerplate import exclusions_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,7 @@ def _stored(
         score=r.score,
         pipeline_version=r.pipeline_version,
         obfuscations=[Obfuscation(**o) for o in (r.obfuscations or [])],
+        exclusions=exclusions_of(ad.text),
     )
     return StoredAd(r.id, r.scan_id, r.stored_at, ad, screening)
 

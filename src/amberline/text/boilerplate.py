@@ -85,6 +85,21 @@ def whole_ad(found: list[Exclusion], length: int) -> list[Exclusion]:
     return found
 
 
+def exclusions_of(text: str) -> list[Exclusion]:
+    """The exclusions of one ad's text as written (`Ad.text`), with offsets into it: what the
+    pipeline finds while screening, found again for an ad read back from the store (they are
+    a pure function of the text, so they are not stored)."""
+    from amberline.text.normalise import normalise
+
+    norm = normalise(text)
+    found = whole_ad(find_boilerplate(norm.text), len(norm.text))
+    out = []
+    for e in found:
+        start, end = norm.to_original(e.start, e.end)
+        out.append(Exclusion(start, end, e.reason, e.evidence))
+    return out
+
+
 def is_excluded(start: int, end: int, exclusions: list[Exclusion]) -> bool:
     """Whether the stretch [start, end) overlaps an exclusion (a handful per ad at most)."""
     return any(start < e.end and e.start < end for e in exclusions)
