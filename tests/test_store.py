@@ -539,3 +539,17 @@ def test_processes_migrating_a_new_database_at_once_both_succeed(store_location:
         assert not s.migrated
         with s.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
+
+
+def test_a_repeated_term_counts_once(store: Store) -> None:
+    from amberline.pipeline import Screener
+
+    screener = Screener()
+    once = Ad(source="t", source_id="1", body="Quiet company 👑 call after six")
+    often = Ad(source="t", source_id="2", body="Quiet company " + "👑 " * 12 + "call after six")
+    s_once, s_often = screener.screen(once), screener.screen(often)
+    crowns = [f for f in s_often.flags if f.term == "👑"]
+    assert len(crowns) == 12  # every span stays evidence
+    assert s_once.score > 0 and s_often.score == pytest.approx(s_once.score)
+    store.write_batch(None, [(once, s_once), (often, s_often)])
+    assert {a.key: a.flag_count for a in store.top()} == {"t:1": 1, "t:2": 1}

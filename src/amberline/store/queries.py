@@ -86,8 +86,12 @@ class ScanRecord:
     status: str
 
 
+# Distinct terms per rule: one emoji repeated twelve times is one flag in a listing, as it is
+# in the score (the evidence keeps every span).
+_flag_term = flags.c.rule.concat(" ").concat(sa.func.lower(flags.c.term))
 _flag_count = (
-    sa.select(sa.func.count()).where(flags.c.ad_id == ads.c.id).scalar_subquery().label("nflags")
+    sa.select(sa.func.count(sa.distinct(_flag_term)))
+    .where(flags.c.ad_id == ads.c.id).scalar_subquery().label("nflags")
 )
 _SUMMARY_COLUMNS = (
     ads.c.id, ads.c.key, ads.c.source, ads.c.title, ads.c.city, ads.c.posted_at, ads.c.score,
