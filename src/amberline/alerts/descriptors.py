@@ -45,6 +45,7 @@ her with in at on near from believed may be also area emergency girl boy juvenil
 victim victims were are abductor abductors following two three four both infant toddler baby
 approximately about described as who whom by for of to pounds lbs feet foot inches tall hair
 eyes years old months has have been had located found recovered safe update cancellation your
+street st avenue ave road rd drive boulevard lane highway county city park school
 """))
 
 
@@ -194,7 +195,7 @@ class _Patterns:
             r"(?:\s+(?:missing|abducted))?(?:\s+(?:child|girl|boy|teen|juvenile|infant|toddler))?"
             r"\s*,?|\bamber\s+alert\s*(?:issued\s+)?(?:for|:|-))\s*(?P<name>" + _NAME_RUN + ")")
         sexes = rf"(?i:male|female|boy|girl|{rw})\b|[{races}]\s*/\s*[MF]\b|[MF]\s*/\s*[{races}]\b"
-        cue = (rf"\d{{1,2}}\s*,\s*(?:{sexes}|(?i:and|both|all)\b)|(?i:an?\s+)?(?:{sexes})"
+        cue = (rf"\d{{1,2}}\s*,\s*(?:{sexes}|(?i:and|both|all|is|was)\b)|(?i:an?\s+)?(?:{sexes})"
                r"|(?i:(?:an?\s+)?(?:age[ds]?\b|\d{1,2}[\s-]*(?:years?|yrs?|yoa|y/o|yo|months?|mos?)\b)"
                r"|dob\b|d\.o\.b|born\b)")
         run = _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,5}"
@@ -203,6 +204,7 @@ class _Patterns:
         self.anchor = re.compile(
             r"(?<![\w'’.-])(?P<name>" + run + r")(?:\s*,\s*(?=" + cue + r")"
             r"|\s*\((?=\d{1,2}\)|" + cue + r")"
+            rf"|\s+(?=[{races}]\s*/\s*[MF]\b|[MF]\s*/\s*[{races}]\b)"
             r"|\s+(?i:is|was|stands|weighs)\s+(?=(?i:approximately|about|approx|described|"
             r"\d|[1-7]\s*(?:'|ft|feet|foot)))"
             r"|\s+(?i:was|were|has\s+been|have\s+been)\s+(?i:safely\s+)?(?i:found|located|"
@@ -210,11 +212,15 @@ class _Patterns:
         self.shared = re.compile(  # "both black", "all three are white males"
             rf"\b(?:both|all(?:\s+(?:two|three|four|five))?)(?:\s+(?:are|were))?\s+(?P<race>{rw})"
             r"(?:\s+(?P<sex>males?|females?|boys|girls))?\b", re.I)
+        # "Jude Samplevich and Clara Samplevich": two people of one surname, however written
+        self.pair = re.compile(r"(?<![\w'’.-])(?P<a>[A-Z][A-Za-z'’-]+[ \t]+"
+                               r"(?P<sur>[A-Z][A-Za-z'’-]+))[ \t]+and[ \t]+"
+                               r"(?P<b>[A-Z][A-Za-z'’-]+[ \t]+(?P=sur))\b")
         self.bare_age = re.compile(
             rf"(?:\b(?i:male|female|man|woman)|[{races}]\s*/\s*[MF]|[MF]\s*/\s*[{races}])\s*,"
             r"\s*(?P<n>\d{1,2})\s*(?:[,)]|$)")
         self.lead_name = re.compile(
-            r"^\W*(?:[A-Z][A-Za-z ]{0,24}:\s*)?(?P<name>" + _NAME_RUN + r")\s*[,(]")
+            r"^\W*(?:[A-Z][A-Za-z ]{0,24}:\s*)?(?P<name>" + _NAME_RUN + r")[ \t]*(?:[,(]|\n)")
         self.roles = re.compile(
             r"(?P<vehicle>\bsuspect(?:['’]s)?\s+vehicle\b\s*[:-]?|\b(?:vehicle|veh)\b(?:\s+(?:info"
             r"(?:rmation)?|description))?\s*(?:[:-]|(?:is|was|may\s+be)\b)"
@@ -223,7 +229,9 @@ class _Patterns:
             r"|\b(?:abducted|taken)\s+(?:[^.\n]{0,60}?\s)?by\b|\bin\s+the\s+company\s+of\b"
             r"|\baccompanied\s+by\b|\b(?:believed\s+to\s+be|may\s+be|is|are|was|were|travell?ing)"
             r"\s+with\b(?!\s+(?:\w+\s+)?(?:hair|eyes)\b))"
-            r"|(?P<child>\b(?:child|victim|missing\s+child|abducted\s+child)\s*(?:#?\d\s*)?[:-])",
+            r"|(?P<child>\b(?:child|victim|missing\s+child|abducted\s+child)\s*(?:#?\d\s*)?[:-])"
+            # "looking for NAME, ..., who abducted his daughter, NAME": the taker came first
+            r"|(?P<taker>\bwho\s+(?:abducted|took|kidnapped|has\s+taken|had\s+taken)\b)",
             re.I)
 
 
@@ -408,6 +416,11 @@ def _people(p: _Patterns, text: str, sent: datetime, lead_in: bool = True) -> li
         if (name := _anchor_name(m["name"])) is not None:
             bare = _BARE_AGE.match(text, m.end("name"))
             cuts.append((m.start(), name, int(bare[1]) if bare else None))
+    for m in p.pair.finditer(text):
+        for group in ("a", "b"):
+            if (name := _anchor_name(m[group])) and all(c[0] != m.start(group) for c in cuts):
+                cuts.append((m.start(group), name, None))
+    cuts.sort()
     if not cuts:
         return [parse_person(text, sent)] if text.strip(" .,;:-\n") else []
     found: list[Person] = []
@@ -466,6 +479,9 @@ def parse_description(text: str, headline: str = "", sent: datetime | None = Non
             out.vehicle = out.vehicle or parse_vehicle(part[:cut])
             part, after_vehicle = part[cut:], True
         else:
+            if role == "taker" and not suspects:  # the people so far took the child
+                suspects += children
+                children.clear()
             previous = suspects if role == "suspect" else children
         for person in _people(p, part, sent, lead_in=after_vehicle):
             _place(person, children, suspects, previous, after_vehicle)

@@ -57,14 +57,17 @@ class _Patterns:
         state = rf"(?:(?:{codes})|(?i:{names}))"
         plate = r"(?P<p>(?=[A-Z -]{0,8}\d)[A-Z0-9](?:[A-Z0-9]|[ -](?=[A-Z0-9])){1,8})"
         # 'K' 'L' '4','R' (quoted one by one), K-L-4-R or K L 4 R (one by one), or whole
+        after = (rf"(?:\s*\((?P<st3>{codes})\)|\s*(?P<st4>(?i:{names}))\b)?")
         value = (r"(?:(?P<q>(?:['\"`][A-Z0-9]['\"`][\s,]*){3,})"
                  r"|(?P<sp>[A-Z0-9](?:[ -][A-Z0-9]){3,})(?![A-Z0-9])|" + plate + r"\b)")
         self.plate_paren = re.compile(r"\((?:(?P<st>[A-Z]{2})[ ,]+)?" + plate + r"\)")
         self.plate_cue = re.compile(
             rf"(?:\b(?P<st>{state})\s+)?\b(?i:registration|licen[cs]e|plates?|tags?|lic|lp)\b"
             r"(?i:\s*(?:plates?|tags?|number|num|no\.?|#|reading|of|is)\b\.?)*\s*[:#/-]?\s*"
-            rf"(?:(?P<st2>{codes})\s+)?" + value + rf"(?:\s*\((?P<st3>{codes})\))?"
+            rf"(?:(?P<st2>{codes})\s+)?" + value + after
         )
+        self.models = table("vehicle_models")
+        self.model = re.compile(r"\s+(" + alternation("vehicle_models") + r")\b", re.I)
         self.year = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
         self.make = re.compile(r"\b(?P<make>" + alternation("vehicle_makes") + r")\b"
                                r"(?P<model>(?:\s+[A-Za-z0-9][\w-]*,?){0,2})", re.IGNORECASE)
@@ -83,13 +86,29 @@ class _Patterns:
             tokens = m["p"].split()  # "GRZ 5521" is one plate; "8HKT22 IN" is not
             digits = takewhile(lambda t: any(ch.isdigit() for ch in t), tokens[1:])
             plate = "".join([tokens[0], *digits]).replace("-", "")
-        state = m.groupdict().get("st") or m.groupdict().get("st2") or m.groupdict().get("st3")
+        found = m.groupdict()
+        state = found.get("st") or found.get("st2") or found.get("st3") or found.get("st4")
         return plate.upper(), self.regions.get(canon(state)) if state else None
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> _Patterns:
     return _Patterns()
+
+
+def _model(p: _Patterns, words: str) -> str | None:
+    """The model in the words after a make: up to a body, colour, year or a word that is not
+    part of a model ("ACCORD WITH", lower-case words in mixed-case text)."""
+    model = []
+    for word in words.split():
+        bare = word.strip(",.")
+        if (canon(bare) in p.bodies or canon(bare) in p.colours or p.year.fullmatch(bare)
+                or bare.lower() in _NOT_MODEL or bare.islower() or not bare):
+            break
+        model.append(bare)
+        if bare != word:  # a comma or full stop ends the model
+            break
+    return tidy_case(" ".join(model)) if model else None
 
 
 def parse_vehicle(text: str) -> Vehicle | None:
@@ -104,16 +123,8 @@ def parse_vehicle(text: str) -> Vehicle | None:
         vehicle.year = int(m[1])
     if m := p.make.search(text):
         vehicle.make = p.makes[canon(m["make"])]
-        model = []
-        for word in m["model"].split():
-            bare = word.strip(",.")
-            if (canon(bare) in p.bodies or canon(bare) in p.colours or p.year.fullmatch(bare)
-                    or bare.lower() in _NOT_MODEL or bare.islower() or not bare):
-                break
-            model.append(bare)
-            if bare != word:  # a comma or full stop ends the model
-                break
-        vehicle.model = tidy_case(" ".join(model)) if model else None
+        known = p.model.match(text, m.end("make"))
+        vehicle.model = p.models[canon(known[1])] if known else _model(p, m["model"])
     if m := p.body.search(text):
         vehicle.body = p.bodies[canon(m[1])]
     if m := p.colour.search(text):
