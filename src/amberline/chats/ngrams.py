@@ -70,12 +70,18 @@ class Table:
     valid: np.ndarray
     owner: np.ndarray
     start: np.ndarray
-    end: np.ndarray
+    end: np.ndarray  # per cell, or per column (a width) for character n-grams
+    end_is_width: bool = False
+
+    def ends(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        if self.end_is_width:
+            return self.start[rows] + self.end[cols]
+        return self.end[rows, cols]
 
     def grams(self) -> Grams:
         rows, cols = np.nonzero(self.valid)
         return Grams(self.owner[rows], self.bucket[rows, cols], self.start[rows],
-                     self.end[rows, cols])
+                     self.ends(rows, cols))
 
 
 @dataclass(slots=True)
@@ -121,9 +127,8 @@ def tables(texts: Sequence[str], bits: int = BITS) -> Tables:
             if k + 1 in CHAR_SIZES:
                 hashes[:, col] = h ^ np.uint64(k + 1)
                 col += 1
-    positions = np.arange(size)
-    char = Table(_bucket(hashes, bits), remaining[:, None] >= widths[None, :], owner, positions,
-                 positions[:, None] + widths[None, :])
+    char = Table(_bucket(hashes, bits), remaining[:, None] >= widths[None, :], owner,
+                 np.arange(size), widths, end_is_width=True)
     is_word = _WORD_TABLE[data]
     edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
     w_start = np.flatnonzero(edges == 1)

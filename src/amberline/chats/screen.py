@@ -86,8 +86,9 @@ def screen_batch(
     sums, totals, strongest = [], [], []
     for name, tab in zip(BLOCKS, tabs.blocks(), strict=True):
         w = model.weights[name][tab.bucket]
-        w[~tab.valid] = 0.0
-        sums.append(np.bincount(tab.owner, weights=w.sum(axis=1), minlength=n))
+        w *= tab.valid
+        sums.append(np.bincount(tab.owner, weights=w.sum(axis=1, dtype=np.float64),
+                                minlength=n))
         counts = np.bincount(tab.owner, weights=tab.valid.sum(axis=1), minlength=n)
         totals.append(counts)
         per_conv = np.sqrt(np.bincount(conv_of_message, weights=counts,
@@ -123,7 +124,7 @@ def screen_batch(
                        float(np.log1p(counts[i]) * model.flag_weights[i]))
                       for i in np.flatnonzero(counts)]
         parts.sort(key=lambda kv: -abs(kv[1]))
-        contributions = [{"feature": f, "value": round(v, 6)}
+        contributions = [{"feature": str(f), "value": round(v, 6)}
                          for f, v in parts[:TOP_CONTRIBUTIONS] if v]
         results.append(ChatScreening(
             cv.id, score, score >= model.threshold, int(crossed[0]) if crossed.size else None,
@@ -133,23 +134,38 @@ def screen_batch(
 
 
 def _strongest(name: str, tab: Table, tabs: Tables, w: np.ndarray, conv_of_message: np.ndarray,
-               norms: np.ndarray, cutoff: float, bits: int) -> dict[int, list[tuple[str, float]]]:
+               norms: np.ndarray, cutoff: float, bits: int) -> dict[int, list[tuple[Any, float]]]:
     """Per conversation, the n-grams among the model's strongest weights that moved its score
-    most (count x weight / norm, log-odds before calibration), strongest first."""
+    most (count x weight / norm, log-odds before calibration), strongest first; each named
+    lazily (a `_Gram`) since only the overall top few are shown."""
     rows, cols = np.nonzero(np.abs(w) >= cutoff)
     if rows.size == 0:
         return {}
     conv = conv_of_message[tab.owner[rows]]
     keys = (conv << bits) | tab.bucket[rows, cols]
     unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    values = np.bincount(inverse, weights=w[rows, cols]) / np.maximum(norms[unique >> bits], 1.0)
     owner = unique >> bits
+    values = np.bincount(inverse, weights=w[rows, cols]) / np.maximum(norms[owner], 1.0)
     order = np.lexsort((-np.abs(values), owner))
-    out: dict[int, list[tuple[str, float]]] = {}
-    for i in order:
-        items = out.setdefault(int(owner[i]), [])
-        if len(items) < TOP_CONTRIBUTIONS:
-            r, c = rows[first[i]], cols[first[i]]
-            items.append((f"{name}:{tabs.text(int(tab.start[r]), int(tab.end[r, c]))}",
-                          float(values[i])))
+    grouped = owner[order]
+    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped)
+    keep = order[rank < TOP_CONTRIBUTIONS]
+    ends = tab.ends(rows[first[keep]], cols[first[keep]])
+    out: dict[int, list[tuple[Any, float]]] = {}
+    for i, end in zip(keep.tolist(), ends.tolist(), strict=True):
+        out.setdefault(int(owner[i]), []).append(
+            (_Gram(tabs, name, int(tab.start[rows[first[i]]]), end), float(values[i])))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Gram:
+    """An n-gram named on demand: block and byte span in the batch's text."""
+
+    tabs: Tables
+    block: str
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return f"{self.block}:{self.tabs.text(self.start, self.end)}"

@@ -122,14 +122,15 @@ def train(
     id_column: IdColumn = "id",
     label_column: LabelColumn = "label",
     c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength.")] = 10.0,
-    threshold: Annotated[float, typer.Option(help="Alert threshold on the calibrated score.")]
-    = 0.5,
+    threshold: Annotated[float | None, typer.Option(
+        help="Alert threshold on the calibrated score (default: the best F0.5 out of fold).")]
+    = None,
 ) -> None:
     """Train the calibrated conversation model on labelled conversations."""
     from amberline.chats.model import train as fit
     from amberline.chats.rules import default_rules
 
-    if not 0 < threshold < 1:
+    if threshold is not None and not 0 < threshold < 1:
         raise UserError(f"--threshold {threshold}: must be between 0 and 1")
     counts = {"read": 0, "quarantined": 0}
     convs = list(_read(file, fmt, text_column, id_column, label_column, counts))
@@ -139,6 +140,7 @@ def train(
     except ValueError as exc:
         raise UserError(f"{file}: {exc}") from exc
     model.save(out)
-    err.print(f"{out}: trained on {model.info['conversations']} conversations "
+    err.print(f"{out}: trained on {model.info['conversations']} conversations, alert threshold "
+              f"{model.threshold} "
               f"({model.info['positives']} labelled 1); {unlabelled} without a label skipped, "
               f"{counts['quarantined']} quarantined", markup=False, highlight=False)
