@@ -48,7 +48,21 @@ impl Tables {
 
     /// The first number word (in `_NW`'s order, from `from`) matching at `p`.
     fn first_word(&self, t: &[u32], p: usize, from: usize) -> Option<usize> {
-        (from..WORDS.len()).find(|&w| self.word_at(t, p, w))
+        // The words that can start with this letter, in `WORDS`' order.
+        let candidates: &[usize] = match self.fold(*t.get(p)?) {
+            b'z' => &[0],
+            b'o' => &[1, 10],
+            b't' => &[2, 3],
+            b'f' => &[4, 5],
+            b's' => &[6, 7],
+            b'e' => &[8],
+            b'n' => &[9],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|&w| w >= from && self.word_at(t, p, w))
     }
 
     /// `[^\w\n\f|]|_`: a character a separator of a run is made of.
@@ -114,8 +128,10 @@ impl Tables {
         if !start_ok {
             return None;
         }
+        // Most positions hold no item at all: answer before any allocation.
+        let (len, next) = self.item(t, p, 0)?;
         // (position, next alternative to try there)
-        let mut stack: Vec<(usize, usize)> = vec![(p, 0)];
+        let mut stack: Vec<(usize, usize)> = vec![(p, next), (p + len, 0)];
         loop {
             let top = stack.len() - 1;
             let (pos, from) = stack[top];

@@ -22,6 +22,8 @@ pub const INVISIBLE: u8 = 16;
 pub const MAPPED: u8 = 32;
 /// A look-alike of a Latin letter.
 pub const GLYPH: u8 = 64;
+/// Case-insensitive `re` matches it to an ASCII letter (see `fold`).
+pub const FOLDS: u8 = 128;
 
 pub const N_CODE_POINTS: usize = 0x110000;
 
@@ -51,12 +53,19 @@ impl Tables {
                 flags.len()
             ));
         }
+        let keys = mapping.keys().chain(homoglyphs.keys()).chain(fold.keys());
+        if let Some(c) = keys.copied().find(|&c| c as usize >= N_CODE_POINTS) {
+            return Err(format!("not a code point: {c:#x}"));
+        }
         let mut flags = flags;
         for &c in mapping.keys() {
             flags[c as usize] |= MAPPED;
         }
         for &c in homoglyphs.keys() {
             flags[c as usize] |= GLYPH;
+        }
+        for &c in fold.keys() {
+            flags[c as usize] |= FOLDS;
         }
         Ok(Tables {
             flags,
@@ -92,8 +101,10 @@ impl Tables {
     pub fn fold(&self, c: u32) -> u8 {
         if c < 0x80 {
             (c as u8).to_ascii_lowercase()
-        } else {
+        } else if self.flag(c, FOLDS) {
             self.fold.get(&c).copied().unwrap_or(0)
+        } else {
+            0
         }
     }
 }
