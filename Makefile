@@ -22,9 +22,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP) $(CORE_STAMP)
 
-# Rebuild the core when its sources change (pip builds it; nothing else is reinstalled).
+# Rebuild the core when its sources changed since the install (pip builds it; nothing else is
+# reinstalled). Make cannot see that the install above just built it, hence the `find`.
 $(CORE_STAMP): $(STAMP) $(RUST_SOURCES)
-	$(BIN)/pip install --quiet --no-deps -e .
+	if [ -n "$$(find $(RUST_SOURCES) -newer $(STAMP))" ]; then \
+	  $(BIN)/pip install --quiet --no-deps -e .; fi
 	touch $(CORE_STAMP)
 
 demo: $(CORE_STAMP)
