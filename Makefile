@@ -12,7 +12,7 @@ CARGO := $(shell command -v cargo 2>/dev/null)
 CORE_ENV := $(if $(CARGO),AMBERLINE_CORE=rust,)
 RUST_SOURCES := rust/Cargo.toml rust/Cargo.lock $(wildcard rust/src/*.rs)
 
-.PHONY: demo test lint bench clean assets
+.PHONY: demo test lint bench clean assets docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,11 +42,11 @@ demo: $(CORE_STAMP)
 	$(BIN)/amberline chats screen demo/chats.jsonl --model demo/chats-model.npz > demo/chats-screened.jsonl
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
 	$(if $(CARGO),cd rust && cargo fmt --check && cargo clippy --locked --quiet -- -D warnings)
 
 test: $(CORE_STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
 	$(if $(CARGO),cd rust && cargo fmt --check && cargo clippy --locked --quiet -- -D warnings)
 	$(CORE_ENV) $(BIN)/python -m pytest -n 2
 
