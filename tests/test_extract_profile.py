@@ -162,6 +162,11 @@ def test_prices(text: str, expected: list[tuple[object, ...]]) -> None:
         ("Quick stay 80$ Half hr 120$ 1hr / 200$", [(80, 15), (120, 30), (200, 60)]),
         ("80/hhr or 150/hr", [(80, 30), (150, 60)]),
         ("100hh 180fh", [(100, 30), (180, 60)]),
+        ("60qk special, 80 qwk", [(60, 15), (80, 15)]), ("200/ hourly", [(200, 60)]),
+        ("visiting. 400/in-call, 600 outcall", [(400, None), (600, None)]),
+        ("specials!! .120hr", [(120, 60)]), ("-30min- $50/60min-$70", [(50, 30), (70, 60)]),
+        ("party - 21 🌹🌹 fun", []), ("🌹 100% real", []), ("🌹 703-555-0142", []),
+        ("2 incall rooms", []),
         # not rates: a discount, a subscription, a phone written with symbols between groups
         ("10$ off today, $15 off the second visit", []),
         ("the starter package is $15 per month, $799 a year", []),

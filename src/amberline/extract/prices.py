@@ -42,30 +42,38 @@ _CODE_WORDS = {"rose": "roses", "roses": "roses", "🌹": "roses",
 _AMOUNT = r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d{1,2})?|[1-9]\d{1,3}(?:\.\d{1,2})?"
 # A bare amount does not continue a digit group: "703 555 0142 1hr" and "(555)0142 h" have no
 # price in them.
-_FREE = r"(?<![\d.,/:')])(?<!\d\s)(?<!\d-)(?<!\d\.)"
+_FREE = r"(?<![\d,/:')])(?<!\d\s)(?<!\d-)(?<!\d\.)"
 # A duration ends where a letter does not follow: "qv100 hh150 hr250" is a rate card too.
 _DURATION = (
     r"(?:(?P<{p}hh>hh(?:rs?)?|half\s*(?:an\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
-    r"|(?P<{p}qv>qv|quick(?:ie|y)?(?:\s*(?:visit|stay))?)"
+    r"|(?P<{p}qv>qv|qk|qwk|quick(?:ie|y)?(?:\s*(?:visit|stay))?)"
     r"|(?P<{p}min>\d{{1,3}})\s*(?:minutes?|mins?)"
-    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hrs?|h|fh))"
+    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hourly|hrs?|h|fh))"
     r")(?![^\W\d_])"
 )
 # A symbol right after a digit is not a prefix: "80$" is priced after, "555$$0142" is a phone.
 _CURRENCY_BEFORE = r"(?<![\d$€£])(?P<{p}sym>c\$|ca\$|us\$|\$|€|£)\s?"
 _CURRENCY_AFTER = (
     r"\s*(?P<{p}word>🌹+|(?:usd|dollars?|bucks|eur|euros?|gbp|quid|cad|roses?|donations?)\b"
+    r"|/?\s*(?:in|out)(?:-|\s)?calls?\b"  # "400/in-call", "600 outcall": a rate card's column
     r"|\$(?![$\d])|€|£)"
 )
 _ROSES_BEFORE = r"(?P<{p}emoji>🌹+)\s*"
+
+
+# What never follows an amount: a percent sign ("🌹 100% real") or the rest of a phone number
+# ("🌹 323-555-0142": the area code).
+_NOT_AFTER_AMOUNT = r"(?!\s?%|(?:[-.]|\s){1,2}\d{3}(?:[-.]|\s){1,2}\d{4})"
 
 
 def _amount(p: str) -> str:
     """A priced amount: symbol before, word after, emoji before, or bare (named groups `p*`)."""
     return (
         r"(?:" + _CURRENCY_BEFORE.format(p=p) + r"(?P<" + p + r"a1>" + _AMOUNT + r")"
+        + _NOT_AFTER_AMOUNT +
         r"|" + _ROSES_BEFORE.format(p=p) + r"(?P<" + p + r"a2>" + _AMOUNT + r")"
-        r"|" + _FREE + r"(?P<" + p + r"a3>" + _AMOUNT + r")(?!\d)"
+        + _NOT_AFTER_AMOUNT +
+        r"|" + _FREE + r"(?P<" + p + r"a3>" + _AMOUNT + r")(?!\d)" + _NOT_AFTER_AMOUNT +
         r"(?:" + _CURRENCY_AFTER.format(p=p) + r")?)"
     )
 
@@ -74,7 +82,9 @@ _SOURCE = (
     # duration first: "1hr 200", "30 min $100", "qv: 80"
     # "70min for $70", "1hr / 200$"; not an amount that is itself minutes ("hr 30 min") or
     # has its own "/hr" (the next rate's)
-    r"(?<![\w/])" + _DURATION.format(p="d") + r"\s*(?:[:=@/-]\s*|for\s+)?" + _amount("d")
+    # (not a unit after a slash, "150/hr 300", but "$50/60min-$70" starts a rate)
+    r"(?<!\w)(?:(?<!/)|(?=\d))" + _DURATION.format(p="d") + r"\s*(?:[:=@/-]\s*|for\s+)?"
+    + _amount("d")
     + r"(?![\d'\"’]|\s*min|\s*(?:/|per\b)\s*(?:hr|hour|h\b))"
     # amount first, duration optional: "$150", "150/hr", "100hh", "150 for 30 min",
     # "$60 - 10 mins"
@@ -86,8 +96,9 @@ _SOURCE = (
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # Where a rate can start (Hyperscan, no lookarounds): see _prefilter. A bare amount is a
 # trigger only when a currency word or a duration follows it.
-_T_DUR = r"(?:hh|half|1/2|qv|quick|fh|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
-_T_MONEY = r"(?:\$|€|£|🌹|usd|dollar|bucks|eur|gbp|quid|cad|rose|donation)"
+_T_DUR = r"(?:hh|half|1/2|qv|qk|qwk|quick|fh|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
+_T_MONEY = (r"(?:\$|€|£|🌹|usd|dollar|bucks|eur|gbp|quid|cad|rose|donation"
+            r"|(?:in|out)[-\s]?call)")
 _TRIGGERS = [
     r"(?:c|ca|us)?\$\s?\d|€\s?\d|£\s?\d|🌹+\s*\d",
     r"\d[\d,]*(?:\.\d{1,2})?\s*(?:/|per|for|an?|each|-)?\s*(?:" + _T_MONEY + "|" + _T_DUR + ")",
@@ -95,7 +106,7 @@ _TRIGGERS = [
 # Duration first: triggers end at the duration itself (no gap before the amount), so that
 # Hyperscan's leftmost start for each end is the duration's own start.
 _TRIGGERS += [
-    r"\b(?:hh|half|1/2|qv|quick|fh)", r"\d{1,3}\s*min", r"\d(?:\.5)?\s*h",
+    r"\b(?:hh|half|1/2|qv|qk|qwk|quick|fh)", r"\d{1,3}\s*min", r"\d(?:\.5)?\s*h",
     r"\bh(?:ou)?rs?|\bh", r"\b(?:an|one|two)\s*h(?:ou)?r",
 ]
 _WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}
@@ -157,10 +168,17 @@ class PriceExtractor(Extractor):
             if token is None:
                 continue
             amount = _number(token)
+            # "in-call" after an amount marks it as a rate (in the default currency), as a
+            # duration does; it is no currency word
+            column = word is not None and fold(word).lstrip("/ ")[:2] in ("in", "ou")
+            if column:
+                word = None
             currency, code_word = _currency(sym, word, emoji)
             bare = not (sym or word or emoji)
-            if bare and (minutes is None or amount < MIN_BARE_AMOUNT):
+            if bare and ((minutes is None and not column) or amount < MIN_BARE_AMOUNT):
                 continue  # a bare amount is a price only with a duration, and not "24 hr"
+            if code_word and amount < MIN_BARE_AMOUNT:
+                continue  # "- 21 🌹🌹": an age before decoration, not 21 roses
             if amount <= 0:
                 continue
             attrs: dict[str, object] = {"amount": amount, "currency": currency,
