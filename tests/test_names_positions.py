@@ -50,6 +50,15 @@ def names(extractor: NameExtractor, text: str) -> list[str]:
         # A name beside a number brings the names listed with it.
         ("Three friends: Ajna & Maya 703 555 0142", ["Ajna", "Maya"]),
         ("Open daily  *  LILY< KATIE,  GiGi   703 555 0142", ["Gigi", "Katie", "Lily"]),
+        # Greetings, sign-offs and first-person cues as ads write them.
+        ("Hey gentlemen, Bella in town this week", ["Bella"]),
+        ("Hi gentleman my name is Lilly and I travel", ["Lilly"]),
+        ("Thank you for reading. Love always  Bambii😘", ["Bambii"]),
+        ("Thank you!  XoXo,   Angel   calls only", ["Angel"]),
+        ("Hey there I'm 🍒CherryRedd🍒 in town", ["Cherryredd"]),
+        ("Hello guys, im seraphina .. new here", ["Seraphina"]),
+        ("Sweet ELLA 22 36D-24-36 calm", ["Ella"]),
+        ("No texts !----Stephanie--- calm studio", ["Stephanie"]),
         # A given name that is also a country, cut off beside the number.
         ("No texts please!  Kenya 703-555-0142", ["Kenya"]),
     ],
@@ -79,6 +88,8 @@ def test_names_by_position(extractor: NameExtractor, text: str, expected: list[s
         "Role play  Toys  Golden  703 555 0142",
         "Real photos from  Taiwan 45 years young",
         "im new here, im ready",
+        "im sooo ready, soy joven y amable",
+        "Hello gentlemen, Welcome to the studio",
     ],
 )
 def test_words_in_name_places_are_not_names(extractor: NameExtractor, text: str) -> None:

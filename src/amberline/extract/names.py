@@ -84,23 +84,37 @@ WORD_MIN_COUNT = 100
 
 @lru_cache(maxsize=1)
 def load_english_words() -> frozenset[str]:
-    """Lower-case English words (the `pyspellchecker` package's frequency list, MIT): a
-    Capitalised word in it that is no given name ("Sexy", "Posted") is not a name."""
-    data = resources.files("spellchecker").joinpath("resources/en.json.gz").read_bytes()
-    counts = json.loads(gzip.decompress(data))
-    return frozenset(w for w, n in counts.items() if n >= WORD_MIN_COUNT)
+    """Lower-case English and Spanish words (the `pyspellchecker` package's frequency lists,
+    MIT; ads here are written in both): a Capitalised word in them that is no given name
+    ("Sexy", "Posted", "Joven") is not a name."""
+    words: set[str] = set()
+    for language in ("en", "es"):
+        data = resources.files("spellchecker").joinpath(f"resources/{language}.json.gz")
+        counts = json.loads(gzip.decompress(data.read_bytes()))
+        words.update(w for w, n in counts.items() if n >= WORD_MIN_COUNT)
+    return frozenset(words)
 
 
 _NAME = r"[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-])"
 _SEP = r"(?:[ \t]*+(?:,|&|\+|/)[ \t]*+(?:(?i:and|or)[ \t]++)?|[ \t]++(?i:and|or)[ \t]++)"
+_EMOJI_CHAR = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
+# Cues in the first person, after which a lower-case word no list knows is still a name ("im
+# seraphina", "soy francela").
+_SELF_CUES = frozenset({"i'm", "im", "i am", "soy", "habla", "i’m"})
 _CUES = re.compile(
     r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]?s)|names?[ \t]*+(?::|[ \t]is|[ \t]are)"
     r"|ask[ \t]+for|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
     r"|(?P<weak>it['’]?s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
     r"|it['’]?s(?:[ \t]+me)?|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
-    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?|ts))"
+    r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?|ts|habla"
+    r"|xoxo|xo|love[ \t]+always"
+    r"|(?:hi|hey|hello|hiya)[ \t]+(?:gentlemen|gentleman|gents|guys|fellas|boys|everyone|babe"
+    r"|baby|daddy|papi|there)[ \t]*+[,!.]*+))"
     r"(?:(?<!\w)|(?!\w))"  # a cue ends a word: not "IM" in "IMMEDIATE", not "Meet" in "MeetRemi"
-    rf"[ \t]*+[:\-.]?[ \t]*+(?:(?i:miss|mz|ms|mrs|ts)\b[ \t.]*+)?"  # "It's Miss Nia"
+    rf"[ \t]*+[:\-.,]?[ \t]*+(?:{_EMOJI_CHAR}[ \t]*+)?"  # "I'm 🌸Mia"
+    rf"(?:(?i:miss|mz|ms|mrs|ts)\b[ \t.]*+)?"  # "It's Miss Nia"
+    # the next cue is never a name: "Hi gentlemen my name is ...", "meet 🌹 I'm ..."
+    r"(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey|hello|xoxo|xo|love)\b)"
     rf"(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
 )
 # Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
@@ -108,13 +122,13 @@ _TRIGGER = (
     r"\b(?:my[ \t]+name|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
     r"|it['?]?s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|me[ \t]+llamo|mi[ \t]+nombre|soy|miss|mz"
-    r"|mrs?\.?|ms\.?|ts)"
+    r"|mrs?\.?|ms\.?|ts|habla|xoxo|xo|love[ \t]+always|hi|hey|hello|hiya)"
 )
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
 _HERE_TRIGGER = r"[ \t]here\b"
 # Title forms, one multi-line regex (Python's re tests "^" first, so it runs at ~150 MB/s).
-_EMOJI = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
+_EMOJI = _EMOJI_CHAR
 _TITLE_ADJECTIVES = (
     "sweet|lovely|classy|gorgeous|stunning|charming|bubbly|sunny|upscale|elegant|friendly"
     "|pretty|beautiful|cute|exotic|sexy|petite|relaxing"
@@ -157,12 +171,13 @@ _LINE_START = re.compile(
     rf"(?m)^[^\w\n\f]{{0,12}}+(?P<name>{_WORD})(?=['’]s\b|[^\w'’]|$)"
 )
 _BEFORE_AGE = re.compile(
-    rf"(?P<name>{_WORD})[^\w\n\f]{{1,4}}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years)"
+    rf"(?P<name>{_WORD})[^\w\n\f]{{1,4}}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years"
+    r"|(?<=[ ,])[ ,]*+[2-5]\d[a-h]{1,4}[-/])"  # or the bust size after the age: "Ella 22 36D-24-36"
 )
 # A segment of its own: after a line start, a symbol or emoji, or two spaces; before the same.
 _FRAMED = re.compile(
-    rf"(?:(?<=[^\w\s,.'’\-])|(?<=[ \t]{{2}})|(?m:^))[ \t]*+(?P<name>{_WORD})"
-    r"(?=[ \t]*+(?:[^\w\s,.'’\-]|[ \t]{2}|\n|$))"
+    rf"(?:(?<=[^\w\s,.'’\-])|(?<=--)|(?<=[ \t]{{2}})|(?m:^))[ \t]*+(?P<name>{_WORD})"
+    r"(?=[ \t]*+(?:[^\w\s,.'’\-]|--|[ \t]{2}|\n|$))"
 )
 # A given name opening a segment: after a symbol, emoji, sentence mark or two blanks ("!  Mia
 # loves ...", "💋 Mia will ..."); not a contraction ("Don't").
@@ -180,6 +195,7 @@ _SIGN_OFF = re.compile(
 )
 _STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
 TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a name by position
+_TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
 _TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
 
@@ -285,14 +301,14 @@ class NameExtractor(Extractor):
             confidence = 0.9 if strong else 0.7
             base = m.start("list")
             if _ONE_NAME.fullmatch(names) is not None:  # the common case: one name, no joiner
-                if names.lower() not in _JOINERS and self._is_name(names, strong):
+                if names.lower() not in _JOINERS and self._is_name(names, strong, cue):
                     spans.append(self._full_span(text, names, base, confidence, cue))
                 continue
             for item in _ITEM.finditer(names):
                 word = item.group()
                 if word.lower() in _JOINERS:
                     continue
-                if not self._is_name(word, strong):
+                if not self._is_name(word, strong, cue):
                     break
                 spans.append(self._span(word, base + item.start(), confidence, cue))
         for h in heres:
@@ -493,7 +509,7 @@ class NameExtractor(Extractor):
         self._cue_of[raw] = cue
         return cue
 
-    def _is_name(self, word: str, strong: bool) -> bool:
+    def _is_name(self, word: str, strong: bool, cue: str = "") -> bool:
         """After a cue: never a stop word; after a strong cue anything else; after a weak one
         a Capitalised word that is no ordinary English word ("I'm Sexy") unless a given name."""
         low = word.lower()
@@ -508,7 +524,10 @@ class NameExtractor(Extractor):
             # "CALL ME LOVE": an everyday word in capitals is the word, not a name
             return not (word.isupper() and low in self._ambiguous)
         if not word[0].isupper():
-            return False
+            # "im seraphina": after a first-person cue, a lower-case word no list knows
+            return (cue in _SELF_CUES and len(word) >= 4 and "-" not in word
+                    and low not in self._words and _LATIN.fullmatch(word) is not None
+                    and not _TRIPLE.search(low))
         return not any(part in self._words for part in low.split("-"))
 
     def _span(self, word: str, start: int, confidence: float, cue: str) -> Span:
