@@ -182,18 +182,21 @@ def test_cli_unlink(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     store = Store(db)
     scan(store, tmp_path / "ads.jsonl", CORPUS)
-    link_store(store)
     runner = CliRunner()
+    linked = runner.invoke(app, ["link", "--db", str(db), "--real-text"])
+    assert linked.exit_code == 0, linked.output
     shown = runner.invoke(app, ["network", "board.example:p1", "--db", str(db)])
     assert shown.exit_code == 0, shown.output
     flat = " ".join(shown.output.split())  # the console wraps long lines
-    assert "near-duplicate text: rarity-weighted score" in flat
+    assert "near-duplicate text: rarity-weighted score 1.00 >= 0.70; raw Jaccard 1.00" in flat
     assert "shares: “" in flat and "amberline unlink" in flat
     out = runner.invoke(app, ["unlink", "board.example:p1", "board.example:p2", "--db", str(db),
                               "--note", "two tutors", "--user", "ana"])
     assert out.exit_code == 0, out.output
     assert "marked not linked" in out.output
     assert not any({"p1", "p2"} <= set(g) for g in partition(store))
+    # the relink after the decision kept the --real-text settings: a plain run is refused
+    assert runner.invoke(app, ["link", "--db", str(db)]).exit_code != 0
     out = runner.invoke(app, ["unlink", "board.example:p1", "board.example:nope", "--db", str(db),
                               "--note", "x"])
     assert out.exit_code != 0 and "no such ad" in str(out.exception)
@@ -221,7 +224,7 @@ def test_network_page_explains_text_links_and_splits_at_one(tmp_path: Path) -> N
         nid = conn.execute(sa.select(network_members.c.network_id)).scalars().first()
     client = signed_in(app_for(store), "ana")
     page = client.get(f"/networks/{nid}").text
-    assert "Split here" in page and "rarity-weighted score" in page
+    assert "Split here" in page and "raw Jaccard" in page
     assert "near-duplicate text" in page and "shares: “" in page
     p1, p3 = ad_id(store, "p1"), ad_id(store, "p3")
     bad = client.post(f"/networks/{nid}/not-linked", data={

@@ -52,12 +52,17 @@ def link(
         help="A key shared by more ads than this is a hub and is cut.")] = 500,
     wait: Annotated[float, typer.Option(
         help="Seconds to wait for another link run on this database to finish.")] = 600.0,
+    real_text: Annotated[bool, typer.Option(
+        "--real-text", help="Stricter text linking for real ads: rarity-weighted text "
+        "edges, and text never joins two networks with contacts of their own.")] = False,
 ) -> None:
     """Link stored ads into networks; only ads stored since the last run are added."""
+    from dataclasses import replace
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
     from amberline.link.lock import LinkBusy
-    from amberline.link.record import LinkConfig
+    from amberline.link.record import REAL_TEXT, LinkConfig
     from amberline.link.store_link import LinkSettingsChanged, link_store
 
     store = open_store(db)
@@ -71,7 +76,8 @@ def link(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            s = link_store(store, LinkConfig(max_key_ads=max_key_ads), rebuild=rebuild,
+            config = replace(REAL_TEXT if real_text else LinkConfig(), max_key_ads=max_key_ads)
+            s = link_store(store, config, rebuild=rebuild,
                            progress=progress, wait=wait)
         except LinkSettingsChanged as exc:
             raise UserError(f"{db}: {exc}") from exc

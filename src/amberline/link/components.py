@@ -85,15 +85,17 @@ class UnionFind:
 
 
 def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
-                       weak: np.ndarray, has_ids: np.ndarray, min_ads: int, support: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       weak: np.ndarray, has_ids: np.ndarray | None, min_ads: int,
+                       support: int) -> tuple[np.ndarray, np.ndarray]:
     """Components under the bridge rule; returns (labels, used mask over the edges).
 
     Edges that are not `text` (shared identifiers, images) are taken as they are, and so are
-    strong text edges (near-copies of rare text: one operator rotating numbers). A `weak` text
-    edge between two of their components is not used when both carry identifiers of their own
-    (`has_ids` per node: phones, e-mails, handles, URLs) and share none: loose text likeness
-    does not outweigh two different contacts. A weak edge is not used either when the components
+    strong text edges (near-copies of rare text: one operator rotating numbers). With `has_ids`
+    (per node: carries phones, e-mails, handles or URLs), a weak text edge between two of their
+    components is not used when both carry identifiers of their own and share none: loose text
+    likeness does not outweigh two different contacts (off by default: it also parts a network
+    that posts each ad with a new burner number). A weak edge is not used either when the
+    components
     it joins (of identifier and strong text edges) both hold `min_ads` nodes or more, unless
     the weak edges between that pair touch at least `support` distinct nodes on each side: a
     lone weak edge between two big networks is more often shared boilerplate than one
@@ -103,10 +105,11 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
     used = np.ones(len(a), dtype=bool)
     if not text.any():
         return components(n, a, b), used
-    keyed = components(n, a[~text], b[~text])
-    ids = np.bincount(keyed, weights=np.asarray(has_ids, dtype=np.float64)) > 0
-    ka, kb = keyed[a], keyed[b]
-    used &= ~(weak & (ka != kb) & ids[ka] & ids[kb])
+    if has_ids is not None:
+        keyed = components(n, a[~text], b[~text])
+        ids = np.bincount(keyed, weights=np.asarray(has_ids, dtype=np.float64)) > 0
+        ka, kb = keyed[a], keyed[b]
+        used &= ~(weak & (ka != kb) & ids[ka] & ids[kb])
     firm = used & ~weak
     strong = components(n, a[firm], b[firm])
     size = np.bincount(strong)

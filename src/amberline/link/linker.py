@@ -53,7 +53,9 @@ class Linker:
         self.sig = np.zeros((0, cfg.num_perm), dtype=np.uint32)
         self.empty = np.zeros(0, dtype=bool)
         self.keys = KeyGrouper(cfg.max_key_ads)
-        self.counts = ValueCounts(cfg.num_perm, cfg.rarity_scale, cfg.max_key_ads)
+        # rarity-weighted text scores only when a threshold asks for them (REAL_TEXT)
+        self.counts = ValueCounts(cfg.num_perm, cfg.rarity_scale, cfg.max_key_ads) \
+            if cfg.near_dup_score > 0 or cfg.template_score > 0 else None
         # (ad, key id) of identifier keys, for the bridge rule's "each side has its own"
         self._id_pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self._grouped: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
@@ -114,7 +116,8 @@ class Linker:
             return
         known = len(self.keys.names)
         lead, ad, kid = self.keys.add(ads, keys)
-        self._note_identifiers(ads, keys)
+        if self.config.bridge_contested:
+            self._note_identifiers(ads, keys)
         self.key_kind.extend(KIND_CODE[k.partition(":")[0]] for k in self.keys.names[known:])
         kinds = np.asarray(self.key_kind, dtype=np.int8)[kid]
         self.edges.append(lead, ad, kinds, ref=kid)
@@ -126,6 +129,14 @@ class Linker:
         if pick:
             arr = np.asarray(pick, dtype=np.int64)
             self._id_pairs.append((arr[:, 0], arr[:, 1]))
+
+    def posters(self) -> np.ndarray:
+        """Per ad, the first ad of its poster as identifiers (keys, images) tell it so far."""
+        a, b, kind, *_ = self.edges.columns()
+        keyed = ~np.isin(kind, TEXT_KINDS) & self.live_mask()
+        labels = components(len(self.records), a[keyed], b[keyed])
+        _, first = np.unique(labels, return_index=True)
+        return first[labels]
 
     def has_identifiers(self) -> np.ndarray:
         """Per ad: does it carry an identifier key (phone, e-mail, handle, URL) not cut?"""
@@ -147,19 +158,26 @@ class Linker:
             self.empty = np.concatenate([self.empty, empty])
         else:  # first batch (a full build): no copy of the largest array linking holds
             self.sig, self.empty = np.asarray(sig, dtype=np.uint32), np.asarray(empty, bool)
-        self.counts.add(np.asarray(sig, dtype=np.uint32), np.asarray(empty, bool))
+        if self.counts is not None:
+            self.counts.add(self.sig, self.empty, np.arange(base, len(self.records)),
+                            self.posters())
         near_on, template_on = cfg.enabled("near_dup"), cfg.enabled("template")
         if not (near_on or template_on):
             return
         lower = min(cfg.template_threshold, cfg.near_dup_threshold)
         i, j, est = similar_pairs(self.sig, self.empty, lower, base, cfg.max_bucket_pairs)
-        # the edge score: how much of what the two ads share is rare in the corpus
-        score = self.counts.scores(self.sig, i, j)
+        # the edge score: how much of what the two ads share is rare in the corpus (without
+        # rarity counts, the raw estimate; its permille is then -1: "not measured")
+        scored = self.counts is not None
+        score = self.counts.scores(self.sig, i, j) if scored else est
         near = (est >= cfg.near_dup_threshold) & (score >= cfg.near_dup_score)
-        permille = lambda x: np.round(x * 1000).astype(np.int64)  # noqa: E731
+
+        def permille(x: np.ndarray, measured: bool = True) -> np.ndarray:
+            return np.round(x * 1000).astype(np.int64) if measured else np.full(len(x), -1)
+
         if near_on:
             self.edges.append(i[near], j[near], KIND_CODE["near_dup"], score[near],
-                              ref=permille(score[near]), ref2=permille(est[near]))
+                              ref=permille(score[near], scored), ref2=permille(est[near]))
         rest = ~near & (score >= cfg.template_score)
         i, j, est, score = i[rest], j[rest], est[rest], score[rest]
         if not len(i) or not template_on:
@@ -182,7 +200,7 @@ class Linker:
         ratio = np.array([alignment_ratio(toks(x), toks(y)) for x, y in pairs], np.float32)
         ok = ratio >= cfg.template_ratio
         self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok],
-                          ref=permille(score[ok]), ref2=permille(est[ok]))
+                          ref=permille(score[ok], scored), ref2=permille(est[ok]))
 
     def _fresh_pdq(self, records: Sequence[LinkRecord]) -> list[str]:
         """Register PDQ hashes not seen before; returns them in order."""
@@ -243,12 +261,12 @@ class Linker:
             raise ValueError("restore needs a fresh Linker")
         self.records = list(records)
         self.sig, self.empty = sig, empty
-        self.counts.add(sig, empty)
         self._text_missing = {i for i, r in enumerate(self.records) if not r.text}
         ads, names = self._key_pairs(self.records, 0)
         if ads:
             self.keys.add(ads, names)
-            self._note_identifiers(ads, names)
+            if self.config.bridge_contested:
+                self._note_identifiers(ads, names)
             self.key_kind = [KIND_CODE[k.partition(":")[0]] for k in self.keys.names]
         self.keys.used[:] = False  # set below from the edges really made
         if self.config.enabled(PDQ):
@@ -273,6 +291,8 @@ class Linker:
         self.uf.grow(len(self.records))
         live = self.live_mask()
         self.uf.union(np.asarray(a)[live], np.asarray(b)[live])
+        if self.counts is not None:
+            self.counts.add(self.sig, self.empty, poster=self.posters())
 
     def edge_keys(self, lo: int, hi: int) -> list[str | None]:
         """The key behind each edge lo..hi-1, in the form `restore` takes back."""
@@ -324,7 +344,8 @@ class Linker:
                 labels, used = bridged_components(
                     len(self.records), a[live], b[live], np.isin(kind[live], TEXT_KINDS),
                     self.weak_mask()[live],
-                    self.has_identifiers(), cfg.bridge_min_ads, cfg.bridge_support)
+                    self.has_identifiers() if cfg.bridge_contested else None,
+                    cfg.bridge_min_ads, cfg.bridge_support)
             else:
                 labels = components(len(self.records), a[live], b[live])
                 used = np.ones(int(live.sum()), dtype=bool)

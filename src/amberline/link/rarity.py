@@ -14,9 +14,10 @@ so an incremental run and a rebuild see the same counts once all ads are added. 
 score is the weighted share of positions on which they agree (a weighted Jaccard): identical
 texts still score 1, but two texts that agree mostly on common boilerplate score low.
 
-Distinct posters cannot be told apart when every number is masked, so counts are over ads;
-reposts of one ad raise the counts of its own text, but they raise both sides of the ratio
-alike, so copies of one ad keep a high score with each other.
+Counts are over distinct posters as far as linking knows them: ads joined by identifiers
+(phones, e-mails, handles) count a value once. When every number is masked that is mostly one
+ad per poster; reposts of one ad then raise the counts of its own text, but they raise both
+sides of the ratio alike, so copies of one ad keep a high score with each other.
 """
 
 from __future__ import annotations
@@ -41,12 +42,23 @@ class ValueCounts:
         h = (sig.astype(np.uint64) ^ self.salt[None, :]) * _MIX
         return (h >> np.uint64(64 - _TABLE_BITS)).astype(np.int64)
 
-    def add(self, sig: np.ndarray, empty: np.ndarray) -> None:
-        """Count the signatures of new ads (empty texts hold no shingle and are skipped)."""
-        rows = np.flatnonzero(~np.asarray(empty, dtype=bool))
+    def add(self, sig: np.ndarray, empty: np.ndarray, rows: np.ndarray | None = None,
+            poster: np.ndarray | None = None) -> None:
+        """Count the signatures `sig[rows]` of new ads (all rows by default; empty texts hold
+        no shingle and are skipped). `poster[r]` is the first ad of row r's poster (ads joined
+        by identifiers): a value that ad already holds at the same position is not counted
+        again, so a poster's reposts count once, like one poster."""
+        rows = np.arange(len(sig)) if rows is None else np.asarray(rows, dtype=np.int64)
+        rows = rows[~np.asarray(empty, dtype=bool)[rows]]
         for lo in range(0, len(rows), _ROWS):
-            slots = self._slots(sig[rows[lo : lo + _ROWS]]).ravel()
-            self.table += np.bincount(slots, minlength=len(self.table)).astype(np.int32)
+            part = rows[lo : lo + _ROWS]
+            block = sig[part]
+            slots = self._slots(block)
+            if poster is not None:
+                lead = poster[part]
+                again = (block == sig[lead]) & (lead != part)[:, None]
+                slots = slots[~again]
+            self.table += np.bincount(slots.ravel(), minlength=len(self.table)).astype(np.int32)
 
     def weights(self, sig: np.ndarray) -> np.ndarray:
         """(rows, num_perm) float32: the weight of each signature value of these ads."""

@@ -102,16 +102,17 @@ def edge_evidence(kind: str, value: float, ref: int, ref2: int, key_names: list[
     Jaccard in permille in `ref`/`ref2`."""
     cfg = config or LinkConfig()
     if kind in ("near_dup", "template"):
-        raw = f"; raw Jaccard {ref2 / 1000:.2f}" if ref2 >= 0 else ""
+        raw = f"raw Jaccard {ref2 / 1000:.2f}" if ref2 >= 0 else ""
+        rare = (f"rarity-weighted score {ref / 1000:.2f} >= "
+                f"{cfg.near_dup_score if kind == 'near_dup' else cfg.template_score:.2f}; "
+                if ref >= 0 else "")
         if kind == "near_dup":
             strength = "strong" if value >= cfg.strong_text_score else "weak"
-            return (f"near-duplicate text: rarity-weighted score {value:.2f} >= "
-                    f"{cfg.near_dup_score:.2f} ({strength}: strong from "
-                    f"{cfg.strong_text_score:.2f}){raw}")
-        rare = f", rarity-weighted score {ref / 1000:.2f} >= {cfg.template_score:.2f}" \
-            if ref >= 0 else ""
-        return (f"same text template: token alignment {value:.2f} >= {cfg.template_ratio:.2f}"
-                f"{rare} (weak){raw}")
+            return (f"near-duplicate text: {rare}{raw or f'Jaccard {value:.2f}'} >= "
+                    f"{cfg.near_dup_threshold:.2f} ({strength} edge: strong from "
+                    f"{cfg.strong_text_score:.2f})")
+        return (f"same text template: token alignment {value:.2f} >= {cfg.template_ratio:.2f}; "
+                f"{rare}{raw} (weak edge)")
     if kind == PDQ and ref2 >= 0:
         return (f"similar image, PDQ distance {int(value)}: "
                 f"{pdq_hex[ref][:16]}… ~ {pdq_hex[ref2][:16]}…")

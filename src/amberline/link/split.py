@@ -84,9 +84,9 @@ def mark_not_linked(store: Store, user: str, ad_a: str | int, ad_b: str | int, n
                      {"decision_id": int(decision), "network": row["network_id"],
                       "edge": evidence, "note": note}, conn=conn)
     if relink:
-        from .store_link import link_store
+        from .store_link import link_store, stored_config
 
-        link_store(store)
+        link_store(store, stored_config(store))
     with store.engine.connect() as conn:
         after = (_network(conn, x), _network(conn, y))
     return SplitResult(int(decision), x, y, before if same else None, after)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,20 @@ def config_json(config: LinkConfig) -> dict[str, Any]:
     out = asdict(config)
     out["kinds"] = list(config.kinds) if config.kinds is not None else None
     return out
+
+
+def stored_config(store: Store) -> LinkConfig | None:
+    """The settings the store was last linked with (None if never), so that a follow-up run
+    (after an analyst's decision) links the same way."""
+    with store.engine.connect() as conn:
+        state = db.load_state(conn)
+    if state is None:
+        return None
+    known = {f.name for f in fields(LinkConfig)}
+    values = {k: v for k, v in state[1].items() if k in known}
+    if values.get("kinds") is not None:
+        values["kinds"] = tuple(values["kinds"])
+    return LinkConfig(**values)
 
 
 def _stages(progress: Progress | None) -> Progress:
