@@ -24,8 +24,9 @@ import scipy.sparse as sp
 BITS = 20
 CHAR_SIZES = (2, 3, 4, 5)
 BLOCKS = ("word", "char")
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_BASE = np.uint64(0x100000001B3)
+_HASH = np.uint32
+_MIX = np.uint32(0x9E3779B1)
+_BASE = np.uint32(0x01000193)
 _WORD_TABLE = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyz0123456789'":
     _WORD_TABLE[_c] = True
@@ -103,7 +104,7 @@ class Tables:
 def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         mixed = h * _MIX
-    return (mixed >> np.uint64(64 - bits)).view(np.int64)
+    return (mixed >> _HASH(32 - bits)).astype(np.intp)
 
 
 def tables(texts: Sequence[str], bits: int = BITS) -> Tables:
@@ -116,16 +117,16 @@ def tables(texts: Sequence[str], bits: int = BITS) -> Tables:
     owner = np.repeat(np.arange(len(encoded), dtype=np.int64), lens + 1)
     ends = np.cumsum(lens + 1) - 1  # where each message's separator sits
     remaining = np.repeat(ends, lens + 1) - np.arange(size)  # bytes left in the message
-    b = data.astype(np.uint64)
+    b = data.astype(_HASH)
     widths = np.asarray(CHAR_SIZES, dtype=np.int64)
-    hashes = np.empty((size, len(CHAR_SIZES)), dtype=np.uint64)
+    hashes = np.empty((size, len(CHAR_SIZES)), dtype=_HASH)
     with np.errstate(over="ignore"):
-        h = np.zeros(size, dtype=np.uint64)
+        h = np.zeros(size, dtype=_HASH)
         col = 0
         for k in range(max(CHAR_SIZES)):
             h[: size - k] = h[: size - k] * _BASE + b[k:]
             if k + 1 in CHAR_SIZES:
-                hashes[:, col] = h ^ np.uint64(k + 1)
+                hashes[:, col] = h ^ _HASH(k + 1)
                 col += 1
     char = Table(_bucket(hashes, bits), remaining[:, None] >= widths[None, :], owner,
                  np.arange(size), widths, end_is_width=True)
@@ -136,14 +137,15 @@ def tables(texts: Sequence[str], bits: int = BITS) -> Tables:
     n_words = len(w_start)
     with np.errstate(over="ignore"):
         # a word's hash: sum of (byte + 1) * BASE^(offset in word), from global prefix sums
-        powers = np.cumprod(np.full(size, _BASE, dtype=np.uint64))
-        inverse = np.cumprod(np.full(size, np.uint64(pow(int(_BASE), -1, 1 << 64))))
-        inverse = np.concatenate(([np.uint64(1)], inverse[:-1]))
-        prefix = np.concatenate(([np.uint64(0)], np.cumsum((b + np.uint64(1)) * powers)))
+        powers = np.cumprod(np.full(size, _BASE, dtype=_HASH), dtype=_HASH)
+        inverse = np.cumprod(np.full(size, _HASH(pow(int(_BASE), -1, 1 << 32))), dtype=_HASH)
+        inverse = np.concatenate((np.ones(1, dtype=_HASH), inverse[:-1]))
+        prefix = np.concatenate((np.zeros(1, dtype=_HASH),
+                                 np.cumsum((b + _HASH(1)) * powers, dtype=_HASH)))
         word_hash = (prefix[w_end] - prefix[w_start]) * inverse[w_start] * _BASE
-        pair = np.zeros((n_words, 2), dtype=np.uint64)
-        pair[:, 0] = word_hash ^ np.uint64(101)
-        pair[:-1, 1] = (word_hash[:-1] * _MIX + word_hash[1:]) ^ np.uint64(202)
+        pair = np.zeros((n_words, 2), dtype=_HASH)
+        pair[:, 0] = word_hash ^ _HASH(101)
+        pair[:-1, 1] = (word_hash[:-1] * _MIX + word_hash[1:]) ^ _HASH(202)
     w_owner = owner[w_start]
     has_pair = np.zeros((n_words, 2), dtype=bool)
     has_pair[:, 0] = True
