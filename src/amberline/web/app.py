@@ -58,8 +58,7 @@ class Facets:
 
 def create_app(store: Store | str | Path, settings: Settings | None = None) -> FastAPI:
     """The workspace over `store` (a `Store`, a SQLite path or a database URL)."""
-    from amberline.alerts import api as alerts_api
-    from amberline.web import api, exports, login, pages
+    from amberline.web import alert_desk, api, exports, login, pages
 
     settings = settings or Settings()
     if not isinstance(store, Store):
@@ -76,7 +75,7 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
     app.state.facets = Facets(store)
     app.state.screener = None  # built on the first push: it takes a second or two
 
-    for module in (login, pages, exports, api, alerts_api):
+    for module in (login, pages, exports, api, alert_desk):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)

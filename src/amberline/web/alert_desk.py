@@ -1,10 +1,11 @@
 """The workspace's alert-desk endpoints: alerts, watchlist entries and matches, under /api/v1.
 
-Why here and mounted by `web.app`: the workspace owns authentication, roles and the audit log;
-these routes use the same dependencies as every other route (a session or a bearer token to
-read; the analyst role, and the CSRF header for cookie clients, to write), and every write
-goes to the audit log. Each endpoint calls the same service functions as the CLI, so the two
-cannot disagree about what "load an alert" or "watch a phone" does.
+Why in `web/` and mounted by `web.app`: the workspace owns authentication, roles and the audit
+log, and `alerts/` then depends on nothing of the web layer. These routes use the same
+dependencies as every other route (a session or a bearer token to read; the analyst role, and
+the CSRF header for cookie clients, to write), and every write goes to the audit log. Each
+endpoint calls the same service functions as the CLI, so the two cannot disagree about what
+"load an alert" or "watch a phone" does.
 """
 
 from __future__ import annotations
