@@ -8,10 +8,10 @@ of `../shared/data/README.md`: every digit of the ads is masked (as when numbers
 images or rotated), the masked ads are scanned and linked in a temporary database, and every
 network is compared with the pairs of ads that share a phone number on the unmasked text
 (phones as our extractor finds them). The scoring is `../shared/eval/pairs_vs_phones.py`
-itself, run as a child process on the files written here. Printed: overall and per edge kind
-(a relink with only that kind), a plain MinHash LSH baseline (Jaccard >= 0.7 over word
-5-shingles, components of the pairs) on the same masked text, and the same linking with the
-digits left in.
+itself, run as a child process on the files written here. Printed: the default linking and
+the `REAL_TEXT` profile (`amberline link --real-text`), that profile per edge kind (a relink
+with only that kind), a plain MinHash LSH baseline (Jaccard >= 0.7 over word 5-shingles,
+components of the pairs) on the same masked text, and the same with the digits left in.
 
 The data lives beside the repository (`../shared`), never in it: without it this says so and
 exits 0. Nothing of the ads' text is printed or written outside the temporary directory.
@@ -51,7 +51,7 @@ SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data" / "ads-dev" / "backpage-dev.jsonl"
 SCORER = SHARED / "eval" / "pairs_vs_phones.py"
 TEXT_FIELDS = ("title", "body", "location", "url", "age_field")
-KIND_ROWS = ("near_dup", "template", "handle", "email", "url", "name_place")
+KIND_ROWS = ("near_dup", "template", "handle", "email", "url")
 _DIGIT = re.compile(r"\d")
 
 
