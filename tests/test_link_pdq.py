@@ -4,7 +4,7 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageFilter
 
-from amberline.link.keys import image_keys
+from amberline.identifiers import image_keys
 from amberline.link.pdq_index import PDQIndex, brute_force_pairs, hamming, hex_to_words
 
 

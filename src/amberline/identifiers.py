@@ -14,8 +14,9 @@ built-in types; the kind tuples below are the only lists of kinds, named for wha
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 
@@ -222,3 +223,21 @@ def normalise_or_none(kind: str, value: str, region: str = "US") -> str | None:
         return normalise(kind, value, region)
     except InvalidIdentifier:
         return None
+
+
+def image_keys(images: Iterable[dict[str, Any]], min_quality: int = 50) -> list[tuple[str, str]]:
+    """Exact image keys: ("pdq", hex) for hashes of quality >= min_quality, ("md5", hex).
+
+    Flat or tiny images hash alike and would join unrelated ads, so a PDQ hash is a key only
+    when its quality is high enough to mean something. MD5 is kept whatever the PDQ quality:
+    an exact byte copy is evidence on its own.
+    """
+    keys: dict[tuple[str, str], None] = {}
+    for image in images:
+        pdq = normalise_or_none(Pdq.name, str(image.get("pdq") or ""))
+        if pdq is not None and int(image.get("quality") or 0) >= min_quality:
+            keys.setdefault((Pdq.name, pdq), None)
+        md5 = normalise_or_none(Md5.name, str(image.get("md5") or ""))
+        if md5 is not None:
+            keys.setdefault((Md5.name, md5), None)
+    return list(keys)

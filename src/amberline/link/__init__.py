@@ -4,10 +4,12 @@ Entry point: `link_records(records, config) -> LinkResult` for a full build, or 
 that ads are `add`ed to batch by batch (incremental; same partition as a rebuild).
 """
 
+from amberline.model import LinkRecord
+
 from .edges import CutKey, Edge
 from .keys import keys_from_spans, normalise_key, record_from_screening
 from .linker import BatchReport, Linker, link_records
-from .record import LinkConfig, LinkRecord
+from .record import LinkConfig
 from .result import LinkResult, Network
 from .templates import Template
 

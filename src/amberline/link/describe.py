@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from amberline.identifiers import image_keys
+from amberline.model import LinkRecord
+
 from .components import components
 from .features import network_features
-from .keys import image_keys
 from .network_score import score_network
-from .record import LinkConfig, LinkRecord
+from .record import LinkConfig
 from .result import derive_cluster_template
 from .templates import Template
 

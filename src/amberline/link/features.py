@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from amberline.model import PHONE
-
-from .record import LinkRecord
+from amberline.model import PHONE, LinkRecord
 
 
 @dataclass(slots=True)

@@ -1,11 +1,10 @@
-"""Per-ad linking keys: normalised identifiers and image hash keys.
+"""Per-ad linking keys from an ad's identifier spans, and the linking input of one ad.
 
 Two ads are joined by a key only if the key is written the same way in both, so every key goes
 through its kind's normaliser in `amberline.identifiers` (a phone is E.164, an email
 lower-case, a handle lower-case without its platform, a URL without scheme, `www.`, fragment
-or trailing slash), the same one that watchlists and lookups use. Image
-hashes become keys too (exact PDQ and MD5), but only images whose PDQ quality is high enough
-to mean something; flat or tiny images hash alike and would join unrelated ads.
+or trailing slash), the same one that watchlists and lookups use; image hashes become keys
+there too (`identifiers.image_keys`).
 """
 
 from __future__ import annotations
@@ -22,11 +21,10 @@ from amberline.model import (
     PRICE,
     URL,
     Ad,
+    LinkRecord,
     Screening,
     Span,
 )
-
-from .record import LinkRecord
 
 PDQ, MD5 = Pdq.name, Md5.name
 
@@ -69,22 +67,6 @@ def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tu
     return [(k, v) for k, v in seen
             if not (site and _host(k, v) == site)
             and not (k == URL and v in mail_domains)]
-
-
-def image_keys(images: Iterable[dict[str, Any]], min_quality: int = 50) -> list[tuple[str, str]]:
-    """Exact image keys: ("pdq", hex) for hashes of quality >= min_quality, ("md5", hex).
-
-    MD5 is kept whatever the PDQ quality: an exact byte copy is evidence on its own.
-    """
-    keys: dict[tuple[str, str], None] = {}
-    for image in images:
-        pdq = normalise_or_none(PDQ, str(image.get("pdq") or ""))
-        if pdq is not None and int(image.get("quality") or 0) >= min_quality:
-            keys.setdefault((PDQ, pdq), None)
-        md5 = normalise_or_none(MD5, str(image.get("md5") or ""))
-        if md5 is not None:
-            keys.setdefault((MD5, md5), None)
-    return list(keys)
 
 
 def record_from_screening(ad: Ad, screening: Screening, text: str | None = None) -> LinkRecord:

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amberline.identifiers import TEXT_KEY_KINDS
+from amberline.identifiers import TEXT_KEY_KINDS, image_keys
+from amberline.model import LinkRecord
 
 from .components import UnionFind, bridged_components, components, separate
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
-from .keys import PDQ, image_keys
+from .keys import PDQ
 from .minhash import MinHasher
 from .neardup import similar_pairs
 from .pdq_index import PDQIndex, hex_to_words
 from .rarity import ValueCounts
-from .record import LinkConfig, LinkRecord
+from .record import LinkConfig
 from .templates import alignment_ratio, tokenize
 
 # Stored edges as `restore` takes them: ad index a, b, kind code, value, key (see `edge_keys`).

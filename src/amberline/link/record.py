@@ -1,39 +1,11 @@
-"""What linking needs to know about one ad, and how linking is tuned.
-
-Linking runs on stored keys, not on the store itself, so that it can be tested on small
-hand-built corpora, run over 10^6 ads in numpy batches, and wired to any store afterwards. A
-`LinkRecord` is that plain input: one per ad, built from an `Ad` and its `Screening` by
-`keys.record_from_screening` or directly by the store. `LinkConfig` gathers every threshold in
-one place so that a run can be reproduced from its config.
+"""How linking is tuned: `LinkConfig` gathers every threshold in one place so that a run can be
+reproduced from its config. What linking needs to know about one ad is `amberline.model`'s
+`LinkRecord`, a plain record the store can build without importing linking.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-
-@dataclass(slots=True)
-class LinkRecord:
-    """One ad as linking sees it.
-
-    `keys` are normalised identifiers as (kind, value), e.g. ("phone", "+17035550142");
-    `images` are hash dicts {"pdq": hex, "quality": int, "md5": hex} (never the image);
-    `text` is the normalised ad text (numbers are masked by the MinHash stage, not here).
-    """
-
-    ad_key: str
-    text: str = ""
-    posted_at: datetime | None = None
-    city: str | None = None
-    score: float = 0.0
-    flags: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    prices: list[float] = field(default_factory=list)
-    ages: list[int] = field(default_factory=list)
-    keys: list[tuple[str, str]] = field(default_factory=list)
-    images: list[dict[str, Any]] = field(default_factory=list)
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from amberline.model import PHONE
+from amberline.identifiers import image_keys
+from amberline.model import PHONE, LinkRecord
 
 from .components import components
 from .edges import KINDS, TEXT_KINDS, CutKey, Edge
 from .features import NetworkFeatures, network_features
-from .keys import MD5, PDQ, image_keys
+from .keys import MD5, PDQ
 from .network_score import Contribution, score_network
-from .record import LinkConfig, LinkRecord
+from .record import LinkConfig
 from .templates import Template, derive_template, digits
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import random
 import string
 from datetime import datetime, timedelta
 
-from .record import LinkRecord
+from amberline.model import LinkRecord
 
 CITIES = ("Springfield", "Riverton", "Lakeview", "Fairmont", "Oakdale", "Brookside",
           "Hillcrest", "Maplewood", "Cedar Falls", "Westbury", "Northgate", "Easton")

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.link.keys import image_keys
+from amberline.identifiers import image_keys
 from amberline.store.networks import id_chunks
 from amberline.store.schema import ads, image_hashes
 from amberline.store.schema_networks import (

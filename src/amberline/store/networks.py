@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from amberline.link.record import LinkRecord
-from amberline.model import AGE, NAME, PLACE, PRICE
+from amberline.model import AGE, NAME, PLACE, PRICE, LinkRecord
 from amberline.store.rows import bulk_insert
 from amberline.store.schema import ads, decode_value, flags, image_hashes, spans
 from amberline.store.schema_networks import (
