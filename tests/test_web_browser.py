@@ -1,6 +1,7 @@
 """End to end in real headless Chromium (Debian's `chromium`, driven by Playwright): sign in,
 filter the queue, open an ad and see its evidence highlighted, decide, find the decision in the
-audit log; a viewer is refused a decision. Skips unless AMBERLINE_CHROMIUM names the browser
+audit log; a viewer is refused a decision. The pages work under the workspace's CSP (no inline
+script), and the browser reports no CSP violation. Skips unless AMBERLINE_CHROMIUM names the browser
 (`.ci/services/chromium.sh` installs it and exports the variable)."""
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def _sign_in(browser, base: str, name: str):
     page = browser.new_context().new_page()
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    # and nothing the Content-Security-Policy had to block (it allows no inline script)
+    page.on("console", lambda m: outside.append(m.text)
+            if "Content Security Policy" in m.text else None)
     page.goto(base + "/")
     assert "/login" in page.url
     page.fill("input[name=name]", name)
@@ -106,7 +110,7 @@ def test_analyst_triages_an_ad_and_the_admin_sees_it_audited(server, browser) ->
     page.wait_for_selector("#map[data-drawn]")
     assert page.evaluate("window.amberlineGraph.nodes().length") >= 1
     assert page.locator("#map path.state").count() >= 48
-    assert outside == []  # nothing loaded from anywhere but the app
+    assert outside == []  # nothing loaded from anywhere but the app, nothing blocked by CSP
 
     admin, _ = _sign_in(browser, server, "alice")
     admin.goto(server + "/audit?action=decision")

@@ -40,6 +40,16 @@ def open_store(db: Path | str, must_exist: bool = True) -> Store:
     return Store(db)
 
 
+def cli_actor() -> str:
+    """Who acts from the command line, for the audit log: the operating-system user."""
+    import getpass
+
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "cli"
+
+
 LexiconOption = Annotated[
     Path | None, typer.Option("--lexicon", help="Indicator lexicon TOML (default: packaged).")
 ]

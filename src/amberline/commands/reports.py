@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from amberline.commands.common import DbOption, UserError, console, err, open_store
+from amberline.commands.common import DbOption, UserError, cli_actor, console, err, open_store
 
 AdArgument = Annotated[
     str | None, typer.Argument(help="Ad key (source:id) or numeric id; omit with --network.")
@@ -30,6 +30,10 @@ def _target(ad: str | None, network: str | None) -> dict[str, str | None]:
     if (ad is None) == (network is None):
         raise UserError("give an AD_KEY or --network ID (one of them)")
     return {"ad": ad, "network_id": network}
+
+
+def _audit_target(ad: str | None, network: str | None) -> str:
+    return f"ad:{ad}" if ad is not None else f"network:{network}"
 
 
 def _case(db: Path, ad: str | None, network: str | None):
@@ -59,11 +63,18 @@ def decide(
     user: Annotated[str, typer.Option(help="Who decides.")] = ...,
     db: DbOption = "amberline.db",
 ) -> None:
-    """Record a decision on an ad or a network, with its audit entry."""
+    """Record a decision on an ad or a network, with its audit entry; --user must name an
+    active workspace user."""
+    from amberline.store.accounts import AccountError, active_user
     from amberline.store.decisions import record_decision
 
+    store = open_store(db)
     try:
-        d = record_decision(open_store(db), action=action, note=note, user_name=user,
+        active_user(store, user)
+    except AccountError as exc:
+        raise UserError(f"--user: {exc}") from exc
+    try:
+        d = record_decision(store, action=action, note=note, user_name=user,
                             via="cli", **_target(ad, network))[0]
     except ValueError as exc:
         raise UserError(f"{db}: {exc}") from exc
@@ -80,11 +91,16 @@ def case_file(
     """Write a self-contained HTML and a PDF case file for an ad or a network."""
     from amberline.report.case import CaseNotFound
     from amberline.report.case_file import write_case_file
+    from amberline.store import audit
 
+    store = open_store(db)
     try:
-        files = write_case_file(open_store(db), out, **_target(ad, network))
+        files = write_case_file(store, out, **_target(ad, network))
     except CaseNotFound as exc:
         raise UserError(f"{db}: {exc}") from exc
+    audit.append(store, cli_actor(), "export", _audit_target(ad, network),
+                 {"kind": "case_file", "ads": len(files.case.ads),
+                  "files": [str(files.html), str(files.pdf)]})
     console.print(f"wrote {files.html} and {files.pdf} ({len(files.case.ads)} ads)",
                   highlight=False)
 
@@ -98,7 +114,11 @@ def report_build(
     db: DbOption = "amberline.db",
 ) -> None:
     """Build the CyberTipline-shaped report XML for a decided ad or network."""
+    from amberline.store import audit
+
     xml = _report_xml(db, ad, network, reporter_config)
+    audit.append(open_store(db), cli_actor(), "export", _audit_target(ad, network),
+                 {"kind": "report_xml", "bytes": len(xml), "out": str(out)})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(xml)
     console.print(f"wrote {out} ({len(xml):,} bytes)", highlight=False)
@@ -118,7 +138,13 @@ def report_submit(
 ) -> None:
     """Submit the report, upload the case file, send its file info, finish (or retract)."""
     from amberline.report.case_html import render_html
-    from amberline.report.cybertip_client import CallLog, CyberTipClient, CyberTipError, Evidence
+    from amberline.report.cybertip_client import (
+        CallLog,
+        CyberTipClient,
+        CyberTipError,
+        Evidence,
+        submit_audited,
+    )
 
     xml = _report_xml(db, ad, network, reporter_config)
     settings = tomllib.loads(reporter_config.read_text(encoding="utf-8")).get("cybertip", {})
@@ -136,9 +162,13 @@ def report_submit(
                                  "Amberline case file: the ads with highlighted evidence"))
     try:
         client = CyberTipClient(username, password, env, url, CallLog(call_log))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    try:
         with client:
-            done = client.submit_report(xml, evidence)
-    except (CyberTipError, ValueError) as exc:
+            done = submit_audited(open_store(db), client, xml, evidence, cli_actor(),
+                                  _audit_target(ad, network))
+    except CyberTipError as exc:
         raise UserError(f"{exc} (every call is recorded in {call_log})") from exc
     console.print(f"report {done.report_id} submitted to {env} with {len(done.file_ids)} "
                   f"file(s); calls recorded in {call_log}", highlight=False)
@@ -154,7 +184,13 @@ def takedowns(
 
     if format_ not in ("csv", "json"):
         raise UserError(f"--format {format_!r}: use csv or json")
-    result = takedown_list(open_store(db))
+    from amberline.store import audit
+
+    store = open_store(db)
+    result = takedown_list(store)
+    audit.append(store, cli_actor(), "export", "takedowns",
+                 {"kind": "takedown_list", "format": format_, "ads": len(result.entries),
+                  "unresolved": len(result.unresolved), "out": str(out) if out else "stdout"})
     text = result.to_csv() if format_ == "csv" else result.to_json() + "\n"
     if out is None:
         sys.stdout.write(text)

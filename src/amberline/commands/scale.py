@@ -94,10 +94,15 @@ def register(app: typer.Typer) -> None:
 
         if format_ != "parquet":
             raise UserError(f"--format {format_!r}: only parquet is supported")
+        from amberline.commands.common import cli_actor
+        from amberline.store import audit
         from amberline.store.parquet_export import export_parquet
 
         with open_store(db) as store:
             written = export_parquet(store, out)
+            if written:
+                audit.append(store, cli_actor(), "export", "parquet",
+                             {"kind": "parquet", "out": str(out), "rows": written})
         if not written:
             raise UserError(f"{db}: nothing to export; scan some ads first")
         for name, rows in written.items():

@@ -1,4 +1,4 @@
-"""The analyst workspace: `amberline serve`, `users add|token|revoke`, `audit verify`.
+"""The analyst workspace: `amberline serve`, `users ...` (accounts and tokens), `audit verify`.
 
 Thin: parses options, calls the library, prints. Registered on the main app by `register`.
 """
@@ -6,12 +6,15 @@ Thin: parses options, calls the library, prints. Registered on the main app by `
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
-from amberline.commands.common import DbOption, UserError, console, open_store
+from amberline.commands.common import DbOption, UserError, cli_actor, console, open_store
+
+T = TypeVar("T")
 
 
 def serve(
@@ -29,46 +32,61 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
-users_app = typer.Typer(help="Workspace accounts: add users, issue API tokens.",
-                        no_args_is_help=True)
+users_app = typer.Typer(help="Workspace accounts: add, disable, remove, passwords, lockouts, "
+                             "API tokens.", no_args_is_help=True)
+NameArgument = Annotated[str, typer.Argument(help="User name.")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _account(change: Callable[[], T]) -> T:
+    """Run an account change; an AccountError (unknown user, weak password) is a user error."""
+    from amberline.store.accounts import AccountError
+
+    try:
+        return change()
+    except AccountError as exc:
+        raise UserError(str(exc)) from exc
 
 
 @users_app.command("add")
 def users_add(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: NameArgument,
     role: Annotated[str, typer.Option(help="admin, analyst or viewer.")] = "analyst",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
     db: DbOption = "amberline.db",
 ) -> None:
     """Add a user; the password is typed at a prompt (or read from stdin for scripts)."""
-    from amberline.store.accounts import AccountError, add_user
+    from amberline.store.accounts import add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = add_user(open_store(db, must_exist=False), name, role, password)
-    except AccountError as exc:
-        raise UserError(str(exc)) from exc
+    password = _password(password_stdin)
+    store = open_store(db, must_exist=False)
+    user = _account(lambda: add_user(store, name, role, password, by=cli_actor()))
     console.print(f"added {user.name} ({user.role})")
 
 
 @users_app.command("token")
 def users_token(
     name: Annotated[str, typer.Argument(help="User the token acts as.")],
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="A source the token may push ads under (repeat for "
+                                      "several); without it, any source."),
+    ] = None,
     db: DbOption = "amberline.db",
 ) -> None:
     """Issue an API token for NAME; it is printed once and stored only as a hash."""
-    from amberline.store.accounts import AccountError, new_token
+    from amberline.store.accounts import new_token
 
-    try:
-        token = new_token(open_store(db), name)
-    except AccountError as exc:
-        raise UserError(str(exc)) from exc
-    print(token)
+    store = open_store(db)
+    print(_account(lambda: new_token(store, name, source or None, by=cli_actor())))
 
 
 @users_app.command("revoke")
@@ -77,12 +95,10 @@ def users_revoke(
     db: DbOption = "amberline.db",
 ) -> None:
     """Revoke every API token of NAME."""
-    from amberline.store.accounts import AccountError, revoke_tokens
+    from amberline.store.accounts import revoke_tokens
 
-    try:
-        n = revoke_tokens(open_store(db), name)
-    except AccountError as exc:
-        raise UserError(str(exc)) from exc
+    store = open_store(db)
+    n = _account(lambda: revoke_tokens(store, name, by=cli_actor()))
     console.print(f"revoked {n} token(s) of {name}")
 
 
@@ -92,13 +108,63 @@ def users_sign_out(
     db: DbOption = "amberline.db",
 ) -> None:
     """End every signed-in session of NAME, in every browser (a lost or shared machine)."""
-    from amberline.store.accounts import AccountError, end_sessions
+    from amberline.store.accounts import end_sessions
 
-    try:
-        end_sessions(open_store(db), name)
-    except AccountError as exc:
-        raise UserError(str(exc)) from exc
+    store = open_store(db)
+    _account(lambda: end_sessions(store, name, by=cli_actor()))
     console.print(f"ended every session of {name}")
+
+
+@users_app.command("disable")
+def users_disable(name: NameArgument, db: DbOption = "amberline.db") -> None:
+    """Disable NAME: sign-in refused, sessions ended, API tokens refused until `enable`."""
+    from amberline.store.accounts import disable_user
+
+    store = open_store(db)
+    _account(lambda: disable_user(store, name, by=cli_actor()))
+    console.print(f"disabled {name}")
+
+
+@users_app.command("enable")
+def users_enable(name: NameArgument, db: DbOption = "amberline.db") -> None:
+    """Enable NAME again (their unrevoked tokens work again)."""
+    from amberline.store.accounts import enable_user
+
+    store = open_store(db)
+    _account(lambda: enable_user(store, name, by=cli_actor()))
+    console.print(f"enabled {name}")
+
+
+@users_app.command("remove")
+def users_remove(name: NameArgument, db: DbOption = "amberline.db") -> None:
+    """Delete NAME and their tokens (their decisions and audit entries keep the name)."""
+    from amberline.store.accounts import remove_user
+
+    store = open_store(db)
+    _account(lambda: remove_user(store, name, by=cli_actor()))
+    console.print(f"removed {name}")
+
+
+@users_app.command("passwd")
+def users_passwd(name: NameArgument, password_stdin: PasswordStdin = False,
+                 db: DbOption = "amberline.db") -> None:
+    """Set NAME's password (at a prompt, or from stdin); their sessions end."""
+    from amberline.store.accounts import set_password
+
+    password = _password(password_stdin)
+    store = open_store(db)
+    _account(lambda: set_password(store, name, password, by=cli_actor()))
+    console.print(f"password of {name} changed; their sessions ended")
+
+
+@users_app.command("unlock")
+def users_unlock(name: NameArgument, db: DbOption = "amberline.db") -> None:
+    """Unlock NAME after a lockout for repeated failed sign-ins."""
+    from amberline.store.accounts import unlock_user
+
+    store = open_store(db)
+    _account(lambda: unlock_user(store, name, by=cli_actor()))
+    console.print(f"unlocked {name}")
 
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from amberline.report.case import Case
+from amberline.report.cybertip_schema import xml_text
 
 MAX_NODES = 60
 WIDTH, HEIGHT = 640, 480
@@ -62,25 +64,28 @@ def case_graph(case: Case) -> Graph:
     return Graph(nodes, edges, left_out)
 
 
-def to_svg(graph: Graph) -> str:
-    """The graph as an inline SVG element (no scripts, no external references)."""
+def to_svg(graph: Graph, clean: Callable[[str], str] = xml_text) -> str:
+    """The graph as an inline SVG element (no scripts, no external references). Every key and
+    label passes through `clean` (by default: what XML cannot carry replaced; the PDF also
+    needs what its font cannot draw replaced)."""
     at = {node.key: node for node in graph.nodes}
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
              f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="network of the case">',
              f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>']
     for a, b, label in graph.edges:
         pa, pb = at[a], at[b]
+        title = escape(clean(label))
         parts.append(f'<line x1="{pa.x:.1f}" y1="{pa.y:.1f}" x2="{pb.x:.1f}" y2="{pb.y:.1f}" '
-                     f'stroke="#8a8a8a" stroke-width="1.5"><title>{escape(label)}</title></line>')
+                     f'stroke="#8a8a8a" stroke-width="1.5"><title>{title}</title></line>')
         mx, my = (pa.x + pb.x) / 2, (pa.y + pb.y) / 2
         parts.append(f'<text x="{mx:.1f}" y="{my:.1f}" font-size="9" fill="#555555" '
-                     f'font-family="Helvetica">{escape(label)}</text>')
+                     f'font-family="Helvetica">{title}</text>')
     for node in graph.nodes:
         fill = "#b3261e" if node.in_case else "#ffffff"
         parts.append(f'<circle cx="{node.x:.1f}" cy="{node.y:.1f}" r="9" fill="{fill}" '
-                     f'stroke="#b3261e" stroke-width="2" data-ad={quoteattr(node.key)}/>')
+                     f'stroke="#b3261e" stroke-width="2" data-ad={quoteattr(clean(node.key))}/>')
         parts.append(f'<text x="{node.x + 12:.1f}" y="{node.y + 4:.1f}" font-size="11" '
-                     f'fill="#111111" font-family="Helvetica">{escape(node.key)}</text>')
+                     f'fill="#111111" font-family="Helvetica">{escape(clean(node.key))}</text>')
     if graph.left_out:
         parts.append(f'<text x="10" y="{HEIGHT - 10}" font-size="11" font-family="Helvetica">'
                      f"{graph.left_out} more ads not drawn</text>")

@@ -18,6 +18,7 @@ from amberline.evidence import segments
 from amberline.report.case import Case
 from amberline.report.case_graph import case_graph, to_svg
 from amberline.report.case_view import movement, timeline
+from amberline.report.cybertip_schema import xml_text
 
 FLAG_RGB, ENTITY_RGB, TEXT_RGB, NOTE_RGB = (179, 38, 30), (27, 95, 173), (17, 17, 17), (90, 90, 90)
 
@@ -109,7 +110,8 @@ def render_pdf(case: Case) -> bytes:
     _lines(pdf, [f"{s.city}: {s.ads} ad(s), {_when(s.first)} to {_when(s.last)}"
                  for s in movement(case)])
     _heading(pdf, "Network")
-    pdf.image(io.BytesIO(to_svg(case_graph(case)).encode("utf-8")), w=150)
+    svg = to_svg(case_graph(case), lambda text: latin1(xml_text(text)))
+    pdf.image(io.BytesIO(svg.encode("utf-8")), w=150)
     _lines(pdf, [f"{r.summary.key} shares {r.kind} {r.value} with {r.via}"
                  for r in case.related])
     _heading(pdf, "Decisions")

@@ -11,7 +11,6 @@ each deployment reports under its own name. Element names and order: `cybertip_s
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,11 +21,9 @@ from lxml import etree
 
 from amberline.model import AGE, EMAIL, HANDLE, PHONE, URL
 from amberline.report.case import Case, span_values
-from amberline.report.cybertip_schema import INCIDENT_TYPES, SCHEMA_LOCATION, XSI
+from amberline.report.cybertip_schema import INCIDENT_TYPES, SCHEMA_LOCATION, XSI, xml_text
 
 DEFAULT_INCIDENT_TYPE = "Child Sex Trafficking"
-# Characters XML 1.0 cannot carry (ad text may hold them); replaced, so offsets stay right.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 ADULT_AGE = 18
 
 
@@ -89,7 +86,7 @@ def load_reporter_config(path: Path) -> ReporterConfig:
 def _sub(parent: etree._Element, tag: str, text: object = None) -> etree._Element:
     element = etree.SubElement(parent, tag)
     if text is not None:
-        element.text = _NOT_XML.sub("\ufffd", str(text))
+        element.text = xml_text(str(text))
     return element
 
 

@@ -9,7 +9,8 @@ database is elsewhere, and it cannot be lost in a rolled-back transaction.
 Retries: connection errors and 5xx responses are retried with exponential backoff; a 4xx
 carries a documented response code and is raised at once as `CyberTipError`. A retried
 `submit` may, if the server had processed the failed attempt, create a second report; the log
-shows every attempt so that an orphan can be retracted.
+shows every attempt so that an orphan can be retracted. `submit_audited` also writes the
+submission and its outcome (or retract) to the store's audit chain.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import httpx
 from lxml import etree
 
 from amberline.report.cybertip_schema import SCHEMA_LOCATION, XSI, safe_parser
+from amberline.store import audit
+from amberline.store.database import Store
 
 # The documented base URLs; deployments may override them (the stand-in in tests).
 ENVIRONMENTS = {
@@ -44,6 +47,10 @@ class CyberTipError(RuntimeError):
         super().__init__(f"{endpoint}: {message}"
                          + (f" (response code {code})" if code is not None else ""))
         self.endpoint, self.code, self.http_status = endpoint, code, http_status
+        # Set by `submit_report` when a step after submit failed: the partial report's id,
+        # and whether its retract was accepted.
+        self.report_id: int | None = None
+        self.retracted = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +263,31 @@ class CyberTipClient:
                 self.fileinfo(report_id, uploaded.file_id, item)
                 result.file_ids.append(uploaded.file_id)
             result.finished = self.finish(report_id)
-        except CyberTipError:
+        except CyberTipError as exc:
+            exc.report_id = report_id
             if retract_on_failure:
                 with suppress(CyberTipError):  # the log keeps the failed retract; raise the cause
                     self.retract(report_id)
+                    exc.retracted = True
             raise
         return result
+
+
+def submit_audited(store: Store, client: CyberTipClient, report_xml: bytes,
+                   evidence: list[Evidence], by: str, target: str) -> Submission:
+    """`client.submit_report` with its audit entries: one before anything is sent (so nothing
+    leaves unrecorded), and one with the outcome (report id and files, or the error and
+    whether the partial report was retracted)."""
+    sent = {"env": client.environment, "url": client.base_url,
+            "report_sha256": hashlib.sha256(report_xml).hexdigest(),
+            "files": [e.filename for e in evidence]}
+    audit.append(store, by, "report_submit", target, sent)
+    try:
+        done = client.submit_report(report_xml, evidence)
+    except CyberTipError as exc:
+        audit.append(store, by, "report_retract" if exc.retracted else "report_failed", target,
+                     {"error": str(exc), "report_id": exc.report_id})
+        raise
+    audit.append(store, by, "report_submitted", target,
+                 {"report_id": done.report_id, "file_ids": done.file_ids})
+    return done

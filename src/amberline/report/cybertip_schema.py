@@ -11,6 +11,7 @@ an element the model does not know is an error rather than passed through.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from lxml import etree
@@ -82,6 +83,16 @@ _REQUIRED_TEXT = {"incidentType", "incidentDateTime", "url", "email", "reportId"
 
 
 MALFORMED = "not well-formed XML"
+
+
+# Characters XML 1.0 cannot carry (ad text and keys may hold them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` with every character XML cannot carry replaced by U+FFFD, one for one (so
+    offsets into it stay right)."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def safe_parser() -> etree.XMLParser:

@@ -8,9 +8,11 @@ can be re-run or resumed over the same input without duplicating anything.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,7 +38,14 @@ from amberline.store.stale_scans import interrupt_stale_scans, scan_owner
 MAX_ID = 2**31 - 1
 
 # How SQLite reports a MATCH expression it cannot parse (as opposed to a database failure).
-_FTS_QUERY_ERRORS = ("fts5:", "no such column", "unterminated string", "unknown special query")
+_FTS_QUERY_ERRORS = ("fts5:", "no such column", "unterminated string", "unknown special query",
+                     "expected integer")
+# What one full-text search may cost: longer queries, more words, or more time are refused
+# (a few hundred prefix terms kept a CPU busy for minutes, long after the client left).
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+SEARCH_SECONDS = 5.0
+_WORD = re.compile(r"\w+")
 
 
 class BadRecordLike(Protocol):
@@ -108,6 +117,33 @@ def make_engine(url_or_path: str | Path) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+@contextmanager
+def time_limit(conn: sa.Connection, seconds: float) -> Iterator[None]:
+    """Stop what `conn` runs inside after `seconds`, in the database itself: SQLite through a
+    progress handler that interrupts the statement, PostgreSQL through `statement_timeout` for
+    this transaction only. Raises TimeoutError when a statement was stopped."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        try:
+            yield
+        except OperationalError as exc:
+            if "interrupted" in str(exc.orig):
+                raise TimeoutError(f"stopped after {seconds:g} s") from exc
+            raise
+        finally:
+            raw.set_progress_handler(None, 0)
+        return
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled
+            raise TimeoutError(f"stopped after {seconds:g} s") from exc
+        raise
 
 
 class Store:
@@ -238,21 +274,35 @@ class Store:
         limit: int = 50,
         marks: tuple[str, str] = ("[", "]"),
         literal: bool = False,
+        timeout: float = SEARCH_SECONDS,
     ) -> list[SearchHit]:
         """Full-text search over titles and bodies, best match first.
 
         `query` uses SQLite FTS5 syntax (words, "phrases", AND/OR/NOT, prefix*). With
         `literal=True` every whitespace-separated word is quoted, so input such as an email
         address or "703-555" is searched as the words it contains, never parsed as syntax.
-        Raises ValueError with a readable message when the query is not valid syntax.
+        Raises ValueError with a readable message when the query is not valid syntax, is
+        longer than MAX_QUERY_CHARS or has more than MAX_QUERY_TERMS words, or was stopped
+        after `timeout` seconds.
         """
+        if len(query) > MAX_QUERY_CHARS:
+            raise ValueError(f"search query has {len(query):,} characters; at most "
+                             f"{MAX_QUERY_CHARS} are allowed")
+        if len(_WORD.findall(query)) > MAX_QUERY_TERMS:
+            raise ValueError(f"search query has {len(_WORD.findall(query))} words; at most "
+                             f"{MAX_QUERY_TERMS} are allowed")
         if literal:
             query = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
         if not query.strip():
             raise ValueError("search query is empty")
         with self.engine.connect() as conn:
             try:
-                return queries.search(conn, query, limit, marks)
+                with time_limit(conn, timeout):
+                    return queries.search(conn, query, limit, marks)
+            except TimeoutError as exc:
+                raise ValueError(
+                    f"search stopped after {timeout:g} seconds, its limit; use fewer words or "
+                    "fewer prefix searches (word*)") from exc
             except OperationalError as exc:
                 message = str(exc.orig)
                 if not message.startswith(_FTS_QUERY_ERRORS):

@@ -49,6 +49,10 @@ users = sa.Table(
     # Moved on by signing out: a session cookie issued under an earlier epoch is refused
     # (migration 0006).
     sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+    # Set by `users disable` (sessions and tokens stop working) and by too many failed
+    # sign-ins (cleared by `users unlock`); migration 0009.
+    sa.Column("disabled_at", UTCDateTime),
+    sa.Column("locked_at", UTCDateTime),
     sa.CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name="user_role"),
 )
 
@@ -63,6 +67,20 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
+    # JSON list of the sources this token may push ads under; NULL: any (migration 0009).
+    sa.Column("sources", sa.Text),
+)
+
+# Failed sign-ins counted per key ("account:NAME" or "address:IP") instead of one audit entry
+# each: the count sets how long the next attempt must wait, and locks an account.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("key", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("refused", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_at", UTCDateTime, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False, index=True),
 )
 
 audit_log = sa.Table(
@@ -97,5 +115,5 @@ sa.Index("ix_flags_category_ad_id", flags.c.category, flags.c.ad_id)
 
 __all__ = [
     "DECISION_ACTIONS", "ROLES", "api_tokens", "audit_head", "audit_log", "decisions",
-    "metadata", "users",
+    "login_failures", "metadata", "users",
 ]

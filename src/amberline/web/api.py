@@ -69,6 +69,10 @@ def push_ads(request: Request, payload: PushIn, user: Writer) -> PushOut:
     if len(payload.ads) > state.settings.max_batch:
         raise HTTPException(422, [{"field": "body.ads", "reason":
                                    f"at most {state.settings.max_batch} ads per request"}])
+    refused = sorted({item.source for item in payload.ads if not user.may_push(item.source)})
+    if refused:
+        raise HTTPException(403, f"this token may not push ads under source {refused[0]!r}; "
+                                 f"it may push under {', '.join(sorted(user.sources or ()))}")
     batch = [_ad(item) for item in payload.ads]
     screened = screen_isolated(_screener(request), batch)
     items, failures = split_results(batch, screened)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,12 +21,16 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from amberline.store.database import Store
+from amberline.store.database import SEARCH_SECONDS, Store
+from amberline.store.logins import LoginPolicy
 from amberline.web import auth
+from amberline.web.headers import BrowserGuard, csp
 from amberline.web.limits import BodyLimit
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+# The one <style> element the vendored graph library adds to the page; allowed by its hash.
+CYTOSCAPE_STYLE = ".__________cytoscape_container { position: relative; }"
 
 
 @dataclass(slots=True)
@@ -40,6 +44,8 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 1000
     region: str = "US"  # default region for phone numbers typed into search
+    search_seconds: float = SEARCH_SECONDS  # a full-text search is stopped after this
+    login: LoginPolicy = field(default_factory=LoginPolicy)  # throttling and lockout
 
 
 class Facets:
@@ -96,6 +102,8 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
 
     _handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    inline_styles = (app.state.templates.env.globals["inline_css"], CYTOSCAPE_STYLE)
+    app.add_middleware(BrowserGuard, policy=csp(inline_styles))
     return app
 
 

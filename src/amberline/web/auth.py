@@ -2,10 +2,10 @@
 
 Why signed cookies and not server-side sessions: the cookie carries only the user id, a CSRF
 secret and the user's session epoch, signed and time-limited with itsdangerous; the user row is
-read on every request, so a removed user, a changed role or a sign-out (which moves the epoch
-on, ending every session of that user) takes effect at once. The cookie is HttpOnly (scripts
-cannot read it) and SameSite=Strict (other sites cannot make the browser send it), and every
-form also carries the session's CSRF token, checked in constant time.
+read on every request, so a removed or disabled user, a changed role or a sign-out (which
+moves the epoch on, ending every session of that user) takes effect at once. The cookie is
+HttpOnly (scripts cannot read it) and SameSite=Strict (other sites cannot make the browser
+send it), and every form also carries the session's CSRF token, checked in constant time.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import hmac
 import secrets
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import Depends, Form, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from amberline.store.accounts import User, user_for_token
-from amberline.store.schema_workspace import users
+from amberline.store.accounts import User, session_user, user_for_token
 
 SESSION_COOKIE = "amberline_session"
 LOGIN_COOKIE = "amberline_login"
@@ -83,13 +81,8 @@ def _session_user(request: Request) -> tuple[User, str] | None:
     data = state.sessions.read(cookie) if cookie else None
     if data is None:
         return None
-    with state.store.engine.connect() as conn:
-        row = conn.execute(sa.select(users.c.id, users.c.name, users.c.role,
-                                     users.c.session_epoch)
-                           .where(users.c.id == data["u"])).first()
-    if row is None or data.get("e", 0) != row.session_epoch:  # removed, or signed out since
-        return None
-    return User(row.id, row.name, row.role), data["c"]
+    user = session_user(state.store, data["u"], data.get("e", 0))
+    return (user, data["c"]) if user else None
 
 
 def current_user(request: Request) -> User:

@@ -6,7 +6,6 @@ audit modules and hands it to a template. Text and hashes only: no page ever sho
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -94,7 +93,7 @@ def network_page(request: Request, network_id: str, user: CurrentUser) -> Respon
                  {"members": len(view.members)})
     data = {"graph": view.graph(), "path": view.path()}
     return render(request, "network.html", user, view=view, timeline=view.timeline(),
-                  path=data["path"], data_json=json.dumps(data).replace("</", "<\\/"),
+                  path=data["path"], data=data,
                   history=decisions.history(store, network_id=network_id))
 
 
@@ -140,7 +139,9 @@ def search_page(request: Request, user: CurrentUser, q: str = "", kind: str = "t
         problem = f"kind must be one of {', '.join(SEARCH_KINDS)}"
     elif q and kind == "text":
         try:
-            hits = [(h.summary, h.snippet) for h in store.search(q, 100, marks=("\x02", "\x03"))]
+            hits = [(h.summary, h.snippet) for h in store.search(
+                q, 100, marks=("\x02", "\x03"),
+                timeout=request.app.state.settings.search_seconds)]
         except (ValueError, NotImplementedError) as exc:
             problem = str(exc)
     elif q:
@@ -153,8 +154,8 @@ def search_page(request: Request, user: CurrentUser, q: str = "", kind: str = "t
     if q:
         audit.append(store, user.name, "search", "", {"q": q[:200], "kind": kind,
                                                      "hits": len(hits)})
-    return render(request, "search.html", user, q=q, kind=kind, kinds=SEARCH_KINDS, hits=hits,
-                  problem=problem)
+    return render(request, "search.html", user, 400 if problem else 200, q=q, kind=kind,
+                  kinds=SEARCH_KINDS, hits=hits, problem=problem)
 
 
 @router.get("/audit")

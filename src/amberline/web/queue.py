@@ -10,14 +10,15 @@ Status is the action of an ad's latest decision, or "open" when there is none.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.store.database import Store
+from amberline.store.database import MAX_ID, Store
 from amberline.store.schema import UTCDateTime, ads, flags
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 
@@ -60,7 +61,8 @@ class QueueFilter:
         def day(name: str) -> datetime | None:
             value = text(name)
             try:
-                return None if value is None else datetime.fromisoformat(value)
+                return None if value is None else datetime.combine(date.fromisoformat(value),
+                                                                   time(), UTC)
             except ValueError:
                 raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
 
@@ -101,11 +103,19 @@ class Page:
 
 
 def parse_cursor(cursor: str | None) -> tuple[float, int] | None:
-    """`"<score>:<id>"` of the last row of the previous page; ValueError when malformed."""
+    """`"<score>:<id>"` of the last row of the previous page; ValueError when malformed or
+    out of range (an id past the id column's range cannot be compared with it)."""
     if not cursor:
         return None
+    problem = ValueError(f"after: {cursor[:40]!r} is not a queue position (score:id)")
     score, _, ad_id = cursor.partition(":")
-    return float(score), int(ad_id)
+    try:
+        value, position = float(score), int(ad_id)
+    except ValueError:
+        raise problem from None
+    if not (math.isfinite(value) and 0 <= position <= MAX_ID):
+        raise problem
+    return value, position
 
 
 def _latest_action(ad_id: Any) -> sa.ScalarSelect[Any]:
@@ -135,8 +145,9 @@ def _where(f: QueueFilter, dialect: str = "") -> list[sa.ColumnElement[bool]]:
         clauses.append(ads.c.city == f.city)
     if f.posted_from:
         clauses.append(posted >= f.posted_from)
-    if f.posted_to:
-        # The day named is included: up to the start of the next one.
+    if f.posted_to and f.posted_to.date() < date.max:
+        # The day named is included: up to the start of the next one (the last day there
+        # is has no next one: no upper bound).
         clauses.append(posted < f.posted_to + timedelta(days=1))
     if f.min_score is not None:
         clauses.append(ads.c.score >= f.min_score)
