@@ -14,6 +14,7 @@ from amberline.cli import app
 from amberline.commands.common import UserError
 from amberline.report.cybertip_schema import validate_report
 from amberline.report.standin import StandinServer
+from amberline.store.accounts import add_user
 from report_fixtures import KEY_A, KEY_B, make_store
 
 runner = CliRunner()
@@ -21,7 +22,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    make_store(tmp_path).close()
+    store = make_store(tmp_path)
+    add_user(store, "ana", "analyst", "a long enough password")  # `decide --user` names her
+    store.close()
     return tmp_path / "cases.db"
 
 
