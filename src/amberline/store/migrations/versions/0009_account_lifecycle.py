@@ -8,7 +8,7 @@ unlocks, `api_tokens.sources` limits the sources a token may push under, and
 `login_failures` holds the counts that set how long the next attempt waits.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from alembic import op
 from amberline.store.schema import UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
