@@ -21,7 +21,7 @@ from amberline.report.standin import StandinServer
 from amberline.store import audit
 from amberline.store.accounts import add_user
 from amberline.store.database import Store
-from report_fixtures import KEY_A, screened
+from report_fixtures import KEY_A, KEY_B, screened
 from test_web_auth import all_routes
 from web_helpers import BACKENDS, PASSWORD, app_for, bearer, csrf_of, database, signed_in
 
@@ -34,6 +34,9 @@ NOT_AUDITED = {
     "synth": "writes an invented corpus, no case data",
     "serve": "starts the workspace, whose routes are checked by the route walk",
     "link": "derives networks from stored ads; no analyst decision or outside transfer",
+    "quarantine": "read only",
+    "chats screen": "scores conversations to stdout, nothing stored or sent",
+    "chats train": "writes a model file from labelled conversations, no case data",
     # Owned by the alert desk; its web routes are audited (load_alert, watch, unwatch).
     "alerts load": "alert desk: not yet audited from the command line",
     "alerts close": "alert desk: not yet audited from the command line",
@@ -102,6 +105,8 @@ def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
             ("report submit", ["report", "submit", KEY_A, "--reporter-config", str(config),
                                "--call-log", str(tmp_path / "calls.jsonl")], "",
              {"report_submit", "report_submitted"}),
+            ("unlink", ["unlink", KEY_A, KEY_B, "--note", "different people", "--user", "ana"],
+             "", {"not_linked"}),
             ("users add", ["users", "add", "newbie", "--password-stdin"], PASSWORD + "\n",
              {"user_add"}),
             ("users token", ["users", "token", "newbie"], "", {"token_issue"}),
@@ -114,6 +119,8 @@ def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
             ("users enable", ["users", "enable", "newbie"], "", {"user_enable"}),
             ("users remove", ["users", "remove", "newbie"], "", {"user_remove"}),
         ]
+        linked = CliRunner().invoke(cli, ["link", "--db", _db(store)])  # networks to split
+        assert linked.exit_code == 0, linked.output
         for name, args, stdin, actions in runs:
             before = audit.verify(store).count
             result = CliRunner().invoke(cli, [*args, "--db", _db(store)], input=stdin,
@@ -170,6 +177,9 @@ def test_every_state_changing_route_writes_an_audit_entry(store: Store) -> None:
         ("POST", "/api/v1/watchlist"): (add_watch, "watch"),
         ("DELETE", "/api/v1/watchlist/{entry_id}"): (
             lambda: api.delete(f"/api/v1/watchlist/{watch['id']}"), "unwatch"),
+        ("POST", "/networks/{network_id}/not-linked"): (lambda: session.post(
+            "/networks/ad-1/not-linked", data={"ad_a": "1", "ad_b": "2", "note": "different",
+                                               "csrf": csrf}), "not_linked"),
         ("POST", "/logout"): (lambda: session.post("/logout", data={"csrf": csrf}), "logout"),
     }
     for (method, path), (call, action) in calls.items():
