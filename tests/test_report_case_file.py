@@ -94,3 +94,21 @@ def test_segments_cover_the_text_exactly_with_overlaps() -> None:
     assert ADS[0].text == ad.text
     covered = {i for p in pieces for i in p.flags}
     assert covered == set(range(len(screening.flags)))
+
+
+@pytest.mark.parametrize("source,source_id", [
+    ("a\x07b", "x\x0by"), ("s\x85\x9f", "\u4e2d\U0001f600"), ("z", "\x1f")])
+def test_control_and_non_latin1_characters_in_an_ad_key_still_give_a_pdf(
+        tmp_path: Path, source: str, source_id: str) -> None:
+    """The case graph (an SVG inside the PDF) carried the ad key as it was: a control character
+    made the SVG invalid XML and anything outside Latin-1 broke the PDF font, so no case file."""
+    from amberline.model import Ad
+    from amberline.pipeline import Screener
+    from amberline.store import Store
+
+    store = Store(tmp_path / "odd.db")
+    ad = Ad(source=source, source_id=source_id, title="Odd key", body="Call 703 555 0142")
+    store.write_new(None, list(zip([ad], Screener().screen_batch([ad]), strict=True)))
+    files = write_case_file(store, tmp_path / "out", ad=1)
+    pages, _ = _pdf_text(files.pdf)
+    assert pages >= 1 and source_id in files.html.read_text(encoding="utf-8")
