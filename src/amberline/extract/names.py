@@ -119,10 +119,10 @@ _CUES = re.compile(
 )
 # Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
 _TRIGGER = (
-    r"\b(?:my[ \t]+name|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
+    r"\b(?:my[ \t]+names?|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
     r"|it['?]?s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|me[ \t]+llamo|mi[ \t]+nombre|soy|miss|mz"
-    r"|mrs?\.?|ms\.?|ts|habla|xoxo|xo|love[ \t]+always|hi|hey|hello|hiya)"
+    r"|mrs?|ms|ts|habla|xoxo|xo|love[ \t]+always|hi|hey|hello|hiya)\b"
 )
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
@@ -164,27 +164,19 @@ _WINDOW = 40
 # --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
 # age, framed as its own segment, or ending the ad.
 _WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
-_PHONE_RUN = re.compile(r"(?<![\d+])\+?\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)")
+_PHONE_RUN = re.compile(r"\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)")
 _NAME_BEFORE = re.compile(rf"(?<![\w'’])(?P<name>{_WORD})[^\w\f]{{0,8}}+$")
 _NAME_AFTER = re.compile(rf"[^\w\f]{{0,8}}+(?P<name>{_WORD})(?![\w'’])")
-_LINE_START = re.compile(
-    rf"(?m)^[^\w\n\f]{{0,12}}+(?P<name>{_WORD})(?=['’]s\b|[^\w'’]|$)"
+# A Capitalised word (Latin capitals: the gazetteer's names and unknown names are Latin).
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W\d_]{1,19}+(?:[-_][^\W\d_]{2,20}+)?+"
+_WORD_RE = re.compile(_CAPITALISED)
+_LINE_END_OK = re.compile(r"['’]s\b|[^\w'’]|\Z")  # what may follow a name opening a line
+_AGE_AFTER = re.compile(  # an age after a name: "Mia 23 y/o", "Ella 22 36D-24-36"
+    r"[^\w\n\f]{1,4}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years"
+    r"|(?<=[ ,])[ ,]*+[2-5]\d[a-h]{1,4}[-/])"
 )
-_BEFORE_AGE = re.compile(
-    rf"(?P<name>{_WORD})[^\w\n\f]{{1,4}}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years"
-    r"|(?<=[ ,])[ ,]*+[2-5]\d[a-h]{1,4}[-/])"  # or the bust size after the age: "Ella 22 36D-24-36"
-)
-# A segment of its own: after a line start, a symbol or emoji, or two spaces; before the same.
-_FRAMED = re.compile(
-    rf"(?:(?<=[^\w\s,.'’\-])|(?<=--)|(?<=[ \t]{{2}})|(?m:^))[ \t]*+(?P<name>{_WORD})"
-    r"(?=[ \t]*+(?:[^\w\s,.'’\-]|--|[ \t]{2}|\n|$))"
-)
-# A given name opening a segment: after a symbol, emoji, sentence mark or two blanks ("!  Mia
-# loves ...", "💋 Mia will ..."); not a contraction ("Don't").
-_SEGMENT_START = re.compile(
-    rf"(?:(?<=[^\w\s,.'’\-])|(?<=[ \t]{{2}}))[ \t]*+(?P<name>{_WORD})(?![\w'’-])"
-)
-_LAST_WORD = re.compile(rf"(?P<name>{_WORD})[^\w\f]*+(?:\f|$)")
+_FRAME_AFTER = re.compile(r"[ \t]*+(?:[^\w\s,.'’\-]|--|\n|\Z)")
+_TAIL = re.compile(r"[^\w\f]*+(?:\f|\Z)")  # only symbols and blanks to the end of the ad
 _LIST_SEP = r"[\"“”'’ \t]*+(?:,|&|\+|/|<|(?i:and))[\"“”'’ \t]*+"
 _LIST_NEXT = re.compile(rf"{_LIST_SEP}(?P<word>{_WORD})(?![\w'’])")
 _LIST_PREVIOUS = re.compile(rf"(?<![\w'’])(?P<word>{_WORD}){_LIST_SEP}$")
@@ -198,6 +190,33 @@ TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a na
 _TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
 _TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
+
+
+def _at_line_start(text: str, start: int) -> bool:
+    """Whether only symbols or blanks (at most 12) stand between a line start and `start`."""
+    lo = max(0, start - 13)
+    prefix = text[lo:start]
+    cut = max(prefix.rfind("\n"), prefix.rfind("\f"))
+    if cut < 0 and lo > 0:
+        return False
+    rest = prefix[cut + 1:]
+    return len(rest) <= 12 and not any(c.isalnum() or c == "_" for c in rest)
+
+
+def _frame_before(text: str, start: int) -> bool:
+    """Whether the word at `start` opens a segment: a symbol, emoji, "--" or a line start
+    before it (blanks between allowed), or two blanks right before it."""
+    if start >= 2 and text[start - 1] in " \t" and text[start - 2] in " \t":
+        return True
+    k = start
+    while k > 0 and text[k - 1] in " \t":
+        k -= 1
+    if k == 0:
+        return True
+    c = text[k - 1]
+    if c == "\n" or text[k - 2:k] == "--":
+        return True
+    return not (c.isalnum() or c.isspace() or c in "_,.'’-")
 
 
 def _cut_before(text: str, i: int) -> bool:
@@ -347,9 +366,12 @@ class NameExtractor(Extractor):
             found.append(self._full_span(text, word, start, confidence, cue))
             self._list_around(text, start, start + len(word), add)
 
+        n = len(text)
         for phone in _PHONE_RUN.finditer(text):
-            lo = max(0, phone.start() - _WINDOW)
-            b = _NAME_BEFORE.search(text, lo, phone.start())
+            p = phone.start()
+            if p > 0 and text[p - 1].isdigit():
+                continue  # the tail of a longer run of digits
+            b = _NAME_BEFORE.search(text, max(0, p - _WINDOW), p)
             if b is not None and self._beside_phone(text, b.group("name"), b.start("name"),
                                                     before=True):
                 add(b.group("name"), b.start("name"), "before phone", 0.6)
@@ -357,28 +379,57 @@ class NameExtractor(Extractor):
             if a is not None and self._beside_phone(text, a.group("name"), a.start("name"),
                                                     before=False):
                 add(a.group("name"), a.start("name"), "after phone", 0.6)
-        for pattern, cue in ((_LINE_START, "line start"), (_BEFORE_AGE, "before age"),
-                             (_FRAMED, "framed"), (_LAST_WORD, "last word"),
-                             (_SEGMENT_START, "segment start")):
-            for m in pattern.finditer(text):
-                word, start = m.group("name"), m.start("name")
-                if not word[0].isupper():
-                    continue
-                kind = self._class(word)
-                if kind == _UNKNOWN:
-                    # A word no list knows, cut off before an age ("~ Elain 22 y/o") or cut off
-                    # on both sides at a line start ("Taijah 🌸").
-                    if pattern is not _LINE_START and pattern is not _BEFORE_AGE:
-                        continue
-                    if not self._unknown_name(word) or not _cut_before(text, start):
-                        continue
-                    if pattern is not _BEFORE_AGE and not (
-                            _TITLE_WORD.fullmatch(word) and _cut_after(text, start + len(word))):
-                        continue
-                elif kind != _KNOWN:
-                    continue
+        # Only a Capitalised word the gazetteer knows (or, at a line start or before an age,
+        # one no list knows) has its context looked at.
+        classify = self._class
+        for m in _WORD_RE.finditer(text):
+            word = m.group()
+            start, end = m.span()
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’-") and (
+                    text[start - 2:start] != "--"):
+                continue  # inside a token
+            if end < n and (text[end].isalnum() or text[end] == "_" or (
+                    text[end] == "-" and text[end:end + 2] != "--")):
+                continue  # part of a longer word or a compound
+            kind = classify(word)
+            if kind == _KNOWN:
+                cue = self._known_context(text, start, end)
+            elif kind == _UNKNOWN:
+                cue = self._unknown_context(text, word, start, end)
+            else:
+                continue
+            if cue is not None:
                 add(word, start, cue, 0.5)
         return found
+
+    @staticmethod
+    def _known_context(text: str, start: int, end: int) -> str | None:
+        """Where a given name stands, if it stands where names do: opening a line, before an
+        age, framed as a segment of its own, last in its ad, or opening a segment."""
+        if _at_line_start(text, start) and _LINE_END_OK.match(text, end):
+            return "line start"
+        if _AGE_AFTER.match(text, end):
+            return "before age"
+        before = _frame_before(text, start)
+        if before and _FRAME_AFTER.match(text, end):
+            return "framed"
+        if _TAIL.match(text, end):
+            return "last word"
+        if before and (end >= len(text) or not (text[end].isalnum() or text[end] in "_'’-")):
+            return "segment start"
+        return None
+
+    def _unknown_context(self, text: str, word: str, start: int, end: int) -> str | None:
+        """A word no list knows, cut off before an age ("~ Elain 22 y/o") or cut off on both
+        sides at a line start ("Taijah 🌸")."""
+        if not self._unknown_name(word) or not _cut_before(text, start):
+            return None
+        if (_at_line_start(text, start) and _LINE_END_OK.match(text, end)
+                and _TITLE_WORD.fullmatch(word) and _cut_after(text, end)):
+            return "line start"
+        if _AGE_AFTER.match(text, end):
+            return "before age"
+        return None
 
     def _list_around(self, text: str, start: int, end: int,
                      add: Callable[[str, int, str, float], None]) -> None:
