@@ -285,7 +285,7 @@ def test_html_folder_recursive_with_bad_pages(tmp_path: Path) -> None:
     assert {Path(b.file).name: b.reason.split(" (")[0].split(":")[0] for b in bad} == {
         "empty.html": "no text",
         "huge.html": "record too large",
-        "latin.html": "HTML does not parse",
+        "latin.html": "HTML does not decode",
     }
     html_bytes = sum(p.stat().st_size for p in root.rglob("*.htm*"))
     assert sum(seen) == html_bytes

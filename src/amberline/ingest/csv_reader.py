@@ -12,11 +12,14 @@ of fields is quarantined rather than guessed at.
 from __future__ import annotations
 
 import csv
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from amberline.ingest.codes import Code
 from amberline.ingest.jsonl import READ_ERRORS, ByteMeter, Progress, open_stream
+from amberline.ingest.limits import MAX_CSV_FIELD_BYTES
 from amberline.ingest.records import (
     BadRecord,
     ReadOptions,
@@ -37,13 +40,15 @@ class _LineFeeder:
     """The iterator `csv.reader` pulls physical lines from; records what the current row hit.
 
     `start_row()` is called before each row; afterwards `bad_utf8` holds the first line of the
-    row that was not UTF-8 (decoded with replacement so parsing can go on) and `excerpt` the
-    row's first bytes.
+    row that was not UTF-8 (decoded with replacement so parsing can go on), `head` the row's
+    first bytes and `lines` its physical lines (decoded). `push_back` returns lines to be read
+    again, as the rows they are, after a stray quote had joined them into one.
     """
 
     def __init__(self, stream: IO[bytes], limit: int) -> None:
         self._stream = stream
         self._limit = limit
+        self._again: deque[str] = deque()
         self.lines_read = 0
         self.start_row()
 
@@ -51,11 +56,23 @@ class _LineFeeder:
         self.row_bytes = 0
         self.bad_utf8: tuple[int, int] | None = None
         self.head = b""
+        self.lines: list[str] = []
+
+    def push_back(self, lines: list[str]) -> None:
+        self._again.extendleft(reversed(lines))
+        self.lines_read -= len(lines)
 
     def __iter__(self) -> _LineFeeder:
         return self
 
     def __next__(self) -> str:
+        if self._again:
+            text = self._again.popleft()
+            self.lines_read += 1
+            self.row_bytes += len(text)
+            self.head += text.encode("utf-8", "replace")[: max(400 - len(self.head), 0)]
+            self.lines.append(text)
+            return text
         line = self._stream.readline(self._limit + 1)
         if not line:
             raise StopIteration
@@ -76,7 +93,23 @@ class _LineFeeder:
             text = line.decode("utf-8", "replace")
         if self.lines_read == 1 and text.startswith(_BOM):
             text = text[1:]
+        self.lines.append(text)
         return text
+
+
+def _quote_run(row: list[str], lines: list[str], fields: int, dialect: type[csv.Dialect]) -> bool:
+    """Whether a row that spans several physical lines is a stray quote's work rather than a
+    field with line breaks: a field over the field limit, or two of its later lines (of the
+    first 50) that read alone as whole rows of the header's width."""
+    if any(len(field) > MAX_CSV_FIELD_BYTES for field in row):
+        return True
+    whole = 0
+    for line in lines[1:51]:
+        parsed = next(csv.reader([line], dialect), [])
+        whole += len(parsed) == fields
+        if whole >= 2:
+            return True
+    return False
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -119,15 +152,18 @@ def read_csv(
             except StopIteration:
                 break
             except _RowTooLarge:
-                problem = f"record too large (over {limit} bytes)"
+                if header is not None and len(feeder.lines) > 1:
+                    yield _swallowed(file, start, feeder)
+                    continue
+                problem, code = f"record too large (over {limit} bytes)", Code.TOO_LARGE
             except csv.Error as exc:
-                problem = f"malformed CSV: {exc}"
+                problem, code = f"malformed CSV: {exc}", Code.BAD_ROW
             except READ_ERRORS as exc:
                 reason = f"cannot read past this point (corrupt or truncated file): {exc}"
-                yield BadRecord(file, start, reason, "")
+                yield BadRecord(file, start, reason, "", Code.TRUNCATED)
                 break
             else:
-                problem = None
+                problem, code = None, Code.BAD_ENCODING
                 if feeder.bad_utf8 is not None:
                     line, byte = feeder.bad_utf8
                     problem = f"invalid UTF-8 at line {line}, byte {byte}"
@@ -135,19 +171,34 @@ def read_csv(
                 if header is None:
                     # Without a header no later row can be mapped: stop with one clear reason.
                     problem = f"header row unusable, file not read: {problem}"
-                    yield BadRecord(file, start, problem, excerpt_of(feeder.head))
+                    yield BadRecord(file, start, problem, excerpt_of(feeder.head),
+                                    Code.BAD_HEADER)
                     break
-                yield BadRecord(file, start, problem, excerpt_of(feeder.head))
+                yield BadRecord(file, start, problem, excerpt_of(feeder.head), code)
                 continue
             if not row:
                 continue  # blank line
             if header is None:
                 header = _unique(row)
                 continue
+            if len(feeder.lines) > 2 and _quote_run(row, feeder.lines, len(header), dialect):
+                yield _swallowed(file, start, feeder)
+                continue
             if len(row) != len(header):
                 reason = f"wrong number of fields: expected {len(header)}, got {len(row)}"
-                yield BadRecord(file, start, reason, excerpt_of(feeder.head))
+                yield BadRecord(file, start, reason, excerpt_of(feeder.head), Code.BAD_ROW)
                 continue
             record = {k: v for k, v in zip(header, row, strict=True) if v != ""}
             yield from mapper.ads(record, start, feeder.head)
         meter.finish()
+
+
+def _swallowed(file: str, start: int, feeder: _LineFeeder) -> BadRecord:
+    """Quarantine the row where a stray quote opened (its first line) and give the lines it
+    swallowed back to the reader, which reads them again as the rows they are."""
+    swallowed = feeder.lines[1:]
+    reason = (f"a quote opened on this line ran over the next {len(swallowed)} lines; this"
+              " line is set aside and those lines are read again as rows")
+    record = BadRecord(file, start, reason, excerpt_of(feeder.lines[0]), Code.QUOTE_RUN)
+    feeder.push_back(swallowed)
+    return record

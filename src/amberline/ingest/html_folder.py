@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,9 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
 
+from amberline.ingest.codes import Code
 from amberline.ingest.jsonl import Progress
+from amberline.ingest.limits import MAX_HTML_DEPTH, MAX_HTML_NODES
 from amberline.ingest.records import (
     BadRecord,
     ReadOptions,
@@ -40,6 +43,12 @@ BLOCK_TAGS = (
 BLOCK_SELECTOR = ",".join(BLOCK_TAGS)
 _BREAK = "\x1e"  # record separator: marks block edges, removed from the input first
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]{0,30})")
+# Void elements, and elements the parser closes when a sibling opens: no depth of their own.
+_FLAT = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "td", "th", "tr", "option", "optgroup",
+})
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -107,18 +116,54 @@ def html_to_text(html: str) -> Page:
     return Page(title, "\n".join(line for line in lines if line), url, posted)
 
 
+def _too_complex(text: str) -> str | None:
+    """Why a page is over the node or nesting limits, else None.
+
+    Why before parsing: the HTML5 parser's time grows with the square of the nesting depth (a
+    950 KB page of nested <div> took 85 s), and a C parse cannot be interrupted, so the page is
+    measured first with one regex pass over its tags. Elements the parser closes by itself
+    (p, li, td, ...) and void elements do not count towards the depth."""
+    depth = deepest = nodes = 0
+    for match in _TAG.finditer(text):  # stops at the first limit passed
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _FLAT:
+            nodes += not closing
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+            continue
+        nodes += 1
+        depth += 1
+        deepest = max(deepest, depth)
+        if nodes > MAX_HTML_NODES:
+            return f"over {MAX_HTML_NODES} HTML elements"
+        if deepest > MAX_HTML_DEPTH:
+            return f"HTML nested over {MAX_HTML_DEPTH} elements deep"
+    return None
+
+
 def page_to_ad(
     data: bytes, *, source: str, source_id: str, file: str, declared: str | None = None
 ) -> Ad | BadRecord:
-    """Decode and parse one page's bytes; a page without any text is a BadRecord."""
+    """Decode and parse one page's bytes; a page without any text, or over the HTML limits,
+    is a BadRecord."""
     try:
         text, encoding = decode_html(data, declared)
+    except ValueError as exc:
+        return BadRecord(file, None, f"HTML does not decode: {exc}", excerpt_of(data),
+                         Code.BAD_ENCODING)
+    problem = _too_complex(text)
+    if problem is not None:
+        return BadRecord(file, None, problem, excerpt_of(data), Code.BAD_HTML)
+    try:
         page = html_to_text(text)
     except (ValueError, RuntimeError) as exc:
-        return BadRecord(file, None, f"HTML does not parse: {exc}", excerpt_of(data))
+        return BadRecord(file, None, f"HTML does not parse: {exc}", excerpt_of(data),
+                         Code.BAD_HTML)
     if not page.title and not page.body:
         return BadRecord(
-            file, None, "no text: the page has no title or visible text", excerpt_of(data)
+            file, None, "no text: the page has no title or visible text", excerpt_of(data),
+            Code.NO_TEXT,
         )
     return Ad(
         source=source,
@@ -149,24 +194,48 @@ def read_html(
     folder = path if path.is_dir() else path.parent
     source = options.source or (path.name if path.is_dir() else folder.name or "html")
     files = _html_files(path) if path.is_dir() else iter([path])
-    limit = options.max_record_bytes
+    inside = folder.resolve() if path.is_dir() else None
     for file_path in files:
         file = str(file_path)
-        size = 0
-        try:
-            size = file_path.stat().st_size
-            if size > limit:
-                with open(file_path, "rb") as fh:
-                    head = fh.read(200)
-                reason = f"record too large ({size} bytes, over {limit})"
-                yield BadRecord(file, None, reason, excerpt_of(head))
-                continue
-            data = file_path.read_bytes()
-        except OSError as exc:
-            yield BadRecord(file, None, f"cannot read file: {exc}", "")
+        data = _read_page(file_path, inside, options.max_record_bytes, progress)
+        if isinstance(data, BadRecord):
+            yield data
             continue
-        finally:
-            if progress is not None:
-                progress(size)
         rel = file_path.relative_to(folder).as_posix()
-        yield page_to_ad(data, source=source, source_id=rel, file=file)
+        page = page_to_ad(data, source=source, source_id=rel, file=file)
+        if isinstance(page, Ad):
+            page.origin_file = file
+        yield page
+
+
+def _read_page(
+    file_path: Path, inside: Path | None, limit: int, progress: Progress
+) -> bytes | BadRecord:
+    """The bytes of one page file, or why it is not read.
+
+    Only regular files are read (a FIFO would hang the scan, /dev/zero fill memory), a
+    symbolic link only when it stays inside the scanned folder `inside` (a page must not
+    become /etc/passwd), and never more than `limit` bytes whatever the file claims."""
+    file = str(file_path)
+    size = 0
+    try:
+        real = file_path.resolve(strict=True)
+        if inside is not None and file_path.is_symlink() and not real.is_relative_to(inside):
+            return BadRecord(file, None, "a symbolic link out of the scanned folder; not read",
+                             "", Code.NOT_REGULAR)
+        info = real.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return BadRecord(file, None, "not a regular file (device, pipe or socket); not read",
+                             "", Code.NOT_REGULAR)
+        size = info.st_size
+        with open(real, "rb") as fh:
+            data = fh.read(limit + 1)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        return BadRecord(file, None, f"cannot read file: {exc}", "", Code.UNREADABLE)
+    finally:
+        if progress is not None:
+            progress(size)
+    if len(data) > limit:
+        return BadRecord(file, None, f"record too large (over {limit} bytes)",
+                         excerpt_of(data[:200]), Code.TOO_LARGE)
+    return data

@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from amberline.ingest.codes import Code
 from amberline.ingest.images import IMAGES_KEY
 from amberline.ingest.records import BadRecord, ReadOptions, RecordMapper, source_stem
 from amberline.model import Ad
@@ -67,7 +68,7 @@ def read_parquet(
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
-        yield BadRecord(file, 0, f"not a readable Parquet file: {exc}", "")
+        yield BadRecord(file, 0, f"not a readable Parquet file: {exc}", "", Code.UNREADABLE)
         return
     meta = parquet.metadata
     first_row = [0]
@@ -79,17 +80,22 @@ def read_parquet(
     for group in groups:
         base = first_row[group]
         try:
-            rows = parquet.read_row_group(group).to_pylist()
+            table = parquet.read_row_group(group)
         except (pa.ArrowException, OSError, ValueError) as exc:
             n = meta.row_group(group).num_rows
             reason = f"row group {group} (rows {base + 1}-{base + n}) cannot be read: {exc}"
-            yield BadRecord(file, base + 1, reason, "")
+            yield BadRecord(file, base + 1, reason, "", Code.UNREADABLE)
             continue
         excerpt = "row with columns: " + ", ".join(parquet.schema_arrow.names)
-        for offset, row in enumerate(rows):
+        for offset, row in enumerate(_rows(table)):
             line = base + offset + 1
+            if isinstance(row, Exception):
+                reason = f"row cannot be converted: {type(row).__name__}: {row}"[:500]
+                yield BadRecord(file, line, reason, excerpt, Code.BAD_ROW)
+                continue
             if limit and _size(row) > limit:
-                yield BadRecord(file, line, f"record too large (over {limit} bytes)", excerpt)
+                yield BadRecord(file, line, f"record too large (over {limit} bytes)", excerpt,
+                                Code.TOO_LARGE)
                 continue
             raw = {key: _plain(value) for key, value in row.items()}
             images = row.get(images_key)
@@ -105,6 +111,23 @@ def read_parquet(
         rest = path.stat().st_size - reported
         if rest > 0:
             progress(rest)
+
+
+def _rows(table: Any) -> list[dict[str, Any] | Exception]:
+    """The rows of a row group as dicts; a row whose values Python cannot hold (a timestamp
+    past year 9999) is its exception instead. Converting the whole group fails on one such
+    value, so only then is it converted row by row, and one bad row costs that row."""
+    try:
+        return table.to_pylist()
+    except (ValueError, OverflowError, TypeError):
+        pass
+    rows: list[dict[str, Any] | Exception] = []
+    for i in range(table.num_rows):
+        try:
+            rows.append(table.slice(i, 1).to_pylist()[0])
+        except (ValueError, OverflowError, TypeError) as exc:
+            rows.append(exc)
+    return rows
 
 
 def _plain(value: Any) -> Any:
