@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from amberline.ingest.limits import EARLIEST_YEAR, LATEST_YEAR
 from amberline.store.database import MAX_ID
 from amberline.web.networks import Member
 
@@ -60,6 +61,16 @@ class AdIn(BaseModel):
     @classmethod
     def storable(cls, value: str | None) -> str | None:
         return None if value is None else _storable(value)
+
+    @field_validator("posted_at")
+    @classmethod
+    def posted_in_range(cls, value: datetime | None) -> datetime | None:
+        """A date near year 1 or 9999 cannot be converted to UTC or filtered on: refused."""
+        if value is None:
+            return None
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"a posting date must lie in the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+        return value
 
     @field_validator("raw")
     @classmethod
