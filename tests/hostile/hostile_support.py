@@ -27,6 +27,15 @@ class TripwireExtractor(Extractor):
 
 
 _TRIPPED: Screener | None = None
+_PLAIN: Screener | None = None
+
+
+def screener() -> Screener:
+    """The packaged `Screener`, built once for the suite."""
+    global _PLAIN
+    if _PLAIN is None:
+        _PLAIN = Screener()
+    return _PLAIN
 
 
 def tripwire_screener() -> Screener:

@@ -8,24 +8,13 @@ import io
 import json
 from pathlib import Path
 
-from hostile_support import write_jsonl
+from hostile_support import screener, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from amberline.extract_command import extract_lines
-from amberline.pipeline import Screener
 from amberline.scan import run_scan
 from amberline.store.database import Store
-
-_SCREENER: Screener | None = None
-
-
-def screener() -> Screener:
-    global _SCREENER
-    if _SCREENER is None:
-        _SCREENER = Screener()
-    return _SCREENER
-
 
 # Any Unicode, surrogates included (json.dumps writes them as \\u escapes).
 TEXT = st.text(st.characters(), max_size=60)

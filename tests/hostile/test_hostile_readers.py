@@ -16,25 +16,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hostile_support import ad, write_jsonl
+from hostile_support import ad, screener, write_jsonl
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from amberline.ingest.reader import read_path
 from amberline.ingest.records import BadRecord, ReadOptions
 from amberline.model import Ad
-from amberline.pipeline import Screener
 from amberline.scan import run_scan
 from amberline.store.database import Store
-
-_SCREENER: Screener | None = None
-
-
-def screener() -> Screener:
-    global _SCREENER
-    if _SCREENER is None:
-        _SCREENER = Screener()
-    return _SCREENER
 
 
 @pytest.fixture
