@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from amberline.ingest.codes import Code
 from amberline.ingest.json_record import RecordError, decode_record, without_surrogates
+from amberline.ingest.limits import MAX_RECORD_BYTES
 from amberline.ingest.records import take_meta
 from amberline.isolate import ScreeningFailure, screen_isolated
 from amberline.machine_output import screening_record
@@ -68,6 +69,8 @@ def extract_lines(
         try:
             if not line.strip():
                 raise RecordError(Code.NO_TEXT, "blank line")
+            if len(line) > MAX_RECORD_BYTES:  # characters: at most 4x the bytes, a cheap test
+                raise RecordError(Code.TOO_LARGE, f"record too large (over {MAX_RECORD_BYTES})")
             obj = decode_record(line)
             ad_id = obj.get("id") if isinstance(obj, dict) else None
             pending.append((line_no, ad_id, _ad_from(obj)))

@@ -8,6 +8,7 @@ line and code while every other record is stored.
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -171,3 +172,17 @@ def _write(tmp_path: Path, data: bytes, gz: bool) -> Path:
     path = tmp_path / ("cut.warc.gz" if gz else "cut.warc")
     path.write_bytes(data)
     return path
+
+
+def test_extract_answers_blank_and_oversized_lines_in_place() -> None:
+    """`extract` skipped blank lines, so its outputs no longer lined up with its inputs."""
+    from amberline.extract_command import extract_lines
+
+    good = json.dumps({"id": "a", "text": "call 703 555 0142"}) + "\n"
+    huge = json.dumps({"id": "h", "text": "z" * 1_100_000}) + "\n"
+    out = io.StringIO()
+    extract_lines([good, "\n", "   \n", huge, good], out, screener())
+    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert len(results) == 5
+    assert [r.get("error", "").split(": ")[1:2] for r in results] == [
+        [], ["no_text"], ["no_text"], ["too_large"], []]
