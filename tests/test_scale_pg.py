@@ -153,7 +153,7 @@ def test_alert_name_lookup_uses_text_search_and_agrees_with_sqlite(
 ) -> None:
     """Alerts look names and keywords up through PostgreSQL's text search (the GIN index of
     0005), with the same answers as SQLite's FTS5: whole words, case and accents folded."""
-    from amberline.alerts.candidates import phrase_query, with_phrase
+    from amberline.store.alert_candidates import phrase_query, with_phrase
 
     items = [item(*a) for a in NAME_ADS]
     found = {}

@@ -1,11 +1,10 @@
 """Retroactive candidates: which stored ads could match a new alert or watchlist entry.
 
 Why indexed lookups: an archive holds millions of ads and an alert must be matched against it
-in seconds. Identifiers are one lookup on the spans (kind, value) index; names, keywords and
-full names use the full-text index (FTS5 on SQLite, the GIN text-search index of
-migration 0005 on PostgreSQL); PDQ hashes are compared as one vectorised
-popcount over the stored hash column. Candidates are then checked and scored by exactly the
-code that checks new ads (`matching`), so retroactive and live matching agree.
+in seconds. The lookups (spans index, full-text index) are in `store/alert_candidates.py`;
+PDQ hashes are compared here as one vectorised popcount over the stored hash column.
+Candidates are then checked and scored by exactly the code that checks new ads (`matching`),
+so retroactive and live matching agree.
 """
 
 from __future__ import annotations
@@ -14,68 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import sqlalchemy as sa
 
 from amberline.link.pdq_index import hamming, hex_to_words
-from amberline.model import Ad, Screening, Span
+from amberline.model import Ad, Screening
+from amberline.store import alert_candidates
+from amberline.store.alert_candidates import with_phrase, with_span
 from amberline.store.database import Store
-from amberline.store.schema import ads, decode_value, encode_value, image_hashes, spans
 
-# Candidates are read in chunks of this many ids (one IN list per query).
-CHUNK = 500
-
-
-def with_span(store: Store, kind: str, values: Iterable[object]) -> set[int]:
-    """Ads with a `kind` span whose value is one of `values` (spans (kind, value) index)."""
-    texts = sorted({encode_value(v)[0] for v in values})
-    if not texts:
-        return set()
-    query = sa.select(spans.c.ad_id).where(spans.c.kind == kind, spans.c.value.in_(texts))
-    with store.engine.connect() as conn:
-        return set(conn.execute(query).scalars())
-
-
-def with_phrase(store: Store, phrase: str) -> set[int]:
-    """Ads whose title or body contain the phrase, as whole words, case and accents folded.
-
-    SQLite: its FTS5 index. PostgreSQL: the text-search functions and GIN index of migration
-    0005 (the same ones `Store.search` uses), so a name is one index lookup there too.
-    """
-    words = phrase.split()
-    if not words:
-        return set()
-    with store.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            quoted = '"' + " ".join(words).replace('"', '""') + '"'
-            rows = conn.exec_driver_sql("SELECT rowid FROM ads_fts WHERE ads_fts MATCH ?",
-                                        (quoted,))
-            return {r[0] for r in rows}
-        return set(conn.execute(phrase_query(conn.dialect.name, words)).scalars())
-
-
-def phrase_query(dialect: str, words: list[str]) -> sa.Select[tuple[int]]:
-    """Ids of ads containing `words` in a row (off SQLite, which has its own FTS5 query).
-
-    PostgreSQL: `"w1 w2"` read by `amberline_search_query` (websearch_to_tsquery) is a phrase
-    query. A phrase without a letter or digit gives PostgreSQL no lexeme to look up, and other
-    backends have no text search here: both fall back to a (slow) ILIKE scan.
-    """
-    text = " ".join(words)
-    if dialect == "postgresql" and any(ch.isalnum() for ch in text):
-        query = sa.func.amberline_search_query('"' + text.replace('"', " ") + '"')
-        doc = sa.func.amberline_search_doc(ads.c.title, ads.c.body)
-        return sa.select(ads.c.id).where(doc.op("@@")(query))
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return sa.select(ads.c.id).where(
-        sa.or_(ads.c.title.ilike(like, escape="\\"), ads.c.body.ilike(like, escape="\\")))
+__all__ = ["Candidate", "load_ads", "with_pdq", "with_phrase", "with_span"]
 
 
 def with_pdq(store: Store, pdq: str, max_distance: int = 31) -> set[int]:
     """Ads with an image whose PDQ hash is within `max_distance` bits of `pdq`."""
-    query = sa.select(image_hashes.c.ad_id, image_hashes.c.pdq).where(
-        image_hashes.c.pdq.is_not(None))
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
+    rows = alert_candidates.pdq_rows(store)
     if not rows:
         return set()
     words = hex_to_words([r.pdq for r in rows])
@@ -94,33 +44,5 @@ class Candidate:
 
 
 def load_ads(store: Store, ids: Iterable[int]) -> list[Candidate]:
-    """The stored ads with these ids, with spans and image hashes, in id order.
-
-    Reads by `ad_id IN (...)` on the indexed child tables, so the cost is proportional to the
-    number of candidates, however scattered they are through the archive.
-    """
-    ordered = sorted(set(ids))
-    out: list[Candidate] = []
-    with store.engine.connect() as conn:
-        for at in range(0, len(ordered), CHUNK):
-            chunk = ordered[at: at + CHUNK]
-            found: dict[int, list[Span]] = {}
-            query = sa.select(spans.c.ad_id, spans.c.kind, spans.c.value, spans.c.value_json,
-                              spans.c.start, spans.c.end, spans.c.extractor,
-                              spans.c.confidence, spans.c.attrs).where(spans.c.ad_id.in_(chunk))
-            for ad_id, kind, value, is_json, start, end, name, conf, attrs in conn.execute(query):
-                found.setdefault(ad_id, []).append(
-                    Span(kind, decode_value(value, is_json), start, end, name, conf, attrs or {}))
-            hashes: dict[int, list[dict[str, str]]] = {}
-            query = sa.select(image_hashes.c.ad_id, image_hashes.c.pdq).where(
-                image_hashes.c.ad_id.in_(chunk), image_hashes.c.pdq.is_not(None))
-            for ad_id, pdq in conn.execute(query):
-                hashes.setdefault(ad_id, []).append({"pdq": pdq})
-            for r in conn.execute(sa.select(ads).where(ads.c.id.in_(chunk)).order_by(ads.c.id)):
-                ad = Ad(source=r.source, title=r.title, body=r.body, source_id=r.source_id,
-                        url=r.url, posted_at=r.posted_at, city=r.city, region=r.region,
-                        country=r.country, image_hashes=hashes.get(r.id, []))
-                spans_of = sorted(found.get(r.id, []), key=lambda s: s.start)
-                out.append(Candidate(r.id, ad, Screening(r.key, spans_of, [], r.score,
-                                                         r.pipeline_version)))
-    return out
+    """The stored ads with these ids, with spans and image hashes, in id order."""
+    return [Candidate(*found) for found in alert_candidates.load_ads(store, ids)]

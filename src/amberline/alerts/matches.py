@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
+from amberline.store import alerts as alert_sql
 from amberline.store.database import Store
-from amberline.store.rows import insert_ignore
-from amberline.store.schema import ads, utcnow
-from amberline.store.schema_alerts import alerts, matches, watchlist_entries
+from amberline.store.schema import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +68,7 @@ def save_matches(store: Store, found: Iterable[Match], via: str) -> list[StoredM
              "matched_at": now} for m in found]
     if not rows:
         return []
-    insert = insert_ignore(matches, store.engine.dialect.name, ["ad_id", "subject"])
-    with store.writer.begin() as conn:
-        new_ids = conn.execute(insert.returning(matches.c.id), rows).scalars().all()
+    new_ids = alert_sql.insert_matches(store, rows)
     return list_matches(store, ids=new_ids) if new_ids else []
 
 
@@ -81,24 +76,8 @@ def list_matches(store: Store, *, alert_id: int | None = None, entry_id: int | N
                  min_score: float = 0.0, ids: Iterable[int] | None = None,
                  limit: int = 1000) -> list[StoredMatch]:
     """Stored matches, best first (then newest)."""
-    label = sa.func.coalesce(alerts.c.headline, watchlist_entries.c.kind + ": "
-                             + watchlist_entries.c.label)
-    query = (
-        sa.select(matches, ads.c.key, ads.c.title, ads.c.url, label.label("what"))
-        .join(ads, ads.c.id == matches.c.ad_id)
-        .outerjoin(alerts, alerts.c.id == matches.c.alert_id)
-        .outerjoin(watchlist_entries, watchlist_entries.c.id == matches.c.entry_id)
-        .where(matches.c.score >= min_score)
-        .order_by(matches.c.score.desc(), matches.c.id.desc())
-        .limit(limit)
-    )
-    if alert_id is not None:
-        query = query.where(matches.c.alert_id == alert_id)
-    if entry_id is not None:
-        query = query.where(matches.c.entry_id == entry_id)
-    if ids is not None:
-        query = query.where(matches.c.id.in_(list(ids)))
-    with store.engine.connect() as conn:
-        return [StoredMatch(r.id, r.ad_id, r.key, r.title, r.url, r.subject, r.alert_id,
-                            r.entry_id, r.what or r.subject, r.score, r.terms or [], r.via,
-                            r.matched_at) for r in conn.execute(query)]
+    found = alert_sql.match_rows(store, alert_id=alert_id, entry_id=entry_id,
+                                 min_score=min_score, ids=ids, limit=limit)
+    return [StoredMatch(r.id, r.ad_id, r.key, r.title, r.url, r.subject, r.alert_id,
+                        r.entry_id, r.what or r.subject, r.score, r.terms or [], r.via,
+                        r.matched_at) for r in found]

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from amberline.alerts.matches import StoredMatch
+from amberline.store.alerts import dead_letters, insert_notifications, update_notification
 from amberline.store.database import Store
 from amberline.store.schema import dump_json, utcnow
-from amberline.store.schema_alerts import notifications
 
 TIMESTAMP_HEADER = "X-Amberline-Timestamp"
 SIGNATURE_HEADER = "X-Amberline-Signature"
@@ -212,8 +212,7 @@ class Notifier:
                             "last_error": error, "payload": payload, "created_at": utcnow(),
                             "finished_at": utcnow()})
         if records:
-            with store.writer.begin() as conn:
-                conn.execute(notifications.insert(), records)
+            insert_notifications(store, records)
         return records
 
     def notify_matches(self, store: Store, found: list[StoredMatch]) -> None:
@@ -235,19 +234,8 @@ class Notifier:
                 continue
             attempts, error = self._send(letter["channel"], letter["target"], send)
             counts["dead" if error else "delivered"] += 1
-            with store.writer.begin() as conn:
-                conn.execute(notifications.update().where(notifications.c.id == letter["id"])
-                             .values(status="dead" if error else "delivered",
-                                     attempts=letter["attempts"] + attempts, last_error=error,
-                                     finished_at=utcnow()))
+            update_notification(store, letter["id"], status="dead" if error else "delivered",
+                                attempts=letter["attempts"] + attempts, last_error=error,
+                                finished_at=utcnow())
         return counts
 
-
-def dead_letters(store: Store) -> list[dict[str, Any]]:
-    """Deliveries that failed after their last retry, oldest first."""
-    import sqlalchemy as sa
-
-    query = sa.select(notifications).where(notifications.c.status == "dead").order_by(
-        notifications.c.id)
-    with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]

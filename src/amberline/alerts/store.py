@@ -1,11 +1,9 @@
 """Alerts in the store: saving CAP messages with their Update/Cancel effects, and reading them.
 
-Why here and not in `Store`: alerts are one area's concern; these functions take a `Store` and
-use its engine, so `store/database.py` stays the shared core. CAP identity is (sender,
-identifier): saving the same message twice stores it once. An Update supersedes and a Cancel
-(or any message whose text cancels the alert or reports the child found: `ends_alert`)
-deactivates the alerts it references, also when the referenced alert arrives after it (feeds are
-not ordered), so an alert that was called off is never matched again.
+Why split this way: the SQL (CAP identity, Update/Cancel effects, also when a referenced alert
+arrives after the message that ends it) lives in `store/alerts.py`; this module turns a parsed
+`CapAlert` into the row to store and stored rows into `StoredAlert` records, so the store never
+imports the alerts domain.
 """
 
 from __future__ import annotations
@@ -13,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from amberline.alerts.cap import BadAlert, CapAlert
 from amberline.alerts.descriptors import AlertDescriptors
+from amberline.store import alerts as alert_sql
+from amberline.store.alerts import ACTIVE, EFFECTS, SaveResult, close_alert
 from amberline.store.database import Store
-from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
-from amberline.store.schema_alerts import alerts, watchlist_entries
 
-ACTIVE = "active"
-EFFECTS = {"Update": "superseded", "Cancel": "cancelled"}
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = ["ACTIVE", "EFFECTS", "SaveResult", "StoredAlert", "active_child_alerts",
+           "close_alert", "get_alert", "list_alerts", "quarantine_bad", "save_alert"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,39 +59,12 @@ class StoredAlert:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class SaveResult:
-    """What saving one alert did: its id, whether it was new, and alerts it ended."""
-
-    alert_id: int
-    new: bool
-    ended: list[int]
-
-
 def _initial_state(alert: CapAlert) -> str:
     if alert.status == "Draft":
         return "draft"
     if alert.ends_alert:  # a Cancel, or an Alert/Update whose text says the child was found
         return "cancelled"
     return ACTIVE if alert.msg_type in ("Alert", "Update") else "info"
-
-
-def _end(conn: sa.Connection, sender: str, identifier: str, state: str, by: int) -> list[int]:
-    found = conn.execute(
-        sa.select(alerts.c.id).where(alerts.c.sender == sender,
-                                     alerts.c.identifier == identifier,
-                                     alerts.c.state == ACTIVE)).scalars().all()
-    if found:
-        conn.execute(alerts.update().where(alerts.c.id.in_(found))
-                     .values(state=state, replaced_by=by))
-        _stop_watching(conn, found)
-    return list(found)
-
-
-def _stop_watching(conn: sa.Connection, alert_ids: Iterable[int]) -> None:
-    """Watchlist entries made from ended alerts (`watchlist from-alert`) stop matching too."""
-    conn.execute(watchlist_entries.update().where(watchlist_entries.c.alert_id.in_(
-        list(alert_ids))).values(active=False))
 
 
 def save_alert(store: Store, alert: CapAlert) -> SaveResult:
@@ -107,32 +79,9 @@ def save_alert(store: Store, alert: CapAlert) -> SaveResult:
         "expires": alert.expires, "state": _initial_state(alert), "replaced_by": None,
         "origin": alert.origin, "xml": alert.xml, "stored_at": utcnow(),
     }
-    insert = insert_ignore(alerts, store.engine.dialect.name, ["sender", "identifier"])
-    with store.writer.begin() as conn:
-        inserted = conn.execute(insert.returning(alerts.c.id), [row]).scalars().all()
-        if not inserted:
-            existing = conn.execute(sa.select(alerts.c.id).where(
-                alerts.c.sender == alert.sender, alerts.c.identifier == alert.identifier)
-            ).scalar_one()
-            return SaveResult(existing, False, [])
-        alert_id = inserted[0]
-        ended: list[int] = []
-        effect = "cancelled" if alert.ends_alert else EFFECTS.get(alert.msg_type)
-        if effect:
-            for ref in alert.references:
-                ended += _end(conn, ref.sender, ref.identifier, effect, alert_id)
-        # A later message that already arrived may reference this one (feeds are unordered).
-        for later in conn.execute(sa.select(alerts.c.id, alerts.c.msg_type, alerts.c.state,
-                                            alerts.c.references)
-                                  .where(sa.or_(alerts.c.msg_type.in_(list(EFFECTS)),
-                                                alerts.c.state == "cancelled"),
-                                         alerts.c.id != alert_id)):
-            refs = later.references or []
-            if any(r["sender"] == alert.sender and r["identifier"] == alert.identifier
-                   for r in refs):
-                effect = "cancelled" if later.state == "cancelled" else EFFECTS[later.msg_type]
-                ended += _end(conn, alert.sender, alert.identifier, effect, later.id)
-    return SaveResult(alert_id, True, ended)
+    effect = "cancelled" if alert.ends_alert else EFFECTS.get(alert.msg_type)
+    return alert_sql.insert_alert(store, row, effect,
+                                  [(r.sender, r.identifier) for r in alert.references])
 
 
 def quarantine_bad(store: Store, bad: Iterable[BadAlert]) -> int:
@@ -152,15 +101,7 @@ def _stored(row: sa.Row[Any]) -> StoredAlert:
 def list_alerts(store: Store, state: str | None = None, child_only: bool = False,
                 ids: Iterable[int] | None = None) -> list[StoredAlert]:
     """Stored alerts, newest first; optionally one state, child abductions only, or some ids."""
-    query = sa.select(alerts).order_by(alerts.c.sent.desc(), alerts.c.id.desc())
-    if state is not None:
-        query = query.where(alerts.c.state == state)
-    if child_only:
-        query = query.where(alerts.c.is_child_abduction.is_(True))
-    if ids is not None:
-        query = query.where(alerts.c.id.in_(list(ids)))
-    with store.engine.connect() as conn:
-        return [_stored(r) for r in conn.execute(query)]
+    return [_stored(r) for r in alert_sql.alert_rows(store, state, child_only, ids)]
 
 
 def get_alert(store: Store, alert_id: int) -> StoredAlert | None:
@@ -171,14 +112,3 @@ def get_alert(store: Store, alert_id: int) -> StoredAlert | None:
 def active_child_alerts(store: Store) -> list[StoredAlert]:
     """The alerts every new ad is matched against."""
     return list_alerts(store, state=ACTIVE, child_only=True)
-
-
-def close_alert(store: Store, alert_id: int) -> bool:
-    """An analyst ends matching for an alert (child found); returns whether it was active."""
-    with store.writer.begin() as conn:
-        closed = conn.execute(alerts.update().where(alerts.c.id == alert_id,
-                                                    alerts.c.state == ACTIVE)
-                              .values(state="closed")).rowcount == 1
-        if closed:
-            _stop_watching(conn, [alert_id])
-        return closed

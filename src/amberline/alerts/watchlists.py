@@ -16,17 +16,21 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from amberline import identifiers
 from amberline.alerts.cap import BadAlert
 from amberline.alerts.store import get_alert
 from amberline.alerts.vocab import tidy_case
+from amberline.store import alerts as alert_sql
+from amberline.store.alerts import deactivate
 from amberline.store.database import Store
-from amberline.store.schema import utcnow
-from amberline.store.schema_alerts import watchlist_entries
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = ["KINDS", "WatchEntry", "add_entry", "deactivate", "entries_from_alert",
+           "import_csv", "list_entries", "normalise", "parse_descriptor_set"]
 
 KINDS = ("phone", "email", "handle", "name", "pdq", "keyword", "descriptors")
 DESCRIPTOR_KEYS = {"height_cm": int, "weight_kg": float, "hair": str, "eyes": str,
@@ -104,18 +108,9 @@ def add_entry(store: Store, kind: str, value: str, *, label: str = "",
     if min_age is not None and max_age is not None and min_age > max_age:
         raise ValueError(f"age range {min_age}-{max_age} is empty")
     attrs = json.loads(norm) if kind == "descriptors" else {}
-    same = (watchlist_entries.c.kind == kind, watchlist_entries.c.value == norm,
-            watchlist_entries.c.active.is_(True))
-    with store.writer.begin() as conn:
-        for row in conn.execute(sa.select(watchlist_entries).where(*same)):
-            if (row.min_age, row.max_age, row.alert_id) == (min_age, max_age, alert_id):
-                return _entry(row)
-        row_id = conn.execute(watchlist_entries.insert().values(
-            kind=kind, value=norm, label=label or value.strip(), min_age=min_age,
-            max_age=max_age, attrs=attrs, alert_id=alert_id, active=True,
-            created_by=created_by, created_at=utcnow())).inserted_primary_key[0]
-        return _entry(conn.execute(sa.select(watchlist_entries)
-                                   .where(watchlist_entries.c.id == row_id)).one())
+    return _entry(alert_sql.insert_watch_entry(store, {
+        "kind": kind, "value": norm, "label": label or value.strip(), "min_age": min_age,
+        "max_age": max_age, "attrs": attrs, "alert_id": alert_id, "created_by": created_by}))
 
 
 def _int(text: str | None) -> int | None:
@@ -173,14 +168,4 @@ def entries_from_alert(store: Store, alert_id: int) -> list[WatchEntry]:
 
 
 def list_entries(store: Store, active_only: bool = True) -> list[WatchEntry]:
-    query = sa.select(watchlist_entries).order_by(watchlist_entries.c.id)
-    if active_only:
-        query = query.where(watchlist_entries.c.active.is_(True))
-    with store.engine.connect() as conn:
-        return [_entry(r) for r in conn.execute(query)]
-
-
-def deactivate(store: Store, entry_id: int) -> bool:
-    with store.writer.begin() as conn:
-        return conn.execute(watchlist_entries.update().where(watchlist_entries.c.id == entry_id)
-                            .values(active=False)).rowcount == 1
+    return [_entry(r) for r in alert_sql.watch_entry_rows(store, active_only)]
