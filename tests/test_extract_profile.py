@@ -167,6 +167,8 @@ def test_prices(text: str, expected: list[tuple[object, ...]]) -> None:
         ("specials!! .120hr", [(120, 60)]), ("-30min- $50/60min-$70", [(50, 30), (70, 60)]),
         ("party - 21 🌹🌹 fun", []), ("🌹 100% real", []), ("🌹 703-555-0142", []),
         ("2 incall rooms", []),
+        ("RATES: $100/75mn, $120/95mn", [(100, 75), (120, 95)]),
+        ("160 for 30 mts", [(160, 30)]),
         # not rates: a discount, a subscription, a phone written with symbols between groups
         ("10$ off today, $15 off the second visit", []),
         ("the starter package is $15 per month, $799 a year", []),

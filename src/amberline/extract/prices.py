@@ -47,7 +47,7 @@ _FREE = r"(?<![\d,/:')])(?<!\d\s)(?<!\d-)(?<!\d\.)"
 _DURATION = (
     r"(?:(?P<{p}hh>hh(?:rs?)?|half\s*(?:an\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
     r"|(?P<{p}qv>qv|qk|qwk|quick(?:ie|y)?(?:\s*(?:visit|stay))?)"
-    r"|(?P<{p}min>\d{{1,3}})\s*(?:minutes?|mins?)"
+    r"|(?P<{p}min>\d{{1,3}})\s*(?:minutes?|mins?|mn|mts)"
     r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hourly|hrs?|h|fh))"
     r")(?![^\W\d_])"
 )
@@ -96,7 +96,8 @@ _SOURCE = (
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # Where a rate can start (Hyperscan, no lookarounds): see _prefilter. A bare amount is a
 # trigger only when a currency word or a duration follows it.
-_T_DUR = r"(?:hh|half|1/2|qv|qk|qwk|quick|fh|\d{1,3}\s*min|(?:\d(?:\.5)?|an|one|two)?\s*h)"
+_T_DUR = (r"(?:hh|half|1/2|qv|qk|qwk|quick|fh|\d{1,3}\s*(?:min|mn|mts)"
+          r"|(?:\d(?:\.5)?|an|one|two)?\s*h)")
 _T_MONEY = (r"(?:\$|€|£|🌹|usd|dollar|bucks|eur|gbp|quid|cad|rose|donation"
             r"|(?:in|out)[-\s]?call)")
 _TRIGGERS = [
@@ -106,7 +107,7 @@ _TRIGGERS = [
 # Duration first: triggers end at the duration itself (no gap before the amount), so that
 # Hyperscan's leftmost start for each end is the duration's own start.
 _TRIGGERS += [
-    r"\b(?:hh|half|1/2|qv|qk|qwk|quick|fh)", r"\d{1,3}\s*min", r"\d(?:\.5)?\s*h",
+    r"\b(?:hh|half|1/2|qv|qk|qwk|quick|fh)", r"\d{1,3}\s*(?:min|mn|mts)", r"\d(?:\.5)?\s*h",
     r"\bh(?:ou)?rs?|\bh", r"\b(?:an|one|two)\s*h(?:ou)?r",
 ]
 _WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}
