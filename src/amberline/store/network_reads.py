@@ -7,16 +7,17 @@ way, on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.identifiers import image_keys
-from amberline.store.networks import id_chunks
-from amberline.store.schema import ads, image_hashes
+from amberline.identifiers import CONTACT_KINDS, image_keys
+from amberline.store.database import Store
+from amberline.store.networks import id_chunks, load_texts
+from amberline.store.schema import ads, image_hashes, spans
 from amberline.store.schema_networks import (
     link_cut_keys,
     link_edges,
@@ -43,12 +44,20 @@ class NetworkRecord:
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A member ad as every network view shows it (CLI, workspace, API, exports)."""
+
     id: int
     key: str
-    posted_at: datetime | None
-    city: str | None
-    score: float
     title: str
+    source: str
+    city: str | None
+    region: str | None
+    posted_at: datetime | None
+    score: float
+
+
+_MEMBER_COLUMNS = (ads.c.id, ads.c.key, ads.c.title, ads.c.source, ads.c.city, ads.c.region,
+                   ads.c.posted_at, ads.c.score)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +107,7 @@ def network_of_ad(conn: sa.Connection, ad_key: str) -> str | None:
 
 def members(conn: sa.Connection, network_id: str) -> list[Member]:
     """Member ads in posting order (undated last): the network's timeline."""
-    q = (sa.select(ads.c.id, ads.c.key, ads.c.posted_at, ads.c.city, ads.c.score, ads.c.title)
+    q = (sa.select(*_MEMBER_COLUMNS)
          .join(network_members, network_members.c.ad_id == ads.c.id)
          .where(network_members.c.network_id == network_id))
     rows = [Member(*r) for r in conn.execute(q)]
@@ -166,3 +175,112 @@ def networks_of_ads(conn: sa.Connection, ad_ids: Iterable[int]) -> dict[int, lis
         for net, ad_id in conn.execute(sa.select(m.network_id, m.ad_id).where(m.ad_id.in_(ids))):
             found[int(ad_id)].append(str(net))
     return found
+
+
+# -- the workspace's network views -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRows:
+    """What a network page is drawn from: its members, the contact keys they share, and the
+    ad-to-ad text edges (ad ids, kind, stored evidence)."""
+
+    score: float | None
+    features: dict[str, Any]
+    members: list[Member]
+    keys: list[tuple[str, str, list[int]]]
+    edges: list[tuple[int, int, str, str]]
+
+
+def members_by_id(conn: sa.Connection, ids: Iterable[int]) -> list[Member]:
+    """These ads as network members, in id order."""
+    wanted = list(ids)
+    query = sa.select(*_MEMBER_COLUMNS).where(ads.c.id.in_(wanted)).order_by(ads.c.id)
+    return [Member(*r) for r in conn.execute(query)] if wanted else []
+
+
+def shared_contact_keys(conn: sa.Connection, ids: list[int]) -> list[tuple[str, str, list[int]]]:
+    """(kind, value, ad ids) of the phones, e-mails and handles two or more of `ids` share."""
+    rows = conn.execute(sa.select(spans.c.kind, spans.c.value, spans.c.ad_id)
+                        .where(spans.c.ad_id.in_(ids), spans.c.kind.in_(CONTACT_KINDS))
+                        .distinct())
+    by_key: dict[tuple[str, str], set[int]] = {}
+    for kind, value, ad_id in rows:
+        by_key.setdefault((kind, value), set()).add(ad_id)
+    return sorted((k, v, sorted(a)) for (k, v), a in by_key.items() if len(a) > 1)
+
+
+def stored_network_rows(store: Store, network_id: str, max_members: int, max_edges: int
+                        ) -> NetworkRows | None:
+    """A linked network's rows, or None when there is no such network."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(networks).where(networks.c.id == network_id)).first()
+        if row is None:
+            return None
+        ids = list(conn.execute(sa.select(network_members.c.ad_id)
+                                .where(network_members.c.network_id == network_id)
+                                .limit(max_members)).scalars())
+        e = link_edges.c
+        edge_rows = [(int(a), int(b), str(kind), str(why)) for a, b, kind, why in conn.execute(
+            sa.select(e.ad_a, e.ad_b, e.kind, e.evidence)
+            .where(e.ad_a.in_(ids), e.ad_b.in_(ids), e.key.is_(None)).limit(max_edges))]
+        return NetworkRows(row.score, dict(row.features or {}), members_by_id(conn, ids),
+                           shared_contact_keys(conn, ids), edge_rows)
+
+
+def identifier_network_rows(store: Store, ad_id: int, max_members: int, hub_limit: int
+                            ) -> NetworkRows | None:
+    """The network around one ad before linking has run: breadth-first over shared phones,
+    e-mails and handles, up to `max_members` ads; a key on more than `hub_limit` ads (a
+    hotline number, a site's address) joins nothing. None when there is no such ad."""
+    with store.engine.connect() as conn:
+        if conn.execute(sa.select(ads.c.id).where(ads.c.id == ad_id)).first() is None:
+            return None
+        seen, frontier, keys_done = {ad_id}, [ad_id], set()
+        while frontier and len(seen) < max_members:
+            keys = conn.execute(sa.select(spans.c.kind, spans.c.value).distinct()
+                                .where(spans.c.ad_id.in_(frontier),
+                                       spans.c.kind.in_(CONTACT_KINDS))).all()
+            frontier = []
+            for key in keys:
+                if key in keys_done:
+                    continue
+                keys_done.add(key)
+                found = conn.execute(sa.select(spans.c.ad_id).distinct()
+                                     .where(spans.c.kind == key[0], spans.c.value == key[1])
+                                     .limit(hub_limit + 1)).scalars().all()
+                if len(found) > hub_limit:
+                    continue
+                new = [a for a in found if a not in seen][: max_members - len(seen)]
+                seen.update(new)
+                frontier += new
+        ids = sorted(seen)
+        return NetworkRows(None, {}, members_by_id(conn, ids), shared_contact_keys(conn, ids), [])
+
+
+def contact_neighbours(store: Store, ad_id: int, limit: int) -> list[tuple[str, str, Member]]:
+    """Other ads sharing a phone, e-mail or handle with ad `ad_id`: (kind, value, ad)."""
+    with store.engine.connect() as conn:
+        mine = conn.execute(sa.select(spans.c.kind, spans.c.value).distinct()
+                            .where(spans.c.ad_id == ad_id, spans.c.kind.in_(CONTACT_KINDS))).all()
+        out: list[tuple[str, str, Member]] = []
+        for kind, value in mine:
+            other = conn.execute(sa.select(spans.c.ad_id).distinct()
+                                 .where(spans.c.kind == kind, spans.c.value == value,
+                                        spans.c.ad_id != ad_id).limit(limit)).scalars().all()
+            out += [(kind, value, m) for m in members_by_id(conn, other)]
+    return out[:limit]
+
+
+def network_id_of_ad(store: Store, ad_id: int) -> str | None:
+    """The linked network holding the ad, or None before linking (or when it is in none)."""
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(network_members.c.network_id)
+                             .where(network_members.c.ad_id == ad_id)).scalar()
+    return str(found) if found else None
+
+
+def texts_of(store: Store, ids: Sequence[int]) -> dict[int, str]:
+    """Title and body of these ads, for the passages two linked ads share."""
+    with store.engine.connect() as conn:
+        return load_texts(conn, ids)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from amberline.ingest.limits import EARLIEST_YEAR, LATEST_YEAR
 from amberline.store.database import MAX_ID
-from amberline.web.networks import Member
+from amberline.store.network_reads import Member
 
 MAX_BATCH = 1000
 MAX_TEXT = 100_000
