@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from amberline.identifiers import CONTACT_KINDS
 from amberline.store import queries
@@ -22,7 +20,10 @@ from amberline.store.database import Store
 from amberline.store.decisions import Decision, decisions_about, resolve_ad
 from amberline.store.network_reads import members_of_networks, networks_of_ads
 from amberline.store.queries import AdSummary, StoredAd
-from amberline.store.schema import ads, encode_value, utcnow
+from amberline.store.schema import encode_value, utcnow
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 # Identifier kinds that link ads to each other (and to the people behind them).
 KEY_KINDS = CONTACT_KINDS
@@ -100,7 +101,7 @@ def load_case(
     """The case for one ad (key or id) or one network. Raises CaseNotFound."""
     if (ad is None) == (network_id is None):
         raise ValueError("a case is about exactly one ad or one network")
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         if ad is not None:
             found = resolve_ad(conn, ad)
             if found is None:
@@ -111,7 +112,7 @@ def load_case(
             ad_ids, subject = members[str(network_id)], f"network {network_id}"
             if not ad_ids:
                 raise CaseNotFound(f"network {network_id}: no such network or no members")
-        case_ads = queries.get_ads(conn, ads.c.id.in_(ad_ids))
+        case_ads = queries.ads_with_ids(conn, ad_ids)
         nets = networks_of_ads(conn, ad_ids)
         net_ids = sorted({n for ns in nets.values() for n in ns} | (
             {str(network_id)} if network_id is not None else set()))

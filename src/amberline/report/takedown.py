@@ -14,12 +14,10 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 
-import sqlalchemy as sa
-
 from amberline.store.database import Store
 from amberline.store.decisions import Decision, all_decisions
 from amberline.store.network_reads import members_of_networks
-from amberline.store.schema import ads
+from amberline.store.queries import ad_locators
 
 CSV_COLUMNS = ("ad_id", "ad_key", "url", "source", "source_id", "network_id", "reason",
                "decided_at", "decided_by", "decision_id")
@@ -95,18 +93,13 @@ def in_force(
 
 def takedown_list(store: Store) -> TakedownList:
     """Build the takedown list from every decision in `store`."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         history = all_decisions(conn)
         network_ids = sorted({d.network_id for d in history if d.network_id is not None})
         members = members_of_networks(conn, network_ids)
         current, unexpanded = in_force(history, members)
         wanted = sorted(ad_id for ad_id, d in current.items() if d.action == "takedown")
-        rows = {
-            r.id: r for r in conn.execute(
-                sa.select(ads.c.id, ads.c.key, ads.c.url, ads.c.source, ads.c.source_id)
-                .where(ads.c.id.in_(wanted))
-            )
-        } if wanted else {}
+        rows = ad_locators(conn, wanted)
     result = TakedownList()
     for ad_id in wanted:
         d, row = current[ad_id], rows.get(ad_id)

@@ -176,6 +176,14 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """One connection for several reads that belong together (a case file, a takedown
+        list), passed to the read functions of the `store` modules; callers outside `store/`
+        run no SQL on it themselves."""
+        with self.engine.connect() as conn:
+            yield conn
+
     # -- scans -----------------------------------------------------------------------------
 
     def begin_scan(self, inputs: list[str]) -> int:

@@ -7,6 +7,7 @@ SQLite and PostgreSQL. The one dialect-specific query, full-text `search`, branc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -225,6 +226,21 @@ def get_ads(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[StoredAd
         _stored(r, span_by_ad.get(r.id, []), flag_by_ad.get(r.id, []), hash_by_ad.get(r.id, []))
         for r in rows
     ]
+
+
+def ads_with_ids(conn: sa.Connection, ids: Iterable[int]) -> list[StoredAd]:
+    """The stored ads with these ids (spans, flags and hashes included), in id order."""
+    return get_ads(conn, ads.c.id.in_(list(ids)))
+
+
+def ad_locators(conn: sa.Connection, ids: Iterable[int]) -> dict[int, sa.Row[Any]]:
+    """{id: (id, key, url, source, source_id)} of these ads: where a platform finds each."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = sa.select(ads.c.id, ads.c.key, ads.c.url, ads.c.source, ads.c.source_id).where(
+        ads.c.id.in_(wanted))
+    return {r.id: r for r in conn.execute(query)}
 
 
 def _in_range(table: sa.Table, lo: int, hi: int, *columns: str) -> sa.Select[Any]:
