@@ -15,6 +15,8 @@ folds and screens the fifth, then prints, at the model's alert threshold:
   (balanced class weights, C=10: scikit-learn's defaults alert on a quarter of the positives);
 - the lexicon rules alone (no model): how many conversations they alert on and the precision
   of those alerts;
+- the rows whose out-of-fold score confidently disagrees with their label (ids only), as
+  candidates for a label check;
 - throughput of `screen_batch` with a model: conversations/s and MB/s of message text, in
   wall time and per CPU second (one core).
 """
@@ -102,6 +104,9 @@ def main() -> None:
         print(line(f"{name}, whole conversations", metrics(y, scores[1.0], th)))
         for f in FRACTIONS:
             print(line(f"{name}, first {int(f * 100)}% of words", metrics(y, scores[f], th)))
+    doubtful = [(c.id, int(y[i]), round(float(ours[1.0][i]), 3)) for i, c in enumerate(convs)
+                if (y[i] == 0 and ours[1.0][i] >= 0.95) or (y[i] == 1 and ours[1.0][i] <= 0.05)]
+    print(f"confident disagreements with the label (row, label, out-of-fold score): {doubtful}")
     results = screen_batch(convs, rules)
     alerts = np.array([r.alert for r in results])
     hits = int((alerts & (y == 1)).sum())
