@@ -36,25 +36,20 @@ def check_database(db: str | Path) -> list[Check]:
     """Reachable, and at the schema head (without migrating); PostgreSQL: text search."""
     import sqlalchemy as sa
 
-    from amberline.store.database import make_engine
-    from amberline.store.migrate import current_revision, head_revision
+    from amberline.store.migrate import head_revision
+    from amberline.store.probe import probe
 
     text = str(db)
     if "://" not in text and not Path(text).exists():
         return [Check("database", False, f"{text}: no such file; `amberline scan` creates it")]
     shown = sa.make_url(text).render_as_string(hide_password=True) if "://" in text else text
     try:
-        engine = make_engine(text)
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-            current = current_revision(conn)
-            dialect = conn.dialect.name
-            server = ".".join(str(v) for v in conn.dialect.server_version_info or ())
-            search = _pg_search(conn) if dialect == "postgresql" else None
+        facts = probe(text)
     except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
         cause = getattr(exc, "orig", None) or exc
         return [Check("database", False, f"{shown}: cannot connect: {cause}".strip())]
-    engine.dispose()
+    current, dialect, server = facts.revision, facts.dialect, facts.server
+    search = _pg_search(facts.fold_definition) if dialect == "postgresql" else None
     checks = [Check("database", True, f"{dialect} {server} at {shown}")]
     head = head_revision()
     if current == head:
@@ -70,13 +65,8 @@ def check_database(db: str | Path) -> list[Check]:
     return checks
 
 
-def _pg_search(conn) -> Check:
-    import sqlalchemy as sa
-
-    found = conn.execute(sa.text(
-        "SELECT pg_get_functiondef(p.oid) FROM pg_proc p"
-        " WHERE p.proname = 'amberline_fold' AND p.pronamespace = current_schema()::regnamespace"
-    )).scalar()
+def _pg_search(found: str | None) -> Check:
+    """Whether PostgreSQL's text search is there (`found`: amberline_fold's definition)."""
     if found is None:
         return Check("full-text search", False, "search functions missing: migrate first")
     if "unaccent" in found:

@@ -109,7 +109,7 @@ def networks(
 
     if format_ not in ("table", "jsonl"):
         raise UserError(f"--format {format_}: expected table or jsonl")
-    with open_store(db).engine.connect() as conn:
+    with open_store(db).reading() as conn:
         rows = network_reads.ranked(conn, n)
     if format_ == "jsonl":
         for r in rows:
@@ -144,7 +144,7 @@ def network(
 
     if export not in (None, "graphml", "json"):
         raise UserError(f"--export {export}: expected graphml or json")
-    with open_store(db).engine.connect() as conn:
+    with open_store(db).reading() as conn:
         net = reads.get(conn, network_id)
         if net is None and (nid := reads.network_of_ad(conn, network_id)):
             net = reads.get(conn, nid)

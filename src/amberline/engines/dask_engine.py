@@ -77,7 +77,7 @@ def _insert_link_inputs(
     store: Store, items: list[tuple[Ad, Screening]], links: list[frames.LinkInputs],
     new_ids: dict[str, int],
 ) -> None:
-    from amberline.store.networks import insert_keys
+    from amberline.store.networks import write_keys
 
     key_rows: list[dict[str, Any]] = []
     sig_rows: list[dict[str, Any]] = []
@@ -90,8 +90,7 @@ def _insert_link_inputs(
         key_rows += [{"ad_id": ad_id, "kind": k, "value": v} for k, v in link.keys]
         sig_rows.append({"ad_id": ad_id, "signature": link.signature, "empty": link.empty})
     if sig_rows:
-        with store.writer.begin() as conn:
-            insert_keys(conn, key_rows, sig_rows)
+        write_keys(store, key_rows, sig_rows)
 
 
 class DaskEngine:

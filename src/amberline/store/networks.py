@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -29,6 +29,9 @@ from amberline.store.schema_networks import (
     network_members,
     networks,
 )
+
+if TYPE_CHECKING:
+    from amberline.store.database import Store
 
 Where = Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
 _CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
@@ -169,6 +172,13 @@ def ids_without_signature(conn: sa.Connection) -> list[int]:
 
 KEY_COLUMNS = ("ad_id", "kind", "value")
 SIGNATURE_COLUMNS = ("ad_id", "signature", "empty")
+
+
+def write_keys(store: Store, key_rows: list[dict[str, Any]],
+               sig_rows: list[dict[str, Any]]) -> None:
+    """`insert_keys` in a write transaction of its own (a scan engine's batch of new ads)."""
+    with store.writer.begin() as conn:
+        insert_keys(conn, key_rows, sig_rows)
 
 
 def insert_keys(conn: sa.Connection, key_rows: list[dict[str, Any]],
