@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from amberline.cli import app
-from amberline.link.lock import link_lock
 from amberline.link.store_link import link_store
 from amberline.store.database import Store
+from amberline.store.link_lock import link_lock
 from amberline.store.schema_networks import network_members, networks
 from test_link_store import ADS, CONFIG, partition, scan, write
 

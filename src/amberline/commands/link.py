@@ -61,9 +61,9 @@ def link(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-    from amberline.link.lock import LinkBusy
     from amberline.link.record import REAL_TEXT, LinkConfig
     from amberline.link.store_link import LinkSettingsChanged, link_store
+    from amberline.store.link_lock import LinkBusy
 
     store = open_store(db)
     with Progress("[progress.description]{task.description}", BarColumn(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from amberline.model import Ad, Screening
 from amberline.store.database import Store
-from amberline.store.networks import insert_keys, signature_blob
+from amberline.store.networks import signature_blob, write_keys
 
 from .keys import keys_from_spans
 from .minhash import MinHasher
@@ -40,5 +40,4 @@ class LinkKeysHook:
                          for kind, value in keys_from_spans(screening.spans, ad.source)]
             sig_rows.append({"ad_id": ad_id, "signature": signature_blob(row),
                              "empty": is_empty})
-        with store.writer.begin() as conn:
-            insert_keys(conn, key_rows, sig_rows)
+        write_keys(store, key_rows, sig_rows)

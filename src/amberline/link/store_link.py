@@ -21,6 +21,7 @@ import numpy as np
 
 from amberline.store import networks as db
 from amberline.store.database import Store
+from amberline.store.link_lock import link_lock
 from amberline.store.queries import get_ads
 from amberline.store.schema import ads, utcnow
 
@@ -28,7 +29,6 @@ from .describe import describe_network, network_id
 from .edges import KIND_CODE, KINDS, TEXT_KINDS, CutKey
 from .hook import LinkKeysHook
 from .linker import Linker
-from .lock import link_lock
 from .record import LinkConfig
 from .result import edge_evidence
 

@@ -13,7 +13,8 @@ run dies (no stale lock rows to clean up by hand):
 - in-memory SQLite and other backends: no lock (one process owns an in-memory database).
 
 A second run waits up to `wait` seconds, polling, then raises `LinkBusy`, whose message is
-the one line the CLI prints.
+the one line the CLI prints. It lives in `store/` because the locks are the database's (a
+file lock beside the SQLite file, a PostgreSQL advisory lock).
 """
 
 from __future__ import annotations
