@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from web_helpers import BACKENDS, app_for, bearer, database, seed
@@ -30,7 +31,7 @@ def api_env(request, tmp_path_factory):
 def test_no_operation_answers_5xx(api_env, mode) -> None:
     schema, headers = api_env
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 4
+    assert len(operations) >= 4  # the push API's four, and the alert desk's
     seen: set[int] = set()
 
     for operation in operations:
@@ -43,6 +44,10 @@ def test_no_operation_answers_5xx(api_env, mode) -> None:
             assert response.status_code < 500, (case.method, case.formatted_path,
                                                  response.text[:300])
 
-        call()
+        try:
+            call()
+        except Unsatisfiable:
+            # an operation with nothing to make invalid (no parameters, an XML body)
+            assert mode == GenerationMode.NEGATIVE, operation
     # the requests really reached the app: accepted ones, or refused with a reason
     assert seen & ({200} if mode == GenerationMode.POSITIVE else {404, 413, 422}), seen

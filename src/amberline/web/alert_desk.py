@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from amberline.alerts import service
@@ -22,9 +22,11 @@ from amberline.alerts.store import get_alert, list_alerts
 from amberline.alerts.watchlists import deactivate, list_entries
 from amberline.store import audit
 from amberline.store.accounts import User
-from amberline.store.database import Store
+from amberline.store.database import MAX_ID, Store
 from amberline.web.auth import CurrentUser, api_writer, ensure
 
+# A row id in a path: beyond the id column's range is a 422, never a database error.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 Writer = Annotated[User, Depends(api_writer)]
 
@@ -60,7 +62,7 @@ def alerts(request: Request, user: CurrentUser, state: str | None = None
 
 @router.get("/alerts/{alert_id}", summary="One stored alert",
             responses={404: {"description": "No such alert"}})
-def alert(request: Request, alert_id: int, user: CurrentUser) -> dict[str, Any]:
+def alert(request: Request, alert_id: RowId, user: CurrentUser) -> dict[str, Any]:
     found = get_alert(_store(request), alert_id)
     if found is None:
         raise HTTPException(404, f"no alert with id {alert_id}")
@@ -99,14 +101,15 @@ def add(request: Request, entry: EntryIn, user: Writer) -> dict[str, Any]:
 
 @router.delete("/watchlist/{entry_id}", status_code=204,
                summary="Stop watching an entry (analyst)")
-def remove(request: Request, entry_id: int, user: Writer) -> None:
+def remove(request: Request, entry_id: RowId, user: Writer) -> None:
     store = _analyst(request, user, "unwatch", f"watch:{entry_id}")
     if not deactivate(store, entry_id):
         raise HTTPException(404, f"no watchlist entry {entry_id}")
 
 
 @router.get("/matches", summary="Matches of ads against alerts and watchlists")
-def matches(request: Request, user: CurrentUser, alert_id: int | None = None,
+def matches(request: Request, user: CurrentUser,
+            alert_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
             min_score: float = 0.0) -> list[dict[str, Any]]:
     return [m.as_dict() for m in list_matches(_store(request), alert_id=alert_id,
                                                 min_score=min_score)]
