@@ -22,8 +22,8 @@ import numpy as np
 from amberline.store import networks as db
 from amberline.store.database import Store
 from amberline.store.link_lock import link_lock
-from amberline.store.queries import get_ads
-from amberline.store.schema import ads, utcnow
+from amberline.store.queries import ads_with_ids
+from amberline.store.schema import utcnow
 
 from .describe import describe_network, network_id
 from .edges import KIND_CODE, KINDS, TEXT_KINDS, CutKey
@@ -66,7 +66,7 @@ def config_json(config: LinkConfig) -> dict[str, Any]:
 def stored_config(store: Store) -> LinkConfig | None:
     """The settings the store was last linked with (None if never), so that a follow-up run
     (after an analyst's decision) links the same way."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         state = db.load_state(conn)
     if state is None:
         return None
@@ -104,13 +104,13 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
         raise ValueError("signatures are stored at scan time with the default num_perm, "
                          "shingle_size and seed; link with those")
     wanted = config_json(cfg)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         state = db.load_state(conn)
     if state is not None and state[1] != wanted and not rebuild:
         raise LinkSettingsChanged("this database was linked with other settings; "
                                   "run `amberline link --rebuild` to relink with these")
     if rebuild or state is None:
-        with store.writer.begin() as conn:
+        with store.writing() as conn:
             db.clear_links(conn)
         last = 0
     else:
@@ -118,7 +118,7 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
     backfilled = _backfill(store, hook, report)
 
     linker = Linker(cfg)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         old_ranges = db.ad_id_ranges(conn, 0, last, batch_size)
         new_ranges = db.ad_id_ranges(conn, last, None, batch_size)
         old_cut = db.cut_key_names(conn)
@@ -130,7 +130,7 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
     joined = merges = done = 0
     total_new = sum(r[2] for r in new_ranges)
     for lo, hi, _ in new_ranges:
-        with store.engine.connect() as conn:
+        with store.reading() as conn:
             batch_ids, recs = db.load_records(conn, db.id_range(lo, hi), full=False,
                                               with_text=False)
             sig = db.load_signatures(conn, db.id_range(lo, hi), batch_ids, cfg.num_perm)
@@ -139,7 +139,7 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
         joined, merges = joined + batch.joined, merges + batch.merges
         done += len(batch_ids)
         report("linking", done, total_new)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         apart = db.load_not_linked(conn)
     if apart:
         position = {ad_id: k for k, ad_id in enumerate(ids)}
@@ -153,19 +153,19 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
 
 
 def _backfill(store: Store, hook: LinkKeysHook, report: Progress) -> int:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         missing = db.ids_without_signature(conn)
     for lo in range(0, len(missing), 1000):
         chunk = missing[lo : lo + 1000]
-        with store.engine.connect() as conn:
-            stored = get_ads(conn, ads.c.id.in_(chunk))
+        with store.reading() as conn:
+            stored = ads_with_ids(conn, chunk)
         hook(store, [(s.ad, s.screening) for s in stored], {s.ad.key: s.id for s in stored})
         report("keys for unlinked ads", lo + len(chunk), len(missing))
     return len(missing)
 
 
 def _texts(store: Store, ad_ids: list[int]) -> list[str]:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         found = db.load_texts(conn, ad_ids)
     return [found[i] for i in ad_ids]
 
@@ -176,7 +176,7 @@ def _restore(store: Store, linker: Linker, ranges: list[tuple[int, int, int]],
         return
     recs, sigs, empties = [], [], []
     total = sum(r[2] for r in ranges)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for lo, hi, _ in ranges:
             batch_ids, batch = db.load_records(conn, db.id_range(lo, hi), full=False,
                                                with_text=False)
@@ -241,7 +241,7 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
     now = utcnow()
     got: dict[int, Any] = {}
     wanted_ids = np.sort(ids[np.concatenate(changed)]).tolist() if changed else []
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for where in db.id_chunks(wanted_ids):
             chunk_ids, recs = db.load_records(conn, where, full=True, with_text=True)
             got.update(zip(chunk_ids, recs, strict=True))
@@ -263,7 +263,7 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
                  "after_linking": c.after_linking, "message": c.message} for c in cut]
     state = {"last_ad_id": int(ids[-1]) if len(ids) else 0, "config": wanted,
              "linked_at": now}
-    with store.writer.begin() as conn:
+    with store.writing() as conn:
         db.write_run(conn, edge_rows, network_rows, member_rows, stale, cut_rows, state)
     counts = Counter(KINDS[k] for k in kind[new].tolist())
     return LinkSummary(ads_linked=0, ads_total=len(ids), backfilled=0,

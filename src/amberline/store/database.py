@@ -184,6 +184,13 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """One write transaction (on the writer engine: SQLite's write lock taken up front)
+        for the write functions of the `store` modules, committed when the block ends."""
+        with self.writer.begin() as conn:
+            yield conn
+
     # -- scans -----------------------------------------------------------------------------
 
     def begin_scan(self, inputs: list[str]) -> int:
