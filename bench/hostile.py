@@ -1,10 +1,12 @@
-"""Hostile corpus through `scan`, `extract` and the push API: what goes in, what is stored,
-what is quarantined, and how long each took. Nothing may be lost and nothing may hang.
+"""Hostile corpus through `scan`, `extract`, the push API and `alerts load`: what goes in, what
+is stored, what is quarantined, and how long each took. Nothing may be lost and nothing may hang.
 
 The corpus is generated (synthetic, clinical) in a temporary folder: JSON Lines with every
 ingest finding of issue 9 among ordinary ads, a CSV with a stray quote, an HTML folder with a
 link out, a device, a pipe and a page of 86,000 nested <div>, a Parquet file with one bad
-timestamp, and a WARC cut inside its last record.
+timestamp, and a WARC cut inside its last record. For alerts: a folder of CAP documents (good,
+broken, schema-invalid, an external entity, nested entity expansion) and a feed server on
+loopback that links to itself and drips one byte a second.
 
     python bench/hostile.py [--ads 10000]
 """
@@ -15,7 +17,9 @@ import argparse
 import io
 import json
 import os
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +30,8 @@ from fastapi.testclient import TestClient
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from amberline.alerts import service
+from amberline.alerts.feeds import FetchLimits, read_target
 from amberline.extract_command import extract_lines
 from amberline.pipeline import Screener
 from amberline.scan import run_scan
@@ -157,6 +163,87 @@ def bench_push(folder: Path, screener: Screener, n: int) -> None:
     store.close()
 
 
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "alert_fixtures"
+HOSTILE_CAP = {
+    "external_entity.xml": '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e SYSTEM '
+                           '"file:///etc/hostname">]><alert>&e;</alert>',
+    "entity_expansion.xml": '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY a "aaaaaaaaaa">'
+                            + "".join(f'<!ENTITY {x} "&{y};&{y};&{y};&{y};&{y};&{y};&{y};&{y};">'
+                                      for x, y in zip("bcdefgh", "abcdefg", strict=True))
+                            + "]><alert>&h;</alert>",
+}
+
+
+def _feed_server() -> tuple[str, Callable[[], None]]:
+    """A loopback server: /feed links to itself; /drip sends one byte a second for a minute."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if self.path.startswith("/feed"):
+                body = (f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="{base}'
+                        f'/feed?{self.path}x"/></entry></feed>').encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", "60")
+            self.end_headers()
+            try:
+                for _ in range(60):
+                    self.wfile.write(b"<")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server.shutdown
+
+
+def bench_alerts(folder: Path) -> None:
+    caps = folder / "caps"
+    caps.mkdir()
+    for name in ("amber_1_2.xml", "broken.xml", "invalid_schema.xml"):
+        (caps / name).write_bytes((FIXTURES / name).read_bytes())
+    for name, text in HOSTILE_CAP.items():
+        (caps / name).write_text(text, encoding="utf-8")
+    base, stop = _feed_server()
+    loopback = FetchLimits(fetch_seconds=3.0, load_seconds=10.0, allow_networks=("127.0.0.1/32",))
+    targets = {"folder of 5 docs": (str(caps), FetchLimits()),
+               "self-linking feed": (f"{base}/feed", loopback),
+               "dripping server": (f"{base}/drip", loopback),
+               "loopback refused": (f"{base}/feed", FetchLimits())}
+    try:
+        for case, (target, limits) in targets.items():
+            store = Store(folder / "alerts.db")
+
+            def load(store: Store = store, target: str = target,
+                     limits: FetchLimits = limits) -> object:
+                try:
+                    return service.ingest(store, read_target(target, limits))
+                except OSError as exc:  # the whole target refused: said, never a hang
+                    return exc
+
+            report, seconds = timed(load)
+            if isinstance(report, OSError):
+                print(f"alerts   {case:16} refused: {type(report).__name__}  {seconds:7.2f} s")
+            else:
+                print(f"alerts   {case:16} in {report.read:7d}  "  # type: ignore[attr-defined]
+                      f"stored {report.stored:7d}  quarantined {report.quarantined:5d}  "  # type: ignore[attr-defined]
+                      f"{seconds:7.2f} s")
+            store.close()
+    finally:
+        stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ads", type=int, default=10_000)
@@ -173,6 +260,8 @@ def main() -> None:
             bench_scan(folder, screener, case.replace("/", ""), path, records)
         bench_extract(jsonl[0], screener, jsonl[1])
         bench_push(folder, screener, n)
+        bench_alerts(folder)
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
