@@ -112,23 +112,3 @@ def test_control_and_non_latin1_characters_in_an_ad_key_still_give_a_pdf(
     files = write_case_file(store, tmp_path / "out", ad=1)
     pages, _ = _pdf_text(files.pdf)
     assert pages >= 1 and source_id in files.html.read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("odd", ["\x07", "\x0b", "\x00", "\x85", "\u2603"])
-def test_case_file_survives_control_and_non_latin1_characters_in_a_key(
-    tmp_path: Path, odd: str
-) -> None:
-    """An ad key is written by the poster's site: a control character in it (BEL, VT, NUL, a
-    C1 control) or a character outside Latin-1 crashed the PDF's graph or its font metrics."""
-    from amberline.model import Ad
-    from amberline.pipeline import Screener
-    from amberline.store import Store
-
-    ad = Ad(source="site.example", source_id=f"id{odd}9", title="Quiet studio",
-            body="Walk-ins welcome, call 703 555 0142")
-    store = Store(tmp_path / "odd.db")
-    store.write_new(None, [(ad, Screener().screen(ad))])
-    files = write_case_file(store, tmp_path / "out", ad=ad.key)
-    assert files.html.stat().st_size > 0
-    pages, text = _pdf_text(files.pdf)
-    assert pages >= 1 and "Quiet studio" in text
