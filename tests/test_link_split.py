@@ -27,6 +27,7 @@ from amberline.store.schema import ads
 from amberline.store.schema_networks import link_decisions, network_members
 from amberline.store.schema_workspace import audit_log
 from pg_helpers import PG_URL, pg_schema
+from test_link_store import partition
 
 BOILERPLATE = ("Please read the board rules before replying to any notice. All posters confirm "
                "they are adults and that every listing is accurate. The board does not check "
@@ -131,16 +132,6 @@ def scan(store: Store, path: Path, rows) -> None:
     path.write_text("".join(json.dumps({"id": i, "source": "board.example", "body": b}) + "\n"
                             for i, b in rows), encoding="utf-8")
     run_scan([path], store, Screener(), on_stored=default_hooks(store))
-
-
-def partition(store: Store) -> list[list[str]]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(network_members.c.network_id, ads.c.source_id).join(
-            ads, ads.c.id == network_members.c.ad_id)).all()
-    nets: dict[str, list[str]] = {}
-    for nid, sid in rows:
-        nets.setdefault(nid, []).append(sid)
-    return sorted(sorted(v) for v in nets.values())
 
 
 def ad_id(store: Store, source_id: str) -> int:
