@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from amberline.store import audit
-from amberline.store.database import MAX_ID, Store
-from amberline.store.schema import ads, utcnow
+from amberline.store.database import Store
+from amberline.store.decisions import resolve_ad
+from amberline.store.schema import utcnow
 from amberline.store.schema_networks import link_decisions, link_edges, network_members
 
 
@@ -21,16 +22,13 @@ class SplitError(ValueError):
     """A "not linked" decision that cannot be recorded (unknown ad, same ad, no note)."""
 
 
-def resolve_ad(conn: sa.Connection, ref: str | int) -> int:
-    """An ad id from an id or an ad key ("source:id")."""
+def _ad_id(conn: sa.Connection, ref: str | int) -> int:
+    """An ad id from an id or an ad key ("source:id"), as decisions resolve them."""
     text = str(ref).strip()
-    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID:
-        found = conn.execute(sa.select(ads.c.id).where(ads.c.id == int(text))).scalar()
-    else:
-        found = conn.execute(sa.select(ads.c.id).where(ads.c.key == text[:512])).scalar()
+    found = resolve_ad(conn, text)
     if found is None:
         raise SplitError(f"{text[:80]}: no such ad")
-    return int(found)
+    return found[0]
 
 
 def _network(conn: sa.Connection, ad_id: int) -> str | None:
@@ -49,7 +47,7 @@ def record_not_linked(store: Store, user: str, ad_a: str | int, ad_b: str | int,
     """Write the decision and its audit entry; returns the row with its `id` and whether both
     ads were in the same network (`same`)."""
     with store.writer.begin() as conn:
-        x, y = sorted((resolve_ad(conn, ad_a), resolve_ad(conn, ad_b)))
+        x, y = sorted((_ad_id(conn, ad_a), _ad_id(conn, ad_b)))
         if x == y:
             raise SplitError("an ad cannot be split from itself")
         before = _network(conn, x)
