@@ -22,6 +22,7 @@ from amberline.store import audit
 from amberline.store.accounts import add_user
 from amberline.store.database import Store
 from report_fixtures import KEY_A, KEY_B, screened
+from test_report_cli import reporter_config
 from test_web_auth import all_routes
 from web_helpers import BACKENDS, PASSWORD, app_for, bearer, csrf_of, database, signed_in
 
@@ -80,19 +81,10 @@ def _db(store: Store) -> str:
     return store.engine.url.render_as_string(hide_password=False)
 
 
-def _reporter(tmp_path: Path, base_url: str) -> Path:
-    path = tmp_path / "reporter.toml"
-    path.write_text(
-        '[reporter]\nfirst_name = "Ana"\nlast_name = "Lee"\nemail = "ana@ngo.example"\n'
-        f'[cybertip]\nusername = "amberline"\npassword_env = "TEST_CT_PASSWORD"\n'
-        f'test_url = "{base_url}"\n', encoding="utf-8")
-    return path
-
-
 def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
         store: Store, tmp_path: Path) -> None:
     with StandinServer("amberline", "s3cret") as server:
-        config = _reporter(tmp_path, server.base_url)
+        config = reporter_config(tmp_path, server.base_url)
         runs: list[tuple[str, list[str], str, set[str]]] = [  # name, args, stdin, actions
             ("decide", ["decide", KEY_A, "--action", "report", "--note", "stated age",
                         "--user", "ana"], "", {"decision"}),
