@@ -20,7 +20,6 @@ class Code(StrEnum):
     BAD_JSON = "bad_json"  # does not parse, or not an object
     TOO_DEEP = "too_deep"  # nested past the depth limit
     BIG_NUMBER = "big_number"  # an integer with more digits than the limit
-    BAD_DATE = "bad_date"  # a date that parses but is out of range
     NO_TEXT = "no_text"  # no title or body
     BAD_ROW = "bad_row"  # a CSV row with the wrong fields, or a Parquet row that does not read
     QUOTE_RUN = "quote_run"  # a stray quote swallowed rows into one field
@@ -31,4 +30,3 @@ class Code(StrEnum):
     BAD_IMAGE = "bad_image"  # an image a record names cannot be read
     UNREADABLE = "unreadable"  # the file cannot be opened or read
     SCREENING_ERROR = "screening_error"  # a pipeline stage raised on this ad
-    STORE_ERROR = "store_error"  # the database refused this ad
