@@ -53,8 +53,10 @@ def ad(i: int, text: str | None = None) -> dict[str, Any]:
 
 
 def write_jsonl(path: Path, records: list[Any]) -> Path:
-    """One line per record: dicts and lists as JSON, strings as they are (raw lines)."""
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
+    """One line per record: dicts and lists as JSON, strings as they are (raw lines). A lone
+    surrogate in a raw line is written as the bytes a careless scraper writes for it (not
+    valid UTF-8), for the reader to set aside."""
+    with path.open("w", encoding="utf-8", errors="surrogatepass", newline="\n") as fh:
         for r in records:
             fh.write((r if isinstance(r, str) else json.dumps(r)) + "\n")
     return path

@@ -36,7 +36,9 @@ FUZZ = settings(max_examples=40, deadline=None,
 def test_extract_answers_every_line_in_order(lines: list[str]) -> None:
     out = io.StringIO()
     extract_lines([line + "\n" for line in lines], out, screener())
-    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    # JSON Lines end at "\n" only: U+0085 or U+2028 may stand inside a JSON string, where
+    # str.splitlines() would cut.
+    results = [json.loads(x) for x in out.getvalue().split("\n")[:-1]]
     assert len(results) == len(lines)
     for number, result in enumerate(results, start=1):
         assert "error" not in result or result["line"] == number
@@ -49,8 +51,23 @@ def test_scan_accounts_for_every_line(tmp_path_factory, lines: list[str]) -> Non
     path = write_jsonl(Path(folder) / "ads.jsonl", lines)
     store = Store(Path(folder) / "f.db")
     counts = run_scan([path], store, screener(), batch_size=5)
-    blank = sum(1 for line in lines if not line.strip())
-    assert counts.read == len(lines) - blank
+    content = [line for line in lines if line.strip()]
+    if content and _opens_an_array(content[0]):
+        # The reader's rule for a JSON array file (tests/test_ingest.py): one quarantined
+        # record with the reason and the fix, for the whole file.
+        assert (counts.read, counts.quarantined) == (1, 1)
+    else:
+        assert counts.read == len(content)
     assert counts.stored + counts.duplicate + counts.quarantined == counts.read
     assert store.scan(1).status == "finished"
     store.close()
+
+
+def _opens_an_array(line: str) -> bool:
+    if not line.lstrip().startswith("["):
+        return False
+    try:
+        json.loads(line)
+    except ValueError:
+        return True
+    return False
