@@ -186,3 +186,17 @@ def test_extract_answers_blank_and_oversized_lines_in_place() -> None:
     assert len(results) == 5
     assert [r.get("error", "").split(": ")[1:2] for r in results] == [
         [], ["no_text"], ["no_text"], ["too_large"], []]
+
+
+def test_a_field_with_a_bare_carriage_return_between_line_breaks_is_read(tmp_path: Path) -> None:
+    """Found by the CSV round-trip property test: the stray-quote check read each later line of
+    a multi-line field on its own, and a line holding a bare carriage return raised csv.Error,
+    which ended the read."""
+    import csv
+
+    path = tmp_path / "cr.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["id", "body"], ["1", "\n\r0\n"], ["2", "plain"]])
+    records = list(read_path(path, ReadOptions(), None))
+    assert [(r.source_id, r.body) for r in records if isinstance(r, Ad)] == [
+        ("1", "\n\r0\n"), ("2", "plain")]

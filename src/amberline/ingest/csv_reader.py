@@ -105,7 +105,10 @@ def _quote_run(row: list[str], lines: list[str], fields: int, dialect: type[csv.
         return True
     whole = 0
     for line in lines[1:51]:
-        parsed = next(csv.reader([line], dialect), [])
+        try:
+            parsed = next(csv.reader([line], dialect), [])
+        except csv.Error:  # e.g. a bare carriage return: not a row on its own
+            continue
         whole += len(parsed) == fields
         if whole >= 2:
             return True
