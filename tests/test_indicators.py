@@ -6,9 +6,7 @@ All text here is synthetic and clinical: it reads like the wording of ads, nothi
 from __future__ import annotations
 
 import pickle
-import random
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -376,52 +374,6 @@ def test_one_per_span_keeps_heaviest_and_other_categories():
     ]
     distinct = [flag("youth", 0, 0.5, "youth.a"), flag("youth", 5, 0.5, "youth.a")]
     assert _one_per_span(distinct) is distinct
-
-
-# ---------------------------------------------------------------- speed
-
-
-def _ad_corpus(size: int) -> str:
-    rnd = random.Random(3)
-    plain = [
-        "Available today for relaxing company in a clean and discreet location.",
-        "Call 703 555 0142, text only, no blocked calls please.",
-        "Incall near the airport with free parking, outcall to hotels.",
-        "Friendly and easy going, I like good conversation.",
-        "Rates in my profile, serious gentlemen only, please be on time.",
-    ]
-    flagged = [
-        "Sweet new girl in town, ask for Mia.",
-        "100% real pics, no games, verified.",
-        "Available 24/7, in town for a short stay.",
-        "Exotic latina, she loves meeting people.",
-    ]
-    ads, total = [], 0
-    while total < size:
-        ad = " ".join(
-            rnd.choice(flagged if rnd.random() < 0.25 else plain) for _ in range(rnd.randint(4, 8))
-        )
-        ads.append(ad)
-        total += len(ad) + 3
-    return BATCH_SEPARATOR.join(ads)
-
-
-@pytest.mark.slow
-def test_matcher_is_much_faster_than_regex_loop():
-    text = _ad_corpus(1_000_000)
-    m = _ENGINE_CACHE[0]
-    best = min(_timed(lambda: m.match(text)) for _ in range(5))
-    regexes = [re.compile(p.regex, re.IGNORECASE) for e in LEX.entries for p in e.patterns]
-    naive = _timed(lambda: [list(r.finditer(text)) for r in regexes])
-    mbps, naive_mbps = len(text) / best / 1e6, len(text) / naive / 1e6
-    print(f"\nmatcher {mbps:.1f} MB/s, naive re loop {naive_mbps:.2f} MB/s")
-    assert mbps > 10 * naive_mbps
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def test_custom_lexicon_drives_the_derived_rules(tmp_path):

@@ -8,7 +8,6 @@ import base64
 import io
 import json
 import re
-import time
 import unicodedata
 from collections import defaultdict
 from datetime import datetime
@@ -315,10 +314,10 @@ def test_write_corpus_writes_jsonl_and_truth(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_hundred_thousand_ads_in_under_ten_seconds(tmp_path: Path):
-    began = time.process_time()  # CPU time: the test machine is shared with other jobs
+def test_hundred_thousand_ads_keep_a_bounded_truth_file(tmp_path: Path):
+    """Speed of the generator is not asserted here (bench/ owns speed): this checks the large
+    corpus's truth stays small and its phone-less ads are spread over time."""
     summary = write_corpus(tmp_path / "big.jsonl", 100_000, seed=1)
-    assert time.process_time() - began < 10
     truth = json.loads(summary.truth.read_text("utf-8"))
     assert len(truth["planted"]) <= 2000
     assert summary.truth.stat().st_size < 10_000_000
