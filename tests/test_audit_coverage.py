@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from alerts_support import FIXTURES
+from alerts_support import FIXTURES, http_server
 from amberline.cli import app as cli
 from amberline.report.standin import StandinServer
 from amberline.store import audit
@@ -38,16 +38,7 @@ NOT_AUDITED = {
     "quarantine": "read only",
     "chats screen": "scores conversations to stdout, nothing stored or sent",
     "chats train": "writes a model file from labelled conversations, no case data",
-    # Owned by the alert desk; its web routes are audited (load_alert, watch, unwatch).
-    "alerts load": "alert desk: not yet audited from the command line",
-    "alerts close": "alert desk: not yet audited from the command line",
-    "alerts poll": "alert desk: not yet audited from the command line",
-    "alerts resend": "alert desk: sends notifications; not yet audited (its own delivery log)",
     "alerts list": "read only", "alerts show": "read only", "alerts parse": "read only",
-    "watchlist add": "alert desk: not yet audited from the command line",
-    "watchlist remove": "alert desk: not yet audited from the command line",
-    "watchlist import": "alert desk: not yet audited from the command line",
-    "watchlist from-alert": "alert desk: not yet audited from the command line",
     "watchlist list": "read only",
 }
 
@@ -83,7 +74,13 @@ def _db(store: Store) -> str:
 
 def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
         store: Store, tmp_path: Path) -> None:
-    with StandinServer("amberline", "s3cret") as server:
+    cap = (FIXTURES / "update_1_2.xml").read_bytes()
+    watch_csv = tmp_path / "watch.csv"
+    watch_csv.write_text("kind,value,label\nemail,watch@example.org,test\n", encoding="utf-8")
+    notify = tmp_path / "notify.toml"
+    with StandinServer("amberline", "s3cret") as server, \
+            http_server(lambda request, body: (200, cap)) as feed:
+        notify.write_text(f'[[webhook]]\nurl = "{feed}/hook"\nsecret = "s"\n', encoding="utf-8")
         config = reporter_config(tmp_path, server.base_url)
         runs: list[tuple[str, list[str], str, set[str]]] = [  # name, args, stdin, actions
             ("decide", ["decide", KEY_A, "--action", "report", "--note", "stated age",
@@ -99,6 +96,17 @@ def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
              {"report_submit", "report_submitted"}),
             ("unlink", ["unlink", KEY_A, KEY_B, "--note", "different people", "--user", "ana"],
              "", {"not_linked"}),
+            ("alerts load", ["alerts", "load", str(FIXTURES / "amber_1_1.xml")], "",
+             {"load_alert"}),
+            ("alerts poll", ["alerts", "poll", f"{feed}/cap", "--max-polls", "1",
+                             "--allow-network", "127.0.0.1/32"], "", {"load_alert"}),
+            ("watchlist add", ["watchlist", "add", "phone", "+1 202 555 0143"], "", {"watch"}),
+            ("watchlist import", ["watchlist", "import", str(watch_csv)], "", {"watch"}),
+            ("watchlist from-alert", ["watchlist", "from-alert", "1"], "", {"watch"}),
+            ("watchlist remove", ["watchlist", "remove", "1"], "", {"unwatch"}),
+            ("alerts resend", ["alerts", "resend", "--notify", str(notify)], "",
+             {"notify_resend"}),
+            ("alerts close", ["alerts", "close", "1"], "", {"close_alert"}),
             ("users add", ["users", "add", "newbie", "--password-stdin"], PASSWORD + "\n",
              {"user_add"}),
             ("users token", ["users", "token", "newbie"], "", {"token_issue"}),

@@ -10,11 +10,15 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amberline.commands.common import DbOption, UserError, console, err, open_store
+from amberline.commands.common import DbOption, UserError, cli_actor, console, err, open_store
+
+if TYPE_CHECKING:
+    from amberline.alerts.service import LoadReport
+    from amberline.store.database import Store
 
 alerts_app = typer.Typer(no_args_is_help=True, help="AMBER alerts in CAP: parse, load, poll.")
 watch_app = typer.Typer(no_args_is_help=True, help="Watchlists: identifiers to watch for.")
@@ -83,6 +87,14 @@ def parse_cmd(files: Annotated[list[Path], typer.Argument(help="CAP files, Atom 
         raise typer.Exit(1)
 
 
+def _audit_load(store: Store, source: str, report: LoadReport) -> None:
+    """Alerts change what is matched and may notify outside: the load is an audited action,
+    named as the workspace names it."""
+    from amberline.store import audit
+
+    audit.append(store, cli_actor(), "load_alert", source, report.counts())
+
+
 def _load(store_path: Path, targets: list[str], threshold: float, notify: Path | None,
           allow: list[str] | None = None) -> None:
     from amberline.alerts.feeds import Fetcher, read_target
@@ -97,6 +109,7 @@ def _load(store_path: Path, targets: list[str], threshold: float, notify: Path |
         except (OSError, ValueError) as exc:
             raise UserError(f"{target}: {exc}") from exc
     report = ingest(store, items, MatchConfig(threshold=threshold), _notifier(notify))
+    _audit_load(store, " ".join(targets), report)
     for bad in report.bad:
         err.print(f"quarantined {bad.file}:{bad.line}: {bad.reason}", highlight=False,
                   markup=False, soft_wrap=True)
@@ -135,6 +148,7 @@ def poll_cmd(
 
     def handle(items: list) -> None:
         report = ingest(store, items, cfg, notifier)
+        _audit_load(store, url, report)
         console.print(" ".join(f"{k}={v}" for k, v in report.counts().items()))
 
     def failed(exc: Exception) -> None:
@@ -175,9 +189,12 @@ def list_cmd(
 def close_cmd(alert_id: int, db: DbOption = "amberline.db") -> None:
     """End matching for an alert (the child was found)."""
     from amberline.alerts.store import close_alert
+    from amberline.store import audit
 
-    if not close_alert(open_store(db), alert_id):
+    store = open_store(db)
+    if not close_alert(store, alert_id):
         raise UserError(f"alert {alert_id}: no such active alert in {db}")
+    audit.append(store, cli_actor(), "close_alert", f"alert:{alert_id}")
     console.print(f"alert {alert_id} closed")
 
 
@@ -188,13 +205,24 @@ def resend_cmd(db: DbOption = "amberline.db", notify: NotifyOption = None) -> No
     if notifier is None:
         raise UserError("no notification config: give --notify FILE or set "
                         "AMBERLINE_NOTIFY_CONFIG")
-    counts = notifier.resend(open_store(db))
+    from amberline.store import audit
+
+    store = open_store(db)
+    counts = notifier.resend(store)
+    audit.append(store, cli_actor(), "notify_resend", "dead_letters", counts)
     console.print(f"{counts['delivered']} delivered, {counts['dead']} still failing, "
                   f"{counts['unknown_target']} for targets no longer configured",
                   highlight=False)
 
 
-def _report_entries(entries: list, found: list) -> None:
+def _report_entries(store: Store, entries: list, found: list) -> None:
+    """Print what is now watched, after writing one audit entry per entry (as the workspace's
+    `watch` route does)."""
+    from amberline.store import audit
+
+    for entry in entries:
+        audit.append(store, cli_actor(), "watch", f"{entry.kind}:{entry.value}",
+                     {"entry": entry.id})
     for entry in entries:
         console.print(f"watching #{entry.id} {entry.kind} {entry.value}", highlight=False)
     console.print(f"{len(found)} new matches")
@@ -224,7 +252,7 @@ def watch_add(
             raise UserError(f"watchlist add {kind} {value!r}: {exc}") from exc
         entries.append(entry)
         found += new
-    _report_entries(entries, found)
+    _report_entries(store, entries, found)
 
 
 @watch_app.command("import")
@@ -235,6 +263,7 @@ def watch_import(csv_file: Annotated[Path, typer.Argument(help="CSV: kind,value[
     from amberline.alerts.matching import match_entry
     from amberline.alerts.store import quarantine_bad
     from amberline.alerts.watchlists import import_csv
+    from amberline.store import audit
 
     if not csv_file.exists():
         raise UserError(f"{csv_file}: no such file")
@@ -245,6 +274,8 @@ def watch_import(csv_file: Annotated[Path, typer.Argument(help="CSV: kind,value[
         raise UserError(str(exc)) from exc
     found = [m for entry in added for m in match_entry(store, entry)]
     quarantine_bad(store, bad)
+    audit.append(store, cli_actor(), "watch", str(csv_file),
+                 {"added": len(added), "quarantined": len(bad)})
     for b in bad:
         err.print(f"{b.file}:{b.line}: {b.reason}", highlight=False, markup=False)
     console.print(f"added={len(added)} quarantined={len(bad)} matches={len(found)}")
@@ -255,11 +286,28 @@ def watch_from_alert(alert_id: int, db: DbOption = "amberline.db") -> None:
     """Watch for an alert's child: name with age range, descriptors, plate."""
     from amberline.alerts.service import watch_alert
 
+    store = open_store(db)
     try:
-        entries, found = watch_alert(open_store(db), alert_id)
+        entries, found = watch_alert(store, alert_id)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    _report_entries(entries, found)
+    _report_entries(store, entries, found)
+
+
+@watch_app.command("remove")
+def watch_remove(entry_ids: Annotated[list[int], typer.Argument(help="Entry ids (see "
+                                                                  "`watchlist list`).")],
+                 db: DbOption = "amberline.db") -> None:
+    """Stop matching entries; they stay stored (deactivated) for the record."""
+    from amberline.store import audit
+    from amberline.store.alerts import deactivate
+
+    store = open_store(db)
+    for entry_id in entry_ids:
+        if not deactivate(store, entry_id):
+            raise UserError(f"watchlist entry {entry_id}: not found in {db}")
+        audit.append(store, cli_actor(), "unwatch", f"watch:{entry_id}")
+        console.print(f"stopped watching #{entry_id}", highlight=False)
 
 
 @watch_app.command("list")
