@@ -169,9 +169,20 @@ def test_prices(text: str, expected: list[tuple[object, ...]]) -> None:
         ("2 incall rooms", []),
         ("RATES: $100/75mn, $120/95mn", [(100, 75), (120, 95)]),
         ("160 for 30 mts", [(160, 30)]),
+        # slash lists without a currency: increasing round amounts, minutes not stated
+        ("rates 60/100/160 in, 80/120/180 out", [(60, None), (100, None), (160, None),
+                                                 (80, None), (120, None), (180, None)]),
+        ("$80/130 today", [(80, None), (130, None)]),
+        ("$120 for half and hour, $200 for a full hour", [(120, 30), (200, 60)]),
+        ("($300/90MinVIP)", [(300, 90)]), ("150 HOT deal", []),
+        # not rate lists: measurements, dates, durations, refused offers, pairs without "$"
+        ("36/24/36 and 34/26/38", []), ("since 10/15/2015", []), ("30/60/90 min", []),
+        ("NO 40/50/60 offers", []), ("call 80/120", []), ("60/65/62", []),
         # not rates: a discount, a subscription, a phone written with symbols between groups
         ("10$ off today, $15 off the second visit", []),
         ("the starter package is $15 per month, $799 a year", []),
+        ("membership for three months is $85, one year is $250", []),
+        ("the cost is $99 for a one-year subscription", []),
         ("call 703((555))0142 H", []), ("call 703$$555$$0142", []),
     ],
 )

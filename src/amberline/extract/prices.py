@@ -18,6 +18,7 @@ weight.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from operator import itemgetter
 from typing import ClassVar
 
@@ -43,13 +44,14 @@ _AMOUNT = r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d{1,2})?|[1-9]\d{1,3}(?:\.\d{1,2})?"
 # A bare amount does not continue a digit group: "703 555 0142 1hr" and "(555)0142 h" have no
 # price in them.
 _FREE = r"(?<![\d,/:')])(?<!\d\s)(?<!\d-)(?<!\d\.)"
-# A duration ends where a letter does not follow: "qv100 hh150 hr250" is a rate card too.
+# A duration ends where a letter does not follow: "qv100 hh150 hr250" is a rate card too; or
+# where a capital starts a glued word after a lower-case unit ("$300/90MinVIP").
 _DURATION = (
-    r"(?:(?P<{p}hh>hh(?:rs?)?|half\s*(?:an\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
+    r"(?:(?P<{p}hh>hh(?:rs?)?|half\s*(?:an?d?\s*)?(?:hour|hr)|1/2\s*(?:hour|hr))"
     r"|(?P<{p}qv>qv|qk|qwk|quick(?:ie|y)?(?:\s*(?:visit|stay))?)"
     r"|(?P<{p}min>\d{{1,3}})\s*(?:minutes?|mins?|mn|mts)"
-    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two)\s*)?(?:hours?|hourly|hrs?|h|fh))"
-    r")(?![^\W\d_])"
+    r"|(?P<{p}hour>(?:(?P<{p}hn>\d(?:\.5)?|an|one|two|(?:a\s+)?full)\s*)?(?:hours?|hourly|hrs?|h|fh))"
+    r")(?!(?-i:[^\W\d_A-Z])|(?<=(?-i:[A-Z]))[^\W\d_])"
 )
 # A symbol right after a digit is not a prefix: "80$" is priced after, "555$$0142" is a phone.
 _CURRENCY_BEFORE = r"(?<![\d$€£])(?P<{p}sym>c\$|ca\$|us\$|\$|€|£)\s?"
@@ -91,8 +93,22 @@ _SOURCE = (
     r"|" + _amount("a") + r"(?![\d'\"’])"
     r"(?:\s*(?:/|per\b|for\b|an?\b|each\b|-)?\s*" + _DURATION.format(p="a") + r")?"
     # not a discount ("$10 off") nor a fee by the month, year or sale (job and site pages)
-    r"(?!\s*(?:%|\$)?\s*off\b|\s*(?:/|per\b|an?\b|each\b)\s*(?:month|mo\b|year|yr\b|week|sale))"
+    r"(?!\s*(?:%|\$)?\s*off\b|\s*(?:/|per\b|an?\b|each\b)\s*(?:month|mo\b|year|yr\b|week|sale)"
+    r"|\s*for\s+(?:[\w-]+\s+){0,2}?(?:a|an|one|1|two|three|six|twelve|\d+)(?:\s|-)*(?:month|year|week)s?\b)"
 )
+# A fee named by its period before the amount: "membership for three months is $85".
+_PERIOD_BEFORE = re.compile(
+    r"(?i:months?|years?|weeks?|yearly|monthly|annual(?:ly)?|subscription|membership)"
+    r"[^\S\f]*+(?:[:=-]|is|are|costs?|at)?[^\S\f]*+$"
+)
+# A rate list written with slashes and no currency: "60/100/160", "$80/130": increasing round
+# amounts (a measurement "36/24/36", a date or "30/60/90 min" is no rate list).
+_SLASH_LIST = re.compile(
+    r"(?<![\d/.,:$-])(?:(?P<sym>\$)[^\S\f]?)?(?P<list>\d{2,3}(?:/\d{2,3})+)(?![\d/.,:%'\"’])"
+    r"(?![^\S\f]*+(?i:min|mn|mts|h(?:ou)?rs?\b|h\b|lbs?\b|kgs?\b|cm\b|y/?o\b|yrs?\b))"
+)
+_REFUSED = re.compile(r"(?<![^\W\d_])(?i:no|not)[^\w\f]*+$")
+_SLASH_TRIGGER = r"\d{2,3}/\d{2,3}/\d{2,3}|\$\s?\d{2,3}/\d{2,3}"
 _PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # Where a rate can start (Hyperscan, no lookarounds): see _prefilter. A bare amount is a
 # trigger only when a currency word or a duration follows it.
@@ -110,7 +126,7 @@ _TRIGGERS += [
     r"\b(?:hh|half|1/2|qv|qk|qwk|quick|fh)", r"\d{1,3}\s*(?:min|mn|mts)", r"\d(?:\.5)?\s*h",
     r"\bh(?:ou)?rs?|\bh", r"\b(?:an|one|two)\s*h(?:ou)?r",
 ]
-_WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}
+_WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}  # anything else ("a full") is one hour
 
 
 # The groups one side of `_PATTERN` reads, in this order, as indexes into `Match.groups()`:
@@ -156,6 +172,7 @@ class PriceExtractor(Extractor):
 
     def __init__(self) -> None:
         self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
+        self._slash_prefilter = Prefilter([_SLASH_TRIGGER], som=True)
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
@@ -182,11 +199,39 @@ class PriceExtractor(Extractor):
                 continue  # "- 21 🌹🌹": an age before decoration, not 21 roses
             if amount <= 0:
                 continue
+            if _PERIOD_BEFORE.search(text, max(0, m.start() - 30), m.start()) is not None:
+                continue  # "one-year is $250": a fee by the period, not a rate
             attrs: dict[str, object] = {"amount": amount, "currency": currency,
                                         "minutes": minutes}
             if code_word:
                 attrs["code_word"] = code_word
             spans.append(Span(PRICE, amount, m.start(), m.end(), self.name, 1.0, attrs))
+        spans.extend(self._slash_lists(text, spans))
+        return spans
+
+    def _slash_lists(self, text: str, found: list[Span]) -> list[Span]:
+        """The amounts of a rate list written with slashes ("60/100/160" or "$80/130"): three
+        or more, or two after a currency sign, each a round amount of at least
+        MIN_BARE_AMOUNT and each above the one before; amounts already read are skipped."""
+        taken = {(s.start, s.end) for s in found}
+        spans: list[Span] = []
+        for m in self._slash_prefilter.finditer(text, _SLASH_LIST):
+            items = m.group("list").split("/")
+            values = [int(v) for v in items]
+            if len(values) < (2 if m.group("sym") else 3) or values[0] < MIN_BARE_AMOUNT:
+                continue
+            if _REFUSED.search(text, max(0, m.start() - 8), m.start()) is not None:
+                continue  # "NO 40/50/60": offers the poster turns down
+            if any(v % 5 for v in values) or any(b <= a for a, b in pairwise(values)):
+                continue
+            pos = m.start("list")
+            for item, value in zip(items, values, strict=True):
+                start, end = pos, pos + len(item)
+                pos = end + 1
+                if any(a <= start < b or start <= a < end for a, b in taken):
+                    continue
+                attrs: dict[str, object] = {"amount": value, "currency": "USD", "minutes": None}
+                spans.append(Span(PRICE, value, start, end, self.name, 0.8, attrs))
         return spans
 
     @classmethod
