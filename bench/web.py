@@ -30,11 +30,11 @@ from fastapi.testclient import TestClient
 
 from amberline.model import Ad
 from amberline.pipeline import Screener
+from amberline.store import queue
 from amberline.store.accounts import add_user, get_user, new_token
 from amberline.store.database import Store
 from amberline.store.schema import ads
 from amberline.synth.generate import write_corpus
-from amberline.web import queue
 from amberline.web.app import Settings, create_app
 
 POOL = 5000

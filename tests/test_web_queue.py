@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from amberline.model import Flag, Span
-from amberline.store import decisions
+from amberline.store import decisions, queue
 from amberline.store.schema import ads, flags
-from amberline.web import evidence, queue
+from amberline.web import evidence
 from web_helpers import BACKENDS, database, seed
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -282,6 +282,11 @@ class Store:
         with self.engine.connect() as conn:
             found = queries.get_ads(conn, where)
         return found[0] if found else None
+
+    def ids_of_keys(self, keys: Iterable[str]) -> dict[str, int]:
+        """{key: id} of the stored ads among these keys (keys not stored are left out)."""
+        with self.engine.connect() as conn:
+            return queries.ids_of_keys(conn, keys)
 
     def search(
         self,

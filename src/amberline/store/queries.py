@@ -233,6 +233,14 @@ def ads_with_ids(conn: sa.Connection, ids: Iterable[int]) -> list[StoredAd]:
     return get_ads(conn, ads.c.id.in_(list(ids)))
 
 
+def ids_of_keys(conn: sa.Connection, keys: Iterable[str]) -> dict[str, int]:
+    """{key: id} of the stored ads among these keys (keys not stored are left out)."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    return dict(conn.execute(sa.select(ads.c.key, ads.c.id).where(ads.c.key.in_(wanted))).all())
+
+
 def ad_locators(conn: sa.Connection, ids: Iterable[int]) -> dict[int, sa.Row[Any]]:
     """{id: (id, key, url, source, source_id)} of these ads: where a platform finds each."""
     wanted = list(ids)

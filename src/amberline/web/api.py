@@ -12,14 +12,12 @@ import threading
 from dataclasses import asdict
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from amberline.isolate import ScreeningFailure, failure_record, screen_isolated, split_results
 from amberline.model import Ad, Screening
 from amberline.store import audit, decisions
 from amberline.store.accounts import User
-from amberline.store.schema import ads
 from amberline.web import networks
 from amberline.web.api_models import (
     MAX_ID,
@@ -96,11 +94,7 @@ def _results(store: Any, batch: list[Ad], screened: list[Screening | ScreeningFa
     quarantined (id 0, nothing stored)."""
     old_keys = {a.key for a, s in zip(batch, screened, strict=True)
                 if isinstance(s, Screening)} - new_ids.keys()
-    existing: dict[str, int] = {}
-    if old_keys:
-        with store.engine.connect() as conn:
-            existing = dict(conn.execute(sa.select(ads.c.key, ads.c.id)
-                                         .where(ads.c.key.in_(old_keys))).all())
+    existing = store.ids_of_keys(old_keys)
     results, first = [], set()
     for i, (a, s) in enumerate(zip(batch, screened, strict=True)):
         key = a.key

@@ -55,7 +55,7 @@ class Facets:
         self.store, self.ttl, self._at, self._value = store, ttl, 0.0, {}
 
     def get(self) -> dict[str, list[str]]:
-        from amberline.web.queue import facets
+        from amberline.store.queue import facets
 
         if time.monotonic() - self._at > self.ttl:
             self._value, self._at = facets(self.store), time.monotonic()

@@ -17,9 +17,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from amberline.store import audit
+from amberline.store import audit, queue
 from amberline.store.accounts import User
-from amberline.web import networks, queue
+from amberline.web import networks
 from amberline.web.auth import require
 
 router = APIRouter(prefix="/exports", include_in_schema=False)

@@ -14,10 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from amberline import display
 from amberline.identifiers import CONTACT_KINDS
 from amberline.link.split import SplitError, mark_not_linked
-from amberline.store import audit, decisions
+from amberline.store import audit, decisions, queue
 from amberline.store.accounts import User
 from amberline.store.schema_workspace import DECISION_ACTIONS
-from amberline.web import evidence, networks, queue
+from amberline.web import evidence, networks
 from amberline.web.auth import CurrentUser, ensure, form_user, require
 
 router = APIRouter(include_in_schema=False)
