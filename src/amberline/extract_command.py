@@ -11,12 +11,11 @@ Source metadata keys (`location`, `age`/`age_field`, `phone`: see
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 from amberline.ingest.codes import Code
-from amberline.ingest.json_record import RecordError, decode_record, without_surrogates
+from amberline.ingest.json_record import RecordError, decode_record, json_line
 from amberline.ingest.limits import MAX_RECORD_BYTES
 from amberline.ingest.records import take_meta
 from amberline.isolate import ScreeningFailure, screen_isolated
@@ -61,7 +60,7 @@ def extract_lines(
                 result = f"{err_name}:{line_no}: {Code.SCREENING_ERROR}: {result.message}"
             record = ({"id": ad_id, "line": line_no, "error": result} if isinstance(result, str)
                       else screening_record(ad_id, result))
-            out.write(without_surrogates(json.dumps(record, ensure_ascii=False)) + "\n")
+            out.write(json_line(record) + "\n")
         pending.clear()
 
     for line_no, line in enumerate(lines, start=1):

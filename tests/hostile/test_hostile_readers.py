@@ -200,3 +200,17 @@ def test_a_field_with_a_bare_carriage_return_between_line_breaks_is_read(tmp_pat
     records = list(read_path(path, ReadOptions(), None))
     assert [(r.source_id, r.body) for r in records if isinstance(r, Ad)] == [
         ("1", "\n\r0\n"), ("2", "plain")]
+
+
+def test_extract_output_is_one_line_per_ad_for_every_line_splitter() -> None:
+    """A body holding U+0085, U+2028 or U+2029 came out raw inside the JSON string: valid JSON,
+    but `str.splitlines()` and JavaScript readers cut the record there."""
+    from amberline.extract_command import extract_lines
+
+    body = "new in town\u0085call\u2028703 555 0142\u2029ask for Mia"
+    out = io.StringIO()
+    ad_id = "ad\u2028one\u0085"  # ids are echoed as given
+    extract_lines([json.dumps({"id": ad_id, "text": body}) + "\n"], out, screener())
+    (line,) = out.getvalue().splitlines()
+    result = json.loads(line)
+    assert result["id"] == ad_id and result["phones"] and "error" not in result

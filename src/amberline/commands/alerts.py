@@ -7,7 +7,6 @@ Registered on the main app by `register`.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -62,7 +61,9 @@ def _notifier(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _print_json(record: dict) -> None:
-    sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    from amberline.ingest.json_record import json_line
+
+    sys.stdout.write(json_line(record) + "\n")
 
 
 @alerts_app.command("parse")

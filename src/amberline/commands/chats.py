@@ -7,7 +7,6 @@ the output can be piped and nothing is lost silently.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +89,7 @@ def screen(
     from amberline.chats.model import ChatModel, ModelError
     from amberline.chats.rules import default_rules
     from amberline.chats.screen import screen_batch
+    from amberline.ingest.json_record import json_line
 
     loaded = None
     if model is not None:
@@ -106,7 +106,7 @@ def screen(
                           max(1, batch_size)):
         for result in screen_batch(batch, rules, loaded):
             counts["alerts"] += result.alert
-            out.write(json.dumps(result.as_dict(), ensure_ascii=False))
+            out.write(json_line(result.as_dict()))
             out.write("\n")
     out.flush()
     err.print(f"{file}: {counts['read']} conversations screened, {counts['alerts']} alerts, "

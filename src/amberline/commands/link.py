@@ -5,7 +5,6 @@ Thin: parses options, calls the library, prints. Registered on the main app by `
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -105,6 +104,7 @@ def networks(
     """List networks, highest score first."""
     from rich.table import Table
 
+    from amberline.ingest.json_record import json_line
     from amberline.store import network_reads
 
     if format_ not in ("table", "jsonl"):
@@ -113,11 +113,11 @@ def networks(
         rows = network_reads.ranked(conn, n)
     if format_ == "jsonl":
         for r in rows:
-            typer.echo(json.dumps({
+            typer.echo(json_line({
                 "id": r.id, "score": round(r.score, 4), "ads": r.ads,
                 "keys": [{"kind": k, "value": v, "ads": c} for k, v, c in r.keys],
                 "edge_kinds": r.edge_kinds, "features": r.features,
-                "contributions": r.contributions}, ensure_ascii=False))
+                "contributions": r.contributions}))
         return
     table = Table(title=f"Top {len(rows)} networks in {db}")
     for col in ("id", "score", "ads", "phones", "cities", "edges", "top keys"):

@@ -7,7 +7,6 @@ and message, after a count per code.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -32,13 +31,14 @@ def quarantine(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List quarantined records with their reason code, message, file and line."""
+    from amberline.ingest.json_record import json_line
+
     store = open_store(db)
     entries = store.quarantined(scan, code, n)
     if as_json:
         for e in entries:
-            typer.echo(json.dumps({"file": e.file, "line": e.line, "code": e.code,
-                                   "reason": e.reason, "excerpt": e.excerpt, "scan": e.scan_id},
-                                  ensure_ascii=False))
+            typer.echo(json_line({"file": e.file, "line": e.line, "code": e.code,
+                                  "reason": e.reason, "excerpt": e.excerpt, "scan": e.scan_id}))
         return
     totals = store.quarantine_codes()
     summary = ", ".join(f"{c}: {k}" for c, k in totals.items()) or "nothing quarantined"

@@ -74,6 +74,18 @@ def decode_record(text: str) -> Any:
     return value
 
 
+_LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAK = re.compile("[\u0085\u2028\u2029]")
+
+
+def json_line(record: Any) -> str:
+    """One JSON Lines record, UTF-8 safe and one line for every reader: lone surrogates become
+    U+FFFD, and U+0085, U+2028 and U+2029 (line ends to `str.splitlines` and to JavaScript) are
+    written as escapes. These can only occur inside JSON strings, so the escape keeps the value."""
+    text = without_surrogates(json.dumps(record, ensure_ascii=False, default=str))
+    return _LINE_BREAK.sub(lambda m: _LINE_BREAKS[m.group()], text)
+
+
 def without_surrogates(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD, so it can be written as UTF-8."""
     if _SURROGATE.search(text) is None:
