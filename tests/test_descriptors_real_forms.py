@@ -36,6 +36,24 @@ def found(extractor: DescriptorExtractor, text: str) -> list[tuple[str, object]]
         ("Mixed drinks and music", []),
         ("Swedish  Deep Tissue  Oil massage", []),
         ("Swedish, shiatsu and hot stone", []),
+        # a colour with a word before "hair"; the last word of a two-word hair colour before
+        # "eyes" is an eye colour
+        ("long black silky hair", [("hair", "black")]),
+        ("calm light brown eyes", [("eyes", "brown")]),
+        # nationalities beyond the common ones, Spanish feminine forms, masculine forms kept
+        ("Portuguese and Lebanese roots", [("ethnicity", "lebanese"),
+                                            ("ethnicity", "portuguese")]),
+        ("Polynesian descent", [("ethnicity", "polynesian")]),
+        ("Soy mexicana y colombiana", [("ethnicity", "colombian"), ("ethnicity", "mexican")]),
+        ("Latino guy, Filipino roots", [("ethnicity", "filipino"), ("ethnicity", "latino")]),
+        ("Blond, White TS, calm", [("ethnicity", "white"), ("hair", "blonde")]),
+        ("upscale mixed trans, calm", [("ethnicity", "mixed")]),
+        # clients wanted or refused are not the person described
+        ("No Asian please", []), ("Sorry. No African-American clients", []),
+        ("Latin gentlemen welcome", []), ("Welcome African American men", []),
+        # a build word before a body part or an object describes that
+        ("slim waist and petite hips", []), ("a thick toy", []),
+        ("slim and tall", [("build", "slim")]),
     ],
 )
 def test_descriptors_in_real_forms(extractor: DescriptorExtractor, text: str,

@@ -54,7 +54,19 @@ _SERVICE = (
     r"|deep\s*tissue|shiatsu|reflexology|acupressure|aromatherapy|hot\s*stone|oil|sports"
     r"|tantric|tantra|nuru|lomi)\b)"
 )
-_PERSON = r"\s*(?:girls?|wom[ae]n|lady|ladies|females?|chicks?|babes?|beauty|model)\b"
+_PERSON = (r"\s*(?:girls?|wom[ae]n|lady|ladies|females?|chicks?|babes?|beauty|model|ts|trans"
+           r"|tgirl|guy|male|stud|hottie|goddess|cutie|doll|bombshell)\b")
+# An ethnicity before a word for men names the clients wanted or refused ("No African
+# American men", "Latin gentlemen welcome"), not the person advertised.
+_CLIENTS = (r"(?!(?:\s|-)*(?:[^\W\d_]+(?:\s|-)+)?(?:men|guys|gentlemen|gents|males|boys|clients"
+            r"|customers)\b)")
+# After "no"/"not" in the same phrase an ethnicity is refused, not described ("No Asian").
+_REFUSED = re.compile(r"(?<![^\W\d_])(?i:no|not|sorry)[^\w\f]*+(?:[^\W\d_]+[^\w\f]++)?$")
+# A build word before a body part or an object describes that, not the person ("slim waist").
+_NOT_BUILD = (r"(?!\s*(?:thighs?|waist|hips?|lips|legs|arms|toy|piece|cut|nails|hands"
+              r"|fingers|neck|brows|eyebrows)\b)")
+# Words between a colour and "hair" ("long black silky hair").
+_HAIR_WORD = r"(?:(?:silky|long|short|straight|curly|wavy|natural|shiny|soft|flowing)(?:\s|-)+)?"
 _WEIGHT_AFTER_HEIGHT = re.compile(
     r"[^\S\f]*+[,/-]?[^\S\f]*+(?P<lb>[89]\d|[12]\d\d)(?![\d.,'\"’”]|[^\W\d_])"
     r"(?![^\S\f]*+(?i:lbs?|pounds|bls|pds|#|kgs?|kilos?)\b)"  # with a unit it is read already
@@ -63,7 +75,8 @@ _MIX = re.compile(r"\bmix(?:x?ed)?\b", re.IGNORECASE)
 _MIX_GAP = 12
 _MIX_JOIN = re.compile(r"[^\S\f]*+(?:[/&,+-][^\S\f]*+|and[^\S\f]++)?", re.IGNORECASE)
 _MIX_PERSON = re.compile(
-    r"[^\S\f]*+(?:race|breed|girl|cutie|beauty|babe|chick|lady|woman|doll|goddess)",
+    r"[^\S\f]*+(?:race|breed|girl|cutie|beauty|babe|chick|lady|woman|doll|goddess|trans|ts\b"
+    r"|guy|hottie)",
     re.IGNORECASE,
 )
 
@@ -108,17 +121,17 @@ class DescriptorExtractor(Extractor):
         eyes_c = _alternation(vocab["eyes_cued"])
         source = (
             _HEIGHT + r"|" + _WEIGHT
-            + r"|\b(?P<hair1>" + hair_c + r")(?:\s|-)*hair(?:ed)?\b"
+            + r"|\b(?P<hair1>" + hair_c + r")(?:\s|-)*" + _HAIR_WORD + r"hair(?:ed)?\b"
             + r"|\bhair(?:\s*colou?r)?\s*(?:[:=-]|is)\s*(?P<hair2>" + hair_c + r")\b"
             + r"|\b(?P<eyes1>" + eyes_c + r")(?:\s|-)*eye[sd]?\b"
             + r"|\beyes?(?:\s*colou?r)?\s*(?:[:=-]|are)\s*(?P<eyes2>" + eyes_c + r")\b"
             + r"|\b(?P<eyes3>" + _alternation(vocab["eyes_standalone"]) + r")\b"
             + r"|\b(?P<hair3>" + _alternation(vocab["hair_standalone"]) + r")(?!\w|-)"
-            + r"|\b(?P<eth1>" + _alternation(vocab["ethnicity"]) + r")\b" + _SERVICE
+            + r"|\b(?P<eth1>" + _alternation(vocab["ethnicity"]) + r")\b" + _SERVICE + _CLIENTS
             + r"|\b(?P<eth2>" + _alternation(vocab["ethnicity_cued"]) + r")\b(?=" + _PERSON + ")"
             + r"|\b(?:ethnicity|race|nationality)\s*[:=-]\s*(?P<eth3>"
             + _alternation(list(vocab["ethnicity"]) + list(vocab["ethnicity_cued"])) + r")\b"
-            + r"|\b(?P<build>" + _alternation(vocab["build"]) + r")\b"
+            + r"|\b(?P<build>" + _alternation(vocab["build"]) + r")\b" + _NOT_BUILD
         )
         self._pattern = re.compile(source.replace(r"\s", _SPACE), re.IGNORECASE)
         words = [t for table in ("hair_standalone", "eyes_standalone", "ethnicity",
@@ -127,7 +140,12 @@ class DescriptorExtractor(Extractor):
             r"[3-7]\s*(?:'|’|‘|′|\"|ft|feet|foot)|1[2-9]\d\s*cm|20\d\s*cm",
             r"\d{2,3}\s*(?:lb|pound|#|kg|kilo|bls|pds)",
             r"\b(?:" + _alternation([*vocab["hair_cued"], *vocab["eyes_cued"]])
-            + r")(?:\s|-)*(?:hair|eye)",
+            + r")(?:\s|-)*" + _HAIR_WORD + "(?:hair|eye)",
+            # the last word of a colour alone too, so the pattern is also tried there when the
+            # longer term fails ("light brown eyes": "light brown" is a hair colour only)
+            r"\b(?:" + _alternation({t.split()[-1] for t in [*vocab["hair_cued"],
+                                                              *vocab["eyes_cued"]]})
+            + r")(?:\s|-)*" + _HAIR_WORD + "(?:hair|eye)",
             r"\b(?:hair|eye|ethnicity|race|nationality)",
             r"\b(?:" + _alternation(words) + r")",
         ]
@@ -140,6 +158,9 @@ class DescriptorExtractor(Extractor):
             if found is None:
                 continue
             kind, value, extra = found
+            if kind == "ethnicity" and _REFUSED.search(text, max(0, m.start() - 16),
+                                                       m.start()) is not None:
+                continue
             attrs = {"kind": kind, "value": value, **extra}
             spans.append(Span(DESCRIPTOR, value, m.start(), m.end(), self.name, 1.0, attrs))
             if kind == "height_cm":  # "5'7 150": a bare weight right after a height
@@ -165,6 +186,8 @@ class DescriptorExtractor(Extractor):
                        or (0 <= s.start - m.end() <= _MIX_GAP
                        and _MIX_JOIN.fullmatch(text, m.end(), s.start) is not None)
                        for s in ethnic)
+            if any(s.start == m.start() for s in ethnic):
+                continue  # read already as a cued ethnicity ("mixed girl")
             if near or _MIX_PERSON.match(text, m.end()) is not None:
                 attrs = {"kind": "ethnicity", "value": "mixed", "group": "mixed"}
                 found.append(Span(DESCRIPTOR, "mixed", m.start(), m.end(), self.name, 0.8,
