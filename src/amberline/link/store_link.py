@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from amberline.store import networks as db
+from amberline.store import link_runs as db
 from amberline.store.database import Store
 from amberline.store.link_lock import link_lock
-from amberline.store.queries import ads_with_ids
 from amberline.store.schema import utcnow
 
 from .describe import describe_network, network_id
@@ -66,8 +65,7 @@ def config_json(config: LinkConfig) -> dict[str, Any]:
 def stored_config(store: Store) -> LinkConfig | None:
     """The settings the store was last linked with (None if never), so that a follow-up run
     (after an analyst's decision) links the same way."""
-    with store.reading() as conn:
-        state = db.load_state(conn)
+    state = db.state(store)
     if state is None:
         return None
     known = {f.name for f in fields(LinkConfig)}
@@ -104,69 +102,56 @@ def _link_store(store: Store, cfg: LinkConfig, rebuild: bool, batch_size: int,
         raise ValueError("signatures are stored at scan time with the default num_perm, "
                          "shingle_size and seed; link with those")
     wanted = config_json(cfg)
-    with store.reading() as conn:
-        state = db.load_state(conn)
+    state = db.state(store)
     if state is not None and state[1] != wanted and not rebuild:
         raise LinkSettingsChanged("this database was linked with other settings; "
                                   "run `amberline link --rebuild` to relink with these")
     if rebuild or state is None:
-        with store.writing() as conn:
-            db.clear_links(conn)
+        db.forget(store)
         last = 0
     else:
         last = state[0]
     backfilled = _backfill(store, hook, report)
 
     linker = Linker(cfg)
-    with store.reading() as conn:
-        old_ranges = db.ad_id_ranges(conn, 0, last, batch_size)
-        new_ranges = db.ad_id_ranges(conn, last, None, batch_size)
-        old_cut = db.cut_key_names(conn)
-        memberships = db.load_memberships(conn)
+    begin = db.start(store, last, batch_size)
     ids: list[int] = []
-    _restore(store, linker, old_ranges, ids, report)
+    _restore(store, linker, begin.old_ranges, ids, report)
     restored_edges = len(linker.edges)
     linker.text_loader = lambda idx: _texts(store, [ids[i] for i in idx])
     joined = merges = done = 0
-    total_new = sum(r[2] for r in new_ranges)
-    for lo, hi, _ in new_ranges:
-        with store.reading() as conn:
-            batch_ids, recs = db.load_records(conn, db.id_range(lo, hi), full=False,
-                                              with_text=False)
-            sig = db.load_signatures(conn, db.id_range(lo, hi), batch_ids, cfg.num_perm)
+    total_new = sum(r[2] for r in begin.new_ranges)
+    for lo, hi, _ in begin.new_ranges:
+        batch_ids, recs, sig = db.new_batch(store, lo, hi, cfg.num_perm)
         ids.extend(batch_ids)
         batch = linker.add(recs, sig)
         joined, merges = joined + batch.joined, merges + batch.merges
         done += len(batch_ids)
         report("linking", done, total_new)
-    with store.reading() as conn:
-        apart = db.load_not_linked(conn)
+    apart = db.not_linked(store)
     if apart:
         position = {ad_id: k for k, ad_id in enumerate(ids)}
         linker.not_linked = [(position[x], position[y]) for x, y in apart
                              if x in position and y in position]
     summary = _persist(store, linker, np.asarray(ids, dtype=np.int64), restored_edges,
-                       memberships, old_cut, wanted, report)
+                       begin.memberships, begin.old_cut, wanted, report)
     summary.ads_linked, summary.backfilled = total_new, backfilled
     summary.joined, summary.merges, summary.rebuilt = joined, merges, rebuild or state is None
     return summary
 
 
 def _backfill(store: Store, hook: LinkKeysHook, report: Progress) -> int:
-    with store.reading() as conn:
-        missing = db.ids_without_signature(conn)
+    missing = db.unsigned_ids(store)
     for lo in range(0, len(missing), 1000):
         chunk = missing[lo : lo + 1000]
-        with store.reading() as conn:
-            stored = ads_with_ids(conn, chunk)
+        stored = db.stored_ads(store, chunk)
         hook(store, [(s.ad, s.screening) for s in stored], {s.ad.key: s.id for s in stored})
         report("keys for unlinked ads", lo + len(chunk), len(missing))
     return len(missing)
 
 
 def _texts(store: Store, ad_ids: list[int]) -> list[str]:
-    with store.reading() as conn:
-        found = db.load_texts(conn, ad_ids)
+    found = db.texts(store, ad_ids)
     return [found[i] for i in ad_ids]
 
 
@@ -174,26 +159,17 @@ def _restore(store: Store, linker: Linker, ranges: list[tuple[int, int, int]],
              ids: list[int], report: Progress) -> None:
     if not ranges:
         return
-    recs, sigs, empties = [], [], []
     total = sum(r[2] for r in ranges)
-    with store.reading() as conn:
-        for lo, hi, _ in ranges:
-            batch_ids, batch = db.load_records(conn, db.id_range(lo, hi), full=False,
-                                               with_text=False)
-            sig, empty = db.load_signatures(conn, db.id_range(lo, hi), batch_ids,
-                                            linker.config.num_perm)
-            ids.extend(batch_ids)
-            recs.extend(batch)
-            sigs.append(sig)
-            empties.append(empty)
-            report("restoring", len(ids), total)
-        index = {ad_id: i for i, ad_id in enumerate(ids)}
-        rows = list(db.load_edges(conn))
+    old = db.restore(store, ranges, linker.config.num_perm,
+                     lambda done: report("restoring", done, total))
+    ids.extend(old.ids)
+    index = {ad_id: i for i, ad_id in enumerate(ids)}
+    rows = old.edges
     a = np.array([index[r[0]] for r in rows], dtype=np.int64)
     b = np.array([index[r[1]] for r in rows], dtype=np.int64)
     kind = np.array([KIND_CODE[r[2]] for r in rows], dtype=np.int8)
     value = np.array([r[3] for r in rows], dtype=np.float32)
-    linker.restore(recs, np.concatenate(sigs), np.concatenate(empties),
+    linker.restore(old.records, old.signatures, old.empty,
                    (a, b, kind, value, [r[4] for r in rows]))
 
 
@@ -239,13 +215,9 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
     ta, tb = la[text], lb[text]
     network_rows, member_rows = [], []
     now = utcnow()
-    got: dict[int, Any] = {}
     wanted_ids = np.sort(ids[np.concatenate(changed)]).tolist() if changed else []
-    with store.reading() as conn:
-        for where in db.id_chunks(wanted_ids):
-            chunk_ids, recs = db.load_records(conn, where, full=True, with_text=True)
-            got.update(zip(chunk_ids, recs, strict=True))
-            report("loading members", len(got), len(wanted_ids))
+    got = db.member_records(store, wanted_ids,
+                            lambda done: report("loading members", done, len(wanted_ids)))
     for done, g in enumerate(changed, start=1):
         members = ids[g]
         recs = [got[i] for i in members.tolist()]
@@ -263,8 +235,7 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
                  "after_linking": c.after_linking, "message": c.message} for c in cut]
     state = {"last_ad_id": int(ids[-1]) if len(ids) else 0, "config": wanted,
              "linked_at": now}
-    with store.writing() as conn:
-        db.write_run(conn, edge_rows, network_rows, member_rows, stale, cut_rows, state)
+    db.save(store, edge_rows, network_rows, member_rows, stale, cut_rows, state)
     counts = Counter(KINDS[k] for k in kind[new].tolist())
     return LinkSummary(ads_linked=0, ads_total=len(ids), backfilled=0,
                        edges={k: counts[k] for k in KINDS if counts[k]}, networks=len(groups),
