@@ -10,12 +10,9 @@ core is a failure.
 
 from __future__ import annotations
 
-import ast
-import logging
 import random
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +22,7 @@ from amberline import core
 from amberline.text import native
 from amberline.text.homoglyphs import HOMOGLYPHS
 from amberline.text.normalise import NormalisedText, normalise_batch, reference_batch
+from core_support import fixture_strings
 
 try:
     from amberline import _core
@@ -35,7 +33,6 @@ except ImportError:  # pragma: no cover - depends on the build
 
 pytestmark = pytest.mark.skipif(_core is None, reason="amberline._core is not built")
 
-TESTS = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +70,8 @@ def test_synthetic_corpus(compiled: object) -> None:
 
 def _fixture_strings() -> list[str]:
     """Every string constant in the normaliser's and contact extractors' tests."""
-    out: list[str] = []
-    for name in ("test_normalise.py", "test_extract_contact.py", "test_extract_profile.py",
-                 "test_extractor_examples.py"):
-        path = TESTS / name
-        if not path.exists():
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        out += [n.value for n in ast.walk(tree)
-                if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-    return out
+    return fixture_strings("test_normalise.py", "test_extract_contact.py",
+                           "test_extract_profile.py", "test_extractor_examples.py")
 
 
 def test_clinical_fixtures(compiled: object) -> None:
@@ -152,17 +141,29 @@ def test_huge_inputs(compiled: object) -> None:
 # --- containment and fallback -----------------------------------------------------------------
 
 
-def test_a_panic_in_the_core_costs_only_that_text(caplog: pytest.LogCaptureFixture) -> None:
-    """A panic is caught inside the core for that text alone, which the Python reference then
-    normalises; the batch's other texts keep the core's results."""
+def test_a_panic_in_the_core_quarantines_only_that_ad(monkeypatch) -> None:
+    """A panic is caught inside the core and raised as `CoreFailure` naming the text; through
+    the pipeline's isolation only the ad that caused it becomes a quarantine entry (stage
+    "normalise", with the panic's message), and the batch's other ads are screened."""
+    from amberline.isolate import ScreeningFailure, screen_isolated
+    from amberline.model import Ad
+    from amberline.pipeline import Screener
+
     trap = "\U0010fffd"
     broken = native.build(_core, panic_on=trap)
     texts = ["call seven zero three 555 0142", f"bad {trap} seven zero three 555", "７０３ x"]
-    with caplog.at_level(logging.ERROR, logger="amberline.text.native"):
-        got = native.normalise_batch(texts, broken)
-    assert [_as_tuple(r) for r in got] == [_as_tuple(r) for r in reference_batch(texts)]
-    assert "text 1 of the batch" in caplog.text
-    assert "test panic" in caplog.text
+    with pytest.raises(core.CoreFailure, match=r"text 1 of the batch .*test panic"):
+        native.normalise_batch(texts, broken)
+    assert [_as_tuple(r) for r in native.normalise_batch(texts[::2], broken)] == [
+        _as_tuple(r) for r in reference_batch(texts[::2])]
+
+    screener = Screener()
+    monkeypatch.setattr(native, "normaliser", lambda: broken)
+    ads = [Ad(source="t", source_id=str(i), body=text) for i, text in enumerate(texts)]
+    results = screen_isolated(screener, ads)
+    assert [isinstance(r, ScreeningFailure) for r in results] == [False, True, False]
+    assert results[1].stage == "normalise" and "test panic" in results[1].error
+    assert [s.value for s in results[0].spans if s.kind == "phone"]
 
 
 def test_bad_buffers_are_rejected(compiled: object) -> None:

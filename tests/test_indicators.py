@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from amberline import core
 from amberline.indicators.derived import derive_flags
 from amberline.indicators.lexicon import LexiconError, compile_pattern, load_lexicon, parse_lexicon
 from amberline.indicators.matcher import BATCH_SEPARATOR, IndicatorMatcher
@@ -21,7 +22,9 @@ from amberline.text.chars import COMPAT_FORM, CONTROL, TYPOGRAPHY
 from amberline.text.numbers import SPELLED_DIGITS
 
 LEX = load_lexicon()
-ENGINES = ["hyperscan", "ahocorasick"]
+# The compiled core's engine joins where it is built (tests/test_core_matcher.py compares it
+# with the Python engines at length).
+ENGINES = ["hyperscan", "ahocorasick"] + (["core"] if core.active() else [])
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -187,7 +190,7 @@ def test_engines_agree_and_spans_are_exact(parts, sep):
         for f in flags:
             assert text[f.start : f.end] == f.term and "\f" not in f.term
         results.append([(f.rule, f.start, f.end) for f in flags])
-    assert results[0] == results[1]
+    assert all(r == results[0] for r in results)
 
 
 _ENGINE_CACHE = [IndicatorMatcher(LEX, engine=e) for e in ENGINES]

@@ -8,6 +8,7 @@
 //! hostile text memory-safe, and a panic on one ad is caught and reported for that ad alone.
 
 pub mod edits;
+pub mod matcher;
 pub mod normalise;
 pub mod numbers;
 pub mod tables;
@@ -19,6 +20,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::matcher::{Matcher, MatcherSpec, Refusal};
 use crate::normalise::{Normalised, KIND_NAMES};
 use crate::tables::Tables;
 
@@ -80,6 +82,32 @@ impl Columns {
             ]);
         }
     }
+}
+
+/// A batch as handed over: the texts' code points as UTF-32-LE (lone surrogates allowed) and
+/// the n + 1 code point offsets where each text starts and ends; checked, never trusted.
+fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, Vec<usize>)> {
+    if data.len() % 4 != 0 {
+        return Err(PyValueError::new_err(
+            "data is not UTF-32: length not a multiple of 4",
+        ));
+    }
+    let chars: Vec<u32> = data
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if let Some(&c) = chars.iter().find(|&&c| c as usize >= tables::N_CODE_POINTS) {
+        return Err(PyValueError::new_err(format!("not a code point: {c:#x}")));
+    }
+    let mut offsets = Vec::with_capacity(bounds.len());
+    for &b in bounds {
+        let b = usize::try_from(b).map_err(|_| PyValueError::new_err("negative bound"))?;
+        if b > chars.len() || offsets.last().is_some_and(|&prev| b < prev) {
+            return Err(PyValueError::new_err("bounds must ascend within the data"));
+        }
+        offsets.push(b);
+    }
+    Ok((chars, offsets))
 }
 
 fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize]) -> Columns {
@@ -158,26 +186,7 @@ impl Normaliser {
         Bound<'py, PyBytes>,
         Vec<(usize, String)>,
     )> {
-        if data.len() % 4 != 0 {
-            return Err(PyValueError::new_err(
-                "data is not UTF-32: length not a multiple of 4",
-            ));
-        }
-        let chars: Vec<u32> = data
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        if let Some(&c) = chars.iter().find(|&&c| c as usize >= tables::N_CODE_POINTS) {
-            return Err(PyValueError::new_err(format!("not a code point: {c:#x}")));
-        }
-        let mut offsets = Vec::with_capacity(bounds.len());
-        for &b in &bounds {
-            let b = usize::try_from(b).map_err(|_| PyValueError::new_err("negative bound"))?;
-            if b > chars.len() || offsets.last().is_some_and(|&prev| b < prev) {
-                return Err(PyValueError::new_err("bounds must ascend within the data"));
-            }
-            offsets.push(b);
-        }
+        let (chars, offsets) = decode_batch(data, &bounds)?;
         let tables = &self.tables;
         let cols = py.detach(|| normalise_all(tables, &chars, &offsets));
         Ok((
@@ -192,9 +201,111 @@ impl Normaliser {
     }
 }
 
+/// (text index, panic message) for the texts of a batch the core failed on.
+type TextErrors = Vec<(usize, String)>;
+
+/// The indicator lexicon, compiled once; `match_batch` finds its entries in a batch.
+#[pyclass(frozen, module = "amberline._core")]
+struct LexiconMatcher {
+    matcher: Matcher,
+}
+
+fn match_all(matcher: &Matcher, chars: &[u32], bounds: &[usize]) -> (Vec<i64>, TextErrors) {
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let (mut hay, mut orig) = (Vec::new(), Vec::new());
+    for (index, w) in bounds.windows(2).enumerate() {
+        let text = &chars[w[0]..w[1]];
+        match catch_unwind(AssertUnwindSafe(|| matcher.find(text, &mut hay, &mut orig))) {
+            Ok(hits) => {
+                for (entry, start, end) in hits {
+                    rows.extend([index as i64, i64::from(entry), start as i64, end as i64]);
+                }
+            }
+            Err(payload) => errors.push((index, panic_message(payload.as_ref()))),
+        }
+    }
+    (rows, errors)
+}
+
+#[pymethods]
+impl LexiconMatcher {
+    /// `literals`: (literal, entry index, word boundary at start, at end), the lexicon's
+    /// patterns expanded; `refusable`: entry indices; `lower`: (code point, lower case) where
+    /// Python's `str.lower` changes a character to one other; `flags`: Python's unicode flags
+    /// (`tables.rs`); `fold`: (code point, ASCII letter) that case-insensitive `re` matches;
+    /// `refusal`: (words, marks, stop characters, window, gap) of the refusal rule.
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (literals, n_entries, refusable, lower, flags, fold, refusal, panic_on=None))]
+    fn new(
+        literals: Vec<(String, u32, bool, bool)>,
+        n_entries: usize,
+        refusable: Vec<u32>,
+        lower: Vec<(u32, u32)>,
+        flags: &[u8],
+        fold: Vec<(u32, u8)>,
+        refusal: (Vec<String>, Vec<String>, String, usize, usize),
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let (words, marks, stops, window, gap) = refusal;
+        if let Some(w) = words
+            .iter()
+            .find(|w| !w.is_ascii() || w.chars().any(|c| c.is_ascii_uppercase()))
+        {
+            return Err(PyValueError::new_err(format!(
+                "refusal word {w:?} is not lower-case ASCII"
+            )));
+        }
+        let spec = MatcherSpec {
+            literals: literals
+                .into_iter()
+                .map(|(lit, e, ws, we)| (lit.chars().map(u32::from).collect(), e, ws, we))
+                .collect(),
+            n_entries,
+            refusable,
+            lower,
+            flags: flags.to_vec(),
+            fold,
+            refusal: Refusal {
+                words: words.into_iter().map(String::into_bytes).collect(),
+                marks: marks
+                    .iter()
+                    .map(|m| m.chars().map(u32::from).collect())
+                    .collect(),
+                stops: stops.chars().map(u32::from).collect(),
+                window,
+                gap,
+            },
+            panic_on,
+        };
+        Ok(LexiconMatcher {
+            matcher: Matcher::new(spec).map_err(PyValueError::new_err)?,
+        })
+    }
+
+    /// Find the lexicon in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
+    ///
+    /// Returns (rows, errors): rows of four int64 (text index, entry index, start, end; code
+    /// point offsets into that text), per text ordered by start, longest first; `errors` lists
+    /// (text index, message) for texts the core panicked on, which have no rows.
+    fn match_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
+        let (chars, offsets) = decode_batch(data, &bounds)?;
+        let matcher = &self.matcher;
+        let (rows, errors) = py.detach(|| match_all(matcher, &chars, &offsets));
+        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Normaliser>()?;
+    m.add_class::<LexiconMatcher>()?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -12,6 +12,11 @@ Where Hyperscan cannot be imported (non-x86 machines), the same lexicon runs on 
 the small pattern syntax (see lexicon.py) expands to a finite set of literals, and the text is
 lower-cased and has whitespace runs folded to one space (with an offset map back). Both engines
 give the same flags; a test checks it.
+
+Where the compiled core is built (`amberline.core`), the `core` engine runs instead: a Rust
+port of the Aho-Corasick engine, whose definition above is the specification, refusals
+included. It takes a batch as one buffer and gives back columns (text, entry, start, end);
+`tests/test_core_matcher.py` holds it to the Python engines' output.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
+from itertools import accumulate
 
 import numpy as np
 
+from amberline import core
 from amberline.indicators.lexicon import Entry, Lexicon, LexiconError, load_lexicon
 from amberline.model import Flag
 from amberline.text.encoded import char_starts, encoded
@@ -36,10 +43,17 @@ except ImportError:  # pragma: no cover - exercised on machines without Hypersca
 BATCH_SEPARATOR = "\n\f\n"
 # A refusal just before a term, in the same clause: "no", "not", "never", "don't", "without",
 # "w/o" or a prohibition emoji, then at most a short list ("NO GREEK, BB") before the term.
-_REFUSAL = re.compile(
-    r"(?:\b(?:no|not|never|don'?t|without|w/o)\b|🚫|❌|⛔)[^.!?\n\f]{0,20}\Z", re.IGNORECASE
-)
+# The core reads the same rule from these pieces.
+_REFUSAL_WORDS = ("no", "not", "never", "don't", "dont", "without", "w/o")
+_REFUSAL_MARKS = ("🚫", "❌", "⛔")
+_REFUSAL_STOPS = ".!?\n\f"  # a clause ends at these
+_REFUSAL_GAP = 20  # at most this many characters between the refusal and the term
 _REFUSAL_WINDOW = 32
+_REFUSAL = re.compile(
+    rf"(?:\b(?:{'|'.join(map(re.escape, _REFUSAL_WORDS))})\b|{'|'.join(_REFUSAL_MARKS)})"
+    rf"[^{re.escape(_REFUSAL_STOPS)}]{{0,{_REFUSAL_GAP}}}\Z",
+    re.IGNORECASE,
+)
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _ASCII_WS = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\v": " "})
 
@@ -62,6 +76,25 @@ def _leftmost_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, 
     return kept
 
 
+ENGINES = ("hyperscan", "ahocorasick", "core")
+
+
+def core_unsupported(lexicon: Lexicon) -> str | None:
+    """Why the core cannot run `lexicon` exactly as the reference does, or None.
+
+    The core gives each character of the literals a one-byte id (so at most 255 distinct
+    ones), and lower-cases one character at a time, where Python's `str.lower` writes a
+    capital sigma as final or not by its neighbours: a lexicon spelling a sigma stays with
+    the Python engines."""
+    alphabet = {c for entry in lexicon.entries for pattern in entry.patterns
+                for variant in pattern.variants for c in variant}
+    if len(alphabet) > 255:
+        return f"its literals use {len(alphabet)} distinct characters (the core takes 255)"
+    if alphabet & {"σ", "ς"}:
+        return "it spells a Greek sigma, which Python lower-cases by context"
+    return None
+
+
 class IndicatorMatcher:
     """Finds every lexicon entry in text and returns `Flag`s with character offsets.
 
@@ -76,15 +109,20 @@ class IndicatorMatcher:
         self._info = [(e.category, e.weight, e.id, e.citation) for e in self._entries]
         self._refusable = frozenset(i for i, e in enumerate(self._entries) if e.refusable)
         if engine == "auto":
-            engine = "hyperscan" if hyperscan is not None else "ahocorasick"
-        if engine not in ("hyperscan", "ahocorasick"):
-            raise ValueError(f"unknown matcher engine {engine!r}; use hyperscan or ahocorasick")
+            if core.active() and core_unsupported(self.lexicon) is None:
+                engine = "core"
+            else:
+                engine = "hyperscan" if hyperscan is not None else "ahocorasick"
+        if engine not in ENGINES:
+            raise ValueError(f"unknown matcher engine {engine!r}; use one of {ENGINES}")
         if engine == "hyperscan" and hyperscan is None:
             raise ImportError("hyperscan is not installed; use engine='ahocorasick'")
         self.engine = engine
         self._local = threading.local()
         if engine == "hyperscan":
             self._db = self._compile_hyperscan()
+        elif engine == "core":
+            self._core = self._compile_core()
         else:
             self._automaton = self._compile_ahocorasick()
 
@@ -133,6 +171,54 @@ class IndicatorMatcher:
         if table:
             automaton.make_automaton()
         return automaton if table else None
+
+    def _compile_core(self, panic_on: str | None = None):
+        """The core's matcher for this lexicon (`panic_on`: tests only, a character that makes
+        the core panic on any text holding it)."""
+        module = core.load()
+        if module is None:
+            raise ImportError(f"amberline._core is not built; use engine='{ENGINES[0]}'")
+        reason = core_unsupported(self.lexicon)
+        if reason is not None:
+            raise LexiconError(f"lexicon {self.lexicon.version}: the core cannot run it: {reason}")
+        from amberline.text.native import unicode_tables
+
+        tables = unicode_tables()
+        literals = [(variant, idx, pat.word_start, pat.word_end)
+                    for idx, entry in enumerate(self._entries)
+                    for pat in entry.patterns for variant in pat.variants]
+        refusal = (list(_REFUSAL_WORDS), list(_REFUSAL_MARKS), _REFUSAL_STOPS, _REFUSAL_WINDOW,
+                   _REFUSAL_GAP)
+        return module.LexiconMatcher(
+            literals, len(self._entries), sorted(self._refusable), list(tables.lower),
+            tables.flags, list(tables.folds), refusal, None if panic_on is None else ord(panic_on),
+        )
+
+    def match_columns(self, texts: list[str]) -> np.ndarray:
+        """The core engine's matches in many texts at once: an int64 array of rows (text
+        index, entry index, start, end), character offsets into that text, each text's rows
+        ordered by start, longest first. Refused terms are already left out.
+
+        Raises `core.CoreFailure` naming the text if the core panicked on one (the caller's
+        batch fails, and `amberline.isolate` quarantines just that ad)."""
+        if self.engine != "core":
+            raise ValueError(f"match_columns needs the core engine, not {self.engine!r}")
+        bounds = [0, *accumulate(map(len, texts))]
+        data = "".join(texts).encode("utf-32-le", "surrogatepass")
+        rows, errors = self._core.match_batch(data, bounds)
+        if errors:
+            index, message = errors[0]
+            raise core.CoreFailure(f"the core's lexicon matcher failed on text {index} of the "
+                                   f"batch ({len(errors)} failed): {message}")
+        return np.frombuffer(rows, dtype="<i8").reshape(-1, 4)
+
+    def _flags_by_text(self, texts: list[str]) -> list[list[Flag]]:
+        out: list[list[Flag]] = [[] for _ in texts]
+        info = self._info
+        for k, i, s, e in self.match_columns(texts).tolist():
+            cat, weight, rule, citation = info[i]
+            out[k].append(Flag(cat, texts[k][s:e], s, e, weight, rule, citation))
+        return out
 
     # ------------------------------------------------------------------ scanning
     def _scan_hyperscan(self, text: str) -> list[tuple[int, int, int]]:
@@ -208,6 +294,8 @@ class IndicatorMatcher:
 
         No flag crosses a form feed: the pattern syntax has no construct that matches one.
         """
+        if self.engine == "core":
+            return self._flags_by_text([text])[0]
         if self.engine == "hyperscan":
             hits = self._scan_hyperscan(text)
         else:
@@ -225,6 +313,8 @@ class IndicatorMatcher:
 
     def match_batch(self, texts: list[str]) -> list[list[Flag]]:
         """Match many ads in one pass; returns each ad's flags with offsets into that ad."""
+        if self.engine == "core":
+            return self._flags_by_text(list(texts))
         joined = BATCH_SEPARATOR.join(texts)
         starts, pos = [], 0
         for t in texts:

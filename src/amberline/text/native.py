@@ -10,14 +10,18 @@ The core must classify characters exactly as the Python reference's regexes do, 
 this interpreter's Unicode properties (`\\w`, `\\d`, `\\s`, `str.isalpha`, the characters that
 case-insensitive `re` matches to ASCII letters) and the character stage's tables, rather than
 using Rust's own (newer) Unicode data. A panic inside the core on one text is caught there and
-that text is normalised by the Python reference instead, with a logged error: nothing is lost.
+raised as `core.CoreFailure` naming the text: the batch fails like any failing stage, and
+`amberline.isolate` screens its ads one by one so that only the ad that caused it is quarantined
+(`screening_error`, with the panic's message), counted and replayable with
+`AMBERLINE_CORE=python`. A silent fallback would hide a core bug behind correct output.
 """
 
 from __future__ import annotations
 
-import logging
 import re
+import string
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
 
@@ -28,13 +32,11 @@ from amberline.model import Obfuscation
 from amberline.text import chars
 from amberline.text.homoglyphs import HOMOGLYPHS
 
-log = logging.getLogger(__name__)
-
 # Flag bits, as `rust/src/tables.rs` reads them.
 ALNUM, DECIMAL, ALPHA, SPACE, INVISIBLE = 1, 2, 4, 8, 16
 _N_CODE_POINTS = 0x110000
 _NUMBER_WORD_LETTERS = "".join(sorted(set("zeroonetwothreefourfivesixseveneightnineoh")))
-_UNCHANGED, _CHANGED, _SAME_OFFSETS, _FAILED = 0, 1, 2, 3
+_UNCHANGED, _CHANGED, _SAME_OFFSETS = 0, 1, 2  # 3: failed, see `errors`
 
 
 def _every_code_point() -> str:
@@ -64,17 +66,43 @@ def unicode_flags() -> bytes:
 
 def case_folds() -> list[tuple[int, int]]:
     """(code point, ASCII letter) for the non-ASCII characters that case-insensitive `re`
-    matches to a letter of a number word ("İ" and "ı" to "i", "ſ" to "s")."""
+    matches to an ASCII letter ("İ" and "ı" to "i", "ſ" to "s", the Kelvin sign to "k")."""
     out = []
-    pattern = f"(?i:[{_NUMBER_WORD_LETTERS}])"
-    for m in re.finditer(pattern, _every_code_point()):
+    letters = string.ascii_lowercase
+    for m in re.finditer(f"(?i:[{letters}])", _every_code_point()):
         c = m.group()
         if c.isascii():
             continue
-        for letter in _NUMBER_WORD_LETTERS:
+        for letter in letters:
             if re.fullmatch(f"(?i:{letter})", c):
                 out.append((ord(c), ord(letter)))
     return out
+
+
+def lower_pairs() -> list[tuple[int, int]]:
+    """(code point, its lower case) wherever `str.lower` turns one character into ANOTHER
+    single one; a character it turns into several (only "İ") is left as it is, as the
+    lexicon matcher's reference does. (Python's context rule for a final capital sigma is
+    not in the table: the matcher's core declines lexicons that spell a sigma.)"""
+    everything = _every_code_point()
+    lowered = list(map(str.lower, everything))
+    return [(ord(c), ord(low)) for c, low in zip(everything, lowered, strict=True)
+            if low != c and len(low) == 1]
+
+
+@dataclass(frozen=True, slots=True)
+class UnicodeTables:
+    """What the core learns from this Python's Unicode database (see the module docstring)."""
+
+    flags: bytes  # one byte per code point: ALNUM, DECIMAL, ALPHA, SPACE, INVISIBLE bits
+    folds: tuple[tuple[int, int], ...]  # case_folds()
+    lower: tuple[tuple[int, int], ...]  # lower_pairs()
+
+
+@cache
+def unicode_tables() -> UnicodeTables:
+    """This process's `UnicodeTables`, computed once."""
+    return UnicodeTables(unicode_flags(), tuple(case_folds()), tuple(lower_pairs()))
 
 
 def _check_kinds(names: Sequence[str]) -> None:
@@ -100,26 +128,31 @@ def build(module: object, panic_on: str | None = None) -> object:
     from amberline.text.normalise import KINDS
 
     kind_id = {kind: i for i, kind in enumerate(KINDS)}
+    tables = unicode_tables()
     mapping = [(ord(c), repl, kind_id[kind])
                for c, (repl, kind) in chars.build_tables().mapping.items()]
     return module.Normaliser(  # type: ignore[attr-defined]
-        unicode_flags(),
+        tables.flags,
         mapping,
         [(ord(a), ord(b)) for a, b in HOMOGLYPHS.items()],
-        case_folds(),
+        [(c, letter) for c, letter in tables.folds if chr(letter) in _NUMBER_WORD_LETTERS],
         None if panic_on is None else ord(panic_on),
     )
 
 
 def normalise_batch(texts: Sequence[str], compiled: object) -> list:
     """`normalise.normalise_batch` through the core `compiled`."""
-    from amberline.text.normalise import KINDS, NormalisedText, reference_batch
+    from amberline.text.normalise import KINDS, NormalisedText
 
     bounds = [0, *accumulate(map(len, texts))]
     data = "".join(texts).encode("utf-32-le", "surrogatepass")
     status, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
         compiled.normalise_batch(data, bounds)  # type: ignore[attr-defined]
     )
+    if errors:
+        index, message = errors[0]
+        raise core.CoreFailure(f"the core's normaliser failed on text {index} of the batch "
+                               f"({len(errors)} failed): {message}")
     obfs: list[list[Obfuscation]] = [[] for _ in texts]
     for i, start, end, kind, s, e in np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6).tolist():
         obfs[i].append(Obfuscation(start, end, KINDS[kind], texts[i][s:e]))
@@ -127,17 +160,11 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> list:
     cuts = np.frombuffer(text_bounds, dtype="<i8").tolist()
     starts = np.frombuffer(starts_b, dtype="<i8").tolist()
     ends = np.frombuffer(ends_b, dtype="<i8").tolist()
-    failed = dict(errors)
     out = []
     at_start = at_end = 0
     for i, (text, state) in enumerate(zip(texts, status, strict=True)):
         if state == _UNCHANGED:
             out.append(NormalisedText(text, text, None, []))
-            continue
-        if state == _FAILED:
-            log.error("the core failed on text %d of the batch (%s); it is normalised by the "
-                      "Python reference instead", i, failed.get(i, "no message"))
-            out.append(reference_batch([text])[0])
             continue
         new = joined[cuts[i] : cuts[i + 1]]
         n = len(new)

@@ -1,0 +1,21 @@
+"""Shared by the core's differential tests: the clinical strings the other tests hold."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).parent
+
+
+def fixture_strings(*names: str) -> list[str]:
+    """Every string constant in the named test files (those that exist)."""
+    out: list[str] = []
+    for name in names:
+        path = TESTS / name
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        out += [n.value for n in ast.walk(tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return out
