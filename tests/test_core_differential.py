@@ -180,14 +180,14 @@ def _fresh(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
         monkeypatch.delenv(core.ENV_VAR, raising=False)
     else:
         monkeypatch.setenv(core.ENV_VAR, value)
-    core.load.cache_clear()
+    core.reset()
     native.normaliser.cache_clear()
 
 
 @pytest.fixture
 def restore_core():
     yield
-    core.load.cache_clear()
+    core.reset()
     native.normaliser.cache_clear()
 
 

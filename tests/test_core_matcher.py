@@ -242,12 +242,12 @@ def test_sigma_lexicon_stays_with_python() -> None:
 def test_engine_choice_follows_the_core_setting(monkeypatch) -> None:
     assert IndicatorMatcher(LEX).engine == "core"
     monkeypatch.setenv(core.ENV_VAR, "python")
-    core.load.cache_clear()
+    core.reset()
     try:
         assert IndicatorMatcher(LEX).engine in ("hyperscan", "ahocorasick")
     finally:
         monkeypatch.undo()
-        core.load.cache_clear()
+        core.reset()
 
 
 def test_pickles_for_workers(engines) -> None:
@@ -278,3 +278,29 @@ def test_refusal_rule_is_the_regex() -> None:
     texts = ["NO GFE", "no. GFE", "nogfe", "🚫 bareback", "know GFE", "İno GFE"]
     ref = IndicatorMatcher(LEX, engine="ahocorasick")
     assert [_key(f) for f in m.match_batch(texts)] == [_key(f) for f in ref.match_batch(texts)]
+
+
+def test_a_core_built_before_the_matcher_is_not_used(monkeypatch) -> None:
+    """An editable install whose core predates the matcher: auto warns once and matches in
+    Python; `rust` refuses with the fix."""
+    import types
+    import warnings
+
+    stale = types.SimpleNamespace(Normaliser=_core.Normaliser)
+    monkeypatch.setattr(core, "load", lambda: stale)
+    core.provides.cache_clear()
+    try:
+        monkeypatch.setenv(core.ENV_VAR, "auto")
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            assert IndicatorMatcher(LEX).engine in ("hyperscan", "ahocorasick")
+            IndicatorMatcher(LEX)
+        assert [w.category for w in seen] == [core.CoreMissingWarning]
+        assert "out of date" in str(seen[0].message)
+        core.provides.cache_clear()
+        monkeypatch.setenv(core.ENV_VAR, "rust")
+        with pytest.raises(RuntimeError, match="out of date"):
+            IndicatorMatcher(LEX)
+    finally:
+        monkeypatch.undo()
+        core.reset()

@@ -67,3 +67,28 @@ def load() -> ModuleType | None:
 def active() -> bool:
     """Is the compiled core in use?"""
     return load() is not None
+
+
+@cache
+def provides(name: str) -> bool:
+    """Does the loaded core have `name` (a class of a later stage)? A core built from older
+    sources (an editable install not rebuilt after a pull) lacks it: that stage then runs
+    on the Python reference with one warning, or, with `rust`, is an error naming the fix."""
+    module = load()
+    if module is None:
+        return False
+    if hasattr(module, name):
+        return True
+    message = (f"amberline._core is out of date (it has no {name}); rebuild it with "
+               "`pip install -e .` (or `make`)")
+    if choice() == "rust":
+        raise RuntimeError(f"{ENV_VAR}=rust but {message}")
+    warnings.warn(f"{message}: that stage uses the Python reference.", CoreMissingWarning,
+                  stacklevel=2)
+    return False
+
+
+def reset() -> None:
+    """Forget the decisions above (tests change `AMBERLINE_CORE` within one process)."""
+    load.cache_clear()
+    provides.cache_clear()

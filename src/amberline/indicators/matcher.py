@@ -109,7 +109,7 @@ class IndicatorMatcher:
         self._info = [(e.category, e.weight, e.id, e.citation) for e in self._entries]
         self._refusable = frozenset(i for i, e in enumerate(self._entries) if e.refusable)
         if engine == "auto":
-            if core.active() and core_unsupported(self.lexicon) is None:
+            if core.provides("LexiconMatcher") and core_unsupported(self.lexicon) is None:
                 engine = "core"
             else:
                 engine = "hyperscan" if hyperscan is not None else "ahocorasick"
