@@ -36,7 +36,8 @@ NOT_AUDITED = {
     "serve": "starts the workspace, whose routes are checked by the route walk",
     "link": "derives networks from stored ads; no analyst decision or outside transfer",
     "quarantine": "read only",
-    "chats screen": "scores conversations to stdout, nothing stored or sent",
+    "chats screen": "scores conversations; with --db stores them like scan (a scans row with"
+                    " its counts, bad records in the quarantine)",
     "chats train": "writes a model file from labelled conversations, no case data",
     "alerts list": "read only", "alerts show": "read only", "alerts parse": "read only",
     "watchlist list": "read only",

@@ -1,8 +1,10 @@
-"""Conversations: `amberline chats screen` and `amberline chats train`.
+"""Conversations: `amberline chats screen`, `amberline chats train`, `amberline chats report`.
 
-Thin: parses options, calls `amberline.chats`, prints. Machine output (one JSON line per
-conversation, in input order) goes to stdout; counts and quarantined records go to stderr, so
-the output can be piped and nothing is lost silently.
+Thin: parses options, calls `amberline.chats` and the store, prints. Machine output (one JSON
+line per conversation, in input order) goes to stdout; counts and quarantined records go to
+stderr, so the output can be piped and nothing is lost silently. With `--db` the screened
+conversations are stored too (and the quarantined records kept in the store's quarantine,
+like a scan's), for the workspace's conversation queue.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from amberline.commands.common import UserError, err
+from amberline.commands.common import UserError, err, open_store
 
 chats_app = typer.Typer(no_args_is_help=True, add_completion=False,
                         help="Screen conversations for grooming and sextortion, with evidence.")
@@ -33,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _read(path: Path, fmt: str | None, text_column: str, id_column: str, label_column: str,
-          counts: dict[str, int]) -> Iterator:
+          counts: dict[str, int], bad: list | None = None) -> Iterator:
     from amberline.chats.ingest import (
         FORMATS,
         ChatReadOptions,
@@ -57,9 +59,16 @@ def _read(path: Path, fmt: str | None, text_column: str, id_column: str, label_c
             counts["read"] += 1
             yield item
         else:
-            counts["quarantined"] += 1
-            where = f"{item.file}:{item.line}" if item.line is not None else item.file
-            err.print(f"quarantined {where}: {item.reason}", markup=False, highlight=False)
+            _quarantined(item, counts, bad)
+
+
+def _quarantined(item: Any, counts: dict[str, int], bad: list | None) -> None:
+    """Count a bad record, say so on stderr, and keep it for the store's quarantine."""
+    counts["quarantined"] += 1
+    where = f"{item.file}:{item.line}" if item.line is not None else item.file
+    err.print(f"quarantined {where}: {item.reason}", markup=False, highlight=False)
+    if bad is not None:
+        bad.append(item)
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
@@ -84,6 +93,9 @@ def screen(
     id_column: IdColumn = "id",
     label_column: LabelColumn = "label",
     batch_size: Annotated[int, typer.Option(help="Conversations per batch.")] = 256,
+    db: Annotated[str | None, typer.Option(
+        "--db", "--database", help="Also store the screened conversations here (SQLite file "
+        "or database URL, as for `scan`); re-running stores nothing twice.")] = None,
 ) -> None:
     """Score conversations; one JSON line per conversation on stdout, in input order."""
     from amberline.chats.model import ChatModel, ModelError
@@ -100,17 +112,62 @@ def screen(
         except ModelError as exc:
             raise UserError(str(exc)) from exc
     rules = default_rules()
-    counts = {"read": 0, "quarantined": 0, "alerts": 0}
+    counts = {"read": 0, "quarantined": 0, "alerts": 0, "stored": 0, "duplicate": 0}
+    sink = _Sink(db, file, "rules" if model is None else model.name) if db else None
+    bad: list | None = [] if sink else None
     out = sys.stdout
-    for batch in _batches(_read(file, fmt, text_column, id_column, label_column, counts),
-                          max(1, batch_size)):
-        for result in screen_batch(batch, rules, loaded):
-            counts["alerts"] += result.alert
-            out.write(json_line(result.as_dict()))
-            out.write("\n")
-    out.flush()
+    status = "failed"
+    try:
+        for batch in _batches(_read(file, fmt, text_column, id_column, label_column, counts,
+                                    bad), max(1, batch_size)):
+            results = screen_batch(batch, rules, loaded)
+            for result in results:
+                counts["alerts"] += result.alert
+                out.write(json_line(result.as_dict()))
+                out.write("\n")
+            if sink is not None and bad is not None:
+                sink.write(batch, results, bad, counts)
+        status = "done"
+    finally:
+        out.flush()
+        if sink is not None and bad is not None:
+            sink.finish(bad, counts, status)
+    stored = f", {counts['stored']} stored, {counts['duplicate']} already stored" if db else ""
     err.print(f"{file}: {counts['read']} conversations screened, {counts['alerts']} alerts, "
-              f"{counts['quarantined']} quarantined", markup=False, highlight=False)
+              f"{counts['quarantined']} quarantined{stored}", markup=False, highlight=False)
+
+
+class _Sink:
+    """Where `chats screen --db` stores: one scan record per run (its counts, as for `scan`),
+    the conversations batch by batch, and the quarantined records."""
+
+    def __init__(self, db: str, file: Path, scorer: str) -> None:
+        self.store = open_store(db, must_exist=False)
+        self.scorer, self.file = scorer, str(file)
+        self.scan_id = self.store.begin_scan([f"chats:{file}"])
+
+    def write(self, batch: list, results: list, bad: list, counts: dict[str, int]) -> None:
+        from amberline.ingest.records import BadRecord
+        from amberline.store.conversations import unstorable, write_conversations
+
+        keep = []
+        for conv, result in zip(batch, results, strict=True):
+            problem = unstorable(conv)
+            if problem is None:
+                keep.append((conv, result))
+            else:
+                _quarantined(BadRecord(self.file, None, f"conversation {conv.id[:80]!r}: "
+                                       f"{problem}", conv.id), counts, bad)
+        new = write_conversations(self.store, self.scan_id, keep, self.scorer)
+        counts["stored"] += len(new)
+        counts["duplicate"] += len(keep) - len(new)
+        self.store.quarantine(self.scan_id, bad)
+        bad.clear()
+
+    def finish(self, bad: list, counts: dict[str, int], status: str) -> None:
+        self.store.quarantine(self.scan_id, bad)
+        self.store.finish_scan(self.scan_id, counts, status)
+        self.store.close()
 
 
 @chats_app.command("train")

@@ -146,6 +146,44 @@ def time_limit(conn: sa.Connection, seconds: float) -> Iterator[None]:
         raise
 
 
+def checked_query(query: str, literal: bool = False) -> str:
+    """A full-text query as it will be run (every word quoted with `literal`); ValueError
+    when it is empty, longer than MAX_QUERY_CHARS or has more than MAX_QUERY_TERMS words.
+    Shared by every full-text search of the store (ads, conversations)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"search query has {len(query):,} characters; at most "
+                         f"{MAX_QUERY_CHARS} are allowed")
+    if len(_WORD.findall(query)) > MAX_QUERY_TERMS:
+        raise ValueError(f"search query has {len(_WORD.findall(query))} words; at most "
+                         f"{MAX_QUERY_TERMS} are allowed")
+    if literal:
+        query = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+    if not query.strip():
+        raise ValueError("search query is empty")
+    return query
+
+
+@contextmanager
+def search_errors(conn: sa.Connection, query: str, timeout: float) -> Iterator[None]:
+    """Run a full-text search on `conn` under `timeout`, turning a stopped search and a query
+    FTS5 cannot parse into ValueError with a readable message."""
+    try:
+        with time_limit(conn, timeout):
+            yield
+    except TimeoutError as exc:
+        raise ValueError(
+            f"search stopped after {timeout:g} seconds, its limit; use fewer words or "
+            "fewer prefix searches (word*)") from exc
+    except OperationalError as exc:
+        message = str(exc.orig)
+        if not message.startswith(_FTS_QUERY_ERRORS):
+            raise
+        raise ValueError(
+            f"search query {query!r} is not valid full-text syntax ({message}); "
+            'put words in double quotes to search for them literally, e.g. "e-mail"'
+        ) from exc
+
+
 class Store:
     """The database of screened ads. Opening it migrates it to the current schema.
 
@@ -305,32 +343,9 @@ class Store:
         longer than MAX_QUERY_CHARS or has more than MAX_QUERY_TERMS words, or was stopped
         after `timeout` seconds.
         """
-        if len(query) > MAX_QUERY_CHARS:
-            raise ValueError(f"search query has {len(query):,} characters; at most "
-                             f"{MAX_QUERY_CHARS} are allowed")
-        if len(_WORD.findall(query)) > MAX_QUERY_TERMS:
-            raise ValueError(f"search query has {len(_WORD.findall(query))} words; at most "
-                             f"{MAX_QUERY_TERMS} are allowed")
-        if literal:
-            query = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
-        if not query.strip():
-            raise ValueError("search query is empty")
-        with self.engine.connect() as conn:
-            try:
-                with time_limit(conn, timeout):
-                    return queries.search(conn, query, limit, marks)
-            except TimeoutError as exc:
-                raise ValueError(
-                    f"search stopped after {timeout:g} seconds, its limit; use fewer words or "
-                    "fewer prefix searches (word*)") from exc
-            except OperationalError as exc:
-                message = str(exc.orig)
-                if not message.startswith(_FTS_QUERY_ERRORS):
-                    raise
-                raise ValueError(
-                    f"search query {query!r} is not valid full-text syntax ({message}); "
-                    'put words in double quotes to search for them literally, e.g. "e-mail"'
-                ) from exc
+        query = checked_query(query, literal)
+        with self.engine.connect() as conn, search_errors(conn, query, timeout):
+            return queries.search(conn, query, limit, marks)
 
     def find_by(self, kind: str, value: Any, limit: int = 1000) -> list[AdSummary]:
         """Ads with a `kind` span whose normalised value equals `value` (E.164 phone, lower-case

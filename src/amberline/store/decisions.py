@@ -1,5 +1,5 @@
-"""Analysts' decisions (escalate, report, takedown, clear) on ads and networks: one record, one
-write path, and the reads that reports and the workspace share.
+"""Analysts' decisions (escalate, report, takedown, clear) on ads, networks and conversations:
+one record, one write path, and the reads that reports and the workspace share.
 
 Why one home: the command line, the workspace pages and the API all record decisions, and a
 decision recorded by one of them must look, validate and audit exactly like one recorded by
@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from amberline.store import audit
+from amberline.store.conversations import resolve_conversation
 from amberline.store.database import MAX_ID, Store
 from amberline.store.network_reads import members_of_networks
 from amberline.store.schema import ads, utcnow
@@ -33,7 +34,8 @@ class DecisionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """One decision as stored; `ad_key` is filled in for ad decisions."""
+    """One decision as stored; `ad_key` is filled in for ad decisions, `conversation_id` for
+    a decision on a conversation (ad and network then None)."""
 
     id: int
     ad_id: int | None
@@ -43,6 +45,7 @@ class Decision:
     note: str
     user_name: str
     decided_at: datetime
+    conversation_id: int | None = None
 
 
 def resolve_ad(conn: sa.Connection, key_or_id: str | int) -> tuple[int, str] | None:
@@ -90,17 +93,21 @@ def record_decision(
     store: Store, *, action: str, note: str, user_name: str, ad: str | int | None = None,
     network_id: str | None = None, member_ids: Iterable[int] | None = None,
     decided_at: datetime | None = None, via: str = "workspace",
+    conversation: str | int | None = None,
 ) -> list[Decision]:
-    """Record a decision on one ad (key or id) or one network, with its audit entry.
+    """Record a decision on one ad (key or id), one network or one conversation (key or
+    id), with its audit entry.
 
     A network's members are the stored membership, or `member_ids` for a network the
     workspace derived from shared identifiers. Returns the rows written, the requested one
     first. Raises DecisionError before writing anything when the input is not acceptable.
     """
     note = _checked(action, note, user_name)
-    if (ad is None) == (network_id is None):
-        raise DecisionError("decide on exactly one ad or one network")
+    if sum(x is not None for x in (ad, network_id, conversation)) != 1:
+        raise DecisionError("decide on exactly one ad, one network or one conversation")
     when = decided_at or utcnow()
+    if conversation is not None:
+        return [_record_conversation(store, conversation, action, note, user_name, when, via)]
     with store.writer.begin() as conn:
         written = []
         for ad_id, ad_key in _targets(conn, ad, network_id, member_ids):
@@ -117,9 +124,26 @@ def record_decision(
     return written
 
 
+def _record_conversation(store: Store, conversation: str | int, action: str, note: str,
+                         user_name: str, when: datetime, via: str) -> Decision:
+    with store.writer.begin() as conn:
+        found = resolve_conversation(conn, conversation)
+        if found is None:
+            raise DecisionError(f"no conversation {conversation}: no such conversation")
+        result = conn.execute(decisions.insert().values(
+            conversation_id=found[0], action=action, note=note, user_name=user_name,
+            decided_at=when))
+        decision = Decision(int(result.inserted_primary_key[0]), None, None, None, action,
+                            note, user_name, when, found[0])
+        audit.append(store, user_name, "decision", f"conversation:{found[0]}",
+                     {"action": action, "note": note, "decision_ids": [decision.id],
+                      "conversation": found[1], "via": via}, conn=conn)
+    return decision
+
+
 def _decision(row: Any) -> Decision:
     return Decision(row.id, row.ad_id, row.key, row.network_id, row.action, row.note,
-                    row.user_name, row.decided_at)
+                    row.user_name, row.decided_at, row.conversation_id)
 
 
 def _query() -> sa.Select[Any]:
@@ -127,12 +151,16 @@ def _query() -> sa.Select[Any]:
         decisions.outerjoin(ads, ads.c.id == decisions.c.ad_id))
 
 
-def history(store: Store, *, ad_id: int | None = None,
-            network_id: str | None = None) -> list[Decision]:
-    """Decisions on an ad (including bulk ones through its network) or on a network, newest
-    first."""
-    where = decisions.c.ad_id == ad_id if ad_id is not None else (
-        (decisions.c.network_id == network_id) & decisions.c.ad_id.is_(None))
+def history(store: Store, *, ad_id: int | None = None, network_id: str | None = None,
+            conversation_id: int | None = None) -> list[Decision]:
+    """Decisions on an ad (including bulk ones through its network), on a network or on a
+    conversation, newest first."""
+    if conversation_id is not None:
+        where = decisions.c.conversation_id == conversation_id
+    elif ad_id is not None:
+        where = decisions.c.ad_id == ad_id
+    else:
+        where = (decisions.c.network_id == network_id) & decisions.c.ad_id.is_(None)
     query = _query().where(where).order_by(decisions.c.decided_at.desc(), decisions.c.id.desc())
     with store.engine.connect() as conn:
         return [_decision(r) for r in conn.execute(query)]
@@ -155,8 +183,10 @@ def decisions_about(
 
 
 def all_decisions(conn: sa.Connection, actions: tuple[str, ...] | None = None) -> list[Decision]:
-    """All decisions (optionally of some actions only), oldest first."""
-    query = _query().order_by(decisions.c.decided_at, decisions.c.id)
+    """All decisions on ads and networks (optionally of some actions only), oldest first;
+    decisions on conversations are read through `history`, never as ad or network ones."""
+    query = _query().where(decisions.c.conversation_id.is_(None)).order_by(
+        decisions.c.decided_at, decisions.c.id)
     if actions:
         query = query.where(decisions.c.action.in_(actions))
     return [_decision(r) for r in conn.execute(query)]

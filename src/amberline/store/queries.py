@@ -167,7 +167,7 @@ def _search_postgresql(
     odd input; FTS5's AND and NOT are translated. Ranked by `ts_rank_cd` over the matches
     only, then the snippet (`ts_headline`, the costly part) is made for the `limit` shown.
     """
-    tsquery = sa.func.amberline_search_query(_websearch(query))
+    tsquery = sa.func.amberline_search_query(websearch(query))
     doc = sa.func.amberline_search_doc(ads.c.title, ads.c.body)
     rank = sa.func.ts_rank_cd(doc, tsquery)
     best = (
@@ -177,11 +177,8 @@ def _search_postgresql(
         .limit(limit)
         .subquery()
     )
-    start, stop = (m.replace('"', '""') for m in marks)
-    options = (f'StartSel="{start}", StopSel="{stop}", MaxWords=16, MinWords=6, ShortWord=0,'
-               ' MaxFragments=1, FragmentDelimiter="…"')
     text = sa.func.concat_ws(" ", ads.c.title, ads.c.body)
-    headline = sa.func.ts_headline("simple", text, tsquery, options)
+    headline = sa.func.ts_headline("simple", text, tsquery, headline_options(marks))
     stmt = (
         sa.select(*_SUMMARY_COLUMNS, headline.label("snippet"))
         .select_from(best.join(ads, ads.c.id == best.c.id))
@@ -190,10 +187,17 @@ def _search_postgresql(
     return [SearchHit(_summary(r), r.snippet) for r in conn.execute(stmt)]
 
 
+def headline_options(marks: tuple[str, str]) -> str:
+    """`ts_headline` options giving a snippet like SQLite's (16 words, one fragment)."""
+    start, stop = (m.replace('"', '""') for m in marks)
+    return (f'StartSel="{start}", StopSel="{stop}", MaxWords=16, MinWords=6, ShortWord=0,'
+            ' MaxFragments=1, FragmentDelimiter="…"')
+
+
 _FTS5_OPERATORS = {"AND": "", "NOT": "-"}
 
 
-def _websearch(query: str) -> str:
+def websearch(query: str) -> str:
     """FTS5's `a AND b` / `a NOT b` in websearch form (`a b` / `a -b`); the rest as it is."""
     words = query.split()
     out: list[str] = []

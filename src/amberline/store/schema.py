@@ -212,8 +212,11 @@ quarantine = sa.Table(
 # SQLite, a GIN expression index on PostgreSQL, created by the migrations); autogenerate and
 # the schema test must not see it as drift.
 FTS_PREFIX = "ads_fts"
+# The conversation messages' index (migration 0011), kept out the same way.
+FTS_PREFIXES = (FTS_PREFIX, "conversation_fts")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic `include_name` hook: leave the dialect's full-text tables and indexes alone."""
-    return not (type_ in ("table", "index") and name is not None and name.startswith(FTS_PREFIX))
+    return not (type_ in ("table", "index") and name is not None
+                and name.startswith(FTS_PREFIXES))

@@ -1,8 +1,9 @@
 """Tables for the analyst workspace: decisions, users, API tokens and the audit log.
 
 `decisions` is shared with reports (takedown lists, hotline reports, case files), which read
-it too: one definition both sides code against. A decision is about one ad or one whole
-network; it is never edited, a later decision supersedes it.
+it too: one definition both sides code against. A decision is about one ad, one whole
+network or one conversation (migration 0011); it is never edited, a later decision
+supersedes it.
 
 Why the audit log is hash-chained: a case may be challenged months later, and the record of
 who viewed, decided and exported what must show whether anyone edited or removed an entry.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from amberline.store.schema import UTCDateTime, ads, flags, metadata
+from amberline.store.schema_conversations import conversations
 
 DECISION_ACTIONS = ("escalate", "report", "takedown", "clear")
 ROLES = ("admin", "analyst", "viewer")
@@ -28,6 +30,8 @@ decisions = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), index=True),
     sa.Column("network_id", sa.String(512), index=True),
+    sa.Column("conversation_id", sa.Integer,
+              sa.ForeignKey(conversations.c.id, ondelete="CASCADE"), index=True),
     sa.Column("action", sa.String(32), nullable=False, index=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("user_name", sa.String(255), nullable=False),
@@ -35,7 +39,9 @@ decisions = sa.Table(
     sa.CheckConstraint(
         "action IN ('escalate', 'report', 'takedown', 'clear')", name="decision_action"
     ),
-    sa.CheckConstraint("ad_id IS NOT NULL OR network_id IS NOT NULL", name="decision_target"),
+    sa.CheckConstraint(
+        "ad_id IS NOT NULL OR network_id IS NOT NULL OR conversation_id IS NOT NULL",
+        name="decision_target"),
 )
 
 users = sa.Table(

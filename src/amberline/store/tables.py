@@ -6,7 +6,14 @@ this module registers them all on the shared `metadata`, for migrations and sche
 
 from __future__ import annotations
 
-from amberline.store import schema_alerts, schema_networks, schema_workspace
+from amberline.store import (
+    schema_alerts,
+    schema_conversations,
+    schema_networks,
+    schema_workspace,
+)
 from amberline.store.schema import metadata
 
-__all__ = ["metadata", "schema_alerts", "schema_networks", "schema_workspace"]
+__all__ = [
+    "metadata", "schema_alerts", "schema_conversations", "schema_networks", "schema_workspace",
+]
