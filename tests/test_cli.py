@@ -104,3 +104,14 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip().count("\n") == 0
     assert "no such database" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_a_one_line_error(tmp_path: Path) -> None:
+    """An unreachable server or a file that is not a store printed a long traceback."""
+    not_a_store = tmp_path / "notes.db"
+    not_a_store.write_bytes(b"this is not a database file" * 100)
+    for db in (str(not_a_store), "postgresql+psycopg://nobody@127.0.0.1:1/none"):
+        proc = subprocess.run([sys.executable, "-m", "amberline.cli", "top", "--db", db],
+                              capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert "cannot open" in proc.stderr and "Traceback" not in proc.stderr

@@ -34,6 +34,9 @@ META_FIELDS = (META_LOCATION, META_AGE, META_PHONE)
 _META_RAW_KEY = "_source_meta"
 
 
+_TEXT_FIELDS = ("source", "title", "body", "source_id", "url", "city", "region", "country")
+
+
 @dataclass(slots=True)
 class Ad:
     """One online ad or post as ingested, before any analysis.
@@ -61,6 +64,14 @@ class Ad:
     # pipeline can quarantine it at its place in the input. Not stored, not compared.
     origin_file: str | None = field(default=None, compare=False, repr=False)
     origin_line: int | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # U+0000 means nothing in an ad, and PostgreSQL cannot store it in text: left in, one ad
+        # holding it failed its whole batch. U+FFFD keeps every offset where it was.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and "\x00" in value:
+                setattr(self, name, value.replace("\x00", "\ufffd"))
 
     @property
     def text(self) -> str:

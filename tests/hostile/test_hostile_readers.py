@@ -26,6 +26,7 @@ from amberline.ingest.records import BadRecord, ReadOptions
 from amberline.model import Ad
 from amberline.scan import run_scan
 from amberline.store.database import Store
+from web_helpers import BACKENDS, database
 
 
 @pytest.fixture
@@ -214,3 +215,22 @@ def test_extract_output_is_one_line_per_ad_for_every_line_splitter() -> None:
     (line,) = out.getvalue().splitlines()
     result = json.loads(line)
     assert result["id"] == ad_id and result["phones"] and "error" not in result
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_nul_character_costs_nothing_on_either_backend(tmp_path: Path, backend: str) -> None:
+    """U+0000 in an ad (a JSON escape, or a raw byte in a CSV cell) failed the whole batch on
+    PostgreSQL, which stores no U+0000 in text: one such ad hid every ad batched with it."""
+    nul = {"id": "n\u0000ul", "body": "new in town\u0000 call 703 555 0142",
+           "city": "Spring\u0000field", "extra": "x\u0000y"}
+    path = write_jsonl(tmp_path / "ads.jsonl", [ad(0), json.dumps(nul), ad(1), "{\u0000"])
+    with database(backend, tmp_path, "nul.db") as db:
+        store = Store(db)
+        counts = run_scan([path], store, screener(), batch_size=4)
+        assert (counts.stored, counts.quarantined) == (3, 1)
+        stored = store.get_ad("ads:n\ufffdul")
+        assert stored is not None and stored.ad.body == "new in town\ufffd call 703 555 0142"
+        assert stored.ad.city == "Spring\ufffdfield"
+        assert [s.value for s in stored.screening.spans if s.kind == "phone"] == ["+17035550142"]
+        assert "\u0000" not in store.quarantined()[0].excerpt
+        store.close()

@@ -37,7 +37,10 @@ def open_store(db: Path | str, must_exist: bool = True) -> Store:
 
     if must_exist and "://" not in str(db) and not Path(db).exists():
         raise UserError(f"{db}: no such database; run `amberline scan PATH --db {db}` first")
-    return Store(db)
+    try:
+        return Store(db)
+    except ValueError as exc:  # unreachable server, unknown database, not an Amberline store
+        raise UserError(str(exc)) from exc
 
 
 def cli_actor() -> str:

@@ -88,6 +88,7 @@ def excerpt_of(value: str | bytes) -> str:
     """A short, printable excerpt; bytes that are not UTF-8 are shown as escapes."""
     if isinstance(value, bytes):
         value = value[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
+    value = value.replace("\x00", "\ufffd")  # PostgreSQL stores no U+0000 in text
     if len(value) > EXCERPT_CHARS:
         value = value[: EXCERPT_CHARS - 1] + "…"
     return value
