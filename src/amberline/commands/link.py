@@ -109,8 +109,7 @@ def networks(
 
     if format_ not in ("table", "jsonl"):
         raise UserError(f"--format {format_}: expected table or jsonl")
-    with open_store(db).reading() as conn:
-        rows = network_reads.ranked(conn, n)
+    rows = network_reads.top_networks(open_store(db), n)
     if format_ == "jsonl":
         for r in rows:
             typer.echo(json_line({
@@ -139,20 +138,15 @@ def network(
 ) -> None:
     """Show one network: members, keys, template, timeline, movement, score breakdown."""
     from amberline.link import export as graph_export
-    from amberline.store import network_reads as reads
-    from amberline.store.networks import load_texts
+    from amberline.store.network_reads import network_detail
 
     if export not in (None, "graphml", "json"):
         raise UserError(f"--export {export}: expected graphml or json")
-    with open_store(db).reading() as conn:
-        net = reads.get(conn, network_id)
-        if net is None and (nid := reads.network_of_ad(conn, network_id)):
-            net = reads.get(conn, nid)
-        if net is None:
-            raise UserError(f"{network_id}: no such network in {db}; see `amberline networks`")
-        members, edges = reads.members(conn, net.id), reads.edges(conn, net.id)
-        keys_of = reads.keys_of_members(conn, net.id) if export else {}
-        found = {} if export else load_texts(conn, [m.id for m in members])
+    detail = network_detail(open_store(db), network_id, keys=bool(export), texts=not export)
+    if detail is None:
+        raise UserError(f"{network_id}: no such network in {db}; see `amberline networks`")
+    net, members, edges = detail.record, detail.members, detail.edges
+    keys_of, found = detail.keys_of, detail.texts
     if export:
         data = graph_export.graph(net, members, edges, keys_of)
         text = graph_export.to_graphml(data) if export == "graphml" else graph_export.to_json(data)

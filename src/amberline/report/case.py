@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from amberline.identifiers import CONTACT_KINDS
-from amberline.store.case_reads import CaseNotFound, read_case
 from amberline.store.database import Store
 from amberline.store.decisions import Decision
 from amberline.store.queries import AdSummary, StoredAd
+from amberline.store.report_reads import CaseNotFound, read_case
 from amberline.store.schema import encode_value, utcnow
 
 # Identifier kinds that link ads to each other (and to the people behind them).

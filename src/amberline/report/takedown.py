@@ -15,9 +15,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from amberline.store.database import Store
-from amberline.store.decisions import Decision, all_decisions
-from amberline.store.network_reads import members_of_networks
-from amberline.store.queries import ad_locators
+from amberline.store.decisions import Decision
+from amberline.store.report_reads import decision_history, locators
 
 CSV_COLUMNS = ("ad_id", "ad_key", "url", "source", "source_id", "network_id", "reason",
                "decided_at", "decided_by", "decision_id")
@@ -93,13 +92,10 @@ def in_force(
 
 def takedown_list(store: Store) -> TakedownList:
     """Build the takedown list from every decision in `store`."""
-    with store.reading() as conn:
-        history = all_decisions(conn)
-        network_ids = sorted({d.network_id for d in history if d.network_id is not None})
-        members = members_of_networks(conn, network_ids)
-        current, unexpanded = in_force(history, members)
-        wanted = sorted(ad_id for ad_id, d in current.items() if d.action == "takedown")
-        rows = ad_locators(conn, wanted)
+    history, members = decision_history(store)
+    current, unexpanded = in_force(history, members)
+    wanted = sorted(ad_id for ad_id, d in current.items() if d.action == "takedown")
+    rows = locators(store, wanted)
     result = TakedownList()
     for ad_id in wanted:
         d, row = current[ad_id], rows.get(ad_id)

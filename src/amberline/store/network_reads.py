@@ -284,3 +284,35 @@ def texts_of(store: Store, ids: Sequence[int]) -> dict[int, str]:
     """Title and body of these ads, for the passages two linked ads share."""
     with store.engine.connect() as conn:
         return load_texts(conn, ids)
+
+
+def top_networks(store: Store, n: int = 50) -> list[NetworkRecord]:
+    """`ranked` on a connection of its own."""
+    with store.engine.connect() as conn:
+        return ranked(conn, n)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkDetail:
+    """One linked network as the `network` command shows or exports it."""
+
+    record: NetworkRecord
+    members: list[Member]
+    edges: list[StoredEdge]
+    keys_of: dict[str, list[tuple[str, str]]]  # only with keys=True
+    texts: dict[int, str]  # only with texts=True
+
+
+def network_detail(store: Store, network_or_ad_key: str, *, keys: bool, texts: bool
+                   ) -> NetworkDetail | None:
+    """A network by id, or the network holding the ad with this key; None when neither."""
+    with store.engine.connect() as conn:
+        net = get(conn, network_or_ad_key)
+        if net is None and (nid := network_of_ad(conn, network_or_ad_key)):
+            net = get(conn, nid)
+        if net is None:
+            return None
+        found = members(conn, net.id)
+        return NetworkDetail(net, found, edges(conn, net.id),
+                             keys_of_members(conn, net.id) if keys else {},
+                             load_texts(conn, [m.id for m in found]) if texts else {})

@@ -1,9 +1,9 @@
-"""The reads a case is gathered from: its ads, the stored ads related to them, their networks,
-decisions and audit entries, all on one connection.
+"""The reads reports are built from: a case (its ads, the stored ads related to them, their
+networks, decisions and audit entries) and the decisions behind the takedown list.
 
-Why one connection: the hotline report, the HTML/PDF case file and the CLI describe the same
-case, so every part of it is read together; `report.case` builds the `Case` from these rows
-and never queries the store itself.
+Why one connection per case: the hotline report, the HTML/PDF case file and the CLI describe
+the same case, so every part of it is read together; `report.case` builds the `Case` from
+these rows and `report.takedown` decides what is in force, and neither queries the store.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from amberline.store import queries
 from amberline.store.audit import entries_about
 from amberline.store.database import Store
-from amberline.store.decisions import Decision, decisions_about, resolve_ad
+from amberline.store.decisions import Decision, all_decisions, decisions_about, resolve_ad
 from amberline.store.network_reads import members_of_networks, networks_of_ads
-from amberline.store.queries import AdSummary, StoredAd
+from amberline.store.queries import AdSummary, StoredAd, ad_locators
 from amberline.store.schema import encode_value
 
 
@@ -87,3 +87,17 @@ def read_case(store: Store, ad: str | int | None, network_id: str | None,
             related=(_related(conn, case_ads, related_kinds, related_limit)
                      if ad is not None else []),
         )
+
+
+def decision_history(store: Store) -> tuple[list[Decision], dict[str, list[int]]]:
+    """Every decision, oldest first, and the stored members of each network decided on."""
+    with store.reading() as conn:
+        history = all_decisions(conn)
+        network_ids = sorted({d.network_id for d in history if d.network_id is not None})
+        return history, members_of_networks(conn, network_ids)
+
+
+def locators(store: Store, ids: list[int]) -> dict[int, sa.Row[Any]]:
+    """{id: (id, key, url, source, source_id)} of these ads (`queries.ad_locators`)."""
+    with store.reading() as conn:
+        return ad_locators(conn, ids)
