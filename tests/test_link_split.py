@@ -172,7 +172,9 @@ def test_split_is_audited_survives_rebuild_and_incremental_runs(store: Store,
 def test_cli_unlink(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     store = Store(db)
-    scan(store, tmp_path / "ads.jsonl", CORPUS)
+    # copies without a phone: under --real-text, copies carrying different phones stay apart
+    copies = [(f"p{k}", NOTICE.format(c="ask at the front desk")) for k in (1, 2, 3)]
+    scan(store, tmp_path / "ads.jsonl", copies)
     runner = CliRunner()
     linked = runner.invoke(app, ["link", "--db", str(db), "--real-text"])
     assert linked.exit_code == 0, linked.output

@@ -3,7 +3,7 @@
 Why plain functions of picklable arguments: a worker on another node receives only a split or
 a partition id, the read options, the screening config and the work folder, and does its part
 with the same library code as a local scan (`read_path`, `Screener.screen_batch`,
-`keys_from_spans`, `MinHasher`): there is no second copy of any logic here, only the moving of
+`link_keys`, `MinHasher`): there is no second copy of any logic here, only the moving of
 records between Parquet files. Compiled objects (the `Screener`, the `MinHasher`) are built once
 per worker process and cached, as compiling the lexicon and extractors takes about a second.
 """
@@ -21,7 +21,7 @@ from amberline.engines.workdir import Split, WorkDir, part_id, write_json
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
 from amberline.isolate import failure_record, screen_isolated, split_results
-from amberline.link.keys import keys_from_spans
+from amberline.link.keys import link_keys
 from amberline.link.minhash import MinHasher
 from amberline.link.record import LinkConfig
 from amberline.model import Ad
@@ -121,7 +121,7 @@ def screen_partition(
     screened = time.perf_counter()
     sig, empty = cached_minhasher().signatures([ad.text for ad in ads])
     links = [
-        frames.LinkInputs(keys_from_spans(s.spans, ad.source), signature_blob(row), bool(e))
+        frames.LinkInputs(link_keys(ad, s), signature_blob(row), bool(e))
         for ad, s, row, e in zip(ads, screenings, sig, empty.tolist(), strict=True)
     ]
     keyed = time.perf_counter()

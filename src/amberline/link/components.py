@@ -91,15 +91,14 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
 
     Edges that are not `text` (shared identifiers, images) are taken as they are, and so are
     strong text edges (near-copies of rare text: one operator rotating numbers). With `has_ids`
-    (per node: carries phones, e-mails, handles or URLs), a weak text edge between two of their
-    components is not used when both carry identifiers of their own and share none: loose text
-    likeness does not outweigh two different contacts (off by default: it also parts a network
-    that posts each ad with a new burner number). A weak edge is not used either when the
-    components
-    it joins (of identifier and strong text edges) both hold `min_ads` nodes or more, unless
-    the weak edges between that pair touch at least `support` distinct nodes on each side: a
-    lone weak edge between two big networks is more often shared boilerplate than one
-    operator. One pass, all in numpy.
+    (per node: carries phones, e-mails, handles or URLs), a text edge, weak or strong, between
+    two of their components is not used when both carry identifiers of their own and share
+    none: text likeness, even a copy, does not outweigh two different contacts (off by
+    default: it also parts a network that posts each ad, or the same ad, with a new burner
+    number). A weak edge is not used either when the components it joins (of identifier and
+    strong text edges) both hold `min_ads` nodes or more, unless the weak edges between that
+    pair touch at least `support` distinct nodes on each side: a lone weak edge between two
+    big networks is more often shared boilerplate than one operator. One pass, all in numpy.
     """
     text, weak = np.asarray(text, dtype=bool), np.asarray(weak, dtype=bool)
     used = np.ones(len(a), dtype=bool)
@@ -109,7 +108,7 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
         keyed = components(n, a[~text], b[~text])
         ids = np.bincount(keyed, weights=np.asarray(has_ids, dtype=np.float64)) > 0
         ka, kb = keyed[a], keyed[b]
-        used &= ~(weak & (ka != kb) & ids[ka] & ids[kb])
+        used &= ~(text & (ka != kb) & ids[ka] & ids[kb])
     firm = used & ~weak
     strong = components(n, a[firm], b[firm])
     size = np.bincount(strong)

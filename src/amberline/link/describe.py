@@ -22,6 +22,7 @@ from amberline.model import LinkRecord
 
 from .components import components
 from .features import network_features
+from .keys import SUPPORT_KINDS
 from .network_score import score_network
 from .record import LinkConfig
 from .result import derive_cluster_template
@@ -68,7 +69,8 @@ def describe_network(
     recs = list(records)
     shared: Counter[str] = Counter()
     for r in recs:
-        shared.update({f"{k}:{v}" for k, v in [*r.keys, *image_keys(r.images)]})
+        shared.update({f"{k}:{v}" for k, v in [*r.keys, *image_keys(r.images)]
+                           if k not in SUPPORT_KINDS})
     keys = [[*name.split(":", 1), n] for name, n in shared.most_common()
             if n >= 2 and name not in cut_names]
     labels = components(len(recs), *text_pairs)

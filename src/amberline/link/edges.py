@@ -17,9 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("phone", "email", "handle", "url", "pdq", "md5", "near_dup", "template")
+KINDS = ("phone", "email", "handle", "url", "pdq", "md5", "near_dup", "template", "place")
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
-TEXT_KINDS = (KIND_CODE["near_dup"], KIND_CODE["template"])
+# edges made by text likeness (a "place" edge is a shared poster-written location that the
+# text supports: see `Linker._place_edges`); all of them are weak or scored, never a key
+TEXT_KINDS = (KIND_CODE["near_dup"], KIND_CODE["template"], KIND_CODE["place"])
+# text edges between copies of one text: they make the template clusters
+COPY_KINDS = (KIND_CODE["near_dup"], KIND_CODE["template"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
 """The scan hook that stores each new ad's link keys and MinHash signature.
 
+Link keys are the identifier keys and the supporting keys (`keys.link_keys`).
+
 Why at scan time: the scan already holds the ad's text and screening in memory, so computing
 its identifier keys and its signature there costs one vectorised pass per batch, and
 `amberline link` later works only on stored keys and blobs: it never re-reads or re-hashes the
@@ -14,7 +16,7 @@ from amberline.model import Ad, Screening
 from amberline.store.database import Store
 from amberline.store.networks import signature_blob, write_keys
 
-from .keys import keys_from_spans
+from .keys import link_keys
 from .minhash import MinHasher
 from .record import LinkConfig
 
@@ -37,7 +39,7 @@ class LinkKeysHook:
         for (ad, screening), row, is_empty in zip(items, sig, empty.tolist(), strict=True):
             ad_id = new_ids[ad.key]
             key_rows += [{"ad_id": ad_id, "kind": kind, "value": value}
-                         for kind, value in keys_from_spans(screening.spans, ad.source)]
+                         for kind, value in link_keys(ad, screening)]
             sig_rows.append({"ad_id": ad_id, "signature": signature_blob(row),
                              "empty": is_empty})
         write_keys(store, key_rows, sig_rows)

@@ -9,6 +9,7 @@ there too (`identifiers.image_keys`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from amberline.identifiers import REGISTRY, TEXT_KEY_KINDS, Md5, Pdq, normalise_
 from amberline.model import (
     AGE,
     EMAIL,
+    META_LOCATION,
     NAME,
     PRICE,
     URL,
@@ -27,6 +29,11 @@ from amberline.model import (
 )
 
 PDQ, MD5 = Pdq.name, Md5.name
+# Supporting keys: never an edge on their own (`Linker._place_edges` asks the text to agree).
+PLACE_KEY = "place"
+SUPPORT_KINDS = (PLACE_KEY,)
+_NOT_WORD = re.compile(r"[\W_]+")
+_DIGIT = re.compile(r"\d")
 
 
 def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) -> str | None:
@@ -69,6 +76,28 @@ def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tu
             and not (k == URL and v in mail_domains)]
 
 
+def support_keys(ad: Ad) -> list[tuple[str, str]]:
+    """The ad's supporting keys: the location the poster wrote in the site's location field
+    (`Ad.meta`), lower-cased, digits masked, punctuation and spacing collapsed.
+
+    Why the typed location: sites fill it with what the poster typed beside the region they
+    picked ("anywhere out to you, downtown"), and an operator types the same words in every
+    ad, whatever the text. Many unrelated posters type just a city, so it is never a key on
+    its own: a location shared by more than the hub limit makes no edge, and a shared one
+    makes an edge only where the texts agree too.
+    """
+    raw = ad.meta.get(META_LOCATION) if ad.meta else None
+    if not raw:
+        return []
+    value = " ".join(_NOT_WORD.sub(" ", _DIGIT.sub("0", str(raw).lower())).split())
+    return [(PLACE_KEY, value)] if value else []
+
+
+def link_keys(ad: Ad, screening: Screening) -> list[tuple[str, str]]:
+    """Every link key of an ad: identifier keys (`keys_from_spans`), then supporting keys."""
+    return [*keys_from_spans(screening.spans, ad.source), *support_keys(ad)]
+
+
 def record_from_screening(ad: Ad, screening: Screening, text: str | None = None) -> LinkRecord:
     """Build the linking input for one screened ad.
 
@@ -97,6 +126,6 @@ def record_from_screening(ad: Ad, screening: Screening, text: str | None = None)
         names=list(dict.fromkeys(names)),
         prices=prices,
         ages=[s.value for s in screening.spans_of(AGE) if isinstance(s.value, int)],
-        keys=keys_from_spans(screening.spans, ad.source),
+        keys=link_keys(ad, screening),
         images=list(ad.image_hashes),
     )

@@ -21,8 +21,8 @@ from amberline.model import LinkRecord
 
 from .components import UnionFind, bridged_components, components, separate
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
-from .keys import PDQ
-from .minhash import MinHasher
+from .keys import PDQ, SUPPORT_KINDS
+from .minhash import MinHasher, jaccard_estimate
 from .neardup import similar_pairs
 from .pdq_index import PDQIndex, hex_to_words
 from .rarity import ValueCounts
@@ -54,6 +54,10 @@ class Linker:
         self.sig = np.zeros((0, cfg.num_perm), dtype=np.uint32)
         self.empty = np.zeros(0, dtype=bool)
         self.keys = KeyGrouper(cfg.max_key_ads)
+        # supporting keys (typed locations): counts and cut like identifier keys, but the ads
+        # holding each are kept (up to the hub limit) to pair a new ad with each of them
+        self.support = KeyGrouper(cfg.max_key_ads)
+        self.support_ads: dict[int, list[int]] = {}
         # rarity-weighted text scores only when a threshold asks for them (REAL_TEXT)
         self.counts = ValueCounts(cfg.num_perm, cfg.rarity_scale, cfg.max_key_ads) \
             if cfg.near_dup_score > 0 or cfg.template_score > 0 else None
@@ -87,6 +91,7 @@ class Linker:
         edges_before = len(self.edges)
         self._key_edges(new, base)
         self._text_edges(new, base, signatures)
+        self._place_edges(new, base)
         self._image_edges(new)
         a, b, *_ = self.edges.columns()
         a, b = a[edges_before:], b[edges_before:]
@@ -106,7 +111,7 @@ class Linker:
         min_q = self.config.pdq_min_quality
         for i, rec in enumerate(new, start=base):
             for kind, value in [*rec.keys, *image_keys(rec.images, min_q)]:
-                if kind in KIND_CODE and self.config.enabled(kind):
+                if kind in KIND_CODE and kind not in SUPPORT_KINDS and self.config.enabled(kind):
                     ads.append(i)
                     keys.append(f"{kind}:{value}")
         return ads, keys
@@ -203,6 +208,56 @@ class Linker:
         self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok],
                           ref=permille(score[ok], scored), ref2=permille(est[ok]))
 
+    def _support_pairs(self, records: Sequence[LinkRecord], base: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count the supporting keys of ads base.. and return (earlier ad, ad, key id) for
+        every earlier holder of the same key, while the key is within the hub limit."""
+        ads: list[int] = []
+        keys: list[str] = []
+        for i, rec in enumerate(records, start=base):
+            for kind, value in rec.keys:
+                if kind in SUPPORT_KINDS:
+                    ads.append(i)
+                    keys.append(f"{kind}:{value}")
+        empty = np.empty(0, np.int64)
+        if not ads:
+            return empty, empty, empty
+        self.support.add(ads, keys)
+        index, counts, limit = self.support.index, self.support.counts, self.config.max_key_ads
+        pa: list[int] = []
+        pb: list[int] = []
+        pk: list[int] = []
+        for ad, key in dict.fromkeys(zip(ads, keys, strict=True)):
+            kid = index[key]
+            held = self.support_ads.setdefault(kid, [])
+            if counts[kid] > limit:  # a hub: no edges, and no need to keep its ads
+                held.clear()
+                continue
+            pa += held
+            pb += [ad] * len(held)
+            pk += [kid] * len(held)
+            held.append(ad)
+        return (np.asarray(pa, np.int64), np.asarray(pb, np.int64), np.asarray(pk, np.int64))
+
+    def _place_edges(self, new: list[LinkRecord], base: int) -> None:
+        """Edges between ads whose posters typed the same location and whose texts agree on
+        at least `place_text_min` of their MinHash positions.
+
+        Why both: a typed location is shared by unrelated posters of one town, and a little
+        shared text by unrelated posters copying the same phrases; an operator posting many
+        different texts under one number keeps typing the same location. The work is bounded
+        like hub keys: a location held by more than `max_key_ads` ads pairs nothing."""
+        a, b, kid = self._support_pairs(new, base)
+        if not self.config.enabled("place") or not len(a):
+            return
+        code = np.unique(a * np.int64(len(self.records)) + b, return_index=True)[1]
+        a, b, kid = a[code], b[code], kid[code]
+        ok = ~self.empty[a] & ~self.empty[b]
+        a, b, kid = a[ok], b[ok], kid[ok]
+        est = jaccard_estimate(self.sig, a, b)
+        keep = est >= self.config.place_text_min
+        self.edges.append(a[keep], b[keep], KIND_CODE["place"], est[keep], ref=kid[keep])
+
     def _fresh_pdq(self, records: Sequence[LinkRecord]) -> list[str]:
         """Register PDQ hashes not seen before; returns them in order."""
         fresh: list[str] = []
@@ -270,6 +325,7 @@ class Linker:
                 self._note_identifiers(ads, names)
             self.key_kind = [KIND_CODE[k.partition(":")[0]] for k in self.keys.names]
         self.keys.used[:] = False  # set below from the edges really made
+        self._support_pairs(self.records, 0)  # counts and holders; the pairs are stored
         if self.config.enabled(PDQ):
             fresh = self._fresh_pdq(self.records)
             if fresh:
@@ -281,7 +337,9 @@ class Linker:
         for e, name in enumerate(key):
             if name is None:
                 continue
-            if "~" in name:  # near-identical images: "pdq:<older hex>~<newer hex>"
+            if kind[e] == KIND_CODE["place"]:
+                ref[e] = self.support.index[name]
+            elif "~" in name:  # near-identical images: "pdq:<older hex>~<newer hex>"
                 older, _, newer = name.partition(":")[2].partition("~")
                 ref[e], ref2[e] = pdq_ids[older], pdq_ids[newer]
                 self.keys.used[[index[f"{PDQ}:{older}"], index[f"{PDQ}:{newer}"]]] = True
@@ -301,7 +359,9 @@ class Linker:
         out: list[str | None] = []
         for k, r, r2 in zip(kind[lo:hi].tolist(), ref[lo:hi].tolist(), ref2[lo:hi].tolist(),
                             strict=True):
-            if k in TEXT_KINDS:
+            if k == KIND_CODE["place"]:
+                out.append(self.support.names[r])
+            elif k in TEXT_KINDS:
                 out.append(None)
             elif k == KIND_CODE[PDQ] and r2 >= 0:
                 out.append(f"{PDQ}:{self.pdq_hex[r]}~{self.pdq_hex[r2]}")
@@ -310,13 +370,16 @@ class Linker:
         return out
 
     def live_mask(self) -> np.ndarray:
-        """Edges still valid: none through a key (or image hash) that is now cut."""
-        a, _, kind, _, ref, ref2 = self.edges.columns()
+        """Edges still valid: none through a key (or image hash, or typed location) that is
+        now cut."""
+        _, _, kind, _, ref, ref2 = self.edges.columns()
         cut = self.keys.cut_ids()
+        place = kind == KIND_CODE["place"]
+        dead = place & np.isin(ref, self.support.cut_ids())
         if not len(cut):
-            return np.ones(len(a), dtype=bool)
-        is_key = (kind != KIND_CODE["near_dup"]) & (kind != KIND_CODE["template"])
-        dead = is_key & np.isin(ref, cut) & (kind != KIND_CODE[PDQ])
+            return ~dead
+        is_key = ~np.isin(kind, TEXT_KINDS) & (kind != KIND_CODE[PDQ])
+        dead |= is_key & np.isin(ref, cut)
         pdq = np.flatnonzero(kind == KIND_CODE[PDQ])
         if len(pdq):
             index = self.keys.index
@@ -329,14 +392,15 @@ class Linker:
         return ~dead
 
     def weak_mask(self) -> np.ndarray:
-        """Edges the bridge rule treats as weak: templates, and near-duplicates whose score
-        is below `strong_text_score` (a near-copy of rare text is strong, like a key)."""
+        """Edges the bridge rule treats as weak: templates, places, and near-duplicates whose
+        score is below `strong_text_score` (a near-copy of rare text is strong, like a key)."""
         _, _, kind, value, *_ = self.edges.columns()
-        return (kind == KIND_CODE["template"]) | (
+        return np.isin(kind, (KIND_CODE["template"], KIND_CODE["place"])) | (
             (kind == KIND_CODE["near_dup"]) & (value < self.config.strong_text_score))
 
     def _grouping(self) -> tuple[np.ndarray, np.ndarray]:
-        state = (len(self.edges), len(self.keys.cut_ids()), len(self.not_linked))
+        state = (len(self.edges), len(self.keys.cut_ids()), len(self.support.cut_ids()),
+                 len(self.not_linked))
         if self._grouped is None or self._grouped[0] != state:
             a, b, kind, value, *_ = self.edges.columns()
             live = self.live_mask()

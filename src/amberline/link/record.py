@@ -31,17 +31,24 @@ class LinkConfig:
     template_ratio: float = 0.7
     template_min_ads: int = 2
     template_sample: int = 50
+    # place edges: two ads whose posters typed the same location (`keys.support_keys`; not
+    # used once more than max_key_ads ads share it) are joined when their texts agree on at
+    # least this share of MinHash positions (a Jaccard estimate: some text in common, far
+    # below a near-duplicate); the typed location alone is never enough
+    place_text_min: float = 0.05
     # LSH buckets larger than this are chained (n-1 candidate pairs) instead of all pairs
     max_bucket_pairs: int = 50
     # images
     pdq_max_distance: int = 31
     pdq_min_quality: int = 50
-    # hub cut: an identifier or exact image shared by more ads than this is not used as an edge
+    # hub cut: an identifier, exact image or typed location shared by more ads than this is
+    # not used as an edge
     max_key_ads: int = 500
     # bridge rule: text edges below `strong_text_score` are weak; weak edges do not join two
     # components of the strong graph (identifier keys, images, near-copies) that both hold
     # `bridge_min_ads` ads unless `bridge_support` distinct ads on each side vouch for it; with
-    # `bridge_contested`, never two components that each carry identifiers of their own
+    # `bridge_contested`, no text edge (near-copies included) joins two components that each
+    # carry identifiers of their own
     bridge_rule: bool = True
     bridge_contested: bool = False
     strong_text_score: float = 0.9
@@ -58,7 +65,8 @@ class LinkConfig:
 
 
 # The profile for real ads measured by `bench/link_real.py`: rarity-weighted text edges, and
-# text never joining two components with identifiers of their own (`amberline link
-# --real-text`). Not the default: on the synthetic corpus, whose networks share phrase-bank
-# text with other networks and post with burner numbers, it lowers recall from 0.999 to 0.91.
+# text (near-copies included) never joining two components with identifiers of their own
+# (`amberline link --real-text`). Not the default: on the synthetic corpus, whose networks
+# share phrase-bank text with other networks and post with burner numbers, it lowers recall
+# (README, Linking).
 REAL_TEXT = LinkConfig(near_dup_score=0.7, template_score=0.7, bridge_contested=True)

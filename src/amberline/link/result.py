@@ -20,9 +20,9 @@ from amberline.identifiers import image_keys
 from amberline.model import PHONE, LinkRecord
 
 from .components import components
-from .edges import KINDS, TEXT_KINDS, CutKey, Edge
+from .edges import COPY_KINDS, KINDS, CutKey, Edge
 from .features import NetworkFeatures, network_features
-from .keys import MD5, PDQ
+from .keys import MD5, PDQ, SUPPORT_KINDS
 from .network_score import Contribution, score_network
 from .record import LinkConfig
 from .templates import Template, derive_template, digits
@@ -64,6 +64,7 @@ class LinkResult:
     key_names: list[str]
     pdq_hex: list[str]
     config: LinkConfig = field(default_factory=LinkConfig)
+    support_names: list[str] = field(default_factory=list)
     _template_cache: dict[int, Template | None] = field(default_factory=dict)
 
     def template(self, cluster: int) -> Template | None:
@@ -89,7 +90,8 @@ class LinkResult:
                        self._evidence(k, float(value[i]), int(ref[i]), int(ref2[i])))
 
     def _evidence(self, kind: str, value: float, ref: int, ref2: int) -> str:
-        return edge_evidence(kind, value, ref, ref2, self.key_names, self.pdq_hex, self.config)
+        return edge_evidence(kind, value, ref, ref2, self.key_names, self.pdq_hex, self.config,
+                             self.support_names)
 
     def edge_counts(self) -> dict[str, int]:
         counts = np.bincount(self.columns[2], minlength=len(KINDS))
@@ -97,11 +99,17 @@ class LinkResult:
 
 
 def edge_evidence(kind: str, value: float, ref: int, ref2: int, key_names: list[str],
-                  pdq_hex: list[str], config: LinkConfig | None = None) -> str:
+                  pdq_hex: list[str], config: LinkConfig | None = None,
+                  support_names: list[str] | None = None) -> str:
     """What an analyst reads for one edge: the shared key, or the similarity, its measures
     and the thresholds it passed. Text edges carry their rarity-weighted score and raw
-    Jaccard in permille in `ref`/`ref2`."""
+    Jaccard in permille in `ref`/`ref2`; place edges the id of their typed location among
+    `support_names`."""
     cfg = config or LinkConfig()
+    if kind == "place":
+        place = (support_names or [])[ref].partition(":")[2] if support_names else "?"
+        return (f"same typed location '{place}' and text in common: Jaccard {value:.2f} >= "
+                f"{cfg.place_text_min:.2f} (weak edge: the location alone is not enough)")
     if kind in ("near_dup", "template"):
         raw = f"raw Jaccard {ref2 / 1000:.2f}" if ref2 >= 0 else ""
         rare = (f"rarity-weighted score {ref / 1000:.2f} >= "
@@ -147,7 +155,7 @@ def _hints(rec: LinkRecord) -> dict[str, str]:
 def _template_clusters(linker: Linker, live: np.ndarray) -> list[list[int]]:
     """Groups of ads joined by near-duplicate or template edges (templates derive lazily)."""
     a, b, kind, *_ = linker.edges.columns()
-    text = live & np.isin(kind, TEXT_KINDS)
+    text = live & np.isin(kind, COPY_KINDS)
     labels = components(len(linker.records), a[text], b[text])
     return [g.tolist() for g in _groups(labels, max(linker.config.template_min_ads, 2))]
 
@@ -182,7 +190,8 @@ def build_result(linker: Linker) -> LinkResult:
         recs = [linker.records[i] for i in members]
         shared: Counter[str] = Counter()
         for r in recs:
-            shared.update({f"{k}:{v}" for k, v in [*r.keys, *image_keys(r.images)]})
+            shared.update({f"{k}:{v}" for k, v in [*r.keys, *image_keys(r.images)]
+                           if k not in SUPPORT_KINDS})
         keys = [(*name.split(":", 1), n) for name, n in shared.most_common()
                 if n >= 2 and name not in cut_names]
         kinds = kinds_of.get(int(labels[members[0]]), {})
@@ -210,6 +219,7 @@ def build_result(linker: Linker) -> LinkResult:
         cut_keys=linker.keys.cut(),
         columns=tuple(c[live] for c in cols),
         key_names=linker.keys.names,
+        support_names=linker.support.names,
         pdq_hex=linker.pdq_hex,
         config=cfg,
     )

@@ -25,7 +25,7 @@ from amberline.store.link_lock import link_lock
 from amberline.store.schema import utcnow
 
 from .describe import describe_network, network_id
-from .edges import KIND_CODE, KINDS, TEXT_KINDS, CutKey
+from .edges import COPY_KINDS, KIND_CODE, KINDS, CutKey
 from .hook import LinkKeysHook
 from .linker import Linker
 from .record import LinkConfig
@@ -183,7 +183,8 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
     edge_keys = linker.edge_keys(restored_edges, len(a))
     edge_rows = [
         {"ad_a": int(ids[x]), "ad_b": int(ids[y]), "kind": KINDS[k], "weight": float(v),
-         "key": key, "evidence": edge_evidence(KINDS[k], float(v), r, r2, names, pdq_hex, cfg)}
+         "key": key, "evidence": edge_evidence(KINDS[k], float(v), r, r2, names, pdq_hex, cfg,
+                                  linker.support.names)}
         for x, y, k, v, r, r2, key in zip(
             a[new].tolist(), b[new].tolist(), kind[new].tolist(), value[new].tolist(),
             ref[new].tolist(), ref2[new].tolist(), edge_keys, strict=True)
@@ -211,7 +212,7 @@ def _persist(store: Store, linker: Linker, ids: np.ndarray, restored_edges: int,
     kinds_of: dict[int, dict[str, int]] = {}
     for (lab, k), c in Counter(zip(labels[la].tolist(), lk.tolist(), strict=True)).items():
         kinds_of.setdefault(lab, {})[KINDS[k]] = c
-    text = np.isin(lk, TEXT_KINDS)
+    text = np.isin(lk, COPY_KINDS)
     ta, tb = la[text], lb[text]
     network_rows, member_rows = [], []
     now = utcnow()
