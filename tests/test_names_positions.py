@@ -61,6 +61,22 @@ def names(extractor: NameExtractor, text: str) -> list[str]:
         ("No texts !----Stephanie--- calm studio", ["Stephanie"]),
         # A given name that is also a country, cut off beside the number.
         ("No texts please!  Kenya 703-555-0142", ["Kenya"]),
+        # Before the age a classified site prints after the title, or a profile's age label.
+        ("Calm Layla - 23\nquiet studio", ["Layla"]),
+        ('----- "NORI" AGE: 21 HEIGHT: 5\'4', ["Nori"]),
+        # Before an age with symbols between, after an everyday word, or in capitals.
+        ("Quiet  Elain ▂▃▃▂22 y/0 and Boomi ▂▃▃▂21 y/0", ["Boomi", "Elain"]),
+        ("Relaxing Calm Yumi 23 y/o tall", ["Yumi"]), ("Korean NINI 32 years calm", ["Nini"]),
+        # A list in capitals with two or more plain given names.
+        ("4 friends - TIFF SALLY SAKI ELSA - calm", ["Elsa", "Saki", "Sally", "Tiff"]),
+        # Cues: "name is", marks before the name, capitals after a first-person cue, "ask 4",
+        # a friend named, and a cue inside a greeting's list.
+        ("Name is diamond. Calm studio", ["Diamond"]), ("Me llamo ..FABIA.. calma", ["Fabia"]),
+        ("Hello, Im AMBER, call me", ["Amber"]), ('ASK 4 "JUICY" at the desk', ["Juicy"]),
+        ("My Korean girlfriend Angela (36DD) joins", ["Angela"]),
+        ("Hi there handsome, my name is Alaya.", ["Alaya"]),
+        # A name glued to a word stands for the name.
+        ("Ask for MelissaAvailable today", ["Melissa"]),
     ],
 )
 def test_names_by_position(extractor: NameExtractor, text: str, expected: list[str]) -> None:
@@ -90,6 +106,13 @@ def test_names_by_position(extractor: NameExtractor, text: str, expected: list[s
         "im new here, im ready",
         "im sooo ready, soy joven y amable",
         "Hello gentlemen, Welcome to the studio",
+        # Words glued at a capital, styled words, business names, mixed scripts, acronyms
+        # before an age, lists of capitals that are not names, ordinary words before a suffix.
+        "se habla espanolConvenient hours", "Relaxing  ShowerJacuzzi  703 555 0142",
+        "ask for FaceTime for proof", "EXOTIC  DominicanTS - 22", "Calm  PlAyMaT - 25",
+        "~*IRIS DAY SPA 703 555 0142", "Genesis Spa - calm", "I'm Ѕаrah",
+        "HOT ASIAN GFE 23 yo", "CALL SALLY OR AMY NOW", "Totally calm & Open-Minded  - 28",
+        "No Texting - 28", "Calm in DTLA - 26",
     ],
 )
 def test_words_in_name_places_are_not_names(extractor: NameExtractor, text: str) -> None:

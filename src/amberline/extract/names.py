@@ -83,16 +83,24 @@ WORD_MIN_COUNT = 100
 
 
 @lru_cache(maxsize=1)
-def load_english_words() -> frozenset[str]:
-    """Lower-case English and Spanish words (the `pyspellchecker` package's frequency lists,
-    MIT; ads here are written in both): a Capitalised word in them that is no given name
-    ("Sexy", "Posted", "Joven") is not a name."""
-    words: set[str] = set()
+def _word_counts() -> dict[str, int]:
+    """Counts of lower-case English and Spanish words (the `pyspellchecker` package's
+    frequency lists, MIT; ads here are written in both), at least WORD_MIN_COUNT each."""
+    words: dict[str, int] = {}
     for language in ("en", "es"):
         data = resources.files("spellchecker").joinpath(f"resources/{language}.json.gz")
         counts = json.loads(gzip.decompress(data.read_bytes()))
-        words.update(w for w, n in counts.items() if n >= WORD_MIN_COUNT)
-    return frozenset(words)
+        for w, n in counts.items():
+            if n >= WORD_MIN_COUNT and n > words.get(w, 0):
+                words[w] = n
+    return words
+
+
+@lru_cache(maxsize=1)
+def load_english_words() -> frozenset[str]:
+    """Lower-case English and Spanish words: a Capitalised word in them that is no given name
+    ("Sexy", "Posted", "Joven") is not a name."""
+    return frozenset(_word_counts())
 
 
 _NAME = r"[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-])"
@@ -101,25 +109,29 @@ _EMOJI_CHAR = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
 # Cues in the first person, after which a lower-case word no list knows is still a name ("im
 # seraphina", "soy francela").
 _SELF_CUES = frozenset({"i'm", "im", "i am", "soy", "habla", "i’m"})
+_NOT_CUE = r"(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey|hello|xoxo|xo|love)\b)"
 _CUES = re.compile(
-    r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]?s)|names?[ \t]*+(?::|[ \t]is|[ \t]are)"
-    r"|ask[ \t]+for|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
-    r"|(?P<weak>it['’]?s[ \t]+your[ \t]+girl|your[ \t]+girl|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
+    r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]?s)"
+    r"|names?(?:[ \t]*+:|[ \t]++(?:is|are))"
+    r"|ask[ \t]+(?:for|4)|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
+    r"|(?P<weak>girl[ \t]?friend|my[ \t]+friend|it['’]?s[ \t]+your[ \t]+girl|your[ \t]+girl"
+    r"|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
     r"|it['’]?s(?:[ \t]+me)?|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?|ts|habla"
     r"|xoxo|xo|love[ \t]+always"
     r"|(?:hi|hey|hello|hiya)[ \t]+(?:gentlemen|gentleman|gents|guys|fellas|boys|everyone|babe"
     r"|baby|daddy|papi|there)[ \t]*+[,!.]*+))"
     r"(?:(?<!\w)|(?!\w))"  # a cue ends a word: not "IM" in "IMMEDIATE", not "Meet" in "MeetRemi"
-    rf"[ \t]*+[:\-.,]?[ \t]*+(?:{_EMOJI_CHAR}[ \t]*+)?"  # "I'm 🌸Mia"
+    rf"[ \t]*+[:\-.,\"“'*~]{{0,3}}+[ \t]*+(?:{_EMOJI_CHAR}[ \t]*+)?"  # "I'm 🌸Mia", "is ..Mia"
     rf"(?:(?i:miss|mz|ms|mrs|ts)\b[ \t.]*+)?"  # "It's Miss Nia"
-    # the next cue is never a name: "Hi gentlemen my name is ...", "meet 🌹 I'm ..."
-    r"(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey|hello|xoxo|xo|love)\b)"
-    rf"(?P<list>{_NAME}(?:{_SEP}{_NAME})*+)"
+    # the next cue is never a name, nor in a list: "Hi gentlemen my name is ...", "meet 🌹
+    # I'm ...", "Hi there handsome, my name is ..."
+    rf"{_NOT_CUE}(?P<list>{_NAME}(?:{_SEP}{_NOT_CUE}{_NAME})*+)"
 )
 # Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
 _TRIGGER = (
-    r"\b(?:my[ \t]+names?|names?|ask[ \t]+for|named|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
+    r"\b(?:my[ \t]+names?|names?|ask[ \t]+(?:for|4)|girl[ \t]?friend|my[ \t]+friend|named"
+    r"|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
     r"|it['?]?s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|me[ \t]+llamo|mi[ \t]+nombre|soy|miss|mz"
     r"|mrs?|ms|ts|habla|xoxo|xo|love[ \t]+always|hi|hey|hello|hiya)\b"
@@ -172,8 +184,32 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W\d_]{1,19}+(?:[-_][^\W\d_]{2,20}+)?+"
 _WORD_RE = re.compile(_CAPITALISED)
 _LINE_END_OK = re.compile(r"['’]s\b|[^\w'’]|\Z")  # what may follow a name opening a line
 _AGE_AFTER = re.compile(  # an age after a name: "Mia 23 y/o", "Ella 22 36D-24-36"
-    r"[^\w\n\f]{1,4}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years"
+    r"[^\w\n\f]{1,6}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years"
     r"|(?<=[ ,])[ ,]*+[2-5]\d[a-h]{1,4}[-/])"
+)
+# The age a classified site prints after the title ("Mia - 23"), and a profile label.
+_SUFFIX_AFTER = re.compile(
+    r"[ \t]++-[ \t]++(?:1[89]|[2-6]\d)"
+    r"(?![\w.,:/'\"’”-]|[ \t]*+(?i:y\b|yo|yrs?|years?|mins?|hrs?|am|pm))"
+    r"|[^\w\n\f]{1,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
+)
+# A profile card's name in quotes before its age label ('"MIA" AGE: 21'): any case.
+_CARD = re.compile(
+    r"[\"“”][ \t]*+(?P<name>[^\W\d_]{2,20}+)[ \t]*+[\"“”][^\w\n\f]{0,4}+(?i:age)[ \t]*+[:=-]?"
+    r"[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
+)
+# A list of names in capitals ("MIA SALLY JO"): runs of capitalised words.
+_CAPS_RUN = re.compile(
+    r"(?<![^\W\d_])[A-Z]{2,15}+(?:(?:[ \t]|,[ \t]*+)[A-Z]{2,15}+){2,7}+(?![^\W\d_])"
+)
+# A word this rare in the frequency list may be a name in a list of names ("MISO").
+RARE_WORD = 2000
+# Where words are glued at a capital ("MiaAvailable", "DominicanTS").
+_GLUE = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
+# A name before a business word names the business ("Iris Day Spa").
+_BUSINESS = re.compile(
+    r"[ \t]++(?i:(?:day[ \t]+)?spa|massage|salon|studio|agency|wellness|therapy|escorts"
+    r"|entertainment)\b"
 )
 _FRAME_AFTER = re.compile(r"[ \t]*+(?:[^\w\s,.'’\-]|--|\n|\Z)")
 _TAIL = re.compile(r"[^\w\f]*+(?:\f|\Z)")  # only symbols and blanks to the end of the ad
@@ -190,6 +226,19 @@ TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a na
 _TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
 _TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
+
+
+def _mixed_script(word: str) -> bool:
+    """Whether a word mixes Latin letters with letters of another script (look-alike
+    spelling such as Cyrillic inside a Latin word): no name is written so."""
+    latin = other = False
+    for c in word:
+        if c.isalpha():
+            if c <= "\u024f":
+                latin = True
+            else:
+                other = True
+    return latin and other
 
 
 def _at_line_start(text: str, start: int) -> bool:
@@ -283,6 +332,7 @@ class NameExtractor(Extractor):
         self._ambiguous = (load_word_list("word_names.txt") | _place_names() | descriptive
                            | self._stop)
         self._words = load_english_words() - given
+        self._common = frozenset(w for w, n in _word_counts().items() if n >= RARE_WORD) - given
         # Every place the gazetteer knows, by name: a name found by position alone is never
         # part of one ("Stanton", "Beverly Hills"); a cue still reads "I'm Charlotte".
         from amberline.extract.places import load_gazetteer
@@ -320,7 +370,9 @@ class NameExtractor(Extractor):
             confidence = 0.9 if strong else 0.7
             base = m.start("list")
             if _ONE_NAME.fullmatch(names) is not None:  # the common case: one name, no joiner
-                if names.lower() not in _JOINERS and self._is_name(names, strong, cue):
+                names = self._unglue(names) or ""
+                if (names and names.lower() not in _JOINERS and self._is_name(names, strong, cue)
+                        and _BUSINESS.match(text, base + len(names)) is None):
                     spans.append(self._full_span(text, names, base, confidence, cue))
                 continue
             for item in _ITEM.finditer(names):
@@ -359,11 +411,14 @@ class NameExtractor(Extractor):
         """Names found by position alone (see the module docstring), each once."""
         found: list[Span] = []
 
-        def add(word: str, start: int, cue: str, confidence: float) -> None:
+        def add(word: str, start: int, cue: str, confidence: float, whole: bool = True) -> None:
             if start in taken or len(word) < 3 or self._in_address(text, start, len(word)):
                 return
+            if self._unglue(word) != word or _BUSINESS.match(text, start + len(word)):
+                return
             taken.add(start)
-            found.append(self._full_span(text, word, start, confidence, cue))
+            found.append(self._full_span(text, word, start, confidence, cue) if whole
+                         else self._span(word, start, confidence, cue))
             self._list_around(text, start, start + len(word), add)
 
         n = len(text)
@@ -400,7 +455,31 @@ class NameExtractor(Extractor):
                 continue
             if cue is not None:
                 add(word, start, cue, 0.5)
+        for card in _CARD.finditer(text):
+            if card.group("name").lower() not in self._stop:
+                add(card.group("name"), card.start("name"), "before age", 0.5)
+        for run in _CAPS_RUN.finditer(text):
+            self._caps_list(run, add)
         return found
+
+    def _caps_list(self, run: re.Match[str],
+                   add: Callable[[str, int, str, float, bool], None]) -> None:
+        """A run of words in capitals is a list of names ("MIA SALLY JO") when two or more,
+        and half or more, of its words are plain given names, and every other word is one no
+        list knows or a rare word ("MISO"), never a stop word, descriptor or common word."""
+        words = list(_ITEM.finditer(run.group()))
+        known = 0
+        for w in words:
+            low = w.group().lower()
+            if low in self._ambiguous or low in self._common:
+                return
+            known += low in self._given
+        if known < 2 or 2 * known < len(words):
+            return
+        base = run.start()
+        for w in words:
+            if len(w.group()) >= 3:
+                add(w.group(), base + w.start(), "list", 0.5, False)  # one name each
 
     @staticmethod
     def _known_context(text: str, start: int, end: int) -> str | None:
@@ -408,7 +487,7 @@ class NameExtractor(Extractor):
         age, framed as a segment of its own, last in its ad, or opening a segment."""
         if _at_line_start(text, start) and _LINE_END_OK.match(text, end):
             return "line start"
-        if _AGE_AFTER.match(text, end):
+        if _AGE_AFTER.match(text, end) or _SUFFIX_AFTER.match(text, end):
             return "before age"
         before = _frame_before(text, start)
         if before and _FRAME_AFTER.match(text, end):
@@ -420,16 +499,34 @@ class NameExtractor(Extractor):
         return None
 
     def _unknown_context(self, text: str, word: str, start: int, end: int) -> str | None:
-        """A word no list knows, cut off before an age ("~ Elain 22 y/o") or cut off on both
-        sides at a line start ("Taijah 🌸")."""
-        if not self._unknown_name(word) or not _cut_before(text, start):
+        """A word no list knows before an age, cut off before it or after an everyday word
+        ("~ Elain 22 y/o", "Sexy Yumi 23 y/o"; in capitals too when longer than an acronym,
+        "NINI 32 years"), or cut off on both sides at a line start ("Taijah 🌸")."""
+        if "-" in word and any(p in self._words for p in word.lower().split("-")):
             return None
-        if (_at_line_start(text, start) and _LINE_END_OK.match(text, end)
-                and _TITLE_WORD.fullmatch(word) and _cut_after(text, end)):
+        if word.isupper():
+            if len(word) < 4 or _LATIN.fullmatch(word) is None:
+                return None
+        elif not self._unknown_name(word):
+            return None
+        cut = _cut_before(text, start)
+        if (cut and not word.isupper() and _at_line_start(text, start)
+                and _LINE_END_OK.match(text, end) and _TITLE_WORD.fullmatch(word)
+                and _cut_after(text, end)):
             return "line start"
-        if _AGE_AFTER.match(text, end):
+        if _AGE_AFTER.match(text, end) and (cut or self._after_word(text, start)):
+            return "before age"
+        if cut and not word.isupper() and _SUFFIX_AFTER.match(text, end):
             return "before age"
         return None
+
+    def _after_word(self, text: str, start: int) -> bool:
+        """Whether an everyday or stop word stands right before `start` ("Sexy Yumi")."""
+        prev = _PREVIOUS_WORD.search(text, max(0, start - 24), start)
+        if prev is None:
+            return False
+        low = prev.group("word").lower()
+        return low in self._words or low in self._stop
 
     def _list_around(self, text: str, start: int, end: int,
                      add: Callable[[str, int, str, float], None]) -> None:
@@ -490,9 +587,10 @@ class NameExtractor(Extractor):
     @staticmethod
     def _unknown_name(word: str) -> bool:
         """A word no list knows may be a name written Capitalised in Latin letters ("Taijah",
-        "AmberLynn"), never in capitals ("GFE") or in look-alike letters of other scripts."""
+        "AmberLynn"), never in capitals ("GFE"), in look-alike letters of other scripts or in
+        alternating case ("PlAyMaT": a styled word)."""
         return (len(word) >= 3 and word[0].isupper() and not word.isupper()
-                and _LATIN.fullmatch(word) is not None)
+                and _LATIN.fullmatch(word) is not None and len(_GLUE.findall(word)) < 2)
 
     def _full_span(self, text: str, word: str, start: int, confidence: float,
                    cue: str) -> Span:
@@ -560,10 +658,28 @@ class NameExtractor(Extractor):
         self._cue_of[raw] = cue
         return cue
 
+    def _unglue(self, word: str) -> str | None:
+        """Words glued at a capital, one of them an everyday or stop word ("MiaAvailable",
+        "DominicanTS"), stand for the first part when that is Capitalised ("Mia"), else for
+        nothing ("espanolConvenient"); a name of two parts ("AmberLynn") stays whole."""
+        parts = _GLUE.split(word)
+        if len(parts) == 1:
+            return word
+        if not any(len(p) >= 3 and p.lower() not in self._given
+                   and (p.lower() in self._words or p.lower() in self._stop) for p in parts):
+            return word
+        first = parts[0]
+        if not first[0].isupper() or len(first) < 3 or (
+                first.lower() in self._words or first.lower() in self._stop):
+            return None  # "espanolConvenient", "FaceTime"
+        return first
+
     def _is_name(self, word: str, strong: bool, cue: str = "") -> bool:
         """After a cue: never a stop word; after a strong cue anything else; after a weak one
         a Capitalised word that is no ordinary English word ("I'm Sexy") unless a given name."""
         low = word.lower()
+        if _mixed_script(word) or self._unglue(word) != word:
+            return False
         if low in self._stop:
             # "My name is May": a given name that is also a function word, after a strong cue
             return strong and word[0].isupper() and low in self._census
@@ -572,8 +688,9 @@ class NameExtractor(Extractor):
         if low in self._given:
             if not word[0].isupper():  # "im lauren": a plain given name in lower case
                 return low not in self._ambiguous
-            # "CALL ME LOVE": an everyday word in capitals is the word, not a name
-            return not (word.isupper() and low in self._ambiguous)
+            # "CALL ME LOVE": an everyday word in capitals is the word, not a name; after a
+            # first-person cue it is the name ("I'M AMBER")
+            return not (word.isupper() and low in self._ambiguous and cue not in _SELF_CUES)
         if not word[0].isupper():
             # "im seraphina": after a first-person cue, a lower-case word no list knows
             return (cue in _SELF_CUES and len(word) >= 4 and "-" not in word
