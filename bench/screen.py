@@ -9,15 +9,19 @@ Prints, over the synthetic demo corpus (100k ads by default):
   memory stays flat as input grows;
 - the compiled core (`amberline._core`) against the Python reference, measured in the same
   run (CPU time, best of 3, alternating, warm: the machine is shared, and CPU time moves
-  less with its load than wall time): the normaliser stage alone and full screening, on the
-  first `--core-ads` synthetic ads and, when `../shared/data/ads-dev/backpage-dev.jsonl`
-  exists, on those real ads (title and body), with a check that both give identical output;
+  less with its load than wall time): the normaliser stage alone, the lexicon matcher alone
+  and full screening, on the first `--core-ads` synthetic ads and, when
+  `../shared/data/ads-dev/backpage-dev.jsonl` exists, on those real ads (title and body),
+  with a check that both give identical output (normalised texts; scores, flags and spans),
+  the naive reference on a sample of the same ads and both ratios against it; and the
+  start-up of `amberline extract` with the core's table cache cold and warm, and without
+  the core;
 - when `../shared/data/ads-dev/dig-ads-training.csv` exists: screening of those 494 real ads
   (repeated `--real-repeat` times for a stable time), whose text is far sparser in entities and
   obfuscation than the synthetic corpus, against the naive baseline on the same ads.
 
 Usage: python bench/screen.py [--ads 100000] [--baseline-sample 2000] [--real-repeat 20]
-       [--core-ads 20000] [--skip-scan]
+       [--core-ads 20000] [--skip-scan] [--core-only]
 """
 
 from __future__ import annotations
@@ -148,12 +152,13 @@ def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float]:
 
 
 def use_core(on: bool) -> None:
-    """Switch every later `normalise_batch` to the core or to the Python reference."""
+    """Switch every later `normalise_batch` and new `Screener` to the core or to the Python
+    reference."""
     from amberline.text import native
     from amberline.text.normalise import prepare
 
     os.environ[core.ENV_VAR] = "rust" if on else "python"
-    core.load.cache_clear()
+    core.reset()
     native.normaliser.cache_clear()
     prepare()  # the tables are built here, outside any timing
 
@@ -168,20 +173,40 @@ def _normalised(ads: list[Ad]) -> list[tuple]:
     return out
 
 
-def core_figures(label: str, ads: list[Ad]) -> None:
-    """The core against the Python reference on `ads`: the normaliser alone and full
-    screening, best of 3 alternating runs after a warm-up of each, in this one process."""
-    from amberline.text.normalise import normalise_batch
+def _screened(screener: Screener, ads: list[Ad]) -> list[tuple]:
+    out = []
+    for i in range(0, len(ads), 1000):
+        out += [(s.score, [(f.rule, f.start, f.end, f.term, f.weight) for f in s.flags],
+                 [(x.kind, x.value, x.start, x.end) for x in s.spans])
+                for s in screener.screen_batch(ads[i : i + 1000])]
+    return out
+
+
+def core_figures(label: str, ads: list[Ad], naive_sample: int) -> None:
+    """The core against the Python reference on `ads`: the normaliser alone, the lexicon
+    matcher alone (on the normalised texts, a batch joined as the pipeline joins it) and full
+    screening, best of 3 alternating runs after a warm-up of each, in this one process; then
+    the naive reference on the first `naive_sample` ads, and both against it."""
+    from amberline.extract import BATCH_SEPARATOR
+    from amberline.text.normalise import normalise_batch, reference_batch
 
     if not ads:
         return
     size = text_bytes(ads)
     texts = [ad.text for ad in ads]
+    joined = [BATCH_SEPARATOR.join(n.text for n in reference_batch(texts[i : i + 1000]))
+              for i in range(0, len(texts), 1000)]
 
     def normaliser() -> float:
         started = time.process_time()
         for i in range(0, len(texts), 1000):
             normalise_batch(texts[i : i + 1000])
+        return time.process_time() - started
+
+    def matcher(screener: Screener) -> float:
+        started = time.process_time()
+        for batch in joined:
+            screener.matcher.match(batch)
         return time.process_time() - started
 
     best: dict[tuple[str, bool], float] = {}
@@ -194,23 +219,67 @@ def core_figures(label: str, ads: list[Ad]) -> None:
     for _ in range(3):
         for on in (True, False):
             use_core(on)
-            for stage, run in (("normaliser", normaliser),
-                               ("screening", lambda s=screeners[on]: bench_screener_with(
-                                   s, ads, clock=time.process_time))):
+            stages = (("normaliser", normaliser),
+                      ("lexicon", lambda s=screeners[on]: matcher(s)),
+                      ("screening", lambda s=screeners[on]: bench_screener_with(
+                          s, ads, clock=time.process_time)))
+            for stage, run in stages:
                 best[stage, on] = min(best.get((stage, on), float("inf")), run())
     use_core(True)
-    with_core = _normalised(ads)
+    with_core = _normalised(ads), _screened(screeners[True], ads)
     use_core(False)
-    identical = with_core == _normalised(ads)
+    identical = [a == b for a, b in zip(with_core, (_normalised(ads), _screened(screeners[False],
+                                                                                 ads)),
+                                        strict=True)]
+    engines = f"core matcher engine {screeners[True].matcher.engine!r}, " \
+              f"reference {screeners[False].matcher.engine!r}"
+    sample = ads[:naive_sample]
+    naive_s = bench_naive_cpu(sample, naive_patterns(screeners[False]))
+    naive_mb = text_bytes(sample) / MB / naive_s
     os.environ.pop(core.ENV_VAR, None)
-    core.load.cache_clear()
-    print(f"core vs Python reference, {label} ({len(ads):,} ads, {size / MB:.1f} MB), "
-          f"normaliser output identical: {'yes' if identical else 'NO'}")
-    for stage in ("normaliser", "screening"):
+    core.reset()
+    print(f"core vs Python reference, {label} ({len(ads):,} ads, {size / MB:.1f} MB; "
+          f"{engines}); output identical: normaliser {'yes' if identical[0] else 'NO'}, "
+          f"screening (scores, flags, spans) {'yes' if identical[1] else 'NO'}")
+    for stage in ("normaliser", "lexicon", "screening"):
         fast, slow = best[stage, True], best[stage, False]
         print(f"  {stage + ':':12} CPU: core {size / MB / fast:7.2f} MB/s "
               f"({fast / len(ads) * 1e6:6.1f} µs/ad)   python {size / MB / slow:7.2f} MB/s "
               f"({slow / len(ads) * 1e6:6.1f} µs/ad)   ratio {slow / fast:5.1f}x")
+    fast, slow = size / MB / best["screening", True], size / MB / best["screening", False]
+    print(f"  naive reference (CPU, first {len(sample):,} ads): {naive_mb:.2f} MB/s; "
+          f"screening vs naive: core {fast / naive_mb:.1f}x, python {slow / naive_mb:.1f}x")
+
+
+def bench_naive_cpu(ads: list[Ad], patterns: list[re.Pattern[str]]) -> float:
+    """`bench_naive` in CPU time, as the core figures are measured."""
+    started = time.process_time()
+    bench_naive(ads, patterns)
+    return time.process_time() - started
+
+
+def startup_figures() -> None:
+    """CPU and wall time of `amberline extract` on empty input, each in a fresh process:
+    with the core, its table cache cold (an empty cache directory) and then warm, and with
+    the Python reference."""
+    def run(env: dict[str, str]) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "amberline.cli", "extract", "-"], env=env,
+                       input="", check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime), wall
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "AMBERLINE_CACHE_DIR": cache, core.ENV_VAR: "rust"}
+        cold = run(env)
+        warm = min(run(env) for _ in range(3))
+        python = min(run({**env, core.ENV_VAR: "python"}) for _ in range(3))
+    print("start-up, `amberline extract` on empty input (CPU s / wall s): "
+          f"core cold cache {cold[0]:.2f} / {cold[1]:.2f}, core warm cache (best of 3) "
+          f"{warm[0]:.2f} / {warm[1]:.2f}, Python reference (best of 3) "
+          f"{python[0]:.2f} / {python[1]:.2f}")
 
 
 def bench_screener_with(screener: Screener, ads: list[Ad], batch: int = 1000,
@@ -257,6 +326,8 @@ def main() -> None:
     parser.add_argument("--core-ads", type=int, default=20_000,
                         help="synthetic ads for the core against the Python reference")
     parser.add_argument("--skip-scan", action="store_true", help="screening figures only")
+    parser.add_argument("--core-only", action="store_true",
+                        help="only the core against the Python reference, and start-up")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -269,8 +340,11 @@ def main() -> None:
         print(f"corpus: {len(ads):,} ads, {size / MB:.1f} MB of ad text")
         print(f"compiled core: {'in use' if core.active() else 'not in use (Python reference)'}")
         if core.active():
-            core_figures("synthetic", ads[: args.core_ads])
-            core_figures("backpage-dev (real)", backpage_dev_ads())
+            core_figures("synthetic", ads[: args.core_ads], args.baseline_sample)
+            core_figures("backpage-dev (real)", backpage_dev_ads(), args.baseline_sample)
+            startup_figures()
+        if args.core_only:
+            return
 
         fast_s = bench_screener(ads)
         fast_ads, fast_mb = len(ads) / fast_s, size / MB / fast_s

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::tables::{ALNUM, N_CODE_POINTS};
 
@@ -159,6 +159,8 @@ impl Matcher {
             Some(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    // A full DFA: one table lookup per byte; the literals are few and short.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&patterns)
                     .map_err(|e| format!("cannot build the automaton: {e}"))?,
             )

@@ -15,8 +15,10 @@ falls back to the Python reference with one warning. `AMBERLINE_CORE` chooses ex
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 ENV_VAR = "AMBERLINE_CORE"
@@ -62,6 +64,21 @@ def load() -> ModuleType | None:
         )
         return None
     return _core
+
+
+def cache_dir() -> Path:
+    """Where the core leaves what it computes once per machine (tables keyed by a hash of
+    what they depend on): `AMBERLINE_CACHE_DIR`, else the user's cache directory."""
+    explicit = os.environ.get("AMBERLINE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "amberline"
 
 
 def active() -> bool:
