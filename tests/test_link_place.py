@@ -6,6 +6,7 @@ same networks as a rebuild. All texts are invented, clinical notices."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ WORDS = ["amber", "cedar", "willow", "harbour", "granite", "meadow", "lantern", 
 # one sentence the same tutoring service writes in each of its otherwise different notices
 HOUSE = "sessions are held in the quiet reading room on the second floor near the atrium"
 LOCATION = "Harbour side, north quay"
+PLACE = LinkConfig(place_edges=True)
 
 
 def own_words(k: int, n: int = 30) -> str:
@@ -53,30 +55,31 @@ def groups(result) -> list[list[str]]:
 
 def test_typed_location_with_shared_text_joins_different_texts() -> None:
     records = [rec(f"a{k}", notice(k), "harbour side north quay") for k in range(3)]
-    result = link_records(records)
+    result = link_records(records, PLACE)
     assert groups(result) == [["a0", "a1", "a2"]]
     assert {e.kind for e in result.edges()} == {"place"}
     evidence = next(e.evidence for e in result.edges())
     assert "harbour side north quay" in evidence and "Jaccard" in evidence
     # control: the same texts with different typed locations are not joined
     apart = [rec(f"a{k}", notice(k), f"quay {WORDS[k]}") for k in range(3)]
-    assert groups(link_records(apart)) == []
+    assert groups(link_records(apart, PLACE)) == []
 
 
 def test_location_alone_is_not_enough() -> None:
     # same typed location, nothing written in common: no edge
     records = [rec(f"b{k}", notice(k, house=False), "harbour side north quay")
                for k in range(3)]
-    assert groups(link_records(records)) == []
+    assert groups(link_records(records, PLACE)) == []
 
 
 def test_location_typed_by_more_ads_than_the_hub_limit_makes_no_edge() -> None:
     records = [rec(f"c{k}", notice(k), "harbour side north quay") for k in range(4)]
-    assert groups(link_records(records, LinkConfig(max_key_ads=4))) == [
+    assert groups(link_records(records, replace(PLACE, max_key_ads=4))) == [
         ["c0", "c1", "c2", "c3"]]
-    assert groups(link_records(records, LinkConfig(max_key_ads=3))) == []
+    assert groups(link_records(records, replace(PLACE, max_key_ads=3))) == []
     # and the kind can be switched off like any other
-    assert groups(link_records(records, LinkConfig(kinds=("near_dup",)))) == []
+    assert groups(link_records(records, replace(PLACE, kinds=("near_dup",)))) == []
+    assert groups(link_records(records)) == []  # off by default
 
 
 def test_support_key_is_the_normalised_typed_location() -> None:
@@ -127,7 +130,7 @@ def test_place_edges_through_the_store_incremental_equals_rebuild(tmp_path: Path
     assert incremental == [["p0", "p1", "p2", "p3"]]
     link_store(store, REAL_TEXT, rebuild=True)
     assert partition(store) == incremental
-    # the default profile makes the same place edges
+    # the default profile makes no place edges
     link_store(store, LinkConfig(), rebuild=True)
-    assert partition(store) == incremental
+    assert partition(store) == []
     store.close()

@@ -53,7 +53,9 @@ def link(
         help="Seconds to wait for another link run on this database to finish.")] = 600.0,
     real_text: Annotated[bool, typer.Option(
         "--real-text", help="Stricter text linking for real ads: rarity-weighted text "
-        "edges, and text never joins two networks with contacts of their own.")] = False,
+        "edges, text never joins two networks with contacts of their own, and ads whose "
+        "posters typed the same location are joined when their texts share something.")
+    ] = False,
 ) -> None:
     """Link stored ads into networks; only ads stored since the last run are added."""
     from dataclasses import replace

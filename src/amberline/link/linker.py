@@ -23,11 +23,13 @@ from .components import UnionFind, bridged_components, components, separate
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
 from .keys import PDQ, SUPPORT_KINDS
 from .minhash import MinHasher, jaccard_estimate
-from .neardup import similar_pairs
+from .neardup import banded_pairs, similar_pairs
 from .pdq_index import PDQIndex, hex_to_words
 from .rarity import ValueCounts
 from .record import LinkConfig
 from .templates import alignment_ratio, tokenize
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier: mixes a location into a value
 
 # Stored edges as `restore` takes them: ad index a, b, kind code, value, key (see `edge_keys`).
 StoredEdges = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Sequence[str | None]]
@@ -54,10 +56,10 @@ class Linker:
         self.sig = np.zeros((0, cfg.num_perm), dtype=np.uint32)
         self.empty = np.zeros(0, dtype=bool)
         self.keys = KeyGrouper(cfg.max_key_ads)
-        # supporting keys (typed locations): counts and cut like identifier keys, but the ads
-        # holding each are kept (up to the hub limit) to pair a new ad with each of them
+        # supporting keys (typed locations): counted and cut like identifier keys, never
+        # joined as keys (`_place_edges`)
         self.support = KeyGrouper(cfg.max_key_ads)
-        self.support_ads: dict[int, list[int]] = {}
+        self.place_of = np.zeros(0, dtype=np.int64)  # per ad: its typed location's id, or -1
         # rarity-weighted text scores only when a threshold asks for them (REAL_TEXT)
         self.counts = ValueCounts(cfg.num_perm, cfg.rarity_scale, cfg.max_key_ads) \
             if cfg.near_dup_score > 0 or cfg.template_score > 0 else None
@@ -91,7 +93,8 @@ class Linker:
         edges_before = len(self.edges)
         self._key_edges(new, base)
         self._text_edges(new, base, signatures)
-        self._place_edges(new, base)
+        self._place_keys(new, base)
+        self._place_edges(base)
         self._image_edges(new)
         a, b, *_ = self.edges.columns()
         a, b = a[edges_before:], b[edges_before:]
@@ -208,55 +211,52 @@ class Linker:
         self.edges.append(i[ok], j[ok], KIND_CODE["template"], ratio[ok],
                           ref=permille(score[ok], scored), ref2=permille(est[ok]))
 
-    def _support_pairs(self, records: Sequence[LinkRecord], base: int
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Count the supporting keys of ads base.. and return (earlier ad, ad, key id) for
-        every earlier holder of the same key, while the key is within the hub limit."""
+    def _place_keys(self, records: Sequence[LinkRecord], base: int) -> None:
+        """Count the typed locations (supporting keys) of ads base.. and note each ad's."""
         ads: list[int] = []
         keys: list[str] = []
         for i, rec in enumerate(records, start=base):
-            for kind, value in rec.keys:
-                if kind in SUPPORT_KINDS:
-                    ads.append(i)
-                    keys.append(f"{kind}:{value}")
-        empty = np.empty(0, np.int64)
-        if not ads:
-            return empty, empty, empty
-        self.support.add(ads, keys)
-        index, counts, limit = self.support.index, self.support.counts, self.config.max_key_ads
-        pa: list[int] = []
-        pb: list[int] = []
-        pk: list[int] = []
-        for ad, key in dict.fromkeys(zip(ads, keys, strict=True)):
-            kid = index[key]
-            held = self.support_ads.setdefault(kid, [])
-            if counts[kid] > limit:  # a hub: no edges, and no need to keep its ads
-                held.clear()
-                continue
-            pa += held
-            pb += [ad] * len(held)
-            pk += [kid] * len(held)
-            held.append(ad)
-        return (np.asarray(pa, np.int64), np.asarray(pb, np.int64), np.asarray(pk, np.int64))
+            found = next((f"{k}:{v}" for k, v in rec.keys if k in SUPPORT_KINDS), None)
+            if found is not None:
+                ads.append(i)
+                keys.append(found)
+        place = np.full(len(records), -1, dtype=np.int64)
+        if ads:
+            self.support.add(ads, keys)
+            index = self.support.index
+            place[np.asarray(ads, dtype=np.int64) - base] = [index[k] for k in keys]
+        self.place_of = np.concatenate([self.place_of, place])
 
-    def _place_edges(self, new: list[LinkRecord], base: int) -> None:
+    def _place_edges(self, base: int) -> None:
         """Edges between ads whose posters typed the same location and whose texts agree on
         at least `place_text_min` of their MinHash positions.
 
         Why both: a typed location is shared by unrelated posters of one town, and a little
         shared text by unrelated posters copying the same phrases; an operator posting many
-        different texts under one number keeps typing the same location. The work is bounded
-        like hub keys: a location held by more than `max_key_ads` ads pairs nothing."""
-        a, b, kid = self._support_pairs(new, base)
-        if not self.config.enabled("place") or not len(a):
+        different texts under one number keeps typing the same location. Candidates without
+        pairing every two ads of a location: per MinHash position, ads are bucketed by
+        (location, value), like LSH bands of one row, so two ads meet when they agree on a
+        position at all (a pair that passes agrees on several), and buckets larger than
+        `max_bucket_pairs` are chained. A location held by more than `max_key_ads` ads is a
+        hub and pairs nothing."""
+        cfg = self.config
+        kid = self.place_of
+        active = (kid >= 0) & ~self.empty
+        active[active] = self.support.counts[kid[active]] <= cfg.max_key_ads
+        if not (cfg.place_edges and cfg.enabled("place")) or not active[base:].any():
             return
-        code = np.unique(a * np.int64(len(self.records)) + b, return_index=True)[1]
-        a, b, kid = a[code], b[code], kid[code]
-        ok = ~self.empty[a] & ~self.empty[b]
-        a, b, kid = a[ok], b[ok], kid[ok]
-        est = jaccard_estimate(self.sig, a, b)
-        keep = est >= self.config.place_text_min
-        self.edges.append(a[keep], b[keep], KIND_CODE["place"], est[keep], ref=kid[keep])
+        salt = kid.astype(np.uint64) * _MIX
+
+        def key_of(band: int) -> np.ndarray:
+            h = (self.sig[:, band].astype(np.uint64) ^ salt) * _MIX
+            return h ^ (h >> np.uint64(29))
+
+        i, j = banded_pairs(key_of, self.sig.shape[1], active, base, cfg.max_bucket_pairs)
+        same = kid[i] == kid[j]
+        i, j = i[same], j[same]
+        est = jaccard_estimate(self.sig, i, j)
+        keep = est >= cfg.place_text_min
+        self.edges.append(i[keep], j[keep], KIND_CODE["place"], est[keep], ref=kid[i[keep]])
 
     def _fresh_pdq(self, records: Sequence[LinkRecord]) -> list[str]:
         """Register PDQ hashes not seen before; returns them in order."""
@@ -325,7 +325,7 @@ class Linker:
                 self._note_identifiers(ads, names)
             self.key_kind = [KIND_CODE[k.partition(":")[0]] for k in self.keys.names]
         self.keys.used[:] = False  # set below from the edges really made
-        self._support_pairs(self.records, 0)  # counts and holders; the pairs are stored
+        self._place_keys(self.records, 0)  # counts and each ad's; the edges are stored
         if self.config.enabled(PDQ):
             fresh = self._fresh_pdq(self.records)
             if fresh:

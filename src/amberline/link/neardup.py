@@ -96,10 +96,10 @@ def candidate_pairs(
     keys: np.ndarray, active: np.ndarray, new_from: int = 0, max_bucket: int = 50
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct candidate pairs (i < j) over all bands among `active` ad indices."""
-    return _banded(lambda band: keys[:, band], keys.shape[1], active, new_from, max_bucket)
+    return banded_pairs(lambda band: keys[:, band], keys.shape[1], active, new_from, max_bucket)
 
 
-def _banded(key_of, bands: int, active: np.ndarray, new_from: int, max_bucket: int
+def banded_pairs(key_of, bands: int, active: np.ndarray, new_from: int, max_bucket: int
             ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs band by band; codes i * n + j are merged and deduplicated every few
     bands, so memory holds one band's keys and the distinct pairs, not every band's copy."""
@@ -125,7 +125,7 @@ def similar_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i, j, estimated Jaccard) with estimate >= threshold, via LSH then verification."""
     bands, rows = lsh_params(round(threshold, 4), sig.shape[1])
-    i, j = _banded(lambda band: band_key(sig, band, rows), bands, ~empty, new_from, max_bucket)
+    i, j = banded_pairs(lambda band: band_key(sig, band, rows), bands, ~empty, new_from, max_bucket)
     est = jaccard_estimate(sig, i, j)
     keep = est >= threshold
     return i[keep], j[keep], est[keep]

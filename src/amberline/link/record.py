@@ -34,7 +34,10 @@ class LinkConfig:
     # place edges: two ads whose posters typed the same location (`keys.support_keys`; not
     # used once more than max_key_ads ads share it) are joined when their texts agree on at
     # least this share of MinHash positions (a Jaccard estimate: some text in common, far
-    # below a near-duplicate); the typed location alone is never enough
+    # below a near-duplicate); the typed location alone is never enough. Off by default (on
+    # in `REAL_TEXT`): without the rarity scores and the contested rule, the extra joins cost
+    # the default more precision on real ads than they add recall
+    place_edges: bool = False
     place_text_min: float = 0.05
     # LSH buckets larger than this are chained (n-1 candidate pairs) instead of all pairs
     max_bucket_pairs: int = 50
@@ -64,9 +67,10 @@ class LinkConfig:
         return self.kinds is None or kind in self.kinds
 
 
-# The profile for real ads measured by `bench/link_real.py`: rarity-weighted text edges, and
-# text (near-copies included) never joining two components with identifiers of their own
-# (`amberline link --real-text`). Not the default: on the synthetic corpus, whose networks
+# The profile for real ads measured by `bench/link_real.py`: rarity-weighted text edges, place
+# edges, and text (near-copies included) never joining two components with identifiers of
+# their own (`amberline link --real-text`). Not the default: on the synthetic corpus, whose networks
 # share phrase-bank text with other networks and post with burner numbers, it lowers recall
 # (README, Linking).
-REAL_TEXT = LinkConfig(near_dup_score=0.7, template_score=0.7, bridge_contested=True)
+REAL_TEXT = LinkConfig(near_dup_score=0.7, template_score=0.7, bridge_contested=True,
+                       place_edges=True)
