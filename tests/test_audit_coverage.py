@@ -16,16 +16,21 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from alerts_support import FIXTURES, http_server
+from amberline.chats.rules import default_rules
+from amberline.chats.screen import screen_batch
 from amberline.cli import app as cli
 from amberline.report.standin import StandinServer
 from amberline.store import audit
 from amberline.store.accounts import add_user
+from amberline.store.conversations import conversation_key, write_conversations
 from amberline.store.database import Store
 from report_fixtures import KEY_A, KEY_B, screened
+from test_chats_store import GROOMING
 from test_report_cli import reporter_config
 from test_web_auth import all_routes
 from web_helpers import BACKENDS, PASSWORD, app_for, bearer, csrf_of, database, signed_in
 
+CONVERSATION = conversation_key(GROOMING)
 NOT_AUDITED = {
     "scan": "stores ads; each run is kept in the scans table with its counts and quarantine",
     "extract": "reads input, writes to stdout, nothing stored or sent",
@@ -61,6 +66,7 @@ def store(request, tmp_path: Path):
     with database(request.param, tmp_path, "coverage.db") as db:
         s = Store(db)
         s.write_new(None, list(screened()))
+        write_conversations(s, None, [(GROOMING, screen_batch([GROOMING], default_rules())[0])])
         add_user(s, "ana", "analyst", PASSWORD)
         add_user(s, "alice", "admin", PASSWORD)
         yield s
@@ -95,6 +101,11 @@ def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
             ("report submit", ["report", "submit", KEY_A, "--reporter-config", str(config),
                                "--call-log", str(tmp_path / "calls.jsonl")], "",
              {"report_submit", "report_submitted"}),
+            ("decide", ["decide", "--conversation", CONVERSATION, "--action", "report",
+                        "--note", "secrecy and an image request", "--user", "ana"], "",
+             {"decision"}),
+            ("chats report", ["chats", "report", CONVERSATION, "--reporter-config",
+                              str(config), "--out", str(tmp_path / "chat.xml")], "", {"export"}),
             ("unlink", ["unlink", KEY_A, KEY_B, "--note", "different people", "--user", "ana"],
              "", {"not_linked"}),
             ("alerts load", ["alerts", "load", str(FIXTURES / "amber_1_1.xml")], "",
@@ -143,8 +154,8 @@ def _sign_in(app, name: str):
                                        "csrf": csrf_of(client.get("/login").text)})
 
 
-def test_every_state_changing_route_writes_an_audit_entry(store: Store) -> None:
-    app = app_for(store)
+def test_every_state_changing_route_writes_an_audit_entry(store: Store, tmp_path: Path) -> None:
+    app = app_for(store, reporter_config=reporter_config(tmp_path))
     token = bearer(store, "ana")
     xml = (FIXTURES / "amber_1_2.xml").read_text(encoding="utf-8")
     session = signed_in(app, "ana")  # POST /login, audited as "login" (checked below)
@@ -181,6 +192,11 @@ def test_every_state_changing_route_writes_an_audit_entry(store: Store) -> None:
         ("POST", "/networks/{network_id}/not-linked"): (lambda: session.post(
             "/networks/ad-1/not-linked", data={"ad_a": "1", "ad_b": "2", "note": "different",
                                                "csrf": csrf}), "not_linked"),
+        ("POST", "/conversations/{conversation_id}/decisions"): (lambda: session.post(
+            "/conversations/1/decisions", data={"action": "report", "note": "n", "csrf": csrf}),
+            "decision"),
+        ("GET", "/exports/conversations/{conversation_id}/report.xml"): (
+            lambda: session.get("/exports/conversations/1/report.xml"), "export"),
         ("POST", "/logout"): (lambda: session.post("/logout", data={"csrf": csrf}), "logout"),
     }
     for (method, path), (call, action) in calls.items():

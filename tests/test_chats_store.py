@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from amberline.chats.records import Conversation, Message
 from amberline.chats.rules import default_rules
 from amberline.chats.screen import screen_batch
 from amberline.chats.synth import write_chats
 from amberline.cli import app
+from amberline.commands.common import UserError
 from amberline.store import audit
 from amberline.store import conversations as cs
 from amberline.store.database import Store
@@ -58,12 +59,12 @@ def test_write_is_idempotent_and_reads_back_messages_and_flags(store: Store) -> 
     new = stored(store, GROOMING, PLAIN, GROOMING)  # a repeat inside the batch too
     assert set(new) == {"fixture.jsonl:g1", "fixture.jsonl:p1"}
     assert stored(store, GROOMING, PLAIN) == {}
-    with store.reading() as conn:
-        assert cs.counts(conn)["conversations"] == 2
-        got = cs.get_conversation(conn, "fixture.jsonl:g1")
-        assert got is not None and cs.get_conversation(conn, got.id) == got
-        assert cs.get_conversation(conn, "fixture.jsonl:nope") is None
-        assert cs.get_conversation(conn, 2**40) is None
+    assert cs.counts(store)["conversations"] == 2
+    got = cs.get_conversation(store, "fixture.jsonl:g1")
+    assert got is not None and cs.get_conversation(store, got.id) == got
+    assert cs.get_conversation(store, "fixture.jsonl:nope") is None
+    assert cs.get_conversation(store, 2**40) is None
+    assert cs.find_conversation(store, got.id) == (got.id, got.key)
     assert [m.text for m in got.messages] == [m.text for m in GROOMING.messages]
     assert [m.author for m in got.messages] == ["kid", "adult", "adult"]
     assert got.messages[0].time == "2024-05-01T12:00"
@@ -82,8 +83,7 @@ def test_write_is_idempotent_and_reads_back_messages_and_flags(store: Store) -> 
 def test_unstorable_characters_keep_offsets(store: Store) -> None:
     hostile = convo("h\x00", ("a\x00", "im 13 \x00 dont tell your mom"))
     stored(store, hostile)
-    with store.reading() as conn:
-        got = cs.get_conversation(conn, cs.conversation_key(hostile))
+    got = cs.get_conversation(store, cs.conversation_key(hostile))
     assert got is not None
     assert got.messages[0].text == "im 13 \ufffd dont tell your mom"
     assert got.messages[0].author == "a\ufffd"
@@ -98,27 +98,26 @@ def test_unstorable_characters_keep_offsets(store: Store) -> None:
 
 def test_queue_ranks_by_score_pages_and_filters(store: Store) -> None:
     ids = stored(store, GROOMING, PLAIN, LOOKALIKE)
-    with store.reading() as conn:
-        rows, cursor = cs.queue_page(conn, limit=2)
-        assert cursor is not None and len(rows) == 2
-        rest, end = cs.queue_page(conn, after=cursor, limit=2)
-        assert end is None
-        every = rows + rest
-        assert [r.score for r in every] == sorted((r.score for r in every), reverse=True)
-        assert {r.key for r in every} == set(ids)
-        assert every[0].key == "fixture.jsonl:g1" and every[0].categories
-        alerts, _ = cs.queue_page(conn, alerts_only=True)
-        assert all(r.alert for r in alerts)
-        some = next(iter(every[0].categories))
-        assert "fixture.jsonl:g1" in {r.key for r in cs.queue_page(conn, category=some)[0]}
-        with pytest.raises(ValueError):
-            cs.queue_page(conn, status="maybe")
+    rows, cursor = cs.queue_page(store, limit=2)
+    assert cursor is not None and len(rows) == 2
+    rest, end = cs.queue_page(store, after=cursor, limit=2)
+    assert end is None
+    every = rows + rest
+    assert [r.score for r in every] == sorted((r.score for r in every), reverse=True)
+    assert {r.key for r in every} == set(ids)
+    assert every[0].key == "fixture.jsonl:g1" and every[0].categories
+    alerts, _ = cs.queue_page(store, alerts_only=True)
+    assert alerts and all(r.alert for r in alerts)
+    some = next(iter(every[0].categories))
+    assert "fixture.jsonl:g1" in {r.key for r in cs.queue_page(store, category=some)[0]}
+    assert cs.categories(store) == sorted({c for r in every for c in r.categories})
+    with pytest.raises(ValueError):
+        cs.queue_page(store, status="maybe")
     g1 = ids["fixture.jsonl:g1"]
     record_decision(store, action="escalate", note="stated age and secrecy", user_name="ana",
                     conversation=g1)
-    with store.reading() as conn:
-        escalated, _ = cs.queue_page(conn, status="escalate")
-        opened, _ = cs.queue_page(conn, status="open")
+    escalated, _ = cs.queue_page(store, status="escalate")
+    opened, _ = cs.queue_page(store, status="open")
     assert [r.id for r in escalated] == [g1] and escalated[0].status == "escalate"
     assert g1 not in {r.id for r in opened} and len(opened) == 2
 
@@ -178,8 +177,7 @@ def test_screen_with_db_stores_once_and_quarantines(store_location: str,  # noqa
     again = runner.invoke(app, ["chats", "screen", str(path), "--db", store_location])
     assert again.exit_code == 0, again.output
     with Store(store_location) as s:
-        with s.reading() as conn:
-            counted = cs.counts(conn)
+        counted = cs.counts(s)
         assert counted["conversations"] == 40
         assert counted["alerts"] == sum(x["alert"] for x in lines[:40]) > 0
         reasons = sorted(q.reason for q in s.quarantined())
@@ -188,3 +186,55 @@ def test_screen_with_db_stores_once_and_quarantines(store_location: str,  # noqa
             scans = conn.exec_driver_sql("SELECT counts FROM scans ORDER BY id").scalars().all()
     second = json.loads(scans[1]) if isinstance(scans[1], str) else scans[1]
     assert second["stored"] == 0 and second["duplicate"] == 40 and second["quarantined"] == 2
+
+
+def refused(result: Result, why: str) -> bool:
+    """The command stopped with a user error (one line, exit 2 from `amberline`) saying why."""
+    return isinstance(result.exception, UserError) and why in str(result.exception)
+
+
+def test_report_command_needs_a_decision_and_a_real_author(tmp_path: Path) -> None:
+    from amberline.report.chat_report import build_conversation_report, transcript
+    from amberline.report.cybertip import load_reporter_config
+    from amberline.report.cybertip_schema import validate_report
+    from amberline.store.accounts import add_user
+    from test_report_cli import reporter_config
+
+    db = str(tmp_path / "chats.db")
+    config = reporter_config(tmp_path)
+    with Store(db) as s:
+        stored(s, GROOMING)
+        add_user(s, "ana", "analyst", "correct horse battery")
+    key = cs.conversation_key(GROOMING)
+    report = ["chats", "report", key, "--reporter-config", str(config), "--db", db,
+              "--out", str(tmp_path / "r.xml")]
+    undecided = runner.invoke(app, report)
+    assert refused(undecided, "has no decision")
+    missing = runner.invoke(app, ["chats", "report", "nope:1", *report[3:]])
+    assert refused(missing, "no such conversation")
+    decided = runner.invoke(app, ["decide", "--conversation", key, "--action", "report",
+                                  "--note", "secrecy", "--user", "ana", "--db", db])
+    assert decided.exit_code == 0 and "conversation" in decided.output
+    both = runner.invoke(app, ["decide", "fixture:1", "--conversation", key, "--action",
+                               "report", "--note", "n", "--user", "ana", "--db", db])
+    assert refused(both, "one of them")
+    stranger = runner.invoke(app, [*report, "--reported-author", "stranger"])
+    assert refused(stranger, "wrote no message")
+    done = runner.invoke(app, [*report, "--reported-author", "adult"])
+    assert done.exit_code == 0, done.output
+    xml = (tmp_path / "r.xml").read_bytes()
+    assert validate_report(xml) == [] and b"<screenName>adult</screenName>" in xml
+    assert b"dont tell your mom" in xml and b"secrecy.dont_tell" in xml
+    with Store(db) as s:
+        conv = cs.get_conversation(s, key)
+        decided_list = history(s, conversation_id=conv.id)
+        entries = audit.entries(s, 5)
+    assert entries[0].action == "export" and entries[0].target == f"conversation:{conv.id}"
+    cut = transcript(conv, limit=60)
+    assert cut.startswith("[0] kid") and "[cut: messages 1-2" in cut
+    cleared = [*decided_list]
+    from dataclasses import replace
+
+    cleared[0] = replace(cleared[0], action="clear")
+    with pytest.raises(ValueError, match="was cleared"):
+        build_conversation_report(conv, cleared, load_reporter_config(config))

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from amberline.commands.common import UserError, err, open_store
+from amberline.commands.common import DbOption, UserError, cli_actor, console, err, open_store
 
 chats_app = typer.Typer(no_args_is_help=True, add_completion=False,
                         help="Screen conversations for grooming and sextortion, with evidence.")
@@ -201,3 +201,39 @@ def train(
               f"{model.threshold} "
               f"({model.info['positives']} labelled 1); {unlabelled} without a label skipped, "
               f"{counts['quarantined']} quarantined", markup=False, highlight=False)
+
+
+@chats_app.command("report")
+def report(
+    conversation: Annotated[str, typer.Argument(
+        help="Conversation key (source:id, as stored by `chats screen --db`) or numeric id.")],
+    reporter_config: Annotated[Path, typer.Option(
+        "--reporter-config", help="TOML file with a [reporter] table.")],
+    out: Annotated[Path, typer.Option(help="Where to write the report XML.")] = Path(
+        "report.xml"),
+    reported_author: Annotated[str | None, typer.Option(
+        help="The author to report (one who wrote in the conversation); default: none named."
+    )] = None,
+    db: DbOption = "amberline.db",
+) -> None:
+    """Build the CyberTipline-shaped report XML for a decided conversation (audited)."""
+    from amberline.report.case import CaseNotFound
+    from amberline.report.chat_report import build_conversation_report, load_conversation
+    from amberline.report.cybertip import load_reporter_config
+    from amberline.store import audit
+
+    store = open_store(db)
+    try:
+        conv, decided = load_conversation(store, conversation)
+        xml = build_conversation_report(conv, decided, load_reporter_config(reporter_config),
+                                        reported_author)
+    except CaseNotFound as exc:
+        raise UserError(f"{db}: {exc}") from exc
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    audit.append(store, cli_actor(), "export", f"conversation:{conv.id}",
+                 {"kind": "report_xml", "conversation": conv.key, "bytes": len(xml),
+                  "out": str(out)})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(xml)
+    console.print(f"wrote {out} ({len(xml):,} bytes)", highlight=False)

@@ -19,6 +19,8 @@ AdArgument = Annotated[
     str | None, typer.Argument(help="Ad key (source:id) or numeric id; omit with --network.")
 ]
 NetworkOption = Annotated[str | None, typer.Option("--network", help="Network id instead.")]
+ConversationOption = Annotated[str | None, typer.Option(
+    "--conversation", help="Conversation key or id instead (stored by `chats screen --db`).")]
 ConfigOption = Annotated[
     Path, typer.Option("--reporter-config", help="TOML file with a [reporter] table.")
 ]
@@ -58,13 +60,14 @@ def _report_xml(db: Path, ad: str | None, network: str | None, config: Path) -> 
 def decide(
     ad: AdArgument = None,
     network: NetworkOption = None,
+    conversation: ConversationOption = None,
     action: Annotated[str, typer.Option(help="escalate, report, takedown or clear.")] = ...,
     note: Annotated[str, typer.Option(help="Why (kept with the decision).")] = ...,
     user: Annotated[str, typer.Option(help="Who decides.")] = ...,
     db: DbOption = "amberline.db",
 ) -> None:
-    """Record a decision on an ad or a network, with its audit entry; --user must name an
-    active workspace user."""
+    """Record a decision on an ad, a network or a conversation, with its audit entry; --user
+    must name an active workspace user."""
     from amberline.store.accounts import AccountError, active_user
     from amberline.store.decisions import record_decision
 
@@ -73,12 +76,17 @@ def decide(
         active_user(store, user)
     except AccountError as exc:
         raise UserError(f"--user: {exc}") from exc
+    if conversation is not None and (ad is not None or network is not None):
+        raise UserError("give an AD_KEY, --network ID or --conversation ID (one of them)")
+    target_of = {"conversation": conversation} if conversation is not None else _target(
+        ad, network)
     try:
         d = record_decision(store, action=action, note=note, user_name=user,
-                            via="cli", **_target(ad, network))[0]
+                            via="cli", **target_of)[0]
     except ValueError as exc:
         raise UserError(f"{db}: {exc}") from exc
-    target = d.ad_key or f"network {d.network_id}"
+    target = d.ad_key or (f"network {d.network_id}" if d.network_id is not None
+                          else f"conversation {d.conversation_id}")
     console.print(f"decision {d.id}: {d.action} on {target} by {d.user_name}", highlight=False)
 
 

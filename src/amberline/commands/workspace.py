@@ -21,13 +21,23 @@ def serve(
     db: DbOption = "amberline.db",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reporter_config: Annotated[Path | None, typer.Option(
+        "--reporter-config", help="TOML file with a [reporter] table: lets analysts export "
+        "hotline reports of decided conversations.")] = None,
 ) -> None:
-    """Start the web workspace (queue, evidence, networks, decisions, push API)."""
+    """Start the web workspace (queue, evidence, networks, conversations, decisions, push
+    API)."""
     import uvicorn
 
-    from amberline.web.app import create_app
+    from amberline.report.cybertip import load_reporter_config
+    from amberline.web.app import Settings, create_app
 
-    app = create_app(open_store(db))
+    if reporter_config is not None:
+        try:
+            load_reporter_config(reporter_config)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    app = create_app(open_store(db), Settings(reporter_config=reporter_config))
     console.print(f"Amberline workspace on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 

@@ -83,26 +83,51 @@ def load_reporter_config(path: Path) -> ReporterConfig:
     )
 
 
-def _sub(parent: etree._Element, tag: str, text: object = None) -> etree._Element:
+def sub(parent: etree._Element, tag: str, text: object = None) -> etree._Element:
     element = etree.SubElement(parent, tag)
     if text is not None:
         element.text = xml_text(str(text))
     return element
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _add_person(parent: etree._Element, tag: str, person: Person) -> None:
-    element = _sub(parent, tag)
-    _sub(element, "firstName", person.first_name)
-    _sub(element, "lastName", person.last_name)
+    element = sub(parent, tag)
+    sub(element, "firstName", person.first_name)
+    sub(element, "lastName", person.last_name)
     if person.phone:
-        _sub(element, "phone", person.phone)
-    _sub(element, "email", person.email)
+        sub(element, "phone", person.phone)
+    sub(element, "email", person.email)
+
+
+def new_report() -> etree._Element:
+    """An empty `report` root with the schema location the API expects."""
+    report = etree.Element("report", nsmap={"xsi": XSI})
+    report.set(f"{{{XSI}}}noNamespaceSchemaLocation", SCHEMA_LOCATION)
+    return report
+
+
+def document(report: etree._Element) -> bytes:
+    """The report as the UTF-8 XML bytes that are written or submitted."""
+    return etree.tostring(report, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def add_reporter(report: etree._Element, config: ReporterConfig) -> None:
+    """The `reporter` element: who reports, from the reporter config (every report kind)."""
+    reporter = sub(report, "reporter")
+    _add_person(reporter, "reportingPerson", config.person)
+    if config.contact:
+        _add_person(reporter, "contactPerson", config.contact)
+    for tag, value in (("companyTemplate", config.company_template),
+                       ("termsOfService", config.terms_of_service),
+                       ("legalURL", config.legal_url)):
+        if value:
+            sub(reporter, tag, value)
 
 
 def _minor_ages(case: Case) -> list[tuple[str, int]]:
@@ -117,7 +142,7 @@ def _case_summary(case: Case) -> str:
     for stored in case.ads:
         ad, screening = stored.ad, stored.screening
         where = ", ".join(x for x in (ad.city, ad.region, ad.country) if x) or "unknown place"
-        posted = _iso(ad.posted_at) if ad.posted_at else "unknown time"
+        posted = iso(ad.posted_at) if ad.posted_at else "unknown time"
         lines.append(f"Ad {ad.key} ({ad.url or 'no URL'}), posted {posted}, {where}, "
                      f"score {screening.score:.2f}.")
         text = ad.text
@@ -130,7 +155,7 @@ def _case_summary(case: Case) -> str:
     for d in case.decisions:
         target = f"ad {d.ad_key}" if d.ad_key else f"network {d.network_id}"
         lines.append(f"Decision: {d.action} on {target} by {d.user_name} at "
-                     f"{_iso(d.decided_at)}: {d.note}")
+                     f"{iso(d.decided_at)}: {d.note}")
     return "\n".join(lines)
 
 
@@ -139,13 +164,13 @@ def _add_reported_user(report: etree._Element, case: Case, config: ReporterConfi
     phones, emails = span_values(case, PHONE), span_values(case, EMAIL)
     if not (handles or urls or phones or emails):
         return
-    user = _sub(report, "personOrUserReported")
+    user = sub(report, "personOrUserReported")
     if config.esp_service:
-        _sub(user, "espService", config.esp_service)
+        sub(user, "espService", config.esp_service)
     if handles:
-        _sub(user, "screenName", handles[0])
+        sub(user, "screenName", handles[0])
     for url in urls:
-        _sub(user, "profileUrl", url)
+        sub(user, "profileUrl", url)
     info = []
     if phones:
         info.append("Phone numbers in the ads: " + ", ".join(phones) + ".")
@@ -154,7 +179,7 @@ def _add_reported_user(report: etree._Element, case: Case, config: ReporterConfi
     if len(handles) > 1:
         info.append("Other screen names in the ads: " + ", ".join(handles[1:]) + ".")
     if info:
-        _sub(user, "additionalInfo", " ".join(info))
+        sub(user, "additionalInfo", " ".join(info))
 
 
 def build_report(case: Case, config: ReporterConfig, require_decision: bool = True) -> bytes:
@@ -163,36 +188,27 @@ def build_report(case: Case, config: ReporterConfig, require_decision: bool = Tr
     if require_decision and (decision is None or decision.action == "clear"):
         state = "was cleared" if decision else "has no decision"
         raise ValueError(f"{case.subject} {state}; record a decision (amberline decide) first")
-    report = etree.Element("report", nsmap={"xsi": XSI})
-    report.set(f"{{{XSI}}}noNamespaceSchemaLocation", SCHEMA_LOCATION)
+    report = new_report()
 
-    summary = _sub(report, "incidentSummary")
-    _sub(summary, "incidentType", config.incident_type)
+    summary = sub(report, "incidentSummary")
+    sub(summary, "incidentType", config.incident_type)
     minors = _minor_ages(case)
     if minors:
-        _sub(summary, "escalateToHighPriority", "Stated age under 18: " + ", ".join(
+        sub(summary, "escalateToHighPriority", "Stated age under 18: " + ", ".join(
             f"{age} in ad {key}" for key, age in minors))
     posted = [s.ad.posted_at for s in case.ads if s.ad.posted_at is not None]
     when = min(posted) if posted else (decision.decided_at if decision else case.generated_at)
-    _sub(summary, "incidentDateTime", _iso(when))
-    _sub(summary, "incidentDateTimeDescription",
+    sub(summary, "incidentDateTime", iso(when))
+    sub(summary, "incidentDateTimeDescription",
          "Earliest posting time of the reported ads" if posted
          else "Posting time unknown; time of the decision to report")
 
-    page = _sub(_sub(report, "internetDetails"), "webPageIncident")
+    page = sub(sub(report, "internetDetails"), "webPageIncident")
     for url in dict.fromkeys(s.ad.url for s in case.ads if s.ad.url):
-        _sub(page, "url", url)
-    _sub(page, "additionalInfo", "Ads: " + ", ".join(s.ad.key for s in case.ads))
+        sub(page, "url", url)
+    sub(page, "additionalInfo", "Ads: " + ", ".join(s.ad.key for s in case.ads))
 
-    reporter = _sub(report, "reporter")
-    _add_person(reporter, "reportingPerson", config.person)
-    if config.contact:
-        _add_person(reporter, "contactPerson", config.contact)
-    for tag, value in (("companyTemplate", config.company_template),
-                       ("termsOfService", config.terms_of_service),
-                       ("legalURL", config.legal_url)):
-        if value:
-            _sub(reporter, tag, value)
+    add_reporter(report, config)
     _add_reported_user(report, case, config)
-    _sub(report, "additionalInfo", _case_summary(case))
-    return etree.tostring(report, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    sub(report, "additionalInfo", _case_summary(case))
+    return document(report)

@@ -47,6 +47,9 @@ MODELS: dict[str, Model] = {
         ("incidentDateTime", 1, 1), ("incidentDateTimeDescription", 0, 1),
     ),
     "webPageIncident": (("url", 0, None), ("additionalInfo", 0, 1)),
+    "chatImIncident": (
+        ("chatClient", 0, 1), ("chatRoomName", 0, 1), ("content", 0, 1), ("additionalInfo", 0, 1),
+    ),
     "reporter": (
         ("reportingPerson", 1, 1), ("contactPerson", 0, 1), ("companyTemplate", 0, 1),
         ("termsOfService", 0, 1), ("legalURL", 0, 1),
@@ -78,7 +81,7 @@ INCIDENT_KINDS = (
 # Elements whose content Amberline never emits and so does not check beyond their name.
 _OPAQUE = {"lawEnforcement", "intendedRecipient", "victim", "reportAnnotations", "address",
            "ipCaptureEvent", "deviceId", "estimatedLocation", "fileAnnotations", "details",
-           *INCIDENT_KINDS[1:]}
+           *(k for k in INCIDENT_KINDS if k not in MODELS)}
 _REQUIRED_TEXT = {"incidentType", "incidentDateTime", "url", "email", "reportId", "fileId"}
 
 

@@ -190,8 +190,19 @@ def resolve_conversation(conn: sa.Connection, key_or_id: str | int) -> tuple[int
     return (row.id, row.key) if row else None
 
 
-def get_conversation(conn: sa.Connection, key_or_id: str | int) -> StoredConversation | None:
+def get_conversation(store: Store, key_or_id: str | int) -> StoredConversation | None:
     """One conversation with its messages and flags, by key or id; None when not stored."""
+    with store.reading() as conn:
+        return _conversation(conn, key_or_id)
+
+
+def find_conversation(store: Store, key_or_id: str | int) -> tuple[int, str] | None:
+    """(id, key) of a stored conversation, by key or id; None when not stored."""
+    with store.reading() as conn:
+        return resolve_conversation(conn, key_or_id)
+
+
+def _conversation(conn: sa.Connection, key_or_id: str | int) -> StoredConversation | None:
     found = resolve_conversation(conn, key_or_id)
     if found is None:
         return None
@@ -244,7 +255,7 @@ def _summaries(conn: sa.Connection, rows: Iterable[sa.Row[Any]]) -> list[Convers
 
 
 def queue_page(
-    conn: sa.Connection, *, after: tuple[float, int] | None = None, limit: int = 50,
+    store: Store, *, after: tuple[float, int] | None = None, limit: int = 50,
     alerts_only: bool = False, category: str | None = None, status: str | None = None,
     min_score: float | None = None,
 ) -> tuple[list[ConversationSummary], tuple[float, int] | None]:
@@ -268,19 +279,21 @@ def queue_page(
         clauses.append(_latest_action(c.id) == status)
     if after is not None:
         clauses.append(sa.tuple_(c.score, c.id) < sa.tuple_(*after))
-    rows = conn.execute(sa.select(*_SUMMARY).where(*clauses)
-                        .order_by(c.score.desc(), c.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = (rows[-1].score, rows[-1].id) if more and rows else None
-    return _summaries(conn, rows), cursor
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(*_SUMMARY).where(*clauses)
+                            .order_by(c.score.desc(), c.id.desc()).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        cursor = (rows[-1].score, rows[-1].id) if more and rows else None
+        return _summaries(conn, rows), cursor
 
 
-def categories(conn: sa.Connection) -> list[str]:
+def categories(store: Store) -> list[str]:
     """The flag categories present, for the queue's filter menu."""
     f = conversation_flags.c
-    return list(conn.execute(sa.select(f.category).distinct().order_by(f.category)
-                             .limit(200)).scalars())
+    with store.reading() as conn:
+        return list(conn.execute(sa.select(f.category).distinct().order_by(f.category)
+                                 .limit(200)).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,8 +365,13 @@ def _message_hits_postgresql(conn: sa.Connection, query: str, limit: int,
     return [tuple(r) for r in conn.execute(stmt)]
 
 
-def counts(conn: sa.Connection) -> dict[str, int]:
+def counts(store: Store) -> dict[str, int]:
     """Stored conversations, alerts among them, messages and flags."""
+    with store.reading() as conn:
+        return _counts(conn)
+
+
+def _counts(conn: sa.Connection) -> dict[str, int]:
     c = conversations.c
     return {
         "conversations": conn.execute(sa.select(sa.func.count()).select_from(conversations))

@@ -46,6 +46,7 @@ class Settings:
     region: str = "US"  # default region for phone numbers typed into search
     search_seconds: float = SEARCH_SECONDS  # a full-text search is stopped after this
     login: LoginPolicy = field(default_factory=LoginPolicy)  # throttling and lockout
+    reporter_config: Path | None = None  # [reporter] TOML for conversation hotline reports
 
 
 class Facets:
@@ -64,7 +65,7 @@ class Facets:
 
 def create_app(store: Store | str | Path, settings: Settings | None = None) -> FastAPI:
     """The workspace over `store` (a `Store`, a SQLite path or a database URL)."""
-    from amberline.web import alert_desk, api, exports, login, pages
+    from amberline.web import alert_desk, api, conversations, exports, login, pages
 
     settings = settings or Settings()
     if not isinstance(store, Store):
@@ -81,7 +82,7 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
     app.state.facets = Facets(store)
     app.state.screener = None  # built on the first push: it takes a second or two
 
-    for module in (login, pages, exports, api, alert_desk):
+    for module in (login, pages, exports, api, alert_desk, conversations):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)
