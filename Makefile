@@ -39,7 +39,7 @@ demo: $(CORE_STAMP)
 	$(BIN)/amberline synth --ads 0 --chats 400 --seed 8 --chats-out demo/chats-train.jsonl
 	$(BIN)/amberline synth --ads 0 --chats 300 --seed 7 --chats-out demo/chats.jsonl
 	$(BIN)/amberline chats train demo/chats-train.jsonl --out demo/chats-model.npz
-	$(BIN)/amberline chats screen demo/chats.jsonl --model demo/chats-model.npz > demo/chats-screened.jsonl
+	$(BIN)/amberline chats screen demo/chats.jsonl --model demo/chats-model.npz --db demo/amberline.db > demo/chats-screened.jsonl
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench docs
