@@ -331,6 +331,7 @@ def test_never_crash_and_offsets_in_text(text: str) -> None:
 @given(st.one_of(st.lists(AD_WORDS, max_size=40).map(" ".join),
                  st.lists(AD_WORDS, max_size=40).map("".join)))
 @hypothesis_example("MeetRemi")  # a cue glued to its name: the trigger once wanted a word end
+@hypothesis_example("🔥 Remi 🔥\ncalm\n 🌸🌸 Mia 🌸")  # emoji title forms, first line and later
 def test_fast_path_equals_plain_regex(text: str) -> None:
     for name, slow in SLOW.items():
         fast = [(s.start, s.end, s.value) for s in EXTRACTORS[name].extract(text)]

@@ -155,9 +155,12 @@ _LINE_FORMS = re.compile(
 )
 _LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
 # Hyperscan triggers for the title forms (ascii/replace encoding: "?" stands for an emoji or
-# any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line.
+# any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line,
+# or is on the text's first line (always tried). The emoji form starts its line with an emoji:
+# its trigger is a line starting with a non-ASCII character (one report per such line, where
+# "an emoji then two letters" fired at every character of a run of emoji).
 _LINE_TRIGGERS = [
-    r"\?[ \t]*[a-z?]{2}",
+    r"\n[ \t]*\?",
     rf"(?:{_TITLE_ADJECTIVES})[ \t]+[a-z?]",
     r"[ \t](?:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)",
 ]
@@ -348,6 +351,7 @@ class NameExtractor(Extractor):
                 v[0].city is None or v[0].population >= TOWN)))
         self._places |= countries - given
         self._descriptive = descriptive
+        self._kinds = self._make_kinds()
         # One database for the cue forms, "here" and the title-form triggers (whose starts
         # are not needed, but a second scan of the text costs more than reporting them).
         self._prefilter = Prefilter([_TRIGGER, _HERE_TRIGGER, *_LINE_TRIGGERS], caseless=True,
@@ -400,12 +404,15 @@ class NameExtractor(Extractor):
     def _class(self, word: str) -> int:
         """How the gazetteer knows a word: a plain given name, an ambiguous one, a stop word,
         or not at all."""
-        low = word.lower()
-        if low in self._ambiguous:
-            return _STOP if low in self._stop else _AMBIGUOUS
-        if low in self._given:
-            return _KNOWN
-        return _STOP if low in self._words else _UNKNOWN
+        return self._kinds.get(word.lower(), _UNKNOWN)
+
+    def _make_kinds(self) -> dict[str, int]:
+        """`_class` as one table: an ambiguous word (a stop word stays one) over a given name
+        over an everyday word."""
+        kinds = dict.fromkeys(self._words, _STOP)
+        kinds.update(dict.fromkeys(self._given, _KNOWN))
+        kinds.update((w, _STOP if w in self._stop else _AMBIGUOUS) for w in self._ambiguous)
+        return kinds
 
     def _positional(self, text: str, taken: set[int]) -> list[Span]:
         """Names found by position alone (see the module docstring), each once."""
@@ -421,7 +428,6 @@ class NameExtractor(Extractor):
                          else self._span(word, start, confidence, cue))
             self._list_around(text, start, start + len(word), add)
 
-        n = len(text)
         for phone in _PHONE_RUN.finditer(text):
             p = phone.start()
             if p > 0 and text[p - 1].isdigit():
@@ -436,9 +442,15 @@ class NameExtractor(Extractor):
                 add(a.group("name"), a.start("name"), "after phone", 0.6)
         # Only a Capitalised word the gazetteer knows (or, at a line start or before an age,
         # one no list knows) has its context looked at.
-        classify = self._class
+        # (Most Capitalised words are everyday words: the table lookup comes first.)
+        kind_of = self._kinds.get
+        n = len(text)
+        runs: set[int] = set()
         for m in _WORD_RE.finditer(text):
             word = m.group()
+            kind = kind_of(word.lower(), _UNKNOWN)
+            if kind in (_STOP, _AMBIGUOUS):
+                continue
             start, end = m.span()
             if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’-") and (
                     text[start - 2:start] != "--"):
@@ -446,7 +458,11 @@ class NameExtractor(Extractor):
             if end < n and (text[end].isalnum() or text[end] == "_" or (
                     text[end] == "-" and text[end:end + 2] != "--")):
                 continue  # part of a longer word or a compound
-            kind = classify(word)
+            if kind == _KNOWN and word.isupper():  # perhaps one of a list in capitals
+                for run in _CAPS_RUN.finditer(text, max(0, start - 128), min(n, end + 128)):
+                    if run.start() <= start < run.end() and run.start() not in runs:
+                        runs.add(run.start())
+                        self._caps_list(run, add)
             if kind == _KNOWN:
                 cue = self._known_context(text, start, end)
             elif kind == _UNKNOWN:
@@ -458,8 +474,6 @@ class NameExtractor(Extractor):
         for card in _CARD.finditer(text):
             if card.group("name").lower() not in self._stop:
                 add(card.group("name"), card.start("name"), "before age", 0.5)
-        for run in _CAPS_RUN.finditer(text):
-            self._caps_list(run, add)
         return found
 
     def _caps_list(self, run: re.Match[str],
@@ -636,7 +650,10 @@ class NameExtractor(Extractor):
         if not self._prefilter.available:
             return list(_LINE_FORMS.finditer(text))
         found: list[re.Match[str]] = []
-        tried: set[int] = set()
+        tried: set[int] = {0}
+        first = _LINE_FORMS.match(text)
+        if first is not None:
+            found.append(first)
         for pid, _, end in hits:
             if pid < _FIRST_LINE_TRIGGER:
                 continue
