@@ -10,7 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from typer.testing import CliRunner
 
+from amberline.cli import app
 from amberline.link import LinkRecord, link_records
 from amberline.link.components import bridged_components
 from amberline.link.keys import PLACE_KEY, support_keys
@@ -130,6 +132,13 @@ def test_place_edges_through_the_store_incremental_equals_rebuild(tmp_path: Path
     assert incremental == [["p0", "p1", "p2", "p3"]]
     link_store(store, REAL_TEXT, rebuild=True)
     assert partition(store) == incremental
+    # the analyst sees the typed location and the passage the two texts share
+    shown = CliRunner().invoke(app, ["network", "board.example:p0", "--db",
+                                     str(tmp_path / "place.db")])
+    assert shown.exit_code == 0, shown.output
+    flat = " ".join(shown.output.split())
+    assert "same typed location 'harbour side north quay'" in flat
+    assert "shares: “" in flat and "reading room on the second floor" in flat
     # the default profile makes no place edges
     link_store(store, LinkConfig(), rebuild=True)
     assert partition(store) == []

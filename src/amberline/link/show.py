@@ -12,8 +12,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from amberline.link.edges import KINDS, TEXT_KINDS
 from amberline.link.templates import shared_spans
 from amberline.store.network_reads import Member, NetworkRecord, StoredEdge
+
+_TEXT_NAMES = {KINDS[k] for k in TEXT_KINDS}  # edges whose two texts are worth comparing
 
 
 def template_text(template: dict) -> Text:
@@ -63,7 +66,7 @@ def show_network(console: Console, net: NetworkRecord, members: list[Member],
     console.print("edges: " + ", ".join(f"{k} {v}" for k, v in net.edge_kinds.items()))
     for e in edges[:15]:
         console.print(f"  {e.ad_a} — {e.ad_b}: {e.evidence}", highlight=False)
-        if texts and e.kind in ("near_dup", "template") and e.ad_a in texts and e.ad_b in texts:
+        if texts and e.kind in _TEXT_NAMES and e.ad_a in texts and e.ad_b in texts:
             spans = shared_spans(texts[e.ad_a], texts[e.ad_b])
             if spans:
                 console.print("    shares: " + " | ".join(f"“{s}”" for s in spans),
