@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from amberline.chats.features import prefix
 from amberline.chats.ingest import read_conversations
 from amberline.chats.model import ChatModel, ModelError, train
-from amberline.chats.ngrams import count_matrix, occurrences
+from amberline.chats.ngrams import BLOCKS, count_matrix, occurrences, strong_set, weight_sums
 from amberline.chats.records import Conversation
 from amberline.chats.rules import default_rules
 from amberline.chats.screen import screen_batch
@@ -160,6 +160,43 @@ def test_ngrams_stay_inside_messages() -> None:
                      "world peace"]
     chars = {together.text(together.char, i) for i in range(len(together.char.owner))}
     assert "hello" in chars and "o w" in chars and "dwor" not in chars  # nothing spans messages
+
+
+def test_screening_sums_match_the_training_counts() -> None:
+    """The compiled screening loops hash exactly as the training path: per message, the summed
+    weights equal counts x weights, the counts match, and the strongest n-grams per
+    conversation are the brute-force group-by's."""
+    bits = 12
+    rng = np.random.default_rng(3)
+    weights = {b: rng.normal(size=1 << bits).astype(np.float32) for b in BLOCKS}
+    texts = ["Hello world", "", "   ", "caf\u00e9 au lait, s'il vous pla\u00eet!", "a",
+             "WORLD peace now\tand\nthen", "\u4f60\u597d \U0001f600 ok ok ok", "x y"]
+    first = np.array([0, 3, 6, len(texts)])  # three conversations
+    cutoffs = {b: float(np.quantile(np.abs(w), 0.8)) for b, w in weights.items()}
+    strong = {b: strong_set(weights[b], cutoffs[b]) for b in BLOCKS}
+    found = weight_sums(texts, first, weights, cutoffs, strong, 5, bits)
+    occ = occurrences(texts, bits)
+    conv_of = np.repeat(np.arange(3), np.diff(first))
+    for name, grams in zip(BLOCKS, occ.blocks(), strict=True):
+        counts = count_matrix(grams, np.arange(len(texts)), len(texts), bits)
+        np.testing.assert_allclose(found.sums[name], counts @ weights[name].astype(np.float64),
+                                   atol=1e-9)
+        assert found.counts[name].tolist() == np.asarray(counts.sum(axis=1)).ravel().tolist()
+        w = weights[name][grams.bucket]
+        keep = np.abs(w) >= np.float32(cutoffs[name])
+        for conv in range(3):
+            mine = keep & (conv_of[grams.owner] == conv)
+            totals: dict[int, float] = {}
+            for bucket, value in zip(grams.bucket[mine].tolist(), w[mine].tolist(), strict=True):
+                totals[bucket] = totals.get(bucket, 0.0) + value
+            expect = sorted(totals.values(), key=lambda v: (-abs(v)))[:5]
+            top = found.top[name]
+            got = [v for s, v in zip(top.start[conv], top.value[conv], strict=True) if s >= 0]
+            np.testing.assert_allclose(got, expect, atol=1e-6)
+            for s, e in zip(top.start[conv], top.end[conv], strict=True):
+                if s >= 0:  # the span names an n-gram of this conversation's messages
+                    assert conv_of[found.batch.owner_of(np.array([s]))[0]] == conv
+                    assert e > s
 
 
 def test_cli_synth_train_screen(tmp_path: Path) -> None:

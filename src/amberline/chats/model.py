@@ -27,7 +27,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from amberline.chats.features import prefix
-from amberline.chats.ngrams import BITS, BLOCKS, count_matrix, occurrences
+from amberline.chats.ngrams import (
+    BITS,
+    BLOCKS,
+    StrongSet,
+    count_matrix,
+    occurrences,
+    strong_set,
+)
 from amberline.chats.records import ChatFlag, Conversation
 from amberline.chats.rules import ChatRules
 
@@ -62,6 +69,13 @@ class ChatModel:
             w = np.abs(self.weights[block])
             w = w[w > 0]
             cache[block] = float(np.quantile(w, 0.95)) if w.size else np.inf
+        return cache[block]
+
+    def strong_set(self, block: str) -> StrongSet:
+        """`ngrams.strong_set` of a block at its `strong` cut-off, computed once per model."""
+        cache = self.__dict__.setdefault("_strong_set", {})
+        if block not in cache:
+            cache[block] = strong_set(self.weights[block], self.strong(block))
         return cache[block]
 
     def calibrate(self, z: np.ndarray) -> np.ndarray:

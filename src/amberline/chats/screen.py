@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from amberline.chats.model import ChatModel, flag_matrix
-from amberline.chats.ngrams import BLOCKS, Table, Tables, tables
+from amberline.chats.ngrams import BLOCKS, Batch, weight_sums
 from amberline.chats.records import ChatFlag, Conversation
 from amberline.chats.rules import ChatRules
 
@@ -78,94 +78,82 @@ def screen_batch(
             for cv, fl, v in zip(conversations, all_flags, verdicts, strict=True)
         ]
     texts = [m.text for cv in conversations for m in cv.messages]
-    n = len(texts)
     sizes = np.fromiter((len(cv.messages) for cv in conversations), dtype=np.int64,
                         count=len(conversations))
     conv_of_message = np.repeat(np.arange(len(conversations)), sizes)
-    tabs = tables(texts, model.bits)
-    sums, totals, strongest = [], [], []
-    for name, tab in zip(BLOCKS, tabs.blocks(), strict=True):
-        w = model.weights[name][tab.bucket]
-        w *= tab.valid
-        sums.append(np.bincount(tab.owner, weights=w.sum(axis=1, dtype=np.float64),
-                                minlength=n))
-        counts = np.bincount(tab.owner, weights=tab.valid.sum(axis=1), minlength=n)
-        totals.append(counts)
-        per_conv = np.sqrt(np.bincount(conv_of_message, weights=counts,
-                                       minlength=len(conversations)))
-        strongest.append(_strongest(name, tab, tabs, w, conv_of_message, per_conv,
-                                    model.strong(name), model.bits))
-    per_message = np.zeros((n, len(model.categories)))
+    first = np.cumsum(sizes) - sizes  # each conversation's first message in the batch
+    found = weight_sums(texts, np.append(first, len(texts)), model.weights,
+                        {b: model.strong(b) for b in BLOCKS},
+                        {b: model.strong_set(b) for b in BLOCKS}, TOP_CONTRIBUTIONS, model.bits)
+    z = np.full(len(texts), model.intercept)
+    names, starts, ends, values = [], [], [], []
+    for name in BLOCKS:
+        running = _running(found.sums[name], first, sizes)
+        norm = np.sqrt(_running(found.counts[name].astype(np.float64), first, sizes))
+        norm[norm == 0] = 1.0
+        z += running / norm
+        whole = np.sqrt(np.bincount(conv_of_message, weights=found.counts[name],
+                                    minlength=len(sizes)))
+        top = found.top[name]
+        names += [name] * top.start.shape[1]
+        starts.append(top.start)
+        ends.append(top.end)
+        values.append(top.value / np.maximum(whole, 1.0)[:, None])
+    per_message = np.zeros((len(texts), len(model.categories)))
     column = {c: i for i, c in enumerate(model.categories)}
-    offset = 0
-    for cv, fl in zip(conversations, all_flags, strict=True):
+    for j, fl in enumerate(all_flags):
         for flag in fl:
-            per_message[offset + flag.message, column[flag.category]] += 1
-        offset += len(cv.messages)
+            per_message[first[j] + flag.message, column[flag.category]] += 1
+    if per_message.any():
+        z += np.log1p(_running(per_message, first, sizes)) @ model.flag_weights
+    probs = model.calibrate(z)
+    crossed = np.flatnonzero(probs >= model.threshold)
+    convs, at = np.unique(conv_of_message[crossed], return_index=True)
+    first_alert = dict(zip(convs.tolist(), (crossed[at] - first[convs]).tolist(), strict=True))
+    grams = _strongest(found.batch, names, np.hstack(starts), np.hstack(ends),
+                       np.hstack(values))
     results = []
-    start = 0
     for j, (cv, fl, verdict) in enumerate(zip(conversations, all_flags, verdicts, strict=True)):
         m = len(cv.messages)
-        stop = start + m
-        z = np.full(m, model.intercept)
-        for s, t in zip(sums, totals, strict=True):
-            tot = np.sqrt(np.cumsum(t[start:stop]))
-            tot[tot == 0] = 1.0
-            z += np.cumsum(s[start:stop]) / tot
-        if fl:
-            z += np.log1p(per_message[start:stop].cumsum(axis=0)) @ model.flag_weights
-        probs = model.calibrate(z)
-        crossed = np.flatnonzero(probs >= model.threshold)
-        score = float(probs[-1])
-        parts = [item for block in strongest for item in block.get(j, ())]
+        score = float(probs[first[j] + m - 1]) if m else float(model.calibrate(model.intercept))
+        parts = grams[j]
         if fl:
             counts = flag_matrix([fl], model.categories)[0]
-            parts += [(f"flags:{model.categories[i]}",
-                       float(np.log1p(counts[i]) * model.flag_weights[i]))
-                      for i in np.flatnonzero(counts)]
-        parts.sort(key=lambda kv: -abs(kv[1]))
-        contributions = [{"feature": str(f), "value": round(v, 6)}
+            parts = parts + [(f"flags:{model.categories[i]}",
+                              float(np.log1p(counts[i]) * model.flag_weights[i]))
+                             for i in np.flatnonzero(counts)]
+            parts.sort(key=lambda kv: -abs(kv[1]))
+        contributions = [{"feature": f, "value": round(v, 6)}
                          for f, v in parts[:TOP_CONTRIBUTIONS] if v]
         results.append(ChatScreening(
-            cv.id, score, score >= model.threshold, int(crossed[0]) if crossed.size else None,
-            fl, contributions, verdict.score, model.threshold, m, _authors(fl)))
-        start = stop
+            cv.id, score, score >= model.threshold, first_alert.get(j), fl, contributions,
+            verdict.score, model.threshold, m, _authors(fl)))
     return results
 
 
-def _strongest(name: str, tab: Table, tabs: Tables, w: np.ndarray, conv_of_message: np.ndarray,
-               norms: np.ndarray, cutoff: float, bits: int) -> dict[int, list[tuple[Any, float]]]:
-    """Per conversation, the n-grams among the model's strongest weights that moved its score
-    most (count x weight / norm, log-odds before calibration), strongest first; each named
-    lazily (a `_Gram`) since only the overall top few are shown."""
-    rows, cols = np.nonzero(np.abs(w) >= cutoff)
-    if rows.size == 0:
-        return {}
-    conv = conv_of_message[tab.owner[rows]]
-    keys = (conv << bits) | tab.bucket[rows, cols]
-    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    owner = unique >> bits
-    values = np.bincount(inverse, weights=w[rows, cols]) / np.maximum(norms[owner], 1.0)
-    order = np.lexsort((-np.abs(values), owner))
-    grouped = owner[order]
-    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped)
-    keep = order[rank < TOP_CONTRIBUTIONS]
-    ends = tab.ends(rows[first[keep]], cols[first[keep]])
-    out: dict[int, list[tuple[Any, float]]] = {}
-    for i, end in zip(keep.tolist(), ends.tolist(), strict=True):
-        out.setdefault(int(owner[i]), []).append(
-            (_Gram(tabs, name, int(tab.start[rows[first[i]]]), end), float(values[i])))
+def _running(values: np.ndarray, first: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Running sums of per-message values within each conversation (rows: messages of all
+    conversations in order)."""
+    total = np.cumsum(values, axis=0)
+    if not len(values):
+        return total
+    before = np.concatenate((np.zeros((1, *values.shape[1:])), total[:-1]))
+    return total - np.repeat(before[np.minimum(first, len(values) - 1)], sizes, axis=0)
+
+
+def _strongest(batch: Batch, names: list[str], starts: np.ndarray, ends: np.ndarray,
+               values: np.ndarray) -> list[list[tuple[str, float]]]:
+    """Per conversation (rows), the n-grams among the model's strongest weights that moved its
+    score most (count x weight / norm, log-odds before calibration), strongest first, named
+    as `block:text` (columns: each block's candidates, start -1 where there are none)."""
+    magnitude = np.where(starts >= 0, np.abs(values), -1.0)
+    order = np.argsort(-magnitude, axis=1, kind="stable")[:, :TOP_CONTRIBUTIONS]
+    rows = np.arange(len(values))[:, None]
+    data = batch.data
+    out = []
+    for cols, s_row, e_row, v_row in zip(order.tolist(), starts[rows, order].tolist(),
+                                         ends[rows, order].tolist(), values[rows, order].tolist(),
+                                         strict=True):
+        out.append([(f"{names[c]}:{data[s:e].decode('utf-8', 'replace')}", v)
+                    for c, s, e, v in zip(cols, s_row, e_row, v_row, strict=True) if s >= 0])
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Gram:
-    """An n-gram named on demand: block and byte span in the batch's text."""
-
-    tabs: Tables
-    block: str
-    start: int
-    end: int
-
-    def __str__(self) -> str:
-        return f"{self.block}:{self.tabs.text(self.start, self.end)}"
