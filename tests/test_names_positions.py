@@ -75,6 +75,7 @@ def names(extractor: NameExtractor, text: str) -> list[str]:
         ("Hello, Im AMBER, call me", ["Amber"]), ('ASK 4 "JUICY" at the desk', ["Juicy"]),
         ("My Korean girlfriend Angela (36DD) joins", ["Angela"]),
         ("Hi there handsome, my name is Alaya.", ["Alaya"]),
+        ("HEY THERE , NAMES JACOB  CALM", ["Jacob"]), ("Name's Lucia, calm", ["Lucia"]),
         # A name glued to a word stands for the name.
         ("Ask for MelissaAvailable today", ["Melissa"]),
     ],

@@ -109,13 +109,14 @@ _EMOJI_CHAR = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
 # Cues in the first person, after which a lower-case word no list knows is still a name ("im
 # seraphina", "soy francela").
 _SELF_CUES = frozenset({"i'm", "im", "i am", "soy", "habla", "i’m"})
-_NOT_CUE = r"(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey|hello|xoxo|xo|love)\b)"
+_NOT_CUE = (r"(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey|hello|xoxo|xo|love"
+            r"|names?|name['’]s)\b)")
 _CUES = re.compile(
     r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]?s)"
     r"|names?(?:[ \t]*+:|[ \t]++(?:is|are))"
     r"|ask[ \t]+(?:for|4)|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
     r"|(?P<weak>girl[ \t]?friend|my[ \t]+friend|it['’]?s[ \t]+your[ \t]+girl|your[ \t]+girl"
-    r"|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is"
+    r"|i[ \t]*+['’]?m|i[ \t]+am|this[ \t]+is|name['’]?s"
     r"|it['’]?s(?:[ \t]+me)?|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|soy|miss|mz|ms\.?|mrs\.?|ts|habla"
     r"|xoxo|xo|love[ \t]+always"
