@@ -212,10 +212,12 @@ class Linker:
                           ref=permille(score[ok], scored), ref2=permille(est[ok]))
 
     def _place_keys(self, records: Sequence[LinkRecord], base: int) -> None:
-        """Count the typed locations (supporting keys) of ads base.. and note each ad's."""
+        """Count the typed locations (supporting keys) of ads base.. and note each ad's
+        (only when place edges are on: a run's settings hold for the store until a rebuild)."""
         ads: list[int] = []
         keys: list[str] = []
-        for i, rec in enumerate(records, start=base):
+        on = self.config.place_edges and self.config.enabled("place")
+        for i, rec in enumerate(records if on else (), start=base):
             found = next((f"{k}:{v}" for k, v in rec.keys if k in SUPPORT_KINDS), None)
             if found is not None:
                 ads.append(i)
@@ -243,7 +245,7 @@ class Linker:
         kid = self.place_of
         active = (kid >= 0) & ~self.empty
         active[active] = self.support.counts[kid[active]] <= cfg.max_key_ads
-        if not (cfg.place_edges and cfg.enabled("place")) or not active[base:].any():
+        if not active[base:].any():
             return
         salt = kid.astype(np.uint64) * _MIX
 
