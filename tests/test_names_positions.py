@@ -64,6 +64,10 @@ def names(extractor: NameExtractor, text: str) -> list[str]:
         # Before the age a classified site prints after the title, or a profile's age label.
         ("Calm Layla - 23\nquiet studio", ["Layla"]),
         ('----- "NORI" AGE: 21 HEIGHT: 5\'4', ["Nori"]),
+        # A full name before the suffix (a census surname), a name before the site's age label.
+        ("Calm studio Caleb King - 26 tall", ["Caleb King"]),
+        ("Javi Rivers - 29\n", ["Javi Rivers"]),
+        ("Thank you. Nataly          Poster's age: 25", ["Nataly"]),
         # Before an age with symbols between, after an everyday word, or in capitals.
         ("Quiet  Elain ▂▃▃▂22 y/0 and Boomi ▂▃▃▂21 y/0", ["Boomi", "Elain"]),
         ("Relaxing Calm Yumi 23 y/o tall", ["Yumi"]), ("Korean NINI 32 years calm", ["Nini"]),
@@ -113,7 +117,7 @@ def test_names_by_position(extractor: NameExtractor, text: str, expected: list[s
         "ask for FaceTime for proof", "EXOTIC  DominicanTS - 22", "Calm  PlAyMaT - 25",
         "~*IRIS DAY SPA 703 555 0142", "Genesis Spa - calm", "I'm Ѕаrah",
         "HOT ASIAN GFE 23 yo", "CALL SALLY OR AMY NOW", "Totally calm & Open-Minded  - 28",
-        "No Texting - 28", "Calm in DTLA - 26",
+        "No Texting - 28", "Calm in DTLA - 26", "Calm studio Available - 23",
     ],
 )
 def test_words_in_name_places_are_not_names(extractor: NameExtractor, text: str) -> None:

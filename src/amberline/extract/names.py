@@ -196,6 +196,8 @@ _SUFFIX_AFTER = re.compile(
     r"[ \t]++-[ \t]++(?:1[89]|[2-6]\d)"
     r"(?![\w.,:/'\"’”-]|[ \t]*+(?i:y\b|yo|yrs?|years?|mins?|hrs?|am|pm))"
     r"|[^\w\n\f]{1,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
+    # the site's age label after the ad's body ("... Mia    Poster's age: 23")
+    r"|[ \t]*+\n?[ \t]*+(?i:poster['’]s[ \t]+age)[ \t]*+:[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
 )
 # A profile card's name in quotes before its age label ('"MIA" AGE: 21'): any case.
 _CARD = re.compile(
@@ -496,13 +498,13 @@ class NameExtractor(Extractor):
             if len(w.group()) >= 3:
                 add(w.group(), base + w.start(), "list", 0.5, False)  # one name each
 
-    @staticmethod
-    def _known_context(text: str, start: int, end: int) -> str | None:
+    def _known_context(self, text: str, start: int, end: int) -> str | None:
         """Where a given name stands, if it stands where names do: opening a line, before an
         age, framed as a segment of its own, last in its ad, or opening a segment."""
         if _at_line_start(text, start) and _LINE_END_OK.match(text, end):
             return "line start"
-        if _AGE_AFTER.match(text, end) or _SUFFIX_AFTER.match(text, end):
+        if (_AGE_AFTER.match(text, end) or _SUFFIX_AFTER.match(text, end)
+                or self._surname_before_suffix(text, end)):
             return "before age"
         before = _frame_before(text, start)
         if before and _FRAME_AFTER.match(text, end):
@@ -531,9 +533,21 @@ class NameExtractor(Extractor):
             return "line start"
         if _AGE_AFTER.match(text, end) and (cut or self._after_word(text, start)):
             return "before age"
-        if cut and not word.isupper() and _SUFFIX_AFTER.match(text, end):
+        if cut and not word.isupper() and (_SUFFIX_AFTER.match(text, end)
+                                           or self._surname_before_suffix(text, end)):
             return "before age"
         return None
+
+    def _surname_before_suffix(self, text: str, end: int) -> bool:
+        """Whether a Capitalised surname of the census list, then the age a classified site
+        prints after the title, follow the name ending at `end` ("Caleb King - 26")."""
+        nxt = _NEXT_WORD.match(text, end)
+        if nxt is None or _SUFFIX_AFTER.match(text, nxt.end()) is None:
+            return False
+        word = nxt.group("word")
+        low = word.lower()
+        return (word[0].isupper() and low in self._surnames and low not in self._descriptive
+                and low not in self._places)
 
     def _after_word(self, text: str, start: int) -> bool:
         """Whether an everyday or stop word stands right before `start` ("Sexy Yumi")."""
@@ -613,7 +627,8 @@ class NameExtractor(Extractor):
         Rose") or with a given name before it when the name found is the surname."""
         end = start + len(word)
         nxt = _NEXT_WORD.match(text, end)
-        if nxt is not None and self._second(nxt.group("word"), word):
+        if nxt is not None and (self._second(nxt.group("word"), word)
+                                or self._surname_before_suffix(text, end)):
             return self._span(text[start:nxt.end()], start, confidence, cue)
         prev = _PREVIOUS_WORD.search(text, max(0, start - 24), start)
         if (prev is not None and self._class(prev.group("word")) == _KNOWN
