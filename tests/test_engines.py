@@ -32,6 +32,7 @@ from amberline.store.schema_networks import (  # noqa: E402
     network_members,
     networks,
 )
+from amberline.stored_batch import StoredBatchHook  # noqa: E402
 from amberline.synth.generate import write_corpus  # noqa: E402
 
 N_ADS = 3000
@@ -126,10 +127,13 @@ def test_resume_continues_a_scan_that_stopped(
 ) -> None:
     calls = []
 
-    def crash_on_third_batch(store: Store, items: list, new_ids: dict) -> None:
-        calls.append(len(items))
-        if len(calls) == 3:
-            raise Crash("the driver died here")
+    class CrashOnThirdBatch(StoredBatchHook):
+        def write(self, store: Store, new: list, prepared: list) -> None:
+            calls.append(len(new))
+            if len(calls) == 3:
+                raise Crash("the driver died here")
+
+    crash_on_third_batch = CrashOnThirdBatch()
 
     work = tmp_path / "work"
     engine = DaskEngine(cluster.scheduler_address, work_dir=work, partition_size=700)

@@ -123,3 +123,67 @@ def test_killed_scan_rerun_stores_each_record_once(tmp_path: Path) -> None:
             "select count(*) from ads where id not in (select ad_id from spans where kind='phone')"
         ).fetchone()[0]
     assert no_phone == 0
+
+
+def test_a_scan_hashes_each_ads_text_once(tmp_path: Path, screener: Screener,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ads without an id are keyed by their text's hash; screening, storing and every hook ask
+    # for the key, and each used to hash the text again.
+    import hashlib
+    from types import SimpleNamespace
+
+    import amberline.model
+    from amberline.scan_hooks import default_hooks
+    from amberline.store import link_runs
+
+    corpus, db = tmp_path / "noid.jsonl", tmp_path / "h.db"
+    lines = [{"body": f"Hi, I'm Ann{i}, call 303 555 01{i:02d}"} for i in range(40)]
+    corpus.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    hashed: list[bytes] = []
+
+    def counting(data: bytes = b"") -> object:
+        hashed.append(data)
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(amberline.model, "hashlib", SimpleNamespace(sha256=counting))
+    with Store(db) as store:
+        counts = run_scan([corpus], store, screener, on_stored=default_hooks(store))
+        assert counts.stored == 40
+        assert link_runs.unsigned_ids(store) == []  # the link hook wrote every ad's keys
+    assert len(hashed) == 40 and len(set(hashed)) == 40
+
+
+def test_hooks_see_each_new_ad_once_with_values_prepared_earlier(tmp_path: Path,
+                                                                screener: Screener) -> None:
+    from amberline.model import Ad
+    from amberline.scan import store_batch
+    from amberline.stored_batch import StoredBatchHook
+
+    class Recorder(StoredBatchHook):
+        name = "recorder"
+
+        def __init__(self) -> None:
+            self.prepared_for: list[str] = []
+            self.written: list[tuple[int, str, object]] = []
+
+        def prepare(self, items):
+            self.prepared_for += [s.ad_key for _, s in items]
+            return [f"fresh {s.ad_key}" for _, s in items]
+
+        def write(self, store, new, prepared):
+            self.written += [(n.id, n.key, p) for n, p in zip(new, prepared, strict=True)]
+
+    ads = [Ad("site.example", body=f"ad {i}", source_id=f"x{i}") for i in (1, 2, 1, 3)]
+    items = list(zip(ads, screener.screen_batch(ads), strict=True))
+    with Store(tmp_path / "p.db") as store:
+        store_batch(store, None, items[3:], [])  # x3 is stored already: not new
+        local, worker = Recorder(), Recorder()
+        worker.name = "worker"
+        new_ids, new = store_batch(store, None, items, [local, worker],
+                                   {"worker": ["w1", "w2", "w1 again", "w3"]})
+    assert [n.key for n in new] == ["site.example:x1", "site.example:x2"]
+    assert local.prepared_for == ["site.example:x1", "site.example:x2"]  # new ads only
+    assert [w[2] for w in local.written] == ["fresh site.example:x1", "fresh site.example:x2"]
+    assert worker.prepared_for == [] and [w[2] for w in worker.written] == ["w1", "w2"]
+    assert [w[0] for w in worker.written] == [new_ids["site.example:x1"],
+                                              new_ids["site.example:x2"]]

@@ -64,6 +64,11 @@ class Ad:
     # pipeline can quarantine it at its place in the input. Not stored, not compared.
     origin_file: str | None = field(default=None, compare=False, repr=False)
     origin_line: int | None = field(default=None, compare=False, repr=False)
+    # (title, body, content hash): the hash of the text it was computed from, so a scan
+    # hashes an ad once however many stages ask for its key or hash. Checked by identity of
+    # the two strings, so an ad whose title or body is replaced is hashed again.
+    _digest: tuple[str, str, str] | None = field(default=None, init=False, compare=False,
+                                                 repr=False)
 
     def __post_init__(self) -> None:
         # U+0000 means nothing in an ad, and PostgreSQL cannot store it in text: left in, one ad
@@ -83,7 +88,12 @@ class Ad:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the screened text, the identity of an ad that has no source id."""
-        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+        memo = self._digest
+        if memo is not None and memo[0] is self.title and memo[1] is self.body:
+            return memo[2]
+        digest = hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+        self._digest = (self.title, self.body, digest)
+        return digest
 
     @property
     def key(self) -> str:

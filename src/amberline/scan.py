@@ -8,11 +8,11 @@ one batch of ads is alive at a time, whatever the input size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
 from amberline.collector import collector_paused
 from amberline.ingest.reader import ReadOptions, read_path
@@ -21,6 +21,7 @@ from amberline.isolate import failure_record, screen_isolated, split_results
 from amberline.model import Ad, Screening
 from amberline.pipeline import Screener
 from amberline.store.database import Store
+from amberline.stored_batch import NewAd, StoredBatchHook, first_new
 
 DEFAULT_BATCH = 1000
 FLAG_THRESHOLD = 0.5  # an ad at or above this score counts as "flagged" in the summary
@@ -74,31 +75,9 @@ def _batches(
         yield ads, bad
 
 
-class StoredBatchHook(Protocol):
-    """Acts on the ads a batch newly stored (linking keys, alert matching, ...).
-
-    Called after the batch's transaction committed, with `new_ids` mapping each new ad's key
-    to its row id; duplicates of earlier scans are not passed again.
-    """
-
-    def __call__(
-        self, store: Store, items: list[tuple[Ad, Screening]], new_ids: dict[str, int]
-    ) -> None: ...
-
-
-def first_of_each(
-    items: list[tuple[Ad, Screening]], new_ids: dict[str, int]
-) -> list[tuple[Ad, Screening]]:
-    """The newly stored items, each key once (a key repeated within a batch is stored once,
-    so hooks must see it once too)."""
-    seen: set[str] = set()
-    out = []
-    for ad, screening in items:
-        key = ad.key
-        if key in new_ids and key not in seen:
-            seen.add(key)
-            out.append((ad, screening))
-    return out
+def flagged(new: Sequence[NewAd]) -> int:
+    """How many of the new ads count as flagged in a scan's summary."""
+    return sum(1 for n in new if n.screening.score >= FLAG_THRESHOLD)
 
 
 def store_batch(
@@ -106,20 +85,26 @@ def store_batch(
     scan_id: int | None,
     items: list[tuple[Ad, Screening]],
     hooks: Sequence[StoredBatchHook] = (),
-) -> tuple[dict[str, int], list[tuple[Ad, Screening]]]:
+    prepared: Mapping[str, Sequence[Any]] | None = None,
+) -> tuple[dict[str, int], list[NewAd]]:
     """Store one screened batch atomically, then run the hooks on what it newly stored.
 
-    The one path from screened ads to the store for every entry point (scan, push API), so
-    that hooks always see each new ad exactly once. Returns ({key: id} of the new ads, the new
-    items, each key once).
+    The one path from screened ads to the store for every entry point (scan, push API, Dask),
+    so that hooks always see each new ad exactly once. `prepared` holds, per hook name, values
+    a hook's `prepare` gave for all of `items` earlier (on a Dask worker); a hook without them
+    prepares the new ads here. Returns ({key: id} of the new ads, the new ads, each key once).
     """
     with collector_paused():  # see `amberline.collector`
         new_ids = store.write_new(scan_id, items)
-        new_items = first_of_each(items, new_ids)
-        if new_items:
+        positions = first_new(items, new_ids)
+        new = [NewAd(new_ids[items[i][1].ad_key], *items[i]) for i in positions]
+        if new:
             for hook in hooks:
-                hook(store, new_items, new_ids)
-    return new_ids, new_items
+                given = (prepared or {}).get(hook.name)
+                values = ([given[i] for i in positions] if given is not None
+                          else hook.prepare([items[i] for i in positions]))
+                hook.write(store, new, values)
+    return new_ids, new
 
 
 def run_scan(
@@ -149,10 +134,10 @@ def run_scan(
                     store.quarantine(scan_id, [failure_record(f) for f in failures])
                     counts.quarantined += len(failures)
                     counts.screening_errors += len(failures)
-                new_ids, new_items = store_batch(store, scan_id, items, on_stored)
+                new_ids, new = store_batch(store, scan_id, items, on_stored)
                 counts.stored += len(new_ids)
                 counts.duplicate += len(items) - len(new_ids)
-                counts.flagged += sum(1 for _, s in new_items if s.score >= FLAG_THRESHOLD)
+                counts.flagged += flagged(new)
         status = "finished"
     finally:
         store.finish_scan(scan_id, counts.as_dict(), status)

@@ -7,8 +7,8 @@ its hook here, so `amberline scan`, the push API and the Dask engine all run the
 
 from __future__ import annotations
 
-from amberline.scan import StoredBatchHook
 from amberline.store.database import Store
+from amberline.stored_batch import StoredBatchHook
 
 
 def default_hooks(store: Store) -> list[StoredBatchHook]:

@@ -24,6 +24,7 @@ from amberline.identifiers import CONTACT_KINDS
 from amberline.link.pdq_index import hamming, hex_to_words
 from amberline.model import AGE, DESCRIPTOR, NAME, Ad, Screening
 from amberline.store.database import Store
+from amberline.stored_batch import NewAd, StoredBatchHook
 
 EXACT_KINDS = CONTACT_KINDS
 PDQ_DISTANCE = 31
@@ -172,29 +173,28 @@ class BatchIndex:
         return found
 
 
-def match_items(store: Store, items: Iterable[tuple[Ad, Screening]], new_ids: dict[str, int],
-                cfg: MatchConfig) -> list[Match]:
+def match_items(store: Store, new: Iterable[NewAd], cfg: MatchConfig) -> list[Match]:
     """Matches of newly stored ads against every active alert and watchlist entry."""
     alerts, entries = active_child_alerts(store), list_entries(store)
     if not alerts and not entries:
         return []
     index = BatchIndex(alerts, entries)
-    return [m for ad, s in items if ad.key in new_ids
-            for m in index.match(new_ids[ad.key], ad, s, cfg)]
+    return [m for n in new for m in index.match(n.id, n.ad, n.screening, cfg)]
 
 
-class MatchHook:
+class MatchHook(StoredBatchHook):
     """The scan hook: match newly stored ads, store the matches, notify the new ones."""
+
+    name = "alert_match"
 
     def __init__(self, config: MatchConfig | None = None, notifier: Any = None) -> None:
         self.config = config or MatchConfig()
         self.notifier = notifier
 
-    def __call__(self, store: Store, items: list[tuple[Ad, Screening]],
-                 new_ids: dict[str, int]) -> None:
-        new = save_matches(store, match_items(store, items, new_ids, self.config), via="scan")
-        if new and self.notifier is not None:
-            self.notifier.notify_matches(store, new)
+    def write(self, store: Store, new: list[NewAd], prepared: list[Any]) -> None:
+        found = save_matches(store, match_items(store, new, self.config), via="scan")
+        if found and self.notifier is not None:
+            self.notifier.notify_matches(store, found)
 
 
 def match_alert(store: Store, alert_id: int, cfg: MatchConfig | None = None

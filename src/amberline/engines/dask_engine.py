@@ -5,9 +5,10 @@ storing must be one writer per database transaction order to give the same rows,
 duplicates as a local scan. So workers run `tasks.ingest_split` (one per input or Parquet
 row-group range) and `tasks.screen_partition` (one per partition of ads), exchanging Parquet
 files in the work folder, and this driver stores finished partitions strictly in input order,
-in `batch_size` transactions, while the workers carry on. The link keys and MinHash signatures
-computed by the workers are inserted as the scan's `LinkKeysHook` would have; every other hook
-(alerts, ...) runs as in a local scan. Then `link_store` links, as after a local scan.
+in `batch_size` transactions (`scan.store_batch`, as a local scan), while the workers carry on.
+The workers also run the link-keys hook's pure `prepare` step (keys and MinHash signatures), so
+the driver only writes them; every other hook prepares on the driver, as in a local scan. Then
+`link_store` links, as after a local scan.
 
 `scheduler` is "local" (a `LocalCluster` of worker processes on this machine, one thread
 each; "local:N" for N workers) or the address of a running scheduler (tcp://host:8786), whose
@@ -24,20 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from amberline.engines import EngineResult, frames, link_stage
-from amberline.engines.logs import NullLog, StageLog
+from amberline.engines.logs import NullLog, StageLog, TimedHook
 from amberline.engines.tasks import ingest_split, screen_partition
 from amberline.engines.workdir import WorkDir, fingerprint, plan_splits
 from amberline.ingest.records import ReadOptions
-from amberline.model import Ad, Screening
+from amberline.link.hook import LinkKeysHook
 from amberline.pipeline import ScreenConfig
-from amberline.scan import (
-    DEFAULT_BATCH,
-    FLAG_THRESHOLD,
-    ScanCounts,
-    StoredBatchHook,
-    first_of_each,
-)
+from amberline.scan import DEFAULT_BATCH, ScanCounts, flagged, store_batch
 from amberline.store.database import Store
+from amberline.stored_batch import StoredBatchHook
 
 DEFAULT_PARTITION = 5_000
 
@@ -58,39 +54,6 @@ def dask_client(scheduler: str = "local", n_workers: int | None = None) -> Itera
         return
     with Client(scheduler) as client:
         yield client
-
-
-def split_hooks(
-    hooks: Sequence[StoredBatchHook],
-) -> tuple[list[StoredBatchHook], bool]:
-    """The hooks to run as they are, and whether a link-keys hook was among them (its work,
-    keys and signatures, is then done by the workers and inserted by `_insert_link_inputs`)."""
-    try:
-        from amberline.link.hook import LinkKeysHook
-    except ImportError:
-        return list(hooks), False
-    rest = [h for h in hooks if not isinstance(h, LinkKeysHook)]
-    return rest, len(rest) != len(hooks)
-
-
-def _insert_link_inputs(
-    store: Store, items: list[tuple[Ad, Screening]], links: list[frames.LinkInputs],
-    new_ids: dict[str, int],
-) -> None:
-    from amberline.store.networks import write_keys
-
-    key_rows: list[dict[str, Any]] = []
-    sig_rows: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    for (ad, _), link in zip(items, links, strict=True):
-        ad_id = new_ids.get(ad.key)
-        if ad_id is None or ad_id in seen:  # not new, or a repeat within the batch
-            continue
-        seen.add(ad_id)
-        key_rows += [{"ad_id": ad_id, "kind": k, "value": v} for k, v in link.keys]
-        sig_rows.append({"ad_id": ad_id, "signature": link.signature, "empty": link.empty})
-    if sig_rows:
-        write_keys(store, key_rows, sig_rows)
 
 
 class DaskEngine:
@@ -164,7 +127,8 @@ class _Run:
     def __init__(self, store: Store, work: WorkDir, log: StageLog, batch_size: int,
                  hooks: Sequence[StoredBatchHook], progress: Callable[[int], None] | None):
         self.store, self.work, self.log, self.batch_size = store, work, log, batch_size
-        self.hooks, self.insert_links = split_hooks(hooks)
+        self.hook_seconds = {"hooks": 0.0}
+        self.hooks = [TimedHook(h, self.hook_seconds) for h in hooks]
         self.progress = progress
         self.counts = ScanCounts()
         self.seconds = {"ingest": 0.0, "screen": 0.0, "keys": 0.0, "store": 0.0, "hooks": 0.0}
@@ -237,8 +201,8 @@ class _Run:
                                       key=f"screen-{part}-{os.urandom(4).hex()}"))
 
     def _store(self, part: str) -> None:
-        """Store one screened partition as `run_scan` stores batches (quarantine, write_new,
-        hooks on the new ads), then mark it stored."""
+        """Store one screened partition as `run_scan` stores batches (quarantine, then
+        `store_batch`), then mark it stored."""
         earlier = self.work.stored(part)
         if earlier is not None:  # stored by the run being resumed
             self.resumed += 1
@@ -257,23 +221,17 @@ class _Run:
                 mine.quarantined += len(bad)
                 mine.screening_errors += len(bad) if failed else 0
         items, links = frames.read_screened(self.work.screened_path(part))
-        hooks_seconds = 0.0
+        hooked = self.hook_seconds["hooks"]
         for start in range(0, len(items), self.batch_size):
             batch = items[start : start + self.batch_size]
-            new_ids = self.store.write_new(self.scan_id, batch)
+            # The link keys were prepared by the worker that screened the partition.
+            prepared = {LinkKeysHook.name: links[start : start + self.batch_size]}
+            new_ids, new = store_batch(self.store, self.scan_id, batch, self.hooks, prepared)
             mine.read += len(batch)
             mine.stored += len(new_ids)
             mine.duplicate += len(batch) - len(new_ids)
-            new_items = first_of_each(batch, new_ids)
-            mine.flagged += sum(1 for _, s in new_items if s.score >= FLAG_THRESHOLD)
-            if new_items:
-                hooked = time.perf_counter()
-                if self.insert_links:
-                    _insert_link_inputs(self.store, batch,
-                                        links[start : start + self.batch_size], new_ids)
-                for hook in self.hooks:
-                    hook(self.store, new_items, new_ids)
-                hooks_seconds += time.perf_counter() - hooked
+            mine.flagged += flagged(new)
+        hooks_seconds = self.hook_seconds["hooks"] - hooked
         self.work.mark_stored(part, mine.as_dict())
         self.work.ads_path(part).unlink(missing_ok=True)  # keeps the work folder bounded
         for name, value in mine.as_dict().items():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 
 from amberline.engines.workdir import temp_beside
 from amberline.ingest.records import BadRecord
+from amberline.link.hook import LinkInputs
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span, raw_with_meta, split_meta
 from amberline.store.schema import decode_value, dump_json, encode_value
 
@@ -118,15 +118,6 @@ def read_ads(path: Path) -> list[Ad]:
 
 def read_bad(path: Path) -> list[BadRecord]:
     return [BadRecord(**row) for row in pq.read_table(path, schema=BAD_SCHEMA).to_pylist()]
-
-
-@dataclass(slots=True)
-class LinkInputs:
-    """One ad's linking inputs as the `LinkKeysHook` stores them: keys and signature blob."""
-
-    keys: list[tuple[str, str]]
-    signature: bytes
-    empty: bool
 
 
 def screened_table(

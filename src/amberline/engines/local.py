@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from amberline.engines import EngineResult, link_stage
-from amberline.engines.logs import NullLog, StageLog
+from amberline.engines.logs import NullLog, StageLog, TimedHook
 from amberline.ingest.records import ReadOptions
-from amberline.model import Ad, Screening
 from amberline.pipeline import ScreenConfig, Screener
-from amberline.scan import DEFAULT_BATCH, StoredBatchHook, run_scan
+from amberline.scan import DEFAULT_BATCH, run_scan
 from amberline.store.database import Store
+from amberline.stored_batch import NewAd, StoredBatchHook
 
 
 class _Clock:
@@ -79,12 +79,12 @@ class LocalEngine:
         log = log or NullLog()
         clock = _Clock()
         log.event("plan", engine=self.name, inputs=[str(p) for p in paths])
-        hooks = [clock.wrap("hooks", hook) for hook in on_stored]
+        hooks = [TimedHook(hook, clock.seconds) for hook in on_stored]
         began = time.perf_counter()
         counts = run_scan(
             list(paths), _TimedStore(store, clock), _TimedScreener(self.screener, clock),  # type: ignore[arg-type]
             options, batch_size=batch_size, progress=progress,
-            on_stored=[*hooks, _batch_logger(log)],
+            on_stored=[*hooks, _BatchLog(log)],
         )
         total = time.perf_counter() - began
         seconds = dict(clock.seconds)
@@ -96,8 +96,11 @@ class LocalEngine:
         return EngineResult(counts, seconds)
 
 
-def _batch_logger(log: StageLog) -> StoredBatchHook:
-    def hook(store: Store, items: list[tuple[Ad, Screening]], new_ids: dict[str, int]) -> None:
-        log.event("store", stored=len(new_ids))
+class _BatchLog(StoredBatchHook):
+    name = "log"
 
-    return hook
+    def __init__(self, log: StageLog) -> None:
+        self.log = log
+
+    def write(self, store: Store, new: list[NewAd], prepared: list[Any]) -> None:
+        self.log.event("store", stored=len(new))

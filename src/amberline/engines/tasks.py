@@ -3,10 +3,10 @@
 Why plain functions of picklable arguments: a worker on another node receives only a split or
 a partition id, the read options, the screening config and the work folder, and does its part
 with the same library code as a local scan (`read_path`, `Screener.screen_batch`,
-`link_keys`, `MinHasher`): there is no second copy of any logic here, only the moving of
-records between Parquet files. Compiled objects (the `Screener`, the `MinHasher`) are built once
-per worker process and cached, as compiling the lexicon and extractors takes about a second.
-"""
+`LinkKeysHook.prepare`): there is no second copy of any logic here, only the moving of
+records between Parquet files. Compiled objects (the `Screener`, the link hook's `MinHasher`)
+are built once per worker process and cached, as compiling the lexicon and extractors is the
+slow part of starting."""
 
 from __future__ import annotations
 
@@ -21,12 +21,9 @@ from amberline.engines.workdir import Split, WorkDir, part_id, write_json
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
 from amberline.isolate import failure_record, screen_isolated, split_results
-from amberline.link.keys import link_keys
-from amberline.link.minhash import MinHasher
-from amberline.link.record import LinkConfig
+from amberline.link.hook import LinkKeysHook
 from amberline.model import Ad
 from amberline.pipeline import ScreenConfig, Screener
-from amberline.store.networks import signature_blob
 
 
 @lru_cache(maxsize=4)
@@ -36,10 +33,10 @@ def cached_screener(config: ScreenConfig) -> Screener:
 
 
 @lru_cache(maxsize=1)
-def cached_minhasher() -> MinHasher:
-    """The MinHasher of the default link settings: the ones the scan hook stores with."""
-    cfg = LinkConfig()
-    return MinHasher(cfg.num_perm, cfg.shingle_size, cfg.seed)
+def cached_link_hook() -> LinkKeysHook:
+    """The link-keys hook of the default link settings, whose pure `prepare` step (keys and
+    MinHash signatures) runs here, where the ads were screened."""
+    return LinkKeysHook()
 
 
 def _records(split: Split, options: ReadOptions):
@@ -119,11 +116,7 @@ def screen_partition(
                             work.failed_path(part))
     ads, screenings = [a for a, _ in items], [s for _, s in items]
     screened = time.perf_counter()
-    sig, empty = cached_minhasher().signatures([ad.text for ad in ads])
-    links = [
-        frames.LinkInputs(link_keys(ad, s), signature_blob(row), bool(e))
-        for ad, s, row, e in zip(ads, screenings, sig, empty.tolist(), strict=True)
-    ]
+    links = cached_link_hook().prepare(items)
     keyed = time.perf_counter()
     frames.write_atomic(frames.screened_table(ads, screenings, links), work.screened_path(part))
     done = time.perf_counter()

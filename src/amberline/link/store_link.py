@@ -23,6 +23,7 @@ from amberline.store import link_runs as db
 from amberline.store.database import Store
 from amberline.store.link_lock import link_lock
 from amberline.store.schema import utcnow
+from amberline.stored_batch import NewAd
 
 from .describe import describe_network, network_id
 from .edges import COPY_KINDS, KIND_CODE, KINDS, CutKey
@@ -145,7 +146,7 @@ def _backfill(store: Store, hook: LinkKeysHook, report: Progress) -> int:
     for lo in range(0, len(missing), 1000):
         chunk = missing[lo : lo + 1000]
         stored = db.stored_ads(store, chunk)
-        hook(store, [(s.ad, s.screening) for s in stored], {s.ad.key: s.id for s in stored})
+        hook.run(store, [NewAd(s.id, s.ad, s.screening) for s in stored])
         report("keys for unlinked ads", lo + len(chunk), len(missing))
     return len(missing)
 

@@ -92,16 +92,15 @@ def _results(store: Any, batch: list[Ad], screened: list[Screening | ScreeningFa
              new_ids: dict[str, int]) -> list[PushResult]:
     """One result per pushed ad, in order: stored, duplicate (with the stored ad's id) or
     quarantined (id 0, nothing stored)."""
-    old_keys = {a.key for a, s in zip(batch, screened, strict=True)
-                if isinstance(s, Screening)} - new_ids.keys()
+    old_keys = {s.ad_key for s in screened if isinstance(s, Screening)} - new_ids.keys()
     existing = store.ids_of_keys(old_keys)
     results, first = [], set()
     for i, (a, s) in enumerate(zip(batch, screened, strict=True)):
-        key = a.key
         if isinstance(s, ScreeningFailure):
-            results.append(PushResult(index=i, key=key, id=0, status="quarantined", score=0.0,
-                                      flags=[], error=s.message))
+            results.append(PushResult(index=i, key=a.key, id=0, status="quarantined",
+                                      score=0.0, flags=[], error=s.message))
             continue
+        key = s.ad_key
         fresh = key in new_ids and key not in first
         first.add(key)
         ad_id = new_ids.get(key) or existing.get(key, 0)
