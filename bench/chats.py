@@ -5,12 +5,14 @@
 Reads `pan12-en-dev.csv` (columns `segment`, `label`; see `../shared/data/conversations-dev/
 README.md`) at run time; when the file is absent (a user's clone has no `../shared`) it says so
 and exits. For each of 5 stratified folds it trains `amberline chats train`'s model on four
-folds and screens the fifth, then prints, at the model's alert threshold:
+folds and screens the fifth, then prints, each row held to the thresholds its fold's model
+chose inside its own training folds:
 
-- precision, recall, F0.5 and ROC AUC on whole conversations;
+- precision, recall, F0.5 and ROC AUC on whole conversations, at the alert threshold;
 - early detection: recall and precision when only the first 10%, 25% and 50% of each
-  conversation's words are read (the model is trained on whole conversations and openings of
-  the training folds only);
+  conversation's words are read, at the early threshold (the model is trained on whole
+  conversations and openings of the training folds only), and the same reads at the alert
+  threshold for comparison;
 - the same for a plain TF-IDF (word 1-2 grams) + logistic regression baseline, same folds
   (balanced class weights, C=10: scikit-learn's defaults alert on a quarter of the positives);
 - the lexicon rules alone (no model): how many conversations they alert on and the precision
@@ -18,12 +20,14 @@ folds and screens the fifth, then prints, at the model's alert threshold:
 - the rows whose out-of-fold score confidently disagrees with their label (ids only), as
   candidates for a label check;
 - throughput of `screen_batch` with a model: conversations/s and MB/s of message text, in
-  wall time and per CPU second (one core).
+  wall time and per CPU second (one core), and which text normaliser ran (the compiled core's
+  or the Python reference's: `AMBERLINE_CORE`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import fbeta_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from amberline import core
 from amberline.chats.features import prefix
 from amberline.chats.ingest import ChatReadOptions, read_conversations
 from amberline.chats.model import train
@@ -44,7 +49,8 @@ DEFAULT = Path(__file__).resolve().parents[1] / "../shared/data/conversations-de
 FRACTIONS = (0.1, 0.25, 0.5)
 
 
-def metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+def metrics(y: np.ndarray, scores: np.ndarray, threshold: float | np.ndarray
+            ) -> dict[str, float]:
     alert = scores >= threshold
     return {
         "precision": precision_score(y, alert, zero_division=0),
@@ -69,6 +75,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write the out-of-fold scores per row and read (JSON) here")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"skipped: {args.data} not found (the dev data lives beside the repository in "
@@ -83,11 +91,12 @@ def main() -> None:
     ours = {f: np.zeros(len(convs)) for f in (1.0, *FRACTIONS)}
     base = {f: np.zeros(len(convs)) for f in (1.0, *FRACTIONS)}
     cut = {f: [prefix(c, f) for c in convs] for f in FRACTIONS}
-    threshold = 0.5
+    threshold = np.full(len(convs), 0.5)  # each row at its own fold's model's thresholds
+    early = np.full(len(convs), 0.5)
     began = time.perf_counter()
     for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
         model = train([convs[i] for i in tr], rules, seed=args.seed)
-        threshold = model.threshold
+        threshold[te], early[te] = model.threshold, model.early
         for f in ours:
             test = [convs[i] if f == 1.0 else cut[f][i] for i in te]
             ours[f][te] = [r.score for r in screen_batch(test, rules, model)]
@@ -98,12 +107,22 @@ def main() -> None:
             test = [text_of(convs[i] if f == 1.0 else cut[f][i]) for i in te]
             base[f][te] = clf.predict_proba(vec.transform(test))[:, 1]
         print(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - began:.0f}s)")
-    print(f"\nalert threshold: model {threshold}, baseline 0.5")
-    for name, scores, th in (("amberline model", ours, threshold),
-                             ("baseline tfidf+lr", base, 0.5)):
+    print(f"\nthresholds per fold (chosen inside its training folds): alert "
+          f"{sorted(set(threshold.round(2).tolist()))}, early (reads of part of a conversation) "
+          f"{sorted(set(early.round(2).tolist()))}; baseline 0.5")
+    for name, scores, th, th_early in (("amberline model", ours, threshold, early),
+                                       ("baseline tfidf+lr", base, 0.5, 0.5)):
         print(line(f"{name}, whole conversations", metrics(y, scores[1.0], th)))
         for f in FRACTIONS:
-            print(line(f"{name}, first {int(f * 100)}% of words", metrics(y, scores[f], th)))
+            print(line(f"{name}, first {int(f * 100)}% of words", metrics(y, scores[f], th_early)))
+    for f in FRACTIONS:  # the same reads held to the alert threshold, for comparison
+        print(line(f"model, first {int(f * 100)}% at alert threshold",
+                   metrics(y, ours[f], threshold)))
+    if args.dump:
+        args.dump.write_text(json.dumps({
+            "ids": [c.id for c in convs], "labels": y.tolist(),
+            "model": {str(f): v.tolist() for f, v in ours.items()},
+            "baseline": {str(f): v.tolist() for f, v in base.items()}}))
     doubtful = [(c.id, int(y[i]), round(float(ours[1.0][i]), 3)) for i, c in enumerate(convs)
                 if (y[i] == 0 and ours[1.0][i] >= 0.95) or (y[i] == 1 and ours[1.0][i] <= 0.05)]
     print(f"confident disagreements with the label (row, label, out-of-fold score): {doubtful}")
@@ -121,7 +140,8 @@ def main() -> None:
         screen_batch(convs[i : i + 256], rules, model)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(f"throughput with model: {len(convs) / wall:.0f} conversations/s, {size / wall:.2f} MB/s"
-          f" wall; {len(convs) / cpu:.0f} conversations/s, {size / cpu:.2f} MB/s per CPU second")
+          f" wall; {len(convs) / cpu:.0f} conversations/s, {size / cpu:.2f} MB/s per CPU second"
+          f" (text normaliser: {'compiled core' if core.active() else 'Python reference'})")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,25 @@ def test_cross_author_term_needs_two_people() -> None:
     assert r_other.score >= RULES.scoring.threshold and r_other.first_alert == 1
 
 
+def test_a_stated_age_without_authors_is_flagged_but_not_scored() -> None:
+    """Two teenagers state their ages too: without author names the rules cannot tell whose
+    age it is, so it cannot be what tips a conversation into an alert."""
+    lines = ("i'm 14", "can you send me a photo", "where do you live")
+    anonymous = conv(*(("", t) for t in lines))
+    flags = flags_of(anonymous)
+    assert "has_minor" in {f.category for f in flags}
+    r_anon = RULES.score(anonymous, flags)
+    assert "has_minor" not in r_anon.contributions
+    assert r_anon.score < RULES.scoring.threshold and r_anon.first_alert is None
+    authored = conv(("kid", lines[0]), ("adult", lines[1]), ("adult", lines[2]))
+    r_auth = RULES.score(authored, flags_of(authored))
+    assert "has_minor" in r_auth.contributions
+    assert r_auth.score >= RULES.scoring.threshold and r_auth.first_alert == 1
+    conduct = conv(*(("", t) for t in ("can you send me a photo", "where do you live",
+                                       "don't tell anyone ok")))
+    assert RULES.score(conduct, flags_of(conduct)).score >= RULES.scoring.threshold
+
+
 def test_sextortion_script() -> None:
     c = conv(("x", "i have the photos"), ("x", "unless you pay i'll post them"),
              ("x", "you have 2 hours"), ("x", "send me a gift card"), ("y", "please stop"))

@@ -4,6 +4,7 @@ the model file, the n-gram hashing, and the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 
 from amberline.chats.features import prefix
 from amberline.chats.ingest import read_conversations
-from amberline.chats.model import ChatModel, ModelError, train
+from amberline.chats.model import ChatModel, ModelError, early_threshold, train
 from amberline.chats.ngrams import BLOCKS, count_matrix, occurrences, strong_set, weight_sums
 from amberline.chats.records import Conversation
 from amberline.chats.rules import default_rules
@@ -100,10 +101,35 @@ def test_first_alert_is_where_the_running_score_crosses(corpora, model: ChatMode
             continue
         k = result.first_alert
         upto = Conversation(conv.id, conv.messages[: k + 1])
-        assert screen_batch([upto], RULES, model)[0].score >= model.threshold
+        last = k == len(conv.messages) - 1
+        bar = model.threshold if last else model.early  # a conversation read in part: early
+        assert screen_batch([upto], RULES, model)[0].score >= bar
         if k > 0:
             before = Conversation(conv.id, conv.messages[:k])
-            assert screen_batch([before], RULES, model)[0].score < model.threshold
+            assert screen_batch([before], RULES, model)[0].score < model.early
+
+
+def test_an_early_alert_clears_the_early_threshold(corpora, model: ChatModel) -> None:
+    """Before its last message a conversation is held to the early threshold: with one no
+    score reaches, an alert can only come at the last message."""
+    _, _, test_path = corpora
+    convs = [c for c in load(test_path) if c.label == 1][:15]
+    strict = dataclasses.replace(model, early_threshold=1.0)
+    assert strict.early == 1.0 and model.early >= model.threshold
+    plain = screen_batch(convs, RULES, model)
+    held = screen_batch(convs, RULES, strict)
+    assert [r.score for r in plain] == [r.score for r in held]
+    assert any(r.first_alert is not None and r.first_alert < r.messages - 1 for r in plain)
+    for r in held:
+        assert r.first_alert == (r.messages - 1 if r.alert else None)
+
+
+def test_early_threshold_is_the_lowest_that_is_precise_enough() -> None:
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    p = np.array([0.99, 0.97, 0.95, 0.9, 0.85, 0.7, 0.6, 0.55])
+    assert early_threshold(y, p, 0.5, precision=0.75) == 0.71  # 4 of 5 above 0.70
+    assert early_threshold(y, p, 0.5, precision=0.95) == 0.91  # all above 0.90 are 1
+    assert early_threshold(np.zeros(8), p, 0.5) == 0.5  # never precise: the alert threshold
 
 
 def test_contributions_name_text_of_the_conversation(corpora, model: ChatModel) -> None:
@@ -129,6 +155,11 @@ def test_model_file_round_trip_and_refusals(tmp_path: Path, corpora, model: Chat
     a = [r.score for r in screen_batch(convs, RULES, model)]
     b = [r.score for r in screen_batch(convs, RULES, again)]
     assert np.allclose(a, b, atol=1e-5)
+    assert again.threshold == model.threshold and again.early == model.early
+    skewed = tmp_path / "skewed.npz"
+    dataclasses.replace(model, early_threshold=model.threshold - 0.1).save(skewed)
+    with pytest.raises(ModelError, match="thresholds"):
+        ChatModel.load(skewed)
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a model")
     with pytest.raises(ModelError):

@@ -40,6 +40,9 @@ from amberline.chats.rules import ChatRules
 
 FORMAT = "amberline-chat-model/1"
 PREFIX_FRACTIONS = (0.1, 0.25, 0.5)
+# precision asked of an alert raised before a conversation is over: it is acted on with less
+# evidence in hand, so it must be right more often than an alert on a whole conversation
+EARLY_PRECISION = 0.95
 
 
 class ModelError(ValueError):
@@ -59,6 +62,13 @@ class ChatModel:
     calibration: tuple[float, float]
     threshold: float
     info: dict = field(default_factory=dict)
+    early_threshold: float | None = None
+
+    @property
+    def early(self) -> float:
+        """The threshold for a conversation read in part (the running score before its last
+        message); a model without one uses the alert threshold."""
+        return self.threshold if self.early_threshold is None else self.early_threshold
 
     def strong(self, block: str) -> float:
         """The weight above which a block's n-grams are named in contributions: the strongest
@@ -90,6 +100,7 @@ class ChatModel:
             "intercept": self.intercept,
             "calibration": list(self.calibration),
             "threshold": self.threshold,
+            "early_threshold": self.early_threshold,
             "info": self.info,
         }
         arrays = {f"w_{name}": w.astype(np.float32) for name, w in self.weights.items()}
@@ -111,6 +122,8 @@ class ChatModel:
                 model = cls(bits, weights, [str(c) for c in meta["categories"]], flags,
                             float(meta["intercept"]), tuple(map(float, meta["calibration"])),
                             float(meta["threshold"]), dict(meta.get("info", {})))
+                early = meta.get("early_threshold")
+                model.early_threshold = None if early is None else float(early)
         except ModelError:
             raise
         except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
@@ -122,6 +135,9 @@ class ChatModel:
                              f"{len(model.categories)} categories")
         if not all(np.isfinite(w).all() for w in (*weights.values(), flags)):
             raise ModelError(f"{path}: weights are not all finite numbers")
+        if not 0.0 <= model.threshold <= model.early <= 1.0:
+            raise ModelError(f"{path}: thresholds {model.threshold} and {model.early} are not "
+                             "0 <= alert <= early <= 1")
         return model
 
 
@@ -168,6 +184,20 @@ def best_threshold(y: np.ndarray, p: np.ndarray, w: np.ndarray, beta: float = 0.
     return best
 
 
+def early_threshold(y: np.ndarray, p: np.ndarray, low: float,
+                    precision: float = EARLY_PRECISION) -> float:
+    """The lowest threshold in [low, 0.99] at which `p >= threshold` reaches `precision`; `low`
+    when none does (a higher threshold would then cost recall without buying that
+    precision)."""
+    for t in np.round(np.arange(low, 0.99 + 1e-9, 0.01), 2):
+        alert = p >= t
+        if not alert.any():
+            break
+        if float(y[alert].mean()) >= precision:
+            return float(t)
+    return low
+
+
 def _fit_lr(x, y, w, c: float, seed: int):
     from sklearn.linear_model import LogisticRegression
 
@@ -191,7 +221,10 @@ def train(
     Without a `threshold`, the alert threshold is the one that maximises F0.5 (precision
     weighs double: a false alert costs a reviewer's time and a platform's trust) on the
     out-of-fold calibrated scores of the conversations and their openings together, within
-    [0.5, 0.95].
+    [0.5, 0.95]. The early threshold, for a conversation not yet over, is the lowest one (not
+    below the alert threshold) at which the openings' out-of-fold alerts reach
+    `EARLY_PRECISION`, or the alert threshold when none does: both are chosen inside the
+    training data, never on what is screened.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -236,9 +269,11 @@ def train(
         test = folds == k
         z[test] = _fit_lr(x[~test], y[~test], w[~test], c, seed).decision_function(x[test])
     platt = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y, sample_weight=w)
+    oof = 1.0 / (1.0 + np.exp(-(platt.coef_[0, 0] * z + platt.intercept_[0])))
     if threshold is None:
-        oof = 1.0 / (1.0 + np.exp(-(platt.coef_[0, 0] * z + platt.intercept_[0])))
         threshold = best_threshold(y, oof, w)
+    opening = w < 1.0
+    early = max(threshold, early_threshold(y[opening], oof[opening], threshold))
     final = _fit_lr(x, y, w, c, seed)
     coef = np.zeros(len(BLOCKS) * (1 << bits) + len(categories))
     coef[used] = final.coef_.ravel()
@@ -249,4 +284,5 @@ def train(
             "prefix_weight": prefix_weight}
     return ChatModel(bits, block_weights, categories, coef[len(BLOCKS) * size :].copy(),
                      float(final.intercept_[0]),
-                     (float(platt.coef_[0, 0]), float(platt.intercept_[0])), threshold, info)
+                     (float(platt.coef_[0, 0]), float(platt.intercept_[0])), threshold, info,
+                     early)

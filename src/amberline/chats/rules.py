@@ -9,8 +9,11 @@ back to the message as written.
 Scoring without a model is deliberately simple and readable: each category counts once, with
 its strongest entry; categories combine as independent evidence (noisy-OR), and a cross-author
 term is added when one participant states a minor's age while another writes a grooming
-indicator. A running score per message gives `first_alert`, the message at which the rules
-alone would have raised an alert.
+indicator. A conversation without author names cannot show that, so there the categories the
+lexicon lists as `needs_authors` (a stated minor's age) are flagged but not scored: the rules
+alone then alert only on conduct that two teenagers' own chat does not show. A running score
+per message gives `first_alert`, the message at which the rules alone would have raised an
+alert.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class RuleScoring:
     categories: dict[str, float]
     cross_author: float
     cross_author_categories: frozenset[str]
+    needs_authors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,11 @@ def _scoring(raw: Any, lexicon: Lexicon, origin: str) -> RuleScoring:
     cross_cats = raw.get("cross_author_categories", [])
     if not set(cross_cats) <= set(lexicon.categories):
         raise LexiconError(f"{origin}: cross_author_categories names an unknown category")
+    needs = raw.get("needs_authors", [])
+    if not isinstance(needs, list) or not set(needs) <= set(lexicon.categories):
+        raise LexiconError(f"{origin}: needs_authors names an unknown category")
     return RuleScoring(float(threshold), {k: float(v) for k, v in cats.items()}, float(cross),
-                       frozenset(cross_cats))
+                       frozenset(cross_cats), frozenset(needs))
 
 
 def load_chat_lexicon(path: str | Path | None = None) -> ChatLexicon:
@@ -141,8 +148,14 @@ class ChatRules:
         by_message: dict[int, list[ChatFlag]] = {}
         for flag in flags:
             by_message.setdefault(flag.message, []).append(flag)
+        # without authors (a conversation given as one text, the PAN segments) a category in
+        # `needs_authors` cannot be told apart from the participants' own talk: two teenagers
+        # state their ages too. It stays a flag but adds nothing to the rules' score.
+        anonymous = not any(m.author for m in conv.messages)
         for index in sorted(by_message):
             for flag in by_message[index]:
+                if anonymous and flag.category in s.needs_authors:
+                    continue
                 best[flag.category] = max(best.get(flag.category, 0.0), flag.weight)
                 if flag.category == "has_minor":
                     minor_authors.add(flag.author)

@@ -5,7 +5,10 @@ One function for the CLI, the benchmark and the store: `screen_batch` reads each
 conversation, the lexicon flags (message index, offsets, author, rule), the score (the model's
 calibrated probability, or the rules' score without a model), whether it alerts, and
 `first_alert`: the first message after which the score of the conversation so far crossed the
-threshold, the point at which a moderator could have been warned.
+threshold, the point at which a moderator could have been warned. With a model, a running
+score before the last message is held to the model's early threshold (a conversation read in
+part gives less evidence, so an early alert must clear a higher bar, chosen in training), the
+last message to the alert threshold.
 """
 
 from __future__ import annotations
@@ -107,7 +110,11 @@ def screen_batch(
     if per_message.any():
         z += np.log1p(_running(per_message, first, sizes)) @ model.flag_weights
     probs = model.calibrate(z)
-    crossed = np.flatnonzero(probs >= model.threshold)
+    # before its last message a conversation is read in part: the early threshold applies;
+    # on the last one, the whole conversation's alert threshold
+    last = np.zeros(len(texts), dtype=bool)
+    last[(first + sizes - 1)[sizes > 0]] = True
+    crossed = np.flatnonzero(probs >= np.where(last, model.threshold, model.early))
     convs, at = np.unique(conv_of_message[crossed], return_index=True)
     first_alert = dict(zip(convs.tolist(), (crossed[at] - first[convs]).tolist(), strict=True))
     grams = _strongest(found.batch, names, np.hstack(starts), np.hstack(ends),

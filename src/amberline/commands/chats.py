@@ -198,7 +198,7 @@ def train(
         raise UserError(f"{file}: {exc}") from exc
     model.save(out)
     err.print(f"{out}: trained on {model.info['conversations']} conversations, alert threshold "
-              f"{model.threshold} "
+              f"{model.threshold}, early threshold {model.early} "
               f"({model.info['positives']} labelled 1); {unlabelled} without a label skipped, "
               f"{counts['quarantined']} quarantined", markup=False, highlight=False)
 
