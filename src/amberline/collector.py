@@ -4,11 +4,9 @@ Why: a batch allocates tens of thousands of container objects (ads, spans, flags
 table rows, match lists) and keeps most of them until it is done, so the collector's
 allocation-count trigger fires hundreds of times per 10,000 ads, and every pass (each full
 pass walking every live object) finds nothing to free: screening and storing build no
-reference cycles (a collection after 5,000 ads screened with the collector off found none).
-Measured: ~9 of ~109 µs of CPU per synthetic ad in screening; over a whole scan with the
-store and its hooks the collector took ~12% of the CPU, and pausing it per batch (reading,
-screening, storing) saves ~5% (the rest runs between batches). Reference counting still frees
-everything as usual; only cycle detection waits for the end of the batch.
+reference cycles (a collection after a batch screened with the collector off found none), so
+those passes are pure cost (measured in docs/notes/screening-performance.md). Reference
+counting still frees everything as usual; only cycle detection waits for the end of the batch.
 """
 
 from __future__ import annotations

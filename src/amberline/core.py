@@ -1,10 +1,11 @@
 """The compiled screening core (`amberline._core`), and when the Python reference runs instead.
 
 Why: the Rust core (`rust/`, built by `pip install -e .` where cargo is installed) runs the
-screening stages it implements many times faster than CPython, while the Python modules stay
-the reference implementation that a differential test holds it to. A clone without Rust, or a
-checkout used through `PYTHONPATH=src` without a build, must still work: the package then
-falls back to the Python reference with one warning. `AMBERLINE_CORE` chooses explicitly:
+screening stages it implements without the interpreter's per-character cost, while the Python
+modules stay the reference implementation that a differential test holds it to. A clone
+without Rust, or a checkout used through `PYTHONPATH=src` without a build, must still work:
+the package then falls back to the Python reference with one warning. `AMBERLINE_CORE`
+chooses explicitly:
 
 - unset or `auto`: the core if it is built, else the Python reference (one warning);
 - `python`: always the Python reference (to compare, or to rule the core out);

@@ -23,7 +23,6 @@ PRICE = "price"
 PLACE = "place"
 NAME = "name"
 DESCRIPTOR = "descriptor"
-SPAN_KINDS = (PHONE, EMAIL, URL, HANDLE, AGE, PRICE, PLACE, NAME, DESCRIPTOR)
 
 # Source metadata an ad may carry beside its text (`Ad.meta`), as the source stated it.
 META_LOCATION = "location"

@@ -1,8 +1,8 @@
 """Hyperscan prefilter shared by every extractor: run a Python regex only where it can match.
 
-Why: Python's `re` scans at 10-40 MB/s when a pattern has no literal prefix (it tries every
-position), which alone would spend the whole screening budget (>= 15 MB/s for everything).
-Hyperscan scans for many patterns at once at hundreds of MB/s and reports where they match; the
+Why: Python's `re` is slow on a pattern with no literal prefix (it tries every position), and
+with dozens of such patterns that alone would spend the whole screening budget. Hyperscan
+scans for many patterns at once, in one pass over the text, and reports where they match; the
 extractor then runs its exact Python regex only at those few places. So the Python regexes stay
 the single definition of what matches (with the lookarounds and named groups Hyperscan lacks),
 and a trigger pattern only has to be a superset of where its regex can match:
@@ -11,7 +11,7 @@ and a trigger pattern only has to be a superset of where its regex can match:
 - `finditer`: all triggers serve one exact pattern that starts at, or `probe - 1` characters
   after, a trigger's start ("19 y" may start one digit before the age in "119 yrs");
 - `find_near`: the exact pattern is searched in a window around each trigger's end (for common
-  triggers: without start-of-match Hyperscan scans ~10x faster).
+  triggers: without start-of-match Hyperscan scans much faster).
 
 Hyperscan works on bytes. The text is encoded with `ascii`/`replace`, which keeps one byte per
 character (every non-ASCII character becomes "?"), so byte offsets are character offsets with
@@ -184,7 +184,7 @@ class Prefilter:
         confirm: Sequence[re.Pattern[str] | None] = (),
     ) -> list[re.Match[str]]:
         """Matches of `exact` that contain a trigger end, found by searching a window around
-        each trigger (for triggers compiled without `som`, which scan ~10x faster).
+        each trigger (for triggers compiled without `som`, which scan much faster).
 
         The window reaches `back` characters before and `forward` after the trigger end; with
         `token=True` it is also clipped to the whitespace-free token around the trigger. The

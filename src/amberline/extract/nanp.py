@@ -1,8 +1,8 @@
 """Exact, cached classification of North American (+1) phone numbers by their first digits.
 
-Why: `phonenumbers` spends ~60 µs on each number it has not seen (parse, find the region, match
-the region's patterns), and a crawl is full of numbers seen once: in the synthetic benchmark
-that alone would cap screening below 10 MB/s. In the North American Numbering Plan every
+Why: `phonenumbers` does real work on each number it has not seen (parse, find the region,
+match the region's patterns), and a crawl is full of numbers seen once, so that work alone would
+dominate screening. In the North American Numbering Plan every
 pattern of every region's metadata constrains at most the area code, the exchange and the first
 digit of the line number (Barbados and Jamaica use that one) and leaves the last three digits
 free, so whether a number is valid, which region it belongs to and whether it is possible are

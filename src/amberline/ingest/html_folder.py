@@ -120,7 +120,7 @@ def _too_complex(text: str) -> str | None:
     """Why a page is over the node or nesting limits, else None.
 
     Why before parsing: the HTML5 parser's time grows with the square of the nesting depth (a
-    950 KB page of nested <div> took 85 s), and a C parse cannot be interrupted, so the page is
+    page of deeply nested <div> took minutes), and a C parse cannot be interrupted, so the page is
     measured first with one regex pass over its tags. Elements the parser closes by itself
     (p, li, td, ...) and void elements do not count towards the depth."""
     depth = deepest = nodes = 0

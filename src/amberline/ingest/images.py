@@ -60,11 +60,6 @@ def hash_image(data: bytes) -> dict[str, Any]:
     return {"pdq": pdq, "quality": int(quality), "md5": hashlib.md5(data).hexdigest()}
 
 
-def pdq_distance(a: str, b: str) -> int:
-    """Hamming distance of two PDQ hex strings (0..256); under ~31 is the usual match."""
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 def _load(item: Any, index: int, base_dir: Path, root: Path) -> tuple[str, bytes]:
     """Return (reference for humans, image bytes) for one item of a record's `images`."""
     if isinstance(item, dict):

@@ -2,7 +2,7 @@
 
 Copied ads differ in phone numbers, prices and ages far more than in wording, so the text is
 lower-cased and every digit masked to "0" before it is cut into word shingles (3 tokens by
-default). One MinHash object per ad would cost ~100 µs of Python per ad; here the tokens of a
+default). One MinHash object per ad would cost interpreted work per shingle; here the tokens of a
 chunk of texts are hashed together by a vectorised CRC-32 (`token_hashes`), shingles are
 combined and permuted as uint32 array operations, and the per-ad minimum is one
 `np.minimum.reduceat`. The permutations are datasketch's `affine32` scheme with the same seed,
@@ -129,7 +129,7 @@ class MinHasher:
         """(signature matrix (n, num_perm) uint32, empty mask (n,) bool) for a batch.
 
         Texts are tokenised `_CHUNK_TEXTS` at a time, so that peak memory is the output matrix
-        plus one chunk's token hashes, whatever the batch size (10^6 ads fit in 1 GB).
+        plus one chunk's token hashes, whatever the batch size.
         """
         n = len(texts)
         if n <= _CHUNK_TEXTS:

@@ -8,8 +8,8 @@ popcount on four uint64 words.
 
 Why compiled (numba) and not numpy: with uniformly spread hashes a 16-bit bucket holds
 n / 65,536 hashes, so the candidates grow as 272 * n^2 / 65,536 (4 * 10^9 at 10^6 hashes).
-Materialising them as numpy index arrays cost ~300 ns each (the 10^6-ad link run never
-finished); a loop over sorted buckets costs a few ns each and allocates nothing. A candidate
+Materialising them as numpy index arrays made the 10^6-ad link run too slow to finish; a
+loop over sorted buckets allocates nothing per candidate. A candidate
 found in slot s is reported only if no earlier slot was within the radius as well, so every
 pair comes out once, without a sort-and-unique over all candidates.
 """

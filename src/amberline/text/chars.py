@@ -66,7 +66,7 @@ def _kind_of(repl: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CharTables:
-    """Everything stage one needs, built once per process (about 40 ms)."""
+    """Everything stage one needs, built once per process."""
 
     mapping: dict[str, tuple[str, str]]  # character -> (replacement, kind)
     invisible: re.Pattern[str]

@@ -3,9 +3,9 @@
 Why: a batch is screened as one joined text, and a dozen Hyperscan databases (each extractor's
 prefilter, the indicator matcher) scan it as bytes: ASCII with "?" for anything else (one byte
 per character, so offsets need no conversion) or UTF-8 (whose byte offsets are converted to
-character offsets with the start of every character). Encoding ~250 kB, and finding where
-its characters start, once per scanner cost ~3 µs per ad in all; here each is done once per
-text and reused while the next scanner asks about the same object.
+character offsets with the start of every character). Encoding a text, and finding where its
+characters start, once per scanner repeated the same work for every scanner; here each is done
+once per text and reused while the next scanner asks about the same object.
 
 The caches hold the last text (and the last two UTF-8 buffers) by identity, so they keep at
 most a few batches' bytes alive. Entries are swapped in whole, so threads may share them: a

@@ -1,11 +1,11 @@
 """The fast path: decide in one C-level pass which texts can hold an obfuscated number run.
 
-Why: Python's `re` tries a pattern like "a number word next to a digit" at every position, which
-costs ~25 µs on a 250-character ad; the normaliser must cost about a microsecond on the common
-ad that has nothing to undo. So the texts of a whole batch are lowered and mapped byte by byte
-(`bytes.translate`, C speed) onto a small alphabet ("D" digit, "_" ordinary separator, "~" other
-symbol or any non-ASCII character, "!" control, letters, "|" and newline kept) and one
-Hyperscan database scans them all at once.
+Why: Python's `re` tries a pattern like "a number word next to a digit" at every position,
+which is far too slow for the common ad that has nothing to undo, and that is most ads. So
+the texts of a whole batch are lowered and mapped byte by byte (`bytes.translate`, C speed)
+onto a small alphabet ("D" digit, "_" ordinary separator, "~" other symbol or any non-ASCII
+character, "!" control, letters, "|" and newline kept) and one Hyperscan database scans them
+all at once.
 
 The patterns mirror `numbers.py`'s rules closely enough to stay quiet on ordinary ads (a phone
 number written plainly, "150 one hour", "Age 27 | 24hrs", "call 703 ...") while never missing
