@@ -18,8 +18,8 @@ from lxml import etree
 from alerts_support import FIXTURES, http_server
 from amberline.alerts.cap import BadAlert, CapAlert, CapError, validate
 from amberline.alerts.feeds import FetchLimits, parse_document, poll, read_target
+from amberline.alerts.records import list_alerts
 from amberline.alerts.service import ingest
-from amberline.alerts.store import list_alerts
 from amberline.store import Store
 
 

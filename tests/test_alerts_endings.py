@@ -12,9 +12,9 @@ from amberline.alerts.feeds import parse_document
 from amberline.alerts.matches import list_matches
 from amberline.alerts.matching import MatchHook
 from amberline.alerts.notify import Notifier, NotifyConfig, WebhookTarget
+from amberline.alerts.records import list_alerts
 from amberline.alerts.scoring import MatchConfig
 from amberline.alerts.service import ingest, watch_alert
-from amberline.alerts.store import list_alerts
 from amberline.alerts.watchlists import list_entries
 from amberline.pipeline import ScreenConfig, Screener
 from amberline.scan import run_scan

@@ -16,9 +16,9 @@ from alerts_support import FIXTURES
 from amberline.alerts.feeds import read_target
 from amberline.alerts.matches import list_matches
 from amberline.alerts.matching import MatchHook
+from amberline.alerts.records import list_alerts
 from amberline.alerts.scoring import MatchConfig
 from amberline.alerts.service import ingest, watch, watch_alert
-from amberline.alerts.store import list_alerts
 from amberline.alerts.watchlists import add_entry, import_csv, list_entries
 from amberline.pipeline import ScreenConfig, Screener
 from amberline.scan import run_scan

@@ -16,8 +16,8 @@ from typing import Any
 
 from amberline.alerts import candidates
 from amberline.alerts.matches import Match, StoredMatch, save_matches
+from amberline.alerts.records import StoredAlert, active_child_alerts, get_alert
 from amberline.alerts.scoring import ChildProfile, MatchConfig, Term, score
-from amberline.alerts.store import StoredAlert, active_child_alerts, get_alert
 from amberline.alerts.watchlists import WatchEntry, list_entries
 from amberline.extract.descriptors import load_vocabulary
 from amberline.identifiers import CONTACT_KINDS

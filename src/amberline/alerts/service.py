@@ -17,8 +17,8 @@ from amberline.alerts.cap import BadAlert, CapAlert
 from amberline.alerts.matches import StoredMatch
 from amberline.alerts.matching import MatchHook, match_alert, match_entry
 from amberline.alerts.notify import Notifier, NotifyConfig
+from amberline.alerts.records import ACTIVE, SaveResult, get_alert, quarantine_bad, save_alert
 from amberline.alerts.scoring import MatchConfig
-from amberline.alerts.store import ACTIVE, SaveResult, get_alert, quarantine_bad, save_alert
 from amberline.alerts.watchlists import WatchEntry, add_entry, entries_from_alert
 from amberline.store.database import Store
 

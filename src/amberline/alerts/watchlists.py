@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from amberline import identifiers
 from amberline.alerts.cap import BadAlert
-from amberline.alerts.store import get_alert
+from amberline.alerts.records import get_alert
 from amberline.alerts.vocab import tidy_case
 from amberline.store import alerts as alert_sql
 from amberline.store.alerts import deactivate

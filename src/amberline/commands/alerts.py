@@ -169,7 +169,7 @@ def list_cmd(
     """List stored alerts, newest first."""
     from rich.table import Table
 
-    from amberline.alerts.store import list_alerts
+    from amberline.alerts.records import list_alerts
 
     found = list_alerts(open_store(db), state=state)
     if as_json:
@@ -189,7 +189,7 @@ def list_cmd(
 @alerts_app.command("close")
 def close_cmd(alert_id: int, db: DbOption = "amberline.db") -> None:
     """End matching for an alert (the child was found)."""
-    from amberline.alerts.store import close_alert
+    from amberline.alerts.records import close_alert
     from amberline.store import audit
 
     store = open_store(db)
@@ -262,7 +262,7 @@ def watch_import(csv_file: Annotated[Path, typer.Argument(help="CSV: kind,value[
                  db: DbOption = "amberline.db") -> None:
     """Add entries from a CSV; unusable rows are reported and quarantined."""
     from amberline.alerts.matching import match_entry
-    from amberline.alerts.store import quarantine_bad
+    from amberline.alerts.records import quarantine_bad
     from amberline.alerts.watchlists import import_csv
     from amberline.store import audit
 

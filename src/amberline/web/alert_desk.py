@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from amberline.alerts import service
 from amberline.alerts.feeds import parse_document
 from amberline.alerts.matches import list_matches
-from amberline.alerts.store import get_alert, list_alerts
+from amberline.alerts.records import get_alert, list_alerts
 from amberline.alerts.watchlists import deactivate, list_entries
 from amberline.store import audit
 from amberline.store.accounts import User

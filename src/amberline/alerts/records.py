@@ -1,9 +1,9 @@
-"""Alerts in the store: saving CAP messages with their Update/Cancel effects, and reading them.
+"""Alert records: a parsed CAP message as the row to store, stored rows as `StoredAlert`s.
 
 Why split this way: the SQL (CAP identity, Update/Cancel effects, also when a referenced alert
 arrives after the message that ends it) lives in `store/alerts.py`; this module turns a parsed
 `CapAlert` into the row to store and stored rows into `StoredAlert` records, so the store never
-imports the alerts domain.
+imports the alerts domain. (It was `alerts/store.py`: named for the store, it held no SQL.)
 """
 
 from __future__ import annotations
