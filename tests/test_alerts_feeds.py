@@ -146,7 +146,9 @@ def test_the_load_time_limit_covers_every_fetch(hits: Counter[str]) -> None:
               **{f"/s{n}": (lambda path: (200, drip(0.25, 160), {"Content-Length": "160"}))
                  for n in (1, 2, 3)}}
     with serve(routes, hits) as base:
-        limits = FetchLimits(timeout=5, fetch_seconds=1, load_seconds=1.5,
+        # The feed itself may take up to 0.9 s (a loaded machine) before the first drip's
+        # own 1 s limit would be cut short by the load's.
+        limits = FetchLimits(timeout=5, fetch_seconds=1, load_seconds=1.9,
                              allow_networks=LOOPBACK)
         thread, out = _in_thread(read_target, f"{base}/feed", limits)
         thread.join(30)
@@ -154,7 +156,7 @@ def test_the_load_time_limit_covers_every_fetch(hits: Counter[str]) -> None:
     [found] = out
     reasons = [b.reason for b in found]  # type: ignore[attr-defined]
     assert "still sending after 1 s" in reasons[0]
-    assert "ran out of its 1.5 s" in reasons[2] and hits["/s3"] == 0
+    assert "ran out of its 1.9 s" in reasons[2] and hits["/s3"] == 0
 
 
 def test_fetched_bodies_are_not_stored_in_quarantine(tmp_path: Path, hits: Counter[str]
