@@ -139,18 +139,13 @@ class Words:
     end: np.ndarray
 
 
-_POWERS: list[np.ndarray] = [np.ones(0, dtype=_HASH), np.ones(0, dtype=_HASH)]
-
-
 def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """BASE**(i+1) and BASE**-i for i < size, kept between batches (they only grow)."""
-    if len(_POWERS[0]) < size:
-        n = max(size, 2 * len(_POWERS[0]), 1 << 16)
-        with np.errstate(over="ignore"):
-            powers = np.cumprod(np.full(n, _BASE, dtype=_HASH), dtype=_HASH)
-            inverse = np.cumprod(np.full(n, _INVERSE, dtype=_HASH), dtype=_HASH)
-        _POWERS[:] = [powers, np.concatenate((np.ones(1, dtype=_HASH), inverse[:-1]))]
-    return _POWERS[0][:size], _POWERS[1][:size]
+    """BASE**(i+1) and BASE**-i for i < size (per call: training batches can be large, and
+    keeping the largest between calls would hold its memory for the process's life)."""
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.full(size, _BASE, dtype=_HASH), dtype=_HASH)
+        inverse = np.cumprod(np.full(size, _INVERSE, dtype=_HASH), dtype=_HASH)
+    return powers, np.concatenate((np.ones(1, dtype=_HASH), inverse[:-1]))[:size]
 
 
 def word_grams(batch: Batch, bits: int) -> Words:
