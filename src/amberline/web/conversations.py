@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -107,7 +108,7 @@ def conversations_page(request: Request, user: Analyst, after: str = "", q: str 
     except (ValueError, NotImplementedError) as exc:
         context["problem"], code = str(exc), 400
     context["categories"] = store_conversations.categories(store)
-    context["params"] = "&".join(f"{k}={v}" for k, v in filters.items())
+    context["params"] = urlencode(filters)
     return render(request, "conversations.html", user, code, **context)
 
 
