@@ -64,10 +64,10 @@ def transcript(conv: StoredConversation, limit: int = MAX_CONTENT) -> str:
 
 
 def _summary(conv: StoredConversation, decided: list[Decision]) -> str:
-    first = ("never" if conv.first_alert is None
-             else f"after message {conv.first_alert}")
+    first = ("no early alert" if conv.first_alert is None
+             else f"first alert after message {conv.first_alert}")
     lines = [f"Amberline conversation {conv.key}: {len(conv.messages)} messages, score "
-             f"{conv.score:.2f} ({conv.scorer}; alert threshold {conv.threshold:.2f}, crossed "
+             f"{conv.score:.2f} ({conv.scorer}; alert threshold {conv.threshold:.2f}; "
              f"{first}). Scores rank conversations for review; each indicator below quotes "
              "the message and names the rule behind it."]
     for author, categories in conv.authors.items():
