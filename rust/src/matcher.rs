@@ -241,7 +241,7 @@ impl Matcher {
     }
 
     /// All of the lexicon's matches in one text. `hay` and `orig` are scratch buffers.
-    pub fn find(&self, text: &[u32], hay: &mut Vec<u8>, orig: &mut Vec<u32>) -> Hits {
+    pub fn find(&self, text: &[u32], hay: &mut Vec<u8>, orig: &mut Vec<usize>) -> Hits {
         if let Some(trap) = self.panic_on {
             assert!(!text.contains(&trap), "test panic: the trap character");
         }
@@ -260,10 +260,10 @@ impl Matcher {
             }
             in_space = space;
             hay.push(self.class.get(c as usize).copied().unwrap_or(0));
-            orig.push(i as u32);
+            orig.push(i);
         }
-        orig.push(text.len() as u32);
-        let kept_word = |k: usize| self.lowers_to_word(text[orig[k] as usize]);
+        orig.push(text.len());
+        let kept_word = |k: usize| self.lowers_to_word(text[orig[k]]);
         let mut hits: Vec<(usize, std::cmp::Reverse<usize>, u32)> = Vec::new();
         for m in automaton.find_overlapping_iter(hay.as_slice()) {
             let (start, end) = (m.start(), m.end());
@@ -291,7 +291,7 @@ impl Matcher {
             }
             seen[e] = true;
             last_end[e] = end;
-            let (s, t) = (orig[start] as usize, orig[end] as usize);
+            let (s, t) = (orig[start], orig[end]);
             if self.refusable[e] && self.refused(text, s) {
                 continue;
             }
