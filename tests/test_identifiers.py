@@ -6,7 +6,7 @@ key."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from amberline import display, identifiers
@@ -39,6 +39,7 @@ def test_invalid_examples_are_refused_with_a_reason(kind: type[IdentifierType]) 
 
 @pytest.mark.parametrize("kind", TYPES, ids=lambda t: t.name)
 @given(text=st.text(max_size=80))
+@example(text="0 /")  # a host ending in a space: its canonical form was not canonical
 def test_any_text_is_normalised_or_refused_never_crashes(
     kind: type[IdentifierType], text: str
 ) -> None:

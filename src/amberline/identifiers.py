@@ -152,6 +152,8 @@ class Url(IdentifierType):
             raise InvalidIdentifier(f"{value!r} is not a URL ({exc})") from None
         if not host:
             raise InvalidIdentifier(f"{value!r} has no host")
+        if any(c.isspace() for c in host):  # kept by urlsplit, lost again by the next strip
+            raise InvalidIdentifier(f"{value!r} has white space in its host")
         path = parts.path.rstrip("/")
         query = f"?{parts.query}" if parts.query else ""
         return f"{host.removeprefix('www.')}{path}{query}"
