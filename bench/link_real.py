@@ -46,7 +46,7 @@ from amberline.pipeline import Screener
 from amberline.scan import run_scan
 from amberline.scan_hooks import default_hooks
 from amberline.store.database import Store
-from amberline.store.schema import ads, spans
+from amberline.store.schema import ads, identifiers
 from amberline.store.schema_networks import network_members
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,8 +84,9 @@ def phones(store: Store) -> dict[str, list[str]]:
     them on the unmasked text, normalised like link keys."""
     out: dict[str, set[str]] = {k.split(":")[-1]: set() for k in ad_ids(store)}
     with store.engine.connect() as conn:
-        q = (sa.select(ads.c.key, spans.c.value).join(spans, spans.c.ad_id == ads.c.id)
-             .where(spans.c.kind == PHONE))
+        q = (sa.select(ads.c.key, identifiers.c.value)
+             .join(identifiers, identifiers.c.ad_id == ads.c.id)
+             .where(identifiers.c.kind == PHONE))
         for key, value in conn.execute(q):
             norm = normalise_key(PHONE, value)
             if norm:

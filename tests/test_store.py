@@ -25,11 +25,12 @@ from alembic.runtime.migration import MigrationContext
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store import Store
 from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
-from amberline.store.schema import include_name, spans
+from amberline.store.schema import identifiers, include_name
 from amberline.store.tables import metadata
 from pg_helpers import PG_URL, pg_schema
 
-TABLES = {"ads", "spans", "flags", "image_hashes", "quarantine", "scans", "ads_fts"}
+TABLES = {"ads", "identifiers", "flag_categories", "image_hashes", "quarantine", "scans",
+          "ads_fts"}
 
 
 def screened(
@@ -168,7 +169,7 @@ def test_ads_without_source_id_are_identified_by_content(store: Store) -> None:
 
 def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
     items = [screened(i) for i in range(5)]
-    items[-1][1].spans[0].start = None  # NOT NULL violated after the ads are inserted
+    items[-1][1].flags[0].category = None  # NOT NULL violated after the ads are inserted
     with pytest.raises(sa.exc.IntegrityError):
         store.write_batch(None, items)
     counts = store.counts()
@@ -419,27 +420,28 @@ def test_batches_of_any_size_reuse_a_few_insert_statements(lite: Store) -> None:
         lite.write_new(None, [screened(i) for i in range(start, start + size * 7)])
         start += size * 7
     inserts = {table: {sql for sql in seen if sql.startswith(f"INSERT INTO {table} ")}
-               for table in ("ads", "spans", "flags", "image_hashes")}
+               for table in ("ads", "identifiers", "flag_categories", "image_hashes")}
     assert lite.counts()["ads"] == start
     assert all(0 < len(found) <= 10 for found in inserts.values()), {
         table: len(found) for table, found in inserts.items()}
 
 
-def test_span_flag_and_hash_ids_go_past_32_bits(store: Store) -> None:
-    """Several rows per ad: at ~300 million ads the span ids pass 2^31, which a 32-bit id (and
+def test_identifier_and_hash_ids_go_past_32_bits(store: Store) -> None:
+    """Several rows per ad: at ~300 million ads the identifier ids pass 2^31, which a 32-bit id (and
     sequence, on PostgreSQL) cannot hold. Jump the ids past it and store more ads."""
     store.write_new(None, [screened(1)])
     big = 3_000_000_000
     with store.writer.begin() as conn:
-        for table in ("spans", "flags", "image_hashes", "link_keys", "link_edges"):
+        for table in ("identifiers", "image_hashes", "link_keys", "link_edges"):
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
                              {"t": table, "n": big})
-            elif table in ("spans", "flags", "image_hashes"):
+            elif table in ("identifiers", "image_hashes"):
                 conn.execute(sa.text(f"UPDATE {table} SET id = id + {big}"))
     new = store.write_new(None, [screened(2)])
     with store.engine.connect() as conn:
-        ids = conn.execute(sa.select(spans.c.id).where(spans.c.ad_id == new["fixture:2"]))
+        ids = conn.execute(sa.select(identifiers.c.id)
+                           .where(identifiers.c.ad_id == new["fixture:2"]))
         assert min(ids.scalars()) > 2**31
     stored = store.get_ad(new["fixture:2"])
     assert stored is not None and stored.screening == screened(2)[1]

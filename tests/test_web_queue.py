@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from amberline.model import Flag, Span
-from amberline.store import decisions, queue
-from amberline.store.schema import ads, flags
+from amberline.store import decisions, documents, queue
+from amberline.store.schema import ads
 from amberline.web import evidence
 from web_helpers import BACKENDS, database, seed
 
@@ -44,7 +44,8 @@ def test_filters_match_a_brute_force_check(store) -> None:
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(ads.c.id, ads.c.source, ads.c.city, ads.c.score,
                                       ads.c.posted_at)).all()
-        cats = {(a, c) for a, c in conn.execute(sa.select(flags.c.ad_id, flags.c.category))}
+        cats = {(a, f.category) for a, doc in conn.execute(sa.select(ads.c.id, ads.c.screening))
+                for f in documents.decode(doc)[1]}
     city = max({r.city for r in rows if r.city}, key=lambda c: sum(r.city == c for r in rows))
     category = sorted({c for _, c in cats})[0]
     days = sorted(r.posted_at for r in rows if r.posted_at)

@@ -1,8 +1,8 @@
 """Watchlists: identifiers and descriptions an alert desk wants to hear about as soon as seen.
 
 Kinds: a phone, email or social handle (exact, normalised the way the extractors normalise
-them, so a lookup is one indexed query on spans (kind, value)); a name with an optional age
-range; a PDQ image hash; a keyword or phrase; a descriptor set (e.g. red hair, green eyes,
+them, so a lookup is one indexed query on identifiers (kind, value)); a name with an optional
+age range; a PDQ image hash; a keyword or phrase; a descriptor set (e.g. red hair, green eyes,
 150 cm). Entries are added from the CLI, a CSV, the API (plain functions here, a FastAPI router
 in `api.py`) or created from an alert. Values are normalised on the way in and rejected with a
 readable reason when they cannot be, never stored half-valid.

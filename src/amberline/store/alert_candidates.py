@@ -1,7 +1,7 @@
 """Candidate reads for retroactive alert matching: which stored ads could match, and the ads.
 
 Why indexed lookups: an archive holds millions of ads and an alert must be matched against it
-in seconds. Identifiers are one lookup on the spans (kind, value) index; names, keywords and
+in seconds. Identifiers are one lookup on the identifiers (kind, value) index; names, keywords and
 full names use the full-text index (FTS5 on SQLite, the GIN text-search index of
 migration 0005 on PostgreSQL). The checking and scoring stay in `alerts/` (`candidates`,
 `matching`), the same code that checks new ads.
@@ -14,20 +14,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.model import Ad, Screening, Span
+from amberline.model import Ad, Screening
+from amberline.store import documents
 from amberline.store.database import Store
-from amberline.store.schema import ads, decode_value, encode_value, image_hashes, spans
+from amberline.store.queries import with_identifier
+from amberline.store.schema import ads, image_hashes
 
 # Candidates are read in chunks of this many ids (one IN list per query).
 CHUNK = 500
 
 
 def with_span(store: Store, kind: str, values: Iterable[object]) -> set[int]:
-    """Ads with a `kind` span whose value is one of `values` (spans (kind, value) index)."""
-    texts = sorted({encode_value(v)[0] for v in values})
-    if not texts:
+    """Ads with a `kind` span whose value is one of `values` (identifiers (kind, value)
+    index)."""
+    values = list(values)
+    if not values:
         return set()
-    query = sa.select(spans.c.ad_id).where(spans.c.kind == kind, spans.c.value.in_(texts))
+    query = with_identifier(kind, values)
     with store.engine.connect() as conn:
         return set(conn.execute(query).scalars())
 
@@ -78,21 +81,14 @@ def pdq_rows(store: Store) -> list[sa.Row[Any]]:
 def load_ads(store: Store, ids: Iterable[int]) -> list[tuple[int, Ad, Screening]]:
     """(id, ad, screening with its spans) of the stored ads with these ids, in id order.
 
-    Reads by `ad_id IN (...)` on the indexed child tables, so the cost is proportional to the
-    number of candidates, however scattered they are through the archive. Flags are not read.
+    Reads by `id IN (...)`, so the cost is proportional to the number of candidates, however
+    scattered they are through the archive. Flags are not returned.
     """
     ordered = sorted(set(ids))
     out: list[tuple[int, Ad, Screening]] = []
     with store.engine.connect() as conn:
         for at in range(0, len(ordered), CHUNK):
             chunk = ordered[at: at + CHUNK]
-            found: dict[int, list[Span]] = {}
-            query = sa.select(spans.c.ad_id, spans.c.kind, spans.c.value, spans.c.value_json,
-                              spans.c.start, spans.c.end, spans.c.extractor,
-                              spans.c.confidence, spans.c.attrs).where(spans.c.ad_id.in_(chunk))
-            for ad_id, kind, value, is_json, start, end, name, conf, attrs in conn.execute(query):
-                found.setdefault(ad_id, []).append(
-                    Span(kind, decode_value(value, is_json), start, end, name, conf, attrs or {}))
             hashes: dict[int, list[dict[str, str]]] = {}
             query = sa.select(image_hashes.c.ad_id, image_hashes.c.pdq).where(
                 image_hashes.c.ad_id.in_(chunk), image_hashes.c.pdq.is_not(None))
@@ -102,7 +98,7 @@ def load_ads(store: Store, ids: Iterable[int]) -> list[tuple[int, Ad, Screening]
                 ad = Ad(source=r.source, title=r.title, body=r.body, source_id=r.source_id,
                         url=r.url, posted_at=r.posted_at, city=r.city, region=r.region,
                         country=r.country, image_hashes=hashes.get(r.id, []))
-                spans_of = sorted(found.get(r.id, []), key=lambda s: s.start)
+                spans_of = sorted(documents.decode_spans(r.screening), key=lambda s: s.start)
                 out.append((r.id, ad, Screening(r.key, spans_of, [], r.score,
                                                 r.pipeline_version)))
     return out

@@ -29,7 +29,13 @@ from amberline.store.queries import (
     SearchHit,
     StoredAd,
 )
-from amberline.store.rows import ad_rows, insert_children, insert_ignore, insert_new_ads
+from amberline.store.rows import (
+    ad_rows,
+    index_text,
+    insert_children,
+    insert_ignore,
+    insert_new_ads,
+)
 from amberline.store.schema import ads, dump_json, quarantine, scans, utcnow
 from amberline.store.stale_scans import interrupt_stale_scans, scan_owner
 
@@ -282,6 +288,7 @@ class Store:
             new_ids = insert_new_ads(conn, rows)
             if new_ids:
                 insert_children(conn, items, new_ids)  # in input order, so by ad id
+                index_text(conn, new_ids)
         return new_ids
 
     def quarantine(self, scan_id: int | None, bad: list[BadRecordLike]) -> int:
@@ -354,7 +361,8 @@ class Store:
             return queries.find_by(conn, kind, value, limit)
 
     def counts(self) -> dict[str, int]:
-        """Rows per table, plus `flagged_ads` (ads with at least one flag)."""
+        """Rows per table, `spans` and `flags` (in the ads' documents), and `flagged_ads`
+        (ads with at least one flag)."""
         with self.engine.connect() as conn:
             return queries.counts(conn)
 

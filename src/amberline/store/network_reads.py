@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from amberline.identifiers import CONTACT_KINDS, image_keys
 from amberline.store.database import Store
 from amberline.store.networks import id_chunks, load_texts
-from amberline.store.schema import ads, image_hashes, spans
+from amberline.store.schema import ads, identifiers, image_hashes
 from amberline.store.schema_networks import (
     link_cut_keys,
     link_edges,
@@ -25,6 +25,8 @@ from amberline.store.schema_networks import (
     network_members,
     networks,
 )
+
+ident = identifiers.c  # an ad's looked-up identifiers (kind, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +203,8 @@ def members_by_id(conn: sa.Connection, ids: Iterable[int]) -> list[Member]:
 
 def shared_contact_keys(conn: sa.Connection, ids: list[int]) -> list[tuple[str, str, list[int]]]:
     """(kind, value, ad ids) of the phones, e-mails and handles two or more of `ids` share."""
-    rows = conn.execute(sa.select(spans.c.kind, spans.c.value, spans.c.ad_id)
-                        .where(spans.c.ad_id.in_(ids), spans.c.kind.in_(CONTACT_KINDS))
+    rows = conn.execute(sa.select(ident.kind, ident.value, ident.ad_id)
+                        .where(ident.ad_id.in_(ids), ident.kind.in_(CONTACT_KINDS))
                         .distinct())
     by_key: dict[tuple[str, str], set[int]] = {}
     for kind, value, ad_id in rows:
@@ -238,16 +240,16 @@ def identifier_network_rows(store: Store, ad_id: int, max_members: int, hub_limi
             return None
         seen, frontier, keys_done = {ad_id}, [ad_id], set()
         while frontier and len(seen) < max_members:
-            keys = conn.execute(sa.select(spans.c.kind, spans.c.value).distinct()
-                                .where(spans.c.ad_id.in_(frontier),
-                                       spans.c.kind.in_(CONTACT_KINDS))).all()
+            keys = conn.execute(sa.select(ident.kind, ident.value).distinct()
+                                .where(ident.ad_id.in_(frontier),
+                                       ident.kind.in_(CONTACT_KINDS))).all()
             frontier = []
             for key in keys:
                 if key in keys_done:
                     continue
                 keys_done.add(key)
-                found = conn.execute(sa.select(spans.c.ad_id).distinct()
-                                     .where(spans.c.kind == key[0], spans.c.value == key[1])
+                found = conn.execute(sa.select(ident.ad_id).distinct()
+                                     .where(ident.kind == key[0], ident.value == key[1])
                                      .limit(hub_limit + 1)).scalars().all()
                 if len(found) > hub_limit:
                     continue
@@ -261,13 +263,13 @@ def identifier_network_rows(store: Store, ad_id: int, max_members: int, hub_limi
 def contact_neighbours(store: Store, ad_id: int, limit: int) -> list[tuple[str, str, Member]]:
     """Other ads sharing a phone, e-mail or handle with ad `ad_id`: (kind, value, ad)."""
     with store.engine.connect() as conn:
-        mine = conn.execute(sa.select(spans.c.kind, spans.c.value).distinct()
-                            .where(spans.c.ad_id == ad_id, spans.c.kind.in_(CONTACT_KINDS))).all()
+        mine = conn.execute(sa.select(ident.kind, ident.value).distinct()
+                            .where(ident.ad_id == ad_id, ident.kind.in_(CONTACT_KINDS))).all()
         out: list[tuple[str, str, Member]] = []
         for kind, value in mine:
-            other = conn.execute(sa.select(spans.c.ad_id).distinct()
-                                 .where(spans.c.kind == kind, spans.c.value == value,
-                                        spans.c.ad_id != ad_id).limit(limit)).scalars().all()
+            other = conn.execute(sa.select(ident.ad_id).distinct()
+                                 .where(ident.kind == kind, ident.value == value,
+                                        ident.ad_id != ad_id).limit(limit)).scalars().all()
             out += [(kind, value, m) for m in members_by_id(conn, other)]
     return out[:limit]
 

@@ -17,8 +17,9 @@ import numpy as np
 import sqlalchemy as sa
 
 from amberline.model import AGE, NAME, PLACE, PRICE, LinkRecord
+from amberline.store import documents
 from amberline.store.rows import bulk_insert
-from amberline.store.schema import ads, decode_value, flags, image_hashes, spans
+from amberline.store.schema import ads, flag_categories, image_hashes
 from amberline.store.schema_networks import (
     link_cut_keys,
     link_decisions,
@@ -114,27 +115,26 @@ def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bo
 
 
 def _profile(conn: sa.Connection, where: Where, by_id: dict[int, LinkRecord]) -> None:
-    q = sa.select(spans.c.ad_id, spans.c.kind, spans.c.value, spans.c.value_json,
-                  spans.c.attrs).where(where(spans.c.ad_id)).order_by(spans.c.id)
-    # (no kind filter in SQL: SQLite would then pick the (kind, value) index over ad_id)
+    q = sa.select(ads.c.id, ads.c.screening).where(where(ads.c.id)).order_by(ads.c.id)
     place: dict[int, str] = {}
-    for ad_id, kind, value, is_json, attrs in conn.execute(q):
-        if kind not in (NAME, PRICE, PLACE, AGE):
-            continue
-        rec, value = by_id[ad_id], decode_value(value, is_json)
-        if kind == NAME and str(value) not in rec.names:
-            rec.names.append(str(value))
-        elif kind == PRICE:
-            with contextlib.suppress(TypeError, ValueError):
-                rec.prices.append(float((attrs or {}).get("amount", value)))
-        elif kind == PLACE:
-            place.setdefault(ad_id, str(value))
-        elif kind == AGE and isinstance(value, int):
-            rec.ages.append(value)
+    for ad_id, document in conn.execute(q):
+        rec = by_id[ad_id]
+        for span in documents.decode_spans(document):
+            kind, value = span.kind, span.value
+            if kind == NAME and str(value) not in rec.names:
+                rec.names.append(str(value))
+            elif kind == PRICE:
+                with contextlib.suppress(TypeError, ValueError):
+                    rec.prices.append(float(span.attrs.get("amount", value)))
+            elif kind == PLACE:
+                place.setdefault(ad_id, str(value))
+            elif kind == AGE and isinstance(value, int):
+                rec.ages.append(value)
     for ad_id, city in place.items():
         if by_id[ad_id].city is None:
             by_id[ad_id].city = city
-    q = sa.select(flags.c.ad_id, flags.c.category).where(where(flags.c.ad_id)).distinct()
+    q = sa.select(flag_categories.c.ad_id, flag_categories.c.category).where(
+        where(flag_categories.c.ad_id))
     for ad_id, category in conn.execute(q):
         by_id[ad_id].flags.append(category)
     for rec in by_id.values():

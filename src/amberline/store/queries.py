@@ -14,16 +14,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.model import Ad, Flag, Obfuscation, Screening, Span, split_meta
+from amberline.model import SPAN_KINDS, Ad, Obfuscation, Screening, split_meta
+from amberline.store import documents
 from amberline.store.schema import (
     ads,
-    decode_value,
     encode_value,
-    flags,
+    flag_categories,
+    identifiers,
     image_hashes,
     quarantine,
     scans,
-    spans,
 )
 from amberline.text.boilerplate import exclusions_of
 
@@ -87,16 +87,10 @@ class ScanRecord:
     status: str
 
 
-# Distinct terms per rule: one emoji repeated twelve times is one flag in a listing, as it is
-# in the score (the evidence keeps every span).
-_flag_term = flags.c.rule.concat(" ").concat(sa.func.lower(flags.c.term))
-_flag_count = (
-    sa.select(sa.func.count(sa.distinct(_flag_term)))
-    .where(flags.c.ad_id == ads.c.id).scalar_subquery().label("nflags")
-)
+# Distinct terms per rule (`documents.flag_count`), counted when the ad was stored.
 _SUMMARY_COLUMNS = (
     ads.c.id, ads.c.key, ads.c.source, ads.c.title, ads.c.city, ads.c.posted_at, ads.c.score,
-    _flag_count,
+    ads.c.flag_count.label("nflags"),
 )
 
 
@@ -124,18 +118,28 @@ def find_by(conn: sa.Connection, kind: str, value: Any, limit: int) -> list[AdSu
     """Ads with a span of `kind` whose normalised value is exactly `value`, best first.
 
     `kind` "city", "region" or "country" looks at the ad's own location fields instead.
+    Raises ValueError for a span kind that has no identifier rows (prices).
     """
     if kind in LOCATION_FIELDS:
         where = ads.c[kind] == value
     else:
-        text, _ = encode_value(value)
-        ids = sa.select(spans.c.ad_id).where(spans.c.kind == kind, spans.c.value == text)
-        where = ads.c.id.in_(ids)
+        where = ads.c.id.in_(with_identifier(kind, [value]))
     query = (
         sa.select(*_SUMMARY_COLUMNS).where(where)
         .order_by(ads.c.score.desc(), ads.c.id).limit(limit)
     )
     return [_summary(r) for r in conn.execute(query)]
+
+
+def with_identifier(kind: str, values: Iterable[Any]) -> sa.Select[tuple[int]]:
+    """Ids of the ads with a `kind` identifier whose value is one of `values` (the
+    identifiers (kind, value) index); a span kind that is not indexed raises ValueError."""
+    if kind not in documents.INDEXED_KINDS and kind in SPAN_KINDS:
+        raise ValueError(f"{kind} values are not indexed for lookups; indexed kinds: "
+                         + ", ".join(sorted(documents.INDEXED_KINDS)))
+    texts = sorted({encode_value(v)[0] for v in values})
+    return sa.select(identifiers.c.ad_id).where(identifiers.c.kind == kind,
+                                                identifiers.c.value.in_(texts))
 
 
 def search(
@@ -216,20 +220,15 @@ def websearch(query: str) -> str:
 def get_ads(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[StoredAd]:
     """Ads matching `where` with their spans, flags and image hashes, in id order.
 
-    Children are read by the id range of the ads found, three queries per call whatever the
-    number of ads (rows of ads in the range that `where` excluded are read and ignored).
+    Spans and flags come with the ad row (its document); image hashes are read by the id
+    range of the ads found, one more query per call whatever the number of ads (hashes of ads
+    in the range that `where` excluded are read and ignored).
     """
     rows = conn.execute(sa.select(ads).where(where).order_by(ads.c.id)).all()
     if not rows:
         return []
-    lo, hi = rows[0].id, rows[-1].id
-    span_by_ad = _spans(conn, lo, hi)
-    flag_by_ad = _flags(conn, lo, hi)
-    hash_by_ad = _hashes(conn, lo, hi)
-    return [
-        _stored(r, span_by_ad.get(r.id, []), flag_by_ad.get(r.id, []), hash_by_ad.get(r.id, []))
-        for r in rows
-    ]
+    hash_by_ad = _hashes(conn, rows[0].id, rows[-1].id)
+    return [_stored(r, hash_by_ad.get(r.id, [])) for r in rows]
 
 
 def ads_with_ids(conn: sa.Connection, ids: Iterable[int]) -> list[StoredAd]:
@@ -263,25 +262,6 @@ def _in_range(table: sa.Table, lo: int, hi: int, *columns: str) -> sa.Select[Any
     )
 
 
-def _spans(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[Span]]:
-    by_ad: dict[int, list[Span]] = {}
-    query = _in_range(spans, lo, hi, "kind", "value", "value_json", "start", "end", "extractor",
-                      "confidence", "attrs")
-    for ad_id, kind, value, is_json, start, end, extractor, conf, attrs in conn.execute(query):
-        span = Span(kind, decode_value(value, is_json), start, end, extractor, conf, attrs or {})
-        by_ad.setdefault(ad_id, []).append(span)
-    return by_ad
-
-
-def _flags(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[Flag]]:
-    by_ad: dict[int, list[Flag]] = {}
-    query = _in_range(flags, lo, hi, "category", "term", "start", "end", "weight", "rule",
-                      "citation", "contribution")
-    for ad_id, *fields in conn.execute(query):
-        by_ad.setdefault(ad_id, []).append(Flag(*fields))
-    return by_ad
-
-
 def _hashes(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[dict[str, Any]]]:
     by_ad: dict[int, list[dict[str, Any]]] = {}
     query = _in_range(image_hashes, lo, hi, "pdq", "quality", "md5", "attrs")
@@ -292,9 +272,8 @@ def _hashes(conn: sa.Connection, lo: int, hi: int) -> dict[int, list[dict[str, A
     return by_ad
 
 
-def _stored(
-    r: sa.Row[Any], span_list: list[Span], flag_list: list[Flag], hashes: list[dict[str, Any]]
-) -> StoredAd:
+def _stored(r: sa.Row[Any], hashes: list[dict[str, Any]]) -> StoredAd:
+    span_list, flag_list = documents.decode(r.screening)
     raw, meta = split_meta(r.raw or {})
     ad = Ad(
         source=r.source, title=r.title, body=r.body, source_id=r.source_id, url=r.url,
@@ -346,11 +325,18 @@ def quarantine_codes(conn: sa.Connection) -> dict[str, int]:
 
 
 def counts(conn: sa.Connection) -> dict[str, int]:
-    """Row counts of every table, plus how many ads carry at least one flag."""
+    """Row counts of every table, the spans and flags in the ads' documents, and how many
+    ads carry at least one flag."""
     result = {
         t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-        for t in (ads, spans, flags, image_hashes, quarantine, scans)
+        for t in (ads, identifiers, flag_categories, image_hashes, quarantine, scans)
     }
-    flagged = sa.select(sa.func.count(sa.distinct(flags.c.ad_id)))
+    result["spans"] = result["flags"] = 0
+    documents_ = conn.execution_options(yield_per=1000).execute(sa.select(ads.c.screening))
+    for (document,) in documents_:
+        spans, flags = documents.decode(document)
+        result["spans"] += len(spans)
+        result["flags"] += len(flags)
+    flagged = sa.select(sa.func.count()).where(ads.c.flag_count > 0)
     result["flagged_ads"] = conn.execute(flagged).scalar_one()
     return result

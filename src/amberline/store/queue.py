@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from amberline.store.database import MAX_ID, Store
-from amberline.store.schema import UTCDateTime, ads, flags
+from amberline.store.schema import UTCDateTime, ads, flag_categories
 from amberline.store.schema_workspace import DECISION_ACTIONS, decisions
 
 STATUSES = ("open", *DECISION_ACTIONS)
@@ -154,8 +154,8 @@ def _where(f: QueueFilter, dialect: str = "") -> list[sa.ColumnElement[bool]]:
     if f.max_score is not None:
         clauses.append(ads.c.score <= f.max_score)
     if f.category:
-        clauses.append(sa.exists().where(flags.c.category == f.category,
-                                         flags.c.ad_id == ads.c.id))
+        clauses.append(sa.exists().where(flag_categories.c.category == f.category,
+                                         flag_categories.c.ad_id == ads.c.id))
     if f.status == "open":
         clauses.append(~sa.exists().where(decisions.c.ad_id == ads.c.id))
     elif f.status:
@@ -180,8 +180,8 @@ def _decorate(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[QueueRow]:
     ids = [r.id for r in rows]
     cats: dict[int, dict[str, int]] = {}
     if ids:
-        q = (sa.select(flags.c.ad_id, flags.c.category, sa.func.count())
-             .where(flags.c.ad_id.in_(ids)).group_by(flags.c.ad_id, flags.c.category))
+        q = (sa.select(flag_categories.c.ad_id, flag_categories.c.category,
+                       flag_categories.c.flags).where(flag_categories.c.ad_id.in_(ids)))
         for ad_id, category, n in conn.execute(q):
             cats.setdefault(ad_id, {})[category] = n
     status: dict[int, str] = {}
@@ -233,6 +233,7 @@ def facets(store: Store) -> dict[str, list[str]]:
     with store.engine.connect() as conn:
         sources = conn.execute(sa.select(ads.c.source).distinct().order_by(ads.c.source)
                                .limit(200)).scalars().all()
-        categories = conn.execute(sa.select(flags.c.category).distinct()
-                                  .order_by(flags.c.category).limit(200)).scalars().all()
+        categories = conn.execute(sa.select(flag_categories.c.category).distinct()
+                                  .order_by(flag_categories.c.category).limit(200)
+                                  ).scalars().all()
     return {"sources": list(sources), "categories": list(categories)}

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from amberline.model import Ad, Screening, ad_key, raw_with_meta
-from amberline.store.schema import ads, dump_json, encode_value, flags, image_hashes, spans
+from amberline.store import documents
+from amberline.store.schema import ads, dump_json, flag_categories, identifiers, image_hashes
 
 Items = list[tuple[Ad, Screening]]
 
@@ -66,6 +67,8 @@ def ad_rows(
                 for o in screening.obfuscations
             ] or None,
             "score": screening.score,
+            "screening": documents.encode(screening.spans, screening.flags),
+            "flag_count": documents.flag_count(screening.flags),
             "pipeline_version": screening.pipeline_version,
             "scan_id": scan_id,
             "stored_at": stored_at,
@@ -180,42 +183,44 @@ def _sqlite_row_statement(
 
 _HASH_FIELDS = ("pdq", "quality", "md5")
 # Columns of the child tables in table order (the order the compiled INSERT binds them).
-SPAN_COLUMNS = ("ad_id", "kind", "value", "value_json", "start", "end", "extractor",
-                "confidence", "attrs")
-FLAG_COLUMNS = ("ad_id", "category", "term", "start", "end", "weight", "contribution", "rule",
-                "citation")
+IDENTIFIER_COLUMNS = ("ad_id", "kind", "value")
+CATEGORY_COLUMNS = ("ad_id", "category", "flags")
 HASH_COLUMNS = ("ad_id", "pdq", "quality", "md5", "attrs")
 
 
 def insert_children(conn: sa.Connection, items: Items, new_ids: dict[str, int]) -> None:
-    """Insert the spans, flags and image hashes of the newly stored ads (`key` -> id)."""
-    span_rows: list[tuple[Any, ...]] = []
-    flag_rows: list[tuple[Any, ...]] = []
+    """Insert the indexed rows of the newly stored ads (`key` -> id): identifiers, flag
+    categories and image hashes (spans and flags are in the ad row's document)."""
+    identifier_rows: list[tuple[Any, ...]] = []
+    category_rows: list[tuple[Any, ...]] = []
     hash_rows: list[tuple[Any, ...]] = []
     pending = dict(new_ids)
     for ad, screening in items:
         ad_id = pending.pop(screening.ad_key, None)
         if ad_id is None:  # a duplicate, or a repeat of a key already handled in this batch
             continue
-        for s in screening.spans:
-            value = s.value
-            is_json = not isinstance(value, str)
-            span_rows.append((
-                ad_id, s.kind, encode_value(value)[0] if is_json else value, is_json, s.start,
-                s.end, s.extractor, s.confidence, dump_json(s.attrs) if s.attrs else None,
-            ))
-        flag_rows.extend(
-            (ad_id, f.category, f.term, f.start, f.end, f.weight, f.contribution, f.rule,
-             f.citation)
-            for f in screening.flags
-        )
+        identifier_rows.extend((ad_id, kind, value) for kind, value in
+                               documents.identifier_values(screening.spans))
+        category_rows.extend((ad_id, category, n) for category, n in
+                             documents.category_counts(screening.flags).items())
         for h in ad.image_hashes:
             extra = {k: v for k, v in h.items() if k not in _HASH_FIELDS}
             hash_rows.append((ad_id, h.get("pdq"), h.get("quality"), h.get("md5"),
                               dump_json(extra) if extra else None))
-    bulk_insert(conn, spans, SPAN_COLUMNS, span_rows)
-    bulk_insert(conn, flags, FLAG_COLUMNS, flag_rows)
+    bulk_insert(conn, identifiers, IDENTIFIER_COLUMNS, identifier_rows)
+    bulk_insert(conn, flag_categories, CATEGORY_COLUMNS, category_rows)
     bulk_insert(conn, image_hashes, HASH_COLUMNS, hash_rows)
+
+
+def index_text(conn: sa.Connection, new_ids: dict[str, int]) -> None:
+    """SQLite: add the new ads' titles and bodies to the FTS5 index in one statement per
+    batch (a per-row trigger did it before migration 0012). The new ads hold the largest ids,
+    as the batch's transaction holds SQLite's only write lock. PostgreSQL indexes the text
+    by itself (the expression index of migration 0005)."""
+    if conn.dialect.name == "sqlite" and new_ids:
+        conn.exec_driver_sql("INSERT INTO ads_fts(rowid, title, body)"
+                             " SELECT id, title, body FROM ads WHERE id >= ? ORDER BY id",
+                             (min(new_ids.values()),))
 
 
 def bulk_insert(

@@ -8,9 +8,9 @@ code runs on SQLite and, later, PostgreSQL.
 
 Conventions:
 - Offsets (`start`, `end`) are character offsets into `Ad.text`, end exclusive.
-- Span values are text: strings as they are, anything else JSON-encoded compactly
-  (`encode_value`), so an age of 17 is stored and looked up as "17"; `value_json` remembers
-  which, so the original Python value comes back (`decode_value`).
+- Identifier values are text: strings as they are, anything else JSON-encoded compactly
+  (`encode_value`), so an age of 17 is stored and looked up as "17". Spans and flags
+  themselves are kept whole in the ad's screening document (`documents.py`).
 - Timestamps are stored in UTC; naive datetimes are taken to be UTC already.
 - Full-text search is not part of this metadata: it is dialect-specific (an FTS5 virtual table
   on SQLite, created in migration 0001; a tsvector column is the PostgreSQL hook).
@@ -76,10 +76,15 @@ def dump_json(value: Any) -> str:
     refuses (integers beyond 64 bits, non-text keys) goes to the standard encoder, so every
     value that was storable still is. A NaN in raw metadata is stored as null (valid JSON).
     """
+    return json_bytes(value).decode()
+
+
+def json_bytes(value: Any) -> bytes:
+    """`dump_json` as UTF-8 bytes (what a BLOB column stores)."""
     try:
-        return orjson.dumps(value, default=str).decode()
+        return orjson.dumps(value, default=str)
     except (TypeError, orjson.JSONEncodeError):
-        return _JSON.encode(value)
+        return _JSON.encode(value).encode()
 
 
 def encode_value(value: Any) -> tuple[str, bool]:
@@ -101,8 +106,8 @@ def decode_value(text: str, is_json: bool) -> Any:
 
 Json = sa.JSON(none_as_null=True)
 
-# The id of a table with several rows per ad (spans, flags, image hashes, link keys, link
-# edges): 64-bit on PostgreSQL, where ~7 span rows per ad would pass 2^31 ids at ~300 million
+# The id of a table with several rows per ad (identifiers, image hashes, link keys, link
+# edges): 64-bit on PostgreSQL, where ~7 rows per ad would pass 2^31 ids at ~300 million
 # ads (migration 0007); SQLite's INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER
 # to remain the rowid.
 RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -140,43 +145,36 @@ ads = sa.Table(
     # list of {start, end, kind, original} rather than a table of its own.
     sa.Column("obfuscations", Json),
     sa.Column("score", sa.Float, nullable=False, index=True),
+    # The screening's spans and flags as one document (`documents`), and its distinct
+    # (rule, term) flags, the count ranked lists show.
+    sa.Column("screening", sa.LargeBinary),
+    sa.Column("flag_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("pipeline_version", sa.String(64), nullable=False),
     sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id")),
     sa.Column("stored_at", UTCDateTime, nullable=False),
 )
 
-spans = sa.Table(
-    "spans",
+# Looked-up identifiers of an ad (see `documents`): one row per distinct (kind, value).
+identifiers = sa.Table(
+    "identifiers",
     metadata,
     sa.Column("id", RowId, primary_key=True),
     sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("value", sa.Text, nullable=False),
-    sa.Column("value_json", sa.Boolean, nullable=False),
-    sa.Column("start", sa.Integer, nullable=False),
-    sa.Column("end", sa.Integer, nullable=False),
-    sa.Column("extractor", sa.String(64), nullable=False),
-    sa.Column("confidence", sa.Float, nullable=False),
-    sa.Column("attrs", Json),
     sa.Index(None, "kind", "value"),
     sa.Index(None, "ad_id"),
 )
 
-flags = sa.Table(
-    "flags",
+# The flag categories of an ad and how many flags each (see `documents`).
+flag_categories = sa.Table(
+    "flag_categories",
     metadata,
-    sa.Column("id", RowId, primary_key=True),
-    sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("category", sa.String(64), nullable=False),
-    sa.Column("term", sa.Text, nullable=False),
-    sa.Column("start", sa.Integer, nullable=False),
-    sa.Column("end", sa.Integer, nullable=False),
-    sa.Column("weight", sa.Float, nullable=False),
-    sa.Column("contribution", sa.Float, nullable=False),
-    sa.Column("rule", sa.String(255), nullable=False),
-    sa.Column("citation", sa.Text, nullable=False),
-    sa.Index(None, "category"),
-    sa.Index(None, "ad_id"),
+    sa.Column("ad_id", sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("category", sa.String(64), primary_key=True),
+    sa.Column("flags", sa.Integer, nullable=False),
+    sa.Index(None, "category", "ad_id"),
 )
 
 image_hashes = sa.Table(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from amberline.store.schema import UTCDateTime, ads, flags, metadata
+from amberline.store.schema import UTCDateTime, ads, metadata
 from amberline.store.schema_conversations import conversations
 
 DECISION_ACTIONS = ("escalate", "report", "takedown", "clear")
@@ -113,11 +113,10 @@ audit_head = sa.Table(
 )
 
 # Triage queue paths (keyset paging by score, id): per source and per city in score order, by
-# posting date, and flag category lookups from the category side.
+# posting date (flag category lookups from the category side: `flag_categories`' index).
 sa.Index("ix_ads_source_score", ads.c.source, ads.c.score)
 sa.Index("ix_ads_city_score", ads.c.city, ads.c.score)
 sa.Index("ix_ads_posted_at", ads.c.posted_at)
-sa.Index("ix_flags_category_ad_id", flags.c.category, flags.c.ad_id)
 
 __all__ = [
     "DECISION_ACTIONS", "ROLES", "api_tokens", "audit_head", "audit_log", "decisions",

@@ -1,0 +1,111 @@
+"""Store benchmark: the CPU cost per ad of writing screened ads into SQLite, and of reading
+them back.
+
+    python bench/store.py [--ads 20000] [--repeat 3]
+
+The ads are screened first (not measured), then written with `Store.write_new` in the scan's
+batches of 1000 into a fresh SQLite file, and the link keys of each batch are written as the
+scan hook writes them (`amberline.link.hook`). Figures are process CPU time (best of
+`--repeat` runs: the machine is shared, and CPU time moves less with its load than wall time),
+in microseconds per ad:
+- store: `write_new` alone (ad rows, evidence, identifier rows, full-text index);
+- store + keys: with the scan hook's link keys and MinHash signatures;
+- get_ad: reading one ad back with its evidence, by id, for 1000 random ids;
+- find_by: one exact identifier lookup (phone), 1000 of them.
+Corpora: the synthetic corpus, and the real Backpage dev ads when
+`../shared/data/ads-dev/backpage-dev.jsonl` exists (read at run time, never stored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from amberline.link.hook import LinkKeysHook
+from amberline.model import PHONE, Ad, Screening
+from amberline.pipeline import Screener
+from amberline.store import Store
+from amberline.synth.generate import write_corpus
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screen import backpage_dev_ads, load_ads, text_bytes
+
+MB = 1_000_000
+BATCH = 1000
+
+
+def screen_all(ads: list[Ad]) -> list[tuple[Ad, Screening]]:
+    screener = Screener()
+    out: list[tuple[Ad, Screening]] = []
+    for at in range(0, len(ads), BATCH):
+        chunk = ads[at : at + BATCH]
+        out += zip(chunk, screener.screen_batch(chunk), strict=True)
+    return out
+
+
+def cpu(run: Callable[[], None]) -> float:
+    began = time.process_time()
+    run()
+    return time.process_time() - began
+
+
+def write_all(db: Path, items: list[tuple[Ad, Screening]], keys: bool) -> float:
+    """CPU seconds to write `items` (with link keys when `keys`) into a fresh file."""
+    with Store(db) as store:
+        hook = LinkKeysHook() if keys else None
+
+        def run() -> None:
+            for at in range(0, len(items), BATCH):
+                batch = items[at : at + BATCH]
+                new = store.write_new(None, batch)
+                if hook is not None:
+                    hook(store, batch, new)
+
+        return cpu(run)
+
+
+def figures(label: str, ads: list[Ad], repeat: int) -> None:
+    if not ads:
+        return
+    items = screen_all(ads)
+    per_ad = 1e6 / len(items)
+    size = text_bytes(ads) / MB
+    print(f"{label}: {len(items):,} ads, {size:.1f} MB of ad text")
+    with tempfile.TemporaryDirectory() as tmp:
+        for keys in (False, True):
+            best = min(write_all(Path(tmp) / f"s{keys}{r}.db", items, keys)
+                       for r in range(repeat))
+            name = "store + keys" if keys else "store"
+            print(f"  {name:<14} {best * per_ad:7.1f} µs/ad CPU  ({size / best:6.2f} MB/s)")
+        db = Path(tmp) / f"s{True}0.db"
+        with Store(db) as store:
+            ids = [s.id for s in store.top(n=len(items))]
+            picks = random.Random(5).choices(ids, k=1000)
+            took = min(cpu(lambda: [store.get_ad(i) for i in picks]) for _ in range(repeat))
+            print(f"  {'get_ad':<14} {took * 1e6 / len(picks):7.1f} µs/read CPU")
+            phones = [s.value for _, s_ in items[:1000] for s in s_.spans if s.kind == PHONE]
+            if phones:
+                took = min(cpu(lambda: [store.find_by(PHONE, p, 10) for p in phones])
+                           for _ in range(repeat))
+                print(f"  {'find_by phone':<14} {took * 1e6 / len(phones):7.1f} µs/lookup CPU")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ads", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "ads.jsonl"
+        write_corpus(corpus, args.ads, seed=11)
+        figures("synthetic", load_ads(corpus), args.repeat)
+    figures("backpage-dev (real)", backpage_dev_ads()[: args.ads], args.repeat)
+
+
+if __name__ == "__main__":
+    main()
