@@ -59,6 +59,8 @@ def test_search_and_find(scanned: tuple[Path, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert f"with phone {phone}" in result.output
     assert " 0 ads" not in result.output
+    result = runner.invoke(app, ["find", "price", "150", "--db", str(db)])
+    assert result.exit_code != 0 and "not indexed" in str(result.exception), result.output
 
 
 def test_extract_machine_interface(tmp_path: Path) -> None:

@@ -164,7 +164,10 @@ def find(
     """Find ads by an exact identifier (phones are normalised to E.164 first)."""
     if kind == "phone":
         value = display.e164(value, region) or value
-    rows = _open_store(db).find_by(kind, value)
+    try:
+        rows = _open_store(db).find_by(kind, value)
+    except ValueError as exc:  # a kind that is not indexed (prices)
+        raise UserError(str(exc)) from exc
     console.print(display.summary_table(rows, title=f"{len(rows)} ads with {kind} {value}"))
 
 
