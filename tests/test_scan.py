@@ -118,9 +118,10 @@ def test_killed_scan_rerun_stores_each_record_once(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from ads").fetchone()[0] == total
         assert conn.execute("select count(distinct key) from ads").fetchone()[0] == total
-        # Spans were written with their ads: no ad lost its phone to the crash.
+        # Identifiers were written with their ads: no ad lost its phone to the crash.
         no_phone = conn.execute(
-            "select count(*) from ads where id not in (select ad_id from spans where kind='phone')"
+            "select count(*) from ads where id not in"
+            " (select ad_id from identifiers where kind='phone')"
         ).fetchone()[0]
     assert no_phone == 0
 
