@@ -3,11 +3,10 @@ them back.
 
     python bench/store.py [--ads 20000] [--repeat 3]
 
-The ads are screened first (not measured), then written with `Store.write_new` in the scan's
-batches of 1000 into a fresh SQLite file, and the link keys of each batch are written as the
-scan hook writes them (`amberline.link.hook`). Figures are process CPU time (best of
-`--repeat` runs: the machine is shared, and CPU time moves less with its load than wall time),
-in microseconds per ad:
+The ads are screened first (not measured), then stored as a scan stores them
+(`amberline.scan.store_batch`, batches of 1000) into a fresh SQLite file, without hooks and
+with the link keys hook. Figures are process CPU time (best of `--repeat` runs: the machine is
+shared, and CPU time moves less with its load than wall time), in microseconds per ad:
 - store: `write_new` alone (ad rows, evidence, identifier rows, full-text index);
 - store + keys: with the scan hook's link keys and MinHash signatures;
 - get_ad: reading one ad back with its evidence, by id, for 1000 random ids;
@@ -29,6 +28,7 @@ from pathlib import Path
 from amberline.link.hook import LinkKeysHook
 from amberline.model import PHONE, Ad, Screening
 from amberline.pipeline import Screener
+from amberline.scan import store_batch
 from amberline.store import Store
 from amberline.synth.generate import write_corpus
 
@@ -57,14 +57,12 @@ def cpu(run: Callable[[], None]) -> float:
 def write_all(db: Path, items: list[tuple[Ad, Screening]], keys: bool) -> float:
     """CPU seconds to write `items` (with link keys when `keys`) into a fresh file."""
     with Store(db) as store:
-        hook = LinkKeysHook() if keys else None
+        hooks = [LinkKeysHook()] if keys else []
 
         def run() -> None:
             for at in range(0, len(items), BATCH):
                 batch = items[at : at + BATCH]
-                new = store.write_new(None, batch)
-                if hook is not None:
-                    hook(store, batch, new)
+                store_batch(store, None, batch, hooks)
 
         return cpu(run)
 

@@ -21,11 +21,24 @@ from typing import Any
 
 import orjson
 
-from amberline.model import PRICE, SPAN_KINDS, Flag, Span
+from amberline.model import (
+    AGE,
+    DESCRIPTOR,
+    EMAIL,
+    HANDLE,
+    NAME,
+    PHONE,
+    PLACE,
+    PRICE,
+    URL,
+    Flag,
+    Span,
+)
 from amberline.store.schema import encode_value, json_bytes
 
 # Span kinds with identifier rows: those an exact lookup asks for (find, alerts, networks).
-INDEXED_KINDS = frozenset(SPAN_KINDS) - {PRICE}
+INDEXED_KINDS = frozenset({PHONE, EMAIL, URL, HANDLE, AGE, PLACE, NAME, DESCRIPTOR})
+UNINDEXED_KINDS = frozenset({PRICE})  # span kinds no lookup asks for
 FORMAT = 1  # the document's layout version, stored in it as "v"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.model import SPAN_KINDS, Ad, Obfuscation, Screening, split_meta
+from amberline.model import Ad, Obfuscation, Screening, split_meta
 from amberline.store import documents
 from amberline.store.schema import (
     ads,
@@ -134,7 +134,7 @@ def find_by(conn: sa.Connection, kind: str, value: Any, limit: int) -> list[AdSu
 def with_identifier(kind: str, values: Iterable[Any]) -> sa.Select[tuple[int]]:
     """Ids of the ads with a `kind` identifier whose value is one of `values` (the
     identifiers (kind, value) index); a span kind that is not indexed raises ValueError."""
-    if kind not in documents.INDEXED_KINDS and kind in SPAN_KINDS:
+    if kind in documents.UNINDEXED_KINDS:
         raise ValueError(f"{kind} values are not indexed for lookups; indexed kinds: "
                          + ", ".join(sorted(documents.INDEXED_KINDS)))
     texts = sorted({encode_value(v)[0] for v in values})
