@@ -54,6 +54,13 @@ def found(extractor: DescriptorExtractor, text: str) -> list[tuple[str, object]]
         # a build word before a body part or an object describes that
         ("slim waist and petite hips", []), ("a thick toy", []),
         ("slim and tall", [("build", "slim")]),
+        # a nationality naming a technique, a kiss or a spa, or last in a list of massage styles
+        ("Reiki is a Japanese technique", []), ("loves a French kiss", []),
+        ("Asian Day Spa, open daily", []), ("Deep Tissue ~ Swedish, open daily", []),
+        ("Table shower * Swedish * Shiatsu", []),
+        ("Deep tissue / Latina girl", [("ethnicity", "latina")]),
+        # "toned" is said of body parts: no build
+        ("toned legs and arms", []),
     ],
 )
 def test_descriptors_in_real_forms(extractor: DescriptorExtractor, text: str,

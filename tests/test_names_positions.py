@@ -118,6 +118,7 @@ def test_names_by_position(extractor: NameExtractor, text: str, expected: list[s
         "~*IRIS DAY SPA 703 555 0142", "Genesis Spa - calm", "I'm Ѕаrah",
         "HOT ASIAN GFE 23 yo", "CALL SALLY OR AMY NOW", "Totally calm & Open-Minded  - 28",
         "No Texting - 28", "Calm in DTLA - 26", "Calm studio Available - 23",
+        "Ask for it, snap: calm_22 or kik",
     ],
 )
 def test_words_in_name_places_are_not_names(extractor: NameExtractor, text: str) -> None:

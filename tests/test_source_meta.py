@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from amberline.engines.frames import ads_table, read_ads
+from amberline.extract.places import own_places
 from amberline.extract_command import extract_lines
 from amberline.ingest import BadRecord, ReadOptions, read_path
 from amberline.ingest.records import labelled_meta
@@ -113,6 +114,27 @@ def test_phone_field_adds_a_contact(screener: Screener) -> None:
     screening = screener.screen(Ad(source="t", body=BODY, meta={"phone": "(202) 555-0199"}))
     assert sorted(s.value for s in screening.spans_of("phone")) == [
         "+12025550199", "+17035550142"]
+
+
+def test_location_field_gives_the_ads_own_places(screener: Screener) -> None:
+    # A lone ambiguous name in the field is the city ("in Austin"); a place the text states
+    # keeps the text as evidence; the field's places are the ad's own, never "listed".
+    ad = Ad(source="t", body="Quiet company in Dallas, TX, call after six",
+            meta={"location": "Downtown, Austin, Dallas"})
+    screening = screener.screen(ad)
+    places = [(s.value, s.attrs.get("origin"), s.start == s.end)
+              for s in screening.spans_of("place")]
+    assert places == [("Austin, TX", "field", True), ("Dallas, TX", None, False)]
+    assert own_places(screening.spans)[0].attrs["field"] == "location"
+    lines = [json.dumps({"id": "a", "text": "Quiet company", "location": "Springfield, IL"})]
+    out = io.StringIO()
+    assert extract_lines(lines, out, screener) == 0
+    assert json.loads(out.getvalue())["places"] == ["Springfield, IL"]
+
+
+def test_empty_location_field_adds_nothing(screener: Screener) -> None:
+    screening = screener.screen(Ad(source="t", body="Quiet company", meta={"location": "  "}))
+    assert screening.spans_of("place") == []
 
 
 def test_extract_reads_metadata_keys(screener: Screener) -> None:

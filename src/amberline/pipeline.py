@@ -25,6 +25,7 @@ from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.extract.fields import field_spans
 from amberline.extract.phones import PhoneExtractor
+from amberline.extract.places import PlaceExtractor
 from amberline.indicators.derived import derive_flags, derived_rules
 from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
@@ -72,6 +73,7 @@ class Screener:
         self.config = config or ScreenConfig()
         self.extractors = build_extractors(self.config.default_region)
         self._phones = next(e for e in self.extractors if isinstance(e, PhoneExtractor))
+        self._places = next((e for e in self.extractors if isinstance(e, PlaceExtractor)), None)
         self.lexicon = load_lexicon(self.config.lexicon_path)
         # Derived rules come from the configured lexicon (checked here, so a lexicon without
         # them fails at start-up); the packaged one's are cached by `derive_flags` itself.
@@ -140,7 +142,8 @@ class Screener:
         if len(spans) > 1:
             spans.sort(key=_BY_POSITION)
         if ad.meta:
-            spans[:0] = field_spans(ad.meta, spans, self._phones)  # empty spans at 0 lead
+            # empty spans at 0 lead
+            spans[:0] = field_spans(ad.meta, spans, self._phones, self._places)
         obfuscations = norm.obfuscations
         if spans:
             derived = derive_flags(spans, obfuscations, norm.text, self._derive_lexicon)

@@ -50,12 +50,18 @@ _WEIGHT = (
 # A nationality naming a service, alone or first in a list of massage styles: "Swedish  Deep
 # Tissue", "Thai, Shiatsu".
 _SERVICE = (
-    r"(?!\s*(?:[,/&+]|and)?\s*(?:massage|food|cuisine|restaurant|style|spa|bodywork|tea|bakery"
-    r"|deep\s*tissue|shiatsu|reflexology|acupressure|aromatherapy|hot\s*stone|oil|sports"
-    r"|tantric|tantra|nuru|lomi)\b)"
+    r"(?!\s*(?:[,/&+*~|•-]|and)?\s*(?:massage|food|cuisine|restaurant|style|(?:day\s*)?spa"
+    r"|bodywork|tea|bakery|technique|method|kiss(?:es|ing)?|deep\s*tissue|shiatsu|reflexology"
+    r"|acupressure|aromatherapy|hot\s*stone|oil|sports|tantric|tantra|nuru|lomi)\b)"
+)
+# ... or last in such a list ("Deep Tissue ~ Swedish", "Shiatsu, Thai").
+_SERVICE_BEFORE = re.compile(
+    r"(?i:massage|tissue|shiatsu|reflexology|acupressure|aromatherapy|stone|sports|bodywork)"
+    r"[^\S\f]*+[,/&+*~|•-][^\S\f]*+$"
 )
 _PERSON = (r"\s*(?:girls?|wom[ae]n|lady|ladies|females?|chicks?|babes?|beauty|model|ts|trans"
            r"|tgirl|guy|male|stud|hottie|goddess|cutie|doll|bombshell)\b")
+_PERSON_AFTER = re.compile(_PERSON.replace(r"\s", r"[^\S\f]"), re.IGNORECASE)
 # An ethnicity before a word for men names the clients wanted or refused ("No African
 # American men", "Latin gentlemen welcome"), not the person advertised.
 _CLIENTS = (r"(?!(?:\s|-)*(?:[^\W\d_]+(?:\s|-)+)?(?:men|guys|gentlemen|gents|males|boys|clients"
@@ -158,8 +164,11 @@ class DescriptorExtractor(Extractor):
             if found is None:
                 continue
             kind, value, extra = found
-            if kind == "ethnicity" and _REFUSED.search(text, max(0, m.start() - 16),
-                                                       m.start()) is not None:
+            if kind == "ethnicity" and (
+                    _REFUSED.search(text, max(0, m.start() - 16), m.start()) is not None
+                    or (m.group("eth1") and _SERVICE_BEFORE.search(
+                        text, max(0, m.start() - 24), m.start()) is not None
+                        and _PERSON_AFTER.match(text, m.end()) is None)):
                 continue
             attrs = {"kind": kind, "value": value, **extra}
             spans.append(Span(DESCRIPTOR, value, m.start(), m.end(), self.name, 1.0, attrs))

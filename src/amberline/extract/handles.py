@@ -33,6 +33,8 @@ _PLATFORM_WORDS = {
     "twitter": "twitter", "kik": "kik", "telegram": "telegram", "tg": "telegram",
     "wechat": "wechat", "weixin": "wechat", "whatsapp": "whatsapp",
 }
+# The platform words themselves, lower case: never a person's name ("ask for Ruby, snap: ...").
+PLATFORM_WORDS = frozenset(_PLATFORM_WORDS)
 _WEAK = frozenset({"snap", "sc", "ig", "insta", "tg"})
 _CUE = re.compile(
     r"(?<![\w@.])(?i:(?P<cue>snap[ \t]?chat|snap|sc|insta(?:gram)?|ig|twitter|kik|telegram|tg"

@@ -327,7 +327,9 @@ class NameExtractor(Extractor):
         vocab = load_vocabulary()
         ethnicities = {w for table in ("ethnicity", "ethnicity_cued") for w in vocab[table]
                        if " " not in w}  # "Exotic Filipina" names an ethnicity, not a person
-        stop = load_word_list("not_names.txt") | ethnicities
+        from amberline.extract.handles import PLATFORM_WORDS  # (handles imports this module)
+
+        stop = load_word_list("not_names.txt") | ethnicities | PLATFORM_WORDS
         self._stop = stop - load_word_list("also_names.txt")
         given, surnames = load_given_names()
         self._census = given
