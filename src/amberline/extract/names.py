@@ -505,8 +505,7 @@ class NameExtractor(Extractor):
         age, framed as a segment of its own, last in its ad, or opening a segment."""
         if _at_line_start(text, start) and _LINE_END_OK.match(text, end):
             return "line start"
-        if (_AGE_AFTER.match(text, end) or _SUFFIX_AFTER.match(text, end)
-                or self._surname_before_suffix(text, end)):
+        if _AGE_AFTER.match(text, end) or _SUFFIX_AFTER.match(text, end):
             return "before age"
         before = _frame_before(text, start)
         if before and _FRAME_AFTER.match(text, end):
@@ -515,6 +514,8 @@ class NameExtractor(Extractor):
             return "last word"
         if before and (end >= len(text) or not (text[end].isalnum() or text[end] in "_'’-")):
             return "segment start"
+        if self._surname_before_suffix(text, end):
+            return "before age"
         return None
 
     def _unknown_context(self, text: str, word: str, start: int, end: int) -> str | None:
