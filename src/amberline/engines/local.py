@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from amberline.engines import EngineResult, link_stage
-from amberline.engines.logs import NullLog, StageLog, TimedHook
+from amberline.engines.logs import NullLog, StageLog, TimedHook, timed
 from amberline.ingest.records import ReadOptions
 from amberline.pipeline import ScreenConfig, Screener
 from amberline.scan import DEFAULT_BATCH, run_scan
@@ -29,14 +29,11 @@ class _Clock:
         self.seconds: dict[str, float] = {"screen": 0.0, "store": 0.0, "hooks": 0.0}
 
     def wrap(self, stage: str, func: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            began = time.perf_counter()
-            try:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            with timed(self.seconds, stage):
                 return func(*args, **kwargs)
-            finally:
-                self.seconds[stage] += time.perf_counter() - began
 
-        return timed
+        return timed_call
 
 
 class _TimedScreener:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from amberline.model import Ad, Screening
@@ -55,6 +56,17 @@ class NullLog(StageLog):
         return None
 
 
+@contextmanager
+def timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the wall seconds of the block to `seconds[stage]`, even when it raises: the one
+    stage clock of both engines' logs."""
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - began
+
+
 class TimedHook(StoredBatchHook):
     """A hook whose two steps add their seconds to `seconds[stage]`, for both engines' logs;
     it keeps the hook's name, so values prepared under it still reach it."""
@@ -64,15 +76,9 @@ class TimedHook(StoredBatchHook):
         self.hook, self.seconds, self.stage, self.name = hook, seconds, stage, hook.name
 
     def prepare(self, items: Sequence[tuple[Ad, Screening]]) -> list[Any]:
-        began = time.perf_counter()
-        try:
+        with timed(self.seconds, self.stage):
             return self.hook.prepare(items)
-        finally:
-            self.seconds[self.stage] += time.perf_counter() - began
 
     def write(self, store: Store, new: list[NewAd], prepared: list[Any]) -> None:
-        began = time.perf_counter()
-        try:
+        with timed(self.seconds, self.stage):
             self.hook.write(store, new, prepared)
-        finally:
-            self.seconds[self.stage] += time.perf_counter() - began

@@ -22,6 +22,7 @@ from amberline.chats.records import ChatFlag, Conversation, Message
 from amberline.model import escape_source
 from amberline.store.database import MAX_ID, SEARCH_SECONDS, Store, checked_query, search_errors
 from amberline.store.queries import headline_options, websearch
+from amberline.store.queue import after_clause, status_clauses, statuses
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
 from amberline.store.schema_conversations import (
@@ -222,12 +223,6 @@ def _conversation(conn: sa.Connection, key_or_id: str | int) -> StoredConversati
         list(row.contributions or []), row.scorer, row.stored_at, messages, flags)
 
 
-def _latest_action(conversation_id: Any) -> sa.ScalarSelect[Any]:
-    return (sa.select(decisions.c.action).where(decisions.c.conversation_id == conversation_id)
-            .order_by(decisions.c.decided_at.desc(), decisions.c.id.desc()).limit(1)
-            .scalar_subquery())
-
-
 _SUMMARY = (conversations.c.id, conversations.c.key, conversations.c.source,
             conversations.c.external_id, conversations.c.name, conversations.c.messages,
             conversations.c.score, conversations.c.alert, conversations.c.first_alert)
@@ -245,10 +240,7 @@ def _summaries(conn: sa.Connection, rows: Iterable[sa.Row[Any]]) -> list[Convers
                 sa.select(f.conversation_id, f.category, sa.func.count())
                 .where(f.conversation_id.in_(ids)).group_by(f.conversation_id, f.category)):
             cats.setdefault(cid, {})[category] = n
-        d = decisions.c
-        status = dict(conn.execute(  # oldest first: the latest wins
-            sa.select(d.conversation_id, d.action).where(d.conversation_id.in_(ids))
-            .order_by(d.decided_at, d.id)).all())
+        status = statuses(conn, decisions.c.conversation_id, ids)
     return [ConversationSummary(r.id, r.key, r.source, r.external_id, r.name, r.messages,
                                 r.score, bool(r.alert), r.first_alert, cats.get(r.id, {}),
                                 status.get(r.id, "open")) for r in rows]
@@ -273,12 +265,10 @@ def queue_page(
     if category:
         clauses.append(sa.exists().where(conversation_flags.c.category == category,
                                          conversation_flags.c.conversation_id == c.id))
-    if status == "open":
-        clauses.append(~sa.exists().where(decisions.c.conversation_id == c.id))
-    elif status:
-        clauses.append(_latest_action(c.id) == status)
+    if status:
+        clauses.extend(status_clauses(decisions.c.conversation_id, c.id, status))
     if after is not None:
-        clauses.append(sa.tuple_(c.score, c.id) < sa.tuple_(*after))
+        clauses.append(after_clause(c.score, c.id, after))
     with store.reading() as conn:
         rows = conn.execute(sa.select(*_SUMMARY).where(*clauses)
                             .order_by(c.score.desc(), c.id.desc()).limit(limit + 1)).all()

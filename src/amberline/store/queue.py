@@ -118,12 +118,36 @@ def parse_cursor(cursor: str | None) -> tuple[float, int] | None:
     return value, position
 
 
-def _latest_action(ad_id: Any) -> sa.ScalarSelect[Any]:
-    return (
-        sa.select(decisions.c.action).where(decisions.c.ad_id == ad_id)
-        .order_by(decisions.c.decided_at.desc(), decisions.c.id.desc()).limit(1)
-        .scalar_subquery()
-    )
+# What a queue of ads and a queue of conversations share: each row's review status is the
+# action of its latest decision (`target`: the decisions column naming the row, ad_id or
+# conversation_id), and pages are keyset pages on (score, id), highest first.
+
+
+def status_clauses(target: sa.Column[Any], row_id: Any, status: str) -> list[Any]:
+    """Rows whose review status is `status` ("open": no decision yet)."""
+    if status == "open":
+        return [~sa.exists().where(target == row_id)]
+    latest = (sa.select(decisions.c.action).where(target == row_id)
+              .order_by(decisions.c.decided_at.desc(), decisions.c.id.desc()).limit(1)
+              .scalar_subquery())
+    # The IN prefilter lets the database start from the decisions index.
+    decided = sa.select(target).where(decisions.c.action == status)
+    return [row_id.in_(decided), latest == status]
+
+
+def statuses(conn: sa.Connection, target: sa.Column[Any], ids: list[int]) -> dict[int, str]:
+    """{row id: its latest decision's action} for the rows of one page (undecided: absent)."""
+    if not ids:
+        return {}
+    q = (sa.select(target, decisions.c.action).where(target.in_(ids))
+         .order_by(decisions.c.decided_at, decisions.c.id))
+    return {row_id: action for row_id, action in conn.execute(q)}  # latest wins
+
+
+def after_clause(score: sa.Column[Any], row_id: sa.Column[Any],
+                 after: tuple[float, int]) -> sa.ColumnElement[bool]:
+    """Rows after the keyset position `after` (score, id) of a previous page's last row."""
+    return sa.tuple_(score, row_id) < sa.tuple_(*after)
 
 
 def _posted(f: QueueFilter, dialect: str) -> Any:
@@ -156,12 +180,8 @@ def _where(f: QueueFilter, dialect: str = "") -> list[sa.ColumnElement[bool]]:
     if f.category:
         clauses.append(sa.exists().where(flag_categories.c.category == f.category,
                                          flag_categories.c.ad_id == ads.c.id))
-    if f.status == "open":
-        clauses.append(~sa.exists().where(decisions.c.ad_id == ads.c.id))
-    elif f.status:
-        decided = sa.select(decisions.c.ad_id).where(decisions.c.action == f.status)
-        clauses.append(ads.c.id.in_(decided))
-        clauses.append(_latest_action(ads.c.id) == f.status)
+    if f.status:
+        clauses.extend(status_clauses(decisions.c.ad_id, ads.c.id, f.status))
     return clauses
 
 
@@ -171,7 +191,7 @@ def _query(f: QueueFilter, after: tuple[float, int] | None, limit: int,
                       ads.c.posted_at, ads.c.score)
     clauses = _where(f, dialect)
     if after is not None:
-        clauses.append(sa.tuple_(ads.c.score, ads.c.id) < sa.tuple_(*after))
+        clauses.append(after_clause(ads.c.score, ads.c.id, after))
     return query.where(*clauses).order_by(ads.c.score.desc(), ads.c.id.desc()).limit(limit)
 
 
@@ -184,11 +204,7 @@ def _decorate(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[QueueRow]:
                        flag_categories.c.flags).where(flag_categories.c.ad_id.in_(ids)))
         for ad_id, category, n in conn.execute(q):
             cats.setdefault(ad_id, {})[category] = n
-    status: dict[int, str] = {}
-    if ids:
-        q = (sa.select(decisions.c.ad_id, decisions.c.action).where(decisions.c.ad_id.in_(ids))
-             .order_by(decisions.c.decided_at, decisions.c.id))
-        status = {ad_id: action for ad_id, action in conn.execute(q)}  # latest wins
+    status = statuses(conn, decisions.c.ad_id, ids)
     return [
         QueueRow(r.id, r.key, r.source, r.title, r.city, r.region, r.posted_at, r.score,
                  cats.get(r.id, {}), status.get(r.id, "open"))
