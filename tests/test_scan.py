@@ -180,8 +180,9 @@ def test_hooks_see_each_new_ad_once_with_values_prepared_earlier(tmp_path: Path,
         store_batch(store, None, items[3:], [])  # x3 is stored already: not new
         local, worker = Recorder(), Recorder()
         worker.name = "worker"
-        new_ids, new = store_batch(store, None, items, [local, worker],
-                                   {"worker": ["w1", "w2", "w1 again", "w3"]})
+        done = store_batch(store, None, items, [local, worker],
+                           {"worker": ["w1", "w2", "w1 again", "w3"]})
+    new_ids, new = done.new_ids, done.new
     assert [n.key for n in new] == ["site.example:x1", "site.example:x2"]
     assert local.prepared_for == ["site.example:x1", "site.example:x2"]  # new ads only
     assert [w[2] for w in local.written] == ["fresh site.example:x1", "fresh site.example:x2"]

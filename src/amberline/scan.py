@@ -14,9 +14,12 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from amberline.collector import collector_paused
+from amberline.ingest.codes import Code
 from amberline.ingest.reader import ReadOptions, read_path
-from amberline.ingest.records import BadRecord
+from amberline.ingest.records import BadRecord, excerpt_of
 from amberline.isolate import failure_record, screen_isolated, split_results
 from amberline.model import Ad, Screening
 from amberline.pipeline import Screener
@@ -80,22 +83,42 @@ def flagged(new: Sequence[NewAd]) -> int:
     return sum(1 for n in new if n.screening.score >= FLAG_THRESHOLD)
 
 
+# What the store raises when the database refuses a value of one ad (as opposed to a lost
+# connection or a full disk, which must stop the run): its batch is then stored around it.
+STORE_REFUSALS: tuple[type[Exception], ...] = (
+    sa.exc.DataError, sa.exc.IntegrityError, OverflowError, ValueError)
+
+
+@dataclass(slots=True)
+class StoredBatch:
+    """What `store_batch` did: {key: id} of the new ads, the new ads (each key once), and
+    {key: quarantine entry} of the ads the database refused."""
+
+    new_ids: dict[str, int]
+    new: list[NewAd]
+    refused: dict[str, BadRecord]
+
+
 def store_batch(
     store: Store,
     scan_id: int | None,
     items: list[tuple[Ad, Screening]],
     hooks: Sequence[StoredBatchHook] = (),
     prepared: Mapping[str, Sequence[Any]] | None = None,
-) -> tuple[dict[str, int], list[NewAd]]:
+) -> StoredBatch:
     """Store one screened batch atomically, then run the hooks on what it newly stored.
 
     The one path from screened ads to the store for every entry point (scan, push API, Dask),
     so that hooks always see each new ad exactly once. `prepared` holds, per hook name, values
     a hook's `prepare` gave for all of `items` earlier (on a Dask worker); a hook without them
-    prepares the new ads here. Returns ({key: id} of the new ads, the new ads, each key once).
+    prepares the new ads here. When the database refuses the batch, it is stored in halves
+    until the ads it refuses are alone; those are quarantined (`store_error`) and the rest of
+    the batch is stored, so one ad never stops a run.
     """
     with collector_paused():  # see `amberline.collector`
-        new_ids = store.write_new(scan_id, items)
+        new_ids, refused = _write_around_refusals(store, scan_id, items)
+        if refused:
+            store.quarantine(scan_id, list(refused.values()))
         positions = first_new(items, new_ids)
         new = [NewAd(new_ids[items[i][1].ad_key], *items[i]) for i in positions]
         if new:
@@ -104,7 +127,27 @@ def store_batch(
                 values = ([given[i] for i in positions] if given is not None
                           else hook.prepare([items[i] for i in positions]))
                 hook.write(store, new, values)
-    return new_ids, new
+    return StoredBatch(new_ids, new, refused)
+
+
+def _write_around_refusals(
+    store: Store, scan_id: int | None, items: list[tuple[Ad, Screening]]
+) -> tuple[dict[str, int], dict[str, BadRecord]]:
+    try:
+        return store.write_new(scan_id, items), {}
+    except STORE_REFUSALS as exc:
+        if len(items) == 1:
+            ad = items[0][0]
+            cause = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL
+            why = str(cause).splitlines()[0][:300] if str(cause) else ""
+            reason = f"the database refused the ad: {type(cause).__name__}: {why} (ad {ad.key})"
+            return {}, {items[0][1].ad_key: BadRecord(
+                ad.origin_file or f"<{ad.source}>", ad.origin_line, reason, excerpt_of(ad.text),
+                Code.STORE_ERROR)}
+    half = len(items) // 2
+    first, refused_first = _write_around_refusals(store, scan_id, items[:half])
+    second, refused_second = _write_around_refusals(store, scan_id, items[half:])
+    return {**first, **second}, {**refused_first, **refused_second}
 
 
 def run_scan(
@@ -134,10 +177,11 @@ def run_scan(
                     store.quarantine(scan_id, [failure_record(f) for f in failures])
                     counts.quarantined += len(failures)
                     counts.screening_errors += len(failures)
-                new_ids, new = store_batch(store, scan_id, items, on_stored)
-                counts.stored += len(new_ids)
-                counts.duplicate += len(items) - len(new_ids)
-                counts.flagged += flagged(new)
+                done = store_batch(store, scan_id, items, on_stored)
+                counts.stored += len(done.new_ids)
+                counts.quarantined += len(done.refused)
+                counts.duplicate += len(items) - len(done.new_ids) - len(done.refused)
+                counts.flagged += flagged(done.new)
         status = "finished"
     finally:
         store.finish_scan(scan_id, counts.as_dict(), status)

@@ -11,15 +11,16 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from hostile_support import TRIP, ad, tripwire_screener, write_jsonl
+from hostile_support import TRIP, ad, screener, tripwire_screener, write_jsonl
 
 from amberline.extract_command import extract_lines
 from amberline.scan import run_scan
 from amberline.store.database import Store
 from amberline.store.schema import ads
-from web_helpers import PASSWORD, bearer
+from web_helpers import BACKENDS, PASSWORD, bearer, database
 
 N = 25
 BAD = {7, 18}
@@ -113,3 +114,65 @@ def test_dask_screening_task_sets_failures_aside(tmp_path: Path, monkeypatch) ->
         ("in.jsonl", 8, "screening_error"), ("in.jsonl", 19, "screening_error")]
     items, _ = frames.read_screened(work.screened_path("p0"))
     assert len(items) == N - 2
+
+
+REFUSE = "refused-by-the-database"
+
+
+def _refuse_one_title(store: Store) -> None:
+    """A database that refuses one value: a trigger, as a constraint the code does not know
+    would (the known causes, such as U+0000 on PostgreSQL, are mended before the store)."""
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON ads WHEN NEW.title = '{REFUSE}' "
+                "BEGIN SELECT RAISE(ABORT, 'this title is refused'); END")
+            return
+        conn.exec_driver_sql(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.title = '{REFUSE}' THEN RAISE EXCEPTION 'this title is refused' "
+            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
+        conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON ads FOR EACH ROW "
+                             "EXECUTE FUNCTION refuse()")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_ad_the_database_refuses_costs_itself_not_its_batch(tmp_path: Path,
+                                                               backend: str) -> None:
+    records = [ad(i) for i in range(N)]
+    for i in BAD:
+        records[i]["title"] = REFUSE
+    path = write_jsonl(tmp_path / "ads.jsonl", records)
+    with database(backend, tmp_path, "r.db") as db:
+        store = Store(db)
+        _refuse_one_title(store)
+        counts = run_scan([path], store, screener(), batch_size=10)
+        assert (counts.read, counts.stored, counts.quarantined, counts.duplicate) == (
+            N, N - 2, 2, 0)
+        assert sorted(_keys(store)) == sorted(f"ads:ad-{i}" for i in range(N) if i not in BAD)
+        bad = store.quarantined()
+        assert [(b.line, b.code) for b in bad] == [(8, "store_error"), (19, "store_error")]
+        assert all("this title is refused" in b.reason and "INSERT" not in b.reason
+                   for b in bad)
+        assert store.scan(1).status == "finished"
+        store.close()
+
+
+def test_push_api_reports_an_ad_the_database_refused(tmp_path: Path) -> None:
+    from amberline.store.accounts import add_user
+    from amberline.web.app import Settings, create_app
+
+    store = Store(tmp_path / "w.db")
+    add_user(store, "ana", "analyst", PASSWORD)
+    _refuse_one_title(store)
+    app = create_app(store, Settings(secret_key="test-secret"))  # type: ignore[arg-type]
+    pushed = [{"source": "platform-x", "source_id": f"p{i}", "body": f"call 703 555 01{i:02d}",
+               "title": REFUSE if i == 2 else f"Listing {i}"} for i in range(5)]
+    body = TestClient(app).post("/api/v1/ads", headers=bearer(store, "ana"),
+                                json={"ads": pushed}).json()
+    assert (body["stored"], body["duplicates"], body["quarantined"]) == (4, 0, 1)
+    assert [r["status"] for r in body["results"]] == [
+        "stored", "stored", "quarantined", "stored", "stored"]
+    assert "this title is refused" in body["results"][2]["error"]
+    assert [b.code for b in store.quarantined()] == ["store_error"]
+    store.close()

@@ -226,11 +226,12 @@ class _Run:
             batch = items[start : start + self.batch_size]
             # The link keys were prepared by the worker that screened the partition.
             prepared = {LinkKeysHook.name: links[start : start + self.batch_size]}
-            new_ids, new = store_batch(self.store, self.scan_id, batch, self.hooks, prepared)
+            done = store_batch(self.store, self.scan_id, batch, self.hooks, prepared)
             mine.read += len(batch)
-            mine.stored += len(new_ids)
-            mine.duplicate += len(batch) - len(new_ids)
-            mine.flagged += flagged(new)
+            mine.stored += len(done.new_ids)
+            mine.quarantined += len(done.refused)
+            mine.duplicate += len(batch) - len(done.new_ids) - len(done.refused)
+            mine.flagged += flagged(done.new)
         hooks_seconds = self.hook_seconds["hooks"] - hooked
         self.work.mark_stored(part, mine.as_dict())
         self.work.ads_path(part).unlink(missing_ok=True)  # keeps the work folder bounded

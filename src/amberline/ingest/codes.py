@@ -30,3 +30,4 @@ class Code(StrEnum):
     BAD_IMAGE = "bad_image"  # an image a record names cannot be read
     UNREADABLE = "unreadable"  # the file cannot be opened or read
     SCREENING_ERROR = "screening_error"  # a pipeline stage raised on this ad
+    STORE_ERROR = "store_error"  # the database refused this ad (its batch-mates are stored)

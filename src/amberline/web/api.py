@@ -80,16 +80,18 @@ def push_ads(request: Request, payload: PushIn, user: Writer) -> PushOut:
 
     if failures:  # the ads a pipeline stage raised on: quarantined, the rest stored
         store.quarantine(None, [failure_record(f, PUSH_FILE) for f in failures])
-    new_ids, _ = store_batch(store, None, items, default_hooks(store))
-    results = _results(store, batch, screened, new_ids)
+    done = store_batch(store, None, items, default_hooks(store))
+    new_ids, refused = done.new_ids, {k: r.reason for k, r in done.refused.items()}
+    results = _results(store, batch, screened, new_ids, refused)
+    quarantined = len(failures) + len(done.refused)
     audit.append(store, user.name, "push", "", {"ads": len(batch), "stored": len(new_ids),
-                                                "quarantined": len(failures)})
-    return PushOut(stored=len(new_ids), duplicates=len(items) - len(new_ids),
-                   quarantined=len(failures), results=results)
+                                                "quarantined": quarantined})
+    return PushOut(stored=len(new_ids), duplicates=len(items) - len(new_ids) - len(refused),
+                   quarantined=quarantined, results=results)
 
 
 def _results(store: Any, batch: list[Ad], screened: list[Screening | ScreeningFailure],
-             new_ids: dict[str, int]) -> list[PushResult]:
+             new_ids: dict[str, int], refused: dict[str, str]) -> list[PushResult]:
     """One result per pushed ad, in order: stored, duplicate (with the stored ad's id) or
     quarantined (id 0, nothing stored)."""
     old_keys = {s.ad_key for s in screened if isinstance(s, Screening)} - new_ids.keys()
@@ -101,6 +103,10 @@ def _results(store: Any, batch: list[Ad], screened: list[Screening | ScreeningFa
                                       score=0.0, flags=[], error=s.message))
             continue
         key = s.ad_key
+        if key in refused:
+            results.append(PushResult(index=i, key=key, id=0, status="quarantined",
+                                      score=s.score, flags=[], error=refused[key]))
+            continue
         fresh = key in new_ids and key not in first
         first.add(key)
         ad_id = new_ids.get(key) or existing.get(key, 0)
