@@ -9,6 +9,7 @@ create in bulk, picklable, and easy to turn into JSON.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,14 @@ _META_RAW_KEY = "_source_meta"
 
 
 _TEXT_FIELDS = ("source", "title", "body", "source_id", "url", "city", "region", "country")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with U+0000 and lone surrogates (which PostgreSQL text and UTF-8 cannot hold)
+    replaced by U+FFFD, one for one, so offsets into it stay right. The one rule for every
+    text the store keeps: ads, conversations, quarantine excerpts, audit entries."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 @dataclass(slots=True)
@@ -74,8 +83,8 @@ class Ad:
         # holding it failed its whole batch. U+FFFD keeps every offset where it was.
         for name in _TEXT_FIELDS:
             value = getattr(self, name)
-            if value is not None and "\x00" in value:
-                setattr(self, name, value.replace("\x00", "\ufffd"))
+            if value is not None and "\x00" in value:  # surrogates: refused by the readers
+                setattr(self, name, storable(value))
 
     @property
     def text(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from amberline.ingest.codes import Code
 from amberline.ingest.images import IMAGES_KEY, attach_images
 from amberline.ingest.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_RECORD_BYTES
-from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
+from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad, storable
 
 EXCERPT_CHARS = 200
 
@@ -88,7 +88,7 @@ def excerpt_of(value: str | bytes) -> str:
     """A short, printable excerpt; bytes that are not UTF-8 are shown as escapes."""
     if isinstance(value, bytes):
         value = value[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
-    value = value.replace("\x00", "\ufffd")  # PostgreSQL stores no U+0000 in text
+    value = storable(value)
     if len(value) > EXCERPT_CHARS:
         value = value[: EXCERPT_CHARS - 1] + "…"
     return value

@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from amberline.model import storable
 from amberline.store.database import MAX_ID, Store
 from amberline.store.rows import insert_ignore
 from amberline.store.schema import utcnow
@@ -95,8 +96,7 @@ def append(store: Store, user: str, action: str, target: str = "",
 def _fit(value: str, limit: int) -> str:
     """`value` as the column keeps it: at most `limit` characters of valid UTF-8, NUL (which
     PostgreSQL text cannot hold) shown as U+FFFD."""
-    clean = value.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates either
-    return clean[:limit].replace("\x00", "\ufffd")
+    return storable(value[:limit])
 
 
 def entries(store: Store, limit: int = 100, before: int | None = None,

@@ -10,7 +10,6 @@ flag's offsets still point at the same characters.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from amberline.chats.records import ChatFlag, Conversation, Message
-from amberline.model import escape_source
+from amberline.model import escape_source, storable
 from amberline.store.database import MAX_ID, SEARCH_SECONDS, Store, checked_query, search_errors
 from amberline.store.queries import headline_options, websearch
 from amberline.store.queue import after_clause, status_clauses, statuses
@@ -40,15 +39,6 @@ MAX_SOURCE = 255
 MAX_RULE = 255
 MAX_CATEGORY = 64
 STATUSES = ("open", *DECISION_ACTIONS)
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable(text: str) -> str:
-    """`text` with NUL and lone surrogates (which PostgreSQL text and UTF-8 cannot hold)
-    replaced by U+FFFD, one for one: offsets into it stay right."""
-    return _UNSTORABLE.sub("\ufffd", text)
-
-
 def conversation_key(conv: Conversation) -> str:
     """The store's key of a conversation: the ads' rule (`<escaped source>:<id>`)."""
     return f"{escape_source(storable(conv.source))}:{storable(conv.id)}"
