@@ -8,11 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from amberline.commands.common import DbOption, UserError, cli_actor, console, open_store
+
+if TYPE_CHECKING:
+    from amberline.store.database import Store
 
 T = TypeVar("T")
 
@@ -56,12 +59,14 @@ def _password(from_stdin: bool) -> str:
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _account(change: Callable[[], T]) -> T:
-    """Run an account change; an AccountError (unknown user, weak password) is a user error."""
+def _account(db: str, change: Callable[[Store], T], must_exist: bool = True) -> T:
+    """Run an account change on the store at `db`; an AccountError (unknown user, weak
+    password) is a user error."""
     from amberline.store.accounts import AccountError
 
+    store = open_store(db, must_exist=must_exist)
     try:
-        return change()
+        return change(store)
     except AccountError as exc:
         raise UserError(str(exc)) from exc
 
@@ -77,8 +82,8 @@ def users_add(
     from amberline.store.accounts import add_user
 
     password = _password(password_stdin)
-    store = open_store(db, must_exist=False)
-    user = _account(lambda: add_user(store, name, role, password, by=cli_actor()))
+    user = _account(db, lambda s: add_user(s, name, role, password, by=cli_actor()),
+                    must_exist=False)
     console.print(f"added {user.name} ({user.role})")
 
 
@@ -95,8 +100,7 @@ def users_token(
     """Issue an API token for NAME; it is printed once and stored only as a hash."""
     from amberline.store.accounts import new_token
 
-    store = open_store(db)
-    print(_account(lambda: new_token(store, name, source or None, by=cli_actor())))
+    print(_account(db, lambda s: new_token(s, name, source or None, by=cli_actor())))
 
 
 @users_app.command("revoke")
@@ -107,8 +111,7 @@ def users_revoke(
     """Revoke every API token of NAME."""
     from amberline.store.accounts import revoke_tokens
 
-    store = open_store(db)
-    n = _account(lambda: revoke_tokens(store, name, by=cli_actor()))
+    n = _account(db, lambda s: revoke_tokens(s, name, by=cli_actor()))
     console.print(f"revoked {n} token(s) of {name}")
 
 
@@ -120,8 +123,7 @@ def users_sign_out(
     """End every signed-in session of NAME, in every browser (a lost or shared machine)."""
     from amberline.store.accounts import end_sessions
 
-    store = open_store(db)
-    _account(lambda: end_sessions(store, name, by=cli_actor()))
+    _account(db, lambda s: end_sessions(s, name, by=cli_actor()))
     console.print(f"ended every session of {name}")
 
 
@@ -130,8 +132,7 @@ def users_disable(name: NameArgument, db: DbOption = "amberline.db") -> None:
     """Disable NAME: sign-in refused, sessions ended, API tokens refused until `enable`."""
     from amberline.store.accounts import disable_user
 
-    store = open_store(db)
-    _account(lambda: disable_user(store, name, by=cli_actor()))
+    _account(db, lambda s: disable_user(s, name, by=cli_actor()))
     console.print(f"disabled {name}")
 
 
@@ -140,8 +141,7 @@ def users_enable(name: NameArgument, db: DbOption = "amberline.db") -> None:
     """Enable NAME again (their unrevoked tokens work again)."""
     from amberline.store.accounts import enable_user
 
-    store = open_store(db)
-    _account(lambda: enable_user(store, name, by=cli_actor()))
+    _account(db, lambda s: enable_user(s, name, by=cli_actor()))
     console.print(f"enabled {name}")
 
 
@@ -150,8 +150,7 @@ def users_remove(name: NameArgument, db: DbOption = "amberline.db") -> None:
     """Delete NAME and their tokens (their decisions and audit entries keep the name)."""
     from amberline.store.accounts import remove_user
 
-    store = open_store(db)
-    _account(lambda: remove_user(store, name, by=cli_actor()))
+    _account(db, lambda s: remove_user(s, name, by=cli_actor()))
     console.print(f"removed {name}")
 
 
@@ -162,8 +161,7 @@ def users_passwd(name: NameArgument, password_stdin: PasswordStdin = False,
     from amberline.store.accounts import set_password
 
     password = _password(password_stdin)
-    store = open_store(db)
-    _account(lambda: set_password(store, name, password, by=cli_actor()))
+    _account(db, lambda s: set_password(s, name, password, by=cli_actor()))
     console.print(f"password of {name} changed; their sessions ended")
 
 
@@ -172,8 +170,7 @@ def users_unlock(name: NameArgument, db: DbOption = "amberline.db") -> None:
     """Unlock NAME after a lockout for repeated failed sign-ins."""
     from amberline.store.accounts import unlock_user
 
-    store = open_store(db)
-    _account(lambda: unlock_user(store, name, by=cli_actor()))
+    _account(db, lambda s: unlock_user(s, name, by=cli_actor()))
     console.print(f"unlocked {name}")
 
 
