@@ -79,10 +79,14 @@ def split_results(
 
 
 def failure_record(failure: ScreeningFailure, file: str | None = None) -> BadRecord:
-    """The quarantine entry of a failed ad: where it came from (its reader's file and line,
-    else `file`, else its source), the ad key in the message (so two ads failing the same way
-    are two entries), and an excerpt of its text."""
-    ad = failure.ad
+    """The quarantine entry of an ad screening failed on."""
+    return ad_record(failure.ad, failure.message, Code.SCREENING_ERROR, file)
+
+
+def ad_record(ad: Ad, message: str, code: Code, file: str | None = None) -> BadRecord:
+    """The quarantine entry of an ad a later stage could not handle: where it came from (its
+    reader's file and line, else `file`, else its source), the ad key in the message (so two
+    ads failing the same way are two entries), and an excerpt of its text."""
     where = ad.origin_file or file or f"<{ad.source}>"
-    reason = f"{failure.message} (ad {ad.key})"
-    return BadRecord(where, ad.origin_line, reason, excerpt_of(ad.text), Code.SCREENING_ERROR)
+    return BadRecord(where, ad.origin_line, f"{message} (ad {ad.key})", excerpt_of(ad.text),
+                     code)

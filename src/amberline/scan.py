@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from amberline.collector import collector_paused
 from amberline.ingest.codes import Code
 from amberline.ingest.reader import ReadOptions, read_path
-from amberline.ingest.records import BadRecord, excerpt_of
-from amberline.isolate import failure_record, screen_isolated, split_results
+from amberline.ingest.records import BadRecord
+from amberline.isolate import ad_record, failure_record, screen_isolated, split_results
 from amberline.model import Ad, Screening
 from amberline.pipeline import Screener
 from amberline.store.database import Store
@@ -137,13 +137,10 @@ def _write_around_refusals(
         return store.write_new(scan_id, items), {}
     except STORE_REFUSALS as exc:
         if len(items) == 1:
-            ad = items[0][0]
             cause = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL
             why = str(cause).splitlines()[0][:300] if str(cause) else ""
-            reason = f"the database refused the ad: {type(cause).__name__}: {why} (ad {ad.key})"
-            return {}, {items[0][1].ad_key: BadRecord(
-                ad.origin_file or f"<{ad.source}>", ad.origin_line, reason, excerpt_of(ad.text),
-                Code.STORE_ERROR)}
+            message = f"the database refused the ad: {type(cause).__name__}: {why}"
+            return {}, {items[0][1].ad_key: ad_record(items[0][0], message, Code.STORE_ERROR)}
     half = len(items) // 2
     first, refused_first = _write_around_refusals(store, scan_id, items[:half])
     second, refused_second = _write_around_refusals(store, scan_id, items[half:])
