@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 from types import ModuleType
 
@@ -110,3 +112,18 @@ def reset() -> None:
     """Forget the decisions above (tests change `AMBERLINE_CORE` within one process)."""
     load.cache_clear()
     provides.cache_clear()
+
+
+def batch_buffer(texts: Sequence[str]) -> tuple[bytes, list[int]]:
+    """A batch as the core takes it: one UTF-32 buffer and the character bounds of each text."""
+    bounds = [0, *accumulate(map(len, texts))]
+    return "".join(texts).encode("utf-32-le", "surrogatepass"), bounds
+
+
+def raise_failures(stage: str, errors: Sequence[tuple[int, str]]) -> None:
+    """Raise `CoreFailure` naming the first text a core stage panicked on (the caller's batch
+    fails, and `amberline.isolate` quarantines just that ad)."""
+    if errors:
+        index, message = errors[0]
+        raise CoreFailure(f"the core's {stage} failed on text {index} of the batch "
+                          f"({len(errors)} failed): {message}")

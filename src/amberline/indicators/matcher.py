@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
-from itertools import accumulate
 
 import numpy as np
 
@@ -203,13 +202,8 @@ class IndicatorMatcher:
         batch fails, and `amberline.isolate` quarantines just that ad)."""
         if self.engine != "core":
             raise ValueError(f"match_columns needs the core engine, not {self.engine!r}")
-        bounds = [0, *accumulate(map(len, texts))]
-        data = "".join(texts).encode("utf-32-le", "surrogatepass")
-        rows, errors = self._core.match_batch(data, bounds)
-        if errors:
-            index, message = errors[0]
-            raise core.CoreFailure(f"the core's lexicon matcher failed on text {index} of the "
-                                   f"batch ({len(errors)} failed): {message}")
+        rows, errors = self._core.match_batch(*core.batch_buffer(texts))
+        core.raise_failures("lexicon matcher", errors)
         return np.frombuffer(rows, dtype="<i8").reshape(-1, 4)
 
     def _flags_by_text(self, texts: list[str]) -> list[list[Flag]]:

@@ -293,15 +293,10 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> list:
     """`normalise.normalise_batch` through the core `compiled`."""
     from amberline.text.normalise import KINDS, NormalisedText
 
-    bounds = [0, *accumulate(map(len, texts))]
-    data = "".join(texts).encode("utf-32-le", "surrogatepass")
     status, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
-        compiled.normalise_batch(data, bounds)  # type: ignore[attr-defined]
+        compiled.normalise_batch(*core.batch_buffer(texts))  # type: ignore[attr-defined]
     )
-    if errors:
-        index, message = errors[0]
-        raise core.CoreFailure(f"the core's normaliser failed on text {index} of the batch "
-                               f"({len(errors)} failed): {message}")
+    core.raise_failures("normaliser", errors)
     obfs: list[list[Obfuscation]] = [[] for _ in texts]
     for i, start, end, kind, s, e in np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6).tolist():
         obfs[i].append(Obfuscation(start, end, KINDS[kind], texts[i][s:e]))
