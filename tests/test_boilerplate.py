@@ -6,12 +6,19 @@ All texts are invented, clinical stand-ins for the forms crawled pages take.
 from __future__ import annotations
 
 import json
+import random
+import re
+from itertools import accumulate
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from amberline.extract import BATCH_SEPARATOR
 from amberline.machine_output import screening_record
 from amberline.model import Ad
 from amberline.pipeline import Screener
+from amberline.text import boilerplate
 from amberline.text.boilerplate import (
     DISCLAIMER,
     NAVIGATION,
@@ -19,6 +26,7 @@ from amberline.text.boilerplate import (
     find_boilerplate,
     whole_ad,
 )
+from core_support import fixture_strings
 
 REMOVED_PAGE = (
     "Springfield - office jobs - example.com   The requested ad could not be found.   "
@@ -124,3 +132,105 @@ def test_show_and_the_workspace_give_the_reason(tmp_path) -> None:
     html = client.get(f"/ads/{stored.id}").text
     assert f"{REMOVED_AD}: characters 0–{len(REMOVED_PAGE)}" in html
     store.close()
+
+
+# --- the batch path: triggers, then the pattern only over the ads they fire in -----------------
+
+_WORDS = sorted({w for alt in boilerplate._TRIGGERS for w in re.findall(r"\{w\(([^)]*)\)\}", alt)}
+                | {"I", "am", "at", "you", "must", "by", "only", "are", "allowed", "to", "see",
+                   "requested", "could", "was", "has", "been", "the", "this", "ad", "posting",
+                   "listing", "page", "age", "years", "old", "older", "or", "id:", "ohio",
+                   "example", "www.", ".com", ".co.uk", ".biz", "info", "rubs", "Dayton"})
+_FOLDS = {"i": "ıİ", "s": "ſ", "k": "\u212a"}  # non-ASCII letters `re.I` matches to ASCII
+
+
+def _disguised(word: str, rng_choice: list[int]) -> str:
+    """`word` with some letters in another case or as a non-ASCII letter `re.I` folds."""
+    out = []
+    for c, r in zip(word, rng_choice, strict=False):
+        folds = _FOLDS.get(c.lower(), "")
+        out.append(folds[r % len(folds)] if folds and r % 3 == 0 else
+                   c.upper() if r % 3 == 1 else c)
+    return "".join(out) + word[len(out):]
+
+
+# One phrase per alternative of the pattern (and near misses), written with disguised words and
+# any whitespace between them.
+_PHRASE_LIST = [
+    "the requested ad could not be found", "this posting cannot be found",
+    "the page can't be found", "this listing was not found", "the advert has been removed",
+    "this ad was deleted", "the post is taken down", "this advertisement has been flagged for "
+    "removal", "the ad has expired", "this listing is no longer available", "ad not found",
+    "only registered users are allowed to view this page", "I am at least 18 years old",
+    "I am over the age of 18", "you must be at least 18", "visitors are required to be over 18 "
+    "yrs of age", "all models were 18", "must be 18 or older", "by entering this site you agree.",
+    "by using the website", "post id: 12345 ohio", "post id 99", "other ads by this user:",
+    "nice - dayton body rubs - www.example.co.uk", "x - spa - info.biz", "I am 18",
+]
+_SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\f", "\u00a0", "\u1680", "\u3000", "\x1c",
+                           "\x85", "\u2028", " - ", ":", ".", "🌹", "?", "-"])
+_WHITE = st.sampled_from([" ", " ", " ", "\t", "\n", "\u00a0", "\u1680", "\u3000", "\x1c",
+                          "  ", "\f"])
+
+
+@st.composite
+def _phrase(draw) -> str:
+    words = draw(st.sampled_from(_PHRASE_LIST)).split(" ")
+    out = [_disguised(w, draw(st.lists(st.integers(0, 8), max_size=12))) for w in words]
+    gaps = [draw(_WHITE) for _ in out]
+    return "".join(w + g for w, g in zip(out, gaps, strict=True))
+
+
+_TOKENS = st.one_of(
+    st.builds(_disguised, st.sampled_from(_WORDS), st.lists(st.integers(0, 8), max_size=12)),
+    st.sampled_from(["18", "12345", "19", "a" * 70, "💋💋", "İ", "ı", "ſ", "\u212a"]),
+    _phrase(),
+)
+_PHRASES = st.lists(st.tuples(_TOKENS, _SPACES), max_size=30).map(
+    lambda parts: "".join(a + b for a, b in parts))
+
+
+@pytest.fixture(scope="module")
+def triggers():
+    """The batch path's triggers, for this Python's case folds (with or without the core)."""
+    from amberline.extract._prefilter import Prefilter
+    from amberline.text import native
+
+    folding = "".join(sorted({chr(letter) for _, letter in native.unicode_tables().folds}))
+    prefilter = Prefilter(boilerplate._trigger_patterns(folding), caseless=True)
+    if not prefilter.available:
+        pytest.skip("Hyperscan is not installed")
+    return prefilter
+
+
+def _assert_batch_same(texts: list[str], prefilter, monkeypatch) -> None:
+    monkeypatch.setattr(boilerplate, "_prefilter", lambda: prefilter)
+    joined = BATCH_SEPARATOR.join(texts)
+    starts = [0, *accumulate(len(t) + len(BATCH_SEPARATOR) for t in texts[:-1])]
+    assert boilerplate.find_batch(joined, starts) == find_boilerplate(joined)
+
+
+def test_batch_path_on_the_fixtures_and_the_synthetic_corpus(triggers, monkeypatch) -> None:
+    from amberline.synth.generate import generate
+
+    texts = fixture_strings("test_boilerplate.py")
+    assert sum(bool(find_boilerplate(t)) for t in texts) >= 8
+    _assert_batch_same(texts, triggers, monkeypatch)
+    ads, _truth = generate(3000, 3)
+    texts = [f"{ad['title']}\n{ad['body']}" for ad in ads]
+    _assert_batch_same(texts, triggers, monkeypatch)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.one_of(_PHRASES, st.text()), min_size=1, max_size=6))
+def test_batch_path_on_fuzzed_text(triggers, monkeypatch, texts: list[str]) -> None:
+    _assert_batch_same(texts, triggers, monkeypatch)
+
+
+def test_batch_path_on_huge_text(triggers, monkeypatch) -> None:
+    rng = random.Random(9)
+    words = [*_WORDS, "18", " ", "  ", "\n", "-", "x" * 80]
+    texts = [" ".join(rng.choice(words) for _ in range(20_000)) for _ in range(2)]
+    texts += [" " * 50_000 + "- a - b.com", "the ad " + "\u3000" * 30_000 + "was removed"]
+    _assert_batch_same(texts, triggers, monkeypatch)

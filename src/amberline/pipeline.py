@@ -31,7 +31,8 @@ from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
 from amberline.model import Ad, Exclusion, Flag, Obfuscation, Screening, Span
 from amberline.score.scorer import Scorer
-from amberline.text.boilerplate import find_boilerplate, is_excluded, whole_ad
+from amberline.text import boilerplate
+from amberline.text.boilerplate import is_excluded, whole_ad
 from amberline.text.normalise import NormalisedText, normalise_batch, prepare
 
 _BY_POSITION = attrgetter("start", "end")
@@ -83,6 +84,7 @@ class Screener:
         self.scorer = Scorer.from_file(self.config.weights_path, self.lexicon.categories)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
         prepare()  # everything is compiled here, none of it on the first batch
+        boilerplate.prepare()
 
     def screen(self, ad: Ad) -> Screening:
         return self.screen_batch([ad])[0]
@@ -119,7 +121,7 @@ class Screener:
         _deal(self.matcher.match(joined), starts, bounds, limits, flags)
         stage.name = "boilerplate"
         excluded: list[list[Exclusion]] = [[] for _ in ads]
-        _deal(find_boilerplate(joined), starts, bounds, limits, excluded)
+        _deal(boilerplate.find_batch(joined, starts), starts, bounds, limits, excluded)
         stage.name = "score"
 
         finish = self._finish

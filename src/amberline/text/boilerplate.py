@@ -16,12 +16,22 @@ not a poster; a poster could still paste such a phrase to hide an ad, which is w
 is always shown with the ad and never hidden.
 
 Reasons: `removed_ad`, `disclaimer`, `navigation`.
+
+Speed: Python's `re` tries every alternative of the pattern at every position of the text,
+which cost more than all the rest of an ad's screening together. `find_batch` finds the same
+exclusions in a batch of ads by running the pattern only over the ads in which a Hyperscan
+trigger fires; each trigger is a superset of what one alternative can match (see `_TRIGGERS`),
+so an ad without a trigger has no boilerplate. `find_boilerplate` stays the reference.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from functools import cache
 
+from amberline.extract._prefilter import Prefilter
 from amberline.model import Exclusion
 
 REMOVED_AD = "removed_ad"
@@ -65,6 +75,90 @@ _PATTERN = re.compile(
     re.IGNORECASE,
 )
 _RULES = {"removed": REMOVED_AD, "disclaimer": DISCLAIMER, "navigation": NAVIGATION}
+
+
+# Hyperscan triggers, one or more per alternative of `_PATTERN`: whatever text an alternative
+# matches, some trigger matches inside it. They scan the text as ASCII with "?" for every
+# other character (`extract._prefilter`), caselessly, so each element of an alternative maps
+# to a set holding every byte its Python counterpart can match:
+# - `{S}`: `_S` (Python whitespace but the form feed; the non-ASCII ones read as "?");
+# - `{w(word)}`: the word, with "?" beside each letter that a non-ASCII character matches
+#   under `re.IGNORECASE` ("ı" and "İ" for "i", "ſ" for "s", the Kelvin sign for "k"): the
+#   running Python's case folds, as the core's tables hold them;
+# - `\b`, the look-behind and the parts after a trigger's last element are dropped (a
+#   trigger need only be matched somewhere inside each match).
+_TRIGGERS = (
+    # removed: "... could not (be) found", "cannot be found", "can't be found", "ad not found"
+    "(?:{w(not)}|{w(n't)}){S}(?:{w(be)}{S})?{w(found)}",
+    # removed: "... (has been|was|is) removed|deleted|taken down|flagged for removal|expired"
+    "{w(removed)}|{w(deleted)}|{w(taken)}{S}{w(down)}|{w(flagged)}{S}{w(for)}|{w(expired)}",
+    "{w(no)}{S}{w(longer)}",
+    "{w(registered)}{S}{w(users)}",
+    # disclaimer: "(at least|over|over the age of|must be) 18"
+    "(?:{w(least)}|{w(over)}|{w(of)}|{w(be)}){S}18",
+    "(?:{w(entering)}|{w(using)}|{w(viewing)}|{w(continuing)}){S}(?:{w(this)}|{w(the)}){S}"
+    "(?:{w(site)}|{w(website)}|{w(page)})",
+    # navigation
+    "{w(post)}{S}{w(id)}",
+    "{w(other)}{S}{w(ads)}{S}{w(by)}{S}{w(this)}{S}{w(user)}",
+    "{S}-{S}[^\\n\\f-]{{1,60}}{S}-{S}(?:{w(www)}\\.)?{NAME}{{2,40}}\\."
+    "(?:{w(com)}|{w(net)}|{w(org)}|{w(co)}\\.{w(uk)}|{w(ca)}|{w(info)}|{w(biz)})",
+)
+
+
+def _trigger_patterns(folding: str) -> list[str]:
+    """`_TRIGGERS` written out for the ASCII letters in `folding` (those a non-ASCII
+    character matches case-insensitively)."""
+    def w(word: str) -> str:
+        return "".join(f"[{c}?]" if c in folding else re.escape(c) for c in word)
+
+    name = "[a-z0-9" + "".join(sorted(folding)) + "?-]"
+    values = {"S": "[\\t\\n\\x0b\\r\\x1c-\\x1f ?]+", "NAME": name}
+    out = []
+    for template in _TRIGGERS:
+        text = re.sub(r"\{w\(([^)]*)\)\}", lambda m: w(m.group(1)).replace("{", "{{")
+                      .replace("}", "}}"), template)
+        out.append(text.format(**values))
+    return out
+
+
+@cache
+def _prefilter() -> Prefilter | None:
+    """The compiled triggers, or None when the whole pattern must run: without Hyperscan,
+    or without the core (the Python reference runs as written)."""
+    from amberline.text import native
+
+    if native.normaliser() is None:
+        return None
+    folding = "".join(sorted({chr(letter) for _, letter in native.unicode_tables().folds}))
+    prefilter = Prefilter(_trigger_patterns(folding), caseless=True)
+    return prefilter if prefilter.available else None
+
+
+def prepare() -> None:
+    """Compile the triggers now (the `Screener` calls it at start-up)."""
+    _prefilter()
+
+
+def find_batch(joined: str, starts: Sequence[int]) -> list[Exclusion]:
+    """`find_boilerplate(joined)` for ads joined by `BATCH_SEPARATOR` (`starts`: where each
+    begins), with the pattern run only over the ads in which a trigger fires. No match
+    crosses the separator's form feed, so the matches within one ad's stretch (up to the
+    next ad) are those the whole text gives there."""
+    prefilter = _prefilter()
+    if prefilter is None or not starts:
+        return find_boilerplate(joined)
+    hits = prefilter.scan(joined)
+    if not hits:
+        return []
+    ads = sorted({bisect_right(starts, end - 1) - 1 for _, _, end in hits})
+    last = len(starts) - 1
+    finditer = _PATTERN.finditer
+    return [
+        Exclusion(m.start(), m.end(), _RULES[m.lastgroup or "navigation"], m.group())
+        for i in ads
+        for m in finditer(joined, starts[i], starts[i + 1] if i < last else len(joined))
+    ]
 
 
 def find_boilerplate(text: str) -> list[Exclusion]:
