@@ -7,15 +7,11 @@ script), and the browser reports no CSP violation. Skips unless AMBERLINE_CHROMI
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
-from web_helpers import BACKENDS, PASSWORD, app_for, database, seed
+from web_helpers import BACKENDS, PASSWORD, app_for, database, live_server, seed
 
 CHROMIUM = os.environ.get("AMBERLINE_CHROMIUM")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="set AMBERLINE_CHROMIUM to run browser tests")
@@ -23,29 +19,13 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request, tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("browser")
     with database(request.param, folder) as db:
         store = seed(folder, n_ads=150, db=db)
-        port = _free_port()
-        config = uvicorn.Config(app_for(store), host="127.0.0.1", port=port, log_level="warning")
-        srv = uvicorn.Server(config)
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 120  # generous: a loaded machine starts slowly
-        while not srv.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-        srv.should_exit = True
-        thread.join(10)
+        with live_server(app_for(store)) as base:
+            yield base
         store.close()
 
 

@@ -13,18 +13,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from amberline.chats.ingest import read_conversations
 from amberline.chats.records import Conversation, Message
-from amberline.chats.rules import default_rules
-from amberline.chats.screen import screen_batch
-from amberline.chats.synth import write_chats
 from amberline.report.cybertip_schema import validate_report
 from amberline.store import audit
 from amberline.store import conversations as cs
-from amberline.store.accounts import add_user
 from amberline.store.database import Store
 from test_report_cli import reporter_config
-from web_helpers import BACKENDS, PASSWORD, USERS, app_for, csrf_of, database, signed_in
+from web_helpers import BACKENDS, app_for, csrf_of, database, signed_in, store_chats
 
 HOSTILE = Conversation("hostile", [
     Message("<script>alert(1)</script>", "im 13 <img src=x onerror=alert(2)> dont tell your mom"),
@@ -37,14 +32,7 @@ def env(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sto
     folder = tmp_path_factory.mktemp("conversations")
     with database(request.param, folder, "conv.db") as db:
         store = Store(db)
-        path = folder / "chats.jsonl"
-        write_chats(path, 80, seed=4)
-        convs = [c for c in read_conversations(path) if isinstance(c, Conversation)]
-        convs.append(HOSTILE)
-        results = screen_batch(convs, default_rules())
-        cs.write_conversations(store, None, list(zip(convs, results, strict=True)))
-        for name, role in USERS.items():
-            add_user(store, name, role, PASSWORD)
+        store_chats(store, folder, 80, 4, HOSTILE)
         yield store, reporter_config(folder)
         store.close()
 

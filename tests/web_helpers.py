@@ -10,17 +10,27 @@ PostgreSQL too, each store in a schema of its own that is dropped afterwards.
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
+from amberline.chats.ingest import read_conversations
+from amberline.chats.records import Conversation
+from amberline.chats.rules import default_rules
+from amberline.chats.screen import screen_batch
+from amberline.chats.synth import write_chats
 from amberline.pipeline import Screener
 from amberline.scan import run_scan
 from amberline.scan_hooks import default_hooks
 from amberline.store.accounts import add_user, new_token
+from amberline.store.conversations import write_conversations
 from amberline.store.database import Store
 from amberline.synth.generate import write_corpus
 from amberline.web.app import Settings, create_app
@@ -63,6 +73,19 @@ def seed(tmp_path: Path, n_ads: int = 300, seed: int = 11, db: str | None = None
     return store
 
 
+def store_chats(store: Store, folder: Path, n: int, seed: int, *extra: Conversation) -> None:
+    """Screen `n` synthetic conversations plus `extra` by the rules and store them, with the
+    workspace's users."""
+    path = folder / "chats.jsonl"
+    write_chats(path, n, seed=seed)
+    convs = [c for c in read_conversations(path) if isinstance(c, Conversation)]
+    convs.extend(extra)
+    write_conversations(store, None, list(zip(convs, screen_batch(convs, default_rules()),
+                                              strict=True)))
+    for name, role in USERS.items():
+        add_user(store, name, role, PASSWORD)
+
+
 def app_for(store: Store, **settings: object):
     app = create_app(store, Settings(secret_key="test-secret", **settings))  # type: ignore[arg-type]
     app.state.screener = screener()
@@ -86,3 +109,24 @@ def signed_in(app, name: str) -> TestClient:
 
 def bearer(store: Store, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {new_token(store, name)}"}
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in a thread: real HTTP, real sockets.
+    Yields the base URL; the server is stopped on exit."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120  # generous: a loaded machine starts slowly
+    while not srv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)

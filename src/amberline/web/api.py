@@ -116,9 +116,11 @@ def _results(store: Any, batch: list[Ad], screened: list[Screening | ScreeningFa
     return results
 
 
-def _decisions(rows: list[decisions.Decision]) -> list[dict[str, Any]]:
+def decisions_out(rows: list[decisions.Decision]) -> list[dict[str, Any]]:
+    """Decisions in the API's `DecisionOut` shape, newest first as given."""
     return [{"id": d.id, "action": d.action, "note": d.note, "user_name": d.user_name,
-             "decided_at": d.decided_at, "network_id": d.network_id} for d in rows]
+             "decided_at": d.decided_at, "network_id": d.network_id,
+             "conversation_id": d.conversation_id} for d in rows]
 
 
 @router.get("/ads/{ad_id}", response_model=AdOut, summary="One stored ad with its evidence",
@@ -138,7 +140,7 @@ def get_ad(request: Request, ad_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         "pipeline_version": s.pipeline_version, "spans": [asdict(x) for x in s.spans],
         "flags": _flags(s), "image_hashes": a.image_hashes,
         "network_id": networks.network_of_ad(store, ad_id),
-        "decisions": _decisions(decisions.history(store, ad_id=ad_id)),
+        "decisions": decisions_out(decisions.history(store, ad_id=ad_id)),
     }
 
 
@@ -157,12 +159,13 @@ def get_network(request: Request, network_id: Annotated[str, Path(max_length=512
         "members": view.members,
         "keys": [{"kind": k, "value": v, "ads": ids} for k, v, ids in view.keys],
         "path": view.path(),
-        "decisions": _decisions(decisions.history(store, network_id=network_id)),
+        "decisions": decisions_out(decisions.history(store, network_id=network_id)),
     }
 
 
-@router.post("/decisions", response_model=DecisionsOut, summary="Decide on an ad or a network",
-             responses={404: {"description": "No such ad or network"}})
+@router.post("/decisions", response_model=DecisionsOut,
+             summary="Decide on an ad, a network or a conversation",
+             responses={404: {"description": "No such ad, network or conversation"}})
 def post_decision(request: Request, payload: DecisionIn, user: Writer) -> DecisionsOut:
     ensure(user, "analyst")
     store = request.app.state.store
@@ -176,7 +179,9 @@ def post_decision(request: Request, payload: DecisionIn, user: Writer) -> Decisi
         written = decisions.record_decision(
             store, action=payload.action, note=payload.note, user_name=user.name,
             ad=payload.ad_id, network_id=payload.network_id,
-            member_ids=members if payload.network_id is not None else None, via="api")
+            member_ids=members if payload.network_id is not None else None, via="api",
+            conversation=payload.conversation_id)
     except decisions.DecisionError as exc:
-        raise HTTPException(404 if "no ad" in str(exc) else 422, str(exc)) from exc
+        missing = "no ad" in str(exc) or "no such conversation" in str(exc)
+        raise HTTPException(404 if missing else 422, str(exc)) from exc
     return DecisionsOut(ids=[d.id for d in written])

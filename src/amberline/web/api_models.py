@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from amberline.chats.records import ChatFlag
 from amberline.ingest.limits import EARLIEST_YEAR, LATEST_YEAR
+from amberline.store.conversations import ConversationSummary
 from amberline.store.database import MAX_ID
 from amberline.store.network_reads import Member
 
@@ -138,6 +140,7 @@ class DecisionOut(BaseModel):
     user_name: str
     decided_at: datetime
     network_id: str | None
+    conversation_id: int | None = None
 
 
 class AdOut(BaseModel):
@@ -181,6 +184,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ad_id: int | None = Field(None, ge=1, le=MAX_ID)
     network_id: str | None = Field(None, min_length=1, max_length=512)
+    conversation_id: int | None = Field(None, ge=1, le=MAX_ID)
     action: Action
     note: str = Field(min_length=1, max_length=4000)
 
@@ -191,8 +195,9 @@ class DecisionIn(BaseModel):
 
     @model_validator(mode="after")
     def one_target(self) -> DecisionIn:
-        if (self.ad_id is None) == (self.network_id is None):
-            raise ValueError("give exactly one of ad_id and network_id")
+        targets = (self.ad_id, self.network_id, self.conversation_id)
+        if sum(t is not None for t in targets) != 1:
+            raise ValueError("give exactly one of ad_id, network_id and conversation_id")
         if not self.note.strip():
             raise ValueError("note: a note is required")
         return self
@@ -200,3 +205,50 @@ class DecisionIn(BaseModel):
 
 class DecisionsOut(BaseModel):
     ids: list[int]
+
+
+class MessageOut(BaseModel):
+    position: int
+    author: str
+    time: str | None
+    text: str
+
+
+class ConversationHitOut(BaseModel):
+    """A search hit: the conversation and its best-matching message (snippet marked with
+    \\x02 ... \\x03 around the matched words)."""
+
+    conversation: ConversationSummary
+    position: int
+    author: str
+    snippet: str
+
+
+class ConversationsOut(BaseModel):
+    """One queue page (highest score first; `next` continues it as `after`), or search hits
+    when `q` was given (then `items` is empty and `next` null)."""
+
+    items: list[ConversationSummary]
+    hits: list[ConversationHitOut]
+    next: str | None
+
+
+class ConversationOut(BaseModel):
+    id: int
+    key: str
+    source: str
+    external_id: str
+    name: str | None
+    label: int | None
+    score: float
+    alert: bool
+    first_alert: int | None
+    rules_score: float
+    threshold: float
+    scorer: str
+    stored_at: datetime
+    contributions: list[dict[str, Any]]
+    authors: dict[str, list[str]]
+    messages: list[MessageOut]
+    flags: list[ChatFlag]  # offsets into the message's text
+    decisions: list[DecisionOut]

@@ -65,7 +65,15 @@ class Facets:
 
 def create_app(store: Store | str | Path, settings: Settings | None = None) -> FastAPI:
     """The workspace over `store` (a `Store`, a SQLite path or a database URL)."""
-    from amberline.web import alert_desk, api, conversations, exports, login, pages
+    from amberline.web import (
+        alert_desk,
+        api,
+        conversations,
+        conversations_api,
+        exports,
+        login,
+        pages,
+    )
 
     settings = settings or Settings()
     if not isinstance(store, Store):
@@ -82,7 +90,7 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
     app.state.facets = Facets(store)
     app.state.screener = None  # built on the first push: it takes a second or two
 
-    for module in (login, pages, exports, api, alert_desk, conversations):
+    for module in (login, pages, exports, api, conversations_api, alert_desk, conversations):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)
