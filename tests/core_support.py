@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from hypothesis import strategies as st
+
 TESTS = Path(__file__).parent
 
 
@@ -19,3 +21,14 @@ def fixture_strings(*names: str) -> list[str]:
         out += [n.value for n in ast.walk(tree)
                 if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     return out
+
+
+def hostile_texts(pieces: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Fuzzed texts for a differential test: runs of the stage's own `pieces` (glued, and
+    spaced), random text, and any code point including lone surrogates."""
+    return st.one_of(
+        st.lists(pieces, max_size=40).map("".join),
+        st.lists(pieces, max_size=25).map(" ".join),
+        st.text(),
+        st.text(alphabet=st.characters(codec=None)),
+    )

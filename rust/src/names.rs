@@ -1,0 +1,920 @@
+//! The per-word scan of the names extractor's positional forms (`extract/names.py`).
+//!
+//! Why: a name found by position alone ("Mia 🌹", "~ Elain 22 y/o") is looked for at every
+//! Capitalised word of an ad, about thirty per ad, and in CPython each costs a regex step, a
+//! dict look-up and a dozen character tests. Here one pass over the batch's joined text finds
+//! the words (`_WORD_RE`), classifies them with the extractor's table, applies its token and
+//! context rules (`_known_context`, `_unknown_context`) and finds the phone-number runs
+//! (`_PHONE_RUN`); Python only handles the few words that stand where names do.
+//!
+//! Each function below is the hand-written equivalent of one regex or helper of `names.py`
+//! (named in its comment), with Python's possessive and backtracking semantics spelled out.
+//! Character classes come from the running Python (`Tables`, plus the case and digit sets
+//! handed over here). A word whose lower case Python computes by context or as several
+//! characters (a capital sigma, a dotted capital I) is not decided here: its row is marked
+//! `DEFER` and Python applies the reference rules to it, so the result is the same either way.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
+
+/// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
+pub const STOP: u8 = 0;
+pub const KNOWN: u8 = 1;
+pub const AMBIGUOUS: u8 = 2;
+pub const UNKNOWN: u8 = 3;
+/// A row Python must decide itself (see the module docs).
+pub const DEFER: u8 = 255;
+
+/// Cue ids (index into `CUES`; 0 is none).
+pub const CUES: [&str; 6] = [
+    "",
+    "line start",
+    "before age",
+    "framed",
+    "last word",
+    "segment start",
+];
+const LINE_START: u8 = 1;
+const BEFORE_AGE: u8 = 2;
+const FRAMED: u8 = 3;
+const LAST_WORD: u8 = 4;
+const SEGMENT_START: u8 = 5;
+
+// Extra per-code-point bits (`NameScanner::case`).
+const UPPER: u8 = 1; // chr(c).isupper()
+const NOT_UPPER: u8 = 2; // lower or title case: a word holding it is never isupper()
+const DIGIT: u8 = 4; // str.isdigit()
+const DEFER_LOWER: u8 = 8; // str.lower() is not one context-free character
+
+/// The lower case of a word could not be computed here (see the module docs).
+pub struct Defer;
+
+type Outcome<T> = Result<T, Defer>;
+
+pub struct NameSpec {
+    pub upper: Vec<u32>,
+    pub not_upper: Vec<u32>,
+    pub digits: Vec<u32>,
+    pub defer: Vec<u32>,
+    pub lower: Vec<(u32, u32)>,
+    pub kinds: Vec<(String, u8)>,
+    pub words: Vec<String>,
+    pub stop: Vec<String>,
+    pub surnames: Vec<String>,
+    pub descriptive: Vec<String>,
+    pub places: Vec<String>,
+}
+
+pub struct NameScanner {
+    tables: Tables,
+    case: Vec<u8>,
+    lower: HashMap<u32, u32>,
+    kinds: HashMap<String, u8>,
+    words: HashSet<String>,
+    stop: HashSet<String>,
+    surnames: HashSet<String>,
+    descriptive: HashSet<String>,
+    places: HashSet<String>,
+}
+
+/// One row of the scan: a Capitalised word that Python must look at.
+pub struct WordHit {
+    pub start: usize,
+    pub end: usize,
+    pub kind: u8,
+    pub cue: u8,
+}
+
+const NL: u32 = '\n' as u32;
+const FF: u32 = '\x0c' as u32;
+const SP: u32 = ' ' as u32;
+const TAB: u32 = '\t' as u32;
+const APOS: u32 = '\'' as u32;
+const RSQUO: u32 = '\u{2019}' as u32;
+const HYPHEN: u32 = '-' as u32;
+const UNDERSCORE: u32 = '_' as u32;
+
+#[inline]
+fn blank(c: u32) -> bool {
+    c == SP || c == TAB
+}
+
+#[inline]
+fn one_of(c: u32, set: &str) -> bool {
+    set.chars().any(|s| s as u32 == c)
+}
+
+/// `[A-ZÀ-ÖØ-Þ]`
+#[inline]
+fn latin_capital(c: u32) -> bool {
+    (0x41..=0x5A).contains(&c) || (0xC0..=0xD6).contains(&c) || (0xD8..=0xDE).contains(&c)
+}
+
+/// `[a-zß-öø-ÿ]`
+#[inline]
+fn latin_small(c: u32) -> bool {
+    (0x61..=0x7A).contains(&c) || (0xDF..=0xF6).contains(&c) || (0xF8..=0xFF).contains(&c)
+}
+
+/// `[A-Za-zÀ-ÖØ-öø-ÿ]`
+#[inline]
+fn latin(c: u32) -> bool {
+    (0x41..=0x5A).contains(&c)
+        || (0x61..=0x7A).contains(&c)
+        || ((0xC0..=0xFF).contains(&c) && c != 0xD7 && c != 0xF7)
+}
+
+fn to_set(v: Vec<String>) -> HashSet<String> {
+    v.into_iter().collect()
+}
+
+impl NameScanner {
+    pub fn new(tables: Tables, spec: NameSpec) -> Result<Self, String> {
+        let mut case = vec![0u8; crate::tables::N_CODE_POINTS];
+        for (list, bit) in [
+            (&spec.upper, UPPER),
+            (&spec.not_upper, NOT_UPPER),
+            (&spec.digits, DIGIT),
+            (&spec.defer, DEFER_LOWER),
+        ] {
+            for &c in list {
+                *case
+                    .get_mut(c as usize)
+                    .ok_or_else(|| format!("not a code point: {c:#x}"))? |= bit;
+            }
+        }
+        if let Some((w, k)) = spec.kinds.iter().find(|(_, k)| *k > UNKNOWN) {
+            return Err(format!("bad kind {k} for {w:?}"));
+        }
+        Ok(NameScanner {
+            tables,
+            case,
+            lower: spec.lower.into_iter().collect(),
+            kinds: spec.kinds.into_iter().collect(),
+            words: to_set(spec.words),
+            stop: to_set(spec.stop),
+            surnames: to_set(spec.surnames),
+            descriptive: to_set(spec.descriptive),
+            places: to_set(spec.places),
+        })
+    }
+
+    #[inline]
+    fn has(&self, c: u32, bit: u8) -> bool {
+        self.case.get(c as usize).is_some_and(|f| f & bit != 0)
+    }
+
+    #[inline]
+    fn alnum(&self, c: u32) -> bool {
+        self.tables.flag(c, ALNUM)
+    }
+
+    #[inline]
+    fn word(&self, c: u32) -> bool {
+        self.tables.is_word(c)
+    }
+
+    #[inline]
+    fn letter(&self, c: u32) -> bool {
+        self.tables.is_letter(c)
+    }
+
+    #[inline]
+    fn decimal(&self, c: u32) -> bool {
+        self.tables.flag(c, DECIMAL)
+    }
+
+    /// Case-insensitive `re` match of one character against a lower-case ASCII character.
+    #[inline]
+    fn ci(&self, t: &[u32], i: usize, x: u8) -> bool {
+        t.get(i).is_some_and(|&c| self.tables.fold(c) == x)
+    }
+
+    /// Case-insensitive literal at `i`; its end.
+    fn ci_lit(&self, t: &[u32], i: usize, lit: &str) -> Option<usize> {
+        let mut k = i;
+        for b in lit.bytes() {
+            if !self.ci(t, k, b) {
+                return None;
+            }
+            k += 1;
+        }
+        Some(k)
+    }
+
+    /// `str.lower()` of a word, or `Defer`.
+    fn lower(&self, w: &[u32]) -> Outcome<String> {
+        let mut out = String::with_capacity(w.len());
+        for &c in w {
+            if self.has(c, DEFER_LOWER) {
+                return Err(Defer);
+            }
+            let l = if c < 0x80 {
+                (c as u8).to_ascii_lowercase() as u32
+            } else {
+                self.lower.get(&c).copied().unwrap_or(c)
+            };
+            out.push(char::from_u32(l).ok_or(Defer)?);
+        }
+        Ok(out)
+    }
+
+    /// `str.isupper()` of a word.
+    fn is_upper(&self, w: &[u32]) -> bool {
+        let mut cased = false;
+        for &c in w {
+            if self.has(c, NOT_UPPER) {
+                return false;
+            }
+            cased |= self.has(c, UPPER);
+        }
+        cased
+    }
+
+    /// A possessive run of `[^\W\d_]` from `i`, at most `max` long, below `limit`.
+    #[inline]
+    fn letters(&self, t: &[u32], i: usize, max: usize, limit: usize) -> usize {
+        let mut k = 0;
+        while k < max && i + k < limit && self.letter(t[i + k]) {
+            k += 1;
+        }
+        k
+    }
+
+    /// `_WORD` at `i` (`[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+`): its end.
+    fn word_at(&self, t: &[u32], i: usize, limit: usize) -> Option<usize> {
+        let k = self.letters(t, i, 20, limit);
+        if k < 2 {
+            return None;
+        }
+        Some(self.joined(t, i + k, limit))
+    }
+
+    /// The optional `(?:[-_][^\W\d_]{2,20}+)?+` at `r`: where it ends (`r` when absent).
+    fn joined(&self, t: &[u32], r: usize, limit: usize) -> usize {
+        if r < limit && (t[r] == HYPHEN || t[r] == UNDERSCORE) {
+            let k = self.letters(t, r + 1, 20, limit);
+            if k >= 2 {
+                return r + 1 + k;
+            }
+        }
+        r
+    }
+
+    /// Every `_WORD_RE` match (`[A-ZÀ-ÖØ-Þ][^\W\d_]{1,19}+(?:[-_][^\W\d_]{2,20}+)?+`), in
+    /// `finditer` order.
+    fn capitalised(&self, t: &[u32], mut each: impl FnMut(usize, usize)) {
+        let n = t.len();
+        let mut p = 0;
+        while p < n {
+            if latin_capital(t[p]) {
+                let k = self.letters(t, p + 1, 19, n);
+                if k >= 1 {
+                    let e = self.joined(t, p + 1 + k, n);
+                    each(p, e);
+                    p = e;
+                    continue;
+                }
+            }
+            p += 1;
+        }
+    }
+
+    /// `_positional`'s loop over Capitalised words: the rows Python must look at (a given
+    /// name, or any word with a cue, or a word to `DEFER`), in text order.
+    pub fn word_hits(&self, t: &[u32]) -> Vec<WordHit> {
+        let mut hits = Vec::new();
+        self.capitalised(t, |start, end| match self.word_hit(t, start, end) {
+            Ok(Some((kind, cue))) if kind == KNOWN || cue != 0 => hits.push(WordHit {
+                start,
+                end,
+                kind,
+                cue,
+            }),
+            Ok(_) => {}
+            Err(Defer) => hits.push(WordHit {
+                start,
+                end,
+                kind: DEFER,
+                cue: 0,
+            }),
+        });
+        hits
+    }
+
+    /// `NameExtractor._word_hit`: (kind, cue id) of the word at [start, end), or None.
+    fn word_hit(&self, t: &[u32], start: usize, end: usize) -> Outcome<Option<(u8, u8)>> {
+        let n = t.len();
+        let word = &t[start..end];
+        let low = self.lower(word)?;
+        let kind = self.kinds.get(&low).copied().unwrap_or(UNKNOWN);
+        if kind == STOP || kind == AMBIGUOUS {
+            return Ok(None);
+        }
+        if start > 0 {
+            let c = t[start - 1];
+            let dash2 = start >= 2 && t[start - 2] == HYPHEN && c == HYPHEN;
+            if (self.alnum(c) || one_of(c, "_'\u{2019}-")) && !dash2 {
+                return Ok(None); // inside a token
+            }
+        }
+        if end < n {
+            let c = t[end];
+            let dash2 = c == HYPHEN && end + 1 < n && t[end + 1] == HYPHEN;
+            if self.alnum(c) || c == UNDERSCORE || (c == HYPHEN && !dash2) {
+                return Ok(None); // part of a longer word or a compound
+            }
+        }
+        let cue = if kind == KNOWN {
+            self.known_context(t, start, end)?
+        } else {
+            self.unknown_context(t, word, &low, start, end)?
+        };
+        Ok(Some((kind, cue)))
+    }
+
+    /// `_known_context`.
+    fn known_context(&self, t: &[u32], start: usize, end: usize) -> Outcome<u8> {
+        let n = t.len();
+        if self.at_line_start(t, start) && self.line_end_ok(t, end) {
+            return Ok(LINE_START);
+        }
+        if self.age_after(t, end) || self.suffix_after(t, end) {
+            return Ok(BEFORE_AGE);
+        }
+        let before = self.frame_before(t, start);
+        if before && self.frame_after(t, end) {
+            return Ok(FRAMED);
+        }
+        if self.tail(t, end) {
+            return Ok(LAST_WORD);
+        }
+        if before && (end >= n || !(self.alnum(t[end]) || one_of(t[end], "_'\u{2019}-"))) {
+            return Ok(SEGMENT_START);
+        }
+        if self.surname_before_suffix(t, end)? {
+            return Ok(BEFORE_AGE);
+        }
+        Ok(0)
+    }
+
+    /// `_unknown_context` (`low` is the word in lower case).
+    fn unknown_context(
+        &self,
+        t: &[u32],
+        word: &[u32],
+        low: &str,
+        start: usize,
+        end: usize,
+    ) -> Outcome<u8> {
+        if word.contains(&HYPHEN) && low.split('-').any(|p| self.words.contains(p)) {
+            return Ok(0);
+        }
+        let upper = self.is_upper(word);
+        if upper {
+            if word.len() < 4 || !latin_word(word) {
+                return Ok(0);
+            }
+        } else if !self.unknown_name(word) {
+            return Ok(0);
+        }
+        let cut = self.cut_before(t, start);
+        if cut
+            && !upper
+            && self.at_line_start(t, start)
+            && self.line_end_ok(t, end)
+            && title_word(word)
+            && self.cut_after(t, end)
+        {
+            return Ok(LINE_START);
+        }
+        if self.age_after(t, end) && (cut || self.after_word(t, start)?) {
+            return Ok(BEFORE_AGE);
+        }
+        if cut && !upper && (self.suffix_after(t, end) || self.surname_before_suffix(t, end)?) {
+            return Ok(BEFORE_AGE);
+        }
+        Ok(0)
+    }
+
+    /// `_unknown_name`.
+    fn unknown_name(&self, w: &[u32]) -> bool {
+        w.len() >= 3
+            && self.has(w[0], UPPER)
+            && !self.is_upper(w)
+            && latin_word(w)
+            && w.windows(2)
+                .filter(|p| latin_small(p[0]) && latin_capital(p[1]))
+                .count()
+                < 2
+    }
+
+    /// `_at_line_start`.
+    fn at_line_start(&self, t: &[u32], start: usize) -> bool {
+        let lo = start.saturating_sub(13);
+        let prefix = &t[lo..start];
+        let rest = match prefix.iter().rposition(|&c| c == NL || c == FF) {
+            Some(cut) => &prefix[cut + 1..],
+            None if lo > 0 => return false,
+            None => prefix,
+        };
+        rest.len() <= 12 && !rest.iter().any(|&c| self.word(c))
+    }
+
+    /// `_LINE_END_OK.match(text, end)`: `['’]s\b|[^\w'’]|\Z`.
+    fn line_end_ok(&self, t: &[u32], end: usize) -> bool {
+        let n = t.len();
+        if end >= n {
+            return true;
+        }
+        let c = t[end];
+        if (c == APOS || c == RSQUO)
+            && t.get(end + 1) == Some(&('s' as u32))
+            && (end + 2 >= n || !self.word(t[end + 2]))
+        {
+            return true;
+        }
+        !self.word(c) && c != APOS && c != RSQUO
+    }
+
+    /// `(?:1[89]|[2-<hi>]\d)` at `i`: its end.
+    fn age_digits(&self, t: &[u32], i: usize, hi: u8) -> Option<usize> {
+        let (a, b) = (*t.get(i)?, *t.get(i + 1)?);
+        let ok = (a == '1' as u32 && (b == '8' as u32 || b == '9' as u32))
+            || ((u32::from(b'2')..=u32::from(hi)).contains(&a) && self.decimal(b));
+        ok.then_some(i + 2)
+    }
+
+    /// A possessive run of `[^\w\n\f]` from `i`, at most `max` long: its end.
+    fn symbols(&self, t: &[u32], i: usize, max: usize) -> usize {
+        let mut k = i;
+        while k - i < max && k < t.len() && !self.word(t[k]) && t[k] != NL && t[k] != FF {
+            k += 1;
+        }
+        k
+    }
+
+    fn blanks(t: &[u32], mut i: usize) -> usize {
+        while i < t.len() && blank(t[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Python's `\b` at `i`.
+    fn boundary(&self, t: &[u32], i: usize) -> bool {
+        let before = i > 0 && self.word(t[i - 1]);
+        let after = i < t.len() && self.word(t[i]);
+        before != after
+    }
+
+    /// `_AGE_AFTER.match(text, end)`.
+    fn age_after(&self, t: &[u32], end: usize) -> bool {
+        let q = self.symbols(t, end, 6);
+        if q == end {
+            return false;
+        }
+        let Some(q) = self.age_digits(t, q, b'5') else {
+            return false;
+        };
+        let q = Self::blanks(t, q);
+        if self.ci(t, q, b'y') {
+            // y/?[o0]
+            let r = if t.get(q + 1) == Some(&('/' as u32)) {
+                q + 2
+            } else {
+                q + 1
+            };
+            if self.ci(t, r, b'o') || t.get(r) == Some(&('0' as u32)) {
+                return true;
+            }
+            // yo\b
+            if self.ci(t, q + 1, b'o') && self.boundary(t, q + 2) {
+                return true;
+            }
+            // yrs?\b
+            if self.ci(t, q + 1, b'r')
+                && ((self.ci(t, q + 2, b's') && self.boundary(t, q + 3)) || self.boundary(t, q + 2))
+            {
+                return true;
+            }
+            if self.ci_lit(t, q, "years").is_some() {
+                return true;
+            }
+        }
+        // (?<=[ ,])[ ,]*+[2-5]\d[a-h]{1,4}[-/]
+        if q == 0 || !(t[q - 1] == SP || t[q - 1] == ',' as u32) {
+            return false;
+        }
+        let mut r = q;
+        while r < t.len() && (t[r] == SP || t[r] == ',' as u32) {
+            r += 1;
+        }
+        let Some(&a) = t.get(r) else { return false };
+        if !(u32::from(b'2')..=u32::from(b'5')).contains(&a)
+            || !t.get(r + 1).is_some_and(|&b| self.decimal(b))
+        {
+            return false;
+        }
+        let r = r + 2;
+        let mut k = 0;
+        while k < 5
+            && t.get(r + k)
+                .is_some_and(|&c| (b'a'..=b'h').contains(&self.tables.fold(c)))
+        {
+            k += 1;
+        }
+        (1..=4).contains(&k)
+            && t.get(r + k)
+                .is_some_and(|&c| c == '-' as u32 || c == '/' as u32)
+    }
+
+    /// `_SUFFIX_AFTER.match(text, end)`.
+    fn suffix_after(&self, t: &[u32], end: usize) -> bool {
+        self.suffix_dash(t, end) || self.suffix_age(t, end) || self.suffix_poster(t, end)
+    }
+
+    /// `[ \t]++-[ \t]++(?:1[89]|[2-6]\d)(?![\w.,:/'\"’”-]|[ \t]*+(?i:y\b|yo|yrs?|years?|mins?
+    /// |hrs?|am|pm))`
+    fn suffix_dash(&self, t: &[u32], end: usize) -> bool {
+        let q = Self::blanks(t, end);
+        if q == end || t.get(q) != Some(&HYPHEN) {
+            return false;
+        }
+        let r = Self::blanks(t, q + 1);
+        if r == q + 1 {
+            return false;
+        }
+        let Some(r) = self.age_digits(t, r, b'6') else {
+            return false;
+        };
+        if let Some(&c) = t.get(r) {
+            if self.word(c) || one_of(c, ".,:/'\"\u{2019}\u{201d}-") {
+                return false;
+            }
+        }
+        let s = Self::blanks(t, r);
+        let unit = (self.ci(t, s, b'y') && !t.get(s + 1).is_some_and(|&c| self.word(c)))
+            || ["yo", "yr", "year", "min", "hr", "am", "pm"]
+                .iter()
+                .any(|u| self.ci_lit(t, s, u).is_some());
+        !unit
+    }
+
+    /// `[^\w\n\f]{1,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)`
+    fn suffix_age(&self, t: &[u32], end: usize) -> bool {
+        let q = self.symbols(t, end, 4);
+        if q == end {
+            return false;
+        }
+        let Some(q) = self.ci_lit(t, q, "age") else {
+            return false;
+        };
+        let mut q = Self::blanks(t, q);
+        if t.get(q).is_some_and(|&c| one_of(c, ":=-")) {
+            q = Self::blanks(t, q + 1);
+        }
+        self.age_digits(t, q, b'6')
+            .is_some_and(|r| !t.get(r).is_some_and(|&c| self.decimal(c)))
+    }
+
+    /// `[ \t]*+\n?[ \t]*+(?i:poster['’]s[ \t]+age)[ \t]*+:[ \t]*+(?:1[89]|[2-6]\d)(?!\d)`
+    fn suffix_poster(&self, t: &[u32], end: usize) -> bool {
+        let mut q = Self::blanks(t, end);
+        if t.get(q) == Some(&NL) {
+            q += 1;
+        }
+        let q = Self::blanks(t, q);
+        let Some(q) = self.ci_lit(t, q, "poster") else {
+            return false;
+        };
+        if !t.get(q).is_some_and(|&c| c == APOS || c == RSQUO) || !self.ci(t, q + 1, b's') {
+            return false;
+        }
+        let r = Self::blanks(t, q + 2);
+        if r == q + 2 {
+            return false;
+        }
+        let Some(r) = self.ci_lit(t, r, "age") else {
+            return false;
+        };
+        let r = Self::blanks(t, r);
+        if t.get(r) != Some(&(':' as u32)) {
+            return false;
+        }
+        let r = Self::blanks(t, r + 1);
+        self.age_digits(t, r, b'6')
+            .is_some_and(|e| !t.get(e).is_some_and(|&c| self.decimal(c)))
+    }
+
+    /// `_frame_before`.
+    fn frame_before(&self, t: &[u32], start: usize) -> bool {
+        if start >= 2 && blank(t[start - 1]) && blank(t[start - 2]) {
+            return true;
+        }
+        let mut k = start;
+        while k > 0 && blank(t[k - 1]) {
+            k -= 1;
+        }
+        if k == 0 {
+            return true;
+        }
+        let c = t[k - 1];
+        if c == NL || (k >= 2 && t[k - 2] == HYPHEN && c == HYPHEN) {
+            return true;
+        }
+        !(self.alnum(c) || self.tables.flag(c, SPACE) || one_of(c, "_,.'\u{2019}-"))
+    }
+
+    /// `_FRAME_AFTER.match(text, end)`: `[ \t]*+(?:[^\w\s,.'’\-]|--|\n|\Z)`.
+    fn frame_after(&self, t: &[u32], end: usize) -> bool {
+        let q = Self::blanks(t, end);
+        let Some(&c) = t.get(q) else { return true };
+        (!self.word(c) && !self.tables.flag(c, SPACE) && !one_of(c, ",.'\u{2019}-"))
+            || (c == HYPHEN && t.get(q + 1) == Some(&HYPHEN))
+            || c == NL
+    }
+
+    /// `_TAIL.match(text, end)`: `[^\w\f]*+(?:\f|\Z)`.
+    fn tail(&self, t: &[u32], end: usize) -> bool {
+        let mut q = end;
+        while q < t.len() && !self.word(t[q]) && t[q] != FF {
+            q += 1;
+        }
+        q == t.len() || t[q] == FF
+    }
+
+    /// `_NEXT_WORD.match(text, end)`: `[ \t]++(?P<word>_WORD)(?![\w'’])`, the word's bounds.
+    fn next_word(&self, t: &[u32], end: usize) -> Option<(usize, usize)> {
+        let q = Self::blanks(t, end);
+        if q == end {
+            return None;
+        }
+        let e = self.word_at(t, q, t.len())?;
+        if t.get(e)
+            .is_some_and(|&c| self.word(c) || c == APOS || c == RSQUO)
+        {
+            return None;
+        }
+        Some((q, e))
+    }
+
+    /// `_surname_before_suffix`.
+    fn surname_before_suffix(&self, t: &[u32], end: usize) -> Outcome<bool> {
+        let Some((s, e)) = self.next_word(t, end) else {
+            return Ok(false);
+        };
+        if !self.suffix_after(t, e) {
+            return Ok(false);
+        }
+        if !self.has(t[s], UPPER) {
+            return Ok(false);
+        }
+        let low = self.lower(&t[s..e])?;
+        Ok(self.surnames.contains(&low)
+            && !self.descriptive.contains(&low)
+            && !self.places.contains(&low))
+    }
+
+    /// `_after_word`: `_PREVIOUS_WORD.search(text, max(0, start - 24), start)`
+    /// (`(?P<word>_WORD)[ \t]++$`), and its word an everyday or stop word.
+    fn after_word(&self, t: &[u32], start: usize) -> Outcome<bool> {
+        for p in start.saturating_sub(24)..start {
+            let Some(e) = self.word_at(t, p, start) else {
+                continue;
+            };
+            let b = Self::blanks(&t[..start], e);
+            // `$`: the end, or before a final newline
+            if b == e || !(b == start || (b + 1 == start && t[b] == NL)) {
+                continue;
+            }
+            let low = self.lower(&t[p..e])?;
+            return Ok(self.words.contains(&low) || self.stop.contains(&low));
+        }
+        Ok(false)
+    }
+
+    /// `_cut_before`.
+    fn cut_before(&self, t: &[u32], i: usize) -> bool {
+        if i == 0 {
+            return true;
+        }
+        let c = t[i - 1];
+        if c == NL || c == FF {
+            return true;
+        }
+        if blank(c) {
+            return i >= 2 && {
+                let d = t[i - 2];
+                one_of(d, " \t\n\x0c") || !(self.alnum(d) || one_of(d, ",'\u{2019}"))
+            };
+        }
+        !(self.alnum(c) || one_of(c, ",'\u{2019}_"))
+    }
+
+    /// `_cut_after`.
+    fn cut_after(&self, t: &[u32], j: usize) -> bool {
+        let Some(&c) = t.get(j) else { return true };
+        if c == NL || c == FF {
+            return true;
+        }
+        if blank(c) {
+            return t.get(j + 1).is_none_or(|&d| {
+                one_of(d, " \t\n\x0c") || !(self.alnum(d) || one_of(d, "'\u{2019}"))
+            });
+        }
+        !(self.alnum(c) || one_of(c, "'\u{2019}_"))
+    }
+
+    /// `_PHONE_RUN.finditer(text)` (`\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)`), less the runs
+    /// right after a digit (`str.isdigit`): (start, end).
+    pub fn phone_runs(&self, t: &[u32]) -> Vec<(usize, usize)> {
+        let n = t.len();
+        let mut out = Vec::new();
+        let mut p = 0;
+        while p < n {
+            if self.decimal(t[p]) {
+                let mut q = p + 1;
+                let mut reps = 0;
+                while reps < 11 {
+                    let s = self.symbols(t, q, 3);
+                    if s < n && self.decimal(t[s]) {
+                        q = s + 1;
+                        reps += 1;
+                    } else {
+                        break;
+                    }
+                }
+                if reps >= 6 && !(q < n && self.decimal(t[q])) {
+                    if !(p > 0 && self.has(t[p - 1], DIGIT)) {
+                        out.push((p, q));
+                    }
+                    p = q;
+                    continue;
+                }
+            }
+            p += 1;
+        }
+        out
+    }
+}
+
+/// `_LATIN.fullmatch(word)` for a word `_WORD_RE` found (letters, at most one `-` or `_`).
+fn latin_word(w: &[u32]) -> bool {
+    w.iter()
+        .all(|&c| latin(c) || c == HYPHEN || c == UNDERSCORE)
+        && w.first().is_some_and(|&c| latin(c))
+        && w.last().is_some_and(|&c| latin(c))
+}
+
+/// `_TITLE_WORD.fullmatch(word)`: `[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?`.
+fn title_word(w: &[u32]) -> bool {
+    let cap = |c: u32| (0x41..=0x5A).contains(&c) || (0xC0..=0xD6).contains(&c);
+    let mut i = 0;
+    for part in 0..2 {
+        if i == w.len() && part == 1 {
+            return true;
+        }
+        if !w.get(i).is_some_and(|&c| cap(c)) {
+            return false;
+        }
+        i += 1;
+        let from = i;
+        while i < w.len() && latin_small(w[i]) {
+            i += 1;
+        }
+        if i == from {
+            return false;
+        }
+    }
+    i == w.len()
+}
+
+/// The names extractor's per-word scan, compiled once; `scan_batch` runs it on a batch.
+#[pyclass(frozen, module = "amberline._core", name = "NameScanner")]
+pub struct PyNameScanner {
+    scanner: NameScanner,
+}
+
+/// Word rows (text index, start, end, kind, cue id), phone rows (text index, start, end),
+/// and the texts that panicked.
+type ScanRows = (Vec<i64>, Vec<i64>, Vec<(usize, String)>);
+
+fn scan_all(scanner: &NameScanner, chars: &[u32], bounds: &[usize]) -> ScanRows {
+    let (mut words, mut phones, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, w) in bounds.windows(2).enumerate() {
+        let text = &chars[w[0]..w[1]];
+        let run = || {
+            if let Some(c) = scanner.tables.panic_on {
+                assert!(!text.contains(&c), "test panic on {c:#x}");
+            }
+            (scanner.word_hits(text), scanner.phone_runs(text))
+        };
+        match catch_unwind(AssertUnwindSafe(run)) {
+            Ok((hits, runs)) => {
+                let i = index as i64;
+                for h in hits {
+                    words.extend([
+                        i,
+                        h.start as i64,
+                        h.end as i64,
+                        i64::from(h.kind),
+                        i64::from(h.cue),
+                    ]);
+                }
+                for (s, e) in runs {
+                    phones.extend([i, s as i64, e as i64]);
+                }
+            }
+            Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
+        }
+    }
+    (words, phones, errors)
+}
+
+#[pymethods]
+impl PyNameScanner {
+    /// `flags`, `fold`: Python's character tables (`text/native.py`); `upper`, `not_upper`,
+    /// `digits`, `defer`: code points where `c.isupper()`, where `(c + "A").isupper()` is
+    /// false (lower or title case), where `c.isdigit()`, and where `c.lower()` is not one
+    /// context-free character; `lower`: (code point, lower case) pairs; `kinds`: the
+    /// extractor's word table; then its word sets.
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (flags, fold, upper, not_upper, digits, defer, lower, kinds, words,
+                        stop, surnames, descriptive, places, panic_on=None))]
+    fn new(
+        flags: &[u8],
+        fold: Vec<(u32, u8)>,
+        upper: Vec<u32>,
+        not_upper: Vec<u32>,
+        digits: Vec<u32>,
+        defer: Vec<u32>,
+        lower: Vec<(u32, u32)>,
+        kinds: Vec<(String, u8)>,
+        words: Vec<String>,
+        stop: Vec<String>,
+        surnames: Vec<String>,
+        descriptive: Vec<String>,
+        places: Vec<String>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let tables = Tables::new(
+            flags.to_vec(),
+            HashMap::new(),
+            HashMap::new(),
+            fold.into_iter().collect(),
+            panic_on,
+        )
+        .map_err(PyValueError::new_err)?;
+        let spec = NameSpec {
+            upper,
+            not_upper,
+            digits,
+            defer,
+            lower,
+            kinds,
+            words,
+            stop,
+            surnames,
+            descriptive,
+            places,
+        };
+        Ok(PyNameScanner {
+            scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
+        })
+    }
+
+    /// Scan a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
+    ///
+    /// Returns (words, phones, errors): rows of five int64 (text index, start, end, kind,
+    /// cue id: see `CUES`; kind 255 for a word Python must decide itself), rows of three
+    /// int64 (text index, start, end) for the phone-number runs, and (text index, message)
+    /// for the texts the core panicked on, which have no rows.
+    #[allow(clippy::type_complexity)]
+    fn scan_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Vec<(usize, String)>,
+    )> {
+        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let scanner = &self.scanner;
+        let (words, phones, errors) = py.detach(|| scan_all(scanner, &chars, &offsets));
+        Ok((
+            PyBytes::new(py, &crate::le_bytes(&words)),
+            PyBytes::new(py, &crate::le_bytes(&phones)),
+            errors,
+        ))
+    }
+}

@@ -1,0 +1,195 @@
+"""The core's word scan for the names extractor against the Python reference: identical output.
+
+The specification is `NameExtractor._word_hit` and `_PHONE_RUN` (`extract/names.py`): which
+Capitalised words are given names or unknown words standing alone, with the context cue each
+gets, and where phone-number runs are. The core must give the same rows (`_scan`) and hence the
+same name spans for every text: the synthetic corpus, every clinical fixture of the name, ad and
+extractor tests, fuzzed text (any Unicode including lone surrogates, case oddities such as a
+capital sigma, a dotted capital I or a title-case digraph, other scripts' digits, emoji, form
+feeds), and huge inputs. A panic inside the core fails the batch with `CoreFailure`, and
+`screen_isolated` then quarantines only the ad that caused it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amberline import core
+from amberline.extract import BATCH_SEPARATOR
+from amberline.extract import names as names_mod
+from amberline.extract.names import NameExtractor
+from core_support import fixture_strings, hostile_texts
+
+try:
+    from amberline import _core
+except ImportError:  # pragma: no cover - depends on the build
+    _core = None
+    if core.choice() == "rust":
+        raise
+
+pytestmark = pytest.mark.skipif(_core is None or not core.active(),
+                                reason="amberline._core is not built or not chosen")
+
+
+@pytest.fixture(scope="module")
+def extractor() -> NameExtractor:
+    return NameExtractor()
+
+
+def _spans(extractor: NameExtractor, text: str) -> list[tuple]:
+    return [(s.start, s.end, s.value, s.confidence, s.attrs) for s in extractor.extract(text)]
+
+
+def _both(extractor: NameExtractor, text: str) -> tuple[tuple, tuple]:
+    scanner = extractor._scanner
+    assert scanner is not None
+    try:
+        got = (extractor._scan(text), _spans(extractor, text))
+        extractor._scanner = None
+        want = (extractor._scan(text), _spans(extractor, text))
+    finally:
+        extractor._scanner = scanner
+    return got, want
+
+
+def _assert_same(extractor: NameExtractor, texts: list[str]) -> None:
+    for text in texts:
+        got, want = _both(extractor, text)
+        assert got == want, text
+    got, want = _both(extractor, BATCH_SEPARATOR.join(texts))  # as the pipeline calls it
+    assert got == want
+
+
+def test_cue_ids_are_the_cores() -> None:
+    assert tuple(_core.NAME_CUES) == names_mod._CORE_CUES
+
+
+def test_synthetic_corpus_raw_and_normalised(extractor) -> None:
+    from amberline.synth.generate import generate
+    from amberline.text.normalise import reference_batch
+
+    ads, _truth = generate(1500, 7)
+    texts = [f"{ad['title']}\n{ad['body']}" for ad in ads]
+    joined = BATCH_SEPARATOR.join(texts)
+    words, phones = extractor._scan(joined)
+    assert len(phones) > 100 and sum(cue is not None for *_, cue in words) > 100  # exercised
+    for chunk in (texts[:500], texts[500:1000], texts[1000:]):
+        _assert_same(extractor, chunk)
+    _assert_same(extractor, [n.text for n in reference_batch(texts[:500])])
+
+
+def test_clinical_fixtures(extractor) -> None:
+    texts = fixture_strings("test_names_positions.py", "test_extractor_examples.py",
+                            "test_extract_profile.py", "test_extract_contact.py",
+                            "test_extract_lookup_tables.py", "test_normalise.py",
+                            "test_places_listed.py", "test_link_place.py")
+    assert len(texts) > 100
+    _assert_same(extractor, texts)
+    _assert_same(extractor, [t.upper() for t in texts])
+    _assert_same(extractor, [t.title() for t in texts])
+
+
+def test_the_core_leaves_words_it_cannot_lower_to_python(extractor) -> None:
+    """A capital sigma lowers by context, a dotted capital I to two characters: those words
+    come back as kind 255 and the reference decides them."""
+    text = "Mia 23 y/o\nΣara - 24\nMİA 🌹\nAmyΣ 22 yrs\nǅana 25 y/o"
+    rows, _phones, errors = extractor._scanner.scan_batch(*core.batch_buffer([text]))
+    assert not errors
+    kinds = {text[s:e]: k for _i, s, e, k, _c in
+             np.frombuffer(rows, dtype="<i8").reshape(-1, 5).tolist()}
+    assert kinds.get("AmyΣ") == names_mod._DEFER and kinds.get("MİA") == names_mod._DEFER
+    _assert_same(extractor, [text])
+
+
+_NAMES = ["Mia", "MIA", "mia", "Taijah", "Rose", "ROSE", "Carly", "King", "Sexy", "Yumi",
+          "Ana-Maria", "Amber_Lynn", "AmberLynn", "PlAyMaT", "Elain", "Nini", "NINI", "Sally",
+          "Jo", "Dallas", "Austin", "Charlotte", "Stanton", "Beverly", "Hills", "Day", "Spa",
+          "Honey", "Éloïse", "Zoë", "Ängel", "Ørla", "Þóra", "Kenya", "Iris"]
+_GLUE = [" ", "  ", "\t", "\n", "\f", ", ", " & ", " and ", "~ ", " ~", "• ", " •", "--", "-",
+         "_", "'", "’s", "'s ", ". ", "!", "@", "#", "/", ".com", "St. ", " - ", ": ", "\"",
+         "“", "”", " xoxo ", "ask for ", "text ", "\n\f\n"]
+_AGES = ["23 y/o", "22yo", "19 yrs", "33 years", "25 y0", "21 Y/O", " 36D-24-36", " ,34dd/",
+         " - 26", " - 26 yrs", " - 99", " - 26.", " - 2٣", "age: 22", "AGE=31", "Age 19",
+         "Poster's age: 23", "poster’s  AGE :45", "1８", "18"]
+_PHONES = ["703 555 0142", "(703) 555-0142", "703.555.0142", "7035550142", "17035550142",
+           "703-555-01", "7 0 3 5 5 5 0 1 4 2", "٧٠٣٥٥٥٠١٤٢", "²703 555 0142", "703  555  0142",
+           "1234567890123456"]
+_ODD = ["İ", "ı", "\u212a", "ſ", "Σ", "σ", "ς", "ß", "ǅ", "ǈ", "ᾈ", "\u00a0", "\u2028", "\x0b",
+        "\r", "_", "\ud800", "🌹", "🔥", "✈️", "\u200b", "e\u0301", "Ｍｉａ", "Ⓜ", "Ⅻ", "²"]
+_PIECES = st.one_of(
+    st.sampled_from(_NAMES), st.sampled_from(_GLUE), st.sampled_from(_AGES),
+    st.sampled_from(_PHONES), st.sampled_from(_ODD),
+    st.text(alphabet=" \t\n\f-'’", min_size=1, max_size=4),
+    st.text(max_size=4),
+)
+_TEXTS = hostile_texts(_PIECES)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=5))
+def test_fuzzed_texts(extractor, texts: list[str]) -> None:
+    _assert_same(extractor, texts)
+
+
+def test_huge_inputs(extractor) -> None:
+    rng = random.Random(11)
+    pieces = _NAMES + _GLUE + _AGES + _PHONES + _ODD
+    texts = ["".join(rng.choice(pieces) for _ in range(30_000)) for _ in range(2)]
+    texts.append(" " * 100_000 + "Mia 23 y/o")
+    texts.append("Mia " * 30_000)
+    texts.append("7" * 100_000)
+    texts.append("A" + "a" * 100_000 + " 22 yrs")
+    texts.append("🌹" * 50_000)
+    _assert_same(extractor, texts)
+
+
+def test_a_panic_fails_the_batch_and_quarantines_only_that_ad() -> None:
+    from amberline.isolate import ScreeningFailure, screen_isolated
+    from amberline.model import Ad
+    from amberline.pipeline import Screener
+
+    trap = "\U0010fffd"
+    screener = Screener()
+    names = next(e for e in screener.extractors if isinstance(e, NameExtractor))
+    names._scanner = names_mod._build_scanner(names, panic_on=trap)
+    with pytest.raises(core.CoreFailure, match=r"name scan failed on text 0.*test panic"):
+        names.extract(f"Mia {trap}")
+    ads = [Ad(source="t", source_id="a", body="Mia 23 y/o"),
+           Ad(source="t", source_id="b", body=f"Ruby {trap}"),
+           Ad(source="t", source_id="c", body="Jade 24 y/o")]
+    results = screen_isolated(screener, ads)
+    assert [type(r).__name__ for r in results] == ["Screening", "ScreeningFailure", "Screening"]
+    failure = results[1]
+    assert isinstance(failure, ScreeningFailure)
+    assert failure.stage == "extract:names" and "test panic" in failure.error
+    assert [s.value for s in results[0].spans if s.kind == "name"] == ["Mia"]
+
+
+def test_the_reference_runs_without_the_core(monkeypatch) -> None:
+    monkeypatch.setenv(core.ENV_VAR, "python")
+    core.reset()
+    try:
+        assert NameExtractor()._scanner is None
+    finally:
+        monkeypatch.undo()
+        core.reset()
+
+
+def test_pickles_for_workers(extractor) -> None:
+    import pickle
+
+    again = pickle.loads(pickle.dumps(extractor))
+    assert again._scanner is not None
+    assert [s.value for s in again.extract("Mia 23 y/o")] == ["Mia"]
+
+
+def test_bad_buffers_are_rejected(extractor) -> None:
+    with pytest.raises(ValueError):
+        extractor._scanner.scan_batch(b"abc", [0, 1])
+    with pytest.raises(ValueError):
+        extractor._scanner.scan_batch("ab".encode("utf-32-le"), [0, 3])
