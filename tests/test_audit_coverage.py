@@ -104,6 +104,8 @@ def test_every_command_that_changes_state_or_sends_data_writes_an_audit_entry(
             ("decide", ["decide", "--conversation", CONVERSATION, "--action", "report",
                         "--note", "secrecy and an image request", "--user", "ana"], "",
              {"decision"}),
+            ("case-file", ["case-file", "--conversation", CONVERSATION, "--out",
+                           str(tmp_path / "chat-case")], "", {"export"}),
             ("chats report", ["chats", "report", CONVERSATION, "--reporter-config",
                               str(config), "--out", str(tmp_path / "chat.xml")], "", {"export"}),
             ("unlink", ["unlink", KEY_A, KEY_B, "--note", "different people", "--user", "ana"],

@@ -93,15 +93,31 @@ def decide(
 def case_file(
     ad: AdArgument = None,
     network: NetworkOption = None,
+    conversation: ConversationOption = None,
     out: Annotated[Path, typer.Option(help="Folder for the HTML and PDF.")] = Path("cases"),
     db: DbOption = "amberline.db",
 ) -> None:
-    """Write a self-contained HTML and a PDF case file for an ad or a network."""
+    """Write a self-contained HTML and a PDF case file for an ad, a network or a
+    conversation."""
     from amberline.report.case import CaseNotFound
-    from amberline.report.case_file import write_case_file
+    from amberline.report.case_file import write_case_file, write_conversation_case_file
     from amberline.store import audit
 
     store = open_store(db)
+    if conversation is not None:
+        if ad is not None or network is not None:
+            raise UserError("give an AD_KEY, --network ID or --conversation ID (one of them)")
+        try:
+            files = write_conversation_case_file(store, out, conversation)
+        except CaseNotFound as exc:
+            raise UserError(f"{db}: {exc}") from exc
+        conv = files.case.conversation  # type: ignore[union-attr]
+        audit.append(store, cli_actor(), "export", f"conversation:{conv.id}",
+                     {"kind": "case_file", "conversation": conv.key,
+                      "files": [str(files.html), str(files.pdf)]})
+        console.print(f"wrote {files.html} and {files.pdf} ({len(conv.messages)} messages)",
+                      highlight=False)
+        return
     try:
         files = write_case_file(store, out, **_target(ad, network))
     except CaseNotFound as exc:

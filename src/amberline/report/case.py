@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from amberline.identifiers import CONTACT_KINDS
+from amberline.store.conversations import StoredConversation, conversation_audit
 from amberline.store.database import Store
 from amberline.store.decisions import Decision
 from amberline.store.queries import AdSummary, StoredAd
@@ -80,6 +81,33 @@ def load_case(
     return case
 
 
+@dataclass(slots=True)
+class ConversationCase:
+    """One stored conversation with its decisions (oldest first) and audit entries."""
+
+    conversation: StoredConversation
+    decisions: list[Decision] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def subject(self) -> str:
+        return f"conversation {self.conversation.key}"
+
+    @property
+    def decision_in_force(self) -> Decision | None:
+        return self.decisions[-1] if self.decisions else None
+
+
+def load_conversation_case(store: Store, key_or_id: str | int) -> ConversationCase:
+    """The case for one conversation (key or id). Raises CaseNotFound."""
+    from amberline.report.chat_report import load_conversation
+
+    conv, decided = load_conversation(store, key_or_id)
+    return ConversationCase(conv, sorted(decided, key=lambda d: (d.decided_at, d.id)),
+                            conversation_audit(store, conv.id))
+
+
 def span_values(case: Case, kind: str) -> list[str]:
     """Distinct values of one span kind across the case's ads, in first-seen order."""
     seen: dict[str, None] = {}
@@ -90,4 +118,5 @@ def span_values(case: Case, kind: str) -> list[str]:
     return list(seen)
 
 
-__all__ = ["KEY_KINDS", "Case", "CaseNotFound", "Related", "load_case", "span_values"]
+__all__ = ["KEY_KINDS", "Case", "CaseNotFound", "ConversationCase", "Related", "load_case",
+           "load_conversation_case", "span_values"]

@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 
 from amberline.evidence import segments
-from amberline.report.case import Case
+from amberline.report.case import Case, ConversationCase
 from amberline.report.case_graph import case_graph, to_svg
 from amberline.report.case_view import movement, timeline
 
@@ -25,6 +25,8 @@ text-align:left;vertical-align:top;font-size:.9em}
 mark.flag{background:#f6c1bd;color:#000;border-bottom:2px solid #b3261e}
 span.entity{background:#cfe3fb;border-bottom:2px solid #1b5fad}
 .meta{color:#555;font-size:.9em}.note{font-size:.85em;color:#555}
+.message{border-left:3px solid #ddd;padding:.2em .7em;margin:.4em 0}
+.message.alert{border-left-color:#b3261e}.author{font-weight:bold}
 """
 
 
@@ -84,6 +86,76 @@ def _ad_section(stored) -> str:
     )
 
 
+def _head(subject: str) -> str:
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Amberline case file: {escape(subject)}</title><style>{CSS}</style>"
+            f"</head><body><h1>Case file: {escape(subject)}</h1>")
+
+
+def _audit(entries: list[dict]) -> str:
+    return _table(tuple(entries[0]) if entries else ("entry",),
+                  [tuple(e.values()) for e in entries], "audit")
+
+
+def _decisions(rows: list, target) -> str:
+    return _table(("time", "action", "target", "by", "note"),
+                  [(_when(x.decided_at), x.action, target(x), x.user_name, x.note)
+                   for x in rows], "decisions")
+
+
+def render_conversation_html(case: ConversationCase) -> str:
+    """A conversation's case file as an HTML document: every message with its author, each
+    flagged span a `<mark>` naming its category and rule, the first alert marked. Text only."""
+    conv, d = case.conversation, case.decision_in_force
+    summary = [
+        ("subject", case.subject), ("source", conv.source), ("name", conv.name or ""),
+        ("messages", len(conv.messages)), ("authors", len(conv.authors)),
+        ("score", f"{conv.score:.3f}"), ("alert", "yes" if conv.alert else "no"),
+        ("first alert at message", "none" if conv.first_alert is None else conv.first_alert),
+        ("rules score", f"{conv.rules_score:.3f}"), ("alert threshold", f"{conv.threshold:.2f}"),
+        ("scored by", conv.scorer), ("flags", len(conv.flags)),
+        ("decision in force", f"{d.action} by {d.user_name} at {_when(d.decided_at)}"
+         if d else "none"),
+        ("generated", _when(case.generated_at)),
+    ]
+    by_message: dict[int, list] = {}
+    for f in conv.flags:
+        by_message.setdefault(f.message, []).append(f)
+    messages = []
+    for i, m in enumerate(conv.messages):
+        first = conv.first_alert == i
+        marker = ' <span class="note">first alert</span>' if first else ""
+        messages.append(
+            f'<div class="message{" alert" if first else ""}" id="m{i}">'
+            f'<p class="meta">[{i}] <span class="author">{escape(m.author or "(no author)")}'
+            f"</span> {escape(m.time or '')}{marker}</p>"
+            f'<div class="adtext">{highlighted(m.text, [], by_message.get(i, []))}</div></div>')
+    return "".join([
+        _head(case.subject),
+        '<p class="note">Scores rank conversations for review; they do not decide. '
+        'Highlighted: <mark class="flag">indicator evidence</mark>. Text only: media were '
+        "never stored.</p>",
+        "<h2>Summary</h2>", _table(("", ""), summary, "summary"),
+        "<h2>Who said what</h2>",
+        _table(("author", "flag categories"),
+               [(a or "(no author)", ", ".join(c) or "none") for a, c in conv.authors.items()],
+               "authors"),
+        "<h2>What the score rests on</h2>",
+        _table(("feature", "contribution"),
+               [(c.get("feature", ""), c.get("value", "")) for c in conv.contributions],
+               "contributions"),
+        "<h2>Indicators</h2>",
+        _table(("message", "author", "category", "text", "offsets", "rule", "source"),
+               [(f.message, f.author, f.category, conv.messages[f.message].text[f.start:f.end]
+                 if f.message < len(conv.messages) else f.term, f"{f.start}-{f.end}", f.rule,
+                 f.citation) for f in conv.flags], "flags"),
+        "<h2>Decisions</h2>", _decisions(case.decisions, lambda x: case.subject),
+        "<h2>Audit entries</h2>", _audit(case.audit),
+        "<h2>Messages</h2>", *messages,
+        "</body></html>",
+    ])
+
+
 def render_html(case: Case) -> str:
     """The whole case file as an HTML document."""
     d = case.decision_in_force
@@ -98,13 +170,8 @@ def render_html(case: Case) -> str:
     stops = movement(case)
     path = " → ".join(s.city for s in stops) or "no dated, placed ads"
     graph = case_graph(case)
-    audit = _table(tuple(case.audit[0]) if case.audit else ("entry",),
-                   [tuple(e.values()) for e in case.audit], "audit")
     parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        f"<title>Amberline case file: {escape(case.subject)}</title><style>{CSS}</style>",
-        "</head><body>",
-        f"<h1>Case file: {escape(case.subject)}</h1>",
+        _head(case.subject),
         '<p class="note">Scores rank ads for review; they do not decide. Highlighted: '
         '<mark class="flag">indicator evidence</mark> and '
         '<span class="entity">extracted entities</span>.</p>',
@@ -122,10 +189,8 @@ def render_html(case: Case) -> str:
                [(r.summary.key, f"{r.kind} {r.value}", r.via, f"{r.summary.score:.2f}")
                 for r in case.related], "related") if case.related else "",
         "<h2>Decisions</h2>",
-        _table(("time", "action", "target", "by", "note"),
-               [(_when(x.decided_at), x.action, x.ad_key or f"network {x.network_id}",
-                 x.user_name, x.note) for x in case.decisions], "decisions"),
-        "<h2>Audit entries</h2>", audit,
+        _decisions(case.decisions, lambda x: x.ad_key or f"network {x.network_id}"),
+        "<h2>Audit entries</h2>", _audit(case.audit),
         "<h2>Ads</h2>", *(_ad_section(s) for s in case.ads),
         "</body></html>",
     ]

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from amberline.evidence import segments
-from amberline.report.case import Case
+from amberline.report.case import Case, ConversationCase
 from amberline.report.case_graph import case_graph, to_svg
 from amberline.report.case_view import movement, timeline
 from amberline.report.cybertip_schema import xml_text
@@ -66,7 +66,18 @@ def _ad(pdf: FPDF, stored) -> None:
     _lines(pdf, [f"source {ad.source} | posted {_when(ad.posted_at)} | place {place} | "
                  f"score {sc.score:.2f}", *([f"URL: {ad.url}"] if ad.url else [])], 8)
     pdf.ln(1)
-    for seg in segments(ad.text, sc.spans, sc.flags):
+    _highlighted(pdf, ad.text, sc.spans, sc.flags)
+    pdf.ln(7)
+    text = ad.text
+    _lines(pdf, [f"[{f.category}] \"{text[f.start:f.end]}\" at {f.start}-{f.end}, rule "
+                 f"{f.rule}, contribution {f.contribution:.3f}" for f in sc.flags], 8)
+    _lines(pdf, [f"{s.kind}: {s.value} (\"{text[s.start:s.end]}\", {s.extractor})"
+                 for s in sc.spans], 8)
+
+
+def _highlighted(pdf: FPDF, text: str, spans: list, flags: list) -> None:
+    """`text` written with flag evidence in bold red and entities underlined in blue."""
+    for seg in segments(text, spans, flags):
         if seg.flags:
             pdf.set_font("Helvetica", "B", 10)
             pdf.set_text_color(*FLAG_RGB)
@@ -77,22 +88,62 @@ def _ad(pdf: FPDF, stored) -> None:
             pdf.set_font("Helvetica", size=10)
             pdf.set_text_color(*TEXT_RGB)
         pdf.write(5, latin1(seg.text))
-    pdf.ln(7)
-    text = ad.text
-    _lines(pdf, [f"[{f.category}] \"{text[f.start:f.end]}\" at {f.start}-{f.end}, rule "
-                 f"{f.rule}, contribution {f.contribution:.3f}" for f in sc.flags], 8)
-    _lines(pdf, [f"{s.kind}: {s.value} (\"{text[s.start:s.end]}\", {s.extractor})"
-                 for s in sc.spans], 8)
+
+
+def _document(subject: str) -> FPDF:
+    pdf = _Doc(format="A4")
+    pdf.subject = subject
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.set_title(latin1(f"Amberline case file: {subject}"))
+    pdf.add_page()
+    _heading(pdf, f"Case file: {subject}", 16)
+    return pdf
+
+
+def render_conversation_pdf(case: ConversationCase) -> bytes:
+    """A conversation's case file as PDF bytes: what the HTML shows, flag evidence in bold
+    red inside each message, the first alert marked."""
+    conv, d = case.conversation, case.decision_in_force
+    pdf = _document(case.subject)
+    first = "none" if conv.first_alert is None else f"message {conv.first_alert}"
+    _lines(pdf, [
+        f"Generated {_when(case.generated_at)}. Scores rank conversations for review; they do "
+        "not decide. Text only: media were never stored.",
+        f"Source {conv.source}; messages: {len(conv.messages)}; authors: {len(conv.authors)}; "
+        f"flags: {len(conv.flags)}.",
+        f"Score {conv.score:.3f} (alert threshold {conv.threshold:.2f}, "
+        f"{'alert' if conv.alert else 'no alert'}); first alert: {first}; rules score "
+        f"{conv.rules_score:.3f}; scored by {conv.scorer}.",
+        "Decision in force: " + (f"{d.action} by {d.user_name} at {_when(d.decided_at)} - "
+                                 f"{d.note}" if d else "none"),
+    ])
+    _heading(pdf, "Who said what")
+    _lines(pdf, [f"{a or '(no author)'}: {', '.join(c) or 'none'}"
+                 for a, c in conv.authors.items()])
+    _heading(pdf, "What the score rests on")
+    _lines(pdf, [f"{c.get('feature', '')}: {c.get('value', '')}" for c in conv.contributions])
+    _heading(pdf, "Decisions")
+    _lines(pdf, [f"{_when(x.decided_at)} {x.action} by {x.user_name}: {x.note}"
+                 for x in case.decisions])
+    _heading(pdf, "Audit entries")
+    _lines(pdf, [", ".join(f"{k}={v}" for k, v in e.items()) for e in case.audit])
+    _heading(pdf, "Messages")
+    by_message: dict[int, list] = {}
+    for f in conv.flags:
+        by_message.setdefault(f.message, []).append(f)
+    for i, m in enumerate(conv.messages):
+        mark = "  << first alert" if conv.first_alert == i else ""
+        _lines(pdf, [f"[{i}] {m.author or '(no author)'} {m.time or ''}{mark}"], 8)
+        _highlighted(pdf, m.text, [], by_message.get(i, []))
+        pdf.ln(6)
+        _lines(pdf, [f"[{f.category}] \"{m.text[f.start:f.end]}\" at {f.start}-{f.end}, rule "
+                     f"{f.rule}" for f in by_message.get(i, [])] or [""], 8)
+    return bytes(pdf.output())
 
 
 def render_pdf(case: Case) -> bytes:
     """The whole case file as PDF bytes."""
-    pdf = _Doc(format="A4")
-    pdf.subject = case.subject
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.set_title(latin1(f"Amberline case file: {case.subject}"))
-    pdf.add_page()
-    _heading(pdf, f"Case file: {case.subject}", 16)
+    pdf = _document(case.subject)
     d = case.decision_in_force
     _lines(pdf, [
         f"Generated {_when(case.generated_at)}. Scores rank ads for review; they do not decide.",

@@ -201,13 +201,16 @@ def write_checkpoint(path: Path, result: Verification) -> None:
 
 
 def entries_about(
-    conn: sa.Connection, ad_ids: Iterable[int], ad_keys: Iterable[str], network_ids: Iterable[str]
+    conn: sa.Connection, ad_ids: Iterable[int], ad_keys: Iterable[str], network_ids: Iterable[str],
+    conversation_ids: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
-    """Audit rows about these ads or networks, oldest first, for a case file: the workspace
-    writes targets as "ad:<id>" and "network:<id>"; bare ids and keys are matched too."""
+    """Audit rows about these ads, networks or conversations, oldest first, for a case file:
+    the workspace writes targets as "ad:<id>", "network:<id>" and "conversation:<id>"; bare
+    ad ids, ad keys and network ids are matched too."""
     ad_ids, ad_keys, network_ids = list(ad_ids), list(ad_keys), list(network_ids)
     targets = {str(v) for v in (*ad_ids, *ad_keys, *network_ids)}
     targets |= {f"ad:{v}" for v in (*ad_ids, *ad_keys)} | {f"network:{v}" for v in network_ids}
+    targets |= {f"conversation:{v}" for v in conversation_ids}
     if not targets:
         return []
     query = sa.select(audit_log).where(audit_log.c.target.in_(sorted(targets)))

@@ -187,6 +187,14 @@ def get_conversation(store: Store, key_or_id: str | int) -> StoredConversation |
         return _conversation(conn, key_or_id)
 
 
+def conversation_audit(store: Store, conversation_id: int) -> list[dict[str, Any]]:
+    """The audit entries about one conversation (views, decisions, exports), oldest first."""
+    from amberline.store.audit import entries_about
+
+    with store.reading() as conn:
+        return entries_about(conn, (), (), (), (conversation_id,))
+
+
 def find_conversation(store: Store, key_or_id: str | int) -> tuple[int, str] | None:
     """(id, key) of a stored conversation, by key or id; None when not stored."""
     with store.reading() as conn:
