@@ -163,12 +163,17 @@ def use_core(on: bool) -> None:
     prepare()  # the tables are built here, outside any timing
 
 
+def _listed(offsets: object) -> list[int] | None:
+    """An offset map as a list (the core's are int64 arrays or ranges, the reference's lists)."""
+    return None if offsets is None else [int(x) for x in offsets]  # type: ignore[attr-defined]
+
+
 def _normalised(ads: list[Ad]) -> list[tuple]:
     from amberline.text.normalise import normalise_batch
 
     out = []
     for i in range(0, len(ads), 1000):
-        out += [(r.text, r.offsets, r._ends, r.same_offsets, r.obfuscations)
+        out += [(r.text, _listed(r.offsets), _listed(r._ends), r.same_offsets, r.obfuscations)
                 for r in normalise_batch([ad.text for ad in ads[i : i + 1000]])]
     return out
 

@@ -219,3 +219,23 @@ def test_missing_core_falls_back_with_one_warning(monkeypatch, restore_core) -> 
     _fresh(monkeypatch, "bogus")
     with pytest.raises(ValueError):
         core.load()
+
+
+def test_offsets_read_back_as_python_ints(compiled: object) -> None:
+    """The core's offset maps stay int64 arrays (or ranges): what is read from them through
+    `to_original` and the pipeline is a Python int, as JSON writers and the store need."""
+    import json
+
+    from amberline.model import Ad
+    from amberline.pipeline import Screener
+
+    texts = ["call seven 0 three 555 O1 four two now", "Ｍia ７０３ 555 0142", "a\u200bb 5"]
+    for result in native.normalise_batch(texts, compiled):
+        assert result.offsets is not None
+        assert all(type(x) is int for x in result.to_original(0, len(result.text)))
+        assert all(type(x) is int for x in result.to_original(1, 1))
+    screening = Screener().screen(Ad(source="t", body=texts[0] + " " + texts[1]))
+    assert screening.spans
+    for item in (*screening.spans, *screening.flags, *screening.obfuscations):
+        assert type(item.start) is int and type(item.end) is int
+    json.dumps([(s.start, s.end) for s in screening.spans])

@@ -37,8 +37,9 @@ struct Columns {
     status: Vec<u8>,
     text: Vec<u8>,
     text_bounds: Vec<i64>,
-    starts: Vec<i64>,
-    ends: Vec<i64>,
+    /// int64 little-endian, written as they are found (no second copy).
+    starts: Vec<u8>,
+    ends: Vec<u8>,
     obfuscations: Vec<i64>,
     errors: Vec<(usize, String)>,
 }
@@ -70,8 +71,15 @@ impl Columns {
         for c in &result.text {
             self.text.extend_from_slice(&c.to_le_bytes());
         }
-        self.starts.extend(result.starts.iter().map(|&v| v as i64));
-        self.ends.extend(result.ends.iter().map(|&v| v as i64));
+        // Offsets kept: both maps are the identity, which the caller knows without them.
+        if !same {
+            for &v in &result.starts {
+                self.starts.extend_from_slice(&(v as i64).to_le_bytes());
+            }
+            for &v in &result.ends {
+                self.ends.extend_from_slice(&(v as i64).to_le_bytes());
+            }
+        }
         for o in &result.obfuscations {
             self.obfuscations.extend([
                 index as i64,
@@ -113,6 +121,11 @@ fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, Vec<usize>)>
 
 fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize]) -> Columns {
     let mut out = Columns::default();
+    // Room for a batch that changes every text by a little, grown once rather than doubled.
+    let room = chars.len() + chars.len() / 8 + bounds.len();
+    out.text.reserve(room * 4);
+    out.starts.reserve(room * 8);
+    out.ends.reserve(room * 8);
     out.text_bounds.push(0);
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
@@ -169,8 +182,9 @@ impl Normaliser {
     /// Returns (status, text, text_bounds, starts, ends, obfuscations, errors): per text a
     /// status byte (0 unchanged, 1 changed, 2 changed with offsets kept, 3 failed: see
     /// `errors`, a list of (index, message)); the changed texts' code points as UTF-32-LE with
-    /// n + 1 code point bounds (an unchanged text has none); for each changed text in order,
-    /// len(text) + 1 start offsets and len(text) end offsets (int64); and obfuscation rows of
+    /// n + 1 code point bounds (an unchanged text has none); for each changed text in order
+    /// but those of status 2 (whose maps are the identity), len(text) + 1 start offsets and
+    /// len(text) end offsets (int64); and obfuscation rows of
     /// six int64 (text index, start, end, kind id, original start, original end).
     #[allow(clippy::type_complexity)]
     fn normalise_batch<'py>(
@@ -194,8 +208,8 @@ impl Normaliser {
             PyBytes::new(py, &cols.status),
             PyBytes::new(py, &cols.text),
             PyBytes::new(py, &le_bytes(&cols.text_bounds)),
-            PyBytes::new(py, &le_bytes(&cols.starts)),
-            PyBytes::new(py, &le_bytes(&cols.ends)),
+            PyBytes::new(py, &cols.starts),
+            PyBytes::new(py, &cols.ends),
             PyBytes::new(py, &le_bytes(&cols.obfuscations)),
             cols.errors,
         ))

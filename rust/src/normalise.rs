@@ -31,10 +31,12 @@ pub const KIND_NAMES: [&str; 9] = [
     "emoji_separator",
 ];
 
-/// Each kind's place in the alphabetical order of the names (Python sorts by the name).
-fn kind_rank(kind: u8) -> usize {
-    let name = KIND_NAMES[kind as usize];
-    KIND_NAMES.iter().filter(|&&other| other < name).count()
+/// Each kind's place in the alphabetical order of the names (Python sorts by the name), by id;
+/// `tests::kind_ranks_follow_the_names` checks it against `KIND_NAMES`.
+const KIND_RANK: [u8; 9] = [0, 6, 8, 4, 1, 3, 7, 5, 2];
+
+fn kind_rank(kind: u8) -> u8 {
+    KIND_RANK[kind as usize]
 }
 
 /// One merged obfuscation: normalised [start, end), kind, original [orig_start, orig_end).
@@ -92,15 +94,18 @@ impl Tables {
                         COMPAT_FORM,
                     ));
                 }
-            } else if self.flag(c, MAPPED) {
-                let kind = self.mapping.get(&c).map_or(COMPAT_FORM, |m| m.1);
-                edits.push(Edit::new(i, i + 1, Repl::Mapped(c), kind));
-            } else if self.flag(c, INVISIBLE) {
-                edits.push(Edit::new(i, i + 1, Repl::Empty, INVISIBLE_KIND));
-            } else if c <= 0x9F {
-                edits.push(Edit::new(i, i + 1, Repl::Empty, CONTROL));
-            } else if self.flag(c, GLYPH) {
-                any_glyph = true;
+            } else {
+                let f = self.flags_of(c);
+                if f & MAPPED != 0 {
+                    let kind = self.mapping.get(&c).map_or(COMPAT_FORM, |m| m.1);
+                    edits.push(Edit::new(i, i + 1, Repl::Mapped(c), kind));
+                } else if f & INVISIBLE != 0 {
+                    edits.push(Edit::new(i, i + 1, Repl::Empty, INVISIBLE_KIND));
+                } else if c <= 0x9F {
+                    edits.push(Edit::new(i, i + 1, Repl::Empty, CONTROL));
+                } else if f & GLYPH != 0 {
+                    any_glyph = true;
+                }
             }
         }
         if !any_glyph {
@@ -296,4 +301,17 @@ fn merge(mut mapped: Vec<Mapped>) -> Vec<Obfuscation> {
     }
     runs.sort_by_key(|o| (o.start, o.end, kind_rank(o.kind)));
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_ranks_follow_the_names() {
+        for (kind, name) in KIND_NAMES.iter().enumerate() {
+            let rank = KIND_NAMES.iter().filter(|&&other| other < *name).count();
+            assert_eq!(usize::from(kind_rank(kind as u8)), rank, "{name}");
+        }
+    }
 }

@@ -18,6 +18,19 @@ const WORDS: [&[u8]; 11] = [
     b"zero", b"one", b"two", b"three", b"four", b"five", b"six", b"seven", b"eight", b"nine", b"oh",
 ];
 const OH: usize = 10;
+
+/// The ASCII characters an `_ITEM` can start with: digits, the first letters of the words
+/// (either case), and the weak letters (`is_weak`).
+const ITEM_START: [bool; 128] = {
+    let mut table = [false; 128];
+    let starts = b"0123456789zotfsenZOTFSENlIO|";
+    let mut i = 0;
+    while i < starts.len() {
+        table[starts[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 const SPACE: u32 = b' ' as u32;
 
 #[inline]
@@ -122,7 +135,9 @@ impl Tables {
     /// `_CHUNK` at `p`: its end, as Python's backtracking `re` finds it (the greedy repeat of
     /// items explores longer sequences first, each item's alternatives in order; the end
     /// condition is checked where the repeat gives back).
-    fn chunk(&self, t: &[u32], p: usize) -> Option<usize> {
+    /// `stack` is scratch space, reused across calls (most positions that hold an item are
+    /// word starts, and an allocation for each cost more than the walk).
+    fn chunk(&self, t: &[u32], p: usize, stack: &mut Vec<(usize, usize)>) -> Option<usize> {
         let n = t.len();
         let start_ok = p == 0 || !self.is_letter(t[p - 1]) || (p < n && is_digit(t[p]));
         if !start_ok {
@@ -131,7 +146,8 @@ impl Tables {
         // Most positions hold no item at all: answer before any allocation.
         let (len, next) = self.item(t, p, 0)?;
         // (position, next alternative to try there)
-        let mut stack: Vec<(usize, usize)> = vec![(p, next), (p + len, 0)];
+        stack.clear();
+        stack.extend([(p, next), (p + len, 0)]);
         loop {
             let top = stack.len() - 1;
             let (pos, from) = stack[top];
@@ -151,14 +167,14 @@ impl Tables {
     }
 
     /// `RUN` at `p`: chunks joined by one to four separator characters.
-    fn run_at(&self, t: &[u32], p: usize) -> Option<usize> {
-        let mut end = self.chunk(t, p)?;
+    fn run_at(&self, t: &[u32], p: usize, stack: &mut Vec<(usize, usize)>) -> Option<usize> {
+        let mut end = self.chunk(t, p, stack)?;
         loop {
             let mut seps = 0;
             while seps < 4 && end + seps < t.len() && self.is_run_sep(t[end + seps]) {
                 seps += 1;
             }
-            match (1..=seps).rev().find_map(|k| self.chunk(t, end + k)) {
+            match (1..=seps).rev().find_map(|k| self.chunk(t, end + k, stack)) {
                 Some(next) => end = next,
                 None => return Some(end),
             }
@@ -169,9 +185,20 @@ impl Tables {
     /// (`numbers.number_edits(text)`, the whole-text scan).
     pub fn number_edits(&self, t: &[u32]) -> Vec<Edit> {
         let mut edits = Vec::new();
+        let mut stack = Vec::new();
         let mut p = 0;
         while p < t.len() {
-            match self.run_at(t, p) {
+            // Most positions cannot start a run: an ASCII character that starts no item
+            // (`item`), or one inside a word (`chunk`'s start condition). Skip them here.
+            let c = t[p];
+            if c < 0x80
+                && (!ITEM_START[c as usize]
+                    || (p > 0 && !is_digit(c) && matches!(t[p - 1], 0x41..=0x5A | 0x61..=0x7A)))
+            {
+                p += 1;
+                continue;
+            }
+            match self.run_at(t, p, &mut stack) {
                 Some(end) => {
                     let run = &t[p..end];
                     let all_plain = run.iter().all(|&c| is_digit(c) || self.is_plain(c));

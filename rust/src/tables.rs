@@ -76,6 +76,12 @@ impl Tables {
         })
     }
 
+    /// Every flag bit of `c` (0 past the last code point).
+    #[inline]
+    pub fn flags_of(&self, c: u32) -> u8 {
+        self.flags.get(c as usize).copied().unwrap_or(0)
+    }
+
     #[inline]
     pub fn flag(&self, c: u32, bit: u8) -> bool {
         self.flags.get(c as usize).is_some_and(|f| f & bit != 0)

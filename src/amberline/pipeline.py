@@ -225,5 +225,5 @@ def _to_original(
     ends = norm._ends if norm._ends is not None else offsets[1:]
     for item in items:
         start, end = item.start, item.end
-        item.start = offsets[start]
-        item.end = ends[end - 1] if end > start else offsets[start]
+        item.start = first = int(offsets[start])  # the core's maps are int64 arrays
+        item.end = int(ends[end - 1]) if end > start else first

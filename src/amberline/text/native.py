@@ -290,20 +290,28 @@ def build(module: object, panic_on: str | None = None) -> object:
 
 
 def normalise_batch(texts: Sequence[str], compiled: object) -> list:
-    """`normalise.normalise_batch` through the core `compiled`."""
+    """`normalise.normalise_batch` through the core `compiled`.
+
+    The offset maps stay in the core's int64 buffers: each changed text's `offsets` and
+    `_ends` are numpy views of them (a screening maps a few offsets per ad back, while a
+    list would make a Python int for every character of every changed ad), and a text whose
+    edits all kept their length gets the identity maps as ranges."""
     from amberline.text.normalise import KINDS, NormalisedText
 
     status, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
         compiled.normalise_batch(*core.batch_buffer(texts))  # type: ignore[attr-defined]
     )
     core.raise_failures("normaliser", errors)
-    obfs: list[list[Obfuscation]] = [[] for _ in texts]
+    obfs: dict[int, list[Obfuscation]] = {}
     for i, start, end, kind, s, e in np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6).tolist():
-        obfs[i].append(Obfuscation(start, end, KINDS[kind], texts[i][s:e]))
+        found = obfs.get(i)
+        if found is None:
+            found = obfs[i] = []
+        found.append(Obfuscation(start, end, KINDS[kind], texts[i][s:e]))
     joined = text_data.decode("utf-32-le", "surrogatepass")
     cuts = np.frombuffer(text_bounds, dtype="<i8").tolist()
-    starts = np.frombuffer(starts_b, dtype="<i8").tolist()
-    ends = np.frombuffer(ends_b, dtype="<i8").tolist()
+    starts = np.frombuffer(starts_b, dtype="<i8")
+    ends = np.frombuffer(ends_b, dtype="<i8")
     out = []
     at_start = at_end = 0
     for i, (text, state) in enumerate(zip(texts, status, strict=True)):
@@ -312,10 +320,15 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> list:
             continue
         new = joined[cuts[i] : cuts[i + 1]]
         n = len(new)
-        result = NormalisedText(text, new, starts[at_start : at_start + n + 1], obfs[i])
-        result._ends = ends[at_end : at_end + n]
-        result._same_offsets = state == _SAME_OFFSETS
-        at_start += n + 1
-        at_end += n
+        if state == _SAME_OFFSETS:
+            result = NormalisedText(text, new, range(n + 1), obfs.get(i, []))
+            result._ends = range(1, n + 1)
+            result._same_offsets = True
+        else:
+            result = NormalisedText(text, new, starts[at_start : at_start + n + 1],
+                                    obfs.get(i, []))
+            result._ends = ends[at_end : at_end + n]
+            at_start += n + 1
+            at_end += n
         out.append(result)
     return out

@@ -65,7 +65,8 @@ class NormalisedText:
 
     `offsets` is None when nothing changed (`text is original`); otherwise it has len(text) + 1
     entries: offsets[i] is where normalised character i starts in `original`, and the last entry
-    is len(original). `obfuscations` are in normalised offsets.
+    is len(original). `obfuscations` are in normalised offsets. The maps are lists, ranges, or
+    (from the core) int64 arrays: read an entry with `int()`.
     """
 
     original: str
@@ -91,10 +92,10 @@ class NormalisedText:
         offsets = self.offsets
         if offsets is None:
             return start, end
+        first = int(offsets[start])  # the core's maps are int64 arrays
         if start == end:
-            return offsets[start], offsets[start]
-        last = self._ends[end - 1] if self._ends is not None else offsets[end]
-        return offsets[start], last
+            return first, first
+        return first, int(self._ends[end - 1] if self._ends is not None else offsets[end])
 
 
 @dataclass(frozen=True, slots=True)
