@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from amberline import core
+from amberline import core, disk_cache
 from amberline.text import native
 
 
@@ -70,11 +70,11 @@ def test_cache_key_follows_the_interpreter(cache, monkeypatch) -> None:
 
 
 def _valid(payload: bytes) -> bytes:
-    return native._MAGIC + hashlib.sha256(payload).digest() + payload
+    return b"amberline unicode tables 1\n" + hashlib.sha256(payload).digest() + payload
 
 
 def _section(*parts: bytes) -> bytes:
-    return b"".join(len(p).to_bytes(8, "little") + p for p in parts)
+    return disk_cache.pack(parts)
 
 
 _GOOD_FLAGS = bytes(0x110000)
@@ -113,9 +113,9 @@ def test_hostile_cache_file_is_ignored_and_replaced(cache, computed, case, caplo
         good[-3] ^= 1
         blob = bytes(good)
     path.write_bytes(blob)
-    with caplog.at_level(logging.WARNING, logger="amberline.text.native"):
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
         assert _fresh() == computed
-    assert len(calls) == 2 and "ignoring the core's table cache" in caplog.text
+    assert len(calls) == 2 and "ignoring the cache file" in caplog.text
     assert _fresh() == computed and len(calls) == 2  # rewritten, and good again
 
 
@@ -132,7 +132,7 @@ def test_not_a_file_there(cache, computed) -> None:
     path.symlink_to(target)  # not followed
     assert _fresh() == computed and len(calls) == 3
     with open(path.with_name("huge"), "wb") as handle:  # sparse, past the size limit
-        handle.truncate(native._MAX_CACHE_BYTES + 10)
+        handle.truncate(disk_cache.MAX_BYTES + 10)
     path.unlink()
     path.with_name("huge").rename(path)
     assert _fresh() == computed and len(calls) == 4

@@ -368,17 +368,17 @@ _AFTER_PIECES = st.sampled_from([
 @given(st.lists(_AFTER_PIECES, max_size=12).map("".join), st.data())
 def test_place_context_lookups_equal_their_regexes(text: str, data: st.DataObject) -> None:
     """The dict look-ups answer exactly what the documented regexes answer."""
-    from amberline.extract.places import _CUE_WINDOW, _CUES, CUE
+    from amberline.extract.places import _CUE_WINDOW, _CUES, CUE, country_after, region_after
 
     g = load_gazetteer()
     pos = data.draw(st.integers(0, len(text)))
-    m = g.region_after.match(text, pos)
+    m = region_after(g).match(text, pos)
     expected = None if m is None else (m.end(), m.group("code"))
     got = g.region_lookup.match(text, pos)
     assert (None if got is None else got[:2]) == expected
     if m is not None and m.group("name") and m.group("name").isascii():
         assert got is not None and got[2] == m.group("name").lower()
-    m = g.country_after.match(text, pos)
+    m = country_after(g).match(text, pos)
     got = g.country_lookup.match(text, pos)
     assert (None if m is None else m.end()) == (None if got is None else got[0])
     assert bool(CUE.search(text, max(0, pos - _CUE_WINDOW), pos)) == _CUES.found(

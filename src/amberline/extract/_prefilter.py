@@ -38,6 +38,7 @@ try:  # pragma: no cover - depends on the platform
 except ImportError:  # pragma: no cover
     hyperscan = None
 
+from amberline import disk_cache
 from amberline.text.encoded import char_starts, encoded
 
 _WHITESPACE = re.compile(r"\s")
@@ -72,13 +73,8 @@ class Prefilter:
             flags |= hyperscan.HS_FLAG_CASELESS
         if som:
             flags |= hyperscan.HS_FLAG_SOM_LEFTMOST
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[p.encode("utf-8") for p in self.patterns],
-            ids=list(range(len(self.patterns))),
-            elements=len(self.patterns),
-            flags=[flags] * len(self.patterns),
-        )
+        self._db = disk_cache.hyperscan_database([p.encode("utf-8") for p in self.patterns],
+                                                 [flags] * len(self.patterns))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"patterns": self.patterns, "caseless": self.caseless, "som": self.som,

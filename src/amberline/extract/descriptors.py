@@ -95,8 +95,9 @@ def load_vocabulary() -> dict[str, dict[str, Any]]:
 
 
 def _alternation(terms: object) -> str:
-    """A regex alternation of the terms, longest first, spaces/hyphens matching either."""
-    words = sorted((str(t) for t in terms), key=len, reverse=True)  # type: ignore[attr-defined]
+    """A regex alternation of the terms, longest first, spaces/hyphens matching either (in
+    one order whatever the order of `terms`: a compiled database is cached by its source)."""
+    words = sorted({str(t) for t in terms}, key=lambda w: (-len(w), w))  # type: ignore[attr-defined]
     return "|".join(re.escape(w).replace(r"\ ", r"(?:\s|-)?").replace(r"\-", r"(?:\s|-)?")
                     for w in words)
 

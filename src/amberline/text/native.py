@@ -18,14 +18,9 @@ raised as `core.CoreFailure` naming the text: the batch fails like any failing s
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
 import re
-import stat
 import string
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,12 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from amberline import core
+from amberline import core, disk_cache
 from amberline.model import Obfuscation
 from amberline.text import chars
 from amberline.text.homoglyphs import HOMOGLYPHS
-
-log = logging.getLogger(__name__)
 
 # Flag bits, as `rust/src/tables.rs` reads them.
 ALNUM, DECIMAL, ALPHA, SPACE, INVISIBLE = 1, 2, 4, 8, 16
@@ -125,17 +118,7 @@ def unicode_tables() -> UnicodeTables:
     """This process's `UnicodeTables`: read from the user's cache when a previous process
     with the same Python, Unicode version and table code left them there (computing them
     is most of the core's start-up), else computed and left there for the next one."""
-    path = core.cache_dir() / f"unicode-tables-{_cache_key()[:40]}.bin"
-    tables = _read_cache(path)
-    if tables is None:
-        tables = _compute_tables()
-        _write_cache(path, tables)
-    return tables
-
-
-_MAGIC = b"amberline unicode tables 1\n"
-_DIGEST = 32  # sha256 of the payload, after the magic
-_MAX_CACHE_BYTES = 64 * 1024 * 1024
+    return disk_cache.cached("unicode tables", _cache_key(), _compute_tables, _encode, _decode)
 
 
 def _cache_key() -> str:
@@ -144,21 +127,18 @@ def _cache_key() -> str:
     from amberline.text import homoglyphs
     from amberline.text.normalise import KINDS
 
-    digest = hashlib.sha256()
-    for part in (sys.version, unicodedata.unidata_version, "|".join(KINDS)):
-        digest.update(part.encode() + b"\0")
-    for module in (sys.modules[__name__], chars, homoglyphs):
-        digest.update(Path(module.__file__ or "").read_bytes() + b"\0")
-    return digest.hexdigest()
+    return disk_cache.fingerprint(
+        unicodedata.unidata_version, "|".join(KINDS),
+        *(Path(module.__file__ or "") for module in (sys.modules[__name__], chars, homoglyphs)))
 
 
 def _u32(values: Sequence[int]) -> bytes:
-    return np.asarray(values, dtype="<u4").tobytes()
+    return disk_cache.ints(values, "<u4")
 
 
 def _encode(tables: UnicodeTables) -> bytes:
     repl = [r for _, r, _ in tables.mapping]
-    sections = [
+    return disk_cache.pack([
         tables.flags,
         _u32([v for pair in tables.folds for v in pair]),
         _u32([v for pair in tables.lower for v in pair]),
@@ -166,32 +146,18 @@ def _encode(tables: UnicodeTables) -> bytes:
         bytes(k for _, _, k in tables.mapping),
         _u32(list(map(len, repl))),
         "".join(repl).encode("utf-32-le"),
-    ]
-    return b"".join(len(part).to_bytes(8, "little") + part for part in sections)
+    ])
 
 
 def _decode(payload: bytes) -> UnicodeTables:
     """The tables from a cache payload; ValueError for anything malformed."""
     from amberline.text.normalise import KINDS
 
-    parts, at = [], 0
-    while at < len(payload):
-        size = int.from_bytes(payload[at : at + 8], "little")
-        if at + 8 + size > len(payload):
-            raise ValueError("section runs past the end")
-        parts.append(payload[at + 8 : at + 8 + size])
-        at += 8 + size
-    if len(parts) != 7:
-        raise ValueError(f"{len(parts)} sections, expected 7")
-    flags, folds_b, lower_b, cps_b, kinds, lens_b, repl_b = parts
+    flags, folds_b, lower_b, cps_b, kinds, lens_b, repl_b = disk_cache.unpack(payload, 7)
     if len(flags) != _N_CODE_POINTS:
         raise ValueError("flag table of the wrong size")
-    arrays = []
-    for blob in (folds_b, lower_b, cps_b, lens_b):
-        if len(blob) % 4:
-            raise ValueError("array of the wrong size")
-        arrays.append(np.frombuffer(blob, dtype="<u4").tolist())
-    folds, lower, cps, lens = arrays
+    folds, lower, cps, lens = (disk_cache.unints(blob, "<u4").tolist()
+                               for blob in (folds_b, lower_b, cps_b, lens_b))
     if len(folds) % 2 or len(lower) % 2 or not len(cps) == len(kinds) == len(lens):
         raise ValueError("tables of mismatched lengths")
     if any(v >= _N_CODE_POINTS for v in (*folds, *lower, *cps)):
@@ -206,57 +172,6 @@ def _decode(payload: bytes) -> UnicodeTables:
                     for i, (c, k) in enumerate(zip(cps, kinds, strict=True)))
     return UnicodeTables(flags, tuple(zip(folds[::2], folds[1::2], strict=True)),
                          tuple(zip(lower[::2], lower[1::2], strict=True)), mapping)
-
-
-def _read_cache(path: Path) -> UnicodeTables | None:
-    """The cached tables, or None if there are none usable. The file is treated as hostile
-    (another user, a crash mid-write, a full disk may have left anything there): it must be
-    a regular file of sane size whose payload matches its checksum and decodes cleanly."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)  # a FIFO left there must not block, a link is not followed
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return _discard(path, "it is not a regular file")
-        try:
-            blob = handle.read(_MAX_CACHE_BYTES + 1)
-        except OSError as exc:
-            return _discard(path, str(exc))
-    head = len(_MAGIC) + _DIGEST
-    if len(blob) > _MAX_CACHE_BYTES or len(blob) < head or not blob.startswith(_MAGIC):
-        return _discard(path, "it is not a table cache")
-    payload = blob[head:]
-    if hashlib.sha256(payload).digest() != blob[len(_MAGIC) : head]:
-        return _discard(path, "its checksum does not match")
-    try:
-        return _decode(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _discard(path, str(exc))
-
-
-def _discard(path: Path, why: str) -> None:
-    log.warning("ignoring the core's table cache %s (%s); computing the tables", path, why)
-    return None
-
-
-def _write_cache(path: Path, tables: UnicodeTables) -> None:
-    """Leave the tables for the next process; atomically (a reader never sees half a file)
-    and best effort (a read-only home only costs the next process the computation)."""
-    payload = _encode(tables)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".unicode-tables-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        log.info("could not cache the core's tables in %s: %s", path.parent, exc)
 
 
 def _check_kinds(names: Sequence[str]) -> None:

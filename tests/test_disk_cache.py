@@ -1,0 +1,204 @@
+"""The disk cache of compiled rule data: what is read back is what was computed, and a file
+that is not exactly what this code wrote (corrupt, crafted, another user's, not a file) is
+ignored and replaced, never trusted or crashed on. (The Unicode tables' own cases are in
+test_core_cache.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+
+import pytest
+
+from amberline import disk_cache
+from amberline.extract import names, places
+from amberline.extract._prefilter import hyperscan
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _files(directory) -> list:
+    return sorted(p for p in directory.iterdir() if not p.name.startswith("."))
+
+
+def _counting(value):
+    calls: list[int] = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    return compute, calls
+
+
+def _strings_cached(key: str, value: list[str]):
+    compute, calls = _counting(value)
+    got = disk_cache.cached("test strings", key, compute, disk_cache.strings,
+                            disk_cache.unstrings)
+    return got, calls
+
+
+TEXTS = ["", "a", "\0", "e\u0301", "🌹🌹", "\ud800 lone", "x" * 1000, "line\nbreak"]
+
+
+def test_payload_round_trips() -> None:
+    assert disk_cache.unstrings(disk_cache.strings(TEXTS)) == TEXTS
+    assert disk_cache.unstrings(disk_cache.strings([])) == []
+    assert disk_cache.unints(disk_cache.ints([0, -1, 2**62])).tolist() == [0, -1, 2**62]
+    assert disk_cache.unfloats(disk_cache.floats([1.5, None, -0.25])) == [1.5, None, -0.25]
+    parts = [b"", b"abc", bytes(range(256))]
+    assert disk_cache.unpack(disk_cache.pack(parts), 3) == parts
+
+
+@pytest.mark.parametrize("blob", [
+    b"", b"\x01", (5).to_bytes(8, "little") + b"abc",
+    disk_cache.pack([disk_cache.ints([2], "<u4"), "a".encode("utf-32-le")]),  # lengths
+    disk_cache.pack([disk_cache.ints([1], "<u4"), b"\xff\xff\xff\xff"]),  # not a code point
+    disk_cache.pack([b"abc", b""]),  # an array of the wrong size
+])
+def test_malformed_payloads_raise_value_error(blob) -> None:
+    with pytest.raises((ValueError, UnicodeDecodeError)):
+        disk_cache.unstrings(blob)
+
+
+def test_cached_computes_once_then_reads(cache_dir) -> None:
+    key = disk_cache.fingerprint("strings", "1")
+    assert _strings_cached(key, TEXTS) == (TEXTS, [1])
+    assert _strings_cached(key, ["other"]) == (TEXTS, [])  # read, not computed
+    assert _strings_cached(disk_cache.fingerprint("strings", "2"), ["other"]) == (["other"], [1])
+    assert len(_files(cache_dir)) == 2
+    assert oct(cache_dir.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_fingerprint_follows_every_part(tmp_path) -> None:
+    data = tmp_path / "data.txt"
+    data.write_text("one")
+    first = disk_cache.fingerprint("a", data)
+    assert disk_cache.fingerprint("a", data) == first
+    assert disk_cache.fingerprint("b", data) != first
+    assert disk_cache.fingerprint("a", "") != disk_cache.fingerprint("", "a")  # parts are framed
+    data.write_text("two")
+    assert disk_cache.fingerprint("a", data) != first
+    stamp = disk_cache.stamp(data)
+    data.write_text("three")
+    assert disk_cache.stamp(data) != stamp
+    assert "missing" in disk_cache.stamp(tmp_path / "none")
+
+
+def _crafted(kind: str, payload: bytes) -> bytes:
+    return f"amberline {kind} 1\n".encode() + hashlib.sha256(payload).digest() + payload
+
+
+@pytest.mark.parametrize("case", ["empty", "other kind", "flipped", "truncated", "valid sum, bad "
+                                  "payload", "group writable", "fifo", "symlink", "directory"])
+def test_hostile_file_is_ignored_and_replaced(cache_dir, case, caplog) -> None:
+    key = disk_cache.fingerprint("hostile")
+    _strings_cached(key, TEXTS)
+    (path,) = _files(cache_dir)
+    good = path.read_bytes()
+    path.unlink()
+    if case == "empty":
+        path.write_bytes(b"")
+    elif case == "other kind":
+        path.write_bytes(good.replace(b"test strings", b"test strinGs", 1))
+    elif case == "flipped":
+        path.write_bytes(good[:-2] + bytes([good[-2] ^ 1]) + good[-1:])
+    elif case == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif case == "valid sum, bad payload":
+        path.write_bytes(_crafted("test strings", disk_cache.pack([b"\0" * 4, b"abcd"])))
+    elif case == "group writable":
+        path.write_bytes(good)
+        path.chmod(0o664)
+    elif case == "fifo":
+        os.mkfifo(path)  # reading must not block
+    elif case == "symlink":
+        target = cache_dir / "elsewhere"
+        target.write_bytes(good)
+        path.symlink_to(target)  # not followed, even to a good file
+    elif case == "directory":
+        path.mkdir()
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+        assert _strings_cached(key, ["fresh"]) == (["fresh"], [1])
+    assert "ignoring the cache file" in caplog.text
+    if case != "directory":  # a directory in the way stays (the value is still computed)
+        assert _strings_cached(key, ["again"]) == (["fresh"], [])  # replaced, good again
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="needs root to give the file to another user")
+def test_another_users_file_is_ignored(cache_dir) -> None:
+    key = disk_cache.fingerprint("owner")
+    _strings_cached(key, TEXTS)
+    (path,) = _files(cache_dir)
+    os.chown(path, 12345, -1)
+    assert _strings_cached(key, ["mine"]) == (["mine"], [1])
+
+
+def test_unwritable_cache_directory_still_computes(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(blocker / "cache"))
+    key = disk_cache.fingerprint("unwritable")
+    assert _strings_cached(key, TEXTS) == (TEXTS, [1])
+    assert _strings_cached(key, TEXTS) == (TEXTS, [1])
+
+
+@pytest.mark.skipif(hyperscan is None, reason="Hyperscan is not installed")
+def test_hyperscan_database_cached_and_checked(cache_dir, caplog) -> None:
+    def scan(db) -> list[tuple[int, int, int]]:
+        hits: list[tuple[int, int, int]] = []
+        db.scan(b"xx abc ddde abc", match_event_handler=lambda i, s, e, f, c: hits.append(
+            (i, s, e)), scratch=hyperscan.Scratch(db))
+        return hits
+
+    exprs, flags = [b"abc", b"d+e"], [hyperscan.HS_FLAG_SOM_LEFTMOST] * 2
+    want = [(0, 3, 6), (1, 7, 11), (0, 12, 15)]
+    assert scan(disk_cache.hyperscan_database(exprs, flags)) == want
+    (path,) = _files(cache_dir)
+    assert scan(disk_cache.hyperscan_database(exprs, flags)) == want  # loaded
+    assert scan(disk_cache.hyperscan_database(exprs, flags, [5, 6])) == [
+        (i + 5, s, e) for i, s, e in want]
+    # A database Hyperscan itself refuses (checksum right, bytes wrong): compiled again.
+    magic = b"amberline hyperscan 1\n"
+    payload = bytearray(path.read_bytes()[len(magic) + 32 :])
+    payload[len(payload) // 2] ^= 0xFF
+    path.write_bytes(_crafted("hyperscan", bytes(payload)))
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+        assert scan(disk_cache.hyperscan_database(exprs, flags)) == want
+    assert "Hyperscan refused it" in caplog.text
+
+
+def test_gazetteer_round_trips() -> None:
+    read = places._read_names()
+    assert places._decode_names(places._encode_names(read)) == read
+    assert read.places["dallas"][0].label == "Dallas, TX"
+
+
+def test_name_lists_round_trip() -> None:
+    read = names._read_lists()
+    assert names._decode_lists(names._encode_lists(read)) == read
+    given, surnames, words, counts = read
+    assert "mia" in given and len(surnames) > 10_000 and len(words) == len(counts)
+
+
+def test_gazetteer_and_name_lists_from_a_warm_cache(cache_dir) -> None:
+    places.load_gazetteer.cache_clear()
+    names._lists.cache_clear()
+    try:
+        cold = places.load_gazetteer(), names._lists()
+        assert {p.name.split("-")[0] for p in _files(cache_dir)} >= {"gazetteer", "name",
+                                                                       "hyperscan"}
+        places.load_gazetteer.cache_clear()
+        names._lists.cache_clear()
+        warm = places.load_gazetteer(), names._lists()
+        assert warm[0].places == cold[0].places and warm[0].keys == cold[0].keys
+        assert warm[1] == cold[1]
+    finally:
+        places.load_gazetteer.cache_clear()
+        names._lists.cache_clear()
