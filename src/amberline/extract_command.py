@@ -11,9 +11,12 @@ Source metadata keys (`location`, `age`/`age_field`, `phone`: see
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
+from amberline.cli_shared import UserError, screen_config, screener
 from amberline.ingest.codes import Code
 from amberline.ingest.json_record import RecordError, decode_record, json_line
 from amberline.ingest.limits import MAX_RECORD_BYTES
@@ -24,6 +27,20 @@ from amberline.model import Ad
 from amberline.pipeline import Screener
 
 BATCH = 500
+
+
+def run(file: str = "-", region: str = "US", lexicon: Path | None = None,
+        weights: Path | None = None) -> None:
+    """The command: read `file` (- for stdin), write to stdout."""
+    path = Path(file)
+    if file == "-":
+        stream: Iterable[str] = sys.stdin
+    elif not path.exists():
+        raise UserError(f"{path}: no such file")
+    else:
+        stream = path.open(encoding="utf-8", errors="replace")
+    config = screen_config(region, lexicon, weights)
+    extract_lines(stream, sys.stdout, screener(config), err_name=file)
 
 
 def _ad_from(obj: Any) -> Ad:

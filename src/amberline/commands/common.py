@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from amberline.cli_shared import UserError, screen_config, screener  # noqa: F401 - shared
+
 if TYPE_CHECKING:
-    from amberline.pipeline import ScreenConfig, Screener
     from amberline.store.database import Store
 
 console = Console()
@@ -25,10 +26,6 @@ DbOption = Annotated[str, typer.Option(
 RegionOption = Annotated[
     str, typer.Option("--region", help="Default region for phone numbers (ISO 3166 code).")
 ]
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, never as a traceback."""
 
 
 def open_store(db: Path | str, must_exist: bool = True) -> Store:
@@ -61,26 +58,3 @@ WeightsOption = Annotated[
 ]
 
 
-def screen_config(
-    region: str = "US", lexicon: Path | None = None, weights: Path | None = None
-) -> ScreenConfig:
-    """The one screening configuration of a command, checked now: a lexicon or weights file
-    that cannot be used is a user error before any record is read."""
-    from amberline.indicators.lexicon import LexiconError, load_lexicon
-    from amberline.pipeline import ScreenConfig
-    from amberline.score.scorer import Scorer, WeightsError
-
-    for given in (lexicon, weights):
-        if given is not None and not given.is_file():
-            raise UserError(f"{given}: no such file")
-    try:
-        Scorer.from_file(weights, load_lexicon(lexicon).categories)
-    except (LexiconError, WeightsError) as exc:
-        raise UserError(str(exc)) from None
-    return ScreenConfig(default_region=region, lexicon_path=lexicon, weights_path=weights)
-
-
-def screener(config: ScreenConfig) -> Screener:
-    from amberline.pipeline import Screener
-
-    return Screener(config)

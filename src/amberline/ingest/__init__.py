@@ -1,15 +1,28 @@
 """Ingest: read ads from files (JSON Lines, CSV/TSV, HTML pages, WARC) as a stream of `Ad`s,
-with every record that cannot be read kept as a `BadRecord` for the quarantine."""
+with every record that cannot be read kept as a `BadRecord` for the quarantine.
 
-from amberline.ingest.images import hash_image
-from amberline.ingest.reader import UnsupportedInput, detect_format, read_path
-from amberline.ingest.records import BadRecord, ReadOptions
+The names below are imported when first used: a command that only decodes JSON lines
+(`amberline extract`) does not pay for the readers' libraries (WARC, fsspec, images).
+"""
 
-__all__ = [
-    "BadRecord",
-    "ReadOptions",
-    "UnsupportedInput",
-    "detect_format",
-    "hash_image",
-    "read_path",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "BadRecord": "amberline.ingest.records",
+    "ReadOptions": "amberline.ingest.records",
+    "UnsupportedInput": "amberline.ingest.reader",
+    "detect_format": "amberline.ingest.reader",
+    "hash_image": "amberline.ingest.images",
+    "read_path": "amberline.ingest.reader",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pdqhash
-from PIL import Image, UnidentifiedImageError
 
 from amberline.model import Ad
 
@@ -43,6 +41,9 @@ def hash_image(data: bytes) -> dict[str, Any]:
     The PDQ hex is the 256 hash bits read most-significant first, the format used by
     python-threatexchange and the hash-sharing programmes, so hashes compare with theirs.
     """
+    import pdqhash  # here: screening text never needs the image libraries' start-up
+    from PIL import Image, UnidentifiedImageError
+
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageError(f"image of {len(data)} bytes is over {MAX_IMAGE_BYTES}")
     try:
