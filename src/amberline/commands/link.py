@@ -53,7 +53,8 @@ def link(
         help="Seconds to wait for another link run on this database to finish.")] = 600.0,
     real_text: Annotated[bool, typer.Option(
         "--real-text", help="Stricter text linking for real ads: rarity-weighted text "
-        "edges, text never joins two networks with contacts of their own, and ads whose "
+        "edges, text never joins two networks with contacts of their own, an ad listing "
+        "two contacts joins their networks only if another text does too, and ads whose "
         "posters typed the same location are joined when their texts share something.")
     ] = False,
 ) -> None:

@@ -10,6 +10,8 @@ incremental run can be compared label for label.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -86,7 +88,8 @@ class UnionFind:
 
 def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
                        weak: np.ndarray, has_ids: np.ndarray | None, min_ads: int,
-                       support: int) -> tuple[np.ndarray, np.ndarray]:
+                       support: int, strength: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """Components under the bridge rule; returns (labels, used mask over the edges).
 
     Edges that are not `text` (shared identifiers, images) are taken as they are, and so are
@@ -129,7 +132,126 @@ def bridged_components(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
 
         vouched = np.minimum(distinct(node_lo), distinct(node_hi)) >= support
         used[w[big]] = vouched[inverse]
-    return components(n, a[used], b[used]), used
+    labels = components(n, a[used], b[used])
+    if has_ids is not None:
+        labels, used = _uncontested(n, a, b, text, strength, used, labels, keyed, ids)
+    return labels, used
+
+
+def _uncontested(n: int, a: np.ndarray, b: np.ndarray, text: np.ndarray,
+                 strength: np.ndarray | None, used: np.ndarray, labels: np.ndarray,
+                 keyed: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The contested clause through third ads: text edges that each join an ad without
+    contacts to one side must not chain two components with contacts of their own and none
+    in common (a repost without a number, copied from two posters). Components holding two
+    such identifier components are rebuilt strongest edge first (identifier edges, then text
+    edges by `strength`, else in their order), and a text edge that would join two sets that
+    both carry identifiers is left out."""
+    node = np.flatnonzero(ids[keyed])
+    if not len(node):
+        return labels, used
+    pairs = np.unique(labels[node] * np.int64(n) + keyed[node])
+    clash = np.flatnonzero(np.bincount(pairs // n, minlength=n) >= 2)
+    if not len(clash):
+        return labels, used
+    score = np.zeros(len(a)) if strength is None else np.minimum(strength, 1.0)
+    order = np.where(text, score, 2.0)
+    flag: dict[int, bool] = {}
+
+    def carries(forest: _Forest, root: int) -> bool:
+        if root not in flag:
+            flag[root] = bool(ids[keyed[root]])
+        return flag[root]
+
+    def refuse(forest: _Forest, e: int, x: int, y: int) -> bool:
+        both = carries(forest, x) and carries(forest, y)
+        if both and text[e]:
+            return True
+        flag[x] = carries(forest, x) or carries(forest, y)
+        return False
+
+    return _rejoin(n, a, b, order, used, labels, clash, refuse)
+
+
+_ALL_PAIRS = 16  # contacts of one ad paired with each other (the rest with its first)
+
+
+def contact_groups(n: int, ad: np.ndarray, key: np.ndarray, text: np.ndarray,
+                   support: int) -> np.ndarray:
+    """Per ad, the group of contacts it is linked by (-1: it carries none), under the contact
+    bridge rule; a group is labelled by its first ad.
+
+    `ad`, `key`: one row per contact an ad carries (phone, e-mail, handle, URL; key ids), `text`:
+    per ad, a text id that copies of one ad share. Contacts start apart; ads carrying two of
+    them join their groups only when at least `support` distinct texts do. Why: one ad listing
+    two contacts is one piece of evidence that they belong together, and often wrong (a
+    friend's number, a duo, a referral, a number misread), and reposts of that ad add nothing.
+    Repeated on the joined groups until none joins. An ad whose contacts end in several groups
+    belongs to the one that most ads touch (then the first), so it stays with the poster it
+    most likely is without joining the others to it; a contact seen only in such ads has no
+    ads of its own and simply goes with them.
+    """
+    ad, key = np.asarray(ad, dtype=np.int64), np.asarray(key, dtype=np.int64)
+    out = np.full(n, -1, dtype=np.int64)
+    if not len(ad):
+        return out
+    m = np.int64(key.max() + 1)
+    rows = np.unique(ad * m + key)
+    ad, key = rows // m, rows % m
+    group = np.arange(m, dtype=np.int64)
+    text = np.asarray(text, dtype=np.int64)
+    while True:
+        rows = np.unique(ad * m + group[key])  # (ad, group), sorted by ad
+        gi, gj, pa = _pairs_within(rows // m, rows % m)
+        if not len(gi):
+            break
+        code = gi * m + gj
+        pairs, inverse = np.unique(code, return_inverse=True)
+        texts = np.unique(inverse.astype(np.int64) * np.int64(n) + text[pa]) // n
+        pi, pj = pairs // m, pairs % m
+        firm = np.bincount(texts, minlength=len(pairs)) >= support
+        if not firm.any():
+            break
+        group = components(int(m), pi[firm], pj[firm])[group]
+    # each ad to the largest of its groups (ties: the lowest label)
+    rows = np.unique(ad * m + group[key])
+    ra, rg = rows // m, rows % m
+    touch = np.bincount(rg, minlength=int(m))  # ads touching each group
+    order = np.lexsort((rg, -touch[rg], ra))
+    ra, rg = ra[order], rg[order]
+    first = np.r_[True, ra[1:] != ra[:-1]]
+    out[ra[first]] = rg[first]
+    # label each group by its first ad
+    has = out >= 0
+    lead = np.full(int(m), -1, dtype=np.int64)
+    idx = np.flatnonzero(has)
+    grp = out[idx]
+    uniq, first_pos = np.unique(grp, return_index=True)
+    lead[uniq] = idx[first_pos]
+    out[idx] = lead[grp]
+    return out
+
+
+def _pairs_within(ad: np.ndarray, value: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (value_i < value_j) of rows of one ad (rows sorted by ad, then value), with the
+    ad: (i values, j values, ads). Every pair among an ad's first `_ALL_PAIRS` values, and
+    the rest paired with its first only, so that an ad listing thousands of contacts costs
+    linear work, not quadratic."""
+    start = np.r_[True, ad[1:] != ad[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(ad)), 0))
+    rank = np.arange(len(ad)) - first
+    parts = []
+    for d in range(1, _ALL_PAIRS):
+        if d >= len(ad):
+            break
+        same = (ad[d:] == ad[:-d]) & (rank[d:] < _ALL_PAIRS)
+        if not same.any():
+            break
+        parts.append((value[:-d][same], value[d:][same], ad[d:][same]))
+    late = np.flatnonzero(rank >= _ALL_PAIRS)
+    parts.append((value[first[late]], value[late], ad[late]))
+    return tuple(np.concatenate(c) for c in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
 def separate(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: np.ndarray,
@@ -143,33 +265,60 @@ def separate(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: n
     bad = [(p, q) for p, q in apart if labels[p] == labels[q]]
     if not bad:
         return labels, used
-    used = used.copy()
     partners: dict[int, set[int]] = {}
     for p, q in apart:
         partners.setdefault(p, set()).add(q)
         partners.setdefault(q, set()).add(p)
-    edges = np.flatnonzero(used & np.isin(labels[a], [labels[p] for p, _ in bad]))
-    edges = edges[np.argsort(-strength[edges], kind="stable")]
-    parent: dict[int, int] = {}
-    members: dict[int, set[int]] = {}
 
-    def find(x: int) -> int:
+    def refuse(forest: _Forest, e: int, x: int, y: int) -> bool:
+        small, other = (x, y) if len(forest.members(x)) <= len(forest.members(y)) else (y, x)
+        return any(forest.find(q) == other for node in forest.members(small)
+                   for q in partners.get(node, ()))
+
+    return _rejoin(n, a, b, strength, used, labels, [labels[p] for p, _ in bad], refuse)
+
+
+class _Forest:
+    """A small union-find over the nodes of the few components `_rejoin` rebuilds."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self._members: dict[int, set[int]] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
         parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
+    def members(self, root: int) -> set[int]:
+        return self._members.setdefault(root, {root})
+
+    def union(self, x: int, y: int) -> None:
+        """Join the sets of roots x and y under x."""
+        self.parent[y] = x
+        self.members(x).update(self.members(y))
+        self._members.pop(y, None)
+
+
+def _rejoin(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: np.ndarray,
+            labels: np.ndarray, rebuild: list[int] | np.ndarray,
+            refuse: Callable[[_Forest, int, int, int], bool]) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, used) with the components labelled `rebuild` joined again from their used
+    edges, strongest first, leaving out every edge `refuse(forest, edge, root_a, root_b)`
+    rejects (a maximum spanning forest under a constraint). The rest stays as it was."""
+    used = used.copy()
+    edges = np.flatnonzero(used & np.isin(labels[a], rebuild))
+    edges = edges[np.argsort(-strength[edges], kind="stable")]
+    forest = _Forest()
     for e in edges.tolist():
-        x, y = find(int(a[e])), find(int(b[e]))
+        x, y = forest.find(int(a[e])), forest.find(int(b[e]))
         if x == y:
             continue
-        mx, my = members.setdefault(x, {x}), members.setdefault(y, {y})
-        small, other = (mx, y) if len(mx) <= len(my) else (my, x)
-        if any(find(q) == other for node in small for q in partners.get(node, ())):
+        if refuse(forest, e, x, y):
             used[e] = False
             continue
-        parent[y] = x
-        mx |= my
-        members.pop(y, None)
+        forest.union(x, y)
     return components(n, a[used], b[used]), used

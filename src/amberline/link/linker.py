@@ -19,7 +19,7 @@ import numpy as np
 from amberline.identifiers import TEXT_KEY_KINDS, image_keys
 from amberline.model import LinkRecord
 
-from .components import UnionFind, bridged_components, components, separate
+from .components import UnionFind, bridged_components, components, contact_groups, separate
 from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
 from .keys import PDQ, SUPPORT_KINDS
 from .minhash import MinHasher, jaccard_estimate
@@ -30,6 +30,7 @@ from .record import LinkConfig
 from .templates import alignment_ratio, tokenize
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier: mixes a location into a value
+_CONTACT_CODES = [KIND_CODE[k] for k in TEXT_KEY_KINDS]  # key edges of contacts (and URLs)
 
 # Stored edges as `restore` takes them: ad index a, b, kind code, value, key (see `edge_keys`).
 StoredEdges = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Sequence[str | None]]
@@ -125,7 +126,7 @@ class Linker:
             return
         known = len(self.keys.names)
         lead, ad, kid = self.keys.add(ads, keys)
-        if self.config.bridge_contested:
+        if self.config.bridge_contested or self.config.bridge_contacts:
             self._note_identifiers(ads, keys)
         self.key_kind.extend(KIND_CODE[k.partition(":")[0]] for k in self.keys.names[known:])
         kinds = np.asarray(self.key_kind, dtype=np.int8)[kid]
@@ -323,7 +324,7 @@ class Linker:
         ads, names = self._key_pairs(self.records, 0)
         if ads:
             self.keys.add(ads, names)
-            if self.config.bridge_contested:
+            if self.config.bridge_contested or self.config.bridge_contacts:
                 self._note_identifiers(ads, names)
             self.key_kind = [KIND_CODE[k.partition(":")[0]] for k in self.keys.names]
         self.keys.used[:] = False  # set below from the edges really made
@@ -400,6 +401,28 @@ class Linker:
         return np.isin(kind, (KIND_CODE["template"], KIND_CODE["place"])) | (
             (kind == KIND_CODE["near_dup"]) & (value < self.config.strong_text_score))
 
+    def _contact_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges (first ad of its contact group, ad) under the contact bridge rule
+        (`components.contact_groups`); copies of one text (equal MinHash signatures, numbers
+        masked) vouch once."""
+        n = len(self.records)
+        if not self._id_pairs:
+            e = np.empty(0, dtype=np.int64)
+            return e, e
+        ads = np.concatenate([p[0] for p in self._id_pairs])
+        kid = np.concatenate([p[1] for p in self._id_pairs])
+        keep = ~np.isin(kid, self.keys.cut_ids())
+        ads, kid = ads[keep], kid[keep]
+        m = np.int64(len(self.keys.names))
+        multi = np.flatnonzero(np.bincount(np.unique(ads * m + kid) // m, minlength=n) >= 2)
+        text = np.full(n, -1, dtype=np.int64)
+        if len(multi):
+            _, inverse = np.unique(self.sig[multi], axis=0, return_inverse=True)
+            text[multi] = inverse.reshape(-1)
+        group = contact_groups(n, ads, kid, text, self.config.bridge_support)
+        member = np.flatnonzero((group >= 0) & (group != np.arange(n)))
+        return group[member], member
+
     def _grouping(self) -> tuple[np.ndarray, np.ndarray]:
         state = (len(self.edges), len(self.keys.cut_ids()), len(self.support.cut_ids()),
                  len(self.not_linked))
@@ -407,22 +430,41 @@ class Linker:
             a, b, kind, value, *_ = self.edges.columns()
             live = self.live_mask()
             cfg = self.config
+            n = len(self.records)
+            # the edges grouping works on: live edges, and with the contact bridge rule the
+            # contact-key edges replaced by edges within each contact group
+            keep = live.copy()
+            if cfg.bridge_contacts:
+                contact = np.isin(kind, _CONTACT_CODES)
+                keep &= ~contact
+                xa, xb = self._contact_edges()
+            else:
+                xa = xb = np.empty(0, dtype=np.int64)
+            ea, eb = np.concatenate([a[keep], xa]), np.concatenate([b[keep], xb])
+            extra = np.zeros(len(xa), dtype=bool)
+            text = np.isin(kind, TEXT_KINDS)
+            strength = None  # strongest first where edges are rejoined one by one
+            if cfg.bridge_contested or self.not_linked:
+                strength = np.where(text, value, 2.0)
+                strength[kind == KIND_CODE["template"]] = 0.0
+                strength = np.concatenate([strength[keep], np.full(len(xa), 2.0)])
             if cfg.bridge_rule:
                 labels, used = bridged_components(
-                    len(self.records), a[live], b[live], np.isin(kind[live], TEXT_KINDS),
-                    self.weak_mask()[live],
+                    n, ea, eb, np.concatenate([text[keep], extra]),
+                    np.concatenate([self.weak_mask()[keep], extra]),
                     self.has_identifiers() if cfg.bridge_contested else None,
-                    cfg.bridge_min_ads, cfg.bridge_support)
+                    cfg.bridge_min_ads, cfg.bridge_support, strength)
             else:
-                labels = components(len(self.records), a[live], b[live])
-                used = np.ones(int(live.sum()), dtype=bool)
+                labels = components(n, ea, eb)
+                used = np.ones(len(ea), dtype=bool)
             if self.not_linked:
-                strength = np.where(np.isin(kind, TEXT_KINDS), value, 2.0)
-                strength[kind == KIND_CODE["template"]] = 0.0
-                labels, used = separate(len(self.records), a[live], b[live], strength[live],
-                                        used, labels, self.not_linked)
+                assert strength is not None
+                labels, used = separate(n, ea, eb, strength, used, labels, self.not_linked)
             mask = np.zeros(len(a), dtype=bool)
-            mask[np.flatnonzero(live)[used]] = True
+            mask[np.flatnonzero(keep)] = used[: int(keep.sum())]
+            if cfg.bridge_contacts:
+                held = np.flatnonzero(live & contact)
+                mask[held] = labels[a[held]] == labels[b[held]]
             self._grouped = (state, labels, mask)
         return self._grouped[1], self._grouped[2]
 

@@ -54,6 +54,9 @@ class LinkConfig:
     # carry identifiers of their own
     bridge_rule: bool = True
     bridge_contested: bool = False
+    # contact bridge rule (`components.contact_groups`): an ad listing two contacts that each
+    # have ads of their own joins their groups only if `bridge_support` distinct texts do
+    bridge_contacts: bool = False
     strong_text_score: float = 0.9
     bridge_min_ads: int = 3
     bridge_support: int = 2
@@ -73,4 +76,4 @@ class LinkConfig:
 # share phrase-bank text with other networks and post with burner numbers, it lowers recall
 # (README, Linking).
 REAL_TEXT = LinkConfig(near_dup_score=0.7, template_score=0.7, bridge_contested=True,
-                       place_edges=True)
+                       bridge_contacts=True, place_edges=True)
