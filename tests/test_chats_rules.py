@@ -78,8 +78,8 @@ def test_two_categories_stay_below_threshold_three_cross_it() -> None:
     two = conv(("a", "i'm 15"), ("a", "send me a photo of your dog"))
     r2 = RULES.score(two, flags_of(two))
     assert r2.score < RULES.scoring.threshold and r2.first_alert is None
-    three = conv(("b", "hi"), ("a", "can you send me a photo"), ("a", "where do you live"),
-                 ("a", "don't tell anyone ok"))
+    three = conv(("b", "hi"), ("a", "can you send me a photo"),
+                 ("a", "i could pick you up after class"), ("a", "don't tell anyone ok"))
     r3 = RULES.score(three, flags_of(three))
     assert r3.score >= RULES.scoring.threshold
     assert r3.first_alert == 3  # the message that brought the third category
@@ -111,9 +111,39 @@ def test_a_stated_age_without_authors_is_flagged_but_not_scored() -> None:
     r_auth = RULES.score(authored, flags_of(authored))
     assert "has_minor" in r_auth.contributions
     assert r_auth.score >= RULES.scoring.threshold and r_auth.first_alert == 1
-    conduct = conv(*(("", t) for t in ("can you send me a photo", "where do you live",
+    conduct = conv(*(("", t) for t in ("can you send me a photo",
+                                       "i could pick you up after class",
                                        "don't tell anyone ok")))
     assert RULES.score(conduct, flags_of(conduct)).score >= RULES.scoring.threshold
+
+
+def test_conduct_specific_to_approaching_a_child_outweighs_what_adults_chats_share() -> None:
+    """Without authors, probing whether the other is alone plus arranging a meeting alerts on
+    its own; picture requests with questions about clothing (adults' own chats show both) and
+    a question where someone lives do not."""
+    access = conv(("", "are your parents home tonight"), ("", "i could pick you up at six"))
+    r = RULES.score(access, flags_of(access))
+    assert r.score >= RULES.scoring.threshold and r.first_alert == 1
+    adults = conv(("", "send me a photo"), ("", "what are you wearing"),
+                  ("", "where do you live"))
+    flags = flags_of(adults)
+    assert {f.category for f in flags} == {"self_generated", "escalation", "meeting"}
+    assert RULES.score(adults, flags).score < RULES.scoring.threshold
+    live = next(f for f in flags if f.category == "meeting")
+    assert live.rule == "meeting.location" and live.weight < 1.0
+
+
+def test_chat_spellings_of_the_indicators_fire() -> None:
+    """Chat logs abbreviate ("u", "ur"): the stage indicators are written that way too."""
+    for category, text in (("child_access", "is ur mom at work"),
+                           ("child_access", "r u by urself"),
+                           ("meeting", "i can come get u"),
+                           ("platform_move", "can i call u tonight"),
+                           ("platform_move", "whats ur cell number"),
+                           ("secrecy", "dont tell ur parents"),
+                           ("age_gap", "age doesnt matter")):
+        found = [f for f in flags_of(conv(("a", text))) if f.category == category]
+        assert found and text[found[0].start:found[0].end] == found[0].term, (category, text)
 
 
 def test_sextortion_script() -> None:
