@@ -36,11 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import phonenumbers
 
 from amberline import core
+from amberline.collector import collector_paused
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.pipeline import Screener
 from amberline.synth.generate import write_corpus
@@ -178,20 +180,117 @@ def _normalised(ads: list[Ad]) -> list[tuple]:
     return out
 
 
-def _screened(screener: Screener, ads: list[Ad]) -> list[tuple]:
+def _screened(screener: Screener, ads: list[Ad]) -> list[dict]:
+    """Every field of every screening (spans with their attrs, flags with their
+    contributions, score, obfuscations, exclusions), for the identity check."""
     out = []
     for i in range(0, len(ads), 1000):
-        out += [(s.score, [(f.rule, f.start, f.end, f.term, f.weight) for f in s.flags],
-                 [(x.kind, x.value, x.start, x.end) for x in s.spans])
-                for s in screener.screen_batch(ads[i : i + 1000])]
+        out += [asdict(s) for s in screener.screen_batch(ads[i : i + 1000])]
     return out
 
 
-def core_figures(label: str, ads: list[Ad], naive_sample: int) -> None:
-    """The core against the Python reference on `ads`: the normaliser alone, the lexicon
-    matcher alone (on the normalised texts, a batch joined as the pipeline joins it) and full
-    screening, best of 3 alternating runs after a warm-up of each, in this one process; then
-    the naive reference on the first `naive_sample` ads, and both against it."""
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[str, float]:
+    """CPU µs per ad of each stage of `Screener._screen_batch` (the same steps, timed one by
+    one; best of 2 passes after a warm-up)."""
+    from itertools import accumulate
+
+    import numpy as np
+
+    from amberline.extract import BATCH_SEPARATOR
+    from amberline.pipeline import _deal
+    from amberline.text import boilerplate
+    from amberline.text.normalise import normalise_batch
+
+    clock = time.process_time
+    sep = len(BATCH_SEPARATOR)
+
+    def one_pass() -> dict[str, float]:
+        spent: dict[str, float] = {}
+
+        def tick(name: str, began: float) -> float:
+            now = clock()
+            spent[name] = spent.get(name, 0.0) + now - began
+            return clock()
+
+        for i in range(0, len(ads), batch):
+            chunk = ads[i : i + batch]
+            t = clock()
+            norms = normalise_batch([a.text for a in chunk])
+            t = tick("normalise", t)
+            texts = [n.text for n in norms]
+            starts = [0, *accumulate(len(x) + sep for x in texts[:-1])]
+            limits = [start + len(x) for start, x in zip(starts, texts, strict=True)]
+            joined = BATCH_SEPARATOR.join(texts)
+            bounds = np.asarray(starts, dtype=np.int64)
+            spans: list[list] = [[] for _ in chunk]
+            flags: list[list] = [[] for _ in chunk]
+            excluded: list[list] = [[] for _ in chunk]
+            t = tick("deal", t)
+            for extractor in screener.extractors:
+                found = extractor.extract(joined)
+                t = tick(f"extract:{extractor.name}", t)
+                _deal(found, starts, bounds, limits, spans)
+                t = tick("deal", t)
+            found_flags = screener.matcher.match(joined)
+            t = tick("lexicon", t)
+            _deal(found_flags, starts, bounds, limits, flags)
+            t = tick("deal", t)
+            found_excluded = boilerplate.find_batch(joined, starts)
+            t = tick("boilerplate", t)
+            _deal(found_excluded, starts, bounds, limits, excluded)
+            t = tick("deal", t)
+            for x in zip(chunk, norms, spans, flags, excluded, strict=True):
+                screener._finish(*x)
+            tick("finish", t)
+        return spent
+
+    with collector_paused():
+        one_pass()
+        runs = [one_pass() for _ in range(2)]
+    return {name: min(r[name] for r in runs) / len(ads) * 1e6 for name in runs[0]}
+
+
+def cold_screening(corpus: str, count: int, on: bool) -> float:
+    """CPU seconds to screen the corpus once in a fresh process (`on`: with the core), as a
+    real run does: every memo empty, the Screener built before the clock starts."""
+    code = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "from screen import corpus_ads\n"
+        "from amberline.pipeline import Screener\n"
+        "ads = corpus_ads(sys.argv[1], int(sys.argv[2]))\n"
+        "screener = Screener()\n"
+        "started = time.process_time()\n"
+        "for i in range(0, len(ads), 1000):\n"
+        "    screener.screen_batch(ads[i : i + 1000])\n"
+        "print(time.process_time() - started)\n"
+    )
+    env = {**os.environ, core.ENV_VAR: "rust" if on else "python"}
+    out = subprocess.run([sys.executable, "-c", code, corpus, str(count)], env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
+
+
+def corpus_ads(corpus: str, count: int) -> list[Ad]:
+    """The ads of a corpus by name: "real" (backpage-dev), else a synthetic JSONL path."""
+    ads = backpage_dev_ads() if corpus == "real" else load_ads(Path(corpus))
+    return ads[:count]
+
+
+def core_figures(label: str, ads: list[Ad], naive_sample: int, corpus: str,
+                 targets: bool = False) -> None:
+    """The core against the Python reference on `ads` (`corpus` names them for a fresh
+    process): each ad screened once in a fresh process (cold: memos empty, as in a real
+    run), then in this process the normaliser alone, the lexicon matcher alone (on the
+    normalised texts, a batch joined as the pipeline joins it) and full screening, best of 3
+    alternating runs after a warm-up of each (warm); the core's stages one by one; whether
+    both give identical output (normalised texts with their maps and obfuscations; every
+    field of every screening); the naive reference on the first `naive_sample` ads, and
+    both against it. `targets`: say whether issue 14's targets hold on these ads."""
     from amberline.extract import BATCH_SEPARATOR
     from amberline.text.normalise import normalise_batch, reference_batch
 
@@ -199,6 +298,8 @@ def core_figures(label: str, ads: list[Ad], naive_sample: int) -> None:
         return
     size = text_bytes(ads)
     texts = [ad.text for ad in ads]
+    began_load = load_average()
+    cold = {on: cold_screening(corpus, len(ads), on) for on in (True, False)}
     joined = [BATCH_SEPARATOR.join(n.text for n in reference_batch(texts[i : i + 1000]))
               for i in range(0, len(texts), 1000)]
 
@@ -231,6 +332,7 @@ def core_figures(label: str, ads: list[Ad], naive_sample: int) -> None:
             for stage, run in stages:
                 best[stage, on] = min(best.get((stage, on), float("inf")), run())
     use_core(True)
+    parts = stage_figures(screeners[True], ads)
     with_core = _normalised(ads), _screened(screeners[True], ads)
     use_core(False)
     identical = [a == b for a, b in zip(with_core, (_normalised(ads), _screened(screeners[False],
@@ -243,17 +345,34 @@ def core_figures(label: str, ads: list[Ad], naive_sample: int) -> None:
     naive_mb = text_bytes(sample) / MB / naive_s
     os.environ.pop(core.ENV_VAR, None)
     core.reset()
-    print(f"core vs Python reference, {label} ({len(ads):,} ads, {size / MB:.1f} MB; "
-          f"{engines}); output identical: normaliser {'yes' if identical[0] else 'NO'}, "
-          f"screening (scores, flags, spans) {'yes' if identical[1] else 'NO'}")
-    for stage in ("normaliser", "lexicon", "screening"):
-        fast, slow = best[stage, True], best[stage, False]
-        print(f"  {stage + ':':12} CPU: core {size / MB / fast:7.2f} MB/s "
+    print(f"core vs Python reference, {label} ({len(ads):,} ads, {size / MB:.2f} MB, "
+          f"{size / len(ads):.0f} bytes/ad; {engines}; {began_load} at the start, "
+          f"{load_average()} at the end)")
+    print(f"  output identical: normaliser {'yes' if identical[0] else 'NO'}, screening "
+          f"(every field of every screening) {'yes' if identical[1] else 'NO'}")
+    rows = [("screening, cold", cold[True], cold[False])]
+    rows += [(f"{stage}, warm", best[stage, True], best[stage, False])
+             for stage in ("screening", "normaliser", "lexicon")]
+    for stage, fast, slow in rows:
+        print(f"  {stage + ':':17} CPU: core {size / MB / fast:7.2f} MB/s "
               f"({fast / len(ads) * 1e6:6.1f} µs/ad)   python {size / MB / slow:7.2f} MB/s "
               f"({slow / len(ads) * 1e6:6.1f} µs/ad)   ratio {slow / fast:5.1f}x")
-    fast, slow = size / MB / best["screening", True], size / MB / best["screening", False]
+    print("  core stages, warm (CPU µs/ad): " + ", ".join(
+        f"{name} {value:.1f}" for name, value in sorted(parts.items(), key=lambda kv: -kv[1])))
+    warm = size / MB / best["screening", True]
+    slow = size / MB / best["screening", False]
+    cold_mb = size / MB / cold[True]
     print(f"  naive reference (CPU, first {len(sample):,} ads): {naive_mb:.2f} MB/s; "
-          f"screening vs naive: core {fast / naive_mb:.1f}x, python {slow / naive_mb:.1f}x")
+          f"screening vs naive: core {warm / naive_mb:.1f}x warm, {cold_mb / naive_mb:.1f}x "
+          f"cold; python {slow / naive_mb:.1f}x warm")
+    if targets:
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "NOT met"
+
+        print(f"  issue 14 targets on these ads (core, one core): >= 15 MB/s: {warm:.2f} warm "
+              f"{verdict(warm >= 15)}, {cold_mb:.2f} cold {verdict(cold_mb >= 15)}; "
+              f">= 100x naive: {warm / naive_mb:.1f}x {verdict(warm / naive_mb >= 100)}; "
+              f"identical output: {verdict(all(identical))}")
 
 
 def bench_naive_cpu(ads: list[Ad], patterns: list[re.Pattern[str]]) -> float:
@@ -345,8 +464,9 @@ def main() -> None:
         print(f"corpus: {len(ads):,} ads, {size / MB:.1f} MB of ad text")
         print(f"compiled core: {'in use' if core.active() else 'not in use (Python reference)'}")
         if core.active():
-            core_figures("synthetic", ads[: args.core_ads], args.baseline_sample)
-            core_figures("backpage-dev (real)", backpage_dev_ads(), args.baseline_sample)
+            core_figures("synthetic", ads[: args.core_ads], args.baseline_sample, str(big))
+            core_figures("backpage-dev (real)", backpage_dev_ads(), args.baseline_sample, "real",
+                         targets=True)
             startup_figures()
         if args.core_only:
             return
