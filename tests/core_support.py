@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import ModuleType
 
+import pytest
 from hypothesis import strategies as st
+
+from amberline import core
 
 TESTS = Path(__file__).parent
 
@@ -32,3 +36,20 @@ def hostile_texts(pieces: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.text(),
         st.text(alphabet=st.characters(codec=None)),
     )
+
+
+def built_core() -> ModuleType | None:
+    """`amberline._core`, or None where it is not built (an error if AMBERLINE_CORE=rust)."""
+    try:
+        from amberline import _core
+    except ImportError:  # pragma: no cover - depends on the build
+        if core.choice() == "rust":
+            raise
+        return None
+    return _core
+
+
+def needs_active_core() -> pytest.MarkDecorator:
+    """Skip a test module where the core is not built or not chosen."""
+    return pytest.mark.skipif(built_core() is None or not core.active(),
+                              reason="amberline._core is not built or not chosen")

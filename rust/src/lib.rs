@@ -7,11 +7,13 @@
 //! holds every stage here to produce exactly their output. Rust also keeps the parsing of
 //! hostile text memory-safe, and a panic on one ad is caught and reported for that ad alone.
 
+pub mod backtrack;
 pub mod edits;
 pub mod matcher;
 pub mod names;
 pub mod normalise;
 pub mod numbers;
+pub mod profile;
 pub mod tables;
 
 use std::collections::HashMap;
@@ -323,6 +325,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LexiconMatcher>()?;
     m.add_class::<names::PyNameScanner>()?;
     m.add("NAME_CUES", names::CUES.to_vec())?;
+    m.add_class::<profile::DescriptorReader>()?;
+    m.add_class::<profile::Pattern>()?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -27,8 +27,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
+from amberline.extract import _native
 from amberline.extract._lookup import term_key
 from amberline.extract._prefilter import Prefilter
+from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.model import DESCRIPTOR, Span
 
@@ -113,7 +115,19 @@ def _keyed(table: str, entries: dict[str, Any]) -> dict[str, Any]:
     return keyed
 
 
-class DescriptorExtractor(Extractor):
+# What the core reads (`rust/src/profile.rs`): the main pattern's groups and the vocabulary
+# tables in its order, and the windows of the checks before a match.
+_CORE_GROUPS = ("ft", "inch", "cm", "lb", "kg", "hair1", "hair2", "hair3", "eyes1", "eyes2",
+                "eyes3", "build", "eth1", "eth2", "eth3")
+_CORE_TABLES = (("hair_cued", "hair"), ("hair_standalone", "hair"), ("eyes_cued", "eyes"),
+                ("eyes_standalone", "eyes"), ("build", "build"), ("ethnicity", "ethnicity"),
+                ("ethnicity_cued", "ethnicity"))
+_REFUSED_WINDOW = 16
+_SERVICE_WINDOW = 24
+_MIXED_ATTRS = {"kind": "ethnicity", "value": "mixed", "group": "mixed"}
+
+
+class DescriptorExtractor(_native.CoreBacked, Extractor):
     """Reads height, weight, hair, eyes, ethnicity and build, normalised for alert matching."""
 
     name: ClassVar[str] = "descriptors"
@@ -157,8 +171,76 @@ class DescriptorExtractor(Extractor):
             r"\b(?:" + _alternation(words) + r")",
         ]
         self._prefilter = Prefilter(triggers, caseless=True, som=True)
+        # per vocabulary table, (value, extra attrs) of each value id the core returns
+        self._core_values: list[list[tuple[Any, dict[str, Any]]]] = []
+        self._core = self._build_core()
+
+    def _build_core(self, panic_on: str | None = None) -> object | None:
+        return _native.build("DescriptorReader", lambda module: self._compile_core(module,
+                                                                                   panic_on))
+
+    def _compile_core(self, module: Any, panic_on: str | None = None) -> object:
+        """The core's reader of these patterns and tables (`panic_on`: tests only, a
+        character that makes the core panic on any text holding it)."""
+        patterns = (self._pattern, _REFUSED, _SERVICE_BEFORE, _PERSON_AFTER,
+                    _WEIGHT_AFTER_HEIGHT, _MIX, _MIX_JOIN, _MIX_PERSON)
+        groups = [self._pattern.groupindex[g] for g in _CORE_GROUPS]
+        groups.append(_WEIGHT_AFTER_HEIGHT.groupindex["lb"])
+        values: list[list[tuple[Any, dict[str, Any]]]] = []
+        terms: list[list[tuple[str, int]]] = []
+        for table, kind in _CORE_TABLES:
+            ids: dict[str, int] = {}
+            table_values: list[tuple[Any, dict[str, Any]]] = []
+            keyed: list[tuple[str, int]] = []
+            for key, entry in self._lookup[table].items():
+                value, extra = ((entry["value"], {"group": entry["group"]})
+                                if kind == "ethnicity" else (entry, {}))
+                attrs = {"kind": kind, "value": value, **extra}
+                token = repr(sorted(attrs.items()))
+                if token not in ids:
+                    ids[token] = len(table_values)
+                    table_values.append((value, attrs))
+                keyed.append((key, ids[token]))
+            values.append(table_values)
+            terms.append(keyed)
+        self._core_values = values
+        flags, folds, digits = _native.char_tables()
+        return module.DescriptorReader(
+            [program(p) for p in patterns], groups, terms,
+            (_REFUSED_WINDOW, _SERVICE_WINDOW, _MIX_GAP), flags, folds, digits,
+            None if panic_on is None else ord(panic_on))
 
     def extract(self, text: str) -> list[Span]:
+        if self._core is not None:
+            return self._extract_core(text)
+        return self.extract_reference(text)
+
+    def _extract_core(self, text: str) -> list[Span]:
+        name = self.name
+        values = self._core_values
+        spans: list[Span] = []
+        append = spans.append
+        for start, end, code, a, b in _native.rows(self._core, text, 5):
+            if code == 4:  # a vocabulary term: a = table, b = value id
+                value, attrs = values[a][b]
+                append(Span(DESCRIPTOR, value, start, end, name, 1.0, dict(attrs)))
+            elif code == 6:
+                append(Span(DESCRIPTOR, "mixed", start, end, name, 0.8, dict(_MIXED_ATTRS)))
+            else:
+                if code == 0:  # a = inches
+                    value, kind = round(a * INCH_CM), "height_cm"
+                elif code == 1:
+                    value, kind = a, "height_cm"
+                elif code == 3:
+                    value, kind = a, "weight_kg"
+                else:  # 2: a weight in pounds, 5: the same read after a height
+                    value, kind = round(a * LB_TO_KG, 1), "weight_kg"
+                append(Span(DESCRIPTOR, value, start, end, name, 0.8 if code == 5 else 1.0,
+                            {"kind": kind, "value": value}))
+        return spans
+
+    def extract_reference(self, text: str) -> list[Span]:
+        """The Python reference (what the core's reader is held to)."""
         spans: list[Span] = []
         for m in self._prefilter.finditer(text, self._pattern):
             found = self._read(m)
@@ -166,9 +248,10 @@ class DescriptorExtractor(Extractor):
                 continue
             kind, value, extra = found
             if kind == "ethnicity" and (
-                    _REFUSED.search(text, max(0, m.start() - 16), m.start()) is not None
+                    _REFUSED.search(text, max(0, m.start() - _REFUSED_WINDOW), m.start())
+                    is not None
                     or (m.group("eth1") and _SERVICE_BEFORE.search(
-                        text, max(0, m.start() - 24), m.start()) is not None
+                        text, max(0, m.start() - _SERVICE_WINDOW), m.start()) is not None
                         and _PERSON_AFTER.match(text, m.end()) is None)):
                 continue
             attrs = {"kind": kind, "value": value, **extra}

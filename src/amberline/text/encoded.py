@@ -21,15 +21,15 @@ _CHAR_STARTS: list[tuple[bytes, np.ndarray]] = []
 
 
 def encoded(text: str, encoding: str) -> bytes:
-    """`text` as bytes: "ascii" (one byte per character, "?" for the rest) or "utf-8"
-    (lone surrogates passed through)."""
+    """`text` as bytes: "ascii" (one byte per character, "?" for the rest), "utf-8" or
+    "utf-32-le" (the compiled core's form; both pass lone surrogates through)."""
     last = _ENCODED.get(encoding)
     if last is not None and last[0] is text:
         return last[1]
     if encoding == "ascii":
         data = text.encode("ascii", "replace")
-    elif encoding == "utf-8":
-        data = text.encode("utf-8", "surrogatepass")
+    elif encoding in ("utf-8", "utf-32-le"):
+        data = text.encode(encoding, "surrogatepass")
     else:
         raise ValueError(f"unsupported encoding {encoding!r}")
     _ENCODED[encoding] = (text, data)

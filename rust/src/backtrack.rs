@@ -1,0 +1,1230 @@
+//! A backtracking regex engine with the semantics of Python's `re`, for the extractors' patterns.
+//!
+//! Why: the extractors' Python regexes are the specification of what they find, and they lean
+//! on what automata-based engines leave out: lookbehinds, lookaheads in the middle of a
+//! pattern (after which a backtracking engine tries the next alternative), possessive
+//! repeats, and the leftmost-first choice among alternatives. Rewriting each by hand would be
+//! a second definition to keep in step. Instead Python hands over its own parse of each
+//! pattern (`re._parser`, flattened by `amberline/extract/_program.py`) and this engine runs
+//! it as `re` does: the same alternative order, the same greedy/lazy/possessive repeats, the
+//! same captures, and characters classified by the running Python's Unicode tables (`\w`,
+//! `\d`, `\s`, the non-ASCII letters case-insensitive `re` matches to ASCII ones), not Rust's.
+//!
+//! The backtracking state lives on a heap stack (no recursion per character or repeat), so a
+//! huge input cannot overflow the thread's stack; recursion happens only for lookarounds and
+//! atomic groups, as deep as the pattern nests them. To stay fast, every alternation keeps,
+//! per first character, the alternatives that can start with it (a word-start flag for those
+//! behind a `\b`), and a search tries only positions where the pattern can start.
+
+use crate::tables::{Tables, DECIMAL, SPACE};
+
+// The flat node form handed over by Python: (op, a, b, c) in prefix order.
+const OP_SEQ: i64 = 0;
+const OP_LIT: i64 = 1;
+const OP_NLIT: i64 = 2;
+const OP_ANY: i64 = 3;
+const OP_SET: i64 = 4;
+const OP_AT: i64 = 5;
+const OP_BRANCH: i64 = 6;
+const OP_GROUP: i64 = 7;
+const OP_REP: i64 = 8;
+const OP_ASSERT: i64 = 9;
+const OP_ATOMIC: i64 = 10;
+const ITEM_LIT: i64 = 20;
+const ITEM_RANGE: i64 = 21;
+const ITEM_CAT: i64 = 22;
+
+const CAT_DIGIT: u8 = 0;
+const CAT_NOT_DIGIT: u8 = 1;
+const CAT_SPACE: u8 = 2;
+const CAT_NOT_SPACE: u8 = 3;
+const CAT_WORD: u8 = 4;
+const CAT_NOT_WORD: u8 = 5;
+
+const AT_BOUNDARY: u8 = 0;
+const AT_NON_BOUNDARY: u8 = 1;
+const AT_BEGINNING: u8 = 2;
+const AT_END: u8 = 4;
+const AT_END_STRING: u8 = 5;
+
+const REP_GREEDY: i64 = 0;
+const REP_LAZY: i64 = 1;
+const REP_POSSESSIVE: i64 = 2;
+
+const INF: usize = usize::MAX;
+const UNSET: usize = usize::MAX;
+const WORD_ASCII: u128 = {
+    let mut m = 0u128;
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            m |= 1 << c;
+        }
+        c += 1;
+    }
+    m
+};
+
+/// Python's `\w` for any code point (ALNUM or "_").
+#[inline]
+fn is_word(t: &Tables, c: u32) -> bool {
+    t.is_word(c)
+}
+
+fn category(t: &Tables, cat: u8, c: u32) -> bool {
+    match cat {
+        CAT_DIGIT => t.flag(c, DECIMAL),
+        CAT_NOT_DIGIT => !t.flag(c, DECIMAL),
+        CAT_SPACE => t.flag(c, SPACE),
+        CAT_NOT_SPACE => !t.flag(c, SPACE),
+        CAT_WORD => is_word(t, c),
+        _ => !is_word(t, c),
+    }
+}
+
+/// A set of characters as `re` tests it. For a case-insensitive set with cased members (only
+/// ASCII ones are accepted), `re` tests the lower case of the character against the lowered
+/// members: an ASCII character by its own lower case, a non-ASCII one by the ASCII letter it
+/// folds to (see `Tables::fold`), the rest as written.
+#[derive(Clone, Debug)]
+struct CharSet {
+    ascii: u128,
+    negate: bool,
+    icase: bool,
+    lits: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
+    cats: Vec<u8>,
+}
+
+impl CharSet {
+    fn member(&self, t: &Tables, c: u32) -> bool {
+        self.lits.contains(&c)
+            || self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi)
+            || self.cats.iter().any(|&k| category(t, k, c))
+    }
+
+    #[inline]
+    fn matches(&self, t: &Tables, c: u32) -> bool {
+        if c < 128 {
+            return self.ascii >> c & 1 == 1;
+        }
+        if self.icase {
+            let f = t.fold(c);
+            if f != 0 {
+                return self.ascii >> f & 1 == 1;
+            }
+        }
+        self.negate != self.member(t, c)
+    }
+}
+
+#[derive(Clone, Debug)]
+enum CharTest {
+    Lit(u32),
+    /// case-insensitive ASCII letter (lower case)
+    LitFold(u8),
+    NotLit(u32),
+    NotLitFold(u8),
+    Any,
+    Set(Box<CharSet>),
+}
+
+impl CharTest {
+    #[inline]
+    fn matches(&self, t: &Tables, c: u32) -> bool {
+        match self {
+            CharTest::Lit(l) => c == *l,
+            CharTest::LitFold(l) => t.fold(c) == *l,
+            CharTest::NotLit(l) => c != *l,
+            CharTest::NotLitFold(l) => t.fold(c) != *l,
+            CharTest::Any => c != u32::from(b'\n'),
+            CharTest::Set(s) => s.matches(t, c),
+        }
+    }
+
+    /// (ASCII characters it matches, whether it may match a non-ASCII one)
+    fn first(&self, t: &Tables) -> (u128, bool) {
+        let mut ascii = 0u128;
+        for c in 0..128u32 {
+            if self.matches(t, c) {
+                ascii |= 1 << c;
+            }
+        }
+        let folds_to = |l: u8| t.fold.values().any(|&v| v == l);
+        let non_ascii = match self {
+            CharTest::Lit(l) => *l >= 128,
+            CharTest::LitFold(l) => folds_to(*l),
+            CharTest::Set(s)
+                if !s.negate && s.cats.is_empty() && s.lits.is_empty() && s.ranges.is_empty() =>
+            {
+                s.icase && (b'a'..=b'z').any(|l| s.ascii >> l & 1 == 1 && folds_to(l))
+            }
+            _ => true,
+        };
+        (ascii, non_ascii)
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Char(CharTest),
+    At(u8),
+    Branch(Vec<Vec<Node>>),
+    Group(Option<usize>, Vec<Node>),
+    Rep {
+        min: usize,
+        max: usize,
+        kind: i64,
+        body: Vec<Node>,
+    },
+    Look {
+        behind: bool,
+        width: usize,
+        negate: bool,
+        body: Vec<Node>,
+    },
+    Atomic(Vec<Node>),
+}
+
+/// Where a pattern can start: the ASCII characters it can start with anywhere (`free`) or
+/// only where no word character precedes (`wstart`, behind a leading `\b`), whether it can
+/// start with a non-ASCII character, and whether it can match the empty string.
+#[derive(Clone, Copy, Debug, Default)]
+struct First {
+    free: u128,
+    wstart: u128,
+    non_ascii: bool,
+    nullable: bool,
+}
+
+impl First {
+    fn union(&mut self, o: First) {
+        self.free |= o.free;
+        self.wstart |= o.wstart;
+        self.non_ascii |= o.non_ascii;
+    }
+
+    #[inline]
+    fn admits(&self, t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
+        if pos >= end {
+            return self.nullable;
+        }
+        let c = text[pos];
+        if c >= 128 {
+            return self.non_ascii || self.nullable;
+        }
+        if self.free >> c & 1 == 1 || self.nullable {
+            return true;
+        }
+        self.wstart >> c & 1 == 1 && (pos == 0 || !is_word(t, text[pos - 1]))
+    }
+}
+
+fn first_of_seq(t: &Tables, seq: &[Node]) -> First {
+    let mut acc = First {
+        nullable: true,
+        ..First::default()
+    };
+    let mut boundary = false;
+    let mut consumed = false;
+    for node in seq {
+        match node {
+            Node::At(kind) => {
+                if *kind == AT_BOUNDARY && !consumed {
+                    boundary = true;
+                }
+                continue;
+            }
+            Node::Look { .. } => continue,
+            _ => {}
+        }
+        let mut f = first_of(t, node);
+        if boundary {
+            f.wstart |= f.free & WORD_ASCII;
+            f.free &= !WORD_ASCII;
+        }
+        consumed = true;
+        acc.union(f);
+        if !f.nullable {
+            acc.nullable = false;
+            return acc;
+        }
+    }
+    acc
+}
+
+fn first_of(t: &Tables, node: &Node) -> First {
+    match node {
+        Node::Char(test) => {
+            let (free, non_ascii) = test.first(t);
+            First {
+                free,
+                wstart: 0,
+                non_ascii,
+                nullable: false,
+            }
+        }
+        Node::At(_) | Node::Look { .. } => First {
+            nullable: true,
+            ..First::default()
+        },
+        Node::Branch(alts) => {
+            let mut acc = First::default();
+            for alt in alts {
+                let f = first_of_seq(t, alt);
+                acc.union(f);
+                acc.nullable |= f.nullable;
+            }
+            acc
+        }
+        Node::Group(_, body) | Node::Atomic(body) => first_of_seq(t, body),
+        Node::Rep { min, body, .. } => {
+            let mut f = first_of_seq(t, body);
+            f.nullable |= *min == 0;
+            f
+        }
+    }
+}
+
+fn min_width(seq: &[Node]) -> usize {
+    seq.iter()
+        .map(|n| match n {
+            Node::Char(_) => 1,
+            Node::At(_) | Node::Look { .. } => 0,
+            Node::Branch(alts) => alts.iter().map(|a| min_width(a)).min().unwrap_or(0),
+            Node::Group(_, b) | Node::Atomic(b) => min_width(b),
+            Node::Rep { min, body, .. } => min.saturating_mul(min_width(body)),
+        })
+        .fold(0, usize::saturating_add)
+}
+
+/// The characters that can come second in a match of `seq` (ASCII ones, and whether a
+/// non-ASCII one can), or None when that is not known (every match has at least two).
+fn second_of_seq(t: &Tables, seq: &[Node]) -> Option<(u128, bool)> {
+    let i = seq
+        .iter()
+        .position(|n| !matches!(n, Node::At(_) | Node::Look { .. }))?;
+    match &seq[i] {
+        Node::Char(_) => {
+            let f = first_of_seq(t, &seq[i + 1..]);
+            (!f.nullable).then_some((f.free | f.wstart, f.non_ascii))
+        }
+        Node::Group(_, body) | Node::Atomic(body) if min_width(body) >= 2 => second_of_seq(t, body),
+        Node::Branch(alts) => {
+            let mut acc = (0u128, false);
+            for alt in alts {
+                if min_width(alt) < 2 {
+                    return None;
+                }
+                let (a, n) = second_of_seq(t, alt)?;
+                acc.0 |= a;
+                acc.1 |= n;
+            }
+            Some(acc)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the character after `pos` fits `second`.
+#[inline]
+fn second_fits(second: &Option<(u128, bool)>, text: &[u32], pos: usize, end: usize) -> bool {
+    match second {
+        None => true,
+        Some((ascii, non_ascii)) => match text.get(pos + 1) {
+            Some(&c) if pos + 1 < end => {
+                if c < 128 {
+                    ascii >> c & 1 == 1
+                } else {
+                    *non_ascii
+                }
+            }
+            _ => false,
+        },
+    }
+}
+
+/// For a pattern that starts with an ASCII character, the characters that may follow it.
+struct Pairs {
+    second: Vec<Option<(u128, bool)>>,
+}
+
+impl Pairs {
+    fn new(t: &Tables, seq: &[Node]) -> Pairs {
+        let mut second: Vec<Option<(u128, bool)>> = vec![Some((0, false)); 128];
+        let alts: Vec<&[Node]> = match seq {
+            [Node::Branch(alts)] => alts.iter().map(Vec::as_slice).collect(),
+            _ => vec![seq],
+        };
+        for alt in alts {
+            let f = first_of_seq(t, alt);
+            let s = if min_width(alt) >= 2 {
+                second_of_seq(t, alt)
+            } else {
+                None
+            };
+            for (c, slot) in second.iter_mut().enumerate() {
+                if f.nullable || (f.free | f.wstart) >> c & 1 == 1 {
+                    *slot = match (*slot, s) {
+                        (Some((a, n)), Some((b, m))) => Some((a | b, n || m)),
+                        _ => None,
+                    };
+                }
+            }
+        }
+        Pairs { second }
+    }
+
+    #[inline]
+    fn admits(&self, text: &[u32], pos: usize, end: usize) -> bool {
+        match text.get(pos) {
+            Some(&c) if c < 128 && pos < end => {
+                second_fits(&self.second[c as usize], text, pos, end)
+            }
+            _ => true,
+        }
+    }
+}
+
+struct Reader<'a> {
+    nodes: &'a [(i64, i64, i64, i64)],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<(i64, i64, i64, i64), String> {
+        let n = *self
+            .nodes
+            .get(self.at)
+            .ok_or("the program ends in the middle of a node")?;
+        self.at += 1;
+        Ok(n)
+    }
+
+    fn code_point(v: i64) -> Result<u32, String> {
+        u32::try_from(v)
+            .ok()
+            .filter(|&c| c < 0x110000)
+            .ok_or_else(|| format!("not a code point: {v}"))
+    }
+
+    fn count(v: i64) -> Result<usize, String> {
+        usize::try_from(v).map_err(|_| format!("bad count {v}"))
+    }
+
+    fn seq(&mut self) -> Result<Vec<Node>, String> {
+        let (op, n, _, _) = self.next()?;
+        if op != OP_SEQ {
+            return Err(format!("expected a sequence, found op {op}"));
+        }
+        (0..Self::count(n)?).map(|_| self.node()).collect()
+    }
+
+    fn letter(c: u32) -> Result<u8, String> {
+        u8::try_from(c)
+            .ok()
+            .filter(u8::is_ascii_alphabetic)
+            .map(|b| b.to_ascii_lowercase())
+            .ok_or_else(|| format!("case-insensitive literal {c:#x} is not an ASCII letter"))
+    }
+
+    fn node(&mut self) -> Result<Node, String> {
+        let (op, a, b, c) = self.next()?;
+        Ok(match op {
+            OP_LIT | OP_NLIT => {
+                let cp = Self::code_point(a)?;
+                let not = op == OP_NLIT;
+                match (b != 0, not) {
+                    (false, false) => Node::Char(CharTest::Lit(cp)),
+                    (false, true) => Node::Char(CharTest::NotLit(cp)),
+                    (true, false) => Node::Char(CharTest::LitFold(Self::letter(cp)?)),
+                    (true, true) => Node::Char(CharTest::NotLitFold(Self::letter(cp)?)),
+                }
+            }
+            OP_ANY => Node::Char(CharTest::Any),
+            OP_SET => {
+                let mut set = CharSet {
+                    ascii: 0,
+                    negate: a != 0,
+                    icase: b != 0,
+                    lits: Vec::new(),
+                    ranges: Vec::new(),
+                    cats: Vec::new(),
+                };
+                let mut ascii_items: Vec<(u32, u32)> = Vec::new();
+                for _ in 0..Self::count(c)? {
+                    let (iop, x, y, _) = self.next()?;
+                    match iop {
+                        ITEM_LIT => {
+                            let cp = Self::code_point(x)?;
+                            set.lits.push(cp);
+                            ascii_items.push((cp, cp));
+                        }
+                        ITEM_RANGE => {
+                            let (lo, hi) = (Self::code_point(x)?, Self::code_point(y)?);
+                            set.ranges.push((lo, hi));
+                            ascii_items.push((lo, hi));
+                        }
+                        ITEM_CAT => set.cats.push(
+                            u8::try_from(x)
+                                .ok()
+                                .filter(|&k| k <= CAT_NOT_WORD)
+                                .ok_or("bad category")?,
+                        ),
+                        _ => return Err(format!("bad set item {iop}")),
+                    }
+                }
+                if set.icase {
+                    if !set.cats.is_empty() {
+                        return Err("case-insensitive set with a category".into());
+                    }
+                    if ascii_items.iter().any(|&(_, hi)| hi >= 128) {
+                        return Err("case-insensitive set with non-ASCII members".into());
+                    }
+                }
+                // the answer for each ASCII character (lowered for a case-insensitive set)
+                let mut lowered = 0u128;
+                for &(lo, hi) in &ascii_items {
+                    for cp in lo..=hi.min(127) {
+                        let l = if set.icase {
+                            (cp as u8).to_ascii_lowercase()
+                        } else {
+                            cp as u8
+                        };
+                        lowered |= 1 << l;
+                    }
+                }
+                set.lits.retain(|&l| l >= 128);
+                set.ranges.retain(|&(_, hi)| hi >= 128);
+                for cp in 0..128u32 {
+                    let key = if set.icase {
+                        (cp as u8).to_ascii_lowercase()
+                    } else {
+                        cp as u8
+                    };
+                    let m =
+                        lowered >> key & 1 == 1 || set.cats.iter().any(|&k| category_ascii(k, cp));
+                    if m != set.negate {
+                        set.ascii |= 1 << cp;
+                    }
+                }
+                let out = set;
+                Node::Char(CharTest::Set(Box::new(out)))
+            }
+            OP_AT => Node::At(
+                u8::try_from(a)
+                    .ok()
+                    .filter(|&k| k <= AT_END_STRING)
+                    .ok_or("bad AT")?,
+            ),
+            OP_BRANCH => {
+                let n = Self::count(a)?;
+                Node::Branch((0..n).map(|_| self.seq()).collect::<Result<_, _>>()?)
+            }
+            OP_GROUP => {
+                let g = if a < 0 { None } else { Some(Self::count(a)?) };
+                Node::Group(g, self.seq()?)
+            }
+            OP_REP => Node::Rep {
+                min: Self::count(a)?,
+                max: if b < 0 { INF } else { Self::count(b)? },
+                kind: c,
+                body: self.seq()?,
+            },
+            OP_ASSERT => Node::Look {
+                behind: a < 0,
+                width: Self::count(c)?,
+                negate: b != 0,
+                body: self.seq()?,
+            },
+            OP_ATOMIC => Node::Atomic(self.seq()?),
+            _ => return Err(format!("unknown op {op}")),
+        })
+    }
+}
+
+fn category_ascii(cat: u8, c: u32) -> bool {
+    let b = c as u8;
+    let digit = b.is_ascii_digit();
+    let space = matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f);
+    let word = b.is_ascii_alphanumeric() || b == b'_';
+    match cat {
+        CAT_DIGIT => digit,
+        CAT_NOT_DIGIT => !digit,
+        CAT_SPACE => space,
+        CAT_NOT_SPACE => !space,
+        CAT_WORD => word,
+        _ => !word,
+    }
+}
+
+#[derive(Debug)]
+struct BranchIndex {
+    alts: Vec<usize>,
+    /// per alternative: ASCII characters it may start with anywhere, and nullable
+    free: Vec<(u128, bool)>,
+    /// per alternative: the characters that may come second, where known
+    second: Vec<Option<(u128, bool)>>,
+    by_ascii: Vec<Vec<u16>>,
+    /// for large alternations, candidates by the first two characters (see `Pairs2`)
+    pairs: Option<Pairs2>,
+    non_ascii: Vec<u16>,
+    at_end: Vec<u16>,
+}
+
+/// The candidates of an alternation by its first two characters: lists of alternatives
+/// (in order) for each ASCII pair, for an ASCII character followed by a non-ASCII one, and
+/// for an ASCII character that ends the text.
+#[derive(Debug)]
+struct Pairs2 {
+    lists: Vec<Vec<u16>>,
+    pair: Vec<u32>,
+    non_ascii_next: Vec<u32>,
+    last: Vec<u32>,
+}
+
+impl Pairs2 {
+    fn new(by_ascii: &[Vec<u16>], second: &[Option<(u128, bool)>]) -> Pairs2 {
+        let mut lists: Vec<Vec<u16>> = Vec::new();
+        let mut ids: std::collections::HashMap<Vec<u16>, u32> = std::collections::HashMap::new();
+        let mut intern = |list: Vec<u16>| -> u32 {
+            *ids.entry(list.clone()).or_insert_with(|| {
+                lists.push(list);
+                (lists.len() - 1) as u32
+            })
+        };
+        let mut pair = vec![0u32; 128 * 128];
+        let mut non_ascii_next = vec![0u32; 128];
+        let mut last = vec![0u32; 128];
+        for (c, list) in by_ascii.iter().enumerate() {
+            let keep = |f: &dyn Fn(&(u128, bool)) -> bool| -> Vec<u16> {
+                list.iter()
+                    .copied()
+                    .filter(|&k| second[k as usize].as_ref().is_none_or(f))
+                    .collect()
+            };
+            for d in 0..128usize {
+                pair[c * 128 + d] = intern(keep(&|&(a, _)| a >> d & 1 == 1));
+            }
+            non_ascii_next[c] = intern(keep(&|&(_, n)| n));
+            last[c] = intern(keep(&|_| false));
+        }
+        Pairs2 {
+            lists,
+            pair,
+            non_ascii_next,
+            last,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Inst {
+    Char(CharTest),
+    RepChar {
+        test: CharTest,
+        min: usize,
+        max: usize,
+        kind: i64,
+    },
+    /// try `first`, then `second`
+    Split(usize, usize),
+    Jmp(usize),
+    Save(usize),
+    At(u8),
+    Branch(Box<BranchIndex>),
+    Look {
+        prog: usize,
+        behind: bool,
+        width: usize,
+        negate: bool,
+    },
+    Atomic(usize),
+    Match,
+}
+
+enum Frame {
+    Alt(usize, usize),
+    Restore(usize, usize),
+    /// greedy single-character repeat: next pc, lowest position, current position
+    Greedy(usize, usize, usize),
+    /// lazy single-character repeat: its instruction, current position, highest position
+    Lazy(usize, usize, usize),
+    /// alternation: its instruction, next candidate, position
+    Branch(usize, usize, usize),
+}
+
+/// A compiled pattern (see the module docstring).
+pub struct Regex {
+    progs: Vec<Vec<Inst>>,
+    first: First,
+    pairs: Pairs,
+    pub n_groups: usize,
+}
+
+/// Reusable scratch for runs: the backtracking stack and the capture slots.
+#[derive(Default)]
+pub struct Scratch {
+    frames: Vec<Frame>,
+    pub slots: Vec<usize>,
+}
+
+struct Compiler<'a> {
+    tables: &'a Tables,
+    progs: Vec<Vec<Inst>>,
+}
+
+impl Compiler<'_> {
+    fn sub(&mut self, body: &[Node]) -> Result<usize, String> {
+        let id = self.progs.len();
+        self.progs.push(Vec::new());
+        let mut code = Vec::new();
+        self.seq(&mut code, body)?;
+        code.push(Inst::Match);
+        self.progs[id] = code;
+        Ok(id)
+    }
+
+    fn seq(&mut self, code: &mut Vec<Inst>, seq: &[Node]) -> Result<(), String> {
+        for node in seq {
+            self.node(code, node)?;
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, code: &mut Vec<Inst>, node: &Node) -> Result<(), String> {
+        match node {
+            Node::Char(t) => code.push(Inst::Char(t.clone())),
+            Node::At(k) => code.push(Inst::At(*k)),
+            Node::Group(g, body) => {
+                if let Some(g) = g {
+                    code.push(Inst::Save(2 * g));
+                    self.seq(code, body)?;
+                    code.push(Inst::Save(2 * g + 1));
+                } else {
+                    self.seq(code, body)?;
+                }
+            }
+            Node::Atomic(body) => {
+                let p = self.sub(body)?;
+                code.push(Inst::Atomic(p));
+            }
+            Node::Look {
+                behind,
+                width,
+                negate,
+                body,
+            } => {
+                let p = self.sub(body)?;
+                code.push(Inst::Look {
+                    prog: p,
+                    behind: *behind,
+                    width: *width,
+                    negate: *negate,
+                });
+            }
+            Node::Branch(alts) => {
+                let at = code.len();
+                code.push(Inst::Jmp(0)); // replaced below
+                let mut starts = Vec::new();
+                let mut jumps = Vec::new();
+                let mut free = Vec::new();
+                let mut second = Vec::new();
+                let mut by_ascii = vec![Vec::new(); 128];
+                let mut non_ascii = Vec::new();
+                let mut at_end = Vec::new();
+                for (i, alt) in alts.iter().enumerate() {
+                    let f = first_of_seq(self.tables, alt);
+                    let i = u16::try_from(i).map_err(|_| "too many alternatives")?;
+                    for (c, list) in by_ascii.iter_mut().enumerate() {
+                        if f.nullable || (f.free | f.wstart) >> c & 1 == 1 {
+                            list.push(i);
+                        }
+                    }
+                    if f.nullable || f.non_ascii {
+                        non_ascii.push(i);
+                    }
+                    if f.nullable {
+                        at_end.push(i);
+                    }
+                    free.push((f.free, f.nullable));
+                    second.push(if min_width(alt) >= 2 {
+                        second_of_seq(self.tables, alt)
+                    } else {
+                        None
+                    });
+                    starts.push(code.len());
+                    self.seq(code, alt)?;
+                    jumps.push(code.len());
+                    code.push(Inst::Jmp(0));
+                }
+                let end = code.len();
+                for j in jumps {
+                    code[j] = Inst::Jmp(end);
+                }
+                let pairs = (alts.len() > 8).then(|| Pairs2::new(&by_ascii, &second));
+                code[at] = Inst::Branch(Box::new(BranchIndex {
+                    alts: starts,
+                    free,
+                    second,
+                    pairs,
+                    by_ascii,
+                    non_ascii,
+                    at_end,
+                }));
+            }
+            Node::Rep {
+                min,
+                max,
+                kind,
+                body,
+            } => {
+                if *kind == REP_POSSESSIVE {
+                    let inner = Node::Rep {
+                        min: *min,
+                        max: *max,
+                        kind: REP_GREEDY,
+                        body: body.clone(),
+                    };
+                    if let [Node::Char(t)] = body.as_slice() {
+                        code.push(Inst::RepChar {
+                            test: t.clone(),
+                            min: *min,
+                            max: *max,
+                            kind: REP_POSSESSIVE,
+                        });
+                        return Ok(());
+                    }
+                    let p = self.sub(std::slice::from_ref(&inner))?;
+                    code.push(Inst::Atomic(p));
+                    return Ok(());
+                }
+                if let [Node::Char(t)] = body.as_slice() {
+                    code.push(Inst::RepChar {
+                        test: t.clone(),
+                        min: *min,
+                        max: *max,
+                        kind: *kind,
+                    });
+                    return Ok(());
+                }
+                if first_of_seq(self.tables, body).nullable && *max == INF {
+                    return Err("unbounded repeat of a pattern that can match empty".into());
+                }
+                if *min > 1000 || (*max != INF && *max > 1000) {
+                    return Err("repeat count too large".into());
+                }
+                let greedy = *kind == REP_GREEDY;
+                for _ in 0..*min {
+                    self.seq(code, body)?;
+                }
+                if *max == INF {
+                    let top = code.len();
+                    code.push(Inst::Split(0, 0));
+                    self.seq(code, body)?;
+                    code.push(Inst::Jmp(top));
+                    let exit = code.len();
+                    code[top] = if greedy {
+                        Inst::Split(top + 1, exit)
+                    } else {
+                        Inst::Split(exit, top + 1)
+                    };
+                } else {
+                    let mut splits = Vec::new();
+                    for _ in *min..*max {
+                        splits.push(code.len());
+                        code.push(Inst::Split(0, 0));
+                        self.seq(code, body)?;
+                    }
+                    let exit = code.len();
+                    for s in splits {
+                        code[s] = if greedy {
+                            Inst::Split(s + 1, exit)
+                        } else {
+                            Inst::Split(exit, s + 1)
+                        };
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn max_group(seq: &[Node]) -> usize {
+    seq.iter()
+        .map(|n| match n {
+            Node::Group(g, b) => g.map_or(0, |g| g + 1).max(max_group(b)),
+            Node::Branch(alts) => alts.iter().map(|a| max_group(a)).max().unwrap_or(0),
+            Node::Rep { body, .. } | Node::Look { body, .. } | Node::Atomic(body) => {
+                max_group(body)
+            }
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+impl Regex {
+    /// Compile the flat node list Python made of one pattern (see `_program.py`).
+    pub fn new(tables: &Tables, nodes: &[(i64, i64, i64, i64)]) -> Result<Regex, String> {
+        let mut reader = Reader { nodes, at: 0 };
+        let seq = reader.seq()?;
+        if reader.at != nodes.len() {
+            return Err("trailing nodes after the pattern".into());
+        }
+        let first = first_of_seq(tables, &seq);
+        let pairs = Pairs::new(tables, &seq);
+        let n_groups = max_group(&seq);
+        let mut compiler = Compiler {
+            tables,
+            progs: vec![Vec::new()],
+        };
+        let mut code = Vec::new();
+        compiler.seq(&mut code, &seq)?;
+        code.push(Inst::Match);
+        compiler.progs[0] = code;
+        Ok(Regex {
+            progs: compiler.progs,
+            first,
+            pairs,
+            n_groups,
+        })
+    }
+
+    fn reset(&self, scratch: &mut Scratch) {
+        scratch.slots.clear();
+        scratch.slots.resize(2 * self.n_groups, UNSET);
+    }
+
+    /// `re.match` at `pos` with the text ending at `end` (`pattern.match(text, pos, end)`):
+    /// the match's end, its groups in `scratch.slots`.
+    pub fn match_at(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+        s: &mut Scratch,
+    ) -> Option<usize> {
+        self.reset(s);
+        self.run(t, 0, text, pos, end, false, s)
+    }
+
+    /// `pattern.fullmatch(text, pos, end)`.
+    pub fn fullmatch(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+        s: &mut Scratch,
+    ) -> bool {
+        self.reset(s);
+        self.run(t, 0, text, pos, end, true, s).is_some()
+    }
+
+    /// `pattern.search(text, pos, end)`: (start, end) of the leftmost match.
+    pub fn search(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+        s: &mut Scratch,
+    ) -> Option<(usize, usize)> {
+        let end = end.min(text.len());
+        let mut p = pos;
+        while p <= end {
+            if self.first.admits(t, text, p, end) && self.pairs.admits(text, p, end) {
+                self.reset(s);
+                if let Some(e) = self.run(t, 0, text, p, end, false, s) {
+                    return Some((p, e));
+                }
+            }
+            p += 1;
+        }
+        None
+    }
+
+    /// The next non-empty match at or after `pos` (what `finditer` gives, empty matches left out).
+    pub fn next_nonempty(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        s: &mut Scratch,
+    ) -> Option<(usize, usize)> {
+        let mut p = pos;
+        loop {
+            let (st, e) = self.search(t, text, p, text.len(), s)?;
+            if e > st {
+                return Some((st, e));
+            }
+            p = st + 1;
+        }
+    }
+
+    fn admits(b: &BranchIndex, k: u16, t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
+        if pos >= end {
+            return true;
+        }
+        let c = text[pos];
+        if c >= 128 {
+            return second_fits(&b.second[k as usize], text, pos, end);
+        }
+        let (free, nullable) = b.free[k as usize];
+        (nullable || free >> c & 1 == 1 || pos == 0 || !is_word(t, text[pos - 1]))
+            && second_fits(&b.second[k as usize], text, pos, end)
+    }
+
+    fn candidates<'b>(b: &'b BranchIndex, text: &[u32], pos: usize, end: usize) -> &'b [u16] {
+        if let Some(p) = &b.pairs {
+            if pos < end && text[pos] < 128 {
+                let c = text[pos] as usize;
+                let id = match text.get(pos + 1) {
+                    Some(&d) if pos + 1 < end && d < 128 => p.pair[c * 128 + d as usize],
+                    Some(_) if pos + 1 < end => p.non_ascii_next[c],
+                    _ => p.last[c],
+                };
+                return &p.lists[id as usize];
+            }
+        }
+        if pos >= end {
+            &b.at_end
+        } else if text[pos] < 128 {
+            &b.by_ascii[text[pos] as usize]
+        } else {
+            &b.non_ascii
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        t: &Tables,
+        prog: usize,
+        text: &[u32],
+        start: usize,
+        end: usize,
+        full: bool,
+        s: &mut Scratch,
+    ) -> Option<usize> {
+        let code = &self.progs[prog];
+        let base = s.frames.len();
+        let mut pc = 0usize;
+        let mut pos = start;
+        let result = 'outer: loop {
+            let ok = match &code[pc] {
+                Inst::Char(test) => {
+                    if pos < end && test.matches(t, text[pos]) {
+                        pos += 1;
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Inst::RepChar {
+                    test,
+                    min,
+                    max,
+                    kind,
+                } => {
+                    let lo = pos;
+                    let mut n = 0usize;
+                    let limit = if *kind == REP_LAZY { *min } else { *max };
+                    while n < limit && pos < end && test.matches(t, text[pos]) {
+                        pos += 1;
+                        n += 1;
+                    }
+                    if n < *min {
+                        false
+                    } else {
+                        match *kind {
+                            REP_GREEDY if n > *min => {
+                                s.frames.push(Frame::Greedy(pc + 1, lo + min, pos))
+                            }
+                            REP_LAZY if *max > *min => s.frames.push(Frame::Lazy(
+                                pc,
+                                pos,
+                                if *max == INF {
+                                    end
+                                } else {
+                                    (lo + max).min(end)
+                                },
+                            )),
+                            _ => {}
+                        }
+                        pc += 1;
+                        true
+                    }
+                }
+                Inst::Split(a, b) => {
+                    s.frames.push(Frame::Alt(*b, pos));
+                    pc = *a;
+                    true
+                }
+                Inst::Jmp(to) => {
+                    pc = *to;
+                    true
+                }
+                Inst::Save(slot) => {
+                    s.frames.push(Frame::Restore(*slot, s.slots[*slot]));
+                    s.slots[*slot] = pos;
+                    pc += 1;
+                    true
+                }
+                Inst::At(kind) => {
+                    let ok = match *kind {
+                        AT_BOUNDARY | AT_NON_BOUNDARY => {
+                            if end == 0 {
+                                false
+                            } else {
+                                let before = pos > 0 && is_word(t, text[pos - 1]);
+                                let after = pos < end && is_word(t, text[pos]);
+                                (before != after) == (*kind == AT_BOUNDARY)
+                            }
+                        }
+                        AT_BEGINNING => pos == 0,
+                        AT_END => pos == end || (pos + 1 == end && text[pos] == u32::from(b'\n')),
+                        AT_END_STRING => pos == end,
+                        _ => pos == 0, // beginning of string
+                    };
+                    if ok {
+                        pc += 1;
+                    }
+                    ok
+                }
+                Inst::Branch(b) => self.enter_branch(b, pc, 0, t, text, pos, end, s, &mut pc),
+                Inst::Look {
+                    prog,
+                    behind,
+                    width,
+                    negate,
+                } => {
+                    let found = if *behind {
+                        pos >= *width
+                            && self
+                                .run(t, *prog, text, pos - width, end, false, s)
+                                .is_some()
+                    } else {
+                        self.run(t, *prog, text, pos, end, false, s).is_some()
+                    };
+                    if found != *negate {
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Inst::Atomic(p) => match self.run(t, *p, text, pos, end, false, s) {
+                    Some(e) => {
+                        pos = e;
+                        pc += 1;
+                        true
+                    }
+                    None => false,
+                },
+                Inst::Match => {
+                    if full && pos != end {
+                        false
+                    } else {
+                        break 'outer Some(pos);
+                    }
+                }
+            };
+            if ok {
+                continue;
+            }
+            // backtrack
+            loop {
+                if s.frames.len() == base {
+                    break 'outer None;
+                }
+                match s.frames.pop().expect("frame") {
+                    Frame::Alt(to, p) => {
+                        pc = to;
+                        pos = p;
+                        break;
+                    }
+                    Frame::Restore(slot, old) => s.slots[slot] = old,
+                    Frame::Greedy(next, lo, p) => {
+                        let p = p - 1;
+                        if p > lo {
+                            s.frames.push(Frame::Greedy(next, lo, p));
+                        }
+                        pc = next;
+                        pos = p;
+                        break;
+                    }
+                    Frame::Lazy(inst, p, hi) => {
+                        let Inst::RepChar { test, .. } = &code[inst] else {
+                            unreachable!("lazy frame without its repeat")
+                        };
+                        if p < hi && test.matches(t, text[p]) {
+                            s.frames.push(Frame::Lazy(inst, p + 1, hi));
+                            pc = inst + 1;
+                            pos = p + 1;
+                            break;
+                        }
+                    }
+                    Frame::Branch(inst, k, p) => {
+                        let Inst::Branch(b) = &code[inst] else {
+                            unreachable!("branch frame without its branch")
+                        };
+                        pos = p;
+                        if self.enter_branch(b, inst, k, t, text, pos, end, s, &mut pc) {
+                            break;
+                        }
+                    }
+                }
+            }
+        };
+        // a successful sub-run leaves no choice points behind (atomic); captures set in it
+        // stay, as they do in `re`
+        if result.is_some() && prog != 0 {
+            let mut restores = Vec::new();
+            for f in s.frames.drain(base..) {
+                if let Frame::Restore(slot, old) = f {
+                    restores.push(Frame::Restore(slot, old));
+                }
+            }
+            s.frames.extend(restores);
+        }
+        if result.is_some() && prog == 0 {
+            s.frames.truncate(base);
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enter_branch(
+        &self,
+        b: &BranchIndex,
+        inst: usize,
+        from: usize,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+        s: &mut Scratch,
+        pc: &mut usize,
+    ) -> bool {
+        let list = Self::candidates(b, text, pos, end);
+        let mut k = from;
+        while k < list.len() {
+            let alt = list[k];
+            k += 1;
+            if Self::admits(b, alt, t, text, pos, end) {
+                if k < list.len() {
+                    s.frames.push(Frame::Branch(inst, k, pos));
+                }
+                *pc = b.alts[alt as usize];
+                return true;
+            }
+        }
+        false
+    }
+}

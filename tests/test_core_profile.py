@@ -1,0 +1,205 @@
+"""The core's profile extractors against their Python reference: identical spans, or it fails.
+
+The specification is the Python code of each extractor (`extract_reference`) and its regexes,
+which the core runs on its own backtracking engine (`rust/src/backtrack.rs`) from Python's parse
+of them (`extract/_program.py`). Checked here: the engine against `re` itself (every match,
+every group, `search` and `fullmatch` with bounds) on the extractors' patterns, then each
+extractor's spans (kind, value, offsets, confidence, attributes, order) on the synthetic
+corpus, every clinical fixture of the extractor tests, fuzzed text (any Unicode including lone
+surrogates, digits of other scripts, case oddities such as the Kelvin sign, a dotted capital I
+or a long s, form feeds, emoji) and huge inputs. A panic inside the core fails the batch with
+`CoreFailure`, and `screen_isolated` then quarantines only the ad that caused it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amberline import core
+from amberline.extract import BATCH_SEPARATOR, descriptors
+from amberline.extract._native import char_tables
+from amberline.extract._program import program
+from amberline.extract.descriptors import DescriptorExtractor
+from core_support import built_core, fixture_strings, hostile_texts, needs_active_core
+
+_core = built_core()
+pytestmark = needs_active_core()
+
+EXTRACTORS = (DescriptorExtractor,)
+
+
+@pytest.fixture(scope="module")
+def extractors() -> dict[str, object]:
+    built = {cls.name: cls() for cls in EXTRACTORS}
+    for extractor in built.values():
+        assert extractor._core is not None, extractor.name  # the core path is what is tested
+    return built
+
+
+def _key(spans) -> list[tuple]:
+    return [(s.kind, s.value, type(s.value), s.start, s.end, s.extractor, s.confidence, s.attrs)
+            for s in spans]
+
+
+def _assert_same(texts: list[str], extractors: dict[str, object]) -> None:
+    joined = BATCH_SEPARATOR.join(texts)  # as the pipeline calls it: one text per batch
+    for extractor in extractors.values():
+        for text in (*texts, joined):
+            assert _key(extractor.extract(text)) == _key(extractor.extract_reference(text)), (
+                extractor.name, text[:300])
+
+
+# --- the engine against `re` ------------------------------------------------------------------
+
+
+def _patterns() -> list[re.Pattern[str]]:
+    d = DescriptorExtractor()
+    return [d._pattern, descriptors._REFUSED, descriptors._SERVICE_BEFORE,
+            descriptors._PERSON_AFTER, descriptors._WEIGHT_AFTER_HEIGHT, descriptors._MIX,
+            descriptors._MIX_JOIN, descriptors._MIX_PERSON,
+            re.compile(r"(?i)(a|ab)(c|bcd)(d*)"), re.compile(r"(x+x+)+y|(?<=q)z+?w"),
+            re.compile(r"(?i:k(?P<s>s)+?)(?-i:[A-Z]\w)|ñ(?!\d)|\b\d{2,3}(?:/\d+)*+/\d$")]
+
+
+_ENGINE_PIECES = st.sampled_from(
+    ["5'2", "5 ft 4", '5"4', "160 cm", "110 lbs", "50kg", "blonde", "light brown", "hair",
+     "eyes", "hazel", "Latina", "asian", "mixed", "mix", "no", "thai", "massage", "girl", "men",
+     "slim", "waist", "İ", "ı", "ſ", "\u212a", "ñ", "Ñ", "٥", "７", " ", "\t", "\n", "\f", "-",
+     "/", ",", ".", "'", "’", "🌹", "a", "ab", "bcd", "d", "x", "y", "q", "z", "w", "KS", "kſ",
+     "Ab", "12", "345", "/6", "\ud800", "\u00a0", "&", ":"])
+_ENGINE_TEXTS = st.one_of(st.text(max_size=80), st.lists(_ENGINE_PIECES, max_size=40).map("".join))
+
+
+@pytest.fixture(scope="module")
+def engine_patterns() -> list[tuple[re.Pattern[str], object]]:
+    flags, folds, _digits = char_tables()
+    return [(p, _core.Pattern(program(p), flags, folds)) for p in _patterns()]
+
+
+def _finditer_rows(pattern: re.Pattern[str], text: str) -> list[int]:
+    rows: list[int] = []
+    for m in pattern.finditer(text):
+        if m.end() == m.start():
+            continue
+        rows += [m.start(), m.end()]
+        for g in range(1, pattern.groups + 1):
+            rows += list(m.span(g))
+    return rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_ENGINE_TEXTS, cut=st.tuples(st.integers(0, 90), st.integers(0, 90)))
+def test_engine_is_re(engine_patterns, text: str, cut: tuple[int, int]) -> None:
+    data = text.encode("utf-32-le", "surrogatepass")
+    pos, end = min(cut), max(cut)
+    for pattern, compiled in engine_patterns:
+        got = np.frombuffer(compiled.finditer(data), dtype="<i8").tolist()
+        assert got == _finditer_rows(pattern, text), (pattern.pattern[:60], text)
+        end_ = min(end, len(text))
+        pos_ = min(pos, end_)
+        m = pattern.search(text, pos_, end_)
+        assert compiled.check(data, pos, end) == (
+            pattern.fullmatch(text, pos_, end_) is not None, m and m.span()), text
+
+
+# --- corpora ----------------------------------------------------------------------------------
+
+
+def test_synthetic_corpus(extractors) -> None:
+    from amberline.synth.generate import generate
+    from amberline.text.normalise import normalise_batch
+
+    for seed in (5, 23):
+        ads, _truth = generate(1500, seed)
+        texts = [n.text for n in normalise_batch([f"{a['title']}\n{a['body']}" for a in ads])]
+        for extractor in extractors.values():  # the corpus does exercise every extractor
+            assert len(extractor.extract(BATCH_SEPARATOR.join(texts))) > len(texts) / 10
+        for i in range(0, len(texts), 300):
+            _assert_same(texts[i : i + 300], extractors)
+
+
+def test_clinical_fixtures(extractors) -> None:
+    texts = fixture_strings("test_extract_profile.py", "test_descriptors_real_forms.py",
+                            "test_extractor_examples.py", "test_alerts_descriptors.py",
+                            "test_normalise.py")
+    texts += [ex.text for cls in EXTRACTORS for ex in cls.examples()]
+    assert len(texts) > 100
+    _assert_same(texts, extractors)
+
+
+_PIECE_LIST = (
+    ["5'2", "5’4”", "5 ft 4 in", '5"4', "5'7 150", "160cm", "110 lbs", "110#", "50 kg", "٥'٢",
+     "１６０ cm", "blonde", "long black silky hair", "hair: brown", "eyes: green", "hazel eyes",
+     "light brown eyes", "Latina", "latin-a", "Puerto Rican", "puerto-rican", "ebony", "white",
+     "black", "native", "girl", "men", "gentlemen", "ethnicity:", "race =", "no", "not",
+     "sorry", "Thai", "massage", "Swedish", "deep tissue", "shiatsu", ",", " ~ ", " & ", "mixed",
+     "Mix", "MIX", "mixxed", "cutie", "race", "slim", "waist", "petite", "curvy", "bbw", "thick",
+     "İ", "ı", "ſ", "\u212a", "ñ", "Ñ", " ", "  ", "\t", "\n", "\f", "\n\f\n", "\u00a0", "-",
+     "/", ".", "'", "💋", "🌹", "\ud800", "x", "9", "12", "5"]
+)  # fmt: skip
+_PIECES = st.sampled_from(_PIECE_LIST)
+_TEXTS = hostile_texts(_PIECES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=6))
+def test_fuzzed_text(extractors, texts: list[str]) -> None:
+    _assert_same(texts, extractors)
+
+
+def test_huge_inputs(extractors) -> None:
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(20_000)) for _ in range(2)]
+    texts += [" " * 100_000 + "blonde hair", "5'" * 30_000, "mix asian " * 1_500,
+              "a" * 100_000, "-" * 50_000 + "5'2", "hair" + " " * 50_000 + ": black"]
+    _assert_same(texts, extractors)
+
+
+# --- containment, pickling, choice ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", EXTRACTORS)
+def test_a_panic_in_the_core_quarantines_only_that_ad(monkeypatch, cls) -> None:
+    from amberline.isolate import ScreeningFailure, screen_isolated
+    from amberline.model import Ad
+    from amberline.pipeline import Screener
+
+    trap = "\U0010fffd"
+    screener = Screener()
+    extractor = next(e for e in screener.extractors if isinstance(e, cls))
+    monkeypatch.setattr(extractor, "_core", extractor._build_core(panic_on=trap))
+    texts = ["Petite, 5'2, hazel eyes, age 21, $150 hh", f"bad {trap} 5'2", "blonde hair"]
+    with pytest.raises(core.CoreFailure, match="test panic"):
+        extractor.extract(texts[1])
+    ads = [Ad(source="t", source_id=str(i), body=text) for i, text in enumerate(texts)]
+    results = screen_isolated(screener, ads)
+    assert [isinstance(r, ScreeningFailure) for r in results] == [False, True, False]
+    assert results[1].stage == f"extract:{cls.name}" and "test panic" in results[1].error
+    assert results[0].spans and results[2].spans
+
+
+@pytest.mark.parametrize("cls", EXTRACTORS)
+def test_pickled_extractor_rebuilds_its_core(cls) -> None:
+    extractor = pickle.loads(pickle.dumps(cls()))
+    assert extractor._core is not None
+    text = "New Latina girl, 5'4 120, brown hair, mixed, age 22, $200 1hr"
+    assert _key(extractor.extract(text)) == _key(extractor.extract_reference(text))
+
+
+@pytest.mark.parametrize("cls", EXTRACTORS)
+def test_python_choice_runs_the_reference(monkeypatch, cls) -> None:
+    monkeypatch.setenv(core.ENV_VAR, "python")
+    core.reset()
+    try:
+        assert cls()._core is None
+    finally:
+        monkeypatch.undo()
+        core.reset()
+    assert cls()._core is not None
