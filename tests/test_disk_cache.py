@@ -48,7 +48,8 @@ TEXTS = ["", "a", "\0", "e\u0301", "🌹🌹", "\ud800 lone", "x" * 1000, "line\
 
 def test_payload_round_trips() -> None:
     assert disk_cache.unstrings(disk_cache.strings(TEXTS)) == TEXTS
-    assert disk_cache.unstrings(disk_cache.strings([])) == []
+    for plain in ([], [""], ["", ""], ["a", "", "🌹\ud800"], [t for t in TEXTS if "\0" not in t]):
+        assert disk_cache.unstrings(disk_cache.strings(plain)) == plain
     assert disk_cache.unints(disk_cache.ints([0, -1, 2**62])).tolist() == [0, -1, 2**62]
     assert disk_cache.unfloats(disk_cache.floats([1.5, None, -0.25])) == [1.5, None, -0.25]
     parts = [b"", b"abc", bytes(range(256))]
@@ -57,9 +58,11 @@ def test_payload_round_trips() -> None:
 
 @pytest.mark.parametrize("blob", [
     b"", b"\x01", (5).to_bytes(8, "little") + b"abc",
-    disk_cache.pack([disk_cache.ints([2], "<u4"), "a".encode("utf-32-le")]),  # lengths
-    disk_cache.pack([disk_cache.ints([1], "<u4"), b"\xff\xff\xff\xff"]),  # not a code point
-    disk_cache.pack([b"abc", b""]),  # an array of the wrong size
+    disk_cache.pack([b"\1", disk_cache.ints([2], "<u4"), "a".encode("utf-32-le")]),  # lengths
+    disk_cache.pack([b"\1", disk_cache.ints([1], "<u4"), b"\xff\xff\xff\xff"]),  # past U+10FFFF
+    disk_cache.pack([b"\1", b"abc", b""]),  # an array of the wrong size
+    disk_cache.pack([b"\0", disk_cache.ints([3]), b"a\0b"]),  # count
+    disk_cache.pack([b"\2", disk_cache.ints([1]), b"a"]),  # neither form
 ])
 def test_malformed_payloads_raise_value_error(blob) -> None:
     with pytest.raises((ValueError, UnicodeDecodeError)):

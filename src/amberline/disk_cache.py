@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_BYTES = 64 * 1024 * 1024
+FORMAT = 2  # of `strings` (in the file names: a file of another format is not looked at)
 _DIGEST = 32  # sha256 of the payload, after the magic line
 
 
@@ -72,7 +73,7 @@ def cached(kind: str, key: str, compute: Callable[[], T], encode: Callable[[T], 
            decode: Callable[[bytes], T]) -> T:
     """`decode` of the cache file of `kind` (a few words, e.g. "unicode tables") and `key`
     (a `fingerprint`), else `compute()`, left there `encode`d for the next process."""
-    path = core.cache_dir() / f"{kind.replace(' ', '-')}-{key[:40]}.bin"
+    path = core.cache_dir() / f"{kind.replace(' ', '-')}-{key[:40]}-{FORMAT}.bin"
     magic = f"amberline {kind} 1\n".encode()
     blob = read(path, magic)
     if blob is not None:
@@ -184,16 +185,26 @@ def unfloats(blob: bytes) -> list[float | None]:
 
 
 def strings(values: Sequence[str]) -> bytes:
-    """A list of strings (any characters, lone surrogates included) as one section."""
-    return pack([ints(list(map(len, values)), "<u4"),
+    """A list of strings (any characters, lone surrogates included) as one section: joined
+    by NUL when none holds one (it splits back fastest), else with their lengths."""
+    if not any("\0" in v for v in values):
+        return pack([b"\0", ints([len(values)]),
+                     "\0".join(values).encode("utf-8", "surrogatepass")])
+    return pack([b"\1", ints(list(map(len, values)), "<u4"),
                  "".join(values).encode("utf-32-le", "surrogatepass")])
 
 
 def unstrings(blob: bytes) -> list[str]:
-    lens_b, text_b = unpack(blob, 2)
-    lens = unints(lens_b, "<u4").tolist()
-    if len(text_b) % 4:
-        raise ValueError("text of the wrong size")
+    how, head, text_b = unpack(blob, 3)
+    if how == b"\0":
+        (count,) = unints(head).tolist() or [-1]
+        values = text_b.decode("utf-8", "surrogatepass").split("\0") if count else []
+        if len(values) != count:
+            raise ValueError("string count does not match")
+        return values
+    if how != b"\1" or len(text_b) % 4:
+        raise ValueError("not a list of strings")
+    lens = unints(head, "<u4").tolist()
     text = text_b.decode("utf-32-le", "surrogatepass")  # raises on a value past U+10FFFF
     if sum(lens) != len(text):
         raise ValueError("string lengths do not add up")

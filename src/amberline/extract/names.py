@@ -362,7 +362,24 @@ def _case_sets() -> tuple[list[int], list[int], list[int], list[int]]:
     `c.isupper()`, where `(c + "A").isupper()` is false (lower or title case: a word holding
     it is never `isupper()`), where `c.isdigit()`, and where `c.lower()` is not one
     character or depends on its neighbours (a capital sigma): words with those are left to
-    the Python reference."""
+    the Python reference. Kept in the disk cache with the Unicode tables' key."""
+    from amberline.text import native
+
+    def encode(sets: tuple[list[int], ...]) -> bytes:
+        return disk_cache.pack(disk_cache.ints(s, "<u4") for s in sets)
+
+    def decode(payload: bytes) -> tuple[list[int], list[int], list[int], list[int]]:
+        sets = [disk_cache.unints(blob, "<u4") for blob in disk_cache.unpack(payload, 4)]
+        if any(len(s) and s.max() >= 0x110000 for s in sets):
+            raise ValueError("not a code point")
+        upper, not_upper, digits, defer = (s.tolist() for s in sets)
+        return upper, not_upper, digits, defer
+
+    key = disk_cache.fingerprint(native._cache_key(), Path(__file__))
+    return disk_cache.cached("name case sets", key, _compute_case_sets, encode, decode)
+
+
+def _compute_case_sets() -> tuple[list[int], list[int], list[int], list[int]]:
     from amberline.text.native import ALNUM, unicode_tables
 
     flags = np.frombuffer(unicode_tables().flags, dtype=np.uint8)

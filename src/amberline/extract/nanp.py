@@ -16,9 +16,12 @@ for every number, as before. A test compares both paths on random numbers.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumber, ValidationResult
+
+from amberline import disk_cache
 
 try:  # Python 3.11+ keeps the regex parser here; older versions call it sre_parse
     import re._parser as _sre  # type: ignore[import-not-found]
@@ -98,17 +101,26 @@ def free_tail(pattern: str) -> bool:
 
 @lru_cache(maxsize=1)
 def shortcut_safe() -> bool:
-    """Whether every +1 region's metadata leaves digits after the sixth free."""
+    """Whether every +1 region's metadata leaves digits after the sixth free (the answer is
+    kept in the disk cache, keyed by the patterns and this module)."""
+    patterns: list[str | None] = []
     for region in COUNTRY_CODE_TO_REGION_CODE[1]:
         meta = PhoneMetadata.metadata_for_region(region)
         if meta is None:
             return False
-        patterns = [meta.leading_digits]
+        patterns.append(meta.leading_digits)
         patterns += [getattr(getattr(meta, name), "national_number_pattern", None)
                      for name in _DESCS if getattr(meta, name, None) is not None]
-        if not all(free_tail(p) for p in patterns if p):
-            return False
-    return True
+    checked = [p for p in patterns if p]
+
+    def decode(blob: bytes) -> bool:
+        if blob not in (b"\0", b"\1"):
+            raise ValueError("not a yes or no")
+        return blob == b"\1"
+
+    key = disk_cache.fingerprint(Path(__file__), *checked)
+    return disk_cache.cached("nanp shortcut", key, lambda: all(map(free_tail, checked)),
+                             lambda safe: b"\1" if safe else b"\0", decode)
 
 
 @lru_cache(maxsize=65536)

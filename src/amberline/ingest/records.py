@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +114,8 @@ def parse_datetime(value: Any) -> datetime | None:
         return _from_epoch(float(text))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # on first use: its import is costly
+
     for parse in (datetime.fromisoformat, parsedate_to_datetime):
         try:
             parsed = parse(text)

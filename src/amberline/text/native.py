@@ -156,14 +156,15 @@ def _decode(payload: bytes) -> UnicodeTables:
     flags, folds_b, lower_b, cps_b, kinds, lens_b, repl_b = disk_cache.unpack(payload, 7)
     if len(flags) != _N_CODE_POINTS:
         raise ValueError("flag table of the wrong size")
-    folds, lower, cps, lens = (disk_cache.unints(blob, "<u4").tolist()
-                               for blob in (folds_b, lower_b, cps_b, lens_b))
+    arrays = [disk_cache.unints(blob, "<u4") for blob in (folds_b, lower_b, cps_b, lens_b)]
+    if any(len(a) and a.max() >= _N_CODE_POINTS for a in arrays[:3]):
+        raise ValueError("not a code point")
+    if (len(kinds) and max(kinds) >= len(KINDS)) or (
+            len(arrays[0]) and not 97 <= arrays[0][1::2].min() <= arrays[0][1::2].max() <= 122):
+        raise ValueError("bad kind or fold letter")
+    folds, lower, cps, lens = (a.tolist() for a in arrays)
     if len(folds) % 2 or len(lower) % 2 or not len(cps) == len(kinds) == len(lens):
         raise ValueError("tables of mismatched lengths")
-    if any(v >= _N_CODE_POINTS for v in (*folds, *lower, *cps)):
-        raise ValueError("not a code point")
-    if any(k >= len(KINDS) for k in kinds) or any(not 97 <= v <= 122 for v in folds[1::2]):
-        raise ValueError("bad kind or fold letter")
     text = repl_b.decode("utf-32-le")  # raises on a surrogate or a bad length
     if sum(lens) != len(text):
         raise ValueError("replacement lengths do not add up")
