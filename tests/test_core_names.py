@@ -1,8 +1,8 @@
 """The core's word scan for the names extractor against the Python reference: identical output.
 
-The specification is `NameExtractor._word_hit` and `_PHONE_RUN` (`extract/names.py`): which
+The specification is `NameExtractor._scan` without the core (`extract/names.py`): which
 Capitalised words are given names or unknown words standing alone, with the context cue each
-gets, and where phone-number runs are. The core must give the same rows (`_scan`) and hence the
+gets (`_word_hit`), the words beside phone-number runs and the names of profile cards. The core must give the same rows (`_scan`) and hence the
 same name spans for every text: the synthetic corpus, every clinical fixture of the name, ad and
 extractor tests, fuzzed text (any Unicode including lone surrogates, case oddities such as a
 capital sigma, a dotted capital I or a title-case digraph, other scripts' digits, emoji, form
@@ -69,8 +69,8 @@ def test_synthetic_corpus_raw_and_normalised(extractor) -> None:
     ads, _truth = generate(1500, 7)
     texts = [f"{ad['title']}\n{ad['body']}" for ad in ads]
     joined = BATCH_SEPARATOR.join(texts)
-    words, phones = extractor._scan(joined)
-    assert len(phones) > 100 and sum(cue is not None for *_, cue in words) > 100  # exercised
+    words, neighbours, _cards = extractor._scan(joined)
+    assert len(neighbours) > 100 and sum(cue is not None for *_, cue in words) > 100  # exercised
     for chunk in (texts[:500], texts[500:1000], texts[1000:]):
         _assert_same(extractor, chunk)
     _assert_same(extractor, [n.text for n in reference_batch(texts[:500])])
@@ -91,7 +91,7 @@ def test_the_core_leaves_words_it_cannot_lower_to_python(extractor) -> None:
     """A capital sigma lowers by context, a dotted capital I to two characters: those words
     come back as kind 255 and the reference decides them."""
     text = "Mia 23 y/o\nΣara - 24\nMİA 🌹\nAmyΣ 22 yrs\nǅana 25 y/o"
-    rows, _phones, errors = extractor._scanner.scan_batch(*core.batch_buffer([text]))
+    rows, _phones, _cards, errors = extractor._scanner.scan_batch(*core.batch_buffer([text]))
     assert not errors
     kinds = {text[s:e]: k for _i, s, e, k, _c in
              np.frombuffer(rows, dtype="<i8").reshape(-1, 5).tolist()}
@@ -108,7 +108,8 @@ _GLUE = [" ", "  ", "\t", "\n", "\f", ", ", " & ", " and ", "~ ", " ~", "• ", 
          "“", "”", " xoxo ", "ask for ", "text ", "\n\f\n"]
 _AGES = ["23 y/o", "22yo", "19 yrs", "33 years", "25 y0", "21 Y/O", " 36D-24-36", " ,34dd/",
          " - 26", " - 26 yrs", " - 99", " - 26.", " - 2٣", "age: 22", "AGE=31", "Age 19",
-         "Poster's age: 23", "poster’s  AGE :45", "1８", "18"]
+         "Poster's age: 23", "poster’s  AGE :45", "1８", "18", "\"MIA\" AGE: 21",
+         "“Mia” -age=22", "\" Jo \"~~ age 19", "”Ruby“age 2٣"]
 _PHONES = ["703 555 0142", "(703) 555-0142", "703.555.0142", "7035550142", "17035550142",
            "703-555-01", "7 0 3 5 5 5 0 1 4 2", "٧٠٣٥٥٥٠١٤٢", "²703 555 0142", "703  555  0142",
            "1234567890123456"]

@@ -4,8 +4,9 @@
 //! Capitalised word of an ad, about thirty per ad, and in CPython each costs a regex step, a
 //! dict look-up and a dozen character tests. Here one pass over the batch's joined text finds
 //! the words (`_WORD_RE`), classifies them with the extractor's table, applies its token and
-//! context rules (`_known_context`, `_unknown_context`) and finds the phone-number runs
-//! (`_PHONE_RUN`); Python only handles the few words that stand where names do.
+//! context rules (`_known_context`, `_unknown_context`), finds the words beside phone-number
+//! runs (`_PHONE_RUN`, `_NAME_BEFORE`, `_NAME_AFTER`) and the names of profile cards
+//! (`_CARD`); Python only handles the few words that stand where names do.
 //!
 //! Each function below is the hand-written equivalent of one regex or helper of `names.py`
 //! (named in its comment), with Python's possessive and backtracking semantics spelled out.
@@ -732,9 +733,113 @@ impl NameScanner {
         !(self.alnum(c) || one_of(c, "'\u{2019}_"))
     }
 
+    /// The words beside each phone-number run, in `_positional`'s order: (start, end, before)
+    /// for `_NAME_BEFORE` (searched in the 40 characters before the run) and `_NAME_AFTER`.
+    pub fn phone_neighbours(&self, t: &[u32]) -> Vec<(usize, usize, bool)> {
+        let mut out = Vec::new();
+        for (p, end) in self.phone_runs(t) {
+            if let Some((s, e)) = self.name_before(t, p) {
+                out.push((s, e, true));
+            }
+            if let Some((s, e)) = self.name_after(t, end) {
+                out.push((s, e, false));
+            }
+        }
+        out
+    }
+
+    /// A possessive run of `[^\w\f]` from `i` below `limit`, at most `max` long: its end.
+    fn gap(&self, t: &[u32], i: usize, max: usize, limit: usize) -> usize {
+        let mut k = i;
+        while k - i < max && k < limit && !self.word(t[k]) && t[k] != FF {
+            k += 1;
+        }
+        k
+    }
+
+    /// `_NAME_BEFORE.search(text, max(0, p - 40), p)`:
+    /// `(?<![\w'’])(?P<name>_WORD)[^\w\f]{0,8}+$`, the name's bounds.
+    fn name_before(&self, t: &[u32], p: usize) -> Option<(usize, usize)> {
+        for s in p.saturating_sub(40)..p {
+            if s > 0 && (self.word(t[s - 1]) || t[s - 1] == APOS || t[s - 1] == RSQUO) {
+                continue;
+            }
+            let Some(e) = self.word_at(t, s, p) else {
+                continue;
+            };
+            let g = self.gap(t, e, 8, p);
+            if g == p || (g + 1 == p && t[g] == NL) {
+                return Some((s, e));
+            }
+        }
+        None
+    }
+
+    /// `_NAME_AFTER.match(text, end)`: `[^\w\f]{0,8}+(?P<name>_WORD)(?![\w'’])`.
+    fn name_after(&self, t: &[u32], end: usize) -> Option<(usize, usize)> {
+        let s = self.gap(t, end, 8, t.len());
+        let e = self.word_at(t, s, t.len())?;
+        if t.get(e)
+            .is_some_and(|&c| self.word(c) || c == APOS || c == RSQUO)
+        {
+            return None;
+        }
+        Some((s, e))
+    }
+
+    /// `_CARD.finditer(text)`, the names' bounds: `[\"“”][ \t]*+(?P<name>[^\W\d_]{2,20}+)
+    /// [ \t]*+[\"“”][^\w\n\f]{0,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)`.
+    pub fn cards(&self, t: &[u32]) -> Vec<(usize, usize)> {
+        let quote = |c: u32| c == '"' as u32 || c == 0x201C || c == 0x201D;
+        let mut out = Vec::new();
+        let mut q = 0;
+        while q < t.len() {
+            match self.card_at(t, q, quote) {
+                Some((s, e, end)) => {
+                    out.push((s, e));
+                    q = end;
+                }
+                None => q += 1,
+            }
+        }
+        out
+    }
+
+    fn card_at(
+        &self,
+        t: &[u32],
+        q: usize,
+        quote: impl Fn(u32) -> bool,
+    ) -> Option<(usize, usize, usize)> {
+        if !quote(t[q]) {
+            return None;
+        }
+        let s = Self::blanks(t, q + 1);
+        let k = self.letters(t, s, 20, t.len());
+        if k < 2 {
+            return None;
+        }
+        let e = s + k;
+        let r = Self::blanks(t, e);
+        if !t.get(r).is_some_and(|&c| quote(c)) {
+            return None;
+        }
+        let r = self.symbols(t, r + 1, 4);
+        let r = self.ci_lit(t, r, "age")?;
+        let mut r = Self::blanks(t, r);
+        if t.get(r).is_some_and(|&c| one_of(c, ":=-")) {
+            r = Self::blanks(t, r + 1);
+        }
+        let end = self.age_digits(t, r, b'6')?;
+        if t.get(end).is_some_and(|&c| self.decimal(c)) {
+            return None;
+        }
+        Some((s, e, end))
+    }
+
     /// `_PHONE_RUN.finditer(text)` (`\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)`), less the runs
     /// right after a digit (`str.isdigit`): (start, end).
-    pub fn phone_runs(&self, t: &[u32]) -> Vec<(usize, usize)> {
+    fn phone_runs(&self, t: &[u32]) -> Vec<(usize, usize)> {
         let n = t.len();
         let mut out = Vec::new();
         let mut p = 0;
@@ -802,22 +907,27 @@ pub struct PyNameScanner {
     scanner: NameScanner,
 }
 
-/// Word rows (text index, start, end, kind, cue id), phone rows (text index, start, end),
-/// and the texts that panicked.
-type ScanRows = (Vec<i64>, Vec<i64>, Vec<(usize, String)>);
+/// Word rows (text index, start, end, kind, cue id), phone-neighbour rows (text index, start,
+/// end, before), card rows (text index, start, end), and the texts that panicked.
+type ScanRows = (Vec<i64>, Vec<i64>, Vec<i64>, crate::TextErrors);
 
 fn scan_all(scanner: &NameScanner, chars: &[u32], bounds: &[usize]) -> ScanRows {
-    let (mut words, mut phones, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut words, mut phones, mut cards, mut errors) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
         let run = || {
             if let Some(c) = scanner.tables.panic_on {
                 assert!(!text.contains(&c), "test panic on {c:#x}");
             }
-            (scanner.word_hits(text), scanner.phone_runs(text))
+            (
+                scanner.word_hits(text),
+                scanner.phone_neighbours(text),
+                scanner.cards(text),
+            )
         };
         match catch_unwind(AssertUnwindSafe(run)) {
-            Ok((hits, runs)) => {
+            Ok((hits, neighbours, found)) => {
                 let i = index as i64;
                 for h in hits {
                     words.extend([
@@ -828,14 +938,17 @@ fn scan_all(scanner: &NameScanner, chars: &[u32], bounds: &[usize]) -> ScanRows 
                         i64::from(h.cue),
                     ]);
                 }
-                for (s, e) in runs {
-                    phones.extend([i, s as i64, e as i64]);
+                for (s, e, before) in neighbours {
+                    phones.extend([i, s as i64, e as i64, i64::from(before)]);
+                }
+                for (s, e) in found {
+                    cards.extend([i, s as i64, e as i64]);
                 }
             }
             Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
         }
     }
-    (words, phones, errors)
+    (words, phones, cards, errors)
 }
 
 #[pymethods]
@@ -893,10 +1006,11 @@ impl PyNameScanner {
 
     /// Scan a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
     ///
-    /// Returns (words, phones, errors): rows of five int64 (text index, start, end, kind,
-    /// cue id: see `CUES`; kind 255 for a word Python must decide itself), rows of three
-    /// int64 (text index, start, end) for the phone-number runs, and (text index, message)
-    /// for the texts the core panicked on, which have no rows.
+    /// Returns (words, phones, cards, errors): rows of five int64 (text index, start, end,
+    /// kind, cue id: see `CUES`; kind 255 for a word Python must decide itself); rows of four
+    /// int64 (text index, start, end, 1 before / 0 after) for the words beside phone-number
+    /// runs; rows of three int64 (text index, start, end) for the names of profile cards;
+    /// and (text index, message) for the texts the core panicked on, which have no rows.
     #[allow(clippy::type_complexity)]
     fn scan_batch<'py>(
         &self,
@@ -906,14 +1020,16 @@ impl PyNameScanner {
     ) -> PyResult<(
         Bound<'py, PyBytes>,
         Bound<'py, PyBytes>,
-        Vec<(usize, String)>,
+        Bound<'py, PyBytes>,
+        crate::TextErrors,
     )> {
         let (chars, offsets) = crate::decode_batch(data, &bounds)?;
         let scanner = &self.scanner;
-        let (words, phones, errors) = py.detach(|| scan_all(scanner, &chars, &offsets));
+        let (words, phones, cards, errors) = py.detach(|| scan_all(scanner, &chars, &offsets));
         Ok((
             PyBytes::new(py, &crate::le_bytes(&words)),
             PyBytes::new(py, &crate::le_bytes(&phones)),
+            PyBytes::new(py, &crate::le_bytes(&cards)),
             errors,
         ))
     }

@@ -412,11 +412,11 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
         None if panic_on is None else ord(panic_on))
 
 
-def _core_scan(names: NameExtractor, text: str) -> tuple[list[tuple[int, int, int, str | None]],
-                                                          list[tuple[int, int]]]:
+def _core_scan(names: NameExtractor, text: str) -> tuple[
+        list[tuple[int, int, int, str | None]], list[tuple[int, int, bool]], list[tuple[int, int]]]:
     """`NameExtractor._scan` through the core: its rows, with the words it leaves to Python
     (kind 255) decided by `_word_hit`."""
-    words_b, phones_b, errors = names._scanner.scan_batch(  # type: ignore[union-attr]
+    words_b, phones_b, cards_b, errors = names._scanner.scan_batch(  # type: ignore[union-attr]
         *core.batch_buffer([text]))
     core.raise_failures("name scan", errors)
     cues: list[str | None] = [None, *_CORE_CUES[1:]]
@@ -428,8 +428,10 @@ def _core_scan(names: NameExtractor, text: str) -> tuple[list[tuple[int, int, in
                 words.append(hit)
         else:
             words.append((start, end, kind, cues[cue]))
-    phones = [(s, e) for _, s, e in np.frombuffer(phones_b, dtype="<i8").reshape(-1, 3).tolist()]
-    return words, phones
+    neighbours = [(s, e, bool(b)) for _, s, e, b
+                  in np.frombuffer(phones_b, dtype="<i8").reshape(-1, 4).tolist()]
+    cards = [(s, e) for _, s, e in np.frombuffer(cards_b, dtype="<i8").reshape(-1, 3).tolist()]
+    return words, neighbours, cards
 
 
 class NameExtractor(Extractor):
@@ -555,16 +557,11 @@ class NameExtractor(Extractor):
                          else self._span(word, start, confidence, cue))
             self._list_around(text, start, start + len(word), add)
 
-        words, phones = self._scan(text)
-        for p, end in phones:
-            b = _NAME_BEFORE.search(text, max(0, p - _WINDOW), p)
-            if b is not None and self._beside_phone(text, b.group("name"), b.start("name"),
-                                                    before=True):
-                add(b.group("name"), b.start("name"), "before phone", 0.6)
-            a = _NAME_AFTER.match(text, end)
-            if a is not None and self._beside_phone(text, a.group("name"), a.start("name"),
-                                                    before=False):
-                add(a.group("name"), a.start("name"), "after phone", 0.6)
+        words, neighbours, cards = self._scan(text)
+        for start, end, before in neighbours:
+            word = text[start:end]
+            if self._beside_phone(text, word, start, before=before):
+                add(word, start, "before phone" if before else "after phone", 0.6)
         # Only a Capitalised word the gazetteer knows (or, at a line start or before an age,
         # one no list knows) has its context looked at (`_word_hit`).
         n = len(text)
@@ -578,16 +575,18 @@ class NameExtractor(Extractor):
                         self._caps_list(run, add)
             if cue is not None:
                 add(word, start, cue, 0.5)
-        for card in _CARD.finditer(text):
-            if card.group("name").lower() not in self._stop:
-                add(card.group("name"), card.start("name"), "before age", 0.5)
+        for start, end in cards:
+            if text[start:end].lower() not in self._stop:
+                add(text[start:end], start, "before age", 0.5)
         return found
 
     def _scan(self, text: str) -> tuple[list[tuple[int, int, int, str | None]],
-                                       list[tuple[int, int]]]:
-        """The Capitalised words `_positional` looks at, as (start, end, kind, cue): every
-        given name, and any other word with a cue; and the phone-number runs, (start, end).
-        From the core where it is built, else from `_word_hit` and `_PHONE_RUN`."""
+                                       list[tuple[int, int, bool]], list[tuple[int, int]]]:
+        """What `_positional` looks at: the Capitalised words as (start, end, kind, cue),
+        every given name and any other word with a cue; the words beside phone-number runs,
+        (start, end, before), for each run the one before it then the one after it; and the
+        names of profile cards, (start, end). From the core where it is built, else from
+        `_word_hit` and the regexes."""
         if self._scanner is not None:
             return _core_scan(self, text)
         words = []
@@ -595,10 +594,19 @@ class NameExtractor(Extractor):
             hit = self._word_hit(text, m.start(), m.end())
             if hit is not None and (hit[2] == _KNOWN or hit[3] is not None):
                 words.append(hit)
-        phones = [(m.start(), m.end()) for m in _PHONE_RUN.finditer(text)
-                  if not (m.start() > 0 and text[m.start() - 1].isdigit())]
-        # (a run right after a digit is the tail of a longer run of digits)
-        return words, phones
+        neighbours = []
+        for phone in _PHONE_RUN.finditer(text):
+            p = phone.start()
+            if p > 0 and text[p - 1].isdigit():
+                continue  # the tail of a longer run of digits
+            b = _NAME_BEFORE.search(text, max(0, p - _WINDOW), p)
+            if b is not None:
+                neighbours.append((b.start("name"), b.end("name"), True))
+            a = _NAME_AFTER.match(text, phone.end())
+            if a is not None:
+                neighbours.append((a.start("name"), a.end("name"), False))
+        cards = [m.span("name") for m in _CARD.finditer(text)]
+        return words, neighbours, cards
 
     def _word_hit(self, text: str, start: int, end: int
                   ) -> tuple[int, int, int, str | None] | None:
