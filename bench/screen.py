@@ -198,8 +198,6 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
     one; best of 2 passes after a warm-up)."""
     from itertools import accumulate
 
-    import numpy as np
-
     from amberline.extract import BATCH_SEPARATOR
     from amberline.pipeline import _deal
     from amberline.text import boilerplate
@@ -225,7 +223,6 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
             starts = [0, *accumulate(len(x) + sep for x in texts[:-1])]
             limits = [start + len(x) for start, x in zip(starts, texts, strict=True)]
             joined = BATCH_SEPARATOR.join(texts)
-            bounds = np.asarray(starts, dtype=np.int64)
             spans: list[list] = [[] for _ in chunk]
             flags: list[list] = [[] for _ in chunk]
             excluded: list[list] = [[] for _ in chunk]
@@ -233,15 +230,15 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
             for extractor in screener.extractors:
                 found = extractor.extract(joined)
                 t = tick(f"extract:{extractor.name}", t)
-                _deal(found, starts, bounds, limits, spans)
+                _deal(found, starts, limits, spans)
                 t = tick("deal", t)
             found_flags = screener.matcher.match(joined)
             t = tick("lexicon", t)
-            _deal(found_flags, starts, bounds, limits, flags)
+            _deal(found_flags, starts, limits, flags)
             t = tick("deal", t)
             found_excluded = boilerplate.find_batch(joined, starts)
             t = tick("boilerplate", t)
-            _deal(found_excluded, starts, bounds, limits, excluded)
+            _deal(found_excluded, starts, limits, excluded)
             t = tick("deal", t)
             for x in zip(chunk, norms, spans, flags, excluded, strict=True):
                 screener._finish(*x)

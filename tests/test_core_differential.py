@@ -239,3 +239,33 @@ def test_offsets_read_back_as_python_ints(compiled: object) -> None:
     for item in (*screening.spans, *screening.flags, *screening.obfuscations):
         assert type(item.start) is int and type(item.end) is int
     json.dumps([(s.start, s.end) for s in screening.spans])
+
+
+def test_threads_share_one_normaliser(compiled: object) -> None:
+    """The core keeps one batch's buffers for the next; batches normalised at once in several
+    threads (the GIL is released inside) each get their own results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(3)
+    batches = [["".join(rng.choice(_PIECE_LIST) for _ in range(rng.randrange(1, 400)))
+                for _ in range(60)] for _ in range(12)]
+    want = [[_as_tuple(r) for r in reference_batch(b)] for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda b: [_as_tuple(r) for r in
+                                           native.normalise_batch(b, compiled)], batches))
+            assert got == want
+
+
+def test_batch_buffer_of_one_text_is_kept_for_that_text_only() -> None:
+    """The joined text of a batch goes to several core stages; its buffer is made once."""
+    a, b = "sev\u00e9n \ud800 " * 50, "other text"
+    want_a = a.encode("utf-32-le", "surrogatepass")
+    first = core.batch_buffer([a])
+    assert first == (want_a, [0, len(a)])
+    assert core.batch_buffer([a])[0] is first[0]
+    assert core.batch_buffer([b]) == (b.encode("utf-32-le"), [0, len(b)])
+    copy = "".join(list(a))  # equal, not the same object
+    assert core.batch_buffer([copy])[0] == want_a
+    assert core.batch_buffer([a, b]) == (want_a + b.encode("utf-32-le"),
+                                         [0, len(a), len(a) + len(b)])

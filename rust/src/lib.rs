@@ -19,6 +19,7 @@ pub mod tables;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -32,7 +33,14 @@ use crate::tables::Tables;
 #[pyclass(frozen, module = "amberline._core")]
 struct Normaliser {
     tables: Tables,
+    /// The last batch's buffers, cleared and refilled: a batch's columns are megabytes, and
+    /// fresh ones cost a page fault per page touched. (A batch that finds it in use, in
+    /// another thread, takes fresh ones.)
+    scratch: Mutex<(Vec<u32>, Columns)>,
 }
+
+/// Buffers larger than this are not kept for the next batch.
+const SCRATCH_KEPT: usize = 64 << 20;
 
 /// What one batch gives back: see `Normaliser.normalise_batch`.
 #[derive(Default)]
@@ -99,15 +107,23 @@ impl Columns {
 /// A batch as handed over: the texts' code points as UTF-32-LE (lone surrogates allowed) and
 /// the n + 1 code point offsets where each text starts and ends; checked, never trusted.
 fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, Vec<usize>)> {
+    let mut chars = Vec::new();
+    let offsets = decode_batch_into(data, bounds, &mut chars)?;
+    Ok((chars, offsets))
+}
+
+/// `decode_batch` into `chars` (cleared first); returns the offsets.
+fn decode_batch_into(data: &[u8], bounds: &[i64], chars: &mut Vec<u32>) -> PyResult<Vec<usize>> {
     if data.len() % 4 != 0 {
         return Err(PyValueError::new_err(
             "data is not UTF-32: length not a multiple of 4",
         ));
     }
-    let chars: Vec<u32> = data
-        .chunks_exact(4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    chars.clear();
+    chars.extend(
+        data.chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    );
     if let Some(&c) = chars.iter().find(|&&c| c as usize >= tables::N_CODE_POINTS) {
         return Err(PyValueError::new_err(format!("not a code point: {c:#x}")));
     }
@@ -119,11 +135,17 @@ fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, Vec<usize>)>
         }
         offsets.push(b);
     }
-    Ok((chars, offsets))
+    Ok(offsets)
 }
 
-fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize]) -> Columns {
-    let mut out = Columns::default();
+fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Columns) {
+    out.status.clear();
+    out.text.clear();
+    out.text_bounds.clear();
+    out.starts.clear();
+    out.ends.clear();
+    out.obfuscations.clear();
+    out.errors.clear();
     // Room for a batch that changes every text by a little, grown once rather than doubled.
     let room = chars.len() + chars.len() / 8 + bounds.len();
     out.text.reserve(room * 4);
@@ -142,7 +164,6 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize]) -> Columns {
         }
         out.text_bounds.push((out.text.len() / 4) as i64);
     }
-    out
 }
 
 #[pymethods]
@@ -176,7 +197,10 @@ impl Normaliser {
             panic_on,
         )
         .map_err(PyValueError::new_err)?;
-        Ok(Normaliser { tables })
+        Ok(Normaliser {
+            tables,
+            scratch: Mutex::new((Vec::new(), Columns::default())),
+        })
     }
 
     /// Normalise a batch: `data` is the texts' code points as UTF-32-LE (lone surrogates
@@ -204,18 +228,29 @@ impl Normaliser {
         Bound<'py, PyBytes>,
         Vec<(usize, String)>,
     )> {
-        let (chars, offsets) = decode_batch(data, &bounds)?;
+        let mut fresh = (Vec::new(), Columns::default());
+        let mut kept = self.scratch.try_lock().ok();
+        let (chars, cols) = match kept.as_deref_mut() {
+            Some(scratch) => scratch,
+            None => &mut fresh,
+        };
+        let offsets = decode_batch_into(data, &bounds, chars)?;
         let tables = &self.tables;
-        let cols = py.detach(|| normalise_all(tables, &chars, &offsets));
-        Ok((
+        py.detach(|| normalise_all(tables, chars, &offsets, cols));
+        let out = (
             PyBytes::new(py, &cols.status),
             PyBytes::new(py, &cols.text),
             PyBytes::new(py, &le_bytes(&cols.text_bounds)),
             PyBytes::new(py, &cols.starts),
             PyBytes::new(py, &cols.ends),
             PyBytes::new(py, &le_bytes(&cols.obfuscations)),
-            cols.errors,
-        ))
+            std::mem::take(&mut cols.errors),
+        );
+        if chars.capacity() * 4 + cols.starts.capacity() * 2 + cols.text.capacity() > SCRATCH_KEPT {
+            *chars = Vec::new();
+            *cols = Columns::default();
+        }
+        Ok(out)
     }
 }
 

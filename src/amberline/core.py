@@ -114,8 +114,22 @@ def reset() -> None:
     provides.cache_clear()
 
 
+# The last single text's buffer, by identity: a batch's joined text goes to several core
+# stages (the lexicon matcher, names, places, contact details), each asking for its buffer.
+# Swapped in whole, so threads may share it (one that finds another's entry encodes again).
+_LAST_ONE: list[tuple[str, bytes]] = []
+
+
 def batch_buffer(texts: Sequence[str]) -> tuple[bytes, list[int]]:
     """A batch as the core takes it: one UTF-32 buffer and the character bounds of each text."""
+    if len(texts) == 1:
+        text = texts[0]
+        last = _LAST_ONE[0] if _LAST_ONE else None
+        if last is not None and last[0] is text:
+            return last[1], [0, len(text)]
+        data = text.encode("utf-32-le", "surrogatepass")
+        _LAST_ONE[:] = [(text, data)]
+        return data, [0, len(text)]
     bounds = [0, *accumulate(map(len, texts))]
     return "".join(texts).encode("utf-32-le", "surrogatepass"), bounds
 

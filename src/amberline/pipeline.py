@@ -12,9 +12,10 @@ and an ad whose text the normaliser left alone skips the offset mapping altogeth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import attrgetter
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from amberline.text.normalise import NormalisedText, normalise_batch, prepare
 _BY_POSITION = attrgetter("start", "end")
 _START = attrgetter("start")
 _SEP_LEN = len(BATCH_SEPARATOR)
+_FAR = 1 << 62  # past the end of any batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +113,16 @@ class Screener:
         limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
         joined = BATCH_SEPARATOR.join(texts)
 
-        bounds = np.asarray(starts, dtype=np.int64)
         spans: list[list[Span]] = [[] for _ in ads]
         for extractor in self.extractors:
             stage.name = f"extract:{extractor.name}"
-            _deal(extractor.extract(joined), starts, bounds, limits, spans)
+            _deal(extractor.extract(joined), starts, limits, spans)
         stage.name = "indicate"
         flags: list[list[Flag]] = [[] for _ in ads]
-        _deal(self.matcher.match(joined), starts, bounds, limits, flags)
+        _deal(self.matcher.match(joined), starts, limits, flags)
         stage.name = "boilerplate"
         excluded: list[list[Exclusion]] = [[] for _ in ads]
-        _deal(boilerplate.find_batch(joined, starts), starts, bounds, limits, excluded)
+        _deal(boilerplate.find_batch(joined, starts), starts, limits, excluded)
         stage.name = "score"
 
         finish = self._finish
@@ -152,10 +153,7 @@ class Screener:
             if derived:
                 flags.extend(derived)
         if norm.offsets is not None and not norm.same_offsets:
-            _to_original(spans, norm)
-            _to_original(flags, norm)
-            _to_original(obfuscations, norm)
-            _to_original(exclusions, norm)
+            _to_original(chain(spans, flags, obfuscations, exclusions), norm)
         if len(flags) > 1:
             flags.sort(key=_BY_POSITION)
             flags = _one_per_span(flags)
@@ -167,23 +165,27 @@ class Screener:
 def _deal(
     items: Sequence[Span | Flag | Exclusion],
     starts: list[int],
-    bounds: np.ndarray,
     limits: list[int],
     out: list[list],
 ) -> None:
     """Give batch-level spans to the ads they lie in (offsets made local to the ad); drop any
-    that crosses an ad boundary. `bounds` is `starts` as an array: the ad of every item is
-    found by one `searchsorted` (what `bisect_right(starts, start) - 1` gives, per item)."""
+    that crosses an ad boundary. The ad of an item is `bisect_right(starts, start) - 1`,
+    looked up only when an item leaves the previous item's ad (items come mostly in order)."""
     if not items:
         return
-    positions = np.fromiter(map(_START, items), dtype=np.int64, count=len(items))
-    owners = (np.searchsorted(bounds, positions, "right") - 1).tolist()
-    for item, index in zip(items, owners, strict=True):
-        if item.end > limits[index]:
+    n = len(starts)
+    index, low, high = 0, starts[0], starts[1] if n > 1 else _FAR
+    for item in items:
+        start = item.start
+        if not low <= start < high:
+            index = bisect_right(starts, start) - 1
+            low = starts[index]
+            high = starts[index + 1] if index + 1 < n else _FAR
+        end = item.end
+        if end > limits[index]:
             continue
-        base = starts[index]
-        item.start -= base
-        item.end -= base
+        item.start = start - low
+        item.end = end - low
         out[index].append(item)
 
 
@@ -216,14 +218,18 @@ def _one_per_span(flags: list[Flag]) -> list[Flag]:
 
 
 def _to_original(
-    items: Sequence[Span | Flag | Obfuscation | Exclusion], norm: NormalisedText
+    items: Iterable[Span | Flag | Obfuscation | Exclusion], norm: NormalisedText
 ) -> None:
     """Rewrite normalised offsets as offsets into the ad as written (in place: the pipeline
     owns these records), with the same rule as `NormalisedText.to_original`."""
     offsets = norm.offsets
     assert offsets is not None
     ends = norm._ends if norm._ends is not None else offsets[1:]
+    # The core's maps are int64 arrays, whose `item` gives a Python int; lists and ranges
+    # give ints by indexing.
+    at = offsets.item if isinstance(offsets, np.ndarray) else offsets.__getitem__
+    end_at = ends.item if isinstance(ends, np.ndarray) else ends.__getitem__
     for item in items:
         start, end = item.start, item.end
-        item.start = first = int(offsets[start])  # the core's maps are int64 arrays
-        item.end = int(ends[end - 1]) if end > start else first
+        item.start = first = at(start)
+        item.end = end_at(end - 1) if end > start else first
