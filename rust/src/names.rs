@@ -16,6 +16,7 @@
 //! `DEFER` and Python applies the reference rules to it, so the result is the same either way.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::exceptions::PyValueError;
@@ -58,6 +59,34 @@ pub struct Defer;
 
 type Outcome<T> = Result<T, Defer>;
 
+/// A fast hash for the word tables (the FxHash of rustc: words are looked up for every
+/// Capitalised word of a text, and nothing here is keyed by an attacker's choice of hash).
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = BuildHasherDefault<Fx>;
+type WordSet = HashSet<String, FxBuild>;
+
 pub struct NameSpec {
     pub upper: Vec<u32>,
     pub not_upper: Vec<u32>,
@@ -76,12 +105,12 @@ pub struct NameScanner {
     tables: Tables,
     case: Vec<u8>,
     lower: HashMap<u32, u32>,
-    kinds: HashMap<String, u8>,
-    words: HashSet<String>,
-    stop: HashSet<String>,
-    surnames: HashSet<String>,
-    descriptive: HashSet<String>,
-    places: HashSet<String>,
+    kinds: HashMap<String, u8, FxBuild>,
+    words: WordSet,
+    stop: WordSet,
+    surnames: WordSet,
+    descriptive: WordSet,
+    places: WordSet,
 }
 
 /// One row of the scan: a Capitalised word that Python must look at.
@@ -131,7 +160,7 @@ fn latin(c: u32) -> bool {
         || ((0xC0..=0xFF).contains(&c) && c != 0xD7 && c != 0xF7)
 }
 
-fn to_set(v: Vec<String>) -> HashSet<String> {
+fn to_set(v: Vec<String>) -> WordSet {
     v.into_iter().collect()
 }
 
@@ -212,6 +241,13 @@ impl NameScanner {
     /// `str.lower()` of a word, or `Defer`.
     fn lower(&self, w: &[u32]) -> Outcome<String> {
         let mut out = String::with_capacity(w.len());
+        self.lower_into(w, &mut out)?;
+        Ok(out)
+    }
+
+    /// `lower` into `out` (cleared first).
+    fn lower_into(&self, w: &[u32], out: &mut String) -> Outcome<()> {
+        out.clear();
         for &c in w {
             if self.has(c, DEFER_LOWER) {
                 return Err(Defer);
@@ -223,7 +259,7 @@ impl NameScanner {
             };
             out.push(char::from_u32(l).ok_or(Defer)?);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// `str.isupper()` of a word.
@@ -291,33 +327,39 @@ impl NameScanner {
     /// name, or any word with a cue, or a word to `DEFER`), in text order.
     pub fn word_hits(&self, t: &[u32]) -> Vec<WordHit> {
         let mut hits = Vec::new();
-        self.capitalised(t, |start, end| match self.word_hit(t, start, end) {
-            Ok(Some((kind, cue))) if kind == KNOWN || cue != 0 => hits.push(WordHit {
-                start,
-                end,
-                kind,
-                cue,
-            }),
-            Ok(_) => {}
-            Err(Defer) => hits.push(WordHit {
-                start,
-                end,
-                kind: DEFER,
-                cue: 0,
-            }),
+        let mut low = String::new();
+        self.capitalised(t, |start, end| {
+            match self.word_hit(t, start, end, &mut low) {
+                Ok(Some((kind, cue))) if kind == KNOWN || cue != 0 => hits.push(WordHit {
+                    start,
+                    end,
+                    kind,
+                    cue,
+                }),
+                Ok(_) => {}
+                Err(Defer) => hits.push(WordHit {
+                    start,
+                    end,
+                    kind: DEFER,
+                    cue: 0,
+                }),
+            }
         });
         hits
     }
 
-    /// `NameExtractor._word_hit`: (kind, cue id) of the word at [start, end), or None.
-    fn word_hit(&self, t: &[u32], start: usize, end: usize) -> Outcome<Option<(u8, u8)>> {
+    /// `NameExtractor._word_hit`: (kind, cue id) of the word at [start, end), or None
+    /// (`low`: a buffer for its lower case). The token checks come before the table look-up
+    /// here: both only reject, so the order changes nothing but the cost.
+    fn word_hit(
+        &self,
+        t: &[u32],
+        start: usize,
+        end: usize,
+        low: &mut String,
+    ) -> Outcome<Option<(u8, u8)>> {
         let n = t.len();
         let word = &t[start..end];
-        let low = self.lower(word)?;
-        let kind = self.kinds.get(&low).copied().unwrap_or(UNKNOWN);
-        if kind == STOP || kind == AMBIGUOUS {
-            return Ok(None);
-        }
         if start > 0 {
             let c = t[start - 1];
             let dash2 = start >= 2 && t[start - 2] == HYPHEN && c == HYPHEN;
@@ -332,10 +374,15 @@ impl NameScanner {
                 return Ok(None); // part of a longer word or a compound
             }
         }
+        self.lower_into(word, low)?;
+        let kind = self.kinds.get(low.as_str()).copied().unwrap_or(UNKNOWN);
+        if kind == STOP || kind == AMBIGUOUS {
+            return Ok(None);
+        }
         let cue = if kind == KNOWN {
             self.known_context(t, start, end)?
         } else {
-            self.unknown_context(t, word, &low, start, end)?
+            self.unknown_context(t, word, low, start, end)?
         };
         Ok(Some((kind, cue)))
     }
