@@ -27,61 +27,80 @@ pub struct PlaceScanner {
     trie: Trie,
 }
 
-/// The keys as a trie of characters, laid out flat: node 0 is the root; node i's children
-/// are `edges[heads[i].0..heads[i + 1].0]`, (character, node) sorted by character, and
-/// `heads[i].1` is the key ending at it, or `NO_KEY`.
+/// The keys as a trie of characters, laid out flat: each node's children are one block of
+/// `edges`, sorted by character, and the edge to a node carries that node's block and the
+/// key ending at it, so a step of the walk reads one block.
 struct Trie {
-    heads: Vec<(u32, u32)>,
-    edges: Vec<(u32, u32)>,
-    /// The root's child for each ASCII character, or `NO_KEY`.
+    edges: Vec<Edge>,
+    /// The root's block.
+    root: (u32, u32),
+    /// The edge from the root for each ASCII character, or `NO_KEY`.
     root_ascii: [u32; 128],
+}
+
+#[derive(Clone, Copy)]
+struct Edge {
+    c: u32,
+    /// The child's block: `edges[first..first + count]`.
+    first: u32,
+    count: u32,
+    /// The key ending at the child, or `NO_KEY`.
+    key: u32,
 }
 
 const NO_KEY: u32 = u32::MAX;
 
 impl Trie {
     fn new(built: Vec<Node>) -> Self {
-        let mut trie = Trie {
-            heads: Vec::with_capacity(built.len() + 1),
-            edges: Vec::new(),
-            root_ascii: [NO_KEY; 128],
-        };
+        let mut first = Vec::with_capacity(built.len());
+        let mut at = 0u32;
         for node in &built {
-            trie.heads
-                .push((trie.edges.len() as u32, node.key.unwrap_or(NO_KEY)));
-            trie.edges.extend_from_slice(&node.children);
+            first.push(at);
+            at += node.children.len() as u32;
         }
-        trie.heads.push((trie.edges.len() as u32, NO_KEY));
-        for &(c, child) in &built[0].children {
-            if c < 128 {
-                trie.root_ascii[c as usize] = child;
+        let mut edges = Vec::with_capacity(at as usize);
+        for node in &built {
+            for &(c, child) in &node.children {
+                let child_node = &built[child as usize];
+                edges.push(Edge {
+                    c,
+                    first: first[child as usize],
+                    count: child_node.children.len() as u32,
+                    key: child_node.key.unwrap_or(NO_KEY),
+                });
             }
         }
-        trie
-    }
-
-    #[inline]
-    fn child(&self, node: u32, c: u32) -> Option<u32> {
-        if node == 0 && c < 128 {
-            let child = self.root_ascii[c as usize];
-            return (child != NO_KEY).then_some(child);
+        let root = (first[0], built[0].children.len() as u32);
+        let mut root_ascii = [NO_KEY; 128];
+        for (i, e) in edges[root.0 as usize..(root.0 + root.1) as usize]
+            .iter()
+            .enumerate()
+        {
+            if e.c < 128 {
+                root_ascii[e.c as usize] = root.0 + i as u32;
+            }
         }
-        let (a, b) = (
-            self.heads[node as usize].0 as usize,
-            self.heads[node as usize + 1].0 as usize,
-        );
-        let edges = &self.edges[a..b];
-        let i = if edges.len() <= 8 {
-            edges.iter().position(|&(x, _)| x == c)?
-        } else {
-            edges.binary_search_by_key(&c, |&(x, _)| x).ok()?
-        };
-        Some(edges[i].1)
+        Trie {
+            edges,
+            root,
+            root_ascii,
+        }
     }
 
+    /// The edge for `c` out of the block (first, count); the root's block is `self.root`.
     #[inline]
-    fn key(&self, node: u32) -> u32 {
-        self.heads[node as usize].1
+    fn step(&self, block: (u32, u32), c: u32) -> Option<Edge> {
+        if block == self.root && c < 128 {
+            let i = self.root_ascii[c as usize];
+            return (i != NO_KEY).then(|| self.edges[i as usize]);
+        }
+        let edges = &self.edges[block.0 as usize..(block.0 + block.1) as usize];
+        let i = if edges.len() <= 8 {
+            edges.iter().position(|e| e.c == c)?
+        } else {
+            edges.binary_search_by_key(&c, |e| e.c).ok()?
+        };
+        Some(edges[i])
     }
 }
 
@@ -152,19 +171,21 @@ impl PlaceScanner {
             if start > 0 && (low[start - 1] == '/' as u32 || low[start - 1] == '@' as u32) {
                 continue;
             }
-            let mut node = 0;
+            let mut block = self.trie.root;
             let mut end = start;
             ends.clear();
             while end < n {
-                match self.trie.child(node, low[end]) {
-                    Some(child) => node = child,
-                    None => break,
-                }
+                let Some(edge) = self.trie.step(block, low[end]) else {
+                    break;
+                };
+                block = (edge.first, edge.count);
                 end += 1;
-                let key = self.trie.key(node);
                 let in_word = end < n && alnum(low[end]);
-                if key != NO_KEY && !in_word && !self.in_domain(&low, end) {
-                    ends.push((end, key));
+                if edge.key != NO_KEY && !in_word && !self.in_domain(&low, end) {
+                    ends.push((end, edge.key));
+                }
+                if edge.count == 0 {
+                    break;
                 }
             }
             out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
