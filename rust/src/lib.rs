@@ -8,6 +8,7 @@
 //! hostile text memory-safe, and a panic on one ad is caught and reported for that ad alone.
 
 pub mod backtrack;
+pub mod contact;
 pub mod edits;
 pub mod matcher;
 pub mod names;
@@ -60,11 +61,11 @@ const CHANGED: u8 = 1;
 const CHANGED_SAME_OFFSETS: u8 = 2;
 const FAILED: u8 = 3;
 
-fn le_bytes(values: &[i64]) -> Vec<u8> {
+pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -106,7 +107,7 @@ impl Columns {
 
 /// A batch as handed over: the texts' code points as UTF-32-LE (lone surrogates allowed) and
 /// the n + 1 code point offsets where each text starts and ends; checked, never trusted.
-fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, Vec<usize>)> {
+pub(crate) fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, Vec<usize>)> {
     let mut chars = Vec::new();
     let offsets = decode_batch_into(data, bounds, &mut chars)?;
     Ok((chars, offsets))
@@ -364,6 +365,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NAME_CUES", names::CUES.to_vec())?;
     m.add_class::<profile::DescriptorReader>()?;
     m.add_class::<profile::Pattern>()?;
+    m.add_class::<contact::ContactScanner>()?;
+    m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

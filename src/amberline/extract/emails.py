@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from importlib import resources
 
+from amberline.extract import contact_core
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.model import EMAIL, Span
@@ -79,13 +80,28 @@ class EmailExtractor(Extractor):
     name = "emails"
     kind = EMAIL
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str = "auto") -> None:
         tlds = sorted(_load_tlds(), key=len, reverse=True)
         self._obfuscated = re.compile(_OBFUSCATED_TEMPLATE.replace("TLDS", "|".join(tlds)))
         self._plain_at = Prefilter(_TRIGGERS[:1])
         self._spelled_at = Prefilter(_TRIGGERS, caseless=True)
+        self._core = contact_core.use_core(engine)  # the compiled core (see contact_core)
 
     def extract(self, text: str) -> list[Span]:
+        if not self._core:
+            return self.reference(text)
+        rows, values = contact_core.scan(text)
+        name = self.name
+        return [
+            Span(EMAIL, values[vs:ve], start, end, name, 0.85, {"obfuscated": True})
+            if kind == contact_core.EMAIL_SPELLED else
+            Span(EMAIL, values[vs:ve], start, end, name, 0.95, {"obfuscated": False})
+            for kind, start, end, _, _, vs, ve
+            in contact_core.rows_of(rows, contact_core.EMAIL, contact_core.EMAIL_SPELLED)
+        ]
+
+    def reference(self, text: str) -> list[Span]:
+        """The Python reference of `extract` (the core is held to it)."""
         # A plain address holds no whitespace: search only the token around each "@".
         plain = self._plain_at.find_near(text, _PLAIN, back=_BACK, forward=_FORWARD, token=True)
         spelled = self._spelled_at.find_near(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from amberline.extract import contact_core
 from amberline.extract._lookup import fold, term_key
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
@@ -57,14 +58,27 @@ _LINK = re.compile(
 _NOT_PROFILE = frozenset({"p", "reel", "reels", "explore", "i", "home", "share", "intent",
                           "search", "stories", "add", "joinchat", "s", "hashtag", "login"})
 _BARE = re.compile(r"(?<![\w@.+\-])@(?P<h>[A-Za-z0-9_][A-Za-z0-9_.]{0,29}+)(?![\w@])")
-# Hyperscan triggers (see _prefilter), one per exact pattern, starting where it starts.
+# Hyperscan triggers (see _prefilter), one per exact pattern, starting where it starts. A link
+# may start at its scheme, its "www." or its site; with leftmost start of match, one trigger
+# for all three would report only the first of these, and a link whose scheme is glued to a
+# word ("-https://x.com/mia") starts at its site: so there is a trigger per start, and the
+# last two (_LINK_STARTS) serve the link pattern too.
+_SITES_RE = (r"(?:t\.me|telegram\.me|wa\.me|instagram\.com|instagr\.am|twitter\.com|x\.com"
+             r"|snapchat\.com/add|kik\.me)/")
 _TRIGGERS = [
     r"\b(?:snap[ \t]?chat|snap|sc|insta(?:gram)?|ig|twitter|kik|telegram|tg|we[ \t]?chat|weixin"
     r"|whats[ \t]?app)\b",
-    r"(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|wa\.me|instagram\.com|instagr\.am"
-    r"|twitter\.com|x\.com|snapchat\.com/add|kik\.me)/",
+    rf"https?://(?:www\.)?{_SITES_RE}",
     r"@",
+    rf"www\.{_SITES_RE}",
+    _SITES_RE,
 ]
+_LINK_STARTS = frozenset({3, 4})
+# The core's platform indices (`_core.CONTACT_PLATFORMS`, checked by the tests) and
+# confidence codes (cue, profile link, bare "@").
+_CORE_PLATFORMS = ("twitter", "instagram", "snapchat", "whatsapp", "telegram", "wechat", "kik",
+                   "unknown")
+_CORE_CONFIDENCE = (0.85, 0.9, 0.6)
 _HAS_DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
 _HAS_LETTER = re.compile(r"[A-Za-z]")
 _DOMAIN_END = re.compile(r"\.(?:com|net|org|co|io|me|us|uk|ca|info|edu|gov)$", re.IGNORECASE)
@@ -76,14 +90,37 @@ class HandleExtractor(Extractor):
     name = "handles"
     kind = HANDLE
 
-    def __init__(self, default_region: str = "US") -> None:
+    def __init__(self, default_region: str = "US", engine: str = "auto") -> None:
         self._stop = load_word_list("not_names.txt")
         self._phones = PhoneExtractor(default_region)
         self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
+        self._core = contact_core.use_core(engine)  # the compiled core (see contact_core)
 
     def extract(self, text: str) -> list[Span]:
+        if not self._core:
+            return self.reference(text)
+        rows, values = contact_core.scan(text)
         spans: list[Span] = []
-        cues, links, bares = self._prefilter.find_all(text, [_CUE, _LINK, _BARE])
+        for kind, start, end, platform, conf, vs, ve in contact_core.rows_of(
+                rows, contact_core.HANDLE, contact_core.HANDLE_PYTHON):
+            if kind == contact_core.HANDLE:
+                spans.append(self._span(values[vs:ve], start, end, _CORE_PLATFORMS[platform],
+                                        _CORE_CONFIDENCE[conf]))
+                continue
+            for span in self.reference(text[start:end]):  # a WhatsApp phone: see contact_core
+                span.start += start
+                span.end += start
+                spans.append(span)
+        return spans
+
+    def reference(self, text: str) -> list[Span]:
+        """The Python reference of `extract` (the core is held to it)."""
+        spans: list[Span] = []
+        hits = None
+        if self._prefilter.available:
+            hits = [(1 if pid in _LINK_STARTS else pid, start, end)
+                    for pid, start, end in self._prefilter.scan(text)]
+        cues, links, bares = self._prefilter.find_all(text, [_CUE, _LINK, _BARE], hits)
         for m in cues:
             cue = term_key(m.group("cue"))
             platform = _PLATFORM_WORDS[cue]

@@ -1,0 +1,1216 @@
+//! The contact extractors: e-mail addresses, web addresses and social handles.
+//!
+//! Why: the Python extractors (`extract/emails.py`, `urls.py`, `handles.py`) are the
+//! specification; their regexes run in Python over every batch. This is a port that finds
+//! exactly their matches in one call per batch and returns columns.
+//!
+//! Each text becomes one byte per code point (its "class byte"): ASCII stays itself, and any
+//! other character becomes a byte that says what the patterns ask of it (a word character, a
+//! decimal digit, whitespace, one of the few non-ASCII characters a pattern names, or one of the
+//! characters Python's case-insensitive `re` matches to an ASCII letter), decided by the running
+//! Python's Unicode tables. So the byte regexes below see what Python's `re` sees, and their
+//! offsets are code point offsets with no conversion.
+//!
+//! The Python patterns use lookarounds and possessive quantifiers, which the `regex` crate does
+//! not have. A one-character lookbehind becomes a consumed prefix (`\A` or a character not in
+//! the class), a one-character lookahead becomes a consumed suffix (or `\z`), and the search
+//! loop keeps `finditer`'s positions (a match may not start before the previous one ended).
+//! The possessive quantifiers in the e-mail and URL patterns are followed by something the
+//! quantified class cannot match, so they equal greedy ones there. The handle patterns, whose
+//! possessive groups do change the result, are matched by hand, following the backtracking
+//! order of the Python regex step by step.
+//!
+//! A text is split at the batch separator "\n\f\n" (no pattern matches across it and its
+//! characters act as the edges of a text do), and handles in a piece that names a WhatsApp
+//! phone (a `whatsapp` cue before a number, a wa.me link) are left to the Python extractor for
+//! that piece: their value needs the phone parser.
+
+use std::collections::{HashMap, HashSet};
+
+use regex::bytes::{Captures, Regex, RegexBuilder};
+
+use crate::tables::{ALNUM, DECIMAL, FOLDS, N_CODE_POINTS, SPACE};
+
+const OTHER: u8 = 0x80;
+const WORD: u8 = 0x81;
+const DIGIT: u8 = 0x82;
+const BLANK: u8 = 0x83;
+/// U+2010..=U+2015 (dashes) are 0x84..=0x89.
+const DASHES: u8 = 0x84;
+const EN_DASH: u8 = DASHES + 3;
+/// U+00A3, U+20AC, U+00A5: currency signs a phone pattern names.
+const POUND: u8 = 0x8a;
+const EURO: u8 = 0x8b;
+const YEN: u8 = 0x8c;
+/// Characters Python's case-insensitive `re` matches to an ASCII letter: FOLD0 + index.
+const FOLD0: u8 = 0x90;
+const MAX_FOLDS: usize = 0x100 - FOLD0 as usize;
+
+/// Row kinds (column 0 of a row).
+pub const EMAIL: i64 = 0;
+pub const EMAIL_SPELLED: i64 = 1;
+pub const URL: i64 = 2;
+pub const URL_BARE: i64 = 3;
+pub const HANDLE: i64 = 4;
+/// A piece of text whose handles the Python extractor finds (a WhatsApp phone in it).
+pub const HANDLE_PYTHON: i64 = 5;
+
+/// Platforms, as `HANDLE` rows give them (column 3).
+pub const PLATFORMS: [&str; 8] = [
+    "twitter",
+    "instagram",
+    "snapchat",
+    "whatsapp",
+    "telegram",
+    "wechat",
+    "kik",
+    "unknown",
+];
+const SNAPCHAT: usize = 2;
+const WHATSAPP: usize = 3;
+const INSTAGRAM: usize = 1;
+const TWITTER: usize = 0;
+const TELEGRAM: usize = 4;
+const WECHAT: usize = 5;
+const KIK: usize = 6;
+const UNKNOWN: usize = 7;
+
+/// The cue alternatives of `handles._CUE`, in its order: (first part, part after an optional
+/// space or tab, platform, weak). `insta(?:gram)?` is "instagram" tried before "insta".
+const CUES: [(&str, &str, usize, bool); 13] = [
+    ("snap", "chat", SNAPCHAT, false),
+    ("snap", "", SNAPCHAT, true),
+    ("sc", "", SNAPCHAT, true),
+    ("instagram", "", INSTAGRAM, false),
+    ("insta", "", INSTAGRAM, true),
+    ("ig", "", INSTAGRAM, true),
+    ("twitter", "", TWITTER, false),
+    ("kik", "", KIK, false),
+    ("telegram", "", TELEGRAM, false),
+    ("tg", "", TELEGRAM, true),
+    ("we", "chat", WECHAT, false),
+    ("weixin", "", WECHAT, false),
+    ("whats", "app", WHATSAPP, false),
+];
+/// The connector words of `_CUE`, in its order.
+const CONNECTORS: [&str; 10] = [
+    "id", "me", "at", "is", "name", "handle", "username", "user", "add", "on",
+];
+/// The sites of `handles._LINK`, in its order, with their platforms.
+const SITES: [(&str, usize); 9] = [
+    ("t.me", TELEGRAM),
+    ("telegram.me", TELEGRAM),
+    ("wa.me", WHATSAPP),
+    ("instagram.com", INSTAGRAM),
+    ("instagr.am", INSTAGRAM),
+    ("twitter.com", TWITTER),
+    ("x.com", TWITTER),
+    ("snapchat.com/add", SNAPCHAT),
+    ("kik.me", KIK),
+];
+/// `handles._DOMAIN_END` without its dot.
+const DOMAIN_ENDS: [&str; 12] = [
+    "com", "net", "org", "co", "io", "me", "us", "uk", "ca", "info", "edu", "gov",
+];
+/// Confidence codes of `HANDLE` rows (column 4): cue 0.85, link 0.9, bare "@" 0.6.
+const CUE_CONF: i64 = 0;
+const LINK_CONF: i64 = 1;
+const BARE_CONF: i64 = 2;
+
+/// Everything the core needs from Python: Unicode tables and the extractors' word lists.
+pub struct ContactSpec {
+    pub flags: Vec<u8>,
+    pub folds: Vec<(u32, u8)>,
+    pub lower: Vec<(u32, u32)>,
+    /// the common TLDs, in the order of the Python alternation (longest first)
+    pub tlds: Vec<String>,
+    pub wordy_tlds: Vec<String>,
+    pub not_local: Vec<String>,
+    pub not_names: Vec<String>,
+    pub not_profile: Vec<String>,
+    pub panic_on: Option<u32>,
+}
+
+/// One finding: kind, start, end, two kind-specific columns, and the value's bounds in the
+/// batch's value text (in characters).
+pub type Row = [i64; 7];
+
+/// What a text gives: rows in each extractor's order, values appended to `values`.
+#[derive(Default)]
+pub struct Found {
+    pub rows: Vec<Row>,
+    pub values: String,
+    n_chars: usize,
+}
+
+impl Found {
+    fn value(&mut self, chars: impl Iterator<Item = char>) -> (i64, i64) {
+        let start = self.n_chars;
+        for c in chars {
+            self.values.push(c);
+            self.n_chars += 1;
+        }
+        (start as i64, self.n_chars as i64)
+    }
+}
+
+pub struct Contact {
+    flags: Vec<u8>,
+    fold_of: HashMap<u32, u8>,
+    /// per class byte: the ASCII character it matches case-insensitively (lower case), or 0
+    fold_table: [u8; 256],
+    /// class bytes that may start a cue word or a profile link (case-insensitively)
+    lead: [bool; 256],
+    /// the class bytes that fold to "t"
+    t_bytes: Vec<u8>,
+    lower: HashMap<u32, u32>,
+    word: [bool; 256],
+    plain: Regex,
+    spelled: Regex,
+    split_dot: Regex,
+    url: Regex,
+    wordy_tlds: HashSet<String>,
+    not_local: HashSet<String>,
+    not_names: HashSet<String>,
+    not_profile: HashSet<String>,
+    panic_on: Option<u32>,
+}
+
+/// A byte set rendered as a regex class (`negate`: its complement).
+fn class(set: &[bool; 256], negate: bool) -> String {
+    let mut out = String::from(if negate { "[^" } else { "[" });
+    for (b, _) in set.iter().enumerate().filter(|(_, &on)| on) {
+        out.push_str(&format!("\\x{b:02x}"));
+    }
+    out.push(']');
+    out
+}
+
+fn with(set: &[bool; 256], extra: &[u8]) -> [bool; 256] {
+    let mut out = *set;
+    for &b in extra {
+        out[b as usize] = true;
+    }
+    out
+}
+
+fn build(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(64 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .map_err(|e| format!("contact pattern: {e}"))
+}
+
+#[inline]
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+#[inline]
+fn is_alnum_ascii(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Python's `bisect_right` on (start, end) tuples.
+fn bisect_right(list: &[(usize, usize)], x: (usize, usize)) -> usize {
+    let (mut lo, mut hi) = (0, list.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if x < list[mid] {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+/// `handles._overlaps`: only the spans beside the bisection point are looked at.
+fn overlaps_near(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let i = bisect_right(taken, (start, end)) as isize - 1;
+    let lo = i.max(0) as usize;
+    let hi = ((i + 2).max(0) as usize).min(taken.len());
+    taken
+        .get(lo..hi.max(lo))
+        .is_some_and(|near| near.iter().any(|&(a, b)| a < end && start < b))
+}
+
+/// The search loop of `finditer` for a pattern whose lookbehind is a consumed prefix:
+/// `span` gives a match's (start, end) as Python's pattern would; a match starting before
+/// the previous end is searched again one character later.
+fn find_all<'h>(
+    re: &Regex,
+    hay: &'h [u8],
+    back: usize,
+    span: impl Fn(&Captures<'h>) -> (usize, usize),
+    mut found: impl FnMut(&Captures<'h>, usize, usize),
+) {
+    let mut pos = 0;
+    let mut from = 0;
+    while from <= hay.len() {
+        let Some(caps) = re.captures_at(hay, from) else {
+            break;
+        };
+        let (start, end) = span(&caps);
+        if start < pos {
+            from = caps.get(0).map_or(hay.len(), |m| m.start()) + 1;
+            continue;
+        }
+        found(&caps, start, end);
+        pos = end;
+        from = end.saturating_sub(back);
+    }
+}
+
+fn group(caps: &Captures, name: &str) -> Option<(usize, usize)> {
+    caps.name(name).map(|m| (m.start(), m.end()))
+}
+
+impl Contact {
+    pub fn new(spec: ContactSpec) -> Result<Self, String> {
+        if spec.flags.len() != N_CODE_POINTS {
+            return Err(format!(
+                "flag table has {} entries, expected {N_CODE_POINTS}",
+                spec.flags.len()
+            ));
+        }
+        if spec.folds.len() > MAX_FOLDS {
+            return Err(format!(
+                "{} case folds (at most {MAX_FOLDS})",
+                spec.folds.len()
+            ));
+        }
+        let mut fold_of = HashMap::new();
+        let mut fold_letters = Vec::new();
+        for &(c, letter) in &spec.folds {
+            if c < 0x80 || c as usize >= N_CODE_POINTS || !letter.is_ascii_lowercase() {
+                return Err(format!("bad case fold {c:#x} -> {letter}"));
+            }
+            fold_of.insert(c, FOLD0 + fold_letters.len() as u8);
+            fold_letters.push(letter);
+        }
+        for c in [
+            0x2010u32, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0xa3, 0x20ac, 0xa5,
+        ] {
+            if spec.flags[c as usize] & (ALNUM | DECIMAL | SPACE) != 0 || fold_of.contains_key(&c) {
+                return Err(format!(
+                    "{c:#x} is expected to be no word character or space"
+                ));
+            }
+        }
+        let (mut word, mut space) = ([false; 256], [false; 256]);
+        for b in 0..0x80usize {
+            word[b] = b == usize::from(b'_') || spec.flags[b] & ALNUM != 0;
+            space[b] = spec.flags[b] & SPACE != 0;
+        }
+        word[WORD as usize] = true;
+        word[DIGIT as usize] = true;
+        for i in 0..fold_letters.len() {
+            word[FOLD0 as usize + i] = true;
+        }
+        space[BLANK as usize] = true;
+        let ci = |text: &str| -> String {
+            let mut out = String::new();
+            for ch in text.chars() {
+                if ch.is_ascii_alphabetic() {
+                    let low = ch.to_ascii_lowercase() as u8;
+                    out.push_str(&format!(
+                        "[\\x{:02x}\\x{:02x}",
+                        low,
+                        low.to_ascii_uppercase()
+                    ));
+                    for (i, &l) in fold_letters.iter().enumerate() {
+                        if l == low {
+                            out.push_str(&format!("\\x{:02x}", FOLD0 as usize + i));
+                        }
+                    }
+                    out.push(']');
+                } else {
+                    out.push_str(&regex::escape(&ch.to_string()));
+                }
+            }
+            out
+        };
+        if spec.tlds.iter().any(|t| t.is_empty() || !t.is_ascii()) {
+            return Err("TLDs must be non-empty ASCII".into());
+        }
+        let tlds = format!(
+            "(?:{})",
+            spec.tlds
+                .iter()
+                .map(|t| ci(t))
+                .collect::<Vec<_>>()
+                .join("|")
+        );
+        let local = r"A-Za-z0-9._%+\-";
+        let label = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?";
+        let sp = r"[ \t]";
+        let plain = format!(
+            r"(?:\A|[^{local}])(?P<m>[A-Za-z0-9_][{local}]{{0,63}}@(?:{label}\.)+[A-Za-z]{{2,24}})(?:[^A-Za-z0-9\-]|\z)"
+        );
+        let spoken = |word: &str| {
+            let w = ci(word);
+            format!(
+                r"(?:{sp}*{sep}{sp}*|{sp}*[\[({{<]{sp}*{w}{sp}*[\])}}>]{sp}*|{sp}+{w}{sp}+)",
+                sep = if word == "at" { "@" } else { r"\." }
+            )
+        };
+        let (at, dot) = (spoken("at"), spoken("dot"));
+        let spelled = format!(
+            r"(?:\A|[^{local}@])(?P<local>[A-Za-z0-9_][{local}]{{0,63}}){at}(?P<domain>(?:{label}{dot})+)(?P<tld>{tlds})(?:[^A-Za-z0-9\-]|\z)"
+        );
+        let before_url = class(&with(&word, b"@.-/ \t"), true);
+        let path_char = class(&with(&space, b"<>\"'`{}|\\^"), true);
+        let host_char = class(&with(&space, b"<>\"'`{}|\\^/"), true);
+        let after_host = class(&with(&word, b"@-."), true);
+        let not_word = class(&word, true);
+        let url = format!(
+            r"(?:\A|\A[ \t]|[^@][ \t]|{before_url})(?:(?P<scheme>(?:{http}|{ftp})://){host_char}+(?:[/?#]{path_char}*)?|(?P<host>(?:{label}\.)+{tlds})(?:(?P<path>[/?#]{path_char}*)|\z|{after_host}|\.(?:\z|{not_word})))",
+            http = ci("https?").replace("\\?", "?"),
+            ftp = ci("ftp"),
+        );
+        let set = |v: Vec<String>| v.into_iter().collect::<HashSet<_>>();
+        let mut fold_table = [0u8; 256];
+        for (b, slot) in fold_table.iter_mut().enumerate().take(0x80) {
+            *slot = (b as u8).to_ascii_lowercase();
+        }
+        for (i, &letter) in fold_letters.iter().enumerate() {
+            fold_table[FOLD0 as usize + i] = letter;
+        }
+        let lead: [bool; 256] = std::array::from_fn(|b| b"sitkwhx".contains(&fold_table[b]));
+        let mut flags = spec.flags;
+        for &c in fold_of.keys() {
+            flags[c as usize] |= FOLDS;
+        }
+        Ok(Contact {
+            flags,
+            fold_of,
+            fold_table,
+            lead,
+            t_bytes: (0..=255u8)
+                .filter(|&b| fold_table[b as usize] == b't')
+                .collect(),
+            lower: spec.lower.into_iter().collect(),
+            word,
+            plain: build(&plain)?,
+            spelled: build(&spelled)?,
+            split_dot: build(&dot)?,
+            url: build(&url)?,
+            wordy_tlds: set(spec.wordy_tlds),
+            not_local: set(spec.not_local),
+            not_names: set(spec.not_names),
+            not_profile: set(spec.not_profile),
+            panic_on: spec.panic_on,
+        })
+    }
+
+    fn class_byte(&self, c: u32) -> u8 {
+        if c < 0x80 {
+            return c as u8;
+        }
+        let f = self.flags.get(c as usize).copied().unwrap_or(0);
+        if f & FOLDS != 0 {
+            if let Some(&b) = self.fold_of.get(&c) {
+                return b;
+            }
+        }
+        match c {
+            0x2010..=0x2015 => DASHES + (c - 0x2010) as u8,
+            0xa3 => POUND,
+            0x20ac => EURO,
+            0xa5 => YEN,
+            _ => {
+                if f & DECIMAL != 0 {
+                    DIGIT
+                } else if f & ALNUM != 0 {
+                    WORD
+                } else if f & SPACE != 0 {
+                    BLANK
+                } else {
+                    OTHER
+                }
+            }
+        }
+    }
+
+    /// The ASCII letter (or ASCII character) a class byte matches case-insensitively.
+    #[inline]
+    fn fold(&self, b: u8) -> u8 {
+        self.fold_table[b as usize]
+    }
+
+    /// Does `word` (lower-case ASCII) match case-insensitively at `at`?
+    fn ci_at(&self, hay: &[u8], at: usize, word: &str) -> bool {
+        let w = word.as_bytes();
+        at + w.len() <= hay.len() && w.iter().zip(&hay[at..]).all(|(&a, &b)| self.fold(b) == a)
+    }
+
+    /// Python's `str.lower` of characters that lower-case one by one (those the patterns
+    /// here let into a value: ASCII and the case folds).
+    fn lower_chars<'a>(&'a self, text: &'a [u32]) -> impl Iterator<Item = char> + 'a {
+        text.iter().flat_map(move |&c| {
+            let (first, second) = if c == 0x130 {
+                ('i', Some('\u{307}'))
+            } else {
+                let low = self.lower.get(&c).copied().unwrap_or(c);
+                (char::from_u32(low).unwrap_or('\u{fffd}'), None)
+            };
+            std::iter::once(first).chain(second)
+        })
+    }
+
+    fn lower_string(&self, text: &[u32]) -> String {
+        self.lower_chars(text).collect()
+    }
+
+    /// All findings in one text (offsets into it).
+    pub fn scan(&self, text: &[u32], out: &mut Found) {
+        if let Some(trap) = self.panic_on {
+            if text.contains(&trap) {
+                panic!("test panic: the contact extractors met {trap:#x}");
+            }
+        }
+        let hay: Vec<u8> = text.iter().map(|&c| self.class_byte(c)).collect();
+        let mut start = 0;
+        for i in memchr::memmem::find_iter(&hay, b"\n\x0c\n") {
+            if i >= start {
+                self.piece(&text[start..i], &hay[start..i], start, out);
+                start = i + 3;
+            }
+        }
+        self.piece(&text[start..], &hay[start..], start, out);
+    }
+
+    fn piece(&self, text: &[u32], hay: &[u8], offset: usize, out: &mut Found) {
+        let base = out.rows.len();
+        self.emails(text, hay, out);
+        self.urls(text, hay, out);
+        self.handles(hay, out);
+        for row in &mut out.rows[base..] {
+            row[1] += offset as i64;
+            row[2] += offset as i64;
+            if row[0] == URL || row[0] == URL_BARE {
+                row[3] += offset as i64;
+                row[4] += offset as i64;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- e-mail addresses
+
+    fn emails(&self, text: &[u32], hay: &[u8], out: &mut Found) {
+        let has_at = hay.contains(&b'@');
+        if !has_at && !self.spoken_at_anywhere(hay) {
+            return; // every address holds an "@" or a spelled "at" after a blank or bracket
+        }
+        let mut plain: Vec<(usize, usize)> = Vec::new();
+        if has_at {
+            find_all(
+                &self.plain,
+                hay,
+                1,
+                |c| group(c, "m").unwrap_or((0, 0)),
+                |_, s, e| plain.push((s, e)),
+            );
+        }
+        let mut spelled: Vec<(usize, usize, Vec<char>)> = Vec::new();
+        find_all(
+            &self.spelled,
+            hay,
+            1,
+            |c| {
+                let (s, _) = group(c, "local").unwrap_or((0, 0));
+                (s, group(c, "tld").map_or(s, |t| t.1))
+            },
+            |c, s, e| {
+                if plain.iter().any(|&(a, b)| a < e && s < b) {
+                    return;
+                }
+                let (Some(local), Some(domain), Some(tld)) =
+                    (group(c, "local"), group(c, "domain"), group(c, "tld"))
+                else {
+                    return;
+                };
+                let name: String = self.lower_string(&text[local.0..local.1]);
+                let name = name.trim_matches('.');
+                if name.is_empty()
+                    || (self.not_local.contains(name) && self.spoken_at(hay, local.1))
+                {
+                    return;
+                }
+                let mut value: Vec<char> = name.chars().collect();
+                value.push('@');
+                let mut first = true;
+                let mut at = domain.0;
+                let mut label = |a: usize, b: usize, value: &mut Vec<char>| {
+                    if a < b {
+                        if !first {
+                            value.push('.');
+                        }
+                        first = false;
+                        value.extend(self.lower_chars(&text[a..b]));
+                    }
+                };
+                for m in self.split_dot.find_iter(&hay[domain.0..domain.1]) {
+                    label(at, domain.0 + m.start(), &mut value);
+                    at = domain.0 + m.end();
+                }
+                label(at, domain.1, &mut value);
+                value.push('.');
+                value.extend(self.lower_chars(&text[tld.0..tld.1]));
+                spelled.push((s, e, value));
+            },
+        );
+        let mut rows: Vec<(usize, usize, i64, Vec<char>)> = plain
+            .iter()
+            .map(|&(s, e)| (s, e, EMAIL, self.lower_chars(&text[s..e]).collect()))
+            .collect();
+        rows.extend(
+            spelled
+                .into_iter()
+                .map(|(s, e, v)| (s, e, EMAIL_SPELLED, v)),
+        );
+        rows.sort_by_key(|r| r.0);
+        for (s, e, kind, value) in rows {
+            let (vs, ve) = out.value(value.into_iter());
+            out.rows.push([kind, s as i64, e as i64, 0, 0, vs, ve]);
+        }
+    }
+
+    /// Is there an "at" (any case) after a blank or an opening bracket?
+    fn spoken_at_anywhere(&self, hay: &[u8]) -> bool {
+        let at = |i: usize| {
+            i >= 2
+                && self.fold(hay[i - 1]) == b'a'
+                && (is_blank(hay[i - 2]) || b"[({<".contains(&hay[i - 2]))
+        };
+        match self.t_bytes.as_slice() {
+            [a, b] => memchr::memchr2_iter(*a, *b, hay).any(at),
+            [a, b, c] => memchr::memchr3_iter(*a, *b, *c, hay).any(at),
+            _ => (0..hay.len()).any(|i| self.fold(hay[i]) == b't' && at(i)),
+        }
+    }
+
+    /// `emails._SPOKEN_AT.match(text, at)`: blanks, "at", blanks.
+    fn spoken_at(&self, hay: &[u8], at: usize) -> bool {
+        let blanks = |mut i: usize| {
+            let from = i;
+            while i < hay.len() && is_blank(hay[i]) {
+                i += 1;
+            }
+            (i > from).then_some(i)
+        };
+        match blanks(at) {
+            Some(i) if self.ci_at(hay, i, "at") => blanks(i + 2).is_some(),
+            _ => false,
+        }
+    }
+
+    // ---------------------------------------------------------------- web addresses
+
+    fn urls(&self, text: &[u32], hay: &[u8], out: &mut Found) {
+        // Every URL holds "://" or a dot before a TLD's first letter.
+        let dotted = memchr::memchr_iter(b'.', hay)
+            .any(|i| i + 1 < hay.len() && self.fold(hay[i + 1]).is_ascii_lowercase());
+        if !dotted && memchr::memmem::find(hay, b"://").is_none() {
+            return;
+        }
+        let mut found: Vec<Row> = Vec::new();
+        find_all(
+            &self.url,
+            hay,
+            2,
+            |c| {
+                if let Some(scheme) = group(c, "scheme") {
+                    (scheme.0, c.get(0).map_or(scheme.1, |m| m.end()))
+                } else {
+                    let host = group(c, "host").unwrap_or((0, 0));
+                    (host.0, group(c, "path").map_or(host.1, |p| p.1))
+                }
+            },
+            |c, start, end| {
+                let end = trim(text, start, end);
+                if end == start {
+                    return;
+                }
+                if let Some(scheme) = group(c, "scheme") {
+                    let host_end = split_host(text, scheme.1, end);
+                    let host = &text[scheme.1..host_end];
+                    if host.is_empty() || !host.contains(&u32::from(b'.')) {
+                        return;
+                    }
+                    found.push([
+                        URL,
+                        start as i64,
+                        end as i64,
+                        scheme.1 as i64,
+                        host_end as i64,
+                        0,
+                        0,
+                    ]);
+                    return;
+                }
+                let host_end = split_host(text, start, end);
+                let host = &hay[start..host_end];
+                let www = host.len() >= 4 && self.ci_at(host, 0, "www.");
+                if !www && self.in_address(hay, start) {
+                    return;
+                }
+                let dot = host.iter().rposition(|&b| b == b'.').map_or(0, |i| i + 1);
+                let tld = self.lower_string(&text[start + dot..host_end]);
+                if self.wordy_tlds.contains(&tld) && end - host_end <= 1 && !www {
+                    return;
+                }
+                let kind = if www { URL } else { URL_BARE };
+                found.push([
+                    kind,
+                    start as i64,
+                    end as i64,
+                    start as i64,
+                    host_end as i64,
+                    0,
+                    0,
+                ]);
+            },
+        );
+        out.rows.extend(found);
+    }
+
+    /// `urls._in_address`: is the bare domain at `start` the domain of an address written
+    /// with a spaced "@" or a written "at" (the local part not a prose word)?
+    /// `_ADDRESS_BEFORE.search(text, start - 80, start)`, whose `$` also matches before a
+    /// newline that ends the window.
+    fn in_address(&self, hay: &[u8], start: usize) -> bool {
+        let lo = start.saturating_sub(80);
+        let local_char = |b: u8| is_alnum_ascii(b) || b"._%+-".contains(&b);
+        for s in lo..start {
+            let b = hay[s];
+            if !is_alnum_ascii(b) {
+                continue;
+            }
+            if s > 0 {
+                let p = hay[s - 1];
+                if self.word[p as usize] || b".%+-".contains(&p) {
+                    continue;
+                }
+            }
+            let mut l = s + 1;
+            while l < start && l - s < 64 && local_char(hay[l]) {
+                l += 1;
+            }
+            if l < start && local_char(hay[l]) {
+                continue; // a local part longer than 64: the next character starts no "at"
+            }
+            let fits = self.at_form(&hay[l..start])
+                || (start > l && hay[start - 1] == b'\n' && self.at_form(&hay[l..start - 1]));
+            if fits {
+                let local: String = hay[s..l]
+                    .iter()
+                    .map(|&b| (b as char).to_ascii_lowercase())
+                    .collect();
+                return !self.not_local.contains(&local);
+            }
+        }
+        false
+    }
+
+    /// The whole of `part` is `[ \t]*@[ \t]*`, `[ \t]*[\[({<][ \t]*at[ \t]*[\])}>][ \t]*` or
+    /// `[ \t]+at[ \t]+` ("at" in any case).
+    fn at_form(&self, part: &[u8]) -> bool {
+        let skip = |mut i: usize| {
+            while i < part.len() && is_blank(part[i]) {
+                i += 1;
+            }
+            i
+        };
+        let i = skip(0);
+        if i < part.len() && part[i] == b'@' {
+            return skip(i + 1) == part.len();
+        }
+        if i < part.len() && b"[({<".contains(&part[i]) {
+            let j = skip(i + 1);
+            if !self.ci_at(part, j, "at") {
+                return false;
+            }
+            let k = skip(j + 2);
+            return k < part.len() && b"])}>".contains(&part[k]) && skip(k + 1) == part.len();
+        }
+        if i > 0 && self.ci_at(part, i, "at") {
+            let k = skip(i + 2);
+            return k > i + 2 && k == part.len();
+        }
+        false
+    }
+
+    // ---------------------------------------------------------------- handles
+
+    fn handles(&self, hay: &[u8], out: &mut Found) {
+        let n = hay.len();
+        let mut spans: Vec<(usize, usize, String, usize, i64)> = Vec::new();
+        let mut python = false;
+        // Where a cue or a link may start: a word's first character, one of their first
+        // letters (both lookbehinds exclude a word character before).
+        // (Without branches: which characters qualify is unpredictable, text being text.)
+        let mut starts: Vec<usize> = vec![0; n];
+        let mut count = 0;
+        let mut after_word = false;
+        for (i, &b) in hay.iter().enumerate() {
+            starts[count] = i;
+            count += usize::from(!after_word & self.lead[b as usize]);
+            after_word = self.word[b as usize];
+        }
+        starts.truncate(count);
+        // _CUE
+        let mut pos = 0;
+        for &s in &starts {
+            if s < pos || (s > 0 && matches!(hay[s - 1], b'@' | b'.')) {
+                continue;
+            }
+            let Some(m) = self.cue_at(hay, s) else {
+                continue;
+            };
+            pos = m.end;
+            let (_, _, platform, weak) = CUES[m.cue];
+            match m.handle {
+                Err(_) => python |= platform == WHATSAPP,
+                Ok((h0, h1)) => {
+                    let h1 = strip_dots(hay, h0, h1);
+                    if platform != WHATSAPP && self.plausible(hay, h0, h1, weak, m.conn) {
+                        spans.push((h0, h1, ascii_lower(hay, h0, h1), platform, CUE_CONF));
+                    }
+                }
+            }
+        }
+        // _LINK
+        let mut pos = 0;
+        for &s in &starts {
+            if s < pos || (s > 0 && matches!(hay[s - 1], b'.' | b'-')) {
+                continue;
+            }
+            let Some((site, h0, h1)) = self.link_at(hay, s) else {
+                continue;
+            };
+            let end = strip_dots(hay, h0, h1);
+            let platform = SITES[site].1;
+            if platform == WHATSAPP {
+                python = true;
+            } else {
+                let handle = ascii_lower(hay, h0, end);
+                if !self.not_profile.contains(&handle) && has_letter(&hay[h0..end]) {
+                    spans.push((s, end, handle, platform, LINK_CONF));
+                }
+            }
+            pos = h1;
+        }
+        if python {
+            out.rows.push([HANDLE_PYTHON, 0, n as i64, 0, 0, 0, 0]);
+            return;
+        }
+        spans.sort_by_key(|r| r.0);
+        let taken: Vec<(usize, usize)> = spans.iter().map(|r| (r.0, r.1)).collect();
+        // _BARE
+        let mut pos = 0;
+        for s in memchr::memchr_iter(b'@', hay) {
+            let free = s >= pos
+                && (s == 0 || {
+                    let p = hay[s - 1];
+                    !(self.word[p as usize] || b"@.+-".contains(&p))
+                });
+            let Some(h1) = (if free { self.bare_at(hay, s + 1) } else { None }) else {
+                continue;
+            };
+            let h0 = s + 1;
+            let end = strip_dots(hay, h0, h1);
+            if has_letter(&hay[h0..end])
+                && !self.domain_end(&hay[h0..end])
+                && !overlaps_near(&taken, s, end)
+            {
+                spans.push((s, end, ascii_lower(hay, h0, end), UNKNOWN, BARE_CONF));
+            }
+            pos = h1;
+        }
+        spans.sort_by_key(|r| r.0);
+        for (start, end, value, platform, conf) in spans {
+            let (vs, ve) = out.value(value.chars());
+            out.rows.push([
+                HANDLE,
+                start as i64,
+                end as i64,
+                platform as i64,
+                conf,
+                vs,
+                ve,
+            ]);
+        }
+    }
+
+    /// `_CUE.match(text, s)` (its lookbehind checked by the caller).
+    fn cue_at(&self, hay: &[u8], s: usize) -> Option<CueMatch> {
+        let n = hay.len();
+        let lead = self.fold(hay[s]);
+        for (index, &(first, second, _, _)) in CUES.iter().enumerate() {
+            if first.as_bytes()[0] != lead || !self.ci_at(hay, s, first) {
+                continue;
+            }
+            let mid = s + first.len();
+            let cue_end = if second.is_empty() {
+                Some(mid)
+            } else if mid < n && is_blank(hay[mid]) && self.ci_at(hay, mid + 1, second) {
+                Some(mid + 1 + second.len())
+            } else if self.ci_at(hay, mid, second) {
+                Some(mid + second.len())
+            } else {
+                None
+            };
+            if let Some(cue_end) = cue_end {
+                if cue_end < n && self.word[hay[cue_end] as usize] {
+                    continue; // (?!\w)
+                }
+                let conn_end = self.connectors(hay, cue_end);
+                let mut k = conn_end;
+                while k < n && is_blank(hay[k]) {
+                    k += 1;
+                }
+                if let Some(end) = self.phone_start(hay, k) {
+                    return Some(CueMatch {
+                        cue: index,
+                        conn: (cue_end, conn_end),
+                        handle: Err(k),
+                        end,
+                    });
+                }
+                if let Some(e) = self.handle_at(hay, k) {
+                    return Some(CueMatch {
+                        cue: index,
+                        conn: (cue_end, conn_end),
+                        handle: Ok((k, e)),
+                        end: e,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// The possessive connector group of `_CUE`: up to four of (blanks, then a separator
+    /// character or a connector word not followed by a word character), each the first
+    /// alternative that matches; returns where it ends.
+    fn connectors(&self, hay: &[u8], mut at: usize) -> usize {
+        let n = hay.len();
+        'outer: for _ in 0..4 {
+            let mut j = at;
+            while j < n && is_blank(hay[j]) {
+                j += 1;
+            }
+            if j < n && (b":=>@-".contains(&hay[j]) || hay[j] == EN_DASH) {
+                at = j + 1;
+                continue;
+            }
+            for w in CONNECTORS {
+                let e = j + w.len();
+                if self.ci_at(hay, j, w) && (e == n || !self.word[hay[e] as usize]) {
+                    at = e;
+                    continue 'outer;
+                }
+            }
+            break;
+        }
+        at
+    }
+
+    /// `[+(]?\d(?=[\d \t.\-()/]{6})` at `k`: the end of its match.
+    fn phone_start(&self, hay: &[u8], k: usize) -> Option<usize> {
+        let digit = |b: u8| b.is_ascii_digit() || b == DIGIT;
+        let run = |b: u8| digit(b) || b" \t.-()/".contains(&b);
+        let at = |d: usize| {
+            d + 7 <= hay.len() && digit(hay[d]) && hay[d + 1..d + 7].iter().all(|&b| run(b))
+        };
+        if k < hay.len() && (hay[k] == b'+' || hay[k] == b'(') && at(k + 1) {
+            return Some(k + 2);
+        }
+        at(k).then_some(k + 1)
+    }
+
+    /// `[A-Za-z0-9_][A-Za-z0-9_.]{0,29}+(?![\w@/])` at `k`: the end of its match.
+    fn handle_at(&self, hay: &[u8], k: usize) -> Option<usize> {
+        let e = self.handle_run(hay, k)?;
+        let ok = e == hay.len() || {
+            let b = hay[e];
+            !(self.word[b as usize] || b == b'@' || b == b'/')
+        };
+        ok.then_some(e)
+    }
+
+    /// `[A-Za-z0-9_][A-Za-z0-9_.]{0,29}+` at `k`.
+    fn handle_run(&self, hay: &[u8], k: usize) -> Option<usize> {
+        if k >= hay.len() || !is_alnum_ascii(hay[k]) {
+            return None;
+        }
+        let mut e = k + 1;
+        while e < hay.len() && e - k < 30 && (is_alnum_ascii(hay[e]) || hay[e] == b'.') {
+            e += 1;
+        }
+        Some(e)
+    }
+
+    /// `_BARE` after its "@": the handle's end.
+    fn bare_at(&self, hay: &[u8], k: usize) -> Option<usize> {
+        let e = self.handle_run(hay, k)?;
+        let ok = e == hay.len() || {
+            let b = hay[e];
+            !(self.word[b as usize] || b == b'@')
+        };
+        ok.then_some(e)
+    }
+
+    /// `_LINK.match(text, s)` (its lookbehind checked by the caller): (site, handle start,
+    /// handle end), trying the optional scheme, "www." and "@" as the regex backtracks.
+    fn link_at(&self, hay: &[u8], s: usize) -> Option<(usize, usize, usize)> {
+        let n = hay.len();
+        let schemes: &[usize] = if self.ci_at(hay, s, "https://") {
+            &[8, 0]
+        } else if self.ci_at(hay, s, "http://") {
+            &[7, 0]
+        } else {
+            &[0]
+        };
+        for &scheme in schemes {
+            let at = s + scheme;
+            let wwws: &[usize] = if self.ci_at(hay, at, "www.") {
+                &[4, 0]
+            } else {
+                &[0]
+            };
+            for &www in wwws {
+                let p = at + www;
+                let lead = hay.get(p).map_or(0, |&b| self.fold(b));
+                for (site, &(name, _)) in SITES.iter().enumerate() {
+                    let q = p + name.len();
+                    if name.as_bytes()[0] != lead
+                        || q >= n
+                        || hay[q] != b'/'
+                        || !self.ci_at(hay, p, name)
+                    {
+                        continue;
+                    }
+                    let ats: &[usize] = if q + 1 < n && hay[q + 1] == b'@' {
+                        &[1, 0]
+                    } else {
+                        &[0]
+                    };
+                    for &a in ats {
+                        let r = q + 1 + a;
+                        let mut e = r;
+                        while e < n
+                            && e - r < 30
+                            && (is_alnum_ascii(hay[e]) || b".+".contains(&hay[e]))
+                        {
+                            e += 1;
+                        }
+                        if e > r {
+                            return Some((site, r, e));
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn plausible(
+        &self,
+        hay: &[u8],
+        h0: usize,
+        h1: usize,
+        weak: bool,
+        conn: (usize, usize),
+    ) -> bool {
+        let handle = &hay[h0..h1];
+        if handle.len() < 2
+            || self.not_names.contains(&ascii_lower(hay, h0, h1))
+            || !has_letter(handle)
+            || self.domain_end(handle)
+        {
+            return false;
+        }
+        if !weak {
+            return true;
+        }
+        let explicit = hay[conn.0..conn.1]
+            .iter()
+            .any(|&b| b":=>@-".contains(&b) || b == EN_DASH);
+        explicit || handle.iter().any(|&b| b.is_ascii_digit() || b == b'_')
+    }
+
+    /// `handles._DOMAIN_END.search(handle)` (the handle is ASCII).
+    fn domain_end(&self, handle: &[u8]) -> bool {
+        DOMAIN_ENDS.iter().any(|end| {
+            let k = end.len() + 1;
+            handle.len() >= k
+                && handle[handle.len() - k] == b'.'
+                && self.ci_at(handle, handle.len() - end.len(), end)
+        })
+    }
+}
+
+struct CueMatch {
+    cue: usize,
+    conn: (usize, usize),
+    /// Ok: the handle's bounds; Err: where a phone number starts
+    handle: Result<(usize, usize), usize>,
+    end: usize,
+}
+
+fn has_letter(part: &[u8]) -> bool {
+    part.iter().any(|b| b.is_ascii_alphabetic())
+}
+
+fn ascii_lower(hay: &[u8], a: usize, b: usize) -> String {
+    hay[a..b]
+        .iter()
+        .map(|&c| (c as char).to_ascii_lowercase())
+        .collect()
+}
+
+/// `.rstrip(".")`: the end without trailing dots.
+fn strip_dots(hay: &[u8], a: usize, mut b: usize) -> usize {
+    while b > a && hay[b - 1] == b'.' {
+        b -= 1;
+    }
+    b
+}
+
+/// `urls._trim`: the end without trailing sentence punctuation, keeping a ")" that closes a
+/// "(" inside the URL.
+fn trim(text: &[u32], start: usize, mut end: usize) -> usize {
+    let count = |c: u8, end: usize| {
+        text[start..end]
+            .iter()
+            .filter(|&&x| x == u32::from(c))
+            .count()
+    };
+    let (open, mut close) = (count(b'(', end), count(b')', end));
+    while end > start {
+        let last = text[end - 1];
+        if last >= 0x80 || !b".,;:!?'\")]}*".contains(&(last as u8)) {
+            break;
+        }
+        if last == u32::from(b')') {
+            if open >= close {
+                break;
+            }
+            close -= 1;
+        }
+        end -= 1;
+    }
+    end
+}
+
+/// `urls._split_host`: where the host ends (the first "/", "?", "#" or ":").
+fn split_host(text: &[u32], start: usize, end: usize) -> usize {
+    text[start..end]
+        .iter()
+        .position(|&c| matches!(c, 0x2f | 0x3f | 0x23 | 0x3a))
+        .map_or(end, |i| start + i)
+}
+
+// ---------------------------------------------------------------- Python class
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::{decode_batch, le_bytes, panic_message};
+
+/// The contact extractors, compiled once; `scan_batch` runs them on a batch.
+#[pyclass(frozen, module = "amberline._core")]
+pub struct ContactScanner {
+    contact: Contact,
+}
+
+#[pymethods]
+impl ContactScanner {
+    /// `flags`, `folds`, `lower`: Python's Unicode tables (see `text/native.py`); `tlds`:
+    /// the common TLDs in the order of the Python alternation; the word lists of the
+    /// extractors: TLDs that need a path, prose words before a spoken "at", words that are
+    /// no handle, site paths that are no profile.
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (flags, folds, lower, tlds, wordy_tlds, not_local, not_names, not_profile, panic_on=None))]
+    fn new(
+        flags: &[u8],
+        folds: Vec<(u32, u8)>,
+        lower: Vec<(u32, u32)>,
+        tlds: Vec<String>,
+        wordy_tlds: Vec<String>,
+        not_local: Vec<String>,
+        not_names: Vec<String>,
+        not_profile: Vec<String>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let spec = ContactSpec {
+            flags: flags.to_vec(),
+            folds,
+            lower,
+            tlds,
+            wordy_tlds,
+            not_local,
+            not_names,
+            not_profile,
+            panic_on,
+        };
+        Ok(ContactScanner {
+            contact: Contact::new(spec).map_err(PyValueError::new_err)?,
+        })
+    }
+
+    /// Run the contact extractors on a batch (`data`, `bounds` as for
+    /// `Normaliser.normalise_batch`).
+    ///
+    /// Returns (rows, values, errors): rows of eight int64 (text index, kind, start, end, two
+    /// kind-specific columns, value start, value end), per text in each extractor's order;
+    /// `values` holds the values the rows point at (character offsets); `errors` lists (text
+    /// index, message) for texts the core panicked on, which have no rows. Kinds: 0 e-mail,
+    /// 1 spelled-out e-mail, 2 URL (columns: host start, host end), 3 bare domain (the same),
+    /// 4 handle (platform index into `CONTACT_PLATFORMS`, confidence code 0 cue / 1 link /
+    /// 2 bare "@"), 5 a piece of the text whose handles the Python extractor finds.
+    #[allow(clippy::type_complexity)]
+    fn scan_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(Bound<'py, PyBytes>, String, Vec<(usize, String)>)> {
+        let (chars, offsets) = decode_batch(data, &bounds)?;
+        let contact = &self.contact;
+        let (rows, values, errors) = py.detach(|| {
+            let mut rows: Vec<i64> = Vec::new();
+            let mut errors = Vec::new();
+            let mut found = Found::default();
+            for (index, w) in offsets.windows(2).enumerate() {
+                let text = &chars[w[0]..w[1]];
+                let mut one = Found {
+                    n_chars: found.n_chars,
+                    ..Found::default()
+                };
+                match catch_unwind(AssertUnwindSafe(|| contact.scan(text, &mut one))) {
+                    Ok(()) => {
+                        for row in &one.rows {
+                            rows.push(index as i64);
+                            rows.extend_from_slice(row);
+                        }
+                        found.values.push_str(&one.values);
+                        found.n_chars = one.n_chars;
+                    }
+                    Err(payload) => errors.push((index, panic_message(payload.as_ref()))),
+                }
+            }
+            (rows, found.values, errors)
+        });
+        Ok((PyBytes::new(py, &le_bytes(&rows)), values, errors))
+    }
+}
