@@ -27,18 +27,10 @@ from amberline.extract.base import BATCH_SEPARATOR, Extractor
 from amberline.extract.emails import EmailExtractor
 from amberline.extract.handles import HandleExtractor
 from amberline.extract.urls import UrlExtractor
-from core_support import fixture_strings
+from core_support import built_core, fixture_strings, needs_active_core
 
-try:
-    from amberline import _core
-except ImportError:  # pragma: no cover - depends on the build
-    _core = None
-    if core.choice() == "rust":
-        raise
-
-pytestmark = pytest.mark.skipif(
-    _core is None or not core.active() or not hasattr(_core, "ContactScanner"),
-    reason="amberline._core (with the contact extractors) is not built or not chosen")
+_core = built_core()
+pytestmark = needs_active_core()
 
 CLASSES = (EmailExtractor, UrlExtractor, HandleExtractor)
 
