@@ -4,9 +4,10 @@ Prints, over the synthetic demo corpus (100k ads by default):
 - screening alone (normalise + extract + indicate + score): ads/s and MB/s on one core;
 - the naive baseline (one `re.search` per lexicon pattern with re.IGNORECASE, plus
   `phonenumbers.PhoneNumberMatcher` over the whole text) on a sample, and the ratio;
-- scan into SQLite (read + screen + store): ads/s and MB/s;
-- peak memory (max RSS) of a scan of 10k and of 100k ads, each in its own process, to show that
-  memory stays flat as input grows;
+- scan into SQLite as `amberline scan` runs it (read + screen + store + link keys + alert
+  matching, one process): MB/s by CPU and wall time, on the real dev ads when present and on
+  10k and 100k synthetic ads, with the peak memory (max RSS) of each scan in its own process,
+  to show that memory stays flat as input grows;
 - the compiled core (`amberline._core`) against the Python reference, measured in the same
   run (CPU time, best of 3, alternating, warm: the machine is shared, and CPU time moves
   less with its load than wall time): the normaliser stage alone, the lexicon matcher alone
@@ -123,8 +124,10 @@ def record_floor(ads: list[Ad], naive_mb: float, target_mb: float = 15.0) -> Non
           f"{mb_per_ad / (100 * naive_mb) * 1e6:.1f} µs")
 
 
-def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float]:
-    """Run a scan in a fresh process; return (seconds, peak RSS in MB).
+def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float, float]:
+    """Run a scan as `amberline scan` runs it (screen, store, and the stored-batch hooks:
+    link keys and signatures, alert matching) in a fresh process; return (seconds, CPU
+    seconds of the scan, peak RSS in MB of the whole process).
 
     The peak is the process's own high-water mark (VmHWM in /proc/self/status on Linux), not
     `ru_maxrss`: Linux carries `ru_maxrss` over from the forking parent, so a child of this
@@ -135,22 +138,35 @@ def scan_peak_rss(corpus: Path, db: Path) -> tuple[float, float]:
         "from pathlib import Path\n"
         "from amberline.pipeline import Screener\n"
         "from amberline.scan import run_scan\n"
+        "from amberline.scan_hooks import default_hooks\n"
         "from amberline.store.database import Store\n"
-        "t = time.perf_counter()\n"
-        "run_scan([Path(sys.argv[1])], Store(Path(sys.argv[2])), Screener())\n"
-        "seconds = time.perf_counter() - t\n"
+        "store, screener = Store(Path(sys.argv[2])), Screener()\n"
+        "hooks = default_hooks(store)\n"
+        "t, cpu = time.perf_counter(), time.process_time()\n"
+        "run_scan([Path(sys.argv[1])], store, screener, on_stored=hooks)\n"
+        "seconds, cpu = time.perf_counter() - t, time.process_time() - cpu\n"
         "try:\n"
         "    status = Path('/proc/self/status').read_text().splitlines()\n"
         "    peak = int(next(x for x in status if x.startswith('VmHWM:')).split()[1])\n"
         "except (OSError, StopIteration):\n"
         "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(seconds, peak)\n"
+        "print(seconds, cpu, peak)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(corpus), str(db)],
         check=True, capture_output=True, text=True,
     ).stdout.split()
-    return float(out[0]), int(out[1]) / 1024
+    return float(out[0]), float(out[1]), int(out[2]) / 1024
+
+
+def scan_figures(label: str, corpus: Path, db: Path, size: int, count: int) -> float:
+    """Scan `corpus` (`count` ads, `size` bytes of ad text) into a new SQLite file; print
+    MB/s of ad text by CPU and by wall time; return the peak RSS in MB."""
+    seconds, cpu, rss = scan_peak_rss(corpus, db)
+    print(f"scan into SQLite, {label} ({count:,} ads; screen + store + keys + alerts, one "
+          f"process): {size / MB / cpu:6.2f} MB/s CPU ({cpu / count * 1e6:.0f} µs/ad), "
+          f"{size / MB / seconds:6.2f} MB/s wall; peak RSS {rss:.0f} MB")
+    return rss
 
 
 def use_core(on: bool) -> None:
@@ -381,8 +397,10 @@ def bench_naive_cpu(ads: list[Ad], patterns: list[re.Pattern[str]]) -> float:
 
 def startup_figures() -> None:
     """CPU and wall time of `amberline extract` on empty input, each in a fresh process:
-    with the core, its table cache cold (an empty cache directory) and then warm, and with
-    the Python reference."""
+    with the core, its disk cache (`amberline.disk_cache`) and the interpreter's bytecode
+    cache cold (empty directories) and then warm (best of 5), and with the Python reference
+    (warm). The bytecode goes to a temporary directory (`PYTHONPYCACHEPREFIX`), as an
+    installed package has its own; `PYTHONDONTWRITEBYTECODE` is ignored here."""
     def run(env: dict[str, str]) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
@@ -392,14 +410,16 @@ def startup_figures() -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime), wall
 
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "AMBERLINE_CACHE_DIR": cache, core.ENV_VAR: "rust"}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as pyc:
+        env = {**os.environ, "AMBERLINE_CACHE_DIR": cache, core.ENV_VAR: "rust",
+               "PYTHONPYCACHEPREFIX": pyc}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         cold = run(env)
-        warm = min(run(env) for _ in range(3))
-        python = min(run({**env, core.ENV_VAR: "python"}) for _ in range(3))
+        warm = min(run(env) for _ in range(5))
+        python = min(run({**env, core.ENV_VAR: "python"}) for _ in range(5))
     print("start-up, `amberline extract` on empty input (CPU s / wall s): "
-          f"core cold cache {cold[0]:.2f} / {cold[1]:.2f}, core warm cache (best of 3) "
-          f"{warm[0]:.2f} / {warm[1]:.2f}, Python reference (best of 3) "
+          f"core cold caches {cold[0]:.2f} / {cold[1]:.2f}, core warm caches (best of 5) "
+          f"{warm[0]:.2f} / {warm[1]:.2f}, Python reference (best of 5) "
           f"{python[0]:.2f} / {python[1]:.2f}")
 
 
@@ -484,13 +504,21 @@ def main() -> None:
         real_figures(args.real_repeat)
         if args.skip_scan:
             return
-        scan_s, rss_big = scan_peak_rss(big, work / "big.db")
-        print(f"scan into SQLite:       {len(ads) / scan_s:10,.0f} ads/s  "
-              f"{size / MB / scan_s:7.2f} MB/s")
-        _, rss_small = scan_peak_rss(small, work / "small.db")
-        print(f"peak RSS, scan {len(ads) // 10:,} ads: {rss_small:7.1f} MB")
-        print(f"peak RSS, scan {len(ads):,} ads: {rss_big:7.1f} MB "
-              f"(ratio {rss_big / rss_small:.2f}x for {10}x the input)")
+        real = backpage_dev_ads()
+        if real:  # a temporary copy for the scan's reader, deleted with `work`
+            with (work / "real.jsonl").open("w", encoding="utf-8") as handle:
+                for ad in real:
+                    handle.write(json.dumps({"source": ad.source, "id": ad.source_id,
+                                             "title": ad.title, "body": ad.body}) + "\n")
+            scan_figures("backpage-dev (real)", work / "real.jsonl", work / "real.db",
+                         text_bytes(real), len(real))
+        small_ads = load_ads(small)
+        rss_small = scan_figures("synthetic", small, work / "small.db", text_bytes(small_ads),
+                                 len(small_ads))
+        rss_big = scan_figures("synthetic", big, work / "big.db", size, len(ads))
+        print(f"peak RSS of the scans: {rss_small:.0f} MB for {len(small_ads):,} ads, "
+              f"{rss_big:.0f} MB for {len(ads):,} (ratio {rss_big / rss_small:.2f}x for "
+              f"{len(ads) / len(small_ads):.0f}x the input)")
         print(f"bench process peak RSS: "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

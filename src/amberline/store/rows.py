@@ -8,9 +8,11 @@ from the transaction logic makes both easy to read.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,12 +116,21 @@ def insert_new_ads(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[str,
                 conn.execute(insert.returning(ads.c.id, ads.c.key), rows)}
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ads").scalar()
     names, processors = _ad_converters(conn.dialect)
-    _sqlite_insert(conn, ads, names, [
-        tuple(row[name] if process is None else process(row[name])
-              for name, process in zip(names, processors, strict=True))
-        for row in rows
-    ], conflict=("key",))
+    values = [list(row) for row in map(itemgetter(*names), rows)]
+    for i, process in enumerate(processors):
+        if process is None:
+            continue
+        last: Any = _NOTHING  # a value the row before had (the batch's one `stored_at`)
+        for row in values:  # a few columns only (JSON, timestamps)
+            value = row[i]
+            if value is not last:
+                last, out = value, process(value)
+            row[i] = out
+    _sqlite_insert(conn, ads, names, values, conflict=("key",))
     return dict(conn.exec_driver_sql("SELECT key, id FROM ads WHERE id > ?", (before,)).all())
+
+
+_NOTHING = object()
 
 
 @lru_cache(maxsize=4)
@@ -139,8 +150,8 @@ _SQLITE_MAX_ROWS = 512
 
 
 def _sqlite_insert(
-    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
-    conflict: tuple[str, ...] = (),
+    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]], conflict: tuple[str, ...] = (),
 ) -> None:
     """Insert ready-made tuples with multi-row INSERT ... VALUES (...), (...) statements.
 
