@@ -145,6 +145,22 @@ def test_copy_without_contacts_does_not_chain_two_posters() -> None:
     assert labels[0] == labels[1] != labels[2] == labels[3] == labels[4]
 
 
+def test_ties_are_decided_by_the_ads_not_the_order_of_the_edges() -> None:
+    # ad 2 (no contact) is an exact copy of ad 1 and of ad 3: the same strength both ways;
+    # an incremental run sees edges in another order than a rebuild, and must decide alike
+    a, b = np.array([0, 3, 1, 2]), np.array([1, 4, 2, 3])
+    text = np.array([False, False, True, True])
+    weak = np.zeros(4, dtype=bool)
+    ids = np.array([True, True, False, True, True])
+    strength = np.array([2.0, 2.0, 1.0, 1.0])
+    labels, _ = bridged_components(5, a, b, text, weak, ids, 3, 2, strength)
+    assert labels[0] == labels[2] != labels[3]  # the lower ads' edge first
+    back = np.arange(4)[::-1]
+    again, _ = bridged_components(5, a[back], b[back], text[back], weak, ids, 3, 2,
+                                  strength[back])
+    assert again.tolist() == labels.tolist()
+
+
 def test_real_text_through_the_store_incremental_equals_rebuild(tmp_path: Path) -> None:
     store = Store(tmp_path / "contacts.db")
 

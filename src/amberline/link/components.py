@@ -308,10 +308,13 @@ def _rejoin(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray, used: np
             refuse: Callable[[_Forest, int, int, int], bool]) -> tuple[np.ndarray, np.ndarray]:
     """(labels, used) with the components labelled `rebuild` joined again from their used
     edges, strongest first, leaving out every edge `refuse(forest, edge, root_a, root_b)`
-    rejects (a maximum spanning forest under a constraint). The rest stays as it was."""
+    rejects (a maximum spanning forest under a constraint). The rest stays as it was. Ties
+    are broken by the ads' positions, not the edges' order, so that an incremental run, whose
+    edges come batch by batch, decides as a rebuild does."""
     used = used.copy()
     edges = np.flatnonzero(used & np.isin(labels[a], rebuild))
-    edges = edges[np.argsort(-strength[edges], kind="stable")]
+    lo, hi = np.minimum(a[edges], b[edges]), np.maximum(a[edges], b[edges])
+    edges = edges[np.lexsort((hi, lo, -strength[edges]))]
     forest = _Forest()
     for e in edges.tolist():
         x, y = forest.find(int(a[e])), forest.find(int(b[e]))
