@@ -161,7 +161,9 @@ fn latin(c: u32) -> bool {
 }
 
 fn to_set(v: Vec<String>) -> WordSet {
-    v.into_iter().collect()
+    let mut set = WordSet::with_capacity_and_hasher(v.len(), FxBuild::default());
+    set.extend(v);
+    set
 }
 
 impl NameScanner {
@@ -186,7 +188,12 @@ impl NameScanner {
             tables,
             case,
             lower: spec.lower.into_iter().collect(),
-            kinds: spec.kinds.into_iter().collect(),
+            kinds: {
+                let mut map =
+                    HashMap::with_capacity_and_hasher(spec.kinds.len(), FxBuild::default());
+                map.extend(spec.kinds);
+                map
+            },
             words: to_set(spec.words),
             stop: to_set(spec.stop),
             surnames: to_set(spec.surnames),
