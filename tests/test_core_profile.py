@@ -23,23 +23,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amberline import core
-from amberline.extract import BATCH_SEPARATOR, descriptors
+from amberline.extract import BATCH_SEPARATOR, ages, descriptors, prices
 from amberline.extract._native import char_tables
 from amberline.extract._program import program
+from amberline.extract.ages import AgeExtractor
 from amberline.extract.descriptors import DescriptorExtractor
+from amberline.extract.prices import PriceExtractor
 from core_support import built_core, fixture_strings, hostile_texts, needs_active_core
 
 _core = built_core()
 pytestmark = needs_active_core()
 
-EXTRACTORS = (DescriptorExtractor,)
+EXTRACTORS = (DescriptorExtractor, AgeExtractor, PriceExtractor)
 
 
-@pytest.fixture(scope="module")
-def extractors() -> dict[str, object]:
+@pytest.fixture(scope="module", params=["triggers", "everywhere"])
+def extractors(request) -> dict[str, object]:
+    """The extractors as built, and with their Hyperscan prefilters off (then the reference
+    runs its regexes over the whole text, and the core looks for matches everywhere too)."""
     built = {cls.name: cls() for cls in EXTRACTORS}
     for extractor in built.values():
         assert extractor._core is not None, extractor.name  # the core path is what is tested
+        if request.param == "everywhere":
+            for prefilter in ("_prefilter", "_slash_prefilter"):
+                if hasattr(extractor, prefilter):
+                    getattr(extractor, prefilter).available = False
     return built
 
 
@@ -63,7 +71,9 @@ def _patterns() -> list[re.Pattern[str]]:
     d = DescriptorExtractor()
     return [d._pattern, descriptors._REFUSED, descriptors._SERVICE_BEFORE,
             descriptors._PERSON_AFTER, descriptors._WEIGHT_AFTER_HEIGHT, descriptors._MIX,
-            descriptors._MIX_JOIN, descriptors._MIX_PERSON,
+            descriptors._MIX_JOIN, descriptors._MIX_PERSON, ages._PATTERN,
+            ages._NOT_BEFORE_SUFFIX, ages._LINE_END, prices._PATTERN, prices._PERIOD_BEFORE,
+            prices._SLASH_LIST, prices._REFUSED,
             re.compile(r"(?i)(a|ab)(c|bcd)(d*)"), re.compile(r"(x+x+)+y|(?<=q)z+?w"),
             re.compile(r"(?i:k(?P<s>s)+?)(?-i:[A-Z]\w)|ñ(?!\d)|\b\d{2,3}(?:/\d+)*+/\d$")]
 
@@ -73,7 +83,9 @@ _ENGINE_PIECES = st.sampled_from(
      "eyes", "hazel", "Latina", "asian", "mixed", "mix", "no", "thai", "massage", "girl", "men",
      "slim", "waist", "İ", "ı", "ſ", "\u212a", "ñ", "Ñ", "٥", "７", " ", "\t", "\n", "\f", "-",
      "/", ",", ".", "'", "’", "🌹", "a", "ab", "bcd", "d", "x", "y", "q", "z", "w", "KS", "kſ",
-     "Ab", "12", "345", "/6", "\ud800", "\u00a0", "&", ":"])
+     "Ab", "12", "345", "/6", "\ud800", "\u00a0", "&", ":", "age", "19", "yrs", "old", "y/o",
+     "I'm", "turned", "nineteen", "twenty-one", "$", "€", "150", "hh", "qv", "1hr", "30 min",
+     "roses", "in-call", "60/100/160", "off", "month", "%", "+"])
 _ENGINE_TEXTS = st.one_of(st.text(max_size=80), st.lists(_ENGINE_PIECES, max_size=40).map("".join))
 
 
@@ -128,7 +140,7 @@ def test_synthetic_corpus(extractors) -> None:
 def test_clinical_fixtures(extractors) -> None:
     texts = fixture_strings("test_extract_profile.py", "test_descriptors_real_forms.py",
                             "test_extractor_examples.py", "test_alerts_descriptors.py",
-                            "test_normalise.py")
+                            "test_normalise.py", "test_alerts_matching.py")
     texts += [ex.text for cls in EXTRACTORS for ex in cls.examples()]
     assert len(texts) > 100
     _assert_same(texts, extractors)
@@ -142,7 +154,14 @@ _PIECE_LIST = (
      "sorry", "Thai", "massage", "Swedish", "deep tissue", "shiatsu", ",", " ~ ", " & ", "mixed",
      "Mix", "MIX", "mixxed", "cutie", "race", "slim", "waist", "petite", "curvy", "bbw", "thick",
      "İ", "ı", "ſ", "\u212a", "ñ", "Ñ", " ", "  ", "\t", "\n", "\f", "\n\f\n", "\u00a0", "-",
-     "/", ".", "'", "💋", "🌹", "\ud800", "x", "9", "12", "5"]
+     "/", ".", "'", "💋", "🌹", "\ud800", "x", "9", "12", "5", "age", "Age:", "aged", "19",
+     "17", "yrs", "years old", "yo", "y/o", "y.o.", "y/0", "I'm", "i am", "im only", "just turned",
+     "barely", "nineteen", "twenty one", "twentyone", "ſixteen", "over", "for", "at least", "+",
+     " - ", " - 23", "18 - 35", "bust", "of experience", "$", "US$", "C$", "€", "£", "80$",
+     "150", "1,250.50", "99.5", "hh", "half hour", "qv", "quickie", "1hr", "1.5 hrs", "an hour",
+     "two hours", "30 min", "15mins", "roses", "🌹🌹", "donation", "usd", "bucks", "in-call",
+     "outcall", "/hr", "per", "for", "each", "60/100/160", "$80/130", "36/24/36", "NO 40/50/60",
+     "off", "a month", "membership is", "%", "555", "0142", "703-555-0142", "٥٠", "٢"]
 )  # fmt: skip
 _PIECES = st.sampled_from(_PIECE_LIST)
 _TEXTS = hostile_texts(_PIECES)
@@ -158,7 +177,9 @@ def test_huge_inputs(extractors) -> None:
     rng = random.Random(11)
     texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(20_000)) for _ in range(2)]
     texts += [" " * 100_000 + "blonde hair", "5'" * 30_000, "mix asian " * 1_500,
-              "a" * 100_000, "-" * 50_000 + "5'2", "hair" + " " * 50_000 + ": black"]
+              "a" * 100_000, "-" * 50_000 + "5'2", "hair" + " " * 50_000 + ": black",
+              "15/" * 20_000 + "15", "$" + "1,000" * 20_000, "age " * 20_000 + "19",
+              " - 23" * 20_000, "1hr " * 20_000 + "200", "9" * 100_000]
     _assert_same(texts, extractors)
 
 

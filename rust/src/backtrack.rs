@@ -640,8 +640,38 @@ enum Inst {
         width: usize,
         negate: bool,
     },
+    /// a lookaround whose body is alternatives of single characters in a row: checked in
+    /// place, without a run of its own
+    LookChars {
+        alts: Vec<Vec<CharTest>>,
+        behind: bool,
+        width: usize,
+        negate: bool,
+    },
     Atomic(usize),
     Match,
+}
+
+/// The characters of a sequence made only of single characters (and groups of them).
+fn simple_chars(seq: &[Node]) -> Option<Vec<CharTest>> {
+    let mut out = Vec::new();
+    for node in seq {
+        match node {
+            Node::Char(t) => out.push(t.clone()),
+            Node::Group(None, body) => out.extend(simple_chars(body)?),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// A lookaround body as alternatives of single characters in a row, if it is one.
+fn simple_alts(body: &[Node]) -> Option<Vec<Vec<CharTest>>> {
+    match body {
+        [Node::Branch(alts)] => alts.iter().map(|a| simple_chars(a)).collect(),
+        [Node::Group(None, inner)] => simple_alts(inner),
+        _ => simple_chars(body).map(|a| vec![a]),
+    }
 }
 
 enum Frame {
@@ -716,6 +746,17 @@ impl Compiler<'_> {
                 negate,
                 body,
             } => {
+                if let Some(alts) = simple_alts(body) {
+                    if !*behind || alts.iter().all(|a| a.len() == *width) {
+                        code.push(Inst::LookChars {
+                            alts,
+                            behind: *behind,
+                            width: *width,
+                            negate: *negate,
+                        });
+                        return Ok(());
+                    }
+                }
                 let p = self.sub(body)?;
                 code.push(Inst::Look {
                     prog: p,
@@ -1098,6 +1139,34 @@ impl Regex {
                     ok
                 }
                 Inst::Branch(b) => self.enter_branch(b, pc, 0, t, text, pos, end, s, &mut pc),
+                Inst::LookChars {
+                    alts,
+                    behind,
+                    width,
+                    negate,
+                } => {
+                    let found = if *behind {
+                        pos >= *width
+                            && alts.iter().any(|a| {
+                                a.iter()
+                                    .zip(&text[pos - width..pos])
+                                    .all(|(test, &c)| test.matches(t, c))
+                            })
+                    } else {
+                        alts.iter().any(|a| {
+                            pos + a.len() <= end
+                                && a.iter()
+                                    .zip(&text[pos..pos + a.len()])
+                                    .all(|(test, &c)| test.matches(t, c))
+                        })
+                    };
+                    if found != *negate {
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
                 Inst::Look {
                     prog,
                     behind,

@@ -364,6 +364,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<places::PyPlaceScanner>()?;
     m.add("NAME_CUES", names::CUES.to_vec())?;
     m.add_class::<profile::DescriptorReader>()?;
+    m.add_class::<profile::AgeReader>()?;
+    m.add_class::<profile::PriceReader>()?;
     m.add_class::<profile::Pattern>()?;
     m.add_class::<contact::ContactScanner>()?;
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;

@@ -19,6 +19,9 @@ use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, SPACE};
 use crate::{decode_batch, le_bytes, panic_message, TextErrors};
 
+/// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
+const PROBE: usize = 2;
+
 /// A pattern as `_program.py` hands it over.
 type Program = Vec<(i64, i64, i64, i64)>;
 
@@ -148,6 +151,76 @@ where
         }
         (rows, errors)
     }))
+}
+
+/// Where a pattern's matches are looked for: everywhere (`finditer`), or only within `probe`
+/// characters of the trigger starts that the extractor's Hyperscan prefilter found, exactly as
+/// `Prefilter.finditer` tries them.
+struct Matches<'a> {
+    regex: &'a Regex,
+    text: &'a [u32],
+    starts: Option<&'a [usize]>,
+    probe: usize,
+    next: usize,
+    pos: usize,
+}
+
+impl<'a> Matches<'a> {
+    fn new(regex: &'a Regex, text: &'a [u32], starts: Option<&'a [usize]>, probe: usize) -> Self {
+        Matches {
+            regex,
+            text,
+            starts,
+            probe,
+            next: 0,
+            pos: 0,
+        }
+    }
+
+    fn next(&mut self, t: &Tables, s: &mut Scratch) -> Option<(usize, usize)> {
+        let text = self.text;
+        let Some(starts) = self.starts else {
+            let found = self.regex.next_nonempty(t, text, self.pos, s)?;
+            self.pos = found.1;
+            return Some(found);
+        };
+        loop {
+            let start = *starts.get(self.next)?;
+            self.next += 1;
+            let mut p = start.max(self.pos);
+            let stop = (start + self.probe).min(text.len());
+            while p < stop {
+                if let Some(e) = self.regex.match_at(t, text, p, text.len(), s) {
+                    if e > p {
+                        self.pos = e;
+                        return Some((p, e));
+                    }
+                }
+                p += 1;
+            }
+        }
+    }
+}
+
+/// Trigger starts handed over by Python, checked: sorted, unique, within the text.
+fn trigger_starts(starts: Option<Vec<i64>>, bounds: &[i64]) -> PyResult<Option<Vec<usize>>> {
+    let Some(starts) = starts else {
+        return Ok(None);
+    };
+    if bounds.len() != 2 {
+        return Err(PyValueError::new_err(
+            "trigger starts need a batch of one text",
+        ));
+    }
+    let len = (bounds[1] - bounds[0]).max(0);
+    let mut out: Vec<usize> = starts
+        .into_iter()
+        .filter(|&v| (0..=len).contains(&v))
+        .map(|v| v as usize)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
 }
 
 // ---- descriptors ------------------------------------------------------------------------
@@ -411,6 +484,521 @@ impl DescriptorReader {
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
         let (rows, errors) = run_batch(py, data, bounds, 5, self.panic_on, |text, out| {
             self.extract(text, out)
+        })?;
+        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+    }
+}
+
+// ---- ages ---------------------------------------------------------------------------------
+
+// Cue codes of an age row (see `ages.py`'s `extract`).
+const A_TITLE: i64 = 0;
+const A_TURNED: i64 = 1;
+const A_AGE: i64 = 2;
+const A_I_AM: i64 = 3;
+const A_YEARS_OLD: i64 = 4;
+const A_YEARS: i64 = 5;
+
+/// `AgeExtractor` in the core: rows of seven int64 (text index, start, end, value, cue code,
+/// cue start, cue end) per age, in the reference's order.
+#[pyclass(frozen, module = "amberline._core")]
+pub struct AgeReader {
+    chars: Chars,
+    /// main, not before a title suffix, line end
+    re: [Regex; 3],
+    /// num, num2, num3, num4, num5, cue_turn, cue_age, cue_i, unit
+    groups: Vec<usize>,
+    units: HashMap<Vec<u32>, u64>,
+    teens: HashMap<Vec<u32>, u64>,
+    /// in the reference's order (the first that prefixes a glued word wins)
+    tens: Vec<(Vec<u32>, u64)>,
+    /// (lowest age, highest age, characters looked back before a title suffix, longest title)
+    limits: (u64, u64, usize, usize),
+    panic_on: Option<u32>,
+}
+
+impl AgeReader {
+    /// `parse_number`: digits, or English number words from ten to ninety-nine.
+    fn parse_number(&self, token: &[u32]) -> Option<u64> {
+        let c = &self.chars;
+        let start = token.iter().position(|&x| !c.is_space(x))?;
+        let end = token.iter().rposition(|&x| !c.is_space(x))? + 1;
+        let token: Vec<u32> = token[start..end].iter().map(|&x| c.fold(x)).collect();
+        if token
+            .iter()
+            .all(|&x| c.tables.flag(x, crate::tables::DECIMAL))
+        {
+            return Some(c.number(&token));
+        }
+        let parts: Vec<&[u32]> = token
+            .split(|&x| x == u32::from(b'-') || c.is_space(x))
+            .filter(|p| !p.is_empty())
+            .collect();
+        match parts.as_slice() {
+            [word] => {
+                if let Some(&v) = self.teens.get(*word) {
+                    return Some(v);
+                }
+                if let Some(&(_, v)) = self.tens.iter().find(|(t, _)| t.as_slice() == *word) {
+                    return Some(v);
+                }
+                self.tens.iter().find_map(|(t, v)| {
+                    let rest = word.strip_prefix(t.as_slice())?;
+                    self.units.get(rest).map(|u| v + u)
+                })
+            }
+            [tens, unit] => {
+                let (_, t) = self.tens.iter().find(|(t, _)| t.as_slice() == *tens)?;
+                self.units.get(*unit).map(|u| t + u)
+            }
+            _ => None,
+        }
+    }
+
+    /// `_ends_title`: the match ends the first line of its ad.
+    fn ends_title(&self, text: &[u32], start: usize, end: usize, s: &mut Scratch) -> bool {
+        let t = &self.chars.tables;
+        if self.re[2].match_at(t, text, end, text.len(), s).is_none() {
+            return false;
+        }
+        let floor = start.saturating_sub(self.limits.3);
+        match text[floor..start]
+            .iter()
+            .rposition(|&c| c == u32::from(b'\n'))
+        {
+            None => floor == 0,
+            Some(i) => {
+                let newline = floor + i;
+                newline > 0 && text[newline - 1] == 0x0c
+            }
+        }
+    }
+
+    fn extract(&self, text: &[u32], starts: Option<&[usize]>, out: &mut Vec<i64>) {
+        let t = &self.chars.tables;
+        let g = &self.groups;
+        let (lowest, highest, back, _) = self.limits;
+        let mut s = Scratch::default();
+        let mut aux = Scratch::default();
+        let mut found = Matches::new(&self.re[0], text, starts, PROBE);
+        while let Some((start, end)) = found.next(t, &mut s) {
+            let slots = s.slots.clone();
+            let get = |i: usize| group(&slots, g[i]);
+            let Some((a, b)) = (0..5).find_map(get) else {
+                continue;
+            };
+            let Some(value) = self.parse_number(&text[a..b]) else {
+                continue;
+            };
+            if value < lowest || value > highest || text[start..end].contains(&0x0c) {
+                continue;
+            }
+            let (mut cue, mut cue_span) = (A_YEARS_OLD, (0, 0));
+            if get(4).is_some() {
+                let lo = start.saturating_sub(back);
+                let mut hi = start;
+                while hi > lo && matches!(text[hi - 1], 0x20 | 0x09) {
+                    hi -= 1;
+                }
+                if hi == lo || matches!(text[hi - 1], 0x0a | 0x0c) {
+                    continue;
+                }
+                let before = &text[lo..hi];
+                if self.re[1]
+                    .search(t, before, 0, before.len(), &mut aux)
+                    .is_some()
+                    && !self.ends_title(text, start, end, &mut aux)
+                {
+                    continue;
+                }
+                cue = A_TITLE;
+            } else if let Some(span) = get(5) {
+                (cue, cue_span) = (A_TURNED, span);
+            } else if get(6).is_some() {
+                cue = A_AGE;
+            } else if get(7).is_some() {
+                cue = A_I_AM;
+            } else if let Some((ua, ub)) = get(8) {
+                let unit: Vec<u32> = text[ua..ub]
+                    .iter()
+                    .map(|&c| {
+                        if c < 128 {
+                            u32::from((c as u8).to_ascii_lowercase())
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                let has = |w: &str| contains(&unit, w);
+                let starts = |w: &str| unit.starts_with(&to_u32(w));
+                if !(has("old") || !(starts("yr") || starts("year"))) {
+                    cue = A_YEARS;
+                }
+            }
+            out.extend_from_slice(&[
+                start as i64,
+                end as i64,
+                value as i64,
+                cue,
+                cue_span.0 as i64,
+                cue_span.1 as i64,
+            ]);
+        }
+    }
+}
+
+#[pymethods]
+impl AgeReader {
+    /// `programs`: main, not before a title suffix, line end; `groups`: the main pattern's
+    /// num, num2, num3, num4, num5, cue_turn, cue_age, cue_i, unit; `words`: (units, teens,
+    /// tens) as (word, value), tens in the reference's order; `limits`: (lowest age, highest
+    /// age, characters looked back before a title suffix, longest title).
+    #[new]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[pyo3(signature = (programs, groups, words, limits, flags, folds, digits, panic_on=None))]
+    fn new(
+        programs: Vec<Program>,
+        groups: Vec<usize>,
+        words: (Vec<(String, u64)>, Vec<(String, u64)>, Vec<(String, u64)>),
+        limits: (u64, u64, usize, usize),
+        flags: &[u8],
+        folds: Vec<(u32, u8)>,
+        digits: Vec<(u32, u8)>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let chars = Chars::new(flags, folds, digits)?;
+        let re: [Regex; 3] = self::programs(&chars, &programs)?;
+        if groups.len() != 9 || groups.iter().any(|&g| g >= re[0].n_groups) {
+            return Err(PyValueError::new_err(
+                "group numbers do not fit the pattern",
+            ));
+        }
+        let keyed = |list: Vec<(String, u64)>| -> Vec<(Vec<u32>, u64)> {
+            list.into_iter().map(|(w, v)| (to_u32(&w), v)).collect()
+        };
+        let (units, teens, tens) = words;
+        Ok(AgeReader {
+            chars,
+            re,
+            groups,
+            units: keyed(units).into_iter().collect(),
+            teens: keyed(teens).into_iter().collect(),
+            tens: keyed(tens),
+            limits,
+            panic_on,
+        })
+    }
+
+    /// Ages in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`): (rows, errors).
+    /// `starts`: for a batch of one text, the starts of the prefilter's triggers, where alone
+    /// matches are then tried (as `Prefilter.finditer` does).
+    #[pyo3(signature = (data, bounds, starts=None))]
+    fn extract_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+        starts: Option<Vec<i64>>,
+    ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
+        let starts = trigger_starts(starts, &bounds)?;
+        let (rows, errors) = run_batch(py, data, bounds, 6, self.panic_on, |text, out| {
+            self.extract(text, starts.as_deref(), out)
+        })?;
+        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+    }
+}
+
+// ---- prices -------------------------------------------------------------------------------
+
+/// `PriceExtractor` in the core: rows of nine int64 (text index, start, end, kind (0 a rate,
+/// 1 an amount of a slash list), amount start, amount end, currency id, code word id or -1,
+/// minutes or -1), in the reference's order.
+#[pyclass(frozen, module = "amberline._core")]
+pub struct PriceReader {
+    chars: Chars,
+    /// main, period before, slash list, refused
+    re: [Regex; 4],
+    /// per side ("d" then "a"): hh, qv, min, hour, hn, sym, word, emoji, a1, a2, a3; then
+    /// the slash list's sym and list
+    groups: Vec<usize>,
+    symbols: HashMap<Vec<u32>, i64>,
+    words: HashMap<Vec<u32>, i64>,
+    code_words: HashMap<Vec<u32>, i64>,
+    word_minutes: HashMap<Vec<u32>, i64>,
+    /// (default currency id, the rose's code word id, minutes of an hour named otherwise)
+    defaults: (i64, i64, i64),
+    /// (lowest bare amount, characters looked back for a period, for a refusal)
+    limits: (u64, usize, usize),
+    panic_on: Option<u32>,
+}
+
+impl PriceReader {
+    fn folded(&self, text: &[u32]) -> Vec<u32> {
+        text.iter().map(|&c| self.chars.fold(c)).collect()
+    }
+
+    /// (integer part, any non-zero decimal) of an amount ("1,250.50").
+    fn amount(&self, token: &[u32]) -> (u64, bool) {
+        let dot = token.iter().position(|&c| c == u32::from(b'.'));
+        let int: Vec<u32> = token[..dot.unwrap_or(token.len())]
+            .iter()
+            .copied()
+            .filter(|&c| c != u32::from(b','))
+            .collect();
+        let frac = dot.is_some_and(|d| token[d + 1..].iter().any(|&c| self.chars.digit(c) != 0));
+        (self.chars.number(&int), frac)
+    }
+
+    fn minutes(&self, text: &[u32], side: &[Option<(usize, usize)>]) -> Option<i64> {
+        if side[0].is_some() {
+            return Some(30);
+        }
+        if side[1].is_some() {
+            return Some(15);
+        }
+        if let Some((a, b)) = side[2] {
+            return Some(self.chars.number(&text[a..b]) as i64);
+        }
+        side[3]?;
+        let Some((a, b)) = side[4] else {
+            return Some(60);
+        };
+        let count = &text[a..b];
+        if self.chars.tables.flag(count[0], crate::tables::DECIMAL) {
+            let half = if count.len() > 1 { 30 } else { 0 };
+            return Some(self.chars.digit(count[0]) as i64 * 60 + half);
+        }
+        Some(
+            *self
+                .word_minutes
+                .get(&self.folded(count))
+                .unwrap_or(&self.defaults.2),
+        )
+    }
+
+    /// `_currency`: (currency id, code word id or -1).
+    fn currency(
+        &self,
+        text: &[u32],
+        sym: Option<(usize, usize)>,
+        word: Option<(usize, usize)>,
+        emoji: bool,
+    ) -> (i64, i64) {
+        let (default, rose, _) = self.defaults;
+        if let Some((a, b)) = sym {
+            return (
+                *self
+                    .symbols
+                    .get(&self.folded(&text[a..b]))
+                    .unwrap_or(&default),
+                -1,
+            );
+        }
+        if emoji {
+            return (default, rose);
+        }
+        if let Some((a, b)) = word {
+            let w = self.folded(&text[a..b]);
+            if w.first() == Some(&0x1f339) {
+                return (default, rose);
+            }
+            if let Some(&code) = self.code_words.get(&w) {
+                return (default, code);
+            }
+            if let Some(&cur) = self.symbols.get(&w) {
+                return (cur, -1);
+            }
+            return (*self.words.get(&w).unwrap_or(&default), -1);
+        }
+        (default, -1)
+    }
+
+    fn extract(&self, text: &[u32], starts: [Option<&[usize]>; 2], out: &mut Vec<i64>) {
+        let t = &self.chars.tables;
+        let g = &self.groups;
+        let (lowest, period_back, refused_back) = self.limits;
+        let [main, period, slash, refused] = &self.re;
+        let mut s = Scratch::default();
+        let mut aux = Scratch::default();
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut found = Matches::new(main, text, starts[0], PROBE);
+        while let Some((start, end)) = found.next(t, &mut s) {
+            let slots = &s.slots;
+            let d_side: Vec<_> = (0..11).map(|i| group(slots, g[i])).collect();
+            let side = if d_side[8..].iter().any(Option::is_some) {
+                d_side
+            } else {
+                (11..22).map(|i| group(slots, g[i])).collect()
+            };
+            let minutes = self.minutes(text, &side);
+            let Some((ta, tb)) = side[8].or(side[9]).or(side[10]) else {
+                continue;
+            };
+            let (int, frac) = self.amount(&text[ta..tb]);
+            let (sym, mut word, emoji) = (side[5], side[6], side[7].is_some());
+            let column = word.is_some_and(|(a, b)| {
+                let w = self.folded(&text[a..b]);
+                let rest: Vec<u32> = w
+                    .into_iter()
+                    .skip_while(|&c| c == u32::from(b'/') || c == 0x20)
+                    .take(2)
+                    .collect();
+                rest == to_u32("in") || rest == to_u32("ou")
+            });
+            if column {
+                word = None;
+            }
+            let (currency, code_word) = self.currency(text, sym, word, emoji);
+            let bare = sym.is_none() && word.is_none() && !emoji;
+            if bare && ((minutes.is_none() && !column) || int < lowest) {
+                continue;
+            }
+            if code_word >= 0 && int < lowest {
+                continue;
+            }
+            if int == 0 && !frac {
+                continue;
+            }
+            if period
+                .search(t, text, start.saturating_sub(period_back), start, &mut aux)
+                .is_some()
+            {
+                continue;
+            }
+            taken.push((start, end));
+            out.extend_from_slice(&[
+                start as i64,
+                end as i64,
+                0,
+                ta as i64,
+                tb as i64,
+                currency,
+                code_word,
+                minutes.unwrap_or(-1),
+            ]);
+        }
+        let mut found = Matches::new(slash, text, starts[1], PROBE);
+        while let Some((start, _)) = found.next(t, &mut s) {
+            let sym = group(&s.slots, g[22]).is_some();
+            let Some((la, lb)) = group(&s.slots, g[23]) else {
+                continue;
+            };
+            let mut items: Vec<(usize, usize)> = Vec::new();
+            let mut a = la;
+            for (i, &c) in text[la..lb].iter().enumerate() {
+                if c == u32::from(b'/') {
+                    items.push((a, la + i));
+                    a = la + i + 1;
+                }
+            }
+            items.push((a, lb));
+            let values: Vec<u64> = items
+                .iter()
+                .map(|&(a, b)| self.chars.number(&text[a..b]))
+                .collect();
+            if values.len() < if sym { 2 } else { 3 } || values[0] < lowest {
+                continue;
+            }
+            if refused
+                .search(t, text, start.saturating_sub(refused_back), start, &mut aux)
+                .is_some()
+            {
+                continue;
+            }
+            if values.iter().any(|v| v % 5 != 0) || values.windows(2).any(|w| w[1] <= w[0]) {
+                continue;
+            }
+            for &(a, b) in &items {
+                let i = taken.partition_point(|&(_, e)| e <= a);
+                if taken.get(i).is_some_and(|&(s0, _)| s0 < b) {
+                    continue;
+                }
+                out.extend_from_slice(&[
+                    a as i64,
+                    b as i64,
+                    1,
+                    a as i64,
+                    b as i64,
+                    self.defaults.0,
+                    -1,
+                    -1,
+                ]);
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl PriceReader {
+    /// `programs`: main, period before, slash list, refused; `groups`: per side ("d", then
+    /// "a") hh, qv, min, hour, hn, sym, word, emoji, a1, a2, a3, then the slash list's sym and
+    /// list; `tables`: (symbols, currency words, code words, word hours as minutes) as (folded
+    /// text, id); `defaults`: (default currency id, the rose's code word id, minutes of an
+    /// hour otherwise named); `limits`: (lowest bare amount, characters looked back for a
+    /// period, for a refusal).
+    #[new]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[pyo3(signature = (programs, groups, tables, defaults, limits, flags, folds, digits, panic_on=None))]
+    fn new(
+        programs: Vec<Program>,
+        groups: Vec<usize>,
+        tables: (
+            Vec<(String, i64)>,
+            Vec<(String, i64)>,
+            Vec<(String, i64)>,
+            Vec<(String, i64)>,
+        ),
+        defaults: (i64, i64, i64),
+        limits: (u64, usize, usize),
+        flags: &[u8],
+        folds: Vec<(u32, u8)>,
+        digits: Vec<(u32, u8)>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let chars = Chars::new(flags, folds, digits)?;
+        let re: [Regex; 4] = self::programs(&chars, &programs)?;
+        if groups.len() != 24
+            || groups[..22].iter().any(|&g| g >= re[0].n_groups)
+            || groups[22..].iter().any(|&g| g >= re[2].n_groups)
+        {
+            return Err(PyValueError::new_err(
+                "group numbers do not fit the patterns",
+            ));
+        }
+        let keyed = |list: Vec<(String, i64)>| -> HashMap<Vec<u32>, i64> {
+            list.into_iter().map(|(w, v)| (to_u32(&w), v)).collect()
+        };
+        let (symbols, words, code_words, word_minutes) = tables;
+        Ok(PriceReader {
+            chars,
+            re,
+            groups,
+            symbols: keyed(symbols),
+            words: keyed(words),
+            code_words: keyed(code_words),
+            word_minutes: keyed(word_minutes),
+            defaults,
+            limits,
+            panic_on,
+        })
+    }
+
+    /// Prices in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`): (rows, errors).
+    /// `starts`, `slash_starts`: for a batch of one text, the starts of the rate and the slash
+    /// list prefilters' triggers (see `AgeReader.extract_batch`).
+    #[pyo3(signature = (data, bounds, starts=None, slash_starts=None))]
+    fn extract_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+        starts: Option<Vec<i64>>,
+        slash_starts: Option<Vec<i64>>,
+    ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
+        let starts = trigger_starts(starts, &bounds)?;
+        let slash_starts = trigger_starts(slash_starts, &bounds)?;
+        let (rows, errors) = run_batch(py, data, bounds, 8, self.panic_on, |text, out| {
+            self.extract(text, [starts.as_deref(), slash_starts.as_deref()], out)
         })?;
         Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
     }

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from operator import itemgetter
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from amberline.extract import _native
 from amberline.extract._lookup import fold
 from amberline.extract._prefilter import Prefilter
+from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.model import AGE, Span
 
@@ -120,6 +122,12 @@ _NOT_BEFORE_SUFFIX = re.compile(r"(?:(?<!\w)\$?\d{1,2}|\b(?:bust|waist|hips?|siz
                                 re.IGNORECASE)
 _LINE_END = re.compile(r"[ \t]*(?:\n|\Z)")
 _TITLE_CHARS = 1000  # a title longer than this is not a title
+_SUFFIX_BACK = 40  # characters read before a title suffix's dash
+# What the core reads (`rust/src/profile.rs`): the groups, and the cue of each cue code.
+_CORE_GROUPS = ("num", "num2", "num3", "num4", "num5", "cue_turn", "cue_age", "cue_i", "unit")
+_CORE_CUES = ((ORIGIN_TITLE_SUFFIX, "title suffix", 1.0), (ORIGIN_TEXT, None, 1.0),
+              (ORIGIN_TEXT, "age", 1.0), (ORIGIN_TEXT, "i am", 0.8),
+              (ORIGIN_TEXT, "years old", 1.0), (ORIGIN_TEXT, "years", 0.7))
 
 
 def _ends_title(text: str, m: re.Match[str]) -> bool:
@@ -156,7 +164,7 @@ def parse_number(token: str) -> int | None:
     return None
 
 
-class AgeExtractor(Extractor):
+class AgeExtractor(_native.CoreBacked, Extractor):
     """Reads ages the ad states for the person it offers, with the cue that ties them."""
 
     name: ClassVar[str] = "ages"
@@ -164,8 +172,39 @@ class AgeExtractor(Extractor):
 
     def __init__(self) -> None:
         self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
+        self._core = self._build_core()
+
+    def _build_core(self, panic_on: str | None = None) -> object | None:
+        """The core's reader of these patterns and word tables, or None (see `_native`;
+        `panic_on`: tests only, a character that makes the core panic on any text holding it)."""
+        def compile_core(module: Any) -> object:
+            flags, folds, digits = _native.char_tables()
+            return module.AgeReader(
+                [program(p) for p in (_PATTERN, _NOT_BEFORE_SUFFIX, _LINE_END)],
+                [_PATTERN.groupindex[g] for g in _CORE_GROUPS],
+                (list(_UNITS.items()), list(_TEENS.items()), list(_TENS.items())),
+                (MIN_AGE, MAX_AGE, _SUFFIX_BACK, _TITLE_CHARS), flags, folds, digits,
+                None if panic_on is None else ord(panic_on))
+
+        return _native.build("AgeReader", compile_core)
 
     def extract(self, text: str) -> list[Span]:
+        if self._core is None:
+            return self.extract_reference(text)
+        name = self.name
+        spans: list[Span] = []
+        starts = _native.trigger_starts(self._prefilter, text)
+        for start, end, value, cue, cue_start, cue_end in _native.rows(self._core, text, 6,
+                                                                        starts):
+            origin, label, confidence = _CORE_CUES[cue]
+            if label is None:  # the cue as written ("just turned", "barely")
+                label = " ".join(text[cue_start:cue_end].lower().split())
+            spans.append(Span(AGE, value, start, end, name, confidence,
+                              {"origin": origin, "cue": label}))
+        return spans
+
+    def extract_reference(self, text: str) -> list[Span]:
+        """The Python reference (what the core's reader is held to)."""
         spans: list[Span] = []
         for m in self._prefilter.finditer(text, _PATTERN):
             num, num2, num3, num4, num5, cue_turn, cue_age, cue_i, unit = _GROUPS(m.groups())
@@ -179,7 +218,7 @@ class AgeExtractor(Extractor):
             confidence = 1.0
             start = m.start()
             if num5:
-                before = text[max(0, m.start() - 40):m.start()].rstrip(" \t")
+                before = text[max(0, m.start() - _SUFFIX_BACK):m.start()].rstrip(" \t")
                 if not before or before[-1] in "\n\f":
                     continue  # a list item: "- 23" starting a line
                 if _NOT_BEFORE_SUFFIX.search(before) and not _ends_title(text, m):

@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 from operator import itemgetter
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from amberline.extract import _native
 from amberline.extract._lookup import fold
 from amberline.extract._prefilter import Prefilter
+from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.model import PRICE, Span
 
@@ -127,6 +129,9 @@ _TRIGGERS += [
     r"\bh(?:ou)?rs?|\bh", r"\b(?:an|one|two)\s*h(?:ou)?r",
 ]
 _WORD_HOURS = {"an": 1.0, "one": 1.0, "two": 2.0}  # anything else ("a full") is one hour
+_DEFAULT_CURRENCY = "USD"  # of code words and bare amounts
+_PERIOD_BACK = 30  # characters looked back for a period ("membership for three months is")
+_REFUSED_BACK = 8  # characters looked back for a refusal of a slash list
 
 
 # The groups one side of `_PATTERN` reads, in this order, as indexes into `Match.groups()`:
@@ -164,7 +169,12 @@ def _number(token: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
-class PriceExtractor(Extractor):
+# What the core reads (`rust/src/profile.rs`): its currencies and code words by id.
+_CURRENCIES = sorted({_DEFAULT_CURRENCY, *_SYMBOLS.values(), *_WORDS.values()})
+_CODES = sorted(set(_CODE_WORDS.values()))
+
+
+class PriceExtractor(_native.CoreBacked, Extractor):
     """Reads rates with their currency or code word and the minutes they buy."""
 
     name: ClassVar[str] = "prices"
@@ -173,8 +183,53 @@ class PriceExtractor(Extractor):
     def __init__(self) -> None:
         self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
         self._slash_prefilter = Prefilter([_SLASH_TRIGGER], som=True)
+        self._core = self._build_core()
+
+    def _build_core(self, panic_on: str | None = None) -> object | None:
+        """The core's reader of these patterns and tables, or None (see `_native`;
+        `panic_on`: tests only, a character that makes the core panic on any text holding it)."""
+        def compile_core(module: Any) -> object:
+            currency = {c: i for i, c in enumerate(_CURRENCIES)}
+            code = {c: i for i, c in enumerate(_CODES)}
+            groups = [_PATTERN.groupindex[p + g] for p in "da" for g in _SIDE_GROUPS]
+            groups += [_SLASH_LIST.groupindex["sym"], _SLASH_LIST.groupindex["list"]]
+            tables = ([(k, currency[v]) for k, v in _SYMBOLS.items()],
+                      [(k, currency[v]) for k, v in _WORDS.items()],
+                      [(k, code[v]) for k, v in _CODE_WORDS.items()],
+                      [(k, int(h * 60)) for k, h in _WORD_HOURS.items()])
+            flags, folds, digits = _native.char_tables()
+            return module.PriceReader(
+                [program(p) for p in (_PATTERN, _PERIOD_BEFORE, _SLASH_LIST, _REFUSED)],
+                groups, tables, (currency[_DEFAULT_CURRENCY], code[_CODE_WORDS["🌹"]], 60),
+                (MIN_BARE_AMOUNT, _PERIOD_BACK, _REFUSED_BACK), flags, folds, digits,
+                None if panic_on is None else ord(panic_on))
+
+        return _native.build("PriceReader", compile_core)
 
     def extract(self, text: str) -> list[Span]:
+        if self._core is None:
+            return self.extract_reference(text)
+        name = self.name
+        spans: list[Span] = []
+        starts = (_native.trigger_starts(self._prefilter, text),
+                  _native.trigger_starts(self._slash_prefilter, text))
+        for start, end, kind, a, b, cur, code, minutes in _native.rows(self._core, text, 8,
+                                                                       *starts):
+            if kind == 1:  # an amount of a slash list
+                value = int(text[a:b])
+                spans.append(Span(PRICE, value, start, end, name, 0.8, {
+                    "amount": value, "currency": _CURRENCIES[cur], "minutes": None}))
+                continue
+            amount = _number(text[a:b])
+            attrs: dict[str, object] = {"amount": amount, "currency": _CURRENCIES[cur],
+                                        "minutes": None if minutes < 0 else minutes}
+            if code >= 0:
+                attrs["code_word"] = _CODES[code]
+            spans.append(Span(PRICE, amount, start, end, name, 1.0, attrs))
+        return spans
+
+    def extract_reference(self, text: str) -> list[Span]:
+        """The Python reference (what the core's reader is held to)."""
         spans: list[Span] = []
         for m in self._prefilter.finditer(text, _PATTERN):
             g = m.groups()
@@ -199,7 +254,8 @@ class PriceExtractor(Extractor):
                 continue  # "- 21 🌹🌹": an age before decoration, not 21 roses
             if amount <= 0:
                 continue
-            if _PERIOD_BEFORE.search(text, max(0, m.start() - 30), m.start()) is not None:
+            if _PERIOD_BEFORE.search(text, max(0, m.start() - _PERIOD_BACK),
+                                     m.start()) is not None:
                 continue  # "one-year is $250": a fee by the period, not a rate
             attrs: dict[str, object] = {"amount": amount, "currency": currency,
                                         "minutes": minutes}
@@ -220,7 +276,7 @@ class PriceExtractor(Extractor):
             values = [int(v) for v in items]
             if len(values) < (2 if m.group("sym") else 3) or values[0] < MIN_BARE_AMOUNT:
                 continue
-            if _REFUSED.search(text, max(0, m.start() - 8), m.start()) is not None:
+            if _REFUSED.search(text, max(0, m.start() - _REFUSED_BACK), m.start()) is not None:
                 continue  # "NO 40/50/60": offers the poster turns down
             if any(v % 5 for v in values) or any(b <= a for a, b in pairwise(values)):
                 continue
@@ -230,7 +286,8 @@ class PriceExtractor(Extractor):
                 pos = end + 1
                 if any(a <= start < b or start <= a < end for a, b in taken):
                     continue
-                attrs: dict[str, object] = {"amount": value, "currency": "USD", "minutes": None}
+                attrs: dict[str, object] = {"amount": value, "currency": _DEFAULT_CURRENCY,
+                                            "minutes": None}
                 spans.append(Span(PRICE, value, start, end, self.name, 0.8, attrs))
         return spans
 
@@ -250,16 +307,16 @@ class PriceExtractor(Extractor):
 def _currency(sym: str | None, word: str | None, emoji: str | None) -> tuple[str, str | None]:
     """(ISO currency, code word or None). Code words are priced in the default currency USD."""
     if sym:
-        return _SYMBOLS.get(fold(sym), "USD"), None
+        return _SYMBOLS.get(fold(sym), _DEFAULT_CURRENCY), None
     if emoji:
-        return "USD", "roses"
+        return _DEFAULT_CURRENCY, _CODE_WORDS["🌹"]
     if word:
         w = fold(word)
         if w.startswith("🌹"):
-            return "USD", "roses"
+            return _DEFAULT_CURRENCY, _CODE_WORDS["🌹"]
         if w in _CODE_WORDS:
-            return "USD", _CODE_WORDS[w]
+            return _DEFAULT_CURRENCY, _CODE_WORDS[w]
         if w in _SYMBOLS:
             return _SYMBOLS[w], None
-        return _WORDS.get(w, "USD"), None
-    return "USD", None
+        return _WORDS.get(w, _DEFAULT_CURRENCY), None
+    return _DEFAULT_CURRENCY, None
