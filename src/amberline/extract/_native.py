@@ -22,7 +22,6 @@ from amberline import core
 from amberline.extract._prefilter import Prefilter
 from amberline.extract._program import Unsupported
 from amberline.text import native
-from amberline.text.encoded import encoded
 
 
 @cache
@@ -64,7 +63,7 @@ def trigger_starts(prefilter: Prefilter, text: str) -> list[int] | None:
 def rows(reader: Any, text: str, width: int, *starts: list[int] | None) -> list[list[int]]:
     """The reader's rows for one text (each without the text index), as lists of ints;
     `starts`: the trigger starts the reader takes, if any."""
-    data, errors = reader.extract_batch(encoded(text, "utf-32-le"), [0, len(text)], *starts)
+    data, errors = reader.extract_batch(*core.batch_buffer([text]), *starts)
     core.raise_failures(type(reader).__name__, errors)
     return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:].tolist()
 

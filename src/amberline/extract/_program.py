@@ -17,7 +17,7 @@ import re._constants as C  # the names of `re`'s own parser
 import re._parser as P
 from functools import cache
 
-import numpy as np
+from amberline.text import native
 
 Row = tuple[int, int, int, int]
 
@@ -55,7 +55,7 @@ def _cased(c: int) -> bool:
 
 @cache
 def _every_code_point() -> str:
-    return np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    return native._every_code_point()
 
 
 @cache
