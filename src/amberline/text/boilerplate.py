@@ -27,12 +27,18 @@ so an ad without a trigger has no boilerplate. `find_boilerplate` stays the refe
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from functools import cache
 
-from amberline.extract._prefilter import Prefilter
+try:  # pragma: no cover - depends on the platform
+    import hyperscan
+except ImportError:  # pragma: no cover
+    hyperscan = None
+
 from amberline.model import Exclusion
+from amberline.text.encoded import encoded
 
 REMOVED_AD = "removed_ad"
 DISCLAIMER = "disclaimer"
@@ -79,8 +85,8 @@ _RULES = {"removed": REMOVED_AD, "disclaimer": DISCLAIMER, "navigation": NAVIGAT
 
 # Hyperscan triggers, one or more per alternative of `_PATTERN`: whatever text an alternative
 # matches, some trigger matches inside it. They scan the text as ASCII with "?" for every
-# other character (`extract._prefilter`), caselessly, so each element of an alternative maps
-# to a set holding every byte its Python counterpart can match:
+# other character (as the extractors' prefilters do), caselessly, so each element of an
+# alternative maps to a set holding every byte its Python counterpart can match:
 # - `{S}`: `_S` (Python whitespace but the form feed; the non-ASCII ones read as "?");
 # - `{w(word)}`: the word, with "?" beside each letter that a non-ASCII character matches
 #   under `re.IGNORECASE` ("ı" and "İ" for "i", "ſ" for "s", the Kelvin sign for "k"): the
@@ -122,17 +128,42 @@ def _trigger_patterns(folding: str) -> list[str]:
     return out
 
 
+class Triggers:
+    """The compiled trigger patterns: `ends(text)` gives where any of them matches."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(expressions=[p.encode("ascii") for p in patterns],
+                         ids=list(range(len(patterns))), elements=len(patterns),
+                         flags=[hyperscan.HS_FLAG_CASELESS] * len(patterns))
+        self._local = threading.local()  # Hyperscan scratch must not be shared by threads
+
+    def ends(self, text: str) -> list[int]:
+        """The end offset of every trigger match in `text` (characters: one byte each)."""
+        if not text:
+            return []
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        found: list[int] = []
+
+        def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            found.append(end)
+
+        self._db.scan(encoded(text, "ascii"), match_event_handler=on_match, scratch=scratch)
+        return found
+
+
 @cache
-def _prefilter() -> Prefilter | None:
+def _prefilter() -> Triggers | None:
     """The compiled triggers, or None when the whole pattern must run: without Hyperscan,
     or without the core (the Python reference runs as written)."""
     from amberline.text import native
 
-    if native.normaliser() is None:
+    if hyperscan is None or native.normaliser() is None:
         return None
     folding = "".join(sorted({chr(letter) for _, letter in native.unicode_tables().folds}))
-    prefilter = Prefilter(_trigger_patterns(folding), caseless=True)
-    return prefilter if prefilter.available else None
+    return Triggers(_trigger_patterns(folding))
 
 
 def prepare() -> None:
@@ -148,10 +179,10 @@ def find_batch(joined: str, starts: Sequence[int]) -> list[Exclusion]:
     prefilter = _prefilter()
     if prefilter is None or not starts:
         return find_boilerplate(joined)
-    hits = prefilter.scan(joined)
-    if not hits:
+    ends = prefilter.ends(joined)
+    if not ends:
         return []
-    ads = sorted({bisect_right(starts, end - 1) - 1 for _, _, end in hits})
+    ads = sorted({bisect_right(starts, end - 1) - 1 for end in ends})
     last = len(starts) - 1
     finditer = _PATTERN.finditer
     return [
