@@ -288,7 +288,7 @@ impl DescriptorReader {
             .collect()
     }
 
-    fn extract(&self, text: &[u32], out: &mut Vec<i64>) {
+    fn extract(&self, text: &[u32], starts: Option<&[usize]>, out: &mut Vec<i64>) {
         let t = &self.chars.tables;
         let [main, refused, service, person, after, mix, join, mix_person] = &self.re;
         let g = &self.groups;
@@ -297,9 +297,8 @@ impl DescriptorReader {
         let mut aux = Scratch::default();
         // rows: start, end, code, a, b
         let mut rows: Vec<[i64; 5]> = Vec::new();
-        let mut pos = 0;
-        while let Some((start, end)) = main.next_nonempty(t, text, pos, &mut s) {
-            pos = end;
+        let mut found = Matches::new(main, text, starts, PROBE);
+        while let Some((start, end)) = found.next(t, &mut s) {
             let slots = &s.slots;
             let digits =
                 |grp: usize| group(slots, g[grp]).map(|(a, b)| self.chars.number(&text[a..b]));
@@ -475,15 +474,19 @@ impl DescriptorReader {
     }
 
     /// Descriptors in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`): (rows,
-    /// errors), rows of six int64 (text index, start, end, code, a, b).
+    /// errors), rows of six int64 (text index, start, end, code, a, b). `starts`: see
+    /// `AgeReader.extract_batch`.
+    #[pyo3(signature = (data, bounds, starts=None))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
+        starts: Option<Vec<i64>>,
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
+        let starts = trigger_starts(starts, &bounds)?;
         let (rows, errors) = run_batch(py, data, bounds, 5, self.panic_on, |text, out| {
-            self.extract(text, out)
+            self.extract(text, starts.as_deref(), out)
         })?;
         Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
     }

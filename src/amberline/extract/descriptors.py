@@ -220,7 +220,8 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
         values = self._core_values
         spans: list[Span] = []
         append = spans.append
-        for start, end, code, a, b in _native.rows(self._core, text, 5):
+        starts = _native.trigger_starts(self._prefilter, text)
+        for start, end, code, a, b in _native.rows(self._core, text, 5, starts):
             if code == 4:  # a vocabulary term: a = table, b = value id
                 value, attrs = values[a][b]
                 append(Span(DESCRIPTOR, value, start, end, name, 1.0, dict(attrs)))
