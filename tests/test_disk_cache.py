@@ -205,3 +205,18 @@ def test_gazetteer_and_name_lists_from_a_warm_cache(cache_dir) -> None:
     finally:
         places.load_gazetteer.cache_clear()
         names._lists.cache_clear()
+
+
+def test_regex_programs_cached(cache_dir) -> None:
+    import re
+
+    from amberline.extract import _program
+
+    pattern = re.compile(r"(?i)\b(?:blue|gr[ae]y)(?:\s|-)*eyes?\b|\d{2,3}\s*(?:lb|kg)")
+    fresh = _program._program(pattern)
+    assert _program.program(pattern) == fresh  # computed and left in the cache
+    assert [p.name.split("-")[0] for p in _files(cache_dir)] == ["regex"]
+    assert _program.program(pattern) == fresh  # read back
+    assert _program._decode(_program._encode(fresh)) == fresh
+    with pytest.raises(ValueError):
+        _program._decode(disk_cache.ints([1, 2, 3]))

@@ -16,7 +16,9 @@ import re
 import re._constants as C  # the names of `re`'s own parser
 import re._parser as P
 from functools import cache
+from pathlib import Path
 
+from amberline import disk_cache
 from amberline.text import native
 
 Row = tuple[int, int, int, int]
@@ -37,9 +39,26 @@ class Unsupported(ValueError):
 
 
 def program(pattern: re.Pattern[str]) -> list[Row]:
-    """`pattern` as the core's engine takes it (rows in prefix order)."""
+    """`pattern` as the core's engine takes it (rows in prefix order); from the disk cache
+    when this module and Python (its parser and Unicode tables) made it before."""
     if not isinstance(pattern.pattern, str):
         raise Unsupported("bytes pattern")
+    key = disk_cache.fingerprint(Path(__file__), pattern.pattern, str(pattern.flags))
+    return disk_cache.cached("regex program", key, lambda: _program(pattern), _encode, _decode)
+
+
+def _encode(rows: list[Row]) -> bytes:
+    return disk_cache.ints([v for row in rows for v in row])
+
+
+def _decode(blob: bytes) -> list[Row]:
+    values = disk_cache.unints(blob)
+    if len(values) % 4:
+        raise ValueError("not rows of four")
+    return [tuple(row) for row in values.reshape(-1, 4).tolist()]  # type: ignore[misc]
+
+
+def _program(pattern: re.Pattern[str]) -> list[Row]:
     parsed = P.parse(pattern.pattern, pattern.flags)
     flags = parsed.state.flags
     if flags & _UNSUPPORTED_FLAGS:
