@@ -30,6 +30,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any, TypeVar
@@ -223,8 +224,8 @@ def hyperscan_database(expressions: Sequence[bytes], flags: Sequence[int],
 
     ids = list(range(len(expressions))) if ids is None else list(ids)
     mode = hyperscan.HS_MODE_BLOCK
-    key = fingerprint(hyperscan.__version__, os.uname().machine if hasattr(os, "uname") else "",
-                      ints([mode, len(expressions)]), ints(flags), ints(ids), *expressions)
+    key = fingerprint(hyperscan.__version__, _cpu(), ints([mode, len(expressions)]),
+                      ints(flags), ints(ids), *expressions)
 
     def compute() -> Any:
         db = hyperscan.Database(mode=mode)
@@ -239,3 +240,16 @@ def hyperscan_database(expressions: Sequence[bytes], flags: Sequence[int],
             raise ValueError(f"Hyperscan refused it: {exc!r}") from exc
 
     return cached("hyperscan", key, compute, hyperscan.dumpb, decode)
+
+
+@cache
+def _cpu() -> str:
+    """The machine and its instruction-set features, which a compiled Hyperscan database is
+    tuned to (a home directory may be shared by machines of different CPUs)."""
+    machine = os.uname().machine if hasattr(os, "uname") else sys.platform
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            flags = next((line for line in handle if line.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    return f"{machine} {flags.strip()}"
