@@ -406,10 +406,16 @@ impl Contact {
         })
     }
 
+    #[inline]
     fn class_byte(&self, c: u32) -> u8 {
         if c < 0x80 {
             return c as u8;
         }
+        self.class_byte_wide(c)
+    }
+
+    #[inline(never)]
+    fn class_byte_wide(&self, c: u32) -> u8 {
         let f = self.flags.get(c as usize).copied().unwrap_or(0);
         if f & FOLDS != 0 {
             if let Some(&b) = self.fold_of.get(&c) {
@@ -467,14 +473,21 @@ impl Contact {
 
     /// All findings in one text (offsets into it).
     pub fn scan(&self, text: &[u32], out: &mut Found) {
+        self.scan_with(text, &mut Vec::new(), out);
+    }
+
+    /// `scan` with a buffer for the class bytes (kept between calls by the caller).
+    pub fn scan_with(&self, text: &[u32], hay: &mut Vec<u8>, out: &mut Found) {
         if let Some(trap) = self.panic_on {
             if text.contains(&trap) {
                 panic!("test panic: the contact extractors met {trap:#x}");
             }
         }
-        let hay: Vec<u8> = text.iter().map(|&c| self.class_byte(c)).collect();
+        hay.clear();
+        hay.extend(text.iter().map(|&c| self.class_byte(c)));
+        let hay = hay.as_slice();
         let mut start = 0;
-        for i in memchr::memmem::find_iter(&hay, b"\n\x0c\n") {
+        for i in memchr::memmem::find_iter(hay, b"\n\x0c\n") {
             if i >= start {
                 self.piece(&text[start..i], &hay[start..i], start, out);
                 start = i + 3;
@@ -1124,12 +1137,17 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::{decode_batch, le_bytes, panic_message};
+use crate::{decode_batch_into, le_bytes, panic_message};
+
+/// A batch's code points and class bytes, kept for the next batch (fresh megabytes cost
+/// page faults) unless they grew past this many bytes.
+const SCRATCH_KEPT: usize = 64 << 20;
 
 /// The contact extractors, compiled once; `scan_batch` runs them on a batch.
 #[pyclass(frozen, module = "amberline._core")]
 pub struct ContactScanner {
     contact: Contact,
+    scratch: std::sync::Mutex<(Vec<u32>, Vec<u8>)>,
 }
 
 #[pymethods]
@@ -1165,6 +1183,7 @@ impl ContactScanner {
         };
         Ok(ContactScanner {
             contact: Contact::new(spec).map_err(PyValueError::new_err)?,
+            scratch: Default::default(),
         })
     }
 
@@ -1185,7 +1204,13 @@ impl ContactScanner {
         data: &[u8],
         bounds: Vec<i64>,
     ) -> PyResult<(Bound<'py, PyBytes>, String, Vec<(usize, String)>)> {
-        let (chars, offsets) = decode_batch(data, &bounds)?;
+        let mut fresh = (Vec::new(), Vec::new());
+        let mut kept = self.scratch.try_lock().ok();
+        let (chars, hay) = match kept.as_deref_mut() {
+            Some(scratch) => scratch,
+            None => &mut fresh,
+        };
+        let offsets = decode_batch_into(data, &bounds, chars)?;
         let contact = &self.contact;
         let (rows, values, errors) = py.detach(|| {
             let mut rows: Vec<i64> = Vec::new();
@@ -1197,7 +1222,7 @@ impl ContactScanner {
                     n_chars: found.n_chars,
                     ..Found::default()
                 };
-                match catch_unwind(AssertUnwindSafe(|| contact.scan(text, &mut one))) {
+                match catch_unwind(AssertUnwindSafe(|| contact.scan_with(text, hay, &mut one))) {
                     Ok(()) => {
                         for row in &one.rows {
                             rows.push(index as i64);
@@ -1211,6 +1236,10 @@ impl ContactScanner {
             }
             (rows, found.values, errors)
         });
+        if chars.capacity() * 4 + hay.capacity() > SCRATCH_KEPT {
+            *chars = Vec::new();
+            *hay = Vec::new();
+        }
         Ok((PyBytes::new(py, &le_bytes(&rows)), values, errors))
     }
 }

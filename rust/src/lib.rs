@@ -114,7 +114,11 @@ pub(crate) fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, V
 }
 
 /// `decode_batch` into `chars` (cleared first); returns the offsets.
-fn decode_batch_into(data: &[u8], bounds: &[i64], chars: &mut Vec<u32>) -> PyResult<Vec<usize>> {
+pub(crate) fn decode_batch_into(
+    data: &[u8],
+    bounds: &[i64],
+    chars: &mut Vec<u32>,
+) -> PyResult<Vec<usize>> {
     if data.len() % 4 != 0 {
         return Err(PyValueError::new_err(
             "data is not UTF-32: length not a multiple of 4",
