@@ -89,7 +89,7 @@ class EmailExtractor(Extractor):
 
     def extract(self, text: str) -> list[Span]:
         if not self._core:
-            return self.reference(text)
+            return self.extract_reference(text)
         rows, values = contact_core.scan(text)
         name = self.name
         return [
@@ -100,7 +100,7 @@ class EmailExtractor(Extractor):
             in contact_core.rows_of(rows, contact_core.EMAIL, contact_core.EMAIL_SPELLED)
         ]
 
-    def reference(self, text: str) -> list[Span]:
+    def extract_reference(self, text: str) -> list[Span]:
         """The Python reference of `extract` (the core is held to it)."""
         # A plain address holds no whitespace: search only the token around each "@".
         plain = self._plain_at.find_near(text, _PLAIN, back=_BACK, forward=_FORWARD, token=True)

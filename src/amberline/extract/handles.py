@@ -98,7 +98,7 @@ class HandleExtractor(Extractor):
 
     def extract(self, text: str) -> list[Span]:
         if not self._core:
-            return self.reference(text)
+            return self.extract_reference(text)
         rows, values = contact_core.scan(text)
         spans: list[Span] = []
         for kind, start, end, platform, conf, vs, ve in contact_core.rows_of(
@@ -107,13 +107,14 @@ class HandleExtractor(Extractor):
                 spans.append(self._span(values[vs:ve], start, end, _CORE_PLATFORMS[platform],
                                         _CORE_CONFIDENCE[conf]))
                 continue
-            for span in self.reference(text[start:end]):  # a WhatsApp phone: see contact_core
+            # a WhatsApp phone in this piece: see contact_core
+            for span in self.extract_reference(text[start:end]):
                 span.start += start
                 span.end += start
                 spans.append(span)
         return spans
 
-    def reference(self, text: str) -> list[Span]:
+    def extract_reference(self, text: str) -> list[Span]:
         """The Python reference of `extract` (the core is held to it)."""
         spans: list[Span] = []
         hits = None

@@ -72,7 +72,7 @@ class UrlExtractor(Extractor):
 
     def extract(self, text: str) -> list[Span]:
         if not self._core:
-            return self.reference(text)
+            return self.extract_reference(text)
         rows, _ = contact_core.scan(text)
         spans: list[Span] = []
         for kind, start, end, host_start, host_end, _, _ in contact_core.rows_of(
@@ -84,7 +84,7 @@ class UrlExtractor(Extractor):
                               {"host": host, "bare": bare}))
         return spans
 
-    def reference(self, text: str) -> list[Span]:
+    def extract_reference(self, text: str) -> list[Span]:
         """The Python reference of `extract` (the core is held to it)."""
         spans: list[Span] = []
         matches = self._prefilter.find_near(
