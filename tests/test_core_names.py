@@ -2,12 +2,13 @@
 
 The specification is `NameExtractor._scan` without the core (`extract/names.py`): which
 Capitalised words are given names or unknown words standing alone, with the context cue each
-gets (`_word_hit`), the words beside phone-number runs and the names of profile cards. The core must give the same rows (`_scan`) and hence the
-same name spans for every text: the synthetic corpus, every clinical fixture of the name, ad and
-extractor tests, fuzzed text (any Unicode including lone surrogates, case oddities such as a
-capital sigma, a dotted capital I or a title-case digraph, other scripts' digits, emoji, form
-feeds), and huge inputs. A panic inside the core fails the batch with `CoreFailure`, and
-`screen_isolated` then quarantines only the ad that caused it.
+gets (`_word_hit`), the words beside phone-number runs and the names of profile cards. The core
+must give the same rows (`_scan`) and hence the same name spans for every text: the synthetic
+corpus, every clinical fixture of the name, ad and extractor tests, fuzzed text (any Unicode
+including lone surrogates, case oddities such as a capital sigma, a dotted capital I or a title-
+case digraph, other scripts' digits, emoji, form feeds), and huge inputs. A panic inside the
+core fails the batch with `CoreFailure`, and `screen_isolated` then quarantines only the ad that
+caused it.
 """
 
 from __future__ import annotations
