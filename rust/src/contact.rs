@@ -45,6 +45,8 @@ const YEN: u8 = 0x8c;
 /// Characters Python's case-insensitive `re` matches to an ASCII letter: FOLD0 + index.
 const FOLD0: u8 = 0x90;
 const MAX_FOLDS: usize = 0x100 - FOLD0 as usize;
+/// The longest TLD the core takes.
+const MAX_TLD: usize = 24;
 
 /// Row kinds (column 0 of a row).
 pub const EMAIL: i64 = 0;
@@ -170,6 +172,8 @@ pub struct Contact {
     split_dot: Regex,
     url: Regex,
     wordy_tlds: HashSet<String>,
+    /// the TLDs, lower case (for a quick check before the URL pattern runs)
+    tld_set: HashSet<Vec<u8>>,
     not_local: HashSet<String>,
     not_names: HashSet<String>,
     not_profile: HashSet<String>,
@@ -333,8 +337,10 @@ impl Contact {
             }
             out
         };
-        if spec.tlds.iter().any(|t| t.is_empty() || !t.is_ascii()) {
-            return Err("TLDs must be non-empty ASCII".into());
+        if spec.tlds.iter().any(|t| {
+            t.is_empty() || t.len() > MAX_TLD || !t.bytes().all(|b| b.is_ascii_alphabetic())
+        }) {
+            return Err(format!("TLDs must be 1 to {MAX_TLD} ASCII letters"));
         }
         let tlds = format!(
             "(?:{})",
@@ -398,6 +404,11 @@ impl Contact {
             spelled: build(&spelled)?,
             split_dot: build(&dot)?,
             url: build(&url)?,
+            tld_set: spec
+                .tlds
+                .iter()
+                .map(|t| t.to_ascii_lowercase().into_bytes())
+                .collect(),
             wordy_tlds: set(spec.wordy_tlds),
             not_local: set(spec.not_local),
             not_names: set(spec.not_names),
@@ -529,53 +540,55 @@ impl Contact {
             );
         }
         let mut spelled: Vec<(usize, usize, Vec<char>)> = Vec::new();
-        find_all(
-            &self.spelled,
-            hay,
-            1,
-            |c| {
-                let (s, _) = group(c, "local").unwrap_or((0, 0));
-                (s, group(c, "tld").map_or(s, |t| t.1))
-            },
-            |c, s, e| {
-                if plain.iter().any(|&(a, b)| a < e && s < b) {
-                    return;
-                }
-                let (Some(local), Some(domain), Some(tld)) =
-                    (group(c, "local"), group(c, "domain"), group(c, "tld"))
-                else {
-                    return;
-                };
-                let name: String = self.lower_string(&text[local.0..local.1]);
-                let name = name.trim_matches('.');
-                if name.is_empty()
-                    || (self.not_local.contains(name) && self.spoken_at(hay, local.1))
-                {
-                    return;
-                }
-                let mut value: Vec<char> = name.chars().collect();
-                value.push('@');
-                let mut first = true;
-                let mut at = domain.0;
-                let mut label = |a: usize, b: usize, value: &mut Vec<char>| {
-                    if a < b {
-                        if !first {
-                            value.push('.');
-                        }
-                        first = false;
-                        value.extend(self.lower_chars(&text[a..b]));
+        if self.spelled_possible(hay) {
+            find_all(
+                &self.spelled,
+                hay,
+                1,
+                |c| {
+                    let (s, _) = group(c, "local").unwrap_or((0, 0));
+                    (s, group(c, "tld").map_or(s, |t| t.1))
+                },
+                |c, s, e| {
+                    if plain.iter().any(|&(a, b)| a < e && s < b) {
+                        return;
                     }
-                };
-                for m in self.split_dot.find_iter(&hay[domain.0..domain.1]) {
-                    label(at, domain.0 + m.start(), &mut value);
-                    at = domain.0 + m.end();
-                }
-                label(at, domain.1, &mut value);
-                value.push('.');
-                value.extend(self.lower_chars(&text[tld.0..tld.1]));
-                spelled.push((s, e, value));
-            },
-        );
+                    let (Some(local), Some(domain), Some(tld)) =
+                        (group(c, "local"), group(c, "domain"), group(c, "tld"))
+                    else {
+                        return;
+                    };
+                    let name: String = self.lower_string(&text[local.0..local.1]);
+                    let name = name.trim_matches('.');
+                    if name.is_empty()
+                        || (self.not_local.contains(name) && self.spoken_at(hay, local.1))
+                    {
+                        return;
+                    }
+                    let mut value: Vec<char> = name.chars().collect();
+                    value.push('@');
+                    let mut first = true;
+                    let mut at = domain.0;
+                    let mut label = |a: usize, b: usize, value: &mut Vec<char>| {
+                        if a < b {
+                            if !first {
+                                value.push('.');
+                            }
+                            first = false;
+                            value.extend(self.lower_chars(&text[a..b]));
+                        }
+                    };
+                    for m in self.split_dot.find_iter(&hay[domain.0..domain.1]) {
+                        label(at, domain.0 + m.start(), &mut value);
+                        at = domain.0 + m.end();
+                    }
+                    label(at, domain.1, &mut value);
+                    value.push('.');
+                    value.extend(self.lower_chars(&text[tld.0..tld.1]));
+                    spelled.push((s, e, value));
+                },
+            );
+        }
         let mut rows: Vec<(usize, usize, i64, Vec<char>)> = plain
             .iter()
             .map(|&(s, e)| (s, e, EMAIL, self.lower_chars(&text[s..e]).collect()))
@@ -590,6 +603,44 @@ impl Contact {
             let (vs, ve) = out.value(value.into_iter());
             out.rows.push([kind, s as i64, e as i64, 0, 0, vs, ve]);
         }
+    }
+
+    /// Can the spelled-address pattern match? Some "@", spoken or bracketed "at" must be
+    /// followed by what `emails._DOMAIN_NEXT` says follows it in every spelled address: a
+    /// domain label, then a dot, an opening bracket or a spoken "dot".
+    fn spelled_possible(&self, hay: &[u8]) -> bool {
+        let n = hay.len();
+        let skip = |mut i: usize| {
+            while i < n && is_blank(hay[i]) {
+                i += 1;
+            }
+            i
+        };
+        let domain_next = |p: usize| {
+            if p >= n || !hay[p].is_ascii_alphanumeric() {
+                return false;
+            }
+            let mut i = p + 1;
+            while i < n && (hay[i].is_ascii_alphanumeric() || hay[i] == b'-') {
+                i += 1;
+            }
+            let j = skip(i);
+            (j < n && b".[({<".contains(&hay[j]))
+                || (j > i && self.ci_at(hay, j, "dot") && j + 3 < n && is_blank(hay[j + 3]))
+        };
+        if memchr::memchr_iter(b'@', hay).any(|i| domain_next(skip(i + 1))) {
+            return true;
+        }
+        (1..n).any(|i| {
+            if self.fold(hay[i]) != b't' || self.fold(hay[i - 1]) != b'a' {
+                return false;
+            }
+            let q = skip(i + 1);
+            if q < n && b"])}>".contains(&hay[q]) {
+                return domain_next(skip(q + 1));
+            }
+            q > i + 1 && domain_next(q)
+        })
     }
 
     /// Is there an "at" (any case) after a blank or an opening bracket?
@@ -624,9 +675,12 @@ impl Contact {
     // ---------------------------------------------------------------- web addresses
 
     fn urls(&self, text: &[u32], hay: &[u8], out: &mut Found) {
-        // Every URL holds "://" or a dot before a TLD's first letter.
-        let dotted = memchr::memchr_iter(b'.', hay)
-            .any(|i| i + 1 < hay.len() && self.fold(hay[i + 1]).is_ascii_lowercase());
+        // Every URL holds "://" or a dot before a listed TLD that ends a word.
+        let dotted = memchr::memchr_iter(b'.', hay).any(|i| {
+            let run = hay[i + 1..].iter().take_while(|&&b| self.word[b as usize]);
+            let tld: Vec<u8> = run.take(MAX_TLD + 1).map(|&b| self.fold(b)).collect();
+            tld.len() <= MAX_TLD && self.tld_set.contains(&tld)
+        });
         if !dotted && memchr::memmem::find(hay, b"://").is_none() {
             return;
         }
