@@ -10,7 +10,7 @@ CORE_STAMP := $(VENV)/.core-built
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO := $(shell command -v cargo 2>/dev/null)
 CORE_ENV := $(if $(CARGO),AMBERLINE_CORE=rust,)
-RUST_SOURCES := rust/Cargo.toml rust/Cargo.lock $(wildcard rust/src/*.rs)
+RUST_SOURCES := rust/Cargo.toml rust/Cargo.lock rust/build.rs $(wildcard rust/src/*.rs)
 
 .PHONY: demo test lint bench clean assets docs
 

@@ -221,6 +221,39 @@ def test_missing_core_falls_back_with_one_warning(monkeypatch, restore_core) -> 
         core.load()
 
 
+def test_core_built_from_these_sources() -> None:
+    """`rust/build.rs` and `core.source_fingerprint` frame the same files the same way: the
+    core built for this checkout carries the checkout's fingerprint."""
+    assert core.source_fingerprint(core.CRATE) == _core.SOURCES
+
+
+def test_core_from_other_sources_is_not_used(monkeypatch, restore_core, tmp_path) -> None:
+    """A core built before a pull may keep every class and still give other output than the
+    sources beside it: it is refused as a whole (one warning, or an error with `rust`)."""
+    import shutil
+
+    crate = tmp_path / "rust"
+    shutil.copytree(core.CRATE, crate, ignore=shutil.ignore_patterns("target"))
+    assert core.source_fingerprint(crate) == core.source_fingerprint(core.CRATE)
+    source = crate / "src" / "lib.rs"
+    source.write_text(source.read_text(encoding="utf-8") + "// changed\n", encoding="utf-8")
+    assert core.source_fingerprint(crate) != core.source_fingerprint(core.CRATE)
+    monkeypatch.setattr(core, "CRATE", crate)
+    _fresh(monkeypatch, "auto")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert core.load() is None
+    assert [w.category for w in seen] == [core.CoreMissingWarning]
+    assert "other sources" in str(seen[0].message)
+    assert normalise_batch(["seven zero three 555 0142"])[0].text == "703 555 0142"
+    _fresh(monkeypatch, "rust")
+    with pytest.raises(RuntimeError, match="other sources"):
+        core.load()
+    (crate / "Cargo.toml").unlink()  # no crate beside the package: an installed wheel
+    _fresh(monkeypatch, "rust")
+    assert core.load() is _core
+
+
 def test_offsets_read_back_as_python_ints(compiled: object) -> None:
     """The core's offset maps stay int64 arrays (or ranges): what is read from them through
     `to_original` and the pipeline is a Python int, as JSON writers and the store need."""

@@ -375,5 +375,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("SOURCES", env!("AMBERLINE_CORE_SOURCES"))?;
     Ok(())
 }

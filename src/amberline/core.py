@@ -11,6 +11,9 @@ chooses explicitly:
 - `python`: always the Python reference (to compare, or to rule the core out);
 - `rust`: the core, and an error if it is not built (CI sets this, so that a broken build
   cannot pass unnoticed as the fallback).
+
+In a checkout, a core built from other sources than the crate beside the package counts as
+not built (see `_stale`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+import zlib
 from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
@@ -66,7 +70,49 @@ def load() -> ModuleType | None:
             stacklevel=2,
         )
         return None
+    stale = _stale(_core)
+    if stale:
+        if wanted == "rust":
+            raise RuntimeError(f"{ENV_VAR}=rust but {stale}")
+        warnings.warn(f"{stale}: screening uses the Python reference.", CoreMissingWarning,
+                      stacklevel=2)
+        return None
     return _core
+
+
+# The crate beside the package in a checkout (src/amberline/core.py -> rust/); an installed
+# wheel has none, and its core is the one it was built with.
+CRATE = Path(__file__).resolve().parents[2] / "rust"
+
+
+def source_fingerprint(crate: Path) -> str:
+    """The fingerprint `rust/build.rs` embeds as `_core.SOURCES`: CRC-32 over each source
+    file's relative path and bytes, in path order (the same files, the same framing)."""
+    files = [crate / "Cargo.toml", crate / "Cargo.lock", crate / "build.rs",
+             *(crate / "src").rglob("*.rs")]
+    crc = 0
+    for name, path in sorted((p.relative_to(crate).as_posix(), p) for p in files):
+        for part in (name.encode(), b"\0", path.read_bytes(), b"\0"):
+            crc = zlib.crc32(part, crc)
+    return f"{crc:08x}"
+
+
+def _stale(module: ModuleType, crate: Path | None = None) -> str | None:
+    """Why the built core does not belong to the checkout's sources, or None. A core built
+    before a pull can keep every class yet give other output than the sources it is tested
+    against, so a checkout's core must match its crate; an installed wheel has no crate."""
+    crate = CRATE if crate is None else crate
+    if not (crate / "Cargo.toml").is_file():
+        return None
+    try:
+        here = source_fingerprint(crate)
+    except OSError:
+        return None
+    built = getattr(module, "SOURCES", None)
+    if built == here:
+        return None
+    return (f"amberline._core was built from other sources than {crate} (built {built}, "
+            f"sources {here}); rebuild it with `pip install -e .` (or `make`)")
 
 
 def cache_dir() -> Path:
