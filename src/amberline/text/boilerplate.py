@@ -37,6 +37,7 @@ try:  # pragma: no cover - depends on the platform
 except ImportError:  # pragma: no cover
     hyperscan = None
 
+from amberline import disk_cache
 from amberline.model import Exclusion
 from amberline.text.encoded import encoded
 
@@ -132,10 +133,8 @@ class Triggers:
     """The compiled trigger patterns: `ends(text)` gives where any of them matches."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=[p.encode("ascii") for p in patterns],
-                         ids=list(range(len(patterns))), elements=len(patterns),
-                         flags=[hyperscan.HS_FLAG_CASELESS] * len(patterns))
+        self._db = disk_cache.hyperscan_database([p.encode("ascii") for p in patterns],
+                                                 [hyperscan.HS_FLAG_CASELESS] * len(patterns))
         self._local = threading.local()  # Hyperscan scratch must not be shared by threads
 
     def ends(self, text: str) -> list[int]:
