@@ -41,13 +41,18 @@ def test_anything_else_goes_to_the_application(args) -> None:
     assert plain_extract(args) is None
 
 
+_ENVIRON = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+
+
 def _entry(args: list[str], stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     code = ("import sys; from amberline.cli import main\n"
             "try:\n    main()\nfinally:\n"
+            "    import os; print('openblas', os.environ.get('OPENBLAS_NUM_THREADS'),"
+            " file=sys.stderr)\n"
             "    print('typer loaded' if 'typer' in sys.modules else 'typer not loaded',"
             " file=sys.stderr)\n")
     return subprocess.run([sys.executable, "-c", code, *args], input=stdin, text=True,
-                          capture_output=True, env={**os.environ, "PYTHONPATH": SRC, **env},
+                          capture_output=True, env={**_ENVIRON, "PYTHONPATH": SRC, **env},
                           check=False)
 
 
@@ -59,6 +64,8 @@ def test_plain_extract_matches_the_application(tmp_path) -> None:
     args = ["extract", str(ads), "--region=US"]
     fast = _entry(args)
     assert fast.stderr.endswith("typer not loaded\n")
+    assert "openblas 1\n" in fast.stderr  # numpy's BLAS threads are not started for extract
+    assert "openblas 4\n" in _entry(args, OPENBLAS_NUM_THREADS="4").stderr  # the user's choice
     typer_run = CliRunner().invoke(app, args)
     assert fast.returncode == typer_run.exit_code == 0
     assert fast.stdout == typer_run.stdout

@@ -8,10 +8,15 @@ each given once, as `--opt value` or `--opt=value`) and hands every other comman
 `--help`, anything unusual and every error in the options to the Typer application, which
 stays the definition of the command line: both call `extract_command.run`. Attributes of the
 application (`from amberline.cli import app`) are looked up there.
+
+`extract` does no linear algebra, yet importing numpy loads its OpenBLAS, which starts a
+thread per core that spins while it waits, a large part of a short run's CPU time. So the
+plain `extract` asks OpenBLAS for one thread (unless the user's environment sets a number).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,6 +63,7 @@ def main() -> None:
 
         application()
         return
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
     from amberline.cli_shared import UserError
     from amberline.extract_command import run
 
