@@ -15,13 +15,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, pairwise
 from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
 
-from amberline import __version__
+from amberline import __version__, core
 from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.extract.fields import field_spans
@@ -38,6 +38,7 @@ from amberline.text.normalise import NormalisedText, normalise_batch, prepare
 
 _BY_POSITION = attrgetter("start", "end")
 _START = attrgetter("start")
+_END = attrgetter("end")
 _SEP_LEN = len(BATCH_SEPARATOR)
 _FAR = 1 << 62  # past the end of any batch
 
@@ -85,6 +86,9 @@ class Screener:
         self.matcher = IndicatorMatcher(self.lexicon)
         self.scorer = Scorer.from_file(self.config.weights_path, self.lexicon.categories)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
+        # With the compiled core in use, the per-ad finish runs on columns for the whole batch
+        # (`_finish_batch`); the Python reference keeps `_deal` + `_finish`, its definition.
+        self._batched = core.active()
         prepare()  # everything is compiled here, none of it on the first batch
         boilerplate.prepare()
 
@@ -113,24 +117,124 @@ class Screener:
         limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
         joined = BATCH_SEPARATOR.join(texts)
 
-        spans: list[list[Span]] = [[] for _ in ads]
+        found: list[list[Span]] = []
         for extractor in self.extractors:
             stage.name = f"extract:{extractor.name}"
-            _deal(extractor.extract(joined), starts, limits, spans)
+            found.append(extractor.extract(joined))
         stage.name = "indicate"
-        flags: list[list[Flag]] = [[] for _ in ads]
-        _deal(self.matcher.match(joined), starts, limits, flags)
+        lexicon_flags = self.matcher.match(joined)
         stage.name = "boilerplate"
-        excluded: list[list[Exclusion]] = [[] for _ in ads]
-        _deal(boilerplate.find_batch(joined, starts), starts, limits, excluded)
+        found_excluded = boilerplate.find_batch(joined, starts)
         stage.name = "score"
+        if self._batched:
+            return self._finish_batch(ads, norms, starts, limits, found, lexicon_flags,
+                                      found_excluded)
 
+        spans: list[list[Span]] = [[] for _ in ads]
+        for items in found:
+            _deal(items, starts, limits, spans)
+        flags: list[list[Flag]] = [[] for _ in ads]
+        _deal(lexicon_flags, starts, limits, flags)
+        excluded: list[list[Exclusion]] = [[] for _ in ads]
+        _deal(found_excluded, starts, limits, excluded)
         finish = self._finish
         return [
             finish(ad, norm, ad_spans, ad_flags, ad_excluded)
             for ad, norm, ad_spans, ad_flags, ad_excluded
             in zip(ads, norms, spans, flags, excluded, strict=True)
         ]
+
+    def _finish_batch(
+        self, ads: Sequence[Ad], norms: list[NormalisedText], starts: list[int],
+        limits: list[int], found: list[list[Span]], lexicon_flags: list[Flag],
+        found_excluded: list[Exclusion],
+    ) -> list[Screening]:
+        """`_deal` and `_finish` for the whole batch at once, with the same result: the
+        positions of everything found are columns, so dealing, the per-ad sorts and the map
+        back to the original text are a few array operations per batch, and only the
+        records themselves are touched one by one (to set their offsets)."""
+        n = len(ads)
+        first = np.asarray(starts, dtype=np.int64)
+        last = np.asarray(limits, dtype=np.int64)
+        texts = [norm.text for norm in norms]
+
+        # Exclusions (a few ads of a batch at most): dealt and widened as `_finish` does.
+        exclusions: dict[int, list[Exclusion]] = {}
+        if found_excluded:
+            dealt: list[list[Exclusion]] = [[] for _ in ads]
+            _deal(found_excluded, starts, limits, dealt)
+            exclusions = {i: whole_ad(found, len(texts[i]))
+                          for i, found in enumerate(dealt) if found}
+
+        # Spans: dealt, filtered, sorted by (ad, start, end) in one stable sort, so each ad's
+        # run is in the order `_finish` sorts it (extractor order, then found order, on ties).
+        items = list(chain.from_iterable(found))
+        ad, start, end, keep = _locate(items, first, last)
+        if exclusions:
+            _exclude(items, ad, start, end, keep, exclusions)
+        span_order = _ordered(ad, start, end, keep)
+        spans = _set_offsets(items, span_order, start, end)
+        span_cuts = _cuts(ad[span_order], n)
+
+        fad, fstart, fend, fkeep = _locate(lexicon_flags, first, last)
+        if exclusions:
+            _exclude(lexicon_flags, fad, fstart, fend, fkeep, exclusions)
+        kept_flags = np.flatnonzero(fkeep)
+        lexicon_kept = _taken(lexicon_flags, kept_flags)
+        lexicon_ads = fad[kept_flags]
+
+        per_ad_spans = [spans[a:b] for a, b in pairwise(span_cuts)]
+        derived_flags: list[Flag] = []
+        derived_ads: list[int] = []
+        lexicon = self._derive_lexicon
+        for i, ad_spans in enumerate(per_ad_spans):
+            meta = ads[i].meta
+            if meta:
+                ad_spans[:0] = field_spans(meta, ad_spans, self._phones, self._places)
+            if ad_spans:
+                derived = derive_flags(ad_spans, norms[i].obfuscations, texts[i], lexicon)
+                if derived:
+                    derived_flags += derived
+                    derived_ads += [i] * len(derived)
+
+        # Flags: the lexicon's then the derived ones, mapped back, then sorted by position
+        # within each ad (stable, as `_finish` sorts them after mapping).
+        all_flags = lexicon_kept + derived_flags
+        gad = np.concatenate([lexicon_ads, np.asarray(derived_ads, dtype=np.int64)])
+        gstart = np.concatenate([fstart[kept_flags], _column(derived_flags, _START)])
+        gend = np.concatenate([fend[kept_flags], _column(derived_flags, _END)])
+        maps = _Maps(norms)
+        if maps.any:
+            gstart, gend = maps.to_original(gad, gstart, gend)
+            moved: list = []
+            moved_ads: list[int] = []
+            for i in maps.ads:
+                for group in (per_ad_spans[i], norms[i].obfuscations, exclusions.get(i, ())):
+                    moved += group
+                    moved_ads += [i] * len(group)
+            _map_items(maps, moved, moved_ads)
+        flag_order = np.lexsort((gend, gstart, gad))
+        flags = _set_offsets(all_flags, flag_order, gstart, gend)
+        ordered_ads = gad[flag_order]
+        flag_cuts = _cuts(ordered_ads, n)
+        repeated = np.flatnonzero(
+            (ordered_ads[1:] == ordered_ads[:-1])
+            & (gstart[flag_order][1:] == gstart[flag_order][:-1])
+            & (gend[flag_order][1:] == gend[flag_order][:-1])
+        )
+        twice = set(ordered_ads[repeated].tolist())
+
+        score = self.scorer.score
+        version = self.version
+        out = []
+        for i, (a, b) in enumerate(pairwise(flag_cuts)):
+            ad_flags = flags[a:b]
+            if i in twice:
+                ad_flags = _one_per_span(ad_flags)
+            out.append(Screening(ads[i].key, per_ad_spans[i], ad_flags,
+                                 score(ad_flags) if ad_flags else 0.0, version,
+                                 norms[i].obfuscations, exclusions.get(i, [])))
+        return out
 
     def _finish(
         self, ad: Ad, norm: NormalisedText, spans: list[Span], flags: list[Flag],
@@ -187,6 +291,120 @@ def _deal(
         item.start = start - low
         item.end = end - low
         out[index].append(item)
+
+
+def _column(items: Sequence[Span | Flag | Obfuscation | Exclusion],
+            field: attrgetter) -> np.ndarray:
+    """One offset field of `items` as an int64 column."""
+    return np.fromiter(map(field, items), np.int64, len(items))
+
+
+def _locate(
+    items: Sequence[Span | Flag | Exclusion], first: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ad, start, end, keep) columns of batch-level items, as `_deal` deals them: the ad an
+    item starts in, offsets local to it, and whether it ends within that ad's text."""
+    start, end = _column(items, _START), _column(items, _END)
+    ad = np.searchsorted(first, start, side="right") - 1
+    base = first[ad]
+    return ad, start - base, end - base, end <= last[ad]
+
+
+def _exclude(items: Sequence[Span | Flag], ad: np.ndarray, start: np.ndarray, end: np.ndarray,
+             keep: np.ndarray, exclusions: dict[int, list[Exclusion]]) -> None:
+    """Unset `keep` for the items of an ad with exclusions that lie in one (`_finish`'s
+    `is_excluded`, local offsets)."""
+    suspects = np.flatnonzero(keep & np.isin(ad, np.fromiter(exclusions, np.int64)))
+    for k, a, s, e in zip(suspects.tolist(), ad[suspects].tolist(), start[suspects].tolist(),
+                          end[suspects].tolist(), strict=True):
+        if is_excluded(s, e, exclusions[a]):
+            keep[k] = False
+
+
+def _ordered(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Indices of the kept items by (ad, start, end), ties in their found order."""
+    kept = np.flatnonzero(keep)
+    return kept[np.lexsort((end[kept], start[kept], ad[kept]))]
+
+
+def _taken(items: Sequence, order: np.ndarray) -> list:
+    return [items[k] for k in order.tolist()]
+
+
+def _set_offsets(items: Sequence[Span | Flag], order: np.ndarray, start: np.ndarray,
+                 end: np.ndarray) -> list:
+    """`items` in `order`, each given its offsets from the columns (in place: the pipeline
+    owns these records)."""
+    taken = _taken(items, order)
+    for item, s, e in zip(taken, start[order].tolist(), end[order].tolist(), strict=True):
+        item.start = s
+        item.end = e
+    return taken
+
+
+def _cuts(ads: np.ndarray, n: int) -> list[int]:
+    """Where each of `n` ads' run begins in the sorted column `ads` (n + 1 bounds)."""
+    return np.searchsorted(ads, np.arange(n + 1)).tolist()
+
+
+class _Maps:
+    """The offset maps of a batch's changed ads joined into two columns, so that mapping
+    offsets back to the original texts (`_to_original`'s rule) is one gather per batch."""
+
+    def __init__(self, norms: Sequence[NormalisedText]) -> None:
+        self.ads = [i for i, norm in enumerate(norms)
+                    if norm.offsets is not None and not norm.same_offsets]
+        self.any = bool(self.ads)
+        if not self.any:
+            return
+        n = len(norms)
+        self.moved = np.zeros(n, dtype=bool)
+        self.moved[self.ads] = True
+        self.length = np.zeros(n, dtype=np.int64)
+        heads: list[np.ndarray] = []
+        tails: list[np.ndarray] = []
+        for i in self.ads:
+            norm = norms[i]
+            offsets = norm.offsets
+            assert offsets is not None
+            heads.append(np.asarray(offsets, dtype=np.int64))
+            ends = norm._ends if norm._ends is not None else offsets[1:]
+            tails.append(np.asarray(ends, dtype=np.int64))
+            self.length[i] = len(norm.text)
+        self.head_base = np.zeros(n, dtype=np.int64)
+        self.head_base[self.ads] = np.cumsum([0, *map(len, heads[:-1])])
+        self.tail_base = np.zeros(n, dtype=np.int64)
+        self.tail_base[self.ads] = np.cumsum([0, *map(len, tails[:-1])])
+        self.heads = np.concatenate(heads)
+        self.tails = np.concatenate([*tails, np.zeros(1, dtype=np.int64)])
+
+    def to_original(self, ad: np.ndarray, start: np.ndarray,
+                    end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Columns of offsets into the original texts (unchanged for ads left as they were)."""
+        moved = self.moved[ad]
+        if not moved.any():
+            return start, end
+        a, s, e = ad[moved], start[moved], end[moved]
+        if ((s < 0) | (s > self.length[a]) | (e > self.length[a])).any():
+            raise IndexError("an offset lies outside its ad's normalised text")
+        head = self.heads[self.head_base[a] + s]
+        full = e > s
+        tail = self.tails[self.tail_base[a] + np.where(full, e - 1, 0)]
+        start, end = start.copy(), end.copy()
+        start[moved] = head
+        end[moved] = np.where(full, tail, head)
+        return start, end
+
+
+def _map_items(maps: _Maps, items: list, ads: list[int]) -> None:
+    """Rewrite the offsets of `items` (of ads `ads`) as offsets into the original texts."""
+    if not items:
+        return
+    start, end = maps.to_original(np.asarray(ads, dtype=np.int64), _column(items, _START),
+                                  _column(items, _END))
+    for item, s, e in zip(items, start.tolist(), end.tolist(), strict=True):
+        item.start = s
+        item.end = e
 
 
 def _one_per_span(flags: list[Flag]) -> list[Flag]:

@@ -1,0 +1,134 @@
+"""The batch finish (`Screener._finish_batch`, used with the compiled core) against the per-ad
+reference (`_deal` + `Screener._finish`): identical screenings, or the test fails.
+
+Every field of every screening is compared (spans with their attrs, flags with their
+contributions, the score as a float, obfuscations, exclusions) on the synthetic corpus, the
+clinical strings of the tests, ads with source fields (field spans), site boilerplate
+(exclusions, a removed-ad notice), hypothesis-generated hostile text and huge inputs. Both
+paths run in one process on one screener, whichever normaliser is in use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
+from amberline.pipeline import Screener
+from core_support import fixture_strings, hostile_texts
+
+# Clinical pieces that make every kind of span, flag and obfuscation the finish handles:
+# ages (minor, near 18, several), names, phones (spelled, look-alike, emoji-separated), an
+# email, descriptors, lexicon terms, boilerplate and a removed-ad notice.
+_PIECES = [
+    "Mia", "Anna", "Sofia", "my name is Lena", "call Kim", "I am 17", "age 18", "19 yrs old",
+    "22 years old", " - 23", "five five five", "555 0142", "(703) 555-0142", "7０3 5５5 0142",
+    "7🔥0🔥3🔥5🔥5🔥5🔥0🔥1🔥4🔥2", "seven zero three", "lena@example.org", "asian", "latina",
+    "new in town", "young", "fresh", "petite", "just turned", "100 roses", "$80 hh",
+    "Sorry, this posting has been removed by the author", "Post ID: 12345",
+    "\u200b", "\u00a0", "𝟕𝟎𝟑", "ⓐⓝⓝⓐ", "\n", ". ", "Houston", "in Austin, TX",
+]
+_PIECE = st.sampled_from(_PIECES)
+_META = st.dictionaries(
+    st.sampled_from([META_AGE, META_PHONE, META_LOCATION]),
+    st.one_of(st.sampled_from(["17", "19", "23", "twenty", "7035550142", "Dallas", "n/a", ""]),
+              st.text(max_size=12)),
+    max_size=3,
+)
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return Screener()
+
+
+def _both(screener: Screener, ads: list[Ad]) -> tuple[list[dict], list[dict]]:
+    """(batch finish, reference) screenings of the same ads, as dicts of every field."""
+    was = screener._batched
+    try:
+        screener._batched = True
+        batched = [asdict(s) for s in screener.screen_batch(ads)]
+        screener._batched = False
+        reference = [asdict(s) for s in screener.screen_batch(ads)]
+    finally:
+        screener._batched = was
+    return batched, reference
+
+
+def _assert_same(screener: Screener, ads: list[Ad]) -> None:
+    batched, reference = _both(screener, ads)
+    assert len(batched) == len(reference) == len(ads)
+    for ad, got, want in zip(ads, batched, reference, strict=True):
+        assert got == want, ad.text[:200]
+
+
+def _ads(texts: list[str], metas: list[dict[str, str]] | None = None) -> list[Ad]:
+    metas = metas or [{}] * len(texts)
+    return [Ad(source="test", source_id=str(i), body=text, meta=meta)
+            for i, (text, meta) in enumerate(zip(texts, metas, strict=True))]
+
+
+def test_synthetic_corpus(screener: Screener) -> None:
+    from amberline.synth.generate import generate
+
+    raw, _truth = generate(1500, 5)
+    ads = [Ad(source="synth", source_id=str(i), title=a["title"], body=a["body"])
+           for i, a in enumerate(raw)]
+    batched, _ = _both(screener, ads[:50])
+    assert any(s["flags"] for s in batched) and any(s["obfuscations"] for s in batched)
+    for i in range(0, len(ads), 500):
+        _assert_same(screener, ads[i : i + 500])
+
+
+def test_clinical_fixtures(screener: Screener) -> None:
+    texts = fixture_strings("test_normalise.py", "test_extract_contact.py",
+                            "test_extract_profile.py", "test_extractor_examples.py",
+                            "test_indicators.py", "test_boilerplate.py", "test_score.py",
+                            "test_pipeline.py", "test_extract_names.py")
+    assert len(texts) > 100
+    _assert_same(screener, _ads(texts))
+
+
+def test_what_each_step_handles(screener: Screener) -> None:
+    """Field spans, exclusions (a removed-ad notice, a disclaimer), repeated flags on one span,
+    empty ads and an ad of only invisible characters, in one batch."""
+    texts = [
+        "I am 17, call 7🔥0🔥3🔥5🔥5🔥5🔥0🔥1🔥4🔥2 asian petite",
+        "Sorry, this posting has been removed by the author. I am 17, call 703 555 0142",
+        "Mia and Anna, 19 and 22 years old, latina, young and fresh",
+        "",
+        "\u200b\u200b\u200b",
+        "new in town " * 40,
+        "my name is Lena - 23",
+    ]
+    metas = [{META_AGE: "17"}, {}, {META_PHONE: "7035550142", META_LOCATION: "Dallas"}, {},
+             {META_AGE: "19"}, {}, {META_AGE: "23", META_LOCATION: "Austin"}]
+    ads = _ads(texts, metas)
+    batched, _ = _both(screener, ads)
+    assert batched[1]["exclusions"] and not batched[1]["flags"]
+    assert any(s["spans"] and s["spans"][0]["extractor"] == "fields" for s in batched)
+    assert sum(len(s["flags"]) for s in batched) > 5
+    _assert_same(screener, ads)
+    for ad in ads:  # one ad alone: the batch's first and last
+        _assert_same(screener, [ad])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(hostile_texts(_PIECE), min_size=1, max_size=8),
+       metas=st.lists(_META, min_size=8, max_size=8))
+def test_hostile_batches(screener: Screener, texts: list[str],
+                         metas: list[dict[str, str]]) -> None:
+    _assert_same(screener, _ads(texts, metas[: len(texts)]))
+
+
+def test_huge_inputs(screener: Screener) -> None:
+    texts = [
+        " ".join(_PIECES) * 60,
+        "7🔥0🔥3 five five five \u200b 𝟕𝟎𝟑 " * 3000,
+        "I am 17 " * 5000,
+        "x" * 200_000,
+    ]
+    _assert_same(screener, _ads(texts))
