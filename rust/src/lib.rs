@@ -11,6 +11,7 @@ pub mod backtrack;
 pub mod contact;
 pub mod edits;
 pub mod matcher;
+pub mod minhash;
 pub mod names;
 pub mod normalise;
 pub mod numbers;
@@ -372,6 +373,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profile::PriceReader>()?;
     m.add_class::<profile::Pattern>()?;
     m.add_class::<contact::ContactScanner>()?;
+    m.add_class::<minhash::PyMinHashSigner>()?;
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

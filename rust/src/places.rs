@@ -121,13 +121,7 @@ impl PlaceScanner {
         if let Some(k) = keys.iter().find(|k| k.contains(['σ', 'ς'])) {
             return Err(format!("key {k:?} spells a sigma"));
         }
-        let mut table: Vec<u32> = (0..crate::tables::N_CODE_POINTS as u32).collect();
-        for (c, l) in lower {
-            let slot = table
-                .get_mut(c as usize)
-                .ok_or_else(|| format!("not a code point: {c:#x}"))?;
-            *slot = l;
-        }
+        let table = crate::tables::lower_table(lower)?;
         let mut trie = vec![Node::default()];
         for (index, key) in keys.iter().enumerate() {
             let mut node = 0usize;

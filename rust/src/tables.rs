@@ -76,6 +76,17 @@ impl Tables {
         })
     }
 
+    /// Tables of the flags alone (the stages that neither map nor fold characters).
+    pub fn flags_only(flags: &[u8], panic_on: Option<u32>) -> Result<Self, String> {
+        Tables::new(
+            flags.to_vec(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            panic_on,
+        )
+    }
+
     /// Every flag bit of `c` (0 past the last code point).
     #[inline]
     pub fn flags_of(&self, c: u32) -> u8 {
@@ -113,4 +124,17 @@ impl Tables {
             0
         }
     }
+}
+
+/// A dense lower-case table from (code point, lower case) pairs: every other code point maps
+/// to itself.
+pub fn lower_table(pairs: Vec<(u32, u32)>) -> Result<Vec<u32>, String> {
+    let mut table: Vec<u32> = (0..N_CODE_POINTS as u32).collect();
+    for (c, l) in pairs {
+        let slot = table
+            .get_mut(c as usize)
+            .ok_or_else(|| format!("not a code point: {c:#x}"))?;
+        *slot = l;
+    }
+    Ok(table)
 }

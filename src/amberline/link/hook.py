@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from amberline.model import Ad, Screening
 from amberline.store.database import Store
-from amberline.store.networks import signature_blob, write_keys
+from amberline.store.networks import signature_blobs, write_keys
 from amberline.stored_batch import NewAd, StoredBatchHook
 
 from .keys import link_keys
@@ -48,8 +48,9 @@ class LinkKeysHook(StoredBatchHook):
         if not items:
             return []
         sig, empty = self.minhasher.signatures([ad.text for ad, _ in items])
-        return [LinkInputs(link_keys(ad, s), signature_blob(row), bool(e))
-                for (ad, s), row, e in zip(items, sig, empty.tolist(), strict=True)]
+        return [LinkInputs(link_keys(ad, s), blob, e)
+                for (ad, s), blob, e in zip(items, signature_blobs(sig), empty.tolist(),
+                                            strict=True)]
 
     def write(self, store: Store, new: list[NewAd], prepared: list[LinkInputs]) -> None:
         key_rows = [{"ad_id": n.id, "kind": kind, "value": value}

@@ -8,15 +8,25 @@ combined and permuted as uint32 array operations, and the per-ad minimum is one
 `np.minimum.reduceat`. The permutations are datasketch's `affine32` scheme with the same seed,
 so a signature equals `datasketch.MinHash(scheme="affine32", hashfunc=identity)` fed the same
 shingle hashes (the tests check this value for value).
+
+With the compiled core (`amberline.core`), `rust/src/minhash.rs` computes the same signatures
+in one pass per text; this module's numpy code stays the reference and computes the texts the
+core declines (a token with a character whose lower case depends on more than itself) or fails
+on (with a warning: the signature is still exact, and the failure is not hidden).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
+from functools import cache
 from itertools import chain
+from typing import Any
 
 import numpy as np
+
+from amberline import core
 
 _TOKEN = re.compile(r"[^\W_]+")
 _MASK_DIGITS = re.compile(r"\d")
@@ -24,6 +34,10 @@ _COMBINE = np.uint32(0x01000193)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _CHUNK_SHINGLES = 1 << 15
 _CHUNK_TEXTS = 8192  # texts tokenised at a time: bounds the Python lists of token hashes
+# Characters whose `str.lower` the core's one-to-one table cannot give: the dotted capital I
+# (two characters) and the capital sigma (final or not by its context). A test checks that no
+# other character lowers to anything but one character.
+HARD_LOWER = ("\u0130", "\u03a3")
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
@@ -96,6 +110,8 @@ class MinHasher:
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
         self.num_perm = num_perm
         self.shingle_size = shingle_size
+        self._a_bytes = self.a.astype("<u4").tobytes()
+        self._b_bytes = self.b.astype("<u4").tobytes()
 
     def shingle_hashes_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Shingle hashes of all texts concatenated, and the number of shingles per text.
@@ -142,6 +158,26 @@ class MinHasher:
         return sig, empty
 
     def _signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        signer = _signer() if texts and core.provides("MinHashSigner") else None
+        if signer is None:
+            return self.reference_signatures(texts)
+        data, bounds = core.batch_buffer(texts)
+        raw, none, declined, errors = signer.signatures(
+            data, bounds, self._a_bytes, self._b_bytes, self.shingle_size)
+        sig = np.frombuffer(raw, dtype="<u4").reshape(len(texts), self.num_perm).astype(np.uint32)
+        empty = np.frombuffer(none, dtype=np.uint8).astype(bool)
+        if errors:
+            index, message = errors[0]
+            warnings.warn(f"the core's MinHash failed on {len(errors)} text(s) of the batch "
+                          f"(text {index}: {message}); the reference signed them",
+                          RuntimeWarning, stacklevel=3)
+        redo = sorted([*declined, *(i for i, _ in errors)])
+        if redo:
+            sig[redo], empty[redo] = self.reference_signatures([texts[i] for i in redo])
+        return sig, empty
+
+    def reference_signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """`signatures` of the Python reference (what the core is held to)."""
         shingles, counts = self.shingle_hashes_batch(texts)
         n = len(texts)
         sig = np.full((n, self.num_perm), _EMPTY, dtype=np.uint32)
@@ -167,6 +203,17 @@ class MinHasher:
             ).T
             first = last
         return sig, empty
+
+
+@cache
+def _signer(panic_on: str | None = None) -> Any:
+    """The core's signer, built once per process from this Python's character tables."""
+    from amberline.text.native import unicode_tables
+
+    tables = unicode_tables()
+    return core.load().MinHashSigner(  # type: ignore[union-attr]
+        tables.flags, list(tables.lower), [ord(c) for c in HARD_LOWER],
+        None if panic_on is None else ord(panic_on))
 
 
 def jaccard_estimate(sig: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -38,8 +38,11 @@ Where = Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
 _CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
 
 
-def signature_blob(row: np.ndarray) -> bytes:
-    return np.ascontiguousarray(row, dtype="<u4").tobytes()
+def signature_blobs(matrix: np.ndarray) -> list[bytes]:
+    """One blob per row of a signature matrix (one encoding of the whole matrix, sliced)."""
+    raw = np.ascontiguousarray(matrix, dtype="<u4").tobytes()
+    width = 4 * matrix.shape[1] if matrix.ndim == 2 else 0
+    return [raw[i : i + width] for i in range(0, width * len(matrix), width)]
 
 
 def signature_matrix(blobs: Sequence[bytes], num_perm: int) -> np.ndarray:

@@ -1,0 +1,271 @@
+//! MinHash signatures of ad text (`link/minhash.py`'s `MinHasher`), for a whole batch.
+//!
+//! Why: a scan computes every new ad's signature as it stores it, and the reference spends
+//! its time in per-token interpreter work (the token regex, lower-casing and masking the
+//! joined tokens) and in numpy passes over a (permutations x shingles) matrix. Here each text
+//! is tokenised, hashed and permuted in one pass with no intermediate arrays.
+//!
+//! The reference, step by step, and what this does for each:
+//! - tokens are the runs of `[^\W_]+`: characters with Python's `str.isalnum()` (the ALNUM
+//!   flag of the running Python's tables);
+//! - the tokens, joined by NUL, are lower-cased by `str.lower` and every `\d` becomes "0":
+//!   one character at a time with Python's single-character lower-case table and DECIMAL
+//!   flag. `str.lower` turns the dotted capital I into two characters and lower-cases a
+//!   capital sigma by its context; a text with either in a token is declined (returned as
+//!   such) and the caller computes it with the reference;
+//! - each token's hash is zlib's CRC-32 of its UTF-8 bytes;
+//! - shingles of `shingle_size` tokens combine as `h = h * 0x01000193 ^ next` (a text with
+//!   fewer tokens has one shingle of them all), are premixed by MurmurHash3's finaliser and
+//!   permuted as `a * x + b` (all modulo 2^32); a signature is the minimum per permutation,
+//!   all 0xFFFFFFFF for a text without tokens (marked empty).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::tables::{Tables, ALNUM, DECIMAL};
+
+const COMBINE: u32 = 0x0100_0193;
+const EMPTY: u32 = u32::MAX;
+
+pub struct Signer {
+    tables: Tables,
+    /// `str.lower` of each code point where it gives one character (else the point itself).
+    lower: Vec<u32>,
+    /// Code points whose lower case this table cannot give (several characters, context).
+    hard: Vec<u32>,
+    crc: [u32; 256],
+}
+
+fn crc_table() -> [u32; 256] {
+    let mut table = [0u32; 256];
+    for (i, slot) in table.iter_mut().enumerate() {
+        let mut c = i as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+        *slot = c;
+    }
+    table
+}
+
+fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85EB_CA6B);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xC2B2_AE35);
+    h ^ (h >> 16)
+}
+
+/// What one text gave.
+pub enum Outcome {
+    /// The signature row (`num_perm` values), and whether the text had no token.
+    Signed(bool),
+    /// A token holds a character whose lower case needs the reference.
+    Declined,
+}
+
+impl Signer {
+    pub fn new(tables: Tables, lower: Vec<(u32, u32)>, hard: Vec<u32>) -> Result<Self, String> {
+        Ok(Signer {
+            tables,
+            lower: crate::tables::lower_table(lower)?,
+            hard,
+            crc: crc_table(),
+        })
+    }
+
+    #[inline]
+    fn crc_update(&self, mut crc: u32, byte: u8) -> u32 {
+        crc = self.crc[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8);
+        crc
+    }
+
+    /// CRC-32 of the lower-cased, digit-masked token's UTF-8 bytes.
+    fn token_hash(&self, token: &[u32]) -> u32 {
+        let mut crc = u32::MAX;
+        for &c in token {
+            let mut low = self.lower.get(c as usize).copied().unwrap_or(c);
+            if self.tables.flag(low, DECIMAL) {
+                low = u32::from(b'0');
+            }
+            // UTF-8 (surrogates as three bytes, like Python's "surrogatepass").
+            if low < 0x80 {
+                crc = self.crc_update(crc, low as u8);
+            } else if low < 0x800 {
+                crc = self.crc_update(crc, (0xC0 | (low >> 6)) as u8);
+                crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
+            } else if low < 0x10000 {
+                crc = self.crc_update(crc, (0xE0 | (low >> 12)) as u8);
+                crc = self.crc_update(crc, (0x80 | ((low >> 6) & 0x3F)) as u8);
+                crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
+            } else {
+                crc = self.crc_update(crc, (0xF0 | (low >> 18)) as u8);
+                crc = self.crc_update(crc, (0x80 | ((low >> 12) & 0x3F)) as u8);
+                crc = self.crc_update(crc, (0x80 | ((low >> 6) & 0x3F)) as u8);
+                crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
+            }
+        }
+        !crc
+    }
+
+    /// The token hashes of one text, or None when a token needs the reference.
+    fn token_hashes(&self, text: &[u32], out: &mut Vec<u32>) -> bool {
+        out.clear();
+        let mut i = 0;
+        while i < text.len() {
+            if !self.tables.flag(text[i], ALNUM) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < text.len() && self.tables.flag(text[i], ALNUM) {
+                i += 1;
+            }
+            let token = &text[start..i];
+            if token.iter().any(|c| self.hard.contains(c)) {
+                return false;
+            }
+            out.push(self.token_hash(token));
+        }
+        true
+    }
+
+    /// One text's signature into `row` (`a.len()` values).
+    pub fn sign(
+        &self,
+        text: &[u32],
+        a: &[u32],
+        b: &[u32],
+        shingle_size: usize,
+        tokens: &mut Vec<u32>,
+        row: &mut [u32],
+    ) -> Outcome {
+        row.fill(EMPTY);
+        if !self.token_hashes(text, tokens) {
+            return Outcome::Declined;
+        }
+        let n = tokens.len();
+        if n == 0 {
+            return Outcome::Signed(true);
+        }
+        let k = shingle_size.max(1);
+        let shingles = if n < k { 1 } else { n - k + 1 };
+        for s in 0..shingles {
+            let mut h = tokens[s];
+            for &next in &tokens[s + 1..n.min(s + k)] {
+                h = h.wrapping_mul(COMBINE) ^ next;
+            }
+            let x = fmix32(h);
+            for ((slot, &aj), &bj) in row.iter_mut().zip(a).zip(b) {
+                *slot = (*slot).min(aj.wrapping_mul(x).wrapping_add(bj));
+            }
+        }
+        Outcome::Signed(false)
+    }
+}
+
+fn u32_values(data: &[u8], what: &str) -> PyResult<Vec<u32>> {
+    if data.len() % 4 != 0 {
+        return Err(PyValueError::new_err(format!(
+            "{what}: length not a multiple of 4"
+        )));
+    }
+    Ok(data
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
+}
+
+/// The MinHash signer, compiled once per process; `signatures` signs a batch.
+#[pyclass(frozen, module = "amberline._core", name = "MinHashSigner")]
+pub struct PyMinHashSigner {
+    signer: Signer,
+}
+
+/// A signed batch: the signature matrix (n x num_perm uint32, little-endian), one byte per
+/// text (1: no token), the texts declined, and (text index, message) of panics.
+type Signed<'py> = (
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Vec<usize>,
+    crate::TextErrors,
+);
+
+#[pymethods]
+impl PyMinHashSigner {
+    /// `flags`: Python's character flags (`text/native.py`); `lower`: (code point, lower case)
+    /// where `str.lower` turns a character into one other; `hard`: the code points whose
+    /// lower case that cannot give.
+    #[new]
+    #[pyo3(signature = (flags, lower, hard, panic_on=None))]
+    fn new(
+        flags: &[u8],
+        lower: Vec<(u32, u32)>,
+        hard: Vec<u32>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let tables = Tables::flags_only(flags, panic_on).map_err(PyValueError::new_err)?;
+        Ok(PyMinHashSigner {
+            signer: Signer::new(tables, lower, hard).map_err(PyValueError::new_err)?,
+        })
+    }
+
+    /// Sign a batch (`data`, `bounds` as for `Normaliser.normalise_batch`) with the
+    /// permutations `a`, `b` (uint32, little-endian, one each per signature value).
+    fn signatures<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+        a: &[u8],
+        b: &[u8],
+        shingle_size: usize,
+    ) -> PyResult<Signed<'py>> {
+        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let (a, b) = (u32_values(a, "a")?, u32_values(b, "b")?);
+        if a.len() != b.len() || a.is_empty() {
+            return Err(PyValueError::new_err(
+                "a and b need the same, positive length",
+            ));
+        }
+        let signer = &self.signer;
+        let n_texts = offsets.len().saturating_sub(1);
+        let perms = a.len();
+        let (sig, empty, declined, errors) = py.detach(|| {
+            let mut sig = vec![EMPTY; n_texts * perms];
+            let mut empty = vec![0u8; n_texts];
+            let (mut declined, mut errors) = (Vec::new(), Vec::new());
+            let mut tokens = Vec::new();
+            for (index, w) in offsets.windows(2).enumerate() {
+                let text = &chars[w[0]..w[1]];
+                let row = &mut sig[index * perms..(index + 1) * perms];
+                let run = || {
+                    if let Some(c) = signer.tables.panic_on {
+                        assert!(!text.contains(&c), "test panic on {c:#x}");
+                    }
+                    signer.sign(text, &a, &b, shingle_size, &mut tokens, row)
+                };
+                match catch_unwind(AssertUnwindSafe(run)) {
+                    Ok(Outcome::Signed(none)) => empty[index] = u8::from(none),
+                    Ok(Outcome::Declined) => declined.push(index),
+                    Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
+                }
+            }
+            (sig, empty, declined, errors)
+        });
+        let bytes: Vec<u8> = sig.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Ok((
+            PyBytes::new(py, &bytes),
+            PyBytes::new(py, &empty),
+            declined,
+            errors,
+        ))
+    }
+}
