@@ -15,6 +15,7 @@ pub mod minhash;
 pub mod names;
 pub mod normalise;
 pub mod numbers;
+pub mod phones;
 pub mod places;
 pub mod profile;
 pub mod tables;
@@ -374,6 +375,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profile::Pattern>()?;
     m.add_class::<contact::ContactScanner>()?;
     m.add_class::<minhash::PyMinHashSigner>()?;
+    m.add_class::<phones::PhoneScanner>()?;
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -114,7 +114,7 @@ fn programs<const N: usize>(chars: &Chars, progs: &[Program]) -> PyResult<[Regex
 }
 
 /// Run `extract` on each text of a batch; a panic on one becomes that text's error.
-fn run_batch<F>(
+pub(crate) fn run_batch<F>(
     py: Python<'_>,
     data: &[u8],
     bounds: Vec<i64>,

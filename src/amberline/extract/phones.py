@@ -21,20 +21,34 @@ Acceptance policy (documented because synthetic data uses the fictional 555-01XX
   and pieces of longer runs ("4111 1111 1111 1111") that are merely possible are rejected.
 Text the normaliser produced never contains newlines inside a number, so runs never cross lines
 and therefore never cross the batch separator "\\n\\f\\n".
+
+With the compiled core (`rust/src/phones.rs`) the runs are found, split and checked there, the
++1 numbers answered from the installed metadata's patterns (`_core_regions`); a run holding a
+digit string only `phonenumbers` can answer (another country code, a leading 0 or 1) comes back
+as a run for `_split_run` here, a line holding digits of another script (which the normaliser
+folds to ASCII) as a line for `_runs`, both counted (`handed_back`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise
+from typing import Any
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, ValidationResult
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberFormat,
+    ValidationResult,
+)
 
-from amberline.extract import nanp
+from amberline.extract import _native, nanp
 from amberline.extract._prefilter import Prefilter
+from amberline.extract._program import Unsupported
 from amberline.extract.base import Example, Extractor
 from amberline.model import PHONE, Span
 
@@ -175,7 +189,39 @@ def _accept(
     return parsed, start, groups[j - 1][1], formatted
 
 
-class PhoneExtractor(Extractor):
+# The descriptions `phonenumberutil._number_type_helper` tries after the general one, in its
+# order (fixed line and mobile last, as the core takes them).
+_TYPE_DESCS = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+               "uan", "voicemail", "fixed_line", "mobile")
+
+
+def _desc(desc: Any) -> tuple[list[int], str | None] | None:
+    if desc is None:
+        return None
+    return list(desc.possible_length), desc.national_number_pattern
+
+
+@cache
+def _core_regions() -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+    """(region codes, their metadata as the core takes it, possible national lengths) of +1:
+    what validity, the region and possibility of a +1 number depend on, in the order
+    `region_code_for_number` tries the regions."""
+    codes: list[str] = []
+    regions: list[tuple[Any, ...]] = []
+    for code in COUNTRY_CODE_TO_REGION_CODE[1]:
+        meta = PhoneMetadata.metadata_for_region(code.upper(), None)
+        if meta is None:
+            continue  # skipped by region_code_for_number too
+        codes.append(code)
+        regions.append((meta.leading_digits, _desc(meta.general_desc),
+                        [_desc(getattr(meta, name, None)) for name in _TYPE_DESCS],
+                        bool(meta.same_mobile_and_fixed_line_pattern)))
+    possible = [n for n in range(1, 18) if phonenumbers.is_possible_number_with_reason(
+        PhoneNumber(country_code=1, national_number=int("2" * n))) == ValidationResult.IS_POSSIBLE]
+    return codes, regions, possible
+
+
+class PhoneExtractor(_native.CoreBacked, Extractor):
     """Finds phone numbers and normalises them to E.164 ("+17035550142").
 
     `default_region` is the ISO 3166 region used for numbers written without "+CC"; numbers with
@@ -189,8 +235,52 @@ class PhoneExtractor(Extractor):
         self.region = default_region.upper()
         self._prefilter = Prefilter([_TRIGGER], som=True)
         nanp.shortcut_safe()  # checked once, here, against the installed metadata
+        self.handed_back = 0  # runs the core left to `_split_run`
+        self._core = self._build_core()
+
+    def _build_core(self, panic_on: str | None = None) -> object | None:
+        """The core's scanner, or None (see `_native`): only for the US region, whose digit
+        strings it knows how `phonenumbers` parses, and only while the +1 shortcut of `nanp`
+        holds (`panic_on`: tests only, a character that makes the core panic on a text)."""
+        if self.region != "US" or not nanp.shortcut_safe():
+            return None
+
+        def compile_core(module: Any) -> object:
+            _, regions, possible = _core_regions()
+            digits = _native.char_tables()[2]
+            try:
+                return module.PhoneScanner(digits, regions, possible,
+                                           None if panic_on is None else ord(panic_on))
+            except ValueError as exc:  # a metadata pattern the regex crate does not take
+                raise Unsupported(str(exc)) from exc
+
+        return _native.build("PhoneScanner", compile_core)
 
     def extract(self, text: str) -> list[Span]:
+        if self._core is None:
+            return self.extract_reference(text)
+        codes = _core_regions()[0]
+        name = self.name
+        spans: list[Span] = []
+        for kind, start, end, national, valid, formatted, region in _native.rows(
+                self._core, text, 7):
+            if kind == 1:  # handed back: a digit string only phonenumbers answers
+                self.handed_back += 1
+                self._split_run(text[start:end], start, spans)
+                continue
+            if kind == 2:  # a line with digits of another script: the reference reads it
+                self.handed_back += 1
+                for m in self._runs(text[start:end]):
+                    self._split_run(m.group(), start + m.start(), spans)
+                continue
+            spans.append(Span(PHONE, f"+1{national}", start, end, name,
+                              (0.95 if formatted else 0.9) if valid else 0.5,
+                              {"valid": bool(valid),
+                               "region": codes[region] if region >= 0 else self.region}))
+        return spans
+
+    def extract_reference(self, text: str) -> list[Span]:
+        """The Python reference (what the core's scanner is held to)."""
         spans: list[Span] = []
         for m in self._runs(text):
             self._split_run(m.group(), m.start(), spans)

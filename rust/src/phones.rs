@@ -1,0 +1,579 @@
+//! `PhoneExtractor` in the core: candidate runs, their split into numbers, and the checks of
+//! North American numbers, exactly as `extract/phones.py` does them.
+//!
+//! Why: phone numbers are found in every batch, and the reference's cost is Python work per
+//! digit run (a regex match, a digit string, a cached `phonenumbers` answer, a Span). Here the
+//! runs are found by hand-written code equivalent to the reference's `_CANDIDATE` regex, split
+//! as `_split_run` and `_pieces` split them, and each digit string the reference would give
+//! `parse_phone` is answered from the installed `phonenumbers` metadata (its +1 regions'
+//! patterns, handed over by Python, compiled once) when that answer is certain:
+//!
+//! - ten-digit North American numbers (bare, after a "1", after "+1") are classified by their
+//!   first seven digits, as `extract/nanp.py` does (the core is only built when
+//!   `nanp.shortcut_safe()` holds for the installed metadata), memoised;
+//! - other digit strings that start with 2-9 and have no "+" parse, in the US region, to that
+//!   very national number with country code 1 (no prefix to strip, no international prefix),
+//!   so the same region patterns decide them.
+//!
+//! Anything else (a "+" with another country code, a leading 0 or 1 that `phonenumbers` may
+//! read as a prefix, digits of other scripts) is not decided here: the whole run is handed back
+//! to the Python reference, which answers it with `phonenumbers` (a row of kind `HAND_BACK`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use regex::Regex;
+
+use crate::profile::run_batch;
+use crate::TextErrors;
+
+/// A phone found (start, end, national number, valid, formatted, region index or -1).
+pub const FOUND: i64 = 0;
+/// A run the core does not decide (start, end, 0, 0, 0, 0): the reference splits it.
+pub const HAND_BACK: i64 = 1;
+/// A line holding a digit of another script (start, end after its newline, 0, 0, 0, 0): the
+/// reference reads it.
+/// Its Hyperscan prefilter sees only ASCII digits, so with and without it the reference finds
+/// other runs there; nothing the reference finds crosses a line, so the line is its unit.
+pub const HAND_BACK_LINE: i64 = 2;
+/// Columns of a row after the text index.
+const WIDTH: usize = 7;
+
+const MIN_DIGITS: usize = 7;
+const MAX_DIGITS: usize = 15;
+const MAX_GROUPS: usize = 12;
+const PREFIX: usize = 7;
+
+/// A number description of the metadata (`PhoneNumberDesc`): possible lengths (empty: any)
+/// and the national number pattern, anchored at both ends (None: matches nothing).
+struct Desc {
+    lengths: Vec<i64>,
+    pattern: Option<Regex>,
+}
+
+impl Desc {
+    /// `phonenumberutil._is_number_matching_desc`.
+    fn matches(&self, national: &str) -> bool {
+        if !self.lengths.is_empty() && !self.lengths.contains(&(national.len() as i64)) {
+            return false;
+        }
+        self.pattern.as_ref().is_some_and(|p| p.is_match(national))
+    }
+}
+
+/// One +1 region's metadata, as far as validity and the region of a number depend on it.
+struct Region {
+    /// anchored at the start only (`re.match`)
+    leading: Option<Regex>,
+    general: Option<Desc>,
+    /// premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+    others: Vec<Option<Desc>>,
+    fixed_line: Option<Desc>,
+    mobile: Option<Desc>,
+    same_mobile_and_fixed_line: bool,
+}
+
+fn matches(desc: &Option<Desc>, national: &str) -> bool {
+    desc.as_ref().is_some_and(|d| d.matches(national))
+}
+
+impl Region {
+    /// `phonenumberutil._number_type_helper(...) != UNKNOWN`.
+    fn known_type(&self, national: &str) -> bool {
+        if !matches(&self.general, national) {
+            return false;
+        }
+        if self.others.iter().any(|d| matches(d, national)) || matches(&self.fixed_line, national) {
+            return true;
+        }
+        !self.same_mobile_and_fixed_line && matches(&self.mobile, national)
+    }
+}
+
+/// What `parse_phone(digits, "US")` gives, as far as the core knows it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Parsed {
+    /// None: neither valid nor of a possible length
+    Rejected,
+    /// "+1" and this national number, valid or merely possible, of region index (-1: none)
+    Phone {
+        national: u64,
+        valid: bool,
+        region: i64,
+    },
+    /// not decided here (the reference asks `phonenumbers`)
+    Unknown,
+}
+
+/// The +1 metadata and the memo of its answers.
+struct Plan {
+    regions: Vec<Region>,
+    /// national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE for +1
+    possible: Vec<usize>,
+    /// (length, national number) -> class byte: bit 0 valid, bit 1 possible, bits 2.. region + 1
+    memo: Mutex<HashMap<(usize, u64), u8>>,
+}
+
+/// Memo entries kept at most (a crawl's numbers share far fewer prefixes).
+const MEMO_MAX: usize = 1 << 20;
+
+impl Plan {
+    /// (valid, possible, region index or -1) of a +1 national number (digits 2-9 first).
+    fn classify(&self, national: &str) -> (bool, bool, i64) {
+        let region = self.regions.iter().position(|r| match &r.leading {
+            Some(leading) => leading.is_match(national),
+            None => r.known_type(national),
+        });
+        let valid = region.is_some_and(|i| self.regions[i].known_type(national));
+        let possible = self.possible.contains(&national.len());
+        (valid, possible, region.map_or(-1, |i| i as i64))
+    }
+
+    fn class(&self, national: &str) -> u8 {
+        let key = (national.len(), national.parse::<u64>().unwrap_or(u64::MAX));
+        if let Some(&c) = self
+            .memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return c;
+        }
+        let (valid, possible, region) = self.classify(national);
+        let c = u8::from(valid) | (u8::from(possible) << 1) | (((region + 1) as u8) << 2);
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.len() >= MEMO_MAX {
+            memo.clear();
+        }
+        memo.insert(key, c);
+        c
+    }
+
+    /// The answer for a national number classified as `key` (ten digits: by its first seven,
+    /// as `nanp._classify` does).
+    fn answer(&self, national: &str, key: &str) -> Parsed {
+        let c = self.class(key);
+        let (valid, possible) = (c & 1 != 0, c & 2 != 0);
+        if !valid && !possible {
+            return Parsed::Rejected;
+        }
+        Parsed::Phone {
+            national: national.parse().unwrap_or(0),
+            valid,
+            region: i64::from(c >> 2) - 1,
+        }
+    }
+
+    fn ten(&self, national: &str) -> Parsed {
+        let key = format!("{}000", &national[..PREFIX]);
+        self.answer(national, &key)
+    }
+
+    /// `parse_phone` of ASCII `digits` ("+" before them when `international`) in the US.
+    pub fn parse(&self, international: bool, digits: &str) -> Parsed {
+        let b = digits.as_bytes();
+        let n = b.len();
+        if n == 0 || !b.iter().all(u8::is_ascii_digit) {
+            return Parsed::Unknown;
+        }
+        let nxx = |c: u8| (b'2'..=b'9').contains(&c);
+        if n == 11 && b[0] == b'1' && nxx(b[1]) {
+            return self.ten(&digits[1..]); // "+1NXX..." anywhere, "1NXX..." in the US
+        }
+        if international {
+            return Parsed::Unknown;
+        }
+        if nxx(b[0]) && n == 10 {
+            return self.ten(digits);
+        }
+        if nxx(b[0]) && n <= 17 {
+            return self.answer(digits, digits); // the national number as written, +1
+        }
+        Parsed::Unknown
+    }
+}
+
+/// `nanp_grouping` of `phones.py`.
+fn nanp_grouping(lengths: &[usize]) -> bool {
+    let total: usize = lengths.iter().sum();
+    if lengths.len() == 1 || (total != 10 && total != 11) {
+        return true;
+    }
+    let base = (total - 10) as i64;
+    let mut cuts = Vec::new();
+    let mut judged = Vec::new();
+    let mut cut = 0i64;
+    for w in lengths.windows(2) {
+        let (left, right) = (w[0], w[1]);
+        cut += left as i64;
+        cuts.push(cut - base);
+        if left > 1 && right > 1 {
+            judged.push(cut - base);
+        }
+    }
+    judged
+        .iter()
+        .all(|&c| c == 3 || c == 6 || (c == 7 && cuts.contains(&3)) || (c > 6 && cuts.contains(&6)))
+}
+
+/// The compiled extractor.
+#[pyclass(frozen, module = "amberline._core")]
+pub struct PhoneScanner {
+    /// one bit per code point: a decimal digit (`\d`)
+    digits: Vec<u64>,
+    plan: Plan,
+    panic_on: Option<u32>,
+}
+
+fn is_sep(c: u32) -> bool {
+    matches!(c, 0x20 | 0x09 | 0x2e | 0x2d | 0x2f | 0x28 | 0x29 | 0x22)
+        || (0x2010..=0x2015).contains(&c)
+}
+
+impl PhoneScanner {
+    fn is_digit(&self, c: u32) -> bool {
+        if c < 0x80 {
+            return (0x30..0x3a).contains(&c);
+        }
+        self.digits
+            .get((c >> 6) as usize)
+            .is_some_and(|w| w >> (c & 63) & 1 != 0)
+    }
+
+    /// The end of a `_CANDIDATE` match starting at `p`, if one does (the regex is
+    /// deterministic: separators and digits are disjoint, so it never needs to backtrack).
+    fn candidate_at(&self, t: &[u32], p: usize) -> Option<usize> {
+        let first = t[p];
+        if first != 0x2b && first != 0x28 && !self.is_digit(first) {
+            return None;
+        }
+        if p > 0 {
+            let before = t[p - 1];
+            if self.is_digit(before)
+                || matches!(
+                    before,
+                    0x24 | 0xa3 | 0x20ac | 0xa5 | 0x2f | 0x3d | 0x5f | 0x23 | 0x26 | 0x25
+                )
+            {
+                return None;
+            }
+            if p > 1 && (before == 0x2e || before == 0x2c) && self.is_digit(t[p - 2]) {
+                return None;
+            }
+        }
+        let mut q = p;
+        if t[q] == 0x2b {
+            q += 1;
+            if q < t.len() && (t[q] == 0x20 || t[q] == 0x09) {
+                q += 1;
+            }
+        }
+        if q < t.len() && t[q] == 0x28 {
+            q += 1;
+        }
+        if q >= t.len() || !self.is_digit(t[q]) {
+            return None;
+        }
+        q += 1;
+        let mut count = 0;
+        loop {
+            let mut r = 0;
+            while r < 4 && q + r < t.len() && is_sep(t[q + r]) {
+                r += 1;
+            }
+            if r > 3 || q + r >= t.len() || !self.is_digit(t[q + r]) {
+                break;
+            }
+            q += r + 1;
+            count += 1;
+        }
+        (count >= 6).then_some(q)
+    }
+
+    fn extract(&self, text: &[u32], out: &mut Vec<i64>) {
+        let mut found = Vec::new();
+        let mut line_start = 0;
+        while line_start < text.len() {
+            let line_end = text[line_start..]
+                .iter()
+                .position(|&c| c == 0x0a)
+                .map_or(text.len(), |k| line_start + k);
+            let t = &text[line_start..line_end];
+            if t.iter().any(|&c| c >= 0x80 && self.is_digit(c)) {
+                // with its newline: the reference looks one character past a run's end
+                out.extend([
+                    HAND_BACK_LINE,
+                    line_start as i64,
+                    (line_end + 1).min(text.len()) as i64,
+                    0,
+                    0,
+                    0,
+                    0,
+                ]);
+            } else {
+                let mut p = 0;
+                while p < t.len() {
+                    match self.candidate_at(t, p) {
+                        Some(end) => {
+                            self.split_run(&t[p..end], line_start + p, out, &mut found);
+                            p = end;
+                        }
+                        None => p += 1,
+                    }
+                }
+            }
+            line_start = line_end + 1;
+        }
+    }
+
+    /// `_split_run`: the run whole if it is one number, else its pieces; or a hand-back.
+    fn split_run(&self, run: &[u32], offset: usize, out: &mut Vec<i64>, found: &mut Vec<i64>) {
+        found.clear();
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut digits = String::new();
+        let mut i = 0;
+        while i < run.len() {
+            if self.is_digit(run[i]) {
+                let start = i;
+                while i < run.len() && self.is_digit(run[i]) {
+                    match char::from_u32(run[i]) {
+                        Some(c) if c.is_ascii_digit() => digits.push(c),
+                        _ => return hand_back(offset, run.len(), out), // other scripts' digits
+                    }
+                    i += 1;
+                }
+                groups.push((start, i));
+            } else {
+                i += 1;
+            }
+        }
+        let offset = offset as i64;
+        let n = digits.len();
+        if (MIN_DIGITS..=MAX_DIGITS).contains(&n) {
+            let international = run[0] == 0x2b;
+            let mut parsed = self.plan.parse(international, &digits);
+            if parsed == Parsed::Unknown {
+                return hand_back(offset as usize, run.len(), out);
+            }
+            if !international && matches!(parsed, Parsed::Phone { .. }) {
+                let lengths: Vec<usize> = groups.iter().map(|(a, b)| b - a).collect();
+                if !nanp_grouping(&lengths) {
+                    parsed = Parsed::Rejected;
+                }
+            }
+            if let Parsed::Phone {
+                national,
+                valid,
+                region,
+            } = parsed
+            {
+                let plus = usize::from(international);
+                if valid || n + plus < run.len() {
+                    let formatted = international || n < run.len();
+                    out.extend([
+                        FOUND,
+                        offset,
+                        offset + run.len() as i64,
+                        national as i64,
+                        i64::from(valid),
+                        i64::from(formatted),
+                        region,
+                    ]);
+                    return;
+                }
+            }
+        }
+        // `_pieces`
+        groups.truncate(MAX_GROUPS);
+        let plus = run[0] == 0x2b;
+        let ng = groups.len();
+        let mut i = 0;
+        while i < ng {
+            let mut taken = false;
+            for j in (i + 1..=ng).rev() {
+                let len: usize = groups[i..j].iter().map(|(a, b)| b - a).sum();
+                if len > MAX_DIGITS {
+                    continue;
+                }
+                if len < MIN_DIGITS {
+                    break;
+                }
+                let piece: String = groups[i..j]
+                    .iter()
+                    .flat_map(|&(a, b)| run[a..b].iter().map(|&c| c as u8 as char))
+                    .collect();
+                let international = plus && i == 0;
+                let parsed = self.plan.parse(international, &piece);
+                let Parsed::Phone {
+                    national,
+                    valid,
+                    region,
+                } = parsed
+                else {
+                    if parsed == Parsed::Unknown {
+                        return hand_back(offset as usize, run.len(), out);
+                    }
+                    continue;
+                };
+                if !international {
+                    let lengths: Vec<usize> = groups[i..j].iter().map(|(a, b)| b - a).collect();
+                    if !nanp_grouping(&lengths) {
+                        continue;
+                    }
+                }
+                let formatted = international || j - i > 1;
+                if !valid && (!formatted || i > 0 || j < ng) {
+                    continue;
+                }
+                let mut start = if international { 0 } else { groups[i].0 };
+                if start > 0 && run[start - 1] == 0x28 {
+                    start -= 1;
+                }
+                found.extend([
+                    FOUND,
+                    offset + start as i64,
+                    offset + groups[j - 1].1 as i64,
+                    national as i64,
+                    i64::from(valid),
+                    i64::from(formatted),
+                    region,
+                ]);
+                i = j;
+                taken = true;
+                break;
+            }
+            if !taken {
+                i += 1;
+            }
+        }
+        out.extend_from_slice(found);
+    }
+}
+
+fn hand_back(offset: usize, len: usize, out: &mut Vec<i64>) {
+    out.extend([HAND_BACK, offset as i64, (offset + len) as i64, 0, 0, 0, 0]);
+}
+
+/// (possible lengths, pattern) of a description as handed over; None: no description.
+type DescSpec = Option<(Vec<i64>, Option<String>)>;
+
+fn compile_desc(spec: DescSpec) -> PyResult<Option<Desc>> {
+    let Some((lengths, pattern)) = spec else {
+        return Ok(None);
+    };
+    let pattern = match pattern.filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            Regex::new(&format!("^(?:{p})$"))
+                .map_err(|e| PyValueError::new_err(format!("pattern {p:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(Desc { lengths, pattern }))
+}
+
+#[pymethods]
+impl PhoneScanner {
+    /// `digits`: (code point, value) of every decimal digit (`\d`); `regions`: the +1 regions
+    /// in `COUNTRY_CODE_TO_REGION_CODE` order, each (leading digits pattern or None, general
+    /// description, [premium rate, toll free, shared cost, VoIP, personal number, pager, UAN,
+    /// voicemail, fixed line, mobile] descriptions, same mobile and fixed line pattern), a
+    /// description being (possible lengths, national number pattern or None) or None;
+    /// `possible`: the national number lengths that are possible for +1.
+    #[new]
+    #[pyo3(signature = (digits, regions, possible, panic_on=None))]
+    #[allow(clippy::type_complexity)]
+    fn new(
+        digits: Vec<(u32, u8)>,
+        regions: Vec<(Option<String>, DescSpec, Vec<DescSpec>, bool)>,
+        possible: Vec<usize>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let mut bits = vec![0u64; (crate::tables::N_CODE_POINTS >> 6) + 1];
+        for (c, _) in digits {
+            let word = bits
+                .get_mut((c >> 6) as usize)
+                .ok_or_else(|| PyValueError::new_err(format!("not a code point: {c:#x}")))?;
+            *word |= 1 << (c & 63);
+        }
+        let mut compiled = Vec::with_capacity(regions.len());
+        for (leading, general, descs, same) in regions {
+            if descs.len() != 10 {
+                return Err(PyValueError::new_err(
+                    "expected ten descriptions per region",
+                ));
+            }
+            let leading = match leading {
+                Some(p) => Some(
+                    Regex::new(&format!("^(?:{p})"))
+                        .map_err(|e| PyValueError::new_err(format!("pattern {p:?}: {e}")))?,
+                ),
+                None => None,
+            };
+            let mut descs = descs
+                .into_iter()
+                .map(compile_desc)
+                .collect::<PyResult<Vec<_>>>()?;
+            let mobile = descs.pop().flatten();
+            let fixed_line = descs.pop().flatten();
+            compiled.push(Region {
+                leading,
+                general: compile_desc(general)?,
+                others: descs,
+                fixed_line,
+                mobile,
+                same_mobile_and_fixed_line: same,
+            });
+        }
+        if compiled.len() > 60 {
+            return Err(PyValueError::new_err("too many regions"));
+        }
+        Ok(PhoneScanner {
+            digits: bits,
+            plan: Plan {
+                regions: compiled,
+                possible,
+                memo: Mutex::new(HashMap::new()),
+            },
+            panic_on,
+        })
+    }
+
+    /// Find phones in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
+    ///
+    /// Returns (rows, errors): rows of eight int64 (text index, kind, start, end, national
+    /// number, valid, formatted, region index or -1), `FOUND` rows being phones of +1 and
+    /// `HAND_BACK` rows runs for the reference to split, in the reference's order.
+    fn extract_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
+        let (rows, errors) = run_batch(py, data, bounds, WIDTH, self.panic_on, |text, out| {
+            self.extract(text, out)
+        })?;
+        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
+    }
+
+    /// What the core answers for `parse_phone(digits, "US")` (tests compare it with the
+    /// reference): (1, national number, valid, region index or -1) for a phone, (0, ...) for
+    /// None, (-1, ...) when the core leaves it to `phonenumbers`.
+    fn parse(&self, digits: &str) -> (i64, u64, bool, i64) {
+        let (international, rest) = match digits.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, digits),
+        };
+        match self.plan.parse(international, rest) {
+            Parsed::Rejected => (0, 0, false, -1),
+            Parsed::Phone {
+                national,
+                valid,
+                region,
+            } => (1, national, valid, region),
+            Parsed::Unknown => (-1, 0, false, -1),
+        }
+    }
+}
