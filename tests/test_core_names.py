@@ -88,25 +88,46 @@ def test_clinical_fixtures(extractor) -> None:
     _assert_same(extractor, [t.title() for t in texts])
 
 
-def test_the_core_leaves_words_it_cannot_lower_to_python(extractor) -> None:
-    """A capital sigma lowers by context, a dotted capital I to two characters: those words
-    come back as kind 255 and the reference decides them."""
-    text = "Mia 23 y/o\nΣara - 24\nMİA 🌹\nAmyΣ 22 yrs\nǅana 25 y/o"
+def test_the_core_lowers_a_capital_sigma_and_a_dotted_capital_i_as_python(extractor) -> None:
+    """A capital sigma lowers by context (final or not, case-ignorable letters skipped), a
+    dotted capital I to two characters: the core lowers both as `str.lower()` does, so no
+    word is left to Python (kind 255) and the whole text stays in the core."""
+    text = ("Mia 23 y/o\nΣara - 24\nMİA 🌹\nAmyΣ 22 yrs\nǅana 25 y/o\nΣΣ, ΣaΣ, AΣʰΣa & ΑΣʰ"
+            " 703 555 0142 İlayda 22 y/o\nMİA SALLY JO\nΣ")
     rows, _phones, _cards, errors = extractor._scanner.scan_batch(*core.batch_buffer([text]))
     assert not errors
     kinds = {text[s:e]: k for _i, s, e, k, _c in
              np.frombuffer(rows, dtype="<i8").reshape(-1, 5).tolist()}
-    assert kinds.get("AmyΣ") == names_mod._DEFER and kinds.get("MİA") == names_mod._DEFER
+    assert kinds and names_mod._DEFER not in kinds.values()
+    assert names_mod._core_positional(extractor, text, set()) is not None
     _assert_same(extractor, [text])
+
+
+def test_positional_names_come_from_the_core(extractor) -> None:
+    """`_positional` takes the core's final rows (no text left to the reference) on the
+    synthetic corpus, and they are the reference's spans; a list of thousands of names is
+    taken up without recursion by both."""
+    from amberline.synth.generate import generate
+
+    ads, _truth = generate(300, 5)
+    text = BATCH_SEPARATOR.join(f"{ad['title']}\n{ad['body']}" for ad in ads)
+    spans = names_mod._core_positional(extractor, text, set())
+    assert spans is not None and len(spans) > 50
+    long_list = "703 555 0142 " + "Mia, Ruby, Jade & Lola, " * 2000 + "MIA SALLY JO TAMI"
+    _assert_same(extractor, [long_list])
+    assert len(extractor.extract(long_list)) > 4 * 2000  # every listed name
 
 
 _NAMES = ["Mia", "MIA", "mia", "Taijah", "Rose", "ROSE", "Carly", "King", "Sexy", "Yumi",
           "Ana-Maria", "Amber_Lynn", "AmberLynn", "PlAyMaT", "Elain", "Nini", "NINI", "Sally",
           "Jo", "Dallas", "Austin", "Charlotte", "Stanton", "Beverly", "Hills", "Day", "Spa",
-          "Honey", "Éloïse", "Zoë", "Ängel", "Ørla", "Þóra", "Kenya", "Iris"]
+          "Honey", "Éloïse", "Zoë", "Ängel", "Ørla", "Þóra", "Kenya", "Iris", "MiaAvailable",
+          "espanolConvenient", "JADE", "LOLA", "MISO", "TAMI", "San", "Leandro", "Massage",
+          "Studio", "Σara", "AmyΣ", "MİA", "İlayda", "ΣΣ"]
 _GLUE = [" ", "  ", "\t", "\n", "\f", ", ", " & ", " and ", "~ ", " ~", "• ", " •", "--", "-",
          "_", "'", "’s", "'s ", ". ", "!", "@", "#", "/", ".com", "St. ", " - ", ": ", "\"",
-         "“", "”", " xoxo ", "ask for ", "text ", "\n\f\n"]
+         "“", "”", " xoxo ", "ask for ", "text ", "\n\f\n", " / ", " < ", " AND ", " + ",
+         ",", "Ft. ", " day  ", "ʰ", "\u0345", "'"]
 _AGES = ["23 y/o", "22yo", "19 yrs", "33 years", "25 y0", "21 Y/O", " 36D-24-36", " ,34dd/",
          " - 26", " - 26 yrs", " - 99", " - 26.", " - 2٣", "age: 22", "AGE=31", "Age 19",
          "Poster's age: 23", "poster’s  AGE :45", "1８", "18", "\"MIA\" AGE: 21",

@@ -1,4 +1,5 @@
-//! The per-word scan of the names extractor's positional forms (`extract/names.py`).
+//! The names extractor's positional forms (`extract/names.py`), from the word scan to the
+//! final spans.
 //!
 //! Why: a name found by position alone ("Mia 🌹", "~ Elain 22 y/o") is looked for at every
 //! Capitalised word of an ad, about thirty per ad, and in CPython each costs a regex step, a
@@ -6,14 +7,16 @@
 //! the words (`_WORD_RE`), classifies them with the extractor's table, applies its token and
 //! context rules (`_known_context`, `_unknown_context`), finds the words beside phone-number
 //! runs (`_PHONE_RUN`, `_NAME_BEFORE`, `_NAME_AFTER`) and the names of profile cards
-//! (`_CARD`); Python only handles the few words that stand where names do.
+//! (`_CARD`); `positional` then makes `_positional`'s decisions on them (the checks of `add`,
+//! lists of names, lists in capitals, the full name's span), so Python only builds the spans.
 //!
 //! Each function below is the hand-written equivalent of one regex or helper of `names.py`
 //! (named in its comment), with Python's possessive and backtracking semantics spelled out.
 //! Character classes come from the running Python (`Tables`, plus the case and digit sets
-//! handed over here). A word whose lower case Python computes by context or as several
-//! characters (a capital sigma, a dotted capital I) is not decided here: its row is marked
-//! `DEFER` and Python applies the reference rules to it, so the result is the same either way.
+//! handed over here). Words are lowered as `str.lower()` lowers them, a capital sigma and a
+//! dotted capital I included; a word with any other character whose lower case is not one
+//! character (none in today's Unicode) is not decided here: its row is marked `DEFER`, or the
+//! whole text left to the Python reference, so the result is the same either way.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -34,13 +37,16 @@ pub const UNKNOWN: u8 = 3;
 pub const DEFER: u8 = 255;
 
 /// Cue ids (index into `CUES`; 0 is none).
-pub const CUES: [&str; 6] = [
+pub const CUES: [&str; 9] = [
     "",
     "line start",
     "before age",
     "framed",
     "last word",
     "segment start",
+    "before phone",
+    "after phone",
+    "list",
 ];
 const LINE_START: u8 = 1;
 const BEFORE_AGE: u8 = 2;
@@ -53,6 +59,10 @@ const UPPER: u8 = 1; // chr(c).isupper()
 const NOT_UPPER: u8 = 2; // lower or title case: a word holding it is never isupper()
 const DIGIT: u8 = 4; // str.isdigit()
 const DEFER_LOWER: u8 = 8; // str.lower() is not one context-free character
+const IGNORABLE: u8 = 16; // case-ignorable (what `str.lower()` skips around a capital sigma)
+const CASED: u8 = 32; // cased and not case-ignorable
+const CAPITAL_SIGMA: u32 = 0x3A3;
+const DOTTED_CAPITAL_I: u32 = 0x130;
 
 /// The lower case of a word could not be computed here (see the module docs).
 pub struct Defer;
@@ -92,6 +102,8 @@ pub struct NameSpec {
     pub not_upper: Vec<u32>,
     pub digits: Vec<u32>,
     pub defer: Vec<u32>,
+    pub ignorable: Vec<u32>,
+    pub cased: Vec<u32>,
     pub lower: Vec<(u32, u32)>,
     pub kinds: Vec<(String, u8)>,
     pub words: Vec<String>,
@@ -99,6 +111,9 @@ pub struct NameSpec {
     pub surnames: Vec<String>,
     pub descriptive: Vec<String>,
     pub places: Vec<String>,
+    pub given: Vec<String>,
+    pub ambiguous: Vec<String>,
+    pub common: Vec<String>,
 }
 
 pub struct NameScanner {
@@ -111,6 +126,9 @@ pub struct NameScanner {
     surnames: WordSet,
     descriptive: WordSet,
     places: WordSet,
+    given: WordSet,
+    ambiguous: WordSet,
+    common: WordSet,
 }
 
 /// One row of the scan: a Capitalised word that Python must look at.
@@ -174,6 +192,8 @@ impl NameScanner {
             (&spec.not_upper, NOT_UPPER),
             (&spec.digits, DIGIT),
             (&spec.defer, DEFER_LOWER),
+            (&spec.ignorable, IGNORABLE),
+            (&spec.cased, CASED),
         ] {
             for &c in list {
                 *case
@@ -199,6 +219,9 @@ impl NameScanner {
             surnames: to_set(spec.surnames),
             descriptive: to_set(spec.descriptive),
             places: to_set(spec.places),
+            given: to_set(spec.given),
+            ambiguous: to_set(spec.ambiguous),
+            common: to_set(spec.common),
         })
     }
 
@@ -252,21 +275,42 @@ impl NameScanner {
         Ok(out)
     }
 
-    /// `lower` into `out` (cleared first).
+    /// `lower` into `out` (cleared first). A capital sigma and a dotted capital I are
+    /// lowered as Python lowers them; a word with any other character whose lower case is not
+    /// one character is `Defer`.
     fn lower_into(&self, w: &[u32], out: &mut String) -> Outcome<()> {
         out.clear();
-        for &c in w {
-            if self.has(c, DEFER_LOWER) {
-                return Err(Defer);
-            }
+        for (i, &c) in w.iter().enumerate() {
             let l = if c < 0x80 {
                 (c as u8).to_ascii_lowercase() as u32
+            } else if self.has(c, DEFER_LOWER) {
+                match c {
+                    CAPITAL_SIGMA if self.final_sigma(w, i) => 0x3C2,
+                    CAPITAL_SIGMA => 0x3C3,
+                    DOTTED_CAPITAL_I => {
+                        out.push('i');
+                        0x307
+                    }
+                    _ => return Err(Defer),
+                }
             } else {
                 self.lower.get(&c).copied().unwrap_or(c)
             };
             out.push(char::from_u32(l).ok_or(Defer)?);
         }
         Ok(())
+    }
+
+    /// Whether the capital sigma at `w[i]` lowers to a final sigma (CPython's
+    /// `handle_capital_sigma`): a cased character before it and none after it, case-ignorable
+    /// ones skipped, within the word.
+    fn final_sigma(&self, w: &[u32], i: usize) -> bool {
+        let before = w[..i].iter().rev().find(|&&c| !self.has(c, IGNORABLE));
+        if !before.is_some_and(|&c| self.has(c, CASED)) {
+            return false;
+        }
+        let after = w[i + 1..].iter().find(|&&c| !self.has(c, IGNORABLE));
+        !after.is_some_and(|&c| self.has(c, CASED))
     }
 
     /// `str.isupper()` of a word.
@@ -965,44 +1009,101 @@ pub struct PyNameScanner {
 /// end, before), card rows (text index, start, end), and the texts that panicked.
 type ScanRows = (Vec<i64>, Vec<i64>, Vec<i64>, crate::TextErrors);
 
-fn scan_all(scanner: &NameScanner, chars: &[u32], bounds: &[usize]) -> ScanRows {
-    let (mut words, mut phones, mut cards, mut errors) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+/// Run `scan` on each text of a batch, a panic caught per text (and `Tables::panic_on`
+/// honoured): `keep` gets each text's index and result; the texts that panicked are returned.
+fn each_text<T>(
+    scanner: &NameScanner,
+    chars: &[u32],
+    bounds: &[usize],
+    scan: impl Fn(usize, &[u32]) -> T,
+    mut keep: impl FnMut(usize, T),
+) -> crate::TextErrors {
+    let mut errors = Vec::new();
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
         let run = || {
             if let Some(c) = scanner.tables.panic_on {
                 assert!(!text.contains(&c), "test panic on {c:#x}");
             }
-            (
-                scanner.word_hits(text),
-                scanner.phone_neighbours(text),
-                scanner.cards(text),
-            )
+            scan(index, text)
         };
         match catch_unwind(AssertUnwindSafe(run)) {
-            Ok((hits, neighbours, found)) => {
-                let i = index as i64;
-                for h in hits {
-                    words.extend([
-                        i,
-                        h.start as i64,
-                        h.end as i64,
-                        i64::from(h.kind),
-                        i64::from(h.cue),
-                    ]);
-                }
-                for (s, e, before) in neighbours {
-                    phones.extend([i, s as i64, e as i64, i64::from(before)]);
-                }
-                for (s, e) in found {
-                    cards.extend([i, s as i64, e as i64]);
-                }
-            }
+            Ok(result) => keep(index, result),
             Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
         }
     }
+    errors
+}
+
+fn scan_all(scanner: &NameScanner, chars: &[u32], bounds: &[usize]) -> ScanRows {
+    let (mut words, mut phones, mut cards) = (Vec::new(), Vec::new(), Vec::new());
+    let scan = |_, text: &[u32]| {
+        (
+            scanner.word_hits(text),
+            scanner.phone_neighbours(text),
+            scanner.cards(text),
+        )
+    };
+    let errors = each_text(
+        scanner,
+        chars,
+        bounds,
+        scan,
+        |index, (hits, near, found)| {
+            let i = index as i64;
+            for h in hits {
+                let row = [
+                    h.start as i64,
+                    h.end as i64,
+                    i64::from(h.kind),
+                    i64::from(h.cue),
+                ];
+                words.push(i);
+                words.extend(row);
+            }
+            for (s, e, before) in near {
+                phones.extend([i, s as i64, e as i64, i64::from(before)]);
+            }
+            for (s, e) in found {
+                cards.extend([i, s as i64, e as i64]);
+            }
+        },
+    );
     (words, phones, cards, errors)
+}
+
+/// Positional rows (text index, start, end, cue id, confidence code), the texts left to
+/// Python (`Defer`), and the texts that panicked.
+type PositionalRows = (Vec<i64>, Vec<usize>, crate::TextErrors);
+
+fn positional_all(
+    scanner: &NameScanner,
+    chars: &[u32],
+    bounds: &[usize],
+    taken: &[Vec<i64>],
+) -> PositionalRows {
+    let (mut rows, mut deferred) = (Vec::new(), Vec::new());
+    let scan = |index: usize, text: &[u32]| {
+        let mut seen: HashSet<usize> = taken
+            .get(index)
+            .into_iter()
+            .flatten()
+            .filter_map(|&s| usize::try_from(s).ok())
+            .collect();
+        scanner.positional(text, &mut seen)
+    };
+    let errors = each_text(scanner, chars, bounds, scan, |index, result| match result {
+        Ok(found) => {
+            for f in found {
+                let row = [f.start as i64, f.end as i64, i64::from(f.cue)];
+                rows.push(index as i64);
+                rows.extend(row);
+                rows.push(i64::from(f.confidence));
+            }
+        }
+        Err(Defer) => deferred.push(index),
+    });
+    (rows, deferred, errors)
 }
 
 #[pymethods]
@@ -1014,8 +1115,10 @@ impl PyNameScanner {
     /// extractor's word table; then its word sets.
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (flags, fold, upper, not_upper, digits, defer, lower, kinds, words,
-                        stop, surnames, descriptive, places, panic_on=None))]
+    #[pyo3(signature = (flags, fold, upper, not_upper, digits, defer, ignorable, cased, lower,
+                        kinds, words,
+                        stop, surnames, descriptive, places, given, ambiguous, common,
+                        panic_on=None))]
     fn new(
         flags: &[u8],
         fold: Vec<(u32, u8)>,
@@ -1023,6 +1126,8 @@ impl PyNameScanner {
         not_upper: Vec<u32>,
         digits: Vec<u32>,
         defer: Vec<u32>,
+        ignorable: Vec<u32>,
+        cased: Vec<u32>,
         lower: Vec<(u32, u32)>,
         kinds: Vec<(String, u8)>,
         words: Vec<String>,
@@ -1030,6 +1135,9 @@ impl PyNameScanner {
         surnames: Vec<String>,
         descriptive: Vec<String>,
         places: Vec<String>,
+        given: Vec<String>,
+        ambiguous: Vec<String>,
+        common: Vec<String>,
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let tables = Tables::new(
@@ -1045,6 +1153,8 @@ impl PyNameScanner {
             not_upper,
             digits,
             defer,
+            ignorable,
+            cased,
             lower,
             kinds,
             words,
@@ -1052,6 +1162,9 @@ impl PyNameScanner {
             surnames,
             descriptive,
             places,
+            given,
+            ambiguous,
+            common,
         };
         Ok(PyNameScanner {
             scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
@@ -1086,5 +1199,476 @@ impl PyNameScanner {
             PyBytes::new(py, &crate::le_bytes(&cards)),
             errors,
         ))
+    }
+
+    /// `NameExtractor._positional` on a batch (`data`, `bounds` as for `scan_batch`;
+    /// `taken`: for each text, the starts its cue forms took).
+    ///
+    /// Returns (rows, deferred, errors): rows of five int64 (text index, start, end, cue id
+    /// of `CUES`, confidence code: 0 for 0.5, 1 for 0.6), the final bounds of each name in
+    /// the order found; the texts Python must run the reference on (a word whose lower case
+    /// is not computed here), which have no rows; and (text index, message) for the texts
+    /// the core panicked on.
+    fn positional_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+        taken: Vec<Vec<i64>>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
+        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let scanner = &self.scanner;
+        let (rows, deferred, errors) =
+            py.detach(|| positional_all(scanner, &chars, &offsets, &taken));
+        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
+    }
+}
+
+/// Cue ids of the names `_positional` adds beyond the word contexts (index into `CUES`).
+const BEFORE_PHONE: u8 = 6;
+const AFTER_PHONE: u8 = 7;
+const LIST: u8 = 8;
+/// Confidence codes of a positional row: 0 is 0.5, 1 is 0.6 (beside a phone number).
+const CONF_HALF: u8 = 0;
+const CONF_PHONE: u8 = 1;
+
+/// One name `_positional` reports: the final span (joined with a surname or a first name),
+/// the cue id and the confidence code.
+pub struct Found {
+    pub start: usize,
+    pub end: usize,
+    pub cue: u8,
+    pub confidence: u8,
+}
+
+/// A call of `_positional`'s `add` waiting its turn: (start, end, cue, confidence, whole).
+type Pending = (usize, usize, u8, u8, bool);
+
+impl NameScanner {
+    /// `NameExtractor._positional`: the names found by position alone, given the starts the
+    /// cue forms took (`taken`, grown by every name found). `Defer` when a word's lower case
+    /// cannot be computed here: Python then runs the reference on the whole text.
+    pub fn positional(&self, t: &[u32], taken: &mut HashSet<usize>) -> Outcome<Vec<Found>> {
+        let mut found = Vec::new();
+        let hits = self.word_hits(t);
+        if hits.iter().any(|h| h.kind == DEFER) {
+            return Err(Defer);
+        }
+        for (s, e, before) in self.phone_neighbours(t) {
+            if self.beside_phone(t, s, e, before)? {
+                let cue = if before { BEFORE_PHONE } else { AFTER_PHONE };
+                self.add(t, (s, e, cue, CONF_PHONE, true), taken, &mut found)?;
+            }
+        }
+        let n = t.len();
+        let mut runs: HashSet<usize> = HashSet::new();
+        for h in &hits {
+            let word = &t[h.start..h.end];
+            if h.kind == KNOWN && self.is_upper(word) {
+                let lo = h.start.saturating_sub(128);
+                let hi = n.min(h.end + 128);
+                let mut p = lo;
+                while p < hi {
+                    let Some(e) = self.caps_run(t, p, hi) else {
+                        p += 1;
+                        continue;
+                    };
+                    if p <= h.start && h.start < e && runs.insert(p) {
+                        self.caps_list(t, p, e, taken, &mut found)?;
+                    }
+                    p = e;
+                }
+            }
+            if h.cue != 0 {
+                self.add(
+                    t,
+                    (h.start, h.end, h.cue, CONF_HALF, true),
+                    taken,
+                    &mut found,
+                )?;
+            }
+        }
+        for (s, e) in self.cards(t) {
+            if !self.stop.contains(&self.lower(&t[s..e])?) {
+                self.add(t, (s, e, BEFORE_AGE, CONF_HALF, true), taken, &mut found)?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// `_positional`'s `add` with `_list_around`, depth first as the reference recurses
+    /// (the next name listed, with its own list, before the one before), without recursion.
+    fn add(
+        &self,
+        t: &[u32],
+        first: Pending,
+        taken: &mut HashSet<usize>,
+        found: &mut Vec<Found>,
+    ) -> Outcome<()> {
+        let mut stack = vec![first];
+        while let Some((start, end, cue, confidence, whole)) = stack.pop() {
+            if taken.contains(&start) || end - start < 3 || self.in_address(t, start, end)? {
+                continue;
+            }
+            if !self.unglued(&t[start..end])? || self.business(t, end) {
+                continue;
+            }
+            taken.insert(start);
+            let (s, e) = if whole {
+                self.full_span(t, start, end)?
+            } else {
+                (start, end)
+            };
+            found.push(Found {
+                start: s,
+                end: e,
+                cue,
+                confidence,
+            });
+            // `_list_around`: pushed in reverse, so the next name is taken up first
+            if let Some((ps, pe)) = self.list_previous(t, start) {
+                if self.listed(&t[ps..pe])? {
+                    stack.push((ps, pe, LIST, CONF_HALF, true));
+                }
+            }
+            if let Some((ns, ne)) = self.list_next(t, end) {
+                if self.listed(&t[ns..ne])? {
+                    stack.push((ns, ne, LIST, CONF_HALF, true));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `_class`.
+    fn class(&self, w: &[u32]) -> Outcome<u8> {
+        let low = self.lower(w)?;
+        Ok(self.kinds.get(low.as_str()).copied().unwrap_or(UNKNOWN))
+    }
+
+    /// `_listed`.
+    fn listed(&self, w: &[u32]) -> Outcome<bool> {
+        Ok(match self.class(w)? {
+            KNOWN | AMBIGUOUS => self.has(w[0], UPPER),
+            UNKNOWN => self.has(w[0], UPPER) && latin_word(w),
+            _ => false,
+        })
+    }
+
+    /// `_beside_phone` for the word at [start, end).
+    fn beside_phone(&self, t: &[u32], start: usize, end: usize, before: bool) -> Outcome<bool> {
+        let word = &t[start..end];
+        let kind = self.class(word)?;
+        if kind == KNOWN {
+            return Ok(true);
+        }
+        if kind == AMBIGUOUS {
+            if !self.has(word[0], UPPER) {
+                return Ok(false);
+            }
+            return Ok(if before {
+                self.cut_before(t, start)
+            } else {
+                self.cut_after(t, end)
+            });
+        }
+        if kind != UNKNOWN || !self.unknown_name(word) {
+            return Ok(false);
+        }
+        if before {
+            return Ok(self.cut_before(t, start) || self.sign_off(t, start));
+        }
+        Ok(self.cut_after(t, end))
+    }
+
+    /// `_SIGN_OFF.search(text, max(0, start - 40), start)` found something:
+    /// `(?i:xoxo|xo|love|kisses|hugs|call|text|txt|contact|ask[ \t]+for)[^\w\f]*+$`.
+    fn sign_off(&self, t: &[u32], start: usize) -> bool {
+        let h = &t[..start];
+        // every character from `q` to the end is in `[^\w\f]` (then `$` holds at the end)
+        let mut rest = start;
+        while rest > 0 && !self.word(h[rest - 1]) && h[rest - 1] != FF {
+            rest -= 1;
+        }
+        (start.saturating_sub(40)..start).any(|p| {
+            let lits = [
+                "xoxo", "xo", "love", "kisses", "hugs", "call", "text", "txt", "contact",
+            ];
+            let ends = lits.iter().filter_map(|l| self.ci_lit(h, p, l));
+            let ask = self.ci_lit(h, p, "ask").and_then(|q| {
+                let r = Self::blanks(h, q);
+                (r > q).then(|| self.ci_lit(h, r, "for")).flatten()
+            });
+            ends.chain(ask).any(|q| q >= rest)
+        })
+    }
+
+    /// `_in_address` for the word at [start, end).
+    fn in_address(&self, t: &[u32], start: usize, end: usize) -> Outcome<bool> {
+        let n = t.len();
+        if start > 0 && one_of(t[start - 1], "@#/") {
+            return Ok(true);
+        }
+        if end < n
+            && (t[end] == '@' as u32
+                || (t[end] == '.' as u32 && end + 1 < n && self.alnum(t[end + 1])))
+        {
+            return Ok(true);
+        }
+        if start >= 4 {
+            let lows: Vec<Option<u32>> = t[start - 4..start]
+                .iter()
+                .map(|&c| self.lower_char(c))
+                .collect();
+            let is = |s: &str| s.chars().zip(&lows).all(|(a, b)| *b == Some(a as u32));
+            if is("st. ") || is("ft. ") {
+                return Ok(true);
+            }
+        }
+        let word = self.lower(&t[start..end])?;
+        if self.places.contains(&word) {
+            return Ok(true);
+        }
+        if let Some((s, e)) = self.previous_word(t, start) {
+            let key = format!("{} {word}", self.lower(&t[s..e])?);
+            if self.places.contains(&key) {
+                return Ok(true);
+            }
+        }
+        if let Some((s, e)) = self.next_word(t, end) {
+            let key = format!("{word} {}", self.lower(&t[s..e])?);
+            if self.places.contains(&key) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The lower case of one character when it is one character (`None` otherwise).
+    fn lower_char(&self, c: u32) -> Option<u32> {
+        if c < 0x80 {
+            Some(u32::from((c as u8).to_ascii_lowercase()))
+        } else if self.has(c, DEFER_LOWER) {
+            None
+        } else {
+            Some(self.lower.get(&c).copied().unwrap_or(c))
+        }
+    }
+
+    /// `_unglue(word) == word`: false when the word is glued at a capital and one of its
+    /// parts is an everyday or stop word that is no given name ("MiaAvailable").
+    fn unglued(&self, w: &[u32]) -> Outcome<bool> {
+        let mut from = 0;
+        let mut parts = Vec::new();
+        for i in 1..w.len() {
+            if latin_small(w[i - 1]) && latin_capital(w[i]) {
+                parts.push(&w[from..i]);
+                from = i;
+            }
+        }
+        if parts.is_empty() {
+            return Ok(true);
+        }
+        parts.push(&w[from..]);
+        for p in parts {
+            if p.len() >= 3 {
+                let low = self.lower(p)?;
+                if !self.given.contains(&low)
+                    && (self.words.contains(&low) || self.stop.contains(&low))
+                {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// `_BUSINESS.match(text, end)`: `[ \t]++(?i:(?:day[ \t]+)?spa|massage|salon|studio
+    /// |agency|wellness|therapy|escorts|entertainment)\b`.
+    fn business(&self, t: &[u32], end: usize) -> bool {
+        let q = Self::blanks(t, end);
+        if q == end {
+            return false;
+        }
+        let word_end = |e: Option<usize>| e.is_some_and(|e| self.boundary(t, e));
+        let day_spa = self.ci_lit(t, q, "day").and_then(|r| {
+            let s = Self::blanks(t, r);
+            (s > r).then(|| self.ci_lit(t, s, "spa")).flatten()
+        });
+        word_end(day_spa)
+            || [
+                "spa",
+                "massage",
+                "salon",
+                "studio",
+                "agency",
+                "wellness",
+                "therapy",
+                "escorts",
+                "entertainment",
+            ]
+            .iter()
+            .any(|l| word_end(self.ci_lit(t, q, l)))
+    }
+
+    /// `_PREVIOUS_WORD.search(text, max(0, start - 24), start)`: `(?P<word>_WORD)[ \t]++$`,
+    /// the word's bounds.
+    fn previous_word(&self, t: &[u32], start: usize) -> Option<(usize, usize)> {
+        (start.saturating_sub(24)..start).find_map(|p| {
+            let e = self.word_at(t, p, start)?;
+            let b = Self::blanks(&t[..start], e);
+            (b > e && (b == start || (b + 1 == start && t[b] == NL))).then_some((p, e))
+        })
+    }
+
+    /// `_full_span`: the bounds of the name at [start, end) joined with a surname after it
+    /// or with the given name before it.
+    fn full_span(&self, t: &[u32], start: usize, end: usize) -> Outcome<(usize, usize)> {
+        let word = &t[start..end];
+        if let Some((s, e)) = self.next_word(t, end) {
+            if self.second(&t[s..e], word)? || self.surname_before_suffix(t, end)? {
+                return Ok((start, e));
+            }
+        }
+        if let Some((s, e)) = self.previous_word(t, start) {
+            let prev = &t[s..e];
+            if self.class(prev)? == KNOWN && self.second(word, prev)? {
+                return Ok((s, end));
+            }
+        }
+        Ok((start, end))
+    }
+
+    /// `_second`: whether `w`, right after the name `first`, is the rest of one full name.
+    fn second(&self, w: &[u32], first: &[u32]) -> Outcome<bool> {
+        if !self.has(w[0], UPPER) || (self.is_upper(w) && !self.is_upper(first)) {
+            return Ok(false);
+        }
+        let low = self.lower(w)?;
+        if self.stop.contains(&low) || self.descriptive.contains(&low) || self.places.contains(&low)
+        {
+            return Ok(false);
+        }
+        Ok(self.given.contains(&low)
+            || (self.surnames.contains(&low) && !self.words.contains(&low)))
+    }
+
+    /// `_LIST_SEP` at `i` below `limit`: `[\"“”'’ \t]*+(?:,|&|\+|/|<|(?i:and))[\"“”'’ \t]*+`,
+    /// its end.
+    fn list_sep(&self, t: &[u32], i: usize, limit: usize) -> Option<usize> {
+        let quote = |c: u32| one_of(c, "\"\u{201c}\u{201d}'\u{2019} \t");
+        let mut q = i;
+        while q < limit && quote(t[q]) {
+            q += 1;
+        }
+        let h = &t[..limit];
+        let mut r = if q < limit && one_of(t[q], ",&+/<") {
+            q + 1
+        } else {
+            self.ci_lit(h, q, "and")?
+        };
+        while r < limit && quote(t[r]) {
+            r += 1;
+        }
+        Some(r)
+    }
+
+    /// `_LIST_NEXT.match(text, end)`: `_LIST_SEP(?P<word>_WORD)(?![\w'’])`, the word's bounds.
+    fn list_next(&self, t: &[u32], end: usize) -> Option<(usize, usize)> {
+        let n = t.len();
+        let s = self.list_sep(t, end, n)?;
+        let e = self.word_at(t, s, n)?;
+        if t.get(e)
+            .is_some_and(|&c| self.word(c) || c == APOS || c == RSQUO)
+        {
+            return None;
+        }
+        Some((s, e))
+    }
+
+    /// `_LIST_PREVIOUS.search(text, max(0, start - 40), start)`:
+    /// `(?<![\w'’])(?P<word>_WORD)_LIST_SEP$`, the word's bounds.
+    fn list_previous(&self, t: &[u32], start: usize) -> Option<(usize, usize)> {
+        (start.saturating_sub(40)..start).find_map(|p| {
+            if p > 0 && (self.word(t[p - 1]) || t[p - 1] == APOS || t[p - 1] == RSQUO) {
+                return None;
+            }
+            let e = self.word_at(t, p, start)?;
+            let b = self.list_sep(t, e, start)?;
+            (b == start || (b + 1 == start && t[b] == NL)).then_some((p, e))
+        })
+    }
+
+    /// `_CAPS_RUN.match` at `p` with the text cut at `limit`:
+    /// `(?<![^\W\d_])[A-Z]{2,15}+(?:(?:[ \t]|,[ \t]*+)[A-Z]{2,15}+){2,7}+(?![^\W\d_])`.
+    fn caps_run(&self, t: &[u32], p: usize, limit: usize) -> Option<usize> {
+        let caps = |i: usize| {
+            let mut k = 0;
+            while k < 15 && i + k < limit && (0x41..=0x5A).contains(&t[i + k]) {
+                k += 1;
+            }
+            (k >= 2).then_some(i + k)
+        };
+        if p > 0 && self.letter(t[p - 1]) {
+            return None;
+        }
+        let mut e = caps(p)?;
+        let mut reps = 0;
+        while reps < 7 {
+            let Some(&c) = t[..limit].get(e) else { break };
+            let s = if blank(c) {
+                e + 1
+            } else if c == ',' as u32 {
+                Self::blanks(&t[..limit], e + 1)
+            } else {
+                break;
+            };
+            let Some(next) = caps(s) else { break };
+            e = next;
+            reps += 1;
+        }
+        (reps >= 2 && !(e < limit && self.letter(t[e]))).then_some(e)
+    }
+
+    /// `_caps_list` for the run at [start, end).
+    fn caps_list(
+        &self,
+        t: &[u32],
+        start: usize,
+        end: usize,
+        taken: &mut HashSet<usize>,
+        found: &mut Vec<Found>,
+    ) -> Outcome<()> {
+        let mut words = Vec::new();
+        let mut p = start;
+        while p < end {
+            if (0x41..=0x5A).contains(&t[p]) {
+                let mut e = p;
+                while e < end && (0x41..=0x5A).contains(&t[e]) {
+                    e += 1;
+                }
+                words.push((p, e));
+                p = e;
+            } else {
+                p += 1;
+            }
+        }
+        let mut known = 0;
+        for &(s, e) in &words {
+            let low = self.lower(&t[s..e])?;
+            if self.ambiguous.contains(&low) || self.common.contains(&low) {
+                return Ok(());
+            }
+            known += usize::from(self.given.contains(&low));
+        }
+        if known < 2 || 2 * known < words.len() {
+            return Ok(());
+        }
+        for (s, e) in words {
+            if e - s >= 3 {
+                self.add(t, (s, e, LIST, CONF_HALF, false), taken, found)?;
+            }
+        }
+        Ok(())
     }
 }

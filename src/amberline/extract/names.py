@@ -266,7 +266,9 @@ _SIGN_OFF = re.compile(
 _STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
 _DEFER = 255  # a word the core leaves to the Python reference
 # The core's cue ids (0: none); `test_core_names` checks they are the core's `NAME_CUES`.
-_CORE_CUES = ("", "line start", "before age", "framed", "last word", "segment start")
+_CORE_CUES = ("", "line start", "before age", "framed", "last word", "segment start",
+              "before phone", "after phone", "list")
+_CORE_CONFIDENCE = (0.5, 0.6)  # the core's confidence codes
 TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a name by position
 _TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
 _TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
@@ -355,35 +357,40 @@ def _place_names() -> frozenset[str]:
     return frozenset(out)
 
 
+_CaseSets = tuple[list[int], list[int], list[int], list[int], list[int], list[int]]
+
+
 @lru_cache(maxsize=1)
-def _case_sets() -> tuple[list[int], list[int], list[int], list[int]]:
+def _case_sets() -> _CaseSets:
     """What the core's word scan must know of this Python's `str` methods, over the
     characters `\\w` matches (no other character is in a word or a digit): where
     `c.isupper()`, where `(c + "A").isupper()` is false (lower or title case: a word holding
-    it is never `isupper()`), where `c.isdigit()`, and where `c.lower()` is not one
-    character or depends on its neighbours (a capital sigma): words with those are left to
-    the Python reference. Kept in the disk cache with the Unicode tables' key."""
+    it is never `isupper()`), where `c.isdigit()`, where `c.lower()` is not one character or
+    depends on its neighbours (a capital sigma, a dotted capital I: the core lowers those two
+    itself, and leaves words with any other to the Python reference), and the two properties
+    `str.lower()` reads around a capital sigma: case-ignorable, and cased but not
+    case-ignorable. Kept in the disk cache with the Unicode tables' key."""
     from amberline.text import native
 
-    def encode(sets: tuple[list[int], ...]) -> bytes:
+    def encode(sets: _CaseSets) -> bytes:
         return disk_cache.pack(disk_cache.ints(s, "<u4") for s in sets)
 
-    def decode(payload: bytes) -> tuple[list[int], list[int], list[int], list[int]]:
-        sets = [disk_cache.unints(blob, "<u4") for blob in disk_cache.unpack(payload, 4)]
+    def decode(payload: bytes) -> _CaseSets:
+        sets = [disk_cache.unints(blob, "<u4") for blob in disk_cache.unpack(payload, 6)]
         if any(len(s) and s.max() >= 0x110000 for s in sets):
             raise ValueError("not a code point")
-        upper, not_upper, digits, defer = (s.tolist() for s in sets)
-        return upper, not_upper, digits, defer
+        upper, not_upper, digits, defer, ignorable, cased = (s.tolist() for s in sets)
+        return upper, not_upper, digits, defer, ignorable, cased
 
     key = disk_cache.fingerprint(native._cache_key(), Path(__file__))
     return disk_cache.cached("name case sets", key, _compute_case_sets, encode, decode)
 
 
-def _compute_case_sets() -> tuple[list[int], list[int], list[int], list[int]]:
+def _compute_case_sets() -> _CaseSets:
     from amberline.text.native import ALNUM, unicode_tables
 
     flags = np.frombuffer(unicode_tables().flags, dtype=np.uint8)
-    upper, not_upper, digits, defer = [], [], [], [0x3A3]
+    upper, not_upper, digits, defer, ignorable, cased = [], [], [], [0x3A3], [], []
     for cp in np.flatnonzero(flags & ALNUM).tolist():
         c = chr(cp)
         if c.isupper():
@@ -394,7 +401,13 @@ def _compute_case_sets() -> tuple[list[int], list[int], list[int], list[int]]:
             digits.append(cp)
         if len(c.lower()) != 1:
             defer.append(cp)
-    return upper, not_upper, digits, defer
+        # A capital sigma lowers to a final sigma after a cased character (case-ignorable
+        # ones skipped) unless one follows: probing that rule tells the properties apart.
+        if (c + "\u03a3").lower().endswith("\u03c2"):
+            cased.append(cp)  # cased, not case-ignorable
+        elif ("A" + c + "\u03a3").lower().endswith("\u03c2"):
+            ignorable.append(cp)
+    return upper, not_upper, digits, defer, ignorable, cased
 
 
 def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
@@ -404,11 +417,13 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
 
     module = core.load()
     tables = unicode_tables()
-    upper, not_upper, digits, defer = _case_sets()
+    upper, not_upper, digits, defer, ignorable, cased = _case_sets()
     return module.NameScanner(  # type: ignore[union-attr]
-        tables.flags, list(tables.folds), upper, not_upper, digits, defer, list(tables.lower),
+        tables.flags, list(tables.folds), upper, not_upper, digits, defer, ignorable, cased,
+        list(tables.lower),
         list(names._kinds.items()), list(names._words), list(names._stop),
         list(names._surnames), list(names._descriptive), list(names._places),
+        list(names._given), list(names._ambiguous), list(names._common),
         None if panic_on is None else ord(panic_on))
 
 
@@ -432,6 +447,20 @@ def _core_scan(names: NameExtractor, text: str) -> tuple[
                   in np.frombuffer(phones_b, dtype="<i8").reshape(-1, 4).tolist()]
     cards = [(s, e) for _, s, e in np.frombuffer(cards_b, dtype="<i8").reshape(-1, 3).tolist()]
     return words, neighbours, cards
+
+
+def _core_positional(names: NameExtractor, text: str, taken: set[int]) -> list[Span] | None:
+    """`NameExtractor._positional` through the core: the spans from its final rows, or None
+    when it leaves the text to the reference (a word whose lower case it does not compute)."""
+    rows_b, deferred, errors = names._scanner.positional_batch(  # type: ignore[union-attr]
+        *core.batch_buffer([text]), [sorted(taken)])
+    core.raise_failures("name scan", errors)
+    if deferred:
+        return None
+    span = names._span
+    return [span(text[start:end], start, _CORE_CONFIDENCE[confidence], _CORE_CUES[cue])
+            for _, start, end, cue, confidence
+            in np.frombuffer(rows_b, dtype="<i8").reshape(-1, 5).tolist()]
 
 
 class NameExtractor(Extractor):
@@ -544,18 +573,30 @@ class NameExtractor(Extractor):
         return kinds
 
     def _positional(self, text: str, taken: set[int]) -> list[Span]:
-        """Names found by position alone (see the module docstring), each once."""
+        """Names found by position alone (see the module docstring), each once: from the
+        core where it is built (final rows), else by the reference below."""
+        if self._scanner is not None:
+            spans = _core_positional(self, text, taken)
+            if spans is not None:
+                return spans
         found: list[Span] = []
 
         def add(word: str, start: int, cue: str, confidence: float, whole: bool = True) -> None:
-            if start in taken or len(word) < 3 or self._in_address(text, start, len(word)):
-                return
-            if self._unglue(word) != word or _BUSINESS.match(text, start + len(word)):
-                return
-            taken.add(start)
-            found.append(self._full_span(text, word, start, confidence, cue) if whole
-                         else self._span(word, start, confidence, cue))
-            self._list_around(text, start, start + len(word), add)
+            # The names listed with each name found are taken up depth first, the next one
+            # (with its own list) before the one before, from a stack: a list of thousands of
+            # names is hostile text, not a reason to exhaust Python's recursion limit.
+            stack = [(word, start, cue, confidence, whole)]
+            while stack:
+                word, start, cue, confidence, whole = stack.pop()
+                if start in taken or len(word) < 3 or self._in_address(text, start, len(word)):
+                    continue
+                if self._unglue(word) != word or _BUSINESS.match(text, start + len(word)):
+                    continue
+                taken.add(start)
+                found.append(self._full_span(text, word, start, confidence, cue) if whole
+                             else self._span(word, start, confidence, cue))
+                stack.extend((w, s, "list", 0.5, True) for w, s
+                             in reversed(self._list_around(text, start, start + len(word))))
 
         words, neighbours, cards = self._scan(text)
         for start, end, before in neighbours:
@@ -706,16 +747,18 @@ class NameExtractor(Extractor):
         low = prev.group("word").lower()
         return low in self._words or low in self._stop
 
-    def _list_around(self, text: str, start: int, end: int,
-                     add: Callable[[str, int, str, float], None]) -> None:
-        """The names listed with the one at [start, end): "Ajna & Maya", "Lily, Katie, Gigi".
-        A neighbour joins when it is a given name or a Capitalised word no list knows."""
+    def _list_around(self, text: str, start: int, end: int) -> list[tuple[str, int]]:
+        """The names listed with the one at [start, end), as (word, start), the next one
+        first: "Ajna & Maya", "Lily, Katie, Gigi". A neighbour joins when it is a given name
+        or a Capitalised word no list knows."""
+        around = []
         nxt = _LIST_NEXT.match(text, end)
         if nxt is not None and self._listed(nxt.group("word")):
-            add(nxt.group("word"), nxt.start("word"), "list", 0.5)
+            around.append((nxt.group("word"), nxt.start("word")))
         prev = _LIST_PREVIOUS.search(text, max(0, start - _WINDOW), start)
         if prev is not None and self._listed(prev.group("word")):
-            add(prev.group("word"), prev.start("word"), "list", 0.5)
+            around.append((prev.group("word"), prev.start("word")))
+        return around
 
     def _listed(self, word: str) -> bool:
         kind = self._class(word)
