@@ -20,7 +20,7 @@
 //! to the Python reference, which answers it with `phonenumbers` (a row of kind `HAND_BACK`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -47,27 +47,56 @@ const MAX_DIGITS: usize = 15;
 const MAX_GROUPS: usize = 12;
 const PREFIX: usize = 7;
 
+/// A pattern of the metadata, compiled at its first use: most numbers need only a few of the
+/// +1 regions' patterns, and compiling all of them would cost every process' start-up.
+/// Anchored by `anchor` ("^(?:...)$" for a full match, "^(?:...)" for `re.match`). One the
+/// regex crate refuses answers "cannot tell", and the number goes to `phonenumbers`.
+struct Lazy {
+    source: String,
+    anchor: &'static str,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Lazy {
+    fn new(source: String, anchor: &'static str) -> Lazy {
+        Lazy {
+            source,
+            anchor,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn is_match(&self, national: &str) -> Option<bool> {
+        let compiled = self
+            .compiled
+            .get_or_init(|| Regex::new(&self.anchor.replace("...", &self.source)).ok());
+        compiled.as_ref().map(|r| r.is_match(national))
+    }
+}
+
 /// A number description of the metadata (`PhoneNumberDesc`): possible lengths (empty: any)
-/// and the national number pattern, anchored at both ends (None: matches nothing).
+/// and the national number pattern (None: matches nothing).
 struct Desc {
     lengths: Vec<i64>,
-    pattern: Option<Regex>,
+    pattern: Option<Lazy>,
 }
 
 impl Desc {
-    /// `phonenumberutil._is_number_matching_desc`.
-    fn matches(&self, national: &str) -> bool {
+    /// `phonenumberutil._is_number_matching_desc` (None: cannot tell).
+    fn matches(&self, national: &str) -> Option<bool> {
         if !self.lengths.is_empty() && !self.lengths.contains(&(national.len() as i64)) {
-            return false;
+            return Some(false);
         }
-        self.pattern.as_ref().is_some_and(|p| p.is_match(national))
+        self.pattern
+            .as_ref()
+            .map_or(Some(false), |p| p.is_match(national))
     }
 }
 
 /// One +1 region's metadata, as far as validity and the region of a number depend on it.
 struct Region {
-    /// anchored at the start only (`re.match`)
-    leading: Option<Regex>,
+    /// matched at the start only (`re.match`)
+    leading: Option<Lazy>,
     general: Option<Desc>,
     /// premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
     others: Vec<Option<Desc>>,
@@ -76,20 +105,25 @@ struct Region {
     same_mobile_and_fixed_line: bool,
 }
 
-fn matches(desc: &Option<Desc>, national: &str) -> bool {
-    desc.as_ref().is_some_and(|d| d.matches(national))
+fn matches(desc: &Option<Desc>, national: &str) -> Option<bool> {
+    desc.as_ref().map_or(Some(false), |d| d.matches(national))
 }
 
 impl Region {
-    /// `phonenumberutil._number_type_helper(...) != UNKNOWN`.
-    fn known_type(&self, national: &str) -> bool {
-        if !matches(&self.general, national) {
-            return false;
+    /// `phonenumberutil._number_type_helper(...) != UNKNOWN` (None: cannot tell).
+    fn known_type(&self, national: &str) -> Option<bool> {
+        if !matches(&self.general, national)? {
+            return Some(false);
         }
-        if self.others.iter().any(|d| matches(d, national)) || matches(&self.fixed_line, national) {
-            return true;
+        for desc in self.others.iter().chain([&self.fixed_line]) {
+            if matches(desc, national)? {
+                return Some(true);
+            }
         }
-        !self.same_mobile_and_fixed_line && matches(&self.mobile, national)
+        if self.same_mobile_and_fixed_line {
+            return Some(false);
+        }
+        matches(&self.mobile, national)
     }
 }
 
@@ -121,18 +155,31 @@ struct Plan {
 const MEMO_MAX: usize = 1 << 20;
 
 impl Plan {
-    /// (valid, possible, region index or -1) of a +1 national number (digits 2-9 first).
-    fn classify(&self, national: &str) -> (bool, bool, i64) {
-        let region = self.regions.iter().position(|r| match &r.leading {
-            Some(leading) => leading.is_match(national),
-            None => r.known_type(national),
-        });
-        let valid = region.is_some_and(|i| self.regions[i].known_type(national));
+    /// (valid, possible, region index or -1) of a +1 national number (digits 2-9 first), as
+    /// `region_code_for_number`, `is_valid_number_for_region` and
+    /// `is_possible_number_with_reason` give them; None if a pattern could not be compiled.
+    fn classify(&self, national: &str) -> Option<(bool, bool, i64)> {
+        let mut region = None;
+        for (i, r) in self.regions.iter().enumerate() {
+            let found = match &r.leading {
+                Some(leading) => leading.is_match(national)?,
+                None => r.known_type(national)?,
+            };
+            if found {
+                region = Some(i);
+                break;
+            }
+        }
+        let valid = match region {
+            Some(i) => self.regions[i].known_type(national)?,
+            None => false,
+        };
         let possible = self.possible.contains(&national.len());
-        (valid, possible, region.map_or(-1, |i| i as i64))
+        Some((valid, possible, region.map_or(-1, |i| i as i64)))
     }
 
-    fn class(&self, national: &str) -> u8 {
+    /// The class byte of `national` (see `memo`), or None (see `classify`).
+    fn class(&self, national: &str) -> Option<u8> {
         let key = (national.len(), national.parse::<u64>().unwrap_or(u64::MAX));
         if let Some(&c) = self
             .memo
@@ -140,22 +187,24 @@ impl Plan {
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
         {
-            return c;
+            return Some(c);
         }
-        let (valid, possible, region) = self.classify(national);
+        let (valid, possible, region) = self.classify(national)?;
         let c = u8::from(valid) | (u8::from(possible) << 1) | (((region + 1) as u8) << 2);
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         if memo.len() >= MEMO_MAX {
             memo.clear();
         }
         memo.insert(key, c);
-        c
+        Some(c)
     }
 
     /// The answer for a national number classified as `key` (ten digits: by its first seven,
     /// as `nanp._classify` does).
     fn answer(&self, national: &str, key: &str) -> Parsed {
-        let c = self.class(key);
+        let Some(c) = self.class(key) else {
+            return Parsed::Unknown;
+        };
         let (valid, possible) = (c & 1 != 0, c & 2 != 0);
         if !valid && !possible {
             return Parsed::Rejected;
@@ -295,6 +344,10 @@ impl PhoneScanner {
 
     fn extract(&self, text: &[u32], out: &mut Vec<i64>) {
         let mut found = Vec::new();
+        if !text.iter().any(|&c| c >= 0x80 && self.is_digit(c)) {
+            // the common case: runs never cross a line, so the lines need no separate scans
+            return self.scan(text, 0, out, &mut found);
+        }
         let mut line_start = 0;
         while line_start < text.len() {
             let line_end = text[line_start..]
@@ -314,18 +367,29 @@ impl PhoneScanner {
                     0,
                 ]);
             } else {
-                let mut p = 0;
-                while p < t.len() {
-                    match self.candidate_at(t, p) {
-                        Some(end) => {
-                            self.split_run(&t[p..end], line_start + p, out, &mut found);
-                            p = end;
-                        }
-                        None => p += 1,
-                    }
-                }
+                self.scan(t, line_start, out, &mut found);
             }
             line_start = line_end + 1;
+        }
+    }
+
+    /// The runs of `t` (a text or a line starting at `offset`, with no digits of other
+    /// scripts), split.
+    fn scan(&self, t: &[u32], offset: usize, out: &mut Vec<i64>, found: &mut Vec<i64>) {
+        let mut p = 0;
+        while p < t.len() {
+            // a run starts with "+", "(" or an (ASCII, here) digit
+            if !matches!(t[p], 0x2b | 0x28 | 0x30..=0x39) {
+                p += 1;
+                continue;
+            }
+            match self.candidate_at(t, p) {
+                Some(end) => {
+                    self.split_run(&t[p..end], offset + p, out, found);
+                    p = end;
+                }
+                None => p += 1,
+            }
         }
     }
 
@@ -464,13 +528,9 @@ fn compile_desc(spec: DescSpec) -> PyResult<Option<Desc>> {
     let Some((lengths, pattern)) = spec else {
         return Ok(None);
     };
-    let pattern = match pattern.filter(|p| !p.is_empty()) {
-        Some(p) => Some(
-            Regex::new(&format!("^(?:{p})$"))
-                .map_err(|e| PyValueError::new_err(format!("pattern {p:?}: {e}")))?,
-        ),
-        None => None,
-    };
+    let pattern = pattern
+        .filter(|p| !p.is_empty())
+        .map(|p| Lazy::new(p, "^(?:...)$"));
     Ok(Some(Desc { lengths, pattern }))
 }
 
@@ -505,13 +565,7 @@ impl PhoneScanner {
                     "expected ten descriptions per region",
                 ));
             }
-            let leading = match leading {
-                Some(p) => Some(
-                    Regex::new(&format!("^(?:{p})"))
-                        .map_err(|e| PyValueError::new_err(format!("pattern {p:?}: {e}")))?,
-                ),
-                None => None,
-            };
+            let leading = leading.map(|p| Lazy::new(p, "^(?:...)"));
             let mut descs = descs
                 .into_iter()
                 .map(compile_desc)
