@@ -27,10 +27,10 @@ from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.extract.fields import field_spans
 from amberline.extract.phones import PhoneExtractor
 from amberline.extract.places import PlaceExtractor
-from amberline.indicators.derived import derive_flags, derived_rules
+from amberline.indicators.derived import derive_batch, derive_flags, derived_rules
 from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
-from amberline.model import Ad, Exclusion, Flag, Obfuscation, Screening, Span
+from amberline.model import Ad, Exclusion, Flag, Obfuscation, Screening, Span, escape_source
 from amberline.score.scorer import Scorer
 from amberline.text import boilerplate
 from amberline.text.boilerplate import is_excluded, whole_ad
@@ -173,68 +173,64 @@ class Screener:
         if exclusions:
             _exclude(items, ad, start, end, keep, exclusions)
         span_order = _ordered(ad, start, end, keep)
-        spans = _set_offsets(items, span_order, start, end)
-        span_cuts = _cuts(ad[span_order], n)
+        spans = _taken(items, span_order)
+        sad, sstart, send = ad[span_order], start[span_order], end[span_order]
+        per_ad_spans = [spans[a:b] for a, b in pairwise(_cuts(sad, n))]
+        # Source fields lead their ad's spans (empty, at 0); the columns follow them.
+        fields = {}
+        for i, ad_ in enumerate(ads):
+            if ad_.meta:
+                found_fields = field_spans(ad_.meta, per_ad_spans[i], self._phones, self._places)
+                if found_fields:
+                    per_ad_spans[i][:0] = fields[i] = found_fields
+        if fields:
+            spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
         fad, fstart, fend, fkeep = _locate(lexicon_flags, first, last)
         if exclusions:
             _exclude(lexicon_flags, fad, fstart, fend, fkeep, exclusions)
         kept_flags = np.flatnonzero(fkeep)
-        lexicon_kept = _taken(lexicon_flags, kept_flags)
-        lexicon_ads = fad[kept_flags]
 
-        per_ad_spans = [spans[a:b] for a, b in pairwise(span_cuts)]
-        derived_flags: list[Flag] = []
-        derived_ads: list[int] = []
-        lexicon = self._derive_lexicon
-        for i, ad_spans in enumerate(per_ad_spans):
-            meta = ads[i].meta
-            if meta:
-                ad_spans[:0] = field_spans(meta, ad_spans, self._phones, self._places)
-            if ad_spans:
-                derived = derive_flags(ad_spans, norms[i].obfuscations, texts[i], lexicon)
-                if derived:
-                    derived_flags += derived
-                    derived_ads += [i] * len(derived)
+        derived_flags, derived_ads = derive_batch(
+            spans, sad.tolist(), sstart.tolist(), send.tolist(),
+            [norm.obfuscations for norm in norms], texts, self._derive_lexicon)
 
         # Flags: the lexicon's then the derived ones, mapped back, then sorted by position
         # within each ad (stable, as `_finish` sorts them after mapping).
-        all_flags = lexicon_kept + derived_flags
-        gad = np.concatenate([lexicon_ads, np.asarray(derived_ads, dtype=np.int64)])
+        all_flags = _taken(lexicon_flags, kept_flags) + derived_flags
+        gad = np.concatenate([fad[kept_flags], np.asarray(derived_ads, dtype=np.int64)])
         gstart = np.concatenate([fstart[kept_flags], _column(derived_flags, _START)])
         gend = np.concatenate([fend[kept_flags], _column(derived_flags, _END)])
         maps = _Maps(norms)
         if maps.any:
             gstart, gend = maps.to_original(gad, gstart, gend)
-            moved: list = []
-            moved_ads: list[int] = []
-            for i in maps.ads:
-                for group in (per_ad_spans[i], norms[i].obfuscations, exclusions.get(i, ())):
-                    moved += group
-                    moved_ads += [i] * len(group)
+            sstart, send = maps.to_original(sad, sstart, send)
+            moved = [norms[i].obfuscations for i in maps.ads]
+            moved_ads = maps.ads
+            if exclusions:
+                moved += [exclusions[i] for i in maps.ads if i in exclusions]
+                moved_ads = [*maps.ads, *(i for i in maps.ads if i in exclusions)]
             _map_items(maps, moved, moved_ads)
+        _place(spans, sstart, send)
         flag_order = np.lexsort((gend, gstart, gad))
-        flags = _set_offsets(all_flags, flag_order, gstart, gend)
-        ordered_ads = gad[flag_order]
-        flag_cuts = _cuts(ordered_ads, n)
-        repeated = np.flatnonzero(
-            (ordered_ads[1:] == ordered_ads[:-1])
-            & (gstart[flag_order][1:] == gstart[flag_order][:-1])
-            & (gend[flag_order][1:] == gend[flag_order][:-1])
-        )
+        flags = _taken(all_flags, flag_order)
+        ordered_ads, gstart, gend = gad[flag_order], gstart[flag_order], gend[flag_order]
+        _place(flags, gstart, gend)
+        repeated = np.flatnonzero((ordered_ads[1:] == ordered_ads[:-1])
+                                  & (gstart[1:] == gstart[:-1]) & (gend[1:] == gend[:-1]))
         twice = set(ordered_ads[repeated].tolist())
+        per_ad_flags = [flags[a:b] for a, b in pairwise(_cuts(ordered_ads, n))]
+        for i in twice:
+            per_ad_flags[i] = _one_per_span(per_ad_flags[i])
 
-        score = self.scorer.score
+        scores = self.scorer.score_all(per_ad_flags)
         version = self.version
-        out = []
-        for i, (a, b) in enumerate(pairwise(flag_cuts)):
-            ad_flags = flags[a:b]
-            if i in twice:
-                ad_flags = _one_per_span(ad_flags)
-            out.append(Screening(ads[i].key, per_ad_spans[i], ad_flags,
-                                 score(ad_flags) if ad_flags else 0.0, version,
-                                 norms[i].obfuscations, exclusions.get(i, [])))
-        return out
+        return [
+            Screening(key, ad_spans, ad_flags, score, version, norm.obfuscations,
+                      exclusions.get(i, []) if exclusions else [])
+            for i, (key, ad_spans, ad_flags, score, norm) in enumerate(zip(
+                _keys(ads), per_ad_spans, per_ad_flags, scores, norms, strict=True))
+        ]
 
     def _finish(
         self, ad: Ad, norm: NormalisedText, spans: list[Span], flags: list[Flag],
@@ -331,15 +327,26 @@ def _taken(items: Sequence, order: np.ndarray) -> list:
     return [items[k] for k in order.tolist()]
 
 
-def _set_offsets(items: Sequence[Span | Flag], order: np.ndarray, start: np.ndarray,
-                 end: np.ndarray) -> list:
-    """`items` in `order`, each given its offsets from the columns (in place: the pipeline
-    owns these records)."""
-    taken = _taken(items, order)
-    for item, s, e in zip(taken, start[order].tolist(), end[order].tolist(), strict=True):
+def _place(items: Sequence[Span | Flag], start: np.ndarray, end: np.ndarray) -> None:
+    """Give each item its offsets from the columns (in place: the pipeline owns them)."""
+    for item, s, e in zip(items, start.tolist(), end.tolist(), strict=True):
         item.start = s
         item.end = e
-    return taken
+
+
+def _with_fields(per_ad: list[list[Span]], fields: dict[int, list[Span]], ad: np.ndarray,
+                 start: np.ndarray, end: np.ndarray
+                 ) -> tuple[list[Span], np.ndarray, np.ndarray, np.ndarray]:
+    """The spans and their (ad, start, end) columns with each ad's field spans (empty, at 0)
+    before its text spans."""
+    extra = np.zeros(len(per_ad), dtype=np.int64)
+    extra[list(fields)] = [len(found) for found in fields.values()]
+    total = len(ad) + int(extra.sum())
+    at = np.arange(len(ad)) + np.cumsum(extra)[ad]  # each text span's place after insertion
+    ads = np.repeat(np.arange(len(per_ad)), [len(spans) for spans in per_ad])
+    starts, ends = np.zeros(total, dtype=np.int64), np.zeros(total, dtype=np.int64)
+    starts[at], ends[at] = start, end
+    return list(chain.from_iterable(per_ad)), ads, starts, ends
 
 
 def _cuts(ads: np.ndarray, n: int) -> list[int]:
@@ -361,22 +368,20 @@ class _Maps:
         self.moved = np.zeros(n, dtype=bool)
         self.moved[self.ads] = True
         self.length = np.zeros(n, dtype=np.int64)
-        heads: list[np.ndarray] = []
-        tails: list[np.ndarray] = []
-        for i in self.ads:
-            norm = norms[i]
-            offsets = norm.offsets
-            assert offsets is not None
-            heads.append(np.asarray(offsets, dtype=np.int64))
-            ends = norm._ends if norm._ends is not None else offsets[1:]
-            tails.append(np.asarray(ends, dtype=np.int64))
-            self.length[i] = len(norm.text)
-        self.head_base = np.zeros(n, dtype=np.int64)
-        self.head_base[self.ads] = np.cumsum([0, *map(len, heads[:-1])])
+        self.length[self.ads] = [len(norms[i].text) for i in self.ads]
+        # A changed ad's `offsets` has len(text) + 1 entries and its ends len(text).
         self.tail_base = np.zeros(n, dtype=np.int64)
-        self.tail_base[self.ads] = np.cumsum([0, *map(len, tails[:-1])])
-        self.heads = np.concatenate(heads)
-        self.tails = np.concatenate([*tails, np.zeros(1, dtype=np.int64)])
+        self.tail_base[self.ads] = np.cumsum(self.length[self.ads]) - self.length[self.ads]
+        self.head_base = self.tail_base + np.cumsum(self.moved) - self.moved
+        heads = [norms[i].offsets for i in self.ads]
+        tails = [norm._ends if norm._ends is not None else norm.offsets[1:]  # type: ignore[index]
+                 for norm in map(norms.__getitem__, self.ads)]
+        self.heads = np.concatenate(heads, dtype=np.int64)  # type: ignore[arg-type]
+        self.tails = np.concatenate([*(t for t in tails if len(t)), [0]],  # type: ignore[list-item]
+                                    dtype=np.int64)
+        if (len(self.heads) != int(self.length.sum()) + len(self.ads)
+                or len(self.tails) != int(self.length.sum()) + 1):
+            raise ValueError("an offset map's length does not match its normalised text")
 
     def to_original(self, ad: np.ndarray, start: np.ndarray,
                     end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -396,15 +401,30 @@ class _Maps:
         return start, end
 
 
-def _map_items(maps: _Maps, items: list, ads: list[int]) -> None:
-    """Rewrite the offsets of `items` (of ads `ads`) as offsets into the original texts."""
+def _map_items(maps: _Maps, groups: list[list], ads: list[int]) -> None:
+    """Rewrite the offsets of the items of `groups` (group g of ad `ads[g]`) as offsets into
+    the original texts."""
+    items = list(chain.from_iterable(groups))
     if not items:
         return
-    start, end = maps.to_original(np.asarray(ads, dtype=np.int64), _column(items, _START),
-                                  _column(items, _END))
-    for item, s, e in zip(items, start.tolist(), end.tolist(), strict=True):
-        item.start = s
-        item.end = e
+    of = np.repeat(np.asarray(ads, dtype=np.int64), [len(group) for group in groups])
+    _place(items, *maps.to_original(of, _column(items, _START), _column(items, _END)))
+
+
+def _keys(ads: Sequence[Ad]) -> list[str]:
+    """`ad.key` of each ad, with each source escaped once per batch (a batch has one or a
+    few sources)."""
+    escaped: dict[str, str] = {}
+    keys = []
+    for ad in ads:
+        if ad.source_id:
+            source = escaped.get(ad.source)
+            if source is None:
+                source = escaped[ad.source] = escape_source(ad.source)
+            keys.append(f"{source}:{ad.source_id}")
+        else:
+            keys.append(ad.key)
+    return keys
 
 
 def _one_per_span(flags: list[Flag]) -> list[Flag]:

@@ -10,8 +10,11 @@ in the lexicon file (`[derived.*]`) like every other indicator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from amberline.identifiers import CONTACT_KINDS
 from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, load_lexicon
@@ -150,3 +153,93 @@ def derive_flags(
 
 def _order(flag: Flag) -> tuple[int, int, str]:
     return flag.start, flag.end, flag.rule
+
+
+
+def derive_batch(
+    spans: Sequence[Span],
+    ads: Sequence[int],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    obfuscations: Sequence[list[Obfuscation]],
+    texts: Sequence[str],
+    lexicon: Lexicon | None = None,
+) -> tuple[list[Flag], list[int]]:
+    """`derive_flags` for a whole batch in one pass over its spans, each ad's spans one after
+    the other: `ads[k]`, `starts[k]` and `ends[k]` are the ad of `spans[k]` and its offsets in
+    that ad's normalised text (read from these columns, not from the span, which the caller
+    may not have placed yet); `obfuscations[i]` and `texts[i]` are ad i's. Returns the flags
+    (at those offsets) and the ad of each; each ad's flags in `derive_flags`' order."""
+    rules = _default_rules() if lexicon is None else _rules_of(lexicon)
+    made = {name: (rule.category, rule.weight, rule.id, rule.citation)
+            for name, rule in rules.items() if name in DERIVED_RULES}
+    minor, near = made["stated_minor_age"], made["age_near_18"]
+    ethnic, obscured = made["ethnicity_named"], made["obscured_contact"]
+    rank = {rule_id: r for r, rule_id in enumerate(sorted(m[2] for m in made.values()))}
+    hidden: dict[int, list[tuple[int, int]]] = {}
+    for i, found in enumerate(obfuscations):
+        if found:
+            stretches = [(o.start, o.end) for o in found if o.kind in OBSCURING_KINDS]
+            if stretches:
+                hidden[i] = stretches
+    # The spans of each kind, by a comparison of the whole kind column; each row made is
+    # (span, phase, rule): `derive_flags` makes them span by span (phase 0), then for names
+    # (1), then for ages (2), which with the span's index is the order it makes them in.
+    kinds = np.array([span.kind for span in spans], dtype=object)
+    rows: list[tuple[int, int, tuple[str, float, str, str]]] = []
+    add = rows.append
+    first_age: dict[tuple[int, int], int] = {}
+    for k in np.flatnonzero(kinds == AGE).tolist():
+        span = spans[k]
+        value = span.value
+        age = value if type(value) is int else _age(span)
+        if age is None:
+            continue
+        if age < 18:
+            add((k, 0, minor))
+        elif age <= 19:
+            add((k, 0, near))
+        if (span.attrs or {}).get("origin", "text") == "text":
+            first_age.setdefault((ads[k], age), k)
+    for k in np.flatnonzero(kinds == DESCRIPTOR).tolist():
+        if (spans[k].attrs or {}).get("kind") == "ethnicity":
+            add((k, 0, ethnic))
+    if hidden:
+        contact = np.isin(kinds, list(_CONTACT_KINDS)) & np.isin(ads, list(hidden))
+        for k in np.flatnonzero(contact).tolist():
+            start, end = starts[k], ends[k]
+            for a, b in hidden[ads[k]]:
+                if a < end and start < b:
+                    add((k, 0, obscured))
+                    break
+    first_name: dict[tuple[int, str], int] = {}
+    for k in np.flatnonzero(kinds == NAME).tolist():
+        span = spans[k]
+        if span.value and span.confidence >= MIN_PROVIDER_NAME_CONFIDENCE:
+            first_name.setdefault((ads[k], str(span.value).casefold()), k)
+    multiple = made["multiple_providers"]
+    for phase, group in ((1, first_name), (2, first_age)):
+        if len(group) >= 2:
+            per_ad = Counter(i for i, _key in group)
+            rows += [(k, phase, multiple) for (i, _key), k in group.items() if per_ad[i] >= 2]
+    flags: list[Flag] = []
+    of: list[int] = []
+    for k, _phase, (category, weight, rule_id, citation) in rows:
+        i, start, end = ads[k], starts[k], ends[k]
+        # A span from a source field (extract/fields.py) is empty: name the field instead.
+        term = texts[i][start:end] if end > start else _field_term(spans[k])
+        flags.append(Flag(category, term, start, end, weight, rule_id, citation))
+        of.append(i)
+    if len(flags) > 1:
+        count = len(flags)
+        order = np.lexsort((
+            np.fromiter((row[0] for row in rows), np.int64, count),
+            np.fromiter((row[1] for row in rows), np.int64, count),
+            np.fromiter((rank[f.rule] for f in flags), np.int64, count),
+            np.fromiter((f.end for f in flags), np.int64, count),
+            np.fromiter((f.start for f in flags), np.int64, count),
+            np.asarray(of, dtype=np.int64),
+        )).tolist()
+        flags = [flags[k] for k in order]
+        of = [of[k] for k in order]
+    return flags, of

@@ -158,6 +158,28 @@ class Scorer:
             flag.contribution = c
         return score
 
+    def score_all(self, flag_lists: Iterable[list[Flag]]) -> list[float]:
+        """`score` of each list of flags (0.0 for none), in one loop: a batch's ads."""
+        memo = self._memo
+        compute = self._compute
+        scores = []
+        for flags in flag_lists:
+            if not flags:
+                scores.append(0.0)
+                continue
+            key = tuple(map(_SIGNATURE, flags))
+            hit = memo.get(key)
+            if hit is None:
+                hit = compute(flags)
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                memo[key] = hit
+            score, contribs = hit
+            for flag, c in zip(flags, contribs, strict=True):
+                flag.contribution = c
+            scores.append(score)
+        return scores
+
     def _compute(self, flags: list[Flag]) -> tuple[float, tuple[float, ...]]:
         """(score, contribution per flag), following steps 4-5 of the formula."""
         score, contribs = combine(self._units(flags))
