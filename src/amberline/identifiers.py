@@ -62,6 +62,10 @@ def _stripped(kind: type[IdentifierType], value: str) -> str:
     return text
 
 
+_NOT_DIGIT = re.compile(r"\D")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
 class Phone(IdentifierType):
     """E.164 ("+17035550142"): valid or possible numbers of the region's numbering plan, read
     the same way as extraction reads them from ads."""
@@ -73,8 +77,8 @@ class Phone(IdentifierType):
         from amberline.extract.phones import parse_phone
 
         text = _stripped(cls, value)
-        digits = re.sub(r"\D", "", text)
-        if re.search(r"[A-Za-z]", text):
+        digits = _NOT_DIGIT.sub("", text)
+        if _LATIN_LETTER.search(text):
             raise InvalidIdentifier(f"{value!r} is not a phone number")
         parsed = None
         if 7 <= len(digits) <= 15:

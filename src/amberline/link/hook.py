@@ -53,9 +53,9 @@ class LinkKeysHook(StoredBatchHook):
                                             strict=True)]
 
     def write(self, store: Store, new: list[NewAd], prepared: list[LinkInputs]) -> None:
-        key_rows = [{"ad_id": n.id, "kind": kind, "value": value}
+        key_rows = [(n.id, kind, value)
                     for n, link in zip(new, prepared, strict=True) for kind, value in link.keys]
-        sig_rows = [{"ad_id": n.id, "signature": link.signature, "empty": link.empty}
+        sig_rows = [(n.id, link.signature, link.empty)
                     for n, link in zip(new, prepared, strict=True)]
         if sig_rows:
             write_keys(store, key_rows, sig_rows)

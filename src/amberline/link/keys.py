@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from amberline.extract.places import own_places
@@ -39,10 +40,16 @@ _DIGIT = re.compile(r"\d")
 def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) -> str | None:
     """The canonical form of an identifier (see `amberline.identifiers`), or None if nothing
     usable is left. Kinds without an identifier type are compared lower-case."""
+    return _normalised(kind, str(value))
+
+
+@lru_cache(maxsize=65536)
+def _normalised(kind: str, text: str) -> str | None:
+    """`normalise_key` of a value's text, remembered: a crawl repeats its posters' phones and
+    handles from ad to ad, and every new ad's keys are computed as it is stored."""
     if kind in REGISTRY:
-        return normalise_or_none(kind, str(value))
-    text = str(value).strip()
-    return text.lower() or None
+        return normalise_or_none(kind, text)
+    return text.strip().lower() or None
 
 
 def _host(kind: str, value: str) -> str:

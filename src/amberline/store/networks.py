@@ -177,28 +177,27 @@ KEY_COLUMNS = ("ad_id", "kind", "value")
 SIGNATURE_COLUMNS = ("ad_id", "signature", "empty")
 
 
-def write_keys(store: Store, key_rows: list[dict[str, Any]],
-               sig_rows: list[dict[str, Any]]) -> None:
+def write_keys(store: Store, key_rows: list[tuple[int, str, str]],
+               sig_rows: list[tuple[int, bytes, bool]]) -> None:
     """`insert_keys` in a write transaction of its own (a scan engine's batch of new ads)."""
     with store.writer.begin() as conn:
         insert_keys(conn, key_rows, sig_rows)
 
 
-def insert_keys(conn: sa.Connection, key_rows: list[dict[str, Any]],
-                sig_rows: list[dict[str, Any]]) -> None:
+def insert_keys(conn: sa.Connection, key_rows: list[tuple[int, str, str]],
+                sig_rows: list[tuple[int, bytes, bool]]) -> None:
     """Store keys and signatures of ads that have none yet (a link run's backfill and a
-    scan's hook may race for the same ads; the first to write wins, nothing is doubled)."""
+    scan's hook may race for the same ads; the first to write wins, nothing is doubled).
+    Rows are tuples in `KEY_COLUMNS` and `SIGNATURE_COLUMNS` order."""
     have: set[int] = set()
-    for where in id_chunks([r["ad_id"] for r in sig_rows]):
+    for where in id_chunks([r[0] for r in sig_rows]):
         have.update(r[0] for r in conn.execute(
             sa.select(link_minhash.c.ad_id).where(where(link_minhash.c.ad_id))))
-    key_rows = [r for r in key_rows if r["ad_id"] not in have]
-    sig_rows = [r for r in sig_rows if r["ad_id"] not in have]
-    bulk_insert(conn, link_keys, KEY_COLUMNS,
-                [(r["ad_id"], r["kind"], r["value"]) for r in key_rows])
-    bulk_insert(conn, link_minhash, SIGNATURE_COLUMNS,
-                [(r["ad_id"], r["signature"], r["empty"]) for r in sig_rows])
-
+    if have:
+        key_rows = [r for r in key_rows if r[0] not in have]
+        sig_rows = [r for r in sig_rows if r[0] not in have]
+    bulk_insert(conn, link_keys, KEY_COLUMNS, key_rows)
+    bulk_insert(conn, link_minhash, SIGNATURE_COLUMNS, sig_rows)
 
 
 def cut_key_names(conn: sa.Connection) -> set[str]:
