@@ -145,18 +145,7 @@ class Scorer:
 
     def score(self, flags: list[Flag]) -> float:
         """Score in [0, 1); sets every flag's `contribution` so that they sum to the score."""
-        key = tuple(map(_SIGNATURE, flags))
-        memo = self._memo
-        hit = memo.get(key)
-        if hit is None:
-            hit = self._compute(flags)
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[key] = hit
-        score, contribs = hit
-        for flag, c in zip(flags, contribs, strict=True):
-            flag.contribution = c
-        return score
+        return self.score_all((flags,))[0]
 
     def score_all(self, flag_lists: Iterable[list[Flag]]) -> list[float]:
         """`score` of each list of flags (0.0 for none), in one loop: a batch's ads."""
