@@ -173,6 +173,45 @@ def test_fuzzed_text(extractors, texts: list[str]) -> None:
     _assert_same(texts, extractors)
 
 
+# What Hyperscan's view of a text keeps as it is (see `_prefilter.core_triggers`): ASCII, and
+# non-ASCII characters that are no letter, digit or space to `re` or that a trigger names.
+_SEEN_AS_WRITTEN = re.compile(r"[\x00-\x7f’‘′ñÑ€£🌹💋]*")
+
+
+@pytest.fixture(scope="module")
+def everywhere() -> dict[str, object]:
+    built = {cls.name: cls() for cls in EXTRACTORS}
+    for extractor in built.values():
+        for prefilter in ("_prefilter", "_slash_prefilter"):
+            if hasattr(extractor, prefilter):
+                getattr(extractor, prefilter).available = False
+    return built
+
+
+@pytest.mark.skipif(not PriceExtractor()._prefilter.available, reason="needs Hyperscan")
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.lists(_PIECES, max_size=40).map("".join), min_size=1, max_size=4))
+def test_triggers_reach_every_match(everywhere, texts: list[str]) -> None:
+    """The triggers only choose where the exact patterns are tried: on text Hyperscan sees as
+    written, the reference with them finds what its patterns find everywhere ("1.5 hrs" holds
+    "5 hrs" too, a match that starts after the trigger's leftmost start)."""
+    texts = [t for t in texts if _SEEN_AS_WRITTEN.fullmatch(t)]
+    for cls in EXTRACTORS:
+        with_triggers = cls()
+        for text in (*texts, BATCH_SEPARATOR.join(texts)):
+            assert _key(with_triggers.extract_reference(text)) == _key(
+                everywhere[cls.name].extract_reference(text)), (cls.name, text[:300])
+
+
+def test_a_shorter_trigger_match_with_the_same_end(extractors) -> None:
+    """"1.5 hrs" is one trigger match to Hyperscan (the leftmost start of its end), and
+    "5 hrs" starts a rate inside it: the reference and the core both read that rate."""
+    extractor = extractors["prices"]
+    spans = extractor.extract_reference("5'21.5 hrs160cm")
+    assert [(s.start, s.attrs["minutes"]) for s in spans] == [(5, 300)]
+    assert _key(extractor.extract("5'21.5 hrs160cm")) == _key(spans)
+
+
 def test_huge_inputs(extractors) -> None:
     rng = random.Random(11)
     texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(20_000)) for _ in range(2)]

@@ -977,8 +977,23 @@ impl Regex {
     ) -> Option<(usize, usize)> {
         let end = end.min(text.len());
         let mut p = pos;
+        let f = &self.first;
+        let starters = f.free | f.wstart;
         while p <= end {
-            if self.first.admits(t, text, p, end) && self.pairs.admits(text, p, end) {
+            if !f.nullable {
+                // the characters no match starts with, skipped in a tight loop
+                while p < end {
+                    let c = text[p];
+                    if (c < 128 && starters >> c & 1 == 1) || (c >= 128 && f.non_ascii) {
+                        break;
+                    }
+                    p += 1;
+                }
+                if p == end {
+                    return None;
+                }
+            }
+            if f.admits(t, text, p, end) && self.pairs.admits(text, p, end) {
                 self.reset(s);
                 if let Some(e) = self.run(t, 0, text, p, end, false, s) {
                     return Some((p, e));

@@ -19,6 +19,7 @@ pub mod phones;
 pub mod places;
 pub mod profile;
 pub mod tables;
+pub mod triggers;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -17,6 +17,7 @@ use pyo3::types::PyBytes;
 
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, SPACE};
+use crate::triggers::{TriggerForm, Triggers};
 use crate::{decode_batch, le_bytes, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
@@ -153,16 +154,20 @@ where
     }))
 }
 
-/// Where a pattern's matches are looked for: everywhere (`finditer`), or only within `probe`
-/// characters of the trigger starts that the extractor's Hyperscan prefilter found, exactly as
-/// `Prefilter.finditer` tries them.
+/// Where a pattern's matches are looked for: everywhere (`finditer`), or only where a trigger
+/// can start (`triggers.rs`) or up to `probe - 1` characters after: what `finditer` gives at
+/// those positions, which is all it gives when the triggers are what they must be.
 struct Matches<'a> {
     regex: &'a Regex,
     text: &'a [u32],
     starts: Option<&'a [usize]>,
     probe: usize,
+    /// the next trigger start to take
     next: usize,
+    /// every position before it is tried, or inside a match given
     pos: usize,
+    /// where the positions tried for the triggers taken so far end
+    stop: usize,
 }
 
 impl<'a> Matches<'a> {
@@ -174,6 +179,7 @@ impl<'a> Matches<'a> {
             probe,
             next: 0,
             pos: 0,
+            stop: 0,
         }
     }
 
@@ -185,42 +191,40 @@ impl<'a> Matches<'a> {
             return Some(found);
         };
         loop {
-            let start = *starts.get(self.next)?;
-            self.next += 1;
-            let mut p = start.max(self.pos);
-            let stop = (start + self.probe).min(text.len());
-            while p < stop {
+            while self.pos < self.stop {
+                let p = self.pos;
                 if let Some(e) = self.regex.match_at(t, text, p, text.len(), s) {
                     if e > p {
                         self.pos = e;
                         return Some((p, e));
                     }
                 }
-                p += 1;
+                self.pos += 1;
             }
+            let start = *starts.get(self.next)?;
+            self.next += 1;
+            self.pos = self.pos.max(start);
+            self.stop = (start + self.probe).min(text.len());
         }
     }
 }
 
-/// Trigger starts handed over by Python, checked: sorted, unique, within the text.
-fn trigger_starts(starts: Option<Vec<i64>>, bounds: &[i64]) -> PyResult<Option<Vec<usize>>> {
-    let Some(starts) = starts else {
-        return Ok(None);
+/// Where a text's matches are tried, per trigger set: near the starts of the set's triggers
+/// (`used`), or everywhere (not used, or the trigger scan gave up).
+fn starts_of<const N: usize>(
+    triggers: &Triggers,
+    text: &[u32],
+    used: [bool; N],
+) -> [Option<Vec<usize>>; N] {
+    let mut found = if used.iter().any(|&u| u) {
+        triggers.starts(text).map(Vec::into_iter)
+    } else {
+        None
     };
-    if bounds.len() != 2 {
-        return Err(PyValueError::new_err(
-            "trigger starts need a batch of one text",
-        ));
-    }
-    let len = (bounds[1] - bounds[0]).max(0);
-    let mut out: Vec<usize> = starts
-        .into_iter()
-        .filter(|&v| (0..=len).contains(&v))
-        .map(|v| v as usize)
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    Ok(Some(out))
+    used.map(|u| {
+        let s = found.as_mut().and_then(Iterator::next);
+        s.filter(|_| u)
+    })
 }
 
 // ---- descriptors ------------------------------------------------------------------------
@@ -277,6 +281,7 @@ pub struct DescriptorReader {
     terms: Vec<HashMap<Vec<u32>, i64>>,
     /// (refusal window, service window, mix gap)
     windows: (usize, usize, usize),
+    triggers: Triggers,
     panic_on: Option<u32>,
 }
 
@@ -435,12 +440,13 @@ impl DescriptorReader {
     /// cued) its (term key, value id); `digits`: (code point, value) of the decimal digits.
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (programs, groups, terms, windows, flags, folds, digits, panic_on=None))]
+    #[pyo3(signature = (programs, groups, terms, windows, triggers, flags, folds, digits, panic_on=None))]
     fn new(
         programs: Vec<Program>,
         groups: Vec<usize>,
         terms: Vec<Vec<(String, i64)>>,
         windows: (usize, usize, usize),
+        triggers: TriggerForm,
         flags: &[u8],
         folds: Vec<(u32, u8)>,
         digits: Vec<(u32, u8)>,
@@ -469,23 +475,24 @@ impl DescriptorReader {
             groups,
             terms,
             windows,
+            triggers: Triggers::new(triggers).map_err(PyValueError::new_err)?,
             panic_on,
         })
     }
 
     /// Descriptors in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`): (rows,
-    /// errors), rows of six int64 (text index, start, end, code, a, b). `starts`: see
+    /// errors), rows of six int64 (text index, start, end, code, a, b). `triggers`: see
     /// `AgeReader.extract_batch`.
-    #[pyo3(signature = (data, bounds, starts=None))]
+    #[pyo3(signature = (data, bounds, triggers=false))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
-        starts: Option<Vec<i64>>,
+        triggers: bool,
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
-        let starts = trigger_starts(starts, &bounds)?;
         let (rows, errors) = run_batch(py, data, bounds, 5, self.panic_on, |text, out| {
+            let [starts] = starts_of(&self.triggers, text, [triggers]);
             self.extract(text, starts.as_deref(), out)
         })?;
         Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
@@ -517,6 +524,7 @@ pub struct AgeReader {
     tens: Vec<(Vec<u32>, u64)>,
     /// (lowest age, highest age, characters looked back before a title suffix, longest title)
     limits: (u64, u64, usize, usize),
+    triggers: Triggers,
     panic_on: Option<u32>,
 }
 
@@ -658,12 +666,13 @@ impl AgeReader {
     /// age, characters looked back before a title suffix, longest title).
     #[new]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    #[pyo3(signature = (programs, groups, words, limits, flags, folds, digits, panic_on=None))]
+    #[pyo3(signature = (programs, groups, words, limits, triggers, flags, folds, digits, panic_on=None))]
     fn new(
         programs: Vec<Program>,
         groups: Vec<usize>,
         words: (Vec<(String, u64)>, Vec<(String, u64)>, Vec<(String, u64)>),
         limits: (u64, u64, usize, usize),
+        triggers: TriggerForm,
         flags: &[u8],
         folds: Vec<(u32, u8)>,
         digits: Vec<(u32, u8)>,
@@ -688,23 +697,24 @@ impl AgeReader {
             teens: keyed(teens).into_iter().collect(),
             tens: keyed(tens),
             limits,
+            triggers: Triggers::new(triggers).map_err(PyValueError::new_err)?,
             panic_on,
         })
     }
 
     /// Ages in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`): (rows, errors).
-    /// `starts`: for a batch of one text, the starts of the prefilter's triggers, where alone
-    /// matches are then tried (as `Prefilter.finditer` does).
-    #[pyo3(signature = (data, bounds, starts=None))]
+    /// `triggers`: whether matches are tried only near the starts of the reader's triggers
+    /// (as `Prefilter.finditer` does with Hyperscan's), or everywhere.
+    #[pyo3(signature = (data, bounds, triggers=false))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
-        starts: Option<Vec<i64>>,
+        triggers: bool,
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
-        let starts = trigger_starts(starts, &bounds)?;
         let (rows, errors) = run_batch(py, data, bounds, 6, self.panic_on, |text, out| {
+            let [starts] = starts_of(&self.triggers, text, [triggers]);
             self.extract(text, starts.as_deref(), out)
         })?;
         Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
@@ -732,6 +742,8 @@ pub struct PriceReader {
     defaults: (i64, i64, i64),
     /// (lowest bare amount, characters looked back for a period, for a refusal)
     limits: (u64, usize, usize),
+    /// the rates' triggers, the slash lists'
+    triggers: Triggers,
     panic_on: Option<u32>,
 }
 
@@ -941,7 +953,7 @@ impl PriceReader {
     /// period, for a refusal).
     #[new]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    #[pyo3(signature = (programs, groups, tables, defaults, limits, flags, folds, digits, panic_on=None))]
+    #[pyo3(signature = (programs, groups, tables, defaults, limits, triggers, flags, folds, digits, panic_on=None))]
     fn new(
         programs: Vec<Program>,
         groups: Vec<usize>,
@@ -953,6 +965,7 @@ impl PriceReader {
         ),
         defaults: (i64, i64, i64),
         limits: (u64, usize, usize),
+        triggers: TriggerForm,
         flags: &[u8],
         folds: Vec<(u32, u8)>,
         digits: Vec<(u32, u8)>,
@@ -982,26 +995,25 @@ impl PriceReader {
             word_minutes: keyed(word_minutes),
             defaults,
             limits,
+            triggers: Triggers::new(triggers).map_err(PyValueError::new_err)?,
             panic_on,
         })
     }
 
     /// Prices in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`): (rows, errors).
-    /// `starts`, `slash_starts`: for a batch of one text, the starts of the rate and the slash
-    /// list prefilters' triggers (see `AgeReader.extract_batch`).
-    #[pyo3(signature = (data, bounds, starts=None, slash_starts=None))]
+    /// `triggers`: for the rates and for the slash lists, whether matches are tried only near
+    /// the starts of their triggers (see `AgeReader.extract_batch`).
+    #[pyo3(signature = (data, bounds, triggers=(false, false)))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
-        starts: Option<Vec<i64>>,
-        slash_starts: Option<Vec<i64>>,
+        triggers: (bool, bool),
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
-        let starts = trigger_starts(starts, &bounds)?;
-        let slash_starts = trigger_starts(slash_starts, &bounds)?;
         let (rows, errors) = run_batch(py, data, bounds, 8, self.panic_on, |text, out| {
-            self.extract(text, [starts.as_deref(), slash_starts.as_deref()], out)
+            let [starts, slash] = starts_of(&self.triggers, text, [triggers.0, triggers.1]);
+            self.extract(text, [starts.as_deref(), slash.as_deref()], out)
         })?;
         Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
     }

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from amberline import core
-from amberline.extract._prefilter import Prefilter
 from amberline.extract._program import Unsupported
 from amberline.text import native
 
@@ -51,19 +50,12 @@ def build(name: str, factory: Callable[[Any], object]) -> object | None:
         return None
 
 
-def trigger_starts(prefilter: Prefilter, text: str) -> list[int] | None:
-    """Where the extractor's Hyperscan triggers start in `text`, for the reader to try its
-    pattern only there as `Prefilter.finditer` does; None without Hyperscan (the reader then
-    tries every position, as the reference's regex does)."""
-    if not prefilter.available:
-        return None
-    return sorted({start for _, start, _ in prefilter.scan(text)})
-
-
-def rows(reader: Any, text: str, width: int, *starts: list[int] | None) -> list[list[int]]:
+def rows(reader: Any, text: str, width: int, triggers: object) -> list[list[int]]:
     """The reader's rows for one text (each without the text index), as lists of ints;
-    `starts`: the trigger starts the reader takes, if any."""
-    data, errors = reader.extract_batch(*core.batch_buffer([text]), *starts)
+    `triggers`: whether (per trigger set) the reader tries its pattern only near its
+    triggers, as the reference does when its Hyperscan prefilter is available (otherwise
+    both try every position)."""
+    data, errors = reader.extract_batch(*core.batch_buffer([text]), triggers)
     core.raise_failures(type(reader).__name__, errors)
     return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:].tolist()
 

@@ -8,8 +8,8 @@ the single definition of what matches (with the lookarounds and named groups Hyp
 and a trigger pattern only has to be a superset of where its regex can match:
 
 - `find_all`: each trigger starts where its exact pattern starts (compiled with `som=True`);
-- `finditer`: all triggers serve one exact pattern that starts at, or `probe - 1` characters
-  after, a trigger's start ("19 y" may start one digit before the age in "119 yrs");
+- `finditer`: all triggers serve one exact pattern that starts where a trigger can start, or
+  `probe - 1` characters after ("19 y" may start one digit before the age in "119 yrs");
 - `find_near`: the exact pattern is searched in a window around each trigger's end (for common
   triggers: without start-of-match Hyperscan scans much faster).
 
@@ -147,27 +147,30 @@ class Prefilter:
     def finditer(
         self, text: str, exact: re.Pattern[str], probe: int = 2
     ) -> Iterator[re.Match[str]]:
-        """The non-empty matches `exact.finditer(text)` gives, provided each starts within
-        `probe` characters from the start of some trigger (any trigger id; `som=True`)."""
+        """The non-empty matches `exact.finditer(text)` gives, provided each starts where some
+        trigger (any trigger id; `som=True`) can start, or up to `probe - 1` characters after.
+
+        Hyperscan gives, per trigger match end, only the leftmost start, and a shorter match
+        with the same end starts later ("1.5 hrs": "5 hrs" ends where "1.5 hrs" does): so
+        every position from a trigger's leftmost start to `probe - 1` past its end is tried."""
         if not self.available:
             yield from (m for m in exact.finditer(text) if m.end() > m.start())
             return
         match = exact.match
-        last_end = 0
         n = len(text)
-        for start in sorted({start for _, start, _ in self.scan(text)}):
-            # Positions start .. start + probe - 1, from the end of the last match, within text.
-            pos = start if start > last_end else last_end
-            stop = start + probe if start + probe < n else n
+        done = 0  # every position before it is tried, or inside a match given
+        for start, end in sorted({(start, end) for _, start, end in self.scan(text)}):
+            pos = start if start > done else done
+            stop = end + probe - 1 if end + probe - 1 < n else n
             while pos < stop:
                 m = match(text, pos)
-                if m is not None:
-                    end = m.end()
-                    if end > pos:
-                        yield m
-                        last_end = end
-                        break
-                pos += 1
+                if m is not None and m.end() > pos:
+                    yield m
+                    pos = m.end()
+                else:
+                    pos += 1
+            if pos > done:
+                done = pos
 
     def find_near(
         self,
@@ -215,3 +218,31 @@ class Prefilter:
                     break
                 m = exact.search(text, done, hi)
         return found
+
+
+CoreTriggers = tuple[list[tuple[list[str], bool]], list[tuple[int, int]]]
+
+
+def core_triggers(prefilters: Sequence[Prefilter]) -> CoreTriggers:
+    """The prefilters' triggers as the compiled core scans them, all in one pass
+    (`rust/src/triggers.rs`): ((patterns, caseless) per prefilter, named characters).
+
+    The core sees one byte per character, as Hyperscan does here: ASCII as itself, each
+    non-ASCII character a trigger names, with its case variants (which caseless Hyperscan
+    matches too; for a case-sensitive trigger that only adds places to try), as a byte of its
+    own from 0x80, written `\\xHH` in the patterns, and any other non-ASCII character as "?",
+    which no trigger matches."""
+    named: dict[str, int] = {}
+    byte = 0x80
+    for c in sorted({c for f in prefilters for p in f.patterns for c in p if not c.isascii()}):
+        if c in named:
+            continue  # a case variant of one named before
+        if byte > 0xFF:
+            raise ValueError("too many non-ASCII characters in the triggers")
+        for v in (c, c.lower(), c.upper(), c.casefold()):
+            if len(v) == 1 and not v.isascii():
+                named.setdefault(v, byte)
+        byte += 1
+    sets = [(["".join(f"\\x{named[c]:02x}" if c in named else c for c in p)
+              for p in prefilter.patterns], prefilter.caseless) for prefilter in prefilters]
+    return sets, sorted((ord(c), b) for c, b in named.items())

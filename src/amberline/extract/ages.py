@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from amberline.extract import _native
 from amberline.extract._lookup import fold
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import Prefilter, core_triggers
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.model import AGE, Span
@@ -183,7 +183,8 @@ class AgeExtractor(_native.CoreBacked, Extractor):
                 [program(p) for p in (_PATTERN, _NOT_BEFORE_SUFFIX, _LINE_END)],
                 [_PATTERN.groupindex[g] for g in _CORE_GROUPS],
                 (list(_UNITS.items()), list(_TEENS.items()), list(_TENS.items())),
-                (MIN_AGE, MAX_AGE, _SUFFIX_BACK, _TITLE_CHARS), flags, folds, digits,
+                (MIN_AGE, MAX_AGE, _SUFFIX_BACK, _TITLE_CHARS),
+                core_triggers([self._prefilter]), flags, folds, digits,
                 None if panic_on is None else ord(panic_on))
 
         return _native.build("AgeReader", compile_core)
@@ -193,9 +194,8 @@ class AgeExtractor(_native.CoreBacked, Extractor):
             return self.extract_reference(text)
         name = self.name
         spans: list[Span] = []
-        starts = _native.trigger_starts(self._prefilter, text)
-        for start, end, value, cue, cue_start, cue_end in _native.rows(self._core, text, 6,
-                                                                        starts):
+        for start, end, value, cue, cue_start, cue_end in _native.rows(
+                self._core, text, 6, self._prefilter.available):
             origin, label, confidence = _CORE_CUES[cue]
             if label is None:  # the cue as written ("just turned", "barely")
                 label = " ".join(text[cue_start:cue_end].lower().split())

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from amberline.extract import _native
 from amberline.extract._lookup import term_key
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import Prefilter, core_triggers
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.model import DESCRIPTOR, Span
@@ -207,7 +207,8 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
         flags, folds, digits = _native.char_tables()
         return module.DescriptorReader(
             [program(p) for p in patterns], groups, terms,
-            (_REFUSED_WINDOW, _SERVICE_WINDOW, _MIX_GAP), flags, folds, digits,
+            (_REFUSED_WINDOW, _SERVICE_WINDOW, _MIX_GAP),
+            core_triggers([self._prefilter]), flags, folds, digits,
             None if panic_on is None else ord(panic_on))
 
     def extract(self, text: str) -> list[Span]:
@@ -220,8 +221,8 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
         values = self._core_values
         spans: list[Span] = []
         append = spans.append
-        starts = _native.trigger_starts(self._prefilter, text)
-        for start, end, code, a, b in _native.rows(self._core, text, 5, starts):
+        for start, end, code, a, b in _native.rows(self._core, text, 5,
+                                                   self._prefilter.available):
             if code == 4:  # a vocabulary term: a = table, b = value id
                 value, attrs = values[a][b]
                 append(Span(DESCRIPTOR, value, start, end, name, 1.0, dict(attrs)))

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from amberline.extract import _native
 from amberline.extract._lookup import fold
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import Prefilter, core_triggers
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.model import PRICE, Span
@@ -201,7 +201,9 @@ class PriceExtractor(_native.CoreBacked, Extractor):
             return module.PriceReader(
                 [program(p) for p in (_PATTERN, _PERIOD_BEFORE, _SLASH_LIST, _REFUSED)],
                 groups, tables, (currency[_DEFAULT_CURRENCY], code[_CODE_WORDS["🌹"]], 60),
-                (MIN_BARE_AMOUNT, _PERIOD_BACK, _REFUSED_BACK), flags, folds, digits,
+                (MIN_BARE_AMOUNT, _PERIOD_BACK, _REFUSED_BACK),
+                core_triggers([self._prefilter, self._slash_prefilter]),
+                flags, folds, digits,
                 None if panic_on is None else ord(panic_on))
 
         return _native.build("PriceReader", compile_core)
@@ -211,10 +213,9 @@ class PriceExtractor(_native.CoreBacked, Extractor):
             return self.extract_reference(text)
         name = self.name
         spans: list[Span] = []
-        starts = (_native.trigger_starts(self._prefilter, text),
-                  _native.trigger_starts(self._slash_prefilter, text))
+        triggers = (self._prefilter.available, self._slash_prefilter.available)
         for start, end, kind, a, b, cur, code, minutes in _native.rows(self._core, text, 8,
-                                                                       *starts):
+                                                                       triggers):
             if kind == 1:  # an amount of a slash list
                 value = int(text[a:b])
                 spans.append(Span(PRICE, value, start, end, name, 0.8, {

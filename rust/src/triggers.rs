@@ -1,0 +1,148 @@
+//! An extractor's trigger patterns found in the core: where its exact regex is tried.
+//!
+//! Why: the profile readers try their exact pattern only near the starts of cheap trigger
+//! patterns (see `extract/_prefilter.py`). Scanning those triggers with Hyperscan from Python
+//! cost more than the readers themselves (a Python call per trigger hit, then a sorted set).
+//! Here the same triggers run on a lazy DFA of `regex-automata` over the reader's own copy of
+//! the text, and every position where a trigger can start is a place to try.
+//!
+//! The view is Hyperscan's: one byte per character, ASCII as itself, the non-ASCII characters
+//! the triggers name (and their case variants) as the bytes Python assigned to them, any other
+//! non-ASCII character as "?" (which no trigger matches); `\b`, `\d`, `\s` and case-insensitive
+//! matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match end, the leftmost
+//! start; this reports every position where a trigger matches, a superset of those, so the
+//! exact pattern is tried at least wherever the Python reference tries it.
+//!
+//! All starts are found in one backward pass: a DFA of the reversed triggers, searched without
+//! an anchor from the end of the text, is in a match state exactly after reading the first
+//! character of some trigger match (the DFA reports it one byte late, as `regex-automata`'s own
+//! reverse searches read it).
+
+use std::sync::Mutex;
+
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind};
+
+/// The byte a character the triggers do not name stands for.
+const OTHER: u8 = b'?';
+
+/// The trigger sets of one reader as Python hands them over (`_prefilter.core_triggers`):
+/// (patterns, caseless) per set, and the named characters (character, byte).
+pub type TriggerForm = (Vec<(Vec<String>, bool)>, Vec<(u32, u8)>);
+
+pub struct Triggers {
+    /// one pattern per set
+    dfa: DFA,
+    sets: usize,
+    /// caches kept between calls (one per concurrent caller)
+    caches: Mutex<Vec<Cache>>,
+    /// non-ASCII characters the triggers name, and the byte each stands for, by character
+    named: Vec<(u32, u8)>,
+}
+
+impl Triggers {
+    /// Patterns in `regex` syntax over the byte view (`(?-u)`: a named non-ASCII character
+    /// written as its byte, `\xHH`).
+    pub fn new((sets, mut named): TriggerForm) -> Result<Self, String> {
+        if sets.is_empty() || sets.iter().any(|(p, _)| p.is_empty()) {
+            return Err("an empty trigger set".into());
+        }
+        if named.iter().any(|&(c, b)| c < 0x80 || b < 0x80) {
+            return Err("a named character or its byte is ASCII".into());
+        }
+        let unions: Vec<String> = sets
+            .iter()
+            .map(|(patterns, caseless)| {
+                let union = patterns
+                    .iter()
+                    .map(|p| format!("(?:{p})"))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                format!("(?{}:{union})", if *caseless { "i" } else { "-i" })
+            })
+            .collect();
+        let dfa = DFA::builder()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .thompson(thompson::Config::new().reverse(true).utf8(false))
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .minimum_cache_clear_count(None),
+            )
+            .build_many(&unions)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
+        named.sort_unstable();
+        named.dedup_by_key(|&mut (c, _)| c);
+        Ok(Triggers {
+            dfa,
+            sets: sets.len(),
+            caches: Mutex::new(Vec::new()),
+            named,
+        })
+    }
+
+    /// The text as the triggers see it.
+    fn view(&self, text: &[u32]) -> Vec<u8> {
+        let named = self.named.as_slice();
+        text.iter()
+            .map(|&c| {
+                if c < 0x80 {
+                    c as u8
+                } else {
+                    match named.binary_search_by_key(&c, |&(n, _)| n) {
+                        Ok(i) => named[i].1,
+                        Err(_) => OTHER,
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Per set, every position of `text` where one of its triggers matches, ascending; None
+    /// if the DFA gave up (then the caller tries every position, which is never fewer).
+    pub fn starts(&self, text: &[u32]) -> Option<Vec<Vec<usize>>> {
+        let mut cache = self
+            .caches
+            .lock()
+            .ok()
+            .and_then(|mut c| c.pop())
+            .unwrap_or_else(|| self.dfa.create_cache());
+        let found = self.scan(&self.view(text), &mut cache);
+        if let Ok(mut caches) = self.caches.lock() {
+            caches.push(cache);
+        }
+        found
+    }
+
+    fn scan(&self, bytes: &[u8], cache: &mut Cache) -> Option<Vec<Vec<usize>>> {
+        let dfa = &self.dfa;
+        let mut starts = vec![Vec::new(); self.sets];
+        let mut found = |cache: &mut Cache, sid, at: usize| {
+            for i in 0..dfa.match_len(cache, sid) {
+                starts[dfa.match_pattern(cache, sid, i).as_usize()].push(at);
+            }
+        };
+        let input = Input::new(bytes);
+        let mut sid = dfa.start_state_reverse(cache, &input).ok()?;
+        for at in (0..bytes.len()).rev() {
+            sid = dfa.next_state(cache, sid, bytes[at]).ok()?;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    found(cache, sid, at + 1);
+                } else if sid.is_dead() || sid.is_quit() {
+                    return None; // neither happens to an unanchored search without quit bytes
+                }
+            }
+        }
+        sid = dfa.next_eoi_state(cache, sid).ok()?;
+        if sid.is_match() {
+            found(cache, sid, 0);
+        }
+        for s in &mut starts {
+            s.reverse();
+        }
+        Some(starts)
+    }
+}
