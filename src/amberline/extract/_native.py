@@ -50,12 +50,12 @@ def build(name: str, factory: Callable[[Any], object]) -> object | None:
         return None
 
 
-def rows(reader: Any, text: str, width: int, triggers: object) -> list[list[int]]:
+def rows(reader: Any, text: str, width: int, *options: object) -> list[list[int]]:
     """The reader's rows for one text (each without the text index), as lists of ints;
-    `triggers`: whether (per trigger set) the reader tries its pattern only near its
-    triggers, as the reference does when its Hyperscan prefilter is available (otherwise
-    both try every position)."""
-    data, errors = reader.extract_batch(*core.batch_buffer([text]), triggers)
+    `options`: what the reader's `extract_batch` takes after the text (the profile readers:
+    whether, per trigger set, they try their pattern only near their triggers, as the
+    reference does when its Hyperscan prefilter is available; otherwise both try everywhere)."""
+    data, errors = reader.extract_batch(*core.batch_buffer([text]), *options)
     core.raise_failures(type(reader).__name__, errors)
     return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:].tolist()
 
