@@ -129,13 +129,17 @@ impl Matcher {
             }
             lower[c as usize] = l;
         }
+        // The literals' character ids by code point (0: in no literal), so the loop over
+        // every code point below indexes an array instead of hashing each one.
+        let mut id_of = vec![0u8; N_CODE_POINTS];
+        for (&c, &id) in &ids {
+            id_of[c as usize] = id;
+        }
         let mut class = vec![0u8; N_CODE_POINTS];
         let mut lower_word = vec![0u64; N_CODE_POINTS.div_ceil(64)];
         for (c, &l) in lower.iter().enumerate() {
             let l = if is_folded_space(l) { 0x20 } else { l };
-            if let Some(&id) = ids.get(&l) {
-                class[c] = id;
-            }
+            class[c] = id_of[l as usize];
             if is_ascii_word(l) {
                 lower_word[c / 64] |= 1 << (c % 64);
             }
