@@ -220,3 +220,78 @@ def test_regex_programs_cached(cache_dir) -> None:
     assert _program._decode(_program._encode(fresh)) == fresh
     with pytest.raises(ValueError):
         _program._decode(disk_cache.ints([1, 2, 3]))
+
+
+REGEXES = [(r"a(?P<x>b)c|(?P<y>d)", 0), (r"(?i)hello\s+(wor)ld", 0), (r"\bmix(?:x?ed)?\b", 2),
+           ("é+[^\\W\\d_]*+", 2), (r"(?<=[a-zß-ÿ])(?=[A-Z])", 0), (r"(.)\1\1", 0),
+           (r"^\s*\d{1,3}(?!\d)$", 8), ("[\U0001F339\ud800]", 0)]
+SAMPLE = "abc d Hello  World MIXED mixxed Éé caféBar zzz 12\n 345 🌹\ud800"
+
+
+def _regex_results(patterns) -> list:
+    return [(p.pattern, p.flags, p.groups, p.groupindex, [m.span() for m in p.finditer(SAMPLE)])
+            for p in patterns]
+
+
+def test_regex_code_round_trips(cache_dir) -> None:
+    import re
+
+    expected = [re.compile(p, f) for p, f in REGEXES]
+    first = disk_cache.RegexCache()
+    made = [first.regex(p, f) for p, f in REGEXES]
+    assert made == expected and _regex_results(made) == _regex_results(expected)
+    first.save()
+    assert [p.name.split("-")[:2] for p in _files(cache_dir)] == [["regex", "code"]]
+    second = disk_cache.RegexCache()
+    read_back = [second.regex(p, f) for p, f in REGEXES]
+    assert not second._new  # nothing compiled: every pattern came from the file
+    assert read_back == expected and _regex_results(read_back) == _regex_results(expected)
+    second.save()  # nothing new: the file is left as it is
+    assert second.regex(r"[0-9]+", re.ASCII) == re.compile(r"[0-9]+", re.ASCII) and second._new
+
+
+def test_crafted_regex_code_is_refused(cache_dir, caplog) -> None:
+    import re
+
+    pattern, flags = REGEXES[0]
+    final, _, groups, groupindex, indexgroup = disk_cache._compile_code(pattern, flags)
+    crafted = {(pattern, flags): (final, [1, 2, 3], groups, groupindex, indexgroup)}
+    path, magic = disk_cache._location(disk_cache.RegexCache.KIND, disk_cache._regex_key())
+    path.parent.mkdir(parents=True)
+    payload = disk_cache.encode_regexes(crafted)  # a valid file whose code `_sre` refuses
+    path.write_bytes(magic + hashlib.sha256(payload).digest() + payload)
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+        cache = disk_cache.RegexCache()
+        assert cache.regex(pattern, flags) == re.compile(pattern, flags)
+    assert "ignoring the cached code" in caplog.text
+    cache.save()  # replaced by the good code
+    again = disk_cache.RegexCache()
+    assert again.regex(pattern, flags) == re.compile(pattern, flags) and not again._new
+
+
+def test_malformed_regex_tables_raise_value_error() -> None:
+    table = {(p, f): disk_cache._compile_code(p, f) for p, f in REGEXES}
+    assert disk_cache.decode_regexes(disk_cache.encode_regexes(table)) == table
+    pattern, flags = REGEXES[0]
+    final, code, groups, groupindex, indexgroup = table[(pattern, flags)]
+    for bad in ({(pattern, flags): (final, code, 0, groupindex, indexgroup)},  # index past groups
+                {(pattern, 2): (final, code, groups, groupindex, indexgroup)}):  # flag dropped
+        with pytest.raises(ValueError):
+            disk_cache.decode_regexes(disk_cache.encode_regexes(bad))
+    parts = disk_cache.unpack(disk_cache.encode_regexes(table), 9)
+    parts[4] = disk_cache.ints([1] * len(table))  # code lengths that do not add up
+    with pytest.raises(ValueError):
+        disk_cache.decode_regexes(disk_cache.pack(parts))
+
+
+def test_regex_table_keeps_what_is_used_past_its_cap(cache_dir, monkeypatch) -> None:
+    monkeypatch.setattr(disk_cache.RegexCache, "MAX_PATTERNS", 2)
+    first = disk_cache.RegexCache()
+    for p, f in REGEXES:
+        first.regex(p, f)
+    first.save()
+    second = disk_cache.RegexCache()
+    second.regex(*REGEXES[0])
+    second.regex("new", 0)
+    second.save()
+    assert sorted(disk_cache.RegexCache()._load()) == sorted([REGEXES[0], ("new", 0)])

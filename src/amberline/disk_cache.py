@@ -18,14 +18,21 @@ best effort (a read-only home only costs the next process the computation).
 Payloads are `pack`ed sections: byte strings, `ints`/`floats` arrays and `strings` lists,
 which decode without running anything. `hyperscan_database` is the one place a Hyperscan
 database is compiled, through this cache (Hyperscan serialises its databases and checks its
-own checksum and the CPU they were compiled for when one is loaded).
+own checksum and the CPU they were compiled for when one is loaded). `regex` is
+`re.compile` for the extractors' patterns, from the code earlier processes compiled
+(`RegexCache`: one file for all of them).
 """
 
 from __future__ import annotations
 
+import _sre
+import atexit
 import hashlib
 import logging
 import os
+import re
+import re._compiler  # the code `re` compiles a pattern to (see `RegexCache`)
+import re._parser
 import stat
 import sys
 import tempfile
@@ -74,8 +81,7 @@ def cached(kind: str, key: str, compute: Callable[[], T], encode: Callable[[T], 
            decode: Callable[[bytes], T]) -> T:
     """`decode` of the cache file of `kind` (a few words, e.g. "unicode tables") and `key`
     (a `fingerprint`), else `compute()`, left there `encode`d for the next process."""
-    path = core.cache_dir() / f"{kind.replace(' ', '-')}-{key[:40]}-{FORMAT}.bin"
-    magic = f"amberline {kind} 1\n".encode()
+    path, magic = _location(kind, key)
     blob = read(path, magic)
     if blob is not None:
         try:
@@ -85,6 +91,12 @@ def cached(kind: str, key: str, compute: Callable[[], T], encode: Callable[[T], 
     value = compute()
     write(path, magic, encode(value))
     return value
+
+
+def _location(kind: str, key: str) -> tuple[Path, bytes]:
+    """The cache file of `kind` and `key`, and the magic line it starts with."""
+    path = core.cache_dir() / f"{kind.replace(' ', '-')}-{key[:40]}-{FORMAT}.bin"
+    return path, f"amberline {kind} 1\n".encode()
 
 
 def read(path: Path, magic: bytes) -> bytes | None:
@@ -253,3 +265,138 @@ def _cpu() -> str:
     except OSError:
         flags = ""
     return f"{machine} {flags.strip()}"
+
+
+# --- Python regexes ----------------------------------------------------------------------------
+
+class RegexCache:
+    """`re` code compiled by earlier processes: `regex` gives `re.compile`'s pattern without
+    parsing and compiling it again (that Python-level work, for the extractors' patterns,
+    is a large part of every start-up). One file holds every pattern's code; a process reads
+    it at its first `regex` and, if it compiled any pattern the file lacked, writes it back
+    at exit (`save`). The code comes from `re`'s own compiler and goes back into `_sre`,
+    which checks it (a crafted program is refused, and the pattern is compiled anew); the
+    key is the interpreter's version, whose `re` wrote it."""
+
+    KIND = "regex code"
+    MAX_PATTERNS = 4096  # beyond this, only what the saving process used is kept
+
+    def __init__(self) -> None:
+        self._table: dict[tuple[str, int], _Code] | None = None
+        self._path: tuple[Path, bytes] | None = None
+        self._used: set[tuple[str, int]] = set()
+        self._new = False
+
+    def regex(self, pattern: str, flags: int = 0) -> re.Pattern[str]:
+        """`re.compile(pattern, flags)` (str patterns; the same pattern object, equal to
+        `re.compile`'s)."""
+        flags = int(flags)
+        if not isinstance(pattern, str) or flags & (re.DEBUG | re.TEMPLATE):
+            return re.compile(pattern, flags)
+        table = self._load()
+        key = (pattern, flags)
+        self._used.add(key)
+        code = table.get(key)
+        if code is not None:
+            try:
+                return _sre.compile(pattern, code[0], code[1], code[2], code[3], code[4])
+            except (RuntimeError, TypeError, ValueError, OverflowError) as exc:
+                log.warning("ignoring the cached code of a regex (%s); compiling it", exc)
+        code = _compile_code(pattern, flags)
+        table[key] = code
+        self._new = True
+        return _sre.compile(pattern, code[0], code[1], code[2], code[3], code[4])
+
+    def _load(self) -> dict[tuple[str, int], _Code]:
+        if self._table is None:
+            self._table = {}
+            self._path = path, magic = _location(self.KIND, _regex_key())
+            blob = read(path, magic)
+            if blob is not None:
+                try:
+                    self._table = decode_regexes(blob)
+                except (ValueError, UnicodeDecodeError) as exc:
+                    _discard(path, str(exc))
+            atexit.register(self.save)
+        return self._table
+
+    def save(self) -> None:
+        """Write the table back if this process compiled a pattern it lacked."""
+        if not self._new or self._table is None or self._path is None:
+            return
+        table = self._table
+        if len(table) > self.MAX_PATTERNS:
+            table = {k: v for k, v in table.items() if k in self._used}
+        write(*self._path, encode_regexes(table))  # where it was read from
+        self._new = False
+
+
+# (final flags, code, groups, groupindex, indexgroup): the arguments of `_sre.compile`
+_Code = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+
+
+def _compile_code(pattern: str, flags: int) -> _Code:
+    """What `re._compiler.compile` hands `_sre.compile` for `pattern`."""
+    parsed = re._parser.parse(pattern, flags)
+    code = re._compiler._code(parsed, flags)
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup: list[str | None] = [None] * parsed.state.groups
+    for name, i in groupindex.items():
+        indexgroup[i] = name
+    return (flags | parsed.state.flags, [int(c) for c in code], parsed.state.groups - 1,
+            groupindex, tuple(indexgroup))
+
+
+def encode_regexes(table: dict[tuple[str, int], _Code]) -> bytes:
+    keys, codes = list(table), list(table.values())
+    names = [(name, i) for c in codes for name, i in c[3].items()]
+    return pack([
+        strings([p for p, _ in keys]), ints([f for _, f in keys]), ints([c[0] for c in codes]),
+        ints([c[2] for c in codes]), ints([len(c[1]) for c in codes]),
+        ints([v for c in codes for v in c[1]], "<u4"), ints([len(c[3]) for c in codes]),
+        strings([n for n, _ in names]), ints([i for _, i in names]),
+    ])
+
+
+def decode_regexes(payload: bytes) -> dict[tuple[str, int], _Code]:
+    """`encode_regexes` back; ValueError for anything malformed (the code itself is checked
+    by `_sre.compile` when a pattern is made from it)."""
+    (patterns_b, flags_b, final_b, groups_b, lengths_b, code_b, counts_b, names_b,
+     indices_b) = unpack(payload, 9)
+    patterns, flags = unstrings(patterns_b), unints(flags_b).tolist()
+    final, groups = unints(final_b).tolist(), unints(groups_b).tolist()
+    lengths, counts = unints(lengths_b).tolist(), unints(counts_b).tolist()
+    code, names, indices = unints(code_b, "<u4").tolist(), unstrings(names_b), unints(indices_b)
+    n = len(patterns)
+    if any(len(column) != n for column in (flags, final, groups, lengths, counts)):
+        raise ValueError("regex columns of different lengths")
+    if min(lengths + counts + groups, default=0) < 0 or sum(lengths) != len(code):
+        raise ValueError("regex code does not add up")
+    if sum(counts) != len(names) or len(names) != len(indices):
+        raise ValueError("regex group names do not add up")
+    indices = indices.tolist()
+    table: dict[tuple[str, int], _Code] = {}
+    at = seen = 0
+    for pattern, flag, fin, group, length, count in zip(patterns, flags, final, groups, lengths,
+                                                        counts, strict=True):
+        if fin & flag != flag:
+            raise ValueError("regex flags dropped")
+        groupindex = dict(zip(names[seen : seen + count], indices[seen : seen + count],
+                              strict=True))
+        indexgroup: list[str | None] = [None] * (group + 1)
+        for name, i in groupindex.items():
+            if not 0 < i <= group or indexgroup[i] is not None:
+                raise ValueError("regex group index out of range")
+            indexgroup[i] = name
+        table[(pattern, flag)] = (fin, code[at : at + length], group, groupindex,
+                                  tuple(indexgroup))
+        at, seen = at + length, seen + count
+    return table
+
+
+def _regex_key() -> str:
+    return fingerprint("re", str(_sre.MAGIC), str(_sre.CODESIZE), str(_sre.MAXGROUPS))
+
+
+_REGEXES = RegexCache()
+regex = _REGEXES.regex

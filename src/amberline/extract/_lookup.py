@@ -10,17 +10,18 @@ what its regex would, and documents that regex; a test compares them on random t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from amberline.disk_cache import regex
+
 # Characters Python's case-insensitive `re` matches to an ASCII letter (İ ı ſ K).
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
-_LETTERS = re.compile(r"[^\W\d_]+")
+_LETTERS = regex(r"[^\W\d_]+")
 # The gap before a name or code (spaces, one comma), then the letters of the next word if any.
-_GAP_WORD = re.compile(r"(?P<gap>[^\S\f]*,?[^\S\f]*)(?P<word>[^\W\d_]+)?")
-_WORD_CHAR = re.compile(r"\w")
-_CODE_END = re.compile(r"[\w.]")
+_GAP_WORD = regex(r"(?P<gap>[^\S\f]*,?[^\S\f]*)(?P<word>[^\W\d_]+)?")
+_WORD_CHAR = regex(r"\w")
+_CODE_END = regex(r"[\w.]")
 
 
 def fold(s: str) -> str:
@@ -28,7 +29,7 @@ def fold(s: str) -> str:
     return s.lower() if s.isascii() else s.translate(_FOLD).lower()
 
 
-_TERM_GAP = re.compile(r"[\s-]+")
+_TERM_GAP = regex(r"[\s-]+")
 
 
 @lru_cache(maxsize=4096)  # pure; matches are vocabulary words in a few spellings
@@ -89,10 +90,10 @@ class NamesAfter:
         return None
 
 
-_CUE_TAIL = re.compile(r"[^\S\f]*[:,-]?[^\S\f]*(\w+)")
+_CUE_TAIL = regex(r"[^\S\f]*[:,-]?[^\S\f]*(\w+)")
 
 
-_THE_BEFORE = re.compile(r"[^\S\f]+(\w+)")  # reversed text: the word before "the"
+_THE_BEFORE = regex(r"[^\S\f]+(\w+)")  # reversed text: the word before "the"
 
 
 class CueBefore:

@@ -21,6 +21,7 @@ import re
 from operator import itemgetter
 from typing import Any, ClassVar
 
+from amberline.disk_cache import regex
 from amberline.extract import _native
 from amberline.extract._lookup import fold
 from amberline.extract._prefilter import Prefilter, core_triggers
@@ -102,7 +103,7 @@ _SOURCE = (
     r"(?!\s*(?:y\s*/\s*o\b|y\.\s*o\b|yo\b|yrs?\b|years?\b))"
     r")"
 )
-_PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
+_PATTERN = regex(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # The groups `extract` reads, as one C-level pick from `Match.groups()` (no dict per match).
 _GROUPS = itemgetter(*(_PATTERN.groupindex[name] - 1 for name in (
     "num", "num2", "num3", "num4", "num5", "cue_turn", "cue_age", "cue_i", "unit")))
@@ -118,9 +119,9 @@ _TRIGGERS = [
 ]
 # What must not end the text before a title suffix's dash: a lone one- or two-digit number
 # ("18 - 35" is a range, "$40 - 60" a price range) or a measurement label ("bust - 34").
-_NOT_BEFORE_SUFFIX = re.compile(r"(?:(?<!\w)\$?\d{1,2}|\b(?:bust|waist|hips?|size|cup|chest))\Z",
+_NOT_BEFORE_SUFFIX = regex(r"(?:(?<!\w)\$?\d{1,2}|\b(?:bust|waist|hips?|size|cup|chest))\Z",
                                 re.IGNORECASE)
-_LINE_END = re.compile(r"[ \t]*(?:\n|\Z)")
+_LINE_END = regex(r"[ \t]*(?:\n|\Z)")
 _TITLE_CHARS = 1000  # a title longer than this is not a title
 _SUFFIX_BACK = 40  # characters read before a title suffix's dash
 # What the core reads (`rust/src/profile.rs`): the groups, and the cue of each cue code.

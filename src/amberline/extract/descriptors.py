@@ -27,6 +27,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
+from amberline.disk_cache import regex
 from amberline.extract import _native
 from amberline.extract._lookup import term_key
 from amberline.extract._prefilter import Prefilter, core_triggers
@@ -57,32 +58,32 @@ _SERVICE = (
     r"|acupressure|aromatherapy|hot\s*stone|oil|sports|tantric|tantra|nuru|lomi)\b)"
 )
 # ... or last in such a list ("Deep Tissue ~ Swedish", "Shiatsu, Thai").
-_SERVICE_BEFORE = re.compile(
+_SERVICE_BEFORE = regex(
     r"(?i:massage|tissue|shiatsu|reflexology|acupressure|aromatherapy|stone|sports|bodywork)"
     r"[^\S\f]*+[,/&+*~|•-][^\S\f]*+$"
 )
 _PERSON = (r"\s*(?:girls?|wom[ae]n|lady|ladies|females?|chicks?|babes?|beauty|model|ts|trans"
            r"|tgirl|guy|male|stud|hottie|goddess|cutie|doll|bombshell)\b")
-_PERSON_AFTER = re.compile(_PERSON.replace(r"\s", r"[^\S\f]"), re.IGNORECASE)
+_PERSON_AFTER = regex(_PERSON.replace(r"\s", r"[^\S\f]"), re.IGNORECASE)
 # An ethnicity before a word for men names the clients wanted or refused ("No African
 # American men", "Latin gentlemen welcome"), not the person advertised.
 _CLIENTS = (r"(?!(?:\s|-)*(?:[^\W\d_]+(?:\s|-)+)?(?:men|guys|gentlemen|gents|males|boys|clients"
             r"|customers)\b)")
 # After "no"/"not" in the same phrase an ethnicity is refused, not described ("No Asian").
-_REFUSED = re.compile(r"(?<![^\W\d_])(?i:no|not|sorry)[^\w\f]*+(?:[^\W\d_]+[^\w\f]++)?$")
+_REFUSED = regex(r"(?<![^\W\d_])(?i:no|not|sorry)[^\w\f]*+(?:[^\W\d_]+[^\w\f]++)?$")
 # A build word before a body part or an object describes that, not the person ("slim waist").
 _NOT_BUILD = (r"(?!\s*(?:thighs?|waist|hips?|lips|legs|arms|toy|piece|cut|nails|hands"
               r"|fingers|neck|brows|eyebrows)\b)")
 # Words between a colour and "hair" ("long black silky hair").
 _HAIR_WORD = r"(?:(?:silky|long|short|straight|curly|wavy|natural|shiny|soft|flowing)(?:\s|-)+)?"
-_WEIGHT_AFTER_HEIGHT = re.compile(
+_WEIGHT_AFTER_HEIGHT = regex(
     r"[^\S\f]*+[,/-]?[^\S\f]*+(?P<lb>[89]\d|[12]\d\d)(?![\d.,'\"’”]|[^\W\d_])"
     r"(?![^\S\f]*+(?i:lbs?|pounds|bls|pds|#|kgs?|kilos?)\b)"  # with a unit it is read already
 )
-_MIX = re.compile(r"\bmix(?:x?ed)?\b", re.IGNORECASE)
+_MIX = regex(r"\bmix(?:x?ed)?\b", re.IGNORECASE)
 _MIX_GAP = 12
-_MIX_JOIN = re.compile(r"[^\S\f]*+(?:[/&,+-][^\S\f]*+|and[^\S\f]++)?", re.IGNORECASE)
-_MIX_PERSON = re.compile(
+_MIX_JOIN = regex(r"[^\S\f]*+(?:[/&,+-][^\S\f]*+|and[^\S\f]++)?", re.IGNORECASE)
+_MIX_PERSON = regex(
     r"[^\S\f]*+(?:race|breed|girl|cutie|beauty|babe|chick|lady|woman|doll|goddess|trans|ts\b"
     r"|guy|hottie)",
     re.IGNORECASE,
@@ -154,7 +155,7 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
             + _alternation(list(vocab["ethnicity"]) + list(vocab["ethnicity_cued"])) + r")\b"
             + r"|\b(?P<build>" + _alternation(vocab["build"]) + r")\b" + _NOT_BUILD
         )
-        self._pattern = re.compile(source.replace(r"\s", _SPACE), re.IGNORECASE)
+        self._pattern = regex(source.replace(r"\s", _SPACE), re.IGNORECASE)
         words = [t for table in ("hair_standalone", "eyes_standalone", "ethnicity",
                                  "ethnicity_cued", "build") for t in vocab[table]]
         triggers = [

@@ -14,10 +14,10 @@ separator "\\n\\f\\n".
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from importlib import resources
 
+from amberline.disk_cache import regex
 from amberline.extract import contact_core
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
@@ -32,7 +32,7 @@ def _load_tlds() -> list[str]:
 
 _LOCAL_CH = r"A-Za-z0-9._%+\-"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
-_PLAIN = re.compile(
+_PLAIN = regex(
     rf"(?<![{_LOCAL_CH}])[A-Za-z0-9_][{_LOCAL_CH}]{{0,63}}+@(?:{_LABEL}\.)+[A-Za-z]{{2,24}}"
     r"(?![A-Za-z0-9\-])"
 )
@@ -50,7 +50,7 @@ _OBFUSCATED_TEMPLATE = (
     rf"(?<![{_LOCAL_CH}@])(?P<local>[A-Za-z0-9_][A-Za-z0-9._%+\-]{{0,63}}+){_AT}"
     rf"(?P<domain>(?:{_LABEL}{_DOT})+)(?P<tld>(?i:TLDS))(?![A-Za-z0-9\-])"
 )
-_SPLIT_DOT = re.compile(_DOT)
+_SPLIT_DOT = regex(_DOT)
 # Hyperscan triggers (see _prefilter): the "@" or spelled "at"; the exact patterns are then
 # searched in a window around each.
 _TRIGGERS = [r"@", r"[\[({<][ \t]*at[ \t]*[\])}>]|[ \t]at[ \t]"]
@@ -58,10 +58,10 @@ _TRIGGERS = [r"@", r"[\[({<][ \t]*at[ \t]*[\])}>]|[ \t]at[ \t]"]
 # (<= 253) of a plain address, or of a spelled one up to 100 characters (longer spelled domains
 # are not found: a failed search scans the whole window, and " at " is a common word).
 _BACK, _FORWARD, _FORWARD_SPELLED = 96, 320, 100
-_SPOKEN_AT = re.compile(rf"{_SP}++(?i:at){_SP}++")
+_SPOKEN_AT = regex(rf"{_SP}++(?i:at){_SP}++")
 # What follows a spelled "at" in any spelled address: the first domain label and a dot (plain
 # or spelled). Checked at each trigger before its window is searched.
-_DOMAIN_NEXT = re.compile(
+_DOMAIN_NEXT = regex(
     rf"{_SP}*[A-Za-z0-9][A-Za-z0-9\-]*(?:{_SP}*[.\[({{<]|{_SP}+(?i:dot){_SP})"
 )
 # "find me at example.com", "photos at example dot com": a spoken "at" after one of these words
@@ -82,7 +82,7 @@ class EmailExtractor(Extractor):
 
     def __init__(self, engine: str = "auto") -> None:
         tlds = sorted(_load_tlds(), key=len, reverse=True)
-        self._obfuscated = re.compile(_OBFUSCATED_TEMPLATE.replace("TLDS", "|".join(tlds)))
+        self._obfuscated = regex(_OBFUSCATED_TEMPLATE.replace("TLDS", "|".join(tlds)))
         self._plain_at = Prefilter(_TRIGGERS[:1])
         self._spelled_at = Prefilter(_TRIGGERS, caseless=True)
         self._core = contact_core.use_core(engine)  # the compiled core (see contact_core)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 
+from amberline.disk_cache import regex
 from amberline.extract.ages import MAX_AGE, MIN_AGE, ORIGIN_FIELD, parse_number
 from amberline.extract.base import Extractor
 from amberline.model import AGE, META_AGE, META_LOCATION, META_PHONE, PHONE, PLACE, Span
 
 EXTRACTOR = "fields"
 # "23", "23 years", "23 yrs old", "twenty-three": the whole field is the age, or it is not one.
-_AGE_FIELD = re.compile(r"\s*([a-z\d -]{1,24}?)\s*(?:y(?:rs?|ears?)?\.?(?:\s*old)?)?\s*",
+_AGE_FIELD = regex(r"\s*([a-z\d -]{1,24}?)\s*(?:y(?:rs?|ears?)?\.?(?:\s*old)?)?\s*",
                         re.IGNORECASE)
 
 

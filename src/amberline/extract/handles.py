@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from amberline.disk_cache import regex
 from amberline.extract import contact_core
 from amberline.extract._lookup import fold, term_key
 from amberline.extract._prefilter import Prefilter
@@ -37,7 +38,7 @@ _PLATFORM_WORDS = {
 # The platform words themselves, lower case: never a person's name ("ask for Ruby, snap: ...").
 PLATFORM_WORDS = frozenset(_PLATFORM_WORDS)
 _WEAK = frozenset({"snap", "sc", "ig", "insta", "tg"})
-_CUE = re.compile(
+_CUE = regex(
     r"(?<![\w@.])(?i:(?P<cue>snap[ \t]?chat|snap|sc|insta(?:gram)?|ig|twitter|kik|telegram|tg"
     r"|we[ \t]?chat|weixin|whats[ \t]?app))(?!\w)"
     r"(?P<conn>(?:[ \t]*+(?:[:=>@\-–]|(?i:id|me|at|is|name|handle|username|user|add|on)(?!\w)))"
@@ -49,7 +50,7 @@ _SITES = {
     "instagram.com": "instagram", "instagr.am": "instagram", "twitter.com": "twitter",
     "x.com": "twitter", "snapchat.com/add": "snapchat", "kik.me": "kik",
 }
-_LINK = re.compile(
+_LINK = regex(
     r"(?<![\w.\-])(?:(?i:https?://))?(?:(?i:www\.))?"
     r"(?P<site>(?i:t\.me|telegram\.me|wa\.me|instagram\.com|instagr\.am|twitter\.com|x\.com"
     r"|snapchat\.com/add|kik\.me))/@?(?P<h>[A-Za-z0-9_.+]{1,30}+)"
@@ -57,7 +58,7 @@ _LINK = re.compile(
 # Path words on these sites that are pages, not profiles.
 _NOT_PROFILE = frozenset({"p", "reel", "reels", "explore", "i", "home", "share", "intent",
                           "search", "stories", "add", "joinchat", "s", "hashtag", "login"})
-_BARE = re.compile(r"(?<![\w@.+\-])@(?P<h>[A-Za-z0-9_][A-Za-z0-9_.]{0,29}+)(?![\w@])")
+_BARE = regex(r"(?<![\w@.+\-])@(?P<h>[A-Za-z0-9_][A-Za-z0-9_.]{0,29}+)(?![\w@])")
 # Hyperscan triggers (see _prefilter), one per exact pattern, starting where it starts. A link
 # may start at its scheme, its "www." or its site; with leftmost start of match, one trigger
 # for all three would report only the first of these, and a link whose scheme is glued to a
@@ -79,9 +80,9 @@ _LINK_STARTS = frozenset({3, 4})
 _CORE_PLATFORMS = ("twitter", "instagram", "snapchat", "whatsapp", "telegram", "wechat", "kik",
                    "unknown")
 _CORE_CONFIDENCE = (0.85, 0.9, 0.6)
-_HAS_DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
-_HAS_LETTER = re.compile(r"[A-Za-z]")
-_DOMAIN_END = re.compile(r"\.(?:com|net|org|co|io|me|us|uk|ca|info|edu|gov)$", re.IGNORECASE)
+_HAS_DIGIT_OR_UNDERSCORE = regex(r"[\d_]")
+_HAS_LETTER = regex(r"[A-Za-z]")
+_DOMAIN_END = regex(r"\.(?:com|net|org|co|io|me|us|uk|ca|info|edu|gov)$", re.IGNORECASE)
 
 
 class HandleExtractor(Extractor):

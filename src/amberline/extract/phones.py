@@ -46,6 +46,7 @@ from phonenumbers import (
     ValidationResult,
 )
 
+from amberline.disk_cache import regex
 from amberline.extract import _native, nanp
 from amberline.extract._prefilter import Prefilter
 from amberline.extract._program import Unsupported
@@ -56,16 +57,16 @@ _SEP = r"[ \t.\-/()\"\u2010-\u2015]"  # '"' seen as a separator in real ads: 703
 # A run of >= 7 digits joined by at most 3 separator characters between digits. Not preceded by
 # a digit, a currency sign, or URL/id punctuation (a number inside a path or query is an id), nor
 # by "digit + decimal point" (3.14159265).
-_CANDIDATE = re.compile(
+_CANDIDATE = regex(
     rf"(?<![\d$£€¥/=_#&%])(?<!\d[.,])(?:\+[ \t]?)?\(?\d(?:{_SEP}{{0,3}}\d){{6,}}"
 )
-_GROUP = re.compile(r"\d+")
-_NON_DIGIT = re.compile(r"\D+")
+_GROUP = regex(r"\d+")
+_NON_DIGIT = regex(r"\D+")
 # Hyperscan trigger: a run of >= 7 digits ending before a non-digit. It fires at the end of
 # every digit group past the 7th digit; `_CONTINUES` skips all but the run's last group.
 # "?" stands for the non-ASCII dashes in `_SEP` (see _prefilter).
 _TRIGGER = r"(?:\+[ \t]?)?\(?[0-9](?:[ \t.\-/()\"?]{0,3}[0-9]){6,}(?:[^0-9]|$)"
-_CONTINUES = re.compile(rf"{_SEP}{{0,3}}\d")
+_CONTINUES = regex(rf"{_SEP}{{0,3}}\d")
 _MIN_DIGITS = 7
 _MAX_DIGITS = 15
 _MAX_GROUPS = 12  # longer runs are tables of numbers; only their first pieces are tried

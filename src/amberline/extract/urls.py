@@ -15,9 +15,9 @@ so the evidence and value agree; linking should key on attrs["host"] plus path.
 
 from __future__ import annotations
 
-import re
 from importlib import resources
 
+from amberline.disk_cache import regex
 from amberline.extract import contact_core
 from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
@@ -47,10 +47,10 @@ _TEMPLATE = (
 _TRIGGERS = [r"(?:https?|ftp)://", r"\.(?:TLDS)(?:[^A-Za-z0-9]|$)"]
 _BACK, _FORWARD = 300, 4096
 _TRAILING = ".,;:!?'\")]}*"
-_HOST_END = re.compile(r"[/?#:]")
+_HOST_END = regex(r"[/?#:]")
 # What ends the text before a bare domain that is the domain of an obfuscated address: a local
 # part and a spaced "@" or a written "at" ("mia (at) ", "mia [at] ", "mia at ").
-_ADDRESS_BEFORE = re.compile(
+_ADDRESS_BEFORE = regex(
     r"(?<![\w.%+\-])(?P<local>[A-Za-z0-9_][A-Za-z0-9._%+\-]{0,63})(?:[ \t]*@[ \t]*"
     r"|[ \t]*[\[({<][ \t]*(?i:at)[ \t]*[\])}>][ \t]*|[ \t]+(?i:at)[ \t]+)$"
 )
@@ -65,7 +65,7 @@ class UrlExtractor(Extractor):
 
     def __init__(self, engine: str = "auto") -> None:
         tlds = sorted(_load_tlds(), key=len, reverse=True)
-        self._pattern = re.compile(_TEMPLATE.replace("TLDS", "|".join(tlds)))
+        self._pattern = regex(_TEMPLATE.replace("TLDS", "|".join(tlds)))
         triggers = [t.replace("TLDS", "|".join(tlds)) for t in _TRIGGERS]
         self._prefilter = Prefilter(triggers, caseless=True)
         self._core = contact_core.use_core(engine)  # the compiled core (see contact_core)

@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover
     hyperscan = None
 
 from amberline import disk_cache
+from amberline.disk_cache import regex
 from amberline.model import Exclusion
 from amberline.text.encoded import encoded
 
@@ -77,7 +78,7 @@ _NAVIGATION = (
     rf"|(?<=\S){_S}-{_S}[^\n\f\-]{{1,60}}?{_S}-{_S}(?:www\.)?[a-z0-9-]{{2,40}}"
     rf"\.(?:com|net|org|co\.uk|ca|info|biz)\b"
 )
-_PATTERN = re.compile(
+_PATTERN = regex(
     rf"(?P<removed>{_REMOVED})|(?P<disclaimer>{_DISCLAIMER})|(?P<navigation>{_NAVIGATION})",
     re.IGNORECASE,
 )

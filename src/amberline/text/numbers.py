@@ -23,8 +23,7 @@ looks at each run's few tokens and applies these rules:
 
 from __future__ import annotations
 
-import re
-
+from amberline.disk_cache import regex
 from amberline.text.edits import Edit, new_edit
 
 SPELLED_DIGITS = "spelled_digits"
@@ -43,12 +42,12 @@ _LETTER = r"[^\W\d_]"
 _SEPC = r"(?:[^\w\n\f]|_)"
 # A chunk: glued items, not glued to other letters (a digit may touch letters: "call7035550142").
 _CHUNK = rf"(?:(?<!{_LETTER})|(?=[0-9])){_ITEM}+(?:(?!{_LETTER})|(?<=[0-9]))"
-RUN = re.compile(rf"{_CHUNK}(?:{_SEPC}{{1,4}}{_CHUNK})*")
+RUN = regex(rf"{_CHUNK}(?:{_SEPC}{{1,4}}{_CHUNK})*")
 # Tokens of a run; a "d" token is a whole digit group (each digit counts as one item).
-_TOKEN = re.compile(rf"(?P<d>[0-9]+)|(?P<w>{_NW})|(?P<l>{_WEAK})|(?P<s>(?:[^\w\n\f|]|_)+)")
+_TOKEN = regex(rf"(?P<d>[0-9]+)|(?P<w>{_NW})|(?P<l>{_WEAK})|(?P<s>(?:[^\w\n\f|]|_)+)")
 _PLAIN = r"\s.\-()/+,:'\"$%\u2010-\u2015\u2212€£¥₹"  # ordinary separators but "|"
-_NON_ORDINARY = re.compile(rf"[^\w|{_PLAIN}]|_")
-_ALL_PLAIN = re.compile(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
+_NON_ORDINARY = regex(rf"[^\w|{_PLAIN}]|_")
+_ALL_PLAIN = regex(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
 
 # Letters Python's case-insensitive `re` matches to ASCII ones ("sİx" is "six").
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
@@ -62,13 +61,13 @@ def _value(word: str) -> str:
 
 # A run of digits and separators only, the common obfuscation ("703🔥555🔥0142"): the only
 # possible edits are its non-ordinary separators, so it skips the general parse.
-_DIGIT_RUN = re.compile(r"[0-9]+(?:(?:[^\w\n\f|]|_)+[0-9]+)*")
+_DIGIT_RUN = regex(r"[0-9]+(?:(?:[^\w\n\f|]|_)+[0-9]+)*")
 # A run of number words (not "oh", which is weak) and separators only: "six one nine ...".
 _STRONG_WORD = r"(?i:zero|one|two|three|four|five|six|seven|eight|nine)"
-_WORD_RUN = re.compile(rf"{_STRONG_WORD}(?:(?:[^\w\n\f|]|_)+{_STRONG_WORD})*")
-_STRONG_WORDS = re.compile(_STRONG_WORD)
+_WORD_RUN = regex(rf"{_STRONG_WORD}(?:(?:[^\w\n\f|]|_)+{_STRONG_WORD})*")
+_STRONG_WORDS = regex(_STRONG_WORD)
 # A whole separator between two digits of a digit run that holds a non-ordinary character.
-_ODD_SEPARATOR = re.compile(rf"[^0-9]*(?:[^\w|{_PLAIN}]|_)[^0-9]*")
+_ODD_SEPARATOR = regex(rf"[^0-9]*(?:[^\w|{_PLAIN}]|_)[^0-9]*")
 
 
 _Item = tuple[str, int, int, str]
@@ -247,7 +246,7 @@ def _parsed_run_edits(start: int, run: str) -> list[Edit]:
 # ASCII digit nor a letter of a number word or look-alike ("a", "c", "L", "é", ...; İ ı ſ match
 # letters of number words case-insensitively, so they are not barriers). Runs found between two
 # barriers are exactly the runs a scan of the whole text finds there.
-_BARRIER = re.compile(r"[\n\f]|[^\W0-9_efghinorstuvwxzEFGHINORSTUVWXZl\u0130\u0131\u017f]")
+_BARRIER = regex(r"[\n\f]|[^\W0-9_efghinorstuvwxzEFGHINORSTUVWXZl\u0130\u0131\u017f]")
 
 
 def _last_barrier(text: str, pos: int) -> int:
