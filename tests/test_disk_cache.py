@@ -195,6 +195,8 @@ def test_gazetteer_and_name_lists_from_a_warm_cache(cache_dir) -> None:
     names._lists.cache_clear()
     try:
         cold = places.load_gazetteer(), names._lists()
+        assert cold[0]._matcher is None  # made at its first use (the core does not need it)
+        assert cold[0].matcher is not None
         assert {p.name.split("-")[0] for p in _files(cache_dir)} >= {"gazetteer", "name",
                                                                        "hyperscan"}
         places.load_gazetteer.cache_clear()

