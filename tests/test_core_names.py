@@ -128,6 +128,12 @@ _GLUE = [" ", "  ", "\t", "\n", "\f", ", ", " & ", " and ", "~ ", " ~", "• ", 
          "_", "'", "’s", "'s ", ". ", "!", "@", "#", "/", ".com", "St. ", " - ", ": ", "\"",
          "“", "”", " xoxo ", "ask for ", "text ", "\n\f\n", " / ", " < ", " AND ", " + ",
          ",", "Ft. ", " day  ", "ʰ", "\u0345", "'"]
+_CUES = ["my name is ", "My  Name's ", "names: ", "name is ", "ask 4 ", "I'm ", "im ", "I’M ",
+         "i am ", "this is ", "It's ", "its me ", "call me ", "meet ", "Meet🌹", "booking ",
+         "hi from ", "soy ", "ſoy ", "miss ", "Ms. ", "mrs.", "TS ", "xoxo ", "love always ",
+         "Hi gentlemen, ", "hey there!! ", "it's your girl ", "me llamo ", "named ", " here",
+         " HERE!", "Hi guys, ", "\nSweet ", "\n🔥 ", " 🔥\n", " available now", " is back",
+         "\nLovely ", " in ", " from ", "kiſſes from ", "\u212aisses from ", " or ", "Spa"]
 _AGES = ["23 y/o", "22yo", "19 yrs", "33 years", "25 y0", "21 Y/O", " 36D-24-36", " ,34dd/",
          " - 26", " - 26 yrs", " - 99", " - 26.", " - 2٣", "age: 22", "AGE=31", "Age 19",
          "Poster's age: 23", "poster’s  AGE :45", "1８", "18", "\"MIA\" AGE: 21",
@@ -139,6 +145,7 @@ _ODD = ["İ", "ı", "\u212a", "ſ", "Σ", "σ", "ς", "ß", "ǅ", "ǈ", "ᾈ", "
         "\r", "_", "\ud800", "🌹", "🔥", "✈️", "\u200b", "e\u0301", "Ｍｉａ", "Ⓜ", "Ⅻ", "²"]
 _PIECES = st.one_of(
     st.sampled_from(_NAMES), st.sampled_from(_GLUE), st.sampled_from(_AGES),
+    st.sampled_from(_CUES), st.sampled_from(_CUES),
     st.sampled_from(_PHONES), st.sampled_from(_ODD),
     st.text(alphabet=" \t\n\f-'’", min_size=1, max_size=4),
     st.text(max_size=4),
@@ -152,16 +159,39 @@ def test_fuzzed_texts(extractor, texts: list[str]) -> None:
     _assert_same(extractor, texts)
 
 
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=3))
+def test_without_the_prefilter(texts: list[str]) -> None:
+    """Without Hyperscan the reference runs `finditer` (and sees the cues a case-insensitive
+    `re` matches in other scripts' letters, "ſoy"); the core then searches the whole text."""
+    names = _without_prefilter()
+    _assert_same(names, [*texts, "kiſſes from Kenya\n\u212aisses from Mia\nſweet Dani"])
+
+
+_NO_PREFILTER: list[NameExtractor] = []
+
+
+def _without_prefilter() -> NameExtractor:
+    if not _NO_PREFILTER:
+        names = NameExtractor()
+        names._prefilter.available = False
+        _NO_PREFILTER.append(names)
+    return _NO_PREFILTER[0]
+
+
 def test_huge_inputs(extractor) -> None:
     rng = random.Random(11)
-    pieces = _NAMES + _GLUE + _AGES + _PHONES + _ODD
+    pieces = _NAMES + _GLUE + _AGES + _PHONES + _ODD + _CUES
     texts = ["".join(rng.choice(pieces) for _ in range(30_000)) for _ in range(2)]
     texts.append(" " * 100_000 + "Mia 23 y/o")
     texts.append("Mia " * 30_000)
     texts.append("7" * 100_000)
     texts.append("A" + "a" * 100_000 + " 22 yrs")
     texts.append("🌹" * 50_000)
+    texts.append("my name is " * 20_000 + "Mia")
+    texts.append("\n".join(["Sweet Dani", "🔥 Remi 🔥", "Mia here"] * 10_000))
     _assert_same(extractor, texts)
+    _assert_same(_without_prefilter(), texts)
 
 
 def test_a_panic_fails_the_batch_and_quarantines_only_that_ad() -> None:

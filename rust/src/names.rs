@@ -26,6 +26,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
 
 /// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
@@ -37,7 +38,7 @@ pub const UNKNOWN: u8 = 3;
 pub const DEFER: u8 = 255;
 
 /// Cue ids (index into `CUES`; 0 is none).
-pub const CUES: [&str; 9] = [
+pub const CUES: [&str; 14] = [
     "",
     "line start",
     "before age",
@@ -47,6 +48,11 @@ pub const CUES: [&str; 9] = [
     "before phone",
     "after phone",
     "list",
+    "here",
+    "title emoji",
+    "title adjective",
+    "title",
+    "",
 ];
 const LINE_START: u8 = 1;
 const BEFORE_AGE: u8 = 2;
@@ -114,6 +120,7 @@ pub struct NameSpec {
     pub given: Vec<String>,
     pub ambiguous: Vec<String>,
     pub common: Vec<String>,
+    pub census_stop: Vec<String>,
 }
 
 pub struct NameScanner {
@@ -129,6 +136,7 @@ pub struct NameScanner {
     given: WordSet,
     ambiguous: WordSet,
     common: WordSet,
+    census_stop: WordSet,
 }
 
 /// One row of the scan: a Capitalised word that Python must look at.
@@ -222,6 +230,7 @@ impl NameScanner {
             given: to_set(spec.given),
             ambiguous: to_set(spec.ambiguous),
             common: to_set(spec.common),
+            census_stop: to_set(spec.census_stop),
         })
     }
 
@@ -1003,6 +1012,7 @@ fn title_word(w: &[u32]) -> bool {
 #[pyclass(frozen, module = "amberline._core", name = "NameScanner")]
 pub struct PyNameScanner {
     scanner: NameScanner,
+    forms: CueForms,
 }
 
 /// Word rows (text index, start, end, kind, cue id), phone-neighbour rows (text index, start,
@@ -1106,6 +1116,35 @@ fn positional_all(
     (rows, deferred, errors)
 }
 
+fn extract_all(
+    scanner: &NameScanner,
+    forms: &CueForms,
+    chars: &[u32],
+    bounds: &[usize],
+    hits: Option<&[(usize, usize, usize)]>,
+) -> PositionalRows {
+    let (mut rows, mut deferred) = (Vec::new(), Vec::new());
+    let scan = |_, text: &[u32]| scanner.extract(text, forms, hits);
+    let errors = each_text(scanner, chars, bounds, scan, |index, result| match result {
+        Ok(found) => {
+            for f in found {
+                let n = f.found;
+                let row = [
+                    n.start,
+                    n.end,
+                    usize::from(n.cue),
+                    usize::from(n.confidence),
+                ];
+                rows.push(index as i64);
+                rows.extend(row.map(|v| v as i64));
+                rows.extend([f.cue_start as i64, f.cue_end as i64]);
+            }
+        }
+        Err(Defer) => deferred.push(index),
+    });
+    (rows, deferred, errors)
+}
+
 #[pymethods]
 impl PyNameScanner {
     /// `flags`, `fold`: Python's character tables (`text/native.py`); `upper`, `not_upper`,
@@ -1118,7 +1157,7 @@ impl PyNameScanner {
     #[pyo3(signature = (flags, fold, upper, not_upper, digits, defer, ignorable, cased, lower,
                         kinds, words,
                         stop, surnames, descriptive, places, given, ambiguous, common,
-                        panic_on=None))]
+                        census_stop, programs, groups, panic_on=None))]
     fn new(
         flags: &[u8],
         fold: Vec<(u32, u8)>,
@@ -1138,6 +1177,9 @@ impl PyNameScanner {
         given: Vec<String>,
         ambiguous: Vec<String>,
         common: Vec<String>,
+        census_stop: Vec<String>,
+        programs: Vec<Vec<(i64, i64, i64, i64)>>,
+        groups: Vec<usize>,
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let tables = Tables::new(
@@ -1165,9 +1207,26 @@ impl PyNameScanner {
             given,
             ambiguous,
             common,
+            census_stop,
+        };
+        let compile =
+            |p: &Vec<(i64, i64, i64, i64)>| Regex::new(&tables, p).map_err(PyValueError::new_err);
+        let [cues, here, before_here, item, line] = programs.as_slice() else {
+            return Err(PyValueError::new_err("expected 5 patterns"));
+        };
+        let forms = CueForms {
+            cues: compile(cues)?,
+            here: compile(here)?,
+            before_here: compile(before_here)?,
+            item: compile(item)?,
+            line: compile(line)?,
+            groups: groups
+                .try_into()
+                .map_err(|_| PyValueError::new_err("expected 7 groups"))?,
         };
         Ok(PyNameScanner {
             scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
+            forms,
         })
     }
 
@@ -1199,6 +1258,42 @@ impl PyNameScanner {
             PyBytes::new(py, &crate::le_bytes(&cards)),
             errors,
         ))
+    }
+
+    /// `NameExtractor.extract` on a batch, before `_in_full` (`data`, `bounds` as for
+    /// `scan_batch`; `hits`: for a batch of one text, the extractor's prefilter hits as
+    /// (trigger id, start, end), or None for a search of the whole text).
+    ///
+    /// Returns (rows, deferred, errors): rows of seven int64 (text index, start, end, cue id
+    /// of `CUES`, confidence code: 0.5, 0.6, 0.7, 0.9; then the bounds of the cue as written
+    /// for cue id 13, else 0, 0), the final bounds of each name in the reference's order;
+    /// the texts Python must run the reference on, which have no rows; and (text index,
+    /// message) for the texts the core panicked on.
+    fn extract_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+        hits: Option<Vec<(i64, i64, i64)>>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
+        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        if hits.is_some() && offsets.len() != 2 {
+            return Err(PyValueError::new_err(
+                "prefilter hits need a batch of one text",
+            ));
+        }
+        let hits: Option<Vec<(usize, usize, usize)>> = hits.map(|h| {
+            h.into_iter()
+                .filter_map(|(a, b, c)| {
+                    let v = |x: i64| usize::try_from(x).ok();
+                    Some((v(a)?, v(b)?, v(c)?))
+                })
+                .collect()
+        });
+        let (scanner, forms) = (&self.scanner, &self.forms);
+        let (rows, deferred, errors) =
+            py.detach(|| extract_all(scanner, forms, &chars, &offsets, hits.as_deref()));
+        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
     }
 
     /// `NameExtractor._positional` on a batch (`data`, `bounds` as for `scan_batch`;
@@ -1671,4 +1766,343 @@ impl NameScanner {
         }
         Ok(())
     }
+}
+
+/// Cue ids of the cue-led forms (index into `CUES`); `RAW`: the cue as written, whose bounds
+/// the row gives (Python records it lower-cased, single-spaced).
+const HERE: u8 = 9;
+const TITLE_EMOJI: u8 = 10;
+const TITLE_ADJECTIVE: u8 = 11;
+const TITLE: u8 = 12;
+const RAW: u8 = 13;
+/// Confidence codes of the cue-led forms (after `CONF_HALF`, `CONF_PHONE`).
+const CONF_WEAK: u8 = 2;
+const CONF_STRONG: u8 = 3;
+/// The prefilter's first trigger id of the title forms (`_FIRST_LINE_TRIGGER`).
+const FIRST_LINE_TRIGGER: usize = 2;
+
+/// The cue forms' patterns, run by the core's engine with `re`'s semantics (`_CUES`,
+/// `_HERE`, `_BEFORE_HERE`, `_ITEM`, `_LINE_FORMS_AT_START`) and their groups.
+pub struct CueForms {
+    pub cues: Regex,
+    pub here: Regex,
+    pub before_here: Regex,
+    pub item: Regex,
+    pub line: Regex,
+    /// strong, weak, list (`_CUES`); name (`_BEFORE_HERE`); emoji, title, lead (line forms)
+    pub groups: [usize; 7],
+}
+
+/// A name of the cue forms or of `positional`, with the cue as written when `cue` is `RAW`.
+pub struct Named {
+    pub found: Found,
+    pub cue_start: usize,
+    pub cue_end: usize,
+}
+
+fn group_at(s: &Scratch, g: usize) -> Option<(usize, usize)> {
+    let (a, b) = (*s.slots.get(2 * g)?, *s.slots.get(2 * g + 1)?);
+    (a != usize::MAX && b != usize::MAX && b > a).then_some((a, b))
+}
+
+/// The cues in the first person (`_SELF_CUES`), as recorded.
+const SELF_CUES: [&str; 6] = ["i'm", "im", "i am", "soy", "habla", "i\u{2019}m"];
+
+impl NameScanner {
+    /// `NameExtractor.extract` before `_in_full`: the cue forms, "<Name> here", the title
+    /// forms, then `positional` given their starts, in the reference's order. `hits`: the
+    /// extractor's prefilter hits (trigger id, start, end), whose starts are where the
+    /// reference tries its patterns (`Prefilter.find_all`, `_line_forms`); None where it has
+    /// no prefilter and runs `finditer`.
+    pub fn extract(
+        &self,
+        t: &[u32],
+        forms: &CueForms,
+        hits: Option<&[(usize, usize, usize)]>,
+    ) -> Outcome<Vec<Named>> {
+        let [g_strong, g_weak, g_list, g_name, g_emoji, g_title, g_lead] = forms.groups;
+        let mut aux = Scratch::default();
+        let mut out: Vec<Named> = Vec::new();
+        let mut push = |start: usize, end: usize, cue: u8, confidence: u8, raw: (usize, usize)| {
+            out.push(Named {
+                found: Found {
+                    start,
+                    end,
+                    cue,
+                    confidence,
+                },
+                cue_start: raw.0,
+                cue_end: raw.1,
+            });
+        };
+        let n = t.len();
+        let starts = |id: usize| {
+            hits.map(|h| {
+                let mut v: Vec<usize> = h.iter().filter(|x| x.0 == id).map(|x| x.1).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            })
+        };
+        // `_CUES` (a match starts a word with a cue's first letter)
+        let cue_start = |p: usize| self.cue_start(t, p);
+        for (_, s) in self.find_all(&forms.cues, t, starts(0).as_deref(), cue_start) {
+            let strong = group_at(&s, g_strong);
+            let Some(raw) = strong.or_else(|| group_at(&s, g_weak)) else {
+                continue;
+            };
+            let Some((base, list_end)) = group_at(&s, g_list) else {
+                continue;
+            };
+            let strong = strong.is_some();
+            let own = self.self_cue(&t[raw.0..raw.1])?;
+            let confidence = if strong { CONF_STRONG } else { CONF_WEAK };
+            let names = &t[base..list_end];
+            if names.iter().all(|&c| self.letter(c)) {
+                // `_ONE_NAME`: the common case, one name without a joiner
+                let Some(len) = self.unglue(names)? else {
+                    continue;
+                };
+                let word = &names[..len];
+                if !self.joiner(word)?
+                    && self.is_name(word, strong, own)?
+                    && !self.business(t, base + len)
+                {
+                    let (a, b) = self.full_span(t, base, base + len)?;
+                    push(a, b, RAW, confidence, raw);
+                }
+                continue;
+            }
+            let mut p = 0;
+            while let Some((a, b)) = forms.item.next_nonempty(&self.tables, names, p, &mut aux) {
+                p = b;
+                let word = &names[a..b];
+                if self.joiner(word)? {
+                    continue;
+                }
+                if !self.is_name(word, strong, own)? {
+                    break;
+                }
+                push(base + a, base + b, RAW, confidence, raw);
+            }
+        }
+        // `_HERE` (a blank, then an "h"), then `_BEFORE_HERE` in the 40 characters before it
+        let here_start = |q: usize| q + 1 < n && blank(t[q]) && self.tables.fold(t[q + 1]) == b'h';
+        for (h, _) in self.find_all(&forms.here, t, starts(1).as_deref(), here_start) {
+            let lo = h.saturating_sub(40);
+            if forms
+                .before_here
+                .search(&self.tables, t, lo, h, &mut aux)
+                .is_none()
+            {
+                continue;
+            }
+            let Some((a, b)) = group_at(&aux, g_name) else {
+                continue;
+            };
+            if self.is_name(&t[a..b], false, false)? {
+                push(a, b, HERE, CONF_PHONE, (0, 0));
+            }
+        }
+        // the title forms, at the start of the first line and of each line holding a title
+        // trigger (every line without a prefilter)
+        let lines: Vec<usize> = match hits {
+            Some(h) => {
+                let mut v: Vec<usize> = h
+                    .iter()
+                    .filter(|x| x.0 >= FIRST_LINE_TRIGGER && x.2 <= n)
+                    .map(|x| t[..x.2].iter().rposition(|&c| c == NL).map_or(0, |i| i + 1))
+                    .collect();
+                v.push(0);
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+            None => (0..n).filter(|&p| p == 0 || t[p - 1] == NL).collect(),
+        };
+        for p in lines {
+            if forms
+                .line
+                .match_at(&self.tables, t, p, n, &mut aux)
+                .is_none()
+            {
+                continue;
+            }
+            let found = [
+                (g_emoji, TITLE_EMOJI),
+                (g_title, TITLE_ADJECTIVE),
+                (g_lead, TITLE),
+            ]
+            .into_iter()
+            .find_map(|(g, cue)| group_at(&aux, g).map(|(a, b)| (a, b, cue)));
+            if let Some((a, b, cue)) = found {
+                if self.is_name(&t[a..b], false, false)? {
+                    push(a, b, cue, CONF_PHONE, (0, 0));
+                }
+            }
+        }
+        let mut taken: HashSet<usize> = out.iter().map(|f| f.found.start).collect();
+        for found in self.positional(t, &mut taken)? {
+            out.push(Named {
+                found,
+                cue_start: 0,
+                cue_end: 0,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The matches of `re` with their groups: at the trigger `starts` as `Prefilter.find_all`
+    /// tries them (a start inside the last match skipped), or as `finditer` gives them, tried
+    /// only where `may_start` (a position no match can start at is left out).
+    fn find_all(
+        &self,
+        re: &Regex,
+        t: &[u32],
+        starts: Option<&[usize]>,
+        may_start: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, Scratch)> {
+        let n = t.len();
+        let mut out = Vec::new();
+        let mut s = Scratch::default();
+        let mut try_at = |p: usize, out: &mut Vec<(usize, Scratch)>| {
+            let e = re.match_at(&self.tables, t, p, n, &mut s)?;
+            out.push((p, std::mem::take(&mut s)));
+            Some(e)
+        };
+        match starts {
+            Some(starts) => {
+                let mut done = 0;
+                for &p in starts {
+                    if p < done || p > n {
+                        continue;
+                    }
+                    if let Some(e) = try_at(p, &mut out) {
+                        done = e.max(p + 1);
+                    }
+                }
+            }
+            None => {
+                let mut p = 0;
+                while p < n {
+                    match may_start(p).then(|| try_at(p, &mut out)).flatten() {
+                        Some(e) if e > p => p = e,
+                        _ => p += 1,
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a match of `_CUES` may start at `p`: `(?<![\w'’])` and a cue's first letter.
+    fn cue_start(&self, t: &[u32], p: usize) -> bool {
+        if p > 0 && (self.word(t[p - 1]) || t[p - 1] == APOS || t[p - 1] == RSQUO) {
+            return false;
+        }
+        matches!(
+            self.tables.fold(t[p]),
+            b'a' | b'b'
+                | b'c'
+                | b'g'
+                | b'h'
+                | b'i'
+                | b'k'
+                | b'l'
+                | b'm'
+                | b'n'
+                | b's'
+                | b't'
+                | b'x'
+                | b'y'
+        )
+    }
+
+    /// Whether the cue as written is one in the first person (`cue in _SELF_CUES` of the
+    /// cue as recorded: lower case, blanks as single spaces).
+    fn self_cue(&self, raw: &[u32]) -> Outcome<bool> {
+        let low = self.lower(raw)?;
+        let cue = low.split([' ', '\t']).filter(|w| !w.is_empty());
+        let cue: Vec<&str> = cue.collect();
+        Ok(SELF_CUES.contains(&cue.join(" ").as_str()))
+    }
+
+    /// `word.lower() in _JOINERS`.
+    fn joiner(&self, w: &[u32]) -> Outcome<bool> {
+        let low = self.lower(w)?;
+        Ok(low == "and" || low == "or")
+    }
+
+    /// `_unglue`: the length of what the word stands for (all of it, or its first part), or
+    /// None for nothing.
+    fn unglue(&self, w: &[u32]) -> Outcome<Option<usize>> {
+        if self.unglued(w)? {
+            return Ok(Some(w.len()));
+        }
+        let first = (1..w.len())
+            .find(|&i| latin_small(w[i - 1]) && latin_capital(w[i]))
+            .unwrap_or(w.len());
+        let part = &w[..first];
+        if !self.has(part[0], UPPER) || part.len() < 3 {
+            return Ok(None);
+        }
+        let low = self.lower(part)?;
+        if self.words.contains(&low) || self.stop.contains(&low) {
+            return Ok(None);
+        }
+        Ok(Some(first))
+    }
+
+    /// `_mixed_script`: Latin letters beside letters of another script.
+    fn mixed_script(&self, w: &[u32]) -> bool {
+        let alpha = w
+            .iter()
+            .filter(|&&c| self.tables.flag(c, crate::tables::ALPHA));
+        let (mut latin, mut other) = (false, false);
+        for &c in alpha {
+            if c <= 0x24F {
+                latin = true;
+            } else {
+                other = true;
+            }
+        }
+        latin && other
+    }
+
+    /// `_is_name(word, strong, cue)`, `own`: whether the cue is one in the first person.
+    fn is_name(&self, w: &[u32], strong: bool, own: bool) -> Outcome<bool> {
+        if self.mixed_script(w) || self.unglue(w)? != Some(w.len()) {
+            return Ok(false);
+        }
+        let low = self.lower(w)?;
+        let capital = self.has(w[0], UPPER);
+        if self.stop.contains(&low) {
+            return Ok(strong && capital && self.census_stop.contains(&low));
+        }
+        if strong {
+            return Ok(true);
+        }
+        if self.given.contains(&low) {
+            if !capital {
+                return Ok(!self.ambiguous.contains(&low));
+            }
+            return Ok(!(self.is_upper(w) && self.ambiguous.contains(&low) && !own));
+        }
+        if !capital {
+            return Ok(own
+                && w.len() >= 4
+                && !w.contains(&HYPHEN)
+                && !self.words.contains(&low)
+                && latin_word(w)
+                && !triple(&low));
+        }
+        Ok(!low.split('-').any(|p| self.words.contains(p)))
+    }
+}
+
+/// `_TRIPLE.search(low)`: one character (not a newline) three times in a row.
+fn triple(low: &str) -> bool {
+    let c: Vec<char> = low.chars().collect();
+    c.windows(3)
+        .any(|w| w[0] != '\n' && w[0] == w[1] && w[1] == w[2])
 }

@@ -52,6 +52,7 @@ import numpy as np
 
 from amberline import core, disk_cache
 from amberline.extract._prefilter import Prefilter
+from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
 from amberline.extract.places import HOME_COUNTRIES
@@ -182,14 +183,23 @@ _TITLE_ADJECTIVES = (
     "sweet|lovely|classy|gorgeous|stunning|charming|bubbly|sunny|upscale|elegant|friendly"
     "|pretty|beautiful|cute|exotic|sexy|petite|relaxing"
 )
-_LINE_FORMS = re.compile(
-    rf"(?m)^[ \t]*+(?:"
-    rf"(?:{_EMOJI}[ \t]*+)++(?P<emoji>{_NAME})[ \t]*+{_EMOJI}"
-    rf"|(?:[A-Z][\w.'’]*+[ \t]++){{0,2}}?(?i:{_TITLE_ADJECTIVES})[ \t]++(?P<title>{_NAME})"
-    r"(?=[ \t]*+(?:$|[,!.:\-–|~]|(?:in|from|is)\b))"
-    rf"|(?P<lead>{_NAME})[ \t]++(?i:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)\b"
-    r")"
-)
+
+
+def _line_forms_pattern(line_end: str) -> str:
+    """The title forms from a line's start, with `line_end` for the end of a line."""
+    return (
+        rf"[ \t]*+(?:"
+        rf"(?:{_EMOJI}[ \t]*+)++(?P<emoji>{_NAME})[ \t]*+{_EMOJI}"
+        rf"|(?:[A-Z][\w.'’]*+[ \t]++){{0,2}}?(?i:{_TITLE_ADJECTIVES})[ \t]++(?P<title>{_NAME})"
+        rf"(?=[ \t]*+(?:{line_end}|[,!.:\-–|~]|(?:in|from|is)\b))"
+        rf"|(?P<lead>{_NAME})[ \t]++(?i:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)\b"
+        r")"
+    )
+
+
+_LINE_FORMS = re.compile(rf"(?m)^{_line_forms_pattern('$')}")
+# The same, tried by the core at every line start (its engine runs no multi-line flag).
+_LINE_FORMS_AT_START = re.compile(_line_forms_pattern(r"(?=\n|\Z)"))
 _LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
 # Hyperscan triggers for the title forms (ascii/replace encoding: "?" stands for an emoji or
 # any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line,
@@ -213,6 +223,8 @@ _BEFORE_HERE = re.compile(
     rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
 )
 _WINDOW = 40
+# What the core's engine runs of the cue forms (`_build_scanner`), in its order.
+_CORE_PATTERNS = (_CUES, _HERE, _BEFORE_HERE, _ITEM, _LINE_FORMS_AT_START)
 # --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
 # age, framed as its own segment, or ending the ad.
 _WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
@@ -267,8 +279,10 @@ _STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
 _DEFER = 255  # a word the core leaves to the Python reference
 # The core's cue ids (0: none); `test_core_names` checks they are the core's `NAME_CUES`.
 _CORE_CUES = ("", "line start", "before age", "framed", "last word", "segment start",
-              "before phone", "after phone", "list")
-_CORE_CONFIDENCE = (0.5, 0.6)  # the core's confidence codes
+              "before phone", "after phone", "list", "here", "title emoji", "title adjective",
+              "title", "")
+_CORE_RAW_CUE = 13  # the cue as written: its bounds follow in the core's row
+_CORE_CONFIDENCE = (0.5, 0.6, 0.7, 0.9)  # the core's confidence codes
 TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a name by position
 _TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
 _TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
@@ -424,6 +438,10 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
         list(names._kinds.items()), list(names._words), list(names._stop),
         list(names._surnames), list(names._descriptive), list(names._places),
         list(names._given), list(names._ambiguous), list(names._common),
+        list(names._stop & names._census), [program(p) for p in _CORE_PATTERNS],
+        [_CUES.groupindex["strong"], _CUES.groupindex["weak"], _CUES.groupindex["list"],
+         _BEFORE_HERE.groupindex["name"], *(_LINE_FORMS_AT_START.groupindex[g]
+                                           for g in ("emoji", "title", "lead"))],
         None if panic_on is None else ord(panic_on))
 
 
@@ -518,6 +536,10 @@ class NameExtractor(Extractor):
         self.__init__()  # type: ignore[misc]
 
     def extract(self, text: str) -> list[Span]:
+        if self._scanner is not None:
+            spans = self._core_extract(text)
+            if spans is not None:
+                return self._in_full(text, spans)
         spans: list[Span] = []
         hits = self._prefilter.scan(text)
         cues, heres = self._prefilter.find_all(text, [_CUES, _HERE], hits)
@@ -558,6 +580,32 @@ class NameExtractor(Extractor):
         spans.extend(self._positional(text, {s.start for s in spans}))
         spans.sort(key=lambda s: s.start)
         return self._in_full(text, spans)
+
+    def _core_extract(self, text: str) -> list[Span] | None:
+        """`extract` before `_in_full` through the core: the spans from its final rows, or
+        None when it leaves the text to the reference (a word whose lower case it does not
+        compute)."""
+        # The core tries the patterns where the reference does: at the prefilter's hits.
+        hits = self._prefilter.scan(text) if self._prefilter.available else None
+        rows_b, deferred, errors = self._scanner.extract_batch(  # type: ignore[union-attr]
+            *core.batch_buffer([text]), hits)
+        core.raise_failures("name scan", errors)
+        if deferred:
+            return None
+        span, cue_of = self._span, self._cue_of
+        spans = []
+        for _, start, end, cue, confidence, cue_start, cue_end in np.frombuffer(
+                rows_b, dtype="<i8").reshape(-1, 7).tolist():
+            if cue == _CORE_RAW_CUE:
+                raw = text[cue_start:cue_end]
+                label = cue_of.get(raw)
+                if label is None:
+                    label = self._remember_cue(raw)
+            else:
+                label = _CORE_CUES[cue]
+            spans.append(span(text[start:end], start, _CORE_CONFIDENCE[confidence], label))
+        spans.sort(key=lambda s: s.start)
+        return spans
 
     def _class(self, word: str) -> int:
         """How the gazetteer knows a word: a plain given name, an ambiguous one, a stop word,
