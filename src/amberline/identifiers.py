@@ -74,7 +74,7 @@ class Phone(IdentifierType):
 
     @classmethod
     def normalise(cls, value: str, region: str = "US") -> str:
-        from amberline.extract.phones import parse_phone
+        from amberline.extract.phones import parse_phone_quick
 
         text = _stripped(cls, value)
         digits = _NOT_DIGIT.sub("", text)
@@ -82,7 +82,7 @@ class Phone(IdentifierType):
             raise InvalidIdentifier(f"{value!r} is not a phone number")
         parsed = None
         if 7 <= len(digits) <= 15:
-            parsed = parse_phone(("+" if text.startswith("+") else "") + digits, region)
+            parsed = parse_phone_quick(("+" if text.startswith("+") else "") + digits, region)
         if parsed is None:
             raise InvalidIdentifier(f"{value!r} is not a possible phone number")
         return parsed[0]

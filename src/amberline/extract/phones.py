@@ -222,6 +222,50 @@ def _core_regions() -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
     return codes, regions, possible
 
 
+def build_scanner(region: str, panic_on: str | None = None) -> object | None:
+    """The core's scanner, or None (see `_native`): only for the US region, whose digit
+    strings it knows how `phonenumbers` parses, and only while the +1 shortcut of `nanp`
+    holds (`panic_on`: tests only, a character that makes the core panic on a text)."""
+    if region != "US" or not nanp.shortcut_safe():
+        return None
+
+    def compile_core(module: Any) -> object:
+        _, regions, possible = _core_regions()
+        digits = _native.char_tables()[2]
+        try:
+            return module.PhoneScanner(digits, regions, possible,
+                                       None if panic_on is None else ord(panic_on))
+        except ValueError as exc:  # a metadata pattern the regex crate does not take
+            raise Unsupported(str(exc)) from exc
+
+    return _native.build("PhoneScanner", compile_core)
+
+
+@cache
+def _quick_scanner() -> object | None:
+    return build_scanner("US")
+
+
+def parse_phone_quick(digits: str, region: str) -> tuple[str, bool, str] | None:
+    """`parse_phone`'s answer, from the core's +1 plan where the core decides the string (the
+    same answer: `tests/test_core_phones.py`), else from `parse_phone`.
+
+    For callers outside screening (the identifier keys of newly stored ads): with the core,
+    screening's digit strings never reach `parse_phone`, so its cache is cold for the phones a
+    scan then normalises again, and each miss costs `phonenumbers` work. Screening's own
+    reference path keeps calling `parse_phone`, so the differential tests still compare the
+    core with `phonenumbers`.
+    """
+    scanner = _quick_scanner() if region == "US" else None
+    if scanner is not None:
+        kind, national, valid, index = scanner.parse(digits)  # type: ignore[attr-defined]
+        if kind == 0:
+            return None
+        if kind == 1:
+            return f"+1{national}", bool(valid), _core_regions()[0][index] if index >= 0 else region
+    return parse_phone(digits, region)
+
+
 class PhoneExtractor(_native.CoreBacked, Extractor):
     """Finds phone numbers and normalises them to E.164 ("+17035550142").
 
@@ -240,22 +284,7 @@ class PhoneExtractor(_native.CoreBacked, Extractor):
         self._core = self._build_core()
 
     def _build_core(self, panic_on: str | None = None) -> object | None:
-        """The core's scanner, or None (see `_native`): only for the US region, whose digit
-        strings it knows how `phonenumbers` parses, and only while the +1 shortcut of `nanp`
-        holds (`panic_on`: tests only, a character that makes the core panic on a text)."""
-        if self.region != "US" or not nanp.shortcut_safe():
-            return None
-
-        def compile_core(module: Any) -> object:
-            _, regions, possible = _core_regions()
-            digits = _native.char_tables()[2]
-            try:
-                return module.PhoneScanner(digits, regions, possible,
-                                           None if panic_on is None else ord(panic_on))
-            except ValueError as exc:  # a metadata pattern the regex crate does not take
-                raise Unsupported(str(exc)) from exc
-
-        return _native.build("PhoneScanner", compile_core)
+        return build_scanner(self.region, panic_on)
 
     def extract(self, text: str) -> list[Span]:
         if self._core is None:
