@@ -132,3 +132,20 @@ def test_huge_inputs(screener: Screener) -> None:
         "x" * 200_000,
     ]
     _assert_same(screener, _ads(texts))
+
+
+def test_derived_flags_without_the_core_function(screener: Screener,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`derive_batch`'s Python path (a core without `derive_rows`) gives the same flags."""
+    from types import SimpleNamespace
+
+    from amberline.indicators import derived
+
+    monkeypatch.setattr(derived, "core", SimpleNamespace(load=lambda: None,
+                                                         provides=lambda name: False))
+    test_what_each_step_handles(screener)
+    from amberline.synth.generate import generate
+
+    raw, _truth = generate(300, 9)
+    _assert_same(screener, [Ad(source="synth", source_id=str(i), title=a["title"],
+                               body=a["body"]) for i, a in enumerate(raw)])

@@ -10,6 +10,7 @@
 pub mod backtrack;
 pub mod contact;
 pub mod edits;
+pub mod finish;
 pub mod matcher;
 pub mod minhash;
 pub mod names;
@@ -366,6 +367,7 @@ impl LexiconMatcher {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Normaliser>()?;
+    m.add_function(wrap_pyfunction!(finish::derive_rows, m)?)?;
     m.add_class::<LexiconMatcher>()?;
     m.add_class::<names::PyNameScanner>()?;
     m.add_class::<places::PyPlaceScanner>()?;

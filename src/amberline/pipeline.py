@@ -192,7 +192,7 @@ class Screener:
         kept_flags = np.flatnonzero(fkeep)
 
         derived_flags, derived_ads = derive_batch(
-            spans, sad.tolist(), sstart.tolist(), send.tolist(),
+            spans, sad, sstart, send,
             [norm.obfuscations for norm in norms], texts, self._derive_lexicon)
 
         # Flags: the lexicon's then the derived ones, mapped back, then sorted by position

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from amberline import core
 from amberline.identifiers import CONTACT_KINDS
 from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, load_lexicon
 from amberline.model import AGE, DESCRIPTOR, NAME, Flag, Obfuscation, Span
@@ -28,6 +29,8 @@ DERIVED_RULES = (
     "obscured_contact",
     "ethnicity_named",
 )
+# The rules by the codes the core's `derive_rows` gives them (rust/src/finish.rs).
+_CORE_RULES = DERIVED_RULES
 # A name read without a cue that ties it to the person (names.py gives those 0.6) is too weak
 # to claim a second provider.
 MIN_PROVIDER_NAME_CONFIDENCE = 0.7
@@ -157,25 +160,45 @@ def _order(flag: Flag) -> tuple[int, int, str]:
 
 
 def derive_batch(
-    spans: Sequence[Span],
-    ads: Sequence[int],
-    starts: Sequence[int],
-    ends: Sequence[int],
+    spans: list[Span],
+    ads: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
     obfuscations: Sequence[list[Obfuscation]],
     texts: Sequence[str],
     lexicon: Lexicon | None = None,
 ) -> tuple[list[Flag], list[int]]:
     """`derive_flags` for a whole batch in one pass over its spans, each ad's spans one after
-    the other: `ads[k]`, `starts[k]` and `ends[k]` are the ad of `spans[k]` and its offsets in
-    that ad's normalised text (read from these columns, not from the span, which the caller
-    may not have placed yet); `obfuscations[i]` and `texts[i]` are ad i's. Returns the flags
-    (at those offsets) and the ad of each; each ad's flags in `derive_flags`' order."""
+    the other: `ads[k]`, `starts[k]` and `ends[k]` (int64 columns) are the ad of `spans[k]`
+    and its offsets in that ad's normalised text (read from these columns, not from the
+    span, which the caller may not have placed yet); `obfuscations[i]` and `texts[i]` are
+    ad i's. Returns the flags (at those offsets) and the ad of each; each ad's flags in
+    `derive_flags`' order. With the compiled core, its `derive_rows` reads the spans."""
     rules = _default_rules() if lexicon is None else _rules_of(lexicon)
     made = {name: (rule.category, rule.weight, rule.id, rule.citation)
             for name, rule in rules.items() if name in DERIVED_RULES}
     minor, near = made["stated_minor_age"], made["age_near_18"]
     ethnic, obscured = made["ethnicity_named"], made["obscured_contact"]
     rank = {rule_id: r for r, rule_id in enumerate(sorted(m[2] for m in made.values()))}
+    compiled = core.load()
+    if compiled is not None and core.provides("derive_rows"):
+        obscuring = [(i, o.start, o.end) for i, found in enumerate(obfuscations) if found
+                     for o in found if o.kind in OBSCURING_KINDS]
+        # The rules' places when their ids are sorted: flags at one place go by rule id.
+        ids = sorted(made[name][2] for name in _CORE_RULES)
+        found_rows = compiled.derive_rows(  # type: ignore[attr-defined]
+            spans, ads.astype("<i8").tobytes(), starts.astype("<i8").tobytes(),
+            ends.astype("<i8").tobytes(), np.asarray(obscuring, dtype="<i8").tobytes(),
+            (AGE, NAME, DESCRIPTOR), list(CONTACT_KINDS), MIN_PROVIDER_NAME_CONFIDENCE,
+            [ids.index(made[name][2]) for name in _CORE_RULES])
+        rules_by_code = [made[name] for name in _CORE_RULES]
+        found = np.frombuffer(found_rows, dtype="<i8").reshape(-1, 2)
+        at = found[:, 0]
+        return _flags_of([(k, 0, rules_by_code[code]) for k, code in found.tolist()], spans,
+                         dict(zip(at.tolist(), ads[at].tolist(), strict=True)),
+                         dict(zip(at.tolist(), starts[at].tolist(), strict=True)),
+                         dict(zip(at.tolist(), ends[at].tolist(), strict=True)), texts)
+    ads, starts, ends = ads.tolist(), starts.tolist(), ends.tolist()
     hidden: dict[int, list[tuple[int, int]]] = {}
     for i, found in enumerate(obfuscations):
         if found:
@@ -222,14 +245,7 @@ def derive_batch(
         if len(group) >= 2:
             per_ad = Counter(i for i, _key in group)
             rows += [(k, phase, multiple) for (i, _key), k in group.items() if per_ad[i] >= 2]
-    flags: list[Flag] = []
-    of: list[int] = []
-    for k, _phase, (category, weight, rule_id, citation) in rows:
-        i, start, end = ads[k], starts[k], ends[k]
-        # A span from a source field (extract/fields.py) is empty: name the field instead.
-        term = texts[i][start:end] if end > start else _field_term(spans[k])
-        flags.append(Flag(category, term, start, end, weight, rule_id, citation))
-        of.append(i)
+    flags, of = _flags_of(rows, spans, ads, starts, ends, texts)
     if len(flags) > 1:
         count = len(flags)
         order = np.lexsort((
@@ -242,4 +258,25 @@ def derive_batch(
         )).tolist()
         flags = [flags[k] for k in order]
         of = [of[k] for k in order]
+    return flags, of
+
+
+def _flags_of(
+    rows: list[tuple[int, int, tuple[str, float, str, str]]],
+    spans: Sequence[Span],
+    ads: Sequence[int] | dict[int, int],
+    starts: Sequence[int] | dict[int, int],
+    ends: Sequence[int] | dict[int, int],
+    texts: Sequence[str],
+) -> tuple[list[Flag], list[int]]:
+    """The flags of rows (span, phase, rule fields), in their order, and the ad of each
+    (`ads[k]`, `starts[k]`, `ends[k]`: span k's ad and offsets)."""
+    flags: list[Flag] = []
+    of: list[int] = []
+    for k, _phase, (category, weight, rule_id, citation) in rows:
+        i, start, end = ads[k], starts[k], ends[k]
+        # A span from a source field (extract/fields.py) is empty: name the field instead.
+        term = texts[i][start:end] if end > start else _field_term(spans[k])
+        flags.append(Flag(category, term, start, end, weight, rule_id, citation))
+        of.append(i)
     return flags, of
