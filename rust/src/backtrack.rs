@@ -586,18 +586,26 @@ struct Pairs2 {
 
 impl Pairs2 {
     fn new(by_ascii: &[Vec<u16>], second: &[Option<(u128, bool)>]) -> Pairs2 {
-        let mut lists: Vec<Vec<u16>> = Vec::new();
+        // The empty list is id 0: most characters start no alternative, and their 130
+        // entries are filled without hashing anything (this runs at every start-up).
+        let mut lists: Vec<Vec<u16>> = vec![Vec::new()];
         let mut ids: std::collections::HashMap<Vec<u16>, u32> = std::collections::HashMap::new();
+        ids.insert(Vec::new(), 0);
         let mut intern = |list: Vec<u16>| -> u32 {
-            *ids.entry(list.clone()).or_insert_with(|| {
-                lists.push(list);
-                (lists.len() - 1) as u32
-            })
+            if let Some(&id) = ids.get(&list) {
+                return id;
+            }
+            lists.push(list.clone());
+            ids.insert(list, (lists.len() - 1) as u32);
+            (lists.len() - 1) as u32
         };
         let mut pair = vec![0u32; 128 * 128];
         let mut non_ascii_next = vec![0u32; 128];
         let mut last = vec![0u32; 128];
         for (c, list) in by_ascii.iter().enumerate() {
+            if list.is_empty() {
+                continue; // every entry of `c` is the empty list, 0
+            }
             let keep = |f: &dyn Fn(&(u128, bool)) -> bool| -> Vec<u16> {
                 list.iter()
                     .copied()
