@@ -146,6 +146,25 @@ def test_chat_spellings_of_the_indicators_fire() -> None:
         assert found and text[found[0].start:found[0].end] == found[0].term, (category, text)
 
 
+def test_risk_assessment_and_contact_moves_fire() -> None:
+    """The stage models' risk assessment (would the parents know, is the child alone after
+    school), offers to come or drive over, and handing over a phone number are conduct the
+    lexicon names; ordinary plans between friends written without them raise nothing."""
+    for category, text in (("child_access", "would ur parents find out"),
+                           ("child_access", "is ur mom still at work"),
+                           ("child_access", "what time do you get home from school"),
+                           ("child_access", "so you have the house to yourself"),
+                           ("meeting", "i could drive down saturday"),
+                           ("meeting", "meet u at the mall"),
+                           ("platform_move", "heres my number"),
+                           ("platform_move", "do u have a cell"),
+                           ("platform_move", "text me tonight")):
+        found = [f for f in flags_of(conv(("a", text))) if f.category == category]
+        assert found and text[found[0].start:found[0].end] == found[0].term, (category, text)
+    assert flags_of(conv(("a", "the library closes early on sunday"),
+                         ("b", "then we study at my place"))) == []
+
+
 def test_sextortion_script() -> None:
     c = conv(("x", "i have the photos"), ("x", "unless you pay i'll post them"),
              ("x", "you have 2 hours"), ("x", "send me a gift card"), ("y", "please stop"))
