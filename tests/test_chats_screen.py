@@ -16,7 +16,13 @@ from typer.testing import CliRunner
 
 from amberline.chats.features import prefix
 from amberline.chats.ingest import read_conversations
-from amberline.chats.model import ChatModel, ModelError, early_threshold, train
+from amberline.chats.model import (
+    ChatModel,
+    ModelError,
+    best_threshold,
+    early_threshold,
+    train,
+)
 from amberline.chats.ngrams import BLOCKS, count_matrix, occurrences, strong_set, weight_sums
 from amberline.chats.records import Conversation
 from amberline.chats.rules import default_rules
@@ -130,6 +136,17 @@ def test_early_threshold_is_the_lowest_that_is_precise_enough() -> None:
     assert early_threshold(y, p, 0.5, precision=0.75) == 0.71  # 4 of 5 above 0.70
     assert early_threshold(y, p, 0.5, precision=0.95) == 0.91  # all above 0.90 are 1
     assert early_threshold(np.zeros(8), p, 0.5) == 0.5  # never precise: the alert threshold
+
+
+def test_alert_threshold_keeps_off_the_edge_of_the_good_stretch() -> None:
+    """Every threshold from 0.56 to 0.90 separates these perfectly; the chosen one is not the
+    first of them, next to the negative at 0.55, but one whose neighbours are all as good."""
+    y = np.array([1] * 10 + [0] * 10)
+    p = np.array([0.9] * 10 + [0.55] + [0.2] * 9)
+    w = np.ones(len(y))
+    assert best_threshold(y, p, w, window=0) == 0.56
+    assert best_threshold(y, p, w) == 0.59
+    assert best_threshold(y, np.where(y == 1, 0.97, 0.1), w) == 0.5  # the grid's low end
 
 
 def test_contributions_name_text_of_the_conversation(corpora, model: ChatModel) -> None:
