@@ -218,7 +218,10 @@ def test_huge_inputs(extractors) -> None:
     texts += [" " * 100_000 + "blonde hair", "5'" * 30_000, "mix asian " * 1_500,
               "a" * 100_000, "-" * 50_000 + "5'2", "hair" + " " * 50_000 + ": black",
               "15/" * 20_000 + "15", "$" + "1,000" * 20_000, "age " * 20_000 + "19",
-              " - 23" * 20_000, "1hr " * 20_000 + "200", "9" * 100_000]
+              " - 23" * 20_000, "1hr " * 20_000 + "200", "9" * 100_000,
+              # one trigger match across the whole text (every position in it is tried)
+              "1,000" * 20_000 + " hr", "5" + " " * 50_000 + "ft", "1" + " " * 50_000 + "min",
+              "🌹" * 50_000 + "150", "9" * 100_000 + "hr", "19-" * 30_000 + "y"]
     _assert_same(texts, extractors)
 
 

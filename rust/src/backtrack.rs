@@ -697,6 +697,9 @@ enum Frame {
 pub struct Regex {
     progs: Vec<Vec<Inst>>,
     first: First,
+    /// per ASCII character, whether a match can start with it (`first`, as a table: the
+    /// search's skip loop reads one byte per character)
+    starters: [bool; 128],
     pairs: Pairs,
     pub n_groups: usize,
 }
@@ -934,9 +937,11 @@ impl Regex {
         compiler.seq(&mut code, &seq)?;
         code.push(Inst::Match);
         compiler.progs[0] = code;
+        let starters = std::array::from_fn(|c| (first.free | first.wstart) >> c & 1 == 1);
         Ok(Regex {
             progs: compiler.progs,
             first,
+            starters,
             pairs,
             n_groups,
         })
@@ -986,13 +991,13 @@ impl Regex {
         let end = end.min(text.len());
         let mut p = pos;
         let f = &self.first;
-        let starters = f.free | f.wstart;
+        let starters = &self.starters;
         while p <= end {
             if !f.nullable {
                 // the characters no match starts with, skipped in a tight loop
                 while p < end {
                     let c = text[p];
-                    if (c < 128 && starters >> c & 1 == 1) || (c >= 128 && f.non_ascii) {
+                    if starters.get(c as usize).copied().unwrap_or(f.non_ascii) {
                         break;
                     }
                     p += 1;
