@@ -3,8 +3,8 @@ reference, one extractor at a time, in the same run.
 
 For the synthetic corpus and, when present, `../shared/data/ads-dev/backpage-dev.jsonl` (title
 and body, read at run time): the ads are normalised and joined a batch at a time as the
-pipeline joins them, then each extractor's `extract` (the core's reader, fed the Hyperscan
-triggers' starts) and `extract_reference` (the Python reference) run over every batch: CPU
+pipeline joins them, then each extractor's `extract` (the core's reader, which finds its
+triggers itself) and `extract_reference` (the Python reference) run over every batch: CPU
 time per ad, best of `--repeat` alternating runs, the ratio, and whether both give identical
 spans (kind, value, offsets, confidence, attributes, order). Prints no ad text.
 
