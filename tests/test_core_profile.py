@@ -212,6 +212,18 @@ def test_a_shorter_trigger_match_with_the_same_end(extractors) -> None:
     assert _key(extractor.extract("5'21.5 hrs160cm")) == _key(spans)
 
 
+def test_vocabulary_terms_in_capitals(extractors) -> None:
+    """A term with a non-ASCII letter written in capitals (an accented capital the
+    case-insensitive pattern matches) is looked up lower-cased by the core as by the
+    reference; the core once panicked on it and the ad was quarantined."""
+    terms = {term for table in descriptors.load_vocabulary().values() for term in table
+             if not term.isascii()}
+    assert terms, "the vocabulary has no non-ASCII term left to check"
+    texts = [f"{spelling} girl, ethnicity: {spelling}" for term in sorted(terms)
+             for spelling in (term.upper(), term.title(), term.swapcase())]
+    _assert_same(texts, extractors)
+
+
 def test_huge_inputs(extractors) -> None:
     rng = random.Random(11)
     texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(20_000)) for _ in range(2)]

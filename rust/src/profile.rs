@@ -73,14 +73,22 @@ impl Chars {
         })
     }
 
-    /// Lower case as the extractors' `fold` gives it for the characters their patterns
-    /// match: ASCII lowered, the letters case-insensitive `re` folds to ASCII as that letter.
+    /// Lower case as the extractors' `fold` gives it: ASCII lowered, the letters
+    /// case-insensitive `re` folds to ASCII as that letter, any other letter by `str.lower`
+    /// (a vocabulary term with a capital accented letter, "Ñ", is looked up lower-cased).
+    /// A character whose lower case is more than one character is kept as it is.
     fn fold(&self, c: u32) -> u32 {
         let f = self.tables.fold(c);
         if f != 0 {
-            u32::from(f)
-        } else {
-            c
+            return u32::from(f);
+        }
+        let Some(ch) = char::from_u32(c) else {
+            return c;
+        };
+        let mut lower = ch.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(l), None) => u32::from(l),
+            _ => c,
         }
     }
 
