@@ -182,8 +182,8 @@ def derive_batch(
     rank = {rule_id: r for r, rule_id in enumerate(sorted(m[2] for m in made.values()))}
     compiled = core.load()
     if compiled is not None and core.provides("derive_rows"):
-        obscuring = [(i, o.start, o.end) for i, found in enumerate(obfuscations) if found
-                     for o in found if o.kind in OBSCURING_KINDS]
+        obscuring = [x for i, found in enumerate(obfuscations) if found for o in found
+                     if o.kind in OBSCURING_KINDS for x in (i, o.start, o.end)]
         # The rules' places when their ids are sorted: flags at one place go by rule id.
         ids = sorted(made[name][2] for name in _CORE_RULES)
         found_rows = compiled.derive_rows(  # type: ignore[attr-defined]
