@@ -125,6 +125,15 @@ def test_fuzzed_texts(pairs, texts: list[str]) -> None:
     _assert_same(texts, pairs)
 
 
+def test_letters_re_folds_in_tlds_and_schemes(pairs) -> None:
+    """A TLD or scheme with a letter case-insensitive `re` matches to an ASCII one ("ıt",
+    "httpſ"): the reference's Hyperscan triggers name those letters too, so the configured
+    reference finds what the whole-text reference and the core find."""
+    texts = ["see example.\u0131t now", "www.example.\u0131T", "HTTP\u017f://example.org/a",
+             "example.\u0130nfo, call", "mia.\u212aitchen.co\u212a"]
+    assert _assert_same(texts, pairs) >= 3
+
+
 def test_huge_inputs(pairs) -> None:
     rng = random.Random(11)
     texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(8000)) for _ in range(2)]

@@ -50,6 +50,19 @@ def char_offsets(data: bytes, offsets: list[int]) -> list[int]:
     return np.searchsorted(char_starts(data), np.asarray(offsets, dtype=np.int64)).tolist()
 
 
+# The non-ASCII letters Python's case-insensitive `re` matches to an ASCII letter, which
+# caseless Hyperscan does not: a trigger meant to cover `(?i:...)` must name them itself.
+_RE_FOLDS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
+
+
+def caseless_literal(word: str) -> str:
+    """`word` (ASCII letters) as a trigger pattern for a caseless database that also matches
+    what case-insensitive `re` matches ("ıt" for "it", "httpſ" for "https"), so the trigger
+    stays a superset of its exact pattern. The database then scans UTF-8."""
+    return "".join(f"(?:{c}|{'|'.join(_RE_FOLDS[c])})" if c in _RE_FOLDS else re.escape(c)
+                   for c in word.lower())
+
+
 class Prefilter:
     """One compiled Hyperscan database of trigger patterns (pattern index = trigger id).
 

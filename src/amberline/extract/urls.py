@@ -19,7 +19,7 @@ from importlib import resources
 
 from amberline.disk_cache import regex
 from amberline.extract import contact_core
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import Prefilter, caseless_literal
 from amberline.extract.base import Example, Extractor
 from amberline.extract.emails import _NOT_LOCAL
 from amberline.model import URL, Span
@@ -42,9 +42,10 @@ _TEMPLATE = (
     rf"|(?P<host>(?:{_LABEL}\.)+(?i:TLDS))(?![\w@\-]|\.\w){_PATH}"
     r")"
 )
-# Hyperscan triggers (see _prefilter): a scheme, or a listed TLD ending a host; the exact
-# pattern is then searched in the whitespace-free token around each.
-_TRIGGERS = [r"(?:https?|ftp)://", r"\.(?:TLDS)(?:[^A-Za-z0-9]|$)"]
+# Hyperscan triggers (see _prefilter): a scheme, or a listed TLD ending a host, spelled as
+# case-insensitive `re` matches them; the exact pattern is then searched in the
+# whitespace-free token around each.
+_TRIGGERS = [r"(?:SCHEMES)://", r"\.(?:TLDS)(?:[^A-Za-z0-9]|$)"]
 _BACK, _FORWARD = 300, 4096
 _TRAILING = ".,;:!?'\")]}*"
 _HOST_END = regex(r"[/?#:]")
@@ -66,7 +67,9 @@ class UrlExtractor(Extractor):
     def __init__(self, engine: str = "auto") -> None:
         tlds = sorted(_load_tlds(), key=len, reverse=True)
         self._pattern = regex(_TEMPLATE.replace("TLDS", "|".join(tlds)))
-        triggers = [t.replace("TLDS", "|".join(tlds)) for t in _TRIGGERS]
+        triggers = [t.replace("TLDS", "|".join(map(caseless_literal, tlds)))
+                    .replace("SCHEMES", "|".join(map(caseless_literal, ("https", "http", "ftp"))))
+                    for t in _TRIGGERS]
         self._prefilter = Prefilter(triggers, caseless=True)
         self._core = contact_core.use_core(engine)  # the compiled core (see contact_core)
 
