@@ -141,10 +141,13 @@ def _message(item: Any, index: int) -> Message:
     text = item.get("text", "")
     if not isinstance(text, str):
         raise ValueError(f"message {index}: text is not a string")
+    # the usual shapes (a string or no author, a string or no time) without the general
+    # checks: a message of a few bytes is read faster than these calls run
     author = item.get("author")
-    author = _ident(author) or ""
+    author = author.strip() if type(author) is str else _ident(author) or ""
     when = item.get("time")
-    when = None if when is None else str(when) if isinstance(when, str | int | float) else None
+    if when is not None and type(when) is not str:
+        when = str(when) if isinstance(when, str | int | float) else None
     return Message(author, text, when)
 
 

@@ -22,8 +22,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from amberline.chats.records import ChatFlag, Conversation
 from amberline.config_files import read_toml
@@ -120,31 +123,40 @@ class ChatRules:
         texts = [m.text for conv in conversations for m in conv.messages]
         normal = normalise_batch(texts)
         found = self.matcher.match_batch([n.text for n in normal])
-        out: list[list[ChatFlag]] = []
-        k = 0
-        for conv in conversations:
-            flags: list[ChatFlag] = []
-            for index, message in enumerate(conv.messages):
-                norm = normal[k]
-                for flag in found[k]:
-                    start, end = flag.start, flag.end
-                    if norm.offsets is not None:
-                        start, end = norm.to_original(start, end)
-                    flags.append(ChatFlag(flag.category, message.text[start:end], index, start,
-                                          end, message.author, flag.rule, flag.weight,
-                                          flag.citation))
-                k += 1
-            out.append(flags)
+        out: list[list[ChatFlag]] = [[] for _ in conversations]
+        # only the messages with a match are visited (most short messages have none); in
+        # increasing k, so each conversation's flags stay in message order
+        hits = [k for k, f in enumerate(found) if f]
+        if not hits:
+            return out
+        sizes = [len(conv.messages) for conv in conversations]
+        first = list(accumulate(sizes, initial=0))
+        owner = np.repeat(np.arange(len(conversations)), sizes)[hits].tolist()
+        for k, j in zip(hits, owner, strict=True):
+            index = k - first[j]
+            message = conversations[j].messages[index]
+            norm = normal[k]
+            flags = out[j]
+            for flag in found[k]:
+                start, end = flag.start, flag.end
+                if norm.offsets is not None:
+                    start, end = norm.to_original(start, end)
+                flags.append(ChatFlag(flag.category, message.text[start:end], index, start,
+                                      end, message.author, flag.rule, flag.weight,
+                                      flag.citation))
         return out
 
     def score(self, conv: Conversation, flags: list[ChatFlag]) -> RuleResult:
         """Rules-alone score, running score's first alert, and each category's share."""
+        if not flags:  # most conversations: nothing to combine
+            return RuleResult(flags, 0.0, None, {})
         s = self.scoring
         best: dict[str, float] = {}
         minor_authors: set[str] = set()
         groom_authors: set[str] = set()
         cross = False
         first_alert = None
+        checked: tuple | None = None
         by_message: dict[int, list[ChatFlag]] = {}
         for flag in flags:
             by_message.setdefault(flag.message, []).append(flag)
@@ -163,8 +175,12 @@ class ChatRules:
                     groom_authors.add(flag.author)
             # someone stated a minor's age, and someone who did not wrote the indicator
             cross = bool(minor_authors) and bool(groom_authors - minor_authors)
-            if first_alert is None and self._combine(best, cross)[0] >= s.threshold:
-                first_alert = index
+            # the same evidence as at the last check gives the same score: not rechecked
+            state = (tuple(best.values()), cross)
+            if first_alert is None and state != checked:
+                checked = state
+                if self._combine(best, cross)[0] >= s.threshold:
+                    first_alert = index
         score, parts = self._combine(best, cross)
         return RuleResult(flags, score, first_alert, parts)
 
