@@ -166,14 +166,20 @@ _CUES = re.compile(
     # I'm ...", "Hi there handsome, my name is ..."
     rf"{_NOT_CUE}(?P<list>{_NAME}(?:{_SEP}{_NOT_CUE}{_NAME})*+)"
 )
-# Hyperscan trigger (see _prefilter): starts where `_CUES` can start; "?" stands for "’".
+# Hyperscan triggers (see _prefilter): a match of `_CUES` starts where one starts; "?" stands
+# for "’". "name(s)" has a trigger id of its own: Hyperscan reports one leftmost start per match
+# end, so in one pattern with "my name" the start of "name:" in "my name: Mia" went unreported.
 _TRIGGER = (
-    r"\b(?:my[ \t]+names?|names?|ask[ \t]+(?:for|4)|girl[ \t]?friend|my[ \t]+friend|named"
+    r"\b(?:my[ \t]+names?|ask[ \t]+(?:for|4)|girl[ \t]?friend|my[ \t]+friend|named"
     r"|i[ \t]*['?]?m|i[ \t]+am|this[ \t]+is"
     r"|it['?]?s|it[ \t]+is|call[ \t]+me|meet|introducing|booking|book[ \t]+with|your[ \t]+girl"
     r"|(?:hi|hello|hey|greetings|kisses)[ \t]+from|me[ \t]+llamo|mi[ \t]+nombre|soy|miss|mz"
     r"|mrs?|ms|ts|habla|xoxo|xo|love[ \t]+always|hi|hey|hello|hiya)\b"
 )
+_NAME_TRIGGER = r"\bnames?\b"
+# The letters case-insensitive `re` matches to an ASCII letter of a cue or title word ("ſoy",
+# "\u212aisses from"), which the ASCII triggers do not see: a text holding one is searched whole.
+_FOLDED = re.compile("[\u0130\u0131\u017f\u212a]")
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
 _HERE_TRIGGER = r"[ \t]here\b"
@@ -212,6 +218,8 @@ _LINE_TRIGGERS = [
     r"[ \t](?:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)",
 ]
 _FIRST_LINE_TRIGGER = 2  # trigger ids: _TRIGGER, _HERE_TRIGGER, then _LINE_TRIGGERS
+# Then `_NAME_TRIGGER`, whose hits are reported under `_TRIGGER`'s id 0.
+_NAME_TRIGGER_ID = _FIRST_LINE_TRIGGER + len(_LINE_TRIGGERS)
 _ITEM = re.compile(_NAME)
 _ONE_NAME = re.compile(r"[^\W\d_-]+")  # a list that is one name without a hyphen
 _JOINERS = frozenset({"and", "or"})
@@ -523,8 +531,9 @@ class NameExtractor(Extractor):
         self._kinds = self._make_kinds()
         # One database for the cue forms, "here" and the title-form triggers (whose starts
         # are not needed, but a second scan of the text costs more than reporting them).
-        self._prefilter = Prefilter([_TRIGGER, _HERE_TRIGGER, *_LINE_TRIGGERS], caseless=True,
-                                    som=True)
+        self._prefilter = Prefilter(
+            [_TRIGGER, _HERE_TRIGGER, *_LINE_TRIGGERS, _NAME_TRIGGER], caseless=True,
+            som=True)
         # A cue as written ("Call  me") -> as recorded ("call me"); a few dozen spellings.
         self._cue_of: dict[str, str] = {}
         self._scanner = _build_scanner(self) if core.provides("NameScanner") else None
@@ -541,8 +550,11 @@ class NameExtractor(Extractor):
             if spans is not None:
                 return self._in_full(text, spans)
         spans: list[Span] = []
-        hits = self._prefilter.scan(text)
-        cues, heres = self._prefilter.find_all(text, [_CUES, _HERE], hits)
+        hits = self._hits(text)
+        if hits is None:
+            cues, heres = list(_CUES.finditer(text)), list(_HERE.finditer(text))
+        else:
+            cues, heres = self._prefilter.find_all(text, [_CUES, _HERE], hits)
         cue_of = self._cue_of
         for m in cues:
             strong_cue, weak_cue, names = m.group("strong", "weak", "list")
@@ -586,7 +598,7 @@ class NameExtractor(Extractor):
         None when it leaves the text to the reference (a word whose lower case it does not
         compute)."""
         # The core tries the patterns where the reference does: at the prefilter's hits.
-        hits = self._prefilter.scan(text) if self._prefilter.available else None
+        hits = self._hits(text)
         rows_b, deferred, errors = self._scanner.extract_batch(  # type: ignore[union-attr]
             *core.batch_buffer([text]), hits)
         core.raise_failures("name scan", errors)
@@ -900,10 +912,22 @@ class NameExtractor(Extractor):
                 s.value = by_first.get((bisect_right(bounds, s.start), s.value), s.value)
         return spans
 
-    def _line_forms(self, text: str, hits: list[tuple[int, int, int]]) -> list[re.Match[str]]:
+    def _hits(self, text: str) -> list[tuple[int, int, int]] | None:
+        """The prefilter's scan of `text` (`_NAME_TRIGGER`'s hits under `_TRIGGER`'s id 0), or
+        None where the whole text is searched: without Hyperscan, or for a text holding a
+        letter the triggers do not see (`_FOLDED`; rare, so the triggers stay ASCII)."""
+        if not self._prefilter.available or (not text.isascii() and _FOLDED.search(text)):
+            return None
+        name_id = _NAME_TRIGGER_ID
+        return [(0, start, end) if pid == name_id else (pid, start, end)
+                for pid, start, end in self._prefilter.scan(text)]
+
+    def _line_forms(
+        self, text: str, hits: list[tuple[int, int, int]] | None
+    ) -> list[re.Match[str]]:
         """`_LINE_FORMS.finditer(text)`, tried only at the start of lines holding a title-form
-        trigger (ids from 2 in `hits`, the prefilter's scan of `text`)."""
-        if not self._prefilter.available:
+        trigger (ids from 2 in `hits`, `_hits(text)`; None: every line)."""
+        if hits is None:
             return list(_LINE_FORMS.finditer(text))
         found: list[re.Match[str]] = []
         tried: set[int] = {0}
