@@ -53,6 +53,7 @@ def char_offsets(data: bytes, offsets: list[int]) -> list[int]:
 # The non-ASCII letters Python's case-insensitive `re` matches to an ASCII letter, which
 # caseless Hyperscan does not: a trigger meant to cover `(?i:...)` must name them itself.
 _RE_FOLDS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
+FOLDED_LETTERS = "".join(_RE_FOLDS.values())
 
 
 def caseless_literal(word: str) -> str:

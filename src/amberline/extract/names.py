@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from amberline import core, disk_cache
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import FOLDED_LETTERS, Prefilter
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -179,7 +179,7 @@ _TRIGGER = (
 _NAME_TRIGGER = r"\bnames?\b"
 # The letters case-insensitive `re` matches to an ASCII letter of a cue or title word ("ſoy",
 # "\u212aisses from"), which the ASCII triggers do not see: a text holding one is searched whole.
-_FOLDED = re.compile("[\u0130\u0131\u017f\u212a]")
+_FOLDED = re.compile(f"[{FOLDED_LETTERS}]")
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
 _HERE_TRIGGER = r"[ \t]here\b"
