@@ -122,11 +122,11 @@ class ChatRules:
         message as written."""
         texts = [m.text for conv in conversations for m in conv.messages]
         normal = normalise_batch(texts)
-        found = self.matcher.match_batch([n.text for n in normal])
+        found = self.matcher.match_sparse([n.text for n in normal])
         out: list[list[ChatFlag]] = [[] for _ in conversations]
         # only the messages with a match are visited (most short messages have none); in
         # increasing k, so each conversation's flags stay in message order
-        hits = [k for k, f in enumerate(found) if f]
+        hits = sorted(found)
         if not hits:
             return out
         sizes = [len(conv.messages) for conv in conversations]

@@ -204,12 +204,15 @@ class IndicatorMatcher:
         core.raise_failures("lexicon matcher", errors)
         return np.frombuffer(rows, dtype="<i8").reshape(-1, 4)
 
-    def _flags_by_text(self, texts: list[str]) -> list[list[Flag]]:
-        out: list[list[Flag]] = [[] for _ in texts]
+    def _flags_by_text(self, texts: list[str]) -> dict[int, list[Flag]]:
+        out: dict[int, list[Flag]] = {}
         info = self._info
         for k, i, s, e in self.match_columns(texts).tolist():
             cat, weight, rule, citation = info[i]
-            out[k].append(Flag(cat, texts[k][s:e], s, e, weight, rule, citation))
+            found = out.get(k)
+            if found is None:
+                found = out[k] = []
+            found.append(Flag(cat, texts[k][s:e], s, e, weight, rule, citation))
         return out
 
     # ------------------------------------------------------------------ scanning
@@ -287,7 +290,7 @@ class IndicatorMatcher:
         No flag crosses a form feed: the pattern syntax has no construct that matches one.
         """
         if self.engine == "core":
-            return self._flags_by_text([text])[0]
+            return self._flags_by_text([text]).get(0, [])
         if self.engine == "hyperscan":
             hits = self._scan_hyperscan(text)
         else:
@@ -305,6 +308,14 @@ class IndicatorMatcher:
 
     def match_batch(self, texts: list[str]) -> list[list[Flag]]:
         """Match many ads in one pass; returns each ad's flags with offsets into that ad."""
+        out: list[list[Flag]] = [[] for _ in texts]
+        for k, flags in self.match_sparse(texts).items():
+            out[k] = flags
+        return out
+
+    def match_sparse(self, texts: list[str]) -> dict[int, list[Flag]]:
+        """`match_batch` for many short texts, most without a match: only the texts with
+        flags, by their index."""
         if self.engine == "core":
             return self._flags_by_text(list(texts))
         joined = BATCH_SEPARATOR.join(texts)
@@ -312,7 +323,7 @@ class IndicatorMatcher:
         for t in texts:
             starts.append(pos)
             pos += len(t) + len(BATCH_SEPARATOR)
-        out: list[list[Flag]] = [[] for _ in texts]
+        out: dict[int, list[Flag]] = {}
         for flag in self.match(joined):
             k = bisect_right(starts, flag.start) - 1
             base = starts[k]
@@ -320,5 +331,5 @@ class IndicatorMatcher:
                 continue
             flag.start -= base
             flag.end -= base
-            out[k].append(flag)
+            out.setdefault(k, []).append(flag)
         return out
