@@ -218,6 +218,8 @@ def _doc(**entry):
         ({"patterns": ["you.*ng"]}, "needs a"),
         ({"patterns": ["a?"]}, "empty string"),
         ({"patterns": ["(x|%)"]}, "mixes word and non-word"),
+        ({"patterns": ["buy you (a |some )"]}, "whitespace at the edge"),
+        ({"patterns": ["( a|b) gift"]}, "whitespace at the edge"),
         ({"patterns": []}, "non-empty list"),
         ({"citation": " "}, "empty citation"),
         ({"weight": 1.5}, "weight"),

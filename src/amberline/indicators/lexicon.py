@@ -237,9 +237,15 @@ def compile_pattern(src: str) -> Pattern:
         raise LexiconError("empty pattern")
     seq = _parse(src)
     try:
-        variants = sorted({v.strip() for v in _variants(seq)})
+        spelled = _variants(seq)
     except LexiconError as exc:
         raise LexiconError(f"pattern {src!r}: {exc}") from None
+    if any(v != v.strip() for v in spelled):
+        # The literal engines match a variant without its edge whitespace and the regex
+        # engine with it: the engines would give different spans for one pattern.
+        raise LexiconError(f"pattern {src!r} has whitespace at the edge of an alternative "
+                           "(\"(a |some )\"); move it between the words it separates")
+    variants = sorted(set(spelled))
     if "" in variants:
         raise LexiconError(f"pattern {src!r} can match the empty string")
     ends = []
