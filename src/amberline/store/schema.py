@@ -136,10 +136,12 @@ ads = sa.Table(
     sa.Column("posted_at", UTCDateTime),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
-    sa.Column("city", sa.String(255), index=True),
+    # Looked up by `ix_ads_city_score` (schema_workspace), ordered by score.
+    sa.Column("city", sa.String(255)),
     sa.Column("region", sa.String(255)),
     sa.Column("country", sa.String(64)),
-    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    # Not indexed: an ad without a source id is found by its key, `sha256:<content_hash>`.
+    sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("raw", Json),
     # Stretches the normaliser undid; only ever shown with the ad, never queried, so a JSON
     # list of {start, end, kind, original} rather than a table of its own.

@@ -1,0 +1,111 @@
+"""The indexes on `ads` (migration 0013): lookups by city still walk an index after the
+single-column city index went, and the migration keeps every stored ad both ways.
+
+Runs on SQLite and, with AMBERLINE_TEST_PG_URL, on PostgreSQL (the query plans: SQLite only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from amberline.model import Ad, Screening, Span
+from amberline.store import Store
+from amberline.store.migrate import alembic_config, current_revision, head_revision
+from amberline.store.queue import QueueFilter, page
+from pg_helpers import PG_URL, pg_schema
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
+GONE = {"ix_ads_city", "ix_ads_content_hash"}
+CITIES = ("Springfield", "Shelbyville", None)
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "ix.db")
+        return
+    with pg_schema("amberline_ix") as url:
+        yield url
+
+
+def items(n: int) -> list[tuple[Ad, Screening]]:
+    """Clinical ads in three cities (one without), some without a source id."""
+    out = []
+    for i in range(n):
+        ad = Ad(source="fixture", source_id=str(i) if i % 3 else None, title=f"Ad {i}",
+                body=f"call 703 555 01{i % 100:02d}", city=CITIES[i % 3])
+        spans = [Span("phone", f"+17035550{i % 100:03d}", 8, 20, "phone")]
+        out.append((ad, Screening(ad.key, spans, [], (i * 37 % 100) / 10, "test-1")))
+    return out
+
+
+def ad_indexes(store: Store) -> set[str]:
+    with store.reading() as conn:
+        return {ix["name"] for ix in sa.inspect(conn).get_indexes("ads") if ix["name"]}
+
+
+def reads(store: Store) -> dict[str, Any]:
+    """What the lookups that could use the dropped indexes answer."""
+    return {
+        "top": [(s.key, s.score) for s in store.top(n=1000)],
+        "cities": {c: [s.key for s in store.find_by("city", c)] for c in CITIES if c},
+        "keys": store.ids_of_keys(ad.key for ad, _ in items(60)),
+        "queue": [r.key for r in page(store, QueueFilter(city="Springfield"), limit=100).rows],
+    }
+
+
+def test_migration_0013_keeps_every_ad_down_and_up(location: str) -> None:
+    with Store(location) as store:
+        assert store.write_batch(None, items(60)) == (60, 0)
+        assert not GONE & ad_indexes(store)
+        assert {"ix_ads_city_score", "ix_ads_score"} <= ad_indexes(store)
+        before = reads(store)
+        assert len(before["cities"]["Springfield"]) == 20 and len(before["keys"]) == 60
+        with store.writing() as conn:
+            command.downgrade(alembic_config(conn), "0012")
+            assert current_revision(conn) == "0012"
+        assert ad_indexes(store) >= GONE
+        assert reads(store) == before
+    with Store(location) as store:  # opening migrates to head again
+        assert store.migrated
+        with store.reading() as conn:
+            assert current_revision(conn) == head_revision()
+        assert not GONE & ad_indexes(store)
+        assert reads(store) == before
+
+
+def plans(store: Store, run: Any) -> list[str]:
+    """SQLite's query plan of every SELECT on `ads` that `run()` executes."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and " ads" in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    assert seen
+    with store.reading() as conn:
+        raw = conn.connection.driver_connection
+        return [" | ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+                for sql, params in seen]
+
+
+def test_city_lookups_walk_the_city_score_index(tmp_path: Path) -> None:
+    with Store(tmp_path / "plan.db") as store:
+        store.write_batch(None, items(300))
+        for run in (lambda: store.find_by("city", "Springfield"),
+                    lambda: page(store, QueueFilter(city="Springfield"))):
+            found = plans(store, run)
+            assert any("ix_ads_city_score" in plan for plan in found), found
+            assert not any("SCAN ads" in plan for plan in found), found
