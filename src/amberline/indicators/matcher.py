@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
+from itertools import pairwise
+from operator import getitem
 
 import numpy as np
 
@@ -78,6 +80,13 @@ def _leftmost_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, 
 ENGINES = ("hyperscan", "ahocorasick", "core")
 
 
+def _objects(values: tuple[object, ...]) -> np.ndarray:
+    """`values` as a one-dimensional object array (picked from by an index column)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def core_unsupported(lexicon: Lexicon) -> str | None:
     """Why the core cannot run `lexicon` exactly as the reference does, or None.
 
@@ -106,6 +115,8 @@ class IndicatorMatcher:
         self._entries: tuple[Entry, ...] = self.lexicon.entries
         # (category, weight, rule, citation) per entry index, in Flag's argument order
         self._info = [(e.category, e.weight, e.id, e.citation) for e in self._entries]
+        # The same four as object arrays, one per field, for the core's columns
+        self._columns = tuple(_objects(column) for column in zip(*self._info, strict=True))
         self._refusable = frozenset(i for i, e in enumerate(self._entries) if e.refusable)
         if engine == "auto":
             if core.provides("LexiconMatcher") and core_unsupported(self.lexicon) is None:
@@ -205,15 +216,26 @@ class IndicatorMatcher:
         return np.frombuffer(rows, dtype="<i8").reshape(-1, 4)
 
     def _flags_by_text(self, texts: list[str]) -> dict[int, list[Flag]]:
-        out: dict[int, list[Flag]] = {}
-        info = self._info
-        for k, i, s, e in self.match_columns(texts).tolist():
-            cat, weight, rule, citation = info[i]
-            found = out.get(k)
-            if found is None:
-                found = out[k] = []
-            found.append(Flag(cat, texts[k][s:e], s, e, weight, rule, citation))
-        return out
+        """The core's flags by text index. Each column of the flags is made by C-level loops
+        (the entries' fields picked by index from object arrays, the terms sliced by `map`),
+        and `Flag` is called by `map` too: no interpreted step per flag."""
+        rows = self.match_columns(texts)
+        if not len(rows):
+            return {}
+        entries = rows[:, 1]
+        starts, ends = rows[:, 2].tolist(), rows[:, 3].tolist()
+        if len(texts) == 1:
+            terms = map(texts[0].__getitem__, map(slice, starts, ends))
+        else:
+            terms = map(getitem, map(texts.__getitem__, rows[:, 0].tolist()),
+                        map(slice, starts, ends))
+        cats, weights, rules, citations = (column[entries].tolist() for column in self._columns)
+        flags = list(map(Flag, cats, terms, starts, ends, weights, rules, citations))
+        if len(texts) == 1:
+            return {0: flags}
+        ks = rows[:, 0]
+        cuts = [0, *(np.flatnonzero(ks[1:] != ks[:-1]) + 1).tolist(), len(flags)]
+        return {int(ks[a]): flags[a:b] for a, b in pairwise(cuts)}
 
     # ------------------------------------------------------------------ scanning
     def _scan_hyperscan(self, text: str) -> list[tuple[int, int, int]]:
