@@ -249,7 +249,7 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
             for extractor in screener.extractors:
                 found_all.append(extractor.extract(joined))
                 t = tick(f"extract:{extractor.name}", t)
-            found_flags = screener.matcher.match(joined)
+            found_flags = screener._indicate(joined)
             t = tick("lexicon", t)
             found_excluded = boilerplate.find_batch(joined, starts)
             t = tick("boilerplate", t)

@@ -149,3 +149,42 @@ def test_derived_flags_without_the_core_function(screener: Screener,
     raw, _truth = generate(300, 9)
     _assert_same(screener, [Ad(source="synth", source_id=str(i), title=a["title"],
                                body=a["body"]) for i, a in enumerate(raw)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 2),
+                          st.sampled_from(["youth", "control", "price"]),
+                          st.sampled_from([0.5, 0.8, 1.0])), max_size=30))
+def test_one_per_span_on_columns(rows: list[tuple[int, int, int, str, float]]) -> None:
+    """`_one_per_span_rows` keeps the flags `_one_per_span` keeps, ad by ad, in its order."""
+    import numpy as np
+
+    from amberline.model import Flag
+    from amberline.pipeline import _one_per_span, _one_per_span_rows
+
+    rows = sorted(rows, key=lambda r: (r[0], r[1], r[1] + r[2]))  # stable: ties keep order
+    flags = [Flag(cat, "t", s, s + length, w, f"r{k}") for k, (_a, s, length, cat, w)
+             in enumerate(rows)]
+    ads = np.array([r[0] for r in rows], dtype=np.int64)
+    codes = {"youth": 0, "control": 1, "price": 2}
+    kept = _one_per_span_rows(
+        ads, np.array([f.start for f in flags], dtype=np.int64),
+        np.array([f.end for f in flags], dtype=np.int64),
+        np.array([codes[f.category] for f in flags], dtype=np.int64),
+        np.array([f.weight for f in flags], dtype=np.float64))
+    got = [flags[k] for k in np.arange(len(flags))[kept].tolist()]
+    want = []
+    for a in range(3):
+        of_ad = [flag for flag, ad in zip(flags, ads.tolist(), strict=True) if ad == a]
+        want += _one_per_span(of_ad) if of_ad else []
+    assert [f.rule for f in got] == [f.rule for f in want]
+
+
+def test_lexicon_flags_from_another_engine() -> None:
+    """The batch finish takes the lexicon's flags as flags when the matcher is not the
+    core's (a lexicon the core cannot run): the same screenings as the reference."""
+    from amberline.indicators.matcher import IndicatorMatcher
+
+    screener = Screener()
+    screener.matcher = IndicatorMatcher(screener.lexicon, engine="ahocorasick")
+    test_what_each_step_handles(screener)

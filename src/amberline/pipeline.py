@@ -27,11 +27,17 @@ from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.extract.fields import field_spans
 from amberline.extract.phones import PhoneExtractor
 from amberline.extract.places import PlaceExtractor
-from amberline.indicators.derived import derive_batch, derive_flags, derived_rules
+from amberline.indicators.derived import (
+    derive_columns,
+    derive_flags,
+    derived_flag_info,
+    derived_rules,
+    field_term,
+)
 from amberline.indicators.lexicon import load_lexicon
 from amberline.indicators.matcher import IndicatorMatcher
 from amberline.model import Ad, Exclusion, Flag, Obfuscation, Screening, Span, escape_source
-from amberline.score.scorer import Scorer
+from amberline.score.scorer import MEMO_SIZE, Scorer, Signature
 from amberline.text import boilerplate
 from amberline.text.boilerplate import is_excluded, whole_ad
 from amberline.text.normalise import NormalisedText, normalise_batch, prepare
@@ -41,6 +47,7 @@ _START = attrgetter("start")
 _END = attrgetter("end")
 _SEP_LEN = len(BATCH_SEPARATOR)
 _FAR = 1 << 62  # past the end of any batch
+_FLAG_INFO = attrgetter("category", "weight", "rule", "citation")  # a row of `_flag_info`
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,19 @@ class Screener:
         derived_rules(self.lexicon)
         self.matcher = IndicatorMatcher(self.lexicon)
         self.scorer = Scorer.from_file(self.config.weights_path, self.lexicon.categories)
+        # The fields of every flag the batch finish makes, by row: the lexicon's entries (the
+        # matcher's entry numbers), then the derived rules (`derive_columns`' rule codes).
+        self._flag_info = [(e.category, e.weight, e.id, e.citation)
+                           for e in self.lexicon.entries]
+        self._entry_count = len(self._flag_info)
+        self._flag_info += derived_flag_info(self._derive_lexicon)
+        self._entry_of = {fields: row for row, fields in enumerate(self._flag_info)}
+        codes: dict[str, int] = {}
+        self._flag_category = np.array([codes.setdefault(c, len(codes))
+                                        for c, _w, _r, _c in self._flag_info], dtype=np.int64)
+        self._flag_weight = np.array([w for _c, w, _r, _c in self._flag_info], dtype=np.float64)
+        self._signature = [Signature(c, r, w) for c, w, r, _c in self._flag_info]
+        self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
         # With the compiled core in use, the per-ad finish runs on columns for the whole batch
         # (`_finish_batch`); the Python reference keeps `_deal` + `_finish`, its definition.
@@ -122,7 +142,7 @@ class Screener:
             stage.name = f"extract:{extractor.name}"
             found.append(extractor.extract(joined))
         stage.name = "indicate"
-        lexicon_flags = self.matcher.match(joined)
+        lexicon_flags = self._indicate(joined)
         stage.name = "boilerplate"
         found_excluded = boilerplate.find_batch(joined, starts)
         stage.name = "score"
@@ -144,15 +164,24 @@ class Screener:
             in zip(ads, norms, spans, flags, excluded, strict=True)
         ]
 
+    def _indicate(self, joined: str) -> list[Flag] | np.ndarray:
+        """The lexicon's flags in a batch's joined text: with the core's matcher and the batch
+        finish, as rows (0, entry, start, end) that `_finish_batch` makes flags of once, with
+        their final offsets and contributions; else as flags."""
+        if self._batched and self.matcher.engine == "core":
+            return self.matcher.match_columns([joined])
+        return self.matcher.match(joined)
+
     def _finish_batch(
         self, ads: Sequence[Ad], norms: list[NormalisedText], starts: list[int],
-        limits: list[int], found: list[list[Span]], lexicon_flags: list[Flag],
+        limits: list[int], found: list[list[Span]], lexicon_flags: list[Flag] | np.ndarray,
         found_excluded: list[Exclusion],
     ) -> list[Screening]:
         """`_deal` and `_finish` for the whole batch at once, with the same result: the
         positions of everything found are columns, so dealing, the per-ad sorts and the map
         back to the original text are a few array operations per batch, and only the
-        records themselves are touched one by one (to set their offsets)."""
+        records themselves are touched one by one (to set their offsets). Flags are columns
+        (ad, offsets, their entry or derived rule) until the end, when each is made once."""
         n = len(ads)
         first = np.asarray(starts, dtype=np.int64)
         last = np.asarray(limits, dtype=np.int64)
@@ -169,9 +198,10 @@ class Screener:
         # Spans: dealt, filtered, sorted by (ad, start, end) in one stable sort, so each ad's
         # run is in the order `_finish` sorts it (extractor order, then found order, on ties).
         items = list(chain.from_iterable(found))
-        ad, start, end, keep = _locate(items, first, last)
+        ad, start, end, keep = _locate(_column(items, _START), _column(items, _END), first,
+                                       last)
         if exclusions:
-            _exclude(items, ad, start, end, keep, exclusions)
+            _exclude(ad, start, end, keep, exclusions)
         span_order = _ordered(ad, start, end, keep)
         spans = _taken(items, span_order)
         sad, sstart, send = ad[span_order], start[span_order], end[span_order]
@@ -186,24 +216,35 @@ class Screener:
         if fields:
             spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
-        fad, fstart, fend, fkeep = _locate(lexicon_flags, first, last)
+        # Flags as columns: (ad, normalised offsets, row of `_flag_info`, span or -1): the
+        # lexicon's, then the derived ones (each ad's in `derive_flags`' order).
+        if isinstance(lexicon_flags, np.ndarray):
+            fentry = lexicon_flags[:, 1]
+            fad, fstart, fend, fkeep = _locate(lexicon_flags[:, 2], lexicon_flags[:, 3], first,
+                                               last)
+        else:
+            fentry = np.fromiter(map(self._entry_of.__getitem__, map(_FLAG_INFO, lexicon_flags)),
+                                 np.int64, len(lexicon_flags))
+            fad, fstart, fend, fkeep = _locate(_column(lexicon_flags, _START),
+                                               _column(lexicon_flags, _END), first, last)
         if exclusions:
-            _exclude(lexicon_flags, fad, fstart, fend, fkeep, exclusions)
-        kept_flags = np.flatnonzero(fkeep)
+            _exclude(fad, fstart, fend, fkeep, exclusions)
+        if not fkeep.all():
+            kept = np.flatnonzero(fkeep)
+            fad, fstart, fend, fentry = fad[kept], fstart[kept], fend[kept], fentry[kept]
+        derived = derive_columns(spans, sad, sstart, send,
+                                 [norm.obfuscations for norm in norms], self._derive_lexicon)
+        at = derived[:, 0]
+        gad = np.concatenate([fad, sad[at]])
+        nstart = np.concatenate([fstart, sstart[at]])
+        nend = np.concatenate([fend, send[at]])
+        ginfo = np.concatenate([fentry, derived[:, 1] + self._entry_count])
+        gspan = np.concatenate([np.full(len(fad), -1, dtype=np.int64), at])
 
-        derived_flags, derived_ads = derive_batch(
-            spans, sad, sstart, send,
-            [norm.obfuscations for norm in norms], texts, self._derive_lexicon)
-
-        # Flags: the lexicon's then the derived ones, mapped back, then sorted by position
-        # within each ad (stable, as `_finish` sorts them after mapping).
-        all_flags = _taken(lexicon_flags, kept_flags) + derived_flags
-        gad = np.concatenate([fad[kept_flags], np.asarray(derived_ads, dtype=np.int64)])
-        gstart = np.concatenate([fstart[kept_flags], _column(derived_flags, _START)])
-        gend = np.concatenate([fend[kept_flags], _column(derived_flags, _END)])
         maps = _Maps(norms)
+        gstart, gend = nstart, nend
         if maps.any:
-            gstart, gend = maps.to_original(gad, gstart, gend)
+            gstart, gend = maps.to_original(gad, nstart, nend)
             sstart, send = maps.to_original(sad, sstart, send)
             moved = [norms[i].obfuscations for i in maps.ads]
             moved_ads = maps.ads
@@ -212,25 +253,60 @@ class Screener:
                 moved_ads = [*maps.ads, *(i for i in maps.ads if i in exclusions)]
             _map_items(maps, moved, moved_ads)
         _place(spans, sstart, send)
-        flag_order = np.lexsort((gend, gstart, gad))
-        flags = _taken(all_flags, flag_order)
-        ordered_ads, gstart, gend = gad[flag_order], gstart[flag_order], gend[flag_order]
-        _place(flags, gstart, gend)
-        repeated = np.flatnonzero((ordered_ads[1:] == ordered_ads[:-1])
-                                  & (gstart[1:] == gstart[:-1]) & (gend[1:] == gend[:-1]))
-        twice = set(ordered_ads[repeated].tolist())
-        per_ad_flags = [flags[a:b] for a, b in pairwise(_cuts(ordered_ads, n))]
-        for i in twice:
-            per_ad_flags[i] = _one_per_span(per_ad_flags[i])
 
-        scores = self.scorer.score_all(per_ad_flags)
+        # Sorted by position within each ad (stable, as `_finish` sorts them after mapping),
+        # then one flag per (category, start, end), as `_one_per_span`.
+        order = np.lexsort((gend, gstart, gad))
+        order = order[_one_per_span_rows(gad[order], gstart[order], gend[order],
+                                         self._flag_category[ginfo[order]],
+                                         self._flag_weight[ginfo[order]])]
+        gad, gstart, gend, ginfo = gad[order], gstart[order], gend[order], ginfo[order]
+        nstart, nend, gspan = nstart[order], nend[order], gspan[order]
+        cuts = _cuts(gad, n)
+        scores, contributions = self._scores(ginfo, cuts)
+
+        info = self._flag_info
+        flags = []
+        add = flags.append
+        for a, j, s, e, ns, ne, k, c in zip(gad.tolist(), ginfo.tolist(), gstart.tolist(),
+                                              gend.tolist(), nstart.tolist(), nend.tolist(),
+                                              gspan.tolist(), contributions, strict=True):
+            category, weight, rule, citation = info[j]
+            # A derived flag on a span from a source field (empty) names the field instead.
+            term = texts[a][ns:ne] if ne > ns or k < 0 else field_term(spans[k])
+            add(Flag(category, term, s, e, weight, rule, citation, c))
         version = self.version
         return [
-            Screening(key, ad_spans, ad_flags, score, version, norm.obfuscations,
+            Screening(key, ad_spans, flags[a:b], score, version, norm.obfuscations,
                       exclusions.get(i, []) if exclusions else [])
-            for i, (key, ad_spans, ad_flags, score, norm) in enumerate(zip(
-                _keys(ads), per_ad_spans, per_ad_flags, scores, norms, strict=True))
+            for i, (key, ad_spans, a, b, score, norm) in enumerate(zip(
+                _keys(ads), per_ad_spans, cuts[:-1], cuts[1:], scores, norms, strict=True))
         ]
+
+    def _scores(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], list[float]]:
+        """Each ad's score and the contribution of each flag, in order, from the flags' rows
+        of `_flag_info` (each ad's run between its `cuts`). The score is a function of those
+        rows, so ads that share them (a network's template, a common pair of terms) are
+        scored once."""
+        scores = [0.0] * (len(cuts) - 1)
+        contributions: list[float] = []
+        if not len(info):
+            return scores, contributions
+        memo = self._score_memo
+        data = info.astype("<i8").tobytes()
+        signature = self._signature
+        score_of = self.scorer.score_signature
+        for i in np.flatnonzero(np.diff(cuts)).tolist():
+            a, b = cuts[i], cuts[i + 1]
+            key = data[8 * a : 8 * b]
+            hit = memo.get(key)
+            if hit is None:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                hit = memo[key] = score_of([signature[j] for j in info[a:b].tolist()])
+            scores[i] = hit[0]
+            contributions += hit[1]
+        return scores, contributions
 
     def _finish(
         self, ad: Ad, norm: NormalisedText, spans: list[Span], flags: list[Flag],
@@ -296,18 +372,18 @@ def _column(items: Sequence[Span | Flag | Obfuscation | Exclusion],
 
 
 def _locate(
-    items: Sequence[Span | Flag | Exclusion], first: np.ndarray, last: np.ndarray
+    start: np.ndarray, end: np.ndarray, first: np.ndarray, last: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(ad, start, end, keep) columns of batch-level items, as `_deal` deals them: the ad an
-    item starts in, offsets local to it, and whether it ends within that ad's text."""
-    start, end = _column(items, _START), _column(items, _END)
+    """(ad, start, end, keep) columns of batch-level items at `start`, `end`, as `_deal`
+    deals them: the ad an item starts in, offsets local to it, and whether it ends within
+    that ad's text."""
     ad = np.searchsorted(first, start, side="right") - 1
     base = first[ad]
     return ad, start - base, end - base, end <= last[ad]
 
 
-def _exclude(items: Sequence[Span | Flag], ad: np.ndarray, start: np.ndarray, end: np.ndarray,
-             keep: np.ndarray, exclusions: dict[int, list[Exclusion]]) -> None:
+def _exclude(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarray,
+             exclusions: dict[int, list[Exclusion]]) -> None:
     """Unset `keep` for the items of an ad with exclusions that lie in one (`_finish`'s
     `is_excluded`, local offsets)."""
     suspects = np.flatnonzero(keep & np.isin(ad, np.fromiter(exclusions, np.int64)))
@@ -453,6 +529,33 @@ def _one_per_span(flags: list[Flag]) -> list[Flag]:
         elif flag.weight > kept[index].weight:
             kept[index] = flag
     return kept
+
+
+def _one_per_span_rows(ad: np.ndarray, start: np.ndarray, end: np.ndarray,
+                       category: np.ndarray, weight: np.ndarray) -> np.ndarray | slice:
+    """`_one_per_span` on columns sorted by (ad, start, end): the rows kept, in order. Of the
+    rows of one (ad, category, start, end), the heaviest (the earlier on a tie) is kept, in
+    the place of the first of them. Only the runs of rows at one place are looked at."""
+    same = (ad[1:] == ad[:-1]) & (start[1:] == start[:-1]) & (end[1:] == end[:-1])
+    if not same.any():
+        return slice(None)
+    member = np.zeros(len(ad), dtype=bool)
+    member[1:] = same
+    member[:-1] |= same
+    rows = np.flatnonzero(member)
+    a, s, e, c = ad[rows], start[rows], end[rows], category[rows]
+    # By key, heaviest first, then in order: the first row of each key is the one kept.
+    by = np.lexsort((rows, -weight[rows], c, e, s, a))
+    a, s, e, c = a[by], s[by], e[by], c[by]
+    new = np.ones(len(by), dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (s[1:] != s[:-1]) | (e[1:] != e[:-1]) | (c[1:] != c[:-1])
+    heads = np.flatnonzero(new)
+    place = np.minimum.reduceat(rows[by], heads)  # where each key first occurs
+    pick = np.arange(len(ad))
+    pick[place] = rows[by[heads]]
+    kept = ~member
+    kept[place] = True
+    return pick[kept]
 
 
 def _to_original(

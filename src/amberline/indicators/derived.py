@@ -22,6 +22,8 @@ from amberline.indicators.lexicon import DerivedRule, Lexicon, LexiconError, loa
 from amberline.model import AGE, DESCRIPTOR, NAME, Flag, Obfuscation, Span
 from amberline.text.normalise import OBSCURING_KINDS
 
+# In the order of the rule codes of `derive_columns` (and the core's `derive_rows`,
+# rust/src/finish.rs).
 DERIVED_RULES = (
     "stated_minor_age",
     "age_near_18",
@@ -29,8 +31,6 @@ DERIVED_RULES = (
     "obscured_contact",
     "ethnicity_named",
 )
-# The rules by the codes the core's `derive_rows` gives them (rust/src/finish.rs).
-_CORE_RULES = DERIVED_RULES
 # A name read without a cue that ties it to the person (names.py gives those 0.6) is too weak
 # to claim a second provider.
 MIN_PROVIDER_NAME_CONFIDENCE = 0.7
@@ -70,7 +70,7 @@ def _makers(rules: dict[str, DerivedRule]) -> dict[str, Callable[[str, Span], Fl
         def make(text: str, span: Span) -> Flag:
             start, end = span.start, span.end
             # A span from a source field (extract/fields.py) is empty: name the field instead.
-            term = text[start:end] if end > start else _field_term(span)
+            term = text[start:end] if end > start else field_term(span)
             return Flag(category, term, start, end, weight, rule_id, citation)
 
         return make
@@ -82,7 +82,7 @@ def _makers(rules: dict[str, DerivedRule]) -> dict[str, Callable[[str, Span], Fl
     return made
 
 
-def _field_term(span: Span) -> str:
+def field_term(span: Span) -> str:
     return f"{span.attrs.get('field', 'source')} field: {span.value}"
 
 
@@ -159,46 +159,59 @@ def _order(flag: Flag) -> tuple[int, int, str]:
 
 
 
-def derive_batch(
+def derive_columns(
     spans: list[Span],
     ads: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     obfuscations: Sequence[list[Obfuscation]],
-    texts: Sequence[str],
     lexicon: Lexicon | None = None,
-) -> tuple[list[Flag], list[int]]:
+) -> np.ndarray:
     """`derive_flags` for a whole batch in one pass over its spans, each ad's spans one after
-    the other: `ads[k]`, `starts[k]` and `ends[k]` (int64 columns) are the ad of `spans[k]`
-    and its offsets in that ad's normalised text (read from these columns, not from the
-    span, which the caller may not have placed yet); `obfuscations[i]` and `texts[i]` are
-    ad i's. Returns the flags (at those offsets) and the ad of each; each ad's flags in
-    `derive_flags`' order. With the compiled core, its `derive_rows` reads the spans."""
+    the other, as rows rather than flags: `ads[k]`, `starts[k]` and `ends[k]` (int64 columns)
+    are the ad of `spans[k]` and its offsets in that ad's normalised text (read from these
+    columns, not from the span, which the caller may not have placed yet);
+    `obfuscations[i]` are ad i's. Returns int64 rows (span, rule) where rule indexes
+    `DERIVED_RULES`, ordered as `derive_flags` orders each ad's flags (by ad, then position,
+    rule id and the order it makes them): the caller makes each flag once, with its final
+    offsets (`derived_flag_info` gives a rule's fields). With the compiled core, its
+    `derive_rows` reads the spans."""
     rules = _default_rules() if lexicon is None else _rules_of(lexicon)
-    made = {name: (rule.category, rule.weight, rule.id, rule.citation)
-            for name, rule in rules.items() if name in DERIVED_RULES}
-    minor, near = made["stated_minor_age"], made["age_near_18"]
-    ethnic, obscured = made["ethnicity_named"], made["obscured_contact"]
-    rank = {rule_id: r for r, rule_id in enumerate(sorted(m[2] for m in made.values()))}
+    # The rules' places when their ids are sorted: flags at one place go by rule id.
+    ids = sorted(rules[name].id for name in DERIVED_RULES)
+    ranks = [ids.index(rules[name].id) for name in DERIVED_RULES]
     compiled = core.load()
     if compiled is not None and core.provides("derive_rows"):
         obscuring = [x for i, found in enumerate(obfuscations) if found for o in found
                      if o.kind in OBSCURING_KINDS for x in (i, o.start, o.end)]
-        # The rules' places when their ids are sorted: flags at one place go by rule id.
-        ids = sorted(made[name][2] for name in _CORE_RULES)
         found_rows = compiled.derive_rows(  # type: ignore[attr-defined]
             spans, ads.astype("<i8").tobytes(), starts.astype("<i8").tobytes(),
             ends.astype("<i8").tobytes(), np.asarray(obscuring, dtype="<i8").tobytes(),
-            (AGE, NAME, DESCRIPTOR), list(CONTACT_KINDS), MIN_PROVIDER_NAME_CONFIDENCE,
-            [ids.index(made[name][2]) for name in _CORE_RULES])
-        rules_by_code = [made[name] for name in _CORE_RULES]
-        found = np.frombuffer(found_rows, dtype="<i8").reshape(-1, 2)
-        at = found[:, 0]
-        return _flags_of([(k, 0, rules_by_code[code]) for k, code in found.tolist()], spans,
-                         dict(zip(at.tolist(), ads[at].tolist(), strict=True)),
-                         dict(zip(at.tolist(), starts[at].tolist(), strict=True)),
-                         dict(zip(at.tolist(), ends[at].tolist(), strict=True)), texts)
-    ads, starts, ends = ads.tolist(), starts.tolist(), ends.tolist()
+            (AGE, NAME, DESCRIPTOR), list(CONTACT_KINDS), MIN_PROVIDER_NAME_CONFIDENCE, ranks)
+        return np.frombuffer(found_rows, dtype="<i8").reshape(-1, 2).astype(np.int64)
+    return _derive_rows(spans, ads.tolist(), starts.tolist(), ends.tolist(), obfuscations, ranks)
+
+
+def derived_flag_info(lexicon: Lexicon | None = None) -> list[tuple[str, float, str, str]]:
+    """(category, weight, rule id, citation) of each rule of `DERIVED_RULES`, in that order:
+    the fields of the flags of `derive_columns`' rows."""
+    rules = _default_rules() if lexicon is None else _rules_of(lexicon)
+    return [(rules[name].category, rules[name].weight, rules[name].id, rules[name].citation)
+            for name in DERIVED_RULES]
+
+
+_MINOR, _NEAR, _MULTIPLE, _OBSCURED, _ETHNIC = range(len(DERIVED_RULES))
+
+
+def _derive_rows(
+    spans: list[Span],
+    ads: list[int],
+    starts: list[int],
+    ends: list[int],
+    obfuscations: Sequence[list[Obfuscation]],
+    ranks: list[int],
+) -> np.ndarray:
+    """`derive_columns` without the core (its `derive_rows` in Python)."""
     hidden: dict[int, list[tuple[int, int]]] = {}
     for i, found in enumerate(obfuscations):
         if found:
@@ -209,7 +222,7 @@ def derive_batch(
     # (span, phase, rule): `derive_flags` makes them span by span (phase 0), then for names
     # (1), then for ages (2), which with the span's index is the order it makes them in.
     kinds = np.array([span.kind for span in spans], dtype=object)
-    rows: list[tuple[int, int, tuple[str, float, str, str]]] = []
+    rows: list[tuple[int, int, int]] = []
     add = rows.append
     first_age: dict[tuple[int, int], int] = {}
     for k in np.flatnonzero(kinds == AGE).tolist():
@@ -219,64 +232,33 @@ def derive_batch(
         if age is None:
             continue
         if age < 18:
-            add((k, 0, minor))
+            add((k, 0, _MINOR))
         elif age <= 19:
-            add((k, 0, near))
+            add((k, 0, _NEAR))
         if (span.attrs or {}).get("origin", "text") == "text":
             first_age.setdefault((ads[k], age), k)
     for k in np.flatnonzero(kinds == DESCRIPTOR).tolist():
         if (spans[k].attrs or {}).get("kind") == "ethnicity":
-            add((k, 0, ethnic))
+            add((k, 0, _ETHNIC))
     if hidden:
         contact = np.isin(kinds, list(_CONTACT_KINDS)) & np.isin(ads, list(hidden))
         for k in np.flatnonzero(contact).tolist():
             start, end = starts[k], ends[k]
             for a, b in hidden[ads[k]]:
                 if a < end and start < b:
-                    add((k, 0, obscured))
+                    add((k, 0, _OBSCURED))
                     break
     first_name: dict[tuple[int, str], int] = {}
     for k in np.flatnonzero(kinds == NAME).tolist():
         span = spans[k]
         if span.value and span.confidence >= MIN_PROVIDER_NAME_CONFIDENCE:
             first_name.setdefault((ads[k], str(span.value).casefold()), k)
-    multiple = made["multiple_providers"]
     for phase, group in ((1, first_name), (2, first_age)):
         if len(group) >= 2:
             per_ad = Counter(i for i, _key in group)
-            rows += [(k, phase, multiple) for (i, _key), k in group.items() if per_ad[i] >= 2]
-    flags, of = _flags_of(rows, spans, ads, starts, ends, texts)
-    if len(flags) > 1:
-        count = len(flags)
-        order = np.lexsort((
-            np.fromiter((row[0] for row in rows), np.int64, count),
-            np.fromiter((row[1] for row in rows), np.int64, count),
-            np.fromiter((rank[f.rule] for f in flags), np.int64, count),
-            np.fromiter((f.end for f in flags), np.int64, count),
-            np.fromiter((f.start for f in flags), np.int64, count),
-            np.asarray(of, dtype=np.int64),
-        )).tolist()
-        flags = [flags[k] for k in order]
-        of = [of[k] for k in order]
-    return flags, of
-
-
-def _flags_of(
-    rows: list[tuple[int, int, tuple[str, float, str, str]]],
-    spans: Sequence[Span],
-    ads: Sequence[int] | dict[int, int],
-    starts: Sequence[int] | dict[int, int],
-    ends: Sequence[int] | dict[int, int],
-    texts: Sequence[str],
-) -> tuple[list[Flag], list[int]]:
-    """The flags of rows (span, phase, rule fields), in their order, and the ad of each
-    (`ads[k]`, `starts[k]`, `ends[k]`: span k's ad and offsets)."""
-    flags: list[Flag] = []
-    of: list[int] = []
-    for k, _phase, (category, weight, rule_id, citation) in rows:
-        i, start, end = ads[k], starts[k], ends[k]
-        # A span from a source field (extract/fields.py) is empty: name the field instead.
-        term = texts[i][start:end] if end > start else _field_term(spans[k])
-        flags.append(Flag(category, term, start, end, weight, rule_id, citation))
-        of.append(i)
-    return flags, of
+            rows += [(k, phase, _MULTIPLE) for (i, _key), k in group.items() if per_ad[i] >= 2]
+    found = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    at, phase, rule = found[:, 0], found[:, 1], found[:, 2]
+    ad, start, end = (np.asarray(column, dtype=np.int64)[at] for column in (ads, starts, ends))
+    order = np.lexsort((at, phase, np.asarray(ranks, dtype=np.int64)[rule], end, start, ad))
+    return found[order][:, [0, 2]]

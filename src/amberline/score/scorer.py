@@ -23,17 +23,26 @@ with no flags is 0, and no score reaches 1 because every weight is below 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from amberline.config_files import read_toml
 from amberline.model import Flag
 from amberline.score.combine import combine, log_strength
 
-_MEMO_SIZE = 65536  # signatures kept; the memo is emptied when full
+MEMO_SIZE = 65536  # signatures kept; the memo is emptied when full
 _SIGNATURE = attrgetter("category", "rule", "weight")  # a flag's part of the memo key
+
+
+class Signature(NamedTuple):
+    """What of a flag its score depends on (`Scorer.score_signature` takes these)."""
+
+    category: str
+    rule: str
+    weight: float
 
 
 class WeightsError(ValueError):
@@ -115,7 +124,7 @@ class Scorer:
             {k: float(v) for k, v in weights.items()}, float(bonus), repeats, version, origin
         )
 
-    def _units(self, flags: list[Flag]) -> list[float]:
+    def _units(self, flags: Sequence[Flag | Signature]) -> list[float]:
         """Evidence units per flag (same order), following steps 1-3 of the formula."""
         best: dict[tuple[str, str], int] = {}  # (category, rule) -> index of strongest flag
         raw: list[float] = []
@@ -160,7 +169,7 @@ class Scorer:
             hit = memo.get(key)
             if hit is None:
                 hit = compute(flags)
-                if len(memo) >= _MEMO_SIZE:
+                if len(memo) >= MEMO_SIZE:
                     memo.clear()
                 memo[key] = hit
             score, contribs = hit
@@ -169,7 +178,13 @@ class Scorer:
             scores.append(score)
         return scores
 
-    def _compute(self, flags: list[Flag]) -> tuple[float, tuple[float, ...]]:
+    def score_signature(self, flags: Sequence[Flag | Signature]) -> tuple[float, tuple[float, ...]]:
+        """(score, contribution per flag) of flags known by their signatures (the category,
+        rule and weight of each), for a caller that makes the flags after scoring them;
+        nothing is set and nothing is memoised."""
+        return self._compute(flags)
+
+    def _compute(self, flags: Sequence[Flag | Signature]) -> tuple[float, tuple[float, ...]]:
         """(score, contribution per flag), following steps 4-5 of the formula."""
         score, contribs = combine(self._units(flags))
         return score, tuple(contribs)
