@@ -21,7 +21,12 @@ from hypothesis import strategies as st
 from amberline import core
 from amberline.text import native
 from amberline.text.homoglyphs import HOMOGLYPHS
-from amberline.text.normalise import NormalisedText, normalise_batch, reference_batch
+from amberline.text.normalise import (
+    NormalisedBatch,
+    NormalisedText,
+    normalise_batch,
+    reference_batch,
+)
 from core_support import fixture_strings
 
 try:
@@ -47,12 +52,26 @@ def _as_tuple(result: NormalisedText) -> tuple:
     return result.original, result.text, offsets, ends, result.same_offsets, obfs
 
 
+def _obfs(found: list) -> list[tuple]:
+    return [(o.start, o.end, o.kind, o.original) for o in found]
+
+
 def _assert_same(texts: list[str], compiled: object) -> None:
     got = native.normalise_batch(texts, compiled)
     want = reference_batch(texts)
     assert len(got) == len(want) == len(texts)
-    for text, g, w in zip(texts, got, want, strict=True):
-        assert _as_tuple(g) == _as_tuple(w), text
+    # The batch read whole, as the pipeline reads it, before any text's result is made: the
+    # texts, the obfuscations and the moved texts' maps joined, as the reference's give them.
+    assert got.texts == [w.text for w in want]
+    assert [_obfs(found) for found in got.obfuscations] == [_obfs(w.obfuscations) for w in want]
+    joined, joined_want = got.maps, NormalisedBatch.of(want).maps
+    assert joined.ads == joined_want.ads
+    for column in ("lengths", "heads", "tails"):
+        assert getattr(joined, column).tolist() == getattr(joined_want, column).tolist()
+    # Each text's result, made on demand (last first: none depends on an earlier one).
+    for i in reversed(range(len(texts))):
+        assert _as_tuple(got[i]) == _as_tuple(want[i]), texts[i]
+        assert got[i] is got[i] and got[i].obfuscations is got.obfuscations[i]
 
 
 # --- corpora ----------------------------------------------------------------------------------

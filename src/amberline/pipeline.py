@@ -40,7 +40,7 @@ from amberline.model import Ad, Exclusion, Flag, Obfuscation, Screening, Span, e
 from amberline.score.scorer import MEMO_SIZE, Scorer, Signature
 from amberline.text import boilerplate
 from amberline.text.boilerplate import is_excluded, whole_ad
-from amberline.text.normalise import NormalisedText, normalise_batch, prepare
+from amberline.text.normalise import NormalisedBatch, NormalisedText, normalise_batch, prepare
 
 _BY_POSITION = attrgetter("start", "end")
 _START = attrgetter("start")
@@ -132,7 +132,7 @@ class Screener:
     def _screen_batch(self, ads: Sequence[Ad], stage: _Stage) -> list[Screening]:
         stage.name = "normalise"
         norms = normalise_batch([ad.text for ad in ads])
-        texts = [norm.text for norm in norms]
+        texts = norms.texts
         starts = [0, *accumulate(len(t) + _SEP_LEN for t in texts[:-1])]
         limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
         joined = BATCH_SEPARATOR.join(texts)
@@ -173,7 +173,7 @@ class Screener:
         return self.matcher.match(joined)
 
     def _finish_batch(
-        self, ads: Sequence[Ad], norms: list[NormalisedText], starts: list[int],
+        self, ads: Sequence[Ad], norms: NormalisedBatch, starts: list[int],
         limits: list[int], found: list[list[Span]], lexicon_flags: list[Flag] | np.ndarray,
         found_excluded: list[Exclusion],
     ) -> list[Screening]:
@@ -185,7 +185,7 @@ class Screener:
         n = len(ads)
         first = np.asarray(starts, dtype=np.int64)
         last = np.asarray(limits, dtype=np.int64)
-        texts = [norm.text for norm in norms]
+        texts = norms.texts
 
         # Exclusions (a few ads of a batch at most): dealt and widened as `_finish` does.
         exclusions: dict[int, list[Exclusion]] = {}
@@ -232,8 +232,8 @@ class Screener:
         if not fkeep.all():
             kept = np.flatnonzero(fkeep)
             fad, fstart, fend, fentry = fad[kept], fstart[kept], fend[kept], fentry[kept]
-        derived = derive_columns(spans, sad, sstart, send,
-                                 [norm.obfuscations for norm in norms], self._derive_lexicon)
+        derived = derive_columns(spans, sad, sstart, send, norms.obfuscations,
+                                 self._derive_lexicon)
         at = derived[:, 0]
         gad = np.concatenate([fad, sad[at]])
         nstart = np.concatenate([fstart, sstart[at]])
@@ -246,7 +246,7 @@ class Screener:
         if maps.any:
             gstart, gend = maps.to_original(gad, nstart, nend)
             sstart, send = maps.to_original(sad, sstart, send)
-            moved = [norms[i].obfuscations for i in maps.ads]
+            moved = [norms.obfuscations[i] for i in maps.ads]
             moved_ads = maps.ads
             if exclusions:
                 moved += [exclusions[i] for i in maps.ads if i in exclusions]
@@ -277,10 +277,11 @@ class Screener:
             add(Flag(category, term, s, e, weight, rule, citation, c))
         version = self.version
         return [
-            Screening(key, ad_spans, flags[a:b], score, version, norm.obfuscations,
+            Screening(key, ad_spans, flags[a:b], score, version, obfuscations,
                       exclusions.get(i, []) if exclusions else [])
-            for i, (key, ad_spans, a, b, score, norm) in enumerate(zip(
-                _keys(ads), per_ad_spans, cuts[:-1], cuts[1:], scores, norms, strict=True))
+            for i, (key, ad_spans, a, b, score, obfuscations) in enumerate(zip(
+                _keys(ads), per_ad_spans, cuts[:-1], cuts[1:], scores, norms.obfuscations,
+                strict=True))
         ]
 
     def _scores(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], list[float]]:
@@ -431,12 +432,13 @@ def _cuts(ads: np.ndarray, n: int) -> list[int]:
 
 
 class _Maps:
-    """The offset maps of a batch's changed ads joined into two columns, so that mapping
-    offsets back to the original texts (`_to_original`'s rule) is one gather per batch."""
+    """A batch's offset maps as the normaliser joined them (`NormalisedBatch.maps`), with
+    where each ad's begins, so that mapping offsets back to the original texts
+    (`_to_original`'s rule) is one gather per batch."""
 
-    def __init__(self, norms: Sequence[NormalisedText]) -> None:
-        self.ads = [i for i, norm in enumerate(norms)
-                    if norm.offsets is not None and not norm.same_offsets]
+    def __init__(self, norms: NormalisedBatch) -> None:
+        joined = norms.maps
+        self.ads = joined.ads
         self.any = bool(self.ads)
         if not self.any:
             return
@@ -444,19 +446,15 @@ class _Maps:
         self.moved = np.zeros(n, dtype=bool)
         self.moved[self.ads] = True
         self.length = np.zeros(n, dtype=np.int64)
-        self.length[self.ads] = [len(norms[i].text) for i in self.ads]
+        self.length[self.ads] = joined.lengths
         # A changed ad's `offsets` has len(text) + 1 entries and its ends len(text).
         self.tail_base = np.zeros(n, dtype=np.int64)
-        self.tail_base[self.ads] = np.cumsum(self.length[self.ads]) - self.length[self.ads]
+        self.tail_base[self.ads] = np.cumsum(joined.lengths) - joined.lengths
         self.head_base = self.tail_base + np.cumsum(self.moved) - self.moved
-        heads = [norms[i].offsets for i in self.ads]
-        tails = [norm._ends if norm._ends is not None else norm.offsets[1:]  # type: ignore[index]
-                 for norm in map(norms.__getitem__, self.ads)]
-        self.heads = np.concatenate(heads, dtype=np.int64)  # type: ignore[arg-type]
-        self.tails = np.concatenate([*(t for t in tails if len(t)), [0]],  # type: ignore[list-item]
-                                    dtype=np.int64)
-        if (len(self.heads) != int(self.length.sum()) + len(self.ads)
-                or len(self.tails) != int(self.length.sum()) + 1):
+        self.heads = joined.heads
+        self.tails = joined.tails
+        if (len(self.heads) != int(joined.lengths.sum()) + len(self.ads)
+                or len(self.tails) != int(joined.lengths.sum())):
             raise ValueError("an offset map's length does not match its normalised text")
 
     def to_original(self, ad: np.ndarray, start: np.ndarray,
@@ -470,7 +468,8 @@ class _Maps:
             raise IndexError("an offset lies outside its ad's normalised text")
         head = self.heads[self.head_base[a] + s]
         full = e > s
-        tail = self.tails[self.tail_base[a] + np.where(full, e - 1, 0)]
+        # (no ad's text is empty where `full`; where not, any entry will do: the first)
+        tail = self.tails[np.where(full, self.tail_base[a] + e - 1, 0)] if len(self.tails) else head
         start, end = start.copy(), end.copy()
         start[moved] = head
         end[moved] = np.where(full, tail, head)

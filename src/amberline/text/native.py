@@ -26,7 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
+from operator import getitem
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +36,9 @@ from amberline import core, disk_cache
 from amberline.model import Obfuscation
 from amberline.text import chars
 from amberline.text.homoglyphs import HOMOGLYPHS
+
+if TYPE_CHECKING:
+    from amberline.text.normalise import NormalisedBatch
 
 # Flag bits, as `rust/src/tables.rs` reads them.
 ALNUM, DECIMAL, ALPHA, SPACE, INVISIBLE = 1, 2, 4, 8, 16
@@ -205,46 +210,71 @@ def build(module: object, panic_on: str | None = None) -> object:
     )
 
 
-def normalise_batch(texts: Sequence[str], compiled: object) -> list:
+def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
     """`normalise.normalise_batch` through the core `compiled`.
 
-    The offset maps stay in the core's int64 buffers: each changed text's `offsets` and
-    `_ends` are numpy views of them (a screening maps a few offsets per ad back, while a
-    list would make a Python int for every character of every changed ad), and a text whose
-    edits all kept their length gets the identity maps as ranges."""
-    from amberline.text.normalise import KINDS, NormalisedText
+    The batch is read from the core's columns as a whole: the changed texts are slices of
+    one decoded string, the obfuscations are made in one pass over their rows (one `map` per
+    field) and dealt to their texts by runs, and the offset maps stay in the core's int64
+    buffers, already joined as the pipeline reads them (`NormalisedBatch.maps`: a list
+    would make a Python int for every character of every changed ad). A text's
+    `NormalisedText` is made only when asked for, its maps numpy views of those buffers, or
+    ranges for a text whose edits all kept their length."""
+    from amberline.text.normalise import KINDS, JoinedMaps, NormalisedBatch, NormalisedText
 
-    status, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
+    status_b, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
         compiled.normalise_batch(*core.batch_buffer(texts))  # type: ignore[attr-defined]
     )
     core.raise_failures("normaliser", errors)
-    obfs: dict[int, list[Obfuscation]] = {}
-    for i, start, end, kind, s, e in np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6).tolist():
-        found = obfs.get(i)
-        if found is None:
-            found = obfs[i] = []
-        found.append(Obfuscation(start, end, KINDS[kind], texts[i][s:e]))
+    n = len(texts)
+    originals = list(texts)
+    status = np.frombuffer(status_b, dtype=np.uint8)
+    cut_column = np.frombuffer(text_bounds, dtype="<i8")
+    lengths = np.diff(cut_column)
     joined = text_data.decode("utf-32-le", "surrogatepass")
-    cuts = np.frombuffer(text_bounds, dtype="<i8").tolist()
-    starts = np.frombuffer(starts_b, dtype="<i8")
-    ends = np.frombuffer(ends_b, dtype="<i8")
-    out = []
-    at_start = at_end = 0
-    for i, (text, state) in enumerate(zip(texts, status, strict=True)):
+    new = list(originals)
+    changed = np.flatnonzero(status).tolist()
+    if changed:
+        cuts = cut_column.tolist()
+        for i in changed:
+            new[i] = joined[cuts[i] : cuts[i + 1]]
+    obfuscations: list[list[Obfuscation]] = [[] for _ in range(n)]
+    rows = np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6)
+    if len(rows):
+        of, start, end, kind, s, e = rows.T.tolist()
+        made = list(map(Obfuscation, start, end, map(KINDS.__getitem__, kind),
+                        map(getitem, map(originals.__getitem__, of), map(slice, s, e))))
+        ads, first = np.unique(rows[:, 0], return_index=True)
+        bounds = [*first.tolist(), len(made)]
+        for k, i in enumerate(ads.tolist()):
+            obfuscations[i] = made[bounds[k] : bounds[k + 1]]
+    moved = np.flatnonzero(status == _CHANGED)
+    maps = JoinedMaps(moved.tolist(), lengths[moved], np.frombuffer(starts_b, dtype="<i8"),
+                      np.frombuffer(ends_b, dtype="<i8"))
+    if (len(maps.heads) != int(maps.lengths.sum()) + len(maps.ads)
+            or len(maps.tails) != int(maps.lengths.sum())):
+        raise ValueError("the core's offset maps do not match its normalised texts")
+    place: dict[int, tuple[int, int]] = {}  # moved text -> where its tail and head start
+
+    def make(i: int) -> NormalisedText:
+        text, state, found = originals[i], status_b[i], obfuscations[i]
         if state == _UNCHANGED:
-            out.append(NormalisedText(text, text, None, []))
-            continue
-        new = joined[cuts[i] : cuts[i + 1]]
-        n = len(new)
+            return NormalisedText(text, text, None, found)
+        norm = new[i]
+        size = len(norm)
         if state == _SAME_OFFSETS:
-            result = NormalisedText(text, new, range(n + 1), obfs.get(i, []))
-            result._ends = range(1, n + 1)
+            result = NormalisedText(text, norm, range(size + 1), found)
+            result._ends = range(1, size + 1)
             result._same_offsets = True
-        else:
-            result = NormalisedText(text, new, starts[at_start : at_start + n + 1],
-                                    obfs.get(i, []))
-            result._ends = ends[at_end : at_end + n]
-            at_start += n + 1
-            at_end += n
-        out.append(result)
-    return out
+            return result
+        if not place:
+            tails = np.cumsum(maps.lengths) - maps.lengths
+            heads = tails + np.arange(len(tails))  # one more entry for each moved text before
+            place.update(zip(maps.ads, zip(tails.tolist(), heads.tolist(), strict=True),
+                             strict=True))
+        tail, head = place[i]
+        result = NormalisedText(text, norm, maps.heads[head : head + size + 1], found)
+        result._ends = maps.tails[tail : tail + size]
+        return result
+
+    return NormalisedBatch(new, obfuscations, make, maps=maps)

@@ -19,11 +19,14 @@ the reference the fast paths are tested against.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from operator import attrgetter
+from typing import overload
 from unicodedata import is_normalized
+
+import numpy as np
 
 from amberline.model import Obfuscation
 from amberline.text import chars, native, numbers
@@ -99,6 +102,88 @@ class NormalisedText:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinedMaps:
+    """The offset maps of a batch's texts whose offsets moved (`offsets` not None and not
+    `same_offsets`), one after the other: what the pipeline maps a whole batch's findings
+    back with, in one gather, instead of one lookup per finding."""
+
+    ads: list[int]  # the texts whose offsets moved, ascending
+    lengths: np.ndarray  # len(text) of each of `ads` (int64)
+    heads: np.ndarray  # each one's `offsets` (len(text) + 1 entries), in the order of `ads`
+    tails: np.ndarray  # each one's ends (len(text) entries: `_ends`, or `offsets[1:]`)
+
+
+class NormalisedBatch(Sequence[NormalisedText]):
+    """`normalise_batch`'s result: a sequence of `NormalisedText`, and the same batch read
+    whole, which is how the pipeline reads it: `texts[i]` and `obfuscations[i]` (the very
+    list of `self[i].obfuscations`) of every text, and `maps`, the moved texts' offset maps
+    joined. The core hands those over as columns for the whole batch; a text's
+    `NormalisedText`, with its own views of the maps, is only made when it is asked for."""
+
+    __slots__ = ("_items", "_make", "_maps", "obfuscations", "texts")
+
+    def __init__(
+        self,
+        texts: list[str],
+        obfuscations: list[list[Obfuscation]],
+        make: Callable[[int], NormalisedText] | None = None,
+        items: list[NormalisedText] | None = None,
+        maps: JoinedMaps | None = None,
+    ) -> None:
+        self.texts = texts
+        self.obfuscations = obfuscations
+        self._make = make
+        self._items: list[NormalisedText | None] = (
+            list(items) if items is not None else [None] * len(texts))
+        self._maps = maps
+
+    @classmethod
+    def of(cls, items: list[NormalisedText]) -> NormalisedBatch:
+        """The batch of results already made (the Python reference's)."""
+        return cls([r.text for r in items], [r.obfuscations for r in items], items=items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> NormalisedText: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[NormalisedText]: ...
+    def __getitem__(self, index: int | slice) -> NormalisedText | list[NormalisedText]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        if item is None:
+            assert self._make is not None
+            item = self._items[index] = self._make(index % len(self._items))
+        return item
+
+    def __iter__(self) -> Iterator[NormalisedText]:
+        return map(self.__getitem__, range(len(self._items)))
+
+    @property
+    def maps(self) -> JoinedMaps:
+        """The moved texts' offset maps joined (made from the results when the core did not
+        hand them over)."""
+        if self._maps is None:
+            self._maps = _joined_maps(list(self))
+        return self._maps
+
+
+def _joined_maps(items: Sequence[NormalisedText]) -> JoinedMaps:
+    ads = [i for i, r in enumerate(items) if r.offsets is not None and not r.same_offsets]
+    empty = np.zeros(0, dtype=np.int64)
+    if not ads:
+        return JoinedMaps(ads, empty, empty, empty)
+    moved = [items[i] for i in ads]
+    heads = np.concatenate([r.offsets for r in moved], dtype=np.int64)  # type: ignore[misc]
+    tails = [r._ends if r._ends is not None else r.offsets[1:]  # type: ignore[index]
+             for r in moved]
+    return JoinedMaps(ads, np.array([len(r.text) for r in moved], dtype=np.int64), heads,
+                      np.concatenate([empty, *(t for t in tails if len(t))], dtype=np.int64))
+
+
+@dataclass(frozen=True, slots=True)
 class _Compiled:
     tables: chars.CharTables
     gate: Gate
@@ -123,12 +208,12 @@ def normalise(text: str) -> NormalisedText:
     return normalise_batch([text])[0]
 
 
-def normalise_batch(texts: Sequence[str]) -> list[NormalisedText]:
+def normalise_batch(texts: Sequence[str]) -> NormalisedBatch:
     """`normalise` for many texts: by the compiled core when it is built (`amberline.core`),
     else by the Python reference, `reference_batch`; both give identical results."""
     compiled = native.normaliser()
     if compiled is None:
-        return reference_batch(texts)
+        return NormalisedBatch.of(reference_batch(texts))
     return native.normalise_batch(texts, compiled)
 
 
