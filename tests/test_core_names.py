@@ -163,10 +163,19 @@ def test_fuzzed_texts(extractor, texts: list[str]) -> None:
 @given(texts=st.lists(_TEXTS, min_size=1, max_size=3))
 def test_without_the_prefilter(texts: list[str]) -> None:
     """Without Hyperscan the reference runs `finditer` (as it does with Hyperscan for a text
-    holding a letter such as the "ſ" of "ſoy", `names._FOLDED`); the core then searches the
-    whole text."""
+    holding a letter such as the "ſ" of "ſoy", `names._FOLDED`); the core scans its own
+    triggers either way, and searches the whole text when told to."""
     names = _without_prefilter()
-    _assert_same(names, [*texts, "kiſſes from Kenya\n\u212aisses from Mia\nſweet Dani"])
+    texts = [*texts, "kiſſes from Kenya\n\u212aisses from Mia\nſweet Dani"]
+    _assert_same(names, texts)
+    for text in [*texts, BATCH_SEPARATOR.join(texts)]:
+        assert _core_spans(names, text, whole=True) == _core_spans(names, text), text
+
+
+def _core_spans(names: NameExtractor, text: str, whole: bool = False) -> list[tuple]:
+    spans = names._core_extract(text, whole)
+    assert spans is not None
+    return [(s.start, s.end, s.value, s.confidence, s.attrs) for s in spans]
 
 
 _NO_PREFILTER: list[NameExtractor] = []

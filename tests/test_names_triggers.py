@@ -5,6 +5,8 @@ pattern, and each exact match starts where a trigger reports a start).
 Two ways this failed: Hyperscan reports one leftmost start per match end, so "my name: Mia" hid
 the start of "name:" behind "my"; and caseless Hyperscan does not match the non-ASCII letters a
 case-insensitive `re` folds to ASCII ("ſoy", a Kelvin sign in "kisses", a dotless i in "it's").
+The compiled core scans the same triggers itself (`names._core_triggers`), and must give the
+same spans too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amberline.extract.names import NameExtractor
+from amberline.model import Span
 
 _CUES = ["my name: ", "my name is ", "my names: ", "My  Name's ", "names: ", "name is ",
          "ask 4 ", "ask for ", "I'm ", "im ", "I’M ", "i am ", "this is ", "It's ", "its me ",
@@ -51,7 +54,7 @@ def pair() -> tuple[NameExtractor, NameExtractor]:
 
 
 def _spans(names: NameExtractor, text: str) -> list[tuple]:
-    return [(s.start, s.end, s.value, s.confidence, s.attrs) for s in names.extract(text)]
+    return _spans_of(names.extract(text))
 
 
 @settings(max_examples=300, deadline=None)
@@ -62,11 +65,49 @@ def test_the_prefilter_changes_no_span(pair, pieces: list[str]) -> None:
     assert _spans(with_pf, text) == _spans(without, text), text
 
 
-@pytest.mark.parametrize("text", ["my name: Mia", "My names: Mia", "ſoy Dani",
-                                  "\u212aisses from Mia", "ok ıt's Lola",
-                                  "ok\nclaſſy Ruby", "ok\nMia avaılable now",
-                                  "ok\n🔥 Mia 🔥"])
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_PIECES, min_size=1, max_size=8))
+def test_the_cores_triggers_change_no_span(reference, core_names, pieces: list[str]) -> None:
+    """The core scans the same triggers itself (every start, the folded letters read as the
+    ASCII letters they fold to): the reference's spans, as when it tries every position."""
+    text = "".join(pieces)
+    want = _spans(reference, text)
+    assert _spans(core_names, text) == want, text
+    assert _spans_of(core_names._core_extract(text, whole=True)) == want, text
+
+
+@pytest.fixture(scope="module")
+def reference() -> NameExtractor:
+    names = NameExtractor()
+    names._scanner = None
+    names._prefilter.available = False
+    return names
+
+
+@pytest.fixture(scope="module")
+def core_names() -> NameExtractor:
+    names = NameExtractor()
+    if names._scanner is None:
+        pytest.skip("the core is not built")
+    return names
+
+
+def _spans_of(spans: list[Span] | None) -> list[tuple]:
+    assert spans is not None
+    return [(s.start, s.end, s.value, s.confidence, s.attrs) for s in spans]
+
+
+_KNOWN = ["my name: Mia", "My names: Mia", "ſoy Dani", "\u212aisses from Mia", "ok ıt's Lola",
+          "ok\nclaſſy Ruby", "ok\nMia avaılable now", "ok\n🔥 Mia 🔥"]
+
+
+@pytest.mark.parametrize("text", _KNOWN)
 def test_known_cases(pair, text: str) -> None:
     with_pf, without = pair
     assert _spans(with_pf, text) == _spans(without, text)
     assert _spans(without, text)  # each is a name found by its cue
+
+
+@pytest.mark.parametrize("text", _KNOWN)
+def test_known_cases_in_the_core(reference, core_names, text: str) -> None:
+    assert _spans(core_names, text) == _spans(reference, text)

@@ -21,6 +21,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -28,6 +29,7 @@ use pyo3::types::PyBytes;
 
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
+use crate::triggers::{TriggerForm, Triggers};
 
 /// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
 pub const STOP: u8 = 0;
@@ -1013,6 +1015,8 @@ fn title_word(w: &[u32]) -> bool {
 pub struct PyNameScanner {
     scanner: NameScanner,
     forms: CueForms,
+    /// the cue forms' triggers (`use_triggers`); without them every position is tried
+    triggers: OnceLock<Triggers>,
 }
 
 /// Word rows (text index, start, end, kind, cue id), phone-neighbour rows (text index, start,
@@ -1116,28 +1120,52 @@ fn positional_all(
     (rows, deferred, errors)
 }
 
+/// Columns of a row of `extract_batch`.
+const EXTRACT_COLUMNS: usize = 9;
+
 fn extract_all(
     scanner: &NameScanner,
     forms: &CueForms,
     chars: &[u32],
     bounds: &[usize],
-    hits: Option<&[(usize, usize, usize)]>,
+    triggers: Option<&Triggers>,
 ) -> PositionalRows {
     let (mut rows, mut deferred) = (Vec::new(), Vec::new());
-    let scan = |_, text: &[u32]| scanner.extract(text, forms, hits);
-    let errors = each_text(scanner, chars, bounds, scan, |index, result| match result {
-        Ok(found) => {
-            for f in found {
+    let scan = |_, text: &[u32]| {
+        let starts = triggers.and_then(|tr| tr.starts(text));
+        let mut found = scanner.extract(text, forms, starts.as_deref())?;
+        found.sort_by_key(|f| f.found.start); // stable, as the reference sorts its spans
+        let (mut segment, mut counted) = (0, 0);
+        let rows: Vec<[i64; EXTRACT_COLUMNS - 1]> = found
+            .into_iter()
+            .map(|f| {
                 let n = f.found;
-                let row = [
+                // the form feeds before the name: which ad of a joined batch it is in
+                segment += text[counted..n.start].iter().filter(|&&c| c == FF).count();
+                counted = n.start;
+                let plain = !text[n.start..n.end]
+                    .iter()
+                    .any(|&c| c == HYPHEN || scanner.tables.flag(c, SPACE));
+                [
                     n.start,
                     n.end,
                     usize::from(n.cue),
                     usize::from(n.confidence),
-                ];
+                    f.cue_start,
+                    f.cue_end,
+                    segment,
+                    usize::from(plain),
+                ]
+                .map(|v| v as i64)
+            })
+            .collect();
+        Ok(rows)
+    };
+    let errors = each_text(scanner, chars, bounds, scan, |index, result| match result {
+        Ok(found) => {
+            for row in found {
                 rows.push(index as i64);
-                rows.extend(row.map(|v| v as i64));
-                rows.extend([f.cue_start as i64, f.cue_end as i64]);
+                rows.extend(row);
             }
         }
         Err(Defer) => deferred.push(index),
@@ -1227,6 +1255,7 @@ impl PyNameScanner {
         Ok(PyNameScanner {
             scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
             forms,
+            triggers: OnceLock::new(),
         })
     }
 
@@ -1260,39 +1289,41 @@ impl PyNameScanner {
         ))
     }
 
-    /// `NameExtractor.extract` on a batch, before `_in_full` (`data`, `bounds` as for
-    /// `scan_batch`; `hits`: for a batch of one text, the extractor's prefilter hits as
-    /// (trigger id, start, end), or None for a search of the whole text).
+    /// The cue forms' trigger sets (`names._core_triggers`: the cues', "here"'s, the title
+    /// forms'), set once: `extract_batch` then tries the cue forms only where they start.
+    fn use_triggers(&self, triggers: TriggerForm) -> PyResult<()> {
+        if triggers.0.len() != TRIGGER_SETS {
+            return Err(PyValueError::new_err("expected 3 trigger sets"));
+        }
+        let triggers = Triggers::new(triggers).map_err(PyValueError::new_err)?;
+        self.triggers
+            .set(triggers)
+            .map_err(|_| PyValueError::new_err("the triggers are set already"))
+    }
+
+    /// `NameExtractor.extract` on a batch (`data`, `bounds` as for `scan_batch`), tried where
+    /// the triggers start (`use_triggers`; everywhere with `whole`, or without triggers).
     ///
-    /// Returns (rows, deferred, errors): rows of seven int64 (text index, start, end, cue id
-    /// of `CUES`, confidence code: 0.5, 0.6, 0.7, 0.9; then the bounds of the cue as written
-    /// for cue id 13, else 0, 0), the final bounds of each name in the reference's order;
-    /// the texts Python must run the reference on, which have no rows; and (text index,
-    /// message) for the texts the core panicked on.
+    /// Returns (rows, deferred, errors): rows of nine int64 (text index, start, end, cue id
+    /// of `CUES`, confidence code: 0.5, 0.6, 0.7, 0.9; the bounds of the cue as written for
+    /// cue id 13, else 0, 0; how many form feeds come before the name in its text; 1 when
+    /// the name holds no hyphen and no white space, else 0), the final bounds of each name,
+    /// in the reference's order sorted (stably) by start; the texts Python must run the
+    /// reference on, which have no rows; and (text index, message) for the texts the core
+    /// panicked on.
+    #[pyo3(signature = (data, bounds, whole=false))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
-        hits: Option<Vec<(i64, i64, i64)>>,
+        whole: bool,
     ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
         let (chars, offsets) = crate::decode_batch(data, &bounds)?;
-        if hits.is_some() && offsets.len() != 2 {
-            return Err(PyValueError::new_err(
-                "prefilter hits need a batch of one text",
-            ));
-        }
-        let hits: Option<Vec<(usize, usize, usize)>> = hits.map(|h| {
-            h.into_iter()
-                .filter_map(|(a, b, c)| {
-                    let v = |x: i64| usize::try_from(x).ok();
-                    Some((v(a)?, v(b)?, v(c)?))
-                })
-                .collect()
-        });
         let (scanner, forms) = (&self.scanner, &self.forms);
+        let triggers = self.triggers.get().filter(|_| !whole);
         let (rows, deferred, errors) =
-            py.detach(|| extract_all(scanner, forms, &chars, &offsets, hits.as_deref()));
+            py.detach(|| extract_all(scanner, forms, &chars, &offsets, triggers));
         Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
     }
 
@@ -1778,8 +1809,11 @@ const RAW: u8 = 13;
 /// Confidence codes of the cue-led forms (after `CONF_HALF`, `CONF_PHONE`).
 const CONF_WEAK: u8 = 2;
 const CONF_STRONG: u8 = 3;
-/// The prefilter's first trigger id of the title forms (`_FIRST_LINE_TRIGGER`).
-const FIRST_LINE_TRIGGER: usize = 2;
+/// The trigger sets (`use_triggers`): where `_CUES`, `_HERE` and the title forms can start.
+const CUE_SET: usize = 0;
+const HERE_SET: usize = 1;
+const LINE_SET: usize = 2;
+const TRIGGER_SETS: usize = 3;
 
 /// The cue forms' patterns, run by the core's engine with `re`'s semantics (`_CUES`,
 /// `_HERE`, `_BEFORE_HERE`, `_ITEM`, `_LINE_FORMS_AT_START`) and their groups.
@@ -1810,15 +1844,16 @@ const SELF_CUES: [&str; 6] = ["i'm", "im", "i am", "soy", "habla", "i\u{2019}m"]
 
 impl NameScanner {
     /// `NameExtractor.extract` before `_in_full`: the cue forms, "<Name> here", the title
-    /// forms, then `positional` given their starts, in the reference's order. `hits`: the
-    /// extractor's prefilter hits (trigger id, start, end), whose starts are where the
-    /// reference tries its patterns (`Prefilter.find_all`, `_line_forms`); None where it has
-    /// no prefilter and runs `finditer`.
+    /// forms, then `positional` given their starts, in the reference's order. `starts`: per
+    /// trigger set (`CUE_SET`, `HERE_SET`, `LINE_SET`), ascending, every position where one
+    /// of its triggers starts: where the cue forms are tried and, for the title forms, the
+    /// lines they are tried on (a superset of the places the reference tries them with its
+    /// prefilter, which gives the spans `finditer` gives); None: tried everywhere.
     pub fn extract(
         &self,
         t: &[u32],
         forms: &CueForms,
-        hits: Option<&[(usize, usize, usize)]>,
+        starts: Option<&[Vec<usize>]>,
     ) -> Outcome<Vec<Named>> {
         let [g_strong, g_weak, g_list, g_name, g_emoji, g_title, g_lead] = forms.groups;
         let mut aux = Scratch::default();
@@ -1836,17 +1871,10 @@ impl NameScanner {
             });
         };
         let n = t.len();
-        let starts = |id: usize| {
-            hits.map(|h| {
-                let mut v: Vec<usize> = h.iter().filter(|x| x.0 == id).map(|x| x.1).collect();
-                v.sort_unstable();
-                v.dedup();
-                v
-            })
-        };
+        let set = |id: usize| starts.and_then(|s| s.get(id)).map(Vec::as_slice);
         // `_CUES` (a match starts a word with a cue's first letter)
         let cue_start = |p: usize| self.cue_start(t, p);
-        for (_, s) in self.find_all(&forms.cues, t, starts(0).as_deref(), cue_start) {
+        for (_, s) in self.find_all(&forms.cues, t, set(CUE_SET), cue_start) {
             let strong = group_at(&s, g_strong);
             let Some(raw) = strong.or_else(|| group_at(&s, g_weak)) else {
                 continue;
@@ -1888,7 +1916,7 @@ impl NameScanner {
         }
         // `_HERE` (a blank, then an "h"), then `_BEFORE_HERE` in the 40 characters before it
         let here_start = |q: usize| q + 1 < n && blank(t[q]) && self.tables.fold(t[q + 1]) == b'h';
-        for (h, _) in self.find_all(&forms.here, t, starts(1).as_deref(), here_start) {
+        for (h, _) in self.find_all(&forms.here, t, set(HERE_SET), here_start) {
             let lo = h.saturating_sub(40);
             if forms
                 .before_here
@@ -1904,18 +1932,22 @@ impl NameScanner {
                 push(a, b, HERE, CONF_PHONE, (0, 0));
             }
         }
-        // the title forms, at the start of the first line and of each line holding a title
-        // trigger (every line without a prefilter)
-        let lines: Vec<usize> = match hits {
-            Some(h) => {
-                let mut v: Vec<usize> = h
-                    .iter()
-                    .filter(|x| x.0 >= FIRST_LINE_TRIGGER && x.2 <= n)
-                    .map(|x| t[..x.2].iter().rposition(|&c| c == NL).map_or(0, |i| i + 1))
-                    .collect();
-                v.push(0);
-                v.sort_unstable();
-                v.dedup();
+        // the title forms, at the start of the first line and of each line a title trigger
+        // ends on (every line without triggers): a trigger holds no line break but the one
+        // it may start with ("\n🔥"), so the line of its start, or after that line break
+        let lines: Vec<usize> = match set(LINE_SET) {
+            Some(at) => {
+                let (mut v, mut line, mut seen) = (vec![0], 0, 0);
+                for &p in at.iter().filter(|&&p| p < n) {
+                    let from = seen.min(p);
+                    if let Some(i) = t[from..=p].iter().rposition(|&c| c == NL) {
+                        line = from + i + 1;
+                    }
+                    seen = p + 1;
+                    if v.last() != Some(&line) {
+                        v.push(line);
+                    }
+                }
                 v
             }
             None => (0..n).filter(|&p| p == 0 || t[p - 1] == NL).collect(),

@@ -7,11 +7,12 @@
 //! the text, and every position where a trigger can start is a place to try.
 //!
 //! The view is Hyperscan's: one byte per character, ASCII as itself, the non-ASCII characters
-//! the triggers name (and their case variants) as the bytes Python assigned to them, any other
-//! non-ASCII character as "?" (which no trigger matches); `\b`, `\d`, `\s` and case-insensitive
-//! matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match end, the leftmost
-//! start; this reports every position where a trigger matches, a superset of those, so the
-//! exact pattern is tried at least wherever the Python reference tries it.
+//! the triggers name (and their case variants) as the bytes Python assigned to them (from 0x80,
+//! or an ASCII letter for a letter `re` folds to it), any other non-ASCII character as "?"
+//! (which a trigger writes `\?` where any such character will do); `\b`, `\d`, `\s` and
+//! case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match
+//! end, the leftmost start; this reports every position where a trigger matches, a superset of
+//! those, so the exact pattern is tried at least wherever the Python reference tries it.
 //!
 //! All starts are found in one backward pass: a DFA of the reversed triggers, searched without
 //! an anchor from the end of the text, is in a match state exactly after reading the first
@@ -49,8 +50,14 @@ impl Triggers {
         if sets.is_empty() || sets.iter().any(|(p, _)| p.is_empty()) {
             return Err("an empty trigger set".into());
         }
-        if named.iter().any(|&(c, b)| c < 0x80 || b < 0x80) {
-            return Err("a named character or its byte is ASCII".into());
+        // A named character stands for a byte of its own from 0x80, or for the ASCII letter
+        // case-insensitive `re` folds it to (a dotless i read as "i": for caseless triggers
+        // that only adds places to try).
+        if named
+            .iter()
+            .any(|&(c, b)| c < 0x80 || (b < 0x80 && !b.is_ascii_alphabetic()))
+        {
+            return Err("a named character is ASCII, or its byte ASCII but no letter".into());
         }
         let unions: Vec<String> = sets
             .iter()
@@ -81,6 +88,11 @@ impl Triggers {
             caches: Mutex::new(Vec::new()),
             named,
         })
+    }
+
+    /// How many trigger sets there are (the length of each result of `starts`).
+    pub fn sets(&self) -> usize {
+        self.sets
     }
 
     /// The text as the triggers see it.

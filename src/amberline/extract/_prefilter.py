@@ -54,6 +54,8 @@ def char_offsets(data: bytes, offsets: list[int]) -> list[int]:
 # caseless Hyperscan does not: a trigger meant to cover `(?i:...)` must name them itself.
 _RE_FOLDS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
 FOLDED_LETTERS = "".join(_RE_FOLDS.values())
+# The same as (letter, ASCII letter) code points: how the core's trigger view reads them.
+ASCII_FOLDS = [(ord(c), ord(a)) for a, letters in _RE_FOLDS.items() for c in letters]
 
 
 def caseless_literal(word: str) -> str:

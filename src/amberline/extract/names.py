@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from amberline import core, disk_cache
-from amberline.extract._prefilter import FOLDED_LETTERS, Prefilter
+from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, Prefilter
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -453,6 +453,23 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
         None if panic_on is None else ord(panic_on))
 
 
+def _scanner_for(names: NameExtractor, panic_on: str | None = None) -> object:
+    """`_build_scanner` with the cue forms' triggers, which the core then scans itself (no
+    Hyperscan hit crosses into Python): the sets of `_core_triggers`, read with the letters
+    case-insensitive `re` folds to ASCII as those letters (`ASCII_FOLDS`), so a text holding
+    one ("ſoy") needs no search of the whole text."""
+    scanner = _build_scanner(names, panic_on)
+    scanner.use_triggers(_core_triggers())  # type: ignore[attr-defined]
+    return scanner
+
+
+def _core_triggers() -> tuple[list[tuple[list[str], bool]], list[tuple[int, int]]]:
+    """The prefilter's triggers as the core's trigger sets: where `_CUES` (with
+    `_NAME_TRIGGER`), `_HERE` and the title forms can start (`_LINE_TRIGGERS`)."""
+    sets = [[_TRIGGER, _NAME_TRIGGER], [_HERE_TRIGGER], _LINE_TRIGGERS]
+    return [(patterns, True) for patterns in sets], ASCII_FOLDS
+
+
 def _core_scan(names: NameExtractor, text: str) -> tuple[
         list[tuple[int, int, int, str | None]], list[tuple[int, int, bool]], list[tuple[int, int]]]:
     """`NameExtractor._scan` through the core: its rows, with the words it leaves to Python
@@ -487,6 +504,20 @@ def _core_positional(names: NameExtractor, text: str, taken: set[int]) -> list[S
     return [span(text[start:end], start, _CORE_CONFIDENCE[confidence], _CORE_CUES[cue])
             for _, start, end, cue, confidence
             in np.frombuffer(rows_b, dtype="<i8").reshape(-1, 5).tolist()]
+
+
+def _value(word: str) -> str:
+    """A name as recorded: each part Capitalised, blanks single spaces ("Ana-Maria Ray")."""
+    return " ".join("-".join(part.capitalize() for part in w.split("-")) for w in word.split())
+
+
+def _in_full_by_ad(spans: list[Span], ads: list[int]) -> None:
+    """`NameExtractor._in_full` given the ad of the batch each span is in (`ads`)."""
+    by_first = {(ad, s.value.split(" ")[0]): s.value
+                for s, ad in zip(spans, ads, strict=True) if " " in s.value}
+    for s, ad in zip(spans, ads, strict=True):
+        if " " not in s.value:
+            s.value = by_first.get((ad, s.value), s.value)
 
 
 class NameExtractor(Extractor):
@@ -536,7 +567,7 @@ class NameExtractor(Extractor):
             som=True)
         # A cue as written ("Call  me") -> as recorded ("call me"); a few dozen spellings.
         self._cue_of: dict[str, str] = {}
-        self._scanner = _build_scanner(self) if core.provides("NameScanner") else None
+        self._scanner = _scanner_for(self) if core.provides("NameScanner") else None
 
     def __getstate__(self) -> dict[str, object]:
         return {}  # the word lists and the core's scanner are rebuilt where it is unpickled
@@ -548,7 +579,7 @@ class NameExtractor(Extractor):
         if self._scanner is not None:
             spans = self._core_extract(text)
             if spans is not None:
-                return self._in_full(text, spans)
+                return spans
         spans: list[Span] = []
         hits = self._hits(text)
         if hits is None:
@@ -593,30 +624,40 @@ class NameExtractor(Extractor):
         spans.sort(key=lambda s: s.start)
         return self._in_full(text, spans)
 
-    def _core_extract(self, text: str) -> list[Span] | None:
-        """`extract` before `_in_full` through the core: the spans from its final rows, or
-        None when it leaves the text to the reference (a word whose lower case it does not
-        compute)."""
-        # The core tries the patterns where the reference does: at the prefilter's hits.
-        hits = self._hits(text)
+    def _core_extract(self, text: str, whole: bool = False) -> list[Span] | None:
+        """`extract` through the core: the spans from its final rows (sorted, each with the
+        ad of the batch it is in), or None when it leaves the text to the reference (a word
+        whose lower case it does not compute). The core finds its own triggers (`whole`:
+        tests only, every position tried)."""
         rows_b, deferred, errors = self._scanner.extract_batch(  # type: ignore[union-attr]
-            *core.batch_buffer([text]), hits)
+            *core.batch_buffer([text]), whole)
         core.raise_failures("name scan", errors)
         if deferred:
             return None
-        span, cue_of = self._span, self._cue_of
+        name, labels, confidences, cue_of = self.name, _CORE_CUES, _CORE_CONFIDENCE, self._cue_of
         spans = []
-        for _, start, end, cue, confidence, cue_start, cue_end in np.frombuffer(
-                rows_b, dtype="<i8").reshape(-1, 7).tolist():
+        ads = []
+        full = False
+        for _, start, end, cue, confidence, cue_start, cue_end, ad, plain in np.frombuffer(
+                rows_b, dtype="<i8").reshape(-1, 9).tolist():
             if cue == _CORE_RAW_CUE:
                 raw = text[cue_start:cue_end]
                 label = cue_of.get(raw)
                 if label is None:
                     label = self._remember_cue(raw)
             else:
-                label = _CORE_CUES[cue]
-            spans.append(span(text[start:end], start, _CORE_CONFIDENCE[confidence], label))
-        spans.sort(key=lambda s: s.start)
+                label = labels[cue]
+            word = text[start:end]
+            if plain:  # no hyphen, no blank: `_value` is `capitalize`
+                value = word.capitalize()
+            else:
+                value = _value(word)
+                full = full or " " in value
+            spans.append(Span(NAME, value, start, end, name, confidences[confidence],
+                              {"cue": label}))
+            ads.append(ad)
+        if full:
+            _in_full_by_ad(spans, ads)
         return spans
 
     def _class(self, word: str) -> int:
@@ -905,11 +946,7 @@ class NameExtractor(Extractor):
         if not full:
             return spans
         bounds = [m.start() for m in re.finditer("\f", text)]
-        by_first = {(bisect_right(bounds, s.start), s.value.split(" ")[0]): s.value
-                    for s in full}
-        for s in spans:
-            if " " not in s.value:
-                s.value = by_first.get((bisect_right(bounds, s.start), s.value), s.value)
+        _in_full_by_ad(spans, [bisect_right(bounds, s.start) for s in spans])
         return spans
 
     def _hits(self, text: str) -> list[tuple[int, int, int]] | None:
@@ -996,10 +1033,8 @@ class NameExtractor(Extractor):
         return not any(part in self._words for part in low.split("-"))
 
     def _span(self, word: str, start: int, confidence: float, cue: str) -> Span:
-        value = " ".join(
-            "-".join(part.capitalize() for part in w.split("-")) for w in word.split()
-        )
-        return Span(NAME, value, start, start + len(word), self.name, confidence, {"cue": cue})
+        return Span(NAME, _value(word), start, start + len(word), self.name, confidence,
+                    {"cue": cue})
 
     @classmethod
     def examples(cls) -> list[Example]:
