@@ -25,7 +25,7 @@ from amberline.pipeline import Screener
 from amberline.store import Store, documents
 from amberline.store.database import make_engine
 from amberline.store.migrate import WRITE_OPTION, alembic_config, current_revision
-from amberline.store.rows import ad_rows
+from amberline.store.rows import AD_COLUMNS, ad_rows
 from amberline.store.schema import ads, decode_value, encode_value, image_hashes, utcnow
 from amberline.synth.generate import generate
 from pg_helpers import PG_URL, pg_schema
@@ -83,7 +83,8 @@ def write_previous_release(conn: sa.Connection, items: list[tuple[Ad, Screening]
     """Store `items` in the previous release's layout; returns {key: ad id}."""
     rows, _ = ad_rows(None, items, utcnow())
     ids: dict[str, int] = {}
-    for row in rows:
+    for values in rows:
+        row = dict(zip(AD_COLUMNS, values, strict=True))
         old = {k: v for k, v in row.items() if k not in ("screening", "flag_count")}
         ids[row["key"]] = conn.execute(ads.insert().values(**old)).inserted_primary_key[0]
     for ad, s in items:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,15 +33,27 @@ def insert_ignore(table: sa.Table, dialect: str, conflict: list[str]) -> Any:
     raise NotImplementedError(f"the store supports sqlite and postgresql, not {dialect}")
 
 
+# The columns of an ad row, in table order: the order of the values `ad_rows` gives.
+AD_COLUMNS = ("key", "source", "source_id", "url", "posted_at", "title", "body", "city",
+              "region", "country", "content_hash", "raw", "obfuscations", "score", "screening",
+              "flag_count", "pipeline_version", "scan_id", "stored_at")
+if tuple(c.name for c in ads.columns if c.name != "id") != AD_COLUMNS:
+    raise AssertionError("rows.AD_COLUMNS is out of step with the ads table")
+
+
 def ad_rows(
     scan_id: int | None, items: Items, stored_at: datetime
-) -> tuple[list[dict[str, Any]], int]:
-    """One row per distinct ad key (first occurrence wins) and the number of repeats in `items`.
+) -> tuple[list[tuple[Any, ...]], int]:
+    """One row per distinct ad key (first occurrence wins), as values in `AD_COLUMNS` order,
+    and the number of repeats in `items`.
 
-    Raises ValueError, before anything is written, when a screening belongs to another ad.
+    Tuples rather than dicts: a scan builds one per ad, and the SQLite insert binds values in
+    column order anyway. Raises ValueError, before anything is written, when a screening
+    belongs to another ad.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     seen: set[str] = set()
+    encode, flag_count = documents.encode, documents.flag_count
     for ad, screening in items:
         content_hash = ad.content_hash
         key = ad_key(ad.source, ad.source_id, content_hash)
@@ -51,30 +62,15 @@ def ad_rows(
         if key in seen:
             continue
         seen.add(key)
-        rows.append({
-            "key": key,
-            "source": ad.source,
-            "source_id": ad.source_id,
-            "url": ad.url,
-            "posted_at": ad.posted_at,
-            "title": ad.title,
-            "body": ad.body,
-            "city": ad.city,
-            "region": ad.region,
-            "country": ad.country,
-            "content_hash": content_hash,
-            "raw": raw_with_meta(ad) or None,
-            "obfuscations": [
-                {"start": o.start, "end": o.end, "kind": o.kind, "original": o.original}
-                for o in screening.obfuscations
-            ] or None,
-            "score": screening.score,
-            "screening": documents.encode(screening.spans, screening.flags),
-            "flag_count": documents.flag_count(screening.flags),
-            "pipeline_version": screening.pipeline_version,
-            "scan_id": scan_id,
-            "stored_at": stored_at,
-        })
+        flags = screening.flags
+        rows.append((
+            key, ad.source, ad.source_id, ad.url, ad.posted_at, ad.title, ad.body, ad.city,
+            ad.region, ad.country, content_hash, raw_with_meta(ad) or None,
+            [{"start": o.start, "end": o.end, "kind": o.kind, "original": o.original}
+             for o in screening.obfuscations] or None,
+            screening.score, encode(screening.spans, flags), flag_count(flags),
+            screening.pipeline_version, scan_id, stored_at,
+        ))
     return rows, len(items) - len(rows)
 
 
@@ -99,8 +95,9 @@ def in_lock_order(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[
     return sorted(rows, key=lambda row: row["key"])
 
 
-def insert_new_ads(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert the ad rows whose key is not stored yet; returns {key: id} of those inserted.
+def insert_new_ads(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    """Insert the ad rows (`ad_rows`) whose key is not stored yet; returns {key: id} of those
+    inserted.
 
     PostgreSQL: one INSERT ... ON CONFLICT DO NOTHING RETURNING, in lock order. SQLite: the
     same insert with ready-made values (see `_sqlite_insert`), then the new ids read back as
@@ -111,22 +108,23 @@ def insert_new_ads(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[str,
     """
     if conn.dialect.name != "sqlite":
         insert = insert_ignore(ads, conn.dialect.name, ["key"])
-        rows = in_lock_order(conn, rows)
+        dicts = in_lock_order(conn, [dict(zip(AD_COLUMNS, row, strict=True)) for row in rows])
         return {key: ad_id for ad_id, key in
-                conn.execute(insert.returning(ads.c.id, ads.c.key), rows)}
+                conn.execute(insert.returning(ads.c.id, ads.c.key), dicts)}
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ads").scalar()
-    names, processors = _ad_converters(conn.dialect)
-    values = [list(row) for row in map(itemgetter(*names), rows)]
-    for i, process in enumerate(processors):
+    values = [list(row) for row in rows]
+    for i, process in enumerate(_ad_converters(conn.dialect)):
         if process is None:
             continue
         last: Any = _NOTHING  # a value the row before had (the batch's one `stored_at`)
         for row in values:  # a few columns only (JSON, timestamps)
             value = row[i]
+            if value is None:
+                continue
             if value is not last:
                 last, out = value, process(value)
             row[i] = out
-    _sqlite_insert(conn, ads, names, values, conflict=("key",))
+    _sqlite_insert(conn, ads, AD_COLUMNS, values, conflict=("key",))
     return dict(conn.exec_driver_sql("SELECT key, id FROM ads WHERE id > ?", (before,)).all())
 
 
@@ -134,12 +132,11 @@ _NOTHING = object()
 
 
 @lru_cache(maxsize=4)
-def _ad_converters(dialect: sa.Dialect) -> tuple[tuple[str, ...], tuple[Any, ...]]:
-    """The ads columns an insert binds, and each one's value converter (JSON text, UTC
-    timestamps) exactly as SQLAlchemy itself would apply it, or None."""
-    columns = [c for c in ads.columns if c.name != "id"]
-    return (tuple(c.name for c in columns),
-            tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns))
+def _ad_converters(dialect: sa.Dialect) -> tuple[Any, ...]:
+    """Each `AD_COLUMNS` column's value converter (JSON text, UTC timestamps) exactly as
+    SQLAlchemy itself would apply it, or None. None values are bound as NULL as they are."""
+    return tuple(ads.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                 for name in AD_COLUMNS)
 
 
 # Rows per multi-row statement at most. A power of two, and the remainder of a batch is split
