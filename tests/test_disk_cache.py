@@ -209,6 +209,76 @@ def test_gazetteer_and_name_lists_from_a_warm_cache(cache_dir) -> None:
         names._lists.cache_clear()
 
 
+@pytest.fixture(params=["rust", "python"])
+def engine(request, monkeypatch):
+    """The word table checked by the core, then by Python alone."""
+    from amberline import core
+
+    if request.param == "rust" and not core.provides("WordTable"):
+        pytest.skip("the core is not built")
+    monkeypatch.setenv(core.ENV_VAR, request.param)
+    core.reset()
+    yield request.param
+    core.reset()
+
+
+def test_name_word_table_round_trips(engine) -> None:
+    derived = names._derive_word_sets()
+    table = names._decode_table(names._encode_table(names._table_of(derived)))
+    assert (table.core is not None) == (engine == "rust")
+    back = names._sets_of(table)
+    assert {n: back[n] for n in names._WORD_SETS} == derived
+    assert back["_kinds"] == names._make_kinds(derived)
+    assert "mia" in back["_given"] and back["_kinds"]["mia"] == names._KNOWN
+    assert "austin" in back["_places"] and len(back["_words"]) > 10_000
+
+
+def _table_payload(words: list[str], masks: list[int]) -> bytes:
+    return disk_cache.pack(["\0".join(words).encode("utf-8", "surrogatepass"),
+                            disk_cache.ints(masks, "<u2")])
+
+
+GIVEN = names._BITS["_given"] | names._KNOWN
+
+
+@pytest.mark.parametrize("payload", [
+    _table_payload(["mia", "mia"], [GIVEN, GIVEN]),  # a word twice
+    _table_payload(["mia", "ruby"], [GIVEN]),  # a mask short
+    _table_payload(["mia"], [GIVEN, GIVEN]),
+    _table_payload(["mia"], [names._KNOWN]),  # in no list
+    _table_payload(["mia"], [GIVEN | 1 << 15]),  # a bit no list has
+    _table_payload(["mi\ud800a"], [GIVEN]),  # not UTF-8
+    disk_cache.pack([b"mia", b"\1"]),  # half a mask
+    disk_cache.pack([b"mia"]),
+])
+def test_malformed_word_tables_raise_value_error(engine, payload) -> None:
+    with pytest.raises(ValueError):
+        names._sets_of(names._decode_table(payload))
+
+
+def test_name_extractor_from_a_crafted_word_table(cache_dir, engine, caplog) -> None:
+    """A checksum-valid table the table's own checks refuse is computed again, and the
+    extractor built on it finds what the one built from the sources finds."""
+    names._word_table.cache_clear()
+    names._word_sets.cache_clear()
+    text = "Hi, my name is Mia. Call 703 555 0142 Ruby\nxoxo Jade"
+    try:
+        want = names.NameExtractor().extract(text)
+        (path,) = [p for p in _files(cache_dir) if p.name.startswith("name-words")]
+        path.write_bytes(_crafted("name words", _table_payload(["mia", "mia"], [GIVEN] * 2)))
+        names._word_table.cache_clear()
+        names._word_sets.cache_clear()
+        with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+            extractor = names.NameExtractor()
+        assert "ignoring the cache file" in caplog.text
+        assert extractor.extract(text) == want
+        assert [s.value for s in want] == ["Mia", "Ruby", "Jade"]
+        assert extractor._given == names._derive_word_sets()["_given"]
+    finally:
+        names._word_table.cache_clear()
+        names._word_sets.cache_clear()
+
+
 def test_regex_programs_cached(cache_dir) -> None:
     import re
 

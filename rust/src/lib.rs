@@ -21,6 +21,7 @@ pub mod places;
 pub mod profile;
 pub mod tables;
 pub mod triggers;
+pub mod word_table;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -370,6 +371,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(finish::derive_rows, m)?)?;
     m.add_class::<LexiconMatcher>()?;
     m.add_class::<names::PyNameScanner>()?;
+    m.add_class::<word_table::PyWordTable>()?;
     m.add_class::<places::PyPlaceScanner>()?;
     m.add("NAME_CUES", names::CUES.to_vec())?;
     m.add_class::<profile::DescriptorReader>()?;

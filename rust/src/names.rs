@@ -19,9 +19,8 @@
 //! whole text left to the Python reference, so the result is the same either way.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -30,6 +29,7 @@ use pyo3::types::PyBytes;
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
 use crate::triggers::{TriggerForm, Triggers};
+use crate::word_table::{PyWordTable, WordSet, WordTable};
 
 /// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
 pub const STOP: u8 = 0;
@@ -69,6 +69,17 @@ const DIGIT: u8 = 4; // str.isdigit()
 const DEFER_LOWER: u8 = 8; // str.lower() is not one context-free character
 const IGNORABLE: u8 = 16; // case-ignorable (what `str.lower()` skips around a capital sigma)
 const CASED: u8 = 32; // cased and not case-ignorable
+
+// The word table's list bits (`names.py`'s `_BITS`; the two low bits are the word's kind).
+const WORDS: u16 = 1 << 2;
+const STOP_BIT: u16 = 1 << 3;
+const SURNAMES: u16 = 1 << 4;
+const DESCRIPTIVE: u16 = 1 << 5;
+const PLACES: u16 = 1 << 6;
+const GIVEN: u16 = 1 << 7;
+const AMBIGUOUS_BIT: u16 = 1 << 8;
+const COMMON: u16 = 1 << 9;
+const CENSUS: u16 = 1 << 10;
 const CAPITAL_SIGMA: u32 = 0x3A3;
 const DOTTED_CAPITAL_I: u32 = 0x130;
 
@@ -76,34 +87,6 @@ const DOTTED_CAPITAL_I: u32 = 0x130;
 pub struct Defer;
 
 type Outcome<T> = Result<T, Defer>;
-
-/// A fast hash for the word tables (the FxHash of rustc: words are looked up for every
-/// Capitalised word of a text, and nothing here is keyed by an attacker's choice of hash).
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxBuild = BuildHasherDefault<Fx>;
-type WordSet = HashSet<String, FxBuild>;
 
 pub struct NameSpec {
     pub upper: Vec<u32>,
@@ -113,23 +96,15 @@ pub struct NameSpec {
     pub ignorable: Vec<u32>,
     pub cased: Vec<u32>,
     pub lower: Vec<(u32, u32)>,
-    pub kinds: Vec<(String, u8)>,
-    pub words: Vec<String>,
-    pub stop: Vec<String>,
-    pub surnames: Vec<String>,
-    pub descriptive: Vec<String>,
-    pub places: Vec<String>,
-    pub given: Vec<String>,
-    pub ambiguous: Vec<String>,
-    pub common: Vec<String>,
-    pub census_stop: Vec<String>,
+    /// The extractor's words (`word_table`), its masks' bits as `names.py`'s `_BITS`.
+    pub table: Arc<WordTable>,
 }
 
 pub struct NameScanner {
     tables: Tables,
     case: Vec<u8>,
     lower: HashMap<u32, u32>,
-    kinds: HashMap<String, u8, FxBuild>,
+    kinds: Arc<WordTable>,
     words: WordSet,
     stop: WordSet,
     surnames: WordSet,
@@ -188,12 +163,6 @@ fn latin(c: u32) -> bool {
         || ((0xC0..=0xFF).contains(&c) && c != 0xD7 && c != 0xF7)
 }
 
-fn to_set(v: Vec<String>) -> WordSet {
-    let mut set = WordSet::with_capacity_and_hasher(v.len(), FxBuild::default());
-    set.extend(v);
-    set
-}
-
 impl NameScanner {
     pub fn new(tables: Tables, spec: NameSpec) -> Result<Self, String> {
         let mut case = vec![0u8; crate::tables::N_CODE_POINTS];
@@ -211,28 +180,22 @@ impl NameScanner {
                     .ok_or_else(|| format!("not a code point: {c:#x}"))? |= bit;
             }
         }
-        if let Some((w, k)) = spec.kinds.iter().find(|(_, k)| *k > UNKNOWN) {
-            return Err(format!("bad kind {k} for {w:?}"));
-        }
+        let table = spec.table;
+        let set = |bits: u16| WordSet::new(&table, bits);
         Ok(NameScanner {
             tables,
             case,
             lower: spec.lower.into_iter().collect(),
-            kinds: {
-                let mut map =
-                    HashMap::with_capacity_and_hasher(spec.kinds.len(), FxBuild::default());
-                map.extend(spec.kinds);
-                map
-            },
-            words: to_set(spec.words),
-            stop: to_set(spec.stop),
-            surnames: to_set(spec.surnames),
-            descriptive: to_set(spec.descriptive),
-            places: to_set(spec.places),
-            given: to_set(spec.given),
-            ambiguous: to_set(spec.ambiguous),
-            common: to_set(spec.common),
-            census_stop: to_set(spec.census_stop),
+            words: set(WORDS),
+            stop: set(STOP_BIT),
+            surnames: set(SURNAMES),
+            descriptive: set(DESCRIPTIVE),
+            places: set(PLACES),
+            given: set(GIVEN),
+            ambiguous: set(AMBIGUOUS_BIT),
+            common: set(COMMON),
+            census_stop: set(STOP_BIT | CENSUS),
+            kinds: table,
         })
     }
 
@@ -437,7 +400,7 @@ impl NameScanner {
             }
         }
         self.lower_into(word, low)?;
-        let kind = self.kinds.get(low.as_str()).copied().unwrap_or(UNKNOWN);
+        let kind = self.kinds.kind(low, UNKNOWN);
         if kind == STOP || kind == AMBIGUOUS {
             return Ok(None);
         }
@@ -1178,14 +1141,12 @@ impl PyNameScanner {
     /// `flags`, `fold`: Python's character tables (`text/native.py`); `upper`, `not_upper`,
     /// `digits`, `defer`: code points where `c.isupper()`, where `(c + "A").isupper()` is
     /// false (lower or title case), where `c.isdigit()`, and where `c.lower()` is not one
-    /// context-free character; `lower`: (code point, lower case) pairs; `kinds`: the
-    /// extractor's word table; then its word sets.
+    /// context-free character; `lower`: (code point, lower case) pairs; `table`: the
+    /// extractor's word table.
     #[new]
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (flags, fold, upper, not_upper, digits, defer, ignorable, cased, lower,
-                        kinds, words,
-                        stop, surnames, descriptive, places, given, ambiguous, common,
-                        census_stop, programs, groups, panic_on=None))]
+                        table, programs, groups, panic_on=None))]
     fn new(
         flags: &[u8],
         fold: Vec<(u32, u8)>,
@@ -1196,16 +1157,7 @@ impl PyNameScanner {
         ignorable: Vec<u32>,
         cased: Vec<u32>,
         lower: Vec<(u32, u32)>,
-        kinds: Vec<(String, u8)>,
-        words: Vec<String>,
-        stop: Vec<String>,
-        surnames: Vec<String>,
-        descriptive: Vec<String>,
-        places: Vec<String>,
-        given: Vec<String>,
-        ambiguous: Vec<String>,
-        common: Vec<String>,
-        census_stop: Vec<String>,
+        table: PyRef<'_, PyWordTable>,
         programs: Vec<Vec<(i64, i64, i64, i64)>>,
         groups: Vec<usize>,
         panic_on: Option<u32>,
@@ -1226,16 +1178,7 @@ impl PyNameScanner {
             ignorable,
             cased,
             lower,
-            kinds,
-            words,
-            stop,
-            surnames,
-            descriptive,
-            places,
-            given,
-            ambiguous,
-            common,
-            census_stop,
+            table: Arc::clone(&table.0),
         };
         let compile =
             |p: &Vec<(i64, i64, i64, i64)>| Regex::new(&tables, p).map_err(PyValueError::new_err);
@@ -1469,7 +1412,7 @@ impl NameScanner {
     /// `_class`.
     fn class(&self, w: &[u32]) -> Outcome<u8> {
         let low = self.lower(w)?;
-        Ok(self.kinds.get(low.as_str()).copied().unwrap_or(UNKNOWN))
+        Ok(self.kinds.kind(&low, UNKNOWN))
     }
 
     /// `_listed`.

