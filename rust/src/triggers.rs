@@ -95,21 +95,17 @@ impl Triggers {
         self.sets
     }
 
-    /// The text as the triggers see it.
-    fn view(&self, text: &[u32]) -> Vec<u8> {
+    /// A character as the triggers see it.
+    #[inline]
+    fn byte(&self, c: u32) -> u8 {
+        if c < 0x80 {
+            return c as u8;
+        }
         let named = self.named.as_slice();
-        text.iter()
-            .map(|&c| {
-                if c < 0x80 {
-                    c as u8
-                } else {
-                    match named.binary_search_by_key(&c, |&(n, _)| n) {
-                        Ok(i) => named[i].1,
-                        Err(_) => OTHER,
-                    }
-                }
-            })
-            .collect()
+        match named.binary_search_by_key(&c, |&(n, _)| n) {
+            Ok(i) => named[i].1,
+            Err(_) => OTHER,
+        }
     }
 
     /// Per set, every position of `text` where one of its triggers matches, ascending; None
@@ -121,14 +117,15 @@ impl Triggers {
             .ok()
             .and_then(|mut c| c.pop())
             .unwrap_or_else(|| self.dfa.create_cache());
-        let found = self.scan(&self.view(text), &mut cache);
+        let found = self.scan(text, &mut cache);
         if let Ok(mut caches) = self.caches.lock() {
             caches.push(cache);
         }
         found
     }
 
-    fn scan(&self, bytes: &[u8], cache: &mut Cache) -> Option<Vec<Vec<usize>>> {
+    /// The backward pass, each character read as `byte` reads it (no copy of the text).
+    fn scan(&self, text: &[u32], cache: &mut Cache) -> Option<Vec<Vec<usize>>> {
         let dfa = &self.dfa;
         let mut starts = vec![Vec::new(); self.sets];
         let mut found = |cache: &mut Cache, sid, at: usize| {
@@ -136,10 +133,10 @@ impl Triggers {
                 starts[dfa.match_pattern(cache, sid, i).as_usize()].push(at);
             }
         };
-        let input = Input::new(bytes);
-        let mut sid = dfa.start_state_reverse(cache, &input).ok()?;
-        for at in (0..bytes.len()).rev() {
-            sid = dfa.next_state(cache, sid, bytes[at]).ok()?;
+        // (the start state of a search to the end of the text: no byte after it)
+        let mut sid = dfa.start_state_reverse(cache, &Input::new(&[])).ok()?;
+        for at in (0..text.len()).rev() {
+            sid = dfa.next_state(cache, sid, self.byte(text[at])).ok()?;
             if sid.is_tagged() {
                 if sid.is_match() {
                     found(cache, sid, at + 1);
