@@ -35,6 +35,7 @@ PLACE_KEY = "place"
 SUPPORT_KINDS = (PLACE_KEY,)
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
+_TEXT_KEY_KINDS = frozenset(TEXT_KEY_KINDS)
 
 
 def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) -> str | None:
@@ -71,13 +72,19 @@ def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tu
     """
     seen: dict[tuple[str, str], None] = {}
     for span in spans:
-        if span.kind not in TEXT_KEY_KINDS:
+        kind = span.kind
+        if kind not in _TEXT_KEY_KINDS:
             continue
-        value = normalise_key(span.kind, span.value, span.attrs)
-        if value is not None:
-            seen.setdefault((span.kind, value), None)
+        value = span.value  # `normalise_key`, without a call per span
+        key = _normalised(kind, value if type(value) is str else str(value))
+        if key is not None:
+            seen[kind, key] = None
+    if not seen:
+        return []
     site = (source or "").lower().removeprefix("www.")
     mail_domains = {_host(k, v) for k, v in seen if k == EMAIL}
+    if not site and not mail_domains:
+        return list(seen)
     return [(k, v) for k, v in seen
             if not (site and _host(k, v) == site)
             and not (k == URL and v in mail_domains)]

@@ -80,9 +80,10 @@ def identifier_values(spans: Iterable[Span]) -> list[tuple[str, str]]:
     """Distinct (kind, stored value text) of the indexed kinds, in first-seen order."""
     out: dict[tuple[str, str], None] = {}
     for s in spans:
-        if s.kind in INDEXED_KINDS:
+        kind = s.kind
+        if kind in INDEXED_KINDS:
             value = s.value
-            out[s.kind, value if isinstance(value, str) else encode_value(value)[0]] = None
+            out[kind, value if type(value) is str else encode_value(value)[0]] = None
     return list(out)
 
 

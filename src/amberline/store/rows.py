@@ -203,14 +203,15 @@ def insert_children(conn: sa.Connection, items: Items, new_ids: dict[str, int]) 
     category_rows: list[tuple[Any, ...]] = []
     hash_rows: list[tuple[Any, ...]] = []
     pending = dict(new_ids)
+    identifier_values, category_counts = documents.identifier_values, documents.category_counts
     for ad, screening in items:
         ad_id = pending.pop(screening.ad_key, None)
         if ad_id is None:  # a duplicate, or a repeat of a key already handled in this batch
             continue
-        identifier_rows.extend((ad_id, kind, value) for kind, value in
-                               documents.identifier_values(screening.spans))
-        category_rows.extend((ad_id, category, n) for category, n in
-                             documents.category_counts(screening.flags).items())
+        for kind, value in identifier_values(screening.spans):
+            identifier_rows.append((ad_id, kind, value))
+        for category, n in category_counts(screening.flags).items():
+            category_rows.append((ad_id, category, n))
         for h in ad.image_hashes:
             extra = {k: v for k, v in h.items() if k not in _HASH_FIELDS}
             hash_rows.append((ad_id, h.get("pdq"), h.get("quality"), h.get("md5"),
