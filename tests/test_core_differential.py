@@ -132,12 +132,21 @@ _GLYPHS = st.lists(
     st.one_of(st.sampled_from(sorted(HOMOGLYPHS)), st.text(alphabet="abcMiaOl0123 ", max_size=3)),
     max_size=30,
 ).map("".join)
+# Number words, digits and letters glued to ASCII and non-ASCII letters (those case-insensitive
+# `re` reads as ASCII ones among them): where a run may start inside or after a word.
+_GLUED = st.lists(
+    st.one_of(st.sampled_from(["one", "two", "six", "oh", "O", "l", "|", "7", "ſ", "ı", "İ",
+                               "\u212a", "é", "ß", "а", "🔥", "\ufe0f"]),
+              st.text(alphabet="abcxyzOolI0123456789ſı ", max_size=4)),
+    max_size=40,
+).map("".join)
 _TEXTS = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec=None)),  # any code point, lone surrogates too
     _NUMBERISH,
     _EMOJI_RUNS,
     _GLYPHS,
+    _GLUED,
 )
 
 

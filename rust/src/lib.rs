@@ -52,11 +52,10 @@ const SCRATCH_KEPT: usize = 64 << 20;
 #[derive(Default)]
 struct Columns {
     status: Vec<u8>,
-    text: Vec<u8>,
+    text: Vec<u32>,
     text_bounds: Vec<i64>,
-    /// int64 little-endian, written as they are found (no second copy).
-    starts: Vec<u8>,
-    ends: Vec<u8>,
+    starts: Vec<i64>,
+    ends: Vec<i64>,
     obfuscations: Vec<i64>,
     errors: Vec<(usize, String)>,
 }
@@ -68,6 +67,20 @@ const FAILED: u8 = 3;
 
 pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// `values` as a Python bytes of little-endian words, written in place (one copy).
+fn py_le_bytes<'py, const N: usize, T: Copy>(
+    py: Python<'py>,
+    values: &[T],
+    to_bytes: fn(T) -> [u8; N],
+) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, values.len() * N, |buf| {
+        for (chunk, &v) in buf.chunks_exact_mut(N).zip(values) {
+            chunk.copy_from_slice(&to_bytes(v));
+        }
+        Ok(())
+    })
 }
 
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -85,17 +98,11 @@ impl Columns {
         let same = result.same_offsets;
         self.status
             .push(if same { CHANGED_SAME_OFFSETS } else { CHANGED });
-        for c in &result.text {
-            self.text.extend_from_slice(&c.to_le_bytes());
-        }
+        self.text.extend_from_slice(&result.text);
         // Offsets kept: both maps are the identity, which the caller knows without them.
         if !same {
-            for &v in &result.starts {
-                self.starts.extend_from_slice(&(v as i64).to_le_bytes());
-            }
-            for &v in &result.ends {
-                self.ends.extend_from_slice(&(v as i64).to_le_bytes());
-            }
+            self.starts.extend(result.starts.iter().map(|&v| v as i64));
+            self.ends.extend(result.ends.iter().map(|&v| v as i64));
         }
         for o in &result.obfuscations {
             self.obfuscations.extend([
@@ -158,9 +165,9 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
     out.errors.clear();
     // Room for a batch that changes every text by a little, grown once rather than doubled.
     let room = chars.len() + chars.len() / 8 + bounds.len();
-    out.text.reserve(room * 4);
-    out.starts.reserve(room * 8);
-    out.ends.reserve(room * 8);
+    out.text.reserve(room);
+    out.starts.reserve(room);
+    out.ends.reserve(room);
     out.text_bounds.push(0);
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
@@ -172,7 +179,7 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
                 out.errors.push((index, panic_message(payload.as_ref())));
             }
         }
-        out.text_bounds.push((out.text.len() / 4) as i64);
+        out.text_bounds.push(out.text.len() as i64);
     }
 }
 
@@ -249,14 +256,16 @@ impl Normaliser {
         py.detach(|| normalise_all(tables, chars, &offsets, cols));
         let out = (
             PyBytes::new(py, &cols.status),
-            PyBytes::new(py, &cols.text),
-            PyBytes::new(py, &le_bytes(&cols.text_bounds)),
-            PyBytes::new(py, &cols.starts),
-            PyBytes::new(py, &cols.ends),
-            PyBytes::new(py, &le_bytes(&cols.obfuscations)),
+            py_le_bytes(py, &cols.text, u32::to_le_bytes)?,
+            py_le_bytes(py, &cols.text_bounds, i64::to_le_bytes)?,
+            py_le_bytes(py, &cols.starts, i64::to_le_bytes)?,
+            py_le_bytes(py, &cols.ends, i64::to_le_bytes)?,
+            py_le_bytes(py, &cols.obfuscations, i64::to_le_bytes)?,
             std::mem::take(&mut cols.errors),
         );
-        if chars.capacity() * 4 + cols.starts.capacity() * 2 + cols.text.capacity() > SCRATCH_KEPT {
+        if (chars.capacity() + cols.text.capacity()) * 4 + cols.starts.capacity() * 16
+            > SCRATCH_KEPT
+        {
             *chars = Vec::new();
             *cols = Columns::default();
         }

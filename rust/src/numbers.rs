@@ -7,7 +7,7 @@
 //! code point indexes, as Python's.
 
 use crate::edits::{Edit, Repl};
-use crate::tables::Tables;
+use crate::tables::{Tables, FOLDS};
 
 pub const SPELLED_DIGITS: u8 = 6;
 pub const LETTER_DIGITS: u8 = 7;
@@ -19,15 +19,31 @@ const WORDS: [&[u8]; 11] = [
 ];
 const OH: usize = 10;
 
-/// The ASCII characters an `_ITEM` can start with: digits, the first letters of the words
-/// (either case), and the weak letters (`is_weak`).
-const ITEM_START: [bool; 128] = {
-    let mut table = [false; 128];
+/// `CLASS` bits: an `_ITEM` can start with it (a digit, the first letter of a number word in
+/// either case, a weak letter: `is_weak`); an ASCII letter; an ASCII digit.
+const STARTS: u8 = 1;
+const LETTER: u8 = 2;
+const DIGIT: u8 = 4;
+
+/// The `CLASS` bits of each ASCII character.
+const CLASS: [u8; 128] = {
+    let mut table = [0u8; 128];
     let starts = b"0123456789zotfsenZOTFSENlIO|";
     let mut i = 0;
     while i < starts.len() {
-        table[starts[i] as usize] = true;
+        table[starts[i] as usize] |= STARTS;
         i += 1;
+    }
+    let mut c = 0;
+    while c < 128 {
+        if (c >= b'a' as usize && c <= b'z' as usize) || (c >= b'A' as usize && c <= b'Z' as usize)
+        {
+            table[c] |= LETTER;
+        }
+        if c >= b'0' as usize && c <= b'9' as usize {
+            table[c] |= DIGIT;
+        }
+        c += 1;
     }
     table
 };
@@ -187,16 +203,31 @@ impl Tables {
         let mut edits = Vec::new();
         let mut stack = Vec::new();
         let mut p = 0;
-        while p < t.len() {
+        let n = t.len();
+        while p < n {
             // Most positions cannot start a run: an ASCII character that starts no item
-            // (`item`), or one inside a word (`chunk`'s start condition). Skip them here.
-            let c = t[p];
-            if c < 0x80
-                && (!ITEM_START[c as usize]
-                    || (p > 0 && !is_digit(c) && matches!(t[p - 1], 0x41..=0x5A | 0x61..=0x7A)))
-            {
+            // (`item`), one inside an ASCII word (`chunk`'s start condition), or a non-ASCII
+            // character that case-insensitive `re` does not match to a letter (no digit,
+            // number word or weak letter starts with it). Skip them in one tight loop.
+            let mut after_letter =
+                p > 0 && t[p - 1] < 0x80 && CLASS[t[p - 1] as usize] & LETTER != 0;
+            while p < n {
+                let c = t[p];
+                let class = if c < 0x80 {
+                    CLASS[c as usize]
+                } else if self.flag(c, FOLDS) {
+                    STARTS
+                } else {
+                    0
+                };
+                if class & DIGIT != 0 || (class & STARTS != 0 && !after_letter) {
+                    break;
+                }
+                after_letter = class & LETTER != 0;
                 p += 1;
-                continue;
+            }
+            if p == n {
+                break;
             }
             match self.run_at(t, p, &mut stack) {
                 Some(end) => {
