@@ -1,12 +1,15 @@
-"""The core's gazetteer scan for the place extractor against the Python reference: identical output.
+"""The core's place extractor against the Python reference: identical output.
 
-The specification is `PlaceExtractor._candidates` without the core (`extract/places.py`): every
-gazetteer name in the lower-cased text (Hyperscan, or Aho-Corasick without it), on word
-boundaries, not after "/" or "@" and not inside a web address, by start, longest first. The
-core must give the same candidates and hence the same place spans for every text: the synthetic
-corpus, every clinical fixture of the place, link and extractor tests, fuzzed text (gazetteer
-names among accents, combining marks, a dotted capital I, a capital sigma, web addresses, lone
-surrogates) and huge inputs. A panic inside the core fails the batch with `CoreFailure`.
+The specification is `PlaceExtractor` without the core (`extract/places.py`): its candidates
+(every gazetteer name in the lower-cased text, by Hyperscan or Aho-Corasick, on word
+boundaries, not after "/" or "@" and not inside a web address, by start, longest first) and
+its decisions per candidate (`_resolve`: a region or country after it, a cue before or after,
+capitals, common words and given names; `_mark_lists`: runs of listed towns). The core must
+give the same candidates and the same place spans (offsets, value, confidence, attrs) for
+every text: the synthetic corpus, every clinical fixture of the place, link and extractor
+tests, fuzzed text (gazetteer names among cues, regions, countries, list separators, accents,
+combining marks, a dotted capital I, a capital sigma, web addresses, lone surrogates) and huge
+inputs. A panic inside the core fails the batch with `CoreFailure`.
 """
 
 from __future__ import annotations
@@ -33,19 +36,23 @@ def extractor() -> PlaceExtractor:
 
 
 def _both(extractor: PlaceExtractor, text: str) -> tuple[tuple, tuple]:
-    scanner = extractor._scanner
-    assert scanner is not None
+    """(core, reference): the candidates, the spans the core resolves, and the spans Python
+    resolves from the core's candidates; the reference's in the same places."""
+    scanner, places = extractor._scanner, extractor._core_places
+    assert scanner is not None and places is not None
 
-    def run() -> tuple:
-        spans = [(s.start, s.end, s.value, s.confidence, s.attrs) for s in extractor.extract(text)]
-        return extractor._candidates(text), spans
+    def spans() -> list[tuple]:
+        return [(s.kind, s.start, s.end, s.value, s.extractor, s.confidence, s.attrs)
+                for s in extractor.extract(text)]
 
     try:
-        got = run()
+        core_spans = spans()
+        extractor._core_places = None  # the core's candidates, resolved in Python
+        got = (extractor._candidates(text), core_spans, spans())
         extractor._scanner = None
-        want = run()
+        want = (extractor._candidates(text), spans(), spans())
     finally:
-        extractor._scanner = scanner
+        extractor._scanner, extractor._core_places = scanner, places
     return got, want
 
 
@@ -87,14 +94,24 @@ _PLACES = ["Dallas, TX", "St. Louis", "ST LOUIS", "San José", "MONTRÉAL", "İz
            "xreno", "Reno_", "reno2", "Σparta", "ΣALEM", "vegas", "NYC"]
 _GLUE = [" ", ", ", "\n", "\f", "\n\f\n", ".", "/", "@", "#", "-", "_", "in ", "near the ",
          "İ", "ı", "\u212a", "ſ", "Σ", "ς", "\u0307", "\u0301", "\ud800", "🌹", "\u00a0", "2"]
+# What `_resolve` and `_mark_lists` read around a name: cues before it (any case, "the"
+# between, a ":" or "," after), regions and countries after it, "area"/"metro", list gaps.
+_CONTEXT = ["In ", "IN THE ", "visiting: ", "near, ", "nr ", "Downtown ", "the ", "THE ", "tHe ",
+            "ín ", "ınto ", "\u0130N ", " area", " AREA", " Metro", " areas", " metro.",
+            ", TX", " TX", ",TX", " tx", " ON", " DC.", " Oregon", ", oregon", " OREGON",
+            " Ontario", " new york", " British Columbia", " District of Columbia", ", France",
+            " FRANCE", " United Kingdom", " united states", " Georgia", " Wyoming",
+            " and ", " or ", " AND ", " & ", " • ", " – ", " / ", "; ", " (", ") ", "*", "~",
+            "|", "+", " and", " ,and  ", "\t", "\u3000", "\u2028", "\x1c", "Mobile", "Reading",
+            "Normal", "Austin", "Madison", "Charlotte", "Paris", "London", "Toronto", "Mumbai"]
 _PIECES = st.one_of(
     st.sampled_from(_KEYS), st.sampled_from(_KEYS).map(str.title),
     st.sampled_from(_KEYS).map(str.upper), st.sampled_from(_PLACES), st.sampled_from(_GLUE),
-    st.text(max_size=4),
+    st.sampled_from(_CONTEXT), st.text(max_size=4),
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(texts=st.lists(hostile_texts(_PIECES), min_size=1, max_size=5))
 def test_fuzzed_texts(extractor, texts: list[str]) -> None:
     _assert_same(extractor, texts)
@@ -116,10 +133,45 @@ def test_a_gazetteer_spelling_a_sigma_stays_with_python() -> None:
         _core.PlaceScanner(bytes(0x110000), [], ["σπάρτη"])
 
 
-def test_a_panic_fails_the_batch() -> None:
+def test_long_lists_of_towns(extractor) -> None:
+    rng = random.Random(8)
+    g = load_gazetteer()
+    towns = [k.title() for k in _KEYS if k.isalpha() and g.places[k][0].country == "US"
+             and k not in g.common_words and k not in g.given_names][::20]
+    gaps = [", ", " / ", " • ", ",", " and ", " or ", " - ", " & ", "  ,  ", ". ", " AND ", ";"]
+    texts = []
+    for _ in range(60):
+        run = rng.randint(5, 14)
+        texts.append(rng.choice(["in ", "Serving ", ""]) + "".join(
+            rng.choice(towns) + rng.choice(gaps) for _ in range(run)) + rng.choice(towns))
+    assert any(places_mod.is_listed(s) for s in extractor.extract(BATCH_SEPARATOR.join(texts)))
+    _assert_same(extractor, texts)
+
+
+def test_the_core_checks_the_rules_it_is_given(monkeypatch) -> None:
+    g = load_gazetteer()
+    made = places_mod._core_rules(g)
+    assert made is not None
+    rules, places = made
+    with pytest.raises(ValueError, match="two characters"):
+        places_mod._build_scanner(g.keys, rules=rules._replace(codes=[*rules.codes[:-1], "NSW"]))
+    with pytest.raises(ValueError, match="no such place"):
+        places_mod._build_scanner(g.keys, rules=rules._replace(
+            default=[len(places), *rules.default[1:]]))
+    with pytest.raises(ValueError, match="number of keys"):
+        places_mod._build_scanner(g.keys, rules=rules._replace(key_flags=rules.key_flags[1:]))
+    monkeypatch.setattr(places_mod, "_region_codes", lambda regions: ["TX", "NSW"])
+    assert places_mod._core_rules(g) is None  # declined: `_resolve` decides in Python
+
+
+@pytest.mark.parametrize("stage", ["extract", "candidates"])
+def test_a_panic_fails_the_batch(stage: str) -> None:
     trap = "\U0010fffd"
     extractor = PlaceExtractor()
-    extractor._scanner = places_mod._build_scanner(extractor._g.keys, panic_on=trap)
+    rules, _places = places_mod._core_rules(extractor._g)
+    extractor._scanner = places_mod._build_scanner(extractor._g.keys, panic_on=trap, rules=rules)
+    if stage == "candidates":
+        extractor._core_places = None
     with pytest.raises(core.CoreFailure, match=r"place scan failed on text 0.*test panic"):
         extractor.extract(f"Dallas {trap}")
 

