@@ -21,8 +21,8 @@ use pyo3::types::PyBytes;
 
 use std::collections::HashMap;
 
-use crate::word_table::FxBuild;
 use crate::tables::{Tables, ALNUM, SPACE};
+use crate::word_table::FxBuild;
 
 pub struct PlaceScanner {
     tables: Tables,
