@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amberline.chats.features import prefix, word_count
 from amberline.chats.ingest import (
+    _SLOW,
     ChatReadOptions,
     UnsupportedChatInput,
+    _fast_decode,
+    _from_json_record,
     parse_label,
     read_conversations,
 )
@@ -61,6 +67,63 @@ def test_jsonl_good_and_bad_records(tmp_path: Path) -> None:
     assert "not an object" in reasons[7]
     assert "label must be 0 or 1" in reasons[8]
     assert reasons[9].startswith("invalid UTF-8")
+
+
+def test_jsonl_lines_the_fast_decoder_leaves_to_json(tmp_path: Path) -> None:
+    """Lines orjson refuses or would read otherwise are read by the `json` module as before:
+    integers beyond 64 bits stay integers (not floats), NaN and a lone surrogate escape
+    parse, a byte order mark is skipped."""
+    lines = [
+        '{"id": 12345678901234567890123, "messages": [{"author": 7, "text": "hi"}]}',
+        '{"id": "t", "messages": [{"author": 123456789012345678901, "text": "hi", "time": '
+        '123456789012345678901}]}',
+        '123456789012345678901',
+        '{"id": "n", "label": NaN, "messages": [{"text": "hi"}]}',
+        '{"id": "s", "messages": [{"author": "a", "text": "half \\ud83d", "time": 5}]}',
+        '\ufeff{"id": "b", "messages": [{"author": " a ", "text": "hi", "time": "t"}]}',
+    ]
+    path = tmp_path / "chats.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    convs, bad = read(path)
+    assert [c.id for c in convs] == ["12345678901234567890123", "t", "s", "b"]
+    assert convs[0].messages == [Message("7", "hi")]
+    assert convs[1].messages == [Message("123456789012345678901", "hi",
+                                         "123456789012345678901")]
+    assert convs[2].messages == [Message("a", "half \ud83d", "5")]
+    assert convs[3].messages == [Message("a", "hi", "t")]
+    assert [(b.line, b.reason) for b in bad[:1]] == [(3, "JSON int is not an object")]
+    assert bad[1].line == 4 and "label must be 0 or 1" in bad[1].reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=12), shape=st.sampled_from(["any", "record", "text"]))
+def test_fast_decoder_reads_as_json_does(value, shape) -> None:
+    """Whatever orjson reads equals the `json` module's value in every field a record is
+    read from (floats by repr, so NaN and -0.0 count), and the same record comes of it;
+    what it would read otherwise it leaves to the `json` module."""
+    if shape == "record":
+        value = {"id": value, "label": value, "messages": [{"author": value, "time": value,
+                                                            "text": "x"}]}
+    elif shape == "text":
+        value = {"id": "x", "author": value, "text": "x"}
+    line = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    fast = _fast_decode(line)
+    if fast is _SLOW:
+        return
+    slow = json.loads(line.decode("utf-8"))
+    if shape == "any" and not isinstance(slow, dict | list):
+        assert repr(fast) == repr(slow)
+    try:
+        want = _from_json_record(slow, 3, "s")
+    except (ValueError, RecursionError) as exc:
+        with pytest.raises(type(exc), match=re.escape(str(exc))):
+            _from_json_record(fast, 3, "s")
+    else:
+        assert _from_json_record(fast, 3, "s") == want
 
 
 def test_jsonl_record_size_limit(tmp_path: Path) -> None:

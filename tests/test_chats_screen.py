@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from amberline.chats.features import prefix
@@ -24,11 +26,12 @@ from amberline.chats.model import (
     train,
 )
 from amberline.chats.ngrams import BLOCKS, count_matrix, occurrences, strong_set, weight_sums
-from amberline.chats.records import Conversation
+from amberline.chats.records import ChatFlag, Conversation
 from amberline.chats.rules import default_rules
-from amberline.chats.screen import screen_batch
+from amberline.chats.screen import ChatScreening, screen_batch
 from amberline.chats.synth import write_chats
 from amberline.cli import app
+from amberline.ingest.json_record import json_line
 
 RULES = default_rules()
 runner = CliRunner()
@@ -269,3 +272,45 @@ def test_cli_synth_train_screen(tmp_path: Path) -> None:
         [sys.executable, "-m", "amberline.cli", "chats", "screen", str(tmp_path / "none.jsonl")],
         capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_json_line_writes_what_the_general_encoder_writes(corpora, model: ChatModel) -> None:
+    """The screening's own writer gives the bytes of `json_line(as_dict())`: rules and model
+    results of the synthetic corpus."""
+    _, _, test_path = corpora
+    convs = load(test_path)
+    for scorer in (None, model):
+        results = screen_batch(convs, RULES, scorer)
+        assert any(r.flags for r in results) and any(r.contributions for r in results)
+        for r in results:
+            assert r.json_line() == json_line(r.as_dict())
+
+
+_HOSTILE = st.text(alphabet=st.characters(codec=None), max_size=12)  # lone surrogates too
+_FLOATS = st.one_of(st.floats(), st.sampled_from([0.0, -0.0, 1e-7, 5e-05, 1e16, 0.1234565]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ident=_HOSTILE, words=st.lists(_HOSTILE, min_size=7, max_size=7),
+       numbers=st.lists(_FLOATS, min_size=4, max_size=4),
+       ints=st.lists(st.integers(0, 10**30), min_size=4, max_size=4),
+       first=st.one_of(st.none(), st.integers(0, 10**6)), alert=st.booleans(),
+       odd=st.sampled_from([None, "int_score", "np_threshold", "np_bool", "np_int"]))
+def test_json_line_on_hostile_values(ident, words, numbers, ints, first, alert, odd) -> None:
+    """Any strings (quotes, controls, lone surrogates, U+2028), any floats (NaN, infinities,
+    tiny and huge), big integers, and values of other types (left to the general encoder):
+    the same bytes as `json_line(as_dict())`."""
+    flag = ChatFlag(words[0], words[1], ints[0], ints[1], ints[2], words[2], words[3], 0.5)
+    result = ChatScreening(
+        ident, numbers[0], alert, first, [flag],
+        [{"feature": words[4], "value": numbers[1]}, {"feature": "char:ab", "value": 0.25}],
+        numbers[2], numbers[3], ints[3], {words[5]: [words[6], "has_minor"]})
+    if odd == "int_score":
+        result.score = ints[0]
+    elif odd == "np_threshold":
+        result.threshold = np.float64(numbers[3])
+    elif odd == "np_bool":
+        result.alert = np.bool_(alert)
+    elif odd == "np_int":
+        result.first_alert = np.int64(7)
+    assert result.json_line() == json_line(result.as_dict())

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from amberline.chats.records import Conversation, Message
 from amberline.ingest.jsonl import READ_ERRORS, ByteMeter, open_stream, read_lines
 from amberline.ingest.records import FIELD_KEYS, BadRecord, ReadOptions, excerpt_of
@@ -151,6 +153,23 @@ def _message(item: Any, index: int) -> Message:
     return Message(author, text, when)
 
 
+def _messages(raw: list) -> list[Message]:
+    """`_message` of each item, the usual shape (string text and author, a string time or
+    none) taken without a call per message."""
+    out = []
+    append = out.append
+    for i, item in enumerate(raw):
+        if type(item) is dict:
+            text = item.get("text", "")
+            author = item.get("author")
+            when = item.get("time")
+            if type(text) is str and type(author) is str and (when is None or type(when) is str):
+                append(Message(author.strip(), text, when))
+                continue
+        append(_message(item, i))
+    return out
+
+
 def _from_json_record(value: Any, number: int, source: str) -> Conversation:
     if not isinstance(value, dict):
         raise ValueError(f"JSON {type(value).__name__} is not an object")
@@ -160,13 +179,45 @@ def _from_json_record(value: Any, number: int, source: str) -> Conversation:
     if raw is None and isinstance(value.get("text"), str):
         messages = [Message(_ident(value.get("author")) or "", value["text"])]
     elif isinstance(raw, list):
-        messages = [_message(item, i) for i, item in enumerate(raw)]
+        messages = _messages(raw)
     else:
         raise ValueError("no messages: expected a 'messages' list (or a 'text')")
     return Conversation(cid if cid is not None else str(number), messages, label, source)
 
 
 # ------------------------------------------------------------------ JSON Lines
+
+_SLOW = object()
+
+
+def _fast_decode(line: bytes) -> Any:
+    """The line's value by orjson, or `_SLOW` for the `json` module to decode: orjson takes
+    exactly the JSON the `json` module takes, apart from what it refuses (NaN, Infinity,
+    1e400, lone surrogate escapes, a byte order mark, deep nests: the `json` module then
+    decides, as before) and integers beyond 64 bits, which it reads as floats: a line with a
+    float where one would be read otherwise than that integer goes to the `json` module."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _SLOW
+    if type(value) is dict:
+        label = value.get("label")  # a bad label's reason shows it, nested floats too
+        if (float in (type(value.get("id")), type(value.get("author")))
+                or (label is not None and type(label) not in (str, int, bool))):
+            return _SLOW
+        raw = value.get("messages")
+        if type(raw) is list:
+            for item in raw:
+                if type(item) is dict and (type(item.get("author")) is float
+                                           or type(item.get("time")) is float):
+                    return _SLOW
+    elif type(value) is float:
+        return _SLOW
+    return value
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _SLOW
 
 
 def _read_jsonl(path: Path, options: ChatReadOptions, progress: Progress):
@@ -187,8 +238,10 @@ def _read_jsonl(path: Path, options: ChatReadOptions, progress: Progress):
                     yield BadRecord(file, lineno, reason, excerpt_of(line))
                     continue
                 try:
-                    text = line.decode("utf-8").lstrip("\ufeff")
-                    conv = _from_json_record(decode(text), number, source)
+                    value = _fast_decode(line)
+                    if value is _SLOW:
+                        value = decode(line.decode("utf-8").lstrip("\ufeff"))
+                    conv = _from_json_record(value, number, source)
                 except UnicodeDecodeError as exc:
                     reason = f"invalid UTF-8 at byte {exc.start + 1} of the line"
                     yield BadRecord(file, lineno, reason, excerpt_of(line))

@@ -122,7 +122,9 @@ class ChatRules:
         message as written."""
         texts = [m.text for conv in conversations for m in conv.messages]
         normal = normalise_batch(texts)
-        found = self.matcher.match_sparse([n.text for n in normal])
+        # the batch's strings as a whole; a message's result (its offset map) is made only
+        # for a message with a match
+        found = self.matcher.match_sparse(normal.texts)
         out: list[list[ChatFlag]] = [[] for _ in conversations]
         # only the messages with a match are visited (most short messages have none); in
         # increasing k, so each conversation's flags stay in message order

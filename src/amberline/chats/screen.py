@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import numpy as np
 
-from amberline.chats.model import ChatModel, flag_matrix
+from amberline.chats.model import ChatModel
 from amberline.chats.ngrams import BLOCKS, Batch, weight_sums
 from amberline.chats.records import ChatFlag, Conversation
 from amberline.chats.rules import ChatRules
+from amberline.ingest.json_record import json_line, one_line
 
 TOP_CONTRIBUTIONS = 12
 
@@ -55,6 +57,80 @@ class ChatScreening:
             "messages": self.messages,
             "authors": self.authors,
         }
+
+
+    def json_line(self) -> str:
+        """`as_dict` as `amberline.ingest.json_record.json_line` writes it, byte for byte,
+        without the dict: a conversation of short messages is screened in less time than the
+        general encoder takes to write it. Strings go through the `json` module's own string
+        encoder, numbers through the `repr` it uses; a value of a type this writer does not
+        expect goes to the general encoder (a test holds both to the same bytes)."""
+        try:
+            flags = ", ".join([
+                f'{{"category": {_string(f.category)}, "term": {_string(f.term)}, '
+                f'"message": {_int(f.message)}, "start": {_int(f.start)}, '
+                f'"end": {_int(f.end)}, "author": {_string(f.author)}, '
+                f'"rule": {_string(f.rule)}}}' for f in self.flags])
+            parts = ", ".join([
+                f'{{"feature": {_string(c["feature"])}, "value": {_number(c["value"])}}}'
+                if len(c) == 2 else _unusual() for c in self.contributions])  # as made below
+            authors = ", ".join([
+                f'{_string(a)}: [{", ".join([_string(c) for c in cats])}]'
+                for a, cats in self.authors.items()])
+            first = "null" if self.first_alert is None else _int(self.first_alert)
+            alert = self.alert
+            return (
+                f'{{"id": {_string(self.id)}, "score": {_number(round(self.score, 6))}, '
+                f'"alert": {"true" if alert is True else "false" if alert is False else _unusual()}'
+                f', "first_alert": {first}, "flags": [{flags}], "contributions": [{parts}], '
+                f'"rules_score": {_number(round(self.rules_score, 6))}, '
+                f'"threshold": {_number(self.threshold)}, "messages": {_int(self.messages)}, '
+                f'"authors": {{{authors}}}}}')
+        except (_Unusual, KeyError, TypeError, AttributeError):
+            return json_line(self.as_dict())
+
+
+class _Unusual(Exception):
+    """A value `ChatScreening.json_line` leaves to the general encoder."""
+
+
+def _unusual() -> str:
+    raise _Unusual
+
+
+_ESCAPED: dict[str, str] = {}  # category, rule, author and n-gram names repeat: encoded once
+
+
+def _string(text: str) -> str:
+    """A JSON string as `json_line` writes it."""
+    if type(text) is not str:
+        raise _Unusual
+    out = _ESCAPED.get(text)
+    if out is not None:
+        return out
+    out = encode_basestring(text)
+    if not text.isascii():
+        out = one_line(out)
+    if len(text) <= 64:
+        if len(_ESCAPED) >= 100_000:
+            _ESCAPED.clear()
+        _ESCAPED[text] = out
+    return out
+
+
+def _number(x: float) -> str:
+    """A float as `json.dumps` writes it (its `repr`, or NaN / Infinity)."""
+    if type(x) is not float and not isinstance(x, float):
+        raise _Unusual
+    if x - x == 0.0:
+        return float.__repr__(x)
+    return "NaN" if x != x else "Infinity" if x > 0 else "-Infinity"
+
+
+def _int(x: int) -> str:
+    if type(x) is not int:
+        raise _Unusual
+    return int.__repr__(x)
 
 
 def _authors(flags: list[ChatFlag]) -> dict[str, list[str]]:
@@ -102,12 +178,15 @@ def screen_batch(
         starts.append(top.start)
         ends.append(top.end)
         values.append(top.value / np.maximum(whole, 1.0)[:, None])
-    per_message = np.zeros((len(texts), len(model.categories)))
     column = {c: i for i, c in enumerate(model.categories)}
-    for j, fl in enumerate(all_flags):
-        for flag in fl:
-            per_message[first[j] + flag.message, column[flag.category]] += 1
-    if per_message.any():
+    flagged = [(first_j + flag.message, column[flag.category])
+               for first_j, fl in zip(first.tolist(), all_flags, strict=True) for flag in fl]
+    per_message = np.zeros((len(texts), len(model.categories)))
+    per_conversation = np.zeros((len(conversations), len(model.categories)))
+    if flagged:
+        at, cats = np.array(flagged, dtype=np.int64).T
+        np.add.at(per_message, (at, cats), 1)
+        np.add.at(per_conversation, (conv_of_message[at], cats), 1)
         z += np.log1p(_running(per_message, first, sizes)) @ model.flag_weights
     probs = model.calibrate(z)
     # before its last message a conversation is read in part: the early threshold applies;
@@ -125,7 +204,7 @@ def screen_batch(
         score = float(probs[first[j] + m - 1]) if m else float(model.calibrate(model.intercept))
         parts = grams[j]
         if fl:
-            counts = flag_matrix([fl], model.categories)[0]
+            counts = per_conversation[j]
             parts = parts + [(f"flags:{model.categories[i]}",
                               float(np.log1p(counts[i]) * model.flag_weights[i]))
                              for i in np.flatnonzero(counts)]

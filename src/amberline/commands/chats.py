@@ -101,7 +101,6 @@ def screen(
     from amberline.chats.model import ChatModel, ModelError
     from amberline.chats.rules import default_rules
     from amberline.chats.screen import screen_batch
-    from amberline.ingest.json_record import json_line
 
     loaded = None
     if model is not None:
@@ -123,7 +122,7 @@ def screen(
             results = screen_batch(batch, rules, loaded)
             for result in results:
                 counts["alerts"] += result.alert
-                out.write(json_line(result.as_dict()))
+                out.write(result.json_line())
                 out.write("\n")
             if sink is not None and bad is not None:
                 sink.write(batch, results, bad, counts)

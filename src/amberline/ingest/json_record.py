@@ -82,8 +82,13 @@ def json_line(record: Any) -> str:
     """One JSON Lines record, UTF-8 safe and one line for every reader: lone surrogates become
     U+FFFD, and U+0085, U+2028 and U+2029 (line ends to `str.splitlines` and to JavaScript) are
     written as escapes. These can only occur inside JSON strings, so the escape keeps the value."""
-    text = without_surrogates(json.dumps(record, ensure_ascii=False, default=str))
-    return _LINE_BREAK.sub(lambda m: _LINE_BREAKS[m.group()], text)
+    return one_line(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def one_line(text: str) -> str:
+    """JSON text as `json_line` writes it: lone surrogates as U+FFFD, line breaks other than
+    the escaped ASCII ones as escapes (a writer of its own may apply it to each string)."""
+    return _LINE_BREAK.sub(lambda m: _LINE_BREAKS[m.group()], without_surrogates(text))
 
 
 def without_surrogates(text: str) -> str:
