@@ -136,7 +136,7 @@ def test_huge_inputs(screener: Screener) -> None:
 
 def test_derived_flags_without_the_core_function(screener: Screener,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """`derive_batch`'s Python path (a core without `derive_rows`) gives the same flags."""
+    """`derive_columns`' Python path (a core without `derive_rows`) gives the same flags."""
     from types import SimpleNamespace
 
     from amberline.indicators import derived
@@ -188,3 +188,42 @@ def test_lexicon_flags_from_another_engine() -> None:
     screener = Screener()
     screener.matcher = IndicatorMatcher(screener.lexicon, engine="ahocorasick")
     test_what_each_step_handles(screener)
+
+
+def test_without_the_core_object_makers(screener: Screener,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch finish's Python makers (flags, screenings, offsets read and set), used with
+    a core without them, give the same screenings as the core's."""
+    monkeypatch.setattr(screener, "_made", None)
+    test_what_each_step_handles(screener)
+    test_synthetic_corpus(screener)
+
+
+def test_core_object_makers_refuse_bad_rows() -> None:
+    """Rows that point outside the batch are an error, never a crash or a wrong flag."""
+    from amberline import core
+    from amberline.model import Flag
+    from amberline.pipeline import _FLAG_FIELDS
+
+    made = core.load()
+    if made is None or not hasattr(made, "make_flags"):
+        pytest.skip("the core is not in use")
+    info = [("youth", 1.0, "youth.young", "")]
+
+    def flags(row: list[int], cuts: list[int]) -> list:
+        import numpy as np
+
+        return made.make_flags(Flag, _FLAG_FIELDS, info, ["young"], {},
+                               np.asarray(row, dtype="<i8").tobytes(),
+                               np.zeros(len(row) // 6, dtype="<f8").tobytes(),
+                               np.asarray(cuts, dtype="<i8").tobytes())
+
+    [[flag]] = flags([0, 0, 3, 8, 0, 5], [0, 1])
+    assert flag == Flag("youth", "young", 3, 8, 1.0, "youth.young", "", 0.0)
+    for row, cuts in (([1, 0, 0, 5, 0, 5], [0, 1]), ([0, 1, 0, 5, 0, 5], [0, 1]),
+                      ([0, 0, 0, 5, -1, 5], [0, 1]), ([0, 0, 0, 5, 0, 5], [0, 2]),
+                      ([0, 0, 0, 5, 0], [0, 1])):
+        with pytest.raises(ValueError):
+            flags(row, cuts)
+    with pytest.raises(ValueError):
+        made.place([flag], b"\0" * 8, b"")

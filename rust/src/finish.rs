@@ -1,4 +1,6 @@
-//! The derived flags of a batch (`indicators/derived.py`), read straight from its spans.
+//! The derived flags of a batch (`indicators/derived.py`), read straight from its spans, and
+//! the records of the batch finish (`pipeline.Screener._finish_batch`): offsets read and set,
+//! flags and screenings made.
 //!
 //! Why: the per-ad finish of a screening touches every span the extractors made, and in the
 //! interpreter each attribute read, comparison and branch is a bytecode step. Here one call
@@ -7,6 +9,9 @@
 //! just those flags. Every comparison is Python's own (rich comparison, `int()`, `str()`,
 //! `casefold()`, `attrs.get`), so any value an extractor may store behaves as in the
 //! reference, which the differential test (tests/test_finish_batch.py) holds this to.
+//! The records are slotted dataclasses without `__post_init__` (the pipeline checks): their
+//! generated `__init__` only sets each field, so setting the fields of a bare object makes
+//! the same record without a Python frame per record.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -14,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySlice, PyString, PyTuple};
 
 use crate::{le_bytes, panic_message};
 
@@ -77,8 +82,8 @@ fn same<'py>(value: &Bound<'py, PyAny>, constant: &Bound<'py, PyAny>) -> PyResul
 /// The derived rules that fire on a batch's spans.
 ///
 /// `spans` are every ad's spans one ad after the other; `ads`, `starts`, `ends` (int64 bytes)
-/// the ad of each and its offsets in that ad's normalised text; `hidden` rows of three int64
-/// (ad, start, end), the obscuring obfuscations by ad; `kinds` the span kinds (age, name,
+/// the ad of each and its offsets in that ad's normalised text; `obfuscations` each ad's
+/// obfuscations, of which those whose kind is in `obscuring` hide a contact; `kinds` the span kinds (age, name,
 /// descriptor) and `contact_kinds`; `min_confidence` a name's least confidence to count as a
 /// provider; `ranks` each rule's place when rule ids are sorted (ties between flags at one
 /// place go by rule id). Returns int64 rows (span, rule code), ordered as `derive_flags`
@@ -94,7 +99,8 @@ pub fn derive_rows<'py>(
     ads: &[u8],
     starts: &[u8],
     ends: &[u8],
-    hidden: &[u8],
+    obfuscations: &Bound<'py, PyList>,
+    obscuring: &Bound<'py, PyAny>,
     kinds: (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>),
     contact_kinds: Vec<Bound<'py, PyAny>>,
     min_confidence: Bound<'py, PyAny>,
@@ -105,13 +111,17 @@ pub fn derive_rows<'py>(
         let ads = column(ads, "ads", Some(n))?;
         let starts = column(starts, "starts", Some(n))?;
         let ends = column(ends, "ends", Some(n))?;
-        let hidden = column(hidden, "hidden", None)?;
-        if hidden.len() % 3 != 0 {
-            return Err(PyValueError::new_err("hidden: rows of three int64"));
-        }
         let mut stretches: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
-        for row in hidden.chunks_exact(3) {
-            stretches.entry(row[0]).or_default().push((row[1], row[2]));
+        for (i, found) in obfuscations.iter().enumerate() {
+            for o in found.try_iter()? {
+                let o = o?;
+                if obscuring.contains(o.getattr(intern!(py, "kind"))?)? {
+                    stretches.entry(i as i64).or_default().push((
+                        o.getattr(intern!(py, "start"))?.extract()?,
+                        o.getattr(intern!(py, "end"))?.extract()?,
+                    ));
+                }
+            }
         }
         let (age_kind, name_kind, descriptor_kind) = kinds;
         let origin = intern!(py, "origin").clone().into_any();
@@ -212,5 +222,212 @@ pub fn derive_rows<'py>(
             "the core's derived flags failed: {}",
             panic_message(payload.as_ref())
         )))
+    })
+}
+
+/// Runs `body`, a panic inside it becoming a RuntimeError naming `what` (the batch fails as
+/// a `ScreeningError`, and `amberline.isolate` quarantines the ad it fails on).
+fn guarded<T>(what: &str, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        Err(PyRuntimeError::new_err(format!(
+            "the core's {what} failed: {}",
+            panic_message(payload.as_ref())
+        )))
+    })
+}
+
+fn index(value: i64, bound: usize, name: &str) -> PyResult<usize> {
+    usize::try_from(value)
+        .ok()
+        .filter(|&v| v < bound)
+        .ok_or_else(|| PyValueError::new_err(format!("{name}: {value} out of range")))
+}
+
+/// A character offset (never negative) as a slice bound.
+fn to_isize(value: i64, name: &str) -> PyResult<isize> {
+    isize::try_from(value)
+        .ok()
+        .filter(|&v| v >= 0)
+        .ok_or_else(|| PyValueError::new_err(format!("{name}: {value} out of range")))
+}
+
+fn offset(value: i64, name: &str) -> PyResult<usize> {
+    usize::try_from(value).map_err(|_| PyValueError::new_err(format!("{name}: negative offset")))
+}
+
+/// The `start` and `end` of each item of `items` as two int64 columns (bytes): the
+/// pipeline's `_column` for both offsets in one pass through the C API.
+#[pyfunction]
+pub fn offsets<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyList>,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    guarded("offsets", || {
+        let mut starts = Vec::with_capacity(items.len());
+        let mut ends = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            starts.push(item.getattr(intern!(py, "start"))?.extract::<i64>()?);
+            ends.push(item.getattr(intern!(py, "end"))?.extract::<i64>()?);
+        }
+        Ok((
+            PyBytes::new(py, &le_bytes(&starts)),
+            PyBytes::new(py, &le_bytes(&ends)),
+        ))
+    })
+}
+
+/// Gives each item of `items` its `start` and `end` from two int64 columns (bytes): the
+/// pipeline's `_place` (in place: the pipeline owns these records).
+#[pyfunction]
+pub fn place<'py>(
+    py: Python<'py>,
+    items: &Bound<'py, PyList>,
+    starts: &[u8],
+    ends: &[u8],
+) -> PyResult<()> {
+    guarded("place", || {
+        let n = items.len();
+        let starts = column(starts, "starts", Some(n))?;
+        let ends = column(ends, "ends", Some(n))?;
+        for (k, item) in items.iter().enumerate() {
+            item.setattr(intern!(py, "start"), starts[k])?;
+            item.setattr(intern!(py, "end"), ends[k])?;
+        }
+        Ok(())
+    })
+}
+
+/// A new object of `cls` (a dataclass with slots and no `__post_init__`) with `fields` set
+/// to `values`, as its generated `__init__` sets them, without running that `__init__`.
+fn made<'py>(
+    object_new: &Bound<'py, PyAny>,
+    cls: &Bound<'py, PyAny>,
+    fields: &[Bound<'py, PyString>],
+    values: impl IntoIterator<Item = Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let object = object_new.call1((cls,))?;
+    for (field, value) in fields.iter().zip(values) {
+        object.setattr(field, value)?;
+    }
+    Ok(object)
+}
+
+fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    py.get_type::<PyAny>().getattr(intern!(py, "__new__"))
+}
+
+/// A flag's category, weight, rule and citation.
+type FlagInfo<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+);
+
+/// The flags of a batch, as lists by ad: `cls` is the flag class and `fields` its eight
+/// fields in order (category, term, start, end, weight, rule, citation, contribution);
+/// `info` rows (category, weight, rule, citation); `rows` int64 rows of six (ad, row of
+/// `info`, start, end, and the normalised start and end, which slice the term out of
+/// `texts[ad]`, unless `terms` gives a row's term); `contributions` one float64 per row;
+/// `cuts` (int64, one more than the ads) where each ad's rows begin.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn make_flags<'py>(
+    py: Python<'py>,
+    cls: Bound<'py, PyAny>,
+    fields: Vec<Bound<'py, PyString>>,
+    info: Vec<FlagInfo<'py>>,
+    texts: Vec<Bound<'py, PyString>>,
+    terms: Bound<'py, PyDict>,
+    rows: &[u8],
+    contributions: &[u8],
+    cuts: &[u8],
+) -> PyResult<Bound<'py, PyList>> {
+    guarded("flags", || {
+        if fields.len() != 8 {
+            return Err(PyValueError::new_err("fields: eight names"));
+        }
+        let rows = column(rows, "rows", None)?;
+        if rows.len() % 6 != 0 {
+            return Err(PyValueError::new_err("rows: rows of six int64"));
+        }
+        let count = rows.len() / 6;
+        if contributions.len() != 8 * count {
+            return Err(PyValueError::new_err("contributions: one float64 per row"));
+        }
+        let shares: Vec<f64> = contributions
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        let cuts = column(cuts, "cuts", None)?;
+        let new = object_new(py)?;
+        let mut flags = Vec::with_capacity(count);
+        for (k, row) in rows.chunks_exact(6).enumerate() {
+            let text = &texts[index(row[0], texts.len(), "ad")?];
+            let (category, weight, rule, citation) = &info[index(row[1], info.len(), "info")?];
+            let (begin, end) = (to_isize(row[4], "start")?, to_isize(row[5], "end")?);
+            let named = if end <= begin {
+                terms.get_item(k)?
+            } else {
+                None
+            };
+            let term = match named {
+                Some(term) => term,
+                None => text.get_item(PySlice::new(py, begin, end.max(begin), 1))?,
+            };
+            flags.push(made(
+                &new,
+                &cls,
+                &fields,
+                [
+                    category.clone(),
+                    term,
+                    row[2].into_pyobject(py)?.into_any(),
+                    row[3].into_pyobject(py)?.into_any(),
+                    weight.clone(),
+                    rule.clone(),
+                    citation.clone(),
+                    PyFloat::new(py, shares[k]).into_any(),
+                ],
+            )?);
+        }
+        let mut per_ad = Vec::with_capacity(cuts.len().saturating_sub(1));
+        for pair in cuts.windows(2) {
+            let (a, b) = (offset(pair[0], "cuts")?, offset(pair[1], "cuts")?);
+            if a > b || b > count {
+                return Err(PyValueError::new_err("cuts: out of order"));
+            }
+            per_ad.push(PyList::new(py, &flags[a..b])?);
+        }
+        PyList::new(py, per_ad)
+    })
+}
+
+/// Objects of `cls` (a dataclass with slots and no `__post_init__`), the k-th with each
+/// of `fields` set to the k-th item of that field's column (lists of one length).
+#[pyfunction]
+pub fn make_objects<'py>(
+    py: Python<'py>,
+    cls: Bound<'py, PyAny>,
+    fields: Vec<Bound<'py, PyString>>,
+    columns: Vec<Bound<'py, PyList>>,
+) -> PyResult<Bound<'py, PyList>> {
+    guarded("objects", || {
+        let count = columns.first().map_or(0, |c| c.len());
+        if columns.len() != fields.len() || columns.iter().any(|c| c.len() != count) {
+            return Err(PyValueError::new_err(
+                "columns: one list per field, of one length",
+            ));
+        }
+        let new = object_new(py)?;
+        let mut objects = Vec::with_capacity(count);
+        for k in 0..count {
+            let values = columns
+                .iter()
+                .map(|c| c.get_item(k))
+                .collect::<PyResult<Vec<_>>>()?;
+            objects.push(made(&new, &cls, &fields, values)?);
+        }
+        PyList::new(py, objects)
     })
 }

@@ -378,6 +378,10 @@ impl LexiconMatcher {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Normaliser>()?;
     m.add_function(wrap_pyfunction!(finish::derive_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::offsets, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::place, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::make_flags, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::make_objects, m)?)?;
     m.add_class::<LexiconMatcher>()?;
     m.add_class::<names::PyNameScanner>()?;
     m.add_class::<word_table::PyWordTable>()?;

@@ -12,12 +12,14 @@ and an ad whose text the normaliser left alone skips the offset mapping altogeth
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, pairwise
 from operator import attrgetter
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -47,6 +49,10 @@ _START = attrgetter("start")
 _END = attrgetter("end")
 _SEP_LEN = len(BATCH_SEPARATOR)
 _FAR = 1 << 62  # past the end of any batch
+# The fields the core's `make_flags` and `make_objects` set, in order.
+_FLAG_FIELDS = ("category", "term", "start", "end", "weight", "rule", "citation", "contribution")
+_SCREENING_FIELDS = ("ad_key", "spans", "flags", "score", "pipeline_version", "obfuscations",
+                     "exclusions")
 _FLAG_INFO = attrgetter("category", "weight", "rule", "citation")  # a row of `_flag_info`
 
 
@@ -105,6 +111,10 @@ class Screener:
         self._flag_weight = np.array([w for _c, w, _r, _c in self._flag_info], dtype=np.float64)
         self._signature = [Signature(c, r, w) for c, w, r, _c in self._flag_info]
         self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
+        # The core's object makers (the batch finish's flags and screenings, offsets read and
+        # set) when it has them and the records are what they expect.
+        self._made = (core.load() if core.provides("make_flags") and _plain(Flag, _FLAG_FIELDS)
+                      and _plain(Screening, _SCREENING_FIELDS) else None)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
         # With the compiled core in use, the per-ad finish runs on columns for the whole batch
         # (`_finish_batch`); the Python reference keeps `_deal` + `_finish`, its definition.
@@ -198,8 +208,8 @@ class Screener:
         # Spans: dealt, filtered, sorted by (ad, start, end) in one stable sort, so each ad's
         # run is in the order `_finish` sorts it (extractor order, then found order, on ties).
         items = list(chain.from_iterable(found))
-        ad, start, end, keep = _locate(_column(items, _START), _column(items, _END), first,
-                                       last)
+        made = self._made
+        ad, start, end, keep = _locate(*_offsets(items, made), first, last)
         if exclusions:
             _exclude(ad, start, end, keep, exclusions)
         span_order = _ordered(ad, start, end, keep)
@@ -225,8 +235,7 @@ class Screener:
         else:
             fentry = np.fromiter(map(self._entry_of.__getitem__, map(_FLAG_INFO, lexicon_flags)),
                                  np.int64, len(lexicon_flags))
-            fad, fstart, fend, fkeep = _locate(_column(lexicon_flags, _START),
-                                               _column(lexicon_flags, _END), first, last)
+            fad, fstart, fend, fkeep = _locate(*_offsets(lexicon_flags, made), first, last)
         if exclusions:
             _exclude(fad, fstart, fend, fkeep, exclusions)
         if not fkeep.all():
@@ -251,8 +260,8 @@ class Screener:
             if exclusions:
                 moved += [exclusions[i] for i in maps.ads if i in exclusions]
                 moved_ads = [*maps.ads, *(i for i in maps.ads if i in exclusions)]
-            _map_items(maps, moved, moved_ads)
-        _place(spans, sstart, send)
+            _map_items(maps, moved, moved_ads, made)
+        _place(spans, sstart, send, made)
 
         # Sorted by position within each ad (stable, as `_finish` sorts them after mapping),
         # then one flag per (category, start, end), as `_one_per_span`.
@@ -264,25 +273,28 @@ class Screener:
         nstart, nend, gspan = nstart[order], nend[order], gspan[order]
         cuts = _cuts(gad, n)
         scores, contributions = self._scores(ginfo, cuts)
-
-        info = self._flag_info
-        flags = []
-        add = flags.append
-        for a, j, s, e, ns, ne, k, c in zip(gad.tolist(), ginfo.tolist(), gstart.tolist(),
-                                              gend.tolist(), nstart.tolist(), nend.tolist(),
-                                              gspan.tolist(), contributions, strict=True):
-            category, weight, rule, citation = info[j]
-            # A derived flag on a span from a source field (empty) names the field instead.
-            term = texts[a][ns:ne] if ne > ns or k < 0 else field_term(spans[k])
-            add(Flag(category, term, s, e, weight, rule, citation, c))
+        # A derived flag on a span from a source field (empty) names the field, not its text.
+        named = np.flatnonzero((gspan >= 0) & (nend <= nstart))
+        terms = dict(zip(named.tolist(), map(field_term, _taken(spans, gspan[named])),
+                         strict=True))
+        columns = (gad, ginfo, gstart, gend, nstart, nend)
+        if made is not None:
+            per_ad_flags = made.make_flags(
+                Flag, _FLAG_FIELDS, self._flag_info, texts, terms,
+                np.column_stack(columns).astype("<i8").tobytes(),
+                np.asarray(contributions, dtype="<f8").tobytes(),
+                np.asarray(cuts, dtype="<i8").tobytes())
+        else:
+            per_ad_flags = _make_flags(self._flag_info, texts, terms, columns, contributions,
+                                       cuts)
         version = self.version
-        return [
-            Screening(key, ad_spans, flags[a:b], score, version, obfuscations,
-                      exclusions.get(i, []) if exclusions else [])
-            for i, (key, ad_spans, a, b, score, obfuscations) in enumerate(zip(
-                _keys(ads), per_ad_spans, cuts[:-1], cuts[1:], scores, norms.obfuscations,
-                strict=True))
-        ]
+        kept = ([exclusions.get(i) or [] for i in range(n)] if exclusions
+                else [[] for _ in range(n)])
+        columns_of = (_keys(ads), per_ad_spans, per_ad_flags, scores, [version] * n,
+                      list(norms.obfuscations), kept)
+        if made is not None:
+            return made.make_objects(Screening, _SCREENING_FIELDS, list(columns_of))
+        return list(map(Screening, *columns_of))
 
     def _scores(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], list[float]]:
         """Each ad's score and the contribution of each flag, in order, from the flags' rows
@@ -366,6 +378,30 @@ def _deal(
         out[index].append(item)
 
 
+def _offsets(items: list, made: ModuleType | None) -> tuple[np.ndarray, np.ndarray]:
+    """The (start, end) columns of `items` (by the core when `made`)."""
+    if made is not None:
+        starts, ends = made.offsets(items)
+        return np.frombuffer(starts, dtype="<i8"), np.frombuffer(ends, dtype="<i8")
+    return _column(items, _START), _column(items, _END)
+
+
+def _make_flags(info: list[tuple[str, float, str, str]], texts: list[str],
+                terms: dict[int, str], columns: tuple[np.ndarray, ...],
+                contributions: list[float], cuts: list[int]) -> list[list[Flag]]:
+    """The flags of a batch's rows as lists by ad (the core's `make_flags`): row k is
+    (ad, row of `info`, start, end, normalised start and end) in `columns`, its term the
+    normalised text between those unless `terms` has row k's."""
+    flags = []
+    add = flags.append
+    for k, (a, j, s, e, ns, ne, c) in enumerate(zip(
+            *(column.tolist() for column in columns), contributions, strict=True)):
+        category, weight, rule, citation = info[j]
+        term = terms[k] if ne <= ns and k in terms else texts[a][ns:ne]
+        add(Flag(category, term, s, e, weight, rule, citation, c))
+    return [flags[a:b] for a, b in pairwise(cuts)]
+
+
 def _column(items: Sequence[Span | Flag | Obfuscation | Exclusion],
             field: attrgetter) -> np.ndarray:
     """One offset field of `items` as an int64 column."""
@@ -404,8 +440,13 @@ def _taken(items: Sequence, order: np.ndarray) -> list:
     return [items[k] for k in order.tolist()]
 
 
-def _place(items: Sequence[Span | Flag], start: np.ndarray, end: np.ndarray) -> None:
-    """Give each item its offsets from the columns (in place: the pipeline owns them)."""
+def _place(items: list, start: np.ndarray, end: np.ndarray,
+           made: ModuleType | None = None) -> None:
+    """Give each item its offsets from the columns (in place: the pipeline owns them; by
+    the core when `made`)."""
+    if made is not None:
+        made.place(items, start.astype("<i8").tobytes(), end.astype("<i8").tobytes())
+        return
     for item, s, e in zip(items, start.tolist(), end.tolist(), strict=True):
         item.start = s
         item.end = e
@@ -424,6 +465,14 @@ def _with_fields(per_ad: list[list[Span]], fields: dict[int, list[Span]], ad: np
     starts, ends = np.zeros(total, dtype=np.int64), np.zeros(total, dtype=np.int64)
     starts[at], ends[at] = start, end
     return list(chain.from_iterable(per_ad)), ads, starts, ends
+
+
+def _plain(cls: type, names: tuple[str, ...]) -> bool:
+    """Is `cls` a dataclass with slots whose fields are `names` and whose `__init__` only
+    sets them (no `__post_init__`), so the core may make its objects by setting them?"""
+    return (dataclasses.is_dataclass(cls) and hasattr(cls, "__slots__")
+            and not hasattr(cls, "__post_init__")
+            and tuple(f.name for f in dataclasses.fields(cls)) == names)
 
 
 def _cuts(ads: np.ndarray, n: int) -> list[int]:
@@ -476,14 +525,15 @@ class _Maps:
         return start, end
 
 
-def _map_items(maps: _Maps, groups: list[list], ads: list[int]) -> None:
+def _map_items(maps: _Maps, groups: list[list], ads: list[int],
+               made: ModuleType | None = None) -> None:
     """Rewrite the offsets of the items of `groups` (group g of ad `ads[g]`) as offsets into
     the original texts."""
     items = list(chain.from_iterable(groups))
     if not items:
         return
     of = np.repeat(np.asarray(ads, dtype=np.int64), [len(group) for group in groups])
-    _place(items, *maps.to_original(of, _column(items, _START), _column(items, _END)))
+    _place(items, *maps.to_original(of, *_offsets(items, made)), made)
 
 
 def _keys(ads: Sequence[Ad]) -> list[str]:

@@ -182,11 +182,9 @@ def derive_columns(
     ranks = [ids.index(rules[name].id) for name in DERIVED_RULES]
     compiled = core.load()
     if compiled is not None and core.provides("derive_rows"):
-        obscuring = [x for i, found in enumerate(obfuscations) if found for o in found
-                     if o.kind in OBSCURING_KINDS for x in (i, o.start, o.end)]
         found_rows = compiled.derive_rows(  # type: ignore[attr-defined]
             spans, ads.astype("<i8").tobytes(), starts.astype("<i8").tobytes(),
-            ends.astype("<i8").tobytes(), np.asarray(obscuring, dtype="<i8").tobytes(),
+            ends.astype("<i8").tobytes(), list(obfuscations), OBSCURING_KINDS,
             (AGE, NAME, DESCRIPTOR), list(CONTACT_KINDS), MIN_PROVIDER_NAME_CONFIDENCE, ranks)
         return np.frombuffer(found_rows, dtype="<i8").reshape(-1, 2).astype(np.int64)
     return _derive_rows(spans, ads.tolist(), starts.tolist(), ends.tolist(), obfuscations, ranks)
