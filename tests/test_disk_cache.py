@@ -367,3 +367,32 @@ def test_regex_table_keeps_what_is_used_past_its_cap(cache_dir, monkeypatch) -> 
     second.regex("new", 0)
     second.save()
     assert sorted(disk_cache.RegexCache()._load()) == sorted([REGEXES[0], ("new", 0)])
+
+
+TOML = ("""title = "x"\nn = 3\nf = -0.0\ninf = inf\n[t]\nlist = [1, "a", {b = true}]\n"""
+        """"ü" = 'é 🌹'\n""")
+
+
+def test_toml_read_back_as_parsed(cache_dir, caplog) -> None:
+    import math
+    import tomllib
+
+    want = tomllib.loads(TOML)
+    assert disk_cache.toml(TOML) == want
+    (path,) = _files(cache_dir)
+    got = disk_cache.toml(TOML)  # read back
+    assert got == want and math.copysign(1, got["f"]) == -1 and got["inf"] == math.inf
+    path.write_bytes(_crafted("toml", b"[1, 2]"))  # checksum right, not a table
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+        assert disk_cache.toml(TOML) == want
+    assert "ignoring the cache file" in caplog.text
+    assert disk_cache.toml(TOML) == want
+
+
+def test_toml_with_a_date_is_parsed_every_time(cache_dir) -> None:
+    import datetime
+
+    assert disk_cache.toml("d = 2024-01-02") == {"d": datetime.date(2024, 1, 2)}
+    assert not cache_dir.exists() or not _files(cache_dir)
+    with pytest.raises(ValueError):
+        disk_cache.toml("a = ")

@@ -6,7 +6,6 @@ file (its `origin`) so that a user can fix it. One reader, so all three behave a
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,9 @@ def read_toml(
         origin = f"{package.replace('.', '/')}/{name}"
     else:
         text, origin = Path(path).read_text(encoding="utf-8"), str(path)
+    from amberline.disk_cache import toml
+
     try:
-        return tomllib.loads(text), origin
-    except tomllib.TOMLDecodeError as exc:
+        return toml(text), origin
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise error(f"{origin}: not valid TOML ({exc})") from None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import _sre
 import atexit
 import hashlib
+import json
 import logging
 import os
 import re
@@ -35,7 +36,6 @@ import re._compiler  # the code `re` compiles a pattern to (see `RegexCache`)
 import re._parser
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import accumulate, pairwise
@@ -140,6 +140,8 @@ def _discard(path: Path, why: str) -> None:
 
 def write(path: Path, magic: bytes, payload: bytes) -> None:
     """Leave `payload` at `path` for the next process, atomically and best effort."""
+    import tempfile  # (only a process that computed something writes)
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
@@ -223,6 +225,39 @@ def unstrings(blob: bytes) -> list[str]:
         raise ValueError("string lengths do not add up")
     cuts = [0, *accumulate(lens)]
     return [text[a:b] for a, b in pairwise(cuts)]
+
+
+# --- TOML ---------------------------------------------------------------------------------------
+
+def toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads(text)` (its TOMLDecodeError is a ValueError), read back as JSON when an
+    earlier process parsed the same text: JSON parses in C, and `tomllib` is not even
+    imported. A document JSON cannot hold exactly (a date or time) is parsed every time."""
+    path, magic = _location("toml", fingerprint("toml", text))
+    blob = read(path, magic)
+    if blob is not None:
+        try:
+            doc = json.loads(blob)
+            if not isinstance(doc, dict):
+                raise ValueError("not a table")
+            return doc
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            _discard(path, str(exc))
+    import tomllib
+
+    doc = tomllib.loads(text)
+    if _plain(doc):
+        write(path, magic, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+    return doc
+
+
+def _plain(value: object) -> bool:
+    """Whether JSON gives `value` back as it is (tables, arrays, strings, numbers, booleans)."""
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return isinstance(value, str | int | float)  # (bool is an int)
 
 
 # --- Hyperscan ---------------------------------------------------------------------------------

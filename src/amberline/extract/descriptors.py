@@ -22,12 +22,11 @@ Every span has kind DESCRIPTOR, value the normalised value, and attrs {"kind", "
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
 
-from amberline.disk_cache import regex
+from amberline.disk_cache import regex, toml
 from amberline.extract import _native
 from amberline.extract._lookup import term_key
 from amberline.extract._prefilter import Prefilter, core_triggers
@@ -94,7 +93,7 @@ _MIX_PERSON = regex(
 def load_vocabulary() -> dict[str, dict[str, Any]]:
     """The descriptor word lists shipped in `data/descriptors.toml` (read once per process)."""
     data = resources.files("amberline").joinpath("extract/data/descriptors.toml").read_bytes()
-    return tomllib.loads(data.decode("utf-8"))
+    return toml(data.decode("utf-8"))
 
 
 def _alternation(terms: object) -> str:

@@ -53,6 +53,7 @@ from typing import NamedTuple
 import numpy as np
 
 from amberline import core, disk_cache
+from amberline.disk_cache import regex
 from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, Prefilter
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
@@ -155,7 +156,7 @@ _EMOJI_CHAR = r"[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?"
 _SELF_CUES = frozenset({"i'm", "im", "i am", "soy", "habla", "i’m"})
 _NOT_CUE = (r"(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey|hello|xoxo|xo|love"
             r"|names?|name['’]s)\b)")
-_CUES = re.compile(
+_CUES = regex(
     r"(?<![\w'’])(?i:(?P<strong>my[ \t]+name(?:[ \t]+is|['’]?s)"
     r"|names?(?:[ \t]*+:|[ \t]++(?:is|are))"
     r"|ask[ \t]+(?:for|4)|named|me[ \t]+llamo|mi[ \t]+nombre[ \t]+es)"
@@ -186,7 +187,7 @@ _TRIGGER = (
 _NAME_TRIGGER = r"\bnames?\b"
 # The letters case-insensitive `re` matches to an ASCII letter of a cue or title word ("ſoy",
 # "\u212aisses from"), which the ASCII triggers do not see: a text holding one is searched whole.
-_FOLDED = re.compile(f"[{FOLDED_LETTERS}]")
+_FOLDED = regex(f"[{FOLDED_LETTERS}]")
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
 _HERE_TRIGGER = r"[ \t]here\b"
@@ -210,9 +211,9 @@ def _line_forms_pattern(line_end: str) -> str:
     )
 
 
-_LINE_FORMS = re.compile(rf"(?m)^{_line_forms_pattern('$')}")
+_LINE_FORMS = regex(rf"(?m)^{_line_forms_pattern('$')}")
 # The same, tried by the core at every line start (its engine runs no multi-line flag).
-_LINE_FORMS_AT_START = re.compile(_line_forms_pattern(r"(?=\n|\Z)"))
+_LINE_FORMS_AT_START = regex(_line_forms_pattern(r"(?=\n|\Z)"))
 _LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
 # Hyperscan triggers for the title forms (ascii/replace encoding: "?" stands for an emoji or
 # any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line,
@@ -227,12 +228,12 @@ _LINE_TRIGGERS = [
 _FIRST_LINE_TRIGGER = 2  # trigger ids: _TRIGGER, _HERE_TRIGGER, then _LINE_TRIGGERS
 # Then `_NAME_TRIGGER`, whose hits are reported under `_TRIGGER`'s id 0.
 _NAME_TRIGGER_ID = _FIRST_LINE_TRIGGER + len(_LINE_TRIGGERS)
-_ITEM = re.compile(_NAME)
-_ONE_NAME = re.compile(r"[^\W\d_-]+")  # a list that is one name without a hyphen
+_ITEM = regex(_NAME)
+_ONE_NAME = regex(r"[^\W\d_-]+")  # a list that is one name without a hyphen
 _JOINERS = frozenset({"and", "or"})
-_HERE = re.compile(r"[ \t](?i:here)\b")
+_HERE = regex(r"[ \t](?i:here)\b")
 # "<Name> here" only at the start of a sentence, line or greeting: "Hi guys, Mia here!"
-_BEFORE_HERE = re.compile(
+_BEFORE_HERE = regex(
     r"(?:^|[^\w \t'’]|(?i:hi|hey|hello|hiya)"
     r"(?:[ \t]+(?i:guys|gents|gentlemen|fellas|boys|everyone|all|there|daddy|babe|baby))?)"
     rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
@@ -243,19 +244,19 @@ _CORE_PATTERNS = (_CUES, _HERE, _BEFORE_HERE, _ITEM, _LINE_FORMS_AT_START)
 # --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
 # age, framed as its own segment, or ending the ad.
 _WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
-_PHONE_RUN = re.compile(r"\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)")
-_NAME_BEFORE = re.compile(rf"(?<![\w'’])(?P<name>{_WORD})[^\w\f]{{0,8}}+$")
-_NAME_AFTER = re.compile(rf"[^\w\f]{{0,8}}+(?P<name>{_WORD})(?![\w'’])")
+_PHONE_RUN = regex(r"\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)")
+_NAME_BEFORE = regex(rf"(?<![\w'’])(?P<name>{_WORD})[^\w\f]{{0,8}}+$")
+_NAME_AFTER = regex(rf"[^\w\f]{{0,8}}+(?P<name>{_WORD})(?![\w'’])")
 # A Capitalised word (Latin capitals: the gazetteer's names and unknown names are Latin).
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W\d_]{1,19}+(?:[-_][^\W\d_]{2,20}+)?+"
-_WORD_RE = re.compile(_CAPITALISED)
-_LINE_END_OK = re.compile(r"['’]s\b|[^\w'’]|\Z")  # what may follow a name opening a line
-_AGE_AFTER = re.compile(  # an age after a name: "Mia 23 y/o", "Ella 22 36D-24-36"
+_WORD_RE = regex(_CAPITALISED)
+_LINE_END_OK = regex(r"['’]s\b|[^\w'’]|\Z")  # what may follow a name opening a line
+_AGE_AFTER = regex(  # an age after a name: "Mia 23 y/o", "Ella 22 36D-24-36"
     r"[^\w\n\f]{1,6}+(?:1[89]|[2-5]\d)[ \t]*+(?i:y/?[o0]|yo\b|yrs?\b|years"
     r"|(?<=[ ,])[ ,]*+[2-5]\d[a-h]{1,4}[-/])"
 )
 # The age a classified site prints after the title ("Mia - 23"), and a profile label.
-_SUFFIX_AFTER = re.compile(
+_SUFFIX_AFTER = regex(
     r"[ \t]++-[ \t]++(?:1[89]|[2-6]\d)"
     r"(?![\w.,:/'\"’”-]|[ \t]*+(?i:y\b|yo|yrs?|years?|mins?|hrs?|am|pm))"
     r"|[^\w\n\f]{1,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
@@ -263,31 +264,31 @@ _SUFFIX_AFTER = re.compile(
     r"|[ \t]*+\n?[ \t]*+(?i:poster['’]s[ \t]+age)[ \t]*+:[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
 )
 # A profile card's name in quotes before its age label ('"MIA" AGE: 21'): any case.
-_CARD = re.compile(
+_CARD = regex(
     r"[\"“”][ \t]*+(?P<name>[^\W\d_]{2,20}+)[ \t]*+[\"“”][^\w\n\f]{0,4}+(?i:age)[ \t]*+[:=-]?"
     r"[ \t]*+(?:1[89]|[2-6]\d)(?!\d)"
 )
 # A list of names in capitals ("MIA SALLY JO"): runs of capitalised words.
-_CAPS_RUN = re.compile(
+_CAPS_RUN = regex(
     r"(?<![^\W\d_])[A-Z]{2,15}+(?:(?:[ \t]|,[ \t]*+)[A-Z]{2,15}+){2,7}+(?![^\W\d_])"
 )
 # A word this rare in the frequency list may be a name in a list of names ("MISO").
 RARE_WORD = 2000
 # Where words are glued at a capital ("MiaAvailable", "DominicanTS").
-_GLUE = re.compile(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
+_GLUE = regex(r"(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ])")
 # A name before a business word names the business ("Iris Day Spa").
-_BUSINESS = re.compile(
+_BUSINESS = regex(
     r"[ \t]++(?i:(?:day[ \t]+)?spa|massage|salon|studio|agency|wellness|therapy|escorts"
     r"|entertainment)\b"
 )
-_FRAME_AFTER = re.compile(r"[ \t]*+(?:[^\w\s,.'’\-]|--|\n|\Z)")
-_TAIL = re.compile(r"[^\w\f]*+(?:\f|\Z)")  # only symbols and blanks to the end of the ad
+_FRAME_AFTER = regex(r"[ \t]*+(?:[^\w\s,.'’\-]|--|\n|\Z)")
+_TAIL = regex(r"[^\w\f]*+(?:\f|\Z)")  # only symbols and blanks to the end of the ad
 _LIST_SEP = r"[\"“”'’ \t]*+(?:,|&|\+|/|<|(?i:and))[\"“”'’ \t]*+"
-_LIST_NEXT = re.compile(rf"{_LIST_SEP}(?P<word>{_WORD})(?![\w'’])")
-_LIST_PREVIOUS = re.compile(rf"(?<![\w'’])(?P<word>{_WORD}){_LIST_SEP}$")
-_NEXT_WORD = re.compile(rf"[ \t]++(?P<word>{_WORD})(?![\w'’])")
-_PREVIOUS_WORD = re.compile(rf"(?P<word>{_WORD})[ \t]++$")
-_SIGN_OFF = re.compile(
+_LIST_NEXT = regex(rf"{_LIST_SEP}(?P<word>{_WORD})(?![\w'’])")
+_LIST_PREVIOUS = regex(rf"(?<![\w'’])(?P<word>{_WORD}){_LIST_SEP}$")
+_NEXT_WORD = regex(rf"[ \t]++(?P<word>{_WORD})(?![\w'’])")
+_PREVIOUS_WORD = regex(rf"(?P<word>{_WORD})[ \t]++$")
+_SIGN_OFF = regex(
     r"(?i:xoxo|xo|love|kisses|hugs|call|text|txt|contact|ask[ \t]+for)[^\w\f]*+$"
 )
 _STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN = range(4)
@@ -299,9 +300,9 @@ _CORE_CUES = ("", "line start", "before age", "framed", "last word", "segment st
 _CORE_RAW_CUE = 13  # the cue as written: its bounds follow in the core's row
 _CORE_CONFIDENCE = (0.5, 0.6, 0.7, 0.9)  # the core's confidence codes
 TOWN = 25_000  # a one-word US or Canadian place this big is never taken as a name by position
-_TRIPLE = re.compile(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
-_TITLE_WORD = re.compile(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
-_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
+_TRIPLE = regex(r"(.)\1\1")  # "sooo", "yesss": drawn-out words, not names
+_TITLE_WORD = regex(r"[A-ZÀ-Ö][a-zß-öø-ÿ]+(?:[A-ZÀ-Ö][a-zß-öø-ÿ]+)?")  # "Mia", "AmberLynn"
+_LATIN = regex(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:[-_][A-Za-zÀ-ÖØ-öø-ÿ]+)?")
 
 
 def _mixed_script(word: str) -> bool:

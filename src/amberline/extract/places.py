@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import re
 import threading
-import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -170,7 +169,7 @@ class _Names:
 
 
 def _rules() -> dict[str, Any]:
-    return tomllib.loads(
+    return disk_cache.toml(
         resources.files("amberline").joinpath("extract/data/places.toml").read_text("utf-8")
     )
 
