@@ -6,6 +6,7 @@ test_core_cache.py.)"""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 
@@ -396,3 +397,50 @@ def test_toml_with_a_date_is_parsed_every_time(cache_dir) -> None:
     assert not cache_dir.exists() or not _files(cache_dir)
     with pytest.raises(ValueError):
         disk_cache.toml("a = ")
+
+
+def test_phone_regions_round_trip(cache_dir, caplog) -> None:
+    from amberline.extract import nanp, phones
+
+    read = phones._read_regions()
+    assert phones._decode_regions(json.dumps(read).encode()) == read
+    assert "US" in read[0] and 10 in read[2]
+    phones._core_regions.cache_clear()
+    try:
+        assert phones._core_regions() == read  # computed, then read back
+        phones._core_regions.cache_clear()
+        assert phones._core_regions() == read
+        (path,) = [p for p in _files(cache_dir) if p.name.startswith("phone-regions")]
+        path.write_bytes(_crafted("phone regions", json.dumps([["US"], [], [10]]).encode()))
+        phones._core_regions.cache_clear()
+        with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+            assert phones._core_regions() == read
+        assert "ignoring the cache file" in caplog.text
+    finally:
+        phones._core_regions.cache_clear()
+    assert "region_US.py" in nanp.metadata_stamp()
+
+
+@pytest.mark.parametrize("blob", [b"[]", b"{}", b'[["US"], [[null, [1], [], true]], [10]]',
+                                  b'[["US"], [[null, null, [], 1]], [10]]',
+                                  b'[["US"], [], ["10"]]', b"not json"])
+def test_malformed_phone_regions_raise_value_error(blob) -> None:
+    from amberline.extract import phones
+
+    with pytest.raises(ValueError):
+        phones._decode_regions(blob)
+
+
+def test_extract_start_up_imports_no_phonenumbers_with_a_warm_cache(cache_dir) -> None:
+    """The +1 regions and the shortcut's answer come from the disk cache, so a warm start-up
+    with the core does not import `phonenumbers` (it is imported at the first number only it
+    can answer)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom amberline.extract.phones import PhoneExtractor\n"
+            "PhoneExtractor()\nprint('phonenumbers' in sys.modules)")
+    env = {**os.environ, "AMBERLINE_CACHE_DIR": str(cache_dir)}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                           capture_output=True, text=True).stdout.split() for _ in range(2)]
+    assert runs[1] == ["False"]

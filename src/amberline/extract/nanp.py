@@ -15,11 +15,10 @@ for every number, as before. A test compares both paths on random numbers.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
-
-import phonenumbers
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumber, ValidationResult
 
 from amberline import disk_cache
 
@@ -100,32 +99,61 @@ def free_tail(pattern: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def metadata_stamp() -> str:
+    """The installed `phonenumbers` metadata as a `disk_cache.fingerprint` part, without
+    importing the library (which a warm start-up with the core does not need): the name,
+    size and modification time of each of its modules (a new release installs new files)."""
+    spec = find_spec("phonenumbers")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        return "phonenumbers: missing"
+    root = Path(locations[0])
+    parts = [disk_cache.stamp(root / "__init__.py")]
+    try:
+        entries = sorted(os.scandir(root / "data"), key=lambda e: e.name)
+    except OSError:
+        entries = []
+    for entry in entries:
+        if entry.name.endswith(".py"):
+            info = entry.stat(follow_symlinks=False)
+            parts.append(f"{entry.name} {info.st_size} {info.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+@lru_cache(maxsize=1)
 def shortcut_safe() -> bool:
     """Whether every +1 region's metadata leaves digits after the sixth free (the answer is
-    kept in the disk cache, keyed by the patterns and this module)."""
-    patterns: list[str | None] = []
-    for region in COUNTRY_CODE_TO_REGION_CODE[1]:
-        meta = PhoneMetadata.metadata_for_region(region)
-        if meta is None:
-            return False
-        patterns.append(meta.leading_digits)
-        patterns += [getattr(getattr(meta, name), "national_number_pattern", None)
-                     for name in _DESCS if getattr(meta, name, None) is not None]
-    checked = [p for p in patterns if p]
+    kept in the disk cache, keyed by the installed metadata and this module)."""
+
+    def compute() -> bool:
+        from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+
+        patterns: list[str | None] = []
+        for region in COUNTRY_CODE_TO_REGION_CODE[1]:
+            meta = PhoneMetadata.metadata_for_region(region)
+            if meta is None:
+                return False
+            patterns.append(meta.leading_digits)
+            patterns += [getattr(getattr(meta, name), "national_number_pattern", None)
+                         for name in _DESCS if getattr(meta, name, None) is not None]
+        return all(free_tail(p) for p in patterns if p)
 
     def decode(blob: bytes) -> bool:
         if blob not in (b"\0", b"\1"):
             raise ValueError("not a yes or no")
         return blob == b"\1"
 
-    key = disk_cache.fingerprint(Path(__file__), *checked)
-    return disk_cache.cached("nanp shortcut", key, lambda: all(map(free_tail, checked)),
+    key = disk_cache.fingerprint(Path(__file__), metadata_stamp())
+    return disk_cache.cached("nanp shortcut", key, compute,
                              lambda safe: b"\1" if safe else b"\0", decode)
 
 
 @lru_cache(maxsize=65536)
 def _classify(prefix: str) -> tuple[bool, bool, str | None]:
     """(valid, possible, region) of every ten-digit national number starting with `prefix`."""
+    import phonenumbers
+    from phonenumbers import PhoneNumber, ValidationResult
+
     num = PhoneNumber(country_code=1, national_number=int(prefix + "0" * (10 - PREFIX)))
     region = phonenumbers.region_code_for_number(num)
     valid = phonenumbers.is_valid_number_for_region(num, region)

@@ -31,21 +31,15 @@ folds to ASCII) as a line for `_runs`, both counted (`handed_back`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
-import phonenumbers
-from phonenumbers import (
-    COUNTRY_CODE_TO_REGION_CODE,
-    PhoneMetadata,
-    PhoneNumber,
-    PhoneNumberFormat,
-    ValidationResult,
-)
-
+from amberline import disk_cache
 from amberline.disk_cache import regex
 from amberline.extract import _native, nanp
 from amberline.extract._prefilter import Prefilter
@@ -70,7 +64,6 @@ _CONTINUES = regex(rf"{_SEP}{{0,3}}\d")
 _MIN_DIGITS = 7
 _MAX_DIGITS = 15
 _MAX_GROUPS = 12  # longer runs are tables of numbers; only their first pieces are tried
-_E164 = PhoneNumberFormat.E164
 
 
 @lru_cache(maxsize=65536)
@@ -92,6 +85,9 @@ def parse_phone(digits: str, region: str) -> tuple[str, bool, str] | None:
 
 def parse_with_phonenumbers(digits: str, region: str) -> tuple[str, bool, str] | None:
     """`parse_phone` without the North American shortcut: the library's own answer."""
+    import phonenumbers  # (imported at first use: a warm start-up with the core needs none)
+    from phonenumbers import PhoneNumberFormat, ValidationResult
+
     try:
         num = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException:
@@ -103,7 +99,7 @@ def parse_with_phonenumbers(digits: str, region: str) -> tuple[str, bool, str] |
     else:
         return None
     code = phonenumbers.region_code_for_number(num) or region
-    return phonenumbers.format_number(num, _E164), valid, code
+    return phonenumbers.format_number(num, PhoneNumberFormat.E164), valid, code
 
 
 # A phone found in a run: (E.164, valid, region), start and end in the run, formatted.
@@ -202,11 +198,29 @@ def _desc(desc: Any) -> tuple[list[int], str | None] | None:
     return list(desc.possible_length), desc.national_number_pattern
 
 
+_Regions = tuple[list[str], list[tuple[Any, ...]], list[int]]
+
+
 @cache
-def _core_regions() -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+def _core_regions() -> _Regions:
     """(region codes, their metadata as the core takes it, possible national lengths) of +1:
     what validity, the region and possibility of a +1 number depend on, in the order
-    `region_code_for_number` tries the regions."""
+    `region_code_for_number` tries the regions. Kept in the disk cache, keyed by the
+    installed metadata (`nanp.metadata_stamp`) and this module."""
+    key = disk_cache.fingerprint(Path(__file__), nanp.metadata_stamp())
+    return disk_cache.cached("phone regions", key, _read_regions,
+                             lambda r: json.dumps(r).encode("utf-8"), _decode_regions)
+
+
+def _read_regions() -> _Regions:
+    import phonenumbers
+    from phonenumbers import (
+        COUNTRY_CODE_TO_REGION_CODE,
+        PhoneMetadata,
+        PhoneNumber,
+        ValidationResult,
+    )
+
     codes: list[str] = []
     regions: list[tuple[Any, ...]] = []
     for code in COUNTRY_CODE_TO_REGION_CODE[1]:
@@ -220,6 +234,32 @@ def _core_regions() -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
     possible = [n for n in range(1, 18) if phonenumbers.is_possible_number_with_reason(
         PhoneNumber(country_code=1, national_number=int("2" * n))) == ValidationResult.IS_POSSIBLE]
     return codes, regions, possible
+
+
+def _decode_regions(blob: bytes) -> _Regions:
+    """`_read_regions`' value from its JSON (tuples where it has tuples); ValueError unless
+    every part has its type."""
+    def desc(d: Any) -> tuple[list[int], str | None] | None:
+        if d is None:
+            return None
+        lengths, pattern = d
+        if not all(type(n) is int for n in lengths) or not (pattern is None or isinstance(
+                pattern, str)):
+            raise ValueError("not a number description")
+        return list(lengths), pattern
+
+    try:
+        codes, regions, possible = json.loads(blob)
+        out = [(leading, desc(general), [desc(d) for d in types], same)
+               for leading, general, types, same in regions]
+    except (TypeError, RecursionError) as exc:
+        raise ValueError(f"not the +1 regions: {exc}") from None
+    if (not all(isinstance(c, str) for c in codes) or len(codes) != len(out)
+            or not all(type(n) is int for n in possible)
+            or not all((leading is None or isinstance(leading, str)) and type(same) is bool
+                       and len(types) == len(_TYPE_DESCS) for leading, _, types, same in out)):
+        raise ValueError("not the +1 regions")
+    return codes, out, possible
 
 
 def build_scanner(region: str, panic_on: str | None = None) -> object | None:
