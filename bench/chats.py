@@ -22,6 +22,11 @@ chose inside its own training folds:
 - throughput of `screen_batch` with a model: conversations/s and MB/s of message text, in
   wall time and per CPU second (one core), and which text normaliser ran (the compiled core's
   or the Python reference's: `AMBERLINE_CORE`).
+
+`--short N` measures instead `amberline chats screen` end to end (ingest, screening, JSON
+output; `--db` adds storing in a new SQLite file) on many short messages: N synthetic
+conversations (`amberline synth --chats`, seed 7), screened with a model trained on 5,000
+others (seed 11), in CPU seconds of the child process, best of `--rounds`. Needs no data.
 """
 
 from __future__ import annotations
@@ -77,7 +82,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dump", type=Path, default=None,
                         help="write the out-of-fold scores per row and read (JSON) here")
+    parser.add_argument("--short", type=int, default=0,
+                        help="end to end on this many synthetic conversations instead")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", action="store_true", help="with --short: store too")
     args = parser.parse_args()
+    if args.short:
+        short_messages(args.short, args.rounds, args.db)
+        return
     if not args.data.exists():
         print(f"skipped: {args.data} not found (the dev data lives beside the repository in "
               "../shared/data; a clone without it cannot run this benchmark)")
@@ -142,6 +154,45 @@ def main() -> None:
     print(f"throughput with model: {len(convs) / wall:.0f} conversations/s, {size / wall:.2f} MB/s"
           f" wall; {len(convs) / cpu:.0f} conversations/s, {size / cpu:.2f} MB/s per CPU second"
           f" (text normaliser: {'compiled core' if core.active() else 'Python reference'})")
+
+
+def short_messages(n: int, rounds: int, db: bool) -> None:
+    """`chats screen` end to end on synthetic short messages (see the module docstring)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+    import tempfile
+
+    from amberline.chats.synth import write_chats
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_chats(work / "train.jsonl", 5000, seed=11)
+        write_chats(work / "chats.jsonl", n, seed=7)
+        cli = [sys.executable, "-m", "amberline.cli", "chats"]
+        subprocess.run([*cli, "train", str(work / "train.jsonl"), "--out",
+                        str(work / "model.npz")], check=True, stderr=subprocess.DEVNULL)
+        convs = [c for c in read_conversations(work / "chats.jsonl")
+                 if isinstance(c, Conversation)]
+        size = sum(len(m.text.encode("utf-8")) for c in convs for m in c.messages) / 1e6
+        messages = sum(len(c.messages) for c in convs)
+        best = float("inf")
+        for _ in range(rounds):
+            (work / "store.db").unlink(missing_ok=True)
+            store = ["--db", str(work / "store.db")] if db else []
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([*cli, "screen", str(work / "chats.jsonl"), "--model",
+                            str(work / "model.npz"), *store], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            best = min(best, after.ru_utime - before.ru_utime + after.ru_stime
+                       - before.ru_stime)
+    print(f"chats screen{' --db' if db else ''}, end to end: {n} conversations, {messages} "
+          f"messages, {size:.2f} MB of message text ({size * 1e6 / messages:.0f} bytes/message);"
+          f" {best:.2f} s CPU (best of {rounds}), {size / best:.2f} MB/s per CPU second "
+          f"(load {os.getloadavg()[0]:.1f}; text normaliser: "
+          f"{'compiled core' if core.active() else 'Python reference'})")
 
 
 if __name__ == "__main__":

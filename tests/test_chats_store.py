@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from amberline.chats.records import Conversation, Message
@@ -19,6 +21,7 @@ from amberline.chats.screen import screen_batch
 from amberline.chats.synth import write_chats
 from amberline.cli import app
 from amberline.commands.common import UserError
+from amberline.model import storable
 from amberline.store import audit
 from amberline.store import conversations as cs
 from amberline.store.database import Store
@@ -238,3 +241,12 @@ def test_report_command_needs_a_decision_and_a_real_author(tmp_path: Path) -> No
     cleared[0] = replace(cleared[0], action="clear")
     with pytest.raises(ValueError, match="was cleared"):
         build_conversation_report(conv, cleared, load_reporter_config(config))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec=None), max_size=20))
+def test_message_text_kept_as_storable_keeps_it(text: str) -> None:
+    """The store's shortcut for plain ASCII gives what `storable` gives (NUL, lone
+    surrogates and all)."""
+    assert cs._storable(text) == storable(text)
+    assert cs._storable("ok " + text) == storable("ok " + text)

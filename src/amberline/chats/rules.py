@@ -123,8 +123,9 @@ class ChatRules:
         texts = [m.text for conv in conversations for m in conv.messages]
         normal = normalise_batch(texts)
         # the batch's strings as a whole; a message's result (its offset map) is made only
-        # for a message with a match
-        found = self.matcher.match_sparse(normal.texts)
+        # for a matched message the normaliser changed (an unchanged one keeps its string)
+        normal_texts = normal.texts
+        found = self.matcher.match_sparse(normal_texts)
         out: list[list[ChatFlag]] = [[] for _ in conversations]
         # only the messages with a match are visited (most short messages have none); in
         # increasing k, so each conversation's flags stay in message order
@@ -137,11 +138,11 @@ class ChatRules:
         for k, j in zip(hits, owner, strict=True):
             index = k - first[j]
             message = conversations[j].messages[index]
-            norm = normal[k]
+            norm = None if normal_texts[k] is message.text else normal[k]
             flags = out[j]
             for flag in found[k]:
                 start, end = flag.start, flag.end
-                if norm.offsets is not None:
+                if norm is not None and norm.offsets is not None:
                     start, end = norm.to_original(start, end)
                 flags.append(ChatFlag(flag.category, message.text[start:end], index, start,
                                       end, message.author, flag.rule, flag.weight,

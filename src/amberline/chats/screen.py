@@ -153,7 +153,7 @@ def screen_batch(
             ChatScreening(cv.id, v.score, v.score >= threshold, v.first_alert, fl,
                           [{"feature": f"category:{k}", "value": x}
                            for k, x in sorted(v.contributions.items(), key=lambda kv: -kv[1])],
-                          v.score, threshold, len(cv.messages), _authors(fl))
+                          v.score, threshold, len(cv.messages), _authors(fl) if fl else {})
             for cv, fl, v in zip(conversations, all_flags, verdicts, strict=True)
         ]
     texts = [m.text for cv in conversations for m in cv.messages]
@@ -213,7 +213,7 @@ def screen_batch(
                          for f, v in parts[:TOP_CONTRIBUTIONS] if v]
         results.append(ChatScreening(
             cv.id, score, score >= model.threshold, first_alert.get(j), fl, contributions,
-            verdict.score, model.threshold, m, _authors(fl)))
+            verdict.score, model.threshold, m, _authors(fl) if fl else {}))
     return results
 
 

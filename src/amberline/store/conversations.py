@@ -102,9 +102,8 @@ def write_conversations(
         for key, cid in sorted(new.items(), key=lambda kv: kv[1]):
             conv, result = pairs[key]
             messages.extend(
-                {"conversation_id": cid, "position": i, "author": storable(m.author),
-                 "sent": storable(m.time) if m.time is not None else None,
-                 "text": storable(m.text)} for i, m in enumerate(conv.messages))
+                (cid, i, _storable(m.author), None if m.time is None else _storable(m.time),
+                 _storable(m.text)) for i, m in enumerate(conv.messages))
             flags.extend(
                 {"conversation_id": cid, "message": f.message,
                  "category": f.category[:MAX_CATEGORY], "term": storable(f.term),
@@ -112,10 +111,33 @@ def write_conversations(
                  "rule": storable(f.rule)[:MAX_RULE], "weight": float(f.weight),
                  "citation": storable(f.citation)} for f in result.flags)
         if messages:
-            conn.execute(conversation_messages.insert(), messages)
+            _insert_messages(conn, messages)
         if flags:
             conn.execute(conversation_flags.insert(), flags)
     return new
+
+
+_MESSAGE_COLUMNS = ("conversation_id", "position", "author", "sent", "text")
+if tuple(c.name for c in conversation_messages.columns if c.name != "id") != _MESSAGE_COLUMNS:
+    raise AssertionError("_MESSAGE_COLUMNS is out of step with the conversation_messages table")
+
+
+def _insert_messages(conn: sa.Connection, rows: list[tuple]) -> None:
+    """Insert message rows (values in `_MESSAGE_COLUMNS` order). A conversation of short
+    messages stores a row per message, so SQLite gets the tuples as they are (every column is
+    an integer or text: no value needs converting); PostgreSQL gets dicts."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"INSERT INTO conversation_messages ({', '.join(_MESSAGE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})", rows)
+    else:
+        conn.execute(conversation_messages.insert(),
+                     [dict(zip(_MESSAGE_COLUMNS, row, strict=True)) for row in rows])
+
+
+def _storable(text: str) -> str:
+    """`storable`, without its regex for the usual ASCII text without NUL."""
+    return text if text.isascii() and "\x00" not in text else storable(text)
 
 
 # -- reads ------------------------------------------------------------------------------------
