@@ -362,38 +362,33 @@ def _core_rules(g: Gazetteer) -> tuple[_CoreRules, list[Place]] | None:
             folds.get(c) != low for c, low in lowered.items()):
         return None
     code_index = {code: i for i, code in enumerate(codes)}
-    # Places numbered by identity (a gazetteer shares one object per place; hashing the
-    # dataclass would be most of this function's time).
-    numbered: dict[int, int] = {}
-    places: list[Place] = []
-
-    def number(place: Place) -> int:
-        index = numbered.get(id(place))
-        if index is None:
-            index = numbered[id(place)] = len(places)
-            places.append(place)
-        return index
-
+    # The places are numbered as they stand in the keys' candidate lists, one after another
+    # (a place under several names gets several numbers): no per-place look-up is needed.
+    lists = list(map(g.places.__getitem__, g.keys))
+    places = [place for candidates in lists for place in candidates]
+    region_at = [code_index.get(p.region, -1) if p.city else -1 for p in places]
     key_flags = [0] * len(g.keys)
     at = {key: i for i, key in enumerate(g.keys)}
     for words, bit in ((g.common_words, 1), (g.given_names, 2)):
         for word in words & at.keys():
             key_flags[at[word]] |= bit
     default, regional_at, regional = [], [0], []
-    for candidates in map(g.places.__getitem__, g.keys):
+    first = 0
+    for candidates in lists:
         if len(candidates) == 1:  # most names: `_pick` takes it, and its region if a city
-            place = candidates[0]
-            default.append(number(place))
-            if place.city and place.region in code_index:
-                regional.append((code_index[place.region], default[-1]))
+            default.append(first)
+            if region_at[first] >= 0:
+                regional.append((region_at[first], first))
         else:
-            place = _pick(candidates, None)
-            default.append(-1 if place is None else number(place))
-            seen: set[str] = set()
-            for place in candidates:  # the first city of each region, as `_pick` takes it
-                if place.city and place.region in code_index and place.region not in seen:
-                    seen.add(place.region)
-                    regional.append((code_index[place.region], number(place)))
+            picked = _pick(candidates, None)
+            default.append(-1 if picked is None else first + next(
+                i for i, place in enumerate(candidates) if place is picked))
+            seen: set[int] = set()
+            for i in range(first, first + len(candidates)):  # each region's first city
+                if region_at[i] >= 0 and region_at[i] not in seen:
+                    seen.add(region_at[i])
+                    regional.append((region_at[i], i))
+        first += len(candidates)
         regional_at.append(len(regional))
     firsts = {ord(key[0]) for key in g.keys}
     starts = firsts | {c for c, low in tables.lower if low in firsts}
