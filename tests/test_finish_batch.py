@@ -227,3 +227,42 @@ def test_core_object_makers_refuse_bad_rows() -> None:
             flags(row, cuts)
     with pytest.raises(ValueError):
         made.place([flag], b"\0" * 8, b"")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["youth", "control", "price"]),
+                                   st.sampled_from(["a", "b", "c", "d"]),
+                                   st.sampled_from([0.0, 0.3, 0.5, 0.7, 1.0])),
+                         max_size=12), max_size=6),
+       st.sampled_from([0.0, 0.1, 0.25]), st.integers(0, 3))
+def test_core_scores_as_the_scorer(ads: list[list[tuple[str, str, float]]], bonus: float,
+                                   repeats: int) -> None:
+    """The core's `score_rows` gives the scorer's scores and contributions, to the bit."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.model import Flag
+    from amberline.score.scorer import Scorer
+
+    made = core.load()
+    if made is None or not hasattr(made, "score_rows"):
+        pytest.skip("the core is not in use")
+    scorer = Scorer({"youth": 0.45, "control": 0.4, "price": 0.0}, bonus, repeats, "t")
+    table = sorted({flag for flags in ads for flag in flags})
+    row = {flag: k for k, flag in enumerate(table)}
+    codes = {"youth": 0, "control": 1, "price": 2, "a": 0, "b": 1, "c": 2, "d": 3}
+    flat = [row[flag] for flags in ads for flag in flags]
+    cuts = np.cumsum([0, *map(len, ads)])
+    scores, shares = made.score_rows(
+        np.asarray([scorer.units_of(c, w) for c, _r, w in table], dtype="<f8").tobytes(),
+        np.asarray([codes[c] for c, _r, _w in table], dtype="<i8").tobytes(),
+        np.asarray([codes[r] for _c, r, _w in table], dtype="<i8").tobytes(),
+        bonus, repeats, np.asarray(flat, dtype="<i8").tobytes(),
+        np.asarray(cuts, dtype="<i8").tobytes())
+    want_scores, want_shares = [], []
+    for flags in ads:
+        made_flags = [Flag(c, "t", 0, 1, w, r) for c, r, w in flags]
+        want_scores.append(scorer.score(made_flags) if made_flags else 0.0)
+        want_shares += [f.contribution for f in made_flags]
+    assert np.frombuffer(scores, dtype="<f8").tolist() == want_scores
+    assert np.frombuffer(shares, dtype="<f8").tolist() == want_shares

@@ -431,3 +431,174 @@ pub fn make_objects<'py>(
         PyList::new(py, objects)
     })
 }
+
+/// `math.fsum`: the correctly rounded sum of `values` (CPython's algorithm, Shewchuk's
+/// partials with its final half-even correction), for finite values.
+fn fsum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for value in values {
+        let mut x = value;
+        let mut i = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(i);
+        if x != 0.0 {
+            partials.push(x);
+        }
+    }
+    let mut n = partials.len();
+    if n == 0 {
+        return 0.0;
+    }
+    n -= 1;
+    let mut hi = partials[n];
+    let mut lo = 0.0;
+    while n > 0 {
+        let x = hi;
+        n -= 1;
+        let y = partials[n];
+        hi = x + y;
+        let yr = hi - x;
+        lo = y - yr;
+        if lo != 0.0 {
+            break;
+        }
+    }
+    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
+        let y = lo * 2.0;
+        let x = hi + y;
+        let yr = x - hi;
+        if y == yr {
+            hi = x;
+        }
+    }
+    hi
+}
+
+/// Each ad's score and each flag's contribution, as `score.scorer.Scorer` computes them
+/// (steps 3-5 of its formula, `combine`): `flags` (int64) each flag's row of the finish's
+/// flag table, whose `raw` (float64: the evidence units of a flag of that row, step 1-2),
+/// `category` and `rule` (int64 codes) are given per row; `cuts` (int64) where each ad's
+/// flags begin. Returns (scores, contributions) as float64 bytes.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn score_rows<'py>(
+    py: Python<'py>,
+    raw: &[u8],
+    category: &[u8],
+    rule: &[u8],
+    repeat_bonus: f64,
+    max_repeats: usize,
+    flags: &[u8],
+    cuts: &[u8],
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    guarded("scores", || {
+        if raw.len() % 8 != 0 {
+            return Err(PyValueError::new_err("raw: not float64 values"));
+        }
+        let raw: Vec<f64> = raw
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        let category = column(category, "category", Some(raw.len()))?;
+        let rule = column(rule, "rule", Some(raw.len()))?;
+        let flags = column(flags, "flags", None)?;
+        let cuts = column(cuts, "cuts", None)?;
+        let rows = flags
+            .iter()
+            .map(|&j| index(j, raw.len(), "flags"))
+            .collect::<PyResult<Vec<usize>>>()?;
+        let mut scores = Vec::with_capacity(cuts.len().saturating_sub(1));
+        let mut shares = vec![0.0f64; rows.len()];
+        for pair in cuts.windows(2) {
+            let (a, b) = (offset(pair[0], "cuts")?, offset(pair[1], "cuts")?);
+            if a > b || b > rows.len() {
+                return Err(PyValueError::new_err("cuts: out of order"));
+            }
+            let of = &rows[a..b];
+            let units_raw: Vec<f64> = of.iter().map(|&j| raw[j]).collect();
+            // The strongest flag of each (category, rule), the first on a tie.
+            let mut best: Vec<usize> = Vec::new();
+            for (i, &j) in of.iter().enumerate() {
+                match best
+                    .iter_mut()
+                    .find(|k| category[of[**k]] == category[j] && rule[of[**k]] == rule[j])
+                {
+                    Some(k) => {
+                        if units_raw[i] > units_raw[*k] {
+                            *k = i;
+                        }
+                    }
+                    None => best.push(i),
+                }
+            }
+            let mut units = vec![0.0f64; of.len()];
+            let mut done = vec![false; best.len()];
+            for first in 0..best.len() {
+                if done[first] {
+                    continue;
+                }
+                let cat = category[of[best[first]]];
+                let mut idxs: Vec<usize> = Vec::new();
+                for (m, &k) in best.iter().enumerate() {
+                    if category[of[k]] == cat {
+                        done[m] = true;
+                        idxs.push(k);
+                    }
+                }
+                idxs.sort_by(|&x, &y| {
+                    units_raw[y]
+                        .partial_cmp(&units_raw[x])
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then(x.cmp(&y))
+                });
+                units[idxs[0]] = units_raw[idxs[0]];
+                for &k in idxs.iter().skip(1).take(max_repeats) {
+                    units[k] = repeat_bonus * units_raw[k];
+                }
+            }
+            let out = &mut shares[a..b];
+            let total = fsum(units.iter().copied());
+            if total <= 0.0 {
+                scores.push(0.0);
+                continue;
+            }
+            let score = -(-total).exp_m1();
+            for (share, &u) in out.iter_mut().zip(&units) {
+                *share = score * u / total;
+            }
+            if !out.is_empty() {
+                let mut top = 0;
+                for (m, &share) in out.iter().enumerate() {
+                    if share > out[top] {
+                        top = m;
+                    }
+                }
+                let rest = score - fsum(out.iter().copied());
+                out[top] += rest;
+            }
+            scores.push(score);
+        }
+        let bytes = |values: &[f64]| {
+            values
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>()
+        };
+        Ok((
+            PyBytes::new(py, &bytes(&scores)),
+            PyBytes::new(py, &bytes(&shares)),
+        ))
+    })
+}

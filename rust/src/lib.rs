@@ -382,6 +382,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(finish::place, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_flags, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::score_rows, m)?)?;
     m.add_class::<LexiconMatcher>()?;
     m.add_class::<names::PyNameScanner>()?;
     m.add_class::<word_table::PyWordTable>()?;

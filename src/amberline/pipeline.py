@@ -110,10 +110,18 @@ class Screener:
                                         for c, _w, _r, _c in self._flag_info], dtype=np.int64)
         self._flag_weight = np.array([w for _c, w, _r, _c in self._flag_info], dtype=np.float64)
         self._signature = [Signature(c, r, w) for c, w, r, _c in self._flag_info]
+        rules: dict[str, int] = {}
+        self._flag_rule = np.array([rules.setdefault(r, len(rules))
+                                    for _c, _w, r, _c in self._flag_info], dtype=np.int64)
+        # Each row's evidence units (steps 1-2 of the scorer's formula), for the core's
+        # `score_rows`; None when a category has no weight (the scorer then says so).
+        units = [self.scorer.units_of(c, w) for c, w, _r, _c in self._flag_info]
+        self._units = (None if None in units
+                       else np.asarray(units, dtype="<f8").tobytes())
         self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
         # The core's object makers (the batch finish's flags and screenings, offsets read and
         # set) when it has them and the records are what they expect.
-        self._made = (core.load() if core.provides("make_flags") and _plain(Flag, _FLAG_FIELDS)
+        self._made = (core.load() if core.provides("score_rows") and _plain(Flag, _FLAG_FIELDS)
                       and _plain(Screening, _SCREENING_FIELDS) else None)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
         # With the compiled core in use, the per-ad finish runs on columns for the whole batch
@@ -282,11 +290,11 @@ class Screener:
             per_ad_flags = made.make_flags(
                 Flag, _FLAG_FIELDS, self._flag_info, texts, terms,
                 np.column_stack(columns).astype("<i8").tobytes(),
-                np.asarray(contributions, dtype="<f8").tobytes(),
+                contributions.astype("<f8").tobytes(),
                 np.asarray(cuts, dtype="<i8").tobytes())
         else:
-            per_ad_flags = _make_flags(self._flag_info, texts, terms, columns, contributions,
-                                       cuts)
+            per_ad_flags = _make_flags(self._flag_info, texts, terms, columns,
+                                       contributions.tolist(), cuts)
         version = self.version
         kept = ([exclusions.get(i) or [] for i in range(n)] if exclusions
                 else [[] for _ in range(n)])
@@ -296,11 +304,25 @@ class Screener:
             return made.make_objects(Screening, _SCREENING_FIELDS, list(columns_of))
         return list(map(Screening, *columns_of))
 
-    def _scores(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], list[float]]:
-        """Each ad's score and the contribution of each flag, in order, from the flags' rows
-        of `_flag_info` (each ad's run between its `cuts`). The score is a function of those
-        rows, so ads that share them (a network's template, a common pair of terms) are
-        scored once."""
+    def _scores(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], np.ndarray]:
+        """Each ad's score and the contribution of each flag (float64), in order, from the
+        flags' rows of `_flag_info` (each ad's run between its `cuts`): by the core's
+        `score_rows` when every row's category is weighed, else by the scorer itself, whose
+        score is a function of those rows, so ads that share them (a network's template, a
+        common pair of terms) are scored once."""
+        if self._made is not None and self._units is not None:
+            scores, shares = self._made.score_rows(
+                self._units, self._flag_category.astype("<i8").tobytes(),
+                self._flag_rule.astype("<i8").tobytes(), self.scorer.repeat_bonus,
+                self.scorer.max_repeats, info.astype("<i8").tobytes(),
+                np.asarray(cuts, dtype="<i8").tobytes())
+            return (np.frombuffer(scores, dtype="<f8").tolist(),
+                    np.frombuffer(shares, dtype="<f8"))
+        scores, contributions = self._scores_memo(info, cuts)
+        return scores, np.asarray(contributions, dtype=np.float64)
+
+    def _scores_memo(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], list[float]]:
+        """`_scores` by the scorer, once per distinct run of rows."""
         scores = [0.0] * (len(cuts) - 1)
         contributions: list[float] = []
         if not len(info):

@@ -124,19 +124,26 @@ class Scorer:
             {k: float(v) for k, v in weights.items()}, float(bonus), repeats, version, origin
         )
 
+    def units_of(self, category: str, weight: float) -> float | None:
+        """A flag's evidence units before repeats (steps 1-2 of the formula), None when its
+        category has no weight."""
+        w_c = self.weights.get(category)
+        if w_c is None:
+            return None
+        return log_strength(w_c * min(max(weight, 0.0), 1.0))
+
     def _units(self, flags: Sequence[Flag | Signature]) -> list[float]:
         """Evidence units per flag (same order), following steps 1-3 of the formula."""
         best: dict[tuple[str, str], int] = {}  # (category, rule) -> index of strongest flag
         raw: list[float] = []
         for i, flag in enumerate(flags):
-            w_c = self.weights.get(flag.category)
-            if w_c is None:
+            units = self.units_of(flag.category, flag.weight)
+            if units is None:
                 raise WeightsError(
                     f"{self.origin}: flag category {flag.category!r} (rule {flag.rule}) "
                     "has no weight; add it to [weights]"
                 )
-            strength = w_c * min(max(flag.weight, 0.0), 1.0)
-            raw.append(log_strength(strength))
+            raw.append(units)
             key = (flag.category, flag.rule)
             j = best.get(key)
             if j is None or raw[i] > raw[j]:
