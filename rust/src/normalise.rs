@@ -70,8 +70,24 @@ impl Tables {
     pub fn char_edits(&self, t: &[u32]) -> Vec<Edit> {
         let mut edits: Vec<Edit> = Vec::new();
         let mut any_glyph = false;
-        for (i, &c) in t.iter().enumerate() {
+        let n = t.len();
+        let mut i = 0;
+        while i < n {
+            // Printable ASCII, most of any ad, needs nothing: skipped eight at a time.
+            while i + 8 <= n
+                && t[i..i + 8]
+                    .iter()
+                    .fold(0, |any, &c| any | u32::from(c.wrapping_sub(0x20) >= 0x5F))
+                    == 0
+            {
+                i += 8;
+            }
+            if i == n {
+                break;
+            }
+            let c = t[i];
             if (0x20..0x7F).contains(&c) || c == 0x09 || c == 0x0A || c == 0x0D {
+                i += 1;
                 continue;
             }
             if to_newline(c) {
@@ -107,6 +123,7 @@ impl Tables {
                     any_glyph = true;
                 }
             }
+            i += 1;
         }
         if !any_glyph {
             return edits;
