@@ -237,13 +237,10 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
             t = clock()
             norms = normalise_batch([a.text for a in chunk])
             t = tick("normalise", t)
-            texts = [n.text for n in norms]
+            texts = norms.texts
             starts = [0, *accumulate(len(x) + sep for x in texts[:-1])]
             limits = [start + len(x) for start, x in zip(starts, texts, strict=True)]
             joined = BATCH_SEPARATOR.join(texts)
-            spans: list[list] = [[] for _ in chunk]
-            flags: list[list] = [[] for _ in chunk]
-            excluded: list[list] = [[] for _ in chunk]
             found_all = []
             t = tick("deal", t)
             for extractor in screener.extractors:
@@ -257,6 +254,9 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
                 screener._finish_batch(chunk, norms, starts, limits, found_all, found_flags,
                                        found_excluded)
             else:
+                spans: list[list] = [[] for _ in chunk]
+                flags: list[list] = [[] for _ in chunk]
+                excluded: list[list] = [[] for _ in chunk]
                 for found in found_all:
                     _deal(found, starts, limits, spans)
                 _deal(found_flags, starts, limits, flags)
