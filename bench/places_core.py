@@ -19,9 +19,8 @@ from collections.abc import Callable
 
 from amberline import core
 from amberline.extract.places import PlaceExtractor
-from amberline.synth.generate import generate
-from profile_core import _key, joined_batches
-from screen import backpage_dev_ads, load_average
+from profile_core import _key, corpora, joined_batches
+from screen import load_average
 
 
 def _sides(extractor: PlaceExtractor) -> dict[str, Callable[[], None]]:
@@ -73,11 +72,8 @@ def main() -> None:
     args = parser.parse_args()
     if not core.active():
         raise SystemExit("the compiled core is not in use: nothing to compare")
-    ads, _truth = generate(args.synthetic, 7)
-    figures("synthetic", [f"{a['title']}\n{a['body']}" for a in ads], args.repeat)
-    real = backpage_dev_ads()
-    if real:
-        figures("backpage-dev (real)", [ad.text for ad in real], args.repeat)
+    for label, texts in corpora(args.synthetic):
+        figures(label, texts, args.repeat)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,16 @@ def figures(label: str, texts: list[str], repeat: int) -> None:
     print(f"  ({load_average()} at the end)")
 
 
+def corpora(synthetic: int) -> list[tuple[str, list[str]]]:
+    """(label, texts): `synthetic` generated ads, and the real dev ads when present."""
+    ads, _truth = generate(synthetic, 7)
+    out = [("synthetic", [f"{a['title']}\n{a['body']}" for a in ads])]
+    real = backpage_dev_ads()
+    if real:
+        out.append(("backpage-dev (real)", [ad.text for ad in real]))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--synthetic", type=int, default=3000)
@@ -69,11 +79,8 @@ def main() -> None:
     args = parser.parse_args()
     if not core.active():
         raise SystemExit("the compiled core is not in use: nothing to compare")
-    ads, _truth = generate(args.synthetic, 7)
-    figures("synthetic", [f"{a['title']}\n{a['body']}" for a in ads], args.repeat)
-    real = backpage_dev_ads()
-    if real:
-        figures("backpage-dev (real)", [ad.text for ad in real], args.repeat)
+    for label, texts in corpora(args.synthetic):
+        figures(label, texts, args.repeat)
 
 
 if __name__ == "__main__":
