@@ -12,14 +12,12 @@ Usage: python bench/places_core.py [--synthetic 3000] [--repeat 7]
 
 from __future__ import annotations
 
-import argparse
 import gc
 import time
 from collections.abc import Callable
 
-from amberline import core
 from amberline.extract.places import PlaceExtractor
-from profile_core import _key, corpora, joined_batches
+from profile_core import _key, compare, joined_batches
 from screen import load_average
 
 
@@ -65,16 +63,5 @@ def figures(label: str, texts: list[str], repeat: int) -> None:
           f"  ({load_average()} at the end)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--synthetic", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
-    if not core.active():
-        raise SystemExit("the compiled core is not in use: nothing to compare")
-    for label, texts in corpora(args.synthetic):
-        figures(label, texts, args.repeat)
-
-
 if __name__ == "__main__":
-    main()
+    compare(figures, __doc__, repeat=7)

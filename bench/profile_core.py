@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 from amberline import core
 from amberline.extract import BATCH_SEPARATOR
@@ -72,10 +73,12 @@ def corpora(synthetic: int) -> list[tuple[str, list[str]]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def compare(figures: Callable[[str, list[str], int], None], description: str | None,
+            repeat: int) -> None:
+    """The command line of a core benchmark: `figures(label, texts, repeat)` on each corpus."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--synthetic", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=repeat)
     args = parser.parse_args()
     if not core.active():
         raise SystemExit("the compiled core is not in use: nothing to compare")
@@ -84,4 +87,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    compare(figures, __doc__, repeat=5)

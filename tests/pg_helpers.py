@@ -12,10 +12,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 PG_URL = os.environ.get("AMBERLINE_TEST_PG_URL")
+# The store's backends, for `pytest.fixture(params=BACKENDS)` with `store_at`.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
 
 
 @contextmanager
@@ -34,3 +39,14 @@ def pg_schema(prefix: str) -> Iterator[str]:
             conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         admin.dispose()
+
+
+@contextmanager
+def store_at(backend: str, sqlite_file: Path, prefix: str) -> Iterator[str]:
+    """Where a new, empty store goes on `backend` (a `BACKENDS` value): `sqlite_file`, or a
+    PostgreSQL URL whose search_path is a schema of its own (`pg_schema`), dropped afterwards."""
+    if backend == "sqlite":
+        yield str(sqlite_file)
+        return
+    with pg_schema(prefix) as url:
+        yield url

@@ -27,7 +27,7 @@ from amberline.store import Store
 from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
 from amberline.store.schema import identifiers, include_name
 from amberline.store.tables import metadata
-from pg_helpers import PG_URL, pg_schema
+from pg_helpers import BACKENDS, store_at
 
 TABLES = {"ads", "identifiers", "flag_categories", "image_hashes", "quarantine", "scans",
           "ads_fts"}
@@ -66,8 +66,6 @@ def screened(
     return ad, screening
 
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -75,11 +73,8 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     """Where a new, empty store goes on each backend: a SQLite file path, or a PostgreSQL URL
     whose search_path is a schema of its own (so tests may run in parallel, pytest -n),
     dropped afterwards."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "amber.db")
-        return
-    with pg_schema("amberline_test") as url:
-        yield url
+    with store_at(request.param, tmp_path / "amber.db", "amberline_test") as where:
+        yield where
 
 
 @pytest.fixture

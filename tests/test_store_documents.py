@@ -28,7 +28,7 @@ from amberline.store.migrate import WRITE_OPTION, alembic_config, current_revisi
 from amberline.store.rows import AD_COLUMNS, ad_rows
 from amberline.store.schema import ads, decode_value, encode_value, image_hashes, utcnow
 from amberline.synth.generate import generate
-from pg_helpers import PG_URL, pg_schema
+from pg_helpers import BACKENDS, store_at
 
 PREVIOUS = ScriptDirectory.from_config(alembic_config()).get_revision("0012").down_revision
 assert isinstance(PREVIOUS, str)
@@ -40,17 +40,12 @@ OLD_FLAGS = sa.table("flags", *(sa.column(c) for c in (
     "id", "ad_id", "category", "term", "start", "end", "weight", "contribution", "rule",
     "citation")))
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
 
 
 @pytest.fixture(params=BACKENDS)
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "old.db")
-        return
-    with pg_schema("amberline_docs") as url:
-        yield url
+    with store_at(request.param, tmp_path / "old.db", "amberline_docs") as where:
+        yield where
 
 
 @pytest.fixture(scope="module")

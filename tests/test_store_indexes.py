@@ -18,21 +18,16 @@ from amberline.model import Ad, Screening, Span
 from amberline.store import Store
 from amberline.store.migrate import alembic_config, current_revision, head_revision
 from amberline.store.queue import QueueFilter, page
-from pg_helpers import PG_URL, pg_schema
+from pg_helpers import BACKENDS, store_at
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="set AMBERLINE_TEST_PG_URL to run the store tests on PostgreSQL"))]
 GONE = {"ix_ads_city", "ix_ads_content_hash"}
 CITIES = ("Springfield", "Shelbyville", None)
 
 
 @pytest.fixture(params=BACKENDS)
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "ix.db")
-        return
-    with pg_schema("amberline_ix") as url:
-        yield url
+    with store_at(request.param, tmp_path / "ix.db", "amberline_ix") as where:
+        yield where
 
 
 def items(n: int) -> list[tuple[Ad, Screening]]:
