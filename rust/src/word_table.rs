@@ -45,16 +45,21 @@ pub type FxBuild = BuildHasherDefault<Fx>;
 /// The mask's two low bits: the word's kind (`names::STOP` .. `names::UNKNOWN`).
 pub const KIND_BITS: u16 = 3;
 
-const EMPTY: u32 = u32::MAX;
+/// A slot no word is in (no word starts at byte `u32::MAX`: the text is shorter).
+const EMPTY: u64 = u64::MAX;
+/// A slot's length byte for a word of this many bytes or more (then compared in full).
+const LONG: usize = 255;
 
 pub struct WordTable {
     text: String,
-    /// Word `i` is `text[ends[i]..ends[i + 1]]` (the NULs between words excluded).
-    starts: Vec<u32>,
-    ends: Vec<u32>,
-    masks: Vec<u16>,
-    /// Word indices by hash (`EMPTY`: none); a power of two, at most half full.
-    slots: Vec<u32>,
+    /// How many words there are.
+    count: usize,
+    /// One word per slot (open addressing; a power of two, at most half full), packed so that
+    /// a look-up reads one slot and the word's bytes: its start in `text` (bits 0-31), its
+    /// length in bytes up to `LONG` (32-39), 8 bits of its hash (40-47) and its mask (48-63);
+    /// `EMPTY`: none. Why: a word is looked up for every Capitalised word of a text and the
+    /// table is larger than the caches: each array read is a likely miss.
+    slots: Vec<u64>,
 }
 
 #[inline]
@@ -63,6 +68,12 @@ fn hash(word: &[u8]) -> u64 {
     h.write(word);
     // The low bits pick the slot: fold the well-mixed high bits into them.
     h.finish() ^ (h.finish() >> 29)
+}
+
+/// The 8 bits of a hash a slot keeps (others than the ones that pick the slot).
+#[inline]
+fn tag(h: u64) -> u64 {
+    (h >> 56) & 0xFF
 }
 
 impl WordTable {
@@ -84,62 +95,73 @@ impl WordTable {
         } else {
             text.split('\0').count()
         };
-        if count != masks.len() || u32::try_from(text.len()).is_err() {
+        if count != masks.len() || text.len() >= u32::MAX as usize {
             return Err(format!("word table: {count} words, {} masks", masks.len()));
-        }
-        let mut starts = Vec::with_capacity(count);
-        let mut ends = Vec::with_capacity(count);
-        if count > 0 {
-            let mut at = 0usize;
-            for word in text.split('\0') {
-                starts.push(at as u32);
-                ends.push((at + word.len()) as u32);
-                at += word.len() + 1;
-            }
         }
         let size = (count * 2).max(8).next_power_of_two();
         let mut table = WordTable {
             text,
-            starts,
-            ends,
-            masks,
+            count,
             slots: vec![EMPTY; size],
         };
-        for i in 0..count {
-            let word = table.word(i);
-            let mut slot = hash(word.as_bytes()) as usize & (size - 1);
-            loop {
-                let at = table.slots[slot];
-                if at == EMPTY {
-                    table.slots[slot] = i as u32;
-                    break;
+        if count > 0 {
+            let mut at = 0usize;
+            let words: Vec<(usize, usize)> = table
+                .text
+                .split('\0')
+                .map(|w| {
+                    let span = (at, w.len());
+                    at += w.len() + 1;
+                    span
+                })
+                .collect();
+            for ((start, len), mask) in words.into_iter().zip(masks) {
+                let word = &table.text.as_bytes()[start..start + len];
+                let h = hash(word);
+                let mut slot = h as usize & (size - 1);
+                while table.slots[slot] != EMPTY {
+                    if table.holds(table.slots[slot], word, tag(h)) {
+                        let word = String::from_utf8_lossy(word);
+                        return Err(format!("word table: {word:?} given twice"));
+                    }
+                    slot = (slot + 1) & (size - 1);
                 }
-                if table.word(at as usize) == word {
-                    return Err(format!("word table: {word:?} given twice"));
-                }
-                slot = (slot + 1) & (size - 1);
+                table.slots[slot] = start as u64
+                    | (len.min(LONG) as u64) << 32
+                    | tag(h) << 40
+                    | u64::from(mask) << 48;
             }
         }
         Ok(table)
     }
 
+    /// Whether the (full) slot `entry` is `word`, whose hash has the `tag`.
     #[inline]
-    fn word(&self, i: usize) -> &str {
-        &self.text[self.starts[i] as usize..self.ends[i] as usize]
+    fn holds(&self, entry: u64, word: &[u8], tag: u64) -> bool {
+        let len = word.len();
+        if (entry >> 32) & 0xFF != len.min(LONG) as u64 || (entry >> 40) & 0xFF != tag {
+            return false;
+        }
+        let start = (entry & 0xFFFF_FFFF) as usize;
+        let text = self.text.as_bytes();
+        // the word, then the NUL after it or the end of the text (for a `LONG` one)
+        text.get(start..start + len) == Some(word) && text.get(start + len).is_none_or(|&b| b == 0)
     }
 
     /// The mask of `word` (0 if the table lacks it).
     #[inline]
     pub fn mask(&self, word: &str) -> u16 {
+        let word = word.as_bytes();
         let size = self.slots.len();
-        let mut slot = hash(word.as_bytes()) as usize & (size - 1);
+        let h = hash(word);
+        let mut slot = h as usize & (size - 1);
         loop {
-            let at = self.slots[slot];
-            if at == EMPTY {
+            let entry = self.slots[slot];
+            if entry == EMPTY {
                 return 0;
             }
-            if self.word(at as usize) == word {
-                return self.masks[at as usize];
+            if self.holds(entry, word, tag(h)) {
+                return (entry >> 48) as u16;
             }
             slot = (slot + 1) & (size - 1);
         }
@@ -193,7 +215,7 @@ impl PyWordTable {
     }
 
     fn __len__(&self) -> usize {
-        self.0.masks.len()
+        self.0.count
     }
 }
 
@@ -221,6 +243,34 @@ mod tests {
         assert!(!WordSet::new(&t, 4).contains("ruby"));
         assert!(WordSet::new(&t, 8 | 2).contains("\u{e9}l\u{e9}a"));
         assert!(!WordSet::new(&t, 8 | 4).contains("\u{e9}l\u{e9}a"));
+    }
+
+    #[test]
+    fn looks_long_words_up() {
+        // Longer than a slot's length byte: told apart from their prefixes and extensions.
+        let long = "a".repeat(300);
+        let words = format!(
+            "{long}\0{}\0{}b\0{}",
+            &long[..299],
+            &long[..299],
+            &long[..255]
+        );
+        let t = WordTable::new(words.as_bytes(), &masks(&[1, 2, 3, 4])).unwrap();
+        assert_eq!(t.mask(&long), 1);
+        assert_eq!(t.mask(&long[..299]), 2);
+        assert_eq!(t.mask(&format!("{}b", &long[..299])), 3);
+        assert_eq!(t.mask(&long[..255]), 4);
+        assert_eq!(t.mask(&long[..256]), 0);
+        assert_eq!(t.mask(&"a".repeat(301)), 0);
+        assert!(WordTable::new(format!("{long}\0{long}").as_bytes(), &masks(&[1, 1])).is_err());
+        // Many words: every one found with its own mask, none that is not there.
+        let many: Vec<String> = (0..5000).map(|i| format!("w{i}")).collect();
+        let ms: Vec<u16> = (0..5000).map(|i| (i % 900 + 1) as u16).collect();
+        let t = WordTable::new(many.join("\0").as_bytes(), &masks(&ms)).unwrap();
+        for (w, &m) in many.iter().zip(&ms) {
+            assert_eq!(t.mask(w), m);
+            assert_eq!(t.mask(&format!("{w}x")), 0);
+        }
     }
 
     #[test]
