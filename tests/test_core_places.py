@@ -182,3 +182,74 @@ def test_pickles_for_workers(extractor) -> None:
     again = pickle.loads(pickle.dumps(extractor))
     assert again._scanner is not None
     assert [s.value for s in again.extract("visiting Dallas, TX")] == ["Dallas, TX"]
+
+
+def test_core_rules_round_trip_through_the_disk_cache() -> None:
+    """What a warm start-up reads back is what `_core_rules` computes: the keys, the rules
+    and every place by index (made from the cached rows as they are looked up)."""
+    g = load_gazetteer()
+    rules, places = places_mod._core_rules(g)
+    made = places_mod._CoreScanner(g.keys, rules, places, None)
+    keys, back, rows = places_mod._decode_core(places_mod._encode_core(made))
+    assert keys == g.keys and back == rules
+    assert len(rows) == len(places) and list(rows) == places
+    declined = places_mod._CoreScanner(["dallas"], None, [], None)
+    assert places_mod._decode_core(places_mod._encode_core(declined)) == (["dallas"], None, [])
+
+
+def _crafted_core(rules, places, keys) -> bytes:
+    return places_mod._encode_core(places_mod._CoreScanner(keys, rules, places, None))
+
+
+def test_malformed_core_rules_raise_value_error() -> None:
+    g = load_gazetteer()
+    rules, places = places_mod._core_rules(g)
+    good = _crafted_core(rules, places, g.keys)
+    from amberline import disk_cache
+
+    parts = disk_cache.unpack(good, 23)
+    for bad in (
+        _crafted_core(rules._replace(default=[len(places), *rules.default[1:]]), places, g.keys),
+        _crafted_core(rules._replace(regional=[(0, -1), *rules.regional[1:]]), places, g.keys),
+        _crafted_core(rules._replace(place_flags=rules.place_flags[1:]), places, g.keys),
+        disk_cache.pack([*parts[:14], disk_cache.ints([10**6]), *parts[15:]]),  # no such row
+        disk_cache.pack([*parts[:15], disk_cache.strings(["Dallas"]), *parts[16:]]),  # column
+        disk_cache.pack([*parts[:5], parts[5][:-8], *parts[6:]]),  # half a pair
+        disk_cache.pack([b"\2", *parts[1:]]),
+        disk_cache.pack(parts[:22]),
+        good[:-3],
+    ):
+        with pytest.raises(ValueError):
+            places_mod._decode_core(bad)
+
+
+def test_warm_start_up_reads_no_gazetteer_and_refuses_crafted_rules(tmp_path, monkeypatch,
+                                                                      caplog) -> None:
+    """A second extractor reads the core's keys, rules and places from the disk cache (no
+    gazetteer is loaded) and finds the same places; a checksum-valid file whose rules the core
+    refuses is computed again."""
+    import hashlib
+    import logging
+
+    monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(tmp_path))
+    text = "Visiting Dallas, TX then Paris, France; Charlotte area. " * 3
+    load_gazetteer.cache_clear()
+    try:
+        cold = PlaceExtractor()
+        want = cold.extract(text)
+        assert [s.value for s in want][:3] == ["Dallas, TX", "Paris, FR", "Charlotte, NC"]
+        (path,) = tmp_path.glob("place-core-rules-*")
+        load_gazetteer.cache_clear()
+        warm = PlaceExtractor()
+        assert load_gazetteer.cache_info().currsize == 0
+        assert warm.extract(text) == want and warm._core_places is not None
+        rules, places = places_mod._core_rules(load_gazetteer())
+        bad = _crafted_core(rules._replace(key_flags=rules.key_flags[1:]), places,
+                            load_gazetteer().keys)
+        path.write_bytes(b"amberline place core rules 1\n" + hashlib.sha256(bad).digest() + bad)
+        with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+            again = PlaceExtractor()
+        assert "the core refused the rules" in caplog.text
+        assert again.extract(text) == want
+    finally:
+        load_gazetteer.cache_clear()

@@ -33,9 +33,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
@@ -417,6 +417,129 @@ def _build_scanner(keys: list[str], panic_on: str | None = None,
         rules)
 
 
+class _CoreScanner(NamedTuple):
+    """What `PlaceExtractor` needs with the core: the gazetteer's keys, the core's rules
+    (None where `_core_rules` declines), its places by index and the scanner built from
+    them (None where `_build_scanner` declines)."""
+
+    keys: list[str]
+    rules: _CoreRules | None
+    places: Sequence[Place]
+    scanner: object | None
+
+
+def _core_scanner() -> _CoreScanner:
+    """The core's scanner and what it is built from, from the disk cache when a previous
+    process left the keys, rules and places for `_core_key` (a start-up then reads no
+    gazetteer and makes no `Place` but those an ad names); a file the core's own checks of
+    the rules refuse is computed again."""
+    def compute() -> _CoreScanner:
+        g = load_gazetteer()
+        made = _core_rules(g)
+        rules, places = (None, []) if made is None else made
+        return _CoreScanner(g.keys, rules, places, _build_scanner(g.keys, rules=rules))
+
+    def decode(payload: bytes) -> _CoreScanner:
+        keys, rules, places = _decode_core(payload)
+        try:
+            scanner = _build_scanner(keys, rules=rules)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise ValueError(f"the core refused the rules: {exc}") from exc
+        return _CoreScanner(keys, rules, places, scanner)
+
+    return disk_cache.cached("place core rules", _core_key(), compute, _encode_core, decode)
+
+
+def _core_key() -> str:
+    """What `_core_scanner`'s inputs depend on: the gazetteer (`names_key`, which counts this
+    code), the Unicode tables the rules read and the folding `_lookup` does."""
+    from amberline.extract import _lookup
+    from amberline.text import native
+
+    return disk_cache.fingerprint("place core rules", names_key(), native._cache_key(),
+                                  Path(_lookup.__file__ or ""))
+
+
+def _encode_core(made: _CoreScanner) -> bytes:
+    ints, strings = disk_cache.ints, disk_cache.strings
+    rules = made.rules
+    if rules is None:
+        return disk_cache.pack([b"\0", strings(made.keys)])
+    table: dict[Place, int] = {}
+    refs = [table.setdefault(p, len(table)) for p in made.places]
+    rows = list(table)
+    return disk_cache.pack([
+        b"\1", strings(made.keys), ints(rules.key_flags), ints(rules.default),
+        ints(rules.regional_at), ints([v for pair in rules.regional for v in pair]),
+        ints(rules.place_flags), strings(rules.codes),
+        strings([n for n, _ in rules.region_names]), ints([i for _, i in rules.region_names]),
+        strings(rules.countries), strings(rules.cues), ints(rules.upper),
+        ints([v for pair in rules.folds for v in pair]), ints(refs),
+        strings(["" if p.city is None else p.city for p in rows]),
+        ints([p.city is None for p in rows]), strings([p.region or "" for p in rows]),
+        ints([p.region is None for p in rows]), strings([p.country for p in rows]),
+        disk_cache.floats([p.lat for p in rows]), disk_cache.floats([p.lon for p in rows]),
+        ints([p.population for p in rows]),
+    ])
+
+
+def _decode_core(payload: bytes) -> tuple[list[str], _CoreRules | None, Sequence[Place]]:
+    """`_encode_core` back; ValueError for anything malformed (the core checks the rules
+    against the keys when the scanner is built from them; the places are checked here)."""
+    if payload[8:9] == b"\0":
+        how, keys_b = disk_cache.unpack(payload, 2)
+        return disk_cache.unstrings(keys_b), None, []
+    (how, keys_b, key_flags_b, default_b, regional_at_b, regional_b, place_flags_b, codes_b,
+     region_names_b, region_codes_b, countries_b, cues_b, upper_b, folds_b, refs_b, cities_b,
+     no_city_b, regions_b, no_region_b, country_b, lat_b, lon_b,
+     pop_b) = disk_cache.unpack(payload, 23)
+    if how != b"\1":
+        raise ValueError("not place core rules")
+    unints, unstrings = disk_cache.unints, disk_cache.unstrings
+    regional, folds = unints(regional_b).tolist(), unints(folds_b).tolist()
+    region_names, region_codes = unstrings(region_names_b), unints(region_codes_b).tolist()
+    if len(regional) % 2 or len(folds) % 2 or len(region_names) != len(region_codes):
+        raise ValueError("place rule pairs do not pair")
+    rules = _CoreRules(
+        unints(key_flags_b).tolist(), unints(default_b).tolist(),
+        unints(regional_at_b).tolist(), list(zip(regional[::2], regional[1::2], strict=True)),
+        unints(place_flags_b).tolist(), unstrings(codes_b),
+        list(zip(region_names, region_codes, strict=True)), unstrings(countries_b),
+        unstrings(cues_b), unints(upper_b).tolist(),
+        list(zip(folds[::2], folds[1::2], strict=True)))
+    places = _PlaceRows(unints(refs_b).tolist(), (
+        unstrings(cities_b), unints(no_city_b).tolist(), unstrings(regions_b),
+        unints(no_region_b).tolist(), unstrings(country_b), disk_cache.unfloats(lat_b),
+        disk_cache.unfloats(lon_b), unints(pop_b).tolist()))
+    n = len(places)
+    if len(rules.place_flags) != n or not all(
+            -1 <= i < n for i in rules.default) or not all(0 <= i < n for _, i in rules.regional):
+        raise ValueError("a place index out of range")
+    return unstrings(keys_b), rules, places
+
+
+class _PlaceRows(Sequence[Place]):
+    """The core's places by index, each made at its first look-up (most never are)."""
+
+    def __init__(self, refs: list[int], columns: tuple[list[Any], ...]) -> None:
+        rows = len(columns[0])
+        if any(len(column) != rows for column in columns):
+            raise ValueError("place columns of different lengths")
+        if refs and not 0 <= min(refs) <= max(refs) < rows:
+            raise ValueError("a place row out of range")
+        self._refs, self._columns = refs, columns
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __getitem__(self, index: int) -> Place:  # type: ignore[override]
+        row = self._refs[index]
+        city, no_city, region, no_region, country, lat, lon, pop = (
+            column[row] for column in self._columns)
+        return Place(None if no_city else city, None if no_region else region, country, lat,
+                     lon, pop)
+
+
 def _pick(candidates: list[Place], region: str | None) -> Place | None:
     """The place among a name's `candidates` (most populous first) that the name means
     followed by `region` (a city there, or None), or with no region (the biggest city, or the
@@ -468,23 +591,31 @@ class PlaceExtractor(Extractor):
     kind: ClassVar[str] = PLACE
 
     def __init__(self) -> None:
-        self._g = load_gazetteer()
         self._local = threading.local()  # Hyperscan scratch must not be shared by threads
-        self._lengths = [len(key) for key in self._g.keys]
         self._memo: dict[tuple[str, str | None], tuple[Place, str, dict[str, Any]] | None] = {}
         self._scanner = None
         # The core's places by index and their (label, attrs), made as they are first found;
         # None where the core only scans (`_resolve` decides in Python).
-        self._core_places: list[Place] | None = None
+        self._core_places: Sequence[Place] | None = None
         self._described: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._keys: list[str] | None = None
         if core.provides("PlaceScanner"):
-            made = _core_rules(self._g)
-            rules, self._core_places = (None, None) if made is None else made
-            self._scanner = _build_scanner(self._g.keys, rules=rules)
-            if self._scanner is None:
-                self._core_places = None
+            made = _core_scanner()
+            self._keys, self._scanner = made.keys, made.scanner
+            if self._scanner is not None and made.rules is not None:
+                self._core_places = made.places
         if self._scanner is None:
             _ = self._g.matcher  # made now, not on the first batch
+
+    @property
+    def _g(self) -> Gazetteer:
+        """The gazetteer, read at its first use: a start-up with the core that resolves the
+        places (`_core_scanner`) needs none of it."""
+        return load_gazetteer()
+
+    @cached_property
+    def _lengths(self) -> list[int]:
+        return [len(key) for key in self._g.keys]
 
     def __getstate__(self) -> dict[str, Any]:
         return {}  # the gazetteer is rebuilt (once per process) where it is unpickled
@@ -530,7 +661,7 @@ class PlaceExtractor(Extractor):
         """Every gazetteer name in the lower-cased text that stands on word boundaries and
         outside a web address, (start, end, key), by start, longest first. From the core
         where it is built."""
-        keys = self._g.keys
+        keys = self._g.keys if self._keys is None else self._keys
         if self._scanner is not None:
             rows, errors = self._scanner.scan_batch(*core.batch_buffer([text]))
             core.raise_failures("place scan", errors)
