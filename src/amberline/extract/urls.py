@@ -15,8 +15,7 @@ so the evidence and value agree; linking should key on attrs["host"] plus path.
 
 from __future__ import annotations
 
-from importlib import resources
-
+from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract import contact_core
 from amberline.extract._prefilter import Prefilter, caseless_literal
@@ -26,7 +25,7 @@ from amberline.model import URL, Span
 
 
 def _load_tlds() -> list[str]:
-    path = resources.files("amberline") / "extract" / "data" / "common_tlds.txt"
+    path = packaged("amberline") / "extract" / "data" / "common_tlds.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     return [w.strip().lower() for w in lines if w.strip() and not w.startswith("#")]
 
