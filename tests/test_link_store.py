@@ -151,3 +151,33 @@ def test_cli_link_networks_jsonl_show_and_graphml(linked) -> None:
     assert ("ad:board.example:a3", "email:desk@example.org") in ends
     missing = runner.invoke(app, ["network", "N000", "--db", db])
     assert missing.exit_code != 0
+
+
+@pytest.mark.parametrize("scattered", [False, True])
+def test_keys_written_twice_are_stored_once(linked, scattered: bool) -> None:
+    """A link run's backfill and a scan's hook may both write an ad's keys: the first write
+    wins, for neighbouring ids (one range read) and scattered ones (id lists) alike."""
+    from amberline.store.networks import insert_keys, stored_of
+
+    store, _ = linked
+    with store.engine.connect() as conn:
+        ids = sorted(conn.execute(sa.select(ads.c.id)).scalars().all())
+    # Forget the signatures and keys of some ads, as if their scan died before its hook ran.
+    gone = [ids[0], ids[-1]] if scattered else ids[2:5]
+    with store.writer.begin() as conn:
+        conn.execute(link_keys.delete().where(link_keys.c.ad_id.in_(gone)))
+        conn.execute(link_minhash.delete().where(link_minhash.c.ad_id.in_(gone)))
+        assert stored_of(conn, link_minhash.c.ad_id, ids) == set(ids) - set(gone)
+    asked = gone + ([ids[len(ids) // 2]] if scattered else [ids[5]])  # and one still stored
+    sig = b"\0" * 512
+    with store.writer.begin() as conn:
+        insert_keys(conn, [(i, "phone", f"+1202555{i:04d}") for i in asked],
+                    [(i, sig, False) for i in asked])
+    with store.engine.connect() as conn:
+        minhash = conn.execute(sa.select(link_minhash.c.ad_id)).scalars().all()
+        keys = conn.execute(sa.select(link_keys.c.ad_id, link_keys.c.value)).all()
+        assert stored_of(conn, link_minhash.c.ad_id, ids) == set(ids)
+        assert stored_of(conn, link_minhash.c.ad_id, []) == set()
+    assert sorted(minhash) == ids  # each ad once
+    new_keys = {(i, v) for i, v in keys if v.startswith("+1202555") and v.endswith(f"{i:04d}")}
+    assert new_keys == {(i, f"+1202555{i:04d}") for i in gone}  # the stored ad kept its own

@@ -61,6 +61,25 @@ def id_chunks(ids: Sequence[int]) -> Iterator[Where]:
         yield lambda col, chunk=chunk: col.in_(chunk)
 
 
+def stored_of(conn: sa.Connection, column: sa.Column[int], ids: Sequence[int]) -> set[int]:
+    """Those of `ids` that `column` holds.
+
+    Ids that lie close together (a batch of new ads: neighbours) are read as one range
+    between the least and the largest, filtered here: a list of a thousand bound values costs
+    more to build than that read. Scattered ids (a backfill) are read in `id_chunks`."""
+    if not ids:
+        return set()
+    wanted = set(ids)
+    lo, hi = min(wanted), max(wanted)
+    if hi - lo >= 2 * len(wanted):
+        have: set[int] = set()
+        for where in id_chunks(sorted(wanted)):
+            have.update(r[0] for r in conn.execute(sa.select(column).where(where(column))))
+        return have
+    return {r[0] for r in conn.execute(sa.select(column).where(column.between(lo, hi)))
+            if r[0] in wanted}
+
+
 def id_range(lo: int, hi: int) -> Where:
     return lambda col: col.between(lo, hi)
 
@@ -189,10 +208,7 @@ def insert_keys(conn: sa.Connection, key_rows: list[tuple[int, str, str]],
     """Store keys and signatures of ads that have none yet (a link run's backfill and a
     scan's hook may race for the same ads; the first to write wins, nothing is doubled).
     Rows are tuples in `KEY_COLUMNS` and `SIGNATURE_COLUMNS` order."""
-    have: set[int] = set()
-    for where in id_chunks([r[0] for r in sig_rows]):
-        have.update(r[0] for r in conn.execute(
-            sa.select(link_minhash.c.ad_id).where(where(link_minhash.c.ad_id))))
+    have = stored_of(conn, link_minhash.c.ad_id, [r[0] for r in sig_rows])
     if have:
         key_rows = [r for r in key_rows if r[0] not in have]
         sig_rows = [r for r in sig_rows if r[0] not in have]
