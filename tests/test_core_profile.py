@@ -23,8 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amberline import core
-from amberline.extract import BATCH_SEPARATOR, ages, descriptors, prices
-from amberline.extract._native import char_tables
+from amberline.extract import BATCH_SEPARATOR, ages, build_extractors, descriptors, prices
+from amberline.extract._native import char_tables, run_together
 from amberline.extract._program import program
 from amberline.extract.ages import AgeExtractor
 from amberline.extract.descriptors import DescriptorExtractor
@@ -37,14 +37,19 @@ pytestmark = needs_active_core()
 EXTRACTORS = (DescriptorExtractor, AgeExtractor, PriceExtractor)
 
 
-@pytest.fixture(scope="module", params=["triggers", "everywhere"])
+@pytest.fixture(scope="module",
+                params=["triggers", "everywhere", "together", "together everywhere"])
 def extractors(request) -> dict[str, object]:
     """The extractors as built, and with their Hyperscan prefilters off (then the reference
-    runs its regexes over the whole text, and the core looks for matches everywhere too)."""
+    runs its regexes over the whole text, and the core looks for matches everywhere too);
+    each alone, or their readers run together as `build_extractors` has them."""
     built = {cls.name: cls() for cls in EXTRACTORS}
+    if request.param.startswith("together"):
+        run_together(built["ages"], built["prices"], built["descriptors"])
+        assert built["ages"]._together is not None
     for extractor in built.values():
         assert extractor._core is not None, extractor.name  # the core path is what is tested
-        if request.param == "everywhere":
+        if request.param.endswith("everywhere"):
             for prefilter in ("_prefilter", "_slash_prefilter"):
                 if hasattr(extractor, prefilter):
                     getattr(extractor, prefilter).available = False
@@ -258,6 +263,33 @@ def test_a_panic_in_the_core_quarantines_only_that_ad(monkeypatch, cls) -> None:
     assert [isinstance(r, ScreeningFailure) for r in results] == [False, True, False]
     assert results[1].stage == f"extract:{cls.name}" and "test panic" in results[1].error
     assert results[0].spans and results[2].spans
+
+
+def test_the_screeners_profile_readers_run_together() -> None:
+    built = {e.name: e for e in build_extractors()}
+    together = built["ages"]._together
+    assert together is not None
+    assert built["prices"]._together is together and built["descriptors"]._together is together
+    text = BATCH_SEPARATOR.join(["Petite, 5'2, hazel eyes, age 21, $150 hh", "blonde hair"])
+    for name in ("ages", "prices", "descriptors"):
+        assert _key(built[name].extract(text)) == _key(built[name].extract_reference(text))
+
+
+def test_a_panic_in_one_reader_run_together_fails_only_its_extractor() -> None:
+    trap = "\U0010fffd"
+    built = {cls.name: cls() for cls in EXTRACTORS}
+    built["prices"]._core = built["prices"]._build_core(panic_on=trap)
+    run_together(built["ages"], built["prices"], built["descriptors"])
+    text = BATCH_SEPARATOR.join(["age 21, 5'2, blonde hair, $150 hh", f"bad {trap} 5'4 age 23"])
+    with pytest.raises(core.CoreFailure, match=r"PriceReader.*test panic"):
+        built["prices"].extract(text)
+    for name in ("ages", "descriptors"):
+        spans = built[name].extract(text)
+        assert spans and _key(spans) == _key(built[name].extract_reference(text))
+    # A reader replaced after they were joined runs alone.
+    built["ages"]._core = built["ages"]._build_core(panic_on=trap)
+    with pytest.raises(core.CoreFailure, match=r"AgeReader.*test panic"):
+        built["ages"].extract(text)
 
 
 @pytest.mark.parametrize("cls", EXTRACTORS)

@@ -165,6 +165,11 @@ pub struct Contact {
     lead: [bool; 256],
     /// the class bytes that fold to "t"
     t_bytes: Vec<u8>,
+    /// the first two characters (folded) of each cue word, of each profile link (its scheme,
+    /// "www." or site), as bits of `pair_index`: a word start whose pair is in neither set
+    /// can start neither
+    cue_pairs: Box<[u64; 1024]>,
+    link_pairs: Box<[u64; 1024]>,
     lower: HashMap<u32, u32>,
     word: [bool; 256],
     plain: Regex,
@@ -398,6 +403,12 @@ impl Contact {
             t_bytes: (0..=255u8)
                 .filter(|&b| fold_table[b as usize] == b't')
                 .collect(),
+            cue_pairs: pair_set(CUES.iter().map(|c| c.0)),
+            link_pairs: pair_set(
+                ["https://", "http://", "www."]
+                    .into_iter()
+                    .chain(SITES.iter().map(|s| s.0)),
+            ),
             lower: spec.lower.into_iter().collect(),
             word,
             plain: build(&plain)?,
@@ -631,8 +642,8 @@ impl Contact {
         if memchr::memchr_iter(b'@', hay).any(|i| domain_next(skip(i + 1))) {
             return true;
         }
-        (1..n).any(|i| {
-            if self.fold(hay[i]) != b't' || self.fold(hay[i - 1]) != b'a' {
+        self.t_positions(hay).any(|i| {
+            if i == 0 || self.fold(hay[i - 1]) != b'a' {
                 return false;
             }
             let q = skip(i + 1);
@@ -645,15 +656,19 @@ impl Contact {
 
     /// Is there an "at" (any case) after a blank or an opening bracket?
     fn spoken_at_anywhere(&self, hay: &[u8]) -> bool {
-        let at = |i: usize| {
+        self.t_positions(hay).any(|i| {
             i >= 2
                 && self.fold(hay[i - 1]) == b'a'
                 && (is_blank(hay[i - 2]) || b"[({<".contains(&hay[i - 2]))
-        };
+        })
+    }
+
+    /// Every position of a character that folds to "t", ascending.
+    fn t_positions<'h>(&'h self, hay: &'h [u8]) -> Box<dyn Iterator<Item = usize> + 'h> {
         match self.t_bytes.as_slice() {
-            [a, b] => memchr::memchr2_iter(*a, *b, hay).any(at),
-            [a, b, c] => memchr::memchr3_iter(*a, *b, *c, hay).any(at),
-            _ => (0..hay.len()).any(|i| self.fold(hay[i]) == b't' && at(i)),
+            [a, b] => Box::new(memchr::memchr2_iter(*a, *b, hay)),
+            [a, b, c] => Box::new(memchr::memchr3_iter(*a, *b, *c, hay)),
+            _ => Box::new((0..hay.len()).filter(move |&i| self.fold(hay[i]) == b't')),
         }
     }
 
@@ -676,10 +691,18 @@ impl Contact {
 
     fn urls(&self, text: &[u32], hay: &[u8], out: &mut Found) {
         // Every URL holds "://" or a dot before a listed TLD that ends a word.
+        // (the word after each dot folded into a buffer on the stack: no allocation per dot)
         let dotted = memchr::memchr_iter(b'.', hay).any(|i| {
-            let run = hay[i + 1..].iter().take_while(|&&b| self.word[b as usize]);
-            let tld: Vec<u8> = run.take(MAX_TLD + 1).map(|&b| self.fold(b)).collect();
-            tld.len() <= MAX_TLD && self.tld_set.contains(&tld)
+            let mut tld = [0u8; MAX_TLD + 1];
+            let mut len = 0;
+            for &b in hay[i + 1..].iter().take_while(|&&b| self.word[b as usize]) {
+                if len > MAX_TLD {
+                    break;
+                }
+                tld[len] = self.fold(b);
+                len += 1;
+            }
+            len > 0 && len <= MAX_TLD && self.tld_set.contains(&tld[..len])
         });
         if !dotted && memchr::memmem::find(hay, b"://").is_none() {
             return;
@@ -829,10 +852,19 @@ impl Contact {
             after_word = self.word[b as usize];
         }
         starts.truncate(count);
+        // (a cue or a link starts with one of the pairs of its set: only those are tried)
+        let pair = |set: &[u64; 1024], s: usize| {
+            s + 1 < n && {
+                let i = pair_index(self.fold(hay[s]), self.fold(hay[s + 1]));
+                set[i / 64] & (1 << (i % 64)) != 0
+            }
+        };
+        starts.retain(|&s| pair(&self.cue_pairs, s) || pair(&self.link_pairs, s));
         // _CUE
         let mut pos = 0;
         for &s in &starts {
-            if s < pos || (s > 0 && matches!(hay[s - 1], b'@' | b'.')) {
+            if s < pos || (s > 0 && matches!(hay[s - 1], b'@' | b'.')) || !pair(&self.cue_pairs, s)
+            {
                 continue;
             }
             let Some(m) = self.cue_at(hay, s) else {
@@ -853,7 +885,8 @@ impl Contact {
         // _LINK
         let mut pos = 0;
         for &s in &starts {
-            if s < pos || (s > 0 && matches!(hay[s - 1], b'.' | b'-')) {
+            if s < pos || (s > 0 && matches!(hay[s - 1], b'.' | b'-')) || !pair(&self.link_pairs, s)
+            {
                 continue;
             }
             let Some((site, h0, h1)) = self.link_at(hay, s) else {
@@ -1128,6 +1161,22 @@ struct CueMatch {
     /// Ok: the handle's bounds; Err: where a phone number starts
     handle: Result<(usize, usize), usize>,
     end: usize,
+}
+
+/// The bit of a pair of folded ASCII characters in a pair set.
+fn pair_index(a: u8, b: u8) -> usize {
+    (usize::from(a & 0x7f) << 7) | usize::from(b & 0x7f)
+}
+
+/// The first two characters of each word (lower-case ASCII, two or more characters).
+fn pair_set<'a>(words: impl Iterator<Item = &'a str>) -> Box<[u64; 1024]> {
+    let mut set = Box::new([0u64; 1024]);
+    for w in words {
+        let w = w.as_bytes();
+        let i = pair_index(w[0], w[1]);
+        set[i / 64] |= 1 << (i % 64);
+    }
+    set
 }
 
 fn has_letter(part: &[u8]) -> bool {

@@ -141,7 +141,13 @@ pub(crate) fn decode_batch_into(
         data.chunks_exact(4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
     );
-    if let Some(&c) = chars.iter().find(|&&c| c as usize >= tables::N_CODE_POINTS) {
+    // (the largest character first: a pass without an early exit, which vectorises)
+    if chars.iter().copied().max().unwrap_or(0) as usize >= tables::N_CODE_POINTS {
+        let c = chars
+            .iter()
+            .find(|&&c| c as usize >= tables::N_CODE_POINTS)
+            .copied()
+            .unwrap_or(0);
         return Err(PyValueError::new_err(format!("not a code point: {c:#x}")));
     }
     let mut offsets = Vec::with_capacity(bounds.len());
@@ -391,6 +397,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profile::DescriptorReader>()?;
     m.add_class::<profile::AgeReader>()?;
     m.add_class::<profile::PriceReader>()?;
+    m.add_class::<profile::ProfileReaders>()?;
     m.add_class::<profile::Pattern>()?;
     m.add_class::<contact::ContactScanner>()?;
     m.add_class::<minhash::PyMinHashSigner>()?;

@@ -22,6 +22,7 @@
 use std::sync::Mutex;
 
 use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
@@ -111,47 +112,90 @@ impl Triggers {
     /// Per set, every position of `text` where one of its triggers matches, ascending; None
     /// if the DFA gave up (then the caller tries every position, which is never fewer).
     pub fn starts(&self, text: &[u32]) -> Option<Vec<Vec<usize>>> {
-        let mut cache = self
-            .caches
-            .lock()
-            .ok()
-            .and_then(|mut c| c.pop())
-            .unwrap_or_else(|| self.dfa.create_cache());
-        let found = self.scan(text, &mut cache);
-        if let Ok(mut caches) = self.caches.lock() {
-            caches.push(cache);
-        }
+        let [found] = starts_together([self], text);
         found
     }
 
-    /// The backward pass, each character read as `byte` reads it (no copy of the text).
-    fn scan(&self, text: &[u32], cache: &mut Cache) -> Option<Vec<Vec<usize>>> {
-        let dfa = &self.dfa;
-        let mut starts = vec![Vec::new(); self.sets];
-        let mut found = |cache: &mut Cache, sid, at: usize| {
-            for i in 0..dfa.match_len(cache, sid) {
-                starts[dfa.match_pattern(cache, sid, i).as_usize()].push(at);
+    fn take_cache(&self) -> Cache {
+        self.caches
+            .lock()
+            .ok()
+            .and_then(|mut c| c.pop())
+            .unwrap_or_else(|| self.dfa.create_cache())
+    }
+
+    fn give_cache(&self, cache: Cache) {
+        if let Ok(mut caches) = self.caches.lock() {
+            caches.push(cache);
+        }
+    }
+}
+
+/// `Triggers::starts` of several trigger sets over one text, in one backward pass: each
+/// character is read once and every DFA steps on it, so their (independent) steps overlap
+/// instead of each pass waiting on its own chain of transitions.
+pub fn starts_together<const N: usize>(
+    all: [&Triggers; N],
+    text: &[u32],
+) -> [Option<Vec<Vec<usize>>>; N] {
+    let mut caches: [Cache; N] = all.map(Triggers::take_cache);
+    let mut found: [Option<Vec<Vec<usize>>>; N] = all.map(|t| Some(vec![Vec::new(); t.sets]));
+    // (the start state of a search to the end of the text: no byte after it; None once a
+    // DFA gave up)
+    let mut sids: [Option<LazyStateID>; N] = std::array::from_fn(|k| {
+        all[k]
+            .dfa
+            .start_state_reverse(&mut caches[k], &Input::new(&[]))
+            .ok()
+    });
+    let record =
+        |t: &Triggers, cache: &Cache, sid: LazyStateID, at: usize, out: &mut Vec<Vec<usize>>| {
+            for i in 0..t.dfa.match_len(cache, sid) {
+                out[t.dfa.match_pattern(cache, sid, i).as_usize()].push(at);
             }
         };
-        // (the start state of a search to the end of the text: no byte after it)
-        let mut sid = dfa.start_state_reverse(cache, &Input::new(&[])).ok()?;
-        for at in (0..text.len()).rev() {
-            sid = dfa.next_state(cache, sid, self.byte(text[at])).ok()?;
-            if sid.is_tagged() {
-                if sid.is_match() {
-                    found(cache, sid, at + 1);
-                } else if sid.is_dead() || sid.is_quit() {
-                    return None; // neither happens to an unanchored search without quit bytes
+    for at in (0..text.len()).rev() {
+        let c = text[at];
+        for k in 0..N {
+            let Some(sid) = sids[k] else {
+                continue;
+            };
+            let t = all[k];
+            let next = t.dfa.next_state(&mut caches[k], sid, t.byte(c)).ok();
+            sids[k] = next;
+            match next {
+                Some(next) if next.is_tagged() => {
+                    if next.is_match() {
+                        if let Some(out) = found[k].as_mut() {
+                            record(t, &caches[k], next, at + 1, out);
+                        }
+                    } else if next.is_dead() || next.is_quit() {
+                        // neither happens to an unanchored search without quit bytes
+                        sids[k] = None;
+                    }
                 }
+                Some(_) => {}
+                None => {}
             }
         }
-        sid = dfa.next_eoi_state(cache, sid).ok()?;
-        if sid.is_match() {
-            found(cache, sid, 0);
-        }
-        for s in &mut starts {
-            s.reverse();
-        }
-        Some(starts)
     }
+    for k in 0..N {
+        let t = all[k];
+        let end = sids[k].and_then(|sid| t.dfa.next_eoi_state(&mut caches[k], sid).ok());
+        match (end, found[k].as_mut()) {
+            (Some(sid), Some(out)) => {
+                if sid.is_match() {
+                    record(t, &caches[k], sid, 0, out);
+                }
+                for s in out.iter_mut() {
+                    s.reverse();
+                }
+            }
+            _ => found[k] = None,
+        }
+    }
+    for (t, cache) in all.into_iter().zip(caches) {
+        t.give_cache(cache);
+    }
+    found
 }

@@ -6,6 +6,7 @@ in this order over a batch of normalised text.
 
 from __future__ import annotations
 
+from amberline.extract import _native
 from amberline.extract.ages import AgeExtractor
 from amberline.extract.base import BATCH_SEPARATOR, Example, Extractor
 from amberline.extract.descriptors import DescriptorExtractor
@@ -38,6 +39,9 @@ def build_extractors(default_region: str = "US") -> list[Extractor]:
             extractors.append(PhoneExtractor(default_region=default_region))
         else:
             extractors.append(cls())
+    # The profile extractors' core readers run as one over each batch (see `_native.Together`).
+    _native.run_together(*(next(e for e in extractors if isinstance(e, cls))
+                           for cls in (AgeExtractor, PriceExtractor, DescriptorExtractor)))
     return extractors
 
 

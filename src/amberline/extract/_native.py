@@ -10,6 +10,7 @@ and only the ad that caused it is quarantined.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 import warnings
 from collections.abc import Callable
@@ -64,6 +65,8 @@ class CoreBacked:
     """Pickles without the core's reader (it does not pickle) and rebuilds it on load."""
 
     _core: object | None
+    # The readers run together with other extractors' (`run_together`), when they are.
+    _together: Together | None = None
 
     def _build_core(self) -> object | None:
         raise NotImplementedError
@@ -71,8 +74,54 @@ class CoreBacked:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_core"] = None
+        state.pop("_together", None)  # (rebuilt on load: each runs its own reader)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._core = self._build_core()
+
+
+class Together:
+    """The age, price and descriptor extractors' core readers run as one (the core's
+    `ProfileReaders`): each batch's text is decoded once and their triggers found in one
+    pass, and each extractor takes its own rows, the same its reader gives alone. Kept for the
+    last text by identity, as `contact_core.scan` keeps its result."""
+
+    def __init__(self, extractors: tuple[Any, Any, Any]) -> None:
+        self.extractors = extractors
+        self.readers = tuple(e._core for e in extractors)
+        self.core = core.load().ProfileReaders(*self.readers)  # type: ignore[union-attr]
+        self._last = threading.local()
+
+    def _triggers(self) -> tuple[bool, tuple[bool, bool], bool]:
+        ages, prices, descriptors = self.extractors
+        return (ages._prefilter.available,
+                (prices._prefilter.available, prices._slash_prefilter.available),
+                descriptors._prefilter.available)
+
+    def rows(self, extractor: Any, text: str, width: int) -> list[list[int]] | None:
+        """`extractor`'s rows for `text` (as `rows` gives them), or None when its reader is
+        no longer the one this was built with (it then runs its own)."""
+        slot = next(i for i, e in enumerate(self.extractors) if e is extractor)
+        if extractor._core is not self.readers[slot]:
+            return None
+        triggers = self._triggers()
+        last = getattr(self._last, "entry", None)
+        if last is None or last[0] is not text or last[1] != triggers:
+            found = self.core.extract_batch(*core.batch_buffer([text]), triggers)
+            last = self._last.entry = (text, triggers, found)
+        data, errors = last[2][slot]
+        core.raise_failures(type(extractor._core).__name__, errors)
+        return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:].tolist()
+
+
+def run_together(ages: Any, prices: Any, descriptors: Any) -> None:
+    """Have these extractors' core readers run as one (`Together`), when all three have one
+    and the core can."""
+    extractors = (ages, prices, descriptors)
+    if any(e._core is None for e in extractors) or not core.provides("ProfileReaders"):
+        return
+    together = Together(extractors)
+    for extractor in extractors:
+        extractor._together = together

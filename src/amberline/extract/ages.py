@@ -195,8 +195,10 @@ class AgeExtractor(_native.CoreBacked, Extractor):
             return self.extract_reference(text)
         name = self.name
         spans: list[Span] = []
-        for start, end, value, cue, cue_start, cue_end in _native.rows(
-                self._core, text, 6, self._prefilter.available):
+        found = self._together and self._together.rows(self, text, 6)
+        if found is None:
+            found = _native.rows(self._core, text, 6, self._prefilter.available)
+        for start, end, value, cue, cue_start, cue_end in found:
             origin, label, confidence = _CORE_CUES[cue]
             if label is None:  # the cue as written ("just turned", "barely")
                 label = " ".join(text[cue_start:cue_end].lower().split())

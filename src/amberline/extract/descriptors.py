@@ -221,8 +221,10 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
         values = self._core_values
         spans: list[Span] = []
         append = spans.append
-        for start, end, code, a, b in _native.rows(self._core, text, 5,
-                                                   self._prefilter.available):
+        found = self._together and self._together.rows(self, text, 5)
+        if found is None:
+            found = _native.rows(self._core, text, 5, self._prefilter.available)
+        for start, end, code, a, b in found:
             if code == 4:  # a vocabulary term: a = table, b = value id
                 value, attrs = values[a][b]
                 append(Span(DESCRIPTOR, value, start, end, name, 1.0, dict(attrs)))

@@ -214,9 +214,11 @@ class PriceExtractor(_native.CoreBacked, Extractor):
             return self.extract_reference(text)
         name = self.name
         spans: list[Span] = []
-        triggers = (self._prefilter.available, self._slash_prefilter.available)
-        for start, end, kind, a, b, cur, code, minutes in _native.rows(self._core, text, 8,
-                                                                       triggers):
+        found = self._together and self._together.rows(self, text, 8)
+        if found is None:
+            triggers = (self._prefilter.available, self._slash_prefilter.available)
+            found = _native.rows(self._core, text, 8, triggers)
+        for start, end, kind, a, b, cur, code, minutes in found:
             if kind == 1:  # an amount of a slash list
                 value = int(text[a:b])
                 spans.append(Span(PRICE, value, start, end, name, 0.8, {
