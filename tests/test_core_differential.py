@@ -194,13 +194,20 @@ def test_a_panic_in_the_core_quarantines_only_that_ad(monkeypatch) -> None:
     assert [s.value for s in results[0].spans if s.kind == "phone"]
 
 
-def test_bad_buffers_are_rejected(compiled: object) -> None:
-    with pytest.raises(ValueError):
-        compiled.normalise_batch(b"abc", [0, 0])  # type: ignore[attr-defined]
-    with pytest.raises(ValueError):
-        compiled.normalise_batch(b"a\0\0\0", [0, 2])  # type: ignore[attr-defined]
-    with pytest.raises(ValueError):
-        compiled.normalise_batch(b"\0\0\x11\0", [0, 1])  # type: ignore[attr-defined]
+def test_the_core_takes_a_list_of_str_only(compiled: object) -> None:
+    for bad in ([b"abc"], ["abc", 3], "abc"):
+        with pytest.raises(TypeError):
+            compiled.normalise_batch(bad)  # type: ignore[attr-defined]
+
+
+def test_texts_are_read_by_their_code_points(compiled: object) -> None:
+    """The core reads each str as it is stored: ASCII, wider kinds, and a lone surrogate (no
+    UTF-8 form) next to texts that have one, each kept within its own bounds."""
+    texts = ["plain ascii", "caf\u00e9 \u2460", "\U0001f525 f\u0456ve", "a\ud800b \udfff",
+             "", "\ud83d\ude00 z\u0435r\u043e"]
+    for batch in (texts, texts[::-1], [t * 40 for t in texts]):
+        got = [_as_tuple(r) for r in native.normalise_batch(batch, compiled)]
+        assert got == [_as_tuple(r) for r in reference_batch(batch)]
 
 
 def _fresh(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 
 use crate::matcher::{Matcher, MatcherSpec, Refusal};
 use crate::normalise::{Normalised, KIND_NAMES};
@@ -161,6 +161,36 @@ pub(crate) fn decode_batch_into(
     Ok(offsets)
 }
 
+/// The code points of a batch of Python strings, read straight from each (no joined copy,
+/// no UTF-32 encoding in Python) into `chars` (cleared first); returns the n + 1 offsets
+/// where each text starts and ends. A str's UTF-8 form is what the stable ABI hands out
+/// without a copy of ours (an ASCII str's is its own data); a str holding a lone surrogate
+/// has none, and is encoded to UTF-32 with its surrogates kept instead.
+fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<Vec<usize>> {
+    chars.clear();
+    let mut offsets = Vec::with_capacity(texts.len() + 1);
+    offsets.push(0);
+    for text in texts {
+        match text.to_str() {
+            Ok(t) if t.is_ascii() => chars.extend(t.bytes().map(u32::from)),
+            Ok(t) => {
+                chars.reserve(t.len());
+                chars.extend(t.chars().map(u32::from));
+            }
+            Err(_) => {
+                let encoded = text.call_method1("encode", ("utf-32-le", "surrogatepass"))?;
+                let data = encoded.cast::<PyBytes>()?.as_bytes();
+                chars.extend(
+                    data.chunks_exact(4)
+                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                );
+            }
+        }
+        offsets.push(chars.len());
+    }
+    Ok(offsets)
+}
+
 fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Columns) {
     out.status.clear();
     out.text.clear();
@@ -226,8 +256,7 @@ impl Normaliser {
         })
     }
 
-    /// Normalise a batch: `data` is the texts' code points as UTF-32-LE (lone surrogates
-    /// allowed), `bounds` the n + 1 code point offsets where each text starts and ends.
+    /// Normalise a batch of texts (a list of str; lone surrogates allowed).
     ///
     /// Returns (status, text, text_bounds, starts, ends, obfuscations, errors): per text a
     /// status byte (0 unchanged, 1 changed, 2 changed with offsets kept, 3 failed: see
@@ -240,8 +269,7 @@ impl Normaliser {
     fn normalise_batch<'py>(
         &self,
         py: Python<'py>,
-        data: &[u8],
-        bounds: Vec<i64>,
+        texts: Vec<Bound<'py, PyString>>,
     ) -> PyResult<(
         Bound<'py, PyBytes>,
         Bound<'py, PyBytes>,
@@ -257,7 +285,7 @@ impl Normaliser {
             Some(scratch) => scratch,
             None => &mut fresh,
         };
-        let offsets = decode_batch_into(data, &bounds, chars)?;
+        let offsets = read_texts(&texts, chars)?;
         let tables = &self.tables;
         py.detach(|| normalise_all(tables, chars, &offsets, cols));
         let out = (

@@ -2,8 +2,9 @@
 
 Why: `normalise.py` spends most of its time on obfuscated ads building an `Edit`, a map
 stretch and an `Obfuscation` per character it undoes. The core (`rust/src/normalise.rs`) does
-the same work for a whole batch in one call: the texts go in as one UTF-32 buffer (code point
-offsets are Python's string offsets, lone surrogates included), and the results come back as
+the same work for a whole batch in one call: the texts go in as the list of str itself, which
+the core reads by code point (its offsets are Python's string offsets, lone surrogates
+included; no joined copy or UTF-32 encoding is made in Python), and the results come back as
 flat arrays that are turned into `NormalisedText`s here.
 
 The core must classify characters exactly as the Python reference's regexes do, so it is given
@@ -222,12 +223,12 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
     ranges for a text whose edits all kept their length."""
     from amberline.text.normalise import KINDS, JoinedMaps, NormalisedBatch, NormalisedText
 
+    originals = list(texts)
     status_b, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
-        compiled.normalise_batch(*core.batch_buffer(texts))  # type: ignore[attr-defined]
+        compiled.normalise_batch(originals)  # type: ignore[attr-defined]
     )
     core.raise_failures("normaliser", errors)
-    n = len(texts)
-    originals = list(texts)
+    n = len(originals)
     status = np.frombuffer(status_b, dtype=np.uint8)
     cut_column = np.frombuffer(text_bounds, dtype="<i8")
     lengths = np.diff(cut_column)
