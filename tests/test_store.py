@@ -19,12 +19,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store import Store
-from amberline.store.migrate import SchemaTooNewError, current_revision, head_revision
+from amberline.store.migrate import (
+    SchemaTooNewError,
+    alembic_config,
+    current_revision,
+    file_head,
+    head_revision,
+)
 from amberline.store.schema import identifiers, include_name
 from amberline.store.tables import metadata
 from pg_helpers import BACKENDS, store_at
@@ -130,6 +138,38 @@ def test_reopening_an_existing_file_keeps_data_and_does_not_migrate(tmp_path: Pa
         assert not s.migrated
         assert s.counts()["ads"] == 1
         assert s.get_ad("fixture:1") is not None
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    """The files' head is what `Store` compares the database with before it imports Alembic."""
+    assert file_head() == head_revision()
+
+
+PREVIOUS_HEAD = ScriptDirectory.from_config(alembic_config()).get_revision(
+    head_revision()).down_revision
+
+
+def test_reopening_a_database_at_head_needs_no_alembic(store_location: str) -> None:
+    """An up-to-date database opens on plain reads of `alembic_version` (a fresh process: no
+    Alembic imported); one a revision behind is still migrated by Alembic."""
+    Store(store_location).close()
+    code = ("import sys\n"
+            "from amberline.store import Store\n"
+            "with Store(sys.argv[1]) as s:\n"
+            "    print(s.migrated, 'alembic' in sys.modules)\n")
+
+    def reopen() -> str:
+        return subprocess.run([sys.executable, "-c", code, store_location], check=True,
+                              capture_output=True, text=True).stdout.split("\n")[0]
+
+    assert reopen() == "False False"
+    with Store(store_location) as s, s.writer.begin() as conn:
+        command.downgrade(alembic_config(conn), PREVIOUS_HEAD)
+    with Store(store_location) as s:
+        assert s.migrated
+        with s.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+    assert reopen() == "False False"
 
 
 def test_write_batch_is_idempotent(store: Store) -> None:
