@@ -52,10 +52,12 @@ const SCRATCH_KEPT: usize = 64 << 20;
 #[derive(Default)]
 struct Columns {
     status: Vec<u8>,
-    text: Vec<u32>,
+    /// The changed texts' code points and their maps, already little-endian bytes (handed to
+    /// Python by one copy each).
+    text: Vec<u8>,
     text_bounds: Vec<i64>,
-    starts: Vec<i64>,
-    ends: Vec<i64>,
+    starts: Vec<u8>,
+    ends: Vec<u8>,
     obfuscations: Vec<i64>,
     errors: Vec<(usize, String)>,
 }
@@ -93,16 +95,27 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// `values` appended to `out` as little-endian words.
+fn extend_le<T, const N: usize>(out: &mut Vec<u8>, values: &[T], to_bytes: fn(&T) -> [u8; N]) {
+    let at = out.len();
+    out.resize(at + values.len() * N, 0);
+    for (chunk, v) in out[at..].chunks_exact_mut(N).zip(values) {
+        chunk.copy_from_slice(&to_bytes(v));
+    }
+}
+
 impl Columns {
     fn push(&mut self, index: usize, result: Normalised) {
         let same = result.same_offsets;
         self.status
             .push(if same { CHANGED_SAME_OFFSETS } else { CHANGED });
-        self.text.extend_from_slice(&result.text);
+        extend_le(&mut self.text, &result.text, |&c| c.to_le_bytes());
         // Offsets kept: both maps are the identity, which the caller knows without them.
         if !same {
-            self.starts.extend(result.starts.iter().map(|&v| v as i64));
-            self.ends.extend(result.ends.iter().map(|&v| v as i64));
+            extend_le(&mut self.starts, &result.starts, |&v| {
+                (v as i64).to_le_bytes()
+            });
+            extend_le(&mut self.ends, &result.ends, |&v| (v as i64).to_le_bytes());
         }
         for o in &result.obfuscations {
             self.obfuscations.extend([
@@ -174,8 +187,15 @@ fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<V
         match text.to_str() {
             Ok(t) if t.is_ascii() => chars.extend(t.bytes().map(u32::from)),
             Ok(t) => {
-                chars.reserve(t.len());
-                chars.extend(t.chars().map(u32::from));
+                // At most one code point per byte: written into room made for that many.
+                let at = chars.len();
+                chars.resize(at + t.len(), 0);
+                let mut n = 0;
+                for (slot, c) in chars[at..].iter_mut().zip(t.chars()) {
+                    *slot = u32::from(c);
+                    n += 1;
+                }
+                chars.truncate(at + n);
             }
             Err(_) => {
                 let encoded = text.call_method1("encode", ("utf-32-le", "surrogatepass"))?;
@@ -201,9 +221,9 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
     out.errors.clear();
     // Room for a batch that changes every text by a little, grown once rather than doubled.
     let room = chars.len() + chars.len() / 8 + bounds.len();
-    out.text.reserve(room);
-    out.starts.reserve(room);
-    out.ends.reserve(room);
+    out.text.reserve(room * 4);
+    out.starts.reserve(room * 8);
+    out.ends.reserve(room * 8);
     out.text_bounds.push(0);
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
@@ -215,7 +235,7 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
                 out.errors.push((index, panic_message(payload.as_ref())));
             }
         }
-        out.text_bounds.push(out.text.len() as i64);
+        out.text_bounds.push((out.text.len() / 4) as i64);
     }
 }
 
@@ -290,16 +310,14 @@ impl Normaliser {
         py.detach(|| normalise_all(tables, chars, &offsets, cols));
         let out = (
             PyBytes::new(py, &cols.status),
-            py_le_bytes(py, &cols.text, u32::to_le_bytes)?,
+            PyBytes::new(py, &cols.text),
             py_le_bytes(py, &cols.text_bounds, i64::to_le_bytes)?,
-            py_le_bytes(py, &cols.starts, i64::to_le_bytes)?,
-            py_le_bytes(py, &cols.ends, i64::to_le_bytes)?,
+            PyBytes::new(py, &cols.starts),
+            PyBytes::new(py, &cols.ends),
             py_le_bytes(py, &cols.obfuscations, i64::to_le_bytes)?,
             std::mem::take(&mut cols.errors),
         );
-        if (chars.capacity() + cols.text.capacity()) * 4 + cols.starts.capacity() * 16
-            > SCRATCH_KEPT
-        {
+        if chars.capacity() * 4 + cols.text.capacity() + cols.starts.capacity() * 2 > SCRATCH_KEPT {
             *chars = Vec::new();
             *cols = Columns::default();
         }
