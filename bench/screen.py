@@ -21,8 +21,11 @@ Prints, over the synthetic demo corpus (100k ads by default):
   (repeated `--real-repeat` times for a stable time), whose text is far sparser in entities and
   obfuscation than the synthetic corpus, against the naive baseline on the same ads.
 
+`--cold-stages` prints only what a cold run pays, stage by stage (`cold_stages`), on the real
+dev ads.
+
 Usage: python bench/screen.py [--ads 100000] [--baseline-sample 2000] [--real-repeat 20]
-       [--core-ads 20000] [--skip-scan] [--core-only]
+       [--core-ads 20000] [--skip-scan] [--core-only] [--cold-stages]
 """
 
 from __future__ import annotations
@@ -210,9 +213,11 @@ def load_average() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[str, float]:
-    """CPU µs per ad of each stage of `Screener._screen_batch` (the same steps, timed one by
-    one; best of 2 passes after a warm-up). With the core, dealing findings to their ads is
+def stage_pass(screener: Screener, ads: list[Ad], batch: int = 1000,
+               faults: dict[str, int] | None = None) -> dict[str, float]:
+    """CPU seconds of each stage of `Screener._screen_batch` over `ads` (the same steps,
+    timed one by one), and into `faults`, when given, the minor page faults of each (memory
+    the process touches for the first time). With the core, dealing findings to their ads is
     part of the batch finish ("finish"); "deal" is then only the joining of the texts."""
     from itertools import accumulate
 
@@ -223,54 +228,83 @@ def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[
 
     clock = time.process_time
     sep = len(BATCH_SEPARATOR)
+    spent: dict[str, float] = {}
+    paged = [resource.getrusage(resource.RUSAGE_SELF).ru_minflt]
 
-    def one_pass() -> dict[str, float]:
-        spent: dict[str, float] = {}
+    def tick(name: str, began: float) -> float:
+        now = clock()
+        spent[name] = spent.get(name, 0.0) + now - began
+        if faults is not None:
+            count = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            faults[name] = faults.get(name, 0) + count - paged[0]
+            paged[0] = count
+        return clock()
 
-        def tick(name: str, began: float) -> float:
-            now = clock()
-            spent[name] = spent.get(name, 0.0) + now - began
-            return clock()
-
-        for i in range(0, len(ads), batch):
-            chunk = ads[i : i + batch]
-            t = clock()
-            norms = normalise_batch([a.text for a in chunk])
-            t = tick("normalise", t)
-            texts = norms.texts
-            starts = [0, *accumulate(len(x) + sep for x in texts[:-1])]
-            limits = [start + len(x) for start, x in zip(starts, texts, strict=True)]
-            joined = BATCH_SEPARATOR.join(texts)
-            found_all = []
+    for i in range(0, len(ads), batch):
+        chunk = ads[i : i + batch]
+        t = clock()
+        norms = normalise_batch([a.text for a in chunk])
+        t = tick("normalise", t)
+        texts = norms.texts
+        starts = [0, *accumulate(len(x) + sep for x in texts[:-1])]
+        limits = [start + len(x) for start, x in zip(starts, texts, strict=True)]
+        joined = BATCH_SEPARATOR.join(texts)
+        found_all = []
+        t = tick("deal", t)
+        for extractor in screener.extractors:
+            found_all.append(extractor.extract(joined))
+            t = tick(f"extract:{extractor.name}", t)
+        found_flags = screener._indicate(joined)
+        t = tick("lexicon", t)
+        found_excluded = boilerplate.find_batch(joined, starts)
+        t = tick("boilerplate", t)
+        if screener._batched:  # dealing is part of the batch finish
+            screener._finish_batch(chunk, norms, starts, limits, found_all, found_flags,
+                                   found_excluded)
+        else:
+            spans: list[list] = [[] for _ in chunk]
+            flags: list[list] = [[] for _ in chunk]
+            excluded: list[list] = [[] for _ in chunk]
+            for found in found_all:
+                _deal(found, starts, limits, spans)
+            _deal(found_flags, starts, limits, flags)
+            _deal(found_excluded, starts, limits, excluded)
             t = tick("deal", t)
-            for extractor in screener.extractors:
-                found_all.append(extractor.extract(joined))
-                t = tick(f"extract:{extractor.name}", t)
-            found_flags = screener._indicate(joined)
-            t = tick("lexicon", t)
-            found_excluded = boilerplate.find_batch(joined, starts)
-            t = tick("boilerplate", t)
-            if screener._batched:  # dealing is part of the batch finish
-                screener._finish_batch(chunk, norms, starts, limits, found_all, found_flags,
-                                       found_excluded)
-            else:
-                spans: list[list] = [[] for _ in chunk]
-                flags: list[list] = [[] for _ in chunk]
-                excluded: list[list] = [[] for _ in chunk]
-                for found in found_all:
-                    _deal(found, starts, limits, spans)
-                _deal(found_flags, starts, limits, flags)
-                _deal(found_excluded, starts, limits, excluded)
-                t = tick("deal", t)
-                for x in zip(chunk, norms, spans, flags, excluded, strict=True):
-                    screener._finish(*x)
-            tick("finish", t)
-        return spent
+            for x in zip(chunk, norms, spans, flags, excluded, strict=True):
+                screener._finish(*x)
+        tick("finish", t)
+    return spent
 
+
+def stage_figures(screener: Screener, ads: list[Ad], batch: int = 1000) -> dict[str, float]:
+    """CPU µs per ad of each stage (`stage_pass`; best of 2 passes after a warm-up)."""
     with collector_paused():
-        one_pass()
-        runs = [one_pass() for _ in range(2)]
+        stage_pass(screener, ads, batch)
+        runs = [stage_pass(screener, ads, batch) for _ in range(2)]
     return {name: min(r[name] for r in runs) / len(ads) * 1e6 for name in runs[0]}
+
+
+def cold_stages(ads: list[Ad], warm_runs: int = 3) -> None:
+    """What a cold run pays, stage by stage: in this process (call it first), the stages'
+    first pass over `ads` (every memo, lazy table and page of memory new) against the best of
+    `warm_runs` later passes, CPU µs per ad, with each stage's minor page faults in the first
+    pass and the whole pass's system CPU (the kernel zeroing new memory)."""
+    screener = Screener()
+    faults: dict[str, int] = {}
+    before = os.times()
+    cold = stage_pass(screener, ads, faults=faults)
+    after = os.times()
+    warm = [stage_pass(screener, ads) for _ in range(warm_runs)]
+    n = len(ads)
+    best = {name: min(r[name] for r in warm) for name in cold}
+    system = (after.system - before.system) / n * 1e6
+    print(f"cold vs warm by stage, {n:,} ads ({load_average()}), CPU µs/ad: first pass "
+          f"{sum(cold.values()) / n * 1e6:.1f} (system {system:.1f}, "
+          f"{sum(faults.values()):,} minor page faults), best of {warm_runs} later "
+          f"{sum(best.values()) / n * 1e6:.1f}")
+    for name in sorted(cold, key=lambda k: best[k] - cold[k]):
+        print(f"  {name:22s} cold {cold[name] / n * 1e6:6.1f}  warm {best[name] / n * 1e6:6.1f}"
+              f"  +{(cold[name] - best[name]) / n * 1e6:5.1f}  faults {faults.get(name, 0):6,}")
 
 
 def cold_screening(corpus: str, count: int, on: bool) -> float:
@@ -475,7 +509,16 @@ def main() -> None:
     parser.add_argument("--skip-scan", action="store_true", help="screening figures only")
     parser.add_argument("--core-only", action="store_true",
                         help="only the core against the Python reference, and start-up")
+    parser.add_argument("--cold-stages", action="store_true",
+                        help="only what a cold run pays, stage by stage, on the real dev ads")
     args = parser.parse_args()
+    if args.cold_stages:
+        real = backpage_dev_ads()
+        if real:
+            cold_stages(real)
+        else:
+            print(f"real dev ads: none at {BACKPAGE_DEV} (skipped)")
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
