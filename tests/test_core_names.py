@@ -172,6 +172,32 @@ def test_without_the_prefilter(texts: list[str]) -> None:
         assert _core_spans(names, text, whole=True) == _core_spans(names, text), text
 
 
+# Digit chains of every length (the core skips a broken chain whole), quotes, capitals and
+# non-ASCII digits at every offset from a text's start (the core looks at 16 characters at a
+# time for where a phone run, a card or a Capitalised word may start).
+_RUN_PIECES = st.one_of(
+    st.text(alphabet="0123456789٣٧²𝟕 -.()/\n\f_a", min_size=1, max_size=30),
+    st.sampled_from(["Mia", "ROSE", "Éloïse", "Ørla", "\"", "“", "”", "\"Mia\" age 22",
+                     "🌹", "×", "÷", "Þóra", " ", "call ", " or ", "ſ", "İ"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pad=st.integers(0, 40), pieces=st.lists(_RUN_PIECES, min_size=1, max_size=12))
+def test_digit_chains_quotes_and_capitals_at_every_offset(extractor, pad: int,
+                                                          pieces: list[str]) -> None:
+    text = "x" * pad + "".join(pieces)
+    _assert_same(extractor, [text, "".join(pieces) + "🔥" * pad])
+
+
+def test_known_digit_chains(extractor) -> None:
+    texts = ["Mia 12345 1234567 ask", "Mia 1-2-3-4-5 703 555 0142 Rose", "12 34 5 67 89 01 23 Mia",
+             "Mia 1234567890123 Rose", "Rose 1 2 3 4 5 6 7 8 9 0 1 2 3 4 Mia", "5" * 13 + " Mia",
+             "Mia ٧٠٣٥٥٥0142 Jo", "Mia 70355 501 42", "Jo \"Mia\" AGE: 21 “Rose” age 22"]
+    _assert_same(extractor, texts)
+    _assert_same(extractor, [t + "A" * k for t in texts for k in range(17)])
+
+
 def _core_spans(names: NameExtractor, text: str, whole: bool = False) -> list[tuple]:
     spans = names._core_extract(text, whole)
     assert spans is not None

@@ -102,6 +102,8 @@ pub struct NameSpec {
 
 pub struct NameScanner {
     tables: Tables,
+    /// the first code point other than 0-9 that is `\d` (where `phone_runs` looks closely)
+    first_decimal: u32,
     case: Vec<u8>,
     lower: HashMap<u32, u32>,
     kinds: Arc<WordTable>,
@@ -143,6 +145,33 @@ fn one_of(c: u32, set: &str) -> bool {
     set.chars().any(|s| s as u32 == c)
 }
 
+/// The first position from `p` where `maybe` holds (`t.len()` if none). Why: the passes over
+/// a whole text (`capitalised`, `phone_runs`, `cards`) start only at a few characters of it
+/// (capitals, digits, quotes); `maybe`, written without a branch, is tested on 16 characters at a time without a branch per character (so the
+/// compiler can vectorise it) and only a block where it holds somewhere is looked at closely.
+/// `maybe` must hold wherever the pass may start (it may hold elsewhere too).
+#[inline]
+fn next_where(t: &[u32], mut p: usize, maybe: impl Fn(u32) -> bool) -> usize {
+    const BLOCK: usize = 16;
+    while let Some(block) = t.get(p..p + BLOCK) {
+        let Ok(block) = <&[u32; BLOCK]>::try_from(block) else {
+            break;
+        };
+        let mut bits = 0u32;
+        for (i, &c) in block.iter().enumerate() {
+            bits |= u32::from(maybe(c)) << i;
+        }
+        if bits != 0 {
+            return p + bits.trailing_zeros() as usize;
+        }
+        p += BLOCK;
+    }
+    while p < t.len() && !maybe(t[p]) {
+        p += 1;
+    }
+    p.min(t.len())
+}
+
 /// `[A-ZÀ-ÖØ-Þ]`
 #[inline]
 fn latin_capital(c: u32) -> bool {
@@ -182,7 +211,11 @@ impl NameScanner {
         }
         let table = spec.table;
         let set = |bits: u16| WordSet::new(&table, bits);
+        let first_decimal = (0..crate::tables::N_CODE_POINTS as u32)
+            .find(|&c| !(0x30..=0x39).contains(&c) && tables.flag(c, DECIMAL))
+            .unwrap_or(u32::MAX);
         Ok(NameScanner {
+            first_decimal,
             tables,
             case,
             lower: spec.lower.into_iter().collect(),
@@ -334,15 +367,20 @@ impl NameScanner {
     fn capitalised(&self, t: &[u32], mut each: impl FnMut(usize, usize)) {
         let n = t.len();
         let mut p = 0;
-        while p < n {
-            if latin_capital(t[p]) {
-                let k = self.letters(t, p + 1, 19, n);
-                if k >= 1 {
-                    let e = self.joined(t, p + 1 + k, n);
-                    each(p, e);
-                    p = e;
-                    continue;
-                }
+        // `latin_capital`, without a branch
+        let capital =
+            |c: u32| (c.wrapping_sub(0x41) < 26) | ((c.wrapping_sub(0xC0) < 0x1F) & (c != 0xD7));
+        loop {
+            p = next_where(t, p, capital);
+            if p >= n {
+                break;
+            }
+            let k = self.letters(t, p + 1, 19, n);
+            if k >= 1 {
+                let e = self.joined(t, p + 1 + k, n);
+                each(p, e);
+                p = e;
+                continue;
             }
             p += 1;
         }
@@ -862,10 +900,14 @@ impl NameScanner {
     /// `_CARD.finditer(text)`, the names' bounds: `[\"“”][ \t]*+(?P<name>[^\W\d_]{2,20}+)
     /// [ \t]*+[\"“”][^\w\n\f]{0,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)`.
     pub fn cards(&self, t: &[u32]) -> Vec<(usize, usize)> {
-        let quote = |c: u32| c == '"' as u32 || c == 0x201C || c == 0x201D;
+        let quote = |c: u32| (c == u32::from(b'"')) | (c.wrapping_sub(0x201C) < 2);
         let mut out = Vec::new();
         let mut q = 0;
-        while q < t.len() {
+        loop {
+            q = next_where(t, q, quote);
+            if q >= t.len() {
+                break;
+            }
             match self.card_at(t, q, quote) {
                 Some((s, e, end)) => {
                     out.push((s, e));
@@ -915,7 +957,14 @@ impl NameScanner {
         let n = t.len();
         let mut out = Vec::new();
         let mut p = 0;
-        while p < n {
+        let first = self.first_decimal;
+        loop {
+            p = next_where(t, p, |c| {
+                (c.wrapping_sub(u32::from(b'0')) < 10) | (c >= first)
+            });
+            if p >= n {
+                break;
+            }
             if self.decimal(t[p]) {
                 let mut q = p + 1;
                 let mut reps = 0;
@@ -932,6 +981,12 @@ impl NameScanner {
                     if !(p > 0 && self.has(t[p - 1], DIGIT)) {
                         out.push((p, q));
                     }
+                    p = q;
+                    continue;
+                }
+                if reps < 6 {
+                    // the chain of digits broke at `q` too soon: from each later digit before
+                    // `q` (each ends a link of it) it breaks there too, sooner
                     p = q;
                     continue;
                 }
@@ -1777,8 +1832,8 @@ pub struct Named {
     pub cue_end: usize,
 }
 
-fn group_at(s: &Scratch, g: usize) -> Option<(usize, usize)> {
-    let (a, b) = (*s.slots.get(2 * g)?, *s.slots.get(2 * g + 1)?);
+fn group_at(slots: &[usize], g: usize) -> Option<(usize, usize)> {
+    let (a, b) = (*slots.get(2 * g)?, *slots.get(2 * g + 1)?);
     (a != usize::MAX && b != usize::MAX && b > a).then_some((a, b))
 }
 
@@ -1868,7 +1923,7 @@ impl NameScanner {
             {
                 continue;
             }
-            let Some((a, b)) = group_at(&aux, g_name) else {
+            let Some((a, b)) = group_at(&aux.slots, g_name) else {
                 continue;
             };
             if self.is_name(&t[a..b], false, false)? {
@@ -1909,7 +1964,7 @@ impl NameScanner {
                 (g_lead, TITLE),
             ]
             .into_iter()
-            .find_map(|(g, cue)| group_at(&aux, g).map(|(a, b)| (a, b, cue)));
+            .find_map(|(g, cue)| group_at(&aux.slots, g).map(|(a, b)| (a, b, cue)));
             if let Some((a, b, cue)) = found {
                 if self.is_name(&t[a..b], false, false)? {
                     push(a, b, cue, CONF_PHONE, (0, 0));
@@ -1936,13 +1991,13 @@ impl NameScanner {
         t: &[u32],
         starts: Option<&[usize]>,
         may_start: impl Fn(usize) -> bool,
-    ) -> Vec<(usize, Scratch)> {
+    ) -> Vec<(usize, Vec<usize>)> {
         let n = t.len();
         let mut out = Vec::new();
         let mut s = Scratch::default();
-        let mut try_at = |p: usize, out: &mut Vec<(usize, Scratch)>| {
+        let mut try_at = |p: usize, out: &mut Vec<(usize, Vec<usize>)>| {
             let e = re.match_at(&self.tables, t, p, n, &mut s)?;
-            out.push((p, std::mem::take(&mut s)));
+            out.push((p, s.slots.clone()));
             Some(e)
         };
         match starts {
