@@ -156,20 +156,26 @@ def test_reopening_a_database_at_head_needs_no_alembic(store_location: str) -> N
     code = ("import sys\n"
             "from amberline.store import Store\n"
             "with Store(sys.argv[1]) as s:\n"
-            "    print(s.migrated, 'alembic' in sys.modules)\n")
+            "    from amberline.ingest.records import BadRecord\n"
+            "    s.quarantine(None, [BadRecord('f', 1, 'bad', '', 'bad_json')])\n"
+            "    print(s.migrated, 'alembic' in sys.modules,\n"
+            "          'sqlalchemy.dialects.postgresql' in sys.modules)\n")
+    # A SQLite store writing (an INSERT ... ON CONFLICT, `rows.insert_ignore`) needs no
+    # PostgreSQL dialect either.
+    at_head = "False False False" if "://" not in store_location else "False False True"
 
     def reopen() -> str:
         return subprocess.run([sys.executable, "-c", code, store_location], check=True,
                               capture_output=True, text=True).stdout.split("\n")[0]
 
-    assert reopen() == "False False"
+    assert reopen() == at_head
     with Store(store_location) as s, s.writer.begin() as conn:
         command.downgrade(alembic_config(conn), PREVIOUS_HEAD)
     with Store(store_location) as s:
         assert s.migrated
         with s.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
-    assert reopen() == "False False"
+    assert reopen() == at_head
 
 
 def test_write_batch_is_idempotent(store: Store) -> None:

@@ -15,7 +15,6 @@ from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from amberline.model import Ad, Screening, ad_key, raw_with_meta
 from amberline.store import documents
@@ -25,10 +24,18 @@ Items = list[tuple[Ad, Screening]]
 
 
 def insert_ignore(table: sa.Table, dialect: str, conflict: list[str]) -> Any:
-    """INSERT ... ON CONFLICT (conflict columns) DO NOTHING, in the dialect's own form."""
+    """INSERT ... ON CONFLICT (conflict columns) DO NOTHING, in the dialect's own form.
+
+    Each dialect's module is imported here, when first used: a SQLite store never needs
+    SQLAlchemy's PostgreSQL dialect, whose import costs a command more than opening the store.
+    """
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
     raise NotImplementedError(f"the store supports sqlite and postgresql, not {dialect}")
 
