@@ -512,17 +512,19 @@ def _decode_core(payload: bytes) -> tuple[list[str], _CoreRules | None, Sequence
         list(zip(folds[::2], folds[1::2], strict=True)))
     places = _PlaceRows(unints(refs_b).tolist(), (
         unstrings(cities_b), unints(no_city_b).tolist(), unstrings(regions_b),
-        unints(no_region_b).tolist(), unstrings(country_b), disk_cache.unfloats(lat_b),
-        disk_cache.unfloats(lon_b), unints(pop_b).tolist()))
-    n = len(places)
-    if len(rules.place_flags) != n or not all(
-            -1 <= i < n for i in rules.default) or not all(0 <= i < n for _, i in rules.regional):
+        unints(no_region_b).tolist(), unstrings(country_b), unints(lat_b, "<f8"),
+        unints(lon_b, "<f8"), unints(pop_b).tolist()))
+    n, chosen = len(places), regional[1::2]
+    if (len(rules.place_flags) != n or not -1 <= min(rules.default, default=0) <= max(
+            rules.default, default=0) < n or not 0 <= min(chosen, default=0) <= max(
+            chosen, default=0) < (n or 1)):
         raise ValueError("a place index out of range")
     return unstrings(keys_b), rules, places
 
 
 class _PlaceRows(Sequence[Place]):
-    """The core's places by index, each made at its first look-up (most never are)."""
+    """The core's places by index, each made at its first look-up (most never are); the
+    coordinates stay arrays (NaN: none) until then."""
 
     def __init__(self, refs: list[int], columns: tuple[list[Any], ...]) -> None:
         rows = len(columns[0])
@@ -539,8 +541,9 @@ class _PlaceRows(Sequence[Place]):
         row = self._refs[index]
         city, no_city, region, no_region, country, lat, lon, pop = (
             column[row] for column in self._columns)
-        return Place(None if no_city else city, None if no_region else region, country, lat,
-                     lon, pop)
+        lat, lon = float(lat), float(lon)
+        return Place(None if no_city else city, None if no_region else region, country,
+                     None if lat != lat else lat, None if lon != lon else lon, pop)
 
 
 def _pick(candidates: list[Place], region: str | None) -> Place | None:
