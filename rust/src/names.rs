@@ -29,7 +29,7 @@ use pyo3::types::PyBytes;
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
 use crate::triggers::{TriggerForm, Triggers};
-use crate::word_table::{PyWordTable, WordSet, WordTable};
+use crate::word_table::{FxBuild, PyWordTable, WordSet, WordTable};
 
 /// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
 pub const STOP: u8 = 0;
@@ -105,7 +105,8 @@ pub struct NameScanner {
     /// the first code point other than 0-9 that is `\d` (where `phone_runs` looks closely)
     first_decimal: u32,
     case: Vec<u8>,
-    lower: HashMap<u32, u32>,
+    /// (code point, lower case) for the non-ASCII characters whose lower case differs
+    lower: HashMap<u32, u32, FxBuild>,
     kinds: Arc<WordTable>,
     words: WordSet,
     stop: WordSet,
@@ -287,6 +288,15 @@ impl NameScanner {
     /// one character is `Defer`.
     fn lower_into(&self, w: &[u32], out: &mut String) -> Outcome<()> {
         out.clear();
+        // the common case, an ASCII word (`_WORD` is at most 41 characters), in one piece
+        let mut ascii = [0u8; 48];
+        if w.len() <= ascii.len() && w.iter().all(|&c| c < 0x80) {
+            for (b, &c) in ascii.iter_mut().zip(w) {
+                *b = (c as u8).to_ascii_lowercase();
+            }
+            out.push_str(std::str::from_utf8(&ascii[..w.len()]).map_err(|_| Defer)?);
+            return Ok(());
+        }
         for (i, &c) in w.iter().enumerate() {
             let l = if c < 0x80 {
                 (c as u8).to_ascii_lowercase() as u32
