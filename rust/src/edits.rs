@@ -43,9 +43,10 @@ impl Tables {
     /// `apply_edits`: (new text, starts, ends); new character i came from
     /// text[starts[i]..ends[i]], and `starts` has one more entry, len(text).
     pub fn apply(&self, text: &[u32], edits: &[Edit]) -> (Vec<u32>, Vec<usize>, Vec<usize>) {
+        // Room for the usual case, a text that keeps or loses length: no growing per edit.
         let mut out = Vec::with_capacity(text.len());
-        let mut starts = Vec::new();
-        let mut ends = Vec::new();
+        let mut starts = Vec::with_capacity(text.len() + 1);
+        let mut ends = Vec::with_capacity(text.len());
         let mut pos = 0;
         let mut mapped = 0;
         for e in edits {

@@ -112,10 +112,11 @@ impl Columns {
         extend_le(&mut self.text, &result.text, |&c| c.to_le_bytes());
         // Offsets kept: both maps are the identity, which the caller knows without them.
         if !same {
+            // (`normalise_all` takes no text longer than an int32 offset reaches)
             extend_le(&mut self.starts, &result.starts, |&v| {
-                (v as i64).to_le_bytes()
+                (v as i32).to_le_bytes()
             });
-            extend_le(&mut self.ends, &result.ends, |&v| (v as i64).to_le_bytes());
+            extend_le(&mut self.ends, &result.ends, |&v| (v as i32).to_le_bytes());
         }
         for o in &result.obfuscations {
             self.obfuscations.extend([
@@ -211,6 +212,10 @@ fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<V
     Ok(offsets)
 }
 
+/// The longest text the normaliser takes: its offset maps are int32 (half the bytes of a
+/// batch's largest columns); a longer one fails like a panic on it would.
+const MAX_TEXT: usize = i32::MAX as usize - 8;
+
 fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Columns) {
     out.status.clear();
     out.text.clear();
@@ -222,11 +227,20 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
     // Room for a batch that changes every text by a little, grown once rather than doubled.
     let room = chars.len() + chars.len() / 8 + bounds.len();
     out.text.reserve(room * 4);
-    out.starts.reserve(room * 8);
-    out.ends.reserve(room * 8);
+    out.starts.reserve(room * 4);
+    out.ends.reserve(room * 4);
     out.text_bounds.push(0);
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
+        if text.len() >= MAX_TEXT {
+            out.status.push(FAILED);
+            out.errors.push((
+                index,
+                "text too long for the core's int32 offset maps".to_string(),
+            ));
+            out.text_bounds.push((out.text.len() / 4) as i64);
+            continue;
+        }
         match catch_unwind(AssertUnwindSafe(|| tables.normalise(text))) {
             Ok(None) => out.status.push(UNCHANGED),
             Ok(Some(result)) => out.push(index, result),
@@ -283,7 +297,7 @@ impl Normaliser {
     /// `errors`, a list of (index, message)); the changed texts' code points as UTF-32-LE with
     /// n + 1 code point bounds (an unchanged text has none); for each changed text in order
     /// but those of status 2 (whose maps are the identity), len(text) + 1 start offsets and
-    /// len(text) end offsets (int64); and obfuscation rows of
+    /// len(text) end offsets (int32); and obfuscation rows of
     /// six int64 (text index, start, end, kind id, original start, original end).
     #[allow(clippy::type_complexity)]
     fn normalise_batch<'py>(

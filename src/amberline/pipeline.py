@@ -637,7 +637,7 @@ def _to_original(
     offsets = norm.offsets
     assert offsets is not None
     ends = norm._ends if norm._ends is not None else offsets[1:]
-    # The core's maps are int64 arrays, whose `item` gives a Python int; lists and ranges
+    # The core's maps are int32 arrays, whose `item` gives a Python int; lists and ranges
     # give ints by indexing.
     at = offsets.item if isinstance(offsets, np.ndarray) else offsets.__getitem__
     end_at = ends.item if isinstance(ends, np.ndarray) else ends.__getitem__

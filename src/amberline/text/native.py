@@ -216,7 +216,7 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
 
     The batch is read from the core's columns as a whole: the changed texts are slices of
     one decoded string, the obfuscations are made in one pass over their rows (one `map` per
-    field) and dealt to their texts by runs, and the offset maps stay in the core's int64
+    field) and dealt to their texts by runs, and the offset maps stay in the core's int32
     buffers, already joined as the pipeline reads them (`NormalisedBatch.maps`: a list
     would make a Python int for every character of every changed ad). A text's
     `NormalisedText` is made only when asked for, its maps numpy views of those buffers, or
@@ -250,8 +250,8 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
         for k, i in enumerate(ads.tolist()):
             obfuscations[i] = made[bounds[k] : bounds[k + 1]]
     moved = np.flatnonzero(status == _CHANGED)
-    maps = JoinedMaps(moved.tolist(), lengths[moved], np.frombuffer(starts_b, dtype="<i8"),
-                      np.frombuffer(ends_b, dtype="<i8"))
+    maps = JoinedMaps(moved.tolist(), lengths[moved], np.frombuffer(starts_b, dtype="<i4"),
+                      np.frombuffer(ends_b, dtype="<i4"))
     if (len(maps.heads) != int(maps.lengths.sum()) + len(maps.ads)
             or len(maps.tails) != int(maps.lengths.sum())):
         raise ValueError("the core's offset maps do not match its normalised texts")

@@ -95,7 +95,7 @@ class NormalisedText:
         offsets = self.offsets
         if offsets is None:
             return start, end
-        first = int(offsets[start])  # the core's maps are int64 arrays
+        first = int(offsets[start])  # the core's maps are int32 arrays
         if start == end:
             return first, first
         return first, int(self._ends[end - 1] if self._ends is not None else offsets[end])
@@ -109,6 +109,7 @@ class JoinedMaps:
 
     ads: list[int]  # the texts whose offsets moved, ascending
     lengths: np.ndarray  # len(text) of each of `ads` (int64)
+    # (integer arrays: int32 from the core, int64 from the reference)
     heads: np.ndarray  # each one's `offsets` (len(text) + 1 entries), in the order of `ads`
     tails: np.ndarray  # each one's ends (len(text) entries: `_ends`, or `offsets[1:]`)
 
