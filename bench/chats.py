@@ -18,7 +18,9 @@ chose inside its own training folds:
 - the lexicon rules alone (no model): how many conversations they alert on and the precision
   of those alerts;
 - the rows whose out-of-fold score confidently disagrees with their label (ids only), as
-  candidates for a label check;
+  candidates for a label check, and the best F0.5 and the best precision at recall 0.75 that
+  any single threshold could give on the out-of-fold scores, with and without those rows (an
+  upper bound on what a threshold alone can move, and how much the doubtful labels cost);
 - throughput of `screen_batch` with a model: conversations/s and MB/s of message text, in
   wall time and per CPU second (one core), and which text normaliser ran (the compiled core's
   or the Python reference's: `AMBERLINE_CORE`).
@@ -64,6 +66,18 @@ def metrics(y: np.ndarray, scores: np.ndarray, threshold: float | np.ndarray
         "auc": roc_auc_score(y, scores),
         "alerts": int(alert.sum()),
     }
+
+
+def ceiling(y: np.ndarray, scores: np.ndarray, recall: float = 0.75) -> str:
+    """The best F0.5 over all thresholds, and the best precision at which `recall` is
+    reached: how far a better threshold alone could move the figures."""
+    order = np.argsort(-scores, kind="stable")
+    hits = np.cumsum(y[order])
+    p, r = hits / np.arange(1, len(y) + 1), hits / max(int(y.sum()), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.nan_to_num(1.25 * p * r / (0.25 * p + r))
+    return (f"max F0.5 {f.max():.3f}, max precision at recall >= {recall} "
+            f"{p[r >= recall].max():.3f}")
 
 
 def text_of(conv: Conversation) -> str:
@@ -135,9 +149,16 @@ def main() -> None:
             "ids": [c.id for c in convs], "labels": y.tolist(),
             "model": {str(f): v.tolist() for f, v in ours.items()},
             "baseline": {str(f): v.tolist() for f, v in base.items()}}))
-    doubtful = [(c.id, int(y[i]), round(float(ours[1.0][i]), 3)) for i, c in enumerate(convs)
-                if (y[i] == 0 and ours[1.0][i] >= 0.95) or (y[i] == 1 and ours[1.0][i] <= 0.05)]
+    disagree = ((y == 0) & (ours[1.0] >= 0.95)) | ((y == 1) & (ours[1.0] <= 0.05))
+    doubtful = [(convs[i].id, int(y[i]), round(float(ours[1.0][i]), 3))
+                for i in np.flatnonzero(disagree)]
     print(f"confident disagreements with the label (row, label, out-of-fold score): {doubtful}")
+    print("best any single threshold could give on these out-of-fold scores (an upper bound, "
+          "not a result: the threshold is read off the rows it is scored on):")
+    for f in ours:
+        read = "whole conversations" if f == 1.0 else f"first {int(f * 100)}% of words"
+        print(f"  model, {read:<20} all rows: {ceiling(y, ours[f])}; without the "
+              f"{len(doubtful)} rows above: {ceiling(y[~disagree], ours[f][~disagree])}")
     results = screen_batch(convs, rules)
     alerts = np.array([r.alert for r in results])
     hits = int((alerts & (y == 1)).sum())
