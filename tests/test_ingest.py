@@ -26,7 +26,7 @@ from warcio.warcwriter import WARCWriter
 from amberline.ingest import BadRecord, ReadOptions, UnsupportedInput, hash_image, read_path
 from amberline.ingest.html_folder import html_to_text
 from amberline.ingest.records import parse_datetime
-from amberline.link.pdq_index import hamming, hex_to_words
+from amberline.link.pdq_words import hamming, hex_to_words
 from amberline.model import Ad
 
 AD1 = "Sweet new girl in town, ask for Mia, call 703 555 0142"

@@ -5,7 +5,8 @@ import pdqhash
 from PIL import Image, ImageFilter
 
 from amberline.identifiers import image_keys
-from amberline.link.pdq_index import PDQIndex, brute_force_pairs, hamming, hex_to_words
+from amberline.link.pdq_index import PDQIndex, brute_force_pairs
+from amberline.link.pdq_words import hamming, hex_to_words
 
 
 def _random_words(n, seed=0):

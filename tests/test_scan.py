@@ -189,3 +189,30 @@ def test_hooks_see_each_new_ad_once_with_values_prepared_earlier(tmp_path: Path,
     assert worker.prepared_for == [] and [w[2] for w in worker.written] == ["w1", "w2"]
     assert [w[0] for w in worker.written] == [new_ids["site.example:x1"],
                                               new_ids["site.example:x2"]]
+
+
+def test_a_scan_loads_no_linker(tmp_path: Path) -> None:
+    """A scan's hooks (link keys, alert matching) import neither the linker nor what only it
+    needs (scipy, numba): a fresh process scans a record and lists what it imported. The
+    link package's names still resolve when asked for."""
+    path = tmp_path / "ads.jsonl"
+    write_ads(path, 1)
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "from amberline.pipeline import Screener\n"
+            "from amberline.scan import run_scan\n"
+            "from amberline.scan_hooks import default_hooks\n"
+            "from amberline.store.database import Store\n"
+            "with Store(Path(sys.argv[2])) as store:\n"
+            "    counts = run_scan([Path(sys.argv[1])], store, Screener(),\n"
+            "                      on_stored=default_hooks(store))\n"
+            "print(counts.stored, *sorted(m for m in ('scipy', 'numba', 'amberline.link.linker')\n"
+            "                             if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "a.db")],
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert out == ["1"]
+    import amberline.link as link
+
+    assert all(getattr(link, name) is not None for name in link.__all__)
+    with pytest.raises(AttributeError):
+        _ = link.no_such_name

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amberline.link.pdq_index import hamming, hex_to_words
+from amberline.link.pdq_words import hamming, hex_to_words
 from amberline.model import Ad, Screening
 from amberline.store import alert_candidates
 from amberline.store.alert_candidates import with_phrase, with_span

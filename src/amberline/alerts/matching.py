@@ -21,7 +21,7 @@ from amberline.alerts.scoring import ChildProfile, MatchConfig, Term, score
 from amberline.alerts.watchlists import WatchEntry, list_entries
 from amberline.extract.descriptors import load_vocabulary
 from amberline.identifiers import CONTACT_KINDS
-from amberline.link.pdq_index import hamming, hex_to_words
+from amberline.link.pdq_words import hamming, hex_to_words
 from amberline.model import AGE, DESCRIPTOR, NAME, Ad, Screening
 from amberline.store.database import Store
 from amberline.stored_batch import NewAd, StoredBatchHook

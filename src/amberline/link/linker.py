@@ -24,7 +24,8 @@ from .edges import KIND_CODE, TEXT_KINDS, EdgeTable, KeyGrouper
 from .keys import PDQ, SUPPORT_KINDS
 from .minhash import MinHasher, jaccard_estimate
 from .neardup import banded_pairs, similar_pairs
-from .pdq_index import PDQIndex, hex_to_words
+from .pdq_index import PDQIndex
+from .pdq_words import hex_to_words
 from .rarity import ValueCounts
 from .record import LinkConfig
 from .templates import alignment_ratio, tokenize

@@ -16,7 +16,6 @@ pair comes out once, without a sort-and-unique over all candidates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import combinations
 
 import numba
@@ -24,19 +23,6 @@ import numpy as np
 
 SLOTS = 16
 _BUCKETS = 1 << 16
-
-
-def hex_to_words(hashes: Sequence[str]) -> np.ndarray:
-    """(n, 4) uint64 words of 64-hex-digit PDQ strings (most significant word first)."""
-    if not hashes:
-        return np.empty((0, 4), dtype=np.uint64)
-    raw = bytes.fromhex("".join(hashes))
-    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(len(hashes), 4)
-
-
-def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise Hamming distance of two (n, 4) uint64 arrays."""
-    return np.bitwise_count(a ^ b).sum(axis=1, dtype=np.int64)
 
 
 def _slots(words: np.ndarray) -> np.ndarray:
