@@ -29,7 +29,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyList, PySlice, PyString};
 
 use crate::matcher::{Matcher, MatcherSpec, Refusal};
 use crate::normalise::{Normalised, KIND_NAMES};
@@ -298,7 +298,8 @@ impl Normaliser {
     /// n + 1 code point bounds (an unchanged text has none); for each changed text in order
     /// but those of status 2 (whose maps are the identity), len(text) + 1 start offsets and
     /// len(text) end offsets (int32); and obfuscation rows of
-    /// six int64 (text index, start, end, kind id, original start, original end).
+    /// six int64 (text index, start, end, kind id, original start, original end), with each
+    /// row's kind name and original text (the slice of its text) as two lists of str.
     #[allow(clippy::type_complexity)]
     fn normalise_batch<'py>(
         &self,
@@ -311,6 +312,8 @@ impl Normaliser {
         Bound<'py, PyBytes>,
         Bound<'py, PyBytes>,
         Bound<'py, PyBytes>,
+        Bound<'py, PyList>,
+        Bound<'py, PyList>,
         Vec<(usize, String)>,
     )> {
         let mut fresh = (Vec::new(), Columns::default());
@@ -322,6 +325,7 @@ impl Normaliser {
         let offsets = read_texts(&texts, chars)?;
         let tables = &self.tables;
         py.detach(|| normalise_all(tables, chars, &offsets, cols));
+        let (kinds, originals) = obfuscation_fields(py, &texts, &cols.obfuscations)?;
         let out = (
             PyBytes::new(py, &cols.status),
             PyBytes::new(py, &cols.text),
@@ -329,6 +333,8 @@ impl Normaliser {
             PyBytes::new(py, &cols.starts),
             PyBytes::new(py, &cols.ends),
             py_le_bytes(py, &cols.obfuscations, i64::to_le_bytes)?,
+            kinds,
+            originals,
             std::mem::take(&mut cols.errors),
         );
         if chars.capacity() * 4 + cols.text.capacity() + cols.starts.capacity() * 2 > SCRATCH_KEPT {
@@ -337,6 +343,25 @@ impl Normaliser {
         }
         Ok(out)
     }
+}
+
+/// The kind name and the original text (its text's slice, as Python slices it) of each
+/// obfuscation row: made here, they cost no Python-level call per row.
+fn obfuscation_fields<'py>(
+    py: Python<'py>,
+    texts: &[Bound<'py, PyString>],
+    rows: &[i64],
+) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+    let names: Vec<Bound<'py, PyString>> =
+        KIND_NAMES.iter().map(|k| PyString::intern(py, k)).collect();
+    let mut kinds = Vec::with_capacity(rows.len() / 6);
+    let mut originals = Vec::with_capacity(rows.len() / 6);
+    for row in rows.chunks_exact(6) {
+        kinds.push(names[row[3] as usize].clone());
+        let slice = PySlice::new(py, row[4] as isize, row[5] as isize, 1);
+        originals.push(texts[row[0] as usize].get_item(slice)?);
+    }
+    Ok((PyList::new(py, kinds)?, PyList::new(py, originals)?))
 }
 
 /// (text index, panic message) for the texts of a batch the core failed on.

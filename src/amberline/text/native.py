@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
-from operator import getitem
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -215,16 +214,17 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
     """`normalise.normalise_batch` through the core `compiled`.
 
     The batch is read from the core's columns as a whole: the changed texts are slices of
-    one decoded string, the obfuscations are made in one pass over their rows (one `map` per
-    field) and dealt to their texts by runs, and the offset maps stay in the core's int32
-    buffers, already joined as the pipeline reads them (`NormalisedBatch.maps`: a list
-    would make a Python int for every character of every changed ad). A text's
+    one decoded string, the obfuscations are made in one pass over their rows (their kind
+    names and original texts come from the core as lists) and dealt to their texts by runs,
+    and the offset maps stay in the core's int32 buffers, already joined as the pipeline
+    reads them (`NormalisedBatch.maps`: a list would make a Python int for every character
+    of every changed ad). A text's
     `NormalisedText` is made only when asked for, its maps numpy views of those buffers, or
     ranges for a text whose edits all kept their length."""
-    from amberline.text.normalise import KINDS, JoinedMaps, NormalisedBatch, NormalisedText
+    from amberline.text.normalise import JoinedMaps, NormalisedBatch, NormalisedText
 
     originals = list(texts)
-    status_b, text_data, text_bounds, starts_b, ends_b, obf_b, errors = (
+    status_b, text_data, text_bounds, starts_b, ends_b, obf_b, kinds, found, errors = (
         compiled.normalise_batch(originals)  # type: ignore[attr-defined]
     )
     core.raise_failures("normaliser", errors)
@@ -242,9 +242,8 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
     obfuscations: list[list[Obfuscation]] = [[] for _ in range(n)]
     rows = np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6)
     if len(rows):
-        of, start, end, kind, s, e = rows.T.tolist()
-        made = list(map(Obfuscation, start, end, map(KINDS.__getitem__, kind),
-                        map(getitem, map(originals.__getitem__, of), map(slice, s, e))))
+        start, end = rows[:, 1].tolist(), rows[:, 2].tolist()
+        made = list(map(Obfuscation, start, end, kinds, found))
         ads, first = np.unique(rows[:, 0], return_index=True)
         bounds = [*first.tolist(), len(made)]
         for k, i in enumerate(ads.tolist()):
