@@ -23,8 +23,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amberline import core
-from amberline.extract import BATCH_SEPARATOR, ages, build_extractors, descriptors, prices
+from amberline.extract import BATCH_SEPARATOR, _native, ages, build_extractors, descriptors, prices
 from amberline.extract._native import char_tables, run_together
+from amberline.extract._prefilter import Prefilter
 from amberline.extract._program import program
 from amberline.extract.ages import AgeExtractor
 from amberline.extract.descriptors import DescriptorExtractor
@@ -37,15 +38,21 @@ pytestmark = needs_active_core()
 EXTRACTORS = (DescriptorExtractor, AgeExtractor, PriceExtractor)
 
 
-@pytest.fixture(scope="module",
-                params=["triggers", "everywhere", "together", "together everywhere"])
+@pytest.fixture(scope="module", params=["triggers", "everywhere", "together",
+                                        "together everywhere", "together, three passes"])
 def extractors(request) -> dict[str, object]:
     """The extractors as built, and with their Hyperscan prefilters off (then the reference
     runs its regexes over the whole text, and the core looks for matches everywhere too);
-    each alone, or their readers run together as `build_extractors` has them."""
+    each alone, or their readers run together as `build_extractors` has them (their
+    triggers merged into one DFA, or, as when they cannot be, three DFAs in one pass)."""
     built = {cls.name: cls() for cls in EXTRACTORS}
-    if request.param.startswith("together"):
-        run_together(built["ages"], built["prices"], built["descriptors"])
+    joined = (built["ages"], built["prices"], built["descriptors"])
+    if request.param == "together, three passes":
+        together = _native.Together(joined, merged=None)
+        for extractor in joined:
+            extractor._together = together
+    elif request.param.startswith("together"):
+        run_together(*joined)
         assert built["ages"]._together is not None
     for extractor in built.values():
         assert extractor._core is not None, extractor.name  # the core path is what is tested
@@ -273,6 +280,20 @@ def test_the_screeners_profile_readers_run_together() -> None:
     text = BATCH_SEPARATOR.join(["Petite, 5'2, hazel eyes, age 21, $150 hh", "blonde hair"])
     for name in ("ages", "prices", "descriptors"):
         assert _key(built[name].extract(text)) == _key(built[name].extract_reference(text))
+
+
+def test_triggers_merge_unless_one_names_a_question_mark() -> None:
+    built = {cls.name: cls() for cls in EXTRACTORS}
+    prefilters = [built["ages"]._prefilter, built["prices"]._prefilter,
+                  built["prices"]._slash_prefilter, built["descriptors"]._prefilter]
+    merged = _native.merged_triggers(prefilters)
+    assert merged is not None and len(merged[0]) == 4
+    for pattern in (r"a\?b", "x[?!]", "[^?]y", "(?>a|\\?)", r"(a)\1"):
+        assert _native._matches_question_mark(pattern), pattern
+    for pattern in ("ab?c", "(?:x|y)?z", r"\b\w+\W", ".", r"\d{1,2}(?:\s|-)*y"):
+        assert not _native._matches_question_mark(pattern), pattern
+    questioning = Prefilter([r"\?\s*\d"])
+    assert _native.merged_triggers([*prefilters, questioning]) is None
 
 
 def test_a_panic_in_one_reader_run_together_fails_only_its_extractor() -> None:

@@ -1111,27 +1111,43 @@ impl Pattern {
 
 /// The age, price and descriptor readers run together on a batch, with the result of each
 /// reader's own `extract_batch`: every text is decoded once, and their triggers are found in
-/// one backward pass over it (`triggers::starts_together`) instead of three.
+/// one backward pass over it: by one DFA of all their trigger sets when Python hands them
+/// over as one (the ages', the rates', the slash lists', the descriptors', in one view of the
+/// text, which Python gives only when each reader's sets find the same there as in its own),
+/// else by the three DFAs stepping together (`triggers::starts_together`).
 #[pyclass(frozen, module = "amberline._core")]
 pub struct ProfileReaders {
     ages: Py<AgeReader>,
     prices: Py<PriceReader>,
     descriptors: Py<DescriptorReader>,
+    merged: Option<Triggers>,
 }
 
 #[pymethods]
 impl ProfileReaders {
     #[new]
+    #[pyo3(signature = (ages, prices, descriptors, merged=None))]
     fn new(
         ages: Py<AgeReader>,
         prices: Py<PriceReader>,
         descriptors: Py<DescriptorReader>,
-    ) -> Self {
-        ProfileReaders {
+        merged: Option<TriggerForm>,
+    ) -> PyResult<Self> {
+        let merged = merged
+            .map(Triggers::new)
+            .transpose()
+            .map_err(PyValueError::new_err)?;
+        if merged.as_ref().is_some_and(|m| m.sets() != 4) {
+            return Err(PyValueError::new_err(
+                "the merged triggers must have four sets",
+            ));
+        }
+        Ok(ProfileReaders {
             ages,
             prices,
             descriptors,
-        }
+            merged,
+        })
     }
 
     /// The three readers on a batch (`data`, `bounds` as for `Normaliser.normalise_batch`):
@@ -1148,6 +1164,7 @@ impl ProfileReaders {
     ) -> PyResult<[(Bound<'py, PyBytes>, TextErrors); 3]> {
         let (ages, prices, descriptors) =
             (self.ages.get(), self.prices.get(), self.descriptors.get());
+        let merged = self.merged.as_ref();
         let (used_ages, (used_rates, used_slash), used_descriptors) = triggers;
         let any = used_ages || used_rates || used_slash || used_descriptors;
         let (chars, offsets) = decode_batch(data, &bounds)?;
@@ -1156,13 +1173,25 @@ impl ProfileReaders {
             for (index, w) in offsets.windows(2).enumerate() {
                 let text = &chars[w[0]..w[1]];
                 let starts = catch_unwind(AssertUnwindSafe(|| {
-                    if any {
+                    if !any {
+                        [None, None, None]
+                    } else if let Some(merged) = merged {
+                        // (the merged sets dealt back: ages, rates + slash lists, descriptors)
+                        match merged.starts(text) {
+                            Some(mut sets) => {
+                                let d = sets.pop().unwrap_or_default();
+                                let slash = sets.pop().unwrap_or_default();
+                                let rates = sets.pop().unwrap_or_default();
+                                let a = sets.pop().unwrap_or_default();
+                                [Some(vec![a]), Some(vec![rates, slash]), Some(vec![d])]
+                            }
+                            None => [None, None, None],
+                        }
+                    } else {
                         starts_together(
                             [&ages.triggers, &prices.triggers, &descriptors.triggers],
                             text,
                         )
-                    } else {
-                        [None, None, None]
                     }
                 }));
                 let Ok([for_ages, for_prices, for_descriptors]) = starts else {

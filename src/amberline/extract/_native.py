@@ -10,6 +10,8 @@ and only the ad that caused it is quarantined.
 
 from __future__ import annotations
 
+import re._constants as _constants
+import re._parser as _parser
 import threading
 import unicodedata
 import warnings
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from amberline import core
+from amberline.extract._prefilter import CoreTriggers, core_triggers
 from amberline.extract._program import Unsupported
 from amberline.text import native
 
@@ -88,10 +91,11 @@ class Together:
     pass, and each extractor takes its own rows, the same its reader gives alone. Kept for the
     last text by identity, as `contact_core.scan` keeps its result."""
 
-    def __init__(self, extractors: tuple[Any, Any, Any]) -> None:
+    def __init__(self, extractors: tuple[Any, Any, Any],
+                 merged: CoreTriggers | None = None) -> None:
         self.extractors = extractors
         self.readers = tuple(e._core for e in extractors)
-        self.core = core.load().ProfileReaders(*self.readers)  # type: ignore[union-attr]
+        self.core = core.load().ProfileReaders(*self.readers, merged)  # type: ignore[union-attr]
         self._last = threading.local()
 
     def _triggers(self) -> tuple[bool, tuple[bool, bool], bool]:
@@ -122,6 +126,47 @@ def run_together(ages: Any, prices: Any, descriptors: Any) -> None:
     extractors = (ages, prices, descriptors)
     if any(e._core is None for e in extractors) or not core.provides("ProfileReaders"):
         return
-    together = Together(extractors)
+    together = Together(extractors, merged_triggers(
+        [ages._prefilter, prices._prefilter, prices._slash_prefilter, descriptors._prefilter]))
     for extractor in extractors:
         extractor._together = together
+
+
+def merged_triggers(prefilters: list[Any]) -> CoreTriggers | None:
+    """The prefilters' triggers as one set of the core's (`core_triggers`), when each set
+    finds there just what it finds in its own: in one view of the text, a non-ASCII
+    character another prefilter names has a byte of its own where its own view has "?", which
+    no trigger tells apart from "?" unless it matches "?" itself (None then)."""
+    if any(_matches_question_mark(p) for f in prefilters for p in f.patterns):
+        return None
+    try:
+        return core_triggers(prefilters)
+    except ValueError:  # too many named characters for one view
+        return None
+
+
+def _matches_question_mark(pattern: str) -> bool:
+    """Does the pattern name "?" (a literal, in a set or a range, or "not ?")?"""
+    question = ord("?")
+
+    def names(items: Any) -> bool:
+        for op, arg in items:
+            if op in (_constants.LITERAL, _constants.NOT_LITERAL):
+                found = arg == question
+            elif op is _constants.RANGE:
+                found = arg[0] <= question <= arg[1]
+            elif op in (_constants.IN, _constants.ATOMIC_GROUP):
+                found = names(arg)
+            elif op is _constants.BRANCH:
+                found = any(names(b) for b in arg[1])
+            elif op in (_constants.SUBPATTERN, _constants.MAX_REPEAT, _constants.MIN_REPEAT,
+                        _constants.POSSESSIVE_REPEAT, _constants.ASSERT, _constants.ASSERT_NOT):
+                found = names(arg[-1])
+            else:  # anything else that could name it ("?" by a back reference, ...) counts
+                found = op not in (_constants.ANY, _constants.AT, _constants.CATEGORY,
+                                   _constants.NEGATE)
+            if found:
+                return True
+        return False
+
+    return names(_parser.parse(pattern))
