@@ -288,7 +288,7 @@ def test_triggers_merge_unless_one_names_a_question_mark() -> None:
                   built["prices"]._slash_prefilter, built["descriptors"]._prefilter]
     merged = _native.merged_triggers(prefilters)
     assert merged is not None and len(merged[0]) == 4
-    for pattern in (r"a\?b", "x[?!]", "[^?]y", "(?>a|\\?)", r"(a)\1"):
+    for pattern in (r"a\?b", "x[?!]", "[^?]y", "(?>a|\\?)", r"(a)\1", "(?P<"):
         assert _native._matches_question_mark(pattern), pattern
     for pattern in ("ab?c", "(?:x|y)?z", r"\b\w+\W", ".", r"\d{1,2}(?:\s|-)*y"):
         assert not _native._matches_question_mark(pattern), pattern

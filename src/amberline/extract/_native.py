@@ -10,6 +10,7 @@ and only the ad that caused it is quarantined.
 
 from __future__ import annotations
 
+import re
 import re._constants as _constants
 import re._parser as _parser
 import threading
@@ -146,7 +147,8 @@ def merged_triggers(prefilters: list[Any]) -> CoreTriggers | None:
 
 
 def _matches_question_mark(pattern: str) -> bool:
-    """Does the pattern name "?" (a literal, in a set or a range, or "not ?")?"""
+    """Does the pattern name "?" (a literal, in a set or a range, or "not ?")? Anything
+    this cannot tell counts as yes."""
     question = ord("?")
 
     def names(items: Any) -> bool:
@@ -169,4 +171,7 @@ def _matches_question_mark(pattern: str) -> bool:
                 return True
         return False
 
-    return names(_parser.parse(pattern))
+    try:
+        return names(_parser.parse(pattern))
+    except re.error:  # a syntax Python's parser does not read: it may name it
+        return True
