@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
@@ -266,3 +266,81 @@ def test_core_scores_as_the_scorer(ads: list[list[tuple[str, str, float]]], bonu
         want_shares += [f.contribution for f in made_flags]
     assert np.frombuffer(scores, dtype="<f8").tolist() == want_scores
     assert np.frombuffer(shares, dtype="<f8").tolist() == want_shares
+
+
+class _Kind(str):
+    """A kind that is a str subclass: compared by Python, not by content."""
+
+
+class _Attrs(dict):
+    """Attrs whose `get` is its own: read through the method, as the reference reads it."""
+
+    def get(self, key: object, default: object = None) -> object:
+        return "ethnicity" if key == "kind" else super().get(key, default)
+
+
+_ODD_VALUES = st.one_of(
+    st.integers(-3, 40), st.integers(2**63 - 2, 2**70), st.integers(-(2**70), -(2**63)),
+    st.booleans(), st.none(), st.floats(allow_nan=True),
+    st.sampled_from(["17", "19", "x", "", " 18 ", "Mia", "MIA", "ß", "SS", "\ud800", "Ⅻ"]),
+)
+_ODD_ATTRS = st.one_of(
+    st.none(), st.just({}),
+    st.fixed_dictionaries({}, optional={
+        "origin": st.sampled_from(["text", "field", _Kind("text"), None, 1]),
+        "kind": st.sampled_from(["ethnicity", "height_cm", _Kind("ethnicity"), None])}),
+    st.builds(_Attrs),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(
+    st.integers(0, 2),
+    st.sampled_from(["age", "name", "descriptor", "phone", "email", "handle", "place", "url",
+                     _Kind("age"), _Kind("name"), _Kind("phone"), "Age", "ag\ud800e"]),
+    _ODD_VALUES, st.integers(0, 6), st.integers(1, 3),
+    st.sampled_from([1.0, 0.7, 0.6, 0.69999, 1, 0, True]), _ODD_ATTRS), max_size=14),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 8), st.integers(0, 3),
+                       st.sampled_from(["spelled_digits", "homoglyph", "nbsp", "x"])),
+             max_size=4))
+@example(found=[(0, "name", "Mia", 0, 3, 1.0, {}), (0, "name", "MIA", 4, 3, 0.7, None),
+                (0, "name", "ß", 8, 1, 1.0, {}), (0, "name", "SS", 9, 2, 1.0, {}),
+                (1, "age", 2**64, 0, 2, 1.0, {}), (1, "age", "17", 3, 2, 1.0, {}),
+                (1, "age", True, 6, 2, 1.0, {"origin": "field"}),
+                (1, _Kind("age"), 19, 9, 2, 1, {"origin": _Kind("text")}),
+                (2, "descriptor", "x", 0, 1, 1.0, _Attrs()),
+                (2, "phone", "x", 2, 2, 1.0, None)],
+         hidden=[(2, 3, 1, "spelled_digits")])
+def test_derived_rows_on_odd_values(found: list[tuple], hidden: list[tuple]) -> None:
+    """`derive_columns` (the core's `derive_rows` and its Python path) gives the flags of
+    `derive_flags`, ad by ad and in order, whatever the spans hold: ints too large for the
+    core's fast path, strings and floats as ages, str subclasses as kinds, attrs that are
+    None, empty or a dict with its own `get`, names that fold alike or hold a lone
+    surrogate, confidences of any numeric type."""
+    import numpy as np
+
+    from amberline.indicators import derived
+    from amberline.model import Obfuscation, Span
+
+    found = sorted(found, key=lambda row: row[0])
+    spans = [Span(kind, value, start, start + length, "t", confidence,
+                  None if attrs is None else attrs)  # type: ignore[arg-type]
+             for _ad, kind, value, start, length, confidence, attrs in found]
+    ads = [row[0] for row in found]
+    obfuscations = [[Obfuscation(s, s + length, kind, "") for a, s, length, kind in hidden
+                     if a == ad] for ad in range(3)]
+    want = []
+    for ad in range(3):
+        of_ad = [span for span, a in zip(spans, ads, strict=True) if a == ad]
+        made = derived.derive_flags(of_ad, obfuscations[ad], "t" * 20) if of_ad else []
+        want += [(ad, flag.start, flag.end, flag.rule) for flag in made]
+    rules = derived.derived_rules(derived.load_lexicon())
+    ids = [rules[name].id for name in derived.DERIVED_RULES]
+    columns = (np.asarray(ads, dtype=np.int64),
+               np.asarray([s.start for s in spans], dtype=np.int64),
+               np.asarray([s.end for s in spans], dtype=np.int64))
+    got_core = derived.derive_columns(spans, *columns, obfuscations).tolist()
+    got_python = derived._derive_rows(spans, *(c.tolist() for c in columns), obfuscations,
+                                      [sorted(ids).index(i) for i in ids]).tolist()
+    for got in (got_core, got_python):
+        assert [(ads[k], spans[k].start, spans[k].end, ids[rule]) for k, rule in got] == want

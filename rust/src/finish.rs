@@ -7,8 +7,10 @@
 //! walks a whole batch's spans, reading their attributes through the C API, and returns which
 //! rule fires on which span, in the order `derive_flags` gives its flags; Python then makes
 //! just those flags. Every comparison is Python's own (rich comparison, `int()`, `str()`,
-//! `casefold()`, `attrs.get`), so any value an extractor may store behaves as in the
-//! reference, which the differential test (tests/test_finish_batch.py) holds this to.
+//! `casefold()`, `attrs.get`), made here by value only for exact `str`, `int`, `float` and
+//! `dict` (what their own methods do, without a call per span), so any value an extractor may
+//! store behaves as in the reference, which the differential tests
+//! (tests/test_finish_batch.py) hold this to.
 //! The records are slotted dataclasses without `__post_init__` (the pipeline checks): their
 //! generated `__init__` only sets each field, so setting the fields of a bare object makes
 //! the same record without a Python frame per record.
@@ -44,13 +46,20 @@ fn column(data: &[u8], name: &str, len: Option<usize>) -> PyResult<Vec<i64>> {
     Ok(values)
 }
 
-/// `(attrs or {}).get(key, default)` of a span.
+/// `(attrs or {}).get(key, default)` of a span (None when its attrs are empty), for an exact
+/// dict by the dict itself.
 fn attr_get<'py>(
     span: &Bound<'py, PyAny>,
     key: &Bound<'py, PyAny>,
     default: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let attrs = span.getattr(intern!(span.py(), "attrs"))?;
+    if let Ok(dict) = attrs.cast_exact::<PyDict>() {
+        if dict.is_empty() {
+            return Ok(None);
+        }
+        return Ok(Some(dict.get_item(key)?.unwrap_or_else(|| default.clone())));
+    }
     if !attrs.is_truthy()? {
         return Ok(None);
     }
@@ -75,8 +84,130 @@ fn age_of<'py>(value: Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> 
     }
 }
 
-fn same<'py>(value: &Bound<'py, PyAny>, constant: &Bound<'py, PyAny>) -> PyResult<bool> {
-    Ok(value.is(constant) || value.eq(constant)?)
+/// `value == constant` for an exact `str` constant: by content when `value` is an exact
+/// `str` too (what `str.__eq__` does), else Python's comparison.
+fn equals_str<'py>(
+    value: &Bound<'py, PyAny>,
+    constant: &Bound<'py, PyAny>,
+    text: &str,
+) -> PyResult<bool> {
+    if value.is(constant) {
+        return Ok(true);
+    }
+    if value.is_exact_instance_of::<PyString>() {
+        if let Ok(found) = value.cast::<PyString>()?.to_str() {
+            return Ok(found == text);
+        }
+    }
+    value.eq(constant)
+}
+
+/// A span kind the derived rules tell apart.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Age,
+    Name,
+    Descriptor,
+    Contact,
+    Other,
+}
+
+/// The kinds as `derive_flags` compares them (`kind == AGE`, ...): each constant with its
+/// text when every constant is an exact `str` (then an exact `str` kind is told apart by
+/// content, as `str.__eq__` does), else by Python's comparison.
+struct Kinds<'py> {
+    constants: Vec<(Bound<'py, PyAny>, Kind)>,
+    texts: Option<Vec<String>>,
+}
+
+impl<'py> Kinds<'py> {
+    fn new(
+        (age, name, descriptor): (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>),
+        contact: Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut constants = vec![
+            (age, Kind::Age),
+            (name, Kind::Name),
+            (descriptor, Kind::Descriptor),
+        ];
+        constants.extend(contact.into_iter().map(|c| (c, Kind::Contact)));
+        let texts = constants
+            .iter()
+            .map(|(c, _)| {
+                c.cast_exact::<PyString>()
+                    .ok()
+                    .and_then(|s| s.to_str().ok().map(str::to_owned))
+            })
+            .collect();
+        Ok(Self { constants, texts })
+    }
+
+    /// The kind of `kind`: the first constant it equals (the contact kinds are only asked
+    /// about when `contact`, as `derive_flags` asks only when the ad hides a contact).
+    fn of(&self, kind: &Bound<'py, PyAny>, contact: bool) -> PyResult<Kind> {
+        let text = match &self.texts {
+            Some(texts) if kind.is_exact_instance_of::<PyString>() => {
+                kind.cast::<PyString>()?.to_str().ok().map(|t| (t, texts))
+            }
+            _ => None,
+        };
+        for (m, (constant, found)) in self.constants.iter().enumerate() {
+            if *found == Kind::Contact && !contact {
+                break;
+            }
+            let equal = kind.is(constant)
+                || match text {
+                    Some((t, texts)) => t == texts[m],
+                    None => kind.eq(constant)?,
+                };
+            if equal {
+                return Ok(*found);
+            }
+        }
+        Ok(Kind::Other)
+    }
+}
+
+/// A stated age as a key: an exact int (what `derived._age` gives) by its value.
+#[derive(Hash, PartialEq, Eq)]
+enum AgeKey {
+    Small(i64),
+    Big(String),
+}
+
+/// The first span of each key (`dict.setdefault` order): keys the core can compare by
+/// value in a map, any other in a Python dict of its own.
+struct Firsts<'py, K> {
+    seen: HashMap<(i64, K), ()>,
+    other: Bound<'py, PyDict>,
+    order: Vec<usize>,
+}
+
+impl<'py, K: std::hash::Hash + Eq> Firsts<'py, K> {
+    fn new(py: Python<'py>) -> Self {
+        Self {
+            seen: HashMap::new(),
+            other: PyDict::new(py),
+            order: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, ad: i64, key: K, k: usize) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.seen.entry((ad, key)) {
+            e.insert(());
+            self.order.push(k);
+        }
+    }
+
+    fn add_other(&mut self, ad: i64, key: Bound<'py, PyAny>, k: usize) -> PyResult<()> {
+        let py = key.py();
+        let key = PyTuple::new(py, [ad.into_pyobject(py)?.into_any(), key])?;
+        if !self.other.contains(&key)? {
+            self.other.set_item(key, k)?;
+            self.order.push(k);
+        }
+        Ok(())
+    }
 }
 
 /// The derived rules that fire on a batch's spans.
@@ -88,6 +219,9 @@ fn same<'py>(value: &Bound<'py, PyAny>, constant: &Bound<'py, PyAny>) -> PyResul
 /// provider; `ranks` each rule's place when rule ids are sorted (ties between flags at one
 /// place go by rule id). Returns int64 rows (span, rule code), ordered as `derive_flags`
 /// orders each ad's flags: by ad, start, end, rule id, then the order it makes them.
+///
+/// Exact `int`, `float`, `str` and `dict` values are compared here by value, as their own
+/// methods compare them; any other value by Python.
 ///
 /// A panic (none is known) becomes a RuntimeError: the batch fails as a `ScreeningError`,
 /// and `amberline.isolate` quarantines the ad it fails on, never a crash of the run.
@@ -111,19 +245,20 @@ pub fn derive_rows<'py>(
         let ads = column(ads, "ads", Some(n))?;
         let starts = column(starts, "starts", Some(n))?;
         let ends = column(ends, "ends", Some(n))?;
-        let mut stretches: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        // Each ad's stretches that hide a contact, by ad number.
+        let mut stretches: Vec<Vec<(i64, i64)>> = vec![Vec::new(); obfuscations.len()];
         for (i, found) in obfuscations.iter().enumerate() {
             for o in found.try_iter()? {
                 let o = o?;
                 if obscuring.contains(o.getattr(intern!(py, "kind"))?)? {
-                    stretches.entry(i as i64).or_default().push((
+                    stretches[i].push((
                         o.getattr(intern!(py, "start"))?.extract()?,
                         o.getattr(intern!(py, "end"))?.extract()?,
                     ));
                 }
             }
         }
-        let (age_kind, name_kind, descriptor_kind) = kinds;
+        let kinds = Kinds::new(kinds, contact_kinds)?;
         let origin = intern!(py, "origin").clone().into_any();
         let text = intern!(py, "text").clone().into_any();
         let kind_key = intern!(py, "kind").clone().into_any();
@@ -131,75 +266,102 @@ pub fn derive_rows<'py>(
         let none = py.None().into_bound(py);
         let eighteen = 18i64.into_pyobject(py)?.into_any();
         let nineteen = 19i64.into_pyobject(py)?.into_any();
+        let least = min_confidence
+            .cast_exact::<PyFloat>()
+            .ok()
+            .map(|f| f.value());
 
         // (span, phase, rule): phase 0 span by span, 1 the names, 2 the ages.
         let mut rows: Vec<(usize, i64, i64)> = Vec::new();
-        let first_name = PyDict::new(py);
-        let first_age = PyDict::new(py);
+        let mut first_name: Firsts<'py, String> = Firsts::new(py);
+        let mut first_age: Firsts<'py, AgeKey> = Firsts::new(py);
         for k in 0..n {
             let span = spans.get_item(k)?;
             let kind = span.getattr(intern!(py, "kind"))?;
-            if same(&kind, &age_kind)? {
-                let Some(age) = age_of(span.getattr(intern!(py, "value"))?)? else {
-                    continue;
-                };
-                if age.lt(&eighteen)? {
-                    rows.push((k, 0, MINOR));
-                } else if age.le(&nineteen)? {
-                    rows.push((k, 0, NEAR));
-                }
-                let from_text = match attr_get(&span, &origin, &text)? {
-                    None => true,
-                    Some(value) => value.eq(&text)?,
-                };
-                if from_text {
-                    let key = PyTuple::new(py, [ads[k].into_pyobject(py)?.into_any(), age])?;
-                    if !first_age.contains(&key)? {
-                        first_age.set_item(key, k)?;
+            let found = usize::try_from(ads[k])
+                .ok()
+                .and_then(|i| stretches.get(i))
+                .filter(|found| !found.is_empty());
+            match kinds.of(&kind, found.is_some())? {
+                Kind::Age => {
+                    let Some(age) = age_of(span.getattr(intern!(py, "value"))?)? else {
+                        continue;
+                    };
+                    // `age_of` gives an exact int.
+                    let small = age.extract::<i64>().ok();
+                    let minor = match small {
+                        Some(a) => a < 18,
+                        None => age.lt(&eighteen)?,
+                    };
+                    if minor {
+                        rows.push((k, 0, MINOR));
+                    } else if match small {
+                        Some(a) => a <= 19,
+                        None => age.le(&nineteen)?,
+                    } {
+                        rows.push((k, 0, NEAR));
+                    }
+                    let from_text = match attr_get(&span, &origin, &text)? {
+                        None => true,
+                        Some(value) => equals_str(&value, &text, "text")?,
+                    };
+                    if from_text {
+                        let key = match small {
+                            Some(a) => AgeKey::Small(a),
+                            None => AgeKey::Big(age.str()?.to_str()?.to_owned()),
+                        };
+                        first_age.add(ads[k], key, k);
                     }
                 }
-            } else if same(&kind, &name_kind)? {
-                let value = span.getattr(intern!(py, "value"))?;
-                if value.is_truthy()?
-                    && span
-                        .getattr(intern!(py, "confidence"))?
-                        .ge(&min_confidence)?
-                {
-                    let folded = value.str()?.call_method0(intern!(py, "casefold"))?;
-                    let key = PyTuple::new(py, [ads[k].into_pyobject(py)?.into_any(), folded])?;
-                    if !first_name.contains(&key)? {
-                        first_name.set_item(key, k)?;
+                Kind::Name => {
+                    let value = span.getattr(intern!(py, "value"))?;
+                    let named = match value.cast_exact::<PyString>() {
+                        Ok(s) => s.len()? > 0,
+                        Err(_) => value.is_truthy()?,
+                    };
+                    if !named {
+                        continue;
+                    }
+                    let confidence = span.getattr(intern!(py, "confidence"))?;
+                    let enough = match (least, confidence.cast_exact::<PyFloat>()) {
+                        (Some(least), Ok(c)) => c.value() >= least,
+                        _ => confidence.ge(&min_confidence)?,
+                    };
+                    if enough {
+                        let folded = value.str()?.call_method0(intern!(py, "casefold"))?;
+                        let key = folded
+                            .cast_exact::<PyString>()
+                            .ok()
+                            .and_then(|s| s.to_str().ok().map(str::to_owned));
+                        match key {
+                            Some(key) => first_name.add(ads[k], key, k),
+                            None => first_name.add_other(ads[k], folded, k)?,
+                        }
                     }
                 }
-            } else if same(&kind, &descriptor_kind)? {
-                if let Some(value) = attr_get(&span, &kind_key, &none)? {
-                    if value.eq(&ethnicity)? {
-                        rows.push((k, 0, ETHNIC));
+                Kind::Descriptor => {
+                    if let Some(value) = attr_get(&span, &kind_key, &none)? {
+                        if equals_str(&value, &ethnicity, "ethnicity")? {
+                            rows.push((k, 0, ETHNIC));
+                        }
                     }
                 }
-            } else if let Some(found) = stretches.get(&ads[k]) {
-                let mut contact = false;
-                for constant in &contact_kinds {
-                    if same(&kind, constant)? {
-                        contact = true;
-                        break;
+                Kind::Contact => {
+                    let found = found.expect("asked only where the ad hides a contact");
+                    if found.iter().any(|&(a, b)| a < ends[k] && starts[k] < b) {
+                        rows.push((k, 0, OBSCURED));
                     }
                 }
-                if contact && found.iter().any(|&(a, b)| a < ends[k] && starts[k] < b) {
-                    rows.push((k, 0, OBSCURED));
-                }
+                Kind::Other => {}
             }
         }
-        for (phase, group) in [(1, &first_name), (2, &first_age)] {
-            if group.len() < 2 {
+        for (phase, firsts) in [(1, first_name.order), (2, first_age.order)] {
+            if firsts.len() < 2 {
                 continue;
             }
             let mut per_ad: HashMap<i64, usize> = HashMap::new();
-            let mut firsts = Vec::with_capacity(group.len());
-            for (_key, k) in group.iter() {
-                let k: usize = k.extract()?;
+            for &k in &firsts {
                 *per_ad.entry(ads[k]).or_default() += 1;
-                firsts.push(k);
             }
             rows.extend(
                 firsts
