@@ -344,3 +344,48 @@ def test_derived_rows_on_odd_values(found: list[tuple], hidden: list[tuple]) -> 
                                       [sorted(ids).index(i) for i in ids]).tolist()
     for got in (got_core, got_python):
         assert [(ads[k], spans[k].start, spans[k].end, ids[rule]) for k, rule in got] == want
+
+
+def test_core_object_makers_on_any_class() -> None:
+    """The core's `make_objects` makes what the class's `__init__` makes for a plain slotted
+    dataclass (its own or inherited slots; tracked by the collector like any such object),
+    and goes through `setattr` where a class has its own (a frozen dataclass refuses)."""
+    import dataclasses
+    import gc
+
+    from amberline import core
+
+    made = core.load()
+    if made is None or not hasattr(made, "make_objects"):
+        pytest.skip("the core is not in use")
+
+    @dataclasses.dataclass(slots=True)
+    class Base:
+        a: object
+        b: object
+
+    @dataclasses.dataclass(slots=True)
+    class Derived(Base):
+        c: object = None
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Frozen:
+        a: object
+
+    class Seen:
+        __slots__ = ("a", "b")
+
+        def __setattr__(self, name: str, value: object) -> None:
+            object.__setattr__(self, name, (name, value))
+
+    values = [[1, [2]], ["x", None], [3.5, "y"]]
+    [one, two] = made.make_objects(Base, ["a", "b"], [values[0][:2], values[1][:2]])
+    assert (one, two) == (Base(1, "x"), Base([2], None)) and gc.is_tracked(one)
+    objects = made.make_objects(Derived, ["a", "b", "c"], values)
+    assert objects == [Derived(1, "x", 3.5), Derived([2], None, "y")]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.make_objects(Frozen, ["a"], [[1]])
+    [seen] = made.make_objects(Seen, ["a", "b"], [[1], [2]])
+    assert (seen.a, seen.b) == (("a", 1), ("b", 2))
+    with pytest.raises(AttributeError):
+        made.make_objects(Base, ["a", "nope"], [[1], [2]])

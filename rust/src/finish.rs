@@ -19,9 +19,10 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
 use crate::{le_bytes, panic_message};
 
@@ -459,19 +460,123 @@ pub fn place<'py>(
     })
 }
 
-/// A new object of `cls` (a dataclass with slots and no `__post_init__`) with `fields` set
-/// to `values`, as its generated `__init__` sets them, without running that `__init__`.
-fn made<'py>(
-    object_new: &Bound<'py, PyAny>,
-    cls: &Bound<'py, PyAny>,
-    fields: &[Bound<'py, PyString>],
-    values: impl IntoIterator<Item = Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let object = object_new.call1((cls,))?;
-    for (field, value) in fields.iter().zip(values) {
-        object.setattr(field, value)?;
+/// Makes objects of one class (a dataclass with slots and no `__post_init__`) with their
+/// fields set, as its generated `__init__` sets them, without running that `__init__`.
+///
+/// Why not `object.__new__(cls)` and `setattr`: both go through a call or an attribute lookup
+/// per object and field, which for a batch's flags and screenings costs more than the rest
+/// of their finish. When the class is plain (its `__setattr__` is `object`'s, it is not
+/// abstract), the maker takes the class's allocator (what `object.__new__` calls) and each
+/// field's descriptor once (the one `setattr` would find first in the class's MRO) and calls
+/// the descriptor's setter directly: the same slot written, the same checks made. Any other
+/// class is made the slow way.
+pub(crate) struct Maker<'py> {
+    cls: Bound<'py, PyAny>,
+    new: Bound<'py, PyAny>,
+    alloc: Option<ffi::allocfunc>,
+    fields: Vec<Field<'py>>,
+}
+
+struct Field<'py> {
+    name: Bound<'py, PyString>,
+    setter: Option<(Bound<'py, PyAny>, ffi::descrsetfunc)>,
+}
+
+/// The first of `cls.__mro__` to define `name`, as `setattr` finds it, when its type has a
+/// setter (a data descriptor such as a slot).
+fn data_descriptor<'py>(
+    cls: &Bound<'py, PyType>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Option<(Bound<'py, PyAny>, ffi::descrsetfunc)>> {
+    let py = cls.py();
+    for base in cls.getattr(intern!(py, "__mro__"))?.try_iter()? {
+        let space = base?.getattr(intern!(py, "__dict__"))?;
+        if !space.contains(name)? {
+            continue;
+        }
+        let descr = space.get_item(name)?;
+        // SAFETY: the GIL is held and `descr`'s type is a live type object; PyType_GetSlot
+        // reads a slot of any type since 3.10 (this build needs 3.11).
+        let slot =
+            unsafe { ffi::PyType_GetSlot(descr.get_type().as_type_ptr(), ffi::Py_tp_descr_set) };
+        if slot.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: a non-null Py_tp_descr_set slot is a `descrsetfunc`.
+        let set: ffi::descrsetfunc = unsafe { std::mem::transmute(slot) };
+        return Ok(Some((descr, set)));
     }
-    Ok(object)
+    Ok(None)
+}
+
+impl<'py> Maker<'py> {
+    pub(crate) fn new(cls: &Bound<'py, PyAny>, names: &[Bound<'py, PyString>]) -> PyResult<Self> {
+        let py = cls.py();
+        let new = object_new(py)?;
+        let plain = cls.cast::<PyType>().ok().filter(|t| {
+            let object = py.get_type::<PyAny>();
+            // SAFETY: the GIL is held and `t` is a live type object.
+            let flags = unsafe { ffi::PyType_GetFlags(t.as_type_ptr()) };
+            flags & ffi::Py_TPFLAGS_IS_ABSTRACT == 0
+                && t.getattr(intern!(py, "__setattr__"))
+                    .and_then(|own| Ok(own.is(&object.getattr(intern!(py, "__setattr__"))?)))
+                    .unwrap_or(false)
+        });
+        let mut fields = Vec::with_capacity(names.len());
+        for name in names {
+            let setter = match &plain {
+                Some(t) => data_descriptor(t, name)?,
+                None => None,
+            };
+            fields.push(Field {
+                name: name.clone(),
+                setter,
+            });
+        }
+        let alloc = match &plain {
+            Some(t) if fields.iter().all(|f| f.setter.is_some()) => {
+                // SAFETY: as above; a heap type's Py_tp_alloc slot is an `allocfunc`.
+                let slot = unsafe { ffi::PyType_GetSlot(t.as_type_ptr(), ffi::Py_tp_alloc) };
+                (!slot.is_null()).then(|| unsafe { std::mem::transmute::<_, ffi::allocfunc>(slot) })
+            }
+            _ => None,
+        };
+        Ok(Self {
+            cls: cls.clone(),
+            new,
+            alloc,
+            fields,
+        })
+    }
+
+    /// A new object with each field set to the next of `values`.
+    pub(crate) fn make(
+        &self,
+        values: impl IntoIterator<Item = Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.cls.py();
+        let Some(alloc) = self.alloc else {
+            let object = self.new.call1((&self.cls,))?;
+            for (field, value) in self.fields.iter().zip(values) {
+                object.setattr(&field.name, value)?;
+            }
+            return Ok(object);
+        };
+        // SAFETY: `alloc` is the class's own allocator, called as `object.__new__` calls it
+        // (the class is not abstract); it returns a new reference or NULL with an error set.
+        let object =
+            unsafe { Bound::from_owned_ptr_or_err(py, alloc(self.cls.as_ptr().cast(), 0))? };
+        for (field, value) in self.fields.iter().zip(values) {
+            let (descr, set) = field.setter.as_ref().expect("every field has a setter");
+            // SAFETY: `set` is the setter of `descr`'s type, given the descriptor, a live
+            // object of the class it was found on and a value it does not steal; it returns
+            // -1 with an error set on failure.
+            if unsafe { set(descr.as_ptr(), object.as_ptr(), value.as_ptr()) } != 0 {
+                return Err(PyErr::fetch(py));
+            }
+        }
+        Ok(object)
+    }
 }
 
 fn object_new(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
@@ -522,7 +627,7 @@ pub fn make_flags<'py>(
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect();
         let cuts = column(cuts, "cuts", None)?;
-        let new = object_new(py)?;
+        let maker = Maker::new(&cls, &fields)?;
         let mut flags = Vec::with_capacity(count);
         for (k, row) in rows.chunks_exact(6).enumerate() {
             let text = &texts[index(row[0], texts.len(), "ad")?];
@@ -535,23 +640,25 @@ pub fn make_flags<'py>(
             };
             let term = match named {
                 Some(term) => term,
-                None => text.get_item(PySlice::new(py, begin, end.max(begin), 1))?,
+                // SAFETY: the GIL is held, `text` is a live str and both bounds are >= 0;
+                // `text[begin:end]`, as a new reference or NULL with an error set.
+                None => unsafe {
+                    Bound::from_owned_ptr_or_err(
+                        py,
+                        ffi::PyUnicode_Substring(text.as_ptr(), begin, end.max(begin)),
+                    )?
+                },
             };
-            flags.push(made(
-                &new,
-                &cls,
-                &fields,
-                [
-                    category.clone(),
-                    term,
-                    row[2].into_pyobject(py)?.into_any(),
-                    row[3].into_pyobject(py)?.into_any(),
-                    weight.clone(),
-                    rule.clone(),
-                    citation.clone(),
-                    PyFloat::new(py, shares[k]).into_any(),
-                ],
-            )?);
+            flags.push(maker.make([
+                category.clone(),
+                term,
+                row[2].into_pyobject(py)?.into_any(),
+                row[3].into_pyobject(py)?.into_any(),
+                weight.clone(),
+                rule.clone(),
+                citation.clone(),
+                PyFloat::new(py, shares[k]).into_any(),
+            ])?);
         }
         let mut per_ad = Vec::with_capacity(cuts.len().saturating_sub(1));
         for pair in cuts.windows(2) {
@@ -581,14 +688,14 @@ pub fn make_objects<'py>(
                 "columns: one list per field, of one length",
             ));
         }
-        let new = object_new(py)?;
+        let maker = Maker::new(&cls, &fields)?;
         let mut objects = Vec::with_capacity(count);
         for k in 0..count {
             let values = columns
                 .iter()
                 .map(|c| c.get_item(k))
                 .collect::<PyResult<Vec<_>>>()?;
-            objects.push(made(&new, &cls, &fields, values)?);
+            objects.push(maker.make(values)?);
         }
         PyList::new(py, objects)
     })
