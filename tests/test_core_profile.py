@@ -296,6 +296,121 @@ def test_triggers_merge_unless_one_names_a_question_mark() -> None:
     assert _native.merged_triggers([*prefilters, questioning]) is None
 
 
+# --- the merged triggers' automaton -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def merged_form():
+    built = {cls.name: cls() for cls in EXTRACTORS}
+    form = _native.merged_triggers([built["ages"]._prefilter, built["prices"]._prefilter,
+                                    built["prices"]._slash_prefilter,
+                                    built["descriptors"]._prefilter])
+    assert form is not None
+    return form
+
+
+@pytest.fixture(scope="module")
+def automaton(merged_form):
+    return _core.TriggerAutomaton(merged_form)
+
+
+def _trigger_starts(form, text: str) -> list[list[int]]:
+    """Per trigger set, every position where one of its patterns matches, by `re` over the
+    text as the core's triggers see it (ASCII as written, each named character as its byte,
+    any other character "?")."""
+    sets, named = form
+    byte = dict(named)
+    view = "".join(c if c.isascii() else chr(byte.get(ord(c), ord("?"))) for c in text)
+    found = []
+    for patterns, caseless in sets:
+        union = "|".join(f"(?:{p})" for p in patterns)
+        lookahead = re.compile(f"(?=(?:{union}))", re.ASCII | (re.I if caseless else 0))
+        found.append([m.start() for m in lookahead.finditer(view)])
+    return found
+
+
+def _utf32(text: str) -> bytes:
+    return text.encode("utf-32-le", "surrogatepass")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXTS)
+def test_trigger_automaton_finds_every_trigger_start(merged_form, automaton, text: str) -> None:
+    """The merged triggers' DFA, built whole, reports just the positions where a trigger
+    matches, per set: what `re` finds there over the same view of the text."""
+    assert automaton.starts(_utf32(text)) == _trigger_starts(merged_form, text), text[:300]
+
+
+def test_trigger_automaton_loads_what_it_wrote(merged_form, automaton) -> None:
+    data = automaton.to_bytes()
+    loaded = _core.TriggerAutomaton(merged_form, data)
+    assert loaded.to_bytes() == data
+    texts = [ex.text for cls in EXTRACTORS for ex in cls.examples()]
+    texts.append(BATCH_SEPARATOR.join(texts))
+    for text in texts:
+        assert loaded.starts(_utf32(text)) == automaton.starts(_utf32(text)), text[:300]
+    assert any(any(sets) for sets in (automaton.starts(_utf32(t)) for t in texts))
+
+
+def test_hostile_trigger_automaton_bytes(merged_form, automaton) -> None:
+    """Bytes that are no whole DFA, or one of other trigger sets, are refused; a DFA's own
+    bytes changed so that they still validate may find other places to try (the disk cache's
+    checksum excludes that) but never crash."""
+    data = automaton.to_bytes()
+    sets, named = merged_form
+    fewer = (sets[:3], named)
+    for bad, form in ((b"", merged_form), (data[: len(data) // 2], merged_form),
+                      (data + b"\0\0\0\0", merged_form), (bytes(len(data)), merged_form),
+                      (data, fewer), (_core.TriggerAutomaton(fewer).to_bytes(), merged_form)):
+        with pytest.raises(ValueError):
+            _core.TriggerAutomaton(form, bad)
+    rng = random.Random(3)
+    text = _utf32("age 21, 5'2 blonde hair, $150 hh, 60/100/160 " * 3)
+    for _ in range(60):
+        changed = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        try:
+            loaded = _core.TriggerAutomaton(merged_form, bytes(changed))
+        except ValueError:
+            continue
+        found = loaded.starts(text)
+        assert found is None or len(found) == len(sets)
+
+
+def test_trigger_automaton_through_the_disk_cache(merged_form, automaton, tmp_path,
+                                                  monkeypatch, caplog) -> None:
+    """Built once, then read back from the cache; a checksum-valid file that is no DFA of
+    these triggers is refused, and the automaton built again."""
+    import hashlib
+    import logging
+
+    monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_native, "_AUTOMATA", {})
+    built: list[int] = []
+    real = _core.TriggerAutomaton
+
+    class Counting:
+        def __new__(cls, form, data=None):
+            if data is None:
+                built.append(1)
+            return real(form, data)
+
+    monkeypatch.setattr(_core, "TriggerAutomaton", Counting)
+    want = automaton.to_bytes()
+    assert _native.trigger_automaton(merged_form).to_bytes() == want and built == [1]
+    monkeypatch.setattr(_native, "_AUTOMATA", {})
+    assert _native.trigger_automaton(merged_form).to_bytes() == want and built == [1]
+    (path,) = [p for p in tmp_path.iterdir() if p.name.startswith("trigger-automaton")]
+    magic = b"amberline trigger automaton 1\n"
+    payload = want[: len(want) // 3]
+    path.write_bytes(magic + hashlib.sha256(payload).digest() + payload)
+    monkeypatch.setattr(_native, "_AUTOMATA", {})
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+        assert _native.trigger_automaton(merged_form).to_bytes() == want and built == [1, 1]
+    assert "trigger automaton" in caplog.text and "ignoring the cache file" in caplog.text
+
+
 def test_a_panic_in_one_reader_run_together_fails_only_its_extractor() -> None:
     trap = "\U0010fffd"
     built = {cls.name: cls() for cls in EXTRACTORS}

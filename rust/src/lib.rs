@@ -483,6 +483,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profile::AgeReader>()?;
     m.add_class::<profile::PriceReader>()?;
     m.add_class::<profile::ProfileReaders>()?;
+    m.add_class::<triggers::TriggerAutomaton>()?;
     m.add_class::<profile::Pattern>()?;
     m.add_class::<contact::ContactScanner>()?;
     m.add_class::<minhash::PyMinHashSigner>()?;

@@ -17,7 +17,7 @@ use pyo3::types::PyBytes;
 
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, SPACE};
-use crate::triggers::{starts_together, TriggerForm, Triggers};
+use crate::triggers::{starts_together, TriggerAutomaton, TriggerForm, Triggers};
 use crate::{decode_batch, le_bytes, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
@@ -1111,16 +1111,17 @@ impl Pattern {
 
 /// The age, price and descriptor readers run together on a batch, with the result of each
 /// reader's own `extract_batch`: every text is decoded once, and their triggers are found in
-/// one backward pass over it: by one DFA of all their trigger sets when Python hands them
-/// over as one (the ages', the rates', the slash lists', the descriptors', in one view of the
-/// text, which Python gives only when each reader's sets find the same there as in its own),
-/// else by the three DFAs stepping together (`triggers::starts_together`).
+/// one backward pass over it: by one DFA of all their trigger sets when Python hands one
+/// over (a `TriggerAutomaton` of the ages', the rates', the slash lists' and the
+/// descriptors' sets, in one view of the text, which Python gives only when each reader's
+/// sets find the same there as in its own), else by the three readers' lazy DFAs stepping
+/// together (`triggers::starts_together`).
 #[pyclass(frozen, module = "amberline._core")]
 pub struct ProfileReaders {
     ages: Py<AgeReader>,
     prices: Py<PriceReader>,
     descriptors: Py<DescriptorReader>,
-    merged: Option<Triggers>,
+    merged: Option<Py<TriggerAutomaton>>,
 }
 
 #[pymethods]
@@ -1131,13 +1132,9 @@ impl ProfileReaders {
         ages: Py<AgeReader>,
         prices: Py<PriceReader>,
         descriptors: Py<DescriptorReader>,
-        merged: Option<TriggerForm>,
+        merged: Option<Py<TriggerAutomaton>>,
     ) -> PyResult<Self> {
-        let merged = merged
-            .map(Triggers::new)
-            .transpose()
-            .map_err(PyValueError::new_err)?;
-        if merged.as_ref().is_some_and(|m| m.sets() != 4) {
+        if merged.as_ref().is_some_and(|m| m.get().sets() != 4) {
             return Err(PyValueError::new_err(
                 "the merged triggers must have four sets",
             ));
@@ -1164,7 +1161,7 @@ impl ProfileReaders {
     ) -> PyResult<[(Bound<'py, PyBytes>, TextErrors); 3]> {
         let (ages, prices, descriptors) =
             (self.ages.get(), self.prices.get(), self.descriptors.get());
-        let merged = self.merged.as_ref();
+        let merged = self.merged.as_ref().map(Py::get);
         let (used_ages, (used_rates, used_slash), used_descriptors) = triggers;
         let any = used_ages || used_rates || used_slash || used_descriptors;
         let (chars, offsets) = decode_batch(data, &bounds)?;

@@ -18,9 +18,19 @@
 //! an anchor from the end of the text, is in a match state exactly after reading the first
 //! character of some trigger match (the DFA reports it one byte late, as `regex-automata`'s own
 //! reverse searches read it).
+//!
+//! `Triggers` builds that DFA lazily, state by state as texts reach them: cheap to make, but
+//! the first texts a process reads pay for the states. `TriggerAutomaton` is the same DFA
+//! built whole (`dfa::dense`), which takes far longer once but serialises: Python keeps its
+//! bytes in the disk cache, so a process loads it ready (`from_bytes` validates every table,
+//! so hostile bytes are refused, never run).
 
 use std::sync::Mutex;
 
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson;
@@ -34,23 +44,14 @@ const OTHER: u8 = b'?';
 /// (patterns, caseless) per set, and the named characters (character, byte).
 pub type TriggerForm = (Vec<(Vec<String>, bool)>, Vec<(u32, u8)>);
 
-pub struct Triggers {
-    /// one pattern per set
-    dfa: DFA,
-    sets: usize,
-    /// caches kept between calls (one per concurrent caller)
-    caches: Mutex<Vec<Cache>>,
+/// Hyperscan's view of a text: one byte per character (see the module's docs).
+struct View {
     /// non-ASCII characters the triggers name, and the byte each stands for, by character
     named: Vec<(u32, u8)>,
 }
 
-impl Triggers {
-    /// Patterns in `regex` syntax over the byte view (`(?-u)`: a named non-ASCII character
-    /// written as its byte, `\xHH`).
-    pub fn new((sets, mut named): TriggerForm) -> Result<Self, String> {
-        if sets.is_empty() || sets.iter().any(|(p, _)| p.is_empty()) {
-            return Err("an empty trigger set".into());
-        }
+impl View {
+    fn new(mut named: Vec<(u32, u8)>) -> Result<Self, String> {
         // A named character stands for a byte of its own from 0x80, or for the ASCII letter
         // case-insensitive `re` folds it to (a dotless i read as "i": for caseless triggers
         // that only adds places to try).
@@ -60,40 +61,9 @@ impl Triggers {
         {
             return Err("a named character is ASCII, or its byte ASCII but no letter".into());
         }
-        let unions: Vec<String> = sets
-            .iter()
-            .map(|(patterns, caseless)| {
-                let union = patterns
-                    .iter()
-                    .map(|p| format!("(?:{p})"))
-                    .collect::<Vec<_>>()
-                    .join("|");
-                format!("(?{}:{union})", if *caseless { "i" } else { "-i" })
-            })
-            .collect();
-        let dfa = DFA::builder()
-            .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .thompson(thompson::Config::new().reverse(true).utf8(false))
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::All)
-                    .minimum_cache_clear_count(None),
-            )
-            .build_many(&unions)
-            .map_err(|e| format!("trigger patterns: {e}"))?;
         named.sort_unstable();
         named.dedup_by_key(|&mut (c, _)| c);
-        Ok(Triggers {
-            dfa,
-            sets: sets.len(),
-            caches: Mutex::new(Vec::new()),
-            named,
-        })
-    }
-
-    /// How many trigger sets there are (the length of each result of `starts`).
-    pub fn sets(&self) -> usize {
-        self.sets
+        Ok(View { named })
     }
 
     /// A character as the triggers see it.
@@ -107,6 +77,71 @@ impl Triggers {
             Ok(i) => named[i].1,
             Err(_) => OTHER,
         }
+    }
+}
+
+/// Each set's patterns as one pattern over the byte view (`(?-u)`: a named non-ASCII
+/// character written as its byte, `\xHH`).
+fn unions(sets: &[(Vec<String>, bool)]) -> Result<Vec<String>, String> {
+    if sets.is_empty() || sets.iter().any(|(p, _)| p.is_empty()) {
+        return Err("an empty trigger set".into());
+    }
+    Ok(sets
+        .iter()
+        .map(|(patterns, caseless)| {
+            let union = patterns
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            format!("(?{}:{union})", if *caseless { "i" } else { "-i" })
+        })
+        .collect())
+}
+
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+fn thompson_config() -> thompson::Config {
+    thompson::Config::new().reverse(true).utf8(false)
+}
+
+pub struct Triggers {
+    /// one pattern per set
+    dfa: DFA,
+    sets: usize,
+    /// caches kept between calls (one per concurrent caller)
+    caches: Mutex<Vec<Cache>>,
+    view: View,
+}
+
+impl Triggers {
+    /// Patterns in `regex` syntax over the byte view (`(?-u)`: a named non-ASCII character
+    /// written as its byte, `\xHH`).
+    pub fn new((sets, named): TriggerForm) -> Result<Self, String> {
+        let view = View::new(named)?;
+        let dfa = DFA::builder()
+            .syntax(syntax_config())
+            .thompson(thompson_config())
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .minimum_cache_clear_count(None),
+            )
+            .build_many(&unions(&sets)?)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
+        Ok(Triggers {
+            dfa,
+            sets: sets.len(),
+            caches: Mutex::new(Vec::new()),
+            view,
+        })
+    }
+
+    /// How many trigger sets there are (the length of each result of `starts`).
+    pub fn sets(&self) -> usize {
+        self.sets
     }
 
     /// Per set, every position of `text` where one of its triggers matches, ascending; None
@@ -161,7 +196,7 @@ pub fn starts_together<const N: usize>(
                 continue;
             };
             let t = all[k];
-            let next = t.dfa.next_state(&mut caches[k], sid, t.byte(c)).ok();
+            let next = t.dfa.next_state(&mut caches[k], sid, t.view.byte(c)).ok();
             sids[k] = next;
             match next {
                 Some(next) if next.is_tagged() => {
@@ -198,4 +233,195 @@ pub fn starts_together<const N: usize>(
         t.give_cache(cache);
     }
     found
+}
+
+/// `Triggers` as a DFA built whole, which serialises (`to_bytes`) and loads back ready
+/// (`TriggerAutomaton(form, data)`): a process that loads it pays nothing for its states
+/// while it scans. Python keeps the bytes in the disk cache (`_native.trigger_automaton`).
+#[pyclass(frozen, module = "amberline._core")]
+pub struct TriggerAutomaton {
+    dfa: dense::DFA<Vec<u32>>,
+    sets: usize,
+    view: View,
+}
+
+impl TriggerAutomaton {
+    /// Build it whole from the trigger sets (see `Triggers::new`).
+    fn build((sets, named): TriggerForm) -> Result<Self, String> {
+        let view = View::new(named)?;
+        let dfa = dense::Builder::new()
+            .syntax(syntax_config())
+            .thompson(thompson_config())
+            .configure(
+                dense::Config::new()
+                    .match_kind(MatchKind::All)
+                    .start_kind(StartKind::Unanchored),
+            )
+            .build_many(&unions(&sets)?)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
+        Ok(TriggerAutomaton {
+            dfa,
+            sets: sets.len(),
+            view,
+        })
+    }
+
+    /// Load what `to_bytes` gave for these trigger sets. The bytes are hostile: the DFA's
+    /// own validation refuses anything that is not a whole, well-formed DFA (a table that
+    /// would point outside itself), and one without a pattern per set or an unanchored
+    /// start is refused here; what else a wrong DFA could do is find other places to try,
+    /// which the disk cache's checksum and key exclude.
+    fn load((sets, named): TriggerForm, data: &[u8]) -> Result<Self, String> {
+        let view = View::new(named)?;
+        // (the DFA's words must be 4-byte aligned: copied where they are not)
+        let mut copy = Vec::new();
+        let aligned = if data.as_ptr().align_offset(4) == 0 {
+            data
+        } else {
+            copy.resize(data.len() + 3, 0u8);
+            let at = copy.as_ptr().align_offset(4);
+            copy[at..at + data.len()].copy_from_slice(data);
+            &copy[at..at + data.len()]
+        };
+        let (dfa, read) =
+            dense::DFA::from_bytes(aligned).map_err(|e| format!("trigger automaton: {e}"))?;
+        if read != data.len() {
+            return Err("trigger automaton: bytes after the DFA".into());
+        }
+        if dfa.pattern_len() != sets.len() {
+            return Err("trigger automaton: not one pattern per trigger set".into());
+        }
+        dfa.start_state_reverse(&Input::new(&[]))
+            .map_err(|e| format!("trigger automaton: no unanchored start ({e})"))?;
+        Ok(TriggerAutomaton {
+            dfa: dfa.to_owned(),
+            sets: sets.len(),
+            view,
+        })
+    }
+
+    /// How many trigger sets there are (the length of each result of `starts`).
+    pub fn sets(&self) -> usize {
+        self.sets
+    }
+
+    /// `Triggers::starts`: per set, every position of `text` where one of its triggers
+    /// matches, ascending; None if the DFA cannot search (then the caller tries every
+    /// position, which is never fewer).
+    pub fn starts(&self, text: &[u32]) -> Option<Vec<Vec<usize>>> {
+        let dfa = &self.dfa;
+        let mut out = vec![Vec::new(); self.sets];
+        let record = |sid, at: usize, out: &mut Vec<Vec<usize>>| {
+            for i in 0..dfa.match_len(sid) {
+                if let Some(set) = out.get_mut(dfa.match_pattern(sid, i).as_usize()) {
+                    set.push(at);
+                }
+            }
+        };
+        let mut sid = dfa.start_state_reverse(&Input::new(&[])).ok()?;
+        for at in (0..text.len()).rev() {
+            sid = dfa.next_state(sid, self.view.byte(text[at]));
+            if dfa.is_special_state(sid) {
+                if dfa.is_match_state(sid) {
+                    record(sid, at + 1, &mut out);
+                } else if dfa.is_dead_state(sid) || dfa.is_quit_state(sid) {
+                    // neither happens to an unanchored search without quit bytes
+                    return None;
+                }
+            }
+        }
+        let end = dfa.next_eoi_state(sid);
+        if dfa.is_match_state(end) {
+            record(end, 0, &mut out);
+        }
+        for s in out.iter_mut() {
+            s.reverse();
+        }
+        Some(out)
+    }
+}
+
+#[pymethods]
+impl TriggerAutomaton {
+    /// The trigger sets' DFA (`_prefilter.core_triggers`' form): built whole, or, given
+    /// `data`, loaded from what `to_bytes` gave for the same form (ValueError if refused).
+    #[new]
+    #[pyo3(signature = (form, data=None))]
+    fn new(py: Python<'_>, form: TriggerForm, data: Option<&[u8]>) -> PyResult<Self> {
+        match data {
+            Some(data) => py.detach(|| Self::load(form, data)),
+            None => py.detach(|| Self::build(form)),
+        }
+        .map_err(PyValueError::new_err)
+    }
+
+    /// The DFA serialised, in this machine's byte order.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let (bytes, pad) = self.dfa.to_bytes_native_endian();
+        PyBytes::new(py, &bytes[pad..])
+    }
+
+    /// `starts` of one text (UTF-32-LE, lone surrogates allowed), for tests: per set, the
+    /// positions where a trigger matches (None if the DFA cannot search).
+    #[pyo3(name = "starts")]
+    fn py_starts(&self, data: &[u8]) -> Option<Vec<Vec<usize>>> {
+        let chars: Vec<u32> = data
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        self.starts(&chars)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> TriggerForm {
+        (
+            vec![
+                (vec![r"\bage".into(), r"\d\s*y".into()], true),
+                (vec![r"\x80\s?\d".into()], false),
+            ],
+            vec![(0x20ac, 0x80)],
+        )
+    }
+
+    fn utf32(text: &str) -> Vec<u32> {
+        text.chars().map(u32::from).collect()
+    }
+
+    #[test]
+    fn whole_dfa_finds_what_the_lazy_one_finds() {
+        let whole = TriggerAutomaton::build(form()).unwrap();
+        let lazy = Triggers::new(form()).unwrap();
+        for text in [
+            "",
+            "Age 19 yrs, \u{20ac}50",
+            "page 2y",
+            "\u{20ac} 5 \u{20ac}x AGE",
+        ] {
+            let text = utf32(text);
+            assert_eq!(whole.starts(&text), lazy.starts(&text));
+        }
+        assert_eq!(
+            whole.starts(&utf32("Age 19 yrs, \u{20ac}50")),
+            Some(vec![vec![0, 5], vec![12]])
+        );
+    }
+
+    #[test]
+    fn loads_from_any_address() {
+        let whole = TriggerAutomaton::build(form()).unwrap();
+        let (bytes, pad) = whole.dfa.to_bytes_native_endian();
+        let bytes = &bytes[pad..];
+        for shift in 0..4 {
+            let mut buf = vec![0u8; shift];
+            buf.extend_from_slice(bytes);
+            let loaded = TriggerAutomaton::load(form(), &buf[shift..]).unwrap();
+            let text = utf32("age 21 \u{20ac}5");
+            assert_eq!(loaded.starts(&text), whole.starts(&text));
+        }
+        assert!(TriggerAutomaton::load(form(), &bytes[..bytes.len() - 4]).is_err());
+    }
 }

@@ -10,6 +10,7 @@ and only the ad that caused it is quarantined.
 
 from __future__ import annotations
 
+import json
 import re
 import re._constants as _constants
 import re._parser as _parser
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from amberline import core
+from amberline import core, disk_cache
 from amberline.extract._prefilter import CoreTriggers, core_triggers
 from amberline.extract._program import Unsupported
 from amberline.text import native
@@ -89,14 +90,16 @@ class CoreBacked:
 class Together:
     """The age, price and descriptor extractors' core readers run as one (the core's
     `ProfileReaders`): each batch's text is decoded once and their triggers found in one
-    pass, and each extractor takes its own rows, the same its reader gives alone. Kept for the
-    last text by identity, as `contact_core.scan` keeps its result."""
+    pass (over their merged triggers' `trigger_automaton` when there are such), and each
+    extractor takes its own rows, the same its reader gives alone. Kept for the last text by
+    identity, as `contact_core.scan` keeps its result."""
 
     def __init__(self, extractors: tuple[Any, Any, Any],
                  merged: CoreTriggers | None = None) -> None:
         self.extractors = extractors
         self.readers = tuple(e._core for e in extractors)
-        self.core = core.load().ProfileReaders(*self.readers, merged)  # type: ignore[union-attr]
+        automaton = None if merged is None else trigger_automaton(merged)
+        self.core = core.load().ProfileReaders(*self.readers, automaton)  # type: ignore[union-attr]
         self._last = threading.local()
 
     def _triggers(self) -> tuple[bool, tuple[bool, bool], bool]:
@@ -131,6 +134,28 @@ def run_together(ages: Any, prices: Any, descriptors: Any) -> None:
         [ages._prefilter, prices._prefilter, prices._slash_prefilter, descriptors._prefilter]))
     for extractor in extractors:
         extractor._together = together
+
+
+# (one automaton per trigger form in a process: they are immutable and shared)
+_AUTOMATA: dict[str, Any] = {}
+
+
+def trigger_automaton(form: CoreTriggers) -> Any:
+    """The core's `TriggerAutomaton` of these trigger sets: their DFA built whole, which a
+    lazy DFA would build state by state while the first texts are scanned (the first batch
+    of every process paid for it). Building it takes long, so it is built once per machine
+    and kept in the disk cache, keyed by the trigger sets and the core's sources (its
+    builder and the DFA format); the core validates the bytes when it loads them."""
+    module = core.load()
+    key = disk_cache.fingerprint("trigger automaton", str(getattr(module, "SOURCES", "")),
+                                 json.dumps(form))
+    found = _AUTOMATA.get(key)
+    if found is None:
+        build = module.TriggerAutomaton  # type: ignore[union-attr]
+        found = _AUTOMATA[key] = disk_cache.cached(
+            "trigger automaton", key, lambda: build(form), lambda a: a.to_bytes(),
+            lambda blob: build(form, blob))
+    return found
 
 
 def merged_triggers(prefilters: list[Any]) -> CoreTriggers | None:
