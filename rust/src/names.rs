@@ -29,7 +29,7 @@ use pyo3::types::PyBytes;
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
 use crate::triggers::{TriggerForm, Triggers};
-use crate::word_table::{FxBuild, PyWordTable, WordSet, WordTable};
+use crate::word_table::{kind_of, FxBuild, PyWordTable, WordTable};
 
 /// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
 pub const STOP: u8 = 0;
@@ -86,6 +86,10 @@ const DOTTED_CAPITAL_I: u32 = 0x130;
 /// The lower case of a word could not be computed here (see the module docs).
 pub struct Defer;
 
+/// The longest ASCII word `NameScanner::low` lowers on the stack (`_WORD` is at most 41
+/// characters).
+const ASCII_WORD: usize = 48;
+
 type Outcome<T> = Result<T, Defer>;
 
 pub struct NameSpec {
@@ -104,19 +108,13 @@ pub struct NameScanner {
     tables: Tables,
     /// the first code point other than 0-9 that is `\d` (where `phone_runs` looks closely)
     first_decimal: u32,
+    /// the marks (`MARK_*`) of the characters below U+0100
+    latin1_marks: [u8; 256],
     case: Vec<u8>,
     /// (code point, lower case) for the non-ASCII characters whose lower case differs
     lower: HashMap<u32, u32, FxBuild>,
+    /// the word table: a word's lists are the bits of its mask (`mask`, `is`)
     kinds: Arc<WordTable>,
-    words: WordSet,
-    stop: WordSet,
-    surnames: WordSet,
-    descriptive: WordSet,
-    places: WordSet,
-    given: WordSet,
-    ambiguous: WordSet,
-    common: WordSet,
-    census_stop: WordSet,
 }
 
 /// One row of the scan: a Capitalised word that Python must look at.
@@ -141,36 +139,43 @@ fn blank(c: u32) -> bool {
     c == SP || c == TAB
 }
 
+/// Whether `c` is one of the characters of `set` (an ASCII `c` compared with its bytes, not
+/// decoded: no byte of another character's UTF-8 is ASCII).
 #[inline]
 fn one_of(c: u32, set: &str) -> bool {
+    if c < 0x80 {
+        return set.as_bytes().contains(&(c as u8));
+    }
     set.chars().any(|s| s as u32 == c)
 }
 
-/// The first position from `p` where `maybe` holds (`t.len()` if none). Why: the passes over
-/// a whole text (`capitalised`, `phone_runs`, `cards`) start only at a few characters of it
-/// (capitals, digits, quotes); `maybe`, written without a branch, is tested on 16 characters at a time without a branch per character (so the
-/// compiler can vectorise it) and only a block where it holds somewhere is looked at closely.
-/// `maybe` must hold wherever the pass may start (it may hold elsewhere too).
+/// Where a pass over a whole text may start (`NameScanner::marks`): one byte per character,
+/// with a bit per pass. Why: the passes (`capitalised`, `phone_runs`, `cards`) start only at a
+/// few characters (capitals, digits, quotes); the marks are made in one pass over the text (a
+/// table read per character below U+0100) and each pass then skips eight characters at a time
+/// to the next mark of its own (`next_marked`).
+const MARK_CAPITAL: u8 = 1; // `[A-ZÀ-ÖØ-Þ]`
+const MARK_DIGIT: u8 = 2; // maybe `\d`: 0-9, or from the first other decimal on
+const MARK_QUOTE: u8 = 4; // `["“”]`
+
+/// The first position from `p` whose mark holds `bit` (`marks.len()` if none).
 #[inline]
-fn next_where(t: &[u32], mut p: usize, maybe: impl Fn(u32) -> bool) -> usize {
-    const BLOCK: usize = 16;
-    while let Some(block) = t.get(p..p + BLOCK) {
-        let Ok(block) = <&[u32; BLOCK]>::try_from(block) else {
+fn next_marked(marks: &[u8], mut p: usize, bit: u8) -> usize {
+    let bits = u64::from_le_bytes([bit; 8]);
+    while let Some(block) = marks.get(p..p + 8) {
+        let Ok(block) = <[u8; 8]>::try_from(block) else {
             break;
         };
-        let mut bits = 0u32;
-        for (i, &c) in block.iter().enumerate() {
-            bits |= u32::from(maybe(c)) << i;
+        let hit = u64::from_le_bytes(block) & bits;
+        if hit != 0 {
+            return p + (hit.trailing_zeros() / 8) as usize;
         }
-        if bits != 0 {
-            return p + bits.trailing_zeros() as usize;
-        }
-        p += BLOCK;
+        p += 8;
     }
-    while p < t.len() && !maybe(t[p]) {
+    while p < marks.len() && marks[p] & bit == 0 {
         p += 1;
     }
-    p.min(t.len())
+    p.min(marks.len())
 }
 
 /// `[A-ZÀ-ÖØ-Þ]`
@@ -210,26 +215,22 @@ impl NameScanner {
                     .ok_or_else(|| format!("not a code point: {c:#x}"))? |= bit;
             }
         }
-        let table = spec.table;
-        let set = |bits: u16| WordSet::new(&table, bits);
         let first_decimal = (0..crate::tables::N_CODE_POINTS as u32)
             .find(|&c| !(0x30..=0x39).contains(&c) && tables.flag(c, DECIMAL))
             .unwrap_or(u32::MAX);
+        let mut latin1_marks = [0u8; 256];
+        for (c, m) in (0u32..).zip(latin1_marks.iter_mut()) {
+            *m = (u8::from(latin_capital(c)) * MARK_CAPITAL)
+                | (u8::from((0x30..=0x39).contains(&c) || c >= first_decimal) * MARK_DIGIT)
+                | (u8::from(c == u32::from(b'"')) * MARK_QUOTE);
+        }
         Ok(NameScanner {
             first_decimal,
+            latin1_marks,
             tables,
             case,
             lower: spec.lower.into_iter().collect(),
-            words: set(WORDS),
-            stop: set(STOP_BIT),
-            surnames: set(SURNAMES),
-            descriptive: set(DESCRIPTIVE),
-            places: set(PLACES),
-            given: set(GIVEN),
-            ambiguous: set(AMBIGUOUS_BIT),
-            common: set(COMMON),
-            census_stop: set(STOP_BIT | CENSUS),
-            kinds: table,
+            kinds: spec.table,
         })
     }
 
@@ -276,6 +277,31 @@ impl NameScanner {
         Some(k)
     }
 
+    /// The word table's mask of a word's lower case (0: in no list), or `Defer`.
+    fn mask(&self, w: &[u32]) -> Outcome<u16> {
+        let mut ascii = [0u8; ASCII_WORD];
+        let mut spill = String::new();
+        Ok(self.kinds.mask_of(self.low(w, &mut ascii, &mut spill)?))
+    }
+
+    /// `str.lower()` of a word as UTF-8: in `ascii` for an ASCII word that fits (the common
+    /// case: no allocation, no UTF-8 check), else in `spill` (`lower_into`).
+    fn low<'a>(
+        &self,
+        w: &[u32],
+        ascii: &'a mut [u8; ASCII_WORD],
+        spill: &'a mut String,
+    ) -> Outcome<&'a [u8]> {
+        if w.len() <= ASCII_WORD && w.iter().all(|&c| c < 0x80) {
+            for (b, &c) in ascii.iter_mut().zip(w) {
+                *b = (c as u8).to_ascii_lowercase();
+            }
+            return Ok(&ascii[..w.len()]);
+        }
+        self.lower_into(w, spill)?;
+        Ok(spill.as_bytes())
+    }
+
     /// `str.lower()` of a word, or `Defer`.
     fn lower(&self, w: &[u32]) -> Outcome<String> {
         let mut out = String::with_capacity(w.len());
@@ -288,15 +314,6 @@ impl NameScanner {
     /// one character is `Defer`.
     fn lower_into(&self, w: &[u32], out: &mut String) -> Outcome<()> {
         out.clear();
-        // the common case, an ASCII word (`_WORD` is at most 41 characters), in one piece
-        let mut ascii = [0u8; 48];
-        if w.len() <= ascii.len() && w.iter().all(|&c| c < 0x80) {
-            for (b, &c) in ascii.iter_mut().zip(w) {
-                *b = (c as u8).to_ascii_lowercase();
-            }
-            out.push_str(std::str::from_utf8(&ascii[..w.len()]).map_err(|_| Defer)?);
-            return Ok(());
-        }
         for (i, &c) in w.iter().enumerate() {
             let l = if c < 0x80 {
                 (c as u8).to_ascii_lowercase() as u32
@@ -328,6 +345,13 @@ impl NameScanner {
         }
         let after = w[i + 1..].iter().find(|&&c| !self.has(c, IGNORABLE));
         !after.is_some_and(|&c| self.has(c, CASED))
+    }
+
+    /// Whether a part of `low` between hyphens is in the lists of `bits` (`any(part in ...
+    /// for part in low.split("-"))`).
+    fn part_in(&self, low: &[u8], bits: u16) -> bool {
+        low.split(|&b| b == b'-')
+            .any(|p| is(self.kinds.mask_of(p), bits))
     }
 
     /// `str.isupper()` of a word.
@@ -372,16 +396,27 @@ impl NameScanner {
         r
     }
 
+    /// The marks of a text (see `MARK_CAPITAL`).
+    pub fn marks(&self, t: &[u32]) -> Vec<u8> {
+        let first = self.first_decimal;
+        t.iter()
+            .map(|&c| match self.latin1_marks.get(c as usize) {
+                Some(&m) => m,
+                None => {
+                    (u8::from(c >= first) * MARK_DIGIT)
+                        | (u8::from(c.wrapping_sub(0x201C) < 2) * MARK_QUOTE)
+                }
+            })
+            .collect()
+    }
+
     /// Every `_WORD_RE` match (`[A-ZÀ-ÖØ-Þ][^\W\d_]{1,19}+(?:[-_][^\W\d_]{2,20}+)?+`), in
-    /// `finditer` order.
-    fn capitalised(&self, t: &[u32], mut each: impl FnMut(usize, usize)) {
+    /// `finditer` order (`marks`: the text's).
+    fn capitalised(&self, t: &[u32], marks: &[u8], mut each: impl FnMut(usize, usize)) {
         let n = t.len();
         let mut p = 0;
-        // `latin_capital`, without a branch
-        let capital =
-            |c: u32| (c.wrapping_sub(0x41) < 26) | ((c.wrapping_sub(0xC0) < 0x1F) & (c != 0xD7));
         loop {
-            p = next_where(t, p, capital);
+            p = next_marked(marks, p, MARK_CAPITAL);
             if p >= n {
                 break;
             }
@@ -398,11 +433,11 @@ impl NameScanner {
 
     /// `_positional`'s loop over Capitalised words: the rows Python must look at (a given
     /// name, or any word with a cue, or a word to `DEFER`), in text order.
-    pub fn word_hits(&self, t: &[u32]) -> Vec<WordHit> {
+    pub fn word_hits(&self, t: &[u32], marks: &[u8]) -> Vec<WordHit> {
         let mut hits = Vec::new();
-        let mut low = String::new();
-        self.capitalised(t, |start, end| {
-            match self.word_hit(t, start, end, &mut low) {
+        let mut spill = String::new();
+        self.capitalised(t, marks, |start, end| {
+            match self.word_hit(t, start, end, &mut spill) {
                 Ok(Some((kind, cue))) if kind == KNOWN || cue != 0 => hits.push(WordHit {
                     start,
                     end,
@@ -422,14 +457,15 @@ impl NameScanner {
     }
 
     /// `NameExtractor._word_hit`: (kind, cue id) of the word at [start, end), or None
-    /// (`low`: a buffer for its lower case). The token checks come before the table look-up
-    /// here: both only reject, so the order changes nothing but the cost.
+    /// (`spill`: a buffer for a lower case `low` does not keep on the stack). The token checks
+    /// come before the table look-up here: both only reject, so the order changes nothing but
+    /// the cost.
     fn word_hit(
         &self,
         t: &[u32],
         start: usize,
         end: usize,
-        low: &mut String,
+        spill: &mut String,
     ) -> Outcome<Option<(u8, u8)>> {
         let n = t.len();
         let word = &t[start..end];
@@ -447,8 +483,9 @@ impl NameScanner {
                 return Ok(None); // part of a longer word or a compound
             }
         }
-        self.lower_into(word, low)?;
-        let kind = self.kinds.kind(low, UNKNOWN);
+        let mut ascii = [0u8; ASCII_WORD];
+        let low = self.low(word, &mut ascii, spill)?;
+        let kind = kind_of(self.kinds.mask_of(low), UNKNOWN);
         if kind == STOP || kind == AMBIGUOUS {
             return Ok(None);
         }
@@ -490,11 +527,11 @@ impl NameScanner {
         &self,
         t: &[u32],
         word: &[u32],
-        low: &str,
+        low: &[u8],
         start: usize,
         end: usize,
     ) -> Outcome<u8> {
-        if word.contains(&HYPHEN) && low.split('-').any(|p| self.words.contains(p)) {
+        if word.contains(&HYPHEN) && self.part_in(low, WORDS) {
             return Ok(0);
         }
         let upper = self.is_upper(word);
@@ -797,10 +834,8 @@ impl NameScanner {
         if !self.has(t[s], UPPER) {
             return Ok(false);
         }
-        let low = self.lower(&t[s..e])?;
-        Ok(self.surnames.contains(&low)
-            && !self.descriptive.contains(&low)
-            && !self.places.contains(&low))
+        let m = self.mask(&t[s..e])?;
+        Ok(is(m, SURNAMES) && !is(m, DESCRIPTIVE) && !is(m, PLACES))
     }
 
     /// `_after_word`: `_PREVIOUS_WORD.search(text, max(0, start - 24), start)`
@@ -815,8 +850,8 @@ impl NameScanner {
             if b == e || !(b == start || (b + 1 == start && t[b] == NL)) {
                 continue;
             }
-            let low = self.lower(&t[p..e])?;
-            return Ok(self.words.contains(&low) || self.stop.contains(&low));
+            let m = self.mask(&t[p..e])?;
+            return Ok(is(m, WORDS) || is(m, STOP_BIT));
         }
         Ok(false)
     }
@@ -855,9 +890,9 @@ impl NameScanner {
 
     /// The words beside each phone-number run, in `_positional`'s order: (start, end, before)
     /// for `_NAME_BEFORE` (searched in the 40 characters before the run) and `_NAME_AFTER`.
-    pub fn phone_neighbours(&self, t: &[u32]) -> Vec<(usize, usize, bool)> {
+    pub fn phone_neighbours(&self, t: &[u32], marks: &[u8]) -> Vec<(usize, usize, bool)> {
         let mut out = Vec::new();
-        for (p, end) in self.phone_runs(t) {
+        for (p, end) in self.phone_runs(t, marks) {
             if let Some((s, e)) = self.name_before(t, p) {
                 out.push((s, e, true));
             }
@@ -909,12 +944,12 @@ impl NameScanner {
 
     /// `_CARD.finditer(text)`, the names' bounds: `[\"“”][ \t]*+(?P<name>[^\W\d_]{2,20}+)
     /// [ \t]*+[\"“”][^\w\n\f]{0,4}+(?i:age)[ \t]*+[:=-]?[ \t]*+(?:1[89]|[2-6]\d)(?!\d)`.
-    pub fn cards(&self, t: &[u32]) -> Vec<(usize, usize)> {
+    pub fn cards(&self, t: &[u32], marks: &[u8]) -> Vec<(usize, usize)> {
         let quote = |c: u32| (c == u32::from(b'"')) | (c.wrapping_sub(0x201C) < 2);
         let mut out = Vec::new();
         let mut q = 0;
         loop {
-            q = next_where(t, q, quote);
+            q = next_marked(marks, q, MARK_QUOTE);
             if q >= t.len() {
                 break;
             }
@@ -963,15 +998,12 @@ impl NameScanner {
 
     /// `_PHONE_RUN.finditer(text)` (`\d(?:[^\w\n\f]{0,3}+\d){6,11}+(?!\d)`), less the runs
     /// right after a digit (`str.isdigit`): (start, end).
-    fn phone_runs(&self, t: &[u32]) -> Vec<(usize, usize)> {
+    fn phone_runs(&self, t: &[u32], marks: &[u8]) -> Vec<(usize, usize)> {
         let n = t.len();
         let mut out = Vec::new();
         let mut p = 0;
-        let first = self.first_decimal;
         loop {
-            p = next_where(t, p, |c| {
-                (c.wrapping_sub(u32::from(b'0')) < 10) | (c >= first)
-            });
+            p = next_marked(marks, p, MARK_DIGIT);
             if p >= n {
                 break;
             }
@@ -1080,10 +1112,11 @@ fn each_text<T>(
 fn scan_all(scanner: &NameScanner, chars: &[u32], bounds: &[usize]) -> ScanRows {
     let (mut words, mut phones, mut cards) = (Vec::new(), Vec::new(), Vec::new());
     let scan = |_, text: &[u32]| {
+        let marks = scanner.marks(text);
         (
-            scanner.word_hits(text),
-            scanner.phone_neighbours(text),
-            scanner.cards(text),
+            scanner.word_hits(text, &marks),
+            scanner.phone_neighbours(text, &marks),
+            scanner.cards(text, &marks),
         )
     };
     let errors = each_text(
@@ -1384,11 +1417,12 @@ impl NameScanner {
     /// cannot be computed here: Python then runs the reference on the whole text.
     pub fn positional(&self, t: &[u32], taken: &mut HashSet<usize>) -> Outcome<Vec<Found>> {
         let mut found = Vec::new();
-        let hits = self.word_hits(t);
+        let marks = self.marks(t);
+        let hits = self.word_hits(t, &marks);
         if hits.iter().any(|h| h.kind == DEFER) {
             return Err(Defer);
         }
-        for (s, e, before) in self.phone_neighbours(t) {
+        for (s, e, before) in self.phone_neighbours(t, &marks) {
             if self.beside_phone(t, s, e, before)? {
                 let cue = if before { BEFORE_PHONE } else { AFTER_PHONE };
                 self.add(t, (s, e, cue, CONF_PHONE, true), taken, &mut found)?;
@@ -1422,8 +1456,8 @@ impl NameScanner {
                 )?;
             }
         }
-        for (s, e) in self.cards(t) {
-            if !self.stop.contains(&self.lower(&t[s..e])?) {
+        for (s, e) in self.cards(t, &marks) {
+            if !is(self.mask(&t[s..e])?, STOP_BIT) {
                 self.add(t, (s, e, BEFORE_AGE, CONF_HALF, true), taken, &mut found)?;
             }
         }
@@ -1476,8 +1510,7 @@ impl NameScanner {
 
     /// `_class`.
     fn class(&self, w: &[u32]) -> Outcome<u8> {
-        let low = self.lower(w)?;
-        Ok(self.kinds.kind(&low, UNKNOWN))
+        Ok(kind_of(self.mask(w)?, UNKNOWN))
     }
 
     /// `_listed`.
@@ -1560,18 +1593,18 @@ impl NameScanner {
             }
         }
         let word = self.lower(&t[start..end])?;
-        if self.places.contains(&word) {
+        if is(self.kinds.mask_of(word.as_bytes()), PLACES) {
             return Ok(true);
         }
         if let Some((s, e)) = self.previous_word(t, start) {
             let key = format!("{} {word}", self.lower(&t[s..e])?);
-            if self.places.contains(&key) {
+            if is(self.kinds.mask_of(key.as_bytes()), PLACES) {
                 return Ok(true);
             }
         }
         if let Some((s, e)) = self.next_word(t, end) {
             let key = format!("{word} {}", self.lower(&t[s..e])?);
-            if self.places.contains(&key) {
+            if is(self.kinds.mask_of(key.as_bytes()), PLACES) {
                 return Ok(true);
             }
         }
@@ -1606,10 +1639,8 @@ impl NameScanner {
         parts.push(&w[from..]);
         for p in parts {
             if p.len() >= 3 {
-                let low = self.lower(p)?;
-                if !self.given.contains(&low)
-                    && (self.words.contains(&low) || self.stop.contains(&low))
-                {
+                let m = self.mask(p)?;
+                if !is(m, GIVEN) && (is(m, WORDS) || is(m, STOP_BIT)) {
                     return Ok(false);
                 }
             }
@@ -1678,13 +1709,11 @@ impl NameScanner {
         if !self.has(w[0], UPPER) || (self.is_upper(w) && !self.is_upper(first)) {
             return Ok(false);
         }
-        let low = self.lower(w)?;
-        if self.stop.contains(&low) || self.descriptive.contains(&low) || self.places.contains(&low)
-        {
+        let m = self.mask(w)?;
+        if is(m, STOP_BIT) || is(m, DESCRIPTIVE) || is(m, PLACES) {
             return Ok(false);
         }
-        Ok(self.given.contains(&low)
-            || (self.surnames.contains(&low) && !self.words.contains(&low)))
+        Ok(is(m, GIVEN) || (is(m, SURNAMES) && !is(m, WORDS)))
     }
 
     /// `_LIST_SEP` at `i` below `limit`: `[\"“”'’ \t]*+(?:,|&|\+|/|<|(?i:and))[\"“”'’ \t]*+`,
@@ -1789,11 +1818,11 @@ impl NameScanner {
         }
         let mut known = 0;
         for &(s, e) in &words {
-            let low = self.lower(&t[s..e])?;
-            if self.ambiguous.contains(&low) || self.common.contains(&low) {
+            let m = self.mask(&t[s..e])?;
+            if is(m, AMBIGUOUS_BIT) || is(m, COMMON) {
                 return Ok(());
             }
-            known += usize::from(self.given.contains(&low));
+            known += usize::from(is(m, GIVEN));
         }
         if known < 2 || 2 * known < words.len() {
             return Ok(());
@@ -2086,8 +2115,8 @@ impl NameScanner {
         if !self.has(part[0], UPPER) || part.len() < 3 {
             return Ok(None);
         }
-        let low = self.lower(part)?;
-        if self.words.contains(&low) || self.stop.contains(&low) {
+        let m = self.mask(part)?;
+        if is(m, WORDS) || is(m, STOP_BIT) {
             return Ok(None);
         }
         Ok(Some(first))
@@ -2114,35 +2143,43 @@ impl NameScanner {
         if self.mixed_script(w) || self.unglue(w)? != Some(w.len()) {
             return Ok(false);
         }
-        let low = self.lower(w)?;
+        let (mut ascii, mut spill) = ([0u8; ASCII_WORD], String::new());
+        let low = self.low(w, &mut ascii, &mut spill)?;
+        let m = self.kinds.mask_of(low);
         let capital = self.has(w[0], UPPER);
-        if self.stop.contains(&low) {
-            return Ok(strong && capital && self.census_stop.contains(&low));
+        if is(m, STOP_BIT) {
+            return Ok(strong && capital && is(m, STOP_BIT | CENSUS));
         }
         if strong {
             return Ok(true);
         }
-        if self.given.contains(&low) {
+        if is(m, GIVEN) {
             if !capital {
-                return Ok(!self.ambiguous.contains(&low));
+                return Ok(!is(m, AMBIGUOUS_BIT));
             }
-            return Ok(!(self.is_upper(w) && self.ambiguous.contains(&low) && !own));
+            return Ok(!(self.is_upper(w) && is(m, AMBIGUOUS_BIT) && !own));
         }
         if !capital {
             return Ok(own
                 && w.len() >= 4
                 && !w.contains(&HYPHEN)
-                && !self.words.contains(&low)
+                && !is(m, WORDS)
                 && latin_word(w)
-                && !triple(&low));
+                && !triple(low));
         }
-        Ok(!low.split('-').any(|p| self.words.contains(p)))
+        Ok(!self.part_in(low, WORDS))
     }
 }
 
 /// `_TRIPLE.search(low)`: one character (not a newline) three times in a row.
-fn triple(low: &str) -> bool {
-    let c: Vec<char> = low.chars().collect();
+fn triple(low: &[u8]) -> bool {
+    let c: Vec<char> = String::from_utf8_lossy(low).chars().collect();
     c.windows(3)
         .any(|w| w[0] != '\n' && w[0] == w[1] && w[1] == w[2])
+}
+
+/// Whether a word's mask holds all of `bits` (the word is in each of those lists).
+#[inline]
+fn is(mask: u16, bits: u16) -> bool {
+    mask & bits == bits
 }

@@ -6,8 +6,7 @@
 //! start-up. Python now derives one table (its words joined by NUL, UTF-8, and a mask per
 //! word), keeps it in the disk cache, and hands the two buffers over as they are; the table
 //! here keeps them as two arrays plus one array of slots (open addressing), so building it is
-//! one hash per word and no allocation per word. A list is a `WordSet` view: the words whose
-//! mask holds its bits.
+//! one hash per word and no allocation per word. A list is a bit of the masks.
 
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -151,7 +150,12 @@ impl WordTable {
     /// The mask of `word` (0 if the table lacks it).
     #[inline]
     pub fn mask(&self, word: &str) -> u16 {
-        let word = word.as_bytes();
+        self.mask_of(word.as_bytes())
+    }
+
+    /// `mask` of a word's UTF-8 bytes.
+    #[inline]
+    pub fn mask_of(&self, word: &[u8]) -> u16 {
         let size = self.slots.len();
         let h = hash(word);
         let mut slot = h as usize & (size - 1);
@@ -170,31 +174,16 @@ impl WordTable {
     /// The kind of `word` (`unknown` if the table lacks it).
     #[inline]
     pub fn kind(&self, word: &str, unknown: u8) -> u8 {
-        match self.mask(word) {
-            0 => unknown,
-            m => (m & KIND_BITS) as u8,
-        }
+        kind_of(self.mask(word), unknown)
     }
 }
 
-/// The words of a table whose mask holds all of `bits`.
-#[derive(Clone)]
-pub struct WordSet {
-    table: Arc<WordTable>,
-    bits: u16,
-}
-
-impl WordSet {
-    pub fn new(table: &Arc<WordTable>, bits: u16) -> Self {
-        WordSet {
-            table: Arc::clone(table),
-            bits,
-        }
-    }
-
-    #[inline]
-    pub fn contains(&self, word: &str) -> bool {
-        self.table.mask(word) & self.bits == self.bits
+/// The kind of a word of this mask (`unknown` for 0: the table lacks it).
+#[inline]
+pub fn kind_of(mask: u16, unknown: u8) -> u8 {
+    match mask {
+        0 => unknown,
+        m => (m & KIND_BITS) as u8,
     }
 }
 
@@ -238,11 +227,9 @@ mod tests {
         assert_eq!(t.mask(""), 0);
         assert_eq!(t.kind("ruby", 3), 2);
         assert_eq!(t.kind("jade", 3), 3);
-        let t = Arc::new(t);
-        assert!(WordSet::new(&t, 4).contains("mia"));
-        assert!(!WordSet::new(&t, 4).contains("ruby"));
-        assert!(WordSet::new(&t, 8 | 2).contains("\u{e9}l\u{e9}a"));
-        assert!(!WordSet::new(&t, 8 | 4).contains("\u{e9}l\u{e9}a"));
+        assert_eq!(t.mask_of("\u{e9}l\u{e9}a".as_bytes()), 11);
+        assert_eq!(kind_of(0, 3), 3);
+        assert_eq!(kind_of(10, 3), 2);
     }
 
     #[test]
