@@ -89,10 +89,44 @@ def test_the_core_answers_as_parse_phone(extractor) -> None:
         decided += 1
         assert answer == parse_phone(digits, "US"), digits
     assert decided > len(strings) * 0.6  # the core does decide the common shapes
-    for digits in ("7035550142", "17035550142", "+17035550142", "3102632", "24703555014"):
+    for digits in ("7035550142", "17035550142", "+17035550142", "3102632", "24703555014",
+                   "1035002060", "+11035002060", "13102632", "0123456", "117035550142"):
         assert _core_answer(extractor, digits) != "undecided", digits
-    for digits in ("0114420794609", "+442079460958", "1035002060", "0123456789", "7035550١42"):
+    for digits in ("0114420794609", "+442079460958", "0123456789", "7035550١42"):
         assert _core_answer(extractor, digits) == "undecided", digits
+
+
+def _left_to_phonenumbers(digits: str) -> bool:
+    """What the core may leave undecided: another country code, the US international prefix,
+    a number whose E.164 form keeps a leading zero."""
+    parsed = parse_phone(digits, "US")
+    return (digits.startswith("+") and not digits.startswith("+1")) or digits.startswith(
+        "011") or (parsed is not None and parsed[0].startswith("+10"))
+
+
+_VALID = ("7035550142", "2125550199", "3102632555", "8765550142", "4165550142", "6715550142",
+          "7875550142", "2642351234", "3455550142", "8095550142", "8005550142", "9005550142")
+
+
+@settings(max_examples=500, deadline=None)
+@given(plus=st.sampled_from(["", "+", "+1"]),
+       lead=st.sampled_from(["", "0", "1", "00", "01", "10", "11", "011", "111", "101", "3"]),
+       body=st.one_of(st.sampled_from(_VALID), st.text("0123456789", min_size=0, max_size=15)),
+       cut=st.integers(0, 6), extra=st.text("0123456789", max_size=3))
+def test_leading_zeros_ones_and_plus_one_as_parse_phone(extractor, plus: str, lead: str,
+                                                        body: str, cut: int,
+                                                        extra: str) -> None:
+    """A leading 0 or 1 (a national prefix, a country code without "+", both) and "+1"
+    followed by other than ten digits: the core answers as `phonenumbers` does, and leaves
+    it only what `_left_to_phonenumbers` names."""
+    digits = plus + lead + body[: max(len(body) - cut, 0)] + extra
+    if len(digits.lstrip("+")) < 1:
+        return
+    answer = _core_answer(extractor, digits)
+    if answer == "undecided":
+        assert _left_to_phonenumbers(digits), digits
+    else:
+        assert answer == parse_phone(digits, "US"), digits
 
 
 # --- corpora ----------------------------------------------------------------------------------
@@ -128,6 +162,10 @@ def test_runs_the_core_cannot_decide_come_back_counted() -> None:
     assert _key(spans) == _key(extractor.extract_reference(text))
     assert [s.value for s in spans] == ["+442079460958", "+17035550142"]
     assert extractor.handed_back == before + 2  # the UK number, the leading 0 (refused)
+    text = "call 1 703 555 0142 0, 1-555-0142 or 011 44 20 7946 0958"
+    before = extractor.handed_back
+    assert _key(extractor.extract(text)) == _key(extractor.extract_reference(text))
+    assert extractor.handed_back == before + 1  # the international prefix only
 
 
 _PIECE_LIST = (

@@ -404,7 +404,7 @@ def test_phone_regions_round_trip(cache_dir, caplog) -> None:
 
     read = phones._read_regions()
     assert phones._decode_regions(json.dumps(read).encode()) == read
-    assert "US" in read[0] and 10 in read[2]
+    assert "US" in read[0] and 10 in read[2] and 11 in read[3] and read[4][:2] == ("1", "011")
     phones._core_regions.cache_clear()
     try:
         assert phones._core_regions() == read  # computed, then read back
@@ -421,9 +421,14 @@ def test_phone_regions_round_trip(cache_dir, caplog) -> None:
     assert "region_US.py" in nanp.metadata_stamp()
 
 
-@pytest.mark.parametrize("blob", [b"[]", b"{}", b'[["US"], [[null, [1], [], true]], [10]]',
-                                  b'[["US"], [[null, null, [], 1]], [10]]',
-                                  b'[["US"], [], ["10"]]', b"not json"])
+@pytest.mark.parametrize("blob", [b"[]", b"{}",
+                                  b'[["US"], [[null, [1], [], true]], [10], [], null]',
+                                  b'[["US"], [[null, null, [], 1]], [10], [], null]',
+                                  b'[["US"], [], ["10"], [], null]', b'[[], [], [10], {}, null]',
+                                  b'[[], [], [10], [11], "abc"]',
+                                  b'[[], [], [10], [11], ["1", "0x1", "[2-9]"]]',
+                                  b'[[], [], [10], [11], ["1", "011"]]',
+                                  b'[[], [], [10], [11], [1, "011", "[2-9]"]]', b"not json"])
 def test_malformed_phone_regions_raise_value_error(blob) -> None:
     from amberline.extract import phones
 

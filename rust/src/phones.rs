@@ -13,11 +13,17 @@
 //!   `nanp.shortcut_safe()` holds for the installed metadata), memoised;
 //! - other digit strings that start with 2-9 and have no "+" parse, in the US region, to that
 //!   very national number with country code 1 (no prefix to strip, no international prefix),
-//!   so the same region patterns decide them.
+//!   so the same region patterns decide them;
+//! - a leading 1 or 0, and "+1" followed by other than ten digits, are read as
+//!   `phonenumbers.parse` reads them (a country code, a national prefix; `Plan::parse_rare`),
+//!   from the US metadata's prefixes and general pattern, handed over with the regions.
 //!
-//! Anything else (a "+" with another country code, a leading 0 or 1 that `phonenumbers` may
-//! read as a prefix, digits of other scripts) is not decided here: the whole run is handed back
-//! to the Python reference, which answers it with `phonenumbers` (a row of kind `HAND_BACK`).
+//! Anything else (a "+" with another country code, the US international prefix, a possible
+//! number whose E.164 form keeps a leading zero, digits of other scripts) is not decided here:
+//! the whole run is handed back to the Python reference, which answers it with `phonenumbers`
+//! (a row of kind `HAND_BACK`). Why the rare shapes are decided too: one such run costs the
+//! reference `phonenumbers`' first use (its metadata modules loaded, its patterns compiled),
+//! most of a process' first batch.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -25,7 +31,9 @@ use std::sync::{Mutex, OnceLock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use regex::Regex;
+use regex_automata::meta::{Config, Regex};
+use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::util::syntax;
 
 use crate::profile::run_batch;
 use crate::TextErrors;
@@ -51,6 +59,10 @@ const PREFIX: usize = 7;
 /// +1 regions' patterns, and compiling all of them would cost every process' start-up.
 /// Anchored by `anchor` ("^(?:...)$" for a full match, "^(?:...)" for `re.match`). One the
 /// regex crate refuses answers "cannot tell", and the number goes to `phonenumbers`.
+/// Compiled for the cheapest build, not the fastest search: each answer is memoised, so a
+/// pattern runs once per new prefix but is built in every process' first batch. Hence ASCII
+/// classes (the numbers matched are ASCII digits, where `\d` means the same) and the bounded
+/// backtracker alone, without the lazy DFA, the one-pass DFA or a prefilter.
 struct Lazy {
     source: String,
     anchor: &'static str,
@@ -67,9 +79,20 @@ impl Lazy {
     }
 
     fn is_match(&self, national: &str) -> Option<bool> {
-        let compiled = self
-            .compiled
-            .get_or_init(|| Regex::new(&self.anchor.replace("...", &self.source)).ok());
+        let compiled = self.compiled.get_or_init(|| {
+            Regex::builder()
+                .configure(
+                    Config::new()
+                        .hybrid(false)
+                        .dfa(false)
+                        .onepass(false)
+                        .auto_prefilter(false)
+                        .which_captures(WhichCaptures::Implicit),
+                )
+                .syntax(syntax::Config::new().unicode(false))
+                .build(&self.anchor.replace("...", &self.source))
+                .ok()
+        });
         compiled.as_ref().map(|r| r.is_match(national))
     }
 }
@@ -142,11 +165,24 @@ pub enum Parsed {
     Unknown,
 }
 
+/// How `phonenumbers.parse` reads a US digit string before any pattern of a number type: the
+/// US metadata's national prefix for parsing and international prefix (both plain digits:
+/// Python hands none over otherwise) and its general description's pattern.
+struct Parsing {
+    prefix: String,
+    idd: String,
+    general: Lazy,
+}
+
 /// The +1 metadata and the memo of its answers.
 struct Plan {
     regions: Vec<Region>,
     /// national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE for +1
     possible: Vec<usize>,
+    /// those it calls TOO_LONG
+    too_long: Vec<usize>,
+    /// None: digit strings other than the common shapes are left to `phonenumbers`
+    parsing: Option<Parsing>,
     /// (length, national number) -> class byte: bit 0 valid, bit 1 possible, bits 2.. region + 1
     memo: Mutex<HashMap<(usize, u64), u8>>,
 }
@@ -232,16 +268,78 @@ impl Plan {
         if n == 11 && b[0] == b'1' && nxx(b[1]) {
             return self.ten(&digits[1..]); // "+1NXX..." anywhere, "1NXX..." in the US
         }
-        if international {
-            return Parsed::Unknown;
-        }
-        if nxx(b[0]) && n == 10 {
+        if !international && nxx(b[0]) && n == 10 {
             return self.ten(digits);
         }
-        if nxx(b[0]) && n <= 17 {
+        if !international && nxx(b[0]) && n <= 17 {
             return self.answer(digits, digits); // the national number as written, +1
         }
-        Parsed::Unknown
+        self.parse_rare(international, digits)
+            .unwrap_or(Parsed::Unknown)
+    }
+
+    /// `parse` of the other shapes `phonenumbers.parse(digits, "US")` reads as +1: a leading
+    /// 1 or 0 ("1" followed by other than ten digits, a country code and a national prefix,
+    /// a leading zero kept), "+1" followed by other than ten digits. Its steps for a string
+    /// of ASCII digits: an international prefix (left to `phonenumbers`: another country
+    /// may follow); without one, a leading "1" is the country code if the rest, its national
+    /// prefix stripped, matches the general pattern and the whole does not, or the whole is
+    /// too long; then the national prefix is stripped from what is left (unless that turns
+    /// a matching number into one that does not) if what remains is of a possible or too
+    /// long length. None: cannot tell (a number with a leading zero that is possible, whose
+    /// E.164 form the rows cannot carry; a pattern that did not compile).
+    fn parse_rare(&self, international: bool, digits: &str) -> Option<Parsed> {
+        let parsing = self.parsing.as_ref()?;
+        let national = if international {
+            // "+1...": country code 1 (a one-digit code, read first); others: phonenumbers
+            digits.strip_prefix('1')?
+        } else if digits.starts_with(parsing.idd.as_str()) {
+            return None;
+        } else if let Some(rest) = digits.strip_prefix('1') {
+            let rest = self.strip_national_prefix(parsing, rest)?;
+            if (!parsing.general.is_match(digits)? && parsing.general.is_match(rest)?)
+                || self.too_long.contains(&digits.len())
+            {
+                rest
+            } else {
+                digits
+            }
+        } else {
+            digits
+        };
+        if national.len() < 2 {
+            return Some(Parsed::Rejected); // too short a national number: parse raises
+        }
+        let stripped = self.strip_national_prefix(parsing, national)?;
+        let national =
+            if self.possible.contains(&stripped.len()) || self.too_long.contains(&stripped.len()) {
+                stripped
+            } else {
+                national
+            };
+        if national.len() > 17 {
+            return Some(Parsed::Rejected); // too long: parse raises
+        }
+        if national.starts_with('0') {
+            // its E.164 form keeps the zeros: decided here only when it is no phone
+            let c = self.class(national)?;
+            return (c & 3 == 0).then_some(Parsed::Rejected);
+        }
+        if national.len() == 10 && !national.starts_with('1') {
+            return Some(self.ten(national));
+        }
+        Some(self.answer(national, national))
+    }
+
+    /// `_maybe_strip_national_prefix_carrier_code` of the US (None: cannot tell).
+    fn strip_national_prefix<'a>(&self, parsing: &Parsing, number: &'a str) -> Option<&'a str> {
+        let Some(rest) = number.strip_prefix(parsing.prefix.as_str()) else {
+            return Some(number);
+        };
+        if parsing.general.is_match(number)? && !parsing.general.is_match(rest)? {
+            return Some(number);
+        }
+        Some(rest)
     }
 }
 
@@ -543,12 +641,14 @@ impl PhoneScanner {
     /// description being (possible lengths, national number pattern or None) or None;
     /// `possible`: the national number lengths that are possible for +1.
     #[new]
-    #[pyo3(signature = (digits, regions, possible, panic_on=None))]
+    #[pyo3(signature = (digits, regions, possible, too_long, parsing, panic_on=None))]
     #[allow(clippy::type_complexity)]
     fn new(
         digits: Vec<(u32, u8)>,
         regions: Vec<(Option<String>, DescSpec, Vec<DescSpec>, bool)>,
         possible: Vec<usize>,
+        too_long: Vec<usize>,
+        parsing: Option<(String, String, String)>,
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let mut bits = vec![0u64; (crate::tables::N_CODE_POINTS >> 6) + 1];
@@ -584,11 +684,27 @@ impl PhoneScanner {
         if compiled.len() > 60 {
             return Err(PyValueError::new_err("too many regions"));
         }
+        let parsing = match parsing {
+            Some((prefix, idd, general)) => {
+                let digits = |p: &str| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit());
+                if !digits(&prefix) || !digits(&idd) {
+                    return Err(PyValueError::new_err("prefixes of digits expected"));
+                }
+                Some(Parsing {
+                    prefix,
+                    idd,
+                    general: Lazy::new(general, "^(?:...)$"),
+                })
+            }
+            None => None,
+        };
         Ok(PhoneScanner {
             digits: bits,
             plan: Plan {
                 regions: compiled,
                 possible,
+                too_long,
+                parsing,
                 memo: Mutex::new(HashMap::new()),
             },
             panic_on,

@@ -23,10 +23,12 @@ Text the normaliser produced never contains newlines inside a number, so runs ne
 and therefore never cross the batch separator "\\n\\f\\n".
 
 With the compiled core (`rust/src/phones.rs`) the runs are found, split and checked there, the
-+1 numbers answered from the installed metadata's patterns (`_core_regions`); a run holding a
-digit string only `phonenumbers` can answer (another country code, a leading 0 or 1) comes back
-as a run for `_split_run` here, a line holding digits of another script (which the normaliser
-folds to ASCII) as a line for `_runs`, both counted (`handed_back`).
++1 numbers answered from the installed metadata's patterns and the US parsing rules
+(`_core_regions`), a leading 0 or 1 included; a run holding a digit string only `phonenumbers`
+can answer (another country code, the international prefix, a possible number whose E.164 form
+keeps a leading zero) comes back as a run for `_split_run` here, a line holding digits of
+another script (which the normaliser folds to ASCII) as a line for `_runs`, both counted
+(`handed_back`).
 """
 
 from __future__ import annotations
@@ -198,15 +200,19 @@ def _desc(desc: Any) -> tuple[list[int], str | None] | None:
     return list(desc.possible_length), desc.national_number_pattern
 
 
-_Regions = tuple[list[str], list[tuple[Any, ...]], list[int]]
+# How the US region's digit strings parse: (national prefix for parsing, international prefix,
+# general description's national number pattern), when both prefixes are plain digits.
+_Parsing = tuple[str, str, str] | None
+_Regions = tuple[list[str], list[tuple[Any, ...]], list[int], list[int], _Parsing]
 
 
 @cache
 def _core_regions() -> _Regions:
-    """(region codes, their metadata as the core takes it, possible national lengths) of +1:
-    what validity, the region and possibility of a +1 number depend on, in the order
-    `region_code_for_number` tries the regions. Kept in the disk cache, keyed by the
-    installed metadata (`nanp.metadata_stamp`) and this module."""
+    """(region codes, their metadata as the core takes it, possible national lengths, too
+    long national lengths, how the US parses) of +1: what validity, the region and
+    possibility of a +1 number depend on, in the order `region_code_for_number` tries the
+    regions, and what `phonenumbers.parse` strips from a US digit string. Kept in the disk
+    cache, keyed by the installed metadata (`nanp.metadata_stamp`) and this module."""
     key = disk_cache.fingerprint(Path(__file__), nanp.metadata_stamp())
     return disk_cache.cached("phone regions", key, _read_regions,
                              lambda r: json.dumps(r).encode("utf-8"), _decode_regions)
@@ -231,9 +237,20 @@ def _read_regions() -> _Regions:
         regions.append((meta.leading_digits, _desc(meta.general_desc),
                         [_desc(getattr(meta, name, None)) for name in _TYPE_DESCS],
                         bool(meta.same_mobile_and_fixed_line_pattern)))
-    possible = [n for n in range(1, 18) if phonenumbers.is_possible_number_with_reason(
-        PhoneNumber(country_code=1, national_number=int("2" * n))) == ValidationResult.IS_POSSIBLE]
-    return codes, regions, possible
+    # `_test_number_length` of a +1 national number by its length (the US metadata's)
+    reason = {n: phonenumbers.is_possible_number_with_reason(
+        PhoneNumber(country_code=1, national_number=int("2" * n))) for n in range(1, 18)}
+    possible = [n for n, r in reason.items() if r == ValidationResult.IS_POSSIBLE]
+    too_long = [n for n, r in reason.items() if r == ValidationResult.TOO_LONG]
+    us = PhoneMetadata.metadata_for_region("US", None)
+    parsing: _Parsing = None
+    if (us is not None and us.country_code == 1 and not us.national_prefix_transform_rule
+            and re.fullmatch(r"[0-9]+", us.national_prefix_for_parsing or "")
+            and re.fullmatch(r"[0-9]+", us.international_prefix or "")
+            and us.general_desc is not None and us.general_desc.national_number_pattern):
+        parsing = (us.national_prefix_for_parsing, us.international_prefix,
+                   us.general_desc.national_number_pattern)
+    return codes, regions, possible, too_long, parsing
 
 
 def _decode_regions(blob: bytes) -> _Regions:
@@ -249,17 +266,24 @@ def _decode_regions(blob: bytes) -> _Regions:
         return list(lengths), pattern
 
     try:
-        codes, regions, possible = json.loads(blob)
+        codes, regions, possible, too_long, parsing = json.loads(blob)
         out = [(leading, desc(general), [desc(d) for d in types], same)
                for leading, general, types, same in regions]
+        if parsing is not None:
+            if not (isinstance(parsing, list) and len(parsing) == 3
+                    and all(isinstance(p, str) for p in parsing)
+                    and all(re.fullmatch("[0-9]+", p) for p in parsing[:2])):
+                raise ValueError("not how the US parses")
+            parsing = tuple(parsing)
     except (TypeError, RecursionError) as exc:
         raise ValueError(f"not the +1 regions: {exc}") from None
     if (not all(isinstance(c, str) for c in codes) or len(codes) != len(out)
-            or not all(type(n) is int for n in possible)
+            or not isinstance(possible, list) or not isinstance(too_long, list)
+            or not all(type(n) is int for n in (*possible, *too_long))
             or not all((leading is None or isinstance(leading, str)) and type(same) is bool
                        and len(types) == len(_TYPE_DESCS) for leading, _, types, same in out)):
         raise ValueError("not the +1 regions")
-    return codes, out, possible
+    return codes, out, possible, too_long, parsing
 
 
 def build_scanner(region: str, panic_on: str | None = None) -> object | None:
@@ -270,10 +294,10 @@ def build_scanner(region: str, panic_on: str | None = None) -> object | None:
         return None
 
     def compile_core(module: Any) -> object:
-        _, regions, possible = _core_regions()
+        _, regions, possible, too_long, parsing = _core_regions()
         digits = _native.char_tables()[2]
         try:
-            return module.PhoneScanner(digits, regions, possible,
+            return module.PhoneScanner(digits, regions, possible, too_long, parsing,
                                        None if panic_on is None else ord(panic_on))
         except ValueError as exc:  # a metadata pattern the regex crate does not take
             raise Unsupported(str(exc)) from exc
