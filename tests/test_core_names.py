@@ -275,3 +275,17 @@ def test_bad_buffers_are_rejected(extractor) -> None:
         extractor._scanner.scan_batch(b"abc", [0, 1])
     with pytest.raises(ValueError):
         extractor._scanner.scan_batch("ab".encode("utf-32-le"), [0, 3])
+
+
+def test_triggers_are_set_once_and_must_be_the_cue_forms_three_sets(extractor) -> None:
+    module = core.load()
+    scanner = names_mod._build_scanner(extractor)
+    one_set = module.TriggerAutomaton(([([r"\bmy\b"], True)], []))  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="3 trigger sets"):
+        scanner.use_triggers(one_set)
+    scanner.use_triggers(module.TriggerAutomaton(names_mod._core_triggers()))  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="set already"):
+        scanner.use_triggers(module.TriggerAutomaton(names_mod._core_triggers()))  # type: ignore[union-attr]
+    text = "Hi guys, I'm Candy and I am new here. Mia here!"
+    data, bounds = core.batch_buffer([text])
+    assert scanner.extract_batch(data, bounds) == extractor._scanner.extract_batch(data, bounds)

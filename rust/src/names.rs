@@ -28,7 +28,7 @@ use pyo3::types::PyBytes;
 
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
-use crate::triggers::{TriggerForm, Triggers};
+use crate::triggers::TriggerAutomaton;
 use crate::word_table::{kind_of, FxBuild, PyWordTable, WordTable};
 
 /// Word kinds, as `names.py` numbers them (`_STOP, _KNOWN, _AMBIGUOUS, _UNKNOWN`).
@@ -1076,7 +1076,7 @@ pub struct PyNameScanner {
     scanner: NameScanner,
     forms: CueForms,
     /// the cue forms' triggers (`use_triggers`); without them every position is tried
-    triggers: OnceLock<Triggers>,
+    triggers: OnceLock<Py<TriggerAutomaton>>,
 }
 
 /// Word rows (text index, start, end, kind, cue id), phone-neighbour rows (text index, start,
@@ -1189,7 +1189,7 @@ fn extract_all(
     forms: &CueForms,
     chars: &[u32],
     bounds: &[usize],
-    triggers: Option<&Triggers>,
+    triggers: Option<&TriggerAutomaton>,
 ) -> PositionalRows {
     let (mut rows, mut deferred) = (Vec::new(), Vec::new());
     let scan = |_, text: &[u32]| {
@@ -1331,12 +1331,13 @@ impl PyNameScanner {
     }
 
     /// The cue forms' trigger sets (`names._core_triggers`: the cues', "here"'s, the title
-    /// forms'), set once: `extract_batch` then tries the cue forms only where they start.
-    fn use_triggers(&self, triggers: TriggerForm) -> PyResult<()> {
-        if triggers.0.len() != TRIGGER_SETS {
+    /// forms') as their whole DFA (`_native.trigger_automaton`: no state is built while the
+    /// first texts are scanned), set once: `extract_batch` then tries the cue forms only
+    /// where they start.
+    fn use_triggers(&self, triggers: Py<TriggerAutomaton>) -> PyResult<()> {
+        if triggers.get().sets() != TRIGGER_SETS {
             return Err(PyValueError::new_err("expected 3 trigger sets"));
         }
-        let triggers = Triggers::new(triggers).map_err(PyValueError::new_err)?;
         self.triggers
             .set(triggers)
             .map_err(|_| PyValueError::new_err("the triggers are set already"))
@@ -1362,7 +1363,7 @@ impl PyNameScanner {
     ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
         let (chars, offsets) = crate::decode_batch(data, &bounds)?;
         let (scanner, forms) = (&self.scanner, &self.forms);
-        let triggers = self.triggers.get().filter(|_| !whole);
+        let triggers = self.triggers.get().filter(|_| !whole).map(Py::get);
         let (rows, deferred, errors) =
             py.detach(|| extract_all(scanner, forms, &chars, &offsets, triggers));
         Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))

@@ -54,6 +54,7 @@ import numpy as np
 from amberline import core, disk_cache
 from amberline.config_files import packaged
 from amberline.disk_cache import regex
+from amberline.extract._native import trigger_automaton
 from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, Prefilter
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
@@ -601,9 +602,10 @@ def _scanner_for(names: NameExtractor, panic_on: str | None = None) -> object:
     """`_build_scanner` with the cue forms' triggers, which the core then scans itself (no
     Hyperscan hit crosses into Python): the sets of `_core_triggers`, read with the letters
     case-insensitive `re` folds to ASCII as those letters (`ASCII_FOLDS`), so a text holding
-    one ("ſoy") needs no search of the whole text."""
+    one ("ſoy") needs no search of the whole text; their DFA built whole and kept in the
+    disk cache (`trigger_automaton`)."""
     scanner = _build_scanner(names, panic_on)
-    scanner.use_triggers(_core_triggers())  # type: ignore[attr-defined]
+    scanner.use_triggers(trigger_automaton(_core_triggers()))  # type: ignore[attr-defined]
     return scanner
 
 
