@@ -389,3 +389,15 @@ def test_core_object_makers_on_any_class() -> None:
     assert (seen.a, seen.b) == (("a", 1), ("b", 2))
     with pytest.raises(AttributeError):
         made.make_objects(Base, ["a", "nope"], [[1], [2]])
+
+
+def test_batch_keys_are_the_ads_keys() -> None:
+    """`_keys` (the batch finish's keys) gives each ad's `key`: sources escaped, several in
+    a batch, no id (the content hash)."""
+    from amberline.pipeline import _keys
+
+    ads = [Ad(source=source, source_id=source_id, body=body)
+           for source in ("s", "a:b", "100%", "sha256", "")
+           for source_id in ("1", "x:y", None, "")
+           for body in ("one", "two")]
+    assert _keys(ads) == [ad.key for ad in ads]

@@ -561,17 +561,8 @@ def _map_items(maps: _Maps, groups: list[list], ads: list[int],
 def _keys(ads: Sequence[Ad]) -> list[str]:
     """`ad.key` of each ad, with each source escaped once per batch (a batch has one or a
     few sources)."""
-    escaped: dict[str, str] = {}
-    keys = []
-    for ad in ads:
-        if ad.source_id:
-            source = escaped.get(ad.source)
-            if source is None:
-                source = escaped[ad.source] = escape_source(ad.source)
-            keys.append(f"{source}:{ad.source_id}")
-        else:
-            keys.append(ad.key)
-    return keys
+    prefix = {source: f"{escape_source(source)}:" for source in {ad.source for ad in ads}}
+    return [f"{prefix[ad.source]}{ad.source_id}" if ad.source_id else ad.key for ad in ads]
 
 
 def _one_per_span(flags: list[Flag]) -> list[Flag]:
