@@ -401,3 +401,51 @@ def test_batch_keys_are_the_ads_keys() -> None:
            for source_id in ("1", "x:y", None, "")
            for body in ("one", "two")]
     assert _keys(ads) == [ad.key for ad in ads]
+
+
+def test_core_offsets_read_and_set_on_any_class() -> None:
+    """The core's `offsets` and `place` read and set `start` and `end` as `getattr` and
+    `setattr` do, on a list mixing classes: slotted records, a plain class (instance dict),
+    a class with its own `__setattr__`, one with a property."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.model import Exclusion, Obfuscation, Span
+
+    made = core.load()
+    if made is None or not hasattr(made, "place"):
+        pytest.skip("the core is not in use")
+
+    class Plain:
+        def __init__(self) -> None:
+            self.start, self.end = 1, 2
+
+    class Doubling:
+        __slots__ = ("end", "start")
+
+        def __setattr__(self, name: str, value: int) -> None:
+            object.__setattr__(self, name, 2 * value)
+
+    class Shifted:
+        def __init__(self) -> None:
+            self._start, self.end = 0, 0
+
+        @property
+        def start(self) -> int:
+            return self._start + 100
+
+        @start.setter
+        def start(self, value: int) -> None:
+            self._start = value
+
+    items = [Span("age", 1, 3, 4, "t"), Plain(), Obfuscation(5, 6, "x", ""), Doubling(),
+             Shifted(), Exclusion(7, 8, "r", "e"), Span("age", 1, 9, 10, "t")]
+    count = len(items)
+    starts = np.arange(count, dtype="<i8") * 10
+    made.place(items, starts.tobytes(), (starts + 1).tobytes())
+    want = [(s, s + 1) for s in starts.tolist()]
+    want[3] = (2 * want[3][0], 2 * want[3][1])
+    want[4] = (want[4][0] + 100, want[4][1])
+    assert [(item.start, item.end) for item in items] == want
+    got = made.offsets(items)
+    assert list(zip(*(np.frombuffer(b, dtype="<i8").tolist() for b in got), strict=True)) == want

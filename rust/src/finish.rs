@@ -428,9 +428,11 @@ pub fn offsets<'py>(
     guarded("offsets", || {
         let mut starts = Vec::with_capacity(items.len());
         let mut ends = Vec::with_capacity(items.len());
+        let mut access = OffsetSlots::new(py);
         for item in items.iter() {
-            starts.push(item.getattr(intern!(py, "start"))?.extract::<i64>()?);
-            ends.push(item.getattr(intern!(py, "end"))?.extract::<i64>()?);
+            let [start, end] = access.of(&item)?;
+            starts.push(start.get(&item)?.extract::<i64>()?);
+            ends.push(end.get(&item)?.extract::<i64>()?);
         }
         Ok((
             PyBytes::new(py, &le_bytes(&starts)),
@@ -452,12 +454,118 @@ pub fn place<'py>(
         let n = items.len();
         let starts = column(starts, "starts", Some(n))?;
         let ends = column(ends, "ends", Some(n))?;
+        let mut access = OffsetSlots::new(py);
         for (k, item) in items.iter().enumerate() {
-            item.setattr(intern!(py, "start"), starts[k])?;
-            item.setattr(intern!(py, "end"), ends[k])?;
+            let [start, end] = access.of(&item)?;
+            start.set(&item, starts[k].into_pyobject(py)?.as_any())?;
+            end.set(&item, ends[k].into_pyobject(py)?.as_any())?;
         }
         Ok(())
     })
+}
+
+/// How the `start` and `end` of the items of one class are read and set, for the last
+/// class seen (a batch's items come in runs of one class).
+struct OffsetSlots<'py> {
+    names: [Bound<'py, PyString>; 2],
+    class: Option<(Bound<'py, PyType>, [Slot<'py>; 2])>,
+}
+
+impl<'py> OffsetSlots<'py> {
+    fn new(py: Python<'py>) -> Self {
+        Self {
+            names: [intern!(py, "start").clone(), intern!(py, "end").clone()],
+            class: None,
+        }
+    }
+
+    fn of(&mut self, item: &Bound<'py, PyAny>) -> PyResult<&[Slot<'py>; 2]> {
+        let class = item.get_type();
+        if !self.class.as_ref().is_some_and(|(seen, _)| seen.is(&class)) {
+            let [start, end] = &self.names;
+            let slots = [Slot::new(&class, start)?, Slot::new(&class, end)?];
+            self.class = Some((class, slots));
+        }
+        Ok(&self.class.as_ref().expect("set above").1)
+    }
+}
+
+/// An attribute of the objects of one class, read and set as `getattr` and `setattr` do:
+/// when the class is plain (`__getattribute__` and `__setattr__` are `object`'s) and the
+/// attribute is a data descriptor (a slot), by the descriptor's own getter and setter, taken
+/// once (what those reach after a lookup in the class's MRO per call); else by name.
+pub(crate) struct Slot<'py> {
+    name: Bound<'py, PyString>,
+    descriptor: Option<(
+        Bound<'py, PyAny>,
+        Option<ffi::descrgetfunc>,
+        ffi::descrsetfunc,
+    )>,
+}
+
+impl<'py> Slot<'py> {
+    fn new(class: &Bound<'py, PyType>, name: &Bound<'py, PyString>) -> PyResult<Self> {
+        let descriptor = if plain(class)? {
+            data_descriptor(class, name)?
+        } else {
+            None
+        };
+        Ok(Self {
+            name: name.clone(),
+            descriptor,
+        })
+    }
+
+    fn get(&self, object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = object.py();
+        match &self.descriptor {
+            Some((descr, Some(get), _)) => {
+                // SAFETY: `get` is the getter of `descr`'s type, given the descriptor, a live
+                // object of the class it was found on and that class (borrowed); it returns
+                // a new reference or NULL with an error set.
+                unsafe {
+                    Bound::from_owned_ptr_or_err(
+                        py,
+                        get(descr.as_ptr(), object.as_ptr(), object.get_type().as_ptr()),
+                    )
+                }
+            }
+            _ => object.getattr(&self.name),
+        }
+    }
+
+    fn set(&self, object: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<()> {
+        match &self.descriptor {
+            Some((descr, _, set)) => {
+                // SAFETY: `set` is the setter of `descr`'s type, given the descriptor, a live
+                // object of the class it was found on and a value it does not steal; it
+                // returns -1 with an error set on failure.
+                if unsafe { set(descr.as_ptr(), object.as_ptr(), value.as_ptr()) } != 0 {
+                    return Err(PyErr::fetch(object.py()));
+                }
+                Ok(())
+            }
+            None => object.setattr(&self.name, value),
+        }
+    }
+}
+
+/// Does `class` read and set attributes as `object` does (and may be made by its
+/// allocator: it is not abstract)?
+fn plain(class: &Bound<'_, PyType>) -> PyResult<bool> {
+    let py = class.py();
+    let object = py.get_type::<PyAny>();
+    // SAFETY: the GIL is held and `class` is a live type object.
+    let flags = unsafe { ffi::PyType_GetFlags(class.as_type_ptr()) };
+    if flags & ffi::Py_TPFLAGS_IS_ABSTRACT != 0 {
+        return Ok(false);
+    }
+    for name in [intern!(py, "__setattr__"), intern!(py, "__getattribute__")] {
+        if !class.getattr(name)?.is(&object.getattr(name)?) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Makes objects of one class (a dataclass with slots and no `__post_init__`) with their
@@ -465,29 +573,29 @@ pub fn place<'py>(
 ///
 /// Why not `object.__new__(cls)` and `setattr`: both go through a call or an attribute lookup
 /// per object and field, which for a batch's flags and screenings costs more than the rest
-/// of their finish. When the class is plain (its `__setattr__` is `object`'s, it is not
-/// abstract), the maker takes the class's allocator (what `object.__new__` calls) and each
-/// field's descriptor once (the one `setattr` would find first in the class's MRO) and calls
-/// the descriptor's setter directly: the same slot written, the same checks made. Any other
-/// class is made the slow way.
+/// of their finish. When the class is plain (see `plain`) and each field a slot, the maker
+/// takes the class's allocator (what `object.__new__` calls) and each field's `Slot` once:
+/// the same slots written, the same checks made. Any other class is made the slow way.
 pub(crate) struct Maker<'py> {
     cls: Bound<'py, PyAny>,
     new: Bound<'py, PyAny>,
     alloc: Option<ffi::allocfunc>,
-    fields: Vec<Field<'py>>,
+    fields: Vec<Slot<'py>>,
 }
 
-struct Field<'py> {
-    name: Bound<'py, PyString>,
-    setter: Option<(Bound<'py, PyAny>, ffi::descrsetfunc)>,
-}
-
-/// The first of `cls.__mro__` to define `name`, as `setattr` finds it, when its type has a
-/// setter (a data descriptor such as a slot).
+/// The first of `cls.__mro__` to define `name`, as `getattr` and `setattr` find it, when its
+/// type has a setter (a data descriptor such as a slot), with its getter if it has one.
+#[allow(clippy::type_complexity)]
 fn data_descriptor<'py>(
     cls: &Bound<'py, PyType>,
     name: &Bound<'py, PyString>,
-) -> PyResult<Option<(Bound<'py, PyAny>, ffi::descrsetfunc)>> {
+) -> PyResult<
+    Option<(
+        Bound<'py, PyAny>,
+        Option<ffi::descrgetfunc>,
+        ffi::descrsetfunc,
+    )>,
+> {
     let py = cls.py();
     for base in cls.getattr(intern!(py, "__mro__"))?.try_iter()? {
         let space = base?.getattr(intern!(py, "__dict__"))?;
@@ -495,16 +603,28 @@ fn data_descriptor<'py>(
             continue;
         }
         let descr = space.get_item(name)?;
-        // SAFETY: the GIL is held and `descr`'s type is a live type object; PyType_GetSlot
-        // reads a slot of any type since 3.10 (this build needs 3.11).
-        let slot =
-            unsafe { ffi::PyType_GetSlot(descr.get_type().as_type_ptr(), ffi::Py_tp_descr_set) };
-        if slot.is_null() {
+        let kind = descr.get_type().as_type_ptr();
+        // SAFETY: the GIL is held and `kind` is a live type object; PyType_GetSlot reads a
+        // slot of any type since 3.10 (this build needs 3.11).
+        let (get, set) = unsafe {
+            (
+                ffi::PyType_GetSlot(kind, ffi::Py_tp_descr_get),
+                ffi::PyType_GetSlot(kind, ffi::Py_tp_descr_set),
+            )
+        };
+        if set.is_null() {
             return Ok(None);
         }
-        // SAFETY: a non-null Py_tp_descr_set slot is a `descrsetfunc`.
-        let set: ffi::descrsetfunc = unsafe { std::mem::transmute(slot) };
-        return Ok(Some((descr, set)));
+        // SAFETY: non-null Py_tp_descr_get and Py_tp_descr_set slots are a `descrgetfunc`
+        // and a `descrsetfunc`.
+        let (get, set) = unsafe {
+            (
+                (!get.is_null())
+                    .then(|| std::mem::transmute::<*mut std::ffi::c_void, ffi::descrgetfunc>(get)),
+                std::mem::transmute::<*mut std::ffi::c_void, ffi::descrsetfunc>(set),
+            )
+        };
+        return Ok(Some((descr, get, set)));
     }
     Ok(None)
 }
@@ -513,33 +633,34 @@ impl<'py> Maker<'py> {
     pub(crate) fn new(cls: &Bound<'py, PyAny>, names: &[Bound<'py, PyString>]) -> PyResult<Self> {
         let py = cls.py();
         let new = object_new(py)?;
-        let plain = cls.cast::<PyType>().ok().filter(|t| {
-            let object = py.get_type::<PyAny>();
-            // SAFETY: the GIL is held and `t` is a live type object.
-            let flags = unsafe { ffi::PyType_GetFlags(t.as_type_ptr()) };
-            flags & ffi::Py_TPFLAGS_IS_ABSTRACT == 0
-                && t.getattr(intern!(py, "__setattr__"))
-                    .and_then(|own| Ok(own.is(&object.getattr(intern!(py, "__setattr__"))?)))
-                    .unwrap_or(false)
-        });
-        let mut fields = Vec::with_capacity(names.len());
-        for name in names {
-            let setter = match &plain {
-                Some(t) => data_descriptor(t, name)?,
-                None => None,
-            };
-            fields.push(Field {
-                name: name.clone(),
-                setter,
-            });
-        }
-        let alloc = match &plain {
-            Some(t) if fields.iter().all(|f| f.setter.is_some()) => {
-                // SAFETY: as above; a heap type's Py_tp_alloc slot is an `allocfunc`.
-                let slot = unsafe { ffi::PyType_GetSlot(t.as_type_ptr(), ffi::Py_tp_alloc) };
-                (!slot.is_null()).then(|| unsafe { std::mem::transmute::<_, ffi::allocfunc>(slot) })
+        let class = cls.cast::<PyType>().ok();
+        let (fields, alloc) = match class {
+            Some(t) if plain(t)? => {
+                let fields = names
+                    .iter()
+                    .map(|name| Slot::new(t, name))
+                    .collect::<PyResult<Vec<_>>>()?;
+                let alloc = if fields.iter().all(|f| f.descriptor.is_some()) {
+                    // SAFETY: as above; a type's non-null Py_tp_alloc slot is an `allocfunc`.
+                    let slot = unsafe { ffi::PyType_GetSlot(t.as_type_ptr(), ffi::Py_tp_alloc) };
+                    (!slot.is_null()).then(|| unsafe {
+                        std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(slot)
+                    })
+                } else {
+                    None
+                };
+                (fields, alloc)
             }
-            _ => None,
+            _ => (
+                names
+                    .iter()
+                    .map(|name| Slot {
+                        name: name.clone(),
+                        descriptor: None,
+                    })
+                    .collect(),
+                None,
+            ),
         };
         Ok(Self {
             cls: cls.clone(),
@@ -554,26 +675,17 @@ impl<'py> Maker<'py> {
         &self,
         values: impl IntoIterator<Item = Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.cls.py();
-        let Some(alloc) = self.alloc else {
-            let object = self.new.call1((&self.cls,))?;
-            for (field, value) in self.fields.iter().zip(values) {
-                object.setattr(&field.name, value)?;
-            }
-            return Ok(object);
+        let object = match self.alloc {
+            // SAFETY: `alloc` is the class's own allocator, called as `object.__new__` calls
+            // it (the class is not abstract); it returns a new reference or NULL with an
+            // error set.
+            Some(alloc) => unsafe {
+                Bound::from_owned_ptr_or_err(self.cls.py(), alloc(self.cls.as_ptr().cast(), 0))?
+            },
+            None => self.new.call1((&self.cls,))?,
         };
-        // SAFETY: `alloc` is the class's own allocator, called as `object.__new__` calls it
-        // (the class is not abstract); it returns a new reference or NULL with an error set.
-        let object =
-            unsafe { Bound::from_owned_ptr_or_err(py, alloc(self.cls.as_ptr().cast(), 0))? };
         for (field, value) in self.fields.iter().zip(values) {
-            let (descr, set) = field.setter.as_ref().expect("every field has a setter");
-            // SAFETY: `set` is the setter of `descr`'s type, given the descriptor, a live
-            // object of the class it was found on and a value it does not steal; it returns
-            // -1 with an error set on failure.
-            if unsafe { set(descr.as_ptr(), object.as_ptr(), value.as_ptr()) } != 0 {
-                return Err(PyErr::fetch(py));
-            }
+            field.set(&object, &value)?;
         }
         Ok(object)
     }
