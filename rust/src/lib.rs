@@ -139,6 +139,28 @@ pub(crate) fn decode_batch(data: &[u8], bounds: &[i64]) -> PyResult<(Vec<u32>, V
     Ok((chars, offsets))
 }
 
+/// `decode_batch` without a copy where it can: a Python bytes' data is aligned for `u32`
+/// (its header is a multiple of 8 bytes), so on a little-endian machine the buffer is read in
+/// place as code points (no megabytes allocated, written and faulted in per batch and
+/// stage); a misaligned buffer or a big-endian machine gets the copy.
+pub(crate) fn batch_view<'a>(
+    data: &'a [u8],
+    bounds: &[i64],
+) -> PyResult<(std::borrow::Cow<'a, [u32]>, Vec<usize>)> {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: every bit pattern is a valid u32; `align_to` puts in `chars` only whole,
+        // aligned words of `data`, which stays borrowed for the view's lifetime.
+        let (head, chars, tail) = unsafe { data.align_to::<u32>() };
+        if head.is_empty() && tail.is_empty() {
+            let offsets = check_batch(chars, bounds)?;
+            return Ok((std::borrow::Cow::Borrowed(chars), offsets));
+        }
+    }
+    let (chars, offsets) = decode_batch(data, bounds)?;
+    Ok((std::borrow::Cow::Owned(chars), offsets))
+}
+
 /// `decode_batch` into `chars` (cleared first); returns the offsets.
 pub(crate) fn decode_batch_into(
     data: &[u8],
@@ -155,8 +177,18 @@ pub(crate) fn decode_batch_into(
         data.chunks_exact(4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
     );
-    // (the largest character first: a pass without an early exit, which vectorises)
-    if chars.iter().copied().max().unwrap_or(0) as usize >= tables::N_CODE_POINTS {
+    check_batch(chars, bounds)
+}
+
+/// The batch's offsets from `bounds`, once every code point and bound is checked.
+fn check_batch(chars: &[u32], bounds: &[i64]) -> PyResult<Vec<usize>> {
+    // (whether any is too large first: a pass without an early exit, which vectorises)
+    let limit = tables::N_CODE_POINTS as u32;
+    if chars
+        .iter()
+        .fold(0u32, |any, &c| any | u32::from(c >= limit))
+        != 0
+    {
         let c = chars
             .iter()
             .find(|&&c| c as usize >= tables::N_CODE_POINTS)
@@ -376,10 +408,12 @@ struct LexiconMatcher {
 fn match_all(matcher: &Matcher, chars: &[u32], bounds: &[usize]) -> (Vec<i64>, TextErrors) {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let (mut hay, mut orig) = (Vec::new(), Vec::new());
+    let (mut raw, mut folds) = (Vec::new(), Vec::new());
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
-        match catch_unwind(AssertUnwindSafe(|| matcher.find(text, &mut hay, &mut orig))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            matcher.find(text, &mut raw, &mut folds)
+        })) {
             Ok(hits) => {
                 for (entry, start, end) in hits {
                     rows.extend([index as i64, i64::from(entry), start as i64, end as i64]);
@@ -458,7 +492,7 @@ impl LexiconMatcher {
         data: &[u8],
         bounds: Vec<i64>,
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
-        let (chars, offsets) = decode_batch(data, &bounds)?;
+        let (chars, offsets) = batch_view(data, &bounds)?;
         let matcher = &self.matcher;
         let (rows, errors) = py.detach(|| match_all(matcher, &chars, &offsets));
         Ok((PyBytes::new(py, &le_bytes(&rows)), errors))

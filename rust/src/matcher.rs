@@ -10,12 +10,15 @@
 //! do not overlap are kept; and a refusable entry right after a refusal ("no", "never", a
 //! prohibition emoji) in the same clause is dropped, as `_REFUSAL` in the reference decides.
 //!
-//! The literals' characters get dense ids, one byte each, so the automaton runs over a byte
-//! per code point and its offsets are already the text's code point offsets.
+//! The literals' characters get dense ids, one byte each, so the automaton steps a byte per
+//! code point; it steps as each byte is made, so no copy of the text is made, and a folded
+//! whitespace run is recorded once (not an offset per code point) to map positions back.
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 
 use crate::tables::{ALNUM, N_CODE_POINTS};
 
@@ -46,7 +49,8 @@ pub struct Refusal {
 }
 
 pub struct Matcher {
-    automaton: Option<AhoCorasick>,
+    /// The literals' automaton as a table: one look-up per byte.
+    automaton: Option<Table>,
     owners: Vec<Owners>,
     /// per code point: the id of its lower-case form among the literals' characters, or 0
     class: Vec<u8>,
@@ -60,6 +64,82 @@ pub struct Matcher {
     /// non-ASCII code point -> the ASCII letter case-insensitive `re` matches it to
     fold: HashMap<u32, u8>,
     panic_on: Option<u32>,
+}
+
+/// The literals' DFA (aho-corasick's, for every match) copied into one table the scan
+/// indexes itself: its states, numbered from the start state, premultiplied by the stride,
+/// so a step is one look-up with nothing of the DFA's reloaded around it.
+struct Table {
+    /// `trans[state + byte]`: the next state, with `ENDS` set where literals end there
+    trans: Vec<u32>,
+    /// log2 of the stride (the alphabet's size rounded up to a power of two)
+    shift: u32,
+    /// per state: its literals (pattern, length) in `ends[ends_from[s]..ends_from[s + 1]]`
+    ends_from: Vec<u32>,
+    ends: Vec<(u32, u32)>,
+}
+
+/// The bit of a `Table` transition saying that literals end in the state it leads to.
+const ENDS: u32 = 1 << 31;
+
+impl Table {
+    /// `dfa`'s states reachable from its unanchored start over the bytes `0..alphabet`
+    /// (the only bytes the scan makes).
+    fn new(dfa: &DFA, alphabet: usize) -> Result<Self, String> {
+        let start = dfa
+            .start_state(Anchored::No)
+            .map_err(|e| format!("the automaton has no unanchored start: {e}"))?;
+        let stride = alphabet.next_power_of_two();
+        let mut number: HashMap<u32, u32> = HashMap::from([(start.as_u32(), 0)]);
+        let mut states = vec![start];
+        let mut trans: Vec<u32> = Vec::new();
+        let (mut ends_from, mut ends) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while let Some(&sid) = states.get(i) {
+            ends_from.push(ends.len() as u32);
+            if dfa.is_match(sid) {
+                for k in 0..dfa.match_len(sid) {
+                    let pattern = dfa.match_pattern(sid, k);
+                    ends.push((pattern.as_u32(), dfa.pattern_len(pattern) as u32));
+                }
+            }
+            let row = trans.len();
+            trans.resize(row + stride, 0);
+            for byte in 0..alphabet {
+                let next = dfa.next_state(Anchored::No, sid, byte as u8);
+                let n = number.len() as u32;
+                let index = *number.entry(next.as_u32()).or_insert_with(|| {
+                    states.push(next);
+                    n
+                });
+                let at = (index as usize)
+                    .checked_mul(stride)
+                    .filter(|&at| at < ENDS as usize)
+                    .ok_or("the automaton has too many states")?;
+                trans[row + byte] = at as u32 | if dfa.is_match(next) { ENDS } else { 0 };
+            }
+            i += 1;
+        }
+        ends_from.push(ends.len() as u32);
+        Ok(Table {
+            trans,
+            shift: stride.trailing_zeros(),
+            ends_from,
+            ends,
+        })
+    }
+
+    /// Push (start, end, pattern) of the literals ending in `state` at `end`.
+    #[inline(never)]
+    fn ends_at(&self, state: usize, end: usize, raw: &mut Vec<(usize, usize, u32)>) {
+        let s = state >> self.shift;
+        let (a, b) = (self.ends_from[s] as usize, self.ends_from[s + 1] as usize);
+        raw.extend(
+            self.ends[a..b]
+                .iter()
+                .map(|&(pattern, len)| (end - len as usize, end, pattern)),
+        );
+    }
 }
 
 /// What one text gives: (entry, start, end) in code points, ordered by start, longest first.
@@ -161,12 +241,13 @@ impl Matcher {
             None
         } else {
             Some(
-                AhoCorasick::builder()
+                DFA::builder()
                     .match_kind(MatchKind::Standard)
-                    // A full DFA: one table lookup per byte; the literals are few and short.
-                    .kind(Some(AhoCorasickKind::DFA))
+                    // (stepped by hand, every match: no prefilter to skip ahead with)
+                    .prefilter(false)
                     .build(&patterns)
-                    .map_err(|e| format!("cannot build the automaton: {e}"))?,
+                    .map_err(|e| format!("cannot build the automaton: {e}"))
+                    .and_then(|dfa| Table::new(&dfa, ids.len() + 1))?,
             )
         };
         Ok(Matcher {
@@ -244,38 +325,60 @@ impl Matcher {
         false
     }
 
-    /// All of the lexicon's matches in one text. `hay` and `orig` are scratch buffers.
-    pub fn find(&self, text: &[u32], hay: &mut Vec<u8>, orig: &mut Vec<usize>) -> Hits {
+    /// All of the lexicon's matches in one text. `raw` and `folds` are scratch buffers.
+    pub fn find(
+        &self,
+        text: &[u32],
+        raw: &mut Vec<(usize, usize, u32)>,
+        folds: &mut Vec<(usize, usize)>,
+    ) -> Hits {
         if let Some(trap) = self.panic_on {
             assert!(!text.contains(&trap), "test panic: the trap character");
         }
-        let Some(automaton) = &self.automaton else {
+        let Some(table) = &self.automaton else {
             return Vec::new();
         };
-        // Lower-case, one byte per code point, whitespace runs folded to their first space;
-        // `orig` maps each kept position back to the text, plus the text's end.
-        hay.clear();
-        orig.clear();
-        let mut in_space = false;
-        for (i, &c) in text.iter().enumerate() {
+        // The automaton steps over the text lower-cased, one byte per code point, whitespace
+        // runs folded to their first space, each byte as it is made; `raw` takes each
+        // literal's (start, end, pattern) in that view, and `folds` (view position, code
+        // points dropped before it) where a run was folded, which maps the view back.
+        raw.clear();
+        folds.clear();
+        let trans = table.trans.as_slice();
+        let mut state = 0usize;
+        let (mut in_space, mut n, mut dropped) = (false, 0usize, 0usize);
+        for &c in text {
             let space = is_folded_space(c);
             if space && in_space {
+                dropped += 1;
+                match folds.last_mut() {
+                    Some(last) if last.0 == n => last.1 = dropped,
+                    _ => folds.push((n, dropped)),
+                }
                 continue;
             }
             in_space = space;
-            hay.push(self.class.get(c as usize).copied().unwrap_or(0));
-            orig.push(i);
+            let byte = self.class.get(c as usize).copied().unwrap_or(0);
+            let next = trans[state + usize::from(byte)];
+            state = (next & !ENDS) as usize;
+            n += 1;
+            if next & ENDS != 0 {
+                table.ends_at(state, n, raw);
+            }
         }
-        orig.push(text.len());
-        let kept_word = |k: usize| self.lowers_to_word(text[orig[k]]);
+        let folds = folds.as_slice();
+        let orig = |k: usize| {
+            let before = folds.partition_point(|&(at, _)| at <= k);
+            k + before.checked_sub(1).map_or(0, |i| folds[i].1)
+        };
+        let kept_word = |k: usize| self.lowers_to_word(text[orig(k)]);
         let mut hits: Vec<(usize, std::cmp::Reverse<usize>, u32)> = Vec::new();
-        for m in automaton.find_overlapping_iter(hay.as_slice()) {
-            let (start, end) = (m.start(), m.end());
-            for &(entry, ws, we) in &self.owners[m.pattern().as_usize()] {
+        for &(start, end, pattern) in raw.iter() {
+            for &(entry, ws, we) in &self.owners[pattern as usize] {
                 if ws && start > 0 && kept_word(start - 1) {
                     continue;
                 }
-                if we && end < hay.len() && kept_word(end) {
+                if we && end < n && kept_word(end) {
                     continue;
                 }
                 hits.push((start, std::cmp::Reverse(end), entry));
@@ -295,7 +398,7 @@ impl Matcher {
             }
             seen[e] = true;
             last_end[e] = end;
-            let (s, t) = (orig[start], orig[end]);
+            let (s, t) = (orig(start), orig(end));
             if self.refusable[e] && self.refused(text, s) {
                 continue;
             }
