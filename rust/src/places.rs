@@ -36,6 +36,24 @@ pub struct PlaceScanner {
     first_words: HashMap<Box<[u32]>, Edge, FxBuild>,
     /// What `PlaceExtractor._resolve` decides with, when handed over (`extract` needs it).
     rules: Option<Rules>,
+    /// Per ASCII character: its lower case, plus 0x80 if that is a letter or digit (`SLOW`:
+    /// not ASCII, looked up in the tables).
+    ascii: [u8; 128],
+    /// One bit per `word_hash` of the `first_words` (a filter before the look-up).
+    first_word_bits: Vec<u64>,
+}
+
+/// `PlaceScanner::ascii`'s mark of a character it does not describe (DEL is no letter).
+const SLOW: u8 = 0xff;
+
+/// log2 of the number of bits of `PlaceScanner::first_word_bits`: a few times the first
+/// words, so that few words of a text that are none pass.
+const FIRST_WORD_BITS: u32 = 17;
+
+/// A word's hash, one (lower-case) character at a time.
+#[inline]
+fn word_hash(hash: u64, c: u32) -> u64 {
+    (hash.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x517c_c1b7_2722_0a95)
 }
 
 /// The gazetteer's facts and the context rules of `PlaceExtractor._resolve`, by key index and
@@ -280,12 +298,30 @@ impl PlaceScanner {
                 first_words.insert(word.into_boxed_slice(), e);
             }
         }
+        let ascii = std::array::from_fn(|c| match u8::try_from(table[c]) {
+            Ok(low) if low < 0x80 => {
+                low | if tables.flag(u32::from(low), ALNUM) {
+                    0x80
+                } else {
+                    0
+                }
+            }
+            _ => SLOW,
+        });
+        let mut first_word_bits = vec![0u64; (1 << FIRST_WORD_BITS) / 64];
+        for word in first_words.keys() {
+            let bit =
+                (word.iter().fold(0, |h, &c| word_hash(h, c)) >> (64 - FIRST_WORD_BITS)) as usize;
+            first_word_bits[bit / 64] |= 1 << (bit % 64);
+        }
         Ok(PlaceScanner {
             tables,
             lower: table,
             trie,
             first_words,
             rules: None,
+            ascii,
+            first_word_bits,
         })
     }
 
@@ -327,50 +363,67 @@ impl PlaceScanner {
     /// and that is not part of a web address (what the Python extractor keeps of its
     /// matcher's matches, found here by walking the keys' trie from each such start).
     pub fn candidates(&self, text: &[u32]) -> Vec<(usize, usize, u32)> {
-        let low: Vec<u32> = text
-            .iter()
-            .map(|&c| self.lower.get(c as usize).copied().unwrap_or(c))
-            .collect();
-        let n = low.len();
-        let alnum = |c: u32| self.tables.flag(c, ALNUM);
+        // The text is lower-cased where it is read (no lower-cased copy of a whole batch).
+        let n = text.len();
+        let low = |i: usize| self.lowered(text[i]);
+        let alnum = |i: usize| self.alnum_lowered(text[i]);
         let mut out = Vec::new();
         let mut ends = Vec::new();
-        for start in 0..n {
-            if start > 0 && alnum(low[start - 1]) {
-                continue;
-            }
-            if start > 0 && (low[start - 1] == '/' as u32 || low[start - 1] == '@' as u32) {
-                continue;
-            }
+        let mut word = Vec::new();
+        // Every `start` looked at has no letter or digit right before it: a word is passed
+        // whole, with the character after it (which has one before it).
+        let mut start = 0;
+        while start < n {
+            // (after a '/' or '@' no key starts)
+            let after_link = || start > 0 && matches!(low(start - 1), 0x2f | 0x40);
             let mut block = self.trie.root;
             let mut end = start;
             let mut first = None;
             ends.clear();
-            let mut word_end = start;
-            while word_end < n && alnum(low[word_end]) {
-                word_end += 1;
-            }
-            if word_end > start {
+            if alnum(start) {
+                // The word, lower-cased, hashed as it is read.
+                let mut word_end = start;
+                let mut hash = 0u64;
+                for &c in &text[start..] {
+                    let (c, alnum) = self.lowered_alnum(c);
+                    if !alnum {
+                        break;
+                    }
+                    hash = word_hash(hash, c);
+                    word_end += 1;
+                }
+                let next = word_end + 1;
+                if !self.may_be_first_word(hash) || after_link() {
+                    start = next;
+                    continue;
+                }
                 // Resume the walk after the text's first word, or skip it: see `first_words`.
-                let Some(&edge) = self.first_words.get(&low[start..word_end]) else {
+                word.clear();
+                word.extend((start..word_end).map(low));
+                let Some(&edge) = self.first_words.get(word.as_slice()) else {
+                    start = next;
                     continue;
                 };
                 block = (edge.first, edge.count);
                 end = word_end;
                 // No letter or digit follows (the word is whole), so only a web address
                 // after it can refuse a key ending here.
-                if edge.key != NO_KEY && !self.in_domain(&low, end) {
+                if edge.key != NO_KEY && !self.in_domain(text, end) {
                     ends.push((end, edge.key));
                 }
                 if edge.count == 0 {
                     out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
+                    start = next;
                     continue;
                 }
+            } else if self.trie.step(block, low(start)).is_none() || after_link() {
+                start += 1;
+                continue;
             }
             while end < n {
                 let next = match first {
-                    Some(e) if end == start + 1 => self.trie.step2(e, low[start], low[end]),
-                    _ => self.trie.step(block, low[end]),
+                    Some(e) if end == start + 1 => self.trie.step2(e, low(start), low(end)),
+                    _ => self.trie.step(block, low(end)),
                 };
                 let Some(edge) = next else {
                     break;
@@ -380,8 +433,8 @@ impl PlaceScanner {
                 }
                 block = (edge.first, edge.count);
                 end += 1;
-                let in_word = end < n && alnum(low[end]);
-                if edge.key != NO_KEY && !in_word && !self.in_domain(&low, end) {
+                let in_word = end < n && alnum(end);
+                if edge.key != NO_KEY && !in_word && !self.in_domain(text, end) {
                     ends.push((end, edge.key));
                 }
                 if edge.count == 0 {
@@ -389,8 +442,48 @@ impl PlaceScanner {
                 }
             }
             out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
+            start = if alnum(start) {
+                // (a word's walk went past its first word: its end is found again)
+                let mut word_end = start + 1;
+                while word_end < n && alnum(word_end) {
+                    word_end += 1;
+                }
+                word_end + 1
+            } else {
+                start + 1
+            };
         }
         out
+    }
+
+    /// `c` lower-cased as `str.lower` does (one character).
+    #[inline]
+    fn lowered(&self, c: u32) -> u32 {
+        self.lower.get(c as usize).copied().unwrap_or(c)
+    }
+
+    /// Is `c` lower-cased a letter or digit (`str.isalnum`)?
+    #[inline]
+    fn alnum_lowered(&self, c: u32) -> bool {
+        self.lowered_alnum(c).1
+    }
+
+    /// `c` lower-cased, and whether that is a letter or digit (`str.isalnum`).
+    #[inline]
+    fn lowered_alnum(&self, c: u32) -> (u32, bool) {
+        if let Some(&entry) = self.ascii.get(c as usize).filter(|&&e| e != SLOW) {
+            return (u32::from(entry & 0x7f), entry & 0x80 != 0);
+        }
+        let low = self.lowered(c);
+        (low, self.tables.flag(low, ALNUM))
+    }
+
+    /// May a word with this `word_hash` be in `first_words`? (Most words of a text are not,
+    /// and a look-up there costs more than this bit.)
+    #[inline]
+    fn may_be_first_word(&self, hash: u64) -> bool {
+        let bit = (hash >> (64 - FIRST_WORD_BITS)) as usize;
+        self.first_word_bits[bit / 64] & (1 << (bit % 64)) != 0
     }
 
     /// `PlaceExtractor.extract` (needs the rules): (start, end, place, anchored, listed) of
@@ -645,29 +738,33 @@ impl PlaceScanner {
         }
     }
 
-    /// `_IN_DOMAIN.match(low, end)`: `\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b`.
-    fn in_domain(&self, low: &[u32], end: usize) -> bool {
-        if low.get(end) != Some(&('.' as u32)) {
+    /// `_IN_DOMAIN.match(low, end)`: `\.[a-z0-9-]+\.(?:com|net|org|info|biz|us|ca|co)\b`,
+    /// `low` being `text` lower-cased.
+    fn in_domain(&self, text: &[u32], end: usize) -> bool {
+        let n = text.len();
+        let low = |i: usize| self.lowered(text[i]);
+        if end >= n || low(end) != '.' as u32 {
             return false;
         }
         let mut q = end + 1;
-        while q < low.len() && {
-            let c = low[q];
+        while q < n && {
+            let c = low(q);
             (0x61..=0x7A).contains(&c) || (0x30..=0x39).contains(&c) || c == '-' as u32
         } {
             q += 1;
         }
-        if q == end + 1 || low.get(q) != Some(&('.' as u32)) {
+        if q == end + 1 || q >= n || low(q) != '.' as u32 {
             return false;
         }
         let q = q + 1;
         DOMAINS.iter().any(|d| {
             let e = q + d.len();
-            e <= low.len()
-                && d.bytes().zip(&low[q..e]).all(|(b, &c)| u32::from(b) == c)
-                && !low
-                    .get(e)
-                    .is_some_and(|&c| c == '_' as u32 || self.tables.flag(c, ALNUM))
+            e <= n
+                && d.bytes().zip(q..e).all(|(b, i)| u32::from(b) == low(i))
+                && !(e < n && {
+                    let c = low(e);
+                    c == '_' as u32 || self.tables.flag(c, ALNUM)
+                })
         })
     }
 }
@@ -854,7 +951,7 @@ fn per_text<'py, F>(
 where
     F: Fn(&PlaceScanner, usize, &[u32], &mut Vec<i64>) + Sync,
 {
-    let (chars, offsets) = crate::decode_batch(data, bounds)?;
+    let (chars, offsets) = crate::batch_view(data, bounds)?;
     let (rows, errors) = py.detach(|| {
         let (mut rows, mut errors) = (Vec::new(), Vec::new());
         let mut found = Vec::new();
