@@ -143,6 +143,9 @@ pub struct Found {
     pub rows: Vec<Row>,
     pub values: String,
     n_chars: usize,
+    /// The handles' start positions, a buffer kept from piece to piece (never cleared: each
+    /// piece reads only what it wrote).
+    starts: Vec<usize>,
 }
 
 impl Found {
@@ -506,7 +509,15 @@ impl Contact {
             }
         }
         hay.clear();
-        hay.extend(text.iter().map(|&c| self.class_byte(c)));
+        hay.reserve(text.len());
+        // (an all-ASCII block is its own class bytes: narrowed whole, which vectorises)
+        for block in text.chunks(32) {
+            if block.iter().fold(0, |any, &c| any | c) < 0x80 {
+                hay.extend(block.iter().map(|&c| c as u8));
+            } else {
+                hay.extend(block.iter().map(|&c| self.class_byte(c)));
+            }
+        }
         let hay = hay.as_slice();
         let mut start = 0;
         for i in memchr::memmem::find_iter(hay, b"\n\x0c\n") {
@@ -522,7 +533,9 @@ impl Contact {
         let base = out.rows.len();
         self.emails(text, hay, out);
         self.urls(text, hay, out);
-        self.handles(hay, out);
+        let mut starts = std::mem::take(&mut out.starts);
+        self.handles(hay, out, &mut starts);
+        out.starts = starts;
         for row in &mut out.rows[base..] {
             row[1] += offset as i64;
             row[2] += offset as i64;
@@ -836,14 +849,16 @@ impl Contact {
 
     // ---------------------------------------------------------------- handles
 
-    fn handles(&self, hay: &[u8], out: &mut Found) {
+    fn handles(&self, hay: &[u8], out: &mut Found, starts: &mut Vec<usize>) {
         let n = hay.len();
         let mut spans: Vec<(usize, usize, String, usize, i64)> = Vec::new();
         let mut python = false;
         // Where a cue or a link may start: a word's first character, one of their first
         // letters (both lookbehinds exclude a word character before).
         // (Without branches: which characters qualify is unpredictable, text being text.)
-        let mut starts: Vec<usize> = vec![0; n];
+        if starts.len() < n {
+            starts.resize(n, 0);
+        }
         let mut count = 0;
         let mut after_word = false;
         for (i, &b) in hay.iter().enumerate() {
@@ -851,7 +866,6 @@ impl Contact {
             count += usize::from(!after_word & self.lead[b as usize]);
             after_word = self.word[b as usize];
         }
-        starts.truncate(count);
         // (a cue or a link starts with one of the pairs of its set: only those are tried)
         let pair = |set: &[u64; 1024], s: usize| {
             s + 1 < n && {
@@ -859,10 +873,18 @@ impl Contact {
                 set[i / 64] & (1 << (i % 64)) != 0
             }
         };
-        starts.retain(|&s| pair(&self.cue_pairs, s) || pair(&self.link_pairs, s));
+        let mut kept = 0;
+        for k in 0..count {
+            let s = starts[k];
+            if pair(&self.cue_pairs, s) || pair(&self.link_pairs, s) {
+                starts[kept] = s;
+                kept += 1;
+            }
+        }
+        let starts = &starts[..kept];
         // _CUE
         let mut pos = 0;
-        for &s in &starts {
+        for &s in starts {
             if s < pos || (s > 0 && matches!(hay[s - 1], b'@' | b'.')) || !pair(&self.cue_pairs, s)
             {
                 continue;
@@ -884,7 +906,7 @@ impl Contact {
         }
         // _LINK
         let mut pos = 0;
-        for &s in &starts {
+        for &s in starts {
             if s < pos || (s > 0 && matches!(hay[s - 1], b'.' | b'-')) || !pair(&self.link_pairs, s)
             {
                 continue;
@@ -1240,17 +1262,17 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::{decode_batch_into, le_bytes, panic_message};
+use crate::{batch_view, le_bytes, panic_message};
 
-/// A batch's code points and class bytes, kept for the next batch (fresh megabytes cost
-/// page faults) unless they grew past this many bytes.
+/// A batch's class bytes, kept for the next batch (fresh megabytes cost page faults) unless
+/// they grew past this many bytes.
 const SCRATCH_KEPT: usize = 64 << 20;
 
 /// The contact extractors, compiled once; `scan_batch` runs them on a batch.
 #[pyclass(frozen, module = "amberline._core")]
 pub struct ContactScanner {
     contact: Contact,
-    scratch: std::sync::Mutex<(Vec<u32>, Vec<u8>)>,
+    scratch: std::sync::Mutex<Vec<u8>>,
 }
 
 #[pymethods]
@@ -1307,13 +1329,13 @@ impl ContactScanner {
         data: &[u8],
         bounds: Vec<i64>,
     ) -> PyResult<(Bound<'py, PyBytes>, String, Vec<(usize, String)>)> {
-        let mut fresh = (Vec::new(), Vec::new());
+        let mut fresh = Vec::new();
         let mut kept = self.scratch.try_lock().ok();
-        let (chars, hay) = match kept.as_deref_mut() {
+        let hay = match kept.as_deref_mut() {
             Some(scratch) => scratch,
             None => &mut fresh,
         };
-        let offsets = decode_batch_into(data, &bounds, chars)?;
+        let (chars, offsets) = batch_view(data, &bounds)?;
         let contact = &self.contact;
         let (rows, values, errors) = py.detach(|| {
             let mut rows: Vec<i64> = Vec::new();
@@ -1323,6 +1345,7 @@ impl ContactScanner {
                 let text = &chars[w[0]..w[1]];
                 let mut one = Found {
                     n_chars: found.n_chars,
+                    starts: std::mem::take(&mut found.starts),
                     ..Found::default()
                 };
                 match catch_unwind(AssertUnwindSafe(|| contact.scan_with(text, hay, &mut one))) {
@@ -1333,14 +1356,14 @@ impl ContactScanner {
                         }
                         found.values.push_str(&one.values);
                         found.n_chars = one.n_chars;
+                        found.starts = one.starts;
                     }
                     Err(payload) => errors.push((index, panic_message(payload.as_ref()))),
                 }
             }
             (rows, found.values, errors)
         });
-        if chars.capacity() * 4 + hay.capacity() > SCRATCH_KEPT {
-            *chars = Vec::new();
+        if hay.capacity() > SCRATCH_KEPT {
             *hay = Vec::new();
         }
         Ok((PyBytes::new(py, &le_bytes(&rows)), values, errors))
