@@ -353,24 +353,24 @@ class PhoneExtractor(_native.CoreBacked, Extractor):
     def extract(self, text: str) -> list[Span]:
         if self._core is None:
             return self.extract_reference(text)
-        codes = _core_regions()[0]
+        # by the core's region index; -1 (no region of +1 matched) picks the default region
+        regions = [*_core_regions()[0], self.region]
         name = self.name
         spans: list[Span] = []
+        append = spans.append
         for kind, start, end, national, valid, formatted, region in _native.rows(
                 self._core, text, 7):
-            if kind == 1:  # handed back: a digit string only phonenumbers answers
+            if kind == 0:
+                append(Span(PHONE, f"+1{national}", start, end, name,
+                            (0.95 if formatted else 0.9) if valid else 0.5,
+                            {"valid": valid == 1, "region": regions[region]}))
+            elif kind == 1:  # handed back: a digit string only phonenumbers answers
                 self.handed_back += 1
                 self._split_run(text[start:end], start, spans)
-                continue
-            if kind == 2:  # a line with digits of another script: the reference reads it
+            else:  # a line with digits of another script: the reference reads it
                 self.handed_back += 1
                 for m in self._runs(text[start:end]):
                     self._split_run(m.group(), start + m.start(), spans)
-                continue
-            spans.append(Span(PHONE, f"+1{national}", start, end, name,
-                              (0.95 if formatted else 0.9) if valid else 0.5,
-                              {"valid": bool(valid),
-                               "region": codes[region] if region >= 0 else self.region}))
         return spans
 
     def extract_reference(self, text: str) -> list[Span]:
