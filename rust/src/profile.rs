@@ -18,7 +18,7 @@ use pyo3::types::PyBytes;
 use crate::backtrack::{Regex, Scratch};
 use crate::tables::{Tables, SPACE};
 use crate::triggers::{starts_together, TriggerAutomaton, TriggerForm, Triggers};
-use crate::{decode_batch, le_bytes, panic_message, TextErrors};
+use crate::{batch_view, decode_batch, le_bytes, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
 const PROBE: usize = 2;
@@ -134,7 +134,7 @@ pub(crate) fn run_batch<F>(
 where
     F: Fn(&[u32], &mut Vec<i64>) + Sync,
 {
-    let (chars, offsets) = decode_batch(data, &bounds)?;
+    let (chars, offsets) = batch_view(data, &bounds)?;
     Ok(py.detach(|| {
         let mut found = Found::default();
         for (index, w) in offsets.windows(2).enumerate() {
