@@ -87,7 +87,9 @@ def _patterns() -> list[re.Pattern[str]]:
             ages._NOT_BEFORE_SUFFIX, ages._LINE_END, prices._PATTERN, prices._PERIOD_BEFORE,
             prices._SLASH_LIST, prices._REFUSED,
             re.compile(r"(?i)(a|ab)(c|bcd)(d*)"), re.compile(r"(x+x+)+y|(?<=q)z+?w"),
-            re.compile(r"(?i:k(?P<s>s)+?)(?-i:[A-Z]\w)|ñ(?!\d)|\b\d{2,3}(?:/\d+)*+/\d$")]
+            re.compile(r"(?i:k(?P<s>s)+?)(?-i:[A-Z]\w)|ñ(?!\d)|\b\d{2,3}(?:/\d+)*+/\d$"),
+            # ending at the end and bounded: searched only near the end of the window
+            re.compile(r"(?<=a)(?:b|cd){1,3}$|(?:\d\d|x)\Z|(?>ab?)(?=\n)$"), re.compile(r"\Z")]
 
 
 _ENGINE_PIECES = st.sampled_from(

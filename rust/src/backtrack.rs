@@ -702,6 +702,10 @@ pub struct Regex {
     starters: [bool; 128],
     pairs: Pairs,
     pub n_groups: usize,
+    /// for a pattern whose every match ends at the end of the text (`\Z`, or `$` up to a
+    /// final newline) and is at most so long: how far before the end a match can start
+    /// (`search` tries no earlier position: a look-behind at the end of a window)
+    reach: Option<usize>,
 }
 
 /// Reusable scratch for runs: the backtracking stack and the capture slots.
@@ -904,6 +908,42 @@ impl Compiler<'_> {
     }
 }
 
+/// The most characters a sequence can match, if that is bounded.
+fn max_len(seq: &[Node]) -> Option<usize> {
+    seq.iter().try_fold(0usize, |total, n| {
+        let most = match n {
+            Node::Char(_) => 1,
+            Node::At(_) | Node::Look { .. } => 0,
+            Node::Branch(alts) => alts
+                .iter()
+                .try_fold(0usize, |m, a| max_len(a).map(|l| m.max(l)))?,
+            Node::Group(_, body) | Node::Atomic(body) => max_len(body)?,
+            Node::Rep { max, body, .. } => {
+                if *max == INF {
+                    return None;
+                }
+                max_len(body)?.checked_mul(*max)?
+            }
+        };
+        total.checked_add(most)
+    })
+}
+
+/// How many characters before the end of the text every match of a sequence ends at most,
+/// when every way through it ends with an end anchor: `\Z` at the end, `$` at the end or
+/// before a final newline.
+fn end_slack(seq: &[Node]) -> Option<usize> {
+    match seq.last()? {
+        Node::At(AT_END_STRING) => Some(0),
+        Node::At(AT_END) => Some(1),
+        Node::Branch(alts) => alts
+            .iter()
+            .try_fold(0usize, |m, a| end_slack(a).map(|l| m.max(l))),
+        Node::Group(_, body) | Node::Atomic(body) => end_slack(body),
+        _ => None,
+    }
+}
+
 fn max_group(seq: &[Node]) -> usize {
     seq.iter()
         .map(|n| match n {
@@ -938,12 +978,14 @@ impl Regex {
         code.push(Inst::Match);
         compiler.progs[0] = code;
         let starters = std::array::from_fn(|c| (first.free | first.wstart) >> c & 1 == 1);
+        let reach = end_slack(&seq).and_then(|slack| max_len(&seq)?.checked_add(slack));
         Ok(Regex {
             progs: compiler.progs,
             first,
             starters,
             pairs,
             n_groups,
+            reach,
         })
     }
 
@@ -989,7 +1031,10 @@ impl Regex {
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
         let end = end.min(text.len());
-        let mut p = pos;
+        let mut p = match self.reach {
+            Some(reach) => pos.max(end.saturating_sub(reach)),
+            None => pos,
+        };
         let f = &self.first;
         let starters = &self.starters;
         while p <= end {
