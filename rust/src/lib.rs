@@ -28,6 +28,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PySlice, PyString};
 
@@ -207,38 +208,33 @@ fn check_batch(chars: &[u32], bounds: &[i64]) -> PyResult<Vec<usize>> {
     Ok(offsets)
 }
 
-/// The code points of a batch of Python strings, read straight from each (no joined copy,
-/// no UTF-32 encoding in Python) into `chars` (cleared first); returns the n + 1 offsets
-/// where each text starts and ends. A str's UTF-8 form is what the stable ABI hands out
-/// without a copy of ours (an ASCII str's is its own data); a str holding a lone surrogate
-/// has none, and is encoded to UTF-32 with its surrogates kept instead.
+/// The code points of a batch of Python strings, copied straight from each into `chars`
+/// (cleared first); returns the n + 1 offsets where each text starts and ends.
+///
+/// `PyUnicode_AsUCS4` widens a str's own storage into our buffer, lone surrogates included:
+/// no UTF-8 form is made (CPython would keep it on the str for the str's lifetime, and the
+/// pipeline's texts are fresh strs each batch), none is decoded here, and the buffer's room is
+/// written once, without being zeroed first.
 fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<Vec<usize>> {
     chars.clear();
     let mut offsets = Vec::with_capacity(texts.len() + 1);
     offsets.push(0);
     for text in texts {
-        match text.to_str() {
-            Ok(t) if t.is_ascii() => chars.extend(t.bytes().map(u32::from)),
-            Ok(t) => {
-                // At most one code point per byte: written into room made for that many.
-                let at = chars.len();
-                chars.resize(at + t.len(), 0);
-                let mut n = 0;
-                for (slot, c) in chars[at..].iter_mut().zip(t.chars()) {
-                    *slot = u32::from(c);
-                    n += 1;
-                }
-                chars.truncate(at + n);
-            }
-            Err(_) => {
-                let encoded = text.call_method1("encode", ("utf-32-le", "surrogatepass"))?;
-                let data = encoded.cast::<PyBytes>()?.as_bytes();
-                chars.extend(
-                    data.chunks_exact(4)
-                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-                );
-            }
+        let ptr = text.as_ptr();
+        // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
+        let size = unsafe { ffi::PyUnicode_GetLength(ptr) };
+        let n = usize::try_from(size).map_err(|_| PyErr::fetch(text.py()))?;
+        chars.reserve(n);
+        let at = chars.len();
+        // SAFETY: the spare capacity holds at least `n` code points and `buflen` says so;
+        // with `copy_null` 0 CPython writes exactly the str's `n` code points there, or
+        // nothing and returns NULL.
+        let written = unsafe { ffi::PyUnicode_AsUCS4(ptr, chars.as_mut_ptr().add(at), size, 0) };
+        if written.is_null() {
+            return Err(PyErr::fetch(text.py()));
         }
+        // SAFETY: the `n` code points after `at` were just written.
+        unsafe { chars.set_len(at + n) };
         offsets.push(chars.len());
     }
     Ok(offsets)

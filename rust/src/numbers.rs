@@ -59,6 +59,78 @@ fn is_weak(c: u32) -> bool {
     matches!(c, 0x6F | 0x4F | 0x6C | 0x49 | 0x7C) // o O l I |
 }
 
+/// A bit-parallel (shift-and) automaton for `no_chunk_until`: one bit per letter of each
+/// number word and of each weak letter (folded), one item after another.
+struct ItemLetters {
+    /// The first letter of each item.
+    first: u64,
+    /// The last letter of each item.
+    last: u64,
+    /// By letter from "a": the places that letter fills.
+    places: [u64; 26],
+}
+
+const ITEM_LETTERS: ItemLetters = {
+    let items: [&[u8]; 14] = [
+        WORDS[0], WORDS[1], WORDS[2], WORDS[3], WORDS[4], WORDS[5], WORDS[6], WORDS[7], WORDS[8],
+        WORDS[9], WORDS[10], b"o", b"l", b"i",
+    ];
+    let mut out = ItemLetters {
+        first: 0,
+        last: 0,
+        places: [0; 26],
+    };
+    let mut bit = 0;
+    let mut i = 0;
+    while i < items.len() {
+        let item = items[i];
+        let mut k = 0;
+        while k < item.len() {
+            if k == 0 {
+                out.first |= 1 << bit;
+            }
+            if k == item.len() - 1 {
+                out.last |= 1 << bit;
+            }
+            out.places[(item[k] - b'a') as usize] |= 1 << bit;
+            bit += 1;
+            k += 1;
+        }
+        i += 1;
+    }
+    assert!(bit <= 64);
+    out
+};
+
+/// Each ASCII character folded: its lower case for a letter, else 0.
+const ASCII_LETTER: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        let lower = (c as u8).to_ascii_lowercase();
+        if lower.is_ascii_lowercase() {
+            table[c] = lower;
+        }
+        c += 1;
+    }
+    table
+};
+
+/// The words that can start with this (folded) letter, in `WORDS`' order.
+#[inline]
+fn words_starting(letter: u8) -> &'static [usize] {
+    match letter {
+        b'z' => &[0],
+        b'o' => &[1, 10],
+        b't' => &[2, 3],
+        b'f' => &[4, 5],
+        b's' => &[6, 7],
+        b'e' => &[8],
+        b'n' => &[9],
+        _ => &[],
+    }
+}
+
 #[inline]
 fn word_value(word: usize) -> u32 {
     if word == OH {
@@ -77,18 +149,7 @@ impl Tables {
 
     /// The first number word (in `_NW`'s order, from `from`) matching at `p`.
     fn first_word(&self, t: &[u32], p: usize, from: usize) -> Option<usize> {
-        // The words that can start with this letter, in `WORDS`' order.
-        let candidates: &[usize] = match self.fold(*t.get(p)?) {
-            b'z' => &[0],
-            b'o' => &[1, 10],
-            b't' => &[2, 3],
-            b'f' => &[4, 5],
-            b's' => &[6, 7],
-            b'e' => &[8],
-            b'n' => &[9],
-            _ => &[],
-        };
-        candidates
+        words_starting(self.fold(*t.get(p)?))
             .iter()
             .copied()
             .find(|&w| w >= from && self.word_at(t, p, w))
@@ -148,6 +209,50 @@ impl Tables {
         None
     }
 
+    /// Where the next chunk may start, when none can start at `p` nor before that: None
+    /// when one may start at `p`. A chunk starting at a letter must cover the letters up to
+    /// the first character that is no letter with number words and weak letters: it cannot
+    /// end among them (it ends before a non-letter or after a digit), and only words and weak
+    /// letters hold letters. Nor can one start after a letter among them. Most words fail
+    /// this at their first letters, which spares them `chunk`'s backtracking walk. (Weak
+    /// letters are taken in either case here, and a word that may run on past the letters
+    /// leaves the answer None.)
+    #[inline]
+    fn no_chunk_until(&self, t: &[u32], p: usize) -> Option<usize> {
+        let items = &ITEM_LETTERS;
+        // The places of the items' letters that the letters so far can end at.
+        let mut state: u64 = 0;
+        let mut boundary = true;
+        for (k, &c) in t[p..].iter().enumerate() {
+            let letter = if c < 0x80 {
+                ASCII_LETTER[c as usize]
+            } else if self.is_letter(c) {
+                match self.fold(c) {
+                    0 => return Some(p + k + 1),
+                    f => f,
+                }
+            } else {
+                0
+            };
+            if letter == 0 {
+                // A word may run on past the letters only through a character that folds
+                // to a letter without being one (none does in this Python).
+                let open = state != 0 && c >= 0x80 && self.fold(c) != 0;
+                return (!boundary && !open).then_some(p + k);
+            }
+            let places = match letter.wrapping_sub(b'a') {
+                i @ 0..=25 => items.places[i as usize],
+                _ => 0,
+            };
+            state = ((state << 1) & !items.first | if boundary { items.first } else { 0 }) & places;
+            if state == 0 {
+                return Some(p + k + 1);
+            }
+            boundary = state & items.last != 0;
+        }
+        (!boundary).then_some(t.len())
+    }
+
     /// `_CHUNK` at `p`: its end, as Python's backtracking `re` finds it (the greedy repeat of
     /// items explores longer sequences first, each item's alternatives in order; the end
     /// condition is checked where the repeat gives back).
@@ -156,7 +261,7 @@ impl Tables {
     fn chunk(&self, t: &[u32], p: usize, stack: &mut Vec<(usize, usize)>) -> Option<usize> {
         let n = t.len();
         let start_ok = p == 0 || !self.is_letter(t[p - 1]) || (p < n && is_digit(t[p]));
-        if !start_ok {
+        if !start_ok || (p < n && !is_digit(t[p]) && self.no_chunk_until(t, p).is_some()) {
             return None;
         }
         // Most positions hold no item at all: answer before any allocation.
@@ -228,6 +333,12 @@ impl Tables {
             }
             if p == n {
                 break;
+            }
+            if !is_digit(t[p]) {
+                if let Some(next) = self.no_chunk_until(t, p) {
+                    p = next;
+                    continue;
+                }
             }
             match self.run_at(t, p, &mut stack) {
                 Some(end) => {
