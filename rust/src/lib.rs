@@ -30,7 +30,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PySlice, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::matcher::{Matcher, MatcherSpec, Refusal};
 use crate::normalise::{Normalised, KIND_NAMES};
@@ -386,8 +386,17 @@ fn obfuscation_fields<'py>(
     let mut originals = Vec::with_capacity(rows.len() / 6);
     for row in rows.chunks_exact(6) {
         kinds.push(names[row[3] as usize].clone());
-        let slice = PySlice::new(py, row[4] as isize, row[5] as isize, 1);
-        originals.push(texts[row[0] as usize].get_item(slice)?);
+        let text = &texts[row[0] as usize];
+        // SAFETY: `text` is a live str held by this thread, which holds the GIL; the bounds
+        // are the core's own, 0 <= start <= end <= len(text), where `PyUnicode_Substring` is
+        // `text[start:end]` (without making a slice object), and a NULL result is an error.
+        let original = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                ffi::PyUnicode_Substring(text.as_ptr(), row[4] as isize, row[5] as isize),
+            )?
+        };
+        originals.push(original);
     }
     Ok((PyList::new(py, kinds)?, PyList::new(py, originals)?))
 }
