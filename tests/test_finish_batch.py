@@ -311,12 +311,14 @@ _ODD_ATTRS = st.one_of(
                 (2, "descriptor", "x", 0, 1, 1.0, _Attrs()),
                 (2, "phone", "x", 2, 2, 1.0, None)],
          hidden=[(2, 3, 1, "spelled_digits")])
+@example(found=[(0, "age", float("inf"), 0, 2, 1.0, {}), (0, "age", float("nan"), 3, 2, 1.0, {}),
+                (0, "age", 16.0, 6, 2, 1.0, {})], hidden=[])
 def test_derived_rows_on_odd_values(found: list[tuple], hidden: list[tuple]) -> None:
     """`derive_columns` (the core's `derive_rows` and its Python path) gives the flags of
     `derive_flags`, ad by ad and in order, whatever the spans hold: ints too large for the
-    core's fast path, strings and floats as ages, str subclasses as kinds, attrs that are
-    None, empty or a dict with its own `get`, names that fold alike or hold a lone
-    surrogate, confidences of any numeric type."""
+    core's fast path, strings and floats (infinite too) as ages, str subclasses as kinds,
+    attrs that are None, empty or a dict with its own `get`, names that fold alike or hold a
+    lone surrogate, confidences of any numeric type."""
     import numpy as np
 
     from amberline.indicators import derived

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -70,7 +70,7 @@ fn attr_get<'py>(
 }
 
 /// The age a span states, as `derived._age` reads it: the value if it is an int, else
-/// `int(value)`, None when that raises TypeError or ValueError.
+/// `int(value)`, None when that raises TypeError, ValueError or OverflowError.
 fn age_of<'py>(value: Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
     if value.is_exact_instance_of::<PyInt>() {
         return Ok(Some(value));
@@ -78,7 +78,11 @@ fn age_of<'py>(value: Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> 
     let py = value.py();
     match py.get_type::<PyInt>().call1((value,)) {
         Ok(age) => Ok(Some(age)),
-        Err(e) if e.is_instance_of::<PyTypeError>(py) || e.is_instance_of::<PyValueError>(py) => {
+        Err(e)
+            if e.is_instance_of::<PyTypeError>(py)
+                || e.is_instance_of::<PyValueError>(py)
+                || e.is_instance_of::<PyOverflowError>(py) =>
+        {
             Ok(None)
         }
         Err(e) => Err(e),

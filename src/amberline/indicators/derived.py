@@ -87,9 +87,11 @@ def field_term(span: Span) -> str:
 
 
 def _age(span: Span) -> int | None:
+    """The span's age as an int, or None for a value that is none (an infinite float
+    raises OverflowError, not ValueError)."""
     try:
         return int(span.value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
