@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -10,13 +11,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from amberline.collector import start_up_frozen
 from amberline.ingest.reader import ReadOptions
 from amberline.pipeline import Screener
 from amberline.scan import run_scan
 from amberline.store.database import Store
+from amberline.stored_batch import NewAd, StoredBatchHook
 
 CITIES = ["Denver", "Phoenix", "Houston", "Atlanta", "Seattle"]
 
@@ -158,7 +162,6 @@ def test_hooks_see_each_new_ad_once_with_values_prepared_earlier(tmp_path: Path,
                                                                 screener: Screener) -> None:
     from amberline.model import Ad
     from amberline.scan import store_batch
-    from amberline.stored_batch import StoredBatchHook
 
     class Recorder(StoredBatchHook):
         name = "recorder"
@@ -216,3 +219,39 @@ def test_a_scan_loads_no_linker(tmp_path: Path) -> None:
     assert all(getattr(link, name) is not None for name in link.__all__)
     with pytest.raises(AttributeError):
         _ = link.no_such_name
+
+
+class _CollectorProbe(StoredBatchHook):
+    """Records, per stored batch, whether the collector runs and how much is frozen."""
+
+    name = "collector_probe"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[bool, int]] = []
+
+    def write(self, store: Store, new: list[NewAd], prepared: list[Any]) -> None:
+        self.seen.append((gc.isenabled(), gc.get_freeze_count()))
+
+
+def test_a_scan_pauses_the_collector_per_batch_and_hands_back_start_up_objects(
+        tmp_path: Path, screener: Screener) -> None:
+    corpus, db = tmp_path / "gc.jsonl", tmp_path / "gc.db"
+    write_ads(corpus, 150)
+    probe = _CollectorProbe()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    counts = run_scan([corpus], Store(db), screener, batch_size=64, on_stored=[probe])
+    assert counts.stored == 150
+    assert len(probe.seen) == 3
+    assert all(not enabled and frozen > 0 for enabled, frozen in probe.seen)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()  # as it found them
+
+
+def test_start_up_frozen_nests_and_survives_an_error() -> None:
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), start_up_frozen():
+        assert gc.get_freeze_count() > 0
+        with start_up_frozen():
+            pass
+        assert gc.get_freeze_count() > 0  # the outer one still holds them
+        raise RuntimeError("boom")
+    assert gc.get_freeze_count() == 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amberline.collector import collector_paused
+from amberline.collector import collector_paused, start_up_frozen
 from amberline.ingest.codes import Code
 from amberline.ingest.reader import ReadOptions, read_path
 from amberline.ingest.records import BadRecord
@@ -56,26 +56,21 @@ def input_size(paths: Iterable[Path]) -> int:
     return total
 
 
-def _batches(
-    paths: Iterable[Path], options: ReadOptions, progress: Callable[[int], None] | None, size: int
-) -> Iterator[tuple[list[Ad], list[BadRecord]]]:
-    """Records in batches of `size` (ads and bad records together), read with the cyclic
-    collector paused (see `amberline.collector`)."""
-    records = chain.from_iterable(read_path(path, options, progress) for path in paths)
-    while True:
-        ads: list[Ad] = []
-        bad: list[BadRecord] = []
-        with collector_paused():
-            for item in records:
-                if isinstance(item, Ad):
-                    ads.append(item)
-                else:
-                    bad.append(item)
-                if len(ads) + len(bad) >= size:
-                    break
-        if not ads and not bad:
-            return
-        yield ads, bad
+def _next_batch(records: Iterator[Ad | BadRecord], size: int) -> tuple[list[Ad], list[BadRecord]]:
+    """The next `size` records (ads and bad records apart); both lists empty at the end.
+
+    A plain function, not a generator: a suspended generator would keep the batch it last
+    gave alive while the collector runs (see `_scan_batch`)."""
+    ads: list[Ad] = []
+    bad: list[BadRecord] = []
+    for item in records:
+        if isinstance(item, Ad):
+            ads.append(item)
+        else:
+            bad.append(item)
+        if len(ads) + len(bad) >= size:
+            break
+    return ads, bad
 
 
 def flagged(new: Sequence[NewAd]) -> int:
@@ -147,6 +142,42 @@ def _write_around_refusals(
     return {**first, **second}, {**refused_first, **refused_second}
 
 
+def _scan_batch(
+    store: Store,
+    scan_id: int,
+    screener: Screener,
+    records: Iterator[Ad | BadRecord],
+    counts: ScanCounts,
+    on_stored: Sequence[StoredBatchHook],
+    batch_size: int,
+) -> bool:
+    """Read, screen and store the next batch of records, adding to `counts`; False when none
+    is left.
+
+    A function of its own so that the batch's ads, screenings and rows are freed when it
+    returns, while the collector is still paused: resumed with them alive, its next pass
+    would walk every one of them for nothing."""
+    ads, bad = _next_batch(records, batch_size)
+    if not ads and not bad:
+        return False
+    counts.read += len(ads) + len(bad)
+    if bad:
+        store.quarantine(scan_id, bad)
+        counts.quarantined += len(bad)
+    if ads:
+        items, failures = split_results(ads, screen_isolated(screener, ads))
+        if failures:
+            store.quarantine(scan_id, [failure_record(f) for f in failures])
+            counts.quarantined += len(failures)
+            counts.screening_errors += len(failures)
+        done = store_batch(store, scan_id, items, on_stored)
+        counts.stored += len(done.new_ids)
+        counts.quarantined += len(done.refused)
+        counts.duplicate += len(items) - len(done.new_ids) - len(done.refused)
+        counts.flagged += flagged(done.new)
+    return True
+
+
 def run_scan(
     paths: list[Path],
     store: Store,
@@ -163,22 +194,13 @@ def run_scan(
     scan_id = store.begin_scan([str(p) for p in paths])
     status = "failed"
     try:
-        for ads, bad in _batches(paths, options, progress, batch_size):
-            counts.read += len(ads) + len(bad)
-            if bad:
-                store.quarantine(scan_id, bad)
-                counts.quarantined += len(bad)
-            if ads:
-                items, failures = split_results(ads, screen_isolated(screener, ads))
-                if failures:
-                    store.quarantine(scan_id, [failure_record(f) for f in failures])
-                    counts.quarantined += len(failures)
-                    counts.screening_errors += len(failures)
-                done = store_batch(store, scan_id, items, on_stored)
-                counts.stored += len(done.new_ids)
-                counts.quarantined += len(done.refused)
-                counts.duplicate += len(items) - len(done.new_ids) - len(done.refused)
-                counts.flagged += flagged(done.new)
+        with start_up_frozen():
+            records = chain.from_iterable(read_path(path, options, progress) for path in paths)
+            while True:
+                with collector_paused():  # one pause per batch: see `amberline.collector`
+                    if not _scan_batch(store, scan_id, screener, records, counts, on_stored,
+                                       batch_size):
+                        break
         status = "finished"
     finally:
         store.finish_scan(scan_id, counts.as_dict(), status)
