@@ -451,3 +451,40 @@ def test_core_offsets_read_and_set_on_any_class() -> None:
     assert [(item.start, item.end) for item in items] == want
     got = made.offsets(items)
     assert list(zip(*(np.frombuffer(b, dtype="<i8").tolist() for b in got), strict=True)) == want
+
+
+def test_core_spans_made_once_from_columns_and_lists() -> None:
+    """`make_spans` makes a column source's rows as spans at the given offsets and gives a
+    list source's spans those offsets, in the order asked for, by ad; rows or cuts that
+    point outside the sources are an error, never a crash or a wrong span."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.model import Span
+    from amberline.pipeline import _SPAN_FIELDS
+
+    made = core.load()
+    if made is None or not hasattr(made, "make_spans"):
+        pytest.skip("the core is not in use")
+    listed = [Span("phone", "+17035550142", 0, 0, "phones", 0.9, {"valid": True})]
+    columns = ("age", "ages", [17, 23], [1.0, 0.8], [{"cue": "age"}, {"cue": "aged"}])
+
+    def spans(order: list[int], cuts: list[int], sources: list | None = None) -> tuple:
+        offsets = np.arange(len(order), dtype="<i8") * 10
+        return made.make_spans(Span, _SPAN_FIELDS, sources or [columns, [], listed],
+                               np.asarray(order, dtype="<i8").tobytes(), offsets.tobytes(),
+                               (offsets + 2).tobytes(), np.asarray(cuts, dtype="<i8").tobytes())
+
+    flat, by_ad = spans([2, 1, 0], [0, 1, 3])
+    assert flat == [Span("phone", "+17035550142", 0, 2, "phones", 0.9, {"valid": True}),
+                    Span("age", 23, 10, 12, "ages", 0.8, {"cue": "aged"}),
+                    Span("age", 17, 20, 22, "ages", 1.0, {"cue": "age"})]
+    assert flat[0] is listed[0] and flat[2].attrs is columns[4][0]
+    assert by_ad == [flat[:1], flat[1:]]
+    for order, cuts, sources in (([3], [0, 1], None), ([-1], [0, 1], None),
+                                 ([0], [0, 2], None), ([0], [1, 0], None),
+                                 ([0], [0, 1], [("age", "ages", [1], [], [])])):
+        with pytest.raises(ValueError):
+            spans(order, cuts, sources)
+    with pytest.raises(TypeError):
+        spans([0], [0, 1], [{"not": "a source"}])

@@ -47,14 +47,13 @@ fn column(data: &[u8], name: &str, len: Option<usize>) -> PyResult<Vec<i64>> {
     Ok(values)
 }
 
-/// `(attrs or {}).get(key, default)` of a span (None when its attrs are empty), for an exact
-/// dict by the dict itself.
+/// `(attrs or {}).get(key, default)` of a span's `attrs` (None when they are empty), for an
+/// exact dict by the dict itself.
 fn attr_get<'py>(
-    span: &Bound<'py, PyAny>,
+    attrs: &Bound<'py, PyAny>,
     key: &Bound<'py, PyAny>,
     default: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let attrs = span.getattr(intern!(span.py(), "attrs"))?;
     if let Ok(dict) = attrs.cast_exact::<PyDict>() {
         if dict.is_empty() {
             return Ok(None);
@@ -64,9 +63,10 @@ fn attr_get<'py>(
     if !attrs.is_truthy()? {
         return Ok(None);
     }
-    Ok(Some(
-        attrs.call_method1(intern!(span.py(), "get"), (key, default))?,
-    ))
+    Ok(Some(attrs.call_method1(
+        intern!(attrs.py(), "get"),
+        (key, default),
+    )?))
 }
 
 /// The age a span states, as `derived._age` reads it: the value if it is an int, else
@@ -252,17 +252,25 @@ pub fn derive_rows<'py>(
         let ends = column(ends, "ends", Some(n))?;
         // Each ad's stretches that hide a contact, by ad number.
         let mut stretches: Vec<Vec<(i64, i64)>> = vec![Vec::new(); obfuscations.len()];
+        let mut stretch = Fields::named([
+            intern!(py, "kind").clone(),
+            intern!(py, "start").clone(),
+            intern!(py, "end").clone(),
+        ]);
         for (i, found) in obfuscations.iter().enumerate() {
             for o in found.try_iter()? {
-                let o = o?;
-                if obscuring.contains(o.getattr(intern!(py, "kind"))?)? {
-                    stretches[i].push((
-                        o.getattr(intern!(py, "start"))?.extract()?,
-                        o.getattr(intern!(py, "end"))?.extract()?,
-                    ));
+                let [kind, start, end] = stretch.get(&o?)?;
+                if obscuring.contains(kind)? {
+                    stretches[i].push((start.extract()?, end.extract()?));
                 }
             }
         }
+        let mut fields = Fields::named([
+            intern!(py, "kind").clone(),
+            intern!(py, "value").clone(),
+            intern!(py, "attrs").clone(),
+            intern!(py, "confidence").clone(),
+        ]);
         let kinds = Kinds::new(kinds, contact_kinds)?;
         let origin = intern!(py, "origin").clone().into_any();
         let text = intern!(py, "text").clone().into_any();
@@ -282,14 +290,16 @@ pub fn derive_rows<'py>(
         let mut first_age: Firsts<'py, AgeKey> = Firsts::new(py);
         for k in 0..n {
             let span = spans.get_item(k)?;
-            let kind = span.getattr(intern!(py, "kind"))?;
+            // (read as the reference reads them: each only where a rule looks at it)
+            let [kind, value, attrs, confidence] = fields.of(&span)?;
+            let kind = kind.get(&span)?;
             let found = usize::try_from(ads[k])
                 .ok()
                 .and_then(|i| stretches.get(i))
                 .filter(|found| !found.is_empty());
             match kinds.of(&kind, found.is_some())? {
                 Kind::Age => {
-                    let Some(age) = age_of(span.getattr(intern!(py, "value"))?)? else {
+                    let Some(age) = age_of(value.get(&span)?)? else {
                         continue;
                     };
                     // `age_of` gives an exact int.
@@ -306,7 +316,7 @@ pub fn derive_rows<'py>(
                     } {
                         rows.push((k, 0, NEAR));
                     }
-                    let from_text = match attr_get(&span, &origin, &text)? {
+                    let from_text = match attr_get(&attrs.get(&span)?, &origin, &text)? {
                         None => true,
                         Some(value) => equals_str(&value, &text, "text")?,
                     };
@@ -319,7 +329,7 @@ pub fn derive_rows<'py>(
                     }
                 }
                 Kind::Name => {
-                    let value = span.getattr(intern!(py, "value"))?;
+                    let value = value.get(&span)?;
                     let named = match value.cast_exact::<PyString>() {
                         Ok(s) => s.len()? > 0,
                         Err(_) => value.is_truthy()?,
@@ -327,7 +337,7 @@ pub fn derive_rows<'py>(
                     if !named {
                         continue;
                     }
-                    let confidence = span.getattr(intern!(py, "confidence"))?;
+                    let confidence = confidence.get(&span)?;
                     let enough = match (least, confidence.cast_exact::<PyFloat>()) {
                         (Some(least), Ok(c)) => c.value() >= least,
                         _ => confidence.ge(&min_confidence)?,
@@ -345,7 +355,7 @@ pub fn derive_rows<'py>(
                     }
                 }
                 Kind::Descriptor => {
-                    if let Some(value) = attr_get(&span, &kind_key, &none)? {
+                    if let Some(value) = attr_get(&attrs.get(&span)?, &kind_key, &none)? {
                         if equals_str(&value, &ethnicity, "ethnicity")? {
                             rows.push((k, 0, ETHNIC));
                         }
@@ -468,29 +478,163 @@ pub fn place<'py>(
     })
 }
 
-/// How the `start` and `end` of the items of one class are read and set, for the last
-/// class seen (a batch's items come in runs of one class).
-struct OffsetSlots<'py> {
-    names: [Bound<'py, PyString>; 2],
-    class: Option<(Bound<'py, PyType>, [Slot<'py>; 2])>,
+/// The spans of a batch, each made or placed once at its final offsets, as the flat list and
+/// the lists by ad: `sources` are the extractors' findings in their order, each either a
+/// list of spans (given their offsets here, in place: the pipeline owns them) or a tuple
+/// (kind, extractor, values, confidences, attrs) of columns, whose k-th row becomes a new
+/// span of `cls` (fields `fields`: kind, value, start, end, extractor, confidence, attrs);
+/// `order` (int64) the rows of all sources, numbered one source after the other, in the
+/// order they are kept; `starts` and `ends` (int64) their final offsets in that order;
+/// `cuts` (int64, one more than the ads) where each ad's spans begin in that order.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn make_spans<'py>(
+    py: Python<'py>,
+    cls: Bound<'py, PyAny>,
+    fields: Vec<Bound<'py, PyString>>,
+    sources: Vec<Bound<'py, PyAny>>,
+    order: &[u8],
+    starts: &[u8],
+    ends: &[u8],
+    cuts: &[u8],
+) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+    guarded("spans", || {
+        if fields.len() != 7 {
+            return Err(PyValueError::new_err("fields: seven names"));
+        }
+        let order = column(order, "order", None)?;
+        let starts = column(starts, "starts", Some(order.len()))?;
+        let ends = column(ends, "ends", Some(order.len()))?;
+        let cuts = column(cuts, "cuts", None)?;
+        // Each source's first row, and its columns when it is one.
+        let mut first = Vec::with_capacity(sources.len() + 1);
+        let mut made: Vec<Option<[Bound<'py, PyList>; 3]>> = Vec::with_capacity(sources.len());
+        let mut total = 0usize;
+        for source in &sources {
+            first.push(total);
+            if let Ok(items) = source.cast::<PyList>() {
+                total += items.len();
+                made.push(None);
+                continue;
+            }
+            let parts = source.cast::<PyTuple>().map_err(|_| {
+                PyTypeError::new_err("sources: a list of spans or a tuple of columns")
+            })?;
+            if parts.len() != 5 {
+                return Err(PyValueError::new_err("sources: five columns"));
+            }
+            let list = |i: usize| -> PyResult<Bound<'py, PyList>> {
+                Ok(parts.get_item(i)?.cast_into::<PyList>()?)
+            };
+            let (values, confidences, attrs) = (list(2)?, list(3)?, list(4)?);
+            if confidences.len() != values.len() || attrs.len() != values.len() {
+                return Err(PyValueError::new_err("sources: columns of one length"));
+            }
+            total += values.len();
+            made.push(Some([values, confidences, attrs]));
+        }
+        first.push(total);
+        let maker = Maker::new(&cls, &fields)?;
+        let mut access = OffsetSlots::new(py);
+        let mut spans = Vec::with_capacity(order.len());
+        for (k, &row) in order.iter().enumerate() {
+            let row = index(row, total, "order")?;
+            let s = first.partition_point(|&f| f <= row) - 1;
+            let r = row - first[s];
+            let (start, end) = (
+                starts[k].into_pyobject(py)?.into_any(),
+                ends[k].into_pyobject(py)?.into_any(),
+            );
+            let span = match &made[s] {
+                None => {
+                    let item = sources[s].cast::<PyList>()?.get_item(r)?;
+                    let [start_slot, end_slot] = access.of(&item)?;
+                    start_slot.set(&item, &start)?;
+                    end_slot.set(&item, &end)?;
+                    item
+                }
+                Some([values, confidences, attrs]) => {
+                    let parts = sources[s].cast::<PyTuple>()?;
+                    maker.make([
+                        parts.get_item(0)?,
+                        values.get_item(r)?,
+                        start,
+                        end,
+                        parts.get_item(1)?,
+                        confidences.get_item(r)?,
+                        attrs.get_item(r)?,
+                    ])?
+                }
+            };
+            spans.push(span);
+        }
+        Ok((PyList::new(py, &spans)?, by_ad(py, &spans, &cuts)?))
+    })
 }
+
+/// `items` as lists by ad: the ad k's run is `items[cuts[k]..cuts[k + 1]]`.
+fn by_ad<'py>(
+    py: Python<'py>,
+    items: &[Bound<'py, PyAny>],
+    cuts: &[i64],
+) -> PyResult<Bound<'py, PyList>> {
+    let mut per_ad = Vec::with_capacity(cuts.len().saturating_sub(1));
+    for pair in cuts.windows(2) {
+        let (a, b) = (offset(pair[0], "cuts")?, offset(pair[1], "cuts")?);
+        if a > b || b > items.len() {
+            return Err(PyValueError::new_err("cuts: out of order"));
+        }
+        per_ad.push(PyList::new(py, &items[a..b])?);
+    }
+    PyList::new(py, per_ad)
+}
+
+/// How the `start` and `end` of the items of one class are read and set (`Fields`).
+type OffsetSlots<'py> = Fields<'py, 2>;
 
 impl<'py> OffsetSlots<'py> {
     fn new(py: Python<'py>) -> Self {
-        Self {
-            names: [intern!(py, "start").clone(), intern!(py, "end").clone()],
-            class: None,
-        }
+        Fields::named([intern!(py, "start").clone(), intern!(py, "end").clone()])
+    }
+}
+
+/// How `N` attributes of the items of one class are read and set, for the last class seen
+/// (a batch's items come in runs of one class): by their `Slot`s, taken once per run.
+struct Fields<'py, const N: usize> {
+    names: [Bound<'py, PyString>; N],
+    class: Option<(Bound<'py, PyType>, [Slot<'py>; N])>,
+}
+
+impl<'py, const N: usize> Fields<'py, N> {
+    fn named(names: [Bound<'py, PyString>; N]) -> Self {
+        Self { names, class: None }
     }
 
-    fn of(&mut self, item: &Bound<'py, PyAny>) -> PyResult<&[Slot<'py>; 2]> {
+    fn of(&mut self, item: &Bound<'py, PyAny>) -> PyResult<&[Slot<'py>; N]> {
         let class = item.get_type();
         if !self.class.as_ref().is_some_and(|(seen, _)| seen.is(&class)) {
-            let [start, end] = &self.names;
-            let slots = [Slot::new(&class, start)?, Slot::new(&class, end)?];
+            let mut slots = Vec::with_capacity(N);
+            for name in &self.names {
+                slots.push(Slot::new(&class, name)?);
+            }
+            let slots: [Slot<'py>; N] = slots
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("one slot per name"));
             self.class = Some((class, slots));
         }
         Ok(&self.class.as_ref().expect("set above").1)
+    }
+
+    /// The attributes of `item`, read as `getattr` reads them.
+    fn get(&mut self, item: &Bound<'py, PyAny>) -> PyResult<[Bound<'py, PyAny>; N]> {
+        let slots = self.of(item)?;
+        let mut values = Vec::with_capacity(N);
+        for slot in slots {
+            values.push(slot.get(item)?);
+        }
+        Ok(values
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one value per slot")))
     }
 }
 
@@ -776,15 +920,7 @@ pub fn make_flags<'py>(
                 PyFloat::new(py, shares[k]).into_any(),
             ])?);
         }
-        let mut per_ad = Vec::with_capacity(cuts.len().saturating_sub(1));
-        for pair in cuts.windows(2) {
-            let (a, b) = (offset(pair[0], "cuts")?, offset(pair[1], "cuts")?);
-            if a > b || b > count {
-                return Err(PyValueError::new_err("cuts: out of order"));
-            }
-            per_ad.push(PyList::new(py, &flags[a..b])?);
-        }
-        PyList::new(py, per_ad)
+        by_ad(py, &flags, &cuts)
     })
 }
 

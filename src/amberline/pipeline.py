@@ -5,9 +5,11 @@ Screening an ad is a pure function of the ad and what the `Screener` compiled at
 workers. For speed, a batch is screened as ONE text: the ads' normalised texts are joined with
 `BATCH_SEPARATOR`, every extractor and the indicator matcher make a single C-level pass over it,
 and the spans are then dealt back to their ads by offset. Per-ad Python work is only what is
-proportional to what was found: spans and flags are created once by the extractors and the
-matcher and then only moved (their offsets are rewritten in place, as the pipeline owns them),
-and an ad whose text the normaliser left alone skips the offset mapping altogether.
+proportional to what was found: with the compiled core, the extractors that give their findings
+as columns (`SpanColumns`) and the matcher's flags are made into records once, at their final
+offsets; other spans are made by their extractor and then only moved (their offsets are
+rewritten in place, as the pipeline owns them); and an ad whose text the normaliser left alone
+skips the offset mapping altogether.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import numpy as np
 from amberline import __version__, core
 from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
+from amberline.extract._native import SpanColumns
+from amberline.extract.base import Extractor
 from amberline.extract.fields import field_spans
 from amberline.extract.phones import PhoneExtractor
 from amberline.extract.places import PlaceExtractor
@@ -51,6 +55,7 @@ _SEP_LEN = len(BATCH_SEPARATOR)
 _FAR = 1 << 62  # past the end of any batch
 # The fields the core's `make_flags` and `make_objects` set, in order.
 _FLAG_FIELDS = ("category", "term", "start", "end", "weight", "rule", "citation", "contribution")
+_SPAN_FIELDS = ("kind", "value", "start", "end", "extractor", "confidence", "attrs")
 _SCREENING_FIELDS = ("ad_key", "spans", "flags", "score", "pipeline_version", "obfuscations",
                      "exclusions")
 _FLAG_INFO = attrgetter("category", "weight", "rule", "citation")  # a row of `_flag_info`
@@ -119,9 +124,10 @@ class Screener:
         self._units = (None if None in units
                        else np.asarray(units, dtype="<f8").tobytes())
         self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
-        # The core's object makers (the batch finish's flags and screenings, offsets read and
-        # set) when it has them and the records are what they expect.
-        self._made = (core.load() if core.provides("score_rows") and _plain(Flag, _FLAG_FIELDS)
+        # The core's object makers (the batch finish's spans, flags and screenings, offsets
+        # read and set) when it has them and the records are what they expect.
+        self._made = (core.load() if core.provides("score_rows") and core.provides("make_spans")
+                      and _plain(Flag, _FLAG_FIELDS) and _plain(Span, _SPAN_FIELDS)
                       and _plain(Screening, _SCREENING_FIELDS) else None)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
         # With the compiled core in use, the per-ad finish runs on columns for the whole batch
@@ -155,10 +161,10 @@ class Screener:
         limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
         joined = BATCH_SEPARATOR.join(texts)
 
-        found: list[list[Span]] = []
+        found: list[list[Span] | SpanColumns] = []
         for extractor in self.extractors:
             stage.name = f"extract:{extractor.name}"
-            found.append(extractor.extract(joined))
+            found.append(self.extract(extractor, joined))
         stage.name = "indicate"
         lexicon_flags = self._indicate(joined)
         stage.name = "boilerplate"
@@ -182,6 +188,16 @@ class Screener:
             in zip(ads, norms, spans, flags, excluded, strict=True)
         ]
 
+    def extract(self, extractor: Extractor, joined: str) -> list[Span] | SpanColumns:
+        """What `extractor` finds in a batch's joined text: with the batch finish, as columns
+        when it gives them (`extract_columns`: its spans are then made once, at their final
+        offsets), else its spans."""
+        if self._batched:
+            columns = getattr(extractor, "extract_columns", None)
+            if columns is not None:
+                return columns(joined)
+        return extractor.extract(joined)
+
     def _indicate(self, joined: str) -> list[Flag] | np.ndarray:
         """The lexicon's flags in a batch's joined text: with the core's matcher and the batch
         finish, as rows (0, entry, start, end) that `_finish_batch` makes flags of once, with
@@ -192,13 +208,14 @@ class Screener:
 
     def _finish_batch(
         self, ads: Sequence[Ad], norms: NormalisedBatch, starts: list[int],
-        limits: list[int], found: list[list[Span]], lexicon_flags: list[Flag] | np.ndarray,
-        found_excluded: list[Exclusion],
+        limits: list[int], found: list[list[Span] | SpanColumns],
+        lexicon_flags: list[Flag] | np.ndarray, found_excluded: list[Exclusion],
     ) -> list[Screening]:
         """`_deal` and `_finish` for the whole batch at once, with the same result: the
         positions of everything found are columns, so dealing, the per-ad sorts and the map
         back to the original text are a few array operations per batch, and only the
-        records themselves are touched one by one (to set their offsets). Flags are columns
+        records themselves are touched one by one: each span an extractor gave as columns
+        is made once, at its final offsets, and the others have theirs set. Flags are columns
         (ad, offsets, their entry or derived rule) until the end, when each is made once."""
         n = len(ads)
         first = np.asarray(starts, dtype=np.int64)
@@ -215,16 +232,17 @@ class Screener:
 
         # Spans: dealt, filtered, sorted by (ad, start, end) in one stable sort, so each ad's
         # run is in the order `_finish` sorts it (extractor order, then found order, on ties).
-        items = list(chain.from_iterable(found))
         made = self._made
-        ad, start, end, keep = _locate(*_offsets(items, made), first, last)
+        ad, start, end, keep = _locate(*_found_offsets(found, made), first, last)
         if exclusions:
             _exclude(ad, start, end, keep, exclusions)
         span_order = _ordered(ad, start, end, keep)
-        spans = _taken(items, span_order)
         sad, sstart, send = ad[span_order], start[span_order], end[span_order]
-        per_ad_spans = [spans[a:b] for a, b in pairwise(_cuts(sad, n))]
-        # Source fields lead their ad's spans (empty, at 0); the columns follow them.
+        maps = _Maps(norms)
+        ostart, oend = maps.to_original(sad, sstart, send) if maps.any else (sstart, send)
+        spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, _cuts(sad, n), made)
+        # Source fields lead their ad's spans (empty, at 0, mapped as any offset); the
+        # columns follow them.
         fields = {}
         for i, ad_ in enumerate(ads):
             if ad_.meta:
@@ -232,6 +250,10 @@ class Screener:
                 if found_fields:
                     per_ad_spans[i][:0] = fields[i] = found_fields
         if fields:
+            at_zero = np.repeat(np.fromiter(fields, np.int64), [len(f) for f in fields.values()])
+            zero = np.zeros(len(at_zero), dtype=np.int64)
+            _place(list(chain.from_iterable(fields.values())),
+                   *(maps.to_original(at_zero, zero, zero) if maps.any else (zero, zero)))
             spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
         # Flags as columns: (ad, normalised offsets, row of `_flag_info`, span or -1): the
@@ -258,18 +280,15 @@ class Screener:
         ginfo = np.concatenate([fentry, derived[:, 1] + self._entry_count])
         gspan = np.concatenate([np.full(len(fad), -1, dtype=np.int64), at])
 
-        maps = _Maps(norms)
         gstart, gend = nstart, nend
         if maps.any:
             gstart, gend = maps.to_original(gad, nstart, nend)
-            sstart, send = maps.to_original(sad, sstart, send)
             moved = [norms.obfuscations[i] for i in maps.ads]
             moved_ads = maps.ads
             if exclusions:
                 moved += [exclusions[i] for i in maps.ads if i in exclusions]
                 moved_ads = [*maps.ads, *(i for i in maps.ads if i in exclusions)]
             _map_items(maps, moved, moved_ads, made)
-        _place(spans, sstart, send, made)
 
         # Sorted by position within each ad (stable, as `_finish` sorts them after mapping),
         # then one flag per (category, start, end), as `_one_per_span`.
@@ -406,6 +425,44 @@ def _offsets(items: list, made: ModuleType | None) -> tuple[np.ndarray, np.ndarr
         starts, ends = made.offsets(items)
         return np.frombuffer(starts, dtype="<i8"), np.frombuffer(ends, dtype="<i8")
     return _column(items, _START), _column(items, _END)
+
+
+def _found_offsets(found: list[list[Span] | SpanColumns],
+                   made: ModuleType | None) -> tuple[np.ndarray, np.ndarray]:
+    """The (start, end) columns of everything the extractors found, one source after the
+    other (their spans' offsets, or their columns)."""
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    for items in found:
+        if isinstance(items, SpanColumns):
+            start, end = items.starts, items.ends
+        else:
+            start, end = _offsets(items, made)
+        starts.append(start)
+        ends.append(end)
+    if not starts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(starts), np.concatenate(ends)
+
+
+def _made_spans(found: list[list[Span] | SpanColumns], order: np.ndarray, starts: np.ndarray,
+                ends: np.ndarray, cuts: list[int], made: ModuleType | None
+                ) -> tuple[list[Span], list[list[Span]]]:
+    """The spans kept (`order`: rows of all of `found`, one source after the other), each at
+    its final offsets (`starts`, `ends`, in that order): made from the columns of a
+    `SpanColumns`, or the extractor's own spans with those offsets set; as the flat list and
+    the lists by ad (split at `cuts`). By the core's `make_spans` when `made`."""
+    if made is not None:
+        sources = [(f.kind, f.extractor, f.values, f.confidences, f.attrs)
+                   if isinstance(f, SpanColumns) else f for f in found]
+        return made.make_spans(Span, _SPAN_FIELDS, sources, order.astype("<i8").tobytes(),
+                               starts.astype("<i8").tobytes(), ends.astype("<i8").tobytes(),
+                               np.asarray(cuts, dtype="<i8").tobytes())
+    items = list(chain.from_iterable(f.spans() if isinstance(f, SpanColumns) else f
+                                     for f in found))
+    spans = _taken(items, order)
+    _place(spans, starts, ends, made)
+    return spans, [spans[a:b] for a, b in pairwise(cuts)]
 
 
 def _make_flags(info: list[tuple[str, float, str, str]], texts: list[str],

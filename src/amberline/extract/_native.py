@@ -18,7 +18,9 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ import numpy as np
 from amberline import core, disk_cache
 from amberline.extract._prefilter import CoreTriggers, core_triggers
 from amberline.extract._program import Unsupported
+from amberline.model import Span
 from amberline.text import native
 
 
@@ -61,9 +64,42 @@ def rows(reader: Any, text: str, width: int, *options: object) -> list[list[int]
     `options`: what the reader's `extract_batch` takes after the text (the profile readers:
     whether, per trigger set, they try their pattern only near their triggers, as the
     reference does when its Hyperscan prefilter is available; otherwise both try everywhere)."""
+    return row_array(reader, text, width, *options).tolist()
+
+
+def row_array(reader: Any, text: str, width: int, *options: object) -> np.ndarray:
+    """`rows` as an int64 array of `width` columns."""
     data, errors = reader.extract_batch(*core.batch_buffer([text]), *options)
     core.raise_failures(type(reader).__name__, errors)
-    return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:].tolist()
+    return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:]
+
+
+@dataclass(slots=True)
+class SpanColumns:
+    """An extractor's spans of one text as columns: row k is the span
+    `Span(kind, values[k], starts[k], ends[k], extractor, confidences[k], attrs[k])`.
+
+    Why: with the compiled core, the batch finish reads every span's offsets, maps them to
+    the ad's original text and sets them again; an extractor that hands over its rows as
+    columns (`extract_columns`) has its spans made once, by the core, at their final offsets
+    (`pipeline.Screener._finish_batch`), and no Python object per match before that.
+    `spans()` makes them here, for `extract`."""
+
+    kind: str
+    extractor: str
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+    values: list[Any]
+    confidences: list[float]
+    attrs: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def spans(self) -> list[Span]:
+        return list(map(Span, repeat(self.kind), self.values, self.starts.tolist(),
+                        self.ends.tolist(), repeat(self.extractor), self.confidences,
+                        self.attrs))
 
 
 class CoreBacked:
@@ -111,6 +147,11 @@ class Together:
     def rows(self, extractor: Any, text: str, width: int) -> list[list[int]] | None:
         """`extractor`'s rows for `text` (as `rows` gives them), or None when its reader is
         no longer the one this was built with (it then runs its own)."""
+        found = self.row_array(extractor, text, width)
+        return None if found is None else found.tolist()
+
+    def row_array(self, extractor: Any, text: str, width: int) -> np.ndarray | None:
+        """`rows` as an int64 array of `width` columns (`row_array`)."""
         slot = next(i for i, e in enumerate(self.extractors) if e is extractor)
         if extractor._core is not self.readers[slot]:
             return None
@@ -121,7 +162,7 @@ class Together:
             last = self._last.entry = (text, triggers, found)
         data, errors = last[2][slot]
         core.raise_failures(type(extractor._core).__name__, errors)
-        return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:].tolist()
+        return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:]
 
 
 def run_together(ages: Any, prices: Any, descriptors: Any) -> None:

@@ -193,18 +193,25 @@ class AgeExtractor(_native.CoreBacked, Extractor):
     def extract(self, text: str) -> list[Span]:
         if self._core is None:
             return self.extract_reference(text)
-        name = self.name
-        spans: list[Span] = []
-        found = self._together and self._together.rows(self, text, 6)
+        return self.extract_columns(text).spans()
+
+    def extract_columns(self, text: str) -> _native.SpanColumns | list[Span]:
+        """`extract` as columns, by the core when it is built (`_native.SpanColumns`)."""
+        if self._core is None:
+            return self.extract_reference(text)
+        found = self._together and self._together.row_array(self, text, 6)
         if found is None:
-            found = _native.rows(self._core, text, 6, self._prefilter.available)
-        for start, end, value, cue, cue_start, cue_end in found:
+            found = _native.row_array(self._core, text, 6, self._prefilter.available)
+        confidences: list[float] = []
+        attrs: list[dict[str, Any]] = []
+        for cue, cue_start, cue_end in found[:, 3:].tolist():
             origin, label, confidence = _CORE_CUES[cue]
             if label is None:  # the cue as written ("just turned", "barely")
                 label = " ".join(text[cue_start:cue_end].lower().split())
-            spans.append(Span(AGE, value, start, end, name, confidence,
-                              {"origin": origin, "cue": label}))
-        return spans
+            confidences.append(confidence)
+            attrs.append({"origin": origin, "cue": label})
+        return _native.SpanColumns(AGE, self.name, found[:, 0], found[:, 1],
+                                   found[:, 2].tolist(), confidences, attrs)
 
     def extract_reference(self, text: str) -> list[Span]:
         """The Python reference (what the core's reader is held to)."""

@@ -213,23 +213,30 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
 
     def extract(self, text: str) -> list[Span]:
         if self._core is not None:
-            return self._extract_core(text)
+            return self.extract_columns(text).spans()
         return self.extract_reference(text)
 
-    def _extract_core(self, text: str) -> list[Span]:
-        name = self.name
-        values = self._core_values
-        spans: list[Span] = []
-        append = spans.append
-        found = self._together and self._together.rows(self, text, 5)
+    def extract_columns(self, text: str) -> _native.SpanColumns | list[Span]:
+        """`extract` as columns, by the core when it is built (`_native.SpanColumns`)."""
+        if self._core is None:
+            return self.extract_reference(text)
+        table = self._core_values
+        values: list[Any] = []
+        confidences: list[float] = []
+        attrs: list[dict[str, Any]] = []
+        found = self._together and self._together.row_array(self, text, 5)
         if found is None:
-            found = _native.rows(self._core, text, 5, self._prefilter.available)
-        for start, end, code, a, b in found:
+            found = _native.row_array(self._core, text, 5, self._prefilter.available)
+        for code, a, b in found[:, 2:].tolist():
             if code == 4:  # a vocabulary term: a = table, b = value id
-                value, attrs = values[a][b]
-                append(Span(DESCRIPTOR, value, start, end, name, 1.0, dict(attrs)))
+                value, kept = table[a][b]
+                values.append(value)
+                confidences.append(1.0)
+                attrs.append(dict(kept))
             elif code == 6:
-                append(Span(DESCRIPTOR, "mixed", start, end, name, 0.8, dict(_MIXED_ATTRS)))
+                values.append("mixed")
+                confidences.append(0.8)
+                attrs.append(dict(_MIXED_ATTRS))
             else:
                 if code == 0:  # a = inches
                     value, kind = round(a * INCH_CM), "height_cm"
@@ -239,9 +246,11 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
                     value, kind = a, "weight_kg"
                 else:  # 2: a weight in pounds, 5: the same read after a height
                     value, kind = round(a * LB_TO_KG, 1), "weight_kg"
-                append(Span(DESCRIPTOR, value, start, end, name, 0.8 if code == 5 else 1.0,
-                            {"kind": kind, "value": value}))
-        return spans
+                values.append(value)
+                confidences.append(0.8 if code == 5 else 1.0)
+                attrs.append({"kind": kind, "value": value})
+        return _native.SpanColumns(DESCRIPTOR, self.name, found[:, 0], found[:, 1], values,
+                                   confidences, attrs)
 
     def extract_reference(self, text: str) -> list[Span]:
         """The Python reference (what the core's reader is held to)."""

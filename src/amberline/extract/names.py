@@ -54,7 +54,7 @@ import numpy as np
 from amberline import core, disk_cache
 from amberline.config_files import packaged
 from amberline.disk_cache import regex
-from amberline.extract._native import trigger_automaton
+from amberline.extract._native import SpanColumns, trigger_automaton
 from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, Prefilter
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
@@ -659,11 +659,19 @@ def _value(word: str) -> str:
 
 def _in_full_by_ad(spans: list[Span], ads: list[int]) -> None:
     """`NameExtractor._in_full` given the ad of the batch each span is in (`ads`)."""
-    by_first = {(ad, s.value.split(" ")[0]): s.value
-                for s, ad in zip(spans, ads, strict=True) if " " in s.value}
-    for s, ad in zip(spans, ads, strict=True):
-        if " " not in s.value:
-            s.value = by_first.get((ad, s.value), s.value)
+    values = [s.value for s in spans]
+    _in_full_values(values, ads)
+    for s, value in zip(spans, values, strict=True):
+        s.value = value
+
+
+def _in_full_values(values: list[str], ads: list[int]) -> None:
+    """`_in_full_by_ad` on the spans' values (in place)."""
+    by_first = {(ad, value.split(" ")[0]): value
+                for value, ad in zip(values, ads, strict=True) if " " in value}
+    for k, (value, ad) in enumerate(zip(values, ads, strict=True)):
+        if " " not in value:
+            values[k] = by_first.get((ad, value), value)
 
 
 class NameExtractor(Extractor):
@@ -748,22 +756,32 @@ class NameExtractor(Extractor):
         spans.sort(key=lambda s: s.start)
         return self._in_full(text, spans)
 
+    def extract_columns(self, text: str) -> SpanColumns | list[Span]:
+        """`extract` as columns when the core reads the text (`SpanColumns`)."""
+        found = None if self._scanner is None else self._core_columns(text)
+        return self.extract(text) if found is None else found
+
     def _core_extract(self, text: str, whole: bool = False) -> list[Span] | None:
         """`extract` through the core: the spans from its final rows (sorted, each with the
         ad of the batch it is in), or None when it leaves the text to the reference (a word
         whose lower case it does not compute). The core finds its own triggers (`whole`:
         tests only, every position tried)."""
+        found = self._core_columns(text, whole)
+        return None if found is None else found.spans()
+
+    def _core_columns(self, text: str, whole: bool = False) -> SpanColumns | None:
+        """`_core_extract` as columns."""
         rows_b, deferred, errors = self._scanner.extract_batch(  # type: ignore[union-attr]
             *core.batch_buffer([text]), whole)
         core.raise_failures("name scan", errors)
         if deferred:
             return None
-        name, labels, confidences, cue_of = self.name, _CORE_CUES, _CORE_CONFIDENCE, self._cue_of
-        spans = []
-        ads = []
+        labels, cue_of = _CORE_CUES, self._cue_of
+        found = np.frombuffer(rows_b, dtype="<i8").reshape(-1, 9)
+        values = []
+        attrs = []
         full = False
-        for _, start, end, cue, confidence, cue_start, cue_end, ad, plain in np.frombuffer(
-                rows_b, dtype="<i8").reshape(-1, 9).tolist():
+        for start, end, cue, cue_start, cue_end, plain in found[:, (1, 2, 3, 5, 6, 8)].tolist():
             if cue == _CORE_RAW_CUE:
                 raw = text[cue_start:cue_end]
                 label = cue_of.get(raw)
@@ -777,12 +795,13 @@ class NameExtractor(Extractor):
             else:
                 value = _value(word)
                 full = full or " " in value
-            spans.append(Span(NAME, value, start, end, name, confidences[confidence],
-                              {"cue": label}))
-            ads.append(ad)
+            values.append(value)
+            attrs.append({"cue": label})
         if full:
-            _in_full_by_ad(spans, ads)
-        return spans
+            _in_full_values(values, found[:, 7].tolist())
+        return SpanColumns(NAME, self.name, found[:, 1], found[:, 2], values,
+                                   list(map(_CORE_CONFIDENCE.__getitem__, found[:, 4].tolist())),
+                                   attrs)
 
     def _class(self, word: str) -> int:
         """How the gazetteer knows a word: a plain given name, an ambiguous one, a stop word,

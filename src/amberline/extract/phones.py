@@ -41,6 +41,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from amberline import disk_cache
 from amberline.disk_cache import regex
 from amberline.extract import _native, nanp
@@ -353,25 +355,54 @@ class PhoneExtractor(_native.CoreBacked, Extractor):
     def extract(self, text: str) -> list[Span]:
         if self._core is None:
             return self.extract_reference(text)
+        return self.extract_columns(text).spans()  # type: ignore[union-attr]
+
+    def extract_columns(self, text: str) -> _native.SpanColumns | list[Span]:
+        """`extract` as columns, by the core when it is built (`_native.SpanColumns`); the
+        runs it hands back are read by the reference, their spans taken apart into the
+        columns in their place."""
+        if self._core is None:
+            return self.extract_reference(text)
         # by the core's region index; -1 (no region of +1 matched) picks the default region
         regions = [*_core_regions()[0], self.region]
-        name = self.name
-        spans: list[Span] = []
-        append = spans.append
-        for kind, start, end, national, valid, formatted, region in _native.rows(
-                self._core, text, 7):
+        found = _native.row_array(self._core, text, 7)
+        values: list[Any] = []
+        confidences: list[float] = []
+        attrs: list[dict[str, Any]] = []
+        if (found[:, 0] == 0).all():
+            starts, ends = found[:, 1], found[:, 2]
+            for national, valid, formatted, region in found[:, 3:].tolist():
+                values.append(f"+1{national}")
+                confidences.append((0.95 if formatted else 0.9) if valid else 0.5)
+                attrs.append({"valid": valid == 1, "region": regions[region]})
+            return _native.SpanColumns(PHONE, self.name, starts, ends, values, confidences,
+                                       attrs)
+        starts_at: list[int] = []
+        ends_at: list[int] = []
+        for kind, start, end, national, valid, formatted, region in found.tolist():
             if kind == 0:
-                append(Span(PHONE, f"+1{national}", start, end, name,
-                            (0.95 if formatted else 0.9) if valid else 0.5,
-                            {"valid": valid == 1, "region": regions[region]}))
-            elif kind == 1:  # handed back: a digit string only phonenumbers answers
-                self.handed_back += 1
+                starts_at.append(start)
+                ends_at.append(end)
+                values.append(f"+1{national}")
+                confidences.append((0.95 if formatted else 0.9) if valid else 0.5)
+                attrs.append({"valid": valid == 1, "region": regions[region]})
+                continue
+            spans: list[Span] = []
+            self.handed_back += 1
+            if kind == 1:  # handed back: a digit string only phonenumbers answers
                 self._split_run(text[start:end], start, spans)
             else:  # a line with digits of another script: the reference reads it
-                self.handed_back += 1
                 for m in self._runs(text[start:end]):
                     self._split_run(m.group(), start + m.start(), spans)
-        return spans
+            for span in spans:
+                starts_at.append(span.start)
+                ends_at.append(span.end)
+                values.append(span.value)
+                confidences.append(span.confidence)
+                attrs.append(span.attrs)
+        return _native.SpanColumns(PHONE, self.name, np.array(starts_at, dtype=np.int64),
+                                   np.array(ends_at, dtype=np.int64), values, confidences,
+                                   attrs)
 
     def extract_reference(self, text: str) -> list[Span]:
         """The Python reference (what the core's scanner is held to)."""

@@ -44,6 +44,7 @@ import numpy as np
 from amberline import core, disk_cache
 from amberline.config_files import packaged
 from amberline.disk_cache import regex
+from amberline.extract import _native
 from amberline.extract._lookup import CueBefore, NamesAfter, fold
 from amberline.extract._prefilter import char_offsets, hyperscan
 from amberline.extract.base import Example, Extractor
@@ -645,23 +646,34 @@ class PlaceExtractor(Extractor):
         return spans
 
     def _extract_core(self, text: str) -> list[Span]:
-        """`extract` by the core: it gives each span's offsets, place index and marks (1:
-        anchored, 2: listed); only the spans are made here."""
+        return self.extract_columns(text).spans()  # type: ignore[union-attr]
+
+    def extract_columns(self, text: str) -> _native.SpanColumns | list[Span]:
+        """`extract` by the core, as columns (`_native.SpanColumns`): it gives each span's
+        offsets, place index and marks (1: anchored, 2: listed); only the values and attrs
+        are made here."""
+        if self._core_places is None:
+            return self.extract(text)
         rows, errors = self._scanner.extract_batch(*core.batch_buffer([text]))  # type: ignore[union-attr]
         core.raise_failures("place scan", errors)
-        spans = []
+        found = np.frombuffer(rows, dtype="<i8").reshape(-1, 5)
+        values = []
+        confidences = []
+        attrs = []
         described = self._described
-        for _, start, end, index, marks in np.frombuffer(rows, dtype="<i8").reshape(-1, 5).tolist():
+        for index, marks in found[:, 3:].tolist():
             label_attrs = described.get(index)
             if label_attrs is None:
-                place = self._core_places[index]  # type: ignore[index]
+                place = self._core_places[index]
                 label_attrs = described[index] = (place.label, _attrs(place))
-            attrs = dict(label_attrs[1])
+            kept = dict(label_attrs[1])
             if marks & 2:
-                attrs["listed"] = True
-            spans.append(Span(PLACE, label_attrs[0], start, end, self.name,
-                              1.0 if marks & 1 else 0.8, attrs))
-        return spans
+                kept["listed"] = True
+            values.append(label_attrs[0])
+            confidences.append(1.0 if marks & 1 else 0.8)
+            attrs.append(kept)
+        return _native.SpanColumns(PLACE, self.name, found[:, 1], found[:, 2], values,
+                                   confidences, attrs)
 
     def _candidates(self, text: str) -> list[tuple[int, int, str]]:
         """Every gazetteer name in the lower-cased text that stands on word boundaries and
