@@ -172,6 +172,37 @@ def test_without_the_prefilter(texts: list[str]) -> None:
         assert _core_spans(names, text, whole=True) == _core_spans(names, text), text
 
 
+# "<Name> here" (`_BEFORE_HERE`, which the core matches by hand): the greetings and whom words
+# in any case and order ("all" also starts "allison"), names about the 40-character window,
+# too long, hyphenated or glued, and the characters a match may or may not start after.
+_HERE_PIECES = st.one_of(
+    st.sampled_from(["hi", "HEY", "Hello", "hiya", "HIYA", "hİ", "guys", "Gents", "gentlemen",
+                     "all", "allison", "there", "BABY", "babe", " ", "\t", "  ", "\n", "\f", "'",
+                     "’", "!", ",", "x", "2", "_", "-", "🌸", "Mia", "Ana-Maria", "Ana-M",
+                     "Abcdefghijklmnopqrstu", "Éloïse", " here", " HERE", "\there", " here!"]),
+    st.text(alphabet="hiyaegnts -\n'", min_size=1, max_size=5),
+)
+
+
+def test_known_names_before_here(extractor) -> None:
+    texts = ["Hi guys, Mia here!", "hiya Mia here", "Hiya here", "hi allison here",
+             "Hello gentlemen Ana-Maria here", "Hi gents \t Mia \t here", "Mia here",
+             "x Mia here", "'Mia here", "’Mia here", "!Mia here", "\nMia here", "Mia\n here",
+             "!Abcdefghijklmnopqrstuvw here", "!Ana-Mia here", "!Ana-M here", "!Ana- here",
+             "!Ana_Mia here", "!Mia2 here", "🌸Mia here", "HIYA BABE MIA HERE",
+             "hey there Mia here", "x" * 39 + "!Mia here", "hi there" + " " * 30 + "Mia here"]
+    here = [s for t in texts for s in _spans(extractor, t) if s[4] == {"cue": "here"}]
+    assert len(here) >= 10  # exercised
+    _assert_same(extractor, texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pad=st.integers(0, 45), pieces=st.lists(_HERE_PIECES, min_size=1, max_size=10))
+def test_names_before_here(extractor, pad: int, pieces: list[str]) -> None:
+    text = "".join(pieces)
+    _assert_same(extractor, [text, "x" * pad + text, " " * pad + text + " here"])
+
+
 # Digit chains of every length (the core skips a broken chain whole), quotes, capitals and
 # non-ASCII digits at every offset from a text's start (the core looks at 16 characters at a
 # time for where a phone run, a card or a Capitalised word may start).

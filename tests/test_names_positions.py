@@ -138,3 +138,15 @@ def test_positional_spans_point_at_the_name(extractor: NameExtractor) -> None:
     (span,) = extractor.extract(text)
     assert text[span.start:span.end] == "Melissa"
     assert span.attrs["cue"] == "before phone"
+
+
+def test_a_first_name_is_reported_in_full_only_within_its_ad(extractor: NameExtractor) -> None:
+    """`_in_full`: a first name before or after its ad's full name takes it; the same first
+    name in the batch's other ads, before and after that ad, keeps its own value."""
+    from amberline.extract import BATCH_SEPARATOR
+
+    ads = ["Hi, I'm Jessica. Jessica Ray (703) 555-0142", "Call me Mia", "I'm Jessica",
+           "xoxo Mia. Mia Ray 703 555 0142", "my name is Mia"]
+    spans = extractor.extract(BATCH_SEPARATOR.join(ads))
+    assert [s.value for s in spans] == ["Jessica Ray", "Jessica Ray", "Mia", "Jessica",
+                                        "Mia Ray", "Mia Ray", "Mia"]

@@ -1181,6 +1181,20 @@ fn positional_all(
     (rows, deferred, errors)
 }
 
+/// How many form feeds `t` holds: counted in 16 lanes, summed once at the end (a pass that
+/// vectorises with no early exit and no sum per block; it covers most of a joined batch).
+fn form_feeds(t: &[u32]) -> usize {
+    let mut lanes = [0u32; 16];
+    let mut blocks = t.chunks_exact(16);
+    for block in &mut blocks {
+        for (lane, &c) in lanes.iter_mut().zip(block) {
+            *lane += u32::from(c == FF);
+        }
+    }
+    let rest = blocks.remainder().iter().filter(|&&c| c == FF).count();
+    lanes.iter().map(|&n| n as usize).sum::<usize>() + rest
+}
+
 /// Columns of a row of `extract_batch`.
 const EXTRACT_COLUMNS: usize = 9;
 
@@ -1202,7 +1216,7 @@ fn extract_all(
             .map(|f| {
                 let n = f.found;
                 // the form feeds before the name: which ad of a joined batch it is in
-                segment += text[counted..n.start].iter().filter(|&&c| c == FF).count();
+                segment += form_feeds(&text[counted..n.start]);
                 counted = n.start;
                 let plain = !text[n.start..n.end]
                     .iter()
@@ -1280,18 +1294,17 @@ impl PyNameScanner {
         };
         let compile =
             |p: &Vec<(i64, i64, i64, i64)>| Regex::new(&tables, p).map_err(PyValueError::new_err);
-        let [cues, here, before_here, item, line] = programs.as_slice() else {
-            return Err(PyValueError::new_err("expected 5 patterns"));
+        let [cues, here, item, line] = programs.as_slice() else {
+            return Err(PyValueError::new_err("expected 4 patterns"));
         };
         let forms = CueForms {
             cues: compile(cues)?,
             here: compile(here)?,
-            before_here: compile(before_here)?,
             item: compile(item)?,
             line: compile(line)?,
             groups: groups
                 .try_into()
-                .map_err(|_| PyValueError::new_err("expected 7 groups"))?,
+                .map_err(|_| PyValueError::new_err("expected 6 groups"))?,
         };
         Ok(PyNameScanner {
             scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
@@ -1319,7 +1332,7 @@ impl PyNameScanner {
         Bound<'py, PyBytes>,
         crate::TextErrors,
     )> {
-        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let (chars, offsets) = crate::batch_view(data, &bounds)?;
         let scanner = &self.scanner;
         let (words, phones, cards, errors) = py.detach(|| scan_all(scanner, &chars, &offsets));
         Ok((
@@ -1361,7 +1374,7 @@ impl PyNameScanner {
         bounds: Vec<i64>,
         whole: bool,
     ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
-        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let (chars, offsets) = crate::batch_view(data, &bounds)?;
         let (scanner, forms) = (&self.scanner, &self.forms);
         let triggers = self.triggers.get().filter(|_| !whole).map(Py::get);
         let (rows, deferred, errors) =
@@ -1384,7 +1397,7 @@ impl PyNameScanner {
         bounds: Vec<i64>,
         taken: Vec<Vec<i64>>,
     ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
-        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let (chars, offsets) = crate::batch_view(data, &bounds)?;
         let scanner = &self.scanner;
         let (rows, deferred, errors) =
             py.detach(|| positional_all(scanner, &chars, &offsets, &taken));
@@ -1858,11 +1871,10 @@ const TRIGGER_SETS: usize = 3;
 pub struct CueForms {
     pub cues: Regex,
     pub here: Regex,
-    pub before_here: Regex,
     pub item: Regex,
     pub line: Regex,
-    /// strong, weak, list (`_CUES`); name (`_BEFORE_HERE`); emoji, title, lead (line forms)
-    pub groups: [usize; 7],
+    /// strong, weak, list (`_CUES`); emoji, title, lead (line forms)
+    pub groups: [usize; 6],
 }
 
 /// A name of the cue forms or of `positional`, with the cue as written when `cue` is `RAW`.
@@ -1893,7 +1905,7 @@ impl NameScanner {
         forms: &CueForms,
         starts: Option<&[Vec<usize>]>,
     ) -> Outcome<Vec<Named>> {
-        let [g_strong, g_weak, g_list, g_name, g_emoji, g_title, g_lead] = forms.groups;
+        let [g_strong, g_weak, g_list, g_emoji, g_title, g_lead] = forms.groups;
         let mut aux = Scratch::default();
         let mut out: Vec<Named> = Vec::new();
         let mut push = |start: usize, end: usize, cue: u8, confidence: u8, raw: (usize, usize)| {
@@ -1955,15 +1967,7 @@ impl NameScanner {
         // `_HERE` (a blank, then an "h"), then `_BEFORE_HERE` in the 40 characters before it
         let here_start = |q: usize| q + 1 < n && blank(t[q]) && self.tables.fold(t[q + 1]) == b'h';
         for (h, _) in self.find_all(&forms.here, t, set(HERE_SET), here_start) {
-            let lo = h.saturating_sub(40);
-            if forms
-                .before_here
-                .search(&self.tables, t, lo, h, &mut aux)
-                .is_none()
-            {
-                continue;
-            }
-            let Some((a, b)) = group_at(&aux.slots, g_name) else {
+            let Some((a, b)) = self.before_here(&t[..h], h.saturating_sub(40)) else {
                 continue;
             };
             if self.is_name(&t[a..b], false, false)? {
@@ -2088,19 +2092,103 @@ impl NameScanner {
         )
     }
 
+    /// `_BEFORE_HERE.search(text, lo, len(t))` (`t`: the text cut where " here" starts), the
+    /// name's bounds: `(?:^|[^\w \t'’]|(?i:hi|hey|hello|hiya)(?:[ \t]+(?i:guys|gents|gentlemen
+    /// |fellas|boys|everyone|all|there|daddy|babe|baby))?)[ \t]*+(?P<name>_NAME)[ \t]*+$`,
+    /// tried as `re` tries it: each start from `lo`, each alternative in order. Why by hand:
+    /// on the backtracking engine each search tried every start of its window with the
+    /// whole pattern, one of the cue forms' largest costs.
+    fn before_here(&self, t: &[u32], lo: usize) -> Option<(usize, usize)> {
+        const GREETINGS: [&str; 4] = ["hi", "hey", "hello", "hiya"];
+        const WHOM: [&str; 11] = [
+            "guys",
+            "gents",
+            "gentlemen",
+            "fellas",
+            "boys",
+            "everyone",
+            "all",
+            "there",
+            "daddy",
+            "babe",
+            "baby",
+        ];
+        let n = t.len();
+        // `[ \t]*+(?P<name>[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-]))[ \t]*+$` at `q`
+        let tail = |q: usize| -> Option<(usize, usize)> {
+            let a = Self::blanks(t, q);
+            let k = self.letters(t, a, 20, n);
+            if k < 2 {
+                return None;
+            }
+            let mut b = a + k;
+            if b < n && t[b] == HYPHEN {
+                let k = self.letters(t, b + 1, 20, n);
+                if k >= 2 {
+                    b += 1 + k;
+                }
+            }
+            if b < n && (self.word(t[b]) || t[b] == HYPHEN) {
+                return None;
+            }
+            let e = Self::blanks(t, b);
+            (e == n || (e + 1 == n && t[e] == NL)).then_some((a, b))
+        };
+        for s in lo..n {
+            if s == 0 {
+                if let Some(found) = tail(0) {
+                    return Some(found);
+                }
+            }
+            let c = t[s];
+            if !self.word(c) && !blank(c) && c != APOS && c != RSQUO {
+                if let Some(found) = tail(s + 1) {
+                    return Some(found);
+                }
+            }
+            if !self.ci(t, s, b'h') {
+                continue; // every greeting starts with an "h"
+            }
+            for greeting in GREETINGS {
+                let Some(e) = self.ci_lit(t, s, greeting) else {
+                    continue;
+                };
+                let g = Self::blanks(t, e);
+                if g > e {
+                    let found = WHOM
+                        .iter()
+                        .filter_map(|w| self.ci_lit(t, g, w))
+                        .find_map(tail);
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                if let Some(found) = tail(e) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
     /// Whether the cue as written is one in the first person (`cue in _SELF_CUES` of the
     /// cue as recorded: lower case, blanks as single spaces).
     fn self_cue(&self, raw: &[u32]) -> Outcome<bool> {
-        let low = self.lower(raw)?;
-        let cue = low.split([' ', '\t']).filter(|w| !w.is_empty());
-        let cue: Vec<&str> = cue.collect();
-        Ok(SELF_CUES.contains(&cue.join(" ").as_str()))
+        let (mut ascii, mut spill) = ([0u8; ASCII_WORD], String::new());
+        let low = self.low(raw, &mut ascii, &mut spill)?;
+        let words = low
+            .split(|&b| b == b' ' || b == b'\t')
+            .filter(|w| !w.is_empty());
+        Ok(SELF_CUES
+            .iter()
+            .any(|cue| words.clone().eq(cue.split(' ').map(str::as_bytes))))
     }
 
     /// `word.lower() in _JOINERS`.
     fn joiner(&self, w: &[u32]) -> Outcome<bool> {
-        let low = self.lower(w)?;
-        Ok(low == "and" || low == "or")
+        let (mut ascii, mut spill) = ([0u8; ASCII_WORD], String::new());
+        let low = self.low(w, &mut ascii, &mut spill)?;
+        Ok(low == b"and" || low == b"or")
     }
 
     /// `_unglue`: the length of what the word stands for (all of it, or its first part), or

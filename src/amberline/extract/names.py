@@ -42,7 +42,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import compress
@@ -240,8 +240,9 @@ _BEFORE_HERE = regex(
     rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
 )
 _WINDOW = 40
-# What the core's engine runs of the cue forms (`_build_scanner`), in its order.
-_CORE_PATTERNS = (_CUES, _HERE, _BEFORE_HERE, _ITEM, _LINE_FORMS_AT_START)
+# What the core's engine runs of the cue forms (`_build_scanner`), in its order
+# (`_BEFORE_HERE` it matches by hand, `names.rs` `before_here`).
+_CORE_PATTERNS = (_CUES, _HERE, _ITEM, _LINE_FORMS_AT_START)
 # --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
 # age, framed as its own segment, or ending the ad.
 _WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
@@ -593,8 +594,7 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
         tables.flags, list(tables.folds), upper, not_upper, digits, defer, ignorable, cased,
         list(tables.lower), _core_word_table(), [program(p) for p in _CORE_PATTERNS],
         [_CUES.groupindex["strong"], _CUES.groupindex["weak"], _CUES.groupindex["list"],
-         _BEFORE_HERE.groupindex["name"], *(_LINE_FORMS_AT_START.groupindex[g]
-                                           for g in ("emoji", "title", "lead"))],
+         *(_LINE_FORMS_AT_START.groupindex[g] for g in ("emoji", "title", "lead"))],
         None if panic_on is None else ord(panic_on))
 
 
@@ -658,20 +658,23 @@ def _value(word: str) -> str:
 
 
 def _in_full_by_ad(spans: list[Span], ads: list[int]) -> None:
-    """`NameExtractor._in_full` given the ad of the batch each span is in (`ads`)."""
+    """`NameExtractor._in_full` given the ad of the batch each span is in (`ads`, ascending:
+    the spans in text order)."""
     values = [s.value for s in spans]
-    _in_full_values(values, ads)
+    _in_full_values(values, ads, [k for k, value in enumerate(values) if " " in value])
     for s, value in zip(spans, values, strict=True):
         s.value = value
 
 
-def _in_full_values(values: list[str], ads: list[int]) -> None:
-    """`_in_full_by_ad` on the spans' values (in place)."""
-    by_first = {(ad, value.split(" ")[0]): value
-                for value, ad in zip(values, ads, strict=True) if " " in value}
-    for k, (value, ad) in enumerate(zip(values, ads, strict=True)):
-        if " " not in value:
-            values[k] = by_first.get((ad, value), value)
+def _in_full_values(values: list[str], ads: list[int], full: list[int]) -> None:
+    """`_in_full_by_ad` on the spans' values (in place), given the indexes of the values
+    holding a blank (`full`); `ads` ascending (the spans in text order), so only the values
+    of the ads with a full name are looked at, one range of them each."""
+    by_first = {(ads[k], values[k].split(" ")[0]): values[k] for k in full}
+    for ad in {ads[k] for k in full}:
+        for k in range(bisect_left(ads, ad), bisect_right(ads, ad)):
+            if " " not in values[k]:
+                values[k] = by_first.get((ad, values[k]), values[k])
 
 
 class NameExtractor(Extractor):
@@ -780,7 +783,7 @@ class NameExtractor(Extractor):
         found = np.frombuffer(rows_b, dtype="<i8").reshape(-1, 9)
         values = []
         attrs = []
-        full = False
+        full = []
         for start, end, cue, cue_start, cue_end, plain in found[:, (1, 2, 3, 5, 6, 8)].tolist():
             if cue == _CORE_RAW_CUE:
                 raw = text[cue_start:cue_end]
@@ -789,16 +792,16 @@ class NameExtractor(Extractor):
                     label = self._remember_cue(raw)
             else:
                 label = labels[cue]
-            word = text[start:end]
             if plain:  # no hyphen, no blank: `_value` is `capitalize`
-                value = word.capitalize()
+                value = text[start:end].capitalize()
             else:
-                value = _value(word)
-                full = full or " " in value
+                value = _value(text[start:end])
+                if " " in value:
+                    full.append(len(values))
             values.append(value)
             attrs.append({"cue": label})
         if full:
-            _in_full_values(values, found[:, 7].tolist())
+            _in_full_values(values, found[:, 7].tolist(), full)
         return SpanColumns(NAME, self.name, found[:, 1], found[:, 2], values,
                                    list(map(_CORE_CONFIDENCE.__getitem__, found[:, 4].tolist())),
                                    attrs)
