@@ -202,9 +202,11 @@ def test_the_core_takes_a_list_of_str_only(compiled: object) -> None:
 
 def test_texts_are_read_by_their_code_points(compiled: object) -> None:
     """The core reads each str as it is stored: ASCII, wider kinds, and a lone surrogate (no
-    UTF-8 form) next to texts that have one, each kept within its own bounds."""
+    UTF-8 form) next to texts that have one, each kept within its own bounds; and the strs it
+    makes of the changed texts are of every kind too, lone surrogates kept."""
     texts = ["plain ascii", "caf\u00e9 \u2460", "\U0001f525 f\u0456ve", "a\ud800b \udfff",
-             "", "\ud83d\ude00 z\u0435r\u043e"]
+             "", "\ud83d\ude00 z\u0435r\u043e", "f\u0456ve \ud800\u200b", "\udfff\u00ad",
+             "caf\u00e9\u200b", "\u200b\U0001f525", "x\u200b", "\u2460"]
     for batch in (texts, texts[::-1], [t * 40 for t in texts]):
         got = [_as_tuple(r) for r in native.normalise_batch(batch, compiled)]
         assert got == [_as_tuple(r) for r in reference_batch(batch)]

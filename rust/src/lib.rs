@@ -29,17 +29,21 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString, PyType};
 
+use crate::finish::Maker;
 use crate::matcher::{Matcher, MatcherSpec, Refusal};
-use crate::normalise::{Normalised, KIND_NAMES};
+use crate::normalise::{Normalised, Obfuscation, KIND_NAMES};
 use crate::tables::Tables;
 
 /// The normaliser's tables, compiled once; `normalise_batch` screens a batch.
 #[pyclass(frozen, module = "amberline._core")]
 struct Normaliser {
     tables: Tables,
+    /// The class each obfuscation record is made of (`model.Obfuscation`).
+    obfuscation: Py<PyType>,
     /// The last batch's buffers, cleared and refilled: a batch's columns are megabytes, and
     /// fresh ones cost a page fault per page touched. (A batch that finds it in use, in
     /// another thread, takes fresh ones.)
@@ -49,17 +53,19 @@ struct Normaliser {
 /// Buffers larger than this are not kept for the next batch.
 const SCRATCH_KEPT: usize = 64 << 20;
 
-/// What one batch gives back: see `Normaliser.normalise_batch`.
+/// What the normaliser finds in one batch, before it is handed to Python (see
+/// `Normaliser.normalise_batch`).
 #[derive(Default)]
 struct Columns {
     status: Vec<u8>,
-    /// The changed texts' code points and their maps, already little-endian bytes (handed to
-    /// Python by one copy each).
-    text: Vec<u8>,
-    text_bounds: Vec<i64>,
-    starts: Vec<u8>,
-    ends: Vec<u8>,
-    obfuscations: Vec<i64>,
+    /// The changed texts' code points, one after another, and the n + 1 bounds of each text's
+    /// stretch (an unchanged text's is empty).
+    text: Vec<u32>,
+    text_bounds: Vec<usize>,
+    starts: Vec<i32>,
+    ends: Vec<i32>,
+    /// (text index, record) of every obfuscation, by text.
+    obfuscations: Vec<(usize, Obfuscation)>,
     errors: Vec<(usize, String)>,
 }
 
@@ -72,18 +78,21 @@ pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// `values` as a Python bytes of little-endian words, written in place (one copy).
-fn py_le_bytes<'py, const N: usize, T: Copy>(
-    py: Python<'py>,
-    values: &[T],
-    to_bytes: fn(T) -> [u8; N],
-) -> PyResult<Bound<'py, PyBytes>> {
-    PyBytes::new_with(py, values.len() * N, |buf| {
-        for (chunk, &v) in buf.chunks_exact_mut(N).zip(values) {
-            chunk.copy_from_slice(&to_bytes(v));
-        }
-        Ok(())
-    })
+/// `values` as a Python bytes of little-endian int32, in one copy (`PyBytes::new_with` would
+/// zero the megabytes of a batch's maps before they are written).
+fn py_i32_bytes<'py>(py: Python<'py>, values: &[i32]) -> Bound<'py, PyBytes> {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: an i32 is four initialised bytes with no padding, and bytes need no
+        // alignment: the whole slice is the middle part, borrowed for this call only.
+        let (_, bytes, _) = unsafe { values.align_to::<u8>() };
+        PyBytes::new(py, bytes)
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        PyBytes::new(py, &bytes)
+    }
 }
 
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -96,39 +105,20 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// `values` appended to `out` as little-endian words.
-fn extend_le<T, const N: usize>(out: &mut Vec<u8>, values: &[T], to_bytes: fn(&T) -> [u8; N]) {
-    let at = out.len();
-    out.resize(at + values.len() * N, 0);
-    for (chunk, v) in out[at..].chunks_exact_mut(N).zip(values) {
-        chunk.copy_from_slice(&to_bytes(v));
-    }
-}
-
 impl Columns {
     fn push(&mut self, index: usize, result: Normalised) {
         let same = result.same_offsets;
         self.status
             .push(if same { CHANGED_SAME_OFFSETS } else { CHANGED });
-        extend_le(&mut self.text, &result.text, |&c| c.to_le_bytes());
+        self.text.extend_from_slice(&result.text);
         // Offsets kept: both maps are the identity, which the caller knows without them.
         if !same {
             // (`normalise_all` takes no text longer than an int32 offset reaches)
-            extend_le(&mut self.starts, &result.starts, |&v| {
-                (v as i32).to_le_bytes()
-            });
-            extend_le(&mut self.ends, &result.ends, |&v| (v as i32).to_le_bytes());
+            self.starts.extend(result.starts.iter().map(|&v| v as i32));
+            self.ends.extend(result.ends.iter().map(|&v| v as i32));
         }
-        for o in &result.obfuscations {
-            self.obfuscations.extend([
-                index as i64,
-                o.start as i64,
-                o.end as i64,
-                i64::from(o.kind),
-                o.orig_start as i64,
-                o.orig_end as i64,
-            ]);
-        }
+        self.obfuscations
+            .extend(result.obfuscations.iter().map(|&o| (index, o)));
     }
 }
 
@@ -254,9 +244,9 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
     out.errors.clear();
     // Room for a batch that changes every text by a little, grown once rather than doubled.
     let room = chars.len() + chars.len() / 8 + bounds.len();
-    out.text.reserve(room * 4);
-    out.starts.reserve(room * 4);
-    out.ends.reserve(room * 4);
+    out.text.reserve(room);
+    out.starts.reserve(room);
+    out.ends.reserve(room);
     out.text_bounds.push(0);
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
@@ -266,7 +256,7 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
                 index,
                 "text too long for the core's int32 offset maps".to_string(),
             ));
-            out.text_bounds.push((out.text.len() / 4) as i64);
+            out.text_bounds.push(out.text.len());
             continue;
         }
         match catch_unwind(AssertUnwindSafe(|| tables.normalise(text))) {
@@ -277,7 +267,7 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
                 out.errors.push((index, panic_message(payload.as_ref())));
             }
         }
-        out.text_bounds.push((out.text.len() / 4) as i64);
+        out.text_bounds.push(out.text.len());
     }
 }
 
@@ -285,14 +275,17 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
 impl Normaliser {
     /// `flags`: one byte per code point (see `tables.rs`); `mapping`: (code point,
     /// replacement, kind id) of the character stage; `homoglyphs`: (look-alike, Latin
-    /// letter); `fold`: (code point, ASCII letter) pairs that case-insensitive `re` matches.
+    /// letter); `fold`: (code point, ASCII letter) pairs that case-insensitive `re` matches;
+    /// `obfuscation`: the class of the obfuscation records (a dataclass with slots whose
+    /// fields are start, end, kind and original).
     #[new]
-    #[pyo3(signature = (flags, mapping, homoglyphs, fold, panic_on=None))]
+    #[pyo3(signature = (flags, mapping, homoglyphs, fold, obfuscation, panic_on=None))]
     fn new(
         flags: &[u8],
         mapping: Vec<(u32, String, u8)>,
         homoglyphs: Vec<(u32, u32)>,
         fold: Vec<(u32, u8)>,
+        obfuscation: Py<PyType>,
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let mut map = HashMap::with_capacity(mapping.len());
@@ -314,20 +307,19 @@ impl Normaliser {
         .map_err(PyValueError::new_err)?;
         Ok(Normaliser {
             tables,
+            obfuscation,
             scratch: Mutex::new((Vec::new(), Columns::default())),
         })
     }
 
     /// Normalise a batch of texts (a list of str; lone surrogates allowed).
     ///
-    /// Returns (status, text, text_bounds, starts, ends, obfuscations, errors): per text a
-    /// status byte (0 unchanged, 1 changed, 2 changed with offsets kept, 3 failed: see
-    /// `errors`, a list of (index, message)); the changed texts' code points as UTF-32-LE with
-    /// n + 1 code point bounds (an unchanged text has none); for each changed text in order
-    /// but those of status 2 (whose maps are the identity), len(text) + 1 start offsets and
-    /// len(text) end offsets (int32); and obfuscation rows of
-    /// six int64 (text index, start, end, kind id, original start, original end), with each
-    /// row's kind name and original text (the slice of its text) as two lists of str.
+    /// Returns (status, texts, starts, ends, obfuscations, errors): per text a status byte
+    /// (0 unchanged, 1 changed, 2 changed with offsets kept, 3 failed: see `errors`, a list of
+    /// (index, message)); the list of normalised texts (an unchanged text's is the very str
+    /// given); for each changed text in order but those of status 2 (whose maps are the
+    /// identity), len(text) + 1 start offsets and len(text) end offsets (int32); and per text
+    /// a new list of its obfuscation records.
     #[allow(clippy::type_complexity)]
     fn normalise_batch<'py>(
         &self,
@@ -335,12 +327,9 @@ impl Normaliser {
         texts: Vec<Bound<'py, PyString>>,
     ) -> PyResult<(
         Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
         Bound<'py, PyList>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
         Bound<'py, PyList>,
         Vec<(usize, String)>,
     )> {
@@ -353,19 +342,22 @@ impl Normaliser {
         let offsets = read_texts(&texts, chars)?;
         let tables = &self.tables;
         py.detach(|| normalise_all(tables, chars, &offsets, cols));
-        let (kinds, originals) = obfuscation_fields(py, &texts, &cols.obfuscations)?;
         let out = (
             PyBytes::new(py, &cols.status),
-            PyBytes::new(py, &cols.text),
-            py_le_bytes(py, &cols.text_bounds, i64::to_le_bytes)?,
-            PyBytes::new(py, &cols.starts),
-            PyBytes::new(py, &cols.ends),
-            py_le_bytes(py, &cols.obfuscations, i64::to_le_bytes)?,
-            kinds,
-            originals,
+            normalised_texts(py, &texts, cols)?,
+            py_i32_bytes(py, &cols.starts),
+            py_i32_bytes(py, &cols.ends),
+            obfuscation_records(
+                py,
+                self.obfuscation.bind(py).as_any(),
+                &texts,
+                &cols.obfuscations,
+            )?,
             std::mem::take(&mut cols.errors),
         );
-        if chars.capacity() * 4 + cols.text.capacity() + cols.starts.capacity() * 2 > SCRATCH_KEPT {
+        if chars.capacity() * 4 + cols.text.capacity() * 4 + cols.starts.capacity() * 8
+            > SCRATCH_KEPT
+        {
             *chars = Vec::new();
             *cols = Columns::default();
         }
@@ -373,32 +365,106 @@ impl Normaliser {
     }
 }
 
-/// The kind name and the original text (its text's slice, as Python slices it) of each
-/// obfuscation row: made here, they cost no Python-level call per row.
-fn obfuscation_fields<'py>(
+/// The batch's normalised texts: each changed one a new str made from its code points, each
+/// other the str given.
+fn normalised_texts<'py>(
     py: Python<'py>,
     texts: &[Bound<'py, PyString>],
-    rows: &[i64],
-) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
+    cols: &Columns,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut out = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        let (start, end) = (cols.text_bounds[i], cols.text_bounds[i + 1]);
+        if matches!(cols.status[i], CHANGED | CHANGED_SAME_OFFSETS) {
+            out.push(new_str(py, &cols.text[start..end])?);
+        } else {
+            out.push(text.clone());
+        }
+    }
+    PyList::new(py, out)
+}
+
+/// A str of these code points, lone surrogates kept (as slicing a Python str keeps them).
+fn new_str<'py>(py: Python<'py>, chars: &[u32]) -> PyResult<Bound<'py, PyString>> {
+    let size = isize::try_from(chars.len())
+        .map_err(|_| PyValueError::new_err("text too long for a str"))?;
+    // `wchar_t` is a UCS-4 code point on these systems: CPython copies the code points into a
+    // str of the narrowest kind that holds them, refusing none below 0x110000. Elsewhere they
+    // are decoded as UTF-32 with "surrogatepass".
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    // SAFETY: the GIL is held; `chars` holds `size` initialised 4-byte values, which CPython
+    // reads and does not keep; a NULL result is an error.
+    let made = unsafe { ffi::PyUnicode_FromWideChar(chars.as_ptr().cast(), size) };
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    let made = {
+        let bytes: Vec<u8> = chars.iter().flat_map(|c| c.to_le_bytes()).collect();
+        let mut order: std::ffi::c_int = -1; // little-endian
+                                             // SAFETY: the GIL is held; `bytes` holds 4 * `size` bytes, read and not kept; the
+                                             // error handler's name is a NUL-terminated literal; a NULL result is an error.
+        unsafe {
+            ffi::PyUnicode_DecodeUTF32(
+                bytes.as_ptr().cast(),
+                size * 4,
+                c"surrogatepass".as_ptr(),
+                &mut order,
+            )
+        }
+    };
+    // SAFETY: `made` is a new reference to a str, or NULL with an error set.
+    unsafe { Ok(Bound::from_owned_ptr_or_err(py, made)?.cast_into_unchecked()) }
+}
+
+/// Each text's obfuscation records, in a new list per text: `rows` are (text index, record),
+/// by text; each record's kind is its name and its original text its text's slice (as
+/// Python slices it), made here without a Python-level call per record.
+fn obfuscation_records<'py>(
+    py: Python<'py>,
+    class: &Bound<'py, PyAny>,
+    texts: &[Bound<'py, PyString>],
+    rows: &[(usize, Obfuscation)],
+) -> PyResult<Bound<'py, PyList>> {
+    let fields = [
+        intern!(py, "start"),
+        intern!(py, "end"),
+        intern!(py, "kind"),
+        intern!(py, "original"),
+    ]
+    .map(|name| name.clone());
+    let maker = Maker::new(class, &fields)?;
     let names: Vec<Bound<'py, PyString>> =
         KIND_NAMES.iter().map(|k| PyString::intern(py, k)).collect();
-    let mut kinds = Vec::with_capacity(rows.len() / 6);
-    let mut originals = Vec::with_capacity(rows.len() / 6);
-    for row in rows.chunks_exact(6) {
-        kinds.push(names[row[3] as usize].clone());
-        let text = &texts[row[0] as usize];
-        // SAFETY: `text` is a live str held by this thread, which holds the GIL; the bounds
-        // are the core's own, 0 <= start <= end <= len(text), where `PyUnicode_Substring` is
-        // `text[start:end]` (without making a slice object), and a NULL result is an error.
-        let original = unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                ffi::PyUnicode_Substring(text.as_ptr(), row[4] as isize, row[5] as isize),
-            )?
-        };
-        originals.push(original);
+    let mut lists = Vec::with_capacity(texts.len());
+    let mut rest = rows;
+    for (i, text) in texts.iter().enumerate() {
+        let count = rest.iter().take_while(|(at, _)| *at == i).count();
+        let (own, after) = rest.split_at(count);
+        rest = after;
+        let mut records = Vec::with_capacity(own.len());
+        for (_, o) in own {
+            // SAFETY: `text` is a live str held by this thread, which holds the GIL; the
+            // bounds are the core's own, 0 <= start <= end <= len(text), where
+            // `PyUnicode_Substring` is `text[start:end]` (without making a slice object), and
+            // a NULL result is an error.
+            let original = unsafe {
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    ffi::PyUnicode_Substring(
+                        text.as_ptr(),
+                        o.orig_start as isize,
+                        o.orig_end as isize,
+                    ),
+                )?
+            };
+            records.push(maker.make([
+                o.start.into_pyobject(py)?.into_any(),
+                o.end.into_pyobject(py)?.into_any(),
+                names[usize::from(o.kind)].clone().into_any(),
+                original,
+            ])?);
+        }
+        lists.push(PyList::new(py, records)?);
     }
-    Ok((PyList::new(py, kinds)?, PyList::new(py, originals)?))
+    PyList::new(py, lists)
 }
 
 /// (text index, panic message) for the texts of a batch the core failed on.

@@ -5,7 +5,8 @@ stretch and an `Obfuscation` per character it undoes. The core (`rust/src/normal
 the same work for a whole batch in one call: the texts go in as the list of str itself, which
 the core reads by code point (its offsets are Python's string offsets, lone surrogates
 included; no joined copy or UTF-32 encoding is made in Python), and the results come back as
-flat arrays that are turned into `NormalisedText`s here.
+the normalised strs and obfuscation records, made in the core, and flat offset maps, from
+which `NormalisedText`s are made here when asked for.
 
 The core must classify characters exactly as the Python reference's regexes do, so it is given
 this interpreter's Unicode properties (`\\w`, `\\d`, `\\s`, `str.isalpha`, the characters that
@@ -206,6 +207,7 @@ def build(module: object, panic_on: str | None = None) -> object:
         list(tables.mapping),
         [(ord(a), ord(b)) for a, b in HOMOGLYPHS.items()],
         [(c, letter) for c, letter in tables.folds if chr(letter) in _NUMBER_WORD_LETTERS],
+        Obfuscation,
         None if panic_on is None else ord(panic_on),
     )
 
@@ -213,43 +215,24 @@ def build(module: object, panic_on: str | None = None) -> object:
 def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
     """`normalise.normalise_batch` through the core `compiled`.
 
-    The batch is read from the core's columns as a whole: the changed texts are slices of
-    one decoded string, the obfuscations are made in one pass over their rows (their kind
-    names and original texts come from the core as lists) and dealt to their texts by runs,
-    and the offset maps stay in the core's int32 buffers, already joined as the pipeline
-    reads them (`NormalisedBatch.maps`: a list would make a Python int for every character
-    of every changed ad). A text's
-    `NormalisedText` is made only when asked for, its maps numpy views of those buffers, or
-    ranges for a text whose edits all kept their length."""
+    The core hands back the batch whole: the list of normalised texts (each changed one a str
+    it made, each other the str given), each text's list of obfuscation records, made there,
+    and the moved texts' offset maps in int32 buffers, already joined as the pipeline reads
+    them (`NormalisedBatch.maps`: a list would make a Python int for every character of every
+    changed ad). A text's `NormalisedText` is made only when asked for, its maps numpy views
+    of those buffers, or ranges for a text whose edits all kept their length."""
     from amberline.text.normalise import JoinedMaps, NormalisedBatch, NormalisedText
 
     originals = list(texts)
-    status_b, text_data, text_bounds, starts_b, ends_b, obf_b, kinds, found, errors = (
+    status_b, new, starts_b, ends_b, obfuscations, errors = (
         compiled.normalise_batch(originals)  # type: ignore[attr-defined]
     )
     core.raise_failures("normaliser", errors)
-    n = len(originals)
     status = np.frombuffer(status_b, dtype=np.uint8)
-    cut_column = np.frombuffer(text_bounds, dtype="<i8")
-    lengths = np.diff(cut_column)
-    joined = text_data.decode("utf-32-le", "surrogatepass")
-    new = list(originals)
-    changed = np.flatnonzero(status).tolist()
-    if changed:
-        cuts = cut_column.tolist()
-        for i in changed:
-            new[i] = joined[cuts[i] : cuts[i + 1]]
-    obfuscations: list[list[Obfuscation]] = [[] for _ in range(n)]
-    rows = np.frombuffer(obf_b, dtype="<i8").reshape(-1, 6)
-    if len(rows):
-        start, end = rows[:, 1].tolist(), rows[:, 2].tolist()
-        made = list(map(Obfuscation, start, end, kinds, found))
-        ads, first = np.unique(rows[:, 0], return_index=True)
-        bounds = [*first.tolist(), len(made)]
-        for k, i in enumerate(ads.tolist()):
-            obfuscations[i] = made[bounds[k] : bounds[k + 1]]
-    moved = np.flatnonzero(status == _CHANGED)
-    maps = JoinedMaps(moved.tolist(), lengths[moved], np.frombuffer(starts_b, dtype="<i4"),
+    moved = np.flatnonzero(status == _CHANGED).tolist()
+    lengths = np.fromiter(map(len, map(new.__getitem__, moved)), dtype=np.int64,
+                          count=len(moved))
+    maps = JoinedMaps(moved, lengths, np.frombuffer(starts_b, dtype="<i4"),
                       np.frombuffer(ends_b, dtype="<i4"))
     if (len(maps.heads) != int(maps.lengths.sum()) + len(maps.ads)
             or len(maps.tails) != int(maps.lengths.sum())):
