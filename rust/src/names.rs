@@ -292,11 +292,16 @@ impl NameScanner {
         ascii: &'a mut [u8; ASCII_WORD],
         spill: &'a mut String,
     ) -> Outcome<&'a [u8]> {
-        if w.len() <= ASCII_WORD && w.iter().all(|&c| c < 0x80) {
+        if w.len() <= ASCII_WORD {
+            // lowered and checked in one pass (a non-ASCII character: `lower_into`)
+            let mut any = 0u32;
             for (b, &c) in ascii.iter_mut().zip(w) {
+                any |= c;
                 *b = (c as u8).to_ascii_lowercase();
             }
-            return Ok(&ascii[..w.len()]);
+            if any < 0x80 {
+                return Ok(&ascii[..w.len()]);
+            }
         }
         self.lower_into(w, spill)?;
         Ok(spill.as_bytes())

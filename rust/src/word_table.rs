@@ -63,10 +63,22 @@ pub struct WordTable {
 
 #[inline]
 fn hash(word: &[u8]) -> u64 {
-    let mut h = Fx::default();
-    h.write(word);
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = 0u64;
+    let mut chunks = word.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ v).wrapping_mul(K);
+    }
+    // The last bytes as one word (most words are shorter than 8 bytes: one step, not one per
+    // byte); no word holds a NUL, so the zeros after them set no word apart from another.
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let v = rest.iter().rev().fold(0u64, |v, &b| v << 8 | u64::from(b));
+        h = (h.rotate_left(5) ^ v).wrapping_mul(K);
+    }
     // The low bits pick the slot: fold the well-mixed high bits into them.
-    h.finish() ^ (h.finish() >> 29)
+    h ^ (h >> 29)
 }
 
 /// The 8 bits of a hash a slot keeps (others than the ones that pick the slot).
