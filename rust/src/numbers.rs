@@ -55,6 +55,11 @@ fn is_digit(c: u32) -> bool {
 }
 
 #[inline]
+fn is_ascii_letter(c: u32) -> bool {
+    (c | 0x20).wrapping_sub(u32::from(b'a')) < 26
+}
+
+#[inline]
 fn is_weak(c: u32) -> bool {
     matches!(c, 0x6F | 0x4F | 0x6C | 0x49 | 0x7C) // o O l I |
 }
@@ -302,6 +307,50 @@ impl Tables {
         }
     }
 
+    /// The first position from `p` on that a run may start at: a digit, or a character an
+    /// item starts with (`CLASS`'s STARTS, or a non-ASCII one that folds to a letter) that
+    /// does not follow an ASCII letter; `t.len()` if none.
+    #[inline]
+    fn next_start(&self, t: &[u32], mut p: usize) -> usize {
+        let n = t.len();
+        let mut after_letter = p > 0 && is_ascii_letter(t[p - 1]);
+        loop {
+            if after_letter {
+                // Inside a word: its letters start nothing.
+                while p < n && is_ascii_letter(t[p]) {
+                    p += 1;
+                }
+                if p == n || is_digit(t[p]) {
+                    return p;
+                }
+                p += 1; // whatever ends the word, it is no ASCII letter
+                after_letter = false;
+            }
+            // After a character that is no ASCII letter.
+            while p < n {
+                let c = t[p];
+                if c < 0x80 {
+                    let class = CLASS[c as usize];
+                    if class & (DIGIT | STARTS) != 0 {
+                        return p;
+                    }
+                    p += 1;
+                    if class & LETTER != 0 {
+                        after_letter = true;
+                        break;
+                    }
+                } else if self.flag(c, FOLDS) {
+                    return p;
+                } else {
+                    p += 1;
+                }
+            }
+            if p == n {
+                return n;
+            }
+        }
+    }
+
     /// Edits that rewrite every obfuscated number run in `t`, sorted by start
     /// (`numbers.number_edits(text)`, the whole-text scan).
     pub fn number_edits(&self, t: &[u32]) -> Vec<Edit> {
@@ -313,24 +362,9 @@ impl Tables {
             // Most positions cannot start a run: an ASCII character that starts no item
             // (`item`), one inside an ASCII word (`chunk`'s start condition), or a non-ASCII
             // character that case-insensitive `re` does not match to a letter (no digit,
-            // number word or weak letter starts with it). Skip them in one tight loop.
-            let mut after_letter =
-                p > 0 && t[p - 1] < 0x80 && CLASS[t[p - 1] as usize] & LETTER != 0;
-            while p < n {
-                let c = t[p];
-                let class = if c < 0x80 {
-                    CLASS[c as usize]
-                } else if self.flag(c, FOLDS) {
-                    STARTS
-                } else {
-                    0
-                };
-                if class & DIGIT != 0 || (class & STARTS != 0 && !after_letter) {
-                    break;
-                }
-                after_letter = class & LETTER != 0;
-                p += 1;
-            }
+            // number word or weak letter starts with it). Skip them in tight loops: the
+            // letters of a word (only a digit stops that one), then what follows them.
+            p = self.next_start(t, p);
             if p == n {
                 break;
             }
