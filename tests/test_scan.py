@@ -255,3 +255,14 @@ def test_start_up_frozen_nests_and_survives_an_error() -> None:
         assert gc.get_freeze_count() > 0  # the outer one still holds them
         raise RuntimeError("boom")
     assert gc.get_freeze_count() == 0
+
+
+def test_start_up_frozen_leaves_a_freeze_of_the_process_alone() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with start_up_frozen():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen  # not handed back: it was not ours
+    finally:
+        gc.unfreeze()

@@ -43,7 +43,7 @@ def collector_paused() -> Iterator[None]:
 
 
 _FREEZE_LOCK = threading.Lock()
-_frozen = {"depth": 0}
+_frozen = {"depth": 0, "ours": False}
 
 
 @contextmanager
@@ -55,16 +55,19 @@ def start_up_frozen() -> Iterator[None]:
     tables, the database engine) until it ends, and a full collection walks all of it: in a
     scan of a few thousand ads one such pass cost as much as storing a fifth of them. Objects
     made inside are collected as usual. Nested and concurrent users share one counter, so
-    the objects are handed back when the last of them ends.
+    the objects are handed back when the last of them ends. A process that froze objects
+    itself (a server forking workers) keeps its own freeze: nothing is frozen or handed back.
     """
     with _FREEZE_LOCK:
         if _frozen["depth"] == 0:
-            gc.freeze()
+            _frozen["ours"] = gc.get_freeze_count() == 0
+            if _frozen["ours"]:
+                gc.freeze()
         _frozen["depth"] += 1
     try:
         yield
     finally:
         with _FREEZE_LOCK:
             _frozen["depth"] -= 1
-            if _frozen["depth"] == 0:
+            if _frozen["depth"] == 0 and _frozen["ours"]:
                 gc.unfreeze()
