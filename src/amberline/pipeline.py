@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, pairwise
-from operator import attrgetter
+from operator import add, attrgetter
 from pathlib import Path
 from types import ModuleType
 
@@ -157,8 +157,9 @@ class Screener:
         stage.name = "normalise"
         norms = normalise_batch([ad.text for ad in ads])
         texts = norms.texts
-        starts = [0, *accumulate(len(t) + _SEP_LEN for t in texts[:-1])]
-        limits = [start + len(t) for start, t in zip(starts, texts, strict=True)]
+        sizes = list(map(len, texts))
+        starts = [0, *accumulate(map(_SEP_LEN.__add__, sizes[:-1]))]
+        limits = list(map(add, starts, sizes))
         joined = BATCH_SEPARATOR.join(texts)
 
         found: list[list[Span] | SpanColumns] = []
