@@ -218,7 +218,9 @@ def stage_pass(screener: Screener, ads: list[Ad], batch: int = 1000,
     """CPU seconds of each stage of `Screener._screen_batch` over `ads` (the same steps,
     timed one by one), and into `faults`, when given, the minor page faults of each (memory
     the process touches for the first time). With the core, dealing findings to their ads is
-    part of the batch finish ("finish"); "deal" is then only the joining of the texts."""
+    part of the batch finish ("finish"); "deal" is then only the joining of the texts, and
+    each extractor's stage is what `Screener.extract` asks of it (its columns, whose spans
+    the finish makes)."""
     from itertools import accumulate
 
     from amberline.extract import BATCH_SEPARATOR
@@ -252,7 +254,7 @@ def stage_pass(screener: Screener, ads: list[Ad], batch: int = 1000,
         found_all = []
         t = tick("deal", t)
         for extractor in screener.extractors:
-            found_all.append(extractor.extract(joined))
+            found_all.append(screener.extract(extractor, joined))
             t = tick(f"extract:{extractor.name}", t)
         found_flags = screener._indicate(joined)
         t = tick("lexicon", t)
