@@ -345,6 +345,29 @@ fn second_fits(second: &Option<(u128, bool)>, text: &[u32], pos: usize, end: usi
     }
 }
 
+/// The first position from `from` (before `end`) holding one of `chars`, else `end`: a block
+/// of characters is compared at a time, without a branch per character, which vectorises.
+#[inline]
+pub fn find_any(text: &[u32], from: usize, end: usize, chars: &[u32; 4]) -> usize {
+    const BLOCK: usize = 16;
+    let end = end.min(text.len());
+    let mut p = from.min(end);
+    while p + BLOCK <= end {
+        let block = &text[p..p + BLOCK];
+        let hit = block.iter().fold(false, |hit, &c| {
+            hit | (c == chars[0]) | (c == chars[1]) | (c == chars[2]) | (c == chars[3])
+        });
+        if hit {
+            break;
+        }
+        p += BLOCK;
+    }
+    while p < end && !chars.contains(&text[p]) {
+        p += 1;
+    }
+    p
+}
+
 /// For a pattern that starts with an ASCII character, the characters that may follow it.
 struct Pairs {
     second: Vec<Option<(u128, bool)>>,
@@ -700,6 +723,9 @@ pub struct Regex {
     /// per ASCII character, whether a match can start with it (`first`, as a table: the
     /// search's skip loop reads one byte per character)
     starters: [bool; 128],
+    /// the same, when a match can start with at most four characters, all ASCII: those
+    /// characters (the search's skip loop then compares a block of characters at a time)
+    few: Option<[u32; 4]>,
     pairs: Pairs,
     pub n_groups: usize,
     /// for a pattern whose every match ends at the end of the text (`\Z`, or `$` up to a
@@ -977,12 +1003,17 @@ impl Regex {
         compiler.seq(&mut code, &seq)?;
         code.push(Inst::Match);
         compiler.progs[0] = code;
-        let starters = std::array::from_fn(|c| (first.free | first.wstart) >> c & 1 == 1);
+        let starters: [bool; 128] =
+            std::array::from_fn(|c| (first.free | first.wstart) >> c & 1 == 1);
+        let listed: Vec<u32> = (0..128u32).filter(|&c| starters[c as usize]).collect();
+        let few = (!first.non_ascii && !first.nullable && (1..=4).contains(&listed.len()))
+            .then(|| std::array::from_fn(|i| listed[i.min(listed.len() - 1)]));
         let reach = end_slack(&seq).and_then(|slack| max_len(&seq)?.checked_add(slack));
         Ok(Regex {
             progs: compiler.progs,
             first,
             starters,
+            few,
             pairs,
             n_groups,
             reach,
@@ -1040,6 +1071,9 @@ impl Regex {
         while p <= end {
             if !f.nullable {
                 // the characters no match starts with, skipped in a tight loop
+                if let Some(few) = &self.few {
+                    p = find_any(text, p, end, few);
+                }
                 while p < end {
                     let c = text[p];
                     if starters.get(c as usize).copied().unwrap_or(f.non_ascii) {
@@ -1060,6 +1094,14 @@ impl Regex {
             p += 1;
         }
         None
+    }
+
+    /// Whether a match can start at `pos` (with the text ending at `end`), as far as its
+    /// first two characters tell: a cheap test before `match_at`, which gives None where
+    /// this is false.
+    #[inline]
+    pub fn can_start(&self, t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
+        self.first.admits(t, text, pos, end) && self.pairs.admits(text, pos, end)
     }
 
     /// The next non-empty match at or after `pos` (what `finditer` gives, empty matches left out).
@@ -1368,5 +1410,33 @@ impl Regex {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_any;
+
+    #[test]
+    fn find_any_finds_the_first_listed_character() {
+        let chars = [b'm', b'M', b'm', b'M'].map(u32::from);
+        let text: Vec<u32> = "x".repeat(40).chars().map(u32::from).collect();
+        for at in [0, 1, 15, 16, 17, 31, 32, 39] {
+            let mut t = text.clone();
+            t[at] = u32::from(b'M');
+            if at + 3 < t.len() {
+                t[at + 3] = u32::from(b'm');
+            }
+            for from in [0, at.saturating_sub(1), at] {
+                assert_eq!(
+                    find_any(&t, from, t.len(), &chars),
+                    at,
+                    "at {at} from {from}"
+                );
+            }
+            assert_eq!(find_any(&t, at + 4, t.len(), &chars), t.len());
+            assert_eq!(find_any(&t, 0, at, &chars), at);
+        }
+        assert_eq!(find_any(&[], 0, 5, &chars), 0);
     }
 }

@@ -228,7 +228,7 @@ impl PyMinHashSigner {
         b: &[u8],
         shingle_size: usize,
     ) -> PyResult<Signed<'py>> {
-        let (chars, offsets) = crate::decode_batch(data, &bounds)?;
+        let (chars, offsets) = crate::batch_view(data, &bounds)?;
         let (a, b) = (u32_values(a, "a")?, u32_values(b, "b")?);
         if a.len() != b.len() || a.is_empty() {
             return Err(PyValueError::new_err(

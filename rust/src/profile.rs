@@ -15,10 +15,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::backtrack::{Regex, Scratch};
+use crate::backtrack::{find_any, Regex, Scratch};
 use crate::tables::{Tables, SPACE};
 use crate::triggers::{starts_together, TriggerAutomaton, TriggerForm, Triggers};
-use crate::{batch_view, decode_batch, le_bytes, panic_message, TextErrors};
+use crate::{batch_view, le_bytes, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
 const PROBE: usize = 2;
@@ -223,10 +223,12 @@ impl<'a> Matches<'a> {
         loop {
             while self.pos < self.stop {
                 let p = self.pos;
-                if let Some(e) = self.regex.match_at(t, text, p, text.len(), s) {
-                    if e > p {
-                        self.pos = e;
-                        return Some((p, e));
+                if self.regex.can_start(t, text, p, text.len()) {
+                    if let Some(e) = self.regex.match_at(t, text, p, text.len(), s) {
+                        if e > p {
+                            self.pos = e;
+                            return Some((p, e));
+                        }
                     }
                 }
                 self.pos += 1;
@@ -410,7 +412,7 @@ impl DescriptorReader {
                 }
             }
         }
-        if contains(text, "mix") || contains(text, "Mix") || contains(text, "MIX") {
+        if has_mix(text) {
             let ethnic: Vec<(usize, usize)> = rows
                 .iter()
                 .filter(|r| {
@@ -452,6 +454,26 @@ impl DescriptorReader {
         for r in rows {
             out.extend_from_slice(&r);
         }
+    }
+}
+
+/// Whether the text holds "mix", "Mix" or "MIX" (the reference's test before it looks
+/// for "mixed"): only where an "m" or "M" is are the next two characters read.
+fn has_mix(text: &[u32]) -> bool {
+    let m = [b'm', b'M', b'm', b'M'].map(u32::from);
+    let mut p = 0;
+    loop {
+        p = find_any(text, p, text.len(), &m);
+        let Some(word) = text.get(p..p + 3) else {
+            return false;
+        };
+        if [b"mix", b"Mix", b"MIX"]
+            .iter()
+            .any(|w| w.iter().zip(word).all(|(&a, &b)| u32::from(a) == b))
+        {
+            return true;
+        }
+        p += 1;
     }
 }
 
@@ -1070,7 +1092,7 @@ impl Pattern {
     /// `finditer(text)` on one text given as UTF-32-LE: per non-empty match, start, end and
     /// (start, end) of every group (-1 if unset), int64.
     fn finditer<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let (text, _) = decode_batch(data, &[0])?;
+        let (text, _) = batch_view(data, &[0])?;
         let t = &self.chars.tables;
         let mut s = Scratch::default();
         let mut rows = Vec::new();
@@ -1095,7 +1117,7 @@ impl Pattern {
         pos: usize,
         end: usize,
     ) -> PyResult<(bool, Option<(usize, usize)>)> {
-        let (text, _) = decode_batch(data, &[0])?;
+        let (text, _) = batch_view(data, &[0])?;
         let end = end.min(text.len());
         let pos = pos.min(end);
         let t = &self.chars.tables;
@@ -1164,7 +1186,7 @@ impl ProfileReaders {
         let merged = self.merged.as_ref().map(Py::get);
         let (used_ages, (used_rates, used_slash), used_descriptors) = triggers;
         let any = used_ages || used_rates || used_slash || used_descriptors;
-        let (chars, offsets) = decode_batch(data, &bounds)?;
+        let (chars, offsets) = batch_view(data, &bounds)?;
         let found = py.detach(|| {
             let mut found: [Found; 3] = Default::default();
             for (index, w) in offsets.windows(2).enumerate() {
@@ -1226,5 +1248,26 @@ impl ProfileReaders {
             found
         });
         Ok(found.map(|f| (PyBytes::new(py, &le_bytes(&f.rows)), f.errors)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_mix;
+
+    #[test]
+    fn has_mix_reads_the_three_spellings_only() {
+        let utf32 = |s: &str| s.chars().map(u32::from).collect::<Vec<u32>>();
+        for (text, found) in [
+            ("mix", true),
+            ("a long text before it, then Mixed", true),
+            ("MIX at the start of a text longer than a block", true),
+            ("mIx, MiX and mi x are not read", false),
+            ("m", false),
+            ("mi", false),
+            ("", false),
+        ] {
+            assert_eq!(has_mix(&utf32(text)), found, "{text}");
+        }
     }
 }

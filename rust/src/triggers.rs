@@ -319,8 +319,8 @@ impl TriggerAutomaton {
             }
         };
         let mut sid = dfa.start_state_reverse(&Input::new(&[])).ok()?;
-        for at in (0..text.len()).rev() {
-            sid = dfa.next_state(sid, self.view.byte(text[at]));
+        for (at, &c) in text.iter().enumerate().rev() {
+            sid = dfa.next_state(sid, self.view.byte(c));
             if dfa.is_special_state(sid) {
                 if dfa.is_match_state(sid) {
                     record(sid, at + 1, &mut out);
