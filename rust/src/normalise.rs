@@ -65,6 +65,46 @@ fn to_newline(c: u32) -> bool {
     matches!(c, 0x0B | 0x0C | 0x1C | 0x1D | 0x1E | 0x85 | 0x2028 | 0x2029)
 }
 
+/// Is this printable ASCII (" " to "~")?
+#[inline]
+fn printable(c: u32) -> bool {
+    c.wrapping_sub(0x20) < 0x5F
+}
+
+/// How many characters at the start of `t` are printable ASCII: eight at a time (with SSE2,
+/// part of every x86-64), then one by one from the block that holds another.
+#[inline]
+fn skip_printable(t: &[u32]) -> usize {
+    let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_and_si128, _mm_castsi128_ps, _mm_cmpgt_epi32, _mm_cmplt_epi32,
+            _mm_loadu_si128, _mm_movemask_ps, _mm_set1_epi32,
+        };
+        // SAFETY: SSE2 is in every x86-64 target; each unaligned load reads four u32 of
+        // t[i..i + 8], which is within `t`. (A code point is below 2^31, and any larger value
+        // reads as negative, not printable, as it should.)
+        unsafe {
+            let (low, high) = (_mm_set1_epi32(0x1F), _mm_set1_epi32(0x7F));
+            while i + 8 <= t.len() {
+                let at = t.as_ptr().add(i).cast::<__m128i>();
+                let (a, b) = (_mm_loadu_si128(at), _mm_loadu_si128(at.add(1)));
+                let ok_a = _mm_and_si128(_mm_cmpgt_epi32(a, low), _mm_cmplt_epi32(a, high));
+                let ok_b = _mm_and_si128(_mm_cmpgt_epi32(b, low), _mm_cmplt_epi32(b, high));
+                if _mm_movemask_ps(_mm_castsi128_ps(_mm_and_si128(ok_a, ok_b))) != 0xF {
+                    break;
+                }
+                i += 8;
+            }
+        }
+    }
+    i + t[i..]
+        .iter()
+        .position(|&c| !printable(c))
+        .unwrap_or(t.len() - i)
+}
+
 impl Tables {
     /// `chars.char_edits`: stage one edits, sorted by start, non-overlapping.
     pub fn char_edits(&self, t: &[u32]) -> Vec<Edit> {
@@ -73,15 +113,10 @@ impl Tables {
         let n = t.len();
         let mut i = 0;
         while i < n {
-            // Printable ASCII, most of any ad, needs nothing: skipped eight at a time.
-            while i + 8 <= n
-                && t[i..i + 8]
-                    .iter()
-                    .fold(0, |any, &c| any | u32::from(c.wrapping_sub(0x20) >= 0x5F))
-                    == 0
-            {
-                i += 8;
-            }
+            // Printable ASCII, most of any ad, needs nothing: skipped eight at a time, then
+            // straight to the first other character of the block that holds one (not a block
+            // test from each character before it).
+            i += skip_printable(&t[i..]);
             if i == n {
                 break;
             }
@@ -323,6 +358,24 @@ fn merge(mut mapped: Vec<Mapped>) -> Vec<Obfuscation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_is_skipped_up_to_the_first_other_character() {
+        // Each character at each place of texts around the eight-character blocks.
+        for c in [
+            0x00, 0x09, 0x0A, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x80, 0xA0, 0xFFFF, 0x10FFFF,
+        ] {
+            for len in 0..26 {
+                for at in 0..len {
+                    let mut t = vec![u32::from(b'a'); len];
+                    t[at] = c;
+                    let want = if (0x20..0x7F).contains(&c) { len } else { at };
+                    assert_eq!(skip_printable(&t), want, "{c:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert_eq!(skip_printable(&[u32::MAX, 0x41]), 0);
+    }
 
     #[test]
     fn kind_ranks_follow_the_names() {
