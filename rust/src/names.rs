@@ -918,21 +918,51 @@ impl NameScanner {
     }
 
     /// `_NAME_BEFORE.search(text, max(0, p - 40), p)`:
-    /// `(?<![\w'’])(?P<name>_WORD)[^\w\f]{0,8}+$`, the name's bounds.
+    /// `(?<![\w'’])(?P<name>_WORD)[^\w\f]{0,8}+$`, the name's bounds. A match's gap (then
+    /// `$`, or a last line break) is the whole run of `[^\w\f]` before `p` and its name ends
+    /// with a letter, so the name ends where that run starts (`end`) and is the letters before
+    /// it, with at most one `-` or `_` inside: only the start of its first part and of its
+    /// last can match, tried in that order as the search tries every start. Why: the search
+    /// tried every start of the 40 characters before each phone run.
     fn name_before(&self, t: &[u32], p: usize) -> Option<(usize, usize)> {
-        for s in p.saturating_sub(40)..p {
-            if s > 0 && (self.word(t[s - 1]) || t[s - 1] == APOS || t[s - 1] == RSQUO) {
-                continue;
-            }
-            let Some(e) = self.word_at(t, s, p) else {
-                continue;
-            };
-            let g = self.gap(t, e, 8, p);
-            if g == p || (g + 1 == p && t[g] == NL) {
-                return Some((s, e));
-            }
+        let mut end = p;
+        while end > 0 && p - end < 10 && !self.word(t[end - 1]) && t[end - 1] != FF {
+            end -= 1;
         }
-        None
+        if !(p - end <= 8 || (p - end == 9 && t[p - 1] == NL)) {
+            return None;
+        }
+        // where the letters before `e` start (at most 21 back: a longer run has no match)
+        let letters_from = |e: usize| {
+            let mut a = e;
+            while a > 0 && e - a < 21 && self.letter(t[a - 1]) {
+                a -= 1;
+            }
+            a
+        };
+        let last = letters_from(end);
+        if last == end {
+            return None;
+        }
+        let first = (last > 0 && (t[last - 1] == HYPHEN || t[last - 1] == UNDERSCORE))
+            .then(|| letters_from(last - 1))
+            .filter(|&a| a < last - 1);
+        let lo = p.saturating_sub(40);
+        [first, Some(last)]
+            .into_iter()
+            .flatten()
+            .filter(|&s| s >= lo)
+            .find_map(|s| self.name_before_at(t, s, p))
+    }
+
+    /// `_NAME_BEFORE` tried at `s` alone (see `name_before`).
+    fn name_before_at(&self, t: &[u32], s: usize, p: usize) -> Option<(usize, usize)> {
+        if s > 0 && (self.word(t[s - 1]) || t[s - 1] == APOS || t[s - 1] == RSQUO) {
+            return None;
+        }
+        let e = self.word_at(t, s, p)?;
+        let g = self.gap(t, e, 8, p);
+        (g == p || (g + 1 == p && t[g] == NL)).then_some((s, e))
     }
 
     /// `_NAME_AFTER.match(text, end)`: `[^\w\f]{0,8}+(?P<name>_WORD)(?![\w'’])`.
