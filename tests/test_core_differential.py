@@ -15,7 +15,7 @@ import sys
 import warnings
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from amberline import core
@@ -339,3 +339,23 @@ def test_batch_buffer_of_one_text_is_kept_for_that_text_only() -> None:
     assert core.batch_buffer([copy])[0] == want_a
     assert core.batch_buffer([a, b]) == (want_a + b.encode("utf-32-le"),
                                          [0, len(a), len(a) + len(b)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.text(st.characters(min_codepoint=0, max_codepoint=0xFF)),
+    st.text(st.characters(min_codepoint=0, max_codepoint=0xFFFF, exclude_categories=())),
+    st.text(st.characters(exclude_categories=()), max_size=300),
+))
+@example(text="")
+@example(text="a\ud800b\udfff")
+@example(text="\u20ac\ud83d")
+def test_core_utf32_is_the_codec(text: str) -> None:
+    """The core's copy of a str's storage (each of CPython's three widths, lone surrogates
+    included) is what the codec writes, as the batch buffer used it."""
+    encode = getattr(_core, "utf32", None)
+    if encode is None and sys.byteorder == "big":
+        pytest.skip("the core reads the storage on little-endian machines only")
+    want = text.encode("utf-32-le", "surrogatepass")
+    assert encode(text) == want
+    assert encode(text * 3 + "\U0001f339") == want * 3 + "\U0001f339".encode("utf-32-le")

@@ -230,6 +230,48 @@ fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<V
     Ok(offsets)
 }
 
+/// `text.encode("utf-32-le", "surrogatepass")`, for the core's batch buffer (`core.batch_buffer`).
+///
+/// Why: CPython's UTF-32 encoder steps through the text a code point at a time, and the
+/// pipeline's joined batches are most often stored four bytes a code point already (an emoji
+/// in any ad makes the whole batch so); `PyUnicode_AsUCS4` copies such a str's storage whole
+/// and widens the narrower kinds in a tight loop, straight into the new bytes object. Lone
+/// surrogates come out as their code points, as "surrogatepass" writes them.
+#[cfg(target_endian = "little")]
+#[pyfunction]
+fn utf32<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
+    let py = text.py();
+    let ptr = text.as_ptr();
+    // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
+    let size = unsafe { ffi::PyUnicode_GetLength(ptr) };
+    if size < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    let bytes_len = size
+        .checked_mul(4)
+        .ok_or_else(|| PyValueError::new_err("text too long for one bytes object"))?;
+    // SAFETY: a NULL source asks CPython for an uninitialised bytes object of that length,
+    // which we own (a new reference) and fill below before anyone else can see it.
+    let bytes = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), bytes_len) };
+    if bytes.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    // SAFETY: `bytes` is a new reference to a bytes object, now owned by `owned`.
+    let owned = unsafe { Bound::from_owned_ptr(py, bytes) };
+    // SAFETY: its storage holds `bytes_len` = 4 * `size` bytes, suitably aligned for a
+    // code point (a bytes object's storage starts on a word of its allocation); with
+    // `copy_null` 0 CPython writes exactly the str's `size` code points, native order
+    // (little-endian here), or nothing and returns NULL.
+    let written = unsafe {
+        let data = ffi::PyBytes_AsString(bytes).cast::<ffi::Py_UCS4>();
+        ffi::PyUnicode_AsUCS4(ptr, data, size, 0)
+    };
+    if written.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(owned.cast_into::<PyBytes>()?)
+}
+
 /// The longest text the normaliser takes: its offset maps are int32 (half the bytes of a
 /// batch's largest columns); a longer one fails like a panic on it would.
 const MAX_TEXT: usize = i32::MAX as usize - 8;
@@ -594,6 +636,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<contact::ContactScanner>()?;
     m.add_class::<minhash::PyMinHashSigner>()?;
     m.add_class::<phones::PhoneScanner>()?;
+    #[cfg(target_endian = "little")]
+    m.add_function(wrap_pyfunction!(utf32, m)?)?;
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

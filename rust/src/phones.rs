@@ -253,8 +253,10 @@ impl Plan {
     }
 
     fn ten(&self, national: &str) -> Parsed {
-        let key = format!("{}000", &national[..PREFIX]);
-        self.answer(national, &key)
+        let mut key = *b"0000000000";
+        key[..PREFIX].copy_from_slice(&national.as_bytes()[..PREFIX]);
+        // (ASCII digits: `parse` checked them)
+        self.answer(national, std::str::from_utf8(&key).unwrap_or_default())
     }
 
     /// `parse_phone` of ASCII `digits` ("+" before them when `international`) in the US.
@@ -441,11 +443,14 @@ impl PhoneScanner {
     }
 
     fn extract(&self, text: &[u32], out: &mut Vec<i64>) {
-        let mut found = Vec::new();
-        if !text.iter().any(|&c| c >= 0x80 && self.is_digit(c)) {
-            // the common case: runs never cross a line, so the lines need no separate scans
-            return self.scan(text, 0, out, &mut found);
+        let mut found = Scratch::default();
+        let mark = out.len();
+        // the common case: no digit of another script, and runs never cross a line, so the
+        // lines need no separate scans (one pass, which stops at such a digit)
+        if self.scan(text, 0, out, &mut found) {
+            return;
         }
+        out.truncate(mark);
         let mut line_start = 0;
         while line_start < text.len() {
             let line_end = text[line_start..]
@@ -471,31 +476,72 @@ impl PhoneScanner {
         }
     }
 
-    /// The runs of `t` (a text or a line starting at `offset`, with no digits of other
-    /// scripts), split.
-    fn scan(&self, t: &[u32], offset: usize, out: &mut Vec<i64>, found: &mut Vec<i64>) {
+    /// The runs of `t` (a text or a line starting at `offset`), split; false, with `out`
+    /// left part-written, as soon as a digit of another script is seen (the caller then
+    /// reads the text line by line).
+    fn scan(&self, t: &[u32], offset: usize, out: &mut Vec<i64>, found: &mut Scratch) -> bool {
+        // What the scan stops at: what a run starts with ("+", "(", an ASCII digit) and
+        // anything not ASCII (a digit of another script?). Blocks holding none of these are
+        // passed over in one test each (a comparison per code point, which vectorises).
+        let notable =
+            |c: u32| (c.wrapping_sub(0x30) < 10) | (c == 0x28) | (c == 0x2b) | (c >= 0x80);
+        const BLOCK: usize = 16;
         let mut p = 0;
         while p < t.len() {
-            // a run starts with "+", "(" or an (ASCII, here) digit
-            if !matches!(t[p], 0x2b | 0x28 | 0x30..=0x39) {
+            while let Some(block) = t.get(p..p + BLOCK) {
+                // (an OR of 0/1 words, without an early exit: this is what vectorises)
+                if block
+                    .iter()
+                    .fold(0u32, |any, &c| any | u32::from(notable(c)))
+                    != 0
+                {
+                    break;
+                }
+                p += BLOCK;
+            }
+            // the first notable code point from `p` (within the block, or the short tail)
+            let end = (p + BLOCK).min(t.len());
+            match t[p..end].iter().position(|&c| notable(c)) {
+                Some(k) => p += k,
+                None => {
+                    p = end;
+                    continue;
+                }
+            }
+            let c = t[p];
+            if c >= 0x80 {
+                if self.is_digit(c) {
+                    return false;
+                }
                 p += 1;
                 continue;
             }
             match self.candidate_at(t, p) {
                 Some(end) => {
+                    // (a run's code points are not visited above: its digits are checked here)
+                    if t[p..end].iter().any(|&c| c >= 0x80 && self.is_digit(c)) {
+                        return false;
+                    }
                     self.split_run(&t[p..end], offset + p, out, found);
                     p = end;
                 }
                 None => p += 1,
             }
         }
+        true
     }
 
     /// `_split_run`: the run whole if it is one number, else its pieces; or a hand-back.
-    fn split_run(&self, run: &[u32], offset: usize, out: &mut Vec<i64>, found: &mut Vec<i64>) {
+    fn split_run(&self, run: &[u32], offset: usize, out: &mut Vec<i64>, scratch: &mut Scratch) {
+        let Scratch {
+            found,
+            groups,
+            digits,
+            lengths,
+        } = scratch;
         found.clear();
-        let mut groups: Vec<(usize, usize)> = Vec::new();
-        let mut digits = String::new();
+        groups.clear();
+        digits.clear();
         let mut i = 0;
         while i < run.len() {
             if self.is_digit(run[i]) {
@@ -516,13 +562,14 @@ impl PhoneScanner {
         let n = digits.len();
         if (MIN_DIGITS..=MAX_DIGITS).contains(&n) {
             let international = run[0] == 0x2b;
-            let mut parsed = self.plan.parse(international, &digits);
+            let mut parsed = self.plan.parse(international, digits);
             if parsed == Parsed::Unknown {
                 return hand_back(offset as usize, run.len(), out);
             }
             if !international && matches!(parsed, Parsed::Phone { .. }) {
-                let lengths: Vec<usize> = groups.iter().map(|(a, b)| b - a).collect();
-                if !nanp_grouping(&lengths) {
+                lengths.clear();
+                lengths.extend(groups.iter().map(|(a, b)| b - a));
+                if !nanp_grouping(lengths) {
                     parsed = Parsed::Rejected;
                 }
             }
@@ -581,8 +628,9 @@ impl PhoneScanner {
                     continue;
                 };
                 if !international {
-                    let lengths: Vec<usize> = groups[i..j].iter().map(|(a, b)| b - a).collect();
-                    if !nanp_grouping(&lengths) {
+                    lengths.clear();
+                    lengths.extend(groups[i..j].iter().map(|(a, b)| b - a));
+                    if !nanp_grouping(lengths) {
                         continue;
                     }
                 }
@@ -613,6 +661,16 @@ impl PhoneScanner {
         }
         out.extend_from_slice(found);
     }
+}
+
+/// `split_run`'s buffers, kept for a text's runs: its pieces' rows, digit groups, digits and
+/// group lengths.
+#[derive(Default)]
+struct Scratch {
+    found: Vec<i64>,
+    groups: Vec<(usize, usize)>,
+    digits: String,
+    lengths: Vec<usize>,
 }
 
 fn hand_back(offset: usize, len: usize, out: &mut Vec<i64>) {

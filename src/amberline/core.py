@@ -173,11 +173,21 @@ def batch_buffer(texts: Sequence[str]) -> tuple[bytes, list[int]]:
         last = _LAST_ONE[0] if _LAST_ONE else None
         if last is not None and last[0] is text:
             return last[1], [0, len(text)]
-        data = text.encode("utf-32-le", "surrogatepass")
+        data = _utf32(text)
         _LAST_ONE[:] = [(text, data)]
         return data, [0, len(text)]
     bounds = [0, *accumulate(map(len, texts))]
-    return "".join(texts).encode("utf-32-le", "surrogatepass"), bounds
+    return _utf32("".join(texts)), bounds
+
+
+def _utf32(text: str) -> bytes:
+    """`text` as little-endian UTF-32 (lone surrogates as their code points): by the core's
+    copy of the str's storage when it has one (see `rust/src/lib.rs`), else by the codec."""
+    module = load()
+    encode = getattr(module, "utf32", None) if module is not None else None
+    if encode is None:
+        return text.encode("utf-32-le", "surrogatepass")
+    return encode(text)
 
 
 def raise_failures(stage: str, errors: Sequence[tuple[int, str]]) -> None:
