@@ -932,10 +932,22 @@ impl NameScanner {
         if !(p - end <= 8 || (p - end == 9 && t[p - 1] == NL)) {
             return None;
         }
-        // where the letters before `e` start (at most 21 back: a longer run has no match)
+        let lo = p.saturating_sub(40);
+        self.word_starts(t, end)?
+            .into_iter()
+            .flatten()
+            .filter(|&s| s >= lo)
+            .find_map(|s| self.name_before_at(t, s, p))
+    }
+
+    /// Where a `_WORD` ending at `end` can start: the leftmost start of its first part (when
+    /// a `-` or `_` comes before the letters ending at `end`) and of its last part, each at
+    /// most 20 letters back (a start further back takes 20 letters and stops short); None
+    /// when no letter ends at `end`.
+    fn word_starts(&self, t: &[u32], end: usize) -> Option<[Option<usize>; 2]> {
         let letters_from = |e: usize| {
             let mut a = e;
-            while a > 0 && e - a < 21 && self.letter(t[a - 1]) {
+            while a > 0 && e - a < 20 && self.letter(t[a - 1]) {
                 a -= 1;
             }
             a
@@ -945,14 +957,8 @@ impl NameScanner {
             return None;
         }
         let first = (last > 0 && (t[last - 1] == HYPHEN || t[last - 1] == UNDERSCORE))
-            .then(|| letters_from(last - 1))
-            .filter(|&a| a < last - 1);
-        let lo = p.saturating_sub(40);
-        [first, Some(last)]
-            .into_iter()
-            .flatten()
-            .filter(|&s| s >= lo)
-            .find_map(|s| self.name_before_at(t, s, p))
+            .then(|| letters_from(last - 1));
+        Some([first, Some(last)])
     }
 
     /// `_NAME_BEFORE` tried at `s` alone (see `name_before`).
@@ -1727,12 +1733,36 @@ impl NameScanner {
 
     /// `_PREVIOUS_WORD.search(text, max(0, start - 24), start)`: `(?P<word>_WORD)[ \t]++$`,
     /// the word's bounds.
+    /// The word ends where the blanks before `start` (or before a last line break) begin
+    /// (`end`), and from its start the letters run to `end`, or to a `-` or `_` and then to
+    /// `end`, at most 20 each: the leftmost such start of the first part, then of the last,
+    /// is where the search finds it (each tried with the search's own checks). Why: the
+    /// search tried every start of the 24 characters before each name.
     fn previous_word(&self, t: &[u32], start: usize) -> Option<(usize, usize)> {
-        (start.saturating_sub(24)..start).find_map(|p| {
-            let e = self.word_at(t, p, start)?;
-            let b = Self::blanks(&t[..start], e);
-            (b > e && (b == start || (b + 1 == start && t[b] == NL))).then_some((p, e))
-        })
+        let stop = if start > 0 && t[start - 1] == NL {
+            start - 1
+        } else {
+            start
+        };
+        let mut end = stop;
+        while end > 0 && blank(t[end - 1]) {
+            end -= 1;
+        }
+        if end == stop {
+            return None;
+        }
+        let lo = start.saturating_sub(24);
+        self.word_starts(t, end)?
+            .into_iter()
+            .flatten()
+            .find_map(|s| self.previous_word_at(t, s.max(lo), start))
+    }
+
+    /// `_PREVIOUS_WORD` tried at `s` alone (see `previous_word`).
+    fn previous_word_at(&self, t: &[u32], s: usize, start: usize) -> Option<(usize, usize)> {
+        let e = self.word_at(t, s, start)?;
+        let b = Self::blanks(&t[..start], e);
+        (b > e && (b == start || (b + 1 == start && t[b] == NL))).then_some((s, e))
     }
 
     /// `_full_span`: the bounds of the name at [start, end) joined with a surname after it
