@@ -240,7 +240,7 @@ class Screener:
         span_order = _ordered(ad, start, end, keep)
         sad, sstart, send = ad[span_order], start[span_order], end[span_order]
         maps = _Maps(norms)
-        ostart, oend = maps.to_original(sad, sstart, send) if maps.any else (sstart, send)
+        ostart, oend = maps.to_original(sad, sstart, send)
         spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, _cuts(sad, n), made)
         # Source fields lead their ad's spans (empty, at 0, mapped as any offset); the
         # columns follow them.
@@ -254,7 +254,7 @@ class Screener:
             at_zero = np.repeat(np.fromiter(fields, np.int64), [len(f) for f in fields.values()])
             zero = np.zeros(len(at_zero), dtype=np.int64)
             _place(list(chain.from_iterable(fields.values())),
-                   *(maps.to_original(at_zero, zero, zero) if maps.any else (zero, zero)))
+                   *maps.to_original(at_zero, zero, zero))
             spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
         # Flags as columns: (ad, normalised offsets, row of `_flag_info`, span or -1): the
@@ -588,7 +588,10 @@ class _Maps:
 
     def to_original(self, ad: np.ndarray, start: np.ndarray,
                     end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Columns of offsets into the original texts (unchanged for ads left as they were)."""
+        """Columns of offsets into the original texts (unchanged for ads left as they were:
+        all of them when no ad's text moved)."""
+        if not self.any:
+            return start, end
         moved = self.moved[ad]
         if not moved.any():
             return start, end

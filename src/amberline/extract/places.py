@@ -632,7 +632,7 @@ class PlaceExtractor(Extractor):
 
     def extract(self, text: str) -> list[Span]:
         if self._core_places is not None:
-            return self._extract_core(text)
+            return self.extract_columns(text).spans()  # type: ignore[union-attr]
         spans: list[Span] = []
         taken = 0  # end of the last span: "Salem, Oregon" is one place, not two
         for start, end, key in self._candidates(text):
@@ -644,9 +644,6 @@ class PlaceExtractor(Extractor):
                 taken = span.end
         _mark_lists(text, spans)
         return spans
-
-    def _extract_core(self, text: str) -> list[Span]:
-        return self.extract_columns(text).spans()  # type: ignore[union-attr]
 
     def extract_columns(self, text: str) -> _native.SpanColumns | list[Span]:
         """`extract` by the core, as columns (`_native.SpanColumns`): it gives each span's
