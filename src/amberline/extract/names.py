@@ -803,8 +803,8 @@ class NameExtractor(Extractor):
         if full:
             _in_full_values(values, found[:, 7].tolist(), full)
         return SpanColumns(NAME, self.name, found[:, 1], found[:, 2], values,
-                                   list(map(_CORE_CONFIDENCE.__getitem__, found[:, 4].tolist())),
-                                   attrs)
+                           list(map(_CORE_CONFIDENCE.__getitem__, found[:, 4].tolist())),
+                           attrs)
 
     def _class(self, word: str) -> int:
         """How the gazetteer knows a word: a plain given name, an ambiguous one, a stop word,

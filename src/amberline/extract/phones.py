@@ -369,14 +369,6 @@ class PhoneExtractor(_native.CoreBacked, Extractor):
         values: list[Any] = []
         confidences: list[float] = []
         attrs: list[dict[str, Any]] = []
-        if (found[:, 0] == 0).all():
-            starts, ends = found[:, 1], found[:, 2]
-            for national, valid, formatted, region in found[:, 3:].tolist():
-                values.append(f"+1{national}")
-                confidences.append((0.95 if formatted else 0.9) if valid else 0.5)
-                attrs.append({"valid": valid == 1, "region": regions[region]})
-            return _native.SpanColumns(PHONE, self.name, starts, ends, values, confidences,
-                                       attrs)
         starts_at: list[int] = []
         ends_at: list[int] = []
         for kind, start, end, national, valid, formatted, region in found.tolist():
