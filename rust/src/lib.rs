@@ -440,9 +440,10 @@ fn new_str<'py>(py: Python<'py>, chars: &[u32]) -> PyResult<Bound<'py, PyString>
     #[cfg(not(any(target_os = "linux", target_os = "macos")))]
     let made = {
         let bytes: Vec<u8> = chars.iter().flat_map(|c| c.to_le_bytes()).collect();
-        let mut order: std::ffi::c_int = -1; // little-endian
-                                             // SAFETY: the GIL is held; `bytes` holds 4 * `size` bytes, read and not kept; the
-                                             // error handler's name is a NUL-terminated literal; a NULL result is an error.
+        // -1: little-endian.
+        let mut order: std::ffi::c_int = -1;
+        // SAFETY: the GIL is held; `bytes` holds 4 * `size` bytes, read and not kept; the
+        // error handler's name is a NUL-terminated literal; a NULL result is an error.
         unsafe {
             ffi::PyUnicode_DecodeUTF32(
                 bytes.as_ptr().cast(),
