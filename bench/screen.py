@@ -169,7 +169,9 @@ def scan_figures(label: str, corpus: Path, db: Path, size: int, count: int) -> f
     seconds, cpu, rss = scan_peak_rss(corpus, db)
     print(f"scan into SQLite, {label} ({count:,} ads; screen + store + keys + alerts, one "
           f"process): {size / MB / cpu:6.2f} MB/s CPU ({cpu / count * 1e6:.0f} µs/ad), "
-          f"{size / MB / seconds:6.2f} MB/s wall; peak RSS {rss:.0f} MB")
+          f"{size / MB / seconds:6.2f} MB/s wall ({seconds / count * 1e6:.0f} µs/ad); peak RSS "
+          f"{rss:.0f} MB ({load_average()} at the end: wall time waits for a core when the "
+          "load passes the cores)")
     return rss
 
 

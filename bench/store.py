@@ -8,7 +8,8 @@ The ads are screened first (not measured), then stored as a scan stores them
 the link keys hook, and with every hook a scan runs (`scan_hooks.default_hooks`). Figures are
 process CPU time (best of `--repeat` runs: the machine is shared, and CPU time moves less with
 its load than wall time), in microseconds per ad, with the kernel's share of it (the store's
-file I/O: WAL frames and checkpoints) and the load average beside them:
+file I/O: WAL frames and checkpoints), the wall time of that same run and the load average
+beside them (wall time also holds the waits for a core of a shared machine):
 - store: `write_new` alone (ad rows, evidence, identifier rows, full-text index);
 - store + keys: with the scan hook's link keys and MinHash signatures (the link keys' memory of
   normalised values is emptied before each run, as in a fresh scan);
@@ -63,20 +64,24 @@ def cpu(run: Callable[[], None]) -> float:
     return time.process_time() - began
 
 
-def cpu_and_kernel(run: Callable[[], None]) -> tuple[float, float]:
-    """(CPU seconds, of which in the kernel): the kernel's share is the store's file I/O
-    (WAL frames, checkpoints), which grows with the size of the store's random indexes."""
+def cpu_and_kernel(run: Callable[[], None]) -> tuple[float, float, float]:
+    """(CPU seconds, of which in the kernel, wall seconds): the kernel's share is the store's
+    file I/O (WAL frames, checkpoints), which grows with the size of the store's random
+    indexes."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_stime
+    began = time.perf_counter()
     took = cpu(run)
-    return took, resource.getrusage(resource.RUSAGE_SELF).ru_stime - before
+    wall = time.perf_counter() - began
+    return took, resource.getrusage(resource.RUSAGE_SELF).ru_stime - before, wall
 
 
 HOOKS = ("store", "store + keys", "store + keys + alerts")
 
 
-def write_all(db: Path, items: list[tuple[Ad, Screening]], hooks: str) -> tuple[float, float]:
-    """(CPU seconds, of which in the kernel) to write `items` into a fresh file with the
-    `hooks` (one of `HOOKS`)."""
+def write_all(db: Path, items: list[tuple[Ad, Screening]],
+              hooks: str) -> tuple[float, float, float]:
+    """(CPU seconds, of which in the kernel, wall seconds) to write `items` into a fresh file
+    with the `hooks` (one of `HOOKS`)."""
     with Store(db) as store:
         chosen = {"store": [], "store + keys": [LinkKeysHook()],
                   "store + keys + alerts": default_hooks(store)}[hooks]
@@ -105,10 +110,11 @@ def figures(label: str, ads: list[Ad], repeat: int) -> None:
     print(f"{label}: {len(items):,} ads, {size:.1f} MB of ad text")
     with tempfile.TemporaryDirectory() as tmp:
         for n, hooks in enumerate(HOOKS):
-            best, kernel = min(write_all(Path(tmp) / f"s{n}{r}.db", items, hooks)
-                               for r in range(repeat))
+            best, kernel, wall = min(write_all(Path(tmp) / f"s{n}{r}.db", items, hooks)
+                                     for r in range(repeat))
             print(f"  {hooks:<22} {best * per_ad:7.1f} µs/ad CPU  ({size / best:6.2f} MB/s; "
-                  f"kernel {kernel * per_ad:5.1f} µs/ad; {load()})")
+                  f"kernel {kernel * per_ad:5.1f} µs/ad; wall {wall * per_ad:6.1f} µs/ad, "
+                  f"{size / wall:6.2f} MB/s; {load()})")
         db = Path(tmp) / "s10.db"
         with Store(db) as store:
             ids = [s.id for s in store.top(n=len(items))]
