@@ -100,6 +100,21 @@ def test_clinical_fixtures(compiled: object) -> None:
     _assert_same(["\n\f\n".join(texts)], compiled)  # all of them as one text
 
 
+def test_second_rounds_of_the_character_stage(compiled: object) -> None:
+    """Texts whose first round of the character stage makes something a second round must
+    undo (the core rescans only around the first round's edits): an invisible joining a
+    look-alike to a Latin word, a keycap after a removed invisible or a mapped digit, a
+    look-alike word grown by a mapped letter, and their near misses."""
+    texts = ["p\u0430\u200bypal", "p\u0430\u200b ypal", "\u0430\u200bbc", "abc\u200b\u0430",
+             "7\u200b\u20e3", "7\u200b\ufe0f\u20e3", "7\u200b \u20e3", "7\u200bx\u20e3",
+             "\u2460\u20e3", "\u2460\ufe0f\u20e3", "\uff17\u20e3", "1\u20e3\u20e3",
+             "\uff41\u0430", "x\u00adо\u00adx", "\u0430\uff42\u200b", "\u00ad\u200b\u20e3",
+             "\u0430 \u00ad b", "na\u00ad\u0456ve 7\u200b\u20e3 \u2460"]
+    assert sum(r.offsets is not None for r in reference_batch(texts)) == len(texts)
+    _assert_same(texts, compiled)
+    _assert_same([" ".join(texts)], compiled)
+
+
 def test_every_code_point(compiled: object) -> None:
     """Each code point between digits, inside a word and beside a look-alike."""
     texts = []

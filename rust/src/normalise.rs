@@ -222,6 +222,53 @@ impl Tables {
         false
     }
 
+    /// Whether `char_edits` may find anything in `t`, which applying `edits` (the last
+    /// round's, all of them found) made: false only where it finds nothing for sure, so that
+    /// most changed texts are not scanned a second time. A character the last round kept
+    /// gets the same answer again unless what it depends on moved next to an edit: a keycap
+    /// reads the two characters before it, a look-alike its word. So every window of the
+    /// new text around an edit's replacement (its words on both sides, and two characters
+    /// after it) must hold only characters that need nothing whatever surrounds them.
+    fn may_edit_again(&self, t: &[u32], edits: &[Edit]) -> bool {
+        let n = t.len();
+        // Where each replacement landed, walked as `apply` walks the edits.
+        let (mut at, mut pos) = (0, 0);
+        for e in edits {
+            if pos < e.start {
+                at += e.start - pos;
+            }
+            let (start, end) = (at, at + self.repl(&e.repl).len());
+            at = end;
+            pos = e.end;
+            let mut lo = start;
+            while lo > 0 && self.flag(t[lo - 1], ALNUM) {
+                lo -= 1;
+            }
+            let mut hi = end;
+            while hi < n && self.flag(t[hi], ALNUM) {
+                hi += 1;
+            }
+            let hi = hi.max((end + 2).min(n));
+            if !t[lo..hi].iter().all(|&c| self.inert(c)) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A character `char_edits` neither edits nor looks at twice wherever it stands: printable
+    /// ASCII, tab, line feed, carriage return, or a character past the C1 controls that is
+    /// no line break, keycap, mapped, invisible or look-alike character.
+    #[inline]
+    fn inert(&self, c: u32) -> bool {
+        printable(c)
+            || matches!(c, 0x09 | 0x0A | 0x0D)
+            || (c > 0x9F
+                && c != 0x20E3
+                && !to_newline(c)
+                && self.flags_of(c) & (MAPPED | INVISIBLE | GLYPH) == 0)
+    }
+
     /// `normalise(text)`: None when nothing changed.
     pub fn normalise(&self, text: &[u32]) -> Option<Normalised> {
         if let Some(p) = self.panic_on {
@@ -231,8 +278,12 @@ impl Tables {
         let mut current: Option<Vec<u32>> = None;
         let mut maps: Option<(Vec<usize>, Vec<usize>)> = None;
         let mut spans: Vec<(usize, usize, u8)> = Vec::new();
-        for _round in 0..3 {
+        let mut last_edits: Vec<Edit> = Vec::new();
+        for round in 0..3 {
             let cur = current.as_deref().unwrap_or(text);
+            if round > 0 && !self.may_edit_again(cur, &last_edits) {
+                break;
+            }
             let edits = self.char_edits(cur);
             if edits.is_empty() {
                 break;
@@ -253,6 +304,7 @@ impl Tables {
                 }
             });
             current = Some(new);
+            last_edits = edits;
         }
         let text1 = current.as_deref().unwrap_or(text);
         let edits_b = self.number_edits(text1);
