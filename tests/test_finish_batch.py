@@ -268,6 +268,35 @@ def test_core_scores_as_the_scorer(ads: list[list[tuple[str, str, float]]], bonu
     assert np.frombuffer(shares, dtype="<f8").tolist() == want_shares
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2, 6), st.integers(0, 5), st.integers(0, 5),
+                          st.booleans()), max_size=40),
+       st.integers(0, 5), st.booleans())
+def test_core_orders_rows_as_lexsort(rows: list[tuple[int, int, int, bool]], n: int,
+                                     keep_all: bool) -> None:
+    """The core's `order_rows` gives `np.lexsort`'s order of the kept rows (ties in row
+    order) and `np.searchsorted`'s bounds of each ad's run, ads outside 0..n included."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.pipeline import _ordered
+
+    made = core.load()
+    if made is None or not hasattr(made, "order_rows"):
+        pytest.skip("the core is not in use")
+    ad, start, end, keep = (np.array([r[i] for r in rows], dtype=np.int64) for i in range(4))
+    keep = None if keep_all else keep.astype(bool)
+    kept = np.arange(len(rows)) if keep is None else np.flatnonzero(keep)
+    want = kept[np.lexsort((end[kept], start[kept], ad[kept]))]
+    want_cuts = np.searchsorted(ad[want], np.arange(n + 1))
+    order, cuts = _ordered(ad, start, end, keep, n, made)
+    assert order.tolist() == want.tolist()
+    assert cuts.tolist() == want_cuts.tolist()
+    with pytest.raises(ValueError):
+        made.order_rows(ad.tobytes(), start.tobytes(), end[:-1].tobytes(), b"", n) if rows \
+            else made.order_rows(b"", b"", b"", b"\x01", n)
+
+
 class _Kind(str):
     """A kind that is a str subclass: compared by Python, not by content."""
 

@@ -508,7 +508,13 @@ pub fn make_spans<'py>(
         let cuts = column(cuts, "cuts", None)?;
         // Each source's first row, and its columns when it is one.
         let mut first = Vec::with_capacity(sources.len() + 1);
-        let mut made: Vec<Option<[Bound<'py, PyList>; 3]>> = Vec::with_capacity(sources.len());
+        // A column source's kind, extractor, values, confidences and attrs.
+        type Columns<'py> = (
+            Bound<'py, PyAny>,
+            Bound<'py, PyAny>,
+            [Bound<'py, PyList>; 3],
+        );
+        let mut made: Vec<Option<Columns<'py>>> = Vec::with_capacity(sources.len());
         let mut total = 0usize;
         for source in &sources {
             first.push(total);
@@ -531,7 +537,11 @@ pub fn make_spans<'py>(
                 return Err(PyValueError::new_err("sources: columns of one length"));
             }
             total += values.len();
-            made.push(Some([values, confidences, attrs]));
+            made.push(Some((
+                parts.get_item(0)?,
+                parts.get_item(1)?,
+                [values, confidences, attrs],
+            )));
         }
         first.push(total);
         let maker = Maker::new(&cls, &fields)?;
@@ -553,22 +563,63 @@ pub fn make_spans<'py>(
                     end_slot.set(&item, &end)?;
                     item
                 }
-                Some([values, confidences, attrs]) => {
-                    let parts = sources[s].cast::<PyTuple>()?;
-                    maker.make([
-                        parts.get_item(0)?,
-                        values.get_item(r)?,
-                        start,
-                        end,
-                        parts.get_item(1)?,
-                        confidences.get_item(r)?,
-                        attrs.get_item(r)?,
-                    ])?
-                }
+                Some((kind, extractor, [values, confidences, attrs])) => maker.make([
+                    kind.clone(),
+                    values.get_item(r)?,
+                    start,
+                    end,
+                    extractor.clone(),
+                    confidences.get_item(r)?,
+                    attrs.get_item(r)?,
+                ])?,
             };
             spans.push(span);
         }
         Ok((PyList::new(py, &spans)?, by_ad(py, &spans, &cuts)?))
+    })
+}
+
+/// The batch finish's sort of what it found: the rows of the (ad, start, end) columns
+/// (int64) that `keep` keeps (one byte per row; empty keeps all), by (ad, start, end), ties
+/// in row order (`np.lexsort`'s order), as int64 bytes; and where each of `ads` ads' run
+/// begins in that order (ads + 1 int64 bounds, `np.searchsorted` of 0..=ads on the sorted
+/// ads, so rows of an ad outside 0..ads lie outside every run).
+#[pyfunction]
+pub fn order_rows<'py>(
+    py: Python<'py>,
+    ad: &[u8],
+    start: &[u8],
+    end: &[u8],
+    keep: &[u8],
+    ads: usize,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    guarded("order", || {
+        let ad = column(ad, "ad", None)?;
+        let start = column(start, "start", Some(ad.len()))?;
+        let end = column(end, "end", Some(ad.len()))?;
+        if !keep.is_empty() && keep.len() != ad.len() {
+            return Err(PyValueError::new_err("keep: one byte per row"));
+        }
+        let mut rows: Vec<(i64, i64, i64, usize)> = Vec::with_capacity(ad.len());
+        rows.extend(
+            (0..ad.len())
+                .filter(|&k| keep.is_empty() || keep[k] != 0)
+                .map(|k| (ad[k], start[k], end[k], k)),
+        );
+        // The row number is the last key, so equal positions keep their rows' order; the
+        // columns are a few sorted runs (one per extractor), which this sort merges.
+        rows.sort();
+        let order: Vec<i64> = rows.iter().map(|r| r.3 as i64).collect();
+        let mut cuts = Vec::with_capacity(ads + 1);
+        let mut at = 0;
+        for a in 0..=ads as i64 {
+            at += rows[at..].partition_point(|r| r.0 < a);
+            cuts.push(at as i64);
+        }
+        Ok((
+            PyBytes::new(py, &le_bytes(&order)),
+            PyBytes::new(py, &le_bytes(&cuts)),
+        ))
     })
 }
 
@@ -942,12 +993,13 @@ pub fn make_objects<'py>(
         }
         let maker = Maker::new(&cls, &fields)?;
         let mut objects = Vec::with_capacity(count);
+        // One object's values, refilled for each (not a new list per object).
+        let mut values = Vec::with_capacity(columns.len());
         for k in 0..count {
-            let values = columns
-                .iter()
-                .map(|c| c.get_item(k))
-                .collect::<PyResult<Vec<_>>>()?;
-            objects.push(maker.make(values)?);
+            for column in &columns {
+                values.push(column.get_item(k)?);
+            }
+            objects.push(maker.make(values.drain(..))?);
         }
         PyList::new(py, objects)
     })
@@ -955,8 +1007,10 @@ pub fn make_objects<'py>(
 
 /// `math.fsum`: the correctly rounded sum of `values` (CPython's algorithm, Shewchuk's
 /// partials with its final half-even correction), for finite values.
-fn fsum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let mut partials: Vec<f64> = Vec::new();
+/// Its partial sums are kept in `partials` (cleared first), so a caller summing many runs
+/// allocates them once.
+fn fsum(values: impl IntoIterator<Item = f64>, partials: &mut Vec<f64>) -> f64 {
+    partials.clear();
     for value in values {
         let mut x = value;
         let mut i = 0;
@@ -1042,15 +1096,29 @@ pub fn score_rows<'py>(
             .collect::<PyResult<Vec<usize>>>()?;
         let mut scores = Vec::with_capacity(cuts.len().saturating_sub(1));
         let mut shares = vec![0.0f64; rows.len()];
+        // Each ad's working lists, cleared and refilled (one allocation per batch, not per ad).
+        let (mut units_raw, mut best, mut units, mut done, mut idxs, mut partials) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
         for pair in cuts.windows(2) {
             let (a, b) = (offset(pair[0], "cuts")?, offset(pair[1], "cuts")?);
             if a > b || b > rows.len() {
                 return Err(PyValueError::new_err("cuts: out of order"));
             }
+            if a == b {
+                scores.push(0.0);
+                continue;
+            }
             let of = &rows[a..b];
-            let units_raw: Vec<f64> = of.iter().map(|&j| raw[j]).collect();
+            units_raw.clear();
+            units_raw.extend(of.iter().map(|&j| raw[j]));
             // The strongest flag of each (category, rule), the first on a tie.
-            let mut best: Vec<usize> = Vec::new();
+            best.clear();
             for (i, &j) in of.iter().enumerate() {
                 match best
                     .iter_mut()
@@ -1064,14 +1132,16 @@ pub fn score_rows<'py>(
                     None => best.push(i),
                 }
             }
-            let mut units = vec![0.0f64; of.len()];
-            let mut done = vec![false; best.len()];
+            units.clear();
+            units.resize(of.len(), 0.0f64);
+            done.clear();
+            done.resize(best.len(), false);
             for first in 0..best.len() {
                 if done[first] {
                     continue;
                 }
                 let cat = category[of[best[first]]];
-                let mut idxs: Vec<usize> = Vec::new();
+                idxs.clear();
                 for (m, &k) in best.iter().enumerate() {
                     if category[of[k]] == cat {
                         done[m] = true;
@@ -1090,7 +1160,7 @@ pub fn score_rows<'py>(
                 }
             }
             let out = &mut shares[a..b];
-            let total = fsum(units.iter().copied());
+            let total = fsum(units.iter().copied(), &mut partials);
             if total <= 0.0 {
                 scores.push(0.0);
                 continue;
@@ -1106,16 +1176,17 @@ pub fn score_rows<'py>(
                         top = m;
                     }
                 }
-                let rest = score - fsum(out.iter().copied());
+                let rest = score - fsum(out.iter().copied(), &mut partials);
                 out[top] += rest;
             }
             scores.push(score);
         }
         let bytes = |values: &[f64]| {
-            values
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect::<Vec<u8>>()
+            let mut bytes = Vec::with_capacity(8 * values.len());
+            for value in values {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+            bytes
         };
         Ok((
             PyBytes::new(py, &bytes(&scores)),

@@ -75,7 +75,13 @@ const CHANGED_SAME_OFFSETS: u8 = 2;
 const FAILED: u8 = 3;
 
 pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    // Sized first: a flat_map's size hint is 0, so collecting it grows the buffer by
+    // reallocating (a realloc per doubling, on every column a stage hands back).
+    let mut bytes = Vec::with_capacity(8 * values.len());
+    for value in values {
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    bytes
 }
 
 /// `values` as a Python bytes of little-endian int32, in one copy (`PyBytes::new_with` would
@@ -620,6 +626,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(finish::offsets, m)?)?;
     m.add_function(wrap_pyfunction!(finish::place, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_spans, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::order_rows, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_flags, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_objects, m)?)?;
     m.add_function(wrap_pyfunction!(finish::score_rows, m)?)?;

@@ -126,7 +126,7 @@ class Screener:
         self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
         # The core's object makers (the batch finish's spans, flags and screenings, offsets
         # read and set) when it has them and the records are what they expect.
-        self._made = (core.load() if core.provides("score_rows") and core.provides("make_spans")
+        self._made = (core.load() if core.provides("score_rows") and core.provides("order_rows")
                       and _plain(Flag, _FLAG_FIELDS) and _plain(Span, _SPAN_FIELDS)
                       and _plain(Screening, _SCREENING_FIELDS) else None)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
@@ -237,11 +237,11 @@ class Screener:
         ad, start, end, keep = _locate(*_found_offsets(found, made), first, last)
         if exclusions:
             _exclude(ad, start, end, keep, exclusions)
-        span_order = _ordered(ad, start, end, keep)
+        span_order, span_cuts = _ordered(ad, start, end, keep, n, made)
         sad, sstart, send = ad[span_order], start[span_order], end[span_order]
         maps = _Maps(norms)
         ostart, oend = maps.to_original(sad, sstart, send)
-        spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, _cuts(sad, n), made)
+        spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, span_cuts, made)
         # Source fields lead their ad's spans (empty, at 0, mapped as any offset); the
         # columns follow them.
         fields = {}
@@ -293,7 +293,7 @@ class Screener:
 
         # Sorted by position within each ad (stable, as `_finish` sorts them after mapping),
         # then one flag per (category, start, end), as `_one_per_span`.
-        order = np.lexsort((gend, gstart, gad))
+        order = _ordered(gad, gstart, gend, None, n, made)[0]
         order = order[_one_per_span_rows(gad[order], gstart[order], gend[order],
                                          self._flag_category[ginfo[order]],
                                          self._flag_weight[ginfo[order]])]
@@ -310,11 +310,10 @@ class Screener:
             per_ad_flags = made.make_flags(
                 Flag, _FLAG_FIELDS, self._flag_info, texts, terms,
                 np.column_stack(columns).astype("<i8").tobytes(),
-                contributions.astype("<f8").tobytes(),
-                np.asarray(cuts, dtype="<i8").tobytes())
+                contributions.astype("<f8").tobytes(), cuts.tobytes())
         else:
             per_ad_flags = _make_flags(self._flag_info, texts, terms, columns,
-                                       contributions.tolist(), cuts)
+                                       contributions.tolist(), cuts.tolist())
         version = self.version
         kept = ([exclusions.get(i) or [] for i in range(n)] if exclusions
                 else [[] for _ in range(n)])
@@ -324,7 +323,7 @@ class Screener:
             return made.make_objects(Screening, _SCREENING_FIELDS, list(columns_of))
         return list(map(Screening, *columns_of))
 
-    def _scores(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], np.ndarray]:
+    def _scores(self, info: np.ndarray, cuts: np.ndarray) -> tuple[list[float], np.ndarray]:
         """Each ad's score and the contribution of each flag (float64), in order, from the
         flags' rows of `_flag_info` (each ad's run between its `cuts`): by the core's
         `score_rows` when every row's category is weighed, else by the scorer itself, whose
@@ -334,11 +333,10 @@ class Screener:
             scores, shares = self._made.score_rows(
                 self._units, self._flag_category.astype("<i8").tobytes(),
                 self._flag_rule.astype("<i8").tobytes(), self.scorer.repeat_bonus,
-                self.scorer.max_repeats, info.astype("<i8").tobytes(),
-                np.asarray(cuts, dtype="<i8").tobytes())
+                self.scorer.max_repeats, info.astype("<i8").tobytes(), cuts.tobytes())
             return (np.frombuffer(scores, dtype="<f8").tolist(),
                     np.frombuffer(shares, dtype="<f8"))
-        scores, contributions = self._scores_memo(info, cuts)
+        scores, contributions = self._scores_memo(info, cuts.tolist())
         return scores, np.asarray(contributions, dtype=np.float64)
 
     def _scores_memo(self, info: np.ndarray, cuts: list[int]) -> tuple[list[float], list[float]]:
@@ -447,7 +445,7 @@ def _found_offsets(found: list[list[Span] | SpanColumns],
 
 
 def _made_spans(found: list[list[Span] | SpanColumns], order: np.ndarray, starts: np.ndarray,
-                ends: np.ndarray, cuts: list[int], made: ModuleType | None
+                ends: np.ndarray, cuts: np.ndarray, made: ModuleType | None
                 ) -> tuple[list[Span], list[list[Span]]]:
     """The spans kept (`order`: rows of all of `found`, one source after the other), each at
     its final offsets (`starts`, `ends`, in that order): made from the columns of a
@@ -458,12 +456,12 @@ def _made_spans(found: list[list[Span] | SpanColumns], order: np.ndarray, starts
                    if isinstance(f, SpanColumns) else f for f in found]
         return made.make_spans(Span, _SPAN_FIELDS, sources, order.astype("<i8").tobytes(),
                                starts.astype("<i8").tobytes(), ends.astype("<i8").tobytes(),
-                               np.asarray(cuts, dtype="<i8").tobytes())
+                               cuts.tobytes())
     items = list(chain.from_iterable(f.spans() if isinstance(f, SpanColumns) else f
                                      for f in found))
     spans = _taken(items, order)
     _place(spans, starts, ends, made)
-    return spans, [spans[a:b] for a, b in pairwise(cuts)]
+    return spans, [spans[a:b] for a, b in pairwise(cuts.tolist())]
 
 
 def _make_flags(info: list[tuple[str, float, str, str]], texts: list[str],
@@ -510,10 +508,19 @@ def _exclude(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarra
             keep[k] = False
 
 
-def _ordered(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Indices of the kept items by (ad, start, end), ties in their found order."""
-    kept = np.flatnonzero(keep)
-    return kept[np.lexsort((end[kept], start[kept], ad[kept]))]
+def _ordered(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarray | None,
+             n: int, made: ModuleType | None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the kept items (all when `keep` is None) by (ad, start, end), ties in their
+    found order, and where each of `n` ads' run begins in that order (`_cuts`); by the
+    core's `order_rows` when `made`."""
+    if made is not None:
+        order, cuts = made.order_rows(
+            ad.astype("<i8", copy=False).tobytes(), start.astype("<i8", copy=False).tobytes(),
+            end.astype("<i8", copy=False).tobytes(), b"" if keep is None else keep.tobytes(), n)
+        return np.frombuffer(order, dtype="<i8"), np.frombuffer(cuts, dtype="<i8")
+    kept = np.arange(len(ad)) if keep is None else np.flatnonzero(keep)
+    order = kept[np.lexsort((end[kept], start[kept], ad[kept]))]
+    return order, _cuts(ad[order], n)
 
 
 def _taken(items: Sequence, order: np.ndarray) -> list:
@@ -555,9 +562,9 @@ def _plain(cls: type, names: tuple[str, ...]) -> bool:
             and tuple(f.name for f in dataclasses.fields(cls)) == names)
 
 
-def _cuts(ads: np.ndarray, n: int) -> list[int]:
-    """Where each of `n` ads' run begins in the sorted column `ads` (n + 1 bounds)."""
-    return np.searchsorted(ads, np.arange(n + 1)).tolist()
+def _cuts(ads: np.ndarray, n: int) -> np.ndarray:
+    """Where each of `n` ads' run begins in the sorted column `ads` (n + 1 int64 bounds)."""
+    return np.searchsorted(ads, np.arange(n + 1)).astype("<i8", copy=False)
 
 
 class _Maps:
