@@ -40,13 +40,17 @@ impl Tables {
         }
     }
 
-    /// `apply_edits`: (new text, starts, ends); new character i came from
+    /// `apply_edits` into `out` and `maps` (both cleared first): new character i came from
     /// text[starts[i]..ends[i]], and `starts` has one more entry, len(text).
-    pub fn apply(&self, text: &[u32], edits: &[Edit]) -> (Vec<u32>, Vec<usize>, Vec<usize>) {
+    pub fn apply(&self, text: &[u32], edits: &[Edit], out: &mut Vec<u32>, maps: &mut Maps) {
+        out.clear();
+        maps.starts.clear();
+        maps.ends.clear();
         // Room for the usual case, a text that keeps or loses length: no growing per edit.
-        let mut out = Vec::with_capacity(text.len());
-        let mut starts = Vec::with_capacity(text.len() + 1);
-        let mut ends = Vec::with_capacity(text.len());
+        out.reserve(text.len());
+        let (starts, ends) = (&mut maps.starts, &mut maps.ends);
+        starts.reserve(text.len() + 1);
+        ends.reserve(text.len());
         let mut pos = 0;
         let mut mapped = 0;
         for e in edits {
@@ -74,20 +78,28 @@ impl Tables {
         }
         starts.extend(mapped..n + 1);
         ends.extend(mapped + 1..n + 1);
-        (out, starts, ends)
     }
 }
 
-/// Maps of step 1 (original -> text1) and step 2 (text1 -> text2) as text2 -> original.
-pub fn compose(
-    starts1: &[usize],
-    ends1: &[usize],
-    starts2: &[usize],
-    ends2: &[usize],
-    n_original: usize,
-) -> (Vec<usize>, Vec<usize>) {
-    let mut starts: Vec<usize> = starts2[..ends2.len()].iter().map(|&j| starts1[j]).collect();
-    starts.push(n_original);
-    let ends = ends2.iter().map(|&e| ends1[e - 1]).collect();
-    (starts, ends)
+/// A text's offset maps to the text it was made from: character i came from
+/// [starts[i], ends[i]), and `starts` has one more entry, the length of that text.
+#[derive(Default, Debug)]
+pub struct Maps {
+    pub starts: Vec<usize>,
+    pub ends: Vec<usize>,
+}
+
+/// Maps of step 1 (original -> text1) and step 2 (text1 -> text2) as text2 -> original, into
+/// `out` (cleared first).
+pub fn compose(first: &Maps, second: &Maps, n_original: usize, out: &mut Maps) {
+    out.starts.clear();
+    out.ends.clear();
+    let (starts1, ends1) = (&first.starts, &first.ends);
+    out.starts.extend(
+        second.starts[..second.ends.len()]
+            .iter()
+            .map(|&j| starts1[j]),
+    );
+    out.starts.push(n_original);
+    out.ends.extend(second.ends.iter().map(|&e| ends1[e - 1]));
 }

@@ -35,7 +35,7 @@ use pyo3::types::{PyBytes, PyList, PyString, PyType};
 
 use crate::finish::Maker;
 use crate::matcher::{Matcher, MatcherSpec, Refusal};
-use crate::normalise::{Normalised, Obfuscation, KIND_NAMES};
+use crate::normalise::{Normalised, Obfuscation, Work, KIND_NAMES};
 use crate::tables::Tables;
 
 /// The normaliser's tables, compiled once; `normalise_batch` screens a batch.
@@ -112,7 +112,7 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl Columns {
-    fn push(&mut self, index: usize, result: Normalised) {
+    fn push(&mut self, index: usize, result: &Normalised) {
         let same = result.same_offsets;
         self.status
             .push(if same { CHANGED_SAME_OFFSETS } else { CHANGED });
@@ -296,6 +296,7 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
     out.starts.reserve(room);
     out.ends.reserve(room);
     out.text_bounds.push(0);
+    let mut work = Work::default();
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
         if text.len() >= MAX_TEXT {
@@ -307,9 +308,9 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
             out.text_bounds.push(out.text.len());
             continue;
         }
-        match catch_unwind(AssertUnwindSafe(|| tables.normalise(text))) {
-            Ok(None) => out.status.push(UNCHANGED),
-            Ok(Some(result)) => out.push(index, result),
+        match catch_unwind(AssertUnwindSafe(|| tables.normalise(text, &mut work))) {
+            Ok(false) => out.status.push(UNCHANGED),
+            Ok(true) => out.push(index, &work.result),
             Err(payload) => {
                 out.status.push(FAILED);
                 out.errors.push((index, panic_message(payload.as_ref())));

@@ -8,7 +8,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::edits::{compose, Edit, Repl};
+use crate::edits::{compose, Edit, Maps, Repl};
 use crate::tables::{Tables, ALNUM, ALPHA, GLYPH, INVISIBLE, MAPPED};
 
 pub const COMPAT_FORM: u8 = 0;
@@ -50,7 +50,7 @@ pub struct Obfuscation {
 }
 
 /// A text the normaliser changed (an unchanged text has no result: `offsets` is None).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Normalised {
     pub text: Vec<u32>,
     pub starts: Vec<usize>,
@@ -58,6 +58,32 @@ pub struct Normalised {
     /// Every edit kept its length (the maps are the identity); set only where Python sets it.
     pub same_offsets: bool,
     pub obfuscations: Vec<Obfuscation>,
+}
+
+/// Buffers that normalising one text leaves for the next to reuse: a batch's changed texts
+/// would otherwise each allocate, grow and free a dozen vectors. Each use clears what it
+/// fills, so whatever a panic leaves in them is harmless.
+#[derive(Default)]
+pub struct Work {
+    /// The character stage's edits of this round, of the last one, and its look-alikes.
+    edits: Vec<Edit>,
+    last_edits: Vec<Edit>,
+    glyphs: Vec<Edit>,
+    /// The number stage's edits and the scratch of its backtracking walk.
+    number_edits: Vec<Edit>,
+    stack: Vec<(usize, usize)>,
+    /// The text after the last round and the next one being made.
+    text: Vec<u32>,
+    next: Vec<u32>,
+    /// The last round's text to the original, the next text to the last, and the two composed.
+    maps: Maps,
+    step: Maps,
+    composed: Maps,
+    /// Every edit's stretch of the original text, and each placed in the normalised text.
+    spans: Vec<(usize, usize, u8)>,
+    mapped: Vec<Mapped>,
+    /// The last changed text's result (see `Tables::normalise`).
+    pub result: Normalised,
 }
 
 /// Line-breaking controls that become "\n".
@@ -106,9 +132,10 @@ fn skip_printable(t: &[u32]) -> usize {
 }
 
 impl Tables {
-    /// `chars.char_edits`: stage one edits, sorted by start, non-overlapping.
-    pub fn char_edits(&self, t: &[u32]) -> Vec<Edit> {
-        let mut edits: Vec<Edit> = Vec::new();
+    /// `chars.char_edits`: stage one edits, sorted by start, non-overlapping, into `edits`
+    /// (cleared first; `glyphs` is scratch space).
+    pub fn char_edits(&self, t: &[u32], edits: &mut Vec<Edit>, glyphs: &mut Vec<Edit>) {
+        edits.clear();
         let mut any_glyph = false;
         let n = t.len();
         let mut i = 0;
@@ -161,20 +188,20 @@ impl Tables {
             i += 1;
         }
         if !any_glyph {
-            return edits;
+            return;
         }
-        let glyph_edits = self.homoglyph_edits(t);
-        if glyph_edits.is_empty() {
-            return edits;
+        self.homoglyph_edits(t, glyphs);
+        if glyphs.is_empty() {
+            return;
         }
-        edits.extend(glyph_edits);
+        edits.extend_from_slice(glyphs);
         edits.sort_by_key(|e| e.start);
-        edits
     }
 
-    /// Look-alikes inside words (letters and digits) that are Latin in disguise.
-    fn homoglyph_edits(&self, t: &[u32]) -> Vec<Edit> {
-        let mut out = Vec::new();
+    /// Look-alikes inside words (letters and digits) that are Latin in disguise, into `out`
+    /// (cleared first).
+    fn homoglyph_edits(&self, t: &[u32], out: &mut Vec<Edit>) {
+        out.clear();
         let mut i = 0;
         while i < t.len() {
             if !self.flag(t[i], ALNUM) {
@@ -195,7 +222,6 @@ impl Tables {
                 }
             }
         }
-        out
     }
 
     /// `chars._is_disguised_latin`: a word mixing look-alikes into Latin letters, or into
@@ -269,97 +295,92 @@ impl Tables {
                 && self.flags_of(c) & (MAPPED | INVISIBLE | GLYPH) == 0)
     }
 
-    /// `normalise(text)`: None when nothing changed.
-    pub fn normalise(&self, text: &[u32]) -> Option<Normalised> {
+    /// `normalise(text)`: false when nothing changed, else true with the result in
+    /// `work.result`.
+    pub fn normalise(&self, text: &[u32], work: &mut Work) -> bool {
         if let Some(p) = self.panic_on {
             assert!(!text.contains(&p), "test panic requested for this text");
         }
-        // Stage one, repeated until nothing changes, at most three rounds.
-        let mut current: Option<Vec<u32>> = None;
-        let mut maps: Option<(Vec<usize>, Vec<usize>)> = None;
-        let mut spans: Vec<(usize, usize, u8)> = Vec::new();
-        let mut last_edits: Vec<Edit> = Vec::new();
+        let w = work;
+        w.spans.clear();
+        // Stage one, repeated until nothing changes, at most three rounds; once it changed
+        // the text, `w.text` holds it and `w.maps` its maps to `text`.
+        let mut changed = false;
         for round in 0..3 {
-            let cur = current.as_deref().unwrap_or(text);
-            if round > 0 && !self.may_edit_again(cur, &last_edits) {
+            let cur: &[u32] = if changed { &w.text } else { text };
+            if round > 0 && !self.may_edit_again(cur, &w.last_edits) {
                 break;
             }
-            let edits = self.char_edits(cur);
-            if edits.is_empty() {
+            self.char_edits(cur, &mut w.edits, &mut w.glyphs);
+            if w.edits.is_empty() {
                 break;
             }
-            let (new, starts2, ends2) = self.apply(cur, &edits);
-            maps = Some(match maps {
-                None => {
-                    spans.extend(edits.iter().map(|e| (e.start, e.end, e.kind)));
-                    (starts2, ends2)
-                }
-                Some((starts, ends)) => {
-                    spans.extend(
-                        edits
-                            .iter()
-                            .map(|e| (starts[e.start], ends[e.end - 1], e.kind)),
-                    );
-                    compose(&starts, &ends, &starts2, &ends2, text.len())
-                }
-            });
-            current = Some(new);
-            last_edits = edits;
+            self.apply(cur, &w.edits, &mut w.next, &mut w.step);
+            if changed {
+                let maps = &w.maps;
+                w.spans.extend(
+                    w.edits
+                        .iter()
+                        .map(|e| (maps.starts[e.start], maps.ends[e.end - 1], e.kind)),
+                );
+                compose(&w.maps, &w.step, text.len(), &mut w.composed);
+                std::mem::swap(&mut w.maps, &mut w.composed);
+            } else {
+                w.spans
+                    .extend(w.edits.iter().map(|e| (e.start, e.end, e.kind)));
+                std::mem::swap(&mut w.maps, &mut w.step);
+            }
+            std::mem::swap(&mut w.text, &mut w.next);
+            std::mem::swap(&mut w.edits, &mut w.last_edits);
+            changed = true;
         }
-        let text1 = current.as_deref().unwrap_or(text);
-        let edits_b = self.number_edits(text1);
-        if spans.is_empty() && edits_b.is_empty() {
-            return None;
+        let text1: &[u32] = if changed { &w.text } else { text };
+        self.number_edits(text1, &mut w.number_edits, &mut w.stack);
+        if !changed && w.number_edits.is_empty() {
+            return false;
         }
-        let (final_text, starts, ends) = if edits_b.is_empty() {
-            let (starts, ends) = maps.unwrap_or_default();
-            (text1.to_vec(), starts, ends)
+        let r = &mut w.result;
+        if w.number_edits.is_empty() {
+            std::mem::swap(&mut r.text, &mut w.text);
+            std::mem::swap(&mut r.starts, &mut w.maps.starts);
+            std::mem::swap(&mut r.ends, &mut w.maps.ends);
         } else {
-            let (fin, starts2, ends2) = self.apply(text1, &edits_b);
-            match maps {
-                None => {
-                    // Stage one changed nothing: where each edit lands follows from the edits.
-                    let (landed, same) = self.landed(&edits_b);
-                    return Some(Normalised {
-                        text: fin,
-                        starts: starts2,
-                        ends: ends2,
-                        same_offsets: same,
-                        obfuscations: merge(landed),
-                    });
-                }
-                Some((starts, ends)) => {
-                    spans.extend(
-                        edits_b
-                            .iter()
-                            .map(|e| (starts[e.start], ends[e.end - 1], e.kind)),
-                    );
-                    let (s, e) = compose(&starts, &ends, &starts2, &ends2, text.len());
-                    (fin, s, e)
-                }
+            self.apply(text1, &w.number_edits, &mut w.next, &mut w.step);
+            std::mem::swap(&mut r.text, &mut w.next);
+            if !changed {
+                // Stage one changed nothing: where each edit lands follows from the edits.
+                r.same_offsets = self.landed(&w.number_edits, &mut w.mapped);
+                std::mem::swap(&mut r.starts, &mut w.step.starts);
+                std::mem::swap(&mut r.ends, &mut w.step.ends);
+                merge(&mut w.mapped, &mut r.obfuscations);
+                return true;
             }
-        };
-        let n = starts.len() - 1;
-        let mapped = spans
-            .iter()
-            .map(|&(s, e, kind)| {
-                let ns = starts[..n].partition_point(|&x| x < s);
-                let ne = starts[..n].partition_point(|&x| x < e);
-                (ns, ne, kind, s, e)
-            })
-            .collect();
-        Some(Normalised {
-            text: final_text,
-            starts,
-            ends,
-            same_offsets: false,
-            obfuscations: merge(mapped),
-        })
+            let maps = &w.maps;
+            w.spans.extend(
+                w.number_edits
+                    .iter()
+                    .map(|e| (maps.starts[e.start], maps.ends[e.end - 1], e.kind)),
+            );
+            compose(&w.maps, &w.step, text.len(), &mut w.composed);
+            std::mem::swap(&mut r.starts, &mut w.composed.starts);
+            std::mem::swap(&mut r.ends, &mut w.composed.ends);
+        }
+        r.same_offsets = false;
+        let starts = &r.starts[..r.starts.len() - 1];
+        w.mapped.clear();
+        w.mapped.extend(w.spans.iter().map(|&(s, e, kind)| {
+            let ns = starts.partition_point(|&x| x < s);
+            let ne = starts.partition_point(|&x| x < e);
+            (ns, ne, kind, s, e)
+        }));
+        merge(&mut w.mapped, &mut r.obfuscations);
+        true
     }
 
     /// `normalise._landed`: where each edit of a list applied to the original text lands.
-    fn landed(&self, edits: &[Edit]) -> (Vec<Mapped>, bool) {
-        let mut out = Vec::with_capacity(edits.len());
+    /// Into `out` (cleared first); returns whether every edit kept its length.
+    fn landed(&self, edits: &[Edit], out: &mut Vec<Mapped>) -> bool {
+        out.clear();
         let mut shift: isize = 0;
         let mut same = true;
         for e in edits {
@@ -371,19 +392,20 @@ impl Tables {
                 same = false;
             }
         }
-        (out, same)
+        same
     }
 }
 
 /// (normalised start, end, kind, original start, end) of one edit.
 type Mapped = (usize, usize, u8, usize, usize);
 
-/// `normalise._merge`: spans of one kind that touch or overlap once mapped become one.
-fn merge(mut mapped: Vec<Mapped>) -> Vec<Obfuscation> {
+/// `normalise._merge`: spans of one kind that touch or overlap once mapped become one; into
+/// `runs` (cleared first; `mapped` is sorted in place).
+fn merge(mapped: &mut [Mapped], runs: &mut Vec<Obfuscation>) {
     mapped.sort_by_key(|&(ns, ne, kind, s, e)| (ns, ne, kind_rank(kind), s, e));
     let mut last_of: [Option<usize>; KIND_NAMES.len()] = [None; KIND_NAMES.len()];
-    let mut runs: Vec<Obfuscation> = Vec::new();
-    for (ns, ne, kind, s, e) in mapped {
+    runs.clear();
+    for &(ns, ne, kind, s, e) in mapped.iter() {
         match last_of[kind as usize] {
             Some(i) if runs[i].end >= ns => {
                 let last = &mut runs[i];
@@ -404,7 +426,6 @@ fn merge(mut mapped: Vec<Mapped>) -> Vec<Obfuscation> {
         }
     }
     runs.sort_by_key(|o| (o.start, o.end, kind_rank(o.kind)));
-    runs
 }
 
 #[cfg(test)]

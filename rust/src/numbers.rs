@@ -352,10 +352,10 @@ impl Tables {
     }
 
     /// Edits that rewrite every obfuscated number run in `t`, sorted by start
-    /// (`numbers.number_edits(text)`, the whole-text scan).
-    pub fn number_edits(&self, t: &[u32]) -> Vec<Edit> {
-        let mut edits = Vec::new();
-        let mut stack = Vec::new();
+    /// (`numbers.number_edits(text)`, the whole-text scan), into `edits` (cleared first;
+    /// `stack` is scratch space for `chunk`).
+    pub fn number_edits(&self, t: &[u32], edits: &mut Vec<Edit>, stack: &mut Vec<(usize, usize)>) {
+        edits.clear();
         let mut p = 0;
         let n = t.len();
         while p < n {
@@ -374,19 +374,18 @@ impl Tables {
                     continue;
                 }
             }
-            match self.run_at(t, p, &mut stack) {
+            match self.run_at(t, p, stack) {
                 Some(end) => {
                     let run = &t[p..end];
                     let all_plain = run.iter().all(|&c| is_digit(c) || self.is_plain(c));
                     if run.len() >= 3 && !all_plain {
-                        self.run_edits(p, run, &mut edits);
+                        self.run_edits(p, run, edits);
                     }
                     p = end;
                 }
                 None => p += 1,
             }
         }
-        edits
     }
 
     fn run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>) {
