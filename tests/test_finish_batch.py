@@ -297,6 +297,48 @@ def test_core_orders_rows_as_lexsort(rows: list[tuple[int, int, int, bool]], n: 
             else made.order_rows(b"", b"", b"", b"\x01", n)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_PIECE, max_size=6).map(" ".join), min_size=1, max_size=6),
+       st.booleans())
+def test_core_maps_items_as_to_original(texts: list[str], wide: bool) -> None:
+    """The core's `map_items` gives each item the offsets `_Maps.to_original` gives it (the
+    Python `_map_items`), in moved and unmoved ads, with int32 or int64 maps; an offset
+    outside its ad's text raises IndexError and leaves every item as it was."""
+    from dataclasses import replace
+
+    from amberline import core
+    from amberline.model import Obfuscation
+    from amberline.pipeline import _map_items, _Maps
+    from amberline.text.normalise import JoinedMaps, normalise_batch
+
+    made = core.load()
+    if made is None or not hasattr(made, "map_items"):
+        pytest.skip("the core is not in use")
+    norms = normalise_batch(texts)
+    if wide:
+        joined = norms.maps
+        norms._maps = JoinedMaps(joined.ads, joined.lengths, joined.heads.astype("<i8"),
+                                 joined.tails.astype("<i8"))
+    maps = _Maps(norms)
+    if not maps.any:
+        return
+    # Every (start, end) of each ad's normalised text, plus its obfuscations.
+    groups = [[Obfuscation(s, e, "k", "") for s in range(len(norms.texts[i]) + 1)
+               for e in (s - 1, s, s + 1) if e <= len(norms.texts[i])] + norms.obfuscations[i]
+              for i in range(len(texts))]
+    ads = list(range(len(texts)))
+    want = [[replace(o) for o in group] for group in groups]
+    _map_items(maps, want, ads)
+    got = [[replace(o) for o in group] for group in groups]
+    _map_items(maps, got, ads, made)
+    assert got == want
+    moved = maps.ads[0]
+    bad = [Obfuscation(0, 1, "k", ""), Obfuscation(0, len(norms.texts[moved]) + 1, "k", "")]
+    with pytest.raises(IndexError):
+        made.map_items([bad], [moved], *maps.core_columns())
+    assert bad[0] == Obfuscation(0, 1, "k", "")
+
+
 class _Kind(str):
     """A kind that is a str subclass: compared by Python, not by content."""
 

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -473,6 +473,89 @@ pub fn place<'py>(
             let [start, end] = access.of(&item)?;
             start.set(&item, starts[k].into_pyobject(py)?.as_any())?;
             end.set(&item, ends[k].into_pyobject(py)?.as_any())?;
+        }
+        Ok(())
+    })
+}
+
+/// Entry `i` of a map of `width`-byte little-endian integers (4 or 8).
+fn map_entry(map: &[u8], width: usize, i: i64) -> PyResult<i64> {
+    let at = usize::try_from(i)
+        .ok()
+        .and_then(|i| i.checked_mul(width))
+        .and_then(|b| map.get(b..b + width))
+        .ok_or_else(|| PyIndexError::new_err("an offset map is shorter than its text"))?;
+    Ok(match at.len() {
+        4 => i64::from(i32::from_le_bytes(at.try_into().expect("4 bytes"))),
+        _ => i64::from_le_bytes(at.try_into().expect("8 bytes")),
+    })
+}
+
+/// Rewrites the `start` and `end` of the items of `groups` (lists; group g's items lie in ad
+/// `ads[g]`) as offsets into the original texts, in place (the pipeline owns them), by the
+/// batch's joined offset maps, with `_Maps.to_original`'s rule: in an ad whose text moved
+/// (`moved`, one byte per ad), a normalised `start` becomes `heads[head_base[ad] + start]`
+/// and an `end` past its start `tails[tail_base[ad] + end - 1]`, else the new start; items
+/// of the other ads keep theirs. `heads` and `tails` hold `width`-byte integers (4 or 8);
+/// `head_base`, `tail_base` and `length` (each moved text's normalised length) are int64 by
+/// ad. Every offset is read and checked before any is set: an offset outside its ad's text
+/// raises IndexError, as `to_original` does.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn map_items<'py>(
+    py: Python<'py>,
+    groups: Vec<Bound<'py, PyList>>,
+    ads: Vec<i64>,
+    moved: &[u8],
+    head_base: &[u8],
+    tail_base: &[u8],
+    length: &[u8],
+    heads: &[u8],
+    tails: &[u8],
+    width: usize,
+) -> PyResult<()> {
+    guarded("map_items", || {
+        let n = moved.len();
+        let head_base = column(head_base, "head_base", Some(n))?;
+        let tail_base = column(tail_base, "tail_base", Some(n))?;
+        let length = column(length, "length", Some(n))?;
+        if width != 4 && width != 8 {
+            return Err(PyValueError::new_err("width: 4 or 8"));
+        }
+        if groups.len() != ads.len() {
+            return Err(PyValueError::new_err("ads: one per group"));
+        }
+        let mut access = OffsetSlots::new(py);
+        let mut found = Vec::new();
+        for (group, &ad) in groups.iter().zip(&ads) {
+            let a = index(ad, n, "ads")?;
+            if moved[a] == 0 {
+                continue;
+            }
+            for item in group.iter() {
+                let [start, end] = access.of(&item)?;
+                let (s, e) = (
+                    start.get(&item)?.extract::<i64>()?,
+                    end.get(&item)?.extract::<i64>()?,
+                );
+                if s < 0 || s > length[a] || e > length[a] {
+                    return Err(PyIndexError::new_err(
+                        "an offset lies outside its ad's normalised text",
+                    ));
+                }
+                let head = map_entry(heads, width, head_base[a] + s)?;
+                let tail = if e > s {
+                    map_entry(tails, width, tail_base[a] + e - 1)?
+                } else {
+                    head
+                };
+                found.push((item, head, tail));
+            }
+        }
+        for (item, head, tail) in found {
+            let [start, end] = access.of(&item)?;
+            start.set(&item, head.into_pyobject(py)?.as_any())?;
+            end.set(&item, tail.into_pyobject(py)?.as_any())?;
         }
         Ok(())
     })

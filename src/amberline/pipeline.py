@@ -126,7 +126,7 @@ class Screener:
         self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
         # The core's object makers (the batch finish's spans, flags and screenings, offsets
         # read and set) when it has them and the records are what they expect.
-        self._made = (core.load() if core.provides("score_rows") and core.provides("order_rows")
+        self._made = (core.load() if core.provides("score_rows") and core.provides("map_items")
                       and _plain(Flag, _FLAG_FIELDS) and _plain(Span, _SPAN_FIELDS)
                       and _plain(Screening, _SCREENING_FIELDS) else None)
         self.version = f"amberline-{__version__}+lexicon-{self.lexicon.version}"
@@ -593,6 +593,15 @@ class _Maps:
                 or len(self.tails) != int(joined.lengths.sum())):
             raise ValueError("an offset map's length does not match its normalised text")
 
+    def core_columns(self) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, int]:
+        """What the core's `map_items` maps by: `moved` (a byte per ad), the int64 bases
+        and lengths by ad, then the maps' entries and their width in bytes (the core's own
+        int32 buffers when the maps are whole views of them: no copy of a batch's maps)."""
+        width = 4 if self.heads.dtype == self.tails.dtype == np.dtype("<i4") else 8
+        return (self.moved.tobytes(), self.head_base.astype("<i8").tobytes(),
+                self.tail_base.astype("<i8").tobytes(), self.length.astype("<i8").tobytes(),
+                _entries(self.heads, width), _entries(self.tails, width), width)
+
     def to_original(self, ad: np.ndarray, start: np.ndarray,
                     end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Columns of offsets into the original texts (unchanged for ads left as they were:
@@ -618,12 +627,26 @@ class _Maps:
 def _map_items(maps: _Maps, groups: list[list], ads: list[int],
                made: ModuleType | None = None) -> None:
     """Rewrite the offsets of the items of `groups` (group g of ad `ads[g]`) as offsets into
-    the original texts."""
+    the original texts (by the core's `map_items` when `made`: the offsets read, mapped and
+    set in one pass, with no column made)."""
+    if made is not None:
+        made.map_items(groups, ads, *maps.core_columns())
+        return
     items = list(chain.from_iterable(groups))
     if not items:
         return
     of = np.repeat(np.asarray(ads, dtype=np.int64), [len(group) for group in groups])
     _place(items, *maps.to_original(of, *_offsets(items, made)), made)
+
+
+def _entries(column: np.ndarray, width: int) -> bytes:
+    """A map's entries as little-endian integers of `width` bytes: the buffer the array
+    views when it is the whole of one such bytes object, else a copy."""
+    base = column.base
+    if (column.dtype == np.dtype(f"<i{width}") and isinstance(base, bytes)
+            and column.nbytes == len(base)):
+        return base
+    return column.astype(f"<i{width}").tobytes()
 
 
 def _keys(ads: Sequence[Ad]) -> list[str]:
