@@ -155,20 +155,53 @@ impl Signer {
         if n == 0 {
             return Outcome::Signed(true);
         }
-        let k = shingle_size.max(1);
-        let shingles = if n < k { 1 } else { n - k + 1 };
-        for s in 0..shingles {
-            let mut h = tokens[s];
-            for &next in &tokens[s + 1..n.min(s + k)] {
-                h = h.wrapping_mul(COMBINE) ^ next;
-            }
-            let x = fmix32(h);
-            for ((slot, &aj), &bj) in row.iter_mut().zip(a).zip(b) {
-                *slot = (*slot).min(aj.wrapping_mul(x).wrapping_add(bj));
-            }
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU running this has AVX2 (checked just above).
+            unsafe { permute_all_avx2(tokens, shingle_size, a, b, row) };
+            return Outcome::Signed(false);
         }
+        permute_all(tokens, shingle_size, a, b, row);
         Outcome::Signed(false)
     }
+}
+
+/// Every shingle of `tokens` permuted by each (a, b), the minimum per permutation into `row`.
+///
+/// Inlined into `permute_all_avx2` too, where the compiler may use AVX2's 32-bit lane
+/// multiply and unsigned minimum (baseline x86-64 has neither): the same integer arithmetic,
+/// so the same values, several permutations at a time.
+#[inline(always)]
+fn permute_all(tokens: &[u32], shingle_size: usize, a: &[u32], b: &[u32], row: &mut [u32]) {
+    let n = tokens.len();
+    let k = shingle_size.max(1);
+    let shingles = if n < k { 1 } else { n - k + 1 };
+    for s in 0..shingles {
+        let mut h = tokens[s];
+        for &next in &tokens[s + 1..n.min(s + k)] {
+            h = h.wrapping_mul(COMBINE) ^ next;
+        }
+        let x = fmix32(h);
+        for ((slot, &aj), &bj) in row.iter_mut().zip(a).zip(b) {
+            *slot = (*slot).min(aj.wrapping_mul(x).wrapping_add(bj));
+        }
+    }
+}
+
+/// `permute_all` compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn permute_all_avx2(
+    tokens: &[u32],
+    shingle_size: usize,
+    a: &[u32],
+    b: &[u32],
+    row: &mut [u32],
+) {
+    permute_all(tokens, shingle_size, a, b, row);
 }
 
 fn u32_values(data: &[u8], what: &str) -> PyResult<Vec<u32>> {
