@@ -6,7 +6,7 @@
 //! (`_slow(text, ..., None, True)`) computes, without the Python fast paths' gate: a scan here
 //! costs a few nanoseconds per character.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::edits::{compose, Edit, Maps, Repl};
 use crate::tables::{Tables, ALNUM, ALPHA, GLYPH, INVISIBLE, MAPPED};
@@ -228,12 +228,25 @@ impl Tables {
     /// digits only. (A word's characters are letters or digits assigned in the running
     /// Python's Unicode version, whose NFKC forms later versions keep unchanged.)
     fn is_disguised_latin(&self, token: &[u32]) -> bool {
-        let folded: Vec<u32> = token
+        let chars = token
             .iter()
-            .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'))
-            .nfkc()
-            .map(u32::from)
-            .collect();
+            .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'));
+        // Most words are in NFKC already, which the quick check tells without building it.
+        // (Its ASCII letters and digits and the stable look-alikes are left out of the check:
+        // they are NFKC and of combining class 0, so they can neither fail it nor separate
+        // two marks out of order.)
+        let owned: Vec<u32>;
+        let unsure = chars
+            .clone()
+            .filter(|&c| !c.is_ascii() && !self.stable_glyphs.contains(&u32::from(c)));
+        let folded: &[u32] = if token.iter().all(|&c| char::from_u32(c).is_some())
+            && is_nfkc_quick(unsure) == IsNormalized::Yes
+        {
+            token
+        } else {
+            owned = chars.nfkc().map(u32::from).collect();
+            &owned
+        };
         if folded
             .iter()
             .any(|&c| matches!(c, 0x41..=0x5A | 0x61..=0x7A))
@@ -317,13 +330,14 @@ impl Tables {
             }
             self.apply(cur, &w.edits, &mut w.next, &mut w.step);
             if changed {
-                let maps = &w.maps;
-                w.spans.extend(
-                    w.edits
-                        .iter()
-                        .map(|e| (maps.starts[e.start], maps.ends[e.end - 1], e.kind)),
+                later_step(
+                    &mut w.spans,
+                    &w.edits,
+                    &w.maps,
+                    &w.step,
+                    text.len(),
+                    &mut w.composed,
                 );
-                compose(&w.maps, &w.step, text.len(), &mut w.composed);
                 std::mem::swap(&mut w.maps, &mut w.composed);
             } else {
                 w.spans
@@ -355,13 +369,14 @@ impl Tables {
                 merge(&mut w.mapped, &mut r.obfuscations);
                 return true;
             }
-            let maps = &w.maps;
-            w.spans.extend(
-                w.number_edits
-                    .iter()
-                    .map(|e| (maps.starts[e.start], maps.ends[e.end - 1], e.kind)),
+            later_step(
+                &mut w.spans,
+                &w.number_edits,
+                &w.maps,
+                &w.step,
+                text.len(),
+                &mut w.composed,
             );
-            compose(&w.maps, &w.step, text.len(), &mut w.composed);
             std::mem::swap(&mut r.starts, &mut w.composed.starts);
             std::mem::swap(&mut r.ends, &mut w.composed.ends);
         }
@@ -394,6 +409,24 @@ impl Tables {
         }
         same
     }
+}
+
+/// A step after the first: its `edits` (of the text `maps` maps to the original) added to
+/// `spans` in the original's offsets, and `composed` = the step's maps composed with `maps`.
+fn later_step(
+    spans: &mut Vec<(usize, usize, u8)>,
+    edits: &[Edit],
+    maps: &Maps,
+    step: &Maps,
+    n_original: usize,
+    composed: &mut Maps,
+) {
+    spans.extend(
+        edits
+            .iter()
+            .map(|e| (maps.starts[e.start], maps.ends[e.end - 1], e.kind)),
+    );
+    compose(maps, step, n_original, composed);
 }
 
 /// (normalised start, end, kind, original start, end) of one edit.

@@ -6,7 +6,12 @@
 //! would be a letter here and a symbol there. Python computes the few properties once and the
 //! core reads them from one flag byte per code point: the same answers by construction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::{is_nfkc_quick, IsNormalized};
+
+use crate::word_table::FxBuild;
 
 /// `str.isalnum()`: with `_`, Python's `\w`.
 pub const ALNUM: u8 = 1;
@@ -29,12 +34,16 @@ pub const N_CODE_POINTS: usize = 0x110000;
 
 pub struct Tables {
     flags: Vec<u8>,
-    /// character -> (replacement, kind id)
-    pub mapping: HashMap<u32, (Vec<u32>, u8)>,
+    /// character -> (replacement, kind id); these maps are looked up per character edited,
+    /// so by FxHash rather than SipHash (no key is an attacker's choice: Python gives them)
+    pub mapping: HashMap<u32, (Vec<u32>, u8), FxBuild>,
     /// look-alike -> Latin letter
-    pub homoglyphs: HashMap<u32, u32>,
+    pub homoglyphs: HashMap<u32, u32, FxBuild>,
     /// non-ASCII characters that Python's case-insensitive `re` matches to an ASCII letter
-    pub fold: HashMap<u32, u8>,
+    pub fold: HashMap<u32, u8, FxBuild>,
+    /// The look-alikes that NFKC keeps as they are wherever they stand (quick check "yes",
+    /// combining class 0), as ASCII letters and digits are.
+    pub stable_glyphs: HashSet<u32, FxBuild>,
     /// Tests only: a code point whose presence makes the core panic on that ad.
     pub panic_on: Option<u32>,
 }
@@ -67,11 +76,22 @@ impl Tables {
         for &c in fold.keys() {
             flags[c as usize] |= FOLDS;
         }
+        let stable_glyphs = homoglyphs
+            .keys()
+            .copied()
+            .filter(|&c| {
+                char::from_u32(c).is_some_and(|ch| {
+                    is_nfkc_quick(std::iter::once(ch)) == IsNormalized::Yes
+                        && canonical_combining_class(ch) == 0
+                })
+            })
+            .collect();
         Ok(Tables {
             flags,
-            mapping,
-            homoglyphs,
-            fold,
+            stable_glyphs,
+            mapping: mapping.into_iter().collect(),
+            homoglyphs: homoglyphs.into_iter().collect(),
+            fold: fold.into_iter().collect(),
             panic_on,
         })
     }
