@@ -212,14 +212,18 @@ fn check_batch(chars: &[u32], bounds: &[i64]) -> PyResult<Vec<usize>> {
 /// pipeline's texts are fresh strs each batch), none is decoded here, and the buffer's room is
 /// written once, without being zeroed first.
 fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<Vec<usize>> {
-    chars.clear();
+    let mut sizes = Vec::with_capacity(texts.len());
+    for text in texts {
+        // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
+        let size = unsafe { ffi::PyUnicode_GetLength(text.as_ptr()) };
+        sizes.push(usize::try_from(size).map_err(|_| PyErr::fetch(text.py()))?);
+    }
+    room_for(chars, sizes.iter().sum());
     let mut offsets = Vec::with_capacity(texts.len() + 1);
     offsets.push(0);
-    for text in texts {
+    for (text, &n) in texts.iter().zip(&sizes) {
         let ptr = text.as_ptr();
-        // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
-        let size = unsafe { ffi::PyUnicode_GetLength(ptr) };
-        let n = usize::try_from(size).map_err(|_| PyErr::fetch(text.py()))?;
+        let size = n as ffi::Py_ssize_t;
         chars.reserve(n);
         let at = chars.len();
         // SAFETY: the spare capacity holds at least `n` code points and `buflen` says so;
@@ -278,6 +282,15 @@ fn utf32<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
     Ok(owned.cast_into::<PyBytes>()?)
 }
 
+/// Empties `v` and gives it room for `n` items: a kept buffer too small for this batch is
+/// replaced rather than grown (growing would copy the last batch's contents along).
+fn room_for<T>(v: &mut Vec<T>, n: usize) {
+    v.clear();
+    if v.capacity() < n {
+        *v = Vec::with_capacity(n);
+    }
+}
+
 /// The longest text the normaliser takes: its offset maps are int32 (half the bytes of a
 /// batch's largest columns); a longer one fails like a panic on it would.
 const MAX_TEXT: usize = i32::MAX as usize - 8;
@@ -292,9 +305,9 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
     out.errors.clear();
     // Room for a batch that changes every text by a little, grown once rather than doubled.
     let room = chars.len() + chars.len() / 8 + bounds.len();
-    out.text.reserve(room);
-    out.starts.reserve(room);
-    out.ends.reserve(room);
+    room_for(&mut out.text, room);
+    room_for(&mut out.starts, room);
+    room_for(&mut out.ends, room);
     out.text_bounds.push(0);
     let mut work = Work::default();
     for (index, w) in bounds.windows(2).enumerate() {
