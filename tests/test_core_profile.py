@@ -89,7 +89,10 @@ def _patterns() -> list[re.Pattern[str]]:
             re.compile(r"(?i)(a|ab)(c|bcd)(d*)"), re.compile(r"(x+x+)+y|(?<=q)z+?w"),
             re.compile(r"(?i:k(?P<s>s)+?)(?-i:[A-Z]\w)|ñ(?!\d)|\b\d{2,3}(?:/\d+)*+/\d$"),
             # ending at the end and bounded: searched only near the end of the window
-            re.compile(r"(?<=a)(?:b|cd){1,3}$|(?:\d\d|x)\Z|(?>ab?)(?=\n)$"), re.compile(r"\Z")]
+            re.compile(r"(?<=a)(?:b|cd){1,3}$|(?:\d\d|x)\Z|(?>ab?)(?=\n)$"), re.compile(r"\Z"),
+            # lookaheads of characters ending with "\b", an optional character among them
+            re.compile(r"(?i)(?<!\w)(?!(?:my|i['’]m|names?|xo|ab?)\b)\w+"
+                       r"|(?=(?:ab?c|k|\d)\b)\w(?=\b)|(?!\b)-")]
 
 
 _ENGINE_PIECES = st.sampled_from(
@@ -99,7 +102,8 @@ _ENGINE_PIECES = st.sampled_from(
      "/", ",", ".", "'", "’", "🌹", "a", "ab", "bcd", "d", "x", "y", "q", "z", "w", "KS", "kſ",
      "Ab", "12", "345", "/6", "\ud800", "\u00a0", "&", ":", "age", "19", "yrs", "old", "y/o",
      "I'm", "turned", "nineteen", "twenty-one", "$", "€", "150", "hh", "qv", "1hr", "30 min",
-     "roses", "in-call", "60/100/160", "off", "month", "%", "+"])
+     "roses", "in-call", "60/100/160", "off", "month", "%", "+", "names", "Name", "My", "xo",
+     "abc", "ac", "acd"])
 _ENGINE_TEXTS = st.one_of(st.text(max_size=80), st.lists(_ENGINE_PIECES, max_size=40).map("".join))
 
 

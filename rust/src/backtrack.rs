@@ -72,6 +72,12 @@ fn is_word(t: &Tables, c: u32) -> bool {
     t.is_word(c)
 }
 
+/// `re`'s `\b` at `pos` of a text that ends at `end` (never in an empty text).
+#[inline]
+fn word_boundary(t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
+    end != 0 && (pos > 0 && is_word(t, text[pos - 1])) != (pos < end && is_word(t, text[pos]))
+}
+
 fn category(t: &Tables, cat: u8, c: u32) -> bool {
     match cat {
         CAT_DIGIT => t.flag(c, DECIMAL),
@@ -671,37 +677,112 @@ enum Inst {
         width: usize,
         negate: bool,
     },
-    /// a lookaround whose body is alternatives of single characters in a row: checked in
-    /// place, without a run of its own
-    LookChars {
-        alts: Vec<Vec<CharTest>>,
-        behind: bool,
-        width: usize,
-        negate: bool,
-    },
+    /// a lookaround whose body is alternatives of single characters in a row, checked in place
+    LookChars(Box<LookChars>),
     Atomic(usize),
     Match,
 }
 
-/// The characters of a sequence made only of single characters (and groups of them).
-fn simple_chars(seq: &[Node]) -> Option<Vec<CharTest>> {
-    let mut out = Vec::new();
+/// A lookaround whose body is alternatives of single characters in a row, in a lookahead
+/// perhaps followed by `\b` (`boundary`): checked in place, without a run of its own.
+#[derive(Debug)]
+struct LookChars {
+    alts: Vec<Vec<CharTest>>,
+    /// per row, the ASCII characters its first test admits (every one for an empty row), and
+    /// all of them together: most rows are passed over by one bit test
+    firsts: Vec<u128>,
+    any_first: u128,
+    behind: bool,
+    width: usize,
+    negate: bool,
+    boundary: bool,
+}
+
+impl LookChars {
+    /// Whether the body matches at `pos` (before it, for a lookbehind).
+    fn found(&self, t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
+        if self.behind {
+            let w = self.width;
+            return pos >= w
+                && self.alts.iter().any(|a| {
+                    a.iter()
+                        .zip(&text[pos - w..pos])
+                        .all(|(test, &c)| test.matches(t, c))
+                });
+        }
+        // an ASCII character at `pos` that no row starts with: no row matches
+        let ascii = (pos < end && text[pos] < 128).then(|| text[pos]);
+        if ascii.is_some_and(|c| self.any_first >> c & 1 == 0) {
+            return false;
+        }
+        self.alts.iter().zip(&self.firsts).any(|(a, &first)| {
+            let q = pos + a.len();
+            ascii.is_none_or(|c| first >> c & 1 == 1)
+                && q <= end
+                && a.iter()
+                    .zip(&text[pos..q])
+                    .all(|(test, &c)| test.matches(t, c))
+                && (!self.boundary || word_boundary(t, text, q, end))
+        })
+    }
+}
+
+/// At most this many rows of characters stand for one lookaround's body in place.
+const MAX_ROWS: usize = 64;
+
+/// The rows of characters a sequence made only of single characters (groups of them, and an
+/// optional character such as the "s" of "names?") can match, if it is one. A lookaround
+/// only asks whether one of them matches, so an optional character's two ways are two rows,
+/// in any order (a possessive one is not: it never gives its character back).
+fn simple_chars(seq: &[Node]) -> Option<Vec<Vec<CharTest>>> {
+    let mut rows: Vec<Vec<CharTest>> = vec![Vec::new()];
     for node in seq {
         match node {
-            Node::Char(t) => out.push(t.clone()),
-            Node::Group(None, body) => out.extend(simple_chars(body)?),
+            Node::Char(t) => rows.iter_mut().for_each(|r| r.push(t.clone())),
+            Node::Group(None, body) => {
+                let tails = simple_chars(body)?;
+                rows = rows
+                    .iter()
+                    .flat_map(|r| tails.iter().map(move |tail| [&r[..], tail].concat()))
+                    .collect();
+            }
+            Node::Rep {
+                min: 0,
+                max: 1,
+                kind,
+                body,
+            } if *kind != REP_POSSESSIVE => {
+                let [Node::Char(t)] = body.as_slice() else {
+                    return None;
+                };
+                let mut with = rows.clone();
+                with.iter_mut().for_each(|r| r.push(t.clone()));
+                rows.extend(with);
+            }
             _ => return None,
         }
+        if rows.len() > MAX_ROWS {
+            return None;
+        }
     }
-    Some(out)
+    Some(rows)
 }
 
 /// A lookaround body as alternatives of single characters in a row, if it is one.
 fn simple_alts(body: &[Node]) -> Option<Vec<Vec<CharTest>>> {
     match body {
-        [Node::Branch(alts)] => alts.iter().map(|a| simple_chars(a)).collect(),
+        [Node::Branch(alts)] => {
+            let mut out = Vec::new();
+            for a in alts {
+                out.extend(simple_chars(a)?);
+                if out.len() > MAX_ROWS {
+                    return None;
+                }
+            }
+            Some(out)
+        }
         [Node::Group(None, inner)] => simple_alts(inner),
-        _ => simple_chars(body).map(|a| vec![a]),
+        _ => simple_chars(body),
     }
 }
 
@@ -787,14 +868,32 @@ impl Compiler<'_> {
                 negate,
                 body,
             } => {
-                if let Some(alts) = simple_alts(body) {
+                // a lookahead's body may end with `\b` ("(?!(?:my|it)\b)"): checked after each
+                // row of characters, as the engine's `At` checks it
+                let (chars, boundary) = match body.split_last() {
+                    Some((Node::At(AT_BOUNDARY), rest)) if !*behind => (rest, true),
+                    _ => (body.as_slice(), false),
+                };
+                if let Some(alts) = simple_alts(chars) {
                     if !*behind || alts.iter().all(|a| a.len() == *width) {
-                        code.push(Inst::LookChars {
+                        let firsts: Vec<u128> = alts
+                            .iter()
+                            .map(|a| match a.first() {
+                                Some(test) => (0..128u32)
+                                    .filter(|&c| test.matches(self.tables, c))
+                                    .fold(0, |m, c| m | 1 << c),
+                                None => u128::MAX,
+                            })
+                            .collect();
+                        code.push(Inst::LookChars(Box::new(LookChars {
+                            any_first: firsts.iter().fold(0, |m, f| m | f),
+                            firsts,
                             alts,
                             behind: *behind,
                             width: *width,
                             negate: *negate,
-                        });
+                            boundary,
+                        })));
                         return Ok(());
                     }
                 }
@@ -1234,15 +1333,8 @@ impl Regex {
                 }
                 Inst::At(kind) => {
                     let ok = match *kind {
-                        AT_BOUNDARY | AT_NON_BOUNDARY => {
-                            if end == 0 {
-                                false
-                            } else {
-                                let before = pos > 0 && is_word(t, text[pos - 1]);
-                                let after = pos < end && is_word(t, text[pos]);
-                                (before != after) == (*kind == AT_BOUNDARY)
-                            }
-                        }
+                        AT_BOUNDARY => word_boundary(t, text, pos, end),
+                        AT_NON_BOUNDARY => end != 0 && !word_boundary(t, text, pos, end),
                         AT_BEGINNING => pos == 0,
                         AT_END => pos == end || (pos + 1 == end && text[pos] == u32::from(b'\n')),
                         AT_END_STRING => pos == end,
@@ -1254,28 +1346,8 @@ impl Regex {
                     ok
                 }
                 Inst::Branch(b) => self.enter_branch(b, pc, 0, t, text, pos, end, s, &mut pc),
-                Inst::LookChars {
-                    alts,
-                    behind,
-                    width,
-                    negate,
-                } => {
-                    let found = if *behind {
-                        pos >= *width
-                            && alts.iter().any(|a| {
-                                a.iter()
-                                    .zip(&text[pos - width..pos])
-                                    .all(|(test, &c)| test.matches(t, c))
-                            })
-                    } else {
-                        alts.iter().any(|a| {
-                            pos + a.len() <= end
-                                && a.iter()
-                                    .zip(&text[pos..pos + a.len()])
-                                    .all(|(test, &c)| test.matches(t, c))
-                        })
-                    };
-                    if found != *negate {
+                Inst::LookChars(look) => {
+                    if look.found(t, text, pos, end) != look.negate {
                         pc += 1;
                         true
                     } else {
