@@ -115,6 +115,28 @@ def test_second_rounds_of_the_character_stage(compiled: object) -> None:
     _assert_same([" ".join(texts)], compiled)
 
 
+def test_offset_maps_are_read_only_buffers(compiled: object) -> None:
+    """The maps come back as the core's own storage, read by the buffer protocol as bytes
+    (little-endian int32), read-only, and kept alive by the arrays that view them."""
+    import ctypes
+    import gc
+
+    import numpy as np
+
+    status, texts, starts, ends, _, errors = (
+        compiled.normalise_batch(["x\u200by 5", "abc", "\uff2dia"]))  # type: ignore[attr-defined]
+    assert (bytes(status), texts, errors) == (b"\x01\x00\x01", ["xy 5", "abc", "Mia"], [])
+    view = memoryview(starts)
+    assert (view.readonly, view.format, view.itemsize, view.nbytes) == (True, "B", 1, 36)
+    assert bytes(starts) == np.array([0, 2, 3, 4, 5, 0, 1, 2, 3], dtype="<i4").tobytes()
+    with pytest.raises(TypeError):
+        (ctypes.c_char * 4).from_buffer(ends)  # asks for a writable buffer
+    tails = np.frombuffer(ends, dtype="<i4")
+    del view, starts, ends
+    gc.collect()
+    assert tails.tolist() == [1, 3, 4, 5, 1, 2, 3]
+
+
 def test_every_code_point(compiled: object) -> None:
     """Each code point between digits, inside a word and beside a look-alike."""
     texts = []

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -84,20 +84,85 @@ pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
     bytes
 }
 
-/// `values` as a Python bytes of little-endian int32, in one copy (`PyBytes::new_with` would
-/// zero the megabytes of a batch's maps before they are written).
-fn py_i32_bytes<'py>(py: Python<'py>, values: &[i32]) -> Bound<'py, PyBytes> {
-    #[cfg(target_endian = "little")]
-    {
-        // SAFETY: an i32 is four initialised bytes with no padding, and bytes need no
-        // alignment: the whole slice is the middle part, borrowed for this call only.
-        let (_, bytes, _) = unsafe { values.align_to::<u8>() };
-        PyBytes::new(py, bytes)
+/// A column of little-endian int32 handed to Python without a copy: it exports its own
+/// storage by the buffer protocol as a bytes object would (read-only, one byte an item,
+/// format "B"), so `numpy.frombuffer` views it where it lies. (A batch's offset maps are
+/// megabytes: a bytes copy wrote them all a second time, into memory touched for the first
+/// time.)
+#[pyclass(frozen, module = "amberline._core")]
+struct Int32Column {
+    values: Vec<i32>,
+}
+
+impl Int32Column {
+    fn new(mut values: Vec<i32>) -> Self {
+        // (no-op on a little-endian machine)
+        for v in &mut values {
+            *v = v.to_le();
+        }
+        Int32Column { values }
     }
-    #[cfg(not(target_endian = "little"))]
-    {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        PyBytes::new(py, &bytes)
+}
+
+#[pymethods]
+impl Int32Column {
+    /// The buffer protocol's `getbuffer`: fills `view` with the column's bytes.
+    ///
+    /// # Safety
+    /// `view` must be null or a `Py_buffer` to fill, as Python passes it.
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: std::ffi::c_int,
+    ) -> PyResult<()> {
+        if view.is_null() {
+            return Err(PyBufferError::new_err("no view to fill"));
+        }
+        if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
+            return Err(PyBufferError::new_err("an Int32Column is read-only"));
+        }
+        let values = &slf.get().values;
+        // SAFETY: an i32 is four initialised bytes with no padding and bytes need no
+        // alignment, so the whole vector is the middle part.
+        let (_, bytes, _) = unsafe { values.align_to::<u8>() };
+        let buf = bytes.as_ptr();
+        let len = isize::try_from(bytes.len())
+            .map_err(|_| PyBufferError::new_err("column too long for a buffer"))?;
+        // SAFETY: `view` is a live Py_buffer that Python gave us to fill. The data stays put
+        // and unchanged while the view holds its reference to the object (`obj`: the class
+        // is frozen and the vector never changes after `new`); `shape` and `strides` point
+        // into the view itself, as a bytes object's do, and the format is a static string
+        // that Python only reads.
+        unsafe {
+            (*view).obj = slf.into_any().into_ptr();
+            (*view).buf = buf.cast_mut().cast();
+            (*view).len = len;
+            (*view).readonly = 1;
+            (*view).itemsize = 1;
+            (*view).format = if flags & ffi::PyBUF_FORMAT == ffi::PyBUF_FORMAT {
+                c"B".as_ptr().cast_mut()
+            } else {
+                std::ptr::null_mut()
+            };
+            (*view).ndim = 1;
+            (*view).shape = if flags & ffi::PyBUF_ND == ffi::PyBUF_ND {
+                &mut (*view).len
+            } else {
+                std::ptr::null_mut()
+            };
+            (*view).strides = if flags & ffi::PyBUF_STRIDES == ffi::PyBUF_STRIDES {
+                &mut (*view).itemsize
+            } else {
+                std::ptr::null_mut()
+            };
+            (*view).suboffsets = std::ptr::null_mut();
+            (*view).internal = std::ptr::null_mut();
+        }
+        Ok(())
+    }
+
+    fn __len__(&self) -> usize {
+        self.values.len() * 4
     }
 }
 
@@ -380,8 +445,9 @@ impl Normaliser {
     /// (0 unchanged, 1 changed, 2 changed with offsets kept, 3 failed: see `errors`, a list of
     /// (index, message)); the list of normalised texts (an unchanged text's is the very str
     /// given); for each changed text in order but those of status 2 (whose maps are the
-    /// identity), len(text) + 1 start offsets and len(text) end offsets (int32); and per text
-    /// a new list of its obfuscation records.
+    /// identity), len(text) + 1 start offsets and len(text) end offsets (two columns of
+    /// little-endian int32, read by the buffer protocol); and per text a new list of its
+    /// obfuscation records.
     #[allow(clippy::type_complexity)]
     fn normalise_batch<'py>(
         &self,
@@ -390,8 +456,8 @@ impl Normaliser {
     ) -> PyResult<(
         Bound<'py, PyBytes>,
         Bound<'py, PyList>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
+        Bound<'py, Int32Column>,
+        Bound<'py, Int32Column>,
         Bound<'py, PyList>,
         Vec<(usize, String)>,
     )> {
@@ -407,8 +473,9 @@ impl Normaliser {
         let out = (
             PyBytes::new(py, &cols.status),
             normalised_texts(py, &texts, cols)?,
-            py_i32_bytes(py, &cols.starts),
-            py_i32_bytes(py, &cols.ends),
+            // (the maps go with their column objects: the next batch takes fresh room)
+            Bound::new(py, Int32Column::new(std::mem::take(&mut cols.starts)))?,
+            Bound::new(py, Int32Column::new(std::mem::take(&mut cols.ends)))?,
             obfuscation_records(
                 py,
                 self.obfuscation.bind(py).as_any(),
