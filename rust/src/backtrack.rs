@@ -14,7 +14,17 @@
 //! huge input cannot overflow the thread's stack; recursion happens only for lookarounds and
 //! atomic groups, as deep as the pattern nests them. To stay fast, every alternation keeps,
 //! per first character, the alternatives that can start with it (a word-start flag for those
-//! behind a `\b`), and a search tries only positions where the pattern can start.
+//! behind a `\b`), and a search tries only positions where the pattern can start: where its
+//! first two characters fit, and where a lazy DFA of a looser form of it (`Loose`) finds a
+//! match, which rules out most failing tries within a few characters.
+
+use std::sync::Mutex;
+
+use regex_automata::hybrid;
+use regex_automata::nfa::thompson;
+use regex_automata::util::start;
+use regex_automata::Anchored;
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Repetition};
 
 use crate::tables::{Tables, DECIMAL, SPACE};
 
@@ -372,6 +382,157 @@ pub fn find_any(text: &[u32], from: usize, end: usize, chars: &[u32; 4]) -> usiz
         p += 1;
     }
     p
+}
+
+/// The byte a non-ASCII character stands for in `Loose`'s view of a text.
+const LOOSE_OTHER: u8 = 0x80;
+/// The most memory (bytes) `Loose` gives a pattern's NFA, and its lazy DFA's cache.
+const LOOSE_LIMIT: usize = 1 << 20;
+
+/// A DFA of a looser form of a pattern, run anchored before the backtracker: where it finds
+/// no match, the pattern has none, and the try is skipped after a few table steps instead of
+/// a run (most tries at trigger starts fail within a few characters).
+///
+/// Looser: lookarounds and word boundaries read as empty, atomic groups and possessive or
+/// lazy repeats as plain ones, captures as plain groups (each only adds matches), and the
+/// text seen one byte per character: ASCII as itself, any other character as one byte that
+/// every test which may match some non-ASCII character accepts. So its matches are a superset
+/// of the pattern's, whatever the Unicode tables say.
+///
+/// The DFA is lazy (`regex-automata`'s hybrid): it costs no more than its NFA to make (a
+/// whole DFA of each larger pattern made start-up markedly slower), and the states a search
+/// reaches are few, since most tries end within a few characters. Its cache
+/// is taken with `try_lock`: a thread that finds it busy skips the check (and runs the
+/// pattern), so the check never waits and never changes a result.
+struct Loose {
+    dfa: hybrid::dfa::DFA,
+    cache: Mutex<hybrid::dfa::Cache>,
+}
+
+impl Loose {
+    fn new(t: &Tables, seq: &[Node]) -> Option<Loose> {
+        let folded = folded_letters(t);
+        let hir = loose_seq(seq, folded);
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .nfa_size_limit(Some(LOOSE_LIMIT)),
+            )
+            .build_from_hir(&hir)
+            .ok()?;
+        let dfa = hybrid::dfa::DFA::builder()
+            .configure(
+                hybrid::dfa::DFA::config()
+                    .cache_capacity(LOOSE_LIMIT)
+                    .skip_cache_capacity_check(true),
+            )
+            .build_from_nfa(nfa)
+            .ok()?;
+        let cache = Mutex::new(dfa.create_cache());
+        Some(Loose { dfa, cache })
+    }
+
+    /// Whether the loose pattern matches at `pos` (in the text ending at `end`); true also
+    /// when that cannot be told (the cache busy).
+    #[inline]
+    fn may_match(&self, text: &[u32], pos: usize, end: usize) -> bool {
+        let Ok(mut cache) = self.cache.try_lock() else {
+            return true;
+        };
+        self.walk(&mut cache, text, pos, end).unwrap_or(true)
+    }
+
+    fn walk(
+        &self,
+        cache: &mut hybrid::dfa::Cache,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+    ) -> Option<bool> {
+        let dfa = &self.dfa;
+        let anchored = start::Config::new().anchored(Anchored::Yes);
+        let mut sid = dfa.start_state(cache, &anchored).ok()?;
+        for &c in &text[pos.min(end)..end] {
+            let b = if c < 128 { c as u8 } else { LOOSE_OTHER };
+            sid = dfa.next_state(cache, sid, b).ok()?;
+            if sid.is_tagged() {
+                // (a match state: a match ended before this character)
+                if sid.is_match() {
+                    return Some(true);
+                }
+                if sid.is_dead() {
+                    return Some(false);
+                }
+                if sid.is_quit() {
+                    return None;
+                }
+            }
+        }
+        Some(dfa.next_eoi_state(cache, sid).ok()?.is_match())
+    }
+}
+
+/// The ASCII letters (lower case) some non-ASCII character folds to (`Tables::fold`).
+fn folded_letters(t: &Tables) -> u128 {
+    t.fold.values().fold(0u128, |m, &l| m | 1 << (l & 127))
+}
+
+/// The bytes of `Loose`'s view a character test may match: the ASCII characters it matches,
+/// and the stand-in for the others when it may match one (`folded`: see `folded_letters`).
+fn loose_class(test: &CharTest, folded: u128) -> Hir {
+    let letter = |l: u8| 1u128 << l | 1u128 << l.to_ascii_uppercase();
+    let all = u128::MAX;
+    let (ascii, non_ascii) = match test {
+        CharTest::Lit(l) if *l < 128 => (1u128 << l, false),
+        CharTest::Lit(_) => (0, true),
+        CharTest::LitFold(l) => (letter(*l), folded >> l & 1 == 1),
+        CharTest::NotLit(l) if *l < 128 => (all & !(1u128 << l), true),
+        CharTest::NotLit(_) => (all, true),
+        CharTest::NotLitFold(l) => (all & !letter(*l), true),
+        CharTest::Any => (all & !(1u128 << b'\n'), true),
+        CharTest::Set(s) => {
+            let plain = !s.negate && s.cats.is_empty() && s.lits.is_empty() && s.ranges.is_empty();
+            let non_ascii = !plain || (s.icase && s.ascii & folded != 0);
+            (s.ascii, non_ascii)
+        }
+    };
+    // the runs of set bits, lowest first
+    let mut ranges = Vec::new();
+    let mut rest = ascii;
+    while rest != 0 {
+        let lo = rest.trailing_zeros();
+        let len = (!(rest >> lo)).trailing_zeros();
+        ranges.push(ClassBytesRange::new(lo as u8, (lo + len - 1) as u8));
+        rest = rest.checked_shr(lo + len).map_or(0, |r| r << (lo + len));
+    }
+    if non_ascii {
+        ranges.push(ClassBytesRange::new(LOOSE_OTHER, LOOSE_OTHER));
+    }
+    Hir::class(Class::Bytes(ClassBytes::new(ranges)))
+}
+
+fn loose_seq(seq: &[Node], folded: u128) -> Hir {
+    Hir::concat(seq.iter().map(|n| loose_node(n, folded)).collect())
+}
+
+fn loose_node(node: &Node, folded: u128) -> Hir {
+    match node {
+        Node::Char(test) => loose_class(test, folded),
+        Node::At(_) | Node::Look { .. } => Hir::empty(),
+        Node::Branch(alts) => Hir::alternation(alts.iter().map(|a| loose_seq(a, folded)).collect()),
+        Node::Group(_, body) | Node::Atomic(body) => loose_seq(body, folded),
+        Node::Rep { min, max, body, .. } => Hir::repetition(Repetition {
+            min: u32::try_from(*min).unwrap_or(u32::MAX),
+            max: if *max == INF {
+                None
+            } else {
+                Some(u32::try_from(*max).unwrap_or(u32::MAX))
+            },
+            greedy: true,
+            sub: Box::new(loose_seq(body, folded)),
+        }),
+    }
 }
 
 /// For a pattern that starts with an ASCII character, the characters that may follow it.
@@ -813,6 +974,8 @@ pub struct Regex {
     /// final newline) and is at most so long: how far before the end a match can start
     /// (`search` tries no earlier position: a look-behind at the end of a window)
     reach: Option<usize>,
+    /// the looser pattern's DFA, checked before each run (None where it would be too large)
+    loose: Option<Loose>,
 }
 
 /// Reusable scratch for runs: the backtracking stack and the capture slots.
@@ -1108,6 +1271,7 @@ impl Regex {
         let few = (!first.non_ascii && !first.nullable && (1..=4).contains(&listed.len()))
             .then(|| std::array::from_fn(|i| listed[i.min(listed.len() - 1)]));
         let reach = end_slack(&seq).and_then(|slack| max_len(&seq)?.checked_add(slack));
+        let loose = Loose::new(tables, &seq);
         Ok(Regex {
             progs: compiler.progs,
             first,
@@ -1116,6 +1280,7 @@ impl Regex {
             pairs,
             n_groups,
             reach,
+            loose,
         })
     }
 
@@ -1184,7 +1349,7 @@ impl Regex {
                     return None;
                 }
             }
-            if f.admits(t, text, p, end) && self.pairs.admits(text, p, end) {
+            if self.can_start(t, text, p, end) {
                 self.reset(s);
                 if let Some(e) = self.run(t, 0, text, p, end, false, s) {
                     return Some((p, e));
@@ -1196,11 +1361,16 @@ impl Regex {
     }
 
     /// Whether a match can start at `pos` (with the text ending at `end`), as far as its
-    /// first two characters tell: a cheap test before `match_at`, which gives None where
-    /// this is false.
+    /// first two characters and the looser pattern's DFA tell: a cheap test before
+    /// `match_at`, which gives None where this is false.
     #[inline]
     pub fn can_start(&self, t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
-        self.first.admits(t, text, pos, end) && self.pairs.admits(text, pos, end)
+        self.first.admits(t, text, pos, end)
+            && self.pairs.admits(text, pos, end)
+            && self
+                .loose
+                .as_ref()
+                .is_none_or(|l| l.may_match(text, pos, end))
     }
 
     /// The next non-empty match at or after `pos` (what `finditer` gives, empty matches left out).
