@@ -24,7 +24,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
-use crate::{le_bytes, panic_message};
+use crate::{le_bytes, panic_message, Int32Column};
 
 /// Rule codes, as `derive_rows` hands them back (the order of `derived.DERIVED_RULES`).
 const MINOR: i64 = 0;
@@ -478,17 +478,51 @@ pub fn place<'py>(
     })
 }
 
-/// Entry `i` of a map of `width`-byte little-endian integers (4 or 8).
-fn map_entry(map: &[u8], width: usize, i: i64) -> PyResult<i64> {
-    let at = usize::try_from(i)
-        .ok()
-        .and_then(|i| i.checked_mul(width))
-        .and_then(|b| map.get(b..b + width))
-        .ok_or_else(|| PyIndexError::new_err("an offset map is shorter than its text"))?;
-    Ok(match at.len() {
-        4 => i64::from(i32::from_le_bytes(at.try_into().expect("4 bytes"))),
-        _ => i64::from_le_bytes(at.try_into().expect("8 bytes")),
-    })
+/// A batch's joined offset map as `map_items` reads it: the normaliser's own column, or
+/// bytes of little-endian integers of a width (4 or 8).
+enum Entries<'a> {
+    Column(&'a [i32]),
+    Bytes(&'a [u8], usize),
+}
+
+impl<'a> Entries<'a> {
+    fn of(map: &'a Bound<'_, PyAny>, width: usize) -> PyResult<Self> {
+        if width != 4 && width != 8 {
+            return Err(PyValueError::new_err("width: 4 or 8"));
+        }
+        if let Ok(column) = map.cast::<Int32Column>() {
+            if width != 4 {
+                return Err(PyValueError::new_err("an Int32Column's width is 4"));
+            }
+            return Ok(Entries::Column(column.get().values()));
+        }
+        let bytes = map
+            .cast::<PyBytes>()
+            .map_err(|_| PyTypeError::new_err("a map: bytes or an Int32Column"))?;
+        Ok(Entries::Bytes(bytes.as_bytes(), width))
+    }
+
+    /// Entry `i`.
+    fn at(&self, i: i64) -> PyResult<i64> {
+        let short = || PyIndexError::new_err("an offset map is shorter than its text");
+        let i = usize::try_from(i).map_err(|_| short())?;
+        match *self {
+            Entries::Column(values) => values
+                .get(i)
+                .map(|&v| i64::from(i32::from_le(v)))
+                .ok_or_else(short),
+            Entries::Bytes(bytes, width) => {
+                let at = i
+                    .checked_mul(width)
+                    .and_then(|b| bytes.get(b..b + width))
+                    .ok_or_else(short)?;
+                Ok(match width {
+                    4 => i64::from(i32::from_le_bytes(at.try_into().expect("4 bytes"))),
+                    _ => i64::from_le_bytes(at.try_into().expect("8 bytes")),
+                })
+            }
+        }
+    }
 }
 
 /// Rewrites the `start` and `end` of the items of `groups` (lists; group g's items lie in ad
@@ -496,7 +530,8 @@ fn map_entry(map: &[u8], width: usize, i: i64) -> PyResult<i64> {
 /// batch's joined offset maps, with `_Maps.to_original`'s rule: in an ad whose text moved
 /// (`moved`, one byte per ad), a normalised `start` becomes `heads[head_base[ad] + start]`
 /// and an `end` past its start `tails[tail_base[ad] + end - 1]`, else the new start; items
-/// of the other ads keep theirs. `heads` and `tails` hold `width`-byte integers (4 or 8);
+/// of the other ads keep theirs. `heads` and `tails` are the normaliser's `Int32Column`s
+/// (read where they lie) or bytes of `width`-byte integers (4 or 8);
 /// `head_base`, `tail_base` and `length` (each moved text's normalised length) are int64 by
 /// ad. Every offset is read and checked before any is set: an offset outside its ad's text
 /// raises IndexError, as `to_original` does.
@@ -510,18 +545,16 @@ pub fn map_items<'py>(
     head_base: &[u8],
     tail_base: &[u8],
     length: &[u8],
-    heads: &[u8],
-    tails: &[u8],
+    heads: Bound<'py, PyAny>,
+    tails: Bound<'py, PyAny>,
     width: usize,
 ) -> PyResult<()> {
     guarded("map_items", || {
+        let (heads, tails) = (Entries::of(&heads, width)?, Entries::of(&tails, width)?);
         let n = moved.len();
         let head_base = column(head_base, "head_base", Some(n))?;
         let tail_base = column(tail_base, "tail_base", Some(n))?;
         let length = column(length, "length", Some(n))?;
-        if width != 4 && width != 8 {
-            return Err(PyValueError::new_err("width: 4 or 8"));
-        }
         if groups.len() != ads.len() {
             return Err(PyValueError::new_err("ads: one per group"));
         }
@@ -543,9 +576,9 @@ pub fn map_items<'py>(
                         "an offset lies outside its ad's normalised text",
                     ));
                 }
-                let head = map_entry(heads, width, head_base[a] + s)?;
+                let head = heads.at(head_base[a] + s)?;
                 let tail = if e > s {
-                    map_entry(tails, width, tail_base[a] + e - 1)?
+                    tails.at(tail_base[a] + e - 1)?
                 } else {
                     head
                 };

@@ -90,11 +90,16 @@ pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
 /// megabytes: a bytes copy wrote them all a second time, into memory touched for the first
 /// time.)
 #[pyclass(frozen, module = "amberline._core")]
-struct Int32Column {
+pub(crate) struct Int32Column {
     values: Vec<i32>,
 }
 
 impl Int32Column {
+    /// The column's values, little-endian (as its buffer gives them).
+    pub(crate) fn values(&self) -> &[i32] {
+        &self.values
+    }
+
     fn new(mut values: Vec<i32>) -> Self {
         // (no-op on a little-endian machine)
         for v in &mut values {

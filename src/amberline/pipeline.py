@@ -593,7 +593,7 @@ class _Maps:
                 or len(self.tails) != int(joined.lengths.sum())):
             raise ValueError("an offset map's length does not match its normalised text")
 
-    def core_columns(self) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, int]:
+    def core_columns(self) -> tuple[bytes, bytes, bytes, bytes, object, object, int]:
         """What the core's `map_items` maps by: `moved` (a byte per ad), the int64 bases
         and lengths by ad, then the maps' entries and their width in bytes (the core's own
         int32 buffers when the maps are whole views of them: no copy of a batch's maps)."""
@@ -639,12 +639,13 @@ def _map_items(maps: _Maps, groups: list[list], ads: list[int],
     _place(items, *maps.to_original(of, *_offsets(items, made)), made)
 
 
-def _entries(column: np.ndarray, width: int) -> bytes:
-    """A map's entries as little-endian integers of `width` bytes: the buffer the array
-    views when it is the whole of one such bytes object, else a copy."""
+def _entries(column: np.ndarray, width: int) -> object:
+    """A map's entries as the core's `map_items` reads them, little-endian integers of
+    `width` bytes: the object the array views when it is the whole of it (the normaliser
+    core's `Int32Column`, or bytes), else a copy as bytes."""
     base = column.base
-    if (column.dtype == np.dtype(f"<i{width}") and isinstance(base, bytes)
-            and column.nbytes == len(base)):
+    if (column.dtype == np.dtype(f"<i{width}") and base is not None
+            and not isinstance(base, np.ndarray) and memoryview(base).nbytes == column.nbytes):
         return base
     return column.astype(f"<i{width}").tobytes()
 
