@@ -222,7 +222,7 @@ impl Tables {
     /// this at their first letters, which spares them `chunk`'s backtracking walk. (Weak
     /// letters are taken in either case here, and a word that may run on past the letters
     /// leaves the answer None.)
-    #[inline]
+    #[inline(always)]
     fn no_chunk_until(&self, t: &[u32], p: usize) -> Option<usize> {
         let items = &ITEM_LETTERS;
         // The places of the items' letters that the letters so far can end at.
