@@ -203,6 +203,26 @@ def test_names_before_here(extractor, pad: int, pieces: list[str]) -> None:
     _assert_same(extractor, [text, "x" * pad + text, " " * pad + text + " here"])
 
 
+# Lists of names before a name found beside a phone number: the core looks for the name
+# before a separator only where the text ends as a separator can.
+_LIST_PIECES = st.sampled_from(
+    ["Mia", "Ruby", "Jade", "ANA", "Éloïse", "Ana-Maria", ",", "&", "+", "/", "<", "and", "AND",
+     "aNd", "or", "\"", "“", "”", "'", "’", " ", "\t", "\n", "x", "_", "7", "🌹"])
+
+
+def test_known_lists_before_a_name(extractor) -> None:
+    texts = [f"Mia{sep}Ruby 703 555 0142" for sep in
+             (",", " & ", "+", " / ", "<", " and ", " AND ", "\" , “", "’ and ’", ", \n", " or ")]
+    _assert_same(extractor, texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_LIST_PIECES, min_size=1, max_size=12))
+def test_lists_before_a_name(extractor, pieces: list[str]) -> None:
+    text = "".join(pieces)
+    _assert_same(extractor, [text + "Ruby 703 555 0142", text + "Ruby\n703 555 0142 Mia"])
+
+
 # Digit chains of every length (the core skips a broken chain whole), quotes, capitals and
 # non-ASCII digits at every offset from a text's start (the core looks at 16 characters at a
 # time for where a phone run, a card or a Capitalised word may start).

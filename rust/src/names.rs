@@ -133,6 +133,8 @@ const APOS: u32 = '\'' as u32;
 const RSQUO: u32 = '\u{2019}' as u32;
 const HYPHEN: u32 = '-' as u32;
 const UNDERSCORE: u32 = '_' as u32;
+/// The quotes and blanks around a `_LIST_SEP`'s separator.
+const LIST_QUOTES: &str = "\"\u{201c}\u{201d}'\u{2019} \t";
 
 #[inline]
 fn blank(c: u32) -> bool {
@@ -1798,7 +1800,7 @@ impl NameScanner {
     /// `_LIST_SEP` at `i` below `limit`: `[\"“”'’ \t]*+(?:,|&|\+|/|<|(?i:and))[\"“”'’ \t]*+`,
     /// its end.
     fn list_sep(&self, t: &[u32], i: usize, limit: usize) -> Option<usize> {
-        let quote = |c: u32| one_of(c, "\"\u{201c}\u{201d}'\u{2019} \t");
+        let quote = |c: u32| one_of(c, LIST_QUOTES);
         let mut q = i;
         while q < limit && quote(t[q]) {
             q += 1;
@@ -1830,8 +1832,30 @@ impl NameScanner {
 
     /// `_LIST_PREVIOUS.search(text, max(0, start - 40), start)`:
     /// `(?<![\w'’])(?P<word>_WORD)_LIST_SEP$`, the word's bounds.
+    /// Tried at each start of the window only when the text before `start` ends as a
+    /// `_LIST_SEP` can: a separator (",", "&", "+", "/", "<" or "and"), then quotes and blanks
+    /// only (the separator's possessive tail takes all of them), then `start` or a newline
+    /// before it; most names have none before them.
     fn list_previous(&self, t: &[u32], start: usize) -> Option<(usize, usize)> {
-        (start.saturating_sub(40)..start).find_map(|p| {
+        let stop = if start > 0 && t[start - 1] == NL {
+            start - 1
+        } else {
+            start
+        };
+        let lo = start.saturating_sub(40);
+        let mut r = stop;
+        while r > lo && one_of(t[r - 1], LIST_QUOTES) {
+            r -= 1;
+        }
+        let separator = r > 0 && one_of(t[r - 1], ",&+/<")
+            || (r >= 3
+                && self.ci(t, r - 3, b'a')
+                && self.ci(t, r - 2, b'n')
+                && self.ci(t, r - 1, b'd'));
+        if !separator {
+            return None;
+        }
+        (lo..start).find_map(|p| {
             if p > 0 && (self.word(t[p - 1]) || t[p - 1] == APOS || t[p - 1] == RSQUO) {
                 return None;
             }
