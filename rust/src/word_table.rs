@@ -56,9 +56,11 @@ pub struct WordTable {
     /// One word per slot (open addressing; a power of two, at most half full), packed so that
     /// a look-up reads one slot and the word's bytes: its start in `text` (bits 0-31), its
     /// length in bytes up to `LONG` (32-39), 8 bits of its hash (40-47) and its mask (48-63);
-    /// `EMPTY`: none. Why: a word is looked up for every Capitalised word of a text and the
-    /// table is larger than the caches: each array read is a likely miss.
-    slots: Vec<u64>,
+    /// `EMPTY`: none; then the word's first 8 bytes (zeros after a shorter one). Why: a word
+    /// is looked up for every Capitalised word of a text and the table is larger than the
+    /// caches: each array read is a likely miss, and a word of up to 8 bytes (most) is
+    /// compared in its slot without reading `text`.
+    slots: Vec<[u64; 2]>,
 }
 
 #[inline]
@@ -79,6 +81,15 @@ fn hash(word: &[u8]) -> u64 {
     }
     // The low bits pick the slot: fold the well-mixed high bits into them.
     h ^ (h >> 29)
+}
+
+/// A word's first 8 bytes as one number (zeros after a shorter word).
+#[inline]
+fn head(word: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = word.len().min(8);
+    b[..n].copy_from_slice(&word[..n]);
+    u64::from_le_bytes(b)
 }
 
 /// The 8 bits of a hash a slot keeps (others than the ones that pick the slot).
@@ -113,7 +124,7 @@ impl WordTable {
         let mut table = WordTable {
             text,
             count,
-            slots: vec![EMPTY; size],
+            slots: vec![[EMPTY, 0]; size],
         };
         if count > 0 {
             let mut at = 0usize;
@@ -130,28 +141,36 @@ impl WordTable {
                 let word = &table.text.as_bytes()[start..start + len];
                 let h = hash(word);
                 let mut slot = h as usize & (size - 1);
-                while table.slots[slot] != EMPTY {
-                    if table.holds(table.slots[slot], word, tag(h)) {
+                while table.slots[slot][0] != EMPTY {
+                    if table.holds(table.slots[slot], word, head(word), tag(h)) {
                         let word = String::from_utf8_lossy(word);
                         return Err(format!("word table: {word:?} given twice"));
                     }
                     slot = (slot + 1) & (size - 1);
                 }
-                table.slots[slot] = start as u64
-                    | (len.min(LONG) as u64) << 32
-                    | tag(h) << 40
-                    | u64::from(mask) << 48;
+                table.slots[slot] = [
+                    start as u64
+                        | (len.min(LONG) as u64) << 32
+                        | tag(h) << 40
+                        | u64::from(mask) << 48,
+                    head(word),
+                ];
             }
         }
         Ok(table)
     }
 
-    /// Whether the (full) slot `entry` is `word`, whose hash has the `tag`.
+    /// Whether the (full) slot `[entry, first]` is `word`, whose first 8 bytes are `head`
+    /// and whose hash has the `tag`.
     #[inline]
-    fn holds(&self, entry: u64, word: &[u8], tag: u64) -> bool {
+    fn holds(&self, [entry, first]: [u64; 2], word: &[u8], head: u64, tag: u64) -> bool {
         let len = word.len();
         if (entry >> 32) & 0xFF != len.min(LONG) as u64 || (entry >> 40) & 0xFF != tag {
             return false;
+        }
+        if len <= 8 || first != head {
+            // (the same length below `LONG`: the first 8 bytes are the whole word)
+            return first == head;
         }
         let start = (entry & 0xFFFF_FFFF) as usize;
         let text = self.text.as_bytes();
@@ -170,14 +189,15 @@ impl WordTable {
     pub fn mask_of(&self, word: &[u8]) -> u16 {
         let size = self.slots.len();
         let h = hash(word);
+        let first = head(word);
         let mut slot = h as usize & (size - 1);
         loop {
             let entry = self.slots[slot];
-            if entry == EMPTY {
+            if entry[0] == EMPTY {
                 return 0;
             }
-            if self.holds(entry, word, tag(h)) {
-                return (entry >> 48) as u16;
+            if self.holds(entry, word, first, tag(h)) {
+                return (entry[0] >> 48) as u16;
             }
             slot = (slot + 1) & (size - 1);
         }
