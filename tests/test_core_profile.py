@@ -90,6 +90,9 @@ def _patterns() -> list[re.Pattern[str]]:
             re.compile(r"(?i:k(?P<s>s)+?)(?-i:[A-Z]\w)|ñ(?!\d)|\b\d{2,3}(?:/\d+)*+/\d$"),
             # ending at the end and bounded: searched only near the end of the window
             re.compile(r"(?<=a)(?:b|cd){1,3}$|(?:\d\d|x)\Z|(?>ab?)(?=\n)$"), re.compile(r"\Z"),
+            # ending at the end, unbounded, a shorter alternative first: the looser DFA checked
+            # before each try must keep every way to end there (and `$` before a final newline)
+            re.compile(r"(?:a|ab)+\Z|(?:x|xy)[^\S\n]*(?:z|)$"),
             # lookaheads of characters ending with "\b", an optional character among them
             re.compile(r"(?i)(?<!\w)(?!(?:my|i['’]m|names?|xo|ab?)\b)\w+"
                        r"|(?=(?:ab?c|k|\d)\b)\w(?=\b)|(?!\b)-")]
@@ -127,8 +130,18 @@ def _finditer_rows(pattern: re.Pattern[str], text: str) -> list[int]:
 @settings(max_examples=300, deadline=None)
 @given(text=_ENGINE_TEXTS, cut=st.tuples(st.integers(0, 90), st.integers(0, 90)))
 def test_engine_is_re(engine_patterns, text: str, cut: tuple[int, int]) -> None:
+    _assert_engine_is_re(engine_patterns, text, min(cut), max(cut))
+
+
+@pytest.mark.parametrize("text", ["ab", "cabab", "xy\n", "xy \n", "q xyz\n", "x\n", "ab\n",
+                                  "xy z", "abx"])
+def test_engine_matches_ending_at_the_end(engine_patterns, text: str) -> None:
+    for pos in range(len(text) + 1):
+        _assert_engine_is_re(engine_patterns, text, pos, len(text))
+
+
+def _assert_engine_is_re(engine_patterns, text: str, pos: int, end: int) -> None:
     data = text.encode("utf-32-le", "surrogatepass")
-    pos, end = min(cut), max(cut)
     for pattern, compiled in engine_patterns:
         got = np.frombuffer(compiled.finditer(data), dtype="<i8").tolist()
         assert got == _finditer_rows(pattern, text), (pattern.pattern[:60], text)

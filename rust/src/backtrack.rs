@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use regex_automata::hybrid;
 use regex_automata::nfa::thompson;
 use regex_automata::util::start;
-use regex_automata::Anchored;
+use regex_automata::{Anchored, MatchKind};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Repetition};
 
 use crate::tables::{Tables, DECIMAL, SPACE};
@@ -404,9 +404,16 @@ const LOOSE_LIMIT: usize = 1 << 20;
 /// reaches are few, since most tries end within a few characters. Its cache
 /// is taken with `try_lock`: a thread that finds it busy skips the check (and runs the
 /// pattern), so the check never waits and never changes a result.
+///
+/// A pattern whose every match ends at the end of the text (`\Z`, `$`) keeps that much:
+/// its loose match must end there too (or, for `$`, before a final newline), so a window
+/// search rules out the starts whose rest of the window does not fit.
 struct Loose {
     dfa: hybrid::dfa::DFA,
     cache: Mutex<hybrid::dfa::Cache>,
+    /// for a pattern anchored at the end: whether its match may also end before a final
+    /// newline (`$`)
+    at_end: Option<bool>,
 }
 
 impl Loose {
@@ -424,17 +431,22 @@ impl Loose {
         let dfa = hybrid::dfa::DFA::builder()
             .configure(
                 hybrid::dfa::DFA::config()
+                    // every match end, not only the preferred ones: an anchored end must
+                    // not be hidden by a shorter alternative listed first
+                    .match_kind(MatchKind::All)
                     .cache_capacity(LOOSE_LIMIT)
                     .skip_cache_capacity_check(true),
             )
             .build_from_nfa(nfa)
             .ok()?;
         let cache = Mutex::new(dfa.create_cache());
-        Some(Loose { dfa, cache })
+        let at_end = end_slack(seq).map(|slack| slack > 0);
+        Some(Loose { dfa, cache, at_end })
     }
 
-    /// Whether the loose pattern matches at `pos` (in the text ending at `end`); true also
-    /// when that cannot be told (the cache busy).
+    /// Whether the loose pattern matches at `pos` (in the text ending at `end`, and ending
+    /// there if the pattern is anchored at the end); true also when that cannot be told (the
+    /// cache busy).
     #[inline]
     fn may_match(&self, text: &[u32], pos: usize, end: usize) -> bool {
         let Ok(mut cache) = self.cache.try_lock() else {
@@ -453,12 +465,13 @@ impl Loose {
         let dfa = &self.dfa;
         let anchored = start::Config::new().anchored(Anchored::Yes);
         let mut sid = dfa.start_state(cache, &anchored).ok()?;
+        // (a match state: a match ended before the character just read)
+        let mut before_last = false;
         for &c in &text[pos.min(end)..end] {
             let b = if c < 128 { c as u8 } else { LOOSE_OTHER };
             sid = dfa.next_state(cache, sid, b).ok()?;
             if sid.is_tagged() {
-                // (a match state: a match ended before this character)
-                if sid.is_match() {
+                if sid.is_match() && self.at_end.is_none() {
                     return Some(true);
                 }
                 if sid.is_dead() {
@@ -468,8 +481,13 @@ impl Loose {
                     return None;
                 }
             }
+            before_last = sid.is_match();
         }
-        Some(dfa.next_eoi_state(cache, sid).ok()?.is_match())
+        let at_end = dfa.next_eoi_state(cache, sid).ok()?.is_match();
+        Some(match self.at_end {
+            Some(true) => at_end || (before_last && end > pos && text[end - 1] == u32::from(b'\n')),
+            _ => at_end,
+        })
     }
 }
 
