@@ -1297,16 +1297,9 @@ pub fn score_rows<'py>(
             }
             scores.push(score);
         }
-        let bytes = |values: &[f64]| {
-            let mut bytes = Vec::with_capacity(8 * values.len());
-            for value in values {
-                bytes.extend_from_slice(&value.to_le_bytes());
-            }
-            bytes
-        };
         Ok((
-            PyBytes::new(py, &bytes(&scores)),
-            PyBytes::new(py, &bytes(&shares)),
+            PyBytes::new(py, &le_bytes(&scores)),
+            PyBytes::new(py, &le_bytes(&shares)),
         ))
     })
 }

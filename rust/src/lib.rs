@@ -74,12 +74,29 @@ const CHANGED: u8 = 1;
 const CHANGED_SAME_OFFSETS: u8 = 2;
 const FAILED: u8 = 3;
 
-pub(crate) fn le_bytes(values: &[i64]) -> Vec<u8> {
+/// A number of the columns handed to Python, written as its little-endian bytes.
+pub(crate) trait LeBytes: Copy {
+    fn put_le(self, bytes: &mut Vec<u8>);
+}
+
+macro_rules! le_bytes_of {
+    ($($t:ty),*) => {$(
+        impl LeBytes for $t {
+            fn put_le(self, bytes: &mut Vec<u8>) {
+                bytes.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+
+le_bytes_of!(i64, f64);
+
+pub(crate) fn le_bytes<T: LeBytes>(values: &[T]) -> Vec<u8> {
     // Sized first: a flat_map's size hint is 0, so collecting it grows the buffer by
     // reallocating (a realloc per doubling, on every column a stage hands back).
-    let mut bytes = Vec::with_capacity(8 * values.len());
-    for value in values {
-        bytes.extend_from_slice(&value.to_le_bytes());
+    let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
+    for &value in values {
+        value.put_le(&mut bytes);
     }
     bytes
 }
@@ -367,13 +384,11 @@ const MAX_TEXT: usize = i32::MAX as usize - 8;
 
 fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Columns) {
     out.status.clear();
-    out.text.clear();
     out.text_bounds.clear();
-    out.starts.clear();
-    out.ends.clear();
     out.obfuscations.clear();
     out.errors.clear();
-    // Room for a batch that changes every text by a little, grown once rather than doubled.
+    // Room for a batch that changes every text by a little, grown once rather than doubled
+    // (`room_for` empties the three columns).
     let room = chars.len() + chars.len() / 8 + bounds.len();
     room_for(&mut out.text, room);
     room_for(&mut out.starts, room);
