@@ -1,5 +1,6 @@
-"""The indexes on `ads` (migration 0013): lookups by city still walk an index after the
-single-column city index went, and the migration keeps every stored ad both ways.
+"""The indexes on `ads` (migration 0013) and `link_keys` (0014): lookups by city still walk
+an index after the single-column city index went, link keys are still read through an index
+after the (kind, value) one went, and each migration keeps every stored row both ways.
 
 Runs on SQLite and, with AMBERLINE_TEST_PG_URL, on PostgreSQL (the query plans: SQLite only).
 """
@@ -14,10 +15,16 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from amberline.link.record import LinkConfig
+from amberline.link.store_link import link_store
 from amberline.model import Ad, Screening, Span
+from amberline.scan import store_batch
+from amberline.scan_hooks import default_hooks
 from amberline.store import Store
 from amberline.store.migrate import alembic_config, current_revision, head_revision
+from amberline.store.network_reads import keys_of_members
 from amberline.store.queue import QueueFilter, page
+from amberline.store.schema_networks import link_keys, networks
 from pg_helpers import BACKENDS, store_at
 
 GONE = {"ix_ads_city", "ix_ads_content_hash"}
@@ -41,9 +48,9 @@ def items(n: int) -> list[tuple[Ad, Screening]]:
     return out
 
 
-def ad_indexes(store: Store) -> set[str]:
+def ad_indexes(store: Store, table: str = "ads") -> set[str]:
     with store.reading() as conn:
-        return {ix["name"] for ix in sa.inspect(conn).get_indexes("ads") if ix["name"]}
+        return {ix["name"] for ix in sa.inspect(conn).get_indexes(table) if ix["name"]}
 
 
 def reads(store: Store) -> dict[str, Any]:
@@ -76,12 +83,12 @@ def test_migration_0013_keeps_every_ad_down_and_up(location: str) -> None:
         assert reads(store) == before
 
 
-def plans(store: Store, run: Any) -> list[str]:
-    """SQLite's query plan of every SELECT on `ads` that `run()` executes."""
+def plans(store: Store, run: Any, table: str = "ads") -> list[str]:
+    """SQLite's query plan of every SELECT on `table` that `run()` executes."""
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and " ads" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and f" {table}" in statement:
             seen.append((statement, parameters))
 
     sa.event.listen(store.engine, "before_cursor_execute", record)
@@ -104,3 +111,61 @@ def test_city_lookups_walk_the_city_score_index(tmp_path: Path) -> None:
             found = plans(store, run)
             assert any("ix_ads_city_score" in plan for plan in found), found
             assert not any("SCAN ads" in plan for plan in found), found
+
+
+KEY_INDEX = "ix_link_keys_kind_value"
+
+
+def linked(store: Store) -> None:
+    """The fixture ads stored as a scan stores them (link keys included), then linked: ads
+    sharing a phone form networks."""
+    store_batch(store, None, items(60), default_hooks(store))
+    link_store(store, LinkConfig(max_key_ads=5))
+
+
+def key_reads(store: Store) -> dict[str, Any]:
+    """Every stored link key, and each network's members' keys (the network page's read)."""
+    with store.reading() as conn:
+        ids = conn.execute(sa.select(networks.c.id).order_by(networks.c.id)).scalars().all()
+        return {
+            "keys": conn.execute(sa.select(link_keys.c.ad_id, link_keys.c.kind, link_keys.c.value)
+                                 .order_by(link_keys.c.id)).all(),
+            "members": {nid: keys_of_members(conn, nid) for nid in ids},
+        }
+
+
+def test_migration_0014_keeps_every_link_key_down_and_up(location: str) -> None:
+    with Store(location) as store:
+        linked(store)
+        assert KEY_INDEX not in ad_indexes(store, "link_keys")
+        assert "ix_link_keys_ad_id" in ad_indexes(store, "link_keys")
+        before = key_reads(store)
+        assert len(before["keys"]) == 60 and before["members"]
+        with store.writing() as conn:
+            command.downgrade(alembic_config(conn), "0013")
+            assert current_revision(conn) == "0013"
+        assert KEY_INDEX in ad_indexes(store, "link_keys")
+        assert key_reads(store) == before
+    with Store(location) as store:  # opening migrates to head again
+        assert store.migrated
+        assert KEY_INDEX not in ad_indexes(store, "link_keys")
+        assert key_reads(store) == before
+
+
+def test_link_key_reads_walk_the_ad_id_index(tmp_path: Path) -> None:
+    """Every read of link keys the code makes (a link run's records, a network's page) is a
+    search of the ad id index, never a scan of the table."""
+    with Store(tmp_path / "keys.db") as store:
+        store_batch(store, None, items(300), default_hooks(store))
+
+        def run() -> None:
+            link_store(store, LinkConfig(max_key_ads=5))
+            with store.reading() as conn:
+                ids = conn.execute(sa.select(networks.c.id)).scalars().all()
+                assert ids
+                for nid in ids:
+                    keys_of_members(conn, nid)
+
+        found = plans(store, run, table="link_keys")
+        assert all("SEARCH link_keys USING INDEX ix_link_keys_ad_id" in plan
+                   for plan in found), found

@@ -32,7 +32,8 @@ link_keys = sa.Table(
     _ad_ref("ad_id"),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("value", sa.Text, nullable=False),
-    sa.Index(None, "kind", "value"),
+    # Read per ad only (a link run's records, a network's page); not indexed by kind and
+    # value, which nothing looks up here (migration 0014): `identifiers` serves lookups.
     sa.Index(None, "ad_id"),
 )
 
