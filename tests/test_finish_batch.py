@@ -524,6 +524,60 @@ def test_core_offsets_read_and_set_on_any_class() -> None:
     assert list(zip(*(np.frombuffer(b, dtype="<i8").tolist() for b in got), strict=True)) == want
 
 
+def test_core_slots_read_and_set_as_their_descriptors() -> None:
+    """The core reads and sets a slot where the object keeps it only as the slot's own
+    descriptor would: an unset slot raises AttributeError as `getattr` does, a subclass with
+    slots of its own and one whose property hides a slot are each read as theirs, alternating
+    in one list, and the value a slot held is released when it is set."""
+    import weakref
+
+    import numpy as np
+
+    from amberline import core
+
+    made = core.load()
+    if made is None or not hasattr(made, "place"):
+        pytest.skip("the core is not in use")
+
+    class Slotted:
+        __slots__ = ("end", "start")
+
+    class Wider(Slotted):
+        __slots__ = ("before",)
+
+    class Hidden(Slotted):
+        __slots__ = ()
+
+        @property
+        def start(self) -> int:
+            return 100
+
+        @start.setter
+        def start(self, value: int) -> None:
+            Slotted.start.__set__(self, value + 1)
+
+    class Held:
+        pass
+
+    unset = Slotted()
+    unset.end = 1
+    with pytest.raises(AttributeError):
+        made.offsets([unset])
+    items = [Slotted(), Wider(), Hidden(), Slotted(), Wider(), Hidden()]
+    held = Held()
+    gone = weakref.ref(held)
+    items[0].start = held
+    del held
+    starts = np.arange(len(items), dtype="<i8")
+    made.place(items, starts.tobytes(), (starts + 10).tobytes())
+    assert gone() is None
+    assert [(Slotted.start.__get__(i), i.end) for i in items] == [
+        (0, 10), (1, 11), (3, 12), (3, 13), (4, 14), (6, 15)]
+    got = made.offsets(items)
+    assert np.frombuffer(got[0], dtype="<i8").tolist() == [0, 1, 100, 3, 4, 100]
+    assert np.frombuffer(got[1], dtype="<i8").tolist() == [10, 11, 12, 13, 14, 15]
+
+
 def test_core_spans_made_once_from_columns_and_lists() -> None:
     """`make_spans` makes a column source's rows as spans at the given offsets and gives a
     list source's spans those offsets, in the order asked for, by ad; rows or cuts that

@@ -22,8 +22,11 @@ use pyo3::exceptions::{PyIndexError, PyOverflowError, PyRuntimeError, PyTypeErro
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{
+    PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple, PyType,
+};
 
+use crate::word_table::FxBuild;
 use crate::{le_bytes, panic_message, Int32Column};
 
 /// Rule codes, as `derive_rows` hands them back (the order of `derived.DERIVED_RULES`).
@@ -119,10 +122,14 @@ enum Kind {
 
 /// The kinds as `derive_flags` compares them (`kind == AGE`, ...): each constant with its
 /// text when every constant is an exact `str` (then an exact `str` kind is told apart by
-/// content, as `str.__eq__` does), else by Python's comparison.
+/// content, as `str.__eq__` does, and its kind kept for the next span with that very object:
+/// a batch's spans share a few kind objects), else by Python's comparison.
 struct Kinds<'py> {
     constants: Vec<(Bound<'py, PyAny>, Kind)>,
     texts: Option<Vec<String>>,
+    /// Exact `str` kinds already told apart, with their kind among all the constants
+    /// (held, so no other object takes their address while they are here).
+    seen: Vec<(Bound<'py, PyAny>, Kind)>,
 }
 
 impl<'py> Kinds<'py> {
@@ -144,28 +151,50 @@ impl<'py> Kinds<'py> {
                     .and_then(|s| s.to_str().ok().map(str::to_owned))
             })
             .collect();
-        Ok(Self { constants, texts })
+        Ok(Self {
+            constants,
+            texts,
+            seen: Vec::new(),
+        })
     }
 
     /// The kind of `kind`: the first constant it equals (the contact kinds are only asked
     /// about when `contact`, as `derive_flags` asks only when the ad hides a contact).
-    fn of(&self, kind: &Bound<'py, PyAny>, contact: bool) -> PyResult<Kind> {
+    fn of(&mut self, kind: &Bound<'py, PyAny>, contact: bool) -> PyResult<Kind> {
+        let only = |found: Kind| {
+            if found == Kind::Contact && !contact {
+                Kind::Other
+            } else {
+                found
+            }
+        };
+        if let Some((_, found)) = self.seen.iter().find(|(seen, _)| seen.is(kind)) {
+            return Ok(only(*found));
+        }
         let text = match &self.texts {
             Some(texts) if kind.is_exact_instance_of::<PyString>() => {
                 kind.cast::<PyString>()?.to_str().ok().map(|t| (t, texts))
             }
             _ => None,
         };
-        for (m, (constant, found)) in self.constants.iter().enumerate() {
+        if let Some((t, texts)) = text {
+            // By content only: no Python code runs, so every constant may be asked.
+            let found = self
+                .constants
+                .iter()
+                .zip(texts)
+                .find(|((constant, _), c)| kind.is(constant) || t == c.as_str())
+                .map_or(Kind::Other, |((_, found), _)| *found);
+            if self.seen.len() < 32 {
+                self.seen.push((kind.clone(), found));
+            }
+            return Ok(only(found));
+        }
+        for (constant, found) in &self.constants {
             if *found == Kind::Contact && !contact {
                 break;
             }
-            let equal = kind.is(constant)
-                || match text {
-                    Some((t, texts)) => t == texts[m],
-                    None => kind.eq(constant)?,
-                };
-            if equal {
+            if kind.is(constant) || kind.eq(constant)? {
                 return Ok(*found);
             }
         }
@@ -183,7 +212,7 @@ enum AgeKey {
 /// The first span of each key (`dict.setdefault` order): keys the core can compare by
 /// value in a map, any other in a Python dict of its own.
 struct Firsts<'py, K> {
-    seen: HashMap<(i64, K), ()>,
+    seen: HashMap<(i64, K), (), FxBuild>,
     other: Bound<'py, PyDict>,
     order: Vec<usize>,
 }
@@ -191,7 +220,7 @@ struct Firsts<'py, K> {
 impl<'py, K: std::hash::Hash + Eq> Firsts<'py, K> {
     fn new(py: Python<'py>) -> Self {
         Self {
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             other: PyDict::new(py),
             order: Vec::new(),
         }
@@ -250,28 +279,54 @@ pub fn derive_rows<'py>(
         let ads = column(ads, "ads", Some(n))?;
         let starts = column(starts, "starts", Some(n))?;
         let ends = column(ends, "ends", Some(n))?;
-        // Each ad's stretches that hide a contact, by ad number.
-        let mut stretches: Vec<Vec<(i64, i64)>> = vec![Vec::new(); obfuscations.len()];
+        // The stretches that hide a contact, ad after ad: ad i's are
+        // `stretches[bounds[i]..bounds[i + 1]]`.
+        let mut stretches: Vec<(i64, i64)> = Vec::new();
+        let mut bounds = Vec::with_capacity(obfuscations.len() + 1);
         let mut stretch = Fields::named([
             intern!(py, "kind").clone(),
             intern!(py, "start").clone(),
             intern!(py, "end").clone(),
         ]);
-        for (i, found) in obfuscations.iter().enumerate() {
-            for o in found.try_iter()? {
-                let [kind, start, end] = stretch.get(&o?)?;
-                if obscuring.contains(kind)? {
-                    stretches[i].push((start.extract()?, end.extract()?));
+        // Whether an exact `str` kind hides a contact, kept per kind object when `obscuring`
+        // is an exact set or frozenset (its `in` then runs no Python code).
+        let by_set = obscuring.is_exact_instance_of::<PyFrozenSet>()
+            || obscuring.is_exact_instance_of::<PySet>();
+        let mut hiding: Vec<(Bound<'py, PyAny>, bool)> = Vec::new();
+        let mut add = |stretches: &mut Vec<(i64, i64)>, o: Bound<'py, PyAny>| -> PyResult<()> {
+            let [kind, start, end] = stretch.get(&o)?;
+            let hides = match hiding.iter().find(|(seen, _)| seen.is(&kind)) {
+                Some(&(_, hides)) => hides,
+                None => {
+                    let hides = obscuring.contains(&kind)?;
+                    if by_set && kind.is_exact_instance_of::<PyString>() && hiding.len() < 32 {
+                        hiding.push((kind, hides));
+                    }
+                    hides
                 }
+            };
+            if hides {
+                stretches.push((start.extract()?, end.extract()?));
+            }
+            Ok(())
+        };
+        for found in obfuscations.iter() {
+            bounds.push(stretches.len());
+            match found.cast_exact::<PyList>() {
+                Ok(list) => list.iter().try_for_each(|o| add(&mut stretches, o))?,
+                Err(_) => found
+                    .try_iter()?
+                    .try_for_each(|o| add(&mut stretches, o?))?,
             }
         }
+        bounds.push(stretches.len());
         let mut fields = Fields::named([
             intern!(py, "kind").clone(),
             intern!(py, "value").clone(),
             intern!(py, "attrs").clone(),
             intern!(py, "confidence").clone(),
         ]);
-        let kinds = Kinds::new(kinds, contact_kinds)?;
+        let mut kinds = Kinds::new(kinds, contact_kinds)?;
         let origin = intern!(py, "origin").clone().into_any();
         let text = intern!(py, "text").clone().into_any();
         let kind_key = intern!(py, "kind").clone().into_any();
@@ -295,7 +350,8 @@ pub fn derive_rows<'py>(
             let kind = kind.get(&span)?;
             let found = usize::try_from(ads[k])
                 .ok()
-                .and_then(|i| stretches.get(i))
+                .filter(|&i| i + 1 < bounds.len())
+                .map(|i| &stretches[bounds[i]..bounds[i + 1]])
                 .filter(|found| !found.is_empty());
             match kinds.of(&kind, found.is_some())? {
                 Kind::Age => {
@@ -765,57 +821,81 @@ impl<'py> OffsetSlots<'py> {
     }
 }
 
-/// How `N` attributes of the items of one class are read and set, for the last class seen
-/// (a batch's items come in runs of one class): by their `Slot`s, taken once per run.
+/// How `N` attributes of the items of one class are read and set, for the classes seen (a
+/// batch's items come in runs of one or two classes): by their `Slot`s, taken once per class.
 struct Fields<'py, const N: usize> {
     names: [Bound<'py, PyString>; N],
-    class: Option<(Bound<'py, PyType>, [Slot<'py>; N])>,
+    classes: Vec<(Bound<'py, PyType>, [Slot<'py>; N])>,
 }
 
 impl<'py, const N: usize> Fields<'py, N> {
     fn named(names: [Bound<'py, PyString>; N]) -> Self {
-        Self { names, class: None }
+        Self {
+            names,
+            classes: Vec::new(),
+        }
     }
 
     fn of(&mut self, item: &Bound<'py, PyAny>) -> PyResult<&[Slot<'py>; N]> {
-        let class = item.get_type();
-        if !self.class.as_ref().is_some_and(|(seen, _)| seen.is(&class)) {
-            let mut slots = Vec::with_capacity(N);
-            for name in &self.names {
-                slots.push(Slot::new(&class, name)?);
+        // SAFETY: `item` is a live object; its type is read, not kept.
+        let class = unsafe { ffi::Py_TYPE(item.as_ptr()) };
+        let at = match self
+            .classes
+            .iter()
+            .position(|(seen, _)| seen.as_type_ptr() == class)
+        {
+            Some(at) => at,
+            None => {
+                let class = item.get_type();
+                let mut slots = Vec::with_capacity(N);
+                for name in &self.names {
+                    slots.push(Slot::new(&class, name)?);
+                }
+                let slots: [Slot<'py>; N] = slots
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!("one slot per name"));
+                self.classes.push((class, slots));
+                self.classes.len() - 1
             }
-            let slots: [Slot<'py>; N] = slots
-                .try_into()
-                .unwrap_or_else(|_| unreachable!("one slot per name"));
-            self.class = Some((class, slots));
-        }
-        Ok(&self.class.as_ref().expect("set above").1)
+        };
+        Ok(&self.classes[at].1)
     }
 
     /// The attributes of `item`, read as `getattr` reads them.
     fn get(&mut self, item: &Bound<'py, PyAny>) -> PyResult<[Bound<'py, PyAny>; N]> {
         let slots = self.of(item)?;
-        let mut values = Vec::with_capacity(N);
-        for slot in slots {
-            values.push(slot.get(item)?);
+        // In order, none read after one fails (as the reference's reads), without a Vec.
+        let mut failed = None;
+        let values = std::array::from_fn(|i| match failed {
+            Some(_) => None,
+            None => slots[i].get(item).map_err(|e| failed = Some(e)).ok(),
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(values.map(|v| v.expect("read above"))),
         }
-        Ok(values
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("one value per slot")))
     }
 }
+
+/// A data descriptor with its getter (if any) and setter.
+type Descriptor<'py> = (
+    Bound<'py, PyAny>,
+    Option<ffi::descrgetfunc>,
+    ffi::descrsetfunc,
+);
 
 /// An attribute of the objects of one class, read and set as `getattr` and `setattr` do:
 /// when the class is plain (`__getattribute__` and `__setattr__` are `object`'s) and the
 /// attribute is a data descriptor (a slot), by the descriptor's own getter and setter, taken
-/// once (what those reach after a lookup in the class's MRO per call); else by name.
+/// once (what those reach after a lookup in the class's MRO per call); else by name. When
+/// the descriptor is a slot of a class defined in Python (`slot_offset`), by the place in the
+/// object where it keeps its value, as the slot's own getter and setter reach it.
+///
+/// `get` and `set` must be given objects of the class the slot was taken from.
 pub(crate) struct Slot<'py> {
     name: Bound<'py, PyString>,
-    descriptor: Option<(
-        Bound<'py, PyAny>,
-        Option<ffi::descrgetfunc>,
-        ffi::descrsetfunc,
-    )>,
+    descriptor: Option<Descriptor<'py>>,
+    offset: Option<usize>,
 }
 
 impl<'py> Slot<'py> {
@@ -825,13 +905,48 @@ impl<'py> Slot<'py> {
         } else {
             None
         };
+        let offset = match &descriptor {
+            Some(descriptor) => slot_offset(class, descriptor)?,
+            None => None,
+        };
         Ok(Self {
             name: name.clone(),
             descriptor,
+            offset,
         })
     }
 
+    /// Where `object` keeps this slot's value.
+    ///
+    /// SAFETY: the caller gives an object of the slot's class and an offset `slot_offset`
+    /// found for it, which lies within every object of that class.
+    unsafe fn place(object: &Bound<'py, PyAny>, offset: usize) -> *mut *mut ffi::PyObject {
+        object
+            .as_ptr()
+            .cast::<u8>()
+            .add(offset)
+            .cast::<*mut ffi::PyObject>()
+    }
+
+    #[inline]
     fn get(&self, object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = object.py();
+        if let Some(offset) = self.offset {
+            // SAFETY: `object` is of the slot's class (see the type's doc), whose slot keeps
+            // a strong reference or NULL at `offset`; a non-NULL value is what the slot's
+            // getter returns (a new reference to it). NULL (an unset slot) is left to the
+            // getter, which raises.
+            let value = unsafe { *Self::place(object, offset) };
+            if !value.is_null() {
+                return Ok(unsafe { Bound::from_borrowed_ptr(py, value) });
+            }
+        }
+        self.get_by_descriptor(object)
+    }
+
+    /// `get` by the descriptor's getter or by name.
+    #[inline(never)]
+    fn get_by_descriptor(&self, object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let py = object.py();
         match &self.descriptor {
             Some((descr, Some(get), _)) => {
@@ -841,7 +956,11 @@ impl<'py> Slot<'py> {
                 unsafe {
                     Bound::from_owned_ptr_or_err(
                         py,
-                        get(descr.as_ptr(), object.as_ptr(), object.get_type().as_ptr()),
+                        get(
+                            descr.as_ptr(),
+                            object.as_ptr(),
+                            ffi::Py_TYPE(object.as_ptr()).cast(),
+                        ),
                     )
                 }
             }
@@ -850,6 +969,34 @@ impl<'py> Slot<'py> {
     }
 
     fn set(&self, object: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<()> {
+        self.set_owned(object, value.clone())
+    }
+
+    /// `set`, handing the slot `value`'s reference.
+    #[inline]
+    fn set_owned(&self, object: &Bound<'py, PyAny>, value: Bound<'py, PyAny>) -> PyResult<()> {
+        if let Some(offset) = self.offset {
+            // SAFETY: as in `get`; the slot's setter stores a value this way (the new value
+            // referenced, then the old one released, so a release that runs code finds the
+            // slot already set).
+            unsafe {
+                let place = Self::place(object, offset);
+                let old = *place;
+                *place = value.into_ptr();
+                ffi::Py_XDECREF(old);
+            }
+            return Ok(());
+        }
+        self.set_by_descriptor(object, &value)
+    }
+
+    /// `set` by the descriptor's setter or by name.
+    #[inline(never)]
+    fn set_by_descriptor(
+        &self,
+        object: &Bound<'py, PyAny>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<()> {
         match &self.descriptor {
             Some((descr, _, set)) => {
                 // SAFETY: `set` is the setter of `descr`'s type, given the descriptor, a live
@@ -863,6 +1010,66 @@ impl<'py> Slot<'py> {
             None => object.setattr(&self.name, value),
         }
     }
+}
+
+/// Where the objects of `class` keep the value of the slot `descriptor` (a byte offset), when
+/// it is a slot of a class defined in Python (a `member_descriptor` of a heap type, as
+/// `__slots__` and `dataclass(slots=True)` make), found by setting it to a new object in a
+/// bare object of the class and looking for that object in the object's `__basicsize__`
+/// bytes (found exactly once, and read back by the slot's getter). None for any other
+/// descriptor or class (a read-only slot, a slot of another type, a property): those are
+/// read and set by the descriptor.
+///
+/// Why: the limited API has no call that reads a slot without going through the
+/// descriptor's getter and `PyMember_GetOne` (and the setter's type check and
+/// `PyMember_SetOne`), which are most of the cost of making a batch's records; a slot of an
+/// object a class defined in Python keeps its value as one object pointer at a fixed place,
+/// whatever the CPython version.
+fn slot_offset<'py>(
+    class: &Bound<'py, PyType>,
+    (descr, get, set): &Descriptor<'py>,
+) -> PyResult<Option<usize>> {
+    let py = class.py();
+    let member = py
+        .import(intern!(py, "types"))?
+        .getattr(intern!(py, "MemberDescriptorType"))?;
+    // SAFETY: the GIL is held and `class` is a live type object.
+    let flags = unsafe { ffi::PyType_GetFlags(class.as_type_ptr()) };
+    let Some(get) = get else { return Ok(None) };
+    if !descr.get_type().is(&member) || flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+        return Ok(None);
+    }
+    let size: usize = class.getattr(intern!(py, "__basicsize__"))?.extract()?;
+    // SAFETY: as in `Maker::new`: a non-null Py_tp_alloc slot is the class's allocator.
+    let alloc = unsafe { ffi::PyType_GetSlot(class.as_type_ptr(), ffi::Py_tp_alloc) };
+    // A class with a finaliser would run it on the bare probe object.
+    let finalize = unsafe { ffi::PyType_GetSlot(class.as_type_ptr(), ffi::Py_tp_finalize) };
+    if alloc.is_null() || !finalize.is_null() {
+        return Ok(None);
+    }
+    let alloc = unsafe { std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(alloc) };
+    // SAFETY: the class's allocator (the class is plain, so not abstract), as `Maker::make`
+    // calls it: a new bare object of `size` bytes or more, or NULL with an error set.
+    let object = unsafe { Bound::from_owned_ptr_or_err(py, alloc(class.as_type_ptr(), 0))? };
+    let probe = py.get_type::<PyAny>().call0()?;
+    // SAFETY: `set` is the setter of `descr`'s type, as in `Slot::set`.
+    if unsafe { set(descr.as_ptr(), object.as_ptr(), probe.as_ptr()) } != 0 {
+        drop(PyErr::fetch(py));
+        return Ok(None);
+    }
+    let width = std::mem::size_of::<*mut ffi::PyObject>();
+    let mut found = (width..size.saturating_sub(width - 1))
+        .step_by(width)
+        // SAFETY: each offset lies within the object's `size` bytes and is aligned.
+        .filter(|&at| unsafe { *Slot::place(&object, at) } == probe.as_ptr());
+    let (Some(offset), None) = (found.next(), found.next()) else {
+        return Ok(None);
+    };
+    // SAFETY: as in `Slot::get`.
+    let back = unsafe {
+        Bound::from_owned_ptr_or_err(py, get(descr.as_ptr(), object.as_ptr(), class.as_ptr()))?
+    };
+    Ok(back.is(&probe).then_some(offset))
 }
 
 /// Does `class` read and set attributes as `object` does (and may be made by its
@@ -900,17 +1107,10 @@ pub(crate) struct Maker<'py> {
 
 /// The first of `cls.__mro__` to define `name`, as `getattr` and `setattr` find it, when its
 /// type has a setter (a data descriptor such as a slot), with its getter if it has one.
-#[allow(clippy::type_complexity)]
 fn data_descriptor<'py>(
     cls: &Bound<'py, PyType>,
     name: &Bound<'py, PyString>,
-) -> PyResult<
-    Option<(
-        Bound<'py, PyAny>,
-        Option<ffi::descrgetfunc>,
-        ffi::descrsetfunc,
-    )>,
-> {
+) -> PyResult<Option<Descriptor<'py>>> {
     let py = cls.py();
     for base in cls.getattr(intern!(py, "__mro__"))?.try_iter()? {
         let space = base?.getattr(intern!(py, "__dict__"))?;
@@ -972,6 +1172,7 @@ impl<'py> Maker<'py> {
                     .map(|name| Slot {
                         name: name.clone(),
                         descriptor: None,
+                        offset: None,
                     })
                     .collect(),
                 None,
@@ -1000,7 +1201,7 @@ impl<'py> Maker<'py> {
             None => self.new.call1((&self.cls,))?,
         };
         for (field, value) in self.fields.iter().zip(values) {
-            field.set(&object, &value)?;
+            field.set_owned(&object, value)?;
         }
         Ok(object)
     }
