@@ -16,7 +16,9 @@
 //! per first character, the alternatives that can start with it (a word-start flag for those
 //! behind a `\b`), and a search tries only positions where the pattern can start: where its
 //! first two characters fit, and where a lazy DFA of a looser form of it (`Loose`) finds a
-//! match, which rules out most failing tries within a few characters.
+//! match, which rules out most failing tries within a few characters. A lookaround whose body
+//! is run as a pattern of its own is checked the same way first (most of them are negative
+//! lookaheads whose body is not there: "not followed by a unit").
 
 use std::sync::Mutex;
 
@@ -491,6 +493,12 @@ impl Loose {
     }
 }
 
+impl std::fmt::Debug for Loose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Loose")
+    }
+}
+
 /// The ASCII letters (lower case) some non-ASCII character folds to (`Tables::fold`).
 fn folded_letters(t: &Tables) -> u128 {
     t.fold.values().fold(0u128, |m, &l| m | 1 << (l & 127))
@@ -855,6 +863,8 @@ enum Inst {
         behind: bool,
         width: usize,
         negate: bool,
+        /// the body's looser DFA: where it finds no match, the body has none (no run)
+        loose: Option<Box<Loose>>,
     },
     /// a lookaround whose body is alternatives of single characters in a row, checked in place
     LookChars(Box<LookChars>),
@@ -1084,6 +1094,7 @@ impl Compiler<'_> {
                     behind: *behind,
                     width: *width,
                     negate: *negate,
+                    loose: Loose::new(self.tables, body).map(Box::new),
                 });
             }
             Node::Branch(alts) => {
@@ -1547,15 +1558,17 @@ impl Regex {
                     behind,
                     width,
                     negate,
+                    loose,
                 } => {
-                    let found = if *behind {
-                        pos >= *width
-                            && self
-                                .run(t, *prog, text, pos - width, end, false, s)
-                                .is_some()
+                    let from = if *behind {
+                        pos.checked_sub(*width)
                     } else {
-                        self.run(t, *prog, text, pos, end, false, s).is_some()
+                        Some(pos)
                     };
+                    let found = from.is_some_and(|from| {
+                        loose.as_ref().is_none_or(|l| l.may_match(text, from, end))
+                            && self.run(t, *prog, text, from, end, false, s).is_some()
+                    });
                     if found != *negate {
                         pc += 1;
                         true
