@@ -386,6 +386,71 @@ pub fn find_any(text: &[u32], from: usize, end: usize, chars: &[u32; 4]) -> usiz
     p
 }
 
+/// One ASCII character, or an ASCII letter in either case: what `c | or == val` accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Pick {
+    or: u32,
+    val: u32,
+}
+
+impl Pick {
+    /// The pick of a set of ASCII characters (as bits), if it is one.
+    fn of(set: u128) -> Option<Pick> {
+        let lowest = set.trailing_zeros();
+        match set.count_ones() {
+            1 => Some(Pick { or: 0, val: lowest }),
+            2 if (lowest as u8).is_ascii_uppercase() && set >> (lowest | 0x20) & 1 == 1 => {
+                Some(Pick {
+                    or: 0x20,
+                    val: lowest | 0x20,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn has(self, c: u32) -> bool {
+        c | self.or == self.val
+    }
+}
+
+/// The first position from `from` holding a character of `first` followed (before `end`) by
+/// one of `second` or, if `non_ascii`, by a non-ASCII character; else `end`. As `find_any`,
+/// a block at a time: "mix" is tried only where an "m" is followed by an "i", not restarted
+/// at every "m" of the text.
+#[inline]
+pub fn find_pair(
+    text: &[u32],
+    from: usize,
+    end: usize,
+    first: Pick,
+    second: Pick,
+    non_ascii: bool,
+) -> usize {
+    const BLOCK: usize = 16;
+    let end = end.min(text.len());
+    let pair = |x: u32, y: u32| first.has(x) & (second.has(y) | (non_ascii & (y >= 128)));
+    let mut p = from.min(end);
+    while p + BLOCK < end {
+        let (a, b) = (&text[p..p + BLOCK], &text[p + 1..p + BLOCK + 1]);
+        if a.iter()
+            .zip(b)
+            .fold(false, |hit, (&x, &y)| hit | pair(x, y))
+        {
+            break;
+        }
+        p += BLOCK;
+    }
+    while p + 1 < end {
+        if pair(text[p], text[p + 1]) {
+            return p;
+        }
+        p += 1;
+    }
+    end
+}
+
 /// The byte a non-ASCII character stands for in `Loose`'s view of a text.
 const LOOSE_OTHER: u8 = 0x80;
 /// The most memory (bytes) `Loose` gives a pattern's NFA, and its lazy DFA's cache.
@@ -996,6 +1061,10 @@ pub struct Regex {
     /// the same, when a match can start with at most four characters, all ASCII: those
     /// characters (the search's skip loop then compares a block of characters at a time)
     few: Option<[u32; 4]>,
+    /// when a match starts with one character or one letter in either case, and the second
+    /// is one such or a non-ASCII one: the two, and whether the second may be non-ASCII (the
+    /// search's skip loop then looks for the pair)
+    few_next: Option<(Pick, Pick, bool)>,
     pairs: Pairs,
     pub n_groups: usize,
     /// for a pattern whose every match ends at the end of the text (`\Z`, or `$` up to a
@@ -1299,6 +1368,16 @@ impl Regex {
         let listed: Vec<u32> = (0..128u32).filter(|&c| starters[c as usize]).collect();
         let few = (!first.non_ascii && !first.nullable && (1..=4).contains(&listed.len()))
             .then(|| std::array::from_fn(|i| listed[i.min(listed.len() - 1)]));
+        let few_next = few.and_then(|few| {
+            let (mut next, mut non_ascii) = (0u128, false);
+            for c in few {
+                let (a, n) = pairs.second[c as usize]?;
+                next |= a;
+                non_ascii |= n;
+            }
+            let starts = few.iter().fold(0u128, |m, &c| m | 1 << c);
+            Some((Pick::of(starts)?, Pick::of(next)?, non_ascii))
+        });
         let reach = end_slack(&seq).and_then(|slack| max_len(&seq)?.checked_add(slack));
         let loose = Loose::new(tables, &seq);
         Ok(Regex {
@@ -1306,6 +1385,7 @@ impl Regex {
             first,
             starters,
             few,
+            few_next,
             pairs,
             n_groups,
             reach,
@@ -1364,8 +1444,12 @@ impl Regex {
         while p <= end {
             if !f.nullable {
                 // the characters no match starts with, skipped in a tight loop
-                if let Some(few) = &self.few {
-                    p = find_any(text, p, end, few);
+                match (&self.few, &self.few_next) {
+                    (Some(_), Some((first, next, non_ascii))) => {
+                        p = find_pair(text, p, end, *first, *next, *non_ascii);
+                    }
+                    (Some(few), None) => p = find_any(text, p, end, few),
+                    _ => {}
                 }
                 while p < end {
                     let c = text[p];
@@ -1688,7 +1772,51 @@ impl Regex {
 
 #[cfg(test)]
 mod tests {
-    use super::find_any;
+    use super::{find_any, find_pair, Pick};
+
+    #[test]
+    fn find_pair_finds_the_first_pair_in_either_case() {
+        let m = Pick::of(1 << b'm' | 1 << b'M').expect("a letter in either case");
+        let i = Pick::of(1 << b'i' | 1 << b'I').expect("a letter in either case");
+        assert!(Pick::of(1 << b'm' | 1 << b'N').is_none());
+        assert!(Pick::of(1 << b'm' | 1 << b'n').is_none());
+        assert!(Pick::of(1 << b'1' | 1 << b'Q').is_none());
+        let utf32 = |s: &str| s.chars().map(u32::from).collect::<Vec<u32>>();
+        for (text, ascii_only, any) in [
+            ("mix", 0, 0),
+            ("a long text with many m's: mm, Ma, am, then MIX", 44, 44),
+            (
+                "a long text with many m's: mm, Ma, am, then m\u{131}x or mIx",
+                51,
+                44,
+            ),
+            ("no pair here, m at the very end: m", 34, 34),
+            ("", 0, 0),
+        ] {
+            let text = utf32(text);
+            assert_eq!(
+                find_pair(&text, 0, text.len(), m, i, false),
+                ascii_only.min(text.len())
+            );
+            assert_eq!(
+                find_pair(&text, 0, text.len(), m, i, true),
+                any.min(text.len())
+            );
+        }
+        // a pair cut by the end is none
+        let text = utf32("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxmi");
+        assert_eq!(
+            find_pair(&text, 0, text.len() - 1, m, i, true),
+            text.len() - 1
+        );
+        assert_eq!(find_pair(&text, 0, text.len(), m, i, true), text.len() - 2);
+        for from in 0..20 {
+            assert_eq!(
+                find_pair(&text, from, text.len(), m, i, false),
+                text.len() - 2
+            );
+        }
+    }
 
     #[test]
     fn find_any_finds_the_first_listed_character() {
