@@ -297,6 +297,29 @@ def test_core_orders_rows_as_lexsort(rows: list[tuple[int, int, int, bool]], n: 
             else made.order_rows(b"", b"", b"", b"\x01", n)
 
 
+def test_core_orders_rows_at_the_limits_of_its_packed_rows() -> None:
+    """`order_rows` sorts each row as one packed number when the ad, start and end fit (a
+    batch's do): rows at the largest values that fit, at the first that do not (sorted
+    another way), negative and huge ones, give `np.lexsort`'s order and the runs' bounds."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.pipeline import _ordered
+
+    made = core.load()
+    if made is None or not hasattr(made, "order_rows"):
+        pytest.skip("the core is not in use")
+    for top_ad, top in ((2**20 - 1, 2**22 - 1), (2**20, 2**22 - 1), (2**20 - 1, 2**22),
+                        (2**62, -1)):
+        ad = np.array([top_ad, 0, top_ad, 1, 0, top_ad, 1], dtype=np.int64)
+        start = np.array([top, 0, 3, top, top, top, 0], dtype=np.int64)
+        end = np.array([top, top, 3, 0, top, top - 1, 0], dtype=np.int64)
+        want = np.lexsort((end, start, ad))
+        order, cuts = _ordered(ad, start, end, None, 3, made)
+        assert order.tolist() == want.tolist()
+        assert cuts.tolist() == np.searchsorted(ad[want], np.arange(4)).tolist()
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_PIECE, max_size=6).map(" ".join), min_size=1, max_size=6),
        st.booleans())

@@ -751,6 +751,9 @@ pub fn make_spans<'py>(
     })
 }
 
+/// The bits of `order_rows`' packed position: ad, start, end.
+const PACKED: [u32; 3] = [20, 22, 22];
+
 /// The batch finish's sort of what it found: the rows of the (ad, start, end) columns
 /// (int64) that `keep` keeps (one byte per row; empty keeps all), by (ad, start, end), ties
 /// in row order (`np.lexsort`'s order), as int64 bytes; and where each of `ads` ads' run
@@ -772,20 +775,46 @@ pub fn order_rows<'py>(
         if !keep.is_empty() && keep.len() != ad.len() {
             return Err(PyValueError::new_err("keep: one byte per row"));
         }
-        let mut rows: Vec<(i64, i64, i64, usize)> = Vec::with_capacity(ad.len());
-        rows.extend(
-            (0..ad.len())
-                .filter(|&k| keep.is_empty() || keep[k] != 0)
-                .map(|k| (ad[k], start[k], end[k], k)),
-        );
+        let kept = |k: &usize| keep.is_empty() || keep[*k] != 0;
         // The row number is the last key, so equal positions keep their rows' order; the
-        // columns are a few sorted runs (one per extractor), which this sort merges.
-        rows.sort();
-        let order: Vec<i64> = rows.iter().map(|r| r.3 as i64).collect();
+        // columns are a few sorted runs (one per extractor), which this sort merges. When
+        // every kept row's ad, start and end fit in PACKED's fields (as a batch's do), each
+        // row is one u128 (its packed position, then its number): a cheaper comparison and
+        // half the memory moved of the tuples that any other rows are sorted as.
+        let fits = |k: usize| {
+            (0..1 << PACKED[0]).contains(&ad[k])
+                && (0..1 << PACKED[1]).contains(&start[k])
+                && (0..1 << PACKED[2]).contains(&end[k])
+        };
+        let (order, sorted_ads): (Vec<i64>, Vec<i64>) = if (0..ad.len()).filter(kept).all(fits) {
+            let mut rows: Vec<u128> = Vec::with_capacity(ad.len());
+            rows.extend((0..ad.len()).filter(kept).map(|k| {
+                let position = (ad[k] as u64) << (PACKED[1] + PACKED[2])
+                    | (start[k] as u64) << PACKED[2]
+                    | end[k] as u64;
+                u128::from(position) << 64 | k as u128
+            }));
+            rows.sort();
+            rows.iter()
+                .map(|&r| {
+                    let ad = (r >> 64) as u64 >> (PACKED[1] + PACKED[2]);
+                    (r as u64 as i64, ad as i64)
+                })
+                .unzip()
+        } else {
+            let mut rows: Vec<(i64, i64, i64, usize)> = Vec::with_capacity(ad.len());
+            rows.extend(
+                (0..ad.len())
+                    .filter(kept)
+                    .map(|k| (ad[k], start[k], end[k], k)),
+            );
+            rows.sort();
+            rows.iter().map(|r| (r.3 as i64, r.0)).unzip()
+        };
         let mut cuts = Vec::with_capacity(ads + 1);
         let mut at = 0;
         for a in 0..=ads as i64 {
-            at += rows[at..].partition_point(|r| r.0 < a);
+            at += sorted_ads[at..].partition_point(|&d| d < a);
             cuts.push(at as i64);
         }
         Ok((
