@@ -149,7 +149,7 @@ enum CharTest {
 }
 
 impl CharTest {
-    #[inline]
+    #[inline(always)]
     fn matches(&self, t: &Tables, c: u32) -> bool {
         match self {
             CharTest::Lit(l) => c == *l,

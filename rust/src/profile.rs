@@ -318,11 +318,14 @@ pub struct DescriptorReader {
 }
 
 impl DescriptorReader {
-    fn term_key(&self, text: &[u32]) -> Vec<u32> {
-        text.iter()
-            .filter(|&&c| c != u32::from(b'-') && !self.chars.is_space(c))
-            .map(|&c| self.chars.fold(c))
-            .collect()
+    /// The vocabulary key of a term, into `key` (one buffer for the text's terms).
+    fn term_key(&self, text: &[u32], key: &mut Vec<u32>) {
+        key.clear();
+        key.extend(
+            text.iter()
+                .filter(|&&c| c != u32::from(b'-') && !self.chars.is_space(c))
+                .map(|&c| self.chars.fold(c)),
+        );
     }
 
     fn extract(&self, text: &[u32], starts: Option<&[usize]>, out: &mut Vec<i64>) {
@@ -334,6 +337,7 @@ impl DescriptorReader {
         let mut aux = Scratch::default();
         // rows: start, end, code, a, b
         let mut rows: Vec<[i64; 5]> = Vec::new();
+        let mut key = Vec::new();
         let mut found = Matches::new(main, text, starts, PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
             let slots = &s.slots;
@@ -354,14 +358,14 @@ impl DescriptorReader {
                 else {
                     continue;
                 };
-                let key = self.term_key(&text[a..b]);
+                self.term_key(&text[a..b], &mut key);
                 let (table, value) = if table == T_ETHNICITY {
-                    match self.terms[T_ETHNICITY].get(&key) {
+                    match self.terms[T_ETHNICITY].get(key.as_slice()) {
                         Some(&v) => (T_ETHNICITY, v),
                         None => (
                             T_ETHNICITY_CUED,
                             *self.terms[T_ETHNICITY_CUED]
-                                .get(&key)
+                                .get(key.as_slice())
                                 .expect("an ethnicity term not in its tables"),
                         ),
                     }
@@ -369,7 +373,7 @@ impl DescriptorReader {
                     (
                         table,
                         *self.terms[table]
-                            .get(&key)
+                            .get(key.as_slice())
                             .expect("a descriptor term not in its table"),
                     )
                 };
