@@ -465,3 +465,84 @@ def test_python_choice_runs_the_reference(monkeypatch, cls) -> None:
         monkeypatch.undo()
         core.reset()
     assert cls()._core is not None
+
+
+# --- one trigger scan for the profile readers and the names -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def name_form():
+    from amberline.extract.names import _core_triggers
+
+    return _core_triggers()
+
+
+@pytest.fixture(scope="module")
+def shared(merged_form, name_form):
+    return _core.SharedTriggers([(merged_form, False), (name_form, True)])
+
+
+# The names' cue and title triggers, and the characters the two views read differently: "’"
+# (a byte of its own to the profile readers, "?" to the names), the letters the names read as
+# ASCII ("ſ" as "s"), "?" itself.
+_NAME_PIECES = st.sampled_from(
+    ["my name is", "names", "it's", "it’s", "it?s", "I’m", "im", "i am", "call me", "hi",
+     "xoxo", " here", "sweet ", "Sexy Mia", " available now", " is back", "\n", "\n ’Mia",
+     "\n?", "\n🌹 Ana", "sweet ’", "sweet ?", "ſoy", "ıt's", "\u212aisses from", "İ'm", "Mia"])
+_SHARED_TEXTS = st.one_of(_TEXTS, st.lists(st.one_of(_PIECES, _NAME_PIECES), max_size=40)
+                          .map("".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_SHARED_TEXTS)
+def test_shared_triggers_give_each_group_its_own_starts(merged_form, name_form, shared,
+                                                         text: str) -> None:
+    """One DFA of the profile readers' and the names' trigger sets gives each group just the
+    starts `re` finds over that group's own view of the text, but for the names near a letter
+    they read as an ASCII one ("ſ"), where they get more (which their cue forms allow)."""
+    folded = any(chr(c) in text for c, _ in name_form[1])
+    profile, names = (shared.group_starts(_utf32(text), group) for group in (0, 1))
+    assert profile == _trigger_starts(merged_form, text), text[:300]
+    want = _trigger_starts(name_form, text)
+    if folded:
+        assert all(set(w) <= set(n) for w, n in zip(want, names, strict=True)), text[:300]
+    else:
+        assert names == want, text[:300]
+
+
+def test_shared_triggers_load_and_refuse(merged_form, name_form, shared) -> None:
+    """The shared DFA loads back from its bytes; groups whose views disagree on a character
+    are refused, and so are bytes that are no DFA of these groups."""
+    data = shared.to_bytes()
+    groups = [(merged_form, False), (name_form, True)]
+    loaded = _core.SharedTriggers(groups, data)
+    text = _utf32("My name is Mia, it’s 21 yrs, $150 hh\nsweet Ana here ſoy")
+    for group in (0, 1):
+        assert loaded.group_starts(text, group) == shared.group_starts(text, group)
+    sets, named = name_form
+    clash = (sets, [*named, (ord("’"), 0x81)])
+    for groups, bad in (([(merged_form, False), (clash, True)], None),
+                        ([(merged_form, False), (name_form, False)], None),
+                        ([(merged_form, False), (name_form, True)], data[:-8]),
+                        ([(merged_form, False), ((sets[:2], named), True)], data)):
+        with pytest.raises(ValueError):
+            _core.SharedTriggers(groups, bad)
+
+
+def test_the_names_take_their_starts_from_the_shared_scan() -> None:
+    """Built together, the names' scanner reads its cue triggers off the profile readers'
+    scan, with the spans it finds alone."""
+    from amberline.extract.names import NameExtractor
+
+    built = {e.name: e for e in build_extractors()}
+    names = built["names"]
+    assert names._together is built["ages"]._together is not None
+    alone = NameExtractor()
+    assert alone._together is None
+    texts = ["My name is Mia, it’s me", "sweet ’Ana’ here\n’Eve available now", "ſoy Ana",
+             "I’m Kim, call me", "Hi, xoxo Sexy Mia is back"]
+    text = BATCH_SEPARATOR.join(texts)
+    built["ages"].extract(text)  # (the pipeline's order: the readers' scan first)
+    assert names._together.starts(text, 1) is not None
+    assert _key(names.extract(text)) == _key(alone.extract(text))
+    assert _key(names.extract(text)) != []

@@ -19,6 +19,7 @@ pub mod numbers;
 pub mod phones;
 pub mod places;
 pub mod profile;
+pub mod shared_triggers;
 pub mod tables;
 pub mod triggers;
 pub mod word_table;
@@ -742,6 +743,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profile::PriceReader>()?;
     m.add_class::<profile::ProfileReaders>()?;
     m.add_class::<triggers::TriggerAutomaton>()?;
+    m.add_class::<shared_triggers::SharedTriggers>()?;
+    m.add_class::<shared_triggers::BatchStarts>()?;
     m.add_class::<profile::Pattern>()?;
     m.add_class::<contact::ContactScanner>()?;
     m.add_class::<minhash::PyMinHashSigner>()?;

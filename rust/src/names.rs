@@ -27,6 +27,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::backtrack::{Regex, Scratch};
+use crate::shared_triggers::BatchStarts;
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
 use crate::triggers::TriggerAutomaton;
 use crate::word_table::{kind_of, FxBuild, PyWordTable, WordTable};
@@ -1247,11 +1248,20 @@ fn extract_all(
     chars: &[u32],
     bounds: &[usize],
     triggers: Option<&TriggerAutomaton>,
+    shared: Option<(&BatchStarts, usize)>,
 ) -> PositionalRows {
     let (mut rows, mut deferred) = (Vec::new(), Vec::new());
-    let scan = |_, text: &[u32]| {
-        let starts = triggers.and_then(|tr| tr.starts(text));
-        let mut found = scanner.extract(text, forms, starts.as_deref())?;
+    let scan = |index, text: &[u32]| {
+        // (the batch's shared scan where it gives this text's starts, else our own)
+        let own;
+        let starts = match shared.and_then(|(s, group)| s.group(index, group).ok().flatten()) {
+            Some(starts) => Some(starts),
+            None => {
+                own = triggers.and_then(|tr| tr.starts(text));
+                own.as_deref()
+            }
+        };
+        let mut found = scanner.extract(text, forms, starts)?;
         found.sort_by_key(|f| f.found.start); // stable, as the reference sorts its spans
         let (mut segment, mut counted) = (0, 0);
         let rows: Vec<[i64; EXTRACT_COLUMNS - 1]> = found
@@ -1409,19 +1419,29 @@ impl PyNameScanner {
     /// in the reference's order sorted (stably) by start; the texts Python must run the
     /// reference on, which have no rows; and (text index, message) for the texts the core
     /// panicked on.
-    #[pyo3(signature = (data, bounds, whole=false))]
+    /// `starts`: (the batch's `SharedTriggers.starts_batch`, the names' group there), used
+    /// in place of the triggers' own scan (not with `whole`).
+    #[pyo3(signature = (data, bounds, whole=false, starts=None))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
         whole: bool,
+        starts: Option<(PyRef<'py, BatchStarts>, usize)>,
     ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
         let (chars, offsets) = crate::batch_view(data, &bounds)?;
         let (scanner, forms) = (&self.scanner, &self.forms);
         let triggers = self.triggers.get().filter(|_| !whole).map(Py::get);
+        let shared = match &starts {
+            Some((s, group)) if triggers.is_some() => {
+                s.check(offsets.len().saturating_sub(1), *group, TRIGGER_SETS)?;
+                Some((&**s, *group))
+            }
+            _ => None,
+        };
         let (rows, deferred, errors) =
-            py.detach(|| extract_all(scanner, forms, &chars, &offsets, triggers));
+            py.detach(|| extract_all(scanner, forms, &chars, &offsets, triggers, shared));
         Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
     }
 

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::backtrack::{find_any, Regex, Scratch};
+use crate::shared_triggers::BatchStarts;
 use crate::tables::{Tables, SPACE};
 use crate::triggers::{starts_together, TriggerAutomaton, TriggerForm, Triggers};
 use crate::{batch_view, le_bytes, panic_message, TextErrors};
@@ -1176,14 +1177,18 @@ impl ProfileReaders {
     /// The three readers on a batch (`data`, `bounds` as for `Normaliser.normalise_batch`):
     /// ((rows, errors) of the ages, of the prices, of the descriptors), each what that
     /// reader's `extract_batch` returns given its part of `triggers`.
+    ///
+    /// `starts`: (the batch's `SharedTriggers.starts_batch`, the merged sets' group there),
+    /// used in place of the merged triggers' own scan where it gives a text's starts.
     #[allow(clippy::type_complexity)]
-    #[pyo3(signature = (data, bounds, triggers=(false, (false, false), false)))]
+    #[pyo3(signature = (data, bounds, triggers=(false, (false, false), false), starts=None))]
     fn extract_batch<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         bounds: Vec<i64>,
         triggers: (bool, (bool, bool), bool),
+        starts: Option<(PyRef<'py, BatchStarts>, usize)>,
     ) -> PyResult<[(Bound<'py, PyBytes>, TextErrors); 3]> {
         let (ages, prices, descriptors) =
             (self.ages.get(), self.prices.get(), self.descriptors.get());
@@ -1191,25 +1196,33 @@ impl ProfileReaders {
         let (used_ages, (used_rates, used_slash), used_descriptors) = triggers;
         let any = used_ages || used_rates || used_slash || used_descriptors;
         let (chars, offsets) = batch_view(data, &bounds)?;
+        let shared = match &starts {
+            Some((s, group)) => {
+                s.check(offsets.len().saturating_sub(1), *group, 4)?;
+                Some((&**s, *group))
+            }
+            None => None,
+        };
         let found = py.detach(|| {
             let mut found: [Found; 3] = Default::default();
             for (index, w) in offsets.windows(2).enumerate() {
                 let text = &chars[w[0]..w[1]];
                 let starts = catch_unwind(AssertUnwindSafe(|| {
+                    // (the merged sets dealt back: ages, rates + slash lists, descriptors)
+                    let deal = |mut sets: Vec<Vec<usize>>| {
+                        let d = sets.pop().unwrap_or_default();
+                        let slash = sets.pop().unwrap_or_default();
+                        let rates = sets.pop().unwrap_or_default();
+                        let a = sets.pop().unwrap_or_default();
+                        [Some(vec![a]), Some(vec![rates, slash]), Some(vec![d])]
+                    };
+                    let given = shared.and_then(|(s, group)| s.group(index, group).ok().flatten());
                     if !any {
                         [None, None, None]
+                    } else if let Some(sets) = given {
+                        deal(sets.to_vec())
                     } else if let Some(merged) = merged {
-                        // (the merged sets dealt back: ages, rates + slash lists, descriptors)
-                        match merged.starts(text) {
-                            Some(mut sets) => {
-                                let d = sets.pop().unwrap_or_default();
-                                let slash = sets.pop().unwrap_or_default();
-                                let rates = sets.pop().unwrap_or_default();
-                                let a = sets.pop().unwrap_or_default();
-                                [Some(vec![a]), Some(vec![rates, slash]), Some(vec![d])]
-                            }
-                            None => [None, None, None],
-                        }
+                        merged.starts(text).map_or([None, None, None], deal)
                     } else {
                         starts_together(
                             [&ages.triggers, &prices.triggers, &descriptors.triggers],

@@ -36,6 +36,7 @@ use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
+use regex_syntax::hir::Hir;
 
 /// The byte a character the triggers do not name stands for.
 const OTHER: u8 = b'?';
@@ -45,13 +46,13 @@ const OTHER: u8 = b'?';
 pub type TriggerForm = (Vec<(Vec<String>, bool)>, Vec<(u32, u8)>);
 
 /// Hyperscan's view of a text: one byte per character (see the module's docs).
-struct View {
+pub(crate) struct View {
     /// non-ASCII characters the triggers name, and the byte each stands for, by character
-    named: Vec<(u32, u8)>,
+    pub(crate) named: Vec<(u32, u8)>,
 }
 
 impl View {
-    fn new(mut named: Vec<(u32, u8)>) -> Result<Self, String> {
+    pub(crate) fn new(mut named: Vec<(u32, u8)>) -> Result<Self, String> {
         // A named character stands for a byte of its own from 0x80, or for the ASCII letter
         // case-insensitive `re` folds it to (a dotless i read as "i": for caseless triggers
         // that only adds places to try).
@@ -72,17 +73,22 @@ impl View {
         if c < 0x80 {
             return c as u8;
         }
+        self.named_byte(c).unwrap_or(OTHER)
+    }
+
+    /// The byte of a named (non-ASCII) character; None for one the triggers do not name.
+    fn named_byte(&self, c: u32) -> Option<u8> {
         let named = self.named.as_slice();
-        match named.binary_search_by_key(&c, |&(n, _)| n) {
-            Ok(i) => named[i].1,
-            Err(_) => OTHER,
-        }
+        named
+            .binary_search_by_key(&c, |&(n, _)| n)
+            .ok()
+            .map(|i| named[i].1)
     }
 }
 
 /// Each set's patterns as one pattern over the byte view (`(?-u)`: a named non-ASCII
 /// character written as its byte, `\xHH`).
-fn unions(sets: &[(Vec<String>, bool)]) -> Result<Vec<String>, String> {
+pub(crate) fn unions(sets: &[(Vec<String>, bool)]) -> Result<Vec<String>, String> {
     if sets.is_empty() || sets.iter().any(|(p, _)| p.is_empty()) {
         return Err("an empty trigger set".into());
     }
@@ -99,12 +105,18 @@ fn unions(sets: &[(Vec<String>, bool)]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn syntax_config() -> syntax::Config {
+pub(crate) fn syntax_config() -> syntax::Config {
     syntax::Config::new().unicode(false).utf8(false)
 }
 
 fn thompson_config() -> thompson::Config {
     thompson::Config::new().reverse(true).utf8(false)
+}
+
+fn dense_config() -> dense::Config {
+    dense::Config::new()
+        .match_kind(MatchKind::All)
+        .start_kind(StartKind::Unanchored)
 }
 
 pub struct Triggers {
@@ -247,21 +259,35 @@ pub struct TriggerAutomaton {
 
 impl TriggerAutomaton {
     /// Build it whole from the trigger sets (see `Triggers::new`).
-    fn build((sets, named): TriggerForm) -> Result<Self, String> {
+    pub(crate) fn build((sets, named): TriggerForm) -> Result<Self, String> {
         let view = View::new(named)?;
         let dfa = dense::Builder::new()
             .syntax(syntax_config())
             .thompson(thompson_config())
-            .configure(
-                dense::Config::new()
-                    .match_kind(MatchKind::All)
-                    .start_kind(StartKind::Unanchored),
-            )
+            .configure(dense_config())
             .build_many(&unions(&sets)?)
             .map_err(|e| format!("trigger patterns: {e}"))?;
         Ok(TriggerAutomaton {
             dfa,
             sets: sets.len(),
+            view,
+        })
+    }
+
+    /// Build it whole from one pattern per set, already parsed (`shared_triggers.rs`), over
+    /// `view`.
+    pub(crate) fn build_from_hirs(hirs: &[Hir], view: View) -> Result<Self, String> {
+        let nfa = thompson::Compiler::new()
+            .configure(thompson_config().which_captures(thompson::WhichCaptures::None))
+            .build_many_from_hir(hirs)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
+        let dfa = dense::Builder::new()
+            .configure(dense_config())
+            .build_from_nfa(&nfa)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
+        Ok(TriggerAutomaton {
+            dfa,
+            sets: hirs.len(),
             view,
         })
     }
@@ -272,7 +298,11 @@ impl TriggerAutomaton {
     /// start is refused here; what else a wrong DFA could do is find other places to try,
     /// which the disk cache's checksum and key exclude.
     fn load((sets, named): TriggerForm, data: &[u8]) -> Result<Self, String> {
-        let view = View::new(named)?;
+        Self::load_view(View::new(named)?, sets.len(), data)
+    }
+
+    /// `load` given the view and how many sets the DFA must have.
+    pub(crate) fn load_view(view: View, sets: usize, data: &[u8]) -> Result<Self, String> {
         // (the DFA's words must be 4-byte aligned: copied where they are not)
         let mut copy = Vec::new();
         let aligned = if data.as_ptr().align_offset(4) == 0 {
@@ -288,14 +318,14 @@ impl TriggerAutomaton {
         if read != data.len() {
             return Err("trigger automaton: bytes after the DFA".into());
         }
-        if dfa.pattern_len() != sets.len() {
+        if dfa.pattern_len() != sets {
             return Err("trigger automaton: not one pattern per trigger set".into());
         }
         dfa.start_state_reverse(&Input::new(&[]))
             .map_err(|e| format!("trigger automaton: no unanchored start ({e})"))?;
         Ok(TriggerAutomaton {
             dfa: dfa.to_owned(),
-            sets: sets.len(),
+            sets,
             view,
         })
     }
@@ -309,7 +339,18 @@ impl TriggerAutomaton {
     /// matches, ascending; None if the DFA cannot search (then the caller tries every
     /// position, which is never fewer).
     pub fn starts(&self, text: &[u32]) -> Option<Vec<Vec<usize>>> {
+        self.scan::<false>(text, 0x100).map(|(starts, _)| starts)
+    }
+
+    /// `starts`, and (with `MARK`) the positions (descending) of the characters read as a
+    /// byte from `marked` up (`shared_triggers.rs`).
+    pub(crate) fn scan<const MARK: bool>(
+        &self,
+        text: &[u32],
+        marked: u16,
+    ) -> Option<(Vec<Vec<usize>>, Vec<usize>)> {
         let dfa = &self.dfa;
+        let mut marks = Vec::new();
         let mut out = vec![Vec::new(); self.sets];
         let record = |sid, at: usize, out: &mut Vec<Vec<usize>>| {
             for i in 0..dfa.match_len(sid) {
@@ -320,7 +361,14 @@ impl TriggerAutomaton {
         };
         let mut sid = dfa.start_state_reverse(&Input::new(&[])).ok()?;
         for (at, &c) in text.iter().enumerate().rev() {
-            sid = dfa.next_state(sid, self.view.byte(c));
+            let byte = if !MARK {
+                self.view.byte(c)
+            } else if c < 0x80 {
+                c as u8
+            } else {
+                self.non_ascii(c, at, marked, &mut marks)
+            };
+            sid = dfa.next_state(sid, byte);
             if dfa.is_special_state(sid) {
                 if dfa.is_match_state(sid) {
                     record(sid, at + 1, &mut out);
@@ -337,7 +385,24 @@ impl TriggerAutomaton {
         for s in out.iter_mut() {
             s.reverse();
         }
-        Some(out)
+        Some((out, marks))
+    }
+
+    /// A character as the DFA reads it.
+    pub(crate) fn byte(&self, c: u32) -> u8 {
+        self.view.byte(c)
+    }
+
+    /// `scan`'s byte for a non-ASCII character (out of its loop, which it slowed by a quarter
+    /// inlined), its position kept in `marks` if the byte is `marked` or above.
+    #[cold]
+    #[inline(never)]
+    fn non_ascii(&self, c: u32, at: usize, marked: u16, marks: &mut Vec<usize>) -> u8 {
+        let byte = self.view.byte(c);
+        if u16::from(byte) >= marked {
+            marks.push(at);
+        }
+        byte
     }
 }
 
@@ -356,7 +421,7 @@ impl TriggerAutomaton {
     }
 
     /// The DFA serialised, in this machine's byte order.
-    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+    pub(crate) fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let (bytes, pad) = self.dfa.to_bytes_native_endian();
         PyBytes::new(py, &bytes[pad..])
     }

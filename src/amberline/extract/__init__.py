@@ -39,9 +39,11 @@ def build_extractors(default_region: str = "US") -> list[Extractor]:
             extractors.append(PhoneExtractor(default_region=default_region))
         else:
             extractors.append(cls())
-    # The profile extractors' core readers run as one over each batch (see `_native.Together`).
+    # The profile extractors' core readers run as one over each batch, the names' cue
+    # triggers found in the same pass (see `_native.Together`).
     _native.run_together(*(next(e for e in extractors if isinstance(e, cls))
-                           for cls in (AgeExtractor, PriceExtractor, DescriptorExtractor)))
+                           for cls in (AgeExtractor, PriceExtractor, DescriptorExtractor,
+                                       NameExtractor)))
     return extractors
 
 

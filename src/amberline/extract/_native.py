@@ -128,15 +128,38 @@ class Together:
     `ProfileReaders`): each batch's text is decoded once and their triggers found in one
     pass (over their merged triggers' `trigger_automaton` when there are such), and each
     extractor takes its own rows, the same its reader gives alone. Kept for the last text by
-    identity, as `contact_core.scan` keeps its result."""
+    identity, as `contact_core.scan` keeps its result.
+
+    With `names` (a `NameExtractor` with its core scanner), the merged triggers and the
+    names' cue triggers are found in one pass for both stages (`shared_triggers`: the scan
+    costs about as much per character for both as for one); each stage hands its group of
+    starts to its core call (`starts`)."""
 
     def __init__(self, extractors: tuple[Any, Any, Any],
-                 merged: CoreTriggers | None = None) -> None:
+                 merged: CoreTriggers | None = None, names: CoreTriggers | None = None) -> None:
         self.extractors = extractors
         self.readers = tuple(e._core for e in extractors)
         automaton = None if merged is None else trigger_automaton(merged)
         self.core = core.load().ProfileReaders(*self.readers, automaton)  # type: ignore[union-attr]
         self._last = threading.local()
+        self._shared = None
+        if merged is not None and names is not None and core.provides("SharedTriggers"):
+            try:
+                # (the names' cue forms find the same wherever more places are tried)
+                self._shared = shared_triggers([(merged, False), (names, True)])
+            except ValueError:  # the two views cannot be merged: each scans its own
+                self._shared = None
+
+    def starts(self, text: str, group: int) -> tuple[Any, int] | None:
+        """The shared scan's starts of `text` for `group` (0: the profile readers' merged
+        sets, 1: the names'), as the core calls take them (`starts=`); None without one."""
+        if self._shared is None:
+            return None
+        last = getattr(self._last, "starts", None)
+        if last is None or last[0] is not text:
+            found = self._shared.starts_batch(*core.batch_buffer([text]))
+            last = self._last.starts = (text, found)
+        return last[1], group
 
     def _triggers(self) -> tuple[bool, tuple[bool, bool], bool]:
         ages, prices, descriptors = self.extractors
@@ -158,23 +181,29 @@ class Together:
         triggers = self._triggers()
         last = getattr(self._last, "entry", None)
         if last is None or last[0] is not text or last[1] != triggers:
-            found = self.core.extract_batch(*core.batch_buffer([text]), triggers)
+            starts = self.starts(text, 0) if any((triggers[0], *triggers[1], triggers[2])) else None
+            found = self.core.extract_batch(*core.batch_buffer([text]), triggers, starts)
             last = self._last.entry = (text, triggers, found)
         data, errors = last[2][slot]
         core.raise_failures(type(extractor._core).__name__, errors)
         return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:]
 
 
-def run_together(ages: Any, prices: Any, descriptors: Any) -> None:
+def run_together(ages: Any, prices: Any, descriptors: Any, names: Any = None) -> None:
     """Have these extractors' core readers run as one (`Together`), when all three have one
-    and the core can."""
+    and the core can; with `names` (a `NameExtractor` whose core scanner finds its cue
+    triggers), its triggers are found in the same pass."""
     extractors = (ages, prices, descriptors)
     if any(e._core is None for e in extractors) or not core.provides("ProfileReaders"):
         return
+    name_triggers = None if names is None else names.core_triggers()
     together = Together(extractors, merged_triggers(
-        [ages._prefilter, prices._prefilter, prices._slash_prefilter, descriptors._prefilter]))
+        [ages._prefilter, prices._prefilter, prices._slash_prefilter, descriptors._prefilter]),
+        name_triggers)
     for extractor in extractors:
         extractor._together = together
+    if together._shared is not None:
+        names._together = together
 
 
 # (one automaton per trigger form in a process: they are immutable and shared)
@@ -187,14 +216,25 @@ def trigger_automaton(form: CoreTriggers) -> Any:
     of every process paid for it). Building it takes long, so it is built once per machine
     and kept in the disk cache, keyed by the trigger sets and the core's sources (its
     builder and the DFA format); the core validates the bytes when it loads them."""
+    return _cached_automaton("trigger automaton", "TriggerAutomaton", form)
+
+
+def shared_triggers(groups: list[tuple[CoreTriggers, bool]]) -> Any:
+    """The core's `SharedTriggers` of these groups of trigger sets (one stage's each, and
+    whether that stage takes a superset of its starts): one DFA of them all, kept as
+    `trigger_automaton` keeps its own (ValueError when their views cannot be merged)."""
+    return _cached_automaton("shared triggers", "SharedTriggers", groups)
+
+
+def _cached_automaton(kind: str, cls: str, form: Any) -> Any:
+    """The core's `cls(form)`, built once per machine (`trigger_automaton`)."""
     module = core.load()
-    key = disk_cache.fingerprint("trigger automaton", str(getattr(module, "SOURCES", "")),
-                                 json.dumps(form))
+    key = disk_cache.fingerprint(kind, str(getattr(module, "SOURCES", "")), json.dumps(form))
     found = _AUTOMATA.get(key)
     if found is None:
-        build = module.TriggerAutomaton  # type: ignore[union-attr]
+        build = getattr(module, cls)
         found = _AUTOMATA[key] = disk_cache.cached(
-            "trigger automaton", key, lambda: build(form), lambda a: a.to_bytes(),
+            kind, key, lambda: build(form), lambda a: a.to_bytes(),
             lambda blob: build(form, blob))
     return found
 

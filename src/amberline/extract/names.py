@@ -47,7 +47,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from itertools import compress
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -55,7 +55,7 @@ from amberline import core, disk_cache
 from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract._native import SpanColumns, trigger_automaton
-from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, Prefilter
+from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, CoreTriggers, Prefilter
 from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -609,7 +609,7 @@ def _scanner_for(names: NameExtractor, panic_on: str | None = None) -> object:
     return scanner
 
 
-def _core_triggers() -> tuple[list[tuple[list[str], bool]], list[tuple[int, int]]]:
+def _core_triggers() -> CoreTriggers:
     """The prefilter's triggers as the core's trigger sets: where `_CUES` (with
     `_NAME_TRIGGER`), `_HERE` and the title forms can start (`_LINE_TRIGGERS`)."""
     sets = [[_TRIGGER, _NAME_TRIGGER], [_HERE_TRIGGER], _LINE_TRIGGERS]
@@ -683,6 +683,8 @@ class NameExtractor(Extractor):
 
     name = "names"
     kind = NAME
+    # The profile readers' `_native.Together`, when the cue triggers are found in its scan.
+    _together: Any = None
 
     def __init__(self) -> None:
         # The word lists (`_WORD_SETS`) are attributes made at their first use (`__getattr__`):
@@ -706,6 +708,11 @@ class NameExtractor(Extractor):
 
     def __getstate__(self) -> dict[str, object]:
         return {}  # the word lists and the core's scanner are rebuilt where it is unpickled
+
+    def core_triggers(self) -> CoreTriggers | None:
+        """The cue forms' trigger sets the core scanner finds (`_core_triggers`), for a scan
+        shared with other stages (`_native.run_together`); None without the scanner."""
+        return None if self._scanner is None else _core_triggers()
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__init__()  # type: ignore[misc]
@@ -774,8 +781,10 @@ class NameExtractor(Extractor):
 
     def _core_columns(self, text: str, whole: bool = False) -> SpanColumns | None:
         """`_core_extract` as columns."""
+        together = self._together
+        starts = None if whole or together is None else together.starts(text, 1)
         rows_b, deferred, errors = self._scanner.extract_batch(  # type: ignore[union-attr]
-            *core.batch_buffer([text]), whole)
+            *core.batch_buffer([text]), whole, starts)
         core.raise_failures("name scan", errors)
         if deferred:
             return None
