@@ -325,6 +325,48 @@ impl Matcher {
         false
     }
 
+    /// The automaton's pass over `text` (see `find`): the view's length; `raw` and `folds`
+    /// filled. (A function of its own, so that its loop keeps what it reads in registers.)
+    #[inline(never)]
+    fn step_all(
+        &self,
+        table: &Table,
+        text: &[u32],
+        raw: &mut Vec<(usize, usize, u32)>,
+        folds: &mut Vec<(usize, usize)>,
+    ) -> usize {
+        let trans = table.trans.as_slice();
+        let mut state = 0usize;
+        // (the view's position before a code point is its index less `dropped`: not counted
+        // apart)
+        let (mut in_space, mut dropped) = (false, 0usize);
+        let class = self.class.as_slice();
+        // (`text[i]` by index: the loop then keeps one counter)
+        let mut i = 0;
+        while i < text.len() {
+            let c = text[i];
+            i += 1;
+            let space = is_folded_space(c);
+            if space && in_space {
+                let n = i - 1 - dropped;
+                dropped += 1;
+                match folds.last_mut() {
+                    Some(last) if last.0 == n => last.1 = dropped,
+                    _ => folds.push((n, dropped)),
+                }
+                continue;
+            }
+            in_space = space;
+            let byte = class.get(c as usize).copied().unwrap_or(0);
+            let next = trans[state + usize::from(byte)];
+            state = (next & !ENDS) as usize;
+            if next & ENDS != 0 {
+                table.ends_at(state, i - dropped, raw);
+            }
+        }
+        text.len() - dropped
+    }
+
     /// All of the lexicon's matches in one text. `raw` and `folds` are scratch buffers.
     pub fn find(
         &self,
@@ -344,28 +386,7 @@ impl Matcher {
         // points dropped before it) where a run was folded, which maps the view back.
         raw.clear();
         folds.clear();
-        let trans = table.trans.as_slice();
-        let mut state = 0usize;
-        let (mut in_space, mut n, mut dropped) = (false, 0usize, 0usize);
-        for &c in text {
-            let space = is_folded_space(c);
-            if space && in_space {
-                dropped += 1;
-                match folds.last_mut() {
-                    Some(last) if last.0 == n => last.1 = dropped,
-                    _ => folds.push((n, dropped)),
-                }
-                continue;
-            }
-            in_space = space;
-            let byte = self.class.get(c as usize).copied().unwrap_or(0);
-            let next = trans[state + usize::from(byte)];
-            state = (next & !ENDS) as usize;
-            n += 1;
-            if next & ENDS != 0 {
-                table.ends_at(state, n, raw);
-            }
-        }
+        let n = self.step_all(table, text, raw, folds);
         let folds = folds.as_slice();
         let orig = |k: usize| {
             let before = folds.partition_point(|&(at, _)| at <= k);

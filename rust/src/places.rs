@@ -36,15 +36,12 @@ pub struct PlaceScanner {
     first_words: HashMap<Box<[u32]>, Edge, FxBuild>,
     /// What `PlaceExtractor._resolve` decides with, when handed over (`extract` needs it).
     rules: Option<Rules>,
-    /// Per ASCII character: its lower case, plus 0x80 if that is a letter or digit (`SLOW`:
-    /// not ASCII, looked up in the tables).
+    /// Per ASCII character: its lower case (ASCII, as `new` checks), plus 0x80 if that is
+    /// a letter or digit.
     ascii: [u8; 128],
     /// One bit per `word_hash` of the `first_words` (a filter before the look-up).
     first_word_bits: Vec<u64>,
 }
-
-/// `PlaceScanner::ascii`'s mark of a character it does not describe (DEL is no letter).
-const SLOW: u8 = 0xff;
 
 /// log2 of the number of bits of `PlaceScanner::first_word_bits`: a few times the first
 /// words, so that few words of a text that are none pass.
@@ -226,6 +223,15 @@ impl Trie {
         self.step((first.first, first.count), c2)
     }
 
+    /// The edge for `c` out of the root.
+    #[inline]
+    fn root_step(&self, c: u32) -> Option<Edge> {
+        match self.root_ascii.get(c as usize) {
+            Some(&i) => (i != NO_KEY).then(|| self.edges[i as usize]),
+            None => self.step(self.root, c),
+        }
+    }
+
     /// The edge for `c` out of the block (first, count); the root's block is `self.root`.
     #[inline]
     fn step(&self, block: (u32, u32), c: u32) -> Option<Edge> {
@@ -298,15 +304,16 @@ impl PlaceScanner {
                 first_words.insert(word.into_boxed_slice(), e);
             }
         }
-        let ascii = std::array::from_fn(|c| match u8::try_from(table[c]) {
-            Ok(low) if low < 0x80 => {
-                low | if tables.flag(u32::from(low), ALNUM) {
-                    0x80
-                } else {
-                    0
-                }
+        if (0..0x80).any(|c| table[c] >= 0x80) {
+            return Err("an ASCII character lower-cases to another".into());
+        }
+        let ascii = std::array::from_fn(|c| {
+            let low = table[c] as u8;
+            low | if tables.flag(u32::from(low), ALNUM) {
+                0x80
+            } else {
+                0
             }
-            _ => SLOW,
         });
         let mut first_word_bits = vec![0u64; (1 << FIRST_WORD_BITS) / 64];
         for word in first_words.keys() {
@@ -380,12 +387,13 @@ impl PlaceScanner {
             let mut end = start;
             let mut first = None;
             ends.clear();
-            if alnum(start) {
+            let (c, c_alnum) = self.lowered_alnum(text[start]);
+            if c_alnum {
                 // The word, lower-cased, hashed as it is read.
-                let mut word_end = start;
-                let mut hash = 0u64;
-                for &c in &text[start..] {
-                    let (c, alnum) = self.lowered_alnum(c);
+                let mut word_end = start + 1;
+                let mut hash = word_hash(0, c);
+                while word_end < n {
+                    let (c, alnum) = self.lowered_alnum(text[word_end]);
                     if !alnum {
                         break;
                     }
@@ -416,7 +424,7 @@ impl PlaceScanner {
                     start = next;
                     continue;
                 }
-            } else if self.trie.step(block, low(start)).is_none() || after_link() {
+            } else if self.trie.root_step(c).is_none() || after_link() {
                 start += 1;
                 continue;
             }
@@ -459,6 +467,9 @@ impl PlaceScanner {
     /// `c` lower-cased as `str.lower` does (one character).
     #[inline]
     fn lowered(&self, c: u32) -> u32 {
+        if c < 0x80 {
+            return u32::from(self.ascii[c as usize] & 0x7f);
+        }
         self.lower.get(c as usize).copied().unwrap_or(c)
     }
 
@@ -471,10 +482,18 @@ impl PlaceScanner {
     /// `c` lower-cased, and whether that is a letter or digit (`str.isalnum`).
     #[inline]
     fn lowered_alnum(&self, c: u32) -> (u32, bool) {
-        if let Some(&entry) = self.ascii.get(c as usize).filter(|&&e| e != SLOW) {
+        if c < 0x80 {
+            // (`new` made sure an ASCII character lower-cases to one)
+            let entry = self.ascii[c as usize];
             return (u32::from(entry & 0x7f), entry & 0x80 != 0);
         }
-        let low = self.lowered(c);
+        self.lowered_alnum_wide(c)
+    }
+
+    /// `lowered_alnum` of a character that is not ASCII (kept out of the scan's loops).
+    #[inline(never)]
+    fn lowered_alnum_wide(&self, c: u32) -> (u32, bool) {
+        let low = self.lower.get(c as usize).copied().unwrap_or(c);
         (low, self.tables.flag(low, ALNUM))
     }
 
