@@ -12,7 +12,10 @@
 //! (which a trigger writes `\?` where any such character will do); `\b`, `\d`, `\s` and
 //! case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match
 //! end, the leftmost start; this reports every position where a trigger matches, a superset of
-//! those, so the exact pattern is tried at least wherever the Python reference tries it.
+//! those. The reference tries every position from a leftmost start to one past its match's end;
+//! the core tries each start and the next position only, so a match that starts further inside
+//! a trigger match, where no trigger starts, is the reference's alone (the known difference in
+//! the README's profile readers part; `test_an_age_that_starts_inside_a_title_dash_trigger`).
 //!
 //! All starts are found in one backward pass: a DFA of the reversed triggers, searched without
 //! an anchor from the end of the text, is in a match state exactly after reading the first
