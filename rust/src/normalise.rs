@@ -69,9 +69,10 @@ pub struct Work {
     edits: Vec<Edit>,
     last_edits: Vec<Edit>,
     glyphs: Vec<Edit>,
-    /// The number stage's edits and the scratch of its backtracking walk.
+    /// The number stage's edits, the scratch of its backtracking walk and its start marks.
     number_edits: Vec<Edit>,
     stack: Vec<(usize, usize)>,
+    marks: Vec<u64>,
     /// The text after the last round and the next one being made.
     text: Vec<u32>,
     next: Vec<u32>,
@@ -349,7 +350,7 @@ impl Tables {
             changed = true;
         }
         let text1: &[u32] = if changed { &w.text } else { text };
-        self.number_edits(text1, &mut w.number_edits, &mut w.stack);
+        self.number_edits(text1, &mut w.number_edits, &mut w.stack, &mut w.marks);
         if !changed && w.number_edits.is_empty() {
             return false;
         }

@@ -107,6 +107,29 @@ const ITEM_LETTERS: ItemLetters = {
     out
 };
 
+/// `ITEM_LETTERS`' state after two letters (by letter from "a", the first times 26 plus the
+/// second), from the start of an item: 0 when no item sequence begins with the two.
+const ITEM_PAIRS: [u64; 26 * 26] = {
+    let items = &ITEM_LETTERS;
+    let mut out = [0u64; 26 * 26];
+    let mut a = 0;
+    while a < 26 {
+        let first = items.first & items.places[a];
+        let mut b = 0;
+        while b < 26 {
+            let again = if first & items.last != 0 {
+                items.first
+            } else {
+                0
+            };
+            out[a * 26 + b] = ((first << 1) & !items.first | again) & items.places[b];
+            b += 1;
+        }
+        a += 1;
+    }
+    out
+};
+
 /// Each ASCII character folded: its lower case for a letter, else 0.
 const ASCII_LETTER: [u8; 128] = {
     let mut table = [0u8; 128];
@@ -120,6 +143,12 @@ const ASCII_LETTER: [u8; 128] = {
     }
     table
 };
+
+/// `c`'s lower case if it is an ASCII letter, else 0.
+#[inline(always)]
+fn ascii_letter(c: u32) -> u8 {
+    ASCII_LETTER.get(c as usize).copied().unwrap_or(0)
+}
 
 /// The words that can start with this (folded) letter, in `WORDS`' order.
 #[inline]
@@ -228,9 +257,25 @@ impl Tables {
         // The places of the items' letters that the letters so far can end at.
         let mut state: u64 = 0;
         let mut boundary = true;
-        for (k, &c) in t[p..].iter().enumerate() {
+        let mut from = p;
+        // Two ASCII letters (most calls): their state from `ITEM_PAIRS`.
+        if let [a, b, ..] = t[p..] {
+            let (a, b) = (ascii_letter(a), ascii_letter(b));
+            if a != 0 && b != 0 {
+                let (a, b) = (usize::from(a - b'a'), usize::from(b - b'a'));
+                state = ITEM_PAIRS[a * 26 + b];
+                if state == 0 {
+                    let first_ok = items.first & items.places[a] != 0;
+                    return Some(p + 1 + usize::from(first_ok));
+                }
+                boundary = state & items.last != 0;
+                from = p + 2;
+            }
+        }
+        for (k, &c) in t[from..].iter().enumerate() {
+            let k = from - p + k;
             let letter = if c < 0x80 {
-                ASCII_LETTER[c as usize]
+                ascii_letter(c)
             } else if self.is_letter(c) {
                 match self.fold(c) {
                     0 => return Some(p + k + 1),
@@ -265,6 +310,21 @@ impl Tables {
     /// word starts, and an allocation for each cost more than the walk).
     fn chunk(&self, t: &[u32], p: usize, stack: &mut Vec<(usize, usize)>) -> Option<usize> {
         let n = t.len();
+        // No item starts with an ASCII character without `CLASS`'s STARTS (nor at the end).
+        let &c = t.get(p)?;
+        if c < 0x80 && CLASS[c as usize] & STARTS == 0 {
+            return None;
+        }
+        if is_digit(c) {
+            // Digits up to a character no item starts with: the walk's first way out, and
+            // one it takes (after a digit the chunk may end anywhere).
+            let end = p + 1 + t[p + 1..].iter().take_while(|&&c| is_digit(c)).count();
+            match t.get(end) {
+                None => return Some(end),
+                Some(&c) if c < 0x80 && CLASS[c as usize] & STARTS == 0 => return Some(end),
+                _ => {}
+            }
+        }
         let start_ok = p == 0 || !self.is_letter(t[p - 1]) || (p < n && is_digit(t[p]));
         if !start_ok || (p < n && !is_digit(t[p]) && self.no_chunk_until(t, p).is_some()) {
             return None;
@@ -309,44 +369,27 @@ impl Tables {
 
     /// The first position from `p` on that a run may start at: a digit, or a character an
     /// item starts with (`CLASS`'s STARTS, or a non-ASCII one that folds to a letter) that
-    /// does not follow an ASCII letter; `t.len()` if none.
+    /// does not follow an ASCII letter; `t.len()` if none. `marks` holds `mark_starts`' bits
+    /// for `t`: every such position, and the non-ASCII characters that follow no ASCII
+    /// letter, whose fold is looked at here.
     #[inline]
-    fn next_start(&self, t: &[u32], mut p: usize) -> usize {
+    fn next_start(&self, t: &[u32], marks: &[u64], mut p: usize) -> usize {
         let n = t.len();
-        let mut after_letter = p > 0 && is_ascii_letter(t[p - 1]);
         loop {
-            if after_letter {
-                // Inside a word: its letters start nothing.
-                while p < n && is_ascii_letter(t[p]) {
-                    p += 1;
-                }
-                if p == n || is_digit(t[p]) {
-                    return p;
-                }
-                p += 1; // whatever ends the word, it is no ASCII letter
-                after_letter = false;
-            }
-            // After a character that is no ASCII letter.
-            while p < n {
-                let c = t[p];
-                if c < 0x80 {
-                    let class = CLASS[c as usize];
-                    if class & (DIGIT | STARTS) != 0 {
-                        return p;
-                    }
-                    p += 1;
-                    if class & LETTER != 0 {
-                        after_letter = true;
-                        break;
-                    }
-                } else if self.flag(c, FOLDS) {
-                    return p;
-                } else {
-                    p += 1;
+            let mut w = p / 64;
+            let mut bits = marks[w] & (!0u64 << (p % 64));
+            while bits == 0 {
+                w += 1;
+                match marks.get(w) {
+                    Some(&b) => bits = b,
+                    None => return n,
                 }
             }
-            if p == n {
-                return n;
+            let i = w * 64 + bits.trailing_zeros() as usize;
+            match t.get(i) {
+                None => return n,
+                Some(&c) if c < 0x80 || self.flag(c, FOLDS) => return i,
+                Some(_) => p = i + 1,
             }
         }
     }
@@ -354,17 +397,24 @@ impl Tables {
     /// Edits that rewrite every obfuscated number run in `t`, sorted by start
     /// (`numbers.number_edits(text)`, the whole-text scan), into `edits` (cleared first;
     /// `stack` is scratch space for `chunk`).
-    pub fn number_edits(&self, t: &[u32], edits: &mut Vec<Edit>, stack: &mut Vec<(usize, usize)>) {
+    /// (`marks` is scratch space for `mark_starts`.)
+    pub fn number_edits(
+        &self,
+        t: &[u32],
+        edits: &mut Vec<Edit>,
+        stack: &mut Vec<(usize, usize)>,
+        marks: &mut Vec<u64>,
+    ) {
         edits.clear();
+        mark_starts(t, marks);
         let mut p = 0;
         let n = t.len();
         while p < n {
             // Most positions cannot start a run: an ASCII character that starts no item
             // (`item`), one inside an ASCII word (`chunk`'s start condition), or a non-ASCII
             // character that case-insensitive `re` does not match to a letter (no digit,
-            // number word or weak letter starts with it). Skip them in tight loops: the
-            // letters of a word (only a digit stops that one), then what follows them.
-            p = self.next_start(t, p);
+            // number word or weak letter starts with it). `marks` has the others.
+            p = self.next_start(t, marks, p);
             if p == n {
                 break;
             }
@@ -632,6 +682,89 @@ impl Tables {
     }
 }
 
+/// Marks in `marks` (one bit a position, 64 a word, cleared first) every position of `t`
+/// that `next_start` may stop at: a digit, or a character that follows no ASCII letter and is
+/// an ASCII one with `CLASS`'s STARTS or is not ASCII. Sixteen characters at a time where SSE2
+/// is (every x86-64), narrowed to bytes (a code point past 0xFF reads as 0xFF, one past
+/// 2^31 as 0: neither is ASCII nor marked wrongly). The scan for run starts then costs a few
+/// instructions a stop rather than a few a character.
+fn mark_starts(t: &[u32], marks: &mut Vec<u64>) {
+    let n = t.len();
+    marks.clear();
+    marks.resize(n / 64 + 1, 0);
+    let mut i = 0;
+    let mut after_letter = 0u32;
+    #[cfg(target_arch = "x86_64")]
+    {
+        while i + 16 <= n {
+            // SAFETY: t[i..i + 16] is within `t`.
+            let (starts, letters, digits) = unsafe { block_starts(t.as_ptr().add(i)) };
+            let found = digits | (starts & !((letters << 1) | after_letter));
+            marks[i / 64] |= u64::from(found & 0xFFFF) << (i % 64);
+            after_letter = letters >> 15;
+            i += 16;
+        }
+    }
+    while i < n {
+        let c = t[i];
+        let start =
+            is_digit(c) || (after_letter == 0 && (c >= 0x80 || CLASS[c as usize] & STARTS != 0));
+        marks[i / 64] |= u64::from(start) << (i % 64);
+        after_letter = u32::from(is_ascii_letter(c));
+        i += 1;
+    }
+}
+
+/// Of the sixteen code points at `at`, one bit each: those that are an ASCII character
+/// with `CLASS`'s STARTS or not ASCII, the ASCII letters, the ASCII digits.
+///
+/// # Safety
+/// `at` must point to sixteen readable u32.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn block_starts(at: *const u32) -> (u32, u32, u32) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_packs_epi32, _mm_packus_epi16, _mm_set1_epi8, _mm_sub_epi8,
+    };
+    // SAFETY: the caller vouches for the sixteen u32; SSE2 is in every x86-64 target.
+    unsafe {
+        let at = at.cast::<__m128i>();
+        let low = _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1)));
+        let high = _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3)));
+        // Signed saturation to 16 bits, then unsigned to 8: ASCII and 0x80..=0xFF stay,
+        // larger code points become 0xFF (values past 2^31, no code points, become 0).
+        let bytes = _mm_packus_epi16(low, high);
+        let byte = |c: u8| _mm_set1_epi8(c as i8);
+        let lower = _mm_or_si128(bytes, byte(0x20));
+        // x <= limit, unsigned
+        let within = |x: __m128i, limit: u8| _mm_cmpeq_epi8(_mm_min_epu8(x, byte(limit)), x);
+        let letter = within(_mm_sub_epi8(lower, byte(b'a')), 25);
+        let digit = within(_mm_sub_epi8(bytes, byte(b'0')), 9);
+        let is = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, byte(c));
+        // The first letters of the number words in either case, and the weak "l", "I", "|"
+        // ("O" is among the words' "o"); the digits are marked whatever precedes them.
+        let words = _mm_or_si128(
+            _mm_or_si128(
+                _mm_or_si128(is(lower, b'z'), is(lower, b'o')),
+                _mm_or_si128(is(lower, b't'), is(lower, b'f')),
+            ),
+            _mm_or_si128(
+                _mm_or_si128(is(lower, b's'), is(lower, b'e')),
+                _mm_or_si128(is(lower, b'n'), is(bytes, b'l')),
+            ),
+        );
+        let weak = _mm_or_si128(is(bytes, b'I'), is(bytes, b'|'));
+        let starts = _mm_movemask_epi8(_mm_or_si128(words, weak)) as u32;
+        let non_ascii = _mm_movemask_epi8(bytes) as u32;
+        (
+            starts | non_ascii,
+            _mm_movemask_epi8(letter) as u32,
+            _mm_movemask_epi8(digit) as u32,
+        )
+    }
+}
+
 fn word_run_edits(start: usize, words: &[(usize, usize, u32)], out: &mut Vec<Edit>) {
     if words.len() < 3 {
         return;
@@ -700,5 +833,106 @@ impl Parsed {
             hi = *self.strong.iter().filter(|&&i| i < hi).max()?;
         }
         Some((lo, hi))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `mark_starts`' bit for position `i`, one character at a time as `next_start` once
+    /// scanned.
+    fn marked(t: &[u32], i: usize) -> bool {
+        let after_letter = i > 0 && is_ascii_letter(t[i - 1]);
+        is_digit(t[i]) || (!after_letter && (t[i] >= 0x80 || CLASS[t[i] as usize] & STARTS != 0))
+    }
+
+    #[test]
+    fn start_marks_are_those_of_a_scan_by_character() {
+        // Each pair of characters at each place of texts around the sixteen-character blocks
+        // (the character before a block's first decides its mark).
+        let chars = [
+            0x00,
+            0x20,
+            0x2F,
+            0x30,
+            0x39,
+            0x3A,
+            0x40,
+            0x41,
+            0x49,
+            0x4C,
+            0x4F,
+            0x5A,
+            0x5B,
+            0x60,
+            0x61,
+            0x69,
+            0x6C,
+            0x6F,
+            0x7A,
+            0x7B,
+            0x7C,
+            0x7F,
+            0x80,
+            0xC9,
+            0xFF,
+            0x100,
+            0x17F,
+            0x1F600,
+            0x10FFFF,
+            u32::MAX,
+        ];
+        let mut marks = Vec::new();
+        for &before in &chars {
+            for &c in &chars {
+                for len in [1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 80] {
+                    for at in (0..len).filter(|&at| at < 2 || at + 3 > len || at % 16 < 2) {
+                        let mut t = vec![u32::from(b'x'); len];
+                        t[at] = c;
+                        if at > 0 {
+                            t[at - 1] = before;
+                        }
+                        mark_starts(&t, &mut marks);
+                        assert_eq!(marks.len(), len / 64 + 1);
+                        // (past the last code point either answer will do: no str holds
+                        // one, and `next_start` stops at no non-ASCII one that does not fold)
+                        for i in (0..len).filter(|&i| t[i] < 0x110000) {
+                            let bit = marks[i / 64] >> (i % 64) & 1 == 1;
+                            assert_eq!(
+                                bit,
+                                marked(&t, i),
+                                "{before:#x} {c:#x} at {at} of {len}: {i}"
+                            );
+                        }
+                        assert_eq!(marks[len / 64] >> (len % 64), 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn item_pairs_are_two_steps_of_the_automaton() {
+        // The pairs that may begin an item sequence, spelled out: each number word's first
+        // two letters ("oh" too), and after a weak letter (o, l, i) any item's first letter.
+        let mut alive: Vec<[u8; 2]> = WORDS.iter().map(|w| [w[0], w[1]]).collect();
+        for a in [b'o', b'l', b'i'] {
+            for b in [b'z', b'o', b't', b'f', b's', b'e', b'n', b'l', b'i'] {
+                alive.push([a, b]);
+            }
+        }
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                let state = ITEM_PAIRS[usize::from(a - b'a') * 26 + usize::from(b - b'a')];
+                assert_eq!(
+                    state != 0,
+                    alive.contains(&[a, b]),
+                    "{}{}",
+                    a as char,
+                    b as char
+                );
+            }
+        }
     }
 }
