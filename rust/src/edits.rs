@@ -41,7 +41,8 @@ impl Tables {
     }
 
     /// `apply_edits` into `out` and `maps` (both cleared first): new character i came from
-    /// text[starts[i]..ends[i]], and `starts` has one more entry, len(text).
+    /// text[starts[i]..ends[i]], and `starts` has one more entry, len(text). (`text` must be
+    /// shorter than 2^32 characters.)
     pub fn apply(&self, text: &[u32], edits: &[Edit], out: &mut Vec<u32>, maps: &mut Maps) {
         out.clear();
         maps.starts.clear();
@@ -61,12 +62,12 @@ impl Tables {
             out.extend_from_slice(r);
             if r.len() != e.end - e.start {
                 if mapped < e.start {
-                    starts.extend(mapped..e.start);
-                    ends.extend(mapped + 1..e.start + 1);
+                    counting(starts, mapped, e.start);
+                    counting(ends, mapped + 1, e.start + 1);
                 }
                 for _ in 0..r.len() {
-                    starts.push(e.start);
-                    ends.push(e.end);
+                    starts.push(e.start as u32);
+                    ends.push(e.end as u32);
                 }
                 mapped = e.end;
             }
@@ -76,17 +77,23 @@ impl Tables {
         if pos < n {
             out.extend_from_slice(&text[pos..]);
         }
-        starts.extend(mapped..n + 1);
-        ends.extend(mapped + 1..n + 1);
+        counting(starts, mapped, n + 1);
+        counting(ends, mapped + 1, n + 1);
     }
+}
+
+/// `from..to` appended to `values`.
+#[inline]
+fn counting(values: &mut Vec<u32>, from: usize, to: usize) {
+    values.extend(from as u32..to as u32);
 }
 
 /// A text's offset maps to the text it was made from: character i came from
 /// [starts[i], ends[i]), and `starts` has one more entry, the length of that text.
 #[derive(Default, Debug)]
 pub struct Maps {
-    pub starts: Vec<usize>,
-    pub ends: Vec<usize>,
+    pub starts: Vec<u32>,
+    pub ends: Vec<u32>,
 }
 
 /// Maps of step 1 (original -> text1) and step 2 (text1 -> text2) as text2 -> original, into
@@ -98,8 +105,9 @@ pub fn compose(first: &Maps, second: &Maps, n_original: usize, out: &mut Maps) {
     out.starts.extend(
         second.starts[..second.ends.len()]
             .iter()
-            .map(|&j| starts1[j]),
+            .map(|&j| starts1[j as usize]),
     );
-    out.starts.push(n_original);
-    out.ends.extend(second.ends.iter().map(|&e| ends1[e - 1]));
+    out.starts.push(n_original as u32);
+    out.ends
+        .extend(second.ends.iter().map(|&e| ends1[e as usize - 1]));
 }

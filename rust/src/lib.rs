@@ -207,13 +207,20 @@ impl Columns {
         self.text.extend_from_slice(&result.text);
         // Offsets kept: both maps are the identity, which the caller knows without them.
         if !same {
-            // (`normalise_all` takes no text longer than an int32 offset reaches)
-            self.starts.extend(result.starts.iter().map(|&v| v as i32));
-            self.ends.extend(result.ends.iter().map(|&v| v as i32));
+            // (`normalise_all` takes no text longer than an int32 offset reaches, so each
+            // u32 offset is the same int32)
+            self.starts.extend_from_slice(as_i32(&result.starts));
+            self.ends.extend_from_slice(as_i32(&result.ends));
         }
         self.obfuscations
             .extend(result.obfuscations.iter().map(|&o| (index, o)));
     }
+}
+
+/// The same values read as i32 (a copy of them is then one memcpy).
+fn as_i32(values: &[u32]) -> &[i32] {
+    // SAFETY: u32 and i32 have one size and alignment, and every bit pattern is valid for both.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<i32>(), values.len()) }
 }
 
 /// A batch as handed over: the texts' code points as UTF-32-LE (lone surrogates allowed) and

@@ -53,8 +53,9 @@ pub struct Obfuscation {
 #[derive(Debug, Default)]
 pub struct Normalised {
     pub text: Vec<u32>,
-    pub starts: Vec<usize>,
-    pub ends: Vec<usize>,
+    /// (u32: `normalise_all` takes no text longer than an int32 offset reaches)
+    pub starts: Vec<u32>,
+    pub ends: Vec<u32>,
     /// Every edit kept its length (the maps are the identity); set only where Python sets it.
     pub same_offsets: bool,
     pub obfuscations: Vec<Obfuscation>,
@@ -402,8 +403,8 @@ impl Tables {
         let starts = &r.starts[..r.starts.len() - 1];
         w.mapped.clear();
         w.mapped.extend(w.spans.iter().map(|&(s, e, kind)| {
-            let ns = starts.partition_point(|&x| x < s);
-            let ne = starts.partition_point(|&x| x < e);
+            let ns = starts.partition_point(|&x| (x as usize) < s);
+            let ne = starts.partition_point(|&x| (x as usize) < e);
             (ns, ne, kind, s, e)
         }));
         merge(&mut w.mapped, &mut r.obfuscations);
@@ -439,11 +440,10 @@ fn later_step(
     n_original: usize,
     composed: &mut Maps,
 ) {
-    spans.extend(
-        edits
-            .iter()
-            .map(|e| (maps.starts[e.start], maps.ends[e.end - 1], e.kind)),
-    );
+    spans.extend(edits.iter().map(|e| {
+        let (s, e_) = (maps.starts[e.start], maps.ends[e.end - 1]);
+        (s as usize, e_ as usize, e.kind)
+    }));
     compose(maps, step, n_original, composed);
 }
 
