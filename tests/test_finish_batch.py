@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from amberline.model import META_AGE, META_LOCATION, META_PHONE, Ad
-from amberline.pipeline import Screener
+from amberline.pipeline import Screener, _Maps
+from amberline.text.normalise import JoinedMaps, NormalisedBatch, normalise_batch
 from core_support import fixture_strings, hostile_texts
 
 # Clinical pieces that make every kind of span, flag and obfuscation the finish handles:
@@ -320,6 +321,81 @@ def test_core_orders_rows_at_the_limits_of_its_packed_rows() -> None:
         assert cuts.tolist() == np.searchsorted(ad[want], np.arange(4)).tolist()
 
 
+def _maps_of(texts: list[str], wide: bool) -> tuple[NormalisedBatch, _Maps]:
+    """The normalised batch of `texts` and its `_Maps`, the maps widened to int64 if `wide`."""
+    norms = normalise_batch(texts)
+    if wide:
+        joined = norms.maps
+        norms._maps = JoinedMaps(joined.ads, joined.lengths, joined.heads.astype("<i8"),
+                                 joined.tails.astype("<i8"))
+    return norms, _Maps(norms)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=6),
+       st.lists(st.tuples(st.integers(-3, 40), st.integers(-3, 40)), max_size=40))
+def test_core_locates_and_orders_rows_as_numpy(sizes: list[int],
+                                               rows: list[tuple[int, int]]) -> None:
+    """The core's `locate_order` deals rows to their ads as `_locate` does (searchsorted,
+    local offsets, kept when they end within their ad) and orders the kept ones as
+    `_ordered`: the same order, runs and sorted columns; None for a row that starts before
+    the first ad (numpy's wrap-around is left to the caller)."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.pipeline import _locate, _ordered
+
+    made = core.load()
+    if made is None or not hasattr(made, "locate_order"):
+        pytest.skip("the core is not in use")
+    first = np.cumsum([0] + [size + 2 for size in sizes[:-1]]).astype(np.int64)
+    last = first + np.asarray(sizes, dtype=np.int64)
+    start = np.array([s for s, _ in rows], dtype=np.int64)
+    end = start + np.array([e for _, e in rows], dtype=np.int64) // 4
+    got = made.locate_order(start.tobytes(), end.tobytes(), first.tobytes(), last.tobytes())
+    if (start < 0).any():
+        assert got is None
+        return
+    ad, local_start, local_end, keep = _locate(start, end, first, last)
+    order, cuts = _ordered(ad, local_start, local_end, keep, len(sizes), None)
+    want = [order, cuts, ad[order], local_start[order], local_end[order]]
+    assert got is not None
+    assert [np.frombuffer(c, dtype="<i8").tolist() for c in got] == [w.tolist() for w in want]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_PIECE, max_size=6).map(" ".join), min_size=1, max_size=6),
+       st.booleans())
+def test_core_maps_rows_as_to_original(texts: list[str], wide: bool) -> None:
+    """The core's `map_rows` gives the columns `_Maps.to_original` gives (every start and
+    end of each ad's normalised text, a negative ad counting from the end), with int32 or
+    int64 maps; an offset outside a moved ad's text raises IndexError, as numpy does."""
+    import numpy as np
+
+    from amberline import core
+
+    made = core.load()
+    if made is None or not hasattr(made, "map_rows"):
+        pytest.skip("the core is not in use")
+    norms, maps = _maps_of(texts, wide)
+    if not maps.any:
+        return
+    rows = [(i, s, e) for i in range(len(texts)) for s in range(len(norms.texts[i]) + 1)
+            for e in (s - 1, s, s + 1) if e <= len(norms.texts[i])]
+    rows += [(-1, 0, 0), (-len(texts), 0, 0)]
+    ad, start, end = (np.array([r[i] for r in rows], dtype=np.int64) for i in range(3))
+    want = maps.to_original(ad, start, end)
+    got = maps.to_original(ad, start, end, made)
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    moved = maps.ads[0]
+    for bad in ((moved, 0, len(norms.texts[moved]) + 1), (moved, -1, 0), (len(texts), 0, 0)):
+        column = [np.array([v], dtype=np.int64) for v in bad]
+        with pytest.raises(IndexError):
+            maps.to_original(*column)
+        with pytest.raises(IndexError):
+            maps.to_original(*column, made)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_PIECE, max_size=6).map(" ".join), min_size=1, max_size=6),
        st.booleans())
@@ -331,18 +407,12 @@ def test_core_maps_items_as_to_original(texts: list[str], wide: bool) -> None:
 
     from amberline import core
     from amberline.model import Obfuscation
-    from amberline.pipeline import _map_items, _Maps
-    from amberline.text.normalise import JoinedMaps, normalise_batch
+    from amberline.pipeline import _map_items
 
     made = core.load()
     if made is None or not hasattr(made, "map_items"):
         pytest.skip("the core is not in use")
-    norms = normalise_batch(texts)
-    if wide:
-        joined = norms.maps
-        norms._maps = JoinedMaps(joined.ads, joined.lengths, joined.heads.astype("<i8"),
-                                 joined.tails.astype("<i8"))
-    maps = _Maps(norms)
+    norms, maps = _maps_of(texts, wide)
     if not maps.any:
         return
     # Every (start, end) of each ad's normalised text, plus its obfuscations.

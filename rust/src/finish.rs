@@ -27,7 +27,7 @@ use pyo3::types::{
 };
 
 use crate::word_table::FxBuild;
-use crate::{le_bytes, panic_message, Int32Column};
+use crate::{panic_message, Int32Column};
 
 /// Rule codes, as `derive_rows` hands them back (the order of `derived.DERIVED_RULES`).
 const MINOR: i64 = 0;
@@ -48,6 +48,34 @@ fn column(data: &[u8], name: &str, len: Option<usize>) -> PyResult<Vec<i64>> {
         return Err(PyValueError::new_err(format!("{name}: wrong length")));
     }
     Ok(values)
+}
+
+/// A number of the columns handed back, as its eight little-endian bytes.
+trait Le8: Copy {
+    fn le(self) -> [u8; 8];
+}
+
+impl Le8 for i64 {
+    fn le(self) -> [u8; 8] {
+        self.to_le_bytes()
+    }
+}
+
+impl Le8 for f64 {
+    fn le(self) -> [u8; 8] {
+        self.to_le_bytes()
+    }
+}
+
+/// `values` as a bytes object of their little-endian bytes, written where the bytes object
+/// keeps them (no buffer between, no second copy).
+fn le_column<'py, T: Le8>(py: Python<'py>, values: &[T]) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, std::mem::size_of_val(values), |out| {
+        for (at, &value) in out.chunks_exact_mut(8).zip(values) {
+            at.copy_from_slice(&value.le());
+        }
+        Ok(())
+    })
 }
 
 /// `(attrs or {}).get(key, default)` of a span's `attrs` (None when they are empty), for an
@@ -448,7 +476,7 @@ pub fn derive_rows<'py>(
             .iter()
             .flat_map(|&(k, _phase, rule)| [k as i64, rule])
             .collect();
-        Ok(PyBytes::new(py, &le_bytes(&flat)))
+        le_column(py, &flat)
     }))
     .unwrap_or_else(|payload| {
         Err(PyRuntimeError::new_err(format!(
@@ -504,10 +532,7 @@ pub fn offsets<'py>(
             starts.push(start.get(&item)?.extract::<i64>()?);
             ends.push(end.get(&item)?.extract::<i64>()?);
         }
-        Ok((
-            PyBytes::new(py, &le_bytes(&starts)),
-            PyBytes::new(py, &le_bytes(&ends)),
-        ))
+        Ok((le_column(py, &starts)?, le_column(py, &ends)?))
     })
 }
 
@@ -559,6 +584,7 @@ impl<'a> Entries<'a> {
     }
 
     /// Entry `i`.
+    #[inline]
     fn at(&self, i: i64) -> PyResult<i64> {
         let short = || PyIndexError::new_err("an offset map is shorter than its text");
         let i = usize::try_from(i).map_err(|_| short())?;
@@ -578,6 +604,53 @@ impl<'a> Entries<'a> {
                 })
             }
         }
+    }
+}
+
+/// A batch's offset maps as `map_items` and `map_rows` read them.
+struct OffsetMaps<'a> {
+    heads: Entries<'a>,
+    tails: Entries<'a>,
+    head_base: Vec<i64>,
+    tail_base: Vec<i64>,
+    length: Vec<i64>,
+}
+
+impl<'a> OffsetMaps<'a> {
+    fn of(
+        moved: &[u8],
+        head_base: &[u8],
+        tail_base: &[u8],
+        length: &[u8],
+        heads: &'a Bound<'_, PyAny>,
+        tails: &'a Bound<'_, PyAny>,
+        width: usize,
+    ) -> PyResult<Self> {
+        let n = moved.len();
+        Ok(Self {
+            heads: Entries::of(heads, width)?,
+            tails: Entries::of(tails, width)?,
+            head_base: column(head_base, "head_base", Some(n))?,
+            tail_base: column(tail_base, "tail_base", Some(n))?,
+            length: column(length, "length", Some(n))?,
+        })
+    }
+
+    /// The offsets in the original text of (start, end) in moved ad `a`'s normalised text.
+    #[inline(always)]
+    fn map(&self, a: usize, s: i64, e: i64) -> PyResult<(i64, i64)> {
+        if s < 0 || s > self.length[a] || e > self.length[a] {
+            return Err(PyIndexError::new_err(
+                "an offset lies outside its ad's normalised text",
+            ));
+        }
+        let head = self.heads.at(self.head_base[a] + s)?;
+        let tail = if e > s {
+            self.tails.at(self.tail_base[a] + e - 1)?
+        } else {
+            head
+        };
+        Ok((head, tail))
     }
 }
 
@@ -606,11 +679,8 @@ pub fn map_items<'py>(
     width: usize,
 ) -> PyResult<()> {
     guarded("map_items", || {
-        let (heads, tails) = (Entries::of(&heads, width)?, Entries::of(&tails, width)?);
+        let maps = OffsetMaps::of(moved, head_base, tail_base, length, &heads, &tails, width)?;
         let n = moved.len();
-        let head_base = column(head_base, "head_base", Some(n))?;
-        let tail_base = column(tail_base, "tail_base", Some(n))?;
-        let length = column(length, "length", Some(n))?;
         if groups.len() != ads.len() {
             return Err(PyValueError::new_err("ads: one per group"));
         }
@@ -623,21 +693,11 @@ pub fn map_items<'py>(
             }
             for item in group.iter() {
                 let [start, end] = access.of(&item)?;
-                let (s, e) = (
+                let (head, tail) = maps.map(
+                    a,
                     start.get(&item)?.extract::<i64>()?,
                     end.get(&item)?.extract::<i64>()?,
-                );
-                if s < 0 || s > length[a] || e > length[a] {
-                    return Err(PyIndexError::new_err(
-                        "an offset lies outside its ad's normalised text",
-                    ));
-                }
-                let head = heads.at(head_base[a] + s)?;
-                let tail = if e > s {
-                    tails.at(tail_base[a] + e - 1)?
-                } else {
-                    head
-                };
+                )?;
                 found.push((item, head, tail));
             }
         }
@@ -647,6 +707,46 @@ pub fn map_items<'py>(
             end.set(&item, tail.into_pyobject(py)?.as_any())?;
         }
         Ok(())
+    })
+}
+
+/// `_Maps.to_original` of the rows (ad, start, end) (int64 bytes; offsets in each ad's
+/// normalised text): the (start, end) columns (int64 bytes) of their offsets in the original
+/// texts, by `map_items`' rule and maps (`moved`, `head_base`, `tail_base`, `length`,
+/// `heads`, `tails`, `width`); rows of an ad that did not move keep theirs. A negative ad
+/// counts from the end, as numpy indexes; an ad outside the batch, or an offset outside
+/// its moved ad's text, raises IndexError.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn map_rows<'py>(
+    py: Python<'py>,
+    ad: &[u8],
+    start: &[u8],
+    end: &[u8],
+    moved: &[u8],
+    head_base: &[u8],
+    tail_base: &[u8],
+    length: &[u8],
+    heads: Bound<'py, PyAny>,
+    tails: Bound<'py, PyAny>,
+    width: usize,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    guarded("map_rows", || {
+        let maps = OffsetMaps::of(moved, head_base, tail_base, length, &heads, &tails, width)?;
+        let n = moved.len();
+        let ad = column(ad, "ad", None)?;
+        let mut starts = column(start, "start", Some(ad.len()))?;
+        let mut ends = column(end, "end", Some(ad.len()))?;
+        for ((&a, s), e) in ad.iter().zip(starts.iter_mut()).zip(ends.iter_mut()) {
+            let a = usize::try_from(if a < 0 { a.wrapping_add(n as i64) } else { a })
+                .ok()
+                .filter(|&a| a < n)
+                .ok_or_else(|| PyIndexError::new_err("an ad outside the batch"))?;
+            if moved[a] != 0 {
+                (*s, *e) = maps.map(a, *s, *e)?;
+            }
+        }
+        Ok((le_column(py, &starts)?, le_column(py, &ends)?))
     })
 }
 
@@ -775,52 +875,131 @@ pub fn order_rows<'py>(
         if !keep.is_empty() && keep.len() != ad.len() {
             return Err(PyValueError::new_err("keep: one byte per row"));
         }
-        let kept = |k: &usize| keep.is_empty() || keep[*k] != 0;
-        // The row number is the last key, so equal positions keep their rows' order; the
-        // columns are a few sorted runs (one per extractor), which this sort merges. When
-        // every kept row's ad, start and end fit in PACKED's fields (as a batch's do), each
-        // row is one u128 (its packed position, then its number): a cheaper comparison and
-        // half the memory moved of the tuples that any other rows are sorted as.
-        let fits = |k: usize| {
-            (0..1 << PACKED[0]).contains(&ad[k])
-                && (0..1 << PACKED[1]).contains(&start[k])
-                && (0..1 << PACKED[2]).contains(&end[k])
-        };
-        let (order, sorted_ads): (Vec<i64>, Vec<i64>) = if (0..ad.len()).filter(kept).all(fits) {
-            let mut rows: Vec<u128> = Vec::with_capacity(ad.len());
-            rows.extend((0..ad.len()).filter(kept).map(|k| {
-                let position = (ad[k] as u64) << (PACKED[1] + PACKED[2])
-                    | (start[k] as u64) << PACKED[2]
-                    | end[k] as u64;
-                u128::from(position) << 64 | k as u128
-            }));
-            rows.sort();
-            rows.iter()
-                .map(|&r| {
-                    let ad = (r >> 64) as u64 >> (PACKED[1] + PACKED[2]);
-                    (r as u64 as i64, ad as i64)
-                })
-                .unzip()
-        } else {
-            let mut rows: Vec<(i64, i64, i64, usize)> = Vec::with_capacity(ad.len());
-            rows.extend(
-                (0..ad.len())
-                    .filter(kept)
-                    .map(|k| (ad[k], start[k], end[k], k)),
-            );
-            rows.sort();
-            rows.iter().map(|r| (r.3 as i64, r.0)).unzip()
-        };
-        let mut cuts = Vec::with_capacity(ads + 1);
-        let mut at = 0;
-        for a in 0..=ads as i64 {
-            at += sorted_ads[at..].partition_point(|&d| d < a);
-            cuts.push(at as i64);
+        let (order, _, cuts) =
+            sort_rows(&ad, &start, &end, |k| keep.is_empty() || keep[k] != 0, ads);
+        Ok((le_column(py, &order)?, le_column(py, &cuts)?))
+    })
+}
+
+/// `order_rows` of the rows `kept` keeps: their order, their ads in that order, and the
+/// bounds of each of `ads` ads' run.
+fn sort_rows(
+    ad: &[i64],
+    start: &[i64],
+    end: &[i64],
+    kept: impl Fn(usize) -> bool,
+    ads: usize,
+) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
+    // The row number is the last key, so equal positions keep their rows' order; the
+    // columns are a few sorted runs (one per extractor), which this sort merges. When
+    // every kept row's ad, start and end fit in PACKED's fields (as a batch's do), each
+    // row is one u128 (its packed position, then its number): a cheaper comparison and
+    // half the memory moved of the tuples that any other rows are sorted as.
+    let fits = |k: usize| {
+        (0..1 << PACKED[0]).contains(&ad[k])
+            && (0..1 << PACKED[1]).contains(&start[k])
+            && (0..1 << PACKED[2]).contains(&end[k])
+    };
+    let (order, sorted_ads): (Vec<i64>, Vec<i64>) = if (0..ad.len()).filter(|&k| kept(k)).all(fits)
+    {
+        let mut rows: Vec<u128> = Vec::with_capacity(ad.len());
+        rows.extend((0..ad.len()).filter(|&k| kept(k)).map(|k| {
+            let position = (ad[k] as u64) << (PACKED[1] + PACKED[2])
+                | (start[k] as u64) << PACKED[2]
+                | end[k] as u64;
+            u128::from(position) << 64 | k as u128
+        }));
+        rows.sort();
+        rows.iter()
+            .map(|&r| {
+                let ad = (r >> 64) as u64 >> (PACKED[1] + PACKED[2]);
+                (r as u64 as i64, ad as i64)
+            })
+            .unzip()
+    } else {
+        let mut rows: Vec<(i64, i64, i64, usize)> = Vec::with_capacity(ad.len());
+        rows.extend(
+            (0..ad.len())
+                .filter(|&k| kept(k))
+                .map(|k| (ad[k], start[k], end[k], k)),
+        );
+        rows.sort();
+        rows.iter().map(|r| (r.3 as i64, r.0)).unzip()
+    };
+    let mut cuts = Vec::with_capacity(ads + 1);
+    let mut at = 0;
+    for a in 0..=ads as i64 {
+        at += sorted_ads[at..].partition_point(|&d| d < a);
+        cuts.push(at as i64);
+    }
+    (order, sorted_ads, cuts)
+}
+
+/// The rows of a batch's (start, end) columns (int64, offsets into the joined text) dealt
+/// to their ads as the pipeline's `_locate` deals them (the ad a row starts in by `first`,
+/// each ad's start, and offsets made local to it; kept when it ends by its ad's `last`),
+/// then ordered as `order_rows` orders the kept rows: (order, cuts, ad, start, end), the
+/// last three the kept rows' columns in that order (int64 bytes). None when a row starts
+/// before the first ad or `first` is not sorted (left to the caller, whose numpy gathers
+/// wrap a negative ad around).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn locate_order<'py>(
+    py: Python<'py>,
+    start: &[u8],
+    end: &[u8],
+    first: &[u8],
+    last: &[u8],
+) -> PyResult<Option<[Bound<'py, PyBytes>; 5]>> {
+    guarded("locate", || {
+        let start = column(start, "start", None)?;
+        let end = column(end, "end", Some(start.len()))?;
+        let first = column(first, "first", None)?;
+        let last = column(last, "last", Some(first.len()))?;
+        let n = first.len();
+        if n == 0 || first.windows(2).any(|w| w[0] > w[1]) {
+            return Ok(None);
         }
-        Ok((
-            PyBytes::new(py, &le_bytes(&order)),
-            PyBytes::new(py, &le_bytes(&cuts)),
-        ))
+        if start.iter().any(|&s| s < first[0]) {
+            return Ok(None);
+        }
+        // The ad of the row before is tried first, then the next: a source's rows come in
+        // rising runs, so the next row mostly lies in the same ad or the next.
+        let mut a = 0usize;
+        let ad: Vec<i64> = start
+            .iter()
+            .map(|&s| {
+                if !(first[a] <= s && (a + 1 == n || s < first[a + 1])) {
+                    a = if a + 2 < n && first[a + 1] <= s && s < first[a + 2] {
+                        a + 1
+                    } else {
+                        // `np.searchsorted(first, s, side="right") - 1`.
+                        first.partition_point(|&f| f <= s) - 1
+                    };
+                }
+                a as i64
+            })
+            .collect();
+        let base = |k: usize| first[ad[k] as usize];
+        let local_start: Vec<i64> = (0..ad.len())
+            .map(|k| start[k].wrapping_sub(base(k)))
+            .collect();
+        let local_end: Vec<i64> = (0..ad.len())
+            .map(|k| end[k].wrapping_sub(base(k)))
+            .collect();
+        let keep: Vec<bool> = (0..ad.len())
+            .map(|k| end[k] <= last[ad[k] as usize])
+            .collect();
+        let (order, sorted_ads, cuts) = sort_rows(&ad, &local_start, &local_end, |k| keep[k], n);
+        let gather =
+            |values: &[i64]| -> Vec<i64> { order.iter().map(|&k| values[k as usize]).collect() };
+        Ok(Some([
+            le_column(py, &order)?,
+            le_column(py, &cuts)?,
+            le_column(py, &sorted_ads)?,
+            le_column(py, &gather(&local_start))?,
+            le_column(py, &gather(&local_end))?,
+        ]))
     })
 }
 
@@ -1527,9 +1706,6 @@ pub fn score_rows<'py>(
             }
             scores.push(score);
         }
-        Ok((
-            PyBytes::new(py, &le_bytes(&scores)),
-            PyBytes::new(py, &le_bytes(&shares)),
-        ))
+        Ok((le_column(py, &scores)?, le_column(py, &shares)?))
     })
 }

@@ -234,13 +234,21 @@ class Screener:
         # Spans: dealt, filtered, sorted by (ad, start, end) in one stable sort, so each ad's
         # run is in the order `_finish` sorts it (extractor order, then found order, on ties).
         made = self._made
-        ad, start, end, keep = _locate(*_found_offsets(found, made), first, last)
-        if exclusions:
-            _exclude(ad, start, end, keep, exclusions)
-        span_order, span_cuts = _ordered(ad, start, end, keep, n, made)
-        sad, sstart, send = ad[span_order], start[span_order], end[span_order]
+        found_start, found_end = _found_offsets(found, made)
+        located = (None if made is None or exclusions else made.locate_order(
+            found_start.astype("<i8", copy=False).tobytes(),
+            found_end.astype("<i8", copy=False).tobytes(), first.tobytes(), last.tobytes()))
+        if located is not None:
+            span_order, span_cuts, sad, sstart, send = (np.frombuffer(column, dtype="<i8")
+                                                        for column in located)
+        else:
+            ad, start, end, keep = _locate(found_start, found_end, first, last)
+            if exclusions:
+                _exclude(ad, start, end, keep, exclusions)
+            span_order, span_cuts = _ordered(ad, start, end, keep, n, made)
+            sad, sstart, send = ad[span_order], start[span_order], end[span_order]
         maps = _Maps(norms)
-        ostart, oend = maps.to_original(sad, sstart, send)
+        ostart, oend = maps.to_original(sad, sstart, send, made)
         spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, span_cuts, made)
         # Source fields lead their ad's spans (empty, at 0, mapped as any offset); the
         # columns follow them.
@@ -254,7 +262,7 @@ class Screener:
             at_zero = np.repeat(np.fromiter(fields, np.int64), [len(f) for f in fields.values()])
             zero = np.zeros(len(at_zero), dtype=np.int64)
             _place(list(chain.from_iterable(fields.values())),
-                   *maps.to_original(at_zero, zero, zero))
+                   *maps.to_original(at_zero, zero, zero, made))
             spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
         # Flags as columns: (ad, normalised offsets, row of `_flag_info`, span or -1): the
@@ -283,7 +291,7 @@ class Screener:
 
         gstart, gend = nstart, nend
         if maps.any:
-            gstart, gend = maps.to_original(gad, nstart, nend)
+            gstart, gend = maps.to_original(gad, nstart, nend, made)
             moved = [norms.obfuscations[i] for i in maps.ads]
             moved_ads = maps.ads
             if exclusions:
@@ -575,6 +583,7 @@ class _Maps:
     def __init__(self, norms: NormalisedBatch) -> None:
         joined = norms.maps
         self.ads = joined.ads
+        self._columns: tuple[bytes, bytes, bytes, bytes, object, object, int] | None = None
         self.any = bool(self.ads)
         if not self.any:
             return
@@ -594,20 +603,30 @@ class _Maps:
             raise ValueError("an offset map's length does not match its normalised text")
 
     def core_columns(self) -> tuple[bytes, bytes, bytes, bytes, object, object, int]:
-        """What the core's `map_items` maps by: `moved` (a byte per ad), the int64 bases
-        and lengths by ad, then the maps' entries and their width in bytes (the core's own
-        int32 buffers when the maps are whole views of them: no copy of a batch's maps)."""
+        """What the core's `map_items` and `map_rows` map by (made once per batch): `moved`
+        (a byte per ad), the int64 bases and lengths by ad, then the maps' entries and their
+        width in bytes (the core's own int32 buffers when the maps are whole views of them:
+        no copy of a batch's maps)."""
+        if self._columns is not None:
+            return self._columns
         width = 4 if self.heads.dtype == self.tails.dtype == np.dtype("<i4") else 8
-        return (self.moved.tobytes(), self.head_base.astype("<i8").tobytes(),
-                self.tail_base.astype("<i8").tobytes(), self.length.astype("<i8").tobytes(),
-                _entries(self.heads, width), _entries(self.tails, width), width)
+        self._columns = (self.moved.tobytes(), self.head_base.astype("<i8").tobytes(),
+                         self.tail_base.astype("<i8").tobytes(),
+                         self.length.astype("<i8").tobytes(), _entries(self.heads, width),
+                         _entries(self.tails, width), width)
+        return self._columns
 
-    def to_original(self, ad: np.ndarray, start: np.ndarray,
-                    end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def to_original(self, ad: np.ndarray, start: np.ndarray, end: np.ndarray,
+                    made: ModuleType | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Columns of offsets into the original texts (unchanged for ads left as they were:
-        all of them when no ad's text moved)."""
+        all of them when no ad's text moved); by the core's `map_rows` when `made`."""
         if not self.any:
             return start, end
+        if made is not None:
+            mapped = made.map_rows(ad.astype("<i8", copy=False).tobytes(),
+                                   start.astype("<i8", copy=False).tobytes(),
+                                   end.astype("<i8", copy=False).tobytes(), *self.core_columns())
+            return np.frombuffer(mapped[0], dtype="<i8"), np.frombuffer(mapped[1], dtype="<i8")
         moved = self.moved[ad]
         if not moved.any():
             return start, end
