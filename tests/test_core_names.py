@@ -203,6 +203,53 @@ def test_names_before_here(extractor, pad: int, pieces: list[str]) -> None:
     _assert_same(extractor, [text, "x" * pad + text, " " * pad + text + " here"])
 
 
+# `_CUES` (which the core matches by hand): each cue alternative and its optional parts ("my
+# name is" / "my name's", "it's me" / "it's", "xoxo" / "xo", "ms." / "ms"), cue words run into
+# a name ("my name isabel"), what may follow a cue (punctuation, an emoji with or without its
+# variation selector, a title), the words no list holds (`_NOT_CUE`), the list separators with
+# and without their joiner, letters `re` folds to ASCII ones, and names too long or glued.
+_CUE_WORDS = st.sampled_from(
+    ["my name is", "My  Name's", "my names", "my name", "my name isabel", "names:", "name :",
+     "NAMES are", "name is", "named", "ask for", "ask\t4", "me llamo", "mi nombre es",
+     "girlfriend", "girl friend", "my friend", "it's your girl", "its your girl", "your girl",
+     "i'm", "I \t’M", "i m", "im", "i am", "this is", "name's", "name’s", "it's me", "ITS  me",
+     "it's", "it is", "call me", "meet", "introducing", "booking", "book with", "hi from",
+     "hello from", "hey from", "greetings from", "kisses from", "soy", "miss", "mz", "ms.", "Ms",
+     "mrs.", "MRS", "ts", "habla", "xoxo", "xo", "love always", "hiya gentlemen,,",
+     "hey there!.", "hi babe", "Hello daddy", "hi papi", "hi gentleman", "hi gents!", "ſoy",
+     "kiſſes from", "\u212aisses from", "İ'm", "ıt's", "here"])
+_AFTER_CUE = st.sampled_from(
+    [" ", "  ", "\t", ":", "-", ".", ",", "\"", "“", "'", "’", "*", "~", "🌸", "🌸\ufe0f",
+     "\ufe0f", "☀", "⭐", "\n", "Miss ", "ms. ", "MRS.", "ts .", "Tsa ", "isabel", "2"])
+_LISTED = st.sampled_from(
+    ["Mia", "ROSE", "Ana-Maria", "Ana-M", "Mia-", "Abcdefghijklmnopqrstu", "Éloïse", "Jo", "J",
+     "my", "me", "i", "it", "its", "it's", "i’m", "name's", "names", "this", "love", "hello",
+     "xo", "and", "or", ", ", " and ", " or ", " & ", "+", "/", " AND ", ",and ", ", or  ", " ",
+     "\t", "_", "2", "-", "ı", "İ", "\u212a", "ſ", "é", "\n", "'", "’"])
+
+
+def test_known_cue_forms(extractor) -> None:
+    texts = ["my name isabel", "My name is Mia", "my name's Ruby", "names: Jade, Lola and Mia",
+             "xoxo Mia", "xoxoMia", "it's me Candy", "its me", "It's Miss Nia", "I'm 🌸\ufe0f Mia",
+             "I'm 🌸\ufe0fMia", "call me ms. Jo", "Mia, and my friend Ruby", "names Mia & or Jo",
+             "hi there!! my name is Ana-Maria", "ask 4 Abcdefghijklmnopqrstu", "I am: ~ Rose",
+             "meet Mia-", "meet Mia-R", "Hey gentlemen,,, Remi here", "ſoy Mia",
+             "kiſſes from Kenya", "meet name's Mia", "meet i’m Mia", "meet it's Mia",
+             "Mia, name's Jo"]
+    cued = [s for t in texts for s in _spans(extractor, t) if "cue" in s[4]]
+    assert len(cued) >= 12  # exercised
+    _assert_same(extractor, texts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(before=st.sampled_from(["", "x ", "\n", "'", "a", "~"]), cue=_CUE_WORDS,
+       after=st.lists(_AFTER_CUE, max_size=4), listed=st.lists(_LISTED, min_size=1, max_size=9))
+def test_cue_forms(extractor, before: str, cue: str, after: list[str],
+                   listed: list[str]) -> None:
+    text = before + cue + "".join(after) + "".join(listed)
+    _assert_same(extractor, [text, text.upper()])
+
+
 # Lists of names before a name found beside a phone number: the core looks for the name
 # before a separator only where the text ends as a separator can.
 _LIST_PIECES = st.sampled_from(

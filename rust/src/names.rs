@@ -268,16 +268,16 @@ impl NameScanner {
         t.get(i).is_some_and(|&c| self.tables.fold(c) == x)
     }
 
-    /// Case-insensitive literal at `i`; its end.
+    /// Case-insensitive literal (ASCII, lower case) at `i`; its end.
+    #[inline]
     fn ci_lit(&self, t: &[u32], i: usize, lit: &str) -> Option<usize> {
-        let mut k = i;
-        for b in lit.bytes() {
-            if !self.ci(t, k, b) {
-                return None;
-            }
-            k += 1;
-        }
-        Some(k)
+        let lit = lit.as_bytes();
+        let end = i + lit.len();
+        let text = t.get(i..end)?;
+        text.iter()
+            .zip(lit)
+            .all(|(&c, &b)| self.tables.fold(c) == b)
+            .then_some(end)
     }
 
     /// The word table's mask of a word's lower case (0: in no list), or `Defer`.
@@ -1347,17 +1347,14 @@ impl PyNameScanner {
         };
         let compile =
             |p: &Vec<(i64, i64, i64, i64)>| Regex::new(&tables, p).map_err(PyValueError::new_err);
-        let [cues, here, item, line] = programs.as_slice() else {
-            return Err(PyValueError::new_err("expected 4 patterns"));
+        let [line] = programs.as_slice() else {
+            return Err(PyValueError::new_err("expected 1 pattern"));
         };
         let forms = CueForms {
-            cues: compile(cues)?,
-            here: compile(here)?,
-            item: compile(item)?,
             line: compile(line)?,
             groups: groups
                 .try_into()
-                .map_err(|_| PyValueError::new_err("expected 6 groups"))?,
+                .map_err(|_| PyValueError::new_err("expected 3 groups"))?,
         };
         Ok(PyNameScanner {
             scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
@@ -1975,16 +1972,61 @@ const HERE_SET: usize = 1;
 const LINE_SET: usize = 2;
 const TRIGGER_SETS: usize = 3;
 
-/// The cue forms' patterns, run by the core's engine with `re`'s semantics (`_CUES`,
-/// `_HERE`, `_BEFORE_HERE`, `_ITEM`, `_LINE_FORMS_AT_START`) and their groups.
+/// The title forms' pattern (`_LINE_FORMS_AT_START`), run by the core's engine with `re`'s
+/// semantics, and its groups (the other cue forms are matched by hand: `NameScanner::cue_at`,
+/// `before_here`).
 pub struct CueForms {
-    pub cues: Regex,
-    pub here: Regex,
-    pub item: Regex,
     pub line: Regex,
-    /// strong, weak, list (`_CUES`); emoji, title, lead (line forms)
-    pub groups: [usize; 6],
+    /// emoji, title, lead
+    pub groups: [usize; 3],
 }
+
+/// A match of `_CUES` (`NameScanner::cue_at`): the cue as written (the `strong` or `weak`
+/// group), which of the two it is, and the `list` group's bounds.
+struct CueMatch {
+    raw: (usize, usize),
+    strong: bool,
+    list: (usize, usize),
+}
+
+/// The ends of a cue's alternatives at one start, in `re`'s order (`NameScanner::cue_ends`;
+/// at most 10 for any start), with whether each is a strong cue.
+#[derive(Default)]
+struct CueEnds {
+    at: [(usize, bool); 16],
+    len: usize,
+}
+
+impl CueEnds {
+    fn push(&mut self, end: Option<usize>, strong: bool) {
+        if let (Some(e), Some(slot)) = (end, self.at.get_mut(self.len)) {
+            *slot = (e, strong);
+            self.len += 1;
+        }
+    }
+
+    fn extend(&mut self, ends: impl IntoIterator<Item = Option<usize>>, strong: bool) {
+        for e in ends {
+            self.push(e, strong);
+        }
+    }
+}
+
+/// Whom `_CUES`'s greetings greet ("hi gentlemen"), in the pattern's order.
+const GREETED: [&str; 12] = [
+    "gentlemen",
+    "gentleman",
+    "gents",
+    "guys",
+    "fellas",
+    "boys",
+    "everyone",
+    "babe",
+    "baby",
+    "daddy",
+    "papi",
+    "there",
+];
 
 /// A name of the cue forms or of `positional`, with the cue as written when `cue` is `RAW`.
 pub struct Named {
@@ -2014,7 +2056,7 @@ impl NameScanner {
         forms: &CueForms,
         starts: Option<&[Vec<usize>]>,
     ) -> Outcome<Vec<Named>> {
-        let [g_strong, g_weak, g_list, g_emoji, g_title, g_lead] = forms.groups;
+        let [g_emoji, g_title, g_lead] = forms.groups;
         let mut aux = Scratch::default();
         let mut out: Vec<Named> = Vec::new();
         let mut push = |start: usize, end: usize, cue: u8, confidence: u8, raw: (usize, usize)| {
@@ -2031,17 +2073,11 @@ impl NameScanner {
         };
         let n = t.len();
         let set = |id: usize| starts.and_then(|s| s.get(id)).map(Vec::as_slice);
-        // `_CUES` (a match starts a word with a cue's first letter)
-        let cue_start = |p: usize| self.cue_start(t, p);
-        for (_, s) in self.find_all(&forms.cues, t, set(CUE_SET), cue_start) {
-            let strong = group_at(&s, g_strong);
-            let Some(raw) = strong.or_else(|| group_at(&s, g_weak)) else {
-                continue;
-            };
-            let Some((base, list_end)) = group_at(&s, g_list) else {
-                continue;
-            };
-            let strong = strong.is_some();
+        // `_CUES`
+        let cues = |p: usize| self.cue_at(t, p).map(|m| (m.list.1, m));
+        for cue in self.find_all(t, set(CUE_SET), cues) {
+            let CueMatch { raw, strong, list } = cue;
+            let (base, list_end) = list;
             let own = self.self_cue(&t[raw.0..raw.1])?;
             let confidence = if strong { CONF_STRONG } else { CONF_WEAK };
             let names = &t[base..list_end];
@@ -2060,10 +2096,16 @@ impl NameScanner {
                 }
                 continue;
             }
+            // `_ITEM.finditer(names)`
             let mut p = 0;
-            while let Some((a, b)) = forms.item.next_nonempty(&self.tables, names, p, &mut aux) {
+            while p < names.len() {
+                let Some(b) = self.name_at(names, p) else {
+                    p += 1;
+                    continue;
+                };
+                let word = &names[p..b];
+                let a = p;
                 p = b;
-                let word = &names[a..b];
                 if self.joiner(word)? {
                     continue;
                 }
@@ -2073,9 +2115,12 @@ impl NameScanner {
                 push(base + a, base + b, RAW, confidence, raw);
             }
         }
-        // `_HERE` (a blank, then an "h"), then `_BEFORE_HERE` in the 40 characters before it
-        let here_start = |q: usize| q + 1 < n && blank(t[q]) && self.tables.fold(t[q + 1]) == b'h';
-        for (h, _) in self.find_all(&forms.here, t, set(HERE_SET), here_start) {
+        // `_HERE` (`[ \t](?i:here)\b`), then `_BEFORE_HERE` in the 40 characters before it
+        let here = |q: usize| {
+            let e = self.ci_lit(t, q + 1, "here")?;
+            (blank(t[q]) && self.word_ends(t, e)).then_some((e, q))
+        };
+        for h in self.find_all(t, set(HERE_SET), here) {
             let Some((a, b)) = self.before_here(&t[..h], h.saturating_sub(40)) else {
                 continue;
             };
@@ -2135,32 +2180,26 @@ impl NameScanner {
         Ok(out)
     }
 
-    /// The matches of `re` with their groups: at the trigger `starts` as `Prefilter.find_all`
-    /// tries them (a start inside the last match skipped), or as `finditer` gives them, tried
-    /// only where `may_start` (a position no match can start at is left out).
-    fn find_all(
+    /// The matches of a form (`try_at`: its match at a position, with where it ends): at
+    /// the trigger `starts` as `Prefilter.find_all` tries them (a start inside the last match
+    /// skipped), or as `finditer` gives them (tried everywhere).
+    fn find_all<T>(
         &self,
-        re: &Regex,
         t: &[u32],
         starts: Option<&[usize]>,
-        may_start: impl Fn(usize) -> bool,
-    ) -> Vec<(usize, Vec<usize>)> {
+        mut try_at: impl FnMut(usize) -> Option<(usize, T)>,
+    ) -> Vec<T> {
         let n = t.len();
         let mut out = Vec::new();
-        let mut s = Scratch::default();
-        let mut try_at = |p: usize, out: &mut Vec<(usize, Vec<usize>)>| {
-            let e = re.match_at(&self.tables, t, p, n, &mut s)?;
-            out.push((p, s.slots.clone()));
-            Some(e)
-        };
         match starts {
             Some(starts) => {
                 let mut done = 0;
                 for &p in starts {
-                    if p < done || p > n {
+                    if p < done || p >= n {
                         continue;
                     }
-                    if let Some(e) = try_at(p, &mut out) {
+                    if let Some((e, found)) = try_at(p) {
+                        out.push(found);
                         done = e.max(p + 1);
                     }
                 }
@@ -2168,9 +2207,12 @@ impl NameScanner {
             None => {
                 let mut p = 0;
                 while p < n {
-                    match may_start(p).then(|| try_at(p, &mut out)).flatten() {
-                        Some(e) if e > p => p = e,
-                        _ => p += 1,
+                    match try_at(p) {
+                        Some((e, found)) => {
+                            out.push(found);
+                            p = e.max(p + 1);
+                        }
+                        None => p += 1,
                     }
                 }
             }
@@ -2178,27 +2220,309 @@ impl NameScanner {
         out
     }
 
-    /// Whether a match of `_CUES` may start at `p`: `(?<![\w'’])` and a cue's first letter.
-    fn cue_start(&self, t: &[u32], p: usize) -> bool {
+    /// Whether a word ending in a letter at `e` ends there (`\b` after it).
+    #[inline]
+    fn word_ends(&self, t: &[u32], e: usize) -> bool {
+        t.get(e).is_none_or(|&c| !self.word(c))
+    }
+
+    /// `_CUES.match(text, p)`, tried as `re` tries it. Why by hand: on the backtracking
+    /// engine each try cost thousands of instructions (the pattern's alternatives, its
+    /// lookarounds and the list's possessive group), the cue forms' largest cost.
+    ///
+    /// The pattern is `(?<![\w'’])(?i:(?P<strong>...)|(?P<weak>...))`, then the rest
+    /// (`cue_rest`) after the cue. `cue_ends` gives each end of the cue the alternatives
+    /// reach from `p`, in the order `re` tries them (each `[ \t]+` of a cue is followed by a
+    /// letter, so it takes all the blanks, as a possessive one would); the first end whose
+    /// rest matches is the match.
+    fn cue_at(&self, t: &[u32], p: usize) -> Option<CueMatch> {
         if p > 0 && (self.word(t[p - 1]) || t[p - 1] == APOS || t[p - 1] == RSQUO) {
-            return false;
+            return None;
         }
-        matches!(
-            self.tables.fold(t[p]),
-            b'a' | b'b'
-                | b'c'
-                | b'g'
-                | b'h'
-                | b'i'
-                | b'k'
-                | b'l'
-                | b'm'
-                | b'n'
-                | b's'
-                | b't'
-                | b'x'
-                | b'y'
-        )
+        let mut ends = CueEnds::default();
+        self.cue_ends(t, p, &mut ends);
+        ends.at[..ends.len].iter().find_map(|&(c, strong)| {
+            let list = self.cue_rest(t, c)?;
+            Some(CueMatch {
+                raw: (p, c),
+                strong,
+                list,
+            })
+        })
+    }
+
+    /// The ends of `_CUES`'s cue alternatives at `p` (see `cue_at`), by the cue's first
+    /// letter (the alternatives of one letter in the pattern's order, the strong ones
+    /// first).
+    fn cue_ends(&self, t: &[u32], p: usize, ends: &mut CueEnds) {
+        let lit = |i: usize, l: &str| self.ci_lit(t, i, l);
+        // `[ \t]+` (see `cue_at`), `['’]`
+        let blanks1 = |i: usize| {
+            let b = Self::blanks(t, i);
+            (b > i).then_some(b)
+        };
+        let quote = |i: usize| t.get(i).is_some_and(|&c| c == APOS || c == RSQUO);
+        // `X['’]?s`: the ends with the quote, then without
+        let quoted_s = |i: usize| {
+            let with = quote(i).then(|| lit(i + 1, "s")).flatten();
+            [with, lit(i, "s")]
+        };
+        let words = |i: usize, ws: &[&str]| ws.iter().try_fold(i, |i, w| lit(blanks1(i)?, w));
+        let phrase = |first: &str, rest: &[&str]| words(lit(p, first)?, rest);
+        let Some(&c) = t.get(p) else { return };
+        match self.tables.fold(c) {
+            b'm' => {
+                // my[ \t]+name(?:[ \t]+is|['’]?s)
+                if let Some(i) = phrase("my", &["name"]) {
+                    ends.push(words(i, &["is"]), true);
+                    ends.extend(quoted_s(i), true);
+                }
+                ends.push(phrase("me", &["llamo"]), true);
+                ends.push(phrase("mi", &["nombre", "es"]), true);
+                ends.push(phrase("my", &["friend"]), false);
+                ends.push(lit(p, "meet"), false);
+                ends.push(lit(p, "miss"), false);
+                ends.push(lit(p, "mz"), false);
+                for l in ["ms", "mrs"] {
+                    // ms\.?|mrs\.?
+                    if let Some(i) = lit(p, l) {
+                        ends.push(lit(i, "."), false);
+                        ends.push(Some(i), false);
+                    }
+                }
+            }
+            b'n' => {
+                if let Some(i) = lit(p, "name") {
+                    // names?(?:[ \t]*+:|[ \t]++(?:is|are))
+                    for j in [lit(i, "s"), Some(i)].into_iter().flatten() {
+                        ends.push(lit(Self::blanks(t, j), ":"), true);
+                        if let Some(k) = blanks1(j) {
+                            ends.push(lit(k, "is").or_else(|| lit(k, "are")), true);
+                        }
+                    }
+                }
+                ends.push(lit(p, "named"), true);
+                if let Some(i) = lit(p, "name") {
+                    ends.extend(quoted_s(i), false); // name['’]?s
+                }
+            }
+            b'a' => ends.push(
+                phrase("ask", &["for"]).or_else(|| phrase("ask", &["4"])),
+                true,
+            ),
+            b'g' => {
+                if let Some(i) = lit(p, "girl") {
+                    // girl[ \t]?friend
+                    let blank_then = t.get(i).is_some_and(|&c| blank(c));
+                    ends.push(blank_then.then(|| lit(i + 1, "friend")).flatten(), false);
+                    ends.push(lit(i, "friend"), false);
+                }
+                ends.push(phrase("greetings", &["from"]), false);
+            }
+            b'i' => {
+                if let Some(i) = lit(p, "it") {
+                    // it['’]?s[ \t]+your[ \t]+girl
+                    for s in quoted_s(i).into_iter().flatten() {
+                        ends.push(words(s, &["your", "girl"]), false);
+                    }
+                }
+                if let Some(i) = lit(p, "i") {
+                    // i[ \t]*+['’]?m
+                    let b = Self::blanks(t, i);
+                    ends.push(quote(b).then(|| lit(b + 1, "m")).flatten(), false);
+                    ends.push(lit(b, "m"), false);
+                }
+                ends.push(phrase("i", &["am"]), false);
+                if let Some(i) = lit(p, "it") {
+                    // it['’]?s(?:[ \t]+me)?
+                    for s in quoted_s(i).into_iter().flatten() {
+                        ends.push(words(s, &["me"]), false);
+                        ends.push(Some(s), false);
+                    }
+                }
+                ends.push(phrase("it", &["is"]), false);
+                ends.push(lit(p, "introducing"), false);
+            }
+            b'y' => ends.push(phrase("your", &["girl"]), false),
+            b't' => {
+                ends.push(phrase("this", &["is"]), false);
+                ends.push(lit(p, "ts"), false);
+            }
+            b'c' => ends.push(phrase("call", &["me"]), false),
+            b'b' => {
+                ends.push(lit(p, "booking"), false);
+                ends.push(phrase("book", &["with"]), false);
+            }
+            b'h' => {
+                for g in ["hi", "hello", "hey"] {
+                    ends.push(phrase(g, &["from"]), false);
+                }
+                ends.push(lit(p, "habla"), false);
+                // (?:hi|hey|hello|hiya)[ \t]+(?:gentlemen|...)[ \t]*+[,!.]*+
+                for g in ["hi", "hey", "hello", "hiya"] {
+                    let Some(i) = lit(p, g).and_then(blanks1) else {
+                        continue;
+                    };
+                    for w in GREETED {
+                        if let Some(j) = lit(i, w) {
+                            let mut k = Self::blanks(t, j);
+                            while t.get(k).is_some_and(|&c| one_of(c, ",!.")) {
+                                k += 1;
+                            }
+                            ends.push(Some(k), false);
+                        }
+                    }
+                }
+            }
+            b'k' => ends.push(phrase("kisses", &["from"]), false),
+            b's' => ends.push(lit(p, "soy"), false),
+            b'x' => {
+                ends.push(lit(p, "xoxo"), false);
+                ends.push(lit(p, "xo"), false);
+            }
+            b'l' => ends.push(phrase("love", &["always"]), false),
+            _ => {}
+        }
+    }
+
+    /// The rest of `_CUES` after a cue ending at `c`: `(?:(?<!\w)|(?!\w))[ \t]*+[:\-.,\"“'*~]
+    /// {0,3}+[ \t]*+(?:_EMOJI_CHAR[ \t]*+)?(?:(?i:miss|mz|ms|mrs|ts)\b[ \t.]*+)?_NOT_CUE
+    /// (?P<list>...)`: the list's bounds. The two optional parts are greedy: each way with
+    /// them, then without, in that order.
+    fn cue_rest(&self, t: &[u32], c: usize) -> Option<(usize, usize)> {
+        let n = t.len();
+        if self.word(t[c - 1]) && c < n && self.word(t[c]) {
+            return None; // the cue ends no word
+        }
+        let mut m = Self::blanks(t, c);
+        let mut k = 0;
+        while k < 3 && m < n && one_of(t[m], ":-.,\"\u{201c}'*~") {
+            m += 1;
+            k += 1;
+        }
+        let m = Self::blanks(t, m);
+        // `(?:[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?[ \t]*+)?`
+        let emoji = |c: u32| {
+            (0x2600..=0x27BF).contains(&c)
+                || c == 0x2B50
+                || c == 0x2B55
+                || (0x1F300..=0x1FAFF).contains(&c)
+        };
+        let mut after_emoji = [None; 3];
+        if t.get(m).is_some_and(|&c| emoji(c)) {
+            if t.get(m + 1) == Some(&0xFE0F) {
+                after_emoji[0] = Some(Self::blanks(t, m + 2));
+            }
+            after_emoji[1] = Some(Self::blanks(t, m + 1));
+        }
+        after_emoji[2] = Some(m);
+        after_emoji.into_iter().flatten().find_map(|x| {
+            let titled = ["miss", "mz", "ms", "mrs", "ts"].iter().find_map(|l| {
+                let e = self.ci_lit(t, x, l)?;
+                self.word_ends(t, e).then(|| {
+                    let mut y = e;
+                    while y < n && (blank(t[y]) || t[y] == '.' as u32) {
+                        y += 1;
+                    }
+                    y
+                })
+            });
+            [titled, Some(x)]
+                .into_iter()
+                .flatten()
+                .find_map(|y| Some((y, self.name_list(t, y)?)))
+        })
+    }
+
+    /// `_NOT_CUE(?P<list>_NAME(?:_SEP _NOT_CUE _NAME)*+)` at `q`: the list's end. Each
+    /// repetition takes the first way `_SEP` gives that a name follows (`list_seps`).
+    fn name_list(&self, t: &[u32], q: usize) -> Option<usize> {
+        if !self.not_cue(t, q) {
+            return None;
+        }
+        let mut e = self.name_at(t, q)?;
+        while let Some(next) = self
+            .list_seps(t, e)
+            .into_iter()
+            .flatten()
+            .find_map(|r| self.not_cue(t, r).then(|| self.name_at(t, r)).flatten())
+        {
+            e = next;
+        }
+        Some(e)
+    }
+
+    /// The ends of `_SEP` at `e` in `re`'s order: `[ \t]*+(?:,|&|\+|/)[ \t]*+(?:(?i:and|or)
+    /// [ \t]++)?` with the joiner, then without it; or `[ \t]++(?i:and|or)[ \t]++`.
+    fn list_seps(&self, t: &[u32], e: usize) -> [Option<usize>; 2] {
+        let joiner = |i: usize| {
+            let r = self
+                .ci_lit(t, i, "and")
+                .or_else(|| self.ci_lit(t, i, "or"))?;
+            let b = Self::blanks(t, r);
+            (b > r).then_some(b)
+        };
+        let b = Self::blanks(t, e);
+        if t.get(b).is_some_and(|&c| one_of(c, ",&+/")) {
+            let s = Self::blanks(t, b + 1);
+            return [joiner(s), Some(s)];
+        }
+        [(b > e).then(|| joiner(b)).flatten(), None]
+    }
+
+    /// `_NOT_CUE` at `q`: `(?!(?i:my|i|im|i['’]m|it|its|it['’]s|this|call|meet|me|hi|hey
+    /// |hello|xoxo|xo|love|names?|name['’]s)\b)`. A word it lists ends where the letters that
+    /// match ASCII ones end, and a quoted form ("i'm") is there whenever the word before its
+    /// quote ("i") is: the letters from `q`, compared whole.
+    fn not_cue(&self, t: &[u32], q: usize) -> bool {
+        // the longest word is 5 letters: 6 tell a longer one
+        let mut run = [0u8; 6];
+        let mut k = 0;
+        while k < run.len() {
+            match t.get(q + k).map(|&c| self.tables.fold(c)) {
+                Some(f) if f.is_ascii_lowercase() => run[k] = f,
+                _ => break,
+            }
+            k += 1;
+        }
+        !(self.word_ends(t, q + k)
+            && matches!(
+                &run[..k],
+                b"my"
+                    | b"i"
+                    | b"im"
+                    | b"it"
+                    | b"its"
+                    | b"this"
+                    | b"call"
+                    | b"meet"
+                    | b"me"
+                    | b"hi"
+                    | b"hey"
+                    | b"hello"
+                    | b"xoxo"
+                    | b"xo"
+                    | b"love"
+                    | b"names"
+                    | b"name"
+            ))
+    }
+
+    /// `_NAME` at `q` (`[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-])`): its end.
+    fn name_at(&self, t: &[u32], q: usize) -> Option<usize> {
+        let n = t.len();
+        let k = self.letters(t, q, 20, n);
+        if k < 2 {
+            return None;
+        }
+        let mut e = q + k;
+        if e < n && t[e] == HYPHEN {
+            let k = self.letters(t, e + 1, 20, n);
+            if k >= 2 {
+                e += 1 + k;
+            }
+        }
+        (!t.get(e).is_some_and(|&c| self.word(c) || c == HYPHEN)).then_some(e)
     }
 
     /// `_BEFORE_HERE.search(text, lo, len(t))` (`t`: the text cut where " here" starts), the
@@ -2223,23 +2547,10 @@ impl NameScanner {
             "baby",
         ];
         let n = t.len();
-        // `[ \t]*+(?P<name>[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-]))[ \t]*+$` at `q`
+        // `[ \t]*+(?P<name>_NAME)[ \t]*+$` at `q`
         let tail = |q: usize| -> Option<(usize, usize)> {
             let a = Self::blanks(t, q);
-            let k = self.letters(t, a, 20, n);
-            if k < 2 {
-                return None;
-            }
-            let mut b = a + k;
-            if b < n && t[b] == HYPHEN {
-                let k = self.letters(t, b + 1, 20, n);
-                if k >= 2 {
-                    b += 1 + k;
-                }
-            }
-            if b < n && (self.word(t[b]) || t[b] == HYPHEN) {
-                return None;
-            }
+            let b = self.name_at(t, a)?;
             let e = Self::blanks(t, b);
             (e == n || (e + 1 == n && t[e] == NL)).then_some((a, b))
         };

@@ -240,9 +240,9 @@ _BEFORE_HERE = regex(
     rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
 )
 _WINDOW = 40
-# What the core's engine runs of the cue forms (`_build_scanner`), in its order
-# (`_BEFORE_HERE` it matches by hand, `names.rs` `before_here`).
-_CORE_PATTERNS = (_CUES, _HERE, _ITEM, _LINE_FORMS_AT_START)
+# What the core's engine runs of the cue forms (`_build_scanner`): the title forms. `_CUES`,
+# `_HERE`, `_ITEM` and `_BEFORE_HERE` it matches by hand (`names.rs` `cue_at`, `before_here`).
+_CORE_PATTERNS = (_LINE_FORMS_AT_START,)
 # --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
 # age, framed as its own segment, or ending the ad.
 _WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
@@ -593,8 +593,7 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
     return module.NameScanner(  # type: ignore[union-attr]
         tables.flags, list(tables.folds), upper, not_upper, digits, defer, ignorable, cased,
         list(tables.lower), _core_word_table(), [program(p) for p in _CORE_PATTERNS],
-        [_CUES.groupindex["strong"], _CUES.groupindex["weak"], _CUES.groupindex["list"],
-         *(_LINE_FORMS_AT_START.groupindex[g] for g in ("emoji", "title", "lead"))],
+        [_LINE_FORMS_AT_START.groupindex[g] for g in ("emoji", "title", "lead")],
         None if panic_on is None else ord(panic_on))
 
 
