@@ -637,12 +637,10 @@ struct LexiconMatcher {
 fn match_all(matcher: &Matcher, chars: &[u32], bounds: &[usize]) -> (Vec<i64>, TextErrors) {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let (mut raw, mut folds) = (Vec::new(), Vec::new());
+    let mut raw = Vec::new();
     for (index, w) in bounds.windows(2).enumerate() {
         let text = &chars[w[0]..w[1]];
-        match catch_unwind(AssertUnwindSafe(|| {
-            matcher.find(text, &mut raw, &mut folds)
-        })) {
+        match catch_unwind(AssertUnwindSafe(|| matcher.find(text, &mut raw))) {
             Ok(hits) => {
                 for (entry, start, end) in hits {
                     rows.extend([index as i64, i64::from(entry), start as i64, end as i64]);

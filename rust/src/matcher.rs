@@ -11,8 +11,10 @@
 //! prohibition emoji) in the same clause is dropped, as `_REFUSAL` in the reference decides.
 //!
 //! The literals' characters get dense ids, one byte each, so the automaton steps a byte per
-//! code point; it steps as each byte is made, so no copy of the text is made, and a folded
-//! whitespace run is recorded once (not an offset per code point) to map positions back.
+//! code point; it steps as each byte is made, so no copy of the text is made. A whitespace
+//! run is folded by the automaton itself (a space after a space leaves its state as it is),
+//! so the pass does nothing per space, and a match's positions are found in the text from its
+//! end.
 
 use std::collections::HashMap;
 
@@ -27,6 +29,9 @@ use crate::tables::{ALNUM, N_CODE_POINTS};
 fn is_folded_space(c: u32) -> bool {
     matches!(c, 0x09 | 0x0a | 0x0b | 0x0d | 0x20)
 }
+
+/// The id of the space (and of every folded space) among the literals' characters.
+const SPACE: u8 = 1;
 
 fn is_ascii_word(c: u32) -> bool {
     c < 0x80 && (c as u8).is_ascii_alphanumeric() || c == u32::from(b'_')
@@ -52,8 +57,9 @@ pub struct Matcher {
     /// The literals' automaton as a table: one look-up per byte.
     automaton: Option<Table>,
     owners: Vec<Owners>,
-    /// per code point: the id of its lower-case form among the literals' characters, or 0
-    class: Vec<u8>,
+    /// per code point: the id of its lower-case form among the literals' characters, or 0;
+    /// zeros past the last code point up to a power of two (see `CLASSES`)
+    class: Box<[u8; CLASSES]>,
     /// per code point, one bit: its lower-case form is an ASCII word character
     lower_word: Vec<u64>,
     n_entries: usize,
@@ -70,7 +76,9 @@ pub struct Matcher {
 /// indexes itself: its states, numbered from the start state, premultiplied by the stride,
 /// so a step is one look-up with nothing of the DFA's reloaded around it.
 struct Table {
-    /// `trans[state + byte]`: the next state, with `ENDS` set where literals end there
+    /// `trans[state + byte]`: the next state, with `ENDS` set where literals end there; a
+    /// space after a space leaves the state as it is; zeros after the last state up to a
+    /// power of two (so an index masked by the length less one is in bounds)
     trans: Vec<u32>,
     /// log2 of the stride (the alphabet's size rounded up to a power of two)
     shift: u32,
@@ -81,6 +89,12 @@ struct Table {
 
 /// The bit of a `Table` transition saying that literals end in the state it leads to.
 const ENDS: u32 = 1 << 31;
+/// The state in a `Table` transition.
+const STATE: u32 = ENDS - 1;
+
+/// The length of `Matcher::class`: a value masked by this less one is in bounds. (The
+/// batches a matcher reads hold code points only: `batch_view` refuses anything else.)
+const CLASSES: usize = N_CODE_POINTS.next_power_of_two();
 
 impl Table {
     /// `dfa`'s states reachable from its unanchored start over the bytes `0..alphabet`
@@ -114,11 +128,42 @@ impl Table {
                 });
                 let at = (index as usize)
                     .checked_mul(stride)
-                    .filter(|&at| at < ENDS as usize)
+                    .filter(|&at| at <= STATE as usize)
                     .ok_or("the automaton has too many states")?;
                 trans[row + byte] = at as u32 | if dfa.is_match(next) { ENDS } else { 0 };
             }
             i += 1;
+        }
+        // A space after a space is dropped from the view: the state a space leads to reads
+        // another one as nothing. In an Aho-Corasick automaton only a space enters such a
+        // state (its literal prefix ends in a space) or the space leaves it where it is (the
+        // start, when no literal starts with a space); anything else is refused.
+        let row_of = |at: u32| (at & STATE) as usize;
+        let mut by_space = vec![false; states.len()];
+        let mut by_other = vec![false; states.len()];
+        by_other[0] = true; // (the start of the text)
+        for (k, &next) in trans.iter().enumerate() {
+            let entered = if k % stride == usize::from(SPACE) {
+                &mut by_space
+            } else {
+                &mut by_other
+            };
+            entered[row_of(next) / stride] = true;
+        }
+        for (q, _) in by_space.iter().enumerate().filter(|&(_, &on)| on) {
+            let at = q * stride + usize::from(SPACE);
+            if by_other[q] && row_of(trans[at]) != q * stride {
+                return Err(
+                    "a state of the automaton is entered by a space and by another \
+                            character"
+                        .into(),
+                );
+            }
+            trans[at] = (q * stride) as u32;
+        }
+        trans.resize(trans.len().next_power_of_two(), 0);
+        if trans.len() > ENDS as usize {
+            return Err("the automaton has too many states".into());
         }
         ends_from.push(ends.len() as u32);
         Ok(Table {
@@ -129,16 +174,30 @@ impl Table {
         })
     }
 
-    /// Push (start, end, pattern) of the literals ending in `state` at `end`.
+    /// Push (start, end, pattern) of the literals ending in `state` after `text[..end]`,
+    /// in code points of the text (see `Matcher::find`).
     #[inline(never)]
-    fn ends_at(&self, state: usize, end: usize, raw: &mut Vec<(usize, usize, u32)>) {
+    fn ends_at(&self, state: usize, text: &[u32], end: usize, raw: &mut Vec<(usize, usize, u32)>) {
         let s = state >> self.shift;
         let (a, b) = (self.ends_from[s] as usize, self.ends_from[s + 1] as usize);
-        raw.extend(
-            self.ends[a..b]
-                .iter()
-                .map(|&(pattern, len)| (end - len as usize, end, pattern)),
-        );
+        // (past the end, a view position is where the next kept code point is)
+        let mut after = end;
+        if end > 0 && is_folded_space(text[end - 1]) {
+            while after < text.len() && is_folded_space(text[after]) {
+                after += 1;
+            }
+        }
+        for &(pattern, len) in &self.ends[a..b] {
+            // (back over `len` kept code points: a folded space is dropped after another)
+            let (mut start, mut left) = (end, len);
+            while left > 0 && start > 0 {
+                start -= 1;
+                let dropped =
+                    start > 0 && is_folded_space(text[start]) && is_folded_space(text[start - 1]);
+                left -= u32::from(!dropped);
+            }
+            raw.push((start, after, pattern));
+        }
     }
 }
 
@@ -167,7 +226,9 @@ impl Matcher {
                 spec.flags.len()
             ));
         }
-        let mut ids: HashMap<u32, u8> = HashMap::new();
+        // (the space has an id of its own even when no literal holds one: the pass tells a
+        // folded space by its id alone)
+        let mut ids: HashMap<u32, u8> = HashMap::from([(0x20, SPACE)]);
         let mut keys: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut owners: Vec<Owners> = Vec::new();
@@ -215,9 +276,15 @@ impl Matcher {
         for (&c, &id) in &ids {
             id_of[c as usize] = id;
         }
-        let mut class = vec![0u8; N_CODE_POINTS];
+        let mut class: Box<[u8; CLASSES]> = vec![0u8; CLASSES]
+            .into_boxed_slice()
+            .try_into()
+            .map_err(|_| "class table size")?;
         let mut lower_word = vec![0u64; N_CODE_POINTS.div_ceil(64)];
         for (c, &l) in lower.iter().enumerate() {
+            if is_folded_space(l) != is_folded_space(c as u32) {
+                return Err(format!("{c:#x} lower-cases to {l:#x}: one is whitespace"));
+            }
             let l = if is_folded_space(l) { 0x20 } else { l };
             class[c] = id_of[l as usize];
             if is_ascii_word(l) {
@@ -325,55 +392,42 @@ impl Matcher {
         false
     }
 
-    /// The automaton's pass over `text` (see `find`): the view's length; `raw` and `folds`
-    /// filled. (A function of its own, so that its loop keeps what it reads in registers.)
+    /// The automaton's pass over `text` (see `find`), filling `raw`. (A function of its
+    /// own, so that its loop keeps what it reads in registers.)
     #[inline(never)]
-    fn step_all(
-        &self,
-        table: &Table,
-        text: &[u32],
-        raw: &mut Vec<(usize, usize, u32)>,
-        folds: &mut Vec<(usize, usize)>,
-    ) -> usize {
-        let trans = table.trans.as_slice();
-        let mut state = 0usize;
-        // (the view's position before a code point is its index less `dropped`: not counted
-        // apart)
-        let (mut in_space, mut dropped) = (false, 0usize);
-        let class = self.class.as_slice();
-        // (`text[i]` by index: the loop then keeps one counter)
-        let mut i = 0;
-        while i < text.len() {
-            let c = text[i];
-            i += 1;
-            let space = is_folded_space(c);
-            if space && in_space {
-                let n = i - 1 - dropped;
-                dropped += 1;
-                match folds.last_mut() {
-                    Some(last) if last.0 == n => last.1 = dropped,
-                    _ => folds.push((n, dropped)),
-                }
-                continue;
+    fn step_all(&self, table: &Table, text: &[u32], raw: &mut Vec<(usize, usize, u32)>) {
+        // (`mask`: the table's length less one, a power of two less one, so that the
+        // look-up needs no bounds check)
+        let mask = table.trans.len() - 1;
+        let trans = &table.trans[..=mask];
+        let class = &*self.class;
+        // (the last transition, `ENDS` and all: the mask, below `ENDS`, drops it)
+        let mut next = 0usize;
+        let mut step = |c: u32, end: usize| {
+            let byte = class[c as usize & (CLASSES - 1)];
+            next = trans[(next + usize::from(byte)) & mask] as usize;
+            if next & ENDS as usize != 0 {
+                table.ends_at(next & STATE as usize, text, end, raw);
             }
-            in_space = space;
-            let byte = class.get(c as usize).copied().unwrap_or(0);
-            let next = trans[state + usize::from(byte)];
-            state = (next & !ENDS) as usize;
-            if next & ENDS != 0 {
-                table.ends_at(state, i - dropped, raw);
-            }
+        };
+        // (four code points a round: the loop's own count is paid once for four)
+        let mut quads = text.chunks_exact(4);
+        let mut at = 0;
+        for quad in &mut quads {
+            step(quad[0], at + 1);
+            step(quad[1], at + 2);
+            step(quad[2], at + 3);
+            step(quad[3], at + 4);
+            at += 4;
         }
-        text.len() - dropped
+        for &c in quads.remainder() {
+            at += 1;
+            step(c, at);
+        }
     }
 
-    /// All of the lexicon's matches in one text. `raw` and `folds` are scratch buffers.
-    pub fn find(
-        &self,
-        text: &[u32],
-        raw: &mut Vec<(usize, usize, u32)>,
-        folds: &mut Vec<(usize, usize)>,
-    ) -> Hits {
+    /// All of the lexicon's matches in one text. `raw` is a scratch buffer.
+    pub fn find(&self, text: &[u32], raw: &mut Vec<(usize, usize, u32)>) -> Hits {
         if let Some(trap) = self.panic_on {
             assert!(!text.contains(&trap), "test panic: the trap character");
         }
@@ -381,18 +435,15 @@ impl Matcher {
             return Vec::new();
         };
         // The automaton steps over the text lower-cased, one byte per code point, whitespace
-        // runs folded to their first space, each byte as it is made; `raw` takes each
-        // literal's (start, end, pattern) in that view, and `folds` (view position, code
-        // points dropped before it) where a run was folded, which maps the view back.
+        // runs folded to their first space (a space after a space leaves its state as it
+        // is), each byte as it is made. `raw` takes each literal's (start, end, pattern) in
+        // code points of the text: the start is its first code point, the end where the code
+        // point after it in that view is (or the text's end). These positions keep the
+        // view's order, so they stand for the view's positions below.
         raw.clear();
-        folds.clear();
-        let n = self.step_all(table, text, raw, folds);
-        let folds = folds.as_slice();
-        let orig = |k: usize| {
-            let before = folds.partition_point(|&(at, _)| at <= k);
-            k + before.checked_sub(1).map_or(0, |i| folds[i].1)
-        };
-        let kept_word = |k: usize| self.lowers_to_word(text[orig(k)]);
+        self.step_all(table, text, raw);
+        let n = text.len();
+        let kept_word = |k: usize| self.lowers_to_word(text[k]);
         let mut hits: Vec<(usize, std::cmp::Reverse<usize>, u32)> = Vec::new();
         for &(start, end, pattern) in raw.iter() {
             for &(entry, ws, we) in &self.owners[pattern as usize] {
@@ -419,11 +470,10 @@ impl Matcher {
             }
             seen[e] = true;
             last_end[e] = end;
-            let (s, t) = (orig(start), orig(end));
-            if self.refusable[e] && self.refused(text, s) {
+            if self.refusable[e] && self.refused(text, start) {
                 continue;
             }
-            out.push((entry, s, t));
+            out.push((entry, start, end));
         }
         out
     }
