@@ -248,13 +248,13 @@ impl Tables {
             .iter()
             .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'));
         // Most words are in NFKC already, which the quick check tells without building it.
-        // (Its ASCII letters and digits and the stable look-alikes are left out of the check:
-        // they are NFKC and of combining class 0, so they can neither fail it nor separate
-        // two marks out of order.)
+        // (Its ASCII letters and digits and the characters NFKC keeps wherever they stand are
+        // left out of the check: they are NFKC and of combining class 0, so they can neither
+        // fail it nor separate two marks out of order.)
         let owned: Vec<u32>;
         let unsure = chars
             .clone()
-            .filter(|&c| !c.is_ascii() && !self.stable_glyphs.contains(&u32::from(c)));
+            .filter(|&c| !c.is_ascii() && !self.nfkc_stable(u32::from(c)));
         let folded: &[u32] = if token.iter().all(|&c| char::from_u32(c).is_some())
             && is_nfkc_quick(unsure) == IsNormalized::Yes
         {

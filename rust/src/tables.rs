@@ -44,6 +44,11 @@ pub struct Tables {
     /// The look-alikes that NFKC keeps as they are wherever they stand (quick check "yes",
     /// combining class 0), as ASCII letters and digits are.
     pub stable_glyphs: HashSet<u32, FxBuild>,
+    /// The same for every letter and digit below `STABLE_BELOW`, one bit each: the letters
+    /// of the alphabets look-alikes come from (Greek, Cyrillic, ...), whose words the
+    /// character stage checks against NFKC. (Built at start-up: under a millisecond's
+    /// work, where a lazy build cost more per batch than that once.)
+    stable: Vec<u64>,
     /// Tests only: a code point whose presence makes the core panic on that ad.
     pub panic_on: Option<u32>,
 }
@@ -79,16 +84,22 @@ impl Tables {
         let stable_glyphs = homoglyphs
             .keys()
             .copied()
-            .filter(|&c| {
-                char::from_u32(c).is_some_and(|ch| {
-                    is_nfkc_quick(std::iter::once(ch)) == IsNormalized::Yes
-                        && canonical_combining_class(ch) == 0
-                })
-            })
+            .filter(|&c| nfkc_stable(c))
             .collect();
+        // (only letters and digits: the words checked against NFKC hold nothing else; and
+        // none for tables without look-alikes, which check no word)
+        let mut stable = Vec::new();
+        if !homoglyphs.is_empty() {
+            stable = vec![0u64; STABLE_BELOW as usize / 64];
+            let word = |c: u32| flags[c as usize] & ALNUM != 0;
+            for c in (0..STABLE_BELOW).filter(|&c| word(c) && nfkc_stable(c)) {
+                stable[c as usize / 64] |= 1 << (c % 64);
+            }
+        }
         Ok(Tables {
             flags,
             stable_glyphs,
+            stable,
             mapping: mapping.into_iter().collect(),
             homoglyphs: homoglyphs.into_iter().collect(),
             fold: fold.into_iter().collect(),
@@ -105,6 +116,16 @@ impl Tables {
             Default::default(),
             panic_on,
         )
+    }
+
+    /// Whether NFKC keeps `c` as it is wherever it stands (quick check "yes", combining
+    /// class 0), as far as the tables know: false for any other they hold no answer for.
+    #[inline]
+    pub fn nfkc_stable(&self, c: u32) -> bool {
+        match self.stable.get(c as usize / 64) {
+            Some(bits) => bits >> (c % 64) & 1 == 1,
+            None => self.stable_glyphs.contains(&c),
+        }
     }
 
     /// Every flag bit of `c` (0 past the last code point).
@@ -144,6 +165,18 @@ impl Tables {
             0
         }
     }
+}
+
+/// Code points below this have their own bit in `Tables::stable`, built at start-up: the
+/// Latin, Greek, Cyrillic, Armenian (...) letters and the letterlike symbols.
+const STABLE_BELOW: u32 = 0x2200;
+
+/// NFKC's quick check says "yes" for `c` alone and its combining class is 0.
+fn nfkc_stable(c: u32) -> bool {
+    char::from_u32(c).is_some_and(|ch| {
+        is_nfkc_quick(std::iter::once(ch)) == IsNormalized::Yes
+            && canonical_combining_class(ch) == 0
+    })
 }
 
 /// A dense lower-case table from (code point, lower case) pairs: every other code point maps
