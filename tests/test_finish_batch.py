@@ -363,6 +363,68 @@ def test_core_locates_and_orders_rows_as_numpy(sizes: list[int],
     assert [np.frombuffer(c, dtype="<i8").tolist() for c in got] == [w.tolist() for w in want]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=5),
+       st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30), st.integers(0, 3)),
+                max_size=25),
+       st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6), st.integers(-1, 2)), max_size=8),
+       st.lists(st.tuples(st.integers(0, 7), st.integers(0, 1)), max_size=12),
+       st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.5, 1.0, 2.0])), min_size=6,
+                max_size=6))
+def test_core_flag_rows_as_numpy(sizes: list[int], found: list[tuple[int, int, int]],
+                                 spans: list[tuple[int, int, int]],
+                                 derived: list[tuple[int, int]],
+                                 entries: list[tuple[int, float]]) -> None:
+    """The core's `flag_rows` gives the rows the numpy path of `_finish_batch` makes of the
+    lexicon's rows and the derived ones (`_locate`, `_ordered`, `_one_per_span_rows`,
+    `_cuts`): the same rows in the same order, entries, runs and derived rows on an empty
+    span; None for a lexicon row before the first ad. Entries share categories and weights,
+    so rows at one place are often one flag."""
+    import numpy as np
+
+    from amberline import core
+    from amberline.pipeline import _cuts, _locate, _one_per_span_rows, _ordered
+
+    made = core.load()
+    if made is None or not hasattr(made, "flag_rows"):
+        pytest.skip("the core is not in use")
+    n = len(sizes)
+    first = np.cumsum([0] + [size + 2 for size in sizes[:-1]]).astype(np.int64)
+    last = first + np.asarray(sizes, dtype=np.int64)
+    lexicon = np.array([(0, e, s, s + w) for e, s, w in found], dtype=np.int64).reshape(-1, 4)
+    sad, sstart, send = (np.array([(a % n, s, s + w) for a, s, w in spans],
+                                  dtype=np.int64).reshape(-1, 3)[:, i] for i in range(3))
+    derived_rows = np.array([(k, r) for k, r in derived if k < len(spans)],
+                            dtype=np.int64).reshape(-1, 2)
+    category = np.array([c for c, _ in entries], dtype=np.int64)
+    weight = np.array([w for _, w in entries], dtype=np.float64)
+    got = made.flag_rows(lexicon.tobytes(), first.tobytes(), last.tobytes(), sad.tobytes(),
+                         sstart.tobytes(), send.tobytes(), derived_rows.tobytes(), 4,
+                         category.tobytes(), weight.tobytes(), None)
+    fad, fstart, fend, fkeep = _locate(lexicon[:, 2], lexicon[:, 3], first, last)
+    kept = np.flatnonzero(fkeep)
+    at = derived_rows[:, 0]
+    gad = np.concatenate([fad[kept], sad[at]])
+    gstart = np.concatenate([fstart[kept], sstart[at]])
+    gend = np.concatenate([fend[kept], send[at]])
+    ginfo = np.concatenate([lexicon[kept, 1], derived_rows[:, 1] + 4])
+    gspan = np.concatenate([np.full(len(kept), -1, dtype=np.int64), at])
+    order = _ordered(gad, gstart, gend, None, n, None)[0]
+    order = order[_one_per_span_rows(gad[order], gstart[order], gend[order],
+                                     category[ginfo[order]], weight[ginfo[order]])]
+    gad, gstart, gend, ginfo, gspan = (c[order] for c in (gad, gstart, gend, ginfo, gspan))
+    named = np.flatnonzero((gspan >= 0) & (gend <= gstart))
+    want = [np.column_stack((gad, ginfo, gstart, gend, gstart, gend)).ravel(), ginfo,
+            _cuts(gad, n), np.column_stack((named, gspan[named])).ravel()]
+    assert got is not None
+    assert [np.frombuffer(c, dtype="<i8").tolist() for c in got] == [w.tolist() for w in want]
+    before = lexicon.copy()
+    before[:, 2] = -1
+    assert made.flag_rows(before.tobytes(), first.tobytes(), last.tobytes(), sad.tobytes(),
+                          sstart.tobytes(), send.tobytes(), derived_rows.tobytes(), 4,
+                          category.tobytes(), weight.tobytes(), None) is None or not len(found)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_PIECE, max_size=6).map(" ".join), min_size=1, max_size=6),
        st.booleans())

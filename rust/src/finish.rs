@@ -935,6 +935,35 @@ fn sort_rows(
     (order, sorted_ads, cuts)
 }
 
+/// The ad each of `start` (offsets into a batch's joined text) starts in, by `first` (each
+/// ad's start): `np.searchsorted(first, start, side="right") - 1`. None when one starts
+/// before the first ad or `first` is not sorted (numpy's gathers would wrap a negative ad
+/// around: left to the caller).
+fn ads_of(start: &[i64], first: &[i64]) -> Option<Vec<i64>> {
+    let n = first.len();
+    if n == 0 || first.windows(2).any(|w| w[0] > w[1]) || start.iter().any(|&s| s < first[0]) {
+        return None;
+    }
+    // The ad of the row before is tried first, then the next: a source's rows come in
+    // rising runs, so the next row mostly lies in the same ad or the next.
+    let mut a = 0usize;
+    Some(
+        start
+            .iter()
+            .map(|&s| {
+                if !(first[a] <= s && (a + 1 == n || s < first[a + 1])) {
+                    a = if a + 2 < n && first[a + 1] <= s && s < first[a + 2] {
+                        a + 1
+                    } else {
+                        first.partition_point(|&f| f <= s) - 1
+                    };
+                }
+                a as i64
+            })
+            .collect(),
+    )
+}
+
 /// The rows of a batch's (start, end) columns (int64, offsets into the joined text) dealt
 /// to their ads as the pipeline's `_locate` deals them (the ad a row starts in by `first`,
 /// each ad's start, and offsets made local to it; kept when it ends by its ad's `last`),
@@ -957,29 +986,9 @@ pub fn locate_order<'py>(
         let first = column(first, "first", None)?;
         let last = column(last, "last", Some(first.len()))?;
         let n = first.len();
-        if n == 0 || first.windows(2).any(|w| w[0] > w[1]) {
+        let Some(ad) = ads_of(&start, &first) else {
             return Ok(None);
-        }
-        if start.iter().any(|&s| s < first[0]) {
-            return Ok(None);
-        }
-        // The ad of the row before is tried first, then the next: a source's rows come in
-        // rising runs, so the next row mostly lies in the same ad or the next.
-        let mut a = 0usize;
-        let ad: Vec<i64> = start
-            .iter()
-            .map(|&s| {
-                if !(first[a] <= s && (a + 1 == n || s < first[a + 1])) {
-                    a = if a + 2 < n && first[a + 1] <= s && s < first[a + 2] {
-                        a + 1
-                    } else {
-                        // `np.searchsorted(first, s, side="right") - 1`.
-                        first.partition_point(|&f| f <= s) - 1
-                    };
-                }
-                a as i64
-            })
-            .collect();
+        };
         let base = |k: usize| first[ad[k] as usize];
         let local_start: Vec<i64> = (0..ad.len())
             .map(|k| start[k].wrapping_sub(base(k)))
@@ -999,6 +1008,176 @@ pub fn locate_order<'py>(
             le_column(py, &sorted_ads)?,
             le_column(py, &gather(&local_start))?,
             le_column(py, &gather(&local_end))?,
+        ]))
+    })
+}
+
+/// The flags of a batch as rows, from where they were found to the order they are made in
+/// (the pipeline's `_finish_batch` from its lexicon flags to `make_flags`, without an
+/// exclusion in the batch): the matcher's rows (`lexicon`: int64 rows of four, (_, entry,
+/// start, end) in the joined text) dealt to their ads by `first` and kept when they end by
+/// their ad's `last` (`_locate`), then the `derived` rows (int64 pairs (span, rule), rule
+/// counted from `entry_count`) at their spans' places (`span_ad`, `span_start`,
+/// `span_end`, int64, normalised offsets); their offsets mapped to the original texts by
+/// `maps` (`map_items`' columns; None when no text moved); ordered by (ad, start, end),
+/// ties in that row order (`order_rows`); then one flag per (ad, category, start, end), the
+/// heaviest, the first on a tie, in the place of the first (`_one_per_span`; `category`
+/// int64 codes and `weight` float64 by entry). Returns int64 bytes: the rows of six (ad,
+/// entry, start, end, normalised start, normalised end) that `make_flags` makes, their
+/// entries, each of the `first.len()` ads' bounds, and (row, span) pairs of the derived rows
+/// on an empty span (whose term names the span's field). None when a lexicon row starts
+/// before the first ad (left to the caller's numpy path).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn flag_rows<'py>(
+    py: Python<'py>,
+    lexicon: &[u8],
+    first: &[u8],
+    last: &[u8],
+    span_ad: &[u8],
+    span_start: &[u8],
+    span_end: &[u8],
+    derived: &[u8],
+    entry_count: i64,
+    category: &[u8],
+    weight: &[u8],
+    maps: Option<Bound<'py, PyTuple>>,
+) -> PyResult<Option<[Bound<'py, PyBytes>; 4]>> {
+    guarded("flag rows", || {
+        let lexicon = column(lexicon, "lexicon", None)?;
+        if lexicon.len() % 4 != 0 {
+            return Err(PyValueError::new_err("lexicon: rows of four int64"));
+        }
+        let first = column(first, "first", None)?;
+        let last = column(last, "last", Some(first.len()))?;
+        let n = first.len();
+        let span_ad = column(span_ad, "span_ad", None)?;
+        let span_start = column(span_start, "span_start", Some(span_ad.len()))?;
+        let span_end = column(span_end, "span_end", Some(span_ad.len()))?;
+        let derived = column(derived, "derived", None)?;
+        if derived.len() % 2 != 0 {
+            return Err(PyValueError::new_err("derived: pairs of int64"));
+        }
+        let category = column(category, "category", None)?;
+        if weight.len() != 8 * category.len() {
+            return Err(PyValueError::new_err("weight: one float64 per entry"));
+        }
+        let weight: Vec<f64> = weight
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        let starts: Vec<i64> = lexicon.chunks_exact(4).map(|r| r[2]).collect();
+        let Some(lexicon_ads) = ads_of(&starts, &first) else {
+            return Ok(None);
+        };
+        // (ad, entry, normalised start, normalised end, span or -1), lexicon rows first.
+        let count = lexicon_ads.len() + derived.len() / 2;
+        let (mut ad, mut entry, mut nstart, mut nend, mut span) = (
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+        );
+        for (row, &a) in lexicon.chunks_exact(4).zip(&lexicon_ads) {
+            let base = first[a as usize];
+            if row[3] <= last[a as usize] {
+                ad.push(a);
+                entry.push(index(row[1], category.len(), "lexicon")?);
+                nstart.push(row[2].wrapping_sub(base));
+                nend.push(row[3].wrapping_sub(base));
+                span.push(-1);
+            }
+        }
+        for pair in derived.chunks_exact(2) {
+            let k = index(pair[0], span_ad.len(), "derived")?;
+            ad.push(span_ad[k]);
+            entry.push(index(
+                pair[1].wrapping_add(entry_count),
+                category.len(),
+                "derived",
+            )?);
+            nstart.push(span_start[k]);
+            nend.push(span_end[k]);
+            span.push(k as i64);
+        }
+        let (mut start, mut end) = (nstart.clone(), nend.clone());
+        if let Some(maps) = maps {
+            let bytes = |i: usize| -> PyResult<Bound<'py, PyBytes>> {
+                Ok(maps.get_item(i)?.cast_into::<PyBytes>()?)
+            };
+            let (moved, head_base, tail_base, length) =
+                (bytes(0)?, bytes(1)?, bytes(2)?, bytes(3)?);
+            let (heads, tails) = (maps.get_item(4)?, maps.get_item(5)?);
+            let moved = moved.as_bytes();
+            let maps = OffsetMaps::of(
+                moved,
+                head_base.as_bytes(),
+                tail_base.as_bytes(),
+                length.as_bytes(),
+                &heads,
+                &tails,
+                maps.get_item(6)?.extract()?,
+            )?;
+            for ((&a, s), e) in ad.iter().zip(start.iter_mut()).zip(end.iter_mut()) {
+                let a = index(a, moved.len(), "ad")?;
+                if moved[a] != 0 {
+                    (*s, *e) = maps.map(a, *s, *e)?;
+                }
+            }
+        }
+        let (order, _, _) = sort_rows(&ad, &start, &end, |_| true, n);
+        // One flag per (category, start, end) of an ad: only runs of rows at one place are
+        // looked at; each category's heaviest row takes the place of its first.
+        let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+        let mut run = 0;
+        while run < order.len() {
+            let head = order[run] as usize;
+            let mut past = run + 1;
+            while past < order.len() && {
+                let k = order[past] as usize;
+                ad[k] == ad[head] && start[k] == start[head] && end[k] == end[head]
+            } {
+                past += 1;
+            }
+            let from = kept.len();
+            for &k in &order[run..past] {
+                let k = k as usize;
+                match kept[from..]
+                    .iter_mut()
+                    .find(|j| category[entry[**j]] == category[entry[k]])
+                {
+                    Some(j) => {
+                        if weight[entry[k]] > weight[entry[*j]] {
+                            *j = k;
+                        }
+                    }
+                    None => kept.push(k),
+                }
+            }
+            run = past;
+        }
+        let mut rows = Vec::with_capacity(6 * kept.len());
+        let mut entries = Vec::with_capacity(kept.len());
+        let mut named = Vec::new();
+        for (m, &k) in kept.iter().enumerate() {
+            rows.extend_from_slice(&[ad[k], entry[k] as i64, start[k], end[k], nstart[k], nend[k]]);
+            entries.push(entry[k] as i64);
+            if span[k] >= 0 && nend[k] <= nstart[k] {
+                named.extend_from_slice(&[m as i64, span[k]]);
+            }
+        }
+        let mut cuts = Vec::with_capacity(n + 1);
+        let mut at = 0;
+        for a in 0..=n as i64 {
+            at += kept[at..].partition_point(|&k| ad[k] < a);
+            cuts.push(at as i64);
+        }
+        Ok(Some([
+            le_column(py, &rows)?,
+            le_column(py, &entries)?,
+            le_column(py, &cuts)?,
+            le_column(py, &named)?,
         ]))
     })
 }

@@ -736,6 +736,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(finish::order_rows, m)?)?;
     m.add_function(wrap_pyfunction!(finish::locate_order, m)?)?;
     m.add_function(wrap_pyfunction!(finish::map_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(finish::flag_rows, m)?)?;
     m.add_function(wrap_pyfunction!(finish::map_items, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_flags, m)?)?;
     m.add_function(wrap_pyfunction!(finish::make_objects, m)?)?;

@@ -265,8 +265,55 @@ class Screener:
                    *maps.to_original(at_zero, zero, zero, made))
             spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
-        # Flags as columns: (ad, normalised offsets, row of `_flag_info`, span or -1): the
-        # lexicon's, then the derived ones (each ad's in `derive_flags`' order).
+        derived = derive_columns(spans, sad, sstart, send, norms.obfuscations,
+                                 self._derive_lexicon)
+        flagged = (made.flag_rows(
+            _int64s(lexicon_flags), first.tobytes(), last.tobytes(), _int64s(sad),
+            _int64s(sstart), _int64s(send), derived.astype("<i8").tobytes(), self._entry_count,
+            self._flag_category.astype("<i8").tobytes(), self._flag_weight.astype("<f8").tobytes(),
+            maps.core_columns() if maps.any else None)
+            if made is not None and not exclusions and isinstance(lexicon_flags, np.ndarray)
+            else None)
+        if flagged is None:
+            per_ad_flags, scores = self._flags(n, texts, first, last, lexicon_flags, spans, sad,
+                                               sstart, send, derived, maps, exclusions)
+        else:
+            rows, info, cuts, named = flagged
+            scores, contributions = self._scores(np.frombuffer(info, dtype="<i8"),
+                                                 np.frombuffer(cuts, dtype="<i8"))
+            pairs = np.frombuffer(named, dtype="<i8").reshape(-1, 2)
+            terms = dict(zip(pairs[:, 0].tolist(), map(field_term, _taken(spans, pairs[:, 1])),
+                             strict=True))
+            per_ad_flags = made.make_flags(Flag, _FLAG_FIELDS, self._flag_info, texts, terms,
+                                           rows, contributions.astype("<f8").tobytes(), cuts)
+        if maps.any:
+            moved = [norms.obfuscations[i] for i in maps.ads]
+            moved_ads = maps.ads
+            if exclusions:
+                moved += [exclusions[i] for i in maps.ads if i in exclusions]
+                moved_ads = [*maps.ads, *(i for i in maps.ads if i in exclusions)]
+            _map_items(maps, moved, moved_ads, made)
+        version = self.version
+        kept = ([exclusions.get(i) or [] for i in range(n)] if exclusions
+                else [[] for _ in range(n)])
+        columns_of = (_keys(ads), per_ad_spans, per_ad_flags, scores, [version] * n,
+                      list(norms.obfuscations), kept)
+        if made is not None:
+            return made.make_objects(Screening, _SCREENING_FIELDS, list(columns_of))
+        return list(map(Screening, *columns_of))
+
+    def _flags(
+        self, n: int, texts: list[str], first: np.ndarray, last: np.ndarray,
+        lexicon_flags: list[Flag] | np.ndarray, spans: list[Span], sad: np.ndarray,
+        sstart: np.ndarray, send: np.ndarray, derived: np.ndarray, maps: _Maps,
+        exclusions: dict[int, list[Exclusion]],
+    ) -> tuple[list[list[Flag]], list[float]]:
+        """The flags of `_finish_batch` by ad, and each ad's score, by numpy (the core's
+        `flag_rows` does this for the usual batch): the lexicon's flags (rows or flags) and
+        the `derived` rows at the places of their spans (`sad`, `sstart`, `send`) as columns
+        (ad, normalised offsets, row of `_flag_info`, span or -1), each ad's lexicon flags
+        then its derived ones (in `derive_flags`' order), mapped, ordered, one per span."""
+        made = self._made
         if isinstance(lexicon_flags, np.ndarray):
             fentry = lexicon_flags[:, 1]
             fad, fstart, fend, fkeep = _locate(lexicon_flags[:, 2], lexicon_flags[:, 3], first,
@@ -280,24 +327,13 @@ class Screener:
         if not fkeep.all():
             kept = np.flatnonzero(fkeep)
             fad, fstart, fend, fentry = fad[kept], fstart[kept], fend[kept], fentry[kept]
-        derived = derive_columns(spans, sad, sstart, send, norms.obfuscations,
-                                 self._derive_lexicon)
         at = derived[:, 0]
         gad = np.concatenate([fad, sad[at]])
         nstart = np.concatenate([fstart, sstart[at]])
         nend = np.concatenate([fend, send[at]])
         ginfo = np.concatenate([fentry, derived[:, 1] + self._entry_count])
         gspan = np.concatenate([np.full(len(fad), -1, dtype=np.int64), at])
-
-        gstart, gend = nstart, nend
-        if maps.any:
-            gstart, gend = maps.to_original(gad, nstart, nend, made)
-            moved = [norms.obfuscations[i] for i in maps.ads]
-            moved_ads = maps.ads
-            if exclusions:
-                moved += [exclusions[i] for i in maps.ads if i in exclusions]
-                moved_ads = [*maps.ads, *(i for i in maps.ads if i in exclusions)]
-            _map_items(maps, moved, moved_ads, made)
+        gstart, gend = maps.to_original(gad, nstart, nend, made)
 
         # Sorted by position within each ad (stable, as `_finish` sorts them after mapping),
         # then one flag per (category, start, end), as `_one_per_span`.
@@ -315,21 +351,12 @@ class Screener:
                          strict=True))
         columns = (gad, ginfo, gstart, gend, nstart, nend)
         if made is not None:
-            per_ad_flags = made.make_flags(
+            return made.make_flags(
                 Flag, _FLAG_FIELDS, self._flag_info, texts, terms,
                 np.column_stack(columns).astype("<i8").tobytes(),
-                contributions.astype("<f8").tobytes(), cuts.tobytes())
-        else:
-            per_ad_flags = _make_flags(self._flag_info, texts, terms, columns,
-                                       contributions.tolist(), cuts.tolist())
-        version = self.version
-        kept = ([exclusions.get(i) or [] for i in range(n)] if exclusions
-                else [[] for _ in range(n)])
-        columns_of = (_keys(ads), per_ad_spans, per_ad_flags, scores, [version] * n,
-                      list(norms.obfuscations), kept)
-        if made is not None:
-            return made.make_objects(Screening, _SCREENING_FIELDS, list(columns_of))
-        return list(map(Screening, *columns_of))
+                contributions.astype("<f8").tobytes(), cuts.tobytes()), scores
+        return _make_flags(self._flag_info, texts, terms, columns, contributions.tolist(),
+                           cuts.tolist()), scores
 
     def _scores(self, info: np.ndarray, cuts: np.ndarray) -> tuple[list[float], np.ndarray]:
         """Each ad's score and the contribution of each flag (float64), in order, from the
@@ -667,6 +694,14 @@ def _entries(column: np.ndarray, width: int) -> object:
             and not isinstance(base, np.ndarray) and memoryview(base).nbytes == column.nbytes):
         return base
     return column.astype(f"<i{width}").tobytes()
+
+
+def _int64s(column: np.ndarray) -> object:
+    """An int64 column as the core reads it (little-endian bytes): the bytes object it views
+    when it is the whole of one (a column the core handed back), else a copy."""
+    if column.flags.c_contiguous:
+        return _entries(column, 8)
+    return column.astype("<i8").tobytes()
 
 
 def _keys(ads: Sequence[Ad]) -> list[str]:
