@@ -403,37 +403,16 @@ impl Tables {
         let n = t.len();
         marks.clear();
         marks.resize(n / 64 + 1, 0);
-        let mut i = 0;
-        let mut after_letter = 0u32;
         #[cfg(target_arch = "x86_64")]
-        {
-            while i + 16 <= n {
-                // SAFETY: t[i..i + 16] is within `t`.
-                let (starts, non_ascii, letters, digits) =
-                    unsafe { block_starts(t.as_ptr().add(i)) };
-                let open = !((letters << 1) | after_letter);
-                let mut found = digits;
-                let mut words = starts & open;
-                while words != 0 {
-                    let k = words.trailing_zeros();
-                    words &= words - 1;
-                    if may_begin_items(t, i + k as usize) {
-                        found |= 1 << k;
-                    }
-                }
-                let mut others = non_ascii & open;
-                while others != 0 {
-                    let k = others.trailing_zeros();
-                    others &= others - 1;
-                    if self.flag(t[i + k as usize], FOLDS) {
-                        found |= 1 << k;
-                    }
-                }
-                marks[i / 64] |= u64::from(found) << (i % 64);
-                after_letter = letters >> 15;
-                i += 16;
-            }
-        }
+        let (mut i, mut after_letter) = if std::arch::is_x86_feature_detected!("ssse3") {
+            // SAFETY: this CPU has SSSE3.
+            unsafe { self.mark_blocks_ssse3(t, marks) }
+        } else {
+            // SAFETY: `mark_blocks` hands over sixteen readable u32.
+            self.mark_blocks(t, marks, |at| unsafe { block_starts(at) })
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let (mut i, mut after_letter) = (0, 0u32);
         while i < n {
             let c = t[i];
             let start = is_digit(c)
@@ -447,6 +426,55 @@ impl Tables {
             after_letter = u32::from(is_ascii_letter(c));
             i += 1;
         }
+    }
+
+    /// `mark_starts` over the whole blocks of sixteen characters at the start of `t`, each
+    /// classified by `block` (as `block_starts`); returns where they end and whether the
+    /// last character is an ASCII letter (as 1 or 0).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mark_blocks(
+        &self,
+        t: &[u32],
+        marks: &mut [u64],
+        block: impl Fn(*const u32) -> (u32, u32, u32, u32),
+    ) -> (usize, u32) {
+        let mut i = 0;
+        let mut after_letter = 0;
+        while i + 16 <= t.len() {
+            // (t[i..i + 16] is within `t`)
+            let (starts, non_ascii, letters, digits) = block(t[i..].as_ptr());
+            let open = !((letters << 1) | after_letter);
+            let mut found = digits;
+            let mut words = starts & open;
+            while words != 0 {
+                let k = words.trailing_zeros();
+                words &= words - 1;
+                if may_begin_items(t, i + k as usize) {
+                    found |= 1 << k;
+                }
+            }
+            let mut others = non_ascii & open;
+            while others != 0 {
+                let k = others.trailing_zeros();
+                others &= others - 1;
+                if self.flag(t[i + k as usize], FOLDS) {
+                    found |= 1 << k;
+                }
+            }
+            marks[i / 64] |= u64::from(found) << (i % 64);
+            after_letter = letters >> 15;
+            i += 16;
+        }
+        (i, after_letter)
+    }
+
+    /// `mark_blocks` with `block_starts_ssse3`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "ssse3")]
+    fn mark_blocks_ssse3(&self, t: &[u32], marks: &mut [u64]) -> (usize, u32) {
+        // SAFETY: `mark_blocks` hands over sixteen readable u32; SSSE3 is on here.
+        self.mark_blocks(t, marks, |at| unsafe { block_starts_ssse3(at) })
     }
 
     /// Edits that rewrite every obfuscated number run in `t`, sorted by start
@@ -737,6 +765,97 @@ impl Tables {
     }
 }
 
+/// `block_starts` by two table look-ups a byte (SSSE3's byte shuffle): each byte's low and
+/// high half select the classes it may be in, and it is in those both select. The classes,
+/// one bit each: e/f/n/o and s/t/z in either case, "I", "l", "|" (the item starts but
+/// digits); the letters 0x41..=0x4F and 0x61..=0x6F, and 0x50..=0x5A and 0x70..=0x7A; the
+/// digits. A byte past ASCII selects nothing by its high half.
+///
+/// # Safety
+/// `at` must point to sixteen readable u32; the CPU must have SSSE3.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+#[inline]
+unsafe fn block_starts_ssse3(at: *const u32) -> (u32, u32, u32, u32) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_packs_epi32, _mm_packus_epi16, _mm_set1_epi8, _mm_setr_epi8, _mm_setzero_si128,
+        _mm_shuffle_epi8, _mm_srli_epi16,
+    };
+    const EFNO: i8 = 1;
+    const STZ: i8 = 2;
+    const BIG_I: i8 = 4;
+    const SMALL_L: i8 = 8;
+    const PIPE: i8 = 16;
+    const LETTER_A_O: i8 = 32;
+    const LETTER_P_Z: i8 = 64;
+    const DIGIT: i8 = -128;
+    const STARTS: i8 = EFNO | STZ | BIG_I | SMALL_L | PIPE;
+    // SAFETY: the caller vouches for the sixteen u32 and for SSSE3.
+    unsafe {
+        let at = at.cast::<__m128i>();
+        let low = _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1)));
+        let high = _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3)));
+        // (as in `block_starts`: ASCII stays, nothing else becomes ASCII)
+        let bytes = _mm_packus_epi16(low, high);
+        let (pa, pz) = (LETTER_A_O, LETTER_P_Z);
+        let by_low = _mm_setr_epi8(
+            pz | DIGIT,              // 0
+            pa | pz | DIGIT,         // 1
+            pa | pz | DIGIT,         // 2
+            STZ | pa | pz | DIGIT,   // 3
+            STZ | pa | pz | DIGIT,   // 4
+            EFNO | pa | pz | DIGIT,  // 5
+            EFNO | pa | pz | DIGIT,  // 6
+            pa | pz | DIGIT,         // 7
+            pa | pz | DIGIT,         // 8
+            BIG_I | pa | pz | DIGIT, // 9
+            STZ | pa | pz,           // A
+            pa,                      // B
+            SMALL_L | PIPE | pa,     // C
+            pa,                      // D
+            EFNO | pa,               // E
+            EFNO | pa,               // F
+        );
+        let by_high = _mm_setr_epi8(
+            0,
+            0,
+            0,
+            DIGIT,               // 0x30
+            EFNO | BIG_I | pa,   // 0x40
+            STZ | pz,            // 0x50
+            EFNO | SMALL_L | pa, // 0x60
+            STZ | PIPE | pz,     // 0x70
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        );
+        let nibble = _mm_set1_epi8(0x0F);
+        let class = _mm_and_si128(
+            _mm_shuffle_epi8(by_low, _mm_and_si128(bytes, nibble)),
+            _mm_shuffle_epi8(by_high, _mm_and_si128(_mm_srli_epi16(bytes, 4), nibble)),
+        );
+        let any = |bits: i8| {
+            let none = _mm_cmpeq_epi8(
+                _mm_and_si128(class, _mm_set1_epi8(bits)),
+                _mm_setzero_si128(),
+            );
+            _mm_movemask_epi8(none) as u32 ^ 0xFFFF
+        };
+        (
+            any(STARTS),
+            _mm_movemask_epi8(bytes) as u32,
+            any(LETTER_A_O | LETTER_P_Z),
+            any(DIGIT),
+        )
+    }
+}
+
 /// Whether the ASCII character at `t[i]` (one with `CLASS`'s STARTS) may begin a sequence of
 /// items as far as the next character tells: false only for two ASCII letters that
 /// `ITEM_PAIRS` rules out.
@@ -991,6 +1110,41 @@ mod tests {
         }
         // ("eh" is a stop not marked: no sequence of items begins with it)
         assert!(unmarked > 0);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn both_block_classifiers_agree_with_the_class_table() {
+        // Every value up to 0x120, some far past it, sixteen at a time.
+        let mut values: Vec<u32> = (0..0x120).collect();
+        values.extend([
+            0x17F,
+            0x212A,
+            0xFFFF,
+            0x1F600,
+            0x10FFFF,
+            0x8000_0000,
+            u32::MAX,
+        ]);
+        values.resize(values.len().div_ceil(16) * 16, 0x41);
+        for block in values.chunks(16) {
+            let mut want = (0, 0, 0, 0);
+            for (k, &c) in block.iter().enumerate() {
+                let class = if c < 0x80 { CLASS[c as usize] } else { 0 };
+                let bit = |yes: bool| u32::from(yes) << k;
+                want.0 |= bit(class & STARTS != 0 && class & DIGIT == 0);
+                want.1 |= bit(c >= 0x80 && c < 0x8000_0000);
+                want.2 |= bit(class & LETTER != 0);
+                want.3 |= bit(class & DIGIT != 0);
+            }
+            // SAFETY: each block is sixteen u32.
+            assert_eq!(unsafe { block_starts(block.as_ptr()) }, want, "{block:x?}");
+            if std::arch::is_x86_feature_detected!("ssse3") {
+                // SAFETY: as above, and this CPU has SSSE3.
+                let got = unsafe { block_starts_ssse3(block.as_ptr()) };
+                assert_eq!(got, want, "{block:x?}");
+            }
+        }
     }
 
     #[test]
