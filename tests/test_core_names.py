@@ -250,6 +250,41 @@ def test_cue_forms(extractor, before: str, cue: str, after: list[str],
     _assert_same(extractor, [text, text.upper()])
 
 
+# The title forms from a line's start (which the core matches by hand): emoji around a name
+# (with and without their variation selector), up to two Capitalised words before an
+# adjective in any case, what may follow the name ("in", "from", "is" as words, punctuation,
+# a line's end), and "<Name> available now" / "just arrived" / "is back".
+_TITLE_LINES = st.tuples(
+    st.sampled_from(["", " ", "\t ", "🔥 ", "🔥\ufe0f🌸 ", "⭐", "\ufe0f", "x"]),
+    st.lists(st.sampled_from(["New ", "Hot ", "Mr. ", "O'Neil ", "X_Y ", "new ", "A  ", "B"]),
+             max_size=3),
+    st.sampled_from(["Sweet", "sweet", "LOVELY", "Sexy", "sexyy", "petite", "Pretty", "", "Mia"]),
+    st.sampled_from([" ", "  ", "\t", "", "-"]),
+    st.sampled_from(["Mia", "Ana-Maria", "Ana-M", "Éloïse", "Abcdefghijklmnopqrstu", "in"]),
+    st.lists(st.sampled_from([" in", " In", "in", " from", " is", " isn't", " inside", ",", "–",
+                              " |", "~", " available now", " AVAILABLE \t NOW", " just arrived",
+                              " is back", " is backk", " 🔥", "🔥", "\ufe0f", "⭐", " ", "\t",
+                              "\n", "x", "2"]), max_size=3),
+)
+
+
+def test_known_title_forms(extractor) -> None:
+    texts = ["Sweet Mia", "New Hot Sexy Mia in town", "Hot New Mr. Sweet Mia", "🔥 Mia 🔥",
+             "🔥\ufe0f🌸 Mia\t⭐", "Mia available now", "Mia is back!", "  lovely Ruby, 22",
+             "Sweet Mia inside", "Sweet Mia is", "A B C sweet Mia", "Mia just  arrived"]
+    titled = [s for t in texts for s in _spans(extractor, t) if "title" in s[4].get("cue", "")]
+    assert len(titled) >= 6  # exercised
+    _assert_same(extractor, texts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(_TITLE_LINES, min_size=1, max_size=3))
+def test_title_forms(extractor, lines: list[tuple]) -> None:
+    text = "\n".join(lead + "".join(words) + adjective + gap + name + "".join(after)
+                     for lead, words, adjective, gap, name, after in lines)
+    _assert_same(extractor, [text, text.upper()])
+
+
 # Lists of names before a name found beside a phone number: the core looks for the name
 # before a separator only where the text ends as a separator can.
 _LIST_PIECES = st.sampled_from(

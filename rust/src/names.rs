@@ -26,7 +26,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::backtrack::{Regex, Scratch};
 use crate::shared_triggers::BatchStarts;
 use crate::tables::{Tables, ALNUM, DECIMAL, SPACE};
 use crate::triggers::TriggerAutomaton;
@@ -1118,7 +1117,6 @@ fn title_word(w: &[u32]) -> bool {
 #[pyclass(frozen, module = "amberline._core", name = "NameScanner")]
 pub struct PyNameScanner {
     scanner: NameScanner,
-    forms: CueForms,
     /// the cue forms' triggers (`use_triggers`); without them every position is tried
     triggers: OnceLock<Py<TriggerAutomaton>>,
 }
@@ -1244,7 +1242,6 @@ const EXTRACT_COLUMNS: usize = 9;
 
 fn extract_all(
     scanner: &NameScanner,
-    forms: &CueForms,
     chars: &[u32],
     bounds: &[usize],
     triggers: Option<&TriggerAutomaton>,
@@ -1261,7 +1258,7 @@ fn extract_all(
                 own.as_deref()
             }
         };
-        let mut found = scanner.extract(text, forms, starts)?;
+        let mut found = scanner.extract(text, starts)?;
         found.sort_by_key(|f| f.found.start); // stable, as the reference sorts its spans
         let (mut segment, mut counted) = (0, 0);
         let rows: Vec<[i64; EXTRACT_COLUMNS - 1]> = found
@@ -1311,7 +1308,7 @@ impl PyNameScanner {
     #[new]
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (flags, fold, upper, not_upper, digits, defer, ignorable, cased, lower,
-                        table, programs, groups, panic_on=None))]
+                        table, panic_on=None))]
     fn new(
         flags: &[u8],
         fold: Vec<(u32, u8)>,
@@ -1323,8 +1320,6 @@ impl PyNameScanner {
         cased: Vec<u32>,
         lower: Vec<(u32, u32)>,
         table: PyRef<'_, PyWordTable>,
-        programs: Vec<Vec<(i64, i64, i64, i64)>>,
-        groups: Vec<usize>,
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let tables = Tables::new(
@@ -1345,20 +1340,8 @@ impl PyNameScanner {
             lower,
             table: Arc::clone(&table.0),
         };
-        let compile =
-            |p: &Vec<(i64, i64, i64, i64)>| Regex::new(&tables, p).map_err(PyValueError::new_err);
-        let [line] = programs.as_slice() else {
-            return Err(PyValueError::new_err("expected 1 pattern"));
-        };
-        let forms = CueForms {
-            line: compile(line)?,
-            groups: groups
-                .try_into()
-                .map_err(|_| PyValueError::new_err("expected 3 groups"))?,
-        };
         Ok(PyNameScanner {
             scanner: NameScanner::new(tables, spec).map_err(PyValueError::new_err)?,
-            forms,
             triggers: OnceLock::new(),
         })
     }
@@ -1428,7 +1411,7 @@ impl PyNameScanner {
         starts: Option<(PyRef<'py, BatchStarts>, usize)>,
     ) -> PyResult<(Bound<'py, PyBytes>, Vec<usize>, crate::TextErrors)> {
         let (chars, offsets) = crate::batch_view(data, &bounds)?;
-        let (scanner, forms) = (&self.scanner, &self.forms);
+        let scanner = &self.scanner;
         let triggers = self.triggers.get().filter(|_| !whole).map(Py::get);
         let shared = match &starts {
             Some((s, group)) if triggers.is_some() => {
@@ -1438,7 +1421,7 @@ impl PyNameScanner {
             _ => None,
         };
         let (rows, deferred, errors) =
-            py.detach(|| extract_all(scanner, forms, &chars, &offsets, triggers, shared));
+            py.detach(|| extract_all(scanner, &chars, &offsets, triggers, shared));
         Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
     }
 
@@ -1972,15 +1955,6 @@ const HERE_SET: usize = 1;
 const LINE_SET: usize = 2;
 const TRIGGER_SETS: usize = 3;
 
-/// The title forms' pattern (`_LINE_FORMS_AT_START`), run by the core's engine with `re`'s
-/// semantics, and its groups (the other cue forms are matched by hand: `NameScanner::cue_at`,
-/// `before_here`).
-pub struct CueForms {
-    pub line: Regex,
-    /// emoji, title, lead
-    pub groups: [usize; 3],
-}
-
 /// A match of `_CUES` (`NameScanner::cue_at`): the cue as written (the `strong` or `weak`
 /// group), which of the two it is, and the `list` group's bounds.
 struct CueMatch {
@@ -2035,11 +2009,6 @@ pub struct Named {
     pub cue_end: usize,
 }
 
-fn group_at(slots: &[usize], g: usize) -> Option<(usize, usize)> {
-    let (a, b) = (*slots.get(2 * g)?, *slots.get(2 * g + 1)?);
-    (a != usize::MAX && b != usize::MAX && b > a).then_some((a, b))
-}
-
 /// The cues in the first person (`_SELF_CUES`), as recorded.
 const SELF_CUES: [&str; 6] = ["i'm", "im", "i am", "soy", "habla", "i\u{2019}m"];
 
@@ -2050,14 +2019,7 @@ impl NameScanner {
     /// of its triggers starts: where the cue forms are tried and, for the title forms, the
     /// lines they are tried on (a superset of the places the reference tries them with its
     /// prefilter, which gives the spans `finditer` gives); None: tried everywhere.
-    pub fn extract(
-        &self,
-        t: &[u32],
-        forms: &CueForms,
-        starts: Option<&[Vec<usize>]>,
-    ) -> Outcome<Vec<Named>> {
-        let [g_emoji, g_title, g_lead] = forms.groups;
-        let mut aux = Scratch::default();
+    pub fn extract(&self, t: &[u32], starts: Option<&[Vec<usize>]>) -> Outcome<Vec<Named>> {
         let mut out: Vec<Named> = Vec::new();
         let mut push = |start: usize, end: usize, cue: u8, confidence: u8, raw: (usize, usize)| {
             out.push(Named {
@@ -2149,21 +2111,7 @@ impl NameScanner {
             None => (0..n).filter(|&p| p == 0 || t[p - 1] == NL).collect(),
         };
         for p in lines {
-            if forms
-                .line
-                .match_at(&self.tables, t, p, n, &mut aux)
-                .is_none()
-            {
-                continue;
-            }
-            let found = [
-                (g_emoji, TITLE_EMOJI),
-                (g_title, TITLE_ADJECTIVE),
-                (g_lead, TITLE),
-            ]
-            .into_iter()
-            .find_map(|(g, cue)| group_at(&aux.slots, g).map(|(a, b)| (a, b, cue)));
-            if let Some((a, b, cue)) = found {
+            if let Some((a, b, cue)) = self.line_form(t, p) {
                 if self.is_name(&t[a..b], false, false)? {
                     push(a, b, cue, CONF_PHONE, (0, 0));
                 }
@@ -2401,23 +2349,23 @@ impl NameScanner {
             k += 1;
         }
         let m = Self::blanks(t, m);
-        // `(?:[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]\ufe0f?[ \t]*+)?`
-        let emoji = |c: u32| {
-            (0x2600..=0x27BF).contains(&c)
-                || c == 0x2B50
-                || c == 0x2B55
-                || (0x1F300..=0x1FAFF).contains(&c)
-        };
+        // `(?:_EMOJI_CHAR[ \t]*+)?`
         let mut after_emoji = [None; 3];
         if t.get(m).is_some_and(|&c| emoji(c)) {
-            if t.get(m + 1) == Some(&0xFE0F) {
+            if t.get(m + 1) == Some(&EMOJI_STYLE) {
                 after_emoji[0] = Some(Self::blanks(t, m + 2));
             }
             after_emoji[1] = Some(Self::blanks(t, m + 1));
         }
         after_emoji[2] = Some(m);
         after_emoji.into_iter().flatten().find_map(|x| {
+            let title = t
+                .get(x)
+                .is_some_and(|&c| matches!(self.tables.fold(c), b'm' | b't'));
             let titled = ["miss", "mz", "ms", "mrs", "ts"].iter().find_map(|l| {
+                if !title {
+                    return None;
+                }
                 let e = self.ci_lit(t, x, l)?;
                 self.word_ends(t, e).then(|| {
                     let mut y = e;
@@ -2506,6 +2454,106 @@ impl NameScanner {
                     | b"names"
                     | b"name"
             ))
+    }
+
+    /// `_LINE_FORMS_AT_START.match(text, p)` (`_line_forms_pattern`), tried as `re` tries
+    /// it: the name's bounds and its cue id (`TITLE_EMOJI`, `TITLE_ADJECTIVE`, `TITLE`). Why
+    /// by hand: on the backtracking engine each line start cost thousands of instructions.
+    fn line_form(&self, t: &[u32], p: usize) -> Option<(usize, usize, u8)> {
+        let x = Self::blanks(t, p);
+        if let Some((a, b)) = self.emoji_form(t, x) {
+            return Some((a, b, TITLE_EMOJI));
+        }
+        // `(?:[A-Z][\w.'’]*+[ \t]++){0,2}?`: lazy, so no word first, then one, then two
+        let mut y = x;
+        for words in 0..3 {
+            if words > 0 {
+                if !t.get(y).is_some_and(|c| (0x41..=0x5A).contains(c)) {
+                    break;
+                }
+                let mut z = y + 1;
+                while t
+                    .get(z)
+                    .is_some_and(|&c| self.word(c) || c == '.' as u32 || c == APOS || c == RSQUO)
+                {
+                    z += 1;
+                }
+                let b = Self::blanks(t, z);
+                if b == z {
+                    break;
+                }
+                y = b;
+            }
+            if let Some((a, b)) = self.adjective_form(t, y) {
+                return Some((a, b, TITLE_ADJECTIVE));
+            }
+        }
+        // `(?P<lead>_NAME)[ \t]++(?i:available[ \t]+now|just[ \t]+arrived|is[ \t]+back)\b`
+        let e = self.name_at(t, x)?;
+        let b = Self::blanks(t, e);
+        if b == e {
+            return None;
+        }
+        let then = |first: &str, next: &str| {
+            let i = self.ci_lit(t, b, first)?;
+            let j = Self::blanks(t, i);
+            (j > i).then(|| self.ci_lit(t, j, next)).flatten()
+        };
+        [("available", "now"), ("just", "arrived"), ("is", "back")]
+            .into_iter()
+            .filter_map(|(first, next)| then(first, next))
+            .any(|end| self.word_ends(t, end))
+            .then_some((x, e, TITLE))
+    }
+
+    /// The emoji form at `x`: `(?:_EMOJI_CHAR[ \t]*+)++(?P<emoji>_NAME)[ \t]*+_EMOJI_CHAR`,
+    /// the name's bounds.
+    fn emoji_form(&self, t: &[u32], x: usize) -> Option<(usize, usize)> {
+        let mut y = x;
+        while t.get(y).is_some_and(|&c| emoji(c)) {
+            y += 1;
+            if t.get(y) == Some(&EMOJI_STYLE) {
+                y += 1;
+            }
+            y = Self::blanks(t, y);
+        }
+        if y == x {
+            return None;
+        }
+        let e = self.name_at(t, y)?;
+        let z = Self::blanks(t, e);
+        t.get(z).is_some_and(|&c| emoji(c)).then_some((y, e))
+    }
+
+    /// The adjective form after its capitalised words, at `y`: `(?i:_TITLE_ADJECTIVES)
+    /// [ \t]++(?P<title>_NAME)(?=[ \t]*+(?:(?=\n|\Z)|[,!.:\-–|~]|(?:in|from|is)\b))`, the
+    /// name's bounds.
+    fn adjective_form(&self, t: &[u32], y: usize) -> Option<(usize, usize)> {
+        let first = self.tables.fold(*t.get(y)?);
+        let mut adjectives = TITLE_ADJECTIVES.iter().filter(|a| a.as_bytes()[0] == first);
+        adjectives.find_map(|adjective| {
+            let i = self.ci_lit(t, y, adjective)?;
+            let a = Self::blanks(t, i);
+            if a == i {
+                return None;
+            }
+            let b = self.name_at(t, a)?;
+            let z = Self::blanks(t, b);
+            let ends = match t.get(z) {
+                None => true,
+                Some(&c) => {
+                    c == NL
+                        || one_of(c, ",!.:-\u{2013}|~")
+                        || ["in", "from", "is"].iter().any(|w| {
+                            let e = z + w.len();
+                            t.get(z..e)
+                                .is_some_and(|s| s.iter().copied().eq(w.bytes().map(u32::from)))
+                                && self.word_ends(t, e)
+                        })
+                }
+            };
+            ends.then_some((a, b))
+        })
     }
 
     /// `_NAME` at `q` (`[^\W\d_]{2,20}+(?:-[^\W\d_]{2,20}+)?+(?![\w-])`): its end.
@@ -2679,6 +2727,37 @@ impl NameScanner {
         Ok(!self.part_in(low, WORDS))
     }
 }
+
+/// `_EMOJI_CHAR`'s first character: `[\u2600-\u27bf\u2b50\u2b55\U0001f300-\U0001faff]`
+/// (then `\ufe0f?`).
+fn emoji(c: u32) -> bool {
+    (0x2600..=0x27BF).contains(&c) || c == 0x2B50 || c == 0x2B55 || (0x1F300..=0x1FAFF).contains(&c)
+}
+
+/// A variation selector (`\ufe0f`): shown as an emoji.
+const EMOJI_STYLE: u32 = 0xFE0F;
+
+/// `_TITLE_ADJECTIVES`, in the pattern's order.
+const TITLE_ADJECTIVES: [&str; 18] = [
+    "sweet",
+    "lovely",
+    "classy",
+    "gorgeous",
+    "stunning",
+    "charming",
+    "bubbly",
+    "sunny",
+    "upscale",
+    "elegant",
+    "friendly",
+    "pretty",
+    "beautiful",
+    "cute",
+    "exotic",
+    "sexy",
+    "petite",
+    "relaxing",
+];
 
 /// `_TRIPLE.search(low)`: one character (not a newline) three times in a row.
 fn triple(low: &[u8]) -> bool {

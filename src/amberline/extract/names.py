@@ -56,7 +56,6 @@ from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract._native import SpanColumns, trigger_automaton
 from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, CoreTriggers, Prefilter
-from amberline.extract._program import program
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
 from amberline.extract.places import HOME_COUNTRIES
@@ -213,8 +212,6 @@ def _line_forms_pattern(line_end: str) -> str:
 
 
 _LINE_FORMS = regex(rf"(?m)^{_line_forms_pattern('$')}")
-# The same, tried by the core at every line start (its engine runs no multi-line flag).
-_LINE_FORMS_AT_START = regex(_line_forms_pattern(r"(?=\n|\Z)"))
 _LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
 # Hyperscan triggers for the title forms (ascii/replace encoding: "?" stands for an emoji or
 # any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line,
@@ -240,9 +237,9 @@ _BEFORE_HERE = regex(
     rf"[ \t]*+(?P<name>{_NAME})[ \t]*+$"
 )
 _WINDOW = 40
-# What the core's engine runs of the cue forms (`_build_scanner`): the title forms. `_CUES`,
-# `_HERE`, `_ITEM` and `_BEFORE_HERE` it matches by hand (`names.rs` `cue_at`, `before_here`).
-_CORE_PATTERNS = (_LINE_FORMS_AT_START,)
+# The core matches the cue forms by hand (`names.rs`: `cue_at` for `_CUES`, `before_here`,
+# `line_form` for `_LINE_FORMS` from a line's start).
+
 # --- Positional forms (no cue word): a name beside a phone number, opening a line, before an
 # age, framed as its own segment, or ending the ad.
 _WORD = r"[^\W\d_]{2,20}+(?:[-_][^\W\d_]{2,20}+)?+"
@@ -592,8 +589,7 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
     upper, not_upper, digits, defer, ignorable, cased = _case_sets()
     return module.NameScanner(  # type: ignore[union-attr]
         tables.flags, list(tables.folds), upper, not_upper, digits, defer, ignorable, cased,
-        list(tables.lower), _core_word_table(), [program(p) for p in _CORE_PATTERNS],
-        [_LINE_FORMS_AT_START.groupindex[g] for g in ("emoji", "title", "lead")],
+        list(tables.lower), _core_word_table(),
         None if panic_on is None else ord(panic_on))
 
 
