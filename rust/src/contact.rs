@@ -38,6 +38,10 @@ const BLANK: u8 = 0x83;
 /// U+2010..=U+2015 (dashes) are 0x84..=0x89.
 const DASHES: u8 = 0x84;
 const EN_DASH: u8 = DASHES + 3;
+/// The characters that are not ASCII and that a pattern names: the dashes, the currency signs.
+const NAMED: [u32; 9] = [
+    0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0xa3, 0x20ac, 0xa5,
+];
 /// U+00A3, U+20AC, U+00A5: currency signs a phone pattern names.
 const POUND: u8 = 0x8a;
 const EURO: u8 = 0x8b;
@@ -160,7 +164,11 @@ impl Found {
 }
 
 pub struct Contact {
+    /// Python's flags, with `FOLDS` also set on the case folds and on the characters a
+    /// pattern names (`class_byte_special` decides those)
     flags: Vec<u8>,
+    /// per flag byte without `FOLDS`: the class byte of a character that is not ASCII
+    by_flag: [u8; 256],
     fold_of: HashMap<u32, u8>,
     /// per class byte: the ASCII character it matches case-insensitively (lower case), or 0
     fold_table: [u8; 256],
@@ -303,9 +311,7 @@ impl Contact {
             fold_of.insert(c, FOLD0 + fold_letters.len() as u8);
             fold_letters.push(letter);
         }
-        for c in [
-            0x2010u32, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0xa3, 0x20ac, 0xa5,
-        ] {
+        for c in NAMED {
             if spec.flags[c as usize] & (ALNUM | DECIMAL | SPACE) != 0 || fold_of.contains_key(&c) {
                 return Err(format!(
                     "{c:#x} is expected to be no word character or space"
@@ -395,11 +401,24 @@ impl Contact {
         }
         let lead: [bool; 256] = std::array::from_fn(|b| b"sitkwhx".contains(&fold_table[b]));
         let mut flags = spec.flags;
-        for &c in fold_of.keys() {
+        for &c in fold_of.keys().chain(&NAMED) {
             flags[c as usize] |= FOLDS;
         }
+        let by_flag = std::array::from_fn(|f| {
+            let f = f as u8;
+            if f & DECIMAL != 0 {
+                DIGIT
+            } else if f & ALNUM != 0 {
+                WORD
+            } else if f & SPACE != 0 {
+                BLANK
+            } else {
+                OTHER
+            }
+        });
         Ok(Contact {
             flags,
+            by_flag,
             fold_of,
             fold_table,
             lead,
@@ -439,30 +458,28 @@ impl Contact {
         self.class_byte_wide(c)
     }
 
-    #[inline(never)]
+    #[inline]
     fn class_byte_wide(&self, c: u32) -> u8 {
         let f = self.flags.get(c as usize).copied().unwrap_or(0);
         if f & FOLDS != 0 {
-            if let Some(&b) = self.fold_of.get(&c) {
-                return b;
-            }
+            return self.class_byte_special(c, f);
+        }
+        self.by_flag[usize::from(f)]
+    }
+
+    /// `class_byte_wide` of a character flagged `FOLDS` (a case fold, a character a pattern
+    /// names, or one Python flags so).
+    #[inline(never)]
+    fn class_byte_special(&self, c: u32, f: u8) -> u8 {
+        if let Some(&b) = self.fold_of.get(&c) {
+            return b;
         }
         match c {
             0x2010..=0x2015 => DASHES + (c - 0x2010) as u8,
             0xa3 => POUND,
             0x20ac => EURO,
             0xa5 => YEN,
-            _ => {
-                if f & DECIMAL != 0 {
-                    DIGIT
-                } else if f & ALNUM != 0 {
-                    WORD
-                } else if f & SPACE != 0 {
-                    BLANK
-                } else {
-                    OTHER
-                }
-            }
+            _ => self.by_flag[usize::from(f)],
         }
     }
 
@@ -549,7 +566,7 @@ impl Contact {
     // ---------------------------------------------------------------- e-mail addresses
 
     fn emails(&self, text: &[u32], hay: &[u8], out: &mut Found) {
-        let has_at = hay.contains(&b'@');
+        let has_at = memchr::memchr(b'@', hay).is_some();
         if !has_at && !self.spoken_at_anywhere(hay) {
             return; // every address holds an "@" or a spelled "at" after a blank or bracket
         }
