@@ -68,14 +68,27 @@ impl Le8 for f64 {
 }
 
 /// `values` as a bytes object of their little-endian bytes, written where the bytes object
-/// keeps them (no buffer between, no second copy).
+/// keeps them (no buffer between, no second copy, no zeroing first).
 fn le_column<'py, T: Le8>(py: Python<'py>, values: &[T]) -> PyResult<Bound<'py, PyBytes>> {
-    PyBytes::new_with(py, std::mem::size_of_val(values), |out| {
-        for (at, &value) in out.chunks_exact_mut(8).zip(values) {
-            at.copy_from_slice(&value.le());
+    let size = std::mem::size_of_val(values);
+    let length = isize::try_from(size).map_err(|_| PyValueError::new_err("a column too long"))?;
+    // SAFETY: the GIL is held; a NULL source makes a bytes object of `length` bytes, not yet
+    // written (a new reference or NULL with an error set), whose every byte is written
+    // below, through a raw pointer, before anything reads it.
+    unsafe {
+        let object = Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyBytes_FromStringAndSize(std::ptr::null(), length),
+        )?;
+        let out = ffi::PyBytes_AsString(object.as_ptr()).cast::<u8>();
+        if out.is_null() {
+            return Err(PyErr::fetch(py));
         }
-        Ok(())
-    })
+        for (k, &value) in values.iter().enumerate() {
+            std::ptr::copy_nonoverlapping(value.le().as_ptr(), out.add(8 * k), 8);
+        }
+        Ok(object.cast_into_unchecked::<PyBytes>())
+    }
 }
 
 /// `(attrs or {}).get(key, default)` of a span's `attrs` (None when they are empty), for an
@@ -1139,6 +1152,11 @@ pub fn flag_rows<'py>(
                 ad[k] == ad[head] && start[k] == start[head] && end[k] == end[head]
             } {
                 past += 1;
+            }
+            if past == run + 1 {
+                kept.push(head);
+                run = past;
+                continue;
             }
             let from = kept.len();
             for &k in &order[run..past] {

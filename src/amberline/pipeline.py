@@ -489,9 +489,8 @@ def _made_spans(found: list[list[Span] | SpanColumns], order: np.ndarray, starts
     if made is not None:
         sources = [(f.kind, f.extractor, f.values, f.confidences, f.attrs)
                    if isinstance(f, SpanColumns) else f for f in found]
-        return made.make_spans(Span, _SPAN_FIELDS, sources, order.astype("<i8").tobytes(),
-                               starts.astype("<i8").tobytes(), ends.astype("<i8").tobytes(),
-                               cuts.tobytes())
+        return made.make_spans(Span, _SPAN_FIELDS, sources, _int64s(order), _int64s(starts),
+                               _int64s(ends), _int64s(cuts))
     items = list(chain.from_iterable(f.spans() if isinstance(f, SpanColumns) else f
                                      for f in found))
     spans = _taken(items, order)
@@ -650,9 +649,8 @@ class _Maps:
         if not self.any:
             return start, end
         if made is not None:
-            mapped = made.map_rows(ad.astype("<i8", copy=False).tobytes(),
-                                   start.astype("<i8", copy=False).tobytes(),
-                                   end.astype("<i8", copy=False).tobytes(), *self.core_columns())
+            mapped = made.map_rows(_int64s(ad), _int64s(start), _int64s(end),
+                                   *self.core_columns())
             return np.frombuffer(mapped[0], dtype="<i8"), np.frombuffer(mapped[1], dtype="<i8")
         moved = self.moved[ad]
         if not moved.any():
