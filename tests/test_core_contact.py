@@ -125,6 +125,15 @@ def test_fuzzed_texts(pairs, texts: list[str]) -> None:
     _assert_same(texts, pairs)
 
 
+def test_cue_and_link_starts_at_every_offset(pairs) -> None:
+    """A cue or a link at any offset (the core looks for their starts in blocks of bytes),
+    after a word character (which starts none) or after a space or a sign (which starts one)."""
+    texts = [f"{'y' * k}{before}{cue}"
+             for k in range(70) for before in ("x", "_", "é", " ", ".", "🔥")
+             for cue in ("snap: mia_22 ", "t.me/mia_22", "IG - ruby.rose")]
+    assert _assert_same(texts, pairs) > len(texts)
+
+
 def test_letters_re_folds_in_tlds_and_schemes(pairs) -> None:
     """A TLD or scheme with a letter case-insensitive `re` matches to an ASCII one ("ıt",
     "httpſ"): the reference's Hyperscan triggers name those letters too, so the configured

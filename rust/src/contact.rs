@@ -147,8 +147,7 @@ pub struct Found {
     pub rows: Vec<Row>,
     pub values: String,
     n_chars: usize,
-    /// The handles' start positions, a buffer kept from piece to piece (never cleared: each
-    /// piece reads only what it wrote).
+    /// The handles' start positions, a buffer kept from piece to piece.
     starts: Vec<usize>,
 }
 
@@ -172,8 +171,9 @@ pub struct Contact {
     fold_of: HashMap<u32, u8>,
     /// per class byte: the ASCII character it matches case-insensitively (lower case), or 0
     fold_table: [u8; 256],
-    /// class bytes that may start a cue word or a profile link (case-insensitively)
-    lead: [bool; 256],
+    /// per class byte: 1 if it may start a cue word or a profile link (case-insensitively),
+    /// plus 1 << 32 if it is a word character
+    lead_word: [u64; 256],
     /// the class bytes that fold to "t"
     t_bytes: Vec<u8>,
     /// the first two characters (folded) of each cue word, of each profile link (its scheme,
@@ -399,7 +399,9 @@ impl Contact {
         for (i, &letter) in fold_letters.iter().enumerate() {
             fold_table[FOLD0 as usize + i] = letter;
         }
-        let lead: [bool; 256] = std::array::from_fn(|b| b"sitkwhx".contains(&fold_table[b]));
+        let lead_word: [u64; 256] = std::array::from_fn(|b| {
+            u64::from(b"sitkwhx".contains(&fold_table[b])) | (u64::from(word[b]) << 32)
+        });
         let mut flags = spec.flags;
         for &c in fold_of.keys().chain(&NAMED) {
             flags[c as usize] |= FOLDS;
@@ -421,7 +423,7 @@ impl Contact {
             by_flag,
             fold_of,
             fold_table,
-            lead,
+            lead_word,
             t_bytes: (0..=255u8)
                 .filter(|&b| fold_table[b as usize] == b't')
                 .collect(),
@@ -870,19 +872,6 @@ impl Contact {
         let n = hay.len();
         let mut spans: Vec<(usize, usize, String, usize, i64)> = Vec::new();
         let mut python = false;
-        // Where a cue or a link may start: a word's first character, one of their first
-        // letters (both lookbehinds exclude a word character before).
-        // (Without branches: which characters qualify is unpredictable, text being text.)
-        if starts.len() < n {
-            starts.resize(n, 0);
-        }
-        let mut count = 0;
-        let mut after_word = false;
-        for (i, &b) in hay.iter().enumerate() {
-            starts[count] = i;
-            count += usize::from(!after_word & self.lead[b as usize]);
-            after_word = self.word[b as usize];
-        }
         // (a cue or a link starts with one of the pairs of its set: only those are tried)
         let pair = |set: &[u64; 1024], s: usize| {
             s + 1 < n && {
@@ -890,15 +879,39 @@ impl Contact {
                 set[i / 64] & (1 << (i % 64)) != 0
             }
         };
-        let mut kept = 0;
-        for k in 0..count {
-            let s = starts[k];
-            if pair(&self.cue_pairs, s) || pair(&self.link_pairs, s) {
-                starts[kept] = s;
-                kept += 1;
+        // Where a cue or a link may start: a word's first character, one of their first
+        // letters (both lookbehinds exclude a word character before). Found 32 bytes at a
+        // time as bit masks, without a branch per byte (which bytes qualify is unpredictable,
+        // text being text); only the starts are visited.
+        starts.clear();
+        let mut after_word = 0u32; // (the last byte of the block before: a word character)
+        let mut block = |base: usize, bytes: &[u8; 32]| {
+            let mut both = 0u64;
+            for (j, &b) in bytes.iter().enumerate() {
+                both |= self.lead_word[usize::from(b)] << j;
             }
+            let (lead, word) = (both as u32, (both >> 32) as u32);
+            let mut at = lead & !((word << 1) | after_word);
+            after_word = word >> 31;
+            while at != 0 {
+                let s = base + at.trailing_zeros() as usize;
+                at &= at - 1;
+                if pair(&self.cue_pairs, s) || pair(&self.link_pairs, s) {
+                    starts.push(s);
+                }
+            }
+        };
+        let mut blocks = hay.chunks_exact(32);
+        let mut base = 0;
+        for bytes in &mut blocks {
+            block(base, bytes.try_into().unwrap_or(&[0; 32]));
+            base += 32;
         }
-        let starts = &starts[..kept];
+        // (the last bytes with zeros after them, which start nothing)
+        let mut last = [0u8; 32];
+        last[..blocks.remainder().len()].copy_from_slice(blocks.remainder());
+        block(base, &last);
+        let starts = starts.as_slice();
         // _CUE
         let mut pos = 0;
         for &s in starts {
