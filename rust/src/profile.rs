@@ -18,7 +18,7 @@ use pyo3::types::PyBytes;
 use crate::backtrack::{find_any, Regex, Scratch};
 use crate::shared_triggers::BatchStarts;
 use crate::tables::{Tables, SPACE};
-use crate::triggers::{starts_together, TriggerAutomaton, TriggerForm, Triggers};
+use crate::triggers::{starts_together, Ends, TriggerAutomaton, TriggerForm, Triggers};
 use crate::{batch_view, le_bytes, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
@@ -186,12 +186,16 @@ impl Found {
 }
 
 /// Where a pattern's matches are looked for: everywhere (`finditer`), or only where a trigger
-/// can start (`triggers.rs`) or up to `probe - 1` characters after: what `finditer` gives at
-/// those positions, which is all it gives when the triggers are what they must be.
+/// can start (`triggers.rs`), up to `probe - 1` characters past the end of the longest
+/// trigger match from there (`ends`), or `probe - 1` after the start: what `finditer` gives
+/// at those positions, which is all it gives when the triggers are what they must be. The
+/// windows' union is `Prefilter.finditer`'s, which takes Hyperscan's leftmost start of each
+/// match end (no later than any start of a match with that end) up to that end.
 struct Matches<'a> {
     regex: &'a Regex,
     text: &'a [u32],
     starts: Option<&'a [usize]>,
+    ends: Ends<'a>,
     probe: usize,
     /// the next trigger start to take
     next: usize,
@@ -202,11 +206,18 @@ struct Matches<'a> {
 }
 
 impl<'a> Matches<'a> {
-    fn new(regex: &'a Regex, text: &'a [u32], starts: Option<&'a [usize]>, probe: usize) -> Self {
+    fn new(
+        regex: &'a Regex,
+        text: &'a [u32],
+        starts: Option<&'a [usize]>,
+        ends: Ends<'a>,
+        probe: usize,
+    ) -> Self {
         Matches {
             regex,
             text,
             starts,
+            ends,
             probe,
             next: 0,
             pos: 0,
@@ -237,7 +248,11 @@ impl<'a> Matches<'a> {
             let start = *starts.get(self.next)?;
             self.next += 1;
             self.pos = self.pos.max(start);
-            self.stop = (start + self.probe).min(text.len());
+            let reach = self
+                .ends
+                .longest(text, start)
+                .map_or(start + 1, |e| e.max(start + 1));
+            self.stop = (reach + self.probe - 1).min(text.len());
         }
     }
 }
@@ -339,7 +354,7 @@ impl DescriptorReader {
         // rows: start, end, code, a, b
         let mut rows: Vec<[i64; 5]> = Vec::new();
         let mut key = Vec::new();
-        let mut found = Matches::new(main, text, starts, PROBE);
+        let mut found = Matches::new(main, text, starts, self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
             let slots = &s.slots;
             let digits =
@@ -648,7 +663,7 @@ impl AgeReader {
         let (lowest, highest, back, _) = self.limits;
         let mut s = Scratch::default();
         let mut aux = Scratch::default();
-        let mut found = Matches::new(&self.re[0], text, starts, PROBE);
+        let mut found = Matches::new(&self.re[0], text, starts, self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
             let slots = s.slots.clone();
             let get = |i: usize| group(&slots, g[i]);
@@ -893,7 +908,7 @@ impl PriceReader {
         let mut s = Scratch::default();
         let mut aux = Scratch::default();
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        let mut found = Matches::new(main, text, starts[0], PROBE);
+        let mut found = Matches::new(main, text, starts[0], self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
             let slots = &s.slots;
             let d_side: Vec<_> = (0..11).map(|i| group(slots, g[i])).collect();
@@ -949,7 +964,7 @@ impl PriceReader {
                 minutes.unwrap_or(-1),
             ]);
         }
-        let mut found = Matches::new(slash, text, starts[1], PROBE);
+        let mut found = Matches::new(slash, text, starts[1], self.triggers.ends(1), PROBE);
         while let Some((start, _)) = found.next(t, &mut s) {
             let sym = group(&s.slots, g[22]).is_some();
             let Some((la, lb)) = group(&s.slots, g[23]) else {

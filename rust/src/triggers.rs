@@ -13,9 +13,13 @@
 //! case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match
 //! end, the leftmost start; this reports every position where a trigger matches, a superset of
 //! those. The reference tries every position from a leftmost start to one past its match's end;
-//! the core tries each start and the next position only, so a match that starts further inside
-//! a trigger match, where no trigger starts, is the reference's alone (the known difference in
-//! the README's profile readers part; `test_an_age_that_starts_inside_a_title_dash_trigger`).
+//! the core tries every position from each start to one past the longest trigger match from
+//! there (`Ends`: the same patterns forward, anchored at the start), and those windows' union is
+//! the reference's: each of its windows is one of a match (leftmost start, end), whose start is
+//! a start here with a match at least that long, and each window here lies within the
+//! reference's window of its longest match's end (a match that starts inside a longer trigger
+//! match, where no trigger of its own starts, is tried by both:
+//! `test_an_age_that_starts_inside_a_title_dash_trigger`).
 //!
 //! All starts are found in one backward pass: a DFA of the reversed triggers, searched without
 //! an anchor from the end of the text, is in a match state exactly after reading the first
@@ -37,8 +41,8 @@ use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson;
-use regex_automata::util::syntax;
-use regex_automata::{Input, MatchKind};
+use regex_automata::util::{start, syntax};
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
 
 /// The byte a character the triggers do not name stands for.
@@ -129,6 +133,9 @@ pub struct Triggers {
     /// caches kept between calls (one per concurrent caller)
     caches: Mutex<Vec<Cache>>,
     view: View,
+    /// the same patterns forward, each searched anchored at a start (`Ends`)
+    forward: DFA,
+    forward_caches: Mutex<Vec<Cache>>,
 }
 
 impl Triggers {
@@ -146,12 +153,38 @@ impl Triggers {
             )
             .build_many(&unions(&sets)?)
             .map_err(|e| format!("trigger patterns: {e}"))?;
+        let forward = DFA::builder()
+            .syntax(syntax_config())
+            .thompson(
+                thompson::Config::new()
+                    .utf8(false)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .starts_for_each_pattern(true)
+                    .minimum_cache_clear_count(None),
+            )
+            .build_many(&unions(&sets)?)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
         Ok(Triggers {
             dfa,
             sets: sets.len(),
             caches: Mutex::new(Vec::new()),
             view,
+            forward,
+            forward_caches: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Where the trigger matches of set `set` that start at given positions end (`Ends`).
+    pub fn ends(&self, set: usize) -> Ends<'_> {
+        Ends {
+            triggers: self,
+            set: PatternID::new(set).ok().filter(|_| set < self.sets),
+            cache: None,
+        }
     }
 
     /// How many trigger sets there are (the length of each result of `starts`).
@@ -176,6 +209,70 @@ impl Triggers {
 
     fn give_cache(&self, cache: Cache) {
         if let Ok(mut caches) = self.caches.lock() {
+            caches.push(cache);
+        }
+    }
+}
+
+/// The longest trigger match of one set from each of its starts, which `Prefilter.finditer`
+/// tries up to (see the module's docs): an anchored search of the set's patterns forward from
+/// the start, to where no match can end any more. Holds a cache of the forward DFA while it
+/// lives.
+pub struct Ends<'a> {
+    triggers: &'a Triggers,
+    /// None for a set the triggers do not have
+    set: Option<PatternID>,
+    cache: Option<Cache>,
+}
+
+impl Ends<'_> {
+    /// Where the longest match of the set's triggers starting at `start` ends; None if none
+    /// starts there (or the DFA gave up).
+    pub fn longest(&mut self, text: &[u32], start: usize) -> Option<usize> {
+        let t = self.triggers;
+        let set = self.set?;
+        let cache = self.cache.get_or_insert_with(|| {
+            t.forward_caches
+                .lock()
+                .ok()
+                .and_then(|mut c| c.pop())
+                .unwrap_or_else(|| t.forward.create_cache())
+        });
+        let dfa = &t.forward;
+        let behind = start
+            .checked_sub(1)
+            .and_then(|i| text.get(i))
+            .map(|&c| t.view.byte(c));
+        let config = start::Config::new()
+            .anchored(Anchored::Pattern(set))
+            .look_behind(behind);
+        let mut sid = dfa.start_state(cache, &config).ok()?;
+        let mut last = None;
+        for (at, &c) in text.iter().enumerate().skip(start) {
+            sid = dfa.next_state(cache, sid, t.view.byte(c)).ok()?;
+            if sid.is_tagged() {
+                // (a match state: a match ended before the character just read)
+                if sid.is_match() {
+                    last = Some(at);
+                } else if sid.is_dead() {
+                    return last;
+                } else if sid.is_quit() {
+                    return None;
+                }
+            }
+        }
+        if dfa.next_eoi_state(cache, sid).ok()?.is_match() {
+            last = Some(text.len());
+        }
+        last
+    }
+}
+
+impl Drop for Ends<'_> {
+    fn drop(&mut self) {
+        if let (Some(cache), Ok(mut caches)) =
+            (self.cache.take(), self.triggers.forward_caches.lock())
+        {
             caches.push(cache);
         }
     }
