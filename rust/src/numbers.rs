@@ -317,14 +317,18 @@ impl Tables {
             return None;
         }
         if is_digit(c) {
-            // Digits up to a character no item starts with: the walk's first way out, and
-            // one it takes (after a digit the chunk may end anywhere).
+            // Digits up to a character that holds no item ("1st", "10th"): the walk's first
+            // way out, and one it takes (after a digit the chunk may end anywhere).
             let end = p + 1 + t[p + 1..].iter().take_while(|&&c| is_digit(c)).count();
             match t.get(end) {
                 None => return Some(end),
                 Some(&c) if c < 0x80 && CLASS[c as usize] & STARTS == 0 => return Some(end),
+                Some(_) if self.item(t, end, 0).is_none() => return Some(end),
                 _ => {}
             }
+        } else if !may_begin_items(t, p) {
+            // Two letters no item sequence begins with: `no_chunk_until` says no chunk here.
+            return None;
         }
         self.chunk_walk(t, p, stack)
     }
