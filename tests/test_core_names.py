@@ -235,7 +235,7 @@ def test_known_cue_forms(extractor) -> None:
              "hi there!! my name is Ana-Maria", "ask 4 Abcdefghijklmnopqrstu", "I am: ~ Rose",
              "meet Mia-", "meet Mia-R", "Hey gentlemen,,, Remi here", "ſoy Mia",
              "kiſſes from Kenya", "meet name's Mia", "meet i’m Mia", "meet it's Mia",
-             "Mia, name's Jo"]
+             "Mia, name's Jo", "hi ", "Hey\t", "my name  ", "it's "]
     cued = [s for t in texts for s in _spans(extractor, t) if "cue" in s[4]]
     assert len(cued) >= 12  # exercised
     _assert_same(extractor, texts)

@@ -2204,6 +2204,12 @@ impl NameScanner {
     /// first).
     fn cue_ends(&self, t: &[u32], p: usize, ends: &mut CueEnds) {
         let lit = |i: usize, l: &str| self.ci_lit(t, i, l);
+        // a literal at `p` whose second letter is not the text's is not tried (most are not)
+        let second = t.get(p + 1).map_or(0, |&c| self.tables.fold(c));
+        let at_p = |l: &str| {
+            let ok = l.as_bytes().get(1).is_none_or(|&b| b == second);
+            ok.then(|| lit(p, l)).flatten()
+        };
         // `[ \t]+` (see `cue_at`), `['’]`
         let blanks1 = |i: usize| {
             let b = Self::blanks(t, i);
@@ -2216,7 +2222,7 @@ impl NameScanner {
             [with, lit(i, "s")]
         };
         let words = |i: usize, ws: &[&str]| ws.iter().try_fold(i, |i, w| lit(blanks1(i)?, w));
-        let phrase = |first: &str, rest: &[&str]| words(lit(p, first)?, rest);
+        let phrase = |first: &str, rest: &[&str]| words(at_p(first)?, rest);
         let Some(&c) = t.get(p) else { return };
         match self.tables.fold(c) {
             b'm' => {
@@ -2228,19 +2234,19 @@ impl NameScanner {
                 ends.push(phrase("me", &["llamo"]), true);
                 ends.push(phrase("mi", &["nombre", "es"]), true);
                 ends.push(phrase("my", &["friend"]), false);
-                ends.push(lit(p, "meet"), false);
-                ends.push(lit(p, "miss"), false);
-                ends.push(lit(p, "mz"), false);
+                ends.push(at_p("meet"), false);
+                ends.push(at_p("miss"), false);
+                ends.push(at_p("mz"), false);
                 for l in ["ms", "mrs"] {
                     // ms\.?|mrs\.?
-                    if let Some(i) = lit(p, l) {
+                    if let Some(i) = at_p(l) {
                         ends.push(lit(i, "."), false);
                         ends.push(Some(i), false);
                     }
                 }
             }
             b'n' => {
-                if let Some(i) = lit(p, "name") {
+                if let Some(i) = at_p("name") {
                     // names?(?:[ \t]*+:|[ \t]++(?:is|are))
                     for j in [lit(i, "s"), Some(i)].into_iter().flatten() {
                         ends.push(lit(Self::blanks(t, j), ":"), true);
@@ -2249,8 +2255,8 @@ impl NameScanner {
                         }
                     }
                 }
-                ends.push(lit(p, "named"), true);
-                if let Some(i) = lit(p, "name") {
+                ends.push(at_p("named"), true);
+                if let Some(i) = at_p("name") {
                     ends.extend(quoted_s(i), false); // name['’]?s
                 }
             }
@@ -2259,7 +2265,7 @@ impl NameScanner {
                 true,
             ),
             b'g' => {
-                if let Some(i) = lit(p, "girl") {
+                if let Some(i) = at_p("girl") {
                     // girl[ \t]?friend
                     let blank_then = t.get(i).is_some_and(|&c| blank(c));
                     ends.push(blank_then.then(|| lit(i + 1, "friend")).flatten(), false);
@@ -2268,20 +2274,20 @@ impl NameScanner {
                 ends.push(phrase("greetings", &["from"]), false);
             }
             b'i' => {
-                if let Some(i) = lit(p, "it") {
+                if let Some(i) = at_p("it") {
                     // it['’]?s[ \t]+your[ \t]+girl
                     for s in quoted_s(i).into_iter().flatten() {
                         ends.push(words(s, &["your", "girl"]), false);
                     }
                 }
-                if let Some(i) = lit(p, "i") {
+                if let Some(i) = at_p("i") {
                     // i[ \t]*+['’]?m
                     let b = Self::blanks(t, i);
                     ends.push(quote(b).then(|| lit(b + 1, "m")).flatten(), false);
                     ends.push(lit(b, "m"), false);
                 }
                 ends.push(phrase("i", &["am"]), false);
-                if let Some(i) = lit(p, "it") {
+                if let Some(i) = at_p("it") {
                     // it['’]?s(?:[ \t]+me)?
                     for s in quoted_s(i).into_iter().flatten() {
                         ends.push(words(s, &["me"]), false);
@@ -2289,29 +2295,30 @@ impl NameScanner {
                     }
                 }
                 ends.push(phrase("it", &["is"]), false);
-                ends.push(lit(p, "introducing"), false);
+                ends.push(at_p("introducing"), false);
             }
             b'y' => ends.push(phrase("your", &["girl"]), false),
             b't' => {
                 ends.push(phrase("this", &["is"]), false);
-                ends.push(lit(p, "ts"), false);
+                ends.push(at_p("ts"), false);
             }
             b'c' => ends.push(phrase("call", &["me"]), false),
             b'b' => {
-                ends.push(lit(p, "booking"), false);
+                ends.push(at_p("booking"), false);
                 ends.push(phrase("book", &["with"]), false);
             }
             b'h' => {
                 for g in ["hi", "hello", "hey"] {
                     ends.push(phrase(g, &["from"]), false);
                 }
-                ends.push(lit(p, "habla"), false);
+                ends.push(at_p("habla"), false);
                 // (?:hi|hey|hello|hiya)[ \t]+(?:gentlemen|...)[ \t]*+[,!.]*+
                 for g in ["hi", "hey", "hello", "hiya"] {
-                    let Some(i) = lit(p, g).and_then(blanks1) else {
+                    let Some(i) = at_p(g).and_then(blanks1) else {
                         continue;
                     };
-                    for w in GREETED {
+                    let first = t.get(i).map_or(0, |&c| self.tables.fold(c));
+                    for w in GREETED.iter().filter(|w| w.as_bytes()[0] == first) {
                         if let Some(j) = lit(i, w) {
                             let mut k = Self::blanks(t, j);
                             while t.get(k).is_some_and(|&c| one_of(c, ",!.")) {
@@ -2323,10 +2330,10 @@ impl NameScanner {
                 }
             }
             b'k' => ends.push(phrase("kisses", &["from"]), false),
-            b's' => ends.push(lit(p, "soy"), false),
+            b's' => ends.push(at_p("soy"), false),
             b'x' => {
-                ends.push(lit(p, "xoxo"), false);
-                ends.push(lit(p, "xo"), false);
+                ends.push(at_p("xoxo"), false);
+                ends.push(at_p("xo"), false);
             }
             b'l' => ends.push(phrase("love", &["always"]), false),
             _ => {}
