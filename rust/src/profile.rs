@@ -19,10 +19,15 @@ use crate::backtrack::{find_any, Regex, Scratch};
 use crate::shared_triggers::BatchStarts;
 use crate::tables::{Tables, SPACE};
 use crate::triggers::{starts_together, Ends, TriggerAutomaton, TriggerForm, Triggers};
+use crate::word_table::FxBuild;
 use crate::{batch_view, le_bytes, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
 const PROBE: usize = 2;
+
+/// The readers' tables, looked up per match: by FxHash (their keys are Python's, not a
+/// text's).
+type Map<K, V> = HashMap<K, V, FxBuild>;
 
 /// A pattern as `_program.py` hands it over.
 type Program = Vec<(i64, i64, i64, i64)>;
@@ -30,7 +35,7 @@ type Program = Vec<(i64, i64, i64, i64)>;
 /// What every reader holds: this Python's character tables and decimal digit values.
 struct Chars {
     tables: Tables,
-    digits: HashMap<u32, u8>,
+    digits: Map<u32, u8>,
 }
 
 impl Chars {
@@ -69,7 +74,12 @@ impl Chars {
 
     /// `int()` of a run of decimal digits, saturating.
     fn number(&self, s: &[u32]) -> u64 {
-        s.iter().fold(0u64, |acc, &c| {
+        self.number_of(s.iter().copied())
+    }
+
+    /// `number` of digits as they come.
+    fn number_of(&self, digits: impl Iterator<Item = u32>) -> u64 {
+        digits.fold(0u64, |acc, c| {
             acc.saturating_mul(10).saturating_add(self.digit(c))
         })
     }
@@ -326,7 +336,7 @@ pub struct DescriptorReader {
     /// mix person
     re: [Regex; 8],
     groups: Vec<usize>,
-    terms: Vec<HashMap<Vec<u32>, i64>>,
+    terms: Vec<Map<Vec<u32>, i64>>,
     /// (refusal window, service window, mix gap)
     windows: (usize, usize, usize),
     triggers: Triggers,
@@ -497,11 +507,6 @@ fn has_mix(text: &[u32]) -> bool {
     }
 }
 
-fn contains(text: &[u32], word: &str) -> bool {
-    let w = to_u32(word);
-    text.windows(w.len()).any(|x| x == w.as_slice())
-}
-
 #[pymethods]
 impl DescriptorReader {
     /// `programs`: main, refused, service before, person after, weight after height, mix, mix
@@ -590,8 +595,8 @@ pub struct AgeReader {
     re: [Regex; 3],
     /// num, num2, num3, num4, num5, cue_turn, cue_age, cue_i, unit
     groups: Vec<usize>,
-    units: HashMap<Vec<u32>, u64>,
-    teens: HashMap<Vec<u32>, u64>,
+    units: Map<Vec<u32>, u64>,
+    teens: Map<Vec<u32>, u64>,
     /// in the reference's order (the first that prefixes a glued word wins)
     tens: Vec<(Vec<u32>, u64)>,
     /// (lowest age, highest age, characters looked back before a title suffix, longest title)
@@ -606,13 +611,15 @@ impl AgeReader {
         let c = &self.chars;
         let start = token.iter().position(|&x| !c.is_space(x))?;
         let end = token.iter().rposition(|&x| !c.is_space(x))? + 1;
-        let token: Vec<u32> = token[start..end].iter().map(|&x| c.fold(x)).collect();
+        // (no character folds to a decimal digit or from one: digits are read as they are)
+        let token = &token[start..end];
         if token
             .iter()
             .all(|&x| c.tables.flag(x, crate::tables::DECIMAL))
         {
-            return Some(c.number(&token));
+            return Some(c.number(token));
         }
+        let token: Vec<u32> = token.iter().map(|&x| c.fold(x)).collect();
         let parts: Vec<&[u32]> = token
             .split(|&x| x == u32::from(b'-') || c.is_space(x))
             .filter(|p| !p.is_empty())
@@ -665,8 +672,8 @@ impl AgeReader {
         let mut aux = Scratch::default();
         let mut found = Matches::new(&self.re[0], text, starts, self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
-            let slots = s.slots.clone();
-            let get = |i: usize| group(&slots, g[i]);
+            let slots = &s.slots;
+            let get = |i: usize| group(slots, g[i]);
             let Some((a, b)) = (0..5).find_map(get) else {
                 continue;
             };
@@ -702,19 +709,17 @@ impl AgeReader {
             } else if get(7).is_some() {
                 cue = A_I_AM;
             } else if let Some((ua, ub)) = get(8) {
-                let unit: Vec<u32> = text[ua..ub]
-                    .iter()
-                    .map(|&c| {
-                        if c < 128 {
-                            u32::from((c as u8).to_ascii_lowercase())
-                        } else {
-                            c
-                        }
-                    })
-                    .collect();
-                let has = |w: &str| contains(&unit, w);
-                let starts = |w: &str| unit.starts_with(&to_u32(w));
-                if !(has("old") || !(starts("yr") || starts("year"))) {
+                let unit = &text[ua..ub];
+                // (ASCII lowered, as `str.lower` lowers it; the words are ASCII)
+                let at = |x: &[u32], w: &[u8]| {
+                    x.len() >= w.len()
+                        && x.iter()
+                            .zip(w)
+                            .all(|(&c, &l)| c < 128 && (c as u8).to_ascii_lowercase() == l)
+                };
+                let has = |w: &[u8]| (0..unit.len()).any(|i| at(&unit[i..], w));
+                let starts = |w: &[u8]| at(unit, w);
+                if !(has(b"old") || !(starts(b"yr") || starts(b"year"))) {
                     cue = A_YEARS;
                 }
             }
@@ -806,10 +811,10 @@ pub struct PriceReader {
     /// per side ("d" then "a"): hh, qv, min, hour, hn, sym, word, emoji, a1, a2, a3; then
     /// the slash list's sym and list
     groups: Vec<usize>,
-    symbols: HashMap<Vec<u32>, i64>,
-    words: HashMap<Vec<u32>, i64>,
-    code_words: HashMap<Vec<u32>, i64>,
-    word_minutes: HashMap<Vec<u32>, i64>,
+    symbols: Map<Vec<u32>, i64>,
+    words: Map<Vec<u32>, i64>,
+    code_words: Map<Vec<u32>, i64>,
+    word_minutes: Map<Vec<u32>, i64>,
     /// (default currency id, the rose's code word id, minutes of an hour named otherwise)
     defaults: (i64, i64, i64),
     /// (lowest bare amount, characters looked back for a period, for a refusal)
@@ -827,13 +832,12 @@ impl PriceReader {
     /// (integer part, any non-zero decimal) of an amount ("1,250.50").
     fn amount(&self, token: &[u32]) -> (u64, bool) {
         let dot = token.iter().position(|&c| c == u32::from(b'.'));
-        let int: Vec<u32> = token[..dot.unwrap_or(token.len())]
+        let int = token[..dot.unwrap_or(token.len())]
             .iter()
             .copied()
-            .filter(|&c| c != u32::from(b','))
-            .collect();
+            .filter(|&c| c != u32::from(b','));
         let frac = dot.is_some_and(|d| token[d + 1..].iter().any(|&c| self.chars.digit(c) != 0));
-        (self.chars.number(&int), frac)
+        (self.chars.number_of(int), frac)
     }
 
     fn minutes(&self, text: &[u32], side: &[Option<(usize, usize)>]) -> Option<i64> {
@@ -911,11 +915,11 @@ impl PriceReader {
         let mut found = Matches::new(main, text, starts[0], self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
             let slots = &s.slots;
-            let d_side: Vec<_> = (0..11).map(|i| group(slots, g[i])).collect();
+            let d_side: [_; 11] = std::array::from_fn(|i| group(slots, g[i]));
             let side = if d_side[8..].iter().any(Option::is_some) {
                 d_side
             } else {
-                (11..22).map(|i| group(slots, g[i])).collect()
+                std::array::from_fn(|i| group(slots, g[11 + i]))
             };
             let minutes = self.minutes(text, &side);
             let Some((ta, tb)) = side[8].or(side[9]).or(side[10]) else {
@@ -924,13 +928,13 @@ impl PriceReader {
             let (int, frac) = self.amount(&text[ta..tb]);
             let (sym, mut word, emoji) = (side[5], side[6], side[7].is_some());
             let column = word.is_some_and(|(a, b)| {
-                let w = self.folded(&text[a..b]);
-                let rest: Vec<u32> = w
-                    .into_iter()
-                    .skip_while(|&c| c == u32::from(b'/') || c == 0x20)
-                    .take(2)
-                    .collect();
-                rest == to_u32("in") || rest == to_u32("ou")
+                let mut rest = text[a..b]
+                    .iter()
+                    .map(|&c| self.chars.fold(c))
+                    .skip_while(|&c| c == u32::from(b'/') || c == 0x20);
+                let two = [rest.next(), rest.next()];
+                two == [Some(u32::from(b'i')), Some(u32::from(b'n'))]
+                    || two == [Some(u32::from(b'o')), Some(u32::from(b'u'))]
             });
             if column {
                 word = None;
@@ -1053,7 +1057,7 @@ impl PriceReader {
                 "group numbers do not fit the patterns",
             ));
         }
-        let keyed = |list: Vec<(String, i64)>| -> HashMap<Vec<u32>, i64> {
+        let keyed = |list: Vec<(String, i64)>| -> Map<Vec<u32>, i64> {
             list.into_iter().map(|(w, v)| (to_u32(&w), v)).collect()
         };
         let (symbols, words, code_words, word_minutes) = tables;

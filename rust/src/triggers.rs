@@ -576,6 +576,20 @@ mod tests {
     }
 
     #[test]
+    fn ends_are_those_of_the_longest_match_from_each_start() {
+        let lazy = Triggers::new(form()).unwrap();
+        let text = utf32("Age 19 yrs, page 2  Y, \u{20ac} 5");
+        assert_eq!(lazy.starts(&text), Some(vec![vec![0, 5, 17], vec![23]]));
+        let mut ends = lazy.ends(0);
+        // "Age", "9 y", "2  Y"; no match from "1"; `\b` read before "age" in "page"
+        let found: Vec<_> = [0, 5, 17, 4, 13].map(|at| ends.longest(&text, at)).into();
+        assert_eq!(found, [Some(3), Some(8), Some(21), None, None]);
+        // the second set's "€ 5" runs to the end of the text
+        assert_eq!(lazy.ends(1).longest(&text, 23), Some(text.len()));
+        assert_eq!(lazy.ends(2).longest(&text, 0), None);
+    }
+
+    #[test]
     fn loads_from_any_address() {
         let whole = TriggerAutomaton::build(form()).unwrap();
         let (bytes, pad) = whole.dfa.to_bytes_native_endian();
