@@ -614,13 +614,14 @@ class _Maps:
         if not self.any:
             return
         n = len(norms)
+        ads = np.fromiter(self.ads, np.int64, len(self.ads))  # one conversion, not three
         self.moved = np.zeros(n, dtype=bool)
-        self.moved[self.ads] = True
+        self.moved[ads] = True
         self.length = np.zeros(n, dtype=np.int64)
-        self.length[self.ads] = joined.lengths
+        self.length[ads] = joined.lengths
         # A changed ad's `offsets` has len(text) + 1 entries and its ends len(text).
         self.tail_base = np.zeros(n, dtype=np.int64)
-        self.tail_base[self.ads] = np.cumsum(joined.lengths) - joined.lengths
+        self.tail_base[ads] = np.cumsum(joined.lengths) - joined.lengths
         self.head_base = self.tail_base + np.cumsum(self.moved) - self.moved
         self.heads = joined.heads
         self.tails = joined.tails
