@@ -13,6 +13,7 @@ caused it.
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import numpy as np
@@ -283,6 +284,25 @@ def test_title_forms(extractor, lines: list[tuple]) -> None:
     text = "\n".join(lead + "".join(words) + adjective + gap + name + "".join(after)
                      for lead, words, adjective, gap, name, after in lines)
     _assert_same(extractor, [text, text.upper()])
+
+
+# The patterns `names.rs` matches by hand (`cue_at`, `before_here`, `line_form`), as they were
+# when it was written. The tests above compare the two only on the texts they make, so a change
+# to one of these patterns fails here first: change `names.rs` to match, extend the tests above
+# to the new form, then record the new patterns here.
+_HAND_MATCHED = {
+    "_CUES": "91c944d19caadd88",
+    "_HERE": "1d0bd2453e5774eb",
+    "_ITEM": "74bf50219bd534b0",
+    "_BEFORE_HERE": "d5da51e14bed344b",
+    "_LINE_FORMS": "8f5356744d11e910",
+}
+
+
+def test_the_hand_matched_patterns_are_those_names_rs_follows() -> None:
+    found = {name: hashlib.sha256(getattr(names_mod, name).pattern.encode()).hexdigest()[:16]
+             for name in _HAND_MATCHED}
+    assert found == _HAND_MATCHED, "a pattern names.rs matches by hand changed: see above"
 
 
 # Lists of names before a name found beside a phone number: the core looks for the name

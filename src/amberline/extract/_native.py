@@ -10,6 +10,7 @@ and only the ad that caused it is quarantined.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import re._constants as _constants
@@ -144,11 +145,10 @@ class Together:
         self._last = threading.local()
         self._shared = None
         if merged is not None and names is not None and core.provides("SharedTriggers"):
-            try:
+            # ValueError: the two views cannot be merged, and each stage scans its own.
+            with contextlib.suppress(ValueError):
                 # (the names' cue forms find the same wherever more places are tried)
                 self._shared = shared_triggers([(merged, False), (names, True)])
-            except ValueError:  # the two views cannot be merged: each scans its own
-                self._shared = None
 
     def starts(self, text: str, group: int) -> tuple[Any, int] | None:
         """The shared scan's starts of `text` for `group` (0: the profile readers' merged
