@@ -70,8 +70,12 @@ impl Le8 for f64 {
 /// `values` as a bytes object of their little-endian bytes, written where the bytes object
 /// keeps them (no buffer between, no second copy, no zeroing first).
 fn le_column<'py, T: Le8>(py: Python<'py>, values: &[T]) -> PyResult<Bound<'py, PyBytes>> {
-    let size = std::mem::size_of_val(values);
-    let length = isize::try_from(size).map_err(|_| PyValueError::new_err("a column too long"))?;
+    // (eight bytes written per value below, whatever the size of `T`)
+    let length = values
+        .len()
+        .checked_mul(8)
+        .and_then(|size| isize::try_from(size).ok())
+        .ok_or_else(|| PyValueError::new_err("a column too long"))?;
     // SAFETY: the GIL is held; a NULL source makes a bytes object of `length` bytes, not yet
     // written (a new reference or NULL with an error set), whose every byte is written
     // below, through a raw pointer, before anything reads it.
