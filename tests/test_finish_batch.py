@@ -490,7 +490,7 @@ def test_core_maps_items_as_to_original(texts: list[str], wide: bool) -> None:
     moved = maps.ads[0]
     bad = [Obfuscation(0, 1, "k", ""), Obfuscation(0, len(norms.texts[moved]) + 1, "k", "")]
     with pytest.raises(IndexError):
-        made.map_items([bad], [moved], *maps.core_columns())
+        made.map_items([bad], [moved], maps.core_columns())
     assert bad[0] == Obfuscation(0, 1, "k", "")
 
 

@@ -624,7 +624,29 @@ impl<'a> Entries<'a> {
     }
 }
 
-/// A batch's offset maps as `map_items` and `map_rows` read them.
+/// A batch's offset maps as the pipeline hands them to `map_items`, `map_rows` and
+/// `flag_rows` (`_Maps.core_columns`): `moved` (one byte per ad), the int64 `head_base`,
+/// `tail_base` and `length` by ad, the `heads` and `tails` entries (`Entries`) and their
+/// width in bytes.
+#[derive(FromPyObject)]
+pub struct MapColumns<'py>(
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    usize,
+);
+
+impl MapColumns<'_> {
+    /// One byte per ad, not 0 where the ad's text moved.
+    fn moved(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// A batch's offset maps as `map_items`, `map_rows` and `flag_rows` read them.
 struct OffsetMaps<'a> {
     heads: Entries<'a>,
     tails: Entries<'a>,
@@ -634,22 +656,15 @@ struct OffsetMaps<'a> {
 }
 
 impl<'a> OffsetMaps<'a> {
-    fn of(
-        moved: &[u8],
-        head_base: &[u8],
-        tail_base: &[u8],
-        length: &[u8],
-        heads: &'a Bound<'_, PyAny>,
-        tails: &'a Bound<'_, PyAny>,
-        width: usize,
-    ) -> PyResult<Self> {
-        let n = moved.len();
+    fn of(columns: &'a MapColumns<'_>) -> PyResult<Self> {
+        let MapColumns(moved, head_base, tail_base, length, heads, tails, width) = columns;
+        let n = moved.as_bytes().len();
         Ok(Self {
-            heads: Entries::of(heads, width)?,
-            tails: Entries::of(tails, width)?,
-            head_base: column(head_base, "head_base", Some(n))?,
-            tail_base: column(tail_base, "tail_base", Some(n))?,
-            length: column(length, "length", Some(n))?,
+            heads: Entries::of(heads, *width)?,
+            tails: Entries::of(tails, *width)?,
+            head_base: column(head_base.as_bytes(), "head_base", Some(n))?,
+            tail_base: column(tail_base.as_bytes(), "tail_base", Some(n))?,
+            length: column(length.as_bytes(), "length", Some(n))?,
         })
     }
 
@@ -679,25 +694,19 @@ impl<'a> OffsetMaps<'a> {
 /// of the other ads keep theirs. `heads` and `tails` are the normaliser's `Int32Column`s
 /// (read where they lie) or bytes of `width`-byte integers (4 or 8);
 /// `head_base`, `tail_base` and `length` (each moved text's normalised length) are int64 by
-/// ad. Every offset is read and checked before any is set: an offset outside its ad's text
+/// ad (all of them in `maps`, `MapColumns`). Every offset is read and checked before any is set: an offset outside its ad's text
 /// raises IndexError, as `to_original` does.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 pub fn map_items<'py>(
     py: Python<'py>,
     groups: Vec<Bound<'py, PyList>>,
     ads: Vec<i64>,
-    moved: &[u8],
-    head_base: &[u8],
-    tail_base: &[u8],
-    length: &[u8],
-    heads: Bound<'py, PyAny>,
-    tails: Bound<'py, PyAny>,
-    width: usize,
+    maps: MapColumns<'py>,
 ) -> PyResult<()> {
     guarded("map_items", || {
-        let maps = OffsetMaps::of(moved, head_base, tail_base, length, &heads, &tails, width)?;
+        let moved = maps.moved();
         let n = moved.len();
+        let maps = OffsetMaps::of(&maps)?;
         if groups.len() != ads.len() {
             return Err(PyValueError::new_err("ads: one per group"));
         }
@@ -729,28 +738,21 @@ pub fn map_items<'py>(
 
 /// `_Maps.to_original` of the rows (ad, start, end) (int64 bytes; offsets in each ad's
 /// normalised text): the (start, end) columns (int64 bytes) of their offsets in the original
-/// texts, by `map_items`' rule and maps (`moved`, `head_base`, `tail_base`, `length`,
-/// `heads`, `tails`, `width`); rows of an ad that did not move keep theirs. A negative ad
+/// texts, by `map_items`' rule and `maps`; rows of an ad that did not move keep theirs. A negative ad
 /// counts from the end, as numpy indexes; an ad outside the batch, or an offset outside
 /// its moved ad's text, raises IndexError.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 pub fn map_rows<'py>(
     py: Python<'py>,
     ad: &[u8],
     start: &[u8],
     end: &[u8],
-    moved: &[u8],
-    head_base: &[u8],
-    tail_base: &[u8],
-    length: &[u8],
-    heads: Bound<'py, PyAny>,
-    tails: Bound<'py, PyAny>,
-    width: usize,
+    maps: MapColumns<'py>,
 ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     guarded("map_rows", || {
-        let maps = OffsetMaps::of(moved, head_base, tail_base, length, &heads, &tails, width)?;
+        let moved = maps.moved();
         let n = moved.len();
+        let maps = OffsetMaps::of(&maps)?;
         let ad = column(ad, "ad", None)?;
         let mut starts = column(start, "start", Some(ad.len()))?;
         let mut ends = column(end, "end", Some(ad.len()))?;
@@ -1058,7 +1060,7 @@ pub fn flag_rows<'py>(
     entry_count: i64,
     category: &[u8],
     weight: &[u8],
-    maps: Option<Bound<'py, PyTuple>>,
+    maps: Option<MapColumns<'py>>,
 ) -> PyResult<Option<[Bound<'py, PyBytes>; 4]>> {
     guarded("flag rows", || {
         let lexicon = column(lexicon, "lexicon", None)?;
@@ -1119,23 +1121,9 @@ pub fn flag_rows<'py>(
             span.push(k as i64);
         }
         let (mut start, mut end) = (nstart.clone(), nend.clone());
-        if let Some(maps) = maps {
-            let bytes = |i: usize| -> PyResult<Bound<'py, PyBytes>> {
-                Ok(maps.get_item(i)?.cast_into::<PyBytes>()?)
-            };
-            let (moved, head_base, tail_base, length) =
-                (bytes(0)?, bytes(1)?, bytes(2)?, bytes(3)?);
-            let (heads, tails) = (maps.get_item(4)?, maps.get_item(5)?);
-            let moved = moved.as_bytes();
-            let maps = OffsetMaps::of(
-                moved,
-                head_base.as_bytes(),
-                tail_base.as_bytes(),
-                length.as_bytes(),
-                &heads,
-                &tails,
-                maps.get_item(6)?.extract()?,
-            )?;
+        if let Some(maps) = &maps {
+            let moved = maps.moved();
+            let maps = OffsetMaps::of(maps)?;
             for ((&a, s), e) in ad.iter().zip(start.iter_mut()).zip(end.iter_mut()) {
                 let a = index(a, moved.len(), "ad")?;
                 if moved[a] != 0 {

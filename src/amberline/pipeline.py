@@ -651,7 +651,7 @@ class _Maps:
             return start, end
         if made is not None:
             mapped = made.map_rows(_int64s(ad), _int64s(start), _int64s(end),
-                                   *self.core_columns())
+                                   self.core_columns())
             return np.frombuffer(mapped[0], dtype="<i8"), np.frombuffer(mapped[1], dtype="<i8")
         moved = self.moved[ad]
         if not moved.any():
@@ -675,7 +675,7 @@ def _map_items(maps: _Maps, groups: list[list], ads: list[int],
     the original texts (by the core's `map_items` when `made`: the offsets read, mapped and
     set in one pass, with no column made)."""
     if made is not None:
-        made.map_items(groups, ads, *maps.core_columns())
+        made.map_items(groups, ads, maps.core_columns())
         return
     items = list(chain.from_iterable(groups))
     if not items:
