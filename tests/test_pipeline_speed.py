@@ -89,3 +89,12 @@ def test_shared_encodings_follow_the_text() -> None:
     assert encoded(equal_copy, "utf-8") == data
     with pytest.raises(ValueError):
         encoded(one, "latin-1")
+
+
+def test_ascii_encoding_is_the_codecs() -> None:
+    # Every width of character (and lone surrogates) on both sides of each boundary.
+    points = [0, 0x3F, 0x7E, 0x7F, 0x80, 0xBF, 0xC0, 0xFF, 0x100, 0x13F, 0x3F3F, 0xD800,
+              0xDFFF, 0xFFFF, 0x10000, 0x1003F, 0x1F339, 0x10FFFF]
+    text = "".join(map(chr, points)) + " end"
+    assert encoded(text, "ascii") == text.encode("ascii", "replace")
+    assert encoded("plain", "ascii") == b"plain"

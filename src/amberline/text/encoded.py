@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from amberline import core
+
 _ENCODED: dict[str, tuple[str, bytes]] = {}
 _CHAR_STARTS: list[tuple[bytes, np.ndarray]] = []
 
@@ -27,13 +29,28 @@ def encoded(text: str, encoding: str) -> bytes:
     if last is not None and last[0] is text:
         return last[1]
     if encoding == "ascii":
-        data = text.encode("ascii", "replace")
+        data = text.encode("ascii") if text.isascii() else _ascii_replaced(text)
     elif encoding in ("utf-8", "utf-32-le"):
         data = text.encode(encoding, "surrogatepass")
     else:
         raise ValueError(f"unsupported encoding {encoding!r}")
     _ENCODED[encoding] = (text, data)
     return data
+
+
+def _ascii_replaced(text: str) -> bytes:
+    """`text.encode("ascii", "replace")` (one "?" per character past ASCII) for a text that
+    is not all ASCII: from the core's UTF-32 buffer of it (the one the core stages read,
+    usually made already) by three array operations, when the core is built. Why: the
+    codec's error handler goes character by character, and a batch's joined text nearly
+    always holds some non-ASCII character, so it ran over every character of every batch."""
+    if core.load() is None:
+        return text.encode("ascii", "replace")
+    points = np.frombuffer(core.batch_buffer([text])[0], dtype="<u4")
+    wide = (points > 0x7F).view(np.uint8)
+    data = points.astype(np.uint8)
+    data -= (data - 0x3F) * wide  # "?" (0x3F) where wide, in uint8 arithmetic
+    return data.tobytes()
 
 
 def char_starts(data: bytes) -> np.ndarray:
