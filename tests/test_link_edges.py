@@ -1,7 +1,11 @@
 """Keys are normalised; shared keys make star edges; hub keys are cut and reported."""
 
 import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from amberline import identifiers
+from amberline.link import keys
 from amberline.link.edges import KeyGrouper
 from amberline.link.keys import keys_from_spans, normalise_key, record_from_screening
 from amberline.model import Ad, Flag, Screening, Span
@@ -63,3 +67,22 @@ def test_hub_key_is_cut_and_reported():
     assert (cut.kind, cut.value, cut.ads, cut.after_linking) == ("phone", "+18005550100", 6, False)
     assert cut.message == "phone +18005550100 in 6 ads: cut (limit 3)"
     assert np.array_equal(grouper.cut_ids(), [0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\+[0-9]{7,15}", fullmatch=True)
+       | st.from_regex(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True)
+       | st.from_regex(r"\+(44|972|33|49|7|86)[0-9]{6,12}", fullmatch=True))
+@example("+17035550142")
+@example("+10000000")  # +1 with too few digits: refused
+@example("+972504654809")  # not +1: the core leaves it to phonenumbers
+@example("+123456789012345")
+def test_phone_keys_of_e164_text_are_what_phone_normalise_gives(text: str) -> None:
+    """A key normalises "+digits" without `Phone.normalise`'s steps (the form every screened
+    phone value has); the answer must be that function's, refusals included."""
+    try:
+        expected: str | None = identifiers.Phone.normalise(text)
+    except identifiers.InvalidIdentifier:
+        expected = None
+    keys._normalised.cache_clear()
+    assert normalise_key("phone", text) == expected

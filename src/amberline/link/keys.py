@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from amberline.extract.phones import parse_phone_quick
 from amberline.extract.places import own_places
 from amberline.identifiers import REGISTRY, TEXT_KEY_KINDS, Md5, Pdq, normalise_or_none
 from amberline.model import (
@@ -21,6 +22,7 @@ from amberline.model import (
     EMAIL,
     META_LOCATION,
     NAME,
+    PHONE,
     PRICE,
     URL,
     Ad,
@@ -36,6 +38,7 @@ SUPPORT_KINDS = (PLACE_KEY,)
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
 _TEXT_KEY_KINDS = frozenset(TEXT_KEY_KINDS)
+_E164_FORM = re.compile(r"\+[0-9]{7,15}")
 
 
 def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) -> str | None:
@@ -48,6 +51,11 @@ def normalise_key(kind: str, value: Any, attrs: dict[str, Any] | None = None) ->
 def _normalised(kind: str, text: str) -> str | None:
     """`normalise_key` of a value's text, remembered: a crawl repeats its posters' phones and
     handles from ad to ad, and every new ad's keys are computed as it is stored."""
+    if kind == PHONE and _E164_FORM.fullmatch(text):
+        # What `Phone.normalise` does with this form (nothing to strip, no letter, "+" and
+        # 7-15 ASCII digits), without its steps: a screening's phone values all have it.
+        parsed = parse_phone_quick(text, "US")
+        return parsed[0] if parsed is not None else None
     if kind in REGISTRY:
         return normalise_or_none(kind, text)
     return text.strip().lower() or None

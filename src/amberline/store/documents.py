@@ -16,7 +16,7 @@ Image hashes keep their own table (`image_hashes`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -47,15 +47,28 @@ def encode(spans: Iterable[Span], flags: Iterable[Flag]) -> bytes:
     Raises ValueError, before anything of the batch is written, for a span or flag without
     integer offsets: evidence must point at its text (the per-row tables refused it too).
     """
-    span_list = [[s.kind, s.value, s.start, s.end, s.extractor, s.confidence, s.attrs or None]
-                 for s in spans]
-    flag_list = [[f.category, f.term, f.start, f.end, f.weight, f.rule, f.citation,
-                  f.contribution] for f in flags]
-    for row in span_list + flag_list:
-        if type(row[2]) is not int or type(row[3]) is not int:
-            raise ValueError(f"{row[0]} {row[1]!r} has offsets {row[2]!r}..{row[3]!r}; "
-                             "evidence needs integer offsets into the ad's text")
+    # Tuples, each checked as it is built: a scan encodes one document per ad, and JSON
+    # writes a tuple as the array a list gives.
+    span_list = []
+    for s in spans:
+        start, end = s.start, s.end
+        if type(start) is not int or type(end) is not int:
+            _not_offsets(s.kind, s.value, start, end)
+        span_list.append((s.kind, s.value, start, end, s.extractor, s.confidence,
+                          s.attrs or None))
+    flag_list = []
+    for f in flags:
+        start, end = f.start, f.end
+        if type(start) is not int or type(end) is not int:
+            _not_offsets(f.category, f.term, start, end)
+        flag_list.append((f.category, f.term, start, end, f.weight, f.rule, f.citation,
+                          f.contribution))
     return json_bytes({"v": FORMAT, "s": span_list, "f": flag_list})
+
+
+def _not_offsets(kind: str, value: Any, start: Any, end: Any) -> NoReturn:
+    raise ValueError(f"{kind} {value!r} has offsets {start!r}..{end!r}; "
+                     "evidence needs integer offsets into the ad's text")
 
 
 def decode(document: bytes | None) -> tuple[list[Span], list[Flag]]:

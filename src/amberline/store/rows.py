@@ -8,7 +8,7 @@ from the transaction logic makes both easy to read.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from itertools import chain
@@ -69,12 +69,12 @@ def ad_rows(
         if key in seen:
             continue
         seen.add(key)
-        flags = screening.flags
+        flags, obfuscations = screening.flags, screening.obfuscations
         rows.append((
             key, ad.source, ad.source_id, ad.url, ad.posted_at, ad.title, ad.body, ad.city,
             ad.region, ad.country, content_hash, raw_with_meta(ad) or None,
             [{"start": o.start, "end": o.end, "kind": o.kind, "original": o.original}
-             for o in screening.obfuscations] or None,
+             for o in obfuscations] if obfuscations else None,
             screening.score, encode(screening.spans, flags), flag_count(flags),
             screening.pipeline_version, scan_id, stored_at,
         ))
@@ -119,23 +119,22 @@ def insert_new_ads(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> dict[str
         return {key: ad_id for ad_id, key in
                 conn.execute(insert.returning(ads.c.id, ads.c.key), dicts)}
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM ads").scalar()
-    values = [list(row) for row in rows]
+    width = len(AD_COLUMNS)
+    values = list(chain.from_iterable(rows))  # the rows' values one after another
     for i, process in enumerate(_ad_converters(conn.dialect)):
-        if process is None:
-            continue
-        last: Any = _NOTHING  # a value the row before had (the batch's one `stored_at`)
-        for row in values:  # a few columns only (JSON, timestamps)
-            value = row[i]
-            if value is None:
-                continue
-            if value is not last:
-                last, out = value, process(value)
-            row[i] = out
+        if process is not None:  # a few columns only (JSON, timestamps, ...)
+            values[i::width] = _converted(values[i::width], process)
     _sqlite_insert(conn, ads, AD_COLUMNS, values, conflict=("key",))
     return dict(conn.exec_driver_sql("SELECT key, id FROM ads WHERE id > ?", (before,)).all())
 
 
-_NOTHING = object()
+def _converted(column: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` of each value of a column, None bound as NULL as it is; a value the whole
+    column shares (the batch's one `stored_at`) is converted once."""
+    first = column[0] if column else None
+    if all(value is first for value in column):
+        return [None if first is None else process(first)] * len(column)
+    return [None if value is None else process(value) for value in column]
 
 
 @lru_cache(maxsize=4)
@@ -155,9 +154,10 @@ _SQLITE_MAX_ROWS = 512
 
 def _sqlite_insert(
     conn: sa.Connection, table: sa.Table, columns: tuple[str, ...],
-    rows: Sequence[Sequence[Any]], conflict: tuple[str, ...] = (),
+    values: list[Any], conflict: tuple[str, ...] = (),
 ) -> None:
-    """Insert ready-made tuples with multi-row INSERT ... VALUES (...), (...) statements.
+    """Insert rows given as their values one after another (`values`, each row's in
+    `columns` order) with multi-row INSERT ... VALUES (...), (...) statements.
 
     Why: for SQLite, one statement of many rows costs less per row than executemany of
     one-row statements (measured on the span table with its indexes), and the statement is
@@ -167,16 +167,17 @@ def _sqlite_insert(
     """
     head, one_row, tail = _sqlite_row_statement(conn.dialect, table, columns, conflict)
     limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    width = len(columns)
     size = _SQLITE_MAX_ROWS
-    while size > 1 and size * len(columns) > limit:
+    while size > 1 and size * width > limit:
         size //= 2
+    count = len(values) // width
     start = 0
-    while start < len(rows):
-        while size > len(rows) - start:
+    while start < count:
+        while size > count - start:
             size //= 2
-        chunk = rows[start : start + size]
         conn.exec_driver_sql(f"{head} VALUES {', '.join([one_row] * size)}{tail}",
-                             tuple(chain.from_iterable(chunk)))
+                             tuple(values[start * width : (start + size) * width]))
         start += size
 
 
@@ -254,7 +255,7 @@ def bulk_insert(
     if conn.dialect.name == "postgresql":
         _copy(conn, table, columns, rows)
         return
-    _sqlite_insert(conn, table, columns, rows)
+    _sqlite_insert(conn, table, columns, list(chain.from_iterable(rows)))
 
 
 def _copy(
