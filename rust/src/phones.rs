@@ -59,10 +59,11 @@ const PREFIX: usize = 7;
 /// +1 regions' patterns, and compiling all of them would cost every process' start-up.
 /// Anchored by `anchor` ("^(?:...)$" for a full match, "^(?:...)" for `re.match`). One the
 /// regex crate refuses answers "cannot tell", and the number goes to `phonenumbers`.
-/// Compiled for the cheapest build, not the fastest search: each answer is memoised, so a
-/// pattern runs once per new prefix but is built in every process' first batch. Hence ASCII
-/// classes (the numbers matched are ASCII digits, where `\d` means the same) and the bounded
-/// backtracker alone, without the lazy DFA, the one-pass DFA or a prefilter.
+/// Compiled for a cheap build: each answer is memoised, but a pattern still runs once per new
+/// prefix, which in a long run of new ads is most numbers. Hence ASCII classes (the numbers
+/// matched are ASCII digits, where `\d` means the same) and the lazy DFA, whose states are
+/// made only as numbers need them and are shared by every number after, but no full or
+/// one-pass DFA and no prefilter, which would be built whole for every pattern used.
 struct Lazy {
     source: String,
     anchor: &'static str,
@@ -83,7 +84,7 @@ impl Lazy {
             Regex::builder()
                 .configure(
                     Config::new()
-                        .hybrid(false)
+                        .hybrid(true)
                         .dfa(false)
                         .onepass(false)
                         .auto_prefilter(false)
