@@ -249,6 +249,29 @@ def test_texts_are_read_by_their_code_points(compiled: object) -> None:
         assert got == [_as_tuple(r) for r in reference_batch(batch)]
 
 
+@pytest.mark.parametrize("widest", [0x41, 0x7E, 0xA2, 0xE9, 0xFF, 0x100, 0x4E2D, 0xD800, 0xDFFF,
+                                    0xFFFD, 0x10000, 0x1F525, 0x10FFFD])
+def test_changed_texts_are_strs_of_the_narrowest_kind(compiled: object, widest: int) -> None:
+    """The core picks the storage of each changed text it makes (one, two or four bytes a
+    code point) from its code points: each kind's edges, the widest character first, inside
+    or last, among narrower ones of every kind, at lengths around CPython's four-at-a-time
+    scan. A str stored wider than it needs compares unequal to the same text made by Python,
+    and one stored narrower loses bits: both fail here. The size check pins the kind."""
+    fillers = [c for c in ("a", "\u00e9", "\u4e2d", "\U0001f525") if ord(c) <= widest]
+    texts = []
+    for filler in fillers:
+        for length in (1, 2, 3, 4, 5, 8, 17, 40):
+            for at in {0, length // 2, length - 1}:
+                chars = [filler] * length
+                chars[at] = chr(widest)
+                texts.append("\u200b".join(chars) + "\u200b")  # the invisibles removed
+    got = native.normalise_batch(texts, compiled).texts
+    want = [r.text for r in reference_batch(texts)]
+    assert all(max(map(ord, t)) == widest for t in want)  # the widest is kept
+    assert got == want
+    assert [sys.getsizeof(t) for t in got] == [sys.getsizeof(t) for t in want]
+
+
 def _fresh(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
     if value is None:
         monkeypatch.delenv(core.ENV_VAR, raising=False)

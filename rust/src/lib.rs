@@ -541,32 +541,40 @@ fn normalised_texts<'py>(
     PyList::new(py, out)
 }
 
-/// A str of these code points, lone surrogates kept (as slicing a Python str keeps them).
+// CPython's constructor of a str from code points stored one, two or four bytes each, in the
+// public C API since 3.3 but not in the limited API, so pyo3 does not declare it.
+extern "C" {
+    fn PyUnicode_FromKindAndData(
+        kind: std::ffi::c_int,
+        buffer: *const std::ffi::c_void,
+        size: ffi::Py_ssize_t,
+    ) -> *mut ffi::PyObject;
+}
+
+/// A str of these code points (each below 0x110000), lone surrogates kept (as slicing a
+/// Python str keeps them).
+///
+/// Why not `PyUnicode_FromWideChar`: it finds the largest code point one at a time, with a
+/// check per character, before it copies. Here the OR of all of them (a vectorised pass)
+/// tells the narrowest kind that holds them, as the largest would (each kind's limit is a
+/// power of two); a text past the BMP, most changed ads (emoji stay), goes over as it is,
+/// where CPython's own scan stops at the first such code point and then copies it whole,
+/// and a narrower one is narrowed here first.
 fn new_str<'py>(py: Python<'py>, chars: &[u32]) -> PyResult<Bound<'py, PyString>> {
     let size = isize::try_from(chars.len())
         .map_err(|_| PyValueError::new_err("text too long for a str"))?;
-    // `wchar_t` is a UCS-4 code point on these systems: CPython copies the code points into a
-    // str of the narrowest kind that holds them, refusing none below 0x110000. Elsewhere they
-    // are decoded as UTF-32 with "surrogatepass".
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
-    // SAFETY: the GIL is held; `chars` holds `size` initialised 4-byte values, which CPython
-    // reads and does not keep; a NULL result is an error.
-    let made = unsafe { ffi::PyUnicode_FromWideChar(chars.as_ptr().cast(), size) };
-    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-    let made = {
-        let bytes: Vec<u8> = chars.iter().flat_map(|c| c.to_le_bytes()).collect();
-        // -1: little-endian.
-        let mut order: std::ffi::c_int = -1;
-        // SAFETY: the GIL is held; `bytes` holds 4 * `size` bytes, read and not kept; the
-        // error handler's name is a NUL-terminated literal; a NULL result is an error.
-        unsafe {
-            ffi::PyUnicode_DecodeUTF32(
-                bytes.as_ptr().cast(),
-                size * 4,
-                c"surrogatepass".as_ptr(),
-                &mut order,
-            )
-        }
+    let bits = chars.iter().fold(0u32, |any, &c| any | c);
+    // SAFETY (each call): the GIL is held; the buffer holds `size` code points of that kind
+    // (one, two or four bytes each), which CPython reads and does not keep; a NULL result
+    // is an error.
+    let made = if bits < 0x100 {
+        let narrow: Vec<u8> = chars.iter().map(|&c| c as u8).collect();
+        unsafe { PyUnicode_FromKindAndData(1, narrow.as_ptr().cast(), size) }
+    } else if bits < 0x10000 {
+        let narrow: Vec<u16> = chars.iter().map(|&c| c as u16).collect();
+        unsafe { PyUnicode_FromKindAndData(2, narrow.as_ptr().cast(), size) }
+    } else {
+        unsafe { PyUnicode_FromKindAndData(4, chars.as_ptr().cast(), size) }
     };
     // SAFETY: `made` is a new reference to a str, or NULL with an error set.
     unsafe { Ok(Bound::from_owned_ptr_or_err(py, made)?.cast_into_unchecked()) }
