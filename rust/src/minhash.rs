@@ -37,7 +37,13 @@ pub struct Signer {
     /// Code points whose lower case this table cannot give (several characters, context).
     hard: Vec<u32>,
     crc: [u32; 256],
+    /// Each ASCII character as a token byte: lower-cased and digit-masked by `lower` and the
+    /// flags, 0 where it is no token character, `SLOW` where `hard` holds it.
+    ascii: [u8; 128],
 }
+
+/// An ASCII character `Signer::ascii` leaves to the general path.
+const SLOW: u8 = 0xFF;
 
 fn crc_table() -> [u32; 256] {
     let mut table = [0u32; 256];
@@ -73,12 +79,37 @@ pub enum Outcome {
 
 impl Signer {
     pub fn new(tables: Tables, lower: Vec<(u32, u32)>, hard: Vec<u32>) -> Result<Self, String> {
-        Ok(Signer {
+        let mut signer = Signer {
             tables,
             lower: crate::tables::lower_table(lower)?,
             hard,
             crc: crc_table(),
-        })
+            ascii: [0; 128],
+        };
+        for c in 0..128u32 {
+            signer.ascii[c as usize] = if signer.hard.contains(&c) {
+                SLOW
+            } else if !signer.tables.flag(c, ALNUM) {
+                0
+            } else {
+                match signer.masked_lower(c) {
+                    low @ 1..=0x7F => low as u8,
+                    _ => SLOW, // lower case past ASCII (or NUL): hashed by the general path
+                }
+            };
+        }
+        Ok(signer)
+    }
+
+    /// A token character's lower case, "0" for a digit.
+    #[inline]
+    fn masked_lower(&self, c: u32) -> u32 {
+        let low = self.lower.get(c as usize).copied().unwrap_or(c);
+        if self.tables.flag(low, DECIMAL) {
+            u32::from(b'0')
+        } else {
+            low
+        }
     }
 
     #[inline]
@@ -87,52 +118,73 @@ impl Signer {
         crc
     }
 
-    /// CRC-32 of the lower-cased, digit-masked token's UTF-8 bytes.
-    fn token_hash(&self, token: &[u32]) -> u32 {
-        let mut crc = u32::MAX;
-        for &c in token {
-            let mut low = self.lower.get(c as usize).copied().unwrap_or(c);
-            if self.tables.flag(low, DECIMAL) {
-                low = u32::from(b'0');
-            }
-            // UTF-8 (surrogates as three bytes, like Python's "surrogatepass").
-            if low < 0x80 {
-                crc = self.crc_update(crc, low as u8);
-            } else if low < 0x800 {
-                crc = self.crc_update(crc, (0xC0 | (low >> 6)) as u8);
-                crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
-            } else if low < 0x10000 {
-                crc = self.crc_update(crc, (0xE0 | (low >> 12)) as u8);
-                crc = self.crc_update(crc, (0x80 | ((low >> 6) & 0x3F)) as u8);
-                crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
-            } else {
-                crc = self.crc_update(crc, (0xF0 | (low >> 18)) as u8);
-                crc = self.crc_update(crc, (0x80 | ((low >> 12) & 0x3F)) as u8);
-                crc = self.crc_update(crc, (0x80 | ((low >> 6) & 0x3F)) as u8);
-                crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
-            }
+    /// `crc` updated by one token character's lower-cased, digit-masked UTF-8 bytes.
+    fn char_crc(&self, mut crc: u32, c: u32) -> u32 {
+        let low = self.masked_lower(c);
+        // UTF-8 (surrogates as three bytes, like Python's "surrogatepass").
+        if low < 0x80 {
+            crc = self.crc_update(crc, low as u8);
+        } else if low < 0x800 {
+            crc = self.crc_update(crc, (0xC0 | (low >> 6)) as u8);
+            crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
+        } else if low < 0x10000 {
+            crc = self.crc_update(crc, (0xE0 | (low >> 12)) as u8);
+            crc = self.crc_update(crc, (0x80 | ((low >> 6) & 0x3F)) as u8);
+            crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
+        } else {
+            crc = self.crc_update(crc, (0xF0 | (low >> 18)) as u8);
+            crc = self.crc_update(crc, (0x80 | ((low >> 12) & 0x3F)) as u8);
+            crc = self.crc_update(crc, (0x80 | ((low >> 6) & 0x3F)) as u8);
+            crc = self.crc_update(crc, (0x80 | (low & 0x3F)) as u8);
         }
-        !crc
+        crc
     }
 
-    /// The token hashes of one text, or None when a token needs the reference.
+    /// Whether `c` is a token character, and its byte when it is an ASCII one the table
+    /// answers (`Some(0)`: not a token character; `None`: the general path's).
+    #[inline]
+    fn ascii_byte(&self, c: u32) -> Option<u8> {
+        match self.ascii.get(c as usize) {
+            Some(&SLOW) | None => None,
+            Some(&byte) => Some(byte),
+        }
+    }
+
+    /// The token hashes of one text (CRC-32 of each lower-cased, digit-masked token's UTF-8
+    /// bytes), or false when a token needs the reference. ASCII characters, nearly all of an
+    /// ad, are one table look-up each.
     fn token_hashes(&self, text: &[u32], out: &mut Vec<u32>) -> bool {
         out.clear();
         let mut i = 0;
         while i < text.len() {
-            if !self.tables.flag(text[i], ALNUM) {
+            let c = text[i];
+            let starts = match self.ascii_byte(c) {
+                Some(byte) => byte != 0,
+                None => self.tables.flag(c, ALNUM),
+            };
+            if !starts {
                 i += 1;
                 continue;
             }
-            let start = i;
-            while i < text.len() && self.tables.flag(text[i], ALNUM) {
+            let mut crc = u32::MAX;
+            while i < text.len() {
+                let c = text[i];
+                match self.ascii_byte(c) {
+                    Some(0) => break,
+                    Some(byte) => crc = self.crc_update(crc, byte),
+                    None => {
+                        if !self.tables.flag(c, ALNUM) {
+                            break;
+                        }
+                        if self.hard.contains(&c) {
+                            return false;
+                        }
+                        crc = self.char_crc(crc, c);
+                    }
+                }
                 i += 1;
             }
-            let token = &text[start..i];
-            if token.iter().any(|c| self.hard.contains(c)) {
-                return false;
-            }
-            out.push(self.token_hash(token));
+            out.push(!crc);
         }
         true
     }
