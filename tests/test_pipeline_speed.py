@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 import pytest
 
@@ -51,6 +52,34 @@ def test_collector_resumed_after_an_error() -> None:
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("boom")
     assert gc.isenabled()
+
+
+class _Cycle:
+    """A node that refers to itself: only the cycle collector frees it."""
+
+    def __init__(self, alive: set[int], key: int) -> None:
+        self.me = self
+        self.payload = [key] * 50
+        self.finalizer = weakref.finalize(self, alive.discard, key)
+
+
+def test_cyclic_garbage_of_batches_is_collected_and_stays_bounded() -> None:
+    # Batches that each leave cycles behind, and nothing allocated between them: the young
+    # objects moved on at each batch's end are still examined, every few batches.
+    gc.collect()
+    alive: set[int] = set()
+    most = 0
+    for batch in range(300):
+        with collector_paused():
+            for k in range(200):
+                alive.add(batch * 200 + k)
+                _Cycle(alive, batch * 200 + k)
+        most = max(most, len(alive))
+    assert 0 not in alive  # the first batch's cycles were collected
+    assert most <= 30 * 200  # at most a few batches' worth waited at any time
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert not alive
 
 
 def test_concurrent_batches_agree_and_resume_collector(screener: Screener) -> None:

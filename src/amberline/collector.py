@@ -7,6 +7,15 @@ pass walking every live object) finds nothing to free: screening and storing bui
 reference cycles (a collection after a batch screened with the collector off found none), so
 those passes are pure cost (measured in docs/notes/screening-performance.md). Reference
 counting still frees everything as usual; only cycle detection waits for the end of the batch.
+
+When the collector resumes, what the batch made and its caller still holds (its screenings:
+spans, flags, lists) is the young generation, so the next pass, due at once (the batch's
+allocations were counted), would walk all of it and free nothing. Instead it is moved to the
+oldest generation unexamined (`gc.freeze` then `gc.unfreeze`), as it would be after surviving
+two passes anyway. Cyclic garbage among it is found by the next full collection, which runs
+here once about ten batches' worth has been moved since the last (memory stays bounded by a
+few batches, however long the run). A process that froze objects itself (a server forking
+workers, or `start_up_frozen`) is left to the collector's usual passes.
 """
 
 from __future__ import annotations
@@ -17,7 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _PAUSE_LOCK = threading.Lock()
-_pause = {"depth": 0, "resume": False}
+_pause = {"depth": 0, "resume": False, "moved": 0, "most": 0}
+# How many of the largest batch's young objects may be moved to the oldest generation between
+# two full collections (see the module's docstring).
+_MOVED_BATCHES = 10
 
 
 @contextmanager
@@ -36,10 +48,32 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        full = False
         with _PAUSE_LOCK:
             _pause["depth"] -= 1
             if _pause["depth"] == 0 and _pause["resume"]:
+                full = not _age_young()
                 gc.enable()
+        if full:
+            gc.collect()  # outside the lock: finalizers may screen or store
+
+
+def _age_young() -> bool:
+    """Move the young objects to the oldest generation unexamined, unless the process froze
+    objects itself or enough have been moved since the last full collection; False when a
+    full collection is due (called with `_PAUSE_LOCK` held, the collector off)."""
+    with _FREEZE_LOCK:
+        if gc.get_freeze_count() != 0:
+            return True
+        young = gc.get_count()[0]
+        _pause["most"] = max(_pause["most"], young)
+        if _pause["moved"] + young > _MOVED_BATCHES * _pause["most"]:
+            _pause["moved"] = 0
+            return False
+        _pause["moved"] += young
+        gc.freeze()
+        gc.unfreeze()
+        return True
 
 
 _FREEZE_LOCK = threading.Lock()
