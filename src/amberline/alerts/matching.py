@@ -23,6 +23,7 @@ from amberline.extract.descriptors import load_vocabulary
 from amberline.identifiers import CONTACT_KINDS
 from amberline.link.pdq_words import hamming, hex_to_words
 from amberline.model import AGE, DESCRIPTOR, NAME, Ad, Screening
+from amberline.store.alerts import anything_to_match
 from amberline.store.database import Store
 from amberline.stored_batch import NewAd, StoredBatchHook
 
@@ -175,6 +176,8 @@ class BatchIndex:
 
 def match_items(store: Store, new: Iterable[NewAd], cfg: MatchConfig) -> list[Match]:
     """Matches of newly stored ads against every active alert and watchlist entry."""
+    if not anything_to_match(store):
+        return []
     alerts, entries = active_child_alerts(store), list_entries(store)
     if not alerts and not entries:
         return []

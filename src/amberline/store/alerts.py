@@ -125,6 +125,20 @@ def insert_watch_entry(store: Store, values: dict[str, Any]) -> sa.Row[Any]:
                             .where(watchlist_entries.c.id == row_id)).one()
 
 
+# Whether any alert or watchlist entry is in force: built once, as a scan asks it per batch.
+_ANYTHING_TO_MATCH = sa.select(sa.or_(
+    sa.exists().where(alerts.c.state == ACTIVE, alerts.c.is_child_abduction.is_(True)),
+    sa.exists().where(watchlist_entries.c.active.is_(True))))
+
+
+def anything_to_match(store: Store) -> bool:
+    """Whether new ads have anything to be matched against (an active child-abduction alert,
+    an active watchlist entry): one query, so that a scan into a store with neither, the
+    common case, skips reading both lists for every batch."""
+    with store.engine.connect() as conn:
+        return bool(conn.execute(_ANYTHING_TO_MATCH).scalar())
+
+
 def watch_entry_rows(store: Store, active_only: bool = True) -> list[sa.Row[Any]]:
     query = sa.select(watchlist_entries).order_by(watchlist_entries.c.id)
     if active_only:

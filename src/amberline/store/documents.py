@@ -96,7 +96,9 @@ def identifier_values(spans: Iterable[Span]) -> list[tuple[str, str]]:
         kind = s.kind
         if kind in INDEXED_KINDS:
             value = s.value
-            out[kind, value if type(value) is str else encode_value(value)[0]] = None
+            if type(value) is not str:  # ages: `encode_value`'s text of an int, made here
+                value = str(value) if type(value) is int else encode_value(value)[0]
+            out[kind, value] = None
     return list(out)
 
 
