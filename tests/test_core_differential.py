@@ -123,9 +123,10 @@ def test_offset_maps_are_read_only_buffers(compiled: object) -> None:
 
     import numpy as np
 
-    status, texts, starts, ends, _, errors = (
+    status, texts, starts, ends, lengths, _, errors = (
         compiled.normalise_batch(["x\u200by 5", "abc", "\uff2dia"]))  # type: ignore[attr-defined]
     assert (bytes(status), texts, errors) == (b"\x01\x00\x01", ["xy 5", "abc", "Mia"], [])
+    assert lengths == np.array([4, 3], dtype="<i8").tobytes()
     view = memoryview(starts)
     assert (view.readonly, view.format, view.itemsize, view.nbytes) == (True, "B", 1, 36)
     assert bytes(starts) == np.array([0, 2, 3, 4, 5, 0, 1, 2, 3], dtype="<i4").tobytes()

@@ -224,14 +224,15 @@ def normalise_batch(texts: Sequence[str], compiled: object) -> NormalisedBatch:
     from amberline.text.normalise import JoinedMaps, NormalisedBatch, NormalisedText
 
     originals = list(texts)
-    status_b, new, starts_b, ends_b, obfuscations, errors = (
+    status_b, new, starts_b, ends_b, lengths_b, obfuscations, errors = (
         compiled.normalise_batch(originals)  # type: ignore[attr-defined]
     )
     core.raise_failures("normaliser", errors)
     status = np.frombuffer(status_b, dtype=np.uint8)
     moved = np.flatnonzero(status == _CHANGED).tolist()
-    lengths = np.fromiter(map(len, map(new.__getitem__, moved)), dtype=np.int64,
-                          count=len(moved))
+    lengths = np.frombuffer(lengths_b, dtype="<i8")
+    if len(lengths) != len(moved):
+        raise ValueError("the core's lengths do not match its moved texts")
     maps = JoinedMaps(moved, lengths, np.frombuffer(starts_b, dtype="<i4"),
                       np.frombuffer(ends_b, dtype="<i4"))
     if (len(maps.heads) != int(maps.lengths.sum()) + len(maps.ads)
