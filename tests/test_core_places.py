@@ -127,6 +127,20 @@ def test_huge_inputs(extractor) -> None:
     _assert_same(extractor, texts)
 
 
+def test_names_at_every_offset_of_a_block(extractor) -> None:
+    # The core finds words by bit masks over blocks of 64 characters and hashes them eight
+    # characters at a time: names (ASCII or not, one word or several, long first words,
+    # starting with a quotation mark) at each offset, after words, spaces, a link and
+    # characters that are not ASCII, and running to the end of the text.
+    names = ["Dallas, TX", "New York", "'s-Hertogenbosch", "‘Ajlun", "MONTRÉAL", "San José",
+             "İzmir", "\u212aansas City", "Rancho Cucamonga", "Washington"]
+    fillers = [" ", "ab ", "é", "🌹", "x/", "abcdefghij", "\u212a"]
+    texts = [(filler * 140)[:offset] + name + tail
+             for offset in range(0, 140) for filler in fillers for name in names
+             for tail in ("", " area")]
+    _assert_same(extractor, texts)
+
+
 def test_a_gazetteer_spelling_a_sigma_stays_with_python() -> None:
     assert places_mod._build_scanner(["dallas", "σπάρτη"]) is None
     with pytest.raises(ValueError, match="sigma"):

@@ -39,18 +39,290 @@ pub struct PlaceScanner {
     /// Per ASCII character: its lower case (ASCII, as `new` checks), plus 0x80 if that is
     /// a letter or digit.
     ascii: [u8; 128],
-    /// One bit per `word_hash` of the `first_words` (a filter before the look-up).
-    first_word_bits: Vec<u64>,
+    /// The `first_words` that are ASCII, by `chunk_hash`: a word of the text that is ASCII
+    /// is looked up from `CharMasks::bytes`, with no copy and no second hash.
+    ascii_first_words: AsciiWords,
+    /// One bit per `chunk_hash` of the `ascii_first_words` (a filter before the look-up).
+    first_word_bits: Box<[u64; 1 << (FIRST_WORD_BITS - 6)]>,
+    /// The characters no key's first word holds but a key starts with (lower-cased, neither
+    /// letter nor digit: an apostrophe, a quotation mark), sorted; `starter_bits` has bit
+    /// `c % 64` of each (a filter before the search); `ascii_starters` has the ASCII
+    /// characters that lower-case to one of them, one bit each.
+    starters: Vec<u32>,
+    starter_bits: u64,
+    ascii_starters: u128,
+    /// The ASCII characters of `ascii_starters` when the masks may be built sixteen characters
+    /// at a time (`CharMasks::new`): at most two, and ASCII letters and digits lower-case and
+    /// classify as `str.lower` and `str.isalnum` do for ASCII (as `new` checks); else None.
+    simd_starters: Option<[u8; 2]>,
 }
 
 /// log2 of the number of bits of `PlaceScanner::first_word_bits`: a few times the first
 /// words, so that few words of a text that are none pass.
 const FIRST_WORD_BITS: u32 = 17;
 
-/// A word's hash, one (lower-case) character at a time.
+/// A word's hash from its (lower-case ASCII) bytes, eight at a time: `bytes[start..end]`,
+/// with `bytes` readable eight bytes past `end - 1` (what lies there is masked off).
 #[inline]
-fn word_hash(hash: u64, c: u32) -> u64 {
-    (hash.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x517c_c1b7_2722_0a95)
+fn chunk_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
+    let mut hash = 0;
+    let mut at = start;
+    loop {
+        let chunk: [u8; 8] = bytes[at..at + 8].try_into().expect("eight bytes");
+        let chunk = u64::from_le_bytes(chunk);
+        let rest = end - at;
+        if rest <= 8 {
+            return word_hash(hash, chunk & (u64::MAX >> (8 * (8 - rest))));
+        }
+        hash = word_hash(hash, chunk);
+        at += 8;
+    }
+}
+
+/// Bytes of padding after a text's `CharMasks::bytes` (one chunk of `chunk_hash`).
+const PAD: usize = 8;
+
+/// One bit per character of a text (bit `i % 64` of word `i / 64`), for `candidates`: a key
+/// starts only where a word starts (or at a `starters` character with no letter or digit
+/// before it), and these find those places with a few operations per 64 characters, where
+/// a test per character cost most of the scan.
+struct CharMasks {
+    /// lower-cased, a letter or digit (`str.isalnum`)
+    alnum: Vec<u64>,
+    /// not ASCII
+    wide: Vec<u64>,
+    /// lower-cased, one of `PlaceScanner::starters`
+    starter: Vec<u64>,
+    /// per character, if ASCII: lower-cased (else any value), then `PAD` bytes
+    bytes: Vec<u8>,
+}
+
+impl CharMasks {
+    fn new(scanner: &PlaceScanner, text: &[u32]) -> Self {
+        let n = text.len();
+        let words = n.div_ceil(64);
+        let mut m = CharMasks {
+            alnum: vec![0; words],
+            wide: vec![0; words],
+            starter: vec![0; words],
+            // (written in order below, so not zeroed first)
+            bytes: Vec::with_capacity(n + PAD),
+        };
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(starters) = scanner.simd_starters {
+            done = m.fill_sse2(text, starters);
+        }
+        m.fill_scalar(scanner, text, done);
+        m.bytes.extend([0; PAD]);
+        // The characters that are not ASCII, one by one (few in most texts).
+        for k in 0..words {
+            let mut wide = m.wide[k];
+            while wide != 0 {
+                let bit = wide & wide.wrapping_neg();
+                wide ^= bit;
+                let (low, alnum) =
+                    scanner.lowered_alnum_wide(text[k * 64 + bit.trailing_zeros() as usize]);
+                if alnum {
+                    m.alnum[k] |= bit;
+                } else if scanner.starter_bits >> (low % 64) & 1 != 0
+                    && scanner.starters.binary_search(&low).is_ok()
+                {
+                    m.starter[k] |= bit;
+                }
+            }
+        }
+        m
+    }
+
+    /// The ASCII characters of `text[from..]` by the scanner's tables, one at a time; the
+    /// others are only marked `wide`.
+    fn fill_scalar(&mut self, scanner: &PlaceScanner, text: &[u32], from: usize) {
+        debug_assert_eq!(self.bytes.len(), from);
+        for (i, &c) in text.iter().enumerate().skip(from) {
+            let bit = 1u64 << (i % 64);
+            if c < 0x80 {
+                let entry = scanner.ascii[c as usize];
+                self.bytes.push(entry & 0x7f);
+                if entry & 0x80 != 0 {
+                    self.alnum[i / 64] |= bit;
+                } else if scanner.ascii_starters >> c & 1 != 0 {
+                    self.starter[i / 64] |= bit;
+                }
+            } else {
+                self.bytes.push(0);
+                self.wide[i / 64] |= bit;
+            }
+        }
+    }
+
+    /// `fill_scalar` sixteen characters at a time, with SSE2 (part of every x86-64), up to
+    /// the last whole 64; returns where it stopped. ASCII letters and digits are found by
+    /// their ranges and lower-cased by setting 0x20 (`new` checked that the tables agree).
+    #[cfg(target_arch = "x86_64")]
+    fn fill_sse2(&mut self, text: &[u32], starters: [u8; 2]) -> usize {
+        use std::arch::x86_64::{
+            __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
+            _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_packs_epi32, _mm_packus_epi16,
+            _mm_set1_epi8, _mm_storeu_si128,
+        };
+        let blocks = text.chunks_exact(64);
+        let done = text.len() - blocks.remainder().len();
+        let masks = self
+            .alnum
+            .iter_mut()
+            .zip(&mut self.wide)
+            .zip(&mut self.starter);
+        // SAFETY: SSE2 is in every x86-64 target; each unaligned load reads four u32 of a
+        // block of 64, and each store sixteen bytes of `out`, 64 long. Signed saturation to
+        // 16 bits then unsigned to 8 keeps ASCII and makes every other value (below 2^31, as
+        // `batch_view` checks) 0x80 to 0xFF.
+        unsafe {
+            let v = |b: u8| _mm_set1_epi8(b as i8);
+            let (case, s0, s1) = (v(0x20), v(starters[0]), v(starters[1]));
+            let (a, z, zero, nine) = (v(b'a' - 1), v(b'z' + 1), v(b'0' - 1), v(b'9' + 1));
+            for (block, ((alnum, wide), starter)) in blocks.zip(masks) {
+                let mut out = [0u8; 64];
+                let (mut al, mut wi, mut st) = (0u64, 0u64, 0u64);
+                for q in 0..4 {
+                    let at = block.as_ptr().add(16 * q).cast::<__m128i>();
+                    let b = _mm_packus_epi16(
+                        _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1))),
+                        _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3))),
+                    );
+                    let low = _mm_or_si128(b, case);
+                    _mm_storeu_si128(out.as_mut_ptr().add(16 * q).cast::<__m128i>(), low);
+                    // (as signed bytes, every value past ASCII is below all of these)
+                    let letter = _mm_and_si128(_mm_cmpgt_epi8(low, a), _mm_cmplt_epi8(low, z));
+                    let digit = _mm_and_si128(_mm_cmpgt_epi8(b, zero), _mm_cmplt_epi8(b, nine));
+                    let starts = _mm_or_si128(_mm_cmpeq_epi8(b, s0), _mm_cmpeq_epi8(b, s1));
+                    let shift = 16 * q;
+                    al |= (_mm_movemask_epi8(_mm_or_si128(letter, digit)) as u64) << shift;
+                    wi |= (_mm_movemask_epi8(b) as u64) << shift;
+                    st |= (_mm_movemask_epi8(starts) as u64) << shift;
+                }
+                (*alnum, *wide, *starter) = (al, wi, st & !wi);
+                self.bytes.extend_from_slice(&out);
+            }
+        }
+        done
+    }
+
+    /// The end of the run of letters and digits at `start`.
+    #[inline]
+    fn word_end(&self, start: usize) -> usize {
+        let mut k = start / 64;
+        let mut end = start + (!(self.alnum[k] >> (start % 64))).trailing_zeros() as usize;
+        while end == (k + 1) * 64 && k + 1 < self.alnum.len() {
+            k += 1;
+            end += (!self.alnum[k]).trailing_zeros() as usize;
+        }
+        end
+    }
+
+    /// Is any character of `start..end` not ASCII?
+    #[inline]
+    fn any_wide(&self, start: usize, end: usize) -> bool {
+        let (first, last) = (start / 64, (end - 1) / 64);
+        let head = u64::MAX << (start % 64);
+        let tail = u64::MAX >> (63 - (end - 1) % 64);
+        if first == last {
+            return self.wide[first] & head & tail != 0;
+        }
+        self.wide[first] & head != 0
+            || self.wide[first + 1..last].iter().any(|&w| w != 0)
+            || self.wide[last] & tail != 0
+    }
+}
+
+/// One step of `chunk_hash`: eight bytes more.
+#[inline]
+fn word_hash(hash: u64, chunk: u64) -> u64 {
+    (hash.rotate_left(5) ^ chunk).wrapping_mul(0x517c_c1b7_2722_0a95)
+}
+
+/// The ASCII first words of the keys (`PlaceScanner::first_words`), looked up by their
+/// `chunk_hash` (open addressing): a word of the text is hashed once, for the filter and here.
+struct AsciiWords {
+    /// per slot: 1 + the index of a word in `words`, or 0; a power of two long
+    slots: Vec<u32>,
+    words: Vec<AsciiWord>,
+    /// Each word's bytes, eight to a chunk (the last padded with zeros), from `AsciiWord::at`.
+    chunks: Vec<u64>,
+}
+
+#[derive(Clone, Copy)]
+struct AsciiWord {
+    hash: u64,
+    at: u32,
+    len: u32,
+    edge: Edge,
+}
+
+impl AsciiWords {
+    fn new(words: Vec<(Vec<u8>, Edge)>) -> Self {
+        let size = (words.len() * 2).next_power_of_two().max(16);
+        let mut table = AsciiWords {
+            slots: vec![0; size],
+            words: Vec::with_capacity(words.len()),
+            chunks: Vec::new(),
+        };
+        for (bytes, edge) in words {
+            let mut padded = bytes.clone();
+            padded.resize(bytes.len().div_ceil(8) * 8 + PAD, 0);
+            let hash = chunk_hash(&padded, 0, bytes.len());
+            let at = table.chunks.len() as u32;
+            table.chunks.extend(
+                padded[..bytes.len().div_ceil(8) * 8]
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("eight bytes"))),
+            );
+            let mut slot = table.slot(hash);
+            while table.slots[slot] != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            table.words.push(AsciiWord {
+                hash,
+                at,
+                len: bytes.len() as u32,
+                edge,
+            });
+            table.slots[slot] = table.words.len() as u32;
+        }
+        table
+    }
+
+    /// The first slot for a hash (from bits below those `first_word_bits` takes).
+    #[inline]
+    fn slot(&self, hash: u64) -> usize {
+        (hash >> 24) as usize & (self.slots.len() - 1)
+    }
+
+    /// The edge after the word `bytes[start..end]` (`chunk_hash` `hash`, `bytes` readable as
+    /// for `chunk_hash`), if it is one of the words.
+    fn get(&self, hash: u64, bytes: &[u8], start: usize, end: usize) -> Option<Edge> {
+        let mut slot = self.slot(hash);
+        loop {
+            let index = self.slots[slot];
+            if index == 0 {
+                return None;
+            }
+            let word = &self.words[index as usize - 1];
+            if word.hash == hash && word.len as usize == end - start {
+                let chunks = &self.chunks[word.at as usize..][..(end - start).div_ceil(8)];
+                let same = chunks.iter().enumerate().all(|(j, &want)| {
+                    let at = start + 8 * j;
+                    let chunk = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight"));
+                    let rest = (end - at).min(8);
+                    chunk & (u64::MAX >> (8 * (8 - rest))) == want
+                });
+                if same {
+                    return Some(word.edge);
+                }
+            }
+            slot = (slot + 1) & (self.slots.len() - 1);
+        }
+    }
 }
 
 /// The gazetteer's facts and the context rules of `PlaceExtractor._resolve`, by key index and
@@ -150,6 +422,25 @@ struct Edge {
 
 const NO_KEY: u32 = u32::MAX;
 
+/// What `PlaceScanner::candidates` has found, and its scratch space.
+#[derive(Default)]
+struct Found {
+    /// (start, end, key index), by start, longest first
+    out: Vec<(usize, usize, u32)>,
+    /// (end, key index) of the keys at the current start, shortest first
+    ends: Vec<(usize, u32)>,
+    /// a word of the text lower-cased
+    word: Vec<u32>,
+}
+
+impl Found {
+    /// Add the keys of `ends`, which start at `start`.
+    fn add(&mut self, start: usize) {
+        self.out
+            .extend(self.ends.iter().rev().map(|&(e, k)| (start, e, k)));
+    }
+}
+
 /// One place span of `PlaceScanner::extract`.
 #[derive(Clone, Copy, Debug)]
 pub struct PlaceSpan {
@@ -221,15 +512,6 @@ impl Trie {
             return (i != NO_KEY).then(|| self.edges[i as usize]);
         }
         self.step((first.first, first.count), c2)
-    }
-
-    /// The edge for `c` out of the root.
-    #[inline]
-    fn root_step(&self, c: u32) -> Option<Edge> {
-        match self.root_ascii.get(c as usize) {
-            Some(&i) => (i != NO_KEY).then(|| self.edges[i as usize]),
-            None => self.step(self.root, c),
-        }
     }
 
     /// The edge for `c` out of the block (first, count); the root's block is `self.root`.
@@ -315,12 +597,53 @@ impl PlaceScanner {
                 0
             }
         });
-        let mut first_word_bits = vec![0u64; (1 << FIRST_WORD_BITS) / 64];
-        for word in first_words.keys() {
-            let bit =
-                (word.iter().fold(0, |h, &c| word_hash(h, c)) >> (64 - FIRST_WORD_BITS)) as usize;
+        let mut first_word_bits = Box::new([0u64; 1 << (FIRST_WORD_BITS - 6)]);
+        let mut ascii_words = Vec::new();
+        for (word, &edge) in &first_words {
+            let Some(bytes) = word
+                .iter()
+                .map(|&c| u8::try_from(c).ok().filter(u8::is_ascii))
+                .collect::<Option<Vec<u8>>>()
+            else {
+                continue;
+            };
+            let mut padded = bytes.clone();
+            padded.extend([0; PAD]);
+            let bit = (chunk_hash(&padded, 0, bytes.len()) >> (64 - FIRST_WORD_BITS)) as usize;
             first_word_bits[bit / 64] |= 1 << (bit % 64);
+            ascii_words.push((bytes, edge));
         }
+        // (in a fixed order: the table's probes then do not depend on the map's)
+        ascii_words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let ascii_first_words = AsciiWords::new(ascii_words);
+        let root = &trie.edges[trie.root.0 as usize..(trie.root.0 + trie.root.1) as usize];
+        let starters: Vec<u32> = root
+            .iter()
+            .map(|e| e.c)
+            .filter(|&c| !tables.flag(c, ALNUM))
+            .collect();
+        let starter_bits = starters.iter().fold(0u64, |bits, &c| bits | 1 << (c % 64));
+        let ascii_starters = (0..0x80u8)
+            .filter(|&c| ascii[c as usize] & 0x80 == 0)
+            .filter(|&c| starters.contains(&u32::from(ascii[c as usize])))
+            .fold(0u128, |bits, c| bits | 1 << c);
+        // (the sixteen-at-a-time masks take ASCII letters and digits by their ranges)
+        let plain_ascii = (0..0x80u8).all(|c| {
+            let alnum = c.is_ascii_alphanumeric();
+            ascii[c as usize] & 0x80 != 0 && alnum && ascii[c as usize] & 0x7f == c | 0x20
+                || ascii[c as usize] & 0x80 == 0 && !alnum
+        });
+        let simd_starters = match (0..0x80u8)
+            .filter(|&c| ascii_starters >> c & 1 != 0)
+            .collect::<Vec<_>>()[..]
+        {
+            // (0x80 matches only characters past ASCII, which are left out)
+            [] => Some([0x80, 0x80]),
+            [a] => Some([a, 0x80]),
+            [a, b] => Some([a, b]),
+            _ => None,
+        }
+        .filter(|_| plain_ascii);
         Ok(PlaceScanner {
             tables,
             lower: table,
@@ -328,7 +651,12 @@ impl PlaceScanner {
             first_words,
             rules: None,
             ascii,
+            ascii_first_words,
             first_word_bits,
+            starters,
+            starter_bits,
+            ascii_starters,
+            simd_starters,
         })
     }
 
@@ -370,98 +698,140 @@ impl PlaceScanner {
     /// and that is not part of a web address (what the Python extractor keeps of its
     /// matcher's matches, found here by walking the keys' trie from each such start).
     pub fn candidates(&self, text: &[u32]) -> Vec<(usize, usize, u32)> {
-        // The text is lower-cased where it is read (no lower-cased copy of a whole batch).
+        let masks = CharMasks::new(self, text);
+        let mut found = Found::default();
+        // A key starts only where a word starts or at a starter, with no letter or digit
+        // right before it. Most words are ASCII and end in the block they start in: those
+        // are hashed here and looked up only if `first_word_bits` lets them through.
+        let mut carry = 0;
+        for (k, ((&alnum, &starter), &wide)) in masks
+            .alnum
+            .iter()
+            .zip(&masks.starter)
+            .zip(&masks.wide)
+            .enumerate()
+        {
+            let mut starts = (alnum | starter) & !(alnum << 1 | carry);
+            carry = alnum >> 63;
+            while starts != 0 {
+                let at = starts.trailing_zeros();
+                starts &= starts - 1;
+                let start = k * 64 + at as usize;
+                let len = (!(alnum >> at)).trailing_zeros();
+                if len == 0 || at + len == 64 || wide >> at & ((1 << len) - 1) != 0 {
+                    // (a starter, or a word that may go on into the next block, or one that
+                    // is not ASCII)
+                    self.other_start(text, &masks, start, &mut found);
+                    continue;
+                }
+                let end = start + len as usize;
+                let hash = chunk_hash(&masks.bytes, start, end);
+                if self.may_be_first_word(hash) {
+                    let edge = self.ascii_first_words.get(hash, &masks.bytes, start, end);
+                    self.first_word(text, start, end, edge, &mut found);
+                }
+            }
+        }
+        found.out
+    }
+
+    /// `candidates` from a start its loop leaves: a starter, or a word that is not ASCII or
+    /// that reaches the end of its block of 64.
+    #[inline(never)]
+    fn other_start(&self, text: &[u32], masks: &CharMasks, start: usize, found: &mut Found) {
+        if masks.alnum[start / 64] >> (start % 64) & 1 == 0 {
+            if !self.after_link(text, start) {
+                found.ends.clear();
+                self.walk(text, start, start, self.trie.root, &mut found.ends);
+                found.add(start);
+            }
+            return;
+        }
+        let end = masks.word_end(start);
+        let edge = if !masks.any_wide(start, end) {
+            let hash = chunk_hash(&masks.bytes, start, end);
+            if !self.may_be_first_word(hash) {
+                return;
+            }
+            self.ascii_first_words.get(hash, &masks.bytes, start, end)
+        } else {
+            found.word.clear();
+            found
+                .word
+                .extend(text[start..end].iter().map(|&c| self.lowered(c)));
+            self.first_words.get(found.word.as_slice()).copied()
+        };
+        self.first_word(text, start, end, edge, found);
+    }
+
+    /// `candidates` at the word `start..end` of the text: `edge` is the trie's edge after it
+    /// if it is a first word (`first_words`).
+    #[inline(never)]
+    fn first_word(
+        &self,
+        text: &[u32],
+        start: usize,
+        end: usize,
+        edge: Option<Edge>,
+        found: &mut Found,
+    ) {
+        let Some(edge) = edge.filter(|_| !self.after_link(text, start)) else {
+            return;
+        };
+        // Resume the walk after the text's first word (see `first_words`). No letter or digit
+        // follows (the word is whole), so only a web address after it can refuse a key
+        // ending here.
+        found.ends.clear();
+        if edge.key != NO_KEY && !self.in_domain(text, end) {
+            found.ends.push((end, edge.key));
+        }
+        if edge.count != 0 {
+            self.walk(text, start, end, (edge.first, edge.count), &mut found.ends);
+        }
+        found.add(start);
+    }
+
+    /// Is the character before `start` a '/' or '@' (after which no key starts)?
+    #[inline]
+    fn after_link(&self, text: &[u32], start: usize) -> bool {
+        start > 0 && matches!(self.lowered(text[start - 1]), 0x2f | 0x40)
+    }
+
+    /// Walk the trie from `block`, reached at `end`, for a key starting at `start`: adds
+    /// (end, key) of each key that ends with no letter or digit after it, outside a web
+    /// address.
+    fn walk(
+        &self,
+        text: &[u32],
+        start: usize,
+        mut end: usize,
+        mut block: (u32, u32),
+        ends: &mut Vec<(usize, u32)>,
+    ) {
         let n = text.len();
         let low = |i: usize| self.lowered(text[i]);
-        let alnum = |i: usize| self.alnum_lowered(text[i]);
-        let mut out = Vec::new();
-        let mut ends = Vec::new();
-        let mut word = Vec::new();
-        // Every `start` looked at has no letter or digit right before it: a word is passed
-        // whole, with the character after it (which has one before it).
-        let mut start = 0;
-        while start < n {
-            // (after a '/' or '@' no key starts)
-            let after_link = || start > 0 && matches!(low(start - 1), 0x2f | 0x40);
-            let mut block = self.trie.root;
-            let mut end = start;
-            let mut first = None;
-            ends.clear();
-            let (c, c_alnum) = self.lowered_alnum(text[start]);
-            if c_alnum {
-                // The word, lower-cased, hashed as it is read.
-                let mut word_end = start + 1;
-                let mut hash = word_hash(0, c);
-                while word_end < n {
-                    let (c, alnum) = self.lowered_alnum(text[word_end]);
-                    if !alnum {
-                        break;
-                    }
-                    hash = word_hash(hash, c);
-                    word_end += 1;
-                }
-                let next = word_end + 1;
-                if !self.may_be_first_word(hash) || after_link() {
-                    start = next;
-                    continue;
-                }
-                // Resume the walk after the text's first word, or skip it: see `first_words`.
-                word.clear();
-                word.extend((start..word_end).map(low));
-                let Some(&edge) = self.first_words.get(word.as_slice()) else {
-                    start = next;
-                    continue;
-                };
-                block = (edge.first, edge.count);
-                end = word_end;
-                // No letter or digit follows (the word is whole), so only a web address
-                // after it can refuse a key ending here.
-                if edge.key != NO_KEY && !self.in_domain(text, end) {
-                    ends.push((end, edge.key));
-                }
-                if edge.count == 0 {
-                    out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
-                    start = next;
-                    continue;
-                }
-            } else if self.trie.root_step(c).is_none() || after_link() {
-                start += 1;
-                continue;
-            }
-            while end < n {
-                let next = match first {
-                    Some(e) if end == start + 1 => self.trie.step2(e, low(start), low(end)),
-                    _ => self.trie.step(block, low(end)),
-                };
-                let Some(edge) = next else {
-                    break;
-                };
-                if end == start {
-                    first = Some(edge);
-                }
-                block = (edge.first, edge.count);
-                end += 1;
-                let in_word = end < n && alnum(end);
-                if edge.key != NO_KEY && !in_word && !self.in_domain(text, end) {
-                    ends.push((end, edge.key));
-                }
-                if edge.count == 0 {
-                    break;
-                }
-            }
-            out.extend(ends.iter().rev().map(|&(e, k)| (start, e, k)));
-            start = if alnum(start) {
-                // (a word's walk went past its first word: its end is found again)
-                let mut word_end = start + 1;
-                while word_end < n && alnum(word_end) {
-                    word_end += 1;
-                }
-                word_end + 1
-            } else {
-                start + 1
+        let mut first = None;
+        while end < n {
+            let next = match first {
+                Some(e) if end == start + 1 => self.trie.step2(e, low(start), low(end)),
+                _ => self.trie.step(block, low(end)),
             };
+            let Some(edge) = next else {
+                break;
+            };
+            if end == start {
+                first = Some(edge);
+            }
+            block = (edge.first, edge.count);
+            end += 1;
+            let in_word = end < n && self.alnum_lowered(text[end]);
+            if edge.key != NO_KEY && !in_word && !self.in_domain(text, end) {
+                ends.push((end, edge.key));
+            }
+            if edge.count == 0 {
+                break;
+            }
         }
-        out
     }
 
     /// `c` lower-cased as `str.lower` does (one character).
@@ -991,4 +1361,205 @@ where
         (rows, errors)
     });
     Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::N_CODE_POINTS;
+
+    /// A scanner over a few keys, with tables that know ASCII, a few accented letters and
+    /// the Kelvin sign (which lower-cases to an ASCII "k").
+    fn scanner(keys: &[&str]) -> PlaceScanner {
+        let mut flags = vec![0u8; N_CODE_POINTS];
+        let letters = ('0'..='9')
+            .chain('a'..='z')
+            .chain('A'..='Z')
+            .chain(['é', 'É', 'ü', 'ı', '\u{212a}']);
+        for c in letters {
+            flags[c as usize] |= ALNUM;
+        }
+        flags[' ' as usize] |= SPACE;
+        let lower = ('A'..='Z')
+            .map(|c| (c as u32, c.to_ascii_lowercase() as u32))
+            .chain([(0xC9, 0xE9), (0x212A, 'k' as u32)])
+            .collect();
+        let tables = Tables::flags_only(&flags, None).unwrap();
+        let keys = keys.iter().map(|k| k.to_string()).collect();
+        PlaceScanner::new(tables, lower, keys).unwrap()
+    }
+
+    const KEYS: [&str; 9] = [
+        "dallas",
+        "new york",
+        "new",
+        "'s-hertogenbosch",
+        "\u{2018}ajlun",
+        "san josé",
+        "ürümqi",
+        "kirkland",
+        "abcdefghijklmnopqrst uvw",
+    ];
+
+    /// Text from pieces around the keys, at random (a xorshift, fixed seed).
+    fn texts(count: usize, seed: u64) -> Vec<Vec<u32>> {
+        let pieces = [
+            "Dallas",
+            "NEW YORK",
+            "new",
+            "'S-Hertogenbosch",
+            "\u{2018}Ajlun",
+            "SAN JOSÉ",
+            "San Josè",
+            "Ürümqi",
+            "\u{212a}irkland",
+            "abcdefghijklmnopqrst uvw",
+            "ABCDEFGHIJKLMNOPQRSTUVW",
+            " ",
+            "  ",
+            "x",
+            "2",
+            "é",
+            "ı",
+            "/",
+            "@",
+            ".com",
+            ".x.com",
+            "'",
+            "\u{2018}",
+            "🌹",
+            "\u{80}",
+            "\u{ff}",
+            "\u{10ffff}",
+            "-",
+            "\n",
+        ];
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let n = next() % 60;
+                let mut text = Vec::new();
+                for _ in 0..n {
+                    let r = next();
+                    match r % 8 {
+                        // (any ASCII character, or any code point)
+                        0 => text.push((r >> 8) as u32 % 0x80),
+                        1 => text.push((r >> 8) as u32 % 0x110000),
+                        _ => text.extend(
+                            pieces[(r >> 8) as usize % pieces.len()]
+                                .chars()
+                                .map(u32::from),
+                        ),
+                    }
+                }
+                text
+            })
+            .collect()
+    }
+
+    #[test]
+    fn masks_sixteen_at_a_time_are_those_one_at_a_time() {
+        let s = scanner(&KEYS);
+        assert!(s.simd_starters.is_some());
+        for text in texts(3000, 7) {
+            let fast = CharMasks::new(&s, &text);
+            let mut slow = CharMasks {
+                alnum: vec![0; fast.alnum.len()],
+                wide: vec![0; fast.alnum.len()],
+                starter: vec![0; fast.alnum.len()],
+                bytes: Vec::new(),
+            };
+            slow.fill_scalar(&s, &text, 0);
+            let plain = |m: &CharMasks| {
+                (
+                    m.alnum.clone(),
+                    m.wide.clone(),
+                    m.bytes[..text.len()].to_vec(),
+                )
+            };
+            // (the starters and letters past ASCII are only set by `new`)
+            let fast_starter: Vec<u64> = fast
+                .starter
+                .iter()
+                .zip(&fast.wide)
+                .map(|(s, w)| s & !w)
+                .collect();
+            assert_eq!(fast_starter, slow.starter);
+            let (fa, fw, fb) = plain(&fast);
+            let (sa, sw, sb) = plain(&slow);
+            assert_eq!(fw, sw);
+            assert_eq!(
+                fa.iter().zip(&fw).map(|(a, w)| a & !w).collect::<Vec<_>>(),
+                sa
+            );
+            for (i, (f, b)) in fb.iter().zip(&sb).enumerate() {
+                if fa[i / 64] >> (i % 64) & 1 != 0 && fw[i / 64] >> (i % 64) & 1 == 0 {
+                    assert_eq!(f, b, "byte {i}");
+                }
+            }
+        }
+    }
+
+    /// The candidates by their definition: each key, lower-cased, at each start with no
+    /// letter or digit before it (nor a '/' or '@') and none after it, outside a web address.
+    fn naive(s: &PlaceScanner, text: &[u32]) -> Vec<(usize, usize, u32)> {
+        let low: Vec<u32> = text.iter().map(|&c| s.lowered(c)).collect();
+        let alnum = |i: usize| s.alnum_lowered(text[i]);
+        let keys: Vec<Vec<u32>> = KEYS
+            .iter()
+            .map(|k| k.chars().map(u32::from).collect())
+            .collect();
+        let mut out = Vec::new();
+        for start in 0..text.len() {
+            if start > 0 && (alnum(start - 1) || matches!(low[start - 1], 0x2f | 0x40)) {
+                continue;
+            }
+            let mut here: Vec<(usize, usize, u32)> = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| low[start..].starts_with(k))
+                .map(|(i, k)| (start, start + k.len(), i as u32))
+                .filter(|&(_, e, _)| !(s.in_domain(text, e) || e < text.len() && alnum(e)))
+                .collect();
+            here.sort_by_key(|&(_, e, _)| std::cmp::Reverse(e));
+            out.extend(here);
+        }
+        out
+    }
+
+    #[test]
+    fn candidates_are_the_keys_on_word_boundaries() {
+        let s = scanner(&KEYS);
+        let mut scalar = scanner(&KEYS);
+        scalar.simd_starters = None;
+        let mut seen = 0;
+        for text in texts(3000, 11) {
+            let want = naive(&s, &text);
+            seen += want.len();
+            assert_eq!(s.candidates(&text), want, "{text:x?}");
+            assert_eq!(scalar.candidates(&text), want, "{text:x?}");
+        }
+        // (and in one text of them all, whose words cross the blocks of 64 everywhere)
+        let text: Vec<u32> = texts(3000, 13).concat();
+        assert_eq!(s.candidates(&text), naive(&s, &text));
+        assert!(seen > 1000);
+    }
+
+    #[test]
+    fn a_word_hashes_the_same_whatever_follows_it() {
+        let word = b"abcdefghijklmnopq";
+        for len in 1..=word.len() {
+            let mut a = word[..len].to_vec();
+            a.extend([0; PAD]);
+            let mut b = word.to_vec();
+            b.extend([0xff; PAD]);
+            assert_eq!(chunk_hash(&a, 0, len), chunk_hash(&b, 0, len), "{len}");
+        }
+    }
 }
