@@ -9,6 +9,7 @@
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::edits::{compose, Edit, Maps, Repl};
+use crate::numbers::Parsed;
 use crate::tables::{Tables, ALNUM, ALPHA, GLYPH, INVISIBLE, MAPPED};
 
 pub const COMPAT_FORM: u8 = 0;
@@ -70,10 +71,12 @@ pub struct Work {
     edits: Vec<Edit>,
     last_edits: Vec<Edit>,
     glyphs: Vec<Edit>,
-    /// The number stage's edits, the scratch of its backtracking walk and its start marks.
+    /// The number stage's edits, the scratch of its backtracking walk, its start marks and
+    /// the runs it parses.
     number_edits: Vec<Edit>,
     stack: Vec<(usize, usize)>,
     marks: Vec<u64>,
+    parsed: Parsed,
     /// The text after the last round and the next one being made.
     text: Vec<u32>,
     next: Vec<u32>,
@@ -368,7 +371,13 @@ impl Tables {
             changed = true;
         }
         let text1: &[u32] = if changed { &w.text } else { text };
-        self.number_edits(text1, &mut w.number_edits, &mut w.stack, &mut w.marks);
+        self.number_edits(
+            text1,
+            &mut w.number_edits,
+            &mut w.stack,
+            &mut w.marks,
+            &mut w.parsed,
+        );
         if !changed && w.number_edits.is_empty() {
             return false;
         }

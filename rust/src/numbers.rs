@@ -336,9 +336,22 @@ impl Tables {
     /// `chunk` where it has no quick answer.
     #[inline(never)]
     fn chunk_walk(&self, t: &[u32], p: usize, stack: &mut Vec<(usize, usize)>) -> Option<usize> {
+        if p < t.len() && !is_digit(t[p]) && self.no_chunk_until(t, p).is_some() {
+            return None;
+        }
+        self.chunk_walk_open(t, p, stack)
+    }
+
+    /// `chunk_walk` at a `p` that holds a digit or where `no_chunk_until` gave None.
+    fn chunk_walk_open(
+        &self,
+        t: &[u32],
+        p: usize,
+        stack: &mut Vec<(usize, usize)>,
+    ) -> Option<usize> {
         let n = t.len();
         let start_ok = p == 0 || !self.is_letter(t[p - 1]) || (p < n && is_digit(t[p]));
-        if !start_ok || (p < n && !is_digit(t[p]) && self.no_chunk_until(t, p).is_some()) {
+        if !start_ok {
             return None;
         }
         // Most positions hold no item at all: answer before any allocation.
@@ -366,7 +379,12 @@ impl Tables {
 
     /// `RUN` at `p`: chunks joined by one to four separator characters.
     fn run_at(&self, t: &[u32], p: usize, stack: &mut Vec<(usize, usize)>) -> Option<usize> {
-        let mut end = self.chunk(t, p, stack)?;
+        let end = self.chunk(t, p, stack)?;
+        Some(self.run_on(t, end, stack))
+    }
+
+    /// The end of the run whose first chunk ends at `end`.
+    fn run_on(&self, t: &[u32], mut end: usize, stack: &mut Vec<(usize, usize)>) -> usize {
         loop {
             let mut seps = 0;
             while seps < 4 && end + seps < t.len() && self.is_run_sep(t[end + seps]) {
@@ -374,7 +392,7 @@ impl Tables {
             }
             match (1..=seps).rev().find_map(|k| self.chunk(t, end + k, stack)) {
                 Some(next) => end = next,
-                None => return Some(end),
+                None => return end,
             }
         }
     }
@@ -484,13 +502,14 @@ impl Tables {
     /// Edits that rewrite every obfuscated number run in `t`, sorted by start
     /// (`numbers.number_edits(text)`, the whole-text scan), into `edits` (cleared first;
     /// `stack` is scratch space for `chunk`).
-    /// (`marks` is scratch space for `mark_starts`.)
+    /// (`marks` is scratch space for `mark_starts`, `parsed` for the runs parsed.)
     pub fn number_edits(
         &self,
         t: &[u32],
         edits: &mut Vec<Edit>,
         stack: &mut Vec<(usize, usize)>,
         marks: &mut Vec<u64>,
+        parsed: &mut Parsed,
     ) {
         edits.clear();
         self.mark_starts(t, marks);
@@ -505,18 +524,23 @@ impl Tables {
             if p == n {
                 break;
             }
-            if !is_digit(t[p]) {
-                if let Some(next) = self.no_chunk_until(t, p) {
-                    p = next;
-                    continue;
-                }
-            }
-            match self.run_at(t, p, stack) {
+            let run = if is_digit(t[p]) {
+                self.run_at(t, p, stack)
+            } else if let Some(next) = self.no_chunk_until(t, p) {
+                p = next;
+                continue;
+            } else {
+                // (`chunk`'s quick answers are the marks' and `no_chunk_until`'s: straight
+                // to its walk, without asking `no_chunk_until` again)
+                self.chunk_walk_open(t, p, stack)
+                    .map(|end| self.run_on(t, end, stack))
+            };
+            match run {
                 Some(end) => {
                     let run = &t[p..end];
                     let all_plain = run.iter().all(|&c| is_digit(c) || self.is_plain(c));
                     if run.len() >= 3 && !all_plain {
-                        self.run_edits(p, run, edits);
+                        self.run_edits(p, run, edits, parsed);
                     }
                     p = end;
                 }
@@ -525,13 +549,13 @@ impl Tables {
         }
     }
 
-    fn run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>) {
+    fn run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>, parsed: &mut Parsed) {
         if self.is_digit_run(run) {
             self.digit_run_edits(start, run, out);
         } else if let Some(words) = self.word_run(run) {
             word_run_edits(start, &words, out);
         } else {
-            self.parsed_run_edits(start, run, out);
+            self.parsed_run_edits(start, run, out, parsed);
         }
     }
 
@@ -593,27 +617,34 @@ impl Tables {
         }
     }
 
-    fn parsed_run_edits(&self, start: usize, run: &[u32], out: &mut Vec<Edit>) {
-        let parsed = self.parse(run);
+    fn parsed_run_edits(
+        &self,
+        start: usize,
+        run: &[u32],
+        out: &mut Vec<Edit>,
+        parsed: &mut Parsed,
+    ) {
+        self.parse(run, parsed);
         let Some((lo, hi)) = parsed.trim() else {
             return;
         };
         let Parsed {
-            chunks,
+            items: all,
+            bounds,
             seps,
             has_digit,
             ..
-        } = &parsed;
-        let whole: Vec<Item> = chunks[lo..=hi].iter().flatten().copied().collect();
+        } = &*parsed;
+        let whole = &all[bounds[lo]..bounds[hi + 1]];
         // The first and last strong item; words ("oh" too) and digit-producing items between.
         let strong_at = |it: &Item| matches!(it.kind, Tok::D | Tok::W(_));
         let Some(first) = whole.iter().position(strong_at) else {
             return;
         };
         let last = whole.iter().rposition(strong_at).unwrap_or(first);
-        let mut items: Vec<Item> = whole[first..=last].to_vec();
+        let items = &whole[first..=last];
         let (mut n_words, mut n_items) = (0usize, 0usize);
-        for it in &items {
+        for it in items {
             match it.kind {
                 Tok::D => n_items += it.e - it.s,
                 Tok::W(_) | Tok::O => {
@@ -627,20 +658,22 @@ impl Tables {
             return;
         }
         // A look-alike letter glued to the last (or first) strong item at the run's very edge.
+        let mut after = None;
         if whole.len() >= 2 && last == whole.len() - 2 {
             let edge = whole[whole.len() - 1];
             if edge_letter(edge, run) && edge.s == whole[last].e && edge.e == run.len() {
-                items.push(edge);
+                after = Some(edge);
             }
         }
+        let mut before = None;
         if first == 1 {
             let edge = whole[0];
             if edge_letter(edge, run) && edge.e == whole[1].s && edge.s == 0 {
-                items.insert(0, edge);
+                before = Some(edge);
             }
         }
         let mark = out.len();
-        for it in &items {
+        for it in before.iter().chain(items).chain(&after) {
             let (value, kind) = match it.kind {
                 Tok::D => continue,
                 Tok::L => (weak_value(run[it.s]), LETTER_DIGITS),
@@ -697,9 +730,19 @@ impl Tables {
         None
     }
 
-    /// `_parse`: chunks of items and the separators between them.
-    fn parse(&self, run: &[u32]) -> Parsed {
-        let mut raw: Vec<Item> = Vec::new();
+    /// `_parse`: chunks of items and the separators between them, into `out` (cleared
+    /// first).
+    fn parse(&self, run: &[u32], out: &mut Parsed) {
+        let Parsed {
+            raw,
+            toks,
+            items,
+            bounds,
+            seps,
+            has_digit,
+            strong,
+        } = out;
+        raw.clear();
         let mut i = 0;
         while i < run.len() {
             match self.token(run, i) {
@@ -711,7 +754,7 @@ impl Tables {
             }
         }
         let is_pipe = |it: &Item| it.kind == Tok::L && run[it.s] == 0x7C;
-        let mut toks: Vec<Item> = Vec::with_capacity(raw.len());
+        toks.clear();
         for (i, &tok) in raw.iter().enumerate() {
             let mut it = tok;
             if is_pipe(&tok) {
@@ -741,31 +784,32 @@ impl Tables {
             .iter()
             .position(|t| t.kind != Tok::S)
             .unwrap_or(toks.len());
-        let mut parsed = Parsed {
-            chunks: vec![Vec::new()],
-            seps: Vec::new(),
-            has_digit: vec![false],
-            strong: Vec::new(),
-        };
+        items.clear();
+        bounds.clear();
+        bounds.push(0);
+        seps.clear();
+        has_digit.clear();
+        has_digit.push(false);
+        strong.clear();
         for &tok in &toks[first..] {
             if tok.kind == Tok::S {
-                parsed.seps.push((tok.s, tok.e));
-                parsed.chunks.push(Vec::new());
-                parsed.has_digit.push(false);
+                seps.push((tok.s, tok.e));
+                bounds.push(items.len());
+                has_digit.push(false);
                 continue;
             }
-            let index = parsed.chunks.len() - 1;
-            parsed.chunks[index].push(tok);
+            let index = bounds.len() - 1;
+            items.push(tok);
             if matches!(tok.kind, Tok::D | Tok::W(_)) {
-                if parsed.strong.last() != Some(&index) {
-                    parsed.strong.push(index);
+                if strong.last() != Some(&index) {
+                    strong.push(index);
                 }
                 if tok.kind == Tok::D {
-                    parsed.has_digit[index] = true;
+                    has_digit[index] = true;
                 }
             }
         }
-        parsed
+        bounds.push(items.len());
     }
 }
 
@@ -971,22 +1015,35 @@ struct Item {
     e: usize,
 }
 
-struct Parsed {
-    chunks: Vec<Vec<Item>>,
+/// A run as `_parse` reads it: its chunks of items (chunk c's are
+/// `items[bounds[c]..bounds[c + 1]]`), the separators between them, which chunks hold a
+/// digit and which a strong item. Kept by the caller and refilled for each run parsed, with
+/// `parse`'s own scratch (`raw`, `toks`): a run's dozen small vectors were most of its cost.
+#[derive(Default)]
+pub struct Parsed {
+    raw: Vec<Item>,
+    toks: Vec<Item>,
+    items: Vec<Item>,
+    bounds: Vec<usize>,
     seps: Vec<(usize, usize)>,
     has_digit: Vec<bool>,
     strong: Vec<usize>,
 }
 
 impl Parsed {
+    /// The items of chunk `c`.
+    fn chunk(&self, c: usize) -> &[Item] {
+        &self.items[self.bounds[c]..self.bounds[c + 1]]
+    }
+
     /// `_trim`: the first and last chunk that belong to the number.
     fn trim(&self) -> Option<(usize, usize)> {
         let (mut lo, mut hi) = (*self.strong.first()?, *self.strong.last()?);
-        let lone_word = |c: &Vec<Item>| c.len() == 1 && matches!(c[0].kind, Tok::W(_));
-        if lo < hi && lone_word(&self.chunks[lo]) && self.has_digit[lo + 1] {
+        let lone_word = |c: &[Item]| c.len() == 1 && matches!(c[0].kind, Tok::W(_));
+        if lo < hi && lone_word(self.chunk(lo)) && self.has_digit[lo + 1] {
             lo = *self.strong.iter().find(|&&i| i > lo)?;
         }
-        if lo < hi && lone_word(&self.chunks[hi]) && self.has_digit[hi - 1] {
+        if lo < hi && lone_word(self.chunk(hi)) && self.has_digit[hi - 1] {
             hi = *self.strong.iter().filter(|&&i| i < hi).max()?;
         }
         Some((lo, hi))
