@@ -10,6 +10,7 @@ import weakref
 
 import pytest
 
+from amberline import core
 from amberline.collector import collector_paused
 from amberline.model import Ad
 from amberline.pipeline import Screener
@@ -127,3 +128,18 @@ def test_ascii_encoding_is_the_codecs() -> None:
     text = "".join(map(chr, points)) + " end"
     assert encoded(text, "ascii") == text.encode("ascii", "replace")
     assert encoded("plain", "ascii") == b"plain"
+    # Long enough for the core's sixteen-at-a-time steps, each point in every lane.
+    long = "".join(chr(points[(i * 7) % len(points)]) + "ab"[i % 2] * (i % 3)
+                   for i in range(200))
+    assert encoded(long, "ascii") == long.encode("ascii", "replace")
+
+
+def test_core_ascii_of_any_32_bit_values() -> None:
+    module = core.load()
+    if module is None:
+        pytest.skip("the core is not in use")
+    values = [0x41, 0x7F, 0x80, 0xFF, 0x7FFFFFFF, 0x80000000, 0x80000041, 0xFFFFFFFF] * 5
+    data = b"".join(v.to_bytes(4, "little") for v in values)
+    assert module.ascii_of_utf32(data) == bytes(v if v < 0x80 else 0x3F for v in values)
+    with pytest.raises(ValueError):
+        module.ascii_of_utf32(b"abc")

@@ -380,6 +380,82 @@ fn utf32<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
     Ok(owned.cast_into::<PyBytes>()?)
 }
 
+/// `text.encode("ascii", "replace")` from `points`, the text's UTF-32 buffer (`utf32`'s bytes,
+/// which the core stages have asked for already): a code point past ASCII becomes one "?".
+///
+/// Why: the codec's error handler steps through every character of a batch's joined text, which
+/// nearly always holds some non-ASCII character, and numpy needs several passes and arrays;
+/// this is one pass, sixteen code points a step (the Hyperscan scans read these bytes).
+#[pyfunction]
+fn ascii_of_utf32<'py>(py: Python<'py>, points: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    if points.len() % 4 != 0 {
+        return Err(PyValueError::new_err("points: four bytes a code point"));
+    }
+    let count = points.len() / 4;
+    // SAFETY: the GIL is held; a NULL source makes a bytes object of `count` bytes, not yet
+    // written (a new reference or NULL with an error set; not zero-filled first), whose every
+    // byte is written below, through a raw pointer, before anything reads it.
+    unsafe {
+        let object = Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyBytes_FromStringAndSize(std::ptr::null(), count as ffi::Py_ssize_t),
+        )?;
+        let out = ffi::PyBytes_AsString(object.as_ptr()).cast::<u8>();
+        if out.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        let done = narrow_ascii_sse2(points, out);
+        for (k, point) in points.chunks_exact(4).enumerate().skip(done) {
+            let point = u32::from_le_bytes(point.try_into().expect("four bytes"));
+            *out.add(k) = if point < 0x80 { point as u8 } else { b'?' };
+        }
+        Ok(object.cast_into_unchecked::<PyBytes>())
+    }
+}
+
+/// `ascii_of_utf32`'s bytes for the first multiple of sixteen code points of `points` (four
+/// bytes each, little-endian), written to `out`; returns how many were written.
+///
+/// SAFETY: `out` has room for a byte per code point of `points`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn narrow_ascii_sse2(points: &[u8], out: *mut u8) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_or_si128,
+        _mm_packs_epi32, _mm_packus_epi16, _mm_set1_epi32, _mm_setzero_si128, _mm_storeu_si128,
+    };
+    let steps = points.len() / 64;
+    // SSE2 is part of every x86_64; each step reads 64 bytes of `points` and writes 16 to
+    // `out` within the `steps` whole steps both hold (unaligned loads and stores).
+    let high = _mm_set1_epi32(!0x7F);
+    let question = _mm_set1_epi32(0x3F);
+    let zero = _mm_setzero_si128();
+    for step in 0..steps {
+        let from = points.as_ptr().add(64 * step).cast::<__m128i>();
+        let mut words = [0, 1, 2, 3].map(|i| _mm_loadu_si128(from.add(i)));
+        for word in &mut words {
+            // ASCII where no bit above the seventh is set (as unsigned 32-bit values).
+            let ascii = _mm_cmpeq_epi32(_mm_and_si128(*word, high), zero);
+            *word = _mm_or_si128(
+                _mm_and_si128(ascii, *word),
+                _mm_andnot_si128(ascii, question),
+            );
+        }
+        // Every value is now below 0x80: the saturating packs keep it.
+        let bytes = _mm_packus_epi16(
+            _mm_packs_epi32(words[0], words[1]),
+            _mm_packs_epi32(words[2], words[3]),
+        );
+        _mm_storeu_si128(out.add(16 * step).cast::<__m128i>(), bytes);
+    }
+    16 * steps
+}
+
+/// SAFETY: none needed (writes nothing).
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn narrow_ascii_sse2(_points: &[u8], _out: *mut u8) -> usize {
+    0
+}
+
 /// Empties `v` and gives it room for `n` items: a kept buffer too small for this batch is
 /// replaced rather than grown (growing would copy the last batch's contents along).
 fn room_for<T>(v: &mut Vec<T>, n: usize) {
@@ -774,6 +850,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<phones::PhoneScanner>()?;
     #[cfg(target_endian = "little")]
     m.add_function(wrap_pyfunction!(utf32, m)?)?;
+    m.add_function(wrap_pyfunction!(ascii_of_utf32, m)?)?;
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

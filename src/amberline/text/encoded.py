@@ -40,17 +40,15 @@ def encoded(text: str, encoding: str) -> bytes:
 
 def _ascii_replaced(text: str) -> bytes:
     """`text.encode("ascii", "replace")` (one "?" per character past ASCII) for a text that
-    is not all ASCII: from the core's UTF-32 buffer of it (the one the core stages read,
-    usually made already) by three array operations, when the core is built. Why: the
-    codec's error handler goes character by character, and a batch's joined text nearly
-    always holds some non-ASCII character, so it ran over every character of every batch."""
-    if core.load() is None:
+    is not all ASCII: by the core from its UTF-32 buffer of the text (the one its stages
+    read, usually made already), when it is built. Why: the codec's error handler goes
+    character by character, and a batch's joined text nearly always holds some non-ASCII
+    character, so it ran over every character of every batch."""
+    module = core.load()
+    narrow = getattr(module, "ascii_of_utf32", None) if module is not None else None
+    if narrow is None:
         return text.encode("ascii", "replace")
-    points = np.frombuffer(core.batch_buffer([text])[0], dtype="<u4")
-    wide = (points > 0x7F).view(np.uint8)
-    data = points.astype(np.uint8)
-    data -= (data - 0x3F) * wide  # "?" (0x3F) where wide, in uint8 arithmetic
-    return data.tobytes()
+    return narrow(core.batch_buffer([text])[0])
 
 
 def char_starts(data: bytes) -> np.ndarray:
