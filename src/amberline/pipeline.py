@@ -123,6 +123,10 @@ class Screener:
         units = [self.scorer.units_of(c, w) for c, w, _r, _c in self._flag_info]
         self._units = (None if None in units
                        else np.asarray(units, dtype="<f8").tobytes())
+        # The tables as the core's `flag_rows` and `score_rows` read them, made once here.
+        self._category_bytes = self._flag_category.astype("<i8").tobytes()
+        self._weight_bytes = self._flag_weight.astype("<f8").tobytes()
+        self._rule_bytes = self._flag_rule.astype("<i8").tobytes()
         self._score_memo: dict[bytes, tuple[float, tuple[float, ...]]] = {}
         # The core's object makers (the batch finish's spans, flags and screenings, offsets
         # read and set) when it has them and the records are what they expect.
@@ -270,8 +274,7 @@ class Screener:
         flagged = (made.flag_rows(
             _int64s(lexicon_flags), first.tobytes(), last.tobytes(), _int64s(sad),
             _int64s(sstart), _int64s(send), derived.astype("<i8").tobytes(), self._entry_count,
-            self._flag_category.astype("<i8").tobytes(), self._flag_weight.astype("<f8").tobytes(),
-            maps.core_columns() if maps.any else None)
+            self._category_bytes, self._weight_bytes, maps.core_columns() if maps.any else None)
             if made is not None and not exclusions and isinstance(lexicon_flags, np.ndarray)
             else None)
         if flagged is None:
@@ -366,8 +369,7 @@ class Screener:
         common pair of terms) are scored once."""
         if self._made is not None and self._units is not None:
             scores, shares = self._made.score_rows(
-                self._units, self._flag_category.astype("<i8").tobytes(),
-                self._flag_rule.astype("<i8").tobytes(), self.scorer.repeat_bonus,
+                self._units, self._category_bytes, self._rule_bytes, self.scorer.repeat_bonus,
                 self.scorer.max_repeats, info.astype("<i8").tobytes(), cuts.tobytes())
             return (np.frombuffer(scores, dtype="<f8").tolist(),
                     np.frombuffer(shares, dtype="<f8"))
