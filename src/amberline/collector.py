@@ -27,8 +27,8 @@ from contextlib import contextmanager
 
 _PAUSE_LOCK = threading.Lock()
 _pause = {"depth": 0, "resume": False, "moved": 0, "most": 0}
-# How many of the largest batch's young objects may be moved to the oldest generation between
-# two full collections (see the module's docstring).
+# How many times the largest batch's young objects (since the last full collection) may be
+# moved to the oldest generation before the next (see the module's docstring).
 _MOVED_BATCHES = 10
 
 
@@ -68,7 +68,7 @@ def _age_young() -> bool:
         young = gc.get_count()[0]
         _pause["most"] = max(_pause["most"], young)
         if _pause["moved"] + young > _MOVED_BATCHES * _pause["most"]:
-            _pause["moved"] = 0
+            _pause["moved"] = _pause["most"] = 0  # the batches since this one set the bound
             return False
         _pause["moved"] += young
         gc.freeze()
