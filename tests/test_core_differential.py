@@ -115,6 +115,19 @@ def test_second_rounds_of_the_character_stage(compiled: object) -> None:
     _assert_same([" ".join(texts)], compiled)
 
 
+def test_look_alike_words_with_and_without_a_kept_latin_letter(compiled: object) -> None:
+    """The core answers a look-alike word at once when one of its ASCII letters stands before
+    nothing, ASCII or a character NFKC keeps; else it asks NFKC: words of both sorts, with
+    "ℓ" (which NFKC makes "l") before, between and after letters, digit words and words
+    with no Latin letter at all."""
+    texts = ["\u2113ove", "Ca\u2113\u2113", "a\u2113\u03b1", "\u2113\u03b1", "\u03b1\u2113",
+             "\u0455ex\u2113", "x\u2113", "\u2113x\u2113", "5\u039f5", "5\u039f\u0436",
+             "\u2113\u039f5", "\u03b1\u03b9\u2113", "\u0455\u0430\u2133", "\u2133\u03b1x",
+             "\u03b1\u00e9", "\u00e9\u03b1b", "\uff41\u03b1", "a\uff41\u03b1"]
+    _assert_same(texts, compiled)
+    _assert_same([" ".join(texts)], compiled)
+
+
 def test_offset_maps_are_read_only_buffers(compiled: object) -> None:
     """The maps come back as the core's own storage, read by the buffer protocol as bytes
     (little-endian int32), read-only, and kept alive by the arrays that view them."""

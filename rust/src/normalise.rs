@@ -247,6 +247,21 @@ impl Tables {
     /// digits only. (A word's characters are letters or digits assigned in the running
     /// Python's Unicode version, whose NFKC forms later versions keep unchanged.)
     fn is_disguised_latin(&self, token: &[u32]) -> bool {
+        // An ASCII letter followed by nothing, by ASCII or by a character NFKC keeps wherever
+        // it stands is in the word's NFKC form as it is: NFKC composes an ASCII letter only
+        // with a character after it that may be a composition's second, which none of those
+        // is (nor can one before it take it as its second). So the word holds a Latin letter
+        // whatever NFKC makes of the rest (most words with a look-alike that is not in NFKC,
+        // "ℓ" among them, are answered so, without building their NFKC form).
+        let kept_letter = token.iter().enumerate().any(|(k, &c)| {
+            matches!(c, 0x41..=0x5A | 0x61..=0x7A)
+                && token
+                    .get(k + 1)
+                    .is_none_or(|&next| next < 0x80 || self.nfkc_stable(next))
+        });
+        if kept_letter {
+            return true;
+        }
         let chars = token
             .iter()
             .map(|&c| char::from_u32(c).unwrap_or('\u{fffd}'));
