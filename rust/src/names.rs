@@ -108,8 +108,6 @@ pub struct NameScanner {
     tables: Tables,
     /// the first code point other than 0-9 that is `\d` (where `phone_runs` looks closely)
     first_decimal: u32,
-    /// the marks (`MARK_*`) of the characters below U+0100
-    latin1_marks: [u8; 256],
     case: Vec<u8>,
     /// (code point, lower case) for the non-ASCII characters whose lower case differs
     lower: HashMap<u32, u32, FxBuild>,
@@ -180,6 +178,55 @@ fn next_marked(marks: &[u8], mut p: usize, bit: u8) -> usize {
     p.min(marks.len())
 }
 
+/// The marks of each character of `t` (`first`: the first code point other than 0-9 that is
+/// `\d`). Why compares and not a table read per character: they have no branch and no
+/// load, and the compiler does them eight characters at a time where the CPU has AVX2 (with
+/// its unsigned compares; baseline x86-64 emulates those, four characters at a time).
+fn marks_of(t: &[u32], first: u32) -> Vec<u8> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU running this has AVX2 (checked just above).
+        return unsafe { marks_avx2(t, first) };
+    }
+    t.iter().map(|&c| mark_of(c, first)).collect()
+}
+
+/// `marks_of` compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn marks_avx2(t: &[u32], first: u32) -> Vec<u8> {
+    t.iter().map(|&c| mark_of(c, first)).collect()
+}
+
+/// One character's marks (`marks_of`).
+#[inline(always)]
+fn mark_of(c: u32, first: u32) -> u8 {
+    let capital = (c.wrapping_sub(0x41) < 26) | (c.wrapping_sub(0xC0) < 0x1F && c != 0xD7);
+    let digit = (c.wrapping_sub(0x30) < 10) | (c >= first);
+    let quote = (c == 0x22) | (c.wrapping_sub(0x201C) < 2);
+    (u8::from(capital) * MARK_CAPITAL)
+        | (u8::from(digit) * MARK_DIGIT)
+        | (u8::from(quote) * MARK_QUOTE)
+}
+
+/// Whether `w` is ASCII and fits in `ascii` (zeroed), where it is then lowered (lowered and
+/// checked in one pass; otherwise `ascii` holds no word).
+#[inline]
+fn ascii_low(w: &[u32], ascii: &mut [u8; ASCII_WORD]) -> bool {
+    if w.len() > ASCII_WORD {
+        return false;
+    }
+    let mut any = 0u32;
+    for (b, &c) in ascii.iter_mut().zip(w) {
+        any |= c;
+        *b = (c as u8).to_ascii_lowercase();
+    }
+    any < 0x80
+}
+
 /// `[A-ZÀ-ÖØ-Þ]`
 #[inline]
 fn latin_capital(c: u32) -> bool {
@@ -220,15 +267,8 @@ impl NameScanner {
         let first_decimal = (0..crate::tables::N_CODE_POINTS as u32)
             .find(|&c| !(0x30..=0x39).contains(&c) && tables.flag(c, DECIMAL))
             .unwrap_or(u32::MAX);
-        let mut latin1_marks = [0u8; 256];
-        for (c, m) in (0u32..).zip(latin1_marks.iter_mut()) {
-            *m = (u8::from(latin_capital(c)) * MARK_CAPITAL)
-                | (u8::from((0x30..=0x39).contains(&c) || c >= first_decimal) * MARK_DIGIT)
-                | (u8::from(c == u32::from(b'"')) * MARK_QUOTE);
-        }
         Ok(NameScanner {
             first_decimal,
-            latin1_marks,
             tables,
             case,
             lower: spec.lower.into_iter().collect(),
@@ -283,7 +323,23 @@ impl NameScanner {
     fn mask(&self, w: &[u32]) -> Outcome<u16> {
         let mut ascii = [0u8; ASCII_WORD];
         let mut spill = String::new();
-        Ok(self.kinds.mask_of(self.low(w, &mut ascii, &mut spill)?))
+        Ok(self.low_mask(w, &mut ascii, &mut spill)?.1)
+    }
+
+    /// `low` of a word and the word table's mask of it. An ASCII word that fits is looked
+    /// up from `ascii` as lowered there, zeros after it (`WordTable::mask_of_padded`).
+    fn low_mask<'a>(
+        &self,
+        w: &[u32],
+        ascii: &'a mut [u8; ASCII_WORD],
+        spill: &'a mut String,
+    ) -> Outcome<(&'a [u8], u16)> {
+        if ascii_low(w, ascii) {
+            let ascii: &'a [u8; ASCII_WORD] = ascii;
+            return Ok((&ascii[..w.len()], self.kinds.mask_of_padded(ascii, w.len())));
+        }
+        self.lower_into(w, spill)?;
+        Ok((spill.as_bytes(), self.kinds.mask_of(spill.as_bytes())))
     }
 
     /// `str.lower()` of a word as UTF-8: in `ascii` for an ASCII word that fits (the common
@@ -294,16 +350,8 @@ impl NameScanner {
         ascii: &'a mut [u8; ASCII_WORD],
         spill: &'a mut String,
     ) -> Outcome<&'a [u8]> {
-        if w.len() <= ASCII_WORD {
-            // lowered and checked in one pass (a non-ASCII character: `lower_into`)
-            let mut any = 0u32;
-            for (b, &c) in ascii.iter_mut().zip(w) {
-                any |= c;
-                *b = (c as u8).to_ascii_lowercase();
-            }
-            if any < 0x80 {
-                return Ok(&ascii[..w.len()]);
-            }
+        if ascii_low(w, ascii) {
+            return Ok(&ascii[..w.len()]);
         }
         self.lower_into(w, spill)?;
         Ok(spill.as_bytes())
@@ -405,16 +453,7 @@ impl NameScanner {
 
     /// The marks of a text (see `MARK_CAPITAL`).
     pub fn marks(&self, t: &[u32]) -> Vec<u8> {
-        let first = self.first_decimal;
-        t.iter()
-            .map(|&c| match self.latin1_marks.get(c as usize) {
-                Some(&m) => m,
-                None => {
-                    (u8::from(c >= first) * MARK_DIGIT)
-                        | (u8::from(c.wrapping_sub(0x201C) < 2) * MARK_QUOTE)
-                }
-            })
-            .collect()
+        marks_of(t, self.first_decimal)
     }
 
     /// Every `_WORD_RE` match (`[A-ZÀ-ÖØ-Þ][^\W\d_]{1,19}+(?:[-_][^\W\d_]{2,20}+)?+`), in
@@ -491,8 +530,8 @@ impl NameScanner {
             }
         }
         let mut ascii = [0u8; ASCII_WORD];
-        let low = self.low(word, &mut ascii, spill)?;
-        let kind = kind_of(self.kinds.mask_of(low), UNKNOWN);
+        let (low, mask) = self.low_mask(word, &mut ascii, spill)?;
+        let kind = kind_of(mask, UNKNOWN);
         if kind == STOP || kind == AMBIGUOUS {
             return Ok(None);
         }
@@ -2708,8 +2747,7 @@ impl NameScanner {
             return Ok(false);
         }
         let (mut ascii, mut spill) = ([0u8; ASCII_WORD], String::new());
-        let low = self.low(w, &mut ascii, &mut spill)?;
-        let m = self.kinds.mask_of(low);
+        let (low, m) = self.low_mask(w, &mut ascii, &mut spill)?;
         let capital = self.has(w[0], UPPER);
         if is(m, STOP_BIT) {
             return Ok(strong && capital && is(m, STOP_BIT | CENSUS));
@@ -2777,4 +2815,37 @@ fn triple(low: &[u8]) -> bool {
 #[inline]
 fn is(mask: u16, bits: u16) -> bool {
     mask & bits == bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One character's marks as the passes read them.
+    fn mark(c: u32, first: u32) -> u8 {
+        (u8::from(latin_capital(c)) * MARK_CAPITAL)
+            | (u8::from((0x30..=0x39).contains(&c) || c >= first) * MARK_DIGIT)
+            | (u8::from(c == 0x22 || c == 0x201C || c == 0x201D) * MARK_QUOTE)
+    }
+
+    #[test]
+    fn marks_each_character_as_its_definition() {
+        let mut chars: Vec<u32> = (0..0x2100).chain(0x10FF00..0x110000).collect();
+        chars.extend([0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0xD800, 0xDFFF]);
+        for first in [0x660, 0x200, u32::MAX, 0x9000_0000] {
+            // (each length, so that the tail after the last block of four is checked too)
+            for len in [
+                chars.len(),
+                chars.len() - 1,
+                chars.len() - 2,
+                chars.len() - 3,
+            ] {
+                let t = &chars[..len];
+                let want: Vec<u8> = t.iter().map(|&c| mark(c, first)).collect();
+                assert_eq!(marks_of(t, first), want, "first {first:#x}, length {len}");
+                let plain: Vec<u8> = t.iter().map(|&c| mark_of(c, first)).collect();
+                assert_eq!(plain, want, "first {first:#x}, length {len}");
+            }
+        }
+    }
 }

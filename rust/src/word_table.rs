@@ -22,7 +22,6 @@ pub struct Fx(u64);
 impl Hasher for Fx {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
@@ -63,9 +62,11 @@ pub struct WordTable {
     slots: Vec<[u64; 2]>,
 }
 
+/// FxHash's multiplier.
+const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
 #[inline]
 fn hash(word: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let mut h = 0u64;
     let mut chunks = word.chunks_exact(8);
     for c in &mut chunks {
@@ -187,9 +188,34 @@ impl WordTable {
     /// `mask` of a word's UTF-8 bytes.
     #[inline]
     pub fn mask_of(&self, word: &[u8]) -> u16 {
+        self.probe(word, hash(word), head(word))
+    }
+
+    /// `mask_of` of the word in the first `len` bytes of `padded`, which holds zeros after
+    /// it up to a multiple of 8 bytes (`len` at most `N`, a multiple of 8 from 8). Why:
+    /// a word lowered into a zeroed buffer is hashed here eight bytes at a time, as `hash`
+    /// reads it (its last bytes, zeros after them, are what `hash` folds them into), and its
+    /// head is its first eight bytes as they are: no byte-by-byte work for most words.
+    #[inline]
+    pub fn mask_of_padded<const N: usize>(&self, padded: &[u8; N], len: usize) -> u16 {
+        const { assert!(N >= 8 && N % 8 == 0) };
+        let chunk = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&padded[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        let mut h = 0u64;
+        for i in 0..len.div_ceil(8) {
+            h = (h.rotate_left(5) ^ chunk(i)).wrapping_mul(K);
+        }
+        let h = h ^ (h >> 29);
+        self.probe(&padded[..len], h, chunk(0))
+    }
+
+    /// The mask in the slot of `word` (hash `h`, head `first`), 0 if none.
+    #[inline]
+    fn probe(&self, word: &[u8], h: u64, first: u64) -> u16 {
         let size = self.slots.len();
-        let h = hash(word);
-        let first = head(word);
         let mut slot = h as usize & (size - 1);
         loop {
             let entry = self.slots[slot];
@@ -290,6 +316,32 @@ mod tests {
             assert_eq!(t.mask(w), m);
             assert_eq!(t.mask(&format!("{w}x")), 0);
         }
+    }
+
+    #[test]
+    fn looks_padded_words_up_as_words() {
+        let words = [
+            "",
+            "a",
+            "mia",
+            "rosalind",
+            "rosalinda",
+            "abcdefghijklmnop",
+            "x-y",
+        ];
+        let mut listed: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        listed.extend((1..=48).map(|n| "q".repeat(n)));
+        let ms: Vec<u16> = (1..=listed.len() as u16).collect();
+        let t = WordTable::new(listed.join("\0").as_bytes(), &masks(&ms)).unwrap();
+        let mut tried: Vec<String> = listed.clone();
+        tried.extend((1..=48).map(|n| "r".repeat(n)));
+        tried.extend(["mi", "miaa", "rosalin", "rosalindaa"].map(String::from));
+        for w in &tried {
+            let mut padded = [0u8; 48];
+            padded[..w.len()].copy_from_slice(w.as_bytes());
+            assert_eq!(t.mask_of_padded(&padded, w.len()), t.mask(w), "{w:?}");
+        }
+        assert_eq!(t.mask_of_padded(&[0u8; 48], 0), 1);
     }
 
     #[test]
