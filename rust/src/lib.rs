@@ -663,6 +663,10 @@ fn new_str<'py>(py: Python<'py>, chars: &[u32]) -> PyResult<Bound<'py, PyString>
     unsafe { Ok(Bound::from_owned_ptr_or_err(py, made)?.cast_into_unchecked()) }
 }
 
+/// How many one-character originals `obfuscation_records` keeps to hand out again (a batch
+/// holds a few distinct ones; a linear search of this many costs less than a str).
+const SINGLES_KEPT: usize = 16;
+
 /// Each text's obfuscation records, in a new list per text: `rows` are (text index, record),
 /// by text; each record's kind is its name and its original text its text's slice (as
 /// Python slices it), made here without a Python-level call per record.
@@ -683,26 +687,52 @@ fn obfuscation_records<'py>(
     let names: Vec<Bound<'py, PyString>> =
         KIND_NAMES.iter().map(|k| PyString::intern(py, k)).collect();
     let mut lists = Vec::with_capacity(texts.len());
+    // (code point, its str) of the one-character originals past Latin-1 made so far
+    let mut singles: Vec<(u32, Bound<'py, PyAny>)> = Vec::new();
     let mut rest = rows;
     for (i, text) in texts.iter().enumerate() {
         let count = rest.iter().take_while(|(at, _)| *at == i).count();
         let (own, after) = rest.split_at(count);
         rest = after;
+        if own.is_empty() {
+            lists.push(PyList::empty(py));
+            continue;
+        }
         let mut records = Vec::with_capacity(own.len());
         for (_, o) in own {
-            // SAFETY: `text` is a live str held by this thread, which holds the GIL; the
-            // bounds are the core's own, 0 <= start <= end <= len(text), where
-            // `PyUnicode_Substring` is `text[start:end]` (without making a slice object), and
-            // a NULL result is an error.
-            let original = unsafe {
-                Bound::from_owned_ptr_or_err(
-                    py,
-                    ffi::PyUnicode_Substring(
-                        text.as_ptr(),
-                        o.orig_start as isize,
-                        o.orig_end as isize,
-                    ),
-                )?
+            // One character past Latin-1 (an invisible, a variation selector: most records)
+            // is the str made for it before in this batch, if any: CPython keeps no such
+            // str, and would make and later free one per record.
+            let single = if o.orig_end == o.orig_start + 1 {
+                // SAFETY: as below; the index is within the text.
+                let c = unsafe { ffi::PyUnicode_ReadChar(text.as_ptr(), o.orig_start as isize) };
+                (c >= 0x100 && c != u32::MAX).then_some(c)
+            } else {
+                None
+            };
+            let made = single.and_then(|c| singles.iter().find(|(k, _)| *k == c));
+            let original = match made {
+                Some((_, s)) => s.clone(),
+                None => {
+                    // SAFETY: `text` is a live str held by this thread, which holds the GIL;
+                    // the bounds are the core's own, 0 <= start <= end <= len(text), where
+                    // `PyUnicode_Substring` is `text[start:end]` (without making a slice
+                    // object), and a NULL result is an error.
+                    let s = unsafe {
+                        Bound::from_owned_ptr_or_err(
+                            py,
+                            ffi::PyUnicode_Substring(
+                                text.as_ptr(),
+                                o.orig_start as isize,
+                                o.orig_end as isize,
+                            ),
+                        )?
+                    };
+                    if let Some(c) = single.filter(|_| singles.len() < SINGLES_KEPT) {
+                        singles.push((c, s.clone()));
+                    }
+                    s
+                }
             };
             records.push(maker.make([
                 o.start.into_pyobject(py)?.into_any(),
