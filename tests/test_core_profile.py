@@ -13,9 +13,11 @@ or a long s, form feeds, emoji) and huge inputs. A panic inside the core fails t
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import random
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +27,7 @@ from hypothesis import strategies as st
 from amberline import core
 from amberline.extract import BATCH_SEPARATOR, _native, ages, build_extractors, descriptors, prices
 from amberline.extract._native import char_tables, run_together
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import Prefilter, core_triggers
 from amberline.extract._program import program
 from amberline.extract.ages import AgeExtractor
 from amberline.extract.descriptors import DescriptorExtractor
@@ -445,6 +447,62 @@ def test_trigger_automaton_through_the_disk_cache(merged_form, automaton, tmp_pa
     with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
         assert _native.trigger_automaton(merged_form).to_bytes() == want and built == [1, 1]
     assert "trigger automaton" in caplog.text and "ignoring the cache file" in caplog.text
+
+
+def _reader_forms() -> dict[str, Any]:
+    """Each reader's own trigger sets, as its extractor hands them to the core."""
+    built = {cls.name: cls() for cls in EXTRACTORS}
+    return {"ages": core_triggers([built["ages"]._prefilter]),
+            "prices": core_triggers([built["prices"]._prefilter,
+                                     built["prices"]._slash_prefilter]),
+            "descriptors": core_triggers([built["descriptors"]._prefilter])}
+
+
+def test_trigger_ends_load_what_they_wrote_and_refuse_other_bytes(monkeypatch) -> None:
+    """A reader's `TriggerEnds` (the forward DFA of its triggers, from the disk cache) loads
+    back from its bytes; bytes that are no whole DFA with a start per set are refused, and
+    changed bytes that still validate never crash; a reader refuses the ends of other sets."""
+    forms = _reader_forms()
+    ends = {name: _core.TriggerEnds(form) for name, form in forms.items()}
+    for name, form in forms.items():
+        data = ends[name].to_bytes()
+        assert _core.TriggerEnds(form, data).to_bytes() == data
+        for bad in (b"", data[: len(data) // 2], data + b"\0\0\0\0", bytes(len(data))):
+            with pytest.raises(ValueError):
+                _core.TriggerEnds(form, bad)
+    with pytest.raises(ValueError):  # (two sets' bytes for one set)
+        _core.TriggerEnds(forms["ages"], ends["prices"].to_bytes())
+    rng = random.Random(5)
+    data = ends["ages"].to_bytes()
+    for _ in range(60):
+        changed = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        with contextlib.suppress(ValueError):
+            _core.TriggerEnds(forms["ages"], bytes(changed))
+    extractor = AgeExtractor()
+    monkeypatch.setattr(_native, "trigger_ends", lambda form: ends["descriptors"])
+    with pytest.raises(ValueError, match="other trigger sets"):
+        extractor._build_core()
+
+
+def test_readers_find_the_same_with_trigger_ends_loaded_or_built_here(monkeypatch) -> None:
+    """A reader given its `TriggerEnds` (from the disk cache) and one that builds them itself
+    (given none) find the same spans with their triggers, the title dash case among them."""
+    texts = [ex.text for cls in EXTRACTORS for ex in cls.examples()]
+    texts += ["Bella - 23\xa0yrs, 5'2 blonde hair, $150 hh, 60/100/160"]
+    texts.append(BATCH_SEPARATOR.join(texts))
+    extractors = [cls() for cls in EXTRACTORS]
+    monkeypatch.setattr(_native, "trigger_ends", lambda form: None)
+    for extractor in extractors:
+        own = extractor._build_core()
+        width = {"ages": 6, "prices": 8, "descriptors": 5}[extractor.name]
+        options = (True, True) if extractor.name == "prices" else True
+        for text in texts:
+            want = _native.rows(extractor._core, text, width, options)
+            assert _native.rows(own, text, width, options) == want, text[:200]
+    ages = next(e for e in extractors if e.name == "ages")
+    assert [r[:2] for r in _native.rows(ages._core, texts[-2], 6, True)] == [[8, 14]]
 
 
 def test_a_panic_in_one_reader_run_together_fails_only_its_extractor() -> None:

@@ -872,6 +872,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profile::PriceReader>()?;
     m.add_class::<profile::ProfileReaders>()?;
     m.add_class::<triggers::TriggerAutomaton>()?;
+    m.add_class::<triggers::TriggerEnds>()?;
     m.add_class::<shared_triggers::SharedTriggers>()?;
     m.add_class::<shared_triggers::BatchStarts>()?;
     m.add_class::<profile::Pattern>()?;

@@ -18,7 +18,9 @@ use pyo3::types::PyBytes;
 use crate::backtrack::{find_any, Regex, Scratch};
 use crate::shared_triggers::BatchStarts;
 use crate::tables::{Tables, SPACE};
-use crate::triggers::{starts_together, Ends, TriggerAutomaton, TriggerForm, Triggers};
+use crate::triggers::{
+    starts_together, Ends, TriggerAutomaton, TriggerEnds, TriggerForm, Triggers,
+};
 use crate::word_table::FxBuild;
 use crate::{batch_view, le_bytes, panic_message, TextErrors};
 
@@ -517,7 +519,7 @@ impl DescriptorReader {
     /// cued) its (term key, value id); `digits`: (code point, value) of the decimal digits.
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (programs, groups, terms, windows, triggers, flags, folds, digits, panic_on=None))]
+    #[pyo3(signature = (programs, groups, terms, windows, triggers, flags, folds, digits, panic_on=None, ends=None))]
     fn new(
         programs: Vec<Program>,
         groups: Vec<usize>,
@@ -528,6 +530,7 @@ impl DescriptorReader {
         folds: Vec<(u32, u8)>,
         digits: Vec<(u32, u8)>,
         panic_on: Option<u32>,
+        ends: Option<PyRef<'_, TriggerEnds>>,
     ) -> PyResult<Self> {
         let chars = Chars::new(flags, folds, digits)?;
         let re: [Regex; 8] = self::programs(&chars, &programs)?;
@@ -552,7 +555,7 @@ impl DescriptorReader {
             groups,
             terms,
             windows,
-            triggers: Triggers::new(triggers).map_err(PyValueError::new_err)?,
+            triggers: Triggers::new(triggers, ends.as_deref()).map_err(PyValueError::new_err)?,
             panic_on,
         })
     }
@@ -743,7 +746,7 @@ impl AgeReader {
     /// age, characters looked back before a title suffix, longest title).
     #[new]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    #[pyo3(signature = (programs, groups, words, limits, triggers, flags, folds, digits, panic_on=None))]
+    #[pyo3(signature = (programs, groups, words, limits, triggers, flags, folds, digits, panic_on=None, ends=None))]
     fn new(
         programs: Vec<Program>,
         groups: Vec<usize>,
@@ -754,6 +757,7 @@ impl AgeReader {
         folds: Vec<(u32, u8)>,
         digits: Vec<(u32, u8)>,
         panic_on: Option<u32>,
+        ends: Option<PyRef<'_, TriggerEnds>>,
     ) -> PyResult<Self> {
         let chars = Chars::new(flags, folds, digits)?;
         let re: [Regex; 3] = self::programs(&chars, &programs)?;
@@ -774,7 +778,7 @@ impl AgeReader {
             teens: keyed(teens).into_iter().collect(),
             tens: keyed(tens),
             limits,
-            triggers: Triggers::new(triggers).map_err(PyValueError::new_err)?,
+            triggers: Triggers::new(triggers, ends.as_deref()).map_err(PyValueError::new_err)?,
             panic_on,
         })
     }
@@ -1029,7 +1033,7 @@ impl PriceReader {
     /// period, for a refusal).
     #[new]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    #[pyo3(signature = (programs, groups, tables, defaults, limits, triggers, flags, folds, digits, panic_on=None))]
+    #[pyo3(signature = (programs, groups, tables, defaults, limits, triggers, flags, folds, digits, panic_on=None, ends=None))]
     fn new(
         programs: Vec<Program>,
         groups: Vec<usize>,
@@ -1046,6 +1050,7 @@ impl PriceReader {
         folds: Vec<(u32, u8)>,
         digits: Vec<(u32, u8)>,
         panic_on: Option<u32>,
+        ends: Option<PyRef<'_, TriggerEnds>>,
     ) -> PyResult<Self> {
         let chars = Chars::new(flags, folds, digits)?;
         let re: [Regex; 4] = self::programs(&chars, &programs)?;
@@ -1071,7 +1076,7 @@ impl PriceReader {
             word_minutes: keyed(word_minutes),
             defaults,
             limits,
-            triggers: Triggers::new(triggers).map_err(PyValueError::new_err)?,
+            triggers: Triggers::new(triggers, ends.as_deref()).map_err(PyValueError::new_err)?,
             panic_on,
         })
     }

@@ -32,7 +32,7 @@
 //! bytes in the disk cache, so a process loads it ready (`from_bytes` validates every table,
 //! so hostile bytes are refused, never run).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -41,6 +41,7 @@ use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::hybrid::LazyStateID;
 use regex_automata::nfa::thompson;
+use regex_automata::util::primitives::StateID;
 use regex_automata::util::{start, syntax};
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
@@ -53,6 +54,7 @@ const OTHER: u8 = b'?';
 pub type TriggerForm = (Vec<(Vec<String>, bool)>, Vec<(u32, u8)>);
 
 /// Hyperscan's view of a text: one byte per character (see the module's docs).
+#[derive(Clone, PartialEq)]
 pub(crate) struct View {
     /// non-ASCII characters the triggers name, and the byte each stands for, by character
     pub(crate) named: Vec<(u32, u8)>,
@@ -134,15 +136,16 @@ pub struct Triggers {
     caches: Mutex<Vec<Cache>>,
     view: View,
     /// the same patterns forward, each searched anchored at a start (`Ends`)
-    forward: DFA,
-    forward_caches: Mutex<Vec<Cache>>,
+    forward: Arc<EndsDfa>,
 }
 
 impl Triggers {
     /// Patterns in `regex` syntax over the byte view (`(?-u)`: a named non-ASCII character
-    /// written as its byte, `\xHH`).
-    pub fn new((sets, named): TriggerForm) -> Result<Self, String> {
+    /// written as its byte, `\xHH`). `ends`: their `TriggerEnds` (from the disk cache), else
+    /// built here.
+    pub fn new((sets, named): TriggerForm, ends: Option<&TriggerEnds>) -> Result<Self, String> {
         let view = View::new(named)?;
+        let patterns = unions(&sets)?;
         let dfa = DFA::builder()
             .syntax(syntax_config())
             .thompson(thompson_config())
@@ -151,39 +154,31 @@ impl Triggers {
                     .match_kind(MatchKind::All)
                     .minimum_cache_clear_count(None),
             )
-            .build_many(&unions(&sets)?)
+            .build_many(&patterns)
             .map_err(|e| format!("trigger patterns: {e}"))?;
-        let forward = DFA::builder()
-            .syntax(syntax_config())
-            .thompson(
-                thompson::Config::new()
-                    .utf8(false)
-                    .which_captures(thompson::WhichCaptures::None),
-            )
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::All)
-                    .starts_for_each_pattern(true)
-                    .minimum_cache_clear_count(None),
-            )
-            .build_many(&unions(&sets)?)
-            .map_err(|e| format!("trigger patterns: {e}"))?;
+        let forward = match ends {
+            Some(TriggerEnds(ends)) if ends.patterns == patterns && ends.view == view => {
+                Arc::clone(ends)
+            }
+            Some(_) => return Err("the trigger ends are of other trigger sets".into()),
+            None => Arc::new(EndsDfa::build(patterns, view.clone())?),
+        };
         Ok(Triggers {
             dfa,
             sets: sets.len(),
             caches: Mutex::new(Vec::new()),
             view,
             forward,
-            forward_caches: Mutex::new(Vec::new()),
         })
     }
 
     /// Where the trigger matches of set `set` that start at given positions end (`Ends`).
     pub fn ends(&self, set: usize) -> Ends<'_> {
+        let starts = &self.forward.starts;
         Ends {
-            triggers: self,
-            set: PatternID::new(set).ok().filter(|_| set < self.sets),
-            cache: None,
+            dfa: &self.forward.dfa,
+            view: &self.view,
+            starts: starts.get(set * STARTS..(set + 1) * STARTS).unwrap_or(&[]),
         }
     }
 
@@ -216,66 +211,172 @@ impl Triggers {
 
 /// The longest trigger match of one set from each of its starts, which `Prefilter.finditer`
 /// tries up to (see the module's docs): an anchored search of the set's patterns forward from
-/// the start, to where no match can end any more. Holds a cache of the forward DFA while it
-/// lives.
+/// the start, to where no match can end any more, on `TriggerEnds`' whole DFA (a table step
+/// per character: no cache, no start state to make).
 pub struct Ends<'a> {
-    triggers: &'a Triggers,
-    /// None for a set the triggers do not have
-    set: Option<PatternID>,
-    cache: Option<Cache>,
+    dfa: &'a dense::DFA<Vec<u32>>,
+    view: &'a View,
+    /// the set's start states (`EndsDfa::starts`); empty for a set the triggers do not have
+    starts: &'a [StateID],
 }
 
 impl Ends<'_> {
     /// Where the longest match of the set's triggers starting at `start` ends; None if none
-    /// starts there (or the DFA gave up).
-    pub fn longest(&mut self, text: &[u32], start: usize) -> Option<usize> {
-        let t = self.triggers;
-        let set = self.set?;
-        let cache = self.cache.get_or_insert_with(|| {
-            t.forward_caches
-                .lock()
-                .ok()
-                .and_then(|mut c| c.pop())
-                .unwrap_or_else(|| t.forward.create_cache())
-        });
-        let dfa = &t.forward;
+    /// starts there.
+    pub fn longest(&self, text: &[u32], start: usize) -> Option<usize> {
+        let (dfa, view) = (self.dfa, self.view);
         let behind = start
             .checked_sub(1)
             .and_then(|i| text.get(i))
-            .map(|&c| t.view.byte(c));
-        let config = start::Config::new()
-            .anchored(Anchored::Pattern(set))
-            .look_behind(behind);
-        let mut sid = dfa.start_state(cache, &config).ok()?;
+            .map_or(NO_BYTE, |&c| usize::from(view.byte(c)));
+        let mut sid = *self.starts.get(behind)?;
         let mut last = None;
         for (at, &c) in text.iter().enumerate().skip(start) {
-            sid = dfa.next_state(cache, sid, t.view.byte(c)).ok()?;
-            if sid.is_tagged() {
+            sid = dfa.next_state(sid, view.byte(c));
+            if dfa.is_special_state(sid) {
                 // (a match state: a match ended before the character just read)
-                if sid.is_match() {
+                if dfa.is_match_state(sid) {
                     last = Some(at);
-                } else if sid.is_dead() {
+                } else if dfa.is_dead_state(sid) {
                     return last;
-                } else if sid.is_quit() {
+                } else if dfa.is_quit_state(sid) {
+                    // (none: the DFA has no quit bytes)
                     return None;
                 }
             }
         }
-        if dfa.next_eoi_state(cache, sid).ok()?.is_match() {
+        if dfa.is_match_state(dfa.next_eoi_state(sid)) {
             last = Some(text.len());
         }
         last
     }
 }
 
-impl Drop for Ends<'_> {
-    fn drop(&mut self) {
-        if let (Some(cache), Ok(mut caches)) =
-            (self.cache.take(), self.triggers.forward_caches.lock())
-        {
-            caches.push(cache);
+/// The forward DFA of a reader's trigger sets that `Ends` walks, built whole: each set a
+/// pattern searched anchored (`MatchKind::All`, a start state per pattern). Built once per
+/// machine and kept in the disk cache as `TriggerAutomaton` is (`_native.trigger_ends`),
+/// and handed to the reader; a lazy DFA's walks cost several times as much per step (a
+/// cache, a start state made per walk), and its first texts paid for its states.
+#[pyclass(frozen, module = "amberline._core")]
+pub struct TriggerEnds(Arc<EndsDfa>);
+
+/// `TriggerEnds`' DFA and what it is of: one pattern per set (`unions`), in `view`.
+pub struct EndsDfa {
+    dfa: dense::DFA<Vec<u32>>,
+    /// per set, its anchored start state after each byte, then at the start of the text
+    /// (`NO_BYTE`): looked up per walk instead of worked out from a start configuration
+    starts: Vec<StateID>,
+    patterns: Vec<String>,
+    view: View,
+}
+
+/// Where `EndsDfa::starts` keeps a set's start state at the start of the text.
+const NO_BYTE: usize = 256;
+/// How many start states `EndsDfa::starts` keeps per set.
+const STARTS: usize = NO_BYTE + 1;
+
+impl EndsDfa {
+    /// With each set's start states, which also checks that the DFA has an anchored start
+    /// per set (one loaded from bytes might not).
+    fn new(dfa: dense::DFA<Vec<u32>>, patterns: Vec<String>, view: View) -> Result<Self, String> {
+        if dfa.pattern_len() != patterns.len() {
+            return Err("trigger ends: not one pattern per trigger set".into());
         }
+        let mut starts = Vec::with_capacity(patterns.len() * STARTS);
+        for set in 0..patterns.len() {
+            let anchored = Anchored::Pattern(PatternID::new(set).map_err(|e| e.to_string())?);
+            for behind in (0..=255u8).map(Some).chain([None]) {
+                let config = start::Config::new().anchored(anchored).look_behind(behind);
+                starts.push(
+                    dfa.start_state(&config)
+                        .map_err(|e| format!("trigger ends: no anchored start per set ({e})"))?,
+                );
+            }
+        }
+        Ok(EndsDfa {
+            dfa,
+            starts,
+            patterns,
+            view,
+        })
     }
+
+    fn build(patterns: Vec<String>, view: View) -> Result<Self, String> {
+        let dfa = dense::Builder::new()
+            .syntax(syntax_config())
+            .thompson(
+                thompson::Config::new()
+                    .utf8(false)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .configure(
+                dense::Config::new()
+                    .match_kind(MatchKind::All)
+                    .starts_for_each_pattern(true)
+                    .start_kind(StartKind::Anchored)
+                    // (built once per machine: the time buys smaller cache files, which
+                    // every start-up reads and checks)
+                    .minimize(true),
+            )
+            .build_many(&patterns)
+            .map_err(|e| format!("trigger patterns: {e}"))?;
+        Self::new(dfa, patterns, view)
+    }
+
+    /// Load what `to_bytes` gave for these trigger sets (hostile bytes: see
+    /// `TriggerAutomaton::load`); one without a pattern and an anchored start per set is
+    /// refused.
+    fn load(patterns: Vec<String>, view: View, data: &[u8]) -> Result<Self, String> {
+        Self::new(dense_from_bytes(data)?, patterns, view)
+    }
+}
+
+#[pymethods]
+impl TriggerEnds {
+    /// The forward DFA of a reader's trigger sets (`_prefilter.core_triggers`' form): built
+    /// whole, or, given `data`, loaded from what `to_bytes` gave for the same form
+    /// (ValueError if refused).
+    #[new]
+    #[pyo3(signature = (form, data=None))]
+    fn new(py: Python<'_>, form: TriggerForm, data: Option<&[u8]>) -> PyResult<Self> {
+        let (sets, named) = form;
+        py.detach(|| {
+            let (patterns, view) = (unions(&sets)?, View::new(named)?);
+            match data {
+                Some(data) => EndsDfa::load(patterns, view, data),
+                None => EndsDfa::build(patterns, view),
+            }
+        })
+        .map(|ends| TriggerEnds(Arc::new(ends)))
+        .map_err(PyValueError::new_err)
+    }
+
+    /// The DFA serialised, in this machine's byte order.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let (bytes, pad) = self.0.dfa.to_bytes_native_endian();
+        PyBytes::new(py, &bytes[pad..])
+    }
+}
+
+/// A dense DFA from bytes `to_bytes_native_endian` gave, from any address (its words must be
+/// 4-byte aligned: copied where they are not), validated by `from_bytes` (a table that would
+/// point outside itself is refused) and whole (no bytes after it).
+fn dense_from_bytes(data: &[u8]) -> Result<dense::DFA<Vec<u32>>, String> {
+    let mut copy = Vec::new();
+    let aligned = if data.as_ptr().align_offset(4) == 0 {
+        data
+    } else {
+        copy.resize(data.len() + 3, 0u8);
+        let at = copy.as_ptr().align_offset(4);
+        copy[at..at + data.len()].copy_from_slice(data);
+        &copy[at..at + data.len()]
+    };
+    let (dfa, read) =
+        dense::DFA::from_bytes(aligned).map_err(|e| format!("trigger automaton: {e}"))?;
+    if read != data.len() {
+        return Err("trigger automaton: bytes after the DFA".into());
+    }
+    Ok(dfa.to_owned())
 }
 
 /// `Triggers::starts` of several trigger sets over one text, in one backward pass: each
@@ -403,31 +504,13 @@ impl TriggerAutomaton {
 
     /// `load` given the view and how many sets the DFA must have.
     pub(crate) fn load_view(view: View, sets: usize, data: &[u8]) -> Result<Self, String> {
-        // (the DFA's words must be 4-byte aligned: copied where they are not)
-        let mut copy = Vec::new();
-        let aligned = if data.as_ptr().align_offset(4) == 0 {
-            data
-        } else {
-            copy.resize(data.len() + 3, 0u8);
-            let at = copy.as_ptr().align_offset(4);
-            copy[at..at + data.len()].copy_from_slice(data);
-            &copy[at..at + data.len()]
-        };
-        let (dfa, read) =
-            dense::DFA::from_bytes(aligned).map_err(|e| format!("trigger automaton: {e}"))?;
-        if read != data.len() {
-            return Err("trigger automaton: bytes after the DFA".into());
-        }
+        let dfa = dense_from_bytes(data)?;
         if dfa.pattern_len() != sets {
             return Err("trigger automaton: not one pattern per trigger set".into());
         }
         dfa.start_state_reverse(&Input::new(&[]))
             .map_err(|e| format!("trigger automaton: no unanchored start ({e})"))?;
-        Ok(TriggerAutomaton {
-            dfa: dfa.to_owned(),
-            sets,
-            view,
-        })
+        Ok(TriggerAutomaton { dfa, sets, view })
     }
 
     /// How many trigger sets there are (the length of each result of `starts`).
@@ -559,7 +642,7 @@ mod tests {
     #[test]
     fn whole_dfa_finds_what_the_lazy_one_finds() {
         let whole = TriggerAutomaton::build(form()).unwrap();
-        let lazy = Triggers::new(form()).unwrap();
+        let lazy = Triggers::new(form(), None).unwrap();
         for text in [
             "",
             "Age 19 yrs, \u{20ac}50",
@@ -577,10 +660,10 @@ mod tests {
 
     #[test]
     fn ends_are_those_of_the_longest_match_from_each_start() {
-        let lazy = Triggers::new(form()).unwrap();
+        let lazy = Triggers::new(form(), None).unwrap();
         let text = utf32("Age 19 yrs, page 2  Y, \u{20ac} 5");
         assert_eq!(lazy.starts(&text), Some(vec![vec![0, 5, 17], vec![23]]));
-        let mut ends = lazy.ends(0);
+        let ends = lazy.ends(0);
         // "Age", "9 y", "2  Y"; no match from "1"; `\b` read before "age" in "page"
         let found: Vec<_> = [0, 5, 17, 4, 13].map(|at| ends.longest(&text, at)).into();
         assert_eq!(found, [Some(3), Some(8), Some(21), None, None]);

@@ -219,6 +219,13 @@ def trigger_automaton(form: CoreTriggers) -> Any:
     return _cached_automaton("trigger automaton", "TriggerAutomaton", form)
 
 
+def trigger_ends(form: CoreTriggers) -> Any:
+    """The core's `TriggerEnds` of a reader's trigger sets: the forward DFA, built whole,
+    that finds where the trigger matches from each start end (how far the reader tries its
+    pattern), kept in the disk cache as `trigger_automaton` keeps its own."""
+    return _cached_automaton("trigger ends", "TriggerEnds", form)
+
+
 def shared_triggers(groups: list[tuple[CoreTriggers, bool]]) -> Any:
     """The core's `SharedTriggers` of these groups of trigger sets (one stage's each, and
     whether that stage takes a superset of its starts): one DFA of them all, kept as

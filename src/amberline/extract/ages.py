@@ -180,13 +180,14 @@ class AgeExtractor(_native.CoreBacked, Extractor):
         `panic_on`: tests only, a character that makes the core panic on any text holding it)."""
         def compile_core(module: Any) -> object:
             flags, folds, digits = _native.char_tables()
+            triggers = core_triggers([self._prefilter])
             return module.AgeReader(
                 [program(p) for p in (_PATTERN, _NOT_BEFORE_SUFFIX, _LINE_END)],
                 [_PATTERN.groupindex[g] for g in _CORE_GROUPS],
                 (list(_UNITS.items()), list(_TEENS.items()), list(_TENS.items())),
                 (MIN_AGE, MAX_AGE, _SUFFIX_BACK, _TITLE_CHARS),
-                core_triggers([self._prefilter]), flags, folds, digits,
-                None if panic_on is None else ord(panic_on))
+                triggers, flags, folds, digits,
+                None if panic_on is None else ord(panic_on), _native.trigger_ends(triggers))
 
         return _native.build("AgeReader", compile_core)
 

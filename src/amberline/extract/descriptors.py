@@ -205,11 +205,12 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
             terms.append(keyed)
         self._core_values = values
         flags, folds, digits = _native.char_tables()
+        triggers = core_triggers([self._prefilter])
         return module.DescriptorReader(
             [program(p) for p in patterns], groups, terms,
             (_REFUSED_WINDOW, _SERVICE_WINDOW, _MIX_GAP),
-            core_triggers([self._prefilter]), flags, folds, digits,
-            None if panic_on is None else ord(panic_on))
+            triggers, flags, folds, digits,
+            None if panic_on is None else ord(panic_on), _native.trigger_ends(triggers))
 
     def extract(self, text: str) -> list[Span]:
         if self._core is not None:

@@ -199,13 +199,13 @@ class PriceExtractor(_native.CoreBacked, Extractor):
                       [(k, code[v]) for k, v in _CODE_WORDS.items()],
                       [(k, int(h * 60)) for k, h in _WORD_HOURS.items()])
             flags, folds, digits = _native.char_tables()
+            triggers = core_triggers([self._prefilter, self._slash_prefilter])
             return module.PriceReader(
                 [program(p) for p in (_PATTERN, _PERIOD_BEFORE, _SLASH_LIST, _REFUSED)],
                 groups, tables, (currency[_DEFAULT_CURRENCY], code[_CODE_WORDS["🌹"]], 60),
                 (MIN_BARE_AMOUNT, _PERIOD_BACK, _REFUSED_BACK),
-                core_triggers([self._prefilter, self._slash_prefilter]),
-                flags, folds, digits,
-                None if panic_on is None else ord(panic_on))
+                triggers, flags, folds, digits,
+                None if panic_on is None else ord(panic_on), _native.trigger_ends(triggers))
 
         return _native.build("PriceReader", compile_core)
 
