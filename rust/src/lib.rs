@@ -20,6 +20,7 @@ pub mod phones;
 pub mod places;
 pub mod profile;
 pub mod shared_triggers;
+mod simd;
 pub mod tables;
 pub mod triggers;
 pub mod word_table;

@@ -111,8 +111,7 @@ fn skip_printable(t: &[u32]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
-            __m128i, _mm_and_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-            _mm_movemask_epi8, _mm_packs_epi32, _mm_packus_epi16, _mm_set1_epi8,
+            _mm_and_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_set1_epi8,
         };
         // SAFETY: SSE2 is in every x86-64 target; each unaligned load reads four u32 of
         // t[i..i + 16], which is within `t`. Signed saturation to 16 bits then unsigned to 8
@@ -121,11 +120,7 @@ fn skip_printable(t: &[u32]) -> usize {
         unsafe {
             let (low, high) = (_mm_set1_epi8(0x1F), _mm_set1_epi8(0x7F));
             while i + 16 <= t.len() {
-                let at = t.as_ptr().add(i).cast::<__m128i>();
-                let bytes = _mm_packus_epi16(
-                    _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1))),
-                    _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3))),
-                );
+                let bytes = crate::simd::code_point_bytes(t.as_ptr().add(i));
                 // (as signed bytes: 0x20..=0x7E are exactly those above 0x1F and below 0x7F)
                 let ok = _mm_and_si128(_mm_cmpgt_epi8(bytes, low), _mm_cmplt_epi8(bytes, high));
                 let ok = _mm_movemask_epi8(ok) as u32;

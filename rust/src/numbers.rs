@@ -826,9 +826,8 @@ impl Tables {
 #[inline]
 unsafe fn block_starts_ssse3(at: *const u32) -> (u32, u32, u32, u32) {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-        _mm_packs_epi32, _mm_packus_epi16, _mm_set1_epi8, _mm_setr_epi8, _mm_setzero_si128,
-        _mm_shuffle_epi8, _mm_srli_epi16,
+        _mm_and_si128, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_setr_epi8,
+        _mm_setzero_si128, _mm_shuffle_epi8, _mm_srli_epi16,
     };
     const EFNO: i8 = 1;
     const STZ: i8 = 2;
@@ -841,11 +840,8 @@ unsafe fn block_starts_ssse3(at: *const u32) -> (u32, u32, u32, u32) {
     const STARTS: i8 = EFNO | STZ | BIG_I | SMALL_L | PIPE;
     // SAFETY: the caller vouches for the sixteen u32 and for SSSE3.
     unsafe {
-        let at = at.cast::<__m128i>();
-        let low = _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1)));
-        let high = _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3)));
-        // (as in `block_starts`: ASCII stays, nothing else becomes ASCII)
-        let bytes = _mm_packus_epi16(low, high);
+        // (ASCII stays, nothing else becomes ASCII)
+        let bytes = crate::simd::code_point_bytes(at);
         let (pa, pz) = (LETTER_A_O, LETTER_P_Z);
         let by_low = _mm_setr_epi8(
             pz | DIGIT,              // 0
@@ -924,17 +920,13 @@ fn may_begin_items(t: &[u32], i: usize) -> bool {
 #[inline(always)]
 unsafe fn block_starts(at: *const u32) -> (u32, u32, u32, u32) {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_packs_epi32, _mm_packus_epi16, _mm_set1_epi8, _mm_sub_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_sub_epi8,
     };
     // SAFETY: the caller vouches for the sixteen u32; SSE2 is in every x86-64 target.
     unsafe {
-        let at = at.cast::<__m128i>();
-        let low = _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1)));
-        let high = _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3)));
-        // Signed saturation to 16 bits, then unsigned to 8: ASCII and 0x80..=0xFF stay,
-        // larger code points become 0xFF (values past 2^31, no code points, become 0).
-        let bytes = _mm_packus_epi16(low, high);
+        // ASCII and 0x80..=0xFF stay, larger code points become 0xFF (`code_point_bytes`).
+        let bytes = crate::simd::code_point_bytes(at);
         let byte = |c: u8| _mm_set1_epi8(c as i8);
         let lower = _mm_or_si128(bytes, byte(0x20));
         // x <= limit, unsigned

@@ -397,9 +397,8 @@ fn next_notable(t: &[u32], mut p: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
-            __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
-            _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_packs_epi32, _mm_packus_epi16,
-            _mm_set1_epi8,
+            _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
         };
         // SAFETY: SSE2 is in every x86-64 target; each unaligned load reads four u32 of
         // t[p..p + 16], within `t`. Signed saturation to 16 bits then unsigned to 8 keeps
@@ -409,11 +408,7 @@ fn next_notable(t: &[u32], mut p: usize) -> usize {
             let v = |b: u8| _mm_set1_epi8(b as i8);
             let (zero, nine, paren, plus) = (v(b'0' - 1), v(b'9' + 1), v(b'('), v(b'+'));
             while p + 16 <= t.len() {
-                let at = t.as_ptr().add(p).cast::<__m128i>();
-                let b = _mm_packus_epi16(
-                    _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1))),
-                    _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3))),
-                );
+                let b = crate::simd::code_point_bytes(t.as_ptr().add(p));
                 // (as signed bytes, every value past ASCII is below '0')
                 let digit = _mm_and_si128(_mm_cmpgt_epi8(b, zero), _mm_cmplt_epi8(b, nine));
                 let sign = _mm_or_si128(_mm_cmpeq_epi8(b, paren), _mm_cmpeq_epi8(b, plus));

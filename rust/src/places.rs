@@ -163,8 +163,7 @@ impl CharMasks {
     fn fill_sse2(&mut self, text: &[u32], starters: [u8; 2]) -> usize {
         use std::arch::x86_64::{
             __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
-            _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_packs_epi32, _mm_packus_epi16,
-            _mm_set1_epi8, _mm_storeu_si128,
+            _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_storeu_si128,
         };
         let blocks = text.chunks_exact(64);
         let done = text.len() - blocks.remainder().len();
@@ -185,11 +184,7 @@ impl CharMasks {
                 let mut out = [0u8; 64];
                 let (mut al, mut wi, mut st) = (0u64, 0u64, 0u64);
                 for q in 0..4 {
-                    let at = block.as_ptr().add(16 * q).cast::<__m128i>();
-                    let b = _mm_packus_epi16(
-                        _mm_packs_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at.add(1))),
-                        _mm_packs_epi32(_mm_loadu_si128(at.add(2)), _mm_loadu_si128(at.add(3))),
-                    );
+                    let b = crate::simd::code_point_bytes(block.as_ptr().add(16 * q));
                     let low = _mm_or_si128(b, case);
                     _mm_storeu_si128(out.as_mut_ptr().add(16 * q).cast::<__m128i>(), low);
                     // (as signed bytes, every value past ASCII is below all of these)
