@@ -155,7 +155,7 @@ def replay(empty: bytes, log: list[Statement], variant: Variant, timed_from: int
         path.write_bytes(empty)
         con = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "cache_size=-65536"):
+                       "cache_size=-16384", "temp_store=MEMORY"):
             con.execute(f"PRAGMA {pragma}")
         con.execute("INSERT INTO scans (id, started_at, status) VALUES (1, '2000-01-01', 'x')")
         for sql in variant.ddl:

@@ -128,6 +128,7 @@ def test_sqlite_pragmas(lite: Store) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
 
 
 def test_reopening_an_existing_file_keeps_data_and_does_not_migrate(tmp_path: Path) -> None:

@@ -87,7 +87,8 @@ def make_engine(url_or_path: str | Path) -> sa.Engine:
     """An engine for a database URL, or for a SQLite file when given a plain path.
 
     SQLite connections get WAL (readers never block the writer), synchronous=NORMAL (safe with
-    WAL, much faster than FULL), foreign keys on, and a busy timeout; SQLAlchemy emits BEGIN
+    WAL, much faster than FULL), foreign keys on, temporary storage in memory, and a busy
+    timeout; SQLAlchemy emits BEGIN
     itself so that transactions, including DDL, are real (see the SQLAlchemy SQLite docs).
     """
     text = str(url_or_path)
@@ -115,6 +116,11 @@ def make_engine(url_or_path: str | Path) -> sa.Engine:
         # cache, so a larger cache mostly grows a long scan's memory as the file grows: the
         # batch's inserts touch the recent ends of the indexes, which stay cached.
         cursor.execute("PRAGMA cache_size=-16384")  # KiB
+        # Statement journals in memory: inside a transaction, every multi-row INSERT of a batch
+        # keeps the pages it changes until it ends (so a failing statement can be undone on
+        # its own), and past a small size SQLite spills that journal to a temporary file,
+        # written page by page and thrown away when the statement ends.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
