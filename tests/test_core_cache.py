@@ -3,7 +3,6 @@ ignored (the tables are computed again and the cache rewritten), never trusted o
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
@@ -70,7 +69,7 @@ def test_cache_key_follows_the_interpreter(cache, monkeypatch) -> None:
 
 
 def _valid(payload: bytes) -> bytes:
-    return b"amberline unicode tables 1\n" + hashlib.sha256(payload).digest() + payload
+    return disk_cache.framed(b"amberline unicode tables 1\n", payload)
 
 
 def _section(*parts: bytes) -> bytes:

@@ -242,8 +242,9 @@ def test_warm_start_up_reads_no_gazetteer_and_refuses_crafted_rules(tmp_path, mo
     """A second extractor reads the core's keys, rules and places from the disk cache (no
     gazetteer is loaded) and finds the same places; a checksum-valid file whose rules the core
     refuses is computed again."""
-    import hashlib
     import logging
+
+    from amberline import disk_cache
 
     monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(tmp_path))
     text = "Visiting Dallas, TX then Paris, France; Charlotte area. " * 3
@@ -260,7 +261,7 @@ def test_warm_start_up_reads_no_gazetteer_and_refuses_crafted_rules(tmp_path, mo
         rules, places = places_mod._core_rules(load_gazetteer())
         bad = _crafted_core(rules._replace(key_flags=rules.key_flags[1:]), places,
                             load_gazetteer().keys)
-        path.write_bytes(b"amberline place core rules 1\n" + hashlib.sha256(bad).digest() + bad)
+        path.write_bytes(disk_cache.framed(b"amberline place core rules 1\n", bad))
         with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
             again = PlaceExtractor()
         assert "the core refused the rules" in caplog.text

@@ -420,8 +420,9 @@ def test_trigger_automaton_through_the_disk_cache(merged_form, automaton, tmp_pa
                                                   monkeypatch, caplog) -> None:
     """Built once, then read back from the cache; a checksum-valid file that is no DFA of
     these triggers is refused, and the automaton built again."""
-    import hashlib
     import logging
+
+    from amberline import disk_cache
 
     monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(_native, "_AUTOMATA", {})
@@ -442,7 +443,7 @@ def test_trigger_automaton_through_the_disk_cache(merged_form, automaton, tmp_pa
     (path,) = [p for p in tmp_path.iterdir() if p.name.startswith("trigger-automaton")]
     magic = b"amberline trigger automaton 1\n"
     payload = want[: len(want) // 3]
-    path.write_bytes(magic + hashlib.sha256(payload).digest() + payload)
+    path.write_bytes(disk_cache.framed(magic, payload))
     monkeypatch.setattr(_native, "_AUTOMATA", {})
     with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
         assert _native.trigger_automaton(merged_form).to_bytes() == want and built == [1, 1]

@@ -5,10 +5,12 @@ test_core_cache.py.)"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -95,7 +97,7 @@ def test_fingerprint_follows_every_part(tmp_path) -> None:
 
 
 def _crafted(kind: str, payload: bytes) -> bytes:
-    return f"amberline {kind} 1\n".encode() + hashlib.sha256(payload).digest() + payload
+    return disk_cache.framed(f"amberline {kind} 1\n".encode(), payload)
 
 
 @pytest.mark.parametrize("case", ["empty", "other kind", "flipped", "truncated", "valid sum, bad "
@@ -132,6 +134,42 @@ def test_hostile_file_is_ignored_and_replaced(cache_dir, case, caplog) -> None:
     assert "ignoring the cache file" in caplog.text
     if case != "directory":  # a directory in the way stays (the value is still computed)
         assert _strings_cached(key, ["again"]) == (["fresh"], [])  # replaced, good again
+
+
+@pytest.mark.parametrize("damage", ["first byte", "middle byte", "last byte", "zeroed",
+                                    "swapped halves", "sha-256 framing"])
+def test_checksum_refuses_any_change_of_the_payload(cache_dir, damage, caplog) -> None:
+    """The header holds XXH3-128 of the payload; a payload changed anywhere, zeroed whole at
+    the right length (what a crash can leave of a file whose data never reached the disk) or
+    framed by the previous format's SHA-256 is refused and computed again."""
+    import xxhash
+
+    key = disk_cache.fingerprint("damage")
+    _strings_cached(key, TEXTS)
+    (path,) = _files(cache_dir)
+    magic = b"amberline test strings 1\n"
+    good = path.read_bytes()
+    payload = good[len(magic) + 16 :]
+    assert good == magic + xxhash.xxh3_128_digest(payload) + payload
+    assert disk_cache.read(path, magic) == payload
+    body = bytearray(payload)
+    if damage == "zeroed":
+        body[:] = bytes(len(body))
+    elif damage == "swapped halves":
+        half = len(body) // 2
+        body[:] = body[half:] + body[:half]
+    elif damage == "sha-256 framing":
+        import hashlib
+
+        body = bytearray(hashlib.sha256(payload).digest()[16:] + payload)
+    else:
+        body[{"first byte": 0, "middle byte": len(body) // 2, "last byte": -1}[damage]] ^= 0x40
+    path.write_bytes(good[: len(magic) + 16] + bytes(body))
+    with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
+        assert disk_cache.read(path, magic) is None  # (the decoder is not what refuses it)
+        assert "its checksum does not match" in caplog.text
+        assert _strings_cached(key, ["fresh"]) == (["fresh"], [1])
+    assert _strings_cached(key, ["again"]) == (["fresh"], [])
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
@@ -332,7 +370,7 @@ def test_crafted_regex_code_is_refused(cache_dir, caplog) -> None:
     path, magic = disk_cache._location(disk_cache.RegexCache.KIND, disk_cache._regex_key())
     path.parent.mkdir(parents=True)
     payload = disk_cache.encode_regexes(crafted)  # a valid file whose code `_sre` refuses
-    path.write_bytes(magic + hashlib.sha256(payload).digest() + payload)
+    path.write_bytes(disk_cache.framed(magic, payload))
     with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
         cache = disk_cache.RegexCache()
         assert cache.regex(pattern, flags) == re.compile(pattern, flags)
@@ -508,3 +546,174 @@ def test_lexicon_patterns_from_the_disk_cache(cache_dir, caplog) -> None:
     for _ in range(2):  # computed, then with the others read back
         with pytest.raises(lexicon.LexiconError, match="extra"):
             lexicon.parse_lexicon(broken, origin)
+
+
+# --- eviction ----------------------------------------------------------------------------------
+
+DAY = 24 * 3600
+
+
+def _entry(cache_dir, name: str, size: int, age: float = 0):
+    """A cache file of `size` payload bytes (written, so pruning the others) last used `age`
+    seconds ago."""
+    key = disk_cache.fingerprint("prune", name)
+    compute, _ = _counting(["x" * size])
+    disk_cache.cached(f"test {name}", key, compute, disk_cache.strings, disk_cache.unstrings)
+    (path,) = cache_dir.glob(f"test-{name}-*")
+    return _aged(path, age)
+
+
+def _aged(path, age: float):
+    when = time.time() - age
+    os.utime(path, (when, when), follow_symlinks=False)
+    return path
+
+
+def _entries(cache_dir, ages: dict[str, float], size: int) -> dict:
+    paths = {name: _entry(cache_dir, name, size) for name in ages}
+    return {name: _aged(path, ages[name]) for name, path in paths.items()}
+
+
+def _names(cache_dir) -> set[str]:
+    return {p.name.split("-")[1] for p in cache_dir.glob("test-*")}
+
+
+def test_prune_removes_what_no_process_used_within_max_age(cache_dir) -> None:
+    old = _entries(cache_dir, {"old": disk_cache.MAX_AGE + DAY, "week": 7 * DAY, "now": 0},
+                   100)["old"]
+    crashed = cache_dir / ".cache-crashed"  # a writer that died mid-write
+    crashed.write_bytes(b"half")
+    os.utime(crashed, (time.time() - 2 * disk_cache.RECENT,) * 2)
+    writing = cache_dir / ".cache-writing"  # one writing now
+    writing.write_bytes(b"half")
+    others = [cache_dir / "notes.txt", cache_dir / "sub.bin"]
+    others[0].write_text("not ours")
+    others[1].mkdir()
+    link = cache_dir / "link-0-3.bin"
+    link.symlink_to(old)  # not followed: the file it names is judged by its own time
+    assert disk_cache.prune(cache_dir) == 2
+    assert _names(cache_dir) == {"week", "now"}
+    assert not crashed.exists() and writing.exists()
+    assert all(p.exists() for p in others) and link.is_symlink()
+
+
+def test_prune_keeps_the_most_recently_used_within_the_size_limit(cache_dir,
+                                                                   monkeypatch) -> None:
+    _entries(cache_dir, {name: (5 - i) * 2 * disk_cache.RECENT  # "a" least recently used
+                         for i, name in enumerate(["a", "b", "c", "d", "e"])}, 100_000)
+    monkeypatch.setenv("AMBERLINE_CACHE_MAX_MB", str(0.25))  # room for two of them
+    assert disk_cache.prune(cache_dir) == 3
+    assert _names(cache_dir) == {"d", "e"}
+    total = sum(p.stat().st_size for p in _files(cache_dir))
+    assert total <= disk_cache.max_total()
+    assert disk_cache.prune(cache_dir) == 0
+
+
+def test_prune_never_removes_a_file_used_within_recent(cache_dir, monkeypatch) -> None:
+    _entries(cache_dir, {"older": 2 * disk_cache.RECENT, "recent": disk_cache.RECENT / 2,
+                         "now": 0}, 100_000)
+    monkeypatch.setenv("AMBERLINE_CACHE_MAX_MB", "0")
+    assert disk_cache.prune(cache_dir) == 1
+    assert _names(cache_dir) == {"recent", "now"}  # over the limit, yet kept
+
+
+def test_a_read_marks_the_file_used(cache_dir, monkeypatch) -> None:
+    """Reading a file makes it the most recently used, so an old file in use stays and an
+    unread newer one goes first."""
+    read_one = _entries(cache_dir, {"read": 3 * DAY, "unread": 2 * DAY}, 100_000)["read"]
+    assert disk_cache.read(read_one, b"amberline test read 1\n") is not None
+    assert time.time() - read_one.stat().st_mtime < 60
+    monkeypatch.setenv("AMBERLINE_CACHE_MAX_MB", str(0.15))
+    assert disk_cache.prune(cache_dir) == 1
+    assert _names(cache_dir) == {"read"}
+
+
+def test_writing_a_new_file_prunes(cache_dir, monkeypatch) -> None:
+    _entry(cache_dir, "old", 100, disk_cache.MAX_AGE + DAY)
+    _entry(cache_dir, "big", 300_000, 2 * disk_cache.RECENT)
+    assert _names(cache_dir) == {"big"}  # the old one went when the big one was written
+    monkeypatch.setenv("AMBERLINE_CACHE_MAX_MB", str(0.2))
+    _entry(cache_dir, "new", 100)
+    assert _names(cache_dir) == {"new"}
+
+
+def test_prune_puts_back_a_file_used_or_replaced_since_it_was_looked_at(cache_dir) -> None:
+    path = _entry(cache_dir, "raced", 1000, disk_cache.MAX_AGE + DAY)
+    seen = path.stat()
+    os.utime(path)  # a reader used it between the listing and the removal
+    assert not disk_cache._evict(path, seen)
+    newer = cache_dir / ".cache-newer"
+    newer.write_bytes(path.read_bytes())
+    os.utime(newer, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    os.replace(newer, path)  # a writer replaced it (another inode, the same time)
+    assert not disk_cache._evict(path, seen)
+    assert [p.name for p in cache_dir.iterdir()] == [path.name]  # nothing left aside
+    assert disk_cache._evict(path, path.stat())
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_a_reader_keeps_reading_a_file_pruned_under_it(cache_dir) -> None:
+    path = _entry(cache_dir, "open", 200_000, disk_cache.MAX_AGE + DAY)
+    want = path.read_bytes()
+    with path.open("rb") as handle:
+        head = handle.read(1000)
+        assert disk_cache.prune(cache_dir) == 1 and not path.exists()
+        assert head + handle.read() == want
+
+
+def test_processes_pruning_reading_and_writing_at_once_only_ever_read_good_values(
+        cache_dir) -> None:
+    """Several processes each write and read back entries of a cache whose limit holds
+    about two of them, while each writes a new entry (and so prunes) every round and makes
+    some entries look unused: each value read back is the one written for its key (or
+    computed again), never another's or a damaged one, and no process fails."""
+    code = """
+import os, sys
+from amberline import disk_cache
+me = int(sys.argv[1])
+bad = computed = 0
+def compute(value):
+    global computed
+    computed += 1
+    return value
+for round in range(40):
+    disk_cache.cached("test churn", disk_cache.fingerprint("churn", str(me), str(round)),
+                      lambda: ["new"], disk_cache.strings, disk_cache.unstrings)  # (prunes)
+    for key in range(6):
+        value = [f"value of {key}", "x" * 40_000]
+        got = disk_cache.cached("test shared", disk_cache.fingerprint("shared", str(key)),
+                                lambda: compute(value), disk_cache.strings, disk_cache.unstrings)
+        bad += got != value
+    for path in list(disk_cache.core.cache_dir().glob("test-shared-*"))[me % 2 :: 3]:
+        try:  # some look unused, so that every write prunes
+            os.utime(path, (0, 0))
+        except FileNotFoundError:
+            pass
+print(bad, computed > 6)  # (more than once per key: files were pruned under it)
+"""
+    env = {**os.environ, "AMBERLINE_CACHE_DIR": str(cache_dir), "AMBERLINE_CACHE_MAX_MB": "0.1"}
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(i)], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(4)]
+    results = [run.communicate(timeout=300) for run in runs]
+    assert [(run.returncode, out.strip()) for run, (out, _) in zip(runs, results, strict=True)] \
+        == [(0, "0 True")] * 4, [err for _, err in results]
+    assert not [p for p in cache_dir.iterdir() if p.name.startswith(".evict-")]
+
+
+def test_doctor_reports_the_cache_and_an_unwritable_one(cache_dir, tmp_path,
+                                                         monkeypatch) -> None:
+    from amberline.doctor import check_cache
+
+    empty = check_cache()
+    assert empty.ok and f"{cache_dir}: 0 files, 0.0 MB" in empty.detail
+    _entries(cache_dir, {"one": 0, "two": 0}, 600_000)
+    (cache_dir / ".cache-writing").write_bytes(b"x" * 100_000)  # not counted
+    files, size = disk_cache.usage(cache_dir)
+    assert files == 2 and size == sum(p.stat().st_size for p in cache_dir.glob("test-*"))
+    found = check_cache()
+    assert found.ok and f"{cache_dir}: 2 files, {size / 2**20:.1f} MB" in found.detail
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("AMBERLINE_CACHE_DIR", str(blocker / "cache"))
+    refused = check_cache()
+    assert not refused.ok and not refused.required and "not a writable" in refused.detail

@@ -15,6 +15,18 @@ plain arrays and strings, never from pickles). Anything wrong is logged, and the
 computed again and the file replaced. Writes are atomic (a reader never sees half a file) and
 best effort (a read-only home only costs the next process the computation).
 
+The checksum guards against corruption (a torn or partial write after a crash, a full disk,
+a bad sector), not against someone who can write the user's cache directory (such a person
+could write a matching checksum of any kind): so it is XXH3-128, which any change of the
+payload alters with the odds of a 128-bit digest, at a small fraction of SHA-256's cost over
+the megabytes every start-up reads back.
+
+Nothing else removes old files: every change of the data, the code or the core's sources
+keys new ones. `prune`, run after each new file is written, removes what no process has used
+for `MAX_AGE` and then, beyond `max_total()` bytes, the least recently used, never one used
+within `RECENT` (a running process may still want it). A read refreshes the file's
+modification time when it is older than `RECENT`, so that time is when a process last used it.
+
 Payloads are `pack`ed sections: byte strings, `ints`/`floats` arrays and `strings` lists,
 which decode without running anything. `hyperscan_database` is the one place a Hyperscan
 database is compiled, through this cache (Hyperscan serialises its databases and checks its
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 import _sre
 import atexit
+import contextlib
 import hashlib
 import json
 import logging
@@ -36,6 +49,7 @@ import re._compiler  # the code `re` compiles a pattern to (see `RegexCache`)
 import re._parser
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import accumulate, pairwise
@@ -43,6 +57,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from xxhash import xxh3_128_digest
 
 from amberline import core
 
@@ -50,8 +65,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_BYTES = 64 * 1024 * 1024
-FORMAT = 2  # of `strings` (in the file names: a file of another format is not looked at)
-_DIGEST = 32  # sha256 of the payload, after the magic line
+# Of the files (their checksum, `strings`): in the file names, so a file of another format is
+# not looked at (and is pruned like any file no process uses).
+FORMAT = 3
+_DIGEST = 16  # XXH3-128 of the payload, after the magic line
+MAX_AGE = 30 * 24 * 3600  # seconds unused after which `prune` removes a file
+RECENT = 3600  # seconds: a file used within them is never pruned; reads refresh older times
+MAX_TOTAL_MB = 256  # `max_total()` unless AMBERLINE_CACHE_MAX_MB says otherwise
+_TEMP = ".cache-"  # the prefix of a file being written (`write`)
 
 
 def fingerprint(*parts: bytes | str | Path) -> str:
@@ -109,6 +130,7 @@ def read(path: Path, magic: bytes) -> bytes | None:
         return None
     except OSError as exc:
         return _discard(path, str(exc))
+    head = len(magic) + _DIGEST
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -118,24 +140,56 @@ def read(path: Path, magic: bytes) -> bytes | None:
             return _discard(path, "another user owns it or may write it")
         if info.st_size > MAX_BYTES:
             return _discard(path, "it is too large")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            blob = handle.read(MAX_BYTES + 1)
+        if info.st_size < head:
+            return _discard(path, "it is not a cache file of this kind")
+        header, payload = _read_parts(fd, head, info.st_size)
+        if time.time() - info.st_mtime > RECENT:
+            _mark_used(fd, path)
     except OSError as exc:
         return _discard(path, str(exc))
     finally:
         os.close(fd)
-    head = len(magic) + _DIGEST
-    if len(blob) > MAX_BYTES or len(blob) < head or not blob.startswith(magic):
+    if len(payload) != info.st_size - head or not header.startswith(magic):
         return _discard(path, "it is not a cache file of this kind")
-    payload = blob[head:]
-    if hashlib.sha256(payload).digest() != blob[len(magic) : head]:
+    if xxh3_128_digest(payload) != header[len(magic) :]:
         return _discard(path, "its checksum does not match")
     return payload
+
+
+def _read_parts(fd: int, head: int, size: int) -> tuple[bytes, bytes]:
+    """The first `head` bytes of the file and the rest (about `size` bytes in all), read into
+    two objects so that the payload, megabytes for some tables, is not copied out of a
+    whole-file buffer. Short only if the file changed since it was measured (then the
+    caller's length check refuses it)."""
+    if not hasattr(os, "pread"):  # (Windows)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(head), handle.read(size + 1 - head)
+    header = os.pread(fd, head, 0)
+    parts, at, left = [], head, size - head
+    while left > 0:
+        part = os.pread(fd, left, at)
+        if not part:
+            break
+        parts.append(part)
+        at, left = at + len(part), left - len(part)
+    payload = parts[0] if len(parts) == 1 else b"".join(parts)
+    return header, payload
+
+
+def _mark_used(fd: int, path: Path) -> None:
+    """Set the file's modification time to now: `prune` reads it as the time of last use."""
+    with contextlib.suppress(OSError):  # (one it may not touch is still read: it ages sooner)
+        os.utime(fd if os.utime in os.supports_fd else path)
 
 
 def _discard(path: Path, why: str) -> None:
     log.warning("ignoring the cache file %s (%s); computing it again", path, why)
     return None
+
+
+def framed(magic: bytes, payload: bytes) -> bytes:
+    """A cache file's bytes: its magic line, the payload's checksum, the payload."""
+    return magic + xxh3_128_digest(payload) + payload
 
 
 def write(path: Path, magic: bytes, payload: bytes) -> None:
@@ -144,16 +198,133 @@ def write(path: Path, magic: bytes, payload: bytes) -> None:
 
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_TEMP, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(magic + hashlib.sha256(payload).digest() + payload)
+                handle.write(framed(magic, payload))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
         log.info("could not cache %s in %s: %s", path.name, path.parent, exc)
+        return
+    prune(path.parent)
+
+
+# --- eviction ------------------------------------------------------------------------------------
+
+_EVICT = ".evict-"  # the prefix of a file `prune` is removing
+
+
+def max_total() -> int:
+    """The bytes of cache files `prune` keeps at most (beyond files used within `RECENT`):
+    `AMBERLINE_CACHE_MAX_MB` megabytes, else `MAX_TOTAL_MB`."""
+    text = os.environ.get("AMBERLINE_CACHE_MAX_MB", "").strip()
+    try:
+        megabytes = float(text) if text else MAX_TOTAL_MB
+        if not megabytes >= 0:
+            raise ValueError("negative")
+    except ValueError:
+        log.warning("AMBERLINE_CACHE_MAX_MB=%r is not a number of megabytes; using %d", text,
+                    MAX_TOTAL_MB)
+        megabytes = MAX_TOTAL_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def prune(directory: Path | None = None) -> int:
+    """Remove the cache files of `directory` (`core.cache_dir()`) that no process is likely to
+    use again, and the files crashed writers left; how many were removed.
+
+    A file is kept while it was used (written, or read: see `read`) within `MAX_AGE`, and then
+    as long as the files used more recently do not fill `max_total()`; a file used within
+    `RECENT` is always kept, as another process may be about to read it. Any user of the
+    directory may run this at any time: a file is first renamed out of the way (atomic: a
+    reader opens the whole file or none, and one that has it open keeps reading it), then
+    put back if it was replaced or used since it was looked at, else deleted. Only this
+    user's regular files of the cache's names are touched."""
+    directory = core.cache_dir() if directory is None else directory
+    now, removed = time.time(), 0
+    try:
+        entries, leftovers = _listing(directory)
+    except OSError as exc:
+        log.info("could not prune the cache %s: %s", directory, exc)
+        return removed
+    for name, info in leftovers:  # a write or removal takes far less than RECENT
+        if now - info.st_mtime > RECENT and _unlink(directory / name):
+            removed += 1
+    total, limit = sum(size for _, size, _, _ in entries), max_total()
+    for used, size, info, name in entries:
+        if now - used < RECENT or (now - used <= MAX_AGE and total <= limit):
+            break
+        if _evict(directory / name, info):
+            removed += 1
+            total -= size
+    if removed:
+        log.info("removed %d unused files from the cache %s", removed, directory)
+    return removed
+
+
+def usage(directory: Path | None = None) -> tuple[int, int]:
+    """How many cache files `directory` (`core.cache_dir()`) holds, and their bytes (none
+    when it cannot be listed)."""
+    try:
+        entries, _ = _listing(core.cache_dir() if directory is None else directory)
+    except OSError:
+        return 0, 0
+    return len(entries), sum(size for _, size, _, _ in entries)
+
+
+def _listing(directory: Path) -> tuple[list[tuple[float, int, os.stat_result, str]],
+                                       list[tuple[str, os.stat_result]]]:
+    """This user's regular files in `directory`: the cache files by time of last use (least
+    recent first: time, size, stat, name), and what writers and pruners left aside (name,
+    stat). OSError if the directory cannot be listed."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    entries, leftovers = [], []
+    with os.scandir(directory) as listing:
+        for item in listing:
+            name = item.name
+            leftover = name.startswith((_TEMP, _EVICT))
+            if not leftover and (name.startswith(".") or not name.endswith(".bin")):
+                continue
+            try:
+                info = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or (uid is not None and info.st_uid != uid):
+                continue
+            if leftover:
+                leftovers.append((name, info))
+            else:
+                entries.append((info.st_mtime, info.st_size, info, name))
+    entries.sort(key=lambda entry: (entry[0], entry[3]))
+    return entries, leftovers
+
+
+def _evict(path: Path, seen: os.stat_result) -> bool:
+    """Delete the cache file at `path` unless it changed since `seen` (see `prune`)."""
+    hidden = path.with_name(f"{_EVICT}{os.urandom(6).hex()}-{path.name}")
+    try:
+        os.rename(path, hidden)  # (fails if another process removed or is removing it)
+    except OSError:
+        return False
+    try:
+        info = os.lstat(hidden)
+        if (info.st_ino, info.st_mtime_ns) != (seen.st_ino, seen.st_mtime_ns):
+            os.replace(hidden, path)  # written or used meanwhile: back (any file of that
+            return False              # name holds the same value, so nothing newer is lost)
+    except OSError:
+        pass
+    return _unlink(hidden)
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:  # gone already, or open elsewhere on a system that forbids it
+        return False
 
 
 # --- payloads: sections of plain arrays and strings -------------------------------------------

@@ -9,6 +9,7 @@ unlike opening a `Store`).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -87,6 +88,25 @@ def check_lexicon() -> Check:
     return Check("lexicon", True, f"version {lexicon.version}, {entries} entries")
 
 
+def check_cache() -> Check:
+    """The disk cache of compiled tables (`amberline.disk_cache`): where, how large, and
+    whether this user can write there; without it every process computes the tables again
+    (seconds of start-up each time, not a failure)."""
+    from amberline import core, disk_cache
+
+    directory = core.cache_dir()
+    files, size = disk_cache.usage(directory)
+    days, limit = disk_cache.MAX_AGE // 86400, disk_cache.max_total() / 2**20
+    detail = (f"{directory}: {files} files, {size / 2**20:.1f} MB (files unused for {days} days "
+              f"are removed, then the least recently used beyond {limit:.0f} MB)")
+    existing = next(p for p in (directory, *directory.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK) or not existing.is_dir():
+        return Check("disk cache", False, f"{existing} is not a writable directory: every "
+                     "start-up computes the tables again (set AMBERLINE_CACHE_DIR)",
+                     required=False)
+    return Check("disk cache", True, detail, required=False)
+
+
 def check_engines(scheduler: str | None = None) -> list[Check]:
     """Hyperscan (the screening matcher), and the Dask engine's libraries and scheduler."""
     checks = []
@@ -120,4 +140,4 @@ def _check_scheduler(address: str) -> Check:
 
 def run_checks(db: str | Path, scheduler: str | None = None) -> list[Check]:
     """Every check, in the order shown."""
-    return [*check_database(db), check_lexicon(), *check_engines(scheduler)]
+    return [*check_database(db), check_lexicon(), *check_engines(scheduler), check_cache()]
