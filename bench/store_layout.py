@@ -50,8 +50,7 @@ from screen import backpage_dev_ads, load_ads
 BATCH = 1000
 Statement = tuple[str, Any, bool]
 # The tables a scan writes, with the statement kinds reported for them.
-SCAN_TABLES = ("ads", "identifiers", "flag_categories", "image_hashes", "link_keys",
-               "link_minhash")
+SCAN_TABLES = ("ads", "identifiers", "flag_categories", "image_hashes", "link_minhash")
 WITHOUT_ROWID_IDENTIFIERS = (
     "DROP TABLE identifiers",
     "CREATE TABLE identifiers (ad_id INTEGER NOT NULL REFERENCES ads(id) ON DELETE CASCADE,"

@@ -26,8 +26,8 @@ from amberline.engines.local import LocalEngine  # noqa: E402
 from amberline.engines.logs import StageLog  # noqa: E402
 from amberline.scan_hooks import default_hooks  # noqa: E402
 from amberline.store import Store  # noqa: E402
+from amberline.store.networks import stored_keys  # noqa: E402
 from amberline.store.schema_networks import (  # noqa: E402
-    link_keys,
     link_minhash,
     network_members,
     networks,
@@ -72,8 +72,8 @@ def snapshot(store: Store) -> dict[str, object]:
     ads = [(s.id, s.ad, s.screening) for batch in store.iter_ads(500) for s in batch]
     with store.engine.connect() as conn:
         key_of = dict(conn.execute(sa.text("SELECT id, key FROM ads")).all())
-        keys = sorted((key_of[r.ad_id], r.kind, r.value) for r in conn.execute(
-            sa.select(link_keys)))
+        keys = sorted((key_of[ad_id], kind, value) for ad_id, found in stored_keys(
+            conn, lambda col: col > 0).items() for kind, value in found)
         sigs = {key_of[r.ad_id]: (r.signature, r.empty) for r in conn.execute(
             sa.select(link_minhash))}
         members: dict[str, set[str]] = {}

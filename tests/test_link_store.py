@@ -19,7 +19,7 @@ from amberline.scan import run_scan
 from amberline.scan_hooks import default_hooks
 from amberline.store.database import Store
 from amberline.store.schema import ads
-from amberline.store.schema_networks import link_keys, link_minhash, network_members
+from amberline.store.schema_networks import link_minhash, network_members
 
 B_TEXT = ("Sweet new girl in town ask for Kim, relaxing company near the harbour bridge, "
           "friendly and punctual, weekends and evenings, call {phone} any time today")
@@ -68,10 +68,12 @@ def linked(tmp_path: Path) -> tuple[Store, Path]:
     return store, tmp_path
 
 
-def test_scan_stores_keys_and_signatures(linked) -> None:
+def test_scan_stores_signatures_and_keys_are_derived(linked) -> None:
+    from amberline.store.networks import stored_keys
+
     store, _ = linked
     with store.engine.connect() as conn:
-        keys = set(conn.execute(sa.select(link_keys.c.kind, link_keys.c.value)).all())
+        keys = {k for found in stored_keys(conn, lambda col: col > 0).values() for k in found}
         sigs = conn.execute(sa.select(link_minhash.c.signature)).scalars().all()
     assert ("phone", "+17035550142") in keys and ("email", "desk@example.org") in keys
     assert len(sigs) == len(ADS) and {len(s) for s in sigs} == {128 * 4}
@@ -154,30 +156,28 @@ def test_cli_link_networks_jsonl_show_and_graphml(linked) -> None:
 
 
 @pytest.mark.parametrize("scattered", [False, True])
-def test_keys_written_twice_are_stored_once(linked, scattered: bool) -> None:
-    """A link run's backfill and a scan's hook may both write an ad's keys: the first write
-    wins, for neighbouring ids (one range read) and scattered ones (id lists) alike."""
-    from amberline.store.networks import insert_keys, stored_of
+def test_signatures_written_twice_are_stored_once(linked, scattered: bool) -> None:
+    """A link run's backfill and a scan's hook may both write an ad's signature: the first
+    write wins, for neighbouring ids (one range read) and scattered ones (id lists) alike."""
+    from amberline.store.networks import insert_signatures, stored_of
 
     store, _ = linked
     with store.engine.connect() as conn:
         ids = sorted(conn.execute(sa.select(ads.c.id)).scalars().all())
-    # Forget the signatures and keys of some ads, as if their scan died before its hook ran.
+        before = dict(conn.execute(sa.select(link_minhash.c.ad_id, link_minhash.c.signature)).all())
+    # Forget the signatures of some ads, as if their scan died before its hook ran.
     gone = [ids[0], ids[-1]] if scattered else ids[2:5]
     with store.writer.begin() as conn:
-        conn.execute(link_keys.delete().where(link_keys.c.ad_id.in_(gone)))
         conn.execute(link_minhash.delete().where(link_minhash.c.ad_id.in_(gone)))
         assert stored_of(conn, link_minhash.c.ad_id, ids) == set(ids) - set(gone)
     asked = gone + ([ids[len(ids) // 2]] if scattered else [ids[5]])  # and one still stored
     sig = b"\0" * 512
     with store.writer.begin() as conn:
-        insert_keys(conn, [(i, "phone", f"+1202555{i:04d}") for i in asked],
-                    [(i, sig, False) for i in asked])
+        insert_signatures(conn, [(i, sig, False) for i in asked])
     with store.engine.connect() as conn:
+        after = dict(conn.execute(sa.select(link_minhash.c.ad_id, link_minhash.c.signature)).all())
         minhash = conn.execute(sa.select(link_minhash.c.ad_id)).scalars().all()
-        keys = conn.execute(sa.select(link_keys.c.ad_id, link_keys.c.value)).all()
         assert stored_of(conn, link_minhash.c.ad_id, ids) == set(ids)
         assert stored_of(conn, link_minhash.c.ad_id, []) == set()
     assert sorted(minhash) == ids  # each ad once
-    new_keys = {(i, v) for i, v in keys if v.startswith("+1202555") and v.endswith(f"{i:04d}")}
-    assert new_keys == {(i, f"+1202555{i:04d}") for i in gone}  # the stored ad kept its own
+    assert {i for i in ids if after[i] != before[i]} == set(gone)  # the stored ad kept its own

@@ -474,7 +474,7 @@ def test_identifier_and_hash_ids_go_past_32_bits(store: Store) -> None:
     store.write_new(None, [screened(1)])
     big = 3_000_000_000
     with store.writer.begin() as conn:
-        for table in ("identifiers", "image_hashes", "link_keys", "link_edges"):
+        for table in ("identifiers", "image_hashes", "link_edges"):
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
                              {"t": table, "n": big})

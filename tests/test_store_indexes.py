@@ -1,6 +1,7 @@
-"""The indexes on `ads` (migration 0013) and `link_keys` (0014): lookups by city still walk
-an index after the single-column city index went, link keys are still read through an index
-after the (kind, value) one went, and each migration keeps every stored row both ways.
+"""The indexes on `ads` (migration 0013) and `link_keys` (0014, the table gone in 0015): lookups
+by city still walk an index after the single-column city index went, link keys (derived from
+`identifiers` since 0015) are read through the ad id index, and each migration keeps every
+stored row both ways.
 
 Runs on SQLite and, with AMBERLINE_TEST_PG_URL, on PostgreSQL (the query plans: SQLite only).
 """
@@ -23,8 +24,9 @@ from amberline.scan_hooks import default_hooks
 from amberline.store import Store
 from amberline.store.migrate import alembic_config, current_revision, head_revision
 from amberline.store.network_reads import keys_of_members
+from amberline.store.networks import stored_keys
 from amberline.store.queue import QueueFilter, page
-from amberline.store.schema_networks import link_keys, networks
+from amberline.store.schema_networks import networks
 from pg_helpers import BACKENDS, store_at
 
 GONE = {"ix_ads_city", "ix_ads_content_hash"}
@@ -124,37 +126,45 @@ def linked(store: Store) -> None:
 
 
 def key_reads(store: Store) -> dict[str, Any]:
-    """Every stored link key, and each network's members' keys (the network page's read)."""
+    """Every ad's link keys, and each network's members' keys (the network page's read)."""
     with store.reading() as conn:
         ids = conn.execute(sa.select(networks.c.id).order_by(networks.c.id)).scalars().all()
         return {
-            "keys": conn.execute(sa.select(link_keys.c.ad_id, link_keys.c.kind, link_keys.c.value)
-                                 .order_by(link_keys.c.id)).all(),
+            "keys": [(ad_id, kind, value) for ad_id, found in
+                     stored_keys(conn, lambda col: col > 0).items() for kind, value in found],
             "members": {nid: keys_of_members(conn, nid) for nid in ids},
         }
+
+
+def stored_key_rows(store: Store) -> list[tuple[int, str, str]]:
+    """The rows of the `link_keys` table of revisions before 0015, in id order."""
+    with store.reading() as conn:
+        return [tuple(r) for r in conn.execute(
+            sa.text("SELECT ad_id, kind, value FROM link_keys ORDER BY id"))]
 
 
 def test_migration_0014_keeps_every_link_key_down_and_up(location: str) -> None:
     with Store(location) as store:
         linked(store)
-        assert KEY_INDEX not in ad_indexes(store, "link_keys")
-        assert "ix_link_keys_ad_id" in ad_indexes(store, "link_keys")
+        assert "link_keys" not in sa.inspect(store.engine).get_table_names()
         before = key_reads(store)
         assert len(before["keys"]) == 60 and before["members"]
         with store.writing() as conn:
             command.downgrade(alembic_config(conn), "0013")
             assert current_revision(conn) == "0013"
         assert KEY_INDEX in ad_indexes(store, "link_keys")
+        assert "ix_link_keys_ad_id" in ad_indexes(store, "link_keys")
+        assert stored_key_rows(store) == before["keys"]
         assert key_reads(store) == before
     with Store(location) as store:  # opening migrates to head again
         assert store.migrated
-        assert KEY_INDEX not in ad_indexes(store, "link_keys")
+        assert "link_keys" not in sa.inspect(store.engine).get_table_names()
         assert key_reads(store) == before
 
 
 def test_link_key_reads_walk_the_ad_id_index(tmp_path: Path) -> None:
     """Every read of link keys the code makes (a link run's records, a network's page) is a
-    search of the ad id index, never a scan of the table."""
+    search of the identifiers' ad id index, never a scan of the table."""
     with Store(tmp_path / "keys.db") as store:
         store_batch(store, None, items(300), default_hooks(store))
 
@@ -166,6 +176,6 @@ def test_link_key_reads_walk_the_ad_id_index(tmp_path: Path) -> None:
                 for nid in ids:
                     keys_of_members(conn, nid)
 
-        found = plans(store, run, table="link_keys")
-        assert all("SEARCH link_keys USING INDEX ix_link_keys_ad_id" in plan
+        found = plans(store, run, table="identifiers")
+        assert all("SEARCH identifiers USING INDEX ix_identifiers_ad_id" in plan
                    for plan in found), found

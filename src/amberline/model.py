@@ -31,7 +31,7 @@ META_AGE = "age"
 META_PHONE = "phone"
 META_FIELDS = (META_LOCATION, META_AGE, META_PHONE)
 # Where `Ad.meta` is kept in a stored or serialised ad's `raw` mapping (see `raw_with_meta`).
-_META_RAW_KEY = "_source_meta"
+META_RAW_KEY = "_source_meta"
 
 
 _TEXT_FIELDS = ("source", "title", "body", "source_id", "url", "city", "region", "country")
@@ -134,15 +134,15 @@ def ad_key(source: str, source_id: str | None, content_hash: str) -> str:
 def raw_with_meta(ad: Ad) -> dict[str, Any]:
     """The ad's `raw` with its `meta` inside, for stores and files that keep one JSON column;
     `split_meta` takes it out again."""
-    return {**ad.raw, _META_RAW_KEY: ad.meta} if ad.meta else ad.raw
+    return {**ad.raw, META_RAW_KEY: ad.meta} if ad.meta else ad.raw
 
 
 def split_meta(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """(raw, meta) of a mapping written by `raw_with_meta`."""
-    meta = raw.get(_META_RAW_KEY)
+    meta = raw.get(META_RAW_KEY)
     if not isinstance(meta, dict):
         return raw, {}
-    rest = {k: v for k, v in raw.items() if k != _META_RAW_KEY}
+    rest = {k: v for k, v in raw.items() if k != META_RAW_KEY}
     return rest, {str(k): str(v) for k, v in meta.items() if k in META_FIELDS}
 
 

@@ -52,15 +52,15 @@ FLAG_TYPE = pa.struct([
 OBF_TYPE = pa.struct([
     ("start", pa.int64()), ("end", pa.int64()), ("kind", pa.string()), ("original", pa.string()),
 ])
-KEY_TYPE = pa.struct([("kind", pa.string()), ("value", pa.string())])
 SCREENED_SCHEMA = pa.schema([
     ("key", pa.string()), *AD_FIELDS,
     ("score", pa.float64()), ("pipeline_version", pa.string()),
     ("spans", pa.list_(SPAN_TYPE)), ("flags", pa.list_(FLAG_TYPE)),
     ("obfuscations", pa.list_(OBF_TYPE)),
-    # Linking inputs computed on the worker with the scan hook's own functions (identifier
-    # keys from the spans, the MinHash signature blob), so the driver only inserts them.
-    ("link_keys", pa.list_(KEY_TYPE)), ("link_signature", pa.binary()), ("link_empty", pa.bool_()),
+    # The linking input computed on the worker by the scan hook's own `prepare` (the MinHash
+    # signature blob), so the driver only inserts it. Link keys are no column: a link run
+    # derives them from the stored identifier rows.
+    ("link_signature", pa.binary()), ("link_empty", pa.bool_()),
 ])
 
 
@@ -138,7 +138,6 @@ def screened_table(
          for o in s.obfuscations]
         for s in screenings
     ]
-    columns["link_keys"] = [[{"kind": k, "value": v} for k, v in r.keys] for r in links]
     columns["link_signature"] = [r.signature for r in links]
     columns["link_empty"] = [r.empty for r in links]
     return pa.Table.from_pydict(columns, schema=SCREENED_SCHEMA)
@@ -176,6 +175,5 @@ def read_screened(path: Path) -> tuple[list[tuple[Ad, Screening]], list[LinkInpu
         screening = Screening(row["key"], spans, flags, row["score"], row["pipeline_version"],
                               obfuscations)
         items.append((_ad(row), screening))
-        keys = [(k["kind"], k["value"]) for k in row["link_keys"]]
-        links.append(LinkInputs(keys, row["link_signature"], row["link_empty"]))
+        links.append(LinkInputs(row["link_signature"], row["link_empty"]))
     return items, links

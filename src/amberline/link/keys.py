@@ -69,7 +69,16 @@ def _host(kind: str, value: str) -> str:
 
 
 def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tuple[str, str]]:
-    """Distinct (kind, normalised value) for the identifier spans, in first-seen order.
+    """Distinct (kind, normalised value) for the identifier spans, in first-seen order
+    (`keys_from_values` of the spans' kinds and values)."""
+    return keys_from_values(((s.kind, s.value) for s in spans), source)
+
+
+def keys_from_values(values: Iterable[tuple[str, Any]], source: str | None = None
+                     ) -> list[tuple[str, str]]:
+    """Distinct (kind, normalised value) of the identifier kinds among (kind, value) pairs, in
+    first-seen order: an ad's spans, or its stored `identifiers` rows (the same kinds and
+    values as text, distinct), which give the same keys.
 
     Two kinds of address say nothing about who posted an ad, and would join every ad of a site
     or every user of a mail provider, so they are not link keys (the spans stay stored):
@@ -79,11 +88,10 @@ def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tu
       example.com" also reads as the URL "example.com").
     """
     seen: dict[tuple[str, str], None] = {}
-    for span in spans:
-        kind = span.kind
+    for kind, value in values:
         if kind not in _TEXT_KEY_KINDS:
             continue
-        value = span.value  # `normalise_key`, without a call per span
+        # `normalise_key`, without a call per value
         key = _normalised(kind, value if type(value) is str else str(value))
         if key is not None:
             seen[kind, key] = None
@@ -99,8 +107,13 @@ def keys_from_spans(spans: Iterable[Span], source: str | None = None) -> list[tu
 
 
 def support_keys(ad: Ad) -> list[tuple[str, str]]:
-    """The ad's supporting keys: the location the poster wrote in the site's location field
-    (`Ad.meta`), lower-cased, digits masked, punctuation and spacing collapsed.
+    """The ad's supporting keys (`location_keys` of its typed location, `Ad.meta`)."""
+    return location_keys(ad.meta.get(META_LOCATION) if ad.meta else None)
+
+
+def location_keys(raw: Any) -> list[tuple[str, str]]:
+    """The supporting key of the location the poster wrote in the site's location field:
+    lower-cased, digits masked, punctuation and spacing collapsed; none when it is empty.
 
     Why the typed location: sites fill it with what the poster typed beside the region they
     picked ("anywhere out to you, downtown"), and an operator types the same words in every
@@ -108,16 +121,29 @@ def support_keys(ad: Ad) -> list[tuple[str, str]]:
     its own: a location shared by more than the hub limit makes no edge, and a shared one
     makes an edge only where the texts agree too.
     """
-    raw = ad.meta.get(META_LOCATION) if ad.meta else None
     if not raw:
         return []
-    value = " ".join(_NOT_WORD.sub(" ", _DIGIT.sub("0", str(raw).lower())).split())
+    value = _location_value(raw if type(raw) is str else str(raw))
     return [(PLACE_KEY, value)] if value else []
+
+
+@lru_cache(maxsize=65536)
+def _location_value(text: str) -> str:
+    """`location_keys`' value of a typed location, remembered: posters repeat their typed
+    location from ad to ad, and a link run derives every stored ad's keys again."""
+    return " ".join(_NOT_WORD.sub(" ", _DIGIT.sub("0", text.lower())).split())
 
 
 def link_keys(ad: Ad, screening: Screening) -> list[tuple[str, str]]:
     """Every link key of an ad: identifier keys (`keys_from_spans`), then supporting keys."""
     return [*keys_from_spans(screening.spans, ad.source), *support_keys(ad)]
+
+
+def stored_link_keys(identifiers: Iterable[tuple[str, Any]], source: str | None,
+                     location: Any) -> list[tuple[str, str]]:
+    """`link_keys` of a stored ad, from its `identifiers` rows (kind, value) in row order, its
+    source and its typed location: the keys are derived when linking, not stored twice."""
+    return [*keys_from_values(identifiers, source), *location_keys(location)]
 
 
 def record_from_screening(ad: Ad, screening: Screening, text: str | None = None) -> LinkRecord:

@@ -16,12 +16,11 @@ import sqlalchemy as sa
 
 from amberline.identifiers import CONTACT_KINDS, image_keys
 from amberline.store.database import Store
-from amberline.store.networks import id_chunks, load_texts
+from amberline.store.networks import id_chunks, load_texts, stored_keys
 from amberline.store.schema import ads, identifiers, image_hashes
 from amberline.store.schema_networks import (
     link_cut_keys,
     link_edges,
-    link_keys,
     network_members,
     networks,
 )
@@ -143,10 +142,12 @@ def keys_of_members(conn: sa.Connection, network_id: str) -> dict[str, list[tupl
     inside = sa.select(network_members.c.ad_id).where(
         network_members.c.network_id == network_id)
     out: dict[str, list[tuple[str, str]]] = {}
-    q = (sa.select(ads.c.key, link_keys.c.kind, link_keys.c.value)
-         .join(ads, ads.c.id == link_keys.c.ad_id).where(link_keys.c.ad_id.in_(inside)))
-    for key, kind, value in conn.execute(q):
-        out.setdefault(key, []).append((kind, value))
+    found = stored_keys(conn, lambda col: col.in_(inside))
+    if found:
+        ad_keys = dict(conn.execute(sa.select(ads.c.id, ads.c.key)
+                                    .where(ads.c.id.in_(inside))).all())
+        for ad_id, keys in found.items():
+            out[ad_keys[ad_id]] = keys
     q = (sa.select(ads.c.key, image_hashes.c.pdq, image_hashes.c.quality, image_hashes.c.md5)
          .join(ads, ads.c.id == image_hashes.c.ad_id).where(image_hashes.c.ad_id.in_(inside)))
     for key, pdq, quality, md5 in conn.execute(q):

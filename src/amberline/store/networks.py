@@ -2,8 +2,9 @@
 
 Why its own module: the linker works on plain `LinkRecord`s and numpy arrays; this is the one
 place that knows how they are laid out in the tables of `schema_networks` (signatures as
-little-endian uint32 blobs, keys as rows, image keys read from `image_hashes`). Reads go by ad
-id range or by small chunks of ids, so that a link run over 10^6 stored ads never builds one
+little-endian uint32 blobs) and of the ads (link keys derived from the `identifiers` rows, the
+source and the typed location, `stored_keys`; image keys read from `image_hashes`). Reads go by
+ad id range or by small chunks of ids, so that a link run over 10^6 stored ads never builds one
 huge query or holds a transaction open between batches.
 """
 
@@ -16,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from amberline.model import AGE, NAME, PLACE, PRICE, LinkRecord
+from amberline.identifiers import TEXT_KEY_KINDS
+from amberline.model import AGE, META_LOCATION, META_RAW_KEY, NAME, PLACE, PRICE, LinkRecord
 from amberline.store import documents
 from amberline.store.rows import bulk_insert
-from amberline.store.schema import ads, flag_categories, image_hashes
+from amberline.store.schema import ads, flag_categories, identifiers, image_hashes
 from amberline.store.schema_networks import (
     link_cut_keys,
     link_decisions,
     link_edges,
-    link_keys,
     link_minhash,
     link_state,
     network_members,
@@ -80,6 +81,19 @@ def stored_of(conn: sa.Connection, column: sa.Column[int], ids: Sequence[int]) -
             if r[0] in wanted}
 
 
+def signed_id_ranges(conn: sa.Connection, size: int) -> Iterator[Where]:
+    """`where` builders for consecutive batches of `size` signed ads, in id order, each batch's
+    ids read when it is asked for (a whole store's ids are never held at once)."""
+    after = 0
+    while True:
+        ids = conn.execute(sa.select(link_minhash.c.ad_id).where(link_minhash.c.ad_id > after)
+                           .order_by(link_minhash.c.ad_id).limit(size)).scalars().all()
+        if not ids:
+            return
+        yield id_range(ids[0], ids[-1])
+        after = ids[-1]
+
+
 def id_range(lo: int, hi: int) -> Where:
     return lambda col: col.between(lo, hi)
 
@@ -98,11 +112,16 @@ def ad_id_ranges(conn: sa.Connection, after: int, upto: int | None, size: int
             for lo in range(0, len(ids), size)]
 
 
+# The location the poster typed (`Ad.meta`, kept in `raw` by `raw_with_meta`), read by the
+# database: a link run needs that one field of each ad, not its whole raw record.
+TYPED_LOCATION = ads.c.raw[(META_RAW_KEY, META_LOCATION)].as_string().label("typed_location")
+
+
 def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bool
                  ) -> tuple[list[int], list[LinkRecord]]:
     """(ad ids, records) in id order. Keys and image hashes always; with `full` also what
     network features need (date, city, score, flags, names, prices); text on request."""
-    cols = [ads.c.id, ads.c.key]
+    cols = [ads.c.id, ads.c.key, ads.c.source, TYPED_LOCATION]
     if full:
         cols += [ads.c.posted_at, ads.c.city, ads.c.score]
     if with_text:
@@ -110,6 +129,7 @@ def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bo
     ids: list[int] = []
     recs: list[LinkRecord] = []
     by_id: dict[int, LinkRecord] = {}
+    origin: dict[int, tuple[str | None, Any]] = {}
     for row in conn.execute(sa.select(*cols).where(where(ads.c.id)).order_by(ads.c.id)):
         rec = LinkRecord(ad_key=row.key)
         if full:
@@ -120,12 +140,11 @@ def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bo
         ids.append(row.id)
         recs.append(rec)
         by_id[row.id] = rec
+        origin[row.id] = (row.source, row.typed_location)
     if not ids:
         return ids, recs
-    q = sa.select(link_keys.c.ad_id, link_keys.c.kind, link_keys.c.value).where(
-        where(link_keys.c.ad_id)).order_by(link_keys.c.id)
-    for ad_id, kind, value in conn.execute(q):
-        by_id[ad_id].keys.append((kind, value))
+    for ad_id, keys in _derived_keys(conn, where, origin).items():
+        by_id[ad_id].keys = keys
     q = sa.select(image_hashes.c.ad_id, image_hashes.c.pdq, image_hashes.c.quality,
                   image_hashes.c.md5).where(where(image_hashes.c.ad_id)).order_by(
         image_hashes.c.id)
@@ -134,6 +153,45 @@ def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bo
     if full:
         _profile(conn, where, by_id)
     return ids, recs
+
+
+def stored_keys(conn: sa.Connection, where: Where) -> dict[int, list[tuple[str, str]]]:
+    """The link keys of the ads `where` selects that have a signature (those a link run
+    knows: a scan's hook or a link run's backfill signed them), by ad id in id order; an ad
+    without keys is left out."""
+    q = (sa.select(ads.c.id, ads.c.source, TYPED_LOCATION)
+         .join(link_minhash, link_minhash.c.ad_id == ads.c.id)
+         .where(where(ads.c.id)).order_by(ads.c.id))
+    origin = {ad_id: (source, location) for ad_id, source, location in conn.execute(q)}
+    found = _derived_keys(conn, where, origin) if origin else {}
+    return {ad_id: found[ad_id] for ad_id in origin if ad_id in found}
+
+
+def _derived_keys(conn: sa.Connection, where: Where,
+                  origin: dict[int, tuple[str | None, Any]]) -> dict[int, list[tuple[str, str]]]:
+    """The link keys (`link.keys.stored_link_keys`) of the ads in `origin` ({id: (source,
+    typed location)}) from their identifier rows of the key kinds, in row order.
+
+    Why derived here and not stored by the scan: the identifier rows already hold each ad's
+    distinct identifier values, so storing the keys too wrote every identifier twice."""
+    from amberline.link.keys import stored_link_keys  # the link package, only when linking
+
+    values: dict[int, list[tuple[str, str]]] = {}
+    # The kind as an expression (`|| ''`), so that no planner walks the (kind, value) index
+    # over every ad's identifiers: the ad id index finds a batch's rows, in row order.
+    q = (sa.select(identifiers.c.ad_id, identifiers.c.kind, identifiers.c.value)
+         .where(where(identifiers.c.ad_id),
+                identifiers.c.kind.concat("").in_(TEXT_KEY_KINDS))
+         .order_by(identifiers.c.ad_id, identifiers.c.id))
+    for ad_id, kind, value in conn.execute(q):
+        if ad_id in origin:
+            values.setdefault(ad_id, []).append((kind, value))
+    out: dict[int, list[tuple[str, str]]] = {}
+    for ad_id, (source, location) in origin.items():
+        keys = stored_link_keys(values.get(ad_id, ()), source, location)
+        if keys:
+            out[ad_id] = keys
+    return out
 
 
 def _profile(conn: sa.Connection, where: Where, by_id: dict[int, LinkRecord]) -> None:
@@ -185,34 +243,30 @@ def load_signatures(conn: sa.Connection, where: Where, ids: Sequence[int], num_p
 
 
 def ids_without_signature(conn: sa.Connection) -> list[int]:
-    """Ads stored without link keys (scanned before linking existed, or a scan died between
+    """Ads stored without a signature (scanned before linking existed, or a scan died between
     storing a batch and its hook): `amberline link` computes theirs first."""
     q = (sa.select(ads.c.id).outerjoin(link_minhash, link_minhash.c.ad_id == ads.c.id)
          .where(link_minhash.c.ad_id.is_(None)).order_by(ads.c.id))
     return [r[0] for r in conn.execute(q)]
 
 
-KEY_COLUMNS = ("ad_id", "kind", "value")
 SIGNATURE_COLUMNS = ("ad_id", "signature", "empty")
 
 
-def write_keys(store: Store, key_rows: list[tuple[int, str, str]],
-               sig_rows: list[tuple[int, bytes, bool]]) -> None:
-    """`insert_keys` in a write transaction of its own (a scan engine's batch of new ads)."""
+def write_signatures(store: Store, sig_rows: list[tuple[int, bytes, bool]]) -> None:
+    """`insert_signatures` in a write transaction of its own (a scan engine's batch of new
+    ads)."""
     with store.writer.begin() as conn:
-        insert_keys(conn, key_rows, sig_rows)
+        insert_signatures(conn, sig_rows)
 
 
-def insert_keys(conn: sa.Connection, key_rows: list[tuple[int, str, str]],
-                sig_rows: list[tuple[int, bytes, bool]]) -> None:
-    """Store keys and signatures of ads that have none yet (a link run's backfill and a
-    scan's hook may race for the same ads; the first to write wins, nothing is doubled).
-    Rows are tuples in `KEY_COLUMNS` and `SIGNATURE_COLUMNS` order."""
+def insert_signatures(conn: sa.Connection, sig_rows: list[tuple[int, bytes, bool]]) -> None:
+    """Store the signatures of ads that have none yet (a link run's backfill and a scan's
+    hook may race for the same ads; the first to write wins, nothing is doubled). Rows are
+    tuples in `SIGNATURE_COLUMNS` order."""
     have = stored_of(conn, link_minhash.c.ad_id, [r[0] for r in sig_rows])
     if have:
-        key_rows = [r for r in key_rows if r[0] not in have]
         sig_rows = [r for r in sig_rows if r[0] not in have]
-    bulk_insert(conn, link_keys, KEY_COLUMNS, key_rows)
     bulk_insert(conn, link_minhash, SIGNATURE_COLUMNS, sig_rows)
 
 

@@ -6,12 +6,14 @@ join on columns, so `ads.id` = `spans.ad_id` = `flags.ad_id` = `keys.ad_id` =
 streamed in id order in row groups of `batch_size` rows, so memory stays flat on any size of
 store. JSON columns become JSON text, timestamps UTC timestamps.
 
-Files: ads, spans, flags, image_hashes, quarantine, scans, and when linking has run, keys
-(`link_keys`), networks, network_members, link_edges. Empty or absent tables are skipped.
-Spans and flags are kept in each ad's screening document (`documents`); their files are
-written from those documents with the columns of the span and flag tables of earlier
-releases (less their row ids), one row per span or flag in the ad's order; the ads file
-leaves the document out.
+Files: ads, spans, flags, image_hashes, quarantine, scans, keys, and when linking has run,
+networks, network_members, link_edges. Empty or absent tables are skipped. Spans and flags
+are kept in each ad's screening document (`documents`); their files are written from those
+documents with the columns of the span and flag tables of earlier releases (less their row
+ids), one row per span or flag in the ad's order; the ads file leaves the document out. The
+keys file holds the link keys of the signed ads (`networks.stored_keys`, derived from the
+identifier rows) with the columns of the `link_keys` table of earlier releases: its `id`
+numbers the keys in ad id order, as a scan stored them.
 """
 
 from __future__ import annotations
@@ -26,16 +28,20 @@ import sqlalchemy as sa
 
 from amberline.store import documents
 from amberline.store.database import Store
+from amberline.store.networks import signed_id_ranges, stored_keys
 from amberline.store.schema import UTCDateTime, ads, dump_json
 from amberline.store.tables import metadata
 
+KEYS = "keys"  # the link keys' file, derived rather than a table's rows
 # (file stem, table name) in the order written.
 EXPORTS = (
     ("ads", "ads"), ("image_hashes", "image_hashes"),
-    ("quarantine", "quarantine"), ("scans", "scans"), ("keys", "link_keys"),
+    ("quarantine", "quarantine"), ("scans", "scans"), (KEYS, None),
     ("networks", "networks"), ("network_members", "network_members"),
     ("link_edges", "link_edges"),
 )
+KEY_SCHEMA = pa.schema([("id", pa.int64()), ("ad_id", pa.int64()), ("kind", pa.string()),
+                        ("value", pa.string())])
 
 
 def arrow_type(column: sa.Column) -> pa.DataType:
@@ -122,6 +128,29 @@ def export_table(conn: sa.Connection, table: sa.Table, path: Path, batch_size: i
     return file.commit()
 
 
+def export_keys(conn: sa.Connection, path: Path, batch_size: int) -> int:
+    """Stream the signed ads' link keys into keys.parquet in ad id order, in row groups of
+    `batch_size` keys; returns the rows written (0: no file)."""
+    file = _File(path, KEY_SCHEMA)
+    columns: dict[str, list[Any]] = {name: [] for name in KEY_SCHEMA.names}
+    count = 0
+    try:
+        for where in signed_id_ranges(conn, batch_size):
+            for ad_id, keys in stored_keys(conn, where).items():
+                for kind, value in keys:
+                    count += 1
+                    for name, item in zip(KEY_SCHEMA.names, (count, ad_id, kind, value),
+                                          strict=True):
+                        columns[name].append(item)
+            while len(columns["id"]) >= batch_size:
+                file.write({name: items[:batch_size] for name, items in columns.items()})
+                columns = {name: items[batch_size:] for name, items in columns.items()}
+        file.write(columns)
+    finally:
+        file.close()
+    return file.commit()
+
+
 def export_evidence(conn: sa.Connection, out: Path, batch_size: int) -> dict[str, int]:
     """Stream the ads' documents into spans.parquet and flags.parquet; returns {stem: rows}."""
     files = {"spans": _File(out / "spans.parquet", SPAN_SCHEMA),
@@ -160,10 +189,13 @@ def export_parquet(store: Store, out: Path, batch_size: int = 50_000) -> dict[st
             else:
                 (out / f"{stem}.parquet").unlink(missing_ok=True)
         for stem, name in EXPORTS:
-            if name not in present or name not in metadata.tables:
-                continue
             path = out / f"{stem}.parquet"
-            rows = export_table(conn, metadata.tables[name], path, batch_size)
+            if name is None:
+                rows = export_keys(conn, path, batch_size)
+            elif name not in present or name not in metadata.tables:
+                continue
+            else:
+                rows = export_table(conn, metadata.tables[name], path, batch_size)
             if rows:
                 written[stem] = rows
             else:

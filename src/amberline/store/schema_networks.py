@@ -1,9 +1,10 @@
 """Tables for: Link keys, MinHash signatures, edges and networks (issue: link ads into networks).
 
 Why these tables: linking runs on stored keys, not on raw text, so that `amberline link` can
-be incremental. A scan stores each new ad's identifier keys (`link_keys`) and its MinHash
-signature (`link_minhash`, 128 uint32 as one 512-byte blob, numbers masked before hashing);
-image hashes are read from `image_hashes`, never copied. A link run stores the edges with
+be incremental. A scan stores each new ad's MinHash signature (`link_minhash`, 128 uint32 as
+one 512-byte blob, numbers masked before hashing); its identifier keys are derived from its
+`identifiers` rows (migration 0015 removed the `link_keys` copy), and image hashes are read
+from `image_hashes`, never copied. A link run stores the edges with
 readable evidence (`link_edges`), the networks with their features, explained score and
 template (`networks`, `network_members`), the hub keys it left out and why (`link_cut_keys`),
 and how far it got (`link_state`: the last ad id linked and the settings used), so that the
@@ -24,18 +25,6 @@ def _ad_ref(name: str, nullable: bool = False) -> sa.Column:
     return sa.Column(name, sa.Integer, sa.ForeignKey("ads.id", ondelete="CASCADE"),
                      nullable=nullable)
 
-
-link_keys = sa.Table(
-    "link_keys",
-    metadata,
-    sa.Column("id", RowId, primary_key=True),
-    _ad_ref("ad_id"),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("value", sa.Text, nullable=False),
-    # Read per ad only (a link run's records, a network's page); not indexed by kind and
-    # value, which nothing looks up here (migration 0014): `identifiers` serves lookups.
-    sa.Index(None, "ad_id"),
-)
 
 link_minhash = sa.Table(
     "link_minhash",
@@ -125,7 +114,6 @@ __all__ = [
     "link_cut_keys",
     "link_decisions",
     "link_edges",
-    "link_keys",
     "link_minhash",
     "link_state",
     "metadata",
