@@ -128,7 +128,29 @@ def test_sqlite_pragmas(lite: Store) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0  # DEFAULT: files
+
+
+def test_only_a_batchs_transaction_keeps_temporary_storage_in_memory(lite: Store) -> None:
+    """A batch's statement journals stay in memory; every other transaction keeps SQLite's
+    temporary files, so a statement over a whole table never holds that table in memory."""
+    seen: list[tuple[str, int]] = []
+
+    @sa.event.listens_for(lite.engine, "after_cursor_execute")
+    def probe(conn: sa.Connection, cursor: sqlite3.Cursor, statement: str, *_: object) -> None:
+        if statement.startswith(("INSERT INTO ads ", "INSERT INTO identifiers ")):
+            mode = cursor.connection.execute("PRAGMA temp_store").fetchone()[0]
+            seen.append((statement.split()[2], mode))
+
+    assert lite.write_batch(None, [screened(i) for i in range(3)]) == (3, 0)
+    assert {table for table, _ in seen} == {"ads", "identifiers"}
+    assert {mode for _, mode in seen} == {2}  # MEMORY
+    with lite.writing() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0
+    assert lite.write_batch(None, [screened(7)]) == (1, 0)
+    assert {mode for _, mode in seen} == {2}
+    with lite.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0
 
 
 def test_reopening_an_existing_file_keeps_data_and_does_not_migrate(tmp_path: Path) -> None:

@@ -83,13 +83,35 @@ def _enable_wal(cursor: Any, patience: float = 30.0) -> None:
             time.sleep(0.05)
 
 
+# The execution option of the transactions that store a screened batch (`Store.write_new`).
+BATCH_OPTION = "amberline_batch"
+_TEMP_IN_MEMORY = "amberline_temp_in_memory"  # a connection's temp_store, in its pool record
+
+
+def _temp_store(conn: sa.Connection, in_memory: bool) -> None:
+    """Keep SQLite's temporary storage in memory for a batch's transaction, in files otherwise.
+
+    Why: inside a transaction each multi-row INSERT keeps the original of every page it
+    changes (its statement journal, so that a failing statement is undone alone), and past a
+    small size SQLite spills that journal to a temporary file, page by page, thrown away when
+    the statement ends; a batch's inserts each touch a bounded number of pages. A statement
+    over a whole table (a migration's UPDATE of every ad, say) would hold that table in
+    memory, so every other transaction keeps the files. Set before BEGIN, where SQLite reads
+    it, and only when it changes.
+    """
+    info = conn.connection.info
+    if info.get(_TEMP_IN_MEMORY, False) is not in_memory:
+        conn.exec_driver_sql(f"PRAGMA temp_store={'MEMORY' if in_memory else 'DEFAULT'}")
+        info[_TEMP_IN_MEMORY] = in_memory
+
+
 def make_engine(url_or_path: str | Path) -> sa.Engine:
     """An engine for a database URL, or for a SQLite file when given a plain path.
 
     SQLite connections get WAL (readers never block the writer), synchronous=NORMAL (safe with
-    WAL, much faster than FULL), foreign keys on, temporary storage in memory, and a busy
-    timeout; SQLAlchemy emits BEGIN
-    itself so that transactions, including DDL, are real (see the SQLAlchemy SQLite docs).
+    WAL, much faster than FULL), foreign keys on, and a busy timeout; a batch's transaction
+    (`BATCH_OPTION`) keeps its temporary storage in memory. SQLAlchemy emits BEGIN itself so
+    that transactions, including DDL, are real (see the SQLAlchemy SQLite docs).
     """
     text = str(url_or_path)
     if "://" in text:
@@ -116,11 +138,6 @@ def make_engine(url_or_path: str | Path) -> sa.Engine:
         # cache, so a larger cache mostly grows a long scan's memory as the file grows: the
         # batch's inserts touch the recent ends of the indexes, which stay cached.
         cursor.execute("PRAGMA cache_size=-16384")  # KiB
-        # Statement journals in memory: inside a transaction, every multi-row INSERT of a batch
-        # keeps the pages it changes until it ends (so a failing statement can be undone on
-        # its own), and past a small size SQLite spills that journal to a temporary file,
-        # written page by page and thrown away when the statement ends.
-        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -128,8 +145,9 @@ def make_engine(url_or_path: str | Path) -> sa.Engine:
         # Writers take the write lock up front (BEGIN IMMEDIATE), waiting for it under the busy
         # timeout. A deferred transaction that has read anything (FTS5 reads its config when
         # first used) cannot wait when it upgrades to writing: it fails "database is locked".
-        write = conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        _temp_store(conn, in_memory=bool(options.get(BATCH_OPTION)))
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
     return engine
 
@@ -211,6 +229,8 @@ class Store:
         # The engine for every write transaction: on SQLite it takes the write lock up front
         # (BEGIN IMMEDIATE), so a writer waits for its turn instead of failing mid-transaction.
         self.writer = self.engine.execution_options(**{WRITE_OPTION: True})
+        # The writer of screened batches (`write_new`): its statement journals stay in memory.
+        self.batch_writer = self.writer.execution_options(**{BATCH_OPTION: True})
         try:
             self.migrated = upgrade(self.writer)
         except sa.exc.DatabaseError as exc:
@@ -293,7 +313,7 @@ class Store:
         rows, _ = ad_rows(scan_id, items, utcnow())
         if not rows:
             return {}
-        with self.writer.begin() as conn:
+        with self.batch_writer.begin() as conn:
             new_ids = insert_new_ads(conn, rows)
             if new_ids:
                 insert_children(conn, items, new_ids)  # in input order, so by ad id
