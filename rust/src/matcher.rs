@@ -23,6 +23,7 @@ use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
 
 use crate::tables::{ALNUM, N_CODE_POINTS};
+use crate::word_table::FxBuild;
 
 /// Tab, newline, vertical tab, carriage return and space: what the reference folds to one
 /// space (a form feed is not among them, so no match crosses one).
@@ -104,7 +105,9 @@ impl Table {
             .start_state(Anchored::No)
             .map_err(|e| format!("the automaton has no unanchored start: {e}"))?;
         let stride = alphabet.next_power_of_two();
-        let mut number: HashMap<u32, u32> = HashMap::from([(start.as_u32(), 0)]);
+        // (FxHash: a look-up per state and byte, of the DFA's own state ids)
+        let mut number: HashMap<u32, u32, FxBuild> = HashMap::default();
+        number.insert(start.as_u32(), 0);
         let mut states = vec![start];
         let mut trans: Vec<u32> = Vec::new();
         let (mut ends_from, mut ends) = (Vec::new(), Vec::new());
@@ -263,33 +266,49 @@ impl Matcher {
             });
             owners[slot].push((entry, ws, we));
         }
-        let mut lower: Vec<u32> = (0..N_CODE_POINTS as u32).collect();
+        // Each code point's lower case: itself, but for the pairs (the last one given for a
+        // code point counts).
+        let mut lower: HashMap<u32, u32> = HashMap::with_capacity(spec.lower.len());
         for (c, l) in spec.lower {
             if c as usize >= N_CODE_POINTS || l as usize >= N_CODE_POINTS {
                 return Err(format!("bad lower-case pair {c:#x} -> {l:#x}"));
             }
-            lower[c as usize] = l;
+            lower.insert(c, l);
         }
-        // The literals' character ids by code point (0: in no literal), so the loop over
-        // every code point below indexes an array instead of hashing each one.
-        let mut id_of = vec![0u8; N_CODE_POINTS];
-        for (&c, &id) in &ids {
-            id_of[c as usize] = id;
-        }
+        // The class and word bit of a code point follow from its lower case; the tables
+        // start zeroed (so their pages are only made where written: most code points are in
+        // no literal and no word) and are set for the few that are not: the literals'
+        // characters and the ASCII word characters lower-casing to themselves, the folded
+        // spaces, and the pairs.
         let mut class: Box<[u8; CLASSES]> = vec![0u8; CLASSES]
             .into_boxed_slice()
             .try_into()
             .map_err(|_| "class table size")?;
         let mut lower_word = vec![0u64; N_CODE_POINTS.div_ceil(64)];
-        for (c, &l) in lower.iter().enumerate() {
-            if is_folded_space(l) != is_folded_space(c as u32) {
+        let mut set = |c: u32, l: u32| {
+            let l = if is_folded_space(l) { 0x20 } else { l };
+            class[c as usize] = ids.get(&l).copied().unwrap_or(0);
+            let bit = 1u64 << (c % 64);
+            if is_ascii_word(l) {
+                lower_word[c as usize / 64] |= bit;
+            } else {
+                lower_word[c as usize / 64] &= !bit;
+            }
+        };
+        // (ASCII holds the folded spaces)
+        for c in ids
+            .keys()
+            .copied()
+            .chain(0..0x80)
+            .filter(|c| !lower.contains_key(c))
+        {
+            set(c, c);
+        }
+        for (&c, &l) in &lower {
+            if is_folded_space(l) != is_folded_space(c) {
                 return Err(format!("{c:#x} lower-cases to {l:#x}: one is whitespace"));
             }
-            let l = if is_folded_space(l) { 0x20 } else { l };
-            class[c] = id_of[l as usize];
-            if is_ascii_word(l) {
-                lower_word[c / 64] |= 1 << (c % 64);
-            }
+            set(c, l);
         }
         let mut refusable = vec![false; spec.n_entries];
         for e in spec.refusable {

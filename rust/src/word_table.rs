@@ -109,17 +109,16 @@ impl WordTable {
         if masks.len() % 2 != 0 {
             return Err("word table: odd mask bytes".into());
         }
-        let masks: Vec<u16> = masks
-            .chunks_exact(2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .collect();
         let count = if text.is_empty() && masks.is_empty() {
             0
         } else {
-            text.split('\0').count()
+            memchr::memchr_iter(0, text.as_bytes()).count() + 1
         };
-        if count != masks.len() || text.len() >= u32::MAX as usize {
-            return Err(format!("word table: {count} words, {} masks", masks.len()));
+        if count != masks.len() / 2 || text.len() >= u32::MAX as usize {
+            return Err(format!(
+                "word table: {count} words, {} masks",
+                masks.len() / 2
+            ));
         }
         let size = (count * 2).max(8).next_power_of_two();
         let mut table = WordTable {
@@ -128,18 +127,13 @@ impl WordTable {
             slots: vec![[EMPTY, 0]; size],
         };
         if count > 0 {
-            let mut at = 0usize;
-            let words: Vec<(usize, usize)> = table
-                .text
-                .split('\0')
-                .map(|w| {
-                    let span = (at, w.len());
-                    at += w.len() + 1;
-                    span
-                })
-                .collect();
-            for ((start, len), mask) in words.into_iter().zip(masks) {
-                let word = &table.text.as_bytes()[start..start + len];
+            // (each word's end: a NUL, or the end of the text; one pass, no list of words)
+            let bytes = table.text.as_bytes();
+            let ends = memchr::memchr_iter(0, bytes).chain([bytes.len()]);
+            let mut start = 0;
+            for (end, mask) in ends.zip(masks.chunks_exact(2)) {
+                let mask = u16::from_le_bytes([mask[0], mask[1]]);
+                let word = &bytes[start..end];
                 let h = hash(word);
                 let mut slot = h as usize & (size - 1);
                 while table.slots[slot][0] != EMPTY {
@@ -151,11 +145,12 @@ impl WordTable {
                 }
                 table.slots[slot] = [
                     start as u64
-                        | (len.min(LONG) as u64) << 32
+                        | (word.len().min(LONG) as u64) << 32
                         | tag(h) << 40
                         | u64::from(mask) << 48,
                     head(word),
                 ];
+                start = end + 1;
             }
         }
         Ok(table)
