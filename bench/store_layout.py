@@ -18,7 +18,11 @@ writes (found in the file, so new indexes are covered), `no <table>` for each su
 the full-text index (the upper bound of anything done to it), `one transaction` (the link keys
 in the batch's own transaction), `checkpoint 16000` (WAL pages between checkpoints),
 `fts detail=column`, `identifiers without rowid` (keyed by kind, value, ad id, with its ad id
-index). Single runs move 10-30% on a shared machine: compare variants within one invocation.
+index), `temp files` (statement journals spilled to SQLite's temporary files, as every
+transaction but a batch's does), `partial city/date indexes` (the ads' city and posting-date
+indexes without the rows that have none), and the upper bounds `no obfuscations` and `no
+screening document` (that column of every ad row NULL). Single runs move 10-30% on a shared
+machine: compare variants within one invocation.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from amberline.pipeline import Screener
 from amberline.scan import store_batch
 from amberline.scan_hooks import default_hooks
 from amberline.store import Store
+from amberline.store.rows import AD_COLUMNS
 from amberline.synth.generate import write_corpus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,12 +69,20 @@ FTS_DETAIL_COLUMN = (
     " tokenize='unicode61 remove_diacritics 2', detail=column)",
 )
 
+PARTIAL_CITY_DATE = (
+    "DROP INDEX ix_ads_city_score",
+    "DROP INDEX ix_ads_posted_at",
+    "CREATE INDEX ix_ads_city_score ON ads (city, score) WHERE city IS NOT NULL",
+    "CREATE INDEX ix_ads_posted_at ON ads (posted_at) WHERE posted_at IS NOT NULL",
+)
+
 
 @dataclasses.dataclass
 class Variant:
     ddl: tuple[str, ...] = ()  # run on the empty file before the replay
     skip: str | None = None  # statements inserting into this table are left out
     one_transaction: bool = False
+    null_columns: tuple[int, ...] = ()  # positions in an ads row bound as NULL instead
 
 
 def capture(ads: list[Ad], copies: int) -> tuple[bytes, list[Statement], int]:
@@ -132,6 +145,10 @@ def variants(empty: bytes, written: set[str]) -> dict[str, Variant]:
     out["checkpoint 16000"] = Variant(ddl=("PRAGMA wal_autocheckpoint=16000",))
     out["fts detail=column"] = Variant(ddl=FTS_DETAIL_COLUMN)
     out["identifiers without rowid"] = Variant(ddl=WITHOUT_ROWID_IDENTIFIERS)
+    out["temp files"] = Variant(ddl=("PRAGMA temp_store=DEFAULT",))
+    out["partial city/date indexes"] = Variant(ddl=PARTIAL_CITY_DATE)
+    out["no obfuscations"] = Variant(null_columns=(AD_COLUMNS.index("obfuscations"),))
+    out["no screening document"] = Variant(null_columns=(AD_COLUMNS.index("screening"),))
     return out
 
 
@@ -153,6 +170,8 @@ def replay(empty: bytes, log: list[Statement], variant: Variant, timed_from: int
         path = Path(tmp) / "r.db"
         path.write_bytes(empty)
         con = sqlite3.connect(path, isolation_level=None)
+        # The store's pragmas; temporary storage in memory as in a batch's transaction (the
+        # keys' transaction, in files in the store, writes too few pages to spill).
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
                        "cache_size=-16384", "temp_store=MEMORY"):
             con.execute(f"PRAGMA {pragma}")
@@ -174,6 +193,11 @@ def replay(empty: bytes, log: list[Statement], variant: Variant, timed_from: int
                     con.execute("COMMIT")
                 con.execute(sql)
                 open_transaction = True
+            elif variant.null_columns and kind == "ads":
+                values, width = list(params), len(AD_COLUMNS)
+                for column in variant.null_columns:
+                    values[column::width] = [None] * (len(values) // width)
+                con.execute(sql, values)
             elif many:
                 con.executemany(sql, params)
             else:
