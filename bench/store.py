@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from amberline import identifiers
 from amberline.link import keys as link_keys
 from amberline.link.hook import LinkKeysHook
 from amberline.model import PHONE, Ad, Screening
@@ -85,7 +86,8 @@ def write_all(db: Path, items: list[tuple[Ad, Screening]],
     with Store(db) as store:
         chosen = {"store": [], "store + keys": [LinkKeysHook()],
                   "store + keys + alerts": default_hooks(store)}[hooks]
-        forget = getattr(link_keys, "_normalised", None)  # older trees have no memory
+        # The keys' memory (`identifiers.key_form`; older trees: `link.keys._normalised`, or none)
+        forget = getattr(identifiers, "key_form", None) or getattr(link_keys, "_normalised", None)
         if forget is not None:
             forget.cache_clear()
 

@@ -5,7 +5,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from amberline import identifiers
-from amberline.link import keys
 from amberline.link.edges import KeyGrouper
 from amberline.link.keys import keys_from_spans, normalise_key, record_from_screening
 from amberline.model import Ad, Flag, Screening, Span
@@ -84,5 +83,5 @@ def test_phone_keys_of_e164_text_are_what_phone_normalise_gives(text: str) -> No
         expected: str | None = identifiers.Phone.normalise(text)
     except identifiers.InvalidIdentifier:
         expected = None
-    keys._normalised.cache_clear()
+    identifiers.key_form.cache_clear()
     assert normalise_key("phone", text) == expected

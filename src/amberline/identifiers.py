@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -247,3 +248,108 @@ def image_keys(images: Iterable[dict[str, Any]], min_quality: int = 50) -> list[
         if md5 is not None:
             keys.setdefault((Md5.name, md5), None)
     return list(keys)
+
+
+# -- link keys ---------------------------------------------------------------------------------
+# An ad's link keys, from its identifier values (a screening's spans, or the stored
+# `identifiers` rows, which hold the same kinds and values) and its typed location. Here, beside
+# the normalisers, so that the store derives a stored ad's keys the way linking does
+# (`amberline.link.keys` is the linking side).
+
+# Supporting keys: never an edge on their own (`Linker._place_edges` asks the text to agree).
+PLACE_KEY = "place"
+_PHONE, _EMAIL, _URL = Phone.name, Email.name, Url.name
+_TEXT_KEY_KINDS = frozenset(TEXT_KEY_KINDS)
+_ADDRESS_KINDS = frozenset({_EMAIL, _URL})  # kinds with a host (`_host`)
+_E164_FORM = re.compile(r"\+[0-9]{7,15}")
+_NOT_WORD = re.compile(r"[\W_]+")
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=65536)
+def key_form(kind: str, text: str) -> str | None:
+    """The canonical form of a value's text for a link key, or None (kinds without an
+    identifier type compared lower-case), remembered: a crawl repeats its posters' phones and
+    handles from ad to ad, and every new ad's keys are computed as it is stored."""
+    if kind == _PHONE and _E164_FORM.fullmatch(text):
+        # What `Phone.normalise` does with this form (nothing to strip, no letter, "+" and
+        # 7-15 ASCII digits), without its steps: a screening's phone values all have it.
+        from amberline.extract.phones import parse_phone_quick
+
+        parsed = parse_phone_quick(text, "US")
+        return parsed[0] if parsed is not None else None
+    if kind in REGISTRY:
+        return normalise_or_none(kind, text)
+    return text.strip().lower() or None
+
+
+def _host(kind: str, value: str) -> str:
+    """The domain of an email or URL key ("" for other kinds)."""
+    if kind == _EMAIL:
+        return value.rpartition("@")[2]
+    return value.split("/", 1)[0].split("?", 1)[0] if kind == _URL else ""
+
+
+def keys_from_values(values: Iterable[tuple[str, Any]], source: str | None = None
+                     ) -> list[tuple[str, str]]:
+    """Distinct (kind, normalised value) of the identifier kinds among (kind, value) pairs, in
+    first-seen order: an ad's spans, or its stored `identifiers` rows (the same kinds and
+    values as text, distinct), which give the same keys.
+
+    Two kinds of address say nothing about who posted an ad, and would join every ad of a site
+    or every user of a mail provider, so they are not link keys (the spans stay stored):
+    - emails and URLs on the hosting site's own domain (`source`): its report address and
+      report page in boilerplate under every ad;
+    - a bare domain that is only the domain of an email in the same ad ("name (at)
+      example.com" also reads as the URL "example.com").
+    """
+    seen: dict[tuple[str, str], None] = {}
+    addresses = False  # an email or URL key: the only kinds the filters below remove
+    for kind, value in values:
+        if kind not in _TEXT_KEY_KINDS:
+            continue
+        key = key_form(kind, value if type(value) is str else str(value))
+        if key is not None:
+            seen[kind, key] = None
+            addresses = addresses or kind in _ADDRESS_KINDS
+    if not addresses:
+        return list(seen)
+    site = (source or "").lower().removeprefix("www.")
+    mail_domains = {_host(k, v) for k, v in seen if k == _EMAIL}
+    if not site and not mail_domains:
+        return list(seen)
+    return [(k, v) for k, v in seen
+            if not (site and _host(k, v) == site)
+            and not (k == _URL and v in mail_domains)]
+
+
+def location_keys(raw: Any) -> list[tuple[str, str]]:
+    """The supporting key of the location the poster wrote in the site's location field:
+    lower-cased, digits masked, punctuation and spacing collapsed; none when it is empty.
+
+    Why the typed location: sites fill it with what the poster typed beside the region they
+    picked ("anywhere out to you, downtown"), and an operator types the same words in every
+    ad, whatever the text. Many unrelated posters type just a city, so it is never a key on
+    its own: a location shared by more than the hub limit makes no edge, and a shared one
+    makes an edge only where the texts agree too.
+    """
+    if not raw:
+        return []
+    value = _location_value(raw if type(raw) is str else str(raw))
+    return [(PLACE_KEY, value)] if value else []
+
+
+@lru_cache(maxsize=65536)
+def _location_value(text: str) -> str:
+    """`location_keys`' value of a typed location, remembered: posters repeat their typed
+    location from ad to ad, and a link run derives every stored ad's keys again."""
+    return " ".join(_NOT_WORD.sub(" ", _DIGIT.sub("0", text.lower())).split())
+
+
+def stored_link_keys(identifiers: Iterable[tuple[str, Any]], source: str | None,
+                     location: Any) -> list[tuple[str, str]]:
+    """`link.keys.link_keys` of a stored ad, from its `identifiers` rows (kind, value) in row
+    order, its source and its typed location: the keys are derived when linking, not stored
+    twice."""
+    keys = keys_from_values(identifiers, source)
+    return keys + location_keys(location) if location else keys

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from amberline.identifiers import TEXT_KEY_KINDS
+from amberline.collector import collector_paused
+from amberline.identifiers import TEXT_KEY_KINDS, stored_link_keys
 from amberline.model import AGE, META_LOCATION, META_RAW_KEY, NAME, PLACE, PRICE, LinkRecord
 from amberline.store import documents
 from amberline.store.rows import bulk_insert
@@ -117,10 +118,14 @@ def ad_id_ranges(conn: sa.Connection, after: int, upto: int | None, size: int
 TYPED_LOCATION = ads.c.raw[(META_RAW_KEY, META_LOCATION)].as_string().label("typed_location")
 
 
+@collector_paused()
 def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bool
                  ) -> tuple[list[int], list[LinkRecord]]:
     """(ad ids, records) in id order. Keys and image hashes always; with `full` also what
-    network features need (date, city, score, flags, names, prices); text on request."""
+    network features need (date, city, score, flags, names, prices); text on request.
+
+    With the collector held off (`collector_paused`): a batch of records and their derived
+    keys are tens of thousands of containers that all live on, so its passes free nothing."""
     cols = [ads.c.id, ads.c.key, ads.c.source, TYPED_LOCATION]
     if full:
         cols += [ads.c.posted_at, ads.c.city, ads.c.score]
@@ -130,7 +135,7 @@ def load_records(conn: sa.Connection, where: Where, *, full: bool, with_text: bo
     recs: list[LinkRecord] = []
     by_id: dict[int, LinkRecord] = {}
     origin: dict[int, tuple[str | None, Any]] = {}
-    for row in conn.execute(sa.select(*cols).where(where(ads.c.id)).order_by(ads.c.id)):
+    for row in conn.execute(sa.select(*cols).where(where(ads.c.id)).order_by(ads.c.id)).all():
         rec = LinkRecord(ad_key=row.key)
         if full:
             rec.posted_at, rec.city, rec.score = row.posted_at, row.city, row.score
@@ -162,20 +167,18 @@ def stored_keys(conn: sa.Connection, where: Where) -> dict[int, list[tuple[str, 
     q = (sa.select(ads.c.id, ads.c.source, TYPED_LOCATION)
          .join(link_minhash, link_minhash.c.ad_id == ads.c.id)
          .where(where(ads.c.id)).order_by(ads.c.id))
-    origin = {ad_id: (source, location) for ad_id, source, location in conn.execute(q)}
+    origin = {ad_id: (source, location) for ad_id, source, location in conn.execute(q).all()}
     found = _derived_keys(conn, where, origin) if origin else {}
     return {ad_id: found[ad_id] for ad_id in origin if ad_id in found}
 
 
 def _derived_keys(conn: sa.Connection, where: Where,
                   origin: dict[int, tuple[str | None, Any]]) -> dict[int, list[tuple[str, str]]]:
-    """The link keys (`link.keys.stored_link_keys`) of the ads in `origin` ({id: (source,
+    """The link keys (`identifiers.stored_link_keys`) of the ads in `origin` ({id: (source,
     typed location)}) from their identifier rows of the key kinds, in row order.
 
     Why derived here and not stored by the scan: the identifier rows already hold each ad's
     distinct identifier values, so storing the keys too wrote every identifier twice."""
-    from amberline.link.keys import stored_link_keys  # the link package, only when linking
-
     values: dict[int, list[tuple[str, str]]] = {}
     # The kind as an expression (`|| ''`), so that no planner walks the (kind, value) index
     # over every ad's identifiers: the ad id index finds a batch's rows, in row order.
@@ -183,9 +186,11 @@ def _derived_keys(conn: sa.Connection, where: Where,
          .where(where(identifiers.c.ad_id),
                 identifiers.c.kind.concat("").in_(TEXT_KEY_KINDS))
          .order_by(identifiers.c.ad_id, identifiers.c.id))
-    for ad_id, kind, value in conn.execute(q):
-        if ad_id in origin:
-            values.setdefault(ad_id, []).append((kind, value))
+    last, pairs = None, []
+    for ad_id, kind, value in conn.execute(q).all():  # by ad: one list per ad
+        if ad_id != last:
+            last, pairs = ad_id, values.setdefault(ad_id, [])
+        pairs.append((kind, value))
     out: dict[int, list[tuple[str, str]]] = {}
     for ad_id, (source, location) in origin.items():
         keys = stored_link_keys(values.get(ad_id, ()), source, location)
