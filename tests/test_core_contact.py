@@ -134,6 +134,37 @@ def test_cue_and_link_starts_at_every_offset(pairs) -> None:
     assert _assert_same(texts, pairs) > len(texts)
 
 
+def test_matches_as_far_from_their_at_dot_or_scheme_as_they_reach(pairs) -> None:
+    """The core starts each regex search only as far before the next "@", spoken "at",
+    listed TLD or "://" as a match may reach: local parts of up to 64 characters and past,
+    blank and bracket runs before a spelled "at", long host runs, schemes after one or two
+    characters, and a second address after a first."""
+    texts = []
+    for k in (1, 2, 62, 63, 64, 65, 66):
+        local = "m" * (k - 1) + "a"
+        for before in ("", "x", " ", "\t", "@", "-", "é", "see "):
+            texts += [f"{before}{local}@example.com", f"{before}{local}.b@ex-ample.co.uk me",
+                      f"{before}{local}   at   example dot com",
+                      f"{before}{local} \t( at ) example (dot) com",
+                      f"{before}{local} [ [at] example . com", f"{before}{local}@ example. com"]
+    for before in ("", "x", " ", "\t", "@ ", "a ", "/", "é", "ab"):
+        texts += [f"{before}https://example.com/a", f"{before}ftp://x.org", f"{before}HtTp://a",
+                  f"{before}{'a-b.' * 30}example.com/p", f"{before}www.example.com.",
+                  f"{before}example.me, and mia@example.com then www.example.org"]
+    assert _assert_same(texts, pairs) > len(texts) // 2  # (a local part past 64 is none)
+
+
+def test_cues_and_links_that_start_with_a_letter_re_folds(pairs) -> None:
+    """A cue or a link whose first letter is one case-insensitive `re` matches to an ASCII
+    one ("ſnap", Kelvin sign "Kik"), at any offset: the core tests ASCII bytes in blocks and
+    looks the others up. The reference's Hyperscan triggers do not name these letters, so the
+    whole-text reference is the specification here."""
+    texts = [f"{'y' * k}{before}{cue}"
+             for k in range(40) for before in (" ", "\u017f", "(")
+             for cue in ("\u017fnap: mia_22 ", "\u212aik.me/mia22", "\u212aik mia_22")]
+    assert _assert_same(texts, pairs, prefiltered=False) > len(texts) // 2
+
+
 def test_letters_re_folds_in_tlds_and_schemes(pairs) -> None:
     """A TLD or scheme with a letter case-insensitive `re` matches to an ASCII one ("ıt",
     "httpſ"): the reference's Hyperscan triggers name those letters too, so the configured
@@ -155,6 +186,9 @@ def test_huge_inputs(pairs) -> None:
         "snap " * 20_000 + "mia22",
         "https://" + "a" * 60_000,
         ("www.example.com/" + "(" * 500 + ")" * 600) * 20,
+        # many matches after one another, with no "://" or "@" after them
+        "see example.com " * 5_000,
+        "mia at example dot com " * 2_000,
     ]
     # Windows of the Hyperscan path end before some of these (documented limits): the
     # whole-text regex path is the specification here.

@@ -98,6 +98,8 @@ const CUES: [(&str, &str, usize, bool); 13] = [
     ("weixin", "", WECHAT, false),
     ("whats", "app", WHATSAPP, false),
 ];
+/// The first letters (lower case) of the cue words and of the profile links.
+const LEADS: [u8; 7] = *b"sitkwhx";
 /// The connector words of `_CUE`, in its order.
 const CONNECTORS: [&str; 10] = [
     "id", "me", "at", "is", "name", "handle", "username", "user", "add", "on",
@@ -174,8 +176,8 @@ pub struct Contact {
     /// per class byte: 1 if it may start a cue word or a profile link (case-insensitively),
     /// plus 1 << 32 if it is a word character
     lead_word: [u64; 256],
-    /// the class bytes that fold to "t"
-    t_bytes: Vec<u8>,
+    /// no class byte past ASCII folds to "a" or "t" (`find_at` compares bytes then)
+    ascii_at: bool,
     /// the first two characters (folded) of each cue word, of each profile link (its scheme,
     /// "www." or site), as bits of `pair_index`: a word start whose pair is in neither set
     /// can start neither
@@ -187,6 +189,9 @@ pub struct Contact {
     spelled: Regex,
     split_dot: Regex,
     url: Regex,
+    /// "://", which every URL with a scheme holds (boxed: the finder keeps 32-byte aligned
+    /// vectors, and a Python object's memory is aligned to 16 bytes only)
+    scheme_sep: Box<memchr::memmem::Finder<'static>>,
     wordy_tlds: HashSet<String>,
     /// the TLDs, lower case (for a quick check before the URL pattern runs)
     tld_set: HashSet<Vec<u8>>,
@@ -259,18 +264,25 @@ fn overlaps_near(taken: &[(usize, usize)], start: usize, end: usize) -> bool {
 
 /// The search loop of `finditer` for a pattern whose lookbehind is a consumed prefix:
 /// `span` gives a match's (start, end) as Python's pattern would; a match starting before
-/// the previous end is searched again one character later.
+/// the previous end is searched again one character later. `may_start(from)` is a position
+/// at or after `from` before which no match starting at `from` or later can start, or None
+/// when none can: the regex then neither runs over text that holds no match nor runs at all
+/// after the last one (the lazy DFA's states for prose are never built).
 fn find_all<'h>(
     re: &Regex,
     hay: &'h [u8],
     back: usize,
+    may_start: impl Fn(usize) -> Option<usize>,
     span: impl Fn(&Captures<'h>) -> (usize, usize),
     mut found: impl FnMut(&Captures<'h>, usize, usize),
 ) {
     let mut pos = 0;
     let mut from = 0;
     while from <= hay.len() {
-        let Some(caps) = re.captures_at(hay, from) else {
+        let Some(at) = may_start(from) else {
+            break;
+        };
+        let Some(caps) = re.captures_at(hay, at.max(from)) else {
             break;
         };
         let (start, end) = span(&caps);
@@ -282,6 +294,27 @@ fn find_all<'h>(
         pos = end;
         from = end.saturating_sub(back);
     }
+}
+
+/// What the last search asked: from where, and the first position found at or after it.
+type Memo = std::cell::Cell<Option<(usize, Option<usize>)>>;
+
+/// `find(from)`, the first position at or after `from` of something, remembered in `memo`:
+/// `find_all` asks with rising positions, and searching afresh from each could go over the
+/// same text again and again (once per match, on hostile input).
+fn remembered(
+    memo: &Memo,
+    from: usize,
+    find: impl FnOnce(usize) -> Option<usize>,
+) -> Option<usize> {
+    if let Some((asked, found)) = memo.get() {
+        if asked <= from && found.is_none_or(|f| f >= from) {
+            return found;
+        }
+    }
+    let found = find(from);
+    memo.set(Some((from, found)));
+    found
 }
 
 fn group(caps: &Captures, name: &str) -> Option<(usize, usize)> {
@@ -400,8 +433,16 @@ impl Contact {
             fold_table[FOLD0 as usize + i] = letter;
         }
         let lead_word: [u64; 256] = std::array::from_fn(|b| {
-            u64::from(b"sitkwhx".contains(&fold_table[b])) | (u64::from(word[b]) << 32)
+            u64::from(LEADS.contains(&fold_table[b])) | (u64::from(word[b]) << 32)
         });
+        // (`lead_word_masks` tests ASCII bytes by these rules, not by the table)
+        for b in 0..0x80u8 {
+            let lead = LEADS.contains(&(b | 0x20));
+            let is_word = b.is_ascii_alphanumeric() || b == b'_';
+            if lead_word[usize::from(b)] != u64::from(lead) | (u64::from(is_word) << 32) {
+                return Err(format!("ASCII {b:#x}: unexpected word or case table"));
+            }
+        }
         let mut flags = spec.flags;
         for &c in fold_of.keys().chain(&NAMED) {
             flags[c as usize] |= FOLDS;
@@ -424,9 +465,7 @@ impl Contact {
             fold_of,
             fold_table,
             lead_word,
-            t_bytes: (0..=255u8)
-                .filter(|&b| fold_table[b as usize] == b't')
-                .collect(),
+            ascii_at: (0x80..=255u8).all(|b| !b"at".contains(&fold_table[b as usize])),
             cue_pairs: pair_set(CUES.iter().map(|c| c.0)),
             link_pairs: pair_set(
                 ["https://", "http://", "www."]
@@ -439,6 +478,7 @@ impl Contact {
             spelled: build(&spelled)?,
             split_dot: build(&dot)?,
             url: build(&url)?,
+            scheme_sep: Box::new(memchr::memmem::Finder::new(b"://").into_owned()),
             tld_set: spec
                 .tlds
                 .iter()
@@ -527,25 +567,58 @@ impl Contact {
                 panic!("test panic: the contact extractors met {trap:#x}");
             }
         }
-        hay.clear();
-        hay.reserve(text.len());
-        // (an all-ASCII block is its own class bytes: narrowed whole, which vectorises)
-        for block in text.chunks(32) {
-            if block.iter().fold(0, |any, &c| any | c) < 0x80 {
-                hay.extend(block.iter().map(|&c| c as u8));
-            } else {
-                hay.extend(block.iter().map(|&c| self.class_byte(c)));
-            }
+        // (every byte of the text's part is written below: the buffer is neither cleared
+        // nor shortened first)
+        if hay.len() < text.len() {
+            hay.resize(text.len(), 0);
         }
-        let hay = hay.as_slice();
+        let hay = &mut hay[..text.len()];
+        self.class_bytes(text, hay);
+        let hay = &*hay;
         let mut start = 0;
-        for i in memchr::memmem::find_iter(hay, b"\n\x0c\n") {
-            if i >= start {
+        // (the separator "\n\f\n" found by its form feed, which text seldom holds: a
+        // substring search costs more per find than the scan saves)
+        for f in memchr::memchr_iter(0x0c, hay) {
+            let i = f.wrapping_sub(1);
+            if f >= 1 && i >= start && hay[i] == b'\n' && hay.get(f + 1) == Some(&b'\n') {
                 self.piece(&text[start..i], &hay[start..i], start, out);
                 start = i + 3;
             }
         }
         self.piece(&text[start..], &hay[start..], start, out);
+    }
+
+    /// Each code point's class byte into `hay` (as long as `text`). Most code points of an
+    /// ad are ASCII, each its own class byte, but most blocks of an ad hold some that are not
+    /// (emoji): sixteen code points are narrowed at a time and only those past ASCII, found
+    /// by their top bit, are classed one by one.
+    fn class_bytes(&self, text: &[u32], hay: &mut [u8]) {
+        let mut p = 0;
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{__m128i, _mm_movemask_epi8, _mm_storeu_si128};
+            while p + 16 <= text.len() {
+                let out = &mut hay[p..p + 16];
+                // SAFETY: SSE2 is in every x86-64 target; the load reads text[p..p + 16] and
+                // the store writes `out`, sixteen bytes. `code_point_bytes` keeps ASCII and
+                // makes every other code point (below 2^31, as `batch_view` checks) a byte
+                // with its top bit set.
+                let mut wide = unsafe {
+                    let b = crate::simd::code_point_bytes(text.as_ptr().add(p));
+                    _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), b);
+                    _mm_movemask_epi8(b) as u32
+                };
+                while wide != 0 {
+                    let k = wide.trailing_zeros() as usize;
+                    wide &= wide - 1;
+                    out[k] = self.class_byte_wide(text[p + k]);
+                }
+                p += 16;
+            }
+        }
+        for (slot, &c) in hay[p..].iter_mut().zip(&text[p..]) {
+            *slot = self.class_byte(c);
+        }
     }
 
     fn piece(&self, text: &[u32], hay: &[u8], offset: usize, out: &mut Found) {
@@ -574,20 +647,28 @@ impl Contact {
         }
         let mut plain: Vec<(usize, usize)> = Vec::new();
         if has_at {
+            // (an address's "@" follows at most 64 characters of its local part and one
+            // character before it)
+            let may_start = |from: usize| {
+                memchr::memchr(b'@', &hay[from..]).map(|a| (from + a).saturating_sub(65))
+            };
             find_all(
                 &self.plain,
                 hay,
                 1,
+                may_start,
                 |c| group(c, "m").unwrap_or((0, 0)),
                 |_, s, e| plain.push((s, e)),
             );
         }
         let mut spelled: Vec<(usize, usize, Vec<char>)> = Vec::new();
-        if self.spelled_possible(hay) {
+        let memo = Memo::default();
+        if self.spelled_from(hay, 0, &memo).is_some() {
             find_all(
                 &self.spelled,
                 hay,
                 1,
+                |from| self.spelled_from(hay, from, &memo),
                 |c| {
                     let (s, _) = group(c, "local").unwrap_or((0, 0));
                     (s, group(c, "tld").map_or(s, |t| t.1))
@@ -648,10 +729,13 @@ impl Contact {
         }
     }
 
-    /// Can the spelled-address pattern match? Some "@", spoken or bracketed "at" must be
-    /// followed by what `emails._DOMAIN_NEXT` says follows it in every spelled address: a
-    /// domain label, then a dot, an opening bracket or a spoken "dot".
-    fn spelled_possible(&self, hay: &[u8]) -> bool {
+    /// Where a spelled-address match at `from` or later may start at the earliest, or None
+    /// when none can. Its "@", spoken or bracketed "at" must be followed by what
+    /// `emails._DOMAIN_NEXT` says follows it in every spelled address: a domain label, then
+    /// a dot, an opening bracket or a spoken "dot". Before that "@" or "at" come blanks and
+    /// brackets, then at most 64 characters of the local part and one character before it.
+    /// (`memo`: the first such "@" found, for the next call)
+    fn spelled_from(&self, hay: &[u8], from: usize, memo: &Memo) -> Option<usize> {
         let n = hay.len();
         let skip = |mut i: usize| {
             while i < n && is_blank(hay[i]) {
@@ -671,37 +755,91 @@ impl Contact {
             (j < n && b".[({<".contains(&hay[j]))
                 || (j > i && self.ci_at(hay, j, "dot") && j + 3 < n && is_blank(hay[j + 3]))
         };
-        if memchr::memchr_iter(b'@', hay).any(|i| domain_next(skip(i + 1))) {
-            return true;
+        let at = remembered(memo, from, |from| {
+            memchr::memchr_iter(b'@', &hay[from..])
+                .map(|i| from + i)
+                .find(|&i| domain_next(skip(i + 1)))
+        });
+        // (an "at" after the first such "@" gives no earlier start)
+        let mut past = false;
+        let spoken = self
+            .find_at(hay, from, |i| {
+                if at.is_some_and(|a| i > a) {
+                    past = true;
+                    return true;
+                }
+                let q = skip(i + 1);
+                if q < n && b"])}>".contains(&hay[q]) {
+                    return domain_next(skip(q + 1));
+                }
+                q > i + 1 && domain_next(q)
+            })
+            .filter(|_| !past)
+            .map(|i| i - 1);
+        let mut q = at.into_iter().chain(spoken).min()?;
+        while q > from && (is_blank(hay[q - 1]) || b"[({<".contains(&hay[q - 1])) {
+            q -= 1;
         }
-        self.t_positions(hay).any(|i| {
-            if i == 0 || self.fold(hay[i - 1]) != b'a' {
-                return false;
-            }
-            let q = skip(i + 1);
-            if q < n && b"])}>".contains(&hay[q]) {
-                return domain_next(skip(q + 1));
-            }
-            q > i + 1 && domain_next(q)
-        })
+        Some(q.saturating_sub(65).max(from))
     }
 
     /// Is there an "at" (any case) after a blank or an opening bracket?
     fn spoken_at_anywhere(&self, hay: &[u8]) -> bool {
-        self.t_positions(hay).any(|i| {
-            i >= 2
-                && self.fold(hay[i - 1]) == b'a'
-                && (is_blank(hay[i - 2]) || b"[({<".contains(&hay[i - 2]))
+        self.find_at(hay, 0, |i| {
+            i >= 2 && (is_blank(hay[i - 2]) || b"[({<".contains(&hay[i - 2]))
         })
+        .is_some()
     }
 
-    /// Every position of a character that folds to "t", ascending.
-    fn t_positions<'h>(&'h self, hay: &'h [u8]) -> Box<dyn Iterator<Item = usize> + 'h> {
-        match self.t_bytes.as_slice() {
-            [a, b] => Box::new(memchr::memchr2_iter(*a, *b, hay)),
-            [a, b, c] => Box::new(memchr::memchr3_iter(*a, *b, *c, hay)),
-            _ => Box::new((0..hay.len()).filter(move |&i| self.fold(hay[i]) == b't')),
+    /// The first position from `from` on of a character that folds to "t" after one that
+    /// folds to "a" for which `hit` holds. Where only ASCII letters fold to them (Python's
+    /// tables), sixteen bytes are compared at a time and only the pairs are visited: "t"
+    /// alone is common in text.
+    fn find_at(
+        &self,
+        hay: &[u8],
+        from: usize,
+        mut hit: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        let pair = |i: usize| i > 0 && self.fold(hay[i - 1]) == b'a' && self.fold(hay[i]) == b't';
+        if !self.ascii_at {
+            return (from..hay.len()).find(|&i| pair(i) && hit(i));
         }
+        let mut p = from;
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{
+                __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+                _mm_set1_epi8,
+            };
+            // (an "a" that ends the block before)
+            let mut carry = u32::from(p > 0 && self.fold(hay[p - 1]) == b'a');
+            while p + 16 <= hay.len() {
+                // SAFETY: SSE2 is in every x86-64 target; the load reads hay[p..p + 16].
+                // Only "a", "A", "t" and "T" give "a" or "t" when 0x20 is set.
+                let (a, t) = unsafe {
+                    let low = _mm_or_si128(
+                        _mm_loadu_si128(hay.as_ptr().add(p).cast::<__m128i>()),
+                        _mm_set1_epi8(0x20),
+                    );
+                    (
+                        _mm_movemask_epi8(_mm_cmpeq_epi8(low, _mm_set1_epi8(b'a' as i8))) as u32,
+                        _mm_movemask_epi8(_mm_cmpeq_epi8(low, _mm_set1_epi8(b't' as i8))) as u32,
+                    )
+                };
+                let mut pairs = t & ((a << 1) | carry);
+                carry = a >> 15;
+                while pairs != 0 {
+                    let i = p + pairs.trailing_zeros() as usize;
+                    pairs &= pairs - 1;
+                    if hit(i) {
+                        return Some(i);
+                    }
+                }
+                p += 16;
+            }
+        }
+        (p..hay.len()).find(|&i| pair(i) && hit(i))
     }
 
     /// `emails._SPOKEN_AT.match(text, at)`: blanks, "at", blanks.
@@ -722,9 +860,12 @@ impl Contact {
     // ---------------------------------------------------------------- web addresses
 
     fn urls(&self, text: &[u32], hay: &[u8], out: &mut Found) {
-        // Every URL holds "://" or a dot before a listed TLD that ends a word.
-        // (the word after each dot folded into a buffer on the stack: no allocation per dot)
-        let dotted = memchr::memchr_iter(b'.', hay).any(|i| {
+        // Every URL holds "://" after its scheme, or a dot before a listed TLD that ends a
+        // word after its host, whose characters (letters, digits, dots, hyphens) follow at
+        // most two characters before the match: so no match starts before the first of
+        // these bounds. (the word after each dot folded into a buffer on the stack: no
+        // allocation per dot)
+        let tld_after = |i: usize| {
             let mut tld = [0u8; MAX_TLD + 1];
             let mut len = 0;
             for &b in hay[i + 1..].iter().take_while(|&&b| self.word[b as usize]) {
@@ -735,15 +876,38 @@ impl Contact {
                 len += 1;
             }
             len > 0 && len <= MAX_TLD && self.tld_set.contains(&tld[..len])
-        });
-        if !dotted && memchr::memmem::find(hay, b"://").is_none() {
-            return;
-        }
+        };
+        let memo = Memo::default();
+        let may_start = |from: usize| {
+            let rest = &hay[from..];
+            let sep = remembered(&memo, from, |from| {
+                self.scheme_sep.find(&hay[from..]).map(|c| from + c)
+            });
+            // (a host's run after "://" starts after it, so a later dot gives no lower bound)
+            let host = memchr::memchr_iter(b'.', rest)
+                .map(|d| from + d)
+                .take_while(|&d| sep.is_none_or(|c| d < c))
+                .find(|&d| tld_after(d))
+                .map(|d| {
+                    // (the walk stops at `from`, below which the bound is not needed)
+                    let mut r = d;
+                    while r > from && matches!(hay[r - 1], b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-') {
+                        r -= 1;
+                    }
+                    r.saturating_sub(2)
+                });
+            let scheme = sep.map(|c| c.saturating_sub(7));
+            match (scheme, host) {
+                (Some(c), Some(h)) => Some(c.min(h)),
+                (c, h) => c.or(h),
+            }
+        };
         let mut found: Vec<Row> = Vec::new();
         find_all(
             &self.url,
             hay,
             2,
+            may_start,
             |c| {
                 if let Some(scheme) = group(c, "scheme") {
                     (scheme.0, c.get(0).map_or(scheme.1, |m| m.end()))
@@ -868,6 +1032,64 @@ impl Contact {
 
     // ---------------------------------------------------------------- handles
 
+    /// The lead and word bits (`lead_word`) of 32 class bytes as two masks. ASCII bytes are
+    /// tested sixteen at a time (`new` checks that the table says the same of them); the
+    /// others, rarer, are looked up one by one.
+    #[inline]
+    fn lead_word_masks(&self, bytes: &[u8; 32]) -> (u32, u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{
+                __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
+                _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+            };
+            let (mut lead, mut word, mut wide) = (0u32, 0u32, 0u32);
+            // SAFETY: SSE2 is in every x86-64 target; each load reads sixteen of the 32
+            // bytes. As signed bytes, every byte past ASCII is below each value compared
+            // with, and `b | 0x20` of it is no ASCII letter: its lanes come out 0.
+            unsafe {
+                let v = |b: u8| _mm_set1_epi8(b as i8);
+                for h in 0..2 {
+                    let b = _mm_loadu_si128(bytes.as_ptr().add(16 * h).cast::<__m128i>());
+                    let low = _mm_or_si128(b, v(0x20));
+                    let mut l = _mm_cmpeq_epi8(low, v(LEADS[0]));
+                    for &c in &LEADS[1..] {
+                        l = _mm_or_si128(l, _mm_cmpeq_epi8(low, v(c)));
+                    }
+                    let letter = _mm_and_si128(
+                        _mm_cmpgt_epi8(low, v(b'a' - 1)),
+                        _mm_cmplt_epi8(low, v(b'z' + 1)),
+                    );
+                    let digit = _mm_and_si128(
+                        _mm_cmpgt_epi8(b, v(b'0' - 1)),
+                        _mm_cmplt_epi8(b, v(b'9' + 1)),
+                    );
+                    let w = _mm_or_si128(_mm_or_si128(letter, digit), _mm_cmpeq_epi8(b, v(b'_')));
+                    let shift = 16 * h;
+                    lead |= (_mm_movemask_epi8(l) as u32) << shift;
+                    word |= (_mm_movemask_epi8(w) as u32) << shift;
+                    wide |= (_mm_movemask_epi8(b) as u32) << shift;
+                }
+            }
+            while wide != 0 {
+                let j = wide.trailing_zeros();
+                wide &= wide - 1;
+                let both = self.lead_word[usize::from(bytes[j as usize])];
+                lead |= (both as u32 & 1) << j;
+                word |= ((both >> 32) as u32 & 1) << j;
+            }
+            (lead, word)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let mut both = 0u64;
+            for (j, &b) in bytes.iter().enumerate() {
+                both |= self.lead_word[usize::from(b)] << j;
+            }
+            (both as u32, (both >> 32) as u32)
+        }
+    }
+
     fn handles(&self, hay: &[u8], out: &mut Found, starts: &mut Vec<usize>) {
         let n = hay.len();
         let mut spans: Vec<(usize, usize, String, usize, i64)> = Vec::new();
@@ -886,11 +1108,7 @@ impl Contact {
         starts.clear();
         let mut after_word = 0u32; // (the last byte of the block before: a word character)
         let mut block = |base: usize, bytes: &[u8; 32]| {
-            let mut both = 0u64;
-            for (j, &b) in bytes.iter().enumerate() {
-                both |= self.lead_word[usize::from(b)] << j;
-            }
-            let (lead, word) = (both as u32, (both >> 32) as u32);
+            let (lead, word) = self.lead_word_masks(bytes);
             let mut at = lead & !((word << 1) | after_word);
             after_word = word >> 31;
             while at != 0 {
