@@ -45,6 +45,15 @@ META_CHARS = 200  # a longer "age" or "phone" value is not one; a location is cu
 
 # Epoch numbers above this are taken as milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_THRESHOLD = 100_000_000_000
+_NUMBERS = (int, float)  # made once: `int | float` would build a union object per call
+_UNPARSED_DATE = "posted_at_unparsed"  # where a date that does not parse is kept in `raw`
+# Plans kept per input (`RecordMapper._plan`): a crawl's records share a few key sets, while
+# hostile input could make every record's different, so the memo is bounded.
+_PLANS = 256
+_PLAN_KEYS = 64
+# A plan: each field with the keys tried for it, whether the source key is tried, each
+# metadata name with the keys tried for it (`RecordMapper._plan`).
+_Plan = tuple[list[tuple[str, tuple[str, ...]]], bool, dict[str, tuple[str, ...]]]
 
 
 @dataclass(slots=True)
@@ -152,7 +161,10 @@ def take_meta(raw: dict[str, Any], keys: dict[str, tuple[str, ...]] = META_KEYS,
     meta: dict[str, str] = {}
     for name, names in keys.items():
         for key in names:
-            value = _as_text(raw.get(key))
+            value = raw.get(key)
+            if value is None:
+                continue
+            value = _as_text(value)
             if value is None:
                 continue
             if name != META_LOCATION and len(value) > META_CHARS:
@@ -188,7 +200,7 @@ def _as_text(value: Any) -> str | None:
     """Strings as they are; numbers as their text (ids are often numeric); else None."""
     if isinstance(value, str):
         return value if value.strip() else None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, _NUMBERS) and not isinstance(value, bool):
         return str(value)
     return None
 
@@ -200,6 +212,11 @@ class RecordMapper:
     parse stays `None` and its original text is kept in `raw["posted_at_unparsed"]`. The
     mapping passed in is consumed: it becomes the ad's `raw` (readers pass fresh dicts, which
     saves a copy per record).
+
+    Why plans: the records of one input nearly always share their keys, and trying every key
+    each field may have (a score per record, most of them absent) cost more than the rest of
+    the mapping. So the keys of a record's key set that the mapping can use are found once
+    and kept (`_plan`); looking up a key that is absent gives what trying it gave: nothing.
     """
 
     def __init__(self, options: ReadOptions, default_source: str, file: str, base_dir: Path):
@@ -218,11 +235,41 @@ class RecordMapper:
                       for name, keys in META_KEYS.items()}
         tried = [cmap.get(f) or "/".join(FIELD_KEYS[f]) for f in ("title", "body")]
         self._no_text = f"no text: no title or body (looked for {', '.join(tried)})"
+        self._every_key: _Plan = (self._fields, True, self._meta)
+        wanted = {key for _, keys in self._fields for key in keys}
+        wanted.update(key for keys in self._meta.values() for key in keys)
+        wanted.add(self._source_key)
+        # A key the mapping adds to a record while mapping it is not in the record's key set
+        # beforehand: with a column map naming that key, every key is tried, as before plans.
+        self._plans: dict[tuple[Any, ...], _Plan] | None = (
+            None if _UNPARSED_DATE in wanted else {})
+
+    def _plan(self, keys: tuple[Any, ...]) -> _Plan:
+        """(each field with its keys among `keys`, whether the source key is among them, each
+        metadata name with its keys among them), in the order they are tried; kept."""
+        present = set(keys)
+        plan = (
+            [(name, kept) for name, names in self._fields
+             if (kept := tuple(key for key in names if key in present))],
+            self._source_key in present,
+            {name: kept for name, names in self._meta.items()
+             if (kept := tuple(key for key in names if key in present))},
+        )
+        plans = self._plans
+        if plans is not None and len(plans) < _PLANS and len(keys) <= _PLAN_KEYS:
+            plans[keys] = plan
+        return plan
 
     def to_ad(self, raw: dict[str, Any]) -> Ad | None:
         """The ad for one record (images not yet hashed), or None when it has no text."""
+        plans = self._plans
+        if plans is None:
+            fields, has_source, meta_keys = self._every_key
+        else:
+            keys = tuple(raw)
+            fields, has_source, meta_keys = plans.get(keys) or self._plan(keys)
         values: dict[str, Any] = {}
-        for name, keys in self._fields:
+        for name, keys in fields:
             for key in keys:
                 value = raw.get(key)
                 if value is None:
@@ -233,7 +280,7 @@ class RecordMapper:
                         values[name] = parsed
                         del raw[key]
                     elif value != "":
-                        raw["posted_at_unparsed"] = raw.pop(key)
+                        raw[_UNPARSED_DATE] = raw.pop(key)
                     break
                 if value.__class__ is not str:
                     value = _as_text(value)
@@ -247,11 +294,11 @@ class RecordMapper:
         if "title" not in values and "body" not in values:
             return None
         source = self._source
-        if source is None:
+        if source is None and has_source:
             source = _as_text(raw.get(self._source_key))
             if source is not None:
                 del raw[self._source_key]
-        meta = take_meta(raw, self._meta)
+        meta = take_meta(raw, meta_keys) if meta_keys else {}
         return Ad(source=source or self._default_source, raw=raw, meta=meta, **values)
 
     def ads(
