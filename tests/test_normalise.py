@@ -218,6 +218,19 @@ def test_batch_equals_one_by_one(texts: list[str]) -> None:
         _as_tuple(normalise(t)) for t in texts]
 
 
+@pytest.mark.parametrize("separators", ["_" * 14, ":" * 10 + "/" * 4, "🔥" * 20])
+def test_gate_hits_a_symbol_run_after_many_separators(separators: str) -> None:
+    """Found by the core's differential fuzzing: Hyperscan, given the gate's patterns in one
+    database, missed this run (seven digits with a bracket inside) after fourteen separators,
+    so the reference left it as written while a full scan rewrites it."""
+    from amberline.text.normalise import _compiled, _slow
+
+    text = separators + "000[0000"
+    assert _compiled().gate.scan([text])[0] is not None
+    assert normalise(text).text == separators + "000 0000"
+    assert _as_tuple(normalise(text)) == _as_tuple(_slow(text, _compiled(), None, True))
+
+
 @pytest.mark.parametrize(
     "text",
     [
