@@ -416,9 +416,9 @@ impl Pick {
 }
 
 /// The first position from `from` holding a character of `first` followed (before `end`) by
-/// one of `second` or, if `non_ascii`, by a non-ASCII character; else `end`. As `find_any`,
-/// a block at a time: "mix" is tried only where an "m" is followed by an "i", not restarted
-/// at every "m" of the text.
+/// one of `second` or, if `non_ascii`, by a non-ASCII character; else `end`. Sixteen positions
+/// at a time (`pair_block`): "mix" is tried only where an "m" is followed by an "i", not
+/// restarted at every "m" of the text.
 #[inline]
 pub fn find_pair(
     text: &[u32],
@@ -433,12 +433,9 @@ pub fn find_pair(
     let pair = |x: u32, y: u32| first.has(x) & (second.has(y) | (non_ascii & (y >= 128)));
     let mut p = from.min(end);
     while p + BLOCK < end {
-        let (a, b) = (&text[p..p + BLOCK], &text[p + 1..p + BLOCK + 1]);
-        if a.iter()
-            .zip(b)
-            .fold(false, |hit, (&x, &y)| hit | pair(x, y))
-        {
-            break;
+        let hits = pair_block(&text[p..p + BLOCK + 1], first, second, non_ascii);
+        if hits != 0 {
+            return p + hits.trailing_zeros() as usize;
         }
         p += BLOCK;
     }
@@ -449,6 +446,44 @@ pub fn find_pair(
         p += 1;
     }
     end
+}
+
+/// Of the first sixteen positions of `block` (seventeen characters), the ones `find_pair`
+/// takes, as bits. On x86-64 by SSE2 on the characters as bytes (`simd::code_point_bytes`):
+/// a byte is ASCII exactly where its character is, and `Pick`s accept only ASCII characters,
+/// so the bytes answer as the characters do; a non-ASCII character is a byte with its high bit.
+#[inline(always)]
+fn pair_block(block: &[u32], first: Pick, second: Pick, non_ascii: bool) -> u32 {
+    assert!(block.len() > 16);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `block` holds seventeen u32, so sixteen from its start and from the next one.
+    unsafe {
+        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+        let pick = |bytes, pick: Pick| {
+            // (a Pick's `or` and `val` are below 128)
+            let or = _mm_set1_epi8(pick.or as i8);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_or_si128(bytes, or),
+                _mm_set1_epi8(pick.val as i8),
+            )) as u32
+        };
+        let x = crate::simd::code_point_bytes(block.as_ptr());
+        let y = crate::simd::code_point_bytes(block.as_ptr().add(1));
+        let wide = if non_ascii {
+            _mm_movemask_epi8(y) as u32
+        } else {
+            0
+        };
+        pick(x, first) & (pick(y, second) | wide)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        (0..16).fold(0u32, |m, i| {
+            let (x, y) = (block[i], block[i + 1]);
+            let hit = first.has(x) & (second.has(y) | (non_ascii & (y >= 128)));
+            m | u32::from(hit) << i
+        })
+    }
 }
 
 /// The byte a non-ASCII character stands for in `Loose`'s view of a text.
@@ -468,16 +503,14 @@ const LOOSE_LIMIT: usize = 1 << 20;
 ///
 /// The DFA is lazy (`regex-automata`'s hybrid): it costs no more than its NFA to make (a
 /// whole DFA of each larger pattern made start-up markedly slower), and the states a search
-/// reaches are few, since most tries end within a few characters. Its cache
-/// is taken with `try_lock`: a thread that finds it busy skips the check (and runs the
-/// pattern), so the check never waits and never changes a result.
+/// reaches are few, since most tries end within a few characters. Its cache is in the
+/// `Scratch` the regex gave out (see `Regex::scratch`), so a check takes no lock.
 ///
 /// A pattern whose every match ends at the end of the text (`\Z`, `$`) keeps that much:
 /// its loose match must end there too (or, for `$`, before a final newline), so a window
 /// search rules out the starts whose rest of the window does not fit.
 struct Loose {
     dfa: hybrid::dfa::DFA,
-    cache: Mutex<hybrid::dfa::Cache>,
     /// for a pattern anchored at the end: whether its match may also end before a final
     /// newline (`$`)
     at_end: Option<bool>,
@@ -506,22 +539,12 @@ impl Loose {
             )
             .build_from_nfa(nfa)
             .ok()?;
-        let cache = Mutex::new(dfa.create_cache());
         let at_end = end_slack(seq).map(|slack| slack > 0);
-        Some(Loose { dfa, cache, at_end })
+        Some(Loose { dfa, at_end })
     }
 
     /// Whether the loose pattern matches at `pos` (in the text ending at `end`, and ending
-    /// there if the pattern is anchored at the end); true also when that cannot be told (the
-    /// cache busy).
-    #[inline]
-    fn may_match(&self, text: &[u32], pos: usize, end: usize) -> bool {
-        let Ok(mut cache) = self.cache.try_lock() else {
-            return true;
-        };
-        self.walk(&mut cache, text, pos, end).unwrap_or(true)
-    }
-
+    /// there if the pattern is anchored at the end); None when that cannot be told.
     fn walk(
         &self,
         cache: &mut hybrid::dfa::Cache,
@@ -928,8 +951,9 @@ enum Inst {
         behind: bool,
         width: usize,
         negate: bool,
-        /// the body's looser DFA: where it finds no match, the body has none (no run)
-        loose: Option<Box<Loose>>,
+        /// the body's looser DFA (in `Regex::looses`): where it finds no match, the body has
+        /// none (no run)
+        loose: Option<usize>,
     },
     /// a lookaround whose body is alternatives of single characters in a row, checked in place
     LookChars(Box<LookChars>),
@@ -1071,20 +1095,47 @@ pub struct Regex {
     /// final newline) and is at most so long: how far before the end a match can start
     /// (`search` tries no earlier position: a look-behind at the end of a window)
     reach: Option<usize>,
-    /// the looser pattern's DFA, checked before each run (None where it would be too large)
-    loose: Option<Loose>,
+    /// the looser pattern's DFA (in `looses`), checked before each run (None where it would
+    /// be too large)
+    loose: Option<usize>,
+    /// the looser DFAs of the pattern and of its lookarounds' bodies
+    looses: Vec<Loose>,
+    /// sets of the looser DFAs' caches (one per DFA, in `looses`' order) that scratches gave
+    /// back, for the next to take
+    spare: Mutex<Vec<Vec<hybrid::dfa::Cache>>>,
 }
 
-/// Reusable scratch for runs: the backtracking stack and the capture slots.
-#[derive(Default)]
-pub struct Scratch {
+/// How many sets of caches a regex keeps for the next scratches (one per thread running it
+/// at once): the rest are dropped.
+const SPARE_SETS: usize = 4;
+
+/// Reusable scratch for one regex's runs (`Regex::scratch`): the backtracking stack, the
+/// capture slots, and the caches of the regex's looser DFAs. Why the caches are here: they
+/// stay warm from batch to batch (the scratch gives them back to its regex when dropped), and
+/// a check walks its DFA without taking a lock.
+pub struct Scratch<'r> {
     frames: Vec<Frame>,
     pub slots: Vec<usize>,
+    /// the regex the caches are of
+    owner: &'r Regex,
+    caches: Vec<hybrid::dfa::Cache>,
+}
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        let caches = std::mem::take(&mut self.caches);
+        if let Ok(mut spare) = self.owner.spare.lock() {
+            if spare.len() < SPARE_SETS {
+                spare.push(caches);
+            }
+        }
+    }
 }
 
 struct Compiler<'a> {
     tables: &'a Tables,
     progs: Vec<Vec<Inst>>,
+    looses: Vec<Loose>,
 }
 
 impl Compiler<'_> {
@@ -1163,7 +1214,10 @@ impl Compiler<'_> {
                     behind: *behind,
                     width: *width,
                     negate: *negate,
-                    loose: Loose::new(self.tables, body).map(Box::new),
+                    loose: Loose::new(self.tables, body).map(|l| {
+                        self.looses.push(l);
+                        self.looses.len() - 1
+                    }),
                 });
             }
             Node::Branch(alts) => {
@@ -1358,6 +1412,7 @@ impl Regex {
         let mut compiler = Compiler {
             tables,
             progs: vec![Vec::new()],
+            looses: Vec::new(),
         };
         let mut code = Vec::new();
         compiler.seq(&mut code, &seq)?;
@@ -1379,7 +1434,11 @@ impl Regex {
             Some((Pick::of(starts)?, Pick::of(next)?, non_ascii))
         });
         let reach = end_slack(&seq).and_then(|slack| max_len(&seq)?.checked_add(slack));
-        let loose = Loose::new(tables, &seq);
+        let mut looses = compiler.looses;
+        let loose = Loose::new(tables, &seq).map(|l| {
+            looses.push(l);
+            looses.len() - 1
+        });
         Ok(Regex {
             progs: compiler.progs,
             first,
@@ -1390,7 +1449,36 @@ impl Regex {
             n_groups,
             reach,
             loose,
+            looses,
+            spare: Mutex::new(Vec::new()),
         })
+    }
+
+    /// A scratch for this regex's runs, with caches for its looser DFAs: a set a dropped
+    /// scratch gave back (warm), else new ones.
+    pub fn scratch(&self) -> Scratch<'_> {
+        let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
+        let caches =
+            spare.unwrap_or_else(|| self.looses.iter().map(|l| l.dfa.create_cache()).collect());
+        Scratch {
+            frames: Vec::new(),
+            slots: Vec::new(),
+            owner: self,
+            caches,
+        }
+    }
+
+    /// Whether looser DFA `k` matches at `pos` (`Loose::walk`); true when that cannot be told,
+    /// or when `s` is another regex's scratch (its caches are not this regex's DFAs').
+    #[inline]
+    fn may_match(&self, k: usize, text: &[u32], pos: usize, end: usize, s: &mut Scratch) -> bool {
+        if !std::ptr::eq(s.owner, self) {
+            return true;
+        }
+        match (self.looses.get(k), s.caches.get_mut(k)) {
+            (Some(loose), Some(cache)) => loose.walk(cache, text, pos, end).unwrap_or(true),
+            _ => true,
+        }
     }
 
     fn reset(&self, scratch: &mut Scratch) {
@@ -1462,7 +1550,7 @@ impl Regex {
                     return None;
                 }
             }
-            if self.can_start(t, text, p, end) {
+            if self.can_start(t, text, p, end, s) {
                 self.reset(s);
                 if let Some(e) = self.run(t, 0, text, p, end, false, s) {
                     return Some((p, e));
@@ -1477,13 +1565,19 @@ impl Regex {
     /// first two characters and the looser pattern's DFA tell: a cheap test before
     /// `match_at`, which gives None where this is false.
     #[inline]
-    pub fn can_start(&self, t: &Tables, text: &[u32], pos: usize, end: usize) -> bool {
+    pub fn can_start(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+        s: &mut Scratch,
+    ) -> bool {
         self.first.admits(t, text, pos, end)
             && self.pairs.admits(text, pos, end)
             && self
                 .loose
-                .as_ref()
-                .is_none_or(|l| l.may_match(text, pos, end))
+                .is_none_or(|k| self.may_match(k, text, pos, end, s))
     }
 
     /// The next non-empty match at or after `pos` (what `finditer` gives, empty matches left out).
@@ -1650,7 +1744,7 @@ impl Regex {
                         Some(pos)
                     };
                     let found = from.is_some_and(|from| {
-                        loose.as_ref().is_none_or(|l| l.may_match(text, from, end))
+                        loose.is_none_or(|k| self.may_match(k, text, from, end, s))
                             && self.run(t, *prog, text, from, end, false, s).is_some()
                     });
                     if found != *negate {
@@ -1726,13 +1820,14 @@ impl Regex {
         // a successful sub-run leaves no choice points behind (atomic); captures set in it
         // stay, as they do in `re`
         if result.is_some() && prog != 0 {
-            let mut restores = Vec::new();
-            for f in s.frames.drain(base..) {
-                if let Frame::Restore(slot, old) = f {
-                    restores.push(Frame::Restore(slot, old));
+            let mut kept = base;
+            for i in base..s.frames.len() {
+                if let Frame::Restore(..) = s.frames[i] {
+                    s.frames.swap(kept, i);
+                    kept += 1;
                 }
             }
-            s.frames.extend(restores);
+            s.frames.truncate(kept);
         }
         if result.is_some() && prog == 0 {
             s.frames.truncate(base);
@@ -1741,6 +1836,7 @@ impl Regex {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn enter_branch(
         &self,
         b: &BranchIndex,
@@ -1772,7 +1868,77 @@ impl Regex {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_any, find_pair, Pick};
+    use super::{find_any, find_pair, Pick, Regex, Tables};
+
+    fn utf32(s: &str) -> Vec<u32> {
+        s.chars().map(u32::from).collect()
+    }
+
+    /// Tables without a non-ASCII word character or fold.
+    fn ascii_tables() -> Tables {
+        let flags = vec![0u8; crate::tables::N_CODE_POINTS];
+        Tables::new(
+            flags,
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            None,
+        )
+        .expect("tables")
+    }
+
+    /// `ab(?!c+d)`, whose lookahead body has a looser DFA of its own (as does the pattern).
+    fn ab_not_cd(t: &Tables) -> Regex {
+        let lit = |c: u8| (1, i64::from(c), 0, 0);
+        let nodes = [
+            (0, 3, 0, 0),
+            lit(b'a'),
+            lit(b'b'),
+            (9, 1, 1, 0),
+            (0, 2, 0, 0),
+            (8, 1, -1, 0),
+            (0, 1, 0, 0),
+            lit(b'c'),
+            lit(b'd'),
+        ];
+        Regex::new(t, &nodes).expect("a pattern")
+    }
+
+    #[test]
+    fn a_scratch_keeps_its_regex_caches_and_gives_them_back() {
+        let t = ascii_tables();
+        let (re, other) = (ab_not_cd(&t), ab_not_cd(&t));
+        assert_eq!(re.looses.len(), 2);
+        let text = utf32("xxabcd abcccd abcx ab");
+        let found = |s: &mut super::Scratch| {
+            let mut at = Vec::new();
+            let mut p = 0;
+            while let Some((a, b)) = re.search(&t, &text, p, text.len(), s) {
+                at.push((a, b));
+                p = b;
+            }
+            at
+        };
+        let want = vec![(14, 16), (19, 21)];
+        {
+            let mut s = re.scratch();
+            assert_eq!(found(&mut s), want);
+            assert_eq!(found(&mut s), want);
+            assert!(re.spare.lock().expect("spare").is_empty());
+        }
+        // (dropped: its caches are back, warm, for the next scratch)
+        assert_eq!(re.spare.lock().expect("spare").len(), 1);
+        let mut s = re.scratch();
+        assert!(re.spare.lock().expect("spare").is_empty());
+        assert_eq!(found(&mut s), want);
+        // (the pattern's looser DFA, the last: "ab")
+        assert!(!re.may_match(1, &text, 0, text.len(), &mut s));
+        assert!(re.may_match(1, &text, 2, text.len(), &mut s));
+        // another regex's scratch: no looser check, the same matches
+        let mut s = other.scratch();
+        assert_eq!(found(&mut s), want);
+        assert!(re.may_match(1, &text, 0, text.len(), &mut s));
+    }
 
     #[test]
     fn find_pair_finds_the_first_pair_in_either_case() {
@@ -1815,6 +1981,49 @@ mod tests {
                 find_pair(&text, from, text.len(), m, i, false),
                 text.len() - 2
             );
+        }
+    }
+
+    #[test]
+    fn find_pair_agrees_with_a_plain_scan_at_every_block_position() {
+        let m = Pick::of(1 << b'm' | 1 << b'M').expect("a letter in either case");
+        let i = Pick::of(1 << b'i' | 1 << b'I').expect("a letter in either case");
+        let dot = Pick::of(1 << b'.').expect("one character");
+        let plain = |text: &[u32], from: usize, end: usize, a: Pick, b: Pick, wide: bool| {
+            (from..end.saturating_sub(1))
+                .find(|&p| a.has(text[p]) && (b.has(text[p + 1]) || (wide && text[p + 1] >= 128)))
+                .unwrap_or(end)
+        };
+        // characters whose low byte, or low byte with 0x20, is an "m", "i" or ".", and
+        // characters past ASCII that a byte view keeps (0x80..=0xFF) or saturates
+        let noise = [
+            0x14d, 0x149, 0x16d, 0x169, 0x10069, 0x1006d, 0x2e, 0x12e, 0xcd, 0xc9, 0xff, 0xed,
+            0x80, 0x7f, 0x20, 0x4d, 0x6d, 0x49, 0x69, 0x78,
+        ];
+        let mut seed = 7u32;
+        for len in [0usize, 1, 16, 17, 18, 33, 40, 70] {
+            for _ in 0..40 {
+                let text: Vec<u32> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        noise[(seed >> 16) as usize % noise.len()]
+                    })
+                    .collect();
+                for from in [0, 1, 15, 16, 17] {
+                    for end in [len, len.saturating_sub(1), 17, 33] {
+                        let end = end.min(len);
+                        for (a, b) in [(m, i), (i, m), (dot, m), (m, dot)] {
+                            for wide in [false, true] {
+                                assert_eq!(
+                                    find_pair(&text, from, end, a, b, wide),
+                                    plain(&text, from.min(end), end, a, b, wide),
+                                    "{text:x?} from {from} end {end} wide {wide}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -247,7 +247,7 @@ impl<'a> Matches<'a> {
         loop {
             while self.pos < self.stop {
                 let p = self.pos;
-                if self.regex.can_start(t, text, p, text.len()) {
+                if self.regex.can_start(t, text, p, text.len(), s) {
                     if let Some(e) = self.regex.match_at(t, text, p, text.len(), s) {
                         if e > p {
                             self.pos = e;
@@ -361,8 +361,10 @@ impl DescriptorReader {
         let [main, refused, service, person, after, mix, join, mix_person] = &self.re;
         let g = &self.groups;
         let (refusal_window, service_window, gap) = self.windows;
-        let mut s = Scratch::default();
-        let mut aux = Scratch::default();
+        // (a scratch per regex: each holds its regex's caches)
+        let mut s = main.scratch();
+        let [mut s_refused, mut s_service, mut s_person, mut s_after, mut s_mix, mut s_join, mut s_mix_person] =
+            [refused, service, person, after, mix, join, mix_person].map(Regex::scratch);
         // rows: start, end, code, a, b
         let mut rows: Vec<[i64; 5]> = Vec::new();
         let mut key = Vec::new();
@@ -413,7 +415,7 @@ impl DescriptorReader {
                             text,
                             start.saturating_sub(refusal_window),
                             start,
-                            &mut aux,
+                            &mut s_refused,
                         )
                         .is_some()
                         || (is_eth1
@@ -423,11 +425,11 @@ impl DescriptorReader {
                                     text,
                                     start.saturating_sub(service_window),
                                     start,
-                                    &mut aux,
+                                    &mut s_service,
                                 )
                                 .is_some()
                             && person
-                                .match_at(t, text, end, text.len(), &mut aux)
+                                .match_at(t, text, end, text.len(), &mut s_person)
                                 .is_none())
                     {
                         continue;
@@ -437,8 +439,12 @@ impl DescriptorReader {
             };
             rows.push([start as i64, end as i64, code, a as i64, b as i64]);
             let height = code == D_HEIGHT_FT || code == D_HEIGHT_CM;
-            if height && after.match_at(t, text, end, text.len(), &mut aux).is_some() {
-                if let Some((a, b)) = group(&aux.slots, g[G_AFTER_LB]) {
+            if height
+                && after
+                    .match_at(t, text, end, text.len(), &mut s_after)
+                    .is_some()
+            {
+                if let Some((a, b)) = group(&s_after.slots, g[G_AFTER_LB]) {
                     let lb = self.chars.number(&text[a..b]);
                     rows.push([a as i64, b as i64, D_WEIGHT_AFTER, lb as i64, 0]);
                 }
@@ -455,7 +461,7 @@ impl DescriptorReader {
                 .collect();
             let mut found = Vec::new();
             let mut p = 0;
-            while let Some((ms, me)) = mix.next_nonempty(t, text, p, &mut s) {
+            while let Some((ms, me)) = mix.next_nonempty(t, text, p, &mut s_mix) {
                 p = me;
                 // ethnicities ending up to `gap` before, or starting up to `gap` after
                 let lo = ethnic.partition_point(|&(_, e)| e + gap < ms);
@@ -463,10 +469,10 @@ impl DescriptorReader {
                     .iter()
                     .take_while(|&&(st, _)| st <= me + gap)
                     .any(|&(st, e)| {
-                        (e <= ms && ms - e <= gap && join.fullmatch(t, text, e, ms, &mut aux))
+                        (e <= ms && ms - e <= gap && join.fullmatch(t, text, e, ms, &mut s_join))
                             || (st >= me
                                 && st - me <= gap
-                                && join.fullmatch(t, text, me, st, &mut aux))
+                                && join.fullmatch(t, text, me, st, &mut s_join))
                     });
                 let i = ethnic.partition_point(|&(st, _)| st < ms);
                 if ethnic.get(i).is_some_and(|&(st, _)| st == ms) {
@@ -474,7 +480,7 @@ impl DescriptorReader {
                 }
                 if near
                     || mix_person
-                        .match_at(t, text, me, text.len(), &mut aux)
+                        .match_at(t, text, me, text.len(), &mut s_mix_person)
                         .is_some()
                 {
                     found.push([ms as i64, me as i64, D_MIXED, 0, 0]);
@@ -671,8 +677,8 @@ impl AgeReader {
         let t = &self.chars.tables;
         let g = &self.groups;
         let (lowest, highest, back, _) = self.limits;
-        let mut s = Scratch::default();
-        let mut aux = Scratch::default();
+        // (a scratch per regex: each holds its regex's caches)
+        let [mut s, mut s_suffix, mut s_line_end] = self.re.each_ref().map(Regex::scratch);
         let mut found = Matches::new(&self.re[0], text, starts, self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
             let slots = &s.slots;
@@ -698,9 +704,9 @@ impl AgeReader {
                 }
                 let before = &text[lo..hi];
                 if self.re[1]
-                    .search(t, before, 0, before.len(), &mut aux)
+                    .search(t, before, 0, before.len(), &mut s_suffix)
                     .is_some()
-                    && !self.ends_title(text, start, end, &mut aux)
+                    && !self.ends_title(text, start, end, &mut s_line_end)
                 {
                     continue;
                 }
@@ -913,8 +919,9 @@ impl PriceReader {
         let g = &self.groups;
         let (lowest, period_back, refused_back) = self.limits;
         let [main, period, slash, refused] = &self.re;
-        let mut s = Scratch::default();
-        let mut aux = Scratch::default();
+        // (a scratch per regex: each holds its regex's caches)
+        let [mut s, mut s_period, mut s_slash, mut s_refused] =
+            self.re.each_ref().map(Regex::scratch);
         let mut taken: Vec<(usize, usize)> = Vec::new();
         let mut found = Matches::new(main, text, starts[0], self.triggers.ends(0), PROBE);
         while let Some((start, end)) = found.next(t, &mut s) {
@@ -955,7 +962,13 @@ impl PriceReader {
                 continue;
             }
             if period
-                .search(t, text, start.saturating_sub(period_back), start, &mut aux)
+                .search(
+                    t,
+                    text,
+                    start.saturating_sub(period_back),
+                    start,
+                    &mut s_period,
+                )
                 .is_some()
             {
                 continue;
@@ -973,9 +986,9 @@ impl PriceReader {
             ]);
         }
         let mut found = Matches::new(slash, text, starts[1], self.triggers.ends(1), PROBE);
-        while let Some((start, _)) = found.next(t, &mut s) {
-            let sym = group(&s.slots, g[22]).is_some();
-            let Some((la, lb)) = group(&s.slots, g[23]) else {
+        while let Some((start, _)) = found.next(t, &mut s_slash) {
+            let sym = group(&s_slash.slots, g[22]).is_some();
+            let Some((la, lb)) = group(&s_slash.slots, g[23]) else {
                 continue;
             };
             let mut items: Vec<(usize, usize)> = Vec::new();
@@ -995,7 +1008,13 @@ impl PriceReader {
                 continue;
             }
             if refused
-                .search(t, text, start.saturating_sub(refused_back), start, &mut aux)
+                .search(
+                    t,
+                    text,
+                    start.saturating_sub(refused_back),
+                    start,
+                    &mut s_refused,
+                )
                 .is_some()
             {
                 continue;
@@ -1123,7 +1142,7 @@ impl Pattern {
     fn finditer<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let (text, _) = batch_view(data, &[0])?;
         let t = &self.chars.tables;
-        let mut s = Scratch::default();
+        let mut s = self.regex.scratch();
         let mut rows = Vec::new();
         let mut pos = 0;
         while let Some((a, b)) = self.regex.next_nonempty(t, &text, pos, &mut s) {
@@ -1150,7 +1169,7 @@ impl Pattern {
         let end = end.min(text.len());
         let pos = pos.min(end);
         let t = &self.chars.tables;
-        let mut s = Scratch::default();
+        let mut s = self.regex.scratch();
         Ok((
             self.regex.fullmatch(t, &text, pos, end, &mut s),
             self.regex.search(t, &text, pos, end, &mut s),
