@@ -16,7 +16,10 @@ the second half of the copies (the same writes into a store already holding the 
 Variants: `base` (the layout as migrated), `no <index>` for every index on a table the scan
 writes (found in the file, so new indexes are covered), `no <table>` for each such table and
 the full-text index (the upper bound of anything done to it), `one transaction` (the link keys
-in the batch's own transaction), `checkpoint 16000` (WAL pages between checkpoints),
+in the batch's own transaction), `checkpoint 16x` (16 times the store's WAL bytes between
+checkpoints), `page size 4096` and `8192` (the file made with smaller pages, as earlier
+releases made it; the checkpoint after as many bytes), `foreign keys off` (the upper bound of
+anything done to their checks), `mmap 256 MiB`, `fts pgsz 8000`, `fts crisismerge 64`,
 `fts detail=column`, `identifiers without rowid` (keyed by kind, value, ad id, with its ad id
 index), `temp files` (statement journals spilled to SQLite's temporary files, as every
 transaction but a batch's does), `partial city/date indexes` (the ads' city and posting-date
@@ -46,6 +49,7 @@ from amberline.pipeline import Screener
 from amberline.scan import store_batch
 from amberline.scan_hooks import default_hooks
 from amberline.store import Store
+from amberline.store.database import CHECKPOINT_BYTES
 from amberline.store.rows import AD_COLUMNS
 from amberline.synth.generate import write_corpus
 
@@ -83,6 +87,8 @@ class Variant:
     skip: str | None = None  # statements inserting into this table are left out
     one_transaction: bool = False
     null_columns: tuple[int, ...] = ()  # positions in an ads row bound as NULL instead
+    page_size: int | None = None  # the empty file rebuilt with these pages first
+    checkpoint_bytes: int = CHECKPOINT_BYTES  # WAL bytes between automatic checkpoints
 
 
 def capture(ads: list[Ad], copies: int) -> tuple[bytes, list[Statement], int]:
@@ -142,11 +148,18 @@ def variants(empty: bytes, written: set[str]) -> dict[str, Variant]:
     out.update({f"no {table}": Variant(skip=table) for table in (*tables, "ads_fts")
                 if table != "ads"})
     out["one transaction"] = Variant(one_transaction=True)
-    out["checkpoint 16000"] = Variant(ddl=("PRAGMA wal_autocheckpoint=16000",))
+    out["checkpoint 16x"] = Variant(checkpoint_bytes=16 * CHECKPOINT_BYTES)
     out["fts detail=column"] = Variant(ddl=FTS_DETAIL_COLUMN)
     out["identifiers without rowid"] = Variant(ddl=WITHOUT_ROWID_IDENTIFIERS)
     out["temp files"] = Variant(ddl=("PRAGMA temp_store=DEFAULT",))
     out["partial city/date indexes"] = Variant(ddl=PARTIAL_CITY_DATE)
+    out["foreign keys off"] = Variant(ddl=("PRAGMA foreign_keys=OFF",))
+    out["page size 4096"] = Variant(page_size=4096)
+    out["page size 8192"] = Variant(page_size=8192)
+    out["mmap 256 MiB"] = Variant(ddl=("PRAGMA mmap_size=268435456",))
+    out["fts pgsz 8000"] = Variant(ddl=("INSERT INTO ads_fts(ads_fts, rank) VALUES('pgsz', 8000)",))
+    out["fts crisismerge 64"] = Variant(
+        ddl=("INSERT INTO ads_fts(ads_fts, rank) VALUES('crisismerge', 64)",))
     out["no obfuscations"] = Variant(null_columns=(AD_COLUMNS.index("obfuscations"),))
     out["no screening document"] = Variant(null_columns=(AD_COLUMNS.index("screening"),))
     return out
@@ -169,12 +182,20 @@ def replay(empty: bytes, log: list[Statement], variant: Variant, timed_from: int
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.db"
         path.write_bytes(empty)
+        if variant.page_size:
+            con = sqlite3.connect(path, isolation_level=None)
+            for sql in ("PRAGMA journal_mode=DELETE", f"PRAGMA page_size={variant.page_size}",
+                        "VACUUM"):
+                con.execute(sql)
+            con.close()
         con = sqlite3.connect(path, isolation_level=None)
         # The store's pragmas; temporary storage in memory as in a batch's transaction (the
         # keys' transaction, in files in the store, writes too few pages to spill).
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
                        "cache_size=-16384", "temp_store=MEMORY"):
             con.execute(f"PRAGMA {pragma}")
+        pages = variant.checkpoint_bytes // con.execute("PRAGMA page_size").fetchone()[0]
+        con.execute(f"PRAGMA wal_autocheckpoint={pages}")
         con.execute("INSERT INTO scans (id, started_at, status) VALUES (1, '2000-01-01', 'x')")
         for sql in variant.ddl:
             con.execute(sql)

@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 
 from amberline.model import Ad, Flag, Obfuscation, Screening, Span
 from amberline.store import Store
+from amberline.store.database import CHECKPOINT_BYTES, PAGE_SIZE
 from amberline.store.migrate import (
     SchemaTooNewError,
     alembic_config,
@@ -129,6 +130,27 @@ def test_sqlite_pragmas(lite: Store) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0  # DEFAULT: files
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == PAGE_SIZE
+        assert (conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+                == CHECKPOINT_BYTES // PAGE_SIZE)
+
+
+def test_a_sqlite_file_keeps_the_page_size_it_was_made_with(tmp_path: Path) -> None:
+    """Stores made by earlier releases (4 KiB pages) keep them, with a WAL checkpoint after
+    as many bytes as a new store's, and are read and written as before."""
+    path = tmp_path / "old.db"
+    made = sqlite3.connect(path)
+    made.execute("PRAGMA page_size=4096")
+    made.execute("PRAGMA journal_mode=WAL")
+    made.execute("CREATE TABLE made_before (x)")
+    made.close()
+    with Store(path) as old:
+        assert old.write_batch(None, [screened(i) for i in range(3)]) == (3, 0)
+        assert len(old.search("number")) == 3
+        with old.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            assert (conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+                    == CHECKPOINT_BYTES // 4096)
 
 
 def test_only_a_batchs_transaction_keeps_temporary_storage_in_memory(lite: Store) -> None:
