@@ -166,3 +166,26 @@ def test_every_text_field_of_an_ad_loses_its_nul() -> None:
         ad = Ad(**{"source": "s", "body": "b", name: "a\x00b"})
         assert getattr(ad, name) == "a\ufffdb"
         assert all("\x00" not in (getattr(ad, other) or "") for other in _TEXT_FIELDS)
+
+
+def test_mapper_builds_the_ad_a_call_by_keywords_builds() -> None:
+    mapper = RecordMapper(ReadOptions(), "stem", "f.jsonl", Path("."))
+    record = {"id": 7, "title": "T", "body": "B", "url": "U", "posted_at": 1709632800,
+              "city": "C", "state": "R", "country": "K", "location": " L  1 ", "age": 23,
+              "source": "S", "other": [1]}
+    first, second = (mapper.ads(dict(record), line, "excerpt")[0] for line in (3, 4))
+    assert isinstance(first, Ad) and isinstance(second, Ad)
+    expected = Ad(source="S", title="T", body="B", source_id="7", url="U",
+                  posted_at=first.posted_at, city="C", region="R", country="K",
+                  raw={"other": [1]}, meta={"location": "L 1", "age": "23"})
+    assert described(first) == described(dataclasses.replace(
+        expected, origin_file="f.jsonl", origin_line=3))
+    assert first.posted_at is not None and first.posted_at.timestamp() == 1709632800
+    assert (second.origin_file, second.origin_line) == ("f.jsonl", 4)
+    assert first.image_hashes == [] and first.image_hashes is not second.image_hashes
+    bare = mapper.ads({"body": "B"}, 5, "excerpt")[0]
+    assert described(bare) == described(Ad(source="stem", body="B", origin_file="f.jsonl",
+                                           origin_line=5))
+    blank = mapper.ads({"body": "B", "location": " \n", "age": "", "age_field": "23"}, 6, "")[0]
+    assert isinstance(blank, Ad) and blank.meta == {"age": "23"}
+    assert blank.raw == {"location": " \n", "age": ""}

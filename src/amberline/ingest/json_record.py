@@ -103,6 +103,7 @@ def decode_record(text: str) -> Any:
 
 
 UNREAD: Any = object()  # `quick_decode`'s answer for a record it leaves to the reference
+_NOT_FLAT = frozenset((float, dict, list))  # what makes `_plain` look further than one level
 
 
 def quick_decode(data: str | bytes) -> Any:
@@ -116,6 +117,8 @@ def quick_decode(data: str | bytes) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return UNREAD
+    if value.__class__ is dict and _NOT_FLAT.isdisjoint(map(type, value.values())):
+        return value  # the common record: one level, no float; `_plain` would say so
     return value if _plain(value) else UNREAD
 
 

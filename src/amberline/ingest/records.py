@@ -11,7 +11,7 @@ that names the file, the line and the reason, so it can be quarantined, counted 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,18 @@ _UNPARSED_DATE = "posted_at_unparsed"  # where a date that does not parse is kep
 # hostile input could make every record's different, so the memo is bounded.
 _PLANS = 256
 _PLAN_KEYS = 64
-# A plan: each field with the keys tried for it, whether the source key is tried, each
-# metadata name with the keys tried for it (`RecordMapper._plan`).
-_Plan = tuple[list[tuple[str, tuple[str, ...]]], bool, dict[str, tuple[str, ...]]]
+# A plan: each field (its place among Ad's parameters) with the keys tried for it, whether the
+# source key is tried, each metadata name with the keys tried for it (`RecordMapper._plan`).
+_Plan = tuple[list[tuple[int, tuple[str, ...]]], bool, dict[str, tuple[str, ...]]]
+# Ad's parameters in order, read from the model: the mapper passes them by position, because
+# a call by keyword costs a dict per ad on its way into the dataclass's `__init__`.
+_AD_PARAMETERS = [f for f in fields(Ad) if f.init]
+_AT = {f.name: at for at, f in enumerate(_AD_PARAMETERS)}
+_SOURCE, _TITLE, _BODY, _POSTED_AT = _AT["source"], _AT["title"], _AT["body"], _AT["posted_at"]
+_RAW, _META, _FILE, _LINE = _AT["raw"], _AT["meta"], _AT["origin_file"], _AT["origin_line"]
+# Parameters made afresh for each ad (a mutable default), other than the two the mapper gives.
+_FACTORIES = [(at, f.default_factory) for at, f in enumerate(_AD_PARAMETERS)
+              if f.default_factory is not MISSING and at not in (_RAW, _META)]
 
 
 @dataclass(slots=True)
@@ -164,8 +173,11 @@ def take_meta(raw: dict[str, Any], keys: dict[str, tuple[str, ...]] = META_KEYS,
             value = raw.get(key)
             if value is None:
                 continue
-            value = _as_text(value)
-            if value is None:
+            if value.__class__ is not str:
+                value = _as_text(value)
+                if value is None:
+                    continue
+            elif value.isspace() or not value:  # as `_as_text` says, without its call
                 continue
             if name != META_LOCATION and len(value) > META_CHARS:
                 continue
@@ -222,8 +234,12 @@ class RecordMapper:
     def __init__(self, options: ReadOptions, default_source: str, file: str, base_dir: Path):
         cmap = options.column_map
         self._fields = [
-            (name, (cmap[name],) if name in cmap else keys) for name, keys in FIELD_KEYS.items()
+            (_AT[name], (cmap[name],) if name in cmap else keys)
+            for name, keys in FIELD_KEYS.items()
         ]
+        # Ad's parameters as a record with none of its fields would give them.
+        self._args = [None if f.default is MISSING else f.default for f in _AD_PARAMETERS]
+        self._args[_FILE] = file
         self._source = options.source
         self._source_key = cmap.get("source", "source")
         self._default_source = default_source
@@ -249,7 +265,7 @@ class RecordMapper:
         metadata name with its keys among them), in the order they are tried; kept."""
         present = set(keys)
         plan = (
-            [(name, kept) for name, names in self._fields
+            [(at, kept) for at, names in self._fields
              if (kept := tuple(key for key in names if key in present))],
             self._source_key in present,
             {name: kept for name, names in self._meta.items()
@@ -260,24 +276,25 @@ class RecordMapper:
             plans[keys] = plan
         return plan
 
-    def to_ad(self, raw: dict[str, Any]) -> Ad | None:
-        """The ad for one record (images not yet hashed), or None when it has no text."""
+    def to_ad(self, raw: dict[str, Any], line: int | None = None) -> Ad | None:
+        """The ad for one record (images not yet hashed) found at `line` of the input, or None
+        when it has no text."""
         plans = self._plans
         if plans is None:
             fields, has_source, meta_keys = self._every_key
         else:
             keys = tuple(raw)
             fields, has_source, meta_keys = plans.get(keys) or self._plan(keys)
-        values: dict[str, Any] = {}
-        for name, keys in fields:
+        args = self._args.copy()
+        for at, keys in fields:
             for key in keys:
                 value = raw.get(key)
                 if value is None:
                     continue
-                if name == "posted_at":
+                if at == _POSTED_AT:
                     parsed = parse_datetime(value)
                     if parsed is not None:
-                        values[name] = parsed
+                        args[at] = parsed
                         del raw[key]
                     elif value != "":
                         raw[_UNPARSED_DATE] = raw.pop(key)
@@ -286,20 +303,25 @@ class RecordMapper:
                     value = _as_text(value)
                     if value is None:
                         continue
-                elif value.isspace() or not value:
+                elif value.isspace() or not value:  # as `_as_text` says, without its call
                     continue
-                values[name] = value
+                args[at] = value
                 del raw[key]
                 break
-        if "title" not in values and "body" not in values:
+        if not (args[_TITLE] or args[_BODY]):  # a text found is never empty
             return None
         source = self._source
         if source is None and has_source:
             source = _as_text(raw.get(self._source_key))
             if source is not None:
                 del raw[self._source_key]
-        meta = take_meta(raw, meta_keys) if meta_keys else {}
-        return Ad(source=source or self._default_source, raw=raw, meta=meta, **values)
+        args[_SOURCE] = source or self._default_source
+        args[_RAW] = raw
+        args[_META] = take_meta(raw, meta_keys) if meta_keys else {}
+        args[_LINE] = line
+        for at, make in _FACTORIES:
+            args[at] = make()
+        return Ad(*args)
 
     def ads(
         self, raw: dict[str, Any], line: int | None, excerpt: str | bytes
@@ -307,13 +329,12 @@ class RecordMapper:
         """[ad, *one BadRecord per unreadable image], or [BadRecord] when there is no text or
         the record cannot be mapped (any exception here is about this record alone)."""
         try:
-            ad = self.to_ad(raw)
+            ad = self.to_ad(raw, line)
         except Exception as exc:  # hostile values must cost the record, never the run
             reason = f"record cannot be mapped: {type(exc).__name__}: {exc}"[:500]
             return [BadRecord(self._file, line, reason, excerpt_of(excerpt), Code.BAD_RECORD)]
         if ad is None:
             return [BadRecord(self._file, line, self._no_text, excerpt_of(excerpt), Code.NO_TEXT)]
-        ad.origin_file, ad.origin_line = self._file, line
         if self._images_key not in raw:
             return [ad]
         failures = attach_images(ad, self._base_dir, self._image_root, self._images_key)
