@@ -218,17 +218,25 @@ def test_batch_equals_one_by_one(texts: list[str]) -> None:
         _as_tuple(normalise(t)) for t in texts]
 
 
-@pytest.mark.parametrize("separators", ["_" * 14, ":" * 10 + "/" * 4, "🔥" * 20])
-def test_gate_hits_a_symbol_run_after_many_separators(separators: str) -> None:
-    """Found by the core's differential fuzzing: Hyperscan, given the gate's patterns in one
-    database, missed this run (seven digits with a bracket inside) after fourteen separators,
-    so the reference left it as written while a full scan rewrites it."""
-    from amberline.text.normalise import _compiled, _slow
+_SEPARATOR_RUNS = ["_" * 14, ":" * 10 + "/" * 4, "🔥" * 20, " " * 14, "_" * 40, "|" * 30,
+                   "-|" * 20, " " * 300]
+
+
+@pytest.mark.parametrize("separators", _SEPARATOR_RUNS)
+@pytest.mark.parametrize("batch", ["alone", "after a long text"])
+def test_gate_hits_a_symbol_run_after_many_separators(separators: str, batch: str) -> None:
+    """Found by the core's differential fuzzing: the Hyperscan wheel's engine misses the
+    symbol pattern's "three digits, symbol, four digits" after fourteen or more separators
+    when it scans a buffer past its small-write size (a batch), so the reference left the run
+    as written while a full scan rewrites it."""
+    from amberline.text.normalise import _compiled, _slow, reference_batch
 
     text = separators + "000[0000"
-    assert _compiled().gate.scan([text])[0] is not None
-    assert normalise(text).text == separators + "000 0000"
-    assert _as_tuple(normalise(text)) == _as_tuple(_slow(text, _compiled(), None, True))
+    texts = [text] if batch == "alone" else ["hello there, nice to meet you " * 4, text]
+    assert _compiled().gate.scan(texts)[-1] is not None
+    got = reference_batch(texts)[-1]
+    assert got.text == separators + "000 0000"
+    assert _as_tuple(got) == _as_tuple(_slow(text, _compiled(), None, True))
 
 
 @pytest.mark.parametrize(
