@@ -56,6 +56,14 @@ _RE_FOLDS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
 FOLDED_LETTERS = "".join(_RE_FOLDS.values())
 # The same as (letter, ASCII letter) code points: how the core's trigger view reads them.
 ASCII_FOLDS = [(ord(c), ord(a)) for a, letters in _RE_FOLDS.items() for c in letters]
+_FOLDED = re.compile(f"[{FOLDED_LETTERS}]")
+
+
+def holds_folded_letter(text: str) -> bool:
+    """Whether `text` holds a letter case-insensitive `re` matches to an ASCII one ("ſnap"):
+    ASCII triggers do not see it, so a prefilter that does not name those letters would miss
+    matches of its exact pattern there, and such a (rare) text is searched whole instead."""
+    return not text.isascii() and _FOLDED.search(text) is not None
 
 
 def caseless_literal(word: str) -> str:

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from amberline.disk_cache import regex
 from amberline.extract import contact_core
 from amberline.extract._lookup import fold, term_key
-from amberline.extract._prefilter import Prefilter
+from amberline.extract._prefilter import Prefilter, holds_folded_letter
 from amberline.extract.base import Example, Extractor
 from amberline.extract.names import load_word_list
 from amberline.extract.phones import PhoneExtractor, parse_phone
@@ -118,11 +118,14 @@ class HandleExtractor(Extractor):
     def extract_reference(self, text: str) -> list[Span]:
         """The Python reference of `extract` (the core is held to it)."""
         spans: list[Span] = []
-        hits = None
-        if self._prefilter.available:
+        exact = [_CUE, _LINK, _BARE]
+        if not self._prefilter.available or holds_folded_letter(text):
+            # The triggers are ASCII: "ſnap" or "\u212aik.me/mia" is searched whole.
+            cues, links, bares = (list(p.finditer(text)) for p in exact)
+        else:
             hits = [(1 if pid in _LINK_STARTS else pid, start, end)
                     for pid, start, end in self._prefilter.scan(text)]
-        cues, links, bares = self._prefilter.find_all(text, [_CUE, _LINK, _BARE], hits)
+            cues, links, bares = self._prefilter.find_all(text, exact, hits)
         for m in cues:
             cue = term_key(m.group("cue"))
             platform = _PLATFORM_WORDS[cue]

@@ -55,7 +55,12 @@ from amberline import core, disk_cache
 from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract._native import SpanColumns, trigger_automaton
-from amberline.extract._prefilter import ASCII_FOLDS, FOLDED_LETTERS, CoreTriggers, Prefilter
+from amberline.extract._prefilter import (
+    ASCII_FOLDS,
+    CoreTriggers,
+    Prefilter,
+    holds_folded_letter,
+)
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
 from amberline.extract.places import HOME_COUNTRIES
@@ -185,9 +190,6 @@ _TRIGGER = (
     r"|mrs?|ms|ts|habla|xoxo|xo|love[ \t]+always|hi|hey|hello|hiya)\b"
 )
 _NAME_TRIGGER = r"\bnames?\b"
-# The letters case-insensitive `re` matches to an ASCII letter of a cue or title word ("ſoy",
-# "\u212aisses from"), which the ASCII triggers do not see: a text holding one is searched whole.
-_FOLDED = regex(f"[{FOLDED_LETTERS}]")
 # Trigger for `_HERE` in the same database: it starts where `_HERE` starts (Hyperscan's ASCII
 # "\b" holds wherever Python's Unicode one does, and no non-ASCII letter folds to h, e or r).
 _HERE_TRIGGER = r"[ \t]here\b"
@@ -1094,8 +1096,9 @@ class NameExtractor(Extractor):
     def _hits(self, text: str) -> list[tuple[int, int, int]] | None:
         """The prefilter's scan of `text` (`_NAME_TRIGGER`'s hits under `_TRIGGER`'s id 0), or
         None where the whole text is searched: without Hyperscan, or for a text holding a
-        letter the triggers do not see (`_FOLDED`; rare, so the triggers stay ASCII)."""
-        if not self._prefilter.available or (not text.isascii() and _FOLDED.search(text)):
+        letter the triggers do not see (`holds_folded_letter`: a cue or title word like "ſoy";
+        rare, so the triggers stay ASCII)."""
+        if not self._prefilter.available or holds_folded_letter(text):
             return None
         name_id = _NAME_TRIGGER_ID
         return [(0, start, end) if pid == name_id else (pid, start, end)
