@@ -224,3 +224,35 @@ def test_document_round_trip_keeps_values_and_order() -> None:
     assert documents.decode(None) == ([], [])
     assert documents.identifier_values(spans + spans) == [
         ("descriptor", '{"kind":"hair","value":"red"}'), ("age", str(2**70)), ("name", "Zoë")]
+
+
+def test_values_sqlite3_would_adapt_are_bound_as_before_without_a_failed_lookup() -> None:
+    """The adapters `store.rows` registers for None, bytes, memoryview and bool store exactly
+    what sqlite3 stored for them without one (the same type and value)."""
+    import sqlite3
+    from contextlib import closing
+
+    from amberline.store.rows import _SAME_AS_BOUND
+
+    values: list[Any] = [None, b"a\x00b", b"", memoryview(b"doc"), True, False]
+    protocol = sqlite3.PrepareProtocol
+
+    def stored() -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("CREATE TABLE t (v)")
+            conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
+            return conn.execute("SELECT v, typeof(v) FROM t ORDER BY rowid").fetchall()
+
+    registered = {kind: sqlite3.adapters.get((kind, protocol)) for kind, _ in _SAME_AS_BOUND}
+    assert all(registered.values()), "every type of the list has its adapter"
+    with_adapters = stored()
+    try:
+        for kind in registered:
+            del sqlite3.adapters[kind, protocol]
+        without = stored()
+    finally:
+        for kind, adapter in registered.items():
+            sqlite3.register_adapter(kind, adapter)
+    assert with_adapters == without == [
+        (None, "null"), (b"a\x00b", "blob"), (b"", "blob"), (b"doc", "blob"),
+        (1, "integer"), (0, "integer")]

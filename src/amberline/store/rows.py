@@ -145,6 +145,23 @@ def _ad_converters(dialect: sa.Dialect) -> tuple[Any, ...]:
                  for name in AD_COLUMNS)
 
 
+# Values bound without a failed lookup. The sqlite3 module looks for an adapter for every
+# bound value that is not an exact int, float, str or bytearray: None, bytes, memoryview (a
+# BLOB as SQLAlchemy binds it) and bool included. Finding none, it asks the protocol type for
+# `__adapt__`, which raises an AttributeError that it formats and then drops; a scan binds
+# several such values per ad (the columns an ad leaves empty, its document, its MinHash row),
+# and that failed lookup cost several times the insert of the value. An adapter registered for
+# each of those types makes the lookup one dict hit and one C call that gives back what was
+# bound before: None for None (`{}.get` answers None for any argument), the same bytes, a view
+# of the same buffer, the bool's int (which sqlite3 binds for a bool). The registry is the
+# sqlite3 module's own, so every connection binds them this way.
+_SAME_AS_BOUND: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+    (type(None), {}.get), (bytes, bytes), (memoryview, memoryview), (bool, int))
+for _kind, _same in _SAME_AS_BOUND:
+    sqlite3.register_adapter(_kind, _same)
+del _kind, _same
+
+
 # Rows per multi-row statement at most. A power of two, and the remainder of a batch is split
 # into powers of two as well, so each table needs at most ten distinct statements: the sqlite3
 # module keeps its last 128 prepared statements, and statements of every possible row count
