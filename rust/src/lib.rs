@@ -534,7 +534,7 @@ impl Normaliser {
             map.insert(c, (repl.chars().map(u32::from).collect(), kind));
         }
         let tables = Tables::new(
-            flags.to_vec(),
+            flags,
             map,
             homoglyphs.into_iter().collect(),
             fold.into_iter().collect(),

@@ -33,7 +33,7 @@ const EMPTY: u32 = u32::MAX;
 pub struct Signer {
     tables: Tables,
     /// `str.lower` of each code point where it gives one character (else the point itself).
-    lower: Vec<u32>,
+    lower: std::sync::Arc<[u32]>,
     /// Code points whose lower case this table cannot give (several characters, context).
     hard: Vec<u32>,
     crc: [u32; 256],

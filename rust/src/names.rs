@@ -1362,7 +1362,7 @@ impl PyNameScanner {
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let tables = Tables::new(
-            flags.to_vec(),
+            flags,
             HashMap::new(),
             HashMap::new(),
             fold.into_iter().collect(),

@@ -26,7 +26,7 @@ use crate::word_table::FxBuild;
 
 pub struct PlaceScanner {
     tables: Tables,
-    lower: Vec<u32>,
+    lower: std::sync::Arc<[u32]>,
     trie: Trie,
     /// Each key's first word (its letters and digits up to the first other character) to
     /// the trie's edge after it. A name matches only where the text's word at the start is
@@ -1251,7 +1251,7 @@ impl PyPlaceScanner {
             .map(|r| r.folds.iter().copied().collect())
             .unwrap_or_default();
         let tables = Tables::new(
-            flags.to_vec(),
+            flags,
             Default::default(),
             Default::default(),
             fold,

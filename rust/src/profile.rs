@@ -43,7 +43,7 @@ struct Chars {
 impl Chars {
     fn new(flags: &[u8], folds: Vec<(u32, u8)>, digits: Vec<(u32, u8)>) -> PyResult<Chars> {
         let tables = Tables::new(
-            flags.to_vec(),
+            flags,
             HashMap::new(),
             HashMap::new(),
             folds.into_iter().collect(),
