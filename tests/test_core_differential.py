@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import sys
 import warnings
+from itertools import accumulate
 
 import pytest
 from hypothesis import example, given, settings
@@ -433,3 +434,31 @@ def test_core_utf32_is_the_codec(text: str) -> None:
     want = text.encode("utf-32-le", "surrogatepass")
     assert encode(text) == want
     assert encode(text * 3 + "\U0001f339") == want * 3 + "\U0001f339".encode("utf-32-le")
+
+
+_ANY_WIDTH = st.one_of(
+    st.text(st.characters(min_codepoint=0, max_codepoint=0xFF), max_size=40),
+    st.text(st.characters(min_codepoint=0, max_codepoint=0xFFFF, exclude_categories=()),
+            max_size=40),
+    st.text(st.characters(exclude_categories=()), max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(_ANY_WIDTH, max_size=12))
+@example(texts=[])
+@example(texts=["", ""])
+@example(texts=["a\ud800", "", "\udfff\u20ac", "\U0001f339b"])
+def test_core_batch_of_texts_is_the_codec_of_their_join(texts: list[str]) -> None:
+    """Several texts go into one buffer, each str's storage copied in place (any widths side
+    by side, lone surrogates included), with each text's bounds: what the codec writes for
+    their join, as the batch buffer made it."""
+    encode = getattr(_core, "utf32_batch", None)
+    if encode is None and sys.byteorder == "big":
+        pytest.skip("the core reads the storage on little-endian machines only")
+    want = ("".join(texts).encode("utf-32-le", "surrogatepass"),
+            [0, *accumulate(map(len, texts))])
+    assert encode(texts) == want
+    assert encode(tuple(texts)) == want
+    if len(texts) != 1:
+        assert core.batch_buffer(texts) == want

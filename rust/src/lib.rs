@@ -349,36 +349,72 @@ fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<V
 #[cfg(target_endian = "little")]
 #[pyfunction]
 fn utf32<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
-    let py = text.py();
-    let ptr = text.as_ptr();
-    // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
-    let size = unsafe { ffi::PyUnicode_GetLength(ptr) };
-    if size < 0 {
-        return Err(PyErr::fetch(py));
+    Ok(ucs4_bytes(text.py(), std::slice::from_ref(text))?.0)
+}
+
+/// `"".join(texts)` as `utf32` gives it, and the n + 1 bounds of each text in it (code
+/// points): `core.batch_buffer` of several texts.
+///
+/// Why: the join made a str as large as the buffer only to copy it once more and drop it,
+/// fresh memory written twice per batch (a page fault per page on first write); each str's
+/// storage goes straight into the bytes object here.
+#[cfg(target_endian = "little")]
+#[pyfunction]
+fn utf32_batch<'py>(
+    py: Python<'py>,
+    texts: Vec<Bound<'py, PyString>>,
+) -> PyResult<(Bound<'py, PyBytes>, Vec<i64>)> {
+    ucs4_bytes(py, &texts)
+}
+
+/// The texts' code points one after another (native order), as a new bytes object, and the
+/// n + 1 code point offsets where each text starts and ends.
+#[cfg(target_endian = "little")]
+fn ucs4_bytes<'py>(
+    py: Python<'py>,
+    texts: &[Bound<'py, PyString>],
+) -> PyResult<(Bound<'py, PyBytes>, Vec<i64>)> {
+    let mut bounds = Vec::with_capacity(texts.len() + 1);
+    bounds.push(0);
+    let mut total: ffi::Py_ssize_t = 0;
+    for text in texts {
+        // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
+        let size = unsafe { ffi::PyUnicode_GetLength(text.as_ptr()) };
+        if size < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        total = total
+            .checked_add(size)
+            .ok_or_else(|| PyValueError::new_err("texts too long for one bytes object"))?;
+        bounds.push(total as i64);
     }
-    let bytes_len = size
+    let bytes_len = total
         .checked_mul(4)
-        .ok_or_else(|| PyValueError::new_err("text too long for one bytes object"))?;
+        .ok_or_else(|| PyValueError::new_err("texts too long for one bytes object"))?;
     // SAFETY: a NULL source asks CPython for an uninitialised bytes object of that length,
-    // which we own (a new reference) and fill below before anyone else can see it.
-    let bytes = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), bytes_len) };
-    if bytes.is_null() {
-        return Err(PyErr::fetch(py));
-    }
-    // SAFETY: `bytes` is a new reference to a bytes object, now owned by `owned`.
-    let owned = unsafe { Bound::from_owned_ptr(py, bytes) };
-    // SAFETY: its storage holds `bytes_len` = 4 * `size` bytes, suitably aligned for a
-    // code point (a bytes object's storage starts on a word of its allocation); with
-    // `copy_null` 0 CPython writes exactly the str's `size` code points, native order
-    // (little-endian here), or nothing and returns NULL.
-    let written = unsafe {
-        let data = ffi::PyBytes_AsString(bytes).cast::<ffi::Py_UCS4>();
-        ffi::PyUnicode_AsUCS4(ptr, data, size, 0)
+    // which we own (a new reference, or NULL with an error set) and fill below before anyone
+    // else can see it.
+    let owned = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyBytes_FromStringAndSize(std::ptr::null(), bytes_len),
+        )?
     };
-    if written.is_null() {
-        return Err(PyErr::fetch(py));
+    // SAFETY: its storage holds `bytes_len` = 4 * `total` bytes, suitably aligned for a code
+    // point (a bytes object's storage starts on a word of its allocation).
+    let data = unsafe { ffi::PyBytes_AsString(owned.as_ptr()).cast::<ffi::Py_UCS4>() };
+    for (text, w) in texts.iter().zip(bounds.windows(2)) {
+        let size = (w[1] - w[0]) as ffi::Py_ssize_t;
+        // SAFETY: the text's stretch [w[0], w[1]) lies within the storage; with `copy_null` 0
+        // CPython writes exactly the str's `size` code points there (native order, little-endian
+        // here), or nothing and returns NULL.
+        let written =
+            unsafe { ffi::PyUnicode_AsUCS4(text.as_ptr(), data.add(w[0] as usize), size, 0) };
+        if written.is_null() {
+            return Err(PyErr::fetch(py));
+        }
     }
-    Ok(owned.cast_into::<PyBytes>()?)
+    Ok((owned.cast_into::<PyBytes>()?, bounds))
 }
 
 /// `text.encode("ascii", "replace")` from `points`, the text's UTF-32 buffer (`utf32`'s bytes,
@@ -882,6 +918,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<phones::PhoneScanner>()?;
     #[cfg(target_endian = "little")]
     m.add_function(wrap_pyfunction!(utf32, m)?)?;
+    #[cfg(target_endian = "little")]
+    m.add_function(wrap_pyfunction!(utf32_batch, m)?)?;
     m.add_function(wrap_pyfunction!(ascii_of_utf32, m)?)?;
     m.add("CONTACT_PLATFORMS", contact::PLATFORMS.to_vec())?;
     m.add("NORMALISER_KINDS", KIND_NAMES.to_vec())?;

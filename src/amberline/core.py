@@ -176,6 +176,13 @@ def batch_buffer(texts: Sequence[str]) -> tuple[bytes, list[int]]:
         data = _utf32(text)
         _LAST_ONE[:] = [(text, data)]
         return data, [0, len(text)]
+    module = load()
+    encode = getattr(module, "utf32_batch", None) if module is not None else None
+    if encode is not None:
+        # (the texts straight into one buffer: a joined str would be as large, made only to
+        # be copied once more)
+        data, bounds = encode(texts)
+        return data, bounds
     bounds = [0, *accumulate(map(len, texts))]
     return _utf32("".join(texts)), bounds
 
