@@ -189,3 +189,7 @@ def test_mapper_builds_the_ad_a_call_by_keywords_builds() -> None:
     blank = mapper.ads({"body": "B", "location": " \n", "age": "", "age_field": "23"}, 6, "")[0]
     assert isinstance(blank, Ad) and blank.meta == {"age": "23"}
     assert blank.raw == {"location": " \n", "age": ""}
+    flags = mapper.ads({"body": "B", "id": True, "ad_id": 8, "age": True, "poster_age": 7},
+                       7, "")[0]
+    assert isinstance(flags, Ad) and (flags.source_id, flags.meta) == ("8", {"age": "7"})
+    assert flags.raw == {"id": True, "age": True}  # a flag is no text

@@ -11,6 +11,7 @@ that names the file, the line and the reason, so it can be quarantined, counted 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +54,7 @@ _PLANS = 256
 _PLAN_KEYS = 64
 # A plan: each field (its place among Ad's parameters) with the keys tried for it, whether the
 # source key is tried, each metadata name with the keys tried for it (`RecordMapper._plan`).
-_Plan = tuple[list[tuple[int, tuple[str, ...]]], bool, dict[str, tuple[str, ...]]]
+_Plan = tuple[list[tuple[int, tuple[str, ...]]], bool, list[tuple[str, tuple[str, ...]]]]
 # Ad's parameters in order, read from the model: the mapper passes them by position, because
 # a call by keyword costs a dict per ad on its way into the dataclass's `__init__`.
 _AD_PARAMETERS = [f for f in fields(Ad) if f.init]
@@ -163,22 +164,27 @@ def _from_epoch(seconds: float) -> datetime | None:
         return None
 
 
-def take_meta(raw: dict[str, Any], keys: dict[str, tuple[str, ...]] = META_KEYS,
+def take_meta(raw: dict[str, Any],
+              keys: Iterable[tuple[str, tuple[str, ...]]] = META_KEYS.items(),
               consume: bool = True) -> dict[str, str]:
-    """The source metadata of one record (`META_KEYS`), as short text; the keys used are
-    removed from `raw` when `consume` (they then live in `Ad.meta`, not twice)."""
+    """The source metadata of one record (`META_KEYS`, or `keys` as its items), as short
+    text; the keys used are removed from `raw` when `consume` (they then live in `Ad.meta`,
+    not twice)."""
     meta: dict[str, str] = {}
-    for name, names in keys.items():
+    for name, names in keys:
         for key in names:
             value = raw.get(key)
             if value is None:
                 continue
-            if value.__class__ is not str:
+            if value.__class__ is str:
+                if value.isspace() or not value:  # as `_as_text` says, without its call
+                    continue
+            elif value.__class__ is int:
+                value = str(value)  # as `_as_text` says, without its call
+            else:
                 value = _as_text(value)
                 if value is None:
                     continue
-            elif value.isspace() or not value:  # as `_as_text` says, without its call
-                continue
             if name != META_LOCATION and len(value) > META_CHARS:
                 continue
             meta[name] = " ".join(value.split())[:META_CHARS]
@@ -247,13 +253,13 @@ class RecordMapper:
         self._file = file
         self._base_dir = base_dir
         self._image_root = options.image_root or base_dir
-        self._meta = {name: (cmap[name],) if name in cmap else keys
-                      for name, keys in META_KEYS.items()}
+        self._meta = [(name, (cmap[name],) if name in cmap else keys)
+                      for name, keys in META_KEYS.items()]
         tried = [cmap.get(f) or "/".join(FIELD_KEYS[f]) for f in ("title", "body")]
         self._no_text = f"no text: no title or body (looked for {', '.join(tried)})"
         self._every_key: _Plan = (self._fields, True, self._meta)
         wanted = {key for _, keys in self._fields for key in keys}
-        wanted.update(key for keys in self._meta.values() for key in keys)
+        wanted.update(key for _, keys in self._meta for key in keys)
         wanted.add(self._source_key)
         # A key the mapping adds to a record while mapping it is not in the record's key set
         # beforehand: with a column map naming that key, every key is tried, as before plans.
@@ -268,8 +274,8 @@ class RecordMapper:
             [(at, kept) for at, names in self._fields
              if (kept := tuple(key for key in names if key in present))],
             self._source_key in present,
-            {name: kept for name, names in self._meta.items()
-             if (kept := tuple(key for key in names if key in present))},
+            [(name, kept) for name, names in self._meta
+             if (kept := tuple(key for key in names if key in present))],
         )
         plans = self._plans
         if plans is not None and len(plans) < _PLANS and len(keys) <= _PLAN_KEYS:
