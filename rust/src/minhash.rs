@@ -69,6 +69,14 @@ fn fmix32(mut h: u32) -> u32 {
     h ^ (h >> 16)
 }
 
+/// Buffers `Signer::sign` reuses from one text to the next: the token hashes and the
+/// shingles' premixed hashes.
+#[derive(Default)]
+pub struct Scratch {
+    tokens: Vec<u32>,
+    mixed: Vec<u32>,
+}
+
 /// What one text gave.
 pub enum Outcome {
     /// The signature row (`num_perm` values), and whether the text had no token.
@@ -196,49 +204,85 @@ impl Signer {
         a: &[u32],
         b: &[u32],
         shingle_size: usize,
-        tokens: &mut Vec<u32>,
+        scratch: &mut Scratch,
         row: &mut [u32],
     ) -> Outcome {
+        let Scratch { tokens, mixed } = scratch;
         row.fill(EMPTY);
         if !self.token_hashes(text, tokens) {
             return Outcome::Declined;
         }
-        let n = tokens.len();
-        if n == 0 {
+        if tokens.is_empty() {
             return Outcome::Signed(true);
         }
+        shingle_hashes(tokens, shingle_size, mixed);
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU running this has AVX2 (checked just above).
-            unsafe { permute_all_avx2(tokens, shingle_size, a, b, row) };
+            unsafe { permute_all_avx2(mixed, a, b, row) };
             return Outcome::Signed(false);
         }
-        permute_all(tokens, shingle_size, a, b, row);
+        permute_all(mixed, a, b, row);
         Outcome::Signed(false)
     }
 }
 
-/// Every shingle of `tokens` permuted by each (a, b), the minimum per permutation into `row`.
-///
-/// Inlined into `permute_all_avx2` too, where the compiler may use AVX2's 32-bit lane
-/// multiply and unsigned minimum (baseline x86-64 has neither): the same integer arithmetic,
-/// so the same values, several permutations at a time.
-#[inline(always)]
-fn permute_all(tokens: &[u32], shingle_size: usize, a: &[u32], b: &[u32], row: &mut [u32]) {
+/// The premixed hash of every shingle of `tokens` into `mixed`: shingles of `shingle_size`
+/// tokens combine as `h = h * 0x01000193 ^ next` (fewer tokens: one shingle of them all).
+fn shingle_hashes(tokens: &[u32], shingle_size: usize, mixed: &mut Vec<u32>) {
     let n = tokens.len();
     let k = shingle_size.max(1);
     let shingles = if n < k { 1 } else { n - k + 1 };
+    mixed.clear();
     for s in 0..shingles {
         let mut h = tokens[s];
         for &next in &tokens[s + 1..n.min(s + k)] {
             h = h.wrapping_mul(COMBINE) ^ next;
         }
-        let x = fmix32(h);
-        for ((slot, &aj), &bj) in row.iter_mut().zip(a).zip(b) {
+        mixed.push(fmix32(h));
+    }
+}
+
+/// Every premixed shingle hash permuted by each (a, b), the minimum per permutation into
+/// `row`.
+///
+/// Each group of `LANES` permutations runs over all the shingles with its minima, `a` and `b`
+/// held in registers, so the row is loaded and stored once per text instead of once per
+/// shingle. Inlined into `permute_all_avx2` too, where the compiler may use AVX2's 32-bit
+/// lane multiply and unsigned minimum (baseline x86-64 has neither): the same integer
+/// arithmetic, so the same values, several permutations at a time.
+#[inline(always)]
+fn permute_all(mixed: &[u32], a: &[u32], b: &[u32], row: &mut [u32]) {
+    let mut groups = row.chunks_exact_mut(LANES);
+    let mut a_groups = a.chunks_exact(LANES);
+    let mut b_groups = b.chunks_exact(LANES);
+    for ((slots, ag), bg) in (&mut groups).zip(&mut a_groups).zip(&mut b_groups) {
+        let ag: &[u32; LANES] = ag.try_into().expect("a group of LANES");
+        let bg: &[u32; LANES] = bg.try_into().expect("a group of LANES");
+        let mut low = [EMPTY; LANES];
+        for &x in mixed {
+            for lane in 0..LANES {
+                low[lane] = low[lane].min(ag[lane].wrapping_mul(x).wrapping_add(bg[lane]));
+            }
+        }
+        for (slot, &m) in slots.iter_mut().zip(&low) {
+            *slot = (*slot).min(m);
+        }
+    }
+    let rest = groups.into_remainder();
+    for ((slot, &aj), &bj) in rest
+        .iter_mut()
+        .zip(a_groups.remainder())
+        .zip(b_groups.remainder())
+    {
+        for &x in mixed {
             *slot = (*slot).min(aj.wrapping_mul(x).wrapping_add(bj));
         }
     }
 }
+
+/// Permutations per group of `permute_all`: four AVX2 registers' worth.
+const LANES: usize = 32;
 
 /// `permute_all` compiled for AVX2.
 ///
@@ -246,14 +290,8 @@ fn permute_all(tokens: &[u32], shingle_size: usize, a: &[u32], b: &[u32], row: &
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn permute_all_avx2(
-    tokens: &[u32],
-    shingle_size: usize,
-    a: &[u32],
-    b: &[u32],
-    row: &mut [u32],
-) {
-    permute_all(tokens, shingle_size, a, b, row);
+unsafe fn permute_all_avx2(mixed: &[u32], a: &[u32], b: &[u32], row: &mut [u32]) {
+    permute_all(mixed, a, b, row);
 }
 
 fn u32_values(data: &[u8], what: &str) -> PyResult<Vec<u32>> {
@@ -327,7 +365,7 @@ impl PyMinHashSigner {
             let mut sig = vec![EMPTY; n_texts * perms];
             let mut empty = vec![0u8; n_texts];
             let (mut declined, mut errors) = (Vec::new(), Vec::new());
-            let mut tokens = Vec::new();
+            let mut scratch = Scratch::default();
             for (index, w) in offsets.windows(2).enumerate() {
                 let text = &chars[w[0]..w[1]];
                 let row = &mut sig[index * perms..(index + 1) * perms];
@@ -335,7 +373,7 @@ impl PyMinHashSigner {
                     if let Some(c) = signer.tables.panic_on {
                         assert!(!text.contains(&c), "test panic on {c:#x}");
                     }
-                    signer.sign(text, &a, &b, shingle_size, &mut tokens, row)
+                    signer.sign(text, &a, &b, shingle_size, &mut scratch, row)
                 };
                 match catch_unwind(AssertUnwindSafe(run)) {
                     Ok(Outcome::Signed(none)) => empty[index] = u8::from(none),
@@ -345,12 +383,14 @@ impl PyMinHashSigner {
             }
             (sig, empty, declined, errors)
         });
-        let bytes: Vec<u8> = sig.iter().flat_map(|v| v.to_le_bytes()).collect();
-        Ok((
-            PyBytes::new(py, &bytes),
-            PyBytes::new(py, &empty),
-            declined,
-            errors,
-        ))
+        // Written straight into the bytes object (a collected iterator of four bytes per
+        // value cost as much as the hashing).
+        let matrix = PyBytes::new_with(py, sig.len() * 4, |out| {
+            for (dst, v) in out.chunks_exact_mut(4).zip(&sig) {
+                dst.copy_from_slice(&v.to_le_bytes());
+            }
+            Ok(())
+        })?;
+        Ok((matrix, PyBytes::new(py, &empty), declined, errors))
     }
 }
