@@ -1510,7 +1510,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::{batch_view, le_bytes, panic_message};
+use crate::{batch_view, le_column, panic_message};
 
 /// A batch's class bytes, kept for the next batch (fresh megabytes cost page faults) unless
 /// they grew past this many bytes.
@@ -1614,6 +1614,6 @@ impl ContactScanner {
         if hay.capacity() > SCRATCH_KEPT {
             *hay = Vec::new();
         }
-        Ok((PyBytes::new(py, &le_bytes(&rows)), values, errors))
+        Ok((le_column(py, &rows)?, values, errors))
     }
 }

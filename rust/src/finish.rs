@@ -27,7 +27,7 @@ use pyo3::types::{
 };
 
 use crate::word_table::FxBuild;
-use crate::{panic_message, Int32Column};
+use crate::{le_column, panic_message, Int32Column};
 
 /// Rule codes, as `derive_rows` hands them back (the order of `derived.DERIVED_RULES`).
 const MINOR: i64 = 0;
@@ -48,51 +48,6 @@ fn column(data: &[u8], name: &str, len: Option<usize>) -> PyResult<Vec<i64>> {
         return Err(PyValueError::new_err(format!("{name}: wrong length")));
     }
     Ok(values)
-}
-
-/// A number of the columns handed back, as its eight little-endian bytes.
-trait Le8: Copy {
-    fn le(self) -> [u8; 8];
-}
-
-impl Le8 for i64 {
-    fn le(self) -> [u8; 8] {
-        self.to_le_bytes()
-    }
-}
-
-impl Le8 for f64 {
-    fn le(self) -> [u8; 8] {
-        self.to_le_bytes()
-    }
-}
-
-/// `values` as a bytes object of their little-endian bytes, written where the bytes object
-/// keeps them (no buffer between, no second copy, no zeroing first).
-fn le_column<'py, T: Le8>(py: Python<'py>, values: &[T]) -> PyResult<Bound<'py, PyBytes>> {
-    // (eight bytes written per value below, whatever the size of `T`)
-    let length = values
-        .len()
-        .checked_mul(8)
-        .and_then(|size| isize::try_from(size).ok())
-        .ok_or_else(|| PyValueError::new_err("a column too long"))?;
-    // SAFETY: the GIL is held; a NULL source makes a bytes object of `length` bytes, not yet
-    // written (a new reference or NULL with an error set), whose every byte is written
-    // below, through a raw pointer, before anything reads it.
-    unsafe {
-        let object = Bound::from_owned_ptr_or_err(
-            py,
-            ffi::PyBytes_FromStringAndSize(std::ptr::null(), length),
-        )?;
-        let out = ffi::PyBytes_AsString(object.as_ptr()).cast::<u8>();
-        if out.is_null() {
-            return Err(PyErr::fetch(py));
-        }
-        for (k, &value) in values.iter().enumerate() {
-            std::ptr::copy_nonoverlapping(value.le().as_ptr(), out.add(8 * k), 8);
-        }
-        Ok(object.cast_into_unchecked::<PyBytes>())
-    }
 }
 
 /// `(attrs or {}).get(key, default)` of a span's `attrs` (None when they are empty), for an

@@ -80,29 +80,54 @@ const FAILED: u8 = 3;
 
 /// A number of the columns handed to Python, written as its little-endian bytes.
 pub(crate) trait LeBytes: Copy {
-    fn put_le(self, bytes: &mut Vec<u8>);
+    type Bytes: AsRef<[u8]>;
+    fn le(self) -> Self::Bytes;
 }
 
 macro_rules! le_bytes_of {
     ($($t:ty),*) => {$(
         impl LeBytes for $t {
-            fn put_le(self, bytes: &mut Vec<u8>) {
-                bytes.extend_from_slice(&self.to_le_bytes());
+            type Bytes = [u8; std::mem::size_of::<$t>()];
+            fn le(self) -> Self::Bytes {
+                self.to_le_bytes()
             }
         }
     )*};
 }
 
-le_bytes_of!(i64, f64);
+le_bytes_of!(u32, i64, f64);
 
-pub(crate) fn le_bytes<T: LeBytes>(values: &[T]) -> Vec<u8> {
-    // Sized first: a flat_map's size hint is 0, so collecting it grows the buffer by
-    // reallocating (a realloc per doubling, on every column a stage hands back).
-    let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
-    for &value in values {
-        value.put_le(&mut bytes);
+/// `values` as a bytes object of their little-endian bytes, written where the bytes object
+/// keeps them (no buffer between, no second copy, no zeroing first): every column of numbers
+/// a stage hands back.
+pub(crate) fn le_column<'py, T: LeBytes>(
+    py: Python<'py>,
+    values: &[T],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let width = std::mem::size_of::<T::Bytes>();
+    let length = values
+        .len()
+        .checked_mul(width)
+        .and_then(|size| isize::try_from(size).ok())
+        .ok_or_else(|| PyValueError::new_err("a column too long"))?;
+    // SAFETY: the GIL is held; a NULL source makes a bytes object of `length` bytes, not yet
+    // written (a new reference or NULL with an error set), whose every byte is written
+    // below, through a raw pointer, before anything reads it.
+    unsafe {
+        let object = Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyBytes_FromStringAndSize(std::ptr::null(), length),
+        )?;
+        let out = ffi::PyBytes_AsString(object.as_ptr()).cast::<u8>();
+        if out.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        for (k, &value) in values.iter().enumerate() {
+            let bytes = value.le();
+            std::ptr::copy_nonoverlapping(bytes.as_ref().as_ptr(), out.add(width * k), width);
+        }
+        Ok(object.cast_into_unchecked::<PyBytes>())
     }
-    bytes
 }
 
 /// A column of little-endian int32 handed to Python without a copy: it exports its own
@@ -623,7 +648,7 @@ impl Normaliser {
             // (the maps go with their column objects: the next batch takes fresh room)
             Bound::new(py, Int32Column::new(std::mem::take(&mut cols.starts)))?,
             Bound::new(py, Int32Column::new(std::mem::take(&mut cols.ends)))?,
-            PyBytes::new(py, &le_bytes(&cols.lengths)),
+            le_column(py, &cols.lengths)?,
             obfuscation_records(
                 py,
                 self.obfuscation.bind(py).as_any(),
@@ -880,7 +905,7 @@ impl LexiconMatcher {
         let (chars, offsets) = batch_view(data, &bounds)?;
         let matcher = &self.matcher;
         let (rows, errors) = py.detach(|| match_all(matcher, &chars, &offsets));
-        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+        Ok((le_column(py, &rows)?, errors))
     }
 }
 

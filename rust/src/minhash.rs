@@ -383,14 +383,7 @@ impl PyMinHashSigner {
             }
             (sig, empty, declined, errors)
         });
-        // Written straight into the bytes object (a collected iterator of four bytes per
-        // value cost as much as the hashing).
-        let matrix = PyBytes::new_with(py, sig.len() * 4, |out| {
-            for (dst, v) in out.chunks_exact_mut(4).zip(&sig) {
-                dst.copy_from_slice(&v.to_le_bytes());
-            }
-            Ok(())
-        })?;
+        let matrix = crate::le_column(py, &sig)?;
         Ok((matrix, PyBytes::new(py, &empty), declined, errors))
     }
 }

@@ -1408,9 +1408,9 @@ impl PyNameScanner {
         let scanner = &self.scanner;
         let (words, phones, cards, errors) = py.detach(|| scan_all(scanner, &chars, &offsets));
         Ok((
-            PyBytes::new(py, &crate::le_bytes(&words)),
-            PyBytes::new(py, &crate::le_bytes(&phones)),
-            PyBytes::new(py, &crate::le_bytes(&cards)),
+            crate::le_column(py, &words)?,
+            crate::le_column(py, &phones)?,
+            crate::le_column(py, &cards)?,
             errors,
         ))
     }
@@ -1461,7 +1461,7 @@ impl PyNameScanner {
         };
         let (rows, deferred, errors) =
             py.detach(|| extract_all(scanner, &chars, &offsets, triggers, shared));
-        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
+        Ok((crate::le_column(py, &rows)?, deferred, errors))
     }
 
     /// `NameExtractor._positional` on a batch (`data`, `bounds` as for `scan_batch`;
@@ -1483,7 +1483,7 @@ impl PyNameScanner {
         let scanner = &self.scanner;
         let (rows, deferred, errors) =
             py.detach(|| positional_all(scanner, &chars, &offsets, &taken));
-        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), deferred, errors))
+        Ok((crate::le_column(py, &rows)?, deferred, errors))
     }
 }
 

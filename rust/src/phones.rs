@@ -805,7 +805,7 @@ impl PhoneScanner {
         let (rows, errors) = run_batch(py, data, bounds, WIDTH, self.panic_on, |text, out| {
             self.extract(text, out)
         })?;
-        Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
+        Ok((crate::le_column(py, &rows)?, errors))
     }
 
     /// What the core answers for `parse_phone(digits, "US")` (tests compare it with the

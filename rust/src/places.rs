@@ -1355,7 +1355,7 @@ where
         }
         (rows, errors)
     });
-    Ok((PyBytes::new(py, &crate::le_bytes(&rows)), errors))
+    Ok((crate::le_column(py, &rows)?, errors))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::triggers::{
     starts_together, Ends, TriggerAutomaton, TriggerEnds, TriggerForm, Triggers,
 };
 use crate::word_table::FxBuild;
-use crate::{batch_view, le_bytes, panic_message, TextErrors};
+use crate::{batch_view, le_column, panic_message, TextErrors};
 
 /// How far after a trigger's start a match may start (`Prefilter.finditer`'s `probe`).
 const PROBE: usize = 2;
@@ -581,7 +581,7 @@ impl DescriptorReader {
             let [starts] = starts_of(&self.triggers, text, [triggers]);
             self.extract(text, starts.as_deref(), out)
         })?;
-        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+        Ok((le_column(py, &rows)?, errors))
     }
 }
 
@@ -804,7 +804,7 @@ impl AgeReader {
             let [starts] = starts_of(&self.triggers, text, [triggers]);
             self.extract(text, starts.as_deref(), out)
         })?;
-        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+        Ok((le_column(py, &rows)?, errors))
     }
 }
 
@@ -1115,7 +1115,7 @@ impl PriceReader {
             let [starts, slash] = starts_of(&self.triggers, text, [triggers.0, triggers.1]);
             self.extract(text, [starts.as_deref(), slash.as_deref()], out)
         })?;
-        Ok((PyBytes::new(py, &le_bytes(&rows)), errors))
+        Ok((le_column(py, &rows)?, errors))
     }
 }
 
@@ -1155,7 +1155,7 @@ impl Pattern {
             }
             pos = b;
         }
-        Ok(PyBytes::new(py, &le_bytes(&rows)))
+        le_column(py, &rows)
     }
 
     /// `fullmatch(text, pos, end)` and `search(text, pos, end)` of one text.
@@ -1307,7 +1307,8 @@ impl ProfileReaders {
             }
             found
         });
-        Ok(found.map(|f| (PyBytes::new(py, &le_bytes(&f.rows)), f.errors)))
+        let [a, p, d] = found.map(|f| le_column(py, &f.rows).map(|rows| (rows, f.errors)));
+        Ok([a?, p?, d?])
     }
 }
 
