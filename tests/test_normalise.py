@@ -102,6 +102,26 @@ def test_compat_spaces_and_punctuation_are_typography() -> None:
     _phone_maps_back(result, PHONE, PHONE)
 
 
+def test_every_space_re_reads_as_whitespace_becomes_ascii_whitespace() -> None:
+    """Every character `re`'s `\\s` matches (taken from `re`, not listed here) is ASCII
+    whitespace once normalised, or removed (a control): the extractors' regexes read it as
+    a space while their ASCII triggers (Hyperscan's and the core's) do not, so a cue spaced
+    by one that survived ("blue" U+1680 "eyes") was found by the regexes alone and missed
+    by the screener."""
+    import re
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1)
+              if not 0xD800 <= c < 0xE000 and re.fullmatch(r"\s", chr(c))]
+    assert "\u1680" in spaces and len(spaces) > 20
+    for c in spaces:
+        result = normalise(f"blue{c}eyes")
+        assert result.text in {"blue eyes", "blue\neyes", "blue\teyes", "blue\reyes",
+                               "blueeyes"}, hex(ord(c))
+    result = normalise("blue\u1680eyes")
+    assert _kinds(result) == {"typography"} and result.to_original(4, 5) == (4, 5)
+
+
 def test_script_digits() -> None:
     result = normalise("call ٧٠٣ 555 0142")
     assert result.text == "call 703 555 0142"

@@ -89,6 +89,8 @@ def build_tables() -> CharTables:
         unicodedata.normalize,
         unicodedata.decimal,
     )
+    space = re.compile(r"\s").fullmatch
+    spaces: list[str] = []  # the spaces NFKC leaves alone, which the gate must not pass
     for cp in range(0x80, _SCAN_LIMIT):
         c = chr(cp)
         if c in skip or 0xD800 <= cp < 0xE000:
@@ -101,6 +103,12 @@ def build_tables() -> CharTables:
         d = decimal(c, None)
         if d is not None:
             mapping[c] = (str(d), SCRIPT_DIGITS)
+        elif space(c):
+            # A space NFKC leaves alone (U+1680 OGHAM SPACE MARK): the extractors' regexes
+            # read it as whitespace (`\s`), their ASCII triggers (Hyperscan's, the core's) as
+            # a character like any other, so cues spaced by it were missed ("blue<it>eyes").
+            mapping[c] = (" ", TYPOGRAPHY)
+            spaces.append(c)
     special = f"{_INVISIBLE}{_TO_NEWLINE}{_REMOVED_CONTROL}\u20e3"
     special_re = re.compile(f"[{special}]")
     for c in [c for c in mapping if special_re.match(c)]:
@@ -112,7 +120,7 @@ def build_tables() -> CharTables:
         invisible=re.compile(f"[{_INVISIBLE}]"),
         scan=re.compile(f"[{bmp}{special}]|[\U00010000-\U0010ffff]"),
         needs_work=re.compile(
-            rf"[^\t\n\r -~](?:(?<=[{special}])|(?<=\d)"
+            rf"[^\t\n\r -~](?:(?<=[{special}{''.join(spaces)}])|(?<=\d)"
             rf"|(?<=[{glyphs}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9][{glyphs}]))"
         ),
         # A word (letters/digits) containing a look-alike; starts only at word starts, so the
