@@ -512,6 +512,26 @@ def test_batches_of_any_size_reuse_a_few_insert_statements(lite: Store) -> None:
         table: len(found) for table, found in inserts.items()}
 
 
+def test_a_scans_batches_of_ads_reuse_one_insert_statement(lite: Store) -> None:
+    """SQLite compiles each distinct multi-row insert once per connection, at about the cost
+    of running it, so a scan's full batches of ads must all go in through one statement (not
+    a statement per power of two that sums to the batch), with every ad stored in input
+    order."""
+    from amberline.scan import DEFAULT_BATCH
+
+    seen: list[str] = []
+    sa.event.listen(lite.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, *rest: seen.append(sql))
+    ids: list[int] = []
+    for k in range(2):
+        items = [screened(i) for i in range(k * DEFAULT_BATCH, (k + 1) * DEFAULT_BATCH)]
+        new = lite.write_new(None, items)
+        ids += [new[ad.key] for ad, _ in items]
+    assert ids == list(range(1, 2 * DEFAULT_BATCH + 1))
+    inserts = [sql for sql in seen if sql.startswith("INSERT INTO ads ")]
+    assert len(set(inserts)) == 1 and len(inserts) > 2, (len(set(inserts)), len(inserts))
+
+
 def test_identifier_and_hash_ids_go_past_32_bits(store: Store) -> None:
     """Several rows per ad: at ~300 million ads the identifier ids pass 2^31, which a 32-bit id (and
     sequence, on PostgreSQL) cannot hold. Jump the ids past it and store more ads."""
