@@ -301,6 +301,11 @@ impl Tables {
         let n = t.len();
         // Where each replacement landed, walked as `apply` walks the edits.
         let (mut at, mut pos) = (0, 0);
+        // The windows move right: `checked` ends what is already known inert, and `word_end`
+        // the last word walked to its end. So each character is walked and checked once,
+        // not once per edit of its word (a word of 10^5 mapped letters, "ﬁﬁﬁ…", took
+        // minutes).
+        let (mut checked, mut word_end) = (0, 0);
         for e in edits {
             if pos < e.start {
                 at += e.start - pos;
@@ -309,17 +314,24 @@ impl Tables {
             at = end;
             pos = e.end;
             let mut lo = start;
-            while lo > 0 && self.flag(t[lo - 1], ALNUM) {
+            while lo > checked && self.flag(t[lo - 1], ALNUM) {
                 lo -= 1;
             }
             let mut hi = end;
-            while hi < n && self.flag(t[hi], ALNUM) {
-                hi += 1;
+            if hi <= word_end {
+                hi = word_end;
+            } else {
+                while hi < n && self.flag(t[hi], ALNUM) {
+                    hi += 1;
+                }
+                word_end = hi;
             }
             let hi = hi.max((end + 2).min(n));
-            if !t[lo..hi].iter().all(|&c| self.inert(c)) {
+            let lo = lo.max(checked);
+            if lo < hi && !t[lo..hi].iter().all(|&c| self.inert(c)) {
                 return true;
             }
+            checked = checked.max(hi);
         }
         false
     }

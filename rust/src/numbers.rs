@@ -414,9 +414,11 @@ impl Tables {
 
     /// Marks in `marks` (one bit a position, 64 a word, cleared first) every position of `t`
     /// that a run may start at: a digit, or a character an item starts with (`CLASS`'s
-    /// STARTS, or a non-ASCII one that folds to a letter) that does not follow an ASCII
-    /// letter; but not two ASCII letters that begin no sequence of items (`ITEM_PAIRS`,
-    /// whose answer `no_chunk_until` would give: no chunk there, nor up to the word's end).
+    /// STARTS, or a non-ASCII one that folds to a letter) that does not follow a letter
+    /// (`_CHUNK`'s lookbehind: ASCII or not, else a word of "İ" or "İo" was walked to its
+    /// end from each of its characters, minutes for a long one); but not two ASCII letters
+    /// that begin no sequence of items (`ITEM_PAIRS`, whose answer `no_chunk_until` would
+    /// give: no chunk there, nor up to the word's end).
     /// Sixteen characters at a time where SSE2 is (every x86-64), narrowed to bytes (a code
     /// point past 0xFF reads as 0xFF, one past 2^31 as 0: neither is ASCII nor marked
     /// wrongly), then each word start and non-ASCII candidate looked at alone. The scan for
@@ -445,7 +447,11 @@ impl Tables {
                         self.flag(c, FOLDS)
                     });
             marks[i / 64] |= u64::from(start) << (i % 64);
-            after_letter = u32::from(is_ascii_letter(c));
+            after_letter = u32::from(if c < 0x80 {
+                is_ascii_letter(c)
+            } else {
+                self.is_letter(c)
+            });
             i += 1;
         }
     }
@@ -465,7 +471,15 @@ impl Tables {
         let mut after_letter = 0;
         while i + 16 <= t.len() {
             // (t[i..i + 16] is within `t`)
-            let (starts, non_ascii, letters, digits) = block(t[i..].as_ptr());
+            let (starts, non_ascii, mut letters, digits) = block(t[i..].as_ptr());
+            let mut rest = non_ascii;
+            while rest != 0 {
+                let k = rest.trailing_zeros();
+                rest &= rest - 1;
+                if self.is_letter(t[i + k as usize]) {
+                    letters |= 1 << k;
+                }
+            }
             let open = !((letters << 1) | after_letter);
             let mut found = digits;
             let mut words = starts & open;
@@ -1062,10 +1076,10 @@ mod tests {
     }
 
     /// Where the number stage's scan once stopped, one character at a time: a digit, or a
-    /// character an item starts with that follows no ASCII letter.
+    /// character an item starts with that follows no letter.
     fn stop(tables: &Tables, t: &[u32], i: usize) -> bool {
         let c = t[i];
-        let after_letter = i > 0 && is_ascii_letter(t[i - 1]);
+        let after_letter = i > 0 && tables.is_letter(t[i - 1]);
         is_digit(c)
             || (!after_letter
                 && if c < 0x80 {
