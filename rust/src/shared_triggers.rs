@@ -7,17 +7,19 @@
 //! Each group (one stage's `TriggerForm`) is written for its own view of the text
 //! (`triggers.rs`): the non-ASCII characters it names, everything else non-ASCII as "?". The
 //! shared view gives every character any group names a byte: the bytes of 0x80 and above as
-//! the groups give them (they must agree), and a byte of its own from the next free one for
-//! each character a group reads as an ASCII letter (the letters case-insensitive `re` folds
-//! to one, `_prefilter.ASCII_FOLDS`). Each group's patterns are rewritten (as parsed) to read
-//! every shared byte it does not name as that byte as "?": wherever they admit "?" they admit
-//! those bytes too, and nowhere else (no such byte is a word, space or digit character, as
-//! "?" is none, so `\b` and the classes agree). That makes a group's starts exact, except
-//! near a character the group itself reads as an ASCII letter: there its `\b` would move, so
-//! such a group must take a superset of its starts (`may_widen`: the names' cue forms give
-//! the same wherever more places are tried), and gets, for each such character, every
-//! position from the start of the run of characters its patterns can read that ends there to
-//! just after it (where any of its matches that reads or looks at that character starts).
+//! the groups give them (they must agree); a character every group reads as one ASCII letter
+//! (the letters case-insensitive `re` folds to one, `_prefilter.ascii_folds`, which the
+//! profile readers' and the names' views both read so) that letter; and a byte of its own,
+//! from the next free one, to each other character a group reads as an ASCII letter. Each
+//! group's patterns are rewritten (as parsed) to read every shared byte it does not name as
+//! that byte as "?": wherever they admit "?" they admit those bytes too, and nowhere else (no
+//! such byte is a word, space or digit character, as "?" is none, so `\b` and the classes
+//! agree). That makes a group's starts exact, except near a character the group reads as an
+//! ASCII letter and another group does not: there its `\b` would move, so such a group must
+//! take a superset of its starts (`may_widen`: the names' cue forms give the same wherever
+//! more places are tried), and gets, for each such character, every position from the start
+//! of the run of characters its patterns can read that ends there to just after it (where
+//! any of its matches that reads or looks at that character starts).
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -68,6 +70,17 @@ fn merge(groups: &[(TriggerForm, bool)]) -> Result<Merged, String> {
         .map(|&b| u16::from(b) + 1)
         .max()
         .unwrap_or(0x80);
+    // (a character every group reads as one ASCII letter is read so here too)
+    if let Some(((_, chars), _)) = groups.first() {
+        for &(c, b) in chars.iter().filter(|&&(_, b)| b < 0x80) {
+            if groups
+                .iter()
+                .all(|((_, theirs), _)| theirs.contains(&(c, b)))
+            {
+                named.entry(c).or_insert(b);
+            }
+        }
+    }
     let mut next = first_free;
     for ((_, chars), _) in groups {
         for &(c, _) in chars.iter().filter(|&&(_, b)| b < 0x80) {
@@ -458,6 +471,33 @@ mod tests {
         let sets = shared.text_starts(&utf32("x it\u{17f}.")).unwrap();
         assert_eq!(sets[1], vec![1, 2, 3, 4, 5]);
         assert_eq!(sets[0], Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_letter_every_group_reads_as_ascii_is_read_so_and_widens_none() {
+        // both groups read "ſ" as "s" (as the profile readers and the names do)
+        let mut g = groups();
+        g[0].0 .1.push((0x17f, b's'));
+        g[0].1 = false;
+        let (named, _, places) = merge(&g).unwrap();
+        assert!(named.contains(&(0x17f, b's')));
+        assert!(places.iter().all(|p| !p.widen));
+        let shared = SharedTriggers::build(&g).unwrap();
+        let own: Vec<TriggerAutomaton> = g
+            .into_iter()
+            .map(|(g, _)| TriggerAutomaton::build(g).unwrap())
+            .collect();
+        for text in [
+            "it\u{17f} age",
+            "x it\u{17f}.",
+            "it\u{2019}\u{17f} \u{17f}y",
+        ] {
+            let chars = utf32(text);
+            let sets = shared.text_starts(&chars).unwrap();
+            let theirs: Vec<Vec<usize>> =
+                own.iter().flat_map(|o| o.starts(&chars).unwrap()).collect();
+            assert_eq!(sets, theirs, "{text:?}");
+        }
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! the text, and every position where a trigger can start is a place to try.
 //!
 //! The view is Hyperscan's: one byte per character, ASCII as itself, the non-ASCII characters
-//! the triggers name (and their case variants) as the bytes Python assigned to them (from 0x80,
-//! or an ASCII letter for a letter `re` folds to it), any other non-ASCII character as "?"
-//! (which a trigger writes `\?` where any such character will do); `\b`, `\d`, `\s` and
+//! the triggers name (and their case variants) as the bytes Python assigned to them (from
+//! 0x80), each letter `re` folds to an ASCII letter as that letter (so "roſes" is tried where
+//! `re` can match in it, and `\b` sees a word character there: `_prefilter.core_triggers`),
+//! any other non-ASCII character as "?" (which a trigger writes `\?` where any such character
+//! will do); `\b`, `\d`, `\s` and
 //! case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match
 //! end, the leftmost start; this reports every position where a trigger matches, a superset of
 //! those. The reference tries every position from a leftmost start to one past its match's end;

@@ -14,9 +14,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from amberline.disk_cache import regex
+from amberline.extract._prefilter import fold_table
 
-# Characters Python's case-insensitive `re` matches to an ASCII letter (İ ı ſ K).
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 _LETTERS = regex(r"[^\W\d_]+")
 # The gap before a name or code (spaces, one comma), then the letters of the next word if any.
 _GAP_WORD = regex(r"(?P<gap>[^\S\f]*,?[^\S\f]*)(?P<word>[^\W\d_]+)?")
@@ -26,7 +25,7 @@ _CODE_END = regex(r"[\w.]")
 
 def fold(s: str) -> str:
     """Lower case as Python's case-insensitive `re` compares ASCII letters."""
-    return s.lower() if s.isascii() else s.translate(_FOLD).lower()
+    return s.lower() if s.isascii() else s.translate(fold_table()).lower()
 
 
 _TERM_GAP = regex(r"[\s-]+")

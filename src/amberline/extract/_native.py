@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import re._constants as _constants
-import re._parser as _parser
 import threading
 import unicodedata
 import warnings
@@ -27,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from amberline import core, disk_cache
-from amberline.extract._prefilter import CoreTriggers, core_triggers
+from amberline.extract._prefilter import CoreTriggers, any_item, core_triggers
 from amberline.extract._program import Unsupported
 from amberline.model import Span
 from amberline.text import native
@@ -264,27 +262,13 @@ def _matches_question_mark(pattern: str) -> bool:
     this cannot tell counts as yes."""
     question = ord("?")
 
-    def names(items: Any) -> bool:
-        for op, arg in items:
-            if op in (_constants.LITERAL, _constants.NOT_LITERAL):
-                found = arg == question
-            elif op is _constants.RANGE:
-                found = arg[0] <= question <= arg[1]
-            elif op in (_constants.IN, _constants.ATOMIC_GROUP):
-                found = names(arg)
-            elif op is _constants.BRANCH:
-                found = any(names(b) for b in arg[1])
-            elif op in (_constants.SUBPATTERN, _constants.MAX_REPEAT, _constants.MIN_REPEAT,
-                        _constants.POSSESSIVE_REPEAT, _constants.ASSERT, _constants.ASSERT_NOT):
-                found = names(arg[-1])
-            else:  # anything else that could name it ("?" by a back reference, ...) counts
-                found = op not in (_constants.ANY, _constants.AT, _constants.CATEGORY,
-                                   _constants.NEGATE)
-            if found:
-                return True
-        return False
+    def names(op: Any, arg: Any) -> bool | None:
+        if op in (_constants.LITERAL, _constants.NOT_LITERAL):
+            return arg == question
+        if op is _constants.RANGE:
+            return arg[0] <= question <= arg[1]
+        if op in (_constants.ANY, _constants.AT, _constants.CATEGORY, _constants.NEGATE):
+            return False
+        return None
 
-    try:
-        return names(_parser.parse(pattern))
-    except re.error:  # a syntax Python's parser does not read: it may name it
-        return True
+    return any_item(pattern, names)

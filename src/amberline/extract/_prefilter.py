@@ -27,8 +27,11 @@ pickle: a pickled prefilter recompiles where it is loaded (once per worker proce
 from __future__ import annotations
 
 import re
+import re._constants as _c  # the names of `re`'s own parser
+import re._parser as _parser
 import threading
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,7 @@ except ImportError:  # pragma: no cover
     hyperscan = None
 
 from amberline import disk_cache
+from amberline.text import native
 from amberline.text.encoded import char_starts, encoded
 
 _WHITESPACE = re.compile(r"\s")
@@ -50,27 +54,80 @@ def char_offsets(data: bytes, offsets: list[int]) -> list[int]:
     return np.searchsorted(char_starts(data), np.asarray(offsets, dtype=np.int64)).tolist()
 
 
-# The non-ASCII letters Python's case-insensitive `re` matches to an ASCII letter, which
-# caseless Hyperscan does not: a trigger meant to cover `(?i:...)` must name them itself.
-_RE_FOLDS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
-FOLDED_LETTERS = "".join(_RE_FOLDS.values())
-# The same as (letter, ASCII letter) code points: how the core's trigger view reads them.
-ASCII_FOLDS = [(ord(c), ord(a)) for a, letters in _RE_FOLDS.items() for c in letters]
-_FOLDED = re.compile(f"[{FOLDED_LETTERS}]")
+@cache
+def ascii_folds() -> tuple[tuple[int, int], ...]:
+    """(code point, ASCII letter) of each non-ASCII letter Python's case-insensitive `re`
+    matches to an ASCII letter ("ſ" to "s", "İ" and "ı" to "i", the Kelvin sign to "k"): found
+    by `re` itself over every code point (`native.case_folds`), the very table the core's
+    regex engine folds by, so the triggers, the references and the core share one list.
+    Caseless Hyperscan does not match them all to ASCII letters: a trigger meant to cover
+    `(?i:...)` must name them itself, or be scanned over `folded_view`, or the text holding
+    one be searched whole."""
+    return native.unicode_tables().folds
+
+
+@cache
+def _folded_letters() -> str:
+    return "".join(chr(c) for c, _ in ascii_folds())
+
+
+@cache
+def fold_table() -> dict[int, int]:
+    """`ascii_folds` as `str.translate` takes it."""
+    return dict(ascii_folds())
+
+
+# The last text asked about and the answer (`holds_folded_letter`), and the last folded view
+# (`folded_view`), by identity: a batch's extractors all ask about one joined text. Swapped in
+# whole, so threads may share them.
+_LAST: dict[str, tuple[str, Any]] = {}
 
 
 def holds_folded_letter(text: str) -> bool:
     """Whether `text` holds a letter case-insensitive `re` matches to an ASCII one ("ſnap"):
     ASCII triggers do not see it, so a prefilter that does not name those letters would miss
-    matches of its exact pattern there, and such a (rare) text is searched whole instead."""
-    return not text.isascii() and _FOLDED.search(text) is not None
+    matches of its exact pattern there, and such a (rare) text is searched whole, or its
+    triggers scanned over `folded_view`, instead."""
+    if text.isascii():
+        return False
+    last = _LAST.get("holds")
+    if last is not None and last[0] is text:
+        return last[1]
+    found = any(c in text for c in _folded_letters())  # (a search per letter: no regex)
+    _LAST["holds"] = (text, found)
+    return found
+
+
+def folded_view(text: str) -> str:
+    """`text` with each letter `re` folds to an ASCII letter written as that letter ("roſes"
+    as "roses"; one character for one, so offsets hold): what a caseless trigger set scans
+    to find every place its case-insensitive exact pattern can match (`Prefilter(folds=True)`,
+    as the core's trigger view reads the text: `core_triggers`)."""
+    last = _LAST.get("view")
+    if last is not None and last[0] is text:
+        return last[1]
+    view = text
+    for c, letter in ascii_folds():
+        view = view.replace(chr(c), chr(letter))
+    _LAST["view"] = (text, view)
+    return view
+
+
+@cache
+def _folded_to() -> dict[str, str]:
+    """The letters `ascii_folds` gives each ASCII letter, by that letter."""
+    found: dict[str, str] = {}
+    for c, letter in ascii_folds():
+        found[chr(letter)] = found.get(chr(letter), "") + chr(c)
+    return found
 
 
 def caseless_literal(word: str) -> str:
     """`word` (ASCII letters) as a trigger pattern for a caseless database that also matches
     what case-insensitive `re` matches ("ıt" for "it", "httpſ" for "https"), so the trigger
     stays a superset of its exact pattern. The database then scans UTF-8."""
-    return "".join(f"(?:{c}|{'|'.join(_RE_FOLDS[c])})" if c in _RE_FOLDS else re.escape(c)
+    folded = _folded_to()
+    return "".join(f"(?:{c}|{'|'.join(folded[c])})" if c in folded else re.escape(c)
                    for c in word.lower())
 
 
@@ -79,14 +136,20 @@ class Prefilter:
 
     `scan` returns (trigger id, start, end) in order of end; `start` is exact only for
     databases compiled with `som=True` (start-of-match costs scan speed), otherwise -1.
+    With `folds=True` (caseless triggers of case-insensitive exact patterns) a text holding
+    a letter `re` folds to an ASCII one is scanned as `folded_view` gives it ("roſes" as
+    "roses"), so the triggers find where the exact pattern matches there too, as the core's
+    trigger view does (`core_triggers`).
     """
 
     def __init__(
-        self, patterns: Sequence[str], *, caseless: bool = False, som: bool = False
+        self, patterns: Sequence[str], *, caseless: bool = False, som: bool = False,
+        folds: bool = False,
     ) -> None:
         self.patterns = list(patterns)
         self.caseless = caseless
         self.som = som
+        self.folds = folds
         self.available = hyperscan is not None and bool(self.patterns)
         self._local = threading.local()  # Hyperscan scratch must not be shared by threads
         if not self.available:
@@ -102,16 +165,19 @@ class Prefilter:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"patterns": self.patterns, "caseless": self.caseless, "som": self.som,
-                "available": self.available}
+                "folds": self.folds, "available": self.available}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["patterns"], caseless=state["caseless"], som=state["som"])  # type: ignore[misc]
+        self.__init__(state["patterns"], caseless=state["caseless"], som=state["som"],  # type: ignore[misc]
+                      folds=state.get("folds", False))
         self.available = self.available and state["available"]
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         """Triggers in order of end offset (ties in pattern order); empty text gives none."""
         if not text:
             return []
+        if self.folds and holds_folded_letter(text):
+            text = folded_view(text)
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
@@ -251,16 +317,24 @@ def core_triggers(prefilters: Sequence[Prefilter]) -> CoreTriggers:
     """The prefilters' triggers as the compiled core scans them, all in one pass
     (`rust/src/triggers.rs`): ((patterns, caseless) per prefilter, named characters).
 
-    The core sees one byte per character, as Hyperscan does here: ASCII as itself, each
-    non-ASCII character a trigger names, with its case variants (which caseless Hyperscan
-    matches too; for a case-sensitive trigger that only adds places to try), as a byte of its
-    own from 0x80, written `\\xHH` in the patterns, and any other non-ASCII character as "?",
-    which no trigger matches."""
-    named: dict[str, int] = {}
+    The core sees one byte per character, as Hyperscan does here: ASCII as itself; when a
+    prefilter scans `folded_view`s (`folds=True`), each letter case-insensitive `re` matches
+    to an ASCII letter (`ascii_folds`) as that letter ("roſes" as "roses", and "ſ" a word
+    character to `\\b`, as to `re`); each other non-ASCII character a trigger names, with its
+    case variants (which caseless Hyperscan matches too; for a case-sensitive trigger that
+    only adds places to try), as a byte of its own from 0x80, written `\\xHH` in the
+    patterns; and any other non-ASCII character as "?", which no trigger matches. A prefilter
+    of the same view that scans the text as it is must not tell a folded letter read as "?"
+    from one read as a letter (`_tells_folded_letters`), or the core could lose its starts."""
+    folding = any(f.folds for f in prefilters)
+    named: dict[str, int] = {chr(c): a for c, a in ascii_folds()} if folding else {}
+    if folding and any(_tells_folded_letters(p) for f in prefilters if not f.folds
+                       for p in f.patterns):
+        raise ValueError("a trigger scanned without folds tells a folded letter from '?'")
     byte = 0x80
     for c in sorted({c for f in prefilters for p in f.patterns for c in p if not c.isascii()}):
         if c in named:
-            continue  # a case variant of one named before
+            continue  # a case variant of one named before, or a letter read as ASCII
         if byte > 0xFF:
             raise ValueError("too many non-ASCII characters in the triggers")
         for v in (c, c.lower(), c.upper(), c.casefold()):
@@ -270,3 +344,60 @@ def core_triggers(prefilters: Sequence[Prefilter]) -> CoreTriggers:
     sets = [(["".join(f"\\x{named[c]:02x}" if c in named else c for c in p)
               for p in prefilter.patterns], prefilter.caseless) for prefilter in prefilters]
     return sets, sorted((ord(c), b) for c, b in named.items())
+
+
+# Categories that match "?": a set holding one admits it.
+_QUESTION_CATEGORIES = {_c.CATEGORY_NOT_DIGIT, _c.CATEGORY_NOT_SPACE, _c.CATEGORY_NOT_WORD}
+
+
+def _tells_folded_letters(pattern: str) -> bool:
+    """Whether a trigger could match where a folded letter is read as "?" and not where it is
+    read as its ASCII letter: only if it admits "?" somewhere, has a word boundary (the
+    letter is a word character, "?" is not) or a negative lookaround; otherwise reading the
+    letter as a letter can only add places to try. Anything this cannot tell counts as yes."""
+    question = ord("?")
+
+    def tells(op: Any, arg: Any) -> bool | None:
+        if op is _c.LITERAL:
+            return arg == question
+        if op is _c.RANGE:
+            return arg[0] <= question <= arg[1]
+        if op is _c.CATEGORY:
+            return arg in _QUESTION_CATEGORIES
+        if op is _c.AT:
+            return arg in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY)
+        if op in (_c.NOT_LITERAL, _c.ANY, _c.NEGATE, _c.ASSERT_NOT):
+            return True
+        return None
+
+    return any_item(pattern, tells)
+
+
+# What `any_item` walks into: the items of a set, group, branch, repeat or lookaround.
+_INNER = {_c.IN: lambda arg: [arg], _c.ATOMIC_GROUP: lambda arg: [arg],
+          _c.BRANCH: lambda arg: arg[1], _c.SUBPATTERN: lambda arg: [arg[-1]],
+          _c.MAX_REPEAT: lambda arg: [arg[-1]], _c.MIN_REPEAT: lambda arg: [arg[-1]],
+          _c.POSSESSIVE_REPEAT: lambda arg: [arg[-1]], _c.ASSERT: lambda arg: [arg[-1]],
+          _c.ASSERT_NOT: lambda arg: [arg[-1]]}
+
+
+def any_item(pattern: str, test: Any) -> bool:
+    """Whether `test(op, arg)` holds of some item of the pattern as Python's parser reads it
+    (`re._parser`): True, it does; False, not of this item; None, of what is inside it (a
+    set, group, branch, repeat or lookaround is walked into; anything else counts as yes,
+    as does a pattern the parser does not read)."""
+
+    def walk(items: Any) -> bool:
+        for op, arg in items:
+            found = test(op, arg)
+            if found is None:
+                inner = _INNER.get(op)
+                found = inner is None or any(walk(sub) for sub in inner(arg))
+            if found:
+                return True
+        return False
+
+    try:
+        return walk(_parser.parse(pattern))
+    except re.error:
+        return True

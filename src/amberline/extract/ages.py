@@ -172,7 +172,7 @@ class AgeExtractor(_native.CoreBacked, Extractor):
     kind: ClassVar[str] = AGE
 
     def __init__(self) -> None:
-        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
+        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True, folds=True)
         self._core = self._build_core()
 
     def _build_core(self, panic_on: str | None = None) -> object | None:

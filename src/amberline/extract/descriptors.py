@@ -170,7 +170,7 @@ class DescriptorExtractor(_native.CoreBacked, Extractor):
             r"\b(?:hair|eye|ethnicity|race|nationality)",
             r"\b(?:" + _alternation(words) + r")",
         ]
-        self._prefilter = Prefilter(triggers, caseless=True, som=True)
+        self._prefilter = Prefilter(triggers, caseless=True, som=True, folds=True)
         # per vocabulary table, (value, extra attrs) of each value id the core returns
         self._core_values: list[list[tuple[Any, dict[str, Any]]]] = []
         self._core = self._build_core()

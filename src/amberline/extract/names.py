@@ -56,9 +56,9 @@ from amberline.config_files import packaged
 from amberline.disk_cache import regex
 from amberline.extract._native import SpanColumns, trigger_automaton
 from amberline.extract._prefilter import (
-    ASCII_FOLDS,
     CoreTriggers,
     Prefilter,
+    ascii_folds,
     holds_folded_letter,
 )
 from amberline.extract.base import Example, Extractor
@@ -598,7 +598,7 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
 def _scanner_for(names: NameExtractor, panic_on: str | None = None) -> object:
     """`_build_scanner` with the cue forms' triggers, which the core then scans itself (no
     Hyperscan hit crosses into Python): the sets of `_core_triggers`, read with the letters
-    case-insensitive `re` folds to ASCII as those letters (`ASCII_FOLDS`), so a text holding
+    case-insensitive `re` folds to ASCII as those letters (`ascii_folds`), so a text holding
     one ("ſoy") needs no search of the whole text; their DFA built whole and kept in the
     disk cache (`trigger_automaton`)."""
     scanner = _build_scanner(names, panic_on)
@@ -610,7 +610,7 @@ def _core_triggers() -> CoreTriggers:
     """The prefilter's triggers as the core's trigger sets: where `_CUES` (with
     `_NAME_TRIGGER`), `_HERE` and the title forms can start (`_LINE_TRIGGERS`)."""
     sets = [[_TRIGGER, _NAME_TRIGGER], [_HERE_TRIGGER], _LINE_TRIGGERS]
-    return [(patterns, True) for patterns in sets], ASCII_FOLDS
+    return [(patterns, True) for patterns in sets], list(ascii_folds())
 
 
 def _core_scan(names: NameExtractor, text: str) -> tuple[

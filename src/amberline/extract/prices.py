@@ -182,7 +182,7 @@ class PriceExtractor(_native.CoreBacked, Extractor):
     kind: ClassVar[str] = PRICE
 
     def __init__(self) -> None:
-        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
+        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True, folds=True)
         self._slash_prefilter = Prefilter([_SLASH_TRIGGER], som=True)
         self._core = self._build_core()
 

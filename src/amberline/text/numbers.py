@@ -23,7 +23,10 @@ looks at each run's few tokens and applies these rules:
 
 from __future__ import annotations
 
+from functools import cache
+
 from amberline.disk_cache import regex
+from amberline.text import native
 from amberline.text.edits import Edit, new_edit
 
 SPELLED_DIGITS = "spelled_digits"
@@ -49,14 +52,19 @@ _PLAIN = r"\s.\-()/+,:'\"$%\u2010-\u2015\u2212€£¥₹"  # ordinary separators
 _NON_ORDINARY = regex(rf"[^\w|{_PLAIN}]|_")
 _ALL_PLAIN = regex(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
 
-# Letters Python's case-insensitive `re` matches to ASCII ones ("sİx" is "six").
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+@cache
+def _fold_table() -> dict[int, int]:
+    """Letters Python's case-insensitive `re` matches to ASCII ones ("sİx" is "six"), as
+    `str.translate` takes them: `native.case_folds`, the core's table."""
+    return dict(native.unicode_tables().folds)
 
 
 def _value(word: str) -> str:
     """The digit a number word stands for, whatever its case."""
     value = _VALUES.get(word)  # the spelling as written is usually a key already
-    return value if value is not None else _VALUES[word.translate(_FOLD).lower()]
+    return value if value is not None else _VALUES[word.translate(_fold_table()).lower()]
 
 
 # A run of digits and separators only, the common obfuscation ("703🔥555🔥0142"): the only
