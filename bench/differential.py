@@ -15,7 +15,10 @@ the forms a hostile poster can reach, and prints the first differences it finds,
 2. generated texts: hypothesis builds batches of ads from the same hostile pieces and the
    clinical test fixtures' words, and shrinks the first difference it finds;
 3. the stored side (`--store`): a mutated corpus scanned into SQLite with each core in a
-   fresh process, the two files compared table by table (`store_same.differences`).
+   fresh process, the two files compared table by table (`store_same.differences`);
+4. growth: the core's screening CPU on one long word of each hostile piece, at 4,000 and
+   16,000 characters; far more than 4x is work per character over the rest of the word, which
+   a poster can make take minutes on one ad (found twice in the normaliser, see git log).
 
 A difference is shrunk to the smallest ad (or pair of ads, when it needs its batch
 neighbour) that still shows it, and printed with the first field that differs. Nothing but
@@ -24,6 +27,7 @@ those minimised fragments of ad text is printed.
     python bench/differential.py                 # short run (about a minute)
     python bench/differential.py --long          # rounds x10, examples x20, the store too
     python bench/differential.py --rounds 5 --examples 5000 --store --seed 3
+    python bench/differential.py --folded-known   # without the known fold differences
 """
 
 from __future__ import annotations
@@ -512,6 +516,8 @@ def mutated_rounds(pair: Pair, ads: list[Ad], rounds: int, seed: int, batch: int
             mutated.append(mutate_ad(rng, ad, chosen))
         rng.shuffle(mutated)
         for start in range(0, len(mutated), batch):
+            if seconds is not None and time.monotonic() - began > seconds:
+                break
             group = mutated[start:start + batch]
             screened += len(group)
             found = verdict(pair, group)
@@ -525,8 +531,6 @@ def mutated_rounds(pair: Pair, ads: list[Ad], rounds: int, seed: int, batch: int
                 shown += 1
                 print(f"  problem {shown} (round {r}, batch at {start}): {why}\n"
                       f"    minimised: {describe(small)}", flush=True)
-            if seconds is not None and time.monotonic() - began > seconds:
-                break
         print(f"  round {r}: {screened:,} mutated ads screened, {problems} batches with a "
               f"problem ({time.monotonic() - began:.0f} s){': ' if kinds_seen else ''}"
               + ", ".join(f"{k} {n}" for k, n in kinds_seen.items()), flush=True)
@@ -562,8 +566,16 @@ def generated(pair: Pair, examples: int, seed: int) -> bool:
     from hypothesis import strategies as st
 
     words = CUES
+    small = [k for k in MUTATORS if k != _LONG]
+    mutated = st.builds(lambda w, rng, kind: MUTATORS[kind](rng, w), st.sampled_from(words),
+                        st.randoms(use_true_random=False), st.sampled_from(small))
+    inside = st.builds(lambda w, at, c: w[:at] + c + w[at:], st.sampled_from(words),
+                       st.integers(0, 12), st.sampled_from(
+                           sorted(FOLDED) + INVISIBLE + SEPARATORS + BIDI + COMBINING))
+    folded = st.sampled_from(words).map(lambda w: "".join(_FOLDS_FROM.get(c, [c])[0]
+                                                          for c in w))
     pieces = st.one_of(
-        st.sampled_from(words),
+        st.sampled_from(words), mutated, inside, folded,
         st.sampled_from(words).map(lambda w: w.upper()),
         st.sampled_from(sorted(FOLDED) + list("sikSIK")),
         st.sampled_from(INVISIBLE + SEPARATORS + BIDI + CONTROLS + COMBINING + EMOJI + ODD),
@@ -595,6 +607,44 @@ def generated(pair: Pair, examples: int, seed: int) -> bool:
         print(f"  generated: {str(exc).splitlines()[0][:600]}", flush=True)
         return True
     return False
+
+
+# --- 4. growth on long hostile words ----------------------------------------------------------
+
+
+def growth(pair: Pair, size: int = 16_000) -> int:
+    """Core screening CPU of one ad of each hostile piece repeated to `size` characters
+    against a quarter of that: about 4x where the work is linear in the text. A ratio far
+    above (a walk per character over the rest of a word: minutes for an ad of the size a
+    reader accepts) is printed as a problem. Pieces: the letters `re` folds to ASCII, the
+    characters the normaliser maps to letters (NFKC's), look-alikes, and those glued to
+    number letters and digits."""
+    from amberline.text.chars import build_tables
+
+    mapped = sorted(c for c, (repl, _k) in build_tables().mapping.items() if repl.isalpha())
+    rng = random.Random(size)
+    pieces = [*FOLDED, *rng.sample(mapped, min(40, len(mapped))), *sorted(HOMOGLYPHS)[:10],
+              *(f + g for f in FOLDED for g in ("o", "l", "I", "7", "oh", " ", "\u200b")),
+              *(g + f for f in FOLDED for g in ("o", "l", "I", "7")), "\u200b", "🔥7", "7\u20e3"]
+    use_core(True)
+    problems = 0
+    for piece in pieces:
+        times = []
+        for n in (size // 4, size):
+            ad = Ad(source="growth", body=piece * (n // len(piece)))
+            best = float("inf")
+            for _ in range(3):  # the best of three: the machine is shared
+                began = time.process_time()
+                pair.core.screen_batch([ad])
+                best = min(best, time.process_time() - began)
+            times.append(best)
+        ratio = times[1] / max(times[0], 1e-4)
+        if ratio > 10 and times[1] > 0.05:
+            problems += 1
+            print(f"  growth: {piece!r} x{size // len(piece)}: {times[1]:.2f} s CPU, "
+                  f"{ratio:.0f}x a quarter of it", flush=True)
+    print(f"  growth: {len(pieces)} pieces, {problems} superlinear", flush=True)
+    return problems
 
 
 # --- 3. the stored side ------------------------------------------------------------------------
@@ -680,6 +730,8 @@ def main() -> int:
     if args.store and records:
         print("3. stored side", flush=True)
         problems += stored(records, args.seed, args.store_copies)
+    print("4. growth on long hostile words", flush=True)
+    problems += growth(pair)
     print("no differences" if not problems else f"{problems} problems found")
     return 1 if problems else 0
 
