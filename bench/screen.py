@@ -275,6 +275,7 @@ def stage_pass(screener: Screener, ads: list[Ad], batch: int = 1000,
         found_flags = screener._indicate(joined)
         t = tick("lexicon", t)
         found_excluded = boilerplate.find_batch(joined, starts)
+        core.forget_batch()  # (as `Screener._screen_batch` does)
         t = tick("boilerplate", t)
         if screener._batched:  # dealing is part of the batch finish
             screener._finish_batch(chunk, norms, starts, limits, found_all, found_flags,
@@ -291,6 +292,7 @@ def stage_pass(screener: Screener, ads: list[Ad], batch: int = 1000,
             for x in zip(chunk, norms, spans, flags, excluded, strict=True):
                 screener._finish(*x)
         tick("finish", t)
+        del norms  # (the batch's own, dropped before the next as `screen_batch` drops them)
     return spent
 
 

@@ -402,6 +402,56 @@ def test_threads_share_one_normaliser(compiled: object) -> None:
             assert got == want
 
 
+def test_maps_held_across_batches_stay_as_they_were(compiled: object) -> None:
+    """The core takes the last batch's offset maps back as the next batch's room only when
+    nothing holds them: a batch's maps (its `NormalisedText`s, the joined columns, a view of
+    them) kept while more batches are normalised keep their values; dropped, they are filled
+    again, and each batch's results are the reference's."""
+    rng = random.Random(17)
+    batches = [["".join(rng.choice(_PIECE_LIST) for _ in range(rng.randrange(1, 300)))
+                for _ in range(40)] for _ in range(6)]
+    want = [[_as_tuple(r) for r in reference_batch(b)] for b in batches]
+    held = []
+    for k, batch in enumerate(batches):
+        got = native.normalise_batch(batch, compiled)
+        assert got.maps.ads  # (the fixture's pieces move offsets in every batch)
+        if k % 2 == 0:  # held: every other batch whole, then only a view of its heads
+            held.append((k, got if k % 4 == 0 else memoryview(got.maps.heads)))
+        assert [_as_tuple(r) for r in got] == want[k]
+        del got
+    for k, kept in held:
+        if isinstance(kept, memoryview):
+            heads = NormalisedBatch.of(reference_batch(batches[k])).maps.heads
+            assert kept.tolist() == heads.tolist()
+        else:
+            assert [_as_tuple(r) for r in kept] == want[k]
+
+
+def test_texts_longer_than_a_read_chunk(compiled: object) -> None:
+    """The core reads a batch's texts a chunk at a time (`CHUNK`, 32,768 code points): texts
+    longer than a chunk, and texts that cross where a chunk ends, normalise as the reference."""
+    rng = random.Random(5)
+    piece = "".join(rng.choice(_PIECE_LIST) for _ in range(3000))
+    texts = [piece * 6, "a", piece[:20000], piece[:20000] + "🌹", piece * 2, "b c"]
+    _assert_same(texts, compiled)
+    _assert_same(texts[::-1], compiled)
+
+
+def test_forget_batch_drops_the_last_buffers() -> None:
+    """`core.forget_batch` drops what the stages keep of the last batch's text: the next ask
+    for the same text makes its buffer again (equal, a new object)."""
+    from amberline.text.encoded import encoded
+
+    text = "sev\u00e9n \ud800 " * 50
+    first = core.batch_buffer([text])[0]
+    ascii_first = encoded(text, "ascii")
+    assert core.batch_buffer([text])[0] is first and encoded(text, "ascii") is ascii_first
+    core.forget_batch()
+    again = core.batch_buffer([text])[0]
+    assert again == first and again is not first
+    assert encoded(text, "ascii") == ascii_first and encoded(text, "ascii") is not ascii_first
+
+
 def test_batch_buffer_of_one_text_is_kept_for_that_text_only() -> None:
     """The joined text of a batch goes to several core stages; its buffer is made once."""
     a, b = "sev\u00e9n \ud800 " * 50, "other text"

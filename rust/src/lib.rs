@@ -49,7 +49,20 @@ struct Normaliser {
     /// The last batch's buffers, cleared and refilled: a batch's columns are megabytes, and
     /// fresh ones cost a page fault per page touched. (A batch that finds it in use, in
     /// another thread, takes fresh ones.)
-    scratch: Mutex<(Vec<u32>, Columns)>,
+    scratch: Mutex<Scratch>,
+}
+
+/// The normaliser's buffers kept from one batch to the next.
+#[derive(Default)]
+struct Scratch {
+    /// The code points of the texts being read (`CHUNK`).
+    chars: Vec<u32>,
+    /// One text's work buffers.
+    work: Work,
+    columns: Columns,
+    /// The offset maps handed out with the last batch, taken back by the next batch when
+    /// nothing else holds them any more (`Int32Column::reclaim`).
+    maps: Option<[Py<Int32Column>; 2]>,
 }
 
 /// Buffers larger than this are not kept for the next batch.
@@ -137,13 +150,23 @@ pub(crate) fn le_column<'py, T: LeBytes>(
 /// time.)
 #[pyclass(frozen, module = "amberline._core")]
 pub(crate) struct Int32Column {
-    values: Vec<i32>,
+    values: Reclaimable,
 }
+
+/// An `Int32Column`'s values, which its maker may take back once nothing else refers to the
+/// column (`Int32Column::reclaim`); until then only read.
+struct Reclaimable(std::cell::UnsafeCell<Vec<i32>>);
+
+// SAFETY: the vector is written only by `Int32Column::reclaim`, which holds the GIL and the
+// only reference to the column, so no other thread (nor any buffer view or borrow, each of
+// which holds a reference) can be reading it; otherwise it is only read.
+unsafe impl Sync for Reclaimable {}
 
 impl Int32Column {
     /// The column's values, little-endian (as its buffer gives them).
     pub(crate) fn values(&self) -> &[i32] {
-        &self.values
+        // SAFETY: see `Reclaimable`: while anyone can call this, nobody writes the vector.
+        unsafe { &*self.values.0.get() }
     }
 
     fn new(mut values: Vec<i32>) -> Self {
@@ -151,7 +174,24 @@ impl Int32Column {
         for v in &mut values {
             *v = v.to_le();
         }
-        Int32Column { values }
+        Int32Column {
+            values: Reclaimable(std::cell::UnsafeCell::new(values)),
+        }
+    }
+
+    /// The column's storage, to be filled again, when `column` is the only reference to it
+    /// left (Python has dropped the column and every view of it: a buffer view and a numpy
+    /// array over it each hold a reference); else None, and the column stays as it is.
+    fn reclaim(column: Py<Int32Column>, py: Python<'_>) -> Option<Vec<i32>> {
+        let _ = py;
+        // SAFETY: the GIL is held (`py`) and `column` is a live reference.
+        if unsafe { ffi::Py_REFCNT(column.as_ptr()) } != 1 {
+            return None;
+        }
+        // SAFETY: the GIL is held and `column` is the only reference to the object, so
+        // nothing else can read or write its vector (see `Reclaimable`); the object keeps an
+        // empty one, and is dropped with `column` right after.
+        Some(unsafe { std::mem::take(&mut *column.get().values.0.get()) })
     }
 }
 
@@ -172,7 +212,7 @@ impl Int32Column {
         if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
             return Err(PyBufferError::new_err("an Int32Column is read-only"));
         }
-        let values = &slf.get().values;
+        let values = slf.get().values();
         // SAFETY: an i32 is four initialised bytes with no padding and bytes need no
         // alignment, so the whole vector is the middle part.
         let (_, bytes, _) = unsafe { values.align_to::<u8>() };
@@ -213,7 +253,7 @@ impl Int32Column {
     }
 
     fn __len__(&self) -> usize {
-        self.values.len() * 4
+        self.values().len() * 4
     }
 }
 
@@ -328,24 +368,34 @@ fn check_batch(chars: &[u32], bounds: &[i64]) -> PyResult<Vec<usize>> {
     Ok(offsets)
 }
 
-/// The code points of a batch of Python strings, copied straight from each into `chars`
-/// (cleared first); returns the n + 1 offsets where each text starts and ends.
-///
-/// `PyUnicode_AsUCS4` widens a str's own storage into our buffer, lone surrogates included:
-/// no UTF-8 form is made (CPython would keep it on the str for the str's lifetime, and the
-/// pipeline's texts are fresh strs each batch), none is decoded here, and the buffer's room is
-/// written once, without being zeroed first.
-fn read_texts(texts: &[Bound<'_, PyString>], chars: &mut Vec<u32>) -> PyResult<Vec<usize>> {
+/// Each text's length in code points.
+fn text_sizes(texts: &[Bound<'_, PyString>]) -> PyResult<Vec<usize>> {
     let mut sizes = Vec::with_capacity(texts.len());
     for text in texts {
         // SAFETY: `text` is a live str, held by this thread, which holds the GIL.
         let size = unsafe { ffi::PyUnicode_GetLength(text.as_ptr()) };
         sizes.push(usize::try_from(size).map_err(|_| PyErr::fetch(text.py()))?);
     }
-    room_for(chars, sizes.iter().sum());
+    Ok(sizes)
+}
+
+/// The code points of some Python strings (`sizes`: each one's length), copied straight from
+/// each into `chars` (cleared first); returns the n + 1 offsets where each text starts and
+/// ends.
+///
+/// `PyUnicode_AsUCS4` widens a str's own storage into our buffer, lone surrogates included:
+/// no UTF-8 form is made (CPython would keep it on the str for the str's lifetime, and the
+/// pipeline's texts are fresh strs each batch), none is decoded here, and the buffer's room is
+/// written once, without being zeroed first.
+fn read_texts(
+    texts: &[Bound<'_, PyString>],
+    sizes: &[usize],
+    chars: &mut Vec<u32>,
+) -> PyResult<Vec<usize>> {
+    room_for(chars, sizes.iter().sum::<usize>().max(CHUNK));
     let mut offsets = Vec::with_capacity(texts.len() + 1);
     offsets.push(0);
-    for (text, &n) in texts.iter().zip(&sizes) {
+    for (text, &n) in texts.iter().zip(sizes) {
         let ptr = text.as_ptr();
         let size = n as ffi::Py_ssize_t;
         chars.reserve(n);
@@ -531,21 +581,33 @@ fn room_for<T>(v: &mut Vec<T>, n: usize) {
 /// batch's largest columns); a longer one fails like a panic on it would.
 const MAX_TEXT: usize = i32::MAX as usize - 8;
 
-fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Columns) {
+/// Empties `out` for a batch of `total` code points: room for a batch that changes every text
+/// by a little, grown once rather than doubled (`room_for` empties the three columns).
+fn start_columns(out: &mut Columns, total: usize, count: usize) {
     out.status.clear();
     out.lengths.clear();
     out.text_bounds.clear();
     out.obfuscations.clear();
     out.errors.clear();
-    // Room for a batch that changes every text by a little, grown once rather than doubled
-    // (`room_for` empties the three columns).
-    let room = chars.len() + chars.len() / 8 + bounds.len();
+    let room = total + total / 8 + count;
     room_for(&mut out.text, room);
     room_for(&mut out.starts, room);
     room_for(&mut out.ends, room);
     out.text_bounds.push(0);
-    let mut work = Work::default();
-    for (index, w) in bounds.windows(2).enumerate() {
+}
+
+/// Normalises the texts of `chars` (`bounds`: n + 1 offsets), the batch's texts from number
+/// `first` on, onto the columns `out` (`start_columns` first).
+fn normalise_all(
+    tables: &Tables,
+    chars: &[u32],
+    bounds: &[usize],
+    first: usize,
+    work: &mut Work,
+    out: &mut Columns,
+) {
+    for (k, w) in bounds.windows(2).enumerate() {
+        let index = first + k;
         let text = &chars[w[0]..w[1]];
         if text.len() >= MAX_TEXT {
             out.status.push(FAILED);
@@ -556,7 +618,7 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
             out.text_bounds.push(out.text.len());
             continue;
         }
-        match catch_unwind(AssertUnwindSafe(|| tables.normalise(text, &mut work))) {
+        match catch_unwind(AssertUnwindSafe(|| tables.normalise(text, work))) {
             Ok(false) => out.status.push(UNCHANGED),
             Ok(true) => out.push(index, &work.result),
             Err(payload) => {
@@ -567,6 +629,10 @@ fn normalise_all(tables: &Tables, chars: &[u32], bounds: &[usize], out: &mut Col
         out.text_bounds.push(out.text.len());
     }
 }
+
+/// How many code points of a batch's texts are read at a time (a longer text is read
+/// alone), then normalised while they are still in the cache.
+const CHUNK: usize = 1 << 15;
 
 #[pymethods]
 impl Normaliser {
@@ -605,7 +671,7 @@ impl Normaliser {
         Ok(Normaliser {
             tables,
             obfuscation,
-            scratch: Mutex::new((Vec::new(), Columns::default())),
+            scratch: Mutex::new(Scratch::default()),
         })
     }
 
@@ -633,21 +699,49 @@ impl Normaliser {
         Bound<'py, PyList>,
         Vec<(usize, String)>,
     )> {
-        let mut fresh = (Vec::new(), Columns::default());
+        let mut fresh = Scratch::default();
         let mut kept = self.scratch.try_lock().ok();
-        let (chars, cols) = match kept.as_deref_mut() {
+        let Scratch {
+            chars,
+            work,
+            columns: cols,
+            maps,
+        } = match kept.as_deref_mut() {
             Some(scratch) => scratch,
             None => &mut fresh,
         };
-        let offsets = read_texts(&texts, chars)?;
+        // The last batch's maps, when Python is done with them, are this batch's room.
+        if let Some([starts, ends]) = maps.take() {
+            cols.starts = Int32Column::reclaim(starts, py).unwrap_or_default();
+            cols.ends = Int32Column::reclaim(ends, py).unwrap_or_default();
+        }
+        // The texts are read a chunk at a time into one small buffer, kept for the next batch:
+        // a copy of the whole batch was megabytes written once and read once, a page fault per
+        // page in a process's first batches.
+        let sizes = text_sizes(&texts)?;
+        start_columns(cols, sizes.iter().sum(), texts.len());
         let tables = &self.tables;
-        py.detach(|| normalise_all(tables, chars, &offsets, cols));
+        let mut first = 0;
+        while first < texts.len() {
+            let mut end = first;
+            let mut size = 0;
+            while end < texts.len() && (end == first || size + sizes[end] <= CHUNK) {
+                size += sizes[end];
+                end += 1;
+            }
+            let offsets = read_texts(&texts[first..end], &sizes[first..end], chars)?;
+            py.detach(|| normalise_all(tables, chars, &offsets, first, work, cols));
+            first = end;
+        }
+        // (the maps go with their column objects, kept here to be taken back)
+        let starts = Bound::new(py, Int32Column::new(std::mem::take(&mut cols.starts)))?;
+        let ends = Bound::new(py, Int32Column::new(std::mem::take(&mut cols.ends)))?;
+        let room = starts.get().values().len() + ends.get().values().len();
         let out = (
             PyBytes::new(py, &cols.status),
             normalised_texts(py, &texts, cols)?,
-            // (the maps go with their column objects: the next batch takes fresh room)
-            Bound::new(py, Int32Column::new(std::mem::take(&mut cols.starts)))?,
-            Bound::new(py, Int32Column::new(std::mem::take(&mut cols.ends)))?,
+            starts,
+            ends,
             le_column(py, &cols.lengths)?,
             obfuscation_records(
                 py,
@@ -657,11 +751,14 @@ impl Normaliser {
             )?,
             std::mem::take(&mut cols.errors),
         );
-        if chars.capacity() * 4 + cols.text.capacity() * 4 + cols.starts.capacity() * 8
-            > SCRATCH_KEPT
-        {
+        if sizes.iter().any(|&n| n > CHUNK) {
+            *work = Work::default(); // (a long text's buffers are not kept)
+        }
+        if chars.capacity() * 4 + cols.text.capacity() * 4 + room * 4 > SCRATCH_KEPT {
             *chars = Vec::new();
             *cols = Columns::default();
+        } else {
+            *maps = Some([out.2.clone().unbind(), out.3.clone().unbind()]);
         }
         Ok(out)
     }

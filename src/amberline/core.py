@@ -22,7 +22,7 @@ import os
 import sys
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from itertools import accumulate
 from pathlib import Path
@@ -166,11 +166,34 @@ def reset() -> None:
 _LAST_ONE: list[tuple[str, bytes]] = []
 
 
+# What stages keep of the last text they read, by identity (its buffers and their rows), each
+# registered with `keeps_last` to be dropped by `forget_batch`.
+_KEEPERS: list[Callable[[], None]] = []
+
+
+def keeps_last(forget: Callable[[], None]) -> None:
+    """Register `forget`, which drops what a stage keeps of the last text it read (this
+    thread's entry), for `forget_batch`."""
+    _KEEPERS.append(forget)
+
+
+def forget_batch() -> None:
+    """Drop what the stages keep of the batch just screened (`keeps_last`).
+
+    Why: a batch's joined text and its buffers are megabytes; kept until the next batch
+    replaced them, each batch's were made while the last one's were still held, in memory
+    touched for the first time (a page fault per page), instead of where the last ones were.
+    Another thread's entries dropped here are made again when it asks for them."""
+    _LAST_ONE.clear()
+    for forget in _KEEPERS:
+        forget()
+
+
 def batch_buffer(texts: Sequence[str]) -> tuple[bytes, list[int]]:
     """A batch as the core takes it: one UTF-32 buffer and the character bounds of each text."""
     if len(texts) == 1:
         text = texts[0]
-        last = _LAST_ONE[0] if _LAST_ONE else None
+        last = next(iter(_LAST_ONE), None)  # (one step: another thread may empty it)
         if last is not None and last[0] is text:
             return last[1], [0, len(text)]
         data = _utf32(text)

@@ -174,6 +174,7 @@ class Screener:
         lexicon_flags = self._indicate(joined)
         stage.name = "boilerplate"
         found_excluded = boilerplate.find_batch(joined, starts)
+        core.forget_batch()  # (its joined text and buffers, read by no later stage)
         stage.name = "score"
         if self._batched:
             return self._finish_batch(ads, norms, starts, limits, found, lexicon_flags,

@@ -16,6 +16,7 @@ import re._constants as _constants
 import threading
 import unicodedata
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -138,6 +139,7 @@ class Together:
                  merged: CoreTriggers | None = None, names: CoreTriggers | None = None) -> None:
         self.extractors = extractors
         self.readers = tuple(e._core for e in extractors)
+        _TOGETHER.add(self)
         automaton = None if merged is None else trigger_automaton(merged)
         self.core = core.load().ProfileReaders(*self.readers, automaton)  # type: ignore[union-attr]
         self._last = threading.local()
@@ -185,6 +187,18 @@ class Together:
         data, errors = last[2][slot]
         core.raise_failures(type(extractor._core).__name__, errors)
         return np.frombuffer(data, dtype="<i8").reshape(-1, width + 1)[:, 1:]
+
+
+# Every `Together`, whose last text's entries `core.forget_batch` drops (this thread's).
+_TOGETHER: weakref.WeakSet[Together] = weakref.WeakSet()
+
+
+def _forget() -> None:
+    for together in list(_TOGETHER):
+        vars(together._last).clear()
+
+
+core.keeps_last(_forget)
 
 
 def run_together(ages: Any, prices: Any, descriptors: Any, names: Any = None) -> None:

@@ -72,6 +72,7 @@ def use_core(engine: str) -> bool:
 
 
 _last = threading.local()
+core.keeps_last(lambda: vars(_last).pop("entry", None))
 
 
 def scan(text: str, compiled: object | None = None) -> tuple[np.ndarray, str]:

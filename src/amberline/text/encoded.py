@@ -8,7 +8,8 @@ characters start, once per scanner repeated the same work for every scanner; her
 once per text and reused while the next scanner asks about the same object.
 
 The caches hold the last text (and the last two UTF-8 buffers) by identity, so they keep at
-most a few batches' bytes alive. Entries are swapped in whole, so threads may share them: a
+most a few batches' bytes alive; the screener drops them when a batch's scans are done
+(`core.forget_batch`). Entries are swapped in whole, so threads may share them: a
 thread that finds another batch's entry just encodes again.
 """
 
@@ -20,6 +21,14 @@ from amberline import core
 
 _ENCODED: dict[str, tuple[str, bytes]] = {}
 _CHAR_STARTS: list[tuple[bytes, np.ndarray]] = []
+
+
+def _forget() -> None:
+    _ENCODED.clear()
+    _CHAR_STARTS.clear()
+
+
+core.keeps_last(_forget)
 
 
 def encoded(text: str, encoding: str) -> bytes:
