@@ -30,7 +30,7 @@ from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.extract._native import SpanColumns
 from amberline.extract.base import Extractor
-from amberline.extract.fields import field_spans
+from amberline.extract.fields import FieldReader, field_spans
 from amberline.extract.phones import PhoneExtractor
 from amberline.extract.places import PlaceExtractor
 from amberline.indicators.derived import (
@@ -96,6 +96,7 @@ class Screener:
         self.extractors = build_extractors(self.config.default_region)
         self._phones = next(e for e in self.extractors if isinstance(e, PhoneExtractor))
         self._places = next((e for e in self.extractors if isinstance(e, PlaceExtractor)), None)
+        self._fields = FieldReader(self._phones, self._places)
         self.lexicon = load_lexicon(self.config.lexicon_path)
         # Derived rules come from the configured lexicon (checked here, so a lexicon without
         # them fails at start-up); the packaged one's are cached by `derive_flags` itself.
@@ -257,12 +258,9 @@ class Screener:
         spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, span_cuts, made)
         # Source fields lead their ad's spans (empty, at 0, mapped as any offset); the
         # columns follow them.
-        fields = {}
-        for i, ad_ in enumerate(ads):
-            if ad_.meta:
-                found_fields = field_spans(ad_.meta, per_ad_spans[i], self._phones, self._places)
-                if found_fields:
-                    per_ad_spans[i][:0] = fields[i] = found_fields
+        fields = self._fields.spans([ad_.meta for ad_ in ads], per_ad_spans)
+        for i, found_fields in fields.items():
+            per_ad_spans[i][:0] = found_fields
         if fields:
             at_zero = np.repeat(np.fromiter(fields, np.int64), [len(f) for f in fields.values()])
             zero = np.zeros(len(at_zero), dtype=np.int64)

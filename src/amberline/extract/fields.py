@@ -11,11 +11,18 @@ name.
 
 A field has no place in the ad's text: its span is empty, at offset 0. It is added only when the
 text does not state the same value, so that wherever the text does, the text is the evidence.
+
+`field_spans` is the definition, ad by ad (the pipeline's Python reference uses it);
+`FieldReader.spans` gives the same spans for a batch (the batch finish uses it): each distinct
+field value is read once, and the places of a batch's new locations are found by one call of
+the place extractor, where one call per ad cost more than the reading itself.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from amberline.disk_cache import regex
 from amberline.extract.ages import MAX_AGE, MIN_AGE, ORIGIN_FIELD, parse_number
@@ -63,3 +70,111 @@ def field_spans(meta: dict[str, str], text_spans: list[Span], phones: Extractor,
                 attrs.update(origin=ORIGIN_FIELD, field=META_LOCATION)
                 out.append(Span(PLACE, found.value, 0, 0, EXTRACTOR, found.confidence, attrs))
     return out
+
+
+# Field values whose findings a `FieldReader` keeps (emptied when full), and the longest kept:
+# a source repeats its few thousand cities and phones across batches; a value longer than any
+# place or phone field is read again rather than kept.
+MEMO_SIZE = 65536
+MEMO_LONGEST = 256
+_Found = tuple[tuple[Any, float, dict[str, Any]], ...]  # (value, confidence, attrs) of spans
+
+
+class FieldReader:
+    """`field_spans` for batches of ads (the batch finish's): the same spans, with each
+    distinct phone or location value read once per batch and remembered across batches, and
+    the places of the batch's new locations found by one call of the place extractor."""
+
+    def __init__(self, phones: Extractor, places: Extractor | None = None) -> None:
+        self.phones, self.places = phones, places
+        self._phones_found: dict[str, _Found] = {}
+        self._places_found: dict[str, _Found] = {}
+
+    def spans(self, metas: Sequence[Mapping[str, str] | None],
+              text_spans: Sequence[list[Span]]) -> dict[int, list[Span]]:
+        """`field_spans(metas[i], text_spans[i], ...)` for each ad i of a batch whose field
+        spans are not empty: {i: spans}, by ad."""
+        with_meta = [i for i, meta in enumerate(metas) if meta]
+        if not with_meta:
+            return {}
+        given = [metas[i] for i in with_meta]
+        ages = {value: field_age(value) for value in _values(given, META_AGE)}
+        phones = _found(self._phones_found, self.phones, _values(given, META_PHONE),
+                        META_PHONE)
+        # The field is a place as "in <field>" is: a lone "Austin" there is the city.
+        places = ({} if self.places is None else _found(
+            self._places_found, self.places,
+            [v for v in _values(given, META_LOCATION) if v.strip()], META_LOCATION, "in "))
+        out: dict[int, list[Span]] = {}
+        for i, meta in zip(with_meta, given, strict=True):
+            age = ages[meta[META_AGE]] if META_AGE in meta else None
+            phone_found = phones.get(meta[META_PHONE], ()) if META_PHONE in meta else ()
+            place_found = places.get(meta[META_LOCATION], ()) if META_LOCATION in meta else ()
+            if age is None and not phone_found and not place_found:
+                continue
+            spans: list[Span] = []
+            stated = {(s.kind, s.value) for s in text_spans[i]}
+            if age is not None and (AGE, age) not in stated:
+                spans.append(Span(AGE, age, 0, 0, EXTRACTOR, 1.0,
+                                  {"origin": ORIGIN_FIELD, "field": META_AGE}))
+            for kind, found in ((PHONE, phone_found), (PLACE, place_found)):
+                for value, confidence, attrs in found:
+                    if (kind, value) not in stated:
+                        stated.add((kind, value))
+                        spans.append(Span(kind, value, 0, 0, EXTRACTOR, confidence,
+                                          attrs.copy()))
+            if spans:
+                out[i] = spans
+        return out
+
+
+def _values(metas: Iterable[Mapping[str, str]], key: str) -> list[str]:
+    """The distinct values of field `key` among `metas`, in first-seen order."""
+    return list(dict.fromkeys(meta[key] for meta in metas if key in meta))
+
+
+def _found(memo: dict[str, _Found], extractor: Extractor, values: list[str], field: str,
+           prefix: str = "") -> dict[str, _Found]:
+    """The field spans' (value, confidence, attrs) of what `extractor` finds in
+    `prefix + value`, for each of the distinct `values` of `field` that it finds anything in
+    (attrs to be copied for each span: a place's without the list mark, as a field is never a
+    search list; none of a phone's, as `field_spans`). From `memo`, and for the values it
+    lacks by one call of the extractor's `found_each` (the place extractor's) or its
+    `extract` per value; those are kept in `memo`."""
+    found: dict[str, _Found] = {}
+    new: list[str] = []
+    for value in values:
+        hit = memo.get(value)
+        if hit is None:
+            new.append(value)
+        elif hit:
+            found[value] = hit
+    if not new:
+        return found
+    texts = [prefix + value for value in new] if prefix else new
+    each = getattr(extractor, "found_each", None)
+    rows_of = (each(texts) if each is not None else
+               [[(s.value, s.confidence, {}) for s in extractor.extract(t)] for t in texts])
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    for value, rows in zip(new, rows_of, strict=True):
+        kept = tuple((found_value, confidence, {**attrs, "origin": ORIGIN_FIELD, "field": field})
+                     for found_value, confidence, attrs in rows)
+        if kept:
+            found[value] = kept
+        if len(value) <= MEMO_LONGEST:
+            memo[value] = kept
+    return found
+    texts = [prefix + value for value in new] if prefix else new
+    each = getattr(extractor, "found_each", None)
+    rows_of = (each(texts) if each is not None else
+               [[(s.value, s.confidence, s.attrs) for s in extractor.extract(t)] for t in texts])
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    for value, rows in zip(new, rows_of, strict=True):
+        kept = tuple(rows)
+        if kept:
+            found[value] = kept
+        if len(value) <= MEMO_LONGEST:
+            memo[value] = kept
+    return found
