@@ -165,16 +165,3 @@ def _found(memo: dict[str, _Found], extractor: Extractor, values: list[str], fie
         if len(value) <= MEMO_LONGEST:
             memo[value] = kept
     return found
-    texts = [prefix + value for value in new] if prefix else new
-    each = getattr(extractor, "found_each", None)
-    rows_of = (each(texts) if each is not None else
-               [[(s.value, s.confidence, s.attrs) for s in extractor.extract(t)] for t in texts])
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    for value, rows in zip(new, rows_of, strict=True):
-        kept = tuple(rows)
-        if kept:
-            found[value] = kept
-        if len(value) <= MEMO_LONGEST:
-            memo[value] = kept
-    return found
