@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from amberline.disk_cache import regex
-from amberline.extract._prefilter import fold_table
+from amberline.text.native import fold_table
 
 _LETTERS = regex(r"[^\W\d_]+")
 # The gap before a name or code (spaces, one comma), then the letters of the next word if any.

@@ -71,12 +71,6 @@ def _folded_letters() -> str:
     return "".join(chr(c) for c, _ in ascii_folds())
 
 
-@cache
-def fold_table() -> dict[int, int]:
-    """`ascii_folds` as `str.translate` takes it."""
-    return dict(ascii_folds())
-
-
 # The last text asked about and the answer (`holds_folded_letter`), and the last folded view
 # (`folded_view`), by identity: a batch's extractors all ask about one joined text. Swapped in
 # whole, so threads may share them.

@@ -127,6 +127,14 @@ def unicode_tables() -> UnicodeTables:
     return disk_cache.cached("unicode tables", _cache_key(), _compute_tables, _encode, _decode)
 
 
+
+@cache
+def fold_table() -> dict[int, int]:
+    """The letters Python's case-insensitive `re` matches to ASCII ones ("ſ" to "s", "İ" to
+    "i"; `UnicodeTables.folds`, the core's own table) as `str.translate` takes them."""
+    return dict(unicode_tables().folds)
+
+
 def _cache_key() -> str:
     """Everything the tables depend on: the interpreter, its Unicode database, and the code
     and data that compute them."""

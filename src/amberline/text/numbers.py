@@ -23,8 +23,6 @@ looks at each run's few tokens and applies these rules:
 
 from __future__ import annotations
 
-from functools import cache
-
 from amberline.disk_cache import regex
 from amberline.text import native
 from amberline.text.edits import Edit, new_edit
@@ -54,17 +52,10 @@ _ALL_PLAIN = regex(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
 
 
 
-@cache
-def _fold_table() -> dict[int, int]:
-    """Letters Python's case-insensitive `re` matches to ASCII ones ("sİx" is "six"), as
-    `str.translate` takes them: `native.case_folds`, the core's table."""
-    return dict(native.unicode_tables().folds)
-
-
 def _value(word: str) -> str:
     """The digit a number word stands for, whatever its case."""
     value = _VALUES.get(word)  # the spelling as written is usually a key already
-    return value if value is not None else _VALUES[word.translate(_fold_table()).lower()]
+    return value if value is not None else _VALUES[word.translate(native.fold_table()).lower()]
 
 
 # A run of digits and separators only, the common obfuscation ("703🔥555🔥0142"): the only
