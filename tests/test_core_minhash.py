@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from amberline.link import minhash
 from amberline.link.minhash import HARD_LOWER, MinHasher
+from amberline.store.networks import signature_blobs
 from core_support import built_core, fixture_strings, hostile_texts, needs_active_core
 
 _core = built_core()
@@ -109,6 +110,9 @@ def test_a_panic_is_signed_by_the_reference_with_a_warning(monkeypatch) -> None:
         sig, empty = hasher.signatures(texts)
     want_sig, want_empty = hasher.reference_signatures(texts)
     assert np.array_equal(sig, want_sig) and empty.tolist() == want_empty.tolist()
+    with pytest.warns(RuntimeWarning, match=r"MinHash failed on 1 text.*text 1.*test panic"):
+        blobs, none = hasher.signature_rows(texts)
+    assert blobs == signature_blobs(want_sig) and none == want_empty.tolist()
 
 
 def _signer_tables() -> tuple[bytes, list[tuple[int, int]], list[int]]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from amberline.link.components import canonical, components
 from amberline.link.minhash import _TOKEN, MinHasher, jaccard_estimate, token_hashes
 from amberline.link.neardup import band_keys, candidate_pairs, similar_pairs
+from amberline.store.networks import signature_blobs
 
 TEXTS = [
     "Sweet new girl in town, ask for Mia, call 703 555 0142",
@@ -72,6 +73,29 @@ def _corpus(groups=300, per=4, seed=0):
             texts.append(" ".join(t))
             truth.append(g)
     return texts, np.array(truth)
+
+
+def test_signature_rows_are_the_signatures_as_stored_blobs():
+    """What a scan stores (`signature_rows`) is `signatures`, row by row, as the store's blobs:
+    texts the core declines (a capital sigma, a dotted capital I) and empty ones included,
+    and batches larger than one chunk of texts."""
+    texts = [*TEXTS, "ΟΔΟΣ 5 near the station", "İstanbul new in town", "   ", "!!"]
+    for hasher in (MinHasher(), MinHasher(num_perm=16, shingle_size=2, seed=5)):
+        blobs, empty = hasher.signature_rows(texts)
+        sig, want_empty = hasher.signatures(texts)
+        assert blobs == signature_blobs(sig)
+        assert empty == want_empty.tolist() and all(type(e) is bool for e in empty)
+    assert MinHasher().signature_rows([]) == ([], [])
+
+
+def test_signature_rows_across_chunks(monkeypatch):
+    from amberline.link import minhash
+
+    monkeypatch.setattr(minhash, "_CHUNK_TEXTS", 3)
+    texts = [*TEXTS, "ΟΔΟΣ 5", "x y z"]
+    blobs, empty = MinHasher().signature_rows(texts)
+    sig, want_empty = MinHasher().signatures(texts)
+    assert blobs == signature_blobs(sig) and empty == want_empty.tolist()
 
 
 def test_lsh_finds_planted_groups_and_nothing_across():

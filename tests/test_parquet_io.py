@@ -86,7 +86,7 @@ def test_screened_partitions_round_trip_exactly(tmp_path: Path) -> None:
     write_corpus(corpus, 300, 5)
     ads = [a for a in read_path(corpus, ReadOptions()) if isinstance(a, Ad)]
     screenings = Screener().screen_batch(ads)
-    links = [frames.LinkInputs(bytes([i % 256]) * 8, i % 2 == 0)
+    links = [(bytes([i % 256]) * 8, i % 2 == 0)
              for i in range(len(ads))]
     path = tmp_path / "part.parquet"
     frames.write_atomic(frames.screened_table(ads, screenings, links), path)

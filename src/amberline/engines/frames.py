@@ -138,8 +138,8 @@ def screened_table(
          for o in s.obfuscations]
         for s in screenings
     ]
-    columns["link_signature"] = [r.signature for r in links]
-    columns["link_empty"] = [r.empty for r in links]
+    columns["link_signature"] = [signature for signature, _ in links]
+    columns["link_empty"] = [empty for _, empty in links]
     return pa.Table.from_pydict(columns, schema=SCREENED_SCHEMA)
 
 
@@ -175,5 +175,5 @@ def read_screened(path: Path) -> tuple[list[tuple[Ad, Screening]], list[LinkInpu
         screening = Screening(row["key"], spans, flags, row["score"], row["pipeline_version"],
                               obfuscations)
         items.append((_ad(row), screening))
-        links.append(LinkInputs(row["link_signature"], row["link_empty"]))
+        links.append((row["link_signature"], row["link_empty"]))
     return items, links

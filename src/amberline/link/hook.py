@@ -15,23 +15,19 @@ The ad's link keys (`keys.link_keys`) are not stored by the scan: the batch's ow
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from amberline.model import Ad, Screening
 from amberline.store.database import Store
-from amberline.store.networks import signature_blobs, write_signatures
+from amberline.store.networks import write_signatures
 from amberline.stored_batch import NewAd, StoredBatchHook
 
 from .minhash import MinHasher
 from .record import LinkConfig
 
-
-@dataclass(slots=True)
-class LinkInputs:
-    """One ad's linking input computed at scan time: its MinHash signature blob."""
-
-    signature: bytes
-    empty: bool
+# One ad's linking input computed at scan time: its MinHash signature blob and whether its text
+# had no token. A plain pair: a scan makes one per new ad, and any class's constructor (a
+# dataclass, a named tuple) is a Python-level call per ad that costs more than the pair itself.
+LinkInputs = tuple[bytes, bool]
 
 
 class LinkKeysHook(StoredBatchHook):
@@ -46,12 +42,11 @@ class LinkKeysHook(StoredBatchHook):
     def prepare(self, items: Sequence[tuple[Ad, Screening]]) -> list[LinkInputs]:
         if not items:
             return []
-        sig, empty = self.minhasher.signatures([ad.text for ad, _ in items])
-        return [LinkInputs(blob, e)
-                for blob, e in zip(signature_blobs(sig), empty.tolist(), strict=True)]
+        blobs, empty = self.minhasher.signature_rows([ad.text for ad, _ in items])
+        return list(zip(blobs, empty, strict=True))
 
     def write(self, store: Store, new: list[NewAd], prepared: list[LinkInputs]) -> None:
-        sig_rows = [(n.id, link.signature, link.empty)
-                    for n, link in zip(new, prepared, strict=True)]
+        sig_rows = [(n.id, signature, empty)
+                    for n, (signature, empty) in zip(new, prepared, strict=True)]
         if sig_rows:
             write_signatures(store, sig_rows)

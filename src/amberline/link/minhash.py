@@ -157,24 +157,65 @@ class MinHasher:
             sig[lo:hi], empty[lo:hi] = self._signatures(texts[lo:hi])
         return sig, empty
 
+    def signature_rows(self, texts: Sequence[str]) -> tuple[list[bytes], list[bool]]:
+        """Each text's signature as the blob the store keeps (`num_perm` little-endian uint32
+        values) and whether the text is empty: what `signatures` gives, row by row.
+
+        Why not `signatures` and a matrix: the core's bytes already are the blobs one after
+        another, and a scan stores each new ad's blob, so they are sliced from there; the two
+        copies into a uint32 matrix and back into bytes were work for nothing.
+        """
+        blobs: list[bytes] = []
+        empty: list[bool] = []
+        width = 4 * self.num_perm
+        for lo in range(0, len(texts), _CHUNK_TEXTS):
+            chunk = texts[lo : lo + _CHUNK_TEXTS]
+            signed = self._core_signed(chunk, stacklevel=3)
+            if signed is None:
+                sig, none = self.reference_signatures(chunk)
+                raw, redo = np.ascontiguousarray(sig, dtype="<u4").tobytes(), []
+                none_list = none.tolist()
+            else:
+                raw, none_bytes, redo = signed
+                none_list = list(map(bool, none_bytes))
+            rows = [raw[i : i + width] for i in range(0, width * len(chunk), width)]
+            if redo:
+                sig, none = self.reference_signatures([chunk[i] for i in redo])
+                again = np.ascontiguousarray(sig, dtype="<u4").tobytes()
+                for k, (i, e) in enumerate(zip(redo, none.tolist(), strict=True)):
+                    rows[i], none_list[i] = again[k * width : (k + 1) * width], e
+            blobs += rows
+            empty += none_list
+        return blobs, empty
+
     def _signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        signed = self._core_signed(texts, stacklevel=4)
+        if signed is None:
+            return self.reference_signatures(texts)
+        raw, none, redo = signed
+        sig = np.frombuffer(raw, dtype="<u4").reshape(len(texts), self.num_perm).astype(np.uint32)
+        empty = np.frombuffer(none, dtype=np.uint8).astype(bool)
+        if redo:
+            sig[redo], empty[redo] = self.reference_signatures([texts[i] for i in redo])
+        return sig, empty
+
+    def _core_signed(self, texts: Sequence[str], stacklevel: int
+                     ) -> tuple[bytes, bytes, list[int]] | None:
+        """The core's signature bytes of `texts`, one byte per text (1: empty) and the texts
+        the reference must sign instead (declined, or failed with a warning); None without
+        the core. `stacklevel` points the warning at the caller's caller."""
         signer = _signer() if texts and core.provides("MinHashSigner") else None
         if signer is None:
-            return self.reference_signatures(texts)
+            return None
         data, bounds = core.batch_buffer(texts)
         raw, none, declined, errors = signer.signatures(
             data, bounds, self._a_bytes, self._b_bytes, self.shingle_size)
-        sig = np.frombuffer(raw, dtype="<u4").reshape(len(texts), self.num_perm).astype(np.uint32)
-        empty = np.frombuffer(none, dtype=np.uint8).astype(bool)
         if errors:
             index, message = errors[0]
             warnings.warn(f"the core's MinHash failed on {len(errors)} text(s) of the batch "
                           f"(text {index}: {message}); the reference signed them",
-                          RuntimeWarning, stacklevel=3)
-        redo = sorted([*declined, *(i for i, _ in errors)])
-        if redo:
-            sig[redo], empty[redo] = self.reference_signatures([texts[i] for i in redo])
-        return sig, empty
+                          RuntimeWarning, stacklevel=stacklevel)
+        return raw, none, sorted([*declined, *(i for i, _ in errors)])
 
     def reference_signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """`signatures` of the Python reference (what the core is held to)."""
