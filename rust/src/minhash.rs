@@ -40,6 +40,8 @@ pub struct Signer {
     /// Each ASCII character as a token byte: lower-cased and digit-masked by `lower` and the
     /// flags, 0 where it is no token character, `SLOW` where `hard` holds it.
     ascii: [u8; 128],
+    /// `ascii` with 0 where it holds `SLOW` too: a token byte, or 0 for "ask `ascii_byte`".
+    plain: [u8; 128],
 }
 
 /// An ASCII character `Signer::ascii` leaves to the general path.
@@ -93,6 +95,7 @@ impl Signer {
             hard,
             crc: crc_table(),
             ascii: [0; 128],
+            plain: [0; 128],
         };
         for c in 0..128u32 {
             signer.ascii[c as usize] = if signer.hard.contains(&c) {
@@ -105,6 +108,9 @@ impl Signer {
                     _ => SLOW, // lower case past ASCII (or NUL): hashed by the general path
                 }
             };
+        }
+        for (plain, &byte) in signer.plain.iter_mut().zip(&signer.ascii) {
+            *plain = if byte == SLOW { 0 } else { byte };
         }
         Ok(signer)
     }
@@ -177,6 +183,13 @@ impl Signer {
             let mut crc = u32::MAX;
             while i < text.len() {
                 let c = text[i];
+                // (the common case first, one look-up and one test: a plain ASCII token byte)
+                let plain = if c < 0x80 { self.plain[c as usize] } else { 0 };
+                if plain != 0 {
+                    crc = self.crc_update(crc, plain);
+                    i += 1;
+                    continue;
+                }
                 match self.ascii_byte(c) {
                     Some(0) => break,
                     Some(byte) => crc = self.crc_update(crc, byte),
@@ -361,8 +374,34 @@ impl PyMinHashSigner {
         let signer = &self.signer;
         let n_texts = offsets.len().saturating_sub(1);
         let perms = a.len();
-        let (sig, empty, declined, errors) = py.detach(|| {
-            let mut sig = vec![EMPTY; n_texts * perms];
+        let values = n_texts
+            .checked_mul(perms)
+            .filter(|&n| n.checked_mul(4).is_some_and(|b| isize::try_from(b).is_ok()))
+            .ok_or_else(|| PyValueError::new_err("a signature matrix too long"))?;
+        // The rows are signed straight into the bytes object handed back: a vector filled
+        // first and copied after wrote the whole matrix twice more.
+        // SAFETY: the GIL is held; a NULL source makes a bytes object of 4 * `values` bytes,
+        // not yet written (a new reference, or NULL with an error set). Nothing else refers to
+        // it until it is returned, and every value is written below before that (each row by
+        // `sign` or, for a text that panicked, by the fill after it).
+        let matrix = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), (values * 4) as isize),
+            )?
+            .cast_into_unchecked::<PyBytes>()
+        };
+        // SAFETY: the storage holds 4 * `values` bytes and starts on a word of its allocation
+        // (checked: a misaligned one would be refused rather than read wrongly).
+        let storage = unsafe { pyo3::ffi::PyBytes_AsString(matrix.as_ptr()) };
+        if storage.is_null() || storage.align_offset(std::mem::align_of::<u32>()) != 0 {
+            return Err(PyValueError::new_err(
+                "no aligned storage for the signatures",
+            ));
+        }
+        // SAFETY: see above; this is the only view of the storage while it is written.
+        let sig = unsafe { std::slice::from_raw_parts_mut(storage.cast::<u32>(), values) };
+        let (empty, declined, errors) = py.detach(|| {
             let mut empty = vec![0u8; n_texts];
             let (mut declined, mut errors) = (Vec::new(), Vec::new());
             let mut scratch = Scratch::default();
@@ -378,12 +417,20 @@ impl PyMinHashSigner {
                 match catch_unwind(AssertUnwindSafe(run)) {
                     Ok(Outcome::Signed(none)) => empty[index] = u8::from(none),
                     Ok(Outcome::Declined) => declined.push(index),
-                    Err(payload) => errors.push((index, crate::panic_message(payload.as_ref()))),
+                    Err(payload) => {
+                        row.fill(EMPTY);
+                        errors.push((index, crate::panic_message(payload.as_ref())));
+                    }
                 }
             }
-            (sig, empty, declined, errors)
+            // (little-endian as the bytes promise; nothing to do on a little-endian machine)
+            if cfg!(target_endian = "big") {
+                for v in sig.iter_mut() {
+                    *v = v.to_le();
+                }
+            }
+            (empty, declined, errors)
         });
-        let matrix = crate::le_column(py, &sig)?;
         Ok((matrix, PyBytes::new(py, &empty), declined, errors))
     }
 }
