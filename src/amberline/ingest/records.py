@@ -11,10 +11,9 @@ that names the file, the line and the reason, so it can be quarantined, counted 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +55,6 @@ _PLAN_KEYS = 64
 # A plan: each field (its place among Ad's parameters) with the keys tried for it, whether the
 # source key is tried, each metadata name with the keys tried for it (`RecordMapper._plan`).
 _Plan = tuple[list[tuple[int, tuple[str, ...]]], bool, list[tuple[str, tuple[str, ...]]]]
-# A plan's mapping function (`RecordMapper._compiled`): `to_ad` for records of one key set.
-_Mapping = Callable[[dict[str, Any], int | None], Ad | None]
 # Ad's parameters in order, read from the model: the mapper passes them by position, because
 # a call by keyword costs a dict per ad on its way into the dataclass's `__init__`.
 _AD_PARAMETERS = [f for f in fields(Ad) if f.init]
@@ -268,8 +265,6 @@ class RecordMapper:
         # beforehand: with a column map naming that key, every key is tried, as before plans.
         self._plans: dict[tuple[Any, ...], _Plan] | None = (
             None if _UNPARSED_DATE in wanted else {})
-        # Key sets seen twice -> their plan compiled (`_compiled`); no more of them than plans.
-        self._mappings: dict[tuple[Any, ...], _Mapping] = {}
 
     def _plan(self, keys: tuple[Any, ...]) -> _Plan:
         """(each field with its keys among `keys`, whether the source key is among them, each
@@ -287,29 +282,6 @@ class RecordMapper:
             plans[keys] = plan
         return plan
 
-    def _compiled(self, plan: _Plan) -> _Mapping:
-        """`to_ad` for records of `plan`'s key set, as one function without loops.
-
-        Why: mapping a record by its plan is a few dozen dict lookups and string tests, and
-        the interpreter's loops over the plan, the argument list and the call by `*args`
-        around them cost more than they do. The function does what `to_ad` does with this
-        plan, statement for statement, in the same order (`_mapping_source`). Its text holds
-        only names made here: the record's keys and every other value are bound as
-        arguments of the code's maker, so no input can write code; the code depends on the
-        plan's shape alone and is compiled once per shape (`_maker`).
-        """
-        fields, has_source, meta_keys = plan
-        source = None if self._source is None and has_source else (
-            self._source or self._default_source)
-        text, values = _mapping_source(fields, meta_keys, source is None)
-        bound = {"default_source": self._default_source, "source_key": self._source_key,
-                 "fixed_source": source}
-        for at, default in enumerate(self._args):
-            bound[f"d{at}"] = default
-        for at, make in _FACTORIES:
-            bound[f"f{at}"] = make
-        return _maker(text)(**bound, **values)
-
     def to_ad(self, raw: dict[str, Any], line: int | None = None) -> Ad | None:
         """The ad for one record (images not yet hashed) found at `line` of the input, or None
         when it has no text."""
@@ -318,16 +290,7 @@ class RecordMapper:
             fields, has_source, meta_keys = self._every_key
         else:
             keys = tuple(raw)
-            mapping = self._mappings.get(keys)
-            if mapping is not None:
-                return mapping(raw, line)
-            plan = plans.get(keys)
-            if plan is None:
-                plan = self._plan(keys)
-            else:  # a key set seen twice is a crawl's, not one hostile record's: compile it
-                mapping = self._mappings[keys] = self._compiled(plan)
-                return mapping(raw, line)
-            fields, has_source, meta_keys = plan
+            fields, has_source, meta_keys = plans.get(keys) or self._plan(keys)
         args = self._args.copy()
         for at, keys in fields:
             for key in keys:
@@ -385,112 +348,6 @@ class RecordMapper:
         out.extend(BadRecord(self._file, line, reason, ex, Code.BAD_IMAGE)
                    for reason, ex in failures)
         return out
-
-
-def _mapping_source(fields: list[tuple[int, tuple[str, ...]]],
-                    meta_keys: list[tuple[str, tuple[str, ...]]],
-                    source_in_record: bool) -> tuple[str, dict[str, Any]]:
-    """(the text of the maker of a plan's mapping function, the keys and metadata names it is
-    given, by argument name): `RecordMapper.to_ad` unrolled over the plan, see `_compiled`."""
-    values: dict[str, Any] = {}
-    lines: list[str] = []
-
-    def bind(value: Any) -> str:
-        name = f"k{len(values)}"
-        values[name] = value
-        return name
-
-    def add(depth: int, line: str) -> None:
-        lines.append("    " * (depth + 2) + line)
-
-    def field_(at: int, keys: tuple[str, ...], depth: int) -> None:
-        key = bind(keys[0])
-        add(depth, f"v = raw.get({key})")
-        if at == _POSTED_AT:  # the first value there is taken or kept as unparsed text
-            add(depth, "if v is not None:")
-            add(depth + 1, "parsed = parse_datetime(v)")
-            add(depth + 1, "if parsed is not None:")
-            add(depth + 2, f"a{at} = parsed")
-            add(depth + 2, f"del raw[{key}]")
-            add(depth + 1, "elif v != '':")
-            add(depth + 2, f"raw[UNPARSED_DATE] = raw.pop({key})")
-        else:
-            add(depth, "if v is not None:")
-            add(depth + 1, "if v.__class__ is not str:")
-            add(depth + 2, "v = as_text(v)")
-            add(depth + 1, "elif v.isspace() or not v:")
-            add(depth + 2, "v = None")
-            add(depth, "if v is not None:")
-            add(depth + 1, f"a{at} = v")
-            add(depth + 1, f"del raw[{key}]")
-        if len(keys) > 1:
-            add(depth, "else:")
-            field_(at, keys[1:], depth + 1)
-
-    def meta_(name: str, keys: tuple[str, ...], depth: int) -> None:
-        key = bind(keys[0])
-        add(depth, f"v = raw.get({key})")
-        add(depth, "if v is not None:")
-        add(depth + 1, "if v.__class__ is str:")
-        add(depth + 2, "if v.isspace() or not v:")
-        add(depth + 3, "v = None")
-        add(depth + 1, "elif v.__class__ is int:")
-        add(depth + 2, "v = str(v)")
-        add(depth + 1, "else:")
-        add(depth + 2, "v = as_text(v)")
-        short = "" if name == META_LOCATION else " and len(v) <= META_CHARS"
-        add(depth, f"if v is not None{short}:")
-        add(depth + 1, f"meta[{bind(name)}] = ' '.join(v.split())[:META_CHARS]")
-        add(depth + 1, f"del raw[{key}]")
-        if len(keys) > 1:
-            add(depth, "else:")
-            meta_(name, keys[1:], depth + 1)
-
-    found = {at for at, _ in fields}
-    for at, keys in fields:
-        add(0, f"a{at} = d{at}")
-        field_(at, keys, 0)
-    text = [f"a{at}" if at in found else f"d{at}" for at in (_TITLE, _BODY)]
-    add(0, f"if not ({text[0]} or {text[1]}):")
-    add(1, "return None")
-    if source_in_record:
-        add(0, "source = as_text(raw.get(source_key))")
-        add(0, "if source is not None:")
-        add(1, "del raw[source_key]")
-        add(0, "source = source or default_source")
-    else:
-        add(0, "source = fixed_source")
-    add(0, "meta = {}")
-    for name, keys in meta_keys:
-        meta_(name, keys, 0)
-    factories = dict(_FACTORIES)
-    args = []
-    for at in range(len(_AD_PARAMETERS)):
-        args.append("source" if at == _SOURCE else "raw" if at == _RAW else "meta" if at == _META
-                    else "line" if at == _LINE else f"f{at}()" if at in factories
-                    else f"a{at}" if at in found else f"d{at}")
-    add(0, f"return Ad({', '.join(args)})")
-    names = ["default_source", "source_key", "fixed_source",
-             *(f"d{at}" for at in range(len(_AD_PARAMETERS))),
-             *(f"f{at}" for at in factories), *values]
-    maker = "\n".join([f"def maker({', '.join(names)}):",
-                        "    def to_ad(raw, line):", *lines, "    return to_ad", ""])
-    return maker, values
-
-
-# What a plan's mapping function may name besides its maker's arguments.
-_MAPPING_GLOBALS = {"as_text": _as_text,
-                    "parse_datetime": parse_datetime, "UNPARSED_DATE": _UNPARSED_DATE,
-                    "META_CHARS": META_CHARS, "Ad": Ad}
-
-
-@lru_cache(maxsize=_PLANS)
-def _maker(text: str) -> Callable[..., _Mapping]:
-    """The maker whose text is `text`, compiled once per plan shape (the text depends on the
-    shape alone) for every input."""
-    namespace = dict(_MAPPING_GLOBALS)
-    exec(compile(text, "<amberline.ingest.records plan>", "exec"), namespace)
-    return namespace["maker"]
 
 
 _KNOWN_SUFFIXES = (".gz", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".warc", ".html", ".htm")
