@@ -30,7 +30,7 @@ from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
 from amberline.extract._native import SpanColumns
 from amberline.extract.base import Extractor
-from amberline.extract.fields import FieldReader, field_spans
+from amberline.extract.fields import FieldColumns, FieldReader, field_spans
 from amberline.extract.phones import PhoneExtractor
 from amberline.extract.places import PlaceExtractor
 from amberline.indicators.derived import (
@@ -253,20 +253,17 @@ class Screener:
                 _exclude(ad, start, end, keep, exclusions)
             span_order, span_cuts = _ordered(ad, start, end, keep, n, made)
             sad, sstart, send = ad[span_order], start[span_order], end[span_order]
+        # Source fields lead their ad's spans (empty, at 0, mapped as any offset): their rows
+        # join the kept ones, to be made with them.
+        fields = self._fields.columns([ad_.meta for ad_ in ads],
+                                      lambda kind: _stated(found, span_order, sad, kind))
+        if fields is not None:
+            span_order, span_cuts, sad, sstart, send = _with_fields(
+                fields, len(found_start), span_order, span_cuts, sad, sstart, send)
+            found = [*found, *fields.sources]
         maps = _Maps(norms)
         ostart, oend = maps.to_original(sad, sstart, send, made)
         spans, per_ad_spans = _made_spans(found, span_order, ostart, oend, span_cuts, made)
-        # Source fields lead their ad's spans (empty, at 0, mapped as any offset); the
-        # columns follow them.
-        fields = self._fields.spans([ad_.meta for ad_ in ads], per_ad_spans)
-        for i, found_fields in fields.items():
-            per_ad_spans[i][:0] = found_fields
-        if fields:
-            at_zero = np.repeat(np.fromiter(fields, np.int64), [len(f) for f in fields.values()])
-            zero = np.zeros(len(at_zero), dtype=np.int64)
-            _place(list(chain.from_iterable(fields.values())),
-                   *maps.to_original(at_zero, zero, zero, made))
-            spans, sad, sstart, send = _with_fields(per_ad_spans, fields, sad, sstart, send)
 
         derived = derive_columns(spans, sad, sstart, send, norms.obfuscations,
                                  self._derive_lexicon)
@@ -574,19 +571,47 @@ def _place(items: list, start: np.ndarray, end: np.ndarray,
         item.end = e
 
 
-def _with_fields(per_ad: list[list[Span]], fields: dict[int, list[Span]], ad: np.ndarray,
-                 start: np.ndarray, end: np.ndarray
-                 ) -> tuple[list[Span], np.ndarray, np.ndarray, np.ndarray]:
-    """The spans and their (ad, start, end) columns with each ad's field spans (empty, at 0)
-    before its text spans."""
-    extra = np.zeros(len(per_ad), dtype=np.int64)
-    extra[list(fields)] = [len(found) for found in fields.values()]
-    total = len(ad) + int(extra.sum())
-    at = np.arange(len(ad)) + np.cumsum(extra)[ad]  # each text span's place after insertion
-    ads = np.repeat(np.arange(len(per_ad)), [len(spans) for spans in per_ad])
-    starts, ends = np.zeros(total, dtype=np.int64), np.zeros(total, dtype=np.int64)
-    starts[at], ends[at] = start, end
-    return list(chain.from_iterable(per_ad)), ads, starts, ends
+def _stated(found: list[list[Span] | SpanColumns], order: np.ndarray, ad: np.ndarray,
+            kind: str) -> set[tuple[int, object]]:
+    """(ad, value) of each kept span of `kind`: of the rows `order` of `found` (numbered one
+    source after the other), in ads `ad`; a field span is not made where its ad's text has
+    the same (`field_spans`' check, on columns)."""
+    out: set[tuple[int, object]] = set()
+    first = 0
+    for items in found:
+        last = first + len(items)
+        if last > first and (not isinstance(items, SpanColumns) or items.kind == kind):
+            kept = (order >= first) & (order < last)
+            rows, ads = (order[kept] - first).tolist(), ad[kept].tolist()
+            if isinstance(items, SpanColumns):
+                out.update(zip(ads, map(items.values.__getitem__, rows), strict=True))
+            else:
+                out.update((a, span.value) for a, span in zip(ads, map(items.__getitem__, rows),
+                                                               strict=True)
+                           if span.kind == kind)
+        first = last
+    return out
+
+
+def _with_fields(fields: FieldColumns, rows: int, order: np.ndarray, cuts: np.ndarray,
+                 ad: np.ndarray, start: np.ndarray, end: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The kept rows' `order`, `cuts` and (ad, start, end) columns with each ad's field rows
+    (numbered after the `rows` found; empty, at 0) before its text's."""
+    count = np.bincount(fields.ads, minlength=len(cuts) - 1)
+    before = np.zeros(len(cuts), dtype=np.int64)  # field rows of the ads before each
+    np.cumsum(count, out=before[1:])
+    text_at = np.arange(len(order)) + before[ad + 1]
+    field_at = np.arange(len(fields.ads)) + cuts[fields.ads]
+    total = len(order) + len(fields.ads)
+    columns = (np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64),
+               np.zeros(total, dtype=np.int64), np.zeros(total, dtype=np.int64))
+    for column, text, field in zip(columns, (order, ad, start, end),
+                                   (fields.order + rows, fields.ads, 0, 0), strict=True):
+        column[text_at] = text
+        column[field_at] = field
+    new_order, new_ad, new_start, new_end = columns
+    return new_order, cuts + before, new_ad, new_start, new_end
 
 
 def _plain(cls: type, names: tuple[str, ...]) -> bool:

@@ -13,18 +13,25 @@ A field has no place in the ad's text: its span is empty, at offset 0. It is add
 text does not state the same value, so that wherever the text does, the text is the evidence.
 
 `field_spans` is the definition, ad by ad (the pipeline's Python reference uses it);
-`FieldReader.spans` gives the same spans for a batch (the batch finish uses it): each distinct
-field value is read once, and the places of a batch's new locations are found by one call of
-the place extractor, where one call per ad cost more than the reading itself.
+`FieldReader.columns` gives the same spans for a batch as columns (the batch finish has the
+core make them with the text's spans, once, at their final offsets, as the extractors'
+`SpanColumns`): each distinct field value is read once, the places of a batch's new locations
+are found by one call of the place extractor, where one call per ad cost more than the reading
+itself, and what the text states is checked on columns, with no span looked at.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
+import numpy as np
+
 from amberline.disk_cache import regex
+from amberline.extract._native import SpanColumns
 from amberline.extract.ages import MAX_AGE, MIN_AGE, ORIGIN_FIELD, parse_number
 from amberline.extract.base import Extractor
 from amberline.model import AGE, META_AGE, META_LOCATION, META_PHONE, PHONE, PLACE, Span
@@ -81,66 +88,107 @@ _Found = tuple[tuple[Any, float, dict[str, Any]], ...]  # (value, confidence, at
 
 
 class FieldReader:
-    """`field_spans` for batches of ads (the batch finish's): the same spans, with each
-    distinct phone or location value read once per batch and remembered across batches, and
-    the places of the batch's new locations found by one call of the place extractor."""
+    """`field_spans` for batches of ads (the batch finish's), as columns: the same spans, with
+    each distinct phone or location value read once per batch and remembered across batches,
+    and the places of the batch's new locations found by one call of the place extractor.
+    The batch finish has the core make the spans of `columns`, at their final offsets, with
+    the text's; `spans` makes them here."""
 
     def __init__(self, phones: Extractor, places: Extractor | None = None) -> None:
         self.phones, self.places = phones, places
         self._phones_found: dict[str, _Found] = {}
         self._places_found: dict[str, _Found] = {}
 
+    def columns(self, metas: Sequence[Mapping[str, str] | None],
+                stated: Callable[[str], Container[tuple[int, Any]]]) -> FieldColumns | None:
+        """The field spans of a batch whose ad i has the fields `metas[i]`, as `field_spans`
+        gives them ad by ad, or None when there are none; `stated(kind)` holds (i, value) for
+        each span of that kind in ad i's text (asked only of kinds a field gives)."""
+        with_meta = [i for i, meta in enumerate(metas) if meta]
+        if not with_meta:
+            return None
+        given = [metas[i] for i in with_meta]
+        ages = [(i, meta[META_AGE]) for i, meta in zip(with_meta, given, strict=True)
+                if META_AGE in meta]
+        read = {value: field_age(value) for value in dict.fromkeys(v for _, v in ages)}
+        age_rows = [(i, age) for i, value in ages if (age := read[value]) is not None]
+        if age_rows:
+            told = stated(AGE)
+            age_rows = [row for row in age_rows if row not in told]
+        sources = [_age_columns(age_rows)]
+        ads = [i for i, _ in age_rows]
+        for kind, field, memo, extractor, prefix in (
+                (PHONE, META_PHONE, self._phones_found, self.phones, ""),
+                # The field is a place as "in <field>" is: a lone "Austin" there is the city.
+                (PLACE, META_LOCATION, self._places_found, self.places, "in ")):
+            given_values = [(i, meta[field]) for i, meta in zip(with_meta, given, strict=True)
+                            if field in meta]
+            found = ({} if extractor is None or not given_values else _found(
+                memo, extractor, [v for v in dict.fromkeys(v for _, v in given_values)
+                                  if kind == PHONE or v.strip()], field, prefix))
+            rows = [(i, *row) for i, value in given_values if value in found
+                    for row in found[value]]
+            if rows:
+                told = stated(kind)
+                rows = [row for row in rows if (row[0], row[1]) not in told]
+            sources.append(_found_columns(kind, rows))
+            ads += [row[0] for row in rows]
+        if not ads:
+            return None
+        # Rows are numbered one source after the other; each ad's age, phones, places.
+        ad = np.asarray(ads, dtype=np.int64)
+        order = np.argsort(ad, kind="stable")
+        return FieldColumns(sources, order, ad[order])
+
     def spans(self, metas: Sequence[Mapping[str, str] | None],
               text_spans: Sequence[list[Span]]) -> dict[int, list[Span]]:
         """`field_spans(metas[i], text_spans[i], ...)` for each ad i of a batch whose field
-        spans are not empty: {i: spans}, by ad."""
-        with_meta = [i for i, meta in enumerate(metas) if meta]
-        if not with_meta:
+        spans are not empty: {i: spans}, by ad (the spans of `columns`)."""
+        found = self.columns(metas, lambda kind: {
+            (i, s.value) for i, spans in enumerate(text_spans) for s in spans if s.kind == kind})
+        if found is None:
             return {}
-        given = [metas[i] for i in with_meta]
-        ages = {value: field_age(value) for value in _values(given, META_AGE)}
-        phones = _found(self._phones_found, self.phones, _values(given, META_PHONE),
-                        META_PHONE)
-        # The field is a place as "in <field>" is: a lone "Austin" there is the city.
-        places = ({} if self.places is None else _found(
-            self._places_found, self.places,
-            [v for v in _values(given, META_LOCATION) if v.strip()], META_LOCATION, "in "))
+        made = list(chain.from_iterable(source.spans() for source in found.sources))
         out: dict[int, list[Span]] = {}
-        for i, meta in zip(with_meta, given, strict=True):
-            age = ages[meta[META_AGE]] if META_AGE in meta else None
-            phone_found = phones.get(meta[META_PHONE], ()) if META_PHONE in meta else ()
-            place_found = places.get(meta[META_LOCATION], ()) if META_LOCATION in meta else ()
-            if age is None and not phone_found and not place_found:
-                continue
-            spans: list[Span] = []
-            stated = {(s.kind, s.value) for s in text_spans[i]}
-            if age is not None and (AGE, age) not in stated:
-                spans.append(Span(AGE, age, 0, 0, EXTRACTOR, 1.0,
-                                  {"origin": ORIGIN_FIELD, "field": META_AGE}))
-            for kind, found in ((PHONE, phone_found), (PLACE, place_found)):
-                for value, confidence, attrs in found:
-                    if (kind, value) not in stated:
-                        stated.add((kind, value))
-                        spans.append(Span(kind, value, 0, 0, EXTRACTOR, confidence,
-                                          attrs.copy()))
-            if spans:
-                out[i] = spans
+        for k, i in zip(found.order.tolist(), found.ads.tolist(), strict=True):
+            out.setdefault(i, []).append(made[k])
         return out
 
 
-def _values(metas: Iterable[Mapping[str, str]], key: str) -> list[str]:
-    """The distinct values of field `key` among `metas`, in first-seen order."""
-    return list(dict.fromkeys(meta[key] for meta in metas if key in meta))
+@dataclass(frozen=True, slots=True)
+class FieldColumns:
+    """A batch's field spans: `sources` (one `SpanColumns` by kind: ages, phones, places; each
+    span empty, at 0) and `order`, their rows (numbered one source after the other) in the
+    order the spans lead their ads' spans, `ads` the ad of each (ascending)."""
+
+    sources: list[SpanColumns]
+    order: np.ndarray  # int64
+    ads: np.ndarray  # int64
+
+
+def _age_columns(rows: list[tuple[int, int]]) -> SpanColumns:
+    """The age spans of rows (ad, age)."""
+    zero = np.zeros(len(rows), dtype=np.int64)
+    return SpanColumns(AGE, EXTRACTOR, zero, zero, [age for _, age in rows], [1.0] * len(rows),
+                       [{"origin": ORIGIN_FIELD, "field": META_AGE} for _ in rows])
+
+
+def _found_columns(kind: str, rows: list[tuple[int, Any, float, dict[str, Any]]]
+                  ) -> SpanColumns:
+    """The spans of `kind` of rows (ad, value, confidence, attrs to copy)."""
+    zero = np.zeros(len(rows), dtype=np.int64)
+    return SpanColumns(kind, EXTRACTOR, zero, zero, [row[1] for row in rows],
+                       [row[2] for row in rows], [row[3].copy() for row in rows])
 
 
 def _found(memo: dict[str, _Found], extractor: Extractor, values: list[str], field: str,
            prefix: str = "") -> dict[str, _Found]:
     """The field spans' (value, confidence, attrs) of what `extractor` finds in
-    `prefix + value`, for each of the distinct `values` of `field` that it finds anything in
-    (attrs to be copied for each span: a place's without the list mark, as a field is never a
-    search list; none of a phone's, as `field_spans`). From `memo`, and for the values it
-    lacks by one call of the extractor's `found_each` (the place extractor's) or its
-    `extract` per value; those are kept in `memo`."""
+    `prefix + value` (each found value once), for each of the distinct `values` of `field`
+    that it finds anything in (attrs to be copied for each span: a place's without the list
+    mark, as a field is never a search list; none of a phone's, as `field_spans`). From
+    `memo`, and for the values it lacks by one call of the extractor's `found_each` (the
+    place extractor's) or its `extract` per value; those are kept in `memo`."""
     found: dict[str, _Found] = {}
     new: list[str] = []
     for value in values:
@@ -158,8 +206,14 @@ def _found(memo: dict[str, _Found], extractor: Extractor, values: list[str], fie
     if len(memo) >= MEMO_SIZE:
         memo.clear()
     for value, rows in zip(new, rows_of, strict=True):
-        kept = tuple((found_value, confidence, {**attrs, "origin": ORIGIN_FIELD, "field": field})
-                     for found_value, confidence, attrs in rows)
+        # A value found twice in one field gives one span (`field_spans` checks each against
+        # those it gave).
+        first: dict[Any, tuple[Any, float, dict[str, Any]]] = {}
+        for found_value, confidence, attrs in rows:
+            if found_value not in first:
+                first[found_value] = (found_value, confidence,
+                                      {**attrs, "origin": ORIGIN_FIELD, "field": field})
+        kept = tuple(first.values())
         if kept:
             found[value] = kept
         if len(value) <= MEMO_LONGEST:
