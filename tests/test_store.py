@@ -661,3 +661,22 @@ def test_a_repeated_term_counts_once(store: Store) -> None:
     assert s_once.score > 0 and s_often.score == pytest.approx(s_once.score)
     store.write_batch(None, [(once, s_once), (often, s_often)])
     assert {a.key: a.flag_count for a in store.top()} == {"t:1": 1, "t:2": 1}
+
+
+def test_an_ad_the_database_refuses_for_its_source_is_quarantined(store: Store) -> None:
+    """A lone surrogate or NUL in an ad's source (a caller of `store_batch` that made its own
+    ads; the readers refuse them earlier) makes the database refuse the ad, and its quarantine
+    entry names that source: the entry is stored as every text is (`storable`), so the
+    refused ad is kept aside with its reason and the rest of the batch stored, not the batch
+    lost to the entry's own refusal."""
+    from amberline.scan import store_batch
+
+    items = [screened(i) for i in range(4)]
+    items[1][0].source = "feed \ud800"
+    items[2][0].source = "feed \x00"
+    done = store_batch(store, None, items)
+    assert sorted(done.refused) == sorted([items[1][1].ad_key, items[2][1].ad_key])
+    assert sorted(done.new_ids) == sorted([items[0][1].ad_key, items[3][1].ad_key])
+    entries = store.quarantined()
+    assert [e.file for e in entries] == ["<feed \ufffd>"] * 2
+    assert all("the database refused the ad" in e.reason for e in entries)

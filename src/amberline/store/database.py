@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from amberline.model import Ad, Screening
+from amberline.model import Ad, Screening, storable
 from amberline.store import queries
 from amberline.store.migrate import WRITE_OPTION, upgrade
 from amberline.store.queries import (
@@ -345,11 +345,15 @@ class Store:
         if not bad:
             return 0
         now = utcnow()
+        # Its texts as the store keeps every text (`storable`): an entry names the hostile
+        # record it keeps (an ad's source in its file and reason), and the database must not
+        # refuse the entry that says why it refused the ad.
         # Sorted by the unique columns: concurrent scans of the same bad input lock them in one
         # order (see `rows.in_lock_order`).
         rows = sorted((
-            {"scan_id": scan_id, "file": str(b.file), "line": b.line or 0,
-             "reason": b.reason, "excerpt": b.excerpt, "recorded_at": now,
+            {"scan_id": scan_id, "file": storable(str(b.file)), "line": b.line or 0,
+             "reason": storable(b.reason),
+             "excerpt": storable(b.excerpt), "recorded_at": now,
              "code": str(getattr(b, "code", "bad_record"))}
             for b in bad
         ), key=lambda r: (r["file"], r["line"], r["reason"]))
