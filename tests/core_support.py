@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
+import re._constants as _sre
+import re._parser as _re_parser
+import string
 from pathlib import Path
 from types import ModuleType
 
@@ -53,3 +57,38 @@ def needs_active_core() -> pytest.MarkDecorator:
     """Skip a test module where the core is not built or not chosen."""
     return pytest.mark.skipif(built_core() is None or not core.active(),
                               reason="amberline._core is not built or not chosen")
+
+
+def python_folds() -> list[tuple[int, int]]:
+    """(code point, ASCII letter) of every non-ASCII character that case-insensitive `re`
+    matches to an ASCII letter, found here by `re` itself over every code point."""
+    every = "".join(map(chr, range(0x80, 0x110000)))
+    return sorted((ord(c), ord(a)) for c in re.findall("(?i:[a-z])", every)
+                  for a in string.ascii_lowercase if re.fullmatch(re.escape(a), c, re.I))
+
+
+def literal_words(pattern: re.Pattern[str]) -> set[str]:
+    """The runs of ASCII letters the pattern spells literally ("i" of "i'm" too), lower
+    case, as Python's parser reads it: the cue words a fold-letter test puts letters into."""
+    words: set[str] = set()
+    _literal_words(_re_parser.parse(pattern.pattern, pattern.flags), words)
+    return words
+
+
+def _literal_words(items, words: set[str]) -> None:
+    run: list[str] = []
+    for op, arg in items:
+        if op is _sre.LITERAL and chr(arg).isascii() and chr(arg).isalpha():
+            run.append(chr(arg))
+            continue
+        if run:
+            words.add("".join(run).lower())
+        run = []
+        if op is _sre.BRANCH:
+            for branch in arg[1]:
+                _literal_words(branch, words)
+        elif op in (_sre.SUBPATTERN, _sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT,
+                    _sre.ASSERT, _sre.ASSERT_NOT, _sre.ATOMIC_GROUP):
+            _literal_words(arg if op is _sre.ATOMIC_GROUP else arg[-1], words)
+    if run:
+        words.add("".join(run).lower())

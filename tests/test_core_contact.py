@@ -157,8 +157,9 @@ def test_matches_as_far_from_their_at_dot_or_scheme_as_they_reach(pairs) -> None
 def test_cues_and_links_that_start_with_a_letter_re_folds(pairs) -> None:
     """A cue or a link whose first letter is one case-insensitive `re` matches to an ASCII
     one ("ſnap", Kelvin sign "Kik"), at any offset: the core tests ASCII bytes in blocks and
-    looks the others up. The reference's Hyperscan triggers do not name these letters, so the
-    configured reference searches such a text whole, as the whole-text reference does."""
+    looks the others up. The reference's Hyperscan triggers do not name these letters: the
+    configured reference scans such a text's folded view, and finds what the whole-text
+    reference does."""
     texts = [f"{'y' * k}{before}{cue}"
              for k in range(40) for before in (" ", "\u017f", "(")
              for cue in ("\u017fnap: mia_22 ", "\u212aik.me/mia22", "\u212aik mia_22",

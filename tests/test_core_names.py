@@ -163,9 +163,9 @@ def test_fuzzed_texts(extractor, texts: list[str]) -> None:
 @settings(max_examples=150, deadline=None)
 @given(texts=st.lists(_TEXTS, min_size=1, max_size=3))
 def test_without_the_prefilter(texts: list[str]) -> None:
-    """Without Hyperscan the reference runs `finditer` (as it does with Hyperscan for a text
-    holding a letter such as the "ſ" of "ſoy", `names._FOLDED`); the core scans its own
-    triggers either way, and searches the whole text when told to."""
+    """Without Hyperscan the reference runs `finditer` (with Hyperscan, a text holding a
+    letter such as the "ſ" of "ſoy" has its triggers scanned over its folded view); the core
+    scans its own triggers either way, and searches the whole text when told to."""
     names = _without_prefilter()
     texts = [*texts, "kiſſes from Kenya\n\u212aisses from Mia\nſweet Dani"]
     _assert_same(names, texts)

@@ -17,9 +17,6 @@ import contextlib
 import pickle
 import random
 import re
-import re._constants as _sre
-import re._parser as _re_parser
-import string
 from typing import Any
 
 import numpy as np
@@ -44,7 +41,14 @@ from amberline.extract._program import program
 from amberline.extract.ages import AgeExtractor
 from amberline.extract.descriptors import DescriptorExtractor
 from amberline.extract.prices import PriceExtractor
-from core_support import built_core, fixture_strings, hostile_texts, needs_active_core
+from core_support import (
+    built_core,
+    fixture_strings,
+    hostile_texts,
+    literal_words,
+    needs_active_core,
+    python_folds,
+)
 
 _core = built_core()
 pytestmark = needs_active_core()
@@ -222,38 +226,10 @@ def test_fuzzed_text(extractors, texts: list[str]) -> None:
 # --- letters case-insensitive `re` matches to ASCII ones, inside the readers' cue words ------
 
 
-def _python_folds() -> list[tuple[int, int]]:
-    """(code point, ASCII letter) of every non-ASCII character that case-insensitive `re`
-    matches to an ASCII letter, found here by `re` itself over every code point."""
-    every = "".join(map(chr, range(0x80, 0x110000)))
-    return sorted((ord(c), ord(a)) for c in re.findall("(?i:[a-z])", every)
-                  for a in string.ascii_lowercase if re.fullmatch(re.escape(a), c, re.I))
-
-
-_FOLDS = _python_folds()
+_FOLDS = python_folds()
 _FOLDED_TO: dict[str, list[str]] = {}
 for _c, _a in _FOLDS:
     _FOLDED_TO.setdefault(chr(_a), []).append(chr(_c))
-
-
-def _literal_words(items, words: set[str]) -> None:
-    """The runs of ASCII letters the parsed pattern spells literally ("i" of "i'm" too)."""
-    run: list[str] = []
-    for op, arg in items:
-        if op is _sre.LITERAL and chr(arg).isascii() and chr(arg).isalpha():
-            run.append(chr(arg))
-            continue
-        if run:
-            words.add("".join(run).lower())
-        run = []
-        if op is _sre.BRANCH:
-            for branch in arg[1]:
-                _literal_words(branch, words)
-        elif op in (_sre.SUBPATTERN, _sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT,
-                    _sre.ASSERT, _sre.ASSERT_NOT, _sre.ATOMIC_GROUP):
-            _literal_words(arg if op is _sre.ATOMIC_GROUP else arg[-1], words)
-    if run:
-        words.add("".join(run).lower())
 
 
 def _cue_words() -> list[list[str]]:
@@ -261,8 +237,7 @@ def _cue_words() -> list[list[str]]:
     terms) that hold a letter some non-ASCII letter folds to."""
     found = []
     for pattern in (ages._PATTERN, prices._PATTERN, DescriptorExtractor()._pattern):
-        words: set[str] = set()
-        _literal_words(_re_parser.parse(pattern.pattern, pattern.flags), words)
+        words = literal_words(pattern)
         found.append(sorted(w for w in words if any(c in _FOLDED_TO for c in w)))
     return found
 

@@ -80,8 +80,8 @@ _LAST: dict[str, tuple[str, Any]] = {}
 def holds_folded_letter(text: str) -> bool:
     """Whether `text` holds a letter case-insensitive `re` matches to an ASCII one ("ſnap"):
     ASCII triggers do not see it, so a prefilter that does not name those letters would miss
-    matches of its exact pattern there, and such a (rare) text is searched whole, or its
-    triggers scanned over `folded_view`, instead."""
+    matches of its exact pattern there: such a text's triggers are scanned over
+    `folded_view` instead (`Prefilter(folds=True)`)."""
     if text.isascii():
         return False
     last = _LAST.get("holds")

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from amberline.disk_cache import regex
 from amberline.extract import contact_core
 from amberline.extract._lookup import fold, term_key
-from amberline.extract._prefilter import Prefilter, holds_folded_letter
+from amberline.extract._prefilter import Prefilter
 from amberline.extract.base import Example, Extractor
 from amberline.extract.names import load_word_list
 from amberline.extract.phones import PhoneExtractor, parse_phone
@@ -94,7 +94,11 @@ class HandleExtractor(Extractor):
     def __init__(self, default_region: str = "US", engine: str = "auto") -> None:
         self._stop = load_word_list("not_names.txt")
         self._phones = PhoneExtractor(default_region)
-        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True)
+        # `folds`: a text holding a letter case-insensitive `re` matches to an ASCII one
+        # ("ſnap", a Kelvin sign in "kik.me") is scanned as `folded_view` gives it, so its
+        # caseless triggers still start where the exact patterns do, and one such letter in
+        # an ad does not make the whole batch be searched with every exact pattern.
+        self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True, folds=True)
         self._core = contact_core.use_core(engine)  # the compiled core (see contact_core)
 
     def extract(self, text: str) -> list[Span]:
@@ -119,8 +123,7 @@ class HandleExtractor(Extractor):
         """The Python reference of `extract` (the core is held to it)."""
         spans: list[Span] = []
         exact = [_CUE, _LINK, _BARE]
-        if not self._prefilter.available or holds_folded_letter(text):
-            # The triggers are ASCII: "ſnap" or "\u212aik.me/mia" is searched whole.
+        if not self._prefilter.available:
             cues, links, bares = (list(p.finditer(text)) for p in exact)
         else:
             hits = [(1 if pid in _LINK_STARTS else pid, start, end)

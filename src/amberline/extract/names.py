@@ -59,7 +59,6 @@ from amberline.extract._prefilter import (
     CoreTriggers,
     Prefilter,
     ascii_folds,
-    holds_folded_letter,
 )
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -216,8 +215,9 @@ def _line_forms_pattern(line_end: str) -> str:
 _LINE_FORMS = regex(rf"(?m)^{_line_forms_pattern('$')}")
 _LINE_CUES = {"emoji": "title emoji", "title": "title adjective", "lead": "title"}
 # Hyperscan triggers for the title forms (ascii/replace encoding: "?" stands for an emoji or
-# any non-ASCII letter): every match of `_LINE_FORMS` contains one, on the match's own line,
-# or is on the text's first line (always tried). The emoji form starts its line with an emoji:
+# any non-ASCII letter but those `re` folds to ASCII, which the folded view gives as those
+# letters): every match of `_LINE_FORMS` contains one, on the match's own line, or is on the
+# text's first line (always tried). The emoji form starts its line with an emoji:
 # its trigger is a line starting with a non-ASCII character (one report per such line, where
 # "an emoji then two letters" fired at every character of a run of emoji).
 _LINE_TRIGGERS = [
@@ -688,9 +688,13 @@ class NameExtractor(Extractor):
         # with the core, Python looks at them only for the rare word the core defers.
         # One database for the cue forms, "here" and the title-form triggers (whose starts
         # are not needed, but a second scan of the text costs more than reporting them).
+        # `folds`: a text holding a letter case-insensitive `re` matches to an ASCII one
+        # ("ſoy", "ıt's"; a dotless i is common in real ads) is scanned as `folded_view`
+        # gives it, as the core's trigger scan reads it (`_core_triggers`), not searched
+        # whole, which one such letter in one ad would force on its whole batch.
         self._prefilter = Prefilter(
             [_TRIGGER, _HERE_TRIGGER, *_LINE_TRIGGERS, _NAME_TRIGGER], caseless=True,
-            som=True)
+            som=True, folds=True)
         # A cue as written ("Call  me") -> as recorded ("call me"); a few dozen spellings.
         self._cue_of: dict[str, str] = {}
         self._scanner = _scanner_for(self) if core.provides("NameScanner") else None
@@ -1095,10 +1099,9 @@ class NameExtractor(Extractor):
 
     def _hits(self, text: str) -> list[tuple[int, int, int]] | None:
         """The prefilter's scan of `text` (`_NAME_TRIGGER`'s hits under `_TRIGGER`'s id 0), or
-        None where the whole text is searched: without Hyperscan, or for a text holding a
-        letter the triggers do not see (`holds_folded_letter`: a cue or title word like "ſoy";
-        rare, so the triggers stay ASCII)."""
-        if not self._prefilter.available or holds_folded_letter(text):
+        None where the whole text is searched: without Hyperscan. A cue or title word with a
+        letter `re` folds to ASCII ("ſoy") is found by the scan of its folded view."""
+        if not self._prefilter.available:
             return None
         name_id = _NAME_TRIGGER_ID
         return [(0, start, end) if pid == name_id else (pid, start, end)
