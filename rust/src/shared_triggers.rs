@@ -432,13 +432,20 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn each_group_finds_what_its_own_dfa_finds() {
-        let shared = SharedTriggers::build(&groups()).unwrap();
-        let own: Vec<TriggerAutomaton> = groups()
+    /// The shared automaton of `groups` and each group's own, built alone: what the tests
+    /// compare.
+    fn shared_and_own(groups: Vec<(TriggerForm, bool)>) -> (SharedTriggers, Vec<TriggerAutomaton>) {
+        let shared = SharedTriggers::build(&groups).unwrap();
+        let own = groups
             .into_iter()
             .map(|(g, _)| TriggerAutomaton::build(g).unwrap())
             .collect();
+        (shared, own)
+    }
+
+    #[test]
+    fn each_group_finds_what_its_own_dfa_finds() {
+        let (shared, own) = shared_and_own(groups());
         for text in [
             "",
             "it\u{2019}s Age 5",
@@ -482,11 +489,7 @@ mod tests {
         let (named, _, places) = merge(&g).unwrap();
         assert!(named.contains(&(0x17f, b's')));
         assert!(places.iter().all(|p| !p.widen));
-        let shared = SharedTriggers::build(&g).unwrap();
-        let own: Vec<TriggerAutomaton> = g
-            .into_iter()
-            .map(|(g, _)| TriggerAutomaton::build(g).unwrap())
-            .collect();
+        let (shared, own) = shared_and_own(g);
         for text in [
             "it\u{17f} age",
             "x it\u{17f}.",

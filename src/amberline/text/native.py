@@ -127,7 +127,6 @@ def unicode_tables() -> UnicodeTables:
     return disk_cache.cached("unicode tables", _cache_key(), _compute_tables, _encode, _decode)
 
 
-
 @cache
 def fold_table() -> dict[int, int]:
     """The letters Python's case-insensitive `re` matches to ASCII ones ("ſ" to "s", "İ" to

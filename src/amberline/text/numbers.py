@@ -51,7 +51,6 @@ _NON_ORDINARY = regex(rf"[^\w|{_PLAIN}]|_")
 _ALL_PLAIN = regex(rf"[0-9{_PLAIN}]+")  # a run with nothing to rewrite
 
 
-
 def _value(word: str) -> str:
     """The digit a number word stands for, whatever its case."""
     value = _VALUES.get(word)  # the spelling as written is usually a key already
