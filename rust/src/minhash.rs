@@ -382,8 +382,8 @@ impl PyMinHashSigner {
         // first and copied after wrote the whole matrix twice more.
         // SAFETY: the GIL is held; a NULL source makes a bytes object of 4 * `values` bytes,
         // not yet written (a new reference, or NULL with an error set). Nothing else refers to
-        // it until it is returned, and every value is written below before that (each row by
-        // `sign` or, for a text that panicked, by the fill after it).
+        // it until it is returned, and it is zeroed, then every value written, before that
+        // (each row by `sign` or, for a text that panicked, by the fill after it).
         let matrix = unsafe {
             Bound::from_owned_ptr_or_err(
                 py,
@@ -399,8 +399,13 @@ impl PyMinHashSigner {
                 "no aligned storage for the signatures",
             ));
         }
-        // SAFETY: see above; this is the only view of the storage while it is written.
-        let sig = unsafe { std::slice::from_raw_parts_mut(storage.cast::<u32>(), values) };
+        // SAFETY: see above; this is the only view of the storage while it is written. Zeroed
+        // first: a `&mut [u32]` must not point at uninitialised memory, even if only written
+        // through (one `memset`, where the copy it replaced was a second pass of reads too).
+        let sig = unsafe {
+            std::ptr::write_bytes(storage, 0, values * 4);
+            std::slice::from_raw_parts_mut(storage.cast::<u32>(), values)
+        };
         let (empty, declined, errors) = py.detach(|| {
             let mut empty = vec![0u8; n_texts];
             let (mut declined, mut errors) = (Vec::new(), Vec::new());
