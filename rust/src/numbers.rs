@@ -1200,7 +1200,7 @@ mod tests {
                 let class = if c < 0x80 { CLASS[c as usize] } else { 0 };
                 let bit = |yes: bool| u32::from(yes) << k;
                 want.0 |= bit(class & STARTS != 0 && class & DIGIT == 0);
-                want.1 |= bit(c >= 0x80 && c < 0x8000_0000);
+                want.1 |= bit((0x80..0x8000_0000).contains(&c));
                 want.2 |= bit(class & LETTER != 0);
                 want.3 |= bit(class & DIGIT != 0);
             }
