@@ -25,6 +25,7 @@ from warcio.warcwriter import WARCWriter
 
 from amberline.ingest import BadRecord, ReadOptions, UnsupportedInput, hash_image, read_path
 from amberline.ingest.html_folder import html_to_text
+from amberline.ingest.jsonl import open_stream
 from amberline.ingest.records import parse_datetime
 from amberline.link.pdq_words import hamming, hex_to_words
 from amberline.model import Ad
@@ -173,6 +174,16 @@ def test_gzip_jsonl_progress_adds_up_to_file_size(tmp_path: Path) -> None:
     assert len(items) == 6000 and all(isinstance(i, Ad) for i in items)
     assert items[0].source == "big"
     assert sum(seen) == path.stat().st_size and len(seen) >= 2
+
+
+def test_input_is_read_in_large_reads(tmp_path: Path) -> None:
+    """An input file is read tens of kilobytes per system call, not a 4 KiB block at a time
+    (one read per few records); fails with Python's default buffering."""
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": AD1}) + "\n" for i in range(5000)))
+    with open_stream(path) as (raw, stream):
+        assert json.loads(stream.readline())["id"] == "0"
+        assert raw.raw.tell() >= 1 << 16  # what the first read took from the file
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
