@@ -282,7 +282,7 @@ def stage_pass(screener: Screener, ads: list[Ad], batch: int = 1000,
             t = tick(f"extract:{extractor.name}", t)
         found_flags = screener._indicate(joined)
         t = tick("lexicon", t)
-        found_excluded = boilerplate.find_batch(joined, starts)
+        found_excluded = boilerplate.find_batch(joined, starts, screener._boilerplate)
         core.forget_batch()  # (as `Screener._screen_batch` does)
         t = tick("boilerplate", t)
         if screener._batched:  # dealing is part of the batch finish

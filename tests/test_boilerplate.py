@@ -24,6 +24,7 @@ from amberline.text.boilerplate import (
     NAVIGATION,
     REMOVED_AD,
     find_boilerplate,
+    is_excluded,
     whole_ad,
 )
 from core_support import fixture_strings
@@ -201,34 +202,97 @@ def triggers():
     return boilerplate.Triggers(boilerplate._trigger_patterns(folding))
 
 
-def _assert_batch_same(texts: list[str], prefilter, monkeypatch) -> None:
+@pytest.fixture(scope="module")
+def engine():
+    """`PATTERN` on the core's regex engine, as the pipeline runs it (None without the core:
+    the batch path is then checked with `re` alone)."""
+    from amberline.extract._native import pattern
+
+    return pattern(boilerplate.PATTERN)
+
+
+def _assert_batch_same(texts: list[str], prefilter, monkeypatch, engine=None) -> None:
+    """The batch path gives the whole text's exclusions, by `re` and by the core's engine."""
     monkeypatch.setattr(boilerplate, "_prefilter", lambda: prefilter)
     joined = BATCH_SEPARATOR.join(texts)
     starts = [0, *accumulate(len(t) + len(BATCH_SEPARATOR) for t in texts[:-1])]
-    assert boilerplate.find_batch(joined, starts) == find_boilerplate(joined)
+    expected = find_boilerplate(joined)
+    assert boilerplate.find_batch(joined, starts) == expected
+    if engine is not None:
+        assert boilerplate.find_batch(joined, starts, engine) == expected
 
 
-def test_batch_path_on_the_fixtures_and_the_synthetic_corpus(triggers, monkeypatch) -> None:
+def test_batch_path_on_the_fixtures_and_the_synthetic_corpus(triggers, engine,
+                                                             monkeypatch) -> None:
     from amberline.synth.generate import generate
 
     texts = fixture_strings("test_boilerplate.py")
     assert sum(bool(find_boilerplate(t)) for t in texts) >= 8
-    _assert_batch_same(texts, triggers, monkeypatch)
+    _assert_batch_same(texts, triggers, monkeypatch, engine)
     ads, _truth = generate(3000, 3)
     texts = [f"{ad['title']}\n{ad['body']}" for ad in ads]
-    _assert_batch_same(texts, triggers, monkeypatch)
+    _assert_batch_same(texts, triggers, monkeypatch, engine)
 
 
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(st.one_of(_PHRASES, st.text()), min_size=1, max_size=6))
-def test_batch_path_on_fuzzed_text(triggers, monkeypatch, texts: list[str]) -> None:
-    _assert_batch_same(texts, triggers, monkeypatch)
+def test_batch_path_on_fuzzed_text(triggers, engine, monkeypatch, texts: list[str]) -> None:
+    _assert_batch_same(texts, triggers, monkeypatch, engine)
 
 
-def test_batch_path_on_huge_text(triggers, monkeypatch) -> None:
+def test_batch_path_on_huge_text(triggers, engine, monkeypatch) -> None:
     rng = random.Random(9)
     words = [*_WORDS, "18", " ", "  ", "\n", "-", "x" * 80]
     texts = [" ".join(rng.choice(words) for _ in range(20_000)) for _ in range(2)]
     texts += [" " * 50_000 + "- a - b.com", "the ad " + "\u3000" * 30_000 + "was removed"]
-    _assert_batch_same(texts, triggers, monkeypatch)
+    _assert_batch_same(texts, triggers, monkeypatch, engine)
+
+
+def test_a_panic_of_the_engine_fails_the_batch_naming_its_ad(triggers, monkeypatch) -> None:
+    from amberline import _core, core
+    from amberline.extract._native import char_tables
+    from amberline.extract._program import program
+
+    if not core.active():
+        pytest.skip("the compiled core is not built")
+    flags, folds, _ = char_tables()
+    engine = _core.Pattern(program(boilerplate.PATTERN), flags, folds, ord("\u2603"))
+    monkeypatch.setattr(boilerplate, "_prefilter", lambda: triggers)
+    texts = ["Post ID: 123 ohio", "plain text", "I am at least 18 \u2603", "Post ID: 9"]
+    joined = BATCH_SEPARATOR.join(texts)
+    starts = [0, *accumulate(len(t) + len(BATCH_SEPARATOR) for t in texts[:-1])]
+    with pytest.raises(core.CoreFailure, match="text 2 "):
+        boilerplate.find_batch(joined, starts, engine)
+    joined = joined.replace("\u2603", "x")
+    assert len(boilerplate.find_batch(joined, starts, engine)) == 3
+    assert boilerplate.find_batch(joined, starts, engine) == find_boilerplate(joined)
+
+
+_INTERVALS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(0, 12)),
+                      max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(exclusions=_INTERVALS, items=_INTERVALS)
+def test_batch_exclusion_is_is_excluded(exclusions, items) -> None:
+    """The batch finish drops an item exactly where `is_excluded` says its ad's exclusions
+    cover it (overlapping and empty stretches included)."""
+    import numpy as np
+
+    from amberline.model import Exclusion
+    from amberline.pipeline import _exclude
+
+    by_ad: dict[int, list[Exclusion]] = {}
+    for ad, start, length in exclusions:
+        by_ad.setdefault(ad, []).append(Exclusion(start, start + length, "navigation", ""))
+    ad, start, end = (np.array([row[k] for row in items], dtype=np.int64) for k in range(3))
+    end = start + end
+    keep = np.ones(len(items), dtype=bool)
+    keep[::3] = False  # (items dropped before stay dropped)
+    expected = [bool(k) and not is_excluded(s, e, by_ad.get(a, []))
+                for k, a, s, e in zip(keep.tolist(), ad.tolist(), start.tolist(), end.tolist(),
+                                      strict=True)]
+    if by_ad:
+        _exclude(ad, start, end, keep, by_ad)
+    assert keep.tolist() == expected

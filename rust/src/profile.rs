@@ -1119,33 +1119,27 @@ impl PriceReader {
     }
 }
 
-// ---- the engine alone, for tests ----------------------------------------------------------
+// ---- one pattern ---------------------------------------------------------------------------
 
-/// One pattern on the core's engine: `finditer` rows, to hold the engine to `re` itself.
+/// One Python pattern on the core's engine, `re`'s `finditer` as rows: the boilerplate stage
+/// runs its pattern on it (`text/boilerplate.py`), and tests hold the engine to `re` with it.
 #[pyclass(frozen, module = "amberline._core")]
 pub struct Pattern {
     chars: Chars,
     regex: Regex,
+    panic_on: Option<u32>,
 }
 
-#[pymethods]
 impl Pattern {
-    #[new]
-    fn new(program: Program, flags: &[u8], folds: Vec<(u32, u8)>) -> PyResult<Self> {
-        let chars = Chars::new(flags, folds, Vec::new())?;
-        let regex = chars.compile(&program)?;
-        Ok(Pattern { chars, regex })
-    }
-
-    /// `finditer(text)` on one text given as UTF-32-LE: per non-empty match, start, end and
-    /// (start, end) of every group (-1 if unset), int64.
-    fn finditer<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let (text, _) = batch_view(data, &[0])?;
+    /// The non-empty matches of `finditer(text, pos)` (`text` ends where the search must
+    /// end, as `re`'s `endpos`), each as `lead` then start, end and (start, end) of every
+    /// group (-1 if unset).
+    fn matches(&self, text: &[u32], pos: usize, lead: &[i64], rows: &mut Vec<i64>) {
         let t = &self.chars.tables;
         let mut s = self.regex.scratch();
-        let mut rows = Vec::new();
-        let mut pos = 0;
-        while let Some((a, b)) = self.regex.next_nonempty(t, &text, pos, &mut s) {
+        let mut pos = pos;
+        while let Some((a, b)) = self.regex.next_nonempty(t, text, pos, &mut s) {
+            rows.extend_from_slice(lead);
             rows.extend([a as i64, b as i64]);
             for g in 1..self.regex.n_groups {
                 for k in [2 * g, 2 * g + 1] {
@@ -1155,7 +1149,76 @@ impl Pattern {
             }
             pos = b;
         }
+    }
+}
+
+#[pymethods]
+impl Pattern {
+    /// `panic_on`: tests only, a character on which `finditer_stretches` panics in a stretch
+    /// that holds it.
+    #[new]
+    #[pyo3(signature = (program, flags, folds, panic_on=None))]
+    fn new(
+        program: Program,
+        flags: &[u8],
+        folds: Vec<(u32, u8)>,
+        panic_on: Option<u32>,
+    ) -> PyResult<Self> {
+        let chars = Chars::new(flags, folds, Vec::new())?;
+        let regex = chars.compile(&program)?;
+        Ok(Pattern {
+            chars,
+            regex,
+            panic_on,
+        })
+    }
+
+    /// `finditer(text)` on one text given as UTF-32-LE: per non-empty match, start, end and
+    /// (start, end) of every group (-1 if unset), int64.
+    fn finditer<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let (text, _) = batch_view(data, &[0])?;
+        let mut rows = Vec::new();
+        self.matches(&text, 0, &[], &mut rows);
         le_column(py, &rows)
+    }
+
+    /// `finditer(text, start, end)` for each (start, end) of `stretches` of one text given
+    /// as UTF-32-LE (a batch's joined text, a stretch per ad: look-behinds see what comes
+    /// before a stretch, nothing sees what comes after it): per non-empty match, the
+    /// stretch's index, then as `finditer`; and (index, message) of each stretch whose search
+    /// panicked (its matches left out).
+    fn finditer_stretches<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        stretches: Vec<(usize, usize)>,
+    ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
+        let (text, _) = batch_view(data, &[0])?;
+        if stretches
+            .iter()
+            .any(|&(start, end)| start > end || end > text.len())
+        {
+            return Err(PyValueError::new_err("a stretch outside the text"));
+        }
+        let (rows, errors) = py.detach(|| {
+            let mut rows = Vec::new();
+            let mut errors = Vec::new();
+            for (index, &(start, end)) in stretches.iter().enumerate() {
+                let kept = rows.len();
+                let found = catch_unwind(AssertUnwindSafe(|| {
+                    if self.panic_on.is_some_and(|p| text[start..end].contains(&p)) {
+                        panic!("test panic on request");
+                    }
+                    self.matches(&text[..end], start, &[index as i64], &mut rows)
+                }));
+                if let Err(payload) = found {
+                    rows.truncate(kept);
+                    errors.push((index, panic_message(payload.as_ref())));
+                }
+            }
+            (rows, errors)
+        });
+        Ok((le_column(py, &rows)?, errors))
     }
 
     /// `fullmatch(text, pos, end)` and `search(text, pos, end)` of one text.

@@ -28,7 +28,7 @@ import numpy as np
 from amberline import __version__, core
 from amberline.collector import collector_paused
 from amberline.extract import BATCH_SEPARATOR, build_extractors
-from amberline.extract._native import SpanColumns
+from amberline.extract._native import SpanColumns, pattern
 from amberline.extract.base import Extractor
 from amberline.extract.fields import FieldColumns, FieldReader, field_spans
 from amberline.extract.phones import PhoneExtractor
@@ -140,6 +140,7 @@ class Screener:
         self._batched = core.active()
         prepare()  # everything is compiled here, none of it on the first batch
         boilerplate.prepare()
+        self._boilerplate = pattern(boilerplate.PATTERN)  # None: `re` runs it
 
     def screen(self, ad: Ad) -> Screening:
         return self.screen_batch([ad])[0]
@@ -174,7 +175,7 @@ class Screener:
         stage.name = "indicate"
         lexicon_flags = self._indicate(joined)
         stage.name = "boilerplate"
-        found_excluded = boilerplate.find_batch(joined, starts)
+        found_excluded = boilerplate.find_batch(joined, starts, self._boilerplate)
         core.forget_batch()  # (its joined text and buffers, read by no later stage)
         stage.name = "score"
         if self._batched:
@@ -532,12 +533,19 @@ def _locate(
 def _exclude(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarray,
              exclusions: dict[int, list[Exclusion]]) -> None:
     """Unset `keep` for the items of an ad with exclusions that lie in one (`_finish`'s
-    `is_excluded`, local offsets)."""
-    suspects = np.flatnonzero(keep & np.isin(ad, np.fromiter(exclusions, np.int64)))
-    for k, a, s, e in zip(suspects.tolist(), ad[suspects].tolist(), start[suspects].tolist(),
-                          end[suspects].tolist(), strict=True):
-        if is_excluded(s, e, exclusions[a]):
-            keep[k] = False
+    `is_excluded`, local offsets), all at once: with each ad's exclusions in order of start,
+    an item [s, e) overlaps one of them exactly when, of those starting before e, one ends
+    after s, i.e. the furthest end among them lies after s."""
+    rows = sorted((a, x.start, x.end) for a, found in exclusions.items() for x in found)
+    if not rows:
+        return
+    ex_ad, ex_start, ex_end = np.array(rows, dtype=np.int64).T
+    # (ad, offset) as one int64 key: the ad's exclusions sort together, by offset
+    base, item_base = ex_ad << 32, ad << 32
+    furthest = np.maximum.accumulate(base + ex_end)  # within an ad: the key's ad dominates
+    last = np.searchsorted(base + ex_start, item_base + end, side="left") - 1
+    at = np.maximum(last, 0)
+    keep &= ~((last >= 0) & (ex_ad[at] == ad) & (furthest[at] > item_base + start))
 
 
 def _ordered(ad: np.ndarray, start: np.ndarray, end: np.ndarray, keep: np.ndarray | None,

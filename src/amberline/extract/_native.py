@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import re._constants as _constants
 import threading
 import unicodedata
@@ -27,7 +28,7 @@ import numpy as np
 
 from amberline import core, disk_cache
 from amberline.extract._prefilter import CoreTriggers, any_item, core_triggers
-from amberline.extract._program import Unsupported
+from amberline.extract._program import Unsupported, program
 from amberline.model import Span
 from amberline.text import native
 
@@ -57,6 +58,17 @@ def build(name: str, factory: Callable[[Any], object]) -> object | None:
         warnings.warn(f"{name}: the core cannot run this extractor's patterns ({exc}); "
                       "it uses the Python reference.", core.CoreMissingWarning, stacklevel=3)
         return None
+
+
+def pattern(regex: re.Pattern[str]) -> object | None:
+    """`regex` on the core's engine (`_core.Pattern`: `re`'s semantics with this Python's
+    tables), or None when `re` runs it (no core, or a pattern the engine cannot run exactly:
+    one warning, as `build`)."""
+    def compile_core(module: Any) -> object:
+        flags, folds, _ = char_tables()
+        return module.Pattern(program(regex), flags, folds)
+
+    return build("Pattern", compile_core)
 
 
 def rows(reader: Any, text: str, width: int, *options: object) -> list[list[int]]:

@@ -21,7 +21,10 @@ Speed: Python's `re` tries every alternative of the pattern at every position of
 which cost more than all the rest of an ad's screening together. `find_batch` finds the same
 exclusions in a batch of ads by running the pattern only over the ads in which a Hyperscan
 trigger fires; each trigger is a superset of what one alternative can match (see `_TRIGGERS`),
-so an ad without a trigger has no boilerplate. `find_boilerplate` stays the reference.
+so an ad without a trigger has no boilerplate. On crawled pages most ads have a trigger (an
+age gate, a title suffix), and `re` over their whole text was still most of their screening,
+so with the compiled core the pattern runs on the core's engine (`_core.Pattern`, `re`'s
+semantics, handed by the pipeline). `find_boilerplate` stays the reference.
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
+
+import numpy as np
 
 try:  # pragma: no cover - depends on the platform
     import hyperscan
 except ImportError:  # pragma: no cover
     hyperscan = None
 
-from amberline import disk_cache
+from amberline import core, disk_cache
 from amberline.disk_cache import regex
 from amberline.model import Exclusion
 from amberline.text.encoded import encoded
@@ -78,14 +84,14 @@ _NAVIGATION = (
     rf"|(?<=\S){_S}-{_S}[^\n\f\-]{{1,60}}?{_S}-{_S}(?:www\.)?[a-z0-9-]{{2,40}}"
     rf"\.(?:com|net|org|co\.uk|ca|info|biz)\b"
 )
-_PATTERN = regex(
+PATTERN = regex(
     rf"(?P<removed>{_REMOVED})|(?P<disclaimer>{_DISCLAIMER})|(?P<navigation>{_NAVIGATION})",
     re.IGNORECASE,
 )
 _RULES = {"removed": REMOVED_AD, "disclaimer": DISCLAIMER, "navigation": NAVIGATION}
 
 
-# Hyperscan triggers, one or more per alternative of `_PATTERN`: whatever text an alternative
+# Hyperscan triggers, one or more per alternative of `PATTERN`: whatever text an alternative
 # matches, some trigger matches inside it. They scan the text as ASCII with "?" for every
 # other character (as the extractors' prefilters do), caselessly, so each element of an
 # alternative maps to a set holding every byte its Python counterpart can match:
@@ -171,11 +177,12 @@ def prepare() -> None:
     _prefilter()
 
 
-def find_batch(joined: str, starts: Sequence[int]) -> list[Exclusion]:
+def find_batch(joined: str, starts: Sequence[int], engine: Any = None) -> list[Exclusion]:
     """`find_boilerplate(joined)` for ads joined by `BATCH_SEPARATOR` (`starts`: where each
-    begins), with the pattern run only over the ads in which a trigger fires. No match
-    crosses the separator's form feed, so the matches within one ad's stretch (up to the
-    next ad) are those the whole text gives there."""
+    begins), with the pattern run only over the ads in which a trigger fires: by `engine`
+    (`PATTERN` on the core's engine, `extract._native.pattern`) when given, else by `re`. No
+    match crosses the separator's form feed, so the matches within one ad's stretch (up to
+    the next ad) are those the whole text gives there."""
     prefilter = _prefilter()
     if prefilter is None or not starts:
         return find_boilerplate(joined)
@@ -184,12 +191,32 @@ def find_batch(joined: str, starts: Sequence[int]) -> list[Exclusion]:
         return []
     ads = sorted({bisect_right(starts, end - 1) - 1 for end in ends})
     last = len(starts) - 1
-    finditer = _PATTERN.finditer
+    stretches = [(starts[i], starts[i + 1] if i < last else len(joined)) for i in ads]
+    if engine is not None:
+        return _found_by(engine, joined, ads, stretches)
+    finditer = PATTERN.finditer
     return [
         Exclusion(m.start(), m.end(), _RULES[m.lastgroup or "navigation"], m.group())
-        for i in ads
-        for m in finditer(joined, starts[i], starts[i + 1] if i < last else len(joined))
+        for start, end in stretches
+        for m in finditer(joined, start, end)
     ]
+
+
+# Each rule's group in the engine's rows: (column of the group's start, reason).
+_GROUP_COLUMNS = [(3 + 2 * (index - 1), _RULES[name]) for name, index in PATTERN.groupindex.items()]
+
+
+def _found_by(engine: Any, joined: str, ads: list[int], stretches: list[tuple[int, int]]
+              ) -> list[Exclusion]:
+    """The exclusions the core's engine finds in `stretches` of `joined` (those of `ads`);
+    a stretch it panicked on fails the batch (`core.CoreFailure`, naming its ad)."""
+    data, errors = engine.finditer_stretches(core.batch_buffer([joined])[0], stretches)
+    core.raise_failures("boilerplate", [(ads[k], message) for k, message in errors])
+    rows = np.frombuffer(data, dtype="<i8").reshape(-1, 3 + 2 * PATTERN.groups).tolist()
+    # (one top-level group of `PATTERN` takes part in each match: its rule is the reason)
+    return [Exclusion(row[1], row[2], next(rule for column, rule in _GROUP_COLUMNS
+                                             if row[column] >= 0), joined[row[1]:row[2]])
+            for row in rows]
 
 
 def find_boilerplate(text: str) -> list[Exclusion]:
@@ -197,7 +224,7 @@ def find_boilerplate(text: str) -> list[Exclusion]:
     `removed_ad` exclusion covers only its notice here; `whole_ad` widens it to its ad."""
     return [
         Exclusion(m.start(), m.end(), _RULES[m.lastgroup or "navigation"], m.group())
-        for m in _PATTERN.finditer(text)
+        for m in PATTERN.finditer(text)
     ]
 
 
