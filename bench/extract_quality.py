@@ -21,8 +21,6 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import phonenumbers
-
 from amberline.model import Ad
 from amberline.pipeline import Screener
 from amberline.synth.generate import write_corpus
@@ -128,6 +126,8 @@ def anonymised(form: str) -> str:
 
 def reference_phones(text: str) -> dict[str, str]:
     """E.164 -> the text as written, from `phonenumbers.PhoneNumberMatcher` (US, VALID)."""
+    import phonenumbers  # (not with this module: `bench/screen.py`'s cold runs import it)
+
     out: dict[str, str] = {}
     for m in phonenumbers.PhoneNumberMatcher(text, "US", phonenumbers.Leniency.VALID):
         out.setdefault(phonenumbers.format_number(
