@@ -222,8 +222,9 @@ def test_document_round_trip_keeps_values_and_order() -> None:
     flags = [Flag("youth", "Zoë", 7, 10, 1.5, "youth.x", "c", 0.25)]
     assert documents.decode(documents.encode(spans, flags)) == (spans, flags)
     assert documents.decode(None) == ([], [])
-    assert documents.identifier_values(spans + spans) == [
-        ("descriptor", '{"kind":"hair","value":"red"}'), ("age", str(2**70)), ("name", "Zoë")]
+    assert documents.identifier_rows(7, spans + spans) == [
+        (7, "descriptor", '{"kind":"hair","value":"red"}'), (7, "age", str(2**70)),
+        (7, "name", "Zoë")]
 
 
 def test_values_sqlite3_would_adapt_are_bound_as_before_without_a_failed_lookup() -> None:

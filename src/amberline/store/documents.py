@@ -89,16 +89,21 @@ def decode_spans(document: bytes | None) -> list[Span]:
     return decode(document)[0]
 
 
-def identifier_values(spans: Iterable[Span]) -> list[tuple[str, str]]:
-    """Distinct (kind, stored value text) of the indexed kinds, in first-seen order."""
-    out: dict[tuple[str, str], None] = {}
+def identifier_rows(ad_id: int, spans: Iterable[Span]) -> list[tuple[int, str, str]]:
+    """The ad's `identifiers` rows: (ad_id, kind, stored value text) of each distinct
+    (kind, value) of the indexed kinds, in first-seen order.
+
+    Rows rather than (kind, value) pairs: a scan makes them for every ad, and the pairs were
+    only ever copied into rows by the caller, a second loop and tuple per identifier.
+    """
+    out: dict[tuple[int, str, str], None] = {}
     for s in spans:
         kind = s.kind
         if kind in INDEXED_KINDS:
             value = s.value
             if type(value) is not str:  # ages: `encode_value`'s text of an int, made here
                 value = str(value) if type(value) is int else encode_value(value)[0]
-            out[kind, value] = None
+            out[ad_id, kind, value] = None
     return list(out)
 
 

@@ -232,13 +232,12 @@ def insert_children(conn: sa.Connection, items: Items, new_ids: dict[str, int]) 
     category_rows: list[tuple[Any, ...]] = []
     hash_rows: list[tuple[Any, ...]] = []
     pending = dict(new_ids)
-    identifier_values, category_counts = documents.identifier_values, documents.category_counts
+    identifiers_of, category_counts = documents.identifier_rows, documents.category_counts
     for ad, screening in items:
         ad_id = pending.pop(screening.ad_key, None)
         if ad_id is None:  # a duplicate, or a repeat of a key already handled in this batch
             continue
-        for kind, value in identifier_values(screening.spans):
-            identifier_rows.append((ad_id, kind, value))
+        identifier_rows += identifiers_of(ad_id, screening.spans)
         for category, n in category_counts(screening.flags).items():
             category_rows.append((ad_id, category, n))
         for h in ad.image_hashes:

@@ -128,7 +128,7 @@ def _convert(conn: sa.Connection, lo: int, hi: int) -> None:
     for ad_id in ids:
         docs.append({"ad": ad_id, "doc": documents.encode(spans[ad_id], flags[ad_id])})
         identifiers += [{"ad_id": ad_id, "kind": kind, "value": value}
-                        for kind, value in documents.identifier_values(spans[ad_id])]
+                        for _, kind, value in documents.identifier_rows(ad_id, spans[ad_id])]
         categories += [{"ad_id": ad_id, "category": category, "flags": n}
                        for category, n in documents.category_counts(flags[ad_id]).items()]
     if docs:
