@@ -20,9 +20,14 @@ if TYPE_CHECKING:
     from amberline.store.database import Store
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewAd:
-    """An ad a batch newly stored: its row id, the ad and its screening."""
+    """An ad a batch newly stored: its row id, the ad and its screening.
+
+    Not frozen, though no hook changes one: a scan makes one per new ad, and a frozen
+    dataclass sets each field through `object.__setattr__`, a call per field that made the
+    record cost several times what a plain one does.
+    """
 
     id: int
     ad: Ad
