@@ -115,12 +115,13 @@ def store_batch(
         if refused:
             store.quarantine(scan_id, list(refused.values()))
         positions = first_new(items, new_ids)
-        new = [NewAd(new_ids[items[i][1].ad_key], *items[i]) for i in positions]
+        chosen = list(map(items.__getitem__, positions))  # the new ads' items, in order
+        new = [NewAd(new_ids[screening.ad_key], ad, screening) for ad, screening in chosen]
         if new:
             for hook in hooks:
                 given = (prepared or {}).get(hook.name)
                 values = ([given[i] for i in positions] if given is not None
-                          else hook.prepare([items[i] for i in positions]))
+                          else hook.prepare(list(chosen)))
                 hook.write(store, new, values)
     return StoredBatch(new_ids, new, refused)
 
