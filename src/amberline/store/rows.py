@@ -125,7 +125,10 @@ def insert_new_ads(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> dict[str
         if process is not None:  # a few columns only (JSON, timestamps, ...)
             values[i::width] = _converted(values[i::width], process)
     _sqlite_insert(conn, ads, AD_COLUMNS, values, conflict=("key",))
-    return dict(conn.exec_driver_sql("SELECT key, id FROM ads WHERE id > ?", (before,)).all())
+    # Read on the driver's connection (the same transaction): a row per new ad, which
+    # SQLAlchemy's result would make a Row object of, only to be taken apart again here.
+    return dict(conn.connection.driver_connection.execute(
+        "SELECT key, id FROM ads WHERE id > ?", (before,)))
 
 
 def _converted(column: list[Any], process: Callable[[Any], Any]) -> list[Any]:
