@@ -167,14 +167,33 @@ def test_hostile_batches(screener: Screener, metas: list, stated: list[list[Span
 @given(texts=st.lists(hostile_texts(st.sampled_from([*_VALUES, "in ", " and ", ", "])),
                       max_size=8))
 def test_places_found_each_is_extract(screener: Screener, texts: list[str]) -> None:
+    """With and without extra attrs (rows are made once per place and kept: each call after
+    the first reads some from there)."""
     places = screener._places
-    got = [[(value, confidence, attrs, list(attrs)) for value, confidence, attrs in found]
-           for found in places.found_each(texts)]
-    want = [[(s.value, s.confidence, unlisted, list(unlisted))
-             for s in places.extract(text)
-             for unlisted in [{k: v for k, v in s.attrs.items() if k != "listed"}]]
-            for text in texts]
-    assert got == want
+    for extra in ({}, {"origin": "field", "field": META_LOCATION}, {"field": "other"}):
+        got = [[(value, confidence, attrs, list(attrs)) for value, confidence, attrs in found]
+               for found in places.found_each(texts, extra)]
+        want = [[(s.value, s.confidence, attrs, list(attrs))
+                 for s in places.extract(text)
+                 for attrs in [{**{k: v for k, v in s.attrs.items() if k != "listed"},
+                                **extra}]]
+                for text in texts]
+        assert got == want
+
+
+def test_fields_every_ad_gives_and_some_do_not(screener: Screener) -> None:
+    """A field that every ad of the batch gives (read in one pass), then one that some ads
+    lack, or give empty, in the same reader: the same spans as ad by ad."""
+    reader = FieldReader(screener._phones, screener._places)
+    every = [{META_AGE: age, META_LOCATION: place} for age, place in
+             [("23", "Dallas"), ("19", "Austin, TX"), ("23", "Dallas"), ("n/a", "Reno")]]
+    _assert_same(screener, every, [[] for _ in every], reader)
+    some = [*every, {META_LOCATION: "Tulsa"}, {META_AGE: "20"}, None, {META_PHONE: ""},
+            {META_AGE: "", META_LOCATION: ""}]
+    stated = [[_STATED[1]], [], [_STATED[4]], [], [], [], [], [], []]
+    got = _assert_same(screener, some, stated, reader)
+    assert [s.kind for s in got[5]] == [AGE] and [s.kind for s in got[4]] == [PLACE]
+    assert [s.kind for s in got[0]] == [PLACE]  # the text states the age
 
 
 # Texts that state ages, phones and places (some the fields' own), with what moves offsets

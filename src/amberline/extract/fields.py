@@ -23,10 +23,11 @@ itself, and what the text states is checked on columns, with no span looked at.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
-from typing import Any
+from itertools import chain, compress, filterfalse, repeat
+from operator import contains, itemgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +36,9 @@ from amberline.extract._native import SpanColumns
 from amberline.extract.ages import MAX_AGE, MIN_AGE, ORIGIN_FIELD, parse_number
 from amberline.extract.base import Extractor
 from amberline.model import AGE, META_AGE, META_LOCATION, META_PHONE, PHONE, PLACE, Span
+
+if TYPE_CHECKING:
+    from amberline.extract.places import PlaceExtractor
 
 EXTRACTOR = "fields"
 # "23", "23 years", "23 yrs old", "twenty-three": the whole field is the age, or it is not one.
@@ -94,51 +98,98 @@ class FieldReader:
     The batch finish has the core make the spans of `columns`, at their final offsets, with
     the text's; `spans` makes them here."""
 
-    def __init__(self, phones: Extractor, places: Extractor | None = None) -> None:
+    def __init__(self, phones: Extractor, places: PlaceExtractor | None = None) -> None:
         self.phones, self.places = phones, places
         self._phones_found: dict[str, _Found] = {}
         self._places_found: dict[str, _Found] = {}
 
-    def columns(self, metas: Sequence[Mapping[str, str] | None],
-                stated: Callable[[str], Container[tuple[int, Any]]]) -> FieldColumns | None:
+    def columns(self, metas: Sequence[dict[str, str] | None],
+                stated: Callable[[str], Collection[tuple[int, Any]]]) -> FieldColumns | None:
         """The field spans of a batch whose ad i has the fields `metas[i]`, as `field_spans`
         gives them ad by ad, or None when there are none; `stated(kind)` holds (i, value) for
-        each span of that kind in ad i's text (asked only of kinds a field gives)."""
-        with_meta = [i for i, meta in enumerate(metas) if meta]
+        each span of that kind in ad i's text (asked only of kinds a field gives).
+
+        Each field is read column by column (the ads that give it, their values, the rows
+        each value gives), by C-level passes rather than Python per ad: a batch's ads share
+        their few values, so the rows are the value's own, shared, until the columns are
+        made."""
+        with_meta = list(compress(range(len(metas)), metas))
         if not with_meta:
             return None
-        given = [metas[i] for i in with_meta]
-        ages = [(i, meta[META_AGE]) for i, meta in zip(with_meta, given, strict=True)
-                if META_AGE in meta]
-        read = {value: field_age(value) for value in dict.fromkeys(v for _, v in ages)}
-        age_rows = [(i, age) for i, value in ages if (age := read[value]) is not None]
-        if age_rows:
-            told = stated(AGE)
-            age_rows = [row for row in age_rows if row not in told]
-        sources = [_age_columns(age_rows)]
-        ads = [i for i, _ in age_rows]
-        for kind, field, memo, extractor, prefix in (
-                (PHONE, META_PHONE, self._phones_found, self.phones, ""),
-                # The field is a place as "in <field>" is: a lone "Austin" there is the city.
-                (PLACE, META_LOCATION, self._places_found, self.places, "in ")):
-            given_values = [(i, meta[field]) for i, meta in zip(with_meta, given, strict=True)
-                            if field in meta]
-            found = ({} if extractor is None or not given_values else _found(
-                memo, extractor, [v for v in dict.fromkeys(v for _, v in given_values)
-                                  if kind == PHONE or v.strip()], field, prefix))
-            rows = [(i, *row) for i, value in given_values if value in found
-                    for row in found[value]]
-            if rows:
-                told = stated(kind)
-                rows = [row for row in rows if (row[0], row[1]) not in told]
-            sources.append(_found_columns(kind, rows))
-            ads += [row[0] for row in rows]
+        given = list(compress(metas, metas))
+        named = set().union(*given)
+        sources: list[SpanColumns] = []
+        ads: list[np.ndarray] = []
+        for kind, field in ((AGE, META_AGE), (PHONE, META_PHONE), (PLACE, META_LOCATION)):
+            if field not in named:
+                continue
+            try:  # (a source that gives a field mostly gives it in every ad; `Ad.meta`
+                # is a plain dict: a missing field raises)
+                values = list(map(itemgetter(field), given))
+                at: list[int] = with_meta
+            except KeyError:
+                has = list(map(contains, given, repeat(field)))
+                values = list(map(itemgetter(field), compress(given, has)))
+                at = list(compress(with_meta, has))
+            found = self._found(kind, field, values)
+            if not found:
+                continue
+            rows_of = list(map(found.get, values, repeat(())))
+            rows = list(chain.from_iterable(rows_of))
+            if not rows:
+                continue
+            ad = np.repeat(np.fromiter(at, np.int64, len(values)),
+                           np.fromiter(map(len, rows_of), np.int64, len(values)))
+            told = stated(kind)
+            if told:  # the field's rows whose value the ad's text states are left to the text
+                left = np.fromiter(map(told.__contains__, zip(ad.tolist(), map(_VALUE, rows),
+                                                                   strict=True)), bool, len(rows))
+                if left.any():
+                    rows = list(compress(rows, (~left).tolist()))
+                    ad = ad[~left]
+                    if not rows:
+                        continue
+            found_values = list(map(_VALUE, rows))
+            zero = np.zeros(len(rows), dtype=np.int64)
+            sources.append(SpanColumns(kind, EXTRACTOR, zero, zero, found_values,
+                                       list(map(_CONFIDENCE, rows)),
+                                       list(map(dict.copy, map(_ATTRS, rows)))))
+            ads.append(ad)
         if not ads:
             return None
         # Rows are numbered one source after the other; each ad's age, phones, places.
-        ad = np.asarray(ads, dtype=np.int64)
+        ad = np.concatenate(ads)
         order = np.argsort(ad, kind="stable")
         return FieldColumns(sources, order, ad[order])
+
+    def _found(self, kind: str, field: str, values: list[str]) -> Mapping[str, _Found]:
+        """The rows (value, confidence, attrs to copy) of the spans each of `values` of
+        `field` gives (none: absent or empty): ages read here, phones and places from the
+        memo, and for the values it lacks by one call of the place extractor's `found_each`
+        or the phone extractor's `extract` per value; those are kept in the memo."""
+        if kind == AGE:
+            attrs = {"origin": ORIGIN_FIELD, "field": META_AGE}
+            return {value: ((age, 1.0, attrs),) for value in dict.fromkeys(values)
+                    if (age := field_age(value)) is not None}
+        memo, extractor = ((self._phones_found, self.phones) if kind == PHONE
+                           else (self._places_found, self.places))
+        if extractor is None:
+            return {}
+        new = list(filterfalse(memo.__contains__, dict.fromkeys(values)))
+        if not new:
+            return memo
+        fresh = dict(zip(new, _read(extractor, kind, field, new), strict=True))
+        if len(memo) < MEMO_SIZE and max(map(len, new)) <= MEMO_LONGEST:
+            memo.update(fresh)
+            return memo
+        # The memo is full, or a value is too long to keep: this batch's own map.
+        found = {value: memo[value] for value in dict.fromkeys(values) if value in memo}
+        found.update(fresh)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo.update((value, rows) for value, rows in fresh.items()
+                    if len(value) <= MEMO_LONGEST)
+        return found
 
     def spans(self, metas: Sequence[Mapping[str, str] | None],
               text_spans: Sequence[list[Span]]) -> dict[int, list[Span]]:
@@ -166,56 +217,31 @@ class FieldColumns:
     ads: np.ndarray  # int64
 
 
-def _age_columns(rows: list[tuple[int, int]]) -> SpanColumns:
-    """The age spans of rows (ad, age)."""
-    zero = np.zeros(len(rows), dtype=np.int64)
-    return SpanColumns(AGE, EXTRACTOR, zero, zero, [age for _, age in rows], [1.0] * len(rows),
-                       [{"origin": ORIGIN_FIELD, "field": META_AGE} for _ in rows])
+_VALUE, _CONFIDENCE, _ATTRS = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def _found_columns(kind: str, rows: list[tuple[int, Any, float, dict[str, Any]]]
-                  ) -> SpanColumns:
-    """The spans of `kind` of rows (ad, value, confidence, attrs to copy)."""
-    zero = np.zeros(len(rows), dtype=np.int64)
-    return SpanColumns(kind, EXTRACTOR, zero, zero, [row[1] for row in rows],
-                       [row[2] for row in rows], [row[3].copy() for row in rows])
+def _read(extractor: Extractor, kind: str, field: str, values: list[str]) -> list[_Found]:
+    """The rows (value, confidence, attrs to copy) of what `extractor` finds in each of the
+    field's `values`, each found value once (`field_spans` checks each against those it
+    gave): a place's attrs without the list mark (a field is never a search list), then the
+    field's origin and name; a phone's, only those. A location is a place as "in <value>"
+    is (a lone "Austin" there is the city); a blank one gives none."""
+    extra = {"origin": ORIGIN_FIELD, "field": field}
+    if kind == PHONE:
+        each = [[(s.value, s.confidence, extra) for s in extractor.extract(value)]
+                for value in values]
+    else:
+        said = [value for value in values if value.strip()]
+        read = iter(extractor.found_each(["in " + value for value in said], extra)  # type: ignore[attr-defined]
+                    if said else [])
+        each = [next(read) if value.strip() else [] for value in values]
+    return [tuple(rows) if len(rows) < 2 or len(set(map(_VALUE, rows))) == len(rows)
+            else _once(rows) for rows in each]
 
 
-def _found(memo: dict[str, _Found], extractor: Extractor, values: list[str], field: str,
-           prefix: str = "") -> dict[str, _Found]:
-    """The field spans' (value, confidence, attrs) of what `extractor` finds in
-    `prefix + value` (each found value once), for each of the distinct `values` of `field`
-    that it finds anything in (attrs to be copied for each span: a place's without the list
-    mark, as a field is never a search list; none of a phone's, as `field_spans`). From
-    `memo`, and for the values it lacks by one call of the extractor's `found_each` (the
-    place extractor's) or its `extract` per value; those are kept in `memo`."""
-    found: dict[str, _Found] = {}
-    new: list[str] = []
-    for value in values:
-        hit = memo.get(value)
-        if hit is None:
-            new.append(value)
-        elif hit:
-            found[value] = hit
-    if not new:
-        return found
-    texts = [prefix + value for value in new] if prefix else new
-    each = getattr(extractor, "found_each", None)
-    rows_of = (each(texts) if each is not None else
-               [[(s.value, s.confidence, {}) for s in extractor.extract(t)] for t in texts])
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    for value, rows in zip(new, rows_of, strict=True):
-        # A value found twice in one field gives one span (`field_spans` checks each against
-        # those it gave).
-        first: dict[Any, tuple[Any, float, dict[str, Any]]] = {}
-        for found_value, confidence, attrs in rows:
-            if found_value not in first:
-                first[found_value] = (found_value, confidence,
-                                      {**attrs, "origin": ORIGIN_FIELD, "field": field})
-        kept = tuple(first.values())
-        if kept:
-            found[value] = kept
-        if len(value) <= MEMO_LONGEST:
-            memo[value] = kept
-    return found
+def _once(rows: list[tuple[Any, float, dict[str, Any]]]) -> _Found:
+    """`rows` with each found value once, the first."""
+    first: dict[Any, tuple[Any, float, dict[str, Any]]] = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    return tuple(first.values())

@@ -33,9 +33,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
@@ -605,6 +606,9 @@ class PlaceExtractor(Extractor):
         # None where the core only scans (`_resolve` decides in Python).
         self._core_places: Sequence[Place] | None = None
         self._described: dict[int, tuple[str, dict[str, Any]]] = {}
+        # `found_each`'s rows by `extra`'s items, then place and confidence (made as found).
+        self._found_rows: dict[tuple[tuple[str, Any], ...],
+                               dict[int, tuple[str, float, dict[str, Any]]]] = {}
         self._keys: list[str] | None = None
         if core.provides("PlaceScanner"):
             made = _core_scanner()
@@ -672,26 +676,34 @@ class PlaceExtractor(Extractor):
         return _native.SpanColumns(PLACE, self.name, found[:, 1], found[:, 2], values,
                                    confidences, attrs)
 
-    def found_each(self, texts: Sequence[str]) -> list[list[tuple[str, float, dict[str, Any]]]]:
-        """The places `extract` finds in each of `texts`, as (value, confidence, attrs) without
-        the list mark: with the core, by one call of it for all the texts (a batch of short
-        texts, the ads' location fields, costs one call, not one per text), each attrs the
-        place's own dict, shared (copied by the caller, never changed)."""
+    def found_each(self, texts: Sequence[str], extra: Mapping[str, Any] | None = None
+                   ) -> list[list[tuple[str, float, dict[str, Any]]]]:
+        """The places `extract` finds in each of `texts`, as (value, confidence, attrs), attrs
+        without the list mark and with `extra`'s items after the place's: with the core, by
+        one call of it for all the texts (a batch of short texts, the ads' location fields,
+        costs one call, not one per text), each row made once per place, confidence and
+        `extra` and shared (a batch's fields name the same few places again and again: the
+        caller copies the attrs, never changes them)."""
+        extra = extra or {}
         if self._core_places is None or not texts:
-            return [[(s.value, s.confidence, {k: v for k, v in s.attrs.items() if k != "listed"})
+            return [[(s.value, s.confidence,
+                      {**{k: v for k, v in s.attrs.items() if k != "listed"}, **extra})
                      for s in self.extract(text)] for text in texts]
         rows, errors = self._scanner.extract_batch(*core.batch_buffer(texts))  # type: ignore[union-attr]
         core.raise_failures("place scan", errors)
-        each: list[list[tuple[str, float, dict[str, Any]]]] = [[] for _ in texts]
-        described = self._described
-        for index, place, marks in np.frombuffer(rows, dtype="<i8").reshape(-1, 5)[
-                :, [0, 3, 4]].tolist():
-            label_attrs = described.get(place)
+        found = np.frombuffer(rows, dtype="<i8").reshape(-1, 5)
+        # Rows come per text in text order; a row's key is its place and whether anchored.
+        keys = (found[:, 3] * 2 + (found[:, 4] & 1)).tolist()
+        made = self._found_rows.setdefault(tuple(extra.items()), {})
+        for key in set(keys).difference(made):
+            label_attrs = self._described.get(key >> 1)
             if label_attrs is None:
-                found = self._core_places[place]
-                label_attrs = described[place] = (found.label, _attrs(found))
-            each[index].append((label_attrs[0], 1.0 if marks & 1 else 0.8, label_attrs[1]))
-        return each
+                place = self._core_places[key >> 1]
+                label_attrs = self._described[key >> 1] = (place.label, _attrs(place))
+            made[key] = (label_attrs[0], 1.0 if key & 1 else 0.8, {**label_attrs[1], **extra})
+        each = iter(list(map(made.__getitem__, keys)))
+        return [list(islice(each, count))
+                for count in np.bincount(found[:, 0], minlength=len(texts)).tolist()]
 
     def _candidates(self, text: str) -> list[tuple[int, int, str]]:
         """Every gazetteer name in the lower-cased text that stands on word boundaries and
