@@ -1522,14 +1522,28 @@ impl Regex {
         end: usize,
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
+        self.search_starting_by(t, text, pos, end, end, s)
+    }
+
+    /// `search`, trying no start after `last` (where the caller knows no match starts).
+    pub fn search_starting_by(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        last: usize,
+        end: usize,
+        s: &mut Scratch,
+    ) -> Option<(usize, usize)> {
         let end = end.min(text.len());
+        let last = last.min(end);
         let mut p = match self.reach {
             Some(reach) => pos.max(end.saturating_sub(reach)),
             None => pos,
         };
         let f = &self.first;
         let starters = &self.starters;
-        while p <= end {
+        while p <= last {
             if !f.nullable {
                 // the characters no match starts with, skipped in a tight loop
                 match (&self.few, &self.few_next) {
@@ -1546,7 +1560,7 @@ impl Regex {
                     }
                     p += 1;
                 }
-                if p == end {
+                if p == end || p > last {
                     return None;
                 }
             }

@@ -1132,13 +1132,21 @@ pub struct Pattern {
 
 impl Pattern {
     /// The non-empty matches of `finditer(text, pos)` (`text` ends where the search must
-    /// end, as `re`'s `endpos`), each as `lead` then start, end and (start, end) of every
-    /// group (-1 if unset).
-    fn matches(&self, text: &[u32], pos: usize, lead: &[i64], rows: &mut Vec<i64>) {
+    /// end, as `re`'s `endpos`) that start at `last` or before (the caller knows none starts
+    /// after it), each as `lead` then start, end and (start, end) of every group (-1 if
+    /// unset).
+    fn matches(&self, text: &[u32], pos: usize, last: usize, lead: &[i64], rows: &mut Vec<i64>) {
         let t = &self.chars.tables;
         let mut s = self.regex.scratch();
         let mut pos = pos;
-        while let Some((a, b)) = self.regex.next_nonempty(t, text, pos, &mut s) {
+        while let Some((a, b)) =
+            self.regex
+                .search_starting_by(t, text, pos, last, text.len(), &mut s)
+        {
+            if b == a {
+                pos = a + 1; // (an empty match: `finditer` without them)
+                continue;
+            }
             rows.extend_from_slice(lead);
             rows.extend([a as i64, b as i64]);
             for g in 1..self.regex.n_groups {
@@ -1178,38 +1186,39 @@ impl Pattern {
     fn finditer<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let (text, _) = batch_view(data, &[0])?;
         let mut rows = Vec::new();
-        self.matches(&text, 0, &[], &mut rows);
+        self.matches(&text, 0, text.len(), &[], &mut rows);
         le_column(py, &rows)
     }
 
-    /// `finditer(text, start, end)` for each (start, end) of `stretches` of one text given
-    /// as UTF-32-LE (a batch's joined text, a stretch per ad: look-behinds see what comes
-    /// before a stretch, nothing sees what comes after it): per non-empty match, the
+    /// `finditer(text, start, end)` for each (start, end, last) of `stretches` of one text
+    /// given as UTF-32-LE (a batch's joined text, a stretch per ad: look-behinds see what
+    /// comes before a stretch, nothing sees what comes after it), its matches starting at
+    /// `last` or before (the caller knows none starts after it): per non-empty match, the
     /// stretch's index, then as `finditer`; and (index, message) of each stretch whose search
     /// panicked (its matches left out).
     fn finditer_stretches<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
-        stretches: Vec<(usize, usize)>,
+        stretches: Vec<(usize, usize, usize)>,
     ) -> PyResult<(Bound<'py, PyBytes>, TextErrors)> {
         let (text, _) = batch_view(data, &[0])?;
         if stretches
             .iter()
-            .any(|&(start, end)| start > end || end > text.len())
+            .any(|&(start, end, _)| start > end || end > text.len())
         {
             return Err(PyValueError::new_err("a stretch outside the text"));
         }
         let (rows, errors) = py.detach(|| {
             let mut rows = Vec::new();
             let mut errors = Vec::new();
-            for (index, &(start, end)) in stretches.iter().enumerate() {
+            for (index, &(start, end, last)) in stretches.iter().enumerate() {
                 let kept = rows.len();
                 let found = catch_unwind(AssertUnwindSafe(|| {
                     if self.panic_on.is_some_and(|p| text[start..end].contains(&p)) {
                         panic!("test panic on request");
                     }
-                    self.matches(&text[..end], start, &[index as i64], &mut rows)
+                    self.matches(&text[..end], start, last, &[index as i64], &mut rows)
                 }));
                 if let Err(payload) = found {
                     rows.truncate(kept);

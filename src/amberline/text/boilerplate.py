@@ -189,11 +189,18 @@ def find_batch(joined: str, starts: Sequence[int], engine: Any = None) -> list[E
     ends = prefilter.ends(joined)
     if not ends:
         return []
-    ads = sorted({bisect_right(starts, end - 1) - 1 for end in ends})
+    # Each triggered ad and where its last trigger ends: a match holds a trigger's whole
+    # match, so none starts at or after that.
+    reach: dict[int, int] = {}
+    for end in ends:
+        ad = bisect_right(starts, end - 1) - 1
+        reach[ad] = max(reach.get(ad, 0), end)
+    ads = sorted(reach)
     last = len(starts) - 1
     stretches = [(starts[i], starts[i + 1] if i < last else len(joined)) for i in ads]
     if engine is not None:
-        return _found_by(engine, joined, ads, stretches)
+        return _found_by(engine, joined, ads, [(start, end, reach[i] - 1) for i, (start, end)
+                                               in zip(ads, stretches, strict=True)])
     finditer = PATTERN.finditer
     return [
         Exclusion(m.start(), m.end(), _RULES[m.lastgroup or "navigation"], m.group())
@@ -206,10 +213,11 @@ def find_batch(joined: str, starts: Sequence[int], engine: Any = None) -> list[E
 _GROUP_COLUMNS = [(3 + 2 * (index - 1), _RULES[name]) for name, index in PATTERN.groupindex.items()]
 
 
-def _found_by(engine: Any, joined: str, ads: list[int], stretches: list[tuple[int, int]]
-              ) -> list[Exclusion]:
-    """The exclusions the core's engine finds in `stretches` of `joined` (those of `ads`);
-    a stretch it panicked on fails the batch (`core.CoreFailure`, naming its ad)."""
+def _found_by(engine: Any, joined: str, ads: list[int],
+              stretches: list[tuple[int, int, int]]) -> list[Exclusion]:
+    """The exclusions the core's engine finds in `stretches` of `joined` (those of `ads`;
+    each (start, end, the last place a match may start)); a stretch it panicked on fails the
+    batch (`core.CoreFailure`, naming its ad)."""
     data, errors = engine.finditer_stretches(core.batch_buffer([joined])[0], stretches)
     core.raise_failures("boilerplate", [(ads[k], message) for k, message in errors])
     rows = np.frombuffer(data, dtype="<i8").reshape(-1, 3 + 2 * PATTERN.groups).tolist()
