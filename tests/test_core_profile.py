@@ -296,14 +296,15 @@ def test_folded_letters_in_cue_words(extractors, everywhere, texts: list[str]) -
 
 @pytest.mark.skipif(not AgeExtractor()._prefilter.available, reason="needs Hyperscan")
 def test_an_age_that_starts_inside_a_title_dash_trigger(extractors) -> None:
-    """The title dash trigger covers "- 23"; the age "23 yrs" (a no-break space, which the
-    trigger for years does not read as a space) starts two characters into it, where no
-    trigger of its own starts. The reference tries every position up to one past the
-    trigger's end, so the core tries up to one past the longest trigger match from each start:
-    alone, run together, and with the starts of the scan shared with the names."""
+    """The title dash trigger covers "- 23"; the age "23 yrs" (parted by "\\x1c", a space to
+    `re`'s `\\s` that the trigger for years, reading ASCII as itself, does not read as one)
+    starts two characters into it, where no trigger of its own starts. The reference tries
+    every position up to one past the trigger's end, so the core tries up to one past the
+    longest trigger match from each start: alone, run together, and with the starts of the
+    scan shared with the names."""
     built = {e.name: e for e in build_extractors()}
     assert built["ages"]._together is not None and built["names"]._together is not None
-    text = " - 23\xa0yrs"
+    text = " - 23\x1cyrs"
     for extractor in (extractors["ages"], built["ages"]):
         spans = extractor.extract_reference(text)
         assert [(s.start, s.end) for s in spans] == [(3, 9)]
@@ -312,8 +313,10 @@ def test_an_age_that_starts_inside_a_title_dash_trigger(extractors) -> None:
 
 # What Hyperscan's view of a text keeps as it is (see `_prefilter.core_triggers`): ASCII,
 # non-ASCII characters that are no letter, digit or space to `re` or that a trigger names,
-# and the letters `re` folds to ASCII ones (`folded_view` writes them as those).
-_SEEN_AS_WRITTEN = re.compile(r"[\x00-\x7f’‘′ñÑ€£🌹💋" + "".join(chr(c) for c, _ in _FOLDS) + "]*")
+# and the letters `re` folds to ASCII ones and other scripts' decimal digits (`folded_view`
+# writes them as those ASCII ones: "٥٠" as "50").
+_SEEN_AS_WRITTEN = re.compile(
+    r"[\x00-\x7f’‘′ñÑ€£🌹💋" + "".join(chr(c) for c, _ in _prefilter.view_folds()) + "]*")
 
 
 @pytest.fixture(scope="module")
@@ -427,13 +430,13 @@ def test_a_trigger_scanned_as_written_must_not_tell_folded_letters_from_a_questi
     whose own scan reads it as "?" must find no fewer starts for that: it admits no "?", no
     word boundary, no negative lookaround."""
     folding = Prefilter([r"\bage"], caseless=True, folds=True)
-    slash = PriceExtractor()._slash_prefilter
+    slash = Prefilter([prices._SLASH_TRIGGER], som=True)
     assert not slash.folds and core_triggers([folding, slash])
     for pattern in (r"\d{2,3}/\d{2,3}", r"a\s?b", "(?=s)x"):
         assert not _prefilter._tells_folded_letters(pattern), pattern
     for pattern in (r"\bx", r"a\?", "x[^a]", r"\W", "a(?!s)", ".", r"(a)\1", "(?P<"):
         assert _prefilter._tells_folded_letters(pattern), pattern
-    with pytest.raises(ValueError, match="folded letter"):
+    with pytest.raises(ValueError, match="folded character"):
         core_triggers([folding, Prefilter([r"\d\W"])])
 
 
@@ -691,7 +694,8 @@ def test_shared_triggers_widen_near_a_letter_only_one_group_reads_as_ascii(
     """A group that reads a letter as an ASCII one where another reads it as "?" gets more
     starts near it (the names' cue forms allow that), and one that must be exact is
     refused."""
-    unfolded = (merged_form[0], [(c, b) for c, b in merged_form[1] if b >= 0x80])
+    letters = set(ascii_folds())  # (the digits and spaces both still read as ASCII ones)
+    unfolded = (merged_form[0], [p for p in merged_form[1] if p not in letters])
     shared = _core.SharedTriggers([(unfolded, False), (name_form, True)])
     text = "My name is ſara, aſian, 150 roſes"
     profile, names = (shared.group_starts(_utf32(text), group) for group in (0, 1))

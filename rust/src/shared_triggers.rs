@@ -7,19 +7,20 @@
 //! Each group (one stage's `TriggerForm`) is written for its own view of the text
 //! (`triggers.rs`): the non-ASCII characters it names, everything else non-ASCII as "?". The
 //! shared view gives every character any group names a byte: the bytes of 0x80 and above as
-//! the groups give them (they must agree); a character every group reads as one ASCII letter
-//! (the letters case-insensitive `re` folds to one, `_prefilter.ascii_folds`, which the
-//! profile readers' and the names' views both read so) that letter; and a byte of its own,
-//! from the next free one, to each other character a group reads as an ASCII letter. Each
-//! group's patterns are rewritten (as parsed) to read every shared byte it does not name as
-//! that byte as "?": wherever they admit "?" they admit those bytes too, and nowhere else (no
-//! such byte is a word, space or digit character, as "?" is none, so `\b` and the classes
-//! agree). That makes a group's starts exact, except near a character the group reads as an
-//! ASCII letter and another group does not: there its `\b` would move, so such a group must
-//! take a superset of its starts (`may_widen`: the names' cue forms give the same wherever
-//! more places are tried), and gets, for each such character, every position from the start
-//! of the run of characters its patterns can read that ends there to just after it (where
-//! any of its matches that reads or looks at that character starts).
+//! the groups give them (they must agree); a character every group reads as one ASCII
+//! character (the letters case-insensitive `re` folds to ASCII ones, the other scripts'
+//! decimal digits and spaces, `_prefilter.view_folds`, which the profile readers' and the
+//! names' views both read so) that ASCII character; and a byte of its own, from the next free
+//! one, to each other character a group reads as an ASCII one. Each group's patterns are
+//! rewritten (as parsed) to read every shared byte it does not name as that byte as "?":
+//! wherever they admit "?" they admit those bytes too, and nowhere else (no such byte is a
+//! word, space or digit character, as "?" is none, so `\b` and the classes agree). That makes
+//! a group's starts exact, except near a character the group reads as an ASCII one and another
+//! group does not: there its `\b` and classes would move, so such a group must take a superset
+//! of its starts (`may_widen`: the names' cue forms give the same wherever more places are
+//! tried), and gets, for each such character, every position from the start of the run of
+//! characters its patterns can read that ends there to just after it (where any of its matches
+//! that reads or looks at that character starts).
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -42,7 +43,7 @@ struct Group {
     sets: usize,
     /// the shared view's bytes (0x80 and above) this group reads as "?"
     others: Vec<u8>,
-    /// this group reads some character as an ASCII letter (whose shared byte is among
+    /// this group reads some character as an ASCII one (whose shared byte is among
     /// `others`): its starts are widened around each
     widen: bool,
     /// the bytes its patterns can read (set when it widens)
@@ -50,11 +51,11 @@ struct Group {
 }
 
 /// The shared view's named characters, the first byte given to a character some group reads
-/// as an ASCII letter, and each group's place and differences.
+/// as an ASCII one, and each group's place and differences.
 type Merged = (Vec<(u32, u8)>, u16, Vec<Group>);
 
 /// The groups' named characters as one view (see the module's docs), the first byte given to
-/// a character some group reads as an ASCII letter, and each group's place and differences.
+/// a character some group reads as an ASCII one, and each group's place and differences.
 /// `groups`: (form, whether the stage takes a superset of its starts) per group.
 fn merge(groups: &[(TriggerForm, bool)]) -> Result<Merged, String> {
     let mut named: BTreeMap<u32, u8> = BTreeMap::new();
@@ -70,13 +71,15 @@ fn merge(groups: &[(TriggerForm, bool)]) -> Result<Merged, String> {
         .map(|&b| u16::from(b) + 1)
         .max()
         .unwrap_or(0x80);
-    // (a character every group reads as one ASCII letter is read so here too)
+    // (a character every group reads as one ASCII one is read so here too)
+    // (each group's characters as a set: the views name hundreds of digits and spaces)
+    let sets: Vec<std::collections::BTreeSet<(u32, u8)>> = groups
+        .iter()
+        .map(|((_, chars), _)| chars.iter().copied().collect())
+        .collect();
     if let Some(((_, chars), _)) = groups.first() {
         for &(c, b) in chars.iter().filter(|&&(_, b)| b < 0x80) {
-            if groups
-                .iter()
-                .all(|((_, theirs), _)| theirs.contains(&(c, b)))
-            {
+            if sets.iter().all(|theirs| theirs.contains(&(c, b))) {
                 named.entry(c).or_insert(b);
             }
         }
@@ -113,7 +116,7 @@ fn merge(groups: &[(TriggerForm, bool)]) -> Result<Merged, String> {
             return Err("a byte stands for other characters in another group".into());
         }
         if widen && !may_widen {
-            return Err("a group that must be exact reads a character as an ASCII letter".into());
+            return Err("a group that must be exact reads a character as an ASCII one".into());
         }
         out.push(Group {
             first,
@@ -215,7 +218,7 @@ fn read_as_question(hir: &Hir, others: &ClassBytes) -> Result<Hir, String> {
 pub struct SharedTriggers {
     automaton: TriggerAutomaton,
     groups: Vec<Group>,
-    /// the first byte of a character some group reads as an ASCII letter
+    /// the first byte of a character some group reads as an ASCII one
     widened_from: u16,
 }
 

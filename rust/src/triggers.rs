@@ -10,17 +10,19 @@
 //! the triggers name (and their case variants) as the bytes Python assigned to them (from
 //! 0x80), each letter `re` folds to an ASCII letter as that letter (so "roſes" is tried where
 //! `re` can match in it, and `\b` sees a word character there: `_prefilter.core_triggers`),
-//! any other non-ASCII character as "?" (which a trigger writes `\?` where any such character
-//! will do); `\b`, `\d`, `\s` and
-//! case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per match
-//! end, the leftmost start; this reports every position where a trigger matches, a superset of
-//! those. The reference tries every position from a leftmost start to one past its match's end;
-//! the core tries every position from each start to one past the longest trigger match from
-//! there (`Ends`: the same patterns forward, anchored at the start), and those windows' union is
-//! the reference's: each of its windows is one of a match (leftmost start, end), whose start is
-//! a start here with a match at least that long, and each window here lies within the
-//! reference's window of its longest match's end (a match that starts inside a longer trigger
-//! match, where no trigger of its own starts, is tried by both:
+//! each decimal digit of another script, which `re`'s `\d` matches, as the ASCII digit of its
+//! value (so "19٥٠ roses" is tried where the exact pattern reads 1950: `_prefilter.view_folds`)
+//! and each other space `re`'s `\s` matches (a no-break space) as " ", any other non-ASCII
+//! character as "?" (which a trigger writes `\?` where any such character will do); `\b`, `\d`,
+//! `\s` and case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per
+//! match end, the leftmost start; this reports every position where a trigger matches, a
+//! superset of those. The reference tries every position from a leftmost start to one past its
+//! match's end; the core tries every position from each start to one past the longest trigger
+//! match from there (`Ends`: the same patterns forward, anchored at the start), and those
+//! windows' union is the reference's: each of its windows is one of a match (leftmost start,
+//! end), whose start is a start here with a match at least that long, and each window here lies
+//! within the reference's window of its longest match's end (a match that starts inside a
+//! longer trigger match, where no trigger of its own starts, is tried by both:
 //! `test_an_age_that_starts_inside_a_title_dash_trigger`).
 //!
 //! All starts are found in one backward pass: a DFA of the reversed triggers, searched without
@@ -64,14 +66,16 @@ pub(crate) struct View {
 
 impl View {
     pub(crate) fn new(mut named: Vec<(u32, u8)>) -> Result<Self, String> {
-        // A named character stands for a byte of its own from 0x80, or for the ASCII letter
+        // A named character stands for a byte of its own from 0x80, for the ASCII letter
         // case-insensitive `re` folds it to (a dotless i read as "i": for caseless triggers
-        // that only adds places to try).
+        // that only adds places to try), for the ASCII digit of its value (a decimal digit
+        // of another script, which `re`'s `\d` matches, read as a digit and a word
+        // character, as `re` reads it), or for " " (a space `re`'s `\s` matches).
         if named
             .iter()
-            .any(|&(c, b)| c < 0x80 || (b < 0x80 && !b.is_ascii_alphabetic()))
+            .any(|&(c, b)| c < 0x80 || (b < 0x80 && !(b.is_ascii_alphanumeric() || b == b' ')))
         {
-            return Err("a named character is ASCII, or its byte ASCII but no letter".into());
+            return Err("a named character is ASCII, or its byte no letter, digit or space".into());
         }
         named.sort_unstable();
         named.dedup_by_key(|&mut (c, _)| c);
@@ -672,6 +676,28 @@ mod tests {
         // the second set's "€ 5" runs to the end of the text
         assert_eq!(lazy.ends(1).longest(&text, 23), Some(text.len()));
         assert_eq!(lazy.ends(2).longest(&text, 0), None);
+    }
+
+    #[test]
+    fn a_digit_of_another_script_is_read_as_its_ascii_digit() {
+        // "\u{665}" (Arabic-Indic five) read as "5": "19\u{665}0 roses" starts at its "1"
+        let form: TriggerForm = (
+            vec![(vec![r"\d[\d,]*\s*rose".into(), r"\bx".into()], true)],
+            vec![(0x665, b'5'), (0x660, b'0')],
+        );
+        let lazy = Triggers::new(form.clone(), None).unwrap();
+        let whole = TriggerAutomaton::build(form).unwrap();
+        for text in ["19\u{665}\u{660} roses", "\u{665}x 5x"] {
+            let text = utf32(text);
+            assert_eq!(whole.starts(&text), lazy.starts(&text));
+        }
+        // (a digit is a word character to `\b`, as to `re`: no start at "x" after one)
+        assert_eq!(
+            whole.starts(&utf32("19\u{665}\u{660} roses, \u{665}x ?x")),
+            Some(vec![vec![0, 1, 2, 3, 16]])
+        );
+        assert!(View::new(vec![(0x665, b'5'), (0xa0, b' ')]).is_ok());
+        assert!(View::new(vec![(0x665, b'?')]).is_err());
     }
 
     #[test]

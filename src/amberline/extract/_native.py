@@ -40,7 +40,7 @@ def char_tables() -> tuple[bytes, list[tuple[int, int]], list[tuple[int, int]]]:
     `int()` gives each character `\\d` matches."""
     tables = native.unicode_tables()
     flags = np.frombuffer(tables.flags, dtype=np.uint8)
-    decimals = np.flatnonzero(flags & native.DECIMAL).tolist()
+    decimals = np.flatnonzero((flags & native.DECIMAL) != 0).tolist()  # (a boolean array's is fast)
     digits = [(c, unicodedata.decimal(chr(c))) for c in decimals]
     return tables.flags, list(tables.folds), digits
 

@@ -15,13 +15,18 @@ and a trigger pattern only has to be a superset of where its regex can match:
 
 Hyperscan works on bytes. The text is encoded with `ascii`/`replace`, which keeps one byte per
 character (every non-ASCII character becomes "?"), so byte offsets are character offsets with
-no conversion. A database with a non-ASCII trigger ("🌹+", "€") scans UTF-8 instead, and its
-offsets are converted (a "?" stand-in would move leftmost starts: "€🌹150"); the encoded bytes
-and the character starts are made once per text and shared by every prefilter scanning it
-(`amberline.text.encoded`: a batch's extractors all scan one joined text). Hyperscan is
-an optional dependency (x86-64 only): without it, or with `available` set False (as the tests
-do), the exact regexes run over the whole text, with the same results. Compiled databases do not
-pickle: a pickled prefilter recompiles where it is loaded (once per worker process).
+no conversion. A prefilter made with `folds=True` scans a text holding a character `re`
+matches as an ASCII one (a letter case-insensitive `re` folds to ASCII, another script's
+decimal digit or space, which `\\d` or `\\s` matches) as `folded_view` writes it, or its
+triggers would not start where the exact pattern can ("19٥٠ roses" read "19?? roses"). A
+database with a non-ASCII
+trigger ("🌹+", "€") scans UTF-8 instead, and its offsets are converted (a "?" stand-in would
+move leftmost starts: "€🌹150"); the encoded bytes and the character starts are made once per
+text and shared by every prefilter scanning it (`amberline.text.encoded`: a batch's
+extractors all scan one joined text). Hyperscan is an optional dependency (x86-64 only):
+without it, or with `available` set False (as the tests do), the exact regexes run over the
+whole text, with the same results. Compiled databases do not pickle: a pickled prefilter
+recompiles where it is loaded (once per worker process).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import re
 import re._constants as _c  # the names of `re`'s own parser
 import re._parser as _parser
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -67,8 +73,39 @@ def ascii_folds() -> tuple[tuple[int, int], ...]:
 
 
 @cache
-def _folded_letters() -> str:
-    return "".join(chr(c) for c, _ in ascii_folds())
+def view_folds() -> tuple[tuple[int, int], ...]:
+    """(code point, ASCII character) of each non-ASCII character a trigger view reads as an
+    ASCII one: the letters of `ascii_folds`; each other decimal digit, which `re`'s `\\d`
+    matches ("٥", "７"), as the ASCII digit of its value; each other space `re`'s `\\s`
+    matches (a no-break space, an em space) as " ". The one list `folded_view` and the core's
+    trigger views (`core_triggers`) read by.
+
+    Why the digits and spaces: the exact patterns' `\\d` and `\\s` match them, so "19٥٠
+    roses" is a price of 1950 to the exact pattern and "19\\xa0yrs" an age, but a view that
+    reads them as "?" (Hyperscan's `ascii`/`replace` encoding) has no trigger start there
+    ("19?? roses"), and the reader never tried it. Read as an ASCII digit, each digit is a
+    digit and a word character to the triggers, as to `re`; a space is a space and no word
+    character, as to `re`; a literal digit or ASCII range, which `re` does not match to them,
+    only gains places to try. Unfolded text never holds them in a screening (the normaliser
+    writes them as ASCII ones); any caller's text may. (`re`'s `\\s` also matches the ASCII
+    separators "\\x1c" to "\\x1f", which a view reads as themselves: not read as spaces.)"""
+    flags = np.frombuffer(native.unicode_tables().flags, dtype=np.uint8)
+    # (one pass, over a boolean array: `flatnonzero` of the flag bytes themselves took
+    # several times as long, at every start-up)
+    found = np.flatnonzero((flags[0x80:] & (native.DECIMAL | native.SPACE)) != 0) + 0x80
+    read = [(c, ord("0") + unicodedata.decimal(chr(c)) if flags[c] & native.DECIMAL
+             else ord(" ")) for c in found.tolist()]
+    return tuple(sorted([*ascii_folds(), *read]))
+
+
+@cache
+def _folded_chars() -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(c)) for c, _ in view_folds()) + "]")
+
+
+@cache
+def _fold_table() -> dict[int, int]:
+    return dict(view_folds())
 
 
 # The last text asked about and the answer (`holds_folded_letter`), and the last folded view
@@ -78,31 +115,31 @@ _LAST: dict[str, tuple[str, Any]] = {}
 
 
 def holds_folded_letter(text: str) -> bool:
-    """Whether `text` holds a letter case-insensitive `re` matches to an ASCII one ("ſnap"):
-    ASCII triggers do not see it, so a prefilter that does not name those letters would miss
-    matches of its exact pattern there: such a text's triggers are scanned over
-    `folded_view` instead (`Prefilter(folds=True)`)."""
+    """Whether `text` holds a character `view_folds` reads as an ASCII one: a letter
+    case-insensitive `re` matches to an ASCII one ("ſnap"), a decimal digit or a space of
+    another script ("١٩", a no-break space). ASCII triggers do not see it, so a prefilter
+    that does not name those characters would miss matches of its exact pattern there: such
+    a text's triggers are scanned over `folded_view` instead (`Prefilter(folds=True)`)."""
     if text.isascii():
         return False
     last = _LAST.get("holds")
     if last is not None and last[0] is text:
         return last[1]
-    found = any(c in text for c in _folded_letters())  # (a search per letter: no regex)
+    found = _folded_chars().search(text) is not None
     _LAST["holds"] = (text, found)
     return found
 
 
 def folded_view(text: str) -> str:
-    """`text` with each letter `re` folds to an ASCII letter written as that letter ("roſes"
-    as "roses"; one character for one, so offsets hold): what a caseless trigger set scans
-    to find every place its case-insensitive exact pattern can match (`Prefilter(folds=True)`,
-    as the core's trigger view reads the text: `core_triggers`)."""
+    """`text` with each character `view_folds` reads as an ASCII one written as that one
+    ("roſes" as "roses", "19٥٠" as "1950", a no-break space as " "; one character for one,
+    so offsets hold): what a trigger set scans to find every place its exact pattern can
+    match (`Prefilter(folds=True)`, as the core's trigger view reads the text:
+    `core_triggers`)."""
     last = _LAST.get("view")
     if last is not None and last[0] is text:
         return last[1]
-    view = text
-    for c, letter in ascii_folds():
-        view = view.replace(chr(c), chr(letter))
+    view = text.translate(_fold_table())
     _LAST["view"] = (text, view)
     return view
 
@@ -130,10 +167,10 @@ class Prefilter:
 
     `scan` returns (trigger id, start, end) in order of end; `start` is exact only for
     databases compiled with `som=True` (start-of-match costs scan speed), otherwise -1.
-    With `folds=True` (caseless triggers of case-insensitive exact patterns) a text holding
-    a letter `re` folds to an ASCII one is scanned as `folded_view` gives it ("roſes" as
-    "roses"), so the triggers find where the exact pattern matches there too, as the core's
-    trigger view does (`core_triggers`).
+    With `folds=True` a text holding a letter case-insensitive `re` folds to an ASCII one,
+    or a decimal digit or space of another script, is scanned as `folded_view` gives it
+    ("roſes" as "roses", "19٥٠" as "1950"), so the triggers find where the exact pattern
+    matches there too, as the core's trigger view does (`core_triggers`).
     """
 
     def __init__(
@@ -312,23 +349,26 @@ def core_triggers(prefilters: Sequence[Prefilter]) -> CoreTriggers:
     (`rust/src/triggers.rs`): ((patterns, caseless) per prefilter, named characters).
 
     The core sees one byte per character, as Hyperscan does here: ASCII as itself; when a
-    prefilter scans `folded_view`s (`folds=True`), each letter case-insensitive `re` matches
-    to an ASCII letter (`ascii_folds`) as that letter ("roſes" as "roses", and "ſ" a word
-    character to `\\b`, as to `re`); each other non-ASCII character a trigger names, with its
-    case variants (which caseless Hyperscan matches too; for a case-sensitive trigger that
-    only adds places to try), as a byte of its own from 0x80, written `\\xHH` in the
+    prefilter scans `folded_view`s (`folds=True`), each character `view_folds` reads as an
+    ASCII one as that one: a letter case-insensitive `re` matches to an ASCII letter as that
+    letter ("roſes" as "roses", and "ſ" a word character to `\\b`, as to `re`), a decimal
+    digit of another script as the ASCII digit of its value ("19٥٠" as "1950"), another
+    space `re`'s `\\s` matches as " "; each other non-ASCII character a trigger names, with
+    its case variants (which caseless Hyperscan matches too; for a case-sensitive trigger
+    that only adds places to try), as a byte of its own from 0x80, written `\\xHH` in the
     patterns; and any other non-ASCII character as "?", which no trigger matches. A prefilter
-    of the same view that scans the text as it is must not tell a folded letter read as "?"
-    from one read as a letter (`_tells_folded_letters`), or the core could lose its starts."""
+    of the same view that scans the text as it is must not tell a folded character read as
+    "?" from one read as its ASCII one (`_tells_folded_letters`), or the core could lose its
+    starts."""
     folding = any(f.folds for f in prefilters)
-    named: dict[str, int] = {chr(c): a for c, a in ascii_folds()} if folding else {}
+    named: dict[str, int] = {chr(c): a for c, a in view_folds()} if folding else {}
     if folding and any(_tells_folded_letters(p) for f in prefilters if not f.folds
                        for p in f.patterns):
-        raise ValueError("a trigger scanned without folds tells a folded letter from '?'")
+        raise ValueError("a trigger scanned without folds tells a folded character from '?'")
     byte = 0x80
     for c in sorted({c for f in prefilters for p in f.patterns for c in p if not c.isascii()}):
         if c in named:
-            continue  # a case variant of one named before, or a letter read as ASCII
+            continue  # a case variant of one named before, or a character read as ASCII
         if byte > 0xFF:
             raise ValueError("too many non-ASCII characters in the triggers")
         for v in (c, c.lower(), c.upper(), c.casefold()):
@@ -345,10 +385,11 @@ _QUESTION_CATEGORIES = {_c.CATEGORY_NOT_DIGIT, _c.CATEGORY_NOT_SPACE, _c.CATEGOR
 
 
 def _tells_folded_letters(pattern: str) -> bool:
-    """Whether a trigger could match where a folded letter is read as "?" and not where it is
-    read as its ASCII letter: only if it admits "?" somewhere, has a word boundary (the
-    letter is a word character, "?" is not) or a negative lookaround; otherwise reading the
-    letter as a letter can only add places to try. Anything this cannot tell counts as yes."""
+    """Whether a trigger could match where a folded character (`view_folds`: a letter, a
+    digit, a space) is read as "?" and not where it is read as its ASCII one: only if it
+    admits "?" somewhere, has a word boundary (a letter or digit is a word character, "?" is
+    not) or a negative lookaround; otherwise reading it as its ASCII one can only add places
+    to try. Anything this cannot tell counts as yes."""
     question = ord("?")
 
     def tells(op: Any, arg: Any) -> bool | None:

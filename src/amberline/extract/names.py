@@ -58,7 +58,7 @@ from amberline.extract._native import SpanColumns, trigger_automaton
 from amberline.extract._prefilter import (
     CoreTriggers,
     Prefilter,
-    ascii_folds,
+    view_folds,
 )
 from amberline.extract.base import Example, Extractor
 from amberline.extract.descriptors import load_vocabulary
@@ -598,9 +598,11 @@ def _build_scanner(names: NameExtractor, panic_on: str | None = None) -> object:
 def _scanner_for(names: NameExtractor, panic_on: str | None = None) -> object:
     """`_build_scanner` with the cue forms' triggers, which the core then scans itself (no
     Hyperscan hit crosses into Python): the sets of `_core_triggers`, read with the letters
-    case-insensitive `re` folds to ASCII as those letters (`ascii_folds`), so a text holding
-    one ("ſoy") needs no search of the whole text; their DFA built whole and kept in the
-    disk cache (`trigger_automaton`)."""
+    case-insensitive `re` folds to ASCII as those letters and other scripts' digits as ASCII
+    digits (`view_folds`, as the prefilter's `folded_view` and the profile readers' views
+    read them, so the scan can be shared: `_native.Together`), so a text holding one
+    ("ſoy") needs no search of the whole text; their DFA built whole and kept in the disk
+    cache (`trigger_automaton`)."""
     scanner = _build_scanner(names, panic_on)
     scanner.use_triggers(trigger_automaton(_core_triggers()))  # type: ignore[attr-defined]
     return scanner
@@ -610,7 +612,7 @@ def _core_triggers() -> CoreTriggers:
     """The prefilter's triggers as the core's trigger sets: where `_CUES` (with
     `_NAME_TRIGGER`), `_HERE` and the title forms can start (`_LINE_TRIGGERS`)."""
     sets = [[_TRIGGER, _NAME_TRIGGER], [_HERE_TRIGGER], _LINE_TRIGGERS]
-    return [(patterns, True) for patterns in sets], list(ascii_folds())
+    return [(patterns, True) for patterns in sets], list(view_folds())
 
 
 def _core_scan(names: NameExtractor, text: str) -> tuple[

@@ -183,7 +183,8 @@ class PriceExtractor(_native.CoreBacked, Extractor):
 
     def __init__(self) -> None:
         self._prefilter = Prefilter(_TRIGGERS, caseless=True, som=True, folds=True)
-        self._slash_prefilter = Prefilter([_SLASH_TRIGGER], som=True)
+        # (`folds`: "٣٠/٦٠/٩٠" is a slash list to `_SLASH_LIST`'s `\d`, as the core reads it)
+        self._slash_prefilter = Prefilter([_SLASH_TRIGGER], som=True, folds=True)
         self._core = self._build_core()
 
     def _build_core(self, panic_on: str | None = None) -> object | None:
