@@ -7,6 +7,7 @@ import re
 import re._constants as _sre
 import re._parser as _re_parser
 import string
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -40,6 +41,17 @@ def hostile_texts(pieces: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.text(),
         st.text(alphabet=st.characters(codec=None)),
     )
+
+
+def readers_over_whole_text(classes: Sequence[type]) -> dict[str, object]:
+    """The profile readers' definitions: each class's reader by name, its prefilters off, so
+    its exact regexes run over the whole text."""
+    found = {cls.name: cls() for cls in classes}
+    for extractor in found.values():
+        for prefilter in ("_prefilter", "_slash_prefilter"):
+            if hasattr(extractor, prefilter):
+                getattr(extractor, prefilter).available = False
+    return found
 
 
 def built_core() -> ModuleType | None:

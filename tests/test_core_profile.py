@@ -48,6 +48,7 @@ from core_support import (
     literal_words,
     needs_active_core,
     python_folds,
+    readers_over_whole_text,
 )
 
 _core = built_core()
@@ -321,12 +322,7 @@ _SEEN_AS_WRITTEN = re.compile(
 
 @pytest.fixture(scope="module")
 def everywhere() -> dict[str, object]:
-    built = {cls.name: cls() for cls in EXTRACTORS}
-    for extractor in built.values():
-        for prefilter in ("_prefilter", "_slash_prefilter"):
-            if hasattr(extractor, prefilter):
-                getattr(extractor, prefilter).available = False
-    return built
+    return readers_over_whole_text(EXTRACTORS)
 
 
 @pytest.mark.skipif(not PriceExtractor()._prefilter.available, reason="needs Hyperscan")

@@ -27,6 +27,7 @@ from amberline.extract._prefilter import core_triggers, folded_view, view_folds
 from amberline.extract.ages import AgeExtractor
 from amberline.extract.descriptors import DescriptorExtractor
 from amberline.extract.prices import PriceExtractor
+from core_support import readers_over_whole_text
 
 EXTRACTORS = (PriceExtractor, AgeExtractor, DescriptorExtractor)
 
@@ -60,12 +61,7 @@ def alone() -> dict[str, object]:
 def everywhere() -> dict[str, object]:
     """The definition: each reader's reference with its prefilters off, so its regexes run
     over the whole text."""
-    found = {cls.name: cls() for cls in EXTRACTORS}
-    for extractor in found.values():
-        for prefilter in ("_prefilter", "_slash_prefilter"):
-            if hasattr(extractor, prefilter):
-                getattr(extractor, prefilter).available = False
-    return found
+    return readers_over_whole_text(EXTRACTORS)
 
 
 def _readings(extractor) -> list:
