@@ -15,7 +15,6 @@ import json
 import re
 import re._constants as _constants
 import threading
-import unicodedata
 import warnings
 import weakref
 from collections.abc import Callable
@@ -39,10 +38,7 @@ def char_tables() -> tuple[bytes, list[tuple[int, int]], list[tuple[int, int]]]:
     `\\d`, `\\s`, the letters case-insensitive `re` matches to ASCII ones, and the value
     `int()` gives each character `\\d` matches."""
     tables = native.unicode_tables()
-    flags = np.frombuffer(tables.flags, dtype=np.uint8)
-    decimals = np.flatnonzero((flags & native.DECIMAL) != 0).tolist()  # (a boolean array's is fast)
-    digits = [(c, unicodedata.decimal(chr(c))) for c in decimals]
-    return tables.flags, list(tables.folds), digits
+    return tables.flags, list(tables.folds), list(native.decimal_digits())
 
 
 def build(name: str, factory: Callable[[Any], object]) -> object | None:

@@ -35,7 +35,6 @@ import re
 import re._constants as _c  # the names of `re`'s own parser
 import re._parser as _parser
 import threading
-import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -90,12 +89,9 @@ def view_folds() -> tuple[tuple[int, int], ...]:
     writes them as ASCII ones); any caller's text may. (`re`'s `\\s` also matches the ASCII
     separators "\\x1c" to "\\x1f", which a view reads as themselves: not read as spaces.)"""
     flags = np.frombuffer(native.unicode_tables().flags, dtype=np.uint8)
-    # (one pass, over a boolean array: `flatnonzero` of the flag bytes themselves took
-    # several times as long, at every start-up)
-    found = np.flatnonzero((flags[0x80:] & (native.DECIMAL | native.SPACE)) != 0) + 0x80
-    read = [(c, ord("0") + unicodedata.decimal(chr(c)) if flags[c] & native.DECIMAL
-             else ord(" ")) for c in found.tolist()]
-    return tuple(sorted([*ascii_folds(), *read]))
+    spaces = np.flatnonzero((flags[0x80:] & native.SPACE) != 0) + 0x80  # (boolean: fast)
+    digits = [(c, ord("0") + value) for c, value in native.decimal_digits() if c >= 0x80]
+    return tuple(sorted([*ascii_folds(), *digits, *((c, ord(" ")) for c in spaces.tolist())]))
 
 
 @cache
