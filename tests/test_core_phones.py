@@ -3,7 +3,8 @@
 The specification is `extract/phones.py` (its candidate regex, `_split_run`, `_pieces`,
 `nanp_grouping`) and `phonenumbers` itself. Checked here: the core's answer for a digit string
 against `parse_phone` (random strings of every shape, ten-digit numbers across every area
-code, the core leaving to `phonenumbers` only what it says it cannot decide), then the spans
+code, every country code with the metadata's example numbers of every region and type, the
+core leaving to `phonenumbers` only what it says it cannot decide), then the spans
 (kind, value, offsets, confidence, attributes, order) on the synthetic corpus, every clinical
 fixture of the contact tests, fuzzed text (separators, "+" and country codes, digits of other
 scripts, fullwidth digits, letter-for-digit homoglyphs, spelled digits, emoji, lone
@@ -20,6 +21,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from amberline import core
 from amberline.extract import BATCH_SEPARATOR, phones
@@ -35,6 +37,7 @@ def extractor(request) -> PhoneExtractor:
     its regex over the whole text)."""
     built = PhoneExtractor()
     assert built._core is not None  # the core path is what is tested
+    phones._with_countries(built._core)  # (else given at the first number that needs them)
     if request.param == "everywhere":
         built._prefilter.available = False
     return built
@@ -55,12 +58,12 @@ def _assert_same(texts: list[str], extractor: PhoneExtractor) -> None:
 
 
 def _core_answer(extractor: PhoneExtractor, digits: str) -> tuple[str, bool, str] | str | None:
-    kind, national, valid, region = extractor._core.parse(digits)  # type: ignore[attr-defined]
+    kind, e164, valid, region = extractor._core.parse(digits)  # type: ignore[attr-defined]
     if kind < 0:
         return "undecided"
     if kind == 0:
         return None
-    return f"+1{national}", valid, phones._core_regions()[0][region] if region >= 0 else "US"
+    return f"+{e164}", valid, phones._region_codes(True, "US")[region]
 
 
 def _digit_strings(rng: random.Random) -> list[str]:
@@ -90,18 +93,25 @@ def test_the_core_answers_as_parse_phone(extractor) -> None:
         assert answer == parse_phone(digits, "US"), digits
     assert decided > len(strings) * 0.6  # the core does decide the common shapes
     for digits in ("7035550142", "17035550142", "+17035550142", "3102632", "24703555014",
-                   "1035002060", "+11035002060", "13102632", "0123456", "117035550142"):
+                   "1035002060", "+11035002060", "13102632", "0123456", "117035550142",
+                   "+442079460958", "0123456789", "+390612345678", "+80012345678", "+99912345"):
         assert _core_answer(extractor, digits) != "undecided", digits
-    for digits in ("0114420794609", "+442079460958", "0123456789", "7035550١42"):
+    for digits in ("0114420794609", "+0114420794609", "7035550١42", "+540111512345678"):
         assert _core_answer(extractor, digits) == "undecided", digits
 
 
+def _rewritten() -> set[str]:
+    """The country codes whose main region rewrites a number after its national prefix."""
+    return {str(code) for code, *_, transform, _, _, _ in phones._core_countries()[2]
+            if transform}
+
+
 def _left_to_phonenumbers(digits: str) -> bool:
-    """What the core may leave undecided: another country code, the US international prefix,
-    a number whose E.164 form keeps a leading zero."""
-    parsed = parse_phone(digits, "US")
-    return (digits.startswith("+") and not digits.startswith("+1")) or digits.startswith(
-        "011") or (parsed is not None and parsed[0].startswith("+10"))
+    """What the core may leave undecided: the US international prefix (after a "+" too), a
+    country code whose national prefix rewrites the number."""
+    rest = digits.removeprefix("+")
+    return rest.startswith("011") or (digits.startswith("+") and any(
+        rest.startswith(code) for code in _rewritten()))
 
 
 _VALID = ("7035550142", "2125550199", "3102632555", "8765550142", "4165550142", "6715550142",
@@ -122,6 +132,70 @@ def test_leading_zeros_ones_and_plus_one_as_parse_phone(extractor, plus: str, le
     digits = plus + lead + body[: max(len(body) - cut, 0)] + extra
     if len(digits.lstrip("+")) < 1:
         return
+    answer = _core_answer(extractor, digits)
+    if answer == "undecided":
+        assert _left_to_phonenumbers(digits), digits
+    else:
+        assert answer == parse_phone(digits, "US"), digits
+
+
+def _example_numbers() -> list[str]:
+    """The metadata's example number of every region and number type, as "+" and digits,
+    also with the national prefix written after the country code."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    out: list[str] = []
+    regions = [*phonenumbers.SUPPORTED_REGIONS]
+    for region in regions:
+        for kind in vars(PhoneNumberType).values():
+            if not isinstance(kind, int):
+                continue
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+            national = phonenumbers.national_significant_number(number)
+            code = str(number.country_code)
+            out += [e164, f"+{code}0{national}", f"+{code}{national[:-1]}", f"{e164}0"]
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        number = phonenumbers.example_number_for_non_geo_entity(code)
+        if number is not None:
+            out.append(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+    return out
+
+
+def test_every_country_code_as_parse_phone(extractor) -> None:
+    """The example numbers of every region and type (valid, so every region's patterns are
+    run), with a national prefix, a digit short and a digit long; and random digits after
+    every country code."""
+    rng = random.Random(7)
+    examples = _example_numbers()
+    strings = list(examples)
+    for code in COUNTRY_CODE_TO_REGION_CODE:
+        for length in range(3, 15):
+            strings += ["+" + str(code) + "".join(rng.choice("0123456789") for _ in range(length))
+                        for _ in range(3)]
+    decided = valid = 0
+    for digits in strings:
+        answer = _core_answer(extractor, digits)
+        if answer == "undecided":
+            assert _left_to_phonenumbers(digits), digits
+            continue
+        decided += 1
+        valid += answer is not None and answer[1]
+        assert answer == parse_phone(digits, "US"), digits
+    assert decided > len(strings) * 0.95 and valid > len(examples) / 5  # (a quarter is E.164)
+
+
+@settings(max_examples=800, deadline=None)
+@given(code=st.one_of(st.sampled_from(sorted(map(str, COUNTRY_CODE_TO_REGION_CODE))),
+                      st.text("0123456789", min_size=1, max_size=3)),
+       lead=st.sampled_from(["", "0", "00", "1", "8", "9", "06", "15", "90", "011", "0549"]),
+       body=st.text("0123456789", max_size=14))
+def test_other_country_codes_as_parse_phone(extractor, code: str, lead: str, body: str) -> None:
+    """"+" and any country code (known or not), a national prefix or not, any digits."""
+    digits = "+" + code + lead + body
     answer = _core_answer(extractor, digits)
     if answer == "undecided":
         assert _left_to_phonenumbers(digits), digits
@@ -156,16 +230,19 @@ def test_clinical_fixtures(extractor) -> None:
 
 def test_runs_the_core_cannot_decide_come_back_counted() -> None:
     extractor = PhoneExtractor()
-    text = "ring +44 20 7946 0958 or 703-555-0142, not 0123 456 789"
-    before = extractor.handed_back
+    text = "call 1 703 555 0142 0, 1-555-0142, not 0123 456 789"
+    assert _key(extractor.extract(text)) == _key(extractor.extract_reference(text))
+    assert extractor.handed_back == 0 and not extractor._core.has_countries()
+    text = "ring +44 20 7946 0958 or 703-555-0142, +54 9 11 1234 5678, +54 011 15 1234 5678"
     spans = extractor.extract(text)
     assert _key(spans) == _key(extractor.extract_reference(text))
-    assert [s.value for s in spans] == ["+442079460958", "+17035550142"]
-    assert extractor.handed_back == before + 2  # the UK number, the leading 0 (refused)
-    text = "call 1 703 555 0142 0, 1-555-0142 or 011 44 20 7946 0958"
-    before = extractor.handed_back
+    assert [s.value for s in spans] == ["+442079460958", "+17035550142", "+5491112345678",
+                                        "+5491112345678"]
+    assert extractor._core.has_countries()  # handed over at the first such number
+    assert extractor.handed_back == 1  # the national prefix Argentina's numbers rewrite
+    text = "or 011 44 20 7946 0958"
     assert _key(extractor.extract(text)) == _key(extractor.extract_reference(text))
-    assert extractor.handed_back == before + 1  # the international prefix only
+    assert extractor.handed_back == 2  # the international prefix
 
 
 _PIECE_LIST = (

@@ -443,20 +443,28 @@ def test_phone_regions_round_trip(cache_dir, caplog) -> None:
     read = phones._read_regions()
     assert phones._decode_regions(json.dumps(read).encode()) == read
     assert "US" in read[0] and 10 in read[2] and 11 in read[3] and read[4][:2] == ("1", "011")
-    phones._core_regions.cache_clear()
+    _assert_kept_and_replaced(phones._core_regions, read, "phone regions", [["US"], [], [10]],
+                              cache_dir, caplog)
+    assert "region_US.py" in nanp.metadata_stamp()
+
+
+def _assert_kept_and_replaced(cached, read, kind: str, crafted: object, cache_dir,
+                              caplog) -> None:
+    """`cached()` (a memoised reader of the disk cache's `kind`) gives `read` computed, then
+    read back, then again when its file holds `crafted` (logged and replaced)."""
+    cached.cache_clear()
     try:
-        assert phones._core_regions() == read  # computed, then read back
-        phones._core_regions.cache_clear()
-        assert phones._core_regions() == read
-        (path,) = [p for p in _files(cache_dir) if p.name.startswith("phone-regions")]
-        path.write_bytes(_crafted("phone regions", json.dumps([["US"], [], [10]]).encode()))
-        phones._core_regions.cache_clear()
+        assert cached() == read  # computed, then read back
+        cached.cache_clear()
+        assert cached() == read
+        (path,) = [p for p in _files(cache_dir) if p.name.startswith(kind.replace(" ", "-"))]
+        path.write_bytes(_crafted(kind, json.dumps(crafted).encode()))
+        cached.cache_clear()
         with caplog.at_level(logging.WARNING, logger="amberline.disk_cache"):
-            assert phones._core_regions() == read
+            assert cached() == read
         assert "ignoring the cache file" in caplog.text
     finally:
-        phones._core_regions.cache_clear()
-    assert "region_US.py" in nanp.metadata_stamp()
+        cached.cache_clear()
 
 
 @pytest.mark.parametrize("blob", [b"[]", b"{}",
@@ -474,19 +482,50 @@ def test_malformed_phone_regions_raise_value_error(blob) -> None:
         phones._decode_regions(blob)
 
 
+def test_phone_countries_round_trip(cache_dir, caplog) -> None:
+    from amberline.extract import phones
+
+    read = phones._read_countries()
+    assert phones._decode_countries(json.dumps(read).encode()) == read
+    codes, rows, countries = read
+    assert len(codes) == len(rows) and {"GB", "FR", "001"} <= set(codes)
+    by_code = {c[0]: c for c in countries}
+    assert 1 not in by_code and codes[by_code[44][1]] == "GB" and by_code[33][3] == "0"
+    assert all(first + count <= len(codes) for _, first, count, *_ in countries)
+    _assert_kept_and_replaced(phones._core_countries, read, "phone countries",
+                              [["GB"], [], []], cache_dir, caplog)
+
+
+@pytest.mark.parametrize("blob", [b"[]", b"{}", b"not json", b'[["GB"], [], []]',
+                                  b'[[], [], [[44, 0, 0, null, false, null, [10]]]]',
+                                  b'[[], [], [["44", 0, 0, null, false, null, [10], []]]]',
+                                  b'[[], [], [[44, 0, 0, null, 0, null, [10], []]]]',
+                                  b'[[], [], [[44, 0, 0, 0, false, null, [10], []]]]',
+                                  b'[[], [], [[44, 0, 0, null, false, null, ["10"], []]]]',
+                                  b'[[], [], [[44, 0, 0, null, false, null, [10], {}]]]'])
+def test_malformed_phone_countries_raise_value_error(blob) -> None:
+    from amberline.extract import phones
+
+    with pytest.raises(ValueError):
+        phones._decode_countries(blob)
+
+
 def test_extract_start_up_imports_no_phonenumbers_with_a_warm_cache(cache_dir) -> None:
     """The +1 regions and the shortcut's answer come from the disk cache, so a warm start-up
-    with the core does not import `phonenumbers` (it is imported at the first number only it
-    can answer)."""
+    with the core does not import `phonenumbers`; nor does a number with another country
+    code, whose countries' metadata come from there too (it is imported at the first
+    number only it can answer)."""
     import subprocess
     import sys
 
     code = ("import sys\nfrom amberline.extract.phones import PhoneExtractor\n"
-            "PhoneExtractor()\nprint('phonenumbers' in sys.modules)")
+            "e = PhoneExtractor()\nprint('phonenumbers' in sys.modules)\n"
+            "print(*[s.value for s in e.extract('ring +44 20 7946 0958 or +33 6 12 34 56 78')])\n"
+            "print('phonenumbers' in sys.modules, e.handed_back)")
     env = {**os.environ, "AMBERLINE_CACHE_DIR": str(cache_dir)}
     runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
-    assert runs[1] == ["False"]
+    assert runs[1] == ["False", "+442079460958", "+33612345678", "False", "0"]
 
 
 def test_packaged_finds_the_files_resources_finds() -> None:

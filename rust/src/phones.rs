@@ -1,5 +1,5 @@
 //! `PhoneExtractor` in the core: candidate runs, their split into numbers, and the checks of
-//! North American numbers, exactly as `extract/phones.py` does them.
+//! the numbers, exactly as `extract/phones.py` does them.
 //!
 //! Why: phone numbers are found in every batch, and the reference's cost is Python work per
 //! digit run (a regex match, a digit string, a cached `phonenumbers` answer, a Span). Here the
@@ -18,12 +18,17 @@
 //!   `phonenumbers.parse` reads them (a country code, a national prefix; `Plan::parse_rare`),
 //!   from the US metadata's prefixes and general pattern, handed over with the regions.
 //!
-//! Anything else (a "+" with another country code, the US international prefix, a possible
-//! number whose E.164 form keeps a leading zero, digits of other scripts) is not decided here:
-//! the whole run is handed back to the Python reference, which answers it with `phonenumbers`
-//! (a row of kind `HAND_BACK`). Why the rare shapes are decided too: one such run costs the
-//! reference `phonenumbers`' first use (its metadata modules loaded, its patterns compiled),
-//! most of a process' first batch.
+//! - "+" and another country code: once Python has handed over every other country code's
+//!   metadata (`add_countries`, at the first such number a process meets), the number is
+//!   read as `phonenumbers.parse` reads it (the country code, the national prefix stripped as
+//!   its region's pattern says) and decided by that country's regions' patterns, as for +1.
+//!
+//! Anything else (the US international prefix, a national prefix whose region rewrites the
+//! number, digits of other scripts) is not decided here: the whole run is handed back to the
+//! Python reference, which answers it with `phonenumbers` (a row of kind `HAND_BACK`). Why
+//! the rare shapes are decided too: one such run costs the reference `phonenumbers`' first use
+//! (its modules imported, the region's metadata loaded, its patterns compiled), most of a
+//! process' first batch.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -38,7 +43,7 @@ use regex_automata::util::syntax;
 use crate::profile::run_batch;
 use crate::TextErrors;
 
-/// A phone found (start, end, national number, valid, formatted, region index or -1).
+/// A phone found (start, end, E.164 digits after the "+", valid, formatted, region index or -1).
 pub const FOUND: i64 = 0;
 /// A run the core does not decide (start, end, 0, 0, 0, 0): the reference splits it.
 pub const HAND_BACK: i64 = 1;
@@ -67,6 +72,7 @@ const PREFIX: usize = 7;
 struct Lazy {
     source: String,
     anchor: &'static str,
+    captures: WhichCaptures,
     compiled: OnceLock<Option<Regex>>,
 }
 
@@ -75,26 +81,40 @@ impl Lazy {
         Lazy {
             source,
             anchor,
+            captures: WhichCaptures::Implicit,
             compiled: OnceLock::new(),
         }
     }
 
+    /// With its groups, as `re.match(...).groups()` reads them.
+    fn with_groups(source: String) -> Lazy {
+        Lazy {
+            captures: WhichCaptures::All,
+            ..Lazy::new(source, "^(?:...)")
+        }
+    }
+
+    fn compiled(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| {
+                Regex::builder()
+                    .configure(
+                        Config::new()
+                            .hybrid(true)
+                            .dfa(false)
+                            .onepass(false)
+                            .auto_prefilter(false)
+                            .which_captures(self.captures),
+                    )
+                    .syntax(syntax::Config::new().unicode(false))
+                    .build(&self.anchor.replace("...", &self.source))
+                    .ok()
+            })
+            .as_ref()
+    }
+
     fn is_match(&self, national: &str) -> Option<bool> {
-        let compiled = self.compiled.get_or_init(|| {
-            Regex::builder()
-                .configure(
-                    Config::new()
-                        .hybrid(true)
-                        .dfa(false)
-                        .onepass(false)
-                        .auto_prefilter(false)
-                        .which_captures(WhichCaptures::Implicit),
-                )
-                .syntax(syntax::Config::new().unicode(false))
-                .build(&self.anchor.replace("...", &self.source))
-                .ok()
-        });
-        compiled.as_ref().map(|r| r.is_match(national))
+        self.compiled().map(|r| r.is_match(national))
     }
 }
 
@@ -117,7 +137,7 @@ impl Desc {
     }
 }
 
-/// One +1 region's metadata, as far as validity and the region of a number depend on it.
+/// One region's metadata, as far as validity and the region of a number depend on it.
 struct Region {
     /// matched at the start only (`re.match`)
     leading: Option<Lazy>,
@@ -156,12 +176,9 @@ impl Region {
 pub enum Parsed {
     /// None: neither valid nor of a possible length
     Rejected,
-    /// "+1" and this national number, valid or merely possible, of region index (-1: none)
-    Phone {
-        national: u64,
-        valid: bool,
-        region: i64,
-    },
+    /// this E.164 number (its digits after the "+"), valid or merely possible, of region
+    /// index (-1: none)
+    Phone { e164: u64, valid: bool, region: i64 },
     /// not decided here (the reference asks `phonenumbers`)
     Unknown,
 }
@@ -175,8 +192,70 @@ struct Parsing {
     general: Lazy,
 }
 
-/// The +1 metadata and the memo of its answers.
+/// A country code other than 1: its regions (a range of `Countries::regions`, in the order
+/// `region_code_for_number` tries them) and how `phonenumbers.parse` reads its national
+/// numbers (its main region's national prefix for parsing and general pattern).
+struct Country {
+    regions: std::ops::Range<usize>,
+    /// `national_prefix_for_parsing`, with its groups (None: none)
+    prefix: Option<Lazy>,
+    /// the region rewrites the number when the prefix's last group takes part
+    /// (`national_prefix_transform_rule`): such numbers are left to `phonenumbers`
+    transform: bool,
+    /// the general description's pattern, without its lengths (None: matches nothing)
+    general: Option<Lazy>,
+    /// national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE
+    possible: Vec<usize>,
+    /// those it calls TOO_LONG
+    too_long: Vec<usize>,
+}
+
+impl Country {
+    /// `_match_national_number(number, general_desc, False)` (None: cannot tell).
+    fn general_matches(&self, number: &str) -> Option<bool> {
+        self.general
+            .as_ref()
+            .map_or(Some(false), |g| g.is_match(number))
+    }
+
+    /// `_maybe_strip_national_prefix_carrier_code` (None: cannot tell, or rewritten).
+    fn strip_national_prefix<'a>(&self, number: &'a str) -> Option<&'a str> {
+        let Some(prefix) = &self.prefix else {
+            return Some(number);
+        };
+        if number.is_empty() {
+            return Some(number);
+        }
+        let re = prefix.compiled()?;
+        let mut caps = re.create_captures();
+        re.captures(number, &mut caps);
+        let Some(found) = caps.get_match() else {
+            return Some(number);
+        };
+        if self.transform {
+            let last = caps.group_len().checked_sub(1).filter(|&g| g > 0)?;
+            if caps.get_group(last).is_some() {
+                return None;
+            }
+        }
+        let rest = &number[found.end()..];
+        if self.general_matches(number)? && !self.general_matches(rest)? {
+            return Some(number);
+        }
+        Some(rest)
+    }
+}
+
+/// Every country code but 1, handed over by `add_countries`.
+struct Countries {
+    regions: Vec<Region>,
+    /// by country code: None for a code `phonenumbers` knows whose numbers the core leaves to it
+    codes: HashMap<u16, Option<Country>>,
+}
+
+/// The metadata and the memo of its answers.
 struct Plan {
+    /// the +1 regions
     regions: Vec<Region>,
     /// national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE for +1
     possible: Vec<usize>,
@@ -184,40 +263,52 @@ struct Plan {
     too_long: Vec<usize>,
     /// None: digit strings other than the common shapes are left to `phonenumbers`
     parsing: Option<Parsing>,
-    /// (length, national number) -> class byte: bit 0 valid, bit 1 possible, bits 2.. region + 1
-    memo: Mutex<HashMap<(usize, u64), u8>>,
+    /// the other country codes (not set: their numbers are left to `phonenumbers`)
+    countries: OnceLock<Countries>,
+    /// (country code, length, national number) -> class: bit 0 valid, bit 1 possible, bits
+    /// 2.. region index + 1 (the +1 regions, then `Countries::regions`)
+    memo: Mutex<HashMap<(u16, usize, u64), u32>>,
 }
 
 /// Memo entries kept at most (a crawl's numbers share far fewer prefixes).
 const MEMO_MAX: usize = 1 << 20;
 
-impl Plan {
-    /// (valid, possible, region index or -1) of a +1 national number (digits 2-9 first), as
-    /// `region_code_for_number`, `is_valid_number_for_region` and
-    /// `is_possible_number_with_reason` give them; None if a pattern could not be compiled.
-    fn classify(&self, national: &str) -> Option<(bool, bool, i64)> {
-        let mut region = None;
-        for (i, r) in self.regions.iter().enumerate() {
-            let found = match &r.leading {
+/// (valid, region index in `regions` or None) of a national significant number of a country
+/// with these regions, as `region_code_for_number` and `is_valid_number_for_region` give
+/// them; None if a pattern could not be compiled.
+fn classify(regions: &[Region], national: &str) -> Option<(bool, Option<usize>)> {
+    let region = if regions.len() == 1 {
+        Some(0) // the only region, taken unchecked
+    } else {
+        let mut found = None;
+        for (i, r) in regions.iter().enumerate() {
+            let here = match &r.leading {
                 Some(leading) => leading.is_match(national)?,
                 None => r.known_type(national)?,
             };
-            if found {
-                region = Some(i);
+            if here {
+                found = Some(i);
                 break;
             }
         }
-        let valid = match region {
-            Some(i) => self.regions[i].known_type(national)?,
-            None => false,
-        };
-        let possible = self.possible.contains(&national.len());
-        Some((valid, possible, region.map_or(-1, |i| i as i64)))
-    }
+        found
+    };
+    let valid = match region {
+        Some(i) => regions[i].known_type(national)?,
+        None => false,
+    };
+    Some((valid, region))
+}
 
-    /// The class byte of `national` (see `memo`), or None (see `classify`).
-    fn class(&self, national: &str) -> Option<u8> {
-        let key = (national.len(), national.parse::<u64>().unwrap_or(u64::MAX));
+impl Plan {
+    /// The class of the national significant number `national` of country code `cc` (see
+    /// `memo`), or None (a pattern that did not compile; a country not handed over).
+    fn class(&self, cc: u16, national: &str) -> Option<u32> {
+        let key = (
+            cc,
+            national.len(),
+            national.parse::<u64>().unwrap_or(u64::MAX),
+        );
         if let Some(&c) = self
             .memo
             .lock()
@@ -226,8 +317,19 @@ impl Plan {
         {
             return Some(c);
         }
-        let (valid, possible, region) = self.classify(national)?;
-        let c = u8::from(valid) | (u8::from(possible) << 1) | (((region + 1) as u8) << 2);
+        let (valid, possible, region) = if cc == 1 {
+            let (valid, region) = classify(&self.regions, national)?;
+            (valid, self.possible.contains(&national.len()), region)
+        } else {
+            let countries = self.countries.get()?;
+            let country = countries.codes.get(&cc)?.as_ref()?;
+            let regions = &countries.regions[country.regions.clone()];
+            let (valid, region) = classify(regions, national)?;
+            let global = region.map(|i| self.regions.len() + country.regions.start + i);
+            (valid, country.possible.contains(&national.len()), global)
+        };
+        let region = u32::try_from(region.map_or(0, |i| i + 1)).ok()?;
+        let c = u32::from(valid) | (u32::from(possible) << 1) | (region << 2);
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         if memo.len() >= MEMO_MAX {
             memo.clear();
@@ -236,18 +338,29 @@ impl Plan {
         Some(c)
     }
 
-    /// The answer for a national number classified as `key` (ten digits: by its first seven,
-    /// as `nanp._classify` does).
-    fn answer(&self, national: &str, key: &str) -> Parsed {
-        let Some(c) = self.class(key) else {
+    /// The answer for the national number `national` of country code `cc`, classified as
+    /// `key` (ten digits of +1: by their first seven, as `nanp._classify` does).
+    fn answer(&self, cc: u16, national: &str, key: &str) -> Parsed {
+        let Some(c) = self.class(cc, key) else {
             return Parsed::Unknown;
         };
         let (valid, possible) = (c & 1 != 0, c & 2 != 0);
         if !valid && !possible {
             return Parsed::Rejected;
         }
+        // "+", the country code, then the national number with its leading zeros, if any
+        let e164 = u32::try_from(national.len())
+            .ok()
+            .and_then(|n| 10u64.checked_pow(n))
+            .and_then(|scale| u64::from(cc).checked_mul(scale))
+            .zip(national.parse::<u64>().ok())
+            .and_then(|(head, tail)| head.checked_add(tail))
+            .filter(|&e| e <= i64::MAX as u64);
+        let Some(e164) = e164 else {
+            return Parsed::Unknown;
+        };
         Parsed::Phone {
-            national: national.parse().unwrap_or(0),
+            e164,
             valid,
             region: i64::from(c >> 2) - 1,
         }
@@ -257,7 +370,7 @@ impl Plan {
         let mut key = *b"0000000000";
         key[..PREFIX].copy_from_slice(&national.as_bytes()[..PREFIX]);
         // (ASCII digits: `parse` checked them)
-        self.answer(national, std::str::from_utf8(&key).unwrap_or_default())
+        self.answer(1, national, std::str::from_utf8(&key).unwrap_or_default())
     }
 
     /// `parse_phone` of ASCII `digits` ("+" before them when `international`) in the US.
@@ -275,27 +388,30 @@ impl Plan {
             return self.ten(digits);
         }
         if !international && nxx(b[0]) && n <= 17 {
-            return self.answer(digits, digits); // the national number as written, +1
+            return self.answer(1, digits, digits); // the national number as written, +1
         }
         self.parse_rare(international, digits)
             .unwrap_or(Parsed::Unknown)
     }
 
-    /// `parse` of the other shapes `phonenumbers.parse(digits, "US")` reads as +1: a leading
-    /// 1 or 0 ("1" followed by other than ten digits, a country code and a national prefix,
-    /// a leading zero kept), "+1" followed by other than ten digits. Its steps for a string
-    /// of ASCII digits: an international prefix (left to `phonenumbers`: another country
-    /// may follow); without one, a leading "1" is the country code if the rest, its national
-    /// prefix stripped, matches the general pattern and the whole does not, or the whole is
-    /// too long; then the national prefix is stripped from what is left (unless that turns
-    /// a matching number into one that does not) if what remains is of a possible or too
-    /// long length. None: cannot tell (a number with a leading zero that is possible, whose
-    /// E.164 form the rows cannot carry; a pattern that did not compile).
+    /// `parse` of the other shapes `phonenumbers.parse(digits, "US")` reads: a leading 1 or
+    /// 0 ("1" followed by other than ten digits, a country code and a national prefix, a
+    /// leading zero kept), "+1" followed by other than ten digits, "+" and another country
+    /// code (`parse_international`). Its steps for a string of ASCII digits: an
+    /// international prefix (left to `phonenumbers`: another country may follow); without
+    /// one, a leading "1" is the country code if the rest, its national prefix stripped,
+    /// matches the general pattern and the whole does not, or the whole is too long; then the
+    /// national prefix is stripped from what is left (unless that turns a matching number
+    /// into one that does not) if what remains is of a possible or too long length. None:
+    /// cannot tell (a pattern that did not compile).
     fn parse_rare(&self, international: bool, digits: &str) -> Option<Parsed> {
         let parsing = self.parsing.as_ref()?;
         let national = if international {
-            // "+1...": country code 1 (a one-digit code, read first); others: phonenumbers
-            digits.strip_prefix('1')?
+            // "+1...": country code 1 (a one-digit code, read first)
+            match digits.strip_prefix('1') {
+                Some(rest) => rest,
+                None => return self.parse_international(parsing, digits),
+            }
         } else if digits.starts_with(parsing.idd.as_str()) {
             return None;
         } else if let Some(rest) = digits.strip_prefix('1') {
@@ -323,15 +439,52 @@ impl Plan {
         if national.len() > 17 {
             return Some(Parsed::Rejected); // too long: parse raises
         }
-        if national.starts_with('0') {
-            // its E.164 form keeps the zeros: decided here only when it is no phone
-            let c = self.class(national)?;
-            return (c & 3 == 0).then_some(Parsed::Rejected);
-        }
-        if national.len() == 10 && !national.starts_with('1') {
+        if national.len() == 10 && !national.starts_with(['0', '1']) {
             return Some(self.ten(national));
         }
-        Some(self.answer(national, national))
+        Some(self.answer(1, national, national))
+    }
+
+    /// `parse` of "+" and ASCII `digits` that do not start with 1, as `phonenumbers.parse`
+    /// reads them: the country code is the shortest prefix of one to three digits that is
+    /// one (none, or a leading zero: the library tries once more without the "+", which only
+    /// the US international prefix survives); then the national prefix is stripped as the
+    /// country's main region says, if what remains is of a possible or too long length.
+    /// None: cannot tell (the other countries not handed over yet, a code whose numbers are
+    /// left to `phonenumbers`, a rewritten national prefix, a pattern that did not compile).
+    fn parse_international(&self, parsing: &Parsing, digits: &str) -> Option<Parsed> {
+        let countries = self.countries.get()?;
+        if digits.len() <= 2 {
+            return Some(Parsed::Rejected); // too short after the "+": parse raises
+        }
+        if digits.starts_with('0') {
+            return (!digits.starts_with(parsing.idd.as_str())).then_some(Parsed::Rejected);
+        }
+        let Some((cc, rest)) = (1..=3).find_map(|i| {
+            let cc = digits.get(..i)?.parse::<u16>().ok()?;
+            countries
+                .codes
+                .contains_key(&cc)
+                .then(|| (cc, &digits[i..]))
+        }) else {
+            return Some(Parsed::Rejected); // no country code: parse raises
+        };
+        let country = countries.codes.get(&cc)?.as_ref()?;
+        if rest.len() < 2 {
+            return Some(Parsed::Rejected); // too short a national number: parse raises
+        }
+        let stripped = country.strip_national_prefix(rest)?;
+        let national = if country.possible.contains(&stripped.len())
+            || country.too_long.contains(&stripped.len())
+        {
+            stripped
+        } else {
+            rest
+        };
+        if national.len() < 2 || national.len() > 17 {
+            return Some(Parsed::Rejected); // parse raises
+        }
+        Some(self.answer(cc, national, national))
     }
 
     /// `_maybe_strip_national_prefix_carrier_code` of the US (None: cannot tell).
@@ -596,7 +749,7 @@ impl PhoneScanner {
                 }
             }
             if let Parsed::Phone {
-                national,
+                e164,
                 valid,
                 region,
             } = parsed
@@ -608,7 +761,7 @@ impl PhoneScanner {
                         FOUND,
                         offset,
                         offset + run.len() as i64,
-                        national as i64,
+                        e164 as i64,
                         i64::from(valid),
                         i64::from(formatted),
                         region,
@@ -639,7 +792,7 @@ impl PhoneScanner {
                 let international = plus && i == 0;
                 let parsed = self.plan.parse(international, &piece);
                 let Parsed::Phone {
-                    national,
+                    e164,
                     valid,
                     region,
                 } = parsed
@@ -668,7 +821,7 @@ impl PhoneScanner {
                     FOUND,
                     offset + start as i64,
                     offset + groups[j - 1].1 as i64,
-                    national as i64,
+                    e164 as i64,
                     i64::from(valid),
                     i64::from(formatted),
                     region,
@@ -702,6 +855,36 @@ fn hand_back(offset: usize, len: usize, out: &mut Vec<i64>) {
 /// (possible lengths, pattern) of a description as handed over; None: no description.
 type DescSpec = Option<(Vec<i64>, Option<String>)>;
 
+/// A region as handed over (see `PhoneScanner::new`).
+type RegionSpec = (Option<String>, DescSpec, Vec<DescSpec>, bool);
+
+fn compile_regions(regions: Vec<RegionSpec>) -> PyResult<Vec<Region>> {
+    let mut compiled = Vec::with_capacity(regions.len());
+    for (leading, general, descs, same) in regions {
+        if descs.len() != 10 {
+            return Err(PyValueError::new_err(
+                "expected ten descriptions per region",
+            ));
+        }
+        let leading = leading.map(|p| Lazy::new(p, "^(?:...)"));
+        let mut descs = descs
+            .into_iter()
+            .map(compile_desc)
+            .collect::<PyResult<Vec<_>>>()?;
+        let mobile = descs.pop().flatten();
+        let fixed_line = descs.pop().flatten();
+        compiled.push(Region {
+            leading,
+            general: compile_desc(general)?,
+            others: descs,
+            fixed_line,
+            mobile,
+            same_mobile_and_fixed_line: same,
+        });
+    }
+    Ok(compiled)
+}
+
 fn compile_desc(spec: DescSpec) -> PyResult<Option<Desc>> {
     let Some((lengths, pattern)) = spec else {
         return Ok(None);
@@ -725,7 +908,7 @@ impl PhoneScanner {
     #[allow(clippy::type_complexity)]
     fn new(
         digits: Vec<(u32, u8)>,
-        regions: Vec<(Option<String>, DescSpec, Vec<DescSpec>, bool)>,
+        regions: Vec<RegionSpec>,
         possible: Vec<usize>,
         too_long: Vec<usize>,
         parsing: Option<(String, String, String)>,
@@ -738,29 +921,7 @@ impl PhoneScanner {
                 .ok_or_else(|| PyValueError::new_err(format!("not a code point: {c:#x}")))?;
             *word |= 1 << (c & 63);
         }
-        let mut compiled = Vec::with_capacity(regions.len());
-        for (leading, general, descs, same) in regions {
-            if descs.len() != 10 {
-                return Err(PyValueError::new_err(
-                    "expected ten descriptions per region",
-                ));
-            }
-            let leading = leading.map(|p| Lazy::new(p, "^(?:...)"));
-            let mut descs = descs
-                .into_iter()
-                .map(compile_desc)
-                .collect::<PyResult<Vec<_>>>()?;
-            let mobile = descs.pop().flatten();
-            let fixed_line = descs.pop().flatten();
-            compiled.push(Region {
-                leading,
-                general: compile_desc(general)?,
-                others: descs,
-                fixed_line,
-                mobile,
-                same_mobile_and_fixed_line: same,
-            });
-        }
+        let compiled = compile_regions(regions)?;
         if compiled.len() > 60 {
             return Err(PyValueError::new_err("too many regions"));
         }
@@ -785,16 +946,70 @@ impl PhoneScanner {
                 possible,
                 too_long,
                 parsing,
+                countries: OnceLock::new(),
                 memo: Mutex::new(HashMap::new()),
             },
             panic_on,
         })
     }
 
+    /// Hand over every country code but 1 (once; later calls are ignored): `regions` as for
+    /// the constructor, the regions of every such code one after the other, and per code
+    /// (country code, index of its first region in `regions`, number of its regions (0: the
+    /// core leaves its numbers to `phonenumbers`), national prefix for parsing or None,
+    /// whether the region rewrites the number after it, general pattern or None, possible
+    /// national lengths, too long national lengths).
+    #[allow(clippy::type_complexity)]
+    fn add_countries(
+        &self,
+        regions: Vec<RegionSpec>,
+        countries: Vec<(
+            u16,
+            usize,
+            usize,
+            Option<String>,
+            bool,
+            Option<String>,
+            Vec<usize>,
+            Vec<usize>,
+        )>,
+    ) -> PyResult<()> {
+        let regions = compile_regions(regions)?;
+        let mut codes = HashMap::with_capacity(countries.len());
+        for (cc, first, count, prefix, transform, general, possible, too_long) in countries {
+            if cc == 1
+                || cc > 999
+                || first
+                    .checked_add(count)
+                    .is_none_or(|end| end > regions.len())
+            {
+                return Err(PyValueError::new_err(format!("not a country: {cc}")));
+            }
+            let country = (count > 0).then(|| Country {
+                regions: first..first + count,
+                prefix: prefix.filter(|p| !p.is_empty()).map(Lazy::with_groups),
+                transform,
+                general: general
+                    .filter(|g| !g.is_empty())
+                    .map(|g| Lazy::new(g, "^(?:...)$")),
+                possible,
+                too_long,
+            });
+            codes.insert(cc, country);
+        }
+        let _ = self.plan.countries.set(Countries { regions, codes });
+        Ok(())
+    }
+
+    /// Whether `add_countries` was called.
+    fn has_countries(&self) -> bool {
+        self.plan.countries.get().is_some()
+    }
+
     /// Find phones in a batch (`data`, `bounds` as for `Normaliser.normalise_batch`).
     ///
-    /// Returns (rows, errors): rows of eight int64 (text index, kind, start, end, national
-    /// number, valid, formatted, region index or -1), `FOUND` rows being phones of +1 and
+    /// Returns (rows, errors): rows of eight int64 (text index, kind, start, end, E.164
+    /// digits, valid, formatted, region index or -1), `FOUND` rows being phones and
     /// `HAND_BACK` rows runs for the reference to split, in the reference's order.
     fn extract_batch<'py>(
         &self,
@@ -809,7 +1024,7 @@ impl PhoneScanner {
     }
 
     /// What the core answers for `parse_phone(digits, "US")` (tests compare it with the
-    /// reference): (1, national number, valid, region index or -1) for a phone, (0, ...) for
+    /// reference): (1, E.164 digits, valid, region index or -1) for a phone, (0, ...) for
     /// None, (-1, ...) when the core leaves it to `phonenumbers`.
     fn parse(&self, digits: &str) -> (i64, u64, bool, i64) {
         let (international, rest) = match digits.strip_prefix('+') {
@@ -819,10 +1034,10 @@ impl PhoneScanner {
         match self.plan.parse(international, rest) {
             Parsed::Rejected => (0, 0, false, -1),
             Parsed::Phone {
-                national,
+                e164,
                 valid,
                 region,
-            } => (1, national, valid, region),
+            } => (1, e164, valid, region),
             Parsed::Unknown => (-1, 0, false, -1),
         }
     }

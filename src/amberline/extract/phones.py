@@ -24,22 +24,23 @@ and therefore never cross the batch separator "\\n\\f\\n".
 
 With the compiled core (`rust/src/phones.rs`) the runs are found, split and checked there, the
 +1 numbers answered from the installed metadata's patterns and the US parsing rules
-(`_core_regions`), a leading 0 or 1 included; a run holding a digit string only `phonenumbers`
-can answer (another country code, the international prefix, a possible number whose E.164 form
-keeps a leading zero) comes back as a run for `_split_run` here, a line holding digits of
-another script (which the normaliser folds to ASCII) as a line for `_runs`, both counted
-(`handed_back`).
+(`_core_regions`), a leading 0 or 1 included, and numbers written with "+" and another country
+code from every other country's metadata (`_core_countries`, handed to the core at the first
+run it cannot decide without them: most processes never need them). A run holding a digit
+string only `phonenumbers` can answer (the international prefix, a national prefix its region
+rewrites) comes back as a run for `_split_run` here, a line holding digits of another script
+(which the normaliser folds to ASCII) as a line for `_runs`, both counted (`handed_back`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -68,6 +69,7 @@ _CONTINUES = regex(rf"{_SEP}{{0,3}}\d")
 _MIN_DIGITS = 7
 _MAX_DIGITS = 15
 _MAX_GROUPS = 12  # longer runs are tables of numbers; only their first pieces are tried
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=65536)
@@ -202,6 +204,26 @@ def _desc(desc: Any) -> tuple[list[int], str | None] | None:
     return list(desc.possible_length), desc.national_number_pattern
 
 
+def _region_row(meta: Any) -> tuple[Any, ...]:
+    """A region's metadata as the core takes it (see `PhoneScanner`)."""
+    return (meta.leading_digits, _desc(meta.general_desc),
+            [_desc(getattr(meta, name, None)) for name in _TYPE_DESCS],
+            bool(meta.same_mobile_and_fixed_line_pattern))
+
+
+def _lengths(country_code: int) -> tuple[list[int], list[int]]:
+    """The national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE, and
+    TOO_LONG, for `country_code` (its main region's metadata decides them)."""
+    import phonenumbers
+    from phonenumbers import PhoneNumber, ValidationResult
+
+    reason = {n: phonenumbers.is_possible_number_with_reason(
+        PhoneNumber(country_code=country_code, national_number=int("2" * n)))
+        for n in range(1, 18)}
+    return ([n for n, r in reason.items() if r == ValidationResult.IS_POSSIBLE],
+            [n for n, r in reason.items() if r == ValidationResult.TOO_LONG])
+
+
 # How the US region's digit strings parse: (national prefix for parsing, international prefix,
 # general description's national number pattern), when both prefixes are plain digits.
 _Parsing = tuple[str, str, str] | None
@@ -215,19 +237,17 @@ def _core_regions() -> _Regions:
     possibility of a +1 number depend on, in the order `region_code_for_number` tries the
     regions, and what `phonenumbers.parse` strips from a US digit string. Kept in the disk
     cache, keyed by the installed metadata (`nanp.metadata_stamp`) and this module."""
+    return _metadata_cached("phone regions", _read_regions, _decode_regions)
+
+
+def _metadata_cached(kind: str, read: Callable[[], T], decode: Callable[[bytes], T]) -> T:
+    """`read()`'s value (read from the installed metadata) kept as JSON in the disk cache."""
     key = disk_cache.fingerprint(Path(__file__), nanp.metadata_stamp())
-    return disk_cache.cached("phone regions", key, _read_regions,
-                             lambda r: json.dumps(r).encode("utf-8"), _decode_regions)
+    return disk_cache.cached(kind, key, read, lambda r: json.dumps(r).encode("utf-8"), decode)
 
 
 def _read_regions() -> _Regions:
-    import phonenumbers
-    from phonenumbers import (
-        COUNTRY_CODE_TO_REGION_CODE,
-        PhoneMetadata,
-        PhoneNumber,
-        ValidationResult,
-    )
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
     codes: list[str] = []
     regions: list[tuple[Any, ...]] = []
@@ -236,14 +256,8 @@ def _read_regions() -> _Regions:
         if meta is None:
             continue  # skipped by region_code_for_number too
         codes.append(code)
-        regions.append((meta.leading_digits, _desc(meta.general_desc),
-                        [_desc(getattr(meta, name, None)) for name in _TYPE_DESCS],
-                        bool(meta.same_mobile_and_fixed_line_pattern)))
-    # `_test_number_length` of a +1 national number by its length (the US metadata's)
-    reason = {n: phonenumbers.is_possible_number_with_reason(
-        PhoneNumber(country_code=1, national_number=int("2" * n))) for n in range(1, 18)}
-    possible = [n for n, r in reason.items() if r == ValidationResult.IS_POSSIBLE]
-    too_long = [n for n, r in reason.items() if r == ValidationResult.TOO_LONG]
+        regions.append(_region_row(meta))
+    possible, too_long = _lengths(1)  # `_test_number_length` of +1 (the US metadata's)
     us = PhoneMetadata.metadata_for_region("US", None)
     parsing: _Parsing = None
     if (us is not None and us.country_code == 1 and not us.national_prefix_transform_rule
@@ -255,9 +269,9 @@ def _read_regions() -> _Regions:
     return codes, regions, possible, too_long, parsing
 
 
-def _decode_regions(blob: bytes) -> _Regions:
-    """`_read_regions`' value from its JSON (tuples where it has tuples); ValueError unless
-    every part has its type."""
+def _decoded_rows(codes: Any, regions: Any) -> list[tuple[Any, ...]]:
+    """Region rows (`_region_row`) read back from JSON, tuples where they have tuples;
+    ValueError (or TypeError) unless every part has its type."""
     def desc(d: Any) -> tuple[list[int], str | None] | None:
         if d is None:
             return None
@@ -267,10 +281,25 @@ def _decode_regions(blob: bytes) -> _Regions:
             raise ValueError("not a number description")
         return list(lengths), pattern
 
+    out = [(leading, desc(general), [desc(d) for d in types], same)
+           for leading, general, types, same in regions]
+    if (not all(isinstance(c, str) for c in codes) or len(codes) != len(out)
+            or not all((leading is None or isinstance(leading, str)) and type(same) is bool
+                       and len(types) == len(_TYPE_DESCS) for leading, _, types, same in out)):
+        raise ValueError("not a list of regions")
+    return out
+
+
+def _int_list(values: Any) -> bool:
+    return isinstance(values, list) and all(type(n) is int for n in values)
+
+
+def _decode_regions(blob: bytes) -> _Regions:
+    """`_read_regions`' value from its JSON (tuples where it has tuples); ValueError unless
+    every part has its type."""
     try:
         codes, regions, possible, too_long, parsing = json.loads(blob)
-        out = [(leading, desc(general), [desc(d) for d in types], same)
-               for leading, general, types, same in regions]
+        out = _decoded_rows(codes, regions)
         if parsing is not None:
             if not (isinstance(parsing, list) and len(parsing) == 3
                     and all(isinstance(p, str) for p in parsing)
@@ -279,13 +308,68 @@ def _decode_regions(blob: bytes) -> _Regions:
             parsing = tuple(parsing)
     except (TypeError, RecursionError) as exc:
         raise ValueError(f"not the +1 regions: {exc}") from None
-    if (not all(isinstance(c, str) for c in codes) or len(codes) != len(out)
-            or not isinstance(possible, list) or not isinstance(too_long, list)
-            or not all(type(n) is int for n in (*possible, *too_long))
-            or not all((leading is None or isinstance(leading, str)) and type(same) is bool
-                       and len(types) == len(_TYPE_DESCS) for leading, _, types, same in out)):
+    if not _int_list(possible) or not _int_list(too_long):
         raise ValueError("not the +1 regions")
     return codes, out, possible, too_long, parsing
+
+
+# Every country code but 1: (region codes, their rows, per country code (code, index of its
+# first region, number of regions (0: left to phonenumbers), national prefix for parsing,
+# rewritten after it, general pattern, possible lengths, too long lengths)).
+_Country = tuple[int, int, int, str | None, bool, str | None, list[int], list[int]]
+_Countries = tuple[list[str], list[tuple[Any, ...]], list[_Country]]
+
+
+@cache
+def _core_countries() -> _Countries:
+    """What the core needs to read and decide a number with "+" and a country code other
+    than 1 as `phonenumbers` does: each code's regions in the order `region_code_for_number`
+    tries them (the main region first, whose national prefix and general pattern `parse`
+    uses). Kept in the disk cache as `_core_regions` is; read only when a process meets such
+    a number."""
+    return _metadata_cached("phone countries", _read_countries, _decode_countries)
+
+
+def _read_countries() -> _Countries:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+
+    codes: list[str] = []
+    regions: list[tuple[Any, ...]] = []
+    countries: list[_Country] = []
+    for country_code, names in COUNTRY_CODE_TO_REGION_CODE.items():
+        if country_code == 1:
+            continue
+        metas = [PhoneMetadata.metadata_for_region_or_calling_code(country_code, name.upper())
+                 for name in names]
+        main = metas[0] if metas else None
+        if main is None or any(meta is None for meta in metas):
+            countries.append((country_code, len(codes), 0, None, False, None, [], []))
+            continue  # (none such in the metadata read so far)
+        general = main.general_desc.national_number_pattern if main.general_desc else None
+        countries.append((country_code, len(codes), len(names), main.national_prefix_for_parsing,
+                          bool(main.national_prefix_transform_rule), general,
+                          *_lengths(country_code)))
+        codes += names
+        regions += [_region_row(meta) for meta in metas]
+    return codes, regions, countries
+
+
+def _decode_countries(blob: bytes) -> _Countries:
+    """`_read_countries`' value from its JSON; ValueError unless every part has its type."""
+    try:
+        codes, regions, countries = json.loads(blob)
+        rows = _decoded_rows(codes, regions)
+        out = [(code, first, count, prefix, transform, general, possible, too_long)
+               for code, first, count, prefix, transform, general, possible, too_long
+               in countries]
+    except (TypeError, RecursionError) as exc:
+        raise ValueError(f"not the country codes: {exc}") from None
+    if not all(type(code) is int and type(first) is int and type(count) is int
+               and type(transform) is bool and _int_list(possible) and _int_list(too_long)
+               and all(p is None or isinstance(p, str) for p in (prefix, general))
+               for code, first, count, prefix, transform, general, possible, too_long in out):
+        raise ValueError("not the country codes")
+    return codes, rows, out
 
 
 def build_scanner(region: str, panic_on: str | None = None) -> object | None:
@@ -307,6 +391,24 @@ def build_scanner(region: str, panic_on: str | None = None) -> object | None:
     return _native.build("PhoneScanner", compile_core)
 
 
+def _with_countries(scanner: Any) -> bool:
+    """Hand `scanner` every country code but 1 (`_core_countries`) unless it has them;
+    whether it got them now (its answers that were undecided may then be decided)."""
+    if scanner.has_countries():
+        return False
+    _, regions, countries = _core_countries()
+    scanner.add_countries(regions, countries)
+    return True
+
+
+@cache
+def _region_codes(with_countries: bool, default: str) -> tuple[str, ...]:
+    """The region codes of the core's rows, by region index; `default` last (index -1: no
+    region matched, and `parse_phone` gives the default region)."""
+    codes = [*_core_regions()[0], *(_core_countries()[0] if with_countries else ())]
+    return (*codes, default)
+
+
 @cache
 def _quick_scanner() -> object | None:
     return build_scanner("US")
@@ -322,13 +424,16 @@ def parse_phone_quick(digits: str, region: str) -> tuple[str, bool, str] | None:
     reference path keeps calling `parse_phone`, so the differential tests still compare the
     core with `phonenumbers`.
     """
-    scanner = _quick_scanner() if region == "US" else None
+    scanner: Any = _quick_scanner() if region == "US" else None
     if scanner is not None:
-        kind, national, valid, index = scanner.parse(digits)  # type: ignore[attr-defined]
+        answer = scanner.parse(digits)
+        if answer[0] < 0 and _with_countries(scanner):
+            answer = scanner.parse(digits)
+        kind, e164, valid, index = answer
         if kind == 0:
             return None
         if kind == 1:
-            return f"+1{national}", bool(valid), _core_regions()[0][index] if index >= 0 else region
+            return f"+{e164}", bool(valid), _region_codes(scanner.has_countries(), region)[index]
     return parse_phone(digits, region)
 
 
@@ -363,19 +468,21 @@ class PhoneExtractor(_native.CoreBacked, Extractor):
         columns in their place."""
         if self._core is None:
             return self.extract_reference(text)
-        # by the core's region index; -1 (no region of +1 matched) picks the default region
-        regions = [*_core_regions()[0], self.region]
-        found = _native.row_array(self._core, text, 7)
+        scanner: Any = self._core
+        found = _native.row_array(scanner, text, 7)
+        if found[:, 0].any() and _with_countries(scanner):
+            found = _native.row_array(scanner, text, 7)  # what it left undecided without them
+        regions = _region_codes(scanner.has_countries(), self.region)
         values: list[Any] = []
         confidences: list[float] = []
         attrs: list[dict[str, Any]] = []
         starts_at: list[int] = []
         ends_at: list[int] = []
-        for kind, start, end, national, valid, formatted, region in found.tolist():
+        for kind, start, end, e164, valid, formatted, region in found.tolist():
             if kind == 0:
                 starts_at.append(start)
                 ends_at.append(end)
-                values.append(f"+1{national}")
+                values.append(f"+{e164}")
                 confidences.append((0.95 if formatted else 0.9) if valid else 0.5)
                 attrs.append({"valid": valid == 1, "region": regions[region]})
                 continue
