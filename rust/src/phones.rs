@@ -398,8 +398,7 @@ impl Plan {
     /// 0 ("1" followed by other than ten digits, a country code and a national prefix, a
     /// leading zero kept), "+1" followed by other than ten digits, "+" and another country
     /// code (`parse_international`). Its steps for a string of ASCII digits: an
-    /// international prefix (left to `phonenumbers`: another country may follow); without
-    /// one, a leading "1" is the country code if the rest, its national prefix stripped,
+    /// international prefix (`after_idd`); without one, a leading "1" is the country code if the rest, its national prefix stripped,
     /// matches the general pattern and the whole does not, or the whole is too long; then the
     /// national prefix is stripped from what is left (unless that turns a matching number
     /// into one that does not) if what remains is of a possible or too long length. None:
@@ -412,8 +411,8 @@ impl Plan {
                 Some(rest) => rest,
                 None => return self.parse_international(parsing, digits),
             }
-        } else if digits.starts_with(parsing.idd.as_str()) {
-            return None;
+        } else if let Some(parsed) = self.after_idd(parsing, digits) {
+            return Some(parsed);
         } else if let Some(rest) = digits.strip_prefix('1') {
             let rest = self.strip_national_prefix(parsing, rest)?;
             if (!parsing.general.is_match(digits)? && parsing.general.is_match(rest)?)
@@ -445,10 +444,25 @@ impl Plan {
         Some(self.answer(1, national, national))
     }
 
+    /// `parse` of `digits` that start with the US international prefix (not followed by a
+    /// 0, which `_parse_prefix_as_idd` leaves in place) read as after a "+"; None if they do
+    /// not.
+    fn after_idd(&self, parsing: &Parsing, digits: &str) -> Option<Parsed> {
+        let rest = digits.strip_prefix(parsing.idd.as_str())?;
+        if rest.starts_with('0') {
+            return None;
+        }
+        Some(if rest.len() <= 2 {
+            Parsed::Rejected // too short after the prefix: parse raises
+        } else {
+            self.parse(true, rest)
+        })
+    }
+
     /// `parse` of "+" and ASCII `digits` that do not start with 1, as `phonenumbers.parse`
     /// reads them: the country code is the shortest prefix of one to three digits that is
     /// one (none, or a leading zero: the library tries once more without the "+", which only
-    /// the US international prefix survives); then the national prefix is stripped as the
+    /// the US international prefix survives, `after_idd`); then the national prefix is stripped as the
     /// country's main region says, if what remains is of a possible or too long length.
     /// None: cannot tell (the other countries not handed over yet, a code whose numbers are
     /// left to `phonenumbers`, a rewritten national prefix, a pattern that did not compile).
@@ -458,7 +472,7 @@ impl Plan {
             return Some(Parsed::Rejected); // too short after the "+": parse raises
         }
         if digits.starts_with('0') {
-            return (!digits.starts_with(parsing.idd.as_str())).then_some(Parsed::Rejected);
+            return Some(self.after_idd(parsing, digits).unwrap_or(Parsed::Rejected));
         }
         let Some((cc, rest)) = (1..=3).find_map(|i| {
             let cc = digits.get(..i)?.parse::<u16>().ok()?;
@@ -497,6 +511,14 @@ impl Plan {
         }
         Some(rest)
     }
+}
+
+/// Whether an E.164 number (its digits) is of +1, the only country code starting with a 1.
+fn plus_one(mut e164: u64) -> bool {
+    while e164 >= 10 {
+        e164 /= 10;
+    }
+    e164 == 1
 }
 
 /// `nanp_grouping` of `phones.py`.
@@ -741,7 +763,7 @@ impl PhoneScanner {
             if parsed == Parsed::Unknown {
                 return hand_back(offset as usize, run.len(), out);
             }
-            if !international && matches!(parsed, Parsed::Phone { .. }) {
+            if !international && matches!(parsed, Parsed::Phone { e164, .. } if plus_one(e164)) {
                 lengths.clear();
                 lengths.extend(groups.iter().map(|(a, b)| b - a));
                 if !nanp_grouping(lengths) {
@@ -802,7 +824,7 @@ impl PhoneScanner {
                     }
                     continue;
                 };
-                if !international {
+                if !international && plus_one(e164) {
                     lengths.clear();
                     lengths.extend(groups[i..j].iter().map(|(a, b)| b - a));
                     if !nanp_grouping(lengths) {
