@@ -58,10 +58,28 @@ const OTHER: u8 = b'?';
 pub type TriggerForm = (Vec<(Vec<String>, bool)>, Vec<(u32, u8)>);
 
 /// Hyperscan's view of a text: one byte per character (see the module's docs).
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub(crate) struct View {
     /// non-ASCII characters the triggers name, and the byte each stands for, by character
     pub(crate) named: Vec<(u32, u8)>,
+    /// every character's byte as a table: per page of 256 characters (`c >> 8`) its block in
+    /// `blocks`, block 0 being `OTHER` throughout (each page without a named character). Why
+    /// not a search of `named`: the views name hundreds of digits and spaces, and the text's
+    /// non-ASCII characters are mostly emoji, which no trigger names; a search of that list
+    /// per character was most of the scan's cost beyond its ASCII.
+    pages: Box<[u16]>,
+    /// 256 bytes per block: the byte of each character of its pages
+    blocks: Box<[u8]>,
+}
+
+/// How many pages of 256 characters there are (Unicode's code points).
+const PAGES: usize = 0x11_0000 >> 8;
+
+impl PartialEq for View {
+    fn eq(&self, other: &Self) -> bool {
+        // (the table is made from `named`)
+        self.named == other.named
+    }
 }
 
 impl View {
@@ -71,15 +89,34 @@ impl View {
         // that only adds places to try), for the ASCII digit of its value (a decimal digit
         // of another script, which `re`'s `\d` matches, read as a digit and a word
         // character, as `re` reads it), or for " " (a space `re`'s `\s` matches).
-        if named
-            .iter()
-            .any(|&(c, b)| c < 0x80 || (b < 0x80 && !(b.is_ascii_alphanumeric() || b == b' ')))
-        {
-            return Err("a named character is ASCII, or its byte no letter, digit or space".into());
+        if named.iter().any(|&(c, b)| {
+            !(0x80..0x11_0000).contains(&c)
+                || (b < 0x80 && !(b.is_ascii_alphanumeric() || b == b' '))
+        }) {
+            return Err(
+                "a named character is ASCII or no character, or its byte no letter, digit or \
+                 space"
+                    .into(),
+            );
         }
         named.sort_unstable();
         named.dedup_by_key(|&mut (c, _)| c);
-        Ok(View { named })
+        let mut pages = vec![0u16; PAGES];
+        let mut blocks = vec![OTHER; 0x100];
+        for &(c, b) in &named {
+            let page = &mut pages[(c >> 8) as usize];
+            if *page == 0 {
+                // (at most one block per page: PAGES blocks fit a u16)
+                *page = (blocks.len() >> 8) as u16;
+                blocks.resize(blocks.len() + 0x100, OTHER);
+            }
+            blocks[(usize::from(*page) << 8) | (c & 0xff) as usize] = b;
+        }
+        Ok(View {
+            named,
+            pages: pages.into(),
+            blocks: blocks.into(),
+        })
     }
 
     /// A character as the triggers see it.
@@ -88,16 +125,27 @@ impl View {
         if c < 0x80 {
             return c as u8;
         }
-        self.named_byte(c).unwrap_or(OTHER)
+        self.non_ascii(c)
     }
 
-    /// The byte of a named (non-ASCII) character; None for one the triggers do not name.
-    fn named_byte(&self, c: u32) -> Option<u8> {
+    /// The byte of a non-ASCII character: its named byte, or `OTHER` for one the triggers do
+    /// not name.
+    #[inline]
+    fn non_ascii(&self, c: u32) -> u8 {
+        let block = self
+            .pages
+            .get((c >> 8) as usize)
+            .map_or(0, |&b| usize::from(b));
+        self.blocks[(block << 8) | (c & 0xff) as usize]
+    }
+
+    /// `non_ascii` as a search of `named` (what the table holds), for tests.
+    #[cfg(test)]
+    fn searched(&self, c: u32) -> u8 {
         let named = self.named.as_slice();
         named
             .binary_search_by_key(&c, |&(n, _)| n)
-            .ok()
-            .map(|i| named[i].1)
+            .map_or(OTHER, |i| named[i].1)
     }
 }
 
@@ -587,7 +635,7 @@ impl TriggerAutomaton {
     #[cold]
     #[inline(never)]
     fn non_ascii(&self, c: u32, at: usize, marked: u16, marks: &mut Vec<usize>) -> u8 {
-        let byte = self.view.byte(c);
+        let byte = self.view.non_ascii(c);
         if u16::from(byte) >= marked {
             marks.push(at);
         }
@@ -698,6 +746,43 @@ mod tests {
         );
         assert!(View::new(vec![(0x665, b'5'), (0xa0, b' ')]).is_ok());
         assert!(View::new(vec![(0x665, b'?')]).is_err());
+    }
+
+    #[test]
+    fn the_table_reads_every_character_as_the_named_list_does() {
+        // named characters over many pages, as the views' digits and spaces are: each
+        // numeric character as a digit, each space as " ", a few as bytes of their own
+        let mut named: Vec<(u32, u8)> = (0x80..0x11_0000)
+            .filter_map(|c| char::from_u32(c).map(|ch| (c, ch)))
+            .filter_map(|(c, ch)| {
+                if ch.is_numeric() {
+                    Some((c, b'0' + (c % 10) as u8))
+                } else if ch.is_whitespace() {
+                    Some((c, b' '))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        named.extend([
+            (0x20ac, 0x80),
+            (0x2019, 0x81),
+            (0x1f339, 0x82),
+            (0x10_ffff, 0xff),
+        ]);
+        named.extend([(0x17f, b's'), (0x212a, b'k')]);
+        let view = View::new(named).unwrap();
+        assert!(view.named.len() > 1000 && view.blocks.len() > 0x100 * 40);
+        for c in 0..0x11_0000 {
+            let want = if c < 0x80 { c as u8 } else { view.searched(c) };
+            assert_eq!(view.byte(c), want, "{c:#x}");
+        }
+        assert_eq!(view.byte(0x1f339), 0x80 + 2);
+        assert_eq!(view.byte(0x1f48b), OTHER);
+        assert_eq!(view.byte(0x11_0000), OTHER);
+        assert_eq!(view.byte(u32::MAX), OTHER);
+        assert!(View::new(vec![(0x11_0000, b' ')]).is_err());
+        assert!(View::new(vec![(0x41, b'a')]).is_err());
     }
 
     #[test]
