@@ -273,6 +273,14 @@ def test_fuzzed_text(extractor, texts: list[str]) -> None:
     _assert_same(texts, extractor)
 
 
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=6))
+def test_fuzzed_text_read_again_when_the_countries_arrive(texts: list[str]) -> None:
+    """A fresh extractor's first number with another country code hands the countries
+    over in the middle of a text: the runs handed back until then are read again, alone."""
+    _assert_same([*texts, "+44 20 7946 0958 " + texts[0]], PhoneExtractor())
+
+
 def test_huge_inputs(extractor) -> None:
     rng = random.Random(11)
     texts = ["".join(rng.choice(_PIECE_LIST) for _ in range(20_000)) for _ in range(2)]

@@ -401,6 +401,21 @@ def _with_countries(scanner: Any) -> bool:
     return True
 
 
+def _read_again(scanner: Any, text: str, found: np.ndarray) -> np.ndarray:
+    """`found` (the scanner's rows of `text`) with each run it handed back read again, now
+    that it has every country code. A run is read alone: what precedes a run in its text only
+    decides where the run starts, and nothing after it is read."""
+    parts: list[np.ndarray] = []
+    done = 0
+    for k in np.flatnonzero(found[:, 0] == 1).tolist():
+        start, end = found[k, 1:3].tolist()
+        again = _native.row_array(scanner, text[start:end], 7).copy()
+        again[:, 1:3] += start
+        parts += [found[done:k], again]
+        done = k + 1
+    return np.concatenate([*parts, found[done:]])
+
+
 @cache
 def _region_codes(with_countries: bool, default: str) -> tuple[str, ...]:
     """The region codes of the core's rows, by region index; `default` last (index -1: no
@@ -471,7 +486,7 @@ class PhoneExtractor(_native.CoreBacked, Extractor):
         scanner: Any = self._core
         found = _native.row_array(scanner, text, 7)
         if found[:, 0].any() and _with_countries(scanner):
-            found = _native.row_array(scanner, text, 7)  # what it left undecided without them
+            found = _read_again(scanner, text, found)
         regions = _region_codes(scanner.has_countries(), self.region)
         values: list[Any] = []
         confidences: list[float] = []
