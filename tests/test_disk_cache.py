@@ -475,7 +475,10 @@ def _assert_kept_and_replaced(cached, read, kind: str, crafted: object, cache_di
                                   b'[[], [], [10], [11], "abc"]',
                                   b'[[], [], [10], [11], ["1", "0x1", "[2-9]"]]',
                                   b'[[], [], [10], [11], ["1", "011"]]',
-                                  b'[[], [], [10], [11], [1, "011", "[2-9]"]]', b"not json"])
+                                  b'[[], [], [10], [11], [1, "011", "[2-9]"]]', b"not json",
+                                  b'[[], [], [10], [-11], null]',
+                                  b'[["US"], [[null, [[-1], null], [' + b"null, " * 9
+                                  + b'null], true]], [10], [], null]'])
 def test_malformed_phone_regions_raise_value_error(blob) -> None:
     from amberline.extract import phones
 
@@ -503,7 +506,12 @@ def test_phone_countries_round_trip(cache_dir, caplog) -> None:
                                   b'[[], [], [[44, 0, 0, null, 0, null, [10], []]]]',
                                   b'[[], [], [[44, 0, 0, 0, false, null, [10], []]]]',
                                   b'[[], [], [[44, 0, 0, null, false, null, ["10"], []]]]',
-                                  b'[[], [], [[44, 0, 0, null, false, null, [10], {}]]]'])
+                                  b'[[], [], [[44, 0, 0, null, false, null, [10], {}]]]',
+                                  b'[[], [], [[44, 0, 0, null, false, null, [-1], []]]]',
+                                  b'[[], [], [[1, 0, 0, null, false, null, [10], []]]]',
+                                  b'[[], [], [[1000, 0, 0, null, false, null, [10], []]]]',
+                                  b'[[], [], [[44, 0, 1, null, false, null, [10], []]]]',
+                                  b'[[], [], [[44, -1, 0, null, false, null, [10], []]]]'])
 def test_malformed_phone_countries_raise_value_error(blob) -> None:
     from amberline.extract import phones
 

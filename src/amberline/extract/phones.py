@@ -276,8 +276,7 @@ def _decoded_rows(codes: Any, regions: Any) -> list[tuple[Any, ...]]:
         if d is None:
             return None
         lengths, pattern = d
-        if not all(type(n) is int for n in lengths) or not (pattern is None or isinstance(
-                pattern, str)):
+        if not _int_list(lengths) or not (pattern is None or isinstance(pattern, str)):
             raise ValueError("not a number description")
         return list(lengths), pattern
 
@@ -291,7 +290,8 @@ def _decoded_rows(codes: Any, regions: Any) -> list[tuple[Any, ...]]:
 
 
 def _int_list(values: Any) -> bool:
-    return isinstance(values, list) and all(type(n) is int for n in values)
+    """A list of lengths or indices, as the core takes them."""
+    return isinstance(values, list) and all(type(n) is int and 0 <= n < 1 << 31 for n in values)
 
 
 def _decode_regions(blob: bytes) -> _Regions:
@@ -366,6 +366,7 @@ def _decode_countries(blob: bytes) -> _Countries:
         raise ValueError(f"not the country codes: {exc}") from None
     if not all(type(code) is int and type(first) is int and type(count) is int
                and type(transform) is bool and _int_list(possible) and _int_list(too_long)
+               and 1 < code < 1000 and _int_list([first, count]) and first + count <= len(rows)
                and all(p is None or isinstance(p, str) for p in (prefix, general))
                for code, first, count, prefix, transform, general, possible, too_long in out):
         raise ValueError("not the country codes")
