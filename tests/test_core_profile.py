@@ -296,17 +296,21 @@ def test_folded_letters_in_cue_words(extractors, everywhere, texts: list[str]) -
 
 
 @pytest.mark.skipif(not AgeExtractor()._prefilter.available, reason="needs Hyperscan")
-def test_an_age_that_starts_inside_a_title_dash_trigger(extractors) -> None:
-    """The title dash trigger covers "- 23"; the age "23 yrs" (parted by "\\x1c", a space to
-    `re`'s `\\s` that the trigger for years, reading ASCII as itself, does not read as one)
-    starts two characters into it, where no trigger of its own starts. The reference tries
-    every position up to one past the trigger's end, so the core tries up to one past the
-    longest trigger match from each start: alone, run together, and with the starts of the
-    scan shared with the names."""
+def test_an_age_that_starts_inside_a_title_dash_trigger(monkeypatch) -> None:
+    """The title dash trigger covers "- 23"; the age "23 yrs" starts two characters into it,
+    where no trigger of its own starts once the trigger for years is left out (every space
+    `re`'s `\\s` matches is one to the views too, so the full triggers have none such). The
+    reference tries every position up to one past the trigger's end, so the core tries up to
+    one past the longest trigger match from each start: alone, run together, and with the
+    starts of the scan shared with the names."""
+    years = r"\d{1,2}(?:\s|-)*y"
+    assert years in ages._TRIGGERS
+    monkeypatch.setattr(ages, "_TRIGGERS", [t for t in ages._TRIGGERS if t != years])
     built = {e.name: e for e in build_extractors()}
     assert built["ages"]._together is not None and built["names"]._together is not None
-    text = " - 23\x1cyrs"
-    for extractor in (extractors["ages"], built["ages"]):
+    assert years not in built["ages"]._prefilter.patterns
+    text = " - 23 yrs"
+    for extractor in (AgeExtractor(), built["ages"]):
         spans = extractor.extract_reference(text)
         assert [(s.start, s.end) for s in spans] == [(3, 9)]
         assert _key(extractor.extract(text)) == _key(spans)

@@ -9,8 +9,10 @@ and they read the text in a view of ASCII bytes: one that read such a digit or s
 had no trigger start where the regex matched, and both the reference with its Hyperscan
 prefilter and the core dropped the span. The view reads each digit as the ASCII digit of its
 value and each space as " " (`_prefilter.view_folds`), in Python (`folded_view`) and in the
-core (`core_triggers`' named characters). A screening never hands the readers such
-characters (the normaliser writes them as ASCII ones); any other caller of an extractor may.
+core (`core_triggers`' named characters); the ASCII separators "\\x1c" to "\\x1f" too, which
+`re`'s `\\s` matches and the triggers' ASCII `\\s` does not. A screening never hands the
+readers such characters (the normaliser writes them as ASCII ones, the separators as line
+breaks or nothing); any other caller of an extractor may.
 """
 
 from __future__ import annotations
@@ -111,6 +113,13 @@ _TABLE = [
     ("descriptors", "110\xa0lbs", [49.9]),
     ("descriptors", "5\xa0ft 4", [163]),
     ("descriptors", "brown\xa0hair", ["brown"]),
+    # the ASCII separators "\x1c" to "\x1f", spaces to `re`'s `\s` (not to the triggers')
+    ("ages", "19\x1cyrs", [19]),
+    ("ages", "I'm\x1d19", [19]),
+    ("prices", "150\x1froses", [150]),
+    ("prices", "$\x1e150", [150]),
+    ("descriptors", "110\x1clbs", [49.9]),
+    ("descriptors", "brown\x1fhair", ["brown"]),
 ]
 
 
@@ -133,8 +142,9 @@ def test_the_view_reads_every_digit_and_space_re_reads_as_an_ascii_one() -> None
             if chr(c).isdecimal()}  # (what `re`'s `\d` matches)
     assert digits == want and len(want) > 600
     spaces = {c for c, a in view_folds() if a == ord(" ")}
-    assert spaces == {c for c in range(0x80, 0x110000) if chr(c).isspace()}  # (`\s`)
-    assert {0xA0, 0x85, 0x2003, 0x3000} <= spaces
+    # (`\s`, but for the ASCII spaces the triggers' own `\s` matches)
+    assert spaces == {c for c in range(0x110000) if chr(c).isspace()} - set(b" \t\n\v\f\r")
+    assert {0xA0, 0x85, 0x2003, 0x3000, 0x1C, 0x1F} <= spaces
     assert folded_view("19٥٠ roſes,\xa0١٩ yrs") == "1950 roses, 19 yrs"
     for extractor in (PriceExtractor(), AgeExtractor(), DescriptorExtractor()):
         prefilters = [p for p in (extractor._prefilter, getattr(extractor, "_slash_prefilter",
@@ -161,7 +171,8 @@ def _number(draw) -> str:
     return draw(st.sampled_from([run, run + ",٥00", run + ".5", run + ".٥0"]))
 
 
-_SPACES = st.sampled_from(["\xa0", "\u2003", "\u2009", "\u3000", "\x85", "\u202f"])
+_SPACES = st.sampled_from(["\xa0", "\u2003", "\u2009", "\u3000", "\x85", "\u202f", "\x1c",
+                          "\x1f"])
 _AROUND = st.sampled_from(
     ["", " ", "$", "€", "🌹 ", " roses", "🌹", " usd", "/hr", " hh", " hr", "hr ", "qv ",
      " for 30 min", " min", "/", " - ", "-", " yrs", " years old", "yo", "y/o", "age ",
@@ -175,6 +186,7 @@ _AROUND = st.sampled_from(
 @example(pieces=["6٥", " lbs"])
 @example(pieces=["٣٠", "/", "٦٠", "/", "٩٠"])
 @example(pieces=["19", "\xa0", "yrs"])
+@example(pieces=["19", "\x1c", "yrs"])
 @given(pieces=st.lists(st.one_of(_number(), _AROUND, _SPACES), min_size=1, max_size=12))
 def test_mixed_digit_runs_as_the_whole_text_regex_reads_them(built, alone, everywhere,
                                                              pieces: list[str]) -> None:

@@ -11,7 +11,8 @@
 //! character (the letters case-insensitive `re` folds to ASCII ones, the other scripts'
 //! decimal digits and spaces, `_prefilter.view_folds`, which the profile readers' and the
 //! names' views both read so) that ASCII character; and a byte of its own, from the next free
-//! one, to each other character a group reads as an ASCII one. Each group's patterns are
+//! one, to each other non-ASCII character a group reads as an ASCII one (an ASCII separator
+//! read as " " by some groups only refuses the merge: the others read it as itself). Each group's patterns are
 //! rewritten (as parsed) to read every shared byte it does not name as that byte as "?":
 //! wherever they admit "?" they admit those bytes too, and nowhere else (no such byte is a
 //! word, space or digit character, as "?" is none, so `\b` and the classes agree). That makes
@@ -87,6 +88,12 @@ fn merge(groups: &[(TriggerForm, bool)]) -> Result<Merged, String> {
     let mut next = first_free;
     for ((_, chars), _) in groups {
         for &(c, _) in chars.iter().filter(|&&(_, b)| b < 0x80) {
+            if c < 0x80 && !named.contains_key(&c) {
+                // (a group that does not name it reads it as itself, not as "?")
+                return Err(format!(
+                    "ASCII character {c:#x} read as another by some groups"
+                ));
+            }
             if let std::collections::btree_map::Entry::Vacant(e) = named.entry(c) {
                 e.insert(u8::try_from(next).map_err(|_| "too many named characters")?);
                 next += 1;
@@ -514,5 +521,13 @@ mod tests {
         let mut g = groups();
         g[1].1 = false;
         assert!(merge(&g).is_err());
+        // an ASCII separator read as " " by one group, as itself by the other
+        let mut g = groups();
+        g[1].0 .1.push((0x1c, b' '));
+        assert!(merge(&g).is_err());
+        for group in &mut g {
+            group.0 .1.push((0x1c, b' '));
+        }
+        assert!(merge(&g).is_ok());
     }
 }

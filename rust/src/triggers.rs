@@ -12,7 +12,8 @@
 //! `re` can match in it, and `\b` sees a word character there: `_prefilter.core_triggers`),
 //! each decimal digit of another script, which `re`'s `\d` matches, as the ASCII digit of its
 //! value (so "19٥٠ roses" is tried where the exact pattern reads 1950: `_prefilter.view_folds`)
-//! and each other space `re`'s `\s` matches (a no-break space) as " ", any other non-ASCII
+//! and each other space `re`'s `\s` matches (a no-break space, an ASCII separator "\x1c" to
+//! "\x1f", which Hyperscan's `\s` does not match) as " ", any other non-ASCII
 //! character as "?" (which a trigger writes `\?` where any such character will do); `\b`, `\d`,
 //! `\s` and case-insensitive matching are ASCII's, as Hyperscan's are. Hyperscan reports, per
 //! match end, the leftmost start; this reports every position where a trigger matches, a
@@ -60,10 +61,12 @@ pub type TriggerForm = (Vec<(Vec<String>, bool)>, Vec<(u32, u8)>);
 /// Hyperscan's view of a text: one byte per character (see the module's docs).
 #[derive(Clone)]
 pub(crate) struct View {
-    /// non-ASCII characters the triggers name, and the byte each stands for, by character
+    /// characters the triggers name (non-ASCII ones, and ASCII separators read as " "), and
+    /// the byte each stands for, by character
     pub(crate) named: Vec<(u32, u8)>,
     /// every character's byte as a table: per page of 256 characters (`c >> 8`) its block in
-    /// `blocks`, block 0 being `OTHER` throughout (each page without a named character). Why
+    /// `blocks`, block 0 being `OTHER` throughout (each page without a named character), the
+    /// first page's block reading ASCII as itself but for the named separators. Why
     /// not a search of `named`: the views name hundreds of digits and spaces, and the text's
     /// non-ASCII characters are mostly emoji, which no trigger names; a search of that list
     /// per character was most of the scan's cost beyond its ASCII.
@@ -88,14 +91,17 @@ impl View {
         // case-insensitive `re` folds it to (a dotless i read as "i": for caseless triggers
         // that only adds places to try), for the ASCII digit of its value (a decimal digit
         // of another script, which `re`'s `\d` matches, read as a digit and a word
-        // character, as `re` reads it), or for " " (a space `re`'s `\s` matches).
+        // character, as `re` reads it), or for " " (a space `re`'s `\s` matches, the ASCII
+        // separators "\x1c" to "\x1f" among them: the only ASCII characters named, and no
+        // printable one, which `byte` reads as itself without the table).
         if named.iter().any(|&(c, b)| {
-            !(0x80..0x11_0000).contains(&c)
+            c >= 0x11_0000
+                || (c < 0x80 && !(c < 0x20 && b == b' '))
                 || (b < 0x80 && !(b.is_ascii_alphanumeric() || b == b' '))
         }) {
             return Err(
-                "a named character is ASCII or no character, or its byte no letter, digit or \
-                 space"
+                "a named character is no character or an ASCII one but a control read \
+                        as \" \", or its byte no letter, digit or space"
                     .into(),
             );
         }
@@ -103,6 +109,9 @@ impl View {
         named.dedup_by_key(|&mut (c, _)| c);
         let mut pages = vec![0u16; PAGES];
         let mut blocks = vec![OTHER; 0x100];
+        // (the first page's block: ASCII as itself)
+        pages[0] = 1;
+        blocks.extend((0..=0xff).map(|c: u8| if c < 0x80 { c } else { OTHER }));
         for &(c, b) in &named {
             let page = &mut pages[(c >> 8) as usize];
             if *page == 0 {
@@ -122,16 +131,16 @@ impl View {
     /// A character as the triggers see it.
     #[inline]
     fn byte(&self, c: u32) -> u8 {
-        if c < 0x80 {
+        if printable(c) {
             return c as u8;
         }
-        self.non_ascii(c)
+        self.other(c)
     }
 
-    /// The byte of a non-ASCII character: its named byte, or `OTHER` for one the triggers do
-    /// not name.
+    /// The byte of a character `printable` does not take: its named byte, a control
+    /// character itself, or `OTHER` for a non-ASCII one the triggers do not name.
     #[inline]
-    fn non_ascii(&self, c: u32) -> u8 {
+    fn other(&self, c: u32) -> u8 {
         let block = self
             .pages
             .get((c >> 8) as usize)
@@ -139,14 +148,22 @@ impl View {
         self.blocks[(block << 8) | (c & 0xff) as usize]
     }
 
-    /// `non_ascii` as a search of `named` (what the table holds), for tests.
+    /// `byte` as a search of `named` (what the table holds), for tests.
     #[cfg(test)]
     fn searched(&self, c: u32) -> u8 {
         let named = self.named.as_slice();
+        let unnamed = if c < 0x80 { c as u8 } else { OTHER };
         named
             .binary_search_by_key(&c, |&(n, _)| n)
-            .map_or(OTHER, |i| named[i].1)
+            .map_or(unnamed, |i| named[i].1)
     }
+}
+
+/// Whether a character is printable ASCII (" " to DEL), which every view reads as itself
+/// (and the scan's loop without the table: no ASCII character from " " on is named).
+#[inline]
+fn printable(c: u32) -> bool {
+    c.wrapping_sub(0x20) < 0x60
 }
 
 /// Each set's patterns as one pattern over the byte view (`(?-u)`: a named non-ASCII
@@ -600,10 +617,10 @@ impl TriggerAutomaton {
         for (at, &c) in text.iter().enumerate().rev() {
             let byte = if !MARK {
                 self.view.byte(c)
-            } else if c < 0x80 {
+            } else if printable(c) {
                 c as u8
             } else {
-                self.non_ascii(c, at, marked, &mut marks)
+                self.other(c, at, marked, &mut marks)
             };
             sid = dfa.next_state(sid, byte);
             if dfa.is_special_state(sid) {
@@ -630,12 +647,13 @@ impl TriggerAutomaton {
         self.view.byte(c)
     }
 
-    /// `scan`'s byte for a non-ASCII character (out of its loop, which it slowed by a quarter
-    /// inlined), its position kept in `marks` if the byte is `marked` or above.
+    /// `scan`'s byte for a character `printable` does not take (out of its loop, which it
+    /// slowed by a quarter inlined), its position kept in `marks` if the byte is `marked` or
+    /// above.
     #[cold]
     #[inline(never)]
-    fn non_ascii(&self, c: u32, at: usize, marked: u16, marks: &mut Vec<usize>) -> u8 {
-        let byte = self.view.non_ascii(c);
+    fn other(&self, c: u32, at: usize, marked: u16, marks: &mut Vec<usize>) -> u8 {
+        let byte = self.view.other(c);
         if u16::from(byte) >= marked {
             marks.push(at);
         }
@@ -770,19 +788,23 @@ mod tests {
             (0x1f339, 0x82),
             (0x10_ffff, 0xff),
         ]);
-        named.extend([(0x17f, b's'), (0x212a, b'k')]);
+        named.extend([(0x17f, b's'), (0x212a, b'k'), (0x1c, b' '), (0x1f, b' ')]);
         let view = View::new(named).unwrap();
         assert!(view.named.len() > 1000 && view.blocks.len() > 0x100 * 40);
         for c in 0..0x11_0000 {
-            let want = if c < 0x80 { c as u8 } else { view.searched(c) };
-            assert_eq!(view.byte(c), want, "{c:#x}");
+            assert_eq!(view.byte(c), view.searched(c), "{c:#x}");
         }
+        assert_eq!(view.byte(0x1c), b' ');
+        assert_eq!(view.byte(0x1d), 0x1d);
+        assert_eq!(view.byte(u32::from(b'\n')), b'\n');
         assert_eq!(view.byte(0x1f339), 0x80 + 2);
         assert_eq!(view.byte(0x1f48b), OTHER);
         assert_eq!(view.byte(0x11_0000), OTHER);
         assert_eq!(view.byte(u32::MAX), OTHER);
         assert!(View::new(vec![(0x11_0000, b' ')]).is_err());
         assert!(View::new(vec![(0x41, b'a')]).is_err());
+        assert!(View::new(vec![(0x20, b' ')]).is_err());
+        assert!(View::new(vec![(0x1c, b'a')]).is_err());
     }
 
     #[test]

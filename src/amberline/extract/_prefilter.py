@@ -17,7 +17,8 @@ Hyperscan works on bytes. The text is encoded with `ascii`/`replace`, which keep
 character (every non-ASCII character becomes "?"), so byte offsets are character offsets with
 no conversion. A prefilter made with `folds=True` scans a text holding a character `re`
 matches as an ASCII one (a letter case-insensitive `re` folds to ASCII, another script's
-decimal digit or space, which `\\d` or `\\s` matches) as `folded_view` writes it, or its
+decimal digit or space, which `\\d` or `\\s` matches, an ASCII separator "\\x1c" to "\\x1f",
+which `\\s` matches too) as `folded_view` writes it, or its
 triggers would not start where the exact pattern can ("19٥٠ roses" read "19?? roses"). A
 database with a non-ASCII
 trigger ("🌹+", "€") scans UTF-8 instead, and its offsets are converted (a "?" stand-in would
@@ -73,11 +74,11 @@ def ascii_folds() -> tuple[tuple[int, int], ...]:
 
 @cache
 def view_folds() -> tuple[tuple[int, int], ...]:
-    """(code point, ASCII character) of each non-ASCII character a trigger view reads as an
-    ASCII one: the letters of `ascii_folds`; each other decimal digit, which `re`'s `\\d`
-    matches ("٥", "７"), as the ASCII digit of its value; each other space `re`'s `\\s`
-    matches (a no-break space, an em space) as " ". The one list `folded_view` and the core's
-    trigger views (`core_triggers`) read by.
+    """(code point, ASCII character) of each character a trigger view reads as another, ASCII
+    one: the letters of `ascii_folds`; each other decimal digit, which `re`'s `\\d` matches
+    ("٥", "７"), as the ASCII digit of its value; each other space `re`'s `\\s` matches (a
+    no-break space, an em space, the ASCII separators "\\x1c" to "\\x1f") as " ". The one
+    list `folded_view` and the core's trigger views (`core_triggers`) read by.
 
     Why the digits and spaces: the exact patterns' `\\d` and `\\s` match them, so "19٥٠
     roses" is a price of 1950 to the exact pattern and "19\\xa0yrs" an age, but a view that
@@ -86,10 +87,13 @@ def view_folds() -> tuple[tuple[int, int], ...]:
     digit and a word character to the triggers, as to `re`; a space is a space and no word
     character, as to `re`; a literal digit or ASCII range, which `re` does not match to them,
     only gains places to try. Unfolded text never holds them in a screening (the normaliser
-    writes them as ASCII ones); any caller's text may. (`re`'s `\\s` also matches the ASCII
-    separators "\\x1c" to "\\x1f", which a view reads as themselves: not read as spaces.)"""
+    writes them as ASCII ones, and the separators as line breaks or nothing); any caller's
+    text may. The ASCII spaces the triggers' own `\\s` matches, as `re`'s does (" ", "\\t",
+    "\\n", "\\v", "\\f", "\\r"), are read as themselves."""
     flags = np.frombuffer(native.unicode_tables().flags, dtype=np.uint8)
-    spaces = np.flatnonzero((flags[0x80:] & native.SPACE) != 0) + 0x80  # (boolean: fast)
+    space = (flags & native.SPACE) != 0  # (boolean: fast)
+    space[list(b" \t\n\v\f\r")] = False
+    spaces = np.flatnonzero(space)
     digits = [(c, ord("0") + value) for c, value in native.decimal_digits() if c >= 0x80]
     return tuple(sorted([*ascii_folds(), *digits, *((c, ord(" ")) for c in spaces.tolist())]))
 
@@ -104,6 +108,12 @@ def _fold_table() -> dict[int, int]:
     return dict(view_folds())
 
 
+@cache
+def _ascii_folded() -> tuple[str, ...]:
+    """The ASCII characters `view_folds` reads as others (the separators)."""
+    return tuple(chr(c) for c, _ in view_folds() if c < 0x80)
+
+
 # The last text asked about and the answer (`holds_folded_letter`), and the last folded view
 # (`folded_view`), by identity: a batch's extractors all ask about one joined text. Swapped in
 # whole, so threads may share them.
@@ -111,13 +121,15 @@ _LAST: dict[str, tuple[str, Any]] = {}
 
 
 def holds_folded_letter(text: str) -> bool:
-    """Whether `text` holds a character `view_folds` reads as an ASCII one: a letter
+    """Whether `text` holds a character `view_folds` reads as another, ASCII one: a letter
     case-insensitive `re` matches to an ASCII one ("ſnap"), a decimal digit or a space of
-    another script ("١٩", a no-break space). ASCII triggers do not see it, so a prefilter
-    that does not name those characters would miss matches of its exact pattern there: such
-    a text's triggers are scanned over `folded_view` instead (`Prefilter(folds=True)`)."""
+    another script ("١٩", a no-break space), an ASCII separator. ASCII triggers do not see
+    it, so a prefilter that does not name those characters would miss matches of its exact
+    pattern there: such a text's triggers are scanned over `folded_view` instead
+    (`Prefilter(folds=True)`)."""
     if text.isascii():
-        return False
+        # (a scan of the text per separator: each far cheaper than `re` stepping through it)
+        return any(c in text for c in _ascii_folded())
     last = _LAST.get("holds")
     if last is not None and last[0] is text:
         return last[1]
@@ -349,13 +361,13 @@ def core_triggers(prefilters: Sequence[Prefilter]) -> CoreTriggers:
     ASCII one as that one: a letter case-insensitive `re` matches to an ASCII letter as that
     letter ("roſes" as "roses", and "ſ" a word character to `\\b`, as to `re`), a decimal
     digit of another script as the ASCII digit of its value ("19٥٠" as "1950"), another
-    space `re`'s `\\s` matches as " "; each other non-ASCII character a trigger names, with
-    its case variants (which caseless Hyperscan matches too; for a case-sensitive trigger
-    that only adds places to try), as a byte of its own from 0x80, written `\\xHH` in the
-    patterns; and any other non-ASCII character as "?", which no trigger matches. A prefilter
-    of the same view that scans the text as it is must not tell a folded character read as
-    "?" from one read as its ASCII one (`_tells_folded_letters`), or the core could lose its
-    starts."""
+    space `re`'s `\\s` matches (an ASCII separator too) as " "; each other non-ASCII
+    character a trigger names, with its case variants (which caseless Hyperscan matches too;
+    for a case-sensitive trigger that only adds places to try), as a byte of its own from
+    0x80, written `\\xHH` in the patterns; and any other non-ASCII character as "?", which
+    no trigger matches. A prefilter of the same view that scans the text as it is must not
+    tell a folded character read as "?" (an ASCII separator: as itself) from one read as its
+    ASCII one (`_tells_folded_letters`), or the core could lose its starts."""
     folding = any(f.folds for f in prefilters)
     named: dict[str, int] = {chr(c): a for c, a in view_folds()} if folding else {}
     if folding and any(_tells_folded_letters(p) for f in prefilters if not f.folds
@@ -382,17 +394,19 @@ _QUESTION_CATEGORIES = {_c.CATEGORY_NOT_DIGIT, _c.CATEGORY_NOT_SPACE, _c.CATEGOR
 
 def _tells_folded_letters(pattern: str) -> bool:
     """Whether a trigger could match where a folded character (`view_folds`: a letter, a
-    digit, a space) is read as "?" and not where it is read as its ASCII one: only if it
-    admits "?" somewhere, has a word boundary (a letter or digit is a word character, "?" is
-    not) or a negative lookaround; otherwise reading it as its ASCII one can only add places
-    to try. Anything this cannot tell counts as yes."""
+    digit, a space) is read as "?" (an ASCII separator: as itself) and not where it is read
+    as its ASCII one: only if it admits "?" or a separator somewhere, has a word boundary (a
+    letter or digit is a word character, "?" is not) or a negative lookaround; otherwise
+    reading it as its ASCII one can only add places to try. Anything this cannot tell counts
+    as yes."""
     question = ord("?")
+    read_as_written = {question, *map(ord, _ascii_folded())}
 
     def tells(op: Any, arg: Any) -> bool | None:
         if op is _c.LITERAL:
-            return arg == question
+            return arg in read_as_written
         if op is _c.RANGE:
-            return arg[0] <= question <= arg[1]
+            return any(arg[0] <= c <= arg[1] for c in read_as_written)
         if op is _c.CATEGORY:
             return arg in _QUESTION_CATEGORIES
         if op is _c.AT:
