@@ -335,7 +335,7 @@ pub struct Rules {
     pub place_flags: Vec<u8>,
     /// `region_lookup`: the region codes (two characters, matched as they are) and the region
     /// names (lower-case ASCII) with their code index
-    pub codes: Vec<[u32; 2]>,
+    pub codes: RegionCodes,
     pub region_names: NamesAfter,
     /// `country_lookup`: the country names (lower-case ASCII)
     pub countries: NamesAfter,
@@ -361,13 +361,20 @@ const LIST_SEPARATORS: &str = ",/|.&+;:•*~()-–";
 /// `_lookup.NamesAfter` without its codes: lower-case ASCII names grouped by their first word,
 /// longest first, each with a payload (a region code index; 0 for a country).
 pub struct NamesAfter {
-    by_word: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>>,
+    by_word: HashMap<Box<[u8]>, NameGroup, FxBuild>,
+    /// The length of the longest first word (a longer word of the text is none of them).
+    longest_word: usize,
 }
+
+/// The names of one first word, with their payloads, longest first.
+type NameGroup = Vec<(Vec<u8>, u32)>;
+
+/// The first words `names_after` folds on the stack (a longer one is folded on the heap).
+const SHORT_WORD: usize = 32;
 
 impl NamesAfter {
     pub fn new(names: Vec<(String, u32)>) -> Result<Self, String> {
-        let mut by_word: std::collections::HashMap<Vec<u8>, Vec<(Vec<u8>, u32)>> =
-            Default::default();
+        let mut by_word: HashMap<Box<[u8]>, NameGroup, FxBuild> = Default::default();
         for (name, payload) in names {
             let bytes = name.as_bytes().to_vec();
             if !name.is_ascii() || name != name.to_ascii_lowercase() {
@@ -381,12 +388,76 @@ impl NamesAfter {
             if first.is_empty() {
                 return Err(format!("name {name:?} does not start with a letter"));
             }
-            by_word.entry(first).or_default().push((bytes, payload));
+            by_word
+                .entry(first.into_boxed_slice())
+                .or_default()
+                .push((bytes, payload));
         }
         for group in by_word.values_mut() {
             group.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
         }
-        Ok(NamesAfter { by_word })
+        let longest_word = by_word.keys().map(|w| w.len()).max().unwrap_or(0);
+        Ok(NamesAfter {
+            by_word,
+            longest_word,
+        })
+    }
+}
+
+/// `_lookup.NamesAfter`'s codes: two characters each, matched as they are, found by a direct
+/// table where both are ASCII capitals (every region code: a linear search of the sixty-odd
+/// codes was a third of `names_after`, which runs for every candidate place).
+#[derive(Default)]
+pub struct RegionCodes {
+    /// per pair of ASCII capitals, by `26 * first + second`: 1 + the code's index, or 0
+    capitals: Vec<u32>,
+    /// (code, index) of the other codes
+    others: Vec<([u32; 2], u32)>,
+    count: usize,
+}
+
+impl RegionCodes {
+    pub fn new(codes: &[[u32; 2]]) -> Self {
+        let mut table = RegionCodes {
+            capitals: vec![0; 26 * 26],
+            others: Vec::new(),
+            count: codes.len(),
+        };
+        // (a code listed twice is found at its first index, as a linear search finds it)
+        for (i, &code) in codes.iter().enumerate().rev() {
+            match Self::capitals_at(code) {
+                Some(at) => table.capitals[at] = i as u32 + 1,
+                None => table.others.insert(0, (code, i as u32)),
+            }
+        }
+        table
+    }
+
+    #[inline]
+    fn capitals_at([a, b]: [u32; 2]) -> Option<usize> {
+        let capital = |c: u32| (0x41..=0x5A).contains(&c);
+        (capital(a) && capital(b)).then(|| 26 * (a - 0x41) as usize + (b - 0x41) as usize)
+    }
+
+    /// The index of the code `two`, if it is one.
+    #[inline]
+    fn get(&self, two: [u32; 2]) -> Option<u32> {
+        if let Some(at) = Self::capitals_at(two) {
+            // (an empty table for no codes)
+            return self.capitals.get(at).and_then(|&i| i.checked_sub(1));
+        }
+        self.others
+            .iter()
+            .find(|&&(c, _)| c == two)
+            .map(|&(_, i)| i)
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 }
 
@@ -908,7 +979,7 @@ impl PlaceScanner {
         }
         let (mut chosen, mut span_end, mut anchored) = (NO_KEY, end, false);
         if let Some((after_end, code)) =
-            self.names_after(&rules.region_names, &rules.codes, text, end)
+            self.names_after(&rules.region_names, Some(&rules.codes), text, end)
         {
             let at = rules.regional_at[key] as usize..rules.regional_at[key + 1] as usize;
             if let Some(&(_, place)) = rules.regional[at].iter().find(|&&(c, _)| c == code) {
@@ -924,7 +995,7 @@ impl PlaceScanner {
         let place_flags = rules.place_flags[chosen as usize];
         let home = place_flags & HOME != 0;
         if !anchored && !home {
-            if let Some((after_end, _)) = self.names_after(&rules.countries, &[], text, end) {
+            if let Some((after_end, _)) = self.names_after(&rules.countries, None, text, end) {
                 (anchored, span_end) = (true, after_end);
             }
         }
@@ -984,7 +1055,7 @@ impl PlaceScanner {
     fn names_after(
         &self,
         names: &NamesAfter,
-        codes: &[[u32; 2]],
+        codes: Option<&RegionCodes>,
         text: &[u32],
         pos: usize,
     ) -> Option<(usize, u32)> {
@@ -993,12 +1064,11 @@ impl PlaceScanner {
         if p < n && text[p] == ',' as u32 {
             p = self.skip_gap(text, p + 1, n);
         }
-        if p + 2 <= n {
-            let two = [text[p], text[p + 1]];
-            if let Some(i) = codes.iter().position(|&c| c == two) {
+        if let Some(codes) = codes.filter(|_| p + 2 <= n) {
+            if let Some(i) = codes.get([text[p], text[p + 1]]) {
                 let after = text.get(p + 2);
                 if !after.is_some_and(|&c| c == '.' as u32 || self.tables.is_word(c)) {
-                    return Some((p + 2, i as u32));
+                    return Some((p + 2, i));
                 }
             }
         }
@@ -1009,14 +1079,23 @@ impl PlaceScanner {
         if q == p {
             return None;
         }
-        let mut word = Vec::with_capacity(q - p);
-        for &c in &text[p..q] {
+        if q - p > names.longest_word {
+            return None; // (no first word is that long)
+        }
+        let (mut short, mut long) = ([0u8; SHORT_WORD], Vec::new());
+        let word = if q - p <= SHORT_WORD {
+            &mut short[..q - p]
+        } else {
+            long.resize(q - p, 0);
+            &mut long[..]
+        };
+        for (b, &c) in word.iter_mut().zip(&text[p..q]) {
             match self.tables.fold(c) {
                 0 => return None, // folds to no ASCII letter: no name starts so
-                b => word.push(b),
+                folded => *b = folded,
             }
         }
-        for (name, payload) in names.by_word.get(&word)? {
+        for (name, payload) in names.by_word.get(&*word)? {
             let end = p + name.len();
             if end <= n && self.folds_to(&text[p..end], name) && self.boundary(text, end) {
                 return Some((end, *payload));
@@ -1215,7 +1294,7 @@ impl RulesArgs {
             regional_at: self.regional_at,
             regional: self.regional,
             place_flags: self.place_flags,
-            codes,
+            codes: RegionCodes::new(&codes),
             region_names: NamesAfter::new(self.region_names)?,
             countries: NamesAfter::new(self.countries.into_iter().map(|c| (c, 0)).collect())?,
             cues: ascii(self.cues)?,
@@ -1556,5 +1635,72 @@ mod tests {
             b.extend([0xff; PAD]);
             assert_eq!(chunk_hash(&a, 0, len), chunk_hash(&b, 0, len), "{len}");
         }
+    }
+
+    fn chars(text: &str) -> Vec<u32> {
+        text.chars().map(u32::from).collect()
+    }
+
+    #[test]
+    fn region_codes_are_found_as_a_linear_search_finds_them() {
+        let alphabet = [
+            'A',
+            'B',
+            'Z',
+            'a',
+            'z',
+            '@',
+            '[',
+            '0',
+            'é',
+            'É',
+            '\u{10ffff}',
+        ];
+        let codes: Vec<[u32; 2]> = ["AZ", "ZA", "AB", "Ba", "a@", "AZ", "éZ", "[0", "Ba", "BB"]
+            .iter()
+            .map(|c| chars(c).try_into().unwrap())
+            .collect();
+        let table = RegionCodes::new(&codes);
+        assert_eq!(table.len(), codes.len());
+        let mut found = 0;
+        for a in alphabet {
+            for b in alphabet {
+                let two = [a as u32, b as u32];
+                let want = codes.iter().position(|&c| c == two).map(|i| i as u32);
+                assert_eq!(table.get(two), want, "{a}{b}");
+                found += usize::from(want.is_some());
+            }
+        }
+        assert_eq!(found, 8);
+        assert_eq!(RegionCodes::default().get([b'A'.into(), b'Z'.into()]), None);
+    }
+
+    #[test]
+    fn names_after_reads_codes_and_first_words_of_any_length() {
+        let s = scanner(&KEYS);
+        let long = "abcdefghijklmnopqrstuvwxyzabcdefghij"; // (longer than SHORT_WORD)
+        assert!(long.len() > SHORT_WORD);
+        let names = NamesAfter::new(vec![
+            (format!("{long} land"), 7),
+            (long.to_string(), 8),
+            ("ohio".to_string(), 3),
+        ])
+        .unwrap();
+        let codes: Vec<[u32; 2]> = ["TX", "on", "TX", "éx"]
+            .iter()
+            .map(|c| chars(c).try_into().unwrap())
+            .collect();
+        let codes = RegionCodes::new(&codes);
+        let after = |text: &str| s.names_after(&names, Some(&codes), &chars(text), 0);
+        assert_eq!(after(", TX"), Some((4, 0)));
+        assert_eq!(after("  on"), Some((4, 1)));
+        assert_eq!(after(" éx"), Some((3, 3)));
+        assert_eq!(after("TXs"), None);
+        assert_eq!(after(" OHIO"), Some((5, 3)));
+        let upper = long.to_uppercase();
+        assert_eq!(after(&format!(" {upper} Land.")), Some((42, 7)));
+        assert_eq!(after(&format!(" {long} lands")), Some((37, 8)));
+        assert_eq!(after(&format!(" {long}x land")), None);
+        assert_eq!(s.names_after(&names, None, &chars("TX"), 0), None);
     }
 }
