@@ -86,6 +86,7 @@ const PAD: usize = 8;
 /// starts only where a word starts (or at a `starters` character with no letter or digit
 /// before it), and these find those places with a few operations per 64 characters, where
 /// a test per character cost most of the scan.
+#[derive(Default)]
 struct CharMasks {
     /// lower-cased, a letter or digit (`str.isalnum`)
     alnum: Vec<u64>,
@@ -97,17 +98,62 @@ struct CharMasks {
     bytes: Vec<u8>,
 }
 
+/// `CharMasks::fill_sse2` on one block of 64 characters: its alnum, wide and starter masks
+/// (the starters and letters past ASCII are left to `CharMasks::fill`); its bytes into `out`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn sse2_block(block: &[u32; 64], starters: [u8; 2], out: &mut [u8; 64]) -> (u64, u64, u64) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_storeu_si128,
+    };
+    let (mut al, mut wi, mut st) = (0u64, 0u64, 0u64);
+    // SAFETY: SSE2 is in every x86-64 target; each unaligned load reads four u32 of the
+    // block of 64, and each store sixteen bytes of `out`, 64 long. Signed saturation to 16
+    // bits then unsigned to 8 keeps ASCII and makes every other value (below 2^31, as
+    // `batch_view` checks) 0x80 to 0xFF.
+    unsafe {
+        let v = |b: u8| _mm_set1_epi8(b as i8);
+        let (case, s0, s1) = (v(0x20), v(starters[0]), v(starters[1]));
+        let (a, z, zero, nine) = (v(b'a' - 1), v(b'z' + 1), v(b'0' - 1), v(b'9' + 1));
+        for q in 0..4 {
+            let b = crate::simd::code_point_bytes(block.as_ptr().add(16 * q));
+            let low = _mm_or_si128(b, case);
+            _mm_storeu_si128(out.as_mut_ptr().add(16 * q).cast::<__m128i>(), low);
+            // (as signed bytes, every value past ASCII is below all of these)
+            let letter = _mm_and_si128(_mm_cmpgt_epi8(low, a), _mm_cmplt_epi8(low, z));
+            let digit = _mm_and_si128(_mm_cmpgt_epi8(b, zero), _mm_cmplt_epi8(b, nine));
+            let starts = _mm_or_si128(_mm_cmpeq_epi8(b, s0), _mm_cmpeq_epi8(b, s1));
+            let shift = 16 * q;
+            al |= (_mm_movemask_epi8(_mm_or_si128(letter, digit)) as u64) << shift;
+            wi |= (_mm_movemask_epi8(b) as u64) << shift;
+            st |= (_mm_movemask_epi8(starts) as u64) << shift;
+        }
+    }
+    (al, wi, st & !wi)
+}
+
 impl CharMasks {
+    #[cfg(test)]
     fn new(scanner: &PlaceScanner, text: &[u32]) -> Self {
+        let mut m = CharMasks::default();
+        m.fill(scanner, text);
+        m
+    }
+
+    /// The masks of `text`, in the space of the previous text's (a batch's texts reuse it:
+    /// most are short, and allocating the masks cost more than filling them).
+    fn fill(&mut self, scanner: &PlaceScanner, text: &[u32]) {
         let n = text.len();
         let words = n.div_ceil(64);
-        let mut m = CharMasks {
-            alnum: vec![0; words],
-            wide: vec![0; words],
-            starter: vec![0; words],
-            // (written in order below, so not zeroed first)
-            bytes: Vec::with_capacity(n + PAD),
-        };
+        let m = self;
+        for mask in [&mut m.alnum, &mut m.wide, &mut m.starter] {
+            mask.clear();
+            mask.resize(words, 0);
+        }
+        // (written in order below, so not zeroed first)
+        m.bytes.clear();
+        m.bytes.reserve(n + PAD);
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
         if let Some(starters) = scanner.simd_starters {
@@ -132,7 +178,6 @@ impl CharMasks {
                 }
             }
         }
-        m
     }
 
     /// The ASCII characters of `text[from..]` by the scanner's tables, one at a time; the
@@ -156,51 +201,40 @@ impl CharMasks {
         }
     }
 
-    /// `fill_scalar` sixteen characters at a time, with SSE2 (part of every x86-64), up to
-    /// the last whole 64; returns where it stopped. ASCII letters and digits are found by
-    /// their ranges and lower-cased by setting 0x20 (`new` checked that the tables agree).
+    /// `fill_scalar` sixteen characters at a time, with SSE2 (part of every x86-64), the
+    /// last characters copied into a block of 64 (most texts of a batch of fields are
+    /// shorter than 64); returns where it stopped (the end). ASCII letters and digits are
+    /// found by their ranges and lower-cased by setting 0x20 (`new` checked that the tables
+    /// agree).
     #[cfg(target_arch = "x86_64")]
     fn fill_sse2(&mut self, text: &[u32], starters: [u8; 2]) -> usize {
-        use std::arch::x86_64::{
-            __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
-            _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_storeu_si128,
-        };
         let blocks = text.chunks_exact(64);
-        let done = text.len() - blocks.remainder().len();
+        let tail = blocks.remainder();
         let masks = self
             .alnum
             .iter_mut()
             .zip(&mut self.wide)
             .zip(&mut self.starter);
-        // SAFETY: SSE2 is in every x86-64 target; each unaligned load reads four u32 of a
-        // block of 64, and each store sixteen bytes of `out`, 64 long. Signed saturation to
-        // 16 bits then unsigned to 8 keeps ASCII and makes every other value (below 2^31, as
-        // `batch_view` checks) 0x80 to 0xFF.
-        unsafe {
-            let v = |b: u8| _mm_set1_epi8(b as i8);
-            let (case, s0, s1) = (v(0x20), v(starters[0]), v(starters[1]));
-            let (a, z, zero, nine) = (v(b'a' - 1), v(b'z' + 1), v(b'0' - 1), v(b'9' + 1));
-            for (block, ((alnum, wide), starter)) in blocks.zip(masks) {
-                let mut out = [0u8; 64];
-                let (mut al, mut wi, mut st) = (0u64, 0u64, 0u64);
-                for q in 0..4 {
-                    let b = crate::simd::code_point_bytes(block.as_ptr().add(16 * q));
-                    let low = _mm_or_si128(b, case);
-                    _mm_storeu_si128(out.as_mut_ptr().add(16 * q).cast::<__m128i>(), low);
-                    // (as signed bytes, every value past ASCII is below all of these)
-                    let letter = _mm_and_si128(_mm_cmpgt_epi8(low, a), _mm_cmplt_epi8(low, z));
-                    let digit = _mm_and_si128(_mm_cmpgt_epi8(b, zero), _mm_cmplt_epi8(b, nine));
-                    let starts = _mm_or_si128(_mm_cmpeq_epi8(b, s0), _mm_cmpeq_epi8(b, s1));
-                    let shift = 16 * q;
-                    al |= (_mm_movemask_epi8(_mm_or_si128(letter, digit)) as u64) << shift;
-                    wi |= (_mm_movemask_epi8(b) as u64) << shift;
-                    st |= (_mm_movemask_epi8(starts) as u64) << shift;
-                }
-                (*alnum, *wide, *starter) = (al, wi, st & !wi);
-                self.bytes.extend_from_slice(&out);
-            }
+        for (block, ((alnum, wide), starter)) in blocks.zip(masks) {
+            let block: &[u32; 64] = block.try_into().expect("a block of 64");
+            let mut out = [0u8; 64];
+            (*alnum, *wide, *starter) = sse2_block(block, starters, &mut out);
+            self.bytes.extend_from_slice(&out);
         }
-        done
+        if !tail.is_empty() {
+            let mut block = [0u32; 64];
+            block[..tail.len()].copy_from_slice(tail);
+            let mut out = [0u8; 64];
+            let (al, wi, st) = sse2_block(&block, starters, &mut out);
+            // (only the text's characters: the zeros after them are in no mask anyway)
+            let keep = u64::MAX >> (64 - tail.len());
+            let last = self.alnum.len() - 1;
+            self.alnum[last] = al & keep;
+            self.wide[last] = wi & keep;
+            self.starter[last] = st & keep;
+            self.bytes.extend_from_slice(&out[..tail.len()]);
+        }
+        text.len()
     }
 
     /// The end of the run of letters and digits at `start`.
@@ -499,6 +533,17 @@ struct Found {
     word: Vec<u32>,
 }
 
+/// The space `candidates` and `extract` work in, kept from one text of a batch to the next
+/// (`per_text`): a batch of short texts, the ads' location fields, otherwise paid a handful
+/// of allocations per text, more than the scan of most of them.
+#[derive(Default)]
+pub struct Scratch {
+    masks: CharMasks,
+    found: Found,
+    /// `extract`'s spans
+    spans: Vec<PlaceSpan>,
+}
+
 impl Found {
     /// Add the keys of `ends`, which start at `start`.
     fn add(&mut self, start: usize) {
@@ -764,8 +809,22 @@ impl PlaceScanner {
     /// and that is not part of a web address (what the Python extractor keeps of its
     /// matcher's matches, found here by walking the keys' trie from each such start).
     pub fn candidates(&self, text: &[u32]) -> Vec<(usize, usize, u32)> {
-        let masks = CharMasks::new(self, text);
-        let mut found = Found::default();
+        let mut scratch = Scratch::default();
+        self.candidates_in(text, &mut scratch);
+        scratch.found.out
+    }
+
+    /// `candidates` into `scratch.found.out` (in the space of its previous text).
+    fn candidates_in(&self, text: &[u32], scratch: &mut Scratch) {
+        scratch.masks.fill(self, text);
+        scratch.found.out.clear();
+        self.starts(text, &scratch.masks, &mut scratch.found);
+    }
+
+    /// `candidates_in` once the masks are made. (The masks and what is found are two
+    /// arguments, not parts of one: the compiler then knows that no call the loop makes
+    /// with `found` changes the masks, and keeps them at hand.)
+    fn starts(&self, text: &[u32], masks: &CharMasks, found: &mut Found) {
         // A key starts only where a word starts or at a starter, with no letter or digit
         // right before it. Most words are ASCII and end in the block they start in: those
         // are hashed here and looked up only if `first_word_bits` lets them through.
@@ -787,18 +846,17 @@ impl PlaceScanner {
                 if len == 0 || at + len == 64 || wide >> at & ((1 << len) - 1) != 0 {
                     // (a starter, or a word that may go on into the next block, or one that
                     // is not ASCII)
-                    self.other_start(text, &masks, start, &mut found);
+                    self.other_start(text, masks, start, found);
                     continue;
                 }
                 let end = start + len as usize;
                 let hash = chunk_hash(&masks.bytes, start, end);
                 if self.may_be_first_word(hash) {
                     let edge = self.ascii_first_words.get(hash, &masks.bytes, start, end);
-                    self.first_word(text, start, end, edge, &mut found);
+                    self.first_word(text, start, end, edge, found);
                 }
             }
         }
-        found.out
     }
 
     /// `candidates` from a start its loop leaves: a starter, or a word that is not ASCII or
@@ -944,12 +1002,21 @@ impl PlaceScanner {
     /// `PlaceExtractor.extract` (needs the rules): (start, end, place, anchored, listed) of
     /// each place span, in text order.
     pub fn extract(&self, text: &[u32]) -> Vec<PlaceSpan> {
+        let mut scratch = Scratch::default();
+        self.extract_in(text, &mut scratch);
+        scratch.spans
+    }
+
+    /// `extract` into `scratch.spans` (in the space of its previous text).
+    fn extract_in(&self, text: &[u32], scratch: &mut Scratch) {
+        scratch.spans.clear();
         let Some(rules) = &self.rules else {
-            return Vec::new();
+            return;
         };
-        let mut spans: Vec<PlaceSpan> = Vec::new();
+        self.candidates_in(text, scratch);
+        let Scratch { found, spans, .. } = scratch;
         let mut taken = 0;
-        for (start, end, key) in self.candidates(text) {
+        for &(start, end, key) in &found.out {
             if start < taken {
                 continue;
             }
@@ -958,8 +1025,7 @@ impl PlaceScanner {
                 spans.push(span);
             }
         }
-        self.mark_lists(text, &mut spans);
-        spans
+        self.mark_lists(text, spans);
     }
 
     /// `_resolve`: the place `key` means at `start..end`, or None when the context is too weak.
@@ -1367,8 +1433,9 @@ impl PyPlaceScanner {
             &self.scanner,
             data,
             &bounds,
-            |scanner, index, text, rows| {
-                for s in scanner.extract(text) {
+            |scanner, index, text, scratch, rows| {
+                scanner.extract_in(text, scratch);
+                for s in &scratch.spans {
                     let marks = i64::from(s.anchored) + 2 * i64::from(s.listed);
                     let place = i64::from(s.place);
                     rows.extend([index as i64, s.start as i64, s.end as i64, place, marks]);
@@ -1393,8 +1460,9 @@ impl PyPlaceScanner {
             &self.scanner,
             data,
             &bounds,
-            |scanner, index, text, rows| {
-                for (s, e, k) in scanner.candidates(text) {
+            |scanner, index, text, scratch, rows| {
+                scanner.candidates_in(text, scratch);
+                for &(s, e, k) in &scratch.found.out {
                     rows.extend([index as i64, s as i64, e as i64, i64::from(k)]);
                 }
             },
@@ -1412,12 +1480,14 @@ fn per_text<'py, F>(
     each: F,
 ) -> PyResult<(Bound<'py, PyBytes>, crate::TextErrors)>
 where
-    F: Fn(&PlaceScanner, usize, &[u32], &mut Vec<i64>) + Sync,
+    F: Fn(&PlaceScanner, usize, &[u32], &mut Scratch, &mut Vec<i64>) + Sync,
 {
     let (chars, offsets) = crate::batch_view(data, bounds)?;
     let (rows, errors) = py.detach(|| {
         let (mut rows, mut errors) = (Vec::new(), Vec::new());
         let mut found = Vec::new();
+        // (each text starts by clearing what it uses: one that panicked leaves no trace)
+        let mut scratch = Scratch::default();
         for (index, w) in offsets.windows(2).enumerate() {
             let text = &chars[w[0]..w[1]];
             found.clear();
@@ -1425,7 +1495,7 @@ where
                 if let Some(c) = scanner.tables.panic_on {
                     assert!(!text.contains(&c), "test panic on {c:#x}");
                 }
-                each(scanner, index, text, &mut found);
+                each(scanner, index, text, &mut scratch, &mut found);
             };
             match catch_unwind(AssertUnwindSafe(run)) {
                 Ok(()) => rows.extend_from_slice(&found),
@@ -1613,11 +1683,17 @@ mod tests {
         let mut scalar = scanner(&KEYS);
         scalar.simd_starters = None;
         let mut seen = 0;
+        // (and with the space of each previous text, as a batch's texts are scanned)
+        let (mut scratch, mut scalar_scratch) = (Scratch::default(), Scratch::default());
         for text in texts(3000, 11) {
             let want = naive(&s, &text);
             seen += want.len();
             assert_eq!(s.candidates(&text), want, "{text:x?}");
             assert_eq!(scalar.candidates(&text), want, "{text:x?}");
+            s.candidates_in(&text, &mut scratch);
+            assert_eq!(scratch.found.out, want, "{text:x?}");
+            scalar.candidates_in(&text, &mut scalar_scratch);
+            assert_eq!(scalar_scratch.found.out, want, "{text:x?}");
         }
         // (and in one text of them all, whose words cross the blocks of 64 everywhere)
         let text: Vec<u32> = texts(3000, 13).concat();
