@@ -49,7 +49,7 @@ def described(item: Ad | BadRecord) -> str:
     """Every field of a reader's item, with its types (1, 1.0 and True differ), as text."""
     if isinstance(item, Ad):
         fields = [(f.name, getattr(item, f.name)) for f in dataclasses.fields(item)
-                  if f.name != "_digest"]
+                  if f.name not in ("_digest", "_text")]
         return repr(("Ad", fields))
     return repr(("BadRecord", dataclasses.astuple(item)))
 

@@ -253,6 +253,20 @@ def test_ads_without_source_id_are_identified_by_content(store: Store) -> None:
     assert store.write_batch(None, [same_text]) == (0, 1)
 
 
+def test_an_ads_text_and_hash_follow_its_title_and_body() -> None:
+    """`text` and `content_hash` are kept once made (a scan asks for both in several stages),
+    by identity of the title and body they were made from: an ad whose title or body is
+    replaced is read anew."""
+    ad = Ad(source="fixture", title="Sweet", body="one")
+    text, digest = ad.text, ad.content_hash
+    assert text == "Sweet\none" and ad.text is text
+    ad.body = "two"
+    assert ad.text == "Sweet\ntwo" and ad.content_hash != digest
+    ad.title = ""
+    assert ad.text == "two" and ad.content_hash == Ad(source="x", body="two").content_hash
+    assert ad == Ad(source="fixture", body="two")  # (the memos are not compared)
+
+
 def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
     items = [screened(i) for i in range(5)]
     items[-1][1].flags[0].category = None  # NOT NULL violated after the ads are inserted

@@ -77,6 +77,10 @@ class Ad:
     # the two strings, so an ad whose title or body is replaced is hashed again.
     _digest: tuple[str, str, str] | None = field(default=None, init=False, compare=False,
                                                  repr=False)
+    # (title, body, text): `text` as built from those two strings, kept as `_digest` is: a
+    # scan asks for it in three stages (screening, the content hash, the link signature).
+    _text: tuple[str, str, str] | None = field(default=None, init=False, compare=False,
+                                               repr=False)
 
     def __post_init__(self) -> None:
         # U+0000 means nothing in an ad, and PostgreSQL cannot store it in text: left in, one ad
@@ -99,9 +103,13 @@ class Ad:
     @property
     def text(self) -> str:
         """The text that is screened: title and body, as the reader saw them."""
-        if self.title and self.body:
-            return f"{self.title}\n{self.body}"
-        return self.title or self.body
+        memo = self._text
+        if memo is not None and memo[0] is self.title and memo[1] is self.body:
+            return memo[2]
+        title, body = self.title, self.body
+        text = f"{title}\n{body}" if title and body else title or body
+        self._text = (title, body, text)
+        return text
 
     @property
     def content_hash(self) -> str:
