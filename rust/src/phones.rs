@@ -18,13 +18,14 @@
 //!   `phonenumbers.parse` reads them (a country code, a national prefix; `Plan::parse_rare`),
 //!   from the US metadata's prefixes and general pattern, handed over with the regions.
 //!
-//! - "+" and another country code: once Python has handed over every other country code's
-//!   metadata (`add_countries`, at the first such number a process meets), the number is
-//!   read as `phonenumbers.parse` reads it (the country code, the national prefix stripped as
-//!   its region's pattern says) and decided by that country's regions' patterns, as for +1.
+//! - "+" (or the US international prefix) and another country code: once Python has handed
+//!   over every other country code's metadata (`add_countries`, at the first such number a
+//!   process meets), the number is read as `phonenumbers.parse` reads it (the country code,
+//!   the national prefix stripped as its region's pattern says) and decided by that country's
+//!   regions' patterns, as for +1.
 //!
-//! Anything else (the US international prefix, a national prefix whose region rewrites the
-//! number, digits of other scripts) is not decided here: the whole run is handed back to the
+//! Anything else (a national prefix whose region rewrites the number, digits of other
+//! scripts) is not decided here: the whole run is handed back to the
 //! Python reference, which answers it with `phonenumbers` (a row of kind `HAND_BACK`). Why
 //! the rare shapes are decided too: one such run costs the reference `phonenumbers`' first use
 //! (its modules imported, the region's metadata loaded, its patterns compiled), most of a
@@ -398,11 +399,11 @@ impl Plan {
     /// 0 ("1" followed by other than ten digits, a country code and a national prefix, a
     /// leading zero kept), "+1" followed by other than ten digits, "+" and another country
     /// code (`parse_international`). Its steps for a string of ASCII digits: an
-    /// international prefix (`after_idd`); without one, a leading "1" is the country code if the rest, its national prefix stripped,
-    /// matches the general pattern and the whole does not, or the whole is too long; then the
-    /// national prefix is stripped from what is left (unless that turns a matching number
-    /// into one that does not) if what remains is of a possible or too long length. None:
-    /// cannot tell (a pattern that did not compile).
+    /// international prefix (`after_idd`); without one, a leading "1" is the country code if
+    /// the rest, its national prefix stripped, matches the general pattern and the whole does
+    /// not, or the whole is too long; then the national prefix is stripped from what is left
+    /// (unless that turns a matching number into one that does not) if what remains is of a
+    /// possible or too long length. None: cannot tell (a pattern that did not compile).
     fn parse_rare(&self, international: bool, digits: &str) -> Option<Parsed> {
         let parsing = self.parsing.as_ref()?;
         let national = if international {
@@ -462,8 +463,9 @@ impl Plan {
     /// `parse` of "+" and ASCII `digits` that do not start with 1, as `phonenumbers.parse`
     /// reads them: the country code is the shortest prefix of one to three digits that is
     /// one (none, or a leading zero: the library tries once more without the "+", which only
-    /// the US international prefix survives, `after_idd`); then the national prefix is stripped as the
-    /// country's main region says, if what remains is of a possible or too long length.
+    /// the US international prefix survives, `after_idd`); then the national prefix is
+    /// stripped as the country's main region says, if what remains is of a possible or too
+    /// long length.
     /// None: cannot tell (the other countries not handed over yet, a code whose numbers are
     /// left to `phonenumbers`, a rewritten national prefix, a pattern that did not compile).
     fn parse_international(&self, parsing: &Parsing, digits: &str) -> Option<Parsed> {

@@ -24,12 +24,13 @@ and therefore never cross the batch separator "\\n\\f\\n".
 
 With the compiled core (`rust/src/phones.rs`) the runs are found, split and checked there, the
 +1 numbers answered from the installed metadata's patterns and the US parsing rules
-(`_core_regions`), a leading 0 or 1 included, and numbers written with "+" and another country
-code from every other country's metadata (`_core_countries`, handed to the core at the first
-run it cannot decide without them: most processes never need them). A run holding a digit
-string only `phonenumbers` can answer (the international prefix, a national prefix its region
-rewrites) comes back as a run for `_split_run` here, a line holding digits of another script
-(which the normaliser folds to ASCII) as a line for `_runs`, both counted (`handed_back`).
+(`_core_regions`), a leading 0 or 1 included, and numbers written with "+" (or the US
+international prefix) and another country code from every other country's metadata
+(`_core_countries`, handed to the core at the first run it cannot decide without them: most
+processes never need them). A run holding a digit string only `phonenumbers` can answer (a
+national prefix its region rewrites) comes back as a run for `_split_run` here, a line
+holding digits of another script (which the normaliser folds to ASCII) as a line for `_runs`,
+both counted (`handed_back`).
 """
 
 from __future__ import annotations
