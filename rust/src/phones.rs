@@ -205,10 +205,45 @@ struct Country {
     transform: bool,
     /// the general description's pattern, without its lengths (None: matches nothing)
     general: Option<Lazy>,
-    /// national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE
+    lengths: Lengths,
+}
+
+/// How `_test_number_length` judges a country's national numbers by their length.
+struct Lengths {
+    /// the lengths `is_possible_number_with_reason` calls IS_POSSIBLE
     possible: Vec<usize>,
     /// those it calls TOO_LONG
     too_long: Vec<usize>,
+}
+
+impl Lengths {
+    fn possible(&self, n: usize) -> bool {
+        self.possible.contains(&n)
+    }
+
+    fn too_long(&self, n: usize) -> bool {
+        self.too_long.contains(&n)
+    }
+
+    /// Whether `parse` keeps a number stripped of its national prefix at this length
+    /// (IS_POSSIBLE or TOO_LONG), rather than the number as it was.
+    fn keeps_stripped(&self, n: usize) -> bool {
+        self.possible(n) || self.too_long(n)
+    }
+}
+
+/// The end of `_maybe_strip_national_prefix_carrier_code` once the prefix matched: `rest`,
+/// unless that turns a number the general pattern matches into one it does not (None: cannot
+/// tell).
+fn unless_no_longer_general<'a>(
+    general: impl Fn(&str) -> Option<bool>,
+    number: &'a str,
+    rest: &'a str,
+) -> Option<&'a str> {
+    if general(number)? && !general(rest)? {
+        return Some(number);
+    }
+    Some(rest)
 }
 
 impl Country {
@@ -239,11 +274,7 @@ impl Country {
                 return None;
             }
         }
-        let rest = &number[found.end()..];
-        if self.general_matches(number)? && !self.general_matches(rest)? {
-            return Some(number);
-        }
-        Some(rest)
+        unless_no_longer_general(|n| self.general_matches(n), number, &number[found.end()..])
     }
 }
 
@@ -258,10 +289,8 @@ struct Countries {
 struct Plan {
     /// the +1 regions
     regions: Vec<Region>,
-    /// national number lengths `is_possible_number_with_reason` calls IS_POSSIBLE for +1
-    possible: Vec<usize>,
-    /// those it calls TOO_LONG
-    too_long: Vec<usize>,
+    /// how +1's national numbers are judged by their length
+    lengths: Lengths,
     /// None: digit strings other than the common shapes are left to `phonenumbers`
     parsing: Option<Parsing>,
     /// the other country codes (not set: their numbers are left to `phonenumbers`)
@@ -320,14 +349,14 @@ impl Plan {
         }
         let (valid, possible, region) = if cc == 1 {
             let (valid, region) = classify(&self.regions, national)?;
-            (valid, self.possible.contains(&national.len()), region)
+            (valid, self.lengths.possible(national.len()), region)
         } else {
             let countries = self.countries.get()?;
             let country = countries.codes.get(&cc)?.as_ref()?;
             let regions = &countries.regions[country.regions.clone()];
             let (valid, region) = classify(regions, national)?;
             let global = region.map(|i| self.regions.len() + country.regions.start + i);
-            (valid, country.possible.contains(&national.len()), global)
+            (valid, country.lengths.possible(national.len()), global)
         };
         let region = u32::try_from(region.map_or(0, |i| i + 1)).ok()?;
         let c = u32::from(valid) | (u32::from(possible) << 1) | (region << 2);
@@ -417,7 +446,7 @@ impl Plan {
         } else if let Some(rest) = digits.strip_prefix('1') {
             let rest = self.strip_national_prefix(parsing, rest)?;
             if (!parsing.general.is_match(digits)? && parsing.general.is_match(rest)?)
-                || self.too_long.contains(&digits.len())
+                || self.lengths.too_long(digits.len())
             {
                 rest
             } else {
@@ -430,12 +459,11 @@ impl Plan {
             return Some(Parsed::Rejected); // too short a national number: parse raises
         }
         let stripped = self.strip_national_prefix(parsing, national)?;
-        let national =
-            if self.possible.contains(&stripped.len()) || self.too_long.contains(&stripped.len()) {
-                stripped
-            } else {
-                national
-            };
+        let national = if self.lengths.keeps_stripped(stripped.len()) {
+            stripped
+        } else {
+            national
+        };
         if national.len() > 17 {
             return Some(Parsed::Rejected); // too long: parse raises
         }
@@ -490,9 +518,7 @@ impl Plan {
             return Some(Parsed::Rejected); // too short a national number: parse raises
         }
         let stripped = country.strip_national_prefix(rest)?;
-        let national = if country.possible.contains(&stripped.len())
-            || country.too_long.contains(&stripped.len())
-        {
+        let national = if country.lengths.keeps_stripped(stripped.len()) {
             stripped
         } else {
             rest
@@ -508,10 +534,7 @@ impl Plan {
         let Some(rest) = number.strip_prefix(parsing.prefix.as_str()) else {
             return Some(number);
         };
-        if parsing.general.is_match(number)? && !parsing.general.is_match(rest)? {
-            return Some(number);
-        }
-        Some(rest)
+        unless_no_longer_general(|n| parsing.general.is_match(n), number, rest)
     }
 }
 
@@ -967,8 +990,7 @@ impl PhoneScanner {
             digits: bits,
             plan: Plan {
                 regions: compiled,
-                possible,
-                too_long,
+                lengths: Lengths { possible, too_long },
                 parsing,
                 countries: OnceLock::new(),
                 memo: Mutex::new(HashMap::new()),
@@ -1016,8 +1038,7 @@ impl PhoneScanner {
                 general: general
                     .filter(|g| !g.is_empty())
                     .map(|g| Lazy::new(g, "^(?:...)$")),
-                possible,
-                too_long,
+                lengths: Lengths { possible, too_long },
             });
             codes.insert(cc, country);
         }
