@@ -1602,9 +1602,21 @@ impl Regex {
         pos: usize,
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
+        self.next_nonempty_starting_by(t, text, pos, text.len(), s)
+    }
+
+    /// `next_nonempty`, trying no start after `last` (where the caller knows none starts).
+    pub fn next_nonempty_starting_by(
+        &self,
+        t: &Tables,
+        text: &[u32],
+        pos: usize,
+        last: usize,
+        s: &mut Scratch,
+    ) -> Option<(usize, usize)> {
         let mut p = pos;
         loop {
-            let (st, e) = self.search(t, text, p, text.len(), s)?;
+            let (st, e) = self.search_starting_by(t, text, p, last, text.len(), s)?;
             if e > st {
                 return Some((st, e));
             }

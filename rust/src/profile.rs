@@ -1139,14 +1139,10 @@ impl Pattern {
         let t = &self.chars.tables;
         let mut s = self.regex.scratch();
         let mut pos = pos;
-        while let Some((a, b)) =
-            self.regex
-                .search_starting_by(t, text, pos, last, text.len(), &mut s)
+        while let Some((a, b)) = self
+            .regex
+            .next_nonempty_starting_by(t, text, pos, last, &mut s)
         {
-            if b == a {
-                pos = a + 1; // (an empty match: `finditer` without them)
-                continue;
-            }
             rows.extend_from_slice(lead);
             rows.extend([a as i64, b as i64]);
             for g in 1..self.regex.n_groups {
