@@ -49,6 +49,8 @@ def _entry(args: list[str], stdin: str = "", **env: str) -> subprocess.Completed
             "try:\n    main()\nfinally:\n"
             "    import os; print('openblas', os.environ.get('OPENBLAS_NUM_THREADS'),"
             " file=sys.stderr)\n"
+            "    import gc; print('collector', gc.isenabled(), 'frozen', gc.get_freeze_count() > 0,"
+            " file=sys.stderr)\n"
             "    print('typer loaded' if 'typer' in sys.modules else 'typer not loaded',"
             " file=sys.stderr)\n")
     return subprocess.run([sys.executable, "-c", code, *args], input=stdin, text=True,
@@ -65,6 +67,8 @@ def test_plain_extract_matches_the_application(tmp_path) -> None:
     fast = _entry(args)
     assert fast.stderr.endswith("typer not loaded\n")
     assert "openblas 1\n" in fast.stderr  # numpy's BLAS threads are not started for extract
+    # The start-up's pause is over, and what the run made is left to the process's end.
+    assert "collector True frozen True\n" in fast.stderr
     assert "openblas 4\n" in _entry(args, OPENBLAS_NUM_THREADS="4").stderr  # the user's choice
     typer_run = CliRunner().invoke(app, args)
     assert fast.returncode == typer_run.exit_code == 0
@@ -79,9 +83,32 @@ def test_plain_extract_matches_the_application(tmp_path) -> None:
 def test_user_errors_and_help(tmp_path) -> None:
     missing = _entry(["extract", str(tmp_path / "none.jsonl")])
     assert missing.returncode == 2 and "typer not loaded" in missing.stderr
+    assert "collector True frozen False\n" in missing.stderr  # the pause ended with the error
     assert missing.stderr.startswith(f"amberline: {tmp_path / 'none.jsonl'}: no such file")
     lexicon = _entry(["extract", "-", "--lexicon", str(tmp_path / "none.toml")])
     assert lexicon.returncode == 2 and "no such file" in lexicon.stderr
     helped = _entry(["extract", "--help"])
     assert helped.returncode == 0 and "--lexicon" in helped.stdout
     assert helped.stderr.endswith("typer loaded\n")
+
+
+def test_the_screener_is_built_with_the_collector_paused(tmp_path, monkeypatch, capsys) -> None:
+    import gc
+
+    from amberline import extract_command
+
+    seen: list[bool] = []
+    real = extract_command.screener
+
+    def screener(config):
+        seen.append(gc.isenabled())
+        return real(config)
+
+    monkeypatch.setattr(extract_command, "screener", screener)
+    ads = tmp_path / "ads.jsonl"
+    ads.write_text('{"id": "a1", "text": "Mia, 19 yrs, Reno"}\n')
+    assert gc.isenabled()
+    extract_command.run(str(ads))
+    assert seen == [False]
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # a library call leaves no freeze
+    assert len(capsys.readouterr().out.splitlines()) == 1

@@ -64,14 +64,18 @@ def main() -> None:
         application()
         return
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
-    from amberline.cli_shared import UserError
-    from amberline.extract_command import run
+    from amberline.collector import collector_paused, leave_to_exit
+
+    with collector_paused():  # a start-up: see `amberline.collector`
+        from amberline.cli_shared import UserError
+        from amberline.extract_command import run
 
     try:
         run(**plain)
     except UserError as exc:
         print(f"amberline: {exc}", file=sys.stderr)
         sys.exit(2)
+    leave_to_exit()
 
 
 def __getattr__(name: str) -> Any:

@@ -16,6 +16,12 @@ two passes anyway. Cyclic garbage among it is found by the next full collection,
 here once about ten batches' worth has been moved since the last (memory stays bounded by a
 few batches, however long the run). A process that froze objects itself (a server forking
 workers, or `start_up_frozen`) is left to the collector's usual passes.
+
+A start-up (importing the modules, building the screener's tables) is held off the same way:
+it too makes tens of thousands of objects that live to the end of the process and very little
+garbage, so the passes its allocations trigger walk it for nothing (its pause counts as a
+batch, the largest, for when the next full collection is due). And a command about to end
+leaves everything to the end (`leave_to_exit`).
 """
 
 from __future__ import annotations
@@ -109,3 +115,17 @@ def start_up_frozen() -> Iterator[None]:
             _frozen["depth"] -= 1
             if _frozen["depth"] == 0 and _frozen["ours"]:
                 gc.unfreeze()
+
+
+def leave_to_exit() -> None:
+    """Leave every object alive now out of the collector's passes for the rest of the process
+    (`gc.freeze`): for a command's entry point once its work is done, never for a library call.
+
+    Why: ending, the interpreter tears its modules down and runs full collections as it goes,
+    which walk everything the process built (the modules, the screener's tables) to free
+    memory that goes back to the system with the process anyway; for a short command such as
+    `amberline extract` that was a large part of its run. Plain reference counting still frees
+    what it can, files and streams are still flushed and closed by their owners, and atexit
+    handlers still run; only reference cycles among these objects are never collected.
+    """
+    gc.freeze()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from amberline.cli_shared import UserError, screen_config, screener
+from amberline.collector import collector_paused
 from amberline.ingest.codes import Code
 from amberline.ingest.json_record import RecordError, decode_record, json_line
 from amberline.ingest.limits import MAX_RECORD_BYTES
@@ -39,8 +40,9 @@ def run(file: str = "-", region: str = "US", lexicon: Path | None = None,
         raise UserError(f"{path}: no such file")
     else:
         stream = path.open(encoding="utf-8", errors="replace")
-    config = screen_config(region, lexicon, weights)
-    extract_lines(stream, sys.stdout, screener(config), err_name=file)
+    with collector_paused():  # a start-up: see `amberline.collector`
+        screening = screener(screen_config(region, lexicon, weights))
+    extract_lines(stream, sys.stdout, screening, err_name=file)
 
 
 def _ad_from(obj: Any) -> Ad:
