@@ -334,6 +334,34 @@ def test_regex_programs_cached(cache_dir) -> None:
         _program._decode(disk_cache.ints([1, 2, 3]))
 
 
+def test_merged_triggers_cached(cache_dir, monkeypatch) -> None:
+    from amberline.extract import _native
+    from amberline.extract._prefilter import Prefilter
+
+    prefilters = [Prefilter([r"\d{1,2}\s*(?:yo|yrs)", "años"], caseless=True, folds=True),
+                  Prefilter([r"\$\s*\d", r"\d+\s*roses"], som=True)]
+    fresh = _native._merged(prefilters)
+    assert fresh is not None and fresh[1]  # "ñ" is named: a byte of its own
+    assert _native.merged_triggers(prefilters) == fresh  # computed and left in the cache
+    assert "merged" in [p.name.split("-")[0] for p in _files(cache_dir)]
+
+    def unparsed(pattern: str) -> bool:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(_native, "_matches_question_mark", unparsed)
+    again = _native.merged_triggers(prefilters)
+    assert again == fresh and type(again[0][0]) is tuple  # read back, as the core takes it
+    questioning = [*prefilters, Prefilter([r"\?\s*\d"])]
+    monkeypatch.undo()
+    assert _native.merged_triggers(questioning) is None
+    monkeypatch.setattr(_native, "_matches_question_mark", unparsed)
+    assert _native.merged_triggers(questioning) is None  # "no merge" is kept too
+    for blob in (b"[[], []", b"[[[\"a\"], true]]", b"[[[[1], true]], []]",
+                 b"[[[[\"a\"], 1]], []]", b"[[[[\"a\"], true]], [[128, true]]]"):
+        with pytest.raises(ValueError):
+            _native._decode_merged(blob)
+
+
 REGEXES = [(r"a(?P<x>b)c|(?P<y>d)", 0), (r"(?i)hello\s+(wor)ld", 0), (r"\bmix(?:x?ed)?\b", 2),
            ("é+[^\\W\\d_]*+", 2), (r"(?<=[a-zß-ÿ])(?=[A-Z])", 0), (r"(.)\1\1", 0),
            (r"^\s*\d{1,3}(?!\d)$", 8), ("[\U0001F339\ud800]", 0)]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -270,13 +271,47 @@ def merged_triggers(prefilters: list[Any]) -> CoreTriggers | None:
     """The prefilters' triggers as one set of the core's (`core_triggers`), when each set
     finds there just what it finds in its own: in one view of the text, a non-ASCII
     character another prefilter names has a byte of its own where its own view has "?", which
-    no trigger tells apart from "?" unless it matches "?" itself (None then)."""
+    no trigger tells apart from "?" unless it matches "?" itself (None then).
+
+    From the disk cache when a previous process merged the same prefilters: deciding it
+    parses every trigger with `re`'s parser, which was a large part of a warm start-up. The
+    answer depends on the triggers, this code and `_prefilter`'s, and the Unicode tables the
+    views read (`native`'s key; the interpreter is part of every key)."""
+    from amberline.extract import _prefilter
+
+    form = [(f.patterns, f.caseless, f.folds) for f in prefilters]
+    key = disk_cache.fingerprint("merged triggers", json.dumps(form), native._cache_key(),
+                                 Path(__file__), Path(_prefilter.__file__ or ""))
+    return disk_cache.cached("merged triggers", key, lambda: _merged(prefilters),
+                             lambda merged: json.dumps(merged).encode(), _decode_merged)
+
+
+def _merged(prefilters: list[Any]) -> CoreTriggers | None:
     if any(_matches_question_mark(p) for f in prefilters for p in f.patterns):
         return None
     try:
         return core_triggers(prefilters)
     except ValueError:  # too many named characters for one view
         return None
+
+
+def _decode_merged(blob: bytes) -> CoreTriggers | None:
+    """`merged_triggers`' answer back from its JSON, as `core_triggers` makes it (tuples,
+    which the core takes); ValueError for anything else."""
+    merged = json.loads(blob)
+    if merged is None:
+        return None
+    try:
+        sets, named = merged
+        form = ([(list(patterns), caseless) for patterns, caseless in sets],
+                [(c, b) for c, b in named])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not merged triggers: {exc}") from exc
+    if not (all(isinstance(p, str) for patterns, _ in form[0] for p in patterns)
+            and all(isinstance(caseless, bool) for _, caseless in form[0])
+            and all(type(v) is int for pair in form[1] for v in pair)):
+        raise ValueError("not merged triggers: a value of the wrong type")
+    return form
 
 
 def _matches_question_mark(pattern: str) -> bool:
