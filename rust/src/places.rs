@@ -563,26 +563,64 @@ pub struct PlaceSpan {
 }
 
 impl Trie {
-    fn new(built: Vec<Node>) -> Self {
-        let mut first = Vec::with_capacity(built.len());
-        let mut at = 0u32;
-        for node in &built {
-            first.push(at);
-            at += node.children.len() as u32;
+    /// The trie of `keys` (a key listed twice ends where its last index says).
+    ///
+    /// Built from the keys in order of their characters, so that the keys below a node are
+    /// one run of that order: a node's children are the runs its next character splits its
+    /// run into, written as one block when the node is taken from the stack of nodes to
+    /// visit, and the edge to it is given that block then. (A node per character, each with
+    /// a vector of its children, cost an allocation per node.)
+    fn new(keys: &[String]) -> Self {
+        // (UTF-8's byte order is the characters' order)
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
+        // Each key in that order: where its characters start in `chars`, how many, its index.
+        let mut chars: Vec<u32> = Vec::with_capacity(keys.iter().map(String::len).sum());
+        let mut rows = Vec::with_capacity(keys.len());
+        for &k in &order {
+            let start = chars.len();
+            chars.extend(keys[k as usize].chars().map(u32::from));
+            rows.push((start, chars.len() - start, k));
         }
-        let mut edges = Vec::with_capacity(at as usize);
-        for node in &built {
-            for &(c, child) in &node.children {
-                let child_node = &built[child as usize];
+        let char_at = |row: usize, depth: usize| chars[rows[row].0 + depth];
+        let mut edges: Vec<Edge> = Vec::with_capacity(chars.len());
+        let mut root = (0, 0);
+        // (the node's run of `rows`, its depth, and the edge to it: none for the root)
+        let mut stack = vec![(0usize, rows.len(), 0usize, NO_KEY)];
+        while let Some((lo, hi, depth, into)) = stack.pop() {
+            let block = edges.len() as u32;
+            let mut at = lo;
+            while at < hi && rows[at].1 == depth {
+                at += 1; // the keys ending here (their edge has them), first in the run
+            }
+            while at < hi {
+                let c = char_at(at, depth);
+                let mut end = at + 1;
+                while end < hi && char_at(end, depth) == c {
+                    end += 1;
+                }
+                let key = rows[at..end]
+                    .iter()
+                    .take_while(|row| row.1 == depth + 1)
+                    .last()
+                    .map_or(NO_KEY, |row| row.2);
+                stack.push((at, end, depth + 1, edges.len() as u32));
                 edges.push(Edge {
                     c,
-                    first: first[child as usize],
-                    count: child_node.children.len() as u32,
-                    key: child_node.key.unwrap_or(NO_KEY),
+                    first: 0,
+                    count: 0,
+                    key,
                 });
+                at = end;
+            }
+            let count = edges.len() as u32 - block;
+            if into == NO_KEY {
+                root = (block, count);
+            } else {
+                edges[into as usize].first = block;
+                edges[into as usize].count = count;
             }
         }
-        let root = (first[0], built[0].children.len() as u32);
         let mut root_ascii = [NO_KEY; 128];
         for (i, e) in edges[root.0 as usize..(root.0 + root.1) as usize]
             .iter()
@@ -642,15 +680,6 @@ impl Trie {
     }
 }
 
-/// A node of the trie while it is built.
-#[derive(Default)]
-struct Node {
-    /// (character, child node), sorted by character.
-    children: Vec<(u32, u32)>,
-    /// The key ending here.
-    key: Option<u32>,
-}
-
 /// `_IN_DOMAIN`'s endings.
 const DOMAINS: [&str; 8] = ["com", "net", "org", "info", "biz", "us", "ca", "co"];
 
@@ -660,23 +689,7 @@ impl PlaceScanner {
             return Err(format!("key {k:?} spells a sigma"));
         }
         let table = crate::tables::lower_table(lower)?;
-        let mut trie = vec![Node::default()];
-        for (index, key) in keys.iter().enumerate() {
-            let mut node = 0usize;
-            for c in key.chars().map(u32::from) {
-                node = match trie[node].children.binary_search_by_key(&c, |&(ch, _)| ch) {
-                    Ok(i) => trie[node].children[i].1 as usize,
-                    Err(i) => {
-                        trie.push(Node::default());
-                        let child = trie.len() - 1;
-                        trie[node].children.insert(i, (c, child as u32));
-                        child
-                    }
-                };
-            }
-            trie[node].key = Some(index as u32);
-        }
-        let trie = Trie::new(trie);
+        let trie = Trie::new(&keys);
         let mut first_words: HashMap<Box<[u32]>, Edge, FxBuild> = HashMap::default();
         for key in &keys {
             let word: Vec<u32> = key
@@ -1675,6 +1688,76 @@ mod tests {
             out.extend(here);
         }
         out
+    }
+
+    #[test]
+    fn the_trie_holds_each_key_at_its_last_index_and_nothing_else() {
+        // Out of order, with prefixes of each other, a key listed twice, an empty one and
+        // characters past ASCII and the BMP.
+        let keys: Vec<String> = [
+            "new york",
+            "new",
+            "ne",
+            "dallas",
+            "new",
+            "",
+            "ürümqi",
+            "\u{1f339}x",
+            "n",
+            "newt",
+            "dal",
+            "san josé",
+            "san jose",
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+        let trie = Trie::new(&keys);
+        let mut last = std::collections::HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            last.insert(k.as_str(), i as u32);
+        }
+        let mut seen = 0;
+        let mut blocks = vec![trie.root];
+        while let Some((first, count)) = blocks.pop() {
+            let block = &trie.edges[first as usize..(first + count) as usize];
+            assert!(
+                block.windows(2).all(|w| w[0].c < w[1].c),
+                "a block out of order"
+            );
+            seen += block.len();
+            blocks.extend(block.iter().map(|e| (e.first, e.count)));
+        }
+        let prefixes: std::collections::BTreeSet<String> = keys
+            .iter()
+            .flat_map(|k| {
+                k.char_indices()
+                    .map(|(i, c)| k[..i + c.len_utf8()].to_string())
+            })
+            .collect();
+        assert_eq!(seen, prefixes.len()); // one edge per distinct non-empty prefix
+        for probe in prefixes
+            .iter()
+            .map(String::as_str)
+            .chain(["x", "newy", "dallasx"])
+        {
+            let mut block = trie.root;
+            let mut edge = None;
+            for c in probe.chars() {
+                edge = trie.step(block, u32::from(c));
+                match edge {
+                    Some(e) => block = (e.first, e.count),
+                    None => break,
+                }
+            }
+            let want = last.get(probe).copied();
+            assert_eq!(
+                edge.map(|e| e.key).filter(|&k| k != NO_KEY),
+                want,
+                "{probe:?}"
+            );
+            assert_eq!(edge.is_some(), prefixes.contains(probe), "{probe:?}");
+        }
     }
 
     #[test]
