@@ -114,7 +114,13 @@ def _patterns() -> list[re.Pattern[str]]:
             re.compile(r"(?:a|ab)+\Z|(?:x|xy)[^\S\n]*(?:z|)$"),
             # lookaheads of characters ending with "\b", an optional character among them
             re.compile(r"(?i)(?<!\w)(?!(?:my|i['’]m|names?|xo|ab?)\b)\w+"
-                       r"|(?=(?:ab?c|k|\d)\b)\w(?=\b)|(?!\b)-")]
+                       r"|(?=(?:ab?c|k|\d)\b)\w(?=\b)|(?!\b)-"),
+            # what a match's end may leave out (a trailing optional part, bounded repeat or
+            # alternative that can be empty) and bounded repeats in the middle: the backward
+            # pass that finds a `Pattern`'s starts reads them loosely, and must miss no start
+            re.compile(r"(?i)\bab{1,3}?c{0,2}(?:d|e?)|x[^-]{1,5}-y(?:z[a-z]*)?"
+                       r"|(?<=\S)\s+-\s*\w{2,4}\.(?:com|ca)\b"),
+            re.compile(r"q+(?:r{2,3}|)|(?:ab|a)(?:bcd|b){1,2}?|(?>e\s*){2}(?=d)")]
 
 
 _ENGINE_PIECES = st.sampled_from(
@@ -125,7 +131,7 @@ _ENGINE_PIECES = st.sampled_from(
      "Ab", "12", "345", "/6", "\ud800", "\u00a0", "&", ":", "age", "19", "yrs", "old", "y/o",
      "I'm", "turned", "nineteen", "twenty-one", "$", "€", "150", "hh", "qv", "1hr", "30 min",
      "roses", "in-call", "60/100/160", "off", "month", "%", "+", "names", "Name", "My", "xo",
-     "abc", "ac", "acd"])
+     "abc", "ac", "acd", "rr", "r", "e", "b.com", ".ca", "cc"])
 _ENGINE_TEXTS = st.one_of(st.text(max_size=80), st.lists(_ENGINE_PIECES, max_size=40).map("".join))
 
 

@@ -18,7 +18,11 @@
 //! first two characters fit, and where a lazy DFA of a looser form of it (`Loose`) finds a
 //! match, which rules out most failing tries within a few characters. A lookaround whose body
 //! is run as a pattern of its own is checked the same way first (most of them are negative
-//! lookaheads whose body is not there: "not followed by a unit").
+//! lookaheads whose body is not there: "not followed by a unit"). A pattern that can start at
+//! nearly every position of a long text (the boilerplate's, one of whose alternatives starts
+//! at any gap between words) is built `with_starts`: one backward pass of a DFA of the looser
+//! pattern reversed marks every position where it can start (`Regex::starts`), and its
+//! searches try only those.
 
 use std::sync::Mutex;
 
@@ -518,12 +522,33 @@ struct Loose {
 
 impl Loose {
     fn new(t: &Tables, seq: &[Node]) -> Option<Loose> {
+        Loose::build(t, seq, false)
+    }
+
+    /// The reversed looser pattern, for `starts`: whether a match starts somewhere does not
+    /// depend on what its end may leave out, so that is left out (`trim_tail`), which keeps
+    /// the DFA's states few (a trailing `[^.]{0,160}` would count in every state).
+    fn reversed(t: &Tables, seq: &[Node]) -> Option<Loose> {
+        if end_slack(seq).is_some() {
+            return None; // (a match anchored at the end: `walk` keeps that, `starts` does not)
+        }
+        Loose::build(t, &unbounded(&trim_tail(seq)), true)
+    }
+
+    fn build(t: &Tables, seq: &[Node], reverse: bool) -> Option<Loose> {
         let folded = folded_letters(t);
         let hir = loose_seq(seq, folded);
         let nfa = thompson::Compiler::new()
             .configure(
                 thompson::Config::new()
                     .utf8(false)
+                    .reverse(reverse)
+                    // (a reverse NFA takes no capture states; the looser pattern has none)
+                    .which_captures(if reverse {
+                        thompson::WhichCaptures::None
+                    } else {
+                        thompson::WhichCaptures::All
+                    })
                     .nfa_size_limit(Some(LOOSE_LIMIT)),
             )
             .build_from_hir(&hir)
@@ -541,6 +566,51 @@ impl Loose {
             .ok()?;
         let at_end = end_slack(seq).map(|slack| slack > 0);
         Some(Loose { dfa, at_end })
+    }
+
+    /// Of a `reversed` DFA: every position from `pos` to `end` where the looser pattern
+    /// matches (in the text ending at `end`), from one backward pass, unanchored from `end`:
+    /// after reading a character the DFA is in a match state exactly when a match starts
+    /// just after it (`regex-automata` reports a match one byte late). None when the DFA
+    /// gave up.
+    fn starts(
+        &self,
+        cache: &mut hybrid::dfa::Cache,
+        text: &[u32],
+        pos: usize,
+        end: usize,
+    ) -> Option<Starts> {
+        let dfa = &self.dfa;
+        let end = end.min(text.len());
+        let pos = pos.min(end);
+        let mut bits = vec![0u64; (end - pos) / 64 + 1];
+        let unanchored = start::Config::new().anchored(Anchored::No);
+        let mut sid = dfa.start_state(cache, &unanchored).ok()?;
+        for (k, &c) in text[pos..end].iter().enumerate().rev() {
+            let b = if c < 128 { c as u8 } else { LOOSE_OTHER };
+            if !sid.is_tagged() {
+                // (most steps: a known state to a known state that is no match)
+                let next = dfa.next_state_untagged(cache, sid, b);
+                if !next.is_tagged() {
+                    sid = next;
+                    continue;
+                }
+            }
+            sid = dfa.next_state(cache, sid, b).ok()?;
+            if sid.is_match() {
+                bits[(k + 1) / 64] |= 1 << ((k + 1) % 64);
+            } else if sid.is_dead() || sid.is_quit() {
+                return None; // (neither happens to an unanchored search without quit bytes)
+            }
+        }
+        if dfa.next_eoi_state(cache, sid).ok()?.is_match() {
+            bits[0] |= 1;
+        }
+        Some(Starts {
+            from: pos,
+            end,
+            bits,
+        })
     }
 
     /// Whether the loose pattern matches at `pos` (in the text ending at `end`, and ending
@@ -579,6 +649,87 @@ impl Loose {
             _ => at_end,
         })
     }
+}
+
+/// The positions of a text where a pattern's looser form matches (`Regex::starts`), which hold
+/// every position where the pattern matches: a search given them tries no other start.
+pub struct Starts {
+    from: usize,
+    end: usize,
+    /// bit k: a match may start at `from + k`
+    bits: Vec<u64>,
+}
+
+impl Starts {
+    /// The first position from `p` to `last` (both at or after `from`) where a match may
+    /// start.
+    #[inline]
+    fn next(&self, p: usize, last: usize) -> Option<usize> {
+        let mut k = p.checked_sub(self.from)?;
+        let stop = last.checked_sub(self.from)?;
+        while k <= stop {
+            let word = *self.bits.get(k / 64)? >> (k % 64);
+            if word != 0 {
+                k += word.trailing_zeros() as usize;
+                return (k <= stop).then_some(self.from + k);
+            }
+            k = (k / 64 + 1) * 64;
+        }
+        None
+    }
+}
+
+/// `seq` less what its end may leave out, for the question whether a match starts at a
+/// position: a trailing part that can match empty (in the looser reading, where lookarounds
+/// and anchors are empty) is dropped, a trailing repeat kept at its least, and a trailing
+/// group or alternation trimmed within. A match of `seq` starts exactly where one of the
+/// trimmed sequence does (its end is never later).
+fn trim_tail(seq: &[Node]) -> Vec<Node> {
+    let mut out = seq.to_vec();
+    while let Some(last) = out.pop() {
+        if min_width(std::slice::from_ref(&last)) > 0 {
+            out.push(match last {
+                Node::Group(_, body) | Node::Atomic(body) => Node::Group(None, trim_tail(&body)),
+                Node::Branch(alts) => Node::Branch(alts.iter().map(|a| trim_tail(a)).collect()),
+                Node::Rep {
+                    min, kind, body, ..
+                } => Node::Rep {
+                    min,
+                    max: min,
+                    kind,
+                    body,
+                },
+                node => node,
+            });
+            break;
+        }
+    }
+    out
+}
+
+/// `seq` with each repeat's upper bound lifted (a looser pattern still): a reversed DFA run
+/// unanchored counts a bounded repeat in its states (`[^-]{1,60}`: a state per count, times
+/// whatever else is under way), so its states kept growing with every new text.
+fn unbounded(seq: &[Node]) -> Vec<Node> {
+    seq.iter()
+        .map(|node| match node {
+            Node::Group(g, body) => Node::Group(*g, unbounded(body)),
+            Node::Atomic(body) => Node::Atomic(unbounded(body)),
+            Node::Branch(alts) => Node::Branch(alts.iter().map(|a| unbounded(a)).collect()),
+            Node::Rep {
+                min,
+                max,
+                kind,
+                body,
+            } => Node::Rep {
+                min: *min,
+                max: if *max > *min { INF } else { *max },
+                kind: *kind,
+                body: unbounded(body),
+            },
+            node => node.clone(),
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for Loose {
@@ -1098,6 +1249,9 @@ pub struct Regex {
     /// the looser pattern's DFA (in `looses`), checked before each run (None where it would
     /// be too large)
     loose: Option<usize>,
+    /// the reversed looser DFA (in `looses`) that finds every start of a text at once
+    /// (`Regex::starts`): built only on request (`with_starts`)
+    rev: Option<usize>,
     /// the looser DFAs of the pattern and of its lookarounds' bodies
     looses: Vec<Loose>,
     /// sets of the looser DFAs' caches (one per DFA, in `looses`' order) that scratches gave
@@ -1401,6 +1555,21 @@ fn max_group(seq: &[Node]) -> usize {
 impl Regex {
     /// Compile the flat node list Python made of one pattern (see `_program.py`).
     pub fn new(tables: &Tables, nodes: &[(i64, i64, i64, i64)]) -> Result<Regex, String> {
+        Regex::build(tables, nodes, false)
+    }
+
+    /// `new`, with the reversed looser DFA that `starts` runs: for a pattern searched over
+    /// long texts whose first characters are common (a start at every gap between words),
+    /// where one backward pass over a text costs less than a check at each of its starts.
+    pub fn with_starts(tables: &Tables, nodes: &[(i64, i64, i64, i64)]) -> Result<Regex, String> {
+        Regex::build(tables, nodes, true)
+    }
+
+    fn build(
+        tables: &Tables,
+        nodes: &[(i64, i64, i64, i64)],
+        with_starts: bool,
+    ) -> Result<Regex, String> {
         let mut reader = Reader { nodes, at: 0 };
         let seq = reader.seq()?;
         if reader.at != nodes.len() {
@@ -1439,6 +1608,13 @@ impl Regex {
             looses.push(l);
             looses.len() - 1
         });
+        let rev = with_starts
+            .then(|| Loose::reversed(tables, &seq))
+            .flatten()
+            .map(|l| {
+                looses.push(l);
+                looses.len() - 1
+            });
         Ok(Regex {
             progs: compiler.progs,
             first,
@@ -1449,6 +1625,7 @@ impl Regex {
             n_groups,
             reach,
             loose,
+            rev,
             looses,
             spare: Mutex::new(Vec::new()),
         })
@@ -1479,6 +1656,18 @@ impl Regex {
             (Some(loose), Some(cache)) => loose.walk(cache, text, pos, end).unwrap_or(true),
             _ => true,
         }
+    }
+
+    /// Every position from `pos` to the end of `text` where a match may start, found in one
+    /// backward pass (`Loose::starts`), for `search_starting_by`; None without the reversed
+    /// DFA (see `with_starts`), when it gave up, or with another regex's scratch.
+    pub fn starts(&self, text: &[u32], pos: usize, s: &mut Scratch) -> Option<Starts> {
+        if !std::ptr::eq(s.owner, self) {
+            return None;
+        }
+        let k = self.rev?;
+        let (loose, cache) = (self.looses.get(k)?, s.caches.get_mut(k)?);
+        loose.starts(cache, text, pos, text.len())
     }
 
     fn reset(&self, scratch: &mut Scratch) {
@@ -1522,10 +1711,12 @@ impl Regex {
         end: usize,
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
-        self.search_starting_by(t, text, pos, end, end, s)
+        self.search_starting_by(t, text, pos, end, end, None, s)
     }
 
-    /// `search`, trying no start after `last` (where the caller knows no match starts).
+    /// `search`, trying no start after `last` (where the caller knows no match starts), nor
+    /// any that `starts` (this text's, to `end`) rules out.
+    #[allow(clippy::too_many_arguments)]
     pub fn search_starting_by(
         &self,
         t: &Tables,
@@ -1533,6 +1724,7 @@ impl Regex {
         pos: usize,
         last: usize,
         end: usize,
+        starts: Option<&Starts>,
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
         let end = end.min(text.len());
@@ -1541,6 +1733,20 @@ impl Regex {
             Some(reach) => pos.max(end.saturating_sub(reach)),
             None => pos,
         };
+        if let Some(starts) = starts.filter(|st| st.end == end && st.from <= p) {
+            // each start the looser pattern allows, checked by its first two characters
+            // (word starts) before a run
+            while let Some(q) = starts.next(p, last) {
+                if self.first.admits(t, text, q, end) && self.pairs.admits(text, q, end) {
+                    self.reset(s);
+                    if let Some(e) = self.run(t, 0, text, q, end, false, s) {
+                        return Some((q, e));
+                    }
+                }
+                p = q + 1;
+            }
+            return None;
+        }
         let f = &self.first;
         let starters = &self.starters;
         while p <= last {
@@ -1602,21 +1808,23 @@ impl Regex {
         pos: usize,
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
-        self.next_nonempty_starting_by(t, text, pos, text.len(), s)
+        self.next_nonempty_starting_by(t, text, pos, text.len(), None, s)
     }
 
-    /// `next_nonempty`, trying no start after `last` (where the caller knows none starts).
+    /// `next_nonempty`, trying no start after `last` (where the caller knows none starts),
+    /// nor any that `starts` (this text's) rules out.
     pub fn next_nonempty_starting_by(
         &self,
         t: &Tables,
         text: &[u32],
         pos: usize,
         last: usize,
+        starts: Option<&Starts>,
         s: &mut Scratch,
     ) -> Option<(usize, usize)> {
         let mut p = pos;
         loop {
-            let (st, e) = self.search_starting_by(t, text, p, last, text.len(), s)?;
+            let (st, e) = self.search_starting_by(t, text, p, last, text.len(), starts, s)?;
             if e > st {
                 return Some((st, e));
             }
@@ -1964,6 +2172,80 @@ mod tests {
         let mut s = other.scratch();
         assert_eq!(found(&mut s), want);
         assert!(re.may_match(1, &text, 0, text.len(), &mut s));
+    }
+
+    #[test]
+    fn starts_found_backward_are_where_the_looser_pattern_matches() {
+        let t = ascii_tables();
+        let plain = ab_not_cd(&t);
+        let nodes = [
+            (0, 3, 0, 0),
+            (1, i64::from(b'a'), 0, 0),
+            (1, i64::from(b'b'), 0, 0),
+            (9, 1, 1, 0),
+            (0, 2, 0, 0),
+            (8, 1, -1, 0),
+            (0, 1, 0, 0),
+            (1, i64::from(b'c'), 0, 0),
+            (1, i64::from(b'd'), 0, 0),
+        ];
+        let re = Regex::with_starts(&t, &nodes).expect("a pattern");
+        assert!(plain.rev.is_none() && re.rev.is_some());
+        // "ab" on either side of the bit words' edges
+        let mut long = "x".repeat(200);
+        for at in [0, 62, 64, 126, 128, 190, 198] {
+            long.replace_range(at..at + 2, "ab");
+        }
+        for text in [
+            "xxabcd abcccd abcx ab",
+            "",
+            "a",
+            "ab",
+            &long,
+            "abcd\u{e9}ab\u{e9}",
+        ] {
+            let text = utf32(text);
+            let (mut s, mut s_plain) = (re.scratch(), plain.scratch());
+            assert!(plain.starts(&text, 0, &mut s_plain).is_none());
+            for from in [0, 1, 63, 64] {
+                let Some(starts) = re.starts(&text, from, &mut s) else {
+                    panic!("no starts from {from}");
+                };
+                let loose = re.loose.expect("a looser DFA");
+                for p in from.min(text.len())..=text.len() {
+                    assert_eq!(
+                        starts.next(p, p) == Some(p),
+                        re.may_match(loose, &text, p, text.len(), &mut s),
+                        "at {p} from {from}"
+                    );
+                }
+                for pos in from.min(text.len())..=text.len() {
+                    for last in pos..=text.len() {
+                        assert_eq!(
+                            re.search_starting_by(
+                                &t,
+                                &text,
+                                pos,
+                                last,
+                                text.len(),
+                                Some(&starts),
+                                &mut s
+                            ),
+                            plain.search_starting_by(
+                                &t,
+                                &text,
+                                pos,
+                                last,
+                                text.len(),
+                                None,
+                                &mut s_plain
+                            ),
+                            "{pos}..{last} from {from}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1138,10 +1138,11 @@ impl Pattern {
     fn matches(&self, text: &[u32], pos: usize, last: usize, lead: &[i64], rows: &mut Vec<i64>) {
         let t = &self.chars.tables;
         let mut s = self.regex.scratch();
+        let starts = self.regex.starts(text, pos, &mut s);
         let mut pos = pos;
-        while let Some((a, b)) = self
-            .regex
-            .next_nonempty_starting_by(t, text, pos, last, &mut s)
+        while let Some((a, b)) =
+            self.regex
+                .next_nonempty_starting_by(t, text, pos, last, starts.as_ref(), &mut s)
         {
             rows.extend_from_slice(lead);
             rows.extend([a as i64, b as i64]);
@@ -1169,7 +1170,7 @@ impl Pattern {
         panic_on: Option<u32>,
     ) -> PyResult<Self> {
         let chars = Chars::new(flags, folds, Vec::new())?;
-        let regex = chars.compile(&program)?;
+        let regex = Regex::with_starts(&chars.tables, &program).map_err(PyValueError::new_err)?;
         Ok(Pattern {
             chars,
             regex,
