@@ -586,17 +586,29 @@ impl Loose {
         let mut bits = vec![0u64; (end - pos) / 64 + 1];
         let unanchored = start::Config::new().anchored(Anchored::No);
         let mut sid = dfa.start_state(cache, &unanchored).ok()?;
-        for (k, &c) in text[pos..end].iter().enumerate().rev() {
-            let b = if c < 128 { c as u8 } else { LOOSE_OTHER };
+        let span = &text[pos..end];
+        let byte = |c: u32| if c < 128 { c as u8 } else { LOOSE_OTHER };
+        // (k: how many characters of the span are left to read, backward)
+        let mut k = span.len();
+        while k > 0 {
             if !sid.is_tagged() {
-                // (most steps: a known state to a known state that is no match)
-                let next = dfa.next_state_untagged(cache, sid, b);
-                if !next.is_tagged() {
+                // most steps: a known state to a known state that is no match, read with the
+                // cache borrowed shared (its table stays in registers)
+                let known: &hybrid::dfa::Cache = cache;
+                while k > 0 {
+                    let next = dfa.next_state_untagged(known, sid, byte(span[k - 1]));
+                    if next.is_tagged() {
+                        break;
+                    }
                     sid = next;
-                    continue;
+                    k -= 1;
+                }
+                if k == 0 {
+                    break;
                 }
             }
-            sid = dfa.next_state(cache, sid, b).ok()?;
+            k -= 1;
+            sid = dfa.next_state(cache, sid, byte(span[k])).ok()?;
             if sid.is_match() {
                 bits[(k + 1) / 64] |= 1 << ((k + 1) % 64);
             } else if sid.is_dead() || sid.is_quit() {
