@@ -357,7 +357,9 @@ def test_merged_triggers_cached(cache_dir, monkeypatch) -> None:
     monkeypatch.setattr(_native, "_matches_question_mark", unparsed)
     assert _native.merged_triggers(questioning) is None  # "no merge" is kept too
     for blob in (b"[[], []", b"[[[\"a\"], true]]", b"[[[[1], true]], []]",
-                 b"[[[[\"a\"], 1]], []]", b"[[[[\"a\"], true]], [[128, true]]]"):
+                 b"[[[[\"a\"], 1]], []]", b"[[[[\"a\"], true]], [[128, true]]]",
+                 b"[[[[\"a\"], true]], [[241, 256]]]", b"[[[[\"a\"], true]], [[-1, 128]]]",
+                 b"[[[[\"a\"], true]], [[1114112, 128]]]"):
         with pytest.raises(ValueError):
             _native._decode_merged(blob)
 

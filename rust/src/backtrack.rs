@@ -492,6 +492,16 @@ fn pair_block(block: &[u32], first: Pick, second: Pick, non_ascii: bool) -> u32 
 
 /// The byte a non-ASCII character stands for in `Loose`'s view of a text.
 const LOOSE_OTHER: u8 = 0x80;
+
+/// The byte the looser patterns' DFAs read for a character: ASCII as itself, any other
+/// character as `LOOSE_OTHER`.
+fn loose_byte(c: u32) -> u8 {
+    if c < 128 {
+        c as u8
+    } else {
+        LOOSE_OTHER
+    }
+}
 /// The most memory (bytes) `Loose` gives a pattern's NFA, and its lazy DFA's cache.
 const LOOSE_LIMIT: usize = 1 << 20;
 
@@ -587,7 +597,6 @@ impl Loose {
         let unanchored = start::Config::new().anchored(Anchored::No);
         let mut sid = dfa.start_state(cache, &unanchored).ok()?;
         let span = &text[pos..end];
-        let byte = |c: u32| if c < 128 { c as u8 } else { LOOSE_OTHER };
         // (k: how many characters of the span are left to read, backward)
         let mut k = span.len();
         while k > 0 {
@@ -596,7 +605,7 @@ impl Loose {
                 // cache borrowed shared (its table stays in registers)
                 let known: &hybrid::dfa::Cache = cache;
                 while k > 0 {
-                    let next = dfa.next_state_untagged(known, sid, byte(span[k - 1]));
+                    let next = dfa.next_state_untagged(known, sid, loose_byte(span[k - 1]));
                     if next.is_tagged() {
                         break;
                     }
@@ -608,7 +617,7 @@ impl Loose {
                 }
             }
             k -= 1;
-            sid = dfa.next_state(cache, sid, byte(span[k])).ok()?;
+            sid = dfa.next_state(cache, sid, loose_byte(span[k])).ok()?;
             if sid.is_match() {
                 bits[(k + 1) / 64] |= 1 << ((k + 1) % 64);
             } else if sid.is_dead() || sid.is_quit() {
@@ -640,8 +649,7 @@ impl Loose {
         // (a match state: a match ended before the character just read)
         let mut before_last = false;
         for &c in &text[pos.min(end)..end] {
-            let b = if c < 128 { c as u8 } else { LOOSE_OTHER };
-            sid = dfa.next_state(cache, sid, b).ok()?;
+            sid = dfa.next_state(cache, sid, loose_byte(c)).ok()?;
             if sid.is_tagged() {
                 if sid.is_match() && self.at_end.is_none() {
                     return Some(true);

@@ -297,7 +297,8 @@ def _merged(prefilters: list[Any]) -> CoreTriggers | None:
 
 def _decode_merged(blob: bytes) -> CoreTriggers | None:
     """`merged_triggers`' answer back from its JSON, as `core_triggers` makes it (tuples,
-    which the core takes); ValueError for anything else."""
+    which the core takes); ValueError for anything else, a named character or byte out of
+    range included (the core would refuse it with an error no caller expects)."""
     merged = json.loads(blob)
     if merged is None:
         return None
@@ -309,7 +310,8 @@ def _decode_merged(blob: bytes) -> CoreTriggers | None:
         raise ValueError(f"not merged triggers: {exc}") from exc
     if not (all(isinstance(p, str) for patterns, _ in form[0] for p in patterns)
             and all(isinstance(caseless, bool) for _, caseless in form[0])
-            and all(type(v) is int for pair in form[1] for v in pair)):
+            and all(type(c) is int and 0 <= c <= 0x10FFFF and type(b) is int and 0 <= b <= 0xFF
+                    for c, b in form[1])):
         raise ValueError("not merged triggers: a value of the wrong type")
     return form
 
