@@ -1697,6 +1697,7 @@ impl Regex {
 
     /// `re.match` at `pos` with the text ending at `end` (`pattern.match(text, pos, end)`):
     /// the match's end, its groups in `scratch.slots`.
+    #[inline]
     pub fn match_at(
         &self,
         t: &Tables,
@@ -1758,8 +1759,7 @@ impl Regex {
             // (word starts) before a run
             while let Some(q) = starts.next(p, last) {
                 if self.first.admits(t, text, q, end) && self.pairs.admits(text, q, end) {
-                    self.reset(s);
-                    if let Some(e) = self.run(t, 0, text, q, end, false, s) {
+                    if let Some(e) = self.match_at(t, text, q, end, s) {
                         return Some((q, e));
                     }
                 }
@@ -1791,8 +1791,7 @@ impl Regex {
                 }
             }
             if self.can_start(t, text, p, end, s) {
-                self.reset(s);
-                if let Some(e) = self.run(t, 0, text, p, end, false, s) {
+                if let Some(e) = self.match_at(t, text, p, end, s) {
                     return Some((p, e));
                 }
             }
